@@ -1,0 +1,3 @@
+"""cityos: the city digital base."""
+
+__version__ = "0.1.0"

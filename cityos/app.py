@@ -1,0 +1,104 @@
+"""Builds the FastAPI application from the routers of each package."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cityos import __version__
+from cityos.config import Settings
+from cityos.context.errors import InternalError, InvalidRequest, NgsiLdError
+from cityos.errors import PROBLEM_BASE, CityError, InvalidInput
+from cityos.runtime import Runtime
+
+log = logging.getLogger("cityos")
+NGSILD_PREFIX = "/ngsi-ld/"
+
+
+def problem_response(err: CityError, request: Request) -> Response:
+    body = err.problem(instance=err.extra.pop("instance", None) if "instance" in err.extra else None)
+    ngsild = request.url.path.startswith(NGSILD_PREFIX) or isinstance(err, NgsiLdError)
+    media = "application/json" if ngsild else "application/problem+json"
+    headers = {"WWW-Authenticate": 'Bearer realm="cityos"'} if err.status == 401 else None
+    return Response(orjson.dumps(body), status_code=err.status, media_type=media, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "header", "body"))
+        parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+    return "; ".join(parts) or "the request parameters are invalid"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CityError)
+    async def _city_error(request: Request, exc: CityError) -> Response:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        msg = _validation_message(exc)
+        err: CityError = InvalidRequest(msg) if request.url.path.startswith(NGSILD_PREFIX) else InvalidInput(msg)
+        return problem_response(err, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        class _Http(CityError):
+            type = PROBLEM_BASE + ("not-found" if exc.status_code == 404 else f"http-{exc.status_code}")
+            title = "Not found" if exc.status_code == 404 else "HTTP error"
+            status = exc.status_code
+
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"there is no resource at {request.url.path}: see /docs for the API"
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}: see /docs for the methods"
+        return problem_response(_Http(detail), request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(InternalError("the server failed on this request; it has been logged"), request)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The cityos API. Pass a runtime to share one (tests, the demo); otherwise one is opened."""
+    rt = runtime or Runtime.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if runtime is None:
+            rt.close()
+
+    app = FastAPI(title="cityos", version=__version__, lifespan=lifespan,
+                  description="City digital base: the NGSI-LD city data hub and the services built on it.")
+    app.state.runtime = rt
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["system"], summary="Liveness and database check")
+    def health() -> dict[str, Any]:
+        from sqlalchemy import text
+
+        with rt.db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": rt.db.dialect}
+
+    from cityos.context import routes, routes_batch, routes_contexts, routes_types
+    from cityos.web import routes as web_routes
+
+    app.include_router(routes.router)
+    app.include_router(routes_batch.router)
+    app.include_router(routes_types.router)
+    app.include_router(routes_contexts.router)
+    app.include_router(web_routes.router)
+    return app

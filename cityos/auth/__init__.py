@@ -1,0 +1,1 @@
+"""Identity and access: tenants, principals, roles, bearer tokens."""

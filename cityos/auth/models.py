@@ -1,0 +1,42 @@
+"""Principals, roles and what each role may do. The permission table is data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("department", "staff", "device", "service")
+ROLES = ("admin", "operator", "department", "reader")
+
+# role -> actions it may perform. An action is "<resource>:<verb>".
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"*"}),
+    "operator": frozenset({"entities:read", "entities:write", "entities:delete", "contexts:read",
+                           "contexts:write", "tenants:create"}),
+    "department": frozenset({"entities:read", "entities:write", "contexts:read", "contexts:write",
+                             "tenants:create"}),
+    "reader": frozenset({"entities:read", "contexts:read"}),
+}
+
+
+def allows(role: str, action: str) -> bool:
+    granted = PERMISSIONS.get(role, frozenset())
+    return "*" in granted or action in granted
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a department, a staff member, a device or a service, with one role."""
+
+    pk: int
+    name: str
+    kind: str
+    role: str
+    tenant: str | None  # None: every tenant
+    attributes: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def can(self, action: str) -> bool:
+        return allows(self.role, action)
+
+    def may_use_tenant(self, tenant: str) -> bool:
+        return self.tenant is None or self.tenant == tenant

@@ -1,0 +1,39 @@
+"""Tables of the auth package."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table
+
+from cityos.context.tables import PK
+from cityos.store import JSONDoc, metadata
+
+tenants = Table(
+    "auth_tenants",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", String(32), nullable=False),
+)
+
+principals = Table(
+    "auth_principals",
+    metadata,
+    Column("pk", PK, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # department | staff | device | service
+    Column("role", String(16), nullable=False),  # admin | operator | department | reader
+    Column("tenant", String(64), nullable=True),  # None: every tenant
+    Column("attributes", JSONDoc, nullable=False, default=dict),
+    Column("created_at", String(32), nullable=False),
+)
+
+tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the secret
+    Column("principal_pk", PK, ForeignKey("auth_principals.pk", ondelete="CASCADE"), nullable=False),
+    Column("label", String(128), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=True),
+    Column("revoked_at", String(32), nullable=True),
+    Index("ix_auth_tokens_principal_pk", "principal_pk"),
+)

@@ -1,0 +1,62 @@
+"""The bus interface. Implementations: in-process (`memory://`); NATS JetStream comes later."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Event:
+    """A fact that happened, published only after the data it describes is committed.
+
+    ``subject`` is dotted (``entity.created``); ``key`` is what consumers partition by
+    (the entity id), so that one entity's events stay in order.
+    """
+
+    subject: str
+    key: str
+    data: dict[str, Any]
+    tenant: str = "default"
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    time: float = field(default_factory=time.time)
+
+
+Handler = Callable[[Event], None]
+
+
+class Bus(Protocol):
+    def publish(self, events: list[Event]) -> None:
+        """Deliver events to subscribers. Call only after the transaction that made them committed."""
+
+    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+        """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
+
+        Returns a function that cancels the subscription.
+        """
+
+    def close(self) -> None: ...
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS-style subject matching: ``*`` matches one token, a trailing ``>`` one or more."""
+    p_tokens = pattern.split(".")
+    s_tokens = subject.split(".")
+    for i, p in enumerate(p_tokens):
+        if p == ">":
+            return len(s_tokens) > i
+        if i >= len(s_tokens) or (p != "*" and p != s_tokens[i]):
+            return False
+    return len(p_tokens) == len(s_tokens)
+
+
+def open_bus(url: str) -> Bus:
+    """The bus named by a URL: ``memory://`` for one process."""
+    if url.startswith("memory:"):
+        from cityos.bus.memory import MemoryBus
+
+        return MemoryBus()
+    raise ValueError(f"CITYOS_BUS_URL {url!r} is not supported yet: use memory://")

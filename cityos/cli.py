@@ -1,0 +1,83 @@
+"""`cityos` command line: serve, demo, db, token. Thin over the same service functions as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cityos.config import Settings, get_settings
+
+app = typer.Typer(help="cityos: the city digital base (城市数字底座).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the schema of CITYOS_DATABASE_URL to the newest revision."""
+    from cityos.store.engine import Database
+    from cityos.store.migrate import current, upgrade
+
+    db = Database(get_settings().resolved_database_url)
+    upgrade(db, revision)
+    typer.echo(f"database at revision {current(db)}", err=True)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Principal name, e.g. 'traffic-police' or 'ops-centre'.")],
+    role: Annotated[str, typer.Option(help="admin | operator | department | reader")] = "reader",
+    kind: Annotated[str, typer.Option(help="department | staff | device | service")] = "service",
+    tenant: Annotated[str | None, typer.Option(help="Limit the token to one tenant.")] = None,
+) -> None:
+    """Create a bearer token and print it alone on stdout (it is shown only once)."""
+    from cityos.auth.service import create_token
+    from cityos.errors import CityError
+    from cityos.store.engine import Database
+    from cityos.store.migrate import upgrade
+
+    db = Database(get_settings().resolved_database_url)
+    upgrade(db)
+    try:
+        secret = create_token(db, name, role=role, kind=kind, tenant=tenant)
+    except CityError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(secret)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Run the API server."""
+    import uvicorn
+
+    from cityos.store.engine import Database
+    from cityos.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(Database(settings.resolved_database_url))
+    uvicorn.run("cityos.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the dashboard and API.")] = 8000,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    sensors: Annotated[int, typer.Option(help="Observed things to create.")] = 5200,
+) -> None:
+    """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1."""
+    from cityos.demo.run import run_demo
+
+    run_demo(Settings(demo_mode=True), port=port, open_browser=not no_browser, sensors=sensors)
+
+
+if __name__ == "__main__":
+    app()

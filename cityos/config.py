@@ -1,0 +1,48 @@
+"""Settings for every cityos process, read from ``CITYOS_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One place for configuration. Every field maps to ``CITYOS_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYOS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./var"), description="Where the SQLite file and other local state live.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: a SQLite file under data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    bus_url: str = Field("memory://", description="Event bus: memory:// (one process) or nats://host:4222.")
+    demo_mode: bool = Field(False, description="Relaxes secret checks; set by `cityos demo`.")
+    default_tenant: str = Field("default", description="Tenant used when no NGSILD-Tenant header is sent.")
+    max_limit: int = Field(1000, description="Largest page a query may ask for; beyond it: TooManyResults.")
+    default_limit: int = Field(20, description="Page size when a query gives no limit (the NGSI-LD default).")
+    max_body_bytes: int = Field(8 * 1024 * 1024, description="Largest request body accepted (else 413).")
+    context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
+    context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cityos.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,98 @@
+"""User @contexts kept by the server (NGSI-LD /jsonldContexts): hosted ones and cached remote ones."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cityos.context.errors import BadRequestData, ResourceNotFound
+from cityos.context.jsonld import ContextResolver
+from cityos.context.tables import jsonld_contexts
+from cityos.context.timefmt import now_iso
+from cityos.runtime import Runtime
+
+log = logging.getLogger(__name__)
+HOSTED_PATH = "/ngsi-ld/v1/jsonldContexts/"
+HOSTED, CACHED = "Hosted", "Cached"
+
+
+def hosted_id(url: str) -> str | None:
+    """The id of one of our hosted contexts named by ``url`` (on whatever host the client reached us)."""
+    _, sep, rest = url.partition(HOSTED_PATH)
+    return rest.split("?")[0] or None if sep else None
+
+
+def make_resolver(rt: Runtime) -> ContextResolver:
+    def stored(url: str) -> dict[str, Any] | None:
+        cid = hosted_id(url)
+        if cid is None:
+            return None
+        with rt.db.connect() as conn:
+            body = conn.execute(select(jsonld_contexts.c.body).where(jsonld_contexts.c.id == cid)).scalar()
+        return body
+
+    def on_fetch(url: str, body: dict[str, Any]) -> None:
+        try:
+            remember_cached(rt, url, body)
+        except Exception:  # recording the cache is a convenience; the request goes on without it
+            log.warning("could not record fetched @context %s", url, exc_info=True)
+
+    return ContextResolver(stored, timeout=rt.settings.context_fetch_timeout,
+                           cache_seconds=rt.settings.context_cache_seconds, on_fetch=on_fetch)
+
+
+def add_hosted(rt: Runtime, body: Any) -> str:
+    """Store a user @context; returns its id (served at /ngsi-ld/v1/jsonldContexts/{id})."""
+    if not isinstance(body, dict) or "@context" not in body:
+        raise BadRequestData('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
+    rt.contexts.resolve(body["@context"])  # refuse what we could not use later
+    cid = uuid.uuid4().hex
+    with rt.db.begin() as conn:
+        conn.execute(insert(jsonld_contexts).values(id=cid, url=HOSTED_PATH + cid, kind=HOSTED, body=body,
+                                                    created_at=now_iso(), uses=0))
+    return cid
+
+
+def remember_cached(rt: Runtime, url: str, body: dict[str, Any]) -> None:
+    cid = hashlib.sha256(url.encode()).hexdigest()[:32]
+    try:
+        with rt.db.begin() as conn:
+            found = conn.execute(select(jsonld_contexts.c.id).where(jsonld_contexts.c.id == cid)).first()
+            if found:
+                conn.execute(update(jsonld_contexts).where(jsonld_contexts.c.id == cid)
+                             .values(body=body, last_used_at=now_iso(), uses=jsonld_contexts.c.uses + 1))
+            else:
+                conn.execute(insert(jsonld_contexts).values(id=cid, url=url, kind=CACHED, body=body,
+                                                            created_at=now_iso(), last_used_at=now_iso(), uses=1))
+    except IntegrityError:
+        pass  # recorded concurrently
+
+
+def list_contexts(rt: Runtime, kind: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(jsonld_contexts).order_by(jsonld_contexts.c.created_at)
+    if kind:
+        if kind not in (HOSTED, CACHED):
+            raise BadRequestData(f"kind {kind!r} is unknown: use Hosted or Cached")
+        stmt = stmt.where(jsonld_contexts.c.kind == kind)
+    with rt.db.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
+    with rt.db.connect() as conn:
+        row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.id == cid)).first()
+    if row is None:
+        raise ResourceNotFound(f"no @context with id {cid} is stored here", instance=cid)
+    return dict(row._mapping)
+
+
+def delete_context(rt: Runtime, cid: str) -> None:
+    row = get_context(rt, cid)
+    with rt.db.begin() as conn:
+        conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == cid))
+    rt.contexts.forget(row["url"] if row["kind"] == CACHED else None)

@@ -1,0 +1,299 @@
+"""NGSI-LD entities in, stored form out: parsing and validation of request bodies.
+
+The stored form is described in ``cityos.context.tables``. Parsing takes a term map (the request's
+JSON-LD context) to expand attribute, sub-attribute and type names, accepts the normalized and the
+concise representations, and refuses anything malformed with a ``BadRequestData`` that names the
+attribute and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cityos.context.errors import BadRequestData
+from cityos.context.geo import validate_geometry
+from cityos.context.timefmt import FORMAT_HINT, normalize_ts
+
+NULL_URI = "urn:ngsi-ld:null"  # merge-patch: this value deletes the attribute
+
+PROPERTY = "Property"
+RELATIONSHIP = "Relationship"
+GEOPROPERTY = "GeoProperty"
+LANGUAGEPROPERTY = "LanguageProperty"
+JSONPROPERTY = "JsonProperty"
+VOCABPROPERTY = "VocabProperty"
+LISTPROPERTY = "ListProperty"
+LISTRELATIONSHIP = "ListRelationship"
+
+# attribute type -> the member that carries its value
+VALUE_MEMBER = {
+    PROPERTY: "value",
+    GEOPROPERTY: "value",
+    RELATIONSHIP: "object",
+    LANGUAGEPROPERTY: "languageMap",
+    JSONPROPERTY: "json",
+    VOCABPROPERTY: "vocab",
+    LISTPROPERTY: "valueList",
+    LISTRELATIONSHIP: "objectList",
+}
+ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
+
+# Members of an attribute instance that are NGSI-LD's own, never sub-attributes.
+INSTANCE_MEMBERS = frozenset(
+    {"type", "value", "object", "languageMap", "json", "vocab", "valueList", "objectList", "objectType",
+     "observedAt", "unitCode", "datasetId", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang"}
+)
+SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
+# Entity members that are not attributes.
+ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt",
+                            "deletedAt"})
+GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+_NAME = re.compile(r"^[^\s<>\"'=;()\[\]\\]+$")
+MAX_SUB_DEPTH = 8
+
+
+class TermMap(Protocol):
+    def expand(self, term: str) -> str: ...
+
+    def compact(self, iri: str) -> str: ...
+
+
+def is_uri(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 512 and _URI.match(value) is not None
+
+
+def check_entity_id(value: Any, where: str = "id") -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequestData(f"{where} must be a URI string such as urn:ngsi-ld:Street:waitan")
+    if not is_uri(value):
+        raise BadRequestData(f"{where} {value!r} is not a valid URI (e.g. urn:ngsi-ld:Street:waitan)")
+    return value
+
+
+def check_name(name: Any, what: str = "attribute name") -> str:
+    if not isinstance(name, str) or not name or len(name) > 256 or not _NAME.match(name):
+        raise BadRequestData(
+            f"{what} {name!r} is not allowed: use a term, compact IRI or IRI without spaces, quotes, "
+            "'=', ';', parentheses or brackets"
+        )
+    return name
+
+
+@dataclass
+class ParsedEntity:
+    """An entity from a request body, names expanded, ready to store."""
+
+    id: str | None
+    types: list[str]
+    scope: list[str] | None
+    attrs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # attributes set to urn:ngsi-ld:null (merge)
+
+
+def parse_types(value: Any, tm: TermMap) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise BadRequestData("type must be a type name or a non-empty list of type names")
+    out: list[str] = []
+    for t in items:
+        check_name(t, "entity type")
+        iri = tm.expand(t)
+        if iri not in out:
+            out.append(iri)
+    return out
+
+
+def parse_scope(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    for s in items:
+        if not isinstance(s, str) or not re.fullmatch(r"/[^\s/]+(/[^\s/]+)*|/#|/\+", s):
+            raise BadRequestData(f"scope {s!r} must be a path such as /Huangpu/Waitan")
+    return list(items)
+
+
+def parse_entity(
+    body: Any,
+    tm: TermMap,
+    *,
+    now: str,
+    need_id: bool = True,
+    need_type: bool = True,
+    allow_null: bool = False,
+) -> ParsedEntity:
+    """Parse an entity body (normalized or concise) into its stored form.
+
+    ``allow_null`` accepts ``urn:ngsi-ld:null`` values (merge-patch deletion of an attribute).
+    """
+    if not isinstance(body, dict):
+        raise BadRequestData("the entity must be a JSON object with at least 'id' and 'type'")
+    raw_id = body.get("id", body.get("@id"))
+    if raw_id is None:
+        if need_id:
+            raise BadRequestData("the entity has no 'id': give a URI such as urn:ngsi-ld:Grid:HP-01")
+        entity_id = None
+    else:
+        entity_id = check_entity_id(raw_id)
+    raw_type = body.get("type", body.get("@type"))
+    if raw_type is None:
+        if need_type:
+            raise BadRequestData(f"entity {entity_id or ''} has no 'type'".replace("  ", " "))
+        types: list[str] = []
+    else:
+        types = parse_types(raw_type, tm)
+    scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
+    parsed = ParsedEntity(entity_id, types, scope)
+    for name, raw in body.items():
+        if name in ENTITY_MEMBERS:
+            continue
+        check_name(name)
+        iri = tm.expand(name)
+        if allow_null and _is_null(raw):
+            parsed.deleted.add(iri)
+            continue
+        parsed.attrs[iri] = parse_attribute(name, raw, tm, now=now)
+    return parsed
+
+
+def _is_null(raw: Any) -> bool:
+    if raw == NULL_URI or raw is None:
+        return True
+    if isinstance(raw, dict):
+        for member in ("value", "object", "languageMap", "json", "vocab"):
+            if raw.get(member) == NULL_URI:
+                return True
+    return False
+
+
+def parse_attribute(name: str, raw: Any, tm: TermMap, *, now: str) -> list[dict[str, Any]]:
+    """One attribute (one instance or a list of instances by datasetId) in stored form."""
+    if isinstance(raw, list) and raw and all(isinstance(i, dict) and _looks_like_instance(i) for i in raw):
+        instances = [parse_instance(name, i, tm, now=now) for i in raw]
+        seen: set[str | None] = set()
+        for inst in instances:
+            ds = inst.get("datasetId")
+            if ds in seen:
+                label = f"datasetId {ds}" if ds else "the default instance (no datasetId)"
+                raise BadRequestData(f"attribute {name!r} has {label} more than once")
+            seen.add(ds)
+        return instances
+    return [parse_instance(name, raw, tm, now=now)]
+
+
+def _looks_like_instance(d: dict[str, Any]) -> bool:
+    return d.get("type") in ATTRIBUTE_TYPES or any(m in d for m in ("value", "object", "languageMap", "datasetId"))
+
+
+def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0) -> dict[str, Any]:
+    """One attribute instance (or sub-attribute), normalized or concise, in stored form."""
+    if depth > MAX_SUB_DEPTH:
+        raise BadRequestData(f"attribute {name!r} nests sub-attributes deeper than {MAX_SUB_DEPTH} levels")
+    if not isinstance(raw, dict):
+        if raw is None:
+            raise BadRequestData(f"attribute {name!r} has no value (null is not a value)")
+        return _stamp({"type": PROPERTY, "value": raw}, now, depth)
+    kind = raw.get("type")
+    if kind in GEOJSON_TYPES and "coordinates" in raw:  # concise GeoProperty: the geometry itself
+        validate_geometry(raw, attr=name)
+        return _stamp({"type": GEOPROPERTY, "value": raw}, now, depth)
+    if kind is None:
+        kind = _infer_kind(raw)
+        if kind is None:  # a bare JSON object in concise form is a compound value
+            return _stamp({"type": PROPERTY, "value": raw}, now, depth)
+    if kind not in ATTRIBUTE_TYPES:
+        raise BadRequestData(
+            f"attribute {name!r} has type {kind!r}: use one of {', '.join(sorted(ATTRIBUTE_TYPES))}"
+        )
+    member = VALUE_MEMBER[kind]
+    if member not in raw or raw[member] is None:
+        raise BadRequestData(f"attribute {name!r} is a {kind} and needs a non-null {member!r} member")
+    inst: dict[str, Any] = {"type": kind, member: _check_value(name, kind, raw[member], tm)}
+    for key, sub in raw.items():
+        if key in ("type", member) or key in SYSTEM_MEMBERS:
+            continue
+        if key == "observedAt":
+            inst["observedAt"] = _check_time(name, sub)
+        elif key == "unitCode":
+            if not isinstance(sub, str) or not sub:
+                raise BadRequestData(f"attribute {name!r}: unitCode must be a UN/CEFACT code string such as CEL")
+            inst["unitCode"] = sub
+        elif key == "datasetId":
+            if depth:
+                raise BadRequestData(f"sub-attribute {name!r} cannot have a datasetId")
+            inst["datasetId"] = check_entity_id(sub, f"attribute {name!r} datasetId")
+        elif key == "objectType" and kind in (RELATIONSHIP, LISTRELATIONSHIP):
+            inst["objectType"] = tm.expand(check_name(sub, "objectType"))
+        elif key == "lang" and kind == PROPERTY:
+            inst["lang"] = sub
+        elif key in INSTANCE_MEMBERS:
+            raise BadRequestData(f"attribute {name!r}: member {key!r} does not belong on a {kind}")
+        else:
+            check_name(key, f"sub-attribute of {name!r}")
+            if sub is None:
+                raise BadRequestData(f"sub-attribute {key!r} of {name!r} has no value")
+            inst[tm.expand(key)] = parse_instance(f"{name}.{key}", sub, tm, now=now, depth=depth + 1)
+    return _stamp(inst, now, depth)
+
+
+def _stamp(inst: dict[str, Any], now: str, depth: int) -> dict[str, Any]:
+    if depth == 0:
+        inst["createdAt"] = now
+        inst["modifiedAt"] = now
+    return inst
+
+
+def _infer_kind(raw: dict[str, Any]) -> str | None:
+    for member, kind in (("object", RELATIONSHIP), ("languageMap", LANGUAGEPROPERTY), ("json", JSONPROPERTY),
+                         ("vocab", VOCABPROPERTY), ("valueList", LISTPROPERTY), ("objectList", LISTRELATIONSHIP)):
+        if member in raw:
+            return kind
+    if "value" in raw:
+        v = raw["value"]
+        if isinstance(v, dict) and v.get("type") in GEOJSON_TYPES and "coordinates" in v:
+            return GEOPROPERTY
+        return PROPERTY
+    return None
+
+
+def _check_time(name: str, value: Any) -> str:
+    try:
+        return normalize_ts(value)
+    except (ValueError, TypeError):
+        raise BadRequestData(f"attribute {name!r}: observedAt {value!r} is not {FORMAT_HINT}") from None
+
+
+def _check_value(name: str, kind: str, value: Any, tm: TermMap) -> Any:
+    if kind == GEOPROPERTY:
+        validate_geometry(value, attr=name)
+    elif kind == RELATIONSHIP:
+        targets = value if isinstance(value, list) else [value]
+        if not targets or not all(is_uri(t) for t in targets):
+            raise BadRequestData(
+                f"relationship {name!r} must point at an entity URI such as urn:ngsi-ld:Grid:HP-01, "
+                f"got {value!r}"
+            )
+    elif kind == LISTRELATIONSHIP:
+        if not isinstance(value, list) or not all(is_uri(t) or (isinstance(t, dict) and is_uri(t.get("object")))
+                                                  for t in value):
+            raise BadRequestData(f"list relationship {name!r} must be a list of entity URIs")
+    elif kind == LANGUAGEPROPERTY:
+        if not isinstance(value, dict) or not value or not all(
+            isinstance(k, str) and (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)))
+            for k, v in value.items()
+        ):
+            raise BadRequestData(
+                f"language property {name!r} needs a languageMap of language tags to strings, "
+                'e.g. {"zh": "外滩", "en": "The Bund"}'
+            )
+    elif kind == VOCABPROPERTY:
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in items):
+            raise BadRequestData(f"vocab property {name!r} must hold a term or a list of terms")
+        expanded = [tm.expand(v) for v in items]
+        return expanded if isinstance(value, list) else expanded[0]
+    elif kind == LISTPROPERTY and not isinstance(value, list):
+        raise BadRequestData(f"list property {name!r} needs a JSON array in valueList")
+    return value

@@ -1,0 +1,75 @@
+"""NGSI-LD error types (ETSI GS CIM 009, clause 5.5.2) as declared errors."""
+
+from __future__ import annotations
+
+from cityos.errors import CityError
+
+NGSILD_ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
+
+
+class NgsiLdError(CityError):
+    type = NGSILD_ERRORS + "InternalError"
+    title = "Internal error"
+    status = 500
+
+
+class InvalidRequest(NgsiLdError):
+    """The request is not well formed: bad JSON, bad parameters, bad syntax."""
+
+    type = NGSILD_ERRORS + "InvalidRequest"
+    title = "Invalid request"
+    status = 400
+
+
+class BadRequestData(NgsiLdError):
+    """The request is well formed but its content is not valid NGSI-LD."""
+
+    type = NGSILD_ERRORS + "BadRequestData"
+    title = "Bad request data"
+    status = 400
+
+
+class AlreadyExists(NgsiLdError):
+    type = NGSILD_ERRORS + "AlreadyExists"
+    title = "Already exists"
+    status = 409
+
+
+class OperationNotSupported(NgsiLdError):
+    type = NGSILD_ERRORS + "OperationNotSupported"
+    title = "Operation not supported"
+    status = 422
+
+
+class ResourceNotFound(NgsiLdError):
+    type = NGSILD_ERRORS + "ResourceNotFound"
+    title = "Resource not found"
+    status = 404
+
+
+class TooComplexQuery(NgsiLdError):
+    type = NGSILD_ERRORS + "TooComplexQuery"
+    title = "Too complex query"
+    status = 403
+
+
+class TooManyResults(NgsiLdError):
+    type = NGSILD_ERRORS + "TooManyResults"
+    title = "Too many results"
+    status = 403
+
+
+class LdContextNotAvailable(NgsiLdError):
+    type = NGSILD_ERRORS + "LdContextNotAvailable"
+    title = "JSON-LD @context not available"
+    status = 503
+
+
+class NonexistentTenant(NgsiLdError):
+    type = NGSILD_ERRORS + "NonexistentTenant"
+    title = "Nonexistent tenant"
+    status = 404
+
+
+class InternalError(NgsiLdError):
+    pass

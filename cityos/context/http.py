@@ -1,0 +1,180 @@
+"""NGSI-LD over HTTP: media types, the JSON-LD context of a request, tenant, options, responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from cityos.auth.deps import RuntimeDep
+from cityos.context.entity import TermMap
+from cityos.context.errors import BadRequestData, InvalidRequest
+from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
+from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
+from cityos.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+
+JSON = "application/json"
+JSONLD = "application/ld+json"
+GEOJSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
+TENANT_HEADER = "NGSILD-Tenant"
+
+_FORMAT_OPTIONS = {"keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise": CONCISE, "normalized": NORMALIZED}
+
+
+@dataclass
+class LdRequest:
+    """What every NGSI-LD request carries besides its own parameters."""
+
+    tenant: str
+    tm: TermMap
+    context: Any  # the @context value to echo back
+    accept: str
+    body: Any = None
+
+
+def _media(value: str | None) -> str:
+    return (value or "").split(";")[0].strip().lower()
+
+
+def negotiate(accept_header: str | None, *, allow_geojson: bool = True) -> str:
+    """Pick the response media type from Accept (NGSI-LD: JSON, JSON-LD, GeoJSON)."""
+    if not accept_header:
+        return JSON
+    best: tuple[float, int, str] | None = None
+    offered = [JSON, JSONLD] + ([GEOJSON] if allow_geojson else [])
+    for pos, part in enumerate(accept_header.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        media = media.lower()
+        qv = 1.0
+        for prm in params:
+            if prm.startswith("q="):
+                try:
+                    qv = float(prm[2:])
+                except ValueError:
+                    qv = 0.0
+        if media in ("*/*", "application/*"):
+            choice = JSON
+        elif media in offered:
+            choice = media
+        else:
+            continue
+        if qv > 0 and (best is None or qv > best[0]):
+            best = (qv, pos, choice)
+    if best is None:
+        raise NotAcceptable(f"cannot answer with {accept_header!r}: ask for {', '.join(offered)}")
+    return best[2]
+
+
+async def read_json(request: Request, *, max_bytes: int) -> tuple[Any, str]:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise PayloadTooLarge(f"the body has {length} bytes; the limit is {max_bytes}: send smaller batches")
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the body has {len(raw)} bytes; the limit is {max_bytes}: send smaller batches")
+    ctype = _media(request.headers.get("content-type"))
+    if ctype not in (JSON, JSONLD, MERGE_PATCH):
+        raise UnsupportedMediaType(
+            f"Content-Type {ctype or '(none)'!r} is not supported: send application/json or application/ld+json"
+        )
+    if not raw:
+        raise InvalidRequest("the request needs a JSON body")
+    try:
+        return orjson.loads(raw), ctype
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+
+
+async def ld_request(request: Request, rt: RuntimeDep) -> LdRequest:
+    """Tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request."""
+    tenant = request.headers.get(TENANT_HEADER) or rt.settings.default_tenant
+    accept = negotiate(request.headers.get("accept"))
+    body: Any = None
+    link = parse_link_header(", ".join(request.headers.getlist("link")) or None)
+    context: Any = link or CORE_CONTEXT_URL
+    if request.method in ("POST", "PATCH", "PUT"):
+        body, ctype = await read_json(request, max_bytes=rt.settings.max_body_bytes)
+        context = _body_context(body, ctype, link) or context
+    tm = rt.contexts.resolve(None if context == CORE_CONTEXT_URL else context)
+    return LdRequest(tenant, tm, context, accept, body)
+
+
+def _body_context(body: Any, ctype: str, link: str | None) -> Any:
+    """The @context carried in a JSON-LD body (the spec forbids it in a plain JSON body)."""
+    items = body if isinstance(body, list) else [body]
+    contexts = [i.get("@context") for i in items if isinstance(i, dict) and "@context" in i]
+    if ctype == JSONLD:
+        if link:
+            raise BadRequestData("with Content-Type application/ld+json put the @context in the body, not in a Link "
+                                 "header")
+        if isinstance(body, dict) and "@context" not in body:
+            raise BadRequestData("a body sent as application/ld+json must carry an @context member")
+        objects = [i for i in items if isinstance(i, dict)]
+        if isinstance(body, list) and len(contexts) != len(objects):  # a list of ids carries no @context
+            raise BadRequestData("every entity sent as application/ld+json must carry an @context member")
+        return contexts[0] if contexts else None
+    if contexts:
+        raise BadRequestData("a body sent as application/json must not carry @context: send it as application/"
+                             "ld+json, or give the context in a Link header")
+    return None
+
+
+Ld = Annotated[LdRequest, Depends(ld_request)]
+
+
+def parse_view(options: str | None, fmt: str | None, pick: str | None, omit: str | None, lang: str | None,
+               tm: TermMap, attrs: list[str] | None = None) -> View:
+    """The representation asked for by ``options``/``format``, with ``pick``/``omit``/``attrs`` expanded."""
+    chosen = NORMALIZED
+    sys_attrs = False
+    for opt in [o.strip() for o in (options or "").split(",") if o.strip()]:
+        if opt == "sysAttrs":
+            sys_attrs = True
+        elif opt in _FORMAT_OPTIONS:
+            chosen = _FORMAT_OPTIONS[opt]
+        elif opt in ("noOverwrite", "replace", "update", "append"):
+            continue
+        else:
+            raise InvalidRequest(f"options={opt!r} is unknown: use keyValues, concise, normalized or sysAttrs")
+    if fmt:
+        if fmt not in _FORMAT_OPTIONS:
+            raise InvalidRequest(f"format={fmt!r} is unknown: use normalized, concise, simplified or keyValues")
+        chosen = _FORMAT_OPTIONS[fmt]
+    if pick and attrs:
+        raise BadRequestData("use either pick or attrs, not both")
+
+    def names(text: str | None) -> set[str]:
+        return {n if n in ("id", "type") else tm.expand(n) for n in (s.strip() for s in (text or "").split(",")) if n}
+
+    chosen_members: frozenset[str] | None = None
+    if pick:
+        chosen_members = frozenset(names(pick))
+    elif attrs:
+        chosen_members = frozenset({"id", "type", *(tm.expand(a) for a in attrs)})
+    return View(chosen, sys_attrs, chosen_members, frozenset(names(omit)), lang)
+
+
+def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None
+                ) -> Response:
+    """A JSON or JSON-LD response: the context goes in a Link header or in the body."""
+    hdrs = dict(headers or {})
+    media = ld.accept
+    if media == JSONLD:
+        if isinstance(content, dict):
+            content = {"@context": ld.context, **content}
+        elif isinstance(content, list):
+            content = [{"@context": ld.context, **c} if isinstance(c, dict) else c for c in content]
+    elif media == GEOJSON:
+        hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+    else:
+        media = JSON
+        hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+    return Response(orjson.dumps(content), status_code=status, media_type=media, headers=hdrs)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)

@@ -1,0 +1,153 @@
+"""Stored entities out: the normalized, concise and simplified (keyValues) representations.
+
+Names are compacted with the request's term map; ``sysAttrs`` adds createdAt/modifiedAt;
+``pick``/``omit`` and ``attrs`` choose members (NGSI-LD v1.8, clauses 4.5 and 6.3.7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cityos.context.entity import (
+    GEOPROPERTY,
+    INSTANCE_MEMBERS,
+    LANGUAGEPROPERTY,
+    PROPERTY,
+    SYSTEM_MEMBERS,
+    VALUE_MEMBER,
+    VOCABPROPERTY,
+    TermMap,
+)
+
+NORMALIZED = "normalized"
+CONCISE = "concise"
+SIMPLIFIED = "simplified"
+
+
+@dataclass(frozen=True)
+class View:
+    """How to show entities: representation, system attributes, chosen members, language."""
+
+    fmt: str = NORMALIZED
+    sys_attrs: bool = False
+    pick: frozenset[str] | None = None  # expanded attribute IRIs, plus "id"/"type" as given
+    omit: frozenset[str] = frozenset()
+    lang: str | None = None
+
+    def wants(self, member: str) -> bool:
+        if member in self.omit:
+            return False
+        return self.pick is None or member in self.pick
+
+
+def render_entity(
+    entity_id: str,
+    types: list[str],
+    scope: list[str] | None,
+    attrs: dict[str, list[dict[str, Any]]],
+    tm: TermMap,
+    view: View,
+    created_at: str | None = None,
+    modified_at: str | None = None,
+) -> dict[str, Any]:
+    """One stored entity as a response document (without @context)."""
+    out: dict[str, Any] = {}
+    if view.wants("id"):
+        out["id"] = entity_id
+    if view.wants("type"):
+        compacted = [tm.compact(t) for t in types]
+        out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    if scope and view.wants("scope"):
+        out["scope"] = scope[0] if len(scope) == 1 else scope
+    if view.sys_attrs and view.fmt != SIMPLIFIED:
+        if created_at:
+            out["createdAt"] = created_at
+        if modified_at:
+            out["modifiedAt"] = modified_at
+    for iri, instances in attrs.items():
+        if not view.wants(iri) or not instances:
+            continue
+        name = tm.compact(iri)
+        rendered = [render_instance(i, tm, view) for i in instances]
+        out[name] = rendered[0] if len(rendered) == 1 else rendered
+    return out
+
+
+def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 0) -> Any:
+    kind = inst.get("type", PROPERTY)
+    member = VALUE_MEMBER.get(kind, "value")
+    value = inst.get(member)
+    if kind == VOCABPROPERTY:
+        value = [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(value)
+    if kind == LANGUAGEPROPERTY and view.lang:
+        value = _pick_language(value, view.lang)
+    if view.fmt == SIMPLIFIED:
+        return value
+    out: dict[str, Any] = {}
+    if kind == LANGUAGEPROPERTY and view.lang:
+        # A language filter turns the LanguageProperty into a Property holding one string.
+        out["type"] = PROPERTY
+        out["value"] = value
+        out["lang"] = _chosen_tag(inst.get(member), view.lang)
+    else:
+        out["type"] = kind
+        out[member] = value
+    for key, sub in inst.items():
+        if key in ("type", member):
+            continue
+        if key in SYSTEM_MEMBERS:
+            if view.sys_attrs:
+                out[key] = sub
+        elif key == "objectType":
+            out[key] = tm.compact(sub)
+        elif key in INSTANCE_MEMBERS:
+            out[key] = sub
+        else:
+            out[tm.compact(key)] = render_instance(sub, tm, view, depth + 1)
+    if view.fmt == CONCISE:
+        return _concise(out)
+    return out
+
+
+def _concise(out: dict[str, Any]) -> Any:
+    kind = out.pop("type", PROPERTY)
+    if kind in (PROPERTY, GEOPROPERTY) and out.keys() == {"value"}:
+        return out["value"]  # no sub-attributes: the value alone
+    return out  # otherwise the member name (value, object, languageMap, ...) tells the kind
+
+
+def _pick_language(lang_map: Any, lang: str) -> Any:
+    if not isinstance(lang_map, dict):
+        return lang_map
+    tag = _chosen_tag(lang_map, lang)
+    return lang_map.get(tag) if tag else None
+
+
+def _chosen_tag(lang_map: Any, lang: str) -> str | None:
+    if not isinstance(lang_map, dict) or not lang_map:
+        return None
+    for wanted in [t.strip().split(";")[0] for t in lang.split(",")]:
+        if wanted == "*":
+            break
+        if wanted in lang_map:
+            return wanted
+        for tag in lang_map:
+            if tag.split("-")[0] == wanted.split("-")[0]:
+                return tag
+    return "@none" if "@none" in lang_map else next(iter(lang_map))
+
+
+def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dict[str, Any]:
+    """An entity (already rendered) as a GeoJSON Feature, its geometry taken from one GeoProperty."""
+    props = {k: v for k, v in entity.items() if k != "id"}
+    geo = entity.get(geometry_name)
+    geometry = None
+    if isinstance(geo, dict):
+        geometry = geo.get("value") if geo.get("type") == GEOPROPERTY else geo
+    elif isinstance(geo, list) and geo:
+        first = geo[0]
+        geometry = first.get("value") if isinstance(first, dict) and "value" in first else first
+    if fmt == SIMPLIFIED and isinstance(geo, dict) and "coordinates" in geo:
+        geometry = geo
+    return {"id": entity.get("id"), "type": "Feature", "geometry": geometry, "properties": props}

@@ -1,0 +1,193 @@
+"""NGSI-LD API routes under /ngsi-ld/v1: thin adapters over the context service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from cityos.auth.deps import RuntimeDep, require
+from cityos.auth.models import Principal
+from cityos.auth.service import authorize
+from cityos.context import service as svc
+from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
+from cityos.context.errors import BadRequestData, ResourceNotFound
+from cityos.context.http import GEOJSON, Ld, LdRequest, ld_response, no_content, parse_view
+from cityos.context.query import EntityQuery, check_paging, parse_int, query_entities, split_list
+from cityos.context.render import View, geojson_feature, render_entity
+from cityos.context.store import EntityRow
+from cityos.context.timefmt import now_iso
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
+
+Reader = Annotated[Principal, Depends(require("entities:read"))]
+Writer = Annotated[Principal, Depends(require("entities:write"))]
+Deleter = Annotated[Principal, Depends(require("entities:delete"))]
+
+
+def _tenant(ld: LdRequest, who: Principal) -> str:
+    authorize(who, "entities:read", ld.tenant)
+    return ld.tenant
+
+
+def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
+    return render_entity(row.id, row.types, row.scope, row.attrs, ld.tm, view, row.created_at, row.modified_at)
+
+
+def _entities_response(rows: list[EntityRow], ld: LdRequest, view: View, geoproperty: str | None,
+                       headers: dict[str, str]) -> Response:
+    docs = [_render(r, ld, view) for r in rows]
+    if ld.accept == GEOJSON:
+        name = geoproperty or "location"
+        features = [geojson_feature(d, name, view.fmt) for d in docs]
+        return ld_response(ld, {"type": "FeatureCollection", "features": features}, headers=headers)
+    return ld_response(ld, docs, headers=headers)
+
+
+def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
+    change = outcome.change
+    if change is None or not change.not_updated:
+        return no_content()
+    refused = {a for a, _ in change.not_updated}
+    updated = sorted(ld.tm.compact(a) for a in change.changed - refused)
+    not_updated = [{"attributeName": ld.tm.compact(a), "reason": r} for a, r in change.not_updated]
+    return ld_response(ld, {"updated": updated, "notUpdated": not_updated}, status=207)
+
+
+# --- entities ---------------------------------------------------------------------------------------
+
+
+@router.post("/entities", status_code=201, summary="Create an entity")
+def create_entity(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
+    authorize(who, "tenants:create" if ld.tenant != rt.settings.default_tenant else "entities:write", ld.tenant)
+    parsed = parse_entity(ld.body, ld.tm, now=now_iso())
+    svc.one(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
+
+
+@router.get("/entities", summary="Query entities")
+def get_entities(
+    ld: Ld, rt: RuntimeDep, who: Reader,
+    id: str | None = None, idPattern: str | None = None, type: str | None = None,
+    attrs: str | None = None, q: str | None = None, pick: str | None = None, omit: str | None = None,
+    georel: str | None = None, geometry: str | None = None, coordinates: str | None = None,
+    geoproperty: str | None = None, limit: str | None = None, offset: str | None = None,
+    count: bool = False, options: str | None = None, format: str | None = None, lang: str | None = None,
+) -> Response:
+    tenant = _tenant(ld, who)
+    lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
+    attr_list = split_list(attrs)
+    query = EntityQuery(ids=split_list(id), id_pattern=idPattern, type=type, attrs=attr_list, q=q, georel=georel,
+                        geometry=geometry, coordinates=coordinates, geoproperty=geoproperty, limit=lim, offset=off,
+                        count=count)
+    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    result = query_entities(rt, tenant, query, ld.tm)
+    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
+    return _entities_response(result.rows, ld, view, geoproperty, headers)
+
+
+@router.get("/entities/{entity_id}", summary="Retrieve an entity")
+def get_entity(
+    entity_id: str, ld: Ld, rt: RuntimeDep, who: Reader,
+    attrs: str | None = None, pick: str | None = None, omit: str | None = None, options: str | None = None,
+    format: str | None = None, lang: str | None = None, geoproperty: str | None = None,
+) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    attr_list = split_list(attrs)
+    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    row = svc.get_entity(rt, tenant, entity_id)
+    if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
+        raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
+    doc = _render(row, ld, view)
+    if ld.accept == GEOJSON:
+        return ld_response(ld, geojson_feature(doc, geoproperty or "location", view.fmt))
+    return ld_response(ld, doc)
+
+
+@router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
+def replace_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    svc.require_body_id(ld.body, entity_id)
+    parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False)
+    parsed.id = entity_id
+    svc.one(rt, tenant, entity_id, svc.m_replace(parsed))
+    return no_content()
+
+
+@router.patch("/entities/{entity_id}", status_code=204, summary="Merge an entity")
+def merge_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    svc.require_body_id(ld.body, entity_id)
+    parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True)
+    parsed.id = entity_id
+    svc.one(rt, tenant, entity_id, svc.m_merge(parsed))
+    return no_content()
+
+
+@router.delete("/entities/{entity_id}", status_code=204, summary="Delete an entity")
+def delete_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Deleter) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    svc.one(rt, tenant, entity_id, svc.m_delete(entity_id))
+    return no_content()
+
+
+# --- attributes -------------------------------------------------------------------------------------
+
+
+def _fragment(ld: LdRequest, entity_id: str) -> Any:
+    body = ld.body
+    if not isinstance(body, dict):
+        raise BadRequestData("the body must be a JSON object of attributes")
+    svc.require_body_id(body, entity_id)
+    parsed = parse_entity(body, ld.tm, now=now_iso(), need_id=False, need_type=False)
+    parsed.id = entity_id
+    return parsed
+
+
+@router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append entity attributes")
+def append_attrs(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer, options: str | None = None) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    no_overwrite = "noOverwrite" in (options or "").split(",")
+    outcome = svc.one(rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite))
+    return _multi_status(outcome, ld)
+
+
+@router.patch("/entities/{entity_id}/attrs", status_code=204, summary="Update entity attributes")
+def update_attrs(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    outcome = svc.one(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)))
+    return _multi_status(outcome, ld)
+
+
+@router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Partial attribute update")
+def patch_attr(entity_id: str, attr: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    check_name(attr)
+    if not isinstance(ld.body, dict):
+        raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
+    instance = parse_instance(attr, ld.body, ld.tm, now=now_iso())
+    instance.pop("createdAt", None)
+    svc.one(rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance))
+    return no_content()
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete an entity attribute")
+def delete_attr(entity_id: str, attr: str, ld: Ld, rt: RuntimeDep, who: Writer,
+                datasetId: str | None = None, deleteAll: bool = False) -> Response:
+    tenant = _tenant(ld, who)
+    check_entity_id(entity_id)
+    check_name(attr)
+    if datasetId is not None:
+        check_entity_id(datasetId, "datasetId")
+    svc.one(rt, tenant, entity_id, svc.m_delete_attr(entity_id, ld.tm.expand(attr), dataset_id=datasetId,
+                                                     delete_all=deleteAll))
+    return no_content()
+

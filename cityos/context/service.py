@@ -1,0 +1,403 @@
+"""Use cases of the city data hub (城市智能中枢): NGSI-LD entities, free of HTTP.
+
+Every write goes through :func:`apply`: it locks the entities it touches, runs one mutation per
+entity on the stored row (a mutation may refuse with an NGSI-LD error, which fails that entity
+only), writes all results in one transaction, and publishes bus events after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from cityos.auth.service import ensure_tenant, tenant_exists
+from cityos.bus import Event
+from cityos.context import store
+from cityos.context.entity import GEOPROPERTY, ParsedEntity
+from cityos.context.errors import (
+    AlreadyExists,
+    BadRequestData,
+    NgsiLdError,
+    NonexistentTenant,
+    ResourceNotFound,
+)
+from cityos.context.geo import validate_geometry
+from cityos.context.store import EntityRow, GeoRow
+from cityos.context.timefmt import now_iso
+from cityos.runtime import Runtime
+
+Attrs = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class Change:
+    """What a mutation did to one entity."""
+
+    row: EntityRow | None  # None: deleted
+    changed: set[str] = field(default_factory=set)  # attribute IRIs added or modified
+    removed: set[str] = field(default_factory=set)
+    not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
+
+
+Mutation = Callable[[EntityRow | None, str], Change]  # (current row or None, now) -> change
+
+
+@dataclass
+class Outcome:
+    created: bool = False
+    deleted: bool = False
+    change: Change | None = None
+    error: NgsiLdError | None = None
+
+
+def check_tenant_for_read(rt: Runtime, tenant: str) -> None:
+    if tenant != rt.settings.default_tenant and not tenant_exists(rt.db, tenant):
+        raise NonexistentTenant(f"tenant {tenant!r} does not exist: it is created by its first write")
+
+
+def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False
+          ) -> list[Outcome]:
+    """Run mutations on entities in one transaction; one outcome per op, in order."""
+    if creates:
+        ensure_tenant(rt.db, tenant)
+    else:
+        check_tenant_for_read(rt, tenant)
+    try:
+        return _apply_once(rt, tenant, ops)
+    except IntegrityError:
+        # Another writer created one of these ids between our read and our insert (PostgreSQL):
+        # run again; the rows are now seen as existing.
+        return _apply_once(rt, tenant, ops)
+
+
+def _apply_once(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]]) -> list[Outcome]:
+    ids = list(dict.fromkeys(i for i, _ in ops))
+    now = now_iso()
+    outcomes: list[Outcome] = []
+    with rt.db.write() as conn:
+        original = store.fetch_many(conn, tenant, ids, for_update=rt.db.locks_rows)
+        working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
+        touched: dict[str, tuple[set[str], set[str]]] = {}
+        for entity_id, mutate in ops:
+            cur = working[entity_id]
+            try:
+                change = mutate(_copy(cur) if cur is not None else None, now)
+            except NgsiLdError as exc:
+                outcomes.append(Outcome(error=exc))
+                continue
+            working[entity_id] = change.row
+            changed, removed = touched.setdefault(entity_id, (set(), set()))
+            changed |= change.changed
+            removed |= change.removed
+            outcomes.append(Outcome(created=cur is None and change.row is not None,
+                                    deleted=change.row is None and cur is not None, change=change))
+        events = _write(conn, tenant, original, working, touched)
+    rt.bus.publish(events)
+    return outcomes
+
+
+def _copy(row: EntityRow) -> EntityRow:
+    """A copy that mutations may change: they replace instance lists and dicts, never edit them in place."""
+    return EntityRow(row.pk, row.id, list(row.types), list(row.scope) if row.scope else row.scope, dict(row.attrs),
+                     row.created_at, row.modified_at)
+
+
+def _write(conn: Any, tenant: str, original: dict[str, EntityRow], working: dict[str, EntityRow | None],
+           touched: dict[str, tuple[set[str], set[str]]]) -> list[Event]:
+    inserts: list[EntityRow] = []
+    updates: list[EntityRow] = []
+    types_changed: list[EntityRow] = []
+    deletes: list[int] = []
+    new_geo: dict[str, list[GeoRow]] = {}
+    upd_geo: dict[int, list[GeoRow]] = {}
+    events: list[Event] = []
+    for entity_id, (changed, removed) in touched.items():
+        before, after = original.get(entity_id), working[entity_id]
+        if after is None:
+            if before is not None:
+                deletes.append(before.pk)  # type: ignore[arg-type]
+                events.append(Event("entity.deleted", entity_id, {"id": entity_id, "types": before.types}, tenant))
+            continue
+        if before is None:
+            inserts.append(after)
+            new_geo[entity_id] = geo_rows(after.attrs)
+            events.append(Event("entity.created", entity_id,
+                                {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant))
+            continue
+        if not changed and not removed and after.types == before.types and after.scope == before.scope:
+            continue
+        after.pk = before.pk
+        updates.append(after)
+        if after.types != before.types:
+            types_changed.append(after)
+        if _touches_geo(before.attrs, after.attrs, changed | removed):
+            upd_geo[before.pk] = geo_rows(after.attrs)  # type: ignore[index]
+        events.append(Event("entity.updated", entity_id, {
+            "id": entity_id, "types": after.types,
+            "attrs": {a: after.attrs[a] for a in changed if a in after.attrs},
+            "removed": sorted(removed - after.attrs.keys()),
+        }, tenant))
+    store.delete_many(conn, deletes)
+    store.insert_many(conn, tenant, inserts, new_geo)
+    store.update_many(conn, tenant, updates, types_changed=types_changed, geo=upd_geo)
+    return events
+
+
+def _touches_geo(before: Attrs, after: Attrs, names: set[str]) -> bool:
+    for name in names:
+        for attrs in (before, after):
+            if any(i.get("type") == GEOPROPERTY for i in attrs.get(name, ())):
+                return True
+    return False
+
+
+def geo_rows(attrs: Attrs) -> list[GeoRow]:
+    """Bounding boxes of every GeoProperty instance, for the geo index."""
+    rows: list[GeoRow] = []
+    for name, instances in attrs.items():
+        for inst in instances:
+            if inst.get("type") == GEOPROPERTY:
+                rows.append((name, inst.get("datasetId") or "", validate_geometry(inst["value"], attr=name)))
+    return rows
+
+
+# --- attribute instance algebra ----------------------------------------------------------------------
+
+
+def put_instances(old: list[dict[str, Any]] | None, new: list[dict[str, Any]], *, overwrite: bool
+                  ) -> tuple[list[dict[str, Any]], bool]:
+    """Add or replace instances by datasetId. Returns the instances and whether anything was refused."""
+    result = list(old or [])
+    index = {i.get("datasetId"): n for n, i in enumerate(result)}
+    refused = False
+    for inst in new:
+        ds = inst.get("datasetId")
+        if ds in index:
+            if not overwrite:
+                refused = True
+                continue
+            inst = dict(inst, createdAt=result[index[ds]].get("createdAt", inst.get("createdAt")))
+            result[index[ds]] = inst
+        else:
+            index[ds] = len(result)
+            result.append(inst)
+    return result, refused
+
+
+def merge_instance(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge-patch one instance: the value is replaced, sub-attributes are merged."""
+    if old.get("type") != new.get("type"):
+        return dict(new, createdAt=old.get("createdAt", new.get("createdAt")))
+    merged = dict(old)
+    for key, value in new.items():
+        if key == "createdAt":
+            continue
+        merged[key] = value
+    return merged
+
+
+def merge_instances(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result = list(old)
+    index = {i.get("datasetId"): n for n, i in enumerate(result)}
+    for inst in new:
+        ds = inst.get("datasetId")
+        if ds in index:
+            result[index[ds]] = merge_instance(result[index[ds]], inst)
+        else:
+            index[ds] = len(result)
+            result.append(inst)
+    return result
+
+
+def _union(types: list[str], more: list[str]) -> list[str]:
+    return types + [t for t in more if t not in types]
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+def m_create(p: ParsedEntity) -> Mutation:
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is not None:
+            raise AlreadyExists(f"entity {p.id} already exists: use PATCH to change it or PUT to replace it",
+                                instance=p.id)
+        row = EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now)
+        return Change(row, changed=set(p.attrs))
+
+    return run
+
+
+def m_replace(p: ParsedEntity, *, create: bool = False) -> Mutation:
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            if not create:
+                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
+            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+        removed = set(cur.attrs) - set(p.attrs)
+        for name, instances in p.attrs.items():
+            old = {i.get("datasetId"): i for i in cur.attrs.get(name, ())}
+            for inst in instances:
+                if inst.get("datasetId") in old:
+                    inst["createdAt"] = old[inst.get("datasetId")].get("createdAt", now)
+        row = EntityRow(cur.pk, cur.id, p.types or cur.types, p.scope, p.attrs, cur.created_at, now)
+        return Change(row, changed=set(p.attrs), removed=removed)
+
+    return run
+
+
+def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -> Mutation:
+    """Append Entity Attributes (and batch update / upsert-update): add new attributes, overwrite others."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            if not create:
+                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
+            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+        change = Change(cur)
+        for name, instances in p.attrs.items():
+            result, refused = put_instances(cur.attrs.get(name), instances, overwrite=overwrite)
+            if refused:
+                change.not_updated.append((name, "attribute exists and options=noOverwrite was given"))
+            if result != cur.attrs.get(name):
+                cur.attrs[name] = result
+                change.changed.add(name)
+        cur.types = _union(cur.types, p.types)
+        if p.scope is not None:
+            cur.scope = p.scope
+        if change.changed:
+            cur.modified_at = now
+        return change
+
+    return run
+
+
+def m_update_attrs(p: ParsedEntity) -> Mutation:
+    """Update Entity Attributes: only attributes (and instances) that exist are replaced."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
+        change = Change(cur)
+        for name, instances in p.attrs.items():
+            existing = cur.attrs.get(name)
+            if not existing:
+                change.not_updated.append((name, "attribute does not exist: append it with POST .../attrs"))
+                continue
+            have = {i.get("datasetId") for i in existing}
+            wanted = [i for i in instances if i.get("datasetId") in have]
+            for i in instances:
+                if i.get("datasetId") not in have:
+                    change.not_updated.append((name, f"no instance with datasetId {i.get('datasetId')}"))
+            if wanted:
+                cur.attrs[name], _ = put_instances(existing, wanted, overwrite=True)
+                change.changed.add(name)
+        if change.changed:
+            cur.modified_at = now
+        return change
+
+    return run
+
+
+def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
+    """Merge Entity (PATCH /entities/{id}): merge-patch semantics, urn:ngsi-ld:null deletes."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            if not create:
+                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
+            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+        change = Change(cur)
+        for name in p.deleted:
+            if cur.attrs.pop(name, None) is not None:
+                change.removed.add(name)
+        for name, instances in p.attrs.items():
+            cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances)
+            change.changed.add(name)
+        cur.types = _union(cur.types, p.types)
+        if p.scope is not None:
+            cur.scope = p.scope
+        cur.modified_at = now
+        return change
+
+    return run
+
+
+def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutation:
+    """Partial Attribute update: merge a fragment into one attribute instance."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        existing = cur.attrs.get(name)
+        ds = instance.get("datasetId")
+        if not existing or all(i.get("datasetId") != ds for i in existing):
+            what = f"instance with datasetId {ds}" if ds else "attribute"
+            raise ResourceNotFound(f"entity {entity_id} has no {what} {name}", instance=entity_id)
+        cur.attrs[name] = merge_instances(existing, [instance])
+        cur.modified_at = now
+        return Change(cur, changed={name})
+
+    return run
+
+
+def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_all: bool) -> Mutation:
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        existing = cur.attrs.get(name)
+        if not existing:
+            raise ResourceNotFound(f"entity {entity_id} has no attribute {name}", instance=entity_id)
+        if delete_all:
+            remaining: list[dict[str, Any]] = []
+        else:
+            remaining = [i for i in existing if i.get("datasetId") != dataset_id]
+            if len(remaining) == len(existing):
+                what = f"datasetId {dataset_id}" if dataset_id else "a default instance (no datasetId)"
+                raise ResourceNotFound(f"attribute {name} of {entity_id} has no instance with {what}",
+                                       instance=entity_id)
+        cur.modified_at = now
+        if remaining:
+            cur.attrs[name] = remaining
+            return Change(cur, changed={name})
+        del cur.attrs[name]
+        return Change(cur, removed={name})
+
+    return run
+
+
+def m_delete(entity_id: str) -> Mutation:
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        return Change(None, removed=set(cur.attrs))
+
+    return run
+
+
+def one(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False) -> Outcome:
+    """Run one mutation; its error, if any, is raised."""
+    outcome = apply(rt, tenant, [(entity_id, mutation)], creates=creates)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+
+def get_entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow:
+    check_tenant_for_read(rt, tenant)
+    with rt.db.connect() as conn:
+        row = store.fetch_one(conn, tenant, entity_id)
+    if row is None:
+        raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+    return row
+
+
+def require_body_id(body: Any, entity_id: str) -> None:
+    """A body that names an id must name the id of the URL."""
+    if isinstance(body, dict) and body.get("id") not in (None, entity_id):
+        raise BadRequestData(f"the body's id {body.get('id')!r} differs from the URL's id {entity_id!r}")

@@ -1,0 +1,377 @@
+"""NGSI-LD ``q`` and type expressions compiled to SQLAlchemy Core conditions on ``context_entities``.
+
+The ASTs come from ``cityos.context.qlang``; the stored form is described in
+``cityos.context.tables``. A term matches an entity when any instance of the attribute matches.
+The compared value of an instance is its ``value`` (its ``object`` for a Relationship), a
+sub-attribute's value, an NGSI-LD member such as ``observedAt``, or a key path into a JSON value.
+
+Comparisons are type-safe: a number only matches JSON numbers, a string, date or time only JSON
+strings, a boolean only JSON booleans; ``!=`` and ``!~=`` match any present value that is not
+equal (or does not match), values of another type included. Every user value, IRI and key reaches
+the database as a bound parameter, never as SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Text, and_, bindparam, collate, false, func, literal_column, not_, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from cityos.context.qlang import (
+    QAnd,
+    QBool,
+    QDateTime,
+    QExpr,
+    QList,
+    QNumber,
+    QOr,
+    QRange,
+    QScalar,
+    QString,
+    QTerm,
+    QValue,
+    TAnd,
+    TName,
+    TypeExpr,
+)
+from cityos.context.tables import entities, entity_types
+
+# Members of an attribute instance that NGSI-LD names itself: kept literally, never expanded.
+LITERAL_MEMBERS = frozenset(
+    [
+        "type",
+        "value",
+        "object",
+        "languageMap",
+        "observedAt",
+        "unitCode",
+        "datasetId",
+        "createdAt",
+        "modifiedAt",
+        "json",
+        "vocab",
+        "valueList",
+        "objectList",
+        "objectType",
+        "lang",
+        "deletedAt",
+        "instanceId",
+    ]
+)
+
+Expand = Callable[[str], str]
+Cond = ColumnElement[bool]
+
+
+def compile_q(expr: QExpr, *, expand: Expand, dialect: str) -> ColumnElement[bool]:
+    """A condition on ``context_entities`` true for the entities that ``expr`` selects.
+
+    ``expand`` maps attribute and sub-attribute terms to IRIs; ``dialect`` is ``"sqlite"`` or
+    ``"postgresql"``.
+    """
+    if dialect == "sqlite":
+        backend: _Backend = _Sqlite()
+    elif dialect == "postgresql":
+        backend = _Postgres()
+    else:
+        raise ValueError(f"no q compiler for the {dialect!r} database")
+    return _compile(expr, backend, expand)
+
+
+def compile_type_expr(expr: TypeExpr, *, expand: Expand, tenant: str) -> ColumnElement[bool]:
+    """A condition on ``context_entities`` true for the entities whose types satisfy ``expr``."""
+    if isinstance(expr, TName):
+        return _has_type([expand(expr.name)], tenant)
+    if isinstance(expr, TAnd):
+        return and_(*(compile_type_expr(e, expand=expand, tenant=tenant) for e in expr.items))
+    # A run of plain names under one OR becomes one IN list.
+    names = [expand(e.name) for e in expr.items if isinstance(e, TName)]
+    parts = [_has_type(names, tenant)] if names else []
+    parts += [compile_type_expr(e, expand=expand, tenant=tenant) for e in expr.items if not isinstance(e, TName)]
+    return or_(*parts)
+
+
+def _has_type(iris: list[str], tenant: str) -> Cond:
+    iris = list(dict.fromkeys(iris))
+    wanted = entity_types.c.type == iris[0] if len(iris) == 1 else entity_types.c.type.in_(iris)
+    return entities.c.pk.in_(select(entity_types.c.entity_pk).where(entity_types.c.tenant == tenant, wanted))
+
+
+# --- terms -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where the compared value sits inside one attribute instance, as JSON key paths."""
+
+    value: tuple[str, ...]
+    object: tuple[str, ...] | None  # a Relationship's target, tried when there is no value
+
+    def paths(self, kind: str) -> list[tuple[str, ...]]:
+        # Relationship objects are URI strings: only a string can match them.
+        if self.object is None or kind in ("number", "bool"):
+            return [self.value]
+        return [self.value, self.object]
+
+
+def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
+    if isinstance(expr, QAnd):
+        return and_(*(_compile(e, b, expand) for e in expr.items))
+    if isinstance(expr, QOr):
+        return or_(*(_compile(e, b, expand) for e in expr.items))
+    return _term(expr, b, expand)
+
+
+def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
+    path = term.path
+    iri = expand(path.attr)
+    base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
+    on_member = bool(base) and base[-1] in LITERAL_MEMBERS
+    if path.compound:
+        target = _Target((*(base if on_member else (*base, "value")), *path.compound), None)
+    elif on_member:
+        target = _Target(base, None)
+    else:
+        target = _Target((*base, "value"), (*base, "object"))
+
+    if term.op is None:
+        if not base and not path.compound:
+            found = b.has_attr(iri)
+        else:
+            keys = target.value if path.compound else base
+            found = b.any_instance(iri, lambda doc: b.present(doc, [keys]))
+        # coalesce: a NULL (no such attribute) must not turn "does not exist" into NULL too
+        return not_(func.coalesce(found, false())) if term.negated_exists else found
+
+    op, value = term.op, term.value
+    if value is None:
+        raise ValueError(f"the term on {path.attr!r} has operator {op!r} but no value")
+    if op in ("==", "!="):
+        build = _equal_builder(b, target, value)
+    elif op in ("~=", "!~="):
+        if not isinstance(value, QString):
+            raise ValueError("a pattern must be a QString")
+        build = _regex_builder(b, target, value.value)
+    elif op in _ORDERING_OPS and not isinstance(value, QList | QRange):
+        build = _ordering_builder(b, target, op, value)
+    else:
+        raise ValueError(f"cannot compile operator {op!r} with {type(value).__name__}")
+    if op in ("==", "~=", ">", ">=", "<", "<="):
+        return b.any_instance(iri, build)
+    # "Not equal" needs a present value that is not equal: a missing value does not match.
+    return b.any_instance(
+        iri, lambda doc: and_(b.present(doc, target.paths("string")), not_(func.coalesce(build(doc), false())))
+    )
+
+
+_ORDERING_OPS: dict[str, Callable[[Any, Any], Cond]] = {
+    ">": lambda x, v: x > v,
+    ">=": lambda x, v: x >= v,
+    "<": lambda x, v: x < v,
+    "<=": lambda x, v: x <= v,
+}
+
+
+def _sql_values(value: QScalar, *, equality: bool) -> tuple[str, list[Any]]:
+    """The kind (number, string, bool) of a literal and the Python values it stands for."""
+    if isinstance(value, QNumber):
+        return "number", [value.value]
+    if isinstance(value, QBool):
+        return "bool", [value.value]
+    if isinstance(value, QDateTime):
+        # Stored timestamps are normalised; a date-time a client stored as a plain value is as written.
+        return "string", list(dict.fromkeys([value.value, value.text])) if equality else [value.value]
+    return "string", [value.value]
+
+
+def _equal_builder(b: _Backend, target: _Target, value: QValue) -> Callable[[Any], Cond]:
+    if isinstance(value, QRange):
+        kind, (low, *_) = _sql_values(value.low, equality=False)
+        _, (high, *_) = _sql_values(value.high, equality=False)
+
+        def between(doc: Any) -> Cond:
+            operand = b.operand(doc, target.paths(kind), kind)
+            if operand is None:
+                return false()
+            guard, x, lit = operand
+            return and_(guard, b.ordered(x, kind).between(lit(low), lit(high)))
+
+        return between
+
+    groups: dict[str, list[Any]] = {}
+    for item in value.items if isinstance(value, QList) else (value,):
+        kind, values = _sql_values(item, equality=True)
+        groups.setdefault(kind, []).extend(v for v in values if v not in groups.get(kind, ()))
+
+    def equal(doc: Any) -> Cond:
+        parts = []
+        for kind, values in groups.items():
+            operand = b.operand(doc, target.paths(kind), kind)
+            if operand is None:
+                continue
+            guard, x, lit = operand
+            match = x == lit(values[0]) if len(values) == 1 else x.in_([lit(v) for v in values])
+            parts.append(match if guard is None else and_(guard, match))
+        return or_(*parts) if parts else false()
+
+    return equal
+
+
+def _ordering_builder(b: _Backend, target: _Target, op: str, value: QScalar) -> Callable[[Any], Cond]:
+    kind, (v, *_) = _sql_values(value, equality=False)
+    compare = _ORDERING_OPS[op]
+
+    def ordering(doc: Any) -> Cond:
+        operand = b.operand(doc, target.paths(kind), kind)
+        if operand is None:
+            return false()
+        guard, x, lit = operand
+        return and_(guard, compare(b.ordered(x, kind), lit(v)))
+
+    return ordering
+
+
+def _regex_builder(b: _Backend, target: _Target, pattern: str) -> Callable[[Any], Cond]:
+    def regex(doc: Any) -> Cond:
+        operand = b.operand(doc, target.paths("string"), "string")
+        if operand is None:
+            return false()
+        guard, x, _ = operand
+        return and_(guard, b.regex(x, pattern))
+
+    return regex
+
+
+# --- dialects --------------------------------------------------------------------------------------
+
+Operand = tuple[Cond | None, Any, Callable[[Any], Any]]  # type guard, SQL value, literal maker
+
+
+class _Backend(Protocol):
+    def has_attr(self, iri: str) -> Cond: ...
+
+    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond: ...
+
+    def present(self, doc: Any, paths: list[tuple[str, ...]]) -> Cond: ...
+
+    def operand(self, doc: Any, paths: list[tuple[str, ...]], kind: str) -> Operand | None: ...
+
+    def ordered(self, x: Any, kind: str) -> Any: ...
+
+    def regex(self, x: Any, pattern: str) -> Cond: ...
+
+
+def _coalesce(items: list[Any]) -> Any:
+    return items[0] if len(items) == 1 else func.coalesce(*items)
+
+
+def _exists(source: Any, where: Cond) -> Cond:
+    return select(literal_column("1")).select_from(source).where(where).exists()
+
+
+def _json_path(keys: tuple[str, ...], prefix: str = "$") -> str | None:
+    """A SQLite JSON path with every key quoted, or None when SQLite cannot address a key.
+
+    SQLite (3.40) reads a quoted path label up to the next '"' with no escapes, and compares it
+    with the raw JSON text of the key, so keys with quotes, backslashes or control characters
+    cannot be addressed; such a key matches nothing rather than a wrong key.
+    """
+    if any('"' in k or "\\" in k or any(ord(c) < 0x20 for c in k) for k in keys):
+        return None
+    return prefix + "".join(f'."{k}"' for k in keys)
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """An attribute instance on SQLite: a JSON column and the path to the instance within it."""
+
+    column: Any
+    prefix: str
+
+
+class _Sqlite:
+    def has_attr(self, iri: str) -> Cond:
+        path = _json_path((iri,))
+        if path is None:
+            return false()
+        return func.coalesce(func.json_array_length(entities.c.attrs, path), 0) > 0
+
+    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond:
+        path = _json_path((iri,))
+        if path is None:
+            return false()
+        # Most attributes have one instance: test it by path, straight on the entity's document
+        # (SQLite caches the parsed document across these calls), and walk the instances with
+        # json_each only when there are more.
+        first = build(_Doc(entities.c.attrs, path + "[0]"))
+        inst = func.json_each(entities.c.attrs, path).table_valued("value").alias()
+        others = _exists(inst, build(_Doc(inst.c.value, "$")))
+        return or_(first, and_(func.json_array_length(entities.c.attrs, path) > 1, others))
+
+    def _paths(self, doc: _Doc, paths: list[tuple[str, ...]]) -> list[str]:
+        return [p for p in (_json_path(k, doc.prefix) for k in paths) if p is not None]
+
+    def present(self, doc: _Doc, paths: list[tuple[str, ...]]) -> Cond:
+        found = self._paths(doc, paths)
+        if not found:
+            return false()
+        return _coalesce([func.json_type(doc.column, p) for p in found]).is_not(None)
+
+    def operand(self, doc: _Doc, paths: list[tuple[str, ...]], kind: str) -> Operand | None:
+        found = self._paths(doc, paths)
+        if not found:
+            return None
+        jtype = _coalesce([func.json_type(doc.column, p) for p in found])
+        if kind == "bool":
+            return None, jtype, lambda v: "true" if v else "false"
+        guard = jtype.in_(("integer", "real")) if kind == "number" else jtype == "text"
+        return guard, _coalesce([func.json_extract(doc.column, p) for p in found]), lambda v: v
+
+    def ordered(self, x: Any, kind: str) -> Any:
+        return x  # SQLite compares text bytewise
+
+    def regex(self, x: Any, pattern: str) -> Cond:
+        return x.op("REGEXP")(pattern)  # the Python regexp() registered in cityos.store.engine
+
+
+class _Postgres:
+    def has_attr(self, iri: str) -> Cond:
+        return func.coalesce(func.jsonb_array_length(self._attr(iri)), 0) > 0
+
+    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond:
+        inst = func.jsonb_array_elements(self._attr(iri)).table_valued("value").alias()
+        return _exists(inst, build(inst.c.value))
+
+    def _attr(self, iri: str) -> Any:
+        return entities.c.attrs.op("->", return_type=JSONB)(bindparam(None, iri, type_=Text))
+
+    def _get(self, doc: Any, keys: tuple[str, ...], *, as_text: bool) -> Any:
+        # One '->' per key rather than '#>': '#>' reads a key like "0" as an array index, which
+        # SQLite's quoted path labels never do.
+        for key in keys[:-1]:
+            doc = doc.op("->", return_type=JSONB)(bindparam(None, key, type_=Text))
+        last = bindparam(None, keys[-1], type_=Text)
+        return doc.op("->>", return_type=Text)(last) if as_text else doc.op("->", return_type=JSONB)(last)
+
+    def present(self, doc: Any, paths: list[tuple[str, ...]]) -> Cond:
+        return _coalesce([self._get(doc, p, as_text=False) for p in paths]).is_not(None)
+
+    def operand(self, doc: Any, paths: list[tuple[str, ...]], kind: str) -> Operand | None:
+        jvalue = _coalesce([self._get(doc, p, as_text=False) for p in paths])
+        if kind == "bool":
+            return None, jvalue, lambda v: bindparam(None, v, type_=JSONB)  # jsonb '=' is type-strict
+        if kind == "number":
+            return func.jsonb_typeof(jvalue) == "number", jvalue, lambda v: bindparam(None, v, type_=JSONB)
+        text = _coalesce([self._get(doc, p, as_text=True) for p in paths])
+        return func.jsonb_typeof(jvalue) == "string", text, lambda v: bindparam(None, v, type_=Text)
+
+    def ordered(self, x: Any, kind: str) -> Any:
+        # Byte order, as on SQLite, whatever the database's default collation.
+        return collate(x, "C") if kind == "string" else x
+
+    def regex(self, x: Any, pattern: str) -> Cond:
+        return x.op("~")(bindparam(None, pattern, type_=Text))

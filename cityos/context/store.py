@@ -1,0 +1,199 @@
+"""SQL for the context package: entity rows, their type and bounding-box index rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from cityos.context.tables import entities, entity_geo, entity_types
+
+COLUMNS = (entities.c.pk, entities.c.id, entities.c.types, entities.c.scope, entities.c.attrs,
+           entities.c.created_at, entities.c.modified_at)
+
+
+@dataclass
+class EntityRow:
+    pk: int | None
+    id: str
+    types: list[str]
+    scope: list[str] | None
+    attrs: dict[str, list[dict[str, Any]]]
+    created_at: str
+    modified_at: str
+
+
+GeoRow = tuple[str, str, tuple[float, float, float, float]]  # attr IRI, datasetId or "", bbox
+
+
+def _row(r: Any) -> EntityRow:
+    return EntityRow(r.pk, r.id, r.types, r.scope, r.attrs, r.created_at, r.modified_at)
+
+
+def fetch_many(conn: Connection, tenant: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, EntityRow]:
+    """The stored entities among ``ids``, keyed by id."""
+    out: dict[str, EntityRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        stmt = select(*COLUMNS).where(entities.c.tenant == tenant, entities.c.id.in_(chunk))
+        if for_update:
+            stmt = stmt.with_for_update()
+        for r in conn.execute(stmt):
+            out[r.id] = _row(r)
+    return out
+
+
+def fetch_one(conn: Connection, tenant: str, entity_id: str, *, for_update: bool = False) -> EntityRow | None:
+    return fetch_many(conn, tenant, [entity_id], for_update=for_update).get(entity_id)
+
+
+def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[str, list[GeoRow]]) -> None:
+    """Insert new entities with their type and bounding-box rows. Fills in ``row.pk``."""
+    if not rows:
+        return
+    params = [{"tenant": tenant, "id": r.id, "types": r.types, "scope": r.scope, "attrs": r.attrs,
+               "created_at": r.created_at, "modified_at": r.modified_at} for r in rows]
+    result = conn.execute(insert(entities).returning(entities.c.pk, entities.c.id, sort_by_parameter_order=True),
+                          params)
+    pks = {r.id: r.pk for r in result}
+    for r in rows:
+        r.pk = pks[r.id]
+    type_rows = [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in rows for t in r.types]
+    conn.execute(insert(entity_types), type_rows)
+    _insert_geo(conn, tenant, {pks[i]: g for i, g in geo.items() if i in pks})
+
+
+def update_many(conn: Connection, tenant: str, rows: list[EntityRow], *, types_changed: Iterable[EntityRow] = (),
+                geo: dict[int, list[GeoRow]] | None = None) -> None:
+    """Write new attribute documents of existing entities; re-index types and geometry where they changed."""
+    if not rows:
+        return
+    stmt = (update(entities).where(entities.c.pk == bindparam("b_pk"))
+            .values(types=bindparam("types"), scope=bindparam("scope"), attrs=bindparam("attrs"),
+                    modified_at=bindparam("modified_at"), created_at=bindparam("created_at")))
+    conn.execute(stmt, [{"b_pk": r.pk, "types": r.types, "scope": r.scope, "attrs": r.attrs,
+                         "modified_at": r.modified_at, "created_at": r.created_at} for r in rows])
+    changed = list(types_changed)
+    if changed:
+        conn.execute(delete(entity_types).where(entity_types.c.entity_pk.in_([r.pk for r in changed])))
+        conn.execute(insert(entity_types),
+                     [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in changed for t in r.types])
+    if geo:
+        conn.execute(delete(entity_geo).where(entity_geo.c.entity_pk.in_(list(geo))))
+        _insert_geo(conn, tenant, geo)
+
+
+def _insert_geo(conn: Connection, tenant: str, geo: dict[int, list[GeoRow]]) -> None:
+    params = [{"entity_pk": pk, "attr": attr, "dataset_id": ds, "tenant": tenant, "min_x": b[0], "min_y": b[1],
+               "max_x": b[2], "max_y": b[3]} for pk, items in geo.items() for attr, ds, b in items]
+    if params:
+        conn.execute(insert(entity_geo), params)
+
+
+def delete_many(conn: Connection, pks: list[int]) -> None:
+    for start in range(0, len(pks), 500):
+        chunk = pks[start:start + 500]
+        # Child rows go explicitly: SQLite enforces ON DELETE CASCADE only with foreign_keys on.
+        conn.execute(delete(entity_types).where(entity_types.c.entity_pk.in_(chunk)))
+        conn.execute(delete(entity_geo).where(entity_geo.c.entity_pk.in_(chunk)))
+        conn.execute(delete(entities).where(entities.c.pk.in_(chunk)))
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+def has_any_attr(attr_iris: list[str], dialect: str) -> ColumnElement[bool]:
+    """The entity has at least one of the attributes."""
+    if dialect == "postgresql":
+        return literal_column("context_entities.attrs").op("?|")(
+            bindparam(None, attr_iris, type_=_pg_text_array())
+        )
+    clauses = [func.json_type(entities.c.attrs, _json_key_path(a)).is_not(None) for a in attr_iris]
+    return or_(*clauses)
+
+
+def _pg_text_array() -> Any:
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.types import Text
+
+    return ARRAY(Text())
+
+
+def _json_key_path(key: str) -> str:
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def id_matches(pattern: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return entities.c.id.op("~")(pattern)
+    return entities.c.id.op("REGEXP")(pattern)
+
+
+def base_select(tenant: str, where: list[ColumnElement[bool]]) -> Select[Any]:
+    return select(*COLUMNS).where(entities.c.tenant == tenant, *where)
+
+
+def iterate(conn: Connection, stmt: Select[Any], chunk: int = 500) -> Iterator[EntityRow]:
+    """Rows of a query in pk order, fetched in keyset chunks so a long scan holds little memory."""
+    last = None
+    while True:
+        s = stmt.order_by(entities.c.pk).limit(chunk)
+        if last is not None:
+            s = s.where(entities.c.pk > last)
+        batch = [_row(r) for r in conn.execute(s)]
+        yield from batch
+        if len(batch) < chunk:
+            return
+        last = batch[-1].pk
+
+
+def page(conn: Connection, stmt: Select[Any], limit: int, offset: int) -> list[EntityRow]:
+    return [_row(r) for r in conn.execute(stmt.order_by(entities.c.pk).limit(limit).offset(offset))]
+
+
+def count(conn: Connection, stmt: Select[Any]) -> int:
+    return conn.execute(select(func.count()).select_from(stmt.with_only_columns(entities.c.pk).subquery())).scalar_one()
+
+
+# --- types and attributes --------------------------------------------------------------------------
+
+
+def type_counts(conn: Connection, tenant: str) -> dict[str, int]:
+    rows = conn.execute(select(entity_types.c.type, func.count()).where(entity_types.c.tenant == tenant)
+                        .group_by(entity_types.c.type))
+    return {t: n for t, n in rows}
+
+
+def attribute_usage(conn: Connection, tenant: str, dialect: str, type_iri: str | None = None
+                    ) -> dict[str, dict[str, Any]]:
+    """Per attribute IRI: how many entities have it, its attribute types and the entity types having it."""
+    where = "e.tenant = :tenant"
+    params: dict[str, Any] = {"tenant": tenant}
+    if type_iri is not None:
+        where += " AND e.pk IN (SELECT entity_pk FROM context_entity_types WHERE tenant = :tenant AND type = :t)"
+        params["t"] = type_iri
+    if dialect == "postgresql":
+        each = "CROSS JOIN LATERAL jsonb_each(e.attrs) AS a(key, value)"
+        kinds = f"""
+            SELECT DISTINCT a.key, t.type, inst->>'type' FROM context_entities e {each}
+            CROSS JOIN LATERAL jsonb_array_elements(a.value) AS inst
+            JOIN context_entity_types t ON t.entity_pk = e.pk WHERE {where}"""
+    else:
+        each = ", json_each(e.attrs) AS a"
+        kinds = f"""
+            SELECT DISTINCT a.key, t.type, json_extract(inst.value, '$.type')
+            FROM context_entities e {each}, json_each(a.value) AS inst
+            JOIN context_entity_types t ON t.entity_pk = e.pk WHERE {where}"""
+    counts = f"SELECT a.key, count(*) FROM context_entities e {each} WHERE {where} GROUP BY a.key"
+    out: dict[str, dict[str, Any]] = {}
+    for attr, n in conn.execute(text(counts), params):
+        out[attr] = {"types": set(), "kinds": set(), "count": n}
+    for attr, etype, kind in conn.execute(text(kinds), params):
+        info = out.setdefault(attr, {"types": set(), "kinds": set(), "count": 0})
+        info["types"].add(etype)
+        info["kinds"].add(kind or "Property")
+    return out

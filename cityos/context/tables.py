@@ -1,0 +1,75 @@
+"""Tables of the context (data hub) package.
+
+An entity is one row. Its attributes live in ``attrs``, a JSON document keyed by the *expanded*
+attribute IRI, each holding a list of instances (one per ``datasetId``; the default instance has
+no ``datasetId``)::
+
+    {"https://uri.etsi.org/ngsi-ld/default-context/temperature": [
+        {"type": "Property", "value": 21.5, "unitCode": "CEL", "observedAt": "2026-11-21T04:00:00.000Z",
+         "createdAt": "...", "modifiedAt": "...",
+         "https://uri.etsi.org/ngsi-ld/default-context/accuracy": {"type": "Property", "value": 0.1}}]}
+
+Inside an instance the NGSI-LD member names (type, value, object, languageMap, observedAt, unitCode,
+datasetId, createdAt, modifiedAt, ...) stay as they are; sub-attribute names are expanded IRIs.
+
+Types are kept twice: in ``types`` for output, and one row per type in ``context_entity_types`` so
+that type filters use an index. Every GeoProperty instance has a bounding box row in
+``context_entity_geo`` so that geo-queries prefilter by index before the exact Shapely check.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+
+from cityos.store import JSONDoc, metadata
+
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+entities = Table(
+    "context_entities",
+    metadata,
+    Column("pk", PK, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("id", String(512), nullable=False),
+    Column("types", JSONDoc, nullable=False),
+    Column("scope", JSONDoc, nullable=True),
+    Column("attrs", JSONDoc, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("modified_at", String(32), nullable=False),
+    UniqueConstraint("tenant", "id"),
+)
+
+entity_types = Table(
+    "context_entity_types",
+    metadata,
+    Column("entity_pk", PK, ForeignKey("context_entities.pk", ondelete="CASCADE"), primary_key=True),
+    Column("type", String(512), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Index("ix_context_entity_types_tenant_type", "tenant", "type", "entity_pk"),
+)
+
+entity_geo = Table(
+    "context_entity_geo",
+    metadata,
+    Column("entity_pk", PK, ForeignKey("context_entities.pk", ondelete="CASCADE"), primary_key=True),
+    Column("attr", String(512), primary_key=True),
+    Column("dataset_id", String(512), primary_key=True),  # "" for the default instance
+    Column("tenant", String(64), nullable=False),
+    Column("min_x", Float, nullable=False),
+    Column("min_y", Float, nullable=False),
+    Column("max_x", Float, nullable=False),
+    Column("max_y", Float, nullable=False),
+    Index("ix_context_entity_geo_tenant_attr_min_x", "tenant", "attr", "min_x"),
+)
+
+jsonld_contexts = Table(
+    "context_jsonld_contexts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # Hosted | Cached
+    Column("body", JSONDoc, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("last_used_at", String(32), nullable=True),
+    Column("uses", Integer, nullable=False, default=0),
+)

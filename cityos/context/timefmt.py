@@ -1,0 +1,36 @@
+"""Timestamps as the hub stores them: UTC, millisecond precision, ``Z`` suffix.
+
+One fixed width means that string order is time order, in SQL and in Python alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+FORMAT_HINT = "an ISO 8601 date-time such as 2026-11-21T08:00:00Z"
+
+
+def now_iso() -> str:
+    return format_ts(datetime.now(UTC))
+
+
+def format_ts(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse an ISO 8601 date-time (naive values are taken as UTC). Raises ValueError."""
+    if not isinstance(text, str) or len(text) < 10:
+        raise ValueError("not a date-time string")
+    dt = datetime.fromisoformat(text.replace("z", "Z"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt
+
+
+def normalize_ts(text: str) -> str:
+    """Any ISO 8601 date-time to the stored form. Raises ValueError."""
+    return format_ts(parse_ts(text))

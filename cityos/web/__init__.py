@@ -1,0 +1,1 @@
+"""The operations dashboard (web pages), zh-CN first and English second."""

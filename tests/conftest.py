@@ -1,0 +1,127 @@
+"""Shared fixtures. Storage tests run on SQLite and on a throwaway database of the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from cityos.runtime import Runtime
+from cityos.store.engine import Database, null_pool_engine
+
+PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    admin = null_pool_engine(PG_ADMIN_URL)
+    name = f"cityos_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the suite promises PostgreSQL: fail loudly, never skip
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}. Start it (see .ci/run).")
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset(db: Database) -> None:
+    from cityos.store.migrate import upgrade
+
+    upgrade(db)
+    from cityos.store.engine import metadata
+
+    with db.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    from cityos.auth.service import forget_caches
+
+    forget_caches()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cityos.db'}"
+    else:
+        url = request.getfixturevalue("pg_database_url")
+    database = Database(url)
+    _reset(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated SQLite database, for tests that are not about storage."""
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'cityos.db'}")
+    _reset(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def rt(db: Database) -> Iterator[Runtime]:
+    """A runtime over the parametrised database, with the in-process bus."""
+    from cityos.bus.memory import MemoryBus
+    from cityos.config import Settings
+
+    runtime = Runtime(Settings(database_url=db.url, max_limit=100), db, MemoryBus())
+    yield runtime
+    runtime.bus.close()
+
+
+class Api:
+    """An httpx client bound to the app in-process, with an admin token unless told otherwise."""
+
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        self.client, self.token = client, token
+
+    def request(self, method: str, url: str, *, token: str | None = "", headers: dict[str, str] | None = None,
+                **kw: Any) -> httpx.Response:
+        h = dict(headers or {})
+        tok = self.token if token == "" else token
+        if tok:
+            h["Authorization"] = f"Bearer {tok}"
+        return self.client.request(method, url, headers=h, **kw)
+
+    def get(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("POST", url, **kw)
+
+    def patch(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kw)
+
+    def put(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("PUT", url, **kw)
+
+    def delete(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kw)
+
+
+@pytest.fixture
+def api(rt: Runtime) -> Iterator[Api]:
+    """The API over ASGI on SQLite and on PostgreSQL."""
+    from fastapi.testclient import TestClient
+
+    from cityos.app import create_app
+    from cityos.auth.service import create_token
+
+    token = create_token(rt.db, "test-admin", role="admin", kind="staff")
+    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
+        yield Api(client, token)
