@@ -80,8 +80,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if runtime is None:
             rt.close()
 
-    app = FastAPI(title="cityos", version=__version__, lifespan=lifespan,
-                  description="City digital base: the NGSI-LD city data hub and the services built on it.")
+    app = FastAPI(
+        title="cityos",
+        version=__version__,
+        lifespan=lifespan,
+        description="City digital base: the NGSI-LD city data hub and the services built on it.",
+    )
     app.state.runtime = rt
     install_error_handlers(app)
 

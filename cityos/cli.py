@@ -63,8 +63,14 @@ def serve(
 
     settings = get_settings()
     upgrade(Database(settings.resolved_database_url))
-    uvicorn.run("cityos.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info")
+    uvicorn.run(
+        "cityos.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 @app.command()

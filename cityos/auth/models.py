@@ -11,10 +11,10 @@ ROLES = ("admin", "operator", "department", "reader")
 # role -> actions it may perform. An action is "<resource>:<verb>".
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
-    "operator": frozenset({"entities:read", "entities:write", "entities:delete", "contexts:read",
-                           "contexts:write", "tenants:create"}),
-    "department": frozenset({"entities:read", "entities:write", "contexts:read", "contexts:write",
-                             "tenants:create"}),
+    "operator": frozenset(
+        {"entities:read", "entities:write", "entities:delete", "contexts:read", "contexts:write", "tenants:create"}
+    ),
+    "department": frozenset({"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}),
     "reader": frozenset({"entities:read", "contexts:read"}),
 }
 

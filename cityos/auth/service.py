@@ -25,8 +25,9 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_principal(db: Database, name: str, *, role: str, kind: str = "service",
-                     tenant: str | None = None) -> Principal:
+def create_principal(
+    db: Database, name: str, *, role: str, kind: str = "service", tenant: str | None = None
+) -> Principal:
     """Create a principal, or return the existing one of that name when role, kind and tenant agree."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is unknown: use one of {', '.join(ROLES)}")
@@ -37,8 +38,11 @@ def create_principal(db: Database, name: str, *, role: str, kind: str = "service
     with db.write() as conn:
         row = conn.execute(select(principals).where(principals.c.name == name)).first()
         if row is None:
-            pk = conn.execute(insert(principals).values(name=name, kind=kind, role=role, tenant=tenant,
-                                                        attributes={}, created_at=now_iso())).inserted_primary_key[0]
+            pk = conn.execute(
+                insert(principals).values(
+                    name=name, kind=kind, role=role, tenant=tenant, attributes={}, created_at=now_iso()
+                )
+            ).inserted_primary_key[0]
             return Principal(pk, name, kind, role, tenant)
     if (row.role, row.kind, row.tenant) != (role, kind, tenant):
         raise InvalidInput(
@@ -51,9 +55,12 @@ def create_principal(db: Database, name: str, *, role: str, kind: str = "service
 def issue_token(db: Database, principal: Principal, *, label: str | None = None) -> str:
     """A new bearer token for the principal. Only its hash is stored: show the secret once."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with db.begin() as conn:
-        conn.execute(insert(tokens).values(token_hash=hash_token(secret), principal_pk=principal.pk, label=label,
-                                           created_at=now_iso()))
+    with db.write() as conn:
+        conn.execute(
+            insert(tokens).values(
+                token_hash=hash_token(secret), principal_pk=principal.pk, label=label, created_at=now_iso()
+            )
+        )
     return secret
 
 
@@ -63,9 +70,12 @@ def create_token(db: Database, name: str, *, role: str, kind: str = "service", t
 
 
 def revoke_token(db: Database, secret: str) -> bool:
-    with db.begin() as conn:
-        n = conn.execute(update(tokens).where(tokens.c.token_hash == hash_token(secret), tokens.c.revoked_at.is_(None))
-                         .values(revoked_at=now_iso())).rowcount
+    with db.write() as conn:
+        n = conn.execute(
+            update(tokens)
+            .where(tokens.c.token_hash == hash_token(secret), tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now_iso())
+        ).rowcount
     _CACHE.clear()
     return bool(n)
 
@@ -111,8 +121,10 @@ def cached_principal(db: Database, authorization: str | None) -> Principal | Non
 def authenticate(db: Database, authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer <token>`` header, or Unauthenticated."""
     if not authorization:
-        raise Unauthenticated("this API needs a bearer token: send 'Authorization: Bearer <token>' "
-                              "(create one with 'cityos token create NAME --role ROLE')")
+        raise Unauthenticated(
+            "this API needs a bearer token: send 'Authorization: Bearer <token>' "
+            "(create one with 'cityos token create NAME --role ROLE')"
+        )
     scheme, _, secret = authorization.partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
@@ -169,7 +181,7 @@ def ensure_tenant(db: Database, name: str) -> None:
         return
     check_tenant_name(name)
     try:
-        with db.begin() as conn:
+        with db.write() as conn:
             if conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is None:
                 conn.execute(insert(tenants).values(name=name, created_at=now_iso()))
     except IntegrityError:

@@ -42,8 +42,12 @@ def make_resolver(rt: Runtime) -> ContextResolver:
         except Exception:  # recording the cache is a convenience; the request goes on without it
             log.warning("could not record fetched @context %s", url, exc_info=True)
 
-    return ContextResolver(stored, timeout=rt.settings.context_fetch_timeout,
-                           cache_seconds=rt.settings.context_cache_seconds, on_fetch=on_fetch)
+    return ContextResolver(
+        stored,
+        timeout=rt.settings.context_fetch_timeout,
+        cache_seconds=rt.settings.context_cache_seconds,
+        on_fetch=on_fetch,
+    )
 
 
 def add_hosted(rt: Runtime, body: Any) -> str:
@@ -52,23 +56,32 @@ def add_hosted(rt: Runtime, body: Any) -> str:
         raise BadRequestData('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
     rt.contexts.resolve(body["@context"])  # refuse what we could not use later
     cid = uuid.uuid4().hex
-    with rt.db.begin() as conn:
-        conn.execute(insert(jsonld_contexts).values(id=cid, url=HOSTED_PATH + cid, kind=HOSTED, body=body,
-                                                    created_at=now_iso(), uses=0))
+    with rt.db.write() as conn:
+        conn.execute(
+            insert(jsonld_contexts).values(
+                id=cid, url=HOSTED_PATH + cid, kind=HOSTED, body=body, created_at=now_iso(), uses=0
+            )
+        )
     return cid
 
 
 def remember_cached(rt: Runtime, url: str, body: dict[str, Any]) -> None:
     cid = hashlib.sha256(url.encode()).hexdigest()[:32]
     try:
-        with rt.db.begin() as conn:
+        with rt.db.write() as conn:
             found = conn.execute(select(jsonld_contexts.c.id).where(jsonld_contexts.c.id == cid)).first()
             if found:
-                conn.execute(update(jsonld_contexts).where(jsonld_contexts.c.id == cid)
-                             .values(body=body, last_used_at=now_iso(), uses=jsonld_contexts.c.uses + 1))
+                conn.execute(
+                    update(jsonld_contexts)
+                    .where(jsonld_contexts.c.id == cid)
+                    .values(body=body, last_used_at=now_iso(), uses=jsonld_contexts.c.uses + 1)
+                )
             else:
-                conn.execute(insert(jsonld_contexts).values(id=cid, url=url, kind=CACHED, body=body,
-                                                            created_at=now_iso(), last_used_at=now_iso(), uses=1))
+                conn.execute(
+                    insert(jsonld_contexts).values(
+                        id=cid, url=url, kind=CACHED, body=body, created_at=now_iso(), last_used_at=now_iso(), uses=1
+                    )
+                )
     except IntegrityError:
         pass  # recorded concurrently
 
@@ -93,6 +106,6 @@ def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
 
 def delete_context(rt: Runtime, cid: str) -> None:
     row = get_context(rt, cid)
-    with rt.db.begin() as conn:
+    with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == cid))
     rt.contexts.forget(row["url"] if row["kind"] == CACHED else None)

@@ -42,13 +42,29 @@ ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
 
 # Members of an attribute instance that are NGSI-LD's own, never sub-attributes.
 INSTANCE_MEMBERS = frozenset(
-    {"type", "value", "object", "languageMap", "json", "vocab", "valueList", "objectList", "objectType",
-     "observedAt", "unitCode", "datasetId", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang"}
+    {
+        "type",
+        "value",
+        "object",
+        "languageMap",
+        "json",
+        "vocab",
+        "valueList",
+        "objectList",
+        "objectType",
+        "observedAt",
+        "unitCode",
+        "datasetId",
+        "createdAt",
+        "modifiedAt",
+        "deletedAt",
+        "instanceId",
+        "lang",
+    }
 )
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
 # Entity members that are not attributes.
-ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt",
-                            "deletedAt"})
+ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"})
 GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
@@ -204,9 +220,7 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
         if kind is None:  # a bare JSON object in concise form is a compound value
             return _stamp({"type": PROPERTY, "value": raw}, now, depth)
     if kind not in ATTRIBUTE_TYPES:
-        raise BadRequestData(
-            f"attribute {name!r} has type {kind!r}: use one of {', '.join(sorted(ATTRIBUTE_TYPES))}"
-        )
+        raise BadRequestData(f"attribute {name!r} has type {kind!r}: use one of {', '.join(sorted(ATTRIBUTE_TYPES))}")
     member = VALUE_MEMBER[kind]
     if member not in raw or raw[member] is None:
         raise BadRequestData(f"attribute {name!r} is a {kind} and needs a non-null {member!r} member")
@@ -246,8 +260,14 @@ def _stamp(inst: dict[str, Any], now: str, depth: int) -> dict[str, Any]:
 
 
 def _infer_kind(raw: dict[str, Any]) -> str | None:
-    for member, kind in (("object", RELATIONSHIP), ("languageMap", LANGUAGEPROPERTY), ("json", JSONPROPERTY),
-                         ("vocab", VOCABPROPERTY), ("valueList", LISTPROPERTY), ("objectList", LISTRELATIONSHIP)):
+    for member, kind in (
+        ("object", RELATIONSHIP),
+        ("languageMap", LANGUAGEPROPERTY),
+        ("json", JSONPROPERTY),
+        ("vocab", VOCABPROPERTY),
+        ("valueList", LISTPROPERTY),
+        ("objectList", LISTRELATIONSHIP),
+    ):
         if member in raw:
             return kind
     if "value" in raw:
@@ -272,17 +292,22 @@ def _check_value(name: str, kind: str, value: Any, tm: TermMap) -> Any:
         targets = value if isinstance(value, list) else [value]
         if not targets or not all(is_uri(t) for t in targets):
             raise BadRequestData(
-                f"relationship {name!r} must point at an entity URI such as urn:ngsi-ld:Grid:HP-01, "
-                f"got {value!r}"
+                f"relationship {name!r} must point at an entity URI such as urn:ngsi-ld:Grid:HP-01, got {value!r}"
             )
     elif kind == LISTRELATIONSHIP:
-        if not isinstance(value, list) or not all(is_uri(t) or (isinstance(t, dict) and is_uri(t.get("object")))
-                                                  for t in value):
+        if not isinstance(value, list) or not all(
+            is_uri(t) or (isinstance(t, dict) and is_uri(t.get("object"))) for t in value
+        ):
             raise BadRequestData(f"list relationship {name!r} must be a list of entity URIs")
     elif kind == LANGUAGEPROPERTY:
-        if not isinstance(value, dict) or not value or not all(
-            isinstance(k, str) and (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)))
-            for k, v in value.items()
+        if (
+            not isinstance(value, dict)
+            or not value
+            or not all(
+                isinstance(k, str)
+                and (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)))
+                for k, v in value.items()
+            )
         ):
             raise BadRequestData(
                 f"language property {name!r} needs a languageMap of language tags to strings, "

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.deps import RuntimeDep
+from cityos.auth.models import Principal
+from cityos.auth.service import authenticate, authorize, cached_principal
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
 from cityos.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from cityos.runtime import Runtime
 
 JSON = "application/json"
 JSONLD = "application/ld+json"
@@ -27,13 +30,20 @@ _FORMAT_OPTIONS = {"keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise":
 
 @dataclass
 class LdRequest:
-    """What every NGSI-LD request carries besides its own parameters."""
+    """What every NGSI-LD request carries besides its own parameters: who asks, for which tenant,
+    with which term map, wanting which media type, and (for writes) the body."""
 
+    rt: Runtime
+    who: Principal
     tenant: str
     tm: TermMap
     context: Any  # the @context value to echo back
     accept: str
     body: Any = None
+
+    def allow(self, action: str) -> None:
+        """Forbidden unless the caller's role allows ``action`` in this request's tenant."""
+        authorize(self.who, action, self.tenant)
 
 
 def _media(value: str | None) -> str:
@@ -89,8 +99,14 @@ async def read_json(request: Request, *, max_bytes: int) -> tuple[Any, str]:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def ld_request(request: Request, rt: RuntimeDep) -> LdRequest:
-    """Tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request."""
+async def ld_request(request: Request) -> LdRequest:
+    """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request.
+
+    One dependency on purpose: each FastAPI dependency costs time on every request.
+    """
+    rt: Runtime = request.app.state.runtime
+    authorization = request.headers.get("authorization")
+    who = cached_principal(rt.db, authorization) or await run_in_threadpool(authenticate, rt.db, authorization)
     tenant = request.headers.get(TENANT_HEADER) or rt.settings.default_tenant
     accept = negotiate(request.headers.get("accept"))
     body: Any = None
@@ -100,7 +116,7 @@ async def ld_request(request: Request, rt: RuntimeDep) -> LdRequest:
         body, ctype = await read_json(request, max_bytes=rt.settings.max_body_bytes)
         context = _body_context(body, ctype, link) or context
     tm = rt.contexts.resolve(None if context == CORE_CONTEXT_URL else context)
-    return LdRequest(tenant, tm, context, accept, body)
+    return LdRequest(rt, who, tenant, tm, context, accept, body)
 
 
 def _body_context(body: Any, ctype: str, link: str | None) -> Any:
@@ -109,8 +125,9 @@ def _body_context(body: Any, ctype: str, link: str | None) -> Any:
     contexts = [i.get("@context") for i in items if isinstance(i, dict) and "@context" in i]
     if ctype == JSONLD:
         if link:
-            raise BadRequestData("with Content-Type application/ld+json put the @context in the body, not in a Link "
-                                 "header")
+            raise BadRequestData(
+                "with Content-Type application/ld+json put the @context in the body, not in a Link header"
+            )
         if isinstance(body, dict) and "@context" not in body:
             raise BadRequestData("a body sent as application/ld+json must carry an @context member")
         objects = [i for i in items if isinstance(i, dict)]
@@ -118,16 +135,25 @@ def _body_context(body: Any, ctype: str, link: str | None) -> Any:
             raise BadRequestData("every entity sent as application/ld+json must carry an @context member")
         return contexts[0] if contexts else None
     if contexts:
-        raise BadRequestData("a body sent as application/json must not carry @context: send it as application/"
-                             "ld+json, or give the context in a Link header")
+        raise BadRequestData(
+            "a body sent as application/json must not carry @context: send it as application/"
+            "ld+json, or give the context in a Link header"
+        )
     return None
 
 
 Ld = Annotated[LdRequest, Depends(ld_request)]
 
 
-def parse_view(options: str | None, fmt: str | None, pick: str | None, omit: str | None, lang: str | None,
-               tm: TermMap, attrs: list[str] | None = None) -> View:
+def parse_view(
+    options: str | None,
+    fmt: str | None,
+    pick: str | None,
+    omit: str | None,
+    lang: str | None,
+    tm: TermMap,
+    attrs: list[str] | None = None,
+) -> View:
     """The representation asked for by ``options``/``format``, with ``pick``/``omit``/``attrs`` expanded."""
     chosen = NORMALIZED
     sys_attrs = False
@@ -158,8 +184,7 @@ def parse_view(options: str | None, fmt: str | None, pick: str | None, omit: str
     return View(chosen, sys_attrs, chosen_members, frozenset(names(omit)), lang)
 
 
-def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None
-                ) -> Response:
+def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON or JSON-LD response: the context goes in a Link header or in the body."""
     hdrs = dict(headers or {})
     media = ld.accept

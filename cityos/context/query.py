@@ -10,15 +10,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cityos.context.qlang import parse_q, parse_type_expr
-from cityos.context.sqlq import compile_q, compile_type_expr
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
 from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
+from cityos.context.qlang import parse_q, parse_type_expr
 from cityos.context.service import check_tenant_for_read
+from cityos.context.sqlq import compile_q, compile_type_expr
 from cityos.context.store import EntityRow
 from cityos.context.tables import entities
 from cityos.runtime import Runtime
@@ -71,8 +71,9 @@ def check_paging(rt: Runtime, limit: int | None, offset: int | None) -> tuple[in
     return lim, off
 
 
-def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap
-                    ) -> tuple[list[ColumnElement[bool]], GeoQuery | None, str | None]:
+def compile_filters(
+    rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap
+) -> tuple[list[ColumnElement[bool]], GeoQuery | None, str | None]:
     """SQL conditions for a query, plus the geo-query (whose exact test runs after SQL) and its IRI."""
     dialect = rt.db.dialect
     where: list[ColumnElement[bool]] = []
@@ -105,8 +106,9 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap
 def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> QueryResult:
     """Entities matching the query, one page of them, and the total when ``count`` is asked."""
     if query.is_empty():
-        raise BadRequestData("a query needs at least one of id, idPattern, type, attrs, q or a geo-query "
-                             "(georel, geometry, coordinates)")
+        raise BadRequestData(
+            "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, coordinates)"
+        )
     check_tenant_for_read(rt, tenant)
     where, geo, geo_iri = compile_filters(rt, tenant, query, tm)
     stmt = store.base_select(tenant, where)
@@ -131,8 +133,7 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
 
 
 def _geo_match(geo: GeoQuery, iri: str, row: EntityRow) -> bool:
-    return any(inst.get("type") == "GeoProperty" and matches(geo, inst.get("value"))
-               for inst in row.attrs.get(iri, ()))
+    return any(inst.get("type") == "GeoProperty" and matches(geo, inst.get("value")) for inst in row.attrs.get(iri, ()))
 
 
 def parse_query_body(body: Any) -> EntityQuery:
@@ -149,8 +150,9 @@ def parse_query_body(body: Any) -> EntityQuery:
     ids = [s["id"] for s in selectors if s.get("id")]
     patterns = [s["idPattern"] for s in selectors if s.get("idPattern")]
     if len(selectors) > 1 and (ids or patterns) and len(types) > 1:
-        raise BadRequestData("several entity selectors with both ids and types are not supported yet: "
-                             "send one query per selector")
+        raise BadRequestData(
+            "several entity selectors with both ids and types are not supported yet: send one query per selector"
+        )
     if types:
         bad = [t for t in types if not isinstance(t, str)]
         if bad:

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from cityos.auth.deps import RuntimeDep, require
+from cityos.auth.deps import require
 from cityos.auth.models import Principal
-from cityos.auth.service import authorize
 from cityos.context import service as svc
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
@@ -27,7 +26,6 @@ Deleter = Annotated[Principal, Depends(require("entities:delete"))]
 
 
 def _tenant(ld: LdRequest, who: Principal) -> str:
-    authorize(who, "entities:read", ld.tenant)
     return ld.tenant
 
 
@@ -35,8 +33,9 @@ def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
     return render_entity(row.id, row.types, row.scope, row.attrs, ld.tm, view, row.created_at, row.modified_at)
 
 
-def _entities_response(rows: list[EntityRow], ld: LdRequest, view: View, geoproperty: str | None,
-                       headers: dict[str, str]) -> Response:
+def _entities_response(
+    rows: list[EntityRow], ld: LdRequest, view: View, geoproperty: str | None, headers: dict[str, str]
+) -> Response:
     docs = [_render(r, ld, view) for r in rows]
     if ld.accept == GEOJSON:
         name = geoproperty or "location"
@@ -59,28 +58,56 @@ def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
 
 
 @router.post("/entities", status_code=201, summary="Create an entity")
-def create_entity(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    authorize(who, "tenants:create" if ld.tenant != rt.settings.default_tenant else "entities:write", ld.tenant)
+async def create_entity(ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    if ld.tenant != rt.settings.default_tenant:
+        ld.allow("tenants:create")
     parsed = parse_entity(ld.body, ld.tm, now=now_iso())
-    svc.one(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True)
+    await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
 
 
 @router.get("/entities", summary="Query entities")
 def get_entities(
-    ld: Ld, rt: RuntimeDep, who: Reader,
-    id: str | None = None, idPattern: str | None = None, type: str | None = None,
-    attrs: str | None = None, q: str | None = None, pick: str | None = None, omit: str | None = None,
-    georel: str | None = None, geometry: str | None = None, coordinates: str | None = None,
-    geoproperty: str | None = None, limit: str | None = None, offset: str | None = None,
-    count: bool = False, options: str | None = None, format: str | None = None, lang: str | None = None,
+    ld: Ld,
+    id: str | None = None,
+    idPattern: str | None = None,
+    type: str | None = None,
+    attrs: str | None = None,
+    q: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+    georel: str | None = None,
+    geometry: str | None = None,
+    coordinates: str | None = None,
+    geoproperty: str | None = None,
+    limit: str | None = None,
+    offset: str | None = None,
+    count: bool = False,
+    options: str | None = None,
+    format: str | None = None,
+    lang: str | None = None,
 ) -> Response:
-    tenant = _tenant(ld, who)
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     attr_list = split_list(attrs)
-    query = EntityQuery(ids=split_list(id), id_pattern=idPattern, type=type, attrs=attr_list, q=q, georel=georel,
-                        geometry=geometry, coordinates=coordinates, geoproperty=geoproperty, limit=lim, offset=off,
-                        count=count)
+    query = EntityQuery(
+        ids=split_list(id),
+        id_pattern=idPattern,
+        type=type,
+        attrs=attr_list,
+        q=q,
+        georel=georel,
+        geometry=geometry,
+        coordinates=coordinates,
+        geoproperty=geoproperty,
+        limit=lim,
+        offset=off,
+        count=count,
+    )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     result = query_entities(rt, tenant, query, ld.tm)
     headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
@@ -89,11 +116,19 @@ def get_entities(
 
 @router.get("/entities/{entity_id}", summary="Retrieve an entity")
 def get_entity(
-    entity_id: str, ld: Ld, rt: RuntimeDep, who: Reader,
-    attrs: str | None = None, pick: str | None = None, omit: str | None = None, options: str | None = None,
-    format: str | None = None, lang: str | None = None, geoproperty: str | None = None,
+    entity_id: str,
+    ld: Ld,
+    attrs: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+    options: str | None = None,
+    format: str | None = None,
+    lang: str | None = None,
+    geoproperty: str | None = None,
 ) -> Response:
-    tenant = _tenant(ld, who)
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
@@ -107,32 +142,38 @@ def get_entity(
 
 
 @router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
-def replace_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    tenant = _tenant(ld, who)
+async def replace_entity(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     svc.require_body_id(ld.body, entity_id)
     parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False)
     parsed.id = entity_id
-    svc.one(rt, tenant, entity_id, svc.m_replace(parsed))
+    await svc.one_async(rt, tenant, entity_id, svc.m_replace(parsed))
     return no_content()
 
 
 @router.patch("/entities/{entity_id}", status_code=204, summary="Merge an entity")
-def merge_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    tenant = _tenant(ld, who)
+async def merge_entity(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     svc.require_body_id(ld.body, entity_id)
     parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True)
     parsed.id = entity_id
-    svc.one(rt, tenant, entity_id, svc.m_merge(parsed))
+    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed))
     return no_content()
 
 
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete an entity")
-def delete_entity(entity_id: str, ld: Ld, rt: RuntimeDep, who: Deleter) -> Response:
-    tenant = _tenant(ld, who)
+async def delete_entity(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:delete")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
-    svc.one(rt, tenant, entity_id, svc.m_delete(entity_id))
+    await svc.one_async(rt, tenant, entity_id, svc.m_delete(entity_id))
     return no_content()
 
 
@@ -150,44 +191,62 @@ def _fragment(ld: LdRequest, entity_id: str) -> Any:
 
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append entity attributes")
-def append_attrs(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer, options: str | None = None) -> Response:
-    tenant = _tenant(ld, who)
+async def append_attrs(entity_id: str, ld: Ld, options: str | None = None) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     no_overwrite = "noOverwrite" in (options or "").split(",")
-    outcome = svc.one(rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite))
+    outcome = await svc.one_async(
+        rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite)
+    )
     return _multi_status(outcome, ld)
 
 
 @router.patch("/entities/{entity_id}/attrs", status_code=204, summary="Update entity attributes")
-def update_attrs(entity_id: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    tenant = _tenant(ld, who)
+async def update_attrs(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
-    outcome = svc.one(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)))
+    outcome = await svc.one_async(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)))
     return _multi_status(outcome, ld)
 
 
 @router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Partial attribute update")
-def patch_attr(entity_id: str, attr: str, ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    tenant = _tenant(ld, who)
+async def patch_attr(entity_id: str, attr: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     check_name(attr)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     instance = parse_instance(attr, ld.body, ld.tm, now=now_iso())
     instance.pop("createdAt", None)
-    svc.one(rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance))
+    await svc.one_async(rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance))
     return no_content()
 
 
 @router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete an entity attribute")
-def delete_attr(entity_id: str, attr: str, ld: Ld, rt: RuntimeDep, who: Writer,
-                datasetId: str | None = None, deleteAll: bool = False) -> Response:
-    tenant = _tenant(ld, who)
+async def delete_attr(
+    entity_id: str,
+    attr: str,
+    ld: Ld,
+    datasetId: str | None = None,
+    deleteAll: bool = False,
+) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    tenant = ld.tenant
     check_entity_id(entity_id)
     check_name(attr)
     if datasetId is not None:
         check_entity_id(datasetId, "datasetId")
-    svc.one(rt, tenant, entity_id, svc.m_delete_attr(entity_id, ld.tm.expand(attr), dataset_id=datasetId,
-                                                     delete_all=deleteAll))
+    await svc.one_async(
+        rt,
+        tenant,
+        entity_id,
+        svc.m_delete_attr(entity_id, ld.tm.expand(attr), dataset_id=datasetId, delete_all=deleteAll),
+    )
     return no_content()
-

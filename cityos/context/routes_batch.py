@@ -6,16 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.deps import RuntimeDep
-from cityos.auth.service import authorize
 from cityos.context import service as svc
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
 from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
 from cityos.context.query import check_paging, parse_int, parse_query_body, query_entities
 from cityos.context.render import render_entity
-from cityos.context.routes import Reader, Writer
 from cityos.context.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch operations"])
@@ -33,8 +31,9 @@ def _items(body: Any) -> list[Any]:
     return body
 
 
-def _parse_all(ld: LdRequest, *, need_type: bool = True, allow_null: bool = False
-               ) -> tuple[list[ParsedEntity], list[dict[str, Any]]]:
+def _parse_all(
+    ld: LdRequest, *, need_type: bool = True, allow_null: bool = False
+) -> tuple[list[ParsedEntity], list[dict[str, Any]]]:
     parsed: list[ParsedEntity] = []
     errors: list[dict[str, Any]] = []
     now = now_iso()
@@ -47,8 +46,9 @@ def _parse_all(ld: LdRequest, *, need_type: bool = True, allow_null: bool = Fals
     return parsed, errors
 
 
-def _answer(ld: LdRequest, ids: list[str], outcomes: list[svc.Outcome], errors: list[dict[str, Any]], *,
-            created_status: bool) -> Response:
+def _answer(
+    ld: LdRequest, ids: list[str], outcomes: list[svc.Outcome], errors: list[dict[str, Any]], *, created_status: bool
+) -> Response:
     success: list[str] = []
     created: list[str] = []
     for entity_id, outcome in zip(ids, outcomes, strict=True):
@@ -66,47 +66,56 @@ def _answer(ld: LdRequest, ids: list[str], outcomes: list[svc.Outcome], errors: 
 
 
 @router.post("/create", summary="Batch create entities")
-def batch_create(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    authorize(who, "entities:write", ld.tenant)
-    parsed, errors = _parse_all(ld)
+async def batch_create(ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    parsed, errors = await run_in_threadpool(_parse_all, ld)
     ids = [p.id or "" for p in parsed]
-    outcomes = svc.apply(rt, ld.tenant, [(p.id or "", svc.m_create(p)) for p in parsed], creates=True)
+    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_create(p)) for p in parsed], creates=True)
     return _answer(ld, ids, outcomes, errors, created_status=True)
 
 
 @router.post("/upsert", summary="Batch upsert entities")
-def batch_upsert(ld: Ld, rt: RuntimeDep, who: Writer, options: str | None = None) -> Response:
-    authorize(who, "entities:write", ld.tenant)
+async def batch_upsert(ld: Ld, options: str | None = None) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
     mode = options or "replace"
     if mode not in ("replace", "update"):
         raise BadRequestData(f"options={mode!r} is not valid for upsert: use replace or update")
-    parsed, errors = _parse_all(ld)
-    ops = [(p.id or "", svc.m_replace(p, create=True) if mode == "replace" else svc.m_append(p, create=True))
-           for p in parsed]
-    outcomes = svc.apply(rt, ld.tenant, ops, creates=True)
+    parsed, errors = await run_in_threadpool(_parse_all, ld)
+    ops = [
+        (p.id or "", svc.m_replace(p, create=True) if mode == "replace" else svc.m_append(p, create=True))
+        for p in parsed
+    ]
+    outcomes = await svc.apply_async(rt, ld.tenant, ops, creates=True)
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=True)
 
 
 @router.post("/update", summary="Batch update entities")
-def batch_update(ld: Ld, rt: RuntimeDep, who: Writer, options: str | None = None) -> Response:
-    authorize(who, "entities:write", ld.tenant)
+async def batch_update(ld: Ld, options: str | None = None) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
     overwrite = options != "noOverwrite"
-    parsed, errors = _parse_all(ld, need_type=False)
-    outcomes = svc.apply(rt, ld.tenant, [(p.id or "", svc.m_append(p, overwrite=overwrite)) for p in parsed])
+    parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False)
+    outcomes = await svc.apply_async(
+        rt, ld.tenant, [(p.id or "", svc.m_append(p, overwrite=overwrite)) for p in parsed]
+    )
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 
 @router.post("/merge", summary="Batch merge entities")
-def batch_merge(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    authorize(who, "entities:write", ld.tenant)
-    parsed, errors = _parse_all(ld, need_type=False, allow_null=True)
-    outcomes = svc.apply(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed])
+async def batch_merge(ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
+    parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True)
+    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed])
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 
 @router.post("/delete", summary="Batch delete entities")
-def batch_delete(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
-    authorize(who, "entities:delete", ld.tenant)
+async def batch_delete(ld: Ld) -> Response:
+    ld.allow("entities:write")
+    rt = ld.rt
     ids: list[str] = []
     errors: list[dict[str, Any]] = []
     for item in _items(ld.body):
@@ -114,21 +123,29 @@ def batch_delete(ld: Ld, rt: RuntimeDep, who: Writer) -> Response:
             ids.append(check_entity_id(item))
         except NgsiLdError as exc:
             errors.append({"entityId": item if isinstance(item, str) else "", "error": exc.problem()})
-    outcomes = svc.apply(rt, ld.tenant, [(i, svc.m_delete(i)) for i in ids])
+    outcomes = await svc.apply_async(rt, ld.tenant, [(i, svc.m_delete(i)) for i in ids])
     return _answer(ld, ids, outcomes, errors, created_status=False)
 
 
 @router.post("/query", summary="Query entities with a Query object")
-def batch_query(ld: Ld, rt: RuntimeDep, who: Reader, limit: str | None = None, offset: str | None = None,
-                count: bool = False, options: str | None = None, format: str | None = None,
-                lang: str | None = None) -> Response:
-    authorize(who, "entities:read", ld.tenant)
+def batch_query(
+    ld: Ld,
+    limit: str | None = None,
+    offset: str | None = None,
+    count: bool = False,
+    options: str | None = None,
+    format: str | None = None,
+    lang: str | None = None,
+) -> Response:
+    ld.allow("entities:read")
+    rt = ld.rt
     query = parse_query_body(ld.body)
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = count
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
     result = query_entities(rt, ld.tenant, query, ld.tm)
-    docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at)
-            for r in result.rows]
+    docs = [
+        render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in result.rows
+    ]
     headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
     return ld_response(ld, docs, headers=headers)

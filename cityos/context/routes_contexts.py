@@ -23,21 +23,33 @@ def _url(request: Request, row: dict) -> str:
 
 
 def _info(request: Request, row: dict) -> dict:
-    return {"id": row["id"], "url": _url(request, row), "kind": row["kind"], "createdAt": row["created_at"],
-            "lastUsage": row["last_used_at"], "numberOfHits": row["uses"]}
+    return {
+        "id": row["id"],
+        "url": _url(request, row),
+        "kind": row["kind"],
+        "createdAt": row["created_at"],
+        "lastUsage": row["last_used_at"],
+        "numberOfHits": row["uses"],
+    }
 
 
 @router.post("", status_code=201, summary="Store a user @context")
-async def add_context(request: Request, rt: RuntimeDep,
-                      _: Annotated[Principal, Depends(require("contexts:write"))]) -> Response:
+async def add_context(
+    request: Request, rt: RuntimeDep, _: Annotated[Principal, Depends(require("contexts:write"))]
+) -> Response:
     body, _ctype = await read_json(request, max_bytes=rt.settings.max_body_bytes)
     cid = svc.add_hosted(rt, body)
     return Response(status_code=201, headers={"Location": f"{svc.HOSTED_PATH}{cid}"})
 
 
 @router.get("", summary="List stored @contexts")
-def list_contexts(request: Request, rt: RuntimeDep, _: Annotated[Principal, Depends(require("contexts:read"))],
-                  details: bool = False, kind: str | None = None) -> Response:
+def list_contexts(
+    request: Request,
+    rt: RuntimeDep,
+    _: Annotated[Principal, Depends(require("contexts:read"))],
+    details: bool = False,
+    kind: str | None = None,
+) -> Response:
     rows = svc.list_contexts(rt, kind)
     out = [_info(request, r) for r in rows] if details else [_url(request, r) for r in rows]
     return Response(orjson.dumps(out), media_type=JSON)

@@ -8,12 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cityos.auth.deps import RuntimeDep
 from cityos.context import store
 from cityos.context.entity import check_name
 from cityos.context.errors import ResourceNotFound
 from cityos.context.http import Ld, ld_response
-from cityos.context.routes import Reader, _tenant
 from cityos.context.service import check_tenant_for_read
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"])
@@ -25,15 +23,23 @@ def _usage(rt: Any, tenant: str, type_iri: str | None = None) -> dict[str, dict[
 
 
 @router.get("/types", summary="List entity types")
-def list_types(ld: Ld, rt: RuntimeDep, who: Reader, details: bool = False) -> Response:
-    tenant = _tenant(ld, who)
+def list_types(ld: Ld, details: bool = False) -> Response:
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     check_tenant_for_read(rt, tenant)
     with rt.db.connect() as conn:
         counts = store.type_counts(conn, tenant)
     names = sorted(counts)
     if not details:
-        return ld_response(ld, {"id": f"urn:ngsi-ld:EntityTypeList:{uuid.uuid4()}", "type": "EntityTypeList",
-                                "typeList": [ld.tm.compact(t) for t in names]})
+        return ld_response(
+            ld,
+            {
+                "id": f"urn:ngsi-ld:EntityTypeList:{uuid.uuid4()}",
+                "type": "EntityTypeList",
+                "typeList": [ld.tm.compact(t) for t in names],
+            },
+        )
     usage = _usage(rt, tenant)
     out = []
     for t in names:
@@ -43,39 +49,67 @@ def list_types(ld: Ld, rt: RuntimeDep, who: Reader, details: bool = False) -> Re
 
 
 @router.get("/types/{type_name:path}", summary="Describe an entity type")
-def get_type(type_name: str, ld: Ld, rt: RuntimeDep, who: Reader) -> Response:
-    tenant = _tenant(ld, who)
+def get_type(type_name: str, ld: Ld) -> Response:
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     check_tenant_for_read(rt, tenant)
     iri = ld.tm.expand(check_name(type_name, "entity type"))
     with rt.db.connect() as conn:
         count = store.type_counts(conn, tenant).get(iri, 0)
     if not count:
         raise ResourceNotFound(f"no entity of type {type_name} exists", instance=type_name)
-    details = [{"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
-               for a, i in sorted(_usage(rt, tenant, iri).items())]
-    return ld_response(ld, {"id": iri, "type": "EntityTypeInfo", "typeName": ld.tm.compact(iri), "entityCount": count,
-                            "attributeDetails": details})
+    details = [
+        {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
+        for a, i in sorted(_usage(rt, tenant, iri).items())
+    ]
+    return ld_response(
+        ld,
+        {
+            "id": iri,
+            "type": "EntityTypeInfo",
+            "typeName": ld.tm.compact(iri),
+            "entityCount": count,
+            "attributeDetails": details,
+        },
+    )
 
 
 def _attribute(a: str, info: dict[str, Any], ld: Any) -> dict[str, Any]:
-    return {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeCount": info["count"],
-            "attributeTypes": sorted(info["kinds"]), "typeNames": sorted(ld.tm.compact(t) for t in info["types"])}
+    return {
+        "id": a,
+        "type": "Attribute",
+        "attributeName": ld.tm.compact(a),
+        "attributeCount": info["count"],
+        "attributeTypes": sorted(info["kinds"]),
+        "typeNames": sorted(ld.tm.compact(t) for t in info["types"]),
+    }
 
 
 @router.get("/attributes", summary="List attributes")
-def list_attributes(ld: Ld, rt: RuntimeDep, who: Reader, details: bool = False) -> Response:
-    tenant = _tenant(ld, who)
+def list_attributes(ld: Ld, details: bool = False) -> Response:
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     check_tenant_for_read(rt, tenant)
     usage = _usage(rt, tenant)
     if not details:
-        return ld_response(ld, {"id": f"urn:ngsi-ld:AttributeList:{uuid.uuid4()}", "type": "AttributeList",
-                                "attributeList": sorted(ld.tm.compact(a) for a in usage)})
+        return ld_response(
+            ld,
+            {
+                "id": f"urn:ngsi-ld:AttributeList:{uuid.uuid4()}",
+                "type": "AttributeList",
+                "attributeList": sorted(ld.tm.compact(a) for a in usage),
+            },
+        )
     return ld_response(ld, [_attribute(a, i, ld) for a, i in sorted(usage.items())])
 
 
 @router.get("/attributes/{attr_name:path}", summary="Describe an attribute")
-def get_attribute(attr_name: str, ld: Ld, rt: RuntimeDep, who: Reader) -> Response:
-    tenant = _tenant(ld, who)
+def get_attribute(attr_name: str, ld: Ld) -> Response:
+    ld.allow("entities:read")
+    rt = ld.rt
+    tenant = ld.tenant
     check_tenant_for_read(rt, tenant)
     iri = ld.tm.expand(check_name(attr_name))
     info = _usage(rt, tenant).get(iri)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -58,55 +59,95 @@ def check_tenant_for_read(rt: Runtime, tenant: str) -> None:
         raise NonexistentTenant(f"tenant {tenant!r} does not exist: it is created by its first write")
 
 
-def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False
-          ) -> list[Outcome]:
-    """Run mutations on entities in one transaction; one outcome per op, in order."""
+def _prepare_tenant(rt: Runtime, tenant: str, creates: bool) -> None:
     if creates:
         ensure_tenant(rt.db, tenant)
     else:
         check_tenant_for_read(rt, tenant)
+
+
+def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False) -> list[Outcome]:
+    """Run mutations on entities in one transaction; one outcome per op, in order.
+
+    Events are published after the commit. ``creates`` creates the tenant if it is new.
+    """
+    _prepare_tenant(rt, tenant, creates)
+    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows)
     try:
-        return _apply_once(rt, tenant, ops)
+        outcomes, events = rt.db.run_write(job)
     except IntegrityError:
         # Another writer created one of these ids between our read and our insert (PostgreSQL):
         # run again; the rows are now seen as existing.
-        return _apply_once(rt, tenant, ops)
-
-
-def _apply_once(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]]) -> list[Outcome]:
-    ids = list(dict.fromkeys(i for i, _ in ops))
-    now = now_iso()
-    outcomes: list[Outcome] = []
-    with rt.db.write() as conn:
-        original = store.fetch_many(conn, tenant, ids, for_update=rt.db.locks_rows)
-        working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
-        touched: dict[str, tuple[set[str], set[str]]] = {}
-        for entity_id, mutate in ops:
-            cur = working[entity_id]
-            try:
-                change = mutate(_copy(cur) if cur is not None else None, now)
-            except NgsiLdError as exc:
-                outcomes.append(Outcome(error=exc))
-                continue
-            working[entity_id] = change.row
-            changed, removed = touched.setdefault(entity_id, (set(), set()))
-            changed |= change.changed
-            removed |= change.removed
-            outcomes.append(Outcome(created=cur is None and change.row is not None,
-                                    deleted=change.row is None and cur is not None, change=change))
-        events = _write(conn, tenant, original, working, touched)
+        outcomes, events = rt.db.run_write(job)
     rt.bus.publish(events)
     return outcomes
 
 
+async def apply_async(
+    rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False
+) -> list[Outcome]:
+    """:func:`apply` for the event loop: on SQLite it waits for the group commit without a pool thread."""
+    _prepare_tenant(rt, tenant, creates)
+    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows)
+    try:
+        outcomes, events = await rt.db.run_write_async(job)
+    except IntegrityError:
+        outcomes, events = await rt.db.run_write_async(job)
+    rt.bus.publish(events)
+    return outcomes
+
+
+def _apply_in(
+    conn: Any, *, tenant: str, ops: Sequence[tuple[str, Mutation]], lock_rows: bool
+) -> tuple[list[Outcome], list[Event]]:
+    ids = list(dict.fromkeys(i for i, _ in ops))
+    now = now_iso()
+    outcomes: list[Outcome] = []
+    original = store.fetch_many(conn, tenant, ids, for_update=lock_rows)
+    working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
+    touched: dict[str, tuple[set[str], set[str]]] = {}
+    for entity_id, mutate in ops:
+        cur = working[entity_id]
+        try:
+            change = mutate(_copy(cur) if cur is not None else None, now)
+        except NgsiLdError as exc:
+            outcomes.append(Outcome(error=exc))
+            continue
+        working[entity_id] = change.row
+        changed, removed = touched.setdefault(entity_id, (set(), set()))
+        changed |= change.changed
+        removed |= change.removed
+        outcomes.append(
+            Outcome(
+                created=cur is None and change.row is not None,
+                deleted=change.row is None and cur is not None,
+                change=change,
+            )
+        )
+    events = _write(conn, tenant, original, working, touched)
+    return outcomes, events
+
+
 def _copy(row: EntityRow) -> EntityRow:
     """A copy that mutations may change: they replace instance lists and dicts, never edit them in place."""
-    return EntityRow(row.pk, row.id, list(row.types), list(row.scope) if row.scope else row.scope, dict(row.attrs),
-                     row.created_at, row.modified_at)
+    return EntityRow(
+        row.pk,
+        row.id,
+        list(row.types),
+        list(row.scope) if row.scope else row.scope,
+        dict(row.attrs),
+        row.created_at,
+        row.modified_at,
+    )
 
 
-def _write(conn: Any, tenant: str, original: dict[str, EntityRow], working: dict[str, EntityRow | None],
-           touched: dict[str, tuple[set[str], set[str]]]) -> list[Event]:
+def _write(
+    conn: Any,
+    tenant: str,
+    original: dict[str, EntityRow],
+    working: dict[str, EntityRow | None],
+    touched: dict[str, tuple[set[str], set[str]]],
+) -> list[Event]:
     inserts: list[EntityRow] = []
     updates: list[EntityRow] = []
     types_changed: list[EntityRow] = []
@@ -124,8 +165,11 @@ def _write(conn: Any, tenant: str, original: dict[str, EntityRow], working: dict
         if before is None:
             inserts.append(after)
             new_geo[entity_id] = geo_rows(after.attrs)
-            events.append(Event("entity.created", entity_id,
-                                {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant))
+            events.append(
+                Event(
+                    "entity.created", entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant
+                )
+            )
             continue
         if not changed and not removed and after.types == before.types and after.scope == before.scope:
             continue
@@ -135,11 +179,19 @@ def _write(conn: Any, tenant: str, original: dict[str, EntityRow], working: dict
             types_changed.append(after)
         if _touches_geo(before.attrs, after.attrs, changed | removed):
             upd_geo[before.pk] = geo_rows(after.attrs)  # type: ignore[index]
-        events.append(Event("entity.updated", entity_id, {
-            "id": entity_id, "types": after.types,
-            "attrs": {a: after.attrs[a] for a in changed if a in after.attrs},
-            "removed": sorted(removed - after.attrs.keys()),
-        }, tenant))
+        events.append(
+            Event(
+                "entity.updated",
+                entity_id,
+                {
+                    "id": entity_id,
+                    "types": after.types,
+                    "attrs": {a: after.attrs[a] for a in changed if a in after.attrs},
+                    "removed": sorted(removed - after.attrs.keys()),
+                },
+                tenant,
+            )
+        )
     store.delete_many(conn, deletes)
     store.insert_many(conn, tenant, inserts, new_geo)
     store.update_many(conn, tenant, updates, types_changed=types_changed, geo=upd_geo)
@@ -167,8 +219,9 @@ def geo_rows(attrs: Attrs) -> list[GeoRow]:
 # --- attribute instance algebra ----------------------------------------------------------------------
 
 
-def put_instances(old: list[dict[str, Any]] | None, new: list[dict[str, Any]], *, overwrite: bool
-                  ) -> tuple[list[dict[str, Any]], bool]:
+def put_instances(
+    old: list[dict[str, Any]] | None, new: list[dict[str, Any]], *, overwrite: bool
+) -> tuple[list[dict[str, Any]], bool]:
     """Add or replace instances by datasetId. Returns the instances and whether anything was refused."""
     result = list(old or [])
     index = {i.get("datasetId"): n for n, i in enumerate(result)}
@@ -222,8 +275,9 @@ def _union(types: list[str], more: list[str]) -> list[str]:
 def m_create(p: ParsedEntity) -> Mutation:
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is not None:
-            raise AlreadyExists(f"entity {p.id} already exists: use PATCH to change it or PUT to replace it",
-                                instance=p.id)
+            raise AlreadyExists(
+                f"entity {p.id} already exists: use PATCH to change it or PUT to replace it", instance=p.id
+            )
         row = EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now)
         return Change(row, changed=set(p.attrs))
 
@@ -356,8 +410,9 @@ def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_a
             remaining = [i for i in existing if i.get("datasetId") != dataset_id]
             if len(remaining) == len(existing):
                 what = f"datasetId {dataset_id}" if dataset_id else "a default instance (no datasetId)"
-                raise ResourceNotFound(f"attribute {name} of {entity_id} has no instance with {what}",
-                                       instance=entity_id)
+                raise ResourceNotFound(
+                    f"attribute {name} of {entity_id} has no instance with {what}", instance=entity_id
+                )
         cur.modified_at = now
         if remaining:
             cur.attrs[name] = remaining
@@ -380,6 +435,13 @@ def m_delete(entity_id: str) -> Mutation:
 def one(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False) -> Outcome:
     """Run one mutation; its error, if any, is raised."""
     outcome = apply(rt, tenant, [(entity_id, mutation)], creates=creates)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+async def one_async(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False) -> Outcome:
+    outcome = (await apply_async(rt, tenant, [(entity_id, mutation)], creates=creates))[0]
     if outcome.error is not None:
         raise outcome.error
     return outcome

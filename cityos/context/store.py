@@ -6,14 +6,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, text, update
+import orjson
+from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context.tables import entities, entity_geo, entity_types
 
-COLUMNS = (entities.c.pk, entities.c.id, entities.c.types, entities.c.scope, entities.c.attrs,
-           entities.c.created_at, entities.c.modified_at)
+COLUMNS = (
+    entities.c.pk,
+    entities.c.id,
+    entities.c.types,
+    entities.c.scope,
+    entities.c.attrs,
+    entities.c.created_at,
+    entities.c.modified_at,
+)
 
 
 @dataclass
@@ -34,11 +42,41 @@ def _row(r: Any) -> EntityRow:
     return EntityRow(r.pk, r.id, r.types, r.scope, r.attrs, r.created_at, r.modified_at)
 
 
+# The hottest statements go to the driver directly: building and caching SQLAlchemy statements costs
+# more than SQLite takes to run them (about half the time of a single-attribute PATCH).
+_FETCH_ONE = {
+    "sqlite": "SELECT pk, id, types, scope, attrs, created_at, modified_at FROM context_entities "
+    "WHERE tenant = ? AND id = ?",
+    "postgresql": "SELECT pk, id, types, scope, attrs, created_at, modified_at FROM context_entities "
+    "WHERE tenant = %s AND id = %s",
+}
+_UPDATE = {
+    "sqlite": "UPDATE context_entities SET types = ?, scope = ?, attrs = ?, modified_at = ?, created_at = ? "
+    "WHERE pk = ?",
+    "postgresql": "UPDATE context_entities SET types = %s::jsonb, scope = %s::jsonb, attrs = %s::jsonb, "
+    "modified_at = %s, created_at = %s WHERE pk = %s",
+}
+
+
+def _json_in(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _json_out(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
 def fetch_many(conn: Connection, tenant: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, EntityRow]:
     """The stored entities among ``ids``, keyed by id."""
+    if len(ids) == 1:
+        sql = _FETCH_ONE[conn.dialect.name] + (" FOR UPDATE" if for_update else "")
+        r = conn.exec_driver_sql(sql, (tenant, ids[0])).first()
+        if r is None:
+            return {}
+        return {r[1]: EntityRow(r[0], r[1], _json_out(r[2]), _json_out(r[3]), _json_out(r[4]), r[5], r[6])}
     out: dict[str, EntityRow] = {}
     for start in range(0, len(ids), 500):
-        chunk = list(ids[start:start + 500])
+        chunk = list(ids[start : start + 500])
         stmt = select(*COLUMNS).where(entities.c.tenant == tenant, entities.c.id.in_(chunk))
         if for_update:
             stmt = stmt.with_for_update()
@@ -55,10 +93,21 @@ def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[
     """Insert new entities with their type and bounding-box rows. Fills in ``row.pk``."""
     if not rows:
         return
-    params = [{"tenant": tenant, "id": r.id, "types": r.types, "scope": r.scope, "attrs": r.attrs,
-               "created_at": r.created_at, "modified_at": r.modified_at} for r in rows]
-    result = conn.execute(insert(entities).returning(entities.c.pk, entities.c.id, sort_by_parameter_order=True),
-                          params)
+    params = [
+        {
+            "tenant": tenant,
+            "id": r.id,
+            "types": r.types,
+            "scope": r.scope,
+            "attrs": r.attrs,
+            "created_at": r.created_at,
+            "modified_at": r.modified_at,
+        }
+        for r in rows
+    ]
+    result = conn.execute(
+        insert(entities).returning(entities.c.pk, entities.c.id, sort_by_parameter_order=True), params
+    )
     pks = {r.id: r.pk for r in result}
     for r in rows:
         r.pk = pks[r.id]
@@ -67,36 +116,54 @@ def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[
     _insert_geo(conn, tenant, {pks[i]: g for i, g in geo.items() if i in pks})
 
 
-def update_many(conn: Connection, tenant: str, rows: list[EntityRow], *, types_changed: Iterable[EntityRow] = (),
-                geo: dict[int, list[GeoRow]] | None = None) -> None:
+def update_many(
+    conn: Connection,
+    tenant: str,
+    rows: list[EntityRow],
+    *,
+    types_changed: Iterable[EntityRow] = (),
+    geo: dict[int, list[GeoRow]] | None = None,
+) -> None:
     """Write new attribute documents of existing entities; re-index types and geometry where they changed."""
     if not rows:
         return
-    stmt = (update(entities).where(entities.c.pk == bindparam("b_pk"))
-            .values(types=bindparam("types"), scope=bindparam("scope"), attrs=bindparam("attrs"),
-                    modified_at=bindparam("modified_at"), created_at=bindparam("created_at")))
-    conn.execute(stmt, [{"b_pk": r.pk, "types": r.types, "scope": r.scope, "attrs": r.attrs,
-                         "modified_at": r.modified_at, "created_at": r.created_at} for r in rows])
+    conn.exec_driver_sql(
+        _UPDATE[conn.dialect.name],
+        [(_json_in(r.types), _json_in(r.scope), _json_in(r.attrs), r.modified_at, r.created_at, r.pk) for r in rows],
+    )
     changed = list(types_changed)
     if changed:
         conn.execute(delete(entity_types).where(entity_types.c.entity_pk.in_([r.pk for r in changed])))
-        conn.execute(insert(entity_types),
-                     [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in changed for t in r.types])
+        conn.execute(
+            insert(entity_types), [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in changed for t in r.types]
+        )
     if geo:
         conn.execute(delete(entity_geo).where(entity_geo.c.entity_pk.in_(list(geo))))
         _insert_geo(conn, tenant, geo)
 
 
 def _insert_geo(conn: Connection, tenant: str, geo: dict[int, list[GeoRow]]) -> None:
-    params = [{"entity_pk": pk, "attr": attr, "dataset_id": ds, "tenant": tenant, "min_x": b[0], "min_y": b[1],
-               "max_x": b[2], "max_y": b[3]} for pk, items in geo.items() for attr, ds, b in items]
+    params = [
+        {
+            "entity_pk": pk,
+            "attr": attr,
+            "dataset_id": ds,
+            "tenant": tenant,
+            "min_x": b[0],
+            "min_y": b[1],
+            "max_x": b[2],
+            "max_y": b[3],
+        }
+        for pk, items in geo.items()
+        for attr, ds, b in items
+    ]
     if params:
         conn.execute(insert(entity_geo), params)
 
 
 def delete_many(conn: Connection, pks: list[int]) -> None:
     for start in range(0, len(pks), 500):
-        chunk = pks[start:start + 500]
+        chunk = pks[start : start + 500]
         # Child rows go explicitly: SQLite enforces ON DELETE CASCADE only with foreign_keys on.
         conn.execute(delete(entity_types).where(entity_types.c.entity_pk.in_(chunk)))
         conn.execute(delete(entity_geo).where(entity_geo.c.entity_pk.in_(chunk)))
@@ -109,9 +176,7 @@ def delete_many(conn: Connection, pks: list[int]) -> None:
 def has_any_attr(attr_iris: list[str], dialect: str) -> ColumnElement[bool]:
     """The entity has at least one of the attributes."""
     if dialect == "postgresql":
-        return literal_column("context_entities.attrs").op("?|")(
-            bindparam(None, attr_iris, type_=_pg_text_array())
-        )
+        return literal_column("context_entities.attrs").op("?|")(bindparam(None, attr_iris, type_=_pg_text_array()))
     clauses = [func.json_type(entities.c.attrs, _json_key_path(a)).is_not(None) for a in attr_iris]
     return or_(*clauses)
 
@@ -163,13 +228,15 @@ def count(conn: Connection, stmt: Select[Any]) -> int:
 
 
 def type_counts(conn: Connection, tenant: str) -> dict[str, int]:
-    rows = conn.execute(select(entity_types.c.type, func.count()).where(entity_types.c.tenant == tenant)
-                        .group_by(entity_types.c.type))
+    rows = conn.execute(
+        select(entity_types.c.type, func.count()).where(entity_types.c.tenant == tenant).group_by(entity_types.c.type)
+    )
     return {t: n for t, n in rows}
 
 
-def attribute_usage(conn: Connection, tenant: str, dialect: str, type_iri: str | None = None
-                    ) -> dict[str, dict[str, Any]]:
+def attribute_usage(
+    conn: Connection, tenant: str, dialect: str, type_iri: str | None = None
+) -> dict[str, dict[str, Any]]:
     """Per attribute IRI: how many entities have it, its attribute types and the entity types having it."""
     where = "e.tenant = :tenant"
     params: dict[str, Any] = {"tenant": tenant}

@@ -11,8 +11,14 @@ from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
 
 
-def upsert_entities(rt: Runtime, tenant: str, entities: Sequence[dict[str, Any]], *, batch: int = 1000,
-                    progress: Callable[[int], None] | None = None) -> int:
+def upsert_entities(
+    rt: Runtime,
+    tenant: str,
+    entities: Sequence[dict[str, Any]],
+    *,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Create or replace entities (core @context) in batches; returns how many were written.
 
     Raises the first entity error: demo data is ours and must be valid.
@@ -20,7 +26,7 @@ def upsert_entities(rt: Runtime, tenant: str, entities: Sequence[dict[str, Any]]
     tm = rt.contexts.resolve(None)
     written = 0
     for start in range(0, len(entities), batch):
-        chunk = entities[start:start + batch]
+        chunk = entities[start : start + batch]
         now = now_iso()
         parsed = [parse_entity(e, tm, now=now) for e in chunk]
         outcomes = svc.apply(rt, tenant, [(p.id or "", svc.m_replace(p, create=True)) for p in parsed], creates=True)

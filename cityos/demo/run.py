@@ -29,14 +29,19 @@ def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True,
         task = progress.add_task("载入示范区 Loading the demo district", total=len(entities))
         upsert_entities(rt, settings.default_tenant, entities, progress=lambda n: progress.advance(task, n))
     summary = district_summary(entities)
-    console.print(f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
-                  f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))})")
+    console.print(
+        f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
+        f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))})"
+    )
     token = create_token(rt.db, "demo-admin", role="admin", kind="staff")
     url = f"http://127.0.0.1:{port}"
     console.print(f"控制台 Dashboard: [bold]{url}[/]   API docs: {url}/docs", soft_wrap=True)
     console.print(f"管理员令牌 Admin token: [bold]{token}[/]", soft_wrap=True)
-    console.print(f'  curl -H "Authorization: Bearer {token}" "{url}/ngsi-ld/v1/entities?type=Grid&limit=2"',
-                  soft_wrap=True, highlight=False)
+    console.print(
+        f'  curl -H "Authorization: Bearer {token}" "{url}/ngsi-ld/v1/entities?type=Grid&limit=2"',
+        soft_wrap=True,
+        highlight=False,
+    )
     if open_browser:
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     uvicorn.run(create_app(settings, runtime=rt), host="127.0.0.1", port=port, log_level="warning")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import JSON, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
 
 metadata = MetaData(
     naming_convention={
@@ -67,8 +69,13 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
+        self._writer = None
         if self.is_sqlite:
+            from cityos.store.writer import GroupCommitWriter
+
             event.listen(self.engine, "connect", _sqlite_on_connect)
+            event.listen(self.engine, "begin", _sqlite_on_begin)
+            self._writer = GroupCommitWriter(self)
         # SQLite has one writer at a time: serialising writers here avoids busy-retries and lost
         # read-modify-write races; PostgreSQL writers lock the rows they change instead.
         self._write_lock = threading.Lock() if self.is_sqlite else None
@@ -90,8 +97,43 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
+        with self.immediate() as conn:
             yield conn
+
+    @contextmanager
+    def immediate(self) -> Iterator[Connection]:
+        """SQLite: a write transaction that takes the database's write lock at BEGIN (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads and then writes can fail when another process wrote in
+        between; taking the lock first makes other writers wait (busy_timeout) instead.
+        """
+        assert self._write_lock is not None
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a write transaction and return its result once committed.
+
+        On SQLite the job joins the writer thread's next group commit.
+        """
+        if self._writer is None:
+            with self.engine.begin() as conn:
+                return fn(conn)
+        if self._writer.in_writer_thread():
+            raise RuntimeError("run_write called from inside a write job: nest the work in the job instead")
+        return self._writer.submit(fn).result()
+
+    async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
+        """The same as run_write, awaited without holding a thread of the pool on SQLite."""
+        if self._writer is None:
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(self.run_write, fn)
+        import asyncio
+
+        return await asyncio.wrap_future(self._writer.submit(fn))
 
     @property
     def locks_rows(self) -> bool:
@@ -104,10 +146,15 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()
 
 
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, say when transactions begin: the module's own
+    # implicit BEGIN breaks SAVEPOINT, which the group commit relies on.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # WAL lets readers run while one writer commits; NORMAL sync is durable across process crashes.
     cur.execute("PRAGMA journal_mode=WAL")
@@ -117,6 +164,11 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
     dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def null_pool_engine(url: str) -> Engine:

@@ -1,0 +1,105 @@
+"""Group commit for SQLite: one writer thread runs queued write jobs in batches, one commit per batch.
+
+SQLite allows one writer at a time. Instead of many threads taking turns (each paying for its own
+transaction and the thread switches), callers hand a job to the writer thread; it runs every job
+waiting in the queue inside one transaction, each job in its own savepoint so that a failing job
+rolls back alone, commits once, and then resolves each caller's future. A caller only learns its
+result after the commit, so "publish after commit" holds for each job.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from cityos.store.engine import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Job = tuple[Callable[[Connection], Any], Future]
+
+
+class GroupCommitWriter:
+    def __init__(self, db: Database, *, max_batch: int = 256) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def in_writer_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def submit(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """Queue ``fn(conn)``; the future resolves after the transaction that ran it committed."""
+        self._ensure_started()
+        fut: Future[T] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="cityos-sqlite-writer", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[Job]) -> None:
+        results: list[tuple[Future, Any, BaseException | None]] = []
+        try:
+            with self._db.immediate() as conn:
+                for fn, fut in batch:
+                    if not fut.set_running_or_notify_cancel():
+                        continue
+                    savepoint = conn.begin_nested()
+                    try:
+                        value = fn(conn)
+                    except BaseException as exc:  # the caller gets it; the batch goes on
+                        savepoint.rollback()
+                        results.append((fut, None, exc))
+                    else:
+                        savepoint.commit()
+                        results.append((fut, value, None))
+        except BaseException as exc:  # the commit itself failed: nothing of this batch was written
+            log.exception("SQLite group commit failed")
+            for fut, _value, _err in results:
+                fut.set_exception(exc)
+            return
+        for fut, value, err in results:
+            if err is None:
+                fut.set_result(value)
+            else:
+                fut.set_exception(err)
