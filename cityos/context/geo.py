@@ -48,7 +48,7 @@ import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, false, select, union_all
 
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.tables import entities, entity_geo
@@ -624,52 +624,77 @@ def _widen(box: Box, metres: float) -> Box:
     return (nx0, ny0, nx1, ny1)
 
 
+# Bounding boxes fall into size classes by their larger side, so that the index range on min_x is
+# bounded on both sides: a box of class c is at most SIZE_CLASSES[c] degrees wide and high (the last
+# class is unbounded; districts and streets land there). Without classes, "min_x <= x1" alone
+# selects about half of all boxes.
+SIZE_CLASSES: tuple[float | None, ...] = (0.001, 0.01, 0.1, 1.0, None)
+
+
+def size_class(box: Box) -> int:
+    """The size class of a bounding box (see SIZE_CLASSES)."""
+    side = max(box[2] - box[0], box[3] - box[1])
+    for n, bound in enumerate(SIZE_CLASSES):
+        if bound is not None and side <= bound:
+            return n
+    return len(SIZE_CLASSES) - 1
+
+
 def compile_geo_prefilter(gq: GeoQuery, *, attr_iri: str, tenant: str) -> ColumnElement[bool]:
     """An SQL condition on ``context_entities`` that keeps every entity that may match.
 
     It reads ``context_entity_geo`` (one bounding box per GeoProperty instance): the entity must
     have a box for ``attr_iri`` that overlaps, lies inside, covers or equals the prefilter box as
     the relation needs; with no prefilter box (disjoint, near with only minDistance) it must merely
-    have the GeoProperty. Written as ``pk IN (SELECT entity_pk ...)`` rather than a correlated
-    EXISTS so that SQLite also runs the subquery once through the ``(tenant, attr, min_x)``
-    index (PostgreSQL plans both as a semi-join); the range on ``min_x`` comes first for it.
+    have the GeoProperty. One index range per size class (a UNION ALL), each bounded on both sides
+    of ``min_x`` and ``min_y`` by the class's largest side; the index covers every column read.
     :func:`matches` must still run on the survivors.
     """
     g = entity_geo.c
-    conds: list[ColumnElement[bool]] = [g.tenant == tenant, g.attr == attr_iri]
+    base: list[ColumnElement[bool]] = [g.tenant == tenant, g.attr == attr_iri]
     spec = _prefilter(gq)
-    if spec is not None:
-        (bx0, by0, bx1, by1), test = spec
+    if spec is None:
+        return entities.c.pk.in_(select(g.entity_pk).where(and_(*base)))
+    (bx0, by0, bx1, by1), test = spec
+    parts = []
+    for cls, bound in enumerate(SIZE_CLASSES):
+        w = bound if bound is not None else 360.0
         if test == "inside":
-            conds += [
-                g.min_x >= bx0 - _EPS,
-                g.min_x <= bx1 + _EPS,
+            conds = [
+                g.min_x.between(bx0 - _EPS, bx1 + _EPS),
                 g.max_x <= bx1 + _EPS,
-                g.min_y >= by0 - _EPS,
+                g.min_y.between(by0 - _EPS, by1 + _EPS),
                 g.max_y <= by1 + _EPS,
             ]
         elif test == "equal":
-            conds += [
+            if cls != size_class((bx0, by0, bx1, by1)):
+                continue
+            conds = [
                 g.min_x.between(bx0 - _EPS, bx0 + _EPS),
                 g.max_x.between(bx1 - _EPS, bx1 + _EPS),
                 g.min_y.between(by0 - _EPS, by0 + _EPS),
                 g.max_y.between(by1 - _EPS, by1 + _EPS),
             ]
         elif test == "covers":
-            conds += [
-                g.min_x <= bx0 + _EPS,
+            if bx1 - bx0 > w + _EPS or by1 - by0 > w + _EPS:
+                continue  # boxes of this class are too small to cover the reference
+            conds = [
+                g.min_x.between(bx1 - w - _EPS, bx0 + _EPS),
                 g.max_x >= bx1 - _EPS,
-                g.min_y <= by0 + _EPS,
+                g.min_y.between(by1 - w - _EPS, by0 + _EPS),
                 g.max_y >= by1 - _EPS,
             ]
         else:
-            conds += [
-                g.min_x <= bx1 + _EPS,
+            conds = [
+                g.min_x.between(bx0 - w - _EPS, bx1 + _EPS),
                 g.max_x >= bx0 - _EPS,
-                g.min_y <= by1 + _EPS,
+                g.min_y.between(by0 - w - _EPS, by1 + _EPS),
                 g.max_y >= by0 - _EPS,
             ]
-    return entities.c.pk.in_(select(g.entity_pk).where(and_(*conds)))
+        parts.append(select(g.entity_pk).where(*base, g.size_class == cls, *conds))
+    if not parts:
+        return entities.c.pk.in_(select(g.entity_pk).where(false()))
+    return entities.c.pk.in_(union_all(*parts) if len(parts) > 1 else parts[0])
 
 
 # --- helpers --------------------------------------------------------------------------------------

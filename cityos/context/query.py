@@ -16,7 +16,7 @@ from cityos.context import store
 from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
-from cityos.context.qlang import parse_q, parse_type_expr
+from cityos.context.qlang import TName, parse_q, parse_type_expr
 from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr
 from cityos.context.store import EntityRow
@@ -71,12 +71,22 @@ def check_paging(rt: Runtime, limit: int | None, offset: int | None) -> tuple[in
     return lim, off
 
 
-def compile_filters(
-    rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap
-) -> tuple[list[ColumnElement[bool]], GeoQuery | None, str | None]:
-    """SQL conditions for a query, plus the geo-query (whose exact test runs after SQL) and its IRI."""
+@dataclass
+class Filters:
+    """A query compiled: SQL conditions, the single type that drives the scan (if any), and the
+    geo-query whose exact test runs on the SQL candidates."""
+
+    where: list[ColumnElement[bool]]
+    type_iri: str | None
+    geo: GeoQuery | None
+    geo_iri: str | None
+
+
+def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> Filters:
+    """Compile a query's filters to SQL (names expanded with the request's term map)."""
     dialect = rt.db.dialect
     where: list[ColumnElement[bool]] = []
+    type_iri: str | None = None
     if query.ids:
         for i in query.ids:
             check_entity_id(i, "id")
@@ -88,7 +98,11 @@ def compile_filters(
             raise BadRequestData(f"idPattern {query.id_pattern!r} is not a valid regular expression: {exc}") from None
         where.append(store.id_matches(query.id_pattern, dialect))
     if query.type:
-        where.append(compile_type_expr(parse_type_expr(query.type), expand=tm.expand, tenant=tenant))
+        type_expr = parse_type_expr(query.type)
+        if isinstance(type_expr, TName):
+            type_iri = tm.expand(type_expr.name)
+        else:
+            where.append(compile_type_expr(type_expr, expand=tm.expand, tenant=tenant))
     if query.attrs:
         where.append(store.has_any_attr([tm.expand(check_name(a)) for a in query.attrs], dialect))
     if query.q:
@@ -100,7 +114,7 @@ def compile_filters(
         prefilter = compile_geo_prefilter(geo, attr_iri=geo_iri, tenant=tenant)
         if prefilter is not None:
             where.append(prefilter)
-    return where, geo, geo_iri
+    return Filters(where, type_iri, geo, geo_iri)
 
 
 def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> QueryResult:
@@ -110,16 +124,17 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
             "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, coordinates)"
         )
     check_tenant_for_read(rt, tenant)
-    where, geo, geo_iri = compile_filters(rt, tenant, query, tm)
-    stmt = store.base_select(tenant, where)
+    f = compile_filters(rt, tenant, query, tm)
+    sel = store.base_select(tenant, f.where, type_iri=f.type_iri)
+    geo, geo_iri = f.geo, f.geo_iri
     with rt.db.connect() as conn:
         if geo is None:
-            rows = store.page(conn, stmt, query.limit, query.offset) if query.limit else []
-            total = store.count(conn, stmt) if query.count else None
+            rows = store.page(conn, sel, query.limit, query.offset) if query.limit else []
+            total = store.count(conn, sel) if query.count else None
             return QueryResult(rows, total)
         # Exact geometry test on candidates, in pk order, so pages stay stable.
         rows, total, skipped = [], 0, 0
-        for row in store.iterate(conn, stmt):
+        for row in store.iterate(conn, sel):
             if not _geo_match(geo, geo_iri or "", row):
                 continue
             total += 1

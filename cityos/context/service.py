@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from cityos.auth.service import ensure_tenant, tenant_exists
 from cityos.bus import Event
@@ -79,7 +80,7 @@ def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, crea
         # Another writer created one of these ids between our read and our insert (PostgreSQL):
         # run again; the rows are now seen as existing.
         outcomes, events = rt.db.run_write(job)
-    rt.bus.publish(events)
+    _after_commit(rt, outcomes, events)
     return outcomes
 
 
@@ -93,8 +94,19 @@ async def apply_async(
         outcomes, events = await rt.db.run_write_async(job)
     except IntegrityError:
         outcomes, events = await rt.db.run_write_async(job)
-    rt.bus.publish(events)
+    if rt.db.is_sqlite:
+        _after_commit(rt, outcomes, events)
+    else:  # may run ANALYZE: keep it off the event loop
+        await run_in_threadpool(_after_commit, rt, outcomes, events)
     return outcomes
+
+
+ENTITY_TABLES = ("context_entities", "context_entity_types", "context_entity_geo")
+
+
+def _after_commit(rt: Runtime, outcomes: list[Outcome], events: list[Event]) -> None:
+    rt.bus.publish(events)
+    rt.db.note_growth(ENTITY_TABLES, sum(1 for o in outcomes if o.created))
 
 
 def _apply_in(

@@ -11,6 +11,7 @@ from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from cityos.context.geo import size_class
 from cityos.context.tables import entities, entity_geo, entity_types
 
 COLUMNS = (
@@ -153,6 +154,7 @@ def _insert_geo(conn: Connection, tenant: str, geo: dict[int, list[GeoRow]]) -> 
             "min_y": b[1],
             "max_x": b[2],
             "max_y": b[3],
+            "size_class": size_class(b),
         }
         for pk, items in geo.items()
         for attr, ds, b in items
@@ -198,17 +200,36 @@ def id_matches(pattern: str, dialect: str) -> ColumnElement[bool]:
     return entities.c.id.op("REGEXP")(pattern)
 
 
-def base_select(tenant: str, where: list[ColumnElement[bool]]) -> Select[Any]:
-    return select(*COLUMNS).where(entities.c.tenant == tenant, *where)
+@dataclass
+class Selection:
+    """A query over entities and the column its pages are ordered and keyed by."""
+
+    stmt: Select[Any]
+    order: Any
 
 
-def iterate(conn: Connection, stmt: Select[Any], chunk: int = 500) -> Iterator[EntityRow]:
+def base_select(tenant: str, where: list[ColumnElement[bool]], *, type_iri: str | None = None) -> Selection:
+    """Entities of a tenant matching ``where``.
+
+    With ``type_iri`` the query is driven by the ``(tenant, type, entity_pk)`` index: rows come in
+    pk order straight from the index and a page stops as soon as it is full, instead of first
+    listing every entity of the type.
+    """
+    if type_iri is None:
+        return Selection(select(*COLUMNS).where(entities.c.tenant == tenant, *where), entities.c.pk)
+    t = entity_types.c
+    stmt = (select(*COLUMNS).select_from(entity_types.join(entities, entities.c.pk == t.entity_pk))
+            .where(t.tenant == tenant, t.type == type_iri, *where))
+    return Selection(stmt, t.entity_pk)
+
+
+def iterate(conn: Connection, sel: Selection, chunk: int = 500) -> Iterator[EntityRow]:
     """Rows of a query in pk order, fetched in keyset chunks so a long scan holds little memory."""
     last = None
     while True:
-        s = stmt.order_by(entities.c.pk).limit(chunk)
+        s = sel.stmt.order_by(sel.order).limit(chunk)
         if last is not None:
-            s = s.where(entities.c.pk > last)
+            s = s.where(sel.order > last)
         batch = [_row(r) for r in conn.execute(s)]
         yield from batch
         if len(batch) < chunk:
@@ -216,12 +237,13 @@ def iterate(conn: Connection, stmt: Select[Any], chunk: int = 500) -> Iterator[E
         last = batch[-1].pk
 
 
-def page(conn: Connection, stmt: Select[Any], limit: int, offset: int) -> list[EntityRow]:
-    return [_row(r) for r in conn.execute(stmt.order_by(entities.c.pk).limit(limit).offset(offset))]
+def page(conn: Connection, sel: Selection, limit: int, offset: int) -> list[EntityRow]:
+    return [_row(r) for r in conn.execute(sel.stmt.order_by(sel.order).limit(limit).offset(offset))]
 
 
-def count(conn: Connection, stmt: Select[Any]) -> int:
-    return conn.execute(select(func.count()).select_from(stmt.with_only_columns(entities.c.pk).subquery())).scalar_one()
+def count(conn: Connection, sel: Selection) -> int:
+    inner = sel.stmt.with_only_columns(entities.c.pk).subquery()
+    return conn.execute(select(func.count()).select_from(inner)).scalar_one()
 
 
 # --- types and attributes --------------------------------------------------------------------------

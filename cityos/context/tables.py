@@ -19,7 +19,19 @@ that type filters use an index. Every GeoProperty instance has a bounding box ro
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from cityos.store import JSONDoc, metadata
 
@@ -59,7 +71,9 @@ entity_geo = Table(
     Column("min_y", Float, nullable=False),
     Column("max_x", Float, nullable=False),
     Column("max_y", Float, nullable=False),
-    Index("ix_context_entity_geo_tenant_attr_min_x", "tenant", "attr", "min_x"),
+    Column("size_class", SmallInteger, nullable=False),  # see cityos.context.geo.SIZE_CLASSES
+    # Covers every column a geo prefilter reads, so candidates come from the index alone.
+    Index("ix_context_entity_geo_box", "tenant", "attr", "size_class", "min_x", "min_y", "max_x", "max_y", "entity_pk"),
 )
 
 jsonld_contexts = Table(

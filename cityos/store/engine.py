@@ -79,6 +79,9 @@ class Database:
         # SQLite has one writer at a time: serialising writers here avoids busy-retries and lost
         # read-modify-write races; PostgreSQL writers lock the rows they change instead.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._growth_lock = threading.Lock()
+        self._grown: dict[tuple[str, ...], int] = {}
+        self._analysed_rows: dict[tuple[str, ...], float] = {}
 
     @property
     def dialect(self) -> str:
@@ -144,6 +147,30 @@ class Database:
     def connect(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
+
+    def note_growth(self, tables: tuple[str, ...], rows: int) -> None:
+        """Refresh PostgreSQL's statistics of tables that grew by a fifth since they were last analysed.
+
+        Autovacuum refreshes statistics about once a minute. During a bulk load into an empty table
+        the planner keeps believing the table is tiny and turns every keyed lookup into a
+        sequential scan, so each batch gets slower than the one before. Call after a commit.
+        """
+        if self.is_sqlite or rows <= 0:
+            return
+        with self._growth_lock:
+            if tables not in self._analysed_rows:
+                with self.engine.connect() as conn:
+                    est = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = %s",
+                                               (tables[0],)).scalar()
+                self._analysed_rows[tables] = max(float(est or 0), 0.0)
+            grown = self._grown.get(tables, 0) + rows
+            if grown < max(1000.0, self._analysed_rows[tables] / 5):
+                self._grown[tables] = grown
+                return
+            self._grown[tables] = 0
+            self._analysed_rows[tables] += grown
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
     def dispose(self) -> None:
         if self._writer is not None:

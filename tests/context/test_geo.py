@@ -23,6 +23,7 @@ from cityos.context.geo import (
     parse_geoq,
     parse_geoquery,
     prefilter_box,
+    size_class,
     validate_geometry,
 )
 from cityos.context.tables import entities, entity_geo
@@ -658,6 +659,7 @@ def load(db: Database) -> None:
                     min_y=y0,
                     max_x=x1,
                     max_y=y1,
+                    size_class=size_class((x0, y0, x1, y1)),
                 )
             )
 
