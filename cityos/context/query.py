@@ -134,7 +134,9 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
             return QueryResult(rows, total)
         # Exact geometry test on candidates, in pk order, so pages stay stable.
         rows, total, skipped = [], 0, 0
-        for row in store.iterate(conn, sel):
+        # Most candidates of a bounding-box prefilter match exactly: start with about one page.
+        first = 1000 if query.count else query.offset + query.limit + max(10, (query.offset + query.limit) // 2)
+        for row in store.iterate(conn, sel, first=first):
             if not _geo_match(geo, geo_iri or "", row):
                 continue
             total += 1

@@ -211,10 +211,16 @@ def _write(
 
 
 def _touches_geo(before: Attrs, after: Attrs, names: set[str]) -> bool:
+    """Whether a GeoProperty among ``names`` was added, removed or moved (most updates move nothing)."""
     for name in names:
-        for attrs in (before, after):
-            if any(i.get("type") == GEOPROPERTY for i in attrs.get(name, ())):
-                return True
+        old, new = before.get(name), after.get(name)
+        is_geo = any(i.get("type") == GEOPROPERTY for i in (old or ())) or any(
+            i.get("type") == GEOPROPERTY for i in (new or ())
+        )
+        if is_geo and [(i.get("datasetId"), i.get("value")) for i in old or ()] != [
+            (i.get("datasetId"), i.get("value")) for i in new or ()
+        ]:
+            return True
     return False
 
 
@@ -224,7 +230,13 @@ def geo_rows(attrs: Attrs) -> list[GeoRow]:
     for name, instances in attrs.items():
         for inst in instances:
             if inst.get("type") == GEOPROPERTY:
-                rows.append((name, inst.get("datasetId") or "", validate_geometry(inst["value"], attr=name)))
+                value = inst["value"]
+                if value.get("type") == "Point":  # validated on the way in: its box is the point
+                    x, y = value["coordinates"][0], value["coordinates"][1]
+                    box = (float(x), float(y), float(x), float(y))
+                else:
+                    box = validate_geometry(value, attr=name)
+                rows.append((name, inst.get("datasetId") or "", box))
     return rows
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, insert, literal_column, or_, select, text
+from sqlalchemy import Select, bindparam, delete, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -76,13 +76,13 @@ def fetch_many(conn: Connection, tenant: str, ids: Sequence[str], *, for_update:
             return {}
         return {r[1]: EntityRow(r[0], r[1], _json_out(r[2]), _json_out(r[3]), _json_out(r[4]), r[5], r[6])}
     out: dict[str, EntityRow] = {}
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    base = _FETCH_ONE[conn.dialect.name].rsplit(" AND id = ", 1)[0]
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
-        stmt = select(*COLUMNS).where(entities.c.tenant == tenant, entities.c.id.in_(chunk))
-        if for_update:
-            stmt = stmt.with_for_update()
-        for r in conn.execute(stmt):
-            out[r.id] = _row(r)
+        sql = f"{base} AND id IN ({', '.join([mark] * len(chunk))})" + (" FOR UPDATE" if for_update else "")
+        for r in conn.exec_driver_sql(sql, (tenant, *chunk)):
+            out[r[1]] = EntityRow(r[0], r[1], _json_out(r[2]), _json_out(r[3]), _json_out(r[4]), r[5], r[6])
     return out
 
 
@@ -90,31 +90,50 @@ def fetch_one(conn: Connection, tenant: str, entity_id: str, *, for_update: bool
     return fetch_many(conn, tenant, [entity_id], for_update=for_update).get(entity_id)
 
 
+_INSERT = {
+    "sqlite": (
+        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO context_entity_types (entity_pk, type, tenant) VALUES (?, ?, ?)",
+        "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, size_class) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    "postgresql": (
+        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at) "
+        "VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s)",
+        "INSERT INTO context_entity_types (entity_pk, type, tenant) VALUES (%s, %s, %s)",
+        "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, size_class) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    ),
+}
+
+
+def _new_pks(conn: Connection, n: int) -> list[int]:
+    """Primary keys for n new entities, so that inserts need no RETURNING (which SQLAlchemy runs row by
+    row on SQLite). SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so max(pk) is stable;
+    PostgreSQL: drawn from the table's sequence."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('context_entities', 'pk')) FROM generate_series(1, %s)", (n,)
+        )
+        return [r[0] for r in rows]
+    top = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM context_entities").scalar() or 0
+    return list(range(top + 1, top + 1 + n))
+
+
 def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[str, list[GeoRow]]) -> None:
     """Insert new entities with their type and bounding-box rows. Fills in ``row.pk``."""
     if not rows:
         return
-    params = [
-        {
-            "tenant": tenant,
-            "id": r.id,
-            "types": r.types,
-            "scope": r.scope,
-            "attrs": r.attrs,
-            "created_at": r.created_at,
-            "modified_at": r.modified_at,
-        }
-        for r in rows
-    ]
-    result = conn.execute(
-        insert(entities).returning(entities.c.pk, entities.c.id, sort_by_parameter_order=True), params
-    )
-    pks = {r.id: r.pk for r in result}
-    for r in rows:
-        r.pk = pks[r.id]
-    type_rows = [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in rows for t in r.types]
-    conn.execute(insert(entity_types), type_rows)
-    _insert_geo(conn, tenant, {pks[i]: g for i, g in geo.items() if i in pks})
+    for r, pk in zip(rows, _new_pks(conn, len(rows)), strict=True):
+        r.pk = pk
+    ins_entity, ins_type, ins_geo = _INSERT[conn.dialect.name]
+    conn.exec_driver_sql(ins_entity, [(r.pk, tenant, r.id, _json_in(r.types), _json_in(r.scope), _json_in(r.attrs),
+                                       r.created_at, r.modified_at) for r in rows])
+    conn.exec_driver_sql(ins_type, [(r.pk, t, tenant) for r in rows for t in r.types])
+    geo_params = [(r.pk, attr, ds, tenant, *box, size_class(box)) for r in rows for attr, ds, box in geo.get(r.id, ())]
+    if geo_params:
+        conn.exec_driver_sql(ins_geo, geo_params)
 
 
 def update_many(
@@ -133,34 +152,16 @@ def update_many(
         [(_json_in(r.types), _json_in(r.scope), _json_in(r.attrs), r.modified_at, r.created_at, r.pk) for r in rows],
     )
     changed = list(types_changed)
+    _, ins_type, ins_geo = _INSERT[conn.dialect.name]
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     if changed:
-        conn.execute(delete(entity_types).where(entity_types.c.entity_pk.in_([r.pk for r in changed])))
-        conn.execute(
-            insert(entity_types), [{"entity_pk": r.pk, "type": t, "tenant": tenant} for r in changed for t in r.types]
-        )
+        conn.exec_driver_sql(f"DELETE FROM context_entity_types WHERE entity_pk = {mark}", [(r.pk,) for r in changed])
+        conn.exec_driver_sql(ins_type, [(r.pk, t, tenant) for r in changed for t in r.types])
     if geo:
-        conn.execute(delete(entity_geo).where(entity_geo.c.entity_pk.in_(list(geo))))
-        _insert_geo(conn, tenant, geo)
-
-
-def _insert_geo(conn: Connection, tenant: str, geo: dict[int, list[GeoRow]]) -> None:
-    params = [
-        {
-            "entity_pk": pk,
-            "attr": attr,
-            "dataset_id": ds,
-            "tenant": tenant,
-            "min_x": b[0],
-            "min_y": b[1],
-            "max_x": b[2],
-            "max_y": b[3],
-            "size_class": size_class(b),
-        }
-        for pk, items in geo.items()
-        for attr, ds, b in items
-    ]
-    if params:
-        conn.execute(insert(entity_geo), params)
+        conn.exec_driver_sql(f"DELETE FROM context_entity_geo WHERE entity_pk = {mark}", [(pk,) for pk in geo])
+        params = [(pk, attr, ds, tenant, *box, size_class(box)) for pk, items in geo.items() for attr, ds, box in items]
+        if params:
+            conn.exec_driver_sql(ins_geo, params)
 
 
 def delete_many(conn: Connection, pks: list[int]) -> None:
@@ -223,9 +224,11 @@ def base_select(tenant: str, where: list[ColumnElement[bool]], *, type_iri: str 
     return Selection(stmt, t.entity_pk)
 
 
-def iterate(conn: Connection, sel: Selection, chunk: int = 500) -> Iterator[EntityRow]:
-    """Rows of a query in pk order, fetched in keyset chunks so a long scan holds little memory."""
+def iterate(conn: Connection, sel: Selection, first: int = 500, most: int = 2000) -> Iterator[EntityRow]:
+    """Rows of a query in pk order, fetched in keyset chunks: ``first`` rows, then four times more
+    each time up to ``most``, so that a caller that needs one page decodes little more than that."""
     last = None
+    chunk = max(1, first)
     while True:
         s = sel.stmt.order_by(sel.order).limit(chunk)
         if last is not None:
@@ -235,6 +238,7 @@ def iterate(conn: Connection, sel: Selection, chunk: int = 500) -> Iterator[Enti
         if len(batch) < chunk:
             return
         last = batch[-1].pk
+        chunk = min(most, chunk * 4)
 
 
 def page(conn: Connection, sel: Selection, limit: int, offset: int) -> list[EntityRow]:

@@ -1,0 +1,51 @@
+"""@contexts over HTTP: stored contexts used by Link header, and unreachable ones give 503."""
+
+import socket
+
+from conftest import Api
+
+
+def _link(url: str) -> dict[str, str]:
+    return {"Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'}
+
+
+def test_stored_context_expands_and_compacts_through_link(api: Api) -> None:
+    body = {"@context": {"hp": "https://huangpu.example.gov.cn/ns#", "crowd": "hp:crowdCount", "Spot": "hp:HotSpot"}}
+    r = api.post("/ngsi-ld/v1/jsonldContexts", json=body)
+    assert r.status_code == 201, r.text
+    path = r.headers["location"]
+    served = api.get(path, token=None)  # contexts are public, as clients must fetch them
+    assert served.status_code == 200 and served.json() == body
+    link = _link(f"http://testserver{path}")
+    e = {"id": "urn:ngsi-ld:HotSpot:bund", "type": "Spot", "crowd": {"type": "Property", "value": 31000}}
+    assert api.post("/ngsi-ld/v1/entities", json=e, headers=link).status_code == 201
+    got = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:HotSpot:bund", headers=link)
+    assert got.json() == e
+    assert path in got.headers["link"]
+    plain = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:HotSpot:bund").json()
+    assert plain["type"] == "https://huangpu.example.gov.cn/ns#HotSpot"
+    q = api.get("/ngsi-ld/v1/entities", params={"type": "Spot", "q": "crowd>30000"}, headers=link).json()
+    assert [x["id"] for x in q] == ["urn:ngsi-ld:HotSpot:bund"]
+    listed = api.get("/ngsi-ld/v1/jsonldContexts", params={"details": "true"}).json()
+    assert [c["kind"] for c in listed] == ["Hosted"]
+    assert api.delete(path).status_code == 204
+    assert api.get(path, token=None).status_code == 404
+
+
+def test_unreachable_context_is_503_and_not_cached(api: Api) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket closes
+    link = _link(f"http://127.0.0.1:{port}/context.jsonld")
+    for _ in range(2):  # a failure is never cached: each request tries again and fails the same way
+        r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=link)
+        assert r.status_code == 503
+        body = r.json()
+        assert body["type"] == "https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable"
+        assert str(port) in body["detail"]
+
+
+def test_bad_link_header_is_400(api: Api) -> None:
+    r = api.get("/ngsi-ld/v1/entities", params={"type": "A"},
+                headers={"Link": '<not a url>; rel="http://www.w3.org/ns/json-ld#context"'})
+    assert r.status_code == 400 and r.json()["type"].endswith("InvalidRequest")
