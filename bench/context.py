@@ -53,13 +53,22 @@ def station(n: int, rnd: random.Random, *, version: int = 0) -> dict[str, Any]:
     return {
         "id": f"urn:ngsi-ld:AirQualityObserved:b{n:06d}",
         "type": "AirQualityObserved",
-        "pm25": {"type": "Property", "value": rnd.randint(5, 250) + version, "unitCode": "GQ",
-                 "observedAt": "2026-11-21T08:00:00Z"},
+        "pm25": {
+            "type": "Property",
+            "value": rnd.randint(5, 250) + version,
+            "unitCode": "GQ",
+            "observedAt": "2026-11-21T08:00:00Z",
+        },
         "pm10": {"type": "Property", "value": rnd.randint(10, 300), "unitCode": "GQ"},
         "no2": {"type": "Property", "value": round(rnd.uniform(5, 120), 1), "unitCode": "GQ"},
         "temperature": {"type": "Property", "value": round(rnd.uniform(-2, 38), 1), "unitCode": "CEL"},
-        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [
-            round(LON0 + rnd.random() * SPAN, 6), round(LAT0 + rnd.random() * SPAN, 6)]}},
+        "location": {
+            "type": "GeoProperty",
+            "value": {
+                "type": "Point",
+                "coordinates": [round(LON0 + rnd.random() * SPAN, 6), round(LAT0 + rnd.random() * SPAN, 6)],
+            },
+        },
     }
 
 
@@ -108,29 +117,45 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
     pg = not db.is_sqlite
     mark = "%s" if pg else "?"
     jsonb = "::jsonb" if pg else ""
-    ins_e = (f"INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at) "
-             f"VALUES ({mark}, {mark}, {mark}, {mark}{jsonb}, NULL, {mark}{jsonb}, {mark}, {mark})")
+    ins_e = (
+        f"INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}{jsonb}, NULL, {mark}{jsonb}, {mark}, {mark})"
+    )
     ins_t = f"INSERT INTO context_entity_types (entity_pk, type, tenant) VALUES ({mark}, {mark}, {mark})"
-    ins_g = ("INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, "
-             f"size_class) VALUES ({', '.join([mark] * 9)})")
+    ins_g = (
+        "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, "
+        f"size_class) VALUES ({', '.join([mark] * 9)})"
+    )
     with db.engine.begin() as conn:
         next_pk = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) + 1 FROM context_entities").scalar()
     if pg:  # keep the sequence ahead of the explicit keys used here
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('context_entities', 'pk'), %s)",
-                                 (next_pk + len(rows) + 1,))
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('context_entities', 'pk'), %s)", (next_pk + len(rows) + 1,)
+            )
     t0 = time.perf_counter()
     for start in range(0, len(rows), 1000):
-        chunk = rows[start:start + 1000]
+        chunk = rows[start : start + 1000]
         pks = range(next_pk + start, next_pk + start + len(chunk))
         with db.engine.begin() as conn:
-            conn.exec_driver_sql(ins_e, [(pk, "raw", i, orjson.dumps(t).decode(), orjson.dumps(a).decode(), now, now)
-                                         for pk, (i, t, a, _g) in zip(pks, chunk, strict=True)])
-            conn.exec_driver_sql(ins_t, [(pk, ty, "raw") for pk, (_i, t, _a, _g) in zip(pks, chunk, strict=True)
-                                         for ty in t])
-            conn.exec_driver_sql(ins_g, [(pk, attr, ds, "raw", *box, size_class(box))
-                                         for pk, (_i, _t, _a, g) in zip(pks, chunk, strict=True)
-                                         for attr, ds, box in g])
+            conn.exec_driver_sql(
+                ins_e,
+                [
+                    (pk, "raw", i, orjson.dumps(t).decode(), orjson.dumps(a).decode(), now, now)
+                    for pk, (i, t, a, _g) in zip(pks, chunk, strict=True)
+                ],
+            )
+            conn.exec_driver_sql(
+                ins_t, [(pk, ty, "raw") for pk, (_i, t, _a, _g) in zip(pks, chunk, strict=True) for ty in t]
+            )
+            conn.exec_driver_sql(
+                ins_g,
+                [
+                    (pk, attr, ds, "raw", *box, size_class(box))
+                    for pk, (_i, _t, _a, g) in zip(pks, chunk, strict=True)
+                    for attr, ds, box in g
+                ],
+            )
     elapsed = time.perf_counter() - t0
     with db.engine.begin() as conn:
         for table in ("context_entity_geo", "context_entity_types", "context_entities"):
@@ -144,7 +169,7 @@ def upsert_rate(rt: Runtime, docs: list[dict[str, Any]]) -> float:
     t0 = time.perf_counter()
     for start in range(0, len(docs), 1000):
         now = now_iso()
-        parsed = [parse_entity(d, tm, now=now) for d in docs[start:start + 1000]]
+        parsed = [parse_entity(d, tm, now=now) for d in docs[start : start + 1000]]
         outcomes = svc.apply(rt, "bench", [(p.id or "", svc.m_replace(p, create=True)) for p in parsed], creates=True)
         assert all(o.error is None for o in outcomes)
     return len(docs) / (time.perf_counter() - t0)
@@ -166,8 +191,14 @@ def bench_upsert(kind: str, n: int, tmp: Path) -> dict[str, float]:
             changed = [station(i, rnd, version=rep + 1) for i in range(n)]
             updates.append(upsert_rate(rt, changed))
         raw, create, update = (statistics.median(x) for x in (raws, creates, updates))
-        return {"raw_rows_s": raw, "create_entities_s": create, "update_entities_s": update,
-                "update_attrs_s": update * ATTRS_PER_ENTITY, "ratio_create": create / raw, "ratio_update": update / raw}
+        return {
+            "raw_rows_s": raw,
+            "create_entities_s": create,
+            "update_entities_s": update,
+            "update_attrs_s": update * ATTRS_PER_ENTITY,
+            "ratio_create": create / raw,
+            "ratio_update": update / raw,
+        }
     finally:
         drop()
 
@@ -197,7 +228,9 @@ async def _patch_load(port: int, token: str, ids: list[str], seconds: float, con
             writer.write(
                 f"PATCH /ngsi-ld/v1/entities/{eid}/attrs/pm25 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
             await writer.drain()
             status_line = await reader.readline()
             length = 0
@@ -233,9 +266,23 @@ def bench_patch(tmp: Path, seconds: float) -> dict[str, float]:
     tenant_docs = [d["id"] for d in docs]
     db.dispose()
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "cityos.app:create_app", "--factory", "--port",
-                             str(port), "--log-level", "warning", "--no-access-log"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cityos.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -289,13 +336,23 @@ def bench_queries(kind: str, n: int, tmp: Path, runs: int) -> dict[str, float]:
             query_entities(rt, "bench", query, tm)
             qt.append((time.perf_counter() - t0) * 1000)
             lon, lat = LON0 + rnd.random() * SPAN, LAT0 + rnd.random() * SPAN
-            geo = EntityQuery(type="AirQualityObserved", georel="near;maxDistance==300", geometry="Point",
-                              coordinates=f"[{lon:.6f},{lat:.6f}]", limit=20)
+            geo = EntityQuery(
+                type="AirQualityObserved",
+                georel="near;maxDistance==300",
+                geometry="Point",
+                coordinates=f"[{lon:.6f},{lat:.6f}]",
+                limit=20,
+            )
             t0 = time.perf_counter()
             query_entities(rt, "bench", geo, tm)
             gt.append((time.perf_counter() - t0) * 1000)
-        return {"load_entities_s": load_rate, "q_p50_ms": pct(qt, 50), "q_p95_ms": pct(qt, 95),
-                "near_p50_ms": pct(gt, 50), "near_p95_ms": pct(gt, 95)}
+        return {
+            "load_entities_s": load_rate,
+            "q_p50_ms": pct(qt, 50),
+            "q_p95_ms": pct(qt, 95),
+            "near_p50_ms": pct(gt, 50),
+            "near_p95_ms": pct(gt, 95),
+        }
     finally:
         drop()
 
@@ -313,13 +370,19 @@ def main() -> None:
         tmp = Path(d)
         for kind in ("sqlite", "postgresql"):
             r = bench_upsert(kind, upsert_n, tmp)
-            print(f"\n[{kind}] batch upsert of {upsert_n:,} entities ({ATTRS_PER_ENTITY} attributes each), "
-                  "batches of 1000")
+            print(
+                f"\n[{kind}] batch upsert of {upsert_n:,} entities ({ATTRS_PER_ENTITY} attributes each), "
+                "batches of 1000"
+            )
             print(f"  raw executemany, same rows  {r['raw_rows_s']:>10,.0f} entities/s  (baseline: 3 rows each)")
-            print(f"  hub upsert, new entities    {r['create_entities_s']:>10,.0f} entities/s  "
-                  f"ratio {r['ratio_create']:.2f}")
-            print(f"  hub upsert, existing        {r['update_entities_s']:>10,.0f} entities/s  "
-                  f"= {r['update_attrs_s']:,.0f} attribute updates/s  ratio {r['ratio_update']:.2f}")
+            print(
+                f"  hub upsert, new entities    {r['create_entities_s']:>10,.0f} entities/s  "
+                f"ratio {r['ratio_create']:.2f}"
+            )
+            print(
+                f"  hub upsert, existing        {r['update_entities_s']:>10,.0f} entities/s  "
+                f"= {r['update_attrs_s']:,.0f} attribute updates/s  ratio {r['ratio_update']:.2f}"
+            )
         p = bench_patch(tmp, patch_seconds)
         print(f"\n[sqlite] single-entity PATCH over HTTP (uvicorn, 1 process, 32 connections, {patch_seconds:.0f}s x3)")
         print(f"  {p['patch_req_s']:,.0f} req/s")

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityos import __version__
 from cityos.config import Settings
 from cityos.context.errors import InternalError, InvalidRequest, NgsiLdError
-from cityos.errors import PROBLEM_BASE, CityError, InvalidInput
+from cityos.errors import CityError, HttpProblem, InvalidInput, MethodNotAllowed, NotFound
 from cityos.runtime import Runtime
 
 log = logging.getLogger("cityos")
@@ -24,7 +24,7 @@ NGSILD_PREFIX = "/ngsi-ld/"
 
 
 def problem_response(err: CityError, request: Request) -> Response:
-    body = err.problem(instance=err.extra.pop("instance", None) if "instance" in err.extra else None)
+    body = err.problem()  # an "instance" given to the error rides along in its extra members
     ngsild = request.url.path.startswith(NGSILD_PREFIX) or isinstance(err, NgsiLdError)
     media = "application/json" if ngsild else "application/problem+json"
     headers = {"WWW-Authenticate": 'Bearer realm="cityos"'} if err.status == 401 else None
@@ -52,17 +52,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        class _Http(CityError):
-            type = PROBLEM_BASE + ("not-found" if exc.status_code == 404 else f"http-{exc.status_code}")
-            title = "Not found" if exc.status_code == 404 else "HTTP error"
-            status = exc.status_code
-
-        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = f"there is no resource at {request.url.path}: see /docs for the API"
-        if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}: see /docs for the methods"
-        return problem_response(_Http(detail), request)
+        err: CityError
+        if exc.status_code == 404:
+            err = NotFound(f"there is no resource at {request.url.path}: see /docs for the API")
+        elif exc.status_code == 405:
+            err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}: see /docs for the methods")
+        else:
+            err = HttpProblem(exc.status_code, exc.detail if isinstance(exc.detail, str) else "the request failed")
+        return problem_response(err, request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -70,3 +70,20 @@ class NotAcceptable(CityError):
     type = PROBLEM_BASE + "not-acceptable"
     title = "Not acceptable"
     status = 406
+
+
+class MethodNotAllowed(CityError):
+    type = PROBLEM_BASE + "method-not-allowed"
+    title = "Method not allowed"
+    status = 405
+
+
+class HttpProblem(CityError):
+    """Any other HTTP error raised by the framework, with its own status."""
+
+    type = PROBLEM_BASE + "http-error"
+    title = "HTTP error"
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status  # type: ignore[misc]

@@ -90,8 +90,9 @@ class Api:
     def __init__(self, client: httpx.Client, token: str) -> None:
         self.client, self.token = client, token
 
-    def request(self, method: str, url: str, *, token: str | None = "", headers: dict[str, str] | None = None,
-                **kw: Any) -> httpx.Response:
+    def request(
+        self, method: str, url: str, *, token: str | None = "", headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
         h = dict(headers or {})
         tok = self.token if token == "" else token
         if tok:

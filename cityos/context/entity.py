@@ -200,7 +200,13 @@ def parse_attribute(name: str, raw: Any, tm: TermMap, *, now: str) -> list[dict[
 
 
 def _looks_like_instance(d: dict[str, Any]) -> bool:
-    return d.get("type") in ATTRIBUTE_TYPES or any(m in d for m in ("value", "object", "languageMap", "datasetId"))
+    return _type_of(d) in ATTRIBUTE_TYPES or any(m in d for m in ("value", "object", "languageMap", "datasetId"))
+
+
+def _type_of(d: dict[str, Any]) -> str | None:
+    """The "type" member if it is a string (a list or object there is not a type: never hash it)."""
+    t = d.get("type")
+    return t if isinstance(t, str) else None
 
 
 def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0) -> dict[str, Any]:
@@ -211,6 +217,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
         if raw is None:
             raise BadRequestData(f"attribute {name!r} has no value (null is not a value)")
         return _stamp({"type": PROPERTY, "value": raw}, now, depth)
+    if raw.get("type") is not None and not isinstance(raw.get("type"), str):
+        raise BadRequestData(f"attribute {name!r}: 'type' must be a string such as Property or Relationship")
     kind = raw.get("type")
     if kind in GEOJSON_TYPES and "coordinates" in raw:  # concise GeoProperty: the geometry itself
         validate_geometry(raw, attr=name)
@@ -272,7 +280,7 @@ def _infer_kind(raw: dict[str, Any]) -> str | None:
             return kind
     if "value" in raw:
         v = raw["value"]
-        if isinstance(v, dict) and v.get("type") in GEOJSON_TYPES and "coordinates" in v:
+        if isinstance(v, dict) and _type_of(v) in GEOJSON_TYPES and "coordinates" in v:
             return GEOPROPERTY
         return PROPERTY
     return None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cityos.auth.deps import require
-from cityos.auth.models import Principal
 from cityos.context import service as svc
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
@@ -19,14 +17,6 @@ from cityos.context.store import EntityRow
 from cityos.context.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
-
-Reader = Annotated[Principal, Depends(require("entities:read"))]
-Writer = Annotated[Principal, Depends(require("entities:write"))]
-Deleter = Annotated[Principal, Depends(require("entities:delete"))]
-
-
-def _tenant(ld: LdRequest, who: Principal) -> str:
-    return ld.tenant
 
 
 def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:

@@ -128,8 +128,13 @@ def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[
     for r, pk in zip(rows, _new_pks(conn, len(rows)), strict=True):
         r.pk = pk
     ins_entity, ins_type, ins_geo = _INSERT[conn.dialect.name]
-    conn.exec_driver_sql(ins_entity, [(r.pk, tenant, r.id, _json_in(r.types), _json_in(r.scope), _json_in(r.attrs),
-                                       r.created_at, r.modified_at) for r in rows])
+    conn.exec_driver_sql(
+        ins_entity,
+        [
+            (r.pk, tenant, r.id, _json_in(r.types), _json_in(r.scope), _json_in(r.attrs), r.created_at, r.modified_at)
+            for r in rows
+        ],
+    )
     conn.exec_driver_sql(ins_type, [(r.pk, t, tenant) for r in rows for t in r.types])
     geo_params = [(r.pk, attr, ds, tenant, *box, size_class(box)) for r in rows for attr, ds, box in geo.get(r.id, ())]
     if geo_params:
@@ -219,8 +224,11 @@ def base_select(tenant: str, where: list[ColumnElement[bool]], *, type_iri: str 
     if type_iri is None:
         return Selection(select(*COLUMNS).where(entities.c.tenant == tenant, *where), entities.c.pk)
     t = entity_types.c
-    stmt = (select(*COLUMNS).select_from(entity_types.join(entities, entities.c.pk == t.entity_pk))
-            .where(t.tenant == tenant, t.type == type_iri, *where))
+    stmt = (
+        select(*COLUMNS)
+        .select_from(entity_types.join(entities, entities.c.pk == t.entity_pk))
+        .where(t.tenant == tenant, t.type == type_iri, *where)
+    )
     return Selection(stmt, t.entity_pk)
 
 

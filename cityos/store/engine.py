@@ -160,8 +160,9 @@ class Database:
         with self._growth_lock:
             if tables not in self._analysed_rows:
                 with self.engine.connect() as conn:
-                    est = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = %s",
-                                               (tables[0],)).scalar()
+                    est = conn.exec_driver_sql(
+                        "SELECT reltuples FROM pg_class WHERE relname = %s", (tables[0],)
+                    ).scalar()
                 self._analysed_rows[tables] = max(float(est or 0), 0.0)
             grown = self._grown.get(tables, 0) + rows
             if grown < max(1000.0, self._analysed_rows[tables] / 5):

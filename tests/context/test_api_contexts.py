@@ -46,6 +46,9 @@ def test_unreachable_context_is_503_and_not_cached(api: Api) -> None:
 
 
 def test_bad_link_header_is_400(api: Api) -> None:
-    r = api.get("/ngsi-ld/v1/entities", params={"type": "A"},
-                headers={"Link": '<not a url>; rel="http://www.w3.org/ns/json-ld#context"'})
+    r = api.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "A"},
+        headers={"Link": '<not a url>; rel="http://www.w3.org/ns/json-ld#context"'},
+    )
     assert r.status_code == 400 and r.json()["type"].endswith("InvalidRequest")

@@ -15,8 +15,13 @@ def bund_sensor(n: int = 1, **extra: Any) -> dict[str, Any]:
     entity = {
         "id": f"urn:ngsi-ld:CrowdFlowObserved:bund-{n:03d}",
         "type": "CrowdFlowObserved",
-        "peopleCount": {"type": "Property", "value": 1200 + n, "observedAt": "2026-11-21T12:00:00Z",
-                        "unitCode": "C62", "accuracy": {"type": "Property", "value": 0.95}},
+        "peopleCount": {
+            "type": "Property",
+            "value": 1200 + n,
+            "observedAt": "2026-11-21T12:00:00Z",
+            "unitCode": "C62",
+            "accuracy": {"type": "Property", "value": 0.95},
+        },
         "congested": {"type": "Property", "value": False},
         "name": {"type": "LanguageProperty", "languageMap": {"zh": "外滩客流", "en": "Bund crowd"}},
         "refGrid": {"type": "Relationship", "object": "urn:ngsi-ld:Grid:HP-WT-01"},
@@ -98,17 +103,21 @@ def test_replace_merge_append_update_and_delete(api: Api) -> None:
     assert "congested" not in got
 
     # append with noOverwrite: existing attribute refused (207), new one added
-    r = api.post(f"{base}/attrs", params={"options": "noOverwrite"},
-                 json={"peopleCount": {"type": "Property", "value": 1}, "direction": {"type": "Property",
-                                                                                       "value": "inbound"}})
+    r = api.post(
+        f"{base}/attrs",
+        params={"options": "noOverwrite"},
+        json={"peopleCount": {"type": "Property", "value": 1}, "direction": {"type": "Property", "value": "inbound"}},
+    )
     assert r.status_code == 207
     assert r.json()["notUpdated"][0]["attributeName"] == "peopleCount"
     assert "direction" in r.json()["updated"]
     assert api.get(base).json()["peopleCount"]["value"] == 5000
 
     # update attributes: only existing ones
-    r = api.patch(f"{base}/attrs", json={"direction": {"type": "Property", "value": "outbound"},
-                                         "missing": {"type": "Property", "value": 1}})
+    r = api.patch(
+        f"{base}/attrs",
+        json={"direction": {"type": "Property", "value": "outbound"}, "missing": {"type": "Property", "value": 1}},
+    )
     assert r.status_code == 207 and r.json()["updated"] == ["direction"]
     assert api.get(base).json()["direction"]["value"] == "outbound"
 
@@ -121,8 +130,11 @@ def test_replace_merge_append_update_and_delete(api: Api) -> None:
     # replace: the entity becomes exactly the body
     r = api.put(base, json={"type": "CrowdFlowObserved", "peopleCount": {"type": "Property", "value": 3}})
     assert r.status_code == 204, r.text
-    assert api.get(base).json() == {"id": e["id"], "type": "CrowdFlowObserved",
-                                    "peopleCount": {"type": "Property", "value": 3}}
+    assert api.get(base).json() == {
+        "id": e["id"],
+        "type": "CrowdFlowObserved",
+        "peopleCount": {"type": "Property", "value": 3},
+    }
 
     assert api.delete(f"{base}/attrs/peopleCount").status_code == 204
     assert_problem(api.delete(f"{base}/attrs/peopleCount"), 404, "ResourceNotFound")
@@ -132,10 +144,15 @@ def test_replace_merge_append_update_and_delete(api: Api) -> None:
 
 
 def test_multi_instance_attributes_by_dataset_id(api: Api) -> None:
-    e = {"id": "urn:ngsi-ld:AirQualityObserved:hp-1", "type": "AirQualityObserved",
-         "pm25": [{"type": "Property", "value": 35, "datasetId": "urn:ngsi-ld:Dataset:station"},
-                  {"type": "Property", "value": 41, "datasetId": "urn:ngsi-ld:Dataset:satellite"},
-                  {"type": "Property", "value": 38}]}
+    e = {
+        "id": "urn:ngsi-ld:AirQualityObserved:hp-1",
+        "type": "AirQualityObserved",
+        "pm25": [
+            {"type": "Property", "value": 35, "datasetId": "urn:ngsi-ld:Dataset:station"},
+            {"type": "Property", "value": 41, "datasetId": "urn:ngsi-ld:Dataset:satellite"},
+            {"type": "Property", "value": 38},
+        ],
+    }
     assert api.post("/ngsi-ld/v1/entities", json=e).status_code == 201
     base = f"/ngsi-ld/v1/entities/{e['id']}"
     assert len(api.get(base).json()["pm25"]) == 3
@@ -148,16 +165,25 @@ def test_multi_instance_attributes_by_dataset_id(api: Api) -> None:
     api.post(f"{base}/attrs", json={"pm25": {"type": "Property", "value": 1}})
     assert api.delete(f"{base}/attrs/pm25", params={"deleteAll": "true"}).status_code == 204
     assert "pm25" not in api.get(base).json()
-    dup = dict(e, id="urn:ngsi-ld:AirQualityObserved:hp-2",
-               pm25=[{"type": "Property", "value": 1}, {"type": "Property", "value": 2}])
+    dup = dict(
+        e,
+        id="urn:ngsi-ld:AirQualityObserved:hp-2",
+        pm25=[{"type": "Property", "value": 1}, {"type": "Property", "value": 2}],
+    )
     assert_problem(api.post("/ngsi-ld/v1/entities", json=dup), 400, "BadRequestData")
 
 
 def test_query_filters_paging_and_count(api: Api) -> None:
     for n in range(1, 8):
         api.post("/ngsi-ld/v1/entities", json=bund_sensor(n))
-    api.post("/ngsi-ld/v1/entities", json={"id": "urn:ngsi-ld:Streetlight:sl-1", "type": "Streetlight",
-                                           "status": {"type": "Property", "value": "ok"}})
+    api.post(
+        "/ngsi-ld/v1/entities",
+        json={
+            "id": "urn:ngsi-ld:Streetlight:sl-1",
+            "type": "Streetlight",
+            "status": {"type": "Property", "value": "ok"},
+        },
+    )
     url = "/ngsi-ld/v1/entities"
     ids = lambda r: [x["id"] for x in r.json()]  # noqa: E731
     assert len(api.get(url, params={"type": "CrowdFlowObserved"}).json()) == 7
@@ -171,14 +197,30 @@ def test_query_filters_paging_and_count(api: Api) -> None:
     assert ids(api.get(url, params={"attrs": "status"})) == ["urn:ngsi-ld:Streetlight:sl-1"]
     r = api.get(url, params={"q": 'refGrid=="urn:ngsi-ld:Grid:HP-WT-01";peopleCount<1203'})
     assert ids(r) == [bund_sensor(1)["id"], bund_sensor(2)["id"]]
-    r = api.get(url, params={"type": "CrowdFlowObserved", "q": "address[streetAddress]==\"中山东一路\"",
-                             "limit": 0, "count": "true"})
+    r = api.get(
+        url,
+        params={"type": "CrowdFlowObserved", "q": 'address[streetAddress]=="中山东一路"', "limit": 0, "count": "true"},
+    )
     assert r.json() == [] and r.headers["NGSILD-Results-Count"] == "7"
-    near = api.get(url, params={"type": "CrowdFlowObserved", "georel": "near;maxDistance==100",
-                                "geometry": "Point", "coordinates": "[121.4906,31.2398]"})
+    near = api.get(
+        url,
+        params={
+            "type": "CrowdFlowObserved",
+            "georel": "near;maxDistance==100",
+            "geometry": "Point",
+            "coordinates": "[121.4906,31.2398]",
+        },
+    )
     assert len(near.json()) == 7
-    far = api.get(url, params={"type": "CrowdFlowObserved", "georel": "near;maxDistance==100",
-                               "geometry": "Point", "coordinates": "[121.4737,31.2304]"})
+    far = api.get(
+        url,
+        params={
+            "type": "CrowdFlowObserved",
+            "georel": "near;maxDistance==100",
+            "geometry": "Point",
+            "coordinates": "[121.4737,31.2304]",
+        },
+    )
     assert far.json() == []
     assert_problem(api.get(url, params={"type": "CrowdFlowObserved", "limit": 101}), 403, "TooManyResults")
     assert_problem(api.get(url), 400, "BadRequestData")
@@ -197,21 +239,29 @@ def test_batch_operations(api: Api) -> None:
     r = api.post(f"{ops}/upsert", json=[bund_sensor(1), bund_sensor(4)])
     assert r.status_code == 201 and r.json() == [bund_sensor(4)["id"]]
     assert api.post(f"{ops}/upsert", json=[bund_sensor(1)]).status_code == 204
-    r = api.post(f"{ops}/upsert", params={"options": "update"},
-                 json=[{"id": bund_sensor(1)["id"], "type": "CrowdFlowObserved",
-                        "extra": {"type": "Property", "value": 1}}])
+    r = api.post(
+        f"{ops}/upsert",
+        params={"options": "update"},
+        json=[{"id": bund_sensor(1)["id"], "type": "CrowdFlowObserved", "extra": {"type": "Property", "value": 1}}],
+    )
     assert r.status_code == 204
     assert "peopleCount" in api.get(f"/ngsi-ld/v1/entities/{bund_sensor(1)['id']}").json()
 
-    r = api.post(f"{ops}/update", json=[{"id": bund_sensor(1)["id"], "congested": {"type": "Property", "value": True}},
-                                        {"id": "urn:ngsi-ld:X:none", "a": {"type": "Property", "value": 1}}])
+    r = api.post(
+        f"{ops}/update",
+        json=[
+            {"id": bund_sensor(1)["id"], "congested": {"type": "Property", "value": True}},
+            {"id": "urn:ngsi-ld:X:none", "a": {"type": "Property", "value": 1}},
+        ],
+    )
     assert r.status_code == 207 and r.json()["success"] == [bund_sensor(1)["id"]]
     r = api.post(f"{ops}/merge", json=[{"id": bund_sensor(1)["id"], "extra": "urn:ngsi-ld:null"}])
     assert r.status_code == 204
     assert "extra" not in api.get(f"/ngsi-ld/v1/entities/{bund_sensor(1)['id']}").json()
 
-    r = api.post(f"{ops}/query", json={"type": "Query", "entities": [{"type": "CrowdFlowObserved"}],
-                                       "q": "congested==true"})
+    r = api.post(
+        f"{ops}/query", json={"type": "Query", "entities": [{"type": "CrowdFlowObserved"}], "q": "congested==true"}
+    )
     assert [x["id"] for x in r.json()] == [bund_sensor(1)["id"]]
 
     r = api.post(f"{ops}/delete", json=[bund_sensor(1)["id"], "urn:ngsi-ld:X:none"])
@@ -241,17 +291,22 @@ def test_types_and_attributes(api: Api) -> None:
 
 def test_jsonld_inline_context_expands_and_compacts(api: Api) -> None:
     ctx = {"ex": "https://example.org/city#", "crowd": "ex:peopleCount", "Counter": "ex:Counter"}
-    body = {"@context": [ctx, "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"],
-            "id": "urn:ngsi-ld:Counter:1", "type": "Counter", "crowd": {"type": "Property", "value": 3}}
-    r = api.post("/ngsi-ld/v1/entities", content=__import__("json").dumps(body),
-                 headers={"Content-Type": LD})
+    body = {
+        "@context": [ctx, "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"],
+        "id": "urn:ngsi-ld:Counter:1",
+        "type": "Counter",
+        "crowd": {"type": "Property", "value": 3},
+    }
+    r = api.post("/ngsi-ld/v1/entities", content=__import__("json").dumps(body), headers={"Content-Type": LD})
     assert r.status_code == 201, r.text
     # Without the user context, names come back as full IRIs.
     plain = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Counter:1").json()
     assert plain["type"] == "https://example.org/city#Counter"
     assert plain["https://example.org/city#peopleCount"]["value"] == 3
-    found = api.get("/ngsi-ld/v1/entities", params={"type": "https://example.org/city#Counter",
-                                                    "q": "https://example.org/city#peopleCount==3"}).json()
+    found = api.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "https://example.org/city#Counter", "q": "https://example.org/city#peopleCount==3"},
+    ).json()
     assert [x["id"] for x in found] == ["urn:ngsi-ld:Counter:1"]
 
 
@@ -262,13 +317,33 @@ def test_jsonld_inline_context_expands_and_compacts(api: Api) -> None:
         ({"json": {"id": "urn:ngsi-ld:X:1"}}, 400, "BadRequestData"),
         ({"json": {"id": "no uri", "type": "X"}}, 400, "BadRequestData"),
         ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "a": {"type": "Property"}}}, 400, "BadRequestData"),
-        ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "a": {"type": "Relationship", "object": "nope"}}}, 400,
-         "BadRequestData"),
-        ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X",
-                   "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [500, 1]}}}},
-         400, "BadRequestData"),
-        ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "a": {"type": "Property", "value": 1,
-                                                                "observedAt": "yesterday"}}}, 400, "BadRequestData"),
+        (
+            {"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "a": {"type": "Relationship", "object": "nope"}}},
+            400,
+            "BadRequestData",
+        ),
+        (
+            {
+                "json": {
+                    "id": "urn:ngsi-ld:X:1",
+                    "type": "X",
+                    "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [500, 1]}},
+                }
+            },
+            400,
+            "BadRequestData",
+        ),
+        (
+            {
+                "json": {
+                    "id": "urn:ngsi-ld:X:1",
+                    "type": "X",
+                    "a": {"type": "Property", "value": 1, "observedAt": "yesterday"},
+                }
+            },
+            400,
+            "BadRequestData",
+        ),
         ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "@context": {}}}, 400, "BadRequestData"),
         ({"json": [1, 2]}, 400, "BadRequestData"),
     ],
@@ -298,8 +373,10 @@ def test_bad_queries_are_400(api: Api, params: dict[str, str], error: str | None
 
 
 def test_media_types_and_size_limits(api: Api, rt: Any) -> None:
-    assert api.post("/ngsi-ld/v1/entities", content=b"<x/>",
-                    headers={"Content-Type": "application/xml"}).status_code == 415
+    assert (
+        api.post("/ngsi-ld/v1/entities", content=b"<x/>", headers={"Content-Type": "application/xml"}).status_code
+        == 415
+    )
     assert api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers={"Accept": "text/csv"}).status_code == 406
     blob = "x" * (rt.settings.max_body_bytes + 1)
     big = {"id": "urn:ngsi-ld:X:big", "type": "X", "blob": {"type": "Property", "value": blob}}
@@ -330,8 +407,12 @@ def test_tokens_roles_and_tenants(api: Api, rt: Any) -> None:
 
 
 def test_every_error_is_a_problem_document(api: Api) -> None:
-    for method, url in [("GET", "/nowhere"), ("DELETE", "/health"), ("GET", "/ngsi-ld/v1/entities/bad id"),
-                        ("GET", "/ngsi-ld/v1/entities?type=A&count=maybe")]:
+    for method, url in [
+        ("GET", "/nowhere"),
+        ("DELETE", "/health"),
+        ("GET", "/ngsi-ld/v1/entities/bad id"),
+        ("GET", "/ngsi-ld/v1/entities?type=A&count=maybe"),
+    ]:
         r = api.request(method, url)
         assert r.status_code >= 400
         assert {"type", "title", "status", "detail"} <= r.json().keys()

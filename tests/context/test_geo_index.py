@@ -14,9 +14,12 @@ def boxes(api: Api) -> list[tuple[float, float]]:
 
 def test_geo_index_follows_moves_and_deletes(api: Api) -> None:
     url = "/ngsi-ld/v1/entities"
-    e = {"id": "urn:ngsi-ld:Streetlight:s1", "type": "Streetlight",
-         "status": {"type": "Property", "value": "ok"},
-         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [121.49, 31.23]}}}
+    e = {
+        "id": "urn:ngsi-ld:Streetlight:s1",
+        "type": "Streetlight",
+        "status": {"type": "Property", "value": "ok"},
+        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [121.49, 31.23]}},
+    }
     assert api.post(url, json=e).status_code == 201
     assert boxes(api) == [(121.49, 31.23)]
     api.patch(f"{url}/{e['id']}/attrs/status", json={"value": "broken"})
@@ -28,8 +31,18 @@ def test_geo_index_follows_moves_and_deletes(api: Api) -> None:
     assert api.get(url, params={**near, "coordinates": "[121.49,31.23]"}).json() == []
     api.delete(f"{url}/{e['id']}/attrs/location")
     assert boxes(api) == []
-    api.post(f"{url}/{e['id']}/attrs", json={"location": {"type": "GeoProperty", "value": {
-        "type": "Polygon", "coordinates": [[[121.4, 31.2], [121.41, 31.2], [121.41, 31.21], [121.4, 31.2]]]}}})
+    api.post(
+        f"{url}/{e['id']}/attrs",
+        json={
+            "location": {
+                "type": "GeoProperty",
+                "value": {
+                    "type": "Polygon",
+                    "coordinates": [[[121.4, 31.2], [121.41, 31.2], [121.41, 31.21], [121.4, 31.2]]],
+                },
+            }
+        },
+    )
     assert boxes(api) == [(121.4, 31.2)]
     api.delete(f"{url}/{e['id']}")
     assert boxes(api) == []

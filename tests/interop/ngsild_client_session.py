@@ -39,29 +39,45 @@ with Client("127.0.0.1", PORT, custom_auth=Bearer(), verbose=False) as client:
     step("create", client.create(bund) is True)
 
     got = client.get(bund.id)
-    step("retrieve", got["pm25"]["value"] == 35.0 and got["location"]["value"]["coordinates"] == [121.4905, 31.2397],
-         str(got["pm25"]))
+    step(
+        "retrieve",
+        got["pm25"]["value"] == 35.0 and got["location"]["value"]["coordinates"] == [121.4905, 31.2397],
+        str(got["pm25"]),
+    )
 
     step("exists", client.exists(bund.id) is True)
 
-    others = [station(2, 80.0, 31.2304, 121.4737), station(3, 12.0, 31.2200, 121.4800), station(4, 55.0, 31.2398,
-                                                                                                  121.4906)]
+    others = [
+        station(2, 80.0, 31.2304, 121.4737),
+        station(3, 12.0, 31.2200, 121.4800),
+        station(4, 55.0, 31.2398, 121.4906),
+    ]
     result = client.upsert(others)
     step("batch-upsert", getattr(result, "ok", result is True), repr(result))
 
     step("count", client.count(type="AirQualityObserved") == 4)
 
     high = client.query(type="AirQualityObserved", q="pm25>50")
-    step("query-q", sorted(e.id for e in high) == ["urn:ngsi-ld:AirQualityObserved:HP-002",
-                                                   "urn:ngsi-ld:AirQualityObserved:HP-004"],
-         str([e.id for e in high]))
+    step(
+        "query-q",
+        sorted(e.id for e in high)
+        == ["urn:ngsi-ld:AirQualityObserved:HP-002", "urn:ngsi-ld:AirQualityObserved:HP-004"],
+        str([e.id for e in high]),
+    )
 
-    near = client.alt.query({"type": "Query", "entities": [{"type": "AirQualityObserved"}],
-                             "geoQ": {"georel": "near;maxDistance==200", "geometry": "Point",
-                                      "coordinates": [121.4905, 31.2397]}})
-    step("query-geo", sorted(e.id for e in near) == ["urn:ngsi-ld:AirQualityObserved:HP-001",
-                                                     "urn:ngsi-ld:AirQualityObserved:HP-004"],
-         str([e.id for e in near]))
+    near = client.alt.query(
+        {
+            "type": "Query",
+            "entities": [{"type": "AirQualityObserved"}],
+            "geoQ": {"georel": "near;maxDistance==200", "geometry": "Point", "coordinates": [121.4905, 31.2397]},
+        }
+    )
+    step(
+        "query-geo",
+        sorted(e.id for e in near)
+        == ["urn:ngsi-ld:AirQualityObserved:HP-001", "urn:ngsi-ld:AirQualityObserved:HP-004"],
+        str([e.id for e in near]),
+    )
 
     changed = station(3, 99.0, 31.2200, 121.4800)
     result = client.update([changed])

@@ -32,8 +32,9 @@ def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
     port = _free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
-    proc = subprocess.Popen([*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -57,12 +58,31 @@ def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
     if not CLIENT_PYTHON.exists():
         pytest.fail(f"{CLIENT_PYTHON} is missing: run 'make test', which installs ngsildclient in .venv-ngsild")
     port, env = server
-    token = subprocess.run([sys.executable, "-m", "cityos.cli", "token", "create", "ngsildclient", "--role",
-                            "operator"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    token = subprocess.run(
+        [sys.executable, "-m", "cityos.cli", "token", "create", "ngsildclient", "--role", "operator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert token.startswith("cos_") and "\n" not in token
-    run = subprocess.run([str(CLIENT_PYTHON), str(SESSION), str(port), token], capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [str(CLIENT_PYTHON), str(SESSION), str(port), token], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
-    assert steps == ["create", "retrieve", "exists", "batch-upsert", "count", "query-q", "query-geo",
-                     "batch-update", "updated-value", "delete", "deleted", "batch-delete", "empty"]
+    assert steps == [
+        "create",
+        "retrieve",
+        "exists",
+        "batch-upsert",
+        "count",
+        "query-q",
+        "query-geo",
+        "batch-update",
+        "updated-value",
+        "delete",
+        "deleted",
+        "batch-delete",
+        "empty",
+    ]
