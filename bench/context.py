@@ -42,6 +42,7 @@ from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 from cityos.store.migrate import upgrade
+from cityos.tuning import tune_process
 
 PG_ADMIN = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 LON0, LAT0 = 121.465, 31.195  # south-west corner of a Huangpu-sized box
@@ -361,6 +362,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = ap.parse_args()
+    tune_process()  # as every cityos server process does (cityos.app.create_app)
     upsert_n = 5_000 if args.quick else 20_000
     query_n = 10_000 if args.quick else 100_000
     runs = 50 if args.quick else 200

@@ -18,6 +18,7 @@ from cityos.config import Settings
 from cityos.context.errors import InternalError, InvalidRequest, NgsiLdError
 from cityos.errors import CityError, HttpProblem, InvalidInput, MethodNotAllowed, NotFound
 from cityos.runtime import Runtime
+from cityos.tuning import freeze_startup_objects, tune_process
 
 log = logging.getLogger("cityos")
 NGSILD_PREFIX = "/ngsi-ld/"
@@ -69,10 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """The cityos API. Pass a runtime to share one (tests, the demo); otherwise one is opened."""
+    tune_process()
     rt = runtime or Runtime.open(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_objects()
         yield
         if runtime is None:
             rt.close()

@@ -189,8 +189,9 @@ def _write(
         updates.append(after)
         if after.types != before.types:
             types_changed.append(after)
-        if _touches_geo(before.attrs, after.attrs, changed | removed):
-            upd_geo[before.pk] = geo_rows(after.attrs)  # type: ignore[index]
+        new_boxes = geo_rows(after.attrs)
+        if new_boxes != geo_rows(before.attrs):  # the index holds boxes: rewrite it only if they moved
+            upd_geo[before.pk] = new_boxes  # type: ignore[index]
         events.append(
             Event(
                 "entity.updated",
@@ -208,20 +209,6 @@ def _write(
     store.insert_many(conn, tenant, inserts, new_geo)
     store.update_many(conn, tenant, updates, types_changed=types_changed, geo=upd_geo)
     return events
-
-
-def _touches_geo(before: Attrs, after: Attrs, names: set[str]) -> bool:
-    """Whether a GeoProperty among ``names`` was added, removed or moved (most updates move nothing)."""
-    for name in names:
-        old, new = before.get(name), after.get(name)
-        is_geo = any(i.get("type") == GEOPROPERTY for i in (old or ())) or any(
-            i.get("type") == GEOPROPERTY for i in (new or ())
-        )
-        if is_geo and [(i.get("datasetId"), i.get("value")) for i in old or ()] != [
-            (i.get("datasetId"), i.get("value")) for i in new or ()
-        ]:
-            return True
-    return False
 
 
 def geo_rows(attrs: Attrs) -> list[GeoRow]:
@@ -316,7 +303,14 @@ def m_replace(p: ParsedEntity, *, create: bool = False) -> Mutation:
             return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
         removed = set(cur.attrs) - set(p.attrs)
         for name, instances in p.attrs.items():
-            old = {i.get("datasetId"): i for i in cur.attrs.get(name, ())}
+            before = cur.attrs.get(name)
+            if not before:
+                continue
+            if len(before) == 1 and len(instances) == 1:  # the common case, without building a map
+                if before[0].get("datasetId") == instances[0].get("datasetId"):
+                    instances[0]["createdAt"] = before[0].get("createdAt", now)
+                continue
+            old = {i.get("datasetId"): i for i in before}
             for inst in instances:
                 if inst.get("datasetId") in old:
                     inst["createdAt"] = old[inst.get("datasetId")].get("createdAt", now)

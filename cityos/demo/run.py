@@ -14,6 +14,7 @@ from cityos.demo.district import build_district, district_summary
 from cityos.demo.load import upsert_entities
 from cityos.runtime import Runtime
 from cityos.store.migrate import upgrade
+from cityos.tuning import tune_process
 
 
 def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True, sensors: int = 5200) -> None:
@@ -22,6 +23,7 @@ def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True,
     from cityos.app import create_app
 
     console = Console(stderr=True)
+    tune_process()
     rt = Runtime.open(settings)
     upgrade(rt.db)
     entities = build_district(sensors=sensors)
