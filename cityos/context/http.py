@@ -115,7 +115,9 @@ async def ld_request(request: Request) -> LdRequest:
     if request.method in ("POST", "PATCH", "PUT"):
         body, ctype = await read_json(request, max_bytes=rt.settings.max_body_bytes)
         context = _body_context(body, ctype, link) or context
-    tm = rt.contexts.resolve(None if context == CORE_CONTEXT_URL else context)
+    wanted = None if context == CORE_CONTEXT_URL else context
+    # Resolving may fetch a remote @context (seconds): only a cached one is resolved on the event loop.
+    tm = rt.contexts.cached(wanted) or await run_in_threadpool(rt.contexts.resolve, wanted)
     return LdRequest(rt, who, tenant, tm, context, accept, body)
 
 

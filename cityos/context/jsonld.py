@@ -513,6 +513,24 @@ class ContextResolver:
             self._maps[key] = (tm, resolution.expires)
         return tm
 
+    def cached(self, context: JsonLdContext) -> TermMap | None:
+        """The term map of ``context`` if it is at hand without fetching anything, else None.
+
+        Lets an event loop answer the common case inline and send only a possible fetch to a thread.
+        """
+        if context is None or (isinstance(context, str) and context in CORE_CONTEXT_URLS):
+            return core_term_map()
+        if isinstance(context, str) and not context.startswith(("http://", "https://")):
+            return None
+        try:
+            key = orjson.dumps(context)
+        except TypeError:
+            return None
+        hit = self._maps.get(key)
+        if hit is not None and (hit[1] is None or hit[1] > time.monotonic()):
+            return hit[0]
+        return None
+
     def forget(self, url: str | None = None) -> None:
         """Drop the cached document of ``url`` (all documents when None) and every cached term map,
         e.g. after a stored context was deleted or to reload a remote one."""

@@ -283,14 +283,20 @@ def _union(types: list[str], more: list[str]) -> list[str]:
 # --- mutations --------------------------------------------------------------------------------------
 
 
+def _absent(p: ParsedEntity, now: str, *, create: bool) -> Change:
+    """The change for an entity that is not stored: create it if allowed, else say it does not exist."""
+    if not create:
+        raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
+    return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+
+
 def m_create(p: ParsedEntity) -> Mutation:
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is not None:
             raise AlreadyExists(
                 f"entity {p.id} already exists: use PATCH to change it or PUT to replace it", instance=p.id
             )
-        row = EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now)
-        return Change(row, changed=set(p.attrs))
+        return _absent(p, now, create=True)
 
     return run
 
@@ -298,9 +304,7 @@ def m_create(p: ParsedEntity) -> Mutation:
 def m_replace(p: ParsedEntity, *, create: bool = False) -> Mutation:
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
-            if not create:
-                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
-            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+            return _absent(p, now, create=create)
         removed = set(cur.attrs) - set(p.attrs)
         for name, instances in p.attrs.items():
             before = cur.attrs.get(name)
@@ -325,9 +329,7 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
-            if not create:
-                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
-            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+            return _absent(p, now, create=create)
         change = Change(cur)
         for name, instances in p.attrs.items():
             result, refused = put_instances(cur.attrs.get(name), instances, overwrite=overwrite)
@@ -378,9 +380,7 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
-            if not create:
-                raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
-            return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+            return _absent(p, now, create=create)
         change = Change(cur)
         for name in p.deleted:
             if cur.attrs.pop(name, None) is not None:

@@ -52,3 +52,40 @@ def test_bad_link_header_is_400(api: Api) -> None:
         headers={"Link": '<not a url>; rel="http://www.w3.org/ns/json-ld#context"'},
     )
     assert r.status_code == 400 and r.json()["type"].endswith("InvalidRequest")
+
+
+def test_fetching_a_remote_context_does_not_block_other_requests(api: Api) -> None:
+    import http.server
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    release = threading.Event()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(30)  # answers only once the test saw another request finish
+            body = b'{"@context": {"crowd": "https://example.org/crowd"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ld+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        link = _link(f"http://127.0.0.1:{server.server_address[1]}/slow.jsonld")
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(api.get, "/ngsi-ld/v1/entities", params={"type": "A"}, headers=link)
+            fast = pool.submit(api.get, "/ngsi-ld/v1/entities", params={"type": "A"})
+            assert fast.result(timeout=20).status_code == 200  # answered while the fetch was pending
+            assert not slow.done()
+            release.set()
+            assert slow.result(timeout=20).status_code == 200
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
