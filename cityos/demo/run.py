@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import webbrowser
 
@@ -44,6 +46,13 @@ def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True,
         soft_wrap=True,
         highlight=False,
     )
-    if open_browser:
+    if open_browser and _has_display():
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     uvicorn.run(create_app(settings, runtime=rt), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _has_display() -> bool:
+    """A graphical session to open a browser in (on a headless server a text browser would take the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
