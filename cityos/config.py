@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(8 * 1024 * 1024, description="Largest request body accepted (else 413).")
     context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
     context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
+    context_allow_private: bool = Field(
+        False, description="Fetch remote @contexts from loopback and private addresses too (off: refused, 503)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -74,12 +74,17 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 
 
 @pytest.fixture
-def rt(db: Database) -> Iterator[Runtime]:
-    """A runtime over the parametrised database, with the in-process bus."""
+def rt(db: Database, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """A runtime over the parametrised database, with the in-process bus.
+
+    ``@pytest.mark.settings(name=value)`` overrides settings for one test.
+    """
     from cityos.bus.memory import MemoryBus
     from cityos.config import Settings
 
-    runtime = Runtime(Settings(database_url=db.url, max_limit=100), db, MemoryBus())
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
+    runtime = Runtime(Settings(database_url=db.url, max_limit=100, **overrides), db, MemoryBus())
     yield runtime
     runtime.bus.close()
 

@@ -47,6 +47,7 @@ def make_resolver(rt: Runtime) -> ContextResolver:
         timeout=rt.settings.context_fetch_timeout,
         cache_seconds=rt.settings.context_cache_seconds,
         on_fetch=on_fetch,
+        allow_private=rt.settings.context_allow_private,
     )
 
 

@@ -20,8 +20,10 @@ part in naming NGSI-LD attributes and are ignored.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -462,12 +464,14 @@ class ContextResolver:
         cache_seconds: float = 3600.0,
         on_fetch: Callable[[str, dict[str, Any]], None] | None = None,
         max_bytes: int = 2 * 1024 * 1024,
+        allow_private: bool = True,
     ) -> None:
         self._stored = stored
         self._timeout = timeout
         self._cache_seconds = cache_seconds
         self._on_fetch = on_fetch
         self._max_bytes = max_bytes
+        self._allow_private = allow_private
         self._lock = threading.Lock()
         self._maps: dict[bytes, tuple[TermMap, float | None]] = {}
         self._documents: dict[str, tuple[Any, float]] = {}
@@ -642,8 +646,11 @@ class ContextResolver:
         deadline = time.monotonic() + self._timeout
         chunks: list[bytes] = []
         try:
+            hooks = {} if self._allow_private else {"request": [_refuse_private_hosts]}
             with (
-                httpx.Client(timeout=self._timeout, follow_redirects=True, headers={"Accept": ACCEPT}) as client,
+                httpx.Client(
+                    timeout=self._timeout, follow_redirects=True, headers={"Accept": ACCEPT}, event_hooks=hooks
+                ) as client,
                 client.stream("GET", url) as response,
             ):
                 if not response.is_success:
@@ -656,6 +663,8 @@ class ContextResolver:
                     if time.monotonic() > deadline:
                         raise _unavailable(url, f"the document did not arrive within {self._timeout:g} s")
                     chunks.append(chunk)
+        except _PrivateHost as exc:
+            raise _unavailable(url, str(exc)) from None
         except httpx.TimeoutException:
             raise _unavailable(url, f"no answer within {self._timeout:g} s") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -668,6 +677,38 @@ class ContextResolver:
             raise _unavailable(url, "the answer is not a JSON-LD context document (an object with @context)")
         _check_remote(body["@context"], url)
         return body
+
+
+class _PrivateHost(Exception):
+    pass
+
+
+def _refuse_private_hosts(request: httpx.Request) -> None:
+    """Refuse to fetch from loopback, private, link-local or reserved addresses (and redirects there).
+
+    A client names the URL, so without this the server could be made to read internal services.
+    The name is resolved here and again by the connection, so DNS that changes its answer in
+    between is not caught; a deployment that must be strict also filters egress.
+    """
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise _PrivateHost(f"the host {host!r} cannot be resolved: {exc}") from None
+    for info in infos:
+        addr = ipaddress.ip_address(info[4][0])
+        if (
+            addr.is_private
+            or addr.is_loopback
+            or addr.is_link_local
+            or addr.is_reserved
+            or addr.is_multicast
+            or addr.is_unspecified
+        ):
+            raise _PrivateHost(
+                f"not fetched: {host} is a private or local address ({addr}); "
+                "set CITYOS_CONTEXT_ALLOW_PRIVATE=true to allow contexts from such hosts"
+            )
 
 
 # --- Link headers -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import socket
 
+import pytest
 from conftest import Api
 
 
@@ -32,6 +33,7 @@ def test_stored_context_expands_and_compacts_through_link(api: Api) -> None:
     assert api.get(path, token=None).status_code == 404
 
 
+@pytest.mark.settings(context_allow_private=True)
 def test_unreachable_context_is_503_and_not_cached(api: Api) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,6 +56,7 @@ def test_bad_link_header_is_400(api: Api) -> None:
     assert r.status_code == 400 and r.json()["type"].endswith("InvalidRequest")
 
 
+@pytest.mark.settings(context_allow_private=True)
 def test_fetching_a_remote_context_does_not_block_other_requests(api: Api) -> None:
     import http.server
     import threading
@@ -89,3 +92,15 @@ def test_fetching_a_remote_context_does_not_block_other_requests(api: Api) -> No
         release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_contexts_on_local_addresses_are_refused_by_default(api: Api) -> None:
+    for url in (
+        "http://127.0.0.1:9/c.jsonld",
+        "http://localhost/c.jsonld",
+        "http://10.1.2.3/c.jsonld",
+        "http://169.254.169.254/latest/meta-data",
+    ):
+        r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=_link(url))
+        assert r.status_code == 503, url
+        assert "CITYOS_CONTEXT_ALLOW_PRIVATE" in r.json()["detail"]
