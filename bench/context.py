@@ -2,7 +2,8 @@
 
 Figures, each beside a baseline measured in the same run:
   1. batch upsert (entities/s, attribute updates/s) on SQLite and PostgreSQL vs plain DB-API
-     executemany of the same rows (entity, type and geo index rows) into the same tables;
+     executemany of the same rows (entity, type and geo index rows, attribute history) into the
+     same tables;
   2. single-entity PATCH over HTTP (req/s) on a real uvicorn server (SQLite), 32 connections;
   3. p50/p95 latency of type+q queries and `near` geo-queries at 100,000 entities.
 
@@ -37,6 +38,7 @@ from cityos.config import Settings
 from cityos.context import service as svc
 from cityos.context.entity import parse_entity
 from cityos.context.geo import size_class
+from cityos.context.history import changed_instances, ensure_month_partitions
 from cityos.context.query import EntityQuery, query_entities
 from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -103,8 +105,9 @@ def runtime(db: Database) -> Runtime:
 def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
     """Entities/s of plain DB-API executemany of exactly the rows the hub writes for new entities.
 
-    Per entity that is one row in context_entities, one in context_entity_types and one in
-    context_entity_geo, into the real tables with their indexes, under a tenant of its own; the
+    Per entity that is one row in context_entities, one in context_entity_types, one in
+    context_entity_geo and one history row per attribute in context_attr_history, into the real
+    tables with their indexes, under a tenant of its own; the
     JSON documents are serialised inside the timing, as the driver needs text. Rows are built
     from the hub's own parse outside the timing. One transaction per 1000 entities, as the hub.
     """
@@ -114,7 +117,8 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
     rows = []
     for p in parsed:
         geo = svc.geo_rows(p.attrs)
-        rows.append((p.id, p.types, p.attrs, geo))
+        hist = changed_instances(p.id or "", None, p.attrs, set(p.attrs), now)
+        rows.append((p.id, p.types, p.attrs, geo, hist))
     pg = not db.is_sqlite
     mark = "%s" if pg else "?"
     jsonb = "::jsonb" if pg else ""
@@ -126,6 +130,10 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
     ins_g = (
         "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, "
         f"size_class) VALUES ({', '.join([mark] * 9)})"
+    )
+    ins_h = (
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}{jsonb}, {mark})"
     )
     with db.engine.begin() as conn:
         next_pk = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) + 1 FROM context_entities").scalar()
@@ -143,23 +151,33 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
                 ins_e,
                 [
                     (pk, "raw", i, orjson.dumps(t).decode(), orjson.dumps(a).decode(), now, now)
-                    for pk, (i, t, a, _g) in zip(pks, chunk, strict=True)
+                    for pk, (i, t, a, _g, _h) in zip(pks, chunk, strict=True)
                 ],
             )
             conn.exec_driver_sql(
-                ins_t, [(pk, ty, "raw") for pk, (_i, t, _a, _g) in zip(pks, chunk, strict=True) for ty in t]
+                ins_t, [(pk, ty, "raw") for pk, (_i, t, _a, _g, _h) in zip(pks, chunk, strict=True) for ty in t]
             )
             conn.exec_driver_sql(
                 ins_g,
                 [
                     (pk, attr, ds, "raw", *box, size_class(box))
-                    for pk, (_i, _t, _a, g) in zip(pks, chunk, strict=True)
+                    for pk, (_i, _t, _a, g, _h) in zip(pks, chunk, strict=True)
                     for attr, ds, box in g
+                ],
+            )
+            if pg:
+                ensure_month_partitions(conn, {h[3] for (*_x, hist) in chunk for h in hist})
+            conn.exec_driver_sql(
+                ins_h,
+                [
+                    ("raw", e, attr, ds, ts, orjson.dumps(inst).decode(), now)
+                    for (*_x, hist) in chunk
+                    for e, attr, ds, ts, inst in hist
                 ],
             )
     elapsed = time.perf_counter() - t0
     with db.engine.begin() as conn:
-        for table in ("context_entity_geo", "context_entity_types", "context_entities"):
+        for table in ("context_entity_geo", "context_entity_types", "context_entities", "context_attr_history"):
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE tenant = 'raw'")
     return len(rows) / elapsed
 
@@ -185,7 +203,7 @@ def bench_upsert(kind: str, n: int, tmp: Path) -> dict[str, float]:
         raws, creates, updates = [], [], []
         for rep in range(3):
             with db.engine.begin() as conn:  # both insert passes start from empty tables
-                for t in ("context_entity_geo", "context_entity_types", "context_entities"):
+                for t in ("context_entity_geo", "context_entity_types", "context_entities", "context_attr_history"):
                     conn.execute(text(f"DELETE FROM {t}"))
             raws.append(raw_insert_rate(db, docs))
             creates.append(upsert_rate(rt, docs))
@@ -376,7 +394,7 @@ def main() -> None:
                 f"\n[{kind}] batch upsert of {upsert_n:,} entities ({ATTRS_PER_ENTITY} attributes each), "
                 "batches of 1000"
             )
-            print(f"  raw executemany, same rows  {r['raw_rows_s']:>10,.0f} entities/s  (baseline: 3 rows each)")
+            print(f"  raw executemany, same rows  {r['raw_rows_s']:>10,.0f} entities/s  (baseline: 8 rows each)")
             print(
                 f"  hub upsert, new entities    {r['create_entities_s']:>10,.0f} entities/s  "
                 f"ratio {r['ratio_create']:.2f}"

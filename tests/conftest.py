@@ -47,8 +47,10 @@ def _reset(db: Database) -> None:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     from cityos.auth.service import forget_caches
+    from cityos.context.history import forget_partitions
 
     forget_caches()
+    forget_partitions()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

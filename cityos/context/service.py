@@ -27,6 +27,7 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.geo import validate_geometry
+from cityos.context.history import HistoryRow, changed_instances, insert_history
 from cityos.context.store import EntityRow, GeoRow
 from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -136,7 +137,7 @@ def _apply_in(
                 change=change,
             )
         )
-    events = _write(conn, tenant, original, working, touched)
+    events = _write(conn, tenant, original, working, touched, now)
     return outcomes, events
 
 
@@ -159,7 +160,9 @@ def _write(
     original: dict[str, EntityRow],
     working: dict[str, EntityRow | None],
     touched: dict[str, tuple[set[str], set[str]]],
+    now: str,
 ) -> list[Event]:
+    history: list[HistoryRow] = []
     inserts: list[EntityRow] = []
     updates: list[EntityRow] = []
     types_changed: list[EntityRow] = []
@@ -177,6 +180,7 @@ def _write(
         if before is None:
             inserts.append(after)
             new_geo[entity_id] = geo_rows(after.attrs)
+            history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
             events.append(
                 Event(
                     "entity.created", entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant
@@ -187,6 +191,7 @@ def _write(
             continue
         after.pk = before.pk
         updates.append(after)
+        history += changed_instances(entity_id, before.attrs, after.attrs, changed, now)
         if after.types != before.types:
             types_changed.append(after)
         new_boxes = geo_rows(after.attrs)
@@ -208,6 +213,7 @@ def _write(
     store.delete_many(conn, deletes)
     store.insert_many(conn, tenant, inserts, new_geo)
     store.update_many(conn, tenant, updates, types_changed=types_changed, geo=upd_geo)
+    insert_history(conn, tenant, history, now)
     return events
 
 

@@ -87,3 +87,20 @@ jsonld_contexts = Table(
     Column("last_used_at", String(32), nullable=True),
     Column("uses", Integer, nullable=False, default=0),
 )
+
+
+# Attribute history (temporal evolution): one row per attribute instance change, written in the same
+# transaction as the current state. Time is epoch milliseconds (observedAt, else the write time), so
+# a time range is an integer range of the primary key and period aggregation is integer arithmetic
+# on both databases. PostgreSQL partitions this table by month (migration 0003).
+attr_history = Table(
+    "context_attr_history",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("entity_id", String(512), primary_key=True),
+    Column("attr", String(512), primary_key=True),
+    Column("dataset_id", String(512), primary_key=True),  # "" for the default instance
+    Column("ts", BigInteger, primary_key=True),  # epoch ms of observedAt, else of the write
+    Column("instance", JSONDoc, nullable=False),  # the attribute instance as stored in the entity
+    Column("written_at", String(32), nullable=False),
+)

@@ -1,0 +1,138 @@
+"""Attribute history (temporal evolution): rows written with the current state, in one transaction.
+
+Each changed attribute instance becomes one row keyed by (tenant, entity, attribute, datasetId, ts),
+ts being observedAt in epoch milliseconds, or the write time when the instance has no observedAt.
+A replayed observation (same entity, attribute, datasetId and observedAt) overwrites its own row
+instead of adding one, so retried writes do not duplicate history.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+HistoryRow = tuple[str, str, str, int, dict[str, Any]]  # entity id, attr IRI, datasetId or "", ts ms, instance
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_ms(stamp: str) -> int:
+    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.fffZ``) as epoch milliseconds."""
+    dt = datetime.fromisoformat(stamp)
+    return (dt - _EPOCH) // _ONE_MS
+
+
+_ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH
+
+
+def from_ms(ms: int) -> str:
+    """Epoch milliseconds as a stored timestamp."""
+    dt = _EPOCH + ms * _ONE_MS
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def instance_time(inst: dict[str, Any], written_at: str) -> int:
+    return to_ms(inst.get("observedAt") or inst.get("modifiedAt") or written_at)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal but for the system timestamps: re-sending the same value is not a change."""
+    return {k: v for k, v in a.items() if k not in ("createdAt", "modifiedAt")} == {
+        k: v for k, v in b.items() if k not in ("createdAt", "modifiedAt")
+    }
+
+
+def changed_instances(
+    entity_id: str,
+    before: dict[str, list[dict[str, Any]]] | None,
+    after: dict[str, list[dict[str, Any]]],
+    names: set[str],
+    written_at: str,
+) -> list[HistoryRow]:
+    """History rows for the instances of ``names`` that are new or differ from ``before``."""
+    rows: list[HistoryRow] = []
+    for name in names:
+        new = after.get(name)
+        if not new:
+            continue
+        old = {i.get("datasetId"): i for i in (before or {}).get(name, ())}
+        for inst in new:
+            ds = inst.get("datasetId")
+            prev = old.get(ds)
+            if prev is not None and _same(prev, inst):
+                continue
+            rows.append((entity_id, name, ds or "", instance_time(inst, written_at), inst))
+    return rows
+
+
+_UPSERT = {
+    "sqlite": (
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, entity_id, attr, dataset_id, ts) "
+        "DO UPDATE SET instance = excluded.instance, written_at = excluded.written_at"
+    ),
+    "postgresql": (
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT (tenant, entity_id, attr, dataset_id, ts) "
+        "DO UPDATE SET instance = excluded.instance, written_at = excluded.written_at"
+    ),
+}
+
+
+def insert_history(conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str) -> None:
+    """Write history rows (upserting a replayed observation) in the caller's transaction."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        ensure_month_partitions(conn, {r[3] for r in rows})
+    conn.exec_driver_sql(
+        _UPSERT[dialect],
+        [(tenant, e, a, ds, ts, orjson.dumps(inst).decode(), written_at) for e, a, ds, ts, inst in rows],
+    )
+
+
+# --- PostgreSQL month partitions ------------------------------------------------------------------------
+
+_known_months: set[tuple[str, int, int]] = set()
+_months_lock = threading.Lock()
+
+
+def _month_bounds(year: int, month: int) -> tuple[int, int]:
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return (start - _EPOCH) // _ONE_MS, (end - _EPOCH) // _ONE_MS
+
+
+def ensure_month_partitions(conn: Connection, stamps: set[int]) -> None:
+    """Create the month partitions that rows with these timestamps go to, once per process and month."""
+    db = str(conn.engine.url)
+    months = set()
+    for ms in stamps:
+        dt = _EPOCH + ms * _ONE_MS
+        months.add((dt.year, dt.month))
+    missing = [(y, m) for y, m in months if (db, y, m) not in _known_months]
+    for year, month in sorted(missing):
+        lo, hi = _month_bounds(year, month)
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(
+                    f"CREATE TABLE IF NOT EXISTS context_attr_history_y{year:04d}m{month:02d} "
+                    f"PARTITION OF context_attr_history FOR VALUES FROM ({lo}) TO ({hi})"
+                )
+        except Exception:  # e.g. the default partition already holds rows of that month: they stay there
+            log.warning("could not create the history partition for %04d-%02d", year, month, exc_info=True)
+        with _months_lock:
+            _known_months.add((db, year, month))
+
+
+def forget_partitions() -> None:
+    """Forget which partitions exist (after a database was dropped and created again)."""
+    with _months_lock:
+        _known_months.clear()

@@ -1,0 +1,112 @@
+"""Every attribute change keeps an instance, in the same transaction as the current state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Api
+from sqlalchemy import select, text
+
+from cityos.context.history import from_ms, to_ms
+from cityos.context.tables import attr_history
+
+VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
+URL = "/ngsi-ld/v1/entities"
+
+
+def history(api: Api) -> list[tuple[str, str, str, Any]]:
+    rt = api.client.app.state.runtime
+    with rt.db.connect() as conn:
+        rows = conn.execute(select(attr_history).order_by(attr_history.c.attr, attr_history.c.ts))
+        return [(r.attr.removeprefix(VOCAB), r.dataset_id, from_ms(r.ts), r.instance.get("value")) for r in rows]
+
+
+def test_timestamps_round_trip() -> None:
+    for stamp in ("1970-01-01T00:00:00.000Z", "2026-11-21T08:00:00.123Z", "2026-12-31T23:59:59.999Z"):
+        assert from_ms(to_ms(stamp)) == stamp
+    assert to_ms("1970-01-01T00:00:01.000Z") == 1000
+
+
+def test_changes_are_kept_and_replays_are_not_doubled(api: Api) -> None:
+    e = {
+        "id": "urn:ngsi-ld:AirQualityObserved:h1",
+        "type": "AirQualityObserved",
+        "pm25": {"type": "Property", "value": 35, "observedAt": "2026-11-21T08:00:00Z"},
+        "name": {"type": "Property", "value": "外滩空气站"},
+    }
+    assert api.post(URL, json=e).status_code == 201
+    rows = history(api)
+    assert [(a, t, v) for a, _, t, v in rows if a == "pm25"] == [("pm25", "2026-11-21T08:00:00.000Z", 35)]
+    assert [a for a, *_ in rows] == ["name", "pm25"]  # every attribute of a new entity
+
+    reading = {"value": 41, "observedAt": "2026-11-21T08:05:00Z"}
+    assert api.patch(f"{URL}/{e['id']}/attrs/pm25", json=reading).status_code == 204
+    assert api.patch(f"{URL}/{e['id']}/attrs/pm25", json=reading).status_code == 204  # a retried message
+    pm = [(t, v) for a, _, t, v in history(api) if a == "pm25"]
+    assert pm == [("2026-11-21T08:00:00.000Z", 35), ("2026-11-21T08:05:00.000Z", 41)]
+
+    # re-sending the same value without observedAt is not a change; a new value is, at write time
+    api.patch(f"{URL}/{e['id']}/attrs/name", json={"value": "外滩空气站"})
+    assert len([a for a, *_ in history(api) if a == "name"]) == 1
+    api.patch(f"{URL}/{e['id']}/attrs/name", json={"value": "外滩站"})
+    names = [v for a, _, _t, v in history(api) if a == "name"]
+    assert names == ["外滩空气站", "外滩站"]
+
+    # deleting the entity keeps its history (the temporal API owns it)
+    assert api.delete(f"{URL}/{e['id']}").status_code == 204
+    assert len(history(api)) == 4
+
+
+def test_instances_by_dataset_id_have_their_own_history(api: Api) -> None:
+    e = {
+        "id": "urn:ngsi-ld:AirQualityObserved:h2",
+        "type": "AirQualityObserved",
+        "pm25": [
+            {
+                "type": "Property",
+                "value": 30,
+                "observedAt": "2026-11-21T08:00:00Z",
+                "datasetId": "urn:ngsi-ld:Dataset:station",
+            },
+            {
+                "type": "Property",
+                "value": 50,
+                "observedAt": "2026-11-21T08:00:00Z",
+                "datasetId": "urn:ngsi-ld:Dataset:satellite",
+            },
+        ],
+    }
+    api.post(URL, json=e)
+    api.patch(
+        f"{URL}/{e['id']}/attrs/pm25",
+        json={"value": 31, "observedAt": "2026-11-21T09:00:00Z", "datasetId": "urn:ngsi-ld:Dataset:station"},
+    )
+    rows = [(ds.rsplit(":", 1)[-1], t[11:16], v) for a, ds, t, v in history(api)]
+    assert sorted(rows) == [("satellite", "08:00", 50), ("station", "08:00", 30), ("station", "09:00", 31)]
+
+
+def test_history_of_a_failed_batch_item_is_not_written(api: Api) -> None:
+    ok = {"id": "urn:ngsi-ld:Streetlight:ok", "type": "Streetlight", "powerState": {"type": "Property", "value": "on"}}
+    r = api.post("/ngsi-ld/v1/entityOperations/create", json=[ok, {"id": "bad id", "type": "Streetlight"}])
+    assert r.status_code == 207
+    assert [a for a, *_ in history(api)] == ["powerState"]
+
+
+def test_postgresql_puts_rows_in_month_partitions(api: Api) -> None:
+    rt = api.client.app.state.runtime
+    if rt.db.is_sqlite:
+        return  # SQLite has no partitions; the same test runs on PostgreSQL
+    for month in ("2026-10-15T00:00:00Z", "2026-11-15T00:00:00Z"):
+        api.post(
+            URL,
+            json={
+                "id": f"urn:ngsi-ld:T:{month[:7]}",
+                "type": "T",
+                "v": {"type": "Property", "value": 1, "observedAt": month},
+            },
+        )
+    with rt.db.connect() as conn:
+        parts = conn.execute(
+            text("SELECT tableoid::regclass::text, count(*) FROM context_attr_history GROUP BY 1 ORDER BY 1")
+        ).all()
+    assert parts == [("context_attr_history_y2026m10", 1), ("context_attr_history_y2026m11", 1)]
