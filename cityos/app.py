@@ -97,12 +97,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": rt.db.dialect}
 
-    from cityos.context import routes, routes_batch, routes_contexts, routes_types
+    from cityos.context import routes, routes_batch, routes_contexts, routes_temporal, routes_types
     from cityos.web import routes as web_routes
 
     app.include_router(routes.router)
     app.include_router(routes_batch.router)
     app.include_router(routes_types.router)
     app.include_router(routes_contexts.router)
+    app.include_router(routes_temporal.router)
     app.include_router(web_routes.router)
     return app

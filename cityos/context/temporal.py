@@ -1,0 +1,222 @@
+"""The temporal evolution of entities (NGSI-LD temporal API), read from the attribute history.
+
+Instances and aggregates are selected and computed in SQL over ``context_attr_history``, whose key
+(tenant, entity, attribute, datasetId, ts) makes one attribute's time range one index range.
+Aggregation periods are integer buckets of epoch milliseconds, counted from the range's start.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from cityos.context.entity import VALUE_MEMBER, TermMap
+from cityos.context.history import from_ms
+from cityos.context.render import View, render_instance
+from cityos.context.temporal_params import Aggregation, TimeRange
+
+_INSTANCE_NS = uuid.UUID("6f1c7e3a-2b1d-4c5e-9a8b-7d6c5b4a3f21")
+
+# (entity id, attr IRI) -> list of (datasetId, ts, instance)
+Instances = dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]]
+
+
+def _where(tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"tenant": tenant}
+    ids = ", ".join(f":e{i}" for i in range(len(entity_ids)))
+    params.update({f"e{i}": e for i, e in enumerate(entity_ids)})
+    sql = f"tenant = :tenant AND entity_id IN ({ids})"
+    if attrs:
+        sql += " AND attr IN (" + ", ".join(f":a{i}" for i in range(len(attrs))) + ")"
+        params.update({f"a{i}": a for i, a in enumerate(attrs)})
+    if rng.start is not None:
+        sql += " AND ts >= :start"
+        params["start"] = rng.start
+    if rng.end is not None:
+        sql += " AND ts < :end"
+        params["end"] = rng.end
+    return sql, params
+
+
+def fetch_instances(
+    conn: Connection,
+    tenant: str,
+    entity_ids: list[str],
+    attrs: list[str] | None,
+    rng: TimeRange,
+    last_n: int | None = None,
+) -> Instances:
+    """The attribute instances of these entities in the time range, oldest first (the last N when asked)."""
+    out: Instances = {}
+    if not entity_ids:
+        return out
+    where, params = _where(tenant, entity_ids, attrs, rng)
+    if last_n is None:
+        sql = (
+            f"SELECT entity_id, attr, dataset_id, ts, instance FROM context_attr_history WHERE {where} "
+            "ORDER BY entity_id, attr, dataset_id, ts"
+        )
+    else:
+        params["n"] = last_n
+        sql = (
+            f"SELECT entity_id, attr, dataset_id, ts, instance FROM (SELECT entity_id, attr, dataset_id, ts, "
+            "instance, row_number() OVER (PARTITION BY entity_id, attr, dataset_id ORDER BY ts DESC) AS rn "
+            f"FROM context_attr_history WHERE {where}) AS h WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, ts"
+        )
+    for entity_id, attr, ds, ts, inst in conn.execute(text(sql), params):
+        if isinstance(inst, str | bytes):
+            inst = orjson.loads(inst)
+        out.setdefault((entity_id, attr), []).append((ds, ts, inst))
+    return out
+
+
+@dataclass
+class Bucket:
+    start: int
+    end: int
+    values: dict[str, Any]
+
+
+# (entity id, attr IRI) -> {"kind": attribute type, "buckets": [Bucket]}
+Aggregates = dict[tuple[str, str], list[Bucket]]
+
+
+def aggregate(
+    conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, aggr: Aggregation
+) -> Aggregates:
+    """Aggregates per entity, attribute and period, computed by the database."""
+    out: Aggregates = {}
+    if not entity_ids:
+        return out
+    where, params = _where(tenant, entity_ids, attrs, rng)
+    if conn.dialect.name == "postgresql":
+        num = "CASE WHEN jsonb_typeof(instance->'value') = 'number' THEN (instance->>'value')::double precision END"
+        any_value = "coalesce(instance->'value', instance->'object', instance->'languageMap')"
+    else:
+        num = (
+            "CASE WHEN json_type(instance, '$.value') IN ('integer', 'real') THEN json_extract(instance, '$.value') END"
+        )
+        any_value = (
+            "coalesce(json_extract(instance, '$.value'), json_extract(instance, '$.object'), "
+            "json_extract(instance, '$.languageMap'))"
+        )
+    if aggr.period_ms is not None:
+        bucket = "(ts - :origin) / :period"
+        params.update(origin=aggr.origin_ms, period=aggr.period_ms)
+    else:
+        bucket = "0"
+    sql = (
+        f"SELECT entity_id, attr, {bucket} AS bucket, count(*), count(DISTINCT {any_value}), sum({num}), "
+        f"min({num}), max({num}), sum({num} * {num}), count({num}), min(ts), max(ts) "
+        f"FROM context_attr_history WHERE {where} GROUP BY entity_id, attr, bucket ORDER BY entity_id, attr, bucket"
+    )
+    for entity_id, attr, b, total, distinct, s, lo, hi, sq, n, first, last in conn.execute(text(sql), params):
+        if aggr.period_ms is not None:
+            start = aggr.origin_ms + int(b) * aggr.period_ms
+            end = start + aggr.period_ms
+        else:
+            start = rng.start if rng.start is not None else int(first)
+            end = rng.end if rng.end is not None else int(last) + 1
+        values = _methods(aggr.methods, int(total), int(distinct), s, lo, hi, sq, int(n))
+        out.setdefault((entity_id, attr), []).append(Bucket(start, end, values))
+    return out
+
+
+def _methods(
+    methods: tuple[str, ...], total: int, distinct: int, s: Any, lo: Any, hi: Any, sq: Any, n: int
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for m in methods:
+        if m == "totalCount":
+            values[m] = total
+        elif m == "distinctCount":
+            values[m] = distinct
+        elif n == 0:
+            values[m] = None  # no numeric values in this period
+        elif m == "sum":
+            values[m] = s
+        elif m == "avg":
+            values[m] = s / n
+        elif m == "min":
+            values[m] = lo
+        elif m == "max":
+            values[m] = hi
+        elif m == "sumsq":
+            values[m] = sq
+        elif m == "stddev":  # population standard deviation, from the sums the database computed
+            values[m] = math.sqrt(max(0.0, sq / n - (s / n) ** 2))
+    return values
+
+
+# --- representations ----------------------------------------------------------------------------------
+
+
+def instance_id(entity_id: str, attr: str, dataset_id: str, ts: int) -> str:
+    """A stable id for one stored instance (the temporal API addresses instances by it)."""
+    return f"urn:ngsi-ld:attribute:instance:{uuid.uuid5(_INSTANCE_NS, f'{entity_id}|{attr}|{dataset_id}|{ts}')}"
+
+
+def render_temporal(
+    entity_id: str, types: list[str], instances: Instances, tm: TermMap, view: View, *, temporal_values: bool
+) -> dict[str, Any]:
+    """The temporal representation of one entity: each attribute a list of its instances in time."""
+    out: dict[str, Any] = {"id": entity_id}
+    compacted = [tm.compact(t) for t in types]
+    out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    for (eid, attr), items in instances.items():
+        if eid != entity_id:
+            continue
+        name = tm.compact(attr)
+        if temporal_values:
+            out[name] = _temporal_values(items)
+            continue
+        rendered = []
+        for ds, ts, inst in items:
+            shown = render_instance(inst, tm, view)
+            if isinstance(shown, dict):
+                shown.setdefault("observedAt", from_ms(ts))
+                shown["instanceId"] = instance_id(entity_id, attr, ds, ts)
+            rendered.append(shown)
+        out[name] = rendered
+    return out
+
+
+def _temporal_values(items: list[tuple[str, int, dict[str, Any]]]) -> Any:
+    by_ds: dict[str, dict[str, Any]] = {}
+    for ds, ts, inst in items:
+        kind = inst.get("type", "Property")
+        member = VALUE_MEMBER.get(kind, "value")
+        entry = by_ds.setdefault(ds, {"type": kind, "values" if member == "value" else f"{member}s": []})
+        if ds:
+            entry["datasetId"] = ds
+        entry["values" if member == "value" else f"{member}s"].append([inst.get(member), from_ms(ts)])
+    entries = list(by_ds.values())
+    return entries[0] if len(entries) == 1 else entries
+
+
+def render_aggregated(
+    entity_id: str,
+    types: list[str],
+    aggregates: Aggregates,
+    kinds: dict[str, str],
+    tm: TermMap,
+    methods: tuple[str, ...],
+) -> dict[str, Any]:
+    """The aggregated temporal representation: per attribute and method, [value, startAt, endAt] per period."""
+    out: dict[str, Any] = {"id": entity_id}
+    compacted = [tm.compact(t) for t in types]
+    out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    for (eid, attr), buckets in aggregates.items():
+        if eid != entity_id:
+            continue
+        entry: dict[str, Any] = {"type": kinds.get(attr, "Property")}
+        for m in methods:
+            entry[m] = [[b.values.get(m), from_ms(b.start), from_ms(b.end)] for b in buckets]
+        out[tm.compact(attr)] = entry
+    return out

@@ -1,0 +1,126 @@
+"""The NGSI-LD temporal API over the attribute history, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import Api
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+EID = "urn:ngsi-ld:AirQualityObserved:t1"
+TEMPORAL = f"/ngsi-ld/v1/temporal/entities/{EID}"
+
+
+def stamp(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+READINGS = [(T0 + timedelta(minutes=10 * k), 10 + (k * 7) % 23) for k in range(13)]  # 08:00 .. 10:00
+
+
+@pytest.fixture
+def station(api: Api) -> Api:
+    (t, v), rest = READINGS[0], READINGS[1:]
+    entity = {
+        "id": EID,
+        "type": "AirQualityObserved",
+        "pm25": {"type": "Property", "value": v, "observedAt": stamp(t), "unitCode": "GQ"},
+        "refGrid": {"type": "Relationship", "object": "urn:ngsi-ld:Grid:HP-WT-01"},
+    }
+    assert api.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
+    for t, v in rest:
+        r = api.patch(f"/ngsi-ld/v1/entities/{EID}/attrs/pm25", json={"value": v, "observedAt": stamp(t)})
+        assert r.status_code == 204
+    return api
+
+
+def test_retrieve_history_in_time_order(station: Api) -> None:
+    body = station.get(TEMPORAL, params={"attrs": "pm25"}).json()
+    assert body["id"] == EID and body["type"] == "AirQualityObserved"
+    got = [(i["observedAt"], i["value"]) for i in body["pm25"]]
+    assert got == [(stamp(t), v) for t, v in READINGS]
+    assert all(
+        i["unitCode"] == "GQ" and i["instanceId"].startswith("urn:ngsi-ld:attribute:instance:") for i in body["pm25"]
+    )
+    assert len({i["instanceId"] for i in body["pm25"]}) == len(READINGS)
+
+
+def test_time_relations_and_last_n(station: Api) -> None:
+    def values(**params: str) -> list[int]:
+        return [i["value"] for i in station.get(TEMPORAL, params={"attrs": "pm25", **params}).json()["pm25"]]
+
+    at, end = stamp(T0 + timedelta(minutes=30)), stamp(T0 + timedelta(minutes=60))
+    assert values(timerel="between", timeAt=at, endTimeAt=end) == [
+        v for t, v in READINGS if T0 + timedelta(minutes=30) <= t < T0 + timedelta(minutes=60)
+    ]
+    assert values(timerel="before", timeAt=at) == [v for t, v in READINGS if t < T0 + timedelta(minutes=30)]
+    assert values(timerel="after", timeAt=at) == [v for t, v in READINGS if t > T0 + timedelta(minutes=30)]
+    assert values(lastN="3") == [v for _, v in READINGS[-3:]]
+    tv = station.get(TEMPORAL, params={"attrs": "pm25", "options": "temporalValues", "lastN": "2"}).json()
+    assert tv["pm25"] == {"type": "Property", "values": [[v, stamp(t)] for t, v in READINGS[-2:]]}
+
+
+def test_hourly_aggregates_match_an_independent_computation(station: Api) -> None:
+    methods = "totalCount,distinctCount,sum,avg,min,max,stddev,sumsq"
+    params = {
+        "attrs": "pm25",
+        "options": "aggregatedValues",
+        "aggrMethods": methods,
+        "aggrPeriodDuration": "PT1H",
+        "timerel": "between",
+        "timeAt": stamp(T0),
+        "endTimeAt": stamp(T0 + timedelta(hours=3)),
+    }
+    body = station.get(TEMPORAL, params=params).json()["pm25"]
+    assert body["type"] == "Property"
+    for hour in range(3):
+        start = T0 + timedelta(hours=hour)
+        vals = [v for t, v in READINGS if start <= t < start + timedelta(hours=1)]
+        expected = {
+            "totalCount": len(vals),
+            "distinctCount": len(set(vals)),
+            "sum": sum(vals),
+            "avg": statistics.fmean(vals),
+            "min": min(vals),
+            "max": max(vals),
+            "stddev": statistics.pstdev(vals),
+            "sumsq": sum(v * v for v in vals),
+        }
+        for method, value in expected.items():
+            got, s, e = body[method][hour]
+            assert (s, e) == (stamp(start), stamp(start + timedelta(hours=1)))
+            assert got == pytest.approx(value), method
+
+
+def test_temporal_query_by_type(station: Api) -> None:
+    r = station.get(
+        "/ngsi-ld/v1/temporal/entities",
+        params={"type": "AirQualityObserved", "attrs": "pm25", "lastN": "1", "count": "true"},
+    )
+    assert r.status_code == 200 and r.headers["NGSILD-Results-Count"] == "1"
+    assert [(e["id"], e["pm25"][0]["value"]) for e in r.json()] == [(EID, READINGS[-1][1])]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"timerel": "between", "timeAt": "2026-11-21T08:00:00Z"},
+        {"timerel": "during", "timeAt": "2026-11-21T08:00:00Z"},
+        {"timerel": "before"},
+        {"timerel": "between", "timeAt": "2026-11-21T09:00:00Z", "endTimeAt": "2026-11-21T08:00:00Z"},
+        {"timerel": "after", "timeAt": "yesterday"},
+        {"timeAt": "2026-11-21T08:00:00Z"},
+        {"lastN": "0"},
+        {"options": "aggregatedValues"},
+        {"options": "aggregatedValues", "aggrMethods": "median"},
+        {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"},
+        {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "an hour"},
+        {"timeproperty": "modifiedAt"},
+    ],
+)
+def test_bad_temporal_parameters_are_400(station: Api, params: dict[str, str]) -> None:
+    r = station.get(TEMPORAL, params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"]
