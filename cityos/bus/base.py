@@ -1,4 +1,4 @@
-"""The bus interface. Implementations: in-process (`memory://`); NATS JetStream comes later."""
+"""The bus interface. Implementations: in-process (`memory://`) and NATS JetStream (`nats://`)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ class Bus(Protocol):
     def publish(self, events: list[Event]) -> None:
         """Deliver events to subscribers. Call only after the transaction that made them committed."""
 
-    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+    def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
         """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
 
-        Returns a function that cancels the subscription.
+        ``durable`` names a consumer that resumes where it left off after a restart (NATS); the
+        in-process bus has no restarts to survive and ignores it. Returns a function that cancels
+        the subscription.
         """
 
     def close(self) -> None: ...
@@ -54,9 +56,16 @@ def subject_matches(pattern: str, subject: str) -> bool:
 
 
 def open_bus(url: str) -> Bus:
-    """The bus named by a URL: ``memory://`` for one process."""
+    """The bus named by a URL: ``memory://`` for one process, ``nats://host:4222`` for NATS JetStream.
+
+    Raises ``ValueError`` for another scheme and ``RuntimeError`` when the NATS server cannot be used.
+    """
     if url.startswith("memory:"):
         from cityos.bus.memory import MemoryBus
 
         return MemoryBus()
-    raise ValueError(f"CITYOS_BUS_URL {url!r} is not supported yet: use memory://")
+    if url.startswith("nats://"):
+        from cityos.bus.nats import NatsBus
+
+        return NatsBus(url)
+    raise ValueError(f"CITYOS_BUS_URL {url!r} is not supported: use memory:// or nats://host:4222")

@@ -1,4 +1,7 @@
-"""In-process bus: handlers run synchronously in the publisher's thread, in publish order."""
+"""In-process bus: handlers run synchronously in the publisher's thread, in publish order.
+
+Publishing with no subscriber costs almost nothing; events are not kept.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ class MemoryBus:
                     except Exception:  # one failing consumer must not stop the others
                         log.exception("bus handler for %s failed on %s", pattern, ev.subject)
 
-    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+    def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
         entry = (pattern, handler)
         with self._lock:
             self._subs = [*self._subs, entry]

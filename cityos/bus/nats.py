@@ -1,0 +1,537 @@
+"""NATS JetStream bus: events stored durably and carried between processes, consumed at least once.
+
+Layout
+    One stream (``CITYOS`` by default, file storage) holds every subject under ``{prefix}.>``.
+    An event is stored on ``{prefix}.{tenant}.{event.subject}``, for example
+    ``cityos.default.entity.created``. A subscription to ``entity.*`` becomes a consumer filtered on
+    ``{prefix}.*.entity.*``, so it receives the events of every tenant, and a per-tenant consumer
+    stays a plain subject filter if it is ever needed. Tenant names are single subject tokens
+    (letters, digits, ``-`` and ``_``, as ``check_tenant_name`` enforces).
+
+    The payload is the whole event as JSON (``subject``, ``tenant``, ``key``, ``id``, ``time``,
+    ``data``), so a message read with the ``nats`` CLI or from another language is self-contained.
+    The ``Nats-Msg-Id`` header is the event id: within the stream's duplicate window (2 minutes)
+    a retried publish of the same event is stored once.
+
+Threading
+    The bus owns one thread running an asyncio loop with the nats-py client; ``publish``,
+    ``subscribe`` and ``close`` are synchronous and may be called from any other thread. Each
+    subscription has one pull consumer, one fetch loop and one worker thread of its own that runs
+    the handler, so a slow handler delays only its own subscription, never publishing or the
+    others. Handlers see the events of a subscription one at a time, in stream order.
+
+Delivery
+    A message is acked only after its handler returned. If the handler raises, the message is
+    negatively acknowledged with a growing delay (1 s, 2 s, 5 s ... 1 min) and delivered again; the
+    events after it go on meanwhile, so a failing event can be handled after later ones, and it is
+    retried for as long as the stream keeps it. While a handler runs, the bus tells the server it
+    is still in progress, so a slow handler does not cause a redelivery. Handlers must be
+    idempotent: after a crash, events handled but not yet acked come again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import nats.errors
+import nats.js.errors
+import orjson
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+
+from cityos.bus.base import Event, Handler
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_STREAM_MAX_AGE = 7 * 24 * 3600.0  # seconds; consumers down for longer than this lose events
+_DUPLICATE_WINDOW = 120.0  # seconds during which a repeated Nats-Msg-Id is dropped
+_ACK_WAIT = 30.0  # the server redelivers a message not acked (nor marked in progress) within this
+_EPHEMERAL_INACTIVE = 300.0  # the server deletes an ephemeral consumer left without a client this long
+_FETCH_BATCH = 100
+_IDLE_FETCH_WAIT = 5.0  # long poll while idle; close() cancels it, so nobody waits for it
+_BUSY_FETCH_WAIT = 0.2  # follow-up fetch right after messages arrived
+_CONSUMER_CHECK_INTERVAL = 30.0  # an idle subscription checks this often that its consumer still exists
+_PUBLISH_TIMEOUT = 30.0  # for the acks of one publish call
+_REQUEST_TIMEOUT = 10.0  # JetStream API calls (stream and consumer management)
+_STOP_GRACE = 30.0  # close/cancel wait this long for a running handler before abandoning it
+_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # by delivery attempt, after a handler raised
+
+_TOKEN = re.compile(r"[^\s.*>]+")  # one subject token: no dots, wildcards or whitespace
+
+
+class NatsBus:
+    """The cityos bus on NATS JetStream; see the module docstring for the layout and guarantees.
+
+    ``url`` is a NATS server URL (``nats://host:4222``; several may be given comma-separated).
+    ``stream`` and ``subject_prefix`` name where events live, so several deployments can share one
+    NATS server; ``durable_prefix`` is put before every durable consumer name (``{prefix}-{name}``).
+
+    Raises ``RuntimeError`` naming the URL when no server answers within ``connect_timeout``
+    seconds or JetStream is unavailable there.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str = "CITYOS",
+        subject_prefix: str = "cityos",
+        durable_prefix: str | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        if not _TOKEN.fullmatch(stream):
+            raise ValueError(f"NATS stream name {stream!r} must not contain '.', '*', '>' or whitespace")
+        if not all(_TOKEN.fullmatch(t) for t in subject_prefix.split(".")):
+            raise ValueError(f"NATS subject prefix {subject_prefix!r} must be dotted tokens without wildcards")
+        if durable_prefix is not None and not _TOKEN.fullmatch(durable_prefix):
+            raise ValueError(f"durable prefix {durable_prefix!r} must not contain '.', '*', '>' or whitespace")
+        self.url = url
+        self.stream = stream
+        self.subject_prefix = subject_prefix
+        self.durable_prefix = durable_prefix
+        self._servers = [u.strip() for u in url.split(",") if u.strip()]
+        self._nc = Client()
+        self._js: JetStreamContext | None = None  # set once connected
+        self._last_error: Exception | None = None
+        self._subs: set[_Subscription] = set()  # touched only in the bus thread
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="cityos-nats-bus", daemon=True)
+        self._thread.start()
+        try:
+            self._call(self._start(connect_timeout), timeout=connect_timeout + _REQUEST_TIMEOUT + 5)
+        except Exception as exc:
+            self._closed = True
+            self._stop_loop()
+            raise RuntimeError(f"cannot use the NATS bus at {_redact(url)}: {_describe(exc)}") from exc
+
+    # --- public interface ----------------------------------------------------------------------
+
+    def publish(self, events: list[Event]) -> None:
+        """Store ``events`` in the stream, in order, and return once JetStream acknowledged all of them.
+
+        Raises ``RuntimeError`` if any was not stored; publishing the same list again is safe, as
+        the event ids de-duplicate within the duplicate window. Blocks the calling thread (and its
+        event loop, if called from one) until the acks arrive.
+        """
+        if not events:
+            return
+        prefix = self.subject_prefix
+        batch: list[tuple[str, bytes, str]] = []
+        for ev in events:
+            if not _TOKEN.fullmatch(ev.tenant):
+                raise ValueError(f"tenant {ev.tenant!r} cannot be a NATS subject token")
+            if not all(_TOKEN.fullmatch(t) for t in ev.subject.split(".")):
+                raise ValueError(f"event subject {ev.subject!r} must be dotted tokens without wildcards")
+            payload = orjson.dumps(
+                {
+                    "subject": ev.subject,
+                    "tenant": ev.tenant,
+                    "key": ev.key,
+                    "id": ev.id,
+                    "time": ev.time,
+                    "data": ev.data,
+                }
+            )
+            batch.append((f"{prefix}.{ev.tenant}.{ev.subject}", payload, ev.id))
+        self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
+
+    def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
+        """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
+
+        Without ``durable`` the subscription receives events published from now on while it
+        exists. With a ``durable`` name the consumer is kept by the server: a new process
+        subscribing with the same name resumes after the last acked event (a new name starts with
+        the events published from then on). One durable name follows one pattern. Processes that
+        share a durable name share its events between them.
+
+        Returns a function that cancels the subscription; it waits for a running handler to
+        finish (unless called from that handler) and keeps a durable consumer on the server.
+        """
+        tokens = pattern.split(".")
+        last = len(tokens) - 1
+        if not all(_TOKEN.fullmatch(t) or t == "*" or (t == ">" and i == last) for i, t in enumerate(tokens)):
+            raise ValueError(f"subscription pattern {pattern!r} is not a NATS subject pattern")
+        if durable is not None and not _TOKEN.fullmatch(durable):
+            raise ValueError(f"durable name {durable!r} must not contain '.', '*', '>' or whitespace")
+        name = None
+        if durable is not None:
+            name = f"{self.durable_prefix}-{durable}" if self.durable_prefix else durable
+        sub = _Subscription(pattern, f"{self.subject_prefix}.*.{pattern}", handler, name)
+        self._call(self._subscribe(sub), timeout=_REQUEST_TIMEOUT * 2)
+
+        def cancel() -> None:
+            if self._closed:
+                return
+            # From inside its own handler, waiting for the subscription to stop would wait for itself.
+            own = sub.worker_ident == threading.get_ident()
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: close() stopped the subscription
+                self._call(self._unsubscribe(sub, graceful=True), timeout=_STOP_GRACE + 10, wait=not own)
+
+        return cancel
+
+    def close(self) -> None:
+        """Stop every subscription, flush pending acks, close the connection and the bus thread. Idempotent."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        own_ident = threading.get_ident()
+        try:
+            fut = asyncio.run_coroutine_threadsafe(self._shutdown(own_ident), self._loop)
+            fut.result(timeout=_STOP_GRACE + 15)
+        except Exception:
+            log.warning("closing the NATS bus at %s did not finish cleanly", _redact(self.url), exc_info=True)
+        finally:
+            self._stop_loop()
+
+    # --- bus thread ---------------------------------------------------------------------------------
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_forever()
+        finally:
+            tasks = asyncio.all_tasks(self._loop)
+            for t in tasks:
+                t.cancel()
+            self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+    def _stop_loop(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=30)
+
+    def _call(self, coro: Coroutine[Any, Any, T], *, timeout: float | None, wait: bool = True) -> T | None:
+        """Run ``coro`` on the bus loop; wait for its result unless ``wait`` is false."""
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("the NATS bus cannot be called from its own thread")
+        if self._closed:
+            coro.close()
+            raise RuntimeError("the NATS bus is closed")
+        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        if not wait:
+            return None
+        concurrent.futures.wait([fut], timeout)
+        if not fut.done():
+            fut.cancel()
+            raise RuntimeError(f"the NATS bus at {_redact(self.url)} did not answer within {timeout} s")
+        return fut.result()
+
+    async def _start(self, connect_timeout: float) -> None:
+        try:
+            connecting = asyncio.wait_for(
+                self._nc.connect(
+                    servers=self._servers,
+                    name="cityos",
+                    connect_timeout=connect_timeout,
+                    max_reconnect_attempts=-1,  # after the first connection, keep trying for ever
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                ),
+                connect_timeout,
+            )
+            try:
+                await connecting
+            except TimeoutError:
+                last = f" (last error: {_describe(self._last_error)})" if self._last_error else ""
+                raise _Unreachable(f"no server answered within {connect_timeout} s{last}") from None
+            self._js = self._nc.jetstream(timeout=_REQUEST_TIMEOUT)
+            await self._ensure_stream()
+        except BaseException:
+            await self._nc.close()
+            raise
+
+    async def _ensure_stream(self) -> None:
+        assert self._js is not None
+        subjects = f"{self.subject_prefix}.>"
+        try:
+            info = await self._js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await self._js.add_stream(
+                api.StreamConfig(
+                    name=self.stream,
+                    description="cityos domain events",
+                    subjects=[subjects],
+                    storage=api.StorageType.FILE,
+                    retention=api.RetentionPolicy.LIMITS,
+                    discard=api.DiscardPolicy.OLD,
+                    max_age=_STREAM_MAX_AGE,
+                    duplicate_window=_DUPLICATE_WINDOW,
+                )
+            )
+            log.info("created JetStream stream %s for %s", self.stream, subjects)
+            return
+        # An existing stream keeps the limits an operator may have tuned; only its subjects must fit.
+        config = info.config
+        if subjects not in (config.subjects or []):
+            config.subjects = [*(config.subjects or []), subjects]
+            await self._js.update_stream(config)
+            log.info("added %s to JetStream stream %s", subjects, self.stream)
+
+    async def _publish(self, batch: list[tuple[str, bytes, str]]) -> None:
+        assert self._js is not None
+        try:
+            # All messages go out first; the acks are awaited together.
+            futures = [
+                await self._js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id}, stream=self.stream)
+                for subject, payload, msg_id in batch
+            ]
+            results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), _PUBLISH_TIMEOUT)
+        except TimeoutError:
+            raise RuntimeError(
+                f"NATS JetStream did not acknowledge {len(batch)} events within {_PUBLISH_TIMEOUT} s"
+            ) from None
+        except nats.errors.Error as exc:
+            raise RuntimeError(f"publishing {len(batch)} events to NATS failed: {_describe(exc)}") from exc
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise RuntimeError(
+                f"NATS JetStream did not store {len(failures)} of {len(batch)} events: {_describe(failures[0])}"
+            ) from failures[0]
+
+    async def _subscribe(self, sub: _Subscription) -> None:
+        await self._bind(sub)
+        sub.task = asyncio.get_running_loop().create_task(self._consume(sub), name=f"cityos-bus {sub.pattern}")
+        self._subs.add(sub)
+
+    async def _bind(self, sub: _Subscription) -> None:
+        """Create (or find) the consumer of ``sub`` and a pull subscription on it."""
+        assert self._js is not None
+        config = api.ConsumerConfig(
+            filter_subject=sub.filter,
+            deliver_policy=api.DeliverPolicy.NEW,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=_ACK_WAIT,
+            max_deliver=-1,
+        )
+        if sub.durable is None:
+            config.inactive_threshold = _EPHEMERAL_INACTIVE
+            info = await self._js.add_consumer(self.stream, config)
+        else:
+            try:
+                info = await self._js.consumer_info(self.stream, sub.durable)
+            except nats.js.errors.NotFoundError:
+                config.durable_name = sub.durable
+                info = await self._js.add_consumer(self.stream, config)
+            else:
+                if info.config.filter_subject != sub.filter:
+                    raise ValueError(
+                        f"durable consumer {sub.durable!r} follows {info.config.filter_subject!r}, not {sub.filter!r}"
+                    )
+        sub.consumer = info.name
+        sub.psub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self.stream)
+
+    async def _consume(self, sub: _Subscription) -> None:
+        """The fetch loop of one subscription: fetch, run the handler on each message in turn, ack."""
+        assert sub.psub is not None
+        loop = asyncio.get_running_loop()
+        busy = False
+        checked_at = loop.time()
+        while not sub.stopping:
+            try:
+                # A batch fetch waits for a full batch or its timeout, so an idle subscription
+                # waits for one message and then takes whatever else is pending.
+                if busy:
+                    msgs = await sub.psub.fetch(_FETCH_BATCH, timeout=_BUSY_FETCH_WAIT)
+                else:
+                    msgs = await sub.psub.fetch(1, timeout=_IDLE_FETCH_WAIT)
+            except TimeoutError:
+                busy = False
+                # A pull from a consumer the server no longer has just times out, so look now and then.
+                if loop.time() - checked_at >= _CONSUMER_CHECK_INTERVAL:
+                    checked_at = loop.time()
+                    await self._rebind_if_gone(sub)
+                continue
+            except Exception as exc:
+                if sub.stopping:
+                    return
+                log.warning("fetching %s from NATS failed: %s", sub.pattern, _describe(exc))
+                await asyncio.sleep(1)
+                await self._rebind_if_gone(sub)
+                continue
+            busy = True
+            fetched_at = loop.time()
+            for i, msg in enumerate(msgs):
+                if sub.stopping:
+                    for rest in msgs[i:]:  # hand them back now rather than after ack_wait
+                        await rest.nak()
+                    return
+                try:
+                    if loop.time() - fetched_at > _ACK_WAIT / 3:
+                        await msg.in_progress()
+                    await self._deliver(sub, msg)
+                except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
+                    log.warning("acknowledging %s on NATS failed: %s", msg.subject, _describe(exc))
+
+    async def _deliver(self, sub: _Subscription, msg: Msg) -> None:
+        try:
+            event = _decode(msg)
+        except Exception:
+            log.exception("dropping an undecodable message on %s", msg.subject)
+            await msg.term()
+            return
+        loop = asyncio.get_running_loop()
+        sub.in_handler = True
+        try:
+            run = loop.run_in_executor(sub.executor, sub.run_handler, event)
+            while True:
+                done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
+                if done:
+                    break
+                await msg.in_progress()
+            try:
+                run.result()
+            except Exception:
+                attempt = msg.metadata.num_delivered or 1
+                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
+                log.exception(
+                    "bus handler for %s failed on %s %s (delivery %d); redelivering in %.0f s",
+                    sub.pattern,
+                    event.subject,
+                    event.key,
+                    attempt,
+                    delay,
+                )
+                await msg.nak(delay=delay)
+            else:
+                await msg.ack()
+        finally:
+            sub.in_handler = False
+
+    async def _rebind_if_gone(self, sub: _Subscription) -> None:
+        """Recreate a consumer the server no longer has (an ephemeral one reaped while disconnected)."""
+        assert self._js is not None and sub.consumer is not None and sub.psub is not None
+        try:
+            await self._js.consumer_info(self.stream, sub.consumer)
+        except nats.js.errors.NotFoundError:
+            log.warning("NATS consumer %s for %s is gone; creating it again", sub.consumer, sub.pattern)
+            try:
+                await sub.psub.unsubscribe()
+                await self._bind(sub)
+            except Exception as exc:
+                log.warning("recreating the NATS consumer for %s failed: %s", sub.pattern, _describe(exc))
+        except Exception:
+            pass  # not reachable now; the fetch loop tries again
+
+    async def _unsubscribe(self, sub: _Subscription, *, graceful: bool) -> None:
+        """Stop ``sub``: let a running handler finish and ack (if ``graceful``), then drop the consumer."""
+        if sub not in self._subs:
+            return
+        self._subs.discard(sub)
+        sub.stopping = True
+        task = sub.task
+        if task is not None:
+            if not graceful or not sub.in_handler:
+                task.cancel()
+            await asyncio.wait({task}, timeout=_STOP_GRACE)
+            if not task.done():
+                log.warning("bus handler for %s still running after %s s; abandoning it", sub.pattern, _STOP_GRACE)
+                task.cancel()
+                await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is not None:
+                log.error("the fetch loop for %s failed", sub.pattern, exc_info=task.exception())
+        # Dropping the inbox first lets the server skip a pending pull request of ours.
+        if sub.psub is not None and self._nc.is_connected:
+            try:
+                await sub.psub.unsubscribe()
+                if sub.durable is None and sub.consumer is not None and self._js is not None:
+                    await self._js.delete_consumer(self.stream, sub.consumer)
+            except Exception as exc:
+                log.info("cleaning up the NATS consumer for %s: %s", sub.pattern, _describe(exc))
+        sub.executor.shutdown(wait=False)
+
+    async def _shutdown(self, own_ident: int) -> None:
+        subs = list(self._subs)
+        # close() called from a handler cannot wait for that handler to return.
+        await asyncio.gather(*(self._unsubscribe(s, graceful=s.worker_ident != own_ident) for s in subs))
+        if self._nc.is_connected:
+            try:
+                await self._nc.flush(timeout=5)  # the last acks must reach the server
+            except Exception as exc:
+                log.warning("flushing the NATS connection failed: %s", _describe(exc))
+        await self._nc.close()
+
+    async def _on_error(self, exc: Exception) -> None:
+        self._last_error = exc
+        log.warning("NATS at %s: %s", _redact(self.url), _describe(exc))
+
+    async def _on_disconnected(self) -> None:
+        if self._js is not None and not self._closed:
+            log.warning("disconnected from NATS at %s; reconnecting", _redact(self.url))
+
+    async def _on_reconnected(self) -> None:
+        log.warning("reconnected to NATS at %s", _redact(self.url))
+
+
+class _Unreachable(Exception):
+    pass
+
+
+class _Subscription:
+    """One ``subscribe`` call: its consumer, fetch loop and handler thread."""
+
+    def __init__(self, pattern: str, filter_subject: str, handler: Handler, durable: str | None) -> None:
+        self.pattern = pattern
+        self.filter = filter_subject
+        self.handler = handler
+        self.durable = durable
+        self.consumer: str | None = None
+        self.psub: JetStreamContext.PullSubscription | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="cityos-bus-handler")
+        self.worker_ident: int | None = None
+        self.stopping = False
+        self.in_handler = False
+
+    def run_handler(self, event: Event) -> None:
+        self.worker_ident = threading.get_ident()
+        self.handler(event)
+
+
+def _decode(msg: Msg) -> Event:
+    d = orjson.loads(msg.data)
+    return Event(
+        subject=d["subject"], key=d["key"], data=d["data"], tenant=d["tenant"], id=d["id"], time=float(d["time"])
+    )
+
+
+def _redact(url: str) -> str:
+    """The URL without user name, password or token."""
+    parts = []
+    for u in url.split(","):
+        s = urlsplit(u.strip())
+        parts.append(s._replace(netloc=f"***@{s.hostname}:{s.port}").geturl() if "@" in s.netloc else u.strip())
+    return ",".join(parts)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, readable reason for ``exc``."""
+    if isinstance(exc, _Unreachable):
+        return str(exc)
+    if isinstance(exc, asyncio.TimeoutError | nats.errors.TimeoutError):
+        return "timed out"
+    if isinstance(exc, nats.errors.NoRespondersError | nats.js.errors.NoStreamResponseError):
+        return "JetStream does not answer (is the server started with -js?)"
+    if isinstance(exc, nats.js.errors.ServiceUnavailableError):
+        return "JetStream is not available (is the server started with -js?)"
+    text = str(exc) or type(exc).__name__
+    return text if type(exc).__name__ in text else f"{type(exc).__name__}: {text}"

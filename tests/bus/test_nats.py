@@ -1,0 +1,266 @@
+"""The NATS JetStream bus on the real local server: matching, de-duplication, durable resume, redelivery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import closing, suppress
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import nats
+import nats.js.errors
+import pytest
+from nats.js import JetStreamContext, api
+
+import cityos.bus.nats as nats_bus
+from cityos.bus.base import Event, open_bus
+from cityos.bus.nats import NatsBus
+
+NATS_URL = os.environ.get("CITYOS_TEST_NATS_URL", "nats://127.0.0.1:4222")
+START_HINT = (
+    "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- "
+    "-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log"
+)
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nats_server_is_up() -> None:
+    """Fail (not skip) every test here when the server is down: these tests are the NATS bus's only check."""
+    u = urlsplit(NATS_URL)
+    try:
+        socket.create_connection((u.hostname, u.port or 4222), timeout=2).close()
+    except OSError as exc:
+        pytest.fail(f"no NATS server at {NATS_URL} ({exc}); {START_HINT}", pytrace=False)
+
+
+def _admin(work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
+    """Run ``work`` with a JetStream context of a short-lived connection of the test's own."""
+
+    async def main() -> T:
+        nc = await nats.connect(NATS_URL)
+        try:
+            return await work(nc.jetstream())
+        finally:
+            await nc.close()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def names() -> Iterator[dict[str, Any]]:
+    """A stream and subject prefix of this test alone; the stream is deleted afterwards."""
+    run = uuid.uuid4().hex[:12]
+    kw = {"stream": f"CITYOS_TEST_{run}", "subject_prefix": f"cityostest.{run}"}
+    yield kw
+
+    async def delete(js: JetStreamContext) -> None:
+        with suppress(nats.js.errors.NotFoundError):
+            await js.delete_stream(kw["stream"])
+
+    _admin(delete)
+
+
+@pytest.fixture
+def bus(names: dict[str, Any]) -> Iterator[NatsBus]:
+    b = NatsBus(NATS_URL, **names)
+    yield b
+    b.close()
+
+
+def _consumer_info(stream: str, consumer: str) -> api.ConsumerInfo:
+    return _admin(lambda js: js.consumer_info(stream, consumer))
+
+
+def _wait_until_all_acked(stream: str, consumer: str) -> api.ConsumerInfo:
+    deadline = time.monotonic() + 5
+    while True:
+        info = _consumer_info(stream, consumer)
+        if info.num_ack_pending == 0 or time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
+
+
+def _take(q: queue.Queue[Event], n: int) -> list[Event]:
+    return [q.get(timeout=5) for _ in range(n)]
+
+
+def test_round_trip_matches_patterns_across_tenants_and_keeps_order(bus: NatsBus) -> None:
+    entities: queue.Queue[Event] = queue.Queue()
+    cases: queue.Queue[Event] = queue.Queue()
+    cancel = bus.subscribe("entity.*", entities.put)
+    bus.subscribe("case.>", cases.put)
+    created = Event("entity.created", "urn:ngsi-ld:Bridge:1", {"name": "南门桥", "load": [1.5, None]}, tenant="city-a")
+    opened = Event("case.opened", "case-1", {"source": "12345"}, tenant="city-a")
+    updated = Event("entity.updated", "urn:ngsi-ld:Bridge:1", {"load": 2}, tenant="district_b")
+    bus.publish([created, opened, updated])
+
+    assert _take(entities, 2) == [created, updated]  # every field intact, in publish order
+    assert cases.get(timeout=5) == opened
+    assert entities.empty()  # case.opened was stored before entity.updated, so it would be here by now
+
+    batch = [Event("entity.updated", f"k{i % 7}", {"i": i}) for i in range(1000)]
+    bus.publish(batch)
+    assert [e.data["i"] for e in _take(entities, 1000)] == list(range(1000))
+
+    cancel()
+    later = Event("case.closed", "case-1", {})
+    bus.publish([Event("entity.deleted", "urn:ngsi-ld:Bridge:1", {}), later])
+    assert cases.get(timeout=5) == later
+    assert entities.empty()
+
+
+def test_the_same_event_published_twice_is_delivered_once(bus: NatsBus) -> None:
+    got: queue.Queue[Event] = queue.Queue()
+    bus.subscribe("entity.>", got.put)
+    event = Event("entity.created", "a", {"n": 1})
+    bus.publish([event])
+    bus.publish([event])  # a retry after, say, a lost ack
+    marker = Event("entity.updated", "a", {"n": 2})
+    bus.publish([marker])
+    assert _take(got, 2) == [event, marker]
+
+
+def test_a_durable_consumer_resumes_where_it_left_off(names: dict[str, Any]) -> None:
+    kw = {**names, "durable_prefix": "test"}
+    first = [Event("entity.created", "a", {"n": 1}), Event("entity.updated", "a", {"n": 2})]
+    missed = [Event("entity.updated", "a", {"n": 3}), Event("entity.deleted", "b", {"n": 4})]
+
+    b1 = NatsBus(NATS_URL, **kw)
+    got1: queue.Queue[Event] = queue.Queue()
+    b1.subscribe("entity.*", got1.put, durable="indexer")
+    b1.publish(first)
+    assert _take(got1, 2) == first
+    b1.close()
+    b1.close()  # idempotent
+
+    b2 = NatsBus(NATS_URL, **kw)
+    b2.publish(missed)  # nobody is listening on "indexer" now
+    b2.close()
+
+    b3 = NatsBus(NATS_URL, **kw)
+    try:
+        got3: queue.Queue[Event] = queue.Queue()
+        b3.subscribe("entity.*", got3.put, durable="indexer")
+        assert _take(got3, 2) == missed
+        fresh = Event("entity.created", "c", {"n": 5})
+        b3.publish([fresh])
+        assert got3.get(timeout=5) == fresh  # nothing acked earlier came back before it
+        info = _wait_until_all_acked(names["stream"], "test-indexer")
+        assert (info.num_ack_pending, info.num_pending, info.num_redelivered) == (0, 0, 0)
+        assert info.delivered.stream_seq == 5
+    finally:
+        b3.close()
+
+
+def test_a_failing_handler_gets_the_event_again_and_it_is_then_acked(bus: NatsBus, names: dict[str, Any]) -> None:
+    calls: list[Event] = []
+    handled = threading.Event()
+
+    def flaky(event: Event) -> None:
+        calls.append(event)
+        if len(calls) == 1:
+            raise RuntimeError("the search index is down")
+        handled.set()
+
+    bus.subscribe("entity.*", flaky, durable="flaky")
+    event = Event("entity.created", "a", {"n": 1})
+    bus.publish([event])
+    assert handled.wait(10)
+    assert calls == [event, event]
+    info = _wait_until_all_acked(names["stream"], "flaky")
+    assert info.num_ack_pending == 0
+    assert info.ack_floor.stream_seq == 1
+
+
+def test_a_slow_handler_blocks_neither_publish_nor_other_subscriptions(bus: NatsBus) -> None:
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+    slow_seen: list[Event] = []
+
+    def slow(event: Event) -> None:
+        slow_seen.append(event)
+        started.set()
+        release.wait(10)
+        finished.set()
+
+    fast: queue.Queue[Event] = queue.Queue()
+    bus.subscribe("entity.*", slow)
+    bus.subscribe("entity.*", fast.put)
+    e1, e2 = Event("entity.created", "a", {}), Event("entity.updated", "a", {})
+    bus.publish([e1])
+    assert started.wait(5)
+    bus.publish([e2])  # returns (stored and acked) while the slow handler is still inside e1
+    assert not finished.is_set()
+    assert _take(fast, 2) == [e1, e2]
+    assert slow_seen == [e1]  # one at a time, in order
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(slow_seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert slow_seen == [e1, e2]
+
+
+def test_a_lost_consumer_is_recreated(names: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nats_bus, "_IDLE_FETCH_WAIT", 0.3)
+    monkeypatch.setattr(nats_bus, "_CONSUMER_CHECK_INTERVAL", 0.0)
+    with closing(NatsBus(NATS_URL, **names)) as b:
+        got: queue.Queue[Event] = queue.Queue()
+        b.subscribe("entity.*", got.put, durable="lost")
+        _admin(lambda js: js.delete_consumer(names["stream"], "lost"))
+        for i in range(20):  # events before the consumer is back are not for it: it starts anew
+            event = Event("entity.created", "a", {"i": i})
+            b.publish([event])
+            try:
+                assert got.get(timeout=0.5) == event
+                break
+            except queue.Empty:
+                pass
+        else:
+            pytest.fail("the subscription did not get a new consumer")
+
+
+def test_open_bus_by_url_and_connection_errors() -> None:
+    async def exists(js: JetStreamContext) -> bool:
+        try:
+            await js.stream_info("CITYOS")
+            return True
+        except nats.js.errors.NotFoundError:
+            return False
+
+    existed = _admin(exists)
+    b = open_bus(NATS_URL)
+    try:
+        assert isinstance(b, NatsBus)
+    finally:
+        b.close()
+        if not existed:  # leave a shared server as it was
+            _admin(lambda js: js.delete_stream("CITYOS"))
+
+    with pytest.raises(ValueError, match=r"memory://.*nats://"):
+        open_bus("kafka://x")
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=rf"nats://127\.0\.0\.1:{port}"):
+        NatsBus(f"nats://127.0.0.1:{port}", connect_timeout=1.0)
+    assert time.monotonic() - started < 5
+
+
+def test_invalid_names_are_refused_before_anything_is_sent(bus: NatsBus) -> None:
+    with pytest.raises(ValueError, match="tenant"):
+        bus.publish([Event("entity.created", "a", {}, tenant="a.b")])
+    with pytest.raises(ValueError, match="pattern"):
+        bus.subscribe("entity.>.x", lambda e: None)
+    bus.subscribe("entity.*", lambda e: None, durable="one-pattern")
+    with pytest.raises(ValueError, match="follows"):
+        bus.subscribe("case.*", lambda e: None, durable="one-pattern")
