@@ -8,12 +8,22 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context import service as svc
-from cityos.context.entity import check_entity_id
-from cityos.context.http import Ld, LdRequest, ld_response, parse_view
-from cityos.context.query import EntityQuery, check_paging, parse_int, query_entities, split_list
+from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
+from cityos.context.errors import BadRequestData, ResourceNotFound
+from cityos.context.history import insert_history
+from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
+from cityos.context.query import EntityQuery, check_paging, parse_int, parse_query_body, query_entities, split_list
 from cityos.context.store import EntityRow
-from cityos.context.temporal import aggregate, fetch_instances, render_aggregated, render_temporal
+from cityos.context.temporal import (
+    aggregate,
+    delete_history,
+    fetch_instances,
+    find_instance,
+    render_aggregated,
+    render_temporal,
+)
 from cityos.context.temporal_params import TimeRange, parse_aggregation, parse_last_n, parse_time_range
+from cityos.context.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"])
 
@@ -145,6 +155,175 @@ def query_temporal_entities(
         ld,
         result.rows,
         attr_list,
+        rng,
+        parse_last_n(lastN),
+        temporal,
+        rest,
+        aggrMethods,
+        aggrPeriodDuration,
+        headers=headers,
+    )
+
+
+# --- temporal provision -----------------------------------------------------------------------------
+
+
+def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, Any]]]:
+    """The attributes of a temporal entity body: each a list of instances in time (or one instance)."""
+    if not isinstance(body, dict):
+        raise BadRequestData("a temporal entity must be a JSON object whose attributes are lists of instances")
+    now = now_iso()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, raw in body.items():
+        if name in ENTITY_MEMBERS:
+            continue
+        check_name(name)
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise BadRequestData(f"attribute {name!r} has no instances")
+        out[ld.tm.expand(name)] = [parse_instance(name, item, ld.tm, now=now) for item in items]
+    return out
+
+
+@router.post("/entities", status_code=201, summary="Create or add to the temporal evolution of an entity")
+async def create_temporal_entity(ld: Ld) -> Response:
+    ld.allow("entities:write")
+    body = ld.body
+    if not isinstance(body, dict):
+        raise BadRequestData("a temporal entity must be a JSON object with id, type and attribute instances")
+    entity_id = check_entity_id(body.get("id"))
+    if body.get("type") is None:
+        raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
+    types = parse_types(body["type"], ld.tm)
+    outcome = await svc.one_async(
+        ld.rt,
+        ld.tenant,
+        entity_id,
+        svc.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True),
+        creates=True,
+    )
+    if outcome.created:
+        return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{entity_id}"})
+    return no_content()
+
+
+@router.post("/entities/{entity_id}/attrs", status_code=204, summary="Add attribute instances")
+async def append_temporal_attrs(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    check_entity_id(entity_id)
+    svc.require_body_id(ld.body, entity_id)
+    await svc.one_async(
+        ld.rt,
+        ld.tenant,
+        entity_id,
+        svc.m_temporal_append(entity_id, [], _temporal_instances(ld, ld.body), create=False),
+    )
+    return no_content()
+
+
+def _delete_rows(ld: LdRequest, entity_id: str, what: str, **where: Any) -> Response:
+    svc.check_tenant_for_read(ld.rt, ld.tenant)
+    deleted = ld.rt.db.run_write(lambda conn: delete_history(conn, ld.tenant, entity_id, **where))
+    if not deleted:
+        raise ResourceNotFound(f"there is no history of {what}", instance=entity_id)
+    return no_content()
+
+
+@router.delete("/entities/{entity_id}", status_code=204, summary="Delete the temporal evolution of an entity")
+def delete_temporal_entity(entity_id: str, ld: Ld) -> Response:
+    ld.allow("entities:delete")
+    check_entity_id(entity_id)
+    return _delete_rows(ld, entity_id, f"entity {entity_id}")
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete an attribute's history")
+def delete_temporal_attr(
+    entity_id: str, attr: str, ld: Ld, datasetId: str | None = None, deleteAll: bool = False
+) -> Response:
+    ld.allow("entities:delete")
+    check_entity_id(entity_id)
+    check_name(attr)
+    ds = None if deleteAll else (check_entity_id(datasetId, "datasetId") if datasetId else "")
+    return _delete_rows(ld, entity_id, f"attribute {attr} of {entity_id}", attr=ld.tm.expand(attr), dataset_id=ds)
+
+
+@router.patch(
+    "/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, summary="Modify one attribute instance"
+)
+def modify_instance(entity_id: str, attr: str, instance_id: str, ld: Ld) -> Response:
+    ld.allow("entities:write")
+    check_entity_id(entity_id)
+    check_name(attr)
+    if not isinstance(ld.body, dict):
+        raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
+    iri = ld.tm.expand(attr)
+    fragment = parse_instance(attr, ld.body, ld.tm, now=now_iso())
+
+    def job(conn: Any) -> bool:
+        found = find_instance(conn, ld.tenant, entity_id, iri, instance_id)
+        if found is None:
+            return False
+        ds, ts, inst = found
+        merged = svc.merge_instance(inst, {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")})
+        insert_history(conn, ld.tenant, [(entity_id, iri, ds, ts, merged)], now_iso())
+        return True
+
+    svc.check_tenant_for_read(ld.rt, ld.tenant)
+    if not ld.rt.db.run_write(job):
+        raise ResourceNotFound(f"attribute {attr} of {entity_id} has no instance {instance_id}", instance=entity_id)
+    return no_content()
+
+
+@router.delete(
+    "/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, summary="Delete one attribute instance"
+)
+def delete_instance(entity_id: str, attr: str, instance_id: str, ld: Ld) -> Response:
+    ld.allow("entities:delete")
+    check_entity_id(entity_id)
+    check_name(attr)
+    iri = ld.tm.expand(attr)
+
+    def job(conn: Any) -> int:
+        found = find_instance(conn, ld.tenant, entity_id, iri, instance_id)
+        if found is None:
+            return 0
+        ds, ts, _inst = found
+        return delete_history(conn, ld.tenant, entity_id, attr=iri, dataset_id=ds, instance_ts=ts)
+
+    svc.check_tenant_for_read(ld.rt, ld.tenant)
+    if not ld.rt.db.run_write(job):
+        raise ResourceNotFound(f"attribute {attr} of {entity_id} has no instance {instance_id}", instance=entity_id)
+    return no_content()
+
+
+@router.post("/entityOperations/query", summary="Query the temporal evolution of entities with a Query object")
+def temporal_query(
+    ld: Ld,
+    limit: str | None = None,
+    offset: str | None = None,
+    count: bool = False,
+    lastN: str | None = None,
+    options: str | None = None,
+    aggrMethods: str | None = None,
+    aggrPeriodDuration: str | None = None,
+) -> Response:
+    ld.allow("entities:read")
+    body = ld.body
+    query = parse_query_body(body)
+    temporal_q = body.get("temporalQ") if isinstance(body, dict) else None
+    if temporal_q is not None and not isinstance(temporal_q, dict):
+        raise BadRequestData("'temporalQ' must be an object with timerel, timeAt and endTimeAt")
+    tq = temporal_q or {}
+    rng = parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
+    temporal, rest = _options(options)
+    query.limit, query.offset = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
+    query.count = count
+    result = query_entities(ld.rt, ld.tenant, query, ld.tm)
+    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else None
+    return _answer(
+        ld,
+        result.rows,
+        query.attrs,
         rng,
         parse_last_n(lastN),
         temporal,

@@ -27,7 +27,7 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.geo import validate_geometry
-from cityos.context.history import HistoryRow, changed_instances, insert_history
+from cityos.context.history import HistoryRow, changed_instances, insert_history, instance_time
 from cityos.context.store import EntityRow, GeoRow
 from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -43,6 +43,7 @@ class Change:
     changed: set[str] = field(default_factory=set)  # attribute IRIs added or modified
     removed: set[str] = field(default_factory=set)
     not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
+    extra_history: list[HistoryRow] = field(default_factory=list)  # past instances (temporal API)
 
 
 Mutation = Callable[[EntityRow | None, str], Change]  # (current row or None, now) -> change
@@ -119,6 +120,7 @@ def _apply_in(
     original = store.fetch_many(conn, tenant, ids, for_update=lock_rows)
     working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
     touched: dict[str, tuple[set[str], set[str]]] = {}
+    extra: list[HistoryRow] = []
     for entity_id, mutate in ops:
         cur = working[entity_id]
         try:
@@ -127,6 +129,7 @@ def _apply_in(
             outcomes.append(Outcome(error=exc))
             continue
         working[entity_id] = change.row
+        extra += change.extra_history
         changed, removed = touched.setdefault(entity_id, (set(), set()))
         changed |= change.changed
         removed |= change.removed
@@ -137,7 +140,7 @@ def _apply_in(
                 change=change,
             )
         )
-    events = _write(conn, tenant, original, working, touched, now)
+    events = _write(conn, tenant, original, working, touched, now, extra)
     return outcomes, events
 
 
@@ -161,8 +164,9 @@ def _write(
     working: dict[str, EntityRow | None],
     touched: dict[str, tuple[set[str], set[str]]],
     now: str,
+    extra_history: list[HistoryRow],
 ) -> list[Event]:
-    history: list[HistoryRow] = []
+    history: list[HistoryRow] = list(extra_history)
     inserts: list[EntityRow] = []
     updates: list[EntityRow] = []
     types_changed: list[EntityRow] = []
@@ -443,6 +447,45 @@ def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_a
             return Change(cur, changed={name})
         del cur.attrs[name]
         return Change(cur, removed={name})
+
+    return run
+
+
+def m_temporal_append(
+    entity_id: str, types: list[str], instances: dict[str, list[dict[str, Any]]], *, create: bool
+) -> Mutation:
+    """Temporal provision: add instances to the history; the newest per attribute and datasetId
+    becomes the current state when it is newer than what the entity holds."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        history: list[HistoryRow] = []
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for attr, items in instances.items():
+            for inst in items:
+                ds = inst.get("datasetId") or ""
+                history.append((entity_id, attr, ds, instance_time(inst, now), inst))
+                best = latest.get((attr, ds))
+                if best is None or (best.get("observedAt") or "") <= (inst.get("observedAt") or ""):
+                    latest[(attr, ds)] = inst
+        if cur is None:
+            if not create:
+                raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+            attrs: Attrs = {}
+            for (attr, _ds), inst in latest.items():
+                attrs.setdefault(attr, []).append(inst)
+            return Change(
+                EntityRow(None, entity_id, types, None, attrs, now, now), changed=set(attrs), extra_history=history
+            )
+        change = Change(cur, extra_history=history)
+        for (attr, ds), inst in latest.items():
+            held = next((i for i in cur.attrs.get(attr, ()) if (i.get("datasetId") or "") == ds), None)
+            if held is None or (held.get("observedAt") or "") <= (inst.get("observedAt") or ""):
+                cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
+                change.changed.add(attr)
+        cur.types = _union(cur.types, types)
+        if change.changed:
+            cur.modified_at = now
+        return change
 
     return run
 

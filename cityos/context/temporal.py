@@ -7,8 +7,8 @@ Aggregation periods are integer buckets of epoch milliseconds, counted from the 
 
 from __future__ import annotations
 
+import hashlib
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,6 @@ from cityos.context.entity import VALUE_MEMBER, TermMap
 from cityos.context.history import from_ms
 from cityos.context.render import View, render_instance
 from cityos.context.temporal_params import Aggregation, TimeRange
-
-_INSTANCE_NS = uuid.UUID("6f1c7e3a-2b1d-4c5e-9a8b-7d6c5b4a3f21")
 
 # (entity id, attr IRI) -> list of (datasetId, ts, instance)
 Instances = dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]]
@@ -158,8 +156,59 @@ def _methods(
 
 
 def instance_id(entity_id: str, attr: str, dataset_id: str, ts: int) -> str:
-    """A stable id for one stored instance (the temporal API addresses instances by it)."""
-    return f"urn:ngsi-ld:attribute:instance:{uuid.uuid5(_INSTANCE_NS, f'{entity_id}|{attr}|{dataset_id}|{ts}')}"
+    """A stable id for one stored instance: its time and a short hash of its datasetId, so that the
+    instance is found again by primary key (entity and attribute come from the URL)."""
+    return f"{INSTANCE_PREFIX}{ts}-{_ds_hash(dataset_id)}"
+
+
+INSTANCE_PREFIX = "urn:ngsi-ld:attribute:instance:"
+
+
+def _ds_hash(dataset_id: str) -> str:
+    return hashlib.sha1(dataset_id.encode()).hexdigest()[:8] if dataset_id else "0"
+
+
+def parse_instance_id(text: str) -> tuple[int, str] | None:
+    """(ts, datasetId hash) of an id made by :func:`instance_id`, or None if it is not one."""
+    if not text.startswith(INSTANCE_PREFIX):
+        return None
+    ts, _, h = text[len(INSTANCE_PREFIX):].partition("-")
+    if not ts.isdigit() or not h:
+        return None
+    return int(ts), h
+
+
+def find_instance(conn: Connection, tenant: str, entity_id: str, attr: str, iid: str
+                  ) -> tuple[str, int, dict[str, Any]] | None:
+    """The stored (datasetId, ts, instance) that ``iid`` names, or None."""
+    parsed = parse_instance_id(iid)
+    if parsed is None:
+        return None
+    ts, h = parsed
+    rows = conn.execute(text("SELECT dataset_id, instance FROM context_attr_history WHERE tenant = :t AND "
+                             "entity_id = :e AND attr = :a AND ts = :ts"),
+                        {"t": tenant, "e": entity_id, "a": attr, "ts": ts})
+    for ds, inst in rows:
+        if _ds_hash(ds) == h:
+            return ds, ts, orjson.loads(inst) if isinstance(inst, str | bytes) else inst
+    return None
+
+
+def delete_history(conn: Connection, tenant: str, entity_id: str, attr: str | None = None,
+                   dataset_id: str | None = None, instance_ts: int | None = None) -> int:
+    """Delete history rows of an entity (one attribute, one datasetId, one instance); returns how many."""
+    sql = "DELETE FROM context_attr_history WHERE tenant = :t AND entity_id = :e"
+    params: dict[str, Any] = {"t": tenant, "e": entity_id}
+    if attr is not None:
+        sql += " AND attr = :a"
+        params["a"] = attr
+    if dataset_id is not None:
+        sql += " AND dataset_id = :ds"
+        params["ds"] = dataset_id
+    if instance_ts is not None:
+        sql += " AND ts = :ts"
+        params["ts"] = instance_ts
+    return conn.execute(text(sql), params).rowcount
 
 
 def render_temporal(

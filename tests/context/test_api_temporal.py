@@ -124,3 +124,77 @@ def test_bad_temporal_parameters_are_400(station: Api, params: dict[str, str]) -
     r = station.get(TEMPORAL, params=params)
     assert r.status_code == 400, r.text
     assert r.json()["detail"]
+
+
+def test_temporal_provision_create_append_modify_delete(api: Api) -> None:
+    base = "/ngsi-ld/v1/temporal/entities"
+    eid = "urn:ngsi-ld:NoiseLevelObserved:n1"
+    series = [{"type": "Property", "value": 60 + k, "observedAt": stamp(T0 + timedelta(minutes=k))} for k in range(3)]
+    r = api.post(base, json={"id": eid, "type": "NoiseLevelObserved", "LAeq": series})
+    assert r.status_code == 201, r.text
+    # the newest instance became the current state; all three are history
+    assert api.get(f"/ngsi-ld/v1/entities/{eid}").json()["LAeq"]["value"] == 62
+    hist = api.get(f"{base}/{eid}").json()["LAeq"]
+    assert [i["value"] for i in hist] == [60, 61, 62]
+
+    older = {"LAeq": [{"type": "Property", "value": 55, "observedAt": stamp(T0 - timedelta(minutes=5))}]}
+    assert api.post(f"{base}/{eid}/attrs", json=older).status_code == 204
+    assert api.get(f"/ngsi-ld/v1/entities/{eid}").json()["LAeq"]["value"] == 62  # an older instance is history only
+    assert (
+        api.post(
+            base,
+            json={
+                "id": eid,
+                "type": "NoiseLevelObserved",
+                "LAeq": [{"type": "Property", "value": 70, "observedAt": stamp(T0 + timedelta(minutes=9))}],
+            },
+        ).status_code
+        == 204
+    )
+    assert api.get(f"/ngsi-ld/v1/entities/{eid}").json()["LAeq"]["value"] == 70
+    hist = api.get(f"{base}/{eid}").json()["LAeq"]
+    assert [i["value"] for i in hist] == [55, 60, 61, 62, 70]
+
+    first = hist[1]["instanceId"]
+    assert api.patch(f"{base}/{eid}/attrs/LAeq/{first}", json={"value": 59}).status_code == 204
+    assert [i["value"] for i in api.get(f"{base}/{eid}").json()["LAeq"]] == [55, 59, 61, 62, 70]
+    assert api.delete(f"{base}/{eid}/attrs/LAeq/{first}").status_code == 204
+    assert api.delete(f"{base}/{eid}/attrs/LAeq/{first}").status_code == 404
+    assert (
+        api.patch(f"{base}/{eid}/attrs/LAeq/urn:ngsi-ld:attribute:instance:nope", json={"value": 1}).status_code == 404
+    )
+    assert [i["value"] for i in api.get(f"{base}/{eid}").json()["LAeq"]] == [55, 61, 62, 70]
+
+    q = api.post(
+        "/ngsi-ld/v1/temporal/entityOperations/query",
+        params={"lastN": "1"},
+        json={
+            "type": "Query",
+            "entities": [{"type": "NoiseLevelObserved"}],
+            "attrs": ["LAeq"],
+            "temporalQ": {"timerel": "before", "timeAt": stamp(T0 + timedelta(minutes=5))},
+        },
+    )
+    assert q.status_code == 200, q.text
+    assert [i["value"] for i in q.json()[0]["LAeq"]] == [62]
+
+    assert api.delete(f"{base}/{eid}/attrs/LAeq").status_code == 204
+    assert api.get(f"{base}/{eid}").json().get("LAeq") is None
+    assert api.delete(f"{base}/{eid}").status_code == 404  # nothing left to delete
+    assert api.get(f"/ngsi-ld/v1/entities/{eid}").status_code == 200  # the current state stays
+
+
+def test_temporal_provision_bad_input(api: Api) -> None:
+    base = "/ngsi-ld/v1/temporal/entities"
+    assert api.post(base, json={"type": "X", "a": []}).status_code == 400
+    assert api.post(base, json={"id": "urn:ngsi-ld:X:1", "type": "X", "a": []}).status_code == 400
+    assert (
+        api.post(
+            base,
+            json={"id": "urn:ngsi-ld:X:1", "type": "X", "a": [{"type": "Property", "value": 1, "observedAt": "soon"}]},
+        ).status_code
+        == 400
+    )
+    assert (
+        api.post(f"{base}/urn:ngsi-ld:X:none/attrs", json={"a": [{"type": "Property", "value": 1}]}).status_code == 404
+    )
