@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     context_allow_private: bool = Field(
         False, description="Fetch remote @contexts from loopback and private addresses too (off: refused, 503)."
     )
+    temporal_max_instances: int = Field(
+        10_000, ge=1, description="Instances per attribute in one temporal answer; past it: 206 and Content-Range."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

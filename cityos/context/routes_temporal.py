@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from cityos.context import service as svc
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData, ResourceNotFound
-from cityos.context.history import insert_history
+from cityos.context.history import from_ms, insert_history
 from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
 from cityos.context.query import EntityQuery, check_paging, parse_int, parse_query_body, query_entities, split_list
 from cityos.context.store import EntityRow
 from cityos.context.temporal import (
     aggregate,
+    cut_pages,
     delete_history,
     fetch_instances,
     find_instance,
@@ -54,6 +55,7 @@ def _answer(
     ids = [r.id for r in rows]
     attr_iris = [ld.tm.expand(a) for a in attrs] if attrs else None
     docs: list[dict[str, Any]]
+    cut: int | None = None
     with rt.db.connect() as conn:
         if "aggregatedValues" in temporal:
             aggr = parse_aggregation(aggr_methods, aggr_period, rng)
@@ -63,14 +65,27 @@ def _answer(
                 kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
                 docs.append(render_aggregated(r.id, r.types, aggregates, kinds, ld.tm, aggr.methods))
         else:
-            instances = fetch_instances(conn, ld.tenant, ids, attr_iris, rng, last_n)
+            cap = rt.settings.temporal_max_instances if last_n is None else None
+            instances = fetch_instances(conn, ld.tenant, ids, attr_iris, rng, last_n, cap=cap)
+            cut = cut_pages(instances, cap) if cap is not None else None
             docs = [
                 render_temporal(r.id, r.types, instances, ld.tm, view, temporal_values="temporalValues" in temporal)
                 for r in rows
             ]
+    status = 200
+    if "aggregatedValues" not in temporal and cut is not None:
+        # Partial content: the history goes on after `cut`; ask again with timerel=after&timeAt=<cut>.
+        status = 206
+        headers = dict(headers or {})
+        first = from_ms(rng.start) if rng.start is not None else from_ms(_first_time(instances))
+        headers["Content-Range"] = f"date-time {first}-{from_ms(cut)}/*"
     if single:
-        return ld_response(ld, docs[0], headers=headers)
-    return ld_response(ld, docs, headers=headers)
+        return ld_response(ld, docs[0], status=status, headers=headers)
+    return ld_response(ld, docs, status=status, headers=headers)
+
+
+def _first_time(instances: Any) -> int:
+    return min((ts for items in instances.values() for _ds, ts, _i in items), default=0)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")

@@ -49,22 +49,28 @@ def fetch_instances(
     attrs: list[str] | None,
     rng: TimeRange,
     last_n: int | None = None,
+    cap: int | None = None,
 ) -> Instances:
-    """The attribute instances of these entities in the time range, oldest first (the last N when asked)."""
+    """The attribute instances of these entities in the time range, oldest first (the last N when asked).
+
+    With ``cap``, at most cap + 1 instances per series (entity, attribute, datasetId) are read, so
+    that :func:`cut_pages` can tell a truncated series from a complete one.
+    """
     out: Instances = {}
     if not entity_ids:
         return out
     where, params = _where(tenant, entity_ids, attrs, rng)
-    if last_n is None:
+    if last_n is None and cap is None:
         sql = (
             f"SELECT entity_id, attr, dataset_id, ts, instance FROM context_attr_history WHERE {where} "
             "ORDER BY entity_id, attr, dataset_id, ts"
         )
     else:
-        params["n"] = last_n
+        order = "DESC" if last_n is not None else "ASC"
+        params["n"] = min(n for n in (last_n, None if cap is None else cap + 1) if n is not None)
         sql = (
             f"SELECT entity_id, attr, dataset_id, ts, instance FROM (SELECT entity_id, attr, dataset_id, ts, "
-            "instance, row_number() OVER (PARTITION BY entity_id, attr, dataset_id ORDER BY ts DESC) AS rn "
+            f"instance, row_number() OVER (PARTITION BY entity_id, attr, dataset_id ORDER BY ts {order}) AS rn "
             f"FROM context_attr_history WHERE {where}) AS h WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, ts"
         )
     for entity_id, attr, ds, ts, inst in conn.execute(text(sql), params):
@@ -72,6 +78,28 @@ def fetch_instances(
             inst = orjson.loads(inst)
         out.setdefault((entity_id, attr), []).append((ds, ts, inst))
     return out
+
+
+def cut_pages(instances: Instances, cap: int) -> int | None:
+    """Cut every series at the same time when any has more than ``cap`` instances.
+
+    Returns the time (epoch ms) of the last instance kept, or None when nothing was cut. A client
+    continues with ``timerel=after&timeAt=<that time>`` and misses nothing, since every series was
+    cut at that same time.
+    """
+    cut: int | None = None
+    for items in instances.values():
+        by_ds: dict[str, list[int]] = {}
+        for ds, ts, _inst in items:
+            by_ds.setdefault(ds, []).append(ts)
+        for times in by_ds.values():
+            if len(times) > cap:
+                last_kept = times[cap - 1]
+                cut = last_kept if cut is None else min(cut, last_kept)
+    if cut is not None:
+        for key, items in instances.items():
+            instances[key] = [item for item in items if item[1] <= cut]
+    return cut
 
 
 @dataclass
@@ -172,30 +200,41 @@ def parse_instance_id(text: str) -> tuple[int, str] | None:
     """(ts, datasetId hash) of an id made by :func:`instance_id`, or None if it is not one."""
     if not text.startswith(INSTANCE_PREFIX):
         return None
-    ts, _, h = text[len(INSTANCE_PREFIX):].partition("-")
+    ts, _, h = text[len(INSTANCE_PREFIX) :].partition("-")
     if not ts.isdigit() or not h:
         return None
     return int(ts), h
 
 
-def find_instance(conn: Connection, tenant: str, entity_id: str, attr: str, iid: str
-                  ) -> tuple[str, int, dict[str, Any]] | None:
+def find_instance(
+    conn: Connection, tenant: str, entity_id: str, attr: str, iid: str
+) -> tuple[str, int, dict[str, Any]] | None:
     """The stored (datasetId, ts, instance) that ``iid`` names, or None."""
     parsed = parse_instance_id(iid)
     if parsed is None:
         return None
     ts, h = parsed
-    rows = conn.execute(text("SELECT dataset_id, instance FROM context_attr_history WHERE tenant = :t AND "
-                             "entity_id = :e AND attr = :a AND ts = :ts"),
-                        {"t": tenant, "e": entity_id, "a": attr, "ts": ts})
+    rows = conn.execute(
+        text(
+            "SELECT dataset_id, instance FROM context_attr_history WHERE tenant = :t AND "
+            "entity_id = :e AND attr = :a AND ts = :ts"
+        ),
+        {"t": tenant, "e": entity_id, "a": attr, "ts": ts},
+    )
     for ds, inst in rows:
         if _ds_hash(ds) == h:
             return ds, ts, orjson.loads(inst) if isinstance(inst, str | bytes) else inst
     return None
 
 
-def delete_history(conn: Connection, tenant: str, entity_id: str, attr: str | None = None,
-                   dataset_id: str | None = None, instance_ts: int | None = None) -> int:
+def delete_history(
+    conn: Connection,
+    tenant: str,
+    entity_id: str,
+    attr: str | None = None,
+    dataset_id: str | None = None,
+    instance_ts: int | None = None,
+) -> int:
     """Delete history rows of an entity (one attribute, one datasetId, one instance); returns how many."""
     sql = "DELETE FROM context_attr_history WHERE tenant = :t AND entity_id = :e"
     params: dict[str, Any] = {"t": tenant, "e": entity_id}

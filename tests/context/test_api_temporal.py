@@ -198,3 +198,21 @@ def test_temporal_provision_bad_input(api: Api) -> None:
     assert (
         api.post(f"{base}/urn:ngsi-ld:X:none/attrs", json={"a": [{"type": "Property", "value": 1}]}).status_code == 404
     )
+
+
+@pytest.mark.settings(temporal_max_instances=5)
+def test_long_histories_come_in_pages_that_chain(station: Api) -> None:
+    seen: list[int] = []
+    params = {"attrs": "pm25"}
+    statuses = []
+    for _ in range(5):
+        r = station.get(TEMPORAL, params=params)
+        statuses.append(r.status_code)
+        seen += [i["value"] for i in r.json().get("pm25", [])]
+        if r.status_code == 200:
+            break
+        first, last = r.headers["Content-Range"].removeprefix("date-time ").removesuffix("/*").split("Z-")
+        assert first + "Z" <= last
+        params = {"attrs": "pm25", "timerel": "after", "timeAt": last}
+    assert statuses == [206, 206, 200]
+    assert seen == [v for _, v in READINGS]
