@@ -76,7 +76,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_objects()
+        from cityos.context.notify import Notifier
+
+        app.state.notifier = notifier = Notifier(rt)
+        notifier.start()
         yield
+        notifier.close()
         if runtime is None:
             rt.close()
 
@@ -97,7 +102,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": rt.db.dialect}
 
-    from cityos.context import routes, routes_batch, routes_contexts, routes_temporal, routes_types
+    from cityos.context import (
+        routes,
+        routes_batch,
+        routes_contexts,
+        routes_subscriptions,
+        routes_temporal,
+        routes_types,
+    )
     from cityos.web import routes as web_routes
 
     app.include_router(routes.router)
@@ -105,5 +117,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(routes_types.router)
     app.include_router(routes_contexts.router)
     app.include_router(routes_temporal.router)
+    app.include_router(routes_subscriptions.router)
     app.include_router(web_routes.router)
     return app

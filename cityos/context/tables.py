@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -103,4 +104,27 @@ attr_history = Table(
     Column("ts", BigInteger, primary_key=True),  # epoch ms of observedAt, else of the write
     Column("instance", JSONDoc, nullable=False),  # the attribute instance as stored in the entity
     Column("written_at", String(32), nullable=False),
+)
+
+
+# NGSI-LD subscriptions (cityos.context.subscriptions): ``body`` is the subscription as the client
+# gave it (names as written, ``@context`` removed, ``id`` and ``type`` filled in) and ``context`` the
+# @context of the request that created it; names are expanded with that context when the
+# subscription is loaded. Delivery status is kept in its own columns, written by the notifier.
+subscriptions = Table(
+    "context_subscriptions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("id", String(512), primary_key=True),
+    Column("body", JSONDoc, nullable=False),
+    Column("context", JSONDoc, nullable=True),  # None: the core context alone
+    Column("is_active", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # active | paused | failed (expired is computed)
+    Column("times_sent", Integer, nullable=False, default=0),
+    Column("last_notification", String(32), nullable=True),
+    Column("last_success", String(32), nullable=True),
+    Column("last_failure", String(32), nullable=True),
+    Column("failures_in_a_row", Integer, nullable=False, default=0),
+    Column("created_at", String(32), nullable=False),
+    Column("modified_at", String(32), nullable=False),
 )

@@ -1,0 +1,105 @@
+"""NGSI-LD subscription routes under /ngsi-ld/v1/subscriptions: thin adapters over subscriptions.py.
+
+A subscription keeps the @context of the request that created it; the names of a PATCH are read
+in that same context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cityos.context import subscriptions as subs
+from cityos.context.entity import check_entity_id
+from cityos.context.errors import BadRequestData
+from cityos.context.http import Ld, LdRequest, ld_response, no_content
+from cityos.context.jsonld import CORE_CONTEXT_URL
+from cityos.context.notify import Notifier, term_map_for
+from cityos.context.query import check_paging, parse_int
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"])
+
+
+def _refresh(request: Request, tenant: str, sub_id: str) -> None:
+    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
+    if notifier is not None:
+        notifier.refresh(tenant, sub_id)
+
+
+def _out(s: subs.StoredSubscription) -> dict[str, Any]:
+    doc = dict(s.body)
+    doc["isActive"] = s.is_active
+    doc["status"] = s.current_status()
+    notification = dict(doc.get("notification") or {})
+    notification["timesSent"] = s.times_sent
+    for key, value in (
+        ("lastNotification", s.last_notification),
+        ("lastSuccess", s.last_success),
+        ("lastFailure", s.last_failure),
+    ):
+        if value is not None:
+            notification[key] = value
+    if s.times_sent:
+        notification["status"] = "failed" if s.failures_in_a_row else "ok"
+    doc["notification"] = notification
+    return doc
+
+
+def _body(ld: LdRequest) -> dict[str, Any]:
+    if not isinstance(ld.body, dict):
+        raise BadRequestData("the body must be a JSON object describing a Subscription")
+    return {k: v for k, v in ld.body.items() if k != "@context"}
+
+
+@router.post("/subscriptions", status_code=201, summary="Create a subscription")
+def create_subscription(ld: Ld, request: Request) -> Response:
+    ld.allow("entities:write")
+    body = _body(ld)
+    body.setdefault("id", subs.new_id())
+    context = None if ld.context == CORE_CONTEXT_URL else ld.context
+    sub = subs.parse_subscription(body, ld.tm, context=context)
+    subs.insert_subscription(ld.rt, ld.tenant, sub)
+    _refresh(request, ld.tenant, sub.id)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+
+
+@router.get("/subscriptions", summary="List subscriptions")
+def get_subscriptions(ld: Ld, limit: str | None = None, offset: str | None = None, count: bool = False) -> Response:
+    ld.allow("entities:read")
+    lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
+    rows, total = subs.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
+    headers = {"NGSILD-Results-Count": str(total)} if count else {}
+    return ld_response(ld, [_out(r) for r in rows], headers=headers)
+
+
+@router.get("/subscriptions/{sub_id}", summary="Retrieve a subscription")
+def get_subscription(sub_id: str, ld: Ld) -> Response:
+    ld.allow("entities:read")
+    check_entity_id(sub_id)
+    return ld_response(ld, _out(subs.get_subscription(ld.rt, ld.tenant, sub_id)))
+
+
+@router.patch("/subscriptions/{sub_id}", status_code=204, summary="Update a subscription")
+def update_subscription(sub_id: str, ld: Ld, request: Request) -> Response:
+    ld.allow("entities:write")
+    check_entity_id(sub_id)
+    patch = _body(ld)
+    if patch.get("id", sub_id) != sub_id:
+        raise BadRequestData(f"the body's id {patch.get('id')!r} differs from the URL's id {sub_id!r}")
+    stored = subs.get_subscription(ld.rt, ld.tenant, sub_id)
+    merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}  # null removes a member
+    sub = subs.parse_subscription(merged, term_map_for(ld.rt, stored.context), context=stored.context)
+    subs.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
+    _refresh(request, ld.tenant, sub_id)
+    return no_content()
+
+
+@router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")
+def delete_subscription(sub_id: str, ld: Ld, request: Request) -> Response:
+    ld.allow("entities:write")
+    check_entity_id(sub_id)
+    subs.delete_subscription(ld.rt, ld.tenant, sub_id)
+    _refresh(request, ld.tenant, sub_id)
+    return no_content()

@@ -1,0 +1,386 @@
+"""NGSI-LD subscriptions: the API, matching, and HTTP delivery to real receivers on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from conftest import Api
+
+from cityos.context.qlang import parse_q
+from cityos.context.subscriptions import eval_q
+
+BASE = "/ngsi-ld/v1/subscriptions"
+ENTITIES = "/ngsi-ld/v1/entities"
+WAIT = 15.0  # seconds a test waits for something that should happen; never reached when it works
+
+
+class Receiver:
+    """A notification endpoint: records POSTed JSON and headers; may fail, or hang until released."""
+
+    def __init__(self, *, status: int = 200, fail_first: int = 0, hang: threading.Event | None = None) -> None:
+        self.status, self.fail_first, self.hang = status, fail_first, hang
+        self.got: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.attempts = 0
+        self.entered = threading.Event()
+        self.cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with receiver.cond:
+                    receiver.attempts += 1
+                    n = receiver.attempts
+                if receiver.hang is not None:
+                    receiver.entered.set()
+                    receiver.hang.wait(WAIT)
+                status = 500 if n <= receiver.fail_first else receiver.status
+                if status < 300:
+                    with receiver.cond:
+                        receiver.got.append((body, dict(self.headers)))
+                        receiver.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                with receiver.cond:
+                    receiver.cond.notify_all()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/notify"
+
+    def wait_for(self, n: int) -> list[dict[str, Any]]:
+        """The first ``n`` notifications, waiting for them to arrive."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.got) >= n, WAIT), f"{len(self.got)} of {n} notifications"
+            return [b for b, _ in self.got]
+
+    def close(self) -> None:
+        if self.hang is not None:
+            self.hang.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., Receiver]]:
+    made: list[Receiver] = []
+
+    def make(**kw: Any) -> Receiver:
+        r = Receiver(**kw)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def fast(api: Api) -> Api:
+    """The API with the notifier tuned to retry quickly."""
+    cfg = api.client.app.state.notifier.config
+    cfg.backoff, cfg.backoff_max, cfg.attempts, cfg.fail_after, cfg.close_wait = 0.01, 0.05, 3, 2, 5.0
+    return api
+
+
+def sub_body(uri: str, **members: Any) -> dict[str, Any]:
+    notification = members.pop("notification", {})
+    endpoint = notification.pop("endpoint", {})
+    return {
+        "type": "Subscription",
+        "entities": [{"type": "AirQualityObserved"}],
+        "notification": {"endpoint": {"uri": uri, **endpoint}, **notification},
+        **members,
+    }
+
+
+def subscribe(api: Api, body: dict[str, Any]) -> str:
+    r = api.post(BASE, json=body)
+    assert r.status_code == 201, r.text
+    return r.headers["Location"].rsplit("/", 1)[1]
+
+
+def air(n: int, pm25: float, **attrs: Any) -> dict[str, Any]:
+    doc = {"id": f"urn:ngsi-ld:AirQualityObserved:{n}", "type": "AirQualityObserved"}
+    doc["pm25"] = {"type": "Property", "value": pm25}
+    for name, value in attrs.items():
+        doc[name] = value if isinstance(value, dict) else {"type": "Property", "value": value}
+    return doc
+
+
+def create(api: Api, doc: dict[str, Any]) -> None:
+    r = api.post(ENTITIES, json=doc)
+    assert r.status_code == 201, r.text
+
+
+def set_attrs(api: Api, n: int, **values: Any) -> None:
+    body = {k: {"type": "Property", "value": v} for k, v in values.items()}
+    r = api.patch(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:{n}/attrs", json=body)
+    assert r.status_code == 204, r.text
+
+
+def until(api: Api, sub_id: str, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The subscription once ``pred`` holds for it (delivery status is written after each send)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        doc = api.get(f"{BASE}/{sub_id}").json()
+        if pred(doc):
+            return doc
+        assert time.monotonic() < deadline, doc
+        time.sleep(0.02)
+
+
+def ids(notifications: list[dict[str, Any]]) -> list[list[str]]:
+    return [[e["id"] for e in n["data"]] for n in notifications]
+
+
+# --- CRUD and validation ----------------------------------------------------------------------------
+
+
+def test_crud(api: Api) -> None:
+    body = sub_body("http://127.0.0.1:9/x", id="urn:ngsi-ld:Subscription:s1", description="air", throttling=0)
+    assert subscribe(api, body) == "urn:ngsi-ld:Subscription:s1"
+    got = api.get(f"{BASE}/urn:ngsi-ld:Subscription:s1")
+    assert got.status_code == 200
+    doc = got.json()
+    assert doc["id"] == "urn:ngsi-ld:Subscription:s1" and doc["type"] == "Subscription"
+    assert doc["status"] == "active" and doc["isActive"] is True and doc["description"] == "air"
+    assert doc["notification"]["timesSent"] == 0 and doc["entities"] == [{"type": "AirQualityObserved"}]
+
+    dup = api.post(BASE, json=body)
+    assert dup.status_code == 409 and dup.json()["type"].endswith("/AlreadyExists")
+
+    generated = subscribe(api, sub_body("https://example.org/n"))
+    assert generated.startswith("urn:ngsi-ld:Subscription:")
+    listed = api.get(f"{BASE}?count=true&limit=1")
+    assert listed.headers["NGSILD-Results-Count"] == "2" and len(listed.json()) == 1
+    assert api.get(BASE, headers={"NGSILD-Tenant": "elsewhere"}).json() == []
+
+    assert api.patch(f"{BASE}/{generated}", json={"description": "now", "isActive": False}).status_code == 204
+    doc = api.get(f"{BASE}/{generated}").json()
+    assert doc["description"] == "now" and doc["status"] == "paused" and doc["isActive"] is False
+    bad = api.patch(f"{BASE}/{generated}", json={"notification": {"format": "xml", "endpoint": {"uri": "http://a/"}}})
+    assert bad.status_code == 400 and "notification.format" in bad.json()["detail"]
+
+    assert api.delete(f"{BASE}/{generated}").status_code == 204
+    gone = api.delete(f"{BASE}/{generated}")
+    assert gone.status_code == 404 and gone.json()["type"].endswith("/ResourceNotFound")
+    assert api.get(f"{BASE}/{generated}").status_code == 404
+    assert api.patch(f"{BASE}/{generated}", json={"description": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "words"),
+    [
+        ({"type": "Sub"}, 400, "'type'"),
+        ({"entities": [{"id": "urn:x"}]}, 400, "entities[0].type"),
+        ({"entities": [{"type": "A", "idPattern": "("}]}, 400, "entities[0].idPattern"),
+        ({"entities": None}, 400, "'entities' or 'watchedAttributes'"),
+        ({"watchedAttributes": []}, 400, "watchedAttributes"),
+        ({"q": "pm25>>1"}, 400, "'q'"),
+        ({"geoQ": {"georel": "near"}}, 400, "geoQ"),
+        ({"throttling": -1}, 400, "throttling"),
+        ({"expiresAt": "soon"}, 400, "expiresAt"),
+        ({"notification": None}, 400, "'notification'"),
+        ({"notification": {"endpoint": {"uri": "ftp://x/"}}}, 400, "endpoint.uri"),
+        ({"notification": {"endpoint": {"uri": "http://x/", "accept": "text/xml"}}}, 400, "accept"),
+        (
+            {"notification": {"endpoint": {"uri": "http://x/", "receiverInfo": [{"key": "a b", "value": "v"}]}}},
+            400,
+            "receiverInfo",
+        ),
+        ({"notification": {"endpoint": {"uri": "mqtt://broker:1883/t"}}}, 422, "MQTT"),
+        ({"timeInterval": 60}, 422, "timeInterval"),
+    ],
+)
+def test_invalid_subscriptions(api: Api, change: dict[str, Any], status: int, words: str) -> None:
+    body = sub_body("http://127.0.0.1:9/x")
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not None}
+    r = api.post(BASE, json=body)
+    assert r.status_code == status, r.text
+    problem = r.json()
+    assert problem["status"] == status and words in problem["detail"], problem
+    assert problem["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/")
+
+
+def test_permissions(api: Api) -> None:
+    from cityos.auth.service import create_token
+
+    reader = create_token(api.client.app.state.runtime.db, "dashboard", role="reader")
+    assert api.get(BASE, token=reader).status_code == 200
+    assert api.post(BASE, json=sub_body("http://127.0.0.1:9/x"), token=reader).status_code == 403
+
+
+# --- delivery ---------------------------------------------------------------------------------------
+
+
+def test_create_and_update_notify(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers()
+    body = sub_body(
+        rx.url,
+        notification={
+            "format": "keyValues",
+            "attributes": ["pm25"],
+            "endpoint": {"receiverInfo": [{"key": "X-Token", "value": "abc"}]},
+        },
+    )
+    sub_id = subscribe(fast, body)
+    create(fast, air(1, 80, district="Huangpu"))
+    set_attrs(fast, 1, pm25=95)
+    first, second = rx.wait_for(2)
+    assert first["type"] == "Notification" and first["subscriptionId"] == sub_id
+    assert first["id"].startswith("urn:ngsi-ld:Notification:") and "notifiedAt" in first
+    entity = {"id": "urn:ngsi-ld:AirQualityObserved:1", "type": "AirQualityObserved"}
+    assert first["data"] == [{**entity, "pm25": 80}]
+    assert second["data"] == [{**entity, "pm25": 95}]
+    headers = {k.lower(): v for k, v in rx.got[0][1].items()}
+    assert headers["x-token"] == "abc" and headers["content-type"] == "application/json"
+    assert 'rel="http://www.w3.org/ns/json-ld#context"' in headers["link"]
+    doc = until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 2)
+    assert doc["notification"]["lastSuccess"] and doc["notification"]["status"] == "ok"
+
+
+def test_normalized_ld_json_whole_entity_on_update(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers()
+    subscribe(fast, sub_body(rx.url, notification={"endpoint": {"accept": "application/ld+json"}}))
+    create(fast, air(1, 80, district="Huangpu"))
+    set_attrs(fast, 1, pm25=95)
+    _, update = rx.wait_for(2)
+    assert "@context" in update and rx.got[1][1]["Content-Type"] == "application/ld+json"
+    (entity,) = update["data"]
+    assert entity["pm25"] == {"type": "Property", "value": 95}
+    assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # loaded: not in the update event
+
+
+def test_watched_attributes(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers()
+    subscribe(fast, sub_body(rx.url, watchedAttributes=["pm25"], notification={"format": "concise"}))
+    create(fast, air(1, 80, temperature=20))
+    set_attrs(fast, 1, temperature=21)  # not watched: no notification
+    set_attrs(fast, 1, pm25=90)  # the sentinel
+    notes = rx.wait_for(2)
+    assert [n["data"][0]["pm25"] for n in notes] == [80, 90]
+    assert notes[1]["data"][0]["temperature"] == 21 and len(rx.got) == 2
+
+
+def test_q_filter(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx, rx_and = receivers(), receivers()
+    subscribe(fast, sub_body(rx.url, q="pm25>100"))
+    subscribe(fast, sub_body(rx_and.url, q='pm25>100;district=="Huangpu"', watchedAttributes=["pm25"]))
+    create(fast, air(1, 50, district="Huangpu"))
+    create(fast, air(2, 150, district="Jinshan"))
+    set_attrs(fast, 1, pm25=120)  # q reads district, which the update event does not carry
+    assert ids(rx.wait_for(2)) == [["urn:ngsi-ld:AirQualityObserved:2"], ["urn:ngsi-ld:AirQualityObserved:1"]]
+    assert ids(rx_and.wait_for(1)) == [["urn:ngsi-ld:AirQualityObserved:1"]]
+    set_attrs(fast, 2, pm25=160)  # Jinshan: not for rx_and; a sentinel for rx
+    rx.wait_for(3)
+    assert len(rx_and.got) == 1
+
+
+def test_geoq_near(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers()
+    geo_q = {"georel": "near;maxDistance==1000", "geometry": "Point", "coordinates": [121.47, 31.23]}
+    subscribe(fast, sub_body(rx.url, geoQ=geo_q))
+
+    def at(lon: float, lat: float) -> dict[str, Any]:
+        return {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}
+
+    create(fast, air(1, 10, location=at(121.6, 31.3)))  # far away
+    create(fast, air(2, 10, location=at(121.471, 31.231)))  # about 150 m away
+    assert ids(rx.wait_for(1)) == [["urn:ngsi-ld:AirQualityObserved:2"]]
+
+
+def test_hanging_receiver_does_not_delay_others(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    release = threading.Event()
+    hanging, healthy = receivers(hang=release), receivers()
+    subscribe(fast, sub_body(hanging.url))
+    subscribe(fast, sub_body(healthy.url))
+    create(fast, air(1, 10))
+    assert hanging.entered.wait(WAIT)
+    healthy.wait_for(1)
+    assert not release.is_set() and hanging.got == []  # B was served while A's receiver is still blocked
+    release.set()
+    hanging.wait_for(1)
+
+
+def test_retries_then_success(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers(fail_first=2)
+    sub_id = subscribe(fast, sub_body(rx.url))
+    create(fast, air(1, 10))
+    rx.wait_for(1)
+    assert rx.attempts == 3
+    doc = until(fast, sub_id, lambda d: "lastSuccess" in d["notification"])
+    assert doc["notification"]["timesSent"] == 1 and "lastFailure" not in doc["notification"]
+    assert doc["status"] == "active"
+
+
+def test_failing_receiver_marks_failed_and_patch_resumes(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers(status=500)
+    sub_id = subscribe(fast, sub_body(rx.url))
+    create(fast, air(1, 10))
+    create(fast, air(2, 10))
+    doc = until(fast, sub_id, lambda d: d["status"] == "failed")
+    assert doc["notification"]["timesSent"] == 2 and doc["notification"]["status"] == "failed"
+    assert rx.attempts == 2 * 3
+    create(fast, air(3, 10))  # failed: not sent
+
+    rx.status = 200
+    assert fast.patch(f"{BASE}/{sub_id}", json={"isActive": True}).status_code == 204
+    assert fast.get(f"{BASE}/{sub_id}").json()["status"] == "active"
+    create(fast, air(4, 10))
+    assert ids(rx.wait_for(1)) == [["urn:ngsi-ld:AirQualityObserved:4"]]
+
+
+def test_throttling_coalesces(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    rx = receivers()
+    subscribe(fast, sub_body(rx.url, throttling=3, notification={"format": "keyValues"}))
+    create(fast, air(1, 10))
+    rx.wait_for(1)
+    set_attrs(fast, 1, pm25=11)
+    set_attrs(fast, 1, pm25=12)
+    create(fast, air(2, 20))
+    notes = rx.wait_for(2)
+    assert {e["id"]: e["pm25"] for e in notes[1]["data"]} == {
+        "urn:ngsi-ld:AirQualityObserved:1": 12,
+        "urn:ngsi-ld:AirQualityObserved:2": 20,
+    }
+
+
+def test_expired_subscription_does_not_notify(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    old, live = receivers(), receivers()
+    sub_id = subscribe(fast, sub_body(old.url, expiresAt="2020-01-01T00:00:00Z"))
+    subscribe(fast, sub_body(live.url))
+    assert fast.get(f"{BASE}/{sub_id}").json()["status"] == "expired"
+    create(fast, air(1, 10))
+    live.wait_for(1)
+    assert old.got == []
+
+
+# --- the q evaluator against the independent expectations of test_sqlq ------------------------------
+
+
+def test_eval_q_agrees_with_sqlq_expectations() -> None:
+    import test_sqlq as t
+
+    groups = [t.NUMBERS, t.STRINGS, t.DATES, t.LISTS_AND_RANGES, t.REGEX, t.EXISTS, t.LOGIC, t.PATHS]
+    groups += [t.RELATIONSHIPS_AND_INSTANCES, t.TYPE_SAFETY]
+    for group in groups:
+        for q, pred in group:
+            got = {eid for eid, (_, attrs) in t.DATA.items() if eval_q(parse_q(q), t._stored(attrs), t.expand)}
+            assert got == t.expected(pred), q
