@@ -11,8 +11,10 @@ from cityos.config import Settings, get_settings
 app = typer.Typer(help="cityos: the city digital base (城市数字底座).", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
+history_app = typer.Typer(help="Attribute history: retention and compaction.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(history_app, name="history")
 
 
 @db_app.command("upgrade")
@@ -47,6 +49,61 @@ def token_create(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     typer.echo(secret)
+
+
+@history_app.command("retention")
+def history_retention(
+    entity_type: Annotated[str, typer.Argument(help="Entity type, e.g. AirQualityObserved (core @context terms).")],
+    raw_days: Annotated[int, typer.Option(help="Days raw instances are kept.")] = 30,
+    hourly_days: Annotated[int, typer.Option(help="Days hourly rollups are kept.")] = 365,
+    daily_days: Annotated[int | None, typer.Option(help="Days daily rollups are kept (default: forever).")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Tenant (default: the default tenant).")] = None,
+) -> None:
+    """Set how long the history of one entity type is kept, raw and rolled up."""
+    from cityos.context.jsonld import core_term_map
+    from cityos.context.retention import Policy, set_policy
+    from cityos.errors import CityError
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
+    rt = Runtime.open()
+    upgrade(rt.db)
+    policy = Policy(
+        tenant or rt.settings.default_tenant, core_term_map().expand(entity_type), raw_days, hourly_days, daily_days
+    )
+    try:
+        set_policy(rt, policy)
+    except CityError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{entity_type}: raw {raw_days} d, hourly {hourly_days} d, daily "
+        f"{'forever' if daily_days is None else f'{daily_days} d'}",
+        err=True,
+    )
+
+
+@history_app.command("compact")
+def history_compact(tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None) -> None:
+    """Roll up and drop history past its retention. Safe to interrupt and run again."""
+    from rich.progress import Progress
+
+    from cityos.context.retention import compact
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
+    rt = Runtime.open()
+    upgrade(rt.db)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("压缩历史 Compacting history", total=None)
+        report = compact(
+            rt, tenant=tenant, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    typer.echo(
+        f"rolled up {report.raw_rolled} raw instances and {report.hourly_rolled} hourly rollups, dropped "
+        f"{report.daily_dropped} daily rollups ({report.chunks} chunks)",
+        err=True,
+    )
 
 
 @app.command()

@@ -128,3 +128,34 @@ subscriptions = Table(
     Column("created_at", String(32), nullable=False),
     Column("modified_at", String(32), nullable=False),
 )
+
+
+# Retention (issue 3): per tenant and entity type, how long raw instances, hourly rollups and daily
+# rollups are kept. `cityos history compact` applies it.
+retention_policies = Table(
+    "context_retention",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("entity_type", String(512), primary_key=True),  # expanded IRI
+    Column("raw_days", Integer, nullable=False),
+    Column("hourly_days", Integer, nullable=False),
+    Column("daily_days", Integer, nullable=True),  # None: daily rollups are kept
+)
+
+# Rollups of compacted history: one row per series and hour or day, with what aggregation needs.
+attr_rollups = Table(
+    "context_attr_rollup",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("entity_id", String(512), primary_key=True),
+    Column("attr", String(512), primary_key=True),
+    Column("dataset_id", String(512), primary_key=True),
+    Column("period", String(8), primary_key=True),  # hour | day
+    Column("start", BigInteger, primary_key=True),  # epoch ms
+    Column("n", BigInteger, nullable=False),  # instances
+    Column("num_n", BigInteger, nullable=False),  # numeric values among them
+    Column("total", Float, nullable=True),
+    Column("sumsq", Float, nullable=True),
+    Column("low", Float, nullable=True),
+    Column("high", Float, nullable=True),
+)

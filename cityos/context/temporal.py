@@ -142,20 +142,48 @@ def aggregate(
         f"min({num}), max({num}), sum({num} * {num}), count({num}), min(ts), max(ts) "
         f"FROM context_attr_history WHERE {where} GROUP BY entity_id, attr, bucket ORDER BY entity_id, attr, bucket"
     )
+    stats: dict[tuple[str, str, int], list[Any]] = {}
     for entity_id, attr, b, total, distinct, s, lo, hi, sq, n, first, last in conn.execute(text(sql), params):
+        stats[(entity_id, attr, int(b))] = [int(total), int(distinct), s, lo, hi, sq, int(n), int(first), int(last)]
+    # Compacted history lives in rollups (cityos.context.retention): add it bucket by bucket.
+    from cityos.context.retention import rollup_buckets
+
+    rolled = rollup_buckets(conn, tenant, entity_ids, attrs, rng.start, rng.end, aggr.origin_ms, aggr.period_ms)
+    for key, (rn, rnum, rs, rsq, rlo, rhi, rfirst, rlast) in rolled.items():
+        cur = stats.get(key)
+        if cur is None:
+            stats[key] = [rn, None, rs, rlo, rhi, rsq, rnum, rfirst, rlast]
+            continue
+        cur[0] += rn
+        cur[1] = None  # distinct values cannot be counted across rollups
+        cur[2] = _add(cur[2], rs)
+        cur[3] = _pick(min, cur[3], rlo)
+        cur[4] = _pick(max, cur[4], rhi)
+        cur[5] = _add(cur[5], rsq)
+        cur[6] += rnum
+        cur[7], cur[8] = min(cur[7], rfirst), max(cur[8], rlast)
+    for (entity_id, attr, b), (total, distinct, s, lo, hi, sq, n, first, last) in sorted(stats.items()):
         if aggr.period_ms is not None:
-            start = aggr.origin_ms + int(b) * aggr.period_ms
+            start = aggr.origin_ms + b * aggr.period_ms
             end = start + aggr.period_ms
         else:
-            start = rng.start if rng.start is not None else int(first)
-            end = rng.end if rng.end is not None else int(last) + 1
-        values = _methods(aggr.methods, int(total), int(distinct), s, lo, hi, sq, int(n))
+            start = rng.start if rng.start is not None else first
+            end = rng.end if rng.end is not None else last + 1
+        values = _methods(aggr.methods, total, distinct, s, lo, hi, sq, n)
         out.setdefault((entity_id, attr), []).append(Bucket(start, end, values))
     return out
 
 
+def _add(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else a + b
+
+
+def _pick(f: Any, a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else f(a, b)
+
+
 def _methods(
-    methods: tuple[str, ...], total: int, distinct: int, s: Any, lo: Any, hi: Any, sq: Any, n: int
+    methods: tuple[str, ...], total: int, distinct: int | None, s: Any, lo: Any, hi: Any, sq: Any, n: int
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for m in methods:
