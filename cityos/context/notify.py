@@ -1,4 +1,4 @@
-"""Delivers NGSI-LD notifications over HTTP for the subscriptions of this API process.
+"""Delivers NGSI-LD notifications over HTTP and MQTT for the subscriptions of this API process.
 
 Threads and queues:
 
@@ -7,10 +7,18 @@ Threads and queues:
   refreshed by :meth:`Notifier.refresh` when the API changes one), loads the current entity when
   an update event lacks attributes that q, geoQ or the notification need, renders the entity and
   hands it to the subscription's worker.
-- Each subscription has its own worker thread with its own pending list and ``httpx.Client``, so
-  a slow or hanging receiver only ever holds up its own subscription.
+- Each subscription has its own worker thread with its own pending list and ``httpx.Client`` (or,
+  for an ``mqtt(s)://`` endpoint, its own paho-mqtt connection, kept open between notifications and
+  opened again after a failure), so a slow or hanging receiver or broker only ever holds up its own
+  subscription.
 
-A worker POSTs each notification, retrying with exponential backoff (``backoff``, doubled, at most
+MQTT notifications follow the NGSI-LD MQTT binding: the message is the JSON object
+``{"metadata": {"Content-Type": ..., "Link": ... (application/json only), <receiverInfo>...},
+"body": <the notification as sent over HTTP>}``, published on the URI's topic with the QoS of
+``notifierInfo`` ``MQTT-QoS`` (0 by default); with QoS 1 or 2 a send succeeds once the broker
+acknowledged it (PUBACK / PUBCOMP) within ``timeout``, with QoS 0 once it is written to the socket.
+
+A worker POSTs (or publishes) each notification, retrying with exponential backoff (``backoff``, doubled, at most
 ``backoff_max``) up to ``attempts`` times; every notification counts once in ``timesSent``. After
 ``fail_after`` notifications failed in a row the subscription is marked ``failed`` and sends
 nothing until a PATCH makes it active again. Throttling coalesces: notifications that arrive
@@ -21,6 +29,7 @@ lost if it stops (durable delivery is not part of this release).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -31,6 +40,8 @@ from typing import Any
 
 import httpx
 import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cityos.bus import Event
 from cityos.context.entity import TermMap
@@ -41,6 +52,7 @@ from cityos.context.service import get_entity
 from cityos.context.subscriptions import (
     FAILED,
     EntityView,
+    MqttEndpoint,
     StoredSubscription,
     Subscription,
     get_subscription,
@@ -59,7 +71,7 @@ log = logging.getLogger(__name__)
 class NotifierConfig:
     """Delivery tuning; read by the workers on every notification, so it may change at run time."""
 
-    timeout: float = 5.0  # seconds per HTTP attempt
+    timeout: float = 5.0  # seconds per HTTP attempt, MQTT connect or MQTT acknowledgement
     attempts: int = 4  # tries per notification
     backoff: float = 0.5  # seconds before the first retry, doubled for each next one
     backoff_max: float = 8.0
@@ -78,6 +90,97 @@ def subscription_for(rt: Runtime, stored: StoredSubscription) -> Subscription:
     return parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
 
 
+class MqttError(Exception):
+    """An MQTT notification could not be delivered (connection refused, lost, or not acknowledged)."""
+
+
+class _MqttSender:
+    """One worker's connection to an MQTT broker, opened on first use and again after a failure."""
+
+    POLL = 0.01  # seconds between checks while waiting for the broker
+
+    def __init__(self, endpoint: MqttEndpoint, stopping: threading.Event) -> None:
+        self.endpoint = endpoint
+        self._stopping = stopping
+        self._client: mqtt.Client | None = None
+        self._connected = threading.Event()
+        self._lost = threading.Event()
+        self._refused: str | None = None
+
+    def publish(self, payload: bytes, timeout: float) -> None:
+        """Publish on the endpoint's topic; raises MqttError unless the broker took it in time."""
+        client = self._client if self._client is not None and not self._lost.is_set() else self._connect(timeout)
+        ep = self.endpoint
+        info = client.publish(ep.topic, payload, qos=ep.qos)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self.close()
+            raise MqttError(f"publish refused: {mqtt.error_string(info.rc)}")
+        deadline = time.monotonic() + timeout
+        while not info.is_published():
+            if self._lost.is_set():
+                self.close()
+                raise MqttError("connection lost before the broker acknowledged the message")
+            if self._stopping.is_set() or time.monotonic() >= deadline:
+                self.close()
+                raise MqttError(f"no acknowledgement within {timeout} s")
+            time.sleep(self.POLL)
+
+    def _connect(self, timeout: float) -> mqtt.Client:
+        self.close()
+        ep = self.endpoint
+        v5 = ep.version == "mqtt5.0"
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"cityos-{uuid.uuid4().hex}",
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            **({} if v5 else {"clean_session": True}),
+        )
+        client.connect_timeout = timeout
+        if ep.username is not None:
+            client.username_pw_set(ep.username, ep.password)
+        if ep.tls:
+            client.tls_set()  # the system CA store
+        self._connected.clear()
+        self._lost.clear()
+        self._refused = None
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        try:
+            client.connect(ep.host, ep.port, keepalive=60)
+        except (OSError, ValueError) as exc:
+            raise MqttError(f"cannot connect to {ep.host}:{ep.port}: {exc}") from None
+        self._client = client
+        client.loop_start()
+        deadline = time.monotonic() + timeout
+        while not self._connected.is_set():
+            if self._refused is not None or self._lost.is_set():
+                self.close()
+                raise MqttError(f"{ep.host}:{ep.port} refused the connection: {self._refused or 'disconnected'}")
+            if self._stopping.is_set() or time.monotonic() >= deadline:
+                self.close()
+                raise MqttError(f"no CONNACK from {ep.host}:{ep.port} within {timeout} s")
+            time.sleep(self.POLL)
+        return client
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            self._refused = str(reason)
+        else:
+            self._connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self._lost.set()
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread (the next publish connects again)."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        with contextlib.suppress(Exception):  # already gone
+            client.disconnect()
+        client.loop_stop()
+
+
 class _Worker:
     """Sends one subscription's notifications, in order, from its own thread."""
 
@@ -92,6 +195,7 @@ class _Worker:
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._last_sent = 0.0
+        self._mqtt: _MqttSender | None = None
         self._thread = threading.Thread(target=self._run, name=f"notify {sub.id}", daemon=True)
         self._thread.start()
 
@@ -135,15 +239,34 @@ class _Worker:
             return list(latest.values())
 
     def _run(self) -> None:
-        with httpx.Client() as client:
-            while not self._stopping.is_set():
-                entities = self._next()
-                if entities is None:
-                    continue
-                try:
-                    self._deliver(client, entities)
-                except Exception:  # a bug here must not end the subscription's deliveries
-                    log.exception("notification for subscription %s failed", self.sub.id)
+        try:
+            with httpx.Client() as client:
+                while not self._stopping.is_set():
+                    entities = self._next()
+                    if entities is None:
+                        continue
+                    try:
+                        self._deliver(client, entities)
+                    except Exception:  # a bug here must not end the subscription's deliveries
+                        log.exception("notification for subscription %s failed", self.sub.id)
+        finally:
+            if self._mqtt is not None:
+                self._mqtt.close()
+                self._mqtt = None
+
+    def _send_mqtt(self, endpoint: MqttEndpoint, headers: dict[str, str], content: bytes, timeout: float) -> bool:
+        """One MQTT attempt, on the worker's connection (a new one when the endpoint changed)."""
+        if self._mqtt is None or self._mqtt.endpoint != endpoint:
+            if self._mqtt is not None:
+                self._mqtt.close()
+            self._mqtt = _MqttSender(endpoint, self._stopping)
+        message = b'{"metadata":' + orjson.dumps(headers) + b',"body":' + content + b"}"
+        try:
+            self._mqtt.publish(message, timeout)
+        except MqttError as exc:
+            log.info("subscription %s: %s failed: %s", self.sub.id, self.sub.uri, exc)
+            return False
+        return True
 
     def _deliver(self, client: httpx.Client, entities: list[dict[str, Any]]) -> None:
         cfg = self._notifier.config
@@ -167,6 +290,11 @@ class _Worker:
         for attempt in range(max(1, cfg.attempts)):
             if attempt and self._stopping.wait(min(cfg.backoff * 2 ** (attempt - 1), cfg.backoff_max)):
                 return
+            if sub.mqtt is not None:
+                ok = self._send_mqtt(sub.mqtt, headers, content, cfg.timeout)
+                if ok:
+                    break
+                continue
             try:
                 response = client.post(sub.uri, content=content, headers=headers, timeout=cfg.timeout)
                 ok = 200 <= response.status_code < 300

@@ -9,7 +9,11 @@ names with that context into a :class:`Subscription`, which :func:`matches` test
 a term holds when any instance holds; numbers only compare with numbers, strings (dates, times,
 URIs) with strings, booleans with booleans; ``!=`` and ``!~=`` need a present value.
 
-Not in this part: MQTT endpoints and ``timeInterval`` (refused with OperationNotSupported),
+Notification endpoints are ``http(s)://`` URLs or MQTT brokers, ``mqtt(s)://[user:pass@]host[:port]/topic``
+(clause 5.8 and the MQTT notification binding; ``endpoint.notifierInfo`` may set ``MQTT-QoS`` and
+``MQTT-Version``), parsed into an :class:`MqttEndpoint`.
+
+Not in this part: ``timeInterval`` (refused with OperationNotSupported),
 ``notificationTrigger`` (creates and attribute updates notify; deletions never do), type
 expressions in ``entities[].type``, ``scopeQ``, ``lang`` and ``showChanges``.
 """
@@ -21,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import delete, func, insert, select, update
 
@@ -81,6 +86,24 @@ class EntitySelector:
         return self.id_pattern is None or self.id_pattern.search(entity_id) is not None
 
 
+MQTT_QOS = ("0", "1", "2")
+MQTT_VERSIONS = ("mqtt3.1.1", "mqtt5.0")
+
+
+@dataclass(frozen=True)
+class MqttEndpoint:
+    """An MQTT notification endpoint: the broker, the topic to publish on and the notifierInfo settings."""
+
+    host: str
+    port: int
+    topic: str
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    qos: int = 0
+    version: str = "mqtt5.0"
+
+
 @dataclass
 class Subscription:
     """A validated subscription with its names expanded, ready to match events."""
@@ -100,6 +123,7 @@ class Subscription:
     uri: str = ""
     accept: str = "application/json"
     receiver_info: tuple[tuple[str, str], ...] = ()
+    mqtt: MqttEndpoint | None = None  # set for mqtt:// and mqtts:// endpoints
     throttling: float = 0.0
     expires_at: str | None = None
     is_active: bool = True
@@ -132,8 +156,7 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
     """Validate a subscription body and expand its names with ``tm`` (the term map of ``context``).
 
     The body must carry its ``id`` (the caller generates one when the client gave none). Raises
-    ``BadRequestData`` naming the member at fault, ``OperationNotSupported`` for MQTT endpoints and
-    ``timeInterval``.
+    ``BadRequestData`` naming the member at fault, ``OperationNotSupported`` for ``timeInterval``.
     """
     if not isinstance(body, dict):
         raise BadRequestData("a subscription must be a JSON object")
@@ -219,15 +242,15 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
     if not isinstance(endpoint, dict):
         raise BadRequestData("'notification.endpoint' is missing or not an object: it needs a uri")
     uri = endpoint.get("uri")
+    hint = "an http://, https://, mqtt:// or mqtts:// URL"
     if not isinstance(uri, str) or ":" not in uri:
-        raise BadRequestData(f"'notification.endpoint.uri' must be an http:// or https:// URL, not {uri!r}")
+        raise BadRequestData(f"'notification.endpoint.uri' must be {hint}, not {uri!r}")
     scheme = uri.split(":", 1)[0].lower()
+    if scheme not in ("http", "https", "mqtt", "mqtts") or not uri.split(":", 1)[1].startswith("//"):
+        raise BadRequestData(f"'notification.endpoint.uri' must be {hint}, not {uri!r}")
+    notifier_info = _key_values(endpoint, "notifierInfo")
     if scheme in ("mqtt", "mqtts"):
-        raise OperationNotSupported(
-            "MQTT notification endpoints are not supported yet (they come in a later release): use http or https"
-        )
-    if scheme not in ("http", "https") or not uri.split(":", 1)[1].startswith("//"):
-        raise BadRequestData(f"'notification.endpoint.uri' must be an http:// or https:// URL, not {uri!r}")
+        sub.mqtt = _parse_mqtt(uri, scheme, dict(notifier_info))
     sub.uri = uri
     accept = endpoint.get("accept", "application/json")
     if accept not in ACCEPTS:
@@ -235,18 +258,64 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
             f"'notification.endpoint.accept' {accept!r} is not supported: use application/json or application/ld+json"
         )
     sub.accept = accept
-    info = endpoint.get("receiverInfo", [])
+    pairs = _key_values(endpoint, "receiverInfo")
+    for n, (key, value) in enumerate(pairs):
+        if not _HEADER_NAME.match(key) or any(c in value for c in "\r\n"):
+            raise BadRequestData(f"'notification.endpoint.receiverInfo[{n}]' cannot be sent as an HTTP header: {key!r}")
+    sub.receiver_info = tuple(pairs)
+
+
+def _key_values(endpoint: dict[str, Any], member: str) -> list[tuple[str, str]]:
+    """``endpoint.receiverInfo`` or ``endpoint.notifierInfo``: a list of {key, value} string pairs."""
+    info = endpoint.get(member, [])
     if not isinstance(info, list):
-        raise BadRequestData("'notification.endpoint.receiverInfo' must be a list of {key, value} objects")
+        raise BadRequestData(f"'notification.endpoint.{member}' must be a list of {{key, value}} objects")
     pairs = []
     for n, kv in enumerate(info):
-        where = f"notification.endpoint.receiverInfo[{n}]"
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str) or not isinstance(kv.get("value"), str):
-            raise BadRequestData(f"'{where}' must be an object with string key and value")
-        if not _HEADER_NAME.match(kv["key"]) or any(c in kv["value"] for c in "\r\n"):
-            raise BadRequestData(f"'{where}' cannot be sent as an HTTP header: {kv['key']!r}")
+            raise BadRequestData(f"'notification.endpoint.{member}[{n}]' must be an object with string key and value")
         pairs.append((kv["key"], kv["value"]))
-    sub.receiver_info = tuple(pairs)
+    return pairs
+
+
+def _parse_mqtt(uri: str, scheme: str, notifier_info: dict[str, str]) -> MqttEndpoint:
+    """An ``mqtt(s)://[user:pass@]host[:port]/topic`` URI and the MQTT-QoS / MQTT-Version notifierInfo."""
+    where = "'notification.endpoint.uri'"
+    netloc, _, topic = uri.split("://", 1)[1].partition("/")
+    if not topic:
+        raise BadRequestData(f"{where} {uri!r} has no MQTT topic: write it as the path, e.g. mqtt://broker/city/air")
+    if "+" in topic or "#" in topic:
+        raise BadRequestData(
+            f"{where} {uri!r}: the MQTT topic {topic!r} contains a wildcard ('+' or '#'), which cannot be published to"
+        )
+    if "?" in topic:
+        raise BadRequestData(f"{where} {uri!r}: an MQTT endpoint takes no query string")
+    parts = urlsplit(f"{scheme}://{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise BadRequestData(f"{where} {uri!r} has an invalid port") from None
+    if not parts.hostname:
+        raise BadRequestData(f"{where} {uri!r} names no MQTT broker host")
+    qos = notifier_info.get("MQTT-QoS", "0")
+    if qos not in MQTT_QOS:
+        raise BadRequestData(f'\'notification.endpoint.notifierInfo\' MQTT-QoS must be "0", "1" or "2", not {qos!r}')
+    version = notifier_info.get("MQTT-Version", "mqtt5.0")
+    if version not in MQTT_VERSIONS:
+        raise BadRequestData(
+            f'\'notification.endpoint.notifierInfo\' MQTT-Version must be "mqtt3.1.1" or "mqtt5.0", not {version!r}'
+        )
+    tls = scheme == "mqtts"
+    return MqttEndpoint(
+        host=parts.hostname,
+        port=port or (8883 if tls else 1883),
+        topic=unquote(topic),
+        tls=tls,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        qos=int(qos),
+        version=version,
+    )
 
 
 def q_attributes(expr: QExpr) -> set[str]:

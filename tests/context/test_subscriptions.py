@@ -204,7 +204,6 @@ def test_crud(api: Api) -> None:
             400,
             "receiverInfo",
         ),
-        ({"notification": {"endpoint": {"uri": "mqtt://broker:1883/t"}}}, 422, "MQTT"),
         ({"timeInterval": 60}, 422, "timeInterval"),
     ],
 )
