@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection
 
 from cityos.context.errors import BadRequestData
-from cityos.context.tables import entity_types, retention_policies
+from cityos.context.tables import retention_policies
 from cityos.runtime import Runtime
 
 HOUR = 3_600_000
@@ -190,60 +190,3 @@ def _compact_chunk(
             params,
         ).rowcount
     return raw, hourly, dropped
-
-
-def rollup_buckets(
-    conn: Connection,
-    tenant: str,
-    entity_ids: list[str],
-    attrs: list[str] | None,
-    start: int | None,
-    end: int | None,
-    origin: int,
-    period: int | None,
-) -> dict[tuple[str, str, int], tuple[int, int, float | None, float | None, float | None, float | None, int, int]]:
-    """Rolled-up history in query buckets: (entity, attr, bucket) -> (n, num_n, sum, sumsq, min, max, first, last).
-
-    A rollup period is counted whole in the bucket its start falls in.
-    """
-    if not entity_ids:
-        return {}
-    placeholders, params = _in("e", entity_ids)
-    sql = f"tenant = :tenant AND entity_id IN ({placeholders})"
-    params["tenant"] = tenant
-    if attrs:
-        ap, aparams = _in("a", attrs)
-        sql += f" AND attr IN ({ap})"
-        params.update(aparams)
-    if start is not None:
-        sql += " AND start >= :start"
-        params["start"] = start
-    if end is not None:
-        sql += " AND start < :end"
-        params["end"] = end
-    bucket = "(start - :origin) / :period" if period else "0"
-    if period:
-        params.update(origin=origin, period=period)
-    rows = conn.execute(
-        text(
-            f"SELECT entity_id, attr, {bucket} AS b, sum(n), sum(num_n), sum(total), sum(sumsq), min(low), max(high), "
-            f"min(start), max(start) FROM context_attr_rollup WHERE {sql} GROUP BY entity_id, attr, b"
-        ),
-        params,
-    )
-    return {
-        (e, a, int(b)): (int(n), int(nn), s, sq, lo, hi, int(first), int(last))
-        for e, a, b, n, nn, s, sq, lo, hi, first, last in rows
-    }
-
-
-def known_type(rt: Runtime, tenant: str, type_iri: str) -> bool:
-    with rt.db.connect() as conn:
-        return (
-            conn.execute(
-                select(entity_types.c.entity_pk)
-                .where(entity_types.c.tenant == tenant, entity_types.c.type == type_iri)
-                .limit(1)
-            ).first()
-            is not None
-        )

@@ -25,7 +25,10 @@ from cityos.context.temporal_params import Aggregation, TimeRange
 Instances = dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]]
 
 
-def _where(tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange) -> tuple[str, dict[str, Any]]:
+def _where(
+    tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, time_column: str = "ts"
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause selecting some entities' series (optionally some attributes) in a time range."""
     params: dict[str, Any] = {"tenant": tenant}
     ids = ", ".join(f":e{i}" for i in range(len(entity_ids)))
     params.update({f"e{i}": e for i, e in enumerate(entity_ids)})
@@ -34,10 +37,10 @@ def _where(tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: Tim
         sql += " AND attr IN (" + ", ".join(f":a{i}" for i in range(len(attrs))) + ")"
         params.update({f"a{i}": a for i, a in enumerate(attrs)})
     if rng.start is not None:
-        sql += " AND ts >= :start"
+        sql += f" AND {time_column} >= :start"
         params["start"] = rng.start
     if rng.end is not None:
-        sql += " AND ts < :end"
+        sql += f" AND {time_column} < :end"
         params["end"] = rng.end
     return sql, params
 
@@ -146,9 +149,7 @@ def aggregate(
     for entity_id, attr, b, total, distinct, s, lo, hi, sq, n, first, last in conn.execute(text(sql), params):
         stats[(entity_id, attr, int(b))] = [int(total), int(distinct), s, lo, hi, sq, int(n), int(first), int(last)]
     # Compacted history lives in rollups (cityos.context.retention): add it bucket by bucket.
-    from cityos.context.retention import rollup_buckets
-
-    rolled = rollup_buckets(conn, tenant, entity_ids, attrs, rng.start, rng.end, aggr.origin_ms, aggr.period_ms)
+    rolled = rollup_buckets(conn, tenant, entity_ids, attrs, rng, aggr)
     for key, (rn, rnum, rs, rsq, rlo, rhi, rfirst, rlast) in rolled.items():
         cur = stats.get(key)
         if cur is None:
@@ -172,6 +173,33 @@ def aggregate(
         values = _methods(aggr.methods, total, distinct, s, lo, hi, sq, n)
         out.setdefault((entity_id, attr), []).append(Bucket(start, end, values))
     return out
+
+
+def rollup_buckets(
+    conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, aggr: Aggregation
+) -> dict[tuple[str, str, int], tuple[int, int, Any, Any, Any, Any, int, int]]:
+    """Compacted history (cityos.context.retention) in query buckets:
+    (entity, attr, bucket) -> (n, numeric n, sum, sumsq, min, max, first start, last start).
+
+    A rollup period is counted whole in the bucket its start falls in.
+    """
+    if not entity_ids:
+        return {}
+    where, params = _where(tenant, entity_ids, attrs, rng, time_column="start")
+    bucket = "(start - :origin) / :period" if aggr.period_ms else "0"
+    if aggr.period_ms:
+        params.update(origin=aggr.origin_ms, period=aggr.period_ms)
+    rows = conn.execute(
+        text(
+            f"SELECT entity_id, attr, {bucket} AS b, sum(n), sum(num_n), sum(total), sum(sumsq), min(low), max(high), "
+            f"min(start), max(start) FROM context_attr_rollup WHERE {where} GROUP BY entity_id, attr, b"
+        ),
+        params,
+    )
+    return {
+        (e, a, int(b)): (int(n), int(nn), s, sq, lo, hi, int(first), int(last))
+        for e, a, b, n, nn, s, sq, lo, hi, first, last in rows
+    }
 
 
 def _add(a: Any, b: Any) -> Any:
