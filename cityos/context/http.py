@@ -164,7 +164,7 @@ def parse_view(
             sys_attrs = True
         elif opt in _FORMAT_OPTIONS:
             chosen = _FORMAT_OPTIONS[opt]
-        elif opt in ("noOverwrite", "replace", "update", "append"):
+        elif opt in ("noOverwrite", "replace", "update", "append", "count"):
             continue
         else:
             raise InvalidRequest(f"options={opt!r} is unknown: use keyValues, concise, normalized or sysAttrs")

@@ -199,6 +199,11 @@ def parse_query_body(body: Any) -> EntityQuery:
     return query
 
 
+def wants_count(count: bool, options: str | None) -> bool:
+    """``count=true``, or ``options=count`` as NGSI-LD clients of earlier versions ask for it."""
+    return count or "count" in {o.strip() for o in (options or "").split(",")}
+
+
 def parse_int(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None

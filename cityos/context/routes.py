@@ -11,7 +11,7 @@ from cityos.context import service as svc
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.http import GEOJSON, Ld, LdRequest, ld_response, no_content, parse_view
-from cityos.context.query import EntityQuery, check_paging, parse_int, query_entities, split_list
+from cityos.context.query import EntityQuery, check_paging, parse_int, query_entities, split_list, wants_count
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
 from cityos.context.timefmt import now_iso
@@ -96,7 +96,7 @@ def get_entities(
         geoproperty=geoproperty,
         limit=lim,
         offset=off,
-        count=count,
+        count=wants_count(count, options),
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     result = query_entities(rt, tenant, query, ld.tm)

@@ -12,7 +12,7 @@ from cityos.context import service as svc
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
 from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
-from cityos.context.query import check_paging, parse_int, parse_query_body, query_entities
+from cityos.context.query import check_paging, parse_int, parse_query_body, query_entities, wants_count
 from cityos.context.render import render_entity
 from cityos.context.timefmt import now_iso
 
@@ -141,7 +141,7 @@ def batch_query(
     rt = ld.rt
     query = parse_query_body(ld.body)
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    query.count = count
+    query.count = wants_count(count, options)
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
     result = query_entities(rt, ld.tenant, query, ld.tm)
     docs = [

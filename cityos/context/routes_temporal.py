@@ -12,7 +12,15 @@ from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, p
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.history import from_ms, insert_history
 from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
-from cityos.context.query import EntityQuery, check_paging, parse_int, parse_query_body, query_entities, split_list
+from cityos.context.query import (
+    EntityQuery,
+    check_paging,
+    parse_int,
+    parse_query_body,
+    query_entities,
+    split_list,
+    wants_count,
+)
 from cityos.context.store import EntityRow
 from cityos.context.temporal import (
     aggregate,
@@ -162,7 +170,7 @@ def query_temporal_entities(
         geoproperty=geoproperty,
         limit=lim,
         offset=off,
-        count=count,
+        count=wants_count(count, options),
     )
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else None
@@ -332,7 +340,7 @@ def temporal_query(
     rng = parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
     temporal, rest = _options(options)
     query.limit, query.offset = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    query.count = count
+    query.count = wants_count(count, options)
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else None
     return _answer(

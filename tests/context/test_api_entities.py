@@ -416,3 +416,9 @@ def test_every_error_is_a_problem_document(api: Api) -> None:
         r = api.request(method, url)
         assert r.status_code >= 400
         assert {"type", "title", "status", "detail"} <= r.json().keys()
+
+
+def test_options_count_is_accepted_as_earlier_clients_send_it(api: Api) -> None:
+    api.post("/ngsi-ld/v1/entities", json=bund_sensor(1))
+    r = api.get("/ngsi-ld/v1/entities", params={"type": "CrowdFlowObserved", "options": "count,keyValues", "limit": 0})
+    assert r.status_code == 200 and r.headers["NGSILD-Results-Count"] == "1"

@@ -18,6 +18,7 @@ from cityos.store.engine import Database
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PYTHON = ROOT / ".venv-ngsild" / "bin" / "python"
 SESSION = Path(__file__).with_name("ngsild_client_session.py")
+TEMPORAL_SESSION = Path(__file__).with_name("ngsild_temporal_session.py")
 pytestmark = pytest.mark.interop
 
 
@@ -86,3 +87,20 @@ def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
         "batch-delete",
         "empty",
     ]
+
+
+def test_ngsildclient_temporal_session(server: tuple[int, dict[str, str]]) -> None:
+    port, env = server
+    token = subprocess.run(
+        [sys.executable, "-m", "cityos.cli", "token", "create", "ngsildclient-temporal", "--role", "operator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    run = subprocess.run(
+        [str(CLIENT_PYTHON), str(TEMPORAL_SESSION), str(port), token], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
+    assert steps == [*(f"upsert-{k}" for k in range(5)), "temporal-values", "temporal-normalized", "temporal-query"]

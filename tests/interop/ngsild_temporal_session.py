@@ -1,0 +1,62 @@
+"""Drives the temporal API of a running cityos server with the real `ngsildclient` (run from .venv-ngsild).
+
+Usage: python ngsild_temporal_session.py PORT TOKEN
+Prints one line per step ("ok <step> <detail>") and exits non-zero on the first failure.
+"""
+
+import sys
+from datetime import UTC, datetime, timedelta
+
+import requests
+from ngsildclient import Client, Entity
+from ngsildclient.api.helper.temporal import TemporalQuery
+
+PORT, TOKEN = int(sys.argv[1]), sys.argv[2]
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+class Bearer(requests.auth.AuthBase):
+    def __call__(self, r):
+        r.headers["Authorization"] = f"Bearer {TOKEN}"
+        return r
+
+
+def step(name, cond, detail=""):
+    if not cond:
+        print(f"FAIL {name} {detail}", flush=True)
+        sys.exit(1)
+    print(f"ok {name} {detail}", flush=True)
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+with Client("127.0.0.1", PORT, custom_auth=Bearer(), verbose=False) as client:
+    for k in range(5):
+        e = Entity("AirQualityObserved", "T-001")
+        e.prop("pm25", 30 + k, observedat=iso(T0 + timedelta(minutes=10 * k)))
+        result = client.upsert([e])
+        step(f"upsert-{k}", getattr(result, "ok", result is True), repr(result))
+
+    eid = "urn:ngsi-ld:AirQualityObserved:T-001"
+    troe = client.temporal.get(eid, attrs=["pm25"])
+    values = troe["pm25"]["values"]
+    step("temporal-values", [v for v, _ in values] == [30, 31, 32, 33, 34], str(values))
+
+    verbose = client.temporal.get(eid, attrs=["pm25"], verbose=True)
+    step(
+        "temporal-normalized",
+        [i["value"] for i in verbose["pm25"]] == [30, 31, 32, 33, 34]
+        and all("instanceId" in i for i in verbose["pm25"]),
+        str(verbose)[:200],
+    )
+
+    tq = TemporalQuery().between(T0 + timedelta(minutes=15), T0 + timedelta(minutes=45))
+    found = client.temporal.query(type="AirQualityObserved", attrs=["pm25"], tq=tq)
+    step(
+        "temporal-query",
+        len(found) == 1 and [v for v, _ in found[0]["pm25"]["values"]] == [32, 33, 34],
+        str(found)[:300],
+    )
+print("ngsildclient temporal session complete", flush=True)
