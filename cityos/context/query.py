@@ -199,6 +199,46 @@ def parse_query_body(body: Any) -> EntityQuery:
     return query
 
 
+def query_from_params(
+    rt: Runtime,
+    *,
+    id: str | None,
+    id_pattern: str | None,
+    type: str | None,
+    attrs: list[str] | None,
+    q: str | None,
+    georel: str | None,
+    geometry: str | None,
+    coordinates: str | None,
+    geoproperty: str | None,
+    limit: str | None,
+    offset: str | None,
+    count: bool,
+    options: str | None,
+) -> EntityQuery:
+    """The query that GET parameters describe (entity and temporal queries take the same ones)."""
+    lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
+    return EntityQuery(
+        ids=split_list(id),
+        id_pattern=id_pattern,
+        type=type,
+        attrs=attrs,
+        q=q,
+        georel=georel,
+        geometry=geometry,
+        coordinates=coordinates,
+        geoproperty=geoproperty,
+        limit=lim,
+        offset=off,
+        count=wants_count(count, options),
+    )
+
+
+def count_headers(result: QueryResult) -> dict[str, str]:
+    """``NGSILD-Results-Count`` when the total was asked for."""
+    return {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
+
+
 def wants_count(count: bool, options: str | None) -> bool:
     """``count=true``, or ``options=count`` as NGSI-LD clients of earlier versions ask for it."""
     return count or "count" in {o.strip() for o in (options or "").split(",")}

@@ -11,7 +11,7 @@ from cityos.context import service as svc
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.http import GEOJSON, Ld, LdRequest, ld_response, no_content, parse_view
-from cityos.context.query import EntityQuery, check_paging, parse_int, query_entities, split_list, wants_count
+from cityos.context.query import count_headers, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
 from cityos.context.timefmt import now_iso
@@ -80,12 +80,10 @@ def get_entities(
     lang: str | None = None,
 ) -> Response:
     ld.allow("entities:read")
-    rt = ld.rt
-    tenant = ld.tenant
-    lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     attr_list = split_list(attrs)
-    query = EntityQuery(
-        ids=split_list(id),
+    query = query_from_params(
+        ld.rt,
+        id=id,
         id_pattern=idPattern,
         type=type,
         attrs=attr_list,
@@ -94,13 +92,14 @@ def get_entities(
         geometry=geometry,
         coordinates=coordinates,
         geoproperty=geoproperty,
-        limit=lim,
-        offset=off,
-        count=wants_count(count, options),
+        limit=limit,
+        offset=offset,
+        count=count,
+        options=options,
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
-    result = query_entities(rt, tenant, query, ld.tm)
-    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
+    result = query_entities(ld.rt, ld.tenant, query, ld.tm)
+    headers = count_headers(result)
     return _entities_response(result.rows, ld, view, geoproperty, headers)
 
 

@@ -12,7 +12,14 @@ from cityos.context import service as svc
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
 from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
-from cityos.context.query import check_paging, parse_int, parse_query_body, query_entities, wants_count
+from cityos.context.query import (
+    check_paging,
+    count_headers,
+    parse_int,
+    parse_query_body,
+    query_entities,
+    wants_count,
+)
 from cityos.context.render import render_entity
 from cityos.context.timefmt import now_iso
 
@@ -147,5 +154,5 @@ def batch_query(
     docs = [
         render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in result.rows
     ]
-    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}
+    headers = count_headers(result)
     return ld_response(ld, docs, headers=headers)

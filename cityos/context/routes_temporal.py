@@ -15,9 +15,11 @@ from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_vi
 from cityos.context.query import (
     EntityQuery,
     check_paging,
+    count_headers,
     parse_int,
     parse_query_body,
     query_entities,
+    query_from_params,
     split_list,
     wants_count,
 )
@@ -155,36 +157,48 @@ def query_temporal_entities(
 ) -> Response:
     ld.allow("entities:read")
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
-    temporal, rest = _options(options)
-    lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    attr_list = split_list(attrs)
-    query = EntityQuery(
-        ids=split_list(id),
+    query = query_from_params(
+        ld.rt,
+        id=id,
         id_pattern=idPattern,
         type=type,
-        attrs=attr_list,
+        attrs=split_list(attrs),
         q=q,
         georel=georel,
         geometry=geometry,
         coordinates=coordinates,
         geoproperty=geoproperty,
-        limit=lim,
-        offset=off,
-        count=wants_count(count, options),
+        limit=limit,
+        offset=offset,
+        count=count,
+        options=options,
     )
+    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration)
+
+
+def _answer_query(
+    ld: LdRequest,
+    query: EntityQuery,
+    rng: TimeRange,
+    last_n: str | None,
+    options: str | None,
+    aggr_methods: str | None,
+    aggr_period: str | None,
+) -> Response:
+    """The temporal answer for the entities a query selects (GET and POST queries alike)."""
+    temporal, rest = _options(options)
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
-    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else None
     return _answer(
         ld,
         result.rows,
-        attr_list,
+        query.attrs,
         rng,
-        parse_last_n(lastN),
+        parse_last_n(last_n),
         temporal,
         rest,
-        aggrMethods,
-        aggrPeriodDuration,
-        headers=headers,
+        aggr_methods,
+        aggr_period,
+        headers=count_headers(result) or None,
     )
 
 
@@ -338,20 +352,6 @@ def temporal_query(
         raise BadRequestData("'temporalQ' must be an object with timerel, timeAt and endTimeAt")
     tq = temporal_q or {}
     rng = parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
-    temporal, rest = _options(options)
     query.limit, query.offset = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
-    result = query_entities(ld.rt, ld.tenant, query, ld.tm)
-    headers = {"NGSILD-Results-Count": str(result.total)} if result.total is not None else None
-    return _answer(
-        ld,
-        result.rows,
-        query.attrs,
-        rng,
-        parse_last_n(lastN),
-        temporal,
-        rest,
-        aggrMethods,
-        aggrPeriodDuration,
-        headers=headers,
-    )
+    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration)

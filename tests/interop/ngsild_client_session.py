@@ -4,25 +4,8 @@ Usage: python ngsild_client_session.py PORT TOKEN
 Prints one line per step ("ok <step> <detail>") and exits non-zero on the first failure.
 """
 
-import sys
-
-import requests
-from ngsildclient import Client, Entity
-
-PORT, TOKEN = int(sys.argv[1]), sys.argv[2]
-
-
-class Bearer(requests.auth.AuthBase):
-    def __call__(self, r):
-        r.headers["Authorization"] = f"Bearer {TOKEN}"
-        return r
-
-
-def step(name, cond, detail=""):
-    if not cond:
-        print(f"FAIL {name} {detail}", flush=True)
-        sys.exit(1)
-    print(f"ok {name} {detail}", flush=True)
+from ngsildclient import Entity
+from session_common import connect, step
 
 
 def station(n, pm25, lat, lon):
@@ -34,7 +17,7 @@ def station(n, pm25, lat, lon):
     return e
 
 
-with Client("127.0.0.1", PORT, custom_auth=Bearer(), verbose=False) as client:
+with connect() as client:
     bund = station(1, 35.0, 31.2397, 121.4905)
     step("create", client.create(bund) is True)
 

@@ -4,35 +4,20 @@ Usage: python ngsild_temporal_session.py PORT TOKEN
 Prints one line per step ("ok <step> <detail>") and exits non-zero on the first failure.
 """
 
-import sys
 from datetime import UTC, datetime, timedelta
 
-import requests
-from ngsildclient import Client, Entity
+from ngsildclient import Entity
 from ngsildclient.api.helper.temporal import TemporalQuery
+from session_common import connect, step
 
-PORT, TOKEN = int(sys.argv[1]), sys.argv[2]
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-
-
-class Bearer(requests.auth.AuthBase):
-    def __call__(self, r):
-        r.headers["Authorization"] = f"Bearer {TOKEN}"
-        return r
-
-
-def step(name, cond, detail=""):
-    if not cond:
-        print(f"FAIL {name} {detail}", flush=True)
-        sys.exit(1)
-    print(f"ok {name} {detail}", flush=True)
 
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-with Client("127.0.0.1", PORT, custom_auth=Bearer(), verbose=False) as client:
+with connect() as client:
     for k in range(5):
         e = Entity("AirQualityObserved", "T-001")
         e.prop("pm25", 30 + k, observedat=iso(T0 + timedelta(minutes=10 * k)))

@@ -55,12 +55,13 @@ def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]
             proc.stdout.close()
 
 
-def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
+def run_session(server: tuple[int, dict[str, str]], script: Path, principal: str) -> list[str]:
+    """Run a session script with ngsildclient against the server; the names of the steps that passed."""
     if not CLIENT_PYTHON.exists():
         pytest.fail(f"{CLIENT_PYTHON} is missing: run 'make test', which installs ngsildclient in .venv-ngsild")
     port, env = server
     token = subprocess.run(
-        [sys.executable, "-m", "cityos.cli", "token", "create", "ngsildclient", "--role", "operator"],
+        [sys.executable, "-m", "cityos.cli", "token", "create", principal, "--role", "operator"],
         env=env,
         capture_output=True,
         text=True,
@@ -68,11 +69,14 @@ def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
     ).stdout.strip()
     assert token.startswith("cos_") and "\n" not in token
     run = subprocess.run(
-        [str(CLIENT_PYTHON), str(SESSION), str(port), token], capture_output=True, text=True, timeout=120
+        [str(CLIENT_PYTHON), str(script), str(port), token], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
-    assert steps == [
+    return [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
+
+
+def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
+    assert run_session(server, SESSION, "ngsildclient") == [
         "create",
         "retrieve",
         "exists",
@@ -90,17 +94,9 @@ def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
 
 
 def test_ngsildclient_temporal_session(server: tuple[int, dict[str, str]]) -> None:
-    port, env = server
-    token = subprocess.run(
-        [sys.executable, "-m", "cityos.cli", "token", "create", "ngsildclient-temporal", "--role", "operator"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    run = subprocess.run(
-        [str(CLIENT_PYTHON), str(TEMPORAL_SESSION), str(port), token], capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
-    assert steps == [*(f"upsert-{k}" for k in range(5)), "temporal-values", "temporal-normalized", "temporal-query"]
+    assert run_session(server, TEMPORAL_SESSION, "ngsildclient-temporal") == [
+        *(f"upsert-{k}" for k in range(5)),
+        "temporal-values",
+        "temporal-normalized",
+        "temporal-query",
+    ]
