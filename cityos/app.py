@@ -78,10 +78,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         freeze_startup_objects()
         from cityos.context.notify import Notifier
 
-        app.state.notifier = notifier = Notifier(rt)
-        notifier.start()
+        notifier = Notifier(rt) if rt.settings.notifies_in_api else None
+        app.state.notifier = notifier
+        if notifier is not None:
+            notifier.start()
         yield
-        notifier.close()
+        if notifier is not None:
+            notifier.close()
         if runtime is None:
             rt.close()
 

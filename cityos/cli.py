@@ -1,4 +1,4 @@
-"""`cityos` command line: serve, demo, db, token. Thin over the same service functions as the API."""
+"""`cityos` command line: serve, worker, demo, db, token, history. Thin over the same service functions as the API."""
 
 from __future__ import annotations
 
@@ -119,6 +119,13 @@ def serve(
     from cityos.store.migrate import upgrade
 
     settings = get_settings()
+    if workers > 1 and settings.bus_url.startswith("memory:"):
+        typer.echo(
+            "error: --workers > 1 needs a shared bus: set CITYOS_BUS_URL=nats://host:4222 and run `cityos worker` "
+            "for notifications (with memory:// each process would see only its own events)",
+            err=True,
+        )
+        raise typer.Exit(2)
     upgrade(Database(settings.resolved_database_url))
     uvicorn.run(
         "cityos.app:create_app",
@@ -128,6 +135,49 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+@app.command()
+def worker() -> None:
+    """Match subscriptions and send notifications, fed by the NATS bus (CITYOS_BUS_URL=nats://...).
+
+    Stops on SIGTERM or Ctrl-C; what was not yet delivered stays in the outbox for the next start.
+    """
+    import logging
+    import signal
+    import threading
+
+    from cityos.context.notify import Notifier
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
+    settings = get_settings()
+    if settings.bus_url.startswith("memory:"):
+        typer.echo(
+            "error: `cityos worker` needs CITYOS_BUS_URL=nats://host:4222; with memory:// the API "
+            "process sends notifications itself",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        rt = Runtime.open(settings)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    upgrade(rt.db)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    notifier = Notifier(rt)
+    notifier.start()
+    typer.echo("cityos worker: delivering notifications", err=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        notifier.close()
+        rt.close()
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
     bus_url: str = Field("memory://", description="Event bus: memory:// (one process) or nats://host:4222.")
+    notifier: Literal["auto", "api", "worker"] = Field(
+        "auto",
+        description="Where subscriptions are matched and notifications sent: in the API process (api), "
+        "in `cityos worker` (worker), or auto: the API process with memory://, the worker with nats://.",
+    )
     demo_mode: bool = Field(False, description="Relaxes secret checks; set by `cityos demo`.")
     default_tenant: str = Field("default", description="Tenant used when no NGSILD-Tenant header is sent.")
     max_limit: int = Field(1000, description="Largest page a query may ask for; beyond it: TooManyResults.")
@@ -41,6 +47,13 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @property
+    def notifies_in_api(self) -> bool:
+        """Whether the API process matches subscriptions and sends notifications itself."""
+        if self.notifier == "auto":
+            return self.bus_url.startswith("memory:")
+        return self.notifier == "api"
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,16 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(p_tokens) == len(s_tokens)
 
 
+NATS_OPTIONS = ("stream", "subject_prefix", "durable_prefix")
+
+
 def open_bus(url: str) -> Bus:
     """The bus named by a URL: ``memory://`` for one process, ``nats://host:4222`` for NATS JetStream.
 
-    Raises ``ValueError`` for another scheme and ``RuntimeError`` when the NATS server cannot be used.
+    A NATS URL may end in a query naming the stream, subject prefix and durable prefix
+    (``nats://h:4222?stream=DISTRICT_A&subject_prefix=district_a``), so that deployments can
+    share a server. Raises ``ValueError`` for another scheme or option and ``RuntimeError`` when
+    the NATS server cannot be used.
     """
     if url.startswith("memory:"):
         from cityos.bus.memory import MemoryBus
@@ -67,5 +74,10 @@ def open_bus(url: str) -> Bus:
     if url.startswith("nats://"):
         from cityos.bus.nats import NatsBus
 
-        return NatsBus(url)
+        servers, _, query = url.partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        unknown = sorted(set(options) - set(NATS_OPTIONS))
+        if unknown:
+            raise ValueError(f"CITYOS_BUS_URL has unknown options {unknown}: use {', '.join(NATS_OPTIONS)}")
+        return NatsBus(servers, **options)
     raise ValueError(f"CITYOS_BUS_URL {url!r} is not supported: use memory:// or nats://host:4222")

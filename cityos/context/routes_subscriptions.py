@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context import subscriptions as subs
@@ -16,16 +16,9 @@ from cityos.context.entity import check_entity_id
 from cityos.context.errors import BadRequestData
 from cityos.context.http import Ld, LdRequest, ld_response, no_content
 from cityos.context.jsonld import CORE_CONTEXT_URL
-from cityos.context.notify import Notifier, term_map_for
 from cityos.context.query import check_paging, parse_int
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"])
-
-
-def _refresh(request: Request, tenant: str, sub_id: str) -> None:
-    notifier: Notifier | None = getattr(request.app.state, "notifier", None)
-    if notifier is not None:
-        notifier.refresh(tenant, sub_id)
 
 
 def _out(s: subs.StoredSubscription) -> dict[str, Any]:
@@ -54,14 +47,13 @@ def _body(ld: LdRequest) -> dict[str, Any]:
 
 
 @router.post("/subscriptions", status_code=201, summary="Create a subscription")
-def create_subscription(ld: Ld, request: Request) -> Response:
+def create_subscription(ld: Ld) -> Response:
     ld.allow("entities:write")
     body = _body(ld)
     body.setdefault("id", subs.new_id())
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
     sub = subs.parse_subscription(body, ld.tm, context=context)
     subs.insert_subscription(ld.rt, ld.tenant, sub)
-    _refresh(request, ld.tenant, sub.id)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
 
 
@@ -82,7 +74,7 @@ def get_subscription(sub_id: str, ld: Ld) -> Response:
 
 
 @router.patch("/subscriptions/{sub_id}", status_code=204, summary="Update a subscription")
-def update_subscription(sub_id: str, ld: Ld, request: Request) -> Response:
+def update_subscription(sub_id: str, ld: Ld) -> Response:
     ld.allow("entities:write")
     check_entity_id(sub_id)
     patch = _body(ld)
@@ -90,16 +82,14 @@ def update_subscription(sub_id: str, ld: Ld, request: Request) -> Response:
         raise BadRequestData(f"the body's id {patch.get('id')!r} differs from the URL's id {sub_id!r}")
     stored = subs.get_subscription(ld.rt, ld.tenant, sub_id)
     merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}  # null removes a member
-    sub = subs.parse_subscription(merged, term_map_for(ld.rt, stored.context), context=stored.context)
+    sub = subs.parse_subscription(merged, subs.term_map_for(ld.rt, stored.context), context=stored.context)
     subs.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
-    _refresh(request, ld.tenant, sub_id)
     return no_content()
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")
-def delete_subscription(sub_id: str, ld: Ld, request: Request) -> Response:
+def delete_subscription(sub_id: str, ld: Ld) -> Response:
     ld.allow("entities:write")
     check_entity_id(sub_id)
     subs.delete_subscription(ld.rt, ld.tenant, sub_id)
-    _refresh(request, ld.tenant, sub_id)
     return no_content()

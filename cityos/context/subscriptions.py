@@ -40,6 +40,7 @@ from cityos.context.errors import (
 )
 from cityos.context.geo import GeoQuery, parse_geoq
 from cityos.context.geo import matches as geo_matches
+from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qlang import (
     QAnd,
     QBool,
@@ -502,6 +503,17 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
     return True
 
 
+def term_map_for(rt: Runtime, context: Any) -> TermMap:
+    """The term map of a subscription's stored @context (None: the core context). May fetch it."""
+    wanted = None if context in (None, CORE_CONTEXT_URL) else context
+    return rt.contexts.cached(wanted) or rt.contexts.resolve(wanted)
+
+
+def subscription_for(rt: Runtime, stored: StoredSubscription) -> Subscription:
+    """The matchable form of a stored subscription, its names expanded with its own @context."""
+    return parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
+
+
 # --- storage ----------------------------------------------------------------------------------------
 
 
@@ -566,6 +578,7 @@ def insert_subscription(rt: Runtime, tenant: str, sub: Subscription) -> StoredSu
 
     if not rt.db.run_write(job):
         raise AlreadyExists(f"subscription {sub.id} already exists", instance=sub.id)
+    _announce(rt, tenant, "created", sub.id)
     return get_subscription(rt, tenant, sub.id)
 
 
@@ -602,6 +615,7 @@ def replace_subscription(rt: Runtime, tenant: str, sub: Subscription, *, resume:
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"subscription {sub.id} does not exist", instance=sub.id)
+    _announce(rt, tenant, "updated", sub.id)
     return get_subscription(rt, tenant, sub.id)
 
 
@@ -613,12 +627,14 @@ def delete_subscription(rt: Runtime, tenant: str, sub_id: str) -> None:
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"subscription {sub_id} does not exist", instance=sub_id)
+    _announce(rt, tenant, "deleted", sub_id)
 
 
-def record_delivery(rt: Runtime, tenant: str, sub_id: str, values: dict[str, Any]) -> None:
-    """Write delivery status columns (times_sent, last_*, failures_in_a_row, status)."""
+def _announce(rt: Runtime, tenant: str, change: str, sub_id: str) -> None:
+    """Tell notifiers (in this process or a worker) that a subscription changed, after the commit."""
+    rt.bus.publish([Event(f"subscription.{change}", sub_id, {"id": sub_id}, tenant=tenant)])
 
-    def job(conn: Any) -> None:
-        conn.execute(update(table).where(table.c.tenant == tenant, table.c.id == sub_id).values(**values))
 
-    rt.db.run_write(job)
+def write_delivery_status(conn: Any, tenant: str, sub_id: str, values: dict[str, Any]) -> None:
+    """Write delivery status columns (times_sent, last_*, failures_in_a_row, status) in the caller's transaction."""
+    conn.execute(update(table).where(table.c.tenant == tenant, table.c.id == sub_id).values(**values))

@@ -159,3 +159,18 @@ attr_rollups = Table(
     Column("low", Float, nullable=True),
     Column("high", Float, nullable=True),
 )
+
+# Notifications matched but not yet delivered (the outbox): written in one transaction per batch of
+# events before the bus event is acknowledged, deleted once the receiver took the notification or
+# the subscription failed or went away. A restarted notifier sends what is left here.
+notification_outbox = Table(
+    "context_notification_outbox",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("subscription_id", String(512), primary_key=True),
+    Column("notification_id", String(64), primary_key=True),  # stable: from the event id and subscription
+    Column("seq", BigInteger, nullable=False),  # order of sending within a subscription
+    Column("entity_id", String(512), nullable=False),
+    Column("entity", Text, nullable=False),  # the entity as rendered for this subscription (JSON)
+    Column("event_time", Float, nullable=False),  # epoch seconds of the event
+)

@@ -116,16 +116,16 @@ def test_mqtt_notification_qos1(
     subscribers: Callable[[], Subscriber],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from cityos.context import notify
+    from cityos.context import mqtt_notify
 
     connects: list[str] = []
-    connect = notify._MqttSender._connect
+    connect = mqtt_notify.MqttSender._connect
 
-    def counted(self: notify._MqttSender, timeout: float) -> Any:
+    def counted(self: mqtt_notify.MqttSender, timeout: float) -> Any:
         connects.append(self.endpoint.topic)
         return connect(self, timeout)
 
-    monkeypatch.setattr(notify._MqttSender, "_connect", counted)
+    monkeypatch.setattr(mqtt_notify.MqttSender, "_connect", counted)
     sub = subscribers()
     endpoint = {"receiverInfo": [{"key": "X-Token", "value": "abc"}], "notifierInfo": info(MQTT_QoS="1")}
     body = sub_body(sub.url(), notification={"format": "keyValues", "attributes": ["pm25"], "endpoint": endpoint})

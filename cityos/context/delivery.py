@@ -1,0 +1,359 @@
+"""Delivers stored notifications: one asyncio event loop, one task and queue per subscription.
+
+Everything runs in one thread of its own with one event loop, so 1,000 subscriptions cost 1,000
+small tasks rather than 1,000 threads. HTTP notifications go out through one shared ``aiohttp``
+session (a connection per receiver, kept alive); MQTT ones through the blocking paho client on a
+small pool of threads (:mod:`cityos.context.mqtt_notify`). A receiver that hangs holds up only its
+own subscription's task.
+
+A task sends its subscription's notifications in order, retrying with exponential backoff
+(``backoff``, doubled, at most ``backoff_max``) up to ``attempts`` times; every notification counts
+once in ``timesSent``. After ``fail_after`` notifications failed in a row the subscription is marked
+``failed``, what it had pending is dropped, and nothing more is sent until a PATCH makes it active
+again. Throttling coalesces: notifications that arrive within ``throttling`` seconds of the last one
+go out as one, holding each entity once (its latest state).
+
+Delivery status and the removal of sent notifications from the outbox are written in batches by a
+flusher task every ``flush_interval`` seconds, so the database sees a few writes a second rather
+than several per notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from cityos.context import outbox
+from cityos.context.jsonld import CORE_CONTEXT_URL, link_header
+from cityos.context.mqtt_notify import MqttError, MqttSender, mqtt_message
+from cityos.context.outbox import Pending
+from cityos.context.subscriptions import FAILED, StoredSubscription, Subscription, write_delivery_status
+from cityos.context.timefmt import now_iso
+from cityos.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NotifierConfig:
+    """Delivery tuning; read on every notification, so it may change at run time."""
+
+    timeout: float = 5.0  # seconds per HTTP attempt, MQTT connect or MQTT acknowledgement
+    attempts: int = 4  # tries per notification
+    backoff: float = 0.5  # seconds before the first retry, doubled for each next one
+    backoff_max: float = 8.0
+    fail_after: int = 5  # notifications failed in a row before the subscription is marked failed
+    close_wait: float = 2.0  # seconds close() waits for the delivery thread
+    flush_interval: float = 0.05  # seconds between writes of delivery status and outbox removals
+    mqtt_threads: int = 16  # threads for blocking MQTT sends (each hanging broker holds one)
+
+
+def notification_body(sub: Subscription, notification_id: str, entities: list[str]) -> tuple[bytes, dict[str, str]]:
+    """The notification as sent (entities already rendered as JSON) and its headers."""
+    head: dict[str, Any] = {}
+    headers = {"Content-Type": sub.accept}
+    if sub.accept == "application/ld+json":
+        head["@context"] = sub.context or CORE_CONTEXT_URL
+    else:
+        headers["Link"] = link_header(sub.context if isinstance(sub.context, str) else CORE_CONTEXT_URL)
+    headers.update(sub.receiver_info)
+    head.update(id=notification_id, type="Notification", subscriptionId=sub.id, notifiedAt=now_iso())
+    # The entities are JSON already: splice them in rather than parse and dump them again.
+    content = orjson.dumps(head)[:-1] + b',"data":[' + ",".join(entities).encode() + b"]}"
+    return content, headers
+
+
+class _Channel:
+    """One subscription's queue and sending task."""
+
+    def __init__(self, delivery: Delivery, tenant: str, sub: Subscription, stored: StoredSubscription) -> None:
+        self.delivery = delivery
+        self.tenant = tenant
+        self.sub = sub
+        self.times_sent = stored.times_sent
+        self.failures = stored.failures_in_a_row
+        self.failed = stored.status == FAILED
+        self.pending: deque[Pending] = deque()
+        self.wake = asyncio.Event()
+        self.last_sent = float("-inf")
+        self.mqtt: MqttSender | None = None
+        self.stopping = threading.Event()  # also read by the MQTT sender's thread
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"notify {sub.id}")
+
+    @property
+    def accepting(self) -> bool:
+        return not self.failed and self.sub.is_active
+
+    def update(self, sub: Subscription, stored: StoredSubscription) -> None:
+        self.sub = sub
+        self.failures = stored.failures_in_a_row
+        self.failed = stored.status == FAILED
+        if not self.accepting:
+            self.drop_pending()
+        self.wake.set()
+
+    def put(self, items: list[Pending]) -> None:
+        if not self.accepting:
+            self.delivery.forget([p.key for p in items])
+            return
+        self.pending.extend(items)
+        self.wake.set()
+
+    def drop_pending(self) -> None:
+        self.delivery.forget([p.key for p in self.pending])
+        self.pending.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.task.cancel()
+        if self.mqtt is not None:
+            sender, self.mqtt = self.mqtt, None
+            self.delivery.in_mqtt_thread(sender.close)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            while not self.pending:
+                self.wake.clear()
+                await self.wake.wait()
+            delay = self.last_sent + self.sub.throttling - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not self.pending:
+                continue
+            if self.sub.throttling:
+                batch = list(self.pending)
+                self.pending.clear()
+            else:
+                batch = [self.pending.popleft()]
+            try:
+                await self._deliver(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug here must not end the subscription's deliveries
+                log.exception("notification for subscription %s failed", self.sub.id)
+            self.last_sent = loop.time()
+
+    async def _deliver(self, batch: list[Pending]) -> None:
+        cfg = self.delivery.config
+        sub = self.sub
+        latest = {p.entity_id: p.entity for p in batch}  # coalesced: each entity once, its latest state
+        content, headers = notification_body(sub, outbox.batch_id(batch), list(latest.values()))
+        notified_at = now_iso()
+        ok = False
+        for attempt in range(max(1, cfg.attempts)):
+            if attempt:
+                await asyncio.sleep(min(cfg.backoff * 2 ** (attempt - 1), cfg.backoff_max))
+                if not self.accepting:  # paused while retrying: give this one up as well
+                    self.delivery.forget([p.key for p in batch])
+                    return
+            ok = await (self._send_mqtt(headers, content) if sub.mqtt else self._send_http(headers, content))
+            if ok:
+                break
+        self.times_sent += 1
+        values: dict[str, Any] = {"times_sent": self.times_sent, "last_notification": notified_at}
+        if ok:
+            self.failures = 0
+            values.update(last_success=now_iso(), failures_in_a_row=0)
+        else:
+            self.failures += 1
+            values.update(last_failure=now_iso(), failures_in_a_row=self.failures)
+            if self.failures >= cfg.fail_after:
+                self.failed = True
+                values["status"] = FAILED
+                self.drop_pending()
+        self.delivery.done([p.key for p in batch], (self.tenant, sub.id), values)
+
+    async def _send_http(self, headers: dict[str, str], content: bytes) -> bool:
+        sub = self.sub
+        timeout = aiohttp.ClientTimeout(total=self.delivery.config.timeout)
+        try:
+            async with self.delivery.session.post(sub.uri, data=content, headers=headers, timeout=timeout) as r:
+                await r.read()
+                if 200 <= r.status < 300:
+                    return True
+                log.info("subscription %s: %s answered %s", sub.id, sub.uri, r.status)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.info("subscription %s: %s failed: %s", sub.id, sub.uri, exc or type(exc).__name__)
+        return False
+
+    async def _send_mqtt(self, headers: dict[str, str], content: bytes) -> bool:
+        endpoint = self.sub.mqtt
+        assert endpoint is not None
+        if self.mqtt is None or self.mqtt.endpoint != endpoint:
+            if self.mqtt is not None:
+                self.delivery.in_mqtt_thread(self.mqtt.close)
+            self.mqtt = MqttSender(endpoint, self.stopping)
+        sender, timeout = self.mqtt, self.delivery.config.timeout
+        try:
+            await self.delivery.in_mqtt_thread(sender.publish, mqtt_message(headers, content), timeout)
+        except MqttError as exc:
+            log.info("subscription %s: %s failed: %s", self.sub.id, self.sub.uri, exc)
+            return False
+        return True
+
+
+class Delivery:
+    """The delivery thread: channels by (tenant, subscription id), and the flusher of their outcomes.
+
+    The public methods may be called from any thread.
+    """
+
+    def __init__(self, rt: Runtime, config: NotifierConfig) -> None:
+        self.rt = rt
+        self.config = config
+        self._loop = asyncio.new_event_loop()
+        self._channels: dict[tuple[str, str], _Channel] = {}  # touched in the loop only
+        self._failed: set[tuple[str, str]] = set()  # read by the matcher's thread
+        self._done: list[tuple[str, str, str]] = []
+        self._status: dict[tuple[str, str], dict[str, Any]] = {}
+        self._dropped: list[tuple[str, str]] = []
+        self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
+        self.session: aiohttp.ClientSession
+        self._flusher: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="notify delivery", daemon=True)
+        self._ready = threading.Event()
+
+    # --- any thread --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def close(self) -> None:
+        """Stop every task, write what is left to write, and end the thread."""
+        if not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        with contextlib.suppress(Exception):
+            future.result(self.config.close_wait + 5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(self.config.close_wait)
+        self._mqtt_pool.shutdown(wait=False, cancel_futures=True)
+
+    def is_failed(self, tenant: str, sub_id: str) -> bool:
+        return (tenant, sub_id) in self._failed
+
+    def put(self, items: list[Pending]) -> None:
+        """Queue stored notifications on their subscriptions' channels."""
+        if items:
+            self._loop.call_soon_threadsafe(self._put, items)
+
+    def set_subscription(self, tenant: str, sub: Subscription, stored: StoredSubscription) -> None:
+        if stored.status == FAILED:
+            self._failed.add((tenant, sub.id))
+        else:
+            self._failed.discard((tenant, sub.id))
+        self._loop.call_soon_threadsafe(self._set, tenant, sub, stored)
+
+    def drop_subscription(self, tenant: str, sub_id: str) -> None:
+        """Forget a deleted subscription and what it had pending."""
+        self._failed.discard((tenant, sub_id))
+        self._loop.call_soon_threadsafe(self._drop, tenant, sub_id)
+
+    # --- the loop's thread -------------------------------------------------------------------------
+
+    def in_mqtt_thread(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        return self._loop.run_in_executor(self._mqtt_pool, fn, *args)
+
+    def forget(self, keys: list[tuple[str, str, str]]) -> None:
+        """Remove notifications that will not be sent from the outbox."""
+        self._done.extend(keys)
+
+    def done(self, keys: list[tuple[str, str, str]], sub_key: tuple[str, str], values: dict[str, Any]) -> None:
+        """Record one delivery's outcome: its notifications leave the outbox, its status is written."""
+        self._done.extend(keys)
+        self._status.setdefault(sub_key, {}).update(values)
+        if values.get("status") == FAILED:
+            self._failed.add(sub_key)
+
+    def _put(self, items: list[Pending]) -> None:
+        by_sub: dict[tuple[str, str], list[Pending]] = {}
+        for p in items:
+            by_sub.setdefault((p.tenant, p.subscription_id), []).append(p)
+        for key, group in by_sub.items():
+            channel = self._channels.get(key)
+            if channel is None:
+                self.forget([p.key for p in group])  # deleted meanwhile
+            else:
+                channel.put(group)
+
+    def _set(self, tenant: str, sub: Subscription, stored: StoredSubscription) -> None:
+        channel = self._channels.get((tenant, sub.id))
+        if channel is None:
+            self._channels[(tenant, sub.id)] = _Channel(self, tenant, sub, stored)
+        else:
+            channel.update(sub, stored)
+
+    def _drop(self, tenant: str, sub_id: str) -> None:
+        channel = self._channels.pop((tenant, sub_id), None)
+        if channel is not None:
+            channel.pending.clear()
+            channel.stop()
+        self._dropped.append((tenant, sub_id))
+        self._status.pop((tenant, sub_id), None)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._open())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.close()
+
+    async def _open(self) -> None:
+        # No connection limit: each subscription sends one notification at a time, so the number of
+        # connections is bounded by the number of subscriptions, and a hanging receiver holds one.
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
+        self.session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",))
+        self._flusher = self._loop.create_task(self._flush_forever(), name="notify flusher")
+
+    async def _shutdown(self) -> None:
+        for channel in self._channels.values():
+            channel.stop()
+        tasks = [c.task for c in self._channels.values()]
+        self._channels = {}
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await asyncio.gather(*tasks, *([self._flusher] if self._flusher else []), return_exceptions=True)
+        await self._flush()
+        await self.session.close()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_interval)
+            try:
+                await self._flush()
+            except Exception:  # the database may be back on the next round; keep what was not written
+                log.exception("writing notification delivery status failed")
+
+    async def _flush(self) -> None:
+        done, status, dropped = self._done, self._status, self._dropped
+        if not (done or status or dropped):
+            return
+        self._done, self._status, self._dropped = [], {}, []
+
+        def job(conn: Any) -> None:
+            outbox.remove(conn, done)
+            for tenant, sub_id in dropped:
+                outbox.remove_subscription(conn, tenant, sub_id)
+            for (tenant, sub_id), values in status.items():
+                write_delivery_status(conn, tenant, sub_id, values)
+
+        try:
+            await self.rt.db.run_write_async(job)
+        except Exception:
+            self._done[:0] = done
+            self._dropped[:0] = dropped
+            for key, values in status.items():
+                self._status[key] = {**values, **self._status.get(key, {})}
+            raise
