@@ -1,12 +1,17 @@
 """Benchmark of subscription notifications. Prints figures; asserts nothing.
 
-A real `cityos serve` process (SQLite) with S subscriptions (default 1,000) on one entity type, all
-notifying HTTP receivers on loopback; one subscription's receiver never answers. Updates of the
-entities fan out to every subscription. Figures: notifications received per second, and the
-latency from the update's commit (the 204 of its PATCH) to each receiver, p50 and p99, beside
-the rate of the updates themselves.
+A real `cityos serve` process (SQLite; with --worker, NATS and a `cityos worker` process) with S
+subscriptions (default 1,000), each on its own sensor and notifying its own path of an HTTP
+receiver on loopback, plus one subscription on every sensor whose receiver never answers.
 
-Run: .venv/bin/python bench/notify.py [--subscriptions 1000] [--updates 20]
+1. Steady load: sensor updates arrive by batch update at --rate per second (default 2,000) for
+   --seconds; each gives one notification to a healthy receiver (and one that the hanging receiver
+   never takes). Figures: notifications received per second against the rate offered, and the
+   latency from the update's commit (the answer to its batch request) to the receiver, p50 and p99.
+2. Fan-out: subscriptions on the sensor type, all S notified by each of --fanout-updates single
+   updates; figures as above, the burst being S notifications at once.
+
+Run: .venv/bin/python bench/notify.py [--subscriptions 1000] [--rate 2000] [--seconds 10] [--worker]
 """
 
 from __future__ import annotations
@@ -88,94 +93,146 @@ class Receivers:
         started.wait(10)
 
     def close(self) -> None:
+        self.loop.set_exception_handler(lambda loop, context: None)  # open connections die with the loop
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def _wait_healthy(c: httpx.Client, port: int) -> None:
+    for _ in range(200):
+        try:
+            if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def _subscribe(c: httpx.Client, base: str, h: dict[str, str], entities: dict[str, str], uri: str) -> None:
+    body = {
+        "type": "Subscription",
+        "entities": [entities],
+        "watchedAttributes": ["seq"],
+        "notification": {"format": "keyValues", "attributes": ["seq"], "endpoint": {"uri": uri}},
+    }
+    c.post(f"{base}/subscriptions", headers=h, json=body).raise_for_status()
+
+
+def _collect(recv: Receivers, expected: int, t0: float, commits: dict[int, float]) -> tuple[int, float, list[float]]:
+    """Wait (at most 60 s) for ``expected`` arrivals; return how many came, their rate and latencies."""
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        with recv.lock:
+            if len(recv.arrivals) >= expected:
+                break
+        time.sleep(0.05)
+    with recv.lock:
+        arrivals = [(t, s) for t, s in recv.arrivals if s in commits]
+        recv.arrivals.clear()
+    latencies = [(t - commits[s]) * 1000 for t, s in arrivals]
+    span = max(t for t, _ in arrivals) - t0 if arrivals else float("nan")
+    return len(arrivals), len(arrivals) / span, latencies
+
+
+def steady(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace) -> None:
+    """Updates spread over the S sensors at a paced rate, each notifying one healthy receiver."""
+    sensors = [f"urn:ngsi-ld:Sensor:s{n}" for n in range(args.subscriptions)]
+    batch_size = max(1, args.rate // 40)  # 40 batch requests a second
+    interval = batch_size / args.rate
+    commits: dict[int, float] = {}
+    seq = 0
+    t0 = time.perf_counter()
+    next_at = t0
+    while time.perf_counter() - t0 < args.seconds:
+        body = []
+        for _ in range(batch_size):
+            body.append({"id": sensors[seq % len(sensors)], "seq": {"type": "Property", "value": seq}})
+            seq += 1
+        c.post(f"{base}/entityOperations/update", headers=h, json=body).raise_for_status()
+        done = time.perf_counter()
+        commits.update((k, done) for k in range(seq - batch_size, seq))
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+    offered = seq / (time.perf_counter() - t0)
+    got, rate, latencies = _collect(recv, seq, t0, commits)
+    print(
+        f"steady load: {seq:,} updates offered at {offered:,.0f}/s, one notification each (+1 to the hanging receiver)"
+    )
+    print(f"  notifications received {got:,} of {seq:,}: {rate:,.0f}/s")
+    if latencies:
+        print(f"  commit-to-receiver latency p50 {pct(latencies, 50):.0f} ms  p99 {pct(latencies, 99):.0f} ms")
+
+
+def fanout(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace) -> None:
+    """Single updates that each notify every one of the S type subscriptions."""
+    commits: dict[int, float] = {}
+    first = 10_000_000
+    t0 = time.perf_counter()
+    for k in range(args.fanout_updates):
+        seq = first + k
+        r = c.patch(f"{base}/entities/urn:ngsi-ld:Sensor:s0/attrs/seq", headers=h, json={"value": seq})
+        r.raise_for_status()
+        commits[seq] = time.perf_counter()
+        time.sleep(1.0)  # one burst at a time
+    expected = args.fanout_updates * (args.subscriptions + 1)  # sensor s0's own subscription too
+    got, _, latencies = _collect(recv, expected, t0, commits)
+    print(f"fan-out: {args.fanout_updates} single updates, each to {args.subscriptions:,} subscriptions at once")
+    print(f"  notifications received {got:,} of {expected:,}")
+    if latencies:
+        print(f"  commit-to-receiver latency p50 {pct(latencies, 50):.0f} ms  p99 {pct(latencies, 99):.0f} ms")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subscriptions", type=int, default=1000)
-    ap.add_argument("--updates", type=int, default=20)
+    ap.add_argument("--rate", type=int, default=2000, help="updates offered per second in the steady run")
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of the steady run")
+    ap.add_argument("--fanout-updates", type=int, default=5)
+    ap.add_argument("--worker", action="store_true", help="NATS bus and a separate `cityos worker`")
     args = ap.parse_args()
     recv = Receivers()
+    procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as d:
         env = dict(os.environ, CITYOS_DATABASE_URL=f"sqlite:///{d}/notify.db", CITYOS_DATA_DIR=d)
+        if args.worker:
+            run = os.urandom(4).hex()
+            env["CITYOS_BUS_URL"] = f"nats://127.0.0.1:4222?stream=BENCH_{run}&subject_prefix=bench{run}"
         cli = [sys.executable, "-m", "cityos.cli"]
         token = subprocess.run(
             [*cli, "token", "create", "bench", "--role", "admin"], env=env, capture_output=True, text=True, check=True
         ).stdout.strip()
         port = _free_port()
-        server = subprocess.Popen(
-            [*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        procs.append(subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, **quiet))
+        if args.worker:
+            procs.append(subprocess.Popen([*cli, "worker"], env=env, **quiet))
         base = f"http://127.0.0.1:{port}/ngsi-ld/v1"
         h = {"Authorization": f"Bearer {token}"}
         try:
-            with httpx.Client(timeout=30) as c:
-                for _ in range(100):
-                    try:
-                        if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
-                c.post(
-                    f"{base}/entities",
-                    headers=h,
-                    json={"id": "urn:ngsi-ld:Sensor:b1", "type": "Sensor", "seq": {"type": "Property", "value": -1}},
-                )
+            with httpx.Client(timeout=60) as c:
+                _wait_healthy(c, port)
+                time.sleep(1.0 if args.worker else 0)  # the worker binds its consumer
+                sensors = [
+                    {"id": f"urn:ngsi-ld:Sensor:s{n}", "type": "Sensor", "seq": {"type": "Property", "value": -1}}
+                    for n in range(args.subscriptions)
+                ]
+                c.post(f"{base}/entityOperations/create", headers=h, json=sensors).raise_for_status()
+                hook = f"http://127.0.0.1:{recv.port}"
+                _subscribe(c, base, h, {"type": "Sensor"}, f"{hook}/hang/all")
                 for n in range(args.subscriptions):
-                    path = f"/hang/{n}" if n == 0 else f"/r/{n}"
-                    r = c.post(
-                        f"{base}/subscriptions",
-                        headers=h,
-                        json={
-                            "type": "Subscription",
-                            "entities": [{"type": "Sensor"}],
-                            "watchedAttributes": ["seq"],
-                            "notification": {
-                                "format": "keyValues",
-                                "attributes": ["seq"],
-                                "endpoint": {"uri": f"http://127.0.0.1:{recv.port}{path}"},
-                            },
-                        },
-                    )
-                    r.raise_for_status()
+                    _subscribe(c, base, h, {"type": "Sensor", "id": f"urn:ngsi-ld:Sensor:s{n}"}, f"{hook}/r/{n}")
                 time.sleep(1.0)
-                with recv.lock:
-                    recv.arrivals.clear()
-                commits: dict[int, float] = {}
-                t0 = time.perf_counter()
-                for seq in range(args.updates):
-                    r = c.patch(f"{base}/entities/urn:ngsi-ld:Sensor:b1/attrs/seq", headers=h, json={"value": seq})
-                    r.raise_for_status()
-                    commits[seq] = time.perf_counter()
-                    time.sleep(0.05)
-                update_rate = args.updates / (time.perf_counter() - t0)
-                expected = args.updates * (args.subscriptions - 1)  # the hanging receiver gets none
-                deadline = time.perf_counter() + 120
-                while time.perf_counter() < deadline:
-                    with recv.lock:
-                        got = sum(1 for _, s in recv.arrivals if s >= 0)
-                    if got >= expected:
-                        break
-                    time.sleep(0.05)
-                with recv.lock:
-                    arrivals = [(t, s) for t, s in recv.arrivals if s >= 0]
-            latencies = [(t - commits[s]) * 1000 for t, s in arrivals if s in commits]
-            span = max(t for t, _ in arrivals) - t0 if arrivals else float("nan")
-            print(
-                f"cityos notification benchmark: {args.subscriptions:,} subscriptions (one receiver hangs), "
-                f"{args.updates} updates fanned out to each"
-            )
-            print(f"  updates committed at {update_rate:,.0f}/s (paced at most 20/s)")
-            print(
-                f"  notifications received {len(arrivals):,} of {expected:,} in {span:.1f} s: "
-                f"{len(arrivals) / span:,.0f}/s"
-            )
-            if latencies:
-                print(f"  commit-to-receiver latency p50 {pct(latencies, 50):.0f} ms  p99 {pct(latencies, 99):.0f} ms")
+                mode = "NATS bus and `cityos worker`" if args.worker else "in-process bus, notifier in the API process"
+                print(f"cityos notification benchmark: {args.subscriptions:,} subscriptions, SQLite, {mode}")
+                steady(c, base, h, recv, args)
+                for n in range(args.subscriptions):
+                    _subscribe(c, base, h, {"type": "Sensor"}, f"{hook}/r/fan{n}")
+                time.sleep(1.0)
+                fanout(c, base, h, recv, args)
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            for p in procs:
+                p.terminate()
+                p.wait(timeout=15)
             recv.close()
 
 

@@ -27,6 +27,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
+BatchHandler = Callable[[list[Event]], None]
 
 
 class Bus(Protocol):
@@ -40,6 +41,12 @@ class Bus(Protocol):
         in-process bus has no restarts to survive and ignores it. Returns a function that cancels
         the subscription.
         """
+
+    def subscribe_batches(
+        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+    ) -> Callable[[], None]:
+        """As ``subscribe``, with ``handler`` called on lists of events in order (one at a time in-process,
+        what one fetch brought on NATS), for consumers that do better work in batches."""
 
     def close(self) -> None: ...
 

@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from cityos.bus.base import Event, Handler, subject_matches
+from cityos.bus.base import BatchHandler, Event, Handler, subject_matches
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,11 @@ class MemoryBus:
                 self._subs = [s for s in self._subs if s is not entry]
 
         return cancel
+
+    def subscribe_batches(
+        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+    ) -> Callable[[], None]:
+        return self.subscribe(pattern, lambda event: handler([event]), durable=durable)
 
     def close(self) -> None:
         with self._lock:

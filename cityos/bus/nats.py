@@ -18,7 +18,8 @@ Threading
     ``subscribe`` and ``close`` are synchronous and may be called from any other thread. Each
     subscription has one pull consumer, one fetch loop and one worker thread of its own that runs
     the handler, so a slow handler delays only its own subscription, never publishing or the
-    others. Handlers see the events of a subscription one at a time, in stream order.
+    others. Handlers see the events of a subscription one at a time, in stream order; a batch
+    handler (``subscribe_batches``) gets what one fetch brought, up to 100 events, in stream order.
 
 Delivery
     A message is acked only after its handler returned. If the handler raises, the message is
@@ -48,7 +49,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from cityos.bus.base import Event, Handler
+from cityos.bus.base import BatchHandler, Event, Handler
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ _ACK_WAIT = 30.0  # the server redelivers a message not acked (nor marked in pro
 _EPHEMERAL_INACTIVE = 300.0  # the server deletes an ephemeral consumer left without a client this long
 _FETCH_BATCH = 100
 _IDLE_FETCH_WAIT = 5.0  # long poll while idle; close() cancels it, so nobody waits for it
-_BUSY_FETCH_WAIT = 0.2  # follow-up fetch right after messages arrived
+_BUSY_FETCH_WAIT = 0.02  # follow-up fetch right after messages arrived: waits this long for a full batch
 _CONSUMER_CHECK_INTERVAL = 30.0  # an idle subscription checks this often that its consumer still exists
 _PUBLISH_TIMEOUT = 30.0  # for the acks of one publish call
 _REQUEST_TIMEOUT = 10.0  # JetStream API calls (stream and consumer management)
@@ -148,7 +149,9 @@ class NatsBus:
             batch.append((f"{prefix}.{ev.tenant}.{ev.subject}", payload, ev.id))
         self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
 
-    def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
+    def subscribe(
+        self, pattern: str, handler: Handler, *, durable: str | None = None, _batch: bool = False
+    ) -> Callable[[], None]:
         """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
 
         Without ``durable`` the subscription receives events published from now on while it
@@ -169,7 +172,7 @@ class NatsBus:
         name = None
         if durable is not None:
             name = f"{self.durable_prefix}-{durable}" if self.durable_prefix else durable
-        sub = _Subscription(pattern, f"{self.subject_prefix}.*.{pattern}", handler, name)
+        sub = _Subscription(pattern, f"{self.subject_prefix}.*.{pattern}", handler, name, batch=_batch)
         self._call(self._subscribe(sub), timeout=_REQUEST_TIMEOUT * 2)
 
         def cancel() -> None:
@@ -181,6 +184,15 @@ class NatsBus:
                 self._call(self._unsubscribe(sub, graceful=True), timeout=_STOP_GRACE + 10, wait=not own)
 
         return cancel
+
+    def subscribe_batches(
+        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+    ) -> Callable[[], None]:
+        """As :meth:`subscribe`, with ``handler`` called on the events of one fetch (up to 100, in order).
+
+        All are acked when it returns, all handed back for redelivery when it raises.
+        """
+        return self.subscribe(pattern, handler, durable=durable, _batch=True)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop every subscription, flush pending acks, close the connection and the bus thread. Idempotent."""
@@ -370,6 +382,12 @@ class NatsBus:
                 continue
             busy = True
             fetched_at = loop.time()
+            if sub.batch:
+                try:
+                    await self._deliver_batch(sub, msgs)
+                except nats.errors.Error as exc:
+                    log.warning("acknowledging a batch on NATS failed: %s", _describe(exc))
+                continue
             for i, msg in enumerate(msgs):
                 if sub.stopping:
                     for rest in msgs[i:]:  # hand them back now rather than after ack_wait
@@ -389,31 +407,54 @@ class NatsBus:
             log.exception("dropping an undecodable message on %s", msg.subject)
             await msg.term()
             return
+        if await self._run_handler(sub, [msg], event, f"{event.subject} {event.key}"):
+            await msg.ack()
+
+    async def _deliver_batch(self, sub: _Subscription, msgs: list[Msg]) -> None:
+        taken: list[Msg] = []
+        events: list[Event] = []
+        for msg in msgs:
+            try:
+                events.append(_decode(msg))
+                taken.append(msg)
+            except Exception:
+                log.exception("dropping an undecodable message on %s", msg.subject)
+                await msg.term()
+        if taken and await self._run_handler(sub, taken, events, f"{len(events)} events"):
+            for msg in taken:
+                await msg.ack()
+
+    async def _run_handler(self, sub: _Subscription, msgs: list[Msg], arg: Any, what: str) -> bool:
+        """Run the handler in the subscription's thread, keeping ``msgs`` in progress meanwhile.
+
+        True when it returned; when it raised, ``msgs`` are handed back for a later redelivery.
+        """
         loop = asyncio.get_running_loop()
         sub.in_handler = True
         try:
-            run = loop.run_in_executor(sub.executor, sub.run_handler, event)
+            run = loop.run_in_executor(sub.executor, sub.run_handler, arg)
             while True:
                 done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
                 if done:
                     break
-                await msg.in_progress()
+                for msg in msgs:
+                    await msg.in_progress()
             try:
                 run.result()
             except Exception:
-                attempt = msg.metadata.num_delivered or 1
+                attempt = msgs[0].metadata.num_delivered or 1
                 delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
                 log.exception(
-                    "bus handler for %s failed on %s %s (delivery %d); redelivering in %.0f s",
+                    "bus handler for %s failed on %s (delivery %d); redelivering in %.0f s",
                     sub.pattern,
-                    event.subject,
-                    event.key,
+                    what,
                     attempt,
                     delay,
                 )
-                await msg.nak(delay=delay)
-            else:
-                await msg.ack()
+                for msg in msgs:
+                    await msg.nak(delay=delay)
+                return False
+            return True
         finally:
             sub.in_handler = False
 
@@ -489,8 +530,11 @@ class _Unreachable(Exception):
 class _Subscription:
     """One ``subscribe`` call: its consumer, fetch loop and handler thread."""
 
-    def __init__(self, pattern: str, filter_subject: str, handler: Handler, durable: str | None) -> None:
+    def __init__(
+        self, pattern: str, filter_subject: str, handler: Handler, durable: str | None, *, batch: bool = False
+    ) -> None:
         self.pattern = pattern
+        self.batch = batch
         self.filter = filter_subject
         self.handler = handler
         self.durable = durable
@@ -502,9 +546,9 @@ class _Subscription:
         self.stopping = False
         self.in_handler = False
 
-    def run_handler(self, event: Event) -> None:
+    def run_handler(self, arg: Any) -> None:
         self.worker_ident = threading.get_ident()
-        self.handler(event)
+        self.handler(arg)
 
 
 def _decode(msg: Msg) -> Event:

@@ -127,7 +127,7 @@ class Notifier:
             self._cancels.append(bus.subscribe("entity.*", self._events.put))
             self._cancels.append(bus.subscribe("subscription.*", self._events.put))
         else:
-            self._cancels.append(bus.subscribe("entity.*", lambda e: self.handle([e]), durable=DURABLE))
+            self._cancels.append(bus.subscribe_batches("entity.*", self.handle, durable=DURABLE))
             self._cancels.append(bus.subscribe("subscription.*", lambda e: self.handle([e])))
 
     def close(self) -> None:

@@ -181,6 +181,33 @@ def test_a_failing_handler_gets_the_event_again_and_it_is_then_acked(bus: NatsBu
     assert info.ack_floor.stream_seq == 1
 
 
+def test_batch_handlers_get_every_event_in_order_and_a_failed_batch_again(bus: NatsBus, names: dict[str, Any]) -> None:
+    batches: list[list[Event]] = []
+    lock = threading.Lock()
+    events = [Event("entity.updated", f"k{i % 5}", {"i": i}) for i in range(250)]
+
+    def handle(batch: list[Event]) -> None:
+        with lock:
+            batches.append(batch)
+            if len(batches) == 1:
+                raise RuntimeError("the outbox database is down")
+
+    bus.subscribe_batches("entity.*", handle, durable="batches")
+    bus.publish(events)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with lock:
+            handled = {e.id for b in batches[1:] for e in b}
+        if len(handled) == len(events):
+            break
+        time.sleep(0.05)
+    assert handled == {e.id for e in events}  # the failed batch came again, nothing was lost
+    assert len(batches[0]) >= 1 and any(len(b) > 1 for b in batches)
+    for b in batches:
+        assert [e.data["i"] for e in b] == sorted(e.data["i"] for e in b)  # stream order within a batch
+    assert _wait_until_all_acked(names["stream"], "batches").num_ack_pending == 0
+
+
 def test_a_slow_handler_blocks_neither_publish_nor_other_subscriptions(bus: NatsBus) -> None:
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
     slow_seen: list[Event] = []
