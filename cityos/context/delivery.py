@@ -131,7 +131,7 @@ class _Channel:
                 await asyncio.sleep(delay)
             if not self.pending:
                 continue
-            if self.sub.throttling:
+            if self.sub.throttling or self.sub.time_interval:  # one notification for all that waits
                 batch = list(self.pending)
                 self.pending.clear()
             else:

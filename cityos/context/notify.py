@@ -18,7 +18,8 @@ Where it runs: in the API process with the in-process bus, or in ``cityos worker
    same notification id.
 
 Subscriptions changed through the API announce themselves on the bus (``subscription.*``); the
-notifier reloads the one that changed.
+notifier reloads the one that changed. Periodic subscriptions (``timeInterval``) are sent by a clock
+thread, at once when loaded and then every interval (:mod:`cityos.context.periodic`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,7 @@ from cityos.context import outbox
 from cityos.context.delivery import Delivery, NotifierConfig
 from cityos.context.errors import NgsiLdError
 from cityos.context.outbox import Pending
+from cityos.context.periodic import due_items
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
 from cityos.context.subscriptions import (
@@ -107,6 +110,9 @@ class Notifier:
         self._events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._cancels: list[Any] = []
         self._thread: threading.Thread | None = None
+        self._due: dict[tuple[str, str], float] = {}  # periodic subscriptions: monotonic time of the next round
+        self._stopping = threading.Event()
+        self._clock = threading.Thread(target=self._run_clock, name="notify clock", daemon=True)
 
     def start(self) -> None:
         """Load subscriptions and the outbox, then follow the bus."""
@@ -120,6 +126,7 @@ class Notifier:
         for s in stored:
             self._load(s)
         self._resume(left)
+        self._clock.start()
         bus = self.rt.bus
         if isinstance(bus, MemoryBus):
             self._thread = threading.Thread(target=self._dispatch, name="notify matcher", daemon=True)
@@ -135,6 +142,9 @@ class Notifier:
         for cancel in self._cancels:
             cancel()
         self._cancels = []
+        self._stopping.set()
+        if self._clock.is_alive():
+            self._clock.join(self.config.close_wait)
         if self._thread is not None:
             self._events.put(None)
             self._thread.join(self.config.close_wait)
@@ -148,6 +158,7 @@ class Notifier:
             with self._lock:
                 self._subs.get(tenant, {}).pop(sub_id, None)
                 self._reindex(tenant)
+                self._due.pop((tenant, sub_id), None)
             self.delivery.drop_subscription(tenant, sub_id)
             return
         self._load(stored)
@@ -175,6 +186,10 @@ class Notifier:
         with self._lock:
             self._subs.setdefault(stored.tenant, {})[sub.id] = sub
             self._reindex(stored.tenant)
+            if sub.time_interval is None:
+                self._due.pop((stored.tenant, sub.id), None)
+            else:
+                self._due[(stored.tenant, sub.id)] = time.monotonic()  # first round at once
         self.delivery.set_subscription(stored.tenant, sub, stored)
 
     def _reindex(self, tenant: str) -> None:
@@ -187,6 +202,25 @@ class Notifier:
                 self.delivery.put(items)
             else:
                 self.delivery.drop_subscription(tenant, sub_id)
+
+    def _run_clock(self) -> None:
+        while not self._stopping.wait(0.1):
+            now = time.monotonic()
+            with self._lock:
+                due = [key for key, at in self._due.items() if at <= now]
+            for tenant, sub_id in due:
+                sub = self._subs.get(tenant, {}).get(sub_id)
+                if sub is None or sub.time_interval is None:
+                    continue
+                with self._lock:
+                    if (tenant, sub_id) in self._due:
+                        self._due[(tenant, sub_id)] = max(now, self._due[(tenant, sub_id)]) + sub.time_interval
+                if not sub.is_active or sub.expired() or self.delivery.is_failed(tenant, sub_id):
+                    continue
+                try:
+                    self._save(due_items(self.rt, tenant, sub, int(time.time() * 1000)))
+                except Exception:
+                    log.exception("periodic notification of subscription %s failed", sub_id)
 
     def _dispatch(self) -> None:
         while True:

@@ -13,8 +13,10 @@ Notification endpoints are ``http(s)://`` URLs or MQTT brokers, ``mqtt(s)://[use
 (clause 5.8 and the MQTT notification binding; ``endpoint.notifierInfo`` may set ``MQTT-QoS`` and
 ``MQTT-Version``), parsed into an :class:`MqttEndpoint`.
 
-Not in this part: ``timeInterval`` (refused with OperationNotSupported),
-``notificationTrigger`` (creates and attribute updates notify; deletions never do), type
+A ``timeInterval`` subscription is periodic: every that many seconds it is sent every entity that
+its ``entities``, ``q`` and ``geoQ`` select (at most 10,000), and changes do not notify it.
+
+Not in this part: ``notificationTrigger`` (creates and attribute updates notify; deletions never do), type
 expressions in ``entities[].type``, ``scopeQ``, ``lang`` and ``showChanges``.
 """
 
@@ -35,7 +37,6 @@ from cityos.context.errors import (
     AlreadyExists,
     BadRequestData,
     InvalidRequest,
-    OperationNotSupported,
     ResourceNotFound,
 )
 from cityos.context.geo import GeoQuery, parse_geoq
@@ -126,6 +127,7 @@ class Subscription:
     receiver_info: tuple[tuple[str, str], ...] = ()
     mqtt: MqttEndpoint | None = None  # set for mqtt:// and mqtts:// endpoints
     throttling: float = 0.0
+    time_interval: float | None = None  # seconds: periodic notification of every matching entity
     expires_at: str | None = None
     is_active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
@@ -157,7 +159,7 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
     """Validate a subscription body and expand its names with ``tm`` (the term map of ``context``).
 
     The body must carry its ``id`` (the caller generates one when the client gave none). Raises
-    ``BadRequestData`` naming the member at fault, ``OperationNotSupported`` for ``timeInterval``.
+    ``BadRequestData`` naming the member at fault.
     """
     if not isinstance(body, dict):
         raise BadRequestData("a subscription must be a JSON object")
@@ -165,8 +167,6 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
     if body.get("type") != "Subscription":
         raise BadRequestData(f"'type' must be \"Subscription\", not {body.get('type')!r}")
     sub_id = check_entity_id(body.get("id"))
-    if "timeInterval" in body:
-        raise OperationNotSupported("'timeInterval' (periodic notification) is not supported yet: leave it out")
     for key in ("description", "subscriptionName"):
         _text(body, key)
     sub = Subscription(sub_id, body, context, tm)
@@ -192,6 +192,8 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
         if isinstance(t, bool) or not isinstance(t, int | float) or t < 0:
             raise BadRequestData(f"'throttling' must be a number of seconds, 0 or more, not {t!r}")
         sub.throttling = float(t)
+    if "timeInterval" in body:
+        _parse_time_interval(sub, body)
     if "expiresAt" in body:
         try:
             sub.expires_at = normalize_ts(body["expiresAt"])
@@ -202,6 +204,18 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
             raise BadRequestData("'isActive' must be true or false")
         sub.is_active = body["isActive"]
     return sub
+
+
+def _parse_time_interval(sub: Subscription, body: dict[str, Any]) -> None:
+    t = body["timeInterval"]
+    if isinstance(t, bool) or not isinstance(t, int | float) or t <= 0:
+        raise BadRequestData(f"'timeInterval' must be a number of seconds above 0, not {t!r}")
+    for other in ("watchedAttributes", "throttling"):
+        if other in body:
+            raise BadRequestData(f"'timeInterval' (periodic) and '{other}' (on change) exclude each other: keep one")
+    if not sub.entities:
+        raise BadRequestData("a periodic subscription ('timeInterval') needs 'entities' saying which to send")
+    sub.time_interval = float(t)
 
 
 def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
@@ -483,6 +497,8 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
     """
     if event.subject not in NOTIFYING_SUBJECTS or not sub.is_active or sub.expired(now):
         return False
+    if sub.time_interval is not None:
+        return False  # periodic: notified by the clock, not by changes (see selects_entity)
     data = event.data
     if sub.entities and not any(s.selects(data["id"], data.get("types") or ()) for s in sub.entities):
         return False
@@ -492,11 +508,22 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
         return False
     if event.subject == "entity.updated" and not changed:
         return False
-    if sub.q is not None and not eval_q(sub.q, view.having(sub.q_attrs), sub.tm.expand):
+    return _q_and_geo_hold(sub, view.having)
+
+
+def selects_entity(sub: Subscription, entity_id: str, types: Iterable[str], attrs: Attrs) -> bool:
+    """Whether a periodic subscription sends this entity: entities, q and geoQ hold on its attributes."""
+    if sub.entities and not any(s.selects(entity_id, types) for s in sub.entities):
+        return False
+    return _q_and_geo_hold(sub, lambda names: attrs)
+
+
+def _q_and_geo_hold(sub: Subscription, having: Callable[[Iterable[str]], Attrs]) -> bool:
+    if sub.q is not None and not eval_q(sub.q, having(sub.q_attrs), sub.tm.expand):
         return False
     if sub.geo is not None:
         iri = sub.geo_iri or ""
-        instances = view.having([iri]).get(iri) or []
+        instances = having([iri]).get(iri) or []
         gq = sub.geo
         if not any(i.get("type") == "GeoProperty" and geo_matches(gq, i.get("value")) for i in instances):
             return False

@@ -146,7 +146,10 @@ def test_crud(api: Api) -> None:
             400,
             "receiverInfo",
         ),
-        ({"timeInterval": 60}, 422, "timeInterval"),
+        ({"timeInterval": 0}, 400, "timeInterval"),
+        ({"timeInterval": 60, "watchedAttributes": ["pm25"]}, 400, "exclude each other"),
+        ({"timeInterval": 60, "throttling": 5}, 400, "exclude each other"),
+        ({"timeInterval": 60, "entities": None, "watchedAttributes": None}, 400, "needs"),
     ],
 )
 def test_invalid_subscriptions(api: Api, change: dict[str, Any], status: int, words: str) -> None:
@@ -301,6 +304,28 @@ def test_throttling_coalesces(fast: Api, receivers: Callable[..., Receiver]) -> 
         "urn:ngsi-ld:AirQualityObserved:1": 12,
         "urn:ngsi-ld:AirQualityObserved:2": 20,
     }
+
+
+def test_periodic_subscription_sends_every_matching_entity_each_interval(
+    fast: Api, receivers: Callable[..., Receiver]
+) -> None:
+    rx = receivers()
+    create(fast, air(1, 80))
+    create(fast, air(2, 10))  # q excludes it
+    create(fast, air(3, 120))
+    body = sub_body(rx.url, timeInterval=0.5, q="pm25>50", notification={"format": "keyValues"})
+    subscribe(fast, body)
+    first, second = rx.wait_for(2)[:2]
+    expected = {"urn:ngsi-ld:AirQualityObserved:1": 80, "urn:ngsi-ld:AirQualityObserved:3": 120}
+    assert {e["id"]: e["pm25"] for e in first["data"]} == expected
+    assert {e["id"]: e["pm25"] for e in second["data"]} == expected
+    assert first["id"] != second["id"]  # each round is a notification of its own
+
+    set_attrs(fast, 2, pm25=60)  # a change notifies nothing by itself, but the next round has it
+    rounds = len(rx.got)
+    notes = rx.wait_for(rounds + 2)
+    assert all(len(n["data"]) in (2, 3) for n in notes[rounds:])
+    assert len(notes[-1]["data"]) == 3
 
 
 def test_expired_subscription_does_not_notify(fast: Api, receivers: Callable[..., Receiver]) -> None:
