@@ -119,7 +119,7 @@ def serve(
     from cityos.store.migrate import upgrade
 
     settings = get_settings()
-    if workers > 1 and settings.bus_url.startswith("memory:"):
+    if workers > 1 and settings.bus_in_process:
         typer.echo(
             "error: --workers > 1 needs a shared bus: set CITYOS_BUS_URL=nats://host:4222 and run `cityos worker` "
             "for notifications (with memory:// each process would see only its own events)",
@@ -152,7 +152,7 @@ def worker() -> None:
     from cityos.store.migrate import upgrade
 
     settings = get_settings()
-    if settings.bus_url.startswith("memory:"):
+    if settings.bus_in_process:
         typer.echo(
             "error: `cityos worker` needs CITYOS_BUS_URL=nats://host:4222; with memory:// the API "
             "process sends notifications itself",

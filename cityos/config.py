@@ -49,10 +49,15 @@ class Settings(BaseSettings):
         return v.expanduser()
 
     @property
+    def bus_in_process(self) -> bool:
+        """Whether the bus is the in-process one (events never leave this process)."""
+        return self.bus_url.startswith("memory:")
+
+    @property
     def notifies_in_api(self) -> bool:
         """Whether the API process matches subscriptions and sends notifications itself."""
         if self.notifier == "auto":
-            return self.bus_url.startswith("memory:")
+            return self.bus_in_process
         return self.notifier == "api"
 
     @property

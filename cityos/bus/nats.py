@@ -384,7 +384,7 @@ class NatsBus:
             fetched_at = loop.time()
             if sub.batch:
                 try:
-                    await self._deliver_batch(sub, msgs)
+                    await self._deliver(sub, msgs)
                 except nats.errors.Error as exc:
                     log.warning("acknowledging a batch on NATS failed: %s", _describe(exc))
                 continue
@@ -396,21 +396,12 @@ class NatsBus:
                 try:
                     if loop.time() - fetched_at > _ACK_WAIT / 3:
                         await msg.in_progress()
-                    await self._deliver(sub, msg)
+                    await self._deliver(sub, [msg])
                 except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
                     log.warning("acknowledging %s on NATS failed: %s", msg.subject, _describe(exc))
 
-    async def _deliver(self, sub: _Subscription, msg: Msg) -> None:
-        try:
-            event = _decode(msg)
-        except Exception:
-            log.exception("dropping an undecodable message on %s", msg.subject)
-            await msg.term()
-            return
-        if await self._run_handler(sub, [msg], event, f"{event.subject} {event.key}"):
-            await msg.ack()
-
-    async def _deliver_batch(self, sub: _Subscription, msgs: list[Msg]) -> None:
+    async def _deliver(self, sub: _Subscription, msgs: list[Msg]) -> None:
+        """Run the handler on ``msgs`` (one by one, or as a list for a batch handler); ack once it returned."""
         taken: list[Msg] = []
         events: list[Event] = []
         for msg in msgs:
@@ -420,7 +411,12 @@ class NatsBus:
             except Exception:
                 log.exception("dropping an undecodable message on %s", msg.subject)
                 await msg.term()
-        if taken and await self._run_handler(sub, taken, events, f"{len(events)} events"):
+        if not taken:
+            return
+        arg, what = (
+            (events, f"{len(events)} events") if sub.batch else (events[0], f"{events[0].subject} {events[0].key}")
+        )
+        if await self._run_handler(sub, taken, arg, what):
             for msg in taken:
                 await msg.ack()
 
