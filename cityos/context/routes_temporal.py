@@ -79,7 +79,9 @@ def _answer(
             instances = fetch_instances(conn, ld.tenant, ids, attr_iris, rng, last_n, cap=cap)
             cut = cut_pages(instances, cap) if cap is not None else None
             docs = [
-                render_temporal(r.id, r.types, instances, ld.tm, view, temporal_values="temporalValues" in temporal)
+                render_temporal(
+                    r.id, r.types, instances, ld.tm, view, temporal_values="temporalValues" in temporal, prop=rng.prop
+                )
                 for r in rows
             ]
     status = 200

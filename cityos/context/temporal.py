@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from cityos.context.entity import VALUE_MEMBER, TermMap
-from cityos.context.history import from_ms
+from cityos.context.history import from_ms, to_ms
 from cityos.context.render import View, render_instance
 from cityos.context.temporal_params import Aggregation, TimeRange
 
@@ -36,12 +36,17 @@ def _where(
     if attrs:
         sql += " AND attr IN (" + ", ".join(f":a{i}" for i in range(len(attrs))) + ")"
         params.update({f"a{i}": a for i, a in enumerate(attrs)})
+    if rng.by_storage_time and time_column == "ts":
+        # written_at has one fixed-width form, so string order is time order
+        time_column, bound = "written_at", from_ms
+    else:
+        bound = int
     if rng.start is not None:
         sql += f" AND {time_column} >= :start"
-        params["start"] = rng.start
+        params["start"] = bound(rng.start)
     if rng.end is not None:
         sql += f" AND {time_column} < :end"
-        params["end"] = rng.end
+        params["end"] = bound(rng.end)
     return sql, params
 
 
@@ -63,24 +68,34 @@ def fetch_instances(
     if not entity_ids:
         return out
     where, params = _where(tenant, entity_ids, attrs, rng)
+    order_by = "written_at" if rng.by_storage_time else "ts"
+    cols = "entity_id, attr, dataset_id, ts, written_at, instance"
     if last_n is None and cap is None:
-        sql = (
-            f"SELECT entity_id, attr, dataset_id, ts, instance FROM context_attr_history WHERE {where} "
-            "ORDER BY entity_id, attr, dataset_id, ts"
-        )
+        sql = f"SELECT {cols} FROM context_attr_history WHERE {where} ORDER BY entity_id, attr, dataset_id, {order_by}"
     else:
         order = "DESC" if last_n is not None else "ASC"
         params["n"] = min(n for n in (last_n, None if cap is None else cap + 1) if n is not None)
         sql = (
-            f"SELECT entity_id, attr, dataset_id, ts, instance FROM (SELECT entity_id, attr, dataset_id, ts, "
-            f"instance, row_number() OVER (PARTITION BY entity_id, attr, dataset_id ORDER BY ts {order}) AS rn "
-            f"FROM context_attr_history WHERE {where}) AS h WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, ts"
+            f"SELECT {cols} FROM (SELECT {cols}, row_number() OVER (PARTITION BY entity_id, attr, dataset_id "
+            f"ORDER BY {order_by} {order}) AS rn FROM context_attr_history WHERE {where}) AS h "
+            f"WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, {order_by}"
         )
-    for entity_id, attr, ds, ts, inst in conn.execute(text(sql), params):
+    for entity_id, attr, ds, ts, written_at, inst in conn.execute(text(sql), params):
         if isinstance(inst, str | bytes):
             inst = orjson.loads(inst)
+        if rng.by_storage_time:
+            inst = _at_storage_time(inst, ts, written_at, rng.prop)
+            ts = to_ms(written_at)
         out.setdefault((entity_id, attr), []).append((ds, ts, inst))
     return out
+
+
+def _at_storage_time(inst: dict[str, Any], ts: int, written_at: str, prop: str) -> dict[str, Any]:
+    """An instance keyed by when it was stored, holding its key time as observedAt and ``prop``'s time."""
+    shown = dict(inst)
+    shown.setdefault("observedAt", from_ms(ts))
+    shown[prop] = written_at
+    return shown
 
 
 def cut_pages(instances: Instances, cap: int) -> int | None:
@@ -307,7 +322,14 @@ def delete_history(
 
 
 def render_temporal(
-    entity_id: str, types: list[str], instances: Instances, tm: TermMap, view: View, *, temporal_values: bool
+    entity_id: str,
+    types: list[str],
+    instances: Instances,
+    tm: TermMap,
+    view: View,
+    *,
+    temporal_values: bool,
+    prop: str = "observedAt",
 ) -> dict[str, Any]:
     """The temporal representation of one entity: each attribute a list of its instances in time."""
     out: dict[str, Any] = {"id": entity_id}
@@ -324,8 +346,13 @@ def render_temporal(
         for ds, ts, inst in items:
             shown = render_instance(inst, tm, view)
             if isinstance(shown, dict):
-                shown.setdefault("observedAt", from_ms(ts))
-                shown["instanceId"] = instance_id(entity_id, attr, ds, ts)
+                key_ts = ts
+                if prop == "observedAt":
+                    shown.setdefault("observedAt", from_ms(ts))
+                else:  # ts is the storage time here; the instance's key is its observedAt
+                    shown[prop] = inst[prop]
+                    key_ts = to_ms(inst["observedAt"])
+                shown["instanceId"] = instance_id(entity_id, attr, ds, key_ts)
             rendered.append(shown)
         out[name] = rendered
     return out

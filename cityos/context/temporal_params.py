@@ -11,7 +11,8 @@ from cityos.context.timefmt import FORMAT_HINT, normalize_ts
 
 TIMERELS = ("before", "after", "between")
 AGGR_METHODS = ("totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq")
-TIME_PROPERTIES = ("observedAt",)  # createdAt / modifiedAt histories are not kept yet
+# observedAt is the instance's key; createdAt and modifiedAt are both the time the instance was stored
+TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt")
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W|(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
@@ -26,6 +27,12 @@ class TimeRange:
 
     start: int | None = None
     end: int | None = None
+    prop: str = "observedAt"  # the timeproperty the range applies to
+
+    @property
+    def by_storage_time(self) -> bool:
+        """True when the range is on the time instances were stored rather than observed."""
+        return self.prop != "observedAt"
 
 
 @dataclass(frozen=True)
@@ -40,26 +47,27 @@ def parse_time_range(
 ) -> TimeRange:
     """The time range of ``timerel``/``timeAt``/``endTimeAt`` (all history when timerel is absent)."""
     if timeproperty not in (None, *TIME_PROPERTIES):
-        raise BadRequestData(f"timeproperty={timeproperty!r} is not supported: only observedAt histories are kept")
+        raise BadRequestData(f"timeproperty={timeproperty!r} is unknown: use observedAt, createdAt or modifiedAt")
+    prop = timeproperty or "observedAt"
     if timerel is None:
         if time_at or end_time_at:
             raise BadRequestData("timeAt and endTimeAt need timerel (before, after or between)")
-        return TimeRange()
+        return TimeRange(prop=prop)
     if timerel not in TIMERELS:
         raise BadRequestData(f"timerel={timerel!r} is unknown: use before, after or between")
     if not time_at:
         raise BadRequestData(f"timerel={timerel} needs timeAt, {FORMAT_HINT}")
     start = _ms("timeAt", time_at)
     if timerel == "before":
-        return TimeRange(None, start)
+        return TimeRange(None, start, prop)
     if timerel == "after":  # strictly after timeAt
-        return TimeRange(start + 1, None)
+        return TimeRange(start + 1, None, prop)
     if not end_time_at:
         raise BadRequestData(f"timerel=between needs endTimeAt, {FORMAT_HINT}")
     end = _ms("endTimeAt", end_time_at)
     if end <= start:
         raise BadRequestData(f"endTimeAt ({end_time_at}) must be after timeAt ({time_at})")
-    return TimeRange(start, end)
+    return TimeRange(start, end, prop)
 
 
 def _ms(name: str, text: str) -> int:
@@ -105,5 +113,9 @@ def parse_aggregation(methods: str | None, period: str | None, rng: TimeRange) -
     unknown = [n for n in names if n not in AGGR_METHODS]
     if unknown:
         raise BadRequestData(f"aggrMethods {', '.join(unknown)} unknown: use {', '.join(AGGR_METHODS)}")
+    if rng.by_storage_time:
+        raise BadRequestData(
+            f"aggregated values are computed over observedAt only; leave out timeproperty={rng.prop} to aggregate"
+        )
     period_ms = parse_duration_ms(period) if period else None
     return Aggregation(names, period_ms, rng.start if rng.start is not None else 0)

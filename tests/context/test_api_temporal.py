@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,6 +104,38 @@ def test_temporal_query_by_type(station: Api) -> None:
     assert [(e["id"], e["pm25"][0]["value"]) for e in r.json()] == [(EID, READINGS[-1][1])]
 
 
+def test_timeproperty_modified_at_selects_by_when_instances_were_stored(station: Api) -> None:
+    time.sleep(0.005)
+    between_writes = datetime.now(UTC)
+    time.sleep(0.005)
+    backfill = T0 - timedelta(hours=1)  # observed before all others, stored after them
+    r = station.post(
+        f"{TEMPORAL}/attrs", json={"pm25": [{"type": "Property", "value": 99, "observedAt": stamp(backfill)}]}
+    )
+    assert r.status_code == 204, r.text
+
+    def history(**params: str) -> list[dict]:
+        r = station.get(TEMPORAL, params={"attrs": "pm25", "timeproperty": "modifiedAt", **params})
+        assert r.status_code == 200, r.text
+        return r.json()["pm25"]
+
+    late = history(timerel="after", timeAt=stamp(between_writes))
+    assert [(i["value"], i["observedAt"]) for i in late] == [(99, stamp(backfill))]
+    assert late[0]["modifiedAt"] > stamp(between_writes)
+    early = history(timerel="before", timeAt=stamp(between_writes))
+    assert sorted(i["observedAt"] for i in early) == [stamp(t) for t, _ in READINGS]
+    assert all(i["modifiedAt"] < stamp(between_writes) for i in early)
+    # by observedAt the backfilled instance comes first; by modifiedAt it is the last one stored
+    assert history(lastN="1")[0]["value"] == 99
+    default = station.get(TEMPORAL, params={"attrs": "pm25"}).json()["pm25"]
+    assert default[0]["value"] == 99
+    assert {i["instanceId"] for i in default} == {i["instanceId"] for i in history()}
+    tv = station.get(
+        TEMPORAL, params={"attrs": "pm25", "timeproperty": "createdAt", "options": "temporalValues", "lastN": "1"}
+    ).json()["pm25"]
+    assert tv["values"] == [[99, late[0]["modifiedAt"]]]
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -117,7 +150,8 @@ def test_temporal_query_by_type(station: Api) -> None:
         {"options": "aggregatedValues", "aggrMethods": "median"},
         {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"},
         {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "an hour"},
-        {"timeproperty": "modifiedAt"},
+        {"timeproperty": "deletedAt"},
+        {"timeproperty": "modifiedAt", "options": "aggregatedValues", "aggrMethods": "avg"},
     ],
 )
 def test_bad_temporal_parameters_are_400(station: Api, params: dict[str, str]) -> None:
