@@ -77,12 +77,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_objects()
         from cityos.context.notify import Notifier
+        from cityos.iot.runner import IngestRunner
 
         notifier = Notifier(rt) if rt.settings.notifies_in_api else None
         app.state.notifier = notifier
         if notifier is not None:
             notifier.start()
+        ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
+        app.state.ingest = ingest
+        ingest.start()
         yield
+        ingest.close()
         if notifier is not None:
             notifier.close()
         if runtime is None:
@@ -113,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         routes_temporal,
         routes_types,
     )
+    from cityos.iot import routes as iot_routes
     from cityos.web import routes as web_routes
 
     app.include_router(routes.router)
@@ -121,5 +127,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(routes_contexts.router)
     app.include_router(routes_temporal.router)
     app.include_router(routes_subscriptions.router)
+    app.include_router(iot_routes.router)
+    app.include_router(iot_routes.metrics_router)
     app.include_router(web_routes.router)
     return app

@@ -1,8 +1,8 @@
-"""`cityos` command line: serve, worker, demo, db, token, history. Thin over the same service functions as the API."""
+"""`cityos` command line: serve, worker, ingest, demo, db, token, history, deadletters; thin over service functions."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,9 +12,11 @@ app = typer.Typer(help="cityos: the city digital base (城市数字底座).", no
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 history_app = typer.Typer(help="Attribute history: retention and compaction.", no_args_is_help=True)
+deadletters_app = typer.Typer(help="Rejected telemetry (dead letters): list, show, replay.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(history_app, name="history")
+app.add_typer(deadletters_app, name="deadletters")
 
 
 @db_app.command("upgrade")
@@ -178,6 +180,142 @@ def worker() -> None:
     finally:
         notifier.close()
         rt.close()
+
+
+@app.command()
+def ingest(
+    mqtt: Annotated[str | None, typer.Option(help="Broker URL; default CITYOS_MQTT_URL.")] = None,
+) -> None:
+    """Consume MQTT telemetry into the data hub, watch device health and expire commands.
+
+    Messages are acknowledged only once stored: after a kill, the broker sends the rest again.
+    """
+    import logging
+    import signal
+    import threading
+
+    from cityos.iot.runner import IngestRunner
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
+    settings = get_settings()
+    if mqtt:
+        settings = settings.model_copy(update={"mqtt_url": mqtt})
+    if not settings.mqtt_url:
+        typer.echo("error: `cityos ingest` needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rt = Runtime.open(settings)
+    upgrade(rt.db)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runner = IngestRunner(rt, mqtt=True)
+    runner.start()
+    typer.echo(f"cityos ingest: consuming telemetry from {settings.mqtt_url}", err=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        runner.close()
+        rt.close()
+
+
+def _open_runtime() -> Any:
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
+    rt = Runtime.open(get_settings())
+    upgrade(rt.db)
+    return rt
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    reason: Annotated[str | None, typer.Option(help="Only this reason code, e.g. out-of-range.")] = None,
+    device: Annotated[str | None, typer.Option(help="Only this device id.")] = None,
+    replayed: Annotated[bool, typer.Option(help="Also those replayed already.")] = False,
+    limit: int = 50,
+) -> None:
+    """The newest dead letters with their reasons."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cityos.iot import service
+
+    rt = _open_runtime()
+    try:
+        rows, total = service.list_dead_letters(
+            rt, reason_code=reason, device_id=device, include_replayed=replayed, limit=limit
+        )
+    finally:
+        rt.close()
+    table = Table(title=f"dead letters: {len(rows)} of {total}")
+    for col in ("id", "received", "device", "reason", "replayed"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["received_at"], r["device_id"], r["reason_code"], r["replayed_at"] or "")
+    Console().print(table)
+
+
+@deadletters_app.command("show")
+def deadletters_show(letter_id: str) -> None:
+    """One dead letter with its reason and raw payload, as JSON."""
+    import orjson
+
+    from cityos.errors import CityError
+    from cityos.iot import service
+
+    rt = _open_runtime()
+    try:
+        row = service.public_dead_letter(service.get_dead_letter(rt, letter_id))
+    except CityError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        rt.close()
+    typer.echo(orjson.dumps(row, option=orjson.OPT_INDENT_2).decode())
+
+
+@deadletters_app.command("replay")
+def deadletters_replay(
+    letter_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids, or none with --reason.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Replay all not yet replayed with this reason.")] = None,
+    device: Annotated[str | None, typer.Option(help="Replay all not yet replayed of this device.")] = None,
+) -> None:
+    """Take dead letters in again (after provisioning the device or fixing its range)."""
+    from rich.progress import track
+
+    from cityos.errors import CityError
+    from cityos.iot import service
+
+    if not letter_ids and not reason and not device:
+        typer.echo("error: give dead letter ids, or --reason / --device to pick them", err=True)
+        raise typer.Exit(2)
+    rt = _open_runtime()
+    accepted = rejected = 0
+    try:
+        ids = list(letter_ids or [])
+        if not ids:
+            rows, _ = service.list_dead_letters(rt, reason_code=reason, device_id=device, limit=100_000)
+            ids = [r["id"] for r in rows]
+        for letter_id in track(ids, description="replaying", transient=True):
+            try:
+                outcome = service.replay(rt, letter_id)
+            except CityError as exc:
+                typer.echo(f"{letter_id}: {exc.detail}", err=True)
+                rejected += 1
+                continue
+            if outcome.accepted:
+                accepted += 1
+            else:
+                rejected += 1
+                typer.echo(f"{letter_id}: rejected again ({outcome.reason_code}): {outcome.reason}", err=True)
+    finally:
+        rt.close()
+    typer.echo(f"replayed {accepted} accepted, {rejected} rejected again")
+    if rejected:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     temporal_max_instances: int = Field(
         10_000, ge=1, description="Instances per attribute in one temporal answer; past it: 206 and Content-Range."
     )
+    mqtt_url: str | None = Field(
+        None, description="MQTT broker of the devices (mqtt://host:1883 or mqtts://…): telemetry in, commands out."
+    )
+    mqtt_client_id: str = Field(
+        "cityos-ingest", description="Client id of the telemetry consumer; its broker session survives restarts."
+    )
+    mqtt_ingest_in_api: bool = Field(
+        True, description="Whether `cityos serve` consumes MQTT telemetry itself; false when `cityos ingest` runs."
+    )
+    iot_batch_size: int = Field(2000, ge=1, description="Most telemetry messages written in one transaction.")
+    iot_batch_wait_ms: int = Field(20, ge=0, description="Longest wait (ms) for a telemetry batch to fill.")
+    iot_max_clock_skew: int = Field(
+        300, ge=0, description="Seconds an observation time may lie after its receipt; later: dead letter."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

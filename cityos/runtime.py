@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cityos.bus import Bus, open_bus
 from cityos.config import Settings, get_settings
@@ -19,6 +19,8 @@ class Runtime:
     db: Database
     bus: Bus
     _contexts: ContextResolver | None = field(default=None, repr=False)
+    # Per-runtime parts a package keeps between calls (the iot device directory, ...), by name.
+    parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:

@@ -13,9 +13,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "operator": frozenset(
         {"entities:read", "entities:write", "entities:delete", "contexts:read", "contexts:write", "tenants:create"}
+        | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send", "metrics:read"}
     ),
-    "department": frozenset({"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}),
-    "reader": frozenset({"entities:read", "contexts:read"}),
+    "department": frozenset(
+        {"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}
+        | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send"}
+    ),
+    "reader": frozenset({"entities:read", "contexts:read", "devices:read"}),
 }
 
 

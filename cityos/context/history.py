@@ -85,15 +85,27 @@ _UPSERT = {
 }
 
 
-def insert_history(conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str) -> None:
-    """Write history rows (upserting a replayed observation) in the caller's transaction."""
+_KEEP_FIRST = {
+    "sqlite": _UPSERT["sqlite"].split(" DO UPDATE")[0] + " DO NOTHING",
+    "postgresql": _UPSERT["postgresql"].split(" DO UPDATE")[0] + " DO NOTHING",
+}
+
+
+def insert_history(
+    conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str, *, keep_first: bool = False
+) -> None:
+    """Write history rows in the caller's transaction.
+
+    A row whose key (entity, attribute, datasetId, time) is stored already replaces it, or with
+    ``keep_first`` leaves it alone (telemetry: a replayed message changes nothing).
+    """
     if not rows:
         return
     dialect = conn.dialect.name
     if dialect == "postgresql":
         ensure_month_partitions(conn, {r[3] for r in rows})
     conn.exec_driver_sql(
-        _UPSERT[dialect],
+        (_KEEP_FIRST if keep_first else _UPSERT)[dialect],
         [(tenant, e, a, ds, ts, orjson.dumps(inst).decode(), written_at) for e, a, ds, ts, inst in rows],
     )
 

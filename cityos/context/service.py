@@ -44,6 +44,7 @@ class Change:
     removed: set[str] = field(default_factory=set)
     not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
     extra_history: list[HistoryRow] = field(default_factory=list)  # past instances (temporal API)
+    observed_history: list[HistoryRow] = field(default_factory=list)  # telemetry: the first write of a key wins
 
 
 Mutation = Callable[[EntityRow | None, str], Change]  # (current row or None, now) -> change
@@ -121,6 +122,7 @@ def _apply_in(
     working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
     touched: dict[str, tuple[set[str], set[str]]] = {}
     extra: list[HistoryRow] = []
+    observed: list[HistoryRow] = []
     for entity_id, mutate in ops:
         cur = working[entity_id]
         try:
@@ -130,6 +132,7 @@ def _apply_in(
             continue
         working[entity_id] = change.row
         extra += change.extra_history
+        observed += change.observed_history
         changed, removed = touched.setdefault(entity_id, (set(), set()))
         changed |= change.changed
         removed |= change.removed
@@ -141,6 +144,7 @@ def _apply_in(
             )
         )
     events = _write(conn, tenant, original, working, touched, now, extra)
+    insert_history(conn, tenant, observed, now, keep_first=True)
     return outcomes, events
 
 
@@ -483,6 +487,47 @@ def m_temporal_append(
                 cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
                 change.changed.add(attr)
         cur.types = _union(cur.types, types)
+        if change.changed:
+            cur.modified_at = now
+        return change
+
+    return run
+
+
+def m_observe(entity_id: str, types: list[str], readings: list[tuple[str, dict[str, Any]]]) -> Mutation:
+    """Telemetry: measured instances (attribute IRI, instance with observedAt) of one entity.
+
+    Every instance goes to the history, where the first write of an (attribute, datasetId,
+    observedAt) wins; the newest becomes the current state only when it is strictly newer than what
+    the entity holds. So a replayed message changes nothing, and a late one only fills in history.
+    The entity is created with ``types`` if it does not exist.
+    """
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        stamped: list[tuple[str, dict[str, Any]]] = []
+        for attr, inst in readings:
+            inst = {**inst, "createdAt": now, "modifiedAt": now}
+            stamped.append((attr, inst))
+            key = (attr, inst.get("datasetId") or "")
+            best = latest.get(key)
+            if best is None or best["observedAt"] <= inst["observedAt"]:  # the later of equal times wins
+                latest[key] = inst
+        if cur is None:
+            cur = EntityRow(None, entity_id, list(types), None, {}, now, now)
+        change = Change(cur)
+        current: set[int] = set()
+        for (attr, ds), inst in latest.items():
+            held = next((i for i in cur.attrs.get(attr, ()) if (i.get("datasetId") or "") == ds), None)
+            if held is None or (held.get("observedAt") or "") < inst["observedAt"]:
+                cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
+                change.changed.add(attr)
+                current.add(id(inst))  # its history row is written with the current state
+        change.observed_history = [
+            (entity_id, attr, inst.get("datasetId") or "", instance_time(inst, now), inst)
+            for attr, inst in stamped
+            if id(inst) not in current
+        ]
         if change.changed:
             cur.modified_at = now
         return change

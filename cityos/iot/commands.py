@@ -1,0 +1,159 @@
+"""Commands to devices (控制执行): pending → sent → ok | error | expired.
+
+A command is stored as pending, published on ``cityos/{apikey}/{device}/cmd`` as
+``{"id", "command", "value"}`` with QoS 1, and is sent once the broker acknowledged it. The
+device answers on ``…/cmdexe`` with ``{"id", "status": "ok" | "error", "result"}``; a command with
+no answer by its expiry time is expired.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import paho.mqtt.client as paho
+
+from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.iot import store
+from cityos.iot.errors import CommandNotFound, NoCommandChannel
+from cityos.iot.mqtt import TOPIC_ROOT, new_client
+from cityos.iot.schemas import CommandCreate
+from cityos.iot.service import get_device
+from cityos.runtime import Runtime
+
+log = logging.getLogger(__name__)
+FINAL = ("ok", "error", "expired")
+
+
+class CommandChannel:
+    """A publishing MQTT client for commands; marks a command sent when the broker took it."""
+
+    def __init__(self, rt: Runtime, url: str) -> None:
+        self.rt = rt
+        self.client = new_client(url, f"cityos-cmd-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        self.client.on_publish = self._on_publish
+        self._pending: dict[int, str] = {}
+        self._lock = threading.Lock()
+        host, port = self.client._cityos_address  # type: ignore[attr-defined]
+        self.client.connect(host, port, keepalive=30)
+        self.client.loop_start()
+
+    def publish(self, topic: str, payload: bytes, command_id: str) -> None:
+        with self._lock:
+            info = self.client.publish(topic, payload, qos=1)
+            self._pending[info.mid] = command_id
+
+    def _on_publish(self, _c: paho.Client, _u: object, mid: int, _rc: object, _p: object) -> None:
+        with self._lock:
+            command_id = self._pending.pop(mid, None)
+        if command_id is None:
+            return
+        at = now_iso()
+        try:
+            self.rt.db.run_write(
+                lambda conn: store.set_command_status(conn, command_id, "sent", only_from=("pending",), sent_at=at)
+            )
+        except Exception:
+            log.exception("command %s could not be marked sent", command_id)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def channel(rt: Runtime) -> CommandChannel:
+    ch = rt.parts.get("iot.commands")
+    if ch is None:
+        if not rt.settings.mqtt_url:
+            raise NoCommandChannel("commands go out over MQTT: set CITYOS_MQTT_URL to the broker the devices use")
+        ch = rt.parts["iot.commands"] = CommandChannel(rt, rt.settings.mqtt_url)
+    return ch
+
+
+def send(rt: Runtime, device_id: str, spec: CommandCreate, by: str | None = None) -> dict[str, Any]:
+    device, _ = get_device(rt, device_id)
+    ch = channel(rt)
+    now = now_iso()
+    row = {
+        "id": str(uuid.uuid4()),
+        "device_id": device.device_id,
+        "name": spec.command,
+        "value": spec.value,
+        "status": "pending",
+        "created_at": now,
+        "created_by": by,
+        "sent_at": None,
+        "answered_at": None,
+        "expires_at": format_ts(parse_ts(now) + timedelta(seconds=spec.expires_in)),
+        "result": None,
+    }
+    rt.db.run_write(lambda conn: store.insert_command(conn, row))
+    payload = orjson.dumps({"id": row["id"], "command": spec.command, "value": spec.value})
+    ch.publish(f"{TOPIC_ROOT}/{device.apikey}/{device.device_id}/cmd", payload, row["id"])
+    return row
+
+
+def record_answer(rt: Runtime, apikey: str, device_id: str, payload: bytes) -> bool:
+    """A device's answer on …/cmdexe. Returns whether it settled a command; malformed answers are logged."""
+    try:
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        log.warning("command answer from %s is not JSON: %r", device_id, payload[:200])
+        return False
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or doc.get("status") not in ("ok", "error"):
+        log.warning("command answer from %s lacks id or status ok|error: %r", device_id, payload[:200])
+        return False
+    at = now_iso()
+
+    def job(conn: Any) -> bool:
+        row = store.get_command(conn, doc["id"])
+        if row is None or row["device_id"] != device_id:
+            return False
+        device = store.get_device(conn, device_id)
+        if device is None or device.apikey != apikey:
+            return False
+        return store.set_command_status(
+            conn, doc["id"], doc["status"], only_from=("pending", "sent"), answered_at=at, result=doc.get("result")
+        )
+
+    return rt.db.run_write(job)
+
+
+def expire(rt: Runtime) -> list[str]:
+    at = now_iso()
+    return rt.db.run_write(lambda conn: store.expire_commands(conn, at))
+
+
+def get(rt: Runtime, command_id: str) -> dict[str, Any]:
+    with rt.db.connect() as conn:
+        row = store.get_command(conn, command_id)
+    if row is None:
+        raise CommandNotFound(f"there is no command {command_id!r}")
+    return row
+
+
+def for_device(rt: Runtime, device_id: str) -> list[dict[str, Any]]:
+    get_device(rt, device_id)
+    with rt.db.connect() as conn:
+        return store.list_commands(conn, device_id)
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "deviceId": row["device_id"],
+        "command": row["name"],
+        "value": row["value"],
+        "status": row["status"],
+        "createdAt": row["created_at"],
+        "createdBy": row["created_by"],
+        "sentAt": row["sent_at"],
+        "answeredAt": row["answered_at"],
+        "expiresAt": row["expires_at"],
+        "result": row["result"],
+    }

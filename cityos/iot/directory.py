@@ -1,0 +1,109 @@
+"""The devices and groups that ingest looks up for every message, kept in memory.
+
+Provisioning in this process updates the directory at once; changes made by another process are
+picked up by a poll of ``updated_at`` (every second) and a full reload (every 30 s, which also
+drops removed devices). A device that is not in memory is looked up in the store at most once a
+second, so a device provisioned a moment ago is found and an unknown one costs no query per message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from cityos.iot import store
+from cityos.iot.models import Device, DeviceGroup
+from cityos.runtime import Runtime
+
+POLL_SECONDS = 1.0
+RELOAD_SECONDS = 30.0
+MISS_SECONDS = 1.0
+
+
+class Directory:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._devices: dict[str, Device] = {}
+        self._groups: dict[str, DeviceGroup] = {}
+        self._misses: dict[str, float] = {}
+        self._since = ""
+        self._polled = 0.0
+        self._loaded = 0.0
+
+    def reload(self) -> None:
+        with self.rt.db.connect() as conn:
+            found = store.all_devices(conn)
+            groups = store.list_groups(conn)
+        with self._lock:
+            self._devices = {d.device_id: d for d in found}
+            self._groups = {g.apikey: g for g in groups}
+            self._since = max((d.updated_at for d in found), default="")
+            self._misses.clear()
+            self._loaded = self._polled = time.monotonic()
+
+    def _fresh(self) -> None:
+        now = time.monotonic()
+        if now - self._loaded > RELOAD_SECONDS:
+            self.reload()
+        elif now - self._polled > POLL_SECONDS:
+            self._polled = now
+            with self.rt.db.connect() as conn:
+                changed = store.devices_changed_since(conn, self._since)
+                groups = store.list_groups(conn)
+            with self._lock:
+                for d in changed:
+                    self._devices[d.device_id] = d
+                    self._since = max(self._since, d.updated_at)
+                self._groups = {g.apikey: g for g in groups}
+
+    def device(self, device_id: str) -> Device | None:
+        self._fresh()
+        found = self._devices.get(device_id)
+        if found is not None:
+            return found
+        now = time.monotonic()
+        if now - self._misses.get(device_id, 0.0) < MISS_SECONDS:
+            return None
+        self._misses[device_id] = now
+        with self.rt.db.connect() as conn:
+            found = store.get_device(conn, device_id)
+        if found is not None:
+            self.put(found)
+        return found
+
+    def group(self, apikey: str) -> DeviceGroup | None:
+        self._fresh()
+        found = self._groups.get(apikey)
+        if found is None:
+            with self.rt.db.connect() as conn:
+                found = store.get_group(conn, apikey)
+            if found is not None:
+                with self._lock:
+                    self._groups[apikey] = found
+        return found
+
+    def put(self, device: Device) -> None:
+        with self._lock:
+            self._devices[device.device_id] = device
+            self._misses.pop(device.device_id, None)
+
+    def put_group(self, group: DeviceGroup) -> None:
+        with self._lock:
+            self._groups[group.apikey] = group
+
+    def forget(self, device_id: str | None = None, apikey: str | None = None) -> None:
+        with self._lock:
+            if device_id is not None:
+                self._devices.pop(device_id, None)
+            if apikey is not None:
+                self._groups.pop(apikey, None)
+
+
+def directory(rt: Runtime) -> Directory:
+    """The runtime's directory, loaded on first use."""
+    d = rt.parts.get("iot.directory")
+    if d is None:
+        d = rt.parts["iot.directory"] = Directory(rt)
+        d.reload()
+    return d

@@ -1,0 +1,130 @@
+"""Device health (设备在线): last seen, online/offline from each device's inactivity timeout.
+
+Ingest notes when each device was heard from in memory; :meth:`HealthTracker.flush` writes that to
+the store about once a second, and :meth:`HealthTracker.check` marks silent devices offline. Both
+decide from the store, so several ingest processes agree, and each transition is announced once on
+the bus (``device.online`` / ``device.offline``) and mirrored on the device's NGSI-LD ``Device``
+entity (``deviceState`` online | offline, ``dateLastValueReported``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from cityos.bus import Event
+from cityos.context import service as hub
+from cityos.context.entity import parse_entity
+from cityos.context.jsonld import core_term_map
+from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.iot import store
+from cityos.runtime import Runtime
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 1.0
+
+
+class HealthTracker:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[str, float | None, float | None]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def note(self, device_id: str, at: str, battery: float | None, signal: float | None) -> None:
+        with self._lock:
+            prev = self._seen.get(device_id)
+            if prev is not None:
+                at = max(at, prev[0])
+                battery = battery if battery is not None else prev[1]
+                signal = signal if signal is not None else prev[2]
+            self._seen[device_id] = (at, battery, signal)
+
+    def flush(self) -> list[str]:
+        """Write what was noted; returns the devices that came online."""
+        with self._lock:
+            seen, self._seen = self._seen, {}
+        if not seen:
+            return []
+        came = self.rt.db.run_write(lambda conn: store.record_seen(conn, seen))
+        if came:
+            self._announce(came, online=True)
+        return [d for d, _ in came]
+
+    def check(self, now: str | None = None) -> list[str]:
+        """Mark devices silent past their timeout offline; returns them."""
+        now_dt = parse_ts(now or now_iso())
+
+        def job(conn: Any) -> list[tuple[str, str | None]]:
+            cutoffs = {t: format_ts(now_dt - timedelta(seconds=t)) for t in store.timeouts_in_use(conn)}
+            silent = store.silent_devices(conn, cutoffs)
+            changed = set(store.mark_offline(conn, [d for d, _ in silent]))
+            return [(d, last) for d, last in silent if d in changed]
+
+        gone = self.rt.db.run_write(job)
+        if gone:
+            self._announce(gone, online=False)
+        return [d for d, _ in gone]
+
+    def _announce(self, items: list[tuple[str, str | None]], *, online: bool) -> None:
+        with self.rt.db.connect() as conn:
+            devices = {d: store.get_device(conn, d) for d, _ in items}
+        events: list[Event] = []
+        by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
+        tm = core_term_map()
+        now = now_iso()
+        for device_id, last in items:
+            device = devices.get(device_id)
+            if device is None:
+                continue
+            state = "online" if online else "offline"
+            data = {
+                "deviceId": device_id,
+                "deviceType": device.device_type,
+                "grid": device.grid,
+                "unit": device.unit,
+                "state": state,
+                "lastSeen": last,
+            }
+            events.append(Event(f"device.{state}", device_id, data, device.tenant))
+            body: dict[str, Any] = {"id": device.device_entity_id, "type": "Device", "deviceState": state}
+            if last:
+                body["dateLastValueReported"] = last
+            parsed = parse_entity(body, tm, now=now)
+            by_tenant.setdefault(device.tenant, []).append((device.device_entity_id, hub.m_merge(parsed, create=True)))
+        for tenant, ops in by_tenant.items():
+            hub.apply(self.rt, tenant, ops, creates=True)
+        self.rt.bus.publish(events)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="iot-health", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+                self.check()
+            except Exception:  # keep watching: the next round retries what failed
+                log.exception("device health round failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        try:
+            self.flush()
+        except Exception:
+            log.exception("last device health flush failed")
+
+
+def tracker(rt: Runtime) -> HealthTracker:
+    t = rt.parts.get("iot.health")
+    if t is None:
+        t = rt.parts["iot.health"] = HealthTracker(rt)
+    return t

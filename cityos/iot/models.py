@@ -1,0 +1,111 @@
+"""Domain types of the iot package: device groups, devices, their measures, and telemetry messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Protocol = Literal["json", "ul", "any"]
+ValueKind = Literal["number", "text", "boolean"]
+Transport = Literal["mqtt", "http"]
+PayloadFormat = Literal["json", "ul"]
+
+# Measures whose attribute is one of these also feed the device's health record.
+BATTERY_ATTR = "batteryLevel"
+SIGNAL_ATTR = "rssi"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How one measure a device sends becomes an attribute of the entity it feeds."""
+
+    attr: str  # attribute name (term) on the entity
+    kind: ValueKind = "number"
+    unit_code: str | None = None  # UN/CEFACT code, as NGSI-LD unitCode
+    min: float | None = None  # valid range, inclusive; outside it the message is a dead letter
+    max: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"attr": self.attr, "kind": self.kind}
+        for key, value in (("unitCode", self.unit_code), ("min", self.min), ("max", self.max)):
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class DeviceGroup:
+    """Devices that share an API key (as FIWARE IoT Agents' service groups), owned by one department."""
+
+    apikey: str
+    tenant: str
+    name: str
+    department: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    apikey: str
+    tenant: str
+    device_type: str  # what kind of terminal: "air-quality-station", "crowd-counter", ...
+    entity_id: str  # the NGSI-LD entity its measures update
+    entity_type: str
+    department: str
+    measures: dict[str, Measure]
+    protocol: Protocol = "any"
+    timeout_s: int = 900  # silent longer than this: offline
+    location: tuple[float, float] | None = None  # lon, lat (WGS84)
+    grid: str | None = None
+    unit: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def device_entity_id(self) -> str:
+        """The NGSI-LD Device entity that mirrors this device."""
+        return f"urn:ngsi-ld:Device:{self.device_id}"
+
+
+@dataclass(frozen=True)
+class Health:
+    device_id: str
+    online: bool | None  # None: never heard from
+    last_seen: str | None
+    battery: float | None = None
+    signal: float | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One telemetry message as it arrived, before anything is decoded."""
+
+    transport: Transport
+    apikey: str
+    device_id: str
+    fmt: PayloadFormat
+    payload: bytes
+    received_at: str  # stored timestamp form
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Measures taken at one time (``observed_at`` None: the receipt time)."""
+
+    measures: dict[str, Any]
+    observed_at: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What became of one message: accepted, or rejected with a reason (then kept as a dead letter)."""
+
+    accepted: bool
+    reason_code: str | None = None
+    reason: str | None = None
+    measures: int = 0
+    device_type: str | None = None
+    dead_letter_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

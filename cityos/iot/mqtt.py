@@ -1,0 +1,138 @@
+"""The MQTT transport: telemetry in, command answers in, commands out.
+
+Topics (``{apikey}`` the group key, ``{device}`` the device id):
+
+- ``cityos/{apikey}/{device}/attrs``: JSON measures;
+- ``cityos/{apikey}/{device}/ul``: UltraLight 2.0 measures;
+- ``cityos/{apikey}/{device}/cmdexe``: a device's answer to a command;
+- ``cityos/{apikey}/{device}/cmd``: commands to the device (published by :mod:`cityos.iot.commands`).
+
+The consumer connects with MQTT 5, a fixed client id and a session that outlives a disconnect, and
+subscribes with QoS 1. It acknowledges a message only after the batching writer stored it, so a
+message in flight when the process dies is sent again by the broker when it comes back. The
+broker's queue for a disconnected session must hold what arrives meanwhile (Mosquitto:
+``max_queued_messages``; see docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from cityos.context.timefmt import now_iso
+from cityos.iot.models import Message, Outcome
+from cityos.iot.writer import IngestWriter
+from cityos.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TOPIC_ROOT = "cityos"
+SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session (and queued messages) while we are away
+RECEIVE_MAXIMUM = 65535  # unacknowledged messages the broker may send us at once (MQTT 5)
+
+
+def broker_address(url: str) -> tuple[str, int, bool]:
+    """Host, port and TLS of an ``mqtt://`` or ``mqtts://`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an MQTT URL such as mqtt://127.0.0.1:1883")
+    tls = parts.scheme == "mqtts"
+    return parts.hostname, parts.port or (8883 if tls else 1883), tls
+
+
+def parse_topic(topic: str) -> tuple[str, str, str] | None:
+    """(apikey, device id, kind) of a cityos topic, or None."""
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != TOPIC_ROOT or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Client:
+    host, port, tls = broker_address(url)
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5, manual_ack=manual_ack
+    )
+    parts = urlsplit(url)
+    if parts.username:
+        client.username_pw_set(parts.username, parts.password)
+    if tls:
+        client.tls_set()
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client._cityos_address = (host, port)  # type: ignore[attr-defined]
+    return client
+
+
+class MqttConsumer:
+    """Feeds MQTT telemetry to the writer and command answers to ``on_answer``."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        writer: IngestWriter,
+        *,
+        url: str | None = None,
+        client_id: str | None = None,
+        on_answer: Callable[[str, str, bytes], None] | None = None,
+    ) -> None:
+        self.rt = rt
+        self.writer = writer
+        self.url = url or rt.settings.mqtt_url or ""
+        self.on_answer = on_answer
+        self.client = new_client(self.url, client_id or rt.settings.mqtt_client_id, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: self.connected.set()
+        self.connected = threading.Event()  # set once the broker confirmed the subscriptions
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        host, port = self.client._cityos_address  # type: ignore[attr-defined]
+        self.client.connect(host, port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("MQTT broker refused the connection: %s", reason)
+            return
+        client.subscribe([(f"{TOPIC_ROOT}/+/+/attrs", 1), (f"{TOPIC_ROOT}/+/+/ul", 1), (f"{TOPIC_ROOT}/+/+/cmdexe", 1)])
+        self.connected.set()
+
+    def _on_message(self, client: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
+        parsed = parse_topic(m.topic)
+        mid, qos = m.mid, m.qos
+
+        def ack(_outcome: Outcome | None = None) -> None:
+            if qos > 0:
+                client.ack(mid, qos)
+
+        if parsed is None:
+            ack()
+            return
+        apikey, device_id, kind = parsed
+        if kind == "cmdexe":
+            if self.on_answer is not None:
+                try:
+                    self.on_answer(apikey, device_id, m.payload)
+                except Exception:
+                    log.exception("command answer from %s not recorded", device_id)
+                    return  # unacknowledged: the broker sends it again
+            ack()
+            return
+        if kind not in ("attrs", "ul"):
+            ack()
+            return
+        msg = Message("mqtt", apikey, device_id, "json" if kind == "attrs" else "ul", m.payload, now_iso(), m.topic)
+        self.writer.submit(msg, ack)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

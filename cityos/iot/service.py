@@ -1,0 +1,309 @@
+"""Use cases of the iot package: provisioning, dead letters and their replay, device health.
+
+Ingest itself is :func:`cityos.iot.ingest.ingest`; commands are in :mod:`cityos.iot.commands`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from cityos.context import service as hub
+from cityos.context.entity import parse_entity
+from cityos.context.jsonld import core_term_map
+from cityos.context.timefmt import now_iso
+from cityos.iot import store
+from cityos.iot.directory import directory
+from cityos.iot.errors import (
+    DeadLetterNotFound,
+    DeviceConflict,
+    DeviceNotFound,
+    GroupNotFound,
+    InvalidDevice,
+)
+from cityos.iot.ingest import ingest
+from cityos.iot.models import Device, DeviceGroup, Health, Measure, Message, Outcome
+from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, DeviceUpdate, MeasureIn
+from cityos.runtime import Runtime
+
+# --- groups ------------------------------------------------------------------------------------------
+
+
+def create_group(rt: Runtime, spec: DeviceGroupCreate) -> DeviceGroup:
+    group = DeviceGroup(
+        apikey=spec.apikey or secrets.token_urlsafe(18),
+        tenant=spec.tenant or rt.settings.default_tenant,
+        name=spec.name,
+        department=spec.department,
+        created_at=now_iso(),
+    )
+    try:
+        rt.db.run_write(lambda conn: store.insert_group(conn, group))
+    except IntegrityError:
+        raise DeviceConflict(f"a device group with API key {group.apikey!r} exists already") from None
+    directory(rt).put_group(group)
+    return group
+
+
+def list_groups(rt: Runtime, tenant: str | None = None) -> list[DeviceGroup]:
+    with rt.db.connect() as conn:
+        return store.list_groups(conn, tenant)
+
+
+def get_group(rt: Runtime, apikey: str) -> DeviceGroup:
+    with rt.db.connect() as conn:
+        group = store.get_group(conn, apikey)
+    if group is None:
+        raise GroupNotFound(f"there is no device group with API key {apikey!r}")
+    return group
+
+
+def delete_group(rt: Runtime, apikey: str) -> None:
+    def job(conn: Any) -> int:
+        if store.count_devices_in_group(conn, apikey):
+            raise DeviceConflict(f"device group {apikey!r} still has devices: remove them first")
+        return store.delete_group(conn, apikey)
+
+    if not rt.db.run_write(job):
+        raise GroupNotFound(f"there is no device group with API key {apikey!r}")
+    directory(rt).forget(apikey=apikey)
+
+
+# --- devices -----------------------------------------------------------------------------------------
+
+
+def _measures(spec: dict[str, MeasureIn]) -> dict[str, Measure]:
+    return {name: Measure(m.attr, m.kind, m.unitCode, m.min, m.max) for name, m in spec.items()}
+
+
+def provision(rt: Runtime, specs: list[DeviceCreate]) -> list[Device]:
+    """Create or replace devices, and the NGSI-LD entities they feed and mirror them.
+
+    A device that exists already is replaced (its health is kept). All or nothing: an unknown
+    group key or a repeated id refuses the whole list.
+    """
+    ids = [s.device_id for s in specs]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise InvalidDevice(f"device ids given more than once: {', '.join(twice[:5])}")
+    now = now_iso()
+    groups: dict[str, DeviceGroup] = {}
+    with rt.db.connect() as conn:
+        for key in {s.apikey for s in specs}:
+            g = store.get_group(conn, key)
+            if g is None:
+                raise GroupNotFound(f"there is no device group with API key {key!r}: create the group first")
+            groups[key] = g
+        existing = store.existing_device_ids(conn, ids)
+    devices = []
+    for s in specs:
+        g = groups[s.apikey]
+        entity_id = s.entity_id or f"urn:ngsi-ld:{s.entity_type}:{s.device_id}"
+        if not entity_id.startswith("urn:") and ":" not in entity_id:
+            raise InvalidDevice(f"entity_id {entity_id!r} of device {s.device_id!r} must be a URI")
+        devices.append(
+            Device(
+                device_id=s.device_id,
+                apikey=s.apikey,
+                tenant=g.tenant,
+                device_type=s.device_type,
+                entity_id=entity_id,
+                entity_type=s.entity_type,
+                department=s.department or g.department,
+                measures=_measures(s.measures),
+                protocol=s.protocol,
+                timeout_s=s.timeout_s,
+                location=(s.location.lon, s.location.lat) if s.location else None,
+                grid=s.grid,
+                unit=s.unit,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    _mirror(rt, devices)
+
+    def job(conn: Any) -> None:
+        store.insert_devices(conn, [d for d in devices if d.device_id not in existing])
+        store.update_devices(conn, [d for d in devices if d.device_id in existing])
+
+    rt.db.run_write(job)
+    found = directory(rt)
+    for d in devices:
+        found.put(d)
+    return devices
+
+
+def _mirror(rt: Runtime, devices: list[Device]) -> None:
+    """The Device entity of each device, and a link to it on the entity it feeds (created if absent)."""
+    tm = core_term_map()
+    now = now_iso()
+    by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
+    for d in devices:
+        mirror: dict[str, Any] = {
+            "id": d.device_entity_id,
+            "type": "Device",
+            "deviceCategory": [d.device_type],
+            "controlledProperty": sorted({m.attr for m in d.measures.values()}),
+            "owner": d.department,
+            "controlledAsset": {"type": "Relationship", "object": d.entity_id},
+        }
+        thing: dict[str, Any] = {
+            "id": d.entity_id,
+            "type": d.entity_type,
+            "refDevice": {"type": "Relationship", "object": d.device_entity_id},
+        }
+        if d.location:
+            point = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": list(d.location)}}
+            mirror["location"] = point
+        for body in (mirror, thing):
+            parsed = parse_entity(body, tm, now=now)
+            by_tenant.setdefault(d.tenant, []).append((body["id"], hub.m_merge(parsed, create=True)))
+    for tenant, ops in by_tenant.items():
+        for outcome in hub.apply(rt, tenant, ops, creates=True):
+            if outcome.error is not None:
+                raise InvalidDevice(f"the device's entities cannot be written: {outcome.error.detail}")
+
+
+def get_device(rt: Runtime, device_id: str) -> tuple[Device, Health]:
+    with rt.db.connect() as conn:
+        device = store.get_device(conn, device_id)
+        health = store.get_health(conn, device_id)
+    if device is None or health is None:
+        raise DeviceNotFound(f"there is no device {device_id!r}")
+    return device, health
+
+
+def update_device(rt: Runtime, device_id: str, patch: DeviceUpdate) -> Device:
+    device, _ = get_device(rt, device_id)
+    changes: dict[str, Any] = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if k != "location"}
+    if "measures" in changes:
+        changes["measures"] = _measures(patch.measures or {})
+    if "location" in patch.model_fields_set:
+        changes["location"] = (patch.location.lon, patch.location.lat) if patch.location else None
+    updated = replace(device, **changes, updated_at=now_iso())
+    _mirror(rt, [updated])
+    rt.db.run_write(lambda conn: store.update_devices(conn, [updated]))
+    directory(rt).put(updated)
+    return updated
+
+
+def remove_device(rt: Runtime, device_id: str) -> None:
+    """Remove a device (its entities and their history stay: they are the city's record)."""
+    if not rt.db.run_write(lambda conn: store.delete_device(conn, device_id)):
+        raise DeviceNotFound(f"there is no device {device_id!r}")
+    directory(rt).forget(device_id=device_id)
+
+
+def list_devices(rt: Runtime, **filters: Any) -> tuple[list[tuple[Device, Health]], int]:
+    with rt.db.connect() as conn:
+        return store.list_devices(conn, **filters)
+
+
+def health_summary(rt: Runtime, tenant: str | None = None) -> dict[str, Any]:
+    """Online / offline / never-seen counts per device type and per grid."""
+    by_type: dict[str, dict[str, int]] = {}
+    by_grid: dict[str, dict[str, int]] = {}
+    total = {"online": 0, "offline": 0, "neverSeen": 0}
+    with rt.db.connect() as conn:
+        rows = store.health_counts(conn, tenant)
+    for device_type, grid, online, n in rows:
+        state = "neverSeen" if online is None else ("online" if online else "offline")
+        for bucket, key in ((by_type, device_type), (by_grid, grid or "-")):
+            counts = bucket.setdefault(key, {"online": 0, "offline": 0, "neverSeen": 0})
+            counts[state] += n
+        total[state] += n
+    return {"total": total, "byType": by_type, "byGrid": by_grid}
+
+
+# --- dead letters ------------------------------------------------------------------------------------
+
+
+def list_dead_letters(rt: Runtime, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    with rt.db.connect() as conn:
+        return store.list_dead_letters(conn, **filters)
+
+
+def get_dead_letter(rt: Runtime, letter_id: str) -> dict[str, Any]:
+    with rt.db.connect() as conn:
+        row = store.get_dead_letter(conn, letter_id)
+    if row is None:
+        raise DeadLetterNotFound(f"there is no dead letter {letter_id!r}: `cityos deadletters list` shows them")
+    return row
+
+
+def replay(rt: Runtime, letter_id: str) -> Outcome:
+    """Take a dead letter in again as it first arrived (after the device was provisioned or its
+    range fixed). Accepted: it is marked replayed. Rejected again: a new dead letter says why."""
+    row = get_dead_letter(rt, letter_id)
+    if row["replayed_at"] is not None:
+        raise DeviceConflict(f"dead letter {letter_id} was replayed already at {row['replayed_at']}")
+    directory(rt).reload()  # the fix that motivates a replay may have been made by another process
+    msg = Message(
+        transport=row["transport"],
+        apikey=row["apikey"],
+        device_id=row["device_id"],
+        fmt=row["fmt"],
+        payload=bytes(row["payload"]),
+        received_at=row["received_at"],
+        topic=row["topic"],
+    )
+    outcome = ingest(rt, [msg])[0]
+    if outcome.accepted:
+        at = now_iso()
+        rt.db.run_write(lambda conn: store.mark_replayed(conn, letter_id, at))
+    return outcome
+
+
+def public_dead_letter(row: dict[str, Any], *, with_payload: bool = True) -> dict[str, Any]:
+    out = {
+        "id": row["id"],
+        "receivedAt": row["received_at"],
+        "transport": row["transport"],
+        "format": row["fmt"],
+        "apikey": row["apikey"],
+        "deviceId": row["device_id"],
+        "deviceType": row["device_type"],
+        "topic": row["topic"],
+        "reasonCode": row["reason_code"],
+        "reason": row["reason"],
+        "replayedAt": row["replayed_at"],
+    }
+    if with_payload:
+        raw = bytes(row["payload"])
+        try:
+            out["payload"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            out["payloadHex"] = raw.hex()
+    return out
+
+
+def public_device(device: Device, health: Health | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "deviceId": device.device_id,
+        "apikey": device.apikey,
+        "tenant": device.tenant,
+        "deviceType": device.device_type,
+        "entityId": device.entity_id,
+        "entityType": device.entity_type,
+        "deviceEntityId": device.device_entity_id,
+        "department": device.department,
+        "measures": {name: m.as_dict() for name, m in device.measures.items()},
+        "protocol": device.protocol,
+        "timeoutSeconds": device.timeout_s,
+        "location": {"lon": device.location[0], "lat": device.location[1]} if device.location else None,
+        "grid": device.grid,
+        "unit": device.unit,
+        "createdAt": device.created_at,
+        "updatedAt": device.updated_at,
+    }
+    if health is not None:
+        out["health"] = {
+            "state": "never-seen" if health.online is None else ("online" if health.online else "offline"),
+            "lastSeen": health.last_seen,
+            "batteryLevel": health.battery,
+            "rssi": health.signal,
+        }
+    return out

@@ -1,0 +1,361 @@
+"""SQL of the iot package: groups, devices and their health, dead letters, commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from cityos.iot.models import Device, DeviceGroup, Health, Measure
+from cityos.iot.tables import commands, dead_letters, device_groups, devices
+
+# --- groups ------------------------------------------------------------------------------------------
+
+
+def _group(row: Any) -> DeviceGroup:
+    return DeviceGroup(row.apikey, row.tenant, row.name, row.department, row.created_at)
+
+
+def get_group(conn: Connection, apikey: str) -> DeviceGroup | None:
+    row = conn.execute(select(device_groups).where(device_groups.c.apikey == apikey)).first()
+    return _group(row) if row else None
+
+
+def list_groups(conn: Connection, tenant: str | None = None) -> list[DeviceGroup]:
+    q = select(device_groups).order_by(device_groups.c.apikey)
+    if tenant is not None:
+        q = q.where(device_groups.c.tenant == tenant)
+    return [_group(r) for r in conn.execute(q)]
+
+
+def insert_group(conn: Connection, g: DeviceGroup) -> None:
+    conn.execute(
+        insert(device_groups).values(
+            apikey=g.apikey, tenant=g.tenant, name=g.name, department=g.department, created_at=g.created_at
+        )
+    )
+
+
+def delete_group(conn: Connection, apikey: str) -> int:
+    return conn.execute(delete(device_groups).where(device_groups.c.apikey == apikey)).rowcount
+
+
+def count_devices_in_group(conn: Connection, apikey: str) -> int:
+    return conn.execute(select(func.count()).select_from(devices).where(devices.c.apikey == apikey)).scalar_one()
+
+
+# --- devices -----------------------------------------------------------------------------------------
+
+
+def _device(row: Any) -> Device:
+    measures = {
+        name: Measure(m["attr"], m.get("kind", "number"), m.get("unitCode"), m.get("min"), m.get("max"))
+        for name, m in (row.measures or {}).items()
+    }
+    return Device(
+        device_id=row.device_id,
+        apikey=row.apikey,
+        tenant=row.tenant,
+        device_type=row.device_type,
+        entity_id=row.entity_id,
+        entity_type=row.entity_type,
+        department=row.department,
+        measures=measures,
+        protocol=row.protocol,
+        timeout_s=row.timeout_s,
+        location=(row.lon, row.lat) if row.lon is not None and row.lat is not None else None,
+        grid=row.grid,
+        unit=row.unit,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _device_values(d: Device) -> dict[str, Any]:
+    return {
+        "device_id": d.device_id,
+        "apikey": d.apikey,
+        "tenant": d.tenant,
+        "device_type": d.device_type,
+        "entity_id": d.entity_id,
+        "entity_type": d.entity_type,
+        "department": d.department,
+        "measures": {name: m.as_dict() for name, m in d.measures.items()},
+        "protocol": d.protocol,
+        "timeout_s": d.timeout_s,
+        "lon": d.location[0] if d.location else None,
+        "lat": d.location[1] if d.location else None,
+        "grid": d.grid,
+        "unit": d.unit,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    }
+
+
+def get_device(conn: Connection, device_id: str) -> Device | None:
+    row = conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+    return _device(row) if row else None
+
+
+def existing_device_ids(conn: Connection, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        found |= set(conn.execute(select(devices.c.device_id).where(devices.c.device_id.in_(part))).scalars())
+    return found
+
+
+def insert_devices(conn: Connection, items: list[Device]) -> None:
+    if items:
+        conn.execute(insert(devices), [_device_values(d) for d in items])
+
+
+def update_devices(conn: Connection, items: list[Device]) -> None:
+    for d in items:
+        values = _device_values(d)
+        del values["created_at"]
+        conn.execute(update(devices).where(devices.c.device_id == d.device_id).values(**values))
+
+
+def delete_device(conn: Connection, device_id: str) -> int:
+    conn.execute(delete(commands).where(commands.c.device_id == device_id))
+    return conn.execute(delete(devices).where(devices.c.device_id == device_id)).rowcount
+
+
+def list_devices(
+    conn: Connection,
+    *,
+    tenant: str | None = None,
+    device_type: str | None = None,
+    grid: str | None = None,
+    apikey: str | None = None,
+    online: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[tuple[Device, Health]], int]:
+    conds = []
+    for col, value in (
+        (devices.c.tenant, tenant),
+        (devices.c.device_type, device_type),
+        (devices.c.grid, grid),
+        (devices.c.apikey, apikey),
+    ):
+        if value is not None:
+            conds.append(col == value)
+    if online is not None:
+        conds.append(
+            devices.c.online.is_(True) if online else or_(devices.c.online.is_(False), devices.c.online.is_(None))
+        )
+    where = and_(*conds) if conds else None
+    q = select(devices).order_by(devices.c.device_id).limit(limit).offset(offset)
+    n = select(func.count()).select_from(devices)
+    if where is not None:
+        q, n = q.where(where), n.where(where)
+    rows = list(conn.execute(q))
+    return [(_device(r), _health(r)) for r in rows], conn.execute(n).scalar_one()
+
+
+def devices_changed_since(conn: Connection, since: str) -> list[Device]:
+    return [_device(r) for r in conn.execute(select(devices).where(devices.c.updated_at > since))]
+
+
+def all_devices(conn: Connection) -> list[Device]:
+    return [_device(r) for r in conn.execute(select(devices))]
+
+
+# --- health ------------------------------------------------------------------------------------------
+
+
+def _health(row: Any) -> Health:
+    return Health(row.device_id, row.online, row.last_seen, row.battery, row.signal)
+
+
+def get_health(conn: Connection, device_id: str) -> Health | None:
+    row = conn.execute(
+        select(devices.c.device_id, devices.c.online, devices.c.last_seen, devices.c.battery, devices.c.signal).where(
+            devices.c.device_id == device_id
+        )
+    ).first()
+    return _health(row) if row else None
+
+
+def record_seen(
+    conn: Connection, seen: dict[str, tuple[str, float | None, float | None]]
+) -> list[tuple[str, str | None]]:
+    """Store when devices were last heard from (and battery, signal). Returns the devices that were
+    not online before, with the time they were seen: they have just come online."""
+    if not seen:
+        return []
+    ids = list(seen)
+    before: dict[str, tuple[bool | None, str | None]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        for r in conn.execute(
+            select(devices.c.device_id, devices.c.online, devices.c.last_seen).where(devices.c.device_id.in_(part))
+        ):
+            before[r.device_id] = (r.online, r.last_seen)
+    came_online: list[tuple[str, str | None]] = []
+    rows = []
+    for device_id, (at, battery, signal) in seen.items():
+        if device_id not in before:
+            continue  # removed meanwhile
+        was_online, last = before[device_id]
+        latest = max(at, last) if last else at
+        rows.append({"d": device_id, "s": latest, "b": battery, "g": signal})
+        if not was_online:
+            came_online.append((device_id, latest))
+    if rows:
+        stmt = (
+            update(devices)
+            .where(devices.c.device_id == _bind("d"))
+            .values(
+                last_seen=_bind("s"),
+                online=True,
+                battery=func.coalesce(_bind("b"), devices.c.battery),
+                signal=func.coalesce(_bind("g"), devices.c.signal),
+            )
+        )
+        conn.execute(stmt, rows)
+    return came_online
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def silent_devices(conn: Connection, now_ms_iso: dict[int, str]) -> list[tuple[str, str | None]]:
+    """Online devices whose last message is older than their timeout: (device id, last seen).
+
+    ``now_ms_iso`` maps each timeout in use (seconds) to the stored-form time before which a device
+    with that timeout counts as silent.
+    """
+    out: list[tuple[str, str | None]] = []
+    for timeout, cutoff in now_ms_iso.items():
+        q = select(devices.c.device_id, devices.c.last_seen).where(
+            devices.c.online.is_(True), devices.c.timeout_s == timeout, devices.c.last_seen < cutoff
+        )
+        out += [(r.device_id, r.last_seen) for r in conn.execute(q)]
+    return out
+
+
+def timeouts_in_use(conn: Connection) -> list[int]:
+    return list(conn.execute(select(devices.c.timeout_s).distinct()).scalars())
+
+
+def mark_offline(conn: Connection, device_ids: Iterable[str]) -> list[str]:
+    """Mark devices offline; returns those that were online (another process may have done it)."""
+    changed = []
+    for device_id in device_ids:
+        r = conn.execute(
+            update(devices).where(devices.c.device_id == device_id, devices.c.online.is_(True)).values(online=False)
+        )
+        if r.rowcount:
+            changed.append(device_id)
+    return changed
+
+
+def health_counts(conn: Connection, tenant: str | None = None) -> list[tuple[str, str | None, bool | None, int]]:
+    """(device type, grid, online, count) over all devices."""
+    q = select(devices.c.device_type, devices.c.grid, devices.c.online, func.count()).group_by(
+        devices.c.device_type, devices.c.grid, devices.c.online
+    )
+    if tenant is not None:
+        q = q.where(devices.c.tenant == tenant)
+    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
+
+
+# --- dead letters ------------------------------------------------------------------------------------
+
+
+def insert_dead_letters(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(dead_letters), rows)
+
+
+def get_dead_letter(conn: Connection, letter_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(dead_letters).where(dead_letters.c.id == letter_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_dead_letters(
+    conn: Connection,
+    *,
+    reason_code: str | None = None,
+    device_id: str | None = None,
+    include_replayed: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    conds = []
+    if reason_code:
+        conds.append(dead_letters.c.reason_code == reason_code)
+    if device_id:
+        conds.append(dead_letters.c.device_id == device_id)
+    if not include_replayed:
+        conds.append(dead_letters.c.replayed_at.is_(None))
+    q = select(dead_letters).order_by(dead_letters.c.received_at.desc(), dead_letters.c.id).limit(limit).offset(offset)
+    n = select(func.count()).select_from(dead_letters)
+    if conds:
+        q, n = q.where(and_(*conds)), n.where(and_(*conds))
+    return [dict(r._mapping) for r in conn.execute(q)], conn.execute(n).scalar_one()
+
+
+def mark_replayed(conn: Connection, letter_id: str, at: str) -> None:
+    conn.execute(update(dead_letters).where(dead_letters.c.id == letter_id).values(replayed_at=at))
+
+
+def dead_letter_counts(conn: Connection) -> list[tuple[str | None, str, int]]:
+    """(device type, reason code, count) of dead letters not replayed."""
+    q = (
+        select(dead_letters.c.device_type, dead_letters.c.reason_code, func.count())
+        .where(dead_letters.c.replayed_at.is_(None))
+        .group_by(dead_letters.c.device_type, dead_letters.c.reason_code)
+    )
+    return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def insert_command(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(commands).values(**row))
+
+
+def get_command(conn: Connection, command_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(commands).where(commands.c.id == command_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_commands(conn: Connection, device_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    q = select(commands).where(commands.c.device_id == device_id).order_by(commands.c.created_at.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def set_command_status(
+    conn: Connection, command_id: str, status: str, *, only_from: tuple[str, ...], **values: Any
+) -> bool:
+    """Move a command to ``status`` if it is in one of ``only_from``; returns whether it moved."""
+    r = conn.execute(
+        update(commands)
+        .where(commands.c.id == command_id, commands.c.status.in_(only_from))
+        .values(status=status, **values)
+    )
+    return bool(r.rowcount)
+
+
+def expire_commands(conn: Connection, now: str) -> list[str]:
+    ids = list(
+        conn.execute(
+            select(commands.c.id).where(commands.c.status.in_(("pending", "sent")), commands.c.expires_at <= now)
+        ).scalars()
+    )
+    if ids:
+        conn.execute(
+            update(commands)
+            .where(commands.c.id.in_(ids), commands.c.status.in_(("pending", "sent")))
+            .values(status="expired")
+        )
+    return ids
