@@ -455,6 +455,11 @@ def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_a
     return run
 
 
+def _held(cur: EntityRow, attr: str, ds: str) -> dict[str, Any] | None:
+    """The instance of ``attr`` with datasetId ``ds`` ("" for the default instance) the entity holds."""
+    return next((i for i in cur.attrs.get(attr, ()) if (i.get("datasetId") or "") == ds), None)
+
+
 def m_temporal_append(
     entity_id: str, types: list[str], instances: dict[str, list[dict[str, Any]]], *, create: bool
 ) -> Mutation:
@@ -482,7 +487,7 @@ def m_temporal_append(
             )
         change = Change(cur, extra_history=history)
         for (attr, ds), inst in latest.items():
-            held = next((i for i in cur.attrs.get(attr, ()) if (i.get("datasetId") or "") == ds), None)
+            held = _held(cur, attr, ds)
             if held is None or (held.get("observedAt") or "") <= (inst.get("observedAt") or ""):
                 cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
                 change.changed.add(attr)
@@ -518,7 +523,7 @@ def m_observe(entity_id: str, types: list[str], readings: list[tuple[str, dict[s
         change = Change(cur)
         current: set[int] = set()
         for (attr, ds), inst in latest.items():
-            held = next((i for i in cur.attrs.get(attr, ()) if (i.get("datasetId") or "") == ds), None)
+            held = _held(cur, attr, ds)
             if held is None or (held.get("observedAt") or "") < inst["observedAt"]:
                 cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
                 change.changed.add(attr)

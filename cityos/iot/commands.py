@@ -21,13 +21,12 @@ import paho.mqtt.client as paho
 from cityos.context.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
 from cityos.iot.errors import CommandNotFound, NoCommandChannel
-from cityos.iot.mqtt import TOPIC_ROOT, new_client
+from cityos.iot.mqtt import TOPIC_ROOT, connect, new_client
 from cityos.iot.schemas import CommandCreate
 from cityos.iot.service import get_device
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
-FINAL = ("ok", "error", "expired")
 
 
 class CommandChannel:
@@ -39,9 +38,7 @@ class CommandChannel:
         self.client.on_publish = self._on_publish
         self._pending: dict[int, str] = {}
         self._lock = threading.Lock()
-        host, port = self.client._cityos_address  # type: ignore[attr-defined]
-        self.client.connect(host, port, keepalive=30)
-        self.client.loop_start()
+        connect(self.client, url)
 
     def publish(self, topic: str, payload: bytes, command_id: str) -> None:
         with self._lock:

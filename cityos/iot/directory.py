@@ -1,4 +1,4 @@
-"""The devices and groups that ingest looks up for every message, kept in memory.
+"""The devices that ingest looks up for every message, kept in memory.
 
 Provisioning in this process updates the directory at once; changes made by another process are
 picked up by a poll of ``updated_at`` (every second) and a full reload (every 30 s, which also
@@ -12,7 +12,7 @@ import threading
 import time
 
 from cityos.iot import store
-from cityos.iot.models import Device, DeviceGroup
+from cityos.iot.models import Device
 from cityos.runtime import Runtime
 
 POLL_SECONDS = 1.0
@@ -25,7 +25,6 @@ class Directory:
         self.rt = rt
         self._lock = threading.Lock()
         self._devices: dict[str, Device] = {}
-        self._groups: dict[str, DeviceGroup] = {}
         self._misses: dict[str, float] = {}
         self._since = ""
         self._polled = 0.0
@@ -34,10 +33,8 @@ class Directory:
     def reload(self) -> None:
         with self.rt.db.connect() as conn:
             found = store.all_devices(conn)
-            groups = store.list_groups(conn)
         with self._lock:
             self._devices = {d.device_id: d for d in found}
-            self._groups = {g.apikey: g for g in groups}
             self._since = max((d.updated_at for d in found), default="")
             self._misses.clear()
             self._loaded = self._polled = time.monotonic()
@@ -50,12 +47,10 @@ class Directory:
             self._polled = now
             with self.rt.db.connect() as conn:
                 changed = store.devices_changed_since(conn, self._since)
-                groups = store.list_groups(conn)
             with self._lock:
                 for d in changed:
                     self._devices[d.device_id] = d
                     self._since = max(self._since, d.updated_at)
-                self._groups = {g.apikey: g for g in groups}
 
     def device(self, device_id: str) -> Device | None:
         self._fresh()
@@ -72,32 +67,14 @@ class Directory:
             self.put(found)
         return found
 
-    def group(self, apikey: str) -> DeviceGroup | None:
-        self._fresh()
-        found = self._groups.get(apikey)
-        if found is None:
-            with self.rt.db.connect() as conn:
-                found = store.get_group(conn, apikey)
-            if found is not None:
-                with self._lock:
-                    self._groups[apikey] = found
-        return found
-
     def put(self, device: Device) -> None:
         with self._lock:
             self._devices[device.device_id] = device
             self._misses.pop(device.device_id, None)
 
-    def put_group(self, group: DeviceGroup) -> None:
+    def forget(self, device_id: str) -> None:
         with self._lock:
-            self._groups[group.apikey] = group
-
-    def forget(self, device_id: str | None = None, apikey: str | None = None) -> None:
-        with self._lock:
-            if device_id is not None:
-                self._devices.pop(device_id, None)
-            if apikey is not None:
-                self._groups.pop(apikey, None)
+            self._devices.pop(device_id, None)
 
 
 def directory(rt: Runtime) -> Directory:

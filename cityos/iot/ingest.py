@@ -46,7 +46,7 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
     for msg in messages:
         device = found.device(msg.device_id)
         try:
-            instances, battery, signal = _accept(found, device, msg, skew)
+            instances, battery, signal = _accept(device, msg, skew)
         except Rejected as exc:
             outcome = Outcome(False, exc.code, exc.detail, device_type=device.device_type if device else None)
             outcome.dead_letter_id = str(uuid.uuid4())
@@ -77,7 +77,7 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
 
 
 def _accept(
-    found: Any, device: Device | None, msg: Message, skew: timedelta
+    device: Device | None, msg: Message, skew: timedelta
 ) -> tuple[list[tuple[str, dict[str, Any]]], float | None, float | None]:
     """The attribute instances of an acceptable message, with battery and signal if it reports them."""
     if device is None:

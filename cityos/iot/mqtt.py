@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
@@ -54,7 +55,7 @@ def parse_topic(topic: str) -> tuple[str, str, str] | None:
 
 
 def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Client:
-    host, port, tls = broker_address(url)
+    _host, _port, tls = broker_address(url)
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5, manual_ack=manual_ack
     )
@@ -65,8 +66,14 @@ def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Cl
         client.tls_set()
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
-    client._cityos_address = (host, port)  # type: ignore[attr-defined]
     return client
+
+
+def connect(client: paho.Client, url: str, **kwargs: Any) -> None:
+    """Connect ``client`` to the broker at ``url`` and start its network thread."""
+    host, port, _tls = broker_address(url)
+    client.connect(host, port, keepalive=30, **kwargs)
+    client.loop_start()
 
 
 class MqttConsumer:
@@ -79,7 +86,7 @@ class MqttConsumer:
         *,
         url: str | None = None,
         client_id: str | None = None,
-        on_answer: Callable[[str, str, bytes], None] | None = None,
+        on_answer: Callable[[str, str, bytes], object] | None = None,
     ) -> None:
         self.rt = rt
         self.writer = writer
@@ -95,9 +102,7 @@ class MqttConsumer:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY
         props.ReceiveMaximum = RECEIVE_MAXIMUM
-        host, port = self.client._cityos_address  # type: ignore[attr-defined]
-        self.client.connect(host, port, keepalive=30, clean_start=False, properties=props)
-        self.client.loop_start()
+        connect(self.client, self.url, clean_start=False, properties=props)
 
     def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
         if getattr(reason, "is_failure", False):

@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth.deps import RuntimeDep, require
 from cityos.auth.models import Principal
 from cityos.context.timefmt import now_iso
-from cityos.errors import InvalidInput, PayloadTooLarge
+from cityos.errors import CityError, InvalidInput, PayloadTooLarge
 from cityos.iot import commands, metrics, service
-from cityos.iot.errors import BadApiKey, DeviceNotFound, Rejected
+from cityos.iot.errors import BadApiKey, DeviceNotFound
 from cityos.iot.models import Message, Outcome
 from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate, DeviceUpdate
 from cityos.iot.writer import writer
@@ -180,17 +180,14 @@ async def _store(rt: Runtime, messages: list[Message]) -> list[Outcome]:
     return await asyncio.wrap_future(writer(rt).submit_many(messages))
 
 
+_REJECTED_AS: dict[str, type[CityError]] = {"unknown-device": DeviceNotFound, "wrong-apikey": BadApiKey}  # else 400
+
+
 def _answer_one(o: Outcome) -> Response:
     if o.accepted:
         return Response(orjson.dumps(_outcome(o)), media_type="application/json")
-    rejected = Rejected(o.reason_code or "unparseable", o.reason or "")
-    err = (
-        DeviceNotFound
-        if rejected.code == "unknown-device"
-        else BadApiKey
-        if rejected.code == "wrong-apikey"
-        else InvalidInput
-    )(
+    error_class = _REJECTED_AS.get(o.reason_code or "", InvalidInput)
+    err = error_class(
         f"{o.reason}; the message is kept as dead letter {o.dead_letter_id}",
         reasonCode=o.reason_code,
         deadLetterId=o.dead_letter_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
 from cityos.iot import commands
 from cityos.iot.health import tracker
@@ -23,9 +24,7 @@ class IngestRunner:
         self.health = tracker(rt)
         self.consumer: MqttConsumer | None = None
         if mqtt and rt.settings.mqtt_url:
-            self.consumer = MqttConsumer(
-                rt, self.writer, on_answer=lambda k, d, p: commands.record_answer(rt, k, d, p) and None
-            )
+            self.consumer = MqttConsumer(rt, self.writer, on_answer=partial(commands.record_answer, rt))
         self._stop = threading.Event()
         self._expiry = threading.Thread(target=self._expire_commands, name="iot-commands", daemon=True)
 

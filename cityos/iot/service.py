@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from cityos.context import service as hub
-from cityos.context.entity import parse_entity
+from cityos.context.entity import check_entity_id, parse_entity
+from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import core_term_map
 from cityos.context.timefmt import now_iso
 from cityos.iot import store
@@ -44,7 +45,6 @@ def create_group(rt: Runtime, spec: DeviceGroupCreate) -> DeviceGroup:
         rt.db.run_write(lambda conn: store.insert_group(conn, group))
     except IntegrityError:
         raise DeviceConflict(f"a device group with API key {group.apikey!r} exists already") from None
-    directory(rt).put_group(group)
     return group
 
 
@@ -69,7 +69,6 @@ def delete_group(rt: Runtime, apikey: str) -> None:
 
     if not rt.db.run_write(job):
         raise GroupNotFound(f"there is no device group with API key {apikey!r}")
-    directory(rt).forget(apikey=apikey)
 
 
 # --- devices -----------------------------------------------------------------------------------------
@@ -102,8 +101,10 @@ def provision(rt: Runtime, specs: list[DeviceCreate]) -> list[Device]:
     for s in specs:
         g = groups[s.apikey]
         entity_id = s.entity_id or f"urn:ngsi-ld:{s.entity_type}:{s.device_id}"
-        if not entity_id.startswith("urn:") and ":" not in entity_id:
-            raise InvalidDevice(f"entity_id {entity_id!r} of device {s.device_id!r} must be a URI")
+        try:
+            check_entity_id(entity_id, "entity_id")
+        except BadRequestData as exc:
+            raise InvalidDevice(f"device {s.device_id!r}: {exc.detail}") from None
         devices.append(
             Device(
                 device_id=s.device_id,
@@ -194,7 +195,7 @@ def remove_device(rt: Runtime, device_id: str) -> None:
     """Remove a device (its entities and their history stay: they are the city's record)."""
     if not rt.db.run_write(lambda conn: store.delete_device(conn, device_id)):
         raise DeviceNotFound(f"there is no device {device_id!r}")
-    directory(rt).forget(device_id=device_id)
+    directory(rt).forget(device_id)
 
 
 def list_devices(rt: Runtime, **filters: Any) -> tuple[list[tuple[Device, Health]], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from cityos.iot.models import Device, DeviceGroup, Health, Measure
 from cityos.iot.tables import commands, dead_letters, device_groups, devices
@@ -208,22 +208,16 @@ def record_seen(
     if rows:
         stmt = (
             update(devices)
-            .where(devices.c.device_id == _bind("d"))
+            .where(devices.c.device_id == bindparam("d"))
             .values(
-                last_seen=_bind("s"),
+                last_seen=bindparam("s"),
                 online=True,
-                battery=func.coalesce(_bind("b"), devices.c.battery),
-                signal=func.coalesce(_bind("g"), devices.c.signal),
+                battery=func.coalesce(bindparam("b"), devices.c.battery),
+                signal=func.coalesce(bindparam("g"), devices.c.signal),
             )
         )
         conn.execute(stmt, rows)
     return came_online
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def silent_devices(conn: Connection, now_ms_iso: dict[int, str]) -> list[tuple[str, str | None]]:
