@@ -114,8 +114,16 @@ def record_answer(rt: Runtime, apikey: str, device_id: str, payload: bytes) -> b
         device = store.get_device(conn, device_id)
         if device is None or device.apikey != apikey:
             return False
+        # an answer can overtake the broker's PUBACK that marks the command sent: it was sent, then
+        sent = {"sent_at": at} if row["sent_at"] is None else {}
         return store.set_command_status(
-            conn, doc["id"], doc["status"], only_from=("pending", "sent"), answered_at=at, result=doc.get("result")
+            conn,
+            doc["id"],
+            doc["status"],
+            only_from=("pending", "sent"),
+            answered_at=at,
+            result=doc.get("result"),
+            **sent,
         )
 
     return rt.db.run_write(job)
