@@ -30,11 +30,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check cityos tests bench
 
-# Long runs (about 15 minutes in all); figures, never assertions. Each script has --help.
+# Long runs (about 25 minutes in all); figures, never assertions. Each script has --help.
 bench: $(STAMP)
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/ingest.py
 
 serve: $(STAMP)
 	$(BIN)/cityos serve

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import FastAPI, Request
@@ -22,6 +22,13 @@ from cityos.tuning import freeze_startup_objects, tune_process
 
 log = logging.getLogger("cityos")
 NGSILD_PREFIX = "/ngsi-ld/"
+
+
+class Companion(Protocol):
+    """Something that runs beside the API for as long as it serves."""
+
+    def start(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def problem_response(err: CityError, request: Request) -> Response:
@@ -68,8 +75,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(InternalError("the server failed on this request; it has been logged"), request)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """The cityos API. Pass a runtime to share one (tests, the demo); otherwise one is opened."""
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, companions: Sequence[Companion] = ()
+) -> FastAPI:
+    """The cityos API. Pass a runtime to share one (tests, the demo); otherwise one is opened.
+
+    ``companions`` start once the ingest side runs and stop before it does (the demo's simulator).
+    """
     tune_process()
     rt = runtime or Runtime.open(settings)
 
@@ -86,7 +98,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
         app.state.ingest = ingest
         ingest.start()
+        for c in companions:
+            c.start()
         yield
+        for c in reversed(companions):
+            c.close()
         ingest.close()
         if notifier is not None:
             notifier.close()

@@ -1,4 +1,5 @@
-"""`cityos` command line: serve, worker, ingest, demo, db, token, history, deadletters; thin over service functions."""
+"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, history, deadletters; thin over
+service functions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from cityos.config import Settings, get_settings
+from cityos.demo.patterns import SCENARIOS
+from cityos.tuning import freeze_startup_objects, tune_process
+
+SCENARIO_NAMES = tuple(SCENARIOS)
 
 app = typer.Typer(help="cityos: the city digital base (城市数字底座).", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -162,6 +167,7 @@ def worker() -> None:
         )
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tune_process()
     try:
         rt = Runtime.open(settings)
     except RuntimeError as exc:
@@ -194,6 +200,7 @@ def ingest(
     import signal
     import threading
 
+    from cityos.iot.directory import directory
     from cityos.iot.runner import IngestRunner
     from cityos.runtime import Runtime
     from cityos.store.migrate import upgrade
@@ -205,11 +212,14 @@ def ingest(
         typer.echo("error: `cityos ingest` needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tune_process()
     rt = Runtime.open(settings)
     upgrade(rt.db)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    directory(rt)  # every device in memory before the first message, then out of the collector's way
+    freeze_startup_objects()
     runner = IngestRunner(rt, mqtt=True)
     runner.start()
     typer.echo(f"cityos ingest: consuming telemetry from {settings.mqtt_url}", err=True)
@@ -251,8 +261,13 @@ def deadletters_list(
     finally:
         rt.close()
     table = Table(title=f"dead letters: {len(rows)} of {total}")
-    for col in ("id", "received", "device", "reason", "replayed"):
-        table.add_column(col)
+    # the id is what `show` and `replay` take, and the reason a code to filter on: never cut them
+    # (piped output is 80 columns wide, which is too narrow for all five)
+    table.add_column("id", no_wrap=True, min_width=36)
+    table.add_column("received")
+    table.add_column("device")
+    table.add_column("reason", no_wrap=True)
+    table.add_column("replayed")
     for r in rows:
         table.add_row(r["id"], r["received_at"], r["device_id"], r["reason_code"], r["replayed_at"] or "")
     Console().print(table)
@@ -323,11 +338,87 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the dashboard and API.")] = 8000,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
     sensors: Annotated[int, typer.Option(help="Observed things to create.")] = 5200,
+    simulate: Annotated[bool, typer.Option(help="Run the sensor simulator in the same process.")] = True,
+    rate: Annotated[float, typer.Option(help="Simulated messages per second, all devices together.")] = 200.0,
+    scenario: Annotated[str, typer.Option(help="Simulated scenario: " + ", ".join(SCENARIO_NAMES))] = "normal",
 ) -> None:
-    """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1."""
+    """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1, its sensors simulated."""
     from cityos.demo.run import run_demo
 
-    run_demo(Settings(demo_mode=True), port=port, open_browser=not no_browser, sensors=sensors)
+    _check_scenario(scenario)
+    run_demo(
+        Settings(demo_mode=True),
+        port=port,
+        open_browser=not no_browser,
+        sensors=sensors,
+        simulate=simulate,
+        rate=rate,
+        scenario=scenario,
+    )
+
+
+@app.command()
+def simulate(
+    rate: Annotated[float, typer.Option(min=0.1, help="Messages per second, all devices together.")] = 200.0,
+    scenario: Annotated[str, typer.Option(help="One of: " + ", ".join(SCENARIO_NAMES))] = "normal",
+    mqtt: Annotated[
+        str | None, typer.Option(help="Publish to this broker (mqtt://host:1883); default: store in this process.")
+    ] = None,
+    bad: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of messages spoiled on purpose.")] = 0.005,
+    clock: Annotated[
+        str | None, typer.Option(help="Shanghai time of day the patterns start from, HH:MM; default now.")
+    ] = None,
+    speed: Annotated[float, typer.Option(min=0.01, help="How much faster than real time the patterns run.")] = 1.0,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds; default: Ctrl-C.")] = None,
+    sensors: Annotated[int, typer.Option(help="Observed things in the demo district (as for `cityos demo`).")] = 5200,
+) -> None:
+    """Drive the demo district's devices with daily patterns and a few bad messages.
+
+    Provisions the devices (and loads the district) in the configured database if they are missing.
+    Without --mqtt the messages are stored by this process; with --mqtt they go to the broker,
+    for `cityos ingest` or `cityos serve` with CITYOS_MQTT_URL to take in.
+    """
+    from cityos.demo.run import run_simulation
+
+    _check_scenario(scenario)
+    stats = run_simulation(
+        get_settings(),
+        rate=rate,
+        scenario=scenario,
+        mqtt=mqtt,
+        bad_share=bad,
+        clock=_clock(clock),
+        speed=speed,
+        duration=duration,
+        sensors=sensors,
+    )
+    typer.echo(
+        f"sent {stats.sent} messages ({stats.spoiled} spoiled on purpose); "
+        f"accepted {stats.accepted}, rejected {stats.rejected}, broker acknowledged {stats.acked}",
+        err=True,
+    )
+
+
+def _check_scenario(name: str) -> None:
+    if name not in SCENARIO_NAMES:
+        typer.echo(f"error: unknown scenario {name!r}: use one of {', '.join(SCENARIO_NAMES)}", err=True)
+        raise typer.Exit(2)
+
+
+def _clock(text: str | None) -> Any:
+    """HH:MM in Shanghai today, as a UTC datetime."""
+    from datetime import UTC, datetime, timedelta
+
+    if text is None:
+        return None
+    try:
+        hh, mm = (int(x) for x in text.split(":"))
+        local = datetime.now(UTC) + timedelta(hours=8)
+        start = local.replace(hour=hh, minute=mm, second=0, microsecond=0) - timedelta(hours=8)
+    except ValueError:
+        typer.echo(f"error: --clock {text!r} is not a time of day such as 20:30", err=True)
+        raise typer.Exit(2) from None
+    return start
 
 
 if __name__ == "__main__":

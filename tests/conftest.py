@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -133,3 +134,14 @@ def api(rt: Runtime) -> Iterator[Api]:
     token = create_token(rt.db, "test-admin", role="admin", kind="staff")
     with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
         yield Api(client, token)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something true (returned), or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")

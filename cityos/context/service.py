@@ -45,6 +45,9 @@ class Change:
     not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
     extra_history: list[HistoryRow] = field(default_factory=list)  # past instances (temporal API)
     observed_history: list[HistoryRow] = field(default_factory=list)  # telemetry: the first write of a key wins
+    # True: observed_history holds every instance the mutation wrote, so the write need not diff the
+    # entity against its stored state to find what to keep in the history (telemetry's fast path)
+    history_complete: bool = False
 
 
 Mutation = Callable[[EntityRow | None, str], Change]  # (current row or None, now) -> change
@@ -121,6 +124,7 @@ def _apply_in(
     original = store.fetch_many(conn, tenant, ids, for_update=lock_rows)
     working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
     touched: dict[str, tuple[set[str], set[str]]] = {}
+    diffed: set[str] = set()  # entities whose history comes from comparing before and after
     extra: list[HistoryRow] = []
     observed: list[HistoryRow] = []
     for entity_id, mutate in ops:
@@ -133,6 +137,8 @@ def _apply_in(
         working[entity_id] = change.row
         extra += change.extra_history
         observed += change.observed_history
+        if not change.history_complete:
+            diffed.add(entity_id)
         changed, removed = touched.setdefault(entity_id, (set(), set()))
         changed |= change.changed
         removed |= change.removed
@@ -143,7 +149,7 @@ def _apply_in(
                 change=change,
             )
         )
-    events = _write(conn, tenant, original, working, touched, now, extra)
+    events = _write(conn, tenant, original, working, touched, now, extra, diffed)
     insert_history(conn, tenant, observed, now, keep_first=True)
     return outcomes, events
 
@@ -169,6 +175,7 @@ def _write(
     touched: dict[str, tuple[set[str], set[str]]],
     now: str,
     extra_history: list[HistoryRow],
+    diffed: set[str],
 ) -> list[Event]:
     history: list[HistoryRow] = list(extra_history)
     inserts: list[EntityRow] = []
@@ -188,7 +195,8 @@ def _write(
         if before is None:
             inserts.append(after)
             new_geo[entity_id] = geo_rows(after.attrs)
-            history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
+            if entity_id in diffed:
+                history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
             events.append(
                 Event(
                     "entity.created", entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant
@@ -199,7 +207,8 @@ def _write(
             continue
         after.pk = before.pk
         updates.append(after)
-        history += changed_instances(entity_id, before.attrs, after.attrs, changed, now)
+        if entity_id in diffed:
+            history += changed_instances(entity_id, before.attrs, after.attrs, changed, now)
         if after.types != before.types:
             types_changed.append(after)
         new_boxes = geo_rows(after.attrs)
@@ -527,12 +536,14 @@ def m_observe(entity_id: str, types: list[str], readings: list[tuple[str, dict[s
             if held is None or (held.get("observedAt") or "") < inst["observedAt"]:
                 cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
                 change.changed.add(attr)
-                current.add(id(inst))  # its history row is written with the current state
+                current.add(id(inst))
+        # the current instances first: of two with the same key the history keeps the first, which
+        # must be the one the entity now holds
+        ordered = sorted(stamped, key=lambda ai: id(ai[1]) not in current)
         change.observed_history = [
-            (entity_id, attr, inst.get("datasetId") or "", instance_time(inst, now), inst)
-            for attr, inst in stamped
-            if id(inst) not in current
+            (entity_id, attr, inst.get("datasetId") or "", instance_time(inst, now), inst) for attr, inst in ordered
         ]
+        change.history_complete = True
         if change.changed:
             cur.modified_at = now
         return change

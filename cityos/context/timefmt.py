@@ -33,4 +33,7 @@ def parse_ts(text: str) -> datetime:
 
 def normalize_ts(text: str) -> str:
     """Any ISO 8601 date-time to the stored form. Raises ValueError."""
+    if isinstance(text, str) and len(text) == 24 and text[19] == "." and text[23] == "Z" and text[10] == "T":
+        datetime.fromisoformat(text[:23])  # already in the stored form (most telemetry): only check it
+        return text
     return format_ts(parse_ts(text))

@@ -26,7 +26,7 @@ from typing import Any
 
 import shapely
 from shapely import STRtree, affinity
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -53,7 +53,7 @@ UNITS = (*HOT_SPOTS, NANJING_BUILDING, TIANZIFANG, CHUNJIANG, QUXI_ROAD_SHOPS, Y
 SENSOR_TYPES = (
     "Streetlight", "WasteContainer", "ParkingSpot", "TrafficFlowObserved", "CrowdFlowObserved",
     "AirQualityObserved", "NoiseLevelObserved", "FloodMonitoring", "OffStreetParking",
-    "WaterQualityObserved", "WeatherObserved",
+    "WaterQualityObserved", "WeatherObserved", "BuildingTilt", "SmokeDetector",
 )  # fmt: skip
 GRID_COUNT = 50
 
@@ -706,6 +706,7 @@ _MIX = (
     ("Streetlight", 1500), ("WasteContainer", 1300), ("ParkingSpot", 1000), ("TrafficFlowObserved", 400),
     ("CrowdFlowObserved", 300), ("AirQualityObserved", 200), ("NoiseLevelObserved", 200),
     ("FloodMonitoring", 120), ("OffStreetParking", 60), ("WaterQualityObserved", 60), ("WeatherObserved", 9),
+    ("BuildingTilt", 40), ("SmokeDetector", 160),
 )  # fmt: skip
 _ABBR = {
     "Streetlight": "SL",
@@ -719,6 +720,8 @@ _ABBR = {
     "OffStreetParking": "OP",
     "WaterQualityObserved": "WQ",
     "WeatherObserved": "WO",
+    "BuildingTilt": "BT",
+    "SmokeDetector": "SD",
 }
 # Device controlledProperty per observed type (Device data model vocabulary).
 _CONTROLLED = {
@@ -741,6 +744,8 @@ _CONTROLLED = {
         "precipitation",
         "solarRadiation",
     ],
+    "BuildingTilt": ["tilt"],
+    "SmokeDetector": ["smoke", "temperature"],
 }
 # Hot spot share of crowd counters and a Saturday-afternoon people count per 5 minutes at a gate.
 _CROWD = ((BUND, 0.3, (300, 900)), (NANJING_ROAD, 0.25, (400, 1000)), (YU_GARDEN, 0.15, (200, 650)),
@@ -1240,8 +1245,48 @@ class _Sensors:
             },
         )
 
+    def building_tilt(self, building: dict[str, Any]) -> None:
+        # tilt meters sit on old low-rise lane houses (里弄) and buildings next to deep excavations
+        ts = self._ts()
+        site = self._building_site(building)
+        tilt_x, tilt_y = round(self.rng.gauss(0, 0.08), 3), round(self.rng.gauss(0, 0.08), 3)
+        self.emit(
+            "BuildingTilt",
+            site,
+            f"{building['name']['value']}倾斜监测",
+            {
+                "tiltX": _prop(tilt_x, "DD", ts),
+                "tiltY": _prop(tilt_y, "DD", ts),
+                "alertLevel": _prop(0.5, "DD"),  # a building leaning half a degree needs an engineer
+                "refBuilding": _rel(building["id"]),
+            },
+            battery=True,
+        )
 
-def _sensors(rng: random.Random, geo: _Geo, sensors: int) -> list[dict[str, Any]]:
+    def smoke_detector(self, building: dict[str, Any]) -> None:
+        ts = self._ts()
+        site = self._building_site(building)
+        self.emit(
+            "SmokeDetector",
+            site,
+            f"{building['name']['value']}烟感 {self.label(building['id']):02d}",
+            {
+                "smoke": _prop(False, observed=ts),
+                "temperature": _prop(round(self.rng.uniform(18, 26), 1), "CEL", ts),
+                "refBuilding": _rel(building["id"]),
+            },
+            battery=True,
+        )
+
+    def _building_site(self, building: dict[str, Any]) -> _Site:
+        point = shape(building["location"]["value"]).representative_point()
+        site = self._site(point.x, point.y)
+        if site is None:
+            raise RuntimeError(f"building {building['id']} lies outside the district")
+        return site
+
+
+def _sensors(rng: random.Random, geo: _Geo, sensors: int, buildings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     s = _Sensors(rng, geo)
     counts = sensor_counts(sensors)
     for i in range(counts["WeatherObserved"]):
@@ -1273,6 +1318,11 @@ def _sensors(rng: random.Random, geo: _Geo, sensors: int) -> list[dict[str, Any]
         s.flood()
     for _ in range(counts["WaterQualityObserved"]):
         s.water_quality()
+    low_rise = [b for b in buildings if b["floorsAboveGround"]["value"] <= 3] or buildings
+    for _ in range(counts["BuildingTilt"]):
+        s.building_tilt(rng.choice(low_rise))
+    for _ in range(counts["SmokeDetector"]):
+        s.smoke_detector(rng.choice(buildings))
     return s.devices + s.entities
 
 
@@ -1285,16 +1335,16 @@ def build_district(seed: int = 2026, sensors: int = 5200) -> list[dict[str, Any]
 
     Returns one District, its 10 Streets, 50 Grids, 10 ManagementUnits, about 350 Buildings, then
     one Device per observed thing, then the observed things themselves. ``sensors`` counts the
-    observed things (Streetlight, WasteContainer, ParkingSpot, TrafficFlowObserved,
-    CrowdFlowObserved, AirQualityObserved, NoiseLevelObserved, FloodMonitoring, OffStreetParking,
-    WaterQualityObserved, WeatherObserved): exactly ``max(sensors, 11)`` are made, every type at
-    least once. Devices do not count toward ``sensors``: they come on top, one per observed thing,
-    so the list holds about 2 × sensors + 410 entities. The spatial hierarchy does not depend on
+    observed things (the 13 ``SENSOR_TYPES``, building tilt meters and smoke detectors among them):
+    exactly ``max(sensors, 13)`` are made, every type at least once. Devices do not count toward
+    ``sensors``: they come on top, one per observed thing, so the list holds about 2 × sensors +
+    400 entities. The spatial hierarchy does not depend on
     the seed; the buildings, sensor positions and readings do.
     """
     rng = random.Random(seed)
     geo = _build_geography()
-    return _hierarchy(geo) + _buildings(rng, geo) + _sensors(rng, geo, sensors)
+    buildings = _buildings(rng, geo)
+    return _hierarchy(geo) + buildings + _sensors(rng, geo, sensors, buildings)
 
 
 def district_summary(entities: list[dict[str, Any]]) -> dict[str, int]:

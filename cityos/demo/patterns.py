@@ -139,7 +139,7 @@ def is_holiday(local_date: date) -> bool:
     return _public_holiday(d) or (d.weekday() >= 5 and not makeup)
 
 
-_BAD_MESSAGES = (
+BAD_MESSAGES = (
     ("unparseable", "Truncate or garble the payload so that it cannot be parsed."),
     ("out-of-range", "Set one measure far outside its physical range (a negative PM2.5, a filling level of 7)."),
     ("unknown-measure", "Add a measure name that the device profile does not declare."),
@@ -151,7 +151,7 @@ _BAD_MESSAGES = (
 
 def bad_message(rng: random.Random) -> tuple[str, str]:
     """A kind of bad message and a short description of what to corrupt."""
-    return rng.choice(_BAD_MESSAGES)
+    return rng.choice(BAD_MESSAGES)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`cityos demo`: a fresh SQLite district under ./var, an admin token, the server on 127.0.0.1."""
+"""`cityos demo`: a fresh SQLite district under ./var, an admin token, the server on 127.0.0.1 and
+the sensor simulator in the same process; `cityos simulate`: the simulator on its own."""
 
 from __future__ import annotations
 
@@ -6,20 +7,38 @@ import os
 import sys
 import threading
 import webbrowser
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import Progress
+from rich.text import Text
 
 from cityos.auth.service import create_token
 from cityos.config import Settings
+from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
 from cityos.demo.load import upsert_entities
+from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
+from cityos.iot.runner import IngestRunner
+from cityos.iot.service import existing_device_ids
 from cityos.runtime import Runtime
 from cityos.store.migrate import upgrade
 from cityos.tuning import tune_process
 
 
-def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True, sensors: int = 5200) -> None:
+def run_demo(
+    settings: Settings,
+    *,
+    port: int = 8000,
+    open_browser: bool = True,
+    sensors: int = 5200,
+    simulate: bool = True,
+    rate: float = 200.0,
+    scenario: str = "normal",
+) -> None:
     import uvicorn
 
     from cityos.app import create_app
@@ -28,15 +47,7 @@ def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True,
     tune_process()
     rt = Runtime.open(settings)
     upgrade(rt.db)
-    entities = build_district(sensors=sensors)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("载入示范区 Loading the demo district", total=len(entities))
-        upsert_entities(rt, settings.default_tenant, entities, progress=lambda n: progress.advance(task, n))
-    summary = district_summary(entities)
-    console.print(
-        f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
-        f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))})"
-    )
+    devices = load_district(rt, console, sensors)
     token = create_token(rt.db, "demo-admin", role="admin", kind="staff")
     url = f"http://127.0.0.1:{port}"
     console.print(f"控制台 Dashboard: [bold]{url}[/]   API docs: {url}/docs", soft_wrap=True)
@@ -46,9 +57,108 @@ def run_demo(settings: Settings, *, port: int = 8000, open_browser: bool = True,
         soft_wrap=True,
         highlight=False,
     )
+    companions = []
+    if simulate:
+
+        def make() -> Simulator:  # called once the API's ingest runs, so that it feeds that runner's writer
+            return Simulator(devices, LocalSink(rt), rate=rate, scenario=scenario)
+
+        companions.append(LiveSimulation(make, console))
     if open_browser and _has_display():
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
-    uvicorn.run(create_app(settings, runtime=rt), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(settings, runtime=rt, companions=companions)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevice]:
+    """Write the demo district's entities (replacing what is there) and provision its devices."""
+    entities = build_district(sensors=sensors)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("载入示范区 Loading the demo district", total=len(entities))
+        upsert_entities(rt, rt.settings.default_tenant, entities, progress=lambda n: progress.advance(task, n))
+    with console.status("登记设备 Provisioning the district's devices"):
+        devices = provision_demo_devices(rt, entities)
+    summary = district_summary(entities)
+    console.print(
+        f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
+        f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))}), {len(devices)} devices provisioned"
+    )
+    return devices
+
+
+def district_devices(rt: Runtime, console: Console, sensors: int) -> list[DemoDevice]:
+    """The demo devices, loading the district first if this database does not hold it yet."""
+    entities = build_district(sensors=sensors)
+    devices = [d for d, _ in demo_devices(entities)]
+    if len(existing_device_ids(rt, [d.device_id for d in devices])) == len(devices):
+        return devices
+    return load_district(rt, console, sensors)
+
+
+class LiveSimulation:
+    """The simulator with its live progress line; a companion of the demo's API, or run in front."""
+
+    def __init__(self, make: Callable[[], Simulator], console: Console) -> None:
+        self._make, self._console = make, console
+        self.sim: Simulator | None = None
+        self._live: Live | None = None
+
+    def start(self, **limits: Any) -> None:
+        sim = self.sim = self._make()
+        self._live = Live(console=self._console, refresh_per_second=4, get_renderable=lambda: _line(sim))
+        self._live.start()
+        sim.start(**limits)
+
+    def close(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+        if self._live is not None:
+            self._live.stop()
+
+
+def _line(sim: Simulator) -> Text:
+    return Text.from_markup(status_line(sim))
+
+
+def run_simulation(
+    settings: Settings,
+    *,
+    rate: float,
+    scenario: str,
+    mqtt: str | None,
+    bad_share: float,
+    clock: datetime | None,
+    speed: float,
+    duration: float | None,
+    sensors: int,
+) -> SimStats:
+    """`cityos simulate`: drive the demo district's devices in this process, or through a broker."""
+    console = Console(stderr=True)
+    tune_process()
+    rt = Runtime.open(settings)
+    upgrade(rt.db)
+    runner = None
+    try:
+        devices = district_devices(rt, console, sensors)
+        if mqtt is None:  # in-process: this process stores what it sends and watches device health
+            runner = IngestRunner(rt, mqtt=False)
+            runner.start()
+
+        sink = LocalSink(rt) if mqtt is None else MqttSink(mqtt)
+        sim = Simulator(devices, sink, rate=rate, scenario=scenario, bad_share=bad_share, start=clock, speed=speed)
+        live = LiveSimulation(lambda: sim, console)
+        live.start(duration=duration)
+        try:
+            sim.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            live.close()
+        return sim.stats
+    finally:
+        if runner is not None:
+            runner.close()
+        rt.close()
 
 
 def _has_display() -> bool:

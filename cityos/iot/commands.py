@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 from cityos.context.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
 from cityos.iot.errors import CommandNotFound, NoCommandChannel
+from cityos.iot.models import EVERYTHING, Scope
 from cityos.iot.mqtt import TOPIC_ROOT, connect, new_client
 from cityos.iot.schemas import CommandCreate
 from cityos.iot.service import get_device
@@ -72,8 +73,11 @@ def channel(rt: Runtime) -> CommandChannel:
     return ch
 
 
-def send(rt: Runtime, device_id: str, spec: CommandCreate, by: str | None = None) -> dict[str, Any]:
-    device, _ = get_device(rt, device_id)
+def send(
+    rt: Runtime, device_id: str, spec: CommandCreate, by: str | None = None, *, scope: Scope = EVERYTHING
+) -> dict[str, Any]:
+    """Store a command for a device within the scope and publish it."""
+    device, _ = get_device(rt, device_id, scope=scope)
     ch = channel(rt)
     now = now_iso()
     row = {
@@ -134,16 +138,19 @@ def expire(rt: Runtime) -> list[str]:
     return rt.db.run_write(lambda conn: store.expire_commands(conn, at))
 
 
-def get(rt: Runtime, command_id: str) -> dict[str, Any]:
+def get(rt: Runtime, command_id: str, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """A command; one to a device outside the scope is not found."""
     with rt.db.connect() as conn:
         row = store.get_command(conn, command_id)
-    if row is None:
+        device = store.get_device(conn, row["device_id"]) if row is not None and not scope.unlimited else None
+    if row is None or not (scope.unlimited or (device is not None and scope.sees(device))):
         raise CommandNotFound(f"there is no command {command_id!r}")
     return row
 
 
-def for_device(rt: Runtime, device_id: str) -> list[dict[str, Any]]:
-    get_device(rt, device_id)
+def for_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+    """A device's latest commands; a device outside the scope is not found."""
+    get_device(rt, device_id, scope=scope)
     with rt.db.connect() as conn:
         return store.list_commands(conn, device_id)
 

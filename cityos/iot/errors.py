@@ -55,6 +55,14 @@ class DeviceConflict(CityError):
     status = 409
 
 
+class OtherDepartment(CityError):
+    """A department tried to create or change what belongs to another department."""
+
+    type = PROBLEM_BASE + "other-department"
+    title = "Belongs to another department"
+    status = 403
+
+
 class InvalidDevice(CityError):
     type = PROBLEM_BASE + "invalid-device"
     title = "Invalid device"

@@ -20,10 +20,12 @@ from cityos.context.entity import parse_entity
 from cityos.context.jsonld import core_term_map
 from cityos.context.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
+from cityos.iot.directory import directory
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
+ANNOUNCE_PART = 1000  # devices whose change of state is written in one transaction
 
 
 class HealthTracker:
@@ -70,8 +72,13 @@ class HealthTracker:
         return [d for d, _ in gone]
 
     def _announce(self, items: list[tuple[str, str | None]], *, online: bool) -> None:
-        with self.rt.db.connect() as conn:
-            devices = {d: store.get_device(conn, d) for d, _ in items}
+        # a whole district may come online at once (a restart, a backlog): in parts of bounded size
+        for start in range(0, len(items), ANNOUNCE_PART):
+            self._announce_part(items[start : start + ANNOUNCE_PART], online=online)
+
+    def _announce_part(self, items: list[tuple[str, str | None]], *, online: bool) -> None:
+        found = directory(self.rt)
+        devices = {d: found.device(d) for d, _ in items}
         events: list[Event] = []
         by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
         tm = core_term_map()

@@ -34,7 +34,11 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 TOPIC_ROOT = "cityos"
 SESSION_EXPIRY = 7 * 86400  # seconds the broker keeps our session (and queued messages) while we are away
-RECEIVE_MAXIMUM = 65535  # unacknowledged messages the broker may send us at once (MQTT 5)
+
+# Unacknowledged messages the broker may send us at once (MQTT 5 Receive Maximum). Messages are
+# acknowledged after their batch commits, so this bounds what waits in memory: enough for the batch
+# being written and the next few (each waiting message costs a few kilobytes of Python objects).
+BATCHES_IN_FLIGHT = 4
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -101,7 +105,7 @@ class MqttConsumer:
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        props.ReceiveMaximum = min(65535, BATCHES_IN_FLIGHT * self.writer.batch_size)
         connect(self.client, self.url, clean_start=False, properties=props)
 
     def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:

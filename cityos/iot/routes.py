@@ -26,14 +26,21 @@ metrics_router = APIRouter(tags=["system"])
 
 Reader = Annotated[Principal, Depends(require("devices:read"))]
 Writer = Annotated[Principal, Depends(require("devices:write"))]
+LetterReader = Annotated[Principal, Depends(require("deadletters:read"))]
+LetterReplayer = Annotated[Principal, Depends(require("deadletters:replay"))]
+CommandSender = Annotated[Principal, Depends(require("commands:send"))]
+
+# A department's token sees only its department's groups, devices and dead letters, and a token
+# limited to a tenant only that tenant's (service.scope_for): the rest answers 404 as if absent, and
+# creating or handing over anything for another department is 403.
 
 
 # --- provisioning ------------------------------------------------------------------------------------
 
 
 @router.post("/groups", status_code=201, summary="Create a device group (one API key)")
-def create_group(rt: RuntimeDep, _p: Writer, spec: DeviceGroupCreate) -> dict[str, Any]:
-    g = service.create_group(rt, spec)
+def create_group(rt: RuntimeDep, p: Writer, spec: DeviceGroupCreate) -> dict[str, Any]:
+    g = service.create_group(rt, spec, scope=service.scope_for(p))
     return {
         "apikey": g.apikey,
         "tenant": g.tenant,
@@ -44,31 +51,31 @@ def create_group(rt: RuntimeDep, _p: Writer, spec: DeviceGroupCreate) -> dict[st
 
 
 @router.get("/groups", summary="List device groups")
-def list_groups(rt: RuntimeDep, _p: Reader) -> list[dict[str, Any]]:
+def list_groups(rt: RuntimeDep, p: Reader) -> list[dict[str, Any]]:
     return [
         {"apikey": g.apikey, "tenant": g.tenant, "name": g.name, "department": g.department, "createdAt": g.created_at}
-        for g in service.list_groups(rt)
+        for g in service.list_groups(rt, scope=service.scope_for(p))
     ]
 
 
 @router.delete("/groups/{apikey}", status_code=204, summary="Delete an empty device group")
-def delete_group(rt: RuntimeDep, _p: Writer, apikey: str) -> Response:
-    service.delete_group(rt, apikey)
+def delete_group(rt: RuntimeDep, p: Writer, apikey: str) -> Response:
+    service.delete_group(rt, apikey, scope=service.scope_for(p))
     return Response(status_code=204)
 
 
 @router.post("/devices", status_code=201, summary="Provision devices (one or a list; existing ones are replaced)")
-def provision(rt: RuntimeDep, _p: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[dict[str, Any]]:
+def provision(rt: RuntimeDep, p: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[dict[str, Any]]:
     specs = spec if isinstance(spec, list) else [spec]
     if not specs:
         raise InvalidInput("send a device or a non-empty list of devices")
-    return [service.public_device(d) for d in service.provision(rt, specs)]
+    return [service.public_device(d) for d in service.provision(rt, specs, scope=service.scope_for(p))]
 
 
 @router.get("/devices", summary="List devices with their health")
 def list_devices(
     rt: RuntimeDep,
-    _p: Reader,
+    p: Reader,
     response: Response,
     deviceType: str | None = None,
     grid: str | None = None,
@@ -78,31 +85,38 @@ def list_devices(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows, total = service.list_devices(
-        rt, device_type=deviceType, grid=grid, apikey=apikey, online=online, limit=limit, offset=offset
+        rt,
+        scope=service.scope_for(p),
+        device_type=deviceType,
+        grid=grid,
+        apikey=apikey,
+        online=online,
+        limit=limit,
+        offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
     return [service.public_device(d, h) for d, h in rows]
 
 
 @router.get("/devices/{device_id}", summary="A device with its health")
-def get_device(rt: RuntimeDep, _p: Reader, device_id: str) -> dict[str, Any]:
-    return service.public_device(*service.get_device(rt, device_id))
+def get_device(rt: RuntimeDep, p: Reader, device_id: str) -> dict[str, Any]:
+    return service.public_device(*service.get_device(rt, device_id, scope=service.scope_for(p)))
 
 
 @router.patch("/devices/{device_id}", summary="Change a device")
-def update_device(rt: RuntimeDep, _p: Writer, device_id: str, patch: DeviceUpdate) -> dict[str, Any]:
-    return service.public_device(service.update_device(rt, device_id, patch))
+def update_device(rt: RuntimeDep, p: Writer, device_id: str, patch: DeviceUpdate) -> dict[str, Any]:
+    return service.public_device(service.update_device(rt, device_id, patch, scope=service.scope_for(p)))
 
 
 @router.delete("/devices/{device_id}", status_code=204, summary="Remove a device (its entities stay)")
-def remove_device(rt: RuntimeDep, _p: Writer, device_id: str) -> Response:
-    service.remove_device(rt, device_id)
+def remove_device(rt: RuntimeDep, p: Writer, device_id: str) -> Response:
+    service.remove_device(rt, device_id, scope=service.scope_for(p))
     return Response(status_code=204)
 
 
 @router.get("/health", summary="Devices online, offline and never seen, per type and grid")
-def health(rt: RuntimeDep, _p: Reader) -> dict[str, Any]:
-    return service.health_summary(rt)
+def health(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
+    return service.health_summary(rt, scope=service.scope_for(p))
 
 
 # --- dead letters ------------------------------------------------------------------------------------
@@ -111,7 +125,7 @@ def health(rt: RuntimeDep, _p: Reader) -> dict[str, Any]:
 @router.get("/deadletters", summary="Rejected telemetry, newest first")
 def list_dead_letters(
     rt: RuntimeDep,
-    _p: Annotated[Principal, Depends(require("deadletters:read"))],
+    p: LetterReader,
     response: Response,
     reasonCode: str | None = None,
     deviceId: str | None = None,
@@ -120,44 +134,44 @@ def list_dead_letters(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows, total = service.list_dead_letters(
-        rt, reason_code=reasonCode, device_id=deviceId, include_replayed=replayed, limit=limit, offset=offset
+        rt,
+        scope=service.scope_for(p),
+        reason_code=reasonCode,
+        device_id=deviceId,
+        include_replayed=replayed,
+        limit=limit,
+        offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
     return [service.public_dead_letter(r, with_payload=False) for r in rows]
 
 
 @router.get("/deadletters/{letter_id}", summary="One dead letter with its raw payload")
-def get_dead_letter(
-    rt: RuntimeDep, _p: Annotated[Principal, Depends(require("deadletters:read"))], letter_id: str
-) -> dict[str, Any]:
-    return service.public_dead_letter(service.get_dead_letter(rt, letter_id))
+def get_dead_letter(rt: RuntimeDep, p: LetterReader, letter_id: str) -> dict[str, Any]:
+    return service.public_dead_letter(service.get_dead_letter(rt, letter_id, scope=service.scope_for(p)))
 
 
 @router.post("/deadletters/{letter_id}/replay", summary="Take a dead letter in again")
-def replay_dead_letter(
-    rt: RuntimeDep, _p: Annotated[Principal, Depends(require("deadletters:replay"))], letter_id: str
-) -> dict[str, Any]:
-    return _outcome(service.replay(rt, letter_id))
+def replay_dead_letter(rt: RuntimeDep, p: LetterReplayer, letter_id: str) -> dict[str, Any]:
+    return _outcome(service.replay(rt, letter_id, scope=service.scope_for(p)))
 
 
 # --- commands ----------------------------------------------------------------------------------------
 
 
 @router.post("/devices/{device_id}/commands", status_code=201, summary="Send a command to a device")
-def send_command(
-    rt: RuntimeDep, p: Annotated[Principal, Depends(require("commands:send"))], device_id: str, spec: CommandCreate
-) -> dict[str, Any]:
-    return commands.public(commands.send(rt, device_id, spec, by=p.name))
+def send_command(rt: RuntimeDep, p: CommandSender, device_id: str, spec: CommandCreate) -> dict[str, Any]:
+    return commands.public(commands.send(rt, device_id, spec, by=p.name, scope=service.scope_for(p)))
 
 
 @router.get("/devices/{device_id}/commands", summary="A device's latest commands")
-def device_commands(rt: RuntimeDep, _p: Reader, device_id: str) -> list[dict[str, Any]]:
-    return [commands.public(r) for r in commands.for_device(rt, device_id)]
+def device_commands(rt: RuntimeDep, p: Reader, device_id: str) -> list[dict[str, Any]]:
+    return [commands.public(r) for r in commands.for_device(rt, device_id, scope=service.scope_for(p))]
 
 
 @router.get("/commands/{command_id}", summary="A command and its status")
-def get_command(rt: RuntimeDep, _p: Reader, command_id: str) -> dict[str, Any]:
-    return commands.public(commands.get(rt, command_id))
+def get_command(rt: RuntimeDep, p: Reader, command_id: str) -> dict[str, Any]:
+    return commands.public(commands.get(rt, command_id, scope=service.scope_for(p)))
 
 
 # --- HTTP telemetry (the API key is the credential) --------------------------------------------------

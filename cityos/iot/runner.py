@@ -44,6 +44,7 @@ class IngestRunner:
     def close(self) -> None:
         self._stop.set()
         if self.consumer is not None:
+            self.writer.refuse_new()  # a consumer blocked on a full writer lets go
             self.consumer.close()
         self.writer.close()
         self.rt.parts.pop("iot.writer", None)

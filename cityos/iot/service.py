@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from cityos.auth.models import Principal
 from cityos.context import service as hub
 from cityos.context.entity import check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import core_term_map
 from cityos.context.timefmt import now_iso
+from cityos.errors import Forbidden
 from cityos.iot import store
 from cityos.iot.directory import directory
 from cityos.iot.errors import (
@@ -24,23 +26,63 @@ from cityos.iot.errors import (
     DeviceNotFound,
     GroupNotFound,
     InvalidDevice,
+    OtherDepartment,
 )
 from cityos.iot.ingest import ingest
-from cityos.iot.models import Device, DeviceGroup, Health, Measure, Message, Outcome
+from cityos.iot.models import EVERYTHING, Device, DeviceGroup, Health, Measure, Message, Outcome, Scope
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, DeviceUpdate, MeasureIn
 from cityos.runtime import Runtime
+
+# --- scope -------------------------------------------------------------------------------------------
+
+
+def scope_for(principal: Principal) -> Scope:
+    """What a principal sees of devices, groups and dead letters.
+
+    A principal with the department role acts for one department: the ``department`` of its
+    attributes, else its name. A principal limited to a tenant sees that tenant only. Others
+    (operators, admins, readers) see everything.
+    """
+    department = None
+    if principal.role == "department":
+        department = str(principal.attributes.get("department") or principal.name)
+    return Scope(tenant=principal.tenant, department=department)
+
+
+def _check_tenant(scope: Scope, tenant: str) -> None:
+    if not scope.sees_tenant(tenant):
+        raise Forbidden(f"this token is limited to tenant '{scope.tenant}' and may not use tenant '{tenant}'")
+
+
+def _check_department(scope: Scope, department: str, what: str) -> None:
+    if not scope.sees_department(department):
+        raise OtherDepartment(
+            f"{what} department '{department}', but this token acts for department '{scope.department}': "
+            "use your own department, or ask an operator"
+        )
+
+
+def _narrow(scope: Scope, tenant: str | None) -> tuple[bool, str | None]:
+    """(whether anything can match, the tenant to filter on) for a query asking for ``tenant``."""
+    if scope.tenant is None:
+        return True, tenant
+    return tenant in (None, scope.tenant), scope.tenant
+
 
 # --- groups ------------------------------------------------------------------------------------------
 
 
-def create_group(rt: Runtime, spec: DeviceGroupCreate) -> DeviceGroup:
+def create_group(rt: Runtime, spec: DeviceGroupCreate, *, scope: Scope = EVERYTHING) -> DeviceGroup:
+    """Create a device group. Within a scope, only for its tenant (the default) and department."""
     group = DeviceGroup(
         apikey=spec.apikey or secrets.token_urlsafe(18),
-        tenant=spec.tenant or rt.settings.default_tenant,
+        tenant=spec.tenant or scope.tenant or rt.settings.default_tenant,
         name=spec.name,
         department=spec.department,
         created_at=now_iso(),
     )
+    _check_tenant(scope, group.tenant)
+    _check_department(scope, group.department, "the group would belong to")
     try:
         rt.db.run_write(lambda conn: store.insert_group(conn, group))
     except IntegrityError:
@@ -48,21 +90,31 @@ def create_group(rt: Runtime, spec: DeviceGroupCreate) -> DeviceGroup:
     return group
 
 
-def list_groups(rt: Runtime, tenant: str | None = None) -> list[DeviceGroup]:
+def list_groups(rt: Runtime, tenant: str | None = None, *, scope: Scope = EVERYTHING) -> list[DeviceGroup]:
+    """The device groups (of one tenant if given) within the scope."""
+    possible, tenant = _narrow(scope, tenant)
+    if not possible:
+        return []
     with rt.db.connect() as conn:
-        return store.list_groups(conn, tenant)
+        return store.list_groups(conn, tenant, scope.department)
 
 
-def get_group(rt: Runtime, apikey: str) -> DeviceGroup:
+def get_group(rt: Runtime, apikey: str, *, scope: Scope = EVERYTHING) -> DeviceGroup:
+    """A device group; one outside the scope is not found, as if absent."""
     with rt.db.connect() as conn:
         group = store.get_group(conn, apikey)
-    if group is None:
+    if group is None or not scope.sees(group):
         raise GroupNotFound(f"there is no device group with API key {apikey!r}")
     return group
 
 
-def delete_group(rt: Runtime, apikey: str) -> None:
+def delete_group(rt: Runtime, apikey: str, *, scope: Scope = EVERYTHING) -> None:
+    """Delete an empty device group; one outside the scope is not found."""
+
     def job(conn: Any) -> int:
+        group = store.get_group(conn, apikey)
+        if group is None or not scope.sees(group):
+            return 0
         if store.count_devices_in_group(conn, apikey):
             raise DeviceConflict(f"device group {apikey!r} still has devices: remove them first")
         return store.delete_group(conn, apikey)
@@ -78,11 +130,12 @@ def _measures(spec: dict[str, MeasureIn]) -> dict[str, Measure]:
     return {name: Measure(m.attr, m.kind, m.unitCode, m.min, m.max) for name, m in spec.items()}
 
 
-def provision(rt: Runtime, specs: list[DeviceCreate]) -> list[Device]:
+def provision(rt: Runtime, specs: list[DeviceCreate], *, scope: Scope = EVERYTHING) -> list[Device]:
     """Create or replace devices, and the NGSI-LD entities they feed and mirror them.
 
     A device that exists already is replaced (its health is kept). All or nothing: an unknown
-    group key or a repeated id refuses the whole list.
+    group key or a repeated id refuses the whole list. Within a scope, devices go only into the
+    scope's groups, for its department, and replace only devices within it (else 403).
     """
     ids = [s.device_id for s in specs]
     if len(set(ids)) != len(ids):
@@ -93,13 +146,23 @@ def provision(rt: Runtime, specs: list[DeviceCreate]) -> list[Device]:
     with rt.db.connect() as conn:
         for key in {s.apikey for s in specs}:
             g = store.get_group(conn, key)
-            if g is None:
+            if g is None or not scope.sees_tenant(g.tenant):
                 raise GroupNotFound(f"there is no device group with API key {key!r}: create the group first")
+            _check_department(scope, g.department, f"device group {key!r} belongs to")
             groups[key] = g
-        existing = store.existing_device_ids(conn, ids)
+        owners = store.device_owners(conn, ids)
+    existing = set(owners)
+    for device_id, (tenant, department) in sorted(owners.items()):
+        taken = f"device id {device_id!r} is taken by a device of another"
+        if not scope.sees_tenant(tenant):
+            raise Forbidden(f"{taken} tenant: choose another id")
+        if not scope.sees_department(department):
+            raise OtherDepartment(f"{taken} department: choose another id")
     devices = []
     for s in specs:
         g = groups[s.apikey]
+        if s.department is not None:
+            _check_department(scope, s.department, f"device {s.device_id!r} would belong to")
         entity_id = s.entity_id or f"urn:ngsi-ld:{s.entity_type}:{s.device_id}"
         try:
             check_entity_id(entity_id, "entity_id")
@@ -168,17 +231,21 @@ def _mirror(rt: Runtime, devices: list[Device]) -> None:
                 raise InvalidDevice(f"the device's entities cannot be written: {outcome.error.detail}")
 
 
-def get_device(rt: Runtime, device_id: str) -> tuple[Device, Health]:
+def get_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> tuple[Device, Health]:
+    """A device with its health; one outside the scope is not found, as if absent."""
     with rt.db.connect() as conn:
         device = store.get_device(conn, device_id)
         health = store.get_health(conn, device_id)
-    if device is None or health is None:
+    if device is None or health is None or not scope.sees(device):
         raise DeviceNotFound(f"there is no device {device_id!r}")
     return device, health
 
 
-def update_device(rt: Runtime, device_id: str, patch: DeviceUpdate) -> Device:
-    device, _ = get_device(rt, device_id)
+def update_device(rt: Runtime, device_id: str, patch: DeviceUpdate, *, scope: Scope = EVERYTHING) -> Device:
+    """Change a device within the scope (it cannot be given to another department from within one)."""
+    device, _ = get_device(rt, device_id, scope=scope)
+    if patch.department is not None:
+        _check_department(scope, patch.department, f"device {device_id!r} would belong to")
     changes: dict[str, Any] = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if k != "location"}
     if "measures" in changes:
         changes["measures"] = _measures(patch.measures or {})
@@ -191,25 +258,47 @@ def update_device(rt: Runtime, device_id: str, patch: DeviceUpdate) -> Device:
     return updated
 
 
-def remove_device(rt: Runtime, device_id: str) -> None:
-    """Remove a device (its entities and their history stay: they are the city's record)."""
-    if not rt.db.run_write(lambda conn: store.delete_device(conn, device_id)):
+def remove_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> None:
+    """Remove a device (its entities and their history stay: they are the city's record).
+
+    One outside the scope is not found."""
+
+    def job(conn: Any) -> int:
+        device = store.get_device(conn, device_id)
+        if device is None or not scope.sees(device):
+            return 0
+        return store.delete_device(conn, device_id)
+
+    if not rt.db.run_write(job):
         raise DeviceNotFound(f"there is no device {device_id!r}")
     directory(rt).forget(device_id)
 
 
-def list_devices(rt: Runtime, **filters: Any) -> tuple[list[tuple[Device, Health]], int]:
+def list_devices(
+    rt: Runtime, *, scope: Scope = EVERYTHING, tenant: str | None = None, **filters: Any
+) -> tuple[list[tuple[Device, Health]], int]:
+    """Devices with their health, filtered (see :func:`store.list_devices`), within the scope."""
+    possible, tenant = _narrow(scope, tenant)
+    if not possible:
+        return [], 0
     with rt.db.connect() as conn:
-        return store.list_devices(conn, **filters)
+        return store.list_devices(conn, tenant=tenant, department=scope.department, **filters)
 
 
-def health_summary(rt: Runtime, tenant: str | None = None) -> dict[str, Any]:
-    """Online / offline / never-seen counts per device type and per grid."""
+def existing_device_ids(rt: Runtime, device_ids: list[str]) -> set[str]:
+    """Which of these devices are provisioned."""
+    with rt.db.connect() as conn:
+        return store.existing_device_ids(conn, device_ids)
+
+
+def health_summary(rt: Runtime, tenant: str | None = None, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """Online / offline / never-seen counts per device type and per grid, of the devices within the scope."""
     by_type: dict[str, dict[str, int]] = {}
     by_grid: dict[str, dict[str, int]] = {}
     total = {"online": 0, "offline": 0, "neverSeen": 0}
+    possible, tenant = _narrow(scope, tenant)
     with rt.db.connect() as conn:
-        rows = store.health_counts(conn, tenant)
+        rows = store.health_counts(conn, tenant, scope.department) if possible else []
     for device_type, grid, online, n in rows:
         state = "neverSeen" if online is None else ("online" if online else "offline")
         for bucket, key in ((by_type, device_type), (by_grid, grid or "-")):
@@ -222,23 +311,28 @@ def health_summary(rt: Runtime, tenant: str | None = None) -> dict[str, Any]:
 # --- dead letters ------------------------------------------------------------------------------------
 
 
-def list_dead_letters(rt: Runtime, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+def list_dead_letters(rt: Runtime, *, scope: Scope = EVERYTHING, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    """Dead letters, newest first (see :func:`store.list_dead_letters`). Within a limited scope,
+    only those whose API key is the key of a group within it: unknown keys are left out."""
+    keys_of = None if scope.unlimited else (scope.tenant, scope.department)
     with rt.db.connect() as conn:
-        return store.list_dead_letters(conn, **filters)
+        return store.list_dead_letters(conn, keys_of=keys_of, **filters)
 
 
-def get_dead_letter(rt: Runtime, letter_id: str) -> dict[str, Any]:
+def get_dead_letter(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """One dead letter; one whose API key is not of a group within the scope is not found."""
     with rt.db.connect() as conn:
         row = store.get_dead_letter(conn, letter_id)
-    if row is None:
+        group = store.get_group(conn, row["apikey"]) if row is not None and not scope.unlimited else None
+    if row is None or not (scope.unlimited or (group is not None and scope.sees(group))):
         raise DeadLetterNotFound(f"there is no dead letter {letter_id!r}: `cityos deadletters list` shows them")
     return row
 
 
-def replay(rt: Runtime, letter_id: str) -> Outcome:
+def replay(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -> Outcome:
     """Take a dead letter in again as it first arrived (after the device was provisioned or its
     range fixed). Accepted: it is marked replayed. Rejected again: a new dead letter says why."""
-    row = get_dead_letter(rt, letter_id)
+    row = get_dead_letter(rt, letter_id, scope=scope)
     if row["replayed_at"] is not None:
         raise DeviceConflict(f"dead letter {letter_id} was replayed already at {row['replayed_at']}")
     directory(rt).reload()  # the fix that motivates a replay may have been made by another process

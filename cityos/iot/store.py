@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from sys import intern
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+import orjson
+from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
 from cityos.iot.models import Device, DeviceGroup, Health, Measure
 from cityos.iot.tables import commands, dead_letters, device_groups, devices
@@ -22,10 +24,17 @@ def get_group(conn: Connection, apikey: str) -> DeviceGroup | None:
     return _group(row) if row else None
 
 
-def list_groups(conn: Connection, tenant: str | None = None) -> list[DeviceGroup]:
-    q = select(device_groups).order_by(device_groups.c.apikey)
+def _of_groups(q: Select[Any], tenant: str | None, department: str | None) -> Select[Any]:
+    """``q`` narrowed to the groups of this tenant and department (None: any)."""
     if tenant is not None:
         q = q.where(device_groups.c.tenant == tenant)
+    if department is not None:
+        q = q.where(device_groups.c.department == department)
+    return q
+
+
+def list_groups(conn: Connection, tenant: str | None = None, department: str | None = None) -> list[DeviceGroup]:
+    q = _of_groups(select(device_groups).order_by(device_groups.c.apikey), tenant, department)
     return [_group(r) for r in conn.execute(q)]
 
 
@@ -48,25 +57,44 @@ def count_devices_in_group(conn: Connection, apikey: str) -> int:
 # --- devices -----------------------------------------------------------------------------------------
 
 
+# Devices of one kind share one measure mapping: the ingest's directory holds one copy of each
+# mapping, not one per device (tens of megabytes at 50,000 devices). Mappings are never changed in place.
+_MAPPINGS: dict[bytes, dict[str, Measure]] = {}
+
+
+def _mapping(raw: dict[str, Any] | None) -> dict[str, Measure]:
+    key = orjson.dumps(raw or {}, option=orjson.OPT_SORT_KEYS)
+    found = _MAPPINGS.get(key)
+    if found is None:
+        if len(_MAPPINGS) > 10_000:
+            _MAPPINGS.clear()
+        found = _MAPPINGS[key] = {
+            name: Measure(m["attr"], m.get("kind", "number"), m.get("unitCode"), m.get("min"), m.get("max"))
+            for name, m in (raw or {}).items()
+        }
+    return found
+
+
+def _shared(text: str | None) -> str | None:
+    """One copy of a value many devices repeat (a grid, a unit)."""
+    return None if text is None else intern(text)
+
+
 def _device(row: Any) -> Device:
-    measures = {
-        name: Measure(m["attr"], m.get("kind", "number"), m.get("unitCode"), m.get("min"), m.get("max"))
-        for name, m in (row.measures or {}).items()
-    }
     return Device(
         device_id=row.device_id,
-        apikey=row.apikey,
-        tenant=row.tenant,
-        device_type=row.device_type,
+        apikey=intern(row.apikey),
+        tenant=intern(row.tenant),
+        device_type=intern(row.device_type),
         entity_id=row.entity_id,
-        entity_type=row.entity_type,
-        department=row.department,
-        measures=measures,
-        protocol=row.protocol,
+        entity_type=intern(row.entity_type),
+        department=intern(row.department),
+        measures=_mapping(row.measures),
+        protocol=intern(row.protocol),
         timeout_s=row.timeout_s,
         location=(row.lon, row.lat) if row.lon is not None and row.lat is not None else None,
-        grid=row.grid,
-        unit=row.unit,
+        grid=_shared(row.grid),
+        unit=_shared(row.unit),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -99,10 +127,16 @@ def get_device(conn: Connection, device_id: str) -> Device | None:
 
 
 def existing_device_ids(conn: Connection, ids: list[str]) -> set[str]:
-    found: set[str] = set()
+    return set(device_owners(conn, ids))
+
+
+def device_owners(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The devices among ``ids`` that exist: device id -> (tenant, department)."""
+    found: dict[str, tuple[str, str]] = {}
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
-        found |= set(conn.execute(select(devices.c.device_id).where(devices.c.device_id.in_(part))).scalars())
+        q = select(devices.c.device_id, devices.c.tenant, devices.c.department).where(devices.c.device_id.in_(part))
+        found.update((r.device_id, (r.tenant, r.department)) for r in conn.execute(q))
     return found
 
 
@@ -127,6 +161,7 @@ def list_devices(
     conn: Connection,
     *,
     tenant: str | None = None,
+    department: str | None = None,
     device_type: str | None = None,
     grid: str | None = None,
     apikey: str | None = None,
@@ -137,6 +172,7 @@ def list_devices(
     conds = []
     for col, value in (
         (devices.c.tenant, tenant),
+        (devices.c.department, department),
         (devices.c.device_type, device_type),
         (devices.c.grid, grid),
         (devices.c.apikey, apikey),
@@ -162,6 +198,10 @@ def devices_changed_since(conn: Connection, since: str) -> list[Device]:
 
 def all_devices(conn: Connection) -> list[Device]:
     return [_device(r) for r in conn.execute(select(devices))]
+
+
+def all_device_ids(conn: Connection) -> set[str]:
+    return set(conn.execute(select(devices.c.device_id)).scalars())
 
 
 # --- health ------------------------------------------------------------------------------------------
@@ -251,13 +291,17 @@ def mark_offline(conn: Connection, device_ids: Iterable[str]) -> list[str]:
     return changed
 
 
-def health_counts(conn: Connection, tenant: str | None = None) -> list[tuple[str, str | None, bool | None, int]]:
-    """(device type, grid, online, count) over all devices."""
+def health_counts(
+    conn: Connection, tenant: str | None = None, department: str | None = None
+) -> list[tuple[str, str | None, bool | None, int]]:
+    """(device type, grid, online, count) over all devices, or those of one tenant and/or department."""
     q = select(devices.c.device_type, devices.c.grid, devices.c.online, func.count()).group_by(
         devices.c.device_type, devices.c.grid, devices.c.online
     )
     if tenant is not None:
         q = q.where(devices.c.tenant == tenant)
+    if department is not None:
+        q = q.where(devices.c.department == department)
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
 
 
@@ -280,10 +324,18 @@ def list_dead_letters(
     reason_code: str | None = None,
     device_id: str | None = None,
     include_replayed: bool = False,
+    keys_of: tuple[str | None, str | None] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
+    """Dead letters, newest first, and how many match in all.
+
+    ``keys_of`` (tenant, department): only those whose API key is the key of a group of that
+    tenant and department (None in either: any); dead letters with unknown keys are left out.
+    """
     conds = []
+    if keys_of is not None:
+        conds.append(dead_letters.c.apikey.in_(_of_groups(select(device_groups.c.apikey), *keys_of)))
     if reason_code:
         conds.append(dead_letters.c.reason_code == reason_code)
     if device_id:

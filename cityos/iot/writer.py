@@ -23,6 +23,7 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 Done = Callable[[Outcome], None]
 RETRY_SECONDS = 1.0
+QUEUED_BATCHES = 4
 
 
 class IngestWriter:
@@ -31,13 +32,32 @@ class IngestWriter:
         self.batch_size = batch_size or rt.settings.iot_batch_size
         self.batch_wait = batch_wait if batch_wait is not None else rt.settings.iot_batch_wait_ms / 1000
         self._queue: queue.SimpleQueue[tuple[Message, Done] | None] = queue.SimpleQueue()
+        # at most this many messages handed in by submit() wait unstored (see submit)
+        self._room = threading.BoundedSemaphore(QUEUED_BATCHES * self.batch_size)
         self._thread = threading.Thread(target=self._run, name="iot-writer", daemon=True)
         self._closed = False
+        self._refusing = False  # set when shutting down: submit() takes nothing more
         self._thread.start()
 
     def submit(self, msg: Message, done: Done) -> None:
-        """Queue one message; ``done`` is called (on the writer thread) once it is stored or rejected."""
-        self._queue.put((msg, done))
+        """Queue one message; ``done`` is called (on the writer thread) once it is stored or rejected.
+
+        Blocks while ``QUEUED_BATCHES`` batches' worth of submitted messages wait: a transport
+        reading faster than the store writes (an MQTT session resumed with a long backlog) then
+        stops reading, instead of holding the backlog in memory.
+        """
+        while not self._room.acquire(timeout=0.5):
+            if self._refusing:
+                return  # shutting down: neither stored nor acknowledged, so the broker sends it again
+        if self._refusing:
+            self._room.release()
+            return
+
+        def done_and_free(outcome: Outcome) -> None:
+            self._room.release()
+            done(outcome)
+
+        self._queue.put((msg, done_and_free))
 
     def submit_many(self, messages: list[Message]) -> Future[list[Outcome]]:
         """Queue messages; the future holds their outcomes once all are stored."""
@@ -107,6 +127,10 @@ class IngestWriter:
                     done(outcome)
                 except Exception:
                     log.exception("telemetry acknowledgement failed")
+
+    def refuse_new(self) -> None:
+        """Take no more messages through submit() (the first step of shutting down)."""
+        self._refusing = True
 
     def close(self) -> None:
         """Store what is queued, then stop."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from iot_district import APIKEY, AQ, AQ_ENTITY, FLOOD, FLOOD_ENTITY, provision_district
 from sqlalchemy import func, select
@@ -166,3 +167,20 @@ def test_health_online_then_offline_with_events(district: Runtime) -> None:
     assert summary["byType"]["air-quality-station"]["neverSeen"] == 1
     ingest(rt, [msg(b"lvl|1.2", device=FLOOD, fmt="ul")])
     assert health.flush() == [FLOOD] and events[-1].subject == "device.online"
+
+
+def test_of_two_readings_at_one_time_history_keeps_the_one_the_entity_holds(district: Runtime) -> None:
+    rt = district
+    at = _ts(T0 + timedelta(minutes=30))
+    first = msg(b'{"pm25": 11, "observedAt": "%s"}' % at.encode())
+    second = msg(b'{"pm25": 12, "observedAt": "%s"}' % at.encode())
+    assert all(o.accepted for o in ingest(rt, [first, second]))
+    assert attr(rt, AQ_ENTITY, "pm25")["value"] == 12  # the later of equal times wins
+    with rt.db.connect() as conn:
+        kept = conn.execute(
+            select(attr_history.c.instance).where(
+                attr_history.c.entity_id == AQ_ENTITY, attr_history.c.attr == core_term_map().expand("pm25")
+            )
+        ).scalar_one()
+    kept = kept if isinstance(kept, dict) else orjson.loads(kept)
+    assert kept["value"] == 12

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
 import pytest
+from brokers import BROKER, end_session
+from conftest import wait_for
 from iot_district import AQ_SPEC, FLOOD_SPEC
 
 from cityos.bus.memory import MemoryBus
@@ -21,28 +23,6 @@ from cityos.iot.runner import IngestRunner
 from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
-
-BROKER = "mqtt://127.0.0.1:1883"
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s")
-
-
-def end_session(client_id: str) -> None:
-    """Drop the broker's persistent session of ``client_id`` so that it queues nothing for later runs."""
-    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
-    c.connect("127.0.0.1", 1883, clean_start=True)
-    c.loop_start()
-    time.sleep(0.2)
-    c.disconnect()
-    c.loop_stop()
 
 
 @pytest.fixture

@@ -1,0 +1,473 @@
+"""Benchmark of telemetry ingest, MQTT → committed in the data hub. Prints figures; asserts nothing.
+
+Everything runs on this machine: a Mosquitto of the benchmark's own (QoS 1, ``max_queued_messages
+0`` as docs/deployment.md advises), `cityos ingest` as its own process, the database (SQLite, then
+a throwaway PostgreSQL database), and publisher processes. 50,000 devices are provisioned, each
+feeding an AirQualityObserved entity with three measures (pm25, temperature, humidity).
+
+Figures, per database:
+  1. raw baseline: messages/s of plain DB-API writes of exactly the rows a message costs (one
+     history row per measure, the entity's current state rewritten), in transactions of 2,000
+     messages like the ingest's batches;
+  2. drain: 200,000 messages wait in the broker for the ingest's persistent session, then
+     `cityos ingest` starts; committed messages/s and measures/s from the first to the last commit.
+     This is the ingest's capacity without publishers competing for the two cores;
+  3. sustained: publishers send at an offered rate for a while with the ingest running; the
+     committed rate, and the publish-to-commit latency (p50/p99) of a 2% sample whose commit is
+     watched by polling the probe devices' entities every 20 ms (figures are pessimistic by up to
+     the poll interval plus the poll's own time, which is printed);
+  4. the peak resident memory (VmHWM) of the ingest process over the whole run.
+
+Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from context import fresh_database, pct  # bench/context.py
+
+from cityos.bus.memory import MemoryBus
+from cityos.config import Settings
+from cityos.context.history import ensure_month_partitions, to_ms
+from cityos.context.jsonld import core_term_map
+from cityos.iot import service
+from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, MeasureIn
+from cityos.runtime import Runtime
+from cityos.store.engine import Database
+from cityos.store.migrate import upgrade
+
+KEY = "bench-key"
+CLIENT_ID = "bench-ingest"
+BATCH = 2000
+MEASURES = {
+    "pm25": MeasureIn(attr="pm25", unitCode="GQ", min=0, max=1000),
+    "t": MeasureIn(attr="temperature", unitCode="CEL", min=-40, max=60),
+    "h": MeasureIn(attr="relativeHumidity", min=0, max=1),
+}
+SAMPLE_EVERY = 50  # every 50th message of a publisher comes from one of its probe devices
+PROBES_PER_PUBLISHER = 100
+
+
+def device_id(n: int) -> str:
+    return f"B-{n:05d}"
+
+
+def entity_id(n: int) -> str:
+    return f"urn:ngsi-ld:AirQualityObserved:{device_id(n)}"
+
+
+def iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def payload(n: int, ms: int) -> bytes:
+    return b'{"pm25": %d, "t": %.1f, "h": %.2f, "observedAt": "%s"}' % (
+        20 + n % 150,
+        10 + (n % 200) / 10,
+        0.3 + (n % 60) / 100,
+        iso_ms(ms).encode(),
+    )
+
+
+# --- the broker and the ingest process ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\npersistence false\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"mosquitto ({binary}) did not start")
+
+
+def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID=CLIENT_ID)
+    cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
+    offset = log.stat().st_size if log.exists() else 0
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
+    deadline = time.monotonic() + 60
+    while b"consuming telemetry" not in log.read_bytes()[offset:]:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit(f"cityos ingest did not start: see {log}")
+        time.sleep(0.1)
+    return proc
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM")
+
+
+def current_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmRSS")
+
+
+# --- publishers (separate processes) -----------------------------------------------------------------
+
+
+def publisher(
+    port: int, first: int, count: int, rate: float | None, seconds: float | None, total: int | None, out: Any
+) -> None:
+    """Publish QoS 1 messages for devices first..first+count-1; ``rate`` None: as fast as acks allow.
+
+    Messages carry their publish time as observedAt (ms), except in a drain (``total`` set), where
+    message i is stamped with a distinct millisecond so that none collides in the history.
+    """
+    import paho.mqtt.client as paho
+
+    acked = [0]
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}", protocol=paho.MQTTv311)
+    c.max_inflight_messages_set(1000)
+    c.on_publish = lambda *_a: acked.__setitem__(0, acked[0] + 1)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    probes = range(first, first + PROBES_PER_PUBLISHER)
+    regular = count - PROBES_PER_PUBLISHER
+    base_ms = int(time.time() * 1000) - 3_600_000
+    sent = 0
+    t0 = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if (seconds is not None and now - t0 >= seconds) or (total is not None and sent >= total):
+            break
+        due = 500 if rate is None else min(500, int(rate * (now - t0)) - sent)
+        if total is not None:
+            due = min(due, total - sent)
+        if due <= 0 or sent - acked[0] > 5000:
+            time.sleep(0.002)
+            continue
+        for _ in range(due):
+            k = sent
+            if k % SAMPLE_EVERY == 0:
+                n = probes[(k // SAMPLE_EVERY) % PROBES_PER_PUBLISHER]
+            else:
+                n = first + PROBES_PER_PUBLISHER + k % regular
+            ms = base_ms + k if total is not None else int(time.time() * 1000)
+            c.publish(f"cityos/{KEY}/{device_id(n)}/attrs", payload(k, ms), qos=1)
+            sent += 1
+    elapsed = time.monotonic() - t0
+    while acked[0] < sent:
+        time.sleep(0.01)
+    c.disconnect()
+    c.loop_stop()
+    out.put((sent, elapsed, [entity_id(n) for n in probes]))
+
+
+def run_publishers(
+    port: int, devices: int, procs: int, *, rate: float | None = None, seconds: float | None = None, total: int = 0
+) -> tuple[list[mp.Process], Any]:
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    share = devices // procs
+    started = []
+    for p in range(procs):
+        args = (port, p * share, share, rate / procs if rate else None, seconds, total // procs or None, out)
+        proc = ctx.Process(target=publisher, args=args, daemon=True)
+        proc.start()
+        started.append(proc)
+    return started, out
+
+
+def collect(procs: list[mp.Process], out: Any) -> tuple[int, float, list[str]]:
+    sent, elapsed, probes = 0, 0.0, []
+    for _ in procs:
+        s, e, p = out.get(timeout=600)
+        sent, elapsed, probes = sent + s, max(elapsed, e), probes + p
+    for proc in procs:
+        proc.join(10)
+    return sent, elapsed, probes
+
+
+# --- what the database holds ---------------------------------------------------------------------------
+
+
+PM25 = core_term_map().expand("pm25")
+
+
+def committed_since(db: Database, since_ms: int) -> int:
+    with db.connect() as conn:
+        return conn.execute(
+            text("SELECT count(*) FROM context_attr_history WHERE tenant = 'default' AND attr = :a AND ts >= :t"),
+            {"a": PM25, "t": since_ms},
+        ).scalar_one()
+
+
+class CommitWatch(threading.Thread):
+    """Polls the probe devices' entities every 20 ms and notes when each probe message became visible.
+
+    Each probe sends far less often than the poll runs, and every message it sends is newer than the
+    one before, so each one shows as the entity's current pm25 for a while: reading the current
+    state of the probes (200 primary-key lookups) sees every commit at a cost that does not grow with
+    the history.
+    """
+
+    def __init__(self, db: Database, probes: list[str], since_ms: int) -> None:
+        super().__init__(daemon=True)
+        self.db, self.probes, self.since = db, probes, since_ms
+        self.seen: dict[tuple[str, int], float] = {}
+        self.poll_ms: list[float] = []  # how long each poll took: the resolution of the latency figures
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        q = text(
+            "SELECT id, attrs FROM context_entities WHERE tenant = 'default' "
+            f"AND id IN ({', '.join(f':e{i}' for i in range(len(self.probes)))})"
+        )
+        params = {f"e{i}": e for i, e in enumerate(self.probes)}
+        with self.db.connect() as conn:
+            while not self.stop.wait(0.02):
+                t0 = time.perf_counter()
+                rows = conn.execute(q, params).all()
+                conn.commit()  # end the read transaction so the next poll sees new commits
+                now_ms = time.time() * 1000
+                for e, attrs in rows:
+                    doc = orjson.loads(attrs) if isinstance(attrs, str | bytes) else attrs
+                    held = doc.get(PM25)
+                    if not held:
+                        continue
+                    ts = to_ms(held[0]["observedAt"])
+                    if ts >= self.since and (e, ts) not in self.seen:
+                        self.seen[(e, ts)] = now_ms
+                self.poll_ms.append((time.perf_counter() - t0) * 1000)
+
+    def latencies_ms(self) -> list[float]:
+        return [seen - ts for (_e, ts), seen in self.seen.items()]
+
+
+# --- 1. raw baseline -------------------------------------------------------------------------------------
+
+
+def raw_rate(db: Database, devices: int, messages: int) -> float:
+    """Messages/s of plain DB-API writes of a message's rows: three history rows, the entity rewritten."""
+    names = {k: core_term_map().expand(m.attr) for k, m in MEASURES.items()}
+    pg = not db.is_sqlite
+    mark, jsonb = ("%s", "::jsonb") if pg else ("?", "")
+    ins_h = (
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
+        f"VALUES ({mark}, {mark}, {mark}, '', {mark}, {mark}{jsonb}, {mark})"
+    )
+    upd_e = f"UPDATE context_entities SET attrs = {mark}{jsonb}, modified_at = {mark} WHERE pk = {mark}"
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT pk, id, attrs FROM context_entities WHERE tenant = 'default' AND id LIKE :p"),
+            {"p": "urn:ngsi-ld:AirQualityObserved:%"},
+        ).all()
+    entities = [(pk, eid, orjson.loads(a) if isinstance(a, str | bytes) else a) for pk, eid, a in rows][:devices]
+    base_ms = int(time.time() * 1000) - 7_200_000
+    t0 = time.perf_counter()
+    for start in range(0, messages, BATCH):
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        hist, upd = [], []
+        for k in range(start, min(messages, start + BATCH)):
+            pk, eid, attrs = entities[k % len(entities)]
+            ms = base_ms + k
+            doc = orjson.loads(payload(k, ms))
+            observed = doc.pop("observedAt")
+            for short, value in doc.items():
+                inst = {"type": "Property", "value": value, "observedAt": observed, "createdAt": now, "modifiedAt": now}
+                attrs[names[short]] = [inst]
+                hist.append(("raw", eid, names[short], ms, orjson.dumps(inst).decode(), now))
+            upd.append((orjson.dumps(attrs).decode(), now, pk))
+        with db.engine.begin() as conn:
+            if pg:
+                ensure_month_partitions(conn, {h[3] for h in hist})
+            conn.exec_driver_sql(ins_h, hist)
+            conn.exec_driver_sql(upd_e, upd)
+    elapsed = time.perf_counter() - t0
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM context_attr_history WHERE tenant = 'raw'")
+    return messages / elapsed
+
+
+# --- one database ---------------------------------------------------------------------------------------
+
+
+def provision(db: Database, devices: int) -> float:
+    rt = Runtime(Settings(database_url=db.url), db, MemoryBus())
+    service.create_group(rt, DeviceGroupCreate(apikey=KEY, name="bench", department="bench"))
+    t0 = time.perf_counter()
+    for start in range(0, devices, 1000):
+        specs = [
+            DeviceCreate(
+                device_id=device_id(n),
+                apikey=KEY,
+                device_type="air-quality-station",
+                entity_type="AirQualityObserved",
+                measures=MEASURES,
+                timeout_s=3600,
+            )
+            for n in range(start, min(devices, start + 1000))
+        ]
+        service.provision(rt, specs)
+    rt.bus.close()
+    return devices / (time.perf_counter() - t0)
+
+
+def wait_committed(db: Database, since_ms: int, expected: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = committed_since(db, since_ms)
+        if got >= expected or time.monotonic() > deadline:
+            return got
+        time.sleep(1.0)
+
+
+def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    r: dict[str, Any] = {"db": kind}
+    broker, port = start_broker(tmp)
+    db, drop = fresh_database(kind, tmp)
+    log = tmp / f"ingest-{kind}.log"
+    ingest: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade(db)
+        print(f"[{kind}] provisioning {args.devices:,} devices …", flush=True)
+        r["provision_per_s"] = provision(db, args.devices)
+        print(f"[{kind}] raw baseline …", flush=True)
+        r["raw_msgs"] = raw_rate(db, args.devices, min(args.drain, 100_000))
+
+        # 2. drain: the session exists (first start), the ingest is stopped while messages queue
+        ingest = start_ingest(db.url, port, log)
+        time.sleep(1.0)
+        r["idle_rss_mb"] = current_rss_mb(ingest.pid)
+        ingest.send_signal(signal.SIGTERM)
+        ingest.wait(30)
+        print(f"[{kind}] queueing {args.drain:,} messages in the broker …", flush=True)
+        since = int(time.time() * 1000) - 3_600_000 - 1000
+        procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain)
+        sent, _, _ = collect(procs, out)
+        ingest = start_ingest(db.url, port, log)
+        t_start = time.monotonic()
+        first = None
+        while committed_since(db, since) == 0:
+            time.sleep(0.05)
+        first = time.monotonic()
+        got = wait_committed(db, since, sent, 600)
+        last = time.monotonic()
+        r["drain_sent"], r["drain_committed"] = sent, got
+        r["drain_msgs"] = got / (last - first)
+        r["drain_startup_s"] = first - t_start
+        print(f"[{kind}] drain: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
+
+        # 3. sustained at offered rates
+        r["sustained"] = []
+        for rate in args.rates:
+            since = int(time.time() * 1000)
+            procs, out = run_publishers(port, args.devices, args.publishers, rate=rate, seconds=args.seconds)
+            probes = [entity_id(p * (args.devices // args.publishers) + i)
+                      for p in range(args.publishers) for i in range(PROBES_PER_PUBLISHER)]  # fmt: skip
+            watch = CommitWatch(db, probes, since)
+            watch.start()
+            t0 = time.time()
+            sent, elapsed, _ = collect(procs, out)
+            got = wait_committed(db, since, sent, 120)
+            time.sleep(0.2)
+            watch.stop.set()
+            watch.join()
+            lat = watch.latencies_ms()
+            done_at = max(watch.seen.values(), default=time.time() * 1000) / 1000  # the last commit seen
+            r["sustained"].append(
+                {
+                    "offered": rate,
+                    "published": sent / elapsed,
+                    "sent": sent,
+                    "committed": got,
+                    "committed_rate": got / (done_at - t0),
+                    "samples": len(lat),
+                    "p50": statistics.median(lat) if lat else float("nan"),
+                    "p99": pct(lat, 99) if lat else float("nan"),
+                    "poll_ms": statistics.median(watch.poll_ms) if watch.poll_ms else float("nan"),
+                }
+            )
+            print(f"[{kind}] offered {rate:,}/s: {r['sustained'][-1]}", flush=True)
+        r["rss_mb"] = peak_rss_mb(ingest.pid)
+        return r
+    finally:
+        if ingest is not None and ingest.poll() is None:
+            ingest.send_signal(signal.SIGTERM)
+            ingest.wait(30)
+        broker.terminate()
+        broker.wait(5)
+        drop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="5,000 devices, 20,000 messages, 8 s phases")
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--devices", type=int, default=50_000)
+    ap.add_argument("--drain", type=int, default=200_000, help="messages queued before the ingest starts")
+    ap.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[2000, 5000])
+    ap.add_argument("--seconds", type=float, default=20.0, help="length of each sustained phase")
+    ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    args = ap.parse_args()
+    if args.quick:
+        args.devices, args.drain, args.seconds = 5000, 20_000, 8.0
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cityos-bench-ingest-") as tmp:
+        for kind in kinds:
+            results.append(bench_db(kind, args, Path(tmp)))
+    print(f"\ncityos ingest, MQTT → committed; {args.devices:,} devices, 3 measures per message, "
+          f"{os.cpu_count()} cores (broker, ingest, database and publishers together)")  # fmt: skip
+    for r in results:
+        print(f"\n[{r['db']}]")
+        print(f"  provisioning                 {r['provision_per_s']:>9,.0f} devices/s")
+        print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s")
+        print(
+            f"  drain (capacity)             {r['drain_msgs']:>9,.0f} msg/s  {3 * r['drain_msgs']:>9,.0f} measures/s  "
+            f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}  "
+            f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s)"
+        )
+        for s in r["sustained"]:
+            print(
+                f"  offered {s['offered']:>6,}/s: published {s['published']:>7,.0f}/s, committed "
+                f"{s['committed']:,}/{s['sent']:,} at {s['committed_rate']:,.0f}/s; publish→commit "
+                f"p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms ({s['samples']} samples; "
+                f"median poll {s['poll_ms']:.1f} ms)"
+            )
+        print(f"  ingest process RSS           {r['idle_rss_mb']:>9,.0f} MB started, {r['rss_mb']:,.0f} MB peak")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""The local Mosquitto the MQTT tests use, and how they leave it clean."""
+
+from __future__ import annotations
+
+import time
+
+import paho.mqtt.client as paho
+
+BROKER = "mqtt://127.0.0.1:1883"
+
+
+def end_session(client_id: str) -> None:
+    """Drop the broker's persistent session of ``client_id`` so that it queues nothing for later runs."""
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    c.connect("127.0.0.1", 1883, clean_start=True)
+    c.loop_start()
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()

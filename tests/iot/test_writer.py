@@ -1,0 +1,96 @@
+"""The batching writer holds at most a few batches of submitted messages: a transport that reads
+faster than the store writes waits, and lets go when the writer shuts down."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from iot_district import APIKEY, AQ, provision_district
+
+from cityos.bus.memory import MemoryBus
+from cityos.config import Settings
+from cityos.context.timefmt import format_ts, now_iso
+from cityos.iot.models import Message, Outcome
+from cityos.iot.writer import QUEUED_BATCHES, IngestWriter
+from cityos.runtime import Runtime
+from cityos.store.engine import Database
+
+BATCH = 5
+
+
+def reading(i: int) -> Message:
+    at = format_ts(datetime.now(UTC) - timedelta(hours=1) + timedelta(seconds=i))
+    payload = b'{"pm25": %d, "observedAt": "%s"}' % (i % 500, at.encode())
+    return Message("mqtt", APIKEY, AQ, "json", payload, now_iso())
+
+
+@pytest.fixture
+def sqlite_rt(sqlite_db: Database) -> Iterator[Runtime]:
+    """SQLite: the test stalls the store by holding its one writer thread."""
+    rt = Runtime(Settings(database_url=sqlite_db.url), sqlite_db, MemoryBus())
+    provision_district(rt)
+    yield rt
+    rt.bus.close()
+
+
+def stall_store(rt: Runtime) -> tuple[threading.Event, threading.Thread]:
+    """Occupy the database's one writer thread until the returned event is set."""
+    stall, stalled = threading.Event(), threading.Event()
+
+    def hold(_conn: object) -> None:
+        stalled.set()
+        stall.wait(10)
+
+    holder = threading.Thread(target=lambda: rt.db.run_write(hold))
+    holder.start()
+    assert stalled.wait(5)
+    return stall, holder
+
+
+def test_submit_waits_while_the_store_is_stalled_and_nothing_is_lost(sqlite_rt: Runtime) -> None:
+    rt = sqlite_rt
+    w = IngestWriter(rt, batch_size=BATCH, batch_wait=0.01)
+    stall, holder = stall_store(rt)
+    done: list[Outcome] = []
+    submitted = [0]
+
+    def transport() -> None:
+        for i in range(QUEUED_BATCHES * BATCH + 10):
+            w.submit(reading(i), done.append)
+            submitted[0] += 1
+
+    t = threading.Thread(target=transport)
+    t.start()
+    time.sleep(0.5)
+    assert submitted[0] == QUEUED_BATCHES * BATCH  # the transport waits at the bound
+    assert done == []
+    stall.set()
+    t.join(10)
+    holder.join(10)
+    deadline = time.monotonic() + 10
+    while len(done) < submitted[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(done) == QUEUED_BATCHES * BATCH + 10 and all(o.accepted for o in done)
+    w.close()
+
+
+def test_a_transport_waiting_on_a_full_writer_lets_go_at_shutdown(sqlite_rt: Runtime) -> None:
+    rt = sqlite_rt
+    w = IngestWriter(rt, batch_size=BATCH, batch_wait=0.01)
+    stall, holder = stall_store(rt)
+    acked: list[Outcome] = []
+    t = threading.Thread(target=lambda: [w.submit(reading(i), acked.append) for i in range(QUEUED_BATCHES * BATCH + 1)])
+    t.start()
+    time.sleep(0.3)
+    assert t.is_alive()  # waiting for room
+    w.refuse_new()
+    t.join(3)
+    assert not t.is_alive()  # the last message was let go: not stored, not acknowledged
+    stall.set()
+    holder.join(10)
+    w.close()
+    assert len(acked) == QUEUED_BATCHES * BATCH
