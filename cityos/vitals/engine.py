@@ -1,0 +1,247 @@
+"""The streaming engine: observations of entities in, indicator values and changes of warning level out.
+
+Free of the bus, the clock and SQL: the runner (``cityos.vitals.runner``) feeds it entity events and
+the time, and stores and publishes what it returns. Each base indicator keeps one window per scope
+group (a unit, a grid, a street, the district, or its polygon); when a window yields a value, the
+derived indicators that read it are evaluated for the same group (inputs grouped by the district
+count for every group), and every indicator with thresholds steps its warning level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from shapely import prepared
+from shapely.geometry import Point, shape
+
+from cityos.context.history import to_ms
+from cityos.context.jsonld import core_term_map
+from cityos.context.qlang import parse_q
+from cityos.context.subscriptions import eval_q
+from cityos.vitals.definitions import Catalogue, Indicator
+from cityos.vitals.levels import Change, LevelState, step
+from cityos.vitals.windows import Emission, Observation, WindowState
+
+Attrs = dict[str, list[dict[str, Any]]]
+DISTRICT = "district"
+POLYGON = "polygon"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an observed entity is: the groups it counts in."""
+
+    unit: str | None
+    grid: str | None
+    street: str | None
+    point: tuple[float, float] | None
+
+    def key(self, level: str) -> str | None:
+        return {"unit": self.unit, "grid": self.grid, "street": self.street, DISTRICT: DISTRICT}.get(level)
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    indicator: str
+    scope: str  # the group: a unit, grid or street id, "district" or "polygon"
+    at_ms: int
+    value: float | None
+    start_ms: int | None  # the window's start (None for derived values)
+    level: int  # the warning level after this value (0 without thresholds)
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    indicator: str
+    scope: str
+    change: Change
+    value: float | None
+
+
+def _object(attrs: Attrs, iri: str) -> str | None:
+    inst = attrs.get(iri)
+    return inst[0].get("object") if inst else None
+
+
+def place_of(attrs: Attrs) -> Place:
+    """The groups of an entity, from its refUnit, refGrid, refStreet and location."""
+    tm = core_term_map()
+    loc = attrs.get(tm.expand("location"))
+    point = None
+    if loc and isinstance(loc[0].get("value"), dict) and loc[0]["value"].get("type") == "Point":
+        lon, lat = loc[0]["value"]["coordinates"][:2]
+        point = (float(lon), float(lat))
+    return Place(
+        _object(attrs, tm.expand("refUnit")),
+        _object(attrs, tm.expand("refGrid")),
+        _object(attrs, tm.expand("refStreet")),
+        point,
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+class Engine:
+    """Indicators of one tenant. ``load`` gives an entity's current attributes (None if it is gone)."""
+
+    def __init__(self, catalogue: Catalogue, load: Callable[[str], Attrs | None]) -> None:
+        self.catalogue = catalogue
+        self._load = load
+        tm = core_term_map()
+        self._expand = tm.expand
+        # (entity type IRI, attribute IRI) -> the base indicators aggregating it
+        self.sources: dict[tuple[str, str], list[Indicator]] = {}
+        self._q: dict[str, Any] = {}
+        self._polygons: dict[str, Any] = {}
+        self.readers: dict[str, list[str]] = {}  # indicator -> derived indicators reading it, in order
+        for ind_id in catalogue.order:
+            ind = catalogue.by_id[ind_id]
+            if ind.source is not None:
+                key = (tm.expand(ind.source.entityType), tm.expand(ind.source.attr))
+                self.sources.setdefault(key, []).append(ind)
+                if ind.source.q:
+                    self._q[ind.id] = parse_q(ind.source.q)
+            if ind.scope.level == POLYGON and ind.scope.polygon:
+                self._polygons[ind.id] = prepared.prep(shape(ind.scope.polygon))
+            for name in catalogue.inputs_of(ind_id):
+                self.readers.setdefault(name, []).append(ind_id)
+        self.types = {t for t, _ in self.sources}
+        self.windows: dict[tuple[str, str], WindowState] = {}
+        self.levels: dict[tuple[str, str], LevelState] = {}
+        self.latest: dict[tuple[str, str], float | None] = {}
+        self.places: dict[str, Place] = {}
+        self._static: dict[str, Attrs] = {}  # attributes q filters read, per entity, kept current
+
+    # --- observations in -------------------------------------------------------------------------------
+
+    def observe(
+        self, entity_id: str, types: Iterable[str], attrs: Attrs, *, complete: bool = False
+    ) -> tuple[list[IndicatorValue], list[LevelChange]]:
+        """An entity's new attribute instances (an event's); ``complete``: ``attrs`` are all of them."""
+        wanted = [(t, a) for t in types if t in self.types for a in attrs if (t, a) in self.sources]
+        if not wanted:
+            return [], []
+        place = self._place(entity_id, attrs if complete else None)
+        view = self._view(entity_id, attrs)
+        values: list[IndicatorValue] = []
+        changes: list[LevelChange] = []
+        for key in wanted:
+            for ind in self.sources[key]:
+                q = self._q.get(ind.id)
+                if q is not None and not eval_q(q, view, self._expand):
+                    continue
+                group = self._group(ind, place)
+                if group is None:
+                    continue
+                for inst in attrs[key[1]]:
+                    at = inst.get("observedAt") or inst.get("modifiedAt")
+                    if not at:
+                        continue
+                    obs = Observation(to_ms(at), entity_id, _number(inst.get("value")))
+                    window = self._window(ind, group)
+                    self._emitted(ind, group, window.add(obs), values, changes)
+        return values, changes
+
+    def advance(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
+        """Let time pass: sliding windows drop what left them, tumbling windows close."""
+        values: list[IndicatorValue] = []
+        changes: list[LevelChange] = []
+        for (ind_id, group), window in list(self.windows.items()):
+            self._emitted(self.catalogue.by_id[ind_id], group, window.advance(now_ms), values, changes)
+        return values, changes
+
+    # --- values out ---------------------------------------------------------------------------------------
+
+    def _emitted(
+        self,
+        ind: Indicator,
+        group: str,
+        emissions: list[Emission],
+        values: list[IndicatorValue],
+        changes: list[LevelChange],
+    ) -> None:
+        for e in emissions:
+            self._value(ind, group, e.at_ms, e.value, e.start_ms, values, changes)
+
+    def _value(
+        self,
+        ind: Indicator,
+        group: str,
+        at_ms: int,
+        value: float | None,
+        start_ms: int | None,
+        values: list[IndicatorValue],
+        changes: list[LevelChange],
+    ) -> None:
+        self.latest[(ind.id, group)] = value
+        level = 0
+        if ind.thresholds is not None:
+            state, change = step(self.levels.get((ind.id, group), LevelState()), value, at_ms, ind.thresholds)
+            self.levels[(ind.id, group)] = state
+            level = state.level
+            if change is not None:
+                changes.append(LevelChange(ind.id, group, change, value))
+        values.append(IndicatorValue(ind.id, group, at_ms, value, start_ms, level))
+        for reader_id in self.readers.get(ind.id, ()):
+            reader = self.catalogue.by_id[reader_id]
+            groups = [group] if reader.scope.level == ind.scope.level else self._groups_of(reader)
+            for g in groups:
+                self._value(reader, g, at_ms, self._derive(reader, g), None, values, changes)
+
+    def _derive(self, ind: Indicator, group: str) -> float | None:
+        inputs: dict[str, float | None] = dict(ind.constants)
+        for name in self.catalogue.inputs_of(ind.id):
+            level = self.catalogue.by_id[name].scope.level
+            inputs[name] = self.latest.get((name, group if level == ind.scope.level else DISTRICT))
+        return self.catalogue.formulas[ind.id].evaluate(inputs)
+
+    def _groups_of(self, ind: Indicator) -> list[str]:
+        """The groups a derived indicator has values for so far (a district-wide input changed)."""
+        return sorted({g for (i, g) in self.latest if i == ind.id}) or (
+            [DISTRICT] if ind.scope.level == DISTRICT else []
+        )
+
+    # --- where and what ----------------------------------------------------------------------------------
+
+    def _window(self, ind: Indicator, group: str) -> WindowState:
+        w = self.windows.get((ind.id, group))
+        if w is None:
+            assert ind.window is not None and ind.aggregation is not None
+            duration_ms = int(ind.window.duration.total_seconds() * 1000)
+            w = self.windows[(ind.id, group)] = WindowState(ind.window.kind, duration_ms, ind.aggregation)
+        return w
+
+    def _group(self, ind: Indicator, place: Place) -> str | None:
+        level = ind.scope.level
+        if level == POLYGON:
+            poly = self._polygons.get(ind.id)
+            return POLYGON if poly is not None and place.point and poly.contains(Point(place.point)) else None
+        key = place.key(level)
+        if key is None or (ind.scope.ids is not None and key not in ind.scope.ids):
+            return None
+        return key
+
+    def _place(self, entity_id: str, attrs: Attrs | None) -> Place:
+        found = self.places.get(entity_id)
+        if found is None:
+            full = attrs if attrs is not None else self._load(entity_id)
+            found = self.places[entity_id] = place_of(full or {})
+            if self._q:  # q filters may read attributes an update does not carry
+                self._static[entity_id] = full or {}
+        return found
+
+    def _view(self, entity_id: str, attrs: Attrs) -> Attrs:
+        """The entity's attributes as q filters see them: what was loaded, with the event's on top."""
+        if not self._q:
+            return attrs
+        current = self._static.setdefault(entity_id, {})
+        current.update(attrs)
+        return current
