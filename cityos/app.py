@@ -90,11 +90,16 @@ def create_app(
         freeze_startup_objects()
         from cityos.context.notify import Notifier
         from cityos.iot.runner import IngestRunner
+        from cityos.vitals.runner import VitalsRunner
 
         notifier = Notifier(rt) if rt.settings.notifies_in_api else None
         app.state.notifier = notifier
         if notifier is not None:
             notifier.start()
+        vitals = VitalsRunner(rt) if rt.settings.vitals_in_api else None
+        if vitals is not None:
+            rt.parts["vitals.runner"] = vitals
+            vitals.start()
         ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
         app.state.ingest = ingest
         ingest.start()
@@ -104,6 +109,9 @@ def create_app(
         for c in reversed(companions):
             c.close()
         ingest.close()
+        if vitals is not None:
+            vitals.close()
+            rt.parts.pop("vitals.runner", None)
         if notifier is not None:
             notifier.close()
         if runtime is None:
@@ -135,6 +143,7 @@ def create_app(
         routes_types,
     )
     from cityos.iot import routes as iot_routes
+    from cityos.vitals import routes as vitals_routes
     from cityos.web import routes as web_routes
 
     app.include_router(routes.router)
@@ -145,5 +154,6 @@ def create_app(
     app.include_router(routes_subscriptions.router)
     app.include_router(iot_routes.router)
     app.include_router(iot_routes.metrics_router)
+    app.include_router(vitals_routes.router)
     app.include_router(web_routes.router)
     return app

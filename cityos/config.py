@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     mqtt_ingest_in_api: bool = Field(
         True, description="Whether `cityos serve` consumes MQTT telemetry itself; false when `cityos ingest` runs."
     )
+    vitals_in_api: bool = Field(
+        True, description="Whether `cityos serve` computes the vital signs (indicators and warnings) itself."
+    )
     iot_batch_size: int = Field(2000, ge=1, description="Most telemetry messages written in one transaction.")
     iot_batch_wait_ms: int = Field(20, ge=0, description="Longest wait (ms) for a telemetry batch to fill.")
     iot_max_clock_skew: int = Field(

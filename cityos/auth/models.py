@@ -14,12 +14,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operator": frozenset(
         {"entities:read", "entities:write", "entities:delete", "contexts:read", "contexts:write", "tenants:create"}
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send", "metrics:read"}
+        | {"vitals:read", "vitals:write", "warnings:acknowledge"}
     ),
     "department": frozenset(
         {"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send"}
+        | {"vitals:read", "warnings:acknowledge"}
     ),
-    "reader": frozenset({"entities:read", "contexts:read", "devices:read"}),
+    "reader": frozenset({"entities:read", "contexts:read", "devices:read", "vitals:read"}),
 }
 
 

@@ -30,6 +30,8 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, shap
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from cityos.demo.patterns import is_road_gauge
+
 REFERENCE_TIME = "2026-11-21T08:00:00Z"  # a Saturday, 16:00 in Shanghai
 _REF = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -1166,8 +1168,9 @@ class _Sensors:
         rng = self.rng
         ts = self._ts()
         r = rng.random()
-        if r < 0.75:
-            river = "黄浦江" if r < 0.6 else "苏州河"
+        # the simulator's patterns decide from the device id which gauges stand on roads: agree with them
+        if not is_road_gauge(f"HP-{_ABBR['FloodMonitoring']}-{self.serial['FloodMonitoring'] + 1:05d}"):
+            river = "黄浦江" if r < 0.8 else "苏州河"
             site = self.by_river(river, (12.0, 60.0))
             # tide levels on the Wusong datum: warning 4.80 m at Huangpu Park, lower up Suzhou Creek
             alert, danger = (4.8, 5.5) if river == "黄浦江" else (4.2, 4.8)

@@ -30,6 +30,7 @@ class MeasureSpec:
     unit_code: str | None = None
     min: float | None = None
     max: float | None = None
+    counted: bool = False  # a count over the reporting period (people through a gate): scales with it
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ DEVICE_PROFILES: dict[str, DeviceProfile] = {
         "q": _num("intensity", None, 0, 2000), "occ": _num("occupancy", None, 0, 1),
         "v": _num("averageVehicleSpeed", "KMH", 0, 150)}),
     "CrowdFlowObserved": _profile("crowd-counter", "json", 300, {
-        "n": _num("peopleCount", None, 0, 20000), "occ": _num("occupancy", None, 0, 1),
+        "n": MeasureSpec("peopleCount", "number", None, 0, 20000, counted=True), "occ": _num("occupancy", None, 0, 1),
         "v": _num("averageCrowdSpeed", "KMH", 0, 10)}),
     "AirQualityObserved": _profile("air-quality-station", "json", 600, {
         "pm25": _num("pm25", "GQ", 0, 1000), "pm10": _num("pm10", "GQ", 0, 1500), "no2": _num("no2", "GQ", 0, 2000),
@@ -306,9 +307,14 @@ def _noise(key: str, t: _Now, sc: Scenario, rng: random.Random, hot: bool) -> di
     return {"laeq": round(laeq, 1), "lamax": round(laeq + rng.uniform(6, 18), 1)}
 
 
+def is_road_gauge(device_key: str) -> bool:
+    """Whether a water-level gauge measures waterlogging on a road (a quarter of them) or a river."""
+    return _unit(device_key, "road") < 0.25
+
+
 def _flood(key: str, t: _Now, sc: Scenario, rng: random.Random, hot: bool) -> dict[str, Any]:
     lagged = _lagged_rain(t.h, sc)
-    if _unit(key, "road") < 0.25:  # water depth on a road (waterlogging), 0 when dry
+    if is_road_gauge(key):  # water depth on a road (waterlogging), 0 when dry
         return {"lvl": round(max(0.0, 0.006 * lagged - 0.04 + rng.gauss(0, 0.003)), 3)}
     phase = _between(_unit(key, "tide"), -0.3, 0.3)  # semidiurnal tide on the Wusong datum
     tide = 3.0 + 0.9 * math.sin(_TAU * t.days * 24 / 12.42 + phase)
@@ -366,9 +372,20 @@ _READERS: dict[str, Callable[[str, _Now, Scenario, random.Random, bool], dict[st
 
 
 def reading(
-    entity_type: str, device_key: str, at: datetime, scenario: str, rng: random.Random, *, hot_spot: bool = False
+    entity_type: str,
+    device_key: str,
+    at: datetime,
+    scenario: str,
+    rng: random.Random,
+    *,
+    hot_spot: bool = False,
+    interval_s: float | None = None,
 ) -> dict[str, Any]:
-    """One reading of a device at UTC time ``at``: device-side measure name -> value, all within range."""
+    """One reading of a device at UTC time ``at``: device-side measure name -> value, all within range.
+
+    ``interval_s``: how often the device actually reports, when not at its profile's period; counts
+    over the reporting period (people through a gate) then cover that interval instead.
+    """
     if entity_type not in DEVICE_PROFILES:
         raise ValueError(f"no device profile for entity type {entity_type!r}")
     if scenario not in SCENARIOS:
@@ -381,6 +398,8 @@ def reading(
         values["rssi"] = round(-_between(_unit(device_key, "rssi"), 75, 118) + rng.gauss(0, 2.5))
     for name, spec in profile.measures.items():
         value = values[name]
+        if spec.counted and interval_s is not None:
+            value = values[name] = round(value * interval_s / profile.period_s)
         if spec.kind == "number" and spec.min is not None and spec.max is not None:
             clamped = min(spec.max, max(spec.min, value))
             values[name] = round(clamped) if isinstance(value, int) else float(clamped)

@@ -101,7 +101,9 @@ class Simulator:
 
     The patterns' clock starts at ``start`` (UTC; default now) and runs ``speed`` times faster than
     the wall clock, so a demo can show an evening in minutes. Messages carry no timestamp: the
-    ingest stamps them with their receipt time, as most real terminals do.
+    ingest stamps them with their receipt time, as most real terminals do. Every device reports once
+    per ``len(devices) / rate`` seconds whatever its profile's period, so counts over the reporting
+    period (people through a gate) are scaled to that interval.
     """
 
     def __init__(
@@ -142,7 +144,7 @@ class Simulator:
         device = self.devices[self._next_device % len(self.devices)]
         self._next_device += 1
         values = reading(device.entity_type, device.device_id, self.pattern_time(), self.scenario, self.rng,
-                         hot_spot=device.hot_spot)  # fmt: skip
+                         hot_spot=device.hot_spot, interval_s=len(self.devices) / self.rate)  # fmt: skip
         if self.rng.random() < self.bad_share:
             return spoil(bad_message(self.rng)[0], device, values, self.rng)
         return Telemetry(device.apikey, device.device_id, device.protocol, encode(device.protocol, values))

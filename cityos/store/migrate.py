@@ -16,7 +16,8 @@ def load_all_tables() -> None:
     """Import every package's table module so that ``metadata`` knows all tables."""
     import cityos.auth.tables
     import cityos.context.tables
-    import cityos.iot.tables  # noqa: F401
+    import cityos.iot.tables
+    import cityos.vitals.tables  # noqa: F401
 
 
 def alembic_config(db: Database) -> Config:

@@ -135,19 +135,23 @@ class Engine:
         changes: list[LevelChange] = []
         for key in wanted:
             for ind in self.sources[key]:
-                q = self._q.get(ind.id)
-                if q is not None and not eval_q(q, view, self._expand):
-                    continue
                 group = self._group(ind, place)
                 if group is None:
                     continue
+                q = self._q.get(ind.id)
+                matched = q is None or eval_q(q, view, self._expand)
                 for inst in attrs[key[1]]:
                     at = inst.get("observedAt") or inst.get("modifiedAt")
                     if not at:
                         continue
-                    obs = Observation(to_ms(at), entity_id, _number(inst.get("value")))
                     window = self._window(ind, group)
-                    self._emitted(ind, group, window.add(obs), values, changes)
+                    if matched:
+                        emitted = window.add(Observation(to_ms(at), entity_id, _number(inst.get("value"))))
+                    elif ind.aggregation in ("count", "distinct"):  # counted 0 times is a value too
+                        emitted = window.touch(to_ms(at))
+                    else:
+                        continue
+                    self._emitted(ind, group, emitted, values, changes)
         return values, changes
 
     def advance(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:

@@ -15,3 +15,15 @@ class InvalidDefinition(CityError):
 
 class InvalidFormula(ValueError):
     """A derived indicator's formula that cannot be evaluated; raised while validating definitions."""
+
+
+class WarningNotFound(CityError):
+    type = PROBLEM_BASE + "warning-not-found"
+    title = "Warning not found"
+    status = 404
+
+
+class IndicatorNotFound(CityError):
+    type = PROBLEM_BASE + "indicator-not-found"
+    title = "Indicator not found"
+    status = 404

@@ -133,6 +133,15 @@ class WindowState:
         self.open_ms = last_start
         return out
 
+    def touch(self, at_ms: int) -> list[Emission]:
+        """A source reported something this window leaves out (a q filter): time moves on, and a count
+        of matching observations has a value (0) for this group even before the first match."""
+        if self.kind == "sliding":
+            return self.advance(max(self.now_ms, at_ms), force=True)
+        if self.open_ms is None:
+            self.open_ms = at_ms - at_ms % self.duration_ms
+        return self.advance(at_ms)
+
     def current(self) -> float | None:
         """The value of what the window holds now (a tumbling window: so far)."""
         return aggregate(self.aggregation, self.obs)

@@ -1,0 +1,119 @@
+"""HTTP routes of the vitals package: definitions, the overview, indicator history, warnings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from cityos.auth.deps import RuntimeDep, require
+from cityos.auth.models import Principal
+from cityos.runtime import Runtime
+from cityos.vitals import service
+from cityos.vitals.definitions import Catalogue
+from cityos.vitals.errors import IndicatorNotFound
+from cityos.vitals.runner import runner
+
+router = APIRouter(prefix="/vitals", tags=["vitals"])
+Reader = Annotated[Principal, Depends(require("vitals:read"))]
+Writer = Annotated[Principal, Depends(require("vitals:write"))]
+Acknowledger = Annotated[Principal, Depends(require("warnings:acknowledge"))]
+
+
+class CommentIn(BaseModel):
+    text: str = Field(..., min_length=1, max_length=2000)
+
+
+def _tenant(rt: Runtime, p: Principal) -> str:
+    return p.tenant or rt.settings.default_tenant
+
+
+def _catalogue(rt: Runtime, tenant: str) -> Catalogue:
+    live = runner(rt)
+    if live is not None and live.tenant == tenant and live.engine is not None:
+        return live.engine.catalogue
+    return service.catalogue(rt, tenant)
+
+
+@router.get("/indicators", summary="The indicator definitions in force")
+def list_indicators(rt: RuntimeDep, p: Reader) -> list[dict[str, Any]]:
+    cat = _catalogue(rt, _tenant(rt, p))
+    return [cat.by_id[i].model_dump(mode="json", exclude_none=True) for i in cat.order]
+
+
+@router.get("/indicators/{indicator_id}", summary="One indicator: definition, current values, history")
+def get_indicator(
+    rt: RuntimeDep,
+    p: Reader,
+    indicator_id: str,
+    scope: str | None = None,
+    hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1440,
+) -> dict[str, Any]:
+    tenant = _tenant(rt, p)
+    cat = _catalogue(rt, tenant)
+    ind = cat.by_id.get(indicator_id)
+    if ind is None:
+        raise IndicatorNotFound(f"there is no indicator {indicator_id!r}: GET /vitals/indicators lists them")
+    since = int((datetime.now(UTC) - timedelta(hours=hours)).timestamp() * 1000)
+    return {
+        "definition": ind.model_dump(mode="json", exclude_none=True),
+        "history": service.history(rt, tenant, indicator_id, scope, since, limit),
+    }
+
+
+@router.put("/indicators/{indicator_id}", summary="Define an indicator or change it (a new version)")
+def put_indicator(
+    rt: RuntimeDep, p: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    ind = service.put_definition(rt, _tenant(rt, p), indicator_id, body, p.name)
+    return ind.model_dump(mode="json", exclude_none=True)
+
+
+@router.get("/overview", summary="The vital signs by category: value, level, trend and sparkline per group")
+def overview(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
+    tenant = _tenant(rt, p)
+    return service.overview(rt, tenant, _catalogue(rt, tenant))
+
+
+@router.get("/warnings", summary="Warnings, most severe first")
+def list_warnings(
+    rt: RuntimeDep,
+    p: Reader,
+    response: Response,
+    active: bool | None = True,
+    indicator: str | None = None,
+    scope: str | None = None,
+    minLevel: Annotated[int | None, Query(ge=1, le=4)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    rows, total = service.list_warnings(
+        rt,
+        _tenant(rt, p),
+        active=active,
+        indicator=indicator,
+        scope=scope,
+        min_level=minLevel,
+        limit=limit,
+        offset=offset,
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return rows
+
+
+@router.get("/warnings/{warning_id}", summary="One warning with its history")
+def get_warning(rt: RuntimeDep, p: Reader, warning_id: str) -> dict[str, Any]:
+    return service.get_warning(rt, _tenant(rt, p), warning_id)
+
+
+@router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (who and when are kept)")
+def acknowledge(rt: RuntimeDep, p: Acknowledger, warning_id: str) -> dict[str, Any]:
+    return service.acknowledge(rt, _tenant(rt, p), warning_id, p.name)
+
+
+@router.post("/warnings/{warning_id}/comments", status_code=201, summary="Comment on a warning")
+def add_comment(rt: RuntimeDep, p: Acknowledger, warning_id: str, body: CommentIn) -> dict[str, Any]:
+    return service.comment(rt, _tenant(rt, p), warning_id, p.name, body.text)

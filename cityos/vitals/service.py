@@ -1,0 +1,274 @@
+"""Use cases of the vitals package: definitions, recording values and warning changes, reading them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from cityos.bus import Event
+from cityos.context.history import from_ms
+from cityos.context.timefmt import now_iso
+from cityos.runtime import Runtime
+from cityos.vitals import store
+from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, load_catalogue, load_yaml, validate
+from cityos.vitals.engine import IndicatorValue, LevelChange
+from cityos.vitals.errors import InvalidDefinition, WarningNotFound
+from cityos.vitals.levels import LEVEL_NAMES
+
+SHIPPED = Path(__file__).with_name("indicators.yaml")
+
+# --- definitions -------------------------------------------------------------------------------------
+
+
+def ensure_definitions(rt: Runtime, tenant: str, path: Path = SHIPPED) -> int:
+    """Store the shipped definitions for a tenant that has none yet; returns how many were stored."""
+    with rt.db.connect() as conn:
+        if store.count_definitions(conn, tenant):
+            return 0
+    if not path.exists():
+        return 0
+    catalogue = load_yaml(path)
+    docs = [_doc(ind) for ind in catalogue.by_id.values()]
+    at = now_iso()
+    rt.db.run_write(lambda conn: store.insert_definitions(conn, tenant, docs, at, "cityos"))
+    return len(docs)
+
+
+def catalogue(rt: Runtime, tenant: str) -> Catalogue:
+    """The live definitions of a tenant."""
+    with rt.db.connect() as conn:
+        docs = store.live_definitions(conn, tenant)
+    return load_catalogue(docs, where=f"stored definitions of tenant {tenant!r}")
+
+
+def put_definition(rt: Runtime, tenant: str, indicator_id: str, doc: Any, by: str | None) -> Indicator:
+    """A new version of an indicator (or a new indicator), checked with all the others.
+
+    The version is the next one whatever the body says; the definition must name the same id.
+    """
+    if not isinstance(doc, dict):
+        raise InvalidDefinition("the body must be one indicator definition (a JSON object)")
+    if doc.get("id", indicator_id) != indicator_id:
+        raise InvalidDefinition(f"the body's id {doc.get('id')!r} differs from the URL's {indicator_id!r}")
+    with rt.db.connect() as conn:
+        version = store.newest_version(conn, tenant, indicator_id) + 1
+        current = store.live_definitions(conn, tenant)
+    ind = validate({**doc, "id": indicator_id, "version": version})
+    others = [d for d in current if d["id"] != indicator_id]
+    load_catalogue([*others, _doc(ind)])  # the whole set must still hold together
+    at = now_iso()
+    rt.db.run_write(lambda conn: store.insert_definitions(conn, tenant, [_doc(ind)], at, by))
+    rt.bus.publish(
+        [Event("vitals.definitions.changed", indicator_id, {"id": indicator_id, "version": version}, tenant)]
+    )
+    return ind
+
+
+def _doc(ind: Indicator) -> dict[str, Any]:
+    return ind.model_dump(mode="json", exclude_none=True)
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+
+def record(rt: Runtime, tenant: str, values: list[IndicatorValue], changes: list[LevelChange]) -> list[Event]:
+    """Store values and apply changes of level to the warnings, in one transaction; returns the bus
+    events to publish once it committed."""
+    rows = [(v.indicator, v.scope, v.at_ms, v.value, v.level) for v in values]
+    events: list[Event] = []
+
+    def job(conn: Any) -> None:
+        store.insert_values(conn, tenant, rows)
+        for c in changes:
+            events.append(_apply_change(conn, tenant, c))
+
+    rt.db.run_write(job)
+    return events
+
+
+def _apply_change(conn: Any, tenant: str, c: LevelChange) -> Event:
+    at = from_ms(c.change.at_ms)
+    ch = c.change
+    active = store.active_warning(conn, tenant, c.indicator, c.scope)
+    if active is None:  # raised (or a change after a restart lost the state: treat as raised)
+        warning_id = str(uuid.uuid4())
+        store.insert_warning(
+            conn,
+            {
+                "id": warning_id,
+                "tenant": tenant,
+                "indicator": c.indicator,
+                "scope": c.scope,
+                "level": ch.new,
+                "peak_level": ch.new,
+                "value": c.value,
+                "active": 1 if ch.new else 0,
+                "raised_at": at,
+                "updated_at": at,
+                "cleared_at": None if ch.new else at,
+            },
+        )
+        kind = "raised" if ch.new else "cleared"
+    else:
+        warning_id = active.id
+        changes: dict[str, Any] = {"level": ch.new or active.level, "value": c.value, "updated_at": at}
+        if ch.new == 0:
+            changes.update(active=0, cleared_at=at)
+        changes["peak_level"] = max(active.peak_level, ch.new)
+        store.update_warning(conn, warning_id, **changes)
+        kind = ch.kind
+    store.add_event(
+        conn, warning_id, {"at": at, "kind": kind, "old_level": ch.old, "new_level": ch.new, "value": c.value}
+    )
+    data = {
+        "warningId": warning_id,
+        "indicator": c.indicator,
+        "scope": c.scope,
+        "kind": kind,
+        "oldLevel": ch.old,
+        "newLevel": ch.new,
+        "value": c.value,
+        "at": at,
+    }
+    return Event(f"warning.{kind}", warning_id, data, tenant)
+
+
+# --- warnings ----------------------------------------------------------------------------------------
+
+
+def get_warning(rt: Runtime, tenant: str, warning_id: str) -> dict[str, Any]:
+    with rt.db.connect() as conn:
+        row = store.get_warning(conn, warning_id)
+        if row is None or row.tenant != tenant:
+            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        events = store.events_of(conn, warning_id)
+    return {**public_warning(row), "history": [_public_event(e) for e in events]}
+
+
+def list_warnings(rt: Runtime, tenant: str, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    with rt.db.connect() as conn:
+        rows, total = store.list_warnings(conn, tenant, **filters)
+    return [public_warning(r) for r in rows], total
+
+
+def acknowledge(rt: Runtime, tenant: str, warning_id: str, actor: str) -> dict[str, Any]:
+    """Note who acknowledged a warning and when (again: the first acknowledgement stays)."""
+    at = now_iso()
+
+    def job(conn: Any) -> None:
+        row = store.get_warning(conn, warning_id)
+        if row is None or row.tenant != tenant:
+            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        if row.acknowledged_at is None:
+            store.update_warning(conn, warning_id, acknowledged_by=actor, acknowledged_at=at)
+        store.add_event(conn, warning_id, {"at": at, "kind": "acknowledged", "actor": actor})
+
+    rt.db.run_write(job)
+    rt.bus.publish([Event("warning.acknowledged", warning_id, {"warningId": warning_id, "by": actor}, tenant)])
+    return get_warning(rt, tenant, warning_id)
+
+
+def comment(rt: Runtime, tenant: str, warning_id: str, actor: str, text: str) -> dict[str, Any]:
+    at = now_iso()
+
+    def job(conn: Any) -> None:
+        row = store.get_warning(conn, warning_id)
+        if row is None or row.tenant != tenant:
+            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        store.add_event(conn, warning_id, {"at": at, "kind": "comment", "actor": actor, "text": text})
+
+    rt.db.run_write(job)
+    return get_warning(rt, tenant, warning_id)
+
+
+def public_warning(row: Any) -> dict[str, Any]:
+    name, zh, grade = LEVEL_NAMES.get(row.level, ("none", "无", "-"))
+    return {
+        "id": row.id,
+        "indicator": row.indicator,
+        "scope": row.scope,
+        "level": row.level,
+        "levelName": name,
+        "levelZh": zh,
+        "grade": grade,
+        "peakLevel": row.peak_level,
+        "value": row.value,
+        "active": bool(row.active),
+        "raisedAt": row.raised_at,
+        "updatedAt": row.updated_at,
+        "clearedAt": row.cleared_at,
+        "acknowledgedBy": row.acknowledged_by,
+        "acknowledgedAt": row.acknowledged_at,
+    }
+
+
+def _public_event(e: Any) -> dict[str, Any]:
+    out = {"at": e.at, "kind": e.kind, "oldLevel": e.old_level, "newLevel": e.new_level, "value": e.value}
+    if e.actor:
+        out["actor"] = e.actor
+    if e.text:
+        out["text"] = e.text
+    return out
+
+
+# --- reading values ----------------------------------------------------------------------------------
+
+
+def history(rt: Runtime, tenant: str, indicator: str, scope: str | None, since_ms: int, limit: int) -> list[dict]:
+    with rt.db.connect() as conn:
+        rows = store.value_history(conn, tenant, indicator, scope, since_ms, limit)
+    return [{"scope": r.scope, "at": from_ms(r.at_ms), "value": r.value, "level": r.level} for r in reversed(rows)]
+
+
+def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -> dict[str, Any]:
+    """The district's vital signs by category: each indicator's groups with value, level, trend, sparkline."""
+    with rt.db.connect() as conn:
+        latest = store.latest_values(conn, tenant)
+    by_indicator: dict[str, list[Any]] = {}
+    for r in latest:
+        by_indicator.setdefault(r.indicator, []).append(r)
+    categories: dict[str, dict[str, Any]] = {
+        c: {"id": c, "nameZh": zh, "nameEn": en, "indicators": [], "level": 0} for c, (zh, en) in CATEGORIES.items()
+    }
+    for ind_id in cat.order:
+        ind = cat.by_id[ind_id]
+        groups = []
+        for r in sorted(by_indicator.get(ind_id, []), key=lambda r: (-r.level, r.scope)):
+            points = history(rt, tenant, ind_id, r.scope, 0, sparkline)
+            series = [p["value"] for p in points]
+            groups.append(
+                {
+                    "scope": r.scope,
+                    "value": r.value,
+                    "at": from_ms(r.at_ms),
+                    "level": r.level,
+                    "trend": _trend(series),
+                    "sparkline": series,
+                }
+            )
+        worst = max((g["level"] for g in groups), default=0)
+        entry = {
+            "id": ind_id,
+            "nameZh": ind.name.zh,
+            "nameEn": ind.name.en,
+            "unit": ind.unit,
+            "level": worst,
+            "groups": groups,
+        }
+        categories[ind.category]["indicators"].append(entry)
+        categories[ind.category]["level"] = max(categories[ind.category]["level"], worst)
+    return {"categories": [c for c in categories.values() if c["indicators"]]}
+
+
+def _trend(series: list[float | None]) -> str:
+    """up, down or steady: the last value against the mean of the ones before it (±5%)."""
+    vals = [v for v in series if v is not None]
+    if len(vals) < 3:
+        return "steady"
+    before = sum(vals[:-1]) / (len(vals) - 1)
+    if vals[-1] > before * 1.05 + 1e-9:
+        return "up"
+    if vals[-1] < before * 0.95 - 1e-9:
+        return "down"
+    return "steady"
