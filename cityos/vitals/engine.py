@@ -118,6 +118,7 @@ class Engine:
         self.levels: dict[tuple[str, str], LevelState] = {}
         self.latest: dict[tuple[str, str], float | None] = {}
         self.places: dict[str, Place] = {}
+        self.quiet = False  # True while refilling windows after a restart: values, but no level steps
         self._static: dict[str, Attrs] = {}  # attributes q filters read, per entity, kept current
 
     # --- observations in -------------------------------------------------------------------------------
@@ -154,6 +155,32 @@ class Engine:
                     self._emitted(ind, group, emitted, values, changes)
         return values, changes
 
+    def prime(self, entity_id: str, attrs: Attrs) -> None:
+        """Learn where an entity is from all its attributes (saves loading it on its first event)."""
+        self._place(entity_id, attrs)
+
+    def hold(self, indicator: str, group: str, level: int) -> None:
+        """Start from a level held already (an active warning stored before a restart)."""
+        self.levels[(indicator, group)] = LevelState(level)
+
+    def spans(self) -> dict[tuple[str, str], int]:
+        """(entity type IRI, attribute IRI) -> the longest window over it, in ms."""
+        return {
+            key: max(int(i.window.duration.total_seconds() * 1000) for i in inds if i.window is not None)
+            for key, inds in self.sources.items()
+        }
+
+    def settle(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
+        """After refilling the windows quietly: every sliding window's value now, stepping levels."""
+        self.quiet = False
+        values: list[IndicatorValue] = []
+        changes: list[LevelChange] = []
+        for (ind_id, group), window in list(self.windows.items()):
+            if window.kind == "sliding":
+                emitted = window.advance(max(window.now_ms, now_ms), force=True)
+                self._emitted(self.catalogue.by_id[ind_id], group, emitted, values, changes)
+        return values, changes
+
     def advance(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
         """Let time pass: sliding windows drop what left them, tumbling windows close."""
         values: list[IndicatorValue] = []
@@ -186,8 +213,8 @@ class Engine:
         changes: list[LevelChange],
     ) -> None:
         self.latest[(ind.id, group)] = value
-        level = 0
-        if ind.thresholds is not None:
+        level = self.levels[(ind.id, group)].level if (ind.id, group) in self.levels else 0
+        if ind.thresholds is not None and not self.quiet:
             state, change = step(self.levels.get((ind.id, group), LevelState()), value, at_ms, ind.thresholds)
             self.levels[(ind.id, group)] = state
             level = state.level

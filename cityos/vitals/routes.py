@@ -14,7 +14,6 @@ from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.definitions import Catalogue
 from cityos.vitals.errors import IndicatorNotFound
-from cityos.vitals.runner import runner
 
 router = APIRouter(prefix="/vitals", tags=["vitals"])
 Reader = Annotated[Principal, Depends(require("vitals:read"))]
@@ -31,9 +30,7 @@ def _tenant(rt: Runtime, p: Principal) -> str:
 
 
 def _catalogue(rt: Runtime, tenant: str) -> Catalogue:
-    live = runner(rt)
-    if live is not None and live.tenant == tenant and live.engine is not None:
-        return live.engine.catalogue
+    # from the store, not the running engine's: a change is seen at once, before the engine reloads
     return service.catalogue(rt, tenant)
 
 

@@ -17,6 +17,10 @@ from typing import Any
 from cityos.bus import Event
 from cityos.context import service as hub
 from cityos.context.errors import NgsiLdError
+from cityos.context.jsonld import core_term_map
+from cityos.context.query import EntityQuery, query_entities
+from cityos.context.temporal import fetch_instances
+from cityos.context.temporal_params import TimeRange
 from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.engine import Attrs, Engine, IndicatorValue, LevelChange
@@ -24,6 +28,7 @@ from cityos.vitals.engine import Attrs, Engine, IndicatorValue, LevelChange
 log = logging.getLogger(__name__)
 ROUND_SECONDS = 1.0
 STORE_EVERY_MS = 60_000
+REBUILD_PAGE = 1000
 _WAKE = Event("vitals.wake", "", {})  # wakes the thread; not an entity event, so ignored
 
 
@@ -41,11 +46,22 @@ class VitalsRunner:
 
     def start(self) -> None:
         service.ensure_definitions(self.rt, self.tenant)
-        self.engine = Engine(service.catalogue(self.rt, self.tenant), self._load)
-        self._cancels.append(self.rt.bus.subscribe("entity.*", self._events.put))
+        self._cancels.append(self.rt.bus.subscribe("entity.*", self._events.put))  # nothing is missed meanwhile
+        self.engine = self._fresh_engine()
         self._cancels.append(self.rt.bus.subscribe("vitals.definitions.changed", self._events.put))
         self._thread = threading.Thread(target=self._run, name="vitals", daemon=True)
         self._thread.start()
+
+    def _fresh_engine(self) -> Engine:
+        """An engine holding the stored warnings' levels, its windows refilled from the history."""
+        engine = Engine(service.catalogue(self.rt, self.tenant), self._load)
+        for w in service.active_levels(self.rt, self.tenant):
+            engine.hold(w.indicator, w.scope, w.level)
+        values, changes = rebuild(self.rt, self.tenant, engine, int(time.time() * 1000))
+        events = service.record(self.rt, self.tenant, self._worth_storing(values), changes)
+        if events:
+            self.rt.bus.publish(events)
+        return engine
 
     def _load(self, entity_id: str) -> Attrs | None:
         try:
@@ -82,7 +98,7 @@ class VitalsRunner:
             if ev.tenant != self.tenant:
                 continue
             if ev.subject == "vitals.definitions.changed":
-                self.engine = Engine(service.catalogue(self.rt, self.tenant), self._load)  # windows start afresh
+                self.engine = self._fresh_engine()
                 continue
             if ev.subject not in ("entity.created", "entity.updated"):
                 continue
@@ -125,3 +141,43 @@ class VitalsRunner:
 
 def runner(rt: Runtime) -> VitalsRunner | None:
     return rt.parts.get("vitals.runner")
+
+
+def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
+    """Refill the engine's windows from the attribute history (the last window's length of each
+    source), in time order, so that a restart in the middle of a window loses nothing of it.
+
+    The values come out again (stored once: a stored key is left alone) without stepping levels;
+    then each window's value now steps the level held by the stored warning. So a warning active
+    before the restart is not raised twice, and one the data crossed meanwhile is raised once; a
+    dip and rise entirely within the time the engine was down is not told apart from no change."""
+    tm = core_term_map()
+    found: list[tuple[int, str, str, str, dict[str, Any]]] = []  # (ts, entity, type IRI, attr IRI, instance)
+    by_type: dict[str, dict[str, int]] = {}
+    for (type_iri, attr_iri), span in engine.spans().items():
+        by_type.setdefault(type_iri, {})[attr_iri] = span
+    for type_iri, attrs in by_type.items():
+        longest = max(attrs.values())
+        offset = 0
+        while True:
+            query = EntityQuery(type=type_iri, limit=REBUILD_PAGE, offset=offset)
+            rows = query_entities(rt, tenant, query, tm).rows
+            for row in rows:
+                engine.prime(row.id, row.attrs)
+            if rows:
+                with rt.db.connect() as conn:
+                    series = fetch_instances(
+                        conn, tenant, [r.id for r in rows], list(attrs), TimeRange(now_ms - longest, now_ms + 1)
+                    )
+                for (entity_id, attr_iri), items in series.items():
+                    cut = now_ms - attrs[attr_iri]
+                    found += [(ts, entity_id, type_iri, attr_iri, inst) for _ds, ts, inst in items if ts > cut]
+            if len(rows) < REBUILD_PAGE:
+                break
+            offset += REBUILD_PAGE
+    values: list[IndicatorValue] = []
+    engine.quiet = True  # replaying what was seen before: its level changes are stored already
+    for _ts, entity_id, type_iri, attr_iri, inst in sorted(found, key=lambda f: f[0]):
+        values += engine.observe(entity_id, [type_iri], {attr_iri: [inst]})[0]
+    v, changes = engine.settle(now_ms)  # the level now, from the level held and the value now
+    return values + v, changes

@@ -137,6 +137,12 @@ def _apply_change(conn: Any, tenant: str, c: LevelChange) -> Event:
 # --- warnings ----------------------------------------------------------------------------------------
 
 
+def active_levels(rt: Runtime, tenant: str) -> list[Any]:
+    """The active warnings (indicator, scope, level), to start an engine from."""
+    with rt.db.connect() as conn:
+        return store.active_warnings(conn, tenant)
+
+
 def get_warning(rt: Runtime, tenant: str, warning_id: str) -> dict[str, Any]:
     with rt.db.connect() as conn:
         row = store.get_warning(conn, warning_id)
