@@ -75,6 +75,11 @@ def overview(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
     return service.overview(rt, tenant, _catalogue(rt, tenant))
 
 
+@router.get("/places", summary="Worst active warning level per place, propagated unit → grid → street → district")
+def places(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
+    return service.places(rt, _tenant(rt, p))
+
+
 @router.get("/warnings", summary="Warnings, most severe first")
 def list_warnings(
     rt: RuntimeDep,

@@ -218,6 +218,56 @@ def _public_event(e: Any) -> dict[str, Any]:
     return out
 
 
+# --- propagation ------------------------------------------------------------------------------------
+
+
+def places(rt: Runtime, tenant: str) -> dict[str, Any]:
+    """Each place's worst active warning level, its own or one below it: a unit's warning shows on
+    its grid, its street and the district (units and grids name theirs by refGrid and refStreet)."""
+    from cityos.context import service as hub
+    from cityos.context.errors import NgsiLdError
+    from cityos.context.jsonld import core_term_map
+
+    tm = core_term_map()
+    ups: dict[str, list[tuple[str, str]]] = {}
+
+    def parents_of(place: str) -> list[tuple[str, str]]:
+        if place not in ups:
+            try:
+                attrs = hub.get_entity(rt, tenant, place).attrs
+            except NgsiLdError:
+                attrs = {}
+            found = [
+                (kind, _object(attrs, tm.expand(ref))) for kind, ref in (("grids", "refGrid"), ("streets", "refStreet"))
+            ]
+            ups[place] = [(kind, target) for kind, target in found if target]
+        return ups[place]
+
+    cat = catalogue(rt, tenant)
+    levels: dict[str, dict[str, int]] = {"units": {}, "grids": {}, "streets": {}}
+    district = 0
+    with rt.db.connect() as conn:
+        rows = store.active_warnings(conn, tenant)
+    for w in rows:
+        district = max(district, w.level)
+        ind = cat.by_id.get(w.indicator)
+        kind = _KINDS.get(ind.scope.level) if ind else None
+        if kind is None:  # district-wide or a polygon: the district's level only
+            continue
+        for k, place in [(kind, w.scope), *parents_of(w.scope)]:
+            levels[k][place] = max(levels[k].get(place, 0), w.level)
+    return {"district": district, **levels}
+
+
+_KINDS = {"unit": "units", "grid": "grids", "street": "streets"}
+
+
+def _object(attrs: dict[str, Any], iri: str) -> str | None:
+    inst = attrs.get(iri)
+    target = inst[0].get("object") if inst else None
+    return target if isinstance(target, str) else None
+
+
 # --- reading values ----------------------------------------------------------------------------------
 
 

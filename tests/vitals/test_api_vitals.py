@@ -10,6 +10,8 @@ from conftest import Api, wait_for
 from cityos.context.timefmt import format_ts
 
 SQUARE = "urn:ngsi-ld:ManagementUnit:test-square"
+GRID = "urn:ngsi-ld:Grid:test-grid"
+STREET = "urn:ngsi-ld:Street:test-street"
 COUNTER = "urn:ngsi-ld:CrowdFlowObserved:test-gate-1"
 LD = {"Content-Type": "application/ld+json"}
 PEAK: dict[str, Any] = {
@@ -63,17 +65,27 @@ def test_a_crowd_raises_escalates_and_clears_a_warning_that_can_be_acknowledged(
     }
     assert api.post("/ngsi-ld/v1/entities", json=entity, headers=LD).status_code == 201
     t = datetime.now(UTC) - timedelta(minutes=1)
+    for place in (
+        {"id": SQUARE, "type": "ManagementUnit", "refGrid": {"type": "Relationship", "object": GRID},
+         "refStreet": {"type": "Relationship", "object": STREET}},
+        {"id": GRID, "type": "Grid", "refStreet": {"type": "Relationship", "object": STREET}},
+    ):  # fmt: skip
+        assert api.post("/ngsi-ld/v1/entities", json={**place, "@context": CTX}, headers=LD).status_code == 201
     count(api, 150, t)
     [w] = wait_for(lambda: warnings(api))
     assert (w["level"], w["levelName"], w["levelZh"], w["grade"]) == (1, "blue", "蓝", "IV")
     count(api, 450, t + timedelta(seconds=5))
     wait_for(lambda: warnings(api)[0]["level"] == 4)
+    places = api.get("/vitals/places").json()  # the unit's warning shows on its grid, street and district
+    assert places["units"][SQUARE] == places["grids"][GRID] == places["streets"][STREET] == 4
+    assert places["district"] == 4
     r = api.post(f"/vitals/warnings/{w['id']}/acknowledge")
     assert r.status_code == 200 and r.json()["acknowledgedBy"] == "test-admin" and r.json()["acknowledgedAt"]
     r = api.post(f"/vitals/warnings/{w['id']}/comments", json={"text": "已通知外滩派出所 police informed"})
     assert r.status_code == 201
     count(api, 50, t + timedelta(seconds=10))
     wait_for(lambda: warnings(api) == [])
+    assert api.get("/vitals/places").json()["grids"].get(GRID, 0) == 0
     done = api.get(f"/vitals/warnings/{w['id']}").json()
     assert not done["active"] and done["clearedAt"] and done["peakLevel"] == 4
     assert [h["kind"] for h in done["history"]] == ["raised", "escalated", "acknowledged", "comment", "cleared"]
