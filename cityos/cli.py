@@ -22,6 +22,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(history_app, name="history")
 app.add_typer(deadletters_app, name="deadletters")
+vitals_app = typer.Typer(help="City vital signs: indicators, warnings, forecasts.", no_args_is_help=True)
+app.add_typer(vitals_app, name="vitals")
 
 
 @db_app.command("upgrade")
@@ -238,6 +240,38 @@ def _open_runtime() -> Any:
     rt = Runtime.open(get_settings())
     upgrade(rt.db)
     return rt
+
+
+@vitals_app.command("backtest")
+def vitals_backtest(
+    indicator: str,
+    scope: Annotated[str | None, typer.Option(help="Only this group (a unit, grid or street id, or district).")] = None,
+) -> None:
+    """MASE of the indicator's forecasts against seasonal naive over its stored history (below 1: better)."""
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from cityos.errors import CityError
+    from cityos.vitals import service as vitals
+
+    rt = _open_runtime()
+    try:
+        rows = vitals.backtest(rt, rt.settings.default_tenant, vitals.catalogue(rt, rt.settings.default_tenant),
+                               indicator, scope, int(time.time() * 1000))  # fmt: skip
+    except CityError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        rt.close()
+    table = Table("scope", "points", "step (s)", "MASE")
+    for r in rows:
+        score = "too little history" if r["mase"] is None else f"{r['mase']:.3f}"
+        table.add_row(r["scope"], str(r["points"]), str(r["stepSeconds"]), score)
+    Console().print(table)
+    if not rows:
+        typer.echo(f"no stored values of {indicator} yet", err=True)
 
 
 @deadletters_app.command("list")

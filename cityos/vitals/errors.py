@@ -27,3 +27,9 @@ class IndicatorNotFound(CityError):
     type = PROBLEM_BASE + "indicator-not-found"
     title = "Indicator not found"
     status = 404
+
+
+class NoForecast(CityError):
+    type = PROBLEM_BASE + "no-forecast"
+    title = "The indicator has no forecast"
+    status = 409

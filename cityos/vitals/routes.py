@@ -61,6 +61,13 @@ def get_indicator(
     }
 
 
+@router.get("/indicators/{indicator_id}/forecast", summary="Forecast with prediction intervals, and any pre-warning")
+def get_forecast(rt: RuntimeDep, p: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
+    tenant = _tenant(rt, p)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    return service.forecast_of(rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
+
+
 @router.put("/indicators/{indicator_id}", summary="Define an indicator or change it (a new version)")
 def put_indicator(
     rt: RuntimeDep, p: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]

@@ -13,7 +13,8 @@ from cityos.runtime import Runtime
 from cityos.vitals import store
 from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, load_catalogue, load_yaml, validate
 from cityos.vitals.engine import IndicatorValue, LevelChange
-from cityos.vitals.errors import InvalidDefinition, WarningNotFound
+from cityos.vitals.errors import IndicatorNotFound, InvalidDefinition, NoForecast, WarningNotFound
+from cityos.vitals.forecast import DAY_MS, forecast, mase, pre_warnings, regular, season_steps
 from cityos.vitals.levels import LEVEL_NAMES
 
 SHIPPED = Path(__file__).with_name("indicators.yaml")
@@ -328,3 +329,72 @@ def _trend(series: list[float | None]) -> str:
     if vals[-1] < before * 0.95 - 1e-9:
         return "down"
     return "steady"
+
+
+# --- forecasts ----------------------------------------------------------------------------------------
+
+HISTORY_DAYS = 28  # stored values a forecast or backtest reads
+
+
+def series(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) -> list[tuple[int, float]]:
+    """The stored values of one indicator in one group over the last HISTORY_DAYS, oldest first."""
+    since = now_ms - HISTORY_DAYS * DAY_MS
+    with rt.db.connect() as conn:
+        rows = store.value_history(conn, tenant, indicator, scope, since, 1_000_000)
+    return [(r.at_ms, r.value) for r in reversed(rows) if r.value is not None]
+
+
+def forecast_of(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
+    """The forecast of an indicator in one group, with the pre-warning it gives, if any."""
+    ind = cat.by_id.get(indicator)
+    if ind is None:
+        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    if ind.forecast is None:
+        raise NoForecast(f"indicator {indicator!r} has no forecast settings: add forecast to its definition")
+    horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000)
+    step_ms = forecast_step(horizon_ms)
+    fc = forecast(series(rt, tenant, indicator, scope, now_ms), step_ms=step_ms, horizon_ms=horizon_ms,
+                  seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
+    out: dict[str, Any] = {
+        "indicator": indicator,
+        "scope": scope,
+        "method": fc.method,
+        "stepSeconds": step_ms // 1000,
+        "points": [
+            {"at": from_ms(p.at_ms), "mean": p.mean, "lo80": p.lo80, "hi80": p.hi80, "lo95": p.lo95, "hi95": p.hi95}
+            for p in fc.points
+        ],
+        "preWarnings": [],
+    }
+    if ind.thresholds is not None:
+        with rt.db.connect() as conn:
+            active = store.active_warning(conn, tenant, indicator, scope)
+        for pw in pre_warnings(fc, ind.thresholds, active.level if active else 0):
+            name, zh, grade = LEVEL_NAMES[pw.level]
+            out["preWarnings"].append({"level": pw.level, "levelName": name, "levelZh": zh, "grade": grade,
+                                       "at": from_ms(pw.at_ms), "probability": round(pw.probability, 3)})  # fmt: skip
+    return out
+
+
+def forecast_step(horizon_ms: int) -> int:
+    """A twelfth of the horizon, rounded to whole minutes (at least one)."""
+    return max(60_000, horizon_ms // 12 // 60_000 * 60_000)
+
+
+def backtest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str | None, now_ms: int) -> list[dict]:
+    """MASE against seasonal naive over the stored history, per group (the groups with enough of it)."""
+    ind = cat.by_id.get(indicator)
+    if ind is None:
+        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000) if ind.forecast else 3_600_000
+    seasonality = ind.forecast.seasonality if ind.forecast else ("daily",)
+    step_ms = forecast_step(horizon_ms)
+    with rt.db.connect() as conn:
+        groups = sorted({r.scope for r in store.latest_values(conn, tenant) if r.indicator == indicator})
+    out = []
+    for group in [scope] if scope else groups:
+        _start, y = regular(series(rt, tenant, indicator, group, now_ms), step_ms, now_ms)
+        season = season_steps(seasonality, step_ms) or DAY_MS // step_ms
+        score = mase(y, max(1, horizon_ms // step_ms), season)
+        out.append({"scope": group, "points": len(y), "stepSeconds": step_ms // 1000, "mase": score})
+    return out

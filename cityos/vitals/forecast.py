@@ -1,0 +1,201 @@
+"""Trend prediction (趋势智能研判): forecasts with prediction intervals, pre-warnings, and their backtest.
+
+A series is put on a regular grid of ``step`` (the mean of the values in each step; gaps carried
+forward). With four seasons of history or more, an additive ETS model (Holt-Winters: damped trend,
+daily or weekly season) from statsmodels forecasts it with 80% and 95% intervals; with one to four,
+the seasonal-naive forecast corrected by the latest level difference; with less than a season, a
+damped-trend model; with a handful of points, the last value. A pre-warning says
+when the forecast first reaches a level above the one held, and how likely the value is to be there
+by then (normal approximation from the interval). MASE compares forecasts with seasonal-naive ones
+over the stored history.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cityos.vitals.definitions import Thresholds
+from cityos.vitals.levels import level_of
+
+DAY_MS = 86_400_000
+MIN_POINTS = 8  # fewer: the last value is the forecast
+ETS_SEASONS = 4  # seasons of history before Holt-Winters; with one to four, level-corrected seasonal naive
+_Z80, _Z95 = 1.2816, 1.96
+
+
+@dataclass(frozen=True)
+class ForecastPoint:
+    at_ms: int
+    mean: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    method: str  # "ets-seasonal", "seasonal-naive", "ets-trend" or "last-value"
+    step_ms: int
+    points: list[ForecastPoint]
+
+
+@dataclass(frozen=True)
+class PreWarning:
+    level: int  # the level the forecast reaches
+    at_ms: int  # when it first reaches it
+    probability: float  # how likely the value is at or past the threshold then (0..1)
+
+
+def regular(series: Sequence[tuple[int, float]], step_ms: int, end_ms: int) -> tuple[int, np.ndarray]:
+    """(first step's start, values) of the series on a regular grid of ``step_ms`` up to ``end_ms``."""
+    pts = sorted((t, v) for t, v in series if v is not None and math.isfinite(v))
+    if not pts:
+        return end_ms, np.array([])
+    start = pts[0][0] - pts[0][0] % step_ms
+    n = max(1, (end_ms - start) // step_ms + 1)
+    sums, counts = np.zeros(n), np.zeros(n)
+    for t, v in pts:
+        i = min(n - 1, (t - start) // step_ms)
+        sums[i] += v
+        counts[i] += 1
+    out = np.full(n, np.nan)
+    out[counts > 0] = sums[counts > 0] / counts[counts > 0]
+    for i in range(1, n):  # carry the last value over gaps
+        if np.isnan(out[i]):
+            out[i] = out[i - 1]
+    return start, out
+
+
+def season_steps(seasonality: Sequence[str], step_ms: int) -> int | None:
+    """The longest season asked for, in steps (weekly if asked, else daily)."""
+    if "weekly" in seasonality:
+        return 7 * DAY_MS // step_ms
+    if "daily" in seasonality:
+        return DAY_MS // step_ms
+    return None
+
+
+def forecast_values(y: np.ndarray, horizon: int, season: int | None) -> tuple[str, np.ndarray, np.ndarray]:
+    """(method, means, standard deviations) of the next ``horizon`` steps of ``y``."""
+    if len(y) < MIN_POINTS:
+        last = float(y[-1]) if len(y) else 0.0
+        spread = float(np.std(np.diff(y))) if len(y) > 2 else abs(last) * 0.1
+        return "last-value", np.full(horizon, last), spread * np.sqrt(np.arange(1, horizon + 1))
+    seasonal = season is not None and season >= 2
+    if seasonal and season is not None and len(y) >= season:
+        if len(y) < ETS_SEASONS * season:
+            return "seasonal-naive", *_seasonal_naive(y, horizon, season)
+        # Holt-Winters if it beat the seasonal naive on the last stretch of the history, else that
+        check = min(season, max(4 * horizon, 8))
+        ets = _ets(y[:-check], check, season)
+        naive, _ = _seasonal_naive(y[:-check], check, season)
+        actual = y[-check:]
+        if ets is not None and np.mean(np.abs(actual - ets[0])) < np.mean(np.abs(actual - naive)):
+            full = _ets(y, horizon, season)
+            if full is not None:
+                return "ets-seasonal", *full
+        return "seasonal-naive", *_seasonal_naive(y, horizon, season)
+    trend = _ets(y, horizon, None)
+    if trend is not None:
+        return "ets-trend", *trend
+    last = float(y[-1])
+    return "last-value", np.full(horizon, last), float(np.std(np.diff(y))) * np.sqrt(np.arange(1, horizon + 1))
+
+
+def _ets(y: np.ndarray, horizon: int, season: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Means and standard deviations from an additive ETS model with damped trend (and a season)."""
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    kwargs = {"seasonal": "add", "seasonal_periods": season} if season else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels warns about convergence; the fit is still usable
+            model = ETSModel(pd.Series(y.astype(float)), error="add", trend="add", damped_trend=True, **kwargs)
+            fit = model.fit(disp=False, maxiter=200)
+            frame = fit.get_prediction(start=len(y), end=len(y) + horizon - 1).summary_frame(alpha=0.05)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    mean = frame["mean"].to_numpy()
+    sd = (frame["pi_upper"].to_numpy() - mean) / _Z95
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+        return None
+    return mean, np.maximum(sd, 0.0)
+
+
+def _seasonal_naive(y: np.ndarray, horizon: int, season: int, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The value one season earlier, moved by how far the last ``k`` steps ran from theirs a season
+    earlier; the spread from the season-to-season differences."""
+    diffs = y[season:] - y[:-season]
+    shift = float(np.mean(diffs[-k:])) if len(diffs) else 0.0
+    idx = len(y) + np.arange(horizon) - season
+    while np.any(idx >= len(y)):  # a horizon longer than a season repeats the last one
+        idx = np.where(idx >= len(y), idx - season, idx)
+    spread = float(np.std(diffs)) if len(diffs) > 1 else abs(float(y[-1])) * 0.1
+    steps = np.arange(1, horizon + 1)
+    return y[idx] + shift, spread * np.sqrt(1 / k + np.ceil(steps / season))
+
+
+def forecast(
+    series: Sequence[tuple[int, float]], *, step_ms: int, horizon_ms: int, seasonality: Sequence[str], now_ms: int
+) -> Forecast:
+    """The forecast of a series from ``now_ms`` on, over ``horizon_ms``, at ``step_ms`` resolution."""
+    start, y = regular(series, step_ms, now_ms)
+    horizon = max(1, horizon_ms // step_ms)
+    method, mean, sd = forecast_values(y, horizon, season_steps(seasonality, step_ms))
+    first = start + len(y) * step_ms
+    points = [
+        ForecastPoint(
+            first + k * step_ms,
+            float(m),
+            float(m - _Z80 * s),
+            float(m + _Z80 * s),
+            float(m - _Z95 * s),
+            float(m + _Z95 * s),
+        )
+        for k, (m, s) in enumerate(zip(mean, sd, strict=True))
+    ]
+    return Forecast(method, step_ms, points)
+
+
+def pre_warnings(fc: Forecast, thresholds: Thresholds, held: int) -> list[PreWarning]:
+    """Each level above ``held`` the forecast's mean reaches within its horizon: when it first does,
+    and how likely the value is to be at or past that threshold then; least severe first."""
+    out: list[PreWarning] = []
+    limits = dict(thresholds.levels())
+    for p in fc.points:
+        level = level_of(p.mean, thresholds, held)
+        for n in sorted(limits):
+            if held < n <= level and all(w.level != n for w in out):
+                sd = max((p.hi95 - p.mean) / _Z95, 1e-9)
+                gap = p.mean - limits[n] if thresholds.direction == "above" else limits[n] - p.mean
+                out.append(PreWarning(n, p.at_ms, 0.5 * (1 + math.erf(gap / sd / math.sqrt(2)))))
+    return out
+
+
+def mase(y: np.ndarray, horizon: int, season: int, *, origins: int = 20) -> float | None:
+    """Mean absolute scaled error of the forecasts from rolling origins over ``y``, scaled by the
+    in-sample seasonal-naive error (Hyndman and Koehler, 2006); below 1 beats seasonal naive."""
+    first = max(MIN_POINTS, 2 * season)
+    if len(y) < first + horizon:
+        return None
+    last = len(y) - horizon
+    picks = sorted({int(x) for x in np.linspace(first, last, num=min(origins, last - first + 1))})
+    errors: list[float] = []
+    scales: list[float] = []
+    for o in picks:
+        train, test = y[:o], y[o : o + horizon]
+        _, mean, _ = forecast_values(train, horizon, season)
+        errors.extend(np.abs(test - mean[: len(test)]))
+        scale = np.mean(np.abs(train[season:] - train[:-season]))
+        if scale > 0:
+            scales.append(float(scale))
+    if not scales:
+        return None
+    return float(np.mean(errors) / np.mean(scales))
