@@ -3,7 +3,8 @@
 The bus handler only queues events; one thread feeds them to the engine, lets time pass once a
 second, and records what came out in one transaction per round, publishing the warning events after
 it committed. Values are stored at most once a minute per indicator and group (and whenever the level
-changes); the newest of each is kept in memory for the overview.
+changes). The subscription starts before the windows are refilled from the history, so nothing
+arrives unseen in between; an observation seen both ways counts once (windows ignore repeats).
 """
 
 from __future__ import annotations
@@ -137,10 +138,6 @@ class VitalsRunner:
         self._events.put(_WAKE)  # the thread may be waiting for events: let it see the stop now
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-
-def runner(rt: Runtime) -> VitalsRunner | None:
-    return rt.parts.get("vitals.runner")
 
 
 def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:

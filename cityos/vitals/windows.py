@@ -88,7 +88,10 @@ class WindowState:
     late: int = 0  # observations left out: older than the window they belong to
 
     def add(self, o: Observation) -> list[Emission]:
-        """Take an observation in; returns what the window yields because of it."""
+        """Take an observation in; returns what the window yields because of it. The same source at
+        the same time again (a redelivered event, a replay after a restart) is taken once."""
+        if self._holds(o):
+            return []
         if self.kind == "sliding":
             if o.at_ms <= self.now_ms - self.duration_ms:
                 self.late += 1
@@ -103,6 +106,14 @@ class WindowState:
         out = self.advance(o.at_ms)
         bisect.insort(self.obs, o, key=_time)
         return out
+
+    def _holds(self, o: Observation) -> bool:
+        i = bisect.bisect_left(self.obs, o.at_ms, key=_time)
+        while i < len(self.obs) and self.obs[i].at_ms == o.at_ms:
+            if self.obs[i].source == o.source:
+                return True
+            i += 1
+        return False
 
     def advance(self, now_ms: int, *, force: bool = False) -> list[Emission]:
         """Move the window's time on (the engine calls this as the clock passes); returns what it yields.

@@ -81,7 +81,11 @@ def test_a_sliding_window_always_yields_the_aggregate_of_the_last_duration(
     seen: list[Observation] = []
     for t in times:  # arrival order is not time order: late ones inside the window still count
         o = Observation(t, rng.choice("abc"), float(rng.randint(0, 100)))
+        repeat = any((s.at_ms, s.source) == (o.at_ms, o.source) for s in seen)
         out = w.add(o)
+        if repeat:  # the same source at the same time again: taken once
+            assert out == []
+            continue
         newest = max((s.at_ms for s in seen), default=-1)
         if seen and t <= newest - d:
             assert out == [] and w.late >= 1  # too old for the window: left out
@@ -116,7 +120,7 @@ def test_tumbling_windows_yield_each_closed_window_once(gaps: list[int], duratio
     w = WindowState("tumbling", d, aggregation)
     t, sent, emitted = 1_000_000_000, [], []
     for n, gap in enumerate(gaps):
-        t += gap
+        t += gap + 1  # one source: each observation at its own time
         o = Observation(t, "s", float(n))
         sent.append(o)
         emitted += w.add(o)
@@ -140,3 +144,10 @@ def test_a_tumbling_count_falls_back_to_zero_after_a_silence_and_drops_late_ones
     assert [(e.start_ms, e.value) for e in out] == [(0, 2.0), (50 * MIN, 0.0)]
     assert w.add(Observation(30 * MIN, "c", None)) == [] and w.late == 1
     assert w.current() == 1.0
+
+
+def test_the_same_source_at_the_same_time_counts_once() -> None:
+    w = WindowState("sliding", 5 * MIN, "sum")
+    assert w.add(Observation(MIN, "gate-1", 10.0))[0].value == 10.0
+    assert w.add(Observation(MIN, "gate-1", 10.0)) == []  # redelivered
+    assert w.add(Observation(MIN, "gate-2", 5.0))[0].value == 15.0  # another source at that time counts
