@@ -3,7 +3,7 @@
 A series is put on a regular grid of ``step`` (the mean of the values in each step; gaps carried
 forward). With four seasons of history or more, an additive ETS model (Holt-Winters: damped trend,
 daily or weekly season) from statsmodels forecasts it with 80% and 95% intervals; with one to four,
-the seasonal-naive forecast corrected by the latest level difference; with less than a season, a
+the mean of the same moment over the last seasons, moved to the latest level; with less than a season, a
 damped-trend model; with a handful of points, the last value. A pre-warning says
 when the forecast first reaches a level above the one held, and how likely the value is to be there
 by then (normal approximation from the interval). MASE compares forecasts with seasonal-naive ones
@@ -129,17 +129,28 @@ def _ets(y: np.ndarray, horizon: int, season: int | None) -> tuple[np.ndarray, n
     return mean, np.maximum(sd, 0.0)
 
 
-def _seasonal_naive(y: np.ndarray, horizon: int, season: int, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """The value one season earlier, moved by how far the last ``k`` steps ran from theirs a season
-    earlier; the spread from the season-to-season differences."""
+def _seasonal_naive(y: np.ndarray, horizon: int, season: int, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the same moment over the last few seasons (up to ``most``), moved by how far the
+    latest stretch ran from its own seasonal mean; the spread from the season-to-season differences."""
+    seasons = max(1, min(most, len(y) // season))
+
+    def profile(at: np.ndarray) -> np.ndarray:  # the mean of the values whole seasons before ``at``
+        out = np.empty(len(at))
+        for n, a in enumerate(at):
+            back = [a - j * season for j in range(1, seasons + 1)]
+            past = [y[b] for b in back if 0 <= b < len(y)]
+            if not past:  # further ahead than a season: the latest season stands for it
+                past = [y[len(y) - season + (a - len(y)) % season]]
+            out[n] = float(np.mean(past))
+        return out
+
+    recent = np.arange(max(len(y) - max(4, season // 4), season), len(y))
+    shift = float(np.mean(y[recent] - profile(recent))) if len(recent) else 0.0
+    ahead = len(y) + np.arange(horizon)
     diffs = y[season:] - y[:-season]
-    shift = float(np.mean(diffs[-k:])) if len(diffs) else 0.0
-    idx = len(y) + np.arange(horizon) - season
-    while np.any(idx >= len(y)):  # a horizon longer than a season repeats the last one
-        idx = np.where(idx >= len(y), idx - season, idx)
-    spread = float(np.std(diffs)) if len(diffs) > 1 else abs(float(y[-1])) * 0.1
+    spread = float(np.std(diffs)) / math.sqrt(2) if len(diffs) > 1 else abs(float(y[-1])) * 0.1
     steps = np.arange(1, horizon + 1)
-    return y[idx] + shift, spread * np.sqrt(1 / k + np.ceil(steps / season))
+    return profile(ahead) + shift, spread * np.sqrt(1 + 1 / seasons + np.ceil(steps / season) - 1)
 
 
 def forecast(
