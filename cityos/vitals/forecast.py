@@ -24,7 +24,7 @@ from cityos.vitals.levels import level_of
 
 DAY_MS = 86_400_000
 MIN_POINTS = 8  # fewer: the last value is the forecast
-ETS_SEASONS = 4  # seasons of history before Holt-Winters; with one to four, level-corrected seasonal naive
+ETS_SEASONS = 4  # seasons of history before Holt-Winters; with one to four, the seasonal mean
 _Z80, _Z95 = 1.2816, 1.96
 
 
