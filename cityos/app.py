@@ -98,7 +98,6 @@ def create_app(
             notifier.start()
         vitals = VitalsRunner(rt) if rt.settings.vitals_in_api else None
         if vitals is not None:
-            rt.parts["vitals.runner"] = vitals
             vitals.start()
         ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
         app.state.ingest = ingest
@@ -111,7 +110,6 @@ def create_app(
         ingest.close()
         if vitals is not None:
             vitals.close()
-            rt.parts.pop("vitals.runner", None)
         if notifier is not None:
             notifier.close()
         if runtime is None:

@@ -84,9 +84,7 @@ def season_steps(seasonality: Sequence[str], step_ms: int) -> int | None:
 def forecast_values(y: np.ndarray, horizon: int, season: int | None) -> tuple[str, np.ndarray, np.ndarray]:
     """(method, means, standard deviations) of the next ``horizon`` steps of ``y``."""
     if len(y) < MIN_POINTS:
-        last = float(y[-1]) if len(y) else 0.0
-        spread = float(np.std(np.diff(y))) if len(y) > 2 else abs(last) * 0.1
-        return "last-value", np.full(horizon, last), spread * np.sqrt(np.arange(1, horizon + 1))
+        return "last-value", *_last_value(y, horizon)
     seasonal = season is not None and season >= 2
     if seasonal and season is not None and len(y) >= season:
         if len(y) < ETS_SEASONS * season:
@@ -104,8 +102,14 @@ def forecast_values(y: np.ndarray, horizon: int, season: int | None) -> tuple[st
     trend = _ets(y, horizon, None)
     if trend is not None:
         return "ets-trend", *trend
-    last = float(y[-1])
-    return "last-value", np.full(horizon, last), float(np.std(np.diff(y))) * np.sqrt(np.arange(1, horizon + 1))
+    return "last-value", *_last_value(y, horizon)
+
+
+def _last_value(y: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """The last value, its spread growing like a random walk's from the step-to-step changes."""
+    last = float(y[-1]) if len(y) else 0.0
+    spread = float(np.std(np.diff(y))) if len(y) > 2 else abs(last) * 0.1
+    return np.full(horizon, last), spread * np.sqrt(np.arange(1, horizon + 1))
 
 
 def _ets(y: np.ndarray, horizon: int, season: int | None) -> tuple[np.ndarray, np.ndarray] | None:

@@ -13,18 +13,17 @@ import logging
 import queue
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from cityos.bus import Event
-from cityos.context import service as hub
-from cityos.context.errors import NgsiLdError
 from cityos.context.jsonld import core_term_map
 from cityos.context.query import EntityQuery, query_entities
 from cityos.context.temporal import fetch_instances
 from cityos.context.temporal_params import TimeRange
 from cityos.runtime import Runtime
 from cityos.vitals import service
-from cityos.vitals.engine import Attrs, Engine, IndicatorValue, LevelChange
+from cityos.vitals.engine import Engine, IndicatorValue, LevelChange
 
 log = logging.getLogger(__name__)
 ROUND_SECONDS = 1.0
@@ -55,7 +54,7 @@ class VitalsRunner:
 
     def _fresh_engine(self) -> Engine:
         """An engine holding the stored warnings' levels, its windows refilled from the history."""
-        engine = Engine(service.catalogue(self.rt, self.tenant), self._load)
+        engine = Engine(service.catalogue(self.rt, self.tenant), partial(service.entity_attrs, self.rt, self.tenant))
         for w in service.active_levels(self.rt, self.tenant):
             engine.hold(w.indicator, w.scope, w.level)
         values, changes = rebuild(self.rt, self.tenant, engine, int(time.time() * 1000))
@@ -63,12 +62,6 @@ class VitalsRunner:
         if events:
             self.rt.bus.publish(events)
         return engine
-
-    def _load(self, entity_id: str) -> Attrs | None:
-        try:
-            return hub.get_entity(self.rt, self.tenant, entity_id).attrs
-        except NgsiLdError:
-            return None
 
     def _run(self) -> None:
         next_round = time.monotonic() + ROUND_SECONDS

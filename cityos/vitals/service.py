@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from cityos.bus import Event
+from cityos.context import service as hub
+from cityos.context.errors import NgsiLdError
 from cityos.context.history import from_ms
 from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import store
 from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, load_catalogue, load_yaml, validate
-from cityos.vitals.engine import IndicatorValue, LevelChange
+from cityos.vitals.engine import Attrs, IndicatorValue, LevelChange, place_of
 from cityos.vitals.errors import IndicatorNotFound, InvalidDefinition, NoForecast, WarningNotFound
 from cityos.vitals.forecast import DAY_MS, forecast, mase, pre_warnings, regular, season_steps
 from cityos.vitals.levels import LEVEL_NAMES
@@ -225,23 +227,12 @@ def _public_event(e: Any) -> dict[str, Any]:
 def places(rt: Runtime, tenant: str) -> dict[str, Any]:
     """Each place's worst active warning level, its own or one below it: a unit's warning shows on
     its grid, its street and the district (units and grids name theirs by refGrid and refStreet)."""
-    from cityos.context import service as hub
-    from cityos.context.errors import NgsiLdError
-    from cityos.context.jsonld import core_term_map
-
-    tm = core_term_map()
     ups: dict[str, list[tuple[str, str]]] = {}
 
     def parents_of(place: str) -> list[tuple[str, str]]:
         if place not in ups:
-            try:
-                attrs = hub.get_entity(rt, tenant, place).attrs
-            except NgsiLdError:
-                attrs = {}
-            found = [
-                (kind, _object(attrs, tm.expand(ref))) for kind, ref in (("grids", "refGrid"), ("streets", "refStreet"))
-            ]
-            ups[place] = [(kind, target) for kind, target in found if target]
+            where = place_of(entity_attrs(rt, tenant, place) or {})
+            ups[place] = [(kind, up) for kind, up in (("grids", where.grid), ("streets", where.street)) if up]
         return ups[place]
 
     cat = catalogue(rt, tenant)
@@ -263,10 +254,12 @@ def places(rt: Runtime, tenant: str) -> dict[str, Any]:
 _KINDS = {"unit": "units", "grid": "grids", "street": "streets"}
 
 
-def _object(attrs: dict[str, Any], iri: str) -> str | None:
-    inst = attrs.get(iri)
-    target = inst[0].get("object") if inst else None
-    return target if isinstance(target, str) else None
+def entity_attrs(rt: Runtime, tenant: str, entity_id: str) -> Attrs | None:
+    """An entity's current attributes from the data hub, or None if it does not exist."""
+    try:
+        return hub.get_entity(rt, tenant, entity_id).attrs
+    except NgsiLdError:
+        return None
 
 
 # --- reading values ----------------------------------------------------------------------------------
@@ -281,19 +274,18 @@ def history(rt: Runtime, tenant: str, indicator: str, scope: str | None, since_m
 def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -> dict[str, Any]:
     """The district's vital signs by category: each indicator's groups with value, level, trend, sparkline."""
     with rt.db.connect() as conn:
-        latest = store.latest_values(conn, tenant)
-    by_indicator: dict[str, list[Any]] = {}
-    for r in latest:
-        by_indicator.setdefault(r.indicator, []).append(r)
+        recent = store.recent_values(conn, tenant, sparkline)  # the newest values of every group, newest first
+    by_indicator: dict[str, list[list[Any]]] = {}
+    for (indicator, _scope), rows in recent.items():
+        by_indicator.setdefault(indicator, []).append(rows)
     categories: dict[str, dict[str, Any]] = {
         c: {"id": c, "nameZh": zh, "nameEn": en, "indicators": [], "level": 0} for c, (zh, en) in CATEGORIES.items()
     }
     for ind_id in cat.order:
         ind = cat.by_id[ind_id]
         groups = []
-        for r in sorted(by_indicator.get(ind_id, []), key=lambda r: (-r.level, r.scope)):
-            points = history(rt, tenant, ind_id, r.scope, 0, sparkline)
-            series = [p["value"] for p in points]
+        for rows in sorted(by_indicator.get(ind_id, []), key=lambda rows: (-rows[0].level, rows[0].scope)):
+            r, series = rows[0], [x.value for x in reversed(rows)]
             groups.append(
                 {
                     "scope": r.scope,
@@ -390,7 +382,7 @@ def backtest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: st
     seasonality = ind.forecast.seasonality if ind.forecast else ("daily",)
     step_ms = forecast_step(horizon_ms)
     with rt.db.connect() as conn:
-        groups = sorted({r.scope for r in store.latest_values(conn, tenant) if r.indicator == indicator})
+        groups = store.scopes_of(conn, tenant, indicator)
     out = []
     for group in [scope] if scope else groups:
         _start, y = regular(series(rt, tenant, indicator, group, now_ms), step_ms, now_ms)

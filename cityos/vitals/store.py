@@ -74,27 +74,25 @@ def value_history(
     return list(conn.execute(q.order_by(values.c.at_ms.desc()).limit(limit)))
 
 
-def latest_values(conn: Connection, tenant: str) -> list[Any]:
-    """The newest value of every indicator in every group."""
-    newest = (
-        select(values.c.indicator, values.c.scope, func.max(values.c.at_ms).label("at"))
-        .where(values.c.tenant == tenant)
-        .group_by(values.c.indicator, values.c.scope)
-        .subquery()
+def scopes_of(conn: Connection, tenant: str, indicator: str) -> list[str]:
+    """The groups an indicator has stored values for."""
+    q = select(values.c.scope).where(values.c.tenant == tenant, values.c.indicator == indicator).distinct()
+    return sorted(conn.execute(q).scalars())
+
+
+def recent_values(conn: Connection, tenant: str, n: int) -> dict[tuple[str, str], list[Any]]:
+    """The newest ``n`` values of every indicator in every group, newest first."""
+    rank = (
+        func.row_number()
+        .over(partition_by=(values.c.indicator, values.c.scope), order_by=values.c.at_ms.desc())
+        .label("rank")
     )
-    q = (
-        select(values)
-        .join(
-            newest,
-            and_(
-                values.c.indicator == newest.c.indicator,
-                values.c.scope == newest.c.scope,
-                values.c.at_ms == newest.c.at,
-            ),
-        )
-        .where(values.c.tenant == tenant)
-    )
-    return list(conn.execute(q))
+    ranked = select(values, rank).where(values.c.tenant == tenant).subquery()
+    q = select(ranked).where(ranked.c.rank <= n).order_by(ranked.c.indicator, ranked.c.scope, ranked.c.rank)
+    out: dict[tuple[str, str], list[Any]] = {}
+    for r in conn.execute(q):
+        out.setdefault((r.indicator, r.scope), []).append(r)
+    return out
 
 
 # --- warnings ----------------------------------------------------------------------------------------
