@@ -225,7 +225,7 @@ def bench_upsert(kind: str, n: int, tmp: Path) -> dict[str, float]:
 # --- 2. PATCH over HTTP ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -284,7 +284,7 @@ def bench_patch(tmp: Path, seconds: float) -> dict[str, float]:
     token = create_token(db, "bench", role="operator")
     tenant_docs = [d["id"] for d in docs]
     db.dispose()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -45,7 +45,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from context import fresh_database, pct  # bench/context.py
+from context import free_port, fresh_database, pct  # bench/context.py
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
@@ -91,12 +91,6 @@ def payload(n: int, ms: int) -> bytes:
 
 
 # --- the broker and the ingest process ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:

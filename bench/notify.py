@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,13 +32,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.context import pct
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.context import free_port, pct
 
 
 class Receivers:
@@ -201,7 +194,7 @@ def main() -> None:
         token = subprocess.run(
             [*cli, "token", "create", "bench", "--role", "admin"], env=env, capture_output=True, text=True, check=True
         ).stdout.strip()
-        port = _free_port()
+        port = free_port()
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         procs.append(subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, **quiet))
         if args.worker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import paho.mqtt.client as paho
@@ -17,3 +18,10 @@ def end_session(client_id: str) -> None:
     time.sleep(0.2)
     c.disconnect()
     c.loop_stop()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a broker of a test's own, or one nobody answers on)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -15,6 +15,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from brokers import free_port
 from conftest import Api
 from paho.mqtt.enums import CallbackAPIVersion
 from test_subscriptions import BASE, WAIT, Receiver, air, create, set_attrs, sub_body, subscribe, until
@@ -103,12 +104,6 @@ def subscribers() -> Iterator[Callable[[], Subscriber]]:
 
 def info(**pairs: str) -> list[dict[str, str]]:
     return [{"key": k.replace("_", "-"), "value": v} for k, v in pairs.items()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_mqtt_notification_qos1(

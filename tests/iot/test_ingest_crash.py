@@ -21,6 +21,7 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
+from brokers import free_port
 from sqlalchemy import func, select
 
 from cityos.bus.memory import MemoryBus
@@ -38,12 +39,6 @@ from cityos.store.migrate import upgrade
 MESSAGES = 100_000
 DEVICES = 500
 KEY = "crash-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
