@@ -112,8 +112,8 @@ class MqttConsumer:
         if getattr(reason, "is_failure", False):
             log.error("MQTT broker refused the connection: %s", reason)
             return
+        # `connected` is set by on_subscribe: a message published before the SUBACK may not reach a new session
         client.subscribe([(f"{TOPIC_ROOT}/+/+/attrs", 1), (f"{TOPIC_ROOT}/+/+/ul", 1), (f"{TOPIC_ROOT}/+/+/cmdexe", 1)])
-        self.connected.set()
 
     def _on_message(self, client: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
         parsed = parse_topic(m.topic)
