@@ -375,6 +375,10 @@ def demo(
     simulate: Annotated[bool, typer.Option(help="Run the sensor simulator in the same process.")] = True,
     rate: Annotated[float, typer.Option(help="Simulated messages per second, all devices together.")] = 200.0,
     scenario: Annotated[str, typer.Option(help="Simulated scenario: " + ", ".join(SCENARIO_NAMES))] = "normal",
+    clock: Annotated[
+        str | None, typer.Option(help="Shanghai time of day the simulated patterns start from, HH:MM; default now.")
+    ] = None,
+    speed: Annotated[float, typer.Option(min=0.01, help="How much faster than real time the patterns run.")] = 1.0,
 ) -> None:
     """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1, its sensors simulated."""
     from cityos.demo.run import run_demo
@@ -388,6 +392,8 @@ def demo(
         simulate=simulate,
         rate=rate,
         scenario=scenario,
+        clock=_clock(clock),
+        speed=speed,
     )
 
 

@@ -52,6 +52,7 @@ class DemoDevice:
     entity_type: str
     protocol: str  # "json" or "ul"
     hot_spot: bool  # sits in one of the district's crowd hot spots
+    unit: str | None = None  # the management unit it sits in
 
 
 def demo_devices(entities: Iterable[dict[str, Any]]) -> list[tuple[DemoDevice, DeviceCreate]]:
@@ -81,7 +82,7 @@ def demo_devices(entities: Iterable[dict[str, Any]]) -> list[tuple[DemoDevice, D
             grid=e["refGrid"]["object"],
             unit=unit,
         )
-        out.append((DemoDevice(device_id, spec.apikey, e["type"], profile.protocol, unit in HOT_SPOTS), spec))
+        out.append((DemoDevice(device_id, spec.apikey, e["type"], profile.protocol, unit in HOT_SPOTS, unit), spec))
     return out
 
 

@@ -104,6 +104,11 @@ class Scenario:
     light_faults: float = 0.01  # share of streetlights failing on a given night
     drifting_tilt: float = 0.0  # share of tilt sensors drifting
     smoke_alarm: float = 0.0  # chance of a smoke alarm in one reading
+    countdown_at: str | None = None  # the management unit where a New Year's Eve countdown crowd gathers
+
+
+# The unit id of the Bund in the demo district (cityos.demo.district.BUND, which imports this module).
+BUND_UNIT = "urn:ngsi-ld:ManagementUnit:waitan"
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -118,6 +123,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "1-3 hours after the rain.", rain_mm_h=50.0),
     Scenario("faults", "设备故障增多", "More streetlight faults, drifting tilt sensors and an occasional "
              "smoke alarm.", light_faults=0.15, drifting_tilt=0.1, smoke_alarm=0.02),
+    Scenario("bund-new-year", "外滩跨年夜人群聚集", "New Year's Eve at the Bund: from 19:00 the crowd waiting for "
+             "the countdown grows to about 2.3 times a holiday afternoon's by 23:45 (the density passes all four "
+             "warning levels), holds past midnight and disperses by 01:30.", day_type="holiday",
+             countdown_at=BUND_UNIT),
 )}  # fmt: skip
 
 # Public holidays and make-up workdays (调休) of 2026, from the State Council's notice.
@@ -166,15 +175,16 @@ class _Now:
     doy: int
     day: str  # "workday", "weekend" or "holiday"
     days: float  # days since _EPOCH
+    spot: str | None = None  # the management unit of the device, when it matters to a scenario
 
 
-def _now(at: datetime, sc: Scenario) -> _Now:
+def _now(at: datetime, sc: Scenario, spot: str | None = None) -> _Now:
     utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     local = utc.replace(tzinfo=None) + _LOCAL_OFFSET
     d = local.date()
     day = sc.day_type or ("holiday" if _public_holiday(d) else "weekend" if is_holiday(d) else "workday")
     h = local.hour + local.minute / 60 + local.second / 3600
-    return _Now(local, h, d.timetuple().tm_yday, day, (local - _EPOCH).total_seconds() / 86400)
+    return _Now(local, h, d.timetuple().tm_yday, day, (local - _EPOCH).total_seconds() / 86400, spot)
 
 
 def _unit(*parts: object) -> float:
@@ -235,7 +245,21 @@ def _crowd(t: _Now, sc: Scenario) -> float:
     else:
         s = 0.15 + 0.6 * _plateau(h, 9.5, 22.5) + 0.25 * _bump(h, 15.0, 2.0) + 0.45 * _bump(h, 20.0, 1.5)
         s *= 1.35 if t.day == "holiday" else 1.0
-    return s * (1 + (sc.evening_crowd - 1) * math.exp(-(((h - 20.75) / 1.6) ** 4)))
+    s *= 1 + (sc.evening_crowd - 1) * math.exp(-(((h - 20.75) / 1.6) ** 4))
+    if sc.countdown_at is not None and t.spot == sc.countdown_at:
+        s = max(s, _countdown(h))
+    return s
+
+
+def _countdown(h: float) -> float:
+    """The crowd of a New Year's Eve countdown relative to an ordinary day's scale: it builds from 19:00 to
+    2.3 by 23:45 (S-shaped, steepest around 21:20), holds until 00:12 and disperses by 01:30."""
+    x = h - 18 if h >= 12 else h + 6  # hours since 18:00, across midnight
+    if x < 1 or x > 7.5:
+        return 0.0
+    if x <= 5.75:
+        return 1.0 + 1.3 * _smooth((x - 1) / 4.75)
+    return 2.3 - 1.8 * _smooth((x - 6.2) / 1.3)
 
 
 def _parking(t: _Now) -> float:
@@ -379,10 +403,12 @@ def reading(
     rng: random.Random,
     *,
     hot_spot: bool = False,
+    spot: str | None = None,
     interval_s: float | None = None,
 ) -> dict[str, Any]:
     """One reading of a device at UTC time ``at``: device-side measure name -> value, all within range.
 
+    ``spot``: the management unit the device sits in (a scenario may single one out).
     ``interval_s``: how often the device actually reports, when not at its profile's period; counts
     over the reporting period (people through a gate) then cover that interval instead.
     """
@@ -391,7 +417,7 @@ def reading(
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}")
     sc, profile = SCENARIOS[scenario], DEVICE_PROFILES[entity_type]
-    t = _now(at, sc)
+    t = _now(at, sc, spot)
     values = _READERS[entity_type](device_key, t, sc, rng, hot_spot)
     if "bat" in profile.measures:  # batteries wear slowly; signal depends on where the device sits
         values["bat"] = round(1.0 - _between(_unit(device_key, "bat"), 0, 0.5) - 0.0005 * t.days, 2)

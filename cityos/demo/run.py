@@ -38,6 +38,8 @@ def run_demo(
     simulate: bool = True,
     rate: float = 200.0,
     scenario: str = "normal",
+    clock: datetime | None = None,
+    speed: float = 1.0,
 ) -> None:
     import uvicorn
 
@@ -61,7 +63,7 @@ def run_demo(
     if simulate:
 
         def make() -> Simulator:  # called once the API's ingest runs, so that it feeds that runner's writer
-            return Simulator(devices, LocalSink(rt), rate=rate, scenario=scenario)
+            return Simulator(devices, LocalSink(rt), rate=rate, scenario=scenario, start=clock, speed=speed)
 
         companions.append(LiveSimulation(make, console))
     if open_browser and _has_display():

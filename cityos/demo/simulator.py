@@ -144,7 +144,8 @@ class Simulator:
         device = self.devices[self._next_device % len(self.devices)]
         self._next_device += 1
         values = reading(device.entity_type, device.device_id, self.pattern_time(), self.scenario, self.rng,
-                         hot_spot=device.hot_spot, interval_s=len(self.devices) / self.rate)  # fmt: skip
+                         hot_spot=device.hot_spot, spot=device.unit,
+                         interval_s=len(self.devices) / self.rate)  # fmt: skip
         if self.rng.random() < self.bad_share:
             return spoil(bad_message(self.rng)[0], device, values, self.rng)
         return Telemetry(device.apikey, device.device_id, device.protocol, encode(device.protocol, values))

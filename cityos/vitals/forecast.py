@@ -3,8 +3,9 @@
 A series is put on a regular grid of ``step`` (the mean of the values in each step; gaps carried
 forward). With four seasons of history or more, an additive ETS model (Holt-Winters: damped trend,
 daily or weekly season) from statsmodels forecasts it with 80% and 95% intervals; with one to four,
-the mean of the same moment over the last seasons, moved to the latest level; with less than a season, a
-damped-trend model; with a handful of points, the last value. A pre-warning says
+the mean of the same moment over the last seasons plus the latest departure from it, carried forward
+with a damped trend; with less than a season, a damped-trend model; with a handful of points, the
+last value. A pre-warning says
 when the forecast first reaches a level above the one held, and how likely the value is to be there
 by then (normal approximation from the interval). MASE compares forecasts with seasonal-naive ones
 over the stored history.
@@ -25,6 +26,7 @@ from cityos.vitals.levels import level_of
 DAY_MS = 86_400_000
 MIN_POINTS = 8  # fewer: the last value is the forecast
 ETS_SEASONS = 4  # seasons of history before Holt-Winters; with one to four, the seasonal mean
+DEPARTURE_STEPS = 36  # the recent stretch whose departure from the seasonal mean is carried forward
 _Z80, _Z95 = 1.2816, 1.96
 
 
@@ -40,7 +42,7 @@ class ForecastPoint:
 
 @dataclass(frozen=True)
 class Forecast:
-    method: str  # "ets-seasonal", "seasonal-naive", "ets-trend" or "last-value"
+    method: str  # "ets-seasonal", "seasonal-mean", "ets-trend" or "last-value"
     step_ms: int
     points: list[ForecastPoint]
 
@@ -88,17 +90,17 @@ def forecast_values(y: np.ndarray, horizon: int, season: int | None) -> tuple[st
     seasonal = season is not None and season >= 2
     if seasonal and season is not None and len(y) >= season:
         if len(y) < ETS_SEASONS * season:
-            return "seasonal-naive", *_seasonal_naive(y, horizon, season)
-        # Holt-Winters if it beat the seasonal naive on the last stretch of the history, else that
+            return "seasonal-mean", *_seasonal_mean(y, horizon, season)
+        # Holt-Winters if it beat the seasonal mean on the last stretch of the history, else that
         check = min(season, max(4 * horizon, 8))
         ets = _ets(y[:-check], check, season)
-        naive, _ = _seasonal_naive(y[:-check], check, season)
+        baseline, _ = _seasonal_mean(y[:-check], check, season)
         actual = y[-check:]
-        if ets is not None and np.mean(np.abs(actual - ets[0])) < np.mean(np.abs(actual - naive)):
+        if ets is not None and np.mean(np.abs(actual - ets[0])) < np.mean(np.abs(actual - baseline)):
             full = _ets(y, horizon, season)
             if full is not None:
                 return "ets-seasonal", *full
-        return "seasonal-naive", *_seasonal_naive(y, horizon, season)
+        return "seasonal-mean", *_seasonal_mean(y, horizon, season)
     trend = _ets(y, horizon, None)
     if trend is not None:
         return "ets-trend", *trend
@@ -133,9 +135,11 @@ def _ets(y: np.ndarray, horizon: int, season: int | None) -> tuple[np.ndarray, n
     return mean, np.maximum(sd, 0.0)
 
 
-def _seasonal_naive(y: np.ndarray, horizon: int, season: int, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """The mean of the same moment over the last few seasons (up to ``most``), moved by how far the
-    latest stretch ran from its own seasonal mean; the spread from the season-to-season differences."""
+def _seasonal_mean(y: np.ndarray, horizon: int, season: int, most: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the same moment over the last few seasons (up to ``most``), plus the latest departure
+    from it carried forward with a damped trend: a crowd building faster than on other evenings is seen
+    coming, while on an ordinary day the departure is noise and its trend stays near zero. The spread
+    from the season-to-season differences, widened by the departure's own forecast uncertainty."""
     seasons = max(1, min(most, len(y) // season))
 
     def profile(at: np.ndarray) -> np.ndarray:  # the mean of the values whole seasons before ``at``
@@ -148,13 +152,19 @@ def _seasonal_naive(y: np.ndarray, horizon: int, season: int, most: int = 4) -> 
             out[n] = float(np.mean(past))
         return out
 
-    recent = np.arange(max(len(y) - max(4, season // 4), season), len(y))
-    shift = float(np.mean(y[recent] - profile(recent))) if len(recent) else 0.0
     ahead = len(y) + np.arange(horizon)
     diffs = y[season:] - y[:-season]
     spread = float(np.std(diffs)) / math.sqrt(2) if len(diffs) > 1 else abs(float(y[-1])) * 0.1
     steps = np.arange(1, horizon + 1)
-    return profile(ahead) + shift, spread * np.sqrt(1 + 1 / seasons + np.ceil(steps / season) - 1)
+    sd = spread * np.sqrt(1 + 1 / seasons + np.ceil(steps / season) - 1)
+    recent = np.arange(max(len(y) - max(DEPARTURE_STEPS, 2 * horizon), season), len(y))
+    departure = y[recent] - profile(recent)
+    if len(departure) >= MIN_POINTS and np.ptp(departure) > 0:
+        trend = _ets(departure, horizon, None)
+        if trend is not None:
+            return profile(ahead) + trend[0], np.sqrt(sd**2 + trend[1] ** 2)
+    shift = float(np.mean(departure)) if len(departure) else 0.0
+    return profile(ahead) + shift, sd
 
 
 def forecast(

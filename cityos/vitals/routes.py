@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from cityos.auth.deps import RuntimeDep, require
 from cityos.auth.models import Principal
 from cityos.runtime import Runtime
-from cityos.vitals import service
+from cityos.vitals import diagnose, service
 from cityos.vitals.definitions import Catalogue
 from cityos.vitals.errors import IndicatorNotFound
 
@@ -68,6 +68,13 @@ def get_forecast(rt: RuntimeDep, p: Reader, indicator_id: str, scope: str) -> di
     return service.forecast_of(rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
 
 
+@router.get("/indicators/{indicator_id}/diagnosis", summary="Anomaly diagnosis: out of the ordinary, city or sensor?")
+def get_diagnosis(rt: RuntimeDep, p: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
+    tenant = _tenant(rt, p)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    return diagnose.diagnosis(rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
+
+
 @router.put("/indicators/{indicator_id}", summary="Define an indicator or change it (a new version)")
 def put_indicator(
     rt: RuntimeDep, p: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]
@@ -111,6 +118,11 @@ def list_warnings(
     )
     response.headers["X-Total-Count"] = str(total)
     return rows
+
+
+@router.get("/prewarnings", summary="Pre-warnings in force: levels the latest forecasts reach within their horizon")
+def list_prewarnings(rt: RuntimeDep, p: Reader, indicator: str | None = None) -> list[dict[str, Any]]:
+    return service.list_prewarnings(rt, _tenant(rt, p), indicator)
 
 
 @router.get("/warnings/{warning_id}", summary="One warning with its history")

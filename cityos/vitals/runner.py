@@ -27,6 +27,7 @@ from cityos.vitals.engine import Engine, IndicatorValue, LevelChange
 
 log = logging.getLogger(__name__)
 ROUND_SECONDS = 1.0
+FORECAST_TICK_SECONDS = 10.0  # how often the forecaster looks for groups due a fresh forecast
 STORE_EVERY_MS = 60_000
 REBUILD_PAGE = 1000
 _WAKE = Event("vitals.wake", "", {})  # wakes the thread; not an entity event, so ignored
@@ -43,6 +44,8 @@ class VitalsRunner:
         self._stored: dict[tuple[str, str], tuple[int, int]] = {}  # (indicator, group) -> (minute, level)
         self.engine: Engine | None = None
         self.rounds = 0
+        self._forecast_at: dict[tuple[str, str], int] = {}  # (indicator, group) -> when last forecast (ms)
+        self._forecaster: threading.Thread | None = None
 
     def start(self) -> None:
         service.ensure_definitions(self.rt, self.tenant)
@@ -51,6 +54,9 @@ class VitalsRunner:
         self._cancels.append(self.rt.bus.subscribe("vitals.definitions.changed", self._events.put))
         self._thread = threading.Thread(target=self._run, name="vitals", daemon=True)
         self._thread.start()
+        # Forecasts in a thread of their own: a model fit must not hold up the warnings.
+        self._forecaster = threading.Thread(target=self._forecast_loop, name="vitals-forecast", daemon=True)
+        self._forecaster.start()
 
     def _fresh_engine(self) -> Engine:
         """An engine holding the stored warnings' levels, its windows refilled from the history."""
@@ -108,9 +114,11 @@ class VitalsRunner:
             self.rounds += 1
         if not values and not changes:
             return
-        events = service.record(self.rt, self.tenant, self._worth_storing(values), changes)
+        stored = self._worth_storing(values)
+        events = service.record(self.rt, self.tenant, stored, changes)
         if events:
             self.rt.bus.publish(events)
+        service.mirror_values(self.rt, self.tenant, self.engine.catalogue, stored)
 
     def _worth_storing(self, values: list[IndicatorValue]) -> list[IndicatorValue]:
         """The first value of each minute per group, and every value that changed the level."""
@@ -124,13 +132,39 @@ class VitalsRunner:
                 keep[(v.indicator, v.scope, v.at_ms)] = v
         return list(keep.values())
 
+    def _forecast_loop(self) -> None:
+        while not self._stop.wait(FORECAST_TICK_SECONDS):
+            try:
+                self.refresh_forecasts(int(time.time() * 1000))
+            except Exception:
+                log.exception("vitals forecast refresh failed")
+
+    def refresh_forecasts(self, now_ms: int) -> int:
+        """Forecast again each group whose last forecast is a forecast step old, publishing the changes
+        of its pre-warnings; returns how many groups were forecast."""
+        cat = service.catalogue(self.rt, self.tenant)
+        done = 0
+        for indicator, scope, step_ms in service.forecast_targets(self.rt, self.tenant, cat):
+            if self._stop.is_set():
+                break
+            last = self._forecast_at.get((indicator, scope))
+            if last is not None and now_ms - last < step_ms:
+                continue
+            self._forecast_at[(indicator, scope)] = now_ms
+            events = service.refresh_prewarnings(self.rt, self.tenant, cat, indicator, scope, now_ms)
+            done += 1
+            if events:
+                self.rt.bus.publish(events)
+        return done
+
     def close(self) -> None:
         for cancel in self._cancels:
             cancel()
         self._stop.set()
         self._events.put(_WAKE)  # the thread may be waiting for events: let it see the stop now
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._forecaster):
+            if thread is not None:
+                thread.join(timeout=10)
 
 
 def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:

@@ -8,15 +8,26 @@ from typing import Any
 
 from cityos.bus import Event
 from cityos.context import service as hub
+from cityos.context.entity import parse_entity
 from cityos.context.errors import NgsiLdError
 from cityos.context.history import from_ms
+from cityos.context.jsonld import core_term_map
 from cityos.context.timefmt import now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import store
 from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, load_catalogue, load_yaml, validate
 from cityos.vitals.engine import Attrs, IndicatorValue, LevelChange, place_of
 from cityos.vitals.errors import IndicatorNotFound, InvalidDefinition, NoForecast, WarningNotFound
-from cityos.vitals.forecast import DAY_MS, forecast, mase, pre_warnings, regular, season_steps
+from cityos.vitals.forecast import (
+    DAY_MS,
+    Forecast,
+    PreWarning,
+    forecast,
+    mase,
+    pre_warnings,
+    regular,
+    season_steps,
+)
 from cityos.vitals.levels import LEVEL_NAMES
 
 SHIPPED = Path(__file__).with_name("indicators.yaml")
@@ -135,6 +146,66 @@ def _apply_change(conn: Any, tenant: str, c: LevelChange) -> Event:
         "at": at,
     }
     return Event(f"warning.{kind}", warning_id, data, tenant)
+
+
+# --- indicator values as NGSI-LD entities --------------------------------------------------------------
+
+KPI_TYPE = "KeyPerformanceIndicator"  # the Smart Data Model of an indicator's value
+
+
+def kpi_id(indicator: str, scope: str) -> str:
+    """``urn:ngsi-ld:KeyPerformanceIndicator:<indicator>:<scope type>:<scope id>`` (or ``:district``)."""
+    parts = scope.split(":")
+    local = ":".join(parts[2:]) if scope.startswith("urn:ngsi-ld:") and len(parts) > 3 else scope
+    return f"urn:ngsi-ld:{KPI_TYPE}:{indicator}:{local}"
+
+
+def mirror_values(rt: Runtime, tenant: str, cat: Catalogue, values: list[IndicatorValue]) -> None:
+    """Write the latest stored value of each indicator and group to the data hub as a
+    KeyPerformanceIndicator entity (its kpiValue history included), so that NGSI-LD queries,
+    subscriptions and temporal clients see the vital signs as they see any city thing."""
+    latest: dict[tuple[str, str], IndicatorValue] = {}
+    for v in values:
+        if v.value is not None:
+            latest[(v.indicator, v.scope)] = v
+    tm = core_term_map()
+    now = now_iso()
+    ops = []
+    for (indicator, scope), v in sorted(latest.items()):
+        ind = cat.by_id.get(indicator)
+        if ind is None:
+            continue
+        body = _kpi_body(ind, scope, v)
+        ops.append((body["id"], hub.m_append(parse_entity(body, tm, now=now), create=True)))
+    if ops:
+        hub.apply(rt, tenant, ops, creates=True)
+
+
+def _kpi_body(ind: Indicator, scope: str, v: IndicatorValue) -> dict[str, Any]:
+    at = from_ms(v.at_ms)
+    formula = ind.formula or (f"{ind.aggregation} of {ind.source.attr}" if ind.source else "")
+    body: dict[str, Any] = {
+        "id": kpi_id(ind.id, scope),
+        "type": KPI_TYPE,
+        "name": {"type": "Property", "value": ind.name.en},
+        "alternateName": {"type": "Property", "value": ind.name.zh},
+        "category": {"type": "Property", "value": ["quantitative", ind.category]},
+        "calculationMethod": {"type": "Property", "value": "automatic"},
+        "calculationFormula": {"type": "Property", "value": formula},
+        "kpiValue": {
+            "type": "Property",
+            "value": v.value,
+            "observedAt": at,
+            "unitText": {"type": "Property", "value": ind.unit},
+        },
+        "warningLevel": {"type": "Property", "value": v.level, "observedAt": at},
+        "organization": {"type": "Property", "value": "cityos vitals"},
+    }
+    if v.start_ms is not None:
+        body["calculationPeriod"] = {"type": "Property", "value": {"from": from_ms(v.start_ms), "to": at}}
+    if scope.startswith("urn:"):
+        body["refScope"] = {"type": "Relationship", "object": scope}
+    return body
 
 
 # --- warnings ----------------------------------------------------------------------------------------
@@ -337,35 +408,92 @@ def series(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) ->
 
 
 def forecast_of(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
-    """The forecast of an indicator in one group, with the pre-warning it gives, if any."""
+    """The forecast of an indicator in one group, with the pre-warnings it gives, if any."""
+    fc, pws = _forecast(rt, tenant, cat, indicator, scope, now_ms)
+    return {
+        "indicator": indicator,
+        "scope": scope,
+        "method": fc.method,
+        "stepSeconds": fc.step_ms // 1000,
+        "points": [
+            {"at": from_ms(p.at_ms), "mean": p.mean, "lo80": p.lo80, "hi80": p.hi80, "lo95": p.lo95, "hi95": p.hi95}
+            for p in fc.points
+        ],
+        "preWarnings": [_public_prewarning(pw.level, from_ms(pw.at_ms), pw.probability) for pw in pws],
+    }
+
+
+def _forecast(
+    rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int
+) -> tuple[Forecast, list[PreWarning]]:
     ind = cat.by_id.get(indicator)
     if ind is None:
         raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
     if ind.forecast is None:
         raise NoForecast(f"indicator {indicator!r} has no forecast settings: add forecast to its definition")
     horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000)
-    step_ms = forecast_step(horizon_ms)
-    fc = forecast(series(rt, tenant, indicator, scope, now_ms), step_ms=step_ms, horizon_ms=horizon_ms,
-                  seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
-    out: dict[str, Any] = {
-        "indicator": indicator,
-        "scope": scope,
-        "method": fc.method,
-        "stepSeconds": step_ms // 1000,
-        "points": [
-            {"at": from_ms(p.at_ms), "mean": p.mean, "lo80": p.lo80, "hi80": p.hi80, "lo95": p.lo95, "hi95": p.hi95}
-            for p in fc.points
-        ],
-        "preWarnings": [],
-    }
-    if ind.thresholds is not None:
-        with rt.db.connect() as conn:
-            active = store.active_warning(conn, tenant, indicator, scope)
-        for pw in pre_warnings(fc, ind.thresholds, active.level if active else 0):
-            name, zh, grade = LEVEL_NAMES[pw.level]
-            out["preWarnings"].append({"level": pw.level, "levelName": name, "levelZh": zh, "grade": grade,
-                                       "at": from_ms(pw.at_ms), "probability": round(pw.probability, 3)})  # fmt: skip
+    fc = forecast(series(rt, tenant, indicator, scope, now_ms), step_ms=forecast_step(horizon_ms),
+                  horizon_ms=horizon_ms, seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
+    if ind.thresholds is None:
+        return fc, []
+    with rt.db.connect() as conn:
+        active = store.active_warning(conn, tenant, indicator, scope)
+    return fc, pre_warnings(fc, ind.thresholds, active.level if active else 0)
+
+
+def _public_prewarning(level: int, at: str, probability: float) -> dict[str, Any]:
+    name, zh, grade = LEVEL_NAMES[level]
+    return {"level": level, "levelName": name, "levelZh": zh, "grade": grade, "at": at,
+            "probability": round(probability, 3)}  # fmt: skip
+
+
+def forecast_targets(rt: Runtime, tenant: str, cat: Catalogue) -> list[tuple[str, str, int]]:
+    """(indicator, group, refresh interval in ms) of every group of an indicator with both a forecast and
+    thresholds: the ones a pre-warning can come from. Refreshed once per forecast step."""
+    out = []
+    with rt.db.connect() as conn:
+        for ind_id in cat.order:
+            ind = cat.by_id[ind_id]
+            if ind.forecast is None or ind.thresholds is None:
+                continue
+            step = forecast_step(int(ind.forecast.horizon.total_seconds() * 1000))
+            out += [(ind_id, scope, step) for scope in store.scopes_of(conn, tenant, ind_id)]
     return out
+
+
+def refresh_prewarnings(
+    rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int
+) -> list[Event]:
+    """Forecast one group again and keep its pre-warnings; the bus events of the levels that newly
+    appear (``prewarning.raised``) or are no longer foreseen (``prewarning.cleared``), to publish."""
+    fc, pws = _forecast(rt, tenant, cat, indicator, scope, now_ms)
+    issued = from_ms(now_ms)
+    rows = [{"level": pw.level, "expected_at": from_ms(pw.at_ms), "probability": round(pw.probability, 3),
+             "method": fc.method, "issued_at": issued} for pw in pws]  # fmt: skip
+    before: dict[int, Any] = {}
+
+    def job(conn: Any) -> None:
+        before.update({r.level: r for r in store.prewarnings_of(conn, tenant, indicator, scope)})
+        store.replace_prewarnings(conn, tenant, indicator, scope, rows)
+
+    rt.db.run_write(job)
+    events = []
+    for r in rows:
+        if r["level"] not in before:
+            data = {"indicator": indicator, "scope": scope, "method": fc.method, "issuedAt": issued,
+                    **_public_prewarning(r["level"], r["expected_at"], r["probability"])}  # fmt: skip
+            events.append(Event("prewarning.raised", f"{indicator}|{scope}", data, tenant))
+    for level in sorted(set(before) - {r["level"] for r in rows}):
+        data = {"indicator": indicator, "scope": scope, "level": level, "issuedAt": issued}
+        events.append(Event("prewarning.cleared", f"{indicator}|{scope}", data, tenant))
+    return events
+
+
+def list_prewarnings(rt: Runtime, tenant: str, indicator: str | None = None) -> list[dict[str, Any]]:
+    with rt.db.connect() as conn:
+        rows = store.prewarnings_of(conn, tenant, indicator)
+    return [{"indicator": r.indicator, "scope": r.scope, "method": r.method, "issuedAt": r.issued_at,
+             **_public_prewarning(r.level, r.expected_at, r.probability)} for r in rows]  # fmt: skip
 
 
 def forecast_step(horizon_ms: int) -> int:

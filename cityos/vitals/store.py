@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from cityos.vitals.tables import indicators, values, warning_events, warnings
+from cityos.vitals.tables import indicators, prewarnings, values, warning_events, warnings
 
 # --- definitions -------------------------------------------------------------------------------------
 
@@ -159,3 +159,29 @@ def list_warnings(
 
 def active_warnings(conn: Connection, tenant: str) -> list[Any]:
     return list(conn.execute(select(warnings).where(warnings.c.tenant == tenant, warnings.c.active == 1)))
+
+
+# --- pre-warnings --------------------------------------------------------------------------------------
+
+
+def prewarnings_of(conn: Connection, tenant: str, indicator: str | None = None, scope: str | None = None) -> list[Any]:
+    conds = [prewarnings.c.tenant == tenant]
+    if indicator:
+        conds.append(prewarnings.c.indicator == indicator)
+    if scope:
+        conds.append(prewarnings.c.scope == scope)
+    q = select(prewarnings).where(*conds).order_by(prewarnings.c.level.desc(), prewarnings.c.expected_at)
+    return list(conn.execute(q))
+
+
+def replace_prewarnings(conn: Connection, tenant: str, indicator: str, scope: str, rows: list[dict[str, Any]]) -> None:
+    """The group's pre-warnings become ``rows`` (level, expected_at, probability, method, issued_at)."""
+    conn.execute(
+        delete(prewarnings).where(
+            prewarnings.c.tenant == tenant, prewarnings.c.indicator == indicator, prewarnings.c.scope == scope
+        )
+    )
+    if rows:
+        conn.execute(
+            insert(prewarnings), [{"tenant": tenant, "indicator": indicator, "scope": scope, **r} for r in rows]
+        )

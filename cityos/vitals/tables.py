@@ -61,3 +61,17 @@ warning_events = Table(
     Column("actor", String(128), nullable=True),
     Column("text", Text, nullable=True),
 )
+
+# The pre-warnings in force: what the latest forecast of each group says it will reach (趋势研判预警).
+prewarnings = Table(
+    "vitals_prewarnings",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("indicator", String(64), primary_key=True),
+    Column("scope", String(512), primary_key=True),
+    Column("level", Integer, primary_key=True),  # the level the forecast reaches
+    Column("expected_at", String(32), nullable=False),  # when it first reaches it
+    Column("probability", Float, nullable=False),  # how likely the value is past the threshold then
+    Column("method", String(32), nullable=False),
+    Column("issued_at", String(32), nullable=False),  # the forecast that said so
+)

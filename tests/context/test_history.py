@@ -17,7 +17,9 @@ URL = "/ngsi-ld/v1/entities"
 def history(api: Api) -> list[tuple[str, str, str, Any]]:
     rt = api.client.app.state.runtime
     with rt.db.connect() as conn:
-        rows = conn.execute(select(attr_history).order_by(attr_history.c.attr, attr_history.c.ts))
+        # the vital-sign engine in the API writes indicator values as KeyPerformanceIndicator entities: not these
+        mine = attr_history.c.entity_id.not_like("urn:ngsi-ld:KeyPerformanceIndicator:%")
+        rows = conn.execute(select(attr_history).where(mine).order_by(attr_history.c.attr, attr_history.c.ts))
         return [(r.attr.removeprefix(VOCAB), r.dataset_id, from_ms(r.ts), r.instance.get("value")) for r in rows]
 
 

@@ -94,6 +94,19 @@ def test_a_crowd_raises_escalates_and_clears_a_warning_that_can_be_acknowledged(
     peak = next(i for i in crowds["indicators"] if i["id"] == "test_square_peak")
     assert peak["groups"][0]["scope"] == SQUARE and peak["groups"][0]["value"] == 50
     assert api.get("/vitals/warnings/not-a-warning").status_code == 404
+    # the indicator's values are NGSI-LD entities too (Smart Data Model KeyPerformanceIndicator)
+    kpi_id = "urn:ngsi-ld:KeyPerformanceIndicator:test_square_peak:ManagementUnit:test-square"
+    kpi = wait_for(lambda: _entity(api, kpi_id))
+    assert kpi["type"] == "KeyPerformanceIndicator" and kpi["refScope"]["object"] == SQUARE
+    assert kpi["kpiValue"]["unitText"]["value"] == "persons" and kpi["kpiValue"]["observedAt"]
+    assert kpi["alternateName"]["value"] == "测试广场峰值客流"
+    listed = api.get("/ngsi-ld/v1/entities", params={"type": "KeyPerformanceIndicator", "q": "warningLevel>=0"})
+    assert kpi_id in {e["id"] for e in listed.json()}
+
+
+def _entity(api: Api, entity_id: str) -> dict[str, Any] | None:
+    r = api.get(f"/ngsi-ld/v1/entities/{entity_id}")
+    return r.json() if r.status_code == 200 else None
 
 
 def test_vitals_need_a_token(api: Api) -> None:

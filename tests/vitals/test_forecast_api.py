@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Any
 
 from conftest import Api
 from typer.testing import CliRunner
@@ -65,3 +66,29 @@ def test_backtest_reports_mase_per_group(api: Api, rt: Runtime, monkeypatch: obj
         assert missing.exit_code == 1 and "no indicator" in missing.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_runner_refreshes_forecasts_and_publishes_pre_warnings_as_they_come_and_go(api: Api, rt: Runtime) -> None:
+    from cityos.vitals.runner import VitalsRunner
+
+    seen: list[Any] = []
+    rt.bus.subscribe("prewarning.*", seen.append)
+    now = int(time.time() * 1000)
+    climb = [(now - (90 - k) * MIN, 1.0 + 2.7 * k / 90) for k in range(91)]  # toward orange within the hour
+    stored(rt, "bund_crowd_density", BUND, climb)
+    runner = VitalsRunner(rt)  # not started: its forecaster is driven by hand, without waiting for the clock
+    assert runner.refresh_forecasts(now) >= 1
+    raised = [e.data for e in seen if e.subject == "prewarning.raised" and e.data["indicator"] == "bund_crowd_density"]
+    assert [d["level"] for d in raised][:3] == [1, 2, 3]
+    assert all(d["scope"] == BUND and d["at"] > d["issuedAt"] for d in raised)
+    listed = api.get("/vitals/prewarnings", params={"indicator": "bund_crowd_density"}).json()
+    assert {w["levelZh"] for w in listed} >= {"蓝", "黄", "橙"}
+    assert runner.refresh_forecasts(now + MIN) == 0  # not a forecast step later: nothing is due
+    seen.clear()
+    calm = [(now + k * MIN, 1.0) for k in range(1, 121)]  # two calm hours later: nothing foreseen
+    stored(rt, "bund_crowd_density", BUND, calm)
+    assert runner.refresh_forecasts(now + 121 * MIN) >= 1
+    cleared = {e.data["level"] for e in seen if e.subject == "prewarning.cleared"}
+    assert {1, 2, 3} <= cleared
+    assert api.get("/vitals/prewarnings", params={"indicator": "bund_crowd_density"}).json() == []
+    assert api.get("/vitals/prewarnings", token=None).status_code == 401

@@ -1,0 +1,104 @@
+"""Service functions of anomaly diagnosis: an indicator's stored values and its sensors' history, scored
+by :mod:`cityos.vitals.anomaly`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cityos.context.jsonld import core_term_map
+from cityos.context.query import EntityQuery, query_entities
+from cityos.context.temporal import fetch_instances
+from cityos.context.temporal_params import TimeRange
+from cityos.runtime import Runtime
+from cityos.vitals import service
+from cityos.vitals.anomaly import Diagnosis, Score, SensorDiagnosis, diagnose, pattern, score
+from cityos.vitals.definitions import Catalogue, Indicator
+from cityos.vitals.errors import IndicatorNotFound
+from cityos.vitals.forecast import DAY_MS, regular
+
+STEP_MS = 15 * 60_000  # the grid values and readings are put on for scoring
+DAY_STEPS = DAY_MS // STEP_MS
+MAX_SENSORS = 60  # sensors scored per diagnosis, in id order
+READINGS = 1500  # latest readings read per sensor
+_REF = {"unit": "refUnit", "grid": "refGrid", "street": "refStreet"}
+
+
+def diagnosis(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
+    """Is the indicator's latest value in this group anomalous, and is it the city or a sensor?"""
+    ind = cat.by_id.get(indicator)
+    if ind is None:
+        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    own = _indicator_score(rt, tenant, indicator, scope, now_ms)
+    sensors: list[SensorDiagnosis] = []
+    for base in _bases(cat, ind):
+        sensors += _sensor_scores(rt, tenant, base, scope, now_ms)
+    if own is None:
+        shown = [_public_sensor(s) for s in sensors[:10]]
+        return {"indicator": indicator, "scope": scope, "verdict": "unknown", "anomalous": False,
+                "explanation": "no stored values yet", "sensors": shown}  # fmt: skip
+    return _public(indicator, scope, diagnose(own, sensors))
+
+
+def _indicator_score(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) -> Score | None:
+    _, y = regular(service.series(rt, tenant, indicator, scope, now_ms), STEP_MS, now_ms)
+    return score(y, DAY_STEPS) if len(y) else None
+
+
+def _bases(cat: Catalogue, ind: Indicator) -> list[Indicator]:
+    """The base indicators an indicator reads, itself if it is one."""
+    if ind.source is not None:
+        return [ind]
+    out: list[Indicator] = []
+    for name in cat.inputs_of(ind.id):
+        out += [b for b in _bases(cat, cat.by_id[name]) if b not in out]
+    return out
+
+
+def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms: int) -> list[SensorDiagnosis]:
+    """Each source entity of the group scored on its own history of the indicator's attribute."""
+    assert ind.source is not None
+    tm = core_term_map()
+    ref = _REF.get(ind.scope.level)
+    q = f'{ref}=="{scope}"' if ref else None
+    rows = query_entities(rt, tenant, EntityQuery(type=ind.source.entityType, q=q, limit=MAX_SENSORS), tm).rows
+    attr = tm.expand(ind.source.attr)
+    with rt.db.connect() as conn:
+        found = fetch_instances(
+            conn, tenant, [r.id for r in rows], [attr], TimeRange(None, now_ms + 1), last_n=READINGS
+        )
+    out = []
+    for (entity, _attr), items in sorted(found.items()):
+        raw = [(ts, inst.get("value")) for _ds, ts, inst in items if isinstance(inst.get("value"), int | float)]
+        if len(raw) < 2:
+            continue
+        _, y = regular(raw, STEP_MS, now_ms)
+        season = DAY_STEPS if len(y) > 2 * DAY_STEPS else None  # without a day and more: no daily baseline
+        s = score(y, season)
+        if s is not None:
+            out.append(SensorDiagnosis(entity, s, pattern([float(v) for _, v in raw], y, season, s)))
+    return out
+
+
+def _public(indicator: str, scope: str, d: Diagnosis) -> dict[str, Any]:
+    return {
+        "indicator": indicator,
+        "scope": scope,
+        "value": d.score.value,
+        "baseline": d.score.baseline,
+        "z": _round(d.score.z),
+        "anomalous": d.anomalous,
+        "verdict": d.verdict,
+        "explanation": d.explanation,
+        "sensors": [_public_sensor(s) for s in d.sensors[:10]],  # the ten that depart most
+    }
+
+
+def _public_sensor(s: SensorDiagnosis) -> dict[str, Any]:
+    return {"entity": s.entity, "value": s.score.value, "baseline": s.score.baseline, "z": _round(s.score.z),
+            "pattern": s.pattern}  # fmt: skip
+
+
+def _round(z: float | None) -> float | None:
+    return None if z is None or not np.isfinite(z) else round(z, 2)
