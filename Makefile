@@ -30,12 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check cityos tests bench
 
-# Long runs (about 25 minutes in all); figures, never assertions. Each script has --help.
+# Long runs (about 30 minutes in all); figures, never assertions. Each script has --help.
 bench: $(STAMP)
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/vitals.py
 
 serve: $(STAMP)
 	$(BIN)/cityos serve
