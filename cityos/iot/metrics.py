@@ -9,9 +9,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from cityos.iot import store
+from cityos.metrics import REGISTRY
 from cityos.runtime import Runtime
-
-REGISTRY = CollectorRegistry(auto_describe=True)
 
 MESSAGES = Counter(
     "cityos_iot_messages",

@@ -39,7 +39,9 @@ class Place:
     point: tuple[float, float] | None
 
     def key(self, level: str) -> str | None:
-        return {"unit": self.unit, "grid": self.grid, "street": self.street, DISTRICT: DISTRICT}.get(level)
+        if level == DISTRICT:
+            return DISTRICT
+        return getattr(self, level) if level in ("unit", "grid", "street") else None
 
 
 @dataclass(frozen=True)
@@ -120,39 +122,73 @@ class Engine:
         self.places: dict[str, Place] = {}
         self.quiet = False  # True while refilling windows after a restart: values, but no level steps
         self._static: dict[str, Attrs] = {}  # attributes q filters read, per entity, kept current
+        self._rank = {ind_id: n for n, ind_id in enumerate(catalogue.order)}
+        self._groups: dict[str, set[str]] = {}  # indicator -> the groups it has values for
+        # what the next flush computes: sliding windows that took observations, derived values due
+        self._dirty: dict[tuple[str, str], Indicator] = {}
+        self._derived_due: dict[int, dict[str, int]] = {}  # rank of a derived indicator -> group -> at
+        self._values: list[IndicatorValue] = []
+        self._changes: list[LevelChange] = []
 
     # --- observations in -------------------------------------------------------------------------------
 
     def observe(
         self, entity_id: str, types: Iterable[str], attrs: Attrs, *, complete: bool = False
     ) -> tuple[list[IndicatorValue], list[LevelChange]]:
-        """An entity's new attribute instances (an event's); ``complete``: ``attrs`` are all of them."""
+        """An entity's new attribute instances (an event's); ``complete``: ``attrs`` are all of them.
+        The values and level changes they make (``take`` then ``flush``)."""
+        self.take(entity_id, types, attrs, complete=complete)
+        return self.flush()
+
+    def take(self, entity_id: str, types: Iterable[str], attrs: Attrs, *, complete: bool = False) -> None:
+        """Take an event's observations into the windows. A sliding window's value is computed at the
+        next :meth:`flush`, once however many observations it took (the runner flushes once a round);
+        a tumbling window that an observation closes yields its value now."""
         wanted = [(t, a) for t in types if t in self.types for a in attrs if (t, a) in self.sources]
         if not wanted:
-            return [], []
+            return
         place = self._place(entity_id, attrs if complete else None)
         view = self._view(entity_id, attrs)
-        values: list[IndicatorValue] = []
-        changes: list[LevelChange] = []
         for key in wanted:
+            seen = [  # each instance as an observation, made once for all the indicators over it
+                Observation(to_ms(at), entity_id, _number(inst.get("value")))
+                for inst in attrs[key[1]]
+                if (at := inst.get("observedAt") or inst.get("modifiedAt"))
+            ]
             for ind in self.sources[key]:
                 group = self._group(ind, place)
                 if group is None:
                     continue
                 q = self._q.get(ind.id)
                 matched = q is None or eval_q(q, view, self._expand)
-                for inst in attrs[key[1]]:
-                    at = inst.get("observedAt") or inst.get("modifiedAt")
-                    if not at:
-                        continue
-                    window = self._window(ind, group)
-                    if matched:
-                        emitted = window.add(Observation(to_ms(at), entity_id, _number(inst.get("value"))))
-                    elif ind.aggregation in ("count", "distinct"):  # counted 0 times is a value too
-                        emitted = window.touch(to_ms(at))
-                    else:
-                        continue
-                    self._emitted(ind, group, emitted, values, changes)
+                if not matched and ind.aggregation not in ("count", "distinct"):
+                    continue  # counted 0 times is a value too; other aggregates have nothing to say
+                window = self._window(ind, group)
+                for o in seen:
+                    if window.kind == "tumbling":
+                        self._emitted(ind, group, window.add(o) if matched else window.touch(o.at_ms))
+                    elif not matched:  # time moves on: a count of matches has a value (0) even before one
+                        window.advance(max(window.now_ms, o.at_ms))
+                        self._dirty[(ind.id, group)] = ind
+                    elif window.take(o):
+                        self._dirty[(ind.id, group)] = ind
+
+    def flush(self) -> tuple[list[IndicatorValue], list[LevelChange]]:
+        """The values of the sliding windows that took observations since the last flush, each once,
+        and of the derived indicators reading what changed (each evaluated once per group); with the
+        level changes they make. Returns them and everything else yielded since the last flush."""
+        for (ind_id, group), ind in self._dirty.items():
+            self._emitted(ind, group, [self.windows[(ind_id, group)].emission()])
+        self._dirty.clear()
+        for rank in range(len(self.catalogue.order)):  # a derived indicator ranks after its inputs
+            due = self._derived_due.pop(rank, None)
+            if not due:
+                continue
+            reader = self.catalogue.by_id[self.catalogue.order[rank]]
+            for group, at_ms in due.items():
+                self._value(reader, group, at_ms, self._derive(reader, group), None)
+        values, changes = self._values, self._changes
+        self._values, self._changes = [], []
         return values, changes
 
     def prime(self, entity_id: str, attrs: Attrs) -> None:
@@ -172,60 +208,46 @@ class Engine:
 
     def settle(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
         """After refilling the windows quietly: every sliding window's value now, stepping levels."""
+        self.flush()
         self.quiet = False
-        values: list[IndicatorValue] = []
-        changes: list[LevelChange] = []
         for (ind_id, group), window in list(self.windows.items()):
             if window.kind == "sliding":
-                emitted = window.advance(max(window.now_ms, now_ms), force=True)
-                self._emitted(self.catalogue.by_id[ind_id], group, emitted, values, changes)
-        return values, changes
+                self._emitted(
+                    self.catalogue.by_id[ind_id], group, window.advance(max(window.now_ms, now_ms), force=True)
+                )
+        return self.flush()
 
     def advance(self, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:
         """Let time pass: sliding windows drop what left them, tumbling windows close."""
-        values: list[IndicatorValue] = []
-        changes: list[LevelChange] = []
         for (ind_id, group), window in list(self.windows.items()):
-            self._emitted(self.catalogue.by_id[ind_id], group, window.advance(now_ms), values, changes)
-        return values, changes
+            self._emitted(self.catalogue.by_id[ind_id], group, window.advance(now_ms))
+        return self.flush()
 
     # --- values out ---------------------------------------------------------------------------------------
 
-    def _emitted(
-        self,
-        ind: Indicator,
-        group: str,
-        emissions: list[Emission],
-        values: list[IndicatorValue],
-        changes: list[LevelChange],
-    ) -> None:
+    def _emitted(self, ind: Indicator, group: str, emissions: list[Emission]) -> None:
         for e in emissions:
-            self._value(ind, group, e.at_ms, e.value, e.start_ms, values, changes)
+            self._value(ind, group, e.at_ms, e.value, e.start_ms)
 
-    def _value(
-        self,
-        ind: Indicator,
-        group: str,
-        at_ms: int,
-        value: float | None,
-        start_ms: int | None,
-        values: list[IndicatorValue],
-        changes: list[LevelChange],
-    ) -> None:
-        self.latest[(ind.id, group)] = value
-        level = self.levels[(ind.id, group)].level if (ind.id, group) in self.levels else 0
+    def _value(self, ind: Indicator, group: str, at_ms: int, value: float | None, start_ms: int | None) -> None:
+        key = (ind.id, group)
+        self.latest[key] = value
+        self._groups.setdefault(ind.id, set()).add(group)
+        held = self.levels.get(key)
+        level = held.level if held is not None else 0
         if ind.thresholds is not None and not self.quiet:
-            state, change = step(self.levels.get((ind.id, group), LevelState()), value, at_ms, ind.thresholds)
-            self.levels[(ind.id, group)] = state
+            state, change = step(held or LevelState(), value, at_ms, ind.thresholds)
+            self.levels[key] = state
             level = state.level
             if change is not None:
-                changes.append(LevelChange(ind.id, group, change, value))
-        values.append(IndicatorValue(ind.id, group, at_ms, value, start_ms, level))
+                self._changes.append(LevelChange(ind.id, group, change, value))
+        self._values.append(IndicatorValue(ind.id, group, at_ms, value, start_ms, level))
         for reader_id in self.readers.get(ind.id, ()):
             reader = self.catalogue.by_id[reader_id]
+            due = self._derived_due.setdefault(self._rank[reader_id], {})
             groups = [group] if reader.scope.level == ind.scope.level else self._groups_of(reader)
             for g in groups:
-                self._value(reader, g, at_ms, self._derive(reader, g), None, values, changes)
+                due[g] = max(at_ms, due.get(g, at_ms))
 
     def _derive(self, ind: Indicator, group: str) -> float | None:
         inputs: dict[str, float | None] = dict(ind.constants)
@@ -236,9 +258,7 @@ class Engine:
 
     def _groups_of(self, ind: Indicator) -> list[str]:
         """The groups a derived indicator has values for so far (a district-wide input changed)."""
-        return sorted({g for (i, g) in self.latest if i == ind.id}) or (
-            [DISTRICT] if ind.scope.level == DISTRICT else []
-        )
+        return sorted(self._groups.get(ind.id, ())) or ([DISTRICT] if ind.scope.level == DISTRICT else [])
 
     # --- where and what ----------------------------------------------------------------------------------
 

@@ -22,13 +22,16 @@ from cityos.context.query import EntityQuery, query_entities
 from cityos.context.temporal import fetch_instances
 from cityos.context.temporal_params import TimeRange
 from cityos.runtime import Runtime
-from cityos.vitals import service
+from cityos.vitals import metrics, service
 from cityos.vitals.engine import Engine, IndicatorValue, LevelChange
 
 log = logging.getLogger(__name__)
 ROUND_SECONDS = 1.0
 FORECAST_TICK_SECONDS = 10.0  # how often the forecaster looks for groups due a fresh forecast
+ROUND_EVENTS = 20_000  # at most this many events in one round ...
+ROUND_TAKE_SECONDS = 0.2  # ... or this long taking them in, so a deep queue still yields values each round
 STORE_EVERY_MS = 60_000
+KPI_PREFIX = "urn:ngsi-ld:KeyPerformanceIndicator:"
 REBUILD_PAGE = 1000
 _WAKE = Event("vitals.wake", "", {})  # wakes the thread; not an entity event, so ignored
 
@@ -44,6 +47,8 @@ class VitalsRunner:
         self._stored: dict[tuple[str, str], tuple[int, int]] = {}  # (indicator, group) -> (minute, level)
         self.engine: Engine | None = None
         self.rounds = 0
+        self.observed = 0  # events taken in by rounds
+        self.last_round_seconds = 0.0
         self._forecast_at: dict[tuple[str, str], int] = {}  # (indicator, group) -> when last forecast (ms)
         self._forecaster: threading.Thread | None = None
 
@@ -70,55 +75,61 @@ class VitalsRunner:
         return engine
 
     def _run(self) -> None:
-        next_round = time.monotonic() + ROUND_SECONDS
+        next_tick = time.monotonic() + ROUND_SECONDS
         while not self._stop.is_set():
-            batch = self._drain(max(0.0, next_round - time.monotonic()))
+            batch = self._drain(max(0.0, next_tick - time.monotonic()))
+            tick = time.monotonic() >= next_tick
+            if tick:  # decided once: a round that ran late still lets the time pass, then the next tick is a second on
+                next_tick = time.monotonic() + ROUND_SECONDS
             try:
-                self._round(batch, tick=time.monotonic() >= next_round)
+                self._round(batch, tick=tick)
             except Exception:
                 log.exception("vitals round failed")
-            if time.monotonic() >= next_round:
-                next_round = time.monotonic() + ROUND_SECONDS
 
     def _drain(self, wait: float) -> list[Event]:
+        """The events of one round: what queued, up to ``ROUND_EVENTS`` or ``ROUND_TAKE_SECONDS`` of
+        taking them in, so that a round's values come out while they are fresh however deep the queue."""
         out: list[Event] = []
         try:
             out.append(self._events.get(timeout=wait))
-            while len(out) < 10_000:
+            until = time.monotonic() + ROUND_TAKE_SECONDS
+            while len(out) < ROUND_EVENTS and (len(out) % 256 or time.monotonic() < until):
                 out.append(self._events.get_nowait())
         except queue.Empty:
             pass
         return out
 
+    def depth(self) -> int:
+        """Events waiting for a round (a runner falling behind has a growing queue)."""
+        return self._events.qsize()
+
     def _round(self, batch: list[Event], *, tick: bool) -> None:
         assert self.engine is not None
-        values: list[IndicatorValue] = []
-        changes: list[LevelChange] = []
+        started = time.monotonic()
         for ev in batch:
             if ev.tenant != self.tenant:
                 continue
             if ev.subject == "vitals.definitions.changed":
+                self.engine.flush()  # values of the old definitions are not stored: the new engine starts afresh
                 self.engine = self._fresh_engine()
                 continue
-            if ev.subject not in ("entity.created", "entity.updated"):
-                continue
-            v, c = self.engine.observe(
+            if ev.subject not in ("entity.created", "entity.updated") or ev.key.startswith(KPI_PREFIX):
+                continue  # our own indicator values, mirrored to the hub, come back as entity events
+            self.engine.take(
                 ev.key, ev.data.get("types") or [], ev.data.get("attrs") or {}, complete=ev.subject == "entity.created"
             )
-            values += v
-            changes += c
-        if tick:
-            v, c = self.engine.advance(int(time.time() * 1000))
-            values += v
-            changes += c
-            self.rounds += 1
-        if not values and not changes:
-            return
-        stored = self._worth_storing(values)
-        events = service.record(self.rt, self.tenant, stored, changes)
-        if events:
-            self.rt.bus.publish(events)
-        service.mirror_values(self.rt, self.tenant, self.engine.catalogue, stored)
+        values, changes = self.engine.advance(int(time.time() * 1000)) if tick else self.engine.flush()
+        self.rounds += 1
+        self.observed += len(batch)
+        if values or changes:
+            stored = self._worth_storing(values)
+            events = service.record(self.rt, self.tenant, stored, changes)
+            if events:
+                self.rt.bus.publish(events)
+            service.mirror_values(self.rt, self.tenant, self.engine.catalogue, stored)
+        self.last_round_seconds = time.monotonic() - started
+        metrics.ROUND_SECONDS.observe(self.last_round_seconds)
+        metrics.QUEUE.set(self._events.qsize())
 
     def _worth_storing(self, values: list[IndicatorValue]) -> list[IndicatorValue]:
         """The first value of each minute per group, and every value that changed the level."""
@@ -201,7 +212,12 @@ def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list
             offset += REBUILD_PAGE
     values: list[IndicatorValue] = []
     engine.quiet = True  # replaying what was seen before: its level changes are stored already
-    for _ts, entity_id, type_iri, attr_iri, inst in sorted(found, key=lambda f: f[0]):
-        values += engine.observe(entity_id, [type_iri], {attr_iri: [inst]})[0]
+    minute = None
+    for ts, entity_id, type_iri, attr_iri, inst in sorted(found, key=lambda f: f[0]):
+        if ts // STORE_EVERY_MS != minute:  # values are stored once a minute: one value per minute is enough
+            values += engine.flush()[0]
+            minute = ts // STORE_EVERY_MS
+        engine.take(entity_id, [type_iri], {attr_iri: [inst]})
+    values += engine.flush()[0]
     v, changes = engine.settle(now_ms)  # the level now, from the level held and the value now
     return values + v, changes

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 HOUR_MS = 3_600_000
+AGGREGATIONS = ("avg", "sum", "min", "max", "count", "p95", "rate", "distinct")
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,6 @@ class Observation:
     at_ms: int
     source: str  # the entity observed
     value: float | None  # None for values that only count (text, booleans in a q-filtered count)
-
-
-def _time(o: Observation) -> int:
-    return o.at_ms
 
 
 def aggregate(aggregation: str, obs: Sequence[Observation]) -> float | None:
@@ -54,7 +52,10 @@ def aggregate(aggregation: str, obs: Sequence[Observation]) -> float | None:
 
 def percentile(values: Sequence[float], p: float) -> float:
     """Linear interpolation between closest ranks (the usual definition, numpy's default)."""
-    ordered = sorted(values)
+    return _ranked(sorted(values), p)
+
+
+def _ranked(ordered: Sequence[float], p: float) -> float:
     pos = (len(ordered) - 1) * p / 100
     lo = math.floor(pos)
     hi = min(lo + 1, len(ordered) - 1)
@@ -77,6 +78,79 @@ class Emission:
     observations: int
 
 
+class Running:
+    """The aggregate of what a window holds, kept up to date as observations come and go, so that a
+    window's value costs O(log n) per observation instead of a pass over all it holds."""
+
+    __slots__ = ("aggregation", "ordered", "removed", "sources", "total", "valued")
+
+    def __init__(self, aggregation: str) -> None:
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {aggregation!r}")
+        self.aggregation = aggregation
+        self.total = 0.0  # sum, avg: the running sum of the values
+        self.valued = 0  # observations with a value
+        self.removed = 0  # values taken off the running sum since it was last summed exactly
+        self.ordered: list[float] = []  # min, max, p95: the values in order
+        self.sources: Counter[str] = Counter()  # distinct
+
+    def add(self, o: Observation) -> None:
+        if self.aggregation == "distinct":
+            self.sources[o.source] += 1
+        if o.value is None:
+            return
+        self.valued += 1
+        if self.aggregation in ("sum", "avg"):
+            self.total += o.value
+        elif self.aggregation in ("min", "max", "p95"):
+            bisect.insort(self.ordered, o.value)
+
+    def remove(self, o: Observation) -> None:
+        if self.aggregation == "distinct":
+            left = self.sources[o.source] - 1
+            if left:
+                self.sources[o.source] = left
+            else:
+                del self.sources[o.source]
+        if o.value is None:
+            return
+        self.valued -= 1
+        if self.aggregation in ("sum", "avg"):
+            self.total -= o.value
+            self.removed += 1
+        elif self.aggregation in ("min", "max", "p95"):
+            del self.ordered[bisect.bisect_left(self.ordered, o.value)]
+
+    def value(self, obs: Sequence[Observation]) -> float | None:
+        """The aggregate; ``obs`` is what the window holds, in time order."""
+        a = self.aggregation
+        if a == "count":
+            return float(len(obs))
+        if a == "distinct":
+            return float(len(self.sources))
+        if not self.valued:
+            self.total, self.removed = 0.0, 0
+            return None
+        if a in ("sum", "avg"):
+            if self.removed > self.valued:  # re-sum now and then: subtracting lets rounding errors pile up
+                self.total = math.fsum(o.value for o in obs if o.value is not None)
+                self.removed = 0
+            return self.total if a == "sum" else self.total / self.valued
+        if a == "min":
+            return self.ordered[0]
+        if a == "max":
+            return self.ordered[-1]
+        if a == "p95":
+            return _ranked(self.ordered, 95)
+        return rate_per_hour(_ends_with_values(obs))
+
+
+def _ends_with_values(obs: Sequence[Observation]) -> list[Observation]:
+    first = next((o for o in obs if o.value is not None), None)
+    last = next((o for o in reversed(obs) if o.value is not None), None)
+    return [] if first is None or last is None else [first, last]
+
+
 @dataclass
 class WindowState:
     kind: str  # "sliding" or "tumbling"
@@ -86,34 +160,82 @@ class WindowState:
     now_ms: int = 0  # sliding: the window's end, the newest time it was advanced to
     open_ms: int | None = None  # tumbling: the start of the window still open
     late: int = 0  # observations left out: older than the window they belong to
+    times: list[int] = field(default_factory=list)  # the observations' times, for bisecting without a key
+    running: Running = field(init=False)
+    _newest: set[str] = field(default_factory=set)  # the sources observed at the newest time held
+
+    def __post_init__(self) -> None:
+        self.running = Running(self.aggregation)
 
     def add(self, o: Observation) -> list[Emission]:
         """Take an observation in; returns what the window yields because of it. The same source at
         the same time again (a redelivered event, a replay after a restart) is taken once."""
+        if self.kind == "sliding":
+            return [self.emission()] if self.take(o) else []
         if self._holds(o):
             return []
-        if self.kind == "sliding":
-            if o.at_ms <= self.now_ms - self.duration_ms:
-                self.late += 1
-                return []
-            bisect.insort(self.obs, o, key=_time)
-            return self.advance(max(self.now_ms, o.at_ms), force=True)
         if self.open_ms is None:
             self.open_ms = o.at_ms - o.at_ms % self.duration_ms
         if o.at_ms < self.open_ms:
             self.late += 1
             return []
         out = self.advance(o.at_ms)
-        bisect.insort(self.obs, o, key=_time)
+        self._insert(o)
         return out
 
+    def take(self, o: Observation) -> bool:
+        """Sliding windows: take an observation in without computing the value (the engine asks for
+        it once per round with :meth:`emission`); False if it was a repeat or too late."""
+        if self._holds(o):
+            return False
+        if o.at_ms <= self.now_ms - self.duration_ms:
+            self.late += 1
+            return False
+        self._insert(o)
+        self._slide(max(self.now_ms, o.at_ms))
+        return True
+
+    def emission(self) -> Emission:
+        """A sliding window's value now."""
+        return Emission(self.now_ms, self.current(), self.now_ms - self.duration_ms, len(self.obs))
+
+    def _insert(self, o: Observation) -> None:
+        if not self.times or self.times[-1] <= o.at_ms:  # the usual case: observations arrive in time order
+            if not self.times or self.times[-1] < o.at_ms:
+                self._newest.clear()
+            self._newest.add(o.source)
+            self.obs.append(o)
+            self.times.append(o.at_ms)
+        else:
+            i = bisect.bisect_right(self.times, o.at_ms)
+            self.obs.insert(i, o)
+            self.times.insert(i, o.at_ms)
+        self.running.add(o)
+
     def _holds(self, o: Observation) -> bool:
-        i = bisect.bisect_left(self.obs, o.at_ms, key=_time)
-        while i < len(self.obs) and self.obs[i].at_ms == o.at_ms:
+        if not self.times or o.at_ms > self.times[-1]:
+            return False
+        if o.at_ms == self.times[-1]:
+            return o.source in self._newest
+        i = bisect.bisect_left(self.times, o.at_ms)
+        while i < len(self.times) and self.times[i] == o.at_ms:
             if self.obs[i].source == o.source:
                 return True
             i += 1
         return False
+
+    def _slide(self, now_ms: int) -> int:
+        """Move a sliding window's end to ``now_ms``; returns how many observations left it."""
+        keep = bisect.bisect_right(self.times, now_ms - self.duration_ms)
+        if keep:
+            for o in self.obs[:keep]:
+                self.running.remove(o)
+            del self.obs[:keep]
+            del self.times[:keep]
+            if not self.times:
+                self._newest.clear()
+        self.now_ms = now_ms
+        return keep
 
     def advance(self, now_ms: int, *, force: bool = False) -> list[Emission]:
         """Move the window's time on (the engine calls this as the clock passes); returns what it yields.
@@ -126,18 +248,15 @@ class WindowState:
         if self.kind == "sliding":
             if now_ms < self.now_ms:
                 return []
-            cut = now_ms - self.duration_ms
-            keep = bisect.bisect_right(self.obs, cut, key=_time)
-            del self.obs[:keep]
-            self.now_ms = now_ms
-            if not (keep or force):
-                return []
-            return [Emission(now_ms, aggregate(self.aggregation, self.obs), cut, len(self.obs))]
+            left = self._slide(now_ms)
+            return [self.emission()] if left or force else []
         if self.open_ms is None or now_ms < self.open_ms + self.duration_ms:
             return []
         end = self.open_ms + self.duration_ms
-        out = [Emission(end, aggregate(self.aggregation, self.obs), self.open_ms, len(self.obs))]
-        self.obs = []
+        out = [Emission(end, self.current(), self.open_ms, len(self.obs))]
+        self.obs, self.times = [], []
+        self._newest.clear()
+        self.running = Running(self.aggregation)
         last_start = now_ms - now_ms % self.duration_ms
         if last_start > end:
             out.append(Emission(last_start, aggregate(self.aggregation, []), last_start - self.duration_ms, 0))
@@ -155,4 +274,4 @@ class WindowState:
 
     def current(self) -> float | None:
         """The value of what the window holds now (a tumbling window: so far)."""
-        return aggregate(self.aggregation, self.obs)
+        return self.running.value(self.obs)
