@@ -88,6 +88,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_objects()
+        from cityos.cases.runner import CasesRunner
         from cityos.context.notify import Notifier
         from cityos.iot.runner import IngestRunner
         from cityos.vitals.runner import VitalsRunner
@@ -99,6 +100,10 @@ def create_app(
         vitals = VitalsRunner(rt) if rt.settings.vitals_in_api else None
         if vitals is not None:
             vitals.start()
+        cases = CasesRunner(rt) if rt.settings.vitals_in_api else None  # warnings open cases where vitals run
+        if cases is not None:
+            cases.start()
+        app.state.cases = cases
         ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
         app.state.ingest = ingest
         ingest.start()
@@ -110,6 +115,8 @@ def create_app(
         ingest.close()
         if vitals is not None:
             vitals.close()
+        if cases is not None:
+            cases.close()
         if notifier is not None:
             notifier.close()
         if runtime is None:
@@ -132,6 +139,8 @@ def create_app(
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": rt.db.dialect}
 
+    from cityos.cases import open311_routes
+    from cityos.cases import routes as cases_routes
     from cityos.context import (
         routes,
         routes_batch,
@@ -153,5 +162,8 @@ def create_app(
     app.include_router(iot_routes.router)
     app.include_router(iot_routes.metrics_router)
     app.include_router(vitals_routes.router)
+    app.include_router(cases_routes.router)
+    app.include_router(cases_routes.public_router)
+    app.include_router(open311_routes.router)
     app.include_router(web_routes.router)
     return app

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -145,3 +148,34 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
             return got
         time.sleep(0.05)
     raise AssertionError(f"not within {timeout} s")
+
+
+@pytest.fixture
+def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
+    (port, the environment that points the CLI at its database)."""
+    from brokers import free_port
+
+    env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
+    port = free_port()
+    cityos = [sys.executable, "-m", "cityos.cli"]
+    proc = subprocess.Popen(
+        [*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            proc.kill()
+            pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
+        yield port, env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("department", "staff", "device", "service")
-ROLES = ("admin", "operator", "department", "reader")
+ROLES = ("admin", "operator", "department", "reader", "reporter")
 
 # role -> actions it may perform. An action is "<resource>:<verb>".
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -15,13 +15,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"entities:read", "entities:write", "entities:delete", "contexts:read", "contexts:write", "tenants:create"}
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send", "metrics:read"}
         | {"vitals:read", "vitals:write", "warnings:acknowledge"}
+        | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
     ),
     "department": frozenset(
         {"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send"}
         | {"vitals:read", "warnings:acknowledge"}
+        | {"cases:read", "cases:report", "cases:act"}
     ),
-    "reader": frozenset({"entities:read", "contexts:read", "devices:read", "vitals:read"}),
+    "reader": frozenset({"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read"}),
+    # an app that files citizens' reports (an Open311 api_key): nothing else
+    "reporter": frozenset({"cases:report"}),
 }
 
 

@@ -20,3 +20,25 @@ class TransitionRefused(CityError):
     type = PROBLEM_BASE + "transition-refused"
     title = "Transition refused"
     status = 409
+
+
+class CaseNotFound(CityError):
+    type = PROBLEM_BASE + "case-not-found"
+    title = "Case not found"
+    status = 404
+
+
+class CaseInvalid(CityError):
+    """A report or action the cases service cannot take as given; the detail says what to change."""
+
+    type = PROBLEM_BASE + "invalid-case"
+    title = "Invalid case input"
+    status = 400
+
+
+class CaseChanged(CityError):
+    """Somebody else changed the case between reading and writing it."""
+
+    type = PROBLEM_BASE + "case-changed"
+    title = "Case changed meanwhile"
+    status = 409

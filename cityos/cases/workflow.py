@@ -583,7 +583,9 @@ RULES: dict[Action, Rule] = {
     Action.ESCALATE: Rule(OPEN, None, SUPERVISORS | AUTO, when=(_below_top_level,), effect=_escalate),
     Action.REMIND: Rule(OPEN, None, SUPERVISORS | AUTO),
     Action.COMMENT: Rule(tuple(State), None, frozenset(Role), needs=(_comment_text,)),
-    Action.ASSIGN_COOPERATING: Rule(HELD, None, DESK | SUPERVISORS, needs=(_new_cooperating,), effect=_add_cooperating),
+    Action.ASSIGN_COOPERATING: Rule(
+        HELD, None, DESK | SUPERVISORS | AUTO, needs=(_new_cooperating,), effect=_add_cooperating
+    ),
 }
 
 # (state, action) -> next state: every move a case can make, and nothing else.

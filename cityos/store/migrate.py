@@ -15,6 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def load_all_tables() -> None:
     """Import every package's table module so that ``metadata`` knows all tables."""
     import cityos.auth.tables
+    import cityos.cases.tables
     import cityos.context.tables
     import cityos.iot.tables
     import cityos.vitals.tables  # noqa: F401

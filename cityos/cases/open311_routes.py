@@ -1,0 +1,231 @@
+"""The public Open311 GeoReport v2 API at ``/open311/v2``: services, service definitions, requests (GET
+and POST with an ``api_key``), one request, and tokens; JSON or XML by the path's suffix (``.json``
+default), errors as the spec's list of code and description. Reads are public; a POST needs the key
+of a token allowed to report (``cityos token create APP --role reporter``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cityos.auth.service import authenticate
+from cityos.cases import open311, service
+from cityos.cases.open311 import NewRequest, Open311Error, Open311Errors
+from cityos.cases.settings import settings
+from cityos.cases.store import OPEN_STATES
+from cityos.cases.workflow import Role
+from cityos.errors import CityError
+from cityos.runtime import Runtime
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+# Each route is declared twice, with the format suffix and without (JSON); the plain path is registered
+# second, so that "/services/{code}" does not take "streetlight-out.json" for a code.
+DEFAULT_DAYS = 90  # the spec's default range of GET requests
+MAX_REQUESTS = 1000
+
+
+def _answer(kind: str, body: Any, fmt: str, status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(open311.to_xml(kind, body), status, media_type="text/xml; charset=utf-8")
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+def _errors(exc: Open311Error | Open311Errors, fmt: str) -> Response:
+    errs = exc.errors if isinstance(exc, Open311Errors) else [exc]
+    return _answer("errors", open311.errors_body(errs), fmt, errs[0].status)
+
+
+def _fmt(fmt: str | None) -> str:
+    if fmt in (None, "json", "xml"):
+        return fmt or "json"
+    raise Open311Error(404, f"format .{fmt} is not offered: use .json or .xml")
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang")
+    if lang:
+        return lang
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+
+
+def _tenant(rt: Runtime) -> str:
+    return rt.settings.default_tenant
+
+
+async def _run(fmt: str | None, fn: Any, *args: Any) -> Response:
+    """Run ``fn`` in the thread pool; answer its errors in the spec's format (in JSON for a bad suffix)."""
+    try:
+        out_fmt = _fmt(fmt)
+    except Open311Error as exc:
+        return _errors(exc, "json")
+    try:
+        kind, body, status = await run_in_threadpool(fn, *args)
+    except (Open311Error, Open311Errors) as exc:
+        return _errors(exc, out_fmt)
+    except CityError as exc:  # a service error (no such case, a place it cannot take) keeps its status
+        return _errors(Open311Error(exc.status, exc.detail), out_fmt)
+    return _answer(kind, body, out_fmt, status)
+
+
+# --- services ------------------------------------------------------------------------------------------------------
+
+
+@router.get("/services", summary="The service list (Open311), JSON", include_in_schema=False)
+@router.get("/services.{fmt}", summary="The service list (Open311)")
+async def services(request: Request, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+    lang = _lang(request)
+    return await _run(fmt, lambda: ("services", open311.service_list(settings(rt).taxonomy, lang), 200))
+
+
+@router.get("/services/{code}", summary="A service definition (Open311), JSON", include_in_schema=False)
+@router.get("/services/{code}.{fmt}", summary="A service definition (Open311)")
+async def service_definition(request: Request, code: str, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+    lang = _lang(request)
+    return await _run(
+        fmt, lambda: ("service_definition", open311.service_definition(settings(rt).taxonomy, code, lang), 200)
+    )
+
+
+# --- requests ------------------------------------------------------------------------------------------------------
+
+
+def _request_view(rt: Runtime, case: dict[str, Any], lang: str) -> dict[str, Any]:
+    row = {
+        "id": case["id"],
+        "state": case["state"],
+        "category": case["category"],
+        "text": case["text"],
+        "department": case["department"],
+        "address": case["address"],
+        "lon": case["lon"],
+        "lat": case["lat"],
+        "created_at": case["createdAt"],
+        "updated_at": case["updatedAt"],
+        "due_at": case["dueAt"],
+        "result": case["result"],
+        "attachments": case["attachments"],
+        "last_note": None,
+    }
+    return open311.request_view(row, settings(rt).taxonomy, lang)
+
+
+def _new_case(req: NewRequest, rt: Runtime) -> service.NewCase:
+    name = " ".join(n for n in (req.first_name, req.last_name) if n) or None
+    reporter = service.Reporter(
+        name=name, phone=req.phone, email=req.email, account_id=req.account_id, device_id=req.device_id
+    )
+    text = req.description or settings(rt).taxonomy.sub(req.service_code).name.zh
+    return service.NewCase(
+        source="open311",
+        text=text,
+        category=req.service_code,
+        lon=req.lon,
+        lat=req.lat,
+        address=req.address_string or req.address_id,
+        attachments=[req.media_url] if req.media_url else [],
+        reporter=reporter,
+        priority="urgent" if req.attributes.get("urgency") == "urgent" else None,
+    )
+
+
+@router.post("/requests", summary="Report a problem (Open311), JSON", include_in_schema=False)
+@router.post("/requests.{fmt}", summary="Report a problem (Open311); needs api_key")
+async def post_request(request: Request, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+    form = dict(request.query_params)
+    form.update(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+
+    def create() -> tuple[str, Any, int]:
+        key = form.get("api_key") or ""
+        if not key:
+            raise Open311Error(403, "api_key is missing: an app reports with the key cityos issued to it")
+        try:
+            principal = authenticate(rt.db, f"Bearer {key}")
+        except CityError:
+            raise Open311Error(403, "api_key is not valid: ask the city for a key") from None
+        if not principal.can("cases:report"):
+            raise Open311Error(403, "this api_key may not report problems: ask for a key with the reporter role")
+        req = open311.parse_request(form, settings(rt).taxonomy)
+        try:
+            new = _new_case(req, rt)
+        except ValueError as exc:
+            raise Open311Error(400, str(exc)) from None
+        tenant = principal.tenant or _tenant(rt)
+        out = service.report(rt, tenant, new, principal.name, Role.REPORTER)
+        notice = (
+            "" if out.created else f"已并入正在办理的请求 {out.case['id']} / linked to open request {out.case['id']}"
+        )
+        row = {
+            "service_request_id": out.case["id"],
+            "token": out.case["followToken"],
+            "service_notice": notice,
+            "account_id": req.account_id,
+        }
+        return "post_response", [row], 201 if out.created else 200
+
+    return await _run(fmt, create)
+
+
+@router.get("/requests", summary="Service requests (Open311), JSON", include_in_schema=False)
+@router.get("/requests.{fmt}", summary="Service requests (Open311)")
+async def get_requests(request: Request, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+    q = request.query_params
+    lang = _lang(request)
+
+    def find() -> tuple[str, Any, int]:
+        filters: dict[str, Any] = {}
+        if q.get("service_request_id"):
+            filters["ids"] = [i.strip() for i in q["service_request_id"].split(",") if i.strip()]
+        else:
+            end = open311.parse_w3c(q["end_date"], "end_date") if q.get("end_date") else datetime.now(UTC)
+            start = open311.parse_w3c(q["start_date"], "start_date") if q.get("start_date") else None
+            start = start or end - timedelta(days=DEFAULT_DAYS)
+            if end - start > timedelta(days=DEFAULT_DAYS):
+                raise Open311Error(400, "start_date to end_date may span at most 90 days")
+            filters.update(since_ms=int(start.timestamp() * 1000), until_ms=int(end.timestamp() * 1000))
+            if q.get("service_code"):
+                filters["categories"] = [c.strip() for c in q["service_code"].split(",") if c.strip()]
+            statuses = open311.status_filter(q.get("status"))
+            if statuses is not None and len(statuses) == 1:
+                closed = sorted(open311.CLOSED_STATES)
+                filters["states"] = list(OPEN_STATES) if "open" in statuses else closed
+        cases, _ = service.search(rt, _tenant(rt), MAX_REQUESTS, 0, **filters)
+        return "service_requests", [_request_view(rt, c, lang) for c in cases], 200
+
+    return await _run(fmt, find)
+
+
+@router.get("/requests/{request_id}", summary="One service request (Open311), JSON", include_in_schema=False)
+@router.get("/requests/{request_id}.{fmt}", summary="One service request (Open311)")
+async def get_request(request: Request, request_id: str, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+    lang = _lang(request)
+
+    def one() -> tuple[str, Any, int]:
+        cases, _ = service.search(rt, _tenant(rt), 1, 0, ids=[request_id])
+        if not cases:
+            raise Open311Error(404, f"there is no service request {request_id!r}")
+        return "service_requests", [_request_view(rt, cases[0], lang)], 200
+
+    return await _run(fmt, one)
+
+
+@router.get("/tokens/{token}", summary="The request id of a token (Open311), JSON", include_in_schema=False)
+@router.get("/tokens/{token}.{fmt}", summary="The request id of a token (Open311)")
+async def get_token(request: Request, token: str, fmt: str | None = None) -> Response:
+    rt = request.app.state.runtime
+
+    def lookup() -> tuple[str, Any, int]:
+        _tenant_of, case = service.by_follow_token(rt, token)
+        return "tokens", [{"service_request_id": case["id"], "token": token}], 200
+
+    return await _run(fmt, lookup)

@@ -1,0 +1,237 @@
+"""HTTP routes of the cases package: report, act, read, queues, routing dry run, supervision, and the
+reporter's follow link. Thin: each route calls one service function."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from cityos.auth.deps import RuntimeDep, require
+from cityos.auth.models import Principal
+from cityos.cases import service
+from cityos.cases.errors import CaseInvalid
+from cityos.cases.settings import settings
+from cityos.cases.workflow import ACTION_LABELS, RATING_LABELS, STATE_LABELS, Action, Role
+from cityos.errors import Forbidden
+from cityos.runtime import Runtime
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+public_router = APIRouter(prefix="/cases/follow", tags=["cases"])
+Reader = Annotated[Principal, Depends(require("cases:read"))]
+Reporter = Annotated[Principal, Depends(require("cases:report"))]
+Actor = Annotated[Principal, Depends(require("cases:act"))]
+Dispatcher = Annotated[Principal, Depends(require("cases:dispatch"))]
+Supervisor = Annotated[Principal, Depends(require("cases:supervise"))]
+
+# what a principal's role may act as in the workflow; the first is the default
+CASE_ROLES: dict[str, tuple[Role, ...]] = {
+    "admin": (Role.DISPATCHER, Role.OPERATOR, Role.INSPECTOR, Role.SUPERVISOR, Role.HANDLER, Role.REPORTER),
+    "operator": (Role.DISPATCHER, Role.OPERATOR, Role.INSPECTOR, Role.SUPERVISOR),
+    "department": (Role.HANDLER,),
+    "reporter": (Role.REPORTER,),
+}
+
+
+class ActionIn(BaseModel):
+    role: Role | None = Field(None, description="the workflow role to act as; default: the token's first")
+    reason: str | None = Field(None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CategoryIn(BaseModel):
+    category: str
+
+
+class DryRunIn(BaseModel):
+    category: str | None = None
+    text: str | None = Field(None, max_length=4000)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    grid: str | None = None
+    street: str | None = None
+    at: datetime | None = None
+
+
+class RatingIn(BaseModel):
+    rating: int = Field(..., description="5 非常满意 … 1 非常不满意")
+    comment: str | None = Field(None, max_length=2000)
+
+
+def _tenant(rt: Runtime, p: Principal) -> str:
+    return p.tenant or rt.settings.default_tenant
+
+
+def _department(p: Principal) -> str | None:
+    return str(p.attributes.get("department") or p.name) if p.role == "department" else None
+
+
+def _role(p: Principal, asked: Role | None) -> Role:
+    roles = CASE_ROLES.get(p.role, ())
+    if not roles:
+        raise Forbidden(f"a token with role {p.role!r} may not act on cases")
+    if asked is None:
+        return roles[0]
+    if asked not in roles:
+        raise Forbidden(f"a token with role {p.role!r} acts as {', '.join(roles)}, not {asked}")
+    return asked
+
+
+@router.get("/taxonomy", summary="The case categories (大类/小类) with time limits and default departments")
+def taxonomy(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
+    t = settings(rt).taxonomy
+    return {
+        "mains": [m.model_dump() for m in t.mains],
+        "subs": [s.model_dump() for s in t.subs],
+        "states": {str(k): {"zh": v[0], "en": v[1]} for k, v in STATE_LABELS.items()},
+        "actions": {str(k): {"zh": v[0], "en": v[1]} for k, v in ACTION_LABELS.items()},
+        "ratings": {str(k): {"zh": v[0], "en": v[1]} for k, v in RATING_LABELS.items()},
+    }
+
+
+@router.post("", status_code=201, summary="Report a case (12345 intake, grid inspector, app)")
+def report(rt: RuntimeDep, p: Reporter, body: service.NewCase, response: Response) -> dict[str, Any]:
+    role = {"hotline": Role.OPERATOR, "inspector": Role.INSPECTOR}.get(body.source, Role.REPORTER)
+    if body.source in ("sensor", "alert"):
+        raise CaseInvalid("sensor and alert cases are opened by cityos itself: report as hotline, inspector or app")
+    out = service.report(rt, _tenant(rt, p), body, p.name, role)
+    if not out.created:
+        response.status_code = 200
+    return {"case": out.case, "created": out.created, "duplicateOf": out.duplicate_of}
+
+
+@router.get("", summary="Cases, newest first, with filters")
+def list_cases(
+    rt: RuntimeDep,
+    p: Reader,
+    state: Annotated[str | None, Query(description="comma-separated states")] = None,
+    category: str | None = None,
+    main_category: str | None = None,
+    department: str | None = None,
+    source: str | None = None,
+    needs_confirmation: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    own = _department(p)
+    if own is not None and department not in (None, own):
+        raise Forbidden(f"this token acts for department {own!r}: it lists that department's cases only")
+    cases, total = service.search(
+        rt,
+        _tenant(rt, p),
+        limit,
+        offset,
+        states=state.split(",") if state else None,
+        category=category,
+        main_category=main_category,
+        department=own or department,
+        source=source,
+        needs_confirmation=needs_confirmation,
+    )
+    return {"cases": cases, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/queue", summary="A department's work queue (待办), the soonest due first")
+def queue(
+    rt: RuntimeDep,
+    p: Reader,
+    department: str | None = None,
+    state: Annotated[str | None, Query(description="comma-separated states")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    own = _department(p)
+    if own is not None and department not in (None, own):
+        raise Forbidden(f"this token acts for department {own!r}: it sees that department's queue only")
+    dept = own or department
+    if not dept:
+        raise CaseInvalid("give ?department=… (a department token sees its own queue without it)")
+    states = tuple(state.split(",")) if state else None
+    return {"department": dept, "cases": service.queue(rt, _tenant(rt, p), dept, states, limit, offset)}
+
+
+@router.post("/routing/dry-run", summary="Who would get this case, and why (派单试算)")
+def dry_run(rt: RuntimeDep, p: Reader, body: DryRunIn) -> dict[str, Any]:
+    return service.dry_run(rt, **body.model_dump())
+
+
+@router.get("/supervision", summary="Supervision figures (督办考核): on-time rate, handling time, returns, reopens")
+def supervision(
+    rt: RuntimeDep,
+    p: Reader,
+    by: Literal["department", "category", "department_category"] = "department",
+    days: Annotated[float, Query(gt=0, le=366)] = 30,
+) -> dict[str, Any]:
+    until = datetime.now(UTC)
+    return service.supervision(rt, _tenant(rt, p), by, until - timedelta(days=days), until)
+
+
+@router.get("/{case_id}", summary="One case, its history and what the caller may do next")
+def get_case(rt: RuntimeDep, p: Reader, case_id: str) -> dict[str, Any]:
+    tenant = _tenant(rt, p)
+    case = service.get_case(rt, tenant, case_id)
+    own = _department(p)
+    if own is not None and own != case["department"] and own not in case["cooperating"]:
+        raise Forbidden(f"case {case_id} is not a case of department {own!r}")
+    roles = CASE_ROLES.get(p.role, ())
+    return {
+        "case": case,
+        "history": service.history(rt, tenant, case_id),
+        "allowed": {str(r): service.allowed(rt, tenant, case_id, r) for r in roles},
+    }
+
+
+@router.post("/{case_id}/actions/{action}", summary="Take a workflow action (dispatch, accept, handle, verify …)")
+def take_action(rt: RuntimeDep, p: Actor, case_id: str, action: Action, body: ActionIn) -> dict[str, Any]:
+    role = _role(p, body.role)
+    if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not p.can("cases:dispatch"):
+        raise Forbidden(f"acting as {role} needs an operator's token")
+    return service.act(
+        rt, _tenant(rt, p), case_id, action, p.name, role, reason=body.reason, data=body.data, department=_department(p)
+    )
+
+
+@router.post("/{case_id}/category", summary="Confirm or correct the category (kept for retraining)")
+def confirm_category(rt: RuntimeDep, p: Dispatcher, case_id: str, body: CategoryIn) -> dict[str, Any]:
+    return service.confirm_category(rt, _tenant(rt, p), case_id, body.category, p.name)
+
+
+# --- the reporter's follow link: public, the token is the key ----------------------------------------------------
+
+
+@public_router.get("/{token}", summary="Follow a case you reported (public, by its follow token)")
+def follow(rt: RuntimeDep, token: str) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(rt, token)
+    steps = [
+        {"at": h["at"], "action": h["action"], "to": h["to"]}
+        for h in service.history(rt, tenant, case["id"])
+        if h["action"] != Action.COMMENT
+    ]
+    return {"case": service.public_view(case), "steps": steps}
+
+
+@public_router.post("/{token}/rating", summary="Rate a closed case (5 非常满意 … 1 非常不满意)")
+def rate(rt: RuntimeDep, token: str, body: RatingIn) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(rt, token)
+    after = service.act(
+        rt,
+        tenant,
+        case["id"],
+        Action.RATE,
+        "reporter",
+        Role.REPORTER,
+        reason=body.comment,
+        data={"rating": body.rating},
+    )
+    return {"case": service.public_view(after), "reopenRequested": body.rating <= 2}
+
+
+@public_router.post("/{token}/confirm", summary="Confirm the problem is solved (the reporter's verification)")
+def confirm(rt: RuntimeDep, token: str) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(rt, token)
+    after = service.act(
+        rt, tenant, case["id"], Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
+    )
+    return {"case": service.public_view(after)}

@@ -1,0 +1,150 @@
+"""SQL of the cases package: append events, rewrite the projection row, and the queries that read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from cityos.cases.tables import cases, corrections, events
+
+OPEN_STATES = ("reported", "registered", "dispatched", "returned", "accepted", "in_progress", "suspended", "handled",
+               "verified")  # fmt: skip
+QUEUE_STATES = ("dispatched", "accepted", "in_progress", "suspended")  # what a department has to work on
+TIMED_STATES = ("dispatched", "accepted", "in_progress")  # a suspended case's clock stands still
+
+
+def insert_case(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(cases), [row])
+
+
+def update_case(conn: Connection, tenant: str, case_id: str, expected_version: int, changes: dict[str, Any]) -> bool:
+    """Rewrite the projection if nobody wrote it since ``expected_version`` was read; False if somebody did."""
+    n = conn.execute(
+        update(cases)
+        .where(cases.c.tenant == tenant, cases.c.id == case_id, cases.c.version == expected_version)
+        .values(**changes)
+    ).rowcount
+    return bool(n)
+
+
+def append_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(events), list(rows))
+
+
+def get_case(conn: Connection, tenant: str, case_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(cases).where(cases.c.tenant == tenant, cases.c.id == case_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def get_cases(conn: Connection, tenant: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+    ids = list(ids)
+    if not ids:
+        return []
+    q = select(cases).where(cases.c.tenant == tenant, cases.c.id.in_(ids))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def by_follow_token(conn: Connection, token: str) -> dict[str, Any] | None:
+    row = conn.execute(select(cases).where(cases.c.follow_token == token)).mappings().first()
+    return dict(row) if row else None
+
+
+def by_origin(conn: Connection, tenant: str, origin: str) -> dict[str, Any] | None:
+    row = conn.execute(select(cases).where(cases.c.tenant == tenant, cases.c.origin == origin)).mappings().first()
+    return dict(row) if row else None
+
+
+def history(conn: Connection, tenant: str, case_id: str) -> list[dict[str, Any]]:
+    q = select(events).where(events.c.tenant == tenant, events.c.case_id == case_id).order_by(events.c.seq)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def queue(
+    conn: Connection, tenant: str, department: str, states: Sequence[str], limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """A department's cases in the given states, the soonest due first (one index range per state)."""
+    q = (
+        select(cases)
+        .where(cases.c.tenant == tenant, cases.c.department == department, cases.c.state.in_(states))
+        .order_by(cases.c.due_at_ms.is_(None), cases.c.due_at_ms, cases.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def search(conn: Connection, tenant: str, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict], int]:
+    """Cases matching ``filters`` (state/states, category, main_category, department, source, since_ms,
+    until_ms, ids, needs_confirmation), newest first, and how many match."""
+    cond = [cases.c.tenant == tenant]
+    for key in ("category", "main_category", "department", "source", "grid", "street"):
+        if filters.get(key):
+            cond.append(cases.c[key] == filters[key])
+    if filters.get("states"):
+        cond.append(cases.c.state.in_(list(filters["states"])))
+    if filters.get("categories"):
+        cond.append(cases.c.category.in_(list(filters["categories"])))
+    if filters.get("ids"):
+        cond.append(cases.c.id.in_(list(filters["ids"])))
+    if filters.get("since_ms") is not None:
+        cond.append(cases.c.created_at_ms >= filters["since_ms"])
+    if filters.get("until_ms") is not None:
+        cond.append(cases.c.created_at_ms <= filters["until_ms"])
+    if filters.get("needs_confirmation"):
+        cond.append(cases.c.needs_confirmation == 1)
+    where = and_(*cond)
+    total = int(conn.execute(select(func.count()).select_from(cases).where(where)).scalar() or 0)
+    q = select(cases).where(where).order_by(cases.c.created_at_ms.desc(), cases.c.id).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(q).mappings()], total
+
+
+def nearby_open(
+    conn: Connection, tenant: str, categories: Sequence[str], box: tuple[float, float, float, float], since_ms: int
+) -> list[dict[str, Any]]:
+    """Open cases of these categories reported since ``since_ms`` inside the (lon, lat) box."""
+    min_lon, min_lat, max_lon, max_lat = box
+    q = select(cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat, cases.c.created_at_ms,
+               cases.c.state).where(
+        cases.c.tenant == tenant,
+        cases.c.category.in_(list(categories)),
+        cases.c.state.in_(OPEN_STATES),
+        cases.c.created_at_ms >= since_ms,
+        cases.c.lon.between(min_lon, max_lon),
+        cases.c.lat.between(min_lat, max_lat),
+    )  # fmt: skip
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def due_for_reminder(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[dict[str, Any]]:
+    q = select(cases.c.id, cases.c.version).where(
+        cases.c.tenant == tenant, cases.c.state.in_(TIMED_STATES), cases.c.reminded == 0, cases.c.remind_at_ms <= now_ms
+    )
+    return [dict(r) for r in conn.execute(q.limit(limit)).mappings()]
+
+
+def due_for_escalation(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[dict[str, Any]]:
+    q = select(cases.c.id, cases.c.version).where(
+        cases.c.tenant == tenant, cases.c.state.in_(TIMED_STATES), cases.c.next_escalation_ms <= now_ms
+    )
+    return [dict(r) for r in conn.execute(q.limit(limit)).mappings()]
+
+
+def supervision_rows(conn: Connection, tenant: str, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+    cols = [cases.c[n] for n in ("id", "department", "category", "created_at_ms", "closed_at_ms", "handled_at_ms",
+                                 "due_at_ms", "returns", "reopens", "rating", "state")]  # fmt: skip
+    q = select(*cols).where(cases.c.tenant == tenant, cases.c.created_at_ms.between(since_ms, until_ms))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def add_correction(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(corrections), [row])
+
+
+def list_corrections(conn: Connection, tenant: str | None = None) -> list[dict[str, Any]]:
+    q = select(corrections).order_by(corrections.c.id)
+    if tenant is not None:
+        q = q.where(corrections.c.tenant == tenant)
+    return [dict(r) for r in conn.execute(q).mappings()]
