@@ -12,7 +12,7 @@ B. A department's queue (GET /cases/queue: its dispatched, accepted, in-progress
    the soonest due first, 50 a page) with --cases cases stored (default 1,000,000; bulk-inserted
    rows spread over 13 departments, 61 categories and all states): p50/p95/p99 of --queries queries
    (default 300) for random departments through cityos.cases.service.queue, and the first page's
-   query plan on SQLite.
+   query plan on SQLite (the partial index of queued cases, ix_cases_queued).
 
 Run: .venv/bin/python bench/cases.py [--quick] [--db sqlite|postgresql|both] [--reports N] [--cases N]
 """
@@ -193,8 +193,7 @@ def plan(rt: Runtime) -> str:
         return ""
     q = (
         "EXPLAIN QUERY PLAN SELECT * FROM cases_cases WHERE tenant='default' AND department='transport' "
-        "AND state IN ('dispatched','accepted','in_progress','suspended') ORDER BY due_at_ms IS NULL, due_at_ms, id "
-        "LIMIT 50"
+        "AND state IN ('dispatched', 'accepted', 'in_progress', 'suspended') ORDER BY due_at_ms, id LIMIT 50"
     )
     with rt.db.connect() as conn:
         return "; ".join(str(r[-1]) for r in conn.execute(text(q)))

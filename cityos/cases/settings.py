@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cityos.cases.classifier import Classifier, default_classifier, set_default_classifier
+from cityos.cases.classifier import Classifier, default_classifier
 from cityos.cases.duplicates import DuplicatePolicy, parse_duration, policy_from_config
 from cityos.cases.errors import InvalidCasesConfig
 from cityos.cases.routing import RuleSet, load_rules
@@ -106,5 +106,5 @@ def classifier(rt: Runtime) -> Classifier:
 
 
 def use_classifier(rt: Runtime, model: Classifier) -> None:
+    """Use ``model`` in this runtime (a server started later loads the saved one from the data directory)."""
     rt.parts["cases.classifier"] = model
-    set_default_classifier(model)

@@ -6,7 +6,7 @@ it, rewritten with each event, that queries (queues, duplicates, timers, Open311
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text, text
 
 from cityos.store import JSONDoc, metadata
 
@@ -56,7 +56,19 @@ cases = Table(
     Column("closed_at_ms", BigInteger, nullable=True),
     Column("version", Integer, nullable=False),  # the number of events: a write expects the one it read
 )
+QUEUE_STATES = ("dispatched", "accepted", "in_progress", "suspended")  # what a department has to work on
+QUEUED_SQL = "state IN ('dispatched', 'accepted', 'in_progress', 'suspended')"
 Index("ix_cases_queue", cases.c.tenant, cases.c.department, cases.c.state, cases.c.due_at_ms)
+# a department's queue, the soonest due first, read straight off an index of the queued cases only
+Index(
+    "ix_cases_queued",
+    cases.c.tenant,
+    cases.c.department,
+    cases.c.due_at_ms,
+    cases.c.id,
+    sqlite_where=text(QUEUED_SQL),
+    postgresql_where=text(QUEUED_SQL),
+)
 Index("ix_cases_category_open", cases.c.tenant, cases.c.category, cases.c.state, cases.c.created_at_ms)
 Index("ix_cases_created", cases.c.tenant, cases.c.created_at_ms)
 Index("ix_cases_due", cases.c.tenant, cases.c.state, cases.c.next_escalation_ms)

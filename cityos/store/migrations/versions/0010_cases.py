@@ -62,6 +62,14 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_cases_queue", "cases_cases", ["tenant", "department", "state", "due_at_ms"])
+    queued = sa.text("state IN ('dispatched', 'accepted', 'in_progress', 'suspended')")
+    op.create_index(
+        "ix_cases_queued",
+        "cases_cases",
+        ["tenant", "department", "due_at_ms", "id"],
+        sqlite_where=queued,
+        postgresql_where=queued,
+    )
     op.create_index("ix_cases_category_open", "cases_cases", ["tenant", "category", "state", "created_at_ms"])
     op.create_index("ix_cases_created", "cases_cases", ["tenant", "created_at_ms"])
     op.create_index("ix_cases_due", "cases_cases", ["tenant", "state", "next_escalation_ms"])
