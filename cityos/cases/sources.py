@@ -27,6 +27,17 @@ def _value(attrs: Attrs, term: str) -> Any:
     return inst[0].get("value") if inst else None
 
 
+def _name(attrs: Attrs) -> str | None:
+    """An entity's name, in Chinese first: a plain Property, or a LanguageProperty's language map."""
+    inst = attrs.get(core_term_map().expand("name"))
+    if not inst:
+        return None
+    value = inst[0].get("value", inst[0].get("languageMap"))
+    if isinstance(value, dict):
+        value = value.get("zh") or value.get("zh-CN") or value.get("en") or next(iter(value.values()), None)
+    return str(value) if value else None
+
+
 def _point(attrs: Attrs) -> tuple[float, float] | None:
     """The entity's location as (lon, lat): a point, or the centroid of an area."""
     geo = _value(attrs, "location")
@@ -61,7 +72,7 @@ def case_from_warning(rt: Runtime, tenant: str, warning: dict[str, Any]) -> serv
     attrs = vitals.entity_attrs(rt, tenant, scope) or {} if scope.startswith("urn:") else {}
     place = place_of(attrs)
     point = _point(attrs)
-    scope_name = _value(attrs, "name") or scope
+    scope_name = _name(attrs) or scope
     colour = LEVEL_NAMES[level][1]
     value = warning.get("value")
     shown = f"{value:.3g} {ind.unit}" if isinstance(value, int | float) else "—"

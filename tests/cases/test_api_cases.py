@@ -154,7 +154,8 @@ def test_a_warning_opens_one_case_that_is_routed_handled_and_closed(api: Api, rt
     vitals.ensure_definitions(rt, "default")
     bund = "urn:ngsi-ld:ManagementUnit:test-bund"
     point = {"type": "Point", "coordinates": list(BUND)}
-    entity = {"id": bund, "type": "ManagementUnit", "name": {"type": "Property", "value": "外滩观景平台"},
+    name = {"type": "LanguageProperty", "languageMap": {"zh": "外滩观景平台", "en": "Bund terrace"}}
+    entity = {"id": bund, "type": "ManagementUnit", "name": name,
               "location": {"type": "GeoProperty", "value": point}, "@context": CTX}  # fmt: skip
     assert api.post("/ngsi-ld/v1/entities", json=entity, headers=LD).status_code == 201
     raised = {"warningId": "w-1", "indicator": "bund_crowd_density", "scope": bund, "kind": "raised", "newLevel": 3,
