@@ -102,6 +102,18 @@ def report(rt: RuntimeDep, p: Reporter, body: service.NewCase, response: Respons
     return {"case": out.case, "created": out.created, "duplicateOf": out.duplicate_of}
 
 
+class BatchIn(BaseModel):
+    reports: list[service.NewCase] = Field(..., min_length=1, max_length=500)
+
+
+@router.post("/batch", summary="Reports handed over together (a 12345 system's batch of work orders)")
+def report_batch(rt: RuntimeDep, p: Reporter, body: BatchIn) -> dict[str, Any]:
+    if any(r.source not in ("hotline", "inspector", "app") for r in body.reports):
+        raise CaseInvalid("a batch holds hotline, inspector or app reports only")
+    done = service.report_many(rt, _tenant(rt, p), body.reports, p.name, Role.OPERATOR)
+    return {"results": [{"case": d.case, "created": d.created, "duplicateOf": d.duplicate_of} for d in done]}
+
+
 @router.get("", summary="Cases, newest first, with filters")
 def list_cases(
     rt: RuntimeDep,

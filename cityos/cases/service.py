@@ -26,6 +26,7 @@ from cityos.cases.settings import CasesSettings, classifier, settings
 from cityos.cases.supervision import CaseRecord, Figures, figures, overall
 from cityos.cases.timelimits import TZ, parse_time_limit, start_clock, suspend
 from cityos.cases.workflow import (
+    LOW_RATING,
     Action,
     CaseSnapshot,
     Event,
@@ -511,6 +512,8 @@ def act(
     _publish(rt, tenant, f"case.{action}", after, action=str(action), by=actor, role=str(role))
     if action == Action.CLOSE:
         _tell_reporter(rt, tenant, after)
+    if action == Action.RATE and (after.get("rating") or LOW_RATING + 1) <= LOW_RATING:  # the desk decides on a reopen
+        _publish(rt, tenant, "case.reopen_requested", after, rating=after["rating"], comment=reason)
     return _view(after)
 
 

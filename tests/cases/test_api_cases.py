@@ -75,7 +75,10 @@ def test_a_12345_report_is_classified_routed_handled_verified_closed_and_rated(a
     ]  # fmt: skip
     bad = api.post(f"/cases/follow/{case['followToken']}/rating", json={"rating": 9}, token=None)
     assert bad.status_code == 409 and "rating" in bad.json()["detail"]
+    asked: list[Event] = []
+    rt.bus.subscribe("case.reopen_requested", asked.append)
     r = api.post(f"/cases/follow/{case['followToken']}/rating", json={"rating": 2, "comment": "没扫干净"}, token=None)
+    assert asked and asked[0].data["comment"] == "没扫干净"
     assert r.status_code == 200 and r.json()["reopenRequested"] is True
     figures = api.get("/cases/supervision", params={"by": "department"}, token=desk).json()
     city = next(g for g in figures["groups"] if g["key"] == ["city-appearance"])
@@ -125,8 +128,9 @@ def test_a_report_near_an_open_case_of_its_category_is_linked_not_opened(api: Ap
     # a batch handed over at once: a report may repeat one earlier in the same batch
     texts = ["人行道上有一辆共享单车乱停", "小区门口垃圾没人清运", "垃圾没人收，门口堆满了"]
     batch = [service.NewCase(text=t, lon=121.47 + (i > 1) * 0.0001, lat=31.22) for i, t in enumerate(texts)]
-    out = service.report_many(rt, "default", batch, "desk", "operator")
-    assert [o.created for o in out] == [True, True, False] and out[2].duplicate_of == out[1].case["id"]
+    body = {"reports": [b.model_dump(exclude_none=True) for b in batch]}
+    out = api.post("/cases/batch", json=body, token=desk).json()["results"]
+    assert [o["created"] for o in out] == [True, True, False] and out[2]["duplicateOf"] == out[1]["case"]["id"]
 
 
 def test_department_queues_dry_run_and_time_limits(api: Api, rt: Runtime) -> None:

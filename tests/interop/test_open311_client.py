@@ -19,10 +19,10 @@ from georeport import GeoReport
 pytestmark = pytest.mark.interop
 
 
-def api_key(env: dict[str, str]) -> str:
-    """A token with the reporter role: what a city gives a citizen app."""
+def api_key(env: dict[str, str], name: str = "citizen-app", role: str = "reporter") -> str:
+    """A token; with the reporter role, what a city gives a citizen app as its Open311 api_key."""
     return subprocess.run(
-        [sys.executable, "-m", "cityos.cli", "token", "create", "citizen-app", "--role", "reporter"],
+        [sys.executable, "-m", "cityos.cli", "token", "create", name, "--role", role],
         env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
 
@@ -64,6 +64,17 @@ def test_a_georeport_client_lists_services_and_follows_a_report(server: tuple[in
     assert request_id in [r["service_request_id"] for r in listed]
     tokens = requests.get(f"{root}/tokens/{token}.{fmt}", timeout=10)
     assert tokens.status_code == 200 and request_id in tokens.text
+
+    # the city handles it through its own API; the client sees it closed, with the result as the notes
+    admin = {"Authorization": f"Bearer {api_key(env, 'city-desk', 'admin')}"}
+    steps = [("accept", "handler", {}), ("start", "handler", {}), ("handle", "handler", {"result": "井盖已补装"}),
+             ("verify_ok", "inspector", {"verifier": "inspector"}), ("close", "dispatcher", {})]  # fmt: skip
+    for action, role, data in steps:
+        r = requests.post(f"http://127.0.0.1:{port}/cases/{request_id}/actions/{action}",
+                          json={"role": role, "data": data}, headers=admin, timeout=10)  # fmt: skip
+        assert r.status_code == 200, r.text
+    closed = client.get_service_request(request_id)
+    assert closed["status"] == "closed" and closed["status_notes"] == "井盖已补装"
 
     # the spec's errors: a list of code and description
     no_key = requests.post(f"{root}/requests.{fmt}", data={**form, "api_key": ""}, timeout=10)
