@@ -45,6 +45,14 @@ class Principal:
     tenant: str | None  # None: every tenant
     attributes: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    @property
+    def department(self) -> str | None:
+        """The department a principal with the department role acts for: its ``department`` attribute,
+        else its name; None for other roles."""
+        if self.role != "department":
+            return None
+        return str(self.attributes.get("department") or self.name)
+
     def can(self, action: str) -> bool:
         return allows(self.role, action)
 

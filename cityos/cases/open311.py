@@ -25,6 +25,7 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from cityos.cases.taxonomy import LocalText, Taxonomy
+from cityos.cases.workflow import TERMINAL
 
 Lang = Literal["zh", "en"]
 
@@ -32,7 +33,7 @@ LANGS: tuple[str, ...] = ("zh", "en")
 DESCRIPTION_MAX = 4000  # the spec's limit for a request's description
 STATUSES: tuple[str, ...] = ("open", "closed")
 # Workflow states that are over for the citizen; every other state is "open".
-CLOSED_STATES = frozenset({"closed", "cancelled", "merged", "split"})
+CLOSED_STATES = frozenset(str(s) for s in TERMINAL)
 
 _LIST_HINT = "GET services lists the service codes"
 

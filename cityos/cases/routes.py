@@ -64,10 +64,6 @@ def _tenant(rt: Runtime, p: Principal) -> str:
     return p.tenant or rt.settings.default_tenant
 
 
-def _department(p: Principal) -> str | None:
-    return str(p.attributes.get("department") or p.name) if p.role == "department" else None
-
-
 def _role(p: Principal, asked: Role | None) -> Role:
     roles = CASE_ROLES.get(p.role, ())
     if not roles:
@@ -127,7 +123,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    own = _department(p)
+    own = p.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it lists that department's cases only")
     cases, total = service.search(
@@ -154,7 +150,7 @@ def queue(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    own = _department(p)
+    own = p.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it sees that department's queue only")
     dept = own or department
@@ -182,17 +178,11 @@ def supervision(
 
 @router.get("/{case_id}", summary="One case, its history and what the caller may do next")
 def get_case(rt: RuntimeDep, p: Reader, case_id: str) -> dict[str, Any]:
-    tenant = _tenant(rt, p)
-    case = service.get_case(rt, tenant, case_id)
-    own = _department(p)
+    out = service.detail(rt, _tenant(rt, p), case_id, CASE_ROLES.get(p.role, ()))
+    own, case = p.department, out["case"]
     if own is not None and own != case["department"] and own not in case["cooperating"]:
         raise Forbidden(f"case {case_id} is not a case of department {own!r}")
-    roles = CASE_ROLES.get(p.role, ())
-    return {
-        "case": case,
-        "history": service.history(rt, tenant, case_id),
-        "allowed": {str(r): service.allowed(rt, tenant, case_id, r) for r in roles},
-    }
+    return out
 
 
 @router.post("/{case_id}/actions/{action}", summary="Take a workflow action (dispatch, accept, handle, verify …)")
@@ -201,7 +191,7 @@ def take_action(rt: RuntimeDep, p: Actor, case_id: str, action: Action, body: Ac
     if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not p.can("cases:dispatch"):
         raise Forbidden(f"acting as {role} needs an operator's token")
     return service.act(
-        rt, _tenant(rt, p), case_id, action, p.name, role, reason=body.reason, data=body.data, department=_department(p)
+        rt, _tenant(rt, p), case_id, action, p.name, role, reason=body.reason, data=body.data, department=p.department
     )
 
 

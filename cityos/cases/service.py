@@ -9,6 +9,7 @@ projection row in the same transaction, expecting the version it read (a concurr
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from cityos.cases.workflow import (
     allowed_actions,
     apply,
     new_case,
+    replay,
 )
 from cityos.errors import Forbidden
 from cityos.runtime import Runtime
@@ -144,11 +146,9 @@ def _events_of(rows: list[dict[str, Any]]) -> list[Event]:
     ]
 
 
-def _snapshot(s: CasesSettings, history: list[Event]) -> CaseSnapshot:
-    case = new_case(history[0])
-    for ev in history[1:]:
-        case = apply(case, ev, reopen_period=s.reopen_period)
-    return case
+def _replayed(s: CasesSettings, rows: list[dict[str, Any]]) -> CaseSnapshot:
+    """The case its stored history makes, every event checked again."""
+    return replay(_events_of(rows), reopen_period=s.reopen_period)
 
 
 def _projection(snap: CaseSnapshot) -> dict[str, Any]:
@@ -417,16 +417,18 @@ def _append(
     new_events: list[Event],
     now: datetime,
     extra: dict[str, Any] | None = None,
+    past: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Append events to a case (replaying its history to check them) and rewrite its projection."""
-    history_rows = store.history(conn, tenant, row["id"])
-    history = _events_of(history_rows)
-    snap = _snapshot(s, history)
+    """Append events to a case (replaying its history to check them) and rewrite its projection; ``past``:
+    its history rows when the caller read them already in this transaction."""
+    if past is None:
+        past = store.history(conn, tenant, row["id"])
+    snap = _replayed(s, past)
     rows = []
     for n, ev in enumerate(new_events):
         before = snap.state
         snap = apply(snap, ev, reopen_period=s.reopen_period)
-        rows.append(_event_row(tenant, row["id"], len(history) + n + 1, ev, before, snap.state))
+        rows.append(_event_row(tenant, row["id"], len(past) + n + 1, ev, before, snap.state))
     changes = {**_projection(snap), "updated_at_ms": _ms(now), **(extra or {})}
     if not store.update_case(conn, tenant, row["id"], row["version"], changes):
         raise CaseChanged(f"case {row['id']} changed while this action was being taken: load it again and retry")
@@ -504,11 +506,11 @@ def act(
                 due = suspend(_from_ms(row["due_at_ms"]), paused, now)  # type: ignore[arg-type]
                 extra.update(due_at_ms=_ms(due), next_escalation_ms=_ms(due))
         elif action == Action.APPROVE_EXTENSION:
-            pending = _snapshot(s, _events_of(past)).pending_request
+            pending = _replayed(s, past).pending_request
             if pending is not None and pending.due is not None:
                 extra.update(due_at_ms=_ms(pending.due), next_escalation_ms=_ms(pending.due), reminded=0)
         ev = Event(action=action, actor=actor, role=role, at=now, reason=reason, data=data)
-        after = _append(conn, s, tenant, row, [ev], now, extra)
+        after = _append(conn, s, tenant, row, [ev], now, extra, past)
     _publish(rt, tenant, f"case.{action}", after, action=str(action), by=actor, role=str(role))
     if action == Action.CLOSE:
         _tell_reporter(rt, tenant, after)
@@ -649,24 +651,7 @@ def public_view(case: dict[str, Any]) -> dict[str, Any]:
     return {k: case.get(k) for k in keep}
 
 
-def get_case(rt: Runtime, tenant: str, case_id: str) -> dict[str, Any]:
-    with rt.db.connect() as conn:
-        row = store.get_case(conn, tenant, case_id)
-    if row is None:
-        raise _no_case(case_id)
-    return _view(row)
-
-
-def case_row(rt: Runtime, tenant: str, case_id: str) -> dict[str, Any] | None:
-    with rt.db.connect() as conn:
-        return store.get_case(conn, tenant, case_id)
-
-
-def history(rt: Runtime, tenant: str, case_id: str) -> list[dict[str, Any]]:
-    with rt.db.connect() as conn:
-        if store.get_case(conn, tenant, case_id) is None:
-            raise _no_case(case_id)
-        rows = store.history(conn, tenant, case_id)
+def _steps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"seq": r["seq"], "at": r["at"], "action": r["action"], "actor": r["actor"], "role": r["role"],
          "reason": r["reason"], "data": r["data"], "from": r["from_state"], "to": r["to_state"]}
@@ -674,13 +659,27 @@ def history(rt: Runtime, tenant: str, case_id: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def allowed(rt: Runtime, tenant: str, case_id: str, role: Role | str) -> list[str]:
-    """The actions ``role`` may take on the case now."""
+def history(rt: Runtime, tenant: str, case_id: str) -> list[dict[str, Any]]:
     with rt.db.connect() as conn:
         rows = store.history(conn, tenant, case_id)
-    if not rows:
+    if not rows:  # every case starts with its report
         raise _no_case(case_id)
-    return allowed_actions(_snapshot(settings(rt), _events_of(rows)), role)
+    return _steps(rows)
+
+
+def detail(rt: Runtime, tenant: str, case_id: str, roles: Sequence[Role | str]) -> dict[str, Any]:
+    """A case, its history, and the actions each of ``roles`` may take now: one read of each."""
+    with rt.db.connect() as conn:
+        row = store.get_case(conn, tenant, case_id)
+        rows = store.history(conn, tenant, case_id) if row is not None else []
+    if row is None:
+        raise _no_case(case_id)
+    snap = _replayed(settings(rt), rows)
+    return {
+        "case": _view(row),
+        "history": _steps(rows),
+        "allowed": {str(r): allowed_actions(snap, r) for r in roles},
+    }
 
 
 def by_follow_token(rt: Runtime, token: str) -> tuple[str, dict[str, Any]]:

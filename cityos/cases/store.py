@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, text, update
 
 from cityos.cases.tables import QUEUE_STATES, QUEUED_SQL, cases, corrections, events
+from cityos.cases.workflow import OPEN
 
-OPEN_STATES = ("reported", "registered", "dispatched", "returned", "accepted", "in_progress", "suspended", "handled",
-               "verified")  # fmt: skip
+OPEN_STATES = tuple(str(s) for s in OPEN)  # every state but closed, cancelled, merged, split
 TIMED_STATES = ("dispatched", "accepted", "in_progress")  # a suspended case's clock stands still
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text, text
 
+from cityos.cases.workflow import HELD
 from cityos.store import JSONDoc, metadata
 
 cases = Table(
@@ -56,8 +57,8 @@ cases = Table(
     Column("closed_at_ms", BigInteger, nullable=True),
     Column("version", Integer, nullable=False),  # the number of events: a write expects the one it read
 )
-QUEUE_STATES = ("dispatched", "accepted", "in_progress", "suspended")  # what a department has to work on
-QUEUED_SQL = "state IN ('dispatched', 'accepted', 'in_progress', 'suspended')"
+QUEUE_STATES = tuple(str(s) for s in HELD)  # what a department has to work on
+QUEUED_SQL = "state IN (" + ", ".join(f"'{s}'" for s in QUEUE_STATES) + ")"
 Index("ix_cases_queue", cases.c.tenant, cases.c.department, cases.c.state, cases.c.due_at_ms)
 # a department's queue, the soonest due first, read straight off an index of the queued cases only
 Index(

@@ -43,10 +43,7 @@ def scope_for(principal: Principal) -> Scope:
     attributes, else its name. A principal limited to a tenant sees that tenant only. Others
     (operators, admins, readers) see everything.
     """
-    department = None
-    if principal.role == "department":
-        department = str(principal.attributes.get("department") or principal.name)
-    return Scope(tenant=principal.tenant, department=department)
+    return Scope(tenant=principal.tenant, department=principal.department)
 
 
 def _check_tenant(scope: Scope, tenant: str) -> None:
