@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NGSILD_VENV := .venv-ngsild
+WEB := cityos/web
+WEB_STAMP := $(WEB)/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test lint bench serve clean
 
@@ -19,10 +22,20 @@ $(NGSILD_VENV)/.installed:
 	$(NGSILD_VENV)/bin/python -m pip install -q 'ngsildclient==0.5.2'
 	touch $@
 
-demo: $(STAMP)
+# The dashboard's libraries (ECharts) from npm, served as they come: no build step.
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund
+	touch $@
+
+# The dashboard tests drive Debian's Chromium through Playwright; no browser is downloaded.
+$(CHROMIUM):
+	@echo "The dashboard tests need Chromium at $(CHROMIUM): installing Debian's package"
+	apt-get install -y -q chromium || { echo "install it with 'sudo apt-get install chromium'" >&2; exit 1; }
+
+demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos demo
 
-test: $(STAMP) $(NGSILD_VENV)/.installed
+test: $(STAMP) $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -38,8 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/vitals.py
 
-serve: $(STAMP)
+serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve
 
 clean:
-	rm -rf $(VENV) $(NGSILD_VENV) var .pytest_cache
+	rm -rf $(VENV) $(NGSILD_VENV) $(WEB)/node_modules var .pytest_cache

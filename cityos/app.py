@@ -22,6 +22,9 @@ from cityos.tuning import freeze_startup_objects, tune_process
 
 log = logging.getLogger("cityos")
 NGSILD_PREFIX = "/ngsi-ld/"
+# Requests still open this long after a stop are cut: the dashboards' live streams never end by themselves
+# (their pages reconnect to the next server).
+SHUTDOWN_GRACE_SECONDS = 3
 
 
 class Companion(Protocol):
@@ -92,6 +95,8 @@ def create_app(
         from cityos.context.notify import Notifier
         from cityos.iot.runner import IngestRunner
         from cityos.vitals.runner import VitalsRunner
+        from cityos.web.live import LiveHub
+        from cityos.web.sensors import sensor_value
 
         notifier = Notifier(rt) if rt.settings.notifies_in_api else None
         app.state.notifier = notifier
@@ -104,6 +109,9 @@ def create_app(
         if cases is not None:
             cases.start()
         app.state.cases = cases
+        live = LiveHub(rt.bus, sensor_value)
+        app.state.live = live
+        live.start()
         ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
         app.state.ingest = ingest
         ingest.start()
@@ -113,6 +121,7 @@ def create_app(
         for c in reversed(companions):
             c.close()
         ingest.close()
+        live.close()
         if vitals is not None:
             vitals.close()
         if cases is not None:
@@ -139,6 +148,7 @@ def create_app(
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": rt.db.dialect}
 
+    from cityos.auth import routes as auth_routes
     from cityos.cases import open311_routes
     from cityos.cases import routes as cases_routes
     from cityos.context import (
@@ -150,9 +160,11 @@ def create_app(
         routes_types,
     )
     from cityos.iot import routes as iot_routes
+    from cityos.twin import routes as twin_routes
     from cityos.vitals import routes as vitals_routes
     from cityos.web import routes as web_routes
 
+    app.include_router(auth_routes.router)
     app.include_router(routes.router)
     app.include_router(routes_batch.router)
     app.include_router(routes_types.router)
@@ -162,8 +174,10 @@ def create_app(
     app.include_router(iot_routes.router)
     app.include_router(iot_routes.metrics_router)
     app.include_router(vitals_routes.router)
+    app.include_router(twin_routes.router)
     app.include_router(cases_routes.router)
     app.include_router(cases_routes.public_router)
     app.include_router(open311_routes.router)
     app.include_router(web_routes.router)
+    web_routes.mount_static(app)
     return app

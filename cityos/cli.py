@@ -1,8 +1,10 @@
-"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, history, deadletters; thin over
-service functions."""
+"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, account, history, deadletters; thin
+over service functions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +22,8 @@ history_app = typer.Typer(help="Attribute history: retention and compaction.", n
 deadletters_app = typer.Typer(help="Rejected telemetry (dead letters): list, show, replay.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+account_app = typer.Typer(help="Staff accounts that log in with a password.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
 app.add_typer(history_app, name="history")
 app.add_typer(deadletters_app, name="deadletters")
 vitals_app = typer.Typer(help="City vital signs: indicators, warnings, forecasts.", no_args_is_help=True)
@@ -62,6 +66,79 @@ def token_create(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     typer.echo(secret)
+
+
+Password = Annotated[
+    str,
+    typer.Option(
+        envvar="CITYOS_ACCOUNT_PASSWORD",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        show_envvar=True,
+        help="At least 10 characters; asked for (twice, hidden) when not given.",
+    ),
+]
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Argument(help="Account name the person logs in with, e.g. 'li.wei'.")],
+    role: Annotated[str, typer.Option(help="admin | operator | department | reader")],
+    password: Password,
+    department: Annotated[
+        str | None, typer.Option(help="The department it acts for (needed with --role department).")
+    ] = None,
+    display_name: Annotated[str | None, typer.Option(help="The name the dashboard shows, e.g. '李伟'.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Limit the account to one tenant.")] = None,
+) -> None:
+    """Create a staff account that logs in with a password (or set the password of that staff principal)."""
+    from cityos.auth.service import create_account, profile
+
+    with _account_database() as db:
+        p = create_account(
+            db, name, role=role, password=password, department=department, display_name=display_name, tenant=tenant
+        )
+    _print_account("ready", profile(p))
+
+
+@account_app.command("password")
+def account_password(
+    name: Annotated[str, typer.Argument(help="Account name.")],
+    password: Password,
+) -> None:
+    """Change an account's password; this unlocks it and ends the sessions its logins opened."""
+    from cityos.auth.service import profile, set_password
+
+    with _account_database() as db:
+        p = set_password(db, name, password)
+    _print_account("has a new password", profile(p))
+
+
+@contextmanager
+def _account_database() -> Iterator[Any]:
+    """The migrated database of CITYOS_DATABASE_URL; a CityError raised inside ends the command with exit 2."""
+    from cityos.errors import CityError
+    from cityos.store.engine import Database
+    from cityos.store.migrate import upgrade
+
+    db = Database(get_settings().resolved_database_url)
+    try:
+        upgrade(db)
+        yield db
+    except CityError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+
+
+def _print_account(what: str, me: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    scope = ", ".join(x for x in (me["role"], me["department"], me["tenant"] and f"tenant {me['tenant']}") if x)
+    Console().print(f"account [bold]{escape(me['name'])}[/bold] ({escape(me['displayName'])}; {escape(scope)}) {what}")
 
 
 @history_app.command("retention")
@@ -139,6 +216,8 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    from cityos.app import SHUTDOWN_GRACE_SECONDS
+
     upgrade(Database(settings.resolved_database_url))
     uvicorn.run(
         "cityos.app:create_app",
@@ -147,6 +226,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
 

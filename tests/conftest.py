@@ -150,6 +150,18 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     raise AssertionError(f"not within {timeout} s")
 
 
+def answers_health(url: str, timeout: float) -> bool:
+    """Whether a server at ``url`` answers ``/health`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return False
+
+
 @pytest.fixture
 def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
@@ -163,14 +175,7 @@ def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]
         [*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not answers_health(f"http://127.0.0.1:{port}", 30):
             proc.kill()
             pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
         yield port, env

@@ -1,20 +1,25 @@
-"""Auth use cases: principals, tokens, tenants. Plain functions over a Database."""
+"""Auth use cases: principals, tokens, staff accounts, tenants. Plain functions over a Database."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityos.auth.models import KINDS, ROLES, Principal
-from cityos.auth.tables import principals, tenants, tokens
-from cityos.context.timefmt import now_iso
-from cityos.errors import Forbidden, InvalidInput, Unauthenticated
+from cityos.auth.models import KINDS, PERMISSIONS, ROLES, Principal
+from cityos.auth.passwords import hash_password, verify_password
+from cityos.auth.tables import passwords, principals, tenants, tokens
+from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cityos.store.engine import Database
 
 TOKEN_PREFIX = "cos_"
@@ -52,13 +57,18 @@ def create_principal(
     return Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
 
 
-def issue_token(db: Database, principal: Principal, *, label: str | None = None) -> str:
-    """A new bearer token for the principal. Only its hash is stored: show the secret once."""
+def issue_token(db: Database, principal: Principal, *, label: str | None = None, expires_at: str | None = None) -> str:
+    """A new bearer token for the principal, valid until ``expires_at`` (stored form, see timefmt) or
+    revoked. Only its hash is stored: show the secret once."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.write() as conn:
         conn.execute(
             insert(tokens).values(
-                token_hash=hash_token(secret), principal_pk=principal.pk, label=label, created_at=now_iso()
+                token_hash=hash_token(secret),
+                principal_pk=principal.pk,
+                label=label,
+                created_at=now_iso(),
+                expires_at=expires_at,
             )
         )
     return secret
@@ -97,11 +107,14 @@ class _TokenCache:
             return item[1]
         return None
 
-    def put(self, key: str, p: Principal) -> None:
+    def put(self, key: str, p: Principal, expires_at: str | None = None) -> None:
+        ttl = self.ttl
+        if expires_at is not None:  # a token about to expire is not served from here past its expiry
+            ttl = min(ttl, (parse_ts(expires_at) - datetime.now(UTC)).total_seconds())
         with self._lock:
             if len(self._items) >= self.size:
                 self._items.clear()
-            self._items[key] = (time.monotonic() + self.ttl, p)
+            self._items[key] = (time.monotonic() + ttl, p)
 
     def clear(self) -> None:
         with self._lock:
@@ -140,9 +153,11 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
             .where(tokens.c.token_hash == hash_token(secret))
         ).first()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now_iso()):
-        raise Unauthenticated("the bearer token is unknown, revoked or expired: ask an administrator for a new one")
+        raise Unauthenticated(
+            "the bearer token is unknown, revoked or expired: log in again, or ask an administrator for a new one"
+        )
     p = Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
-    _CACHE.put(key, p)
+    _CACHE.put(key, p, row.expires_at)
     return p
 
 
@@ -152,6 +167,195 @@ def authorize(principal: Principal, action: str, tenant: str | None = None) -> N
         raise Forbidden(f"role '{principal.role}' of '{principal.name}' may not do {action}")
     if tenant is not None and not principal.may_use_tenant(tenant):
         raise Forbidden(f"'{principal.name}' is limited to tenant '{principal.tenant}' and may not use '{tenant}'")
+
+
+# --- staff accounts ----------------------------------------------------------------------------------
+
+LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
+MAX_LOGIN_HOURS = 24
+LOCK_AFTER = 5  # wrong passwords in a row lock the account ...
+LOCK_MINUTES = 5  # ... for this long
+LOGIN_LABEL = "login"  # the label of tokens issued by login: a new password revokes them
+WRONG_CREDENTIALS = "the account name or password is wrong"
+_ACCOUNT_NAME = re.compile(r"[\w.@\-]{1,128}")
+
+
+def create_account(
+    db: Database,
+    name: str,
+    *,
+    role: str,
+    password: str,
+    department: str | None = None,
+    display_name: str | None = None,
+    tenant: str | None = None,
+) -> Principal:
+    """Create a staff account that logs in with a password: ``cityos account create``.
+
+    If the principal ``name`` exists, its password is set (or replaced) when its role, kind (staff) and
+    tenant agree, as create_principal does; otherwise InvalidInput. ``department`` is the department an
+    account of the department role acts for (required for that role, refused for the others); it and
+    ``display_name`` (what the dashboard shows, default the name) are kept in the principal's attributes.
+    """
+    if not _ACCOUNT_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"account name {name!r} is not valid: use letters, digits, '.', '_', '-' or '@' (at most 128)"
+        )
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is unknown: use one of {', '.join(ROLES)}")
+    if role == "department" and not department:
+        raise InvalidInput("an account of the department role needs the department it acts for, e.g. traffic-police")
+    if department is not None and role != "department":
+        raise InvalidInput(
+            f"role {role!r} is not limited to one department: give a department only with the department role"
+        )
+    attrs: dict[str, Any] = {}
+    if department is not None:
+        attrs["department"] = _attribute_text("department", department, 64)
+    if display_name is not None:
+        attrs["display_name"] = _attribute_text("display name", display_name, 128)
+    hashed = hash_password(password)  # checks the password before anything is stored
+    principal = create_principal(db, name, role=role, kind="staff", tenant=tenant)
+    attrs = {**principal.attributes, **attrs}
+    with db.write() as conn:
+        if attrs != principal.attributes:
+            conn.execute(update(principals).where(principals.c.pk == principal.pk).values(attributes=attrs))
+        _store_password(conn, principal.pk, hashed)
+    _CACHE.clear()  # cached principals of its tokens carry the old attributes
+    return Principal(principal.pk, principal.name, principal.kind, principal.role, principal.tenant, attrs)
+
+
+def set_password(db: Database, name: str, password: str) -> Principal:
+    """Replace the password of the account ``name`` (unlocking it and ending its login sessions):
+    ``cityos account password``. NotFound for a name that is not an account."""
+    hashed = hash_password(password)
+    with db.write() as conn:
+        row = conn.execute(
+            select(principals)
+            .join(passwords, passwords.c.principal_pk == principals.c.pk)
+            .where(principals.c.name == name)
+        ).first()
+        if row is None:
+            raise NotFound(f"there is no account {name!r}: create it with 'cityos account create {name} --role ROLE'")
+        _store_password(conn, row.pk, hashed)
+    _CACHE.clear()
+    return Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
+
+
+def _attribute_text(what: str, value: str, size: int) -> str:
+    text = value.strip()
+    if not text or len(text) > size:
+        raise InvalidInput(f"the {what} must be 1 to {size} characters, not {value!r}")
+    return text
+
+
+def _store_password(conn: Connection, principal_pk: int, hashed: str) -> None:
+    """Set the password hash, clear the lockout and revoke the tokens earlier logins issued."""
+    now = now_iso()
+    values = {"password_hash": hashed, "updated_at": now, "failed_count": 0, "locked_until": None}
+    if conn.execute(update(passwords).where(passwords.c.principal_pk == principal_pk).values(**values)).rowcount:
+        conn.execute(
+            update(tokens)
+            .where(tokens.c.principal_pk == principal_pk, tokens.c.label == LOGIN_LABEL, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    else:
+        conn.execute(insert(passwords).values(principal_pk=principal_pk, **values))
+
+
+def login(db: Database, name: str, password: str, *, hours: int = LOGIN_HOURS) -> tuple[str, str, Principal]:
+    """Check an account's password and issue a token that expires after ``hours``:
+    (token secret, expiry in the stored form, principal).
+
+    Unauthenticated with one message for an unknown name and a wrong password alike. After LOCK_AFTER
+    wrong passwords in a row the account is locked for LOCK_MINUTES, and the message says until when.
+    A principal without a password (one that only has tokens) cannot log in.
+    """
+    if not 1 <= hours <= MAX_LOGIN_HOURS:
+        raise InvalidInput(f"a login lasts 1 to {MAX_LOGIN_HOURS} hours, not {hours}")
+    with db.connect() as conn:
+        row = conn.execute(
+            select(principals, passwords.c.password_hash, passwords.c.failed_count, passwords.c.locked_until)
+            .join(passwords, passwords.c.principal_pk == principals.c.pk)
+            .where(principals.c.name == name)
+        ).first()
+    if row is None:
+        verify_password(password, _dummy_hash())  # as slow as a wrong password: the time tells nothing either
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    now = datetime.now(UTC)
+    if row.locked_until and row.locked_until > format_ts(now):
+        raise _locked(row.locked_until)
+    if not verify_password(password, row.password_hash):
+        locked_until = _count_failure(db, row.pk)
+        raise _locked(locked_until) if locked_until else Unauthenticated(WRONG_CREDENTIALS)
+    if row.failed_count or row.locked_until:
+        with db.write() as conn:
+            conn.execute(
+                update(passwords).where(passwords.c.principal_pk == row.pk).values(failed_count=0, locked_until=None)
+            )
+    principal = Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
+    expires_at = format_ts(now + timedelta(hours=hours))
+    return issue_token(db, principal, label=LOGIN_LABEL, expires_at=expires_at), expires_at, principal
+
+
+def _count_failure(db: Database, principal_pk: int) -> str | None:
+    """Count a wrong password; the time the account is locked until if this one locks it (or it is locked)."""
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        query = select(passwords.c.failed_count, passwords.c.locked_until).where(
+            passwords.c.principal_pk == principal_pk
+        )
+        row = conn.execute(query.with_for_update() if db.locks_rows else query).first()
+        if row is None:  # the account went meanwhile
+            return None
+        if row.locked_until and row.locked_until > format_ts(now):  # locked by a concurrent attempt
+            return str(row.locked_until)
+        count = (0 if row.locked_until else row.failed_count) + 1  # a lock that has passed starts a new count
+        locked_until = format_ts(now + timedelta(minutes=LOCK_MINUTES)) if count >= LOCK_AFTER else None
+        conn.execute(
+            update(passwords)
+            .where(passwords.c.principal_pk == principal_pk)
+            .values(failed_count=count, locked_until=locked_until)
+        )
+    return locked_until
+
+
+def _locked(until: str) -> Unauthenticated:
+    minutes = max(1, math.ceil((parse_ts(until) - datetime.now(UTC)).total_seconds() / 60))
+    return Unauthenticated(
+        f"the account is locked after {LOCK_AFTER} wrong passwords in a row: try again in {minutes} "
+        f"minute{'s' if minutes > 1 else ''}, after {until}",
+        lockedUntil=until,
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def actions_of(role: str) -> list[str]:
+    """The actions a role allows, sorted. For admin (who may do anything, "*"): every action any role
+    has, and "*"."""
+    granted = PERMISSIONS.get(role, frozenset())
+    if "*" in granted:
+        granted = frozenset().union(*PERMISSIONS.values())
+    return sorted(granted)
+
+
+def profile(principal: Principal) -> dict[str, Any]:
+    """Who a principal is and what it may do, for a client deciding what to offer (GET /auth/me).
+
+    ``department`` is the one department the principal is limited to, None if it is not."""
+    return {
+        "name": principal.name,
+        "displayName": principal.attributes.get("display_name") or principal.name,
+        "kind": principal.kind,
+        "role": principal.role,
+        "department": principal.department,
+        "tenant": principal.tenant,
+        "permissions": actions_of(principal.role),
+    }
 
 
 # --- tenants -----------------------------------------------------------------------------------------

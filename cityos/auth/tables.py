@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
 from cityos.context.tables import PK
 from cityos.store import JSONDoc, metadata
@@ -36,4 +36,15 @@ tokens = Table(
     Column("expires_at", String(32), nullable=True),
     Column("revoked_at", String(32), nullable=True),
     Index("ix_auth_tokens_principal_pk", "principal_pk"),
+)
+
+# A principal with a row here is an account that may log in with a password (cityos.auth.passwords).
+passwords = Table(
+    "auth_passwords",
+    metadata,
+    Column("principal_pk", PK, ForeignKey("auth_principals.pk", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", String(256), nullable=False),  # scrypt$n$r$p$salt_b64$hash_b64
+    Column("updated_at", String(32), nullable=False),
+    Column("failed_count", Integer, nullable=False, default=0, server_default="0"),  # wrong passwords in a row
+    Column("locked_until", String(32), nullable=True),
 )

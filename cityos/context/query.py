@@ -7,6 +7,7 @@ with the bounding-box index; the exact Shapely test then runs on those candidate
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +148,18 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
             elif not query.count:
                 break
         return QueryResult(rows, total if query.count else None)
+
+
+def entities_of_types(rt: Runtime, tenant: str, types: Sequence[str], tm: TermMap) -> list[EntityRow]:
+    """Every entity of the given types (names expanded with ``tm``), type by type in pk order, without
+    paging: for services that need all of them at once (the twin's map layers and sensor states)."""
+    check_tenant_for_read(rt, tenant)
+    out: list[EntityRow] = []
+    with rt.db.connect() as conn:
+        for t in types:
+            sel = store.base_select(tenant, [], type_iri=tm.expand(t))
+            out.extend(store.iterate(conn, sel, first=2000, most=10_000))
+    return out
 
 
 def _geo_match(geo: GeoQuery, iri: str, row: EntityRow) -> bool:

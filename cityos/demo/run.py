@@ -4,6 +4,7 @@ the sensor simulator in the same process; `cityos simulate`: the simulator on it
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import threading
 import webbrowser
@@ -16,7 +17,7 @@ from rich.live import Live
 from rich.progress import Progress
 from rich.text import Text
 
-from cityos.auth.service import create_token
+from cityos.auth.service import create_account, create_token
 from cityos.config import Settings
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
@@ -43,7 +44,7 @@ def run_demo(
 ) -> None:
     import uvicorn
 
-    from cityos.app import create_app
+    from cityos.app import SHUTDOWN_GRACE_SECONDS, create_app
 
     console = Console(stderr=True)
     tune_process()
@@ -53,6 +54,8 @@ def run_demo(
     token = create_token(rt.db, "demo-admin", role="admin", kind="staff")
     url = f"http://127.0.0.1:{port}"
     console.print(f"控制台 Dashboard: [bold]{url}[/]   API docs: {url}/docs", soft_wrap=True)
+    for name, zh, en, password in demo_accounts(rt):
+        console.print(f"  {zh} {en}: [bold]{name}[/] / [bold]{password}[/]", soft_wrap=True, highlight=False)
     console.print(f"管理员令牌 Admin token: [bold]{token}[/]", soft_wrap=True)
     console.print(
         f'  curl -H "Authorization: Bearer {token}" "{url}/ngsi-ld/v1/entities?type=Grid&limit=2"',
@@ -69,7 +72,24 @@ def run_demo(
     if open_browser and _has_display():
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     app = create_app(settings, runtime=rt, companions=companions)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+
+
+# Staff accounts of the demo: the operations centre's duty officer and one department's desk.
+DEMO_ACCOUNTS = (
+    ("duty", "operator", None, "值班长", "Duty officer"),
+    ("police", "department", "public-security", "公安黄浦分局 处置席", "Public Security desk"),
+)
+
+
+def demo_accounts(rt: Runtime) -> list[tuple[str, str, str, str]]:
+    """Create the demo's staff accounts with new passwords: (name, 中文, English, password) each."""
+    out = []
+    for name, role, department, zh, en in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        create_account(rt.db, name, role=role, password=password, department=department, display_name=zh)
+        out.append((name, f"{zh}账号", f"{en} account", password))
+    return out
 
 
 def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevice]:

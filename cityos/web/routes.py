@@ -1,36 +1,84 @@
-"""Web pages. For now a landing page; the operations dashboard comes with the vital signs."""
+"""The operations dashboard (运行体征大屏): its page, static files and the live event stream.
+
+The page is static HTML and JavaScript modules with no build step; it reads the same public API as
+any other client (``/vitals``, ``/cases``, ``/twin``, ``/iot``) and listens to ``GET /web/events``.
+ECharts comes from npm (``cityos/web/package.json``, installed by the Makefile) and is served as is.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 
 from cityos import __version__
+from cityos.auth.deps import CurrentPrincipal, RuntimeDep
+from cityos.context.timefmt import now_iso
+from cityos.errors import NotFound
+from cityos.web.errors import LibraryMissing
+from cityos.web.live import LiveHub, frame
 
-router = APIRouter(tags=["web"], include_in_schema=False)
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+VENDOR = {"echarts.min.js": HERE / "node_modules" / "echarts" / "dist" / "echarts.min.js"}
+KEEP_ALIVE_SECONDS = 15.0
 
-_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>cityos 城市数字底座</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
- body{{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:46rem;margin:3rem auto;
- padding:0 1rem;
- color:#1c2733;line-height:1.6}} h1{{margin-bottom:0}} .en{{color:#5b6b7b}} code{{background:#eef2f6;padding:0 .3rem}}
- li{{margin:.3rem 0}}
-</style></head><body>
-<h1>cityos 城市数字底座</h1><p class="en">The city digital base · version {version}</p>
-<p>城市智能中枢已运行：城市的所有实体（街道、网格、最小管理单元、建筑、传感器）通过 ETSI NGSI-LD 接口读写。
-运行体征大屏尚在建设中。</p>
-<p class="en">The city data hub is running: every city thing (streets, grids, minimum management units, buildings,
-sensors) is read and written through the ETSI NGSI-LD API. The operations dashboard is not built yet.</p>
-<ul>
- <li><a href="/docs">接口文档 API documentation</a> (OpenAPI: <a href="/openapi.json">/openapi.json</a>)</li>
- <li>NGSI-LD: <code>/ngsi-ld/v1/entities?type=ManagementUnit</code> — 需要令牌 needs a bearer token
-   (<code>cityos token create NAME --role reader</code>)</li>
- <li><a href="/health">/health</a></li>
-</ul></body></html>"""
+router = APIRouter(tags=["web"])
 
 
-@router.get("/", response_class=HTMLResponse)
-def home() -> str:
-    return _PAGE.format(version=__version__)
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home() -> HTMLResponse:
+    page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{version}}", __version__)
+    return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/static/vendor/{name}", include_in_schema=False)
+def vendor(name: str) -> FileResponse:
+    path = VENDOR.get(name)
+    if path is None:
+        raise NotFound(f"the dashboard has no library {name!r}: it serves {', '.join(VENDOR)}")
+    if not path.is_file():
+        raise LibraryMissing(
+            f"{name} is not installed: run 'make demo' or 'npm ci --prefix cityos/web' to install the dashboard's "
+            "libraries from npm"
+        )
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get(
+    "/web/events",
+    summary="Live events for the dashboard (server-sent events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def events(request: Request, rt: RuntimeDep, principal: CurrentPrincipal) -> StreamingResponse:
+    """``warning``, ``prewarning``, ``case`` and ``device`` events as they happen, ``sensors`` (the latest
+    values, ``[[id, value], …]``) once a second, ``resync`` when the page fell behind. Each ``data`` is
+    one JSON object. The token decides what comes: a department gets its own cases' events."""
+    hub: LiveHub = request.app.state.live
+    page = hub.connect(principal, principal.tenant or rt.settings.default_tenant)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 2000\n" + frame("hello", {"principal": principal.name, "at": now_iso()})
+            while True:
+                try:
+                    yield await asyncio.wait_for(page.queue.get(), timeout=KEEP_ALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keep-alive\n\n"
+        finally:
+            hub.disconnect(page)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the dashboard's own files under ``/static`` (the vendor route above comes first)."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

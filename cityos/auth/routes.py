@@ -1,0 +1,42 @@
+"""HTTP routes of the auth package: log in with an account's password, ask who you are, log out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, Field
+
+from cityos.auth import service
+from cityos.auth.deps import CurrentPrincipal, RuntimeDep
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(..., min_length=1, max_length=128)
+    password: str = Field(..., min_length=1, max_length=4096)
+    hours: int | None = Field(None, ge=1, le=service.MAX_LOGIN_HOURS)
+
+
+# Sync on purpose: scrypt takes tens of milliseconds, which belongs in the thread pool, not the event loop.
+@router.post("/login", summary="Log in with an account name and password: a bearer token that expires")
+def login(rt: RuntimeDep, body: LoginIn, response: Response) -> dict[str, Any]:
+    secret, expires_at, principal = service.login(
+        rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS
+    )
+    response.headers["Cache-Control"] = "no-store"  # a response carrying a credential (RFC 6749 5.1)
+    return {"token": secret, "expiresAt": expires_at, "principal": service.profile(principal)}
+
+
+@router.get("/me", summary="Who the bearer token belongs to and what its role allows")
+async def me(principal: CurrentPrincipal) -> dict[str, Any]:
+    return service.profile(principal)
+
+
+@router.post("/logout", status_code=204, summary="Revoke the bearer token this request carries")
+def logout(
+    rt: RuntimeDep, principal: CurrentPrincipal, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    service.revoke_token(rt.db, (authorization or "").partition(" ")[2].strip())
+    return Response(status_code=204)

@@ -1,0 +1,2 @@
+"""Digital twin (数字孪生 · 一张图): the district's spatial hierarchy for the map, the live state of a minimum
+management unit, and what-if runs (模拟推演) over the vital-sign forecasts."""

@@ -1,0 +1,335 @@
+"""Use cases of the twin package: the map's layers, the sensors' states, the management units and their
+digital twin, and what-if runs. Reads the data hub, vitals, cases and iot through their service functions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cityos.cases import service as cases
+from cityos.cases.workflow import OPEN, State
+from cityos.context import service as hub
+from cityos.context.errors import NgsiLdError
+from cityos.context.history import to_ms
+from cityos.context.jsonld import core_term_map
+from cityos.context.query import EntityQuery, entities_of_types, query_entities
+from cityos.context.store import EntityRow
+from cityos.context.timefmt import now_iso
+from cityos.iot import service as iot
+from cityos.runtime import Runtime
+from cityos.twin import layers, whatif
+from cityos.twin.errors import NoHistory, NotAWhatIfInput, UnitNotFound, UnknownSensorType
+from cityos.vitals import service as vitals
+from cityos.vitals.definitions import Catalogue
+from cityos.vitals.forecast import DAY_MS
+from cityos.vitals.levels import LEVEL_NAMES
+
+MAP_SECONDS = 60.0  # how long the map's layers are served from memory: geometries rarely change
+ONLINE_SECONDS = 5.0  # how long the devices' online states are reused (reading 5,000 devices takes 0.1-0.2 s)
+UNIT_TYPE = "ManagementUnit"
+MAX_WARNINGS = 20
+CLOSED_CASES = 10
+CASE_PAGE, CASE_PAGES = 500, 4  # the cases read per state group to find a unit's (the search has no unit filter)
+_lock = threading.Lock()
+
+
+# --- the map ----------------------------------------------------------------------------------------
+
+
+def district_map(rt: Runtime, tenant: str) -> dict[str, Any]:
+    """The district, streets, grids, units and buildings as GeoJSON layers with the district's bbox,
+    kept in memory for MAP_SECONDS per tenant (``forget_map`` drops it)."""
+    cache: dict[str, tuple[float, dict[str, Any]]] = rt.parts.setdefault("twin.map", {})
+    now = time.monotonic()
+    with _lock:
+        held = cache.get(tenant)
+    if held is not None and held[0] > now:
+        return held[1]
+    tm = core_term_map()
+    kinds = {tm.expand(t): t for t in layers.KINDS}
+    rows = entities_of_types(rt, tenant, list(layers.KINDS), tm)
+    data = layers.district_map(((r.id, next(kinds[t] for t in r.types if t in kinds), r.attrs) for r in rows), tm)
+    with _lock:
+        cache[tenant] = (now + MAP_SECONDS, data)
+    return data
+
+
+def forget_map(rt: Runtime, tenant: str | None = None) -> None:
+    """Drop the layers and online states kept in memory (of one tenant, or all): the next call reads anew."""
+    with _lock:
+        for part in ("twin.map", "twin.online"):
+            cache: dict[str, Any] = rt.parts.setdefault(part, {})
+            if tenant is None:
+                cache.clear()
+            else:
+                cache.pop(tenant, None)
+
+
+def _features(rt: Runtime, tenant: str, layer: str) -> list[dict[str, Any]]:
+    return district_map(rt, tenant)["layers"][layer]["features"]
+
+
+# --- sensors ----------------------------------------------------------------------------------------
+
+
+def online_by_thing(rt: Runtime, tenant: str) -> dict[str, bool | None]:
+    """Whether each provisioned device is online (None: never heard from), by the thing it feeds; read
+    again after ONLINE_SECONDS (device health itself is written about once a second)."""
+    cache: dict[str, tuple[float, dict[str, bool | None]]] = rt.parts.setdefault("twin.online", {})
+    now = time.monotonic()
+    with _lock:
+        held = cache.get(tenant)
+    if held is not None and held[0] > now:
+        return held[1]
+    devices, _total = iot.list_devices(rt, tenant=tenant, limit=1_000_000)
+    found = {d.entity_id: h.online for d, h in devices}
+    with _lock:
+        cache[tenant] = (now + ONLINE_SECONDS, found)
+    return found
+
+
+def sensors(rt: Runtime, tenant: str, type_name: str | None = None) -> dict[str, Any]:
+    """Every sensor thing as a compact row (``fields``), its type an index into ``types``; of one type
+    when ``type_name`` is given. ``online`` is None for a thing no provisioned device feeds."""
+    kinds = layers.SENSOR_KINDS
+    if type_name is not None and type_name not in layers.SENSOR_BY_TYPE:
+        raise UnknownSensorType(
+            f"{type_name!r} is not a sensor type of the twin: one of {', '.join(k.type for k in kinds)}"
+        )
+    wanted = [k.type for k in kinds if type_name in (None, k.type)]
+    tm = core_term_map()
+    at = now_iso()
+    online = online_by_thing(rt, tenant)
+    index = {tm.expand(k.type): n for n, k in enumerate(kinds)}
+    rows = []
+    for r in entities_of_types(rt, tenant, wanted, tm):
+        n = next((index[t] for t in r.types if t in index), None)
+        if n is not None and (row := layers.sensor_row(r.id, n, r.attrs, online.get(r.id), tm)) is not None:
+            rows.append(row)
+    return {"at": at, "types": [k.public() for k in kinds], "fields": list(layers.SENSOR_FIELDS), "sensors": rows}
+
+
+# --- units ------------------------------------------------------------------------------------------
+
+
+def units(rt: Runtime, tenant: str) -> list[dict[str, Any]]:
+    """The minimum management units with the worst active warning level of each."""
+    worst = vitals.places(rt, tenant)["units"]
+    out = []
+    for f in _features(rt, tenant, "units"):
+        p = f["properties"]
+        level = worst.get(p["id"], 0)
+        out.append({"id": p["id"], "name": p["name"], "category": p.get("category"), "grid": p.get("grid"),
+                    "street": p.get("street"), "level": level, "levelName": _level_name(level)})  # fmt: skip
+    return out
+
+
+def _level_name(level: int) -> str:
+    return LEVEL_NAMES[level][0] if level in LEVEL_NAMES else "none"
+
+
+def _entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow | None:
+    try:
+        return hub.get_entity(rt, tenant, entity_id)
+    except NgsiLdError:
+        return None
+
+
+def _unit_row(rt: Runtime, tenant: str, unit_id: str) -> EntityRow:
+    row = _entity(rt, tenant, unit_id)
+    if row is None or core_term_map().expand(UNIT_TYPE) not in row.types:
+        raise UnitNotFound(f"there is no management unit {unit_id!r}: GET /twin/units lists them")
+    return row
+
+
+def _place(rt: Runtime, tenant: str, layer: str, place_id: Any) -> dict[str, Any] | None:
+    """{"id", "name"} of a grid or street, from the map's layers (read from the hub if not there yet)."""
+    if not isinstance(place_id, str):
+        return None
+    for f in _features(rt, tenant, layer):
+        if f["id"] == place_id:
+            return {"id": place_id, "name": f["properties"]["name"]}
+    row = _entity(rt, tenant, place_id)
+    return {"id": place_id, "name": layers.names(row.attrs if row else {}, core_term_map())}
+
+
+def unit_twin(
+    rt: Runtime, tenant: str, unit_id: str, *, with_cases: bool = True, department: str | None = None
+) -> dict[str, Any]:
+    """A unit's digital twin: what it is, its buildings, its sensors' states, its indicators now, its
+    warnings and cases, and the what-if runs it offers. ``department``: only that department's cases."""
+    row = _unit_row(rt, tenant, unit_id)
+    tm = core_term_map()
+    a = row.attrs
+    unit = {
+        "id": unit_id,
+        "name": layers.names(a, tm),
+        "category": layers.value(a, tm.expand("category")),
+        "address": layers.value(a, tm.expand("address")),
+        "walkableArea": layers.value(a, tm.expand("walkableArea")),
+        "location": layers.value(a, tm.expand("location")),
+        "grid": _place(rt, tenant, "grids", layers.value(a, tm.expand("refGrid"))),
+        "street": _place(rt, tenant, "streets", layers.value(a, tm.expand("refStreet"))),
+    }
+    buildings = [
+        {"id": f["id"], "name": p["name"], "category": p.get("category"), "floors": p.get("floors")}
+        for f in _features(rt, tenant, "buildings")
+        if (p := f["properties"]).get("unit") == unit_id
+    ]
+    things = _unit_sensors(rt, tenant, unit_id)
+    online = online_by_thing(rt, tenant) if things else {}
+    states = [layers.sensor_state(r.id, t, r.attrs, online.get(r.id), tm) for t, r in things]
+    cat = vitals.catalogue(rt, tenant)
+    return {
+        "unit": unit,
+        "buildings": buildings,
+        "sensors": states,
+        "sensorCounts": layers.counts_by_type([t for t, _ in things]),
+        "indicators": _indicators(rt, tenant, cat, unit_id),
+        "warnings": _warnings(rt, tenant, unit_id),
+        "cases": _cases(rt, tenant, unit_id, department) if with_cases else [],
+        "whatIf": [
+            {"indicator": ind.id, "name": ind.name.model_dump(), "affects": affects}
+            for ind, affects in whatif.what_if_inputs(cat, unit_id)
+        ],
+    }
+
+
+def _unit_sensors(rt: Runtime, tenant: str, unit_id: str) -> list[tuple[str, EntityRow]]:
+    """(type name, entity) of the sensor things in the unit, in SENSOR_KINDS order."""
+    tm = core_term_map()
+    types = [k.type for k in layers.SENSOR_KINDS]
+    query = EntityQuery(type=",".join(types), q=f'refUnit=="{unit_id}"', limit=1_000_000)
+    rank = {tm.expand(t): n for n, t in enumerate(types)}
+    found = []
+    for r in query_entities(rt, tenant, query, tm).rows:
+        n = min((rank[t] for t in r.types if t in rank), default=None)
+        if n is not None:
+            found.append((n, r))
+    return [(types[n], r) for n, r in sorted(found, key=lambda x: x[0])]
+
+
+def _indicators(rt: Runtime, tenant: str, cat: Catalogue, unit_id: str) -> list[dict[str, Any]]:
+    out = []
+    for ind in whatif.unit_indicators(cat, unit_id):
+        latest = vitals.history(rt, tenant, ind.id, unit_id, 0, 1)
+        last = latest[-1] if latest else None
+        level = last["level"] if last else 0
+        out.append({
+            "id": ind.id,
+            "name": ind.name.model_dump(),
+            "category": ind.category,
+            "unit": ind.unit,
+            "value": last["value"] if last else None,
+            "at": last["at"] if last else None,
+            "level": level,
+            "levelName": _level_name(level),
+            "hasForecast": ind.forecast is not None,
+            "thresholds": ind.thresholds.model_dump(mode="json", exclude_none=True) if ind.thresholds else None,
+        })  # fmt: skip
+    return out
+
+
+def _warnings(rt: Runtime, tenant: str, unit_id: str) -> list[dict[str, Any]]:
+    """The unit's warnings, active ones first (most severe first), then the latest cleared ones."""
+    out: list[dict[str, Any]] = []
+    for active in (True, False):
+        if len(out) < MAX_WARNINGS:
+            rows, _ = vitals.list_warnings(rt, tenant, active=active, indicator=None, scope=unit_id, min_level=None,
+                                           limit=MAX_WARNINGS - len(out), offset=0)  # fmt: skip
+            out += rows
+    return out
+
+
+def _cases(rt: Runtime, tenant: str, unit_id: str, department: str | None) -> list[dict[str, Any]]:
+    """The unit's open cases and its last CLOSED_CASES closed ones, newest first. The cases search has no
+    unit filter: this reads up to CASE_PAGES pages of each group newest first and keeps the unit's."""
+    out = []
+    for states, most in ((list(OPEN), None), ([State.CLOSED], CLOSED_CASES)):
+        kept: list[dict[str, Any]] = []
+        for page in range(CASE_PAGES):
+            found, total = cases.search(rt, tenant, CASE_PAGE, page * CASE_PAGE, states=states, department=department)
+            kept += [c for c in found if c.get("unit") == unit_id]
+            if (most is not None and len(kept) >= most) or (page + 1) * CASE_PAGE >= total:
+                break
+        out += kept[:most] if most is not None else kept
+    return out
+
+
+# --- what-if ----------------------------------------------------------------------------------------
+
+
+def what_if(
+    rt: Runtime, tenant: str, unit_id: str, indicator: str, change: float, minutes: int, now_ms: int | None = None
+) -> dict[str, Any]:
+    """What the unit's indicators would do if ``indicator`` ran ``change`` (a share: 0.5 is 50% more) off
+    its forecast for the next ``minutes``: baseline and scenario per forecast step, with levels, the worst
+    point and a sentence to read out."""
+    _unit_row(rt, tenant, unit_id)
+    now_ms = now_ms if now_ms is not None else int(datetime.now(UTC).timestamp() * 1000)
+    cat = vitals.catalogue(rt, tenant)
+    inputs = {ind.id: ind for ind, _ in whatif.what_if_inputs(cat, unit_id)}
+    ind = inputs.get(indicator)
+    if ind is None:
+        offered = ", ".join(inputs) or "none"
+        raise NotAWhatIfInput(
+            f"{indicator!r} cannot drive a what-if in {unit_id}: the inputs are the unit's base indicators with "
+            f"a forecast ({offered}); GET /twin/units/{{id}} lists them under whatIf"
+        )
+    if not vitals.history(rt, tenant, indicator, unit_id, now_ms - vitals.HISTORY_DAYS * DAY_MS, 1):
+        raise NoHistory(
+            f"no history for {indicator} in {unit_id} yet: the forecast needs stored values of the indicator "
+            f"from the last {vitals.HISTORY_DAYS} days, which come once its sensors report "
+            f"(GET /vitals/indicators/{indicator}?scope={unit_id} shows them)"
+        )
+    fc = vitals.forecast_of(rt, tenant, cat, indicator, unit_id, now_ms)
+    steps = [p["at"] for p in fc["points"]]
+    steps_ms = [to_ms(s) for s in steps]
+    steps_in = whatif.steps_within(minutes, fc["stepSeconds"] * 1000, len(steps))
+    others = {n: _latest(rt, tenant, cat, n, unit_id) for n in whatif.outside_inputs(cat, indicator, unit_id)}
+    tracks = whatif.run(cat, indicator, [p["mean"] for p in fc["points"]], change, steps_in, others=others,
+                        unit_id=unit_id)  # fmt: skip
+    worst = whatif.peak(cat, tracks)
+    return {
+        "unit": unit_id,
+        "input": {"indicator": indicator, "name": ind.name.model_dump(), "change": change, "minutes": minutes},
+        "steps": steps,
+        "series": [_series(cat, t) for t in tracks],
+        "peak": _peak(worst, steps),
+        "summary": whatif.summary(cat, indicator, change, minutes, worst, steps_ms),
+    }
+
+
+def _latest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, unit_id: str) -> float | None:
+    scope = unit_id if cat.by_id[indicator].scope.level == "unit" else "district"
+    rows = vitals.history(rt, tenant, indicator, scope, 0, 1)
+    return rows[-1]["value"] if rows else None
+
+
+def _rounded(values: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None else round(v, 4) for v in values]
+
+
+def _series(cat: Catalogue, t: whatif.Track) -> dict[str, Any]:
+    ind = cat.by_id[t.indicator]
+    return {
+        "indicator": t.indicator,
+        "name": ind.name.model_dump(),
+        "unit": ind.unit,
+        "baseline": _rounded(t.baseline),
+        "scenario": _rounded(t.scenario),
+        "baselineLevels": t.baseline_levels,
+        "scenarioLevels": t.scenario_levels,
+        "thresholds": ind.thresholds.model_dump(mode="json", exclude_none=True) if ind.thresholds else None,
+    }
+
+
+def _peak(p: whatif.Peak | None, steps: list[str]) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    zh = LEVEL_NAMES[p.level][1] if p.level in LEVEL_NAMES else "无"
+    return {"indicator": p.indicator, "at": steps[p.step], "value": round(p.value, 4), "level": p.level,
+            "levelName": _level_name(p.level), "levelZh": zh}  # fmt: skip

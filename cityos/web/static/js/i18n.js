@@ -1,0 +1,194 @@
+// Words of the dashboard in Chinese (first) and English. Names that come from the data carry both.
+
+const WORDS = {
+  skip: ["跳到主要内容", "Skip to main content"],
+  title: ["城市运行体征", "City vital signs"],
+  "nav.overview": ["一屏观全域", "Whole district"],
+  "live.on": ["实时", "Live"],
+  "live.off": ["未连接", "Not connected"],
+  logout: ["退出", "Log out"],
+  close: ["关闭", "Close"],
+  "login.title": ["登录城市运行管理中心", "Log in to the city operations centre"],
+  "login.hint": ["使用工作人员账号登录，或粘贴访问令牌。", "Log in with your staff account, or paste an access token."],
+  "login.user": ["账号", "Account"],
+  "login.password": ["密码", "Password"],
+  "login.useToken": ["使用令牌登录", "Log in with a token"],
+  "login.token": ["访问令牌", "Access token"],
+  "login.submit": ["登录", "Log in"],
+  "login.missing": ["请输入账号和密码，或访问令牌。", "Enter an account and password, or a token."],
+  "vitals.title": ["运行体征", "Vital signs"],
+  "vitals.empty": ["尚无指标数值：传感器数据到达后即显示。", "No indicator values yet: they appear as sensor data arrives."],
+  "map.title": ["城市一张图", "District map"],
+  "map.layers": ["图层", "Layers"],
+  "layer.streets": ["街道", "Streets"],
+  "layer.grids": ["网格", "Grids"],
+  "layer.units": ["最小管理单元", "Management units"],
+  "layer.buildings": ["建筑", "Buildings"],
+  "layer.sensors": ["传感器", "Sensors"],
+  "layer.warnings": ["预警", "Warnings"],
+  "layer.cases": ["工单", "Cases"],
+  "layer.offline": ["离线设备", "Offline devices"],
+  "layer.allTypes": ["全部类型", "All types"],
+  "layer.noSensors": ["不显示", "None"],
+  "warnings.title": ["预警", "Warnings"],
+  "warnings.none": ["当前没有预警。", "No warnings in force."],
+  "warnings.ack": ["确认", "Acknowledge"],
+  "warnings.acked": ["已确认", "Acknowledged"],
+  "warnings.raised": ["发布", "raised"],
+  "cases.title": ["工单", "Cases"],
+  "cases.department": ["部门", "Department"],
+  "cases.toDispatch": ["待派遣", "To dispatch"],
+  "cases.queue": ["部门待办", "Department queue"],
+  "cases.open": ["在办", "In progress"],
+  "cases.none": ["没有工单。", "No cases."],
+  "cases.due": ["时限", "due"],
+  "cases.history": ["办理记录", "History"],
+  "cases.actionsAs": ["可执行操作", "Actions"],
+  "cases.noActions": ["当前身份无可执行操作。", "Nothing this account may do on this case now."],
+  "cases.reason": ["原因 / 说明", "Reason / note"],
+  "cases.result": ["办理结果", "Result"],
+  "cases.rating": ["评价", "Rating"],
+  "cases.due.new": ["新时限", "New due time"],
+  "cases.confirm": ["提交", "Submit"],
+  "cases.as": ["身份", "as"],
+  "cases.text": ["内容", "Text"],
+  "cases.category": ["类别", "Category"],
+  "cases.place": ["地点", "Place"],
+  "cases.source": ["来源", "Source"],
+  "cases.state": ["状态", "State"],
+  "cases.done": ["已办理", "Done"],
+  "fig.online": ["设备在线", "Devices online"],
+  "fig.offline": ["设备离线", "Devices offline"],
+  "fig.deadLetters": ["死信", "Dead letters"],
+  "fig.cases": ["30天工单", "Cases, 30 days"],
+  "fig.onTime": ["按时办结率", "On time"],
+  "fig.handling": ["平均办理时长", "Mean handling"],
+  "fig.returns": ["退单率", "Returned"],
+  "fig.reopens": ["重办率", "Reopened"],
+  "fig.satisfaction": ["满意率", "Satisfied"],
+  "fig.prewarnings": ["预测预警", "Pre-warnings"],
+  "fig.hours": ["小时", "h"],
+  "trend.up": ["上升", "rising"],
+  "trend.down": ["下降", "falling"],
+  "trend.steady": ["平稳", "steady"],
+  "details.openTwin": ["打开数字孪生", "Open the digital twin"],
+  "details.value": ["数值", "Value"],
+  "details.online": ["在线", "online"],
+  "details.offline": ["离线", "offline"],
+  "details.never": ["未上线", "never seen"],
+  "details.floors": ["地上层数", "Floors"],
+  "details.category": ["类别", "Category"],
+  "twin.back": ["返回全域", "Back to the district"],
+  "twin.contents": ["单元内物体", "What is inside"],
+  "twin.buildings": ["建筑", "Buildings"],
+  "twin.sensors": ["传感器", "Sensors"],
+  "twin.indicators": ["体征指标", "Indicators"],
+  "twin.history": ["历史与预测", "History and forecast"],
+  "twin.forecast": ["预测", "Forecast"],
+  "twin.band": ["95% 区间", "95% interval"],
+  "twin.warnings": ["预警", "Warnings"],
+  "twin.cases": ["工单", "Cases"],
+  "twin.diagnosis": ["异常诊断", "Anomaly diagnosis"],
+  "twin.diagnose": ["诊断", "Diagnose"],
+  "twin.whatif": ["模拟推演", "What-if run"],
+  "twin.input": ["输入指标", "Input"],
+  "twin.change": ["变化 (%)", "Change (%)"],
+  "twin.minutes": ["持续 (分钟)", "For (minutes)"],
+  "twin.run": ["推演", "Run"],
+  "twin.baseline": ["基准预测", "Baseline"],
+  "twin.scenario": ["推演情景", "Scenario"],
+  "twin.noWhatif": ["本单元没有可推演的指标。", "This unit has no indicator to run a what-if on."],
+  "twin.noHistory": ["尚无历史数据", "No history yet"],
+  "twin.name": ["名称", "Name"],
+  "twin.type": ["类型", "Type"],
+  "twin.value": ["当前值", "Value"],
+  "twin.state": ["状态", "State"],
+  "twin.none": ["无", "None"],
+  "legend.case.new": ["工单：待派遣", "Case: to dispatch"],
+  "legend.case.dispatched": ["已派遣", "dispatched"],
+  "legend.case.working": ["处置中", "in hand"],
+  "legend.case.done": ["待核查", "to check"],
+  "level.0": ["正常", "Normal"],
+  "level.1": ["蓝色 IV级", "Blue IV"],
+  "level.2": ["黄色 III级", "Yellow III"],
+  "level.3": ["橙色 II级", "Orange II"],
+  "level.4": ["红色 I级", "Red I"],
+  error: ["出错了", "Something went wrong"],
+  forbidden: ["无权限", "Not allowed"],
+};
+
+const DEPARTMENTS = {
+  "public-security": ["公安黄浦分局", "Public Security Sub-bureau"],
+  "urban-management": ["区城管执法局", "Urban Management Bureau"],
+  "city-appearance": ["区绿化市容局", "Greening and City Appearance Bureau"],
+  transport: ["区交通委", "Transport Commission"],
+  "ecology-environment": ["区生态环境局", "Ecology and Environment Bureau"],
+  "water-affairs": ["区水务局", "Water Affairs Bureau"],
+  meteorology: ["区气象局", "Meteorological Bureau"],
+  housing: ["区房屋管理局", "Housing Administration Bureau"],
+  "fire-rescue": ["区消防救援支队", "Fire and Rescue Detachment"],
+  "street-office": ["街道办事处", "Subdistrict office"],
+  "civil-affairs": ["区民政局", "Civil Affairs Bureau"],
+  "emergency-management": ["区应急管理局", "Emergency Management Bureau"],
+  "market-regulation": ["区市场监管局", "Market Regulation Bureau"],
+};
+
+let lang = localStorage.getItem("cityos.lang") === "en" ? "en" : "zh";
+const listeners = [];
+
+export const getLang = () => lang;
+
+export function t(key) {
+  const w = WORDS[key];
+  return w ? w[lang === "zh" ? 0 : 1] : key;
+}
+
+// A {zh, en} name from the data (or nameZh/nameEn fields), in the page's language.
+export function pick(name, fallback = "") {
+  if (!name) return fallback;
+  if (typeof name === "string") return name;
+  return (lang === "zh" ? name.zh : name.en) || name.zh || name.en || fallback;
+}
+
+export function departmentName(code) {
+  const d = DEPARTMENTS[code];
+  return d ? d[lang === "zh" ? 0 : 1] : code || "—";
+}
+
+export const departmentCodes = () => Object.keys(DEPARTMENTS);
+
+export function levelName(level) {
+  return t(`level.${level || 0}`);
+}
+
+export function applyWords(root = document) {
+  root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll("[data-i18n-label]").forEach((el) => el.setAttribute("aria-label", t(el.dataset.i18nLabel)));
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+}
+
+export function setLang(next) {
+  lang = next === "en" ? "en" : "zh";
+  localStorage.setItem("cityos.lang", lang);
+  applyWords();
+  listeners.forEach((f) => f(lang));
+}
+
+export function onLang(f) { listeners.push(f); }
+
+const TZ = "Asia/Shanghai";
+export function time(iso, withDate = false) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const opts = { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false };
+  if (withDate) Object.assign(opts, { month: "2-digit", day: "2-digit" });
+  return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", opts);
+}
+
+export function num(v, digits = 1) {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v !== "number") return String(v);
+  const abs = Math.abs(v);
+  const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(digits, 1) : digits;
+  return v.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { maximumFractionDigits: d });
+}

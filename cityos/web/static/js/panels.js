@@ -1,0 +1,128 @@
+// The overview's panels: vital signs, warnings, the case lists and the figures strip.
+
+import { get, post } from "./api.js";
+import { departmentName, getLang, levelName, num, pick, t, time } from "./i18n.js";
+import { esc } from "./map.js";
+
+// Replace a list's content only when it changed, so that focus, hover and clicks survive a refresh.
+function fill(el, html) {
+  if (el.dataset.shown === html) return false;
+  el.dataset.shown = html;
+  el.innerHTML = html;
+  return true;
+}
+
+export const levelBadge = (level) => `<span class="level" data-level="${level || 0}">${levelName(level)}</span>`;
+
+const ARROWS = { up: "↑", down: "↓", steady: "→" };
+
+function sparkline(values) {
+  const vals = values.filter((v) => v !== null && v !== undefined);
+  if (vals.length < 2) return '<svg aria-hidden="true"></svg>';
+  const lo = Math.min(...vals), hi = Math.max(...vals), span = hi - lo || 1;
+  const step = 100 / (values.length - 1);
+  const pts = values.map((v, i) => (v === null || v === undefined ? null : `${(i * step).toFixed(1)},${(18 - ((v - lo) / span) * 16 - 1).toFixed(1)}`))
+    .filter(Boolean).join(" ");
+  return `<svg viewBox="0 0 100 18" preserveAspectRatio="none" aria-hidden="true"><polyline points="${pts}" fill="none" stroke="#4fb3ff" stroke-width="1.2" vector-effect="non-scaling-stroke"/></svg>`;
+}
+
+export function renderVitals(el, overview, placeName, onPick) {
+  el.setAttribute("aria-busy", "false");
+  if (!overview.categories.length) {
+    el.innerHTML = `<p class="muted">${t("vitals.empty")}</p>`;
+    return;
+  }
+  el.innerHTML = overview.categories.map((c) => `
+    <section class="category">
+      <h3><span>${esc(getLang() === "zh" ? c.nameZh : c.nameEn)}</span>${levelBadge(c.level)}</h3>
+      ${c.indicators.map((ind) => {
+        const g = ind.groups[0];
+        const where = g && g.scope && g.scope !== "district" ? ` · ${esc(placeName(g.scope))}` : "";
+        const trend = g ? g.trend : "steady";
+        return `<button type="button" class="ind" data-indicator="${esc(ind.id)}" data-scope="${esc(g ? g.scope : "")}"
+            aria-label="${esc(getLang() === "zh" ? ind.nameZh : ind.nameEn)}: ${g ? num(g.value) : "—"} ${esc(ind.unit || "")}, ${t(`trend.${trend}`)}, ${levelName(ind.level)}">
+          <span class="name">${esc(getLang() === "zh" ? ind.nameZh : ind.nameEn)}${where}</span>
+          <span class="value">${g ? num(g.value) : "—"} <small>${esc(ind.unit || "")}</small></span>
+          <span class="trend" title="${t(`trend.${trend}`)}">${ARROWS[trend]} ${levelBadge(ind.level)}</span>
+          ${sparkline(g ? g.sparkline : [])}
+        </button>`;
+      }).join("")}
+    </section>`).join("");
+  el.querySelectorAll(".ind").forEach((b) => b.addEventListener("click", () => onPick(b.dataset.indicator, b.dataset.scope)));
+}
+
+export function renderWarnings(el, countEl, warnings, { indicatorName, placeName, canAck, onAck, onPick, fresh }) {
+  countEl.textContent = warnings.length ? `(${warnings.length})` : "";
+  if (!warnings.length) {
+    fill(el, `<li class="muted">${t("warnings.none")}</li>`);
+    return;
+  }
+  const changed = fill(el, warnings.map((w) => `
+    <li class="warning-row${fresh.has(w.id) ? " fresh" : ""}" data-warning="${esc(w.id)}">
+      ${levelBadge(w.level)}
+      <button type="button" class="linkish what" data-open="${esc(w.id)}">${esc(indicatorName(w.indicator))} · ${esc(placeName(w.scope))}</button>
+      ${w.acknowledgedBy ? `<span class="muted small">${t("warnings.acked")}</span>`
+        : canAck ? `<button type="button" data-ack="${esc(w.id)}">${t("warnings.ack")}</button>` : "<span></span>"}
+      <span class="meta">${num(w.value)} · ${t("warnings.raised")} ${time(w.raisedAt)}${w.acknowledgedBy ? ` · ${esc(w.acknowledgedBy)}` : ""}</span>
+    </li>`).join(""));
+  if (!changed) return;
+  el.querySelectorAll("[data-ack]").forEach((b) => b.addEventListener("click", () => onAck(b.dataset.ack, b)));
+  el.querySelectorAll("[data-open]").forEach((b) => b.addEventListener("click", () => onPick(b.dataset.open)));
+}
+
+export function renderCases(el, cases, { stateName, onOpen, fresh }) {
+  if (!cases.length) {
+    fill(el, `<li class="muted">${t("cases.none")}</li>`);
+    return;
+  }
+  const changed = fill(el, cases.map((c) => `
+    <li class="${fresh.has(c.id) ? "fresh" : ""}">
+      <button type="button" class="case-row linkish" data-case="${esc(c.id)}">
+        <span class="text">${esc(c.text || c.category)}</span>
+        <span class="state">${esc(stateName(c.state))}</span>
+        <span class="meta">${esc(departmentName(c.department))} · ${t("cases.due")} ${time(c.dueAt, true)}</span>
+        <span class="meta">${c.priority ? esc(c.priority) : ""}</span>
+      </button>
+    </li>`).join(""));
+  if (!changed) return;
+  el.querySelectorAll("[data-case]").forEach((b) => b.addEventListener("click", () => onOpen(b.dataset.case)));
+}
+
+const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
+
+export async function loadFigures(el, me) {
+  const can = (a) => me.permissions.includes("*") || me.permissions.includes(a);
+  const items = [];
+  const jobs = [];
+  if (can("devices:read")) {
+    jobs.push(get("/iot/health").then((h) => {
+      items.push(["fig.online", num(h.total.online), "online"], ["fig.offline", num(h.total.offline), "offline"]);
+    }).catch(() => {}));
+  }
+  if (can("deadletters:read")) {
+    jobs.push(get("/iot/deadletters?limit=1", { total: true }).then((r) => items.push(["fig.deadLetters", num(r.total), "dead"]))
+      .catch(() => {}));
+  }
+  if (can("vitals:read")) {
+    jobs.push(get("/vitals/prewarnings").then((p) => items.push(["fig.prewarnings", num(p.length), "pre"])).catch(() => {}));
+  }
+  if (can("cases:read")) {
+    jobs.push(get("/cases/supervision?days=30").then((s) => {
+      const o = s.overall;
+      items.push(["fig.cases", num(o.cases), "cases"], ["fig.onTime", pct(o.onTimeRate), "ontime"],
+        ["fig.handling", o.meanHandlingHours == null ? "—" : `${num(o.meanHandlingHours)} ${t("fig.hours")}`, "handling"],
+        ["fig.returns", pct(o.returnRate), "returns"], ["fig.reopens", pct(o.reopenRate), "reopens"],
+        ["fig.satisfaction", pct(o.satisfaction), "satisfaction"]);
+    }).catch(() => {}));
+  }
+  await Promise.all(jobs);
+  const order = ["online", "offline", "dead", "pre", "cases", "ontime", "handling", "returns", "reopens", "satisfaction"];
+  items.sort((a, b) => order.indexOf(a[2]) - order.indexOf(b[2]));
+  el.innerHTML = items.map(([k, v, id]) => `<div data-figure="${id}"><dt>${t(k)}</dt><dd>${esc(v)}</dd></div>`).join("");
+}
+
+export async function acknowledge(id) {
+  return post(`/vitals/warnings/${encodeURIComponent(id)}/acknowledge`);
+}
+
+export { pick };

@@ -1,0 +1,335 @@
+"""Staff accounts: scrypt passwords, POST /auth/login, GET /auth/me, POST /auth/logout, the lockout, and
+`cityos account create | password`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Api
+from sqlalchemy import select, update
+from typer.testing import CliRunner, Result
+
+from cityos.auth import service
+from cityos.auth.models import PERMISSIONS
+from cityos.auth.passwords import check_password, hash_password, verify_password
+from cityos.auth.tables import passwords, principals, tokens
+from cityos.cli import app
+from cityos.config import get_settings
+from cityos.context.timefmt import parse_ts
+from cityos.errors import InvalidInput, NotFound, Unauthenticated
+from cityos.runtime import Runtime
+
+PW = "blue-river-lantern"
+WRONG = "the account name or password is wrong"
+
+
+# --- hashing (pure) ----------------------------------------------------------------------------------
+
+
+def test_a_password_hash_round_trips_and_carries_its_parameters() -> None:
+    stored = hash_password(PW)
+    scheme, n, r, p, salt, key = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert len(base64.b64decode(salt)) == 16 and len(base64.b64decode(key)) == 32
+    assert PW not in stored
+    assert verify_password(PW, stored)
+    assert not verify_password(PW + "x", stored)
+    assert not verify_password("", stored)
+    assert hash_password(PW) != stored  # a fresh salt each time
+    # composed and decomposed forms of the same characters are the same password
+    assert verify_password("cafe\u0301-au-lait!", hash_password("caf\u00e9-au-lait!"))
+
+
+@pytest.mark.parametrize("stored", ["", "plain", "bcrypt$16384$8$1$AAAA$AAAA", "scrypt$16384$8$1$!!$AAAA"])
+def test_a_hash_that_cannot_be_read_never_verifies(stored: str) -> None:
+    assert not verify_password(PW, stored)
+
+
+def test_a_short_password_is_refused_with_the_rule() -> None:
+    with pytest.raises(InvalidInput, match=r"the password has 9 characters: use at least 10"):
+        hash_password("123456789")
+    assert check_password("1234567890") == "1234567890"
+    with pytest.raises(InvalidInput, match="at most 1024"):
+        check_password("x" * 1025)
+
+
+# --- the API -----------------------------------------------------------------------------------------
+
+
+def login(api: Api, username: str, password: str, **extra: Any) -> httpx.Response:
+    return api.post("/auth/login", json={"username": username, "password": password, **extra}, token=None)
+
+
+def assert_problem(r: httpx.Response, status: int, detail: str | None = None) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == status and body["type"].startswith("https://cityos.dev/problems/")
+    if detail is not None:
+        assert body["detail"] == detail
+    return body
+
+
+def test_log_in_ask_who_i_am_use_the_token_and_log_out(api: Api, rt: Runtime) -> None:
+    service.create_account(
+        rt.db, "li.wei", role="department", password=PW, department="traffic-police", display_name="李伟"
+    )
+    r = login(api, "li.wei", PW)
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert set(body) == {"token", "expiresAt", "principal"}
+    token = body["token"]
+    assert token.startswith("cos_")
+    hours = (parse_ts(body["expiresAt"]) - datetime.now(UTC)) / timedelta(hours=1)
+    assert 11.9 < hours <= 12
+    me = {
+        "name": "li.wei",
+        "displayName": "李伟",
+        "kind": "staff",
+        "role": "department",
+        "department": "traffic-police",
+        "tenant": None,
+        "permissions": sorted(PERMISSIONS["department"]),
+    }
+    assert body["principal"] == me
+    assert "cases:act" in me["permissions"] and "entities:delete" not in me["permissions"]
+
+    r = api.get("/auth/me", token=token)
+    assert r.status_code == 200 and r.json() == me
+    assert api.get("/vitals/indicators", token=token).status_code == 200  # the token works on other APIs
+    with rt.db.connect() as conn:  # stored with its expiry and the login label
+        row = conn.execute(select(tokens).where(tokens.c.token_hash == service.hash_token(token))).one()
+    assert row.expires_at == body["expiresAt"] and row.label == "login" and row.revoked_at is None
+
+    r = api.post("/auth/logout", token=token)
+    assert r.status_code == 204 and r.content == b""
+    body = assert_problem(api.get("/auth/me", token=token), 401)
+    assert "revoked" in body["detail"] and "log in again" in body["detail"]
+    assert_problem(api.get("/vitals/indicators", token=token), 401)
+    assert_problem(api.post("/auth/logout", token=token), 401)
+    assert api.get("/auth/me").status_code == 200  # only that token went: the admin's still works
+
+
+def test_me_of_an_admin_lists_every_action_and_the_wildcard(api: Api) -> None:
+    r = api.get("/auth/me")
+    assert r.status_code == 200
+    me = r.json()
+    every = set().union(*PERMISSIONS.values())
+    assert me["permissions"] == sorted(every) and "*" in me["permissions"]
+    assert {"cases:supervise", "metrics:read", "commands:send"} <= set(me["permissions"])
+    assert me | {"permissions": None} == {
+        "name": "test-admin",
+        "displayName": "test-admin",
+        "kind": "staff",
+        "role": "admin",
+        "department": None,
+        "tenant": None,
+        "permissions": None,
+    }
+
+
+def test_me_and_logout_need_a_token_and_login_does_not(api: Api, rt: Runtime) -> None:
+    body = assert_problem(api.get("/auth/me", token=None), 401)
+    assert "bearer token" in body["detail"]
+    assert_problem(api.post("/auth/logout", token=None), 401)
+    service.create_account(rt.db, "ops.zhang", role="operator", password=PW)
+    r = login(api, "ops.zhang", PW, hours=1)
+    assert r.status_code == 200
+    hours = (parse_ts(r.json()["expiresAt"]) - datetime.now(UTC)) / timedelta(hours=1)
+    assert 0.9 < hours <= 1
+    assert r.json()["principal"]["department"] is None and r.json()["principal"]["displayName"] == "ops.zhang"
+
+
+def test_wrong_password_and_unknown_name_get_the_same_401(api: Api, rt: Runtime) -> None:
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    wrong = assert_problem(login(api, "li.wei", PW + "!"), 401, WRONG)
+    unknown = assert_problem(login(api, "nobody", PW), 401, WRONG)
+    assert wrong == unknown
+    assert login(api, "li.wei", PW + "!").headers["www-authenticate"] == 'Bearer realm="cityos"'
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"password": PW}, "username"), ({"username": "li.wei"}, "password"), ({"hours": 2}, "username")],
+)
+def test_a_login_missing_a_field_is_a_400_problem(api: Api, body: dict[str, Any], field: str) -> None:
+    detail = assert_problem(api.post("/auth/login", json=body, token=None), 400)["detail"]
+    assert field in detail and "required" in detail.lower()
+
+
+@pytest.mark.parametrize("hours", [0, 25])
+def test_a_login_longer_than_a_day_is_refused(api: Api, rt: Runtime, hours: int) -> None:
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    assert "hours" in assert_problem(login(api, "li.wei", PW, hours=hours), 400)["detail"]
+
+
+def failures(rt: Runtime, name: str) -> tuple[int, str | None]:
+    with rt.db.connect() as conn:
+        row = conn.execute(
+            select(passwords.c.failed_count, passwords.c.locked_until)
+            .join(principals, principals.c.pk == passwords.c.principal_pk)
+            .where(principals.c.name == name)
+        ).one()
+    return row.failed_count, row.locked_until
+
+
+def test_five_wrong_passwords_in_a_row_lock_the_account_for_five_minutes(api: Api, rt: Runtime) -> None:
+    p = service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    for _ in range(2):
+        assert_problem(login(api, "li.wei", "not-the-password"), 401, WRONG)
+    assert login(api, "li.wei", PW).status_code == 200
+    assert failures(rt, "li.wei") == (0, None)  # a success resets the count: the next lock needs 5 in a row
+
+    for _ in range(4):
+        assert_problem(login(api, "li.wei", "not-the-password"), 401, WRONG)
+    assert failures(rt, "li.wei") == (4, None)
+    locked = assert_problem(login(api, "li.wei", "not-the-password"), 401)
+    assert locked["detail"].startswith("the account is locked after 5 wrong passwords in a row: try again in 5 minutes")
+    until = parse_ts(locked["lockedUntil"])
+    assert timedelta(minutes=4, seconds=50) < until - datetime.now(UTC) <= timedelta(minutes=5)
+    assert locked["lockedUntil"] in locked["detail"]
+    # while locked even the right password is refused, and the lock does not grow
+    again = assert_problem(login(api, "li.wei", PW), 401)
+    assert again["lockedUntil"] == locked["lockedUntil"] and "try again" in again["detail"]
+    assert failures(rt, "li.wei") == (5, locked["lockedUntil"])
+
+    past = "2000-01-01T00:00:00.000Z"  # five minutes later
+    with rt.db.write() as conn:
+        conn.execute(update(passwords).where(passwords.c.principal_pk == p.pk).values(locked_until=past))
+    assert_problem(login(api, "li.wei", "not-the-password"), 401, WRONG)  # a new count, not locked at once
+    assert failures(rt, "li.wei") == (1, None)
+    assert login(api, "li.wei", PW).status_code == 200
+    assert failures(rt, "li.wei") == (0, None)
+
+
+def test_a_principal_with_only_tokens_cannot_log_in(api: Api, rt: Runtime) -> None:
+    service.create_token(rt.db, "ops-bot", role="operator", kind="staff")
+    assert_problem(login(api, "ops-bot", PW), 401, WRONG)
+    assert_problem(login(api, "test-admin", PW), 401, WRONG)
+    with pytest.raises(NotFound, match="there is no account 'ops-bot': create it with 'cityos account create"):
+        service.set_password(rt.db, "ops-bot", PW)
+
+
+def test_an_expired_token_is_refused(api: Api, rt: Runtime) -> None:
+    p = service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    expired = service.issue_token(rt.db, p, expires_at="2020-01-01T00:00:00.000Z")
+    assert "expired" in assert_problem(api.get("/auth/me", token=expired), 401)["detail"]
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert api.get("/auth/me", token=service.issue_token(rt.db, p, expires_at=soon)).status_code == 200
+
+
+def test_a_login_token_expires(api: Api, rt: Runtime) -> None:
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    token, expires_at, _ = service.login(rt.db, "li.wei", PW, hours=1)
+    assert timedelta(minutes=59) < parse_ts(expires_at) - datetime.now(UTC) <= timedelta(hours=1)
+    assert api.get("/auth/me", token=token).status_code == 200
+    with rt.db.write() as conn:  # an hour later
+        conn.execute(
+            update(tokens)
+            .where(tokens.c.token_hash == service.hash_token(token))
+            .values(expires_at="2020-01-01T00:00:00.000Z")
+        )
+    service.forget_caches()  # the cache of recently seen tokens would hide it for up to 10 s
+    assert "expired" in assert_problem(api.get("/auth/me", token=token), 401)["detail"]
+
+
+def test_a_new_password_unlocks_the_account_and_ends_its_logins(api: Api, rt: Runtime) -> None:
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    session = login(api, "li.wei", PW).json()["token"]
+    other = service.issue_token(rt.db, service.create_principal(rt.db, "li.wei", role="reader", kind="staff"))
+    for _ in range(5):
+        login(api, "li.wei", "not-the-password")
+    assert failures(rt, "li.wei")[1] is not None
+    service.set_password(rt.db, "li.wei", "a-new-password-2")
+    assert failures(rt, "li.wei") == (0, None)
+    assert_problem(login(api, "li.wei", PW), 401, WRONG)
+    assert login(api, "li.wei", "a-new-password-2").status_code == 200
+    assert_problem(api.get("/auth/me", token=session), 401)  # the login's token went with the old password
+    assert api.get("/auth/me", token=other).status_code == 200  # a token given by hand stays
+
+
+def test_account_rules(rt: Runtime) -> None:
+    with pytest.raises(InvalidInput, match="needs the department it acts for"):
+        service.create_account(rt.db, "li.wei", role="department", password=PW)
+    with pytest.raises(InvalidInput, match="give a department only with the department role"):
+        service.create_account(rt.db, "li.wei", role="operator", password=PW, department="traffic-police")
+    with pytest.raises(InvalidInput, match="role 'chief' is unknown"):
+        service.create_account(rt.db, "li.wei", role="chief", password=PW)
+    with pytest.raises(InvalidInput, match="account name 'li wei' is not valid"):
+        service.create_account(rt.db, "li wei", role="reader", password=PW)
+    with pytest.raises(InvalidInput, match="at least 10"):
+        service.create_account(rt.db, "li.wei", role="reader", password="short")
+    with rt.db.connect() as conn:  # nothing was stored by the refused attempts
+        assert conn.execute(select(principals).where(principals.c.name == "li.wei")).first() is None
+
+    # an existing principal gets a password only if it is the same kind of principal
+    service.create_token(rt.db, "hotline", role="operator", kind="service")
+    with pytest.raises(InvalidInput, match="exists with role operator, kind service"):
+        service.create_account(rt.db, "hotline", role="operator", password=PW)
+    service.create_token(rt.db, "desk.chen", role="operator", kind="staff")
+    with pytest.raises(InvalidInput, match="exists with role operator"):
+        service.create_account(rt.db, "desk.chen", role="reader", password=PW)
+    p = service.create_account(rt.db, "desk.chen", role="operator", password=PW, display_name="陈")
+    assert p.attributes == {"display_name": "陈"}
+    assert service.login(rt.db, "desk.chen", PW)[2].pk == p.pk
+    service.create_account(rt.db, "desk.chen", role="operator", password="replaced-password")  # replaced
+    with pytest.raises(Unauthenticated, match=WRONG):
+        service.login(rt.db, "desk.chen", PW)
+    assert service.login(rt.db, "desk.chen", "replaced-password")[2].attributes == {"display_name": "陈"}
+
+
+# --- the CLI -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The CLI pointed at the test database through the environment (settings are cached: cleared)."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    monkeypatch.setenv("CITYOS_DATABASE_URL", rt.db.url)
+    monkeypatch.delenv("CITYOS_ACCOUNT_PASSWORD", raising=False)
+    get_settings.cache_clear()
+    yield rt
+    get_settings.cache_clear()
+
+
+def run(*args: str, **kw: Any) -> Result:
+    return CliRunner().invoke(app, ["account", *args], **kw)
+
+
+def test_cli_creates_an_account_that_logs_in(cli: Runtime) -> None:
+    r = run("create", "li.wei", "--role", "department", "--department", "hp-env", "--password", PW)
+    assert r.exit_code == 0, r.output
+    assert "li.wei" in r.stdout and "hp-env" in r.stdout and "ready" in r.stdout
+    _, _, p = service.login(cli.db, "li.wei", PW)
+    assert (p.kind, p.role, p.department) == ("staff", "department", "hp-env")
+
+
+def test_cli_asks_for_the_password_twice_or_reads_it_from_the_environment(cli: Runtime) -> None:
+    r = run("create", "ops.zhang", "--role", "operator", "--display-name", "张", input=f"{PW}\n{PW}\n")
+    assert r.exit_code == 0, r.output
+    assert PW not in r.output  # hidden
+    assert "Repeat for confirmation" in r.output
+    assert service.profile(service.login(cli.db, "ops.zhang", PW)[2])["displayName"] == "张"
+
+    r = run("password", "ops.zhang", env={"CITYOS_ACCOUNT_PASSWORD": "from-the-environment"})
+    assert r.exit_code == 0, r.output
+    assert "new password" in r.stdout
+    assert service.login(cli.db, "ops.zhang", "from-the-environment")[2].name == "ops.zhang"
+    with pytest.raises(Unauthenticated):
+        service.login(cli.db, "ops.zhang", PW)
+
+
+def test_cli_errors_are_clear(cli: Runtime) -> None:
+    r = run("create", "li.wei", "--role", "reader", "--password", "short")
+    assert r.exit_code == 2 and r.stderr.startswith("error: the password has 5 characters: use at least 10")
+    assert "Traceback" not in r.output
+    r = run("password", "nobody", "--password", PW)
+    assert r.exit_code == 2 and "there is no account 'nobody'" in r.stderr
+    r = run("create", "li.wei", "--password", PW)
+    assert r.exit_code == 2 and "--role" in r.output  # required

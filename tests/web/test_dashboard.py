@@ -1,0 +1,289 @@
+"""The operations dashboard in a real browser: Debian's Chromium, headless, driven by Playwright, against
+``cityos demo`` (the demo district with its simulator) in a subprocess.
+
+Set ``CITYOS_SCREENSHOTS=<folder>`` to keep a screenshot of each page the tests reach.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from brokers import free_port
+from conftest import answers_health, wait_for
+
+from cityos.auth.service import create_account, create_token
+from cityos.store.engine import Database
+
+CHROMIUM = os.environ.get("CITYOS_CHROMIUM", "/usr/bin/chromium")
+# Chromium as root in a sandbox-less container, and kept off the network this machine does not have.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PASSWORD = "demo-password-2026"
+BUND = "urn:ngsi-ld:ManagementUnit:waitan"
+INDICATOR = "ui_test_noise_any"
+
+# An indicator every simulated noise reading crosses: the next reading the simulator sends raises a red warning.
+NOISE = {
+    "name": {"zh": "界面测试噪声", "en": "UI test noise"}, "category": "environment", "unit": "dB(A)",
+    "source": {"entityType": "NoiseLevelObserved", "attr": "LAeq"}, "aggregation": "max",
+    "window": {"kind": "sliding", "duration": "1m"}, "scope": {"level": "district"},
+    "thresholds": {"blue": 1, "yellow": 2, "orange": 3, "red": 4},
+}  # fmt: skip
+
+pytestmark = pytest.mark.interop
+
+
+class Demo:
+    def __init__(self, url: str, admin: str) -> None:
+        self.url, self.admin = url, admin
+        self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        r = self.http.get(path, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``cityos demo`` with 800 sensors and its simulator, on a free port; two staff accounts and an admin token."""
+    where = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
+    log = (where / "demo.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--sensors", "800",
+         "--rate", "300"],
+        cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=log,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not answers_health(url, 120):
+            pytest.fail(f"cityos demo did not start: {(where / 'demo.log').read_text(errors='replace')[-2000:]}")
+        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
+        create_account(db, "duty", role="operator", password=PASSWORD, display_name="值班长 王敏")
+        create_account(db, "police", role="department", password=PASSWORD, department="public-security")
+        admin = create_token(db, "ui-test-admin", role="admin", kind="staff")
+        db.dispose()
+        yield Demo(url, admin)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.fail(f"Chromium is not at {CHROMIUM}: install Debian's package ('apt-get install chromium') or set "
+                    "CITYOS_CHROMIUM; the dashboard tests drive it and download no browser")  # fmt: skip
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(f"{e}: {e.stack}"))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def shot(page: Any, name: str) -> None:
+    folder = os.environ.get("CITYOS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), animations="disabled")
+
+
+def log_in(page: Any, demo: Demo, user: str) -> None:
+    page.goto(demo.url + "/")
+    page.fill("#login-user", user)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login", state="hidden")
+    page.wait_for_selector("#live[data-state=on]", timeout=10_000)
+
+
+def log_out(page: Any) -> None:
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+
+
+def map_points(page: Any) -> dict[str, int]:
+    """How many points each of the map's series draws, read from the ECharts instance."""
+    return page.evaluate(
+        """() => { const option = echarts.getInstanceByDom(document.querySelector('#map')).getOption();
+              return option ? Object.fromEntries(option.series.map((s) => [s.id, s.data.length])) : {}; }"""
+    )
+
+
+def test_the_page_loads_with_the_map_and_the_panels(page: Any, demo: Demo) -> None:
+    log_in(page, demo, "duty")
+    assert page.inner_text("#who").startswith("值班长 王敏 (operator)")
+    sensors = wait_for(lambda: sum(n for k, n in map_points(page).items() if k.startswith("sensors-")), 15)
+    assert sensors == len(demo.get("/twin/sensors")["sensors"]) > 700
+    regions = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('#map')).getOption().geo[0].regions.length"
+    )
+    layers = demo.get("/twin/map")["layers"]
+    assert regions == sum(len(fc["features"]) for fc in layers.values())
+    page.wait_for_selector("#vitals .category")
+    assert page.locator("#vitals .ind").count() >= 5
+
+    def online_figure_agrees() -> bool:  # devices keep coming online: the figure follows their events
+        online = demo.get("/iot/health")["total"]["online"]
+        shown = int(page.inner_text("[data-figure=online] dd").replace(",", ""))
+        return shown > 0 and abs(shown - online) <= max(10, online // 20)
+
+    wait_for(online_figure_agrees, 10)
+    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["待派遣", "部门待办", "在办"]
+    # a unit on the map: click through to its twin
+    page.goto(demo.url + "/#/unit/" + BUND)
+    page.wait_for_selector("#twin-title")
+    assert page.inner_text("#twin-title") == "外滩"
+    assert page.locator("#twin table").first.locator("tbody tr").count() >= 2  # its indicators
+    shot(page, "twin")
+
+
+def test_a_simulator_warning_reaches_the_page_within_two_seconds(page: Any, demo: Demo) -> None:
+    log_in(page, demo, "duty")
+    page.evaluate(
+        """() => { window.seen = {};
+          new MutationObserver(() => document.querySelectorAll('#warnings [data-warning]').forEach((li) => {
+            if (!(li.dataset.warning in window.seen)) window.seen[li.dataset.warning] = Date.now(); }))
+          .observe(document.querySelector('#warnings'), { childList: true, subtree: true }); }"""
+    )
+    r = demo.http.put(f"/vitals/indicators/{INDICATOR}", json=NOISE)
+    assert r.status_code in (200, 201), r.text
+
+    def raised() -> tuple[str, float] | None:
+        found = demo.get("/vitals/warnings", params={"indicator": INDICATOR})
+        return (found[0]["id"], time.time() * 1000) if found else None
+
+    warning_id, api_ms = wait_for(raised, 90)
+    page_ms = wait_for(lambda: page.evaluate(f"() => window.seen[{warning_id!r}]"), 5)
+    assert page_ms - api_ms < 2000, f"the warning reached the page {page_ms - api_ms:.0f} ms after the API had it"
+    row = page.locator(f"#warnings [data-warning='{warning_id}']")
+    assert "红色 I级" in row.inner_text()  # the level carries its name, not only its colour
+    page.wait_for_selector(f"#warnings [data-warning='{warning_id}'] >> text=界面测试噪声 · 全区")
+    shot(page, "overview")
+
+
+def test_a_warning_is_acknowledged_from_the_page(page: Any, demo: Demo) -> None:
+    if not demo.get("/vitals/warnings", params={"indicator": INDICATOR}):
+        assert demo.http.put(f"/vitals/indicators/{INDICATOR}", json=NOISE).status_code in (200, 201)
+    warning_id = wait_for(lambda: demo.get("/vitals/warnings", params={"indicator": INDICATOR}), 90)[0]["id"]
+    log_in(page, demo, "duty")
+    row = page.locator(f"#warnings [data-warning='{warning_id}']")
+    row.locator("[data-ack]").click()
+    page.wait_for_selector(f"#warnings [data-warning='{warning_id}'] >> text=已确认")
+    after = demo.get(f"/vitals/warnings/{warning_id}")
+    assert after["acknowledgedBy"] == "duty"
+
+
+def _act(page: Any, action: str, fields: dict[str, str] | None = None) -> None:
+    """Take an action in the open case's drawer and wait for the drawer to show it in the history."""
+    steps = page.locator("#drawer .history li").count()
+    page.click(f"#case-actions [data-action={action}]")
+    for name, value in (fields or {}).items():
+        target = page.locator(f"#action-form [name={name}]")
+        if target.evaluate("(el) => el.tagName") == "SELECT":
+            target.select_option(value)
+        else:
+            target.fill(value)
+    if fields:
+        page.click("#action-form button[type=submit]")
+    page.wait_for_function(f"() => document.querySelectorAll('#drawer .history li').length > {steps}")
+
+
+def _open_case(page: Any, tab: str, case_id: str) -> None:
+    page.click(f"#case-tabs [data-tab={tab}]")
+    page.click(f"#cases [data-case='{case_id}']")
+    page.wait_for_selector("#case-actions")
+
+
+def test_a_case_goes_from_dispatch_to_close_through_the_page(page: Any, demo: Demo) -> None:
+    r = demo.http.post(
+        "/cases", json={"source": "hotline", "text": "市民来电反映情况，请核实处理。", "lon": 121.4903, "lat": 31.2385}
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()["case"]
+    case_id = case["id"]
+    assert case["state"] == "reported"  # the classifier is not sure: a dispatcher decides
+
+    log_in(page, demo, "duty")
+    _open_case(page, "dispatch", case_id)
+    _act(page, "register")
+    _act(page, "dispatch", {"department": "public-security"})
+    shot(page, "case")
+    assert demo.get(f"/cases/{case_id}")["case"]["state"] == "dispatched"
+    page.click("#drawer-close")
+    log_out(page)
+
+    log_in(page, demo, "police")  # the department's own account: its queue, a handler's actions
+    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["部门待办"]
+    _open_case(page, "queue", case_id)
+    _act(page, "accept")
+    _act(page, "start")
+    _act(page, "handle", {"result": "已到场核实并处置完毕"})
+    assert page.locator("#case-actions [data-action]").count() == 0  # verifying is not a handler's to do
+    page.click("#drawer-close")
+    log_out(page)
+
+    log_in(page, demo, "duty")
+    _open_case(page, "open", case_id)
+    _act(page, "verify_ok")
+    _act(page, "close")
+    done = demo.get(f"/cases/{case_id}")
+    assert done["case"]["state"] == "closed" and done["case"]["result"] == "已到场核实并处置完毕"
+    actors = [(h["action"], h["actor"]) for h in done["history"]]
+    assert ("dispatch", "duty") in actors and ("handle", "police") in actors and ("close", "duty") in actors
+
+
+def test_the_english_switch(page: Any, demo: Demo) -> None:
+    log_in(page, demo, "duty")
+    page.wait_for_selector("#vitals .category")
+    assert page.inner_text("h1 [data-i18n=title]") == "城市运行体征"
+    page.click("#lang")
+    assert page.inner_text("h1 [data-i18n=title]") == "City vital signs"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.inner_text("#warnings-title [data-i18n]") == "Warnings"
+    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["To dispatch", "Department queue", "In progress"]
+    assert page.inner_text("#district-name") == "Huangpu District"
+    page.wait_for_function("() => document.querySelector('#vitals h3 span').textContent === 'Crowds'")
+    page.reload()  # the choice is kept
+    page.wait_for_selector("#vitals .category")
+    assert page.inner_text("#lang") == "中文"
+    page.click("#lang")
+    assert page.inner_text("h1 [data-i18n=title]") == "城市运行体征"
+
+
+def test_the_page_works_from_the_keyboard(page: Any, demo: Demo) -> None:
+    log_in(page, demo, "duty")
+    page.wait_for_selector("#vitals .ind")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.focus("#vitals .ind")
+    page.keyboard.press("Enter")  # an indicator opens: the twin of its unit or a drawer with its history
+    page.wait_for_function("() => location.hash.startsWith('#/unit/') || !document.querySelector('#drawer').hidden")
