@@ -287,3 +287,28 @@ def test_the_page_works_from_the_keyboard(page: Any, demo: Demo) -> None:
     page.focus("#vitals .ind")
     page.keyboard.press("Enter")  # an indicator opens: the twin of its unit or a drawer with its history
     page.wait_for_function("() => location.hash.startsWith('#/unit/') || !document.querySelector('#drawer').hidden")
+
+
+def test_a_what_if_run_on_the_bund_from_the_twin_page(page: Any, demo: Demo) -> None:
+    body = {"indicator": "bund_people", "change": 1.5, "minutes": 60}
+
+    def answered() -> dict[str, Any] | None:  # the Bund's counters must have reported once for a forecast
+        r = demo.http.post(f"/twin/units/{BUND}/whatif", json=body)
+        return r.json() if r.status_code == 200 else None
+
+    expected = wait_for(answered, 120)
+    log_in(page, demo, "duty")
+    page.select_option("#unit-pick", BUND)  # the keyboard's way to a twin: the map itself is a canvas
+    page.wait_for_selector("#whatif-form")
+    page.select_option("#whatif-form [name=indicator]", "bund_people")
+    page.fill("#whatif-form [name=change]", "150")
+    page.fill("#whatif-form [name=minutes]", "60")
+    page.click("#whatif-form button[type=submit]")
+    page.wait_for_selector("#whatif-summary:not([hidden])")
+    assert page.inner_text("#whatif-summary").startswith(expected["summary"]["zh"][:8])
+    drawn = page.evaluate(
+        """() => echarts.getInstanceByDom(document.querySelector('#whatif-chart')).getOption().series
+              .map((s) => s.data.length)"""
+    )
+    assert drawn == [len(expected["steps"])] * 2  # baseline and scenario over every forecast step
+    shot(page, "whatif")

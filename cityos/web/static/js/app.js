@@ -125,6 +125,7 @@ async function showRoute() {
   } else {
     $("#twin").hidden = true;
     $("#overview").hidden = false;
+    $("#unit-pick").value = "";
     await showOverview();
   }
 }
@@ -144,6 +145,10 @@ async function showOverview() {
     $("#district-name").textContent = district ? pick(district.properties.name) : "";
     state.map.draw();
     state.map.legend($("#legend"));
+    fillUnits();
+    $("#unit-pick").addEventListener("change", (ev) => {
+      if (ev.target.value) location.hash = `#/unit/${encodeURIComponent(ev.target.value)}`;
+    });
     const loads = [loadSensors(), loadWarnings(), loadVitals(), loadCases(), loadMapCases(), loadFigures($("#figures"), state.me)];
     for (const r of await Promise.allSettled(loads)) if (r.status === "rejected") failed(r.reason);
     state.timers.push(setInterval(loadVitals, 30_000), setInterval(() => loadFigures($("#figures"), state.me), 60_000),
@@ -272,6 +277,13 @@ function buildLayerControls() {
   }));
   $("#sensor-type").addEventListener("change", (ev) => { state.map.show.sensors = ev.target.value; state.map.draw(); });
   fillSensorTypes();
+}
+
+// The units as a list too: the map is a canvas, and a keyboard reaches every twin through this.
+function fillUnits() {
+  const units = state.map.layers.units.features;
+  $("#unit-pick").innerHTML = `<option value="">${t("map.pickUnit")}</option>` +
+    units.map((f) => `<option value="${esc(f.id)}">${esc(pick(f.properties.name))}</option>`).join("");
 }
 
 function fillSensorTypes() {
@@ -422,6 +434,7 @@ function init() {
     if (!state.me) return;
     if (state.map) {
       fillSensorTypes();
+      fillUnits();
       state.map.indicatorNames = Object.fromEntries(Object.values(state.indicators).map((i) => [i.id, pick(i.name)]));
       state.map.legend($("#legend"));
       state.map.draw();

@@ -20,6 +20,8 @@ const WORDS = {
   "vitals.empty": ["尚无指标数值：传感器数据到达后即显示。", "No indicator values yet: they appear as sensor data arrives."],
   "map.title": ["城市一张图", "District map"],
   "map.layers": ["图层", "Layers"],
+  "map.openUnit": ["单元孪生", "Unit twin"],
+  "map.pickUnit": ["选择最小管理单元…", "Choose a management unit…"],
   "layer.streets": ["街道", "Streets"],
   "layer.grids": ["网格", "Grids"],
   "layer.units": ["最小管理单元", "Management units"],
