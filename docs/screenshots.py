@@ -42,7 +42,8 @@ def main() -> None:
     HERE.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        shanghai = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, **shanghai)
         log_in(page, a.url, a.user, a.password)
         page.screenshot(path=str(HERE / "dashboard.png"), animations="disabled")
         page.select_option("#unit-pick", BUND)
@@ -52,7 +53,7 @@ def main() -> None:
         page.wait_for_selector("#whatif-summary:not([hidden]), #whatif-error:not(:empty)")
         time.sleep(1)
         page.screenshot(path=str(HERE / "twin.png"), animations="disabled", full_page=True)
-        laptop = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        laptop = browser.new_page(viewport={"width": 1366, "height": 768}, **shanghai)
         log_in(laptop, a.url, a.user, a.password)
         laptop.screenshot(path=str(HERE / "laptop.png"), animations="disabled")
         browser.close()

@@ -73,6 +73,12 @@ async function submitLogin(ev) {
 
 async function begin() {
   state.me = await get("/auth/me");
+  if (!can("vitals:read")) {  // e.g. a citizen app's reporter token: the screen has nothing for it
+    setToken("");
+    state.me = null;
+    showLogin(t("login.noAccess"));
+    return;
+  }
   $("#login").hidden = true;
   $("#login-password").value = "";
   $("#login-token").value = "";
@@ -119,7 +125,7 @@ async function showRoute() {
     $("#overview").hidden = true;
     const twin = $("#twin");
     twin.hidden = false;
-    await renderTwin(twin, decodeURIComponent(m[1]), { onOpenCase: showCase, me: state.me });
+    await renderTwin(twin, decodeURIComponent(m[1]), { onOpenCase: showCase });
     const h = twin.querySelector("h2");
     if (h) { h.tabIndex = -1; h.focus(); }
   } else {

@@ -15,6 +15,7 @@ const WORDS = {
   "login.useToken": ["使用令牌登录", "Log in with a token"],
   "login.token": ["访问令牌", "Access token"],
   "login.submit": ["登录", "Log in"],
+  "login.noAccess": ["此账号不能使用运行管理大屏。", "This account cannot use the operations dashboard."],
   "login.missing": ["请输入账号和密码，或访问令牌。", "Enter an account and password, or a token."],
   "vitals.title": ["运行体征", "Vital signs"],
   "vitals.empty": ["尚无指标数值：传感器数据到达后即显示。", "No indicator values yet: they appear as sensor data arrives."],

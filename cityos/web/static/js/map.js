@@ -142,8 +142,8 @@ export class DistrictMap {
       const on = wanted === "all" || wanted === ty.type;
       out.push({
         id: `sensors-${ty.type}`, name: pick(ty.name), type: "scatter", coordinateSystem: "geo", z: 3,
-        symbol: TYPE_SYMBOLS[i % TYPE_SYMBOLS.length], symbolSize: 5,
-        itemStyle: { color: TYPE_COLORS[i % TYPE_COLORS.length], opacity: 0.85 },
+        symbol: TYPE_SYMBOLS[i % TYPE_SYMBOLS.length], symbolSize: 4,
+        itemStyle: { color: TYPE_COLORS[i % TYPE_COLORS.length], opacity: 0.75 },
         data: on ? this.sensors.filter((s) => s.type === i).map((s) => ({ name: s.id, value: [s.lon, s.lat] })) : [],
         emphasis: { scale: 2 }, progressive: 2000,
       });

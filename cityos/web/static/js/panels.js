@@ -1,7 +1,7 @@
 // The overview's panels: vital signs, warnings, the case lists and the figures strip.
 
 import { get, post } from "./api.js";
-import { departmentName, getLang, levelName, num, pick, t, time } from "./i18n.js";
+import { departmentName, getLang, levelName, num, t, time } from "./i18n.js";
 import { esc } from "./map.js";
 
 // Replace a list's content only when it changed, so that focus, hover and clicks survive a refresh.
@@ -125,4 +125,3 @@ export async function acknowledge(id) {
   return post(`/vitals/warnings/${encodeURIComponent(id)}/acknowledge`);
 }
 
-export { pick };

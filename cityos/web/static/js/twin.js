@@ -35,7 +35,7 @@ function thresholdLines(thresholds) {
       label: { formatter: levelName(lv), color: LEVEL_COLORS[lv], position: "insideEndTop" } }));
 }
 
-export async function renderTwin(el, unitId, { onOpenCase, me }) {
+export async function renderTwin(el, unitId, { onOpenCase }) {
   disposeCharts();
   el.innerHTML = `<p class="muted">…</p>`;
   let d;
@@ -51,7 +51,7 @@ export async function renderTwin(el, unitId, { onOpenCase, me }) {
     <header>
       <h2 id="twin-title">${esc(pick(u.name))}</h2>
       ${levelBadge(worst)}
-      <span class="muted">${esc(u.category || "")} · ${esc(pick(u.street && u.street.name))} · ${esc(pick(u.grid && u.grid.name))}${u.address ? ` · ${esc(u.address)}` : ""}</span>
+      <span class="muted">${esc(u.category || "")} · ${esc(pick(u.street && u.street.name))} · ${esc(pick(u.grid && u.grid.name))}${address(u.address)}</span>
       <a href="#/">${t("twin.back")}</a>
     </header>
     <section class="panel" aria-labelledby="twin-ind-title">
@@ -117,7 +117,13 @@ export async function renderTwin(el, unitId, { onOpenCase, me }) {
       runWhatIf(el, wChart, unitId, { indicator: f.indicator, change: Number(f.change) / 100, minutes: Number(f.minutes) });
     });
   }
-  void me;
+}
+
+// An address as the data hub holds it: a PostalAddress object or a plain string.
+function address(a) {
+  if (!a) return "";
+  const text = typeof a === "string" ? a : [a.addressLocality, a.streetAddress].filter(Boolean).join(" ");
+  return text ? ` · ${esc(text)}` : "";
 }
 
 function indicatorName(d, id) {
@@ -151,7 +157,7 @@ async function showIndicator(c, d, id, unitId, nameEl) {
   c.setOption({
     backgroundColor: "transparent", animation: false,
     tooltip: { trigger: "axis", valueFormatter: (v) => num(v) },
-    legend: { textStyle: { color: "#e6eef6" }, data: [pick(ind && ind.name) || id, t("twin.forecast"), t("twin.band")] },
+    legend: { top: 0, textStyle: { color: "#e6eef6" }, data: [pick(ind && ind.name) || id, t("twin.forecast"), t("twin.band")] },
     grid: { left: 50, right: 20, top: 40, bottom: 30 },
     xAxis: { type: "time", ...axisStyle },
     yAxis: { type: "value", name: ind ? ind.unit : "", ...axisStyle },
@@ -193,7 +199,7 @@ async function runWhatIf(el, c, unitId, body) {
   c.setOption({
     backgroundColor: "transparent", animation: false,
     tooltip: { trigger: "axis", valueFormatter: (v) => num(v) },
-    legend: { textStyle: { color: "#e6eef6" } },
+    legend: { top: 0, textStyle: { color: "#e6eef6" } },
     grid: { left: 50, right: 90, top: 40, bottom: 30 },
     xAxis: { type: "time", ...axisStyle },
     yAxis: { type: "value", name: main.unit, ...axisStyle },
