@@ -44,12 +44,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cityos tests bench
 
 # Long runs (about 30 minutes in all); figures, never assertions. Each script has --help.
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/vitals.py
+	$(BIN)/python bench/dashboard.py
 
 serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve

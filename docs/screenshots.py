@@ -3,8 +3,8 @@
     cityos demo --scenario bund-new-year --clock 23:00 --speed 10     # wait ~6 minutes for the Bund to go red
     .venv/bin/python docs/screenshots.py --url http://127.0.0.1:8000 --user duty --password <printed by the demo>
 
-Writes docs/img/dashboard.png (1920×1080), docs/img/twin.png (the Bund's twin after a +150% what-if run)
-and docs/img/laptop.png (1366×768).
+Writes docs/img/dashboard.png (1920×1080), docs/img/twin.png (the Bund's twin after a what-if run: the inflow
+halved for an hour) and docs/img/laptop.png (1366×768).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
         page.screenshot(path=str(HERE / "dashboard.png"), animations="disabled")
         page.select_option("#unit-pick", BUND)
         page.wait_for_selector("#whatif-form")
-        page.fill("#whatif-form [name=change]", "150")
+        page.fill("#whatif-form [name=change]", "-50")  # the duty officer's question: does halving the inflow help?
         page.click("#whatif-form button[type=submit]")
         page.wait_for_selector("#whatif-summary:not([hidden]), #whatif-error:not(:empty)")
         time.sleep(1)

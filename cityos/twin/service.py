@@ -299,7 +299,7 @@ def what_if(
         "steps": steps,
         "series": [_series(cat, t) for t in tracks],
         "peak": _peak(worst, steps),
-        "summary": whatif.summary(cat, indicator, change, minutes, worst, steps_ms),
+        "summary": whatif.summary(cat, indicator, change, minutes, worst, steps_ms, _baseline_level(tracks, worst)),
     }
 
 
@@ -311,6 +311,13 @@ def _latest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, unit_id: s
 
 def _rounded(values: Sequence[float | None]) -> list[float | None]:
     return [None if v is None else round(v, 4) for v in values]
+
+
+def _baseline_level(tracks: Sequence[whatif.Track], worst: whatif.Peak | None) -> int:
+    """The worst level the peak's indicator reaches in the baseline, for the summary."""
+    if worst is None:
+        return 0
+    return max((max(t.baseline_levels, default=0) for t in tracks if t.indicator == worst.indicator), default=0)
 
 
 def _series(cat: Catalogue, t: whatif.Track) -> dict[str, Any]:

@@ -167,9 +167,16 @@ def fmt(value: float) -> str:
 
 
 def summary(
-    cat: Catalogue, input_id: str, change: float, minutes: int, found: Peak | None, steps_ms: Sequence[int]
+    cat: Catalogue,
+    input_id: str,
+    change: float,
+    minutes: int,
+    found: Peak | None,
+    steps_ms: Sequence[int],
+    baseline_level: int = 0,
 ) -> dict[str, str]:
-    """One sentence in Chinese and in English for the duty officer, times in Shanghai time."""
+    """One sentence in Chinese and in English for the duty officer, times in Shanghai time.
+    ``baseline_level``: the worst level the peak's indicator reaches without the change."""
     src = cat.by_id[input_id]
     pct = f"{abs(change) * 100:.4g}%"
     if change > 0:
@@ -187,9 +194,12 @@ def summary(
     en_value = f"{fmt(found.value)} {ind.unit}"
     if found.level:
         en_name, zh_colour, _grade = LEVEL_NAMES[found.level]
+        zh_also, en_also = "", ""
+        if baseline_level >= found.level:  # the change is not what brings it there: say so
+            zh_also, en_also = "；不加变化的预测也会达到该级别", "; the forecast without the change reaches it too"
         return {
-            "zh": f"{zh_if}，{ind.name.zh}将于{at}达到{zh_colour}色预警（{zh_value}）",
-            "en": f"{en_if}, {ind.name.en} reaches {en_name} at {at} ({en_value})",
+            "zh": f"{zh_if}，{ind.name.zh}将于{at}达到{zh_colour}色预警（{zh_value}）{zh_also}",
+            "en": f"{en_if}, {ind.name.en} reaches {en_name} at {at} ({en_value}){en_also}",
         }
     if ind.thresholds is not None and ind.thresholds.direction == "below":
         return {

@@ -52,6 +52,10 @@ def test_the_bund_at_saturday_inflow_plus_150_percent_reaches_red(shipped: Catal
                           f"（{whatif.fmt(peak.value)} 人/平方米）")  # fmt: skip
     assert text["en"] == (f"With People counted at the Bund 150% higher for the next 60 minutes, Crowd density at "
                           f"the Bund reaches red at 23:05 ({whatif.fmt(peak.value)} persons/m²)")  # fmt: skip
+    # when the forecast alone already reaches that level, the sentence says the change is not the cause
+    also = whatif.summary(shipped, "bund_people", 1.5, 60, peak, STEPS_MS, baseline_level=4)
+    assert also["zh"].endswith("；不加变化的预测也会达到该级别")
+    assert also["en"].endswith("; the forecast without the change reaches it too")
 
 
 def test_half_again_the_inflow_for_half_an_hour_is_blue_then_back(shipped: Catalogue) -> None:

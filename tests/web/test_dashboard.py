@@ -156,7 +156,7 @@ def test_the_page_loads_with_the_map_and_the_panels(page: Any, demo: Demo) -> No
         return shown > 0 and abs(shown - online) <= max(10, online // 20)
 
     wait_for(online_figure_agrees, 10)
-    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["待派遣", "部门待办", "在办"]
+    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["在办", "待派遣", "部门待办"]
     # a unit on the map: click through to its twin
     page.goto(demo.url + "/#/unit/" + BUND)
     page.wait_for_selector("#twin-title")
@@ -268,7 +268,7 @@ def test_the_english_switch(page: Any, demo: Demo) -> None:
     assert page.inner_text("h1 [data-i18n=title]") == "City vital signs"
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.inner_text("#warnings-title [data-i18n]") == "Warnings"
-    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["To dispatch", "Department queue", "In progress"]
+    assert page.locator("#case-tabs [role=tab]").all_inner_texts() == ["In progress", "To dispatch", "Department queue"]
     assert page.inner_text("#district-name") == "Huangpu District"
     page.wait_for_function("() => document.querySelector('#vitals h3 span').textContent === 'Crowds'")
     page.reload()  # the choice is kept

@@ -237,7 +237,8 @@ async function loadVitals() {
 }
 
 function buildTabs() {
-  const tabs = can("cases:dispatch") ? ["dispatch", "queue", "open"] : state.me.department ? ["queue"] : ["open"];
+  // the centre watches the cases in hand first; the dispatch desk and the queues are a click away
+  const tabs = can("cases:dispatch") ? ["open", "dispatch", "queue"] : state.me.department ? ["queue"] : ["open"];
   state.tab = tabs[0];
   state.department = state.me.department || "public-security";
   const el = $("#case-tabs");

@@ -175,14 +175,22 @@ export class DistrictMap {
     out.push({ id: "warnings", name: t("layer.warnings"), type: "effectScatter", coordinateSystem: "geo", z: 6,
       rippleEffect: { scale: 3, brushType: "stroke" }, data: warnPoints });
     out.push({
-      id: "cases", name: t("layer.cases"), type: "scatter", coordinateSystem: "geo", z: 5, symbol: "pin",
-      symbolSize: 20,
+      // a pin stands on its place, above a warning's marker at the same spot
+      id: "cases", name: t("layer.cases"), type: "scatter", coordinateSystem: "geo", z: 7, symbol: "pin",
+      symbolSize: 22, symbolOffset: [0, "-50%"],
       data: this.show.cases
-        ? this.cases.filter((c) => c.lon != null && CASE_GROUP[c.state]).map((c) => ({
-          name: c.id, value: [c.lon, c.lat], itemStyle: { color: CASE_COLORS[CASE_GROUP[c.state]] } }))
+        ? this.cases.filter((c) => CASE_GROUP[c.state] && this.placeOf(c)).map((c) => ({
+          name: c.id, value: this.placeOf(c), itemStyle: { color: CASE_COLORS[CASE_GROUP[c.state]] } }))
         : [],
     });
     return out;
+  }
+
+  // Where a case is: its coordinates, else the middle of its unit, grid or street (a warning's case has a place).
+  placeOf(c) {
+    if (c.lon != null && c.lat != null) return [c.lon, c.lat];
+    const f = this.features.get(c.unit) || this.features.get(c.grid) || this.features.get(c.street);
+    return f ? centroid(f.geometry) : null;
   }
 
   draw() {

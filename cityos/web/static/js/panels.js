@@ -81,7 +81,7 @@ export function renderCases(el, cases, { stateName, onOpen, fresh }) {
         <span class="text">${esc(c.text || c.category)}</span>
         <span class="state">${esc(stateName(c.state))}</span>
         <span class="meta">${esc(departmentName(c.department))} · ${t("cases.due")} ${time(c.dueAt, true)}</span>
-        <span class="meta">${c.priority ? esc(c.priority) : ""}</span>
+        <span class="meta">${c.priority ? esc(t(`priority.${c.priority}`)) : ""}</span>
       </button>
     </li>`).join(""));
   if (!changed) return;
