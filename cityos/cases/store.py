@@ -78,10 +78,10 @@ def queue(
 
 
 def search(conn: Connection, tenant: str, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict], int]:
-    """Cases matching ``filters`` (state/states, category, main_category, department, source, since_ms,
-    until_ms, ids, needs_confirmation), newest first, and how many match."""
+    """Cases matching ``filters`` (state/states, category, main_category, department, source, grid, street,
+    unit, since_ms, until_ms, ids, needs_confirmation), newest first, and how many match."""
     cond = [cases.c.tenant == tenant]
-    for key in ("category", "main_category", "department", "source", "grid", "street"):
+    for key in ("category", "main_category", "department", "source", "grid", "street", "unit"):
         if filters.get(key):
             cond.append(cases.c[key] == filters[key])
     if filters.get("states"):

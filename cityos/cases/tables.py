@@ -72,6 +72,7 @@ Index(
 )
 Index("ix_cases_category_open", cases.c.tenant, cases.c.category, cases.c.state, cases.c.created_at_ms)
 Index("ix_cases_created", cases.c.tenant, cases.c.created_at_ms)
+Index("ix_cases_unit", cases.c.tenant, cases.c.unit, cases.c.created_at_ms)  # a unit's twin lists its cases
 Index("ix_cases_due", cases.c.tenant, cases.c.state, cases.c.next_escalation_ms)
 Index("ix_cases_origin", cases.c.tenant, cases.c.origin, unique=True)
 Index("ix_cases_follow", cases.c.follow_token, unique=True)

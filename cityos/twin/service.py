@@ -32,7 +32,7 @@ ONLINE_SECONDS = 5.0  # how long the devices' online states are reused (reading 
 UNIT_TYPE = "ManagementUnit"
 MAX_WARNINGS = 20
 CLOSED_CASES = 10
-CASE_PAGE, CASE_PAGES = 500, 4  # the cases read per state group to find a unit's (the search has no unit filter)
+OPEN_CASES = 500
 _lock = threading.Lock()
 
 
@@ -245,17 +245,11 @@ def _warnings(rt: Runtime, tenant: str, unit_id: str) -> list[dict[str, Any]]:
 
 
 def _cases(rt: Runtime, tenant: str, unit_id: str, department: str | None) -> list[dict[str, Any]]:
-    """The unit's open cases and its last CLOSED_CASES closed ones, newest first. The cases search has no
-    unit filter: this reads up to CASE_PAGES pages of each group newest first and keeps the unit's."""
+    """The unit's open cases (at most OPEN_CASES) and its last CLOSED_CASES closed ones, newest first."""
     out = []
-    for states, most in ((list(OPEN), None), ([State.CLOSED], CLOSED_CASES)):
-        kept: list[dict[str, Any]] = []
-        for page in range(CASE_PAGES):
-            found, total = cases.search(rt, tenant, CASE_PAGE, page * CASE_PAGE, states=states, department=department)
-            kept += [c for c in found if c.get("unit") == unit_id]
-            if (most is not None and len(kept) >= most) or (page + 1) * CASE_PAGE >= total:
-                break
-        out += kept[:most] if most is not None else kept
+    for states, most in ((list(OPEN), OPEN_CASES), ([State.CLOSED], CLOSED_CASES)):
+        found, _total = cases.search(rt, tenant, most, 0, states=states, department=department, unit=unit_id)
+        out += found
     return out
 
 
