@@ -86,7 +86,6 @@ class LiveHub:
         self._cancels: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.sent = 0
 
     def start(self) -> None:
         for subject in SUBJECTS:
@@ -111,10 +110,6 @@ class LiveHub:
     def disconnect(self, page: Page) -> None:
         with self._lock:
             self._pages.discard(page)
-
-    @property
-    def pages(self) -> int:
-        return len(self._pages)
 
     def on_event(self, ev: Event) -> None:
         """A bus handler: runs on the bus's thread, so it only hands messages to the pages' loops."""
@@ -150,7 +145,6 @@ class LiveHub:
                 continue
             try:
                 page.loop.call_soon_threadsafe(page.offer, message)
-                self.sent += 1
             except RuntimeError:  # its loop is closed: the page is gone
                 self.disconnect(page)
 

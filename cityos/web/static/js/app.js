@@ -8,15 +8,17 @@ import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, render
 import { renderTwin } from "./twin.js";
 
 const $ = (s) => document.querySelector(s);
-const OPEN_STATES = "reported,registered,returned,dispatched,accepted,in_progress,suspended,handled,verified";
+const TO_DISPATCH = "reported,registered,returned";
+const IN_HAND = "dispatched,accepted,in_progress,suspended,handled,verified";
+const OPEN_STATES = `${TO_DISPATCH},${IN_HAND}`;
 const TABS = {
-  dispatch: { label: "cases.toDispatch", path: () => "/cases?state=reported,registered,returned&limit=50" },
+  dispatch: { label: "cases.toDispatch", path: () => `/cases?state=${TO_DISPATCH}&limit=50` },
   queue: { label: "cases.queue", path: () => `/cases/queue?limit=50${state.me.department ? "" : `&department=${encodeURIComponent(state.department)}`}` },
-  open: { label: "cases.open", path: () => "/cases?state=dispatched,accepted,in_progress,suspended,handled,verified&limit=50" },
+  open: { label: "cases.open", path: () => `/cases?state=${IN_HAND}&limit=50` },
 };
 
 const state = {
-  me: null, map: null, indicators: {}, warnings: [], cases: [], tab: null, department: null, stop: null,
+  me: null, map: null, indicators: {}, warnings: [], tab: null, department: null, stop: null,
   freshWarnings: new Set(), freshCases: new Set(), timers: [], opener: null, started: false,
 };
 

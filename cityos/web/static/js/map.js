@@ -37,6 +37,7 @@ export class DistrictMap {
     this.sensorTypes = [];
     this.sensors = []; // rows as /twin/sensors gives them
     this.sensorIndex = new Map(); // id -> row
+    this.byLocalId = new Map(); // local part of the id -> row
     this.warnings = [];
     this.cases = [];
     this.indicatorNames = {};
@@ -63,6 +64,8 @@ export class DistrictMap {
       unit: r[at.unit], grid: r[at.grid],
     }));
     this.sensorIndex = new Map(this.sensors.map((s) => [s.id, s]));
+    // device events name the Device; its thing shares the local part (…:Device:HP-CF-00001, …:CrowdFlowObserved:HP-CF-00001)
+    this.byLocalId = new Map(this.sensors.map((s) => [s.id.split(":").pop(), s]));
   }
 
   // Live values: only what the tooltip and details read, so no redraw is needed.
@@ -74,11 +77,8 @@ export class DistrictMap {
   }
 
   setOnline(id, online) {
-    // device events name the device; the sensor thing shares its local part
-    const local = id.split(":").pop();
-    for (const s of this.sensors) {
-      if (s.id.endsWith(`:${local}`)) { s.online = online; this.drawSoon(); return; }
-    }
+    const s = this.byLocalId.get(id.split(":").pop());
+    if (s) { s.online = online; this.drawSoon(); }
   }
 
   // A redraw at most once a second: device events come in bursts (a whole district coming online).
