@@ -38,9 +38,9 @@ from cityos.config import Settings
 from cityos.context import service as svc
 from cityos.context.entity import parse_entity
 from cityos.context.geo import size_class
-from cityos.context.history import changed_instances, ensure_month_partitions
 from cityos.context.query import EntityQuery, query_entities
-from cityos.context.timefmt import now_iso
+from cityos.context.temporal.history import changed_instances, ensure_month_partitions
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 from cityos.store.migrate import upgrade

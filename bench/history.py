@@ -24,9 +24,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.context import fresh_database, pct
-from cityos.context.history import ensure_month_partitions, from_ms, to_ms
-from cityos.context.temporal import aggregate, fetch_instances
-from cityos.context.temporal_params import Aggregation, TimeRange
+from cityos.context.temporal.history import ensure_month_partitions
+from cityos.context.temporal.params import Aggregation, TimeRange
+from cityos.context.temporal.reads import aggregate, fetch_instances
+from cityos.core.timefmt import from_ms, to_ms
 from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
 from cityos.tuning import tune_process

@@ -49,8 +49,9 @@ from context import free_port, fresh_database, pct  # bench/context.py
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
-from cityos.context.history import ensure_month_partitions, to_ms
 from cityos.context.jsonld import core_term_map
+from cityos.context.temporal.history import ensure_month_partitions
+from cityos.core.timefmt import to_ms
 from cityos.iot import service
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, MeasureIn
 from cityos.runtime import Runtime

@@ -1,22 +1,37 @@
-"""Builds the FastAPI application from the routers of each package."""
+"""Builds the FastAPI application from the components (``cityos.components``): their routers, the
+runners every API process needs, and the roles this process may take (``CITYOS_ROLES``)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityos import __version__
+from cityos.auth import PublicContext, public, route_guard
+from cityos.component import Runner, Runners, describe, process_runners
+from cityos.components import COMPONENTS
 from cityos.config import Settings
-from cityos.context.errors import InternalError, InvalidRequest, NgsiLdError
-from cityos.errors import CityError, HttpProblem, InvalidInput, MethodNotAllowed, NotFound
+from cityos.context import InternalError, InvalidRequest, NgsiLdError
+from cityos.errors import (
+    CityError,
+    HttpProblem,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    problem_responses,
+    problem_schema,
+)
 from cityos.runtime import Runtime
 from cityos.tuning import freeze_startup_objects, tune_process
 
@@ -27,19 +42,14 @@ NGSILD_PREFIX = "/ngsi-ld/"
 SHUTDOWN_GRACE_SECONDS = 3
 
 
-class Companion(Protocol):
-    """Something that runs beside the API for as long as it serves."""
-
-    def start(self) -> None: ...
-    def close(self) -> None: ...
-
-
 def problem_response(err: CityError, request: Request) -> Response:
     body = err.problem()  # an "instance" given to the error rides along in its extra members
     ngsild = request.url.path.startswith(NGSILD_PREFIX) or isinstance(err, NgsiLdError)
     media = "application/json" if ngsild else "application/problem+json"
-    headers = {"WWW-Authenticate": 'Bearer realm="cityos"'} if err.status == 401 else None
-    return Response(orjson.dumps(body), status_code=err.status, media_type=media, headers=headers)
+    headers = {"WWW-Authenticate": 'Bearer realm="cityos"'} if err.status == 401 else {}
+    if err.status == 503 and "retryAfter" in err.extra:
+        headers["Retry-After"] = str(err.extra["retryAfter"])
+    return Response(orjson.dumps(body), status_code=err.status, media_type=media, headers=headers or None)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -78,58 +88,46 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(InternalError("the server failed on this request; it has been logged"), request)
 
 
+class Health(BaseModel):
+    """The process is up and reaches its database; the roles it runs now and those it stands by for."""
+
+    status: str
+    version: str
+    database: str
+    roles: list[str]
+    standby: list[str]
+
+
+Anyone = Annotated[PublicContext, public("a liveness check for load balancers; it tells nothing about the data")]
+
+
 def create_app(
-    settings: Settings | None = None, runtime: Runtime | None = None, companions: Sequence[Companion] = ()
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    companions: Sequence[Runner] = (),
+    roles: Sequence[str] | None = None,
 ) -> FastAPI:
     """The cityos API. Pass a runtime to share one (tests, the demo); otherwise one is opened.
 
-    ``companions`` start once the ingest side runs and stop before it does (the demo's simulator).
+    ``roles``: the roles this process may take (default ``CITYOS_ROLES``, see :mod:`cityos.component`).
+    ``companions`` start once everything else runs and stop first (the demo's simulator).
     """
     tune_process()
     rt = runtime or Runtime.open(settings)
+    taken = rt.settings.serve_roles if roles is None else tuple(roles)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_objects()
-        from cityos.cases.runner import CasesRunner
-        from cityos.context.notify import Notifier
-        from cityos.iot.runner import IngestRunner
-        from cityos.vitals.runner import VitalsRunner
-        from cityos.web.live import LiveHub
-        from cityos.web.sensors import sensor_value
-
-        notifier = Notifier(rt) if rt.settings.notifies_in_api else None
-        app.state.notifier = notifier
-        if notifier is not None:
-            notifier.start()
-        vitals = VitalsRunner(rt) if rt.settings.vitals_in_api else None
-        if vitals is not None:
-            vitals.start()
-        cases = CasesRunner(rt) if rt.settings.vitals_in_api else None  # warnings open cases where vitals run
-        if cases is not None:
-            cases.start()
-        app.state.cases = cases
-        live = LiveHub(rt.bus, sensor_value)
-        app.state.live = live
-        live.start()
-        ingest = IngestRunner(rt, mqtt=rt.settings.mqtt_ingest_in_api)
-        app.state.ingest = ingest
-        ingest.start()
-        for c in companions:
-            c.start()
-        yield
-        for c in reversed(companions):
-            c.close()
-        ingest.close()
-        live.close()
-        if vitals is not None:
-            vitals.close()
-        if cases is not None:
-            cases.close()
-        if notifier is not None:
-            notifier.close()
-        if runtime is None:
-            rt.close()
+        runners = process_runners(rt, COMPONENTS, api=True, roles=taken, extra=companions)
+        app.state.runners = runners
+        runners.start()  # a runner that fails stops those started before it, and the server does not start
+        try:
+            yield
+        finally:
+            runners.close()
+            if runtime is None:
+                rt.close()
 
     app = FastAPI(
         title="cityos",
@@ -138,46 +136,57 @@ def create_app(
         description="City digital base: the NGSI-LD city data hub and the services built on it.",
     )
     app.state.runtime = rt
+    app.state.runners = Runners([])
     install_error_handlers(app)
 
-    @app.get("/health", tags=["system"], summary="Liveness and database check")
-    def health() -> dict[str, Any]:
-        from sqlalchemy import text
+    @app.get("/health", tags=["system"], summary="Liveness, the database, and the roles this process runs")
+    def health(ctx: Anyone, request: Request) -> Health:
+        ctx.rt.db.ping()
+        held = describe(request.app.state.runners)
+        return Health(status="ok", version=__version__, database=ctx.rt.db.dialect, **held)
 
-        with rt.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "database": rt.db.dialect}
-
-    from cityos.auth import routes as auth_routes
-    from cityos.cases import open311_routes
-    from cityos.cases import routes as cases_routes
-    from cityos.context import (
-        routes,
-        routes_batch,
-        routes_contexts,
-        routes_subscriptions,
-        routes_temporal,
-        routes_types,
-    )
-    from cityos.iot import routes as iot_routes
-    from cityos.twin import routes as twin_routes
-    from cityos.vitals import routes as vitals_routes
-    from cityos.web import routes as web_routes
-
-    app.include_router(auth_routes.router)
-    app.include_router(routes.router)
-    app.include_router(routes_batch.router)
-    app.include_router(routes_types.router)
-    app.include_router(routes_contexts.router)
-    app.include_router(routes_temporal.router)
-    app.include_router(routes_subscriptions.router)
-    app.include_router(iot_routes.router)
-    app.include_router(iot_routes.metrics_router)
-    app.include_router(vitals_routes.router)
-    app.include_router(twin_routes.router)
-    app.include_router(cases_routes.router)
-    app.include_router(cases_routes.public_router)
-    app.include_router(open311_routes.router)
-    app.include_router(web_routes.router)
-    web_routes.mount_static(app)
+    for component in COMPONENTS:
+        for router in component.routers():
+            app.include_router(router)
+    for component in COMPONENTS:
+        if component.mount is not None:
+            component.mount(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with what the routes declare by their guards: the bearer token and its 401
+    and 403 on guarded routes, and every error as a problem document (400 for invalid parameters)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = doc.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = problem_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(name, None)
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "`cityos token create`, or POST /auth/login"}
+    }
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        guard = route_guard(route.dependant)
+        for method in route.methods:
+            op = doc["paths"].get(route.path_format, {}).get(method.lower())
+            if op is None:
+                continue
+            responses = op.setdefault("responses", {})
+            extra: list[int] = []
+            if responses.pop("422", None) is not None or route.dependant.query_params or route.dependant.body_params:
+                extra.append(400)
+            if route.dependant.path_params:
+                extra.append(404)
+            if guard is not None and guard[0] == "permission":
+                op["security"] = [{"bearer": []}]
+                extra += [401, 403]
+                op["description"] = (op.get("description") or "").rstrip() + f"\n\nNeeds the permission `{guard[1]}`."
+            for status, entry in problem_responses(*extra).items():
+                responses.setdefault(str(status), entry)
+    app.openapi_schema = doc
+    return doc

@@ -53,7 +53,7 @@ def token_create(
     tenant: Annotated[str | None, typer.Option(help="Limit the token to one tenant.")] = None,
 ) -> None:
     """Create a bearer token and print it alone on stdout (it is shown only once)."""
-    from cityos.auth.service import create_token
+    from cityos.auth import create_token
     from cityos.errors import CityError
     from cityos.store.engine import Database
     from cityos.store.migrate import upgrade
@@ -93,7 +93,7 @@ def account_create(
     tenant: Annotated[str | None, typer.Option(help="Limit the account to one tenant.")] = None,
 ) -> None:
     """Create a staff account that logs in with a password (or set the password of that staff principal)."""
-    from cityos.auth.service import create_account, profile
+    from cityos.auth import create_account, profile
 
     with _account_database() as db:
         p = create_account(
@@ -108,7 +108,7 @@ def account_password(
     password: Password,
 ) -> None:
     """Change an account's password; this unlocks it and ends the sessions its logins opened."""
-    from cityos.auth.service import profile, set_password
+    from cityos.auth import profile, set_password
 
     with _account_database() as db:
         p = set_password(db, name, password)
@@ -150,8 +150,7 @@ def history_retention(
     tenant: Annotated[str | None, typer.Option(help="Tenant (default: the default tenant).")] = None,
 ) -> None:
     """Set how long the history of one entity type is kept, raw and rolled up."""
-    from cityos.context.jsonld import core_term_map
-    from cityos.context.retention import Policy, set_policy
+    from cityos.context import Policy, core_term_map, set_policy
     from cityos.errors import CityError
     from cityos.runtime import Runtime
     from cityos.store.migrate import upgrade
@@ -178,7 +177,7 @@ def history_compact(tenant: Annotated[str | None, typer.Option(help="Only this t
     """Roll up and drop history past its retention. Safe to interrupt and run again."""
     from rich.progress import Progress
 
-    from cityos.context.retention import compact
+    from cityos.context import compact
     from cityos.runtime import Runtime
     from cityos.store.migrate import upgrade
 
@@ -196,19 +195,36 @@ def history_compact(tenant: Annotated[str | None, typer.Option(help="Only this t
     )
 
 
+RolesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--roles",
+        help="Roles to take beside the API: ingest, vitals, cases, notify, comma-separated, or none "
+        "(default CITYOS_ROLES). One process of a deployment runs each role at a time.",
+    ),
+]
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    roles: RolesOption = None,
 ) -> None:
-    """Run the API server."""
+    """Run the API server, with the roles CITYOS_ROLES (or --roles) gives it."""
+    import os
+
     import uvicorn
 
     from cityos.store.engine import Database
     from cityos.store.migrate import upgrade
 
     settings = get_settings()
+    if roles is not None:
+        _roles(roles)
+        os.environ["CITYOS_ROLES"] = roles  # uvicorn's worker processes read the settings anew
+        settings = settings.model_copy(update={"roles": roles})
     if workers > 1 and settings.bus_in_process:
         typer.echo(
             "error: --workers > 1 needs a shared bus: set CITYOS_BUS_URL=nats://host:4222 and run `cityos worker` "
@@ -230,90 +246,110 @@ def serve(
     )
 
 
+def _roles(text: str) -> tuple[str, ...]:
+    from cityos.core.roles import parse_roles
+
+    try:
+        return parse_roles(text)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
-def worker() -> None:
-    """Match subscriptions and send notifications, fed by the NATS bus (CITYOS_BUS_URL=nats://...).
+def worker(
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="A role to take: ingest, vitals, cases or notify (repeat, or comma-separate, for several). "
+            "Default: notify.",
+        ),
+    ] = None,
+    mqtt: Annotated[str | None, typer.Option(help="Broker URL for the ingest role; default CITYOS_MQTT_URL.")] = None,
+) -> None:
+    """Run roles without the API: the vital signs engine, case timers, MQTT ingest, notifications.
 
-    Stops on SIGTERM or Ctrl-C; what was not yet delivered stays in the outbox for the next start.
+    Each role runs in one process of the deployment at a time: a worker given a role another process holds
+    stands by and takes it over when that process stops. Stops on SIGTERM or Ctrl-C; notifications not yet
+    delivered stay in the outbox, telemetry not yet stored stays with the broker.
     """
-    import logging
-    import signal
-    import threading
-
-    from cityos.context.notify import Notifier
-    from cityos.runtime import Runtime
-    from cityos.store.migrate import upgrade
-
+    taken = _roles(",".join(role or ["notify"]))
+    if not taken:
+        typer.echo("error: give a role: --role ingest|vitals|cases|notify", err=True)
+        raise typer.Exit(2)
     settings = get_settings()
-    if settings.bus_in_process:
+    if mqtt:
+        settings = settings.model_copy(update={"mqtt_url": mqtt})
+    if settings.bus_in_process and set(taken) & {"vitals", "cases", "notify"}:
         typer.echo(
-            "error: `cityos worker` needs CITYOS_BUS_URL=nats://host:4222; with memory:// the API "
-            "process sends notifications itself",
+            f"error: `cityos worker --role {','.join(taken)}` needs the events of the other processes: set "
+            "CITYOS_BUS_URL=nats://host:4222 (with memory:// `cityos serve` takes these roles itself)",
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tune_process()
-    try:
-        rt = Runtime.open(settings)
-    except RuntimeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    upgrade(rt.db)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    notifier = Notifier(rt)
-    notifier.start()
-    typer.echo("cityos worker: delivering notifications", err=True)
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        notifier.close()
-        rt.close()
+    if "ingest" in taken and not settings.mqtt_url:
+        typer.echo("error: the ingest role needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
+        raise typer.Exit(2)
+    _run_worker(settings, taken)
 
 
 @app.command()
 def ingest(
     mqtt: Annotated[str | None, typer.Option(help="Broker URL; default CITYOS_MQTT_URL.")] = None,
 ) -> None:
-    """Consume MQTT telemetry into the data hub, watch device health and expire commands.
+    """Consume MQTT telemetry into the data hub, watch device health and expire commands (the ingest role).
 
     Messages are acknowledged only once stored: after a kill, the broker sends the rest again.
     """
-    import logging
-    import signal
-    import threading
-
-    from cityos.iot.directory import directory
-    from cityos.iot.runner import IngestRunner
-    from cityos.runtime import Runtime
-    from cityos.store.migrate import upgrade
-
     settings = get_settings()
     if mqtt:
         settings = settings.model_copy(update={"mqtt_url": mqtt})
     if not settings.mqtt_url:
         typer.echo("error: `cityos ingest` needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
         raise typer.Exit(2)
+    _run_worker(settings, ("ingest",))
+
+
+def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
+    import logging
+    import signal
+    import threading
+
+    from cityos.component import describe, process_runners
+    from cityos.components import COMPONENTS
+    from cityos.iot import directory
+    from cityos.runtime import Runtime
+    from cityos.store.migrate import upgrade
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     tune_process()
-    rt = Runtime.open(settings)
+    try:
+        rt = Runtime.open(settings)
+    except (RuntimeError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     upgrade(rt.db)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    directory(rt)  # every device in memory before the first message, then out of the collector's way
+    if "ingest" in roles:
+        directory(rt)  # every device in memory before the first message, then out of the collector's way
     freeze_startup_objects()
-    runner = IngestRunner(rt, mqtt=True)
-    runner.start()
-    typer.echo(f"cityos ingest: consuming telemetry from {settings.mqtt_url}", err=True)
+    runners = process_runners(rt, COMPONENTS, api=False, roles=roles)
+    runners.start()
+    held = describe(runners)
+    doing = {"ingest": f"ingest (consuming telemetry from {settings.mqtt_url})"}
+    typer.echo(
+        f"cityos worker: running {', '.join(doing.get(r, r) for r in held['roles']) or 'no role yet'}"
+        + (f"; standing by for {', '.join(held['standby'])}" if held["standby"] else ""),
+        err=True,
+    )
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        runner.close()
+        runners.close()
         rt.close()
 
 
@@ -331,7 +367,7 @@ def cases_retrain() -> None:
     """Train the case classifier again with the categories dispatchers confirmed; saved in the data directory."""
     from rich.console import Console
 
-    from cityos.cases import service as cases
+    from cityos import cases as cases
 
     rt = _open_runtime()
     try:
@@ -356,8 +392,8 @@ def vitals_backtest(
     from rich.console import Console
     from rich.table import Table
 
+    from cityos import vitals as vitals
     from cityos.errors import CityError
-    from cityos.vitals import service as vitals
 
     rt = _open_runtime()
     try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cityos.core.roles import ROLES, parse_roles
 
 
 class Settings(BaseSettings):
@@ -22,10 +23,12 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
     bus_url: str = Field("memory://", description="Event bus: memory:// (one process) or nats://host:4222.")
-    notifier: Literal["auto", "api", "worker"] = Field(
+    roles: str = Field(
         "auto",
-        description="Where subscriptions are matched and notifications sent: in the API process (api), "
-        "in `cityos worker` (worker), or auto: the API process with memory://, the worker with nats://.",
+        description="The roles `cityos serve` takes on beside the API, comma-separated: ingest (MQTT telemetry), "
+        "vitals (the vital signs engine), cases (cases from warnings, time-limit timers), notify (subscription "
+        "notifications); none for the API alone; auto: all four with memory://, all but notify with nats:// "
+        "(`cityos worker` notifies). One process of a deployment runs each role at a time.",
     )
     demo_mode: bool = Field(False, description="Relaxes secret checks; set by `cityos demo`.")
     default_tenant: str = Field("default", description="Tenant used when no NGSILD-Tenant header is sent.")
@@ -46,12 +49,6 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(
         "cityos-ingest", description="Client id of the telemetry consumer; its broker session survives restarts."
     )
-    mqtt_ingest_in_api: bool = Field(
-        True, description="Whether `cityos serve` consumes MQTT telemetry itself; false when `cityos ingest` runs."
-    )
-    vitals_in_api: bool = Field(
-        True, description="Whether `cityos serve` computes the vital signs (indicators and warnings) itself."
-    )
     iot_batch_size: int = Field(2000, ge=1, description="Most telemetry messages written in one transaction.")
     iot_batch_wait_ms: int = Field(20, ge=0, description="Longest wait (ms) for a telemetry batch to fill.")
     iot_max_clock_skew: int = Field(
@@ -70,12 +67,19 @@ class Settings(BaseSettings):
         """Whether the bus is the in-process one (events never leave this process)."""
         return self.bus_url.startswith("memory:")
 
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: str) -> str:
+        if v.strip() != "auto":
+            parse_roles(v)  # names an unknown role: refused at start, not when the role is missed
+        return v
+
     @property
-    def notifies_in_api(self) -> bool:
-        """Whether the API process matches subscriptions and sends notifications itself."""
-        if self.notifier == "auto":
-            return self.bus_in_process
-        return self.notifier == "api"
+    def serve_roles(self) -> tuple[str, ...]:
+        """The roles `cityos serve` may take (``roles``, with auto decided by the bus)."""
+        if self.roles.strip() == "auto":
+            return ROLES if self.bus_in_process else tuple(r for r in ROLES if r != "notify")
+        return parse_roles(self.roles)
 
     @property
     def resolved_database_url(self) -> str:

@@ -87,3 +87,63 @@ class HttpProblem(CityError):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status  # type: ignore[misc]
+
+
+class Unavailable(CityError):
+    """A part the request needs is not ready yet (it is loading) or not reachable; try again later."""
+
+    type = PROBLEM_BASE + "unavailable"
+    title = "Not available yet"
+    status = 503
+
+
+class Conflict(CityError):
+    type = PROBLEM_BASE + "conflict"
+    title = "Conflict"
+    status = 409
+
+
+# --- the problem document in the API description ---------------------------------------------------
+
+_STATUS_TEXT = {
+    400: "The request is not valid: the detail names the parameter or field and what it must be",
+    401: "No valid bearer token: send 'Authorization: Bearer <token>'",
+    403: "The token's role, tenant or department does not allow this",
+    404: "There is no such resource",
+    405: "The method is not allowed here",
+    406: "The response cannot be given in the media type asked for",
+    409: "The resource exists already, or changed meanwhile, or its state does not allow this",
+    413: "The request body is too large",
+    415: "The request body's media type is not supported",
+    503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
+}
+
+
+def problem_schema() -> dict[str, Any]:
+    """The JSON schema of an RFC 9457 problem document as cityos sends it."""
+    return {
+        "title": "Problem",
+        "type": "object",
+        "description": "An RFC 9457 problem document; NGSI-LD errors carry the NGSI-LD error type URIs.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri", "description": "The kind of problem (a stable URI)."},
+            "title": {"type": "string", "description": "A short summary of the kind of problem."},
+            "status": {"type": "integer", "description": "The HTTP status code."},
+            "detail": {"type": "string", "description": "What went wrong and what to do about it."},
+            "instance": {"type": "string", "description": "The resource the problem is about, when there is one."},
+        },
+        "additionalProperties": True,
+    }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these error statuses, each a problem document."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {
+            "description": _STATUS_TEXT.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": ref}, "application/json": {"schema": ref}},
+        }
+        for status in statuses
+    }

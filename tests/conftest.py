@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy import text
 from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 
+R = TypeVar("R")
 PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -42,19 +43,14 @@ def pg_database_url() -> Iterator[str]:
 
 
 def _reset(db: Database) -> None:
+    """Migrate a database opened anew and empty every table (what it keeps in memory is new with it)."""
+    from cityos.components import load_tables
     from cityos.store.migrate import upgrade
 
     upgrade(db)
-    from cityos.store.engine import metadata
-
     with db.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
+        for table in reversed(load_tables().sorted_tables):
             conn.execute(table.delete())
-    from cityos.auth.service import forget_caches
-    from cityos.context.history import forget_partitions
-
-    forget_caches()
-    forget_partitions()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -137,6 +133,13 @@ def api(rt: Runtime) -> Iterator[Api]:
     token = create_token(rt.db, "test-admin", role="admin", kind="staff")
     with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
         yield Api(client, token)
+
+
+def running(api: Api, kind: type[R]) -> R:
+    """The runner of this class the app runs (its notifier, its live hub …); fails if it runs none."""
+    found = api.client.app.state.runners.find(kind)  # type: ignore[attr-defined]
+    assert found is not None, f"the app runs no {kind.__name__}"
+    return found  # type: ignore[no-any-return]
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:

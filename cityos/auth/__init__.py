@@ -1,1 +1,62 @@
-"""Identity and access: tenants, principals, roles, bearer tokens."""
+"""Identity and access (城市数治): tenants, principals, roles, bearer tokens, staff accounts, and the one
+request context every route resolves (who calls, for which tenant, within which scope).
+
+Other packages use auth through what this module exports.
+"""
+
+from cityos.auth.component import component
+from cityos.auth.deps import (
+    TENANT_HEADER,
+    PublicContext,
+    RequestContext,
+    allow,
+    context_of,
+    guarded,
+    public,
+    route_guard,
+    signed_in,
+)
+from cityos.auth.models import EVERYTHING, PERMISSIONS, ROLES, Principal, Scope, allows
+from cityos.auth.service import (
+    authenticate,
+    authorize,
+    create_account,
+    create_principal,
+    create_token,
+    ensure_tenant,
+    forget_tokens,
+    issue_token,
+    profile,
+    set_password,
+    tenant_exists,
+)
+
+__all__ = [
+    "EVERYTHING",
+    "PERMISSIONS",
+    "ROLES",
+    "TENANT_HEADER",
+    "Principal",
+    "PublicContext",
+    "RequestContext",
+    "Scope",
+    "allow",
+    "allows",
+    "authenticate",
+    "authorize",
+    "component",
+    "context_of",
+    "create_account",
+    "create_principal",
+    "create_token",
+    "ensure_tenant",
+    "forget_tokens",
+    "guarded",
+    "issue_token",
+    "profile",
+    "public",
+    "route_guard",
+    "set_password",
+    "signed_in",
+    "tenant_exists",
+]

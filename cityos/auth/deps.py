@@ -1,44 +1,155 @@
-"""FastAPI dependencies: the runtime, the calling principal, and permission checks."""
+"""One request context for every route: who is calling, for which tenant, within which scope, and the
+permission the route needs, declared on the route itself.
+
+A route asks for its context with the permission it needs::
+
+    Reader = Annotated[RequestContext, allow("vitals:read")]
+
+    @router.get("/vitals/overview")
+    def overview(ctx: Reader) -> Overview: ...
+
+and a public route (no token: Open311 reads, a reporter's follow link, device telemetry that carries
+its API key) says so with :func:`public`, naming why. A test walks every route of the app and fails on
+a route that declares neither (``tests/test_routes_guarded.py``).
+
+The tenant of a request is the ``NGSILD-Tenant`` header when one is sent, else the tenant the token is
+limited to, else the default tenant; a token limited to one tenant may not use another (403).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.models import Principal
+from cityos.auth.models import Principal, Scope
 from cityos.auth.service import authenticate, authorize, cached_principal
 from cityos.runtime import Runtime
 
-# Dependencies are async on purpose: FastAPI runs a sync dependency in the thread pool, one hop
-# per dependency per request, which costs more than the work they do.
+TENANT_HEADER = "NGSILD-Tenant"
+PERMISSION_MARK = "cityos_permission"  # set on the dependency of allow(): the permission a route needs
+PUBLIC_MARK = "cityos_public"  # set on the dependency of public(): why a route needs no token
+
+# Dependencies are async on purpose: FastAPI runs a sync dependency in the thread pool, one hop per
+# dependency per request, which costs more than the work they do. One dependency per route, too.
 
 
-async def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+@dataclass(frozen=True)
+class RequestContext:
+    """Who calls, for which tenant, within which scope; made once per request by :func:`allow`."""
+
+    rt: Runtime
+    principal: Principal
+    tenant: str
+
+    @property
+    def department(self) -> str | None:
+        """The one department the caller acts for (its data only), None when not limited to one."""
+        return self.principal.department
+
+    @property
+    def scope(self) -> Scope:
+        """The tenant and department the caller is limited to (None: no limit)."""
+        return self.principal.scope
+
+    def can(self, action: str) -> bool:
+        """Whether the caller's role allows ``action`` (a second permission a route checks inside)."""
+        return self.principal.can(action)
+
+    def require(self, action: str) -> None:
+        """Forbidden unless the caller's role allows ``action`` in this request's tenant."""
+        authorize(self.principal, action, self.tenant)
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+@dataclass(frozen=True)
+class PublicContext:
+    """What a public route gets: the runtime and the tenant (header, else the default)."""
+
+    rt: Runtime
+    tenant: str
 
 
-async def current_principal(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+def runtime_of(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def tenant_of(request: Request, principal: Principal | None, default: str) -> str:
+    """The tenant a request is for: the header, else the principal's own, else the default."""
+    return request.headers.get(TENANT_HEADER) or (principal.tenant if principal else None) or default
+
+
+async def principal_of(rt: Runtime, request: Request) -> Principal:
+    """The caller behind the bearer token (Unauthenticated without a valid one)."""
+    authorization = request.headers.get("authorization")
     cached = cached_principal(rt.db, authorization)
     if cached is not None:
         return cached
     return await run_in_threadpool(authenticate, rt.db, authorization)
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+async def context_of(request: Request, permission: str) -> RequestContext:
+    """Authenticate the caller, resolve the tenant and check ``permission`` there."""
+    rt = runtime_of(request)
+    principal = await principal_of(rt, request)
+    tenant = tenant_of(request, principal, rt.settings.default_tenant)
+    authorize(principal, permission, tenant)
+    return RequestContext(rt, principal, tenant)
 
 
-def require(action: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets the request through only if the principal's role allows ``action``."""
+def guarded(permission: str, make: Callable[[Request], Awaitable[Any]]) -> Any:
+    """``Depends`` on ``make(request)`` marked as needing ``permission``: for request types built on the
+    context (NGSI-LD's), which call :func:`context_of` themselves."""
+    make.__dict__[PERMISSION_MARK] = permission
+    make.__name__ = f"allow_{permission.replace(':', '_')}"
+    return Depends(make)
 
-    async def check(principal: CurrentPrincipal) -> Principal:
-        authorize(principal, action)
-        return principal
 
-    check.__name__ = f"require_{action.replace(':', '_')}"
-    return check
+def allow(permission: str) -> Any:
+    """The dependency of a route that needs ``permission``: it yields the :class:`RequestContext`."""
+
+    async def dependency(request: Request) -> RequestContext:
+        return await context_of(request, permission)
+
+    return guarded(permission, dependency)
+
+
+def public(why: str) -> Any:
+    """The dependency of a route anyone may call without a token; ``why`` says what protects it instead."""
+
+    async def dependency(request: Request) -> PublicContext:
+        rt = runtime_of(request)
+        return PublicContext(rt, tenant_of(request, None, rt.settings.default_tenant))
+
+    dependency.__dict__[PUBLIC_MARK] = why
+    return Depends(dependency)
+
+
+def signed_in() -> Any:
+    """The dependency of a route any valid token may call (who am I, log out): no permission beyond that."""
+
+    async def dependency(request: Request) -> RequestContext:
+        rt = runtime_of(request)
+        principal = await principal_of(rt, request)
+        return RequestContext(rt, principal, tenant_of(request, principal, rt.settings.default_tenant))
+
+    dependency.__dict__[PERMISSION_MARK] = "(any valid token)"
+    return Depends(dependency)
+
+
+def route_guard(dependant: Any) -> tuple[str, str] | None:
+    """What guards a route (its FastAPI dependant): ("permission", p), ("public", why), or None."""
+    stack = [dependant]
+    while stack:
+        d = stack.pop()
+        call = getattr(d, "call", None)
+        marks = getattr(call, "__dict__", {})
+        if PERMISSION_MARK in marks:
+            return "permission", marks[PERMISSION_MARK]
+        if PUBLIC_MARK in marks:
+            return "public", marks[PUBLIC_MARK]
+        stack.extend(getattr(d, "dependencies", ()))
+    return None

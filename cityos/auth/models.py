@@ -35,6 +35,30 @@ def allows(role: str, action: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a caller is limited to: one tenant and/or one department; None means no limit.
+
+    Operators and admins see every department, and every tenant unless their token is limited to one.
+    """
+
+    tenant: str | None = None
+    department: str | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.tenant is None and self.department is None
+
+    def sees_tenant(self, tenant: str) -> bool:
+        return self.tenant is None or self.tenant == tenant
+
+    def sees_department(self, department: str | None) -> bool:
+        return self.department is None or self.department == department
+
+
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: a department, a staff member, a device or a service, with one role."""
 
@@ -52,6 +76,11 @@ class Principal:
         if self.role != "department":
             return None
         return str(self.attributes.get("department") or self.name)
+
+    @property
+    def scope(self) -> Scope:
+        """The tenant and department this principal is limited to."""
+        return Scope(tenant=self.tenant, department=self.department)
 
     def can(self, action: str) -> bool:
         return allows(self.role, action)

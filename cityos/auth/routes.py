@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from cityos.auth import service
-from cityos.auth.deps import CurrentPrincipal, RuntimeDep
+from cityos.auth.deps import PublicContext, RequestContext, public, signed_in
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+SignedIn = Annotated[RequestContext, signed_in()]
+Login = Annotated[PublicContext, public("logging in: the account's password is the credential (locked after 5 wrong)")]
 
 
 class LoginIn(BaseModel):
@@ -21,22 +23,20 @@ class LoginIn(BaseModel):
 
 # Sync on purpose: scrypt takes tens of milliseconds, which belongs in the thread pool, not the event loop.
 @router.post("/login", summary="Log in with an account name and password: a bearer token that expires")
-def login(rt: RuntimeDep, body: LoginIn, response: Response) -> dict[str, Any]:
+def login(ctx: Login, body: LoginIn, response: Response) -> dict[str, Any]:
     secret, expires_at, principal = service.login(
-        rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS
+        ctx.rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS
     )
     response.headers["Cache-Control"] = "no-store"  # a response carrying a credential (RFC 6749 5.1)
     return {"token": secret, "expiresAt": expires_at, "principal": service.profile(principal)}
 
 
 @router.get("/me", summary="Who the bearer token belongs to and what its role allows")
-async def me(principal: CurrentPrincipal) -> dict[str, Any]:
-    return service.profile(principal)
+async def me(ctx: SignedIn) -> dict[str, Any]:
+    return service.profile(ctx.principal)
 
 
 @router.post("/logout", status_code=204, summary="Revoke the bearer token this request carries")
-def logout(
-    rt: RuntimeDep, principal: CurrentPrincipal, authorization: Annotated[str | None, Header()] = None
-) -> Response:
-    service.revoke_token(rt.db, (authorization or "").partition(" ")[2].strip())
+def logout(ctx: SignedIn, request: Request) -> Response:
+    service.revoke_token(ctx.rt.db, (request.headers.get("authorization") or "").partition(" ")[2].strip())
     return Response(status_code=204)

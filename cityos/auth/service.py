@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from cityos.auth.models import KINDS, PERMISSIONS, ROLES, Principal
 from cityos.auth.passwords import hash_password, verify_password
 from cityos.auth.tables import passwords, principals, tenants, tokens
-from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.core.timefmt import format_ts, now_iso, parse_ts
 from cityos.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cityos.store.engine import Database
 
@@ -86,7 +86,7 @@ def revoke_token(db: Database, secret: str) -> bool:
             .where(tokens.c.token_hash == hash_token(secret), tokens.c.revoked_at.is_(None))
             .values(revoked_at=now_iso())
         ).rowcount
-    _CACHE.clear()
+    forget_tokens(db)
     return bool(n)
 
 
@@ -121,14 +121,20 @@ class _TokenCache:
             self._items.clear()
 
 
-_CACHE = _TokenCache()
+def _tokens(db: Database) -> _TokenCache:
+    return db.parts.get(_TokenCache, _TokenCache)
+
+
+def forget_tokens(db: Database) -> None:
+    """Forget the tokens seen recently (a revoked one stops working at once in this process)."""
+    _tokens(db).clear()
 
 
 def cached_principal(db: Database, authorization: str | None) -> Principal | None:
     """The principal of a recently seen token, without touching the database; None if not cached."""
     if not authorization or authorization[:7].lower() != "bearer ":
         return None
-    return _CACHE.get(db.url + "#" + hash_token(authorization[7:].strip()))
+    return _tokens(db).get(hash_token(authorization[7:].strip()))
 
 
 def authenticate(db: Database, authorization: str | None) -> Principal:
@@ -142,8 +148,9 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    key = db.url + "#" + hash_token(secret)
-    cached = _CACHE.get(key)
+    key = hash_token(secret)
+    cache = _tokens(db)
+    cached = cache.get(key)
     if cached is not None:
         return cached
     with db.connect() as conn:
@@ -157,7 +164,7 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
             "the bearer token is unknown, revoked or expired: log in again, or ask an administrator for a new one"
         )
     p = Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
-    _CACHE.put(key, p, row.expires_at)
+    cache.put(key, p, row.expires_at)
     return p
 
 
@@ -221,7 +228,7 @@ def create_account(
         if attrs != principal.attributes:
             conn.execute(update(principals).where(principals.c.pk == principal.pk).values(attributes=attrs))
         _store_password(conn, principal.pk, hashed)
-    _CACHE.clear()  # cached principals of its tokens carry the old attributes
+    forget_tokens(db)  # cached principals of its tokens carry the old attributes
     return Principal(principal.pk, principal.name, principal.kind, principal.role, principal.tenant, attrs)
 
 
@@ -238,7 +245,7 @@ def set_password(db: Database, name: str, password: str) -> Principal:
         if row is None:
             raise NotFound(f"there is no account {name!r}: create it with 'cityos account create {name} --role ROLE'")
         _store_password(conn, row.pk, hashed)
-    _CACHE.clear()
+    forget_tokens(db)
     return Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
 
 
@@ -360,7 +367,13 @@ def profile(principal: Principal) -> dict[str, Any]:
 
 # --- tenants -----------------------------------------------------------------------------------------
 
-_KNOWN_TENANTS: set[tuple[str, str]] = set()  # (database url, tenant)
+
+class _KnownTenants(set[str]):
+    """Tenants seen to exist in a database (they are never deleted), so that a write need not look."""
+
+
+def _known(db: Database) -> _KnownTenants:
+    return db.parts.get(_KnownTenants, _KnownTenants)
 
 
 def check_tenant_name(name: str) -> str:
@@ -370,18 +383,18 @@ def check_tenant_name(name: str) -> str:
 
 
 def tenant_exists(db: Database, name: str) -> bool:
-    if (db.url, name) in _KNOWN_TENANTS:
+    if name in _known(db):
         return True
     with db.connect() as conn:
         found = conn.execute(select(tenants.c.name).where(tenants.c.name == name)).first() is not None
     if found:
-        _KNOWN_TENANTS.add((db.url, name))
+        _known(db).add(name)
     return found
 
 
 def ensure_tenant(db: Database, name: str) -> None:
     """Create the tenant on its first write (NGSI-LD: tenants are created implicitly)."""
-    if (db.url, name) in _KNOWN_TENANTS:
+    if name in _known(db):
         return
     check_tenant_name(name)
     try:
@@ -390,10 +403,4 @@ def ensure_tenant(db: Database, name: str) -> None:
                 conn.execute(insert(tenants).values(name=name, created_at=now_iso()))
     except IntegrityError:
         pass  # created concurrently
-    _KNOWN_TENANTS.add((db.url, name))
-
-
-def forget_caches() -> None:
-    """Drop cached tokens and tenants (after a database is wiped)."""
-    _KNOWN_TENANTS.clear()
-    _CACHE.clear()
+    _known(db).add(name)

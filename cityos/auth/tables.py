@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
-from cityos.context.tables import PK
-from cityos.store import JSONDoc, metadata
+from cityos.store import PK, JSONDoc, metadata
 
 tenants = Table(
     "auth_tenants",

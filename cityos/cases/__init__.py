@@ -1,2 +1,11 @@
 """City operations closed loop (一网统管 · 高效处置一件事): incident cases from sensors, the 12345 hotline,
-grid inspectors and Open311; classified, routed, handled, verified and closed within their time limits."""
+grid inspectors and Open311; classified, routed, handled, verified and closed within their time limits.
+
+Other packages use cases through what this module exports.
+"""
+
+from cityos.cases.component import component
+from cityos.cases.service import NewCase, Reported, report, retrain, search
+from cityos.cases.workflow import OPEN, State
+
+__all__ = ["OPEN", "NewCase", "Reported", "State", "component", "report", "retrain", "search"]

@@ -12,7 +12,6 @@ reported for hours, a full litter bin is one spot on one afternoon.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +20,7 @@ from typing import Any
 
 from cityos.cases.errors import InvalidCasesConfig
 from cityos.cases.workflow import OPEN
+from cityos.core.durations import parse_duration as core_duration
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), the usual figure for haversine
 MAX_DISTANCE_M = 5000.0
@@ -30,8 +30,6 @@ MAX_WITHIN = timedelta(days=30)
 # Every workflow state but closed, cancelled, merged and split: a closed case that is reopened is open again.
 OPEN_STATES: frozenset[str] = frozenset(s.value for s in OPEN)
 
-_DURATION_RE = re.compile(r"^\s*(\d{1,6})\s*(m|h|d)\s*$")
-_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 _FIELDS = ("distance_m", "within", "same_main_only", "overrides")
 _OVERRIDE_FIELDS = ("distance_m", "within")
 
@@ -100,15 +98,14 @@ def _check_within(value: Any, where: str) -> timedelta:
 
 
 def parse_duration(text: Any, *, where: str = "duration") -> timedelta:
-    """Parse ``"30m"``, ``"24h"`` or ``"7d"`` (a timedelta passes through); ``where`` names the field in errors."""
+    """A duration of the cases configuration (``"30m"``, ``"24h"``, ``"7d"``, ISO ``"P7D"``; a timedelta passes
+    through); ``where`` names the field in the error."""
     if isinstance(text, timedelta):
         return text
-    m = _DURATION_RE.match(text) if isinstance(text, str) else None
-    if m is None:
-        raise InvalidCasesConfig(
-            f"{where}: {text!r} is not a duration; write <N>m (minutes), <N>h (hours) or <N>d (days), e.g. '24h'"
-        )
-    return int(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        return core_duration(text)
+    except ValueError as exc:
+        raise InvalidCasesConfig(f"{where}: {exc}") from None
 
 
 def _unknown_keys(raw: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:

@@ -7,14 +7,14 @@ of a token allowed to report (``cityos token create APP --role reporter``).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.service import authenticate
+from cityos.auth import Principal, PublicContext, authenticate, public, tenant_exists
 from cityos.cases import open311, service
 from cityos.cases.open311 import NewRequest, Open311Error, Open311Errors
 from cityos.cases.settings import settings
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 # second, so that "/services/{code}" does not take "streetlight-out.json" for a code.
 DEFAULT_DAYS = 90  # the spec's default range of GET requests
 MAX_REQUESTS = 1000
+Citizen = Annotated[PublicContext, public("Open311: requests are public records; a new one carries the app's api_key")]
 
 
 def _answer(kind: str, body: Any, fmt: str, status: int = 200) -> Response:
@@ -54,8 +55,16 @@ def _lang(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
 
 
-def _tenant(rt: Runtime) -> str:
-    return rt.settings.default_tenant
+def _jurisdiction(ctx: PublicContext, params: Any, principal: Principal | None = None) -> str:
+    """The tenant a request is for: its ``jurisdiction_id``, else the reporting app's own, else the default."""
+    wanted = params.get("jurisdiction_id") or None
+    if wanted is None:
+        return (principal.tenant if principal else None) or ctx.tenant
+    if wanted != ctx.rt.settings.default_tenant and not tenant_exists(ctx.rt.db, wanted):
+        raise Open311Error(404, f"jurisdiction_id {wanted!r} is not served here")
+    if principal is not None and not principal.may_use_tenant(wanted):
+        raise Open311Error(403, f"this api_key may not report in jurisdiction {wanted!r}")
+    return str(wanted)
 
 
 async def _run(fmt: str | None, fn: Any, *args: Any) -> Response:
@@ -78,16 +87,16 @@ async def _run(fmt: str | None, fn: Any, *args: Any) -> Response:
 
 @router.get("/services", summary="The service list (Open311), JSON", include_in_schema=False)
 @router.get("/services.{fmt}", summary="The service list (Open311)")
-async def services(request: Request, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def services(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
+    rt = ctx.rt
     lang = _lang(request)
     return await _run(fmt, lambda: ("services", open311.service_list(settings(rt).taxonomy, lang), 200))
 
 
 @router.get("/services/{code}", summary="A service definition (Open311), JSON", include_in_schema=False)
 @router.get("/services/{code}.{fmt}", summary="A service definition (Open311)")
-async def service_definition(request: Request, code: str, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def service_definition(request: Request, ctx: Citizen, code: str, fmt: str | None = None) -> Response:
+    rt = ctx.rt
     lang = _lang(request)
     return await _run(
         fmt, lambda: ("service_definition", open311.service_definition(settings(rt).taxonomy, code, lang), 200)
@@ -138,8 +147,8 @@ def _new_case(req: NewRequest, rt: Runtime) -> service.NewCase:
 
 @router.post("/requests", summary="Report a problem (Open311), JSON", include_in_schema=False)
 @router.post("/requests.{fmt}", summary="Report a problem (Open311); needs api_key")
-async def post_request(request: Request, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
+    rt = ctx.rt
     form = dict(request.query_params)
     form.update(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
 
@@ -158,7 +167,7 @@ async def post_request(request: Request, fmt: str | None = None) -> Response:
             new = _new_case(req, rt)
         except ValueError as exc:
             raise Open311Error(400, str(exc)) from None
-        tenant = principal.tenant or _tenant(rt)
+        tenant = _jurisdiction(ctx, form, principal)
         out = service.report(rt, tenant, new, principal.name, Role.REPORTER)
         notice = (
             "" if out.created else f"已并入正在办理的请求 {out.case['id']} / linked to open request {out.case['id']}"
@@ -176,8 +185,8 @@ async def post_request(request: Request, fmt: str | None = None) -> Response:
 
 @router.get("/requests", summary="Service requests (Open311), JSON", include_in_schema=False)
 @router.get("/requests.{fmt}", summary="Service requests (Open311)")
-async def get_requests(request: Request, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def get_requests(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
+    rt = ctx.rt
     q = request.query_params
     lang = _lang(request)
 
@@ -198,7 +207,7 @@ async def get_requests(request: Request, fmt: str | None = None) -> Response:
             if statuses is not None and len(statuses) == 1:
                 closed = sorted(open311.CLOSED_STATES)
                 filters["states"] = list(OPEN_STATES) if "open" in statuses else closed
-        cases, _ = service.search(rt, _tenant(rt), MAX_REQUESTS, 0, **filters)
+        cases, _ = service.search(rt, _jurisdiction(ctx, q), MAX_REQUESTS, 0, **filters)
         return "service_requests", [_request_view(rt, c, lang) for c in cases], 200
 
     return await _run(fmt, find)
@@ -206,12 +215,12 @@ async def get_requests(request: Request, fmt: str | None = None) -> Response:
 
 @router.get("/requests/{request_id}", summary="One service request (Open311), JSON", include_in_schema=False)
 @router.get("/requests/{request_id}.{fmt}", summary="One service request (Open311)")
-async def get_request(request: Request, request_id: str, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def get_request(request: Request, ctx: Citizen, request_id: str, fmt: str | None = None) -> Response:
+    rt = ctx.rt
     lang = _lang(request)
 
     def one() -> tuple[str, Any, int]:
-        cases, _ = service.search(rt, _tenant(rt), 1, 0, ids=[request_id])
+        cases, _ = service.search(rt, _jurisdiction(ctx, request.query_params), 1, 0, ids=[request_id])
         if not cases:
             raise Open311Error(404, f"there is no service request {request_id!r}")
         return "service_requests", [_request_view(rt, cases[0], lang)], 200
@@ -221,8 +230,8 @@ async def get_request(request: Request, request_id: str, fmt: str | None = None)
 
 @router.get("/tokens/{token}", summary="The request id of a token (Open311), JSON", include_in_schema=False)
 @router.get("/tokens/{token}.{fmt}", summary="The request id of a token (Open311)")
-async def get_token(request: Request, token: str, fmt: str | None = None) -> Response:
-    rt = request.app.state.runtime
+async def get_token(request: Request, ctx: Citizen, token: str, fmt: str | None = None) -> Response:
+    rt = ctx.rt
 
     def lookup() -> tuple[str, Any, int]:
         _tenant_of, case = service.by_follow_token(rt, token)

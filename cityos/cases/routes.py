@@ -6,25 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from cityos.auth.deps import RuntimeDep, require
-from cityos.auth.models import Principal
+from cityos.auth import Principal, PublicContext, RequestContext, allow, public
 from cityos.cases import service
 from cityos.cases.errors import CaseInvalid
 from cityos.cases.settings import settings
 from cityos.cases.workflow import ACTION_LABELS, RATING_LABELS, STATE_LABELS, Action, Role
 from cityos.errors import Forbidden
-from cityos.runtime import Runtime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 public_router = APIRouter(prefix="/cases/follow", tags=["cases"])
-Reader = Annotated[Principal, Depends(require("cases:read"))]
-Reporter = Annotated[Principal, Depends(require("cases:report"))]
-Actor = Annotated[Principal, Depends(require("cases:act"))]
-Dispatcher = Annotated[Principal, Depends(require("cases:dispatch"))]
-Supervisor = Annotated[Principal, Depends(require("cases:supervise"))]
+Reader = Annotated[RequestContext, allow("cases:read")]
+Reporter = Annotated[RequestContext, allow("cases:report")]
+Actor = Annotated[RequestContext, allow("cases:act")]
+Dispatcher = Annotated[RequestContext, allow("cases:dispatch")]
+FollowLink = Annotated[PublicContext, public("the reporter's follow link: its unguessable token is the key")]
 
 # what a principal's role may act as in the workflow; the first is the default
 CASE_ROLES: dict[str, tuple[Role, ...]] = {
@@ -60,10 +58,6 @@ class RatingIn(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-def _tenant(rt: Runtime, p: Principal) -> str:
-    return p.tenant or rt.settings.default_tenant
-
-
 def _role(p: Principal, asked: Role | None) -> Role:
     roles = CASE_ROLES.get(p.role, ())
     if not roles:
@@ -76,8 +70,8 @@ def _role(p: Principal, asked: Role | None) -> Role:
 
 
 @router.get("/taxonomy", summary="The case categories (大类/小类) with time limits and default departments")
-def taxonomy(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
-    t = settings(rt).taxonomy
+def taxonomy(ctx: Reader) -> dict[str, Any]:
+    t = settings(ctx.rt).taxonomy
     return {
         "mains": [m.model_dump() for m in t.mains],
         "subs": [s.model_dump() for s in t.subs],
@@ -88,11 +82,11 @@ def taxonomy(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, summary="Report a case (12345 intake, grid inspector, app)")
-def report(rt: RuntimeDep, p: Reporter, body: service.NewCase, response: Response) -> dict[str, Any]:
+def report(ctx: Reporter, body: service.NewCase, response: Response) -> dict[str, Any]:
     role = {"hotline": Role.OPERATOR, "inspector": Role.INSPECTOR}.get(body.source, Role.REPORTER)
     if body.source in ("sensor", "alert"):
         raise CaseInvalid("sensor and alert cases are opened by cityos itself: report as hotline, inspector or app")
-    out = service.report(rt, _tenant(rt, p), body, p.name, role)
+    out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role)
     if not out.created:
         response.status_code = 200
     return {"case": out.case, "created": out.created, "duplicateOf": out.duplicate_of}
@@ -103,17 +97,16 @@ class BatchIn(BaseModel):
 
 
 @router.post("/batch", summary="Reports handed over together (a 12345 system's batch of work orders)")
-def report_batch(rt: RuntimeDep, p: Reporter, body: BatchIn) -> dict[str, Any]:
+def report_batch(ctx: Reporter, body: BatchIn) -> dict[str, Any]:
     if any(r.source not in ("hotline", "inspector", "app") for r in body.reports):
         raise CaseInvalid("a batch holds hotline, inspector or app reports only")
-    done = service.report_many(rt, _tenant(rt, p), body.reports, p.name, Role.OPERATOR)
+    done = service.report_many(ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR)
     return {"results": [{"case": d.case, "created": d.created, "duplicateOf": d.duplicate_of} for d in done]}
 
 
 @router.get("", summary="Cases, newest first, with filters")
 def list_cases(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     state: Annotated[str | None, Query(description="comma-separated states")] = None,
     category: str | None = None,
     main_category: str | None = None,
@@ -123,12 +116,12 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    own = p.department
+    own = ctx.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it lists that department's cases only")
     cases, total = service.search(
-        rt,
-        _tenant(rt, p),
+        ctx.rt,
+        ctx.tenant,
         limit,
         offset,
         states=state.split(",") if state else None,
@@ -143,82 +136,88 @@ def list_cases(
 
 @router.get("/queue", summary="A department's work queue (待办), the soonest due first")
 def queue(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     department: str | None = None,
     state: Annotated[str | None, Query(description="comma-separated states")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    own = p.department
+    own = ctx.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it sees that department's queue only")
     dept = own or department
     if not dept:
         raise CaseInvalid("give ?department=… (a department token sees its own queue without it)")
     states = tuple(state.split(",")) if state else None
-    return {"department": dept, "cases": service.queue(rt, _tenant(rt, p), dept, states, limit, offset)}
+    return {"department": dept, "cases": service.queue(ctx.rt, ctx.tenant, dept, states, limit, offset)}
 
 
 @router.post("/routing/dry-run", summary="Who would get this case, and why (派单试算)")
-def dry_run(rt: RuntimeDep, p: Reader, body: DryRunIn) -> dict[str, Any]:
-    return service.dry_run(rt, **body.model_dump())
+def dry_run(ctx: Reader, body: DryRunIn) -> dict[str, Any]:
+    return service.dry_run(ctx.rt, **body.model_dump())
 
 
 @router.get("/supervision", summary="Supervision figures (督办考核): on-time rate, handling time, returns, reopens")
 def supervision(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     by: Literal["department", "category", "department_category"] = "department",
     days: Annotated[float, Query(gt=0, le=366)] = 30,
 ) -> dict[str, Any]:
     until = datetime.now(UTC)
-    return service.supervision(rt, _tenant(rt, p), by, until - timedelta(days=days), until)
+    return service.supervision(ctx.rt, ctx.tenant, by, until - timedelta(days=days), until)
 
 
 @router.get("/{case_id}", summary="One case, its history and what the caller may do next")
-def get_case(rt: RuntimeDep, p: Reader, case_id: str) -> dict[str, Any]:
-    out = service.detail(rt, _tenant(rt, p), case_id, CASE_ROLES.get(p.role, ()))
-    own, case = p.department, out["case"]
+def get_case(ctx: Reader, case_id: str) -> dict[str, Any]:
+    out = service.detail(ctx.rt, ctx.tenant, case_id, CASE_ROLES.get(ctx.principal.role, ()))
+    own, case = ctx.department, out["case"]
     if own is not None and own != case["department"] and own not in case["cooperating"]:
         raise Forbidden(f"case {case_id} is not a case of department {own!r}")
     return out
 
 
 @router.post("/{case_id}/actions/{action}", summary="Take a workflow action (dispatch, accept, handle, verify …)")
-def take_action(rt: RuntimeDep, p: Actor, case_id: str, action: Action, body: ActionIn) -> dict[str, Any]:
-    role = _role(p, body.role)
-    if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not p.can("cases:dispatch"):
+def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> dict[str, Any]:
+    role = _role(ctx.principal, body.role)
+    if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not ctx.can("cases:dispatch"):
         raise Forbidden(f"acting as {role} needs an operator's token")
     return service.act(
-        rt, _tenant(rt, p), case_id, action, p.name, role, reason=body.reason, data=body.data, department=p.department
+        ctx.rt,
+        ctx.tenant,
+        case_id,
+        action,
+        ctx.principal.name,
+        role,
+        reason=body.reason,
+        data=body.data,
+        department=ctx.department,
     )
 
 
 @router.post("/{case_id}/category", summary="Confirm or correct the category (kept for retraining)")
-def confirm_category(rt: RuntimeDep, p: Dispatcher, case_id: str, body: CategoryIn) -> dict[str, Any]:
-    return service.confirm_category(rt, _tenant(rt, p), case_id, body.category, p.name)
+def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> dict[str, Any]:
+    return service.confirm_category(ctx.rt, ctx.tenant, case_id, body.category, ctx.principal.name)
 
 
 # --- the reporter's follow link: public, the token is the key ----------------------------------------------------
 
 
 @public_router.get("/{token}", summary="Follow a case you reported (public, by its follow token)")
-def follow(rt: RuntimeDep, token: str) -> dict[str, Any]:
-    tenant, case = service.by_follow_token(rt, token)
+def follow(link: FollowLink, token: str) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(link.rt, token)
     steps = [
         {"at": h["at"], "action": h["action"], "to": h["to"]}
-        for h in service.history(rt, tenant, case["id"])
+        for h in service.history(link.rt, tenant, case["id"])
         if h["action"] != Action.COMMENT
     ]
     return {"case": service.public_view(case), "steps": steps}
 
 
 @public_router.post("/{token}/rating", summary="Rate a closed case (5 非常满意 … 1 非常不满意)")
-def rate(rt: RuntimeDep, token: str, body: RatingIn) -> dict[str, Any]:
-    tenant, case = service.by_follow_token(rt, token)
+def rate(link: FollowLink, token: str, body: RatingIn) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(link.rt, token)
     after = service.act(
-        rt,
+        link.rt,
         tenant,
         case["id"],
         Action.RATE,
@@ -231,9 +230,9 @@ def rate(rt: RuntimeDep, token: str, body: RatingIn) -> dict[str, Any]:
 
 
 @public_router.post("/{token}/confirm", summary="Confirm the problem is solved (the reporter's verification)")
-def confirm(rt: RuntimeDep, token: str) -> dict[str, Any]:
-    tenant, case = service.by_follow_token(rt, token)
+def confirm(link: FollowLink, token: str) -> dict[str, Any]:
+    tenant, case = service.by_follow_token(link.rt, token)
     after = service.act(
-        rt, tenant, case["id"], Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
+        link.rt, tenant, case["id"], Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
     )
     return {"case": service.public_view(after)}

@@ -81,14 +81,14 @@ def parse_settings(raw: Any, taxonomy: Taxonomy, rules: RuleSet, where: str = "s
 
 def settings(rt: Runtime) -> CasesSettings:
     """The process's cases settings (loaded on first use)."""
-    found = rt.parts.get("cases.settings")
-    if found is None:
-        taxonomy = load_taxonomy()
-        rules = load_rules(known_categories={s.code for s in taxonomy.subs} | {m.code for m in taxonomy.mains})
-        found = rt.parts["cases.settings"] = parse_settings(
-            read_yaml(SETTINGS_PATH, "the cases settings"), taxonomy, rules
-        )
-    return found
+    return rt.parts.get(CasesSettings, load_settings)
+
+
+def load_settings() -> CasesSettings:
+    """The shipped cases settings, read and checked."""
+    taxonomy = load_taxonomy()
+    rules = load_rules(known_categories={s.code for s in taxonomy.subs} | {m.code for m in taxonomy.mains})
+    return parse_settings(read_yaml(SETTINGS_PATH, "the cases settings"), taxonomy, rules)
 
 
 def model_path(rt: Runtime) -> Path:
@@ -97,14 +97,14 @@ def model_path(rt: Runtime) -> Path:
 
 def classifier(rt: Runtime) -> Classifier:
     """The classifier: the one `cityos cases retrain` saved in the data directory, else the shipped one."""
-    found = rt.parts.get("cases.classifier")
-    if found is None:
+
+    def load() -> Classifier:
         path = model_path(rt)
-        found = Classifier.load(path) if path.exists() else default_classifier()
-        rt.parts["cases.classifier"] = found
-    return found
+        return Classifier.load(path) if path.exists() else default_classifier()
+
+    return rt.parts.get(Classifier, load)
 
 
 def use_classifier(rt: Runtime, model: Classifier) -> None:
     """Use ``model`` in this runtime (a server started later loads the saved one from the data directory)."""
-    rt.parts["cases.classifier"] = model
+    rt.parts.put(Classifier, model)

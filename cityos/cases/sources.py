@@ -10,14 +10,14 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from cityos import vitals as vitals
 from cityos.cases import service
 from cityos.cases.settings import WarningSource, settings
 from cityos.cases.workflow import Role
-from cityos.context.jsonld import core_term_map
+from cityos.context import core_term_map
+from cityos.core.places import place_of
 from cityos.runtime import Runtime
-from cityos.vitals import service as vitals
-from cityos.vitals.engine import place_of
-from cityos.vitals.levels import LEVEL_NAMES
+from cityos.vitals import LEVEL_NAMES
 
 Attrs = dict[str, list[dict[str, Any]]]
 

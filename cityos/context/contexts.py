@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.jsonld import ContextResolver
 from cityos.context.tables import jsonld_contexts
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,12 @@ def hosted_id(url: str) -> str | None:
     return rest.split("?")[0] or None if sep else None
 
 
-def make_resolver(rt: Runtime) -> ContextResolver:
+def resolver(rt: Runtime) -> ContextResolver:
+    """The runtime's JSON-LD context resolver (made on first use, kept with the runtime's parts)."""
+    return rt.parts.get(ContextResolver, lambda: _make_resolver(rt))
+
+
+def _make_resolver(rt: Runtime) -> ContextResolver:
     def stored(url: str) -> dict[str, Any] | None:
         cid = hosted_id(url)
         if cid is None:
@@ -55,7 +60,7 @@ def add_hosted(rt: Runtime, body: Any) -> str:
     """Store a user @context; returns its id (served at /ngsi-ld/v1/jsonldContexts/{id})."""
     if not isinstance(body, dict) or "@context" not in body:
         raise BadRequestData('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
-    rt.contexts.resolve(body["@context"])  # refuse what we could not use later
+    resolver(rt).resolve(body["@context"])  # refuse what we could not use later
     cid = uuid.uuid4().hex
     with rt.db.write() as conn:
         conn.execute(
@@ -109,4 +114,4 @@ def delete_context(rt: Runtime, cid: str) -> None:
     row = get_context(rt, cid)
     with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == cid))
-    rt.contexts.forget(row["url"] if row["kind"] == CACHED else None)
+    resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)

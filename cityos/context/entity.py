@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from cityos.context.errors import BadRequestData
 from cityos.context.geo import validate_geometry
-from cityos.context.timefmt import FORMAT_HINT, normalize_ts
+from cityos.core.timefmt import FORMAT_HINT, normalize_ts
 
 NULL_URI = "urn:ngsi-ld:null"  # merge-patch: this value deletes the attribute
 

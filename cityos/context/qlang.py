@@ -31,7 +31,7 @@ from datetime import date, datetime, time
 from typing import Any, NoReturn, TypeVar
 
 from cityos.context.errors import InvalidRequest
-from cityos.context.timefmt import format_ts
+from cityos.core.timefmt import format_ts
 
 MAX_LENGTH = 8192
 MAX_DEPTH = 32

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.service import ensure_tenant, tenant_exists
+from cityos.auth import ensure_tenant, tenant_exists
 from cityos.bus import Event
 from cityos.context import store
 from cityos.context.entity import GEOPROPERTY, ParsedEntity
@@ -27,9 +27,9 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.geo import validate_geometry
-from cityos.context.history import HistoryRow, changed_instances, insert_history, instance_time
 from cityos.context.store import EntityRow, GeoRow
-from cityos.context.timefmt import now_iso
+from cityos.context.temporal.history import HistoryRow, changed_instances, insert_history, instance_time
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 Attrs = dict[str, list[dict[str, Any]]]
@@ -579,12 +579,18 @@ async def one_async(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation
 
 
 def get_entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow:
-    check_tenant_for_read(rt, tenant)
-    with rt.db.connect() as conn:
-        row = store.fetch_one(conn, tenant, entity_id)
+    """The stored entity; ResourceNotFound when there is none."""
+    row = find_entity(rt, tenant, entity_id)
     if row is None:
         raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
     return row
+
+
+def find_entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow | None:
+    """The stored entity, None when there is none (NonexistentTenant for a tenant never written to)."""
+    check_tenant_for_read(rt, tenant)
+    with rt.db.connect() as conn:
+        return store.fetch_one(conn, tenant, entity_id)
 
 
 def require_body_id(body: Any, entity_id: str) -> None:

@@ -34,9 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cityos.store import JSONDoc, metadata
-
-PK = BigInteger().with_variant(Integer(), "sqlite")
+from cityos.store import PK, JSONDoc, metadata
 
 entities = Table(
     "context_entities",

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cityos import iot as iot
 from cityos.demo.district import HOT_SPOTS
 from cityos.demo.patterns import DEVICE_PROFILES
-from cityos.iot import service as iot
-from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, Location, MeasureIn
+from cityos.iot import DeviceCreate, DeviceGroupCreate, Location, MeasureIn
 from cityos.runtime import Runtime
 
 # The district departments that own terminals: (department id, 中文名, English name).

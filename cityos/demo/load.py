@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cityos.context import service as svc
-from cityos.context.entity import parse_entity
-from cityos.context.timefmt import now_iso
+from cityos import context as svc
+from cityos.context import parse_entity
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 
@@ -23,7 +23,7 @@ def upsert_entities(
 
     Raises the first entity error: demo data is ours and must be valid.
     """
-    tm = rt.contexts.resolve(None)
+    tm = svc.term_map(rt)
     written = 0
     for start in range(0, len(entities), batch):
         chunk = entities[start : start + batch]

@@ -17,14 +17,13 @@ from rich.live import Live
 from rich.progress import Progress
 from rich.text import Text
 
-from cityos.auth.service import create_account, create_token
+from cityos.auth import create_account, create_token
 from cityos.config import Settings
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
 from cityos.demo.load import upsert_entities
 from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
-from cityos.iot.runner import IngestRunner
-from cityos.iot.service import existing_device_ids
+from cityos.iot import IngestRunner, existing_device_ids
 from cityos.runtime import Runtime
 from cityos.store.migrate import upgrade
 from cityos.tuning import tune_process

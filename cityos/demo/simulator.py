@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 import orjson
 
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 from cityos.demo.devices import DemoDevice
 from cityos.demo.patterns import DEVICE_PROFILES, SCENARIOS, bad_message, reading
-from cityos.iot.models import Message, Outcome
+from cityos.iot import Message, Outcome
 from cityos.runtime import Runtime
 
 UNKNOWN_APIKEY = "demo-no-such-group"
@@ -203,7 +203,7 @@ class LocalSink:
     ``max_pending`` batches are unstored, so the simulator never outruns the store."""
 
     def __init__(self, rt: Runtime, *, max_pending: int = 4) -> None:
-        from cityos.iot.writer import writer
+        from cityos.iot import writer
 
         self._writer = writer(rt)
         self.stats = SimStats()
@@ -237,13 +237,13 @@ class MqttSink:
     def __init__(self, url: str, *, client_id: str | None = None) -> None:
         import os
 
-        from cityos.iot.mqtt import connect, new_client
+        from cityos.iot import connect_mqtt, new_mqtt_client
 
         self.stats = SimStats()
-        self._client = new_client(url, client_id or f"cityos-simulator-{os.getpid()}")
+        self._client = new_mqtt_client(url, client_id or f"cityos-simulator-{os.getpid()}")
         self._client.on_publish = self._on_publish
         self._published = 0
-        connect(self._client, url, clean_start=True)
+        connect_mqtt(self._client, url, clean_start=True)
 
     def _on_publish(self, *_args: Any) -> None:
         with self.stats.lock:

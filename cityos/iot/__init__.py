@@ -1,1 +1,50 @@
-"""The city neuron system (城市神经元系统): devices, telemetry ingest, dead letters, health, commands."""
+"""The city neuron system (城市神经元系统): devices, telemetry ingest, dead letters, health, commands.
+
+Other packages use the iot package through what this module exports.
+"""
+
+from cityos.iot.component import component
+from cityos.iot.directory import directory
+from cityos.iot.models import Message, Outcome
+from cityos.iot.mqtt import connect as connect_mqtt
+from cityos.iot.mqtt import new_client as new_mqtt_client
+from cityos.iot.runner import IngestRunner
+from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate, DeviceUpdate, Location, MeasureIn
+from cityos.iot.service import (
+    create_group,
+    existing_device_ids,
+    get_dead_letter,
+    list_dead_letters,
+    list_devices,
+    list_groups,
+    provision,
+    public_dead_letter,
+    replay,
+)
+from cityos.iot.writer import writer
+
+__all__ = [
+    "CommandCreate",
+    "DeviceCreate",
+    "DeviceGroupCreate",
+    "DeviceUpdate",
+    "IngestRunner",
+    "Location",
+    "MeasureIn",
+    "Message",
+    "Outcome",
+    "component",
+    "connect_mqtt",
+    "create_group",
+    "directory",
+    "existing_device_ids",
+    "get_dead_letter",
+    "list_dead_letters",
+    "list_devices",
+    "list_groups",
+    "new_mqtt_client",
+    "provision",
+    "public_dead_letter",
+    "replay",
+    "writer",
+]

@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 import paho.mqtt.client as paho
 
-from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.auth import EVERYTHING, Scope
+from cityos.core.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
 from cityos.iot.errors import CommandNotFound, NoCommandChannel
-from cityos.iot.models import EVERYTHING, Scope
+from cityos.iot.models import sees
 from cityos.iot.mqtt import TOPIC_ROOT, connect, new_client
 from cityos.iot.schemas import CommandCreate
 from cityos.iot.service import get_device
@@ -65,12 +66,10 @@ class CommandChannel:
 
 
 def channel(rt: Runtime) -> CommandChannel:
-    ch = rt.parts.get("iot.commands")
-    if ch is None:
-        if not rt.settings.mqtt_url:
-            raise NoCommandChannel("commands go out over MQTT: set CITYOS_MQTT_URL to the broker the devices use")
-        ch = rt.parts["iot.commands"] = CommandChannel(rt, rt.settings.mqtt_url)
-    return ch
+    url = rt.settings.mqtt_url
+    if not url:
+        raise NoCommandChannel("commands go out over MQTT: set CITYOS_MQTT_URL to the broker the devices use")
+    return rt.parts.get(CommandChannel, lambda: CommandChannel(rt, url))
 
 
 def send(
@@ -143,7 +142,7 @@ def get(rt: Runtime, command_id: str, *, scope: Scope = EVERYTHING) -> dict[str,
     with rt.db.connect() as conn:
         row = store.get_command(conn, command_id)
         device = store.get_device(conn, row["device_id"]) if row is not None and not scope.unlimited else None
-    if row is None or not (scope.unlimited or (device is not None and scope.sees(device))):
+    if row is None or not (scope.unlimited or (device is not None and sees(scope, device))):
         raise CommandNotFound(f"there is no command {command_id!r}")
     return row
 

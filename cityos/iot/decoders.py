@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from cityos.context.timefmt import normalize_ts
+from cityos.core.timefmt import normalize_ts
 from cityos.iot.errors import Rejected
 from cityos.iot.models import Reading, ValueKind
 

@@ -90,8 +90,10 @@ class Directory:
 
 def directory(rt: Runtime) -> Directory:
     """The runtime's directory, loaded on first use."""
-    d = rt.parts.get("iot.directory")
-    if d is None:
-        d = rt.parts["iot.directory"] = Directory(rt)
+
+    def loaded() -> Directory:
+        d = Directory(rt)
         d.reload()
-    return d
+        return d
+
+    return rt.parts.get(Directory, loaded)

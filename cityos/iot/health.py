@@ -14,11 +14,10 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from cityos import context as hub
 from cityos.bus import Event
-from cityos.context import service as hub
-from cityos.context.entity import parse_entity
-from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import format_ts, now_iso, parse_ts
+from cityos.context import core_term_map, parse_entity
+from cityos.core.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
 from cityos.iot.directory import directory
 from cityos.runtime import Runtime
@@ -131,7 +130,4 @@ class HealthTracker:
 
 
 def tracker(rt: Runtime) -> HealthTracker:
-    t = rt.parts.get("iot.health")
-    if t is None:
-        t = rt.parts["iot.health"] = HealthTracker(rt)
-    return t
+    return rt.parts.get(HealthTracker, lambda: HealthTracker(rt))

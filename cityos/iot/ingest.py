@@ -16,9 +16,9 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from cityos.context import service as hub
-from cityos.context.history import to_ms
-from cityos.context.jsonld import core_term_map
+from cityos import context as hub
+from cityos.context import core_term_map
+from cityos.core.timefmt import to_ms
 from cityos.iot import metrics, store
 from cityos.iot.decoders import decode_json, decode_ul, typed_value
 from cityos.iot.directory import directory

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cityos.auth import Scope
+
 Protocol = Literal["json", "ul", "any"]
 ValueKind = Literal["number", "text", "boolean"]
 Transport = Literal["mqtt", "http", "local"]  # local: handed in by the same process (the demo simulator)
@@ -68,33 +70,9 @@ class Device:
         return f"urn:ngsi-ld:Device:{self.device_id}"
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What of the iot package a caller may see and change: one tenant and/or one department.
-
-    None means no limit: operators and admins see every department, and every tenant unless
-    their token is limited to one.
-    """
-
-    tenant: str | None = None
-    department: str | None = None
-
-    @property
-    def unlimited(self) -> bool:
-        return self.tenant is None and self.department is None
-
-    def sees_tenant(self, tenant: str) -> bool:
-        return self.tenant is None or self.tenant == tenant
-
-    def sees_department(self, department: str) -> bool:
-        return self.department is None or self.department == department
-
-    def sees(self, thing: DeviceGroup | Device) -> bool:
-        """Whether a group or device lies within this scope."""
-        return self.sees_tenant(thing.tenant) and self.sees_department(thing.department)
-
-
-EVERYTHING = Scope()
+def sees(scope: Scope, thing: DeviceGroup | Device) -> bool:
+    """Whether a group or device lies within a caller's scope."""
+    return scope.sees_tenant(thing.tenant) and scope.sees_department(thing.department)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 from cityos.iot.models import Message, Outcome
 from cityos.iot.writer import IngestWriter
 from cityos.runtime import Runtime

@@ -6,13 +6,12 @@ import asyncio
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.deps import RuntimeDep, require
-from cityos.auth.models import Principal
-from cityos.context.timefmt import now_iso
+from cityos.auth import PublicContext, RequestContext, allow, public
+from cityos.core.timefmt import now_iso
 from cityos.errors import CityError, InvalidInput, PayloadTooLarge
 from cityos.iot import commands, metrics, service
 from cityos.iot.errors import BadApiKey, DeviceNotFound
@@ -24,14 +23,17 @@ from cityos.runtime import Runtime
 router = APIRouter(prefix="/iot", tags=["iot"])
 metrics_router = APIRouter(tags=["system"])
 
-Reader = Annotated[Principal, Depends(require("devices:read"))]
-Writer = Annotated[Principal, Depends(require("devices:write"))]
-LetterReader = Annotated[Principal, Depends(require("deadletters:read"))]
-LetterReplayer = Annotated[Principal, Depends(require("deadletters:replay"))]
-CommandSender = Annotated[Principal, Depends(require("commands:send"))]
+Reader = Annotated[RequestContext, allow("devices:read")]
+Writer = Annotated[RequestContext, allow("devices:write")]
+LetterReader = Annotated[RequestContext, allow("deadletters:read")]
+LetterReplayer = Annotated[RequestContext, allow("deadletters:replay")]
+CommandSender = Annotated[RequestContext, allow("commands:send")]
+MetricsReader = Annotated[RequestContext, allow("metrics:read")]
+# Telemetry over HTTP carries its device group's API key (k): the key is the device's credential.
+Device = Annotated[PublicContext, public("device telemetry: the device group's API key (k) is its credential")]
 
 # A department's token sees only its department's groups, devices and dead letters, and a token
-# limited to a tenant only that tenant's (service.scope_for): the rest answers 404 as if absent, and
+# limited to a tenant only that tenant's (RequestContext.scope): the rest answers 404 as if absent, and
 # creating or handing over anything for another department is 403.
 
 
@@ -39,8 +41,8 @@ CommandSender = Annotated[Principal, Depends(require("commands:send"))]
 
 
 @router.post("/groups", status_code=201, summary="Create a device group (one API key)")
-def create_group(rt: RuntimeDep, p: Writer, spec: DeviceGroupCreate) -> dict[str, Any]:
-    g = service.create_group(rt, spec, scope=service.scope_for(p))
+def create_group(ctx: Writer, spec: DeviceGroupCreate) -> dict[str, Any]:
+    g = service.create_group(ctx.rt, spec, scope=ctx.scope)
     return {
         "apikey": g.apikey,
         "tenant": g.tenant,
@@ -51,31 +53,30 @@ def create_group(rt: RuntimeDep, p: Writer, spec: DeviceGroupCreate) -> dict[str
 
 
 @router.get("/groups", summary="List device groups")
-def list_groups(rt: RuntimeDep, p: Reader) -> list[dict[str, Any]]:
+def list_groups(ctx: Reader) -> list[dict[str, Any]]:
     return [
         {"apikey": g.apikey, "tenant": g.tenant, "name": g.name, "department": g.department, "createdAt": g.created_at}
-        for g in service.list_groups(rt, scope=service.scope_for(p))
+        for g in service.list_groups(ctx.rt, scope=ctx.scope)
     ]
 
 
 @router.delete("/groups/{apikey}", status_code=204, summary="Delete an empty device group")
-def delete_group(rt: RuntimeDep, p: Writer, apikey: str) -> Response:
-    service.delete_group(rt, apikey, scope=service.scope_for(p))
+def delete_group(ctx: Writer, apikey: str) -> Response:
+    service.delete_group(ctx.rt, apikey, scope=ctx.scope)
     return Response(status_code=204)
 
 
 @router.post("/devices", status_code=201, summary="Provision devices (one or a list; existing ones are replaced)")
-def provision(rt: RuntimeDep, p: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[dict[str, Any]]:
+def provision(ctx: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[dict[str, Any]]:
     specs = spec if isinstance(spec, list) else [spec]
     if not specs:
         raise InvalidInput("send a device or a non-empty list of devices")
-    return [service.public_device(d) for d in service.provision(rt, specs, scope=service.scope_for(p))]
+    return [service.public_device(d) for d in service.provision(ctx.rt, specs, scope=ctx.scope)]
 
 
 @router.get("/devices", summary="List devices with their health")
 def list_devices(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     response: Response,
     deviceType: str | None = None,
     grid: str | None = None,
@@ -85,8 +86,8 @@ def list_devices(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows, total = service.list_devices(
-        rt,
-        scope=service.scope_for(p),
+        ctx.rt,
+        scope=ctx.scope,
         device_type=deviceType,
         grid=grid,
         apikey=apikey,
@@ -99,24 +100,24 @@ def list_devices(
 
 
 @router.get("/devices/{device_id}", summary="A device with its health")
-def get_device(rt: RuntimeDep, p: Reader, device_id: str) -> dict[str, Any]:
-    return service.public_device(*service.get_device(rt, device_id, scope=service.scope_for(p)))
+def get_device(ctx: Reader, device_id: str) -> dict[str, Any]:
+    return service.public_device(*service.get_device(ctx.rt, device_id, scope=ctx.scope))
 
 
 @router.patch("/devices/{device_id}", summary="Change a device")
-def update_device(rt: RuntimeDep, p: Writer, device_id: str, patch: DeviceUpdate) -> dict[str, Any]:
-    return service.public_device(service.update_device(rt, device_id, patch, scope=service.scope_for(p)))
+def update_device(ctx: Writer, device_id: str, patch: DeviceUpdate) -> dict[str, Any]:
+    return service.public_device(service.update_device(ctx.rt, device_id, patch, scope=ctx.scope))
 
 
 @router.delete("/devices/{device_id}", status_code=204, summary="Remove a device (its entities stay)")
-def remove_device(rt: RuntimeDep, p: Writer, device_id: str) -> Response:
-    service.remove_device(rt, device_id, scope=service.scope_for(p))
+def remove_device(ctx: Writer, device_id: str) -> Response:
+    service.remove_device(ctx.rt, device_id, scope=ctx.scope)
     return Response(status_code=204)
 
 
 @router.get("/health", summary="Devices online, offline and never seen, per type and grid")
-def health(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
-    return service.health_summary(rt, scope=service.scope_for(p))
+def health(ctx: Reader) -> dict[str, Any]:
+    return service.health_summary(ctx.rt, scope=ctx.scope)
 
 
 # --- dead letters ------------------------------------------------------------------------------------
@@ -124,8 +125,7 @@ def health(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
 
 @router.get("/deadletters", summary="Rejected telemetry, newest first")
 def list_dead_letters(
-    rt: RuntimeDep,
-    p: LetterReader,
+    ctx: LetterReader,
     response: Response,
     reasonCode: str | None = None,
     deviceId: str | None = None,
@@ -134,8 +134,8 @@ def list_dead_letters(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows, total = service.list_dead_letters(
-        rt,
-        scope=service.scope_for(p),
+        ctx.rt,
+        scope=ctx.scope,
         reason_code=reasonCode,
         device_id=deviceId,
         include_replayed=replayed,
@@ -147,31 +147,31 @@ def list_dead_letters(
 
 
 @router.get("/deadletters/{letter_id}", summary="One dead letter with its raw payload")
-def get_dead_letter(rt: RuntimeDep, p: LetterReader, letter_id: str) -> dict[str, Any]:
-    return service.public_dead_letter(service.get_dead_letter(rt, letter_id, scope=service.scope_for(p)))
+def get_dead_letter(ctx: LetterReader, letter_id: str) -> dict[str, Any]:
+    return service.public_dead_letter(service.get_dead_letter(ctx.rt, letter_id, scope=ctx.scope))
 
 
 @router.post("/deadletters/{letter_id}/replay", summary="Take a dead letter in again")
-def replay_dead_letter(rt: RuntimeDep, p: LetterReplayer, letter_id: str) -> dict[str, Any]:
-    return _outcome(service.replay(rt, letter_id, scope=service.scope_for(p)))
+def replay_dead_letter(ctx: LetterReplayer, letter_id: str) -> dict[str, Any]:
+    return _outcome(service.replay(ctx.rt, letter_id, scope=ctx.scope))
 
 
 # --- commands ----------------------------------------------------------------------------------------
 
 
 @router.post("/devices/{device_id}/commands", status_code=201, summary="Send a command to a device")
-def send_command(rt: RuntimeDep, p: CommandSender, device_id: str, spec: CommandCreate) -> dict[str, Any]:
-    return commands.public(commands.send(rt, device_id, spec, by=p.name, scope=service.scope_for(p)))
+def send_command(ctx: CommandSender, device_id: str, spec: CommandCreate) -> dict[str, Any]:
+    return commands.public(commands.send(ctx.rt, device_id, spec, by=ctx.principal.name, scope=ctx.scope))
 
 
 @router.get("/devices/{device_id}/commands", summary="A device's latest commands")
-def device_commands(rt: RuntimeDep, p: Reader, device_id: str) -> list[dict[str, Any]]:
-    return [commands.public(r) for r in commands.for_device(rt, device_id, scope=service.scope_for(p))]
+def device_commands(ctx: Reader, device_id: str) -> list[dict[str, Any]]:
+    return [commands.public(r) for r in commands.for_device(ctx.rt, device_id, scope=ctx.scope)]
 
 
 @router.get("/commands/{command_id}", summary="A command and its status")
-def get_command(rt: RuntimeDep, p: Reader, command_id: str) -> dict[str, Any]:
-    return commands.public(commands.get(rt, command_id, scope=service.scope_for(p)))
+def get_command(ctx: Reader, command_id: str) -> dict[str, Any]:
+    return commands.public(commands.get(ctx.rt, command_id, scope=ctx.scope))
 
 
 # --- HTTP telemetry (the API key is the credential) --------------------------------------------------
@@ -210,20 +210,20 @@ def _answer_one(o: Outcome) -> Response:
 
 
 @router.post("/json", summary="Telemetry from one device as JSON (k: API key, i: device id)")
-async def http_json(request: Request, rt: RuntimeDep, k: str, i: str) -> Response:
-    msg = Message("http", k, i, "json", await _body(request, rt), now_iso())
-    return _answer_one((await _store(rt, [msg]))[0])
+async def http_json(request: Request, device: Device, k: str, i: str) -> Response:
+    msg = Message("http", k, i, "json", await _body(request, device.rt), now_iso())
+    return _answer_one((await _store(device.rt, [msg]))[0])
 
 
 @router.post("/ul", summary="Telemetry from one device as UltraLight 2.0 (k: API key, i: device id)")
-async def http_ul(request: Request, rt: RuntimeDep, k: str, i: str) -> Response:
-    msg = Message("http", k, i, "ul", await _body(request, rt), now_iso())
-    return _answer_one((await _store(rt, [msg]))[0])
+async def http_ul(request: Request, device: Device, k: str, i: str) -> Response:
+    msg = Message("http", k, i, "ul", await _body(request, device.rt), now_iso())
+    return _answer_one((await _store(device.rt, [msg]))[0])
 
 
 @router.post("/bulk", summary="Telemetry of many devices from a gateway: {device id: measures or a list of them}")
-async def http_bulk(request: Request, rt: RuntimeDep, k: str) -> dict[str, Any]:
-    raw = await _body(request, rt)
+async def http_bulk(request: Request, device: Device, k: str) -> dict[str, Any]:
+    raw = await _body(request, device.rt)
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -232,7 +232,7 @@ async def http_bulk(request: Request, rt: RuntimeDep, k: str) -> dict[str, Any]:
         raise InvalidInput("send a JSON object mapping device ids to their measures (an object or a list of them)")
     now = now_iso()
     messages = [Message("http", k, device_id, "json", orjson.dumps(payload), now) for device_id, payload in doc.items()]
-    outcomes = await _store(rt, messages)
+    outcomes = await _store(device.rt, messages)
     rejected = [
         {"deviceId": m.device_id, **_outcome(o)} for m, o in zip(messages, outcomes, strict=True) if not o.accepted
     ]
@@ -240,6 +240,6 @@ async def http_bulk(request: Request, rt: RuntimeDep, k: str) -> dict[str, Any]:
 
 
 @metrics_router.get("/metrics", summary="Prometheus metrics (ingest counters, devices, dead letters)")
-async def prometheus_metrics(rt: RuntimeDep, _p: Annotated[Principal, Depends(require("metrics:read"))]) -> Response:
-    body = await run_in_threadpool(metrics.render, rt)
+async def prometheus_metrics(ctx: MetricsReader) -> Response:
+    body = await run_in_threadpool(metrics.render, ctx.rt)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,6 +1,10 @@
-"""Runs the ingest side of a process: the batching writer, the MQTT consumer when a broker is set,
-device health rounds and command expiry. The API process starts one (HTTP ingest needs the writer);
-``cityos ingest`` runs one on its own."""
+"""Runs the ingest side of a process.
+
+:class:`IngestRunner`: the batching writer, device health rounds and command expiry, and the MQTT
+consumer when asked for. Every API process runs one without the consumer (HTTP telemetry needs the
+writer). :class:`MqttIngest` is the *ingest* role (one process of a deployment at a time): the MQTT
+consumer, fed into this process's writer, or with a writer of its own in a worker.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,14 @@ from functools import partial
 from cityos.iot import commands
 from cityos.iot.health import tracker
 from cityos.iot.mqtt import MqttConsumer
-from cityos.iot.writer import writer
+from cityos.iot.writer import IngestWriter, writer
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
 class IngestRunner:
-    def __init__(self, rt: Runtime, *, mqtt: bool) -> None:
+    def __init__(self, rt: Runtime, *, mqtt: bool = False) -> None:
         self.rt = rt
         self.writer = writer(rt)
         self.health = tracker(rt)
@@ -47,8 +51,34 @@ class IngestRunner:
             self.writer.refuse_new()  # a consumer blocked on a full writer lets go
             self.consumer.close()
         self.writer.close()
-        self.rt.parts.pop("iot.writer", None)
+        self.rt.parts.pop(IngestWriter)
         self.health.close()
-        ch = self.rt.parts.pop("iot.commands", None)
+        ch = self.rt.parts.pop(commands.CommandChannel)
         if ch is not None:
             ch.close()
+
+
+class MqttIngest:
+    """The ingest role: the MQTT telemetry consumer (one broker session per deployment)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._own: IngestRunner | None = None  # in a worker: the writer, health and expiry come with it
+        self._consumer: MqttConsumer | None = None
+
+    def start(self) -> None:
+        if not self.rt.settings.mqtt_url:
+            log.info("ingest role: no broker (CITYOS_MQTT_URL), so telemetry comes over HTTP only")
+            return
+        if self.rt.parts.find(IngestWriter) is None:
+            self._own = IngestRunner(self.rt, mqtt=True)
+            self._own.start()
+            return
+        self._consumer = MqttConsumer(self.rt, writer(self.rt), on_answer=partial(commands.record_answer, self.rt))
+        self._consumer.start()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+        if self._own is not None:
+            self._own.close()

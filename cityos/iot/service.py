@@ -11,12 +11,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from cityos.auth.models import Principal
-from cityos.context import service as hub
-from cityos.context.entity import check_entity_id, parse_entity
-from cityos.context.errors import BadRequestData
-from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import now_iso
+from cityos import context as hub
+from cityos.auth import EVERYTHING, Scope
+from cityos.context import BadRequestData, check_entity_id, core_term_map, parse_entity
+from cityos.core.timefmt import now_iso
 from cityos.errors import Forbidden
 from cityos.iot import store
 from cityos.iot.directory import directory
@@ -29,21 +27,11 @@ from cityos.iot.errors import (
     OtherDepartment,
 )
 from cityos.iot.ingest import ingest
-from cityos.iot.models import EVERYTHING, Device, DeviceGroup, Health, Measure, Message, Outcome, Scope
+from cityos.iot.models import Device, DeviceGroup, Health, Measure, Message, Outcome, sees
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, DeviceUpdate, MeasureIn
 from cityos.runtime import Runtime
 
 # --- scope -------------------------------------------------------------------------------------------
-
-
-def scope_for(principal: Principal) -> Scope:
-    """What a principal sees of devices, groups and dead letters.
-
-    A principal with the department role acts for one department: the ``department`` of its
-    attributes, else its name. A principal limited to a tenant sees that tenant only. Others
-    (operators, admins, readers) see everything.
-    """
-    return Scope(tenant=principal.tenant, department=principal.department)
 
 
 def _check_tenant(scope: Scope, tenant: str) -> None:
@@ -100,7 +88,7 @@ def get_group(rt: Runtime, apikey: str, *, scope: Scope = EVERYTHING) -> DeviceG
     """A device group; one outside the scope is not found, as if absent."""
     with rt.db.connect() as conn:
         group = store.get_group(conn, apikey)
-    if group is None or not scope.sees(group):
+    if group is None or not sees(scope, group):
         raise GroupNotFound(f"there is no device group with API key {apikey!r}")
     return group
 
@@ -110,7 +98,7 @@ def delete_group(rt: Runtime, apikey: str, *, scope: Scope = EVERYTHING) -> None
 
     def job(conn: Any) -> int:
         group = store.get_group(conn, apikey)
-        if group is None or not scope.sees(group):
+        if group is None or not sees(scope, group):
             return 0
         if store.count_devices_in_group(conn, apikey):
             raise DeviceConflict(f"device group {apikey!r} still has devices: remove them first")
@@ -233,7 +221,7 @@ def get_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> tup
     with rt.db.connect() as conn:
         device = store.get_device(conn, device_id)
         health = store.get_health(conn, device_id)
-    if device is None or health is None or not scope.sees(device):
+    if device is None or health is None or not sees(scope, device):
         raise DeviceNotFound(f"there is no device {device_id!r}")
     return device, health
 
@@ -262,7 +250,7 @@ def remove_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> 
 
     def job(conn: Any) -> int:
         device = store.get_device(conn, device_id)
-        if device is None or not scope.sees(device):
+        if device is None or not sees(scope, device):
             return 0
         return store.delete_device(conn, device_id)
 
@@ -321,7 +309,7 @@ def get_dead_letter(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -
     with rt.db.connect() as conn:
         row = store.get_dead_letter(conn, letter_id)
         group = store.get_group(conn, row["apikey"]) if row is not None and not scope.unlimited else None
-    if row is None or not (scope.unlimited or (group is not None and scope.sees(group))):
+    if row is None or not (scope.unlimited or (group is not None and sees(scope, group))):
         raise DeadLetterNotFound(f"there is no dead letter {letter_id!r}: `cityos deadletters list` shows them")
     return row
 

@@ -140,7 +140,4 @@ class IngestWriter:
 
 
 def writer(rt: Runtime) -> IngestWriter:
-    w = rt.parts.get("iot.writer")
-    if w is None:
-        w = rt.parts["iot.writer"] = IngestWriter(rt)
-    return w
+    return rt.parts.get(IngestWriter, lambda: IngestWriter(rt))

@@ -1,5 +1,5 @@
 """Storage: one SQLAlchemy engine, one MetaData that every domain package adds its tables to."""
 
-from cityos.store.engine import Database, JSONDoc, metadata
+from cityos.store.engine import PK, Database, JSONDoc, metadata
 
-__all__ = ["Database", "JSONDoc", "metadata"]
+__all__ = ["PK", "Database", "JSONDoc", "metadata"]

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+
+from cityos.core.parts import Parts
 
 T = TypeVar("T")
 
@@ -29,6 +31,8 @@ metadata = MetaData(
 
 # JSON documents: SQLite JSON1 text on SQLite, JSONB on PostgreSQL.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+# Surrogate keys: 64-bit on PostgreSQL; SQLite's INTEGER PRIMARY KEY is its rowid (64-bit already).
+PK = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _dumps(value: Any) -> str:
@@ -55,10 +59,12 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 class Database:
-    """An engine plus the facts the rest of the code asks about it (dialect, URL)."""
+    """An engine plus the facts the rest of the code asks about it (dialect, URL), and the typed parts
+    packages keep about this database (recently seen tokens, known tenants), which go with it."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self.parts = Parts()
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _dumps, "json_deserializer": orjson.loads}
         if self.is_sqlite:
@@ -173,7 +179,13 @@ class Database:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
+    def ping(self) -> None:
+        """Run a trivial query: raises when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
+        self.parts.close()
         if self._writer is not None:
             self._writer.close()
         self.engine.dispose()

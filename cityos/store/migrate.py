@@ -6,26 +6,21 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 from cityos.store.engine import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def load_all_tables() -> None:
-    """Import every package's table module so that ``metadata`` knows all tables."""
-    import cityos.auth.tables
-    import cityos.cases.tables
-    import cityos.context.tables
-    import cityos.iot.tables
-    import cityos.vitals.tables  # noqa: F401
-
-
-def alembic_config(db: Database) -> Config:
+def alembic_config(db: Database, target: MetaData | None = None) -> Config:
+    """Alembic's configuration for ``db``; ``target``: the metadata of every table, for autogenerate
+    (``cityos.components.load_tables()``); the migrations themselves need none."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
     cfg.attributes["database"] = db
+    cfg.attributes["target_metadata"] = target
     return cfg
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cityos.context.entity import VALUE_MEMBER, TermMap
+from cityos.context import VALUE_MEMBER, TermMap
 
 Attrs = Mapping[str, list[dict[str, Any]]]
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from cityos.auth.deps import RuntimeDep, require
-from cityos.auth.models import Principal, allows
-from cityos.runtime import Runtime
+from cityos.auth import RequestContext, allow
 from cityos.twin import service
 
 router = APIRouter(prefix="/twin", tags=["twin"])
-Reader = Annotated[Principal, Depends(require("vitals:read"))]
+Reader = Annotated[RequestContext, allow("vitals:read")]
 JSON = "application/json"
 
 
@@ -24,32 +22,26 @@ class WhatIfIn(BaseModel):
     minutes: int = Field(60, ge=5, le=240, description="For how long from now the change holds.")
 
 
-def _tenant(rt: Runtime, p: Principal) -> str:
-    return p.tenant or rt.settings.default_tenant
-
-
 @router.get("/map", summary="The district's streets, grids, units and buildings as GeoJSON layers")
-def district_map(rt: RuntimeDep, p: Reader) -> Response:
-    return Response(orjson.dumps(service.district_map(rt, _tenant(rt, p))), media_type=JSON)
+def district_map(ctx: Reader) -> Response:
+    return Response(orjson.dumps(service.district_map(ctx.rt, ctx.tenant)), media_type=JSON)
 
 
 @router.get("/sensors", summary="Every sensor's position, current value and online state, as compact rows")
-def sensors(rt: RuntimeDep, p: Reader, type: str | None = None) -> Response:
-    return Response(orjson.dumps(service.sensors(rt, _tenant(rt, p), type)), media_type=JSON)
+def sensors(ctx: Reader, type: str | None = None) -> Response:
+    return Response(orjson.dumps(service.sensors(ctx.rt, ctx.tenant, type)), media_type=JSON)
 
 
 @router.get("/units", summary="The minimum management units with their worst active warning level")
-def units(rt: RuntimeDep, p: Reader) -> list[dict[str, Any]]:
-    return service.units(rt, _tenant(rt, p))
+def units(ctx: Reader) -> list[dict[str, Any]]:
+    return service.units(ctx.rt, ctx.tenant)
 
 
 @router.get("/units/{unit_id}", summary="A unit's digital twin: buildings, sensors, indicators, warnings, cases")
-def unit_twin(rt: RuntimeDep, p: Reader, unit_id: str) -> dict[str, Any]:
-    return service.unit_twin(
-        rt, _tenant(rt, p), unit_id, with_cases=allows(p.role, "cases:read"), department=p.department
-    )
+def unit_twin(ctx: Reader, unit_id: str) -> dict[str, Any]:
+    return service.unit_twin(ctx.rt, ctx.tenant, unit_id, with_cases=ctx.can("cases:read"), department=ctx.department)
 
 
 @router.post("/units/{unit_id}/whatif", summary="What-if run (模拟推演): an input changed, its effect forecast")
-def what_if(rt: RuntimeDep, p: Reader, unit_id: str, body: WhatIfIn) -> dict[str, Any]:
-    return service.what_if(rt, _tenant(rt, p), unit_id, body.indicator, body.change, body.minutes)
+def what_if(ctx: Reader, unit_id: str, body: WhatIfIn) -> dict[str, Any]:
+    return service.what_if(ctx.rt, ctx.tenant, unit_id, body.indicator, body.change, body.minutes)

@@ -6,26 +6,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cityos.cases import service as cases
-from cityos.cases.workflow import OPEN, State
-from cityos.context import service as hub
-from cityos.context.errors import NgsiLdError
-from cityos.context.history import to_ms
-from cityos.context.jsonld import core_term_map
-from cityos.context.query import EntityQuery, entities_of_types, query_entities
-from cityos.context.store import EntityRow
-from cityos.context.timefmt import now_iso
-from cityos.iot import service as iot
+from cityos import cases as cases
+from cityos import context as hub
+from cityos import iot as iot
+from cityos import vitals as vitals
+from cityos.cases import OPEN, State
+from cityos.context import EntityQuery, EntityRow, NgsiLdError, core_term_map, entities_of_types, query_entities
+from cityos.core.timefmt import now_iso, to_ms
 from cityos.runtime import Runtime
 from cityos.twin import layers, whatif
 from cityos.twin.errors import NoHistory, NotAWhatIfInput, UnitNotFound, UnknownSensorType
-from cityos.vitals import service as vitals
-from cityos.vitals.definitions import Catalogue
-from cityos.vitals.forecast import DAY_MS
-from cityos.vitals.levels import LEVEL_NAMES
+from cityos.vitals import DAY_MS, LEVEL_NAMES, Catalogue
 
 MAP_SECONDS = 60.0  # how long the map's layers are served from memory: geometries rarely change
 ONLINE_SECONDS = 5.0  # how long the devices' online states are reused (reading 5,000 devices takes 0.1-0.2 s)
@@ -33,7 +28,19 @@ UNIT_TYPE = "ManagementUnit"
 MAX_WARNINGS = 20
 CLOSED_CASES = 10
 OPEN_CASES = 500
-_lock = threading.Lock()
+
+
+@dataclass
+class _Kept:
+    """What the twin keeps in memory for a while, per tenant: the map's layers, the devices' online states."""
+
+    maps: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    online: dict[str, tuple[float, dict[str, bool | None]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _kept(rt: Runtime) -> _Kept:
+    return rt.parts.get(_Kept, _Kept)
 
 
 # --- the map ----------------------------------------------------------------------------------------
@@ -42,26 +49,26 @@ _lock = threading.Lock()
 def district_map(rt: Runtime, tenant: str) -> dict[str, Any]:
     """The district, streets, grids, units and buildings as GeoJSON layers with the district's bbox,
     kept in memory for MAP_SECONDS per tenant (``forget_map`` drops it)."""
-    cache: dict[str, tuple[float, dict[str, Any]]] = rt.parts.setdefault("twin.map", {})
+    kept = _kept(rt)
     now = time.monotonic()
-    with _lock:
-        held = cache.get(tenant)
+    with kept.lock:
+        held = kept.maps.get(tenant)
     if held is not None and held[0] > now:
         return held[1]
     tm = core_term_map()
     kinds = {tm.expand(t): t for t in layers.KINDS}
     rows = entities_of_types(rt, tenant, list(layers.KINDS), tm)
     data = layers.district_map(((r.id, next(kinds[t] for t in r.types if t in kinds), r.attrs) for r in rows), tm)
-    with _lock:
-        cache[tenant] = (now + MAP_SECONDS, data)
+    with kept.lock:
+        kept.maps[tenant] = (now + MAP_SECONDS, data)
     return data
 
 
 def forget_map(rt: Runtime, tenant: str | None = None) -> None:
     """Drop the layers and online states kept in memory (of one tenant, or all): the next call reads anew."""
-    with _lock:
-        for part in ("twin.map", "twin.online"):
-            cache: dict[str, Any] = rt.parts.setdefault(part, {})
+    kept = _kept(rt)
+    with kept.lock:
+        for cache in (kept.maps, kept.online):
             if tenant is None:
                 cache.clear()
             else:
@@ -78,16 +85,16 @@ def _features(rt: Runtime, tenant: str, layer: str) -> list[dict[str, Any]]:
 def online_by_thing(rt: Runtime, tenant: str) -> dict[str, bool | None]:
     """Whether each provisioned device is online (None: never heard from), by the thing it feeds; read
     again after ONLINE_SECONDS (device health itself is written about once a second)."""
-    cache: dict[str, tuple[float, dict[str, bool | None]]] = rt.parts.setdefault("twin.online", {})
+    kept = _kept(rt)
     now = time.monotonic()
-    with _lock:
-        held = cache.get(tenant)
+    with kept.lock:
+        held = kept.online.get(tenant)
     if held is not None and held[0] > now:
         return held[1]
     devices, _total = iot.list_devices(rt, tenant=tenant, limit=1_000_000)
     found = {d.entity_id: h.online for d, h in devices}
-    with _lock:
-        cache[tenant] = (now + ONLINE_SECONDS, found)
+    with kept.lock:
+        kept.online[tenant] = (now + ONLINE_SECONDS, found)
     return found
 
 

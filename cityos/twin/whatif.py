@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from cityos.vitals.definitions import Catalogue, Indicator
-from cityos.vitals.levels import LEVEL_NAMES, level_of
+from cityos.vitals import LEVEL_NAMES, Catalogue, Indicator, level_of
 
 Series = dict[str, list[float | None]]  # indicator -> a value per forecast step
 LOCAL = ZoneInfo("Asia/Shanghai")

@@ -1,1 +1,36 @@
-"""City vital signs (城市运行数字体征): declared indicators computed live, four-level warnings, forecasts."""
+"""City vital signs (城市运行数字体征): declared indicators computed live, four-level warnings, forecasts.
+
+Other packages use the vital signs through what this module exports.
+"""
+
+from cityos.vitals.component import component
+from cityos.vitals.definitions import Catalogue, Indicator
+from cityos.vitals.forecast import DAY_MS
+from cityos.vitals.levels import LEVEL_NAMES, level_of
+from cityos.vitals.service import (
+    HISTORY_DAYS,
+    backtest,
+    catalogue,
+    entity_attrs,
+    forecast_of,
+    history,
+    list_warnings,
+    places,
+)
+
+__all__ = [
+    "DAY_MS",
+    "HISTORY_DAYS",
+    "LEVEL_NAMES",
+    "Catalogue",
+    "Indicator",
+    "backtest",
+    "catalogue",
+    "component",
+    "entity_attrs",
+    "forecast_of",
+    "history",
+    "level_of",
+    "list_warnings",
+    "places",
+]

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cityos.core.durations import parse_duration as core_duration
 from cityos.vitals.errors import InvalidDefinition, InvalidFormula
 from cityos.vitals.formula import Formula, parse
 
@@ -39,21 +40,13 @@ LEVELS = ("blue", "yellow", "orange", "red")  # 蓝 IV, 黄 III, 橙 II, 红 I: 
 AGGREGATIONS = ("avg", "sum", "min", "max", "count", "p95", "rate", "distinct")
 SCOPE_LEVELS = ("unit", "grid", "street", "district", "polygon")
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"  # also a name in formulas
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
 def parse_duration(text: Any) -> timedelta:
-    """``90s``, ``5m``, ``1h30m``, ``7d`` or ISO 8601 ``PT5M``; raises ValueError."""
+    """``90s``, ``5m``, ``1h30m``, ``7d``, ISO 8601 ``PT5M``, or a number of seconds; raises ValueError."""
     if isinstance(text, int | float) and not isinstance(text, bool):
         return timedelta(seconds=float(text))
-    if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not a duration such as 5m, 1h or PT15M")
-    m = _DURATION.match(text.strip()) or _ISO_DURATION.match(text.strip())
-    if not text.strip() or m is None or not any(m.groups()):
-        raise ValueError(f"{text!r} is not a duration such as 5m, 1h or PT15M")
-    d, h, mi, s = (int(g or 0) for g in m.groups())
-    return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    return core_duration(text)
 
 
 class _Strict(BaseModel):

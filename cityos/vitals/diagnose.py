@@ -7,10 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from cityos.context.jsonld import core_term_map
-from cityos.context.query import EntityQuery, query_entities
-from cityos.context.temporal import fetch_instances
-from cityos.context.temporal_params import TimeRange
+from cityos.context import EntityQuery, attribute_history, core_term_map, query_entities
+from cityos.core.places import REF_TERMS
 from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.anomaly import Diagnosis, Score, SensorDiagnosis, diagnose, pattern, score
@@ -22,7 +20,6 @@ STEP_MS = 15 * 60_000  # the grid values and readings are put on for scoring
 DAY_STEPS = DAY_MS // STEP_MS
 MAX_SENSORS = 60  # sensors scored per diagnosis, in id order
 READINGS = 1500  # latest readings read per sensor
-_REF = {"unit": "refUnit", "grid": "refGrid", "street": "refStreet"}
 
 
 def diagnosis(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
@@ -60,14 +57,11 @@ def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms:
     """Each source entity of the group scored on its own history of the indicator's attribute."""
     assert ind.source is not None
     tm = core_term_map()
-    ref = _REF.get(ind.scope.level)
+    ref = REF_TERMS.get(ind.scope.level)
     q = f'{ref}=="{scope}"' if ref else None
     rows = query_entities(rt, tenant, EntityQuery(type=ind.source.entityType, q=q, limit=MAX_SENSORS), tm).rows
     attr = tm.expand(ind.source.attr)
-    with rt.db.connect() as conn:
-        found = fetch_instances(
-            conn, tenant, [r.id for r in rows], [attr], TimeRange(None, now_ms + 1), last_n=READINGS
-        )
+    found = attribute_history(rt, tenant, [r.id for r in rows], [attr], None, now_ms + 1, last_n=READINGS)
     out = []
     for (entity, _attr), items in sorted(found.items()):
         raw = [(ts, inst.get("value")) for _ds, ts, inst in items if isinstance(inst.get("value"), int | float)]

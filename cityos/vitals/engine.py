@@ -16,32 +16,15 @@ from typing import Any
 from shapely import prepared
 from shapely.geometry import Point, shape
 
-from cityos.context.history import to_ms
-from cityos.context.jsonld import core_term_map
-from cityos.context.qlang import parse_q
-from cityos.context.subscriptions import eval_q
+from cityos.context import core_term_map, eval_q, parse_q
+from cityos.core.places import DISTRICT, Place, place_of
+from cityos.core.timefmt import to_ms
 from cityos.vitals.definitions import Catalogue, Indicator
 from cityos.vitals.levels import Change, LevelState, step
 from cityos.vitals.windows import Emission, Observation, WindowState
 
 Attrs = dict[str, list[dict[str, Any]]]
-DISTRICT = "district"
 POLYGON = "polygon"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where an observed entity is: the groups it counts in."""
-
-    unit: str | None
-    grid: str | None
-    street: str | None
-    point: tuple[float, float] | None
-
-    def key(self, level: str) -> str | None:
-        if level == DISTRICT:
-            return DISTRICT
-        return getattr(self, level) if level in ("unit", "grid", "street") else None
 
 
 @dataclass(frozen=True)
@@ -60,27 +43,6 @@ class LevelChange:
     scope: str
     change: Change
     value: float | None
-
-
-def _object(attrs: Attrs, iri: str) -> str | None:
-    inst = attrs.get(iri)
-    return inst[0].get("object") if inst else None
-
-
-def place_of(attrs: Attrs) -> Place:
-    """The groups of an entity, from its refUnit, refGrid, refStreet and location."""
-    tm = core_term_map()
-    loc = attrs.get(tm.expand("location"))
-    point = None
-    if loc and isinstance(loc[0].get("value"), dict) and loc[0]["value"].get("type") == "Point":
-        lon, lat = loc[0]["value"]["coordinates"][:2]
-        point = (float(lon), float(lat))
-    return Place(
-        _object(attrs, tm.expand("refUnit")),
-        _object(attrs, tm.expand("refGrid")),
-        _object(attrs, tm.expand("refStreet")),
-        point,
-    )
 
 
 def _number(value: Any) -> float | None:

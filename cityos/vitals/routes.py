@@ -5,28 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, Field
 
-from cityos.auth.deps import RuntimeDep, require
-from cityos.auth.models import Principal
+from cityos.auth import RequestContext, allow
 from cityos.runtime import Runtime
 from cityos.vitals import diagnose, service
 from cityos.vitals.definitions import Catalogue
 from cityos.vitals.errors import IndicatorNotFound
 
 router = APIRouter(prefix="/vitals", tags=["vitals"])
-Reader = Annotated[Principal, Depends(require("vitals:read"))]
-Writer = Annotated[Principal, Depends(require("vitals:write"))]
-Acknowledger = Annotated[Principal, Depends(require("warnings:acknowledge"))]
+Reader = Annotated[RequestContext, allow("vitals:read")]
+Writer = Annotated[RequestContext, allow("vitals:write")]
+Acknowledger = Annotated[RequestContext, allow("warnings:acknowledge")]
 
 
 class CommentIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=2000)
-
-
-def _tenant(rt: Runtime, p: Principal) -> str:
-    return p.tenant or rt.settings.default_tenant
 
 
 def _catalogue(rt: Runtime, tenant: str) -> Catalogue:
@@ -35,21 +30,20 @@ def _catalogue(rt: Runtime, tenant: str) -> Catalogue:
 
 
 @router.get("/indicators", summary="The indicator definitions in force")
-def list_indicators(rt: RuntimeDep, p: Reader) -> list[dict[str, Any]]:
-    cat = _catalogue(rt, _tenant(rt, p))
+def list_indicators(ctx: Reader) -> list[dict[str, Any]]:
+    cat = _catalogue(ctx.rt, ctx.tenant)
     return [cat.by_id[i].model_dump(mode="json", exclude_none=True) for i in cat.order]
 
 
 @router.get("/indicators/{indicator_id}", summary="One indicator: definition, current values, history")
 def get_indicator(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     indicator_id: str,
     scope: str | None = None,
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1440,
 ) -> dict[str, Any]:
-    tenant = _tenant(rt, p)
+    rt, tenant = ctx.rt, ctx.tenant
     cat = _catalogue(rt, tenant)
     ind = cat.by_id.get(indicator_id)
     if ind is None:
@@ -57,47 +51,44 @@ def get_indicator(
     since = int((datetime.now(UTC) - timedelta(hours=hours)).timestamp() * 1000)
     return {
         "definition": ind.model_dump(mode="json", exclude_none=True),
-        "history": service.history(rt, tenant, indicator_id, scope, since, limit),
+        "history": service.history(ctx.rt, tenant, indicator_id, scope, since, limit),
     }
 
 
 @router.get("/indicators/{indicator_id}/forecast", summary="Forecast with prediction intervals, and any pre-warning")
-def get_forecast(rt: RuntimeDep, p: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
-    tenant = _tenant(rt, p)
+def get_forecast(ctx: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
+    rt, tenant = ctx.rt, ctx.tenant
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    return service.forecast_of(rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
+    return service.forecast_of(ctx.rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
 
 
 @router.get("/indicators/{indicator_id}/diagnosis", summary="Anomaly diagnosis: out of the ordinary, city or sensor?")
-def get_diagnosis(rt: RuntimeDep, p: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
-    tenant = _tenant(rt, p)
+def get_diagnosis(ctx: Reader, indicator_id: str, scope: str) -> dict[str, Any]:
+    rt, tenant = ctx.rt, ctx.tenant
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    return diagnose.diagnosis(rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
+    return diagnose.diagnosis(ctx.rt, tenant, _catalogue(rt, tenant), indicator_id, scope, now_ms)
 
 
 @router.put("/indicators/{indicator_id}", summary="Define an indicator or change it (a new version)")
-def put_indicator(
-    rt: RuntimeDep, p: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
-    ind = service.put_definition(rt, _tenant(rt, p), indicator_id, body, p.name)
+def put_indicator(ctx: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    ind = service.put_definition(ctx.rt, ctx.tenant, indicator_id, body, ctx.principal.name)
     return ind.model_dump(mode="json", exclude_none=True)
 
 
 @router.get("/overview", summary="The vital signs by category: value, level, trend and sparkline per group")
-def overview(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
-    tenant = _tenant(rt, p)
-    return service.overview(rt, tenant, _catalogue(rt, tenant))
+def overview(ctx: Reader) -> dict[str, Any]:
+    rt, tenant = ctx.rt, ctx.tenant
+    return service.overview(ctx.rt, tenant, _catalogue(rt, tenant))
 
 
 @router.get("/places", summary="Worst active warning level per place, propagated unit → grid → street → district")
-def places(rt: RuntimeDep, p: Reader) -> dict[str, Any]:
-    return service.places(rt, _tenant(rt, p))
+def places(ctx: Reader) -> dict[str, Any]:
+    return service.places(ctx.rt, ctx.tenant)
 
 
 @router.get("/warnings", summary="Warnings, most severe first")
 def list_warnings(
-    rt: RuntimeDep,
-    p: Reader,
+    ctx: Reader,
     response: Response,
     active: bool | None = True,
     indicator: str | None = None,
@@ -107,8 +98,8 @@ def list_warnings(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows, total = service.list_warnings(
-        rt,
-        _tenant(rt, p),
+        ctx.rt,
+        ctx.tenant,
         active=active,
         indicator=indicator,
         scope=scope,
@@ -121,20 +112,20 @@ def list_warnings(
 
 
 @router.get("/prewarnings", summary="Pre-warnings in force: levels the latest forecasts reach within their horizon")
-def list_prewarnings(rt: RuntimeDep, p: Reader, indicator: str | None = None) -> list[dict[str, Any]]:
-    return service.list_prewarnings(rt, _tenant(rt, p), indicator)
+def list_prewarnings(ctx: Reader, indicator: str | None = None) -> list[dict[str, Any]]:
+    return service.list_prewarnings(ctx.rt, ctx.tenant, indicator)
 
 
 @router.get("/warnings/{warning_id}", summary="One warning with its history")
-def get_warning(rt: RuntimeDep, p: Reader, warning_id: str) -> dict[str, Any]:
-    return service.get_warning(rt, _tenant(rt, p), warning_id)
+def get_warning(ctx: Reader, warning_id: str) -> dict[str, Any]:
+    return service.get_warning(ctx.rt, ctx.tenant, warning_id)
 
 
 @router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (who and when are kept)")
-def acknowledge(rt: RuntimeDep, p: Acknowledger, warning_id: str) -> dict[str, Any]:
-    return service.acknowledge(rt, _tenant(rt, p), warning_id, p.name)
+def acknowledge(ctx: Acknowledger, warning_id: str) -> dict[str, Any]:
+    return service.acknowledge(ctx.rt, ctx.tenant, warning_id, ctx.principal.name)
 
 
 @router.post("/warnings/{warning_id}/comments", status_code=201, summary="Comment on a warning")
-def add_comment(rt: RuntimeDep, p: Acknowledger, warning_id: str, body: CommentIn) -> dict[str, Any]:
-    return service.comment(rt, _tenant(rt, p), warning_id, p.name, body.text)
+def add_comment(ctx: Acknowledger, warning_id: str, body: CommentIn) -> dict[str, Any]:
+    return service.comment(ctx.rt, ctx.tenant, warning_id, ctx.principal.name, body.text)

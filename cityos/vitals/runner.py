@@ -17,10 +17,7 @@ from functools import partial
 from typing import Any
 
 from cityos.bus import Event
-from cityos.context.jsonld import core_term_map
-from cityos.context.query import EntityQuery, query_entities
-from cityos.context.temporal import fetch_instances
-from cityos.context.temporal_params import TimeRange
+from cityos.context import EntityQuery, attribute_history, core_term_map, query_entities
 from cityos.runtime import Runtime
 from cityos.vitals import metrics, service
 from cityos.vitals.engine import Engine, IndicatorValue, LevelChange
@@ -200,10 +197,7 @@ def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list
             for row in rows:
                 engine.prime(row.id, row.attrs)
             if rows:
-                with rt.db.connect() as conn:
-                    series = fetch_instances(
-                        conn, tenant, [r.id for r in rows], list(attrs), TimeRange(now_ms - longest, now_ms + 1)
-                    )
+                series = attribute_history(rt, tenant, [r.id for r in rows], list(attrs), now_ms - longest, now_ms + 1)
                 for (entity_id, attr_iri), items in series.items():
                     cut = now_ms - attrs[attr_iri]
                     found += [(ts, entity_id, type_iri, attr_iri, inst) for _ds, ts, inst in items if ts > cut]

@@ -6,17 +6,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from cityos import context as hub
 from cityos.bus import Event
-from cityos.context import service as hub
-from cityos.context.entity import parse_entity
-from cityos.context.errors import NgsiLdError
-from cityos.context.history import from_ms
-from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import now_iso
+from cityos.context import NgsiLdError, core_term_map, parse_entity
+from cityos.core.places import place_of
+from cityos.core.timefmt import from_ms, now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import store
 from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, load_catalogue, load_yaml, validate
-from cityos.vitals.engine import Attrs, IndicatorValue, LevelChange, place_of
+from cityos.vitals.engine import Attrs, IndicatorValue, LevelChange
 from cityos.vitals.errors import IndicatorNotFound, InvalidDefinition, NoForecast, WarningNotFound
 from cityos.vitals.forecast import (
     DAY_MS,

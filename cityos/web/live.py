@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from cityos.auth.models import Principal
+from cityos.auth import Principal
 from cityos.bus import Bus, Event
 
 log = logging.getLogger(__name__)

@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from cityos import __version__
-from cityos.auth.deps import CurrentPrincipal, RuntimeDep
-from cityos.context.timefmt import now_iso
-from cityos.errors import NotFound
+from cityos.auth import PublicContext, RequestContext, public, signed_in
+from cityos.core.timefmt import now_iso
+from cityos.errors import NotFound, Unavailable
 from cityos.web.errors import LibraryMissing
 from cityos.web.live import LiveHub, frame
 
@@ -28,16 +29,19 @@ VENDOR = {"echarts.min.js": HERE / "node_modules" / "echarts" / "dist" / "echart
 KEEP_ALIVE_SECONDS = 15.0
 
 router = APIRouter(tags=["web"])
+Page = Annotated[PublicContext, public("the dashboard's page and libraries: it asks for a login before any data")]
+# Any valid token may listen: the stream carries only what the token may read (cityos.web.live.visible).
+Watcher = Annotated[RequestContext, signed_in()]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home() -> HTMLResponse:
+def home(_: Page) -> HTMLResponse:
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{version}}", __version__)
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/static/vendor/{name}", include_in_schema=False)
-def vendor(name: str) -> FileResponse:
+def vendor(_: Page, name: str) -> FileResponse:
     path = VENDOR.get(name)
     if path is None:
         raise NotFound(f"the dashboard has no library {name!r}: it serves {', '.join(VENDOR)}")
@@ -55,12 +59,15 @@ def vendor(name: str) -> FileResponse:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def events(request: Request, rt: RuntimeDep, principal: CurrentPrincipal) -> StreamingResponse:
+async def events(request: Request, ctx: Watcher) -> StreamingResponse:
     """``warning``, ``prewarning``, ``case`` and ``device`` events as they happen, ``sensors`` (the latest
     values, ``[[id, value], …]``) once a second, ``resync`` when the page fell behind. Each ``data`` is
     one JSON object. The token decides what comes: a department gets its own cases' events."""
-    hub: LiveHub = request.app.state.live
-    page = hub.connect(principal, principal.tenant or rt.settings.default_tenant)
+    hub = request.app.state.runners.find(LiveHub)
+    if hub is None:
+        raise Unavailable("the live stream is not running in this process yet: try again in a moment", retryAfter=2)
+    principal = ctx.principal
+    page = hub.connect(principal, ctx.tenant)
 
     async def stream() -> AsyncIterator[bytes]:
         try:

@@ -20,7 +20,7 @@ from cityos.auth.passwords import check_password, hash_password, verify_password
 from cityos.auth.tables import passwords, principals, tokens
 from cityos.cli import app
 from cityos.config import get_settings
-from cityos.context.timefmt import parse_ts
+from cityos.core.timefmt import parse_ts
 from cityos.errors import InvalidInput, NotFound, Unauthenticated
 from cityos.runtime import Runtime
 
@@ -235,7 +235,7 @@ def test_a_login_token_expires(api: Api, rt: Runtime) -> None:
             .where(tokens.c.token_hash == service.hash_token(token))
             .values(expires_at="2020-01-01T00:00:00.000Z")
         )
-    service.forget_caches()  # the cache of recently seen tokens would hide it for up to 10 s
+    service.forget_tokens(rt.db)  # the cache of recently seen tokens would hide it for up to 10 s
     assert "expired" in assert_problem(api.get("/auth/me", token=token), 401)["detail"]
 
 

@@ -1,6 +1,6 @@
 """`cityos worker` on the real NATS server: killed with SIGKILL and restarted, it loses no notification.
 
-The API runs in this process on a SQLite file with the NATS bus and ``CITYOS_NOTIFIER=worker``; the
+The API runs in this process on a SQLite file with the NATS bus (so without the notify role); the
 worker is a real ``cityos worker`` process on the same database and stream. The receiver answers
 slowly, so when the worker is killed some notifications are matched but unsent (in the outbox) and,
 while it is down, more events wait in the NATS durable consumer.
@@ -29,7 +29,8 @@ from cityos.app import create_app
 from cityos.auth.service import create_token
 from cityos.bus.base import open_bus
 from cityos.config import Settings
-from cityos.context import outbox
+from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions.notify import Notifier
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
@@ -80,13 +81,13 @@ def district(names: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Api, Runti
     db_url = f"sqlite:///{tmp_path / 'cityos.db'}"
     db = Database(db_url)
     upgrade(db)
-    rt = Runtime(Settings(database_url=db_url, bus_url=bus_url, notifier="worker"), db, open_bus(bus_url))
+    rt = Runtime(Settings(database_url=db_url, bus_url=bus_url), db, open_bus(bus_url))
     env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_BUS_URL=bus_url, CITYOS_DATA_DIR=str(tmp_path))
     worker = Worker(env, tmp_path / "worker.log")
     token = create_token(db, "ops-centre", role="admin", kind="staff")
     try:
         with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
-            assert client.app.state.notifier is None  # the worker notifies, not the API process
+            assert client.app.state.runners.find(Notifier) is None  # the worker notifies, not the API process
             yield Api(client, token), rt, worker
     finally:
         if worker.proc is not None and worker.proc.poll() is None:

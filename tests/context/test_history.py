@@ -7,8 +7,8 @@ from typing import Any
 from conftest import Api
 from sqlalchemy import select, text
 
-from cityos.context.history import from_ms, to_ms
 from cityos.context.tables import attr_history
+from cityos.core.timefmt import from_ms, to_ms
 
 VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
 URL = "/ngsi-ld/v1/entities"

@@ -34,7 +34,7 @@ from cityos.context.qlang import (
     parse_q,
     parse_type_expr,
 )
-from cityos.context.timefmt import format_ts
+from cityos.core.timefmt import format_ts
 
 
 def term(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from conftest import Api
 
-from cityos.context.history import to_ms
 from cityos.context.jsonld import core_term_map
-from cityos.context.retention import Policy, compact, set_policy
+from cityos.context.temporal.retention import Policy, compact, set_policy
+from cityos.core.timefmt import to_ms
 
 T0 = datetime(2026, 11, 18, tzinfo=UTC)
 NOW = to_ms("2026-11-21T00:00:00.000Z")

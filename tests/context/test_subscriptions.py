@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import Api
+from conftest import Api, running
 from receivers import WAIT, Receiver
 
+from cityos.context.qeval import eval_q
 from cityos.context.qlang import parse_q
-from cityos.context.subscriptions import eval_q
+from cityos.context.subscriptions.notify import Notifier
 
 BASE = "/ngsi-ld/v1/subscriptions"
 ENTITIES = "/ngsi-ld/v1/entities"
@@ -35,7 +36,7 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
 @pytest.fixture
 def fast(api: Api) -> Api:
     """The API with the notifier tuned to retry quickly."""
-    cfg = api.client.app.state.notifier.config
+    cfg = running(api, Notifier).config
     cfg.backoff, cfg.backoff_max, cfg.attempts, cfg.fail_after, cfg.close_wait = 0.01, 0.05, 3, 2, 5.0
     return api
 

@@ -16,9 +16,11 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from brokers import free_port
-from conftest import Api
+from conftest import Api, running
 from paho.mqtt.enums import CallbackAPIVersion
 from test_subscriptions import BASE, WAIT, Receiver, air, create, set_attrs, sub_body, subscribe, until
+
+from cityos.context.subscriptions.notify import Notifier
 
 BROKER = ("127.0.0.1", 1883)
 START = "mosquitto -d -c /etc/mosquitto/mosquitto.conf"
@@ -35,7 +37,7 @@ def broker_up() -> None:
 @pytest.fixture
 def fast(api: Api) -> Api:
     """The API with the notifier tuned to retry quickly (as in test_subscriptions)."""
-    cfg = api.client.app.state.notifier.config
+    cfg = running(api, Notifier).config
     cfg.backoff, cfg.backoff_max, cfg.attempts, cfg.fail_after, cfg.close_wait = 0.01, 0.05, 3, 2, 5.0
     return api
 
@@ -111,7 +113,7 @@ def test_mqtt_notification_qos1(
     subscribers: Callable[[], Subscriber],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from cityos.context import mqtt_notify
+    from cityos.context.subscriptions import mqtt as mqtt_notify
 
     connects: list[str] = []
     connect = mqtt_notify.MqttSender._connect
@@ -184,7 +186,7 @@ def test_unreachable_broker_fails_while_others_are_served(
     subscribers: Callable[[], Subscriber],
     receivers: Callable[..., Receiver],
 ) -> None:
-    fast.client.app.state.notifier.config.timeout = 2.0
+    running(fast, Notifier).config.timeout = 2.0
     sub, rx = subscribers(), receivers()
     dead = subscribe(fast, sub_body(f"mqtt://user:secret@127.0.0.1:{free_port()}/t/{uuid.uuid4().hex}"))
     live = subscribe(fast, sub_body(sub.url(), notification={"endpoint": {"notifierInfo": info(MQTT_QoS="1")}}))

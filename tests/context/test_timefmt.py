@@ -2,7 +2,7 @@
 
 import pytest
 
-from cityos.context.timefmt import normalize_ts
+from cityos.core.timefmt import normalize_ts
 
 
 @pytest.mark.parametrize(

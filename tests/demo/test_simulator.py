@@ -21,7 +21,7 @@ from cityos.bus.memory import MemoryBus
 from cityos.cli import app as cli
 from cityos.config import Settings, get_settings
 from cityos.context.tables import attr_history
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 from cityos.demo.devices import DEPARTMENTS, DemoDevice, group_key, provision_demo_devices
 from cityos.demo.district import SENSOR_TYPES, build_district
 from cityos.demo.load import upsert_entities

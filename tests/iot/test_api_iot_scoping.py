@@ -14,9 +14,9 @@ from conftest import Api
 from iot_district import AQ, AQ_SPEC, FLOOD, FLOOD_SPEC
 from sqlalchemy import update
 
-from cityos.auth.service import create_token, forget_caches
+from cityos.auth.service import create_token, forget_tokens
 from cityos.auth.tables import principals
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 from cityos.iot import store
 from cityos.runtime import Runtime
 
@@ -234,7 +234,7 @@ def test_a_token_limited_to_a_tenant_sees_that_tenant_only(api: Api, rt: Runtime
         conn.execute(
             update(principals).where(principals.c.name == "pd-env").values(attributes={"department": "hp-env"})
         )
-    forget_caches()
+    forget_tokens(rt.db)
     assert _ids(api.get("/iot/groups", token=pd_env), "apikey") == ["pd-key"]
     assert _ids(api.get("/iot/devices", token=pd_env), "deviceId") == ["PD-AQ-0001"]
     assert _ids(api.get("/iot/deadletters", token=pd_env), "id") == [pd_letter]

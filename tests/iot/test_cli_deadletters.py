@@ -15,7 +15,7 @@ from cityos.cli import app
 from cityos.config import get_settings
 from cityos.context import service as hub
 from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import format_ts, now_iso
+from cityos.core.timefmt import format_ts, now_iso
 from cityos.iot import service
 from cityos.iot.ingest import ingest
 from cityos.iot.models import Message

@@ -14,7 +14,7 @@ from cityos.bus import Event
 from cityos.context import service as hub
 from cityos.context.jsonld import core_term_map
 from cityos.context.tables import attr_history
-from cityos.context.timefmt import format_ts, now_iso
+from cityos.core.timefmt import format_ts, now_iso
 from cityos.iot import service
 from cityos.iot.health import tracker
 from cityos.iot.ingest import ingest

@@ -28,7 +28,7 @@ from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
 from cityos.context.jsonld import core_term_map
 from cityos.context.tables import attr_history
-from cityos.context.timefmt import format_ts
+from cityos.core.timefmt import format_ts
 from cityos.iot import service
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate
 from cityos.iot.tables import dead_letters

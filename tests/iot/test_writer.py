@@ -13,7 +13,7 @@ from iot_district import APIKEY, AQ, provision_district
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
-from cityos.context.timefmt import format_ts, now_iso
+from cityos.core.timefmt import format_ts, now_iso
 from cityos.iot.models import Message, Outcome
 from cityos.iot.writer import QUEUED_BATCHES, IngestWriter
 from cityos.runtime import Runtime

@@ -21,7 +21,7 @@ from cityos.vitals.engine import IndicatorValue, LevelChange
 from cityos.vitals.levels import Change
 
 # the vitals engine stays out of it: the indicator values and warnings here are the test's own
-pytestmark = pytest.mark.settings(vitals_in_api=False)
+pytestmark = pytest.mark.settings(roles="ingest,notify")  # no engine: the tests store the values themselves
 MIN = 60_000
 TANGENT = "urn:ngsi-ld:ManagementUnit:nanjinglu-buxingjie"
 

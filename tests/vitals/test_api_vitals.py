@@ -7,7 +7,7 @@ from typing import Any
 
 from conftest import Api, wait_for
 
-from cityos.context.timefmt import format_ts
+from cityos.core.timefmt import format_ts
 
 SQUARE = "urn:ngsi-ld:ManagementUnit:test-square"
 GRID = "urn:ngsi-ld:Grid:test-grid"

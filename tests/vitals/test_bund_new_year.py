@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from cityos.context.history import from_ms
 from cityos.context.jsonld import core_term_map
+from cityos.core.timefmt import from_ms
 from cityos.demo.district import BUND, build_district
 from cityos.demo.patterns import BUND_UNIT, reading
 from cityos.vitals.definitions import Catalogue, load_yaml

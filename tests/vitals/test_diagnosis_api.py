@@ -10,9 +10,8 @@ from conftest import Api
 
 from cityos.context import service as hub
 from cityos.context.entity import parse_entity
-from cityos.context.history import from_ms
 from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import from_ms, now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import store
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cityos.context.history import from_ms
 from cityos.context.jsonld import core_term_map
+from cityos.core.timefmt import from_ms
 from cityos.vitals.definitions import load_catalogue
 from cityos.vitals.engine import Engine
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from cityos.context.jsonld import core_term_map
+from cityos.context.qeval import eval_q
 from cityos.context.qlang import QAnd, QExpr, QOr, parse_q
-from cityos.context.subscriptions import eval_q
 from cityos.demo.district import BUND, HOT_SPOTS, build_district
 from cityos.demo.patterns import DEVICE_PROFILES, reading
 from cityos.vitals.definitions import CATEGORIES, Catalogue, Indicator, Source, load_yaml

@@ -11,7 +11,7 @@ from conftest import wait_for
 from cityos.context import service as hub
 from cityos.context.entity import parse_entity
 from cityos.context.jsonld import core_term_map
-from cityos.context.timefmt import format_ts, now_iso
+from cityos.core.timefmt import format_ts, now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.runner import VitalsRunner

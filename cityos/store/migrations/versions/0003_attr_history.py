@@ -15,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # Declarative partitioning by ts (epoch ms); cityos.context.history creates month partitions
+        # Declarative partitioning by ts (epoch ms); cityos.context.temporal.history creates month partitions
         # before writing into them. The default partition catches anything older or unforeseen.
         op.execute(
             """

@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cityos.context import service as svc
+from cityos.context import service as hub
+from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
-from cityos.context.errors import BadRequestData, ResourceNotFound
-from cityos.context.history import from_ms, insert_history
-from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
+from cityos.context.errors import BadRequestData
 from cityos.context.query import (
     EntityQuery,
     check_paging,
@@ -24,17 +23,9 @@ from cityos.context.query import (
     wants_count,
 )
 from cityos.context.store import EntityRow
-from cityos.context.temporal import (
-    aggregate,
-    cut_pages,
-    delete_history,
-    fetch_instances,
-    find_instance,
-    render_aggregated,
-    render_temporal,
-)
-from cityos.context.temporal_params import TimeRange, parse_aggregation, parse_last_n, parse_time_range
-from cityos.context.timefmt import now_iso
+from cityos.context.temporal import service as svc
+from cityos.context.temporal.params import TimeRange, parse_last_n, parse_time_range
+from cityos.core.timefmt import from_ms, now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"])
 
@@ -60,50 +51,33 @@ def _answer(
     headers: dict[str, str] | None = None,
     single: bool = False,
 ) -> Response:
-    rt = ld.rt
-    view = parse_view(rest, None, None, None, None, ld.tm)
-    ids = [r.id for r in rows]
-    attr_iris = [ld.tm.expand(a) for a in attrs] if attrs else None
-    docs: list[dict[str, Any]]
-    cut: int | None = None
-    with rt.db.connect() as conn:
-        if "aggregatedValues" in temporal:
-            aggr = parse_aggregation(aggr_methods, aggr_period, rng)
-            aggregates = aggregate(conn, ld.tenant, ids, attr_iris, rng, aggr)
-            docs = []
-            for r in rows:
-                kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
-                docs.append(render_aggregated(r.id, r.types, aggregates, kinds, ld.tm, aggr.methods))
-        else:
-            cap = rt.settings.temporal_max_instances if last_n is None else None
-            instances = fetch_instances(conn, ld.tenant, ids, attr_iris, rng, last_n, cap=cap)
-            cut = cut_pages(instances, cap) if cap is not None else None
-            docs = [
-                render_temporal(
-                    r.id, r.types, instances, ld.tm, view, temporal_values="temporalValues" in temporal, prop=rng.prop
-                )
-                for r in rows
-            ]
+    answer = svc.temporal_evolution(
+        ld.rt,
+        ld.tenant,
+        rows,
+        ld.tm,
+        parse_view(rest, None, None, None, None, ld.tm),
+        attrs,
+        rng,
+        last_n=last_n,
+        temporal_values="temporalValues" in temporal,
+        aggr_methods=aggr_methods,
+        aggr_period=aggr_period,
+        aggregated="aggregatedValues" in temporal,
+    )
     status = 200
-    if "aggregatedValues" not in temporal and cut is not None:
+    if answer.cut is not None:
         # Partial content: the history goes on after `cut`; ask again with timerel=after&timeAt=<cut>.
         status = 206
         headers = dict(headers or {})
-        first = from_ms(rng.start) if rng.start is not None else from_ms(_first_time(instances))
-        headers["Content-Range"] = f"date-time {first}-{from_ms(cut)}/*"
-    if single:
-        return ld_response(ld, docs[0], status=status, headers=headers)
-    return ld_response(ld, docs, status=status, headers=headers)
-
-
-def _first_time(instances: Any) -> int:
-    return min((ts for items in instances.values() for _ds, ts, _i in items), default=0)
+        headers["Content-Range"] = f"date-time {from_ms(answer.first or 0)}-{from_ms(answer.cut)}/*"
+    return ld_response(ld, answer.docs[0] if single else answer.docs, status=status, headers=headers)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")
 def get_temporal_entity(
     entity_id: str,
-    ld: Ld,
+    ld: LdRead,
     attrs: str | None = None,
     timerel: str | None = None,
     timeAt: str | None = None,
@@ -114,11 +88,10 @@ def get_temporal_entity(
     aggrMethods: str | None = None,
     aggrPeriodDuration: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     check_entity_id(entity_id)
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
     temporal, rest = _options(options)
-    row = svc.get_entity(ld.rt, ld.tenant, entity_id)
+    row = hub.get_entity(ld.rt, ld.tenant, entity_id)
     return _answer(
         ld,
         [row],
@@ -135,7 +108,7 @@ def get_temporal_entity(
 
 @router.get("/entities", summary="Query the temporal evolution of entities")
 def query_temporal_entities(
-    ld: Ld,
+    ld: LdRead,
     id: str | None = None,
     idPattern: str | None = None,
     type: str | None = None,
@@ -157,7 +130,6 @@ def query_temporal_entities(
     aggrMethods: str | None = None,
     aggrPeriodDuration: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
     query = query_from_params(
         ld.rt,
@@ -225,8 +197,7 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
 
 
 @router.post("/entities", status_code=201, summary="Create or add to the temporal evolution of an entity")
-async def create_temporal_entity(ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def create_temporal_entity(ld: LdWrite) -> Response:
     body = ld.body
     if not isinstance(body, dict):
         raise BadRequestData("a temporal entity must be a JSON object with id, type and attribute instances")
@@ -234,11 +205,11 @@ async def create_temporal_entity(ld: Ld) -> Response:
     if body.get("type") is None:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
-    outcome = await svc.one_async(
+    outcome = await hub.one_async(
         ld.rt,
         ld.tenant,
         entity_id,
-        svc.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True),
+        hub.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True),
         creates=True,
     )
     if outcome.created:
@@ -247,97 +218,64 @@ async def create_temporal_entity(ld: Ld) -> Response:
 
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Add attribute instances")
-async def append_temporal_attrs(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
-    svc.require_body_id(ld.body, entity_id)
-    await svc.one_async(
+    hub.require_body_id(ld.body, entity_id)
+    await hub.one_async(
         ld.rt,
         ld.tenant,
         entity_id,
-        svc.m_temporal_append(entity_id, [], _temporal_instances(ld, ld.body), create=False),
+        hub.m_temporal_append(entity_id, [], _temporal_instances(ld, ld.body), create=False),
     )
     return no_content()
 
 
-def _delete_rows(ld: LdRequest, entity_id: str, what: str, **where: Any) -> Response:
-    svc.check_tenant_for_read(ld.rt, ld.tenant)
-    deleted = ld.rt.db.run_write(lambda conn: delete_history(conn, ld.tenant, entity_id, **where))
-    if not deleted:
-        raise ResourceNotFound(f"there is no history of {what}", instance=entity_id)
-    return no_content()
-
-
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete the temporal evolution of an entity")
-def delete_temporal_entity(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:delete")
+def delete_temporal_entity(entity_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
-    return _delete_rows(ld, entity_id, f"entity {entity_id}")
+    svc.delete_entity_history(ld.rt, ld.tenant, entity_id, f"entity {entity_id}")
+    return no_content()
 
 
 @router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete an attribute's history")
 def delete_temporal_attr(
-    entity_id: str, attr: str, ld: Ld, datasetId: str | None = None, deleteAll: bool = False
+    entity_id: str, attr: str, ld: LdDelete, datasetId: str | None = None, deleteAll: bool = False
 ) -> Response:
-    ld.allow("entities:delete")
     check_entity_id(entity_id)
     check_name(attr)
     ds = None if deleteAll else (check_entity_id(datasetId, "datasetId") if datasetId else "")
-    return _delete_rows(ld, entity_id, f"attribute {attr} of {entity_id}", attr=ld.tm.expand(attr), dataset_id=ds)
+    svc.delete_entity_history(
+        ld.rt, ld.tenant, entity_id, f"attribute {attr} of {entity_id}", attr=ld.tm.expand(attr), dataset_id=ds
+    )
+    return no_content()
 
 
 @router.patch(
     "/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, summary="Modify one attribute instance"
 )
-def modify_instance(entity_id: str, attr: str, instance_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
     check_name(attr)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
-    iri = ld.tm.expand(attr)
     fragment = parse_instance(attr, ld.body, ld.tm, now=now_iso())
-
-    def job(conn: Any) -> bool:
-        found = find_instance(conn, ld.tenant, entity_id, iri, instance_id)
-        if found is None:
-            return False
-        ds, ts, inst = found
-        merged = svc.merge_instance(inst, {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")})
-        insert_history(conn, ld.tenant, [(entity_id, iri, ds, ts, merged)], now_iso())
-        return True
-
-    svc.check_tenant_for_read(ld.rt, ld.tenant)
-    if not ld.rt.db.run_write(job):
-        raise ResourceNotFound(f"attribute {attr} of {entity_id} has no instance {instance_id}", instance=entity_id)
+    svc.modify_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, fragment)
     return no_content()
 
 
 @router.delete(
     "/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, summary="Delete one attribute instance"
 )
-def delete_instance(entity_id: str, attr: str, instance_id: str, ld: Ld) -> Response:
-    ld.allow("entities:delete")
+def delete_instance(entity_id: str, attr: str, instance_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
     check_name(attr)
-    iri = ld.tm.expand(attr)
-
-    def job(conn: Any) -> int:
-        found = find_instance(conn, ld.tenant, entity_id, iri, instance_id)
-        if found is None:
-            return 0
-        ds, ts, _inst = found
-        return delete_history(conn, ld.tenant, entity_id, attr=iri, dataset_id=ds, instance_ts=ts)
-
-    svc.check_tenant_for_read(ld.rt, ld.tenant)
-    if not ld.rt.db.run_write(job):
-        raise ResourceNotFound(f"attribute {attr} of {entity_id} has no instance {instance_id}", instance=entity_id)
+    svc.delete_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id)
     return no_content()
 
 
 @router.post("/entityOperations/query", summary="Query the temporal evolution of entities with a Query object")
 def temporal_query(
-    ld: Ld,
+    ld: LdRead,
     limit: str | None = None,
     offset: str | None = None,
     count: bool = False,
@@ -346,7 +284,6 @@ def temporal_query(
     aggrMethods: str | None = None,
     aggrPeriodDuration: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     body = ld.body
     query = parse_query_body(body)
     temporal_q = body.get("temporalQ") if isinstance(body, dict) else None

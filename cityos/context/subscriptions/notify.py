@@ -11,15 +11,15 @@ Where it runs: in the API process with the in-process bus, or in ``cityos worker
    and type so that 1,000 subscriptions on other entities cost nothing. The current entity is
    loaded when an update lacks attributes that q, geoQ or the notification need. The entity is
    rendered once per distinct (format, attributes, @context) among the matching subscriptions.
-3. The matched notifications are stored in the outbox (:mod:`cityos.context.outbox`) in one
+3. The matched notifications are stored in the outbox (:mod:`cityos.context.subscriptions.outbox`) in one
    transaction per batch of events, each with a notification id made from the event id and the
-   subscription id, then queued for delivery (:mod:`cityos.context.delivery`). A notifier that
+   subscription id, then queued for delivery (:mod:`cityos.context.subscriptions.delivery`). A notifier that
    starts sends what the outbox still holds: delivery is at least once, and a repeat carries the
    same notification id.
 
 Subscriptions changed through the API announce themselves on the bus (``subscription.*``); the
 notifier reloads the one that changed. Periodic subscriptions (``timeInterval``) are sent by a clock
-thread, at once when loaded and then every interval (:mod:`cityos.context.periodic`).
+thread, at once when loaded and then every interval (:mod:`cityos.context.subscriptions.periodic`).
 """
 
 from __future__ import annotations
@@ -36,23 +36,17 @@ import orjson
 
 from cityos.bus import Event
 from cityos.bus.memory import MemoryBus
-from cityos.context import outbox
-from cityos.context.delivery import Delivery, NotifierConfig
 from cityos.context.errors import NgsiLdError
-from cityos.context.outbox import Pending
-from cityos.context.periodic import due_items
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
-from cityos.context.subscriptions import (
-    EntityView,
-    StoredSubscription,
-    Subscription,
-    get_subscription,
-    list_subscriptions,
-    matches,
-    subscription_for,
-)
-from cityos.context.timefmt import now_iso
+from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions.delivery import Delivery, NotifierConfig
+from cityos.context.subscriptions.matching import EntityView, matches, subscription_for
+from cityos.context.subscriptions.model import StoredSubscription, Subscription
+from cityos.context.subscriptions.outbox import Pending
+from cityos.context.subscriptions.periodic import due_items
+from cityos.context.subscriptions.storage import get_subscription, list_subscriptions
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 __all__ = ["Notifier", "NotifierConfig"]

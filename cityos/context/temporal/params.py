@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cityos.context.errors import BadRequestData, InvalidRequest
-from cityos.context.history import to_ms
-from cityos.context.timefmt import FORMAT_HINT, normalize_ts
+from cityos.core.durations import duration_ms
+from cityos.core.timefmt import FORMAT_HINT, normalize_ts, to_ms
 
 TIMERELS = ("before", "after", "between")
 AGGR_METHODS = ("totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq")
 # observedAt is the instance's key; createdAt and modifiedAt are both the time the instance was stored
 TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt")
-
-_DURATION = re.compile(
-    r"^P(?:(?P<weeks>\d+)W|(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?)$"
-)
-_MS = {"weeks": 604_800_000, "days": 86_400_000, "hours": 3_600_000, "minutes": 60_000, "seconds": 1_000}
 
 
 @dataclass(frozen=True)
@@ -86,24 +79,19 @@ def parse_last_n(text: str | None) -> int | None:
 
 
 def parse_duration_ms(text: str) -> int:
-    """An ISO 8601 duration of weeks, days, hours, minutes and seconds in milliseconds.
+    """``aggrPeriodDuration``: an ISO 8601 duration of weeks, days, hours, minutes and seconds in milliseconds.
 
     Years and months have no fixed length and are refused with a message saying so.
     """
-    m = _DURATION.match(text or "")
-    if not m or not any(m.groupdict().values()):
-        if re.match(r"^P(\d+Y)?(\d+M)?", text or "") and re.search(r"\d+[YM]", (text or "").split("T")[0]):
-            raise BadRequestData(
-                f"aggrPeriodDuration={text!r}: years and months are not supported, use days or weeks (e.g. P30D)"
-            )
+    if not (text or "").startswith("P"):
         raise BadRequestData(f"aggrPeriodDuration={text!r} is not an ISO 8601 duration such as PT1H, P1D or P1W")
-    total = 0.0
-    for unit, value in m.groupdict().items():
-        if value:
-            total += float(value) * _MS[unit]
+    try:
+        total = duration_ms(text)
+    except ValueError as exc:
+        raise BadRequestData(f"aggrPeriodDuration={exc}") from None
     if total < 1:
         raise BadRequestData(f"aggrPeriodDuration={text!r} must be longer than zero")
-    return int(total)
+    return total
 
 
 def parse_aggregation(methods: str | None, period: str | None, rng: TimeRange) -> Aggregation:

@@ -21,7 +21,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cityos.context.subscriptions import MqttEndpoint
+from cityos.context.subscriptions.model import MqttEndpoint
 
 
 def mqtt_message(headers: dict[str, str], content: bytes) -> bytes:

@@ -11,17 +11,17 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cityos.context import subscriptions as subs
+from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
 from cityos.context.entity import check_entity_id
 from cityos.context.errors import BadRequestData
-from cityos.context.http import Ld, LdRequest, ld_response, no_content
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
+from cityos.context.subscriptions import matching, model, parsing, storage
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"])
 
 
-def _out(s: subs.StoredSubscription) -> dict[str, Any]:
+def _out(s: model.StoredSubscription) -> dict[str, Any]:
     doc = dict(s.body)
     doc["isActive"] = s.is_active
     doc["status"] = s.current_status()
@@ -47,49 +47,44 @@ def _body(ld: LdRequest) -> dict[str, Any]:
 
 
 @router.post("/subscriptions", status_code=201, summary="Create a subscription")
-def create_subscription(ld: Ld) -> Response:
-    ld.allow("entities:write")
+def create_subscription(ld: LdWrite) -> Response:
     body = _body(ld)
-    body.setdefault("id", subs.new_id())
+    body.setdefault("id", model.new_id())
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
-    sub = subs.parse_subscription(body, ld.tm, context=context)
-    subs.insert_subscription(ld.rt, ld.tenant, sub)
+    sub = parsing.parse_subscription(body, ld.tm, context=context)
+    storage.insert_subscription(ld.rt, ld.tenant, sub)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
 
 
 @router.get("/subscriptions", summary="List subscriptions")
-def get_subscriptions(ld: Ld, limit: str | None = None, offset: str | None = None, count: bool = False) -> Response:
-    ld.allow("entities:read")
+def get_subscriptions(ld: LdRead, limit: str | None = None, offset: str | None = None, count: bool = False) -> Response:
     lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    rows, total = subs.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
+    rows, total = storage.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
     headers = {"NGSILD-Results-Count": str(total)} if count else {}
     return ld_response(ld, [_out(r) for r in rows], headers=headers)
 
 
 @router.get("/subscriptions/{sub_id}", summary="Retrieve a subscription")
-def get_subscription(sub_id: str, ld: Ld) -> Response:
-    ld.allow("entities:read")
+def get_subscription(sub_id: str, ld: LdRead) -> Response:
     check_entity_id(sub_id)
-    return ld_response(ld, _out(subs.get_subscription(ld.rt, ld.tenant, sub_id)))
+    return ld_response(ld, _out(storage.get_subscription(ld.rt, ld.tenant, sub_id)))
 
 
 @router.patch("/subscriptions/{sub_id}", status_code=204, summary="Update a subscription")
-def update_subscription(sub_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+def update_subscription(sub_id: str, ld: LdWrite) -> Response:
     check_entity_id(sub_id)
     patch = _body(ld)
     if patch.get("id", sub_id) != sub_id:
         raise BadRequestData(f"the body's id {patch.get('id')!r} differs from the URL's id {sub_id!r}")
-    stored = subs.get_subscription(ld.rt, ld.tenant, sub_id)
+    stored = storage.get_subscription(ld.rt, ld.tenant, sub_id)
     merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}  # null removes a member
-    sub = subs.parse_subscription(merged, subs.term_map_for(ld.rt, stored.context), context=stored.context)
-    subs.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
+    sub = parsing.parse_subscription(merged, matching.term_map_for(ld.rt, stored.context), context=stored.context)
+    storage.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
     return no_content()
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")
-def delete_subscription(sub_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+def delete_subscription(sub_id: str, ld: LdWrite) -> Response:
     check_entity_id(sub_id)
-    subs.delete_subscription(ld.rt, ld.tenant, sub_id)
+    storage.delete_subscription(ld.rt, ld.tenant, sub_id)
     return no_content()

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth.models import Principal
-from cityos.auth.service import authenticate, authorize, cached_principal
+from cityos.auth import Principal, authorize, context_of, guarded
+from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
@@ -23,7 +23,6 @@ JSON = "application/json"
 JSONLD = "application/ld+json"
 GEOJSON = "application/geo+json"
 MERGE_PATCH = "application/merge-patch+json"
-TENANT_HEADER = "NGSILD-Tenant"
 
 _FORMAT_OPTIONS = {"keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise": CONCISE, "normalized": NORMALIZED}
 
@@ -41,8 +40,9 @@ class LdRequest:
     accept: str
     body: Any = None
 
-    def allow(self, action: str) -> None:
-        """Forbidden unless the caller's role allows ``action`` in this request's tenant."""
+    def require(self, action: str) -> None:
+        """Forbidden unless the caller's role allows ``action`` in this request's tenant (a second
+        permission some requests need beyond the route's, e.g. creating a tenant)."""
         authorize(self.who, action, self.tenant)
 
 
@@ -99,15 +99,11 @@ async def read_json(request: Request, *, max_bytes: int) -> tuple[Any, str]:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def ld_request(request: Request) -> LdRequest:
-    """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request.
-
-    One dependency on purpose: each FastAPI dependency costs time on every request.
-    """
-    rt: Runtime = request.app.state.runtime
-    authorization = request.headers.get("authorization")
-    who = cached_principal(rt.db, authorization) or await run_in_threadpool(authenticate, rt.db, authorization)
-    tenant = request.headers.get(TENANT_HEADER) or rt.settings.default_tenant
+async def _ld_request(request: Request, permission: str) -> LdRequest:
+    """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request,
+    the caller's ``permission`` checked first."""
+    ctx = await context_of(request, permission)
+    rt = ctx.rt
     accept = negotiate(request.headers.get("accept"))
     body: Any = None
     link = parse_link_header(", ".join(request.headers.getlist("link")) or None)
@@ -117,8 +113,20 @@ async def ld_request(request: Request) -> LdRequest:
         context = _body_context(body, ctype, link) or context
     wanted = None if context == CORE_CONTEXT_URL else context
     # Resolving may fetch a remote @context (seconds): only a cached one is resolved on the event loop.
-    tm = rt.contexts.cached(wanted) or await run_in_threadpool(rt.contexts.resolve, wanted)
-    return LdRequest(rt, who, tenant, tm, context, accept, body)
+    tm = resolver(rt).cached(wanted) or await run_in_threadpool(resolver(rt).resolve, wanted)
+    return LdRequest(rt, ctx.principal, ctx.tenant, tm, context, accept, body)
+
+
+def ld_request(permission: str) -> Any:
+    """The dependency of an NGSI-LD route that needs ``permission``: it yields the :class:`LdRequest`.
+
+    One dependency on purpose: each FastAPI dependency costs time on every request.
+    """
+
+    async def make(request: Request) -> LdRequest:
+        return await _ld_request(request, permission)
+
+    return guarded(permission, make)
 
 
 def _body_context(body: Any, ctype: str, link: str | None) -> Any:
@@ -144,7 +152,9 @@ def _body_context(body: Any, ctype: str, link: str | None) -> Any:
     return None
 
 
-Ld = Annotated[LdRequest, Depends(ld_request)]
+LdRead = Annotated[LdRequest, ld_request("entities:read")]
+LdWrite = Annotated[LdRequest, ld_request("entities:write")]
+LdDelete = Annotated[LdRequest, ld_request("entities:delete")]
 
 
 def parse_view(

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
+from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
-from cityos.context.http import Ld, LdRequest, ld_response, no_content, parse_view
 from cityos.context.query import (
     check_paging,
     count_headers,
@@ -21,7 +21,7 @@ from cityos.context.query import (
     wants_count,
 )
 from cityos.context.render import render_entity
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch operations"])
 
@@ -73,8 +73,7 @@ def _answer(
 
 
 @router.post("/create", summary="Batch create entities")
-async def batch_create(ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def batch_create(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld)
     ids = [p.id or "" for p in parsed]
@@ -83,8 +82,7 @@ async def batch_create(ld: Ld) -> Response:
 
 
 @router.post("/upsert", summary="Batch upsert entities")
-async def batch_upsert(ld: Ld, options: str | None = None) -> Response:
-    ld.allow("entities:write")
+async def batch_upsert(ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     mode = options or "replace"
     if mode not in ("replace", "update"):
@@ -99,8 +97,7 @@ async def batch_upsert(ld: Ld, options: str | None = None) -> Response:
 
 
 @router.post("/update", summary="Batch update entities")
-async def batch_update(ld: Ld, options: str | None = None) -> Response:
-    ld.allow("entities:write")
+async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     overwrite = options != "noOverwrite"
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False)
@@ -111,8 +108,7 @@ async def batch_update(ld: Ld, options: str | None = None) -> Response:
 
 
 @router.post("/merge", summary="Batch merge entities")
-async def batch_merge(ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def batch_merge(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True)
     outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed])
@@ -120,8 +116,7 @@ async def batch_merge(ld: Ld) -> Response:
 
 
 @router.post("/delete", summary="Batch delete entities")
-async def batch_delete(ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def batch_delete(ld: LdDelete) -> Response:
     rt = ld.rt
     ids: list[str] = []
     errors: list[dict[str, Any]] = []
@@ -136,7 +131,7 @@ async def batch_delete(ld: Ld) -> Response:
 
 @router.post("/query", summary="Query entities with a Query object")
 def batch_query(
-    ld: Ld,
+    ld: LdRead,
     limit: str | None = None,
     offset: str | None = None,
     count: bool = False,
@@ -144,7 +139,6 @@ def batch_query(
     format: str | None = None,
     lang: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     rt = ld.rt
     query = parse_query_body(ld.body)
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))

@@ -8,13 +8,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context import service as svc
+from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
-from cityos.context.http import GEOJSON, Ld, LdRequest, ld_response, no_content, parse_view
 from cityos.context.query import count_headers, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
-from cityos.context.timefmt import now_iso
+from cityos.core.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
 
@@ -48,11 +48,10 @@ def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
 
 
 @router.post("/entities", status_code=201, summary="Create an entity")
-async def create_entity(ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def create_entity(ld: LdWrite) -> Response:
     rt = ld.rt
     if ld.tenant != rt.settings.default_tenant:
-        ld.allow("tenants:create")
+        ld.require("tenants:create")
     parsed = parse_entity(ld.body, ld.tm, now=now_iso())
     await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
@@ -60,7 +59,7 @@ async def create_entity(ld: Ld) -> Response:
 
 @router.get("/entities", summary="Query entities")
 def get_entities(
-    ld: Ld,
+    ld: LdRead,
     id: str | None = None,
     idPattern: str | None = None,
     type: str | None = None,
@@ -79,7 +78,6 @@ def get_entities(
     format: str | None = None,
     lang: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     attr_list = split_list(attrs)
     query = query_from_params(
         ld.rt,
@@ -106,7 +104,7 @@ def get_entities(
 @router.get("/entities/{entity_id}", summary="Retrieve an entity")
 def get_entity(
     entity_id: str,
-    ld: Ld,
+    ld: LdRead,
     attrs: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
@@ -115,7 +113,6 @@ def get_entity(
     lang: str | None = None,
     geoproperty: str | None = None,
 ) -> Response:
-    ld.allow("entities:read")
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -131,8 +128,7 @@ def get_entity(
 
 
 @router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
-async def replace_entity(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def replace_entity(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -144,8 +140,7 @@ async def replace_entity(entity_id: str, ld: Ld) -> Response:
 
 
 @router.patch("/entities/{entity_id}", status_code=204, summary="Merge an entity")
-async def merge_entity(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -157,8 +152,7 @@ async def merge_entity(entity_id: str, ld: Ld) -> Response:
 
 
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete an entity")
-async def delete_entity(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:delete")
+async def delete_entity(entity_id: str, ld: LdDelete) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -180,8 +174,7 @@ def _fragment(ld: LdRequest, entity_id: str) -> Any:
 
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append entity attributes")
-async def append_attrs(entity_id: str, ld: Ld, options: str | None = None) -> Response:
-    ld.allow("entities:write")
+async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -193,8 +186,7 @@ async def append_attrs(entity_id: str, ld: Ld, options: str | None = None) -> Re
 
 
 @router.patch("/entities/{entity_id}/attrs", status_code=204, summary="Update entity attributes")
-async def update_attrs(entity_id: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -203,8 +195,7 @@ async def update_attrs(entity_id: str, ld: Ld) -> Response:
 
 
 @router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Partial attribute update")
-async def patch_attr(entity_id: str, attr: str, ld: Ld) -> Response:
-    ld.allow("entities:write")
+async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
@@ -221,11 +212,10 @@ async def patch_attr(entity_id: str, attr: str, ld: Ld) -> Response:
 async def delete_attr(
     entity_id: str,
     attr: str,
-    ld: Ld,
+    ld: LdWrite,
     datasetId: str | None = None,
     deleteAll: bool = False,
 ) -> Response:
-    ld.allow("entities:write")
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)

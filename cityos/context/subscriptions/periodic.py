@@ -13,12 +13,13 @@ from typing import Any
 
 import orjson
 
-from cityos.context import outbox
 from cityos.context.errors import NgsiLdError
-from cityos.context.outbox import Pending
 from cityos.context.query import EntityQuery, query_entities
 from cityos.context.render import View, render_entity
-from cityos.context.subscriptions import Subscription, selects_entity
+from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions.matching import selects_entity
+from cityos.context.subscriptions.model import Subscription
+from cityos.context.subscriptions.outbox import Pending
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)

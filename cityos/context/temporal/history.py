@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+
+from cityos.core.timefmt import to_ms
 
 log = logging.getLogger(__name__)
 HistoryRow = tuple[str, str, str, int, dict[str, Any]]  # entity id, attr IRI, datasetId or "", ts ms, instance
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ms(stamp: str) -> int:
-    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.fffZ``) as epoch milliseconds."""
-    dt = datetime.fromisoformat(stamp)
-    return (dt - _EPOCH) // _ONE_MS
-
-
-_ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH
-
-
-def from_ms(ms: int) -> str:
-    """Epoch milliseconds as a stored timestamp."""
-    dt = _EPOCH + ms * _ONE_MS
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def instance_time(inst: dict[str, Any], written_at: str) -> int:
@@ -112,24 +98,26 @@ def insert_history(
 
 # --- PostgreSQL month partitions ------------------------------------------------------------------------
 
-_known_months: set[tuple[str, int, int]] = set()
+# Months whose partition exists, per engine (a database opened anew starts without any)
+_known_months: weakref.WeakKeyDictionary[Engine, set[tuple[int, int]]] = weakref.WeakKeyDictionary()
 _months_lock = threading.Lock()
 
 
 def _month_bounds(year: int, month: int) -> tuple[int, int]:
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-    return (start - _EPOCH) // _ONE_MS, (end - _EPOCH) // _ONE_MS
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
 def ensure_month_partitions(conn: Connection, stamps: set[int]) -> None:
     """Create the month partitions that rows with these timestamps go to, once per process and month."""
-    db = str(conn.engine.url)
+    with _months_lock:
+        known = _known_months.setdefault(conn.engine, set())
     months = set()
     for ms in stamps:
-        dt = _EPOCH + ms * _ONE_MS
+        dt = datetime.fromtimestamp(ms / 1000, UTC)
         months.add((dt.year, dt.month))
-    missing = [(y, m) for y, m in months if (db, y, m) not in _known_months]
+    missing = [(y, m) for y, m in months if (y, m) not in known]
     for year, month in sorted(missing):
         lo, hi = _month_bounds(year, month)
         try:
@@ -141,10 +129,4 @@ def ensure_month_partitions(conn: Connection, stamps: set[int]) -> None:
         except Exception:  # e.g. the default partition already holds rows of that month: they stay there
             log.warning("could not create the history partition for %04d-%02d", year, month, exc_info=True)
         with _months_lock:
-            _known_months.add((db, year, month))
-
-
-def forget_partitions() -> None:
-    """Forget which partitions exist (after a database was dropped and created again)."""
-    with _months_lock:
-        _known_months.clear()
+            known.add((year, month))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from cityos.context.jsonld import core_term_map
+from cityos.context import core_term_map
 from cityos.twin.layers import SENSOR_KINDS, value
 
 

@@ -3,7 +3,7 @@
 Everything runs in one thread of its own with one event loop, so 1,000 subscriptions cost 1,000
 small tasks rather than 1,000 threads. HTTP notifications go out through one shared ``aiohttp``
 session (a connection per receiver, kept alive); MQTT ones through the blocking paho client on a
-small pool of threads (:mod:`cityos.context.mqtt_notify`). A receiver that hangs holds up only its
+small pool of threads (:mod:`cityos.context.subscriptions.mqtt`). A receiver that hangs holds up only its
 own subscription's task.
 
 A task sends its subscription's notifications in order, retrying with exponential backoff
@@ -33,12 +33,13 @@ from typing import Any
 import aiohttp
 import orjson
 
-from cityos.context import outbox
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header
-from cityos.context.mqtt_notify import MqttError, MqttSender, mqtt_message
-from cityos.context.outbox import Pending
-from cityos.context.subscriptions import FAILED, StoredSubscription, Subscription, write_delivery_status
-from cityos.context.timefmt import now_iso
+from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions.model import FAILED, StoredSubscription, Subscription
+from cityos.context.subscriptions.mqtt import MqttError, MqttSender, mqtt_message
+from cityos.context.subscriptions.outbox import Pending
+from cityos.context.subscriptions.storage import write_delivery_status
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)

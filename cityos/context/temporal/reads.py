@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from cityos.context.entity import VALUE_MEMBER, TermMap
-from cityos.context.history import from_ms, to_ms
 from cityos.context.render import View, render_instance
-from cityos.context.temporal_params import Aggregation, TimeRange
+from cityos.context.temporal.params import Aggregation, TimeRange
+from cityos.core.timefmt import from_ms, to_ms
 
 # (entity id, attr IRI) -> list of (datasetId, ts, instance)
 Instances = dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]]
@@ -163,7 +163,7 @@ def aggregate(
     stats: dict[tuple[str, str, int], list[Any]] = {}
     for entity_id, attr, b, total, distinct, s, lo, hi, sq, n, first, last in conn.execute(text(sql), params):
         stats[(entity_id, attr, int(b))] = [int(total), int(distinct), s, lo, hi, sq, int(n), int(first), int(last)]
-    # Compacted history lives in rollups (cityos.context.retention): add it bucket by bucket.
+    # Compacted history lives in rollups (cityos.context.temporal.retention): add it bucket by bucket.
     rolled = rollup_buckets(conn, tenant, entity_ids, attrs, rng, aggr)
     for key, (rn, rnum, rs, rsq, rlo, rhi, rfirst, rlast) in rolled.items():
         cur = stats.get(key)
@@ -193,7 +193,7 @@ def aggregate(
 def rollup_buckets(
     conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, aggr: Aggregation
 ) -> dict[tuple[str, str, int], tuple[int, int, Any, Any, Any, Any, int, int]]:
-    """Compacted history (cityos.context.retention) in query buckets:
+    """Compacted history (cityos.context.temporal.retention) in query buckets:
     (entity, attr, bucket) -> (n, numeric n, sum, sumsq, min, max, first start, last start).
 
     A rollup period is counted whole in the bucket its start falls in.

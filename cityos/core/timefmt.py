@@ -1,4 +1,4 @@
-"""Timestamps as the hub stores them: UTC, millisecond precision, ``Z`` suffix.
+"""Timestamps as cityos stores them: UTC, millisecond precision, ``Z`` suffix; and as epoch milliseconds.
 
 One fixed width means that string order is time order, in SQL and in Python alike.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 FORMAT_HINT = "an ISO 8601 date-time such as 2026-11-21T08:00:00Z"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH
 
 
 def now_iso() -> str:
@@ -37,3 +39,20 @@ def normalize_ts(text: str) -> str:
         datetime.fromisoformat(text[:23])  # already in the stored form (most telemetry): only check it
         return text
     return format_ts(parse_ts(text))
+
+
+def to_ms(stamp: str) -> int:
+    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.fffZ``) as epoch milliseconds."""
+    dt = datetime.fromisoformat(stamp)
+    return (dt - _EPOCH) // _ONE_MS
+
+
+def from_ms(ms: int) -> str:
+    """Epoch milliseconds as a stored timestamp."""
+    dt = _EPOCH + ms * _ONE_MS
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def now_ms() -> int:
+    """The time now in epoch milliseconds."""
+    return int(datetime.now(UTC).timestamp() * 1000)

@@ -8,28 +8,17 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cityos.context import store
+from cityos.context import types as svc
+from cityos.context.api.ld import LdRead, ld_response
 from cityos.context.entity import check_name
 from cityos.context.errors import ResourceNotFound
-from cityos.context.http import Ld, ld_response
-from cityos.context.service import check_tenant_for_read
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"])
 
 
-def _usage(rt: Any, tenant: str, type_iri: str | None = None) -> dict[str, dict[str, Any]]:
-    with rt.db.connect() as conn:
-        return store.attribute_usage(conn, tenant, rt.db.dialect, type_iri)
-
-
 @router.get("/types", summary="List entity types")
-def list_types(ld: Ld, details: bool = False) -> Response:
-    ld.allow("entities:read")
-    rt = ld.rt
-    tenant = ld.tenant
-    check_tenant_for_read(rt, tenant)
-    with rt.db.connect() as conn:
-        counts = store.type_counts(conn, tenant)
+def list_types(ld: LdRead, details: bool = False) -> Response:
+    counts = svc.type_counts(ld.rt, ld.tenant)
     names = sorted(counts)
     if not details:
         return ld_response(
@@ -40,7 +29,7 @@ def list_types(ld: Ld, details: bool = False) -> Response:
                 "typeList": [ld.tm.compact(t) for t in names],
             },
         )
-    usage = _usage(rt, tenant)
+    usage = svc.attribute_usage(ld.rt, ld.tenant)
     out = []
     for t in names:
         attrs = sorted(ld.tm.compact(a) for a, info in usage.items() if t in info["types"])
@@ -49,19 +38,14 @@ def list_types(ld: Ld, details: bool = False) -> Response:
 
 
 @router.get("/types/{type_name:path}", summary="Describe an entity type")
-def get_type(type_name: str, ld: Ld) -> Response:
-    ld.allow("entities:read")
-    rt = ld.rt
-    tenant = ld.tenant
-    check_tenant_for_read(rt, tenant)
+def get_type(type_name: str, ld: LdRead) -> Response:
     iri = ld.tm.expand(check_name(type_name, "entity type"))
-    with rt.db.connect() as conn:
-        count = store.type_counts(conn, tenant).get(iri, 0)
+    count = svc.type_counts(ld.rt, ld.tenant).get(iri, 0)
     if not count:
         raise ResourceNotFound(f"no entity of type {type_name} exists", instance=type_name)
     details = [
         {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
-        for a, i in sorted(_usage(rt, tenant, iri).items())
+        for a, i in sorted(svc.attribute_usage(ld.rt, ld.tenant, iri).items())
     ]
     return ld_response(
         ld,
@@ -87,12 +71,8 @@ def _attribute(a: str, info: dict[str, Any], ld: Any) -> dict[str, Any]:
 
 
 @router.get("/attributes", summary="List attributes")
-def list_attributes(ld: Ld, details: bool = False) -> Response:
-    ld.allow("entities:read")
-    rt = ld.rt
-    tenant = ld.tenant
-    check_tenant_for_read(rt, tenant)
-    usage = _usage(rt, tenant)
+def list_attributes(ld: LdRead, details: bool = False) -> Response:
+    usage = svc.attribute_usage(ld.rt, ld.tenant)
     if not details:
         return ld_response(
             ld,
@@ -106,13 +86,9 @@ def list_attributes(ld: Ld, details: bool = False) -> Response:
 
 
 @router.get("/attributes/{attr_name:path}", summary="Describe an attribute")
-def get_attribute(attr_name: str, ld: Ld) -> Response:
-    ld.allow("entities:read")
-    rt = ld.rt
-    tenant = ld.tenant
-    check_tenant_for_read(rt, tenant)
+def get_attribute(attr_name: str, ld: LdRead) -> Response:
     iri = ld.tm.expand(check_name(attr_name))
-    info = _usage(rt, tenant).get(iri)
+    info = svc.attribute_usage(ld.rt, ld.tenant).get(iri)
     if info is None:
         raise ResourceNotFound(f"no entity has the attribute {attr_name}", instance=attr_name)
     return ld_response(ld, _attribute(iri, info, ld))

@@ -1,0 +1,28 @@
+"""Incident cases as a component: their tables, the /cases and Open311 routes, and the cases role
+(cases opened by warnings and alerts, time-limit reminders and escalation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> Sequence[APIRouter]:
+    from cityos.cases import open311_routes, routes
+
+    return [routes.router, routes.public_router, open311_routes.router]
+
+
+def _cases(rt: Runtime) -> Runner:
+    from cityos.cases.runner import CasesRunner
+
+    return CasesRunner(rt)
+
+
+component = Component(name="cases", tables="cityos.cases.tables", routers=_routers, roles={"cases": _cases})

@@ -1,0 +1,197 @@
+"""Components and process roles: how a package declares what it brings to a process, and how a process
+runs what it hosts.
+
+Each domain package declares one :class:`Component` in its face (``cityos.vitals.component`` …): its
+tables, its routers, the runners every API process needs (the HTTP telemetry writer, the dashboard's
+live hub) and the runners of its *roles*. The app (``cityos.app``), the CLI (``cityos worker``) and the
+migrations are built from the list in ``cityos.components``.
+
+A role is work that must run in exactly one process of a deployment at a time:
+
+========  ==============================================================  ===========
+role      what it runs                                                    component
+========  ==============================================================  ===========
+ingest    the MQTT telemetry consumer (one broker session per deployment)  iot
+vitals    the vital signs engine: windows, indicator values, warnings     vitals
+cases     cases opened by warnings and alerts; time-limit reminders       cases
+notify    subscription matching and notification delivery                context
+========  ==============================================================  ===========
+
+``cityos serve`` takes the roles of ``CITYOS_ROLES`` beside the API and ``cityos worker --role …`` takes
+the ones it is given; several processes may be given the same role. Which one runs it is decided by a
+lease (``cityos.store.lease``: a PostgreSQL advisory lock, or a file lock beside the SQLite file): the
+first process to take it runs the role, the others stand by and ask again every
+``LEASE_RETRY_SECONDS``; when the holder dies or loses its database, the lock goes with it and a
+standby takes over within that time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from cityos.runtime import Runtime
+from cityos.store.lease import Lease, open_lease
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+
+log = logging.getLogger(__name__)
+LEASE_RETRY_SECONDS = 5.0  # a standby asks for a lease this often; a holder checks it is still held as often
+R = TypeVar("R")
+
+
+class Runner(Protocol):
+    """Something that runs beside the API or in a worker: started once, closed once."""
+
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+
+
+RunnerFactory = Callable[[Runtime], Runner]
+
+
+@dataclass(frozen=True)
+class Component:
+    """What one package brings to a process. Factories and routers are imported on use, so that
+    declaring a component costs nothing to a process that does not run it."""
+
+    name: str
+    tables: str | None = None  # the module that declares the package's tables
+    routers: Callable[[], Sequence[APIRouter]] = lambda: ()
+    api: Sequence[RunnerFactory] = ()  # runners of every process that serves the API
+    roles: Mapping[str, RunnerFactory] = field(default_factory=dict)  # role -> its runner
+    mount: Callable[[FastAPI], None] | None = None  # static files and such, after the routers
+
+
+class Runners:
+    """Runners started and stopped as one unit: started in order; if one fails to start, those already
+    started are closed in reverse and the error is raised; :meth:`close` closes them in reverse."""
+
+    def __init__(self, runners: Sequence[Runner]) -> None:
+        self.runners = list(runners)
+        self._started: list[Runner] = []
+
+    def start(self) -> None:
+        for runner in self.runners:
+            try:
+                runner.start()
+            except BaseException:
+                log.error("%s failed to start: stopping what started before it", type(runner).__name__)
+                self.close()
+                raise
+            self._started.append(runner)
+
+    def close(self) -> None:
+        while self._started:
+            runner = self._started.pop()
+            try:
+                runner.close()
+            except Exception:
+                log.exception("%s failed to close", type(runner).__name__)
+
+    def find(self, kind: type[R]) -> R | None:
+        """The running runner of this class (inside a role too), if this process runs one."""
+        for runner in self._started:
+            inner = runner.runner if isinstance(runner, RoleHolder) else runner
+            if isinstance(inner, kind):
+                return inner
+        return None
+
+
+class RoleHolder:
+    """Runs one role's runner while this process holds the role's lease.
+
+    :meth:`start` asks for the lease once at once, so that a process alone in its deployment runs the
+    role when it has started; then a thread asks again every ``retry_seconds`` while standing by, and
+    checks the lease is still held while running (a lost lease stops the runner)."""
+
+    def __init__(self, rt: Runtime, role: str, make: RunnerFactory, *, retry_seconds: float = LEASE_RETRY_SECONDS):
+        self.rt, self.role, self.make, self.retry_seconds = rt, role, make, retry_seconds
+        self.lease: Lease = open_lease(rt.db, f"role-{role}")
+        self.runner: Runner | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether this process runs the role now."""
+        return self.runner is not None
+
+    def start(self) -> None:
+        self._step()
+        self._thread = threading.Thread(target=self._watch, name=f"role-{self.role}", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.retry_seconds):
+            self._step()
+
+    def _step(self) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            try:
+                if self.runner is None:
+                    if self.lease.acquire():
+                        self._run()
+                elif not self.lease.held():
+                    log.warning("role %s: lease lost, stopping it here (another process takes over)", self.role)
+                    self._halt()
+            except Exception:
+                log.exception("role %s: lease check failed", self.role)
+
+    def _run(self) -> None:
+        runner = self.make(self.rt)
+        try:
+            runner.start()
+        except Exception:
+            log.exception("role %s failed to start: giving its lease up, trying again later", self.role)
+            self.lease.release()
+            return
+        self.runner = runner
+        log.info("role %s: running in this process", self.role)
+
+    def _halt(self) -> None:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            try:
+                runner.close()
+            except Exception:
+                log.exception("role %s failed to close", self.role)
+        self.lease.release()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            self._halt()
+
+
+def process_runners(
+    rt: Runtime, components: Sequence[Component], *, api: bool, roles: Sequence[str], extra: Sequence[Runner] = ()
+) -> Runners:
+    """The runners of one process: the components' API runners (when it serves the API), one
+    :class:`RoleHolder` per role it may take, then ``extra`` (the demo's simulator)."""
+    runners: list[Runner] = []
+    if api:
+        runners += [make(rt) for c in components for make in c.api]
+    for role in roles:
+        makers = [c.roles[role] for c in components if role in c.roles]
+        runners += [RoleHolder(rt, role, make) for make in makers]
+    runners += extra
+    return Runners(runners)
+
+
+def describe(runners: Runners) -> dict[str, Any]:
+    """Which roles this process holds and which it stands by for (for /health and the logs)."""
+    held = [r for r in runners.runners if isinstance(r, RoleHolder)]
+    return {
+        "roles": sorted(r.role for r in held if r.active),
+        "standby": sorted(r.role for r in held if not r.active),
+    }

@@ -1,0 +1,114 @@
+"""The city data hub (城市智能中枢 · 数据中枢): every city thing an NGSI-LD entity in one graph, its history
+kept with every change, served through the ETSI NGSI-LD API.
+
+This module is the hub's public face: other packages use the hub only through what it exports here
+(``import-linter`` keeps it so, see ``.importlinter``). Inside, the hub is organised by concern:
+
+* entities: ``entity`` (parsing), ``service`` (writes through :func:`apply`, reads), ``store``, ``render``;
+* queries: ``query``, ``qlang`` (the q language), ``qeval`` (q in Python), ``sqlq`` (q in SQL), ``geo``;
+* JSON-LD: ``jsonld`` (term maps, the core @context), ``contexts`` (stored user @contexts);
+* ``temporal``: the attribute history, its reads, retention and use cases;
+* ``subscriptions``: parsing, matching, storage, the notifier and delivery;
+* ``api``: the NGSI-LD routes; ``types``: type and attribute discovery.
+
+Entity events are published on the bus after their commit: ``entity.created`` (``data``: ``id``,
+``types``, ``attrs``), ``entity.updated`` (``id``, ``types``, the changed ``attrs``, the ``removed``
+attribute IRIs) and ``entity.deleted`` (``id``, ``types``); attribute names are expanded IRIs.
+"""
+
+from cityos.context.component import component
+from cityos.context.contexts import resolver as _resolver
+from cityos.context.entity import VALUE_MEMBER, ParsedEntity, TermMap, check_entity_id, parse_entity
+from cityos.context.errors import (
+    BadRequestData,
+    InternalError,
+    InvalidRequest,
+    NgsiLdError,
+    NonexistentTenant,
+    ResourceNotFound,
+)
+from cityos.context.jsonld import core_term_map
+from cityos.context.qeval import eval_q
+from cityos.context.qlang import QExpr, parse_q
+from cityos.context.query import EntityQuery, QueryResult, entities_of_types, query_entities
+from cityos.context.service import (
+    Attrs,
+    Change,
+    Mutation,
+    Outcome,
+    apply,
+    apply_async,
+    find_entity,
+    get_entity,
+    m_append,
+    m_create,
+    m_delete,
+    m_merge,
+    m_observe,
+    m_replace,
+    one,
+    one_async,
+)
+from cityos.context.store import EntityRow
+from cityos.context.temporal.retention import CompactReport, Policy, compact, set_policy
+from cityos.context.temporal.service import attribute_history
+from cityos.runtime import Runtime
+
+ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED = "entity.created", "entity.updated", "entity.deleted"
+ENTITY_EVENTS = "entity.*"  # the bus pattern of all three
+
+
+def term_map(rt: Runtime, context: object = None) -> TermMap:
+    """The term map of a JSON-LD @context (None: the core @context); may fetch a remote one."""
+    return _resolver(rt).resolve(context)
+
+
+__all__ = [
+    "ENTITY_CREATED",
+    "ENTITY_DELETED",
+    "ENTITY_EVENTS",
+    "ENTITY_UPDATED",
+    "VALUE_MEMBER",
+    "Attrs",
+    "BadRequestData",
+    "Change",
+    "CompactReport",
+    "EntityQuery",
+    "EntityRow",
+    "InternalError",
+    "InvalidRequest",
+    "Mutation",
+    "NgsiLdError",
+    "NonexistentTenant",
+    "Outcome",
+    "ParsedEntity",
+    "Policy",
+    "QExpr",
+    "QueryResult",
+    "ResourceNotFound",
+    "TermMap",
+    "apply",
+    "apply_async",
+    "attribute_history",
+    "check_entity_id",
+    "compact",
+    "component",
+    "core_term_map",
+    "entities_of_types",
+    "eval_q",
+    "find_entity",
+    "get_entity",
+    "m_append",
+    "m_create",
+    "m_delete",
+    "m_merge",
+    "m_observe",
+    "m_replace",
+    "one",
+    "one_async",
+    "parse_entity",
+    "parse_q",
+    "query_entities",
+    "set_policy",
+    "term_map",
+]

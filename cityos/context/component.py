@@ -1,0 +1,32 @@
+"""The data hub as a component: its tables, the NGSI-LD routers, and the notify role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> Sequence[APIRouter]:
+    from cityos.context.api import batch, contexts, entities, subscriptions, temporal, types
+
+    return [entities.router, batch.router, types.router, contexts.router, temporal.router, subscriptions.router]
+
+
+def _notifier(rt: Runtime) -> Runner:
+    from cityos.context.subscriptions.notify import Notifier
+
+    return Notifier(rt)
+
+
+component = Component(
+    name="context",
+    tables="cityos.context.tables",
+    routers=_routers,
+    roles={"notify": _notifier},
+)

@@ -1,0 +1,138 @@
+"""q evaluated in Python on the stored attribute form, with the semantics of ``cityos.context.sqlq``: a
+term holds when any instance holds; numbers only compare with numbers, strings (dates, times, URIs) with
+strings, booleans with booleans; ``!=`` and ``!~=`` need a present value. Subscriptions and the vital
+signs engine test entities with it; the parser is :mod:`cityos.context.qlang`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from cityos.context.qlang import (
+    QAnd,
+    QBool,
+    QDateTime,
+    QExpr,
+    QList,
+    QNumber,
+    QOr,
+    QRange,
+    QScalar,
+    QTerm,
+)
+from cityos.context.sqlq import LITERAL_MEMBERS
+
+Attrs = dict[str, list[dict[str, Any]]]
+
+
+_MISSING = object()
+
+
+def _get(inst: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(inst, dict) or key not in inst:
+            return _MISSING
+        inst = inst[key]
+    return inst
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _literal(value: QScalar, *, equality: bool) -> tuple[str, list[Any]]:
+    if isinstance(value, QNumber):
+        return "number", [value.value]
+    if isinstance(value, QBool):
+        return "bool", [value.value]
+    if isinstance(value, QDateTime):
+        # Stored timestamps are normalised; a date-time stored as a plain value is as written.
+        return "string", [value.value, value.text] if equality else [value.value]
+    return "string", [value.value]
+
+
+def _of_kind(v: Any, kind: str) -> bool:
+    if kind == "number":
+        return _is_number(v)
+    if kind == "bool":
+        return isinstance(v, bool)
+    return isinstance(v, str)
+
+
+def _equal(v: Any, value: Any) -> bool:
+    if isinstance(value, QRange):
+        kind, (low, *_) = _literal(value.low, equality=False)
+        _, (high, *_) = _literal(value.high, equality=False)
+        return _of_kind(v, kind) and low <= v <= high
+    items = value.items if isinstance(value, QList) else (value,)
+    for item in items:
+        kind, values = _literal(item, equality=True)
+        if _of_kind(v, kind) and any(v == x for x in values):
+            return True
+    return False
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    ">": lambda x, v: x > v,
+    ">=": lambda x, v: x >= v,
+    "<": lambda x, v: x < v,
+    "<=": lambda x, v: x <= v,
+}
+
+
+def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool:
+    path = term.path
+    instances = attrs.get(expand(path.attr)) or []
+    base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
+    on_member = bool(base) and base[-1] in LITERAL_MEMBERS
+    obj_path: tuple[str, ...] | None = None
+    if path.compound:
+        val_path = (*(base if on_member else (*base, "value")), *path.compound)
+    elif on_member:
+        val_path = base
+    else:
+        val_path, obj_path = (*base, "value"), (*base, "object")
+
+    if term.op is None:
+        if not base and not path.compound:
+            found = bool(instances)
+        else:
+            keys = val_path if path.compound else base
+            found = any(_get(i, keys) is not _MISSING for i in instances)
+        return not found if term.negated_exists else found
+
+    def compared(inst: dict[str, Any]) -> Any:
+        v = _get(inst, val_path)
+        # A Relationship has an object (a URI string) where a Property has a value.
+        if v is _MISSING and obj_path is not None:
+            v = _get(inst, obj_path)
+        return v
+
+    op, value = term.op, term.value
+    for inst in instances:
+        v = compared(inst)
+        if v is _MISSING:
+            continue
+        if op in ("==", "!="):
+            hit = _equal(v, value)
+        elif op in ("~=", "!~="):
+            hit = isinstance(v, str) and re.search(getattr(value, "value", ""), v) is not None
+        elif op in _ORDER and value is not None and not isinstance(value, QList | QRange):
+            kind, (x, *_) = _literal(value, equality=False)
+            hit = _of_kind(v, kind) and _ORDER[op](v, x)
+        else:
+            continue
+        # "Not equal" needs a present value that is not equal.
+        if hit != op.startswith("!"):
+            return True
+    return False
+
+
+def eval_q(expr: QExpr, attrs: Attrs, expand: Callable[[str], str]) -> bool:
+    """Whether an entity's stored attributes satisfy a parsed q expression."""
+    if isinstance(expr, QAnd):
+        return all(eval_q(e, attrs, expand) for e in expr.items)
+    if isinstance(expr, QOr):
+        return any(eval_q(e, attrs, expand) for e in expr.items)
+    return _term_holds(expr, attrs, expand)

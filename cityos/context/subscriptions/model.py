@@ -1,0 +1,125 @@
+"""What an NGSI-LD subscription is once validated, and its stored row."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cityos.context.entity import TermMap
+from cityos.context.geo import GeoQuery
+from cityos.context.qlang import (
+    QExpr,
+)
+from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED
+from cityos.core.timefmt import normalize_ts, now_iso
+
+FORMATS = {"normalized": NORMALIZED, "keyValues": SIMPLIFIED, "concise": CONCISE}
+ACCEPTS = ("application/json", "application/ld+json")
+NOTIFYING_SUBJECTS = ("entity.created", "entity.updated")
+
+# Status of a stored subscription; "expired" is computed from expiresAt when read.
+ACTIVE, PAUSED, FAILED, EXPIRED = "active", "paused", "failed", "expired"
+
+
+@dataclass(frozen=True)
+class EntitySelector:
+    """One member of ``entities``: a type IRI, with an optional id or id pattern."""
+
+    type: str
+    id: str | None = None
+    id_pattern: re.Pattern[str] | None = None
+
+    def selects(self, entity_id: str, types: Iterable[str]) -> bool:
+        if self.type not in types:
+            return False
+        if self.id is not None:
+            return entity_id == self.id
+        return self.id_pattern is None or self.id_pattern.search(entity_id) is not None
+
+
+MQTT_QOS = ("0", "1", "2")
+MQTT_VERSIONS = ("mqtt3.1.1", "mqtt5.0")
+
+
+@dataclass(frozen=True)
+class MqttEndpoint:
+    """An MQTT notification endpoint: the broker, the topic to publish on and the notifierInfo settings."""
+
+    host: str
+    port: int
+    topic: str
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    qos: int = 0
+    version: str = "mqtt5.0"
+
+
+@dataclass
+class Subscription:
+    """A validated subscription with its names expanded, ready to match events."""
+
+    id: str
+    body: dict[str, Any]  # as stored: names as the client wrote them
+    context: Any  # the @context its names are written in (None: the core context)
+    tm: TermMap
+    entities: tuple[EntitySelector, ...] = ()
+    watched: frozenset[str] | None = None  # attribute IRIs
+    q: QExpr | None = None
+    q_attrs: frozenset[str] = frozenset()
+    geo: GeoQuery | None = None
+    geo_iri: str | None = None
+    attributes: frozenset[str] | None = None  # notification.attributes as IRIs
+    fmt: str = NORMALIZED
+    uri: str = ""
+    accept: str = "application/json"
+    receiver_info: tuple[tuple[str, str], ...] = ()
+    mqtt: MqttEndpoint | None = None  # set for mqtt:// and mqtts:// endpoints
+    throttling: float = 0.0
+    time_interval: float | None = None  # seconds: periodic notification of every matching entity
+    expires_at: str | None = None
+    is_active: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def expired(self, now: str | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or now_iso())
+
+
+def new_id() -> str:
+    """A fresh subscription id."""
+    return f"urn:ngsi-ld:Subscription:{uuid.uuid4()}"
+
+
+@dataclass
+class StoredSubscription:
+    """A row of ``context_subscriptions``."""
+
+    tenant: str
+    id: str
+    body: dict[str, Any]
+    context: Any
+    is_active: bool
+    status: str
+    times_sent: int
+    last_notification: str | None
+    last_success: str | None
+    last_failure: str | None
+    failures_in_a_row: int
+    created_at: str
+    modified_at: str
+
+    def current_status(self, now: str | None = None) -> str:
+        """active, paused, failed or expired (expiresAt passed)."""
+        expires = self.body.get("expiresAt")
+        if isinstance(expires, str):
+            try:
+                if normalize_ts(expires) <= (now or now_iso()):
+                    return EXPIRED
+            except ValueError:
+                pass
+        if not self.is_active:
+            return PAUSED
+        return self.status

@@ -1,0 +1,227 @@
+"""A subscription body validated and its names expanded (ETSI GS CIM 009 clauses 5.2.12, 5.8)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from cityos.context.entity import TermMap, check_entity_id, check_name
+from cityos.context.errors import (
+    BadRequestData,
+    InvalidRequest,
+)
+from cityos.context.geo import parse_geoq
+from cityos.context.qlang import (
+    QExpr,
+    QTerm,
+    parse_q,
+)
+from cityos.context.subscriptions.model import (
+    ACCEPTS,
+    FORMATS,
+    MQTT_QOS,
+    MQTT_VERSIONS,
+    EntitySelector,
+    MqttEndpoint,
+    Subscription,
+)
+from cityos.core.timefmt import FORMAT_HINT, normalize_ts
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BadRequestData(f"'{where}' must be a non-empty list of attribute names")
+    return [check_name(v, f"{where} entry") for v in value]
+
+
+def _text(body: dict[str, Any], key: str) -> None:
+    if key in body and not isinstance(body[key], str):
+        raise BadRequestData(f"'{key}' must be a string")
+
+
+def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscription:
+    """Validate a subscription body and expand its names with ``tm`` (the term map of ``context``).
+
+    The body must carry its ``id`` (the caller generates one when the client gave none). Raises
+    ``BadRequestData`` naming the member at fault.
+    """
+    if not isinstance(body, dict):
+        raise BadRequestData("a subscription must be a JSON object")
+    body = {k: v for k, v in body.items() if k != "@context"}
+    if body.get("type") != "Subscription":
+        raise BadRequestData(f"'type' must be \"Subscription\", not {body.get('type')!r}")
+    sub_id = check_entity_id(body.get("id"))
+    for key in ("description", "subscriptionName"):
+        _text(body, key)
+    sub = Subscription(sub_id, body, context, tm)
+    sub.entities = _parse_entities(body.get("entities"), tm)
+    if "watchedAttributes" in body:
+        sub.watched = frozenset(tm.expand(a) for a in _strings(body["watchedAttributes"], "watchedAttributes"))
+    if not sub.entities and sub.watched is None:
+        raise BadRequestData("a subscription needs 'entities' or 'watchedAttributes' (or both)")
+    if "q" in body:
+        if not isinstance(body["q"], str):
+            raise BadRequestData("'q' must be a string such as 'pm25>100'")
+        try:
+            sub.q = parse_q(body["q"])
+        except InvalidRequest as exc:
+            raise BadRequestData(f"'q': {exc.detail}") from None
+        sub.q_attrs = frozenset(tm.expand(a) for a in q_attributes(sub.q))
+    if "geoQ" in body:
+        sub.geo = parse_geoq(body["geoQ"])
+        sub.geo_iri = tm.expand(sub.geo.geoproperty)
+    _parse_notification(sub, body.get("notification"), tm)
+    if "throttling" in body:
+        t = body["throttling"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or t < 0:
+            raise BadRequestData(f"'throttling' must be a number of seconds, 0 or more, not {t!r}")
+        sub.throttling = float(t)
+    if "timeInterval" in body:
+        _parse_time_interval(sub, body)
+    if "expiresAt" in body:
+        try:
+            sub.expires_at = normalize_ts(body["expiresAt"])
+        except (ValueError, TypeError):
+            raise BadRequestData(f"'expiresAt' must be {FORMAT_HINT}, not {body['expiresAt']!r}") from None
+    if "isActive" in body:
+        if not isinstance(body["isActive"], bool):
+            raise BadRequestData("'isActive' must be true or false")
+        sub.is_active = body["isActive"]
+    return sub
+
+
+def _parse_time_interval(sub: Subscription, body: dict[str, Any]) -> None:
+    t = body["timeInterval"]
+    if isinstance(t, bool) or not isinstance(t, int | float) or t <= 0:
+        raise BadRequestData(f"'timeInterval' must be a number of seconds above 0, not {t!r}")
+    for other in ("watchedAttributes", "throttling"):
+        if other in body:
+            raise BadRequestData(f"'timeInterval' (periodic) and '{other}' (on change) exclude each other: keep one")
+    if not sub.entities:
+        raise BadRequestData("a periodic subscription ('timeInterval') needs 'entities' saying which to send")
+    sub.time_interval = float(t)
+
+
+def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise BadRequestData("'entities' must be a non-empty list of {id or idPattern, type} objects")
+    out = []
+    for n, sel in enumerate(value):
+        where = f"entities[{n}]"
+        if not isinstance(sel, dict):
+            raise BadRequestData(f"'{where}' must be an object with type and optionally id or idPattern")
+        if "type" not in sel:
+            raise BadRequestData(f"'{where}.type' is missing: every entity selector names a type")
+        etype = tm.expand(check_name(sel["type"], f"{where}.type"))
+        if "id" in sel and "idPattern" in sel:
+            raise BadRequestData(f"'{where}' has both id and idPattern: give one of them")
+        eid = check_entity_id(sel["id"], f"{where}.id") if "id" in sel else None
+        pattern = None
+        if "idPattern" in sel:
+            try:
+                pattern = re.compile(sel["idPattern"])
+            except (re.error, TypeError) as exc:
+                raise BadRequestData(f"'{where}.idPattern' is not a valid regular expression: {exc}") from None
+        out.append(EntitySelector(etype, eid, pattern))
+    return tuple(out)
+
+
+def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
+    if not isinstance(value, dict):
+        raise BadRequestData("'notification' is missing or not an object: it needs at least endpoint.uri")
+    if "attributes" in value:
+        sub.attributes = frozenset(tm.expand(a) for a in _strings(value["attributes"], "notification.attributes"))
+    fmt = value.get("format", "normalized")
+    if fmt not in FORMATS:
+        raise BadRequestData(f"'notification.format' {fmt!r} is unknown: use normalized, keyValues or concise")
+    sub.fmt = FORMATS[fmt]
+    endpoint = value.get("endpoint")
+    if not isinstance(endpoint, dict):
+        raise BadRequestData("'notification.endpoint' is missing or not an object: it needs a uri")
+    uri = endpoint.get("uri")
+    hint = "an http://, https://, mqtt:// or mqtts:// URL"
+    if not isinstance(uri, str) or ":" not in uri:
+        raise BadRequestData(f"'notification.endpoint.uri' must be {hint}, not {uri!r}")
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme not in ("http", "https", "mqtt", "mqtts") or not uri.split(":", 1)[1].startswith("//"):
+        raise BadRequestData(f"'notification.endpoint.uri' must be {hint}, not {uri!r}")
+    notifier_info = _key_values(endpoint, "notifierInfo")
+    if scheme in ("mqtt", "mqtts"):
+        sub.mqtt = _parse_mqtt(uri, scheme, dict(notifier_info))
+    sub.uri = uri
+    accept = endpoint.get("accept", "application/json")
+    if accept not in ACCEPTS:
+        raise BadRequestData(
+            f"'notification.endpoint.accept' {accept!r} is not supported: use application/json or application/ld+json"
+        )
+    sub.accept = accept
+    pairs = _key_values(endpoint, "receiverInfo")
+    for n, (key, value) in enumerate(pairs):
+        if not _HEADER_NAME.match(key) or any(c in value for c in "\r\n"):
+            raise BadRequestData(f"'notification.endpoint.receiverInfo[{n}]' cannot be sent as an HTTP header: {key!r}")
+    sub.receiver_info = tuple(pairs)
+
+
+def _key_values(endpoint: dict[str, Any], member: str) -> list[tuple[str, str]]:
+    """``endpoint.receiverInfo`` or ``endpoint.notifierInfo``: a list of {key, value} string pairs."""
+    info = endpoint.get(member, [])
+    if not isinstance(info, list):
+        raise BadRequestData(f"'notification.endpoint.{member}' must be a list of {{key, value}} objects")
+    pairs = []
+    for n, kv in enumerate(info):
+        if not isinstance(kv, dict) or not isinstance(kv.get("key"), str) or not isinstance(kv.get("value"), str):
+            raise BadRequestData(f"'notification.endpoint.{member}[{n}]' must be an object with string key and value")
+        pairs.append((kv["key"], kv["value"]))
+    return pairs
+
+
+def _parse_mqtt(uri: str, scheme: str, notifier_info: dict[str, str]) -> MqttEndpoint:
+    """An ``mqtt(s)://[user:pass@]host[:port]/topic`` URI and the MQTT-QoS / MQTT-Version notifierInfo."""
+    where = "'notification.endpoint.uri'"
+    netloc, _, topic = uri.split("://", 1)[1].partition("/")
+    if not topic:
+        raise BadRequestData(f"{where} {uri!r} has no MQTT topic: write it as the path, e.g. mqtt://broker/city/air")
+    if "+" in topic or "#" in topic:
+        raise BadRequestData(
+            f"{where} {uri!r}: the MQTT topic {topic!r} contains a wildcard ('+' or '#'), which cannot be published to"
+        )
+    if "?" in topic:
+        raise BadRequestData(f"{where} {uri!r}: an MQTT endpoint takes no query string")
+    parts = urlsplit(f"{scheme}://{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise BadRequestData(f"{where} {uri!r} has an invalid port") from None
+    if not parts.hostname:
+        raise BadRequestData(f"{where} {uri!r} names no MQTT broker host")
+    qos = notifier_info.get("MQTT-QoS", "0")
+    if qos not in MQTT_QOS:
+        raise BadRequestData(f'\'notification.endpoint.notifierInfo\' MQTT-QoS must be "0", "1" or "2", not {qos!r}')
+    version = notifier_info.get("MQTT-Version", "mqtt5.0")
+    if version not in MQTT_VERSIONS:
+        raise BadRequestData(
+            f'\'notification.endpoint.notifierInfo\' MQTT-Version must be "mqtt3.1.1" or "mqtt5.0", not {version!r}'
+        )
+    tls = scheme == "mqtts"
+    return MqttEndpoint(
+        host=parts.hostname,
+        port=port or (8883 if tls else 1883),
+        topic=unquote(topic),
+        tls=tls,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        qos=int(qos),
+        version=version,
+    )
+
+
+def q_attributes(expr: QExpr) -> set[str]:
+    """The attribute names (as written) that a q expression reads."""
+    if isinstance(expr, QTerm):
+        return {expr.path.attr}
+    return set().union(*(q_attributes(e) for e in expr.items))

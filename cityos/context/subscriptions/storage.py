@@ -1,0 +1,108 @@
+"""Subscriptions in ``context_subscriptions``: insert, read, list, replace, delete, delivery status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from cityos.bus import Event
+from cityos.context.errors import (
+    AlreadyExists,
+    ResourceNotFound,
+)
+from cityos.context.subscriptions.model import ACTIVE, StoredSubscription, Subscription
+from cityos.context.tables import subscriptions as table
+from cityos.core.timefmt import now_iso
+from cityos.runtime import Runtime
+
+
+def _row(r: Any) -> StoredSubscription:
+    return StoredSubscription(**{k: r._mapping[k] for k in StoredSubscription.__dataclass_fields__})
+
+
+def insert_subscription(rt: Runtime, tenant: str, sub: Subscription) -> StoredSubscription:
+    """Store a new subscription; AlreadyExists when its id is taken in this tenant."""
+    now = now_iso()
+    values = {
+        "tenant": tenant,
+        "id": sub.id,
+        "body": sub.body,
+        "context": sub.context,
+        "is_active": sub.is_active,
+        "status": ACTIVE,
+        "times_sent": 0,
+        "failures_in_a_row": 0,
+        "created_at": now,
+        "modified_at": now,
+    }
+
+    def job(conn: Any) -> bool:
+        taken = conn.execute(select(table.c.id).where(table.c.tenant == tenant, table.c.id == sub.id)).first()
+        if taken:
+            return False
+        conn.execute(insert(table).values(**values))
+        return True
+
+    if not rt.db.run_write(job):
+        raise AlreadyExists(f"subscription {sub.id} already exists", instance=sub.id)
+    _announce(rt, tenant, "created", sub.id)
+    return get_subscription(rt, tenant, sub.id)
+
+
+def get_subscription(rt: Runtime, tenant: str, sub_id: str) -> StoredSubscription:
+    """One stored subscription; ResourceNotFound when there is none with this id."""
+    with rt.db.connect() as conn:
+        r = conn.execute(select(table).where(table.c.tenant == tenant, table.c.id == sub_id)).first()
+    if r is None:
+        raise ResourceNotFound(f"subscription {sub_id} does not exist", instance=sub_id)
+    return _row(r)
+
+
+def list_subscriptions(
+    rt: Runtime, tenant: str | None, *, limit: int | None = None, offset: int = 0
+) -> tuple[list[StoredSubscription], int]:
+    """A page of a tenant's subscriptions (all tenants' when ``tenant`` is None) and their total."""
+    where = [] if tenant is None else [table.c.tenant == tenant]
+    with rt.db.connect() as conn:
+        stmt = select(table).where(*where).order_by(table.c.tenant, table.c.created_at, table.c.id).offset(offset)
+        rows = conn.execute(stmt if limit is None else stmt.limit(limit)).all()
+        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    return [_row(r) for r in rows], int(total)
+
+
+def replace_subscription(rt: Runtime, tenant: str, sub: Subscription, *, resume: bool) -> StoredSubscription:
+    """Store a changed body; ``resume`` makes a failed or paused subscription active again."""
+    values: dict[str, Any] = {"body": sub.body, "is_active": sub.is_active, "modified_at": now_iso()}
+    if resume:
+        values.update(status=ACTIVE, failures_in_a_row=0)
+
+    def job(conn: Any) -> int:
+        stmt = update(table).where(table.c.tenant == tenant, table.c.id == sub.id).values(**values)
+        return int(conn.execute(stmt).rowcount)
+
+    if not rt.db.run_write(job):
+        raise ResourceNotFound(f"subscription {sub.id} does not exist", instance=sub.id)
+    _announce(rt, tenant, "updated", sub.id)
+    return get_subscription(rt, tenant, sub.id)
+
+
+def delete_subscription(rt: Runtime, tenant: str, sub_id: str) -> None:
+    """Delete a subscription; ResourceNotFound when there is none with this id."""
+
+    def job(conn: Any) -> int:
+        return int(conn.execute(delete(table).where(table.c.tenant == tenant, table.c.id == sub_id)).rowcount)
+
+    if not rt.db.run_write(job):
+        raise ResourceNotFound(f"subscription {sub_id} does not exist", instance=sub_id)
+    _announce(rt, tenant, "deleted", sub_id)
+
+
+def _announce(rt: Runtime, tenant: str, change: str, sub_id: str) -> None:
+    """Tell notifiers (in this process or a worker) that a subscription changed, after the commit."""
+    rt.bus.publish([Event(f"subscription.{change}", sub_id, {"id": sub_id}, tenant=tenant)])
+
+
+def write_delivery_status(conn: Any, tenant: str, sub_id: str, values: dict[str, Any]) -> None:
+    """Write delivery status columns (times_sent, last_*, failures_in_a_row, status) in the caller's transaction."""
+    conn.execute(update(table).where(table.c.tenant == tenant, table.c.id == sub_id).values(**values))

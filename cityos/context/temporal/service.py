@@ -1,0 +1,149 @@
+"""Use cases of the temporal API and of other packages reading the history: plain functions over the runtime.
+
+The routes (``cityos.context.api.temporal``) and the vital signs (windows refilled after a restart,
+anomaly diagnosis) call these; none of them opens a connection itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cityos.context.entity import TermMap
+from cityos.context.errors import ResourceNotFound
+from cityos.context.render import View
+from cityos.context.service import check_tenant_for_read, merge_instance
+from cityos.context.store import EntityRow
+from cityos.context.temporal.history import insert_history
+from cityos.context.temporal.params import TimeRange, parse_aggregation
+from cityos.context.temporal.reads import (
+    Instances,
+    aggregate,
+    cut_pages,
+    delete_history,
+    fetch_instances,
+    find_instance,
+    render_aggregated,
+    render_temporal,
+)
+from cityos.core.timefmt import now_iso
+from cityos.runtime import Runtime
+
+
+def attribute_history(
+    rt: Runtime,
+    tenant: str,
+    entity_ids: list[str],
+    attrs: list[str] | None,
+    start_ms: int | None,
+    end_ms: int | None,
+    *,
+    last_n: int | None = None,
+) -> Instances:
+    """The stored instances of these entities' attributes (expanded IRIs; None: all) observed in
+    [start_ms, end_ms), oldest first, the last ``last_n`` of each series when given: ``{(entity id,
+    attribute): [(datasetId, epoch ms, instance), …]}``."""
+    with rt.db.connect() as conn:
+        return fetch_instances(conn, tenant, entity_ids, attrs, TimeRange(start_ms, end_ms), last_n)
+
+
+@dataclass(frozen=True)
+class TemporalAnswer:
+    """The temporal representation of some entities; ``cut``: the history goes on after this time
+    (epoch ms), the answer holding only up to it; ``first``: the time the answer starts from."""
+
+    docs: list[dict[str, Any]]
+    cut: int | None = None
+    first: int | None = None
+
+
+def temporal_evolution(
+    rt: Runtime,
+    tenant: str,
+    rows: list[EntityRow],
+    tm: TermMap,
+    view: View,
+    attrs: list[str] | None,
+    rng: TimeRange,
+    *,
+    last_n: int | None = None,
+    temporal_values: bool = False,
+    aggr_methods: str | None = None,
+    aggr_period: str | None = None,
+    aggregated: bool = False,
+) -> TemporalAnswer:
+    """The temporal evolution (or, ``aggregated``, the aggregated values) of ``rows``' attributes ``attrs``
+    (as written, expanded with ``tm``; None: all) in ``rng``. Without ``last_n`` a series holds at most
+    ``temporal_max_instances``; a longer history is cut (see :class:`TemporalAnswer`)."""
+    ids = [r.id for r in rows]
+    attr_iris = [tm.expand(a) for a in attrs] if attrs else None
+    if aggregated:
+        aggr = parse_aggregation(aggr_methods, aggr_period, rng)
+        with rt.db.connect() as conn:
+            aggregates = aggregate(conn, tenant, ids, attr_iris, rng, aggr)
+        docs = []
+        for r in rows:
+            kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
+            docs.append(render_aggregated(r.id, r.types, aggregates, kinds, tm, aggr.methods))
+        return TemporalAnswer(docs)
+    cap = rt.settings.temporal_max_instances if last_n is None else None
+    with rt.db.connect() as conn:
+        instances = fetch_instances(conn, tenant, ids, attr_iris, rng, last_n, cap=cap)
+    cut = cut_pages(instances, cap) if cap is not None else None
+    docs = [
+        render_temporal(r.id, r.types, instances, tm, view, temporal_values=temporal_values, prop=rng.prop)
+        for r in rows
+    ]
+    if cut is None:
+        return TemporalAnswer(docs)
+    first = rng.start if rng.start is not None else _first_time(instances)
+    return TemporalAnswer(docs, cut, first)
+
+
+def _first_time(instances: Instances) -> int:
+    return min((ts for items in instances.values() for _ds, ts, _i in items), default=0)
+
+
+def delete_entity_history(rt: Runtime, tenant: str, entity_id: str, what: str, **where: Any) -> None:
+    """Delete the history of an entity (``attr``, ``dataset_id`` narrow it); ResourceNotFound when there is none."""
+    check_tenant_for_read(rt, tenant)
+    if not rt.db.run_write(lambda conn: delete_history(conn, tenant, entity_id, **where)):
+        raise ResourceNotFound(f"there is no history of {what}", instance=entity_id)
+
+
+def _no_instance(attr: str, entity_id: str, instance_id: str) -> ResourceNotFound:
+    return ResourceNotFound(f"attribute {attr} of {entity_id} has no instance {instance_id}", instance=entity_id)
+
+
+def modify_instance(
+    rt: Runtime, tenant: str, entity_id: str, attr: str, attr_iri: str, instance_id: str, fragment: dict[str, Any]
+) -> None:
+    """Merge ``fragment`` into one stored instance of the history (its time and datasetId stay)."""
+    check_tenant_for_read(rt, tenant)
+
+    def job(conn: Any) -> bool:
+        found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
+        if found is None:
+            return False
+        ds, ts, inst = found
+        merged = merge_instance(inst, {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")})
+        insert_history(conn, tenant, [(entity_id, attr_iri, ds, ts, merged)], now_iso())
+        return True
+
+    if not rt.db.run_write(job):
+        raise _no_instance(attr, entity_id, instance_id)
+
+
+def delete_instance(rt: Runtime, tenant: str, entity_id: str, attr: str, attr_iri: str, instance_id: str) -> None:
+    """Delete one stored instance of the history."""
+    check_tenant_for_read(rt, tenant)
+
+    def job(conn: Any) -> int:
+        found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
+        if found is None:
+            return 0
+        ds, ts, _inst = found
+        return delete_history(conn, tenant, entity_id, attr=attr_iri, dataset_id=ds, instance_ts=ts)
+
+    if not rt.db.run_write(job):
+        raise _no_instance(attr, entity_id, instance_id)
