@@ -39,9 +39,12 @@ test: $(STAMP) $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# Style, the import contracts (layers, package faces: .importlinter) and types (mypy, pydantic plugin).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check cityos tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Long runs (about 30 minutes in all); figures, never assertions. Each script has --help.
 bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -13,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,7 +23,7 @@ from cityos.auth import PublicContext, public, route_guard
 from cityos.component import Runner, Runners, describe, process_runners
 from cityos.components import COMPONENTS
 from cityos.config import Settings
-from cityos.context import InternalError, InvalidRequest, NgsiLdError
+from cityos.context import InternalError, InvalidRequest, NgsiLdError, ResourceNotFound
 from cityos.errors import (
     CityError,
     HttpProblem,
@@ -75,7 +76,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         err: CityError
         if exc.status_code == 404:
-            err = NotFound(f"there is no resource at {request.url.path}: see /docs for the API")
+            where = f"there is no resource at {request.url.path}: see /docs for the API"
+            err = ResourceNotFound(where) if request.url.path.startswith(NGSILD_PREFIX) else NotFound(where)
         elif exc.status_code == 405:
             err = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}: see /docs for the methods")
         else:
@@ -155,6 +157,29 @@ def create_app(
     return app
 
 
+@dataclass(frozen=True)
+class ApiRoute:
+    """One route of the app as served (its full path), with its FastAPI dependant."""
+
+    path: str
+    methods: frozenset[str]
+    include_in_schema: bool
+    dependant: Any
+    endpoint: Any
+
+
+def api_routes(app: FastAPI) -> list[ApiRoute]:
+    """Every API route of the app, those of included routers too (the route checks walk these)."""
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute):
+            path = ctx.path_format or route.path_format
+            methods = frozenset(route.methods or ())
+            out.append(ApiRoute(path, methods, route.include_in_schema, route.dependant, route.endpoint))
+    return out
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with what the routes declare by their guards: the bearer token and its 401
     and 403 on guarded routes, and every error as a problem document (400 for invalid parameters)."""
@@ -168,12 +193,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "`cityos token create`, or POST /auth/login"}
     }
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in api_routes(app):
+        if not route.include_in_schema:
             continue
         guard = route_guard(route.dependant)
         for method in route.methods:
-            op = doc["paths"].get(route.path_format, {}).get(method.lower())
+            op = doc["paths"].get(route.path, {}).get(method.lower())
             if op is None:
                 continue
             responses = op.setdefault("responses", {})
@@ -185,7 +210,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if guard is not None and guard[0] == "permission":
                 op["security"] = [{"bearer": []}]
                 extra += [401, 403]
-                op["description"] = (op.get("description") or "").rstrip() + f"\n\nNeeds the permission `{guard[1]}`."
+                needs = f"Needs the permission `{guard[1]}`."
+                op["description"] = f"{op['description'].rstrip()}\n\n{needs}" if op.get("description") else needs
             for status, entry in problem_responses(*extra).items():
                 responses.setdefault(str(status), entry)
     app.openapi_schema = doc

@@ -316,9 +316,9 @@ def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
     import signal
     import threading
 
+    from cityos import iot
     from cityos.component import describe, process_runners
     from cityos.components import COMPONENTS
-    from cityos.iot import directory
     from cityos.runtime import Runtime
     from cityos.store.migrate import upgrade
 
@@ -334,7 +334,7 @@ def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if "ingest" in roles:
-        directory(rt)  # every device in memory before the first message, then out of the collector's way
+        iot.device_directory(rt)  # every device in memory before the first message, then out of the collector's way
     freeze_startup_objects()
     runners = process_runners(rt, COMPONENTS, api=False, roles=roles)
     runners.start()
@@ -424,7 +424,7 @@ def deadletters_list(
     from rich.console import Console
     from rich.table import Table
 
-    from cityos.iot import service
+    from cityos import iot as service
 
     rt = _open_runtime()
     try:
@@ -451,8 +451,8 @@ def deadletters_show(letter_id: str) -> None:
     """One dead letter with its reason and raw payload, as JSON."""
     import orjson
 
+    from cityos import iot as service
     from cityos.errors import CityError
-    from cityos.iot import service
 
     rt = _open_runtime()
     try:
@@ -474,8 +474,8 @@ def deadletters_replay(
     """Take dead letters in again (after provisioning the device or fixing its range)."""
     from rich.progress import track
 
+    from cityos import iot as service
     from cityos.errors import CityError
-    from cityos.iot import service
 
     if not letter_ids and not reason and not device:
         typer.echo("error: give dead letter ids, or --reason / --device to pick them", err=True)

@@ -94,8 +94,14 @@ def rt(db: Database, request: pytest.FixtureRequest) -> Iterator[Runtime]:
 class Api:
     """An httpx client bound to the app in-process, with an admin token unless told otherwise."""
 
-    def __init__(self, client: httpx.Client, token: str) -> None:
+    def __init__(self, client: httpx.Client, token: str, rt: Runtime | None = None) -> None:
         self.client, self.token = client, token
+        self._rt = rt
+
+    @property
+    def rt(self) -> Runtime:
+        """The runtime the app serves."""
+        return self._rt or self.client.app.state.runtime  # type: ignore[attr-defined]
 
     def request(
         self, method: str, url: str, *, token: str | None = "", headers: dict[str, str] | None = None, **kw: Any

@@ -43,7 +43,7 @@ def create_principal(
     with db.write() as conn:
         row = conn.execute(select(principals).where(principals.c.name == name)).first()
         if row is None:
-            pk = conn.execute(
+            pk = conn.execute(  # type: ignore[index]
                 insert(principals).values(
                     name=name, kind=kind, role=role, tenant=tenant, attributes={}, created_at=now_iso()
                 )

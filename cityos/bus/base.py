@@ -86,5 +86,5 @@ def open_bus(url: str) -> Bus:
         unknown = sorted(set(options) - set(NATS_OPTIONS))
         if unknown:
             raise ValueError(f"CITYOS_BUS_URL has unknown options {unknown}: use {', '.join(NATS_OPTIONS)}")
-        return NatsBus(servers, **options)
+        return NatsBus(servers, **options)  # type: ignore[arg-type]  # the options are the str ones
     raise ValueError(f"CITYOS_BUS_URL {url!r} is not supported: use memory:// or nats://host:4222")

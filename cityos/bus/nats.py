@@ -253,7 +253,7 @@ class NatsBus:
                 self._nc.connect(
                     servers=self._servers,
                     name="cityos",
-                    connect_timeout=connect_timeout,
+                    connect_timeout=connect_timeout,  # type: ignore[arg-type]  # seconds, fractions work
                     max_reconnect_attempts=-1,  # after the first connection, keep trying for ever
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,

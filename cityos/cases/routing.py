@@ -11,6 +11,7 @@ for a grid, street or area does not match a case that lacks that field. Times ar
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -282,8 +283,8 @@ class _Case:
     grid: str | None
     street: str | None
     minute: int
-    date: date
-    is_working_day: Callable[[date], bool]
+    date: dt.date
+    is_working_day: Callable[[dt.date], bool]
     _working: bool | None = None
     _point: Point | None = None
 

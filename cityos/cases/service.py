@@ -394,7 +394,7 @@ def _duplicate(
 
 
 def _duplicate_note(actor: str, role: Role, new: NewCase, now: datetime) -> Event:
-    report_doc = {"source": new.source, "text": new.text, "lon": new.lon, "lat": new.lat, "by": actor}
+    report_doc: dict[str, Any] = {"source": new.source, "text": new.text, "lon": new.lon, "lat": new.lat, "by": actor}
     if new.reporter:
         report_doc["reporter"] = new.reporter.model_dump(exclude_none=True)
     return Event(

@@ -131,15 +131,15 @@ class Taxonomy(BaseModel):
         # Raised as InvalidCasesConfig, not ValueError, so pydantic passes it through untouched.
         source = (info.context or {}).get("source", "taxonomy")
         seen: dict[str, str] = {}  # code -> where it was first used; mains and subs share one namespace
-        for kind, entries in (("mains", self.mains), ("subs", self.subs)):
-            for i, entry in enumerate(entries):
+        codes = (("mains", [m.code for m in self.mains]), ("subs", [s.code for s in self.subs]))
+        for kind, entries in codes:
+            for i, code in enumerate(entries):
                 where = f"{kind}[{i}]"
-                if entry.code in seen:
+                if code in seen:
                     raise InvalidCasesConfig(
-                        f"{source}: {where} field 'code': duplicate code {entry.code!r} "
-                        f"(already used by {seen[entry.code]})"
+                        f"{source}: {where} field 'code': duplicate code {code!r} (already used by {seen[code]})"
                     )
-                seen[entry.code] = where
+                seen[code] = where
         main_codes = {m.code for m in self.mains}
         for i, s in enumerate(self.subs):
             if s.main not in main_codes:

@@ -16,6 +16,8 @@ Entity events are published on the bus after their commit: ``entity.created`` (`
 attribute IRIs) and ``entity.deleted`` (``id``, ``types``); attribute names are expanded IRIs.
 """
 
+from typing import Any
+
 from cityos.context.component import component
 from cityos.context.contexts import resolver as _resolver
 from cityos.context.entity import VALUE_MEMBER, ParsedEntity, TermMap, check_entity_id, parse_entity
@@ -58,7 +60,7 @@ ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED = "entity.created", "entity.updat
 ENTITY_EVENTS = "entity.*"  # the bus pattern of all three
 
 
-def term_map(rt: Runtime, context: object = None) -> TermMap:
+def term_map(rt: Runtime, context: str | dict[str, Any] | list[Any] | None = None) -> TermMap:
     """The term map of a JSON-LD @context (None: the core @context); may fetch a remote one."""
     return _resolver(rt).resolve(context)
 

@@ -149,7 +149,7 @@ def parse_geoquery(
             f"a geo-query needs georel, geometry and coordinates together; missing: {', '.join(missing)} "
             "(e.g. georel=near;maxDistance==500&geometry=Point&coordinates=[121.47,31.23])"
         )
-    rel, max_d, min_d = parse_georel(georel)  # type: ignore[arg-type]
+    rel, max_d, min_d = parse_georel(georel)
     gtype = _parse_geometry_type(geometry)
     coords = _parse_coordinates(coordinates)
     try:

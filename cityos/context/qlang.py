@@ -200,7 +200,7 @@ def _join(cls: type, items: list[_N]) -> _N:
     flat: list[_N] = []
     for item in items:
         if isinstance(item, cls):
-            flat.extend(item.items)
+            flat.extend(item.items)  # type: ignore[attr-defined]  # an And or an Or
         else:
             flat.append(item)
     node: _N = cls(tuple(flat))

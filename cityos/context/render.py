@@ -79,7 +79,7 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     member = VALUE_MEMBER.get(kind, "value")
     value = inst.get(member)
     if kind == VOCABPROPERTY:
-        value = [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(value)
+        value = [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(str(value))
     if kind == LANGUAGEPROPERTY and view.lang:
         value = _pick_language(value, view.lang)
     if view.fmt == SIMPLIFIED:

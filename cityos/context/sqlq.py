@@ -198,7 +198,7 @@ def _equal_builder(b: _Backend, target: _Target, value: QValue) -> Callable[[Any
             if operand is None:
                 return false()
             guard, x, lit = operand
-            return and_(guard, b.ordered(x, kind).between(lit(low), lit(high)))
+            return _guarded(guard, b.ordered(x, kind).between(lit(low), lit(high)))
 
         return between
 
@@ -230,7 +230,7 @@ def _ordering_builder(b: _Backend, target: _Target, op: str, value: QScalar) -> 
         if operand is None:
             return false()
         guard, x, lit = operand
-        return and_(guard, compare(b.ordered(x, kind), lit(v)))
+        return _guarded(guard, compare(b.ordered(x, kind), lit(v)))
 
     return ordering
 
@@ -241,7 +241,7 @@ def _regex_builder(b: _Backend, target: _Target, pattern: str) -> Callable[[Any]
         if operand is None:
             return false()
         guard, x, _ = operand
-        return and_(guard, b.regex(x, pattern))
+        return _guarded(guard, b.regex(x, pattern))
 
     return regex
 
@@ -249,6 +249,11 @@ def _regex_builder(b: _Backend, target: _Target, pattern: str) -> Callable[[Any]
 # --- dialects --------------------------------------------------------------------------------------
 
 Operand = tuple[Cond | None, Any, Callable[[Any], Any]]  # type guard, SQL value, literal maker
+
+
+def _guarded(guard: Cond | None, cond: Cond) -> Cond:
+    """``cond`` where the value has the kind the guard checks (no guard: no check needed)."""
+    return cond if guard is None else and_(guard, cond)
 
 
 class _Backend(Protocol):

@@ -27,14 +27,14 @@ class Parts:
 
     def get(self, kind: type[P], make: Callable[[], P]) -> P:
         """The part of this class, made by ``make()`` the first time (once, whatever the threads)."""
-        found = self._items.get(kind)
+        found: P | None = self._items.get(kind)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
         with self._lock:
             found = self._items.get(kind)
             if found is None:
                 found = self._items[kind] = make()
-            return found  # type: ignore[no-any-return]
+            return found
 
     def find(self, kind: type[P]) -> P | None:
         """The part of this class if it was made, without making it."""

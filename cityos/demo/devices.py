@@ -73,10 +73,10 @@ def demo_devices(entities: Iterable[dict[str, Any]]) -> list[tuple[DemoDevice, D
             entity_type=e["type"],
             entity_id=e["id"],
             measures={
-                name: MeasureIn(attr=m.attr, kind=m.kind, unitCode=m.unit_code, min=m.min, max=m.max)
+                name: MeasureIn(attr=m.attr, kind=m.kind, unitCode=m.unit_code, min=m.min, max=m.max)  # type: ignore[arg-type]
                 for name, m in profile.measures.items()
             },
-            protocol=profile.protocol,
+            protocol=profile.protocol,  # type: ignore[arg-type]  # the profiles name json or ul
             timeout_s=profile.timeout_s,
             location=Location(lon=lon, lat=lat),
             grid=e["refGrid"]["object"],

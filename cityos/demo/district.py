@@ -314,7 +314,7 @@ def _merge_fragments(pieces: list[BaseGeometry]) -> list[Polygon]:
             pieces[j] = _polygonal(shapely.union(pieces[j], frag))
     if any(isinstance(p, MultiPolygon) for p in pieces):
         raise ValueError("grid pieces could not be made whole")
-    return pieces  # type: ignore[return-value]
+    return pieces
 
 
 def _allocate(weights: list[float], total: int, minimum: int) -> list[int]:
@@ -447,14 +447,14 @@ def _build_geography() -> _Geo:
         grid = grid_of[(spec.street, owner)]
         units.append(_Unit(spec, _finish(outline.intersection(grid.poly)), grid, grid.street))
 
-    roads = [_Road(zh, en, kind, _to_m(LineString(pts))) for zh, en, kind, pts in _ROADS]  # type: ignore[arg-type]
+    roads = [_Road(zh, en, kind, _to_m(LineString(pts))) for zh, en, kind, pts in _ROADS]
     bank = [_V[v] for v in _HUANGPU_BANK]
     for zh, en, start, end in _BANK_ROADS:
         seg = _to_m(LineString(bank[_HUANGPU_BANK.index(start) : _HUANGPU_BANK.index(end) + 1]))
         # the bank runs with the land on its right: a negative offset goes inland
-        roads.append(_Road(zh, en, "main", seg.offset_curve(-90.0)))  # type: ignore[union-attr]
+        roads.append(_Road(zh, en, "main", seg.offset_curve(-90.0)))
     rivers = {"黄浦江": _to_m(LineString(bank)), "苏州河": _to_m(LineString([_V[v] for v in _SUZHOU_BANK]))}
-    return _Geo(district, streets, grids, units, roads, rivers)  # type: ignore[arg-type]
+    return _Geo(district, streets, grids, units, roads, rivers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -690,9 +690,9 @@ def _buildings(rng: random.Random, geo: _Geo) -> list[dict[str, Any]]:
         if unit is not None:  # a landmark inside a unit stays inside it
             fp = _polygonal(fp.intersection(unit.poly.buffer(-2e-6)))
         b.add(zh, en, fp, floors, category, address, unit)
-    for unit_id, count, categories, floors, sizes in _UNIT_BUILDINGS:
+    for unit_id, count, categories, storeys, sizes in _UNIT_BUILDINGS:
         unit = geo.unit_by_id[unit_id]
-        b.scatter(unit.poly, count, (categories, floors, sizes), unit, unit.street.spec.code)
+        b.scatter(unit.poly, count, (categories, storeys, sizes), unit, unit.street.spec.code)
     total = sum(g.poly.area for g in geo.grids)
     for grid in geo.grids:
         count = max(2, round(GENERATED_BUILDINGS * grid.poly.area / total))
@@ -872,7 +872,7 @@ class _Sensors:
     def in_unit(self, unit_id: str) -> _Site:
         unit = self.geo.unit_by_id[unit_id]
         inner = unit.poly.buffer(-2e-5) if _area_m2(unit.poly) > 5000 else unit.poly
-        return self.in_polygon(inner)  # type: ignore[arg-type]
+        return self.in_polygon(inner)
 
     # -- what ----------------------------------------------------------------------------------
 

@@ -203,9 +203,9 @@ class LocalSink:
     ``max_pending`` batches are unstored, so the simulator never outruns the store."""
 
     def __init__(self, rt: Runtime, *, max_pending: int = 4) -> None:
-        from cityos.iot import writer
+        from cityos.iot import telemetry_writer
 
-        self._writer = writer(rt)
+        self._writer = telemetry_writer(rt)
         self.stats = SimStats()
         self._pending: list[Any] = []
         self._max_pending = max_pending

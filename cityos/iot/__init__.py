@@ -4,7 +4,7 @@ Other packages use the iot package through what this module exports.
 """
 
 from cityos.iot.component import component
-from cityos.iot.directory import directory
+from cityos.iot.directory import directory as device_directory
 from cityos.iot.models import Message, Outcome
 from cityos.iot.mqtt import connect as connect_mqtt
 from cityos.iot.mqtt import new_client as new_mqtt_client
@@ -21,7 +21,7 @@ from cityos.iot.service import (
     public_dead_letter,
     replay,
 )
-from cityos.iot.writer import writer
+from cityos.iot.writer import writer as telemetry_writer
 
 __all__ = [
     "CommandCreate",
@@ -36,7 +36,7 @@ __all__ = [
     "component",
     "connect_mqtt",
     "create_group",
-    "directory",
+    "device_directory",
     "existing_device_ids",
     "get_dead_letter",
     "list_dead_letters",
@@ -46,5 +46,5 @@ __all__ = [
     "provision",
     "public_dead_letter",
     "replay",
-    "writer",
+    "telemetry_writer",
 ]

@@ -47,8 +47,8 @@ class _StoreGauges(Collector):
                 totals[(device_type, state)] = totals.get((device_type, state), 0) + n
             for (device_type, state), n in sorted(totals.items()):
                 devices.add_metric([device_type, state], n)
-            for device_type, reason, n in store.dead_letter_counts(conn):
-                letters.add_metric([device_type or "unknown", reason], n)
+            for letter_type, reason, n in store.dead_letter_counts(conn):
+                letters.add_metric([letter_type or "unknown", reason], n)
         yield devices
         yield letters
 

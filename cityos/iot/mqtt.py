@@ -96,11 +96,11 @@ class MqttConsumer:
         self.writer = writer
         self.url = url or rt.settings.mqtt_url or ""
         self.on_answer = on_answer
+        self.connected = threading.Event()  # set once the broker confirmed the subscriptions
         self.client = new_client(self.url, client_id or rt.settings.mqtt_client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *_: self.connected.set()
-        self.connected = threading.Event()  # set once the broker confirmed the subscriptions
 
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
@@ -130,7 +130,7 @@ class MqttConsumer:
         if kind == "cmdexe":
             if self.on_answer is not None:
                 try:
-                    self.on_answer(apikey, device_id, m.payload)
+                    self.on_answer(apikey, device_id, m.payload)  # type: ignore[arg-type]
                 except Exception:
                     log.exception("command answer from %s not recorded", device_id)
                     return  # unacknowledged: the broker sends it again
@@ -139,7 +139,7 @@ class MqttConsumer:
         if kind not in ("attrs", "ul"):
             ack()
             return
-        msg = Message("mqtt", apikey, device_id, "json" if kind == "attrs" else "ul", m.payload, now_iso(), m.topic)
+        msg = Message("mqtt", apikey, device_id, "json" if kind == "attrs" else "ul", m.payload, now_iso(), m.topic)  # type: ignore[arg-type]
         self.writer.submit(msg, ack)
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from sys import intern
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
 from cityos.iot.models import Device, DeviceGroup, Health, Measure
 from cityos.iot.tables import commands, dead_letters, device_groups, devices
@@ -90,7 +90,7 @@ def _device(row: Any) -> Device:
         entity_type=intern(row.entity_type),
         department=intern(row.department),
         measures=_mapping(row.measures),
-        protocol=intern(row.protocol),
+        protocol=intern(row.protocol),  # type: ignore[arg-type]  # stored from a checked Protocol
         timeout_s=row.timeout_s,
         location=(row.lon, row.lat) if row.lon is not None and row.lat is not None else None,
         grid=_shared(row.grid),
@@ -169,7 +169,7 @@ def list_devices(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[tuple[Device, Health]], int]:
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     for col, value in (
         (devices.c.tenant, tenant),
         (devices.c.department, department),
@@ -333,7 +333,7 @@ def list_dead_letters(
     ``keys_of`` (tenant, department): only those whose API key is the key of a group of that
     tenant and department (None in either: any); dead letters with unknown keys are left out.
     """
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if keys_of is not None:
         conds.append(dead_letters.c.apikey.in_(_of_groups(select(device_groups.c.apikey), *keys_of)))
     if reason_code:

@@ -64,14 +64,14 @@ def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms:
     found = attribute_history(rt, tenant, [r.id for r in rows], [attr], None, now_ms + 1, last_n=READINGS)
     out = []
     for (entity, _attr), items in sorted(found.items()):
-        raw = [(ts, inst.get("value")) for _ds, ts, inst in items if isinstance(inst.get("value"), int | float)]
+        raw = [(ts, float(inst["value"])) for _ds, ts, inst in items if isinstance(inst.get("value"), int | float)]
         if len(raw) < 2:
             continue
         _, y = regular(raw, STEP_MS, now_ms)
         season = DAY_STEPS if len(y) > 2 * DAY_STEPS else None  # without a day and more: no daily baseline
         s = score(y, season)
         if s is not None:
-            out.append(SensorDiagnosis(entity, s, pattern([float(v) for _, v in raw], y, season, s)))
+            out.append(SensorDiagnosis(entity, s, pattern([v for _, v in raw], y, season, s)))
     return out
 
 

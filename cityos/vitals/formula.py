@@ -81,7 +81,7 @@ def _check(node: ast.AST, names: set[str]) -> None:
 
 def _eval(node: ast.expr, values: Mapping[str, float | None]) -> float | None:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # the parser admits numeric constants only
     if isinstance(node, ast.Name):
         v = values.get(node.id)
         return None if v is None else float(v)

@@ -466,8 +466,11 @@ def refresh_prewarnings(
     appear (``prewarning.raised``) or are no longer foreseen (``prewarning.cleared``), to publish."""
     fc, pws = _forecast(rt, tenant, cat, indicator, scope, now_ms)
     issued = from_ms(now_ms)
-    rows = [{"level": pw.level, "expected_at": from_ms(pw.at_ms), "probability": round(pw.probability, 3),
-             "method": fc.method, "issued_at": issued} for pw in pws]  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {"level": pw.level, "expected_at": from_ms(pw.at_ms), "probability": round(pw.probability, 3),
+         "method": fc.method, "issued_at": issued}
+        for pw in pws
+    ]  # fmt: skip
     before: dict[int, Any] = {}
 
     def job(conn: Any) -> None:

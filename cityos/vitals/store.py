@@ -46,7 +46,9 @@ def insert_definitions(conn: Connection, tenant: str, rows: list[dict[str, Any]]
 
 
 def count_definitions(conn: Connection, tenant: str) -> int:
-    return int(conn.execute(select(func.count()).select_from(indicators).where(indicators.c.tenant == tenant)).scalar())
+    return int(
+        conn.execute(select(func.count()).select_from(indicators).where(indicators.c.tenant == tenant)).scalar() or 0
+    )
 
 
 # --- values ------------------------------------------------------------------------------------------

@@ -113,7 +113,9 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
         context = _body_context(body, ctype, link) or context
     wanted = None if context == CORE_CONTEXT_URL else context
     # Resolving may fetch a remote @context (seconds): only a cached one is resolved on the event loop.
-    tm = resolver(rt).cached(wanted) or await run_in_threadpool(resolver(rt).resolve, wanted)
+    tm = resolver(rt).cached(wanted)
+    if tm is None:
+        tm = await run_in_threadpool(resolver(rt).resolve, wanted)
     return LdRequest(rt, ctx.principal, ctx.tenant, tm, context, accept, body)
 
 

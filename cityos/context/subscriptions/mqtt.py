@@ -72,7 +72,7 @@ class MqttSender:
             CallbackAPIVersion.VERSION2,
             client_id=f"cityos-{uuid.uuid4().hex}",
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            **({} if v5 else {"clean_session": True}),
+            **({} if v5 else {"clean_session": True}),  # type: ignore[arg-type]
         )
         client.connect_timeout = timeout
         if ep.username is not None:

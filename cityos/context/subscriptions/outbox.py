@@ -93,7 +93,7 @@ def store(conn: Connection, items: list[Pending]) -> None:
         }
         for p in items
     ]
-    conn.execute(_insert_ignoring_duplicates(conn), rows)
+    conn.execute(_insert_ignoring_duplicates(conn), rows)  # type: ignore[call-overload]
 
 
 _DELETE_ONE = delete(table).where(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +37,10 @@ def _where(
     if attrs:
         sql += " AND attr IN (" + ", ".join(f":a{i}" for i in range(len(attrs))) + ")"
         params.update({f"a{i}": a for i, a in enumerate(attrs)})
+    bound: Callable[[int], str | int] = int
     if rng.by_storage_time and time_column == "ts":
         # written_at has one fixed-width form, so string order is time order
         time_column, bound = "written_at", from_ms
-    else:
-        bound = int
     if rng.start is not None:
         sql += f" AND {time_column} >= :start"
         params["start"] = bound(rng.start)

@@ -9,7 +9,7 @@ from cityos.store.engine import Database
 config = context.config
 db: Database | None = config.attributes.get("database")
 if db is None:
-    db = Database(config.get_main_option("sqlalchemy.url"))
+    db = Database(config.get_main_option("sqlalchemy.url") or "")
 
 with db.engine.begin() as connection:
     context.configure(

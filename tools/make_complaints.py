@@ -11,7 +11,8 @@ The held-out fifth (stratified by sub-category) is said in words the training pa
 sub-category's sentences, details, short forms and thing/problem pairs are reserved for it. So the held-out figure
 measures recognising a complaint phrased anew, as real ones are, not recalling a sentence seen in training.
 
-Run ``python -m cityos.cases.data.make_complaints`` to regenerate the file.
+Run ``.venv/bin/python tools/make_complaints.py`` to regenerate ``cityos/cases/data/complaints.jsonl``; the
+classifier's held-out figures in the README come from that file (``tests/cases/test_classifier.py`` prints them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from cityos.cases.taxonomy import load_taxonomy
 SEED = 12345
 HELDOUT_SHARE = 0.2
 MIN_PER_SUB, MAX_PER_SUB = 60, 80
-OUT = Path(__file__).with_name("complaints.jsonl")
+OUT = Path(__file__).resolve().parents[1] / "cityos" / "cases" / "data" / "complaints.jsonl"
 
 
 def _lines(block: str) -> list[str]:
