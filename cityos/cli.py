@@ -302,13 +302,7 @@ def ingest(
 
     Messages are acknowledged only once stored: after a kill, the broker sends the rest again.
     """
-    settings = get_settings()
-    if mqtt:
-        settings = settings.model_copy(update={"mqtt_url": mqtt})
-    if not settings.mqtt_url:
-        typer.echo("error: `cityos ingest` needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
-        raise typer.Exit(2)
-    _run_worker(settings, ("ingest",))
+    worker(role=["ingest"], mqtt=mqtt)
 
 
 def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
