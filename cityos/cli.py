@@ -400,8 +400,8 @@ def vitals_backtest(
         rt.close()
     table = Table("scope", "points", "step (s)", "MASE")
     for r in rows:
-        score = "too little history" if r["mase"] is None else f"{r['mase']:.3f}"
-        table.add_row(r["scope"], str(r["points"]), str(r["stepSeconds"]), score)
+        score = "too little history" if r.mase is None else f"{r.mase:.3f}"
+        table.add_row(r.scope, str(r.points), str(r.step_seconds), score)
     Console().print(table)
     if not rows:
         typer.echo(f"no stored values of {indicator} yet", err=True)

@@ -124,7 +124,7 @@ def sensors(rt: Runtime, tenant: str, type_name: str | None = None) -> dict[str,
 
 def units(rt: Runtime, tenant: str) -> list[dict[str, Any]]:
     """The minimum management units with the worst active warning level of each."""
-    worst = vitals.places(rt, tenant)["units"]
+    worst = vitals.places(rt, tenant).units
     out = []
     for f in _features(rt, tenant, "units"):
         p = f["properties"]
@@ -224,14 +224,14 @@ def _indicators(rt: Runtime, tenant: str, cat: Catalogue, unit_id: str) -> list[
     for ind in whatif.unit_indicators(cat, unit_id):
         latest = vitals.history(rt, tenant, ind.id, unit_id, 0, 1)
         last = latest[-1] if latest else None
-        level = last["level"] if last else 0
+        level = last.level if last else 0
         out.append({
             "id": ind.id,
             "name": ind.name.model_dump(),
             "category": ind.category,
             "unit": ind.unit,
-            "value": last["value"] if last else None,
-            "at": last["at"] if last else None,
+            "value": last.value if last else None,
+            "at": last.at if last else None,
             "level": level,
             "levelName": _level_name(level),
             "hasForecast": ind.forecast is not None,
@@ -247,7 +247,7 @@ def _warnings(rt: Runtime, tenant: str, unit_id: str) -> list[dict[str, Any]]:
         if len(out) < MAX_WARNINGS:
             rows, _ = vitals.list_warnings(rt, tenant, active=active, indicator=None, scope=unit_id, min_level=None,
                                            limit=MAX_WARNINGS - len(out), offset=0)  # fmt: skip
-            out += rows
+            out += [w.model_dump() for w in rows]
     return out
 
 
@@ -287,11 +287,11 @@ def what_if(
             f"(GET /vitals/indicators/{indicator}?scope={unit_id} shows them)"
         )
     fc = vitals.forecast_of(rt, tenant, cat, indicator, unit_id, now_ms)
-    steps = [p["at"] for p in fc["points"]]
+    steps = [p.at for p in fc.points]
     steps_ms = [to_ms(s) for s in steps]
-    steps_in = whatif.steps_within(minutes, fc["stepSeconds"] * 1000, len(steps))
+    steps_in = whatif.steps_within(minutes, fc.step_seconds * 1000, len(steps))
     others = {n: _latest(rt, tenant, cat, n, unit_id) for n in whatif.outside_inputs(cat, indicator, unit_id)}
-    tracks = whatif.run(cat, indicator, [p["mean"] for p in fc["points"]], change, steps_in, others=others,
+    tracks = whatif.run(cat, indicator, [p.mean for p in fc.points], change, steps_in, others=others,
                         unit_id=unit_id)  # fmt: skip
     worst = whatif.peak(cat, tracks)
     return {
@@ -307,7 +307,7 @@ def what_if(
 def _latest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, unit_id: str) -> float | None:
     scope = unit_id if cat.by_id[indicator].scope.level == "unit" else "district"
     rows = vitals.history(rt, tenant, indicator, scope, 0, 1)
-    return rows[-1]["value"] if rows else None
+    return rows[-1].value if rows else None
 
 
 def _rounded(values: Sequence[float | None]) -> list[float | None]:

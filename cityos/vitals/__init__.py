@@ -1,12 +1,20 @@
 """City vital signs (城市运行数字体征): declared indicators computed live, four-level warnings, forecasts.
 
-Other packages use the vital signs through what this module exports.
+Other packages use the vital signs through what this module exports: the service functions and the
+typed answers they return.
 """
 
 from cityos.vitals.component import component
 from cityos.vitals.definitions import Catalogue, Indicator
 from cityos.vitals.forecast import DAY_MS
 from cityos.vitals.levels import LEVEL_NAMES, level_of
+from cityos.vitals.schemas import (
+    BacktestRow,
+    ForecastPublic,
+    PlacesPublic,
+    ValuePublic,
+    WarningPublic,
+)
 from cityos.vitals.service import (
     HISTORY_DAYS,
     backtest,
@@ -22,8 +30,13 @@ __all__ = [
     "DAY_MS",
     "HISTORY_DAYS",
     "LEVEL_NAMES",
+    "BacktestRow",
     "Catalogue",
+    "ForecastPublic",
     "Indicator",
+    "PlacesPublic",
+    "ValuePublic",
+    "WarningPublic",
     "backtest",
     "catalogue",
     "component",

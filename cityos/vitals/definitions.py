@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,6 +40,16 @@ LEVELS = ("blue", "yellow", "orange", "red")  # 蓝 IV, 黄 III, 橙 II, 红 I: 
 AGGREGATIONS = ("avg", "sum", "min", "max", "count", "p95", "rate", "distinct")
 SCOPE_LEVELS = ("unit", "grid", "street", "district", "polygon")
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"  # also a name in formulas
+T = TypeVar("T")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+# A field that may be left out: None in Python, absent (not null) from its JSON. Definitions are stored
+# and served that way, and the API's answers use it for members they leave out when there is nothing.
+Omittable = Annotated[T | None, Field(exclude_if=_is_none)]
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -61,13 +71,13 @@ class Names(_Strict):
 class Source(_Strict):
     entityType: str = Field(..., min_length=1, max_length=256)
     attr: str = Field(..., min_length=1, max_length=256, description="The attribute aggregated.")
-    q: str | None = Field(None, max_length=1000, description="NGSI-LD q filter on the source entities.")
+    q: Omittable[str] = Field(None, max_length=1000, description="NGSI-LD q filter on the source entities.")
 
 
 class Scope(_Strict):
     level: Literal["unit", "grid", "street", "district", "polygon"]
-    ids: tuple[str, ...] | None = Field(None, description="Only these units, grids or streets.")
-    polygon: dict[str, Any] | None = Field(None, description="GeoJSON Polygon, for level polygon.")
+    ids: Omittable[tuple[str, ...]] = Field(None, description="Only these units, grids or streets.")
+    polygon: Omittable[dict[str, Any]] = Field(None, description="GeoJSON Polygon, for level polygon.")
 
     @model_validator(mode="after")
     def _shape(self) -> Scope:
@@ -96,10 +106,10 @@ class Window(_Strict):
 
 class Thresholds(_Strict):
     direction: Literal["above", "below"] = "above"
-    blue: float | None = None
-    yellow: float | None = None
-    orange: float | None = None
-    red: float | None = None
+    blue: Omittable[float] = None
+    yellow: Omittable[float] = None
+    orange: Omittable[float] = None
+    red: Omittable[float] = None
     hysteresis: float = Field(
         0.0, ge=0, description="How far back past a threshold a value must go to lower the level."
     )
@@ -150,15 +160,15 @@ class Indicator(_Strict):
     name: Names
     category: str
     unit: str = Field(..., min_length=1, max_length=32, description="How values are shown, e.g. persons/m², µg/m³.")
-    description: str | None = Field(None, max_length=2000)
-    source: Source | None = None
-    aggregation: Literal["avg", "sum", "min", "max", "count", "p95", "rate", "distinct"] | None = None
-    window: Window | None = None
+    description: Omittable[str] = Field(None, max_length=2000)
+    source: Omittable[Source] = None
+    aggregation: Omittable[Literal["avg", "sum", "min", "max", "count", "p95", "rate", "distinct"]] = None
+    window: Omittable[Window] = None
     scope: Scope
-    formula: str | None = Field(None, description="Derived: arithmetic over other indicators and constants.")
+    formula: Omittable[str] = Field(None, description="Derived: arithmetic over other indicators and constants.")
     constants: dict[str, float] = Field(default_factory=dict)
-    thresholds: Thresholds | None = None
-    forecast: Forecast | None = None
+    thresholds: Omittable[Thresholds] = None
+    forecast: Omittable[Forecast] = None
 
     @field_validator("category")
     @classmethod

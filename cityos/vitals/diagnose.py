@@ -3,8 +3,6 @@ by :mod:`cityos.vitals.anomaly`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from cityos.context import EntityQuery, attribute_history, core_term_map, query_entities
@@ -13,28 +11,29 @@ from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.anomaly import Diagnosis, Score, SensorDiagnosis, diagnose, pattern, score
 from cityos.vitals.definitions import Catalogue, Indicator
-from cityos.vitals.errors import IndicatorNotFound
 from cityos.vitals.forecast import DAY_MS, regular
+from cityos.vitals.schemas import DiagnosisPublic, NoDiagnosisPublic, SensorDiagnosisPublic
 
 STEP_MS = 15 * 60_000  # the grid values and readings are put on for scoring
 DAY_STEPS = DAY_MS // STEP_MS
 MAX_SENSORS = 60  # sensors scored per diagnosis, in id order
 READINGS = 1500  # latest readings read per sensor
+SHOWN = 10  # sensors in the answer: those that depart most
 
 
-def diagnosis(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
+def diagnosis(
+    rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int
+) -> DiagnosisPublic | NoDiagnosisPublic:
     """Is the indicator's latest value in this group anomalous, and is it the city or a sensor?"""
-    ind = cat.by_id.get(indicator)
-    if ind is None:
-        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    ind = service.definition(cat, indicator)
     own = _indicator_score(rt, tenant, indicator, scope, now_ms)
     sensors: list[SensorDiagnosis] = []
     for base in _bases(cat, ind):
         sensors += _sensor_scores(rt, tenant, base, scope, now_ms)
     if own is None:
-        shown = [_public_sensor(s) for s in sensors[:10]]
-        return {"indicator": indicator, "scope": scope, "verdict": "unknown", "anomalous": False,
-                "explanation": "no stored values yet", "sensors": shown}  # fmt: skip
+        shown = [_public_sensor(s) for s in sensors[:SHOWN]]
+        return NoDiagnosisPublic(indicator=indicator, scope=scope, verdict="unknown", anomalous=False,
+                                 explanation="no stored values yet", sensors=shown)  # fmt: skip
     return _public(indicator, scope, diagnose(own, sensors))
 
 
@@ -75,23 +74,23 @@ def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms:
     return out
 
 
-def _public(indicator: str, scope: str, d: Diagnosis) -> dict[str, Any]:
-    return {
-        "indicator": indicator,
-        "scope": scope,
-        "value": d.score.value,
-        "baseline": d.score.baseline,
-        "z": _round(d.score.z),
-        "anomalous": d.anomalous,
-        "verdict": d.verdict,
-        "explanation": d.explanation,
-        "sensors": [_public_sensor(s) for s in d.sensors[:10]],  # the ten that depart most
-    }
+def _public(indicator: str, scope: str, d: Diagnosis) -> DiagnosisPublic:
+    return DiagnosisPublic(
+        indicator=indicator,
+        scope=scope,
+        value=d.score.value,
+        baseline=d.score.baseline,
+        z=_round(d.score.z),
+        anomalous=d.anomalous,
+        verdict=d.verdict,
+        explanation=d.explanation,
+        sensors=[_public_sensor(s) for s in d.sensors[:SHOWN]],  # ranked: those that depart most first
+    )
 
 
-def _public_sensor(s: SensorDiagnosis) -> dict[str, Any]:
-    return {"entity": s.entity, "value": s.score.value, "baseline": s.score.baseline, "z": _round(s.score.z),
-            "pattern": s.pattern}  # fmt: skip
+def _public_sensor(s: SensorDiagnosis) -> SensorDiagnosisPublic:
+    return SensorDiagnosisPublic(entity=s.entity, value=s.score.value, baseline=s.score.baseline,
+                                 z=_round(s.score.z), pattern=s.pattern)  # fmt: skip
 
 
 def _round(z: float | None) -> float | None:

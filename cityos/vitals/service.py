@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cityos import context as hub
 from cityos.bus import Event
@@ -26,7 +26,22 @@ from cityos.vitals.forecast import (
     regular,
     season_steps,
 )
-from cityos.vitals.levels import LEVEL_NAMES
+from cityos.vitals.schemas import (
+    BacktestRow,
+    CategoryPublic,
+    ExpectedLevel,
+    ForecastPointPublic,
+    ForecastPublic,
+    GroupPublic,
+    IndicatorSummaryPublic,
+    OverviewPublic,
+    PlacesPublic,
+    PreWarningPublic,
+    ValuePublic,
+    WarningDetailPublic,
+    WarningEventPublic,
+    WarningPublic,
+)
 
 SHIPPED = Path(__file__).with_name("indicators.yaml")
 
@@ -52,6 +67,14 @@ def catalogue(rt: Runtime, tenant: str) -> Catalogue:
     with rt.db.connect() as conn:
         docs = store.live_definitions(conn, tenant)
     return load_catalogue(docs, where=f"stored definitions of tenant {tenant!r}")
+
+
+def definition(cat: Catalogue, indicator: str) -> Indicator:
+    """One indicator of a catalogue; IndicatorNotFound if it has none of that id."""
+    ind = cat.by_id.get(indicator)
+    if ind is None:
+        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    return ind
 
 
 def put_definition(rt: Runtime, tenant: str, indicator_id: str, doc: Any, by: str | None) -> Indicator:
@@ -215,29 +238,47 @@ def active_levels(rt: Runtime, tenant: str) -> list[Any]:
         return store.active_warnings(conn, tenant)
 
 
-def get_warning(rt: Runtime, tenant: str, warning_id: str) -> dict[str, Any]:
+def _warning_row(conn: Any, tenant: str, warning_id: str) -> Any:
+    """The tenant's warning of that id; WarningNotFound if it has none."""
+    row = store.get_warning(conn, warning_id)
+    if row is None or row.tenant != tenant:
+        raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+    return row
+
+
+def get_warning(rt: Runtime, tenant: str, warning_id: str) -> WarningDetailPublic:
+    """One warning with its history (level changes, acknowledgements, comments)."""
     with rt.db.connect() as conn:
-        row = store.get_warning(conn, warning_id)
-        if row is None or row.tenant != tenant:
-            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        row = _warning_row(conn, tenant, warning_id)
         events = store.events_of(conn, warning_id)
-    return {**public_warning(row), "history": [_public_event(e) for e in events]}
+    return WarningDetailPublic(**dict(_warning(row)), history=[_event(e) for e in events])
 
 
-def list_warnings(rt: Runtime, tenant: str, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+def list_warnings(
+    rt: Runtime,
+    tenant: str,
+    *,
+    active: bool | None = True,
+    indicator: str | None = None,
+    scope: str | None = None,
+    min_level: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[WarningPublic], int]:
+    """A page of the tenant's warnings, most severe first, and how many there are in all.
+    ``active``: only active (True) or only cleared (False) ones, or both (None)."""
     with rt.db.connect() as conn:
-        rows, total = store.list_warnings(conn, tenant, **filters)
-    return [public_warning(r) for r in rows], total
+        rows, total = store.list_warnings(conn, tenant, active=active, indicator=indicator, scope=scope,
+                                          min_level=min_level, limit=limit, offset=offset)  # fmt: skip
+    return [_warning(r) for r in rows], total
 
 
-def acknowledge(rt: Runtime, tenant: str, warning_id: str, actor: str) -> dict[str, Any]:
+def acknowledge(rt: Runtime, tenant: str, warning_id: str, actor: str) -> WarningDetailPublic:
     """Note who acknowledged a warning and when (again: the first acknowledgement stays)."""
     at = now_iso()
 
     def job(conn: Any) -> None:
-        row = store.get_warning(conn, warning_id)
-        if row is None or row.tenant != tenant:
-            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        row = _warning_row(conn, tenant, warning_id)
         if row.acknowledged_at is None:
             store.update_warning(conn, warning_id, acknowledged_by=actor, acknowledged_at=at)
         store.add_event(conn, warning_id, {"at": at, "kind": "acknowledged", "actor": actor})
@@ -247,53 +288,44 @@ def acknowledge(rt: Runtime, tenant: str, warning_id: str, actor: str) -> dict[s
     return get_warning(rt, tenant, warning_id)
 
 
-def comment(rt: Runtime, tenant: str, warning_id: str, actor: str, text: str) -> dict[str, Any]:
+def comment(rt: Runtime, tenant: str, warning_id: str, actor: str, text: str) -> WarningDetailPublic:
+    """Add a comment to a warning's history."""
     at = now_iso()
 
     def job(conn: Any) -> None:
-        row = store.get_warning(conn, warning_id)
-        if row is None or row.tenant != tenant:
-            raise WarningNotFound(f"there is no warning {warning_id!r}: GET /vitals/warnings lists them")
+        _warning_row(conn, tenant, warning_id)
         store.add_event(conn, warning_id, {"at": at, "kind": "comment", "actor": actor, "text": text})
 
     rt.db.run_write(job)
     return get_warning(rt, tenant, warning_id)
 
 
-def public_warning(row: Any) -> dict[str, Any]:
-    name, zh, grade = LEVEL_NAMES.get(row.level, ("none", "无", "-"))
-    return {
-        "id": row.id,
-        "indicator": row.indicator,
-        "scope": row.scope,
-        "level": row.level,
-        "levelName": name,
-        "levelZh": zh,
-        "grade": grade,
-        "peakLevel": row.peak_level,
-        "value": row.value,
-        "active": bool(row.active),
-        "raisedAt": row.raised_at,
-        "updatedAt": row.updated_at,
-        "clearedAt": row.cleared_at,
-        "acknowledgedBy": row.acknowledged_by,
-        "acknowledgedAt": row.acknowledged_at,
-    }
+def _warning(row: Any) -> WarningPublic:
+    return WarningPublic(
+        id=row.id,
+        indicator=row.indicator,
+        scope=row.scope,
+        level=row.level,
+        peak_level=row.peak_level,
+        value=row.value,
+        active=bool(row.active),
+        raised_at=row.raised_at,
+        updated_at=row.updated_at,
+        cleared_at=row.cleared_at,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+    )
 
 
-def _public_event(e: Any) -> dict[str, Any]:
-    out = {"at": e.at, "kind": e.kind, "oldLevel": e.old_level, "newLevel": e.new_level, "value": e.value}
-    if e.actor:
-        out["actor"] = e.actor
-    if e.text:
-        out["text"] = e.text
-    return out
+def _event(e: Any) -> WarningEventPublic:
+    return WarningEventPublic(at=e.at, kind=e.kind, old_level=e.old_level, new_level=e.new_level, value=e.value,
+                              actor=e.actor or None, text=e.text or None)  # fmt: skip
 
 
 # --- propagation ------------------------------------------------------------------------------------
 
 
-def places(rt: Runtime, tenant: str) -> dict[str, Any]:
+def places(rt: Runtime, tenant: str) -> PlacesPublic:
     """Each place's worst active warning level, its own or one below it: a unit's warning shows on
     its grid, its street and the district (units and grids name theirs by refGrid and refStreet)."""
     ups: dict[str, list[tuple[str, str]]] = {}
@@ -317,7 +349,7 @@ def places(rt: Runtime, tenant: str) -> dict[str, Any]:
             continue
         for k, place in [(kind, w.scope), *parents_of(w.scope)]:
             levels[k][place] = max(levels[k].get(place, 0), w.level)
-    return {"district": district, **levels}
+    return PlacesPublic(district=district, units=levels["units"], grids=levels["grids"], streets=levels["streets"])
 
 
 _KINDS = {"unit": "units", "grid": "grids", "street": "streets"}
@@ -334,52 +366,50 @@ def entity_attrs(rt: Runtime, tenant: str, entity_id: str) -> Attrs | None:
 # --- reading values ----------------------------------------------------------------------------------
 
 
-def history(rt: Runtime, tenant: str, indicator: str, scope: str | None, since_ms: int, limit: int) -> list[dict]:
+def history(
+    rt: Runtime, tenant: str, indicator: str, scope: str | None, since_ms: int, limit: int
+) -> list[ValuePublic]:
+    """The newest ``limit`` stored values of an indicator since ``since_ms`` (of one group, or of all),
+    oldest first."""
     with rt.db.connect() as conn:
         rows = store.value_history(conn, tenant, indicator, scope, since_ms, limit)
-    return [{"scope": r.scope, "at": from_ms(r.at_ms), "value": r.value, "level": r.level} for r in reversed(rows)]
+    return [ValuePublic(scope=r.scope, at=from_ms(r.at_ms), value=r.value, level=r.level) for r in reversed(rows)]
 
 
-def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -> dict[str, Any]:
+def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -> OverviewPublic:
     """The district's vital signs by category: each indicator's groups with value, level, trend, sparkline."""
     with rt.db.connect() as conn:
         recent = store.recent_values(conn, tenant, sparkline)  # the newest values of every group, newest first
     by_indicator: dict[str, list[list[Any]]] = {}
     for (indicator, _scope), rows in recent.items():
         by_indicator.setdefault(indicator, []).append(rows)
-    categories: dict[str, dict[str, Any]] = {
-        c: {"id": c, "nameZh": zh, "nameEn": en, "indicators": [], "level": 0} for c, (zh, en) in CATEGORIES.items()
-    }
+    by_category: dict[str, list[IndicatorSummaryPublic]] = {c: [] for c in CATEGORIES}
     for ind_id in cat.order:
         ind = cat.by_id[ind_id]
-        groups = []
-        for rows in sorted(by_indicator.get(ind_id, []), key=lambda rows: (-rows[0].level, rows[0].scope)):
-            r, series = rows[0], [x.value for x in reversed(rows)]
-            groups.append(
-                {
-                    "scope": r.scope,
-                    "value": r.value,
-                    "at": from_ms(r.at_ms),
-                    "level": r.level,
-                    "trend": _trend(series),
-                    "sparkline": series,
-                }
-            )
-        worst = max((g["level"] for g in groups), default=0)
-        entry = {
-            "id": ind_id,
-            "nameZh": ind.name.zh,
-            "nameEn": ind.name.en,
-            "unit": ind.unit,
-            "level": worst,
-            "groups": groups,
-        }
-        categories[ind.category]["indicators"].append(entry)
-        categories[ind.category]["level"] = max(categories[ind.category]["level"], worst)
-    return {"categories": [c for c in categories.values() if c["indicators"]]}
+        newest = sorted(by_indicator.get(ind_id, []), key=lambda rows: (-rows[0].level, rows[0].scope))
+        groups = [_group(rows) for rows in newest]
+        worst = max((g.level for g in groups), default=0)
+        summary = IndicatorSummaryPublic(
+            id=ind_id, name_zh=ind.name.zh, name_en=ind.name.en, unit=ind.unit, level=worst, groups=groups
+        )
+        by_category[ind.category].append(summary)
+    return OverviewPublic(
+        categories=[
+            CategoryPublic(id=c, name_zh=zh, name_en=en, indicators=inds, level=max(i.level for i in inds))
+            for c, (zh, en) in CATEGORIES.items()
+            if (inds := by_category[c])
+        ]
+    )
 
 
-def _trend(series: list[float | None]) -> str:
+def _group(rows: list[Any]) -> GroupPublic:
+    """A group of the overview from its newest values, newest first."""
+    r, series = rows[0], [x.value for x in reversed(rows)]
+    return GroupPublic(scope=r.scope, value=r.value, at=from_ms(r.at_ms), level=r.level, trend=_trend(series),
+                       sparkline=series)  # fmt: skip
+
+
+def _trend(series: list[float | None]) -> Literal["up", "down", "steady"]:
     """up, down or steady: the last value against the mean of the ones before it (±5%)."""
     vals = [v for v in series if v is not None]
     if len(vals) < 3:
@@ -405,28 +435,28 @@ def series(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) ->
     return [(r.at_ms, r.value) for r in reversed(rows) if r.value is not None]
 
 
-def forecast_of(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> dict[str, Any]:
+def forecast_of(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> ForecastPublic:
     """The forecast of an indicator in one group, with the pre-warnings it gives, if any."""
     fc, pws = _forecast(rt, tenant, cat, indicator, scope, now_ms)
-    return {
-        "indicator": indicator,
-        "scope": scope,
-        "method": fc.method,
-        "stepSeconds": fc.step_ms // 1000,
-        "points": [
-            {"at": from_ms(p.at_ms), "mean": p.mean, "lo80": p.lo80, "hi80": p.hi80, "lo95": p.lo95, "hi95": p.hi95}
+    return ForecastPublic(
+        indicator=indicator,
+        scope=scope,
+        method=fc.method,
+        step_seconds=fc.step_ms // 1000,
+        points=[
+            ForecastPointPublic(at=from_ms(p.at_ms), mean=p.mean, lo80=p.lo80, hi80=p.hi80, lo95=p.lo95, hi95=p.hi95)
             for p in fc.points
         ],
-        "preWarnings": [_public_prewarning(pw.level, from_ms(pw.at_ms), pw.probability) for pw in pws],
-    }
+        pre_warnings=[
+            ExpectedLevel(level=pw.level, at=from_ms(pw.at_ms), probability=round(pw.probability, 3)) for pw in pws
+        ],
+    )
 
 
 def _forecast(
     rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int
 ) -> tuple[Forecast, list[PreWarning]]:
-    ind = cat.by_id.get(indicator)
-    if ind is None:
-        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    ind = definition(cat, indicator)
     if ind.forecast is None:
         raise NoForecast(f"indicator {indicator!r} has no forecast settings: add forecast to its definition")
     horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000)
@@ -437,12 +467,6 @@ def _forecast(
     with rt.db.connect() as conn:
         active = store.active_warning(conn, tenant, indicator, scope)
     return fc, pre_warnings(fc, ind.thresholds, active.level if active else 0)
-
-
-def _public_prewarning(level: int, at: str, probability: float) -> dict[str, Any]:
-    name, zh, grade = LEVEL_NAMES[level]
-    return {"level": level, "levelName": name, "levelZh": zh, "grade": grade, "at": at,
-            "probability": round(probability, 3)}  # fmt: skip
 
 
 def forecast_targets(rt: Runtime, tenant: str, cat: Catalogue) -> list[tuple[str, str, int]]:
@@ -481,20 +505,22 @@ def refresh_prewarnings(
     events = []
     for r in rows:
         if r["level"] not in before:
-            data = {"indicator": indicator, "scope": scope, "method": fc.method, "issuedAt": issued,
-                    **_public_prewarning(r["level"], r["expected_at"], r["probability"])}  # fmt: skip
-            events.append(Event("prewarning.raised", f"{indicator}|{scope}", data, tenant))
+            raised = PreWarningPublic(indicator=indicator, scope=scope, method=fc.method, issued_at=issued,
+                                      level=r["level"], at=r["expected_at"], probability=r["probability"])  # fmt: skip
+            events.append(Event("prewarning.raised", f"{indicator}|{scope}", raised.model_dump(), tenant))
     for level in sorted(set(before) - {r["level"] for r in rows}):
         data = {"indicator": indicator, "scope": scope, "level": level, "issuedAt": issued}
         events.append(Event("prewarning.cleared", f"{indicator}|{scope}", data, tenant))
     return events
 
 
-def list_prewarnings(rt: Runtime, tenant: str, indicator: str | None = None) -> list[dict[str, Any]]:
+def list_prewarnings(rt: Runtime, tenant: str, indicator: str | None = None) -> list[PreWarningPublic]:
+    """The pre-warnings in force (of one indicator, or of all), most severe first."""
     with rt.db.connect() as conn:
         rows = store.prewarnings_of(conn, tenant, indicator)
-    return [{"indicator": r.indicator, "scope": r.scope, "method": r.method, "issuedAt": r.issued_at,
-             **_public_prewarning(r.level, r.expected_at, r.probability)} for r in rows]  # fmt: skip
+    return [PreWarningPublic(indicator=r.indicator, scope=r.scope, method=r.method, issued_at=r.issued_at,
+                             level=r.level, at=r.expected_at, probability=round(r.probability, 3))
+            for r in rows]  # fmt: skip
 
 
 def forecast_step(horizon_ms: int) -> int:
@@ -502,11 +528,11 @@ def forecast_step(horizon_ms: int) -> int:
     return max(60_000, horizon_ms // 12 // 60_000 * 60_000)
 
 
-def backtest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str | None, now_ms: int) -> list[dict]:
+def backtest(
+    rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str | None, now_ms: int
+) -> list[BacktestRow]:
     """MASE against seasonal naive over the stored history, per group (the groups with enough of it)."""
-    ind = cat.by_id.get(indicator)
-    if ind is None:
-        raise IndicatorNotFound(f"there is no indicator {indicator!r}: GET /vitals/indicators lists them")
+    ind = definition(cat, indicator)
     horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000) if ind.forecast else 3_600_000
     seasonality = ind.forecast.seasonality if ind.forecast else ("daily",)
     step_ms = forecast_step(horizon_ms)
@@ -517,5 +543,5 @@ def backtest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: st
         _start, y = regular(series(rt, tenant, indicator, group, now_ms), step_ms, now_ms)
         season = season_steps(seasonality, step_ms) or DAY_MS // step_ms
         score = mase(y, max(1, horizon_ms // step_ms), season)
-        out.append({"scope": group, "points": len(y), "stepSeconds": step_ms // 1000, "mase": score})
+        out.append(BacktestRow(scope=group, points=len(y), step_seconds=step_ms // 1000, mase=score))
     return out

@@ -15,6 +15,7 @@ from cityos.core.timefmt import format_ts, now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import service
 from cityos.vitals.runner import VitalsRunner
+from cityos.vitals.schemas import WarningPublic
 
 SQUARE = "urn:ngsi-ld:ManagementUnit:restart-square"
 GATE = "urn:ngsi-ld:CrowdFlowObserved:restart-gate"
@@ -42,7 +43,7 @@ def counted(rt: Runtime, n: int, at: datetime) -> None:
     assert outcome.error is None
 
 
-def active(rt: Runtime) -> list[dict[str, Any]]:
+def active(rt: Runtime) -> list[WarningPublic]:
     return service.list_warnings(
         rt, "default", active=True, indicator="square_sum", scope=None, min_level=None, limit=10, offset=0
     )[0]
@@ -58,19 +59,19 @@ def test_a_restart_mid_window_loses_nothing_and_doubles_nothing(rt: Runtime) -> 
         counted(rt, 80, t0)
         counted(rt, 60, t0 + timedelta(minutes=1))  # 140 in the window: blue
         [w] = wait_for(lambda: active(rt))
-        assert w["level"] == 1
+        assert w.level == 1
     finally:
         first.close()
     counted(rt, 70, t0 + timedelta(minutes=2))  # while no engine runs: 210 in the window, yellow
     second = VitalsRunner(rt)
     second.start()  # refills the window from the history
     try:
-        [again] = wait_for(lambda: [x for x in active(rt) if x["level"] == 2])
-        assert again["id"] == w["id"]  # the same warning, escalated: not a second one
-        history = service.get_warning(rt, "default", w["id"])["history"]
-        assert [h["kind"] for h in history] == ["raised", "escalated"]
+        [again] = wait_for(lambda: [x for x in active(rt) if x.level == 2])
+        assert again.id == w.id  # the same warning, escalated: not a second one
+        history = service.get_warning(rt, "default", w.id).history
+        assert [h.kind for h in history] == ["raised", "escalated"]
         counted(rt, 150, t0 + timedelta(minutes=3))  # 360: orange, counted with what came before
-        wait_for(lambda: active(rt)[0]["level"] == 3)
+        wait_for(lambda: active(rt)[0].level == 3)
         assert len(service.list_warnings(rt, "default", active=None, indicator="square_sum", scope=None,
                                          min_level=None, limit=10, offset=0)[0]) == 1  # fmt: skip
     finally:
