@@ -180,6 +180,12 @@ def api_routes(app: FastAPI) -> list[ApiRoute]:
     return out
 
 
+def _is_validation_error(entry: dict[str, Any]) -> bool:
+    """Whether a 422 entry is FastAPI's own (invalid parameters), not one a route declares for itself."""
+    schema = entry.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("/HTTPValidationError")
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with what the routes declare by their guards: the bearer token and its 401
     and 403 on guarded routes, and every error as a problem document (400 for invalid parameters)."""
@@ -203,7 +209,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 continue
             responses = op.setdefault("responses", {})
             extra: list[int] = []
-            if responses.pop("422", None) is not None or route.dependant.query_params or route.dependant.body_params:
+            if _is_validation_error(responses.get("422", {})):
+                del responses["422"]  # cityos answers invalid parameters with a 400 problem document
+                extra.append(400)
+            elif route.dependant.query_params or route.dependant.body_params:
                 extra.append(400)
             if route.dependant.path_params:
                 extra.append(404)

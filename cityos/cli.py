@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cityos.config import Settings, get_settings
 from cityos.demo.patterns import SCENARIOS
 from cityos.tuning import freeze_startup_objects, tune_process
+
+if TYPE_CHECKING:  # the commands import what they use when they run: `cityos --help` stays quick
+    from cityos.auth import ProfilePublic
 
 SCENARIO_NAMES = tuple(SCENARIOS)
 
@@ -133,12 +136,12 @@ def _account_database() -> Iterator[Any]:
         db.dispose()
 
 
-def _print_account(what: str, me: dict[str, Any]) -> None:
+def _print_account(what: str, me: ProfilePublic) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    scope = ", ".join(x for x in (me["role"], me["department"], me["tenant"] and f"tenant {me['tenant']}") if x)
-    Console().print(f"account [bold]{escape(me['name'])}[/bold] ({escape(me['displayName'])}; {escape(scope)}) {what}")
+    scope = ", ".join(x for x in (me.role, me.department, me.tenant and f"tenant {me.tenant}") if x)
+    Console().print(f"account [bold]{escape(me.name)}[/bold] ({escape(me.displayName)}; {escape(scope)}) {what}")
 
 
 @history_app.command("retention")
@@ -435,8 +438,8 @@ def deadletters_list(
     table.add_column("device")
     table.add_column("reason", no_wrap=True)
     table.add_column("replayed")
-    for r in rows:
-        table.add_row(r["id"], r["received_at"], r["device_id"], r["reason_code"], r["replayed_at"] or "")
+    for x in rows:
+        table.add_row(x.id, x.received_at, x.device_id, x.reason_code, x.replayed_at or "")
     Console().print(table)
 
 
@@ -450,13 +453,13 @@ def deadletters_show(letter_id: str) -> None:
 
     rt = _open_runtime()
     try:
-        row = service.public_dead_letter(service.get_dead_letter(rt, letter_id))
+        letter = service.DeadLetterPayloadPublic.with_payload(service.get_dead_letter(rt, letter_id))
     except CityError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
     finally:
         rt.close()
-    typer.echo(orjson.dumps(row, option=orjson.OPT_INDENT_2).decode())
+    typer.echo(orjson.dumps(letter.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
 
 
 @deadletters_app.command("replay")
@@ -480,7 +483,7 @@ def deadletters_replay(
         ids = list(letter_ids or [])
         if not ids:
             rows, _ = service.list_dead_letters(rt, reason_code=reason, device_id=device, limit=100_000)
-            ids = [r["id"] for r in rows]
+            ids = [x.id for x in rows]
         for letter_id in track(ids, description="replaying", transient=True):
             try:
                 outcome = service.replay(rt, letter_id)

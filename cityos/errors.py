@@ -115,6 +115,7 @@ _STATUS_TEXT = {
     409: "The resource exists already, or changed meanwhile, or its state does not allow this",
     413: "The request body is too large",
     415: "The request body's media type is not supported",
+    422: "The request is understood but cannot be carried out as asked: the detail says what would do",
     503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
 }
 

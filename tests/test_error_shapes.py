@@ -112,7 +112,9 @@ def test_the_api_description_shows_errors_as_problem_documents(api: Api) -> None
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             codes = set(op["responses"])
-            assert "422" not in codes, f"{method} {path} still shows FastAPI's 422"
+            # FastAPI's own 422 (invalid parameters) is a 400 here; a 422 a route raises itself is a problem too
+            fastapi_422 = op["responses"].get("422", {}).get("content", {}).get("application/json", {})
+            assert "HTTPValidationError" not in str(fastapi_422), f"{method} {path} still shows FastAPI's 422"
             for code in codes - {"200", "201", "204", "206", "207"}:
                 content = op["responses"][code].get("content", {})
                 schema = next(iter(content.values()), {}).get("schema", {})

@@ -17,6 +17,7 @@ from cityos.auth.deps import (
     signed_in,
 )
 from cityos.auth.models import EVERYTHING, PERMISSIONS, ROLES, Principal, Scope, allows
+from cityos.auth.schemas import ProfilePublic
 from cityos.auth.service import (
     authenticate,
     authorize,
@@ -37,6 +38,7 @@ __all__ = [
     "ROLES",
     "TENANT_HEADER",
     "Principal",
+    "ProfilePublic",
     "PublicContext",
     "RequestContext",
     "Scope",

@@ -7,6 +7,8 @@ from typing import Any
 
 KINDS = ("department", "staff", "device", "service")
 ROLES = ("admin", "operator", "department", "reader", "reporter")
+LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
+MAX_LOGIN_HOURS = 24
 
 # role -> actions it may perform. An action is "<resource>:<verb>".
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
 from cityos.auth import service
 from cityos.auth.deps import PublicContext, RequestContext, public, signed_in
+from cityos.auth.schemas import LoginCreate, LoginPublic, ProfilePublic
+from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 SignedIn = Annotated[RequestContext, signed_in()]
 Login = Annotated[PublicContext, public("logging in: the account's password is the credential (locked after 5 wrong)")]
 
 
-class LoginIn(BaseModel):
-    username: str = Field(..., min_length=1, max_length=128)
-    password: str = Field(..., min_length=1, max_length=4096)
-    hours: int | None = Field(None, ge=1, le=service.MAX_LOGIN_HOURS)
-
-
 # Sync on purpose: scrypt takes tens of milliseconds, which belongs in the thread pool, not the event loop.
-@router.post("/login", summary="Log in with an account name and password: a bearer token that expires")
-def login(ctx: Login, body: LoginIn, response: Response) -> dict[str, Any]:
+@router.post(
+    "/login",
+    summary="Log in with an account name and password: a bearer token that expires",
+    responses=problem_responses(401),  # a wrong name or password, or an account locked for a while
+)
+def login(ctx: Login, body: LoginCreate, response: Response) -> LoginPublic:
     secret, expires_at, principal = service.login(
         ctx.rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS
     )
     response.headers["Cache-Control"] = "no-store"  # a response carrying a credential (RFC 6749 5.1)
-    return {"token": secret, "expiresAt": expires_at, "principal": service.profile(principal)}
+    return LoginPublic(token=secret, expiresAt=expires_at, principal=service.profile(principal))
 
 
 @router.get("/me", summary="Who the bearer token belongs to and what its role allows")
-async def me(ctx: SignedIn) -> dict[str, Any]:
+async def me(ctx: SignedIn) -> ProfilePublic:
     return service.profile(ctx.principal)
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityos.auth.models import KINDS, PERMISSIONS, ROLES, Principal
+from cityos.auth.models import KINDS, LOGIN_HOURS, MAX_LOGIN_HOURS, PERMISSIONS, ROLES, Principal
 from cityos.auth.passwords import hash_password, verify_password
+from cityos.auth.schemas import ProfilePublic
 from cityos.auth.tables import passwords, principals, tenants, tokens
 from cityos.core.timefmt import format_ts, now_iso, parse_ts
 from cityos.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -178,8 +179,6 @@ def authorize(principal: Principal, action: str, tenant: str | None = None) -> N
 
 # --- staff accounts ----------------------------------------------------------------------------------
 
-LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
-MAX_LOGIN_HOURS = 24
 LOCK_AFTER = 5  # wrong passwords in a row lock the account ...
 LOCK_MINUTES = 5  # ... for this long
 LOGIN_LABEL = "login"  # the label of tokens issued by login: a new password revokes them
@@ -350,19 +349,19 @@ def actions_of(role: str) -> list[str]:
     return sorted(granted)
 
 
-def profile(principal: Principal) -> dict[str, Any]:
+def profile(principal: Principal) -> ProfilePublic:
     """Who a principal is and what it may do, for a client deciding what to offer (GET /auth/me).
 
     ``department`` is the one department the principal is limited to, None if it is not."""
-    return {
-        "name": principal.name,
-        "displayName": principal.attributes.get("display_name") or principal.name,
-        "kind": principal.kind,
-        "role": principal.role,
-        "department": principal.department,
-        "tenant": principal.tenant,
-        "permissions": actions_of(principal.role),
-    }
+    return ProfilePublic(
+        name=principal.name,
+        displayName=principal.attributes.get("display_name") or principal.name,
+        kind=principal.kind,
+        role=principal.role,
+        department=principal.department,
+        tenant=principal.tenant,
+        permissions=actions_of(principal.role),
+    )
 
 
 # --- tenants -----------------------------------------------------------------------------------------

@@ -5,11 +5,19 @@ Other packages use the iot package through what this module exports.
 
 from cityos.iot.component import component
 from cityos.iot.directory import directory as device_directory
-from cityos.iot.models import Message, Outcome
+from cityos.iot.models import DeadLetter, Message, Outcome
 from cityos.iot.mqtt import connect as connect_mqtt
 from cityos.iot.mqtt import new_client as new_mqtt_client
 from cityos.iot.runner import IngestRunner
-from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate, DeviceUpdate, Location, MeasureIn
+from cityos.iot.schemas import (
+    CommandCreate,
+    DeadLetterPayloadPublic,
+    DeviceCreate,
+    DeviceGroupCreate,
+    DeviceUpdate,
+    Location,
+    MeasureIn,
+)
 from cityos.iot.service import (
     create_group,
     existing_device_ids,
@@ -18,13 +26,14 @@ from cityos.iot.service import (
     list_devices,
     list_groups,
     provision,
-    public_dead_letter,
     replay,
 )
 from cityos.iot.writer import writer as telemetry_writer
 
 __all__ = [
     "CommandCreate",
+    "DeadLetter",
+    "DeadLetterPayloadPublic",
     "DeviceCreate",
     "DeviceGroupCreate",
     "DeviceUpdate",
@@ -44,7 +53,6 @@ __all__ = [
     "list_groups",
     "new_mqtt_client",
     "provision",
-    "public_dead_letter",
     "replay",
     "telemetry_writer",
 ]

@@ -22,7 +22,7 @@ from cityos.auth import EVERYTHING, Scope
 from cityos.core.timefmt import format_ts, now_iso, parse_ts
 from cityos.iot import store
 from cityos.iot.errors import CommandNotFound, NoCommandChannel
-from cityos.iot.models import sees
+from cityos.iot.models import Command, sees
 from cityos.iot.mqtt import TOPIC_ROOT, connect, new_client
 from cityos.iot.schemas import CommandCreate
 from cityos.iot.service import get_device
@@ -74,28 +74,25 @@ def channel(rt: Runtime) -> CommandChannel:
 
 def send(
     rt: Runtime, device_id: str, spec: CommandCreate, by: str | None = None, *, scope: Scope = EVERYTHING
-) -> dict[str, Any]:
+) -> Command:
     """Store a command for a device within the scope and publish it."""
     device, _ = get_device(rt, device_id, scope=scope)
     ch = channel(rt)
     now = now_iso()
-    row = {
-        "id": str(uuid.uuid4()),
-        "device_id": device.device_id,
-        "name": spec.command,
-        "value": spec.value,
-        "status": "pending",
-        "created_at": now,
-        "created_by": by,
-        "sent_at": None,
-        "answered_at": None,
-        "expires_at": format_ts(parse_ts(now) + timedelta(seconds=spec.expires_in)),
-        "result": None,
-    }
-    rt.db.run_write(lambda conn: store.insert_command(conn, row))
-    payload = orjson.dumps({"id": row["id"], "command": spec.command, "value": spec.value})
-    ch.publish(f"{TOPIC_ROOT}/{device.apikey}/{device.device_id}/cmd", payload, row["id"])
-    return row
+    command = Command(
+        id=str(uuid.uuid4()),
+        device_id=device.device_id,
+        name=spec.command,
+        value=spec.value,
+        status="pending",
+        created_at=now,
+        created_by=by,
+        expires_at=format_ts(parse_ts(now) + timedelta(seconds=spec.expires_in)),
+    )
+    rt.db.run_write(lambda conn: store.insert_command(conn, command))
+    payload = orjson.dumps({"id": command.id, "command": spec.command, "value": spec.value})
+    ch.publish(f"{TOPIC_ROOT}/{device.apikey}/{device.device_id}/cmd", payload, command.id)
+    return command
 
 
 def record_answer(rt: Runtime, apikey: str, device_id: str, payload: bytes) -> bool:
@@ -111,14 +108,14 @@ def record_answer(rt: Runtime, apikey: str, device_id: str, payload: bytes) -> b
     at = now_iso()
 
     def job(conn: Any) -> bool:
-        row = store.get_command(conn, doc["id"])
-        if row is None or row["device_id"] != device_id:
+        command = store.get_command(conn, doc["id"])
+        if command is None or command.device_id != device_id:
             return False
         device = store.get_device(conn, device_id)
         if device is None or device.apikey != apikey:
             return False
         # an answer can overtake the broker's PUBACK that marks the command sent: it was sent, then
-        sent = {"sent_at": at} if row["sent_at"] is None else {}
+        sent = {"sent_at": at} if command.sent_at is None else {}
         return store.set_command_status(
             conn,
             doc["id"],
@@ -137,34 +134,18 @@ def expire(rt: Runtime) -> list[str]:
     return rt.db.run_write(lambda conn: store.expire_commands(conn, at))
 
 
-def get(rt: Runtime, command_id: str, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+def get(rt: Runtime, command_id: str, *, scope: Scope = EVERYTHING) -> Command:
     """A command; one to a device outside the scope is not found."""
     with rt.db.connect() as conn:
-        row = store.get_command(conn, command_id)
-        device = store.get_device(conn, row["device_id"]) if row is not None and not scope.unlimited else None
-    if row is None or not (scope.unlimited or (device is not None and sees(scope, device))):
+        command = store.get_command(conn, command_id)
+        device = store.get_device(conn, command.device_id) if command is not None and not scope.unlimited else None
+    if command is None or not (scope.unlimited or (device is not None and sees(scope, device))):
         raise CommandNotFound(f"there is no command {command_id!r}")
-    return row
+    return command
 
 
-def for_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+def for_device(rt: Runtime, device_id: str, *, scope: Scope = EVERYTHING) -> list[Command]:
     """A device's latest commands; a device outside the scope is not found."""
     get_device(rt, device_id, scope=scope)
     with rt.db.connect() as conn:
         return store.list_commands(conn, device_id)
-
-
-def public(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "deviceId": row["device_id"],
-        "command": row["name"],
-        "value": row["value"],
-        "status": row["status"],
-        "createdAt": row["created_at"],
-        "createdBy": row["created_by"],
-        "sentAt": row["sent_at"],
-        "answeredAt": row["answered_at"],
-        "expiresAt": row["expires_at"],
-        "result": row["result"],
-    }

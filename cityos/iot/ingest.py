@@ -24,7 +24,7 @@ from cityos.iot.decoders import decode_json, decode_ul, typed_value
 from cityos.iot.directory import directory
 from cityos.iot.errors import REJECTIONS, Rejected
 from cityos.iot.health import tracker
-from cityos.iot.models import BATTERY_ATTR, SIGNAL_ATTR, Device, Message, Outcome
+from cityos.iot.models import BATTERY_ATTR, SIGNAL_ATTR, DeadLetter, Device, Message, Outcome
 from cityos.runtime import Runtime
 
 
@@ -42,17 +42,18 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
     skew = timedelta(seconds=rt.settings.iot_max_clock_skew)
     outcomes: list[Outcome] = []
     per_entity: dict[tuple[str, str], tuple[Device, list[tuple[str, dict[str, Any]]]]] = {}
-    letters: list[dict[str, Any]] = []
+    letters: list[DeadLetter] = []
     health = tracker(rt)
     for msg in messages:
         device = found.device(msg.device_id)
         try:
             instances, battery, signal = _accept(device, msg, skew)
         except Rejected as exc:
-            outcome = Outcome(False, exc.code, exc.detail, device_type=device.device_type if device else None)
-            outcome.dead_letter_id = str(uuid.uuid4())
-            letters.append(_dead_letter(msg, outcome))
-            outcomes.append(outcome)
+            device_type = device.device_type if device else None
+            letters.append(_dead_letter(msg, exc, device_type))
+            outcomes.append(
+                Outcome(False, exc.code, exc.detail, device_type=device_type, dead_letter_id=letters[-1].id)
+            )
             continue
         assert device is not None
         _, items = per_entity.setdefault((device.tenant, device.entity_id), (device, []))
@@ -131,18 +132,17 @@ def _instance(device: Device, name: str, raw: Any, observed: str) -> tuple[dict[
     return inst, measure.attr
 
 
-def _dead_letter(msg: Message, outcome: Outcome) -> dict[str, Any]:
-    return {
-        "id": outcome.dead_letter_id,
-        "received_at": msg.received_at,
-        "transport": msg.transport,
-        "fmt": msg.fmt,
-        "apikey": msg.apikey,
-        "device_id": msg.device_id,
-        "device_type": outcome.device_type,
-        "topic": msg.topic,
-        "reason_code": outcome.reason_code,
-        "reason": f"{outcome.reason} ({REJECTIONS[outcome.reason_code or 'unparseable']})",
-        "payload": msg.payload,
-        "replayed_at": None,
-    }
+def _dead_letter(msg: Message, rejected: Rejected, device_type: str | None) -> DeadLetter:
+    return DeadLetter(
+        id=str(uuid.uuid4()),
+        received_at=msg.received_at,
+        transport=msg.transport,
+        fmt=msg.fmt,
+        apikey=msg.apikey,
+        device_id=msg.device_id,
+        device_type=device_type,
+        topic=msg.topic,
+        reason_code=rejected.code,
+        reason=f"{rejected.detail} ({REJECTIONS[rejected.code]})",
+        payload=msg.payload,
+    )

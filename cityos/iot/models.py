@@ -11,6 +11,7 @@ Protocol = Literal["json", "ul", "any"]
 ValueKind = Literal["number", "text", "boolean"]
 Transport = Literal["mqtt", "http", "local"]  # local: handed in by the same process (the demo simulator)
 PayloadFormat = Literal["json", "ul"]
+CommandStatus = Literal["pending", "sent", "ok", "error", "expired"]
 
 # Measures whose attribute is one of these also feed the device's health record.
 BATTERY_ATTR = "batteryLevel"
@@ -103,6 +104,41 @@ class Reading:
 
     measures: dict[str, Any]
     observed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that was rejected, kept with the reason so that it can be replayed once fixed."""
+
+    id: str
+    received_at: str
+    transport: Transport
+    fmt: PayloadFormat
+    apikey: str
+    device_id: str
+    device_type: str | None  # None: the device was not known
+    topic: str | None  # the MQTT topic it came on (None over HTTP)
+    reason_code: str
+    reason: str
+    payload: bytes
+    replayed_at: str | None = None  # set once a replay was accepted
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command to a device and how far it got: pending -> sent -> ok | error | expired."""
+
+    id: str
+    device_id: str
+    name: str
+    value: Any  # any JSON value: the command's parameter
+    status: CommandStatus
+    created_at: str
+    created_by: str | None
+    expires_at: str
+    sent_at: str | None = None
+    answered_at: str | None = None
+    result: Any = None  # what the device answered, any JSON value
 
 
 @dataclass

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.core.timefmt import now_iso
-from cityos.errors import CityError, InvalidInput, PayloadTooLarge
+from cityos.errors import CityError, InvalidInput, PayloadTooLarge, problem_responses
 from cityos.iot import commands, metrics, service
 from cityos.iot.errors import BadApiKey, DeviceNotFound
 from cityos.iot.models import Message, Outcome
-from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate, DeviceUpdate
+from cityos.iot.schemas import (
+    AcceptedPublic,
+    BulkPublic,
+    BulkRejectedPublic,
+    CommandCreate,
+    CommandPublic,
+    DeadLetterPayloadPublic,
+    DeadLetterPublic,
+    DeviceCreate,
+    DeviceGroupCreate,
+    DeviceGroupPublic,
+    DevicePublic,
+    DeviceUpdate,
+    DeviceWithHealthPublic,
+    HealthSummaryPublic,
+    OutcomePublic,
+    public_outcome,
+)
 from cityos.iot.writer import writer
 from cityos.runtime import Runtime
 
@@ -40,38 +57,37 @@ Device = Annotated[PublicContext, public("device telemetry: the device group's A
 # --- provisioning ------------------------------------------------------------------------------------
 
 
-@router.post("/groups", status_code=201, summary="Create a device group (one API key)")
-def create_group(ctx: Writer, spec: DeviceGroupCreate) -> dict[str, Any]:
-    g = service.create_group(ctx.rt, spec, scope=ctx.scope)
-    return {
-        "apikey": g.apikey,
-        "tenant": g.tenant,
-        "name": g.name,
-        "department": g.department,
-        "createdAt": g.created_at,
-    }
+@router.post(
+    "/groups", status_code=201, summary="Create a device group (one API key)", responses=problem_responses(409)
+)
+def create_group(ctx: Writer, spec: DeviceGroupCreate) -> DeviceGroupPublic:
+    return DeviceGroupPublic.of(service.create_group(ctx.rt, spec, scope=ctx.scope))
 
 
 @router.get("/groups", summary="List device groups")
-def list_groups(ctx: Reader) -> list[dict[str, Any]]:
-    return [
-        {"apikey": g.apikey, "tenant": g.tenant, "name": g.name, "department": g.department, "createdAt": g.created_at}
-        for g in service.list_groups(ctx.rt, scope=ctx.scope)
-    ]
+def list_groups(ctx: Reader) -> list[DeviceGroupPublic]:
+    return [DeviceGroupPublic.of(g) for g in service.list_groups(ctx.rt, scope=ctx.scope)]
 
 
-@router.delete("/groups/{apikey}", status_code=204, summary="Delete an empty device group")
+@router.delete(
+    "/groups/{apikey}", status_code=204, summary="Delete an empty device group", responses=problem_responses(409)
+)
 def delete_group(ctx: Writer, apikey: str) -> Response:
     service.delete_group(ctx.rt, apikey, scope=ctx.scope)
     return Response(status_code=204)
 
 
-@router.post("/devices", status_code=201, summary="Provision devices (one or a list; existing ones are replaced)")
-def provision(ctx: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[dict[str, Any]]:
+@router.post(
+    "/devices",
+    status_code=201,
+    summary="Provision devices (one or a list; existing ones are replaced)",
+    responses=problem_responses(404),  # a device group that does not exist
+)
+def provision(ctx: Writer, spec: DeviceCreate | list[DeviceCreate]) -> list[DevicePublic]:
     specs = spec if isinstance(spec, list) else [spec]
     if not specs:
         raise InvalidInput("send a device or a non-empty list of devices")
-    return [service.public_device(d) for d in service.provision(ctx.rt, specs, scope=ctx.scope)]
+    return [DevicePublic.of(d) for d in service.provision(ctx.rt, specs, scope=ctx.scope)]
 
 
 @router.get("/devices", summary="List devices with their health")
@@ -84,7 +100,7 @@ def list_devices(
     online: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
+) -> list[DeviceWithHealthPublic]:
     rows, total = service.list_devices(
         ctx.rt,
         scope=ctx.scope,
@@ -96,17 +112,17 @@ def list_devices(
         offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
-    return [service.public_device(d, h) for d, h in rows]
+    return [DeviceWithHealthPublic.with_health(d, h) for d, h in rows]
 
 
 @router.get("/devices/{device_id}", summary="A device with its health")
-def get_device(ctx: Reader, device_id: str) -> dict[str, Any]:
-    return service.public_device(*service.get_device(ctx.rt, device_id, scope=ctx.scope))
+def get_device(ctx: Reader, device_id: str) -> DeviceWithHealthPublic:
+    return DeviceWithHealthPublic.with_health(*service.get_device(ctx.rt, device_id, scope=ctx.scope))
 
 
 @router.patch("/devices/{device_id}", summary="Change a device")
-def update_device(ctx: Writer, device_id: str, patch: DeviceUpdate) -> dict[str, Any]:
-    return service.public_device(service.update_device(ctx.rt, device_id, patch, scope=ctx.scope))
+def update_device(ctx: Writer, device_id: str, patch: DeviceUpdate) -> DevicePublic:
+    return DevicePublic.of(service.update_device(ctx.rt, device_id, patch, scope=ctx.scope))
 
 
 @router.delete("/devices/{device_id}", status_code=204, summary="Remove a device (its entities stay)")
@@ -116,7 +132,7 @@ def remove_device(ctx: Writer, device_id: str) -> Response:
 
 
 @router.get("/health", summary="Devices online, offline and never seen, per type and grid")
-def health(ctx: Reader) -> dict[str, Any]:
+def health(ctx: Reader) -> HealthSummaryPublic:
     return service.health_summary(ctx.rt, scope=ctx.scope)
 
 
@@ -132,7 +148,7 @@ def list_dead_letters(
     replayed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
+) -> list[DeadLetterPublic]:
     rows, total = service.list_dead_letters(
         ctx.rt,
         scope=ctx.scope,
@@ -143,44 +159,47 @@ def list_dead_letters(
         offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
-    return [service.public_dead_letter(r, with_payload=False) for r in rows]
+    return [DeadLetterPublic.of(x) for x in rows]
 
 
 @router.get("/deadletters/{letter_id}", summary="One dead letter with its raw payload")
-def get_dead_letter(ctx: LetterReader, letter_id: str) -> dict[str, Any]:
-    return service.public_dead_letter(service.get_dead_letter(ctx.rt, letter_id, scope=ctx.scope))
+def get_dead_letter(ctx: LetterReader, letter_id: str) -> DeadLetterPayloadPublic:
+    return DeadLetterPayloadPublic.with_payload(service.get_dead_letter(ctx.rt, letter_id, scope=ctx.scope))
 
 
-@router.post("/deadletters/{letter_id}/replay", summary="Take a dead letter in again")
-def replay_dead_letter(ctx: LetterReplayer, letter_id: str) -> dict[str, Any]:
-    return _outcome(service.replay(ctx.rt, letter_id, scope=ctx.scope))
+@router.post(
+    "/deadletters/{letter_id}/replay",
+    summary="Take a dead letter in again",
+    responses=problem_responses(409),  # replayed already
+)
+def replay_dead_letter(ctx: LetterReplayer, letter_id: str) -> OutcomePublic:
+    return public_outcome(service.replay(ctx.rt, letter_id, scope=ctx.scope))
 
 
 # --- commands ----------------------------------------------------------------------------------------
 
 
-@router.post("/devices/{device_id}/commands", status_code=201, summary="Send a command to a device")
-def send_command(ctx: CommandSender, device_id: str, spec: CommandCreate) -> dict[str, Any]:
-    return commands.public(commands.send(ctx.rt, device_id, spec, by=ctx.principal.name, scope=ctx.scope))
+@router.post(
+    "/devices/{device_id}/commands",
+    status_code=201,
+    summary="Send a command to a device",
+    responses=problem_responses(409),  # no command channel: CITYOS_MQTT_URL is not set
+)
+def send_command(ctx: CommandSender, device_id: str, spec: CommandCreate) -> CommandPublic:
+    return CommandPublic.of(commands.send(ctx.rt, device_id, spec, by=ctx.principal.name, scope=ctx.scope))
 
 
 @router.get("/devices/{device_id}/commands", summary="A device's latest commands")
-def device_commands(ctx: Reader, device_id: str) -> list[dict[str, Any]]:
-    return [commands.public(r) for r in commands.for_device(ctx.rt, device_id, scope=ctx.scope)]
+def device_commands(ctx: Reader, device_id: str) -> list[CommandPublic]:
+    return [CommandPublic.of(c) for c in commands.for_device(ctx.rt, device_id, scope=ctx.scope)]
 
 
 @router.get("/commands/{command_id}", summary="A command and its status")
-def get_command(ctx: Reader, command_id: str) -> dict[str, Any]:
-    return commands.public(commands.get(ctx.rt, command_id, scope=ctx.scope))
+def get_command(ctx: Reader, command_id: str) -> CommandPublic:
+    return CommandPublic.of(commands.get(ctx.rt, command_id, scope=ctx.scope))
 
 
 # --- HTTP telemetry (the API key is the credential) --------------------------------------------------
-
-
-def _outcome(o: Outcome) -> dict[str, Any]:
-    if o.accepted:
-        return {"accepted": True, "measures": o.measures}
-    return {"accepted": False, "reasonCode": o.reason_code, "reason": o.reason, "deadLetterId": o.dead_letter_id}
 
 
 async def _body(request: Request, rt: Runtime) -> bytes:
@@ -197,9 +216,10 @@ async def _store(rt: Runtime, messages: list[Message]) -> list[Outcome]:
 _REJECTED_AS: dict[str, type[CityError]] = {"unknown-device": DeviceNotFound, "wrong-apikey": BadApiKey}  # else 400
 
 
-def _answer_one(o: Outcome) -> Response:
+def _answer_one(o: Outcome) -> AcceptedPublic:
+    """The answer to one device's message: accepted, else the problem the rejection is (see _REJECTED_AS)."""
     if o.accepted:
-        return Response(orjson.dumps(_outcome(o)), media_type="application/json")
+        return AcceptedPublic(measures=o.measures)
     error_class = _REJECTED_AS.get(o.reason_code or "", InvalidInput)
     err = error_class(
         f"{o.reason}; the message is kept as dead letter {o.dead_letter_id}",
@@ -209,20 +229,35 @@ def _answer_one(o: Outcome) -> Response:
     raise err
 
 
-@router.post("/json", summary="Telemetry from one device as JSON (k: API key, i: device id)")
-async def http_json(request: Request, device: Device, k: str, i: str) -> Response:
+TELEMETRY_PROBLEMS = problem_responses(401, 404, 413)  # a message refused for another reason is a 400
+TELEMETRY_PROBLEMS[401]["description"] = "k is not the API key of the device's group (the message is a dead letter)"
+TELEMETRY_PROBLEMS[404]["description"] = "No device i is provisioned (the message is a dead letter)"
+
+
+@router.post(
+    "/json", summary="Telemetry from one device as JSON (k: API key, i: device id)", responses=TELEMETRY_PROBLEMS
+)
+async def http_json(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
     msg = Message("http", k, i, "json", await _body(request, device.rt), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
 
-@router.post("/ul", summary="Telemetry from one device as UltraLight 2.0 (k: API key, i: device id)")
-async def http_ul(request: Request, device: Device, k: str, i: str) -> Response:
+@router.post(
+    "/ul",
+    summary="Telemetry from one device as UltraLight 2.0 (k: API key, i: device id)",
+    responses=TELEMETRY_PROBLEMS,
+)
+async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
     msg = Message("http", k, i, "ul", await _body(request, device.rt), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
 
-@router.post("/bulk", summary="Telemetry of many devices from a gateway: {device id: measures or a list of them}")
-async def http_bulk(request: Request, device: Device, k: str) -> dict[str, Any]:
+@router.post(
+    "/bulk",
+    summary="Telemetry of many devices from a gateway: {device id: measures or a list of them}",
+    responses=problem_responses(413),  # a refused message is reported in the answer, with its dead letter
+)
+async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
     raw = await _body(request, device.rt)
     try:
         doc = orjson.loads(raw)
@@ -234,12 +269,16 @@ async def http_bulk(request: Request, device: Device, k: str) -> dict[str, Any]:
     messages = [Message("http", k, device_id, "json", orjson.dumps(payload), now) for device_id, payload in doc.items()]
     outcomes = await _store(device.rt, messages)
     rejected = [
-        {"deviceId": m.device_id, **_outcome(o)} for m, o in zip(messages, outcomes, strict=True) if not o.accepted
+        BulkRejectedPublic.of(m.device_id, o) for m, o in zip(messages, outcomes, strict=True) if not o.accepted
     ]
-    return {"accepted": sum(1 for o in outcomes if o.accepted), "rejected": rejected}
+    return BulkPublic(accepted=sum(1 for o in outcomes if o.accepted), rejected=rejected)
 
 
-@metrics_router.get("/metrics", summary="Prometheus metrics (ingest counters, devices, dead letters)")
+@metrics_router.get(
+    "/metrics",
+    summary="Prometheus metrics (ingest counters, devices, dead letters)",
+    response_class=PlainTextResponse,  # the Prometheus text format
+)
 async def prometheus_metrics(ctx: MetricsReader) -> Response:
     body = await run_in_threadpool(metrics.render, ctx.rt)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

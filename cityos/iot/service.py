@@ -27,8 +27,15 @@ from cityos.iot.errors import (
     OtherDepartment,
 )
 from cityos.iot.ingest import ingest
-from cityos.iot.models import Device, DeviceGroup, Health, Measure, Message, Outcome, sees
-from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, DeviceUpdate, MeasureIn
+from cityos.iot.models import DeadLetter, Device, DeviceGroup, Health, Measure, Message, Outcome, sees
+from cityos.iot.schemas import (
+    DeviceCreate,
+    DeviceGroupCreate,
+    DeviceUpdate,
+    HealthSummaryPublic,
+    MeasureIn,
+    StateCounts,
+)
 from cityos.runtime import Runtime
 
 # --- scope -------------------------------------------------------------------------------------------
@@ -276,27 +283,24 @@ def existing_device_ids(rt: Runtime, device_ids: list[str]) -> set[str]:
         return store.existing_device_ids(conn, device_ids)
 
 
-def health_summary(rt: Runtime, tenant: str | None = None, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+def health_summary(rt: Runtime, tenant: str | None = None, *, scope: Scope = EVERYTHING) -> HealthSummaryPublic:
     """Online / offline / never-seen counts per device type and per grid, of the devices within the scope."""
-    by_type: dict[str, dict[str, int]] = {}
-    by_grid: dict[str, dict[str, int]] = {}
-    total = {"online": 0, "offline": 0, "neverSeen": 0}
+    summary = HealthSummaryPublic(total=StateCounts(), byType={}, byGrid={})
     possible, tenant = _narrow(scope, tenant)
     with rt.db.connect() as conn:
         rows = store.health_counts(conn, tenant, scope.department) if possible else []
     for device_type, grid, online, n in rows:
-        state = "neverSeen" if online is None else ("online" if online else "offline")
-        for bucket, key in ((by_type, device_type), (by_grid, grid or "-")):
-            counts = bucket.setdefault(key, {"online": 0, "offline": 0, "neverSeen": 0})
-            counts[state] += n
-        total[state] += n
-    return {"total": total, "byType": by_type, "byGrid": by_grid}
+        by_type = summary.byType.setdefault(device_type, StateCounts())
+        by_grid = summary.byGrid.setdefault(grid or "-", StateCounts())
+        for counts in (by_type, by_grid, summary.total):
+            counts.add(online, n)
+    return summary
 
 
 # --- dead letters ------------------------------------------------------------------------------------
 
 
-def list_dead_letters(rt: Runtime, *, scope: Scope = EVERYTHING, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+def list_dead_letters(rt: Runtime, *, scope: Scope = EVERYTHING, **filters: Any) -> tuple[list[DeadLetter], int]:
     """Dead letters, newest first (see :func:`store.list_dead_letters`). Within a limited scope,
     only those whose API key is the key of a group within it: unknown keys are left out."""
     keys_of = None if scope.unlimited else (scope.tenant, scope.department)
@@ -304,86 +308,34 @@ def list_dead_letters(rt: Runtime, *, scope: Scope = EVERYTHING, **filters: Any)
         return store.list_dead_letters(conn, keys_of=keys_of, **filters)
 
 
-def get_dead_letter(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -> dict[str, Any]:
+def get_dead_letter(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -> DeadLetter:
     """One dead letter; one whose API key is not of a group within the scope is not found."""
     with rt.db.connect() as conn:
-        row = store.get_dead_letter(conn, letter_id)
-        group = store.get_group(conn, row["apikey"]) if row is not None and not scope.unlimited else None
-    if row is None or not (scope.unlimited or (group is not None and sees(scope, group))):
+        letter = store.get_dead_letter(conn, letter_id)
+        group = store.get_group(conn, letter.apikey) if letter is not None and not scope.unlimited else None
+    if letter is None or not (scope.unlimited or (group is not None and sees(scope, group))):
         raise DeadLetterNotFound(f"there is no dead letter {letter_id!r}: `cityos deadletters list` shows them")
-    return row
+    return letter
 
 
 def replay(rt: Runtime, letter_id: str, *, scope: Scope = EVERYTHING) -> Outcome:
     """Take a dead letter in again as it first arrived (after the device was provisioned or its
     range fixed). Accepted: it is marked replayed. Rejected again: a new dead letter says why."""
-    row = get_dead_letter(rt, letter_id, scope=scope)
-    if row["replayed_at"] is not None:
-        raise DeviceConflict(f"dead letter {letter_id} was replayed already at {row['replayed_at']}")
+    letter = get_dead_letter(rt, letter_id, scope=scope)
+    if letter.replayed_at is not None:
+        raise DeviceConflict(f"dead letter {letter_id} was replayed already at {letter.replayed_at}")
     directory(rt).reload()  # the fix that motivates a replay may have been made by another process
     msg = Message(
-        transport=row["transport"],
-        apikey=row["apikey"],
-        device_id=row["device_id"],
-        fmt=row["fmt"],
-        payload=bytes(row["payload"]),
-        received_at=row["received_at"],
-        topic=row["topic"],
+        transport=letter.transport,
+        apikey=letter.apikey,
+        device_id=letter.device_id,
+        fmt=letter.fmt,
+        payload=letter.payload,
+        received_at=letter.received_at,
+        topic=letter.topic,
     )
     outcome = ingest(rt, [msg])[0]
     if outcome.accepted:
         at = now_iso()
         rt.db.run_write(lambda conn: store.mark_replayed(conn, letter_id, at))
     return outcome
-
-
-def public_dead_letter(row: dict[str, Any], *, with_payload: bool = True) -> dict[str, Any]:
-    out = {
-        "id": row["id"],
-        "receivedAt": row["received_at"],
-        "transport": row["transport"],
-        "format": row["fmt"],
-        "apikey": row["apikey"],
-        "deviceId": row["device_id"],
-        "deviceType": row["device_type"],
-        "topic": row["topic"],
-        "reasonCode": row["reason_code"],
-        "reason": row["reason"],
-        "replayedAt": row["replayed_at"],
-    }
-    if with_payload:
-        raw = bytes(row["payload"])
-        try:
-            out["payload"] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            out["payloadHex"] = raw.hex()
-    return out
-
-
-def public_device(device: Device, health: Health | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "deviceId": device.device_id,
-        "apikey": device.apikey,
-        "tenant": device.tenant,
-        "deviceType": device.device_type,
-        "entityId": device.entity_id,
-        "entityType": device.entity_type,
-        "deviceEntityId": device.device_entity_id,
-        "department": device.department,
-        "measures": {name: m.as_dict() for name, m in device.measures.items()},
-        "protocol": device.protocol,
-        "timeoutSeconds": device.timeout_s,
-        "location": {"lon": device.location[0], "lat": device.location[1]} if device.location else None,
-        "grid": device.grid,
-        "unit": device.unit,
-        "createdAt": device.created_at,
-        "updatedAt": device.updated_at,
-    }
-    if health is not None:
-        out["health"] = {
-            "state": "never-seen" if health.online is None else ("online" if health.online else "offline"),
-            "lastSeen": health.last_seen,
-            "batteryLevel": health.battery,
-            "rssi": health.signal,
-        }
-    return out

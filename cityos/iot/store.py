@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from sys import intern
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
-from cityos.iot.models import Device, DeviceGroup, Health, Measure
+from cityos.iot.models import Command, DeadLetter, Device, DeviceGroup, Health, Measure
 from cityos.iot.tables import commands, dead_letters, device_groups, devices
 
 # --- groups ------------------------------------------------------------------------------------------
@@ -308,14 +309,18 @@ def health_counts(
 # --- dead letters ------------------------------------------------------------------------------------
 
 
-def insert_dead_letters(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(dead_letters), rows)
+def insert_dead_letters(conn: Connection, letters: list[DeadLetter]) -> None:
+    if letters:
+        conn.execute(insert(dead_letters), [asdict(x) for x in letters])
 
 
-def get_dead_letter(conn: Connection, letter_id: str) -> dict[str, Any] | None:
+def _dead_letter(row: Any) -> DeadLetter:
+    return DeadLetter(**{**row._mapping, "payload": bytes(row.payload)})  # PostgreSQL gives a memoryview
+
+
+def get_dead_letter(conn: Connection, letter_id: str) -> DeadLetter | None:
     row = conn.execute(select(dead_letters).where(dead_letters.c.id == letter_id)).first()
-    return dict(row._mapping) if row else None
+    return _dead_letter(row) if row else None
 
 
 def list_dead_letters(
@@ -327,7 +332,7 @@ def list_dead_letters(
     keys_of: tuple[str | None, str | None] | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[DeadLetter], int]:
     """Dead letters, newest first, and how many match in all.
 
     ``keys_of`` (tenant, department): only those whose API key is the key of a group of that
@@ -346,7 +351,7 @@ def list_dead_letters(
     n = select(func.count()).select_from(dead_letters)
     if conds:
         q, n = q.where(and_(*conds)), n.where(and_(*conds))
-    return [dict(r._mapping) for r in conn.execute(q)], conn.execute(n).scalar_one()
+    return [_dead_letter(r) for r in conn.execute(q)], conn.execute(n).scalar_one()
 
 
 def mark_replayed(conn: Connection, letter_id: str, at: str) -> None:
@@ -366,18 +371,18 @@ def dead_letter_counts(conn: Connection) -> list[tuple[str | None, str, int]]:
 # --- commands ----------------------------------------------------------------------------------------
 
 
-def insert_command(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(commands).values(**row))
+def insert_command(conn: Connection, command: Command) -> None:
+    conn.execute(insert(commands).values(**asdict(command)))
 
 
-def get_command(conn: Connection, command_id: str) -> dict[str, Any] | None:
+def get_command(conn: Connection, command_id: str) -> Command | None:
     row = conn.execute(select(commands).where(commands.c.id == command_id)).first()
-    return dict(row._mapping) if row else None
+    return Command(**row._mapping) if row else None
 
 
-def list_commands(conn: Connection, device_id: str, limit: int = 50) -> list[dict[str, Any]]:
+def list_commands(conn: Connection, device_id: str, limit: int = 50) -> list[Command]:
     q = select(commands).where(commands.c.device_id == device_id).order_by(commands.c.created_at.desc()).limit(limit)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [Command(**r._mapping) for r in conn.execute(q)]
 
 
 def set_command_status(

@@ -20,7 +20,24 @@ from cityos.core.timefmt import now_iso, to_ms
 from cityos.runtime import Runtime
 from cityos.twin import layers, whatif
 from cityos.twin.errors import NoHistory, NotAWhatIfInput, UnitNotFound, UnknownSensorType
-from cityos.vitals import DAY_MS, LEVEL_NAMES, Catalogue
+from cityos.twin.schemas import (
+    BuildingPublic,
+    LocalText,
+    PeakPublic,
+    PlaceNames,
+    PlaceRef,
+    SensorStatePublic,
+    SeriesPublic,
+    ThresholdsPublic,
+    UnitIndicator,
+    UnitInfo,
+    UnitPublic,
+    UnitTwinPublic,
+    WhatIfAsked,
+    WhatIfInput,
+    WhatIfPublic,
+)
+from cityos.vitals import DAY_MS, LEVEL_NAMES, Catalogue, Indicator
 
 MAP_SECONDS = 60.0  # how long the map's layers are served from memory: geometries rarely change
 ONLINE_SECONDS = 5.0  # how long the devices' online states are reused (reading 5,000 devices takes 0.1-0.2 s)
@@ -122,15 +139,15 @@ def sensors(rt: Runtime, tenant: str, type_name: str | None = None) -> dict[str,
 # --- units ------------------------------------------------------------------------------------------
 
 
-def units(rt: Runtime, tenant: str) -> list[dict[str, Any]]:
+def units(rt: Runtime, tenant: str) -> list[UnitPublic]:
     """The minimum management units with the worst active warning level of each."""
     worst = vitals.places(rt, tenant).units
     out = []
     for f in _features(rt, tenant, "units"):
         p = f["properties"]
         level = worst.get(p["id"], 0)
-        out.append({"id": p["id"], "name": p["name"], "category": p.get("category"), "grid": p.get("grid"),
-                    "street": p.get("street"), "level": level, "levelName": _level_name(level)})  # fmt: skip
+        out.append(UnitPublic(id=p["id"], name=p["name"], category=p.get("category"), grid=p.get("grid"),
+                              street=p.get("street"), level=level, levelName=_level_name(level)))  # fmt: skip
     return out
 
 
@@ -152,57 +169,72 @@ def _unit_row(rt: Runtime, tenant: str, unit_id: str) -> EntityRow:
     return row
 
 
-def _place(rt: Runtime, tenant: str, layer: str, place_id: Any) -> dict[str, Any] | None:
-    """{"id", "name"} of a grid or street, from the map's layers (read from the hub if not there yet)."""
+def _place(rt: Runtime, tenant: str, layer: str, place_id: Any) -> PlaceRef | None:
+    """A grid or street with its names, from the map's layers (read from the hub if not there yet)."""
     if not isinstance(place_id, str):
         return None
     for f in _features(rt, tenant, layer):
         if f["id"] == place_id:
-            return {"id": place_id, "name": f["properties"]["name"]}
+            return PlaceRef(id=place_id, name=f["properties"]["name"])
     row = _entity(rt, tenant, place_id)
-    return {"id": place_id, "name": layers.names(row.attrs if row else {}, core_term_map())}
+    return PlaceRef(id=place_id, name=PlaceNames(**layers.names(row.attrs if row else {}, core_term_map())))
+
+
+def _unit_info(rt: Runtime, tenant: str, unit_id: str, row: EntityRow) -> UnitInfo:
+    tm = core_term_map()
+    a = row.attrs
+    return UnitInfo(
+        id=unit_id,
+        name=PlaceNames(**layers.names(a, tm)),
+        category=layers.value(a, tm.expand("category")),
+        address=layers.value(a, tm.expand("address")),
+        walkableArea=layers.value(a, tm.expand("walkableArea")),
+        location=layers.value(a, tm.expand("location")),
+        grid=_place(rt, tenant, "grids", layers.value(a, tm.expand("refGrid"))),
+        street=_place(rt, tenant, "streets", layers.value(a, tm.expand("refStreet"))),
+    )
 
 
 def unit_twin(
     rt: Runtime, tenant: str, unit_id: str, *, with_cases: bool = True, department: str | None = None
-) -> dict[str, Any]:
+) -> UnitTwinPublic:
     """A unit's digital twin: what it is, its buildings, its sensors' states, its indicators now, its
     warnings and cases, and the what-if runs it offers. ``department``: only that department's cases."""
     row = _unit_row(rt, tenant, unit_id)
     tm = core_term_map()
-    a = row.attrs
-    unit = {
-        "id": unit_id,
-        "name": layers.names(a, tm),
-        "category": layers.value(a, tm.expand("category")),
-        "address": layers.value(a, tm.expand("address")),
-        "walkableArea": layers.value(a, tm.expand("walkableArea")),
-        "location": layers.value(a, tm.expand("location")),
-        "grid": _place(rt, tenant, "grids", layers.value(a, tm.expand("refGrid"))),
-        "street": _place(rt, tenant, "streets", layers.value(a, tm.expand("refStreet"))),
-    }
     buildings = [
-        {"id": f["id"], "name": p["name"], "category": p.get("category"), "floors": p.get("floors")}
+        BuildingPublic(id=f["id"], name=p["name"], category=p.get("category"), floors=p.get("floors"))
         for f in _features(rt, tenant, "buildings")
         if (p := f["properties"]).get("unit") == unit_id
     ]
     things = _unit_sensors(rt, tenant, unit_id)
     online = online_by_thing(rt, tenant) if things else {}
-    states = [layers.sensor_state(r.id, t, r.attrs, online.get(r.id), tm) for t, r in things]
+    states = [SensorStatePublic(**layers.sensor_state(r.id, t, r.attrs, online.get(r.id), tm)) for t, r in things]
     cat = vitals.catalogue(rt, tenant)
-    return {
-        "unit": unit,
-        "buildings": buildings,
-        "sensors": states,
-        "sensorCounts": layers.counts_by_type([t for t, _ in things]),
-        "indicators": _indicators(rt, tenant, cat, unit_id),
-        "warnings": _warnings(rt, tenant, unit_id),
-        "cases": _cases(rt, tenant, unit_id, department) if with_cases else [],
-        "whatIf": [
-            {"indicator": ind.id, "name": ind.name.model_dump(), "affects": affects}
+    return UnitTwinPublic(
+        unit=_unit_info(rt, tenant, unit_id, row),
+        buildings=buildings,
+        sensors=states,
+        sensorCounts=layers.counts_by_type([t for t, _ in things]),
+        indicators=_indicators(rt, tenant, cat, unit_id),
+        warnings=_warnings(rt, tenant, unit_id),
+        cases=_cases(rt, tenant, unit_id, department) if with_cases else [],
+        whatIf=[
+            WhatIfInput(indicator=ind.id, name=_names(ind), affects=affects)
             for ind, affects in whatif.what_if_inputs(cat, unit_id)
         ],
-    }
+    )
+
+
+def _names(ind: Indicator) -> LocalText:
+    return LocalText(zh=ind.name.zh, en=ind.name.en)
+
+
+def _thresholds(ind: Indicator) -> ThresholdsPublic | None:
+    """An indicator's thresholds as vitals declares them (levels without one left out)."""
+    if ind.thresholds is None:
+        return None
+    return ThresholdsPublic.model_validate(ind.thresholds.model_dump(mode="json", exclude_none=True))
 
 
 def _unit_sensors(rt: Runtime, tenant: str, unit_id: str) -> list[tuple[str, EntityRow]]:
@@ -219,24 +251,24 @@ def _unit_sensors(rt: Runtime, tenant: str, unit_id: str) -> list[tuple[str, Ent
     return [(types[n], r) for n, r in sorted(found, key=lambda x: x[0])]
 
 
-def _indicators(rt: Runtime, tenant: str, cat: Catalogue, unit_id: str) -> list[dict[str, Any]]:
+def _indicators(rt: Runtime, tenant: str, cat: Catalogue, unit_id: str) -> list[UnitIndicator]:
     out = []
     for ind in whatif.unit_indicators(cat, unit_id):
         latest = vitals.history(rt, tenant, ind.id, unit_id, 0, 1)
         last = latest[-1] if latest else None
         level = last.level if last else 0
-        out.append({
-            "id": ind.id,
-            "name": ind.name.model_dump(),
-            "category": ind.category,
-            "unit": ind.unit,
-            "value": last.value if last else None,
-            "at": last.at if last else None,
-            "level": level,
-            "levelName": _level_name(level),
-            "hasForecast": ind.forecast is not None,
-            "thresholds": ind.thresholds.model_dump(mode="json", exclude_none=True) if ind.thresholds else None,
-        })  # fmt: skip
+        out.append(UnitIndicator(
+            id=ind.id,
+            name=_names(ind),
+            category=ind.category,
+            unit=ind.unit,
+            value=last.value if last else None,
+            at=last.at if last else None,
+            level=level,
+            levelName=_level_name(level),
+            hasForecast=ind.forecast is not None,
+            thresholds=_thresholds(ind),
+        ))  # fmt: skip
     return out
 
 
@@ -265,7 +297,7 @@ def _cases(rt: Runtime, tenant: str, unit_id: str, department: str | None) -> li
 
 def what_if(
     rt: Runtime, tenant: str, unit_id: str, indicator: str, change: float, minutes: int, now_ms: int | None = None
-) -> dict[str, Any]:
+) -> WhatIfPublic:
     """What the unit's indicators would do if ``indicator`` ran ``change`` (a share: 0.5 is 50% more) off
     its forecast for the next ``minutes``: baseline and scenario per forecast step, with levels, the worst
     point and a sentence to read out."""
@@ -294,14 +326,15 @@ def what_if(
     tracks = whatif.run(cat, indicator, [p.mean for p in fc.points], change, steps_in, others=others,
                         unit_id=unit_id)  # fmt: skip
     worst = whatif.peak(cat, tracks)
-    return {
-        "unit": unit_id,
-        "input": {"indicator": indicator, "name": ind.name.model_dump(), "change": change, "minutes": minutes},
-        "steps": steps,
-        "series": [_series(cat, t) for t in tracks],
-        "peak": _peak(worst, steps),
-        "summary": whatif.summary(cat, indicator, change, minutes, worst, steps_ms, _baseline_level(tracks, worst)),
-    }
+    summary = whatif.summary(cat, indicator, change, minutes, worst, steps_ms, _baseline_level(tracks, worst))
+    return WhatIfPublic(
+        unit=unit_id,
+        input=WhatIfAsked(indicator=indicator, name=_names(ind), change=change, minutes=minutes),
+        steps=steps,
+        series=[_series(cat, t) for t in tracks],
+        peak=_peak(worst, steps),
+        summary=LocalText(**summary),
+    )
 
 
 def _latest(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, unit_id: str) -> float | None:
@@ -321,23 +354,23 @@ def _baseline_level(tracks: Sequence[whatif.Track], worst: whatif.Peak | None) -
     return max((max(t.baseline_levels, default=0) for t in tracks if t.indicator == worst.indicator), default=0)
 
 
-def _series(cat: Catalogue, t: whatif.Track) -> dict[str, Any]:
+def _series(cat: Catalogue, t: whatif.Track) -> SeriesPublic:
     ind = cat.by_id[t.indicator]
-    return {
-        "indicator": t.indicator,
-        "name": ind.name.model_dump(),
-        "unit": ind.unit,
-        "baseline": _rounded(t.baseline),
-        "scenario": _rounded(t.scenario),
-        "baselineLevels": t.baseline_levels,
-        "scenarioLevels": t.scenario_levels,
-        "thresholds": ind.thresholds.model_dump(mode="json", exclude_none=True) if ind.thresholds else None,
-    }
+    return SeriesPublic(
+        indicator=t.indicator,
+        name=_names(ind),
+        unit=ind.unit,
+        baseline=_rounded(t.baseline),
+        scenario=_rounded(t.scenario),
+        baselineLevels=t.baseline_levels,
+        scenarioLevels=t.scenario_levels,
+        thresholds=_thresholds(ind),
+    )
 
 
-def _peak(p: whatif.Peak | None, steps: list[str]) -> dict[str, Any] | None:
+def _peak(p: whatif.Peak | None, steps: list[str]) -> PeakPublic | None:
     if p is None:
         return None
     zh = LEVEL_NAMES[p.level][1] if p.level in LEVEL_NAMES else "无"
-    return {"indicator": p.indicator, "at": steps[p.step], "value": round(p.value, 4), "level": p.level,
-            "levelName": _level_name(p.level), "levelZh": zh}  # fmt: skip
+    return PeakPublic(indicator=p.indicator, at=steps[p.step], value=round(p.value, 4), level=p.level,
+                      levelName=_level_name(p.level), levelZh=zh)  # fmt: skip

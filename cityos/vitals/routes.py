@@ -72,7 +72,11 @@ def get_diagnosis(ctx: Reader, indicator_id: str, scope: str) -> DiagnosisPublic
     return diagnose.diagnosis(ctx.rt, ctx.tenant, _catalogue(ctx), indicator_id, scope, _now_ms())
 
 
-@router.put("/indicators/{indicator_id}", summary="Define an indicator or change it (a new version)")
+@router.put(
+    "/indicators/{indicator_id}",
+    summary="Define an indicator or change it (a new version)",
+    responses=problem_responses(422),  # a definition that does not hold together, naming the field
+)
 def put_indicator(ctx: Writer, indicator_id: str, body: Annotated[dict[str, Any], Body()]) -> Indicator:
     return service.put_definition(ctx.rt, ctx.tenant, indicator_id, body, ctx.principal.name)
 

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from cityos import __version__
 from cityos.auth import PublicContext, RequestContext, public, signed_in
 from cityos.core.timefmt import now_iso
-from cityos.errors import NotFound, Unavailable
+from cityos.errors import NotFound, Unavailable, problem_responses
 from cityos.web.errors import LibraryMissing
 from cityos.web.live import LiveHub, frame
 
@@ -53,11 +53,18 @@ def vendor(_: Page, name: str) -> FileResponse:
     return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
+EVENT_STREAM = {
+    "description": "Server-sent events (text/event-stream) that do not end: 'event: <kind>' and 'data: <JSON object>'",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
+
+
 @router.get(
     "/web/events",
     summary="Live events for the dashboard (server-sent events)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    # 503: the live hub is not running in this process yet (Retry-After says when to ask again)
+    responses={200: EVENT_STREAM, **problem_responses(503)},
 )
 async def events(request: Request, ctx: Watcher) -> StreamingResponse:
     """``warning``, ``prewarning``, ``case`` and ``device`` events as they happen, ``sensors`` (the latest

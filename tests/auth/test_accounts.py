@@ -315,7 +315,7 @@ def test_cli_asks_for_the_password_twice_or_reads_it_from_the_environment(cli: R
     assert r.exit_code == 0, r.output
     assert PW not in r.output  # hidden
     assert "Repeat for confirmation" in r.output
-    assert service.profile(service.login(cli.db, "ops.zhang", PW)[2])["displayName"] == "张"
+    assert service.profile(service.login(cli.db, "ops.zhang", PW)[2]).displayName == "张"
 
     r = run("password", "ops.zhang", env={"CITYOS_ACCOUNT_PASSWORD": "from-the-environment"})
     assert r.exit_code == 0, r.output

@@ -111,7 +111,7 @@ def test_an_in_process_run_lands_in_the_hub_with_its_dead_letters(district: tupl
         assert (stats.accepted, stats.rejected) == (600 - stats.spoiled, stats.spoiled)
         assert service.list_dead_letters(rt, limit=1, offset=0)[1] == stats.spoiled
         assert history_rows(rt) - before >= stats.accepted  # every accepted message holds a measure or more
-        online = wait_for(lambda: service.health_summary(rt)["total"]["online"] == SENSORS)
+        online = wait_for(lambda: service.health_summary(rt).total.online == SENSORS)
         assert online
     finally:
         runner.close()
@@ -141,8 +141,8 @@ def test_a_run_through_the_broker_is_taken_in_by_the_consumer(sqlite_db: Databas
         sim.stop()  # waits for the broker's acknowledgements
         assert stats.acked == stats.sent == 400
         wait_for(lambda: service.list_dead_letters(rt, limit=1, offset=0)[1] == stats.spoiled)
-        assert wait_for(lambda: service.health_summary(rt)["total"]["online"] == SENSORS)
-        transports = {r["transport"] for r in service.list_dead_letters(rt, limit=100, offset=0)[0]}
+        assert wait_for(lambda: service.health_summary(rt).total.online == SENSORS)
+        transports = {x.transport for x in service.list_dead_letters(rt, limit=100, offset=0)[0]}
         assert transports == {"mqtt"}
     finally:
         runner.close()

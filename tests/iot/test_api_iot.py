@@ -86,3 +86,27 @@ def test_devices_health_and_metrics_need_a_token_with_the_right_role(api: Api) -
     listed = api.get("/iot/devices", params={"deviceType": "air-quality-station"}).json()
     assert [d["deviceId"] for d in listed] == [AQ]
     assert api.get("/iot/health").json()["total"]["neverSeen"] + api.get("/iot/health").json()["total"]["online"] == 2
+
+
+def test_answers_leave_out_what_has_no_value_and_send_null_where_they_always_did(api: Api) -> None:
+    """The members of an answer are the same whatever it holds: a measure without a unit code or range
+    leaves them out, a device without a unit or position sends null for them."""
+    provision(api)
+    aq = api.get(f"/iot/devices/{AQ}").json()
+    assert aq["measures"]["h"] == {"attr": "relativeHumidity", "kind": "number", "min": 0, "max": 1}
+    assert aq["measures"]["pm25"] == {"attr": "pm25", "kind": "number", "unitCode": "GQ", "min": 0, "max": 1000}
+    assert type(aq["measures"]["pm25"]["max"]) is float and type(aq["timeoutSeconds"]) is int
+    assert aq["location"] == {"lon": 121.49, "lat": 31.24} and aq["unit"] is None
+    assert aq["health"] == {"state": "never-seen", "lastSeen": None, "batteryLevel": None, "rssi": None}
+    flood = api.patch("/iot/devices/HP-FM-0001", json={"grid": None}).json()
+    assert flood["location"] is None and flood["grid"] is None and "health" not in flood
+
+    # a payload that is not UTF-8 comes in hex, and only so; the list leaves the payload out
+    r = api.post(f"/iot/json?k={APIKEY}&i={AQ}", content=b"\xff\xfe", token=None)
+    letter = api.get(f"/iot/deadletters/{r.json()['deadLetterId']}").json()
+    assert letter["payloadHex"] == "fffe" and "payload" not in letter and letter["topic"] is None
+    listed = api.get("/iot/deadletters").json()
+    assert set(listed[0]) == set(letter) - {"payloadHex"}
+    again = api.post(f"/iot/deadletters/{letter['id']}/replay").json()
+    assert set(again) == {"accepted", "reasonCode", "reason", "deadLetterId"} and again["accepted"] is False
+    assert again["reasonCode"] == "unparseable" and again["deadLetterId"] != letter["id"]

@@ -18,6 +18,7 @@ from cityos.auth.service import create_token, forget_tokens
 from cityos.auth.tables import principals
 from cityos.core.timefmt import now_iso
 from cityos.iot import store
+from cityos.iot.models import Command
 from cityos.runtime import Runtime
 
 ENV_KEY, WATER_KEY = "hp-env-key", "hp-water-key"
@@ -120,20 +121,8 @@ def test_another_departments_device_answers_404_as_if_absent(api: Api, rt: Runti
     assert _ids(api.get(f"/iot/devices/{FLOOD}/commands", token=city.water), "id") == []
     # a command to the flood sensor is invisible to the other department too
     command_id = str(uuid.uuid4())
-    row = {
-        "id": command_id,
-        "device_id": FLOOD,
-        "name": "reset",
-        "value": None,
-        "status": "pending",
-        "created_at": now_iso(),
-        "created_by": "hp-water",
-        "sent_at": None,
-        "answered_at": None,
-        "expires_at": now_iso(),
-        "result": None,
-    }
-    rt.db.run_write(lambda conn: store.insert_command(conn, row))
+    command = Command(command_id, FLOOD, "reset", None, "pending", now_iso(), "hp-water", expires_at=now_iso())
+    rt.db.run_write(lambda conn: store.insert_command(conn, command))
     assert api.get(f"/iot/commands/{command_id}", token=city.water).json()["deviceId"] == FLOOD
     _problem(api.get(f"/iot/commands/{command_id}", token=city.env), 404)
     # its own device it may change and remove

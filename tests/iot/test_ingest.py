@@ -118,8 +118,8 @@ def test_bad_messages_become_dead_letters_with_their_reason(district: Runtime, k
     out = ingest(rt, [msg(payload, **kwargs)])[0]
     assert not out.accepted and out.reason_code == code
     letter = service.get_dead_letter(rt, out.dead_letter_id or "")
-    assert letter["reason_code"] == code and bytes(letter["payload"]) == payload
-    assert letter["reason"]  # says what is wrong and what to do
+    assert letter.reason_code == code and letter.payload == payload
+    assert letter.reason  # says what is wrong and what to do
     assert history_count(rt, AQ_ENTITY) == 0  # nothing of it was stored
 
 
@@ -141,7 +141,7 @@ def test_replay_after_the_range_is_fixed(district: Runtime) -> None:
     again = service.replay(rt, out.dead_letter_id or "")
     assert again.accepted
     assert attr(rt, AQ_ENTITY, "pm25")["value"] == 1500
-    assert service.get_dead_letter(rt, out.dead_letter_id or "")["replayed_at"] is not None
+    assert service.get_dead_letter(rt, out.dead_letter_id or "").replayed_at is not None
     pending, _ = service.list_dead_letters(rt, reason_code="out-of-range")
     assert len(pending) == 1  # the one the first replay left
 
@@ -163,8 +163,8 @@ def test_health_online_then_offline_with_events(district: Runtime) -> None:
     mirror = hub.get_entity(rt, "default", f"urn:ngsi-ld:Device:{FLOOD}")
     assert mirror.attrs[core_term_map().expand("deviceState")][0]["value"] == "offline"
     summary = service.health_summary(rt)
-    assert summary["byType"]["flood-sensor"]["offline"] == 1
-    assert summary["byType"]["air-quality-station"]["neverSeen"] == 1
+    assert summary.byType["flood-sensor"].offline == 1
+    assert summary.byType["air-quality-station"].neverSeen == 1
     ingest(rt, [msg(b"lvl|1.2", device=FLOOD, fmt="ul")])
     assert health.flush() == [FLOOD] and events[-1].subject == "device.online"
 

@@ -66,7 +66,7 @@ def test_json_and_ultralight_over_mqtt_become_entity_state(live: tuple[Runtime, 
     assert value(rt, "urn:ngsi-ld:AirQualityObserved:HP-AQ-0001", "pm25") == 77
     assert value(rt, "urn:ngsi-ld:AirQualityObserved:HP-AQ-0001", "temperature") == 13.5
     letters = wait_for(lambda: service.list_dead_letters(rt, device_id="HP-AQ-0001")[0])
-    assert letters[0]["reason_code"] == "unparseable" and letters[0]["topic"] == f"cityos/{key}/HP-AQ-0001/attrs"
+    assert letters[0].reason_code == "unparseable" and letters[0].topic == f"cityos/{key}/HP-AQ-0001/attrs"
     pub.disconnect()
     pub.loop_stop()
 
@@ -87,14 +87,14 @@ def test_command_round_trip_and_expiry(live: tuple[Runtime, str]) -> None:
     device.subscribe(f"cityos/{key}/HP-AQ-0001/cmd", qos=1)
     device.loop_start()
     time.sleep(0.3)
-    row = commands.send(rt, "HP-AQ-0001", CommandCreate(command="fan", value="on"), by="operator-1")
-    assert row["status"] == "pending"
-    done = wait_for(lambda: (r := commands.get(rt, row["id"]))["status"] == "ok" and r)
-    assert done["result"] == {"switched": "on"} and done["sent_at"] and done["answered_at"]
+    sent = commands.send(rt, "HP-AQ-0001", CommandCreate(command="fan", value="on"), by="operator-1")
+    assert sent.status == "pending"
+    done = wait_for(lambda: (c := commands.get(rt, sent.id)).status == "ok" and c)
+    assert done.result == {"switched": "on"} and done.sent_at and done.answered_at
     assert got[0]["command"] == "fan"
     # the flood sensor does not answer: its command expires
     silent = commands.send(rt, "HP-FM-0001", CommandCreate(command="reset", expires_in=1))
-    expired = wait_for(lambda: commands.get(rt, silent["id"])["status"] == "expired", timeout=5)
+    expired = wait_for(lambda: commands.get(rt, silent.id).status == "expired", timeout=5)
     assert expired
     device.disconnect()
     device.loop_stop()

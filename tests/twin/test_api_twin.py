@@ -16,6 +16,7 @@ from cityos.demo.load import upsert_entities
 from cityos.iot.health import tracker
 from cityos.runtime import Runtime
 from cityos.twin import service as twin
+from cityos.twin.schemas import MapPublic, SensorsPublic
 from cityos.vitals import service as vitals
 from cityos.vitals.engine import IndicatorValue, LevelChange
 from cityos.vitals.levels import Change
@@ -56,6 +57,7 @@ def test_the_map_has_every_layer_with_its_properties(api: Api, rt: Runtime) -> N
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     body = r.json()
     assert set(body) == {"bbox", "layers"} and len(body["bbox"]) == 4
+    MapPublic.model_validate(body)  # the shape the API description declares (served as computed, not through it)
     counts = {name: len(fc["features"]) for name, fc in body["layers"].items()}
     assert counts == {"district": 1, "streets": 10, "grids": 50, "units": 10,
                       "buildings": sum(1 for e in entities if e["type"] == "Building")}  # fmt: skip
@@ -85,6 +87,7 @@ def test_sensors_come_as_compact_rows_and_filter_by_type(api: Api, rt: Runtime) 
     r = api.get("/twin/sensors")
     assert r.status_code == 200, r.text
     body = r.json()
+    SensorsPublic.model_validate(body)  # the shape the API description declares
     assert body["fields"] == ["id", "type", "lon", "lat", "value", "online", "unit", "grid"]
     assert [t["type"] for t in body["types"]] == list(SENSOR_TYPES)
     crowd = body["types"][4]
