@@ -8,9 +8,11 @@ sent as null, and a whole number stays ``5`` rather than ``5.0``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, WithJsonSchema
+
+T = TypeVar("T")
 
 # int | float keeps what it is given (Pydantic would turn an int into a float for a float field); the
 # API description says "number", which covers both.
@@ -31,6 +33,6 @@ def _never_null(schema: dict[str, Any]) -> None:
         schema["anyOf"] = branches
 
 
-def left_out_when_none(description: str | None = None) -> Any:
-    """The default of a member an answer leaves out when it has no value (None), instead of sending null."""
-    return Field(None, exclude_if=_is_none, json_schema_extra=_never_null, description=description)
+# A member that may be left out: None in Python, absent (never null) from its JSON and from its schema.
+# Declare it ``x: Omittable[str] = None`` (or ``= Field(None, description=…)``).
+Omittable = Annotated[T | None, Field(exclude_if=_is_none, json_schema_extra=_never_null)]

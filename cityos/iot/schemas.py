@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypeAliasType
 
-from cityos.core.answers import Number, left_out_when_none
+from cityos.core.answers import Number, Omittable
 from cityos.iot.models import (
     Command,
     CommandStatus,
@@ -127,9 +127,9 @@ class DeviceGroupPublic(BaseModel):
 class MeasurePublic(BaseModel):
     attr: str = Field(..., description="The entity attribute this measure updates.")
     kind: ValueKind
-    unitCode: str | None = left_out_when_none("UN/CEFACT unit code; left out when the measure has none.")
-    min: Number | None = left_out_when_none("Lowest valid value; left out when there is no lower bound.")
-    max: Number | None = left_out_when_none("Highest valid value; left out when there is no upper bound.")
+    unitCode: Omittable[str] = Field(None, description="UN/CEFACT unit code; left out when the measure has none.")
+    min: Omittable[Number] = Field(None, description="Lowest valid value; left out when there is no lower bound.")
+    max: Omittable[Number] = Field(None, description="Highest valid value; left out when there is no upper bound.")
 
     @classmethod
     def of(cls, m: Measure) -> MeasurePublic:
@@ -264,8 +264,8 @@ def _letter_members(x: DeadLetter) -> dict[str, Any]:
 class DeadLetterPayloadPublic(DeadLetterPublic):
     """A dead letter with the payload as it arrived: as text when it is UTF-8, else in hex."""
 
-    payload: str | None = left_out_when_none("The payload as text (left out when it is not UTF-8).")
-    payloadHex: str | None = left_out_when_none("The payload in hex, when it is not UTF-8 text.")
+    payload: Omittable[str] = Field(None, description="The payload as text (left out when it is not UTF-8).")
+    payloadHex: Omittable[str] = Field(None, description="The payload in hex, when it is not UTF-8 text.")
 
     @classmethod
     def with_payload(cls, x: DeadLetter) -> DeadLetterPayloadPublic:

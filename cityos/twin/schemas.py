@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cityos.core.answers import Number, left_out_when_none
+from cityos.core.answers import Number, Omittable
+from cityos.vitals import Thresholds
 
 # --- what a what-if run takes -------------------------------------------------------------------------
 
@@ -53,10 +54,10 @@ class MapFeatureProperties(_Described):
     id: str
     kind: Literal["district", "street", "grid", "unit", "building"]
     name: PlaceNames
-    code: Any = left_out_when_none("The place's code, when it has one.")
-    street: str | None = left_out_when_none("The street it lies in (grids, units, buildings).")
-    grid: str | None = left_out_when_none("The grid it lies in (units, buildings).")
-    unit: str | None = left_out_when_none("The management unit it lies in (buildings).")
+    code: Omittable[Any] = Field(None, description="The place's code, when it has one.")
+    street: Omittable[str] = Field(None, description="The street it lies in (grids, units, buildings).")
+    grid: Omittable[str] = Field(None, description="The grid it lies in (units, buildings).")
+    unit: Omittable[str] = Field(None, description="The management unit it lies in (buildings).")
     category: Any = Field(None, description="Units and buildings: what kind of place it is.")
     walkableArea: Any = Field(None, description="Units: the area people walk on, m².")
     floors: Any = Field(None, description="Buildings: floors above ground.")
@@ -161,20 +162,6 @@ class SensorStatePublic(BaseModel):
     online: bool | None = Field(..., description="null for a thing no provisioned device feeds.")
 
 
-class ThresholdsPublic(BaseModel):
-    """An indicator's warning thresholds (blue, yellow, orange, red); a level without one is left out."""
-
-    # as vitals defines them: a member it adds one day comes along
-    model_config = ConfigDict(extra="allow")
-
-    direction: Literal["above", "below"]
-    blue: float | None = left_out_when_none()
-    yellow: float | None = left_out_when_none()
-    orange: float | None = left_out_when_none()
-    red: float | None = left_out_when_none()
-    hysteresis: float
-
-
 class UnitIndicator(BaseModel):
     """An indicator of the unit and its latest value."""
 
@@ -187,7 +174,7 @@ class UnitIndicator(BaseModel):
     level: int
     levelName: str
     hasForecast: bool
-    thresholds: ThresholdsPublic | None
+    thresholds: Thresholds | None
 
 
 class WhatIfInput(BaseModel):
@@ -235,7 +222,7 @@ class SeriesPublic(BaseModel):
     scenario: list[Number | None]
     baselineLevels: list[int]
     scenarioLevels: list[int]
-    thresholds: ThresholdsPublic | None
+    thresholds: Thresholds | None
 
 
 class PeakPublic(BaseModel):

@@ -28,7 +28,6 @@ from cityos.twin.schemas import (
     PlaceRef,
     SensorStatePublic,
     SeriesPublic,
-    ThresholdsPublic,
     UnitIndicator,
     UnitInfo,
     UnitPublic,
@@ -230,13 +229,6 @@ def _names(ind: Indicator) -> LocalText:
     return LocalText(zh=ind.name.zh, en=ind.name.en)
 
 
-def _thresholds(ind: Indicator) -> ThresholdsPublic | None:
-    """An indicator's thresholds as vitals declares them (levels without one left out)."""
-    if ind.thresholds is None:
-        return None
-    return ThresholdsPublic.model_validate(ind.thresholds.model_dump(mode="json", exclude_none=True))
-
-
 def _unit_sensors(rt: Runtime, tenant: str, unit_id: str) -> list[tuple[str, EntityRow]]:
     """(type name, entity) of the sensor things in the unit, in SENSOR_KINDS order."""
     tm = core_term_map()
@@ -267,7 +259,7 @@ def _indicators(rt: Runtime, tenant: str, cat: Catalogue, unit_id: str) -> list[
             level=level,
             levelName=_level_name(level),
             hasForecast=ind.forecast is not None,
-            thresholds=_thresholds(ind),
+            thresholds=ind.thresholds,
         ))  # fmt: skip
     return out
 
@@ -364,7 +356,7 @@ def _series(cat: Catalogue, t: whatif.Track) -> SeriesPublic:
         scenario=_rounded(t.scenario),
         baselineLevels=t.baseline_levels,
         scenarioLevels=t.scenario_levels,
-        thresholds=_thresholds(ind),
+        thresholds=ind.thresholds,
     )
 
 

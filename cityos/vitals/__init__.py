@@ -5,7 +5,7 @@ typed answers they return.
 """
 
 from cityos.vitals.component import component
-from cityos.vitals.definitions import Catalogue, Indicator
+from cityos.vitals.definitions import Catalogue, Indicator, Thresholds
 from cityos.vitals.forecast import DAY_MS
 from cityos.vitals.levels import LEVEL_NAMES, level_of
 from cityos.vitals.schemas import (
@@ -35,6 +35,7 @@ __all__ = [
     "ForecastPublic",
     "Indicator",
     "PlacesPublic",
+    "Thresholds",
     "ValuePublic",
     "WarningPublic",
     "backtest",

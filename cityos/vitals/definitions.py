@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cityos.core.answers import Omittable
 from cityos.core.durations import parse_duration as core_duration
 from cityos.vitals.errors import InvalidDefinition, InvalidFormula
 from cityos.vitals.formula import Formula, parse
@@ -40,16 +41,6 @@ LEVELS = ("blue", "yellow", "orange", "red")  # 蓝 IV, 黄 III, 橙 II, 红 I: 
 AGGREGATIONS = ("avg", "sum", "min", "max", "count", "p95", "rate", "distinct")
 SCOPE_LEVELS = ("unit", "grid", "street", "district", "polygon")
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"  # also a name in formulas
-T = TypeVar("T")
-
-
-def _is_none(value: object) -> bool:
-    return value is None
-
-
-# A field that may be left out: None in Python, absent (not null) from its JSON. Definitions are stored
-# and served that way, and the API's answers use it for members they leave out when there is nothing.
-Omittable = Annotated[T | None, Field(exclude_if=_is_none)]
 
 
 def parse_duration(text: Any) -> timedelta:

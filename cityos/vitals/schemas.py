@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.alias_generators import to_camel
 
-from cityos.vitals.definitions import Indicator, Omittable
+from cityos.core.answers import Omittable
+from cityos.vitals.definitions import Indicator
 from cityos.vitals.levels import LEVEL_NAMES
 
 NO_LEVEL = ("none", "无", "-")  # the names of level 0
