@@ -36,7 +36,8 @@ from context import fresh_database, pct  # bench/context.py
 from cityos.bus.memory import MemoryBus
 from cityos.cases import service, store
 from cityos.cases.classifier import load_examples
-from cityos.cases.settings import classifier, settings
+from cityos.cases.classifying import classifier
+from cityos.cases.settings import settings
 from cityos.cases.tables import cases as cases_table
 from cityos.cases.workflow import Role
 from cityos.config import Settings
@@ -95,7 +96,7 @@ def create_rate(rt: Runtime, batch: list[service.NewCase]) -> tuple[float, int, 
     for new in batch:
         out = service.report(rt, TENANT, new, "bench-desk", Role.OPERATOR)
         opened += out.created
-        waiting += out.case["needsConfirmation"]
+        waiting += out.case.needs_confirmation
     return len(batch) / (time.perf_counter() - start), opened, waiting
 
 

@@ -373,8 +373,8 @@ def cases_retrain() -> None:
     finally:
         rt.close()
     typer.echo(
-        f"learnt from {out['corrections']} confirmed corrections; held-out main top-1 {out['before']['main']:.3f} → "
-        f"{out['after']['main']:.3f}, sub {out['before']['sub']:.3f} → {out['after']['sub']:.3f}; saved {out['path']}"
+        f"learnt from {out.corrections} confirmed corrections; held-out main top-1 {out.before.main:.3f} → "
+        f"{out.after.main:.3f}, sub {out.before.sub:.3f} → {out.after.sub:.3f}; saved {out.path}"
     )
 
 

@@ -5,7 +5,19 @@ Other packages use cases through what this module exports.
 """
 
 from cityos.cases.component import component
-from cityos.cases.service import NewCase, Reported, report, retrain, search
+from cityos.cases.schemas import CaseView, NewCase, Reported
+from cityos.cases.service import Retrained, report, retrain, search
 from cityos.cases.workflow import OPEN, State
 
-__all__ = ["OPEN", "NewCase", "Reported", "State", "component", "report", "retrain", "search"]
+__all__ = [
+    "OPEN",
+    "CaseView",
+    "NewCase",
+    "Reported",
+    "Retrained",
+    "State",
+    "component",
+    "report",
+    "retrain",
+    "search",
+]

@@ -1,5 +1,6 @@
-"""Incident cases as a component: their tables, the /cases and Open311 routes, and the cases role
-(cases opened by warnings and alerts, time-limit reminders and escalation)."""
+"""Incident cases as a component: their tables, the /cases and Open311 routes, the classifier loaded by every
+API process when it starts, and the cases role (cases opened by warnings and alerts, time-limit reminders
+and escalation)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,22 @@ def _routers() -> Sequence[APIRouter]:
     return [routes.router, routes.public_router, open311_routes.router]
 
 
+def _classifier(rt: Runtime) -> Runner:
+    from cityos.cases.classifying import ClassifierLoader
+
+    return ClassifierLoader(rt)
+
+
 def _cases(rt: Runtime) -> Runner:
     from cityos.cases.runner import CasesRunner
 
     return CasesRunner(rt)
 
 
-component = Component(name="cases", tables="cityos.cases.tables", routers=_routers, roles={"cases": _cases})
+component = Component(
+    name="cases",
+    tables="cityos.cases.tables",
+    routers=_routers,
+    api=[_classifier],  # loads the classifier in the background: no request waits half a minute for it
+    roles={"cases": _cases},
+)

@@ -17,6 +17,16 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth import Principal, PublicContext, authenticate, public, tenant_exists
 from cityos.cases import open311, service
 from cityos.cases.open311 import NewRequest, Open311Error, Open311Errors
+from cityos.cases.open311_schemas import (
+    PostedRequest,
+    RequestToken,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    documented,
+)
+from cityos.cases.reads import Filters
+from cityos.cases.schemas import CaseView, NewCase, Reporter
 from cityos.cases.settings import settings
 from cityos.cases.store import OPEN_STATES
 from cityos.cases.workflow import Role
@@ -86,7 +96,7 @@ async def _run(fmt: str | None, fn: Any, *args: Any) -> Response:
 
 
 @router.get("/services", summary="The service list (Open311), JSON", include_in_schema=False)
-@router.get("/services.{fmt}", summary="The service list (Open311)")
+@router.get("/services.{fmt}", summary="The service list (Open311)", responses=documented(list[Service]))
 async def services(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
     rt = ctx.rt
     lang = _lang(request)
@@ -94,7 +104,7 @@ async def services(request: Request, ctx: Citizen, fmt: str | None = None) -> Re
 
 
 @router.get("/services/{code}", summary="A service definition (Open311), JSON", include_in_schema=False)
-@router.get("/services/{code}.{fmt}", summary="A service definition (Open311)")
+@router.get("/services/{code}.{fmt}", summary="A service definition (Open311)", responses=documented(ServiceDefinition))
 async def service_definition(request: Request, ctx: Citizen, code: str, fmt: str | None = None) -> Response:
     rt = ctx.rt
     lang = _lang(request)
@@ -106,33 +116,31 @@ async def service_definition(request: Request, ctx: Citizen, code: str, fmt: str
 # --- requests ------------------------------------------------------------------------------------------------------
 
 
-def _request_view(rt: Runtime, case: dict[str, Any], lang: str) -> dict[str, Any]:
+def _request_view(rt: Runtime, case: CaseView, lang: str) -> dict[str, Any]:
     row = {
-        "id": case["id"],
-        "state": case["state"],
-        "category": case["category"],
-        "text": case["text"],
-        "department": case["department"],
-        "address": case["address"],
-        "lon": case["lon"],
-        "lat": case["lat"],
-        "created_at": case["createdAt"],
-        "updated_at": case["updatedAt"],
-        "due_at": case["dueAt"],
-        "result": case["result"],
-        "attachments": case["attachments"],
+        "id": case.id,
+        "state": str(case.state),
+        "category": case.category,
+        "text": case.text,
+        "department": case.department,
+        "address": case.address,
+        "lon": case.lon,
+        "lat": case.lat,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "due_at": case.due_at,
+        "result": case.result,
+        "attachments": case.attachments,
         "last_note": None,
     }
     return open311.request_view(row, settings(rt).taxonomy, lang)
 
 
-def _new_case(req: NewRequest, rt: Runtime) -> service.NewCase:
+def _new_case(req: NewRequest, rt: Runtime) -> NewCase:
     name = " ".join(n for n in (req.first_name, req.last_name) if n) or None
-    reporter = service.Reporter(
-        name=name, phone=req.phone, email=req.email, account_id=req.account_id, device_id=req.device_id
-    )
+    reporter = Reporter(name=name, phone=req.phone, email=req.email, account_id=req.account_id, device_id=req.device_id)
     text = req.description or settings(rt).taxonomy.sub(req.service_code).name.zh
-    return service.NewCase(
+    return NewCase(
         source="open311",
         text=text,
         category=req.service_code,
@@ -146,7 +154,11 @@ def _new_case(req: NewRequest, rt: Runtime) -> service.NewCase:
 
 
 @router.post("/requests", summary="Report a problem (Open311), JSON", include_in_schema=False)
-@router.post("/requests.{fmt}", summary="Report a problem (Open311); needs api_key")
+@router.post(
+    "/requests.{fmt}",
+    summary="Report a problem (Open311); needs api_key",
+    responses=documented(list[PostedRequest], 201, 200),
+)
 async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
     rt = ctx.rt
     form = dict(request.query_params)
@@ -168,13 +180,11 @@ async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -
         except ValueError as exc:
             raise Open311Error(400, str(exc)) from None
         tenant = _jurisdiction(ctx, form, principal)
-        out = service.report(rt, tenant, new, principal.name, Role.REPORTER)
-        notice = (
-            "" if out.created else f"已并入正在办理的请求 {out.case['id']} / linked to open request {out.case['id']}"
-        )
+        out = service.report(rt, tenant, new, principal.name, Role.REPORTER, classify=service.ready_classifier)
+        notice = "" if out.created else f"已并入正在办理的请求 {out.case.id} / linked to open request {out.case.id}"
         row = {
-            "service_request_id": out.case["id"],
-            "token": out.case["followToken"],
+            "service_request_id": out.case.id,
+            "token": out.case.follow_token,
             "service_notice": notice,
             "account_id": req.account_id,
         }
@@ -184,14 +194,14 @@ async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -
 
 
 @router.get("/requests", summary="Service requests (Open311), JSON", include_in_schema=False)
-@router.get("/requests.{fmt}", summary="Service requests (Open311)")
+@router.get("/requests.{fmt}", summary="Service requests (Open311)", responses=documented(list[ServiceRequest]))
 async def get_requests(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
     rt = ctx.rt
     q = request.query_params
     lang = _lang(request)
 
     def find() -> tuple[str, Any, int]:
-        filters: dict[str, Any] = {}
+        filters: Filters = {}
         if q.get("service_request_id"):
             filters["ids"] = [i.strip() for i in q["service_request_id"].split(",") if i.strip()]
         else:
@@ -200,7 +210,7 @@ async def get_requests(request: Request, ctx: Citizen, fmt: str | None = None) -
             start = start or end - timedelta(days=DEFAULT_DAYS)
             if end - start > timedelta(days=DEFAULT_DAYS):
                 raise Open311Error(400, "start_date to end_date may span at most 90 days")
-            filters.update(since_ms=int(start.timestamp() * 1000), until_ms=int(end.timestamp() * 1000))
+            filters["since_ms"], filters["until_ms"] = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
             if q.get("service_code"):
                 filters["categories"] = [c.strip() for c in q["service_code"].split(",") if c.strip()]
             statuses = open311.status_filter(q.get("status"))
@@ -214,7 +224,11 @@ async def get_requests(request: Request, ctx: Citizen, fmt: str | None = None) -
 
 
 @router.get("/requests/{request_id}", summary="One service request (Open311), JSON", include_in_schema=False)
-@router.get("/requests/{request_id}.{fmt}", summary="One service request (Open311)")
+@router.get(
+    "/requests/{request_id}.{fmt}",
+    summary="One service request (Open311)",
+    responses=documented(list[ServiceRequest]),
+)
 async def get_request(request: Request, ctx: Citizen, request_id: str, fmt: str | None = None) -> Response:
     rt = ctx.rt
     lang = _lang(request)
@@ -229,12 +243,14 @@ async def get_request(request: Request, ctx: Citizen, request_id: str, fmt: str 
 
 
 @router.get("/tokens/{token}", summary="The request id of a token (Open311), JSON", include_in_schema=False)
-@router.get("/tokens/{token}.{fmt}", summary="The request id of a token (Open311)")
+@router.get(
+    "/tokens/{token}.{fmt}", summary="The request id of a token (Open311)", responses=documented(list[RequestToken])
+)
 async def get_token(request: Request, ctx: Citizen, token: str, fmt: str | None = None) -> Response:
     rt = ctx.rt
 
     def lookup() -> tuple[str, Any, int]:
         _tenant_of, case = service.by_follow_token(rt, token)
-        return "tokens", [{"service_request_id": case["id"], "token": token}], 200
+        return "tokens", [{"service_request_id": case.id, "token": token}], 200
 
     return await _run(fmt, lookup)

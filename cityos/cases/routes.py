@@ -3,18 +3,40 @@ reporter's follow link. Thin: each route calls one service function."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
 
 from cityos.auth import Principal, PublicContext, RequestContext, allow, public
 from cityos.cases import service
 from cityos.cases.errors import CaseInvalid
+from cityos.cases.schemas import (
+    ActionIn,
+    BatchIn,
+    BatchReported,
+    CaseDetail,
+    CaseList,
+    CaseView,
+    CategoryIn,
+    Confirmed,
+    DryRun,
+    DryRunIn,
+    Followed,
+    FollowStep,
+    NewCase,
+    Queue,
+    Rated,
+    RatingIn,
+    Reported,
+    Supervision,
+    TaxonomyView,
+)
 from cityos.cases.settings import settings
-from cityos.cases.workflow import ACTION_LABELS, RATING_LABELS, STATE_LABELS, Action, Role
-from cityos.errors import Forbidden
+from cityos.cases.taxonomy import LocalText
+from cityos.cases.workflow import ACTION_LABELS, LOW_RATING, RATING_LABELS, STATE_LABELS, Action, Role
+from cityos.errors import Forbidden, problem_responses
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 public_router = APIRouter(prefix="/cases/follow", tags=["cases"])
@@ -33,31 +55,6 @@ CASE_ROLES: dict[str, tuple[Role, ...]] = {
 }
 
 
-class ActionIn(BaseModel):
-    role: Role | None = Field(None, description="the workflow role to act as; default: the token's first")
-    reason: str | None = Field(None, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class CategoryIn(BaseModel):
-    category: str
-
-
-class DryRunIn(BaseModel):
-    category: str | None = None
-    text: str | None = Field(None, max_length=4000)
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
-    grid: str | None = None
-    street: str | None = None
-    at: datetime | None = None
-
-
-class RatingIn(BaseModel):
-    rating: int = Field(..., description="5 非常满意 … 1 非常不满意")
-    comment: str | None = Field(None, max_length=2000)
-
-
 def _role(p: Principal, asked: Role | None) -> Role:
     roles = CASE_ROLES.get(p.role, ())
     if not roles:
@@ -69,39 +66,57 @@ def _role(p: Principal, asked: Role | None) -> Role:
     return asked
 
 
+def _labels(labels: Mapping[Any, tuple[str, str]]) -> dict[str, LocalText]:
+    return {str(k): LocalText(zh=zh, en=en) for k, (zh, en) in labels.items()}
+
+
+# A request never waits for the classifier to load: these answer 503 with Retry-After until it is ready.
+CLASSIFYING = problem_responses(503)
+
+
 @router.get("/taxonomy", summary="The case categories (大类/小类) with time limits and default departments")
-def taxonomy(ctx: Reader) -> dict[str, Any]:
+def taxonomy(ctx: Reader) -> TaxonomyView:
     t = settings(ctx.rt).taxonomy
-    return {
-        "mains": [m.model_dump() for m in t.mains],
-        "subs": [s.model_dump() for s in t.subs],
-        "states": {str(k): {"zh": v[0], "en": v[1]} for k, v in STATE_LABELS.items()},
-        "actions": {str(k): {"zh": v[0], "en": v[1]} for k, v in ACTION_LABELS.items()},
-        "ratings": {str(k): {"zh": v[0], "en": v[1]} for k, v in RATING_LABELS.items()},
-    }
+    return TaxonomyView(
+        mains=list(t.mains),
+        subs=list(t.subs),
+        states=_labels(STATE_LABELS),
+        actions=_labels(ACTION_LABELS),
+        ratings=_labels(RATING_LABELS),
+    )
 
 
-@router.post("", status_code=201, summary="Report a case (12345 intake, grid inspector, app)")
-def report(ctx: Reporter, body: service.NewCase, response: Response) -> dict[str, Any]:
+LINKED: dict[int | str, dict[str, Any]] = {
+    200: {"model": Reported, "description": "Linked to the open case it repeats (duplicateOf), or to its origin's"}
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Report a case (12345 intake, grid inspector, app)",
+    responses={**LINKED, **CLASSIFYING},
+)
+def report(ctx: Reporter, body: NewCase, response: Response) -> Reported:
     role = {"hotline": Role.OPERATOR, "inspector": Role.INSPECTOR}.get(body.source, Role.REPORTER)
     if body.source in ("sensor", "alert"):
         raise CaseInvalid("sensor and alert cases are opened by cityos itself: report as hotline, inspector or app")
-    out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role)
+    out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role, classify=service.ready_classifier)
     if not out.created:
         response.status_code = 200
-    return {"case": out.case, "created": out.created, "duplicateOf": out.duplicate_of}
+    return out
 
 
-class BatchIn(BaseModel):
-    reports: list[service.NewCase] = Field(..., min_length=1, max_length=500)
-
-
-@router.post("/batch", summary="Reports handed over together (a 12345 system's batch of work orders)")
-def report_batch(ctx: Reporter, body: BatchIn) -> dict[str, Any]:
+@router.post(
+    "/batch", summary="Reports handed over together (a 12345 system's batch of work orders)", responses=CLASSIFYING
+)
+def report_batch(ctx: Reporter, body: BatchIn) -> BatchReported:
     if any(r.source not in ("hotline", "inspector", "app") for r in body.reports):
         raise CaseInvalid("a batch holds hotline, inspector or app reports only")
-    done = service.report_many(ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR)
-    return {"results": [{"case": d.case, "created": d.created, "duplicateOf": d.duplicate_of} for d in done]}
+    done = service.report_many(
+        ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR, classify=service.ready_classifier
+    )
+    return BatchReported(results=done)
 
 
 @router.get("", summary="Cases, newest first, with filters")
@@ -115,7 +130,7 @@ def list_cases(
     needs_confirmation: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> CaseList:
     own = ctx.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it lists that department's cases only")
@@ -131,7 +146,7 @@ def list_cases(
         source=source,
         needs_confirmation=needs_confirmation,
     )
-    return {"cases": cases, "total": total, "limit": limit, "offset": offset}
+    return CaseList(cases=cases, total=total, limit=limit, offset=offset)
 
 
 @router.get("/queue", summary="A department's work queue (待办), the soonest due first")
@@ -141,7 +156,7 @@ def queue(
     state: Annotated[str | None, Query(description="comma-separated states")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> Queue:
     own = ctx.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it sees that department's queue only")
@@ -149,12 +164,12 @@ def queue(
     if not dept:
         raise CaseInvalid("give ?department=… (a department token sees its own queue without it)")
     states = tuple(state.split(",")) if state else None
-    return {"department": dept, "cases": service.queue(ctx.rt, ctx.tenant, dept, states, limit, offset)}
+    return Queue(department=dept, cases=service.queue(ctx.rt, ctx.tenant, dept, states, limit, offset))
 
 
-@router.post("/routing/dry-run", summary="Who would get this case, and why (派单试算)")
-def dry_run(ctx: Reader, body: DryRunIn) -> dict[str, Any]:
-    return service.dry_run(ctx.rt, **body.model_dump())
+@router.post("/routing/dry-run", summary="Who would get this case, and why (派单试算)", responses=CLASSIFYING)
+def dry_run(ctx: Reader, body: DryRunIn) -> DryRun:
+    return service.dry_run(ctx.rt, body, classify=service.ready_classifier)
 
 
 @router.get("/supervision", summary="Supervision figures (督办考核): on-time rate, handling time, returns, reopens")
@@ -162,22 +177,22 @@ def supervision(
     ctx: Reader,
     by: Literal["department", "category", "department_category"] = "department",
     days: Annotated[float, Query(gt=0, le=366)] = 30,
-) -> dict[str, Any]:
+) -> Supervision:
     until = datetime.now(UTC)
     return service.supervision(ctx.rt, ctx.tenant, by, until - timedelta(days=days), until)
 
 
 @router.get("/{case_id}", summary="One case, its history and what the caller may do next")
-def get_case(ctx: Reader, case_id: str) -> dict[str, Any]:
+def get_case(ctx: Reader, case_id: str) -> CaseDetail:
     out = service.detail(ctx.rt, ctx.tenant, case_id, CASE_ROLES.get(ctx.principal.role, ()))
-    own, case = ctx.department, out["case"]
-    if own is not None and own != case["department"] and own not in case["cooperating"]:
+    own, case = ctx.department, out.case
+    if own is not None and own != case.department and own not in case.cooperating:
         raise Forbidden(f"case {case_id} is not a case of department {own!r}")
     return out
 
 
 @router.post("/{case_id}/actions/{action}", summary="Take a workflow action (dispatch, accept, handle, verify …)")
-def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> dict[str, Any]:
+def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> CaseView:
     role = _role(ctx.principal, body.role)
     if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not ctx.can("cases:dispatch"):
         raise Forbidden(f"acting as {role} needs an operator's token")
@@ -195,7 +210,7 @@ def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> dic
 
 
 @router.post("/{case_id}/category", summary="Confirm or correct the category (kept for retraining)")
-def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> dict[str, Any]:
+def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> CaseView:
     return service.confirm_category(ctx.rt, ctx.tenant, case_id, body.category, ctx.principal.name)
 
 
@@ -203,36 +218,30 @@ def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> dict[st
 
 
 @public_router.get("/{token}", summary="Follow a case you reported (public, by its follow token)")
-def follow(link: FollowLink, token: str) -> dict[str, Any]:
+def follow(link: FollowLink, token: str) -> Followed:
     tenant, case = service.by_follow_token(link.rt, token)
     steps = [
-        {"at": h["at"], "action": h["action"], "to": h["to"]}
-        for h in service.history(link.rt, tenant, case["id"])
-        if h["action"] != Action.COMMENT
+        FollowStep(at=h.at, action=h.action, to=h.to)
+        for h in service.history(link.rt, tenant, case.id)
+        if h.action != Action.COMMENT
     ]
-    return {"case": service.public_view(case), "steps": steps}
+    return Followed(case=service.public_view(case), steps=steps)
 
 
 @public_router.post("/{token}/rating", summary="Rate a closed case (5 非常满意 … 1 非常不满意)")
-def rate(link: FollowLink, token: str, body: RatingIn) -> dict[str, Any]:
+def rate(link: FollowLink, token: str, body: RatingIn) -> Rated:
     tenant, case = service.by_follow_token(link.rt, token)
+    rating = {"rating": body.rating}
     after = service.act(
-        link.rt,
-        tenant,
-        case["id"],
-        Action.RATE,
-        "reporter",
-        Role.REPORTER,
-        reason=body.comment,
-        data={"rating": body.rating},
+        link.rt, tenant, case.id, Action.RATE, "reporter", Role.REPORTER, reason=body.comment, data=rating
     )
-    return {"case": service.public_view(after), "reopenRequested": body.rating <= 2}
+    return Rated(case=service.public_view(after), reopen_requested=body.rating <= LOW_RATING)
 
 
 @public_router.post("/{token}/confirm", summary="Confirm the problem is solved (the reporter's verification)")
-def confirm(link: FollowLink, token: str) -> dict[str, Any]:
+def confirm(link: FollowLink, token: str) -> Confirmed:
     tenant, case = service.by_follow_token(link.rt, token)
     after = service.act(
-        link.rt, tenant, case["id"], Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
+        link.rt, tenant, case.id, Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
     )
-    return {"case": service.public_view(after)}
+    return Confirmed(case=service.public_view(after))

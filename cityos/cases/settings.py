@@ -1,4 +1,4 @@
-"""The cases configuration of a process: taxonomy, routing rules, duplicates, auto-opening, classifier.
+"""The cases configuration of a process: taxonomy, routing rules, duplicates, auto-opening.
 
 Loaded once per runtime from the shipped YAML (``settings.yaml``, ``taxonomy.yaml``, ``routing.yaml``);
 every error names the file, entry and field.
@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cityos.cases.classifier import Classifier, default_classifier
 from cityos.cases.duplicates import DuplicatePolicy, parse_duration, policy_from_config
 from cityos.cases.errors import InvalidCasesConfig
 from cityos.cases.routing import RuleSet, load_rules
@@ -19,7 +18,6 @@ from cityos.cases.taxonomy import Taxonomy, load_taxonomy, read_yaml
 from cityos.runtime import Runtime
 
 SETTINGS_PATH = Path(__file__).with_name("settings.yaml")
-MODEL_FILE = "cases-classifier.joblib"  # in the data directory, written by `cityos cases retrain`
 
 
 @dataclass(frozen=True)
@@ -89,22 +87,3 @@ def load_settings() -> CasesSettings:
     taxonomy = load_taxonomy()
     rules = load_rules(known_categories={s.code for s in taxonomy.subs} | {m.code for m in taxonomy.mains})
     return parse_settings(read_yaml(SETTINGS_PATH, "the cases settings"), taxonomy, rules)
-
-
-def model_path(rt: Runtime) -> Path:
-    return Path(rt.settings.data_dir) / MODEL_FILE
-
-
-def classifier(rt: Runtime) -> Classifier:
-    """The classifier: the one `cityos cases retrain` saved in the data directory, else the shipped one."""
-
-    def load() -> Classifier:
-        path = model_path(rt)
-        return Classifier.load(path) if path.exists() else default_classifier()
-
-    return rt.parts.get(Classifier, load)
-
-
-def use_classifier(rt: Runtime, model: Classifier) -> None:
-    """Use ``model`` in this runtime (a server started later loads the saved one from the data directory)."""
-    rt.parts.put(Classifier, model)

@@ -12,6 +12,7 @@ from shapely.geometry import shape
 
 from cityos import vitals as vitals
 from cityos.cases import service
+from cityos.cases.schemas import NewCase, Reported
 from cityos.cases.settings import WarningSource, settings
 from cityos.cases.workflow import Role
 from cityos.context import core_term_map
@@ -60,7 +61,7 @@ def _rule_for(rt: Runtime, tenant: str, indicator: str, level: int) -> WarningSo
     return None
 
 
-def case_from_warning(rt: Runtime, tenant: str, warning: dict[str, Any]) -> service.Reported | None:
+def case_from_warning(rt: Runtime, tenant: str, warning: dict[str, Any]) -> Reported | None:
     """The case a warning opens (``warning.raised`` / ``warning.escalated`` data), if its indicator is one
     the settings name and its level reaches theirs; None otherwise."""
     level = int(warning.get("newLevel") or 0)
@@ -81,7 +82,7 @@ def case_from_warning(rt: Runtime, tenant: str, warning: dict[str, Any]) -> serv
         f" / Vital-sign warning: {ind.name.en} at {scope_name} reached {LEVEL_NAMES[level][0]}, value {shown}."
     )
     kind = scope.split(":")[2] if scope.startswith("urn:ngsi-ld:") else ""
-    new = service.NewCase(
+    new = NewCase(
         source="sensor",
         text=text,
         category=rule.category,
@@ -101,7 +102,7 @@ def is_alert(types: list[str]) -> bool:
     return core_term_map().expand("Alert") in types
 
 
-def case_from_alert(rt: Runtime, tenant: str, entity_id: str, attrs: Attrs) -> service.Reported | None:
+def case_from_alert(rt: Runtime, tenant: str, entity_id: str, attrs: Attrs) -> Reported | None:
     """The case an ``Alert`` entity opens: its subCategory mapped by the settings, else its description
     classified. An alert without a place or a description opens none."""
     point = _point(attrs)
@@ -112,7 +113,7 @@ def case_from_alert(rt: Runtime, tenant: str, entity_id: str, attrs: Attrs) -> s
     category = settings(rt).from_alerts.get(str(sub)) if sub else None
     severity = _value(attrs, "severity")
     text = f"【告警】{description or sub}（{_value(attrs, 'category') or 'alert'} / {sub or '-'}）"
-    new = service.NewCase(
+    new = NewCase(
         source="alert",
         text=text[:4000],
         category=category,

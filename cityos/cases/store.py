@@ -12,13 +12,14 @@ from cityos.cases.workflow import OPEN
 
 OPEN_STATES = tuple(str(s) for s in OPEN)  # every state but closed, cancelled, merged, split
 TIMED_STATES = ("dispatched", "accepted", "in_progress")  # a suspended case's clock stands still
+Row = dict[str, Any]  # a row as the database gives it, or the columns to write
 
 
-def insert_case(conn: Connection, row: dict[str, Any]) -> None:
+def insert_case(conn: Connection, row: Row) -> None:
     conn.execute(insert(cases), [row])
 
 
-def update_case(conn: Connection, tenant: str, case_id: str, expected_version: int, changes: dict[str, Any]) -> bool:
+def update_case(conn: Connection, tenant: str, case_id: str, expected_version: int, changes: Row) -> bool:
     """Rewrite the projection if nobody wrote it since ``expected_version`` was read; False if somebody did."""
     n = conn.execute(
         update(cases)
@@ -28,17 +29,17 @@ def update_case(conn: Connection, tenant: str, case_id: str, expected_version: i
     return bool(n)
 
 
-def append_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def append_events(conn: Connection, rows: Sequence[Row]) -> None:
     if rows:
         conn.execute(insert(events), list(rows))
 
 
-def get_case(conn: Connection, tenant: str, case_id: str) -> dict[str, Any] | None:
+def get_case(conn: Connection, tenant: str, case_id: str) -> Row | None:
     row = conn.execute(select(cases).where(cases.c.tenant == tenant, cases.c.id == case_id)).mappings().first()
     return dict(row) if row else None
 
 
-def get_cases(conn: Connection, tenant: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+def get_cases(conn: Connection, tenant: str, ids: Iterable[str]) -> list[Row]:
     ids = list(ids)
     if not ids:
         return []
@@ -46,24 +47,24 @@ def get_cases(conn: Connection, tenant: str, ids: Iterable[str]) -> list[dict[st
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def by_follow_token(conn: Connection, token: str) -> dict[str, Any] | None:
+def by_follow_token(conn: Connection, token: str) -> Row | None:
     row = conn.execute(select(cases).where(cases.c.follow_token == token)).mappings().first()
     return dict(row) if row else None
 
 
-def by_origin(conn: Connection, tenant: str, origin: str) -> dict[str, Any] | None:
+def by_origin(conn: Connection, tenant: str, origin: str) -> Row | None:
     row = conn.execute(select(cases).where(cases.c.tenant == tenant, cases.c.origin == origin)).mappings().first()
     return dict(row) if row else None
 
 
-def history(conn: Connection, tenant: str, case_id: str) -> list[dict[str, Any]]:
+def history(conn: Connection, tenant: str, case_id: str) -> list[Row]:
     q = select(events).where(events.c.tenant == tenant, events.c.case_id == case_id).order_by(events.c.seq)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def queue(
     conn: Connection, tenant: str, department: str, states: Sequence[str], limit: int, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """A department's cases in the given states, the soonest due first. The queue's own states are
     written out literally, so that the database reads them off the partial index ``ix_cases_queued``."""
     in_states = text(QUEUED_SQL) if tuple(states) == QUEUE_STATES else cases.c.state.in_(states)
@@ -77,7 +78,7 @@ def queue(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def search(conn: Connection, tenant: str, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict], int]:
+def search(conn: Connection, tenant: str, filters: Row, limit: int, offset: int) -> tuple[list[Row], int]:
     """Cases matching ``filters`` (state/states, category, main_category, department, source, grid, street,
     unit, since_ms, until_ms, ids, needs_confirmation), newest first, and how many match."""
     cond = [cases.c.tenant == tenant]
@@ -104,7 +105,7 @@ def search(conn: Connection, tenant: str, filters: dict[str, Any], limit: int, o
 
 def nearby_open(
     conn: Connection, tenant: str, categories: Sequence[str], box: tuple[float, float, float, float], since_ms: int
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """Open cases of these categories reported since ``since_ms`` inside the (lon, lat) box."""
     min_lon, min_lat, max_lon, max_lat = box
     q = select(cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat, cases.c.created_at_ms,
@@ -119,32 +120,32 @@ def nearby_open(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def due_for_reminder(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[dict[str, Any]]:
+def due_for_reminder(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[Row]:
     q = select(cases.c.id, cases.c.version).where(
         cases.c.tenant == tenant, cases.c.state.in_(TIMED_STATES), cases.c.reminded == 0, cases.c.remind_at_ms <= now_ms
     )
     return [dict(r) for r in conn.execute(q.limit(limit)).mappings()]
 
 
-def due_for_escalation(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[dict[str, Any]]:
+def due_for_escalation(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[Row]:
     q = select(cases.c.id, cases.c.version).where(
         cases.c.tenant == tenant, cases.c.state.in_(TIMED_STATES), cases.c.next_escalation_ms <= now_ms
     )
     return [dict(r) for r in conn.execute(q.limit(limit)).mappings()]
 
 
-def supervision_rows(conn: Connection, tenant: str, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+def supervision_rows(conn: Connection, tenant: str, since_ms: int, until_ms: int) -> list[Row]:
     cols = [cases.c[n] for n in ("id", "department", "category", "created_at_ms", "closed_at_ms", "handled_at_ms",
                                  "due_at_ms", "returns", "reopens", "rating", "state")]  # fmt: skip
     q = select(*cols).where(cases.c.tenant == tenant, cases.c.created_at_ms.between(since_ms, until_ms))
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def add_correction(conn: Connection, row: dict[str, Any]) -> None:
+def add_correction(conn: Connection, row: Row) -> None:
     conn.execute(insert(corrections), [row])
 
 
-def list_corrections(conn: Connection, tenant: str | None = None) -> list[dict[str, Any]]:
+def list_corrections(conn: Connection, tenant: str | None = None) -> list[Row]:
     q = select(corrections).order_by(corrections.c.id)
     if tenant is not None:
         q = q.where(corrections.c.tenant == tenant)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -336,6 +336,25 @@ def start_clock(start: datetime, limit: TimeLimit, calendar: WorkCalendar | None
     due = deadline(start, limit, cal)
     approximate = limit.unit != "h" and cal.approximate(start, due)
     return SlaClock(limit, _local(start), due, reminder_at(start, due, limit.unit, cal), approximate)
+
+
+def ms(t: datetime) -> int:
+    """A time as the epoch milliseconds a case's projection row keeps."""
+    return int(t.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    """Epoch milliseconds as a time in Shanghai."""
+    return datetime.fromtimestamp(value / 1000, TZ)
+
+
+@overload
+def iso(value: int) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+def iso(value: int | None) -> str | None:
+    """Epoch milliseconds as the API shows a time: ISO 8601 in Shanghai, to the second."""
+    return None if value is None else from_ms(value).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------------------------------------

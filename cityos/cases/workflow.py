@@ -262,7 +262,7 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _time(value: Any) -> datetime | None:
+def aware_time(value: Any) -> datetime | None:
     """An aware datetime, from a datetime or an ISO 8601 string (stored events come back from JSON as strings)."""
     if isinstance(value, str):
         try:
@@ -333,13 +333,13 @@ def _other_department(a: Attempt) -> str | None:
 
 
 def _optional_due(a: Attempt) -> str | None:
-    if "due" in a.event.data and _time(a.event.data["due"]) is None:
+    if "due" in a.event.data and aware_time(a.event.data["due"]) is None:
         return "a due time with a time zone (data.due), or none"
     return None
 
 
 def _later_due(a: Attempt) -> str | None:
-    due = _time(a.event.data.get("due"))
+    due = aware_time(a.event.data.get("due"))
     if due is None:
         return "a new due time with a time zone (data.due)"
     if due <= a.event.at or (a.case.due is not None and due <= a.case.due):
@@ -402,7 +402,7 @@ def _nothing(a: Attempt) -> dict[str, Any]:
 def _assign(a: Attempt) -> dict[str, Any]:
     lead = _text(a.event.data.get("department"))
     changes: dict[str, Any] = {"department": lead, "cooperating": tuple(d for d in a.case.cooperating if d != lead)}
-    due = _time(a.event.data.get("due"))
+    due = aware_time(a.event.data.get("due"))
     if due is not None:
         changes["due"] = due
     return changes
@@ -415,7 +415,7 @@ def _count_return(a: Attempt) -> dict[str, Any]:
 def _request(kind: str) -> Effect:
     def effect(a: Attempt) -> dict[str, Any]:
         e = a.event
-        due = _time(e.data.get("due")) if kind == "extension" else None
+        due = aware_time(e.data.get("due")) if kind == "extension" else None
         return {"pending_request": PendingRequest(kind, e.actor, e.at, _text(e.reason) or "", due)}
 
     return effect

@@ -280,7 +280,7 @@ def _cases(rt: Runtime, tenant: str, unit_id: str, department: str | None) -> li
     out = []
     for states, most in ((list(OPEN), OPEN_CASES), ([State.CLOSED], CLOSED_CASES)):
         found, _total = cases.search(rt, tenant, most, 0, states=states, department=department, unit=unit_id)
-        out += found
+        out += [c.model_dump(mode="json", by_alias=True) for c in found]
     return out
 
 

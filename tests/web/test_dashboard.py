@@ -223,9 +223,9 @@ def _open_case(page: Any, tab: str, case_id: str) -> None:
 
 
 def test_a_case_goes_from_dispatch_to_close_through_the_page(page: Any, demo: Demo) -> None:
-    r = demo.http.post(
-        "/cases", json={"source": "hotline", "text": "市民来电反映情况，请核实处理。", "lon": 121.4903, "lat": 31.2385}
-    )
+    report = {"source": "hotline", "text": "市民来电反映情况，请核实处理。", "lon": 121.4903, "lat": 31.2385}
+    # 503 (Retry-After) while the demo's classifier still loads in the background
+    r = wait_for(lambda: (r := demo.http.post("/cases", json=report)).status_code != 503 and r, timeout=120)
     assert r.status_code == 201, r.text
     case = r.json()["case"]
     case_id = case["id"]

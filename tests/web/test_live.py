@@ -101,10 +101,11 @@ def test_a_new_case_reaches_the_streams_allowed_to_see_it(server: tuple[int, dic
     everyone = Listener(f"{base}/web/events", admin)
     try:
         wait_for(lambda: all(x.named("hello") for x in (police, water, everyone)))
-        r = httpx.post(
-            f"{base}/cases",
-            headers={"Authorization": f"Bearer {admin}"},
-            json={"source": "hotline", "text": "外滩有人打架斗殴，请尽快处理", "lon": 121.4903, "lat": 31.2385},
+        report = {"source": "hotline", "text": "外滩有人打架斗殴，请尽快处理", "lon": 121.4903, "lat": 31.2385}
+        headers = {"Authorization": f"Bearer {admin}"}
+        # 503 (Retry-After) while the new server's classifier still loads in the background
+        r = wait_for(
+            lambda: (r := httpx.post(f"{base}/cases", headers=headers, json=report)).status_code != 503 and r, 120
         )
         assert r.status_code == 201, r.text
         case = r.json()["case"]

@@ -1,0 +1,79 @@
+"""The GeoReport v2 answers, described for ``/docs``. The Open311 routes answer the spec's own JSON or XML as
+:mod:`cityos.cases.open311` builds it; these models only describe that JSON (a test checks that they agree).
+Errors are the spec's list of ``code`` and ``description``, with the first error's code as the HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Service(BaseModel):
+    service_code: str = Field(description="a sub-category code of the case taxonomy")
+    service_name: str
+    description: str
+    metadata: bool = Field(description="true: GET services/{code} lists the attributes a request may carry")
+    type: Literal["realtime", "batch", "blackbox"]
+    keywords: str = Field(description="comma-separated")
+    group: str = Field(description="the main category")
+
+
+class AttributeValue(BaseModel):
+    key: str
+    name: str
+
+
+class Attribute(BaseModel):
+    variable: bool
+    code: str
+    datatype: str
+    required: bool
+    datatype_description: str
+    order: int
+    description: str
+    values: list[AttributeValue]
+
+
+class ServiceDefinition(BaseModel):
+    service_code: str
+    attributes: list[Attribute]
+
+
+class ServiceRequest(BaseModel):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str | None
+    service_name: str
+    service_code: str
+    description: str | None
+    agency_responsible: str | None = Field(description="the department handling it")
+    service_notice: str
+    requested_datetime: str | None
+    updated_datetime: str | None
+    expected_datetime: str | None = Field(description="when it is due")
+    address: str | None
+    address_id: str | None
+    zipcode: str | None
+    lat: float | None
+    long: float | None
+    media_url: str | None
+
+
+class PostedRequest(BaseModel):
+    service_request_id: str
+    token: str = Field(description="follows the request at GET tokens/{token}")
+    service_notice: str = Field(description="not empty when the report was linked to an open request it repeats")
+    account_id: str | None
+
+
+class RequestToken(BaseModel):
+    service_request_id: str
+    token: str
+
+
+def documented(answer: Any, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of an Open311 route: ``answer`` as JSON (the default, or ``.json``) or as XML
+    (``.xml``) for each of ``statuses`` (200 when none is given)."""
+    content = {"application/json": {}, "text/xml": {"schema": {"type": "string", "description": "the spec's XML"}}}
+    return {status: {"model": answer, "content": content} for status in statuses or (200,)}
