@@ -12,7 +12,16 @@ export class ApiError extends Error {
   }
 }
 
+let leaving = false; // logged out, the page reloading: what is still asked for is dropped
+
 export const hasToken = () => Boolean(token);
+
+// Forget the token for good: calls made from now until the page reloads (a debounced refresh, a timer that
+// fired meanwhile) never go out and never settle, instead of failing with 401 on a page that is going away.
+export function leave() {
+  leaving = true;
+  setToken("");
+}
 
 export function setToken(value) {
   token = value || "";
@@ -21,6 +30,7 @@ export function setToken(value) {
 }
 
 export async function call(method, path, body, { total = false } = {}) {
+  if (leaving) return new Promise(() => {});
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

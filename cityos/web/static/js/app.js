@@ -1,6 +1,6 @@
 // The dashboard: login, the overview (map and panels), the unit twin page, and the live stream.
 
-import { ApiError, get, hasToken, listen, post, setToken } from "./api.js";
+import { ApiError, get, hasToken, leave, listen, post, setToken } from "./api.js";
 import { loadTaxonomy, openCase, stateName } from "./cases.js";
 import { applyWords, departmentCodes, departmentName, getLang, levelName, num, onLang, pick, setLang, t, time } from "./i18n.js";
 import { DistrictMap, esc } from "./map.js";
@@ -103,7 +103,7 @@ function showWho() {
 
 async function logout() {
   try { await post("/auth/logout"); } catch { /* the token may be gone already */ }
-  setToken("");
+  leave();
   if (state.stop) state.stop();
   state.timers.forEach(clearInterval);
   state.timers = [];
