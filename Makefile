@@ -8,7 +8,7 @@ WEB := cityos/web
 WEB_STAMP := $(WEB)/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test test-fast lint bench serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,15 @@ $(CHROMIUM):
 demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos demo
 
+# Everything: SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium. What CI runs (.ci/run).
 test: $(STAMP) $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The inner loop: only the tests that need nothing beyond SQLite (the markers are in pyproject.toml).
+test-fast: $(STAMP) $(WEB_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not (postgres or mqtt or nats or browser or interop)"
 
 # Style, the import contracts (layers, package faces: .importlinter) and types (mypy, pydantic plugin).
 lint: $(STAMP)

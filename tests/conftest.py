@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
@@ -19,7 +21,22 @@ from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 
 R = TypeVar("R")
+T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+# What a fixture starts beyond SQLite, as the marker of every test that uses it (pyproject.toml lists the
+# markers; `make test-fast` leaves out the tests marked postgres, mqtt, nats, browser or interop). Fixtures
+# of one module are marked there, with the module's pytestmark.
+FIXTURE_MARKS = {"cityos_server": "interop"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, mark in FIXTURE_MARKS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(mark)
 
 
 def _pg_url(dbname: str) -> str:
@@ -53,23 +70,38 @@ def _reset(db: Database) -> None:
             conn.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once for the run: each test's SQLite database begins as a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "cityos.db"
+    database = Database(f"sqlite:///{path}")
+    _reset(database)
+    database.dispose()  # the last connection closed: everything is in the one file
+    return path
+
+
+def _sqlite(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Database:
+    path = tmp_path_factory.mktemp("db") / "cityos.db"
+    shutil.copyfile(template, path)
+    return Database(f"sqlite:///{path}")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A migrated, empty database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cityos.db'}"
+        database = _sqlite(tmp_path_factory, request.getfixturevalue("sqlite_template"))
     else:
-        url = request.getfixturevalue("pg_database_url")
-    database = Database(url)
+        database = Database(request.getfixturevalue("pg_database_url"))
     _reset(database)
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def sqlite_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Database]:
     """A migrated SQLite database, for tests that are not about storage."""
-    database = Database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'cityos.db'}")
+    database = _sqlite(tmp_path_factory, sqlite_template)
     _reset(database)
     yield database
     database.dispose()
@@ -148,31 +180,73 @@ def running(api: Api, kind: type[R]) -> R:
     return found  # type: ignore[no-any-return]
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll ``check`` until it returns something true (returned), or fail after ``timeout`` seconds."""
+# Waiting without sleeping: a test waits for what it expects to see, never for a span of time. State that
+# only a query shows (rows, a server's answer) is polled with wait_for; what arrives through a callback (bus
+# events, notifications, acknowledgements) is caught by a Seen and waited for on its condition.
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, *, what: Callable[[], Any] | None = None) -> Any:
+    """Poll ``check`` until it returns something true (returned), or fail after ``timeout`` seconds
+    (saying ``what()`` is the state then, when given)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    pause = 0.005
+    while True:
         got = check()
         if got:
             return got
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s" + (f": {what()}" if what else ""))
+        time.sleep(pause)  # the poll's interval, not a wait for anything
+        pause = min(2 * pause, 0.05)
+
+
+class Seen(Generic[T]):
+    """What a callback is given, in order: pass a Seen where the callback goes (a bus handler, a receiver,
+    an MQTT client's on_message), then wait for a condition on what it has seen."""
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, item: T) -> None:
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def wait_for(self, check: Callable[[list[T]], R], timeout: float = 15.0) -> R:
+        """What ``check(items)`` returns as soon as it is true; fails after ``timeout`` seconds."""
+        with self._cond:
+            got = self._cond.wait_for(lambda: check(self.items), timeout)
+            assert got, f"not within {timeout} s; seen {len(self.items)}, the last: {self.items[-3:]!r}"
+            return got
+
+    def first(self, n: int, timeout: float = 15.0) -> list[T]:
+        """The first ``n`` items, once there are that many."""
+        return self.wait_for(lambda items: items[:n] if len(items) >= n else None, timeout)
+
+    def now(self) -> list[T]:
+        """A copy of what has been seen so far."""
+        with self._cond:
+            return list(self.items)
 
 
 def answers_health(url: str, timeout: float) -> bool:
     """Whether a server at ``url`` answers ``/health`` within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return True
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.2)
-    return False
+            return False
+
+    try:
+        return bool(wait_for(healthy, timeout))
+    except AssertionError:
+        return False
 
 
 @pytest.fixture
-def server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
     (port, the environment that points the CLI at its database)."""
     from brokers import free_port

@@ -8,6 +8,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from conftest import Seen
+
 WAIT = 15.0  # seconds a test waits for something that should happen; never reached when it works
 
 
@@ -18,33 +20,29 @@ class Receiver:
         self, *, status: int = 200, fail_first: int = 0, hang: threading.Event | None = None, delay: float = 0.0
     ) -> None:
         self.status, self.fail_first, self.hang, self.delay = status, fail_first, hang, delay
-        self.got: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.seen: Seen[tuple[dict[str, Any], dict[str, str]]] = Seen()  # (body, headers) of each one accepted
         self.attempts = 0
         self.entered = threading.Event()
-        self.cond = threading.Condition()
+        self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                with receiver.cond:
+                with receiver._lock:
                     receiver.attempts += 1
                     n = receiver.attempts
                 if receiver.hang is not None:
                     receiver.entered.set()
                     receiver.hang.wait(WAIT)
                 if receiver.delay:
-                    time.sleep(receiver.delay)
+                    time.sleep(receiver.delay)  # a slow receiver, when a test asks for one
                 status = 500 if n <= receiver.fail_first else receiver.status
                 if status < 300:
-                    with receiver.cond:
-                        receiver.got.append((body, dict(self.headers)))
-                        receiver.cond.notify_all()
+                    receiver.seen((body, dict(self.headers)))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                with receiver.cond:
-                    receiver.cond.notify_all()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -57,11 +55,14 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/notify"
 
+    @property
+    def got(self) -> list[tuple[dict[str, Any], dict[str, str]]]:
+        """The (body, headers) of each notification accepted so far."""
+        return self.seen.now()
+
     def wait_for(self, n: int) -> list[dict[str, Any]]:
-        """The first ``n`` notifications, waiting for them to arrive."""
-        with self.cond:
-            assert self.cond.wait_for(lambda: len(self.got) >= n, WAIT), f"{len(self.got)} of {n} notifications"
-            return [b for b, _ in self.got]
+        """The bodies of the notifications accepted, once there are ``n`` or more."""
+        return self.seen.wait_for(lambda got: [b for b, _ in got] if len(got) >= n else None, WAIT)
 
     def close(self) -> None:
         if self.hang is not None:

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 
 import nats.js.errors
 import pytest
-from conftest import Api
+from conftest import Api, wait_for
 from fastapi.testclient import TestClient
 from receivers import WAIT, Receiver
 from test_nats import NATS_URL, _admin, _nats_server_is_up, names  # noqa: F401 (fixtures)
@@ -36,6 +35,7 @@ from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
 
 ENTITY = "urn:ngsi-ld:WaterLevelSensor:pump-7"
+pytestmark = pytest.mark.nats  # the worker and the API share the NATS bus
 
 
 class Worker:
@@ -64,14 +64,15 @@ class Worker:
 
 def _wait_for_consumer(stream: str, durable: str) -> None:
     """The worker has bound its durable consumer: events published from now on reach it."""
-    deadline = time.monotonic() + WAIT
-    while True:
+
+    def bound() -> bool:
         try:
             _admin(lambda js: js.consumer_info(stream, durable))
-            return
+            return True
         except nats.js.errors.NotFoundError:
-            assert time.monotonic() < deadline, "the worker never created its NATS consumer"
-            time.sleep(0.1)
+            return False
+
+    wait_for(bound, WAIT, what=lambda: "the worker never created its NATS consumer")
 
 
 @pytest.fixture
@@ -100,16 +101,9 @@ def _level(api: Api, seq: int) -> None:
     assert r.status_code == 204, r.text
 
 
-def _seqs(rx: Receiver) -> list[tuple[int, str]]:
-    with rx.cond:
-        return [(e["seq"], body["id"]) for body in (b for b, _ in rx.got) for e in body["data"]]
-
-
-def _wait(pred: Any, what: str) -> None:
-    deadline = time.monotonic() + 2 * WAIT
-    while not pred():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
+def _seqs(got: list[tuple[dict[str, Any], dict[str, str]]]) -> list[tuple[int, str]]:
+    """(seq, notification id) of each value notified."""
+    return [(e["seq"], body["id"]) for body, _ in got for e in body["data"]]
 
 
 def test_worker_killed_and_restarted_loses_no_notification(
@@ -134,21 +128,21 @@ def test_worker_killed_and_restarted_loses_no_notification(
         doc = {"id": ENTITY, "type": "WaterLevelSensor", "seq": {"type": "Property", "value": -1}}
         assert api.post("/ngsi-ld/v1/entities", json=doc).status_code == 201
         # The subscription reaches the worker on its own consumer: update until it notifies.
-        _wait(lambda: (_level(api, -1), rx.got)[1], "the worker never notified")
+        wait_for(lambda: (_level(api, -1), rx.got)[1], 2 * WAIT, what=lambda: "the worker never notified")
 
         for seq in range(40):
             _level(api, seq)
-        _wait(lambda: len({s for s, _ in _seqs(rx) if s >= 0}) >= 8, "the worker stopped delivering")
+        rx.seen.wait_for(lambda got: len({s for s, _ in _seqs(got) if s >= 0}) >= 8, 2 * WAIT)  # it delivers
         worker.kill()
         assert outbox.count(rt) > 0  # matched, stored, not yet sent
         for seq in range(40, 80):  # the worker is down: these wait in NATS
             _level(api, seq)
 
         worker.start()
-        _wait(lambda: {s for s, _ in _seqs(rx)} >= set(range(80)), "notifications were lost")
-        _wait(lambda: outbox.count(rt) == 0, "the outbox was not emptied")
+        rx.seen.wait_for(lambda got: {s for s, _ in _seqs(got)} >= set(range(80)), 2 * WAIT)  # none lost
+        wait_for(lambda: outbox.count(rt) == 0, 2 * WAIT, what=lambda: "the outbox was not emptied")
         ids_by_seq: dict[int, set[str]] = {}
-        for seq, note_id in _seqs(rx):
+        for seq, note_id in _seqs(rx.got):
             if seq >= 0:  # -1 was sent by several updates while waiting for the worker
                 ids_by_seq.setdefault(seq, set()).add(note_id)
         assert all(len(ids) == 1 for ids in ids_by_seq.values())  # a repeat carries the same id

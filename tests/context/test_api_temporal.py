@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import statistics
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Api
+from conftest import Api, wait_for
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 EID = "urn:ngsi-ld:AirQualityObserved:t1"
@@ -104,10 +103,14 @@ def test_temporal_query_by_type(station: Api) -> None:
     assert [(e["id"], e["pm25"][0]["value"]) for e in r.json()] == [(EID, READINGS[-1][1])]
 
 
+def a_later_millisecond(than: datetime) -> datetime:
+    """The clock once it shows a later millisecond than ``than`` (stored times have milliseconds)."""
+    return wait_for(lambda: now if stamp(now := datetime.now(UTC)) > stamp(than) else None)  # type: ignore[no-any-return]
+
+
 def test_timeproperty_modified_at_selects_by_when_instances_were_stored(station: Api) -> None:
-    time.sleep(0.005)
-    between_writes = datetime.now(UTC)
-    time.sleep(0.005)
+    between_writes = a_later_millisecond(datetime.now(UTC))  # later than every instance stored so far
+    a_later_millisecond(between_writes)  # and earlier than the next one
     backfill = T0 - timedelta(hours=1)  # observed before all others, stored after them
     r = station.post(
         f"{TEMPORAL}/attrs", json={"pm25": [{"type": "Property", "value": 99, "observedAt": stamp(backfill)}]}

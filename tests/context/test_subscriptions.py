@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import Api, running
+from conftest import Api, running, wait_for
 from receivers import WAIT, Receiver
 
 from cityos.context.qeval import eval_q
@@ -79,13 +78,13 @@ def set_attrs(api: Api, n: int, **values: Any) -> None:
 
 def until(api: Api, sub_id: str, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """The subscription once ``pred`` holds for it (delivery status is written after each send)."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        doc = api.get(f"{BASE}/{sub_id}").json()
-        if pred(doc):
-            return doc
-        assert time.monotonic() < deadline, doc
-        time.sleep(0.02)
+    last: list[dict[str, Any]] = []
+
+    def check() -> dict[str, Any] | None:
+        last[:] = [api.get(f"{BASE}/{sub_id}").json()]
+        return last[0] if pred(last[0]) else None
+
+    return wait_for(check, WAIT, what=lambda: last)  # type: ignore[no-any-return]
 
 
 def ids(notifications: list[dict[str, Any]]) -> list[list[str]]:

@@ -16,7 +16,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from brokers import free_port
-from conftest import Api, running
+from conftest import Api, Seen, running
 from paho.mqtt.enums import CallbackAPIVersion
 from test_subscriptions import BASE, WAIT, Receiver, air, create, set_attrs, sub_body, subscribe, until
 
@@ -24,6 +24,7 @@ from cityos.context.subscriptions.notify import Notifier
 
 BROKER = ("127.0.0.1", 1883)
 START = "mosquitto -d -c /etc/mosquitto/mosquitto.conf"
+pytestmark = pytest.mark.mqtt
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,30 +61,26 @@ class Subscriber:
 
     def __init__(self) -> None:
         self.topic = f"cityos-test/{uuid.uuid4().hex}/notify"
-        self.got: list[mqtt.MQTTMessage] = []
-        self.cond = threading.Condition()
+        self.seen: Seen[mqtt.MQTTMessage] = Seen()
         subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        self.client.on_message = self._on_message
+        self.client.on_message = lambda client, userdata, msg: self.seen(msg)
         self.client.on_subscribe = lambda *args: subscribed.set()
         self.client.connect(*BROKER)
         self.client.loop_start()
         self.client.subscribe(self.topic, qos=1)
         assert subscribed.wait(WAIT), "no SUBACK from the broker"
 
-    def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        with self.cond:
-            self.got.append(msg)
-            self.cond.notify_all()
+    @property
+    def got(self) -> list[mqtt.MQTTMessage]:
+        return self.seen.now()
 
     def url(self) -> str:
         return f"mqtt://{BROKER[0]}:{BROKER[1]}/{self.topic}"
 
     def wait_for(self, n: int) -> list[dict[str, Any]]:
-        """The first ``n`` messages, parsed, waiting for them to arrive."""
-        with self.cond:
-            assert self.cond.wait_for(lambda: len(self.got) >= n, WAIT), f"{len(self.got)} of {n} messages"
-            return [json.loads(m.payload) for m in self.got]
+        """The messages, parsed, once there are ``n`` or more."""
+        return self.seen.wait_for(lambda got: [json.loads(m.payload) for m in got] if len(got) >= n else None, WAIT)
 
     def close(self) -> None:
         self.client.disconnect()

@@ -21,7 +21,7 @@ from cityos.demo.district import (
     district_summary,
 )
 
-SDM = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "smart-data-models"
+SDM = Path(__file__).resolve().parents[1] / "data" / "smart-data-models"  # CC-BY-4.0, see its README.md
 REF_KEYS = {"refGrid", "refStreet", "refUnit", "refDistrict", "refDevice"}
 # GSMA-Commons and Location-Commons (referenced by the schemas, not stored beside them)
 COMMON = {

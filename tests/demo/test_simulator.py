@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from cityos.cli import app as cli
 from cityos.config import Settings, get_settings
 from cityos.context.tables import attr_history
 from cityos.core.timefmt import now_iso
+from cityos.demo import simulator
 from cityos.demo.devices import DEPARTMENTS, DemoDevice, group_key, provision_demo_devices
 from cityos.demo.district import SENSOR_TYPES, build_district
 from cityos.demo.load import upsert_entities
@@ -117,16 +119,23 @@ def test_an_in_process_run_lands_in_the_hub_with_its_dead_letters(district: tupl
         runner.close()
 
 
-def test_the_pattern_clock_starts_where_told_and_runs_at_speed(district: tuple[Runtime, list]) -> None:
+def test_the_pattern_clock_starts_where_told_and_runs_at_speed(
+    district: tuple[Runtime, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
     rt, devices = district
+    wall = [1_800_000_000.0]  # the simulator's wall clock, moved by the test instead of waited for
+    monkeypatch.setattr(simulator, "time", SimpleNamespace(**{**vars(time), "time": lambda: wall[0]}))
     start = datetime.now(UTC) - timedelta(hours=5)
     sim = Simulator(devices, LocalSink(rt), start=start, speed=60)
-    time.sleep(0.2)
+    assert sim.pattern_time() == start
+    wall[0] += 0.2
     ahead = (sim.pattern_time() - start).total_seconds()
     assert 60 * 0.2 <= ahead < 60 * 2
+    assert ahead == pytest.approx(60 * 0.2)
     sim.stop()
 
 
+@pytest.mark.mqtt
 def test_a_run_through_the_broker_is_taken_in_by_the_consumer(sqlite_db: Database) -> None:
     client_id = f"cityos-test-{uuid.uuid4().hex[:8]}"
     settings = Settings(database_url=sqlite_db.url, mqtt_url=BROKER, mqtt_client_id=client_id)

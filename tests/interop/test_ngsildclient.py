@@ -15,11 +15,11 @@ TEMPORAL_SESSION = Path(__file__).with_name("ngsild_temporal_session.py")
 pytestmark = pytest.mark.interop
 
 
-def run_session(server: tuple[int, dict[str, str]], script: Path, principal: str) -> list[str]:
+def run_session(cityos_server: tuple[int, dict[str, str]], script: Path, principal: str) -> list[str]:
     """Run a session script with ngsildclient against the server; the names of the steps that passed."""
     if not CLIENT_PYTHON.exists():
         pytest.fail(f"{CLIENT_PYTHON} is missing: run 'make test', which installs ngsildclient in .venv-ngsild")
-    port, env = server
+    port, env = cityos_server
     token = subprocess.run(
         [sys.executable, "-m", "cityos.cli", "token", "create", principal, "--role", "operator"],
         env=env,
@@ -35,8 +35,8 @@ def run_session(server: tuple[int, dict[str, str]], script: Path, principal: str
     return [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
 
 
-def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
-    assert run_session(server, SESSION, "ngsildclient") == [
+def test_ngsildclient_session(cityos_server: tuple[int, dict[str, str]]) -> None:
+    assert run_session(cityos_server, SESSION, "ngsildclient") == [
         "create",
         "retrieve",
         "exists",
@@ -53,8 +53,8 @@ def test_ngsildclient_session(server: tuple[int, dict[str, str]]) -> None:
     ]
 
 
-def test_ngsildclient_temporal_session(server: tuple[int, dict[str, str]]) -> None:
-    assert run_session(server, TEMPORAL_SESSION, "ngsildclient-temporal") == [
+def test_ngsildclient_temporal_session(cityos_server: tuple[int, dict[str, str]]) -> None:
+    assert run_session(cityos_server, TEMPORAL_SESSION, "ngsildclient-temporal") == [
         *(f"upsert-{k}" for k in range(5)),
         "temporal-values",
         "temporal-normalized",

@@ -28,8 +28,10 @@ def api_key(env: dict[str, str], name: str = "citizen-app", role: str = "reporte
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_a_georeport_client_lists_services_and_follows_a_report(server: tuple[int, dict[str, str]], fmt: str) -> None:
-    port, env = server
+def test_a_georeport_client_lists_services_and_follows_a_report(
+    cityos_server: tuple[int, dict[str, str]], fmt: str
+) -> None:
+    port, env = cityos_server
     root = f"http://127.0.0.1:{port}/open311/v2"
     client = GeoReport(root, output_format=fmt)
     services = client.get_service_list()

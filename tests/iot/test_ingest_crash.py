@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 from brokers import free_port
+from conftest import Seen, wait_for
 from sqlalchemy import func, select
 
 from cityos.bus.memory import MemoryBus
@@ -39,6 +39,7 @@ from cityos.store.migrate import upgrade
 MESSAGES = 100_000
 DEVICES = 500
 KEY = "crash-key"
+pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
 
 
 @pytest.fixture
@@ -48,14 +49,17 @@ def broker(tmp_path: Path) -> Iterator[int]:
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\npersistence false\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def listening() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return True
         except OSError:
-            time.sleep(0.05)
-    else:
+            return False
+
+    try:
+        wait_for(listening, 5)
+    except AssertionError:
         proc.kill()
         pytest.fail(f"mosquitto ({binary}) did not start on port {port}")
     yield port
@@ -69,21 +73,25 @@ def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
 
 
-def stored(db: Database) -> int:
-    attr = core_term_map().expand("sequence")
+def stored(db: Database, term: str = "sequence") -> int:
+    attr = core_term_map().expand(term)
     with db.connect() as conn:
         return conn.execute(
             select(func.count()).select_from(attr_history).where(attr_history.c.attr == attr)
         ).scalar_one()
 
 
-def wait_until(check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
+def probe_through(pub: paho.Client, db: Database, sent: list[int]) -> None:
+    """Publish probes until the consumer stores one: its subscription is live and, as one session's messages
+    come in order, everything published before the stored probe has been taken in."""
+    before = stored(db, "probe")
+
+    def stored_one() -> bool:
+        sent[0] += 1
+        pub.publish(f"cityos/{KEY}/PROBE/attrs", b'{"p": %d}' % sent[0], qos=1)
+        return stored(db, "probe") > before
+
+    wait_for(stored_one, 60)
 
 
 def test_sigkill_and_restart_lose_and_double_nothing(broker: int, tmp_path: Path) -> None:
@@ -102,16 +110,25 @@ def test_sigkill_and_restart_lose_and_double_nothing(broker: int, tmp_path: Path
             for d in range(DEVICES)
         ],
     )
+    probe = {"p": {"attr": "probe"}}
+    service.provision(
+        rt, [DeviceCreate(device_id="PROBE", apikey=KEY, device_type="probe", entity_type="Probe", measures=probe)]
+    )
     log = tmp_path / "ingest.log"
     ingest = start_ingest(db_url, broker, log)
     base = datetime.now(UTC) - timedelta(hours=1)
     pub = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="crash-test-pub", protocol=paho.MQTTv311)
     pub.max_inflight_messages_set(1000)
+    acks: Seen[int] = Seen()  # the broker's acknowledgements of what was published
+    pub.on_publish = lambda _c, _u, mid, _rc, _p: acks(mid)
     pub.connect("127.0.0.1", broker)
     pub.loop_start()
-    # the first message waits for the consumer's session to exist, so nothing is published before it subscribed
-    wait_until(lambda: b"consuming telemetry" in log.read_bytes(), 30)
-    time.sleep(1.0)
+    # the stream begins once the consumer's session has subscribed, so none of it is published before
+    wait_for(lambda: b"consuming telemetry" in log.read_bytes(), 30)
+    probes = [0]
+    probe_through(pub, db, probes)
+    acks.wait_for(lambda a: len(a) >= probes[0])
+    first = probes[0]  # acknowledgements before the stream's
     done = threading.Event()
 
     def publish() -> None:
@@ -120,26 +137,26 @@ def test_sigkill_and_restart_lose_and_double_nothing(broker: int, tmp_path: Path
             pub.publish(
                 f"cityos/{KEY}/C-{i % DEVICES:04d}/attrs", b'{"n": %d, "observedAt": "%s"}' % (i, at.encode()), qos=1
             )
-            while len(pub._out_messages) > 2000:  # paho's own queue of unacknowledged publishes
-                time.sleep(0.002)
-        while pub._out_messages:
-            time.sleep(0.01)
+            sent = i + 1
+            acks.wait_for(lambda a, sent=sent: sent - (len(a) - first) <= 2000, 300)  # at most 2,000 unacknowledged
+        acks.wait_for(lambda a: len(a) - first >= MESSAGES, 300)
         done.set()
 
     thread = threading.Thread(target=publish)
     thread.start()
     try:
-        wait_until(lambda: stored(db) >= MESSAGES // 4, 120)
+        wait_for(lambda: stored(db) >= MESSAGES // 4, 120)
         ingest.send_signal(signal.SIGKILL)
         ingest.wait(10)
         at_kill = stored(db)
         assert at_kill < MESSAGES, "the kill came too late to test anything"
-        time.sleep(1.0)  # the stream goes on while nobody consumes it
+        published = len(acks.now()) - first
+        acks.wait_for(lambda a: len(a) - first >= min(MESSAGES, published + 5_000), 120)  # the stream goes on
         ingest = start_ingest(db_url, broker, log)
         thread.join(300)
         assert done.is_set()
-        wait_until(lambda: stored(db) >= MESSAGES, 300)
-        time.sleep(1.0)  # anything doubled would arrive now
+        wait_for(lambda: stored(db) >= MESSAGES, 300)
+        probe_through(pub, db, probes)  # anything doubled would have been stored before it
         assert stored(db) == MESSAGES
         with db.connect() as conn:
             assert conn.execute(select(func.count()).select_from(dead_letters)).scalar_one() == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +23,8 @@ from cityos.iot.runner import IngestRunner
 from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
+
+pytestmark = pytest.mark.mqtt
 
 
 @pytest.fixture
@@ -82,11 +84,13 @@ def test_command_round_trip_and_expiry(live: tuple[Runtime, str]) -> None:
         answer = {"id": cmd["id"], "status": "ok", "result": {"switched": cmd["value"]}}
         c.publish(f"cityos/{key}/HP-AQ-0001/cmdexe", orjson.dumps(answer), qos=1)
 
+    subscribed = threading.Event()
     device.on_message = on_message
+    device.on_subscribe = lambda *_: subscribed.set()
     device.connect("127.0.0.1", 1883)
     device.subscribe(f"cityos/{key}/HP-AQ-0001/cmd", qos=1)
     device.loop_start()
-    time.sleep(0.3)
+    assert subscribed.wait(10)  # the broker's SUBACK: commands sent from now on reach the device
     sent = commands.send(rt, "HP-AQ-0001", CommandCreate(command="fan", value="on"), by="operator-1")
     assert sent.status == "pending"
     done = wait_for(lambda: (c := commands.get(rt, sent.id)).status == "ok" and c)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import Seen, wait_for
 from iot_district import APIKEY, AQ, provision_district
 
 from cityos.bus.memory import MemoryBus
@@ -55,26 +56,25 @@ def test_submit_waits_while_the_store_is_stalled_and_nothing_is_lost(sqlite_rt: 
     rt = sqlite_rt
     w = IngestWriter(rt, batch_size=BATCH, batch_wait=0.01)
     stall, holder = stall_store(rt)
-    done: list[Outcome] = []
+    done: Seen[Outcome] = Seen()
     submitted = [0]
 
     def transport() -> None:
         for i in range(QUEUED_BATCHES * BATCH + 10):
-            w.submit(reading(i), done.append)
+            w.submit(reading(i), done)
             submitted[0] += 1
 
     t = threading.Thread(target=transport)
     t.start()
-    time.sleep(0.5)
+    wait_for(lambda: submitted[0] >= QUEUED_BATCHES * BATCH)
+    time.sleep(0.2)  # the point: while the store is stalled, the transport gets no further in this time
     assert submitted[0] == QUEUED_BATCHES * BATCH  # the transport waits at the bound
-    assert done == []
+    assert done.now() == []
     stall.set()
     t.join(10)
     holder.join(10)
-    deadline = time.monotonic() + 10
-    while len(done) < submitted[0] and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(done) == QUEUED_BATCHES * BATCH + 10 and all(o.accepted for o in done)
+    done.first(QUEUED_BATCHES * BATCH + 10)
+    assert len(done.now()) == QUEUED_BATCHES * BATCH + 10 and all(o.accepted for o in done.now())
     w.close()
 
 
@@ -83,9 +83,17 @@ def test_a_transport_waiting_on_a_full_writer_lets_go_at_shutdown(sqlite_rt: Run
     w = IngestWriter(rt, batch_size=BATCH, batch_wait=0.01)
     stall, holder = stall_store(rt)
     acked: list[Outcome] = []
-    t = threading.Thread(target=lambda: [w.submit(reading(i), acked.append) for i in range(QUEUED_BATCHES * BATCH + 1)])
+    submitted = [0]
+
+    def transport() -> None:
+        for i in range(QUEUED_BATCHES * BATCH + 1):
+            w.submit(reading(i), acked.append)
+            submitted[0] += 1
+
+    t = threading.Thread(target=transport)
     t.start()
-    time.sleep(0.3)
+    wait_for(lambda: submitted[0] >= QUEUED_BATCHES * BATCH)  # the writer is full: the last one is submitted now
+    time.sleep(0.2)  # the point: in this time the last submit does not return
     assert t.is_alive()  # waiting for room
     w.refuse_new()
     t.join(3)

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ NOISE = {
     "thresholds": {"blue": 1, "yellow": 2, "orange": 3, "red": 4},
 }  # fmt: skip
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
 
 class Demo:
@@ -165,7 +164,7 @@ def test_the_page_loads_with_the_map_and_the_panels(page: Any, demo: Demo) -> No
     shot(page, "twin")
 
 
-def test_a_simulator_warning_reaches_the_page_within_two_seconds(page: Any, demo: Demo) -> None:
+def test_a_simulator_warning_reaches_the_page_live(page: Any, demo: Demo) -> None:
     log_in(page, demo, "duty")
     page.evaluate(
         """() => { window.seen = {};
@@ -176,13 +175,13 @@ def test_a_simulator_warning_reaches_the_page_within_two_seconds(page: Any, demo
     r = demo.http.put(f"/vitals/indicators/{INDICATOR}", json=NOISE)
     assert r.status_code in (200, 201), r.text
 
-    def raised() -> tuple[str, float] | None:
+    def raised() -> str | None:
         found = demo.get("/vitals/warnings", params={"indicator": INDICATOR})
-        return (found[0]["id"], time.time() * 1000) if found else None
+        return found[0]["id"] if found else None
 
-    warning_id, api_ms = wait_for(raised, 90)
-    page_ms = wait_for(lambda: page.evaluate(f"() => window.seen[{warning_id!r}]"), 5)
-    assert page_ms - api_ms < 2000, f"the warning reached the page {page_ms - api_ms:.0f} ms after the API had it"
+    warning_id = wait_for(raised, 90)
+    # it arrives on the open page, without a reload (how soon: bench/dashboard.py, "warning → on the page")
+    wait_for(lambda: page.evaluate(f"() => window.seen[{warning_id!r}]"))
     row = page.locator(f"#warnings [data-warning='{warning_id}']")
     assert "红色 I级" in row.inner_text()  # the level carries its name, not only its colour
     page.wait_for_selector(f"#warnings [data-warning='{warning_id}'] >> text=界面测试噪声 · 全区")
