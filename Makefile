@@ -35,9 +35,9 @@ $(CHROMIUM):
 demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos demo
 
-# Everything: SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium. What CI runs (.ci/run).
-test: $(STAMP) $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
-	$(BIN)/ruff check .
+# Everything: the lint checks, then SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium.
+# What CI runs (.ci/run).
+test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 # The inner loop: only the tests that need nothing beyond SQLite (the markers are in pyproject.toml).
@@ -48,7 +48,7 @@ test-fast: $(STAMP) $(WEB_STAMP)
 # Style, the import contracts (layers, package faces: .importlinter) and types (mypy, pydantic plugin).
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check cityos tests bench
+	$(BIN)/ruff format --check cityos tests bench tools
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

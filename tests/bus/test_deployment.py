@@ -29,7 +29,7 @@ from cityos.store.engine import Database, null_pool_engine
 from cityos.store.lease import lock_key
 from cityos.store.migrate import upgrade
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
 UNIT = "urn:ngsi-ld:ManagementUnit:deploy-square"
 GATE = "urn:ngsi-ld:CrowdFlowObserved:deploy-gate"
