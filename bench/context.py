@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
+from cityos.context import core_term_map
 from cityos.context import service as svc
 from cityos.context.entity import parse_entity
 from cityos.context.geo import size_class
@@ -111,7 +112,7 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
     JSON documents are serialised inside the timing, as the driver needs text. Rows are built
     from the hub's own parse outside the timing. One transaction per 1000 entities, as the hub.
     """
-    tm = Runtime(Settings(database_url=db.url), db, MemoryBus()).contexts.resolve(None)
+    tm = core_term_map()
     now = now_iso()
     parsed = [parse_entity(d, tm, now=now) for d in docs]
     rows = []
@@ -184,7 +185,7 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
 
 def upsert_rate(rt: Runtime, docs: list[dict[str, Any]]) -> float:
     """Entities/s through the hub's batch upsert (parse, validate, write state + indexes, publish)."""
-    tm = rt.contexts.resolve(None)
+    tm = core_term_map()
     t0 = time.perf_counter()
     for start in range(0, len(docs), 1000):
         now = now_iso()
@@ -346,7 +347,7 @@ def bench_queries(kind: str, n: int, tmp: Path, runs: int) -> dict[str, float]:
         load_rate = upsert_rate(rt, [station(i, rnd) for i in range(n)])
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-        tm = rt.contexts.resolve(None)
+        tm = core_term_map()
         qt, gt = [], []
         for _ in range(runs):
             threshold = rnd.randint(5, 250)

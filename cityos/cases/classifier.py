@@ -26,13 +26,13 @@ from typing import Any, Literal
 
 import numpy as np
 import sklearn
-from pydantic import BaseModel, ConfigDict, Field
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from cityos.cases.errors import InvalidCasesConfig
+from cityos.cases.models import Alternative, Evaluation, MainScore, Prediction
 from cityos.cases.taxonomy import Taxonomy, load_taxonomy
 from cityos.errors import InvalidInput
 
@@ -162,51 +162,6 @@ def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
         out += [(s.name.zh, s.code), (s.description.zh, s.code), ("，".join(s.keywords), s.code)]
         out += [(k, s.code) for k in s.keywords]
     return out
-
-
-# --- results ------------------------------------------------------------------------------------------------------
-
-
-class Alternative(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    sub: str
-    main: str
-    probability: float
-
-
-class Prediction(BaseModel):
-    """What the classifier thinks a complaint is about.
-
-    ``confidence`` is the main category's probability (its subs summed): it decides ``needs_confirmation``.
-    ``sub_confidence`` is the chosen sub-category's own probability.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    sub: str
-    main: str
-    confidence: float
-    sub_confidence: float
-    alternatives: list[Alternative] = Field(description="the three most probable sub-categories, best first")
-    needs_confirmation: bool
-
-
-class MainScore(BaseModel):
-    count: int
-    correct: int
-    accuracy: float
-
-
-class Evaluation(BaseModel):
-    """Top-1 accuracy on a labelled set; ``per_main`` is keyed by the true main category."""
-
-    count: int
-    main_accuracy: float
-    sub_accuracy: float
-    per_main: dict[str, MainScore]
-    needs_confirmation: int = Field(description="how many predictions fell below the threshold")
-    confident_main_accuracy: float | None = Field(description="main accuracy on the predictions above the threshold")
 
 
 # --- the classifier -----------------------------------------------------------------------------------------------

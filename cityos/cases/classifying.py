@@ -16,17 +16,20 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cityos.cases.classifier import Classifier, default_classifier
 from cityos.errors import Unavailable
 from cityos.runtime import Runtime
+
+if TYPE_CHECKING:  # scikit-learn and jieba come with the classifier: imported when it loads, not before
+    from cityos.cases.classifier import Classifier
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "cases-classifier.joblib"  # in the data directory, written by `cityos cases retrain`
 RETRY_AFTER_SECONDS = 5
 STOP_WAIT_SECONDS = 60  # a process that stops while the classifier trains waits this long for it
 
-ClassifierSource = Callable[[Runtime], Classifier]  # how a use case gets the classifier: waiting, or not
+ClassifierSource = Callable[[Runtime], "Classifier"]  # how a use case gets the classifier: waiting, or not
 
 
 class ClassifierSlot:
@@ -115,6 +118,8 @@ def model_path(rt: Runtime) -> Path:
 
 def load_saved_or_shipped(path: Path) -> Classifier:
     """The classifier saved at ``path``, else the shipped one (trained once per process)."""
+    from cityos.cases.classifier import Classifier, default_classifier
+
     return Classifier.load(path) if path.exists() else default_classifier()
 
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cityos.cases import store
-from cityos.cases.classifier import Evaluation, evaluate, load_examples
-from cityos.cases.classifier import retrain as train_again
 from cityos.cases.classifying import classifier, model_path, use_classifier
+from cityos.cases.models import Evaluation
 from cityos.cases.settings import settings
 from cityos.runtime import Runtime
 
@@ -37,6 +36,9 @@ def retrain(rt: Runtime, path: Path | None = None) -> Retrained:
     """Train the classifier again on the shipped training split plus every category a dispatcher confirmed,
     save it in the data directory and use it from now on; the held-out figures before and after tell an
     operator what the corrections changed."""
+    from cityos.cases.classifier import evaluate, load_examples  # scikit-learn: loaded when training
+    from cityos.cases.classifier import retrain as train_again
+
     with rt.db.connect() as conn:
         kept = store.list_corrections(conn)
     heldout = load_examples("heldout")

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cityos.cases import record, store
-from cityos.cases.classifier import Prediction
 from cityos.cases.classifying import ClassifierSource, classifier
 from cityos.cases.dispatching import check_category, register_and_dispatch
 from cityos.cases.duplicates import Candidate, bounding_box, find_duplicate
+from cityos.cases.models import Prediction
 from cityos.cases.schemas import NewCase, Reported
 from cityos.cases.settings import CasesSettings, settings
 from cityos.cases.store import Row
