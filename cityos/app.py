@@ -91,13 +91,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class Health(BaseModel):
-    """The process is up and reaches its database; the roles it runs now and those it stands by for."""
+    """The process is up and reaches its database; the roles it runs now, those it stands by for, and what
+    it still loads in the background (requests that need it answer 503 meanwhile)."""
 
     status: str
     version: str
     database: str
     roles: list[str]
     standby: list[str]
+    loading: list[str]
 
 
 Anyone = Annotated[PublicContext, public("a liveness check for load balancers; it tells nothing about the data")]

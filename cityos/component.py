@@ -45,7 +45,9 @@ R = TypeVar("R")
 
 
 class Runner(Protocol):
-    """Something that runs beside the API or in a worker: started once, closed once."""
+    """Something that runs beside the API or in a worker: started once, closed once. A runner that loads
+    something in the background after it started (the case classifier) may say so with a ``loading``
+    attribute naming what, None once it is ready: ``GET /health`` lists them."""
 
     def start(self) -> None: ...
     def close(self) -> None: ...
@@ -189,9 +191,11 @@ def process_runners(
 
 
 def describe(runners: Runners) -> dict[str, Any]:
-    """Which roles this process holds and which it stands by for (for /health and the logs)."""
+    """Which roles this process holds, which it stands by for, and what it still loads (for /health and
+    the logs)."""
     held = [r for r in runners.runners if isinstance(r, RoleHolder)]
     return {
         "roles": sorted(r.role for r in held if r.active),
         "standby": sorted(r.role for r in held if not r.active),
+        "loading": sorted(what for r in runners.runners if (what := getattr(r, "loading", None))),
     }

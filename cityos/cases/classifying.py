@@ -150,6 +150,11 @@ class ClassifierLoader:
     def __init__(self, rt: Runtime) -> None:
         self.slot = slot(rt)
 
+    @property
+    def loading(self) -> str | None:
+        """What it loads while it loads (``GET /health`` lists it)."""
+        return None if self.slot.ready else "cases classifier"
+
     def start(self) -> None:
         self.slot.start()
 

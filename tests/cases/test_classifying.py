@@ -63,6 +63,9 @@ def api(held: Held, api: Api) -> Iterator[Api]:
 def test_the_api_starts_loading_the_classifier_when_it_starts(api: Api, held: Held) -> None:
     assert running(api, ClassifierLoader).slot is slot(api.rt)
     wait_for(lambda: held.calls == 1)  # no request asked for it
+    assert api.get("/health").json()["loading"] == ["cases classifier"]  # an operator sees it loading
+    held.release.set()
+    wait_for(lambda: api.get("/health").json()["loading"] == [])
 
 
 def test_a_request_that_needs_the_classifier_answers_503_until_it_is_ready(
