@@ -20,6 +20,7 @@ import paho.mqtt.client as paho
 
 from cityos.auth import EVERYTHING, Scope
 from cityos.core.timefmt import format_ts, now_iso, parse_ts
+from cityos.errors import Unavailable
 from cityos.iot import store
 from cityos.iot.errors import CommandNotFound, NoCommandChannel
 from cityos.iot.models import Command, sees
@@ -69,7 +70,18 @@ def channel(rt: Runtime) -> CommandChannel:
     url = rt.settings.mqtt_url
     if not url:
         raise NoCommandChannel("commands go out over MQTT: set CITYOS_MQTT_URL to the broker the devices use")
-    return rt.parts.get(CommandChannel, lambda: CommandChannel(rt, url))
+
+    def connected() -> CommandChannel:
+        try:
+            return CommandChannel(rt, url)
+        except OSError as exc:  # the broker is down or unreachable: tried again on the next command
+            raise Unavailable(
+                f"the devices' MQTT broker ({url}) cannot be reached ({exc}): the command was not sent; try again "
+                "when it is up",
+                retryAfter=10,
+            ) from None
+
+    return rt.parts.get(CommandChannel, connected)
 
 
 def send(

@@ -183,7 +183,7 @@ def replay_dead_letter(ctx: LetterReplayer, letter_id: str) -> OutcomePublic:
     "/devices/{device_id}/commands",
     status_code=201,
     summary="Send a command to a device",
-    responses=problem_responses(409),  # no command channel: CITYOS_MQTT_URL is not set
+    responses=problem_responses(409, 503),  # no command channel (CITYOS_MQTT_URL unset); the broker is down
 )
 def send_command(ctx: CommandSender, device_id: str, spec: CommandCreate) -> CommandPublic:
     return CommandPublic.of(commands.send(ctx.rt, device_id, spec, by=ctx.principal.name, scope=ctx.scope))

@@ -3,6 +3,8 @@ letters, health and /metrics, with problem documents for bad input."""
 
 from __future__ import annotations
 
+import pytest
+from brokers import free_port
 from conftest import Api
 from iot_district import APIKEY, AQ, AQ_ENTITY, AQ_SPEC, FLOOD_SPEC
 
@@ -110,3 +112,19 @@ def test_answers_leave_out_what_has_no_value_and_send_null_where_they_always_did
     again = api.post(f"/iot/deadletters/{letter['id']}/replay").json()
     assert set(again) == {"accepted", "reasonCode", "reason", "deadLetterId"} and again["accepted"] is False
     assert again["reasonCode"] == "unparseable" and again["deadLetterId"] != letter["id"]
+
+
+def test_a_command_without_a_broker_to_send_it_is_a_clear_problem(api: Api) -> None:
+    provision(api)
+    r = api.post(f"/iot/devices/{AQ}/commands", json={"command": "fan", "value": "on"})
+    assert r.status_code == 409 and "CITYOS_MQTT_URL" in r.json()["detail"]  # no broker configured
+
+
+@pytest.mark.settings(mqtt_url=f"mqtt://127.0.0.1:{free_port()}")
+def test_a_command_when_the_broker_is_down_is_503_and_nothing_is_stored(api: Api) -> None:
+    provision(api)
+    r = api.post(f"/iot/devices/{AQ}/commands", json={"command": "fan", "value": "on"})
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "10"
+    assert "cannot be reached" in r.json()["detail"] and "not sent" in r.json()["detail"]
+    assert api.get(f"/iot/devices/{AQ}/commands").json() == []
