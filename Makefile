@@ -43,7 +43,7 @@ test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 # The inner loop: only the tests that need nothing beyond SQLite (the markers are in pyproject.toml).
 test-fast: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not (postgres or mqtt or nats or browser or interop)"
+	$(BIN)/pytest -n auto -m "not (postgres or mqtt or nats or browser or interop)"
 
 # Style, the import contracts (layers, package faces: .importlinter) and types (mypy, pydantic plugin).
 lint: $(STAMP)
