@@ -91,8 +91,9 @@ async def principal_of(rt: Runtime, request: Request) -> Principal:
     return await run_in_threadpool(authenticate, rt.db, authorization)
 
 
-async def context_of(request: Request, permission: str) -> RequestContext:
-    """Authenticate the caller, resolve the tenant and check ``permission`` there."""
+async def context_of(request: Request, permission: str | None) -> RequestContext:
+    """Authenticate the caller, resolve the tenant and check ``permission`` there (None: no permission beyond
+    a valid token, but the tenant is still one the caller may use)."""
     rt = runtime_of(request)
     principal = await principal_of(rt, request)
     tenant = tenant_of(request, principal, rt.settings.default_tenant)
@@ -132,9 +133,7 @@ def signed_in() -> Any:
     """The dependency of a route any valid token may call (who am I, log out): no permission beyond that."""
 
     async def dependency(request: Request) -> RequestContext:
-        rt = runtime_of(request)
-        principal = await principal_of(rt, request)
-        return RequestContext(rt, principal, tenant_of(request, principal, rt.settings.default_tenant))
+        return await context_of(request, None)
 
     dependency.__dict__[PERMISSION_MARK] = "(any valid token)"
     return Depends(dependency)

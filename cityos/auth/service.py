@@ -169,9 +169,9 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
     return p
 
 
-def authorize(principal: Principal, action: str, tenant: str | None = None) -> None:
-    """Raise Forbidden unless the principal's role allows ``action`` in ``tenant``."""
-    if not principal.can(action):
+def authorize(principal: Principal, action: str | None, tenant: str | None = None) -> None:
+    """Raise Forbidden unless the principal's role allows ``action`` (None: any valid principal) in ``tenant``."""
+    if action is not None and not principal.can(action):
         raise Forbidden(f"role '{principal.role}' of '{principal.name}' may not do {action}")
     if tenant is not None and not principal.may_use_tenant(tenant):
         raise Forbidden(f"'{principal.name}' is limited to tenant '{principal.tenant}' and may not use '{tenant}'")

@@ -28,7 +28,7 @@ def test_the_tenant_comes_from_the_header_else_the_token_else_the_default(api: A
 
 def test_a_token_limited_to_a_tenant_may_not_use_another(api: Api) -> None:
     limited = create_token(api.rt.db, "pudong-operator", role="operator", tenant="pudong")
-    for url in ("/ngsi-ld/v1/entities?type=District", "/vitals/overview", "/cases", "/twin/units"):
+    for url in ("/ngsi-ld/v1/entities?type=District", "/vitals/overview", "/cases", "/twin/units", "/auth/me"):
         r = api.get(url, token=limited, headers={"NGSILD-Tenant": "minhang"})
         assert r.status_code == 403, url
         assert r.json()["detail"] == "'pudong-operator' is limited to tenant 'pudong' and may not use 'minhang'"
