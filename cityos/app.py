@@ -125,8 +125,8 @@ def create_app(
         freeze_startup_objects()
         runners = process_runners(rt, COMPONENTS, api=True, roles=taken, extra=companions)
         app.state.runners = runners
-        runners.start()  # a runner that fails stops those started before it, and the server does not start
         try:
+            runners.start()  # a runner that fails stops those started before it, and the server does not start
             yield
         finally:
             runners.close()

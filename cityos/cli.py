@@ -46,6 +46,19 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"database at revision {current(db)}", err=True)
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does, e.g. 'datahub catalogue'.")],
+) -> None:
+    """Write a new migration for the tables the components declare beyond the schema (for developers)."""
+    from cityos.components import load_tables
+    from cityos.store.engine import Database
+    from cityos.store.migrate import revision
+
+    path = revision(Database(get_settings().resolved_database_url), load_tables(), message)
+    typer.echo(f"wrote {path}: read it before committing", err=True)
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="Principal name, e.g. 'traffic-police' or 'ops-centre'.")],
@@ -225,7 +238,8 @@ def serve(
 
     settings = get_settings()
     if roles is not None:
-        _roles(roles)
+        if roles.strip() != "auto":
+            _roles(roles)
         os.environ["CITYOS_ROLES"] = roles  # uvicorn's worker processes read the settings anew
         settings = settings.model_copy(update={"roles": roles})
     if workers > 1 and settings.bus_in_process:

@@ -3,8 +3,8 @@ runs what it hosts.
 
 Each domain package declares one :class:`Component` in its face (``cityos.vitals.component`` …): its
 tables, its routers, the runners every API process needs (the HTTP telemetry writer, the dashboard's
-live hub) and the runners of its *roles*. The app (``cityos.app``), the CLI (``cityos worker``) and the
-migrations are built from the list in ``cityos.components``.
+live hub, the case classifier's loader) and the runners of its *roles*. The app (``cityos.app``), the
+CLI (``cityos worker``) and the migrations are built from the list in ``cityos.components``.
 
 A role is work that must run in exactly one process of a deployment at a time:
 
@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from cityos.core.roles import CONSUMER_ROLES, PRODUCER_ROLES
 from cityos.runtime import Runtime
 from cityos.store.lease import Lease, open_lease
 
@@ -178,16 +179,19 @@ class RoleHolder:
 def process_runners(
     rt: Runtime, components: Sequence[Component], *, api: bool, roles: Sequence[str], extra: Sequence[Runner] = ()
 ) -> Runners:
-    """The runners of one process: the components' API runners (when it serves the API), one
-    :class:`RoleHolder` per role it may take, then ``extra`` (the demo's simulator)."""
-    runners: list[Runner] = []
+    """The runners of one process, in the order they start (they stop in reverse): the roles that consume
+    events first (notify, then cases, which takes the warnings vitals raise, then vitals), the
+    components' API runners (when it serves the API), the ingest role, then ``extra`` (the demo's
+    simulator). With the in-process bus an event reaches only the subscribers there are when it is
+    published: so nothing is stored before its consumers listen, nor after they stopped."""
+
+    def holders(*wanted: str) -> list[Runner]:
+        return [RoleHolder(rt, r, c.roles[r]) for r in wanted if r in roles for c in components if r in c.roles]
+
+    runners = holders(*CONSUMER_ROLES)
     if api:
         runners += [make(rt) for c in components for make in c.api]
-    for role in roles:
-        makers = [c.roles[role] for c in components if role in c.roles]
-        runners += [RoleHolder(rt, role, make) for make in makers]
-    runners += extra
-    return Runners(runners)
+    return Runners([*runners, *holders(*PRODUCER_ROLES), *extra])
 
 
 def describe(runners: Runners) -> dict[str, Any]:

@@ -97,12 +97,6 @@ class Unavailable(CityError):
     status = 503
 
 
-class Conflict(CityError):
-    type = PROBLEM_BASE + "conflict"
-    title = "Conflict"
-    status = 409
-
-
 # --- the problem document in the API description ---------------------------------------------------
 
 _STATUS_TEXT = {

@@ -26,7 +26,8 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth.models import Principal, Scope
-from cityos.auth.service import authenticate, authorize, cached_principal
+from cityos.auth.service import authenticate, authorize, cached_principal, tenant_exists
+from cityos.errors import NotFound
 from cityos.runtime import Runtime
 
 TENANT_HEADER = "NGSILD-Tenant"
@@ -91,13 +92,23 @@ async def principal_of(rt: Runtime, request: Request) -> Principal:
     return await run_in_threadpool(authenticate, rt.db, authorization)
 
 
-async def context_of(request: Request, permission: str | None) -> RequestContext:
+async def context_of(request: Request, permission: str | None, *, known_tenant: bool = True) -> RequestContext:
     """Authenticate the caller, resolve the tenant and check ``permission`` there (None: no permission beyond
-    a valid token, but the tenant is still one the caller may use)."""
+    a valid token, but the tenant is still one the caller may use).
+
+    ``known_tenant``: a tenant the header names must exist (a misspelt one is a 404, not a tenant of its
+    own); the NGSI-LD routes leave that to the hub, where a first write creates a tenant.
+    """
     rt = runtime_of(request)
     principal = await principal_of(rt, request)
     tenant = tenant_of(request, principal, rt.settings.default_tenant)
     authorize(principal, permission, tenant)
+    named = known_tenant and tenant not in (principal.tenant, rt.settings.default_tenant)
+    if named and not await run_in_threadpool(tenant_exists, rt.db, tenant):  # asked only for a header's tenant
+        raise NotFound(
+            f"tenant {tenant!r} (the {TENANT_HEADER} header) does not exist: check its name; a tenant is "
+            "created by its first NGSI-LD write"
+        )
     return RequestContext(rt, principal, tenant)
 
 

@@ -69,7 +69,7 @@ def _jurisdiction(ctx: PublicContext, params: Any, principal: Principal | None =
     """The tenant a request is for: its ``jurisdiction_id``, else the reporting app's own, else the default."""
     wanted = params.get("jurisdiction_id") or None
     if wanted is None:
-        return (principal.tenant if principal else None) or ctx.tenant
+        return (principal.tenant if principal else None) or ctx.rt.settings.default_tenant
     if wanted != ctx.rt.settings.default_tenant and not tenant_exists(ctx.rt.db, wanted):
         raise Open311Error(404, f"jurisdiction_id {wanted!r} is not served here")
     if principal is not None and not principal.may_use_tenant(wanted):

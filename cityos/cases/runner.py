@@ -14,6 +14,7 @@ from typing import Any
 
 from cityos.bus import Event
 from cityos.cases import service, sources
+from cityos.context import ENTITY_CREATED
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class CasesRunner:
         self.opened = 0  # cases opened from warnings and alerts
 
     def start(self) -> None:
-        for subject in ("warning.raised", "warning.escalated", "entity.created"):
+        for subject in ("warning.raised", "warning.escalated", ENTITY_CREATED):
             self._cancels.append(self.rt.bus.subscribe(subject, self._events.put))
         self._thread = threading.Thread(target=self._run, name="cases", daemon=True)
         self._thread.start()
@@ -59,7 +60,7 @@ class CasesRunner:
         out = None
         if ev.subject.startswith("warning."):
             out = sources.case_from_warning(self.rt, self.tenant, ev.data)
-        elif ev.subject == "entity.created" and sources.is_alert(ev.data.get("types") or []):
+        elif ev.subject == ENTITY_CREATED and sources.is_alert(ev.data.get("types") or []):
             out = sources.case_from_alert(self.rt, self.tenant, ev.key, ev.data.get("attrs") or {})
         if out is not None and out.created:
             self.opened += 1

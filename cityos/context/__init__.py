@@ -11,9 +11,8 @@ This module is the hub's public face: other packages use the hub only through wh
 * ``subscriptions``: parsing, matching, storage, the notifier and delivery;
 * ``api``: the NGSI-LD routes; ``types``: type and attribute discovery.
 
-Entity events are published on the bus after their commit: ``entity.created`` (``data``: ``id``,
-``types``, ``attrs``), ``entity.updated`` (``id``, ``types``, the changed ``attrs``, the ``removed``
-attribute IRIs) and ``entity.deleted`` (``id``, ``types``); attribute names are expanded IRIs.
+Entity events are published on the bus after their commit (``events``: ``entity.created``,
+``entity.updated``, ``entity.deleted``, with what their data holds).
 """
 
 from typing import Any
@@ -29,6 +28,7 @@ from cityos.context.errors import (
     NonexistentTenant,
     ResourceNotFound,
 )
+from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_EVENTS, ENTITY_UPDATED
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
@@ -55,9 +55,6 @@ from cityos.context.store import EntityRow
 from cityos.context.temporal.retention import CompactReport, Policy, compact, set_policy
 from cityos.context.temporal.service import attribute_history
 from cityos.runtime import Runtime
-
-ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED = "entity.created", "entity.updated", "entity.deleted"
-ENTITY_EVENTS = "entity.*"  # the bus pattern of all three
 
 
 def term_map(rt: Runtime, context: str | dict[str, Any] | list[Any] | None = None) -> TermMap:

@@ -26,6 +26,7 @@ from cityos.context.errors import (
     NonexistentTenant,
     ResourceNotFound,
 )
+from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import validate_geometry
 from cityos.context.store import EntityRow, GeoRow
 from cityos.context.temporal.history import HistoryRow, changed_instances, insert_history, instance_time
@@ -190,7 +191,7 @@ def _write(
         if after is None:
             if before is not None:
                 deletes.append(before.pk)  # type: ignore[arg-type]
-                events.append(Event("entity.deleted", entity_id, {"id": entity_id, "types": before.types}, tenant))
+                events.append(Event(ENTITY_DELETED, entity_id, {"id": entity_id, "types": before.types}, tenant))
             continue
         if before is None:
             inserts.append(after)
@@ -198,9 +199,7 @@ def _write(
             if entity_id in diffed:
                 history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
             events.append(
-                Event(
-                    "entity.created", entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant
-                )
+                Event(ENTITY_CREATED, entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant)
             )
             continue
         if not changed and not removed and after.types == before.types and after.scope == before.scope:
@@ -216,7 +215,7 @@ def _write(
             upd_geo[before.pk] = new_boxes  # type: ignore[index]
         events.append(
             Event(
-                "entity.updated",
+                ENTITY_UPDATED,
                 entity_id,
                 {
                     "id": entity_id,

@@ -22,7 +22,6 @@ REF_GRID = DEFAULT_VOCABULARY + "refGrid"
 REF_STREET = DEFAULT_VOCABULARY + "refStreet"
 
 UNIT, GRID, STREET, DISTRICT = "unit", "grid", "street", "district"
-LEVELS = (UNIT, GRID, STREET, DISTRICT)  # from the smallest up
 # the relationship that names a thing's place at each level below the district
 REFS: dict[str, str] = {UNIT: REF_UNIT, GRID: REF_GRID, STREET: REF_STREET}
 # the relationship's term (the compact name) at each level below the district

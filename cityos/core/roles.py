@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 ROLES = ("ingest", "vitals", "cases", "notify")
+PRODUCER_ROLES = ("ingest",)  # stores what comes in: starts after the others listen, stops before them
+CONSUMER_ROLES = ("notify", "cases", "vitals")  # in the order they start: cases hears what vitals raises
 
 
 def parse_roles(text: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import threading
 from functools import partial
 
 from cityos.iot import commands
-from cityos.iot.health import tracker
+from cityos.iot.health import HealthTracker, tracker
 from cityos.iot.mqtt import MqttConsumer
 from cityos.iot.writer import IngestWriter, writer
 from cityos.runtime import Runtime
@@ -53,6 +53,7 @@ class IngestRunner:
         self.writer.close()
         self.rt.parts.pop(IngestWriter)
         self.health.close()
+        self.rt.parts.pop(HealthTracker)  # closed: a runner started later (a role taken again) makes a new one
         ch = self.rt.parts.pop(commands.CommandChannel)
         if ch is not None:
             ch.close()

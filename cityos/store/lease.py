@@ -5,7 +5,7 @@ A lease is a lock the database's host keeps for a process for as long as that pr
 * PostgreSQL: a session advisory lock (``pg_try_advisory_lock``) taken on a connection of its own. The
   server releases it when the connection ends, so a process that dies or loses the database loses
   its leases, and another process takes them over.
-* SQLite: an exclusive ``flock`` on a file beside the database file (``cityos.db.vitals.lease``),
+* SQLite: an exclusive ``flock`` on a file beside the database file (``cityos.db.role-vitals.lease``),
   which the kernel releases when the process ends. Processes on one machine share one SQLite file,
   so this is the same deployment-wide guarantee.
 

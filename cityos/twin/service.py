@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from cityos import cases as cases
@@ -17,6 +16,7 @@ from cityos import vitals as vitals
 from cityos.cases import OPEN, State
 from cityos.context import EntityQuery, EntityRow, NgsiLdError, core_term_map, entities_of_types, query_entities
 from cityos.core.timefmt import now_iso, to_ms
+from cityos.core.timefmt import now_ms as current_ms
 from cityos.runtime import Runtime
 from cityos.twin import layers, whatif
 from cityos.twin.errors import NoHistory, NotAWhatIfInput, UnitNotFound, UnknownSensorType
@@ -294,7 +294,7 @@ def what_if(
     its forecast for the next ``minutes``: baseline and scenario per forecast step, with levels, the worst
     point and a sentence to read out."""
     _unit_row(rt, tenant, unit_id)
-    now_ms = now_ms if now_ms is not None else int(datetime.now(UTC).timestamp() * 1000)
+    now_ms = now_ms if now_ms is not None else current_ms()
     cat = vitals.catalogue(rt, tenant)
     inputs = {ind.id: ind for ind, _ in whatif.what_if_inputs(cat, unit_id)}
     ind = inputs.get(indicator)

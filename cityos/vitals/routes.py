@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
 from cityos.auth import RequestContext, allow
+from cityos.core.timefmt import now_ms
 from cityos.errors import problem_responses
 from cityos.vitals import diagnose, service
 from cityos.vitals.definitions import Catalogue, Indicator
@@ -35,10 +35,6 @@ def _catalogue(ctx: RequestContext) -> Catalogue:
     return service.catalogue(ctx.rt, ctx.tenant)
 
 
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
-
-
 @router.get("/indicators", summary="The indicator definitions in force")
 def list_indicators(ctx: Reader) -> list[Indicator]:
     cat = _catalogue(ctx)
@@ -54,7 +50,7 @@ def get_indicator(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1440,
 ) -> IndicatorPublic:
     ind = service.definition(_catalogue(ctx), indicator_id)
-    since = _now_ms() - int(hours * 3_600_000)
+    since = now_ms() - int(hours * 3_600_000)
     return IndicatorPublic(definition=ind, history=service.history(ctx.rt, ctx.tenant, ind.id, scope, since, limit))
 
 
@@ -64,12 +60,12 @@ def get_indicator(
     responses=problem_responses(409),  # the indicator has no forecast settings
 )
 def get_forecast(ctx: Reader, indicator_id: str, scope: str) -> ForecastPublic:
-    return service.forecast_of(ctx.rt, ctx.tenant, _catalogue(ctx), indicator_id, scope, _now_ms())
+    return service.forecast_of(ctx.rt, ctx.tenant, _catalogue(ctx), indicator_id, scope, now_ms())
 
 
 @router.get("/indicators/{indicator_id}/diagnosis", summary="Anomaly diagnosis: out of the ordinary, city or sensor?")
 def get_diagnosis(ctx: Reader, indicator_id: str, scope: str) -> DiagnosisPublic | NoDiagnosisPublic:
-    return diagnose.diagnosis(ctx.rt, ctx.tenant, _catalogue(ctx), indicator_id, scope, _now_ms())
+    return diagnose.diagnosis(ctx.rt, ctx.tenant, _catalogue(ctx), indicator_id, scope, now_ms())
 
 
 @router.put(

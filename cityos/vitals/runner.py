@@ -17,7 +17,15 @@ from functools import partial
 from typing import Any
 
 from cityos.bus import Event
-from cityos.context import EntityQuery, attribute_history, core_term_map, query_entities
+from cityos.context import (
+    ENTITY_CREATED,
+    ENTITY_EVENTS,
+    ENTITY_UPDATED,
+    EntityQuery,
+    attribute_history,
+    core_term_map,
+    query_entities,
+)
 from cityos.runtime import Runtime
 from cityos.vitals import metrics, service
 from cityos.vitals.engine import Engine, IndicatorValue, LevelChange
@@ -51,7 +59,7 @@ class VitalsRunner:
 
     def start(self) -> None:
         service.ensure_definitions(self.rt, self.tenant)
-        self._cancels.append(self.rt.bus.subscribe("entity.*", self._events.put))  # nothing is missed meanwhile
+        self._cancels.append(self.rt.bus.subscribe(ENTITY_EVENTS, self._events.put))  # nothing is missed meanwhile
         self.engine = self._fresh_engine()
         self._cancels.append(self.rt.bus.subscribe("vitals.definitions.changed", self._events.put))
         self._thread = threading.Thread(target=self._run, name="vitals", daemon=True)
@@ -110,10 +118,10 @@ class VitalsRunner:
                 self.engine.flush()  # values of the old definitions are not stored: the new engine starts afresh
                 self.engine = self._fresh_engine()
                 continue
-            if ev.subject not in ("entity.created", "entity.updated") or ev.key.startswith(KPI_PREFIX):
+            if ev.subject not in (ENTITY_CREATED, ENTITY_UPDATED) or ev.key.startswith(KPI_PREFIX):
                 continue  # our own indicator values, mirrored to the hub, come back as entity events
             self.engine.take(
-                ev.key, ev.data.get("types") or [], ev.data.get("attrs") or {}, complete=ev.subject == "entity.created"
+                ev.key, ev.data.get("types") or [], ev.data.get("attrs") or {}, complete=ev.subject == ENTITY_CREATED
             )
         values, changes = self.engine.advance(int(time.time() * 1000)) if tick else self.engine.flush()
         self.rounds += 1

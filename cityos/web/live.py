@@ -20,10 +20,11 @@ import orjson
 
 from cityos.auth import Principal
 from cityos.bus import Bus, Event
+from cityos.context import ENTITY_UPDATED
 
 log = logging.getLogger(__name__)
 
-SUBJECTS = ("warning.>", "prewarning.>", "case.>", "device.online", "device.offline", "entity.updated")
+SUBJECTS = ("warning.>", "prewarning.>", "case.>", "device.online", "device.offline", ENTITY_UPDATED)
 QUEUE_LIMIT = 2000  # messages a slow page may fall behind before it is told to reload
 SensorValue = Callable[[list[str], dict[str, Any]], "tuple[bool, Any]"]
 
@@ -113,7 +114,7 @@ class LiveHub:
 
     def on_event(self, ev: Event) -> None:
         """A bus handler: runs on the bus's thread, so it only hands messages to the pages' loops."""
-        if ev.subject == "entity.updated":
+        if ev.subject == ENTITY_UPDATED:
             if not self._pages:
                 return
             is_sensor, value = self.sensor_value(ev.data.get("types") or [], ev.data.get("attrs") or {})

@@ -39,3 +39,12 @@ def test_the_permission_is_the_routes_own(api: Api) -> None:
     r = api.get("/vitals/overview", token=reporter)
     assert r.status_code == 403 and r.json()["detail"] == "role 'reporter' of 'app' may not do vitals:read"
     assert api.get("/auth/me", token=reporter).json()["permissions"] == ["cases:report"]
+
+
+def test_a_tenant_the_header_names_must_exist_outside_ngsi_ld(api: Api) -> None:
+    r = api.get("/cases", headers={"NGSILD-Tenant": "pudnog"})
+    assert r.status_code == 404 and "tenant 'pudnog'" in r.json()["detail"]
+    assert api.post("/ngsi-ld/v1/entities", json=DISTRICT, headers={"NGSILD-Tenant": "pudong"}).status_code == 201
+    assert api.get("/cases", headers={"NGSILD-Tenant": "pudong"}).status_code == 200
+    limited = create_token(api.rt.db, "new-district", role="department", tenant="jingan")
+    assert api.get("/cases/queue", token=limited).status_code == 200  # its own tenant, even before a write

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from cityos.auth import Principal, authorize, context_of, guarded
+from cityos.auth import RequestContext, context_of, guarded
 from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
@@ -29,21 +29,27 @@ _FORMAT_OPTIONS = {"keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise":
 
 @dataclass
 class LdRequest:
-    """What every NGSI-LD request carries besides its own parameters: who asks, for which tenant,
-    with which term map, wanting which media type, and (for writes) the body."""
+    """What every NGSI-LD request carries besides its own parameters: the request context (who asks, for
+    which tenant), the term map, the media type wanted, and (for writes) the body."""
 
-    rt: Runtime
-    who: Principal
-    tenant: str
+    ctx: RequestContext
     tm: TermMap
     context: Any  # the @context value to echo back
     accept: str
     body: Any = None
 
+    @property
+    def rt(self) -> Runtime:
+        return self.ctx.rt
+
+    @property
+    def tenant(self) -> str:
+        return self.ctx.tenant
+
     def require(self, action: str) -> None:
         """Forbidden unless the caller's role allows ``action`` in this request's tenant (a second
         permission some requests need beyond the route's, e.g. creating a tenant)."""
-        authorize(self.who, action, self.tenant)
+        self.ctx.require(action)
 
 
 def _media(value: str | None) -> str:
@@ -102,7 +108,7 @@ async def read_json(request: Request, *, max_bytes: int) -> tuple[Any, str]:
 async def _ld_request(request: Request, permission: str) -> LdRequest:
     """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request,
     the caller's ``permission`` checked first."""
-    ctx = await context_of(request, permission)
+    ctx = await context_of(request, permission, known_tenant=False)  # the hub checks, or creates it
     rt = ctx.rt
     accept = negotiate(request.headers.get("accept"))
     body: Any = None
@@ -113,10 +119,11 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
         context = _body_context(body, ctype, link) or context
     wanted = None if context == CORE_CONTEXT_URL else context
     # Resolving may fetch a remote @context (seconds): only a cached one is resolved on the event loop.
-    tm = resolver(rt).cached(wanted)
+    contexts = resolver(rt)
+    tm = contexts.cached(wanted)
     if tm is None:
-        tm = await run_in_threadpool(resolver(rt).resolve, wanted)
-    return LdRequest(rt, ctx.principal, ctx.tenant, tm, context, accept, body)
+        tm = await run_in_threadpool(contexts.resolve, wanted)
+    return LdRequest(ctx, tm, context, accept, body)
 
 
 def ld_request(permission: str) -> Any:

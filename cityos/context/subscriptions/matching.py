@@ -8,6 +8,7 @@ from typing import Any
 from cityos.bus import Event
 from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
+from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
 from cityos.context.geo import matches as geo_matches
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qeval import eval_q
@@ -28,7 +29,7 @@ class EntityView:
     def __init__(self, event: Event, load: Callable[[], Attrs | None] | None = None) -> None:
         self.event = event
         self.attrs: Attrs = event.data.get("attrs") or {}
-        self.complete = event.subject == "entity.created"
+        self.complete = event.subject == ENTITY_CREATED
         self._load = load
         self._full: Attrs | None = None
 
@@ -67,7 +68,7 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
     changed = set(view.attrs)
     if sub.watched is not None and not changed & sub.watched:
         return False
-    if event.subject == "entity.updated" and not changed:
+    if event.subject == ENTITY_UPDATED and not changed:
         return False
     return _q_and_geo_hold(sub, view.having)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cityos.context.entity import TermMap
+from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
 from cityos.context.geo import GeoQuery
 from cityos.context.qlang import (
     QExpr,
@@ -18,7 +19,7 @@ from cityos.core.timefmt import normalize_ts, now_iso
 
 FORMATS = {"normalized": NORMALIZED, "keyValues": SIMPLIFIED, "concise": CONCISE}
 ACCEPTS = ("application/json", "application/ld+json")
-NOTIFYING_SUBJECTS = ("entity.created", "entity.updated")
+NOTIFYING_SUBJECTS = (ENTITY_CREATED, ENTITY_UPDATED)
 
 # Status of a stored subscription; "expired" is computed from expiresAt when read.
 ACTIVE, PAUSED, FAILED, EXPIRED = "active", "paused", "failed", "expired"

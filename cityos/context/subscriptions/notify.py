@@ -37,6 +37,7 @@ import orjson
 from cityos.bus import Event
 from cityos.bus.memory import MemoryBus
 from cityos.context.errors import NgsiLdError
+from cityos.context.events import ENTITY_EVENTS
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
 from cityos.context.subscriptions import outbox
@@ -125,10 +126,10 @@ class Notifier:
         if isinstance(bus, MemoryBus):
             self._thread = threading.Thread(target=self._dispatch, name="notify matcher", daemon=True)
             self._thread.start()
-            self._cancels.append(bus.subscribe("entity.*", self._events.put))
+            self._cancels.append(bus.subscribe(ENTITY_EVENTS, self._events.put))
             self._cancels.append(bus.subscribe("subscription.*", self._events.put))
         else:
-            self._cancels.append(bus.subscribe_batches("entity.*", self.handle, durable=DURABLE))
+            self._cancels.append(bus.subscribe_batches(ENTITY_EVENTS, self.handle, durable=DURABLE))
             self._cancels.append(bus.subscribe("subscription.*", lambda e: self.handle([e])))
 
     def close(self) -> None:

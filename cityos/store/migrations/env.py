@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from cityos.store.engine import Database
+from cityos.store.migrate import include_object
 
 config = context.config
 db: Database | None = config.attributes.get("database")
@@ -14,7 +15,8 @@ if db is None:
 with db.engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=config.attributes.get("target_metadata"),
+        target_metadata=config.attributes.get("target_metadata"),  # `cityos db revision` hands it in
+        include_object=include_object,
         render_as_batch=db.is_sqlite,
     )
     context.run_migrations()

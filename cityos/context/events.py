@@ -1,0 +1,11 @@
+"""The events the data hub publishes on the bus after each commit (attribute names are expanded IRIs):
+
+* ``entity.created``: ``id``, ``types``, ``attrs`` (all of them);
+* ``entity.updated``: ``id``, ``types``, ``attrs`` (those that changed), ``removed`` (attribute IRIs);
+* ``entity.deleted``: ``id``, ``types``.
+"""
+
+from __future__ import annotations
+
+ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED = "entity.created", "entity.updated", "entity.deleted"
+ENTITY_EVENTS = "entity.*"  # the bus pattern of all three
