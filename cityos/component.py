@@ -59,8 +59,8 @@ RunnerFactory = Callable[[Runtime], Runner]
 
 @dataclass(frozen=True)
 class Component:
-    """What one package brings to a process. Factories and routers are imported on use, so that
-    declaring a component costs nothing to a process that does not run it."""
+    """What one package brings to a process. Routers and runners are imported when they are made, so
+    that a worker does not load the routes of the API, nor an API the runners of roles it does not take."""
 
     name: str
     tables: str | None = None  # the module that declares the package's tables

@@ -1,5 +1,5 @@
 """The classifier of a process: the one ``cityos cases retrain`` saved in the data directory, else the shipped
-one, trained from the shipped complaints (half a minute on two cores).
+one, trained from the shipped complaints (a few seconds; more on a busy or slow machine).
 
 A request never waits for it. Every API process starts loading it in a background thread when it starts
 (:class:`ClassifierLoader`, an API runner of the cases component); until it is ready, a request that
@@ -78,7 +78,7 @@ class ClassifierSlot:
             self.start()
             waited = time.monotonic() - self._started
             raise Unavailable(
-                f"the case classifier is still loading ({waited:.0f} s so far; it takes up to a minute after the "
+                f"the case classifier is still loading ({waited:.0f} s so far; it takes seconds to a minute after the "
                 f"server starts): try again in {RETRY_AFTER_SECONDS} s, or give the category yourself "
                 "(GET /cases/taxonomy lists them)",
                 retryAfter=RETRY_AFTER_SECONDS,

@@ -36,6 +36,6 @@ component = Component(
     name="cases",
     tables="cityos.cases.tables",
     routers=_routers,
-    api=[_classifier],  # loads the classifier in the background: no request waits half a minute for it
+    api=[_classifier],  # loads the classifier in the background: no request waits for its training
     roles={"cases": _cases},
 )

@@ -24,6 +24,7 @@ class Parts:
     def __init__(self) -> None:
         self._items: dict[type, Any] = {}
         self._lock = threading.RLock()
+        self._making: dict[type, threading.Lock] = {}  # one per class: a slow make (a broker connect) holds up no other
 
     def get(self, kind: type[P], make: Callable[[], P]) -> P:
         """The part of this class, made by ``make()`` the first time (once, whatever the threads)."""
@@ -31,9 +32,13 @@ class Parts:
         if found is not None:
             return found
         with self._lock:
+            making = self._making.setdefault(kind, threading.Lock())
+        with making:
             found = self._items.get(kind)
             if found is None:
-                found = self._items[kind] = make()
+                made = make()
+                with self._lock:
+                    found = self._items[kind] = made
             return found
 
     def find(self, kind: type[P]) -> P | None:
