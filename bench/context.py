@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import socket
@@ -133,8 +134,8 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
         f"size_class) VALUES ({', '.join([mark] * 9)})"
     )
     ins_h = (
-        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}{jsonb}, {mark})"
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, seq, instance, written_at) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}{jsonb}, {mark})"
     )
     with db.engine.begin() as conn:
         next_pk = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) + 1 FROM context_entities").scalar()
@@ -143,6 +144,7 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
             conn.exec_driver_sql(
                 "SELECT setval(pg_get_serial_sequence('context_entities', 'pk'), %s)", (next_pk + len(rows) + 1,)
             )
+    seq = itertools.count(1)  # as the hub numbers every change of its own (its history key)
     t0 = time.perf_counter()
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
@@ -171,7 +173,7 @@ def raw_insert_rate(db: Database, docs: list[dict[str, Any]]) -> float:
             conn.exec_driver_sql(
                 ins_h,
                 [
-                    ("raw", e, attr, ds, ts, orjson.dumps(inst).decode(), now)
+                    ("raw", e, attr, ds, ts, next(seq), orjson.dumps(inst).decode(), now)
                     for (*_x, hist) in chunk
                     for e, attr, ds, ts, inst in hist
                 ],

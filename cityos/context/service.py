@@ -490,10 +490,10 @@ def m_temporal_append(
             attrs: Attrs = {}
             for (attr, _ds), inst in latest.items():
                 attrs.setdefault(attr, []).append(inst)
-            return Change(
-                EntityRow(None, entity_id, types, None, attrs, now, now), changed=set(attrs), extra_history=history
-            )
-        change = Change(cur, extra_history=history)
+            row = EntityRow(None, entity_id, types, None, attrs, now, now)
+            return Change(row, changed=set(attrs), extra_history=history, history_complete=True)
+        # every instance given is in ``history``: the entity's new state adds nothing to it
+        change = Change(cur, extra_history=history, history_complete=True)
         for (attr, ds), inst in latest.items():
             held = _held(cur, attr, ds)
             if held is None or (held.get("observedAt") or "") <= (inst.get("observedAt") or ""):

@@ -100,6 +100,9 @@ attr_history = Table(
     Column("attr", String(512), primary_key=True),
     Column("dataset_id", String(512), primary_key=True),  # "" for the default instance
     Column("ts", BigInteger, primary_key=True),  # epoch ms of observedAt, else of the write
+    # 0 for telemetry, whose replays (same observedAt) are one row; every other change gets a fresh number
+    # (cityos.context.temporal.history.next_seq), so no accepted change overwrites another of the same ms
+    Column("seq", BigInteger, primary_key=True, server_default="0"),
     Column("instance", JSONDoc, nullable=False),  # the attribute instance as stored in the entity
     Column("written_at", String(32), nullable=False),
 )

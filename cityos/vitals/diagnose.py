@@ -63,7 +63,7 @@ def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms:
     found = attribute_history(rt, tenant, [r.id for r in rows], [attr], None, now_ms + 1, last_n=READINGS)
     out = []
     for (entity, _attr), items in sorted(found.items()):
-        raw = [(ts, float(inst["value"])) for _ds, ts, inst in items if isinstance(inst.get("value"), int | float)]
+        raw = [(i.ts, float(i.instance["value"])) for i in items if isinstance(i.instance.get("value"), int | float)]
         if len(raw) < 2:
             continue
         _, y = regular(raw, STEP_MS, now_ms)

@@ -208,7 +208,7 @@ def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list
                 series = attribute_history(rt, tenant, [r.id for r in rows], list(attrs), now_ms - longest, now_ms + 1)
                 for (entity_id, attr_iri), items in series.items():
                     cut = now_ms - attrs[attr_iri]
-                    found += [(ts, entity_id, type_iri, attr_iri, inst) for _ds, ts, inst in items if ts > cut]
+                    found += [(i.ts, entity_id, type_iri, attr_iri, i.instance) for i in items if i.ts > cut]
             if len(rows) < REBUILD_PAGE:
                 break
             offset += REBUILD_PAGE

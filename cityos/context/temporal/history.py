@@ -2,19 +2,22 @@
 
 Each changed attribute instance becomes one row keyed by (tenant, entity, attribute, datasetId, ts),
 ts being observedAt in epoch milliseconds, or the write time when the instance has no observedAt.
-A replayed observation (same entity, attribute, datasetId and observedAt) overwrites its own row
-instead of adding one, so retried writes do not duplicate history.
+Every accepted change is a row of its own (a sequence number tells changes of one millisecond apart);
+a replayed telemetry observation (same entity, attribute, datasetId and observedAt) is one row, so
+retried messages do not duplicate history.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from cityos.core.timefmt import to_ms
@@ -57,24 +60,30 @@ def changed_instances(
     return rows
 
 
-_UPSERT = {
+_INSERT = {
     "sqlite": (
-        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, entity_id, attr, dataset_id, ts) "
-        "DO UPDATE SET instance = excluded.instance, written_at = excluded.written_at"
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, seq, instance, written_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     ),
     "postgresql": (
-        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, instance, written_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT (tenant, entity_id, attr, dataset_id, ts) "
-        "DO UPDATE SET instance = excluded.instance, written_at = excluded.written_at"
+        "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, seq, instance, written_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
     ),
 }
+# telemetry: the first write of an observation wins, so a replayed message changes nothing
+_KEEP_FIRST = {dialect: sql + " ON CONFLICT DO NOTHING" for dialect, sql in _INSERT.items()}
+
+_seq_lock = threading.Lock()
+_last_seq = 0
 
 
-_KEEP_FIRST = {
-    "sqlite": _UPSERT["sqlite"].split(" DO UPDATE")[0] + " DO NOTHING",
-    "postgresql": _UPSERT["postgresql"].split(" DO UPDATE")[0] + " DO NOTHING",
-}
+def next_seq() -> int:
+    """A number no other change of the same attribute and millisecond has: this process's clock in ns, kept
+    rising (two processes would need the same nanosecond to meet); it orders changes of one millisecond."""
+    global _last_seq
+    with _seq_lock:
+        _last_seq = max(_last_seq + 1, time.time_ns())
+        return _last_seq
 
 
 def insert_history(
@@ -82,18 +91,39 @@ def insert_history(
 ) -> None:
     """Write history rows in the caller's transaction.
 
-    A row whose key (entity, attribute, datasetId, time) is stored already replaces it, or with
-    ``keep_first`` leaves it alone (telemetry: a replayed message changes nothing).
+    Each row is a change of its own (a fresh sequence number), so no accepted change replaces another; with
+    ``keep_first`` (telemetry) the key is the observation itself (sequence 0), and a row stored already
+    is left alone: a replayed message changes nothing.
     """
     if not rows:
         return
     dialect = conn.dialect.name
     if dialect == "postgresql":
         ensure_month_partitions(conn, {r[3] for r in rows})
-    conn.exec_driver_sql(
-        (_KEEP_FIRST if keep_first else _UPSERT)[dialect],
-        [(tenant, e, a, ds, ts, orjson.dumps(inst).decode(), written_at) for e, a, ds, ts, inst in rows],
-    )
+    if keep_first:
+        values = [(tenant, e, a, ds, ts, 0, orjson.dumps(inst).decode(), written_at) for e, a, ds, ts, inst in rows]
+        conn.exec_driver_sql(_KEEP_FIRST[dialect], values)
+        return
+    values = [
+        (tenant, e, a, ds, ts, next_seq(), orjson.dumps(inst).decode(), written_at) for e, a, ds, ts, inst in rows
+    ]
+    conn.exec_driver_sql(_INSERT[dialect], values)
+
+
+def replace_instance(
+    conn: Connection, tenant: str, entity_id: str, attr: str, key: tuple[str, int, int], inst: dict[str, Any],
+    written_at: str,
+) -> None:  # fmt: skip
+    """Rewrite one stored instance (``key``: its datasetId, time and sequence number) in the caller's transaction."""
+    ds, ts, seq = key
+    conn.execute(
+        text(
+            "UPDATE context_attr_history SET instance = :inst, written_at = :w WHERE tenant = :t AND "
+            "entity_id = :e AND attr = :a AND dataset_id = :ds AND ts = :ts AND seq = :seq"
+        ),
+        {"inst": orjson.dumps(inst).decode(), "w": written_at, "t": tenant, "e": entity_id, "a": attr, "ds": ds,
+         "ts": ts, "seq": seq},
+    )  # fmt: skip
 
 
 # --- PostgreSQL month partitions ------------------------------------------------------------------------

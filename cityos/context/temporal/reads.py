@@ -11,7 +11,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import text
@@ -22,8 +22,18 @@ from cityos.context.render import View, render_instance
 from cityos.context.temporal.params import Aggregation, TimeRange
 from cityos.core.timefmt import from_ms, to_ms
 
-# (entity id, attr IRI) -> list of (datasetId, ts, instance)
-Instances = dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]]
+
+class Stored(NamedTuple):
+    """One stored instance as a read finds it."""
+
+    dataset_id: str  # "" for the default instance
+    ts: int  # the time it is shown and ordered by: observedAt (epoch ms), or when it was stored if asked
+    instance: dict[str, Any]
+    key: tuple[int, int]  # its row's time and sequence number: what its instanceId names
+
+
+# (entity id, attr IRI) -> its instances in time
+Instances = dict[tuple[str, str], list[Stored]]
 
 
 def _where(
@@ -68,25 +78,27 @@ def fetch_instances(
     if not entity_ids:
         return out
     where, params = _where(tenant, entity_ids, attrs, rng)
-    order_by = "written_at" if rng.by_storage_time else "ts"
-    cols = "entity_id, attr, dataset_id, ts, written_at, instance"
+    order_by = "written_at, ts, seq" if rng.by_storage_time else "ts, seq"
+    cols = "entity_id, attr, dataset_id, ts, seq, written_at, instance"
     if last_n is None and cap is None:
         sql = f"SELECT {cols} FROM context_attr_history WHERE {where} ORDER BY entity_id, attr, dataset_id, {order_by}"
     else:
         order = "DESC" if last_n is not None else "ASC"
+        window = ", ".join(f"{column} {order}" for column in order_by.split(", "))
         params["n"] = min(n for n in (last_n, None if cap is None else cap + 1) if n is not None)
         sql = (
             f"SELECT {cols} FROM (SELECT {cols}, row_number() OVER (PARTITION BY entity_id, attr, dataset_id "
-            f"ORDER BY {order_by} {order}) AS rn FROM context_attr_history WHERE {where}) AS h "
+            f"ORDER BY {window}) AS rn FROM context_attr_history WHERE {where}) AS h "
             f"WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, {order_by}"
         )
-    for entity_id, attr, ds, ts, written_at, inst in conn.execute(text(sql), params):
+    for entity_id, attr, ds, ts, seq, written_at, inst in conn.execute(text(sql), params):
         if isinstance(inst, str | bytes):
             inst = orjson.loads(inst)
+        shown = ts
         if rng.by_storage_time:
             inst = _at_storage_time(inst, ts, written_at, rng.prop)
-            ts = to_ms(written_at)
-        out.setdefault((entity_id, attr), []).append((ds, ts, inst))
+            shown = to_ms(written_at)
+        out.setdefault((entity_id, attr), []).append(Stored(ds, shown, inst, (ts, seq)))
     return out
 
 
@@ -108,15 +120,15 @@ def cut_pages(instances: Instances, cap: int) -> int | None:
     cut: int | None = None
     for items in instances.values():
         by_ds: dict[str, list[int]] = {}
-        for ds, ts, _inst in items:
-            by_ds.setdefault(ds, []).append(ts)
+        for item in items:
+            by_ds.setdefault(item.dataset_id, []).append(item.ts)
         for times in by_ds.values():
             if len(times) > cap:
                 last_kept = times[cap - 1]
                 cut = last_kept if cut is None else min(cut, last_kept)
     if cut is not None:
         for key, items in instances.items():
-            instances[key] = [item for item in items if item[1] <= cut]
+            instances[key] = [item for item in items if item.ts <= cut]
     return cut
 
 
@@ -254,10 +266,12 @@ def _methods(
 # --- representations ----------------------------------------------------------------------------------
 
 
-def instance_id(entity_id: str, attr: str, dataset_id: str, ts: int) -> str:
-    """A stable id for one stored instance: its time and a short hash of its datasetId, so that the
-    instance is found again by primary key (entity and attribute come from the URL)."""
-    return f"{INSTANCE_PREFIX}{ts}-{_ds_hash(dataset_id)}"
+def instance_id(dataset_id: str, key: tuple[int, int]) -> str:
+    """A stable id for one stored instance: its time, a short hash of its datasetId and (for a change that
+    is not telemetry) its sequence number, so that the instance is found again by primary key (entity and
+    attribute come from the URL)."""
+    ts, seq = key
+    return f"{INSTANCE_PREFIX}{ts}-{_ds_hash(dataset_id)}" + (f"-{seq}" if seq else "")
 
 
 INSTANCE_PREFIX = "urn:ngsi-ld:attribute:instance:"
@@ -267,34 +281,33 @@ def _ds_hash(dataset_id: str) -> str:
     return hashlib.sha1(dataset_id.encode()).hexdigest()[:8] if dataset_id else "0"
 
 
-def parse_instance_id(text: str) -> tuple[int, str] | None:
-    """(ts, datasetId hash) of an id made by :func:`instance_id`, or None if it is not one."""
+def parse_instance_id(text: str) -> tuple[int, str, int] | None:
+    """(ts, datasetId hash, sequence number) of an id made by :func:`instance_id`, or None if it is not one."""
     if not text.startswith(INSTANCE_PREFIX):
         return None
-    ts, _, h = text[len(INSTANCE_PREFIX) :].partition("-")
-    if not ts.isdigit() or not h:
+    ts, _, rest = text[len(INSTANCE_PREFIX) :].partition("-")
+    h, _, seq = rest.partition("-")
+    if not ts.isdigit() or not h or not (seq == "" or seq.isdigit()):
         return None
-    return int(ts), h
+    return int(ts), h, int(seq or 0)
 
 
-def find_instance(
-    conn: Connection, tenant: str, entity_id: str, attr: str, iid: str
-) -> tuple[str, int, dict[str, Any]] | None:
-    """The stored (datasetId, ts, instance) that ``iid`` names, or None."""
+def find_instance(conn: Connection, tenant: str, entity_id: str, attr: str, iid: str) -> Stored | None:
+    """The stored instance that ``iid`` names, or None."""
     parsed = parse_instance_id(iid)
     if parsed is None:
         return None
-    ts, h = parsed
+    ts, h, seq = parsed
     rows = conn.execute(
         text(
             "SELECT dataset_id, instance FROM context_attr_history WHERE tenant = :t AND "
-            "entity_id = :e AND attr = :a AND ts = :ts"
+            "entity_id = :e AND attr = :a AND ts = :ts AND seq = :seq"
         ),
-        {"t": tenant, "e": entity_id, "a": attr, "ts": ts},
+        {"t": tenant, "e": entity_id, "a": attr, "ts": ts, "seq": seq},
     )
     for ds, inst in rows:
         if _ds_hash(ds) == h:
-            return ds, ts, orjson.loads(inst) if isinstance(inst, str | bytes) else inst
+            return Stored(ds, ts, orjson.loads(inst) if isinstance(inst, str | bytes) else inst, (ts, seq))
     return None
 
 
@@ -304,9 +317,10 @@ def delete_history(
     entity_id: str,
     attr: str | None = None,
     dataset_id: str | None = None,
-    instance_ts: int | None = None,
+    instance: tuple[int, int] | None = None,
 ) -> int:
-    """Delete history rows of an entity (one attribute, one datasetId, one instance); returns how many."""
+    """Delete history rows of an entity (one attribute, one datasetId, one instance by its time and sequence
+    number); returns how many."""
     sql = "DELETE FROM context_attr_history WHERE tenant = :t AND entity_id = :e"
     params: dict[str, Any] = {"t": tenant, "e": entity_id}
     if attr is not None:
@@ -315,9 +329,9 @@ def delete_history(
     if dataset_id is not None:
         sql += " AND dataset_id = :ds"
         params["ds"] = dataset_id
-    if instance_ts is not None:
-        sql += " AND ts = :ts"
-        params["ts"] = instance_ts
+    if instance is not None:
+        sql += " AND ts = :ts AND seq = :seq"
+        params["ts"], params["seq"] = instance
     return conn.execute(text(sql), params).rowcount
 
 
@@ -343,24 +357,22 @@ def render_temporal(
             out[name] = _temporal_values(items)
             continue
         rendered = []
-        for ds, ts, inst in items:
-            shown = render_instance(inst, tm, view)
+        for item in items:
+            shown = render_instance(item.instance, tm, view)
             if isinstance(shown, dict):
-                key_ts = ts
                 if prop == "observedAt":
-                    shown.setdefault("observedAt", from_ms(ts))
-                else:  # ts is the storage time here; the instance's key is its observedAt
-                    shown[prop] = inst[prop]
-                    key_ts = to_ms(inst["observedAt"])
-                shown["instanceId"] = instance_id(entity_id, attr, ds, key_ts)
+                    shown.setdefault("observedAt", from_ms(item.ts))
+                else:  # the time shown is the storage time here
+                    shown[prop] = item.instance[prop]
+                shown["instanceId"] = instance_id(item.dataset_id, item.key)
             rendered.append(shown)
         out[name] = rendered
     return out
 
 
-def _temporal_values(items: list[tuple[str, int, dict[str, Any]]]) -> Any:
+def _temporal_values(items: list[Stored]) -> Any:
     by_ds: dict[str, dict[str, Any]] = {}
-    for ds, ts, inst in items:
+    for ds, ts, inst, _key in items:
         kind = inst.get("type", "Property")
         member = VALUE_MEMBER.get(kind, "value")
         entry = by_ds.setdefault(ds, {"type": kind, "values" if member == "value" else f"{member}s": []})

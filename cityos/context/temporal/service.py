@@ -14,7 +14,7 @@ from cityos.context.errors import ResourceNotFound
 from cityos.context.render import View
 from cityos.context.service import check_tenant_for_read, merge_instance
 from cityos.context.store import EntityRow
-from cityos.context.temporal.history import insert_history
+from cityos.context.temporal.history import replace_instance
 from cityos.context.temporal.params import TimeRange, parse_aggregation
 from cityos.context.temporal.reads import (
     Instances,
@@ -42,7 +42,7 @@ def attribute_history(
 ) -> Instances:
     """The stored instances of these entities' attributes (expanded IRIs; None: all) observed in
     [start_ms, end_ms), oldest first, the last ``last_n`` of each series when given: ``{(entity id,
-    attribute): [(datasetId, epoch ms, instance), …]}``."""
+    attribute): [Stored(datasetId, epoch ms, instance, key), …]}``."""
     with rt.db.connect() as conn:
         return fetch_instances(conn, tenant, entity_ids, attrs, TimeRange(start_ms, end_ms), last_n)
 
@@ -101,7 +101,7 @@ def temporal_evolution(
 
 
 def _first_time(instances: Instances) -> int:
-    return min((ts for items in instances.values() for _ds, ts, _i in items), default=0)
+    return min((item.ts for items in instances.values() for item in items), default=0)
 
 
 def delete_entity_history(rt: Runtime, tenant: str, entity_id: str, what: str, **where: Any) -> None:
@@ -125,9 +125,9 @@ def modify_instance(
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
         if found is None:
             return False
-        ds, ts, inst = found
-        merged = merge_instance(inst, {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")})
-        insert_history(conn, tenant, [(entity_id, attr_iri, ds, ts, merged)], now_iso())
+        kept = {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")}
+        key = (found.dataset_id, *found.key)
+        replace_instance(conn, tenant, entity_id, attr_iri, key, merge_instance(found.instance, kept), now_iso())
         return True
 
     if not rt.db.run_write(job):
@@ -142,8 +142,7 @@ def delete_instance(rt: Runtime, tenant: str, entity_id: str, attr: str, attr_ir
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
         if found is None:
             return 0
-        ds, ts, _inst = found
-        return delete_history(conn, tenant, entity_id, attr=attr_iri, dataset_id=ds, instance_ts=ts)
+        return delete_history(conn, tenant, entity_id, attr=attr_iri, dataset_id=found.dataset_id, instance=found.key)
 
     if not rt.db.run_write(job):
         raise _no_instance(attr, entity_id, instance_id)
