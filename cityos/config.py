@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cityos.core.addresses import Network, parse_networks
 from cityos.core.roles import ROLES, parse_roles
 
 
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     context_allow_private: bool = Field(
         False, description="Fetch remote @contexts from loopback and private addresses too (off: refused, 503)."
     )
+    notify_allowed_networks: str = Field(
+        "",
+        description="Private or local networks (CIDR, comma-separated, e.g. 10.20.0.0/16) notifications may go "
+        "to; subscriptions to other loopback, private, link-local or reserved addresses are refused (400), not sent.",
+    )
     temporal_max_instances: int = Field(
         10_000, ge=1, description="Instances per attribute in one temporal answer; past it: 206 and Content-Range."
     )
@@ -66,6 +72,17 @@ class Settings(BaseSettings):
     def bus_in_process(self) -> bool:
         """Whether the bus is the in-process one (events never leave this process)."""
         return self.bus_url.startswith("memory:")
+
+    @field_validator("notify_allowed_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        parse_networks(v)  # a mistyped network is refused at start
+        return v
+
+    @property
+    def notify_networks(self) -> tuple[Network, ...]:
+        """The private or local networks notifications may go to."""
+        return parse_networks(self.notify_allowed_networks)
 
     @field_validator("roles")
     @classmethod

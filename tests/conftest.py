@@ -21,6 +21,8 @@ from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 
 R = TypeVar("R")
+# the tests' notification receivers and brokers listen on loopback: the tests' cityos may notify them
+LOCAL_RECEIVERS = "127.0.0.0/8,::1/128"
 T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -118,7 +120,8 @@ def rt(db: Database, request: pytest.FixtureRequest) -> Iterator[Runtime]:
 
     marker = request.node.get_closest_marker("settings")
     overrides = marker.kwargs if marker else {}
-    runtime = Runtime(Settings(database_url=db.url, max_limit=100, **overrides), db, MemoryBus())
+    settings = {"max_limit": 100, "notify_allowed_networks": LOCAL_RECEIVERS, **overrides}
+    runtime = Runtime(Settings(database_url=db.url, **settings), db, MemoryBus())
     yield runtime
     runtime.bus.close()
 
@@ -252,6 +255,7 @@ def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str,
     from brokers import free_port
 
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
+    env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
     port = free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
     proc = subprocess.Popen(

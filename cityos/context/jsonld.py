@@ -20,10 +20,8 @@ part in naming NGSI-LD attributes and are ignored.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +35,7 @@ import httpx
 import orjson
 
 from cityos.context.errors import InvalidRequest, LdContextNotAvailable
+from cityos.core.addresses import refusal
 
 log = logging.getLogger(__name__)
 
@@ -686,29 +685,14 @@ class _PrivateHost(Exception):
 def _refuse_private_hosts(request: httpx.Request) -> None:
     """Refuse to fetch from loopback, private, link-local or reserved addresses (and redirects there).
 
-    A client names the URL, so without this the server could be made to read internal services.
-    The name is resolved here and again by the connection, so DNS that changes its answer in
-    between is not caught; a deployment that must be strict also filters egress.
+    A client names the URL, so without this the server could be made to read internal services
+    (``cityos.core.addresses``).
     """
     host = request.url.host
-    try:
-        infos = socket.getaddrinfo(host, request.url.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise _PrivateHost(f"the host {host!r} cannot be resolved: {exc}") from None
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if (
-            addr.is_private
-            or addr.is_loopback
-            or addr.is_link_local
-            or addr.is_reserved
-            or addr.is_multicast
-            or addr.is_unspecified
-        ):
-            raise _PrivateHost(
-                f"not fetched: {host} is a private or local address ({addr}); "
-                "set CITYOS_CONTEXT_ALLOW_PRIVATE=true to allow contexts from such hosts"
-            )
+    why = refusal(host, request.url.port or 443)
+    if why is not None:
+        hint = "" if "resolved" in why else "; set CITYOS_CONTEXT_ALLOW_PRIVATE=true to allow contexts from such hosts"
+        raise _PrivateHost(f"not fetched: {why}{hint}")
 
 
 # --- Link headers -----------------------------------------------------------------------------------

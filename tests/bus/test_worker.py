@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import nats.js.errors
 import pytest
-from conftest import Api, wait_for
+from conftest import LOCAL_RECEIVERS, Api, wait_for
 from fastapi.testclient import TestClient
 from receivers import WAIT, Receiver
 from test_nats import NATS_URL, _admin, _nats_server_is_up, names  # noqa: F401 (fixtures)
@@ -82,8 +82,10 @@ def district(names: dict[str, Any], tmp_path: Path) -> Iterator[tuple[Api, Runti
     db_url = f"sqlite:///{tmp_path / 'cityos.db'}"
     db = Database(db_url)
     upgrade(db)
-    rt = Runtime(Settings(database_url=db_url, bus_url=bus_url), db, open_bus(bus_url))
-    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_BUS_URL=bus_url, CITYOS_DATA_DIR=str(tmp_path))
+    settings = Settings(database_url=db_url, bus_url=bus_url, notify_allowed_networks=LOCAL_RECEIVERS)
+    rt = Runtime(settings, db, open_bus(bus_url))
+    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_BUS_URL=bus_url, CITYOS_DATA_DIR=str(tmp_path),
+               CITYOS_NOTIFY_ALLOWED_NETWORKS=LOCAL_RECEIVERS)  # fmt: skip
     worker = Worker(env, tmp_path / "worker.log")
     token = create_token(db, "ops-centre", role="admin", kind="staff")
     try:

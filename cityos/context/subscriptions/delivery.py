@@ -24,6 +24,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -39,10 +40,12 @@ from cityos.context.subscriptions.model import FAILED, StoredSubscription, Subsc
 from cityos.context.subscriptions.mqtt import MqttError, MqttSender, mqtt_message
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.storage import write_delivery_status
+from cityos.core.addresses import refusal_of
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
+ADDRESS_RECHECK_SECONDS = 60.0  # how long an endpoint found permitted is not resolved again
 
 
 @dataclass
@@ -158,6 +161,11 @@ class _Channel:
                 if not self.accepting:  # paused while retrying: give this one up as well
                     self.delivery.forget([p.key for p in batch])
                     return
+            refused = await self.delivery.refusal(*sub.endpoint_address())
+            if refused is not None:  # a name that now resolves to an address notifications may not go to
+                log.warning("subscription %s: not sent to %s: %s", sub.id, sub.uri, refused)
+                ok = False
+                break
             ok = await (self._send_mqtt(headers, content) if sub.mqtt else self._send_http(headers, content))
             if ok:
                 break
@@ -220,10 +228,29 @@ class Delivery:
         self._status: dict[tuple[str, str], dict[str, Any]] = {}
         self._dropped: list[tuple[str, str]] = []
         self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
+        self._allowed = rt.settings.notify_networks
+        self._checked: dict[tuple[str, int], float] = {}  # endpoints found permitted, until when (loop time)
         self.session: aiohttp.ClientSession
         self._flusher: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="notify delivery", daemon=True)
         self._ready = threading.Event()
+
+    # --- the loop --------------------------------------------------------------------------------------
+
+    async def refusal(self, host: str, port: int) -> str | None:
+        """Why notifications may not go to ``host`` now (resolved without blocking the loop), None when they
+        may; a permitted endpoint is not resolved again for ``ADDRESS_RECHECK_SECONDS``."""
+        now = self._loop.time()
+        if self._checked.get((host, port), 0.0) > now:
+            return None
+        try:
+            infos = await self._loop.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            return f"the host {host!r} cannot be resolved ({exc})"
+        why = refusal_of(host, [str(info[4][0]) for info in infos], self._allowed)
+        if why is None:
+            self._checked[(host, port)] = now + ADDRESS_RECHECK_SECONDS
+        return why
 
     # --- any thread --------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from cityos.context.entity import TermMap
 from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
@@ -87,6 +88,13 @@ class Subscription:
 
     def expired(self, now: str | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or now_iso())
+
+    def endpoint_address(self) -> tuple[str, int]:
+        """The host and port notifications go to (an HTTP receiver or an MQTT broker)."""
+        if self.mqtt is not None:
+            return self.mqtt.host, self.mqtt.port
+        parts = urlsplit(self.uri)
+        return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def new_id() -> str:

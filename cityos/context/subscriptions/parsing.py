@@ -29,6 +29,11 @@ from cityos.context.subscriptions.model import (
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# headers a subscription may not set: the target host, the body's framing and hop-by-hop headers
+_NOT_GIVEN = frozenset(
+    {"host", "content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "te", "trailer",
+     "upgrade", "expect", "link", "ngsild-tenant"}
+)  # fmt: skip
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -164,6 +169,11 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
     for n, (key, value) in enumerate(pairs):
         if not _HEADER_NAME.match(key) or any(c in value for c in "\r\n"):
             raise BadRequestData(f"'notification.endpoint.receiverInfo[{n}]' cannot be sent as an HTTP header: {key!r}")
+        if key.lower() in _NOT_GIVEN or key.lower().startswith("proxy-"):
+            raise BadRequestData(
+                f"'notification.endpoint.receiverInfo[{n}]': {key!r} is set by cityos or by the connection itself, "
+                "not by a subscription (the receiver is named by the endpoint's uri)"
+            )
     sub.receiver_info = tuple(pairs)
 
 

@@ -9,10 +9,12 @@ from sqlalchemy import delete, func, insert, select, update
 from cityos.bus import Event
 from cityos.context.errors import (
     AlreadyExists,
+    BadRequestData,
     ResourceNotFound,
 )
 from cityos.context.subscriptions.model import ACTIVE, StoredSubscription, Subscription
 from cityos.context.tables import subscriptions as table
+from cityos.core.addresses import refusal
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -21,8 +23,22 @@ def _row(r: Any) -> StoredSubscription:
     return StoredSubscription(**{k: r._mapping[k] for k in StoredSubscription.__dataclass_fields__})
 
 
+def check_endpoint(rt: Runtime, sub: Subscription) -> None:
+    """BadRequestData when notifications would go to a private or local address the operator has not allowed
+    (a host that does not resolve yet passes: delivery checks again)."""
+    host, port = sub.endpoint_address()
+    why = refusal(host, port, rt.settings.notify_networks)
+    if why is not None and "resolved" not in why:
+        raise BadRequestData(
+            f"'notification.endpoint.uri': {why}: cityos notifies public addresses, and the private networks "
+            "its operator lists in CITYOS_NOTIFY_ALLOWED_NETWORKS"
+        )
+
+
 def insert_subscription(rt: Runtime, tenant: str, sub: Subscription) -> StoredSubscription:
-    """Store a new subscription; AlreadyExists when its id is taken in this tenant."""
+    """Store a new subscription; AlreadyExists when its id is taken in this tenant, BadRequestData when its
+    endpoint is an address notifications may not go to."""
+    check_endpoint(rt, sub)
     now = now_iso()
     values = {
         "tenant": tenant,
@@ -46,7 +62,7 @@ def insert_subscription(rt: Runtime, tenant: str, sub: Subscription) -> StoredSu
 
     if not rt.db.run_write(job):
         raise AlreadyExists(f"subscription {sub.id} already exists", instance=sub.id)
-    _announce(rt, tenant, "created", sub.id)
+    announce(rt, tenant, "created", sub.id)
     return get_subscription(rt, tenant, sub.id)
 
 
@@ -73,6 +89,7 @@ def list_subscriptions(
 
 def replace_subscription(rt: Runtime, tenant: str, sub: Subscription, *, resume: bool) -> StoredSubscription:
     """Store a changed body; ``resume`` makes a failed or paused subscription active again."""
+    check_endpoint(rt, sub)
     values: dict[str, Any] = {"body": sub.body, "is_active": sub.is_active, "modified_at": now_iso()}
     if resume:
         values.update(status=ACTIVE, failures_in_a_row=0)
@@ -83,7 +100,7 @@ def replace_subscription(rt: Runtime, tenant: str, sub: Subscription, *, resume:
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"subscription {sub.id} does not exist", instance=sub.id)
-    _announce(rt, tenant, "updated", sub.id)
+    announce(rt, tenant, "updated", sub.id)
     return get_subscription(rt, tenant, sub.id)
 
 
@@ -95,10 +112,10 @@ def delete_subscription(rt: Runtime, tenant: str, sub_id: str) -> None:
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"subscription {sub_id} does not exist", instance=sub_id)
-    _announce(rt, tenant, "deleted", sub_id)
+    announce(rt, tenant, "deleted", sub_id)
 
 
-def _announce(rt: Runtime, tenant: str, change: str, sub_id: str) -> None:
+def announce(rt: Runtime, tenant: str, change: str, sub_id: str) -> None:
     """Tell notifiers (in this process or a worker) that a subscription changed, after the commit."""
     rt.bus.publish([Event(f"subscription.{change}", sub_id, {"id": sub_id}, tenant=tenant)])
 
