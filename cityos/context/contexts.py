@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cityos.auth import EVERYTHING, Scope
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.jsonld import ContextResolver
 from cityos.context.tables import jsonld_contexts
 from cityos.core.timefmt import now_iso
+from cityos.errors import Forbidden
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,8 @@ def _make_resolver(rt: Runtime) -> ContextResolver:
     )
 
 
-def add_hosted(rt: Runtime, body: Any) -> str:
-    """Store a user @context; returns its id (served at /ngsi-ld/v1/jsonldContexts/{id})."""
+def add_hosted(rt: Runtime, body: Any, tenant: str) -> str:
+    """Store a user @context in ``tenant``; returns its id (served to anyone at /ngsi-ld/v1/jsonldContexts/{id})."""
     if not isinstance(body, dict) or "@context" not in body:
         raise BadRequestData('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
     resolver(rt).resolve(body["@context"])  # refuse what we could not use later
@@ -65,7 +67,7 @@ def add_hosted(rt: Runtime, body: Any) -> str:
     with rt.db.write() as conn:
         conn.execute(
             insert(jsonld_contexts).values(
-                id=cid, url=HOSTED_PATH + cid, kind=HOSTED, body=body, created_at=now_iso(), uses=0
+                id=cid, url=HOSTED_PATH + cid, kind=HOSTED, tenant=tenant, body=body, created_at=now_iso(), uses=0
             )
         )
     return cid
@@ -92,8 +94,11 @@ def remember_cached(rt: Runtime, url: str, body: dict[str, Any]) -> None:
         pass  # recorded concurrently
 
 
-def list_contexts(rt: Runtime, kind: str | None = None) -> list[dict[str, Any]]:
+def list_contexts(rt: Runtime, kind: str | None = None, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+    """The stored contexts: those hosted in the tenant ``scope`` is limited to (all, unlimited), and the cached."""
     stmt = select(jsonld_contexts).order_by(jsonld_contexts.c.created_at)
+    if scope.tenant is not None:
+        stmt = stmt.where((jsonld_contexts.c.tenant == scope.tenant) | (jsonld_contexts.c.kind == CACHED))
     if kind:
         if kind not in (HOSTED, CACHED):
             raise BadRequestData(f"kind {kind!r} is unknown: use Hosted or Cached")
@@ -110,8 +115,17 @@ def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def delete_context(rt: Runtime, cid: str) -> None:
+def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING) -> None:
+    """Delete a stored context: a hosted one by a caller of its tenant, a cached one (server-wide) by a caller
+    limited to no tenant."""
     row = get_context(rt, cid)
+    if row["kind"] == CACHED and scope.tenant is not None:
+        raise Forbidden(
+            f"@context {cid} is a cached remote one, kept for every tenant: a token limited to tenant "
+            f"{scope.tenant!r} may not delete it"
+        )
+    if row["kind"] == HOSTED and not scope.sees_tenant(row["tenant"] or ""):
+        raise ResourceNotFound(f"no @context with id {cid} is stored in tenant {scope.tenant}", instance=cid)
     with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == cid))
     resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)

@@ -81,6 +81,8 @@ jsonld_contexts = Table(
     Column("id", String(64), primary_key=True),
     Column("url", Text, nullable=False, unique=True),
     Column("kind", String(16), nullable=False),  # Hosted | Cached
+    # the tenant a hosted context was stored in (its own to delete); None: a cached remote one, server-wide
+    Column("tenant", String(64), nullable=True),
     Column("body", JSONDoc, nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("last_used_at", String(32), nullable=True),

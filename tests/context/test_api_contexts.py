@@ -104,3 +104,22 @@ def test_contexts_on_local_addresses_are_refused_by_default(api: Api) -> None:
         r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=_link(url))
         assert r.status_code == 503, url
         assert "CITYOS_CONTEXT_ALLOW_PRIVATE" in r.json()["detail"]
+
+
+def test_a_stored_context_is_its_tenants_to_delete(api: Api) -> None:
+    from cityos.auth import create_token
+
+    district = {"id": "urn:ngsi-ld:District:pudong", "type": "District"}
+    assert api.post("/ngsi-ld/v1/entities", json=district, headers={"NGSILD-Tenant": "pudong"}).status_code == 201
+    ctx = {"@context": {"pm25": "https://city.example/ns#pm25"}}
+    r = api.post("/ngsi-ld/v1/jsonldContexts", json=ctx, headers={"NGSILD-Tenant": "pudong"})
+    assert r.status_code == 201, r.text
+    pudong = r.headers["Location"]
+    huangpu_token = create_token(api.rt.db, "huangpu-ops", role="operator", tenant="huangpu")
+    pudong_token = create_token(api.rt.db, "pudong-ops", role="operator", tenant="pudong")
+
+    assert api.get("/ngsi-ld/v1/jsonldContexts", token=huangpu_token).json() == []  # not its tenant's
+    assert api.delete(pudong, token=huangpu_token).status_code == 404
+    assert api.get(pudong, token=None).status_code == 200  # still served to everyone who reads pudong's data
+    assert [u.endswith(pudong) for u in api.get("/ngsi-ld/v1/jsonldContexts", token=pudong_token).json()] == [True]
+    assert api.delete(pudong, token=pudong_token).status_code == 204

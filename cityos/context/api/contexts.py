@@ -38,13 +38,13 @@ def _info(request: Request, row: dict) -> dict:
 @router.post("", status_code=201, summary="Store a user @context")
 async def add_context(request: Request, ctx: Writer) -> Response:
     body, _ctype = await read_json(request, max_bytes=ctx.rt.settings.max_body_bytes)
-    cid = svc.add_hosted(ctx.rt, body)
+    cid = svc.add_hosted(ctx.rt, body, ctx.tenant)
     return Response(status_code=201, headers={"Location": f"{svc.HOSTED_PATH}{cid}"})
 
 
 @router.get("", summary="List stored @contexts")
 def list_contexts(request: Request, ctx: Reader, details: bool = False, kind: str | None = None) -> Response:
-    rows = svc.list_contexts(ctx.rt, kind)
+    rows = svc.list_contexts(ctx.rt, kind, ctx.scope)
     out = [_info(request, r) for r in rows] if details else [_url(request, r) for r in rows]
     return Response(orjson.dumps(out), media_type=JSON)
 
@@ -59,5 +59,5 @@ def get_context(cid: str, request: Request, ctx: Anyone, details: bool = False) 
 
 @router.delete("/{cid}", status_code=204, summary="Delete a stored @context")
 def delete_context(cid: str, ctx: Writer) -> Response:
-    svc.delete_context(ctx.rt, cid)
+    svc.delete_context(ctx.rt, cid, ctx.scope)
     return Response(status_code=204)
