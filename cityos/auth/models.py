@@ -19,8 +19,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"vitals:read", "vitals:write", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
     ),
+    # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
-        {"entities:read", "entities:write", "contexts:read", "contexts:write", "tenants:create"}
+        {"entities:read", "entities:write", "entities:delete", "contexts:read", "contexts:write", "tenants:create"}
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send"}
         | {"vitals:read", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act"}

@@ -34,14 +34,18 @@ from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
 from cityos.context.query import EntityQuery, QueryResult, entities_of_types, query_entities
 from cityos.context.service import (
+    CITY,
     Attrs,
     Change,
     Mutation,
     Outcome,
+    Writer,
+    adopt,
     apply,
     apply_async,
     find_entity,
     get_entity,
+    keepers,
     m_append,
     m_create,
     m_delete,
@@ -63,6 +67,7 @@ def term_map(rt: Runtime, context: str | dict[str, Any] | list[Any] | None = Non
 
 
 __all__ = [
+    "CITY",
     "ENTITY_CREATED",
     "ENTITY_DELETED",
     "ENTITY_EVENTS",
@@ -86,6 +91,8 @@ __all__ = [
     "QueryResult",
     "ResourceNotFound",
     "TermMap",
+    "Writer",
+    "adopt",
     "apply",
     "apply_async",
     "attribute_history",
@@ -97,6 +104,7 @@ __all__ = [
     "eval_q",
     "find_entity",
     "get_entity",
+    "keepers",
     "m_append",
     "m_create",
     "m_delete",

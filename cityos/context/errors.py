@@ -73,3 +73,11 @@ class NonexistentTenant(NgsiLdError):
 
 class InternalError(NgsiLdError):
     pass
+
+
+class NotYourEntity(NgsiLdError):
+    """A department's token changes only the entities its department owns (NGSI-LD names no such error)."""
+
+    type = "https://cityos.dev/problems/not-your-entity"
+    title = "Entity owned by another department"
+    status = 403

@@ -24,6 +24,7 @@ from cityos.context.errors import (
     BadRequestData,
     NgsiLdError,
     NonexistentTenant,
+    NotYourEntity,
     ResourceNotFound,
 )
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
@@ -62,6 +63,38 @@ class Outcome:
     error: NgsiLdError | None = None
 
 
+@dataclass(frozen=True)
+class Writer:
+    """Who writes, for entity ownership (一数一源: each entity has one department that keeps it).
+
+    ``department`` owns what the write creates (None: the city's). With ``own_only`` (a department's
+    token) the write may change or delete only entities that department owns; without it (operators,
+    administrators, the platform writing for a device) it may change any.
+    """
+
+    department: str | None = None
+    own_only: bool = False
+
+    @classmethod
+    def acting_for(cls, department: str | None) -> Writer:
+        """The writer of a caller limited to ``department`` (None: not limited, writes as the city)."""
+        return cls(department, own_only=department is not None)
+
+    def refusal(self, row: EntityRow | None, entity_id: str) -> NotYourEntity | None:
+        """Why this writer may not change the entity ``row`` (None when it may, or when it does not exist)."""
+        if not self.own_only or row is None or row.owner == self.department:
+            return None
+        keeper = f"department {row.owner!r}" if row.owner else "the city (an operator)"
+        return NotYourEntity(
+            f"entity {entity_id} is kept by {keeper}; department {self.department!r} changes only its own "
+            "entities: ask its keeper, or an operator, to change it",
+            instance=entity_id,
+        )
+
+
+CITY = Writer()  # operators, administrators and the platform's own writes
+
+
 def check_tenant_for_read(rt: Runtime, tenant: str) -> None:
     if tenant != rt.settings.default_tenant and not tenant_exists(rt.db, tenant):
         raise NonexistentTenant(f"tenant {tenant!r} does not exist: it is created by its first write")
@@ -74,13 +107,21 @@ def _prepare_tenant(rt: Runtime, tenant: str, creates: bool) -> None:
         check_tenant_for_read(rt, tenant)
 
 
-def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False) -> list[Outcome]:
+def apply(
+    rt: Runtime,
+    tenant: str,
+    ops: Sequence[tuple[str, Mutation]],
+    *,
+    creates: bool = False,
+    writer: Writer = CITY,
+) -> list[Outcome]:
     """Run mutations on entities in one transaction; one outcome per op, in order.
 
-    Events are published after the commit. ``creates`` creates the tenant if it is new.
+    Events are published after the commit. ``creates`` creates the tenant if it is new. An op on an
+    entity ``writer`` may not change fails with NotYourEntity; entities it creates are its department's.
     """
     _prepare_tenant(rt, tenant, creates)
-    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows)
+    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows, writer=writer)
     try:
         outcomes, events = rt.db.run_write(job)
     except IntegrityError:
@@ -92,11 +133,16 @@ def apply(rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, crea
 
 
 async def apply_async(
-    rt: Runtime, tenant: str, ops: Sequence[tuple[str, Mutation]], *, creates: bool = False
+    rt: Runtime,
+    tenant: str,
+    ops: Sequence[tuple[str, Mutation]],
+    *,
+    creates: bool = False,
+    writer: Writer = CITY,
 ) -> list[Outcome]:
     """:func:`apply` for the event loop: on SQLite it waits for the group commit without a pool thread."""
     _prepare_tenant(rt, tenant, creates)
-    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows)
+    job = partial(_apply_in, tenant=tenant, ops=ops, lock_rows=rt.db.locks_rows, writer=writer)
     try:
         outcomes, events = await rt.db.run_write_async(job)
     except IntegrityError:
@@ -117,7 +163,7 @@ def _after_commit(rt: Runtime, outcomes: list[Outcome], events: list[Event]) -> 
 
 
 def _apply_in(
-    conn: Any, *, tenant: str, ops: Sequence[tuple[str, Mutation]], lock_rows: bool
+    conn: Any, *, tenant: str, ops: Sequence[tuple[str, Mutation]], lock_rows: bool, writer: Writer
 ) -> tuple[list[Outcome], list[Event]]:
     ids = list(dict.fromkeys(i for i, _ in ops))
     now = now_iso()
@@ -130,11 +176,17 @@ def _apply_in(
     observed: list[HistoryRow] = []
     for entity_id, mutate in ops:
         cur = working[entity_id]
+        refused = writer.refusal(cur, entity_id)
+        if refused is not None:
+            outcomes.append(Outcome(error=refused))
+            continue
         try:
             change = mutate(_copy(cur) if cur is not None else None, now)
         except NgsiLdError as exc:
             outcomes.append(Outcome(error=exc))
             continue
+        if change.row is not None:  # ownership is set when an entity is made and kept by every change
+            change.row.owner = writer.department if cur is None else cur.owner
         working[entity_id] = change.row
         extra += change.extra_history
         observed += change.observed_history
@@ -165,6 +217,7 @@ def _copy(row: EntityRow) -> EntityRow:
         dict(row.attrs),
         row.created_at,
         row.modified_at,
+        row.owner,
     )
 
 
@@ -559,19 +612,42 @@ def m_delete(entity_id: str) -> Mutation:
     return run
 
 
-def one(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False) -> Outcome:
+def one(
+    rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False, writer: Writer = CITY
+) -> Outcome:
     """Run one mutation; its error, if any, is raised."""
-    outcome = apply(rt, tenant, [(entity_id, mutation)], creates=creates)[0]
+    outcome = apply(rt, tenant, [(entity_id, mutation)], creates=creates, writer=writer)[0]
     if outcome.error is not None:
         raise outcome.error
     return outcome
 
 
-async def one_async(rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False) -> Outcome:
-    outcome = (await apply_async(rt, tenant, [(entity_id, mutation)], creates=creates))[0]
+async def one_async(
+    rt: Runtime, tenant: str, entity_id: str, mutation: Mutation, *, creates: bool = False, writer: Writer = CITY
+) -> Outcome:
+    outcome = (await apply_async(rt, tenant, [(entity_id, mutation)], creates=creates, writer=writer))[0]
     if outcome.error is not None:
         raise outcome.error
     return outcome
+
+
+# --- ownership ------------------------------------------------------------------------------------
+
+
+def keepers(rt: Runtime, tenant: str, entity_ids: Sequence[str]) -> dict[str, str | None]:
+    """The department that owns each of these entities that exists (None: the city's)."""
+    if not tenant_exists(rt.db, tenant) and tenant != rt.settings.default_tenant:
+        return {}
+    with rt.db.connect() as conn:
+        return {i: row.owner for i, row in store.fetch_many(conn, tenant, list(entity_ids)).items()}
+
+
+def adopt(rt: Runtime, tenant: str, entity_ids: Sequence[str], department: str) -> int:
+    """Give the city's (unowned) entities among ``entity_ids`` to ``department``: a device group's devices
+    feed them, so it is their source. Entities another department owns stay its own. How many it took."""
+    if not entity_ids:
+        return 0
+    return int(rt.db.run_write(lambda conn: store.adopt(conn, tenant, list(entity_ids), department)))
 
 
 # --- reads ------------------------------------------------------------------------------------------

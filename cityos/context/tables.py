@@ -47,6 +47,9 @@ entities = Table(
     Column("attrs", JSONDoc, nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("modified_at", String(32), nullable=False),
+    # the department that owns the entity (its data source, 一数一源): a department's token changes and deletes
+    # only its own; None: the city's (made by an operator or an administrator)
+    Column("owner", String(128), nullable=True),
     UniqueConstraint("tenant", "id"),
 )
 

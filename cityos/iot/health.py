@@ -79,7 +79,7 @@ class HealthTracker:
         found = directory(self.rt)
         devices = {d: found.device(d) for d, _ in items}
         events: list[Event] = []
-        by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
+        by_owner: dict[tuple[str, str], list[tuple[str, hub.Mutation]]] = {}
         tm = core_term_map()
         now = now_iso()
         for device_id, last in items:
@@ -100,9 +100,10 @@ class HealthTracker:
             if last:
                 body["dateLastValueReported"] = last
             parsed = parse_entity(body, tm, now=now)
-            by_tenant.setdefault(device.tenant, []).append((device.device_entity_id, hub.m_merge(parsed, create=True)))
-        for tenant, ops in by_tenant.items():
-            hub.apply(self.rt, tenant, ops, creates=True)
+            key = (device.tenant, device.department)
+            by_owner.setdefault(key, []).append((device.device_entity_id, hub.m_merge(parsed, create=True)))
+        for (tenant, department), ops in by_owner.items():
+            hub.apply(self.rt, tenant, ops, creates=True, writer=hub.Writer(department))
         self.rt.bus.publish(events)
 
     def start(self) -> None:

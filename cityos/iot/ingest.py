@@ -60,12 +60,13 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
         items.extend(instances)
         health.note(device.device_id, msg.received_at, battery, signal)
         outcomes.append(Outcome(True, measures=len(instances), device_type=device.device_type))
-    by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
+    # an entity a reading creates is the device's department's
+    by_owner: dict[tuple[str, str], list[tuple[str, hub.Mutation]]] = {}
     for (tenant, entity_id), (device, items) in per_entity.items():
-        ops = by_tenant.setdefault(tenant, [])
+        ops = by_owner.setdefault((tenant, device.department), [])
         ops.append((entity_id, hub.m_observe(entity_id, [_iri(device.entity_type)], items)))
-    for tenant, ops in by_tenant.items():
-        hub.apply(rt, tenant, ops, creates=True)
+    for (tenant, department), ops in by_owner.items():
+        hub.apply(rt, tenant, ops, creates=True, writer=hub.Writer(department))
     if letters:
         rt.db.run_write(lambda conn: store.insert_dead_letters(conn, letters))
     counted: Counter[tuple[str, str]] = Counter()

@@ -179,6 +179,7 @@ def provision(rt: Runtime, specs: list[DeviceCreate], *, scope: Scope = EVERYTHI
                 updated_at=now,
             )
         )
+    _claim(rt, devices)
     _mirror(rt, devices)
 
     def job(conn: Any) -> None:
@@ -192,11 +193,28 @@ def provision(rt: Runtime, specs: list[DeviceCreate], *, scope: Scope = EVERYTHI
     return devices
 
 
+def _claim(rt: Runtime, devices: list[Device]) -> None:
+    """The entities a device feeds and mirrors become its department's (its data source, 一数一源): the
+    city's are adopted; one another department keeps refuses the whole list."""
+    by_owner: dict[tuple[str, str], list[str]] = {}
+    for d in devices:
+        by_owner.setdefault((d.tenant, d.department), []).extend((d.entity_id, d.device_entity_id))
+    for (tenant, department), ids in by_owner.items():
+        for entity_id, keeper in sorted(hub.keepers(rt, tenant, ids).items()):
+            if keeper is not None and keeper != department:
+                raise OtherDepartment(
+                    f"entity {entity_id} is kept by department {keeper!r}: a device of department "
+                    f"{department!r} may not feed it; choose another entity_id"
+                )
+    for (tenant, department), ids in by_owner.items():
+        hub.adopt(rt, tenant, ids, department)
+
+
 def _mirror(rt: Runtime, devices: list[Device]) -> None:
     """The Device entity of each device, and a link to it on the entity it feeds (created if absent)."""
     tm = core_term_map()
     now = now_iso()
-    by_tenant: dict[str, list[tuple[str, hub.Mutation]]] = {}
+    by_owner: dict[tuple[str, str], list[tuple[str, hub.Mutation]]] = {}
     for d in devices:
         mirror: dict[str, Any] = {
             "id": d.device_entity_id,
@@ -216,9 +234,9 @@ def _mirror(rt: Runtime, devices: list[Device]) -> None:
             mirror["location"] = point
         for body in (mirror, thing):
             parsed = parse_entity(body, tm, now=now)
-            by_tenant.setdefault(d.tenant, []).append((body["id"], hub.m_merge(parsed, create=True)))
-    for tenant, ops in by_tenant.items():
-        for outcome in hub.apply(rt, tenant, ops, creates=True):
+            by_owner.setdefault((d.tenant, d.department), []).append((body["id"], hub.m_merge(parsed, create=True)))
+    for (tenant, department), ops in by_owner.items():
+        for outcome in hub.apply(rt, tenant, ops, creates=True, writer=hub.Writer(department)):
             if outcome.error is not None:
                 raise InvalidDevice(f"the device's entities cannot be written: {outcome.error.detail}")
 

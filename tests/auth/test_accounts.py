@@ -98,7 +98,7 @@ def test_log_in_ask_who_i_am_use_the_token_and_log_out(api: Api, rt: Runtime) ->
         "permissions": sorted(PERMISSIONS["department"]),
     }
     assert body["principal"] == me
-    assert "cases:act" in me["permissions"] and "entities:delete" not in me["permissions"]
+    assert "cases:act" in me["permissions"] and "vitals:write" not in me["permissions"]
 
     r = api.get("/auth/me", token=token)
     assert r.status_code == 200 and r.json() == me

@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Api
-from iot_district import AQ, AQ_SPEC, FLOOD, FLOOD_SPEC
+from iot_district import AQ, AQ_ENTITY, AQ_SPEC, FLOOD, FLOOD_ENTITY, FLOOD_SPEC
 from sqlalchemy import update
 
+from cityos import context as hub
 from cityos.auth.service import create_token, forget_tokens
 from cityos.auth.tables import principals
 from cityos.core.timefmt import now_iso
@@ -22,6 +23,7 @@ from cityos.iot.models import Command
 from cityos.runtime import Runtime
 
 ENV_KEY, WATER_KEY = "hp-env-key", "hp-water-key"
+NGSI_LD_ERROR = "application/json"  # NGSI-LD answers its errors as JSON (ETSI GS CIM 009, 6.3.2)
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 
@@ -63,9 +65,9 @@ def city(api: Api, rt: Runtime) -> City:
     )
 
 
-def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
+def _problem(r: httpx.Response, status: int, *, media: str = "application/problem+json") -> dict[str, Any]:
     assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["content-type"].startswith(media)
     body = r.json()
     assert body.keys() >= PROBLEM_KEYS and body["status"] == status and body["detail"]
     return body
@@ -231,3 +233,46 @@ def test_a_token_limited_to_a_tenant_sees_that_tenant_only(api: Api, rt: Runtime
     _problem(api.post("/iot/devices", json=dict(AQ_SPEC, device_id="PD-AQ-0002", apikey=ENV_KEY), token=pd_env), 404)
     # the admin still sees both tenants
     assert _ids(api.get("/iot/devices"), "deviceId") == [AQ, FLOOD, "PD-AQ-0001"]
+
+
+def test_a_department_writes_no_entity_another_departments_devices_feed(api: Api, rt: Runtime, city: City) -> None:
+    """Finding 9: the environment department patched water affairs' flood gauge through NGSI-LD."""
+    flood = f"/ngsi-ld/v1/entities/{FLOOD_ENTITY}"
+    fake = {"currentLevel": {"type": "Property", "value": 9.5, "observedAt": now_iso()}}
+    body = _problem(api.patch(flood, json=fake, token=city.env), 403, media=NGSI_LD_ERROR)
+    assert body["type"] == "https://cityos.dev/problems/not-your-entity" and "'hp-water'" in body["detail"]
+    for method, url, kw in [
+        ("PUT", flood, {"json": {"type": "FloodMonitoring", **fake}}),
+        ("POST", f"{flood}/attrs", {"json": fake}),
+        ("PATCH", f"{flood}/attrs", {"json": fake}),
+        ("PATCH", f"{flood}/attrs/currentLevel", {"json": {"value": 9.5}}),
+        ("DELETE", f"{flood}/attrs/currentLevel", {}),
+        ("DELETE", flood, {}),
+        ("POST", f"/ngsi-ld/v1/temporal/entities/{FLOOD_ENTITY}/attrs", {"json": fake}),
+        ("DELETE", f"/ngsi-ld/v1/temporal/entities/{FLOOD_ENTITY}", {}),
+    ]:
+        _problem(api.request(method, url, token=city.env, **kw), 403, media=NGSI_LD_ERROR)
+    # its own department's token changes it, and reading stays open to the other one
+    assert api.patch(flood, json=fake, token=city.water).status_code == 204, flood
+    got = api.get(flood, params={"options": "keyValues"}, token=city.env)
+    assert got.status_code == 200 and got.json()["currentLevel"] == 9.5
+    # nor may it point a device of its own at the gauge, to feed it readings
+    spec = dict(FLOOD_SPEC, device_id="HP-FM-FAKE", apikey=ENV_KEY, entity_id=FLOOD_ENTITY)
+    body = _problem(api.post("/iot/devices", json=[spec], token=city.env), 403)
+    assert "'hp-water'" in body["detail"]
+    assert api.get("/iot/devices/HP-FM-FAKE").status_code == 404
+
+
+def test_the_entities_a_device_feeds_are_its_departments(api: Api, rt: Runtime, city: City) -> None:
+    # the device's entities were made when it was provisioned: they are its department's
+    kept = hub.keepers(rt, rt.settings.default_tenant, [AQ_ENTITY, FLOOD_ENTITY, f"urn:ngsi-ld:Device:{FLOOD}"])
+    assert kept == {AQ_ENTITY: "hp-env", FLOOD_ENTITY: "hp-water", f"urn:ngsi-ld:Device:{FLOOD}": "hp-water"}
+    # an entity the city made before is adopted by the department whose device comes to feed it
+    city_entity = "urn:ngsi-ld:FloodMonitoring:HP-FM-0002"
+    r = api.post("/ngsi-ld/v1/entities", json={"id": city_entity, "type": "FloodMonitoring"})
+    assert r.status_code == 201, r.text
+    assert api.patch(f"/ngsi-ld/v1/entities/{city_entity}/attrs", json={"x": 1}, token=city.water).status_code == 403
+    spec = dict(FLOOD_SPEC, device_id="HP-FM-0002", apikey=WATER_KEY, entity_id=city_entity)
+    assert api.post("/iot/devices", json=[spec], token=city.water).status_code == 201
+    assert hub.keepers(rt, rt.settings.default_tenant, [city_entity]) == {city_entity: "hp-water"}
+    assert api.post(f"/ngsi-ld/v1/entities/{city_entity}/attrs", json={"x": 1}, token=city.water).status_code == 204

@@ -77,7 +77,9 @@ async def batch_create(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld)
     ids = [p.id or "" for p in parsed]
-    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_create(p)) for p in parsed], creates=True)
+    outcomes = await svc.apply_async(
+        rt, ld.tenant, [(p.id or "", svc.m_create(p)) for p in parsed], creates=True, writer=ld.writer
+    )
     return _answer(ld, ids, outcomes, errors, created_status=True)
 
 
@@ -92,7 +94,7 @@ async def batch_upsert(ld: LdWrite, options: str | None = None) -> Response:
         (p.id or "", svc.m_replace(p, create=True) if mode == "replace" else svc.m_append(p, create=True))
         for p in parsed
     ]
-    outcomes = await svc.apply_async(rt, ld.tenant, ops, creates=True)
+    outcomes = await svc.apply_async(rt, ld.tenant, ops, creates=True, writer=ld.writer)
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=True)
 
 
@@ -102,7 +104,7 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
     overwrite = options != "noOverwrite"
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False)
     outcomes = await svc.apply_async(
-        rt, ld.tenant, [(p.id or "", svc.m_append(p, overwrite=overwrite)) for p in parsed]
+        rt, ld.tenant, [(p.id or "", svc.m_append(p, overwrite=overwrite)) for p in parsed], writer=ld.writer
     )
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
@@ -111,7 +113,7 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
 async def batch_merge(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True)
-    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed])
+    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed], writer=ld.writer)
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 
@@ -125,7 +127,7 @@ async def batch_delete(ld: LdDelete) -> Response:
             ids.append(check_entity_id(item))
         except NgsiLdError as exc:
             errors.append({"entityId": item if isinstance(item, str) else "", "error": exc.problem()})
-    outcomes = await svc.apply_async(rt, ld.tenant, [(i, svc.m_delete(i)) for i in ids])
+    outcomes = await svc.apply_async(rt, ld.tenant, [(i, svc.m_delete(i)) for i in ids], writer=ld.writer)
     return _answer(ld, ids, outcomes, errors, created_status=False)
 
 

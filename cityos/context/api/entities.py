@@ -53,7 +53,7 @@ async def create_entity(ld: LdWrite) -> Response:
     if ld.tenant != rt.settings.default_tenant:
         ld.require("tenants:create")
     parsed = parse_entity(ld.body, ld.tm, now=now_iso())
-    await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True)
+    await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True, writer=ld.writer)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
 
 
@@ -135,7 +135,7 @@ async def replace_entity(entity_id: str, ld: LdWrite) -> Response:
     svc.require_body_id(ld.body, entity_id)
     parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False)
     parsed.id = entity_id
-    await svc.one_async(rt, tenant, entity_id, svc.m_replace(parsed))
+    await svc.one_async(rt, tenant, entity_id, svc.m_replace(parsed), writer=ld.writer)
     return no_content()
 
 
@@ -147,7 +147,7 @@ async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
     svc.require_body_id(ld.body, entity_id)
     parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True)
     parsed.id = entity_id
-    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed))
+    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed), writer=ld.writer)
     return no_content()
 
 
@@ -156,7 +156,7 @@ async def delete_entity(entity_id: str, ld: LdDelete) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    await svc.one_async(rt, tenant, entity_id, svc.m_delete(entity_id))
+    await svc.one_async(rt, tenant, entity_id, svc.m_delete(entity_id), writer=ld.writer)
     return no_content()
 
 
@@ -180,7 +180,7 @@ async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) 
     check_entity_id(entity_id)
     no_overwrite = "noOverwrite" in (options or "").split(",")
     outcome = await svc.one_async(
-        rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite)
+        rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite), writer=ld.writer
     )
     return _multi_status(outcome, ld)
 
@@ -190,7 +190,7 @@ async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    outcome = await svc.one_async(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)))
+    outcome = await svc.one_async(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)), writer=ld.writer)
     return _multi_status(outcome, ld)
 
 
@@ -204,7 +204,9 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     instance = parse_instance(attr, ld.body, ld.tm, now=now_iso())
     instance.pop("createdAt", None)
-    await svc.one_async(rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance))
+    await svc.one_async(
+        rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance), writer=ld.writer
+    )
     return no_content()
 
 
@@ -227,5 +229,6 @@ async def delete_attr(
         tenant,
         entity_id,
         svc.m_delete_attr(entity_id, ld.tm.expand(attr), dataset_id=datasetId, delete_all=deleteAll),
+        writer=ld.writer,
     )
     return no_content()

@@ -16,6 +16,7 @@ from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
+from cityos.context.service import Writer
 from cityos.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from cityos.runtime import Runtime
 
@@ -45,6 +46,11 @@ class LdRequest:
     @property
     def tenant(self) -> str:
         return self.ctx.tenant
+
+    @property
+    def writer(self) -> Writer:
+        """Whose writes these are: a department's token changes only its department's entities."""
+        return Writer.acting_for(self.ctx.department)
 
     def require(self, action: str) -> None:
         """Forbidden unless the caller's role allows ``action`` in this request's tenant (a second

@@ -211,6 +211,7 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
         entity_id,
         hub.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True),
         creates=True,
+        writer=ld.writer,
     )
     if outcome.created:
         return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{entity_id}"})
@@ -226,6 +227,7 @@ async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
         ld.tenant,
         entity_id,
         hub.m_temporal_append(entity_id, [], _temporal_instances(ld, ld.body), create=False),
+        writer=ld.writer,
     )
     return no_content()
 
@@ -233,7 +235,7 @@ async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete the temporal evolution of an entity")
 def delete_temporal_entity(entity_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
-    svc.delete_entity_history(ld.rt, ld.tenant, entity_id, f"entity {entity_id}")
+    svc.delete_entity_history(ld.rt, ld.tenant, entity_id, f"entity {entity_id}", writer=ld.writer)
     return no_content()
 
 
@@ -245,7 +247,13 @@ def delete_temporal_attr(
     check_name(attr)
     ds = None if deleteAll else (check_entity_id(datasetId, "datasetId") if datasetId else "")
     svc.delete_entity_history(
-        ld.rt, ld.tenant, entity_id, f"attribute {attr} of {entity_id}", attr=ld.tm.expand(attr), dataset_id=ds
+        ld.rt,
+        ld.tenant,
+        entity_id,
+        f"attribute {attr} of {entity_id}",
+        writer=ld.writer,
+        attr=ld.tm.expand(attr),
+        dataset_id=ds,
     )
     return no_content()
 
@@ -259,7 +267,7 @@ def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) ->
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     fragment = parse_instance(attr, ld.body, ld.tm, now=now_iso())
-    svc.modify_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, fragment)
+    svc.modify_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, fragment, writer=ld.writer)
     return no_content()
 
 
@@ -269,7 +277,7 @@ def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) ->
 def delete_instance(entity_id: str, attr: str, instance_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
     check_name(attr)
-    svc.delete_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id)
+    svc.delete_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, writer=ld.writer)
     return no_content()
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cityos.context import store
 from cityos.context.entity import TermMap
-from cityos.context.errors import ResourceNotFound
+from cityos.context.errors import NotYourEntity, ResourceNotFound
 from cityos.context.render import View
-from cityos.context.service import check_tenant_for_read, merge_instance
+from cityos.context.service import CITY, Writer, check_tenant_for_read, merge_instance
 from cityos.context.store import EntityRow
 from cityos.context.temporal.history import replace_instance
 from cityos.context.temporal.params import TimeRange, parse_aggregation
@@ -104,10 +105,32 @@ def _first_time(instances: Instances) -> int:
     return min((item.ts for items in instances.values() for item in items), default=0)
 
 
-def delete_entity_history(rt: Runtime, tenant: str, entity_id: str, what: str, **where: Any) -> None:
+def _check_keeper(conn: Any, tenant: str, entity_id: str, writer: Writer) -> None:
+    """A department changes the history of its own entities only; that of a deleted entity is the city's."""
+    if not writer.own_only:
+        return
+    row = store.fetch_one(conn, tenant, entity_id)
+    if row is None:
+        raise NotYourEntity(
+            f"entity {entity_id} no longer exists, so its history is kept by the city: an operator can change it",
+            instance=entity_id,
+        )
+    refused = writer.refusal(row, entity_id)
+    if refused is not None:
+        raise refused
+
+
+def delete_entity_history(
+    rt: Runtime, tenant: str, entity_id: str, what: str, *, writer: Writer = CITY, **where: Any
+) -> None:
     """Delete the history of an entity (``attr``, ``dataset_id`` narrow it); ResourceNotFound when there is none."""
     check_tenant_for_read(rt, tenant)
-    if not rt.db.run_write(lambda conn: delete_history(conn, tenant, entity_id, **where)):
+
+    def job(conn: Any) -> int:
+        _check_keeper(conn, tenant, entity_id, writer)
+        return delete_history(conn, tenant, entity_id, **where)
+
+    if not rt.db.run_write(job):
         raise ResourceNotFound(f"there is no history of {what}", instance=entity_id)
 
 
@@ -116,12 +139,21 @@ def _no_instance(attr: str, entity_id: str, instance_id: str) -> ResourceNotFoun
 
 
 def modify_instance(
-    rt: Runtime, tenant: str, entity_id: str, attr: str, attr_iri: str, instance_id: str, fragment: dict[str, Any]
+    rt: Runtime,
+    tenant: str,
+    entity_id: str,
+    attr: str,
+    attr_iri: str,
+    instance_id: str,
+    fragment: dict[str, Any],
+    *,
+    writer: Writer = CITY,
 ) -> None:
     """Merge ``fragment`` into one stored instance of the history (its time and datasetId stay)."""
     check_tenant_for_read(rt, tenant)
 
     def job(conn: Any) -> bool:
+        _check_keeper(conn, tenant, entity_id, writer)
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
         if found is None:
             return False
@@ -134,11 +166,14 @@ def modify_instance(
         raise _no_instance(attr, entity_id, instance_id)
 
 
-def delete_instance(rt: Runtime, tenant: str, entity_id: str, attr: str, attr_iri: str, instance_id: str) -> None:
+def delete_instance(
+    rt: Runtime, tenant: str, entity_id: str, attr: str, attr_iri: str, instance_id: str, *, writer: Writer = CITY
+) -> None:
     """Delete one stored instance of the history."""
     check_tenant_for_read(rt, tenant)
 
     def job(conn: Any) -> int:
+        _check_keeper(conn, tenant, entity_id, writer)
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
         if found is None:
             return 0
