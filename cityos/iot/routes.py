@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.core.timefmt import now_iso
-from cityos.errors import CityError, InvalidInput, PayloadTooLarge, problem_responses
+from cityos.errors import CityError, Forbidden, InvalidInput, PayloadTooLarge, problem_responses
 from cityos.iot import commands, metrics, service
 from cityos.iot.errors import BadApiKey, DeviceNotFound
 from cityos.iot.models import Message, Outcome
@@ -280,5 +280,10 @@ async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
     response_class=PlainTextResponse,  # the Prometheus text format
 )
 async def prometheus_metrics(ctx: MetricsReader) -> Response:
+    if not ctx.scope.unlimited:  # the process's counters and the store's gauges count every tenant
+        raise Forbidden(
+            "the metrics count every tenant and department of this server: scrape them with a token that is "
+            "not limited to one tenant (cityos token create NAME --role operator)"
+        )
     body = await run_in_threadpool(metrics.render, ctx.rt)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

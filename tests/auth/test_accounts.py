@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -252,6 +253,21 @@ def test_a_new_password_unlocks_the_account_and_ends_its_logins(api: Api, rt: Ru
     assert login(api, "li.wei", "a-new-password-2").status_code == 200
     assert_problem(api.get("/auth/me", token=session), 401)  # the login's token went with the old password
     assert api.get("/auth/me", token=other).status_code == 200  # a token given by hand stays
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_a_second(api: Api, rt: Runtime) -> None:
+    service.create_account(rt.db, "zhao.min", role="reader", password=PW)
+    session = login(api, "zhao.min", PW).json()["token"]
+    assert api.get("/auth/me", token=session).status_code == 200  # now kept by this process
+    # another process (cityos account password) revokes it: only the database knows
+    with rt.db.write() as conn:
+        conn.execute(
+            update(tokens)
+            .where(tokens.c.token_hash == service.hash_token(session))
+            .values(revoked_at=datetime.now(UTC).isoformat())
+        )
+    time.sleep(1.05)
+    assert_problem(api.get("/auth/me", token=session), 401)
 
 
 def test_account_rules(rt: Runtime) -> None:

@@ -79,6 +79,11 @@ def test_devices_health_and_metrics_need_a_token_with_the_right_role(api: Api) -
     assert api.get("/iot/devices", token=reader).status_code == 200
     assert api.post("/iot/groups", json={"name": "x", "department": "y"}, token=reader).status_code == 403
     assert api.get("/metrics", token=reader).status_code == 403
+    # the figures count every tenant: a token limited to one does not read them
+    rt = api.client.app.state.runtime  # type: ignore[attr-defined]
+    one_tenant = create_token(rt.db, "pudong-ops", role="operator", kind="staff", tenant="pudong")
+    refused = api.get("/metrics", token=one_tenant)
+    assert refused.status_code == 403 and "every tenant" in refused.json()["detail"], refused.text
     api.post(f"/iot/json?k={APIKEY}&i={AQ}", content=b'{"pm25": 35}', token=None)
     api.post(f"/iot/json?k={APIKEY}&i={AQ}", content=b'{"pm25": -1}', token=None)
     text = api.get("/metrics").text
