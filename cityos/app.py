@@ -3,6 +3,7 @@ runners every API process needs, and the roles this process may take (``CITYOS_R
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -41,6 +42,17 @@ NGSILD_PREFIX = "/ngsi-ld/"
 # Requests still open this long after a stop are cut: the dashboards' live streams never end by themselves
 # (their pages reconnect to the next server).
 SHUTDOWN_GRACE_SECONDS = 3
+
+
+def access_log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with the credentials in a request line (an Open311 ``api_key``, a
+    follow token) redacted from the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_secrets"] = {"()": "cityos.core.logredact.RedactSecrets"}
+    config["handlers"]["access"]["filters"] = ["redact_secrets"]
+    return config
 
 
 def problem_response(err: CityError, request: Request) -> Response:

@@ -249,7 +249,7 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    from cityos.app import SHUTDOWN_GRACE_SECONDS
+    from cityos.app import SHUTDOWN_GRACE_SECONDS, access_log_config
 
     upgrade(Database(settings.resolved_database_url))
     uvicorn.run(
@@ -259,6 +259,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        log_config=access_log_config(),
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 

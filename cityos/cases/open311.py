@@ -20,7 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -426,6 +426,19 @@ def parse_w3c(value: str, name: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(400, f"{name} {value!r} is not a real date or time, e.g. {example}") from None
+
+
+def check_range(start: datetime, end: datetime, max_days: int) -> None:
+    """A GET requests date range: ``start_date`` not after ``end_date``, at most ``max_days`` apart; Open311Error
+    400 naming both otherwise (an empty answer would hide the mistake)."""
+    if start > end:
+        raise Open311Error(
+            400,
+            f"start_date {start.isoformat()} is after end_date {end.isoformat()}: "
+            "give the earlier date as start_date (without end_date the range ends now)",
+        )
+    if end - start > timedelta(days=max_days):
+        raise Open311Error(400, f"start_date to end_date may span at most {max_days} days")
 
 
 # --- XML ------------------------------------------------------------------------------------------------------------

@@ -208,8 +208,7 @@ async def get_requests(request: Request, ctx: Citizen, fmt: str | None = None) -
             end = open311.parse_w3c(q["end_date"], "end_date") if q.get("end_date") else datetime.now(UTC)
             start = open311.parse_w3c(q["start_date"], "start_date") if q.get("start_date") else None
             start = start or end - timedelta(days=DEFAULT_DAYS)
-            if end - start > timedelta(days=DEFAULT_DAYS):
-                raise Open311Error(400, "start_date to end_date may span at most 90 days")
+            open311.check_range(start, end, DEFAULT_DAYS)
             filters["since_ms"], filters["until_ms"] = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
             if q.get("service_code"):
                 filters["categories"] = [c.strip() for c in q["service_code"].split(",") if c.strip()]

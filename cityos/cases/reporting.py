@@ -71,7 +71,8 @@ def report_many(
     texts = [n.text for n in batch if n.category is None]
     predictions = iter(classify(rt).predict_many(texts) if texts else [])
     prepared = [
-        _prepare(s, tenant, new, None if new.category else next(predictions), actor, role, now) for new in batch
+        _prepare(s, tenant, new, None if new.category is not None else next(predictions), actor, role, now)
+        for new in batch
     ]
     with rt.db.write() as conn:
         stored = [
@@ -88,7 +89,7 @@ def _prepare(
     s: CasesSettings, tenant: str, new: NewCase, prediction: Prediction | None, actor: str, role: Role, now: datetime
 ) -> tuple[Row, list[Event]]:
     """The projection row and opening events of a new case: classified, routed, its clock started."""
-    category = new.category or (prediction.sub if prediction else None)
+    category = new.category if new.category is not None else (prediction.sub if prediction else None)
     assert category is not None
     check_category(s, category)
     confident = prediction is None or not prediction.needs_confirmation
@@ -172,7 +173,7 @@ def _store(
     now: datetime,
 ) -> _Stored:
     """Insert a prepared case, or link it to the case it repeats."""
-    if new.origin:
+    if new.origin is not None:
         found = store.by_origin(conn, tenant, new.origin)
         if found is not None:  # opened already: nothing new to say
             return _Stored(Reported(case=case_view(found), created=False), found)
@@ -191,7 +192,7 @@ def _duplicate(
     conn: Connection, s: CasesSettings, tenant: str, category: str, main: str, new: NewCase, now: datetime
 ) -> Row | None:
     """The open case this report repeats, if there is one nearby."""
-    if new.lon is None or new.lat is None or new.origin:
+    if new.lon is None or new.lat is None or new.origin is not None:
         return None  # automatic sources are one case per origin; a report without coordinates cannot be placed
     distance, within = s.duplicates.limits(category, main)
     categories = [sub.code for sub in s.taxonomy.subs_of(main)] if s.duplicates.same_main_only else [category]

@@ -3,7 +3,7 @@ reporter's follow link. Thin: each route calls one service function."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -86,6 +86,18 @@ def taxonomy(ctx: Reader) -> TaxonomyView:
     )
 
 
+def _no_origin(reports: Sequence[NewCase], where: str = "") -> None:
+    """A report over the API carries no ``origin``: cityos sets it for the cases it opens itself (a warning's,
+    an Alert's), one case per origin, so a caller who could set it could take over or block those cases."""
+    for i, r in enumerate(reports):
+        if r.origin is not None:
+            at = f"{where}[{i}]." if where else ""
+            raise CaseInvalid(
+                f"{at}origin is set by cityos itself for the cases it opens (warnings, Alerts): "
+                "leave it out of a report"
+            )
+
+
 LINKED: dict[int | str, dict[str, Any]] = {
     200: {"model": Reported, "description": "Linked to the open case it repeats (duplicateOf), or to its origin's"}
 }
@@ -101,6 +113,7 @@ def report(ctx: Reporter, body: NewCase, response: Response) -> Reported:
     role = {"hotline": Role.OPERATOR, "inspector": Role.INSPECTOR}.get(body.source, Role.REPORTER)
     if body.source in ("sensor", "alert"):
         raise CaseInvalid("sensor and alert cases are opened by cityos itself: report as hotline, inspector or app")
+    _no_origin([body])
     out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role, classify=service.ready_classifier)
     if not out.created:
         response.status_code = 200
@@ -113,6 +126,7 @@ def report(ctx: Reporter, body: NewCase, response: Response) -> Reported:
 def report_batch(ctx: Reporter, body: BatchIn) -> BatchReported:
     if any(r.source not in ("hotline", "inspector", "app") for r in body.reports):
         raise CaseInvalid("a batch holds hotline, inspector or app reports only")
+    _no_origin(body.reports, "reports")
     done = service.report_many(
         ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR, classify=service.ready_classifier
     )

@@ -47,7 +47,12 @@ class NewCase(BaseModel):
 
     source: str = Field("hotline", description="hotline | inspector | open311 | sensor | alert | app")
     text: str = Field(..., min_length=1, max_length=4000)
-    category: str | None = Field(None, description="a sub-category code (GET /cases/taxonomy)")
+    category: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="a sub-category code (GET /cases/taxonomy); leave it out to classify",
+    )
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     address: str | None = Field(None, max_length=512)
@@ -57,7 +62,13 @@ class NewCase(BaseModel):
     attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     reporter: Reporter | None = None
     priority: str | None = Field(None, pattern="^(urgent|high|normal|low)$")
-    origin: str | None = Field(None, max_length=256, description="what opened it automatically; a case per origin")
+    origin: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="what opened it automatically (set by cityos itself, never by a report over the API); "
+        "a case per origin",
+    )
 
     @model_validator(mode="after")
     def _place(self) -> NewCase:

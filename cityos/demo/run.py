@@ -43,7 +43,7 @@ def run_demo(
 ) -> None:
     import uvicorn
 
-    from cityos.app import SHUTDOWN_GRACE_SECONDS, create_app
+    from cityos.app import SHUTDOWN_GRACE_SECONDS, access_log_config, create_app
 
     console = Console(stderr=True)
     tune_process()
@@ -71,7 +71,14 @@ def run_demo(
     if open_browser and _has_display():
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     app = create_app(settings, runtime=rt, companions=companions)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        log_config=access_log_config(),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 # Staff accounts of the demo: the operations centre's duty officer and one department's desk.
