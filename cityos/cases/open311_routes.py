@@ -116,7 +116,10 @@ async def service_definition(request: Request, ctx: Citizen, code: str, fmt: str
 # --- requests ------------------------------------------------------------------------------------------------------
 
 
-def _request_view(rt: Runtime, case: CaseView, lang: str) -> dict[str, Any]:
+def _request_view(rt: Runtime, staff_view: CaseView, lang: str) -> dict[str, Any]:
+    """A case as a public GeoReport request: built from its public view, so no reporter data and the free
+    text masked."""
+    case = service.public_view(staff_view)
     row = {
         "id": case.id,
         "state": str(case.state),
@@ -184,7 +187,7 @@ async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -
         notice = "" if out.created else f"已并入正在办理的请求 {out.case.id} / linked to open request {out.case.id}"
         row = {
             "service_request_id": out.case.id,
-            "token": out.case.follow_token,
+            "token": out.follow_token,  # this report's own, also when it was linked to an earlier one
             "service_notice": notice,
             "account_id": req.account_id,
         }

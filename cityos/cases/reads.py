@@ -1,5 +1,5 @@
-"""Reading cases: one case with its history, lists and queues, the reporter's follow token, the routing dry
-run and the supervision figures."""
+"""Reading cases: one case with its history, lists and queues, the routing dry run and the supervision
+figures (a follow token is read in :mod:`.following`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cityos.cases import record, store
 from cityos.cases.classifying import ClassifierSource, classifier
 from cityos.cases.dispatching import check_category, limit_of, routing_of, routing_view
 from cityos.cases.effects import clock_columns
-from cityos.cases.errors import CaseInvalid, CaseNotFound
+from cityos.cases.errors import CaseInvalid
 from cityos.cases.schemas import CaseDetail, CaseView, DryRun, DryRunIn, FiguresView, Step, Supervision, TraceStep
 from cityos.cases.settings import settings
 from cityos.cases.supervision import CaseRecord, Figures, GroupBy, figures, overall
@@ -59,15 +59,6 @@ def detail(rt: Runtime, tenant: str, case_id: str, roles: Sequence[Role | str]) 
     snap = record.replayed(settings(rt), rows)
     allowed = {Role(r): [Action(a) for a in allowed_actions(snap, r)] for r in roles}
     return CaseDetail(case=case_view(row), history=steps(rows), allowed=allowed)
-
-
-def by_follow_token(rt: Runtime, token: str) -> tuple[str, CaseView]:
-    """(tenant, case) of a follow token."""
-    with rt.db.connect() as conn:
-        row = store.by_follow_token(conn, token)
-    if row is None:
-        raise CaseNotFound("this follow link matches no case: check the link you were given")
-    return row["tenant"], case_view(row)
 
 
 def search(

@@ -176,16 +176,23 @@ def _store(
     if new.origin is not None:
         found = store.by_origin(conn, tenant, new.origin)
         if found is not None:  # opened already: nothing new to say
-            return _Stored(Reported(case=case_view(found), created=False), found)
+            reported = Reported(case=case_view(found), created=False, follow_token=found["follow_token"])
+            return _Stored(reported, found)
     dup = _duplicate(conn, s, tenant, row["category"], row["main_category"], new, now)
     if dup is not None:
         note = _duplicate_note(actor, role, new, now)
         linked = record.append(conn, s, tenant, dup, [note], now, {"reports": dup["reports"] + 1})
-        reported = Reported(case=case_view(linked), created=False, duplicate_of=dup["id"])
+        # the reporter's own follow token (the one made for the case they did not open): never the case's
+        mine = {"tenant": tenant, "case_id": dup["id"], "seq": linked["version"], "follow_token": row["follow_token"]}
+        store.insert_report(conn, {**mine, "created_at_ms": ms(now)})
+        reported = Reported(
+            case=case_view(linked), created=False, duplicate_of=dup["id"], follow_token=row["follow_token"]
+        )
         return _Stored(reported, linked, "case.linked", {"duplicate": True})
     row = record.insert(conn, s, tenant, row, history)
     extra = {"source": new.source, "needsConfirmation": bool(row["needs_confirmation"])}
-    return _Stored(Reported(case=case_view(row), created=True), row, "case.created", extra)
+    reported = Reported(case=case_view(row), created=True, follow_token=row["follow_token"])
+    return _Stored(reported, row, "case.created", extra)
 
 
 def _duplicate(

@@ -117,7 +117,7 @@ def report(ctx: Reporter, body: NewCase, response: Response) -> Reported:
     out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role, classify=service.ready_classifier)
     if not out.created:
         response.status_code = 200
-    return out
+    return out if ctx.can("cases:read") else service.for_reporter(out)
 
 
 @router.post(
@@ -130,7 +130,7 @@ def report_batch(ctx: Reporter, body: BatchIn) -> BatchReported:
     done = service.report_many(
         ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR, classify=service.ready_classifier
     )
-    return BatchReported(results=done)
+    return BatchReported(results=done if ctx.can("cases:read") else [service.for_reporter(r) for r in done])
 
 
 @router.get("", summary="Cases, newest first, with filters")
@@ -231,7 +231,7 @@ def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> CaseVie
 # --- the reporter's follow link: public, the token is the key ----------------------------------------------------
 
 
-@public_router.get("/{token}", summary="Follow a case you reported (public, by its follow token)")
+@public_router.get("/{token}", summary="Follow a case you reported (public, by your report's follow token)")
 def follow(link: FollowLink, token: str) -> Followed:
     tenant, case = service.by_follow_token(link.rt, token)
     steps = [
@@ -242,20 +242,18 @@ def follow(link: FollowLink, token: str) -> Followed:
     return Followed(case=service.public_view(case), steps=steps)
 
 
-@public_router.post("/{token}/rating", summary="Rate a closed case (5 非常满意 … 1 非常不满意)")
+@public_router.post(
+    "/{token}/rating",
+    summary="Rate a closed case (5 非常满意 … 1 非常不满意); a duplicate report's token rates that report only",
+)
 def rate(link: FollowLink, token: str, body: RatingIn) -> Rated:
-    tenant, case = service.by_follow_token(link.rt, token)
-    rating = {"rating": body.rating}
-    after = service.act(
-        link.rt, tenant, case.id, Action.RATE, "reporter", Role.REPORTER, reason=body.comment, data=rating
-    )
+    after = service.rate_followed(link.rt, token, body.rating, body.comment)
     return Rated(case=service.public_view(after), reopen_requested=body.rating <= LOW_RATING)
 
 
-@public_router.post("/{token}/confirm", summary="Confirm the problem is solved (the reporter's verification)")
+@public_router.post(
+    "/{token}/confirm",
+    summary="Confirm the problem is solved (the reporter's verification; not with a duplicate report's token)",
+)
 def confirm(link: FollowLink, token: str) -> Confirmed:
-    tenant, case = service.by_follow_token(link.rt, token)
-    after = service.act(
-        link.rt, tenant, case.id, Action.VERIFY_OK, "reporter", Role.REPORTER, data={"verifier": "reporter"}
-    )
-    return Confirmed(case=service.public_view(after))
+    return Confirmed(case=service.public_view(service.confirm_solved(link.rt, token)))

@@ -226,11 +226,16 @@ class CaseDetail(Answer):
 
 
 class Reported(Answer):
-    """A report taken: the case it opened, or the open case it was linked to."""
+    """A report taken: the case it opened, or the open case it was linked to. A token that may read cases
+    (staff) gets the case as staff see it; any other (a reporter app) gets its public view."""
 
-    case: CaseView
+    case: CaseView | PublicCase
     created: bool = Field(description="false: linked to an open case it repeats, or its origin opened one already")
     duplicate_of: str | None = None
+    follow_token: str = Field(
+        description="this report's own follow token (/cases/follow/{token}): a report linked as a duplicate gets "
+        "one of its own, to follow the case and rate the report, never the case's"
+    )
 
 
 class BatchReported(Answer):

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, text, update
 
-from cityos.cases.tables import QUEUE_STATES, QUEUED_SQL, cases, corrections, events
+from cityos.cases.tables import QUEUE_STATES, QUEUED_SQL, cases, corrections, events, reports
 from cityos.cases.workflow import OPEN
 
 OPEN_STATES = tuple(str(s) for s in OPEN)  # every state but closed, cancelled, merged, split
@@ -50,6 +50,22 @@ def get_cases(conn: Connection, tenant: str, ids: Iterable[str]) -> list[Row]:
 def by_follow_token(conn: Connection, token: str) -> Row | None:
     row = conn.execute(select(cases).where(cases.c.follow_token == token)).mappings().first()
     return dict(row) if row else None
+
+
+def insert_report(conn: Connection, row: Row) -> None:
+    """A duplicate report's follow token (tenant, case_id, seq, follow_token, created_at_ms)."""
+    conn.execute(insert(reports), [{"rating": None, **row}])
+
+
+def report_by_token(conn: Connection, token: str) -> Row | None:
+    row = conn.execute(select(reports).where(reports.c.follow_token == token)).mappings().first()
+    return dict(row) if row else None
+
+
+def rate_report(conn: Connection, token: str, rating: int) -> bool:
+    """Record a duplicate report's rating; False if it was rated already."""
+    q = update(reports).where(reports.c.follow_token == token, reports.c.rating.is_(None)).values(rating=rating)
+    return bool(conn.execute(q).rowcount)
 
 
 def by_origin(conn: Connection, tenant: str, origin: str) -> Row | None:

@@ -1,4 +1,5 @@
-"""Tables of the cases package: the append-only history of every case, and one row per case as it is now.
+"""Tables of the cases package: the append-only history of every case, one row per case as it is now, and
+one row per duplicate report with its reporter's follow token.
 
 ``cases_events`` is the record: nothing in it is changed or deleted. ``cases_cases`` is a projection of
 it, rewritten with each event, that queries (queues, duplicates, timers, Open311) read.
@@ -92,6 +93,21 @@ events = Table(
     Column("from_state", String(16), nullable=True),
     Column("to_state", String(16), nullable=False),
 )
+
+# A report linked to an open case as its duplicate: its reporter's own follow token. With it they follow the
+# case and rate their own report once the case is closed; they neither confirm nor rate the case itself, which
+# are its first reporter's. Who they are stays in the history event that recorded the report (``seq``).
+reports = Table(
+    "cases_reports",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("case_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # the case's history event that recorded the report
+    Column("follow_token", String(64), nullable=False),
+    Column("rating", Integer, nullable=True),  # the reporter's rating of how their report was handled
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+Index("ix_cases_reports_follow", reports.c.follow_token, unique=True)
 
 corrections = Table(
     "cases_corrections",

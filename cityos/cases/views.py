@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from cityos.cases.schemas import CaseView, PublicCase, Step
+from cityos.cases.privacy import mask_text, reporter_values
+from cityos.cases.schemas import CaseView, PublicCase, Reported, Step
 from cityos.cases.store import Row
 from cityos.cases.timelimits import iso
 
 _PUBLIC = set(PublicCase.model_fields)
+_FREE_TEXT = ("text", "result", "address")  # what a person wrote, where a name or a number may be
 
 
 def case_view(row: Row) -> CaseView:
@@ -54,8 +56,22 @@ def case_view(row: Row) -> CaseView:
 
 
 def public_view(case: CaseView) -> PublicCase:
-    """What the reporter (holding the follow token) and the public see: no personal data, no internals."""
-    return PublicCase.model_validate(case.model_dump(include=_PUBLIC))
+    """A case as the public and its reporters see it, everywhere they see one (Open311, follow links, the
+    answer to a report): no reporter data and no follow token, nothing internal, and the personal data in
+    its free text (text, result, address) masked (:mod:`cityos.cases.privacy`)."""
+    shown = case.model_dump(include=_PUBLIC)
+    known = reporter_values(case.reporter)
+    for name in _FREE_TEXT:
+        shown[name] = mask_text(shown[name], known)
+    return PublicCase.model_validate(shown)
+
+
+def for_reporter(out: Reported) -> Reported:
+    """A report's answer as a caller who may not read cases sees it (a reporter app): the public view of the
+    case, whether the report opened it or was linked to an earlier reporter's, and this report's own token."""
+    if isinstance(out.case, CaseView):
+        return out.model_copy(update={"case": public_view(out.case)})
+    return out
 
 
 def steps(rows: list[Row]) -> list[Step]:
