@@ -110,27 +110,38 @@ def _suspended_at(history: list[Row]) -> datetime | None:
 
 
 def _announce(rt: Runtime, tenant: str, ev: Event, after: Row) -> None:
-    """Tell the bus about an action taken; the reporter about a close; the desk about a low rating."""
+    """Tell the bus about an action taken; the reporters about a close; the desk about a low rating."""
     record.publish(rt, tenant, f"case.{ev.action}", after, action=str(ev.action), by=ev.actor, role=str(ev.role))
     if ev.action == Action.CLOSE:
-        _tell_reporter(rt, tenant, after)
+        _tell_reporters(rt, tenant, after)
     if ev.action == Action.RATE and (after.get("rating") or LOW_RATING + 1) <= LOW_RATING:  # the desk decides
         record.publish(rt, tenant, "case.reopen_requested", after, rating=after["rating"], comment=ev.reason)
 
 
-def _tell_reporter(rt: Runtime, tenant: str, row: Row) -> None:
-    """The reporter is told the case closed (a notifier sends ``case.reporter.notify`` by SMS or e-mail)."""
-    if not row.get("reporter"):
-        return
+def _tell_reporters(rt: Runtime, tenant: str, row: Row) -> None:
+    """Each reporter is told the case closed, with their own follow link: the one who opened it, and each whose
+    report was linked to it as a duplicate (a notifier sends ``case.reporter.notify`` by SMS or e-mail)."""
+    told = [(row.get("reporter"), row["follow_token"])]
+    with rt.db.connect() as conn:
+        linked = store.reports_of(conn, tenant, row["id"])
+        said = {e["seq"]: e["data"] for e in store.history(conn, tenant, row["id"])} if linked else {}
+    for r in linked:
+        told.append(((said.get(r["seq"]) or {}).get("duplicateReport", {}).get("reporter"), r["follow_token"]))
+    notices = [_notice(row, reporter, token, tenant) for reporter, token in told if reporter]
+    if notices:
+        rt.bus.publish(notices)
+
+
+def _notice(row: Row, reporter: dict[str, Any], token: str, tenant: str) -> BusEvent:
     data = {
         "caseId": row["id"],
-        "reporter": row["reporter"],
-        "followToken": row["follow_token"],
+        "reporter": reporter,
+        "followToken": token,
         "message": f"您反映的问题（案件 {row['id']}）已办结：{row.get('result') or ''}。请对办理结果进行评价。",
         "messageEn": f"Your report (case {row['id']}) is closed: {row.get('result') or ''}. "
         "Please rate how it was handled.",
     }
-    rt.bus.publish([BusEvent("case.reporter.notify", row["id"], data, tenant)])
+    return BusEvent("case.reporter.notify", row["id"], data, tenant)
 
 
 def confirm_category(

@@ -62,6 +62,12 @@ def report_by_token(conn: Connection, token: str) -> Row | None:
     return dict(row) if row else None
 
 
+def reports_of(conn: Connection, tenant: str, case_id: str) -> list[Row]:
+    """The duplicate reports linked to a case, in the order they came."""
+    q = select(reports).where(reports.c.tenant == tenant, reports.c.case_id == case_id).order_by(reports.c.seq)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
 def rate_report(conn: Connection, token: str, rating: int) -> bool:
     """Record a duplicate report's rating; False if it was rated already."""
     q = update(reports).where(reports.c.follow_token == token, reports.c.rating.is_(None)).values(rating=rating)

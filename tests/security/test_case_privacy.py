@@ -1,7 +1,7 @@
 """What the public and reporters see of a case (issue 16, finding 4): Open311, follow links and the answer to a
 report that is linked to an earlier one show no reporter's data and no other reporter's follow token, and mask
 the phone numbers, ID card numbers and names in the case's text; each report gets a follow token of its own,
-with which a duplicate's reporter follows the case and rates only their own report."""
+with which a duplicate's reporter follows the case, is told when it closes, and rates only their own report."""
 
 from __future__ import annotations
 
@@ -105,7 +105,12 @@ def test_an_open311_duplicate_token_follows_and_rates_its_own_report_only(api: A
 
     early = api.post(f"/cases/follow/{token}/rating", json={"rating": 5}, token=None)
     assert early.status_code == 409 and "closed" in early.json()["detail"]
+    told: list[Event] = []
+    rt.bus.subscribe("case.reporter.notify", told.append)
     close(api, first, desk)
+    # each reporter is told the case closed, with their own follow link
+    notices = {(e.data["reporter"]["phone"], e.data["followToken"]) for e in told}
+    assert notices == {("13912345678", first["followToken"]), ("13700001111", token)}
     # the case's verification is its first reporter's (or an inspector's): not a duplicate's
     refused = api.post(f"/cases/follow/{token}/confirm", token=None)
     assert refused.status_code == 403 and "duplicate" in refused.json()["detail"], refused.text
