@@ -85,7 +85,12 @@ RULES: tuple[Rule, ...] = (
         ),
         keep(1, 1),
     ),
-    Rule("email", re.compile(r"(?P<value>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email),
+    # starts only where a run of such characters starts: no rescan of a long run from each of its characters
+    Rule(
+        "email",
+        re.compile(r"(?<![A-Za-z0-9._%+-])(?P<value>[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"),
+        _email,
+    ),
     Rule("mobile", re.compile(r"(?<![\d+])(?P<value>(?:\+?86[\s.-]?)?1[3-9](?:[\s.-]?\d){9})(?!\d)"), _mobile),
     Rule(
         "name",
