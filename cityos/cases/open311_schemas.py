@@ -62,7 +62,10 @@ class ServiceRequest(BaseModel):
 
 class PostedRequest(BaseModel):
     service_request_id: str
-    token: str = Field(description="follows the request at GET tokens/{token}")
+    token: str = Field(
+        description="this report's own token (also when it was linked to an open request): GET tokens/{token}, "
+        "and the follow link /cases/follow/{token}"
+    )
     service_notice: str = Field(description="not empty when the report was linked to an open request it repeats")
     account_id: str | None
 
