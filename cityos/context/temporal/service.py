@@ -105,9 +105,11 @@ def _first_time(instances: Instances) -> int:
     return min((item.ts for items in instances.values() for item in items), default=0)
 
 
-def _check_keeper(conn: Any, tenant: str, entity_id: str, writer: Writer) -> None:
-    """A department changes the history of its own entities only; that of a deleted entity is the city's."""
-    if not writer.own_only:
+def _check_keeper(conn: Any, tenant: str, entity_id: str, writer: Writer, *, changes: bool) -> None:
+    """A department changes the history of its own entities only; that of a deleted entity is the city's.
+    ``changes`` says whether the write found history to change: where it found none the caller answers
+    404, as it would to anyone, and the department is told nothing of whose history it would have been."""
+    if not writer.own_only or not changes:
         return
     row = store.fetch_one(conn, tenant, entity_id)
     if row is None:
@@ -127,8 +129,9 @@ def delete_entity_history(
     check_tenant_for_read(rt, tenant)
 
     def job(conn: Any) -> int:
-        _check_keeper(conn, tenant, entity_id, writer)
-        return delete_history(conn, tenant, entity_id, **where)
+        deleted = delete_history(conn, tenant, entity_id, **where)
+        _check_keeper(conn, tenant, entity_id, writer, changes=deleted > 0)  # a refusal rolls the delete back
+        return deleted
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"there is no history of {what}", instance=entity_id)
@@ -153,8 +156,8 @@ def modify_instance(
     check_tenant_for_read(rt, tenant)
 
     def job(conn: Any) -> bool:
-        _check_keeper(conn, tenant, entity_id, writer)
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
+        _check_keeper(conn, tenant, entity_id, writer, changes=found is not None)
         if found is None:
             return False
         kept = {k: v for k, v in fragment.items() if k not in ("observedAt", "datasetId")}
@@ -173,8 +176,8 @@ def delete_instance(
     check_tenant_for_read(rt, tenant)
 
     def job(conn: Any) -> int:
-        _check_keeper(conn, tenant, entity_id, writer)
         found = find_instance(conn, tenant, entity_id, attr_iri, instance_id)
+        _check_keeper(conn, tenant, entity_id, writer, changes=found is not None)
         if found is None:
             return 0
         return delete_history(conn, tenant, entity_id, attr=attr_iri, dataset_id=found.dataset_id, instance=found.key)
