@@ -35,6 +35,7 @@ from cityos.errors import (
 )
 from cityos.runtime import Runtime
 from cityos.tuning import freeze_startup_objects, tune_process
+from cityos.web import SecurityHeaders
 
 log = logging.getLogger("cityos")
 NGSILD_PREFIX = "/ngsi-ld/"
@@ -138,7 +139,10 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="City digital base: the NGSI-LD city data hub and the services built on it.",
+        docs_url=None,  # /docs is the dashboard's: Swagger UI served from this server (cityos.web.routes)
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.state.runtime = rt
     app.state.runners = Runners([])
     install_error_handlers(app)

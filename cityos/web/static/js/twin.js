@@ -103,12 +103,12 @@ export async function renderTwin(el, unitId, { onOpenCase }) {
     </section>`);
   el.querySelectorAll("[data-case]").forEach((b) => b.addEventListener("click", () => onOpenCase(b.dataset.case)));
   const indChart = chart(el.querySelector("#ind-chart"));
-  const show = (id) => showIndicator(indChart, d, id, unitId, el.querySelector("#chart-name"));
-  el.querySelectorAll("[data-show]").forEach((b) => b.addEventListener("click", () => show(b.dataset.show)));
+  const showHistory = (id) => showIndicator(indChart, d, id, unitId, el.querySelector("#chart-name"));
+  el.querySelectorAll("[data-show]").forEach((b) => b.addEventListener("click", () => showHistory(b.dataset.show)));
   el.querySelectorAll("[data-diagnose]").forEach((b) => b.addEventListener("click", () =>
     diagnose(el.querySelector("#diagnosis"), d, b.dataset.diagnose, unitId)));
   const first = d.indicators.find((i) => i.hasForecast && i.thresholds) || d.indicators[0];
-  if (first) show(first.id);
+  if (first) showHistory(first.id);
   const form = el.querySelector("#whatif-form");
   if (form) {
     const wChart = chart(el.querySelector("#whatif-chart"));
