@@ -1,6 +1,7 @@
 """No script from the data runs on the dashboard: markup sent as a device's reading (over the group's API key
-alone), as an entity's name (NGSI-LD) and as a case's text shows as text on every page that shows it, in a
-real browser (Debian's Chromium through Playwright) against ``cityos demo`` without its simulator."""
+alone), as an entity's name (NGSI-LD), as a case's text and as an indicator's name shows as text on every
+page that shows it, in a real browser (Debian's Chromium through Playwright) against ``cityos demo``
+without its simulator."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ PAYLOAD = (
     "' onmouseover='window.__pwned=\"attr\"' x='"
     "javascript:window.__pwned='url'//"
 )
+# an indicator's name and unit have room for less (100 and 32 characters)
+NAME = "<img src=x onerror=\"window.__pwned='name';alert('name')\">"
+UNIT_NAME = "<svg onload=alert('unit')>"
+INDICATOR = "xss_streetlight_power"
+WATCH = {
+    "category": "energy", "source": {"entityType": "Streetlight", "attr": "powerConsumption"},
+    "aggregation": "max", "window": {"kind": "sliding", "duration": "1m"}, "scope": {"level": "unit", "ids": [UNIT]},
+    "thresholds": {"blue": 1, "yellow": 2, "orange": 3, "red": 4},
+}  # fmt: skip
 
 
 @dataclass
@@ -33,6 +43,7 @@ class Poisoned:
     lat: float
     case_id: str
     case_state: str
+    warning_id: str
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +71,21 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Poisoned]:
         r = wait_for(lambda: (r := demo.http.post("/cases", json=report)).status_code != 503 and r, timeout=120)
         assert r.status_code == 201, r.text
         case = r.json()["case"]
-        yield Poisoned(demo, light["id"], lon, lat, case["id"], case["state"])
+        # an indicator named with the payload, raised by the streetlight's power draw
+        watts = next(k for k, m in device["measures"].items() if m["attr"] == "powerConsumption")
+        indicator = {**WATCH, "name": {"zh": NAME, "en": NAME}, "unit": UNIT_NAME}
+        r = demo.http.put(f"/vitals/indicators/{INDICATOR}", json=indicator)
+        assert r.status_code in (200, 201), r.text
+
+        def raised() -> str | None:
+            sent = demo.http.post("/iot/json", params={"k": device["apikey"], "i": device["deviceId"]},
+                                  json={watts: 500}, headers={"Authorization": ""})  # fmt: skip
+            assert sent.status_code == 200, sent.text
+            found = demo.get("/vitals/warnings", params={"indicator": INDICATOR})
+            return found[0]["id"] if found else None
+
+        warning_id = wait_for(raised, 60)
+        yield Poisoned(demo, light["id"], lon, lat, case["id"], case["state"], warning_id)
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +120,14 @@ def texts(page: Any, selector: str) -> list[str]:
     return page.locator(selector).evaluate_all("(els) => els.map((e) => e.textContent.trim())")
 
 
-def tooltip(page: Any, series_id: str, name: str) -> str:
+def tooltip(page: Any, series_id: str, name: str, shown: str = PAYLOAD) -> str:
     """Show the map's tooltip on one point, as hovering it does, and read the tooltip's text."""
     wait_for(lambda: page.evaluate(
         """([seriesId, name]) => {
           const chart = echarts.getInstanceByDom(document.querySelector('#map'));
-          const series = chart.getOption().series;
+          const option = chart && chart.getOption();
+          if (!option) return false;
+          const series = option.series;
           const seriesIndex = series.findIndex((s) => s.id === seriesId);
           const dataIndex = seriesIndex < 0 ? -1 : series[seriesIndex].data.findIndex((d) => d.name === name);
           if (dataIndex >= 0) chart.dispatchAction({ type: 'showTip', seriesIndex, dataIndex });
@@ -111,7 +138,7 @@ def tooltip(page: Any, series_id: str, name: str) -> str:
     return wait_for(lambda: page.evaluate(
         """(payload) => [...document.querySelectorAll('#map div')].map((d) => d.textContent)
               .find((t) => t.includes(payload.slice(0, 20))) || null""",
-        PAYLOAD,
+        shown,
     ))  # fmt: skip
 
 
@@ -120,9 +147,12 @@ def test_the_unit_page_shows_the_payload_as_text(page: Any, poisoned: Poisoned) 
     page.goto(f"{poisoned.demo.url}/#/unit/{UNIT}")
     page.wait_for_selector("#twin-title")
     assert page.text_content("#twin-title") == PAYLOAD  # the unit's name (NGSI-LD)
-    row = page.locator("#twin tr", has_text=PAYLOAD[:20]).first
-    cells = row.locator("td").evaluate_all("(tds) => tds.map((td) => td.textContent.trim())")
-    assert cells[0] == PAYLOAD and cells[1] == "Streetlight" and cells[2] == PAYLOAD  # its name and its reading
+    rows = page.locator("#twin tbody tr").evaluate_all(
+        "(trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()))"
+    )
+    assert [PAYLOAD, "Streetlight", PAYLOAD] in [row[:3] for row in rows]  # the streetlight's name and reading
+    assert any(row[0] == NAME and row[1].endswith(UNIT_NAME) for row in rows)  # the indicator and its unit
+    assert any(NAME in t for t in texts(page, "#twin ol.list li"))  # the warning
     nothing_ran(page)
 
 
@@ -130,19 +160,37 @@ def test_the_map_tooltips_and_sensor_details_show_the_payload_as_text(page: Any,
     log_in(page, poisoned.demo, "duty")
     sensor_tip = tooltip(page, "sensors-Streetlight", poisoned.sensor)
     assert f"powerState: {PAYLOAD}" in sensor_tip  # the reading, as the device sent it
-    # the point clicked: its details beside the map
-    xy = page.evaluate(
-        """([lon, lat]) => { const chart = echarts.getInstanceByDom(document.querySelector('#map'));
-              const box = document.querySelector('#map').getBoundingClientRect();
-              const [x, y] = chart.convertToPixel({ geoIndex: 0 }, [lon, lat]);
-              return [box.left + x, box.top + y]; }""",
-        [poisoned.lon, poisoned.lat],
-    )
-    page.mouse.click(*xy)
-    page.wait_for_selector("#details:not([hidden]) dd")
+
+    # the point clicked: its details beside the map (clicked again should a redraw have moved it meanwhile)
+    def clicked() -> bool:
+        xy = page.evaluate(
+            """([lon, lat]) => { const chart = echarts.getInstanceByDom(document.querySelector('#map'));
+                  const box = document.querySelector('#map').getBoundingClientRect();
+                  const [x, y] = chart.convertToPixel({ geoIndex: 0 }, [lon, lat]);
+                  return [box.left + x, box.top + y]; }""",
+            [poisoned.lon, poisoned.lat],
+        )
+        page.mouse.click(*xy)
+        return poisoned.sensor in texts(page, "#details:not([hidden]) dd")
+
+    wait_for(clicked)
     assert PAYLOAD in texts(page, "#details dd")
     # the case's pin, hovered
     assert PAYLOAD[:60] in tooltip(page, "cases", poisoned.case_id)
+    # the warning's marker, hovered
+    assert NAME in tooltip(page, "warnings", poisoned.warning_id, NAME)
+    nothing_ran(page)
+
+
+def test_the_warning_list_and_details_show_the_payload_as_text(page: Any, poisoned: Poisoned) -> None:
+    log_in(page, poisoned.demo, "duty")
+    row = f"#warnings [data-warning='{poisoned.warning_id}']"
+    page.wait_for_selector(row)
+    assert page.text_content(f"{row} .what") in (f"{NAME} · 新天地", f"{NAME} · {PAYLOAD}")  # the map's names: 60 s
+    page.click(f"{row} .what")
+    page.wait_for_selector("#details:not([hidden]) h3")
+    assert page.text_content("#details h3").strip().endswith(NAME)
+    assert any(t.endswith(UNIT_NAME) for t in texts(page, "#details dd"))  # the value and its unit
     nothing_ran(page)
 
 
