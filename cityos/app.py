@@ -142,7 +142,9 @@ def create_app(
         docs_url=None,  # /docs is the dashboard's: Swagger UI served from this server (cityos.web.routes)
         redoc_url=None,
     )
-    app.add_middleware(SecurityHeaders)
+    # outermost, around Starlette's own error middleware too: a 500 carries the headers as well
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     app.state.runtime = rt
     app.state.runners = Runners([])
     install_error_handlers(app)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 from conftest import Api
+from fastapi.testclient import TestClient
+
+from cityos.app import create_app
+from cityos.runtime import Runtime
 
 STATIC = Path(__file__).parents[2] / "cityos" / "web" / "static"
 FILES = sorted(f"/static/{p.relative_to(STATIC).as_posix()}" for p in STATIC.rglob("*") if p.is_file())
@@ -91,3 +95,16 @@ def test_only_the_rendering_helper_writes_markup() -> None:
         if SINKS.search(line)
     ]
     assert found == []
+
+
+def test_a_server_error_has_the_security_headers_too(rt: Runtime) -> None:
+    app = create_app(runtime=rt)
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/broken")
+    assert r.status_code == 500 and r.json()["detail"].startswith("the server failed on this request")
+    assert r.headers["x-content-type-options"] == "nosniff" and "content-security-policy" in r.headers
