@@ -36,6 +36,7 @@ from cityos.errors import (
 )
 from cityos.runtime import Runtime
 from cityos.tuning import freeze_startup_objects, tune_process
+from cityos.web import SecurityHeaders
 
 log = logging.getLogger("cityos")
 NGSILD_PREFIX = "/ngsi-ld/"
@@ -150,7 +151,12 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="City digital base: the NGSI-LD city data hub and the services built on it.",
+        docs_url=None,  # /docs is the dashboard's: Swagger UI served from this server (cityos.web.routes)
+        redoc_url=None,
     )
+    # outermost, around Starlette's own error middleware too: a 500 carries the headers as well
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     app.state.runtime = rt
     app.state.runners = Runners([])
     install_error_handlers(app)

@@ -20,6 +20,7 @@ PUBLIC = {
     ("POST", "/auth/login"),
     ("GET", "/"),
     ("GET", "/static/vendor/{name}"),
+    ("GET", "/docs"),
     ("GET", "/ngsi-ld/v1/jsonldContexts/{cid}"),
     ("POST", "/iot/json"),
     ("POST", "/iot/ul"),
@@ -41,7 +42,7 @@ PUBLIC = {
     ),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
-OTHER_PUBLIC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
+OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}
 
 
 def unguarded(app: FastAPI) -> list[str]:

@@ -2,7 +2,8 @@
 
 The page is static HTML and JavaScript modules with no build step; it reads the same public API as
 any other client (``/vitals``, ``/cases``, ``/twin``, ``/iot``) and listens to ``GET /web/events``.
-ECharts comes from npm (``cityos/web/package.json``, installed by the Makefile) and is served as is.
+ECharts and Swagger UI (``/docs``) come from npm (``cityos/web/package.json``, installed by the Makefile)
+and are served as they are: the pages ask no other site for anything.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from cityos.web.live import LiveHub, frame
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-VENDOR = {"echarts.min.js": HERE / "node_modules" / "echarts" / "dist" / "echarts.min.js"}
+MODULES = HERE / "node_modules"
+VENDOR = {
+    "echarts.min.js": MODULES / "echarts" / "dist" / "echarts.min.js",
+    "swagger-ui-bundle.js": MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
+    "swagger-ui.css": MODULES / "swagger-ui-dist" / "swagger-ui.css",
+}
 KEEP_ALIVE_SECONDS = 15.0
 
 router = APIRouter(tags=["web"])
 Page = Annotated[PublicContext, public("the dashboard's page and libraries: it asks for a login before any data")]
+Docs = Annotated[PublicContext, public("the API's documentation, as public as /openapi.json")]
 # Any valid token may listen: the stream carries only what the token may read (cityos.web.live.visible).
 Watcher = Annotated[RequestContext, signed_in()]
 
@@ -50,7 +57,14 @@ def vendor(_: Page, name: str) -> FileResponse:
             f"{name} is not installed: run 'make demo' or 'npm ci --prefix cityos/web' to install the dashboard's "
             "libraries from npm"
         )
-    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    media_type = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(_: Docs) -> FileResponse:
+    """Swagger UI over /openapi.json, from this server alone (no other site is asked for anything)."""
+    return FileResponse(STATIC / "docs.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 EVENT_STREAM = {

@@ -7,28 +7,14 @@ Set ``CITYOS_SCREENSHOTS=<folder>`` to keep a screenshot of each page the tests 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from brokers import free_port
-from conftest import answers_health, wait_for
+from chromium import Demo, chromium, log_in, running_demo, watched_page
+from conftest import wait_for
 
-from cityos.auth.service import create_account, create_token
-from cityos.store.engine import Database
-
-CHROMIUM = os.environ.get("CITYOS_CHROMIUM", "/usr/bin/chromium")
-# Chromium as root in a sandbox-less container, and kept off the network this machine does not have.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-PASSWORD = "demo-password-2026"
 BUND = "urn:ngsi-ld:ManagementUnit:waitan"
 INDICATOR = "ui_test_noise_any"
 
@@ -43,68 +29,23 @@ NOISE = {
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
 
-class Demo:
-    def __init__(self, url: str, admin: str) -> None:
-        self.url, self.admin = url, admin
-        self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
-
-    def get(self, path: str, **kw: Any) -> Any:
-        r = self.http.get(path, **kw)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``cityos demo`` with 800 sensors and its simulator, on a free port; two staff accounts and an admin token."""
-    where = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
-    log = (where / "demo.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--sensors", "800",
-         "--rate", "300"],
-        cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not answers_health(url, 120):
-            pytest.fail(f"cityos demo did not start: {(where / 'demo.log').read_text(errors='replace')[-2000:]}")
-        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
-        create_account(db, "duty", role="operator", password=PASSWORD, display_name="值班长 王敏")
-        create_account(db, "police", role="department", password=PASSWORD, department="public-security")
-        admin = create_token(db, "ui-test-admin", role="admin", kind="staff")
-        db.dispose()
-        yield Demo(url, admin)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with running_demo(tmp_path_factory.mktemp("demo"), "--sensors", "800", "--rate", "300") as d:
+        yield d
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"Chromium is not at {CHROMIUM}: install Debian's package ('apt-get install chromium') or set "
-                    "CITYOS_CHROMIUM; the dashboard tests drive it and download no browser")  # fmt: skip
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", timezone_id="Asia/Shanghai")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(f"{e}: {e.stack}"))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    assert not errors, f"the page raised: {errors}"
+    with watched_page(browser) as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> None:
@@ -112,15 +53,6 @@ def shot(page: Any, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), animations="disabled")
-
-
-def log_in(page: Any, demo: Demo, user: str) -> None:
-    page.goto(demo.url + "/")
-    page.fill("#login-user", user)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#login", state="hidden")
-    page.wait_for_selector("#live[data-state=on]", timeout=10_000)
 
 
 def log_out(page: Any) -> None:

@@ -3,7 +3,8 @@
 import { ApiError, get, hasToken, leave, listen, post, setToken } from "./api.js";
 import { loadTaxonomy, openCase, stateName } from "./cases.js";
 import { applyWords, departmentCodes, departmentName, getLang, levelName, num, onLang, pick, setLang, t, time } from "./i18n.js";
-import { DistrictMap, esc } from "./map.js";
+import { append, html, show, unitHref } from "./dom.js";
+import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderTwin } from "./twin.js";
 
@@ -244,7 +245,7 @@ function buildTabs() {
   state.tab = tabs[0];
   state.department = state.me.department || "public-security";
   const el = $("#case-tabs");
-  el.innerHTML = tabs.map((k) => `<button type="button" role="tab" data-tab="${k}" aria-selected="${k === state.tab}">${t(TABS[k].label)}</button>`).join("");
+  show(el, html`${tabs.map((k) => html`<button type="button" role="tab" data-tab="${k}" aria-selected="${String(k === state.tab)}">${t(TABS[k].label)}</button>`)}`);
   el.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => {
     state.tab = b.dataset.tab;
     el.querySelectorAll("[data-tab]").forEach((x) => x.setAttribute("aria-selected", String(x === b)));
@@ -252,7 +253,7 @@ function buildTabs() {
     loadCases();
   }));
   const select = $("#dept");
-  select.innerHTML = departmentCodes().map((c) => `<option value="${c}">${esc(departmentName(c))}</option>`).join("");
+  show(select, html`${departmentCodes().map((c) => html`<option value="${c}">${departmentName(c)}</option>`)}`);
   select.value = state.department;
   select.onchange = () => { state.department = select.value; loadCases(); };
   $("#dept-pick").hidden = !(state.tab === "queue" && !state.me.department);
@@ -277,9 +278,8 @@ async function loadMapCases() {
 function buildLayerControls() {
   const box = $("#layers");
   const checks = ["streets", "grids", "units", "buildings", "warnings", "cases", "offline"];
-  box.insertAdjacentHTML("beforeend", checks.map((k) =>
-    `<label><input type="checkbox" data-layer="${k}" checked> <span data-i18n="layer.${k}">${t(`layer.${k}`)}</span></label>`).join("") +
-    `<label><span data-i18n="layer.sensors">${t("layer.sensors")}</span> <select id="sensor-type"><option value="all">${t("layer.allTypes")}</option><option value="none">${t("layer.noSensors")}</option></select></label>`);
+  append(box, html`${checks.map((k) =>
+    html`<label><input type="checkbox" data-layer="${k}" checked> <span data-i18n="layer.${k}">${t(`layer.${k}`)}</span></label>`)}<label><span data-i18n="layer.sensors">${t("layer.sensors")}</span> <select id="sensor-type"><option value="all">${t("layer.allTypes")}</option><option value="none">${t("layer.noSensors")}</option></select></label>`);
   box.querySelectorAll("[data-layer]").forEach((c) => c.addEventListener("change", () => {
     state.map.show[c.dataset.layer] = c.checked;
     state.map.draw();
@@ -291,24 +291,24 @@ function buildLayerControls() {
 // The units as a list too: the map is a canvas, and a keyboard reaches every twin through this.
 function fillUnits() {
   const units = state.map.layers.units.features;
-  $("#unit-pick").innerHTML = `<option value="">${t("map.pickUnit")}</option>` +
-    units.map((f) => `<option value="${esc(f.id)}">${esc(pick(f.properties.name))}</option>`).join("");
+  show($("#unit-pick"), html`<option value="">${t("map.pickUnit")}</option>${
+    units.map((f) => html`<option value="${f.id}">${pick(f.properties.name)}</option>`)}`);
 }
 
 function fillSensorTypes() {
   const sel = $("#sensor-type");
   const keep = sel.value;
   const types = (state.map && state.map.sensorTypes) || [];
-  sel.innerHTML = `<option value="all">${t("layer.allTypes")}</option><option value="none">${t("layer.noSensors")}</option>` +
-    types.map((ty) => `<option value="${esc(ty.type)}">${esc(pick(ty.name))}</option>`).join("");
+  show(sel, html`<option value="all">${t("layer.allTypes")}</option><option value="none">${t("layer.noSensors")}</option>${
+    types.map((ty) => html`<option value="${ty.type}">${pick(ty.name)}</option>`)}`);
   sel.value = keep || "all";
 }
 
 // --- details, drawer ------------------------------------------------------------------------------------------
 
-function details(html) {
+function details(content) {
   const el = $("#details");
-  el.innerHTML = `<button type="button" class="close" aria-label="${t("close")}" style="float:right">×</button>${html}`;
+  show(el, html`<button type="button" class="close" aria-label="${t("close")}">×</button>${content}`);
   el.hidden = false;
   el.querySelector(".close").addEventListener("click", () => { el.hidden = true; $("#map").focus(); });
   return el;
@@ -318,11 +318,11 @@ async function selected(sel) {
   if (sel.kind === "case") { showCase(sel.id); return; }
   if (sel.kind === "warning") {
     const w = state.warnings.find((x) => x.id === sel.id) || (await get(`/vitals/warnings/${encodeURIComponent(sel.id)}`));
-    const el = details(`<h3>${levelBadge(w.level)} ${esc(indicatorName(w.indicator))}</h3>
-      <dl class="kv"><dt>${t("cases.place")}</dt><dd>${esc(placeName(w.scope))}</dd>
-      <dt>${t("details.value")}</dt><dd>${num(w.value)} ${esc(state.indicators[w.indicator] ? state.indicators[w.indicator].unit || "" : "")}</dd>
+    const el = details(html`<h3>${levelBadge(w.level)} ${indicatorName(w.indicator)}</h3>
+      <dl class="kv"><dt>${t("cases.place")}</dt><dd>${placeName(w.scope)}</dd>
+      <dt>${t("details.value")}</dt><dd>${num(w.value)} ${state.indicators[w.indicator] ? state.indicators[w.indicator].unit || "" : ""}</dd>
       <dt>${t("warnings.raised")}</dt><dd>${time(w.raisedAt, true)}</dd></dl>
-      ${w.scope && w.scope.includes(":ManagementUnit:") ? `<a href="#/unit/${encodeURIComponent(w.scope)}">${t("details.openTwin")}</a>` : ""}`);
+      ${w.scope && w.scope.includes(":ManagementUnit:") ? html`<a href="${unitHref(w.scope)}">${t("details.openTwin")}</a>` : ""}`);
     el.querySelector("h3").tabIndex = -1;
     el.querySelector("h3").focus();
     return;
@@ -330,21 +330,21 @@ async function selected(sel) {
   if (sel.kind === "sensor") {
     const s = sel.sensor, ty = sel.type;
     const stateText = s.online === true ? t("details.online") : s.online === false ? t("details.offline") : t("details.never");
-    details(`<h3>${esc(pick(ty.name))}</h3><dl class="kv"><dt>ID</dt><dd>${esc(s.id)}</dd>
-      <dt>${esc(ty.attr)}</dt><dd>${num(s.value)} ${esc(ty.unit || "")}</dd><dt>${t("twin.state")}</dt><dd>${stateText}</dd>
-      <dt>${t("layer.grids")}</dt><dd>${esc(placeName(s.grid))}</dd>
-      ${s.unit ? `<dt>${t("layer.units")}</dt><dd><a href="#/unit/${encodeURIComponent(s.unit)}">${esc(placeName(s.unit))}</a></dd>` : ""}</dl>`);
+    details(html`<h3>${pick(ty.name)}</h3><dl class="kv"><dt>ID</dt><dd>${s.id}</dd>
+      <dt>${ty.attr}</dt><dd>${num(s.value)} ${ty.unit || ""}</dd><dt>${t("twin.state")}</dt><dd>${stateText}</dd>
+      <dt>${t("layer.grids")}</dt><dd>${placeName(s.grid)}</dd>
+      ${s.unit ? html`<dt>${t("layer.units")}</dt><dd><a href="${unitHref(s.unit)}">${placeName(s.unit)}</a></dd>` : ""}</dl>`);
     return;
   }
   const f = sel.feature, p = f.properties;
   const lv = (state.map.places[`${p.kind}s`] || {})[f.id] || 0;
   const rows = [[t("details.category"), p.category], [t("details.floors"), p.floors], ["code", p.code]]
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
-  const el = details(`<h3>${esc(pick(p.name))} ${lv ? levelBadge(lv) : ""}</h3><p class="muted">${t(`layer.${p.kind}s`)}</p>
+    .map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`);
+  const el = details(html`<h3>${pick(p.name)} ${lv ? levelBadge(lv) : ""}</h3><p class="muted">${t(`layer.${p.kind}s`)}</p>
     <dl class="kv">${rows}</dl>
-    ${p.kind === "unit" ? `<a class="primary" href="#/unit/${encodeURIComponent(f.id)}">${t("details.openTwin")}</a>` : ""}
-    ${p.unit && p.kind === "building" ? `<a href="#/unit/${encodeURIComponent(p.unit)}">${t("details.openTwin")}</a>` : ""}`);
+    ${p.kind === "unit" ? html`<a class="primary" href="${unitHref(f.id)}">${t("details.openTwin")}</a>` : ""}
+    ${p.unit && p.kind === "building" ? html`<a href="${unitHref(p.unit)}">${t("details.openTwin")}</a>` : ""}`);
   const link = el.querySelector("a");
   if (link) link.focus();
 }
@@ -363,11 +363,11 @@ function closeDrawer() {
 async function showCase(id) {
   openDrawer();
   const content = $("#drawer-content");
-  content.innerHTML = "…";
+  show(content, html`…`);
   try {
     await openCase(content, id, { onChanged: () => { loadCases(); loadMapCases(); }, toast });
   } catch (e) {
-    content.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    show(content, html`<p class="error">${e.message}</p>`);
   }
 }
 
@@ -375,9 +375,9 @@ async function showIndicator(indicator, scope) {
   openDrawer();
   const content = $("#drawer-content");
   const ind = state.indicators[indicator];
-  content.innerHTML = `<h2 id="drawer-title">${esc(indicatorName(indicator))}</h2><p class="muted">${esc(placeName(scope))} · ${esc(ind ? ind.unit || "" : "")}</p>
-    <div id="drawer-chart" class="chart" role="img" aria-label="${esc(indicatorName(indicator))}"></div>
-    <p class="muted small">${esc(ind && ind.description ? ind.description : "")}</p>`;
+  show(content, html`<h2 id="drawer-title">${indicatorName(indicator)}</h2><p class="muted">${placeName(scope)} · ${ind ? ind.unit || "" : ""}</p>
+    <div id="drawer-chart" class="chart" role="img" aria-label="${indicatorName(indicator)}"></div>
+    <p class="muted small">${ind && ind.description ? ind.description : ""}</p>`);
   const q = scope ? `&scope=${encodeURIComponent(scope)}` : "";
   const h = await get(`/vitals/indicators/${encodeURIComponent(indicator)}?hours=6&limit=2000${q}`);
   const c = echarts.init($("#drawer-chart"));

@@ -2,7 +2,7 @@
 
 import { get, post } from "./api.js";
 import { departmentCodes, departmentName, pick, t, time } from "./i18n.js";
-import { esc } from "./map.js";
+import { html, show } from "./dom.js";
 
 // What each action asks for, beyond the click (the workflow's guards say the same on the server).
 const FIELDS = {
@@ -54,27 +54,27 @@ export async function openCase(container, caseId, { onChanged, toast }) {
       if (!seen.has(a) && a !== "comment") { seen.add(a); offers.push([a, role]); }
     }
   }
-  container.innerHTML = `
-    <h2 id="drawer-title">${esc(c.text ? c.text.slice(0, 40) : c.id)}</h2>
-    <p><span class="state" data-state="${esc(c.state)}">${esc(stateName(c.state))}</span> <span class="muted small">${esc(c.id)}</span></p>
+  show(container, html`
+    <h2 id="drawer-title">${c.text ? c.text.slice(0, 40) : c.id}</h2>
+    <p><span class="state" data-state="${c.state}">${stateName(c.state)}</span> <span class="muted small">${c.id}</span></p>
     <dl class="kv">
-      <dt>${t("cases.text")}</dt><dd>${esc(c.text || "—")}</dd>
-      <dt>${t("cases.category")}</dt><dd>${esc(categoryName(c.category))}</dd>
-      <dt>${t("cases.department")}</dt><dd>${esc(departmentName(c.department))}</dd>
-      <dt>${t("cases.place")}</dt><dd>${esc(c.address || "—")}</dd>
-      <dt>${t("cases.source")}</dt><dd>${esc(c.source)}</dd>
+      <dt>${t("cases.text")}</dt><dd>${c.text || "—"}</dd>
+      <dt>${t("cases.category")}</dt><dd>${categoryName(c.category)}</dd>
+      <dt>${t("cases.department")}</dt><dd>${departmentName(c.department)}</dd>
+      <dt>${t("cases.place")}</dt><dd>${c.address || "—"}</dd>
+      <dt>${t("cases.source")}</dt><dd>${c.source}</dd>
       <dt>${t("cases.due")}</dt><dd>${time(c.dueAt, true)}</dd>
-      ${c.result ? `<dt>${t("cases.result")}</dt><dd>${esc(c.result)}</dd>` : ""}
+      ${c.result ? html`<dt>${t("cases.result")}</dt><dd>${c.result}</dd>` : ""}
     </dl>
     <h3>${t("cases.actionsAs")}</h3>
     <div class="actions" id="case-actions">
-      ${offers.length ? offers.map(([a, role]) => `<button type="button" class="primary" data-action="${esc(a)}" data-role="${esc(role)}">${esc(actionName(a))}<span class="muted small"> · ${esc(roleName(role))}</span></button>`).join("")
-        : `<span class="muted">${t("cases.noActions")}</span>`}
+      ${offers.length ? offers.map(([a, role]) => html`<button type="button" class="primary" data-action="${a}" data-role="${role}">${actionName(a)}<span class="muted small"> · ${roleName(role)}</span></button>`)
+        : html`<span class="muted">${t("cases.noActions")}</span>`}
     </div>
     <div id="case-form"></div>
     <p class="error" id="case-error" role="alert"></p>
     <h3>${t("cases.history")}</h3>
-    <ol class="history">${d.history.map((h) => `<li>${time(h.at, true)} · ${esc(actionName(h.action))} · ${esc(h.actor)}${h.reason ? ` — ${esc(h.reason)}` : ""}${h.to ? ` → ${esc(stateName(h.to))}` : ""}</li>`).join("")}</ol>`;
+    <ol class="history">${d.history.map((h) => html`<li>${time(h.at, true)} · ${actionName(h.action)} · ${h.actor}${h.reason ? ` — ${h.reason}` : ""}${h.to ? ` → ${stateName(h.to)}` : ""}</li>`)}</ol>`);
   const formEl = container.querySelector("#case-form");
   const errEl = container.querySelector("#case-error");
   const take = async (action, role, fields) => {
@@ -102,9 +102,9 @@ export async function openCase(container, caseId, { onChanged, toast }) {
     const action = b.dataset.action, role = b.dataset.role;
     const fields = FIELDS[action] || [];
     if (!fields.length) { take(action, role, {}); return; }
-    formEl.innerHTML = `<form class="action-form" id="action-form" aria-label="${esc(actionName(action))}">
-      ${fields.map((f) => field(f, c)).join("")}
-      <button type="submit" class="primary">${t("cases.confirm")}: ${esc(actionName(action))}</button></form>`;
+    show(formEl, html`<form class="action-form" id="action-form" aria-label="${actionName(action)}">
+      ${fields.map((f) => field(f, c))}
+      <button type="submit" class="primary">${t("cases.confirm")}: ${actionName(action)}</button></form>`);
     const form = formEl.querySelector("form");
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -118,16 +118,16 @@ export async function openCase(container, caseId, { onChanged, toast }) {
 function field(name, c) {
   if (name === "department") {
     const options = departmentCodes().map((code) =>
-      `<option value="${code}"${code === (c.routing && c.routing.department) || code === c.department ? " selected" : ""}>${esc(departmentName(code))}</option>`).join("");
-    return `<label>${t("cases.department")} <select name="department" required>${options}</select></label>`;
+      html`<option value="${code}"${code === (c.routing && c.routing.department) || code === c.department ? html` selected` : ""}>${departmentName(code)}</option>`);
+    return html`<label>${t("cases.department")} <select name="department" required>${options}</select></label>`;
   }
-  if (name === "reason") return `<label>${t("cases.reason")} <textarea name="reason" rows="2" required></textarea></label>`;
-  if (name === "result") return `<label>${t("cases.result")} <textarea name="result" rows="2" required></textarea></label>`;
-  if (name === "due") return `<label>${t("cases.due.new")} <input type="datetime-local" name="due" required></label>`;
+  if (name === "reason") return html`<label>${t("cases.reason")} <textarea name="reason" rows="2" required></textarea></label>`;
+  if (name === "result") return html`<label>${t("cases.result")} <textarea name="result" rows="2" required></textarea></label>`;
+  if (name === "due") return html`<label>${t("cases.due.new")} <input type="datetime-local" name="due" required></label>`;
   if (name === "rating") {
-    const opts = Object.entries((taxonomy && taxonomy.ratings) || {}).map(([k, v]) => `<option value="${k}">${esc(pick(v))}</option>`).join("");
-    return `<label>${t("cases.rating")} <select name="rating">${opts}</select></label>`;
+    const opts = Object.entries((taxonomy && taxonomy.ratings) || {}).map(([k, v]) => html`<option value="${k}">${pick(v)}</option>`);
+    return html`<label>${t("cases.rating")} <select name="rating">${opts}</select></label>`;
   }
-  if (name === "into") return `<label>ID <input name="into" required></label>`;
+  if (name === "into") return html`<label>ID <input name="into" required></label>`;
   return "";
 }

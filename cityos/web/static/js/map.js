@@ -1,5 +1,6 @@
 // 城市一张图: the district drawn from its own geometries (no tiles) with ECharts, and the layers on top.
 
+import { html, markup, show } from "./dom.js";
 import { departmentName, levelName, num, pick, t } from "./i18n.js";
 
 const LEVEL_COLORS = ["#5b6b7b", "#3d8bfd", "#f2c94c", "#f2994a", "#e5484d"];
@@ -217,28 +218,29 @@ export class DistrictMap {
     }, { replaceMerge: ["series", "geo"] });
   }
 
+  // ECharts writes a tooltip formatter's answer into the page as HTML: each one is built with `markup`.
   tooltip(p) {
     if (p.componentType === "geo") {
       const f = this.features.get(p.name);
       if (!f) return "";
       const pr = f.properties;
       const lv = (this.places[`${pr.kind}s`] || {})[f.id] || 0;
-      return `${esc(pick(pr.name))}<br>${t(`layer.${pr.kind}s`) || ""}${lv ? ` · ${levelName(lv)}` : ""}`;
+      return markup`${pick(pr.name)}<br>${t(`layer.${pr.kind}s`) || ""}${lv ? ` · ${levelName(lv)}` : ""}`;
     }
     if (p.seriesId && p.seriesId.startsWith("sensors-") || p.seriesId === "offline") {
       const s = this.sensorIndex.get(p.name);
       if (!s) return "";
       const ty = this.sensorTypes[s.type];
       const state = s.online === true ? t("details.online") : s.online === false ? t("details.offline") : t("details.never");
-      return `${esc(pick(ty.name))}<br>${esc(s.id.split(":").pop())}<br>${esc(ty.attr)}: <b>${num(s.value)}</b> ${esc(ty.unit || "")}<br>${state}`;
+      return markup`${pick(ty.name)}<br>${s.id.split(":").pop()}<br>${ty.attr}: <b>${num(s.value)}</b> ${ty.unit || ""}<br>${state}`;
     }
     if (p.seriesId === "warnings") {
       const w = this.warnings.find((x) => x.id === p.name);
-      return w ? `${levelName(w.level)} · ${esc(this.indicatorNames[w.indicator] || w.indicator)}<br>${num(w.value)}` : "";
+      return w ? markup`${levelName(w.level)} · ${this.indicatorNames[w.indicator] || w.indicator}<br>${num(w.value)}` : "";
     }
     if (p.seriesId === "cases") {
       const c = this.cases.find((x) => x.id === p.name);
-      return c ? `${esc(c.text || c.id).slice(0, 60)}<br>${esc(departmentName(c.department))}` : "";
+      return c ? markup`${String(c.text || c.id).slice(0, 60)}<br>${departmentName(c.department)}` : "";
     }
     return "";
   }
@@ -258,16 +260,11 @@ export class DistrictMap {
   }
 
   legend(el) {
-    const levels = [1, 2, 3, 4].map((l) => `<span class="level" data-level="${l}">${levelName(l)}</span>`).join("");
-    const cases = Object.entries(CASE_COLORS)
-      .map(([k, c]) => `<span><span aria-hidden="true" style="color:${c}">▼</span> ${t(`legend.case.${k}`)}</span>`)
-      .join("");
-    el.innerHTML = levels + cases + `<span><span aria-hidden="true" style="color:#c8c8c8">▼</span> ${t("layer.offline")}</span>`;
+    const levels = [1, 2, 3, 4].map((l) => html`<span class="level" data-level="${l}">${levelName(l)}</span>`);
+    const cases = Object.keys(CASE_COLORS)
+      .map((k) => html`<span><span aria-hidden="true" class="pin" data-case-group="${k}">▼</span> ${t(`legend.case.${k}`)}</span>`);
+    show(el, html`${levels}${cases}<span><span aria-hidden="true" class="pin" data-case-group="offline">▼</span> ${t("layer.offline")}</span>`);
   }
-}
-
-export function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
 export { LEVEL_COLORS, CASE_GROUP };

@@ -2,69 +2,69 @@
 
 import { get, post } from "./api.js";
 import { departmentName, getLang, levelName, num, t, time } from "./i18n.js";
-import { esc } from "./map.js";
+import { html, show } from "./dom.js";
 
 // Replace a list's content only when it changed, so that focus, hover and clicks survive a refresh.
-function fill(el, html) {
-  if (el.dataset.shown === html) return false;
-  el.dataset.shown = html;
-  el.innerHTML = html;
+function fill(el, content) {
+  if (el.dataset.shown === String(content)) return false;
+  el.dataset.shown = String(content);
+  show(el, content);
   return true;
 }
 
-export const levelBadge = (level) => `<span class="level" data-level="${level || 0}">${levelName(level)}</span>`;
+export const levelBadge = (level) => html`<span class="level" data-level="${level || 0}">${levelName(level)}</span>`;
 
 const ARROWS = { up: "↑", down: "↓", steady: "→" };
 
 function sparkline(values) {
   const vals = values.filter((v) => v !== null && v !== undefined);
-  if (vals.length < 2) return '<svg aria-hidden="true"></svg>';
+  if (vals.length < 2) return html`<svg aria-hidden="true"></svg>`;
   const lo = Math.min(...vals), hi = Math.max(...vals), span = hi - lo || 1;
   const step = 100 / (values.length - 1);
   const pts = values.map((v, i) => (v === null || v === undefined ? null : `${(i * step).toFixed(1)},${(18 - ((v - lo) / span) * 16 - 1).toFixed(1)}`))
     .filter(Boolean).join(" ");
-  return `<svg viewBox="0 0 100 18" preserveAspectRatio="none" aria-hidden="true"><polyline points="${pts}" fill="none" stroke="#4fb3ff" stroke-width="1.2" vector-effect="non-scaling-stroke"/></svg>`;
+  return html`<svg viewBox="0 0 100 18" preserveAspectRatio="none" aria-hidden="true"><polyline points="${pts}" fill="none" stroke="#4fb3ff" stroke-width="1.2" vector-effect="non-scaling-stroke"/></svg>`;
 }
 
 export function renderVitals(el, overview, placeName, onPick) {
   el.setAttribute("aria-busy", "false");
   if (!overview.categories.length) {
-    el.innerHTML = `<p class="muted">${t("vitals.empty")}</p>`;
+    show(el, html`<p class="muted">${t("vitals.empty")}</p>`);
     return;
   }
-  el.innerHTML = overview.categories.map((c) => `
+  show(el, html`${overview.categories.map((c) => html`
     <section class="category">
-      <h3><span>${esc(getLang() === "zh" ? c.nameZh : c.nameEn)}</span>${levelBadge(c.level)}</h3>
+      <h3><span>${getLang() === "zh" ? c.nameZh : c.nameEn}</span>${levelBadge(c.level)}</h3>
       ${c.indicators.map((ind) => {
         const g = ind.groups[0];
-        const where = g && g.scope && g.scope !== "district" ? ` · ${esc(placeName(g.scope))}` : "";
+        const where = g && g.scope && g.scope !== "district" ? ` · ${placeName(g.scope)}` : "";
         const trend = g ? g.trend : "steady";
-        return `<button type="button" class="ind" data-indicator="${esc(ind.id)}" data-scope="${esc(g ? g.scope : "")}"
-            aria-label="${esc(getLang() === "zh" ? ind.nameZh : ind.nameEn)}: ${g ? num(g.value) : "—"} ${esc(ind.unit || "")}, ${t(`trend.${trend}`)}, ${levelName(ind.level)}">
-          <span class="name">${esc(getLang() === "zh" ? ind.nameZh : ind.nameEn)}${where}</span>
-          <span class="value">${g ? num(g.value) : "—"} <small>${esc(ind.unit || "")}</small></span>
+        return html`<button type="button" class="ind" data-indicator="${ind.id}" data-scope="${g ? g.scope : ""}"
+            aria-label="${getLang() === "zh" ? ind.nameZh : ind.nameEn}: ${g ? num(g.value) : "—"} ${ind.unit || ""}, ${t(`trend.${trend}`)}, ${levelName(ind.level)}">
+          <span class="name">${getLang() === "zh" ? ind.nameZh : ind.nameEn}${where}</span>
+          <span class="value">${g ? num(g.value) : "—"} <small>${ind.unit || ""}</small></span>
           <span class="trend" title="${t(`trend.${trend}`)}">${ARROWS[trend]} ${levelBadge(ind.level)}</span>
           ${sparkline(g ? g.sparkline : [])}
         </button>`;
-      }).join("")}
-    </section>`).join("");
+      })}
+    </section>`)}`);
   el.querySelectorAll(".ind").forEach((b) => b.addEventListener("click", () => onPick(b.dataset.indicator, b.dataset.scope)));
 }
 
 export function renderWarnings(el, countEl, warnings, { indicatorName, placeName, canAck, onAck, onPick, fresh }) {
   countEl.textContent = warnings.length ? `(${warnings.length})` : "";
   if (!warnings.length) {
-    fill(el, `<li class="muted">${t("warnings.none")}</li>`);
+    fill(el, html`<li class="muted">${t("warnings.none")}</li>`);
     return;
   }
-  const changed = fill(el, warnings.map((w) => `
-    <li class="warning-row${fresh.has(w.id) ? " fresh" : ""}" data-warning="${esc(w.id)}">
+  const changed = fill(el, html`${warnings.map((w) => html`
+    <li class="warning-row${fresh.has(w.id) ? " fresh" : ""}" data-warning="${w.id}">
       ${levelBadge(w.level)}
-      <button type="button" class="linkish what" data-open="${esc(w.id)}">${esc(indicatorName(w.indicator))} · ${esc(placeName(w.scope))}</button>
-      ${w.acknowledgedBy ? `<span class="muted small">${t("warnings.acked")}</span>`
-        : canAck ? `<button type="button" data-ack="${esc(w.id)}">${t("warnings.ack")}</button>` : "<span></span>"}
-      <span class="meta">${num(w.value)} · ${t("warnings.raised")} ${time(w.raisedAt)}${w.acknowledgedBy ? ` · ${esc(w.acknowledgedBy)}` : ""}</span>
-    </li>`).join(""));
+      <button type="button" class="linkish what" data-open="${w.id}">${indicatorName(w.indicator)} · ${placeName(w.scope)}</button>
+      ${w.acknowledgedBy ? html`<span class="muted small">${t("warnings.acked")}</span>`
+        : canAck ? html`<button type="button" data-ack="${w.id}">${t("warnings.ack")}</button>` : html`<span></span>`}
+      <span class="meta">${num(w.value)} · ${t("warnings.raised")} ${time(w.raisedAt)}${w.acknowledgedBy ? ` · ${w.acknowledgedBy}` : ""}</span>
+    </li>`)}`);
   if (!changed) return;
   el.querySelectorAll("[data-ack]").forEach((b) => b.addEventListener("click", () => onAck(b.dataset.ack, b)));
   el.querySelectorAll("[data-open]").forEach((b) => b.addEventListener("click", () => onPick(b.dataset.open)));
@@ -72,18 +72,18 @@ export function renderWarnings(el, countEl, warnings, { indicatorName, placeName
 
 export function renderCases(el, cases, { stateName, onOpen, fresh }) {
   if (!cases.length) {
-    fill(el, `<li class="muted">${t("cases.none")}</li>`);
+    fill(el, html`<li class="muted">${t("cases.none")}</li>`);
     return;
   }
-  const changed = fill(el, cases.map((c) => `
+  const changed = fill(el, html`${cases.map((c) => html`
     <li class="${fresh.has(c.id) ? "fresh" : ""}">
-      <button type="button" class="case-row linkish" data-case="${esc(c.id)}">
-        <span class="text">${esc(c.text || c.category)}</span>
-        <span class="state">${esc(stateName(c.state))}</span>
-        <span class="meta">${esc(departmentName(c.department))} · ${t("cases.due")} ${time(c.dueAt, true)}</span>
-        <span class="meta">${c.priority ? esc(t(`priority.${c.priority}`)) : ""}</span>
+      <button type="button" class="case-row linkish" data-case="${c.id}">
+        <span class="text">${c.text || c.category}</span>
+        <span class="state">${stateName(c.state)}</span>
+        <span class="meta">${departmentName(c.department)} · ${t("cases.due")} ${time(c.dueAt, true)}</span>
+        <span class="meta">${c.priority ? t(`priority.${c.priority}`) : ""}</span>
       </button>
-    </li>`).join(""));
+    </li>`)}`);
   if (!changed) return;
   el.querySelectorAll("[data-case]").forEach((b) => b.addEventListener("click", () => onOpen(b.dataset.case)));
 }
@@ -118,7 +118,7 @@ export async function loadFigures(el, me) {
   await Promise.all(jobs);
   const order = ["online", "offline", "dead", "pre", "cases", "ontime", "handling", "returns", "reopens", "satisfaction"];
   items.sort((a, b) => order.indexOf(a[2]) - order.indexOf(b[2]));
-  el.innerHTML = items.map(([k, v, id]) => `<div data-figure="${id}"><dt>${t(k)}</dt><dd>${esc(v)}</dd></div>`).join("");
+  show(el, html`${items.map(([k, v, id]) => html`<div data-figure="${id}"><dt>${t(k)}</dt><dd>${v}</dd></div>`)}`);
 }
 
 export async function acknowledge(id) {

@@ -4,7 +4,8 @@
 import { ApiError, get, post } from "./api.js";
 import { stateName } from "./cases.js";
 import { departmentName, getLang, levelName, num, pick, t, time } from "./i18n.js";
-import { LEVEL_COLORS, esc } from "./map.js";
+import { html, show } from "./dom.js";
+import { LEVEL_COLORS } from "./map.js";
 import { levelBadge } from "./panels.js";
 
 const charts = [];
@@ -37,31 +38,31 @@ function thresholdLines(thresholds) {
 
 export async function renderTwin(el, unitId, { onOpenCase }) {
   disposeCharts();
-  el.innerHTML = `<p class="muted">…</p>`;
+  show(el, html`<p class="muted">…</p>`);
   let d;
   try {
     d = await get(`/twin/units/${encodeURIComponent(unitId)}`);
   } catch (e) {
-    el.innerHTML = `<p class="error">${esc(e.message)}</p><p><a href="#/">${t("twin.back")}</a></p>`;
+    show(el, html`<p class="error">${e.message}</p><p><a href="#/">${t("twin.back")}</a></p>`);
     return;
   }
   const u = d.unit;
   const worst = Math.max(0, ...d.indicators.map((i) => i.level || 0));
-  el.innerHTML = `
+  show(el, html`
     <header>
-      <h2 id="twin-title">${esc(pick(u.name))}</h2>
+      <h2 id="twin-title">${pick(u.name)}</h2>
       ${levelBadge(worst)}
-      <span class="muted">${esc(u.category || "")} · ${esc(pick(u.street && u.street.name))} · ${esc(pick(u.grid && u.grid.name))}${address(u.address)}</span>
+      <span class="muted">${u.category || ""} · ${pick(u.street && u.street.name)} · ${pick(u.grid && u.grid.name)}${address(u.address)}</span>
       <a href="#/">${t("twin.back")}</a>
     </header>
     <section class="panel" aria-labelledby="twin-ind-title">
       <h3 id="twin-ind-title">${t("twin.indicators")}</h3>
       <table><thead><tr><th>${t("twin.name")}</th><th>${t("twin.value")}</th><th>${t("twin.state")}</th><th></th></tr></thead>
-      <tbody>${d.indicators.map((i) => `<tr>
-        <td>${esc(pick(i.name))}</td><td class="num">${num(i.value)} ${esc(i.unit || "")}</td><td>${levelBadge(i.level)}</td>
-        <td><button type="button" data-show="${esc(i.id)}">${t("twin.history")}</button>
-            <button type="button" data-diagnose="${esc(i.id)}">${t("twin.diagnose")}</button></td></tr>`).join("")
-        || `<tr><td colspan="4" class="muted">${t("twin.none")}</td></tr>`}</tbody></table>
+      <tbody>${d.indicators.length ? d.indicators.map((i) => html`<tr>
+        <td>${pick(i.name)}</td><td class="num">${num(i.value)} ${i.unit || ""}</td><td>${levelBadge(i.level)}</td>
+        <td><button type="button" data-show="${i.id}">${t("twin.history")}</button>
+            <button type="button" data-diagnose="${i.id}">${t("twin.diagnose")}</button></td></tr>`)
+        : html`<tr><td colspan="4" class="muted">${t("twin.none")}</td></tr>`}</tbody></table>
       <div id="diagnosis" aria-live="polite"></div>
     </section>
     <section class="panel" aria-labelledby="twin-chart-title">
@@ -70,44 +71,44 @@ export async function renderTwin(el, unitId, { onOpenCase }) {
     </section>
     <section class="panel wide" aria-labelledby="whatif-title">
       <h3 id="whatif-title">${t("twin.whatif")}</h3>
-      ${d.whatIf.length ? `<form class="whatif-form" id="whatif-form">
-        <label>${t("twin.input")} <select name="indicator">${d.whatIf.map((w) => `<option value="${esc(w.indicator)}">${esc(pick(w.name))}</option>`).join("")}</select></label>
+      ${d.whatIf.length ? html`<form class="whatif-form" id="whatif-form">
+        <label>${t("twin.input")} <select name="indicator">${d.whatIf.map((w) => html`<option value="${w.indicator}">${pick(w.name)}</option>`)}</select></label>
         <label>${t("twin.change")} <input name="change" type="number" value="50" min="-90" max="500" step="5" required></label>
         <label>${t("twin.minutes")} <input name="minutes" type="number" value="60" min="5" max="240" step="5" required></label>
         <button type="submit" class="primary">${t("twin.run")}</button>
       </form>
       <p class="summary" id="whatif-summary" aria-live="polite" hidden></p>
       <p class="error" id="whatif-error" role="alert"></p>
-      <div id="whatif-chart" class="chart" role="img" aria-label="${t("twin.whatif")}"></div>` : `<p class="muted">${t("twin.noWhatif")}</p>`}
+      <div id="whatif-chart" class="chart" role="img" aria-label="${t("twin.whatif")}"></div>` : html`<p class="muted">${t("twin.noWhatif")}</p>`}
     </section>
     <section class="panel" aria-labelledby="twin-warn-title">
       <h3 id="twin-warn-title">${t("twin.warnings")}</h3>
-      <ol class="list">${d.warnings.map((w) => `<li>${levelBadge(w.level)} ${esc(indicatorName(d, w.indicator))} · ${num(w.value)} · ${time(w.raisedAt, true)}${w.active ? "" : ` · ${time(w.clearedAt, true)}`}</li>`).join("")
-        || `<li class="muted">${t("warnings.none")}</li>`}</ol>
+      <ol class="list">${d.warnings.length ? d.warnings.map((w) => html`<li>${levelBadge(w.level)} ${indicatorName(d, w.indicator)} · ${num(w.value)} · ${time(w.raisedAt, true)}${w.active ? "" : ` · ${time(w.clearedAt, true)}`}</li>`)
+        : html`<li class="muted">${t("warnings.none")}</li>`}</ol>
       <h3>${t("twin.cases")}</h3>
-      <ol class="list">${d.cases.map((c) => `<li><button type="button" class="case-row linkish" data-case="${esc(c.id)}">
-        <span class="text">${esc(c.text || c.category)}</span><span class="state">${esc(stateName(c.state))}</span>
-        <span class="meta">${esc(departmentName(c.department))} · ${time(c.createdAt, true)}</span></button></li>`).join("")
-        || `<li class="muted">${t("cases.none")}</li>`}</ol>
+      <ol class="list">${d.cases.length ? d.cases.map((c) => html`<li><button type="button" class="case-row linkish" data-case="${c.id}">
+        <span class="text">${c.text || c.category}</span><span class="state">${stateName(c.state)}</span>
+        <span class="meta">${departmentName(c.department)} · ${time(c.createdAt, true)}</span></button></li>`)
+        : html`<li class="muted">${t("cases.none")}</li>`}</ol>
     </section>
     <section class="panel" aria-labelledby="twin-contents-title">
       <h3 id="twin-contents-title">${t("twin.contents")}</h3>
-      <p>${Object.entries(d.sensorCounts).map(([k, n]) => `<span class="tag">${esc(k)} × ${n}</span>`).join("")}</p>
+      <p>${Object.entries(d.sensorCounts).map(([k, n]) => html`<span class="tag">${k} × ${n}</span>`)}</p>
       <h3>${t("twin.sensors")} (${d.sensors.length})</h3>
-      <div class="scroll" style="max-height:16rem"><table><thead><tr><th>${t("twin.name")}</th><th>${t("twin.type")}</th><th>${t("twin.value")}</th><th>${t("twin.state")}</th></tr></thead>
-      <tbody>${d.sensors.map((s) => `<tr><td>${esc(s.name || s.id)}</td><td>${esc(s.type)}</td><td class="num">${num(s.value)} ${esc(s.unit || "")}</td>
-        <td>${s.online === true ? t("details.online") : s.online === false ? `<b>${t("details.offline")}</b>` : t("details.never")}</td></tr>`).join("")}</tbody></table></div>
+      <div class="scroll sensor-list"><table><thead><tr><th>${t("twin.name")}</th><th>${t("twin.type")}</th><th>${t("twin.value")}</th><th>${t("twin.state")}</th></tr></thead>
+      <tbody>${d.sensors.map((s) => html`<tr><td>${s.name || s.id}</td><td>${s.type}</td><td class="num">${num(s.value)} ${s.unit || ""}</td>
+        <td>${s.online === true ? t("details.online") : s.online === false ? html`<b>${t("details.offline")}</b>` : t("details.never")}</td></tr>`)}</tbody></table></div>
       <h3>${t("twin.buildings")} (${d.buildings.length})</h3>
-      <p>${d.buildings.map((b) => `<span class="tag">${esc(pick(b.name))} · ${b.floors ?? "?"}F</span>`).join("") || t("twin.none")}</p>
-    </section>`;
+      <p>${d.buildings.length ? d.buildings.map((b) => html`<span class="tag">${pick(b.name)} · ${b.floors ?? "?"}F</span>`) : t("twin.none")}</p>
+    </section>`);
   el.querySelectorAll("[data-case]").forEach((b) => b.addEventListener("click", () => onOpenCase(b.dataset.case)));
   const indChart = chart(el.querySelector("#ind-chart"));
-  const show = (id) => showIndicator(indChart, d, id, unitId, el.querySelector("#chart-name"));
-  el.querySelectorAll("[data-show]").forEach((b) => b.addEventListener("click", () => show(b.dataset.show)));
+  const showHistory = (id) => showIndicator(indChart, d, id, unitId, el.querySelector("#chart-name"));
+  el.querySelectorAll("[data-show]").forEach((b) => b.addEventListener("click", () => showHistory(b.dataset.show)));
   el.querySelectorAll("[data-diagnose]").forEach((b) => b.addEventListener("click", () =>
     diagnose(el.querySelector("#diagnosis"), d, b.dataset.diagnose, unitId)));
   const first = d.indicators.find((i) => i.hasForecast && i.thresholds) || d.indicators[0];
-  if (first) show(first.id);
+  if (first) showHistory(first.id);
   const form = el.querySelector("#whatif-form");
   if (form) {
     const wChart = chart(el.querySelector("#whatif-chart"));
@@ -123,7 +124,7 @@ export async function renderTwin(el, unitId, { onOpenCase }) {
 function address(a) {
   if (!a) return "";
   const text = typeof a === "string" ? a : [a.addressLocality, a.streetAddress].filter(Boolean).join(" ");
-  return text ? ` · ${esc(text)}` : "";
+  return text ? ` · ${text}` : "";
 }
 
 function indicatorName(d, id) {
@@ -167,15 +168,15 @@ async function showIndicator(c, d, id, unitId, nameEl) {
 }
 
 async function diagnose(el, d, id, unitId) {
-  el.innerHTML = "…";
+  show(el, html`…`);
   try {
     const r = await get(`/vitals/indicators/${encodeURIComponent(id)}/diagnosis?scope=${encodeURIComponent(unitId)}`);
     const v = VERDICTS[r.verdict] || [r.verdict, r.verdict];
-    el.innerHTML = `<h3>${t("twin.diagnosis")} · ${esc(indicatorName(d, id))}</h3>
-      <p><b>${esc(v[getLang() === "zh" ? 0 : 1])}</b> (z ${num(r.z)}) — ${esc(r.explanation)}</p>
-      ${r.sensors.length ? `<table><tbody>${r.sensors.map((s) => `<tr><td>${esc(s.entity.split(":").pop())}</td><td class="num">${num(s.value)}</td><td class="num">z ${num(s.z)}</td><td>${esc(s.pattern)}</td></tr>`).join("")}</tbody></table>` : ""}`;
+    show(el, html`<h3>${t("twin.diagnosis")} · ${indicatorName(d, id)}</h3>
+      <p><b>${v[getLang() === "zh" ? 0 : 1]}</b> (z ${num(r.z)}) — ${r.explanation}</p>
+      ${r.sensors.length ? html`<table><tbody>${r.sensors.map((s) => html`<tr><td>${s.entity.split(":").pop()}</td><td class="num">${num(s.value)}</td><td class="num">z ${num(s.z)}</td><td>${s.pattern}</td></tr>`)}</tbody></table>` : ""}`);
   } catch (e) {
-    el.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    show(el, html`<p class="error">${e.message}</p>`);
   }
 }
 
