@@ -35,7 +35,15 @@ class Settings(BaseSettings):
     default_tenant: str = Field("default", description="Tenant used when no NGSILD-Tenant header is sent.")
     max_limit: int = Field(1000, description="Largest page a query may ask for; beyond it: TooManyResults.")
     default_limit: int = Field(20, description="Page size when a query gives no limit (the NGSI-LD default).")
-    max_body_bytes: int = Field(8 * 1024 * 1024, description="Largest request body accepted (else 413).")
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1, description="Largest request body of any route, refused before it is parsed (413)."
+    )
+    max_json_depth: int = Field(
+        64,
+        ge=1,
+        le=200,  # orjson writes at most about 255 levels: a document taken in must come out again, wrapped
+        description="Deepest nesting of arrays and objects in a JSON body, for every route (deeper: 400).",
+    )
     context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
     context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
     context_allow_private: bool = Field(

@@ -4,11 +4,13 @@ expressions from requests run on RE2, every body is bounded before it is parsed,
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from conftest import Api
 
@@ -110,3 +112,121 @@ def test_compiled_patterns_run_in_linear_time() -> None:
         compile_pattern(r"(a)\1")
     with pytest.raises(UnsupportedPattern, match="RE2 syntax"):
         compile_pattern("(unclosed")
+
+
+# --- finding 5: one body limit, before parsing --------------------------------------------------------
+
+# The routes that parsed 50 MB before answering; those marked public needed no token.
+BODY_ROUTES = [
+    ("/cases", False),
+    ("/cases/batch", False),
+    ("/iot/devices", False),
+    ("/vitals/indicators/flood-risk", False),
+    ("/twin/units/urn:ngsi-ld:Unit:x/whatif", False),
+    ("/auth/login", True),
+    ("/open311/v2/requests.json", True),
+    ("/cases/follow/not-a-token/rating", True),
+    ("/ngsi-ld/v1/entities", False),
+    ("/iot/bulk?k=key", True),
+]
+LIMIT = 4096
+
+
+def _too_large(r: httpx.Response) -> dict[str, Any]:
+    body = problem(r, 413)
+    assert body["type"] == "https://cityos.dev/problems/payload-too-large"
+    assert str(LIMIT) in body["detail"] and "CITYOS_MAX_BODY_BYTES" in body["detail"]
+    return body
+
+
+@pytest.mark.settings(max_body_bytes=LIMIT)
+@pytest.mark.parametrize(("path", "public"), BODY_ROUTES)
+def test_a_body_over_the_limit_is_refused_on_every_route_before_it_is_parsed(api: Api, path: str, public: bool) -> None:
+    # A body of empty objects: the kind that cost 650 MB of memory for 25 MB when parsed.
+    body = b"[" + b",".join([b"{}"] * (LIMIT // 3 + 10)) + b"]"
+    token = None if public else ""
+    headers = {"content-type": "application/json"}
+    _too_large(api.post(path, content=body, headers=headers, token=token))
+
+
+def test_a_streamed_body_is_counted_chunk_by_chunk_and_refused_once_past_the_limit() -> None:
+    # No Content-Length (chunked): the ASGI app behind the limit must never run, and reading stops once
+    # the chunks pass the limit, whatever the client would still send.
+    from cityos.app import _refused
+    from cityos.bodylimit import BodyLimit
+
+    reached, read, sent = [], [], []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+
+    async def receive() -> dict[str, Any]:
+        read.append(1)
+        return {"type": "http.request", "body": b" " * 1024, "more_body": True}  # an endless body
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/auth/login",
+        "raw_path": b"/auth/login",
+        "query_string": b"",
+        "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"application/json")],
+    }
+    asyncio.run(BodyLimit(app, max_bytes=LIMIT, max_depth=64, refuse=_refused)(scope, receive, send))
+    assert reached == []
+    assert len(read) == LIMIT // 1024 + 1
+    assert sent[0]["status"] == 413
+    body = orjson.loads(sent[1]["body"])
+    assert body["status"] == 413 and f"more than {LIMIT} bytes" in body["detail"]
+
+
+@pytest.mark.settings(max_body_bytes=LIMIT)
+def test_a_body_within_the_limit_is_served_as_before(api: Api) -> None:
+    r = api.post("/auth/login", json={"username": "nobody", "password": "x" * 20}, token=None)
+    assert r.status_code == 401, r.text
+    e = {"id": "urn:ngsi-ld:R:small", "type": "R", "name": {"type": "Property", "value": "x" * 100}}
+    assert api.post("/ngsi-ld/v1/entities", json=e).status_code == 201
+
+
+# --- JSON depth: one limit the parser and the serialiser agree on --------------------------------------
+
+
+def _nested(levels: int) -> bytes:
+    return b'{"a":' * (levels - 1) + b"[]" + b"}" * (levels - 1)
+
+
+@pytest.mark.parametrize("levels", [65, 300, 1022])
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [("/iot/bulk?k=key", True), ("/ngsi-ld/v1/entities", False), ("/cases", False), ("/auth/login", True)],
+)
+def test_json_nested_deeper_than_the_limit_is_a_400_naming_it(api: Api, path: str, public: bool, levels: int) -> None:
+    # 255 to 1,022 levels were parsed, then failed to serialise: a 500. /iot/bulk needs no token.
+    r = api.post(
+        path, content=_nested(levels), headers={"content-type": "application/json"}, token=None if public else ""
+    )
+    body = problem(r, 400)
+    assert "64 levels" in body["detail"], body
+    if path.startswith("/ngsi-ld/"):
+        assert body["type"] == ERR + "InvalidRequest"
+    else:
+        assert body["type"] == "https://cityos.dev/problems/json-too-deep"
+
+
+def test_json_at_the_limit_is_taken_in_and_given_back(api: Api) -> None:
+    value: Any = "deep"
+    for _ in range(64 - 3):  # the entity, its attribute and its value object are three of the 64 levels
+        value = {"a": value}
+    e = {"id": "urn:ngsi-ld:R:deep", "type": "R", "doc": {"type": "Property", "value": value}}
+    assert api.post("/ngsi-ld/v1/entities", json=e).status_code == 201
+    r = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:R:deep")
+    assert r.status_code == 200 and r.json()["doc"]["value"] == value
+    assert api.get("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:R:deep").status_code == 200
+
+
+def test_brackets_inside_strings_do_not_count_as_depth(api: Api) -> None:
+    e = {"id": "urn:ngsi-ld:R:text", "type": "R", "note": {"type": "Property", "value": "[" * 500 + '\\"{' * 100}}
+    assert api.post("/ngsi-ld/v1/entities", json=e).status_code == 201
