@@ -230,3 +230,72 @@ def test_json_at_the_limit_is_taken_in_and_given_back(api: Api) -> None:
 def test_brackets_inside_strings_do_not_count_as_depth(api: Api) -> None:
     e = {"id": "urn:ngsi-ld:R:text", "type": "R", "note": {"type": "Property", "value": "[" * 500 + '\\"{' * 100}}
     assert api.post("/ngsi-ld/v1/entities", json=e).status_code == 201
+
+
+# --- rate limits on the public routes ------------------------------------------------------------------
+
+
+def _from(api: Api, address: str) -> Any:
+    """A client of the same app at another client address."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(api.client.app, client=(address, 50000), raise_server_exceptions=False)
+
+
+def _throttled(r: httpx.Response, whose: str) -> dict[str, Any]:
+    body = problem(r, 429)
+    assert body["type"] == "https://cityos.dev/problems/too-many-requests"
+    assert whose in body["detail"] and "try again in" in body["detail"]
+    assert 1 <= int(r.headers["retry-after"]) <= 60 and body["retryAfter"] == int(r.headers["retry-after"])
+    return body
+
+
+@pytest.mark.settings(rate_limit_login="3/minute")
+def test_logins_are_limited_per_client_address(api: Api) -> None:
+    stranger = _from(api, "203.0.113.5")
+    for n in range(3):  # different names: the rate holds whatever the account
+        assert stranger.post("/auth/login", json={"username": f"user{n}", "password": "x" * 12}).status_code == 401
+    _throttled(stranger.post("/auth/login", json={"username": "user9", "password": "x" * 12}), "from this address")
+    other = _from(api, "198.51.100.8")
+    assert other.post("/auth/login", json={"username": "user0", "password": "x" * 12}).status_code == 401
+
+
+@pytest.mark.settings(rate_limit_public="2/minute", rate_limit_token="3/minute")
+def test_open311_reports_are_limited_per_address_and_per_api_key(api: Api) -> None:
+    from cityos.auth import create_token
+
+    key = create_token(api.rt.db, "citizen-app", role="reporter")
+    url = "/open311/v2/requests.json"
+    first = _from(api, "203.0.113.5")
+    for _ in range(2):  # incomplete reports (400): what counts is that they were sent
+        assert first.post(url, data={"api_key": key}).status_code == 400
+    _throttled(first.post(url, data={"api_key": key}), "from this address")
+    assert _from(api, "203.0.113.6").post(url, data={"api_key": key}).status_code == 400
+    _throttled(_from(api, "203.0.113.7").post(url, data={"api_key": key}), "with this token")
+
+
+@pytest.mark.settings(rate_limit_public="100/minute", rate_limit_token="2/minute")
+@pytest.mark.parametrize("action", ["rating", "confirm"])
+def test_ratings_and_confirmations_are_limited_per_follow_token(api: Api, action: str) -> None:
+    url = f"/cases/follow/cos-follow-guess/{action}"
+    body = {"rating": 5}
+    for address in ("203.0.113.5", "203.0.113.6"):
+        assert _from(api, address).post(url, json=body).status_code == 404
+    _throttled(_from(api, "203.0.113.7").post(url, json=body), "with this token")
+
+
+@pytest.mark.settings(rate_limit_public="2/minute", rate_limit_token="100/minute")
+def test_follow_link_writes_are_limited_per_address(api: Api) -> None:
+    client = _from(api, "203.0.113.5")
+    for n in range(2):
+        assert client.post(f"/cases/follow/guess-{n}/confirm").status_code == 404
+    _throttled(client.post("/cases/follow/guess-9/confirm"), "from this address")
+
+
+def test_a_rate_that_cannot_be_read_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from cityos.config import Settings
+
+    with pytest.raises(ValidationError, match="is not a rate"):
+        Settings(rate_limit_login="many")
