@@ -1,5 +1,5 @@
-"""One limit on every request body, enforced before any route parses it: its size (413) and, for JSON,
-its depth (400). A pure ASGI middleware, so that it holds for every route, the public ones included,
+"""One limit on every request body, enforced before any route parses it: its size (413) and its depth
+as JSON (400). A pure ASGI middleware, so that it holds for every route, the public ones included,
 whatever the route does with the body.
 
 The body is taken in chunk by chunk and counted: a ``Content-Length`` over the limit is refused before a
@@ -22,9 +22,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Answers a refused request: (the error, the request's scope) → an ASGI app that sends the answer.
 Refuse = Callable[[CityError, Scope], ASGIApp]
-
-# Bodies that are not JSON and that their parsers take apart without nesting (Open311's form posts).
-_NOT_JSON = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 
 class BodyLimit:
@@ -51,8 +48,9 @@ class BodyLimit:
         if isinstance(body, CityError):
             await self._refuse(body, scope, receive, send)
             return
-        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if media not in _NOT_JSON and nests_deeper_than(body, self.max_depth):
+        # Every body, whatever its media type says: some routes parse JSON sent as a form or as text.
+        # (No route takes binary uploads; one that does would need to be left out here.)
+        if nests_deeper_than(body, self.max_depth):
             err = JsonTooDeep(
                 f"the body nests arrays and objects more than {self.max_depth} levels deep: "
                 f"send at most {self.max_depth} levels"

@@ -216,6 +216,14 @@ def test_json_nested_deeper_than_the_limit_is_a_400_naming_it(api: Api, path: st
         assert body["type"] == "https://cityos.dev/problems/json-too-deep"
 
 
+@pytest.mark.parametrize("media", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data", None])
+def test_deep_json_is_refused_whatever_media_type_it_claims(api: Api, media: str | None) -> None:
+    # /iot/bulk parses its body as JSON whatever the Content-Type (curl's default is a form): it gave a 500.
+    headers = {"content-type": media} if media else {}
+    body = problem(api.post("/iot/bulk?k=key", content=_nested(300), headers=headers, token=None), 400)
+    assert body["type"] == "https://cityos.dev/problems/json-too-deep"
+
+
 def test_json_at_the_limit_is_taken_in_and_given_back(api: Api) -> None:
     value: Any = "deep"
     for _ in range(64 - 3):  # the entity, its attribute and its value object are three of the 64 levels
