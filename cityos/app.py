@@ -18,9 +18,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from cityos import __version__
 from cityos.auth import PublicContext, public, route_guard
+from cityos.bodylimit import BodyLimit
 from cityos.component import Runner, Runners, describe, process_runners
 from cityos.components import COMPONENTS
 from cityos.config import Settings
@@ -61,9 +63,18 @@ def problem_response(err: CityError, request: Request) -> Response:
     ngsild = request.url.path.startswith(NGSILD_PREFIX) or isinstance(err, NgsiLdError)
     media = "application/json" if ngsild else "application/problem+json"
     headers = {"WWW-Authenticate": 'Bearer realm="cityos"'} if err.status == 401 else {}
-    if err.status == 503 and "retryAfter" in err.extra:
+    if err.status in (429, 503) and "retryAfter" in err.extra:
         headers["Retry-After"] = str(err.extra["retryAfter"])
     return Response(orjson.dumps(body), status_code=err.status, media_type=media, headers=headers or None)
+
+
+def _refused(err: CityError, scope: Scope) -> Response:
+    """The answer to a body the body limit refuses, as the error handlers would give it (NGSI-LD's error
+    type on that surface)."""
+    request = Request(scope)
+    if isinstance(err, InvalidInput) and request.url.path.startswith(NGSILD_PREFIX):
+        err = InvalidRequest(err.detail)
+    return problem_response(err, request)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -160,6 +171,8 @@ def create_app(
     app.state.runtime = rt
     app.state.runners = Runners([])
     install_error_handlers(app)
+    limits = rt.settings
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, max_depth=limits.max_json_depth, refuse=_refused)
 
     @app.get("/health", tags=["system"], summary="Liveness, the database, and the roles this process runs")
     def health(ctx: Anyone, request: Request) -> Health:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,7 +36,25 @@ class Settings(BaseSettings):
     default_tenant: str = Field("default", description="Tenant used when no NGSILD-Tenant header is sent.")
     max_limit: int = Field(1000, description="Largest page a query may ask for; beyond it: TooManyResults.")
     default_limit: int = Field(20, description="Page size when a query gives no limit (the NGSI-LD default).")
-    max_body_bytes: int = Field(8 * 1024 * 1024, description="Largest request body accepted (else 413).")
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1, description="Largest request body of any route, refused before it is parsed (413)."
+    )
+    max_json_depth: int = Field(
+        64,
+        ge=1,
+        le=200,  # orjson writes at most about 255 levels: a document taken in must come out again, wrapped
+        description="Deepest nesting of arrays and objects in a JSON body, for every route (deeper: 400).",
+    )
+    rate_limit_login: str = Field(
+        "20/minute", description="Logins (POST /auth/login) per client address, whatever the account (past it: 429)."
+    )
+    rate_limit_public: str = Field(
+        "30/minute",
+        description="Open311 reports and follow-link ratings and confirmations per client address (past it: 429).",
+    )
+    rate_limit_token: str = Field(
+        "60/minute", description="The same per Open311 api_key or follow token, from any address (past it: 429)."
+    )
     context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
     context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
     context_allow_private: bool = Field(
@@ -72,6 +91,17 @@ class Settings(BaseSettings):
     def bus_in_process(self) -> bool:
         """Whether the bus is the in-process one (events never leave this process)."""
         return self.bus_url.startswith("memory:")
+
+    @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_token")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        try:
+            limits.parse(v)  # a mistyped rate is refused at start
+        except ValueError:
+            raise ValueError(
+                f"{v!r} is not a rate: write it as N/second, N/minute, N/hour or 'N per M minutes'"
+            ) from None
+        return v
 
     @field_validator("notify_allowed_networks")
     @classmethod

@@ -60,6 +60,21 @@ class PayloadTooLarge(CityError):
     status = 413
 
 
+class JsonTooDeep(InvalidInput):
+    """JSON nested deeper than the one limit every body keeps (``CITYOS_MAX_JSON_DEPTH``)."""
+
+    type = PROBLEM_BASE + "json-too-deep"
+    title = "JSON nested too deeply"
+
+
+class TooManyRequests(CityError):
+    """Too many requests from one client address or with one token; ``retryAfter``: seconds to wait."""
+
+    type = PROBLEM_BASE + "too-many-requests"
+    title = "Too many requests"
+    status = 429
+
+
 class UnsupportedMediaType(CityError):
     type = PROBLEM_BASE + "unsupported-media-type"
     title = "Unsupported media type"
@@ -109,6 +124,7 @@ _STATUS_TEXT = {
     409: "The resource exists already, or changed meanwhile, or its state does not allow this",
     413: "The request body is too large",
     415: "The request body's media type is not supported",
+    429: "Too many requests from this address or with this token: try again after Retry-After seconds",
     422: "The request is understood but cannot be carried out as asked: the detail says what would do",
     503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
 }

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Depends, Request
+from limits import RateLimitItem
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth.models import Principal, Scope
 from cityos.auth.service import authenticate, authorize, cached_principal, tenant_exists
+from cityos.auth.throttle import Windows, parse_rate, too_many
 from cityos.errors import NotFound
 from cityos.runtime import Runtime
 
@@ -67,10 +70,39 @@ class RequestContext:
 
 @dataclass(frozen=True)
 class PublicContext:
-    """What a public route gets: the runtime and the tenant (header, else the default)."""
+    """What a public route gets: the runtime, the tenant (header, else the default) and the client's
+    address (behind a trusted proxy, the one it forwards)."""
 
     rt: Runtime
     tenant: str
+    address: str = ""
+
+    def limit_token(self, token: str) -> None:
+        """TooManyRequests once ``token`` (an app's api_key, a follow token) is used more often than
+        CITYOS_RATE_LIMIT_TOKEN allows, from whatever address."""
+        _limit(self.rt, "token", token, "requests with this token")
+
+
+class RateLimits(Windows):
+    """The windows of the public routes' rates, a part of the runtime (so, per process)."""
+
+
+@lru_cache(maxsize=16)
+def _rate(text: str) -> RateLimitItem:
+    return parse_rate(text)
+
+
+def _limit(rt: Runtime, which: str, key: str, what: str) -> None:
+    """Count a request against the rate ``CITYOS_RATE_LIMIT_<which>`` for ``key``; TooManyRequests past it."""
+    rate = _rate(getattr(rt.settings, f"rate_limit_{which}"))
+    windows = rt.parts.get(RateLimits, RateLimits)
+    if not windows.take(rate, which, key):
+        raise too_many(windows, rate, what, which, key)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    return request.client.host if request.client else ""
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -129,12 +161,19 @@ def allow(permission: str) -> Any:
     return guarded(permission, dependency)
 
 
-def public(why: str) -> Any:
-    """The dependency of a route anyone may call without a token; ``why`` says what protects it instead."""
+def public(why: str, *, rate: str | None = None) -> Any:
+    """The dependency of a route anyone may call without a token; ``why`` says what protects it instead.
+
+    ``rate``: the rate setting (``login`` or ``public``: CITYOS_RATE_LIMIT_LOGIN …) that limits the
+    route's requests per client address; past it, 429 with Retry-After.
+    """
 
     async def dependency(request: Request) -> PublicContext:
         rt = runtime_of(request)
-        return PublicContext(rt, tenant_of(request, None, rt.settings.default_tenant))
+        address = client_address(request)
+        if rate is not None:
+            _limit(rt, rate, address, "requests from this address")
+        return PublicContext(rt, tenant_of(request, None, rt.settings.default_tenant), address)
 
     dependency.__dict__[PUBLIC_MARK] = why
     return Depends(dependency)

@@ -13,18 +13,24 @@ from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 SignedIn = Annotated[RequestContext, signed_in()]
-Login = Annotated[PublicContext, public("logging in: the account's password is the credential (locked after 5 wrong)")]
+Login = Annotated[
+    PublicContext,
+    public(
+        "logging in: the password is the credential (rate-limited per address; 5 wrong lock name × address)",
+        rate="login",
+    ),
+]
 
 
 # Sync on purpose: scrypt takes tens of milliseconds, which belongs in the thread pool, not the event loop.
 @router.post(
     "/login",
     summary="Log in with an account name and password: a bearer token that expires",
-    responses=problem_responses(401),  # a wrong name or password, or an account locked for a while
+    responses=problem_responses(401, 429),  # a wrong name or password; too many tries from this address
 )
 def login(ctx: Login, body: LoginCreate, response: Response) -> LoginPublic:
     secret, expires_at, principal = service.login(
-        ctx.rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS
+        ctx.rt.db, body.username, body.password, hours=body.hours or service.LOGIN_HOURS, address=ctx.address
     )
     response.headers["Cache-Control"] = "no-store"  # a response carrying a credential (RFC 6749 5.1)
     return LoginPublic(token=secret, expiresAt=expires_at, principal=service.profile(principal))

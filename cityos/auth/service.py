@@ -19,8 +19,9 @@ from cityos.auth.models import KINDS, LOGIN_HOURS, MAX_LOGIN_HOURS, PERMISSIONS,
 from cityos.auth.passwords import hash_password, verify_password
 from cityos.auth.schemas import ProfilePublic
 from cityos.auth.tables import passwords, principals, tenants, tokens
+from cityos.auth.throttle import Windows, parse_rate
 from cityos.core.timefmt import format_ts, now_iso, parse_ts
-from cityos.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from cityos.errors import CityError, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from cityos.store.engine import Database
 
 TOKEN_PREFIX = "cos_"
@@ -182,8 +183,9 @@ def authorize(principal: Principal, action: str | None, tenant: str | None = Non
 
 # --- staff accounts ----------------------------------------------------------------------------------
 
-LOCK_AFTER = 5  # wrong passwords in a row lock the account ...
-LOCK_MINUTES = 5  # ... for this long
+LOCK_AFTER = 5  # wrong passwords for one account name from one client address ...
+LOCK_MINUTES = 5  # ... within this long stop that address's logins to that name until the oldest is this old
+LOCKOUT = parse_rate(f"{LOCK_AFTER} per {LOCK_MINUTES} minutes")
 LOGIN_LABEL = "login"  # the label of tokens issued by login: a new password revokes them
 WRONG_CREDENTIALS = "the account name or password is wrong"
 _ACCOUNT_NAME = re.compile(r"[\w.@\-]{1,128}")
@@ -235,7 +237,7 @@ def create_account(
 
 
 def set_password(db: Database, name: str, password: str) -> Principal:
-    """Replace the password of the account ``name`` (unlocking it and ending its login sessions):
+    """Replace the password of the account ``name`` (ending its login sessions; a lockout ends by itself):
     ``cityos account password``. NotFound for a name that is not an account."""
     hashed = hash_password(password)
     with db.write() as conn:
@@ -259,9 +261,9 @@ def _attribute_text(what: str, value: str, size: int) -> str:
 
 
 def _store_password(conn: Connection, principal_pk: int, hashed: str) -> None:
-    """Set the password hash, clear the lockout and revoke the tokens earlier logins issued."""
+    """Set the password hash and revoke the tokens earlier logins issued."""
     now = now_iso()
-    values = {"password_hash": hashed, "updated_at": now, "failed_count": 0, "locked_until": None}
+    values = {"password_hash": hashed, "updated_at": now}
     if conn.execute(update(passwords).where(passwords.c.principal_pk == principal_pk).values(**values)).rowcount:
         conn.execute(
             update(tokens)
@@ -272,69 +274,66 @@ def _store_password(conn: Connection, principal_pk: int, hashed: str) -> None:
         conn.execute(insert(passwords).values(principal_pk=principal_pk, **values))
 
 
-def login(db: Database, name: str, password: str, *, hours: int = LOGIN_HOURS) -> tuple[str, str, Principal]:
+class LoginFailures(Windows):
+    """Wrong passwords per (account name, client address) in this process, for the lockout.
+
+    Counted by address too, so that a stranger who guesses cannot keep the account's owner out; and by
+    name whether an account of that name exists or not, so that the lockout tells nothing of which
+    names exist. Guessing many names from one address is held by the login rate (CITYOS_RATE_LIMIT_LOGIN).
+    """
+
+
+def login(
+    db: Database, name: str, password: str, *, hours: int = LOGIN_HOURS, address: str = ""
+) -> tuple[str, str, Principal]:
     """Check an account's password and issue a token that expires after ``hours``:
-    (token secret, expiry in the stored form, principal).
+    (token secret, expiry in the stored form, principal). ``address``: the client's address.
 
     Unauthenticated with one message for an unknown name and a wrong password alike. After LOCK_AFTER
-    wrong passwords in a row the account is locked for LOCK_MINUTES, and the message says until when.
-    A principal without a password (one that only has tokens) cannot log in.
+    wrong passwords for a name from one address within LOCK_MINUTES, that address's logins to that name
+    are refused (TooManyRequests, the same for every name) until the oldest of them is LOCK_MINUTES old;
+    a right password clears the count. A principal without a password (one that only has tokens) cannot
+    log in.
     """
     if not 1 <= hours <= MAX_LOGIN_HOURS:
         raise InvalidInput(f"a login lasts 1 to {MAX_LOGIN_HOURS} hours, not {hours}")
+    failures = db.parts.get(LoginFailures, LoginFailures)
+    if failures.full(LOCKOUT, name, address):
+        raise _locked(failures, name, address)
     with db.connect() as conn:
         row = conn.execute(
-            select(principals, passwords.c.password_hash, passwords.c.failed_count, passwords.c.locked_until)
+            select(principals, passwords.c.password_hash)
             .join(passwords, passwords.c.principal_pk == principals.c.pk)
             .where(principals.c.name == name)
         ).first()
     if row is None:
         verify_password(password, _dummy_hash())  # as slow as a wrong password: the time tells nothing either
-        raise Unauthenticated(WRONG_CREDENTIALS)
-    now = datetime.now(UTC)
-    if row.locked_until and row.locked_until > format_ts(now):
-        raise _locked(row.locked_until)
+        raise _wrong(failures, name, address)
     if not verify_password(password, row.password_hash):
-        locked_until = _count_failure(db, row.pk)
-        raise _locked(locked_until) if locked_until else Unauthenticated(WRONG_CREDENTIALS)
-    if row.failed_count or row.locked_until:
-        with db.write() as conn:
-            conn.execute(
-                update(passwords).where(passwords.c.principal_pk == row.pk).values(failed_count=0, locked_until=None)
-            )
+        raise _wrong(failures, name, address)
+    failures.clear(LOCKOUT, name, address)
     principal = Principal(row.pk, row.name, row.kind, row.role, row.tenant, row.attributes or {})
-    expires_at = format_ts(now + timedelta(hours=hours))
+    expires_at = format_ts(datetime.now(UTC) + timedelta(hours=hours))
     return issue_token(db, principal, label=LOGIN_LABEL, expires_at=expires_at), expires_at, principal
 
 
-def _count_failure(db: Database, principal_pk: int) -> str | None:
-    """Count a wrong password; the time the account is locked until if this one locks it (or it is locked)."""
-    now = datetime.now(UTC)
-    with db.write() as conn:
-        query = select(passwords.c.failed_count, passwords.c.locked_until).where(
-            passwords.c.principal_pk == principal_pk
-        )
-        row = conn.execute(query.with_for_update() if db.locks_rows else query).first()
-        if row is None:  # the account went meanwhile
-            return None
-        if row.locked_until and row.locked_until > format_ts(now):  # locked by a concurrent attempt
-            return str(row.locked_until)
-        count = (0 if row.locked_until else row.failed_count) + 1  # a lock that has passed starts a new count
-        locked_until = format_ts(now + timedelta(minutes=LOCK_MINUTES)) if count >= LOCK_AFTER else None
-        conn.execute(
-            update(passwords)
-            .where(passwords.c.principal_pk == principal_pk)
-            .values(failed_count=count, locked_until=locked_until)
-        )
-    return locked_until
+def _wrong(failures: LoginFailures, name: str, address: str) -> CityError:
+    """Count a wrong password (or an unknown name): the error to answer, the lockout once this one fills it."""
+    failures.take(LOCKOUT, name, address)
+    return (
+        _locked(failures, name, address)
+        if failures.full(LOCKOUT, name, address)
+        else Unauthenticated(WRONG_CREDENTIALS)
+    )
 
 
-def _locked(until: str) -> Unauthenticated:
-    minutes = max(1, math.ceil((parse_ts(until) - datetime.now(UTC)).total_seconds() / 60))
-    return Unauthenticated(
-        f"the account is locked after {LOCK_AFTER} wrong passwords in a row: try again in {minutes} "
-        f"minute{'s' if minutes > 1 else ''}, after {until}",
-        lockedUntil=until,
+def _locked(failures: LoginFailures, name: str, address: str) -> TooManyRequests:
+    wait = failures.retry_after(LOCKOUT, name, address)
+    minutes = max(1, math.ceil(wait / 60))
+    return TooManyRequests(
+        f"{LOCK_AFTER} wrong passwords for this account name from this address within {LOCK_MINUTES} minutes: "
+        f"try again in {minutes} minute{'s' if minutes > 1 else ''}",
+        retryAfter=wait,
     )
 
 

@@ -44,6 +44,8 @@ passwords = Table(
     Column("principal_pk", PK, ForeignKey("auth_principals.pk", ondelete="CASCADE"), primary_key=True),
     Column("password_hash", String(256), nullable=False),  # scrypt$n$r$p$salt_b64$hash_b64
     Column("updated_at", String(32), nullable=False),
-    Column("failed_count", Integer, nullable=False, default=0, server_default="0"),  # wrong passwords in a row
+    # The lockout per account of old, no longer read or written: wrong passwords are counted per account
+    # name and client address (cityos.auth.service.LoginFailures), so that nobody can lock an account's owner out.
+    Column("failed_count", Integer, nullable=False, default=0, server_default="0"),
     Column("locked_until", String(32), nullable=True),
 )

@@ -30,7 +30,7 @@ from cityos.cases.schemas import CaseView, NewCase, Reporter
 from cityos.cases.settings import settings
 from cityos.cases.store import OPEN_STATES
 from cityos.cases.workflow import Role
-from cityos.errors import CityError
+from cityos.errors import CityError, problem_responses
 from cityos.runtime import Runtime
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -39,6 +39,10 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 DEFAULT_DAYS = 90  # the spec's default range of GET requests
 MAX_REQUESTS = 1000
 Citizen = Annotated[PublicContext, public("Open311: requests are public records; a new one carries the app's api_key")]
+NewReport = Annotated[
+    PublicContext,
+    public("Open311: a new request carries the app's api_key (rate-limited per address and key)", rate="public"),
+]
 
 
 def _answer(kind: str, body: Any, fmt: str, status: int = 200) -> Response:
@@ -160,12 +164,14 @@ def _new_case(req: NewRequest, rt: Runtime) -> NewCase:
 @router.post(
     "/requests.{fmt}",
     summary="Report a problem (Open311); needs api_key",
-    responses=documented(list[PostedRequest], 201, 200),
+    responses={**documented(list[PostedRequest], 201, 200), **problem_responses(429)},
 )
-async def post_request(request: Request, ctx: Citizen, fmt: str | None = None) -> Response:
+async def post_request(request: Request, ctx: NewReport, fmt: str | None = None) -> Response:
     rt = ctx.rt
     form = dict(request.query_params)
     form.update(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    if form.get("api_key"):
+        ctx.limit_token(form["api_key"])  # a problem document (429, Retry-After), as the rate per address
 
     def create() -> tuple[str, Any, int]:
         key = form.get("api_key") or ""

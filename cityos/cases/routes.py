@@ -45,6 +45,10 @@ Reporter = Annotated[RequestContext, allow("cases:report")]
 Actor = Annotated[RequestContext, allow("cases:act")]
 Dispatcher = Annotated[RequestContext, allow("cases:dispatch")]
 FollowLink = Annotated[PublicContext, public("the reporter's follow link: its unguessable token is the key")]
+FollowWrite = Annotated[
+    PublicContext,
+    public("the reporter's follow link: its unguessable token is the key (rate-limited per address)", rate="public"),
+]
 
 # what a principal's role may act as in the workflow; the first is the default
 CASE_ROLES: dict[str, tuple[Role, ...]] = {
@@ -245,8 +249,10 @@ def follow(link: FollowLink, token: str) -> Followed:
 @public_router.post(
     "/{token}/rating",
     summary="Rate a closed case (5 非常满意 … 1 非常不满意); a duplicate report's token rates that report only",
+    responses=problem_responses(429),
 )
-def rate(link: FollowLink, token: str, body: RatingIn) -> Rated:
+def rate(link: FollowWrite, token: str, body: RatingIn) -> Rated:
+    link.limit_token(token)
     after = service.rate_followed(link.rt, token, body.rating, body.comment)
     return Rated(case=service.public_view(after), reopen_requested=body.rating <= LOW_RATING)
 
@@ -254,6 +260,8 @@ def rate(link: FollowLink, token: str, body: RatingIn) -> Rated:
 @public_router.post(
     "/{token}/confirm",
     summary="Confirm the problem is solved (the reporter's verification; not with a duplicate report's token)",
+    responses=problem_responses(429),
 )
-def confirm(link: FollowLink, token: str) -> Confirmed:
+def confirm(link: FollowWrite, token: str) -> Confirmed:
+    link.limit_token(token)
     return Confirmed(case=service.public_view(service.confirm_solved(link.rt, token)))

@@ -5,7 +5,6 @@ signs engine test entities with it; the parser is :mod:`cityos.context.qlang`.""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from cityos.context.qlang import (
     QTerm,
 )
 from cityos.context.sqlq import LITERAL_MEMBERS
+from cityos.core.patterns import compile_pattern
 
 Attrs = dict[str, list[dict[str, Any]]]
 
@@ -117,7 +117,7 @@ def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool
         if op in ("==", "!="):
             hit = _equal(v, value)
         elif op in ("~=", "!~="):
-            hit = isinstance(v, str) and re.search(getattr(value, "value", ""), v) is not None
+            hit = isinstance(v, str) and compile_pattern(getattr(value, "value", "")).search(v) is not None
         elif op in _ORDER and value is not None and not isinstance(value, QList | QRange):
             kind, (x, *_) = _literal(value, equality=False)
             hit = _of_kind(v, kind) and _ORDER[op](v, x)

@@ -31,6 +31,7 @@ from datetime import date, datetime, time
 from typing import Any, NoReturn, TypeVar
 
 from cityos.context.errors import InvalidRequest
+from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import format_ts
 
 MAX_LENGTH = 8192
@@ -475,11 +476,6 @@ class _Parser:
         pattern = self.quoted() if self.at("\"'") else self.raw_pattern()
         if not pattern:
             self.fail(f"expected a regular expression after {op!r}", start)
-        try:
-            re.compile(pattern)
-        except Exception as exc:  # re raises re.error, but also RecursionError/OverflowError on odd input
-            reason = getattr(exc, "msg", None) or "it is too large or nests too deeply"
-            self.fail(f"{pattern[:80]!r} is not a valid regular expression: {reason}", start)
         problem = _unportable(pattern)
         if problem:
             offset, what = problem
@@ -488,6 +484,10 @@ class _Parser:
                 f"the regular expression uses {what}, which PostgreSQL does not support",
                 start + offset + (start < len(self.text) and self.text[start] in "\"'"),
             )
+        try:
+            compile_pattern(pattern)  # the linear-time engine (RE2) that runs it on SQLite and in subscriptions
+        except UnsupportedPattern as exc:
+            self.fail(f"{pattern[:80]!r} is not a valid regular expression: {exc}", start)
         return QString(pattern)
 
     def raw_pattern(self) -> str:

@@ -6,7 +6,6 @@ with the bounding-box index; the exact Shapely test then runs on those candidate
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr
 from cityos.context.store import EntityRow
 from cityos.context.tables import entities
+from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.runtime import Runtime
 
 
@@ -94,9 +94,10 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
         where.append(entities.c.id.in_(query.ids))
     if query.id_pattern:
         try:
-            re.compile(query.id_pattern)
-        except re.error as exc:
-            raise BadRequestData(f"idPattern {query.id_pattern!r} is not a valid regular expression: {exc}") from None
+            compile_pattern(query.id_pattern)
+        except UnsupportedPattern as exc:
+            shown = query.id_pattern[:80]
+            raise BadRequestData(f"idPattern {shown!r} is not a valid regular expression: {exc}") from None
         where.append(store.id_matches(query.id_pattern, dialect))
     if query.type:
         type_expr = parse_type_expr(query.type)

@@ -15,15 +15,25 @@ from typing import Any
 
 import orjson
 
+from cityos.core.jsondepth import nests_deeper_than
 from cityos.core.timefmt import normalize_ts
 from cityos.iot.errors import Rejected
 from cityos.iot.models import Reading, ValueKind
 
 TIME_KEYS = ("observedAt", "TimeInstant")
 MAX_READINGS = 1000  # per message
+# A payload is a list of objects of plain values (two levels); the bound leaves room for the message that
+# names a nested value, and keeps a payload nested hundreds deep (MQTT has no body limit in front of it)
+# from failing the whole batch with a RecursionError when that value is shown.
+MAX_DEPTH = 8
 
 
 def decode_json(payload: bytes) -> list[Reading]:
+    if nests_deeper_than(payload, MAX_DEPTH):
+        raise Rejected(
+            "unparseable",
+            f"the payload nests more than {MAX_DEPTH} levels: send an object of measures or a list of them",
+        )
     try:
         doc = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:

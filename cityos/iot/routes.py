@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.core.timefmt import now_iso
-from cityos.errors import CityError, Forbidden, InvalidInput, PayloadTooLarge, problem_responses
+from cityos.errors import CityError, Forbidden, InvalidInput, problem_responses
 from cityos.iot import commands, metrics, service
 from cityos.iot.errors import BadApiKey, DeviceNotFound
 from cityos.iot.models import Message, Outcome
@@ -202,13 +202,6 @@ def get_command(ctx: Reader, command_id: str) -> CommandPublic:
 # --- HTTP telemetry (the API key is the credential) --------------------------------------------------
 
 
-async def _body(request: Request, rt: Runtime) -> bytes:
-    raw = await request.body()
-    if len(raw) > rt.settings.max_body_bytes:
-        raise PayloadTooLarge(f"the body has {len(raw)} bytes; the limit is {rt.settings.max_body_bytes}")
-    return raw
-
-
 async def _store(rt: Runtime, messages: list[Message]) -> list[Outcome]:
     return await asyncio.wrap_future(writer(rt).submit_many(messages))
 
@@ -238,7 +231,7 @@ TELEMETRY_PROBLEMS[404]["description"] = "No device i is provisioned (the messag
     "/json", summary="Telemetry from one device as JSON (k: API key, i: device id)", responses=TELEMETRY_PROBLEMS
 )
 async def http_json(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
-    msg = Message("http", k, i, "json", await _body(request, device.rt), now_iso())
+    msg = Message("http", k, i, "json", await request.body(), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
 
@@ -248,7 +241,7 @@ async def http_json(request: Request, device: Device, k: str, i: str) -> Accepte
     responses=TELEMETRY_PROBLEMS,
 )
 async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
-    msg = Message("http", k, i, "ul", await _body(request, device.rt), now_iso())
+    msg = Message("http", k, i, "ul", await request.body(), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
 
@@ -258,7 +251,7 @@ async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedP
     responses=problem_responses(413),  # a refused message is reported in the answer, with its dead letter
 )
 async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
-    raw = await _body(request, device.rt)
+    raw = await request.body()
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

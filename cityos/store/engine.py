@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from cityos.core.parts import Parts
+from cityos.core.patterns import compile_pattern
 
 T = TypeVar("T")
 
@@ -43,19 +43,9 @@ def _regexp(pattern: str | None, value: Any) -> bool:
     # SQLite calls regexp(pattern, value) for "value REGEXP pattern".
     if pattern is None or value is None or not isinstance(value, str):
         return False
-    return _compiled(pattern).search(value) is not None
-
-
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compiled(pattern: str) -> re.Pattern[str]:
-    rx = _REGEX_CACHE.get(pattern)
-    if rx is None:
-        if len(_REGEX_CACHE) > 512:
-            _REGEX_CACHE.clear()
-        rx = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return rx
+    # RE2, linear in the value: a pattern from a request cannot stall the database's thread (and with it
+    # every request). Callers check patterns first, so UnsupportedPattern here is a caller's bug.
+    return compile_pattern(pattern).search(value) is not None
 
 
 class Database:

@@ -4,6 +4,7 @@ refused with ``Rejected`` (a dead letter), never another exception."""
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,6 +44,17 @@ def test_any_bytes_decode_or_are_rejected(payload: bytes) -> None:
             assert exc.code == "unparseable" and exc.detail
         else:
             assert readings and all(r.measures for r in readings)
+
+
+def test_json_nested_hundreds_deep_is_a_dead_letter_not_a_failed_batch() -> None:
+    # Over MQTT no body limit stands in front: a value nested 1,000 deep (orjson reads 1,024) made showing
+    # it in the rejection raise RecursionError, which fails the whole batch, again at each redelivery.
+    payload = b'{"t":' + b'{"a":' * 1000 + b"1" + b"}" * 1001
+    with pytest.raises(Rejected, match="nests more than 8 levels") as err:
+        decode_json(payload)
+    assert err.value.code == "unparseable"
+    with pytest.raises(Rejected, match="must be a number"):
+        decode_json(b'{"t": {"a": {"b": 1}}}')  # shallow nesting is refused as before, naming the measure
 
 
 def test_a_leading_time_in_an_ultralight_group_is_its_observation_time() -> None:

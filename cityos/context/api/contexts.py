@@ -37,7 +37,7 @@ def _info(request: Request, row: dict) -> dict:
 
 @router.post("", status_code=201, summary="Store a user @context")
 async def add_context(request: Request, ctx: Writer) -> Response:
-    body, _ctype = await read_json(request, max_bytes=ctx.rt.settings.max_body_bytes)
+    body, _ctype = await read_json(request)
     cid = svc.add_hosted(ctx.rt, body, ctx.tenant)
     return Response(status_code=201, headers={"Location": f"{svc.HOSTED_PATH}{cid}"})
 

@@ -17,7 +17,7 @@ from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
 from cityos.context.service import Writer
-from cityos.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from cityos.errors import NotAcceptable, UnsupportedMediaType
 from cityos.runtime import Runtime
 
 JSON = "application/json"
@@ -91,13 +91,9 @@ def negotiate(accept_header: str | None, *, allow_geojson: bool = True) -> str:
     return best[2]
 
 
-async def read_json(request: Request, *, max_bytes: int) -> tuple[Any, str]:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > max_bytes:
-        raise PayloadTooLarge(f"the body has {length} bytes; the limit is {max_bytes}: send smaller batches")
+async def read_json(request: Request) -> tuple[Any, str]:
+    """The JSON body and its media type (its size and depth were checked before: cityos.bodylimit)."""
     raw = await request.body()
-    if len(raw) > max_bytes:
-        raise PayloadTooLarge(f"the body has {len(raw)} bytes; the limit is {max_bytes}: send smaller batches")
     ctype = _media(request.headers.get("content-type"))
     if ctype not in (JSON, JSONLD, MERGE_PATCH):
         raise UnsupportedMediaType(
@@ -121,7 +117,7 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     link = parse_link_header(", ".join(request.headers.getlist("link")) or None)
     context: Any = link or CORE_CONTEXT_URL
     if request.method in ("POST", "PATCH", "PUT"):
-        body, ctype = await read_json(request, max_bytes=rt.settings.max_body_bytes)
+        body, ctype = await read_json(request)
         context = _body_context(body, ctype, link) or context
     wanted = None if context == CORE_CONTEXT_URL else context
     # Resolving may fetch a remote @context (seconds): only a cached one is resolved on the event loop.

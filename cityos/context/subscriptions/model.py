@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ class EntitySelector:
 
     type: str
     id: str | None = None
-    id_pattern: re.Pattern[str] | None = None
+    id_pattern: Any = None  # compiled by cityos.core.patterns (RE2): it has search()
 
     def selects(self, entity_id: str, types: Iterable[str]) -> bool:
         if self.type not in types:

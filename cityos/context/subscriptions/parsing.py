@@ -26,6 +26,7 @@ from cityos.context.subscriptions.model import (
     MqttEndpoint,
     Subscription,
 )
+from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -128,9 +129,11 @@ def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
         eid = check_entity_id(sel["id"], f"{where}.id") if "id" in sel else None
         pattern = None
         if "idPattern" in sel:
+            if not isinstance(sel["idPattern"], str):
+                raise BadRequestData(f"'{where}.idPattern' must be a string (a regular expression)")
             try:
-                pattern = re.compile(sel["idPattern"])
-            except (re.error, TypeError) as exc:
+                pattern = compile_pattern(sel["idPattern"])
+            except UnsupportedPattern as exc:
                 raise BadRequestData(f"'{where}.idPattern' is not a valid regular expression: {exc}") from None
         out.append(EntitySelector(etype, eid, pattern))
     return tuple(out)
