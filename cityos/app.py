@@ -199,6 +199,7 @@ class ApiRoute:
     include_in_schema: bool
     dependant: Any
     endpoint: Any
+    openapi_extra: dict[str, Any] | None = None
 
 
 def api_routes(app: FastAPI) -> list[ApiRoute]:
@@ -209,7 +210,9 @@ def api_routes(app: FastAPI) -> list[ApiRoute]:
         if isinstance(route, APIRoute):
             path = ctx.path_format or route.path_format
             methods = frozenset(route.methods or ())
-            out.append(ApiRoute(path, methods, route.include_in_schema, route.dependant, route.endpoint))
+            out.append(
+                ApiRoute(path, methods, route.include_in_schema, route.dependant, route.endpoint, route.openapi_extra)
+            )
     return out
 
 
@@ -219,17 +222,49 @@ def _is_validation_error(entry: dict[str, Any]) -> bool:
     return str(schema.get("$ref", "")).endswith("/HTTPValidationError")
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def error_statuses(route: ApiRoute, method: str, guard: tuple[str, str] | None) -> list[int]:
+    """The error statuses any route answers by what it is made of (its guard, method, parameters and body);
+    a route adds those of its own domain (409, 422, 503 …) with ``responses=``.
+
+    400: a parameter or a body that is not valid. 401 and 403: a guarded route without a valid token, or with
+    one whose role, tenant or department does not allow it. 404: a path that names a thing, or a guarded
+    route's ``NGSILD-Tenant`` header naming no tenant. 413: a body over the limit, whatever the route. 415: a
+    body the route reads itself (its ``requestBody`` declared with ``openapi_extra``) in another media type.
+    """
+    d = route.dependant
+    raw_body = "requestBody" in (route.openapi_extra or {})
+    guarded = guard is not None and guard[0] == "permission"
+    out: list[int] = []
+    if d.query_params or d.path_params or d.header_params or d.body_params or raw_body:
+        out.append(400)
+    if guarded:
+        out += [401, 403]
+    if d.path_params or guarded:
+        out.append(404)
+    if method in BODY_METHODS:
+        out.append(413)
+    if raw_body:
+        out.append(415)
+    return out
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with what the routes declare by their guards: the bearer token and its 401
-    and 403 on guarded routes, and every error as a problem document (400 for invalid parameters)."""
+    """The OpenAPI document, with what the routes declare by their guards and make-up: the bearer token on
+    guarded routes, the error statuses of :func:`error_statuses`, and every error as a problem document (400
+    for invalid parameters). The components add the schemas their routes refer to (``Component.schemas``)."""
     if app.openapi_schema:
         return app.openapi_schema
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = doc.setdefault("components", {})
-    components.setdefault("schemas", {})["Problem"] = problem_schema()
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = problem_schema()
+    for component in COMPONENTS:
+        schemas.update(component.schemas())
     for name in ("HTTPValidationError", "ValidationError"):
-        components["schemas"].pop(name, None)
-    components["securitySchemes"] = {
+        schemas.pop(name, None)
+    doc["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "`cityos token create`, or POST /auth/login"}
     }
     for route in api_routes(app):
@@ -241,20 +276,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if op is None:
                 continue
             responses = op.setdefault("responses", {})
-            extra: list[int] = []
             if _is_validation_error(responses.get("422", {})):
                 del responses["422"]  # cityos answers invalid parameters with a 400 problem document
-                extra.append(400)
-            elif route.dependant.query_params or route.dependant.body_params:
-                extra.append(400)
-            if route.dependant.path_params:
-                extra.append(404)
             if guard is not None and guard[0] == "permission":
                 op["security"] = [{"bearer": []}]
-                extra += [401, 403]
                 needs = f"Needs the permission `{guard[1]}`."
                 op["description"] = f"{op['description'].rstrip()}\n\n{needs}" if op.get("description") else needs
-            for status, entry in problem_responses(*extra).items():
+            for status, entry in problem_responses(*error_statuses(route, method, guard)).items():
                 responses.setdefault(str(status), entry)
     app.openapi_schema = doc
     return doc

@@ -68,6 +68,8 @@ class Component:
     api: Sequence[RunnerFactory] = ()  # runners of every process that serves the API
     roles: Mapping[str, RunnerFactory] = field(default_factory=dict)  # role -> its runner
     mount: Callable[[FastAPI], None] | None = None  # static files and such, after the routers
+    # OpenAPI schema components its routes refer to by name (the bodies they read themselves): name -> schema
+    schemas: Callable[[], Mapping[str, dict[str, Any]]] = lambda: {}
 
 
 class Runners:

@@ -126,6 +126,7 @@ _STATUS_TEXT = {
     415: "The request body's media type is not supported",
     429: "Too many requests from this address or with this token: try again after Retry-After seconds",
     422: "The request is understood but cannot be carried out as asked: the detail says what would do",
+    429: "Too many requests from this client or with this token: wait as long as Retry-After says",
     503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
 }
 
@@ -148,13 +149,22 @@ def problem_schema() -> dict[str, Any]:
     }
 
 
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 0}}
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for these error statuses, each a problem document."""
+    """OpenAPI ``responses`` entries for these error statuses, each a problem document (429 and 503 with
+    their Retry-After header)."""
     ref = {"$ref": "#/components/schemas/Problem"}
-    return {
-        status: {
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {
             "description": _STATUS_TEXT.get(status, "Error"),
             "content": {"application/problem+json": {"schema": ref}, "application/json": {"schema": ref}},
         }
-        for status in statuses
-    }
+        if status in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        out[status] = entry
+    return out

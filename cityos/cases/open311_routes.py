@@ -164,7 +164,7 @@ def _new_case(req: NewRequest, rt: Runtime) -> NewCase:
 @router.post(
     "/requests.{fmt}",
     summary="Report a problem (Open311); needs api_key",
-    responses={**documented(list[PostedRequest], 201, 200), **problem_responses(429)},
+    responses={**documented(list[PostedRequest], 201, 200, errors=(400, 403, 404)), **problem_responses(429)},
 )
 async def post_request(request: Request, ctx: NewReport, fmt: str | None = None) -> Response:
     rt = ctx.rt

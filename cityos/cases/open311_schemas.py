@@ -75,8 +75,27 @@ class RequestToken(BaseModel):
     token: str
 
 
-def documented(answer: Any, *statuses: int) -> dict[int | str, dict[str, Any]]:
+class Open311Error(BaseModel):
+    """One error in the spec's error list; the first one's code is the HTTP status."""
+
+    code: int
+    description: str
+
+
+ERROR_TEXT = {
+    400: "A field is missing or not valid: the description names it",
+    403: "The api_key is missing, unknown, or may not do this",
+    404: "No such format, service, request, token or jurisdiction",
+}
+
+
+def documented(answer: Any, *statuses: int, errors: tuple[int, ...] = (400, 404)) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` of an Open311 route: ``answer`` as JSON (the default, or ``.json``) or as XML
-    (``.xml``) for each of ``statuses`` (200 when none is given)."""
+    (``.xml``) for each of ``statuses`` (200 when none is given), and the spec's error list for ``errors``."""
     content = {"application/json": {}, "text/xml": {"schema": {"type": "string", "description": "the spec's XML"}}}
-    return {status: {"model": answer, "content": content} for status in statuses or (200,)}
+    out: dict[int | str, dict[str, Any]] = {
+        status: {"model": answer, "content": content} for status in statuses or (200,)
+    }
+    for status in errors:
+        out[status] = {"model": list[Open311Error], "description": ERROR_TEXT[status], "content": content}
+    return out

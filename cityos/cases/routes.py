@@ -76,6 +76,10 @@ def _labels(labels: Mapping[Any, tuple[str, str]]) -> dict[str, LocalText]:
 
 # A request never waits for the classifier to load: these answer 503 with Retry-After until it is ready.
 CLASSIFYING = problem_responses(503)
+# The workflow refuses an action the case's state does not allow, or one raced by another change.
+REFUSED = problem_responses(409)
+# A public write is limited per client address and per token (429 with Retry-After).
+LIMITED = problem_responses(409, 429)
 
 
 @router.get("/taxonomy", summary="The case categories (大类/小类) with time limits and default departments")
@@ -209,7 +213,11 @@ def get_case(ctx: Reader, case_id: str) -> CaseDetail:
     return out
 
 
-@router.post("/{case_id}/actions/{action}", summary="Take a workflow action (dispatch, accept, handle, verify …)")
+@router.post(
+    "/{case_id}/actions/{action}",
+    summary="Take a workflow action (dispatch, accept, handle, verify …)",
+    responses=REFUSED,
+)
 def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> CaseView:
     role = _role(ctx.principal, body.role)
     if role in (Role.DISPATCHER, Role.OPERATOR, Role.SUPERVISOR) and not ctx.can("cases:dispatch"):
@@ -227,7 +235,7 @@ def take_action(ctx: Actor, case_id: str, action: Action, body: ActionIn) -> Cas
     )
 
 
-@router.post("/{case_id}/category", summary="Confirm or correct the category (kept for retraining)")
+@router.post("/{case_id}/category", summary="Confirm or correct the category (kept for retraining)", responses=REFUSED)
 def confirm_category(ctx: Dispatcher, case_id: str, body: CategoryIn) -> CaseView:
     return service.confirm_category(ctx.rt, ctx.tenant, case_id, body.category, ctx.principal.name)
 
@@ -249,7 +257,7 @@ def follow(link: FollowLink, token: str) -> Followed:
 @public_router.post(
     "/{token}/rating",
     summary="Rate a closed case (5 非常满意 … 1 非常不满意); a duplicate report's token rates that report only",
-    responses=problem_responses(429),
+    responses=LIMITED,
 )
 def rate(link: FollowWrite, token: str, body: RatingIn) -> Rated:
     link.limit_token(token)
@@ -260,7 +268,7 @@ def rate(link: FollowWrite, token: str, body: RatingIn) -> Rated:
 @public_router.post(
     "/{token}/confirm",
     summary="Confirm the problem is solved (the reporter's verification; not with a duplicate report's token)",
-    responses=problem_responses(429),
+    responses=LIMITED,
 )
 def confirm(link: FollowWrite, token: str) -> Confirmed:
     link.limit_token(token)

@@ -1,9 +1,10 @@
-"""The data hub as a component: its tables, the NGSI-LD routers, and the notify role."""
+"""The data hub as a component: its tables, the NGSI-LD routers and the schemas of the bodies they read, and
+the notify role."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cityos.component import Component, Runner
 from cityos.runtime import Runtime
@@ -18,6 +19,12 @@ def _routers() -> Sequence[APIRouter]:
     return [entities.router, batch.router, types.router, contexts.router, temporal.router, subscriptions.router]
 
 
+def _schemas() -> Mapping[str, dict[str, Any]]:
+    from cityos.context.api import schemas
+
+    return schemas.schemas()
+
+
 def _notifier(rt: Runtime) -> Runner:
     from cityos.context.subscriptions.notify import Notifier
 
@@ -29,4 +36,5 @@ component = Component(
     tables="cityos.context.tables",
     routers=_routers,
     roles={"notify": _notifier},
+    schemas=_schemas,
 )

@@ -27,7 +27,7 @@ class WhatIfCreate(BaseModel):
 # --- names ------------------------------------------------------------------------------------------
 
 
-class LocalText(BaseModel):
+class ZhEnText(BaseModel):
     """A text in Chinese and in English."""
 
     zh: str
@@ -95,7 +95,7 @@ class SensorKindPublic(_Described):
     type: str = Field(..., description="The entity type of the observed thing.")
     attr: str = Field(..., description="The attribute the map shows for it.")
     unit: str = Field(..., description="How its values are shown (empty: a state word or a boolean).")
-    name: LocalText
+    name: ZhEnText
 
 
 class SensorsPublic(_Described):
@@ -166,7 +166,7 @@ class UnitIndicator(BaseModel):
     """An indicator of the unit and its latest value."""
 
     id: str
-    name: LocalText
+    name: ZhEnText
     category: str
     unit: str
     value: Number | None
@@ -181,7 +181,7 @@ class WhatIfInput(BaseModel):
     """A base indicator that can drive a what-if run, and the derived indicators it affects."""
 
     indicator: str
-    name: LocalText
+    name: ZhEnText
     affects: list[str]
 
 
@@ -207,7 +207,7 @@ class UnitTwinPublic(BaseModel):
 
 class WhatIfAsked(BaseModel):
     indicator: str
-    name: LocalText
+    name: ZhEnText
     change: float
     minutes: int
 
@@ -216,7 +216,7 @@ class SeriesPublic(BaseModel):
     """One indicator over the forecast steps, without (baseline) and with (scenario) the change."""
 
     indicator: str
-    name: LocalText
+    name: ZhEnText
     unit: str
     baseline: list[Number | None]
     scenario: list[Number | None]
@@ -244,4 +244,4 @@ class WhatIfPublic(BaseModel):
     steps: list[str] = Field(..., description="The forecast steps' times.")
     series: list[SeriesPublic]
     peak: PeakPublic | None = Field(..., description="null when no step has a value.")
-    summary: LocalText
+    summary: ZhEnText

@@ -22,7 +22,6 @@ from cityos.twin import layers, whatif
 from cityos.twin.errors import NoHistory, NotAWhatIfInput, UnitNotFound, UnknownSensorType
 from cityos.twin.schemas import (
     BuildingPublic,
-    LocalText,
     PeakPublic,
     PlaceNames,
     PlaceRef,
@@ -35,6 +34,7 @@ from cityos.twin.schemas import (
     WhatIfAsked,
     WhatIfInput,
     WhatIfPublic,
+    ZhEnText,
 )
 from cityos.vitals import DAY_MS, LEVEL_NAMES, Catalogue, Indicator
 
@@ -225,8 +225,8 @@ def unit_twin(
     )
 
 
-def _names(ind: Indicator) -> LocalText:
-    return LocalText(zh=ind.name.zh, en=ind.name.en)
+def _names(ind: Indicator) -> ZhEnText:
+    return ZhEnText(zh=ind.name.zh, en=ind.name.en)
 
 
 def _unit_sensors(rt: Runtime, tenant: str, unit_id: str) -> list[tuple[str, EntityRow]]:
@@ -325,7 +325,7 @@ def what_if(
         steps=steps,
         series=[_series(cat, t) for t in tracks],
         peak=_peak(worst, steps),
-        summary=LocalText(**summary),
+        summary=ZhEnText(**summary),
     )
 
 

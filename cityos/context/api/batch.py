@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
 from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
+from cityos.context.api.schemas import BATCH_RESULT, LD_PROBLEMS, Responses, answers, id_list, ld_body
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
 from cityos.context.query import (
@@ -23,9 +24,25 @@ from cityos.context.query import (
 from cityos.context.render import render_entity
 from cityos.core.timefmt import now_iso
 
-router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch operations"])
+router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch operations"], responses=LD_PROBLEMS)
 
 MAX_BATCH = 10_000
+IDS = {"type": "array", "items": {"type": "string"}, "description": "the ids of the entities created"}
+NONE_CREATED: Responses = {204: {"description": "Done; no entity was created"}}
+# 201: every entity done, some created (their ids); 204: every entity done; 207: some were not (why, for each)
+CREATING: Responses = {**answers(201, IDS), **NONE_CREATED, **answers(207, BATCH_RESULT)}
+CHANGING: Responses = {204: {"description": "Every entity was changed"}, **answers(207, BATCH_RESULT)}
+
+
+def _batch(summary: str, *, creates: bool) -> dict[str, Any]:
+    """The route arguments of a batch operation on a list of entities (those that change need only an id)."""
+    item = "NgsiLdEntity" if creates else "NgsiLdEntityFragment"
+    return {
+        "summary": summary,
+        "status_code": 201 if creates else 204,
+        "responses": CREATING if creates else CHANGING,
+        "openapi_extra": ld_body(item, array=True, description=f"at most {MAX_BATCH} entities"),
+    }
 
 
 def _items(body: Any) -> list[Any]:
@@ -72,7 +89,7 @@ def _answer(
     return no_content()
 
 
-@router.post("/create", summary="Batch create entities")
+@router.post("/create", **_batch("Batch create entities", creates=True))
 async def batch_create(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld)
@@ -83,7 +100,7 @@ async def batch_create(ld: LdWrite) -> Response:
     return _answer(ld, ids, outcomes, errors, created_status=True)
 
 
-@router.post("/upsert", summary="Batch upsert entities")
+@router.post("/upsert", **_batch("Batch upsert entities", creates=True))
 async def batch_upsert(ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     mode = options or "replace"
@@ -98,7 +115,7 @@ async def batch_upsert(ld: LdWrite, options: str | None = None) -> Response:
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=True)
 
 
-@router.post("/update", summary="Batch update entities")
+@router.post("/update", **_batch("Batch update entities", creates=False))
 async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     overwrite = options != "noOverwrite"
@@ -109,7 +126,7 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 
-@router.post("/merge", summary="Batch merge entities")
+@router.post("/merge", **_batch("Batch merge entities", creates=False))
 async def batch_merge(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True)
@@ -117,7 +134,7 @@ async def batch_merge(ld: LdWrite) -> Response:
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 
-@router.post("/delete", summary="Batch delete entities")
+@router.post("/delete", status_code=204, summary="Batch delete entities", responses=CHANGING, openapi_extra=id_list())
 async def batch_delete(ld: LdDelete) -> Response:
     rt = ld.rt
     ids: list[str] = []
@@ -131,7 +148,12 @@ async def batch_delete(ld: LdDelete) -> Response:
     return _answer(ld, ids, outcomes, errors, created_status=False)
 
 
-@router.post("/query", summary="Query entities with a Query object")
+@router.post(
+    "/query",
+    summary="Query entities with a Query object",
+    responses=answers(),
+    openapi_extra=ld_body("NgsiLdQuery", description="the Query"),
+)
 def batch_query(
     ld: LdRead,
     limit: str | None = None,

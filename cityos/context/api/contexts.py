@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.context import contexts as svc
 from cityos.context.api.ld import JSON, JSONLD, read_json
+from cityos.context.api.schemas import ld_body
+from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1/jsonldContexts", tags=["NGSI-LD @contexts"])
 Reader = Annotated[RequestContext, allow("contexts:read")]
@@ -35,7 +37,13 @@ def _info(request: Request, row: dict) -> dict:
     }
 
 
-@router.post("", status_code=201, summary="Store a user @context")
+@router.post(
+    "",
+    status_code=201,
+    summary="Store a user @context",
+    responses=problem_responses(503),  # a context it refers to cannot be fetched
+    openapi_extra=ld_body("LdContextDocument", description='the context, as {"@context": …}'),
+)
 async def add_context(request: Request, ctx: Writer) -> Response:
     body, _ctype = await read_json(request)
     cid = svc.add_hosted(ctx.rt, body, ctx.tenant)
@@ -49,7 +57,11 @@ def list_contexts(request: Request, ctx: Reader, details: bool = False, kind: st
     return Response(orjson.dumps(out), media_type=JSON)
 
 
-@router.get("/{cid}", summary="Serve a stored @context (public, as JSON-LD contexts are)")
+@router.get(
+    "/{cid}",
+    summary="Serve a stored @context (public, as JSON-LD contexts are)",
+    responses={200: {"description": "The @context (details: its record)", "content": {JSONLD: {}, JSON: {}}}},
+)
 def get_context(cid: str, request: Request, ctx: Anyone, details: bool = False) -> Response:
     row = svc.get_context(ctx.rt, cid)
     if details:

@@ -9,14 +9,18 @@ from fastapi.responses import Response
 
 from cityos.context import service as svc
 from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
+from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, ld_body
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.query import count_headers, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
 from cityos.core.timefmt import now_iso
+from cityos.errors import problem_responses
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"], responses=LD_PROBLEMS)
+CONFLICT = problem_responses(409)  # an entity with this id exists already
+MULTI_STATUS = answers(207, UPDATE_RESULT)  # some attributes were not changed
 
 
 def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
@@ -47,7 +51,13 @@ def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
 # --- entities ---------------------------------------------------------------------------------------
 
 
-@router.post("/entities", status_code=201, summary="Create an entity")
+@router.post(
+    "/entities",
+    status_code=201,
+    summary="Create an entity",
+    responses=CONFLICT,
+    openapi_extra=ld_body("NgsiLdEntity", description="the entity"),
+)
 async def create_entity(ld: LdWrite) -> Response:
     rt = ld.rt
     if ld.tenant != rt.settings.default_tenant:
@@ -57,7 +67,7 @@ async def create_entity(ld: LdWrite) -> Response:
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
 
 
-@router.get("/entities", summary="Query entities")
+@router.get("/entities", summary="Query entities", responses=answers(geojson=True))
 def get_entities(
     ld: LdRead,
     id: str | None = None,
@@ -101,7 +111,7 @@ def get_entities(
     return _entities_response(result.rows, ld, view, geoproperty, headers)
 
 
-@router.get("/entities/{entity_id}", summary="Retrieve an entity")
+@router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
 def get_entity(
     entity_id: str,
     ld: LdRead,
@@ -127,7 +137,12 @@ def get_entity(
     return ld_response(ld, doc)
 
 
-@router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
+@router.put(
+    "/entities/{entity_id}",
+    status_code=204,
+    summary="Replace an entity",
+    openapi_extra=ld_body("NgsiLdEntityFragment", description="the entity as it shall be"),
+)
 async def replace_entity(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -139,7 +154,12 @@ async def replace_entity(entity_id: str, ld: LdWrite) -> Response:
     return no_content()
 
 
-@router.patch("/entities/{entity_id}", status_code=204, summary="Merge an entity")
+@router.patch(
+    "/entities/{entity_id}",
+    status_code=204,
+    summary="Merge an entity",
+    openapi_extra=ld_body("NgsiLdEntityFragment", merge_patch=True, description="what to merge into the entity"),
+)
 async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -173,7 +193,13 @@ def _fragment(ld: LdRequest, entity_id: str) -> Any:
     return parsed
 
 
-@router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append entity attributes")
+@router.post(
+    "/entities/{entity_id}/attrs",
+    status_code=204,
+    summary="Append entity attributes",
+    responses=MULTI_STATUS,
+    openapi_extra=ld_body("NgsiLdEntityFragment", description="the attributes to append"),
+)
 async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -185,7 +211,13 @@ async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) 
     return _multi_status(outcome, ld)
 
 
-@router.patch("/entities/{entity_id}/attrs", status_code=204, summary="Update entity attributes")
+@router.patch(
+    "/entities/{entity_id}/attrs",
+    status_code=204,
+    summary="Update entity attributes",
+    responses=MULTI_STATUS,
+    openapi_extra=ld_body("NgsiLdEntityFragment", description="the attributes to update"),
+)
 async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -194,7 +226,12 @@ async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     return _multi_status(outcome, ld)
 
 
-@router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Partial attribute update")
+@router.patch(
+    "/entities/{entity_id}/attrs/{attr}",
+    status_code=204,
+    summary="Partial attribute update",
+    openapi_extra=ld_body("NgsiLdAttributeFragment", description="the members of the attribute to change"),
+)
 async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant

@@ -12,13 +12,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
+from cityos.context.api.schemas import LD_PROBLEMS, answers, ld_body
 from cityos.context.entity import check_entity_id
 from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
 from cityos.context.subscriptions import matching, model, parsing, storage
+from cityos.errors import problem_responses
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"])
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"], responses=LD_PROBLEMS)
 
 
 def _out(s: model.StoredSubscription) -> dict[str, Any]:
@@ -46,7 +48,13 @@ def _body(ld: LdRequest) -> dict[str, Any]:
     return {k: v for k, v in ld.body.items() if k != "@context"}
 
 
-@router.post("/subscriptions", status_code=201, summary="Create a subscription")
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    summary="Create a subscription",
+    responses=problem_responses(409),  # a subscription with this id exists already
+    openapi_extra=ld_body("NgsiLdSubscription", description="the subscription"),
+)
 def create_subscription(ld: LdWrite) -> Response:
     body = _body(ld)
     body.setdefault("id", model.new_id())
@@ -56,7 +64,7 @@ def create_subscription(ld: LdWrite) -> Response:
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
 
 
-@router.get("/subscriptions", summary="List subscriptions")
+@router.get("/subscriptions", summary="List subscriptions", responses=answers())
 def get_subscriptions(ld: LdRead, limit: str | None = None, offset: str | None = None, count: bool = False) -> Response:
     lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     rows, total = storage.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
@@ -64,13 +72,18 @@ def get_subscriptions(ld: LdRead, limit: str | None = None, offset: str | None =
     return ld_response(ld, [_out(r) for r in rows], headers=headers)
 
 
-@router.get("/subscriptions/{sub_id}", summary="Retrieve a subscription")
+@router.get("/subscriptions/{sub_id}", summary="Retrieve a subscription", responses=answers())
 def get_subscription(sub_id: str, ld: LdRead) -> Response:
     check_entity_id(sub_id)
     return ld_response(ld, _out(storage.get_subscription(ld.rt, ld.tenant, sub_id)))
 
 
-@router.patch("/subscriptions/{sub_id}", status_code=204, summary="Update a subscription")
+@router.patch(
+    "/subscriptions/{sub_id}",
+    status_code=204,
+    summary="Update a subscription",
+    openapi_extra=ld_body("NgsiLdSubscriptionFragment", merge_patch=True, description="the members to change"),
+)
 def update_subscription(sub_id: str, ld: LdWrite) -> Response:
     check_entity_id(sub_id)
     patch = _body(ld)

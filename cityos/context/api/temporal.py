@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from cityos.context import service as hub
 from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
+from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, ld_body
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData
 from cityos.context.query import (
@@ -27,7 +28,10 @@ from cityos.context.temporal import service as svc
 from cityos.context.temporal.params import TimeRange, parse_last_n, parse_time_range
 from cityos.core.timefmt import from_ms, now_iso
 
-router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"])
+router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"], responses=LD_PROBLEMS)
+# 206: the history goes on after the range in Content-Range; ask again from its end
+HISTORY: Responses = {**answers(200), **answers(206)}
+HISTORY[206]["description"] = "Part of the history: Content-Range says which; ask again from its end"
 
 _TEMPORAL_OPTIONS = {"temporalValues", "aggregatedValues"}
 
@@ -74,7 +78,7 @@ def _answer(
     return ld_response(ld, answer.docs[0] if single else answer.docs, status=status, headers=headers)
 
 
-@router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")
+@router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity", responses=HISTORY)
 def get_temporal_entity(
     entity_id: str,
     ld: LdRead,
@@ -106,7 +110,7 @@ def get_temporal_entity(
     )
 
 
-@router.get("/entities", summary="Query the temporal evolution of entities")
+@router.get("/entities", summary="Query the temporal evolution of entities", responses=HISTORY)
 def query_temporal_entities(
     ld: LdRead,
     id: str | None = None,
@@ -196,7 +200,13 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
     return out
 
 
-@router.post("/entities", status_code=201, summary="Create or add to the temporal evolution of an entity")
+@router.post(
+    "/entities",
+    status_code=201,
+    summary="Create or add to the temporal evolution of an entity",
+    responses={204: {"description": "The entity existed: the instances were added to its history"}},
+    openapi_extra=ld_body("NgsiLdTemporalEntity", description="the entity with its attributes' instances"),
+)
 async def create_temporal_entity(ld: LdWrite) -> Response:
     body = ld.body
     if not isinstance(body, dict):
@@ -218,7 +228,12 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     return no_content()
 
 
-@router.post("/entities/{entity_id}/attrs", status_code=204, summary="Add attribute instances")
+@router.post(
+    "/entities/{entity_id}/attrs",
+    status_code=204,
+    summary="Add attribute instances",
+    openapi_extra=ld_body("NgsiLdTemporalEntity", description="attributes, each a list of instances"),
+)
 async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
     hub.require_body_id(ld.body, entity_id)
@@ -259,7 +274,10 @@ def delete_temporal_attr(
 
 
 @router.patch(
-    "/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, summary="Modify one attribute instance"
+    "/entities/{entity_id}/attrs/{attr}/{instance_id}",
+    status_code=204,
+    summary="Modify one attribute instance",
+    openapi_extra=ld_body("NgsiLdAttributeFragment", description="the members of the instance to change"),
 )
 def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
@@ -281,7 +299,12 @@ def delete_instance(entity_id: str, attr: str, instance_id: str, ld: LdDelete) -
     return no_content()
 
 
-@router.post("/entityOperations/query", summary="Query the temporal evolution of entities with a Query object")
+@router.post(
+    "/entityOperations/query",
+    summary="Query the temporal evolution of entities with a Query object",
+    responses=HISTORY,
+    openapi_extra=ld_body("NgsiLdQuery", description="the Query, with temporalQ"),
+)
 def temporal_query(
     ld: LdRead,
     limit: str | None = None,

@@ -10,10 +10,11 @@ from fastapi.responses import Response
 
 from cityos.context import types as svc
 from cityos.context.api.ld import LdRead, ld_response
+from cityos.context.api.schemas import LD_PROBLEMS, answers
 from cityos.context.entity import check_name
 from cityos.context.errors import ResourceNotFound
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"])
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"], responses={**LD_PROBLEMS, **answers()})
 
 
 @router.get("/types", summary="List entity types")
