@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.context import contexts as svc
 from cityos.context.api.ld import JSON, JSONLD, read_json
-from cityos.context.api.schemas import ld_body
+from cityos.context.api.schemas import created, ld_body
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1/jsonldContexts", tags=["NGSI-LD @contexts"])
@@ -41,7 +41,8 @@ def _info(request: Request, row: dict) -> dict:
     "",
     status_code=201,
     summary="Store a user @context",
-    responses=problem_responses(503),  # a context it refers to cannot be fetched
+    response_class=Response,
+    responses={**created("stored @context"), **problem_responses(503)},  # 503: a context it names is unreachable
     openapi_extra=ld_body("LdContextDocument", description='the context, as {"@context": …}'),
 )
 async def add_context(request: Request, ctx: Writer) -> Response:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from cityos.context import service as svc
 from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
-from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, ld_body
+from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.query import count_headers, query_entities, query_from_params, split_list
@@ -55,7 +55,8 @@ def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
     "/entities",
     status_code=201,
     summary="Create an entity",
-    responses=CONFLICT,
+    response_class=Response,
+    responses={**created("entity"), **CONFLICT},
     openapi_extra=ld_body("NgsiLdEntity", description="the entity"),
 )
 async def create_entity(ld: LdWrite) -> Response:

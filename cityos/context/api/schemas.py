@@ -289,6 +289,13 @@ def answers(status: int = 200, schema: dict[str, Any] | None = None, *, geojson:
     return {status: {"description": "The answer", "content": {m: {"schema": shape} for m in media}}}
 
 
+def created(what: str) -> Responses:
+    """The ``responses`` entry of a route that creates ``what`` and answers 201 without a body (with
+    ``response_class=Response``: no media type to describe)."""
+    location = {"description": f"The path of the {what}", "schema": {"type": "string"}}
+    return {201: {"description": f"Created: Location names the {what}", "headers": {"Location": location}}}
+
+
 BATCH_RESULT = _ref("NgsiLdBatchResult")
 UPDATE_RESULT = _ref("NgsiLdUpdateResult")
 # Every NGSI-LD request negotiates its media type (406) and may need a remote @context (503).

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
-from cityos.context.api.schemas import LD_PROBLEMS, answers, ld_body
+from cityos.context.api.schemas import LD_PROBLEMS, answers, created, ld_body
 from cityos.context.entity import check_entity_id
 from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import CORE_CONTEXT_URL
@@ -52,7 +52,8 @@ def _body(ld: LdRequest) -> dict[str, Any]:
     "/subscriptions",
     status_code=201,
     summary="Create a subscription",
-    responses=problem_responses(409),  # a subscription with this id exists already
+    response_class=Response,
+    responses={**created("subscription"), **problem_responses(409)},  # 409: one with this id exists already
     openapi_extra=ld_body("NgsiLdSubscription", description="the subscription"),
 )
 def create_subscription(ld: LdWrite) -> Response:

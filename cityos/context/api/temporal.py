@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from cityos.context import service as hub
 from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
-from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, ld_body
+from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData
 from cityos.context.query import (
@@ -204,7 +204,8 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
     "/entities",
     status_code=201,
     summary="Create or add to the temporal evolution of an entity",
-    responses={204: {"description": "The entity existed: the instances were added to its history"}},
+    response_class=Response,
+    responses={**created("entity"), 204: {"description": "The entity existed: its history has the instances too"}},
     openapi_extra=ld_body("NgsiLdTemporalEntity", description="the entity with its attributes' instances"),
 )
 async def create_temporal_entity(ld: LdWrite) -> Response:

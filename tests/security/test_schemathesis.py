@@ -1,0 +1,115 @@
+"""Schemathesis over the whole OpenAPI document, against a live server (uvicorn on SQLite) with an admin
+token: no answer is a server error, every status is one the document lists for the operation, and every
+answer's media type is one it lists.
+
+Each operation is a test of its own (``test_…[POST /cases]``); a failure names the check and gives a curl
+command that repeats it. The run is bounded and repeatable: a few examples per operation (the examples,
+coverage and fuzzing phases), derandomised with a fixed seed, without shrinking and without Hypothesis's
+example database. The document is the app's own, made in this process when the module is collected (the
+live server must serve the same one: the first test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from conftest import LOCAL_RECEIVERS, answers_health
+from schemathesis.config import SchemathesisConfig
+
+from cityos.auth import create_token
+from cityos.store.engine import Database
+
+pytestmark = pytest.mark.interop  # drives a real uvicorn server
+
+SEED = 16
+MAX_EXAMPLES = 4  # per operation in the fuzzing phase; the coverage phase adds its own few
+CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance")
+LOGOUT = "POST /auth/logout"  # revokes the token it carries: it gets one of its own each time
+
+
+def run_config() -> SchemathesisConfig:
+    """The bounded, repeatable run (the settings of a schemathesis.toml)."""
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True, "database": "none"},
+            "phases": {"stateful": {"enabled": False}},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            # A health check about the generator (too many generated values filtered), not about the API.
+            "suppress-health-check": ["filter_too_much"],
+        }
+    )
+
+
+def api_description() -> dict[str, Any]:
+    """The app's OpenAPI document, made without a server or a database."""
+    from cityos.app import create_app
+    from cityos.bus.memory import MemoryBus
+    from cityos.config import Settings
+    from cityos.runtime import Runtime
+
+    rt = Runtime(Settings(database_url="sqlite://"), Database("sqlite://"), MemoryBus())
+    try:
+        return create_app(runtime=rt).openapi()
+    finally:
+        rt.close()
+
+
+DESCRIPTION = api_description()
+schema = schemathesis.openapi.from_dict(DESCRIPTION, config=run_config())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[str, Database]]:
+    """A cityos server (``cityos serve``) on a SQLite database of its own: (its URL, its database)."""
+    from brokers import free_port
+
+    home = tmp_path_factory.mktemp("schemathesis")
+    shutil.copyfile(sqlite_template, home / "cityos.db")
+    db = Database(f"sqlite:///{home / 'cityos.db'}")
+    env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(home))
+    env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
+    port = free_port()
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cityos.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=home,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not answers_health(url, 30):
+            proc.kill()
+            pytest.fail(f"server did not start: {(home / 'server.log').read_text()}")
+        yield url, db
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def admin(live: tuple[str, Database]) -> str:
+    return create_token(live[1], "schemathesis", role="admin", kind="staff")
+
+
+def test_the_live_server_serves_this_description(live: tuple[str, Database]) -> None:
+    assert httpx.get(f"{live[0]}/openapi.json").json() == DESCRIPTION
+
+
+@schema.parametrize()
+def test_the_api_answers_as_its_description_says(case: Any, live: tuple[str, Database], admin: str) -> None:
+    token = create_token(live[1], "leaving", role="reader") if case.operation.label == LOGOUT else admin
+    case.call_and_validate(base_url=live[0], headers={"Authorization": f"Bearer {token}"})
