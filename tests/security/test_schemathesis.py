@@ -33,6 +33,7 @@ pytestmark = pytest.mark.interop  # drives a real uvicorn server
 SEED = 16
 MAX_EXAMPLES = 4  # per operation in the fuzzing phase; the coverage phase adds its own few
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance")
+ROLES = ["admin"]  # every route allows an admin: the run reaches past the guards everywhere
 LOGOUT = "POST /auth/logout"  # revokes the token it carries: it gets one of its own each time
 
 
@@ -101,15 +102,21 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
 
 
 @pytest.fixture(scope="module")
-def admin(live: tuple[str, Database]) -> str:
-    return create_token(live[1], "schemathesis", role="admin", kind="staff")
+def tokens(live: tuple[str, Database]) -> dict[str, str]:
+    """A bearer token of each role the run calls the API with."""
+    return {role: create_token(live[1], f"schemathesis-{role}", role=role, kind="staff") for role in ROLES}
 
 
 def test_the_live_server_serves_this_description(live: tuple[str, Database]) -> None:
     assert httpx.get(f"{live[0]}/openapi.json").json() == DESCRIPTION
 
 
+# The role is a parameter, which also gives each operation's test an id of its own (pytest 9 builds a test's
+# id from its parameters; schemathesis names the operation in the test's name only).
+@pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
-def test_the_api_answers_as_its_description_says(case: Any, live: tuple[str, Database], admin: str) -> None:
-    token = create_token(live[1], "leaving", role="reader") if case.operation.label == LOGOUT else admin
+def test_the_api_answers_as_its_description_says(
+    case: Any, role: str, live: tuple[str, Database], tokens: dict[str, str]
+) -> None:
+    token = create_token(live[1], "leaving", role="reader") if case.operation.label == LOGOUT else tokens[role]
     case.call_and_validate(base_url=live[0], headers={"Authorization": f"Bearer {token}"})
