@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
+import orjson
 import pytest
 from conftest import Api
 
@@ -81,17 +83,95 @@ def _refs(schema: Any) -> list[str]:
     return []
 
 
-def test_the_declared_bodies_are_what_the_server_takes(api: Api, doc: dict[str, Any]) -> None:
-    """The example an entity schema describes is created (as JSON, and as JSON-LD with its @context)."""
-    entity = {"id": "urn:ngsi-ld:Street:doc", "type": "Street", "name": {"type": "Property", "value": "Waitan"}}
-    assert api.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
-    ld = {
-        **entity,
-        "id": "urn:ngsi-ld:Street:doc-ld",
-        "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld",
-    }
-    r = api.post("/ngsi-ld/v1/entities", json=ld, headers={"Content-Type": JSONLD})
-    assert r.status_code == 201, r.text
+CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
+WHEN = "2026-12-06T08:00:00Z"
+STREET = {"id": "urn:ngsi-ld:Street:doc", "type": "Street", "name": {"type": "Property", "value": "Waitan"}}
+# Bodies the server takes (in this order), each sent as the media type given: the declared schema allows each.
+TAKEN: list[tuple[str, str, str, Any]] = [
+    ("POST", "/ngsi-ld/v1/entities", JSON, STREET),
+    ("POST", "/ngsi-ld/v1/entities", JSONLD, {**STREET, "id": "urn:ngsi-ld:Street:doc-ld", "@context": CORE}),
+    ("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Street:doc", MERGE_PATCH, {"lanes": 4, "name": "urn:ngsi-ld:null"}),
+    ("POST", "/ngsi-ld/v1/entities/urn:ngsi-ld:Street:doc/attrs", JSON, {"speed": {"value": 30, "unitCode": "KMH"}}),
+    ("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Street:doc/attrs/speed", JSON, {"value": 40}),
+    ("PUT", "/ngsi-ld/v1/entities/urn:ngsi-ld:Street:doc", JSON, {"type": "Street", "lanes": 2}),
+    (
+        "POST",
+        "/ngsi-ld/v1/entityOperations/upsert",
+        JSONLD,
+        [
+            {
+                "id": "urn:ngsi-ld:Street:b1",
+                "type": "Street",
+                "location": {"type": "Point", "coordinates": [121.49, 31.24]},
+                "@context": CORE,
+            }
+        ],
+    ),
+    ("POST", "/ngsi-ld/v1/entityOperations/merge", JSON, [{"id": "urn:ngsi-ld:Street:b1", "lanes": 3}]),
+    (
+        "POST",
+        "/ngsi-ld/v1/entityOperations/query",
+        JSON,
+        {"type": "Query", "entities": [{"type": "Street"}], "q": "lanes>1"},
+    ),
+    (
+        "POST",
+        "/ngsi-ld/v1/temporal/entities",
+        JSON,
+        {
+            "id": "urn:ngsi-ld:Street:t1",
+            "type": "Street",
+            "speed": [{"type": "Property", "value": 30, "observedAt": WHEN}],
+        },
+    ),
+    (
+        "POST",
+        "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Street:t1/attrs",
+        JSON,
+        {"speed": [{"value": 35, "observedAt": WHEN}]},
+    ),
+    (
+        "POST",
+        "/ngsi-ld/v1/temporal/entityOperations/query",
+        JSON,
+        {
+            "type": "Query",
+            "entities": [{"type": "Street"}],
+            "temporalQ": {"timerel": "after", "timeAt": "2026-01-01T00:00:00Z"},
+        },
+    ),
+    (
+        "POST",
+        "/ngsi-ld/v1/subscriptions",
+        JSON,
+        {
+            "type": "Subscription",
+            "entities": [{"type": "Street"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/n"}},
+        },
+    ),
+    ("POST", "/ngsi-ld/v1/jsonldContexts", JSON, {"@context": {"lanes": "https://example.org/lanes"}}),
+    ("POST", "/ngsi-ld/v1/entityOperations/delete", JSON, ["urn:ngsi-ld:Street:b1"]),
+]
+
+
+def test_the_declared_bodies_allow_what_the_server_takes(api: Api, doc: dict[str, Any]) -> None:
+    """Never stricter than the parsers: each body the server takes is one its operation's schema allows."""
+    templates = {(m, p): op for m, p, op in operations(doc)}
+    wrong = []
+    for method, url, media, body in TAKEN:
+        r = api.request(method, url, content=orjson.dumps(body), headers={"Content-Type": media})
+        assert r.status_code < 300, f"{method} {url}: {r.status_code} {r.text}"
+        op = next(op for (m, path), op in templates.items() if m == method and _matches(path, url))
+        schema = op["requestBody"]["content"][media]["schema"]
+        if not jsonschema_rs.Draft202012Validator({**doc, **schema}).is_valid(body):
+            wrong.append(f"{method} {url} as {media}: the server took a body its schema refuses")
+    assert wrong == [], "\n".join(wrong)
+
+
+def _matches(template: str, url: str) -> bool:
+    parts, given = template.split("/"), url.split("/")
+    return len(parts) == len(given) and all(p == g or p.startswith("{") for p, g in zip(parts, given, strict=True))
 
 
 def test_public_writes_list_their_rate_limit(doc: dict[str, Any]) -> None:

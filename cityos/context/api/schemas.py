@@ -82,6 +82,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "scope": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "@context": _ref("LdContext"),
     }
+    instances = {"anyOf": [{"type": "array", "items": _ref("NgsiLdAttribute"), "minItems": 1}, _ref("NgsiLdAttribute")]}
     selector = {
         "type": "object",
         "description": "Which entities: by id, by idPattern (a regular expression) or by type.",
@@ -201,9 +202,13 @@ def schemas() -> dict[str, dict[str, Any]]:
             "description": "An entity whose attributes are lists of instances in time (each with observedAt).",
             "required": ["id", "type"],
             "properties": members,
-            "additionalProperties": {
-                "anyOf": [{"type": "array", "items": _ref("NgsiLdAttribute"), "minItems": 1}, _ref("NgsiLdAttribute")]
-            },
+            "additionalProperties": instances,
+        },
+        "NgsiLdTemporalFragment": {
+            "type": "object",
+            "description": "Attributes of an entity, each a list of instances in time (an id must be the URL's).",
+            "properties": members,
+            "additionalProperties": instances,
         },
         "NgsiLdEntitySelector": selector,
         "NgsiLdQuery": query,

@@ -233,7 +233,7 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     "/entities/{entity_id}/attrs",
     status_code=204,
     summary="Add attribute instances",
-    openapi_extra=ld_body("NgsiLdTemporalEntity", description="attributes, each a list of instances"),
+    openapi_extra=ld_body("NgsiLdTemporalFragment", description="attributes, each a list of instances"),
 )
 async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
