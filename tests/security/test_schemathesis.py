@@ -45,8 +45,9 @@ def run_config() -> SchemathesisConfig:
             "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True, "database": "none"},
             "phases": {"stateful": {"enabled": False}},
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
-            # A health check about the generator (too many generated values filtered), not about the API.
-            "suppress-health-check": ["filter_too_much"],
+            # Hypothesis's health checks are about the generator (too slow on a busy machine, too many values
+            # filtered, too large), not about the API: they would only make the run flaky.
+            "suppress-health-check": ["filter_too_much", "too_slow", "data_too_large", "large_base_example"],
         }
     )
 
