@@ -231,8 +231,9 @@ def error_statuses(route: ApiRoute, method: str, guard: tuple[str, str] | None) 
 
     400: a parameter or a body that is not valid. 401 and 403: a guarded route without a valid token, or with
     one whose role, tenant or department does not allow it. 404: a path that names a thing, or a guarded
-    route's ``NGSILD-Tenant`` header naming no tenant. 413: a body over the limit, whatever the route. 415: a
-    body the route reads itself (its ``requestBody`` declared with ``openapi_extra``) in another media type.
+    route's ``NGSILD-Tenant`` header naming no tenant. 413: a body over the limit, whatever the route. A body
+    the route reads itself is declared with ``openapi_extra`` (its ``requestBody``, and 415 where the route
+    checks the body's media type).
     """
     d = route.dependant
     raw_body = "requestBody" in (route.openapi_extra or {})
@@ -246,8 +247,6 @@ def error_statuses(route: ApiRoute, method: str, guard: tuple[str, str] | None) 
         out.append(404)
     if method in BODY_METHODS:
         out.append(413)
-    if raw_body:
-        out.append(415)
     return out
 
 

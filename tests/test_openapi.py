@@ -75,6 +75,17 @@ def test_the_ngsi_ld_routes_declare_the_bodies_they_read(doc: dict[str, Any]) ->
     assert {"201", "204", "207"} <= set(batch["responses"])
 
 
+def test_the_routes_that_read_their_body_themselves_declare_it(doc: dict[str, Any]) -> None:
+    """Telemetry (JSON, UltraLight text, a gateway's bulk) and the Open311 form are read raw, as NGSI-LD is."""
+    for path, media in (
+        ("/iot/json", JSON),
+        ("/iot/ul", "text/plain"),
+        ("/iot/bulk", JSON),
+        ("/open311/v2/requests.{fmt}", "application/x-www-form-urlencoded"),
+    ):
+        assert media in doc["paths"][path]["post"]["requestBody"]["content"], path
+
+
 def _refs(schema: Any) -> list[str]:
     if isinstance(schema, dict):
         return [schema["$ref"]] if "$ref" in schema else [r for v in schema.values() for r in _refs(v)]

@@ -18,6 +18,7 @@ from cityos.auth import Principal, PublicContext, authenticate, public, tenant_e
 from cityos.cases import open311, service
 from cityos.cases.open311 import NewRequest, Open311Error, Open311Errors
 from cityos.cases.open311_schemas import (
+    REQUEST_FORM,
     PostedRequest,
     RequestToken,
     Service,
@@ -165,6 +166,7 @@ def _new_case(req: NewRequest, rt: Runtime) -> NewCase:
     "/requests.{fmt}",
     summary="Report a problem (Open311); needs api_key",
     responses={**documented(list[PostedRequest], 201, 200, errors=(400, 403, 404)), **problem_responses(429)},
+    openapi_extra=REQUEST_FORM,
 )
 async def post_request(request: Request, ctx: NewReport, fmt: str | None = None) -> Response:
     rt = ctx.rt

@@ -82,6 +82,41 @@ class Open311Error(BaseModel):
     description: str
 
 
+_TEXT = {"type": "string"}
+# The POST requests form (GeoReport v2): the route reads it itself; api_key may come in the query instead.
+REQUEST_FORM = {
+    "requestBody": {
+        "required": True,
+        "description": "A location is needed: lat and long, or address_string, or address_id",
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["service_code"],
+                    "properties": {
+                        "api_key": {**_TEXT, "description": "the key cityos issued to the reporting app"},
+                        "jurisdiction_id": _TEXT,
+                        "service_code": {**_TEXT, "description": "a code of GET services"},
+                        "lat": {"type": "number", "description": "WGS84"},
+                        "long": {"type": "number", "description": "WGS84"},
+                        "address_string": _TEXT,
+                        "address_id": _TEXT,
+                        "description": _TEXT,
+                        "email": _TEXT,
+                        "device_id": _TEXT,
+                        "account_id": _TEXT,
+                        "first_name": _TEXT,
+                        "last_name": _TEXT,
+                        "phone": _TEXT,
+                        "media_url": _TEXT,
+                    },
+                    "additionalProperties": _TEXT,  # attribute[code]=value, as GET services/{code} lists them
+                }
+            }
+        },
+    }
+}
+
 ERROR_TEXT = {
     400: "A field is missing or not valid: the description names it",
     403: "The api_key is missing, unknown, or may not do this",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -227,8 +227,30 @@ TELEMETRY_PROBLEMS[401]["description"] = "k is not the API key of the device's g
 TELEMETRY_PROBLEMS[404]["description"] = "No device i is provisioned (the message is a dead letter)"
 
 
+def _message(media: str, schema: dict[str, Any], what: str) -> dict[str, Any]:
+    """``openapi_extra`` of a telemetry route: the body it reads itself (whatever its Content-Type says)."""
+    return {"requestBody": {"required": True, "description": what, "content": {media: {"schema": schema}}}}
+
+
+MEASURES = {"type": "object", "description": "measure (object id) -> value", "additionalProperties": {}}
+JSON_MESSAGE = _message("application/json", MEASURES, 'the measures, e.g. {"pc": 512}')
+UL_MESSAGE = _message("text/plain", {"type": "string"}, "UltraLight 2.0: object id|value pairs, e.g. t|21.5|h|60")
+BULK_MESSAGE = _message(
+    "application/json",
+    {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {"anyOf": [MEASURES, {"type": "array", "items": MEASURES}]},
+    },
+    "device id -> its measures, or a list of them",
+)
+
+
 @router.post(
-    "/json", summary="Telemetry from one device as JSON (k: API key, i: device id)", responses=TELEMETRY_PROBLEMS
+    "/json",
+    summary="Telemetry from one device as JSON (k: API key, i: device id)",
+    responses=TELEMETRY_PROBLEMS,
+    openapi_extra=JSON_MESSAGE,
 )
 async def http_json(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
     msg = Message("http", k, i, "json", await request.body(), now_iso())
@@ -239,6 +261,7 @@ async def http_json(request: Request, device: Device, k: str, i: str) -> Accepte
     "/ul",
     summary="Telemetry from one device as UltraLight 2.0 (k: API key, i: device id)",
     responses=TELEMETRY_PROBLEMS,
+    openapi_extra=UL_MESSAGE,
 )
 async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
     msg = Message("http", k, i, "ul", await request.body(), now_iso())
@@ -249,6 +272,7 @@ async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedP
     "/bulk",
     summary="Telemetry of many devices from a gateway: {device id: measures or a list of them}",
     responses=problem_responses(413),  # a refused message is reported in the answer, with its dead letter
+    openapi_extra=BULK_MESSAGE,
 )
 async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
     raw = await request.body()

@@ -262,6 +262,10 @@ def schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+# A body the NGSI-LD routes read is JSON, JSON-LD or a merge patch; another media type is a 415.
+OTHER_MEDIA = {str(status): entry for status, entry in problem_responses(415).items()}
+
+
 def _with_context(schema: dict[str, Any]) -> dict[str, Any]:
     return {"allOf": [schema, {"type": "object", "required": ["@context"]}]}
 
@@ -277,14 +281,16 @@ def ld_body(name: str, *, array: bool = False, merge_patch: bool = False, descri
     content = {JSON: {"schema": plain}, JSONLD: {"schema": ld}}
     if merge_patch:
         content[MERGE_PATCH] = {"schema": plain}
-    return {"requestBody": {"required": True, "description": description or name, "content": content}}
+    body = {"required": True, "description": description or name, "content": content}
+    return {"requestBody": body, "responses": OTHER_MEDIA}
 
 
 def id_list() -> dict[str, Any]:
     """``openapi_extra`` of a route that reads a list of entity ids (a JSON-LD one carries no @context)."""
     ids = {"type": "array", "items": _URI, "minItems": 1}
     content = {JSON: {"schema": ids}, JSONLD: {"schema": ids}}
-    return {"requestBody": {"required": True, "description": "the ids of the entities", "content": content}}
+    body = {"required": True, "description": "the ids of the entities", "content": content}
+    return {"requestBody": body, "responses": OTHER_MEDIA}
 
 
 def answers(status: int = 200, schema: dict[str, Any] | None = None, *, geojson: bool = False) -> Responses:
