@@ -126,7 +126,6 @@ _STATUS_TEXT = {
     415: "The request body's media type is not supported",
     429: "Too many requests from this address or with this token: try again after Retry-After seconds",
     422: "The request is understood but cannot be carried out as asked: the detail says what would do",
-    429: "Too many requests from this client or with this token: wait as long as Retry-After says",
     503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
 }
 
