@@ -11,6 +11,8 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
+from cityos.core.bounds import Offset
+from cityos.core.iris import Name, control_character
 from cityos.core.timefmt import now_iso
 from cityos.errors import CityError, Forbidden, InvalidInput, PayloadTooLarge, problem_responses
 from cityos.iot import commands, metrics, service
@@ -99,7 +101,7 @@ def list_devices(
     apikey: str | None = None,
     online: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeviceWithHealthPublic]:
     rows, total = service.list_devices(
         ctx.rt,
@@ -147,7 +149,7 @@ def list_dead_letters(
     deviceId: str | None = None,
     replayed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeadLetterPublic]:
     rows, total = service.list_dead_letters(
         ctx.rt,
@@ -237,7 +239,7 @@ TELEMETRY_PROBLEMS[404]["description"] = "No device i is provisioned (the messag
 @router.post(
     "/json", summary="Telemetry from one device as JSON (k: API key, i: device id)", responses=TELEMETRY_PROBLEMS
 )
-async def http_json(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
+async def http_json(request: Request, device: Device, k: Name, i: Name) -> AcceptedPublic:
     msg = Message("http", k, i, "json", await _body(request, device.rt), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
@@ -247,7 +249,7 @@ async def http_json(request: Request, device: Device, k: str, i: str) -> Accepte
     summary="Telemetry from one device as UltraLight 2.0 (k: API key, i: device id)",
     responses=TELEMETRY_PROBLEMS,
 )
-async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
+async def http_ul(request: Request, device: Device, k: Name, i: Name) -> AcceptedPublic:
     msg = Message("http", k, i, "ul", await _body(request, device.rt), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
@@ -257,7 +259,7 @@ async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedP
     summary="Telemetry of many devices from a gateway: {device id: measures or a list of them}",
     responses=problem_responses(413),  # a refused message is reported in the answer, with its dead letter
 )
-async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
+async def http_bulk(request: Request, device: Device, k: Name) -> BulkPublic:
     raw = await _body(request, device.rt)
     try:
         doc = orjson.loads(raw)
@@ -265,6 +267,10 @@ async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
         raise InvalidInput(f"the body is not JSON: {exc}; send {{device id: {{measure: value}}}}") from None
     if not isinstance(doc, dict) or not doc:
         raise InvalidInput("send a JSON object mapping device ids to their measures (an object or a list of them)")
+    for device_id in doc:
+        where = control_character(device_id)
+        if where is not None:
+            raise InvalidInput(f"device id {device_id[:80]!r} holds the control character {where}: remove it")
     now = now_iso()
     messages = [Message("http", k, device_id, "json", orjson.dumps(payload), now) for device_id, payload in doc.items()]
     outcomes = await _store(device.rt, messages)
