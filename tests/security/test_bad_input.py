@@ -345,3 +345,19 @@ def test_an_iri_id_is_created_once_and_found_at_its_location(api: Api, path: str
     assert found.json()["id"] == body["id"]
     again = api.post(path, json=body)
     assert again.status_code in (409, 204), again.text  # the temporal API adds instances to an existing entity
+
+
+def test_telemetry_holding_nul_is_a_dead_letter_and_the_next_reading_is_stored(api: Api) -> None:
+    """U+0000 in a text measure is refused as unparseable (kept as a dead letter, its payload as bytes);
+    before, PostgreSQL refused the row and the writer tried the batch again and again."""
+    _setup(api)
+    plain = {"Content-Type": "text/plain"}
+    r = api.post("/iot/ul", params={"k": "bad-input", "i": "d1"}, content=b"s|a\x00b", headers=plain)
+    assert r.status_code == 400, r.text
+    assert "U+0000" in r.json()["detail"]
+    (letter,) = api.get("/iot/deadletters").json()
+    assert letter["reasonCode"] == "unparseable"
+    r = api.post("/iot/ul", params={"k": "bad-input", "i": "d1"}, content=b"s|open", headers=plain)
+    assert r.status_code == 200, r.text
+    meter = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Meter:d1").json()
+    assert meter["status"]["value"] == "open"
