@@ -67,5 +67,14 @@ def holds_nul(value: Any) -> bool:
     return False
 
 
-# A name or id from a request that is stored as it is: any text but control characters.
+def no_nul(text: str) -> str:
+    """``text`` as it is; ValueError when it holds U+0000 (a pydantic validator for free text)."""
+    if "\x00" in text:
+        raise ValueError(f"holds the character U+0000 at position {text.index(chr(0))}, which cannot be stored")
+    return text
+
+
+# A name or id from a request that is stored or looked up as it is: any text but control characters.
 Name = Annotated[str, AfterValidator(no_control_characters)]
+# Free text from a request (comments, descriptions): line breaks and tabs are welcome, U+0000 is not.
+Text = Annotated[str, AfterValidator(no_nul)]

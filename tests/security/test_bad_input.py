@@ -246,6 +246,20 @@ NAMES: list[Row] = [
         {"params": {"k": "bad-input", "i": f"d{NUL}"}, "content": b"t|1"},
         "U+0000",
     ),
+    ("device id in a path", "GET", "/iot/devices/d%00", {}, "U+0000"),
+    ("device filter", "GET", "/iot/devices", _params(deviceType=NUL), "U+0000"),
+    ("case id in a path", "GET", "/cases/c%00", {}, "U+0000"),
+    ("case filter", "GET", "/cases", _params(category=NUL), "U+0000"),
+    ("warning filter", "GET", "/vitals/warnings", _params(indicator=NUL), "U+0000"),
+    ("idPattern", "GET", "/ngsi-ld/v1/entities", _params(idPattern=f"a{NUL}"), "U+0000"),
+    ("entity id in a path", "GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Sensor:%00", {}, "U+0000"),
+    (
+        "login name",
+        "POST",
+        "/auth/login",
+        {"json": {"username": f"admin{NUL}", "password": "x"}, "token": None},
+        "username",
+    ),
     ("bulk device id", "POST", "/iot/bulk", {"params": {"k": "bad-input"}, "json": {f"d{NUL}": {"t": 1}}}, "U+0000"),
 ]
 
@@ -361,3 +375,10 @@ def test_telemetry_holding_nul_is_a_dead_letter_and_the_next_reading_is_stored(a
     assert r.status_code == 200, r.text
     meter = api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Meter:d1").json()
     assert meter["status"]["value"] == "open"
+
+
+def test_open311_refuses_nul_in_its_own_error_list(api: Api) -> None:
+    r = api.get("/open311/v2/requests.json", params={"service_code": NUL}, token=None)
+    assert r.status_code == 400, r.text
+    (error,) = r.json()
+    assert error["code"] == 400 and "U+0000" in error["description"]
