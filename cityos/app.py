@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cityos import __version__
 from cityos.auth import PublicContext, public, route_guard
@@ -114,6 +114,28 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(InternalError("the server failed on this request; it has been logged"), request)
 
 
+class RefuseNul:
+    """A request whose path or query holds U+0000 is answered 400 before any route runs: no id, name or
+    filter holds it, and PostgreSQL takes no text parameter that does (bodies are checked where parsed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            where = "path" if "\x00" in scope["path"] else "query"
+            detail = f"the request's {where} holds the character U+0000 (%00): no id, name or parameter may hold it"
+            if scope["path"].startswith("/open311/"):  # GeoReport's own error list
+                body = orjson.dumps([{"code": 400, "description": detail}])
+                response = Response(body, status_code=400, media_type="application/json")
+            else:
+                err = InvalidRequest(detail) if scope["path"].startswith(NGSILD_PREFIX) else InvalidInput(detail)
+                response = problem_response(err, Request(scope))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class Health(BaseModel):
     """The process is up and reaches its database; the roles it runs now, those it stands by for, and what
     it still loads in the background (requests that need it answer 503 meanwhile)."""
@@ -173,6 +195,7 @@ def create_app(
     install_error_handlers(app)
     limits = rt.settings
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, max_depth=limits.max_json_depth, refuse=_refused)
+    app.add_middleware(RefuseNul)
 
     @app.get("/health", tags=["system"], summary="Liveness, the database, and the roles this process runs")
     def health(ctx: Anyone, request: Request) -> Health:

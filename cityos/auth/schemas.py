@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from cityos.auth.models import MAX_LOGIN_HOURS
+from cityos.core.iris import Name
 
 
 class LoginCreate(BaseModel):
-    username: str = Field(..., min_length=1, max_length=128)
+    username: Name = Field(..., min_length=1, max_length=128)
     password: str = Field(..., min_length=1, max_length=4096)
     hours: int | None = Field(None, ge=1, le=MAX_LOGIN_HOURS)
 

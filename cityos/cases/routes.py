@@ -36,6 +36,7 @@ from cityos.cases.schemas import (
 from cityos.cases.settings import settings
 from cityos.cases.taxonomy import LocalText
 from cityos.cases.workflow import ACTION_LABELS, LOW_RATING, RATING_LABELS, STATE_LABELS, Action, Role
+from cityos.core.bounds import Offset
 from cityos.errors import Forbidden, problem_responses
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -151,7 +152,7 @@ def list_cases(
     source: str | None = None,
     needs_confirmation: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CaseList:
     own = ctx.department
     if own is not None and department not in (None, own):
@@ -177,7 +178,7 @@ def queue(
     department: str | None = None,
     state: Annotated[str | None, Query(description="comma-separated states")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Queue:
     own = ctx.department
     if own is not None and department not in (None, own):

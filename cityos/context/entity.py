@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from cityos.context.errors import BadRequestData
 from cityos.context.geo import validate_geometry
+from cityos.core.iris import CONTROLS, control_character, holds_nul
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts
 
 NULL_URI = "urn:ngsi-ld:null"  # merge-patch: this value deletes the attribute
@@ -67,8 +68,10 @@ SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"
 ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"})
 GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
-_NAME = re.compile(r"^[^\s<>\"'=;()\[\]\\]+$")
+# ids are IRIs (RFC 3987): any character but spaces, the delimiters below and control characters
+_URI = re.compile(rf"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{{}}|\\^`{CONTROLS}]+$")
+_NAME = re.compile(rf"^[^\s<>\"'=;()\[\]\\{CONTROLS}]+$")
+_SCOPE = re.compile(rf"/[^\s/{CONTROLS}]+(/[^\s/{CONTROLS}]+)*|/#|/\+")
 MAX_SUB_DEPTH = 8
 
 
@@ -85,12 +88,21 @@ def is_uri(value: Any) -> bool:
 def check_entity_id(value: Any, where: str = "id") -> str:
     if not isinstance(value, str) or not value:
         raise BadRequestData(f"{where} must be a URI string such as urn:ngsi-ld:Street:waitan")
+    _check_controls(value, where)
     if not is_uri(value):
         raise BadRequestData(f"{where} {value!r} is not a valid URI (e.g. urn:ngsi-ld:Street:waitan)")
     return value
 
 
+def _check_controls(value: str, what: str) -> None:
+    where = control_character(value)
+    if where is not None:
+        raise BadRequestData(f"{what} {value[:80]!r} holds the control character {where}: remove it")
+
+
 def check_name(name: Any, what: str = "attribute name") -> str:
+    if isinstance(name, str):
+        _check_controls(name, what)
     if not isinstance(name, str) or not name or len(name) > 256 or not _NAME.match(name):
         raise BadRequestData(
             f"{what} {name!r} is not allowed: use a term, compact IRI or IRI without spaces, quotes, "
@@ -126,7 +138,7 @@ def parse_types(value: Any, tm: TermMap) -> list[str]:
 def parse_scope(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     for s in items:
-        if not isinstance(s, str) or not re.fullmatch(r"/[^\s/]+(/[^\s/]+)*|/#|/\+", s):
+        if not isinstance(s, str) or not _SCOPE.fullmatch(s):
             raise BadRequestData(f"scope {s!r} must be a path such as /Huangpu/Waitan")
     return list(items)
 
@@ -213,6 +225,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
     """One attribute instance (or sub-attribute), normalized or concise, in stored form."""
     if depth > MAX_SUB_DEPTH:
         raise BadRequestData(f"attribute {name!r} nests sub-attributes deeper than {MAX_SUB_DEPTH} levels")
+    if depth == 0 and holds_nul(raw):
+        raise BadRequestData(f"attribute {name!r} holds the character U+0000 (NUL), which cannot be stored: remove it")
     if not isinstance(raw, dict):
         if raw is None:
             raise BadRequestData(f"attribute {name!r} has no value (null is not a value)")

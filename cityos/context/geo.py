@@ -29,7 +29,9 @@ Errors. Both classes render as HTTP 400; the split follows the level of the mist
   parameter without its companions, an unknown relation, distance name or geometry type, a
   distance that is not a non-negative finite number, ``near`` without a distance or a distance on
   another relation, coordinates nested wrongly for the type, positions out of range, polygon rings
-  that are open, too short or self-intersecting, a malformed ``geoQ`` or ``geoproperty``.
+  that are open, too short or self-intersecting, a malformed ``geoQ`` or ``geoproperty``, and a
+  relation that no entity can satisfy with that geometry (``within`` anything but a Polygon or
+  MultiPolygon, ``overlaps`` a single Point).
 
 Nothing here knows about HTTP or the database driver.
 """
@@ -55,6 +57,7 @@ from cityos.context.tables import entities, entity_geo
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 GEORELS = ("near", "within", "contains", "intersects", "disjoint", "equals", "overlaps")
+AREA_TYPES = ("Polygon", "MultiPolygon")  # what ``within`` needs: nothing lies within a point or a line
 DEFAULT_GEOPROPERTY = "location"
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
@@ -160,14 +163,32 @@ def parse_geoquery(
             f"coordinates: {gtype} {exc.problem}; e.g. coordinates={_EXAMPLES[gtype]}",
             parameter="coordinates",
         ) from None
+    prop = _parse_geoproperty(geoproperty)
+    _check_satisfiable(rel, gtype)
     return GeoQuery(
         georel=rel,
         reference=shape,
         geojson={"type": gtype, "coordinates": coords},
         max_distance=max_d,
         min_distance=min_d,
-        geoproperty=_parse_geoproperty(geoproperty),
+        geoproperty=prop,
     )
+
+
+def _check_satisfiable(rel: str, gtype: str) -> None:
+    """BadRequestData for a relation that no entity can satisfy with a reference of this geometry type."""
+    if rel == "within" and gtype not in AREA_TYPES:
+        raise BadRequestData(
+            f"georel within needs an area to lie within: geometry Polygon or MultiPolygon, not {gtype} "
+            f"(for entities at or near a {gtype}, use near;maxDistance==… or intersects)",
+            parameter="geometry",
+        )
+    if rel == "overlaps" and gtype == "Point":
+        raise BadRequestData(
+            "georel overlaps needs a geometry that can share a part with another: a single Point overlaps "
+            "nothing (use intersects or equals for entities at that point)",
+            parameter="geometry",
+        )
 
 
 def parse_geoq(obj: Any) -> GeoQuery:

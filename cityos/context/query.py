@@ -21,6 +21,7 @@ from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr
 from cityos.context.store import EntityRow
 from cityos.context.tables import entities
+from cityos.core.bounds import MAX_OFFSET
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.runtime import Runtime
 
@@ -60,10 +61,17 @@ def split_list(text: str | None) -> list[str] | None:
 
 
 def check_paging(rt: Runtime, limit: int | None, offset: int | None) -> tuple[int, int]:
+    """The page a request asks for: the server's default limit when none is given, 400 for a negative
+    limit or offset or an offset past ``MAX_OFFSET``, TooManyResults for a limit past the maximum."""
     lim = rt.settings.default_limit if limit is None else limit
     off = 0 if offset is None else offset
     if lim < 0 or off < 0:
         raise BadRequestData("limit and offset must be zero or positive integers")
+    if off > MAX_OFFSET:
+        raise BadRequestData(
+            f"offset {off} is over the largest offset of {MAX_OFFSET:,}: narrow the query (type, q, georel) instead",
+            parameter="offset",
+        )
     if lim > rt.settings.max_limit:
         raise TooManyResults(
             f"limit {lim} is over this server's maximum of {rt.settings.max_limit}: page with limit and offset",

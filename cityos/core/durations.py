@@ -7,7 +7,8 @@ Two spellings are read, each case-sensitive as written here:
 
 Years and months have no fixed length and are refused with a message saying so. A number alone is
 not accepted here (its unit would be a guess); callers that take seconds as a number say so
-themselves.
+themselves. No duration is longer than ``MAX_DAYS`` (about a hundred years): a longer one is a
+mistake, and past about 2.7 million years it would not even fit a ``timedelta``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 from datetime import timedelta
 
 EXAMPLES = "5m, 1h30m, 7d or ISO 8601 PT15M, P1D, P1W"
+MAX_DAYS = 36_525
+_UNIT_SECONDS = {"weeks": 604_800, "days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
 
 _COMPACT = re.compile(r"^(?:(?P<days>\d+)d)?(?:(?P<hours>\d+)h)?(?:(?P<minutes>\d+)m)?(?:(?P<seconds>\d+)s)?$")
 _ISO = re.compile(
@@ -43,6 +46,8 @@ def parse_duration(text: str) -> timedelta:
             raise ValueError(f"{text!r}: years and months have no fixed length; use days or weeks (e.g. P30D)")
         raise ValueError(f"{text!r} is not a duration such as {EXAMPLES}")
     parts = {k: float(v) for k, v in m.groupdict().items() if v}
+    if sum(n * _UNIT_SECONDS[k] for k, n in parts.items()) > MAX_DAYS * 86_400:
+        raise ValueError(f"{text[:40]!r} is longer than the longest duration accepted, {MAX_DAYS:,} days")
     return timedelta(
         weeks=parts.get("weeks", 0),
         days=parts.get("days", 0),

@@ -131,4 +131,7 @@ def typed_value(name: str, value: Any, kind: ValueKind) -> Any:
         if text in _FALSE:
             return False
         raise Rejected("unparseable", f"measure {name!r} must be true or false, got {value!r}")
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    if "\x00" in text:
+        raise Rejected("unparseable", f"measure {name!r} holds the character U+0000 (NUL), which cannot be stored")
+    return text

@@ -11,6 +11,8 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
+from cityos.core.bounds import Offset
+from cityos.core.iris import Name, control_character
 from cityos.core.timefmt import now_iso
 from cityos.errors import CityError, Forbidden, InvalidInput, problem_responses
 from cityos.iot import commands, metrics, service
@@ -99,7 +101,7 @@ def list_devices(
     apikey: str | None = None,
     online: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeviceWithHealthPublic]:
     rows, total = service.list_devices(
         ctx.rt,
@@ -147,7 +149,7 @@ def list_dead_letters(
     deviceId: str | None = None,
     replayed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeadLetterPublic]:
     rows, total = service.list_dead_letters(
         ctx.rt,
@@ -252,7 +254,7 @@ BULK_MESSAGE = _message(
     responses=TELEMETRY_PROBLEMS,
     openapi_extra=JSON_MESSAGE,
 )
-async def http_json(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
+async def http_json(request: Request, device: Device, k: Name, i: Name) -> AcceptedPublic:
     msg = Message("http", k, i, "json", await request.body(), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
@@ -263,7 +265,7 @@ async def http_json(request: Request, device: Device, k: str, i: str) -> Accepte
     responses=TELEMETRY_PROBLEMS,
     openapi_extra=UL_MESSAGE,
 )
-async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedPublic:
+async def http_ul(request: Request, device: Device, k: Name, i: Name) -> AcceptedPublic:
     msg = Message("http", k, i, "ul", await request.body(), now_iso())
     return _answer_one((await _store(device.rt, [msg]))[0])
 
@@ -274,7 +276,7 @@ async def http_ul(request: Request, device: Device, k: str, i: str) -> AcceptedP
     responses=problem_responses(413),  # a refused message is reported in the answer, with its dead letter
     openapi_extra=BULK_MESSAGE,
 )
-async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
+async def http_bulk(request: Request, device: Device, k: Name) -> BulkPublic:
     raw = await request.body()
     try:
         doc = orjson.loads(raw)
@@ -282,6 +284,10 @@ async def http_bulk(request: Request, device: Device, k: str) -> BulkPublic:
         raise InvalidInput(f"the body is not JSON: {exc}; send {{device id: {{measure: value}}}}") from None
     if not isinstance(doc, dict) or not doc:
         raise InvalidInput("send a JSON object mapping device ids to their measures (an object or a list of them)")
+    for device_id in doc:
+        where = control_character(device_id)
+        if where is not None:
+            raise InvalidInput(f"device id {device_id[:80]!r} holds the control character {where}: remove it")
     now = now_iso()
     messages = [Message("http", k, device_id, "json", orjson.dumps(payload), now) for device_id, payload in doc.items()]
     outcomes = await _store(device.rt, messages)

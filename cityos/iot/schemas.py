@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from typing_extensions import TypeAliasType
 
 from cityos.core.answers import Number, Omittable
+from cityos.core.iris import Name, holds_nul
 from cityos.iot.models import (
     Command,
     CommandStatus,
@@ -30,9 +31,9 @@ SAFE_ID = r"^[A-Za-z0-9_.:\-]{1,200}$"
 class MeasureIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    attr: str = Field(..., min_length=1, max_length=256, description="The entity attribute this measure updates.")
+    attr: Name = Field(..., min_length=1, max_length=256, description="The entity attribute this measure updates.")
     kind: Literal["number", "text", "boolean"] = "number"
-    unitCode: str | None = Field(None, max_length=16, description="UN/CEFACT unit code, e.g. CEL, GQ, MTR.")
+    unitCode: Name | None = Field(None, max_length=16, description="UN/CEFACT unit code, e.g. CEL, GQ, MTR.")
     min: float | None = None
     max: float | None = None
 
@@ -56,9 +57,9 @@ class DeviceGroupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     apikey: str | None = Field(None, pattern=SAFE_ID, description="Left out: one is generated.")
-    name: str = Field(..., min_length=1, max_length=256)
-    department: str = Field(..., min_length=1, max_length=128, description="The department that owns the devices.")
-    tenant: str | None = Field(None, description="NGSI-LD tenant the devices feed; the default tenant if left out.")
+    name: Name = Field(..., min_length=1, max_length=256)
+    department: Name = Field(..., min_length=1, max_length=128, description="The department that owns the devices.")
+    tenant: Name | None = Field(None, description="NGSI-LD tenant the devices feed; the default tenant if left out.")
 
 
 class DeviceCreate(BaseModel):
@@ -66,18 +67,18 @@ class DeviceCreate(BaseModel):
 
     device_id: str = Field(..., pattern=SAFE_ID)
     apikey: str = Field(..., pattern=SAFE_ID, description="The API key of the device's group.")
-    device_type: str = Field(..., min_length=1, max_length=128, description="What kind of terminal it is.")
-    entity_type: str = Field(..., min_length=1, max_length=256, description="Type of the entity it feeds.")
-    entity_id: str | None = Field(
+    device_type: Name = Field(..., min_length=1, max_length=128, description="What kind of terminal it is.")
+    entity_type: Name = Field(..., min_length=1, max_length=256, description="Type of the entity it feeds.")
+    entity_id: Name | None = Field(
         None, description="The entity it feeds; urn:ngsi-ld:<entity_type>:<device_id> if left out."
     )
-    department: str | None = Field(None, description="Owner department; the group's if left out.")
-    measures: dict[str, MeasureIn] = Field(..., min_length=1, description="Measure name -> attribute mapping.")
+    department: Name | None = Field(None, description="Owner department; the group's if left out.")
+    measures: dict[Name, MeasureIn] = Field(..., min_length=1, description="Measure name -> attribute mapping.")
     protocol: Literal["json", "ul", "any"] = "any"
     timeout_s: int = Field(900, ge=5, le=30 * 86400, description="Silent longer than this (seconds): offline.")
     location: Location | None = None
-    grid: str | None = None
-    unit: str | None = None
+    grid: Name | None = None
+    unit: Name | None = None
 
     @field_validator("measures")
     @classmethod
@@ -91,14 +92,14 @@ class DeviceCreate(BaseModel):
 class DeviceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    device_type: str | None = None
-    department: str | None = None
-    measures: dict[str, MeasureIn] | None = None
+    device_type: Name | None = None
+    department: Name | None = None
+    measures: dict[Name, MeasureIn] | None = None
     protocol: Literal["json", "ul", "any"] | None = None
     timeout_s: int | None = Field(None, ge=5, le=30 * 86400)
     location: Location | None = None
-    grid: str | None = None
-    unit: str | None = None
+    grid: Name | None = None
+    unit: Name | None = None
 
 
 class CommandCreate(BaseModel):
@@ -107,6 +108,13 @@ class CommandCreate(BaseModel):
     command: str = Field(..., pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="Command name, e.g. switch, reset.")
     value: Any = Field(None, description="Its parameter, any JSON value.")
     expires_in: int = Field(300, ge=1, le=7 * 86400, description="Seconds until an unanswered command expires.")
+
+    @field_validator("value")
+    @classmethod
+    def _storable(cls, v: Any) -> Any:
+        if holds_nul(v):
+            raise ValueError("holds the character U+0000 (NUL), which cannot be stored: remove it")
+        return v
 
 
 # --- answers -----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cityos.core.answers import Omittable
+from cityos.core.durations import MAX_DAYS
 from cityos.core.durations import parse_duration as core_duration
 from cityos.vitals.errors import InvalidDefinition, InvalidFormula
 from cityos.vitals.formula import Formula, parse
@@ -46,6 +47,8 @@ ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"  # also a name in formulas
 def parse_duration(text: Any) -> timedelta:
     """``90s``, ``5m``, ``1h30m``, ``7d``, ISO 8601 ``PT5M``, or a number of seconds; raises ValueError."""
     if isinstance(text, int | float) and not isinstance(text, bool):
+        if not 0 <= text <= MAX_DAYS * 86_400:  # NaN and infinities too
+            raise ValueError(f"{text!r} seconds is not a duration from 0 to {MAX_DAYS:,} days")
         return timedelta(seconds=float(text))
     return core_duration(text)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from cityos.auth import RequestContext, allow
+from cityos.core.bounds import Offset
 from cityos.core.timefmt import now_ms
 from cityos.errors import problem_responses
 from cityos.vitals import diagnose, service
@@ -96,7 +97,7 @@ def list_warnings(
     scope: str | None = None,
     minLevel: Annotated[int | None, Query(ge=1, le=4)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[WarningPublic]:
     rows, total = service.list_warnings(ctx.rt, ctx.tenant, active=active, indicator=indicator, scope=scope,
                                         min_level=minLevel, limit=limit, offset=offset)  # fmt: skip

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.alias_generators import to_camel
 
 from cityos.core.answers import Omittable
+from cityos.core.iris import Text
 from cityos.vitals.definitions import Indicator
 from cityos.vitals.levels import LEVEL_NAMES
 
@@ -20,7 +21,7 @@ NO_LEVEL = ("none", "无", "-")  # the names of level 0
 
 
 class CommentCreate(BaseModel):
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: Text = Field(..., min_length=1, max_length=2000)
 
 
 class _Answer(BaseModel):

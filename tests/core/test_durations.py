@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityos.core.durations import duration_ms, parse_duration
+from cityos.core.durations import MAX_DAYS, duration_ms, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,10 @@ def test_compact_and_iso_agree(d: int, h: int, m: int, s: int) -> None:
     iso = f"P{d}DT{h}H{m}M{s}S"
     assert parse_duration(compact) == parse_duration(iso) == timedelta(days=d, hours=h, minutes=m, seconds=s)
     assert duration_ms(iso) == ((d * 24 + h) * 60 + m) * 60_000 + s * 1000
+
+
+@pytest.mark.parametrize("text", ["P99999999999W", f"P{MAX_DAYS + 1}D", "PT" + "9" * 30 + "S", "9" * 5000 + "d"])
+def test_a_duration_past_the_longest_is_refused_naming_the_bound(text: str) -> None:
+    with pytest.raises(ValueError, match="longer than the longest duration accepted, 36,525 days"):
+        parse_duration(text)
+    assert parse_duration(f"P{MAX_DAYS}D") == timedelta(days=MAX_DAYS)

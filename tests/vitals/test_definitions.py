@@ -49,6 +49,9 @@ def test_a_valid_pair_loads_with_inputs_first() -> None:
         ({"aggregation": "median"}, "aggregation"),
         ({"window": {"duration": "soon"}}, "window.duration"),
         ({"window": {"duration": "40d"}}, "window.duration"),
+        ({"window": {"duration": 1e300}}, "window.duration"),  # seconds past a timedelta: was an OverflowError
+        ({"window": {"duration": 10**30}}, "window.duration"),
+        ({"window": {"duration": "P99999999999W"}}, "window.duration"),
         ({"scope": {"level": "galaxy"}}, "scope.level"),
         ({"scope": {"level": "polygon"}}, "scope"),
         ({"id": "Bund People"}, "id"),

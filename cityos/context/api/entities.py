@@ -15,6 +15,7 @@ from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.query import count_headers, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
+from cityos.core.iris import uri_segment
 from cityos.core.timefmt import now_iso
 from cityos.errors import problem_responses
 
@@ -64,8 +65,9 @@ async def create_entity(ld: LdWrite) -> Response:
     if ld.tenant != rt.settings.default_tenant:
         ld.require("tenants:create")
     parsed = parse_entity(ld.body, ld.tm, now=now_iso())
+    created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{uri_segment(parsed.id or '')}"})
     await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True, writer=ld.writer)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{parsed.id}"})
+    return created
 
 
 @router.get("/entities", summary="Query entities", responses=answers(geojson=True))

@@ -18,6 +18,7 @@ from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
 from cityos.context.subscriptions import matching, model, parsing, storage
+from cityos.core.iris import uri_segment
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"], responses=LD_PROBLEMS)
@@ -61,8 +62,9 @@ def create_subscription(ld: LdWrite) -> Response:
     body.setdefault("id", model.new_id())
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
     sub = parsing.parse_subscription(body, ld.tm, context=context)
+    created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{uri_segment(sub.id)}"})
     storage.insert_subscription(ld.rt, ld.tenant, sub)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+    return created
 
 
 @router.get("/subscriptions", summary="List subscriptions", responses=answers())

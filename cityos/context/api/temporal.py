@@ -26,6 +26,7 @@ from cityos.context.query import (
 from cityos.context.store import EntityRow
 from cityos.context.temporal import service as svc
 from cityos.context.temporal.params import TimeRange, parse_last_n, parse_time_range
+from cityos.core.iris import uri_segment
 from cityos.core.timefmt import from_ms, now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"], responses=LD_PROBLEMS)
@@ -101,7 +102,7 @@ def get_temporal_entity(
         [row],
         split_list(attrs),
         rng,
-        parse_last_n(lastN),
+        parse_last_n(lastN, ld.rt.settings.temporal_max_instances),
         temporal,
         rest,
         aggrMethods,
@@ -171,7 +172,7 @@ def _answer_query(
         result.rows,
         query.attrs,
         rng,
-        parse_last_n(last_n),
+        parse_last_n(last_n, ld.rt.settings.temporal_max_instances),
         temporal,
         rest,
         aggr_methods,
@@ -216,6 +217,7 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     if body.get("type") is None:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
+    created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{uri_segment(entity_id)}"})
     outcome = await hub.one_async(
         ld.rt,
         ld.tenant,
@@ -225,7 +227,7 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
         writer=ld.writer,
     )
     if outcome.created:
-        return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{entity_id}"})
+        return created
     return no_content()
 
 

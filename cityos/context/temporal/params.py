@@ -70,12 +70,19 @@ def _ms(name: str, text: str) -> int:
         raise BadRequestData(f"{name}={text!r} is not {FORMAT_HINT}") from None
 
 
-def parse_last_n(text: str | None) -> int | None:
+def parse_last_n(text: str | None, most: int) -> int | None:
+    """``lastN``: a positive integer up to ``most`` (the instances per attribute one answer holds)."""
     if text is None or text == "":
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidRequest(f"lastN must be a positive integer, got {text!r}")
-    return int(text)
+    if not text.isascii() or not text.isdigit() or not text.strip("0"):
+        raise InvalidRequest(f"lastN must be a positive integer, got {text[:40]!r}")
+    digits = text.lstrip("0")
+    if len(digits) > len(str(most)) or int(digits) > most:
+        raise BadRequestData(
+            f"lastN {text[:40]} is over this server's maximum of {most:,} instances per attribute in one answer",
+            parameter="lastN",
+        )
+    return int(digits)
 
 
 def parse_duration_ms(text: str) -> int:
