@@ -176,6 +176,24 @@ def api(rt: Runtime) -> Iterator[Api]:
         yield Api(client, token)
 
 
+@pytest.fixture
+def sqlite_api(sqlite_db: Database) -> Iterator[Api]:
+    """The API over ASGI on SQLite only, with an admin token: for tests about who may call what, where
+    storage does not matter (the attack suite's matrices)."""
+    from fastapi.testclient import TestClient
+
+    from cityos.app import create_app
+    from cityos.auth.service import create_token
+    from cityos.bus.memory import MemoryBus
+    from cityos.config import Settings
+
+    rt = Runtime(Settings(database_url=sqlite_db.url, notify_allowed_networks=LOCAL_RECEIVERS), sqlite_db, MemoryBus())
+    token = create_token(rt.db, "test-admin", role="admin", kind="staff")
+    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
+        yield Api(client, token, rt)
+    rt.bus.close()
+
+
 def running(api: Api, kind: type[R]) -> R:
     """The runner of this class the app runs (its notifier, its live hub …); fails if it runs none."""
     found = api.client.app.state.runners.find(kind)  # type: ignore[attr-defined]

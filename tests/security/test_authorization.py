@@ -11,19 +11,17 @@ itself may still be bad, as the placeholders in the paths name nothing). No cell
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import pytest
-from conftest import LOCAL_RECEIVERS, Api
+from conftest import Api
 
-from cityos.app import api_routes, create_app
+from cityos.app import api_routes
 from cityos.auth import ensure_tenant, route_guard
 from cityos.auth.models import PERMISSIONS, allows
 from cityos.auth.service import create_token
-from cityos.store import Database
 
 ROLES = ("admin", "operator", "department", "reader", "reporter")
 ENTITY = "urn:ngsi-ld:Nothing:matrix-1"
@@ -59,19 +57,8 @@ def guarded_cells(api: Api) -> list[Cell]:
 
 
 @pytest.fixture
-def api(sqlite_db: Database) -> Iterator[Api]:
-    """The API on SQLite (the matrix is about who may call, not about storage)."""
-    from fastapi.testclient import TestClient
-
-    from cityos.bus.memory import MemoryBus
-    from cityos.config import Settings
-    from cityos.runtime import Runtime
-
-    rt = Runtime(Settings(database_url=sqlite_db.url, notify_allowed_networks=LOCAL_RECEIVERS), sqlite_db, MemoryBus())
-    token = create_token(rt.db, "matrix-admin", role="admin", kind="staff")
-    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
-        yield Api(client, token, rt)
-    rt.bus.close()
+def api(sqlite_api: Api) -> Api:
+    return sqlite_api
 
 
 async def _first_status(app: Any, path: str, headers: dict[str, str]) -> int:

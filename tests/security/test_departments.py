@@ -7,19 +7,16 @@ so that a write the stranger was refused is seen to have changed nothing the own
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import LOCAL_RECEIVERS, Api
+from conftest import Api
 
-from cityos.app import create_app
 from cityos.auth.service import create_token
 from cityos.core.timefmt import now_iso
 from cityos.iot import store as iot_store
 from cityos.iot.models import Command
-from cityos.store import Database
 
 LD = {"Content-Type": "application/ld+json"}
 CTX = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
@@ -27,18 +24,8 @@ OTHER = "matrix-other-department"
 
 
 @pytest.fixture
-def api(sqlite_db: Database) -> Iterator[Api]:
-    from fastapi.testclient import TestClient
-
-    from cityos.bus.memory import MemoryBus
-    from cityos.config import Settings
-    from cityos.runtime import Runtime
-
-    rt = Runtime(Settings(database_url=sqlite_db.url, notify_allowed_networks=LOCAL_RECEIVERS), sqlite_db, MemoryBus())
-    token = create_token(rt.db, "matrix-admin", role="admin", kind="staff")
-    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
-        yield Api(client, token, rt)
-    rt.bus.close()
+def api(sqlite_api: Api) -> Api:
+    return sqlite_api
 
 
 @dataclass
