@@ -7,13 +7,14 @@ import importlib
 
 from sqlalchemy import MetaData
 
-from cityos import auth, cases, context, iot, twin, vitals, web
+from cityos import auth, cases, context, datahub, iot, twin, vitals, web
 from cityos.component import Component
 from cityos.store import metadata
 
 COMPONENTS: tuple[Component, ...] = (
     auth.component,
     context.component,
+    datahub.component,
     iot.component,
     vitals.component,
     cases.component,

@@ -1,0 +1,18 @@
+"""The data resource system as a component: its tables and the /datahub routes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cityos.component import Component
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> Sequence[APIRouter]:
+    return []
+
+
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers)
