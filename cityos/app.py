@@ -77,6 +77,12 @@ def _refused(err: CityError, scope: Scope) -> Response:
     return problem_response(err, request)
 
 
+def _open311_error(status: int, detail: str) -> Response:
+    """An error in GeoReport v2's own shape (a list of code and description), for the Open311 routes."""
+    body = orjson.dumps([{"code": status, "description": detail}])
+    return Response(body, status_code=status, media_type="application/json")
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for e in exc.errors():
@@ -114,9 +120,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(InternalError("the server failed on this request; it has been logged"), request)
 
 
+TELEMETRY_ROUTES = ("/iot/json", "/iot/ul", "/iot/bulk")
+
+
 class RefuseNul:
     """A request whose path or query holds U+0000 is answered 400 before any route runs: no id, name or
-    filter holds it, and PostgreSQL takes no text parameter that does (bodies are checked where parsed)."""
+    filter holds it, and PostgreSQL takes no text parameter that does (bodies: cityos.bodylimit)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -126,8 +135,7 @@ class RefuseNul:
             where = "path" if "\x00" in scope["path"] else "query"
             detail = f"the request's {where} holds the character U+0000 (%00): no id, name or parameter may hold it"
             if scope["path"].startswith("/open311/"):  # GeoReport's own error list
-                body = orjson.dumps([{"code": 400, "description": detail}])
-                response = Response(body, status_code=400, media_type="application/json")
+                response = _open311_error(400, detail)
             else:
                 err = InvalidRequest(detail) if scope["path"].startswith(NGSILD_PREFIX) else InvalidInput(detail)
                 response = problem_response(err, Request(scope))
@@ -194,7 +202,15 @@ def create_app(
     app.state.runners = Runners([])
     install_error_handlers(app)
     limits = rt.settings
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, max_depth=limits.max_json_depth, refuse=_refused)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=limits.max_body_bytes,
+        max_depth=limits.max_json_depth,
+        refuse=_refused,
+        # telemetry holding U+0000 becomes a dead letter with its reason; NGSI-LD names the entity that holds
+        # it, and a batch stores the entities that do not (207)
+        nul_to_route=(*TELEMETRY_ROUTES, NGSILD_PREFIX),
+    )
     app.add_middleware(RefuseNul)
 
     @app.get("/health", tags=["system"], summary="Liveness, the database, and the roles this process runs")

@@ -1,6 +1,7 @@
-"""One limit on every request body, enforced before any route parses it: its size (413) and its depth
-as JSON (400). A pure ASGI middleware, so that it holds for every route, the public ones included,
-whatever the route does with the body.
+"""One limit on every request body, enforced before any route parses it: its size (413), its depth as
+JSON (400) and the character U+0000, which no stored text may hold (PostgreSQL refuses it; 400). A pure
+ASGI middleware, so that it holds for every route, the public ones included, whatever the route does
+with the body.
 
 The body is taken in chunk by chunk and counted: a ``Content-Length`` over the limit is refused before a
 byte is read, a streamed body as soon as its chunks pass the limit. A body within the limit is handed
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from cityos.core.jsondepth import nests_deeper_than
-from cityos.errors import CityError, JsonTooDeep, PayloadTooLarge
+import orjson
+
+from cityos.core.jsondepth import holds_escaped_nul, nests_deeper_than
+from cityos.errors import CityError, InvalidInput, JsonTooDeep, PayloadTooLarge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -24,11 +27,23 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Refuse = Callable[[CityError, Scope], ASGIApp]
 
 
-class BodyLimit:
-    """Refuses a body over ``max_bytes`` (413) or JSON nested over ``max_depth`` levels (400)."""
+def holds_nul(body: bytes, content_type: bytes) -> bool:
+    """Whether a body holds U+0000: as a byte, as a JSON escape, or as ``%00`` in a form."""
+    if b"\x00" in body or holds_escaped_nul(body):
+        return True
+    return content_type.startswith(b"application/x-www-form-urlencoded") and b"%00" in body
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int, refuse: Refuse) -> None:
+
+class BodyLimit:
+    """Refuses a body over ``max_bytes`` (413), JSON nested over ``max_depth`` levels (400) and a body
+    holding U+0000 (400), but on the routes in ``nul_to_route``, which handle it themselves (telemetry
+    holding it becomes a dead letter, with its reason)."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, max_depth: int, refuse: Refuse, nul_to_route: tuple[str, ...] = ()
+    ) -> None:
         self.app, self.max_bytes, self.max_depth, self.refuse = app, max_bytes, max_depth, refuse
+        self.nul_to_route = nul_to_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,6 +72,13 @@ class BodyLimit:
             )
             await self._refuse(err, scope, receive, send)
             return
+        routed = any(scope["path"].startswith(prefix) for prefix in self.nul_to_route)
+        if not routed and holds_nul(body, headers.get(b"content-type", b"")):
+            nul = InvalidInput(
+                f"the body holds the character U+0000{_where_nul(body)}, which no stored text may hold: leave it out"
+            )
+            await self._refuse(nul, scope, receive, send)
+            return
         await self.app(scope, _replay(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | CityError | None:
@@ -84,6 +106,26 @@ class BodyLimit:
 
     async def _refuse(self, err: CityError, scope: Scope, receive: Receive, send: Send) -> None:
         await self.refuse(err, scope)(scope, receive, send)
+
+
+def _where_nul(body: bytes) -> str:
+    """Where in a JSON body the first U+0000 is (`` in reporter.name``), so the message names the field;
+    empty when the body is not JSON (a form) or the place cannot be told."""
+    try:
+        todo: list[tuple[str, Any]] = [("", orjson.loads(body))]
+    except orjson.JSONDecodeError:
+        return ""
+    while todo:
+        path, value = todo.pop(0)
+        if isinstance(value, str) and "\x00" in value:
+            return f" in {path or 'the body'}"
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return f" in the name {name!r}"
+            todo.append((name, item))
+    return ""
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

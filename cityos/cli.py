@@ -123,7 +123,7 @@ def account_password(
     name: Annotated[str, typer.Argument(help="Account name.")],
     password: Password,
 ) -> None:
-    """Change an account's password; this unlocks it and ends the sessions its logins opened."""
+    """Change an account's password; this ends the sessions its logins opened (a lockout passes by itself)."""
     from cityos.auth import profile, set_password
 
     with _account_database() as db:

@@ -53,7 +53,12 @@ class Settings(BaseSettings):
         description="Open311 reports and follow-link ratings and confirmations per client address (past it: 429).",
     )
     rate_limit_token: str = Field(
-        "60/minute", description="The same per Open311 api_key or follow token, from any address (past it: 429)."
+        "60/minute", description="The same per follow token, from any address (past it: 429)."
+    )
+    rate_limit_app: str = Field(
+        "600/minute",
+        description="Open311 reports per app (its api_key, checked first), from any address: all the app's users "
+        "share it, so it bounds the app as a whole (past it: 429).",
     )
     context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
     context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
@@ -92,7 +97,7 @@ class Settings(BaseSettings):
         """Whether the bus is the in-process one (events never leave this process)."""
         return self.bus_url.startswith("memory:")
 
-    @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_token")
+    @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_token", "rate_limit_app")
     @classmethod
     def _rate(cls, v: str) -> str:
         try:

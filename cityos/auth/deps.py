@@ -18,6 +18,7 @@ limited to, else the default tenant; a token limited to one tenant may not use a
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,6 +78,11 @@ class PublicContext:
     tenant: str
     address: str = ""
 
+    def limit_app(self, api_key: str) -> None:
+        """TooManyRequests once an app's (authenticated) api_key reports more often than CITYOS_RATE_LIMIT_APP
+        allows: every user of the app shares the key, so this bounds the app, not a person."""
+        _limit(self.rt, "app", api_key, "reports of this app")
+
     def limit_token(self, token: str) -> None:
         """TooManyRequests once ``token`` (an app's api_key, a follow token) is used more often than
         CITYOS_RATE_LIMIT_TOKEN allows, from whatever address."""
@@ -101,8 +107,19 @@ def _limit(rt: Runtime, which: str, key: str, what: str) -> None:
 
 
 def client_address(request: Request) -> str:
-    """The client's address as the server sees it (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
-    return request.client.host if request.client else ""
+    """The client, as the rate limits and the lockout count it: its IPv4 address, or the /64 network of its
+    IPv6 address (one subscriber holds a whole /64, and could otherwise count as billions of clients). The
+    address is the server's view (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    host = request.client.host if request.client else ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -298,7 +298,9 @@ def login(
     if not 1 <= hours <= MAX_LOGIN_HOURS:
         raise InvalidInput(f"a login lasts 1 to {MAX_LOGIN_HOURS} hours, not {hours}")
     failures = db.parts.get(LoginFailures, LoginFailures)
-    if failures.full(LOCKOUT, name, address):
+    # counted before the (slow) password check, so that tries sent in parallel are counted too; a right
+    # password clears the count again
+    if not failures.take(LOCKOUT, name, address):
         raise _locked(failures, name, address)
     with db.connect() as conn:
         row = conn.execute(
@@ -318,8 +320,8 @@ def login(
 
 
 def _wrong(failures: LoginFailures, name: str, address: str) -> CityError:
-    """Count a wrong password (or an unknown name): the error to answer, the lockout once this one fills it."""
-    failures.take(LOCKOUT, name, address)
+    """The answer to a wrong password (or an unknown name), counted already: the lockout once this one
+    filled it."""
     return (
         _locked(failures, name, address)
         if failures.full(LOCKOUT, name, address)

@@ -31,7 +31,7 @@ from cityos.cases.schemas import CaseView, NewCase, Reporter
 from cityos.cases.settings import settings
 from cityos.cases.store import OPEN_STATES
 from cityos.cases.workflow import Role
-from cityos.errors import CityError, problem_responses
+from cityos.errors import CityError, TooManyRequests, problem_responses
 from cityos.runtime import Runtime
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -92,6 +92,8 @@ async def _run(fmt: str | None, fn: Any, *args: Any) -> Response:
         kind, body, status = await run_in_threadpool(fn, *args)
     except (Open311Error, Open311Errors) as exc:
         return _errors(exc, out_fmt)
+    except TooManyRequests:  # a problem document with Retry-After, as every rate limit answers
+        raise
     except CityError as exc:  # a service error (no such case, a place it cannot take) keeps its status
         return _errors(Open311Error(exc.status, exc.detail), out_fmt)
     return _answer(kind, body, out_fmt, status)
@@ -172,8 +174,6 @@ async def post_request(request: Request, ctx: NewReport, fmt: str | None = None)
     rt = ctx.rt
     form = dict(request.query_params)
     form.update(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
-    if form.get("api_key"):
-        ctx.limit_token(form["api_key"])  # a problem document (429, Retry-After), as the rate per address
 
     def create() -> tuple[str, Any, int]:
         key = form.get("api_key") or ""
@@ -183,6 +183,9 @@ async def post_request(request: Request, ctx: NewReport, fmt: str | None = None)
             principal = authenticate(rt.db, f"Bearer {key}")
         except CityError:
             raise Open311Error(403, "api_key is not valid: ask the city for a key") from None
+        # counted once the key is known to be the city's, by the app's own rate (a problem document, 429 with
+        # Retry-After, as the rate per address)
+        ctx.limit_app(key)
         if not principal.can("cases:report"):
             raise Open311Error(403, "this api_key may not report problems: ask for a key with the reporter role")
         req = open311.parse_request(form, settings(rt).taxonomy)

@@ -126,7 +126,7 @@ def report(ctx: Reporter, body: NewCase, response: Response) -> Reported:
     out = service.report(ctx.rt, ctx.tenant, body, ctx.principal.name, role, classify=service.ready_classifier)
     if not out.created:
         response.status_code = 200
-    return out if ctx.can("cases:read") else service.for_reporter(out)
+    return _as_seen_by(ctx, out)
 
 
 @router.post(
@@ -139,7 +139,22 @@ def report_batch(ctx: Reporter, body: BatchIn) -> BatchReported:
     done = service.report_many(
         ctx.rt, ctx.tenant, body.reports, ctx.principal.name, Role.OPERATOR, classify=service.ready_classifier
     )
-    return BatchReported(results=done if ctx.can("cases:read") else [service.for_reporter(r) for r in done])
+    return BatchReported(results=[_as_seen_by(ctx, r) for r in done])
+
+
+def _may_read(ctx: RequestContext, case: CaseView) -> bool:
+    """Whether the caller may read this case as staff do: its token reads cases, and a department's token
+    only its own cases and those it cooperates on (what GET /cases/{id} allows)."""
+    own = ctx.department
+    return ctx.can("cases:read") and (own is None or own == case.department or own in case.cooperating)
+
+
+def _as_seen_by(ctx: RequestContext, out: Reported) -> Reported:
+    """A report's answer: the case as staff see it to a caller who may read it, else its public view (a
+    reporter app, or a department whose report was linked to another department's case)."""
+    if isinstance(out.case, CaseView) and _may_read(ctx, out.case):
+        return out
+    return service.for_reporter(out)
 
 
 @router.get("", summary="Cases, newest first, with filters")
@@ -208,9 +223,8 @@ def supervision(
 @router.get("/{case_id}", summary="One case, its history and what the caller may do next")
 def get_case(ctx: Reader, case_id: str) -> CaseDetail:
     out = service.detail(ctx.rt, ctx.tenant, case_id, CASE_ROLES.get(ctx.principal.role, ()))
-    own, case = ctx.department, out.case
-    if own is not None and own != case.department and own not in case.cooperating:
-        raise Forbidden(f"case {case_id} is not a case of department {own!r}")
+    if not _may_read(ctx, out.case):
+        raise Forbidden(f"case {case_id} is not a case of department {ctx.department!r}")
     return out
 
 

@@ -31,6 +31,18 @@ def nests_deeper_than(text: bytes, limit: int) -> bool:
     return _deepest(brackets) > limit
 
 
+def holds_escaped_nul(text: bytes) -> bool:
+    """Whether the JSON ``text`` holds U+0000 written as the escape ``\\u0000`` (not a backslash that is
+    itself escaped and then the letters ``u0000``)."""
+    at = text.find(b"\\u0000")
+    while at != -1:
+        backslashes = at - len(text[:at].rstrip(b"\\"))  # those just before this escape's own backslash
+        if backslashes % 2 == 0:
+            return True
+        at = text.find(b"\\u0000", at + 1)
+    return False
+
+
 def _deepest(brackets: bytes) -> int:
     """The largest number of open brackets at any point of a text of brackets alone."""
     steps = 92 - np.frombuffer(brackets, dtype=np.int8)  # "[" is 91: +1; "]" is 93: -1

@@ -179,7 +179,7 @@ def provision(rt: Runtime, specs: list[DeviceCreate], *, scope: Scope = EVERYTHI
                 updated_at=now,
             )
         )
-    _claim(rt, devices)
+    _claim(rt, devices, by_department=scope.department is not None)
     _mirror(rt, devices)
 
     def job(conn: Any) -> None:
@@ -193,9 +193,10 @@ def provision(rt: Runtime, specs: list[DeviceCreate], *, scope: Scope = EVERYTHI
     return devices
 
 
-def _claim(rt: Runtime, devices: list[Device]) -> None:
-    """The entities a device feeds and mirrors become its department's (its data source, 一数一源): the
-    city's are adopted; one another department keeps refuses the whole list."""
+def _claim(rt: Runtime, devices: list[Device], *, by_department: bool) -> None:
+    """The entities a device feeds and mirrors become its department's (its data source, 一数一源). One
+    another department keeps refuses the whole list; the city's are adopted when an operator provisions
+    (a department's own token may not take over an entity the city keeps: it would then change it)."""
     by_owner: dict[tuple[str, str], list[str]] = {}
     for d in devices:
         by_owner.setdefault((d.tenant, d.department), []).extend((d.entity_id, d.device_entity_id))
@@ -205,6 +206,11 @@ def _claim(rt: Runtime, devices: list[Device]) -> None:
                 raise OtherDepartment(
                     f"entity {entity_id} is kept by department {keeper!r}: a device of department "
                     f"{department!r} may not feed it; choose another entity_id"
+                )
+            if keeper is None and by_department:
+                raise OtherDepartment(
+                    f"entity {entity_id} is kept by the city: an operator provisions a device that feeds it "
+                    "(and so hands it to the device's department), or choose another entity_id"
                 )
     for (tenant, department), ids in by_owner.items():
         hub.adopt(rt, tenant, ids, department)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -353,3 +354,37 @@ def test_cli_errors_are_clear(cli: Runtime) -> None:
     assert r.exit_code == 2 and "there is no account 'nobody'" in r.stderr
     r = run("create", "li.wei", "--password", PW)
     assert r.exit_code == 2 and "--role" in r.output  # required
+
+
+def test_wrong_passwords_sent_at_once_are_each_counted(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count is taken before the slow password check, so a burst sent in parallel gets five guesses
+    checked, not one per request that arrived before the first answer."""
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    checked = []
+    real_check = service.verify_password
+
+    def counting_check(password: str, hashed: str) -> bool:
+        checked.append(password)
+        return real_check(password, hashed)
+
+    monkeypatch.setattr(service, "verify_password", counting_check)
+
+    def attempt(_: int) -> str:
+        try:
+            service.login(rt.db, "li.wei", "guess", address="203.0.113.9")
+        except Exception as exc:  # the answer each try got
+            return type(exc).__name__
+        return "logged in"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(attempt, range(16)))
+    assert len(checked) == 5, len(checked)
+    assert set(answers) <= {"Unauthenticated", "TooManyRequests"} and answers.count("TooManyRequests") >= 11
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(api: Api, rt: Runtime) -> None:
+    service.create_account(rt.db, "li.wei", role="reader", password=PW)
+    for n in range(5):  # five addresses of one subscriber's /64
+        assert login_from(api, f"2001:db8:1:2::{n + 1:x}", "li.wei", "guess").status_code in (401, 429)
+    assert_problem(login_from(api, "2001:db8:1:2:ffff::1", "li.wei", PW), 429, LOCKED)
+    assert login_from(api, "2001:db8:1:3::1", "li.wei", PW).status_code == 200  # another network is another client

@@ -3,6 +3,8 @@ the server post to internal services (SSRF), nor set the headers that pick the h
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -103,3 +105,38 @@ def test_the_address_rules() -> None:
     assert refusal("127.0.0.1", 80, parse_networks("127.0.0.0/8")) is None
     with pytest.raises(ValueError, match="not a network"):
         parse_networks("10.0.0.0/8, intranet")
+
+
+def test_a_receiver_that_redirects_is_not_followed(api: Api) -> None:
+    """The address rule holds for the endpoint named, so a redirect (which could point inside) is a failure."""
+    inside = Receiver()
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(307)
+            self.send_header("Location", inside.url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    outside = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=outside.serve_forever, daemon=True).start()
+    try:
+        cfg = running(api, Notifier).config
+        cfg.backoff, cfg.backoff_max, cfg.attempts, cfg.fail_after = 0.01, 0.05, 1, 10
+        sub = body(f"http://127.0.0.1:{outside.server_address[1]}/notify") | {"id": "urn:ngsi-ld:Subscription:r"}
+        assert api.post(BASE, json=sub).status_code == 201
+        light = {
+            "id": "urn:ngsi-ld:Streetlight:r1",
+            "type": "Streetlight",
+            "powerState": {"type": "Property", "value": "on"},
+        }
+        assert api.post("/ngsi-ld/v1/entities", json=light).status_code == 201
+        wait_for(lambda: storage.get_subscription(api.rt, "default", sub["id"]).failures_in_a_row)
+        assert inside.attempts == 0
+    finally:
+        outside.shutdown()
+        inside.close()

@@ -261,6 +261,23 @@ NAMES: list[Row] = [
         "username",
     ),
     ("bulk device id", "POST", "/iot/bulk", {"params": {"k": "bad-input"}, "json": {f"d{NUL}": {"t": 1}}}, "U+0000"),
+    # free text in bodies: refused before any route parses them (cityos.bodylimit)
+    ("case text", "POST", "/cases", {"json": {"text": f"路灯{NUL}不亮", "category": "streetlight-out"}}, "U+0000"),
+    (
+        "case reporter",
+        "POST",
+        "/cases",
+        {"json": {"text": "路灯不亮", "category": "streetlight-out", "reporter": {"name": f"王{NUL}"}}},
+        "U+0000",
+    ),
+    (
+        "subscription description",
+        "POST",
+        "/ngsi-ld/v1/subscriptions",
+        {"json": {**SUBSCRIPTION, "description": f"d{NUL}"}},
+        "U+0000",
+    ),
+    ("@context", "POST", "/ngsi-ld/v1/jsonldContexts", {"json": {"@context": {"a": f"urn:a{NUL}"}}}, "U+0000"),
 ]
 
 
@@ -382,3 +399,11 @@ def test_open311_refuses_nul_in_its_own_error_list(api: Api) -> None:
     assert r.status_code == 400, r.text
     (error,) = r.json()
     assert error["code"] == 400 and "U+0000" in error["description"]
+
+
+def test_an_open311_report_holding_nul_is_refused_before_it_is_read(api: Api) -> None:
+    """As every body the body limit refuses (size, depth, U+0000): a problem document, before the route."""
+    form = {"service_code": "streetlight-out", "description": "a\x00b", "lat": "31.23", "long": "121.47"}
+    r = api.post("/open311/v2/requests.json", data=form, token=None)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json") and "U+0000" in r.json()["detail"]

@@ -164,3 +164,46 @@ def test_batch_operations_leave_another_departments_entities_alone(api: Api, thi
     # the same batch from the owning department goes through
     r = api.post("/ngsi-ld/v1/entityOperations/update", json=[off], headers=LD, token=things.owner)
     assert r.status_code == 204, r.text
+
+
+def test_a_department_may_not_take_over_the_citys_entity_by_provisioning_a_device(api: Api, things: Things) -> None:
+    gauge = "urn:ngsi-ld:FloodMonitoring:city-gauge"
+    level = {"type": "Property", "value": 1.2}
+    city = {"id": gauge, "type": "FloodMonitoring", "currentLevel": level, "@context": CTX}
+    _created(api.post("/ngsi-ld/v1/entities", json=city, headers=LD))  # an operator's: the city keeps it
+    device = {
+        "device_id": "MX-GAUGE-1",
+        "apikey": things.names["apikey"],
+        "device_type": "flood-sensor",
+        "entity_type": "FloodMonitoring",
+        "entity_id": gauge,
+        "measures": {"lvl": {"attr": "currentLevel"}},
+    }
+    r = api.post("/iot/devices", json=device, token=things.owner)
+    assert r.status_code == 403 and "kept by the city" in r.json()["detail"], r.text
+    patch = {"currentLevel": {"type": "Property", "value": 9.9}, "@context": CTX}
+    r = api.request("PATCH", f"/ngsi-ld/v1/entities/{gauge}/attrs", json=patch, headers=LD, token=things.owner)
+    assert r.status_code == 403, r.text
+    assert api.get("/iot/devices/MX-GAUGE-1").status_code == 404  # nothing of the refused provisioning stayed
+    # an operator may provision it, and so hands the gauge to the device's department
+    assert api.post("/iot/devices", json=device).status_code == 201
+    r = api.request("PATCH", f"/ngsi-ld/v1/entities/{gauge}/attrs", json=patch, headers=LD, token=things.owner)
+    assert r.status_code == 204, r.text
+
+
+def test_a_report_linked_to_another_departments_case_gets_its_public_view(api: Api, things: Things) -> None:
+    first = {
+        "text": "人民路口的路灯坏了，一直不亮",
+        "category": "streetlight-out",
+        "lon": 121.4801,
+        "lat": 31.2301,
+        "reporter": {"name": "王小明", "phone": "13800138000", "email": "wxm@example.org"},
+    }
+    opened = _created(api.post("/cases", json=first))
+    assert opened["created"] is True and opened["case"]["reporter"]["phone"] == "13800138000"  # staff see it
+    again = {**first, "reporter": {"name": "李四"}}
+    r = api.post("/cases", json=again, token=things.stranger)
+    assert r.status_code == 200 and r.json()["duplicateOf"] == opened["case"]["id"], r.text
+    shown = r.text
+    assert "13800138000" not in shown and "王小明" not in shown and "wxm@example.org" not in shown
+    assert opened["followToken"] not in shown and "reporter" not in r.json()["case"]

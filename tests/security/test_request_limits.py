@@ -268,7 +268,7 @@ def test_logins_are_limited_per_client_address(api: Api) -> None:
     assert other.post("/auth/login", json={"username": "user0", "password": "x" * 12}).status_code == 401
 
 
-@pytest.mark.settings(rate_limit_public="2/minute", rate_limit_token="3/minute")
+@pytest.mark.settings(rate_limit_public="2/minute", rate_limit_app="3/minute")
 def test_open311_reports_are_limited_per_address_and_per_api_key(api: Api) -> None:
     from cityos.auth import create_token
 
@@ -278,8 +278,11 @@ def test_open311_reports_are_limited_per_address_and_per_api_key(api: Api) -> No
     for _ in range(2):  # incomplete reports (400): what counts is that they were sent
         assert first.post(url, data={"api_key": key}).status_code == 400
     _throttled(first.post(url, data={"api_key": key}), "from this address")
+    # keys nobody issued count against no app (each is a 403), so nobody can use up an app's rate with them
+    for n in range(4):
+        assert _from(api, f"203.0.113.{20 + n}").post(url, data={"api_key": f"cos_made-up-{n}"}).status_code == 403
     assert _from(api, "203.0.113.6").post(url, data={"api_key": key}).status_code == 400
-    _throttled(_from(api, "203.0.113.7").post(url, data={"api_key": key}), "with this token")
+    _throttled(_from(api, "203.0.113.7").post(url, data={"api_key": key}), "reports of this app")
 
 
 @pytest.mark.settings(rate_limit_public="100/minute", rate_limit_token="2/minute")

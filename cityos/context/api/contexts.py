@@ -12,6 +12,8 @@ from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.context import contexts as svc
 from cityos.context.api.ld import JSON, JSONLD, read_json
 from cityos.context.api.schemas import created, ld_body
+from cityos.context.errors import BadRequestData
+from cityos.core.iris import holds_nul
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1/jsonldContexts", tags=["NGSI-LD @contexts"])
@@ -47,6 +49,8 @@ def _info(request: Request, row: dict) -> dict:
 )
 async def add_context(request: Request, ctx: Writer) -> Response:
     body, _ctype = await read_json(request)
+    if holds_nul(body):  # PostgreSQL stores no text that holds it
+        raise BadRequestData("the @context holds the character U+0000 in a term or an IRI: leave it out")
     cid = svc.add_hosted(ctx.rt, body, ctx.tenant)
     return Response(status_code=201, headers={"Location": f"{svc.HOSTED_PATH}{cid}"})
 

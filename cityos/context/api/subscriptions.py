@@ -18,7 +18,7 @@ from cityos.context.errors import BadRequestData
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
 from cityos.context.subscriptions import matching, model, parsing, storage
-from cityos.core.iris import uri_segment
+from cityos.core.iris import holds_nul, uri_segment
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"], responses=LD_PROBLEMS)
@@ -46,6 +46,8 @@ def _out(s: model.StoredSubscription) -> dict[str, Any]:
 def _body(ld: LdRequest) -> dict[str, Any]:
     if not isinstance(ld.body, dict):
         raise BadRequestData("the body must be a JSON object describing a Subscription")
+    if holds_nul(ld.body):  # a description, a header value …: PostgreSQL stores no text that holds it
+        raise BadRequestData("the subscription holds the character U+0000 in a value or name: leave it out")
     return {k: v for k, v in ld.body.items() if k != "@context"}
 
 
