@@ -267,12 +267,14 @@ def test_the_entities_a_device_feeds_are_its_departments(api: Api, rt: Runtime, 
     # the device's entities were made when it was provisioned: they are its department's
     kept = hub.keepers(rt, rt.settings.default_tenant, [AQ_ENTITY, FLOOD_ENTITY, f"urn:ngsi-ld:Device:{FLOOD}"])
     assert kept == {AQ_ENTITY: "hp-env", FLOOD_ENTITY: "hp-water", f"urn:ngsi-ld:Device:{FLOOD}": "hp-water"}
-    # an entity the city made before is adopted by the department whose device comes to feed it
+    # an entity the city made before is adopted by the department whose device comes to feed it, when an
+    # operator provisions the device (the department's own token may not take the city's entity)
     city_entity = "urn:ngsi-ld:FloodMonitoring:HP-FM-0002"
     r = api.post("/ngsi-ld/v1/entities", json={"id": city_entity, "type": "FloodMonitoring"})
     assert r.status_code == 201, r.text
     assert api.patch(f"/ngsi-ld/v1/entities/{city_entity}/attrs", json={"x": 1}, token=city.water).status_code == 403
     spec = dict(FLOOD_SPEC, device_id="HP-FM-0002", apikey=WATER_KEY, entity_id=city_entity)
-    assert api.post("/iot/devices", json=[spec], token=city.water).status_code == 201
+    assert api.post("/iot/devices", json=[spec], token=city.water).status_code == 403
+    assert api.post("/iot/devices", json=[spec]).status_code == 201
     assert hub.keepers(rt, rt.settings.default_tenant, [city_entity]) == {city_entity: "hp-water"}
     assert api.post(f"/ngsi-ld/v1/entities/{city_entity}/attrs", json={"x": 1}, token=city.water).status_code == 204
