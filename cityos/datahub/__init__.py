@@ -5,7 +5,25 @@ a hash-chained, signed audit log of every read of governed data.
 Other packages use it through what this module exports.
 """
 
+from cityos.datahub.catalogue import (
+    ClassNode,
+    EntryVersion,
+    EntryView,
+    ItemSource,
+    Page,
+    change_entry,
+    classification_tree,
+    entry_versions,
+    get_entry,
+    item_sources,
+    list_entries,
+    register_entry,
+    view_entry,
+)
+from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
+from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
+from cityos.datahub.levels import dataset_level, level_scale
 from cityos.datahub.models import (
     Access,
     Backing,
@@ -23,12 +41,32 @@ __all__ = [
     "Access",
     "Backing",
     "CatalogueEntry",
+    "ClassNode",
     "DataItem",
+    "EntryExists",
+    "EntryNotFound",
+    "EntryVersion",
+    "EntryView",
+    "Filters",
     "Grant",
     "GrantState",
+    "InvalidEntry",
+    "ItemSource",
     "Level",
     "LevelScale",
     "OpeningType",
+    "Page",
+    "SecondSource",
     "SharingType",
+    "change_entry",
+    "classification_tree",
     "component",
+    "dataset_level",
+    "entry_versions",
+    "get_entry",
+    "item_sources",
+    "level_scale",
+    "list_entries",
+    "register_entry",
+    "view_entry",
 ]
