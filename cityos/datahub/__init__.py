@@ -36,11 +36,13 @@ from cityos.datahub.models import (
     OpeningType,
     SharingType,
 )
+from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 
 __all__ = [
     "Access",
     "Backing",
     "CatalogueEntry",
+    "CatalogueFile",
     "ClassNode",
     "DataItem",
     "EntryExists",
@@ -57,6 +59,7 @@ __all__ = [
     "OpeningType",
     "Page",
     "SecondSource",
+    "Seeded",
     "SharingType",
     "change_entry",
     "classification_tree",
@@ -67,6 +70,8 @@ __all__ = [
     "item_sources",
     "level_scale",
     "list_entries",
+    "load_catalogue",
+    "read_catalogue",
     "register_entry",
     "view_entry",
 ]

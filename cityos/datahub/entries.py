@@ -105,7 +105,7 @@ def _items(entry: CatalogueEntry, scale: LevelScale) -> None:
     if not entry.items:
         raise _bad("items", "an entry has at least one data item")
     names: set[str] = set()
-    keys: set[str] = set()
+    sources: dict[str, str] = {}  # key -> its source: two items of one key (two id numbers) share it
     levels = ", ".join(lv.name for lv in scale.levels)
     for i, item in enumerate(entry.items):
         at = f"items[{i}]"
@@ -123,10 +123,9 @@ def _items(entry: CatalogueEntry, scale: LevelScale) -> None:
             _text(f"{at}.source", item.source, max_length=128)
         if item.key is not None and not ITEM_KEY.match(item.key):
             raise _bad(f"{at}.key", f"{item.key!r} is not an item key: write it like person.registeredAddress")
-        key = entry.key_of(item)
-        if key in keys:
-            raise _bad(f"{at}.key", f"{key!r} is the key of an item before it")
-        keys.add(key)
+        key, source = entry.key_of(item), entry.source_of(item)
+        if sources.setdefault(key, source) != source:
+            raise _bad(f"{at}.source", f"an item before it with key {key!r} has the source {sources[key]!r}")
 
 
 # --- the stored document ---------------------------------------------------------------------------------

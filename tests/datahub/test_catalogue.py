@@ -150,7 +150,7 @@ def test_a_bad_field_is_refused_by_name(rt: Runtime, changes: dict[str, object],
         (DataItem("x", " ", "text", "general-1"), "items[3].zh"),
         (DataItem("idCard", "某项", "text", "general-1"), "items[3].name"),
         (DataItem("x", "某项", "text", "general-1", key="no key"), "items[3].key"),
-        (DataItem("x", "某项", "text", "general-1", key="person.idCard"), "items[3].key"),
+        (DataItem("x", "某项", "text", "general-1", key="person.idCard", source="civil-affairs"), "items[3].source"),
     ],
 )
 def test_a_bad_item_is_refused_by_name(rt: Runtime, item: DataItem, field: str) -> None:
