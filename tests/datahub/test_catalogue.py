@@ -216,3 +216,22 @@ def test_tenants_keep_their_own_catalogues(rt: Runtime) -> None:
     datahub.register_entry(rt, "jinshan", person_entry(provider="civil-affairs"), by="b")  # its own source
     assert datahub.get_entry(rt, "jinshan", "HP-01-01-0001").provider == "civil-affairs"
     assert datahub.list_entries(rt, "pudong").total == 0
+
+
+def test_rival_sources_registered_at_once_leave_one_source(rt: Runtime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rivals = [person_entry(code=f"HP-01-0{n}-0001", provider=f"department-{n}") for n in range(1, 7)]
+
+    def register(entry: datahub.CatalogueEntry) -> str:
+        try:
+            datahub.register_entry(rt, T, entry, by="a")
+        except SecondSource:
+            return "refused"
+        return "registered"
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(register, rivals))
+    assert sorted(outcomes) == ["refused"] * 5 + ["registered"]
+    assert datahub.list_entries(rt, T).total == 1
+    assert len({s.department for s in datahub.item_sources(rt, T)}) == 1
