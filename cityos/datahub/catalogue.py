@@ -117,8 +117,24 @@ def change_entry(rt: Runtime, tenant: str, entry: CatalogueEntry, *, by: str, re
 
 
 def get_entry(rt: Runtime, tenant: str, code: str) -> CatalogueEntry:
-    """The current version of an entry; EntryNotFound if the catalogue has none with this code."""
-    return view_entry(rt, tenant, code).entry
+    """The current version of an entry (one query); EntryNotFound if the catalogue has none with this code."""
+    with rt.db.connect() as conn:
+        row = store.get_row(conn, tenant, code)
+    if row is None:
+        raise _not_found(code)
+    return from_doc(row["entry"])
+
+
+def backing_index(rt: Runtime, tenant: str) -> dict[str, tuple[CatalogueEntry, ...]]:
+    """Which entries each NGSI-LD entity type backs: entity type -> the entries naming it in
+    ``backing.entityTypes``, by code (a caller that asks often keeps it and asks again after a change)."""
+    with rt.db.connect() as conn:
+        entries = [from_doc(doc) for doc in store.all_docs(conn, tenant)]
+    index: dict[str, list[CatalogueEntry]] = {}
+    for entry in entries:
+        for kind in entry.backing.entity_types:
+            index.setdefault(kind, []).append(entry)
+    return {kind: tuple(found) for kind, found in index.items()}
 
 
 def view_entry(rt: Runtime, tenant: str, code: str) -> EntryView:

@@ -33,6 +33,12 @@ def get_row(conn: Connection, tenant: str, code: str, *, lock: bool = False) -> 
     return dict(row) if row else None
 
 
+def all_docs(conn: Connection, tenant: str) -> list[dict[str, Any]]:
+    """Every entry's current version as stored, by code."""
+    t = catalogue_entries.c
+    return [dict(d) for d in conn.execute(select(t.entry).where(t.tenant == tenant).order_by(t.code)).scalars()]
+
+
 def insert_entry(conn: Connection, row: Row) -> None:
     conn.execute(insert(catalogue_entries), [row])
 

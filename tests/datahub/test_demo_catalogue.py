@@ -50,3 +50,11 @@ def test_every_department_named_in_the_demo_catalogue_is_listed() -> None:
     named = {e.provider for e in found.entries} | {i.source for e in found.entries for i in e.items if i.source}
     assert named <= set(found.departments)
     assert all(found.departments.values())
+
+
+def test_the_backing_index_names_the_entries_of_each_entity_type(rt: Runtime) -> None:
+    datahub.load_catalogue(rt, T)
+    index = datahub.backing_index(rt, T)
+    assert [e.code for e in index["Person"]] == ["HP-01-01-0001"]
+    assert [e.provider for e in index["Streetlight"]] == ["city-appearance"]
+    assert set(DEPARTMENTS) <= set(index)
