@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     iot_max_clock_skew: int = Field(
         300, ge=0, description="Seconds an observation time may lie after its receipt; later: dead letter."
     )
+    datahub_levels: Path | None = Field(
+        None,
+        description="A YAML file of the data classification levels, lowest first ({name, zh, en} each); "
+        "default: GB/T 43697's general 1-4, important, core (cityos/datahub/levels.yaml).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

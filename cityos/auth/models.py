@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send", "metrics:read"}
         | {"vitals:read", "vitals:write", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
+        | {"catalogue:read", "catalogue:write"}
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -25,8 +26,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send"}
         | {"vitals:read", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act"}
+        | {"catalogue:read", "catalogue:write"}  # writes only the entries its own department provides
     ),
-    "reader": frozenset({"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read"}),
+    "reader": frozenset(
+        {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}
+    ),
     # an app that files citizens' reports (an Open311 api_key): nothing else
     "reporter": frozenset({"cases:report"}),
 }

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    return []
+    from cityos.datahub import catalogue_routes
+
+    return [catalogue_routes.router]
 
 
 component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers)

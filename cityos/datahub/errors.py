@@ -11,6 +11,22 @@ class EntryNotFound(CityError):
     status = 404
 
 
+class EntryExists(CityError):
+    """An entry registered under a code the catalogue holds already: change it with PUT instead."""
+
+    type = PROBLEM_BASE + "catalogue-entry-exists"
+    title = "Catalogue entry exists"
+    status = 409
+
+
+class InvalidLevelScale(CityError):
+    """A level scale file that cannot be used; the detail names the file, the entry and the field."""
+
+    type = PROBLEM_BASE + "invalid-level-scale"
+    title = "Invalid level scale"
+    status = 422
+
+
 class InvalidEntry(CityError):
     """An entry or a data item the catalogue cannot take; the detail names the field and what is allowed."""
 

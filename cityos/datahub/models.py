@@ -75,6 +75,9 @@ class DataItem:
     level: str  # a level name of the scale
     description: str = ""
     source: str | None = None  # the one authoritative department (一数一源); None: the entry's provider
+    # what the item is across the catalogue (一数一源), e.g. "person.registeredAddress"; None: an item of this
+    # entry alone, keyed "<entry code>.<name>" (CatalogueEntry.key_of)
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,11 @@ class CatalogueEntry:
 
     def source_of(self, item: DataItem) -> str:
         return item.source or self.provider
+
+    def key_of(self, item: DataItem) -> str:
+        """The item's source key: its declared ``key``, else ``<entry code>.<item name>`` (an item of this
+        entry alone, which no other entry can claim)."""
+        return item.key or f"{self.code}.{item.name}"
 
 
 class GrantState(StrEnum):

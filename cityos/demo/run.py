@@ -17,6 +17,7 @@ from rich.live import Live
 from rich.progress import Progress
 from rich.text import Text
 
+from cityos import datahub
 from cityos.auth import create_account, create_token
 from cityos.config import Settings
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
@@ -106,10 +107,13 @@ def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevic
         upsert_entities(rt, rt.settings.default_tenant, entities, progress=lambda n: progress.advance(task, n))
     with console.status("登记设备 Provisioning the district's devices"):
         devices = provision_demo_devices(rt, entities)
+    with console.status("载入数据资源目录 Loading the data resource catalogue"):
+        seeded = datahub.load_catalogue(rt, rt.settings.default_tenant, by="cityos-demo")
     summary = district_summary(entities)
     console.print(
         f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
-        f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))}), {len(devices)} devices provisioned"
+        f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))}), {len(devices)} devices provisioned, "
+        f"{seeded.registered + seeded.kept} catalogue entries ({seeded.registered} new)"
     )
     return devices
 
