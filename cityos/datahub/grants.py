@@ -29,9 +29,11 @@ from cityos.datahub.workflow import (
     GrantAction,
     GrantEvent,
     Narrowing,
+    action_of,
     instant,
     requested,
     state_at,
+    state_of,
     transition,
 )
 from cityos.runtime import Runtime
@@ -242,7 +244,7 @@ def move_grant(
     operator or an administrator. GrantMoveRefused (409) names the state and the moves allowed from it,
     GrantMoveForbidden (403) who may take the move, InvalidGrant (400) what the move lacks."""
     now = exact(now or _now())
-    action = GrantAction(action)
+    action = action_of(action)
     if action == GrantAction.REQUEST:
         raise InvalidGrant("a grant is requested once, when it is made: request a new grant instead")
     with rt.db.write() as conn:
@@ -286,7 +288,7 @@ def list_grants(
     grant past its end is listed as expired)."""
     now = now or _now()
     filters = {"department": department, "provider": provider, "code": code,
-               "state": str(GrantState(state)) if state is not None else None}  # fmt: skip
+               "state": str(state_of(state)) if state is not None else None}  # fmt: skip
     with rt.db.connect() as conn:
         rows = store.search(conn, tenant, filters, _ms(now), min(max(limit, 0), MAX_LIST), max(offset, 0))
         histories = store.histories(conn, tenant, [r["id"] for r in rows])

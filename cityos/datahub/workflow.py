@@ -127,6 +127,22 @@ class GrantEvent:
     changes: dict[str, Any] = field(default_factory=dict)  # field -> {"from": ..., "to": ...}
 
 
+def action_of(value: GrantAction | str) -> GrantAction:
+    """The action named; InvalidGrant (400) naming the actions for a name the table does not know."""
+    try:
+        return GrantAction(value)
+    except ValueError:
+        raise InvalidGrant(f"there is no grant action {value!r}: use one of {_names(GrantAction)}") from None
+
+
+def state_of(value: GrantState | str) -> GrantState:
+    """The state named; InvalidGrant (400) naming the states for a name the workflow does not know."""
+    try:
+        return GrantState(value)
+    except ValueError:
+        raise InvalidGrant(f"there is no grant state {value!r}: use one of {_names(GrantState)}") from None
+
+
 # --- time --------------------------------------------------------------------------------------------------
 
 
@@ -304,7 +320,7 @@ def transition(
     GrantMoveRefused (409) names the state and the allowed moves; GrantMoveForbidden (403) who may take it;
     InvalidGrant (400) a missing reason, a narrowing that widens, an approval of a period already over.
     """
-    action = GrantAction(action)
+    action = action_of(action)
     before = state_at(grant, now)
     to = check_move(grant, entry, action, actor, now)
     reason = reason.strip() if reason and reason.strip() else None

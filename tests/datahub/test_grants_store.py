@@ -187,3 +187,13 @@ def test_the_answer_shape(rt: Runtime) -> None:
     assert [h["action"] for h in body["history"]] == ["request", "narrow"]
     assert body["history"][1]["changes"] == {"lifts": {"from": "general-4", "to": "general-3"}}
     assert body["history"][1]["byDepartment"] == PROVIDER and body["history"][1]["fromState"] == "requested"
+
+
+def test_unknown_names_are_400s(rt: Runtime) -> None:
+    with pytest.raises(InvalidGrant, match="no grant state 'pending'"):
+        list_grants(rt, T, state="pending")
+    g = _ask(rt).grant
+    with pytest.raises(InvalidGrant, match="no grant action 'expire'"):
+        _move(rt, g.id, "expire")
+    with pytest.raises(InvalidGrant, match="requested once"):
+        _move(rt, g.id, "request")
