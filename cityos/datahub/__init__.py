@@ -5,6 +5,7 @@ a hash-chained, signed audit log of every read of governed data.
 Other packages use it through what this module exports.
 """
 
+from cityos.datahub.access import decide
 from cityos.datahub.catalogue import (
     ClassNode,
     EntryVersion,
@@ -24,7 +25,15 @@ from cityos.datahub.catalogue import (
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
 from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
-from cityos.datahub.levels import dataset_level, level_scale
+from cityos.datahub.grants import (
+    GrantRecord,
+    get_grant,
+    grants_for,
+    list_grants,
+    move_grant,
+    request_grant,
+)
+from cityos.datahub.levels import dataset_level, level_scale, load_scale
 from cityos.datahub.models import (
     Access,
     Backing,
@@ -37,9 +46,13 @@ from cityos.datahub.models import (
     OpeningType,
     SharingType,
 )
+from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
+from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
 
 __all__ = [
+    "MOVES",
+    "TRANSITIONS",
     "Access",
     "Backing",
     "CatalogueEntry",
@@ -52,28 +65,44 @@ __all__ = [
     "EntryView",
     "Filters",
     "Grant",
+    "GrantAction",
+    "GrantMove",
+    "GrantPublic",
+    "GrantRecord",
+    "GrantRequest",
     "GrantState",
     "InvalidEntry",
     "ItemSource",
     "Level",
     "LevelScale",
+    "Narrowing",
     "OpeningType",
     "Page",
     "SecondSource",
     "Seeded",
     "SharingType",
+    "allowed_moves",
     "backing_index",
     "change_entry",
     "classification_tree",
     "component",
     "dataset_level",
+    "decide",
     "entry_versions",
     "get_entry",
+    "get_grant",
+    "grants_for",
+    "in_force",
     "item_sources",
     "level_scale",
     "list_entries",
+    "list_grants",
     "load_catalogue",
+    "load_scale",
+    "move_grant",
     "read_catalogue",
     "register_entry",
+    "request_grant",
+    "state_at",
     "view_entry",
 ]

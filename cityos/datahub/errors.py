@@ -49,6 +49,24 @@ class GrantNotFound(CityError):
     status = 404
 
 
+class InvalidGrant(CityError):
+    """A grant request or move the workflow cannot take (unknown items, a period that ends before it starts,
+    lasts too long or has passed, a narrowing that widens, a missing reason); the detail names what to fix."""
+
+    type = PROBLEM_BASE + "invalid-grant"
+    title = "Invalid grant"
+    status = 400
+
+
+class GrantMoveForbidden(CityError):
+    """A grant move by someone the table does not name for it (only the provider or the city decides; a
+    department never decides its own request); the detail names who may."""
+
+    type = PROBLEM_BASE + "grant-move-forbidden"
+    title = "Not allowed to move this grant"
+    status = 403
+
+
 class GrantMoveRefused(CityError):
     """A grant workflow move the transition table does not allow now; the detail names the allowed moves."""
 

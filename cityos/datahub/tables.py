@@ -1,8 +1,14 @@
-"""The data resource system's tables. Other packages never touch them: they call cityos.datahub."""
+"""The data resource system's tables. Other packages never touch them: they call cityos.datahub.
+
+Grants (授权共享): ``datahub_grants`` holds one row per grant as it is now (the stored state: an approved
+grant whose end has come is expired without a write, see ``cityos.datahub.workflow.state_at``), and
+``datahub_grant_history`` every move made on it (who, for which department, when, why, from which state to
+which, what changed), appended to and never edited.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from cityos.store import JSONDoc, metadata
 
@@ -48,3 +54,47 @@ item_sources = Table(
     Column("item", String(128), nullable=False),  # the item's name in that entry
 )
 Index("ix_datahub_item_sources_code", item_sources.c.tenant, item_sources.c.code)
+
+
+grants = Table(
+    "datahub_grants",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("code", String(64), nullable=False),  # the catalogue entry
+    Column("provider", String(64), nullable=False),  # the entry's provider when the grant was requested
+    Column("department", String(64), nullable=False),  # who reads through it
+    Column("scenario", String(256), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("items", JSONDoc, nullable=True),  # the item names granted; null: the whole entry
+    Column("starts_at", String(40), nullable=False),  # ISO instants, to the millisecond
+    Column("ends_at", String(40), nullable=False),
+    Column("starts_at_ms", BigInteger, nullable=False),
+    Column("ends_at_ms", BigInteger, nullable=False),  # an approved grant is expired from this instant on
+    Column("lifts", String(32), nullable=True),  # the highest level shown unmasked; null: the default
+    Column("state", String(16), nullable=False),  # requested | approved | refused | revoked
+    Column("requested_by", String(128), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),  # the number of moves: a write expects the one it read
+)
+Index("ix_datahub_grants_reader", grants.c.tenant, grants.c.department, grants.c.code)
+Index("ix_datahub_grants_provider", grants.c.tenant, grants.c.provider, grants.c.state)
+Index("ix_datahub_grants_code", grants.c.tenant, grants.c.code, grants.c.state)
+
+grant_history = Table(
+    "datahub_grant_history",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("grant_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("by", String(128), nullable=False),
+    Column("by_department", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("changes", JSONDoc, nullable=False),  # a request: what was asked; a narrow: field -> {from, to}
+)
