@@ -5,7 +5,21 @@ a hash-chained, signed audit log of every read of governed data.
 Other packages use it through what this module exports.
 """
 
+from cityos.datahub.audit import (
+    Appended,
+    AuditRead,
+    Seal,
+    SubjectRead,
+    Verification,
+    append,
+    chain_length,
+    reads_of_subject,
+    seal,
+    subject_hash,
+    verify,
+)
 from cityos.datahub.component import component
+from cityos.datahub.masking import mask_attribute, mask_entity, mask_record, mask_value
 from cityos.datahub.models import (
     Access,
     Backing,
@@ -21,6 +35,8 @@ from cityos.datahub.models import (
 
 __all__ = [
     "Access",
+    "Appended",
+    "AuditRead",
     "Backing",
     "CatalogueEntry",
     "DataItem",
@@ -29,6 +45,19 @@ __all__ = [
     "Level",
     "LevelScale",
     "OpeningType",
+    "Seal",
     "SharingType",
+    "SubjectRead",
+    "Verification",
+    "append",
+    "chain_length",
     "component",
+    "mask_attribute",
+    "mask_entity",
+    "mask_record",
+    "mask_value",
+    "reads_of_subject",
+    "seal",
+    "subject_hash",
+    "verify",
 ]
