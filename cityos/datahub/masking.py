@@ -75,7 +75,8 @@ _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _STREET = re.compile(r"^.*?(?:街道|大道|路|街|镇|乡)")
-_DISTRICT = re.compile(r"^.*(?:区|县|市)")
+_ADMIN = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|省|市|州|盟|区|县|旗)")
+_NOT_ADMIN = ("小区", "社区", "园区", "校区", "景区", "街区", "营区", "厂区", "库区")
 _YEAR = re.compile(r"^([12]\d{3})(?:-\d{2}(?:-\d{2})?(?:[T ].*)?|年.*)?$")
 _SPACES = re.compile(r"[\s]+")
 _GEOMETRIES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
@@ -130,10 +131,19 @@ def mask_address(value: Any) -> Any:
     text = _text(value)
     if not text:
         return FULL
-    m = _STREET.match(text) or _DISTRICT.match(text)
-    if m is None or m.end() == 0 or any(c.isdigit() for c in m.group(0)):
+    m = _STREET.match(text)
+    kept = m.group(0) if m else _admin_prefix(text)
+    if not kept or any(c.isdigit() for c in kept):
         return FULL
-    return m.group(0) + "****"
+    return kept + "****"
+
+
+def _admin_prefix(text: str) -> str:
+    """The province, city, district and county a text starts with (上海市黄浦区), and nothing below them."""
+    end = 0
+    while (m := _ADMIN.match(text, end)) is not None and not m.group(0).endswith(_NOT_ADMIN):
+        end = m.end()
+    return text[:end]
 
 
 def mask_email_address(value: Any) -> Any:
