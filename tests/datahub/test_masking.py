@@ -14,6 +14,7 @@ from cityos.datahub import mask_entity, mask_record, mask_value
 from cityos.datahub.models import ITEM_KINDS
 
 POINT = {"type": "Point", "coordinates": [121.4737, 31.2304]}
+LINE = {"type": "LineString", "coordinates": [[1.23, 2.35], [3.46, 4.57]]}
 
 
 @pytest.mark.parametrize(
@@ -56,8 +57,8 @@ POINT = {"type": "Point", "coordinates": [121.4737, 31.2304]}
         (
             "geo",
             {"type": "LineString", "coordinates": [[1.234, 2.345], [3.456, 4.567]]},
-            {"type": "LineString", "coordinates": [[1.23, 2.35], [3.46, 4.57]]},
-        ),  # fmt: skip
+            LINE,
+        ),
         ("geo", {"type": "Point", "coordinates": ["a", "b"]}, "***"),
         ("geo", "121.47,31.23", "***"),
         ("date", "1990-05-06", "1990"),
@@ -102,7 +103,7 @@ def test_mask_entity_in_each_representation() -> None:
         "mobile": [
             {"type": "Property", "value": "13800135678", "datasetId": "urn:a"},
             {"type": "Property", "value": "13900135678", "datasetId": "urn:b"},
-        ],  # fmt: skip
+        ],
     }
     out = mask_entity(normalized, masked)
     assert out["name"] == {"type": "Property", "value": "张*", "observedAt": "2026-01-01T00:00:00Z"}
@@ -112,8 +113,14 @@ def test_mask_entity_in_each_representation() -> None:
     assert [m["value"] for m in out["mobile"]] == ["138****5678", "139****5678"]
     assert out["id"] == normalized["id"] and normalized["name"]["value"] == "张三"
 
-    concise = {"id": "urn:ngsi-ld:Person:1", "type": "Person", "name": {"value": "张三"}, "location": POINT,
-               "bio": {"languageMap": {"zh": "住在南京东路"}}, "employer": {"object": "urn:ngsi-ld:Company:9"}}  # fmt: skip
+    concise = {
+        "id": "urn:ngsi-ld:Person:1",
+        "type": "Person",
+        "name": {"value": "张三"},
+        "location": POINT,
+        "bio": {"languageMap": {"zh": "住在南京东路"}},
+        "employer": {"object": "urn:ngsi-ld:Company:9"},
+    }
     out = mask_entity(concise, masked)
     assert out["name"] == {"value": "张*"} and out["location"]["coordinates"] == [121.47, 31.23]
     assert out["bio"] == {"languageMap": {"zh": "***"}} and out["employer"] == {"object": "***"}
