@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     )
     audit_subject_secret: str | None = Field(
         None,
-        description="Secret of the keyed hashes (HMAC-SHA256) the audit log keeps of the persons' ID numbers and "
+        description="Secret of the keyed hashes (keyed BLAKE2b-256) the audit log keeps of the persons' ID numbers and "
         "enterprises' credit codes a read touched. Unset: derived from the seal key (a new seal key then "
         "starts new hashes: set this to keep who used my data across key changes).",
     )

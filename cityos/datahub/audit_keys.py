@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import logging
 import os
 from dataclasses import dataclass
@@ -45,8 +44,9 @@ class AuditKeys:
         return True
 
     def subject_hash(self, subject: str) -> str:
-        """The keyed hash (HMAC-SHA256, hex) the log keeps of a person's ID number or a company's credit code."""
-        return hmac.new(self.subject_secret, subject.strip().upper().encode(), hashlib.sha256).hexdigest()
+        """The keyed hash the log keeps of a person's ID number or a company's credit code: BLAKE2b-256 in its
+        keyed mode (a MAC by design, as HMAC-SHA256 is, and a tenth of its cost per call), hex."""
+        return hashlib.blake2b(subject.strip().upper().encode(), key=self.subject_secret, digest_size=32).hexdigest()
 
 
 def _generate(path: Path) -> None:
@@ -84,12 +84,12 @@ def load_keys(settings: Settings) -> AuditKeys:
     public = private.public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     if settings.audit_subject_secret:
-        secret = settings.audit_subject_secret.encode()
+        material = settings.audit_subject_secret.encode()
     else:
-        seed = private.private_bytes(
+        material = private.private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )
-        secret = hashlib.sha256(b"cityos audit subjects\0" + seed).digest()
+    secret = hashlib.sha256(b"cityos audit subjects\0" + material).digest()  # a BLAKE2b key is at most 64 bytes
     return AuditKeys(private, public, hashlib.sha256(raw).hexdigest()[:32], secret, path)
 
 

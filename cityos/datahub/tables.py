@@ -57,6 +57,7 @@ audit_subjects = Table(
     "datahub_audit_subjects",
     metadata,
     Column("tenant", String(64), primary_key=True),
-    Column("subject", String(64), primary_key=True),  # HMAC-SHA256 of the ID number or credit code, hex
+    Column("subject", String(64), primary_key=True),  # keyed BLAKE2b-256 of the ID number or credit code, hex
     Column("seq", BigInteger, primary_key=True),
+    sqlite_with_rowid=False,  # the key is the table: one B-tree to insert into, not a table and an index
 )

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("tenant", sa.String(64), primary_key=True),
         sa.Column("subject", sa.String(64), primary_key=True),
         sa.Column("seq", sa.BigInteger(), primary_key=True),
+        sqlite_with_rowid=False,
     )
 
 
