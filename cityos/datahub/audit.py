@@ -296,7 +296,8 @@ class _Walk:
     def check_seal(self, seal_row: Any, hash_: str) -> str | None:
         message = seal_message(seal_row.seq, seal_row.hash, seal_row.at_ms, seal_row.key_id)
         if seal_row.key_id != self.keys.key_id or not self.keys.verifies(message, seal_row.signature):
-            return f"its seal's signature does not verify with the seal key {self.keys.key_id} (a forged seal)"
+            return (f"its seal's signature does not verify with the seal key {self.keys.key_id} "
+                    "(a forged seal, or one made with another key)")  # fmt: skip
         if seal_row.hash != hash_:
             return "its seal signed another hash: the record or one before it was replaced"
         return None
@@ -336,6 +337,8 @@ class _Walk:
             self.problem = (last + 1, f"removed: the chain's head is seq {head.seq}, the chain ends at seq {last}")
         elif head is None and last > 0:
             self.problem = (last, "the chain's head row was removed")
+        elif head is not None and head.sealed_seq and head.sealed_seq not in {s.seq for s in self.seals}:
+            self.problem = (head.sealed_seq, "its seal was removed")
 
 
 def verify(rt: Runtime, progress: Callable[[int], None] | None = None) -> Verification:

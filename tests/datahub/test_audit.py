@@ -128,6 +128,12 @@ def test_a_forged_seal_is_found(art: Runtime) -> None:
     broken_at(art, 7, "forged seal")
 
 
+def test_a_removed_seal_is_found(art: Runtime) -> None:
+    filled(art)
+    sql(art, "DELETE FROM datahub_audit_seals WHERE seq = 12")
+    broken_at(art, 12, "its seal was removed")
+
+
 def test_a_rewritten_chain_is_caught_by_its_seal(art: Runtime) -> None:
     """An edit with every hash after it recomputed still differs from what the seal signed."""
     filled(art)
