@@ -60,6 +60,7 @@ bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/vitals.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/audit.py
 
 serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve

@@ -1,4 +1,4 @@
-"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, account, history, deadletters; thin
+"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, account, history, deadletters, audit; thin
 over service functions."""
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ vitals_app = typer.Typer(help="City vital signs: indicators, warnings, forecasts
 app.add_typer(vitals_app, name="vitals")
 cases_app = typer.Typer(help="Incident cases: the classifier.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
+audit_app = typer.Typer(help="The audit chain of reads of governed data: verify, seal.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 @db_app.command("upgrade")
@@ -391,6 +393,43 @@ def cases_retrain() -> None:
         f"learnt from {out.corrections} confirmed corrections; held-out main top-1 {out.before.main:.3f} → "
         f"{out.after.main:.3f}, sub {out.before.sub:.3f} → {out.after.sub:.3f}; saved {out.path}"
     )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the whole audit chain: recompute every hash, check every seal; name the first bad record (exit 1)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cityos import datahub
+
+    rt = _open_runtime()
+    try:
+        columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("verify", total=datahub.chain_length(rt))
+            out = datahub.verify(rt, progress=lambda n: bar.update(task, completed=n))
+    finally:
+        rt.close()
+    if not out.ok:
+        typer.echo(f"broken at seq {out.seq}: {out.problem} ({out.records:,} records verified before it)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"intact: {out.records:,} records, {out.seals:,} seals verified in {out.seconds:.1f} s")
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the audit chain's head now (an Ed25519 signature of its seq and hash)."""
+    from cityos import datahub
+
+    rt = _open_runtime()
+    try:
+        done = datahub.seal(rt)
+    finally:
+        rt.close()
+    if done is None:
+        typer.echo("the audit chain is empty: nothing to seal", err=True)
+        return
+    typer.echo(f"sealed seq {done.seq} (hash {done.hash}) with key {done.key_id}")
 
 
 @vitals_app.command("backtest")

@@ -89,6 +89,21 @@ class Settings(BaseSettings):
         description="A YAML file of the data classification levels, lowest first ({name, zh, en} each); "
         "default: GB/T 43697's general 1-4, important, core (cityos/datahub/levels.yaml).",
     )
+    audit_seal_key: Path | None = Field(
+        None,
+        description="PEM file of the Ed25519 private key that seals the audit chain. Unset: a key generated on "
+        "first use into data_dir/audit-seal.pem (mode 0600; the log says where).",
+    )
+    audit_subject_secret: str | None = Field(
+        None,
+        description="Secret of the keyed hashes (keyed BLAKE2b-256) the audit log keeps of the persons' ID numbers and "
+        "enterprises' credit codes a read touched. Unset: derived from the seal key (a new seal key then "
+        "starts new hashes: set this to keep who used my data across key changes).",
+    )
+    audit_seal_every: int = Field(10_000, ge=1, description="Seal the audit chain at least every this many records.")
+    audit_seal_seconds: int = Field(
+        60, ge=1, description="Seal the audit chain when this many seconds passed since the last seal, at an append."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

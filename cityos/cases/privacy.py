@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cityos.core.masks import keep, mask_email, mask_mobile
+
 _HAN = "\u4e00-\u9fff"
 _ID_DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _INTRODUCERS = ("我是", "我叫", "我姓", "本人", "名叫", "联系人", "姓名", "报告人", "反映人", "来电人")
@@ -45,26 +47,6 @@ _NAME_ENDS = (
     "的",
 )
 MIN_GIVEN_NAME = 2  # a reporter's name of one character (a surname alone) would mask every such character
-
-
-def keep(head: int, tail: int) -> Callable[[str], str]:
-    """A mask that keeps ``head`` characters at the start and ``tail`` at the end, and stars the rest."""
-
-    def mask(value: str) -> str:
-        hidden = max(len(value) - head - tail, 1)
-        return value[:head] + "*" * hidden + (value[-tail:] if tail else "")
-
-    return mask
-
-
-def _mobile(value: str) -> str:
-    digits = re.sub(r"\D", "", value)[-11:]
-    return digits[:3] + "****" + digits[-4:]
-
-
-def _email(value: str) -> str:
-    local, _, domain = value.partition("@")
-    return local[:1] + "***@" + domain
 
 
 @dataclass(frozen=True)
@@ -89,9 +71,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "email",
         re.compile(r"(?<![A-Za-z0-9._%+-])(?P<value>[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"),
-        _email,
+        mask_email,
     ),
-    Rule("mobile", re.compile(r"(?<![\d+])(?P<value>(?:\+?86[\s.-]?)?1[3-9](?:[\s.-]?\d){9})(?!\d)"), _mobile),
+    Rule("mobile", re.compile(r"(?<![\d+])(?P<value>(?:\+?86[\s.-]?)?1[3-9](?:[\s.-]?\d){9})(?!\d)"), mask_mobile),
     Rule(
         "name",
         re.compile(

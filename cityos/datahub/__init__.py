@@ -6,6 +6,19 @@ Other packages use it through what this module exports.
 """
 
 from cityos.datahub.access import decide
+from cityos.datahub.audit import (
+    Appended,
+    AuditRead,
+    Seal,
+    SubjectRead,
+    Verification,
+    append,
+    chain_length,
+    reads_of_subject,
+    seal,
+    subject_hash,
+    verify,
+)
 from cityos.datahub.catalogue import (
     ClassNode,
     EntryVersion,
@@ -34,6 +47,7 @@ from cityos.datahub.grants import (
     request_grant,
 )
 from cityos.datahub.levels import dataset_level, level_scale, load_scale
+from cityos.datahub.masking import mask_attribute, mask_entity, mask_record, mask_value
 from cityos.datahub.models import (
     Access,
     Backing,
@@ -54,6 +68,8 @@ __all__ = [
     "MOVES",
     "TRANSITIONS",
     "Access",
+    "Appended",
+    "AuditRead",
     "Backing",
     "CatalogueEntry",
     "CatalogueFile",
@@ -78,11 +94,16 @@ __all__ = [
     "Narrowing",
     "OpeningType",
     "Page",
+    "Seal",
     "SecondSource",
     "Seeded",
     "SharingType",
+    "SubjectRead",
+    "Verification",
     "allowed_moves",
+    "append",
     "backing_index",
+    "chain_length",
     "change_entry",
     "classification_tree",
     "component",
@@ -99,10 +120,18 @@ __all__ = [
     "list_grants",
     "load_catalogue",
     "load_scale",
+    "mask_attribute",
+    "mask_entity",
+    "mask_record",
+    "mask_value",
     "move_grant",
     "read_catalogue",
+    "reads_of_subject",
     "register_entry",
     "request_grant",
+    "seal",
     "state_at",
+    "subject_hash",
+    "verify",
     "view_entry",
 ]

@@ -90,3 +90,11 @@ class AuditChainBroken(CityError):
     type = PROBLEM_BASE + "audit-chain-broken"
     title = "Audit chain broken"
     status = 500
+
+
+class AuditKeyInvalid(CityError):
+    """The configured audit seal key cannot be read or is not an Ed25519 private key; the detail names the file."""
+
+    type = PROBLEM_BASE + "audit-key-invalid"
+    title = "Audit seal key invalid"
+    status = 500

@@ -1,0 +1,273 @@
+"""Masking (脱敏): a data item's values shown to a reader who may not see them in full, by the item's kind
+(``cityos.datahub.models.ITEM_KINDS``), with the common Chinese conventions:
+
+- id-card: the first 6 and last 4 kept, the 15-digit old form too (``110101********1234``);
+- mobile: the first 3 and last 4 digits (``138****5678``);
+- phone: the area code and the last 4 digits (``021-****1234``); a mobile number as a mobile;
+- name: the surname kept, compound ones (``COMPOUND_SURNAMES``) whole (``张*``, ``欧阳**``);
+- address: cut after the first street-level segment (街道, 大道, 路, 街, 镇, 乡), else after the district
+  (``上海市黄浦区南京东路****``);
+- email: the first character and the domain (``w***@example.org``);
+- credit-code: the first 8 of the 18 kept (registration authority, type and the registering division:
+  public facts of what and where), the organisation code and the check character hidden
+  (``91310101**********``);
+- geo: coordinates rounded to 2 decimals, about 1 km (``[121.48, 31.24]``);
+- date: the year (``1990``);
+- text, number, code: fully (``***``).
+
+A value of the wrong type for its kind (a number as a name, an ID number of 17 digits) is masked fully,
+never passed through; None stays None (there is nothing to hide). No function here raises on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cityos.core.masks import FULL, keep, mask_email, mask_mobile, mobile_digits
+
+# 复姓: the compound surnames kept whole (the common ones; a name starting with one of them and longer than
+# two characters keeps two)
+COMPOUND_SURNAMES = frozenset(
+    (
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "司空",
+        "夏侯",
+        "令狐",
+        "轩辕",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "万俟",
+        "闻人",
+        "赫连",
+        "澹台",
+        "公冶",
+        "宗政",
+        "濮阳",
+        "太叔",
+        "申屠",
+        "呼延",
+        "钟离",
+        "拓跋",
+    )
+)
+GEO_DECIMALS = 2  # 0.01 degree of latitude is about 1.1 km
+
+_ID_CARD = re.compile(r"[1-9]\d{16}[\dXx]|[1-9]\d{14}")
+_MOBILE = re.compile(r"(?:\+?86[\s.-]?)?1[3-9](?:[\s.-]?\d){9}")
+_PHONE = re.compile(r"(?:\(?(?P<area>0\d{2,3})\)?[\s-]?)?(?P<number>\d{7,8})(?:[-转]\d{1,6})?")
+_HAN_NAME = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff·•]{0,15}")
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]{0,63}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_STREET = re.compile(r"^.*?(?:街道|大道|路|街|镇|乡)")
+_ADMIN = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|省|市|州|盟|区|县|旗)")
+_NOT_ADMIN = ("小区", "社区", "园区", "校区", "景区", "街区", "营区", "厂区", "库区")
+_YEAR = re.compile(r"^([12]\d{3})(?:-\d{2}(?:-\d{2})?(?:[T ].*)?|年.*)?$")
+_SPACES = re.compile(r"[\s]+")
+_GEOMETRIES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+_GEO_KEYS = frozenset({"type", "coordinates"})
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) else None
+
+
+def mask_id_card(value: Any) -> Any:
+    text = _text(value)
+    if text is None or not _ID_CARD.fullmatch(text := _SPACES.sub("", text)):
+        return FULL
+    return keep(6, 4)(text)
+
+
+def mask_mobile_number(value: Any) -> Any:
+    text = _text(value)
+    if text is None or not _MOBILE.fullmatch(text) or len(mobile_digits(text)) != 11:
+        return FULL
+    return mask_mobile(text)
+
+
+def mask_phone(value: Any) -> Any:
+    """A fixed-line number keeps its area code and last four digits; a mobile number its mobile mask."""
+    text = _text(value)
+    if text is None:
+        return FULL
+    if _MOBILE.fullmatch(text):
+        return mask_mobile(text)
+    m = _PHONE.fullmatch(text)
+    if m is None:
+        return FULL
+    area, number = m.group("area"), m.group("number")
+    return (area + "-" if area else "") + "*" * (len(number) - 4) + number[-4:]
+
+
+def mask_name(value: Any) -> Any:
+    text = _text(value)
+    if text is None:
+        return FULL
+    if _HAN_NAME.fullmatch(text):
+        head = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
+        return text[:head] + "*" * max(len(text) - head, 1)
+    if _LATIN_NAME.fullmatch(text):
+        return text[0] + "***"
+    return FULL
+
+
+def mask_address(value: Any) -> Any:
+    text = _text(value)
+    if not text:
+        return FULL
+    m = _STREET.match(text)
+    kept = m.group(0) if m else _admin_prefix(text)
+    if not kept or any(c.isdigit() for c in kept):
+        return FULL
+    return kept + "****"
+
+
+def _admin_prefix(text: str) -> str:
+    """The province, city, district and county a text starts with (上海市黄浦区), and nothing below them."""
+    end = 0
+    while (m := _ADMIN.match(text, end)) is not None and not m.group(0).endswith(_NOT_ADMIN):
+        end = m.end()
+    return text[:end]
+
+
+def mask_email_address(value: Any) -> Any:
+    text = _text(value)
+    if text is None or not _EMAIL.fullmatch(text):
+        return FULL
+    return mask_email(text)
+
+
+def mask_credit_code(value: Any) -> Any:
+    text = _text(value)
+    if text is None or not _CREDIT_CODE.fullmatch(text := text.upper()):
+        return FULL
+    return keep(8, 0)(text)
+
+
+def _round_coordinates(coords: Any) -> Any:
+    """Coordinates (a position or nested lists of them) rounded to GEO_DECIMALS; None when not coordinates."""
+    if isinstance(coords, list) and coords and all(_is_number(c) for c in coords):
+        return [round(float(c), GEO_DECIMALS) for c in coords]
+    if isinstance(coords, list) and coords:
+        rounded = [_round_coordinates(c) for c in coords]
+        return None if any(r is None for r in rounded) else rounded
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e300
+
+
+def mask_geo(value: Any) -> Any:
+    """A GeoJSON geometry (or a bare position) with its coordinates rounded to about 1 km."""
+    if isinstance(value, dict) and value.get("type") in _GEOMETRIES and set(value) <= _GEO_KEYS | {"bbox"}:
+        rounded = _round_coordinates(value.get("coordinates"))
+        return FULL if rounded is None else {"type": value["type"], "coordinates": rounded}
+    if isinstance(value, list):
+        rounded = _round_coordinates(value)
+        return FULL if rounded is None else rounded
+    return FULL
+
+
+def mask_date(value: Any) -> Any:
+    """A date, date-time or 1990年5月 kept to its year; NGSI-LD's {"@type": "DateTime", "@value": …} too."""
+    if isinstance(value, dict) and set(value) == {"@type", "@value"}:
+        return {"@type": value["@type"], "@value": mask_date(value["@value"])}
+    text = _text(value)
+    m = _YEAR.match(text) if text is not None else None
+    return m.group(1) if m else FULL
+
+
+def mask_fully(_value: Any) -> Any:
+    return FULL
+
+
+MASKS: Mapping[str, Callable[[Any], Any]] = {
+    "id-card": mask_id_card,
+    "mobile": mask_mobile_number,
+    "phone": mask_phone,
+    "name": mask_name,
+    "address": mask_address,
+    "email": mask_email_address,
+    "credit-code": mask_credit_code,
+    "geo": mask_geo,
+    "date": mask_date,
+    "text": mask_fully,
+    "number": mask_fully,
+    "code": mask_fully,
+}
+
+
+def mask_value(kind: str, value: Any) -> Any:
+    """``value`` masked as a value of ``kind``; an unknown kind, or any surprise, masks it fully."""
+    if value is None:
+        return None
+    try:
+        return MASKS.get(kind, mask_fully)(value)
+    except Exception:  # a mask that fails on an odd value must not show it
+        return FULL
+
+
+def mask_record(record: Mapping[str, Any], masked: Mapping[str, str]) -> dict[str, Any]:
+    """A flat record (column -> value) with the ``masked`` items (name -> kind) masked; a copy."""
+    out = dict(record)
+    for name, kind in masked.items():
+        if name in out:
+            out[name] = mask_value(kind, out[name])
+    return out
+
+
+def _is_geometry(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("type") in _GEOMETRIES
+
+
+def mask_attribute(kind: str, attr: Any) -> Any:
+    """One NGSI-LD attribute in any representation: normalized or concise (a Property's ``value``, a
+    LanguageProperty's ``languageMap``, a Relationship's ``object``, a VocabProperty's ``vocab``, a
+    GeoProperty's geometry), a list of its instances (datasetId), or keyValues (the value itself).
+    Metadata (observedAt, unitCode, datasetId) is kept; sub-attributes are kept as they are."""
+    if isinstance(attr, list) and attr and all(isinstance(a, dict) and not _is_geometry(a) for a in attr):
+        return [mask_attribute(kind, a) for a in attr]
+    if not isinstance(attr, dict) or _is_geometry(attr) or set(attr) == {"@type", "@value"}:
+        return mask_value(kind, attr)  # keyValues, or a concise GeoProperty / DateTime
+    out = dict(attr)
+    if "value" in out:
+        out["value"] = mask_value(kind, out["value"])
+    if "languageMap" in out:
+        lm = out["languageMap"]
+        out["languageMap"] = {k: mask_value(kind, v) for k, v in lm.items()} if isinstance(lm, dict) else FULL
+    for key in ("object", "vocab", "objectList", "vocabList", "valueList", "json"):
+        if key in out:
+            out[key] = FULL
+    if not {"value", "languageMap", "object", "vocab", "objectList", "vocabList", "valueList", "json"} & set(out):
+        return mask_value(kind, attr)  # a JSON object as a keyValues value: nothing of it shows
+    return out
+
+
+def mask_entity(entity: Mapping[str, Any], masked: Mapping[str, str]) -> dict[str, Any]:
+    """An NGSI-LD entity (normalized, concise or keyValues) with the ``masked`` attributes (name -> kind)
+    masked; a copy. Names are matched as the entity spells them (short names or expanded IRIs)."""
+    out = dict(entity)
+    for name, kind in masked.items():
+        if name in out and name not in ("id", "type", "@context"):
+            try:
+                out[name] = mask_attribute(kind, out[name])
+            except Exception:  # an odd shape: nothing of it shows
+                out[name] = FULL
+    return out
