@@ -18,7 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"devices:read", "devices:write", "deadletters:read", "deadletters:replay", "commands:send", "metrics:read"}
         | {"vitals:read", "vitals:write", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
-        | {"catalogue:read", "catalogue:write"}
+        | {"catalogue:read", "catalogue:write", "datasets:read", "datasets:read-all"}
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"vitals:read", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act"}
         | {"catalogue:read", "catalogue:write"}  # writes only the entries its own department provides
+        | {"datasets:read"}  # reads records as its grants and the entries' sharing types allow
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -33,6 +33,7 @@ from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
 from cityos.context.query import EntityQuery, QueryResult, entities_of_types, query_entities
+from cityos.context.render import key_values
 from cityos.context.service import (
     CITY,
     Attrs,
@@ -105,6 +106,7 @@ __all__ = [
     "find_entity",
     "get_entity",
     "keepers",
+    "key_values",
     "m_append",
     "m_create",
     "m_delete",

@@ -151,3 +151,9 @@ def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dic
     if fmt == SIMPLIFIED and isinstance(geo, dict) and "coordinates" in geo:
         geometry = geo
     return {"id": entity.get("id"), "type": "Feature", "geometry": geometry, "properties": props}
+
+
+def key_values(entity_id: str, types: list[str], attrs: dict[str, list[dict[str, Any]]], tm: TermMap) -> dict[str, Any]:
+    """An entity in the simplified (keyValues) form, its names compacted with ``tm``: a record as other
+    packages read one (the data resource system's dataset reads)."""
+    return render_entity(entity_id, types, None, attrs, tm, View(fmt=SIMPLIFIED))

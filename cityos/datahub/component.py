@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.datahub import catalogue_routes
+    from cityos.datahub import catalogue_routes, dataset_routes
 
-    return [catalogue_routes.router]
+    return [catalogue_routes.router, dataset_routes.router]
 
 
 component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers)

@@ -98,3 +98,11 @@ class AuditKeyInvalid(CityError):
     type = PROBLEM_BASE + "audit-key-invalid"
     title = "Audit seal key invalid"
     status = 500
+
+
+class RecordsNotServed(CityError):
+    """An entry whose records are not in the data hub (kept in a table of their own): not served yet."""
+
+    type = PROBLEM_BASE + "records-not-served"
+    title = "Records not served"
+    status = 404

@@ -1,0 +1,121 @@
+"""Reading a catalogue entry's records through the rules (数据按授权使用): who reads decides what is shown,
+what is masked and what is refused; every read that returns records is appended to the audit chain.
+
+One governed read is: the entry (the catalogue), the reader's grants for it (the grants), the decision
+(:func:`cityos.datahub.access.decide`), the records from the data hub (the entity types that back the
+entry, with its q filter and the reader's), each record cut to the items the reader may see with the
+masked ones masked (:mod:`cityos.datahub.masking`), and one audit record naming the grant, the records
+and the persons and enterprises they concern (kept as keyed hashes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cityos import context as hub
+from cityos.datahub.access import decide
+from cityos.datahub.audit import AuditRead, append
+from cityos.datahub.catalogue import get_entry
+from cityos.datahub.errors import NoGrant, RecordsNotServed
+from cityos.datahub.grants import grants_for
+from cityos.datahub.levels import level_scale
+from cityos.datahub.masking import mask_record
+from cityos.datahub.models import Access, CatalogueEntry
+from cityos.runtime import Runtime
+
+SUBJECT_KINDS = ("id-card", "credit-code")  # the items whose values name a person or an enterprise
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: the principal's name, the department it acts for (None: not limited to one), whether it
+    reads for the city (an operator or administrator), and the scenario and purpose it names."""
+
+    principal: str
+    department: str | None
+    city: bool
+    scenario: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordsRead:
+    """One page of an entry's records as one reader may see them."""
+
+    entry: CatalogueEntry
+    access: Access
+    records: list[dict[str, Any]]
+    total: int | None
+
+
+def access_of(rt: Runtime, tenant: str, entry: CatalogueEntry, reader: Reader, now: datetime) -> Access:
+    """What ``reader`` may see of ``entry`` now (its grants looked up when it acts for a department)."""
+    grants = grants_for(rt, tenant, reader.department, entry.code, now) if reader.department else []
+    return decide(reader.department, entry, grants, reader.scenario, now, level_scale(rt), city=reader.city)
+
+
+def governed(record: dict[str, Any], entry: CatalogueEntry, access: Access) -> dict[str, Any]:
+    """A record cut to the entry's items the reader may see (with ``id`` and ``type``), masked as decided.
+    Attributes the catalogue does not list are not part of the dataset and are left out."""
+    shown = {"id", "type", *access.shown, *access.masked}
+    kept = {k: v for k, v in record.items() if k in shown}
+    return mask_record(kept, access.masked)
+
+
+def _query(entry: CatalogueEntry, q: str | None, limit: int, offset: int) -> hub.EntityQuery:
+    backing = entry.backing
+    if not backing.entity_types:
+        raise RecordsNotServed(
+            f"catalogue entry {entry.code} is kept in the table {backing.table!r}, not in the data hub: its records "
+            "are not served through this API yet"
+        )
+    filters = [f for f in (backing.q, q) if f]
+    where = ";".join(f"({f})" for f in filters) or None
+    return hub.EntityQuery(type=",".join(backing.entity_types), q=where, limit=limit, offset=offset, count=True)
+
+
+def read_records(
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    reader: Reader,
+    *,
+    q: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    route: str = "GET /datahub/datasets/{code}/records",
+) -> RecordsRead:
+    """One page of the records of entry ``code`` as ``reader`` may see them; NoGrant (403, naming the code
+    and the grant to ask for) when it may not read the entry; the read appended to the audit chain."""
+    entry = get_entry(rt, tenant, code)
+    now = datetime.now(UTC)
+    access = access_of(rt, tenant, entry, reader, now)
+    if not access.allowed:
+        raise NoGrant(access.refusal or f"catalogue entry {code} may not be read by this token", code=code)
+    tm = hub.core_term_map()
+    result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
+    raw = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
+    records = [governed(r, entry, access) for r in raw]
+    if records:
+        append(rt, tenant, [_audit(entry, access, reader, raw, route)])
+    return RecordsRead(entry, access, records, result.total)
+
+
+def _audit(entry: CatalogueEntry, access: Access, reader: Reader, raw: list[dict[str, Any]], route: str) -> AuditRead:
+    """The audit record of a read: the records by id, and the persons and enterprises they name (their ID
+    numbers and credit codes as read, before masking: the chain keeps only keyed hashes of them)."""
+    subject_items = [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
+    subjects = sorted({str(r[name]) for r in raw for name in subject_items if r.get(name)})
+    return AuditRead(
+        principal=reader.principal,
+        code=entry.code,
+        route=route,
+        records=tuple(str(r["id"]) for r in raw),
+        subjects=tuple(subjects),
+        department=reader.department,
+        grant=access.grant,
+        scenario=reader.scenario,
+        purpose=reader.purpose,
+    )
