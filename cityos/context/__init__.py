@@ -29,6 +29,7 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_EVENTS, ENTITY_UPDATED
+from cityos.context.governance import ReadCaller, ReadGuard, install_read_guard
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
@@ -90,6 +91,8 @@ __all__ = [
     "Policy",
     "QExpr",
     "QueryResult",
+    "ReadCaller",
+    "ReadGuard",
     "ResourceNotFound",
     "TermMap",
     "Writer",
@@ -105,6 +108,7 @@ __all__ = [
     "eval_q",
     "find_entity",
     "get_entity",
+    "install_read_guard",
     "keepers",
     "key_values",
     "m_append",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cityos.component import Component
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -17,4 +18,11 @@ def _routers() -> Sequence[APIRouter]:
     return [catalogue_routes.router, dataset_routes.router]
 
 
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers)
+def _guard(rt: Runtime) -> Runner:
+    from cityos.datahub.hubguard import GuardRunner
+
+    return GuardRunner(rt)
+
+
+# the guard governs the NGSI-LD reads of department tokens in every API process
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, api=(_guard,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from conftest import Api
@@ -117,3 +118,41 @@ def test_every_read_is_in_the_audit_chain_under_the_persons_it_touched(
     # a refused read returns nothing, so there is nothing to audit
     api.get(URL, params={"scenario": "人才引进"}, token=people["reader"])
     assert chain_length(rt) == before + 2
+
+
+def test_the_ngsi_ld_api_applies_the_same_rules_to_a_departments_token(
+    api: Api, rt: Runtime, people: dict[str, str]
+) -> None:
+    light = {
+        "id": "urn:ngsi-ld:Streetlight:1",
+        "type": "Streetlight",
+        "powerState": {"type": "Property", "value": "on"},
+    }
+    assert api.post("/ngsi-ld/v1/entities", json=light).status_code == 201
+    reader, one = people["reader"], "/ngsi-ld/v1/entities/urn:ngsi-ld:Person:1"
+    scenario = {"Cityos-Scenario": quote(SCENARIO)}  # a header carries Chinese percent-encoded
+    # no grant: a query leaves the persons out, a read of one is refused naming the entry
+    r = api.get("/ngsi-ld/v1/entities", params={"type": "Person"}, token=reader)
+    assert r.status_code == 200 and r.json() == []
+    r = api.get(one, token=reader)
+    assert r.status_code == 403 and r.json()["code"] == "HP-01-01-0001", r.text
+    # data no entry names is not governed
+    assert len(api.get("/ngsi-ld/v1/entities", params={"type": "Streetlight"}, token=reader).json()) == 1
+    # through a grant for the scenario named: the granted items only, masked above the grant's level
+    before = chain_length(rt)
+    _grant(rt, ["idCard", "name"])
+    r = api.get(one, params={"options": "keyValues"}, headers=scenario, token=reader)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"id": "urn:ngsi-ld:Person:1", "type": "Person", "idCard": "310101********1234", "name": "张*"}
+    query = {"type": "Query", "entities": [{"type": "Person"}]}
+    r = api.post("/ngsi-ld/v1/entityOperations/query", json=query, headers=scenario, token=reader)
+    assert r.status_code == 200 and len(r.json()) == 2 and PEOPLE[1][0] not in r.text
+    assert chain_length(rt) == before + 2
+    assert sorted(x.route for x in reads_of_subject(rt, "default", subject_hash(rt, PEOPLE[0][0]))) == [
+        "GET /ngsi-ld/v1/entities/{entityId}",
+        "POST /ngsi-ld/v1/entityOperations/query",
+    ]
+    # the provider reads its entities whole, and a token of no department as stored
+    for token in (people["provider"], ""):
+        whole = api.get(one, params={"options": "keyValues"}, token=token).json()
+        assert whole["idCard"] == PEOPLE[0][0] and whole["religion"] == "not in the catalogue"

@@ -12,6 +12,7 @@ from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite,
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
+from cityos.context.governance import govern_rows
 from cityos.context.query import count_headers, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
@@ -111,7 +112,8 @@ def get_entities(
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     headers = count_headers(result)
-    return _entities_response(result.rows, ld, view, geoproperty, headers)
+    rows = govern_rows(ld.rt, ld.tenant, ld.caller("GET /ngsi-ld/v1/entities"), result.rows)
+    return _entities_response(rows, ld, view, geoproperty, headers)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
@@ -132,6 +134,7 @@ def get_entity(
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     row = svc.get_entity(rt, tenant, entity_id)
+    (row,) = govern_rows(rt, tenant, ld.caller("GET /ngsi-ld/v1/entities/{entityId}"), [row], one=True)
     if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
         raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
     doc = _render(row, ld, view)

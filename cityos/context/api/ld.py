@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import orjson
 from fastapi import Request
@@ -14,6 +15,7 @@ from cityos.auth import RequestContext, context_of, guarded
 from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
+from cityos.context.governance import ReadCaller
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
 from cityos.context.service import Writer
@@ -38,6 +40,8 @@ class LdRequest:
     context: Any  # the @context value to echo back
     accept: str
     body: Any = None
+    scenario: str | None = None  # the application scenario a read names (Cityos-Scenario, 应用场景)
+    purpose: str | None = None  # and why (Cityos-Purpose): both for the data resource system's rules
 
     @property
     def rt(self) -> Runtime:
@@ -52,10 +56,22 @@ class LdRequest:
         """Whose writes these are: a department's token changes only its department's entities."""
         return Writer.acting_for(self.ctx.department)
 
+    def caller(self, route: str) -> ReadCaller | None:
+        """Who reads, for the read guard (cityos.context.governance); None for a token of no department."""
+        department = self.ctx.department
+        if department is None:
+            return None
+        return ReadCaller(self.ctx.principal.name, department, self.scenario, self.purpose, route)
+
     def require(self, action: str) -> None:
         """Forbidden unless the caller's role allows ``action`` in this request's tenant (a second
         permission some requests need beyond the route's, e.g. creating a tenant)."""
         self.ctx.require(action)
+
+
+def _header_text(value: str | None) -> str | None:
+    """A header's text, percent-decoded (a header carries Chinese as percent-encoded UTF-8)."""
+    return unquote(value).strip() or None if value else None
 
 
 def _media(value: str | None) -> str:
@@ -125,7 +141,8 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     tm = contexts.cached(wanted)
     if tm is None:
         tm = await run_in_threadpool(contexts.resolve, wanted)
-    return LdRequest(ctx, tm, context, accept, body)
+    scenario, purpose = (_header_text(request.headers.get(h)) for h in ("cityos-scenario", "cityos-purpose"))
+    return LdRequest(ctx, tm, context, accept, body, scenario, purpose)
 
 
 def ld_request(permission: str) -> Any:
