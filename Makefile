@@ -61,6 +61,7 @@ bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/vitals.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/governance.py
 
 serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve
