@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"vitals:read", "vitals:write", "warnings:acknowledge"}
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
         | {"catalogue:read", "catalogue:write", "datasets:read", "datasets:read-all"}
+        | {"grants:read", "grants:decide", "usage:read"}  # usage: who used a citizen's data, at a service counter
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -28,6 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"cases:read", "cases:report", "cases:act"}
         | {"catalogue:read", "catalogue:write"}  # writes only the entries its own department provides
         | {"datasets:read"}  # reads records as its grants and the entries' sharing types allow
+        # requests grants for itself; reads those it asked for and those on its entries; decides only those on
+        # its entries (the workflow table names the provider, never the requester)
+        | {"grants:read", "grants:request", "grants:decide"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

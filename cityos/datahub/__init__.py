@@ -40,6 +40,7 @@ from cityos.datahub.component import component
 from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
 from cityos.datahub.grants import (
     GrantRecord,
+    count_grants,
     get_grant,
     grants_for,
     list_grants,
@@ -107,6 +108,7 @@ __all__ = [
     "change_entry",
     "classification_tree",
     "component",
+    "count_grants",
     "dataset_level",
     "decide",
     "entry_versions",

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import Connection
 
@@ -53,7 +52,6 @@ class GrantRecord:
     history: tuple[GrantEvent, ...] = ()
 
 
-@cache
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -264,12 +262,19 @@ def get_grant(rt: Runtime, tenant: str, grant_id: str, *, now: datetime | None =
     return _record(row, history, now or _now())
 
 
+def _filters(department: str | None, provider: str | None, party: str | None, code: str | None,
+             state: GrantState | str | None) -> Row:  # fmt: skip
+    return {"department": department, "provider": provider, "party": party, "code": code,
+            "state": str(state_of(state)) if state is not None else None}  # fmt: skip
+
+
 def list_grants(
     rt: Runtime,
     tenant: str,
     *,
     department: str | None = None,
     provider: str | None = None,
+    party: str | None = None,
     code: str | None = None,
     state: GrantState | str | None = None,
     now: datetime | None = None,
@@ -277,15 +282,31 @@ def list_grants(
     offset: int = 0,
 ) -> list[GrantRecord]:
     """Grants, newest first, with their histories: those ``department`` asked for (as requester), those of
-    ``provider``'s entries (as provider), of one entry (``code``), in ``state`` as at ``now`` (an approved
-    grant past its end is listed as expired)."""
+    ``provider``'s entries (as provider), those ``party`` asked for or provides (either), of one entry
+    (``code``), in ``state`` as at ``now`` (an approved grant past its end is listed as expired)."""
     now = now or _now()
-    filters = {"department": department, "provider": provider, "code": code,
-               "state": str(state_of(state)) if state is not None else None}  # fmt: skip
+    filters = _filters(department, provider, party, code, state)
     with rt.db.connect() as conn:
         rows = store.search(conn, tenant, filters, _ms(now), min(max(limit, 0), MAX_LIST), max(offset, 0))
         histories = store.histories(conn, tenant, [r["id"] for r in rows])
     return [_record(r, histories[r["id"]], now) for r in rows]
+
+
+def count_grants(
+    rt: Runtime,
+    tenant: str,
+    *,
+    department: str | None = None,
+    provider: str | None = None,
+    party: str | None = None,
+    code: str | None = None,
+    state: GrantState | str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """How many grants :func:`list_grants` finds with the same filters, over every page."""
+    filters = _filters(department, provider, party, code, state)
+    with rt.db.connect() as conn:
+        return store.count(conn, tenant, filters, _ms(now or _now()))
 
 
 def grants_for(rt: Runtime, tenant: str, department: str, code: str, now: datetime | None = None) -> list[Grant]:

@@ -6,12 +6,13 @@ Field names are camelCase on the wire (``legalBasis``, ``endsAt``) and snake_cas
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from cityos.datahub.audit import SubjectRead
 from cityos.datahub.grants import GrantRecord
 from cityos.datahub.models import GrantState
 from cityos.datahub.workflow import STATE_LABELS, GrantAction, GrantEvent, Narrowing, allowed_moves
@@ -47,11 +48,12 @@ class GrantRequest(Shape):
 
 class GrantMove(Shape):
     """A move of the grant workflow. ``narrow`` approves less than was asked: give the items kept, a shorter
-    period and/or a lower ``lifts``. ``refuse`` and ``revoke`` need a reason."""
+    period and/or a lower ``lifts``. ``refuse`` and ``revoke`` need a reason. The route's path names the
+    action (``POST /datahub/grants/{id}/{action}``); ``action`` in the body may repeat it, never differ."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: GrantAction = Field(..., description="approve | narrow | refuse | revoke")
+    action: GrantAction | None = Field(None, description="approve | narrow | refuse | revoke; default: the path's")
     reason: str | None = Field(None, max_length=2000)
     items: list[ItemName] | None = Field(None, min_length=1, max_length=MAX_ITEMS)
     starts_at: AwareDatetime | None = None
@@ -129,3 +131,23 @@ class GrantPublic(Shape):
             allowed_moves=allowed_moves(g.state),
             history=[GrantEventPublic.of(ev) for ev in record.history],
         )
+
+
+class DataUsePublic(Shape):
+    """One read that touched a person's or an enterprise's records (数据使用记录): who read, for what, when,
+    through which API. The subject itself is never in it."""
+
+    seq: int = Field(description="the read's record in the audit chain")
+    at: datetime
+    department: str | None = Field(description="the department that read; null: the city (an operator)")
+    scenario: str | None = Field(description="the application scenario (应用场景) it read for")
+    purpose: str | None
+    grant: str | None = Field(description="the grant it read through; null: none was needed")
+    code: str = Field(description="the catalogue entry read")
+    route: str = Field(description="the API it read through, e.g. GET /datahub/datasets/{code}/records")
+
+    @classmethod
+    def of(cls, read: SubjectRead) -> DataUsePublic:
+        return cls(seq=read.seq, at=datetime.fromtimestamp(read.at_ms / 1000, UTC), department=read.department,
+                   scenario=read.scenario, purpose=read.purpose, grant=read.grant, code=read.code,
+                   route=read.route)  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.datahub.tables import grant_history, grants
@@ -62,16 +62,31 @@ def _in_state(state: str, now_ms: int) -> ColumnElement[bool]:
     return grants.c.state == state
 
 
-def search(conn: Connection, tenant: str, filters: Row, now_ms: int, limit: int, offset: int) -> list[Row]:
-    """Grants matching ``filters`` (department, provider, code, state at ``now_ms``), newest first."""
+def _matching(tenant: str, filters: Row, now_ms: int) -> list[ColumnElement[bool]]:
+    """The conditions of ``filters``: department, provider, code, party (the department that asked or
+    provides), state at ``now_ms``."""
     cond = [grants.c.tenant == tenant]
     for key in ("department", "provider", "code"):
         if filters.get(key) is not None:
             cond.append(grants.c[key] == filters[key])
+    if filters.get("party") is not None:
+        cond.append(or_(grants.c.department == filters["party"], grants.c.provider == filters["party"]))
     if filters.get("state") is not None:
         cond.append(_in_state(filters["state"], now_ms))
+    return cond
+
+
+def search(conn: Connection, tenant: str, filters: Row, now_ms: int, limit: int, offset: int) -> list[Row]:
+    """Grants matching ``filters`` (see ``_matching``), newest first."""
+    cond = _matching(tenant, filters, now_ms)
     q = select(grants).where(*cond).order_by(grants.c.created_at_ms.desc(), grants.c.id).limit(limit).offset(offset)
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def count(conn: Connection, tenant: str, filters: Row, now_ms: int) -> int:
+    """How many grants match ``filters``."""
+    q = select(func.count()).select_from(grants).where(*_matching(tenant, filters, now_ms))
+    return int(conn.execute(q).scalar_one())
 
 
 def of_reader(conn: Connection, tenant: str, department: str, code: str) -> list[Row]:
