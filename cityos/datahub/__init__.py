@@ -37,6 +37,7 @@ from cityos.datahub.catalogue import (
 )
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
+from cityos.datahub.datasets import Reader, RecordsRead, read_records
 from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
 from cityos.datahub.grants import (
     GrantRecord,
@@ -95,6 +96,8 @@ __all__ = [
     "Narrowing",
     "OpeningType",
     "Page",
+    "Reader",
+    "RecordsRead",
     "Seal",
     "SecondSource",
     "Seeded",
@@ -128,6 +131,7 @@ __all__ = [
     "mask_value",
     "move_grant",
     "read_catalogue",
+    "read_records",
     "reads_of_subject",
     "register_entry",
     "request_grant",

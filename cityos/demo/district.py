@@ -203,6 +203,7 @@ _BANK_ROADS = (
     ("中山南路", "Zhongshan Road South", "E2", "S6"),
     ("中山南一路", "Zhongshan Road South No.1", "S6", "S2"),
 )
+ROAD_NAMES = tuple(zh for zh, *_ in (*_ROADS, *_BANK_ROADS))  # the district's named roads, in Chinese
 
 
 def _to_m(g: BaseGeometry) -> BaseGeometry:

@@ -23,6 +23,7 @@ from cityos.config import Settings
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
 from cityos.demo.load import upsert_entities
+from cityos.demo.sharing import load_sharing
 from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
 from cityos.iot import IngestRunner, existing_device_ids
 from cityos.runtime import Runtime
@@ -109,11 +110,15 @@ def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevic
         devices = provision_demo_devices(rt, entities)
     with console.status("载入数据资源目录 Loading the data resource catalogue"):
         seeded = datahub.load_catalogue(rt, rt.settings.default_tenant, by="cityos-demo")
+    with console.status("载入户籍人口、授权与使用记录 Loading residents, grants and reads"):
+        shared = load_sharing(rt, rt.settings.default_tenant)
     summary = district_summary(entities)
     console.print(
         f"[green]示范区已就绪 demo district ready[/]: {len(entities)} entities "
         f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))}), {len(devices)} devices provisioned, "
-        f"{seeded.registered + seeded.kept} catalogue entries ({seeded.registered} new)"
+        f"{seeded.registered + seeded.kept} catalogue entries ({seeded.registered} new), "
+        f"{shared.people} residents ({shared.people_new} new), {shared.grants} grants ({shared.grants_new} new), "
+        f"{shared.reads_new} new governed reads"
     )
     return devices
 
