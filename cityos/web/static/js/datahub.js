@@ -139,11 +139,15 @@ async function renderEntry(el, code, { me, can }) {
       <tbody>${e.items.map((i) => html`<tr data-item="${i.name}"><td>${i.name}</td><td>${i.zh}</td><td>${i.kind}</td>
         <td>${levelTag(i.level)}</td><td>${departmentName(i.source)}</td>
         <td>${i.sourceEntry && i.sourceEntry !== e.code ? html`<a href="${entryHref(i.sourceEntry)}">${i.sourceEntry}</a>` : i.sourceEntry || "—"}</td></tr>`)}</tbody></table>
-    ${grants ? html`<h4>${t("data.grantsOn")}</h4>${grantTable(grants)}` : ""}
+    ${grants ? html`<h4>${t("data.grantsOn")}</h4>${grantTable(grants, me)}` : ""}
   </article>`);
 }
 
-function grantTable(grants) {
+// The moves the table allows from a grant's state, offered to who may take them: its provider or the city,
+// never the department that asked (the server says the same: 403 grant-move-forbidden).
+const mayDecide = (g, me) => (!me.department || me.department === g.provider) && me.department !== g.department;
+
+function grantTable(grants, me) {
   if (!grants.length) return html`<p class="muted">${t("data.noGrants")}</p>`;
   return html`<table class="grants"><thead><tr><th>${t("data.code")}</th><th>${t("data.requester")}</th>
     <th>${t("data.scenario")}</th><th>${t("data.items")}</th><th>${t("data.period")}</th><th>${t("data.state")}</th><th></th></tr></thead>
@@ -152,7 +156,7 @@ function grantTable(grants) {
       <td>${g.items ? g.items.join(", ") : t("data.all")}</td>
       <td>${time(g.startsAt, true)} – ${time(g.endsAt, true)}</td>
       <td><span class="gstate" data-gstate="${g.state}">${stateWord(g)}</span></td>
-      <td class="moves">${g.allowedMoves.filter((m) => MOVES.includes(m)).map((m) =>
+      <td class="moves">${(mayDecide(g, me) ? g.allowedMoves : []).filter((m) => MOVES.includes(m)).map((m) =>
         html`<button type="button" data-move="${m}" data-grant="${g.id}">${t(`data.move.${m}`)}</button>`)}</td></tr>`)}</tbody></table>`;
 }
 
@@ -190,7 +194,7 @@ async function renderGrants(el, code, { me, can, toast }) {
   const load = async () => {
     const q = view.side ? `&as=${view.side}` : "";
     try {
-      show(list, grantTable(await get(`/datahub/grants?limit=100${q}`)));
+      show(list, grantTable(await get(`/datahub/grants?limit=100${q}`), me));
     } catch (e) {
       show(list, errorText(e));
     }
