@@ -45,6 +45,13 @@ def page(browser: Any) -> Iterator[Any]:
         yield pg
 
 
+def _as(demo: Demo, user: str, path: str, **params: str) -> httpx.Response:
+    """A GET by one of the demo's staff accounts, logged in with its password."""
+    login = httpx.post(f"{demo.url}/auth/login", json={"username": user, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    return httpx.get(f"{demo.url}{path}", params=params, headers=headers)
+
+
 def _rows(page: Any) -> int:
     return int(page.locator("#data-list tbody tr").count())
 
@@ -76,11 +83,10 @@ def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(pa
     page.click("#lang")
 
 
-def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the_counter(
-    page: Any, demo: Demo
-) -> None:
-    person = {"id": "urn:ngsi-ld:Person:ui-1", "type": "Person",
-              "idCard": {"type": "Property", "value": ID_CARD}, "name": {"type": "Property", "value": "张伟"}}  # fmt: skip
+def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the_counter(page: Any, demo: Demo) -> None:
+    values = {"idCard": ID_CARD, "name": "张伟"}
+    person = {"id": "urn:ngsi-ld:Person:ui-1", "type": "Person"}
+    person |= {k: {"type": "Property", "value": v} for k, v in values.items()}
     assert demo.http.post("/ngsi-ld/v1/entities", json=person).status_code == 201
 
     # civil affairs asks for the entry from its page
@@ -111,9 +117,7 @@ def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the
     page.wait_for_selector("#login", state="visible")
 
     # civil affairs reads through the grant; the counter sees that read
-    token = httpx.post(f"{demo.url}/auth/login", json={"username": "civil", "password": PASSWORD}).json()["token"]
-    r = httpx.get(f"{demo.url}/datahub/datasets/{CODE}/records", params={"scenario": SCENARIO, "purpose": "核对"},
-                  headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    r = _as(demo, "civil", f"/datahub/datasets/{CODE}/records", scenario=SCENARIO, purpose="核对")
     assert r.status_code == 200 and r.json()["records"], r.text
     log_in(page, demo, "duty")
     page.goto(f"{demo.url}/#/data/usage")
@@ -137,8 +141,7 @@ def test_a_refused_read_shows_its_detail(browser: Any, demo: Demo) -> None:
     page.fill("#usage-subject", ID_CARD)
     page.click("#usage-form button[type=submit]")
     page.wait_for_selector("#usage-list .error")
-    token = httpx.post(f"{demo.url}/auth/login", json={"username": "police", "password": PASSWORD}).json()["token"]
-    r = httpx.get(f"{demo.url}/datahub/usage", params={"subject": ID_CARD}, headers={"Authorization": f"Bearer {token}"})
+    r = _as(demo, "police", "/datahub/usage", subject=ID_CARD)
     assert r.status_code == 403 and r.json()["detail"] in page.inner_text("#usage-list .error")
     context.close()
     assert not errors
