@@ -140,8 +140,43 @@ async function renderEntry(el, code, { me, can }) {
         <td>${levelTag(i.level)}</td><td>${departmentName(i.source)}</td>
         <td>${i.sourceEntry && i.sourceEntry !== e.code ? html`<a href="${entryHref(i.sourceEntry)}">${i.sourceEntry}</a>` : i.sourceEntry || "—"}</td></tr>`)}</tbody></table>
     ${grants ? html`<h4>${t("data.grantsOn")}</h4>${grantTable(grants, me)}` : ""}
+    ${can("datasets:read") && e.backing.entityTypes.length ? html`<h4>${t("data.records")}</h4>
+      <form id="records-form" class="filters">
+        <label>${t("data.scenario")} <input name="scenario"></label>
+        <label>${t("data.purpose")} <input name="purpose"></label>
+        <button type="submit">${t("data.read")}</button></form>
+      <div id="records" aria-live="polite"></div>` : ""}
   </article>`);
+  const form = el.querySelector("#records-form");
+  if (form) form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    readRecords(el.querySelector("#records"), e, Object.fromEntries(new FormData(form).entries()));
+  });
 }
+
+// One page of the entry's records as this token may see them, by the rules: a refusal (403 no-grant) shows
+// its detail, which names the grant to ask for.
+async function readRecords(el, e, { scenario, purpose }) {
+  const params = new URLSearchParams({ limit: "20" });
+  if (scenario) params.set("scenario", scenario);
+  if (purpose) params.set("purpose", purpose);
+  try {
+    const r = await get(`/datahub/datasets/${enc(e.code)}/records?${params}`);
+    const cols = e.items.filter((i) => r.shown.includes(i.name) || i.name in r.masked);
+    show(el, html`<p class="muted small">${r.total ?? r.records.length} · ${t("data.grant")}: ${r.grant || "—"}</p>
+      <table id="records-table"><thead><tr><th>ID</th>${cols.map((i) =>
+        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}</tr></thead>
+      <tbody>${r.records.map((rec) => html`<tr><td>${rec.id}</td>${cols.map((i) => html`<td>${cell(rec[i.name])}</td>`)}</tr>`)}</tbody></table>`);
+  } catch (err) {
+    show(el, errorText(err));
+  }
+}
+
+const cell = (v) => (v === undefined || v === null ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+const itemChecks = (items, checked) => html`<fieldset class="items" id="grant-items"><legend>${t("data.itemsPick")}</legend>
+  ${items.map((i) => html`<label><input type="checkbox" name="items" value="${i.name}"${checked(i.name) ? html` checked` : ""}>
+    ${i.zh} <span class="muted small">${i.name} · ${levelWord(i.level)}</span></label>`)}</fieldset>`;
 
 // The moves the table allows from a grant's state, offered to who may take them: its provider or the city,
 // never the department that asked (the server says the same: 403 grant-move-forbidden).
@@ -171,7 +206,7 @@ async function renderGrants(el, code, { me, can, toast }) {
     ${mayRequest ? html`<form id="grant-form" class="panel grant-form" aria-labelledby="grant-form-title">
       <h3 id="grant-form-title">${t("data.request")}</h3>
       <label>${t("data.entry")} <input name="code" required value="${code}" spellcheck="false"></label>
-      <label>${t("data.itemsHint")} <input name="items" spellcheck="false"></label>
+      <div id="grant-form-items"></div>
       <label>${t("data.scenario")} <input name="scenario" required></label>
       <label>${t("data.purpose")} <textarea name="purpose" rows="2" required></textarea></label>
       <label>${t("data.legalBasis")} <input name="legalBasis" required></label>
@@ -198,7 +233,8 @@ async function renderGrants(el, code, { me, can, toast }) {
     } catch (e) {
       show(list, errorText(e));
     }
-    list.querySelectorAll("[data-move]").forEach((b) => b.addEventListener("click", () => ask(b.dataset.grant, b.dataset.move)));
+    list.querySelectorAll("[data-move]").forEach((b) => b.addEventListener("click", () =>
+      ask(b.dataset.grant, b.dataset.move).catch((e) => { errEl.textContent = e.message; })));
   };
   const move = async (id, action, body) => {
     errEl.textContent = "";
@@ -211,20 +247,28 @@ async function renderGrants(el, code, { me, can, toast }) {
       errEl.textContent = e.message;
     }
   };
-  const ask = (id, action) => {
+  const ask = async (id, action) => {
     if (action === "approve") { move(id, action, {}); return; }
+    let narrowing = html``;
+    if (action === "narrow") {
+      const g = await get(`/datahub/grants/${enc(id)}`);
+      const entry = await get(`/datahub/catalogue/${enc(g.code)}`);
+      const asked = entry.items.filter((i) => !g.items || g.items.includes(i.name));
+      narrowing = html`${itemChecks(asked, () => true)}<label>${t("data.endsAt")} <input name="endsAt" type="date"></label>`;
+    }
     show(moveEl, html`<form id="move-form" class="action-form" aria-label="${t(`data.move.${action}`)}">
-      ${action === "narrow" ? html`<label>${t("data.itemsHint")} <input name="items" spellcheck="false"></label>
-        <label>${t("data.endsAt")} <input name="endsAt" type="date"></label>` : ""}
+      <p>${t(`data.move.${action}`)} · ${id}</p>${narrowing}
       <label>${t("data.reason")} <textarea name="reason" rows="2"${NEEDS_REASON.has(action) ? html` required` : ""}></textarea></label>
       <button type="submit" class="primary">${t("data.confirm")}: ${t(`data.move.${action}`)}</button></form>`);
     const form = moveEl.querySelector("form");
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      const f = Object.fromEntries(new FormData(form).entries());
+      const data = new FormData(form);
+      const f = Object.fromEntries(data.entries());
       const body = {};
       if (f.reason) body.reason = f.reason;
-      if (f.items) body.items = f.items.split(/[,，\s]+/).filter(Boolean);
+      const items = data.getAll("items");
+      if (items.length && items.length < form.querySelectorAll("[name=items]").length) body.items = items;
       if (f.endsAt) body.endsAt = new Date(`${f.endsAt}T00:00:00+08:00`).toISOString();
       move(id, action, body);
     });
@@ -238,10 +282,13 @@ async function renderGrants(el, code, { me, can, toast }) {
   const form = el.querySelector("#grant-form");
   if (form) form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const f = Object.fromEntries(new FormData(form).entries());
+    const data = new FormData(form);
+    const f = Object.fromEntries(data.entries());
     const body = { code: f.code.trim(), scenario: f.scenario, purpose: f.purpose, legalBasis: f.legalBasis,
       endsAt: new Date(`${f.endsAt}T00:00:00+08:00`).toISOString() };
-    if (f.items.trim()) body.items = f.items.split(/[,，\s]+/).filter(Boolean);
+    const items = data.getAll("items");
+    const boxes = form.querySelectorAll("[name=items]").length;
+    if (items.length && items.length < boxes) body.items = items;  // all of them: the whole entry
     if (f.startsAt) body.startsAt = new Date(`${f.startsAt}T00:00:00+08:00`).toISOString();
     const formErr = el.querySelector("#grant-form-error");
     formErr.textContent = "";
@@ -256,6 +303,23 @@ async function renderGrants(el, code, { me, can, toast }) {
       formErr.textContent = e.message;
     }
   });
+  if (form) {
+    const itemsEl = el.querySelector("#grant-form-items");
+    const codeEl = form.querySelector("[name=code]");
+    const loadItems = async () => {
+      const code = codeEl.value.trim();
+      if (!code) { show(itemsEl, html``); return; }
+      try {
+        const entry = await get(`/datahub/catalogue/${enc(code)}`);
+        show(itemsEl, html`<p class="small">${entry.name} · ${departmentName(entry.provider)} · ${t(`data.sharing.${entry.sharing}`)}</p>
+          ${itemChecks(entry.items, () => true)}`);
+      } catch (e) {
+        show(itemsEl, errorText(e));
+      }
+    };
+    codeEl.addEventListener("change", loadItems);
+    await loadItems();
+  }
   view.side = side;
   await load();
 }
