@@ -4,6 +4,7 @@ approved by the provider's in the page, and "who used my data" (数据使用记�
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,14 @@ def _as(demo: Demo, user: str, path: str, **params: str) -> httpx.Response:
     return httpx.get(f"{demo.url}{path}", params=params, headers=headers)
 
 
+def shot(page: Any, name: str) -> None:
+    """A screenshot in $CITYOS_SCREENSHOTS, if set."""
+    folder = os.environ.get("CITYOS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), animations="disabled")
+
+
 def _rows(page: Any) -> int:
     return int(page.locator("#data-list tbody tr").count())
 
@@ -67,6 +76,12 @@ def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(pa
     people = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "limit": 1000})
     page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
     assert page.inner_text("#data-total") == str(len(people))
+    shot(page, "data-catalogue")
+    page.select_option("#data-dept", "civil-affairs")  # and by department
+    theirs = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "department": "civil-affairs"})
+    page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(theirs)}")
+    page.select_option("#data-dept", "")
+    page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
     page.fill("#data-q", "户籍人口基本信息")
     page.press("#data-q", "Enter")  # the search box, from the keyboard
     page.wait_for_selector(f"#data-list tbody tr[data-code='{CODE}']")
@@ -78,6 +93,7 @@ def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(pa
     entry = demo.get(f"/datahub/catalogue/{CODE}")
     assert page.locator("#entry-items tbody tr").count() == len(entry["items"])
     assert "有条件共享" in page.inner_text(".entry .kv")
+    shot(page, "data-entry")
     page.click("#lang")  # the English switch re-renders the page
     page.wait_for_function("() => document.querySelector('#data-title').textContent === 'Data resources'")
     page.click("#lang")
@@ -114,6 +130,7 @@ def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the
     page.click("#grant-tabs [data-side=provider]")
     page.click(f"#grant-list tr[data-grant='{grant_id}'] [data-move=approve]")
     page.wait_for_selector(f"#grant-list tr[data-grant='{grant_id}'] >> text=已授权")
+    shot(page, "data-grants")
     grant = demo.get(f"/datahub/grants/{grant_id}")
     assert grant["state"] == "approved" and grant["items"] == ["idCard", "name"]
     page.click("#logout")
@@ -135,6 +152,7 @@ def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the
     page.click("#usage-form button[type=submit]")
     page.wait_for_selector("#usage-list tbody tr")
     row = page.inner_text("#usage-list tbody tr")
+    shot(page, "data-usage")
     assert "区民政局" in row and CODE in row and SCENARIO in row and grant_id in row
 
 

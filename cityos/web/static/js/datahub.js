@@ -17,6 +17,8 @@ const levelWord = (name) => {
   return lv ? (getLang() === "zh" ? lv.zh : lv.en) : name || "—";
 };
 const levelTag = (name) => html`<span class="dlevel" data-dlevel="${name || ""}">${levelWord(name)}</span>`;
+const day = (iso) => (iso ? new Date(iso).toLocaleDateString(getLang() === "zh" ? "zh-CN" : "en-GB",
+  { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }) : "—");
 const stateWord = (g) => (getLang() === "zh" ? g.stateZh : g.state);
 const errorText = (e) => html`<p class="error" role="alert">${e.message}${e.problem && e.problem.code ? ` (${e.problem.code})` : ""}</p>`;
 
@@ -189,8 +191,10 @@ function grantTable(grants, me) {
     <tbody>${grants.map((g) => html`<tr data-grant="${g.id}"><td><a href="${entryHref(g.code)}">${g.code}</a></td>
       <td>${departmentName(g.department)}</td><td>${g.scenario}<div class="muted small">${g.purpose}</div></td>
       <td>${g.items ? g.items.join(", ") : t("data.all")}</td>
-      <td>${time(g.startsAt, true)} – ${time(g.endsAt, true)}</td>
-      <td><span class="gstate" data-gstate="${g.state}">${stateWord(g)}</span></td>
+      <td>${day(g.startsAt)} – ${day(g.endsAt)}</td>
+      <td><span class="gstate" data-gstate="${g.state}">${stateWord(g)}</span>
+        <details class="small"><summary>${t("data.history")}</summary><ol class="history">${g.history.map((h) =>
+          html`<li>${time(h.at, true)} · ${t(`data.move.${h.action}`)} · ${h.by}${h.byDepartment ? ` (${departmentName(h.byDepartment)})` : ""}${h.reason ? ` — ${h.reason}` : ""}</li>`)}</ol></details></td>
       <td class="moves">${(mayDecide(g, me) ? g.allowedMoves : []).filter((m) => MOVES.includes(m)).map((m) =>
         html`<button type="button" data-move="${m}" data-grant="${g.id}">${t(`data.move.${m}`)}</button>`)}</td></tr>`)}</tbody></table>`;
 }

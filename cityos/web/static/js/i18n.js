@@ -173,6 +173,8 @@ const WORDS = {
   "data.period": ["期限", "Period"],
   "data.reason": ["原因 / 说明", "Reason / note"],
   "data.confirm": ["确认", "Confirm"],
+  "data.history": ["审批记录", "History"],
+  "data.move.request": ["申请", "Requested"],
   "data.move.approve": ["批准", "Approve"],
   "data.move.narrow": ["缩小范围后批准", "Approve narrowed"],
   "data.move.refuse": ["不予授权", "Refuse"],
@@ -211,6 +213,15 @@ const DEPARTMENTS = {
   "market-regulation": ["区市场监管局", "Market Regulation Bureau"],
 };
 
+// Departments that hold catalogue entries but take no cases: named, never offered for dispatch.
+const OTHER_DEPARTMENTS = {
+  "planning-resources": ["区规划资源局", "Planning and Natural Resources Bureau"],
+  health: ["区卫生健康委", "Health Commission"],
+  education: ["区教育局", "Education Bureau"],
+  "operations-center": ["区城市运行管理中心", "City Operations Centre"],
+  "human-resources": ["区人力资源社会保障局", "Human Resources and Social Security Bureau"],
+};
+
 let lang = localStorage.getItem("cityos.lang") === "en" ? "en" : "zh";
 const listeners = [];
 
@@ -229,7 +240,7 @@ export function pick(name, fallback = "") {
 }
 
 export function departmentName(code) {
-  const d = DEPARTMENTS[code];
+  const d = DEPARTMENTS[code] || OTHER_DEPARTMENTS[code];
   return d ? d[lang === "zh" ? 0 : 1] : code || "—";
 }
 
