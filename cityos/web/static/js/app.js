@@ -6,6 +6,7 @@ import { applyWords, departmentCodes, departmentName, getLang, levelName, num, o
 import { append, html, show, unitHref } from "./dom.js";
 import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
+import { renderDatahub } from "./datahub.js";
 import { renderTwin } from "./twin.js";
 
 const $ = (s) => document.querySelector(s);
@@ -123,6 +124,16 @@ async function route() {
 }
 
 async function showRoute() {
+  const data = location.hash.match(/^#\/data(\/.*)?$/);
+  $("#datahub").hidden = !data;
+  if (data) {
+    $("#overview").hidden = true;
+    $("#twin").hidden = true;
+    const section = $("#datahub");
+    await renderDatahub(section, data[1] || "", { me: state.me, toast });
+    section.querySelector("h2").focus();
+    return;
+  }
   const m = location.hash.match(/^#\/unit\/(.+)$/);
   if (m) {
     $("#overview").hidden = true;
@@ -452,7 +463,7 @@ function init() {
       const district = state.map.layers.district.features[0];
       $("#district-name").textContent = district ? pick(district.properties.name) : "";
     }
-    if (!$("#twin").hidden) route();
+    if (!$("#twin").hidden || !$("#datahub").hidden) route();
   });
   $("#login-form").addEventListener("submit", submitLogin);
   $("#logout").addEventListener("click", logout);

@@ -120,6 +120,79 @@ const WORDS = {
   "level.2": ["黄色 III级", "Yellow III"],
   "level.3": ["橙色 II级", "Orange II"],
   "level.4": ["红色 I级", "Red I"],
+  "nav.data": ["数据资源", "Data resources"],
+  "data.title": ["数据资源", "Data resources"],
+  "data.catalogue": ["资源目录", "Catalogue"],
+  "data.grants": ["授权共享", "Grants"],
+  "data.usage": ["数据使用记录", "Who used my data"],
+  "data.classification": ["资源分类", "Classification"],
+  "data.all": ["全部", "All"],
+  "data.department": ["提供部门", "Provider"],
+  "data.allDepartments": ["全部部门", "All departments"],
+  "data.search": ["搜索", "Search"],
+  "data.searchHint": ["名称、摘要、数据项", "name, abstract, data items"],
+  "data.total": ["条资源", "entries"],
+  "data.none": ["没有符合条件的资源。", "No entries match."],
+  "data.code": ["资源代码", "Code"],
+  "data.name": ["资源名称", "Name"],
+  "data.level": ["分级", "Level"],
+  "data.sharing": ["共享类型", "Sharing"],
+  "data.opening": ["开放类型", "Opening"],
+  "data.format": ["格式", "Format"],
+  "data.updateCycle": ["更新周期", "Update cycle"],
+  "data.published": ["发布日期", "Published"],
+  "data.sourceSystem": ["来源系统", "Source system"],
+  "data.conditions": ["共享条件", "Sharing conditions"],
+  "data.versions": ["版本", "Versions"],
+  "data.items": ["数据项", "Data items"],
+  "data.item": ["数据项", "Item"],
+  "data.kind": ["类型", "Kind"],
+  "data.source": ["数源部门", "Source"],
+  "data.sourceEntry": ["数源目录", "Source entry"],
+  "data.grantsOn": ["本资源的授权", "Grants on this entry"],
+  "data.requestThis": ["申请授权", "Request a grant"],
+  "data.back": ["返回目录", "Back to the catalogue"],
+  "data.mine": ["我申请的", "Asked for"],
+  "data.onMine": ["我提供的", "On my entries"],
+  "data.every": ["全部授权", "All grants"],
+  "data.noGrants": ["没有授权。", "No grants."],
+  "data.request": ["申请数据授权", "Request a grant"],
+  "data.entry": ["资源代码", "Entry code"],
+  "data.itemsPick": ["申请的数据项（全选即整个资源）", "Items (all checked: the whole entry)"],
+  "data.records": ["按授权读取数据", "Read the records through the rules"],
+  "data.read": ["读取", "Read"],
+  "data.masked": ["脱敏", "masked"],
+  "data.scenario": ["应用场景", "Scenario"],
+  "data.purpose": ["用途", "Purpose"],
+  "data.legalBasis": ["法律依据", "Legal basis"],
+  "data.startsAt": ["开始日期", "Starts"],
+  "data.endsAt": ["截止日期", "Ends"],
+  "data.submit": ["提交申请", "Submit"],
+  "data.requester": ["申请部门", "Requester"],
+  "data.state": ["状态", "State"],
+  "data.period": ["期限", "Period"],
+  "data.reason": ["原因 / 说明", "Reason / note"],
+  "data.confirm": ["确认", "Confirm"],
+  "data.history": ["审批记录", "History"],
+  "data.move.request": ["申请", "Requested"],
+  "data.move.approve": ["批准", "Approve"],
+  "data.move.narrow": ["缩小范围后批准", "Approve narrowed"],
+  "data.move.refuse": ["不予授权", "Refuse"],
+  "data.move.revoke": ["撤销", "Revoke"],
+  "data.subject": ["公民身份号码或统一社会信用代码", "ID number or unified social credit code"],
+  "data.lookup": ["查询", "Look up"],
+  "data.usageHint": ["核验来访人身份后查询：哪些部门因何读取了其数据。", "After checking who asks: which departments read their data, and why."],
+  "data.noUsage": ["没有使用记录。", "No reads recorded."],
+  "data.at": ["时间", "Time"],
+  "data.reader": ["使用部门", "Department"],
+  "data.grant": ["授权", "Grant"],
+  "data.city": ["城市运行中心", "The city"],
+  "data.sharing.unconditional": ["无条件共享", "Unconditional"],
+  "data.sharing.conditional": ["有条件共享", "Conditional"],
+  "data.sharing.none": ["不予共享", "Not shared"],
+  "data.opening.unconditional": ["无条件开放", "Open"],
+  "data.opening.conditional": ["有条件开放", "Conditionally open"],
+  "data.opening.none": ["不予开放", "Not open"],
   error: ["出错了", "Something went wrong"],
   forbidden: ["无权限", "Not allowed"],
 };
@@ -140,6 +213,15 @@ const DEPARTMENTS = {
   "market-regulation": ["区市场监管局", "Market Regulation Bureau"],
 };
 
+// Departments that hold catalogue entries but take no cases: named, never offered for dispatch.
+const OTHER_DEPARTMENTS = {
+  "planning-resources": ["区规划资源局", "Planning and Natural Resources Bureau"],
+  health: ["区卫生健康委", "Health Commission"],
+  education: ["区教育局", "Education Bureau"],
+  "operations-center": ["区城市运行管理中心", "City Operations Centre"],
+  "human-resources": ["区人力资源社会保障局", "Human Resources and Social Security Bureau"],
+};
+
 let lang = localStorage.getItem("cityos.lang") === "en" ? "en" : "zh";
 const listeners = [];
 
@@ -158,7 +240,7 @@ export function pick(name, fallback = "") {
 }
 
 export function departmentName(code) {
-  const d = DEPARTMENTS[code];
+  const d = DEPARTMENTS[code] || OTHER_DEPARTMENTS[code];
   return d ? d[lang === "zh" ? 0 : 1] : code || "—";
 }
 

@@ -1,0 +1,359 @@
+// 数据资源 / Data resources: the catalogue (by classification, by department, free text), one entry with its
+// items, levels and sources, the grants a department asked for or decides on, and "who used my data"
+// (数据使用记录) for staff at a counter. Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage.
+
+import { call, get, post } from "./api.js";
+import { departmentName, getLang, t, time } from "./i18n.js";
+import { href, html, show } from "./dom.js";
+
+const view = { path: "", department: "", q: "", levels: null };
+const MOVES = ["approve", "narrow", "refuse", "revoke"];
+const NEEDS_REASON = new Set(["refuse", "revoke"]);
+
+const enc = encodeURIComponent;
+const entryHref = (code) => href(`#/data/entry/${enc(code)}`);
+const levelWord = (name) => {
+  const lv = view.levels && view.levels.find((l) => l.name === name);
+  return lv ? (getLang() === "zh" ? lv.zh : lv.en) : name || "—";
+};
+const levelTag = (name) => html`<span class="dlevel" data-dlevel="${name || ""}">${levelWord(name)}</span>`;
+const day = (iso) => (iso ? new Date(iso).toLocaleDateString(getLang() === "zh" ? "zh-CN" : "en-GB",
+  { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }) : "—");
+const stateWord = (g) => (getLang() === "zh" ? g.stateZh : g.state);
+const errorText = (e) => html`<p class="error" role="alert">${e.message}${e.problem && e.problem.code ? ` (${e.problem.code})` : ""}</p>`;
+
+export async function renderDatahub(el, rest, { me, toast }) {
+  const can = (p) => me.permissions.includes("*") || me.permissions.includes(p);
+  if (!view.levels) view.levels = await get("/datahub/levels");
+  const [sub, arg] = rest.split("/").filter(Boolean).concat(["", ""]);
+  const tab = sub === "entry" ? "catalogue" : sub || "catalogue";
+  const tabs = [["catalogue", "#/data"]];
+  if (can("grants:read")) tabs.push(["grants", "#/data/grants"]);
+  if (can("usage:read")) tabs.push(["usage", "#/data/usage"]);
+  show(el, html`<header><h2 id="data-title" tabindex="-1">${t("data.title")}</h2>
+    <nav class="tabs" aria-label="${t("data.title")}" id="data-tabs">${tabs.map(([k, to]) =>
+      html`<a href="${href(to)}" data-tab="${k}"${k === tab ? html` aria-current="page"` : ""}>${t(`data.${k}`)}</a>`)}</nav></header>
+    <div id="data-body" class="data-body"></div>`);
+  const body = el.querySelector("#data-body");
+  const ctx = { me, can, toast };
+  try {
+    if (sub === "entry") await renderEntry(body, decodeURIComponent(arg), ctx);
+    else if (sub === "grants") await renderGrants(body, decodeURIComponent(arg || ""), ctx);
+    else if (sub === "usage") renderUsage(body);
+    else await renderCatalogue(body);
+  } catch (e) {
+    show(body, errorText(e));
+  }
+}
+
+// --- the catalogue ------------------------------------------------------------------------------------------
+
+function tree(nodes) {
+  return html`<ul>${nodes.map((n) => html`<li><button type="button" class="node" data-path="${n.path}"
+    aria-pressed="${String(view.path === n.path)}">${n.name} <span class="count">${n.count}</span></button>
+    ${n.children && n.children.length ? tree(n.children) : ""}</li>`)}</ul>`;
+}
+
+async function renderCatalogue(el) {
+  const [nodes, all] = await Promise.all([get("/datahub/classification"), get("/datahub/catalogue?limit=1000")]);
+  const departments = [...new Set(all.map((e) => e.provider))].sort();
+  show(el, html`<div class="catalogue">
+    <nav class="panel tree" aria-labelledby="data-tree-title"><h3 id="data-tree-title">${t("data.classification")}</h3>
+      <button type="button" class="node" data-path="" aria-pressed="${String(!view.path)}">${t("data.all")}</button>
+      <div id="data-tree">${tree(nodes)}</div></nav>
+    <section class="panel" aria-labelledby="data-list-title">
+      <form id="data-filter" class="filters" role="search">
+        <label>${t("data.department")} <select id="data-dept" name="department">
+          <option value="">${t("data.allDepartments")}</option>
+          ${departments.map((d) => html`<option value="${d}"${d === view.department ? html` selected` : ""}>${departmentName(d)}</option>`)}
+        </select></label>
+        <label>${t("data.search")} <input id="data-q" name="q" type="search" value="${view.q}" placeholder="${t("data.searchHint")}"></label>
+        <button type="submit">${t("data.search")}</button>
+      </form>
+      <h3 id="data-list-title"><span id="data-path">${view.path || t("data.all")}</span> · <span id="data-total"></span> ${t("data.total")}</h3>
+      <div id="data-list" aria-live="polite"></div>
+    </section></div>`);
+  el.querySelectorAll("[data-path]").forEach((b) => b.addEventListener("click", () => {
+    view.path = b.dataset.path;
+    el.querySelectorAll("[data-path]").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+    el.querySelector("#data-path").textContent = view.path || t("data.all");
+    loadList(el);
+  }));
+  el.querySelector("#data-dept").addEventListener("change", (ev) => { view.department = ev.target.value; loadList(el); });
+  el.querySelector("#data-filter").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    view.q = el.querySelector("#data-q").value.trim();
+    loadList(el);
+  });
+  await loadList(el);
+}
+
+async function loadList(el) {
+  const list = el.querySelector("#data-list");
+  const params = new URLSearchParams({ limit: "200" });
+  if (view.path) params.set("classification", view.path);
+  if (view.department) params.set("department", view.department);
+  if (view.q) params.set("q", view.q);
+  try {
+    const { data, total } = await get(`/datahub/catalogue?${params}`, { total: true });
+    el.querySelector("#data-total").textContent = String(total);
+    show(list, data.length ? html`<table><thead><tr><th>${t("data.code")}</th><th>${t("data.name")}</th>
+      <th>${t("data.department")}</th><th>${t("data.level")}</th><th>${t("data.sharing")}</th></tr></thead>
+      <tbody>${data.map((e) => html`<tr data-code="${e.code}"><td>${e.code}</td><td><a href="${entryHref(e.code)}">${e.name}</a></td>
+        <td>${departmentName(e.provider)}</td><td>${levelTag(e.level && e.level.name)}</td><td>${t(`data.sharing.${e.sharing}`)}</td></tr>`)}</tbody></table>`
+      : html`<p class="muted">${t("data.none")}</p>`);
+  } catch (e) {
+    show(list, errorText(e));
+  }
+}
+
+// --- one entry ----------------------------------------------------------------------------------------------
+
+async function renderEntry(el, code, { me, can }) {
+  const e = await get(`/datahub/catalogue/${enc(code)}`);
+  const versions = await get(`/datahub/catalogue/${enc(code)}/versions`);
+  let grants = null;
+  if (can("grants:read")) {  // a department sees its own requests and, as the provider, every one on it
+    try { grants = await get(`/datahub/grants?code=${enc(code)}&limit=100`); } catch { grants = null; }
+  }
+  const mayRequest = can("grants:request") && me.department && me.department !== e.provider && e.sharing !== "none";
+  show(el, html`<article class="panel entry" aria-labelledby="entry-title">
+    <p><a href="${href("#/data")}">← ${t("data.back")}</a></p>
+    <h3 id="entry-title">${e.name} <span class="muted small">${e.code}</span></h3>
+    <p>${e.abstract}</p>
+    <dl class="kv">
+      <dt>${t("data.department")}</dt><dd>${departmentName(e.provider)}</dd>
+      <dt>${t("data.classification")}</dt><dd>${e.classification.join(" / ")}</dd>
+      <dt>${t("data.level")}</dt><dd>${levelTag(e.level && e.level.name)}</dd>
+      <dt>${t("data.sharing")}</dt><dd>${t(`data.sharing.${e.sharing}`)}</dd>
+      ${e.sharingConditions ? html`<dt>${t("data.conditions")}</dt><dd>${e.sharingConditions}</dd>` : ""}
+      <dt>${t("data.opening")}</dt><dd>${t(`data.opening.${e.opening}`)}</dd>
+      <dt>${t("data.format")}</dt><dd>${e.format}</dd>
+      <dt>${t("data.updateCycle")}</dt><dd>${e.updateCycle}</dd>
+      <dt>${t("data.published")}</dt><dd>${e.published}</dd>
+      ${e.sourceSystem ? html`<dt>${t("data.sourceSystem")}</dt><dd>${e.sourceSystem}</dd>` : ""}
+      <dt>${t("data.versions")}</dt><dd id="entry-versions">${versions.length} (v${e.version})</dd>
+    </dl>
+    ${mayRequest ? html`<p><a class="primary" id="entry-request" href="${href(`#/data/grants/${enc(e.code)}`)}">${t("data.requestThis")}</a></p>` : ""}
+    <h4>${t("data.items")}</h4>
+    <table id="entry-items"><thead><tr><th>${t("data.item")}</th><th>${t("data.name")}</th><th>${t("data.kind")}</th>
+      <th>${t("data.level")}</th><th>${t("data.source")}</th><th>${t("data.sourceEntry")}</th></tr></thead>
+      <tbody>${e.items.map((i) => html`<tr data-item="${i.name}"><td>${i.name}</td><td>${i.zh}</td><td>${i.kind}</td>
+        <td>${levelTag(i.level)}</td><td>${departmentName(i.source)}</td>
+        <td>${i.sourceEntry && i.sourceEntry !== e.code ? html`<a href="${entryHref(i.sourceEntry)}">${i.sourceEntry}</a>` : i.sourceEntry || "—"}</td></tr>`)}</tbody></table>
+    ${grants ? html`<h4>${t("data.grantsOn")}</h4>${grantTable(grants, me)}` : ""}
+    ${can("datasets:read") && e.backing.entityTypes.length ? html`<h4>${t("data.records")}</h4>
+      <form id="records-form" class="filters">
+        <label>${t("data.scenario")} <input name="scenario"></label>
+        <label>${t("data.purpose")} <input name="purpose"></label>
+        <button type="submit">${t("data.read")}</button></form>
+      <div id="records" aria-live="polite"></div>` : ""}
+  </article>`);
+  const form = el.querySelector("#records-form");
+  if (form) form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    readRecords(el.querySelector("#records"), e, Object.fromEntries(new FormData(form).entries()));
+  });
+}
+
+// One page of the entry's records as this token may see them, by the rules: a refusal (403 no-grant) shows
+// its detail, which names the grant to ask for.
+async function readRecords(el, e, { scenario, purpose }) {
+  const params = new URLSearchParams({ limit: "20" });
+  if (scenario) params.set("scenario", scenario);
+  if (purpose) params.set("purpose", purpose);
+  try {
+    const r = await get(`/datahub/datasets/${enc(e.code)}/records?${params}`);
+    const cols = e.items.filter((i) => r.shown.includes(i.name) || i.name in r.masked);
+    show(el, html`<p class="muted small">${r.total ?? r.records.length} · ${t("data.grant")}: ${r.grant || "—"}</p>
+      <table id="records-table"><thead><tr><th>ID</th>${cols.map((i) =>
+        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}</tr></thead>
+      <tbody>${r.records.map((rec) => html`<tr><td>${rec.id}</td>${cols.map((i) => html`<td>${cell(rec[i.name])}</td>`)}</tr>`)}</tbody></table>`);
+  } catch (err) {
+    show(el, errorText(err));
+  }
+}
+
+const cell = (v) => (v === undefined || v === null ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+const itemChecks = (items, checked) => html`<fieldset class="items" id="grant-items"><legend>${t("data.itemsPick")}</legend>
+  ${items.map((i) => html`<label><input type="checkbox" name="items" value="${i.name}"${checked(i.name) ? html` checked` : ""}>
+    ${i.zh} <span class="muted small">${i.name} · ${levelWord(i.level)}</span></label>`)}</fieldset>`;
+
+// The moves the table allows from a grant's state, offered to who may take them: its provider or the city,
+// never the department that asked (the server says the same: 403 grant-move-forbidden).
+const mayDecide = (g, me) => (!me.department || me.department === g.provider) && me.department !== g.department;
+
+function grantTable(grants, me) {
+  if (!grants.length) return html`<p class="muted">${t("data.noGrants")}</p>`;
+  return html`<table class="grants"><thead><tr><th>${t("data.code")}</th><th>${t("data.requester")}</th>
+    <th>${t("data.scenario")}</th><th>${t("data.items")}</th><th>${t("data.period")}</th><th>${t("data.state")}</th><th></th></tr></thead>
+    <tbody>${grants.map((g) => html`<tr data-grant="${g.id}"><td><a href="${entryHref(g.code)}">${g.code}</a></td>
+      <td>${departmentName(g.department)}</td><td>${g.scenario}<div class="muted small">${g.purpose}</div></td>
+      <td>${g.items ? g.items.join(", ") : t("data.all")}</td>
+      <td>${day(g.startsAt)} – ${day(g.endsAt)}</td>
+      <td><span class="gstate" data-gstate="${g.state}">${stateWord(g)}</span>
+        <details class="small"><summary>${t("data.history")}</summary><ol class="history">${g.history.map((h) =>
+          html`<li>${time(h.at, true)} · ${t(`data.move.${h.action}`)} · ${h.by}${h.byDepartment ? ` (${departmentName(h.byDepartment)})` : ""}${h.reason ? ` — ${h.reason}` : ""}</li>`)}</ol></details></td>
+      <td class="moves">${(mayDecide(g, me) ? g.allowedMoves : []).filter((m) => MOVES.includes(m)).map((m) =>
+        html`<button type="button" data-move="${m}" data-grant="${g.id}">${t(`data.move.${m}`)}</button>`)}</td></tr>`)}</tbody></table>`;
+}
+
+// --- grants -------------------------------------------------------------------------------------------------
+
+async function renderGrants(el, code, { me, can, toast }) {
+  const sides = me.department ? [["requester", "data.mine"], ["provider", "data.onMine"]] : [["", "data.every"]];
+  const side = view.side && sides.some(([k]) => k === view.side) ? view.side : sides[0][0];
+  const mayRequest = can("grants:request") && me.department;
+  const end = new Date(Date.now() + 365 * 864e5).toISOString().slice(0, 10);
+  show(el, html`<div class="grants-page">
+    ${mayRequest ? html`<form id="grant-form" class="panel grant-form" aria-labelledby="grant-form-title">
+      <h3 id="grant-form-title">${t("data.request")}</h3>
+      <label>${t("data.entry")} <input name="code" required value="${code}" spellcheck="false"></label>
+      <div id="grant-form-items"></div>
+      <label>${t("data.scenario")} <input name="scenario" required></label>
+      <label>${t("data.purpose")} <textarea name="purpose" rows="2" required></textarea></label>
+      <label>${t("data.legalBasis")} <input name="legalBasis" required></label>
+      <label>${t("data.startsAt")} <input name="startsAt" type="date"></label>
+      <label>${t("data.endsAt")} <input name="endsAt" type="date" required value="${end}"></label>
+      <p class="error" id="grant-form-error" role="alert"></p>
+      <button type="submit" class="primary">${t("data.submit")}</button>
+    </form>` : ""}
+    <section class="panel" aria-labelledby="grant-list-title">
+      <h3 id="grant-list-title">${t("data.grants")}</h3>
+      <div class="tabs" role="tablist" id="grant-tabs">${sides.map(([k, label]) =>
+        html`<button type="button" role="tab" data-side="${k}" aria-selected="${String(k === side)}">${t(label)}</button>`)}</div>
+      <div id="grant-move"></div>
+      <p class="error" id="grant-error" role="alert"></p>
+      <div id="grant-list" aria-live="polite"></div>
+    </section></div>`);
+  const list = el.querySelector("#grant-list");
+  const errEl = el.querySelector("#grant-error");
+  const moveEl = el.querySelector("#grant-move");
+  const load = async () => {
+    const q = view.side ? `&as=${view.side}` : "";
+    try {
+      show(list, grantTable(await get(`/datahub/grants?limit=100${q}`), me));
+    } catch (e) {
+      show(list, errorText(e));
+    }
+    list.querySelectorAll("[data-move]").forEach((b) => b.addEventListener("click", () =>
+      ask(b.dataset.grant, b.dataset.move).catch((e) => { errEl.textContent = e.message; })));
+  };
+  const move = async (id, action, body) => {
+    errEl.textContent = "";
+    try {
+      await post(`/datahub/grants/${enc(id)}/${action}`, body);
+      toast(`${t(`data.move.${action}`)} ✓`);
+      show(moveEl, html``);
+      await load();
+    } catch (e) {
+      errEl.textContent = e.message;
+    }
+  };
+  const ask = async (id, action) => {
+    if (action === "approve") { move(id, action, {}); return; }
+    let narrowing = html``;
+    if (action === "narrow") {
+      const g = await get(`/datahub/grants/${enc(id)}`);
+      const entry = await get(`/datahub/catalogue/${enc(g.code)}`);
+      const asked = entry.items.filter((i) => !g.items || g.items.includes(i.name));
+      narrowing = html`${itemChecks(asked, () => true)}<label>${t("data.endsAt")} <input name="endsAt" type="date"></label>`;
+    }
+    show(moveEl, html`<form id="move-form" class="action-form" aria-label="${t(`data.move.${action}`)}">
+      <p>${t(`data.move.${action}`)} · ${id}</p>${narrowing}
+      <label>${t("data.reason")} <textarea name="reason" rows="2"${NEEDS_REASON.has(action) ? html` required` : ""}></textarea></label>
+      <button type="submit" class="primary">${t("data.confirm")}: ${t(`data.move.${action}`)}</button></form>`);
+    const form = moveEl.querySelector("form");
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const data = new FormData(form);
+      const f = Object.fromEntries(data.entries());
+      const body = {};
+      if (f.reason) body.reason = f.reason;
+      const items = data.getAll("items");
+      if (items.length && items.length < form.querySelectorAll("[name=items]").length) body.items = items;
+      if (f.endsAt) body.endsAt = new Date(`${f.endsAt}T00:00:00+08:00`).toISOString();
+      move(id, action, body);
+    });
+    form.querySelector("input, textarea").focus();
+  };
+  el.querySelectorAll("[data-side]").forEach((b) => b.addEventListener("click", () => {
+    view.side = b.dataset.side;
+    el.querySelectorAll("[data-side]").forEach((x) => x.setAttribute("aria-selected", String(x === b)));
+    load();
+  }));
+  const form = el.querySelector("#grant-form");
+  if (form) form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    const f = Object.fromEntries(data.entries());
+    const body = { code: f.code.trim(), scenario: f.scenario, purpose: f.purpose, legalBasis: f.legalBasis,
+      endsAt: new Date(`${f.endsAt}T00:00:00+08:00`).toISOString() };
+    const items = data.getAll("items");
+    const boxes = form.querySelectorAll("[name=items]").length;
+    if (items.length && items.length < boxes) body.items = items;  // all of them: the whole entry
+    if (f.startsAt) body.startsAt = new Date(`${f.startsAt}T00:00:00+08:00`).toISOString();
+    const formErr = el.querySelector("#grant-form-error");
+    formErr.textContent = "";
+    try {
+      await call("POST", "/datahub/grants", body);
+      toast(`${t("data.request")} ✓`);
+      form.reset();
+      view.side = "requester";
+      el.querySelectorAll("[data-side]").forEach((x) => x.setAttribute("aria-selected", String(x.dataset.side === "requester")));
+      await load();
+    } catch (e) {
+      formErr.textContent = e.message;
+    }
+  });
+  if (form) {
+    const itemsEl = el.querySelector("#grant-form-items");
+    const codeEl = form.querySelector("[name=code]");
+    const loadItems = async () => {
+      const code = codeEl.value.trim();
+      if (!code) { show(itemsEl, html``); return; }
+      try {
+        const entry = await get(`/datahub/catalogue/${enc(code)}`);
+        show(itemsEl, html`<p class="small">${entry.name} · ${departmentName(entry.provider)} · ${t(`data.sharing.${entry.sharing}`)}</p>
+          ${itemChecks(entry.items, () => true)}`);
+      } catch (e) {
+        show(itemsEl, errorText(e));
+      }
+    };
+    codeEl.addEventListener("change", loadItems);
+    await loadItems();
+  }
+  view.side = side;
+  await load();
+}
+
+// --- who used my data ---------------------------------------------------------------------------------------
+
+function renderUsage(el) {
+  show(el, html`<section class="panel usage" aria-labelledby="usage-title">
+    <h3 id="usage-title">${t("data.usage")}</h3>
+    <p class="muted">${t("data.usageHint")}</p>
+    <form id="usage-form" class="filters" role="search">
+      <label>${t("data.subject")} <input name="subject" id="usage-subject" required minlength="15" maxlength="18" autocomplete="off" spellcheck="false"></label>
+      <button type="submit" class="primary">${t("data.lookup")}</button>
+    </form>
+    <div id="usage-list" aria-live="polite"></div></section>`);
+  const list = el.querySelector("#usage-list");
+  el.querySelector("#usage-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const subject = el.querySelector("#usage-subject").value.trim();
+    try {
+      const reads = await get(`/datahub/usage?subject=${enc(subject)}&limit=200`);
+      show(list, reads.length ? html`<table><thead><tr><th>${t("data.at")}</th><th>${t("data.reader")}</th>
+        <th>${t("data.code")}</th><th>${t("data.scenario")}</th><th>${t("data.purpose")}</th><th>${t("data.grant")}</th></tr></thead>
+        <tbody>${reads.map((r) => html`<tr data-seq="${r.seq}"><td>${time(r.at, true)}</td>
+          <td>${r.department ? departmentName(r.department) : t("data.city")}</td>
+          <td><a href="${entryHref(r.code)}">${r.code}</a></td><td>${r.scenario || "—"}</td><td>${r.purpose || "—"}</td>
+          <td>${r.grant || "—"}</td></tr>`)}</tbody></table>` : html`<p class="muted">${t("data.noUsage")}</p>`);
+    } catch (e) {
+      show(list, errorText(e));
+    }
+  });
+  el.querySelector("#usage-subject").focus();
+}

@@ -1,0 +1,184 @@
+"""The data resources pages (数据资源) in a real browser, against ``cityos demo``: the demo catalogue by
+classification, an entry with its items and levels, a grant asked for by one department's data officer and
+approved by the provider's in the page, and "who used my data" (数据使用记录) at a counter."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
+
+from cityos.auth.service import create_account
+from cityos.store.engine import Database
+
+pytestmark = [pytest.mark.interop, pytest.mark.browser]
+
+CODE = "HP-01-01-0001"  # 户籍人口基本信息, public security's, 有条件共享, backed by Person entities
+ID_CARD = "310101199001011234"
+SCENARIO = "低保资格核验"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``cityos demo`` without sensors; a civil affairs data officer (``civil``) beside ``duty`` and ``police``."""
+    where: Path = tmp_path_factory.mktemp("demo")
+    with running_demo(where, "--sensors", "0") as d:
+        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
+        create_account(db, "civil", role="department", password=PASSWORD, department="civil-affairs")
+        db.dispose()
+        yield d
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with watched_page(browser) as pg:
+        yield pg
+
+
+def _as(demo: Demo, user: str, path: str, **params: str) -> httpx.Response:
+    """A GET by one of the demo's staff accounts, logged in with its password."""
+    login = httpx.post(f"{demo.url}/auth/login", json={"username": user, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    return httpx.get(f"{demo.url}{path}", params=params, headers=headers)
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot in $CITYOS_SCREENSHOTS, if set."""
+    folder = os.environ.get("CITYOS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), animations="disabled")
+
+
+def _rows(page: Any) -> int:
+    return int(page.locator("#data-list tbody tr").count())
+
+
+def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(page: Any, demo: Demo) -> None:
+    log_in(page, demo, "duty")
+    page.click("nav.views a[href='#/data']")
+    page.wait_for_selector("#data-list tbody tr")
+    assert page.inner_text("#data-total") == "74" and _rows(page) == 74
+    page.click("#data-tree [data-path='基础信息/人口']")
+    page.wait_for_function("() => document.querySelector('#data-path').textContent === '基础信息/人口'")
+    page.wait_for_function("() => document.querySelectorAll('#data-list tbody tr').length < 74")
+    people = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "limit": 1000})
+    page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
+    assert page.inner_text("#data-total") == str(len(people))
+    shot(page, "data-catalogue")
+    page.select_option("#data-dept", "civil-affairs")  # and by department
+    theirs = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "department": "civil-affairs"})
+    page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(theirs)}")
+    page.select_option("#data-dept", "")
+    page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
+    page.fill("#data-q", "户籍人口基本信息")
+    page.press("#data-q", "Enter")  # the search box, from the keyboard
+    page.wait_for_selector(f"#data-list tbody tr[data-code='{CODE}']")
+    page.click(f"#data-list tr[data-code='{CODE}'] a")
+    page.wait_for_selector("#entry-items")
+    assert page.inner_text("#entry-title").startswith("户籍人口基本信息")
+    id_row = page.locator("#entry-items tr[data-item=idCard]")
+    assert "公民身份号码" in id_row.inner_text() and "重要数据" in id_row.inner_text()
+    entry = demo.get(f"/datahub/catalogue/{CODE}")
+    assert page.locator("#entry-items tbody tr").count() == len(entry["items"])
+    assert "有条件共享" in page.inner_text(".entry .kv")
+    shot(page, "data-entry")
+    page.click("#lang")  # the English switch re-renders the page
+    page.wait_for_function("() => document.querySelector('#data-title').textContent === 'Data resources'")
+    page.click("#lang")
+
+
+def test_a_grant_is_requested_and_approved_in_the_page_and_the_read_shows_at_the_counter(page: Any, demo: Demo) -> None:
+    values = {"idCard": ID_CARD, "name": "张伟"}
+    person = {"id": "urn:ngsi-ld:Person:ui-1", "type": "Person"}
+    person |= {k: {"type": "Property", "value": v} for k, v in values.items()}
+    assert demo.http.post("/ngsi-ld/v1/entities", json=person).status_code == 201
+
+    # civil affairs asks for the entry from its page
+    log_in(page, demo, "civil")
+    page.goto(f"{demo.url}/#/data/entry/{CODE}")
+    page.click("#entry-request")
+    page.wait_for_selector("#grant-form")
+    assert page.input_value("#grant-form [name=code]") == CODE
+    page.wait_for_selector("#grant-items")
+    for box in page.locator("#grant-items [name=items]").all():  # the items needed, no more
+        box.set_checked(box.get_attribute("value") in ("idCard", "name"))
+    page.fill("#grant-form [name=scenario]", SCENARIO)
+    page.fill("#grant-form [name=purpose]", "核对低保申请人户籍")
+    page.fill("#grant-form [name=legalBasis]", "《社会救助暂行办法》")
+    page.click("#grant-form button[type=submit]")
+    page.wait_for_selector("#grant-list tr[data-grant] >> text=待审批")
+    grant_id = page.locator("#grant-list tr[data-grant]").first.get_attribute("data-grant")
+    assert page.locator(f"#grant-list tr[data-grant='{grant_id}'] [data-move]").count() == 0  # not its own to decide
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+
+    # public security, the provider, approves it on its side of the list
+    log_in(page, demo, "police")
+    page.goto(f"{demo.url}/#/data/grants")
+    page.click("#grant-tabs [data-side=provider]")
+    page.click(f"#grant-list tr[data-grant='{grant_id}'] [data-move=approve]")
+    page.wait_for_selector(f"#grant-list tr[data-grant='{grant_id}'] >> text=已授权")
+    shot(page, "data-grants")
+    grant = demo.get(f"/datahub/grants/{grant_id}")
+    assert grant["state"] == "approved" and grant["items"] == ["idCard", "name"]
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+
+    # civil affairs reads through the grant in the page, masked by the rules; the counter sees that read
+    log_in(page, demo, "civil")
+    page.goto(f"{demo.url}/#/data/entry/{CODE}")
+    page.fill("#records-form [name=scenario]", SCENARIO)
+    page.fill("#records-form [name=purpose]", "核对低保申请人户籍")
+    page.click("#records-form button[type=submit]")
+    page.wait_for_selector("#records-table tbody tr")
+    assert "310101********1234" in page.inner_text("#records-table") and "张*" in page.inner_text("#records-table")
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+    log_in(page, demo, "duty")
+    page.goto(f"{demo.url}/#/data/usage")
+    page.fill("#usage-subject", ID_CARD)
+    page.click("#usage-form button[type=submit]")
+    page.wait_for_selector("#usage-list tbody tr")
+    row = page.inner_text("#usage-list tbody tr")
+    shot(page, "data-usage")
+    assert "区民政局" in row and CODE in row and SCENARIO in row and grant_id in row
+
+
+def test_a_refused_read_shows_its_detail(browser: Any, demo: Demo) -> None:
+    # the browser logs the 403 itself: this page fails its test on a script error only
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, demo, "civil")  # a read for a scenario no grant names: 403 no-grant, its detail shown
+    page.goto(f"{demo.url}/#/data/entry/{CODE}")
+    page.fill("#records-form [name=scenario]", "其他场景")
+    page.click("#records-form button[type=submit]")
+    page.wait_for_selector("#records .error")
+    refused = _as(demo, "civil", f"/datahub/datasets/{CODE}/records", scenario="其他场景")
+    assert refused.status_code == 403 and refused.json()["detail"] in page.inner_text("#records .error")
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+    log_in(page, demo, "police")  # a department may not look up whose data was used
+    page.goto(f"{demo.url}/#/data/usage")
+    page.wait_for_selector("#data-tabs")
+    assert page.locator("#data-tabs [data-tab=usage]").count() == 0
+    page.fill("#usage-subject", ID_CARD)
+    page.click("#usage-form button[type=submit]")
+    page.wait_for_selector("#usage-list .error")
+    r = _as(demo, "police", "/datahub/usage", subject=ID_CARD)
+    assert r.status_code == 403 and r.json()["detail"] in page.inner_text("#usage-list .error")
+    context.close()
+    assert not errors
