@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from cityos.core.iris import where_nul
 from cityos.core.jsondepth import holds_escaped_nul, nests_deeper_than
 from cityos.errors import CityError, InvalidInput, JsonTooDeep, PayloadTooLarge
 
@@ -110,22 +111,12 @@ class BodyLimit:
 
 def _where_nul(body: bytes) -> str:
     """Where in a JSON body the first U+0000 is (`` in reporter.name``), so the message names the field;
-    empty when the body is not JSON (a form) or the place cannot be told."""
+    empty when the body is not JSON (a form)."""
     try:
-        todo: list[tuple[str, Any]] = [("", orjson.loads(body))]
+        path = where_nul(orjson.loads(body))
     except orjson.JSONDecodeError:
         return ""
-    while todo:
-        path, value = todo.pop(0)
-        if isinstance(value, str) and "\x00" in value:
-            return f" in {path or 'the body'}"
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        for key, item in items:
-            name = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return f" in the name {name!r}"
-            todo.append((name, item))
-    return ""
+    return "" if path is None else f" in {path or 'the body'}"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -51,20 +51,26 @@ def uri_segment(iri: str) -> str:
     return quote(iri, safe=_SEGMENT_SAFE)
 
 
+def where_nul(value: Any) -> str | None:
+    """Where a JSON value holds U+0000 first, in a string or a member name (PostgreSQL stores none): the
+    path (``reporter.name``; ``""`` for the value itself, ``the name 'a.b'`` for a member name), or None."""
+    todo: list[tuple[str, Any]] = [("", value)]
+    while todo:
+        path, v = todo.pop(0)
+        if isinstance(v, str) and "\x00" in v:
+            return path
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+        for key, item in items:
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return f"the name {name!r}"
+            todo.append((name, item))
+    return None
+
+
 def holds_nul(value: Any) -> bool:
     """Whether a JSON value holds U+0000 in a string or a member name anywhere (PostgreSQL stores none)."""
-    todo = [value]
-    while todo:
-        v = todo.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                return True
-        elif isinstance(v, dict):
-            todo.extend(v.keys())
-            todo.extend(v.values())
-        elif isinstance(v, list):
-            todo.extend(v)
-    return False
+    return where_nul(value) is not None
 
 
 def no_nul(text: str) -> str:
