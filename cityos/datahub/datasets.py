@@ -56,6 +56,11 @@ def access_of(rt: Runtime, tenant: str, entry: CatalogueEntry, reader: Reader, n
     return decide(reader.department, entry, grants, reader.scenario, now, level_scale(rt), city=reader.city)
 
 
+def refusal(entry: CatalogueEntry, access: Access) -> NoGrant:
+    """The 403 of a read ``access`` does not allow: why, and the catalogue code."""
+    return NoGrant(access.refusal or f"catalogue entry {entry.code} may not be read by this token", code=entry.code)
+
+
 def governed(record: dict[str, Any], entry: CatalogueEntry, access: Access) -> dict[str, Any]:
     """A record cut to the entry's items the reader may see (with ``id`` and ``type``), masked as decided.
     Attributes the catalogue does not list are not part of the dataset and are left out."""
@@ -93,26 +98,33 @@ def read_records(
     now = datetime.now(UTC)
     access = access_of(rt, tenant, entry, reader, now)
     if not access.allowed:
-        raise NoGrant(access.refusal or f"catalogue entry {code} may not be read by this token", code=code)
+        raise refusal(entry, access)
     tm = hub.core_term_map()
     result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
     raw = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
     records = [governed(r, entry, access) for r in raw]
     if records:
-        append(rt, tenant, [_audit(entry, access, reader, raw, route)])
+        append(rt, tenant, [audit_read(entry, access, reader, raw, route)])
     return RecordsRead(entry, access, records, result.total)
 
 
-def _audit(entry: CatalogueEntry, access: Access, reader: Reader, raw: list[dict[str, Any]], route: str) -> AuditRead:
-    """The audit record of a read: the records by id, and the persons and enterprises they name (their ID
-    numbers and credit codes as read, before masking: the chain keeps only keyed hashes of them)."""
+def audit_read(
+    entry: CatalogueEntry,
+    access: Access,
+    reader: Reader,
+    records: list[dict[str, Any]],
+    route: str,
+) -> AuditRead:
+    """The audit record of a read of ``records`` (keyValues, as read, before masking): the records by id,
+    and the persons and enterprises they name (their ID numbers and credit codes, which the chain keeps
+    only as keyed hashes)."""
     subject_items = [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
-    subjects = sorted({str(r[name]) for r in raw for name in subject_items if r.get(name)})
+    subjects = sorted({str(r[name]) for r in records for name in subject_items if r.get(name)})
     return AuditRead(
         principal=reader.principal,
         code=entry.code,
         route=route,
-        records=tuple(str(r["id"]) for r in raw),
+        records=tuple(str(r["id"]) for r in records),
         subjects=tuple(subjects),
         department=reader.department,
         grant=access.grant,

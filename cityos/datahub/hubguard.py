@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cityos import context as hub
-from cityos.datahub.audit import AuditRead, append
+from cityos.datahub.audit import append
 from cityos.datahub.catalogue import backing_index
-from cityos.datahub.datasets import SUBJECT_KINDS, Reader, access_of
-from cityos.datahub.errors import NoGrant
+from cityos.datahub.datasets import Reader, access_of, audit_read, refusal
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
 from cityos.runtime import Runtime
@@ -55,7 +54,7 @@ class CatalogueGuard:
         reader = Reader(caller.principal, caller.department, False, caller.scenario, caller.purpose)
         now = datetime.now(UTC)
         decided: dict[str, Access] = {}
-        read: dict[str, list[hub.EntityRow]] = {}
+        read: dict[str, tuple[CatalogueEntry, list[hub.EntityRow]]] = {}
         out = []
         for row in rows:
             entry = next((e for t in row.types for e in index.get(tm.compact(t), ())), None)
@@ -67,14 +66,21 @@ class CatalogueGuard:
             access = decided[entry.code]
             if not access.allowed:
                 if one:
-                    raise NoGrant(access.refusal or f"catalogue entry {entry.code} may not be read", code=entry.code)
+                    raise refusal(entry, access)
                 continue  # a query answers what the reader may read; the rest is left out
             out.append(row if caller.department == entry.provider else _cut(row, access, tm))
-            read.setdefault(entry.code, []).append(row)
+            read.setdefault(entry.code, (entry, []))[1].append(row)
         if read:
-            entries = {e.code: e for found in index.values() for e in found}
-            append(rt, tenant, [_audit(entries[c], decided[c], caller, found, tm) for c, found in read.items()])
+            audited = [
+                audit_read(entry, decided[code], reader, [_values(r, tm) for r in found], caller.route)
+                for code, (entry, found) in read.items()
+            ]
+            append(rt, tenant, audited)
         return out
+
+
+def _values(row: hub.EntityRow, tm: hub.TermMap) -> dict[str, Any]:
+    return hub.key_values(row.id, row.types, row.attrs, tm)
 
 
 def _cut(row: hub.EntityRow, access: Access, tm: hub.TermMap) -> hub.EntityRow:
@@ -87,27 +93,6 @@ def _cut(row: hub.EntityRow, access: Access, tm: hub.TermMap) -> hub.EntityRow:
         elif name in access.shown:
             attrs[iri] = instances
     return dataclasses.replace(row, attrs=attrs)
-
-
-def _audit(
-    entry: CatalogueEntry, access: Access, caller: hub.ReadCaller, rows: list[hub.EntityRow], tm: hub.TermMap
-) -> AuditRead:
-    names = {i.name for i in entry.items if i.kind in SUBJECT_KINDS}
-    subjects = set()
-    for row in rows:
-        values = hub.key_values(row.id, row.types, row.attrs, tm)
-        subjects |= {str(values[n]) for n in names if values.get(n)}
-    return AuditRead(
-        principal=caller.principal,
-        code=entry.code,
-        route=caller.route,
-        records=tuple(r.id for r in rows),
-        subjects=tuple(sorted(subjects)),
-        department=caller.department,
-        grant=access.grant,
-        scenario=caller.scenario,
-        purpose=caller.purpose,
-    )
 
 
 class GuardRunner:
