@@ -2,7 +2,8 @@
 
 On SQLite and on PostgreSQL, in one run each:
   - append: records/s of ``datahub.append`` in batches (each record a read of one record touching one
-    subject: hashes, the keyed subject hash, the insert of the records and their subjects, the head), beside
+    subject: hashes, the keyed subject hash, the insert of the records, the head), then the subjects index
+    brought up to the head (``datahub.index_subjects``, which the keeper runs behind the reads), beside
     the rate of a plain DB-API executemany of exactly the same rows into the same tables (the ratio);
     medians of --repeats runs;
   - verify: a chain of N records (default 1 million) loaded straight into the table with the same hashes
@@ -77,6 +78,7 @@ def append_rate(rt: Runtime, batches: int, size: int) -> float:
     t0 = time.perf_counter()
     for batch in made:
         datahub.append(rt, "bench", batch)
+    datahub.index_subjects(rt)  # the subjects index, which the keeper brings up behind the appends
     return batches * size / (time.perf_counter() - t0)
 
 

@@ -96,9 +96,11 @@ def fresh_database(kind: str, tmp: Path) -> tuple[Database, Callable[[], None]]:
     return db, drop
 
 
-def runtime(db: Database) -> Runtime:
+def runtime(db: Database, data_dir: Path | None = None) -> Runtime:
+    """A runtime on ``db`` (migrated); ``data_dir``: where it keeps its files (the audit seal key), else var/."""
     upgrade(db)
-    return Runtime(Settings(database_url=db.url, max_limit=1000), db, MemoryBus())
+    extra = {"data_dir": data_dir} if data_dir is not None else {}
+    return Runtime(Settings(database_url=db.url, max_limit=1000, **extra), db, MemoryBus())
 
 
 # --- 1. batch upsert vs raw executemany ---------------------------------------------------------------

@@ -1,11 +1,16 @@
 """Benchmark of reads through the data resource system's rules. Prints figures; asserts nothing.
 
-On SQLite and on PostgreSQL: 1,000 records of a personal dataset of 20 items, read in one page
+On SQLite and on PostgreSQL: 1,000 records of a personal dataset of 20 items (10 of them above the level the
+grant lifts, so masked: ID number, names, mobiles, addresses, dates, e-mail, location), read in one page:
   - plain: the data hub's query of the entity type and the records in keyValues form (no governance);
-  - governed: ``datahub.datasets.read_records`` by a department through a grant for its scenario (the
-    grant looked up, the decision, each record cut and its masked items masked, one audit record appended).
-The figure is the difference of the p95s (the target, issue 17: a governed read adds at most 2 ms p95)
-and the ratio of the medians, from --repeats reads of each, interleaved.
+  - governed: ``datahub.datasets.read_records`` by a department through a grant for its scenario;
+  - governance: what the governed read adds, timed on its own over the same records: the entry looked up,
+    the grant looked up and decided, the read appended to the audit chain (one durable commit), each record
+    cut and masked (``datahub.datasets.govern_page``);
+  - commit: one durable commit of one small row in the same database, the floor of any audited read.
+The end-to-end reads vary by tens of ms from one to the next (the query of 1,000 records takes ~200 ms),
+so the difference of their p95s says little about 2 ms; the governance figure is the one the target (issue
+17: a governed read adds at most 2 ms p95) is read against. Medians and p95s of --repeats reads of each.
 
 Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqlite|postgresql|both]
 """
@@ -13,12 +18,15 @@ Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqli
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,22 +38,43 @@ from cityos.datahub import (
     DataItem,
     OpeningType,
     SharingType,
+    get_entry,
     move_grant,
     register_entry,
     request_grant,
 )
-from cityos.datahub.datasets import Reader, read_records
+from cityos.datahub.datasets import Reader, access_of, govern_page, read_records
 from cityos.runtime import Runtime
 
 TARGET_MS = 2.0
-KINDS = ("id-card", "name", "mobile", "address", "text", "number", "date", "email", "geo", "code")
+# (item, kind, level): the first ten are above general-1, the level the bench's grant lifts
+ITEMS = (
+    ("idNumber", "id-card", "important"), ("name", "name", "important"), ("mobile", "mobile", "important"),
+    ("registeredAddress", "address", "important"), ("residentialAddress", "address", "important"),
+    ("birthDate", "date", "important"), ("email", "email", "important"), ("contactName", "name", "important"),
+    ("contactMobile", "mobile", "important"), ("location", "geo", "important"),
+    ("gender", "code", "general-1"), ("ethnicity", "text", "general-1"), ("education", "text", "general-1"),
+    ("maritalStatus", "code", "general-1"), ("householdType", "code", "general-1"), ("street", "text", "general-1"),
+    ("community", "text", "general-1"), ("age", "number", "general-1"), ("registeredAt", "date", "general-1"),
+    ("remark", "text", "general-1"),
+)  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
+ROADS = ("南京东路", "延安东路", "淮海中路", "西藏南路", "河南中路", "中山东一路", "复兴中路", "人民路")
+STREETS = (
+    "南京东路街道",
+    "外滩街道",
+    "半淞园路街道",
+    "小东门街道",
+    "豫园街道",
+    "老西门街道",
+    "五里桥街道",
+    "打浦桥街道",
+)
 
 
 def _entry() -> CatalogueEntry:
-    items = tuple(
-        DataItem(f"item{i:02d}", f"数据项{i}", KINDS[i % len(KINDS)], "important" if i % 2 else "general-1")
-        for i in range(20)
-    )
+    items = tuple(DataItem(name, f"数据项{name}", kind, level) for name, kind, level in ITEMS)
     return CatalogueEntry(
         code="HP-01-01-0099", name="基准测试人口数据", abstract="bench", provider="public-security",
         classification=("基础信息", "人口"), format="database", items=items, sharing=SharingType.CONDITIONAL,
@@ -54,9 +83,31 @@ def _entry() -> CatalogueEntry:
     )  # fmt: skip
 
 
-def _value(kind: str, n: int) -> object:
-    return {"id-card": f"31010119900101{n % 10000:04d}", "mobile": f"138{n % 10**8:08d}", "number": n,
-            "geo": {"type": "Point", "coordinates": [121.48, 31.23]}}.get(kind, f"值{n}")  # fmt: skip
+def _name(n: int) -> str:
+    return SURNAMES[n % 21] + GIVEN[n % 23] + (GIVEN[n // 23 % 23] if n % 3 else "")
+
+
+def _value(item: str, kind: str, n: int) -> object:
+    """A fictitious but well-formed value of ``kind`` for person ``n``."""
+    if kind == "id-card":
+        return f"310101{1950 + n % 60}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}{'0123456789X'[n % 11]}"
+    if kind == "name":
+        return _name(n if item == "name" else n + 7)
+    if kind == "mobile":
+        return f"1{'3578'[n % 4]}{n * 7919 % 10**9:09d}"
+    if kind == "address":
+        return f"上海市黄浦区{ROADS[n % 8]}{1 + n % 400}弄{1 + n % 30}号{101 + n % 600}室"
+    if kind == "date":
+        return f"{1950 + n % 60}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+    if kind == "email":
+        return f"user{n}@example.org"
+    if kind == "geo":
+        return {"type": "Point", "coordinates": [121.47 + n % 100 / 10000, 31.22 + n % 97 / 10000]}
+    if kind == "number":
+        return 18 + n % 70
+    if item == "street":
+        return STREETS[n % 8]
+    return f"{item}-{n % 7}"
 
 
 def _load(rt: Runtime, entry: CatalogueEntry, n: int) -> None:
@@ -64,7 +115,7 @@ def _load(rt: Runtime, entry: CatalogueEntry, n: int) -> None:
     ops = []
     for k in range(n):
         body = {"id": f"urn:ngsi-ld:BenchPerson:{k}", "type": "BenchPerson"}
-        body |= {i.name: {"type": "Property", "value": _value(i.kind, k)} for i in entry.items}
+        body |= {i.name: {"type": "Property", "value": _value(i.name, i.kind, k)} for i in entry.items}
         ops.append((body["id"], hub.m_create(hub.parse_entity(body, tm, now="2026-01-01T00:00:00Z"))))
     for start in range(0, n, 500):
         hub.apply(rt, "default", ops[start : start + 500], creates=True)
@@ -74,14 +125,30 @@ def _p95(xs: list[float]) -> float:
     return sorted(xs)[max(0, int(len(xs) * 0.95) - 1)]
 
 
+def _line(label: str, xs: list[float]) -> str:
+    return f"  {label:10s} p50 {statistics.median(xs):7.2f} ms  p95 {_p95(xs):7.2f} ms"
+
+
+def _commit_ms(rt: Runtime) -> float:
+    """One durable commit of one small row (through the store's writer, as the audit append's is)."""
+
+    def job(conn: object) -> None:
+        conn.execute(text("INSERT INTO bench_commit (n) VALUES (1)"))  # type: ignore[attr-defined]
+
+    t = time.perf_counter()
+    rt.db.run_write(job)
+    return (time.perf_counter() - t) * 1000
+
+
 def run(kind: str, records: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db, drop = fresh_database(kind, Path(tmp))
-        rt = runtime(db)
+        rt = runtime(db, Path(tmp))
         try:
             entry = _entry()
             register_entry(rt, "default", entry, by="bench")
             _load(rt, entry, records)
+            rt.db.run_write(lambda conn: conn.execute(text("CREATE TABLE bench_commit (n INTEGER)")))
             now = datetime.now(UTC)
             items = [i.name for i in entry.items]
             asked = request_grant(rt, "default", entry, "civil-affairs", "bench", "bench", "bench", items, None,
@@ -90,7 +157,8 @@ def run(kind: str, records: int, repeats: int) -> None:
             reader = Reader("bench", "civil-affairs", False, "bench", "bench")
             tm = hub.core_term_map()
             query = hub.EntityQuery(type="BenchPerson", limit=records, count=True)
-            plain, governed = [], []
+            route = "GET /datahub/datasets/{code}/records"
+            plain, governed, governance, commit = [], [], [], []
             for _ in range(repeats):
                 t = time.perf_counter()
                 result = hub.query_entities(rt, "default", query, tm)
@@ -99,13 +167,23 @@ def run(kind: str, records: int, repeats: int) -> None:
                 t = time.perf_counter()
                 read = read_records(rt, "default", entry.code, reader, limit=records)
                 governed.append((time.perf_counter() - t) * 1000)
-            assert len(rows) == len(read.records) == records
-            added = _p95(governed) - _p95(plain)
-            print(f"{kind:10s} {records} records x 20 items, {repeats} reads each")
-            print(f"  plain    p50 {statistics.median(plain):7.1f} ms  p95 {_p95(plain):7.1f} ms")
-            print(f"  governed p50 {statistics.median(governed):7.1f} ms  p95 {_p95(governed):7.1f} ms")
-            print(f"  added p95 {added:+.1f} ms (target <= {TARGET_MS} ms); ratio of medians "
-                  f"{statistics.median(governed) / statistics.median(plain):.2f}")  # fmt: skip
+                fresh = copy.deepcopy(rows)  # govern_page changes the page it is given
+                t = time.perf_counter()
+                found = get_entry(rt, "default", entry.code)
+                access = access_of(rt, "default", found, reader, datetime.now(UTC))
+                shown = govern_page(rt, "default", found, access, reader, fresh, route)
+                governance.append((time.perf_counter() - t) * 1000)
+                commit.append(_commit_ms(rt))
+            assert len(rows) == len(read.records) == len(shown) == records
+            assert shown[0]["idNumber"].count("*") == 8 and read.records == shown, "the reads differ"
+            print(f"{kind:10s} {records} records x {len(entry.items)} items ({len(access.masked)} masked), "
+                  f"{repeats} reads each")  # fmt: skip
+            for label, xs in (("plain", plain), ("governed", governed), ("governance", governance),
+                              ("commit", commit)):  # fmt: skip
+                print(_line(label, xs))
+            print(f"  governance adds p95 {_p95(governance):.2f} ms (target <= {TARGET_MS} ms), of which one durable "
+                  f"commit p95 {_p95(commit):.2f} ms; end to end: p95 {_p95(governed) - _p95(plain):+.1f} ms, "
+                  f"ratio of medians {statistics.median(governed) / statistics.median(plain):.2f}")  # fmt: skip
         finally:
             rt.close()
             drop()

@@ -102,7 +102,10 @@ class Settings(BaseSettings):
     )
     audit_seal_every: int = Field(10_000, ge=1, description="Seal the audit chain at least every this many records.")
     audit_seal_seconds: int = Field(
-        60, ge=1, description="Seal the audit chain when this many seconds passed since the last seal, at an append."
+        60,
+        ge=1,
+        description="Seal the audit chain when this many seconds passed since the last seal (checked at "
+        "each append, and every few seconds by each API process).",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -49,6 +49,8 @@ _WALKED = ", ".join((*BODY, "hash"))  # what verify reads of each record: prev o
 _FETCH = 20_000  # rows per fetch while verifying
 _PROGRESS_EVERY = 1 << 16
 _MOVE_WINDOW = 64  # how far from its place verify looks for the seq a moved record was written with
+_INDEX_BATCH = 5_000  # records indexed per transaction
+_INDEX_LOCK = 0x63697479_61756478  # the advisory lock key of indexing subjects on PostgreSQL ("cityaudx")
 
 
 @dataclass(frozen=True)
@@ -203,18 +205,15 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead]) -> Appended | N
         head = _head(conn, rt.db)
         at_ms = now_ms()
         seq, prev = head.seq, head.hash
-        rows, touched = [], []
+        rows = []
         for read in reads:
             seq += 1
             subjects = sorted({k.subject_hash(s) for s in read.subjects if s})
             values = _values(seq, tenant, read, at_ms, subjects)
             digest = chain_hash(canonical(values), prev)
             rows.append((*values, prev, digest))
-            touched += [(tenant, s, seq) for s in subjects]
             prev = digest
         _insert(conn, rt.db, "datahub_audit", _ROW, rows)
-        if touched:
-            _insert(conn, rt.db, "datahub_audit_subjects", ("tenant", "subject", "seq"), touched)
         conn.execute(audit_head.update().where(audit_head.c.chain == CHAIN).values(seq=seq, hash=prev))
         sealed = _write_seal(conn, k, seq, prev, at_ms).seq if _due(head, seq, at_ms, rt) else None
         return Appended(head.seq + 1, seq, sealed)
@@ -235,6 +234,19 @@ def seal(rt: Runtime) -> Seal | None:
             if found is not None:
                 return Seal(found.seq, found.hash, found.at_ms, found.key_id)
         return _write_seal(conn, k, head.seq, head.hash, now_ms())
+
+    return rt.db.run_write(job)
+
+
+def seal_if_due(rt: Runtime) -> Seal | None:
+    """Seal the chain's head if a seal is due (``audit_seal_every`` records or ``audit_seal_seconds`` since the
+    last one), so that a quiet chain is sealed on time rather than at its next append; the seal made, if any."""
+    k = keys(rt)
+
+    def job(conn: Connection) -> Seal | None:
+        head = _head(conn, rt.db)
+        at_ms = now_ms()
+        return _write_seal(conn, k, head.seq, head.hash, at_ms) if _due(head, head.seq, at_ms, rt) else None
 
     return rt.db.run_write(job)
 
@@ -377,8 +389,41 @@ def chain_length(rt: Runtime) -> int:
 # --- who used my data ---------------------------------------------------------------------------------------
 
 
+def index_subjects(rt: Runtime) -> int:
+    """Bring the subjects index up to the chain's head: one row (tenant, subject, seq) for each subject of each
+    record appended since the index was last brought up. The number of rows written. Safe from many threads
+    and processes (one at a time: SQLite's writer, a PostgreSQL advisory lock); ``AuditKeeper`` calls it every
+    few seconds and every lookup calls it first, so that a read is found at once."""
+
+    def job(conn: Connection) -> int | None:
+        """One batch of records indexed: the rows written, None when the index had reached the head."""
+        if rt.db.locks_rows:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INDEX_LOCK})
+        head = conn.execute(select(audit_head).where(audit_head.c.chain == CHAIN)).first()
+        if head is None or head.subjects_seq >= head.seq:
+            return None
+        upto = min(head.seq, head.subjects_seq + _INDEX_BATCH)
+        found = conn.execute(
+            select(audit.c.seq, audit.c.tenant, audit.c.subjects)
+            .where(audit.c.seq > head.subjects_seq, audit.c.seq <= upto)
+            .order_by(audit.c.seq)
+        )
+        touched = [(tenant, s, seq) for seq, tenant, subjects in found for s in orjson.loads(subjects)]
+        if touched:
+            _insert(conn, rt.db, "datahub_audit_subjects", ("tenant", "subject", "seq"), touched)
+        conn.execute(audit_head.update().where(audit_head.c.chain == CHAIN).values(subjects_seq=upto))
+        return len(touched)
+
+    written = 0
+    while (rows := rt.db.run_write(job)) is not None:  # batches, so that appends go on between them
+        written += rows
+    return written
+
+
 def reads_of_subject(rt: Runtime, tenant: str, subject_hash: str, *, limit: int = 100) -> list[SubjectRead]:
-    """The reads that touched a person's or an enterprise's records (``subject_hash``), newest first."""
+    """The reads that touched a person's or an enterprise's records (``subject_hash``), newest first: the
+    index brought up to the chain's head first."""
+    index_subjects(rt)
     query = (
         select(audit)
         .join(audit_subjects, audit_subjects.c.seq == audit.c.seq)

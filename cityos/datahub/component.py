@@ -24,5 +24,12 @@ def _guard(rt: Runtime) -> Runner:
     return GuardRunner(rt)
 
 
-# the guard governs the NGSI-LD reads of department tokens in every API process
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, api=(_guard,))
+def _keeper(rt: Runtime) -> Runner:
+    from cityos.datahub.keeper import AuditKeeper
+
+    return AuditKeeper(rt)
+
+
+# in every API process: the guard governs the NGSI-LD reads of department tokens; the keeper indexes the
+# audit chain's subjects and seals it on time
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, api=(_guard, _keeper))

@@ -21,7 +21,7 @@ from cityos.datahub.catalogue import get_entry
 from cityos.datahub.errors import NoGrant, RecordsNotServed
 from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
-from cityos.datahub.masking import mask_record
+from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry
 from cityos.runtime import Runtime
 
@@ -61,12 +61,28 @@ def refusal(entry: CatalogueEntry, access: Access) -> NoGrant:
     return NoGrant(access.refusal or f"catalogue entry {entry.code} may not be read by this token", code=entry.code)
 
 
-def governed(record: dict[str, Any], entry: CatalogueEntry, access: Access) -> dict[str, Any]:
-    """A record cut to the entry's items the reader may see (with ``id`` and ``type``), masked as decided.
-    Attributes the catalogue does not list are not part of the dataset and are left out."""
+def cut_records(records: list[dict[str, Any]], access: Access) -> None:
+    """Cut every record of a page, in place, to the entry's items the reader may see (with ``id`` and
+    ``type``): attributes the catalogue does not list are not part of the dataset and are left out."""
     shown = {"id", "type", *access.shown, *access.masked}
-    kept = {k: v for k, v in record.items() if k in shown}
-    return mask_record(kept, access.masked)
+    for record in records:
+        for name in record.keys() - shown:
+            del record[name]
+
+
+def govern_page(
+    rt: Runtime, tenant: str, entry: CatalogueEntry, access: Access, reader: Reader, records: list[dict[str, Any]],
+    route: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """What governance adds to a read of a page of ``records`` (keyValues made for this answer; changed in
+    place): the read appended to the audit chain (the records as read), then the records cut to the items the
+    reader may see and the masked ones masked (:func:`cityos.datahub.masking.mask_records`). The audit record
+    is written before anything is shown."""
+    if records:
+        append(rt, tenant, [audit_read(entry, access, reader, records, route)])
+        cut_records(records, access)
+        mask_records(records, access.masked)
+    return records
 
 
 def _query(entry: CatalogueEntry, q: str | None, limit: int, offset: int) -> hub.EntityQuery:
@@ -101,11 +117,8 @@ def read_records(
         raise refusal(entry, access)
     tm = hub.core_term_map()
     result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
-    raw = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
-    records = [governed(r, entry, access) for r in raw]
-    if records:
-        append(rt, tenant, [audit_read(entry, access, reader, raw, route)])
-    return RecordsRead(entry, access, records, result.total)
+    records = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
+    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, records, route), result.total)
 
 
 def audit_read(
@@ -119,7 +132,7 @@ def audit_read(
     and the persons and enterprises they name (their ID numbers and credit codes, which the chain keeps
     only as keyed hashes)."""
     subject_items = [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
-    subjects = sorted({str(r[name]) for r in records for name in subject_items if r.get(name)})
+    subjects = {str(r[name]) for r in records for name in subject_items if r.get(name)}  # the chain sorts them
     return AuditRead(
         principal=reader.principal,
         code=entry.code,

@@ -74,7 +74,9 @@ _HAN_NAME = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff·•]{0,15}")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
-_STREET = re.compile(r"^.*?(?:街道|大道|路|街|镇|乡)")
+_STREET = re.compile(r"街道|大道|路|街|镇|乡")  # the first one found ends the part kept
+_DIGIT = re.compile(r"\d")
+_HAN_2_3 = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _ADMIN = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:特别行政区|自治区|自治州|省|市|州|盟|区|县|旗)")
 _NOT_ADMIN = ("小区", "社区", "园区", "校区", "景区", "街区", "营区", "厂区", "库区")
 _YEAR = re.compile(r"^([12]\d{3})(?:-\d{2}(?:-\d{2})?(?:[T ].*)?|年.*)?$")
@@ -131,9 +133,9 @@ def mask_address(value: Any) -> Any:
     text = _text(value)
     if not text:
         return FULL
-    m = _STREET.match(text)
-    kept = m.group(0) if m else _admin_prefix(text)
-    if not kept or any(c.isdigit() for c in kept):
+    m = _STREET.search(text)
+    kept = text[: m.end()] if m else _admin_prefix(text)
+    if not kept or _DIGIT.search(kept):
         return FULL
     return kept + "****"
 
@@ -231,6 +233,96 @@ def mask_record(record: Mapping[str, Any], masked: Mapping[str, str]) -> dict[st
         if name in out:
             out[name] = mask_value(kind, out[name])
     return out
+
+
+# --- a page of records at once -------------------------------------------------------------------------------
+# The fast forms below mask the common well-formed value of a kind with string methods alone (no regex, no
+# call chain), about a third of mask_value's cost, and hand every other value to mask_value: their answers are
+# the same for every input (tests/datahub/test_masking.py checks it with generated values).
+
+_DIGITS_1_9 = frozenset("123456789")
+_MOBILE_SECOND = frozenset("3456789")
+_ID_LAST = frozenset("0123456789Xx")
+
+
+def _fast_id_card(v: Any) -> Any:
+    if type(v) is str and len(v) == 18 and v[0] in _DIGITS_1_9 and v[17] in _ID_LAST and v[:17].isdecimal():
+        return v[:6] + "********" + v[14:]
+    return mask_value("id-card", v)
+
+
+def _fast_mobile(v: Any) -> Any:
+    if type(v) is str and len(v) == 11 and v[0] == "1" and v[1] in _MOBILE_SECOND and v.isascii() and v.isdecimal():
+        return v[:3] + "****" + v[7:]
+    return mask_value("mobile", v)
+
+
+def _fast_name(v: Any) -> Any:
+    # two or three Han characters with no compound surname: the surname and a star per character
+    if type(v) is str and _HAN_2_3.fullmatch(v):
+        if len(v) == 2:
+            return v[0] + "*"
+        if v[:2] not in COMPOUND_SURNAMES:
+            return v[0] + "**"
+    return mask_value("name", v)
+
+
+def _fast_geo(v: Any) -> Any:
+    # a GeoJSON Point of two floats
+    if type(v) is dict and len(v) == 2 and v.get("type") == "Point":
+        c = v.get("coordinates")
+        if type(c) is list and len(c) == 2:
+            x, y = c
+            if type(x) is float and type(y) is float and abs(x) < 1e300 and abs(y) < 1e300:
+                return {"type": "Point", "coordinates": [round(x, GEO_DECIMALS), round(y, GEO_DECIMALS)]}
+    return mask_value("geo", v)
+
+
+def _fast_date(v: Any) -> Any:
+    # a plain date, 1990-05-06: its year
+    if (
+        type(v) is str
+        and len(v) == 10
+        and v[4] == v[7] == "-"
+        and v[0] in "12"
+        and (v[:4] + v[5:7] + v[8:]).isdecimal()
+    ):
+        return v[:4]
+    return mask_value("date", v)
+
+
+def _fast_fully(v: Any) -> Any:
+    return None if v is None else FULL
+
+
+FAST_MASKS: Mapping[str, Callable[[Any], Any]] = {
+    "id-card": _fast_id_card,
+    "mobile": _fast_mobile,
+    "name": _fast_name,
+    "geo": _fast_geo,
+    "date": _fast_date,
+    "text": _fast_fully,
+    "number": _fast_fully,
+    "code": _fast_fully,
+}
+
+
+def masker(kind: str) -> Callable[[Any], Any]:
+    """The mask of one value of ``kind``: its fast form where it has one, else ``mask_value``."""
+    fast = FAST_MASKS.get(kind)
+    if fast is not None:
+        return fast
+    return lambda v: mask_value(kind, v)
+
+
+def mask_records(records: list[dict[str, Any]], masked: Mapping[str, str]) -> None:
+    """Mask the ``masked`` items (name -> kind) of every record of a page, in place: for records made for this
+    answer alone (a read's own keyValues), where a copy of each would cost as much as the masking."""
+    masks = [(name, masker(kind)) for name, kind in masked.items()]
+    for record in records:
+        for name, mask in masks:
+            if name in record:
+                record[name] = mask(record[name])
 
 
 def _is_geometry(value: Any) -> bool:

@@ -134,6 +134,8 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
     Column("sealed_seq", BigInteger, nullable=False),
     Column("sealed_at_ms", BigInteger, nullable=False),
+    # how far datahub_audit_subjects reaches: the index is brought up to the head off the reads' path
+    Column("subjects_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 audit_seals = Table(

@@ -20,6 +20,7 @@ from cityos.bus.memory import MemoryBus
 from cityos.cli import app
 from cityos.config import Settings, get_settings
 from cityos.datahub import AuditRead
+from cityos.datahub.keeper import AuditKeeper
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
 
@@ -182,6 +183,44 @@ def test_who_used_my_data(art: Runtime) -> None:
     with art.db.begin() as conn:
         stored = conn.execute(text("SELECT subjects FROM datahub_audit")).scalars().all()
     assert not any(PERSON in s or COMPANY in s for s in stored)  # keyed hashes only
+
+
+def subject_rows(rt: Runtime) -> int:
+    with rt.db.begin() as conn:
+        return conn.execute(text("SELECT count(*) FROM datahub_audit_subjects")).scalar_one()
+
+
+def test_the_subjects_index_follows_the_chain_off_the_reads_path(art: Runtime) -> None:
+    # an append writes its record (its subjects hashed in it) and nothing of the index: reads stay cheap
+    datahub.append(art, "default", [read(i, subjects=(PERSON, f"31010119900101{i:04d}")) for i in range(12)])
+    assert subject_rows(art) == 0
+    assert datahub.index_subjects(art) == 24 and subject_rows(art) == 24
+    assert datahub.index_subjects(art) == 0  # up to the head: nothing written twice
+    datahub.append(art, "default", [read(13, subjects=(PERSON,))])
+    # a lookup brings the index up to the head first: the newest read is found at once
+    mine = datahub.reads_of_subject(art, "default", datahub.subject_hash(art, PERSON))
+    assert len(mine) == 13 and mine[0].seq == 13 and subject_rows(art) == 25
+    assert datahub.verify(art).ok
+
+
+def test_the_keeper_indexes_and_seals_a_quiet_chain_on_time(db: Database, tmp_path: Path) -> None:
+    settings = Settings(database_url=db.url, data_dir=tmp_path, audit_seal_every=1000, audit_seal_seconds=1)
+    rt = Runtime(settings, db, MemoryBus())
+    try:
+        keeper = AuditKeeper(rt)
+        keeper.tick()  # an empty chain: nothing to seal, nothing to index
+        datahub.append(rt, "default", [read(1, subjects=(PERSON,)), read(2)])
+        with rt.db.begin() as conn:
+            conn.execute(text("UPDATE datahub_audit_head SET sealed_at_ms = sealed_at_ms - 2000"))
+        keeper.tick()  # no append since: the keeper seals the head, a second after the last seal
+        with rt.db.begin() as conn:
+            head = conn.execute(text("SELECT seq, sealed_seq, subjects_seq FROM datahub_audit_head")).one()
+        assert tuple(head) == (2, 2, 2) and subject_rows(rt) == 1
+        out = datahub.verify(rt)
+        assert out.ok and out.seals == 1
+    finally:
+        rt.parts.close()
+        rt.bus.close()
 
 
 @pytest.fixture

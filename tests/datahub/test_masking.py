@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cityos.datahub import mask_entity, mask_record, mask_value
+from cityos.datahub.masking import mask_records, masker
 from cityos.datahub.models import ITEM_KINDS
 
 POINT = {"type": "Point", "coordinates": [121.4737, 31.2304]}
@@ -186,3 +187,28 @@ def test_masking_never_raises_and_never_passes_a_value_through(kind: str, value:
         assert shown == "***"
     mask_entity({"id": "x", "type": "T", "a": value}, {"a": kind})
     mask_record({"a": value}, {"a": kind})
+
+
+# The fast forms of a page's masking (mask_records, masker) answer as mask_value does, for every input: values
+# near the forms they take (and just off them) as well as any JSON value.
+near_fast_forms = st.one_of(
+    st.text(alphabet="0123456789Xx١ ", min_size=9, max_size=19),  # ID numbers, mobiles, Arabic-Indic digits
+    st.text(alphabet="张王李欧阳司马三娜明 ·A", min_size=0, max_size=5),  # names, compound surnames
+    st.from_regex(r"[12０]\d{3}-\d{2}-\d{2}", fullmatch=True),  # dates, a full-width digit
+    st.text(alphabet="0123456789-年T ", min_size=8, max_size=12),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(("Point", "LineString")),
+            "coordinates": st.lists(st.floats() | st.integers(), max_size=3),
+        }
+    ),
+    st.fixed_dictionaries({"type": st.just("Point"), "coordinates": st.just([121.4, 31.2]), "bbox": st.just([1.0])}),
+)
+
+
+@given(kind=st.sampled_from((*ITEM_KINDS, "unknown")), value=near_fast_forms | json_values)
+def test_the_fast_forms_mask_as_mask_value_does(kind: str, value: Any) -> None:
+    assert masker(kind)(value) == mask_value(kind, value)
+    page = [{"a": value, "b": "张三"}, {"b": None}]
+    mask_records(page, {"a": kind, "b": "name"})
+    assert page == [mask_record({"a": value, "b": "张三"}, {"a": kind, "b": "name"}), {"b": None}]
