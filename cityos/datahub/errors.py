@@ -106,3 +106,11 @@ class RecordsNotServed(CityError):
     type = PROBLEM_BASE + "records-not-served"
     title = "Records not served"
     status = 404
+
+
+class InvalidQualityRules(CityError):
+    """A quality rule file that cannot be used; the detail names the file, the rule and the field."""
+
+    type = PROBLEM_BASE + "invalid-quality-rules"
+    title = "Invalid quality rules"
+    status = 422
