@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from operator import mul
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2^(17-i) mod 11, GB 11643-1999
 ID_CHECK = "10X98765432"  # the check character by (weighted sum mod 11)
@@ -29,6 +30,8 @@ PROVINCES = frozenset(
 )  # fmt: skip
 EARLIEST_BIRTH = date(1900, 1, 1)
 
+_PROVINCE_TEXT = frozenset(str(p) for p in PROVINCES)
+_ID_ZERO = ord("0") * sum(ID_WEIGHTS)
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CHARSET)}
 _CREDIT_SHAPE = re.compile(f"[{CREDIT_CHARSET}]{{18}}")
@@ -63,16 +66,17 @@ def id_card_problem(value: str, today: date | None = None) -> str | None:
     if not _ID_SHAPE.fullmatch(value):
         where = next(i for i, c in enumerate(value) if not (c.isdigit() and c.isascii()) or i == 17)
         return f"an ID number has 17 digits then a digit or X; character {where + 1} is {value[where]!r}"
-    if int(value[:2]) not in PROVINCES:
+    if value[:2] not in _PROVINCE_TEXT:
         return f"region code {value[:6]} does not start with a province code ({value[:2]} is none)"
     year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
-    bad = _date_problem(year, month, day, "birth date")
-    if bad:
-        return bad
-    born = date(year, month, day)
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return f"birth date {value[6:10]}-{value[10:12]}-{value[12:14]} is not a calendar date"
     if born < EARLIEST_BIRTH or (today is not None and born > today):
         return f"birth date {born.isoformat()} is out of range"
-    expected = ID_CHECK[sum(int(d) * w for d, w in zip(value, ID_WEIGHTS)) % 11]  # noqa: B905 (17 of 18)
+    # The weighted sum over the ASCII codes, less what the code of '0' adds: the fastest form in Python.
+    expected = ID_CHECK[(sum(map(mul, value.encode(), ID_WEIGHTS)) - _ID_ZERO) % 11]
     if value[17] != expected:
         return f"check digit should be {expected}, found {value[17]}"
     return None

@@ -1,6 +1,7 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
-a hash-chained, signed audit log of every read of governed data.
+a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
+evaluator that scores a dataset's records per rule, dimension and dataset.
 
 Other packages use it through what this module exports.
 """
@@ -38,7 +39,7 @@ from cityos.datahub.catalogue import (
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
 from cityos.datahub.datasets import Reader, RecordsRead, read_records
-from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
+from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, InvalidQualityRules, SecondSource
 from cityos.datahub.grants import (
     GrantRecord,
     count_grants,
@@ -62,11 +63,14 @@ from cityos.datahub.models import (
     OpeningType,
     SharingType,
 )
+from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
+from cityos.datahub.quality_rules import DIMENSIONS, RuleSet, load_rules, parse_rules, read_rules
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
 
 __all__ = [
+    "DIMENSIONS",
     "MOVES",
     "TRANSITIONS",
     "Access",
@@ -81,6 +85,7 @@ __all__ = [
     "EntryNotFound",
     "EntryVersion",
     "EntryView",
+    "Failure",
     "Filters",
     "Grant",
     "GrantAction",
@@ -90,14 +95,18 @@ __all__ = [
     "GrantRequest",
     "GrantState",
     "InvalidEntry",
+    "InvalidQualityRules",
     "ItemSource",
     "Level",
     "LevelScale",
     "Narrowing",
     "OpeningType",
     "Page",
+    "QualityReport",
     "Reader",
     "RecordsRead",
+    "RuleOutcome",
+    "RuleSet",
     "Seal",
     "SecondSource",
     "Seeded",
@@ -115,6 +124,7 @@ __all__ = [
     "dataset_level",
     "decide",
     "entry_versions",
+    "evaluate",
     "get_entry",
     "get_grant",
     "grants_for",
@@ -124,14 +134,17 @@ __all__ = [
     "list_entries",
     "list_grants",
     "load_catalogue",
+    "load_rules",
     "load_scale",
     "mask_attribute",
     "mask_entity",
     "mask_record",
     "mask_value",
     "move_grant",
+    "parse_rules",
     "read_catalogue",
     "read_records",
+    "read_rules",
     "reads_of_subject",
     "register_entry",
     "request_grant",

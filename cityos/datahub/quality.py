@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cityos.core.identifiers import credit_code_problem, date_problem, id_card_problem, mobile_problem
-from cityos.core.patterns import compile_pattern
+from cityos.core.patterns import compile_utf8_pattern
 from cityos.datahub.quality_rules import (
     DIMENSIONS,
     AgreesWith,
@@ -82,6 +82,7 @@ class _Run:
         self.as_of = as_of
         self.references = references
         self.columns: dict[str, list[Any]] = {}
+        self.filled: dict[str, list[tuple[str, Any]]] = {}
         self.indexes: dict[tuple[str, str, str], dict[Any, Any]] = {}
         self.keys = [str(k) for k in self.column(rules.key)]
 
@@ -90,9 +91,12 @@ class _Run:
             self.columns[item] = [r.get(item) for r in self.rows]
         return self.columns[item]
 
-    def present(self, item: str) -> Iterable[tuple[str, Any]]:
+    def present(self, item: str) -> list[tuple[str, Any]]:
         """(key, value) of the records whose ``item`` is not blank."""
-        return ((k, v) for k, v in zip(self.keys, self.column(item), strict=True) if not _blank(v))
+        if item not in self.filled:
+            pairs = zip(self.keys, self.column(item), strict=True)
+            self.filled[item] = [(k, v) for k, v in pairs if not _blank(v)]
+        return self.filled[item]
 
     def index(self, rule: AgreesWith) -> dict[Any, Any]:
         at = (rule.reference, rule.by, rule.other_item)
@@ -100,13 +104,15 @@ class _Run:
             if rule.reference not in self.references:
                 raise KeyError(f"rule {rule.id} compares with dataset {rule.reference!r}, which the run was not given")
             self.indexes[at] = {
-                r[rule.by]: r.get(rule.other_item) for r in self.references[rule.reference] if not _blank(r.get(rule.by))
+                r[rule.by]: r.get(rule.other_item)
+                for r in self.references[rule.reference]
+                if not _blank(r.get(rule.by)) and not _blank(r.get(rule.other_item))
             }
         return self.indexes[at]
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and (value == "" or value.isspace()))
 
 
 Outcome = tuple[int, list[Failure]]
@@ -119,11 +125,18 @@ def _present(run: _Run, rule: Present) -> Outcome:
 
 
 def _unique(run: _Run, rule: Unique) -> Outcome:
-    columns = [run.column(i) for i in rule.items]
     seen: dict[Any, str] = {}
-    failures, checked = [], 0
+    failures: list[Failure] = []
     named = " and ".join(rule.items)
-    for key, *values in zip(run.keys, *columns, strict=True):
+    if len(rule.items) == 1:
+        present = run.present(rule.items[0])
+        for key, value in present:
+            first = seen.setdefault(value, key)
+            if first != key:
+                failures.append(Failure(key, f"{named} {value} repeats that of record {first}"))
+        return len(present), failures
+    checked = 0
+    for key, *values in zip(run.keys, *(run.column(i) for i in rule.items), strict=True):
         if any(_blank(v) for v in values):
             continue
         checked += 1
@@ -157,11 +170,11 @@ def _format(run: _Run, rule: FormatCheck) -> Outcome:
 
 
 def _pattern(run: _Run, rule: PatternRule) -> Outcome:
-    match = compile_pattern(rule.pattern).search
+    search = compile_utf8_pattern(rule.pattern).search
     failures, checked = [], 0
     for key, value in run.present(rule.item):
         checked += 1
-        if match(str(value)) is None:
+        if search(str(value).encode()) is None:
             failures.append(Failure(key, f"{rule.item} {value!r} does not match {rule.pattern}"))
     return checked, failures
 
@@ -243,14 +256,14 @@ def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
 
 
 def _agrees_with(run: _Run, rule: AgreesWith) -> Outcome:
-    index = run.index(rule)
+    get = run.index(rule).get
     failures, checked = [], 0
     for key, by, value in zip(run.keys, run.column(rule.by), run.column(rule.item), strict=True):
-        if _blank(value) or _blank(by) or by not in index or _blank(index[by]):
+        other = None if by is None else get(by)  # the index holds no blank key or value
+        if other is None or _blank(value):
             continue
         checked += 1
-        other = index[by]
-        if str(other) != str(value):
+        if other != value and str(other) != str(value):
             failures.append(Failure(key, f"{rule.item} {value} disagrees with {rule.reference}'s {other}"))
     return checked, failures
 
@@ -287,11 +300,10 @@ def evaluate(
 
 
 def _dimension_scores(outcomes: list[RuleOutcome]) -> dict[str, float]:
-    scores = {}
+    scores: dict[str, float] = {}
     for dimension in DIMENSIONS:
         checked = sum(o.checked for o in outcomes if o.dimension == dimension)
         if checked:
             failed = sum(o.failed for o in outcomes if o.dimension == dimension)
             scores[dimension] = 1 - failed / checked
     return scores
-

@@ -11,7 +11,7 @@ check                     dimension           fields
 ``present``               completeness        ``item``: present and not blank
 ``unique``                uniqueness          ``items``: the value (or combination) appears once
 ``format``                validity            ``item``, ``format``: id-card, credit-code, mobile or date
-``pattern``               validity            ``item``, ``pattern`` (RE2 syntax, the whole value matches)
+``pattern``               validity            ``item``, ``pattern`` (RE2 syntax, searched: anchor it)
 ``one-of``                validity            ``item``, ``values``
 ``range``                 validity            ``item``, ``min`` and/or ``max`` (numbers)
 ``fresh``                 timeliness          ``item`` (a timestamp), ``within`` (a duration: 90d, P90D)
@@ -41,6 +41,7 @@ RULES_DIR = Path(__file__).parent / "data" / "quality"
 Dimension = Literal["completeness", "uniqueness", "validity", "timeliness", "consistency", "accuracy"]
 DIMENSIONS: tuple[Dimension, ...] = ("completeness", "uniqueness", "validity", "timeliness", "consistency", "accuracy")
 Format = Literal["id-card", "credit-code", "mobile", "date"]
+CHECKS = "present, unique, format, pattern, one-of, range, fresh, id-card-agrees, agrees-with"
 _NAME = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 Item = Annotated[str, Field(pattern=_NAME, max_length=200)]
 
@@ -218,9 +219,11 @@ def parse_rules(data: Any, source: str) -> RuleSet:
 
 def _say(exc: ValidationError, skip: int) -> str:
     first = exc.errors()[0]
+    if first["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        tag = first.get("ctx", {}).get("tag")
+        return f"field check: {'is missing' if tag is None else f'{tag!r} is not a check'}; the checks are {CHECKS}"
     loc = [str(p) for p in first["loc"][skip:]]
-    if loc and loc[0] in {"present", "unique", "format", "pattern", "one-of", "range", "fresh", "id-card-agrees",
-                          "agrees-with"}:  # fmt: skip
+    if loc and loc[0] in CHECKS.split(", "):
         loc = loc[1:]  # the discriminator's tag: the rule's own check
     msg = first["msg"].removeprefix("Value error, ")
     return f"field {'.'.join(loc)}: {msg}" if loc else msg

@@ -20,9 +20,11 @@ for legal entities) plus ``id`` (the record key), ``street`` (the subdistrict), 
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from cityos.core.identifiers import CREDIT_CHARSET, ID_CHECK, credit_check_character, id_check_character
@@ -77,24 +79,27 @@ def _updated(rng: random.Random, as_of: datetime) -> str:
     return _stamp(as_of - timedelta(seconds=rng.randrange(int(FRESH_WITHIN.total_seconds() // 3))))
 
 
+def _pick(rng: random.Random, values: Sequence[str], cumulative: Sequence[int]) -> str:
+    return values[bisect(cumulative, rng.random() * cumulative[-1])]
+
+
 def _marriage(rng: random.Random, age: int) -> str:
     if age < 22:
         return "未婚"
-    if age >= 75:
-        return rng.choices(_MARRIAGE, (3, 60, 7, 30))[0]
-    return rng.choices(_MARRIAGE, (25, 65, 8, 2) if age < 35 else (6, 80, 10, 4))[0]
+    return _pick(rng, _MARRIAGE, (3, 63, 70, 100) if age >= 75 else (25, 90, 98, 100) if age < 35 else (6, 86, 96, 100))
 
 
 def _social_security(rng: random.Random, age: int) -> str:
     if age >= 60:
-        return rng.choices(SOCIAL_SECURITY, (5, 10, 83, 2))[0]
+        return _pick(rng, SOCIAL_SECURITY, (5, 15, 98, 100))
     if age < 18:
-        return rng.choices(SOCIAL_SECURITY, (0, 92, 0, 8))[0]
-    return rng.choices(SOCIAL_SECURITY, (78, 12, 0, 10))[0]
+        return _pick(rng, SOCIAL_SECURITY, (0, 92, 92, 100))
+    return _pick(rng, SOCIAL_SECURITY, (78, 90, 90, 100))
 
 
 def _address(rng: random.Random) -> str:
-    road, number, room = rng.choice(ROAD_NAMES), rng.randrange(1, 800), f"{rng.randrange(1, 7)}{rng.randrange(1, 5):02d}室"
+    road, number = rng.choice(ROAD_NAMES), rng.randrange(1, 800)
+    room = f"{rng.randrange(1, 7)}{rng.randrange(1, 5):02d}室"
     if rng.random() < 0.6:  # a lane (弄) of old houses, most of the district's homes
         return f"上海市黄浦区{road}{number}弄{rng.randrange(1, 40)}号{room}"
     return f"上海市黄浦区{road}{number}号{room}"
@@ -108,12 +113,12 @@ def persons(count: int, seed: int = 18, *, as_of: datetime = AS_OF) -> list[dict
     """``count`` fictitious residents, the same for the same seed, with unique valid-format ID numbers."""
     rng = random.Random(seed)
     starts = [date(y, 1, 1).toordinal() for y, _ in _DECADES]
-    weights = [w for _, w in _DECADES]
+    cumulative = list(accumulate(w for _, w in _DECADES))
     last = min(as_of.date(), date(2024, 12, 31)).toordinal()
     taken: dict[tuple[int, int], int] = {}  # (birth ordinal, sex) -> sequences used
     out = []
     for n in range(1, count + 1):
-        start = rng.choices(starts, weights)[0]
+        start = starts[bisect(cumulative, rng.random() * cumulative[-1])]
         born = min(start + rng.randrange(3653), last)
         male = rng.random() < 0.49
         while taken.get((born, male), 0) >= 48:  # 48 sequences a day and sex: the next day has room

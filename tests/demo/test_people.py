@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from cityos.demo.district import ROAD_NAMES
 from cityos.core.identifiers import id_check_character as check_character
+from cityos.demo.district import ROAD_NAMES
 from cityos.demo.people import AREA_CODE, FIRST_ROAD, build_residents, id_number, person_entity
 
 
