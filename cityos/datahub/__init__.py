@@ -39,7 +39,16 @@ from cityos.datahub.catalogue import (
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
 from cityos.datahub.datasets import Reader, RecordsRead, read_records
-from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, InvalidQualityRules, SecondSource
+from cityos.datahub.errors import (
+    EntryExists,
+    EntryNotFound,
+    InvalidEntry,
+    InvalidQualityRules,
+    QualityReferenceMissing,
+    QualityRulesNotFound,
+    QualityRunNotFound,
+    SecondSource,
+)
 from cityos.datahub.grants import (
     GrantRecord,
     count_grants,
@@ -65,6 +74,14 @@ from cityos.datahub.models import (
 )
 from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
 from cityos.datahub.quality_rules import DIMENSIONS, RuleSet, load_rules, parse_rules, read_rules
+from cityos.datahub.quality_runs import (
+    QualityRun,
+    RuleResult,
+    get_quality_run,
+    quality_runs,
+    run_failures,
+    run_quality,
+)
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
@@ -102,10 +119,15 @@ __all__ = [
     "Narrowing",
     "OpeningType",
     "Page",
+    "QualityReferenceMissing",
     "QualityReport",
+    "QualityRulesNotFound",
+    "QualityRun",
+    "QualityRunNotFound",
     "Reader",
     "RecordsRead",
     "RuleOutcome",
+    "RuleResult",
     "RuleSet",
     "Seal",
     "SecondSource",
@@ -127,6 +149,7 @@ __all__ = [
     "evaluate",
     "get_entry",
     "get_grant",
+    "get_quality_run",
     "grants_for",
     "in_force",
     "item_sources",
@@ -142,12 +165,15 @@ __all__ = [
     "mask_value",
     "move_grant",
     "parse_rules",
+    "quality_runs",
     "read_catalogue",
     "read_records",
     "read_rules",
     "reads_of_subject",
     "register_entry",
     "request_grant",
+    "run_failures",
+    "run_quality",
     "seal",
     "state_at",
     "subject_hash",

@@ -22,6 +22,7 @@ from typing import Any
 
 from cityos.core.identifiers import credit_code_problem, date_problem, id_card_problem, mobile_problem
 from cityos.core.patterns import compile_utf8_pattern
+from cityos.datahub.errors import QualityReferenceMissing
 from cityos.datahub.quality_rules import (
     DIMENSIONS,
     AgreesWith,
@@ -83,6 +84,7 @@ class _Run:
         self.references = references
         self.columns: dict[str, list[Any]] = {}
         self.filled: dict[str, list[tuple[str, Any]]] = {}
+        self.blanks: dict[str, list[bool]] = {}
         self.indexes: dict[tuple[str, str, str], dict[Any, Any]] = {}
         self.keys = [str(k) for k in self.column(rules.key)]
 
@@ -91,22 +93,34 @@ class _Run:
             self.columns[item] = [r.get(item) for r in self.rows]
         return self.columns[item]
 
+    def blank(self, item: str | None) -> list[bool]:
+        """Whether each record's ``item`` is blank (all are when ``item`` is None)."""
+        if item is None:
+            return [True] * len(self.rows)
+        if item not in self.blanks:
+            # _blank written out: a call per value costs more than the test itself
+            self.blanks[item] = [
+                v is None or (isinstance(v, str) and (not v or v.isspace())) for v in self.column(item)
+            ]
+        return self.blanks[item]
+
     def present(self, item: str) -> list[tuple[str, Any]]:
         """(key, value) of the records whose ``item`` is not blank."""
         if item not in self.filled:
-            pairs = zip(self.keys, self.column(item), strict=True)
-            self.filled[item] = [(k, v) for k, v in pairs if not _blank(v)]
+            triples = zip(self.keys, self.column(item), self.blank(item), strict=True)
+            self.filled[item] = [(k, v) for k, v, blank in triples if not blank]
         return self.filled[item]
 
     def index(self, rule: AgreesWith) -> dict[Any, Any]:
         at = (rule.reference, rule.by, rule.other_item)
         if at not in self.indexes:
-            if rule.reference not in self.references:
-                raise KeyError(f"rule {rule.id} compares with dataset {rule.reference!r}, which the run was not given")
+            pairs = ((r.get(rule.by), r.get(rule.other_item)) for r in self.references[rule.reference])
             self.indexes[at] = {
-                r[rule.by]: r.get(rule.other_item)
-                for r in self.references[rule.reference]
-                if not _blank(r.get(rule.by)) and not _blank(r.get(rule.other_item))
+                by: other
+                for by, other in pairs
+                if by is not None
+                and other is not None
+                and not (isinstance(other, str) and (not other or other.isspace()))
             }
         return self.indexes[at]
 
@@ -119,8 +133,8 @@ Outcome = tuple[int, list[Failure]]
 
 
 def _present(run: _Run, rule: Present) -> Outcome:
-    failures = [Failure(k, f"{rule.item} is missing") for k, v in zip(run.keys, run.column(rule.item), strict=True)
-                if _blank(v)]  # fmt: skip
+    blanks = run.blank(rule.item)
+    failures = [Failure(k, f"{rule.item} is missing") for k, blank in zip(run.keys, blanks, strict=True) if blank]
     return len(run.rows), failures
 
 
@@ -233,21 +247,23 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
-    births = run.column(rule.birth) if rule.birth else [None] * len(run.rows)
-    genders = run.column(rule.gender) if rule.gender else [None] * len(run.rows)
+    none = [None] * len(run.rows)
+    births = run.column(rule.birth) if rule.birth else none
+    genders = run.column(rule.gender) if rule.gender else none
+    columns = (run.keys, run.column(rule.item), births, run.blank(rule.birth), genders, run.blank(rule.gender))
     failures, checked = [], 0
-    for key, card, birth, gender in zip(run.keys, run.column(rule.item), births, genders, strict=True):
+    for key, card, birth, no_birth, gender, no_gender in zip(*columns, strict=True):
+        if no_birth and no_gender:
+            continue
         card = "" if card is None else str(card)
         if len(card) != 18 or not card[:17].isdigit():
             continue  # not an ID number at all: validity says so
-        if _blank(birth) and _blank(gender):
-            continue
         checked += 1
         stated, male = f"{card[6:10]}-{card[10:12]}-{card[12:14]}", int(card[16]) % 2 == 1
         problems = []
-        if not _blank(birth) and str(birth)[:10] != stated:
+        if not no_birth and str(birth)[:10] != stated:
             problems.append(f"{rule.birth} {birth} disagrees with the ID number's {stated}")
-        if not _blank(gender) and gender in (_FEMALE if male else _MALE):
+        if not no_gender and gender in (_FEMALE if male else _MALE):
             sex = "男 (odd sequence)" if male else "女 (even sequence)"
             problems.append(f"{rule.gender} {gender} disagrees with the ID number's {sex}")
         if problems:
@@ -258,9 +274,10 @@ def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
 def _agrees_with(run: _Run, rule: AgreesWith) -> Outcome:
     get = run.index(rule).get
     failures, checked = [], 0
-    for key, by, value in zip(run.keys, run.column(rule.by), run.column(rule.item), strict=True):
+    columns = (run.keys, run.column(rule.by), run.column(rule.item), run.blank(rule.item))
+    for key, by, value, blank in zip(*columns, strict=True):
         other = None if by is None else get(by)  # the index holds no blank key or value
-        if other is None or _blank(value):
+        if other is None or blank:
             continue
         checked += 1
         if other != value and str(other) != str(value):
@@ -286,9 +303,16 @@ def evaluate(
 ) -> QualityReport:
     """Run a dataset's rules over its records (dicts of item -> value). ``as_of`` is the moment timeliness
     is measured from; ``references`` holds the records of the datasets ``agrees-with`` rules compare with,
-    by the name the rule gives (a KeyError names a missing one)."""
+    by the name the rule gives (QualityReferenceMissing names one not given)."""
+    given = references or {}
+    for rule in rules.rules:
+        if isinstance(rule, AgreesWith) and rule.reference not in given:
+            raise QualityReferenceMissing(
+                f"rule {rule.id} of {rules.dataset} compares with dataset {rule.reference!r}, "
+                "whose records the run was not given"
+            )
     rows = list(records)
-    run = _Run(rows, rules, references or {}, as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
+    run = _Run(rows, rules, given, as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
     outcomes = []
     for rule in rules.rules:
         checked, failures = _CHECKS[type(rule)](run, rule)
