@@ -33,7 +33,8 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class QualityRun:
-    """A stored run: its scores and the results of each rule (the failures are paged by :func:`run_failures`)."""
+    """A stored run: its scores and the results of each rule in the rule file's order (the failures are paged
+    by :func:`run_failures`)."""
 
     id: str
     dataset: str
@@ -88,8 +89,8 @@ def _run_row(tenant: str, run_id: str, code: str, at: str, report: QualityReport
 
 
 def _rows(tenant: str, run_id: str, report: QualityReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    results = [{"tenant": tenant, "run_id": run_id, "rule": o.rule, "dimension": o.dimension, "checked": o.checked,
-                "failed": o.failed} for o in report.outcomes]  # fmt: skip
+    results = [{"tenant": tenant, "run_id": run_id, "rule": o.rule, "seq": seq, "dimension": o.dimension,
+                "checked": o.checked, "failed": o.failed} for seq, o in enumerate(report.outcomes)]  # fmt: skip
     failures = [
         {"tenant": tenant, "run_id": run_id, "seq": seq, "rule": rule, "record": f.key[:256], "reason": f.reason}
         for seq, (rule, f) in enumerate(((o.rule, f) for o in report.outcomes for f in o.failures), start=1)
@@ -110,7 +111,7 @@ def get_quality_run(rt: Runtime, tenant: str, run_id: str) -> QualityRun:
 def _run(row: dict[str, Any], results: list[dict[str, Any]]) -> QualityRun:
     by_rule = [RuleResult(r["rule"], r["dimension"], r["checked"], r["failed"]) for r in results]
     return QualityRun(row["id"], row["code"], row["at"], row["records"], row["score"], dict(row["dimensions"]),
-                      sorted(by_rule, key=lambda r: r.rule))  # fmt: skip
+                      by_rule)  # fmt: skip
 
 
 def quality_runs(rt: Runtime, tenant: str, dataset_code: str, limit: int = 20) -> list[QualityRun]:

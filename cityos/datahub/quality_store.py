@@ -27,7 +27,8 @@ def get_run(conn: Connection, tenant: str, run_id: str) -> Row | None:
 
 
 def results(conn: Connection, tenant: str, run_id: str) -> list[Row]:
-    q = select(quality_results).where(quality_results.c.tenant == tenant, quality_results.c.run_id == run_id)
+    r = quality_results.c
+    q = select(quality_results).where(r.tenant == tenant, r.run_id == run_id).order_by(r.seq)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 

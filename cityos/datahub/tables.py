@@ -178,6 +178,7 @@ quality_results = Table(
     Column("tenant", String(64), primary_key=True),
     Column("run_id", String(32), primary_key=True),
     Column("rule", String(100), primary_key=True),
+    Column("seq", Integer, nullable=False),  # the rule's place in its file
     Column("dimension", String(16), nullable=False),
     Column("checked", Integer, nullable=False),
     Column("failed", Integer, nullable=False),

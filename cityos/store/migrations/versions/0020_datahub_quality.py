@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("tenant", sa.String(64), primary_key=True),
         sa.Column("run_id", sa.String(32), primary_key=True),
         sa.Column("rule", sa.String(100), primary_key=True),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("dimension", sa.String(16), nullable=False),
         sa.Column("checked", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
