@@ -1,6 +1,7 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
-a hash-chained, signed audit log of every read of governed data.
+a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
+evaluator that scores a dataset's records per rule, dimension and dataset.
 
 Other packages use it through what this module exports.
 """
@@ -40,7 +41,16 @@ from cityos.datahub.catalogue import (
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
 from cityos.datahub.datasets import Reader, RecordsRead, read_records
-from cityos.datahub.errors import EntryExists, EntryNotFound, InvalidEntry, SecondSource
+from cityos.datahub.errors import (
+    EntryExists,
+    EntryNotFound,
+    InvalidEntry,
+    InvalidQualityRules,
+    QualityReferenceMissing,
+    QualityRulesNotFound,
+    QualityRunNotFound,
+    SecondSource,
+)
 from cityos.datahub.grants import (
     GrantRecord,
     count_grants,
@@ -64,11 +74,22 @@ from cityos.datahub.models import (
     OpeningType,
     SharingType,
 )
+from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
+from cityos.datahub.quality_rules import DIMENSIONS, RuleSet, load_rules, parse_rules, read_rules
+from cityos.datahub.quality_runs import (
+    QualityRun,
+    RuleResult,
+    get_quality_run,
+    quality_runs,
+    run_failures,
+    run_quality,
+)
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
 
 __all__ = [
+    "DIMENSIONS",
     "MOVES",
     "TRANSITIONS",
     "Access",
@@ -83,6 +104,7 @@ __all__ = [
     "EntryNotFound",
     "EntryVersion",
     "EntryView",
+    "Failure",
     "Filters",
     "Grant",
     "GrantAction",
@@ -92,14 +114,23 @@ __all__ = [
     "GrantRequest",
     "GrantState",
     "InvalidEntry",
+    "InvalidQualityRules",
     "ItemSource",
     "Level",
     "LevelScale",
     "Narrowing",
     "OpeningType",
     "Page",
+    "QualityReferenceMissing",
+    "QualityReport",
+    "QualityRulesNotFound",
+    "QualityRun",
+    "QualityRunNotFound",
     "Reader",
     "RecordsRead",
+    "RuleOutcome",
+    "RuleResult",
+    "RuleSet",
     "Seal",
     "SecondSource",
     "Seeded",
@@ -117,8 +148,10 @@ __all__ = [
     "dataset_level",
     "decide",
     "entry_versions",
+    "evaluate",
     "get_entry",
     "get_grant",
+    "get_quality_run",
     "grants_for",
     "in_force",
     "index_subjects",
@@ -127,17 +160,23 @@ __all__ = [
     "list_entries",
     "list_grants",
     "load_catalogue",
+    "load_rules",
     "load_scale",
     "mask_attribute",
     "mask_entity",
     "mask_record",
     "mask_value",
     "move_grant",
+    "parse_rules",
+    "quality_runs",
     "read_catalogue",
     "read_records",
+    "read_rules",
     "reads_of_subject",
     "register_entry",
     "request_grant",
+    "run_failures",
+    "run_quality",
     "seal",
     "seal_if_due",
     "state_at",

@@ -106,3 +106,33 @@ class RecordsNotServed(CityError):
     type = PROBLEM_BASE + "records-not-served"
     title = "Records not served"
     status = 404
+
+
+class InvalidQualityRules(CityError):
+    """A quality rule file that cannot be used; the detail names the file, the rule and the field."""
+
+    type = PROBLEM_BASE + "invalid-quality-rules"
+    title = "Invalid quality rules"
+    status = 422
+
+
+class QualityRulesNotFound(CityError):
+    """A quality run asked for a dataset that has no rules."""
+
+    type = PROBLEM_BASE + "quality-rules-not-found"
+    title = "No quality rules for the dataset"
+    status = 404
+
+
+class QualityReferenceMissing(CityError):
+    """A quality run not given the records of a dataset its rules compare with; the detail names both."""
+
+    type = PROBLEM_BASE + "quality-reference-missing"
+    title = "Quality reference missing"
+    status = 422
+
+
+class QualityRunNotFound(CityError):
+    type = PROBLEM_BASE + "quality-run-not-found"
+    title = "Quality run not found"
+    status = 404

@@ -14,7 +14,7 @@ my data". Rows of the log are appended, never changed.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
 from cityos.store import PK, JSONDoc, metadata
 
@@ -156,3 +156,44 @@ audit_subjects = Table(
     Column("seq", BigInteger, primary_key=True),
     sqlite_with_rowid=False,  # the key is the table: one B-tree to insert into, not a table and an index
 )
+
+
+# Quality runs (数据质量检测): one row per run of a dataset's rules, its results per rule, and the failing
+# records with their reasons. Written once per run, never changed.
+quality_runs = Table(
+    "datahub_quality_runs",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("code", String(64), nullable=False),  # the dataset (catalogue entry) checked
+    Column("at", String(40), nullable=False),  # when the run was made, ISO instant (timeliness is measured from it)
+    Column("at_ms", BigInteger, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("score", Float, nullable=True),  # null: nothing was checked
+    Column("dimensions", JSONDoc, nullable=False),  # dimension -> score
+)
+Index("ix_datahub_quality_runs_code", quality_runs.c.tenant, quality_runs.c.code, quality_runs.c.at_ms)
+
+quality_results = Table(
+    "datahub_quality_results",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("rule", String(100), primary_key=True),
+    Column("seq", Integer, nullable=False),  # the rule's place in its file
+    Column("dimension", String(16), nullable=False),
+    Column("checked", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+)
+
+quality_failures = Table(
+    "datahub_quality_failures",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # the order the run found them in, rule by rule
+    Column("rule", String(100), nullable=False),
+    Column("record", String(256), nullable=False),  # the failing record's key
+    Column("reason", Text, nullable=False),
+)
+Index("ix_datahub_quality_failures_rule", quality_failures.c.tenant, quality_failures.c.run_id, quality_failures.c.rule)

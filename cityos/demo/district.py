@@ -123,6 +123,7 @@ _STREETS = (
     _StreetSpec("bansongyuanlu", "BSY", "半淞园路街道", "Bansongyuan Lu Subdistrict",
                 ("L5", "S6", "S7", "S8", "S9", "E1", "E2", "L4")),
 )  # fmt: skip
+STREET_NAMES = tuple(s.zh for s in _STREETS)  # the ten subdistricts (街道), in Chinese
 
 
 @dataclass(frozen=True)

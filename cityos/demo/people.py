@@ -17,6 +17,7 @@ from typing import Any
 
 from cityos import context as hub
 from cityos import datahub
+from cityos.core.identifiers import id_check_character
 from cityos.core.timefmt import now_iso
 from cityos.demo.district import ROAD_NAMES
 from cityos.runtime import Runtime
@@ -37,8 +38,6 @@ GIVEN_FEMALE = (("秀英", "桂兰", "美华", "丽萍", "雪梅", "芳", "娟",
                 ("佳怡", "欣怡", "雨婷", "梓涵", "慧敏", "静", "艳", "玲", "思琪", "婷"))  # fmt: skip
 MOBILE_PREFIXES = ("133", "135", "136", "137", "138", "139", "150", "151", "158", "177", "186", "188", "189")
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
-_CHECK = "10X98765432"
 _YOUNGEST = date(2023, 12, 31)
 
 
@@ -56,15 +55,10 @@ class Resident:
     household: int
 
 
-def check_character(first17: str) -> str:
-    """The GB 11643 check character of an ID number's first 17 digits."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
-
-
 def id_number(birth: date, sequence: int) -> str:
     """An 18-character ID number of Huangpu: area code, birth date, 3-digit sequence (odd: male), check."""
     first17 = f"{AREA_CODE}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + check_character(first17)
+    return first17 + id_check_character(first17)
 
 
 class _Register:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from cityos.core.identifiers import id_check_character as check_character
 from cityos.demo.district import ROAD_NAMES
-from cityos.demo.people import AREA_CODE, FIRST_ROAD, build_residents, check_character, id_number, person_entity
+from cityos.demo.people import AREA_CODE, FIRST_ROAD, build_residents, id_number, person_entity
 
 
 def test_the_check_character_is_gb_11643s() -> None:

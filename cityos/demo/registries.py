@@ -1,0 +1,277 @@
+"""Registry records for the demo and the benchmarks: plainly fictitious but realistic Huangpu-like persons
+(自然人) and legal entities (法人), and defects planted in them at given rates, so that a quality run can be
+checked to find exactly what was planted (issue 18, items 3 and 6).
+
+Every record is invented from a seed and says so in its ``source`` item (:data:`SYNTHETIC`), which a page
+can show. Identifiers are valid in format yet plainly synthetic:
+
+* ID numbers: Huangpu's region code 310101, a birth date drawn from an ageing central district's age
+  structure, a sequence in 900-995 (odd for men, even for women: real numbers rarely run that high), and a
+  valid GB 11643 check character;
+* unified social credit codes: ``91`` (an enterprise registered by market regulation), 310101, an
+  organisation code starting ``CY`` (for cityos) with its GB 11714 check character, and a valid GB 32100
+  check character.
+
+Records are dicts of strings keyed by the catalogue's item names (HP-01-01-0001 for persons, HP-02-01-0001
+for legal entities) plus ``id`` (the record key), ``street`` (the subdistrict), ``updatedAt`` and
+``source``. 100,000 persons take about a second.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
+from typing import Any
+
+from cityos.core.identifiers import CREDIT_CHARSET, ID_CHECK, credit_check_character, id_check_character
+from cityos.demo.district import REFERENCE_TIME, ROAD_NAMES, STREET_NAMES
+from cityos.demo.people import AREA_CODE, GIVEN_FEMALE, GIVEN_MALE, MOBILE_PREFIXES, SURNAMES
+
+SYNTHETIC = "cityos synthetic registry (合成演示数据, fictitious: not a real person or enterprise)"
+AS_OF = datetime.fromisoformat(REFERENCE_TIME.replace("Z", "+00:00"))
+FRESH_WITHIN = timedelta(days=90)  # records are updated within this before AS_OF; stale ones are older
+FIRST_SEQUENCE = 900  # ID sequences 900-995: valid in format, plainly synthetic
+
+# The share of persons born in each decade (a central district with many older residents).
+_DECADES = ((1925, 2), (1935, 5), (1945, 10), (1955, 16), (1965, 16), (1975, 13), (1985, 14), (1995, 11),
+            (2005, 8), (2015, 5))  # fmt: skip
+_MARRIAGE = ("未婚", "已婚", "离婚", "丧偶")
+SOCIAL_SECURITY = ("城镇职工参保", "城乡居民参保", "退休", "未参保")
+MARITAL_STATUS = _MARRIAGE
+_TRADE_NAMES = ("申江", "浦江", "外滩", "豫园", "新天地", "金陵", "南浦", "海上", "东方", "云间", "明珠", "江南",
+                "恒远", "瑞丰", "嘉禾", "华亭", "永新", "同和", "宏达", "锦程")  # fmt: skip
+INDUSTRIES = (("零售业", "商贸"), ("餐饮业", "餐饮管理"), ("软件和信息技术服务业", "信息科技"),
+              ("商务服务业", "企业管理咨询"), ("租赁业", "物业管理"), ("金融业", "投资管理"),
+              ("文化艺术业", "文化传播"), ("住宿业", "酒店管理"), ("建筑装饰业", "建筑装饰工程"),
+              ("专业技术服务业", "工程设计"))  # fmt: skip
+ENTITY_KINDS = ("有限责任公司", "股份有限公司", "有限责任公司(自然人独资)", "外商投资企业")
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One planted defect: its kind, the key of the record it is in, and the item it touches."""
+
+    kind: str  # check-digit | missing | stale | duplicate | mismatch | disagreement
+    key: str
+    item: str
+
+
+@dataclass(frozen=True)
+class Defective:
+    """Records with defects planted, what was planted, and the keys of every record a defect touched (the
+    original of a duplicate included): a second feed built from the others disagrees only where planted."""
+
+    records: list[dict[str, str]]
+    defects: list[Defect]
+    touched: frozenset[str]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _updated(rng: random.Random, as_of: datetime) -> str:
+    return _stamp(as_of - timedelta(seconds=rng.randrange(int(FRESH_WITHIN.total_seconds() // 3))))
+
+
+def _pick(rng: random.Random, values: Sequence[str], cumulative: Sequence[int]) -> str:
+    return values[bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def _marriage(rng: random.Random, age: int) -> str:
+    if age < 22:
+        return "未婚"
+    return _pick(rng, _MARRIAGE, (3, 63, 70, 100) if age >= 75 else (25, 90, 98, 100) if age < 35 else (6, 86, 96, 100))
+
+
+def _social_security(rng: random.Random, age: int) -> str:
+    if age >= 60:
+        return _pick(rng, SOCIAL_SECURITY, (5, 15, 98, 100))
+    if age < 18:
+        return _pick(rng, SOCIAL_SECURITY, (0, 92, 92, 100))
+    return _pick(rng, SOCIAL_SECURITY, (78, 90, 90, 100))
+
+
+def _address(rng: random.Random) -> str:
+    road, number = rng.choice(ROAD_NAMES), rng.randrange(1, 800)
+    room = f"{rng.randrange(1, 7)}{rng.randrange(1, 5):02d}室"
+    if rng.random() < 0.6:  # a lane (弄) of old houses, most of the district's homes
+        return f"上海市黄浦区{road}{number}弄{rng.randrange(1, 40)}号{room}"
+    return f"上海市黄浦区{road}{number}号{room}"
+
+
+def _mobile(rng: random.Random) -> str:
+    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def persons(count: int, seed: int = 18, *, as_of: datetime = AS_OF) -> list[dict[str, str]]:
+    """``count`` fictitious residents, the same for the same seed, with unique valid-format ID numbers."""
+    rng = random.Random(seed)
+    starts = [date(y, 1, 1).toordinal() for y, _ in _DECADES]
+    cumulative = list(accumulate(w for _, w in _DECADES))
+    last = min(as_of.date(), date(2024, 12, 31)).toordinal()
+    taken: dict[tuple[int, int], int] = {}  # (birth ordinal, sex) -> sequences used
+    out = []
+    for n in range(1, count + 1):
+        start = starts[bisect(cumulative, rng.random() * cumulative[-1])]
+        born = min(start + rng.randrange(3653), last)
+        male = rng.random() < 0.49
+        while taken.get((born, male), 0) >= 48:  # 48 sequences a day and sex: the next day has room
+            born -= 1
+        used = taken[(born, male)] = taken.get((born, male), 0) + 1
+        birth = date.fromordinal(born)
+        first17 = f"{AREA_CODE}{birth:%Y%m%d}{FIRST_SEQUENCE + 2 * (used - 1) + male:03d}"
+        age = as_of.year - birth.year
+        given = rng.choice((GIVEN_MALE if male else GIVEN_FEMALE)[birth.year >= 1975])
+        out.append({
+            "id": f"P{n:07d}",
+            "idCard": first17 + id_check_character(first17),
+            "name": rng.choice(SURNAMES) + given,
+            "gender": "男" if male else "女",
+            "birthDate": birth.isoformat(),
+            "mobile": _mobile(rng),
+            "registeredAddress": _address(rng),
+            "street": rng.choice(STREET_NAMES),
+            "maritalStatus": _marriage(rng, age),
+            "socialSecurity": _social_security(rng, age),
+            "updatedAt": _updated(rng, as_of),
+            "source": SYNTHETIC,
+        })  # fmt: skip
+    return out
+
+
+def _org_code(serial: int) -> str:
+    """A GB 11714 organisation code ``CY`` + 6 digits + its check character."""
+    body = f"CY{serial:06d}"
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+
+
+def credit_code(serial: int) -> str:
+    """The fictitious unified social credit code of the ``serial``-th synthetic enterprise."""
+    first17 = "91" + AREA_CODE + _org_code(serial)
+    return first17 + credit_check_character(first17)
+
+
+def entities(count: int, seed: int = 18, *, as_of: datetime = AS_OF) -> list[dict[str, str]]:
+    """``count`` fictitious legal entities registered in the district, the same for the same seed."""
+    rng = random.Random(seed)
+    first_day, last_day = date(1992, 1, 1).toordinal(), as_of.date().toordinal()
+    out = []
+    for n in range(1, count + 1):
+        industry, business = rng.choice(INDUSTRIES)
+        representative = rng.choice(SURNAMES) + rng.choice(rng.choice((GIVEN_MALE, GIVEN_FEMALE))[rng.random() < 0.5])
+        out.append({
+            "id": f"E{n:06d}",
+            "creditCode": credit_code(n),
+            "name": f"上海{rng.choice(_TRADE_NAMES)}{business}有限公司" if n % 7 else
+                    f"上海{rng.choice(_TRADE_NAMES)}{rng.choice(_TRADE_NAMES)}{business}有限公司",
+            "kind": rng.choice(ENTITY_KINDS),
+            "legalRepresentative": representative,
+            "registeredCapital": str(rng.choice((10, 50, 100, 200, 500, 1000, 5000)) * 10_000),
+            "domicile": _address(rng),
+            "street": rng.choice(STREET_NAMES),
+            "industry": industry,
+            "foundedOn": date.fromordinal(rng.randrange(first_day, last_day)).isoformat(),
+            "updatedAt": _updated(rng, as_of),
+            "source": SYNTHETIC,
+        })  # fmt: skip
+    return out
+
+
+def _wrong_check(value: str, rng: random.Random) -> str:
+    alphabet = ID_CHECK if len(value) == 18 and value[:17].isdigit() else CREDIT_CHARSET
+    return value[:-1] + rng.choice([c for c in alphabet if c != value[-1]])
+
+
+def plant_defects(
+    records: Sequence[Mapping[str, str]],
+    rates: Mapping[str, float],
+    *,
+    seed: int = 7,
+    identifier: str = "idCard",
+    required: Sequence[str] = ("mobile", "registeredAddress"),
+    as_of: datetime = AS_OF,
+) -> Defective:
+    """Copies of ``records`` with defects planted at ``rates`` (kind -> share of the records), each in a
+    record of its own: ``check-digit`` (the identifier's check character changed), ``missing`` (one of the
+    ``required`` items emptied or dropped), ``stale`` (``updatedAt`` older than :data:`FRESH_WITHIN`),
+    ``mismatch`` (the gender item disagrees with the ID number; persons only) and ``duplicate`` (a second
+    record, with a key of its own, repeating a record's identifier and items)."""
+    rng = random.Random(seed)
+    counts = {kind: round(rate * len(records)) for kind, rate in rates.items()}
+    chosen = rng.sample(range(len(records)), sum(counts.values()))
+    out = [dict(r) for r in records]
+    defects: list[Defect] = []
+    touched: set[str] = set()
+    at = 0
+    for kind, count in counts.items():
+        for i in chosen[at : at + count]:
+            r = out[i]
+            touched.add(r["id"])
+            if kind == "duplicate":
+                twin = {**r, "id": f"{r['id']}-dup"}
+                out.append(twin)
+                touched.add(twin["id"])
+                defects.append(Defect(kind, twin["id"], identifier))
+                continue
+            item = _plant(kind, r, rng, identifier, required, as_of)
+            defects.append(Defect(kind, r["id"], item))
+        at += count
+    return Defective(out, defects, frozenset(touched))
+
+
+def _plant(
+    kind: str, r: dict[str, str], rng: random.Random, identifier: str, required: Sequence[str], as_of: datetime
+) -> str:
+    if kind == "check-digit":
+        r[identifier] = _wrong_check(r[identifier], rng)
+        return identifier
+    if kind == "missing":
+        item = rng.choice(required)
+        if rng.random() < 0.5:
+            r[item] = ""
+        else:
+            del r[item]
+        return item
+    if kind == "stale":
+        r["updatedAt"] = _stamp(as_of - FRESH_WITHIN - timedelta(days=rng.randrange(1, 700)))
+        return "updatedAt"
+    if kind == "mismatch":
+        r["gender"] = "女" if r["gender"] == "男" else "男"
+        return "gender"
+    raise ValueError(f"unknown defect kind {kind!r}: one of check-digit, missing, stale, duplicate, mismatch")
+
+
+def second_feed(
+    records: Iterable[Mapping[str, str]],
+    items: Mapping[str, Sequence[str]],
+    rate: float,
+    *,
+    seed: int = 11,
+    by: str = "idCard",
+    skip: frozenset[str] = frozenset(),
+) -> Defective:
+    """Another department's feed of ``items`` (item -> the values it may take) for the records, keyed by
+    ``by``, disagreeing with the records on one item in a share ``rate`` of them. Records whose key is in
+    ``skip`` (those :func:`plant_defects` touched) are left out. The defects name the records' keys."""
+    rng = random.Random(seed)
+    feed: list[dict[str, str]] = []
+    defects: list[Defect] = []
+    names = list(items)
+    for r in records:
+        if r["id"] in skip:
+            continue
+        row: dict[str, Any] = {by: r[by], **{i: r[i] for i in names}, "source": SYNTHETIC}
+        if rng.random() < rate:
+            item = rng.choice(names)
+            row[item] = rng.choice([v for v in items[item] if v != r[item]])
+            defects.append(Defect("disagreement", r["id"], item))
+        feed.append(row)
+    return Defective(feed, defects, frozenset(d.key for d in defects))
