@@ -1,7 +1,7 @@
 """The data resource system's quality runs: a run of a dataset's rules, its results per rule, its failures.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from cityos.store.engine import JSONDoc
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
