@@ -29,7 +29,7 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_EVENTS, ENTITY_UPDATED
-from cityos.context.governance import ReadCaller, ReadGuard, install_read_guard
+from cityos.context.governance import Mask, ReadCaller, ReadGuard, Sight, install_read_guard
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
@@ -83,6 +83,7 @@ __all__ = [
     "EntityRow",
     "InternalError",
     "InvalidRequest",
+    "Mask",
     "Mutation",
     "NgsiLdError",
     "NonexistentTenant",
@@ -94,6 +95,7 @@ __all__ = [
     "ReadCaller",
     "ReadGuard",
     "ResourceNotFound",
+    "Sight",
     "TermMap",
     "Writer",
     "adopt",

@@ -24,5 +24,6 @@ def _guard(rt: Runtime) -> Runner:
     return GuardRunner(rt)
 
 
-# the guard governs the NGSI-LD reads of department tokens in every API process
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, api=(_guard,))
+# the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
+# every process (an API's, or a worker's that notifies)
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,))

@@ -65,7 +65,8 @@ def create_subscription(ld: LdWrite) -> Response:
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
     sub = parsing.parse_subscription(body, ld.tm, context=context)
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{uri_segment(sub.id)}"})
-    storage.insert_subscription(ld.rt, ld.tenant, sub)
+    # a department's subscription is notified what the department may read, in the scenario it names now
+    storage.insert_subscription(ld.rt, ld.tenant, sub, ld.caller("POST /ngsi-ld/v1/subscriptions"))
     return created
 
 

@@ -100,4 +100,6 @@ def term_map_for(rt: Runtime, context: Any) -> TermMap:
 
 def subscription_for(rt: Runtime, stored: StoredSubscription) -> Subscription:
     """The matchable form of a stored subscription, its names expanded with its own @context."""
-    return parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
+    sub = parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
+    sub.reader = stored.reader()
+    return sub
