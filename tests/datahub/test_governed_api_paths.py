@@ -183,3 +183,42 @@ def test_a_departments_subscription_is_notified_what_it_may_read(
     routes = sorted(r for r in _routes(rt) if r.startswith("NOTIFY"))
     assert routes == sorted(f"NOTIFY /ngsi-ld/v1/subscriptions/{s}" for s in (granted, own))
     assert verify(rt).ok
+
+
+def test_a_periodic_subscription_of_a_department_is_sent_what_it_may_read(
+    api: Api, rt: Runtime, tokens: dict[str, str], receivers: dict[str, Receiver]
+) -> None:
+    running(api, Notifier)
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "Person"}, {"type": "Streetlight"}],
+        "timeInterval": 3600,
+        "notification": {"endpoint": {"uri": receivers["reader"].url}, "format": "keyValues"},
+    }
+    assert api.post("/ngsi-ld/v1/subscriptions", json=body, token=tokens["reader"]).status_code == 201
+    (first,) = receivers["reader"].wait_for(1)
+    assert [e["id"] for e in first["data"]] == ["urn:ngsi-ld:Streetlight:1"]  # no grant: the persons left out
+    assert _routes(rt) == []
+    _grant(rt)
+    body["notification"]["endpoint"]["uri"] = receivers["granted"].url
+    made = api.post("/ngsi-ld/v1/subscriptions", json=body, headers=HEADERS, token=tokens["reader"])
+    assert made.status_code == 201, made.text
+    (second,) = receivers["granted"].wait_for(1)
+    persons = {e["id"]: e for e in second["data"] if e["type"] == "Person"}
+    assert persons[ONE] == {"id": ONE, "type": "Person", "idCard": "310101********1234", "name": "张**"}
+    assert _routes(rt) == [f"NOTIFY {made.headers['Location']}"]
+
+
+def test_a_department_changes_and_deletes_only_its_own_subscriptions(
+    api: Api, tokens: dict[str, str], receivers: dict[str, Receiver]
+) -> None:
+    theirs = _subscribe(api, receivers["provider"].url, tokens["provider"])
+    city = _subscribe(api, receivers["operator"].url, tokens["operator"])
+    redirect = {"notification": {"endpoint": {"uri": receivers["reader"].url}}}
+    for sub in (theirs, city):
+        r = api.patch(f"/ngsi-ld/v1/subscriptions/{sub}", json=redirect, token=tokens["reader"])
+        assert r.status_code == 403 and r.json()["type"].endswith("/not-your-subscription"), r.text
+        assert api.delete(f"/ngsi-ld/v1/subscriptions/{sub}", token=tokens["reader"]).status_code == 403
+    assert api.patch(f"/ngsi-ld/v1/subscriptions/{theirs}", json=redirect, token=tokens["provider"]).status_code == 204
+    assert api.delete(f"/ngsi-ld/v1/subscriptions/{city}", token=tokens["operator"]).status_code == 204
+    assert api.delete(f"/ngsi-ld/v1/subscriptions/{theirs}").status_code == 204  # an administrator: any
