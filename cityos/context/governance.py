@@ -15,7 +15,7 @@ also leave out in SQL so that counts and pages hold only what the reader may rea
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +38,18 @@ class ReadCaller:
 
 
 @dataclass(frozen=True)
+class Filtered:
+    """The attributes (IRIs) a query's filters read: ``compared`` their values (q, a geo-query), ``selected``
+    whether an entity has them (attrs)."""
+
+    compared: frozenset[str] = frozenset()
+    selected: frozenset[str] = frozenset()
+
+
+NO_FILTERS = Filtered()
+
+
+@dataclass(frozen=True)
 class Sight:
     """What a caller may see of one entity a read found. ``items`` None: the whole entity, as stored;
     otherwise the attributes (expanded IRIs) it may see, each shown as stored (None) or masked (its
@@ -52,6 +64,15 @@ class Sight:
 
     def masks(self, attr: str) -> bool:
         return self.items is not None and self.items.get(attr) is not None
+
+    def filters_on(self, compared: Iterable[str] = (), selected: Iterable[str] = ()) -> bool:
+        """Whether a filter may read these attributes of the entity for the caller: those it ``compared``
+        (q, a geo-query) seen in full, those it ``selected`` (attrs: whether the entity has them) seen at all.
+        A filter on any other would tell the caller what it may not see (a masked ID number, tested)."""
+        if self.items is None:
+            return True
+        items = self.items
+        return all(items.get(a, False) is None for a in compared) and all(a in items for a in selected)
 
     def instances(self, attr: str, instances: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """``instances`` of ``attr`` as the caller sees them; None when it may not see the attribute."""
@@ -76,8 +97,11 @@ class ReadGuard(Protocol):
         read of one entity by its id, which is refused with an error saying why rather than answered empty."""
         ...
 
-    def unreadable(self, rt: Runtime, tenant: str, caller: ReadCaller) -> frozenset[str]:
-        """The entity types (IRIs) of which ``caller`` may read nothing: queries and discovery leave them out."""
+    def unreadable(
+        self, rt: Runtime, tenant: str, caller: ReadCaller, filters: Filtered = NO_FILTERS
+    ) -> frozenset[str]:
+        """The entity types (IRIs) of which ``caller`` may read nothing, or not the attributes ``filters`` read
+        as they need (see :meth:`Sight.filters_on`): queries and discovery leave them out."""
         ...
 
 
@@ -119,9 +143,12 @@ def govern_rows(
     return [s.cut() for s in look(rt, tenant, caller, rows, one=one)]
 
 
-def unreadable_types(rt: Runtime, tenant: str, caller: ReadCaller | None) -> frozenset[str]:
-    """The entity types (IRIs) of which ``caller`` may read nothing (none for a caller of no department)."""
+def unreadable_types(
+    rt: Runtime, tenant: str, caller: ReadCaller | None, filters: Filtered = NO_FILTERS
+) -> frozenset[str]:
+    """The entity types (IRIs) of which ``caller`` may read nothing, or not the attributes ``filters`` read
+    as they need (none for a caller of no department): a query leaves them out."""
     guard = _guard(rt, caller)
     if guard is None or caller is None:
         return frozenset()
-    return guard.unreadable(rt, tenant, caller)
+    return guard.unreadable(rt, tenant, caller, filters)

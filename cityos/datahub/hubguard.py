@@ -79,7 +79,9 @@ class CatalogueGuard:
             append(rt, tenant, audited)
         return out
 
-    def unreadable(self, rt: Runtime, tenant: str, caller: hub.ReadCaller) -> frozenset[str]:
+    def unreadable(
+        self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered = hub.NO_FILTERS
+    ) -> frozenset[str]:
         index = self._entries_by_type(rt, tenant)
         if not index:
             return frozenset()
@@ -91,10 +93,16 @@ class CatalogueGuard:
         for name, entries in index.items():
             entry = entries[0]
             if entry.code not in decided:
-                decided[entry.code] = access_of(rt, tenant, entry, reader, now).allowed
+                access = access_of(rt, tenant, entry, reader, now)
+                whole = caller.department == entry.provider
+                sight = hub.Sight(_NO_ROW, None if whole else _items(access, tm))
+                decided[entry.code] = access.allowed and sight.filters_on(filters.compared, filters.selected)
             if not decided[entry.code]:
                 out.add(tm.expand(name))
         return frozenset(out)
+
+
+_NO_ROW = hub.EntityRow(None, "", [], None, {}, "", "")
 
 
 def _reader(caller: hub.ReadCaller) -> Reader:

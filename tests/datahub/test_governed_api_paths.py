@@ -113,6 +113,27 @@ def test_a_count_holds_only_what_the_department_may_read(api: Api, rt: Runtime, 
         assert api.get("/ngsi-ld/v1/entities", params=params, token=token).headers["NGSILD-Results-Count"] == "2"
 
 
+def test_a_filter_tests_only_what_the_department_sees_in_full(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    _grant(rt)
+    reader = tokens["reader"]
+    probes = {f'idCard=="{ID_CARD}"': 1, 'religion=="not in the catalogue"': 2, 'registeredAddress~=".*南京东路.*"': 1}
+    for q, found in probes.items():
+        params = {"type": "Person", "q": q, "count": "true"}
+        for url in ("/ngsi-ld/v1/entities", T):
+            r = api.get(url, params=params, headers=HEADERS, token=reader)
+            assert r.status_code == 200 and r.json() == [] and r.headers["NGSILD-Results-Count"] == "0", (url, q)
+        assert len(api.get("/ngsi-ld/v1/entities", params=params, token=tokens["provider"]).json()) == found
+    # attrs selects the entities having an attribute: one it sees masked is fine, one it may not see is not
+    picked = api.get(
+        "/ngsi-ld/v1/entities", params={"type": "Person", "attrs": "idCard"}, headers=HEADERS, token=reader
+    )
+    assert len(picked.json()) == 2 and ID_CARD not in picked.text
+    hidden = {"type": "Person", "attrs": "registeredAddress"}
+    assert api.get("/ngsi-ld/v1/entities", params=hidden, headers=HEADERS, token=reader).json() == []
+    query = {"type": "Query", "entities": [{"type": "Person"}], "q": f'idCard=="{ID_CARD}"'}
+    assert api.post("/ngsi-ld/v1/entityOperations/query", json=query, headers=HEADERS, token=reader).json() == []
+
+
 def test_discovery_leaves_out_the_types_a_department_may_read_nothing_of(
     api: Api, rt: Runtime, tokens: dict[str, str]
 ) -> None:
@@ -138,14 +159,15 @@ def test_discovery_leaves_out_the_types_a_department_may_read_nothing_of(
 
 @pytest.fixture
 def receivers() -> Iterator[dict[str, Receiver]]:
-    made = {who: Receiver() for who in ("reader", "granted", "provider", "operator")}
+    made = {who: Receiver() for who in ("reader", "granted", "probe", "provider", "operator")}
     yield made
     for r in made.values():
         r.close()
 
 
-def _subscribe(api: Api, uri: str, token: str, headers: dict[str, str] | None = None) -> str:
+def _subscribe(api: Api, uri: str, token: str, headers: dict[str, str] | None = None, **members: Any) -> str:
     body = {"type": "Subscription", "entities": [{"type": "Person"}], "notification": {"endpoint": {"uri": uri}}}
+    body |= members
     r = api.post("/ngsi-ld/v1/subscriptions", json=body, headers=headers, token=token)
     assert r.status_code == 201, r.text
     return r.headers["Location"].rsplit("/", 1)[1]
@@ -159,6 +181,8 @@ def test_a_departments_subscription_is_notified_what_it_may_read(
     # a grant for one scenario opens no other
     refused = _subscribe(api, receivers["reader"].url, tokens["reader"], {"Cityos-Scenario": quote("人才引进")})
     granted = _subscribe(api, receivers["granted"].url, tokens["reader"], HEADERS)
+    # a filter on an item it sees masked would test its value: such a subscription is notified nothing
+    probe = _subscribe(api, receivers["probe"].url, tokens["reader"], HEADERS, q=f'idCard=="{ID_CARD}"')
     own = _subscribe(api, receivers["provider"].url, tokens["provider"])
     _subscribe(api, receivers["operator"].url, tokens["operator"])
     change = {"registeredAddress": {"type": "Property", "value": "上海市黄浦区福州路9号"}}
@@ -176,9 +200,9 @@ def test_a_departments_subscription_is_notified_what_it_may_read(
         whole = entity(who)
         assert whole["idCard"]["value"] == ID_CARD and whole["registeredAddress"]["value"] == "上海市黄浦区福州路9号"
     # the match of every subscription is done by now: the one with no grant was left out
-    assert receivers["reader"].got == []
-    sent = api.get(f"/ngsi-ld/v1/subscriptions/{refused}").json()["notification"]["timesSent"]
-    assert sent == 0
+    assert receivers["reader"].got == [] and receivers["probe"].got == []
+    for sub in (refused, probe):
+        assert api.get(f"/ngsi-ld/v1/subscriptions/{sub}").json()["notification"]["timesSent"] == 0
     # each notification of governed data is audited (the provider's reads of its own records too, as anywhere)
     routes = sorted(r for r in _routes(rt) if r.startswith("NOTIFY"))
     assert routes == sorted(f"NOTIFY /ngsi-ld/v1/subscriptions/{s}" for s in (granted, own))

@@ -17,6 +17,7 @@ from cityos.context.governance import govern_rows, unreadable_types
 from cityos.context.query import (
     check_paging,
     count_headers,
+    filters_of,
     parse_int,
     parse_query_body,
     query_entities,
@@ -170,7 +171,7 @@ def batch_query(
     query.count = wants_count(count, options)
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
     caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
-    query.not_types = unreadable_types(rt, ld.tenant, caller)
+    query.not_types = unreadable_types(rt, ld.tenant, caller, filters_of(query, ld.tm))
     result = query_entities(rt, ld.tenant, query, ld.tm)
     rows = govern_rows(rt, ld.tenant, caller, result.rows)
     docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]

@@ -17,6 +17,7 @@ from cityos.context.query import (
     EntityQuery,
     check_paging,
     count_headers,
+    filters_of,
     parse_int,
     parse_query_body,
     query_entities,
@@ -174,7 +175,7 @@ def _answer_query(
 ) -> Response:
     """The temporal answer for the entities a query selects (GET and POST queries alike)."""
     temporal, rest = _options(options)
-    query.not_types = unreadable_types(ld.rt, ld.tenant, ld.caller(route))
+    query.not_types = unreadable_types(ld.rt, ld.tenant, ld.caller(route), filters_of(query, ld.tm))
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     return _answer(
         ld,

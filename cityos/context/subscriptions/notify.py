@@ -44,7 +44,7 @@ from cityos.context.service import get_entity
 from cityos.context.store import EntityRow
 from cityos.context.subscriptions import outbox
 from cityos.context.subscriptions.delivery import Delivery, NotifierConfig
-from cityos.context.subscriptions.matching import EntityView, matches, subscription_for
+from cityos.context.subscriptions.matching import EntityView, matches, readable, subscription_for
 from cityos.context.subscriptions.model import StoredSubscription, Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.periodic import due_items
@@ -281,6 +281,8 @@ class Notifier:
         read none of it (the read guard audits what it is sent)."""
         data = event.data
         row = EntityRow(None, data["id"], list(data.get("types") or []), None, view.full(), "", "")
+        if not readable(self.rt, event.tenant, sub, [row]):  # its filters read what it may not see
+            return None
         sights = look(self.rt, event.tenant, sub.reader, [row])
         if not sights:
             return None

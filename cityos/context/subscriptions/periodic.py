@@ -18,7 +18,7 @@ from cityos.context.governance import govern_rows
 from cityos.context.query import EntityQuery, query_entities
 from cityos.context.render import View, render_entity
 from cityos.context.subscriptions import outbox
-from cityos.context.subscriptions.matching import selects_entity
+from cityos.context.subscriptions.matching import readable, selects_entity
 from cityos.context.subscriptions.model import Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.runtime import Runtime
@@ -48,8 +48,9 @@ def due_items(rt: Runtime, tenant: str, sub: Subscription, round_ms: int) -> lis
                 log.debug("periodic subscription %s: %s", sub.id, exc.detail)
                 break
             selected = [r for r in rows if r.id not in items and selects_entity(sub, r.id, r.types, r.attrs)]
-            # a department's subscription is sent what the department may read (the read audited)
-            for row in govern_rows(rt, tenant, sub.reader, selected):
+            # a department's subscription is sent what the department may read (the read audited), of the
+            # entities whose filtered attributes it may see
+            for row in govern_rows(rt, tenant, sub.reader, readable(rt, tenant, sub, selected)):
                 entity: dict[str, Any] = render_entity(row.id, row.types, row.scope, row.attrs, sub.tm, view)
                 items[row.id] = Pending(
                     tenant=tenant,
