@@ -105,9 +105,9 @@ def readable(rt: Runtime, tenant: str, sub: Subscription, rows: list[EntityRow])
     attributes its q or geoQ compare it may not see in full, or whose watchedAttributes it may not see at
     all, is left out (its notifications would tell what the department may not read). The read guard then
     cuts and masks what is left (cityos.context.governance)."""
-    if sub.reader is None:
-        return rows
     compared = sub.q_attrs | ({sub.geo_iri} if sub.geo is not None and sub.geo_iri else set())
+    if sub.reader is None or not (compared or sub.watched):
+        return rows  # no filter reads an attribute: nothing to ask the guard (it costs a grant lookup per entry)
     filters = Filtered(frozenset(compared), sub.watched or frozenset())
     hidden = unreadable_types(rt, tenant, sub.reader, filters)
     return [r for r in rows if hidden.isdisjoint(r.types)] if hidden else rows
