@@ -65,6 +65,7 @@ class Component:
     name: str
     tables: str | None = None  # the module that declares the package's tables
     routers: Callable[[], Sequence[APIRouter]] = lambda: ()
+    every: Sequence[RunnerFactory] = ()  # runners of every process (API or worker), started before the others
     api: Sequence[RunnerFactory] = ()  # runners of every process that serves the API
     roles: Mapping[str, RunnerFactory] = field(default_factory=dict)  # role -> its runner
     mount: Callable[[FastAPI], None] | None = None  # static files and such, after the routers
@@ -181,8 +182,9 @@ class RoleHolder:
 def process_runners(
     rt: Runtime, components: Sequence[Component], *, api: bool, roles: Sequence[str], extra: Sequence[Runner] = ()
 ) -> Runners:
-    """The runners of one process, in the order they start (they stop in reverse): the roles that consume
-    events first (notify, then cases, which takes the warnings vitals raise, then vitals), the
+    """The runners of one process, in the order they start (they stop in reverse): the components' runners
+    of every process (the data hub's read guard, which a notifier's department subscriptions need), the
+    roles that consume events first (notify, then cases, which takes the warnings vitals raise, then vitals), the
     components' API runners (when it serves the API), the ingest role, then ``extra`` (the demo's
     simulator). With the in-process bus an event reaches only the subscribers there are when it is
     published: so nothing is stored before its consumers listen, nor after they stopped."""
@@ -190,7 +192,8 @@ def process_runners(
     def holders(*wanted: str) -> list[Runner]:
         return [RoleHolder(rt, r, c.roles[r]) for r in wanted if r in roles for c in components if r in c.roles]
 
-    runners = holders(*CONSUMER_ROLES)
+    runners = [make(rt) for c in components for make in c.every]
+    runners += holders(*CONSUMER_ROLES)
     if api:
         runners += [make(rt) for c in components for make in c.api]
     return Runners([*runners, *holders(*PRODUCER_ROLES), *extra])

@@ -151,9 +151,9 @@ def test_a_file_lease_is_released_when_its_process_dies(tmp_path: Path) -> None:
 def test_a_process_runs_its_api_runners_and_the_roles_it_may_take(db: Database) -> None:
     rt = Runtime(Settings(database_url=db.url), db, MemoryBus())
     runners = process_runners(rt, COMPONENTS, api=False, roles=("cases",))
-    assert [type(r).__name__ for r in runners.runners] == ["RoleHolder"]
+    assert [type(r).__name__ for r in runners.runners] == ["GuardRunner", "RoleHolder"]
     started = threading.Event()
-    runners.runners[0].make = lambda _rt: _Flag(started)  # type: ignore[attr-defined]
+    runners.runners[-1].make = lambda _rt: _Flag(started)  # type: ignore[attr-defined]
     runners.start()
     try:
         assert started.is_set()

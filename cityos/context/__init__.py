@@ -29,7 +29,7 @@ from cityos.context.errors import (
     ResourceNotFound,
 )
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_EVENTS, ENTITY_UPDATED
-from cityos.context.governance import ReadCaller, ReadGuard, install_read_guard
+from cityos.context.governance import NO_FILTERS, Filtered, Mask, ReadCaller, ReadGuard, Sight, install_read_guard
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q
@@ -74,6 +74,7 @@ __all__ = [
     "ENTITY_DELETED",
     "ENTITY_EVENTS",
     "ENTITY_UPDATED",
+    "NO_FILTERS",
     "VALUE_MEMBER",
     "Attrs",
     "BadRequestData",
@@ -81,8 +82,10 @@ __all__ = [
     "CompactReport",
     "EntityQuery",
     "EntityRow",
+    "Filtered",
     "InternalError",
     "InvalidRequest",
+    "Mask",
     "Mutation",
     "NgsiLdError",
     "NonexistentTenant",
@@ -94,6 +97,7 @@ __all__ = [
     "ReadCaller",
     "ReadGuard",
     "ResourceNotFound",
+    "Sight",
     "TermMap",
     "Writer",
     "adopt",

@@ -81,3 +81,12 @@ class NotYourEntity(NgsiLdError):
     type = "https://cityos.dev/problems/not-your-entity"
     title = "Entity owned by another department"
     status = 403
+
+
+class NotYourSubscription(NgsiLdError):
+    """A department's token changes and deletes only the subscriptions its department made: another's
+    endpoint, once changed, would receive what that department may read."""
+
+    type = "https://cityos.dev/problems/not-your-subscription"
+    title = "Subscription made by another department"
+    status = 403

@@ -5,15 +5,24 @@ installed, what a department's token may see of the entities a read found.
 A guard is installed per runtime (``install_read_guard``) by the package that keeps the rules
 (``cityos.datahub``); reads by tokens of no department (operators, administrators, the platform) and reads
 with no guard installed are answered as stored.
+
+Every read path of the API goes through it: entity reads and queries (:func:`govern_rows`), the temporal
+API (:func:`look`: a :class:`Sight` cuts and masks every instance of the history too), the notifications of
+a department's subscriptions, and type and attribute discovery (:func:`unreadable_types`, which queries
+also leave out in SQL so that counts and pages hold only what the reader may read).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cityos.context.store import EntityRow
 from cityos.runtime import Runtime
+
+Mask = Callable[[dict[str, Any]], dict[str, Any]]  # an attribute instance -> that instance masked
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,71 @@ class ReadCaller:
     route: str
 
 
+@dataclass(frozen=True)
+class Filtered:
+    """The attributes (IRIs) a query's filters read: ``compared`` their values (q, a geo-query), ``selected``
+    whether an entity has them (attrs)."""
+
+    compared: frozenset[str] = frozenset()
+    selected: frozenset[str] = frozenset()
+
+
+NO_FILTERS = Filtered()
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What a caller may see of one entity a read found. ``items`` None: the whole entity, as stored;
+    otherwise the attributes (expanded IRIs) it may see, each shown as stored (None) or masked (its
+    :data:`Mask`), every other attribute left out. It applies to the current state and to every instance
+    of the history alike."""
+
+    row: EntityRow
+    items: Mapping[str, Mask | None] | None = None
+
+    def sees(self, attr: str) -> bool:
+        return self.items is None or attr in self.items
+
+    def masks(self, attr: str) -> bool:
+        return self.items is not None and self.items.get(attr) is not None
+
+    def filters_on(self, compared: Iterable[str] = (), selected: Iterable[str] = ()) -> bool:
+        """Whether a filter may read these attributes of the entity for the caller: those it ``compared``
+        (q, a geo-query) seen in full, those it ``selected`` (attrs: whether the entity has them) seen at all.
+        A filter on any other would tell the caller what it may not see (a masked ID number, tested)."""
+        if self.items is None:
+            return True
+        items = self.items
+        return all(items.get(a, False) is None for a in compared) and all(a in items for a in selected)
+
+    def instances(self, attr: str, instances: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """``instances`` of ``attr`` as the caller sees them; None when it may not see the attribute."""
+        if self.items is None:
+            return instances
+        if attr not in self.items:
+            return None
+        mask = self.items[attr]
+        return instances if mask is None else [mask(i) for i in instances]
+
+    def cut(self) -> EntityRow:
+        """The row as the caller sees it."""
+        if self.items is None:
+            return self.row
+        attrs = {a: seen for a, insts in self.row.attrs.items() if (seen := self.instances(a, insts)) is not None}
+        return dataclasses.replace(self.row, attrs=attrs)
+
+
 class ReadGuard(Protocol):
-    def govern(
-        self, rt: Runtime, tenant: str, caller: ReadCaller, rows: list[EntityRow], *, one: bool
-    ) -> list[EntityRow]:
-        """The rows as ``caller`` may see them: left out, cut or masked. ``one``: a read of one entity by
-        its id, which is refused with an error saying why rather than answered empty."""
+    def look(self, rt: Runtime, tenant: str, caller: ReadCaller, rows: list[EntityRow], *, one: bool) -> list[Sight]:
+        """What ``caller`` may see of ``rows`` (those it may not read left out), the read audited. ``one``: a
+        read of one entity by its id, which is refused with an error saying why rather than answered empty."""
+        ...
+
+    def unreadable(
+        self, rt: Runtime, tenant: str, caller: ReadCaller, filters: Filtered = NO_FILTERS
+    ) -> frozenset[str]:
+        """The entity types (IRIs) of which ``caller`` may read nothing, or not the attributes ``filters`` read
+        as they need (see :meth:`Sight.filters_on`): queries and discovery leave them out."""
         ...
 
 
@@ -49,11 +117,38 @@ def install_read_guard(rt: Runtime, guard: ReadGuard | None) -> None:
     rt.parts.get(ReadGuards, ReadGuards).guard = guard
 
 
+def _guard(rt: Runtime, caller: ReadCaller | None) -> ReadGuard | None:
+    guards = rt.parts.find(ReadGuards)
+    if caller is None or guards is None:
+        return None
+    return guards.guard
+
+
+def look(
+    rt: Runtime, tenant: str, caller: ReadCaller | None, rows: list[EntityRow], *, one: bool = False
+) -> list[Sight]:
+    """What ``caller`` may see of ``rows`` (None: a caller of no department, who sees them whole)."""
+    guard = _guard(rt, caller)
+    if guard is None or caller is None or not rows:
+        return [Sight(r) for r in rows]
+    return guard.look(rt, tenant, caller, rows, one=one)
+
+
 def govern_rows(
     rt: Runtime, tenant: str, caller: ReadCaller | None, rows: list[EntityRow], *, one: bool = False
 ) -> list[EntityRow]:
     """``rows`` as the installed guard lets ``caller`` see them (None: a caller of no department)."""
-    guards = rt.parts.find(ReadGuards)
-    if caller is None or guards is None or guards.guard is None or not rows:
+    if _guard(rt, caller) is None or not rows:
         return rows
-    return guards.guard.govern(rt, tenant, caller, rows, one=one)
+    return [s.cut() for s in look(rt, tenant, caller, rows, one=one)]
+
+
+def unreadable_types(
+    rt: Runtime, tenant: str, caller: ReadCaller | None, filters: Filtered = NO_FILTERS
+) -> frozenset[str]:
+    """The entity types (IRIs) of which ``caller`` may read nothing, or not the attributes ``filters`` read
+    as they need (none for a caller of no department): a query leaves them out."""
+    guard = _guard(rt, caller)
+    if guard is None or caller is None:
+        return frozenset()
+    return guard.unreadable(rt, tenant, caller, filters)

@@ -152,6 +152,13 @@ TypeExpr = TName | TAnd | TOr
 # --- public functions ------------------------------------------------------------------------------
 
 
+def q_attributes(expr: QExpr) -> set[str]:
+    """The attribute names (as written) that a q expression reads."""
+    if isinstance(expr, QTerm):
+        return {expr.path.attr}
+    return set().union(*(q_attributes(e) for e in expr.items))
+
+
 def parse_q(text: str) -> QExpr:
     """Parse an NGSI-LD ``q`` (already URL-decoded). Raises ``InvalidRequest`` on any bad input."""
     expr: QExpr = _Parser(text, "q", "|", QAnd, QOr).parse()

@@ -16,9 +16,10 @@ from cityos.context import store
 from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
-from cityos.context.qlang import TName, parse_q, parse_type_expr
+from cityos.context.governance import Filtered
+from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes
 from cityos.context.service import check_tenant_for_read
-from cityos.context.sqlq import compile_q, compile_type_expr
+from cityos.context.sqlq import compile_q, compile_type_expr, lacks_types
 from cityos.context.store import EntityRow
 from cityos.context.tables import entities
 from cityos.core.bounds import MAX_OFFSET
@@ -42,6 +43,8 @@ class EntityQuery:
     limit: int = 20
     offset: int = 0
     count: bool = False
+    # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
+    not_types: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
         return not (self.ids or self.id_pattern or self.type or self.attrs or self.q or self.georel)
@@ -91,6 +94,16 @@ class Filters:
     geo_iri: str | None
 
 
+def filters_of(query: EntityQuery, tm: TermMap) -> Filtered:
+    """The attributes (expanded) the query's filters read: for the read guard (cityos.context.governance),
+    which leaves out the entities whose filtered attributes the reader may not see."""
+    compared = {tm.expand(a) for a in q_attributes(parse_q(query.q))} if query.q else set()
+    if query.georel or query.geometry or query.coordinates:
+        compared.add(tm.expand(query.geoproperty or "location"))
+    selected = {tm.expand(a) for a in query.attrs or ()}
+    return Filtered(frozenset(compared), frozenset(selected))
+
+
 def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> Filters:
     """Compile a query's filters to SQL (names expanded with the request's term map)."""
     dialect = rt.db.dialect
@@ -113,6 +126,8 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
             type_iri = tm.expand(type_expr.name)
         else:
             where.append(compile_type_expr(type_expr, expand=tm.expand, tenant=tenant))
+    if query.not_types:
+        where.append(lacks_types(query.not_types, tenant))
     if query.attrs:
         where.append(store.has_any_attr([tm.expand(check_name(a)) for a in query.attrs], dialect))
     if query.q:

@@ -13,7 +13,7 @@ the database as a bound parameter, never as SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,6 +93,11 @@ def compile_type_expr(expr: TypeExpr, *, expand: Expand, tenant: str) -> ColumnE
     parts = [_has_type(names, tenant)] if names else []
     parts += [compile_type_expr(e, expand=expand, tenant=tenant) for e in expr.items if not isinstance(e, TName)]
     return or_(*parts)
+
+
+def lacks_types(iris: Iterable[str], tenant: str) -> Cond:
+    """A condition true for the entities of none of the types ``iris`` (expanded)."""
+    return not_(_has_type(sorted(iris), tenant))
 
 
 def _has_type(iris: list[str], tenant: str) -> Cond:

@@ -285,14 +285,23 @@ def type_counts(conn: Connection, tenant: str) -> dict[str, int]:
 
 
 def attribute_usage(
-    conn: Connection, tenant: str, dialect: str, type_iri: str | None = None
+    conn: Connection, tenant: str, dialect: str, type_iri: str | None = None, not_types: Iterable[str] = ()
 ) -> dict[str, dict[str, Any]]:
-    """Per attribute IRI: how many entities have it, its attribute types and the entity types having it."""
+    """Per attribute IRI: how many entities have it, its attribute types and the entity types having it;
+    entities of any of ``not_types`` are not counted."""
     where = "e.tenant = :tenant"
     params: dict[str, Any] = {"tenant": tenant}
     if type_iri is not None:
         where += " AND e.pk IN (SELECT entity_pk FROM context_entity_types WHERE tenant = :tenant AND type = :t)"
         params["t"] = type_iri
+    hidden = sorted(not_types)
+    if hidden:
+        names = ", ".join(f":h{i}" for i in range(len(hidden)))
+        where += (
+            " AND e.pk NOT IN (SELECT entity_pk FROM context_entity_types"
+            f" WHERE tenant = :tenant AND type IN ({names}))"
+        )
+        params.update({f"h{i}": h for i, h in enumerate(hidden)})
     if dialect == "postgresql":
         each = "CROSS JOIN LATERAL jsonb_each(e.attrs) AS a(key, value)"
         kinds = f"""

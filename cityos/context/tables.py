@@ -133,6 +133,12 @@ subscriptions = Table(
     Column("failures_in_a_row", Integer, nullable=False, default=0),
     Column("created_at", String(32), nullable=False),
     Column("modified_at", String(32), nullable=False),
+    # who made it: a department's subscription is notified only what it may read (cityos.context.governance),
+    # in the scenario and for the purpose it named; None: the city's (an operator's or the platform's)
+    Column("principal", String(128), nullable=True),
+    Column("department", String(64), nullable=True),
+    Column("scenario", String(256), nullable=True),
+    Column("purpose", String(512), nullable=True),
 )
 
 

@@ -30,6 +30,7 @@ def _keeper(rt: Runtime) -> Runner:
     return AuditKeeper(rt)
 
 
-# in every API process: the guard governs the NGSI-LD reads of department tokens; the keeper indexes the
-# audit chain's subjects and seals it on time
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, api=(_guard, _keeper))
+# the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
+# every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
+# chain's subjects and seals it on time
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper,))

@@ -10,7 +10,7 @@ included; any other department sees only the listed items it may see.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -44,22 +44,22 @@ class CatalogueGuard:
             self._index[tenant] = (time.monotonic(), index)
         return index
 
-    def govern(
+    def look(
         self, rt: Runtime, tenant: str, caller: hub.ReadCaller, rows: list[hub.EntityRow], *, one: bool
-    ) -> list[hub.EntityRow]:
+    ) -> list[hub.Sight]:
         index = self._entries_by_type(rt, tenant)
         if not index:
-            return rows
+            return [hub.Sight(r) for r in rows]
         tm = hub.core_term_map()
-        reader = Reader(caller.principal, caller.department, False, caller.scenario, caller.purpose)
+        reader = _reader(caller)
         now = datetime.now(UTC)
         decided: dict[str, Access] = {}
         read: dict[str, tuple[CatalogueEntry, list[hub.EntityRow]]] = {}
         out = []
         for row in rows:
-            entry = next((e for t in row.types for e in index.get(tm.compact(t), ())), None)
+            entry = _entry_of(index, row.types, tm)
             if entry is None:
-                out.append(row)
+                out.append(hub.Sight(row))
                 continue
             if entry.code not in decided:
                 decided[entry.code] = access_of(rt, tenant, entry, reader, now)
@@ -68,7 +68,8 @@ class CatalogueGuard:
                 if one:
                     raise refusal(entry, access)
                 continue  # a query answers what the reader may read; the rest is left out
-            out.append(row if caller.department == entry.provider else _cut(row, access, tm))
+            whole = caller.department == entry.provider
+            out.append(hub.Sight(row) if whole else hub.Sight(row, _items(access, tm)))
             read.setdefault(entry.code, (entry, []))[1].append(row)
         if read:
             audited = [
@@ -78,25 +79,55 @@ class CatalogueGuard:
             append(rt, tenant, audited)
         return out
 
+    def unreadable(
+        self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered = hub.NO_FILTERS
+    ) -> frozenset[str]:
+        index = self._entries_by_type(rt, tenant)
+        if not index:
+            return frozenset()
+        tm = hub.core_term_map()
+        reader = _reader(caller)
+        now = datetime.now(UTC)
+        decided: dict[str, bool] = {}
+        out = set()
+        for name, entries in index.items():
+            entry = entries[0]
+            if entry.code not in decided:
+                access = access_of(rt, tenant, entry, reader, now)
+                whole = caller.department == entry.provider
+                sight = hub.Sight(_NO_ROW, None if whole else _items(access, tm))
+                decided[entry.code] = access.allowed and sight.filters_on(filters.compared, filters.selected)
+            if not decided[entry.code]:
+                out.add(tm.expand(name))
+        return frozenset(out)
+
+
+_NO_ROW = hub.EntityRow(None, "", [], None, {}, "", "")
+
+
+def _reader(caller: hub.ReadCaller) -> Reader:
+    return Reader(caller.principal, caller.department, False, caller.scenario, caller.purpose)
+
+
+def _entry_of(index: dict[str, tuple[CatalogueEntry, ...]], types: list[str], tm: hub.TermMap) -> CatalogueEntry | None:
+    """The entry whose records an entity of ``types`` is (the first type that backs one decides)."""
+    return next((e for t in types for e in index.get(tm.compact(t), ())), None)
+
 
 def _values(row: hub.EntityRow, tm: hub.TermMap) -> dict[str, Any]:
     return hub.key_values(row.id, row.types, row.attrs, tm)
 
 
-def _cut(row: hub.EntityRow, access: Access, tm: hub.TermMap) -> hub.EntityRow:
-    """The row with only the items ``access`` shows, the masked ones masked."""
-    attrs: dict[str, list[dict[str, Any]]] = {}
-    for iri, instances in row.attrs.items():
-        name = tm.compact(iri)
-        if name in access.masked:
-            attrs[iri] = [mask_attribute(access.masked[name], inst) for inst in instances]
-        elif name in access.shown:
-            attrs[iri] = instances
-    return dataclasses.replace(row, attrs=attrs)
+def _items(access: Access, tm: hub.TermMap) -> dict[str, hub.Mask | None]:
+    """The attributes (IRIs) ``access`` shows: as stored, or masked by their item's kind."""
+    items: dict[str, hub.Mask | None] = {tm.expand(name): None for name in access.shown}
+    for name, kind in access.masked.items():
+        items[tm.expand(name)] = functools.partial(mask_attribute, kind)
+    return items
 
 
 class GuardRunner:
-    """Installs the guard on the runtime while the API runs (a runner of every API process)."""
+    """Installs the guard on the runtime while the process runs (a runner of every process)."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt

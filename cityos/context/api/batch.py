@@ -13,10 +13,11 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import BATCH_RESULT, LD_PROBLEMS, Responses, answers, id_list, ld_body
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
-from cityos.context.governance import govern_rows
+from cityos.context.governance import govern_rows, unreadable_types
 from cityos.context.query import (
     check_paging,
     count_headers,
+    filters_of,
     parse_int,
     parse_query_body,
     query_entities,
@@ -169,8 +170,10 @@ def batch_query(
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
+    caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
+    query.not_types = unreadable_types(rt, ld.tenant, caller, filters_of(query, ld.tm))
     result = query_entities(rt, ld.tenant, query, ld.tm)
-    rows = govern_rows(rt, ld.tenant, ld.caller("POST /ngsi-ld/v1/entityOperations/query"), result.rows)
+    rows = govern_rows(rt, ld.tenant, caller, result.rows)
     docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]
     headers = count_headers(result)
     return ld_response(ld, docs, headers=headers)

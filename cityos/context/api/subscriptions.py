@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
 from cityos.context.api.schemas import LD_PROBLEMS, answers, created, ld_body
 from cityos.context.entity import check_entity_id
-from cityos.context.errors import BadRequestData
+from cityos.context.errors import BadRequestData, NotYourSubscription
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
 from cityos.context.subscriptions import matching, model, parsing, storage
@@ -43,6 +43,19 @@ def _out(s: model.StoredSubscription) -> dict[str, Any]:
     return doc
 
 
+def _check_maker(ld: LdRequest, stored: model.StoredSubscription) -> None:
+    """A department's token changes and deletes only its department's subscriptions (which are notified what
+    that department may read: another's endpoint changed would receive it)."""
+    department = ld.ctx.department
+    if department is None or stored.department == department:
+        return
+    maker = f"department {stored.department}" if stored.department else "the city"
+    raise NotYourSubscription(
+        f"subscription {stored.id} was made by {maker}: a department's token changes only its own subscriptions",
+        instance=stored.id,
+    )
+
+
 def _body(ld: LdRequest) -> dict[str, Any]:
     if not isinstance(ld.body, dict):
         raise BadRequestData("the body must be a JSON object describing a Subscription")
@@ -65,7 +78,8 @@ def create_subscription(ld: LdWrite) -> Response:
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
     sub = parsing.parse_subscription(body, ld.tm, context=context)
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{uri_segment(sub.id)}"})
-    storage.insert_subscription(ld.rt, ld.tenant, sub)
+    # a department's subscription is notified what the department may read, in the scenario it names now
+    storage.insert_subscription(ld.rt, ld.tenant, sub, ld.caller("POST /ngsi-ld/v1/subscriptions"))
     return created
 
 
@@ -95,6 +109,7 @@ def update_subscription(sub_id: str, ld: LdWrite) -> Response:
     if patch.get("id", sub_id) != sub_id:
         raise BadRequestData(f"the body's id {patch.get('id')!r} differs from the URL's id {sub_id!r}")
     stored = storage.get_subscription(ld.rt, ld.tenant, sub_id)
+    _check_maker(ld, stored)
     merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}  # null removes a member
     sub = parsing.parse_subscription(merged, matching.term_map_for(ld.rt, stored.context), context=stored.context)
     storage.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
@@ -104,5 +119,6 @@ def update_subscription(sub_id: str, ld: LdWrite) -> Response:
 @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Delete a subscription")
 def delete_subscription(sub_id: str, ld: LdWrite) -> Response:
     check_entity_id(sub_id)
+    _check_maker(ld, storage.get_subscription(ld.rt, ld.tenant, sub_id))
     storage.delete_subscription(ld.rt, ld.tenant, sub_id)
     return no_content()

@@ -12,10 +12,12 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData
+from cityos.context.governance import look, unreadable_types
 from cityos.context.query import (
     EntityQuery,
     check_paging,
     count_headers,
+    filters_of,
     parse_int,
     parse_query_body,
     query_entities,
@@ -55,11 +57,13 @@ def _answer(
     aggr_period: str | None,
     headers: dict[str, str] | None = None,
     single: bool = False,
+    route: str = "GET /ngsi-ld/v1/temporal/entities",
 ) -> Response:
+    sights = look(ld.rt, ld.tenant, ld.caller(route), rows, one=single)
     answer = svc.temporal_evolution(
         ld.rt,
         ld.tenant,
-        rows,
+        [s.row for s in sights],
         ld.tm,
         parse_view(rest, None, None, None, None, ld.tm),
         attrs,
@@ -69,6 +73,7 @@ def _answer(
         aggr_methods=aggr_methods,
         aggr_period=aggr_period,
         aggregated="aggregatedValues" in temporal,
+        sights={s.row.id: s for s in sights if s.items is not None},
     )
     status = 200
     if answer.cut is not None:
@@ -108,6 +113,7 @@ def get_temporal_entity(
         aggrMethods,
         aggrPeriodDuration,
         single=True,
+        route="GET /ngsi-ld/v1/temporal/entities/{entityId}",
     )
 
 
@@ -152,7 +158,9 @@ def query_temporal_entities(
         count=count,
         options=options,
     )
-    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration)
+    return _answer_query(
+        ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, "GET /ngsi-ld/v1/temporal/entities"
+    )
 
 
 def _answer_query(
@@ -163,9 +171,11 @@ def _answer_query(
     options: str | None,
     aggr_methods: str | None,
     aggr_period: str | None,
+    route: str,
 ) -> Response:
     """The temporal answer for the entities a query selects (GET and POST queries alike)."""
     temporal, rest = _options(options)
+    query.not_types = unreadable_types(ld.rt, ld.tenant, ld.caller(route), filters_of(query, ld.tm))
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     return _answer(
         ld,
@@ -178,6 +188,7 @@ def _answer_query(
         aggr_methods,
         aggr_period,
         headers=count_headers(result) or None,
+        route=route,
     )
 
 
@@ -327,4 +338,5 @@ def temporal_query(
     rng = parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
     query.limit, query.offset = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
-    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration)
+    route = "POST /ngsi-ld/v1/temporal/entityOperations/query"
+    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, route)

@@ -1,4 +1,12 @@
-"""NGSI-LD type and attribute discovery: /types, /types/{type}, /attributes, /attributes/{attr}."""
+"""NGSI-LD type and attribute discovery: /types, /types/{type}, /attributes, /attributes/{attr}.
+
+Discovery by a department's token is governed too (cityos.context.governance): the types of which it may
+read nothing (another department's 不予共享 entries, 有条件共享 ones with no grant for the scenario it
+names) are left out, with their entity counts and with the attributes and attribute counts their entities
+alone bring; a type described by name is answered 404 as if it had no entity. A type it may read is
+listed with every attribute its entities hold, the names only (values are read, cut and masked, through
+the entity and temporal routes); discovery reads no values, so it appends nothing to the audit chain.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +17,33 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context import types as svc
-from cityos.context.api.ld import LdRead, ld_response
+from cityos.context.api.ld import LdRead, LdRequest, ld_response
 from cityos.context.api.schemas import LD_PROBLEMS, answers
 from cityos.context.entity import check_name
 from cityos.context.errors import ResourceNotFound
+from cityos.context.governance import unreadable_types
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"], responses={**LD_PROBLEMS, **answers()})
 
 
+def _hidden(ld: LdRequest, route: str) -> frozenset[str]:
+    """The types the caller may read nothing of (none for a token of no department)."""
+    return unreadable_types(ld.rt, ld.tenant, ld.caller(route))
+
+
+def _usage(ld: LdRequest, hidden: frozenset[str], type_iri: str | None = None) -> dict[str, dict[str, Any]]:
+    usage = svc.attribute_usage(ld.rt, ld.tenant, type_iri, hidden)
+    if not hidden:
+        return usage
+    for info in usage.values():
+        info["types"] = {t for t in info["types"] if t not in hidden}
+    return {a: i for a, i in usage.items() if i["count"] and i["types"]}
+
+
 @router.get("/types", summary="List entity types")
 def list_types(ld: LdRead, details: bool = False) -> Response:
-    counts = svc.type_counts(ld.rt, ld.tenant)
+    hidden = _hidden(ld, "GET /ngsi-ld/v1/types")
+    counts = svc.type_counts(ld.rt, ld.tenant, hidden)
     names = sorted(counts)
     if not details:
         return ld_response(
@@ -30,7 +54,7 @@ def list_types(ld: LdRead, details: bool = False) -> Response:
                 "typeList": [ld.tm.compact(t) for t in names],
             },
         )
-    usage = svc.attribute_usage(ld.rt, ld.tenant)
+    usage = _usage(ld, hidden)
     out = []
     for t in names:
         attrs = sorted(ld.tm.compact(a) for a, info in usage.items() if t in info["types"])
@@ -41,12 +65,13 @@ def list_types(ld: LdRead, details: bool = False) -> Response:
 @router.get("/types/{type_name:path}", summary="Describe an entity type")
 def get_type(type_name: str, ld: LdRead) -> Response:
     iri = ld.tm.expand(check_name(type_name, "entity type"))
-    count = svc.type_counts(ld.rt, ld.tenant).get(iri, 0)
+    hidden = _hidden(ld, "GET /ngsi-ld/v1/types/{type}")
+    count = svc.type_counts(ld.rt, ld.tenant, hidden).get(iri, 0)
     if not count:
         raise ResourceNotFound(f"no entity of type {type_name} exists", instance=type_name)
     details = [
         {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
-        for a, i in sorted(svc.attribute_usage(ld.rt, ld.tenant, iri).items())
+        for a, i in sorted(_usage(ld, hidden, iri).items())
     ]
     return ld_response(
         ld,
@@ -73,7 +98,7 @@ def _attribute(a: str, info: dict[str, Any], ld: Any) -> dict[str, Any]:
 
 @router.get("/attributes", summary="List attributes")
 def list_attributes(ld: LdRead, details: bool = False) -> Response:
-    usage = svc.attribute_usage(ld.rt, ld.tenant)
+    usage = _usage(ld, _hidden(ld, "GET /ngsi-ld/v1/attributes"))
     if not details:
         return ld_response(
             ld,
@@ -89,7 +114,7 @@ def list_attributes(ld: LdRead, details: bool = False) -> Response:
 @router.get("/attributes/{attr_name:path}", summary="Describe an attribute")
 def get_attribute(attr_name: str, ld: LdRead) -> Response:
     iri = ld.tm.expand(check_name(attr_name))
-    info = svc.attribute_usage(ld.rt, ld.tenant).get(iri)
+    info = _usage(ld, _hidden(ld, "GET /ngsi-ld/v1/attributes/{attrId}")).get(iri)
     if info is None:
         raise ResourceNotFound(f"no entity has the attribute {attr_name}", instance=attr_name)
     return ld_response(ld, _attribute(iri, info, ld))

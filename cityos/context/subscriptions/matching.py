@@ -10,8 +10,10 @@ from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
 from cityos.context.geo import matches as geo_matches
+from cityos.context.governance import Filtered, unreadable_types
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qeval import eval_q
+from cityos.context.store import EntityRow
 from cityos.context.subscriptions.model import NOTIFYING_SUBJECTS, StoredSubscription, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
 from cityos.runtime import Runtime
@@ -98,6 +100,21 @@ def term_map_for(rt: Runtime, context: Any) -> TermMap:
     return resolver(rt).cached(wanted) or resolver(rt).resolve(wanted)
 
 
+def readable(rt: Runtime, tenant: str, sub: Subscription, rows: list[EntityRow]) -> list[EntityRow]:
+    """The rows a department's subscription may be notified of as far as its filters go: an entity whose
+    attributes its q or geoQ compare it may not see in full, or whose watchedAttributes it may not see at
+    all, is left out (its notifications would tell what the department may not read). The read guard then
+    cuts and masks what is left (cityos.context.governance)."""
+    compared = sub.q_attrs | ({sub.geo_iri} if sub.geo is not None and sub.geo_iri else set())
+    if sub.reader is None or not (compared or sub.watched):
+        return rows  # no filter reads an attribute: nothing to ask the guard (it costs a grant lookup per entry)
+    filters = Filtered(frozenset(compared), sub.watched or frozenset())
+    hidden = unreadable_types(rt, tenant, sub.reader, filters)
+    return [r for r in rows if hidden.isdisjoint(r.types)] if hidden else rows
+
+
 def subscription_for(rt: Runtime, stored: StoredSubscription) -> Subscription:
     """The matchable form of a stored subscription, its names expanded with its own @context."""
-    return parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
+    sub = parse_subscription(stored.body, term_map_for(rt, stored.context), context=stored.context)
+    sub.reader = stored.reader()
+    return sub

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from cityos.context.entity import TermMap
 from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
 from cityos.context.geo import GeoQuery
+from cityos.context.governance import ReadCaller
 from cityos.context.qlang import (
     QExpr,
 )
@@ -84,6 +85,7 @@ class Subscription:
     expires_at: str | None = None
     is_active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    reader: ReadCaller | None = None  # a department's: notified only what it may read (None: the city's)
 
     def expired(self, now: str | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or now_iso())
@@ -118,6 +120,17 @@ class StoredSubscription:
     failures_in_a_row: int
     created_at: str
     modified_at: str
+    principal: str | None = None  # who made it; with a department, its notifications are governed
+    department: str | None = None
+    scenario: str | None = None  # the Cityos-Scenario and Cityos-Purpose it was made with
+    purpose: str | None = None
+
+    def reader(self) -> ReadCaller | None:
+        """Who its notifications are read by, for the read guard (None: the city's subscription)."""
+        if self.department is None:
+            return None
+        route = f"NOTIFY /ngsi-ld/v1/subscriptions/{self.id}"[:256]
+        return ReadCaller(self.principal or "", self.department, self.scenario, self.purpose, route)
 
     def current_status(self, now: str | None = None) -> str:
         """active, paused, failed or expired (expiresAt passed)."""

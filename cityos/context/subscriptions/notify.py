@@ -38,11 +38,13 @@ from cityos.bus import Event
 from cityos.bus.memory import MemoryBus
 from cityos.context.errors import NgsiLdError
 from cityos.context.events import ENTITY_EVENTS
+from cityos.context.governance import Sight, look
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
+from cityos.context.store import EntityRow
 from cityos.context.subscriptions import outbox
 from cityos.context.subscriptions.delivery import Delivery, NotifierConfig
-from cityos.context.subscriptions.matching import EntityView, matches, subscription_for
+from cityos.context.subscriptions.matching import EntityView, matches, readable, subscription_for
 from cityos.context.subscriptions.model import StoredSubscription, Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.periodic import due_items
@@ -252,10 +254,15 @@ class Notifier:
         for sub in candidates:
             if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view, now):
                 continue
-            shape = (sub.fmt, sub.attributes, id(sub.tm))
-            entity = rendered.get(shape)
+            if sub.reader is not None:  # a department's: what it may read now, the read audited
+                entity = self._governed(sub, event, view)
+            else:
+                shape = (sub.fmt, sub.attributes, id(sub.tm))
+                entity = rendered.get(shape)
+                if entity is None:
+                    entity = rendered[shape] = orjson.dumps(_render(sub, event, view)).decode()
             if entity is None:
-                entity = rendered[shape] = orjson.dumps(_render(sub, event, view)).decode()
+                continue
             items.append(
                 Pending(
                     tenant=event.tenant,
@@ -268,6 +275,18 @@ class Notifier:
                 )
             )
         return items
+
+    def _governed(self, sub: Subscription, event: Event, view: EntityView) -> str | None:
+        """The entity of ``event`` rendered as the department that made ``sub`` may see it; None when it may
+        read none of it (the read guard audits what it is sent)."""
+        data = event.data
+        row = EntityRow(None, data["id"], list(data.get("types") or []), None, view.full(), "", "")
+        if not readable(self.rt, event.tenant, sub, [row]):  # its filters read what it may not see
+            return None
+        sights = look(self.rt, event.tenant, sub.reader, [row])
+        if not sights:
+            return None
+        return orjson.dumps(_render(sub, event, view, sights[0])).decode()
 
     def _save(self, items: list[Pending]) -> None:
         if not items:
@@ -282,11 +301,13 @@ class Notifier:
             return None  # deleted since: the event's attributes stand in
 
 
-def _render(sub: Subscription, event: Event, view: EntityView) -> dict[str, Any]:
+def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | None = None) -> dict[str, Any]:
     if sub.attributes is not None:
         attrs = view.having(sub.attributes)
         pick: frozenset[str] | None = frozenset({"id", "type", *sub.attributes})
     else:
         attrs, pick = view.full(), None
+    if sight is not None and sight.items is not None:
+        attrs = {a: seen for a, insts in attrs.items() if (seen := sight.instances(a, insts)) is not None}
     data = event.data
     return render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, View(sub.fmt, pick=pick))

@@ -13,9 +13,8 @@ from cityos.context.errors import (
 )
 from cityos.context.geo import parse_geoq
 from cityos.context.qlang import (
-    QExpr,
-    QTerm,
     parse_q,
+    q_attributes,
 )
 from cityos.context.subscriptions.model import (
     ACCEPTS,
@@ -231,10 +230,3 @@ def _parse_mqtt(uri: str, scheme: str, notifier_info: dict[str, str]) -> MqttEnd
         qos=int(qos),
         version=version,
     )
-
-
-def q_attributes(expr: QExpr) -> set[str]:
-    """The attribute names (as written) that a q expression reads."""
-    if isinstance(expr, QTerm):
-        return {expr.path.attr}
-    return set().union(*(q_attributes(e) for e in expr.items))

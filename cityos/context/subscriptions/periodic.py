@@ -14,10 +14,11 @@ from typing import Any
 import orjson
 
 from cityos.context.errors import NgsiLdError
+from cityos.context.governance import govern_rows
 from cityos.context.query import EntityQuery, query_entities
 from cityos.context.render import View, render_entity
 from cityos.context.subscriptions import outbox
-from cityos.context.subscriptions.matching import selects_entity
+from cityos.context.subscriptions.matching import readable, selects_entity
 from cityos.context.subscriptions.model import Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.runtime import Runtime
@@ -46,9 +47,10 @@ def due_items(rt: Runtime, tenant: str, sub: Subscription, round_ms: int) -> lis
             except NgsiLdError as exc:  # e.g. the tenant has no entities yet
                 log.debug("periodic subscription %s: %s", sub.id, exc.detail)
                 break
-            for row in rows:
-                if row.id in items or not selects_entity(sub, row.id, row.types, row.attrs):
-                    continue
+            selected = [r for r in rows if r.id not in items and selects_entity(sub, r.id, r.types, r.attrs)]
+            # a department's subscription is sent what the department may read (the read audited), of the
+            # entities whose filtered attributes it may see
+            for row in govern_rows(rt, tenant, sub.reader, readable(rt, tenant, sub, selected)):
                 entity: dict[str, Any] = render_entity(row.id, row.types, row.scope, row.attrs, sub.tm, view)
                 items[row.id] = Pending(
                     tenant=tenant,

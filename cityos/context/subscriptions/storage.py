@@ -12,6 +12,7 @@ from cityos.context.errors import (
     BadRequestData,
     ResourceNotFound,
 )
+from cityos.context.governance import ReadCaller
 from cityos.context.subscriptions.model import ACTIVE, StoredSubscription, Subscription
 from cityos.context.tables import subscriptions as table
 from cityos.core.addresses import refusal
@@ -35,12 +36,20 @@ def check_endpoint(rt: Runtime, sub: Subscription) -> None:
         )
 
 
-def insert_subscription(rt: Runtime, tenant: str, sub: Subscription) -> StoredSubscription:
+def insert_subscription(
+    rt: Runtime, tenant: str, sub: Subscription, reader: ReadCaller | None = None
+) -> StoredSubscription:
     """Store a new subscription; AlreadyExists when its id is taken in this tenant, BadRequestData when its
-    endpoint is an address notifications may not go to."""
+    endpoint is an address notifications may not go to. ``reader``: the department (and the scenario it
+    names) that makes it, whose rules its notifications follow; None: the city's, notified as stored."""
     check_endpoint(rt, sub)
     now = now_iso()
+    made_by: dict[str, str | None] = {}
+    if reader is not None:
+        made_by = {"principal": reader.principal, "department": reader.department}
+        made_by |= {"scenario": reader.scenario, "purpose": reader.purpose}
     values = {
+        **made_by,
         "tenant": tenant,
         "id": sub.id,
         "body": sub.body,

@@ -6,12 +6,14 @@ anomaly diagnosis) call these; none of them opens a connection itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cityos.context import store
 from cityos.context.entity import TermMap
 from cityos.context.errors import NotYourEntity, ResourceNotFound
+from cityos.context.governance import Sight
 from cityos.context.render import View
 from cityos.context.service import CITY, Writer, check_tenant_for_read, merge_instance
 from cityos.context.store import EntityRow
@@ -72,16 +74,24 @@ def temporal_evolution(
     aggr_methods: str | None = None,
     aggr_period: str | None = None,
     aggregated: bool = False,
+    sights: Mapping[str, Sight] | None = None,
 ) -> TemporalAnswer:
     """The temporal evolution (or, ``aggregated``, the aggregated values) of ``rows``' attributes ``attrs``
     (as written, expanded with ``tm``; None: all) in ``rng``. Without ``last_n`` a series holds at most
-    ``temporal_max_instances``; a longer history is cut (see :class:`TemporalAnswer`)."""
+    ``temporal_max_instances``; a longer history is cut (see :class:`TemporalAnswer`).
+
+    ``sights`` (by entity id): what the reader may see of each entity (cityos.context.governance): every
+    instance of an attribute it may not see is left out, of one it sees masked is masked; the aggregated
+    values of a masked attribute are left out (a minimum or a sum of masked values is not masked)."""
+    seen = sights or {}
     ids = [r.id for r in rows]
     attr_iris = [tm.expand(a) for a in attrs] if attrs else None
     if aggregated:
         aggr = parse_aggregation(aggr_methods, aggr_period, rng)
         with rt.db.connect() as conn:
             aggregates = aggregate(conn, tenant, ids, attr_iris, rng, aggr)
+        if seen:
+            aggregates = {k: v for k, v in aggregates.items() if _sees_whole(seen.get(k[0]), k[1])}
         docs = []
         for r in rows:
             kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
@@ -90,6 +100,8 @@ def temporal_evolution(
     cap = rt.settings.temporal_max_instances if last_n is None else None
     with rt.db.connect() as conn:
         instances = fetch_instances(conn, tenant, ids, attr_iris, rng, last_n, cap=cap)
+    if seen:
+        instances = _as_seen(instances, seen)
     cut = cut_pages(instances, cap) if cap is not None else None
     docs = [
         render_temporal(r.id, r.types, instances, tm, view, temporal_values=temporal_values, prop=rng.prop)
@@ -99,6 +111,24 @@ def temporal_evolution(
         return TemporalAnswer(docs)
     first = rng.start if rng.start is not None else _first_time(instances)
     return TemporalAnswer(docs, cut, first)
+
+
+def _sees_whole(sight: Sight | None, attr: str) -> bool:
+    return sight is None or (sight.sees(attr) and not sight.masks(attr))
+
+
+def _as_seen(instances: Instances, sights: Mapping[str, Sight]) -> Instances:
+    """The instances as the reader sees them: of attributes it may not see left out, masked ones masked."""
+    out: Instances = {}
+    for (entity_id, attr), items in instances.items():
+        sight = sights.get(entity_id)
+        if sight is None:
+            out[(entity_id, attr)] = items
+            continue
+        shown = sight.instances(attr, [item.instance for item in items])
+        if shown is not None:
+            out[(entity_id, attr)] = [item._replace(instance=i) for item, i in zip(items, shown, strict=True)]
+    return out
 
 
 def _first_time(instances: Instances) -> int:
