@@ -3,8 +3,9 @@
 installed, what a department's token may see of the entities a read found.
 
 A guard is installed per runtime (``install_read_guard``) by the package that keeps the rules
-(``cityos.datahub``); reads by tokens of no department (operators, administrators, the platform) and reads
-with no guard installed are answered as stored.
+(``cityos.datahub``). Reads by tokens of no department (operators, administrators) are answered as stored,
+and the guard audits those of governed data all the same; reads with no caller (the platform's own) and
+reads with no guard installed are answered as stored.
 
 Every read path of the API goes through it: entity reads and queries (:func:`govern_rows`), the temporal
 API (:func:`look`: a :class:`Sight` cuts and masks every instance of the history too), the notifications of
@@ -27,11 +28,12 @@ Mask = Callable[[dict[str, Any]], dict[str, Any]]  # an attribute instance -> th
 
 @dataclass(frozen=True)
 class ReadCaller:
-    """Who reads: the principal, the department its token acts for, the application scenario and purpose
-    it names (the ``Cityos-Scenario`` and ``Cityos-Purpose`` headers), and the route it reads through."""
+    """Who reads: the principal, the department its token acts for (None: a token of no department, which
+    reads for the city: an operator or an administrator), the application scenario and purpose it names (the
+    ``Cityos-Scenario`` and ``Cityos-Purpose`` headers), and the route it reads through."""
 
     principal: str
-    department: str
+    department: str | None
     scenario: str | None
     purpose: str | None
     route: str
@@ -149,6 +151,6 @@ def unreadable_types(
     """The entity types (IRIs) of which ``caller`` may read nothing, or not the attributes ``filters`` read
     as they need (none for a caller of no department): a query leaves them out."""
     guard = _guard(rt, caller)
-    if guard is None or caller is None:
-        return frozenset()
+    if guard is None or caller is None or caller.department is None:
+        return frozenset()  # the city may read every entry
     return guard.unreadable(rt, tenant, caller, filters)

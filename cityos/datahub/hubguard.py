@@ -5,7 +5,9 @@ An entity whose type backs a catalogue entry (``backing.entityTypes``) is that e
 as a dataset read is (cityos.datahub.datasets): refused, cut to the items the reader may see, masked, and
 audited. Entities of types no entry names are not governed data and are answered as stored. A department
 reading its own entries (their provider) sees them whole, attributes the catalogue does not list
-included; any other department sees only the listed items it may see.
+included; any other department sees only the listed items it may see. A token of no department (an
+operator's, an administrator's) reads for the city: entities as stored, its reads of governed data audited
+as a department's are (``Reader.city``).
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ class CatalogueGuard:
                 if one:
                     raise refusal(entry, access)
                 continue  # a query answers what the reader may read; the rest is left out
-            whole = caller.department == entry.provider
+            # the provider sees its own records whole, and so does the city on this API: the hub's own clients
+            # (the dashboard, a vendor's system under an operator's token) read entities as stored; audited
+            whole = caller.department is None or caller.department == entry.provider
             out.append(hub.Sight(row) if whole else hub.Sight(row, _items(access, tm)))
             read.setdefault(entry.code, (entry, []))[1].append(row)
         if read:
@@ -106,7 +110,7 @@ _NO_ROW = hub.EntityRow(None, "", [], None, {}, "", "")
 
 
 def _reader(caller: hub.ReadCaller) -> Reader:
-    return Reader(caller.principal, caller.department, False, caller.scenario, caller.purpose)
+    return Reader(caller.principal, caller.department, caller.department is None, caller.scenario, caller.purpose)
 
 
 def _entry_of(index: dict[str, tuple[CatalogueEntry, ...]], types: list[str], tm: hub.TermMap) -> CatalogueEntry | None:

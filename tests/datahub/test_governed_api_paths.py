@@ -246,3 +246,21 @@ def test_a_department_changes_and_deletes_only_its_own_subscriptions(
     assert api.patch(f"/ngsi-ld/v1/subscriptions/{theirs}", json=redirect, token=tokens["provider"]).status_code == 204
     assert api.delete(f"/ngsi-ld/v1/subscriptions/{city}", token=tokens["operator"]).status_code == 204
     assert api.delete(f"/ngsi-ld/v1/subscriptions/{theirs}").status_code == 204  # an administrator: any
+
+
+def test_the_citys_reads_are_whole_and_audited(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    # an operator reads for the city: entities as stored (its clients need them so), every read in the chain
+    one = api.get(f"/ngsi-ld/v1/entities/{ONE}", token=tokens["operator"])
+    assert one.status_code == 200 and one.json()["idCard"]["value"] == ID_CARD and "religion" in one.json()
+    many = api.get("/ngsi-ld/v1/entities", params={"type": "Person,Streetlight"}, token=tokens["operator"])
+    assert len(many.json()) == 3
+    history = api.get(f"{T}/{ONE}", token=tokens["operator"])
+    assert history.status_code == 200
+    assert _routes(rt) == [
+        "GET /ngsi-ld/v1/temporal/entities/{entityId}",
+        "GET /ngsi-ld/v1/entities",
+        "GET /ngsi-ld/v1/entities/{entityId}",
+    ]
+    mine = reads_of_subject(rt, "default", subject_hash(rt, ID_CARD))
+    assert {(r.principal, r.department, r.grant) for r in mine} == {("duty-officer", None, None)}
+    assert verify(rt).ok

@@ -56,12 +56,9 @@ class LdRequest:
         """Whose writes these are: a department's token changes only its department's entities."""
         return Writer.acting_for(self.ctx.department)
 
-    def caller(self, route: str) -> ReadCaller | None:
-        """Who reads, for the read guard (cityos.context.governance); None for a token of no department."""
-        department = self.ctx.department
-        if department is None:
-            return None
-        return ReadCaller(self.ctx.principal.name, department, self.scenario, self.purpose, route)
+    def caller(self, route: str) -> ReadCaller:
+        """Who reads, for the read guard (cityos.context.governance): a department's token, or the city's."""
+        return ReadCaller(self.ctx.principal.name, self.ctx.department, self.scenario, self.purpose, route)
 
     def require(self, action: str) -> None:
         """Forbidden unless the caller's role allows ``action`` in this request's tenant (a second
