@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import LOCAL_RECEIVERS, Api
@@ -61,10 +62,11 @@ def tokens(api: Api) -> dict[str, str]:
     return made
 
 
-def _records(api: Api, code: str, token: str, **params: str) -> dict:  # type: ignore[type-arg]
+def _records(api: Api, code: str, token: str, **params: str) -> dict[str, Any]:
     r = api.get(f"/datahub/datasets/{code}/records", params=params, token=token)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = r.json()
+    return body
 
 
 def test_the_grants_are_read_as_a_dataset_and_the_read_is_audited(api: Api, tokens: dict[str, str]) -> None:
