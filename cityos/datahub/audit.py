@@ -31,7 +31,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select, text
@@ -45,7 +45,8 @@ from cityos.store.engine import Database
 
 CHAIN = "main"
 LOOKUP_ROUTE = "GET /datahub/usage"  # the route of a lookup of "who used my data": a record of that kind
-KINDS = ("read", "lookup")
+Kind = Literal["read", "lookup"]
+KINDS: tuple[Kind, ...] = ("read", "lookup")
 GENESIS = "0" * 64
 # The fields a record's hash covers, in the order of the table's columns (prev and hash follow them).
 BODY = ("seq", "tenant", "at_ms", "principal", "department", "grant_id", "code", "route", "scenario", "purpose",
@@ -383,7 +384,7 @@ def chain_length(rt: Runtime) -> int:
 # --- who used my data ---------------------------------------------------------------------------------------
 
 
-def kind_of(route: str) -> str:
+def kind_of(route: str) -> Kind:
     """A record's kind (``KINDS``), from its route."""
     return "lookup" if route == LOOKUP_ROUTE else "read"
 

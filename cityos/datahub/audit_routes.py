@@ -7,7 +7,7 @@ the tenant; a department's token the reads it made and the reads of the entries 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, Field
@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 from cityos.auth import RequestContext, allow
 from cityos.core.bounds import Offset
 from cityos.datahub import audit_view
+from cityos.datahub.audit import Kind
 from cityos.datahub.audit_view import AuditFilters, AuditRecord, ChainStatus
 from cityos.datahub.schemas import Shape
 from cityos.errors import Forbidden, InvalidInput
@@ -37,7 +38,7 @@ class AuditRecordPublic(Shape):
     read, nor the persons they concern."""
 
     seq: int = Field(description="the record's place in the chain")
-    kind: Literal["read", "lookup"] = Field(description='read: governed data read; lookup: "who used my data"')
+    kind: Kind = Field(description='read: governed data read; lookup: "who used my data"')
     at: datetime
     principal: str
     department: str | None = Field(description="the department that read; null: the city (an operator)")
@@ -51,8 +52,9 @@ class AuditRecordPublic(Shape):
 
     @classmethod
     def of(cls, r: AuditRecord) -> AuditRecordPublic:
-        return cls(seq=r.seq, kind=r.kind, at=_at(r.at_ms), principal=r.principal, department=r.department,  # type: ignore[arg-type]
-                   grant=r.grant, code=r.code, route=r.route, scenario=r.scenario, purpose=r.purpose, count=r.count,
+        at = datetime.fromtimestamp(r.at_ms / 1000, UTC)
+        return cls(seq=r.seq, kind=r.kind, at=at, principal=r.principal, department=r.department, grant=r.grant,
+                   code=r.code, route=r.route, scenario=r.scenario, purpose=r.purpose, count=r.count,
                    records=r.records)  # fmt: skip
 
 
@@ -92,7 +94,7 @@ def list_audit(
     department: Annotated[str | None, Query(max_length=64, description="the reading department")] = None,
     scenario: Annotated[str | None, Query(max_length=256, description="the application scenario")] = None,
     route: Annotated[str | None, Query(max_length=256, description="the API, e.g. GET /datahub/usage")] = None,
-    kind: Annotated[Literal["read", "lookup"] | None, Query(description="read or lookup")] = None,
+    kind: Annotated[Kind | None, Query(description="read or lookup")] = None,
     since: Annotated[AwareDatetime | None, Query(description="from this instant on (inclusive)")] = None,
     until: Annotated[AwareDatetime | None, Query(description="before this instant")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT)] = 50,

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from cityos.datahub.audit import CHAIN, LOOKUP_ROUTE, kind_of, seal_message
+from cityos.datahub.audit import CHAIN, LOOKUP_ROUTE, Kind, kind_of, seal_message
 from cityos.datahub.audit_keys import keys
 from cityos.datahub.tables import audit, audit_head, audit_seals, catalogue_entries
 from cityos.runtime import Runtime
@@ -30,7 +30,7 @@ class AuditFilters:
     department: str | None = None  # the reading department
     scenario: str | None = None
     route: str | None = None
-    kind: str | None = None  # read | lookup
+    kind: Kind | None = None
     since_ms: int | None = None
     until_ms: int | None = None
 
@@ -38,7 +38,7 @@ class AuditFilters:
 @dataclass(frozen=True)
 class AuditRecord:
     seq: int
-    kind: str
+    kind: Kind
     at_ms: int
     principal: str
     department: str | None
