@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
         | {"catalogue:read", "catalogue:write", "datasets:read", "datasets:read-all"}
         | {"grants:read", "grants:decide", "usage:read"}  # usage: who used a citizen's data, at a service counter
+        | {"audit:read", "audit:read-all"}  # the audit view (审计查看): every record of the tenant
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -32,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # requests grants for itself; reads those it asked for and those on its entries; decides only those on
         # its entries (the workflow table names the provider, never the requester)
         | {"grants:read", "grants:request", "grants:decide"}
+        | {"audit:read"}  # the audit view: its own reads and the reads of the entries it provides
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -16,6 +16,13 @@ many, when (ms), through which API (route), for which scenario and purpose.
 - **Appends** are batches: one insert of many rows (executemany on SQLite, COPY on PostgreSQL). On SQLite
   they run in the store's writer thread (``run_write``), on PostgreSQL in a transaction that locks the head
   row (``FOR UPDATE``).
+- **Kinds.** A record is a ``read`` of governed data, or a ``lookup`` of "who used my data" (who looked up
+  which subject, the subject kept as its keyed hash, ``records`` the seqs of the reads shown, no catalogue
+  ``code``). The kind is the record's ``route`` (``LOOKUP_ROUTE`` for a lookup), which the hash covers: a
+  read cannot be turned into a lookup, and so hidden from "who used my data", unseen.
+- **The subjects index** (``datahub_audit_subjects``, what "who used my data" looks up) is derived from the
+  chain and kept behind it, off the reads' path: ``index_subjects`` brings it up to the head, at each lookup
+  and every few seconds in the audit keeper (``cityos.datahub.keeper``).
 - **Seals**: every ``audit_seal_every`` records, or at the first append ``audit_seal_seconds`` after the
   last seal, and on demand (``cityos audit seal``), a seal row signs (Ed25519) the head's seq and hash.
   Records after the newest seal are protected by the chain and the head row alone.
@@ -27,7 +34,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select, text
@@ -40,6 +47,9 @@ from cityos.runtime import Runtime
 from cityos.store.engine import Database
 
 CHAIN = "main"
+LOOKUP_ROUTE = "GET /datahub/usage"  # the route of a lookup of "who used my data": a record of that kind
+Kind = Literal["read", "lookup"]
+KINDS: tuple[Kind, ...] = ("read", "lookup")
 GENESIS = "0" * 64
 # The fields a record's hash covers, in the order of the table's columns (prev and hash follow them).
 BODY = ("seq", "tenant", "at_ms", "principal", "department", "grant_id", "code", "route", "scenario", "purpose",
@@ -389,6 +399,11 @@ def chain_length(rt: Runtime) -> int:
 # --- who used my data ---------------------------------------------------------------------------------------
 
 
+def kind_of(route: str) -> Kind:
+    """A record's kind (``KINDS``), from its route."""
+    return "lookup" if route == LOOKUP_ROUTE else "read"
+
+
 def index_subjects(rt: Runtime) -> int:
     """Bring the subjects index up to the chain's head: one row (tenant, subject, seq) for each subject of each
     record appended since the index was last brought up. The number of rows written. Safe from many threads
@@ -421,16 +436,31 @@ def index_subjects(rt: Runtime) -> int:
 
 
 def reads_of_subject(rt: Runtime, tenant: str, subject_hash: str, *, limit: int = 100) -> list[SubjectRead]:
-    """The reads that touched a person's or an enterprise's records (``subject_hash``), newest first: the
-    index brought up to the chain's head first."""
+    """The reads that touched a person's or an enterprise's records (``subject_hash``), newest first (the
+    index brought up to the chain's head first). Lookups of the subject's usage are not uses of its data and
+    are not listed (the audit view lists them)."""
     index_subjects(rt)
     query = (
         select(audit)
         .join(audit_subjects, audit_subjects.c.seq == audit.c.seq)
         .where(audit_subjects.c.tenant == tenant, audit_subjects.c.subject == subject_hash)
+        .where(audit.c.route != LOOKUP_ROUTE)
         .order_by(audit.c.seq.desc())
         .limit(limit)
     )
     with rt.db.connect() as conn:
         return [SubjectRead(r.seq, r.at_ms, r.principal, r.department, r.code, r.route, r.grant_id, r.scenario,
                             r.purpose) for r in conn.execute(query)]  # fmt: skip
+
+
+def usage_lookup(
+    rt: Runtime, tenant: str, subject: str, principal: str, department: str | None, *, limit: int = 100
+) -> list[SubjectRead]:
+    """ "Who used my data" for ``subject`` (an ID number or a credit code), the lookup itself appended to the
+    chain as a record of kind ``lookup``: who looked, for which subject (kept as its keyed hash), which reads
+    it was shown."""
+    found = reads_of_subject(rt, tenant, subject_hash(rt, subject), limit=limit)
+    lookup = AuditRead(principal=principal, code="", route=LOOKUP_ROUTE, records=tuple(str(r.seq) for r in found),
+                       subjects=(subject,), department=department)  # fmt: skip
+    append(rt, tenant, [lookup])
+    return found

@@ -1,4 +1,5 @@
-"""The data resource system as a component: its tables and the /datahub routes (catalogue, grants, usage)."""
+"""The data resource system as a component: its tables and the /datahub routes (catalogue, datasets, grants,
+usage, audit)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.datahub import catalogue_routes, dataset_routes, grant_routes
+    from cityos.datahub import audit_routes, catalogue_routes, dataset_routes, grant_routes
 
-    return [catalogue_routes.router, dataset_routes.router, grant_routes.router]
+    return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router]
 
 
 def _guard(rt: Runtime) -> Runner:

@@ -3,9 +3,10 @@ what is masked and what is refused; every read that returns records is appended 
 
 One governed read is: the entry (the catalogue), the reader's grants for it (the grants), the decision
 (:func:`cityos.datahub.access.decide`), the records from the data hub (the entity types that back the
-entry, with its q filter and the reader's), each record cut to the items the reader may see with the
-masked ones masked (:mod:`cityos.datahub.masking`), and one audit record naming the grant, the records
-and the persons and enterprises they concern (kept as keyed hashes).
+entry, with its q filter and the reader's) or from the table that backs it (a reader of
+:mod:`cityos.datahub.table_readers`), each record cut to the items the reader may see with the masked ones
+masked (:mod:`cityos.datahub.masking`), and one audit record naming the grant, the records and the persons
+and enterprises they concern (kept as keyed hashes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.table_readers import READERS, read_table
 from cityos.runtime import Runtime
 
 SUBJECT_KINDS = ("id-card", "credit-code")  # the items whose values name a person or an enterprise
@@ -87,14 +89,30 @@ def govern_page(
 
 def _query(entry: CatalogueEntry, q: str | None, limit: int, offset: int) -> hub.EntityQuery:
     backing = entry.backing
-    if not backing.entity_types:
-        raise RecordsNotServed(
-            f"catalogue entry {entry.code} is kept in the table {backing.table!r}, not in the data hub: its records "
-            "are not served through this API yet"
-        )
     filters = [f for f in (backing.q, q) if f]
     where = ";".join(f"({f})" for f in filters) or None
     return hub.EntityQuery(type=",".join(backing.entity_types), q=where, limit=limit, offset=offset, count=True)
+
+
+def fetch(
+    rt: Runtime, tenant: str, entry: CatalogueEntry, q: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of an entry's records as stored (keyValues: item name -> value, with id and type; dicts made
+    for this read, which governance changes in place), and their total: from the data hub for an entry of
+    entity types, from its table's reader for a table-backed one."""
+    backing = entry.backing
+    if backing.entity_types:
+        tm = hub.core_term_map()
+        result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
+        return [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows], result.total
+    page = read_table(rt, tenant, backing.table, q, limit, offset) if backing.table else None
+    if page is None:
+        served = ", ".join(sorted(READERS))
+        raise RecordsNotServed(
+            f"catalogue entry {entry.code} is kept in the table {backing.table!r}, which has no reader: its records "
+            f"are not served through this API (tables served: {served}; or back the entry by entity types)"
+        )
+    return page.records, page.total
 
 
 def read_records(
@@ -115,10 +133,8 @@ def read_records(
     access = access_of(rt, tenant, entry, reader, now)
     if not access.allowed:
         raise refusal(entry, access)
-    tm = hub.core_term_map()
-    result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
-    records = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
-    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, records, route), result.total)
+    raw, total = fetch(rt, tenant, entry, q, limit, offset)
+    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, raw, route), total)
 
 
 def audit_read(

@@ -101,7 +101,8 @@ class AuditKeyInvalid(CityError):
 
 
 class RecordsNotServed(CityError):
-    """An entry whose records are not in the data hub (kept in a table of their own): not served yet."""
+    """An entry whose records are neither in the data hub nor in a table with a registered reader
+    (cityos.datahub.table_readers.READERS): the detail names the table and the tables served."""
 
     type = PROBLEM_BASE + "records-not-served"
     title = "Records not served"
@@ -136,3 +137,11 @@ class QualityRunNotFound(CityError):
     type = PROBLEM_BASE + "quality-run-not-found"
     title = "Quality run not found"
     status = 404
+
+
+class InvalidTableFilter(CityError):
+    """A q filter a table-backed entry cannot apply: it takes item==value joined by ';'; the detail names the items."""
+
+    type = PROBLEM_BASE + "invalid-table-filter"
+    title = "Invalid filter for a table-backed entry"
+    status = 400

@@ -143,7 +143,8 @@ def move_grant(
 
 @router.get(
     "/usage",
-    summary="Who used my data (数据使用记录): the reads that touched a person's or an enterprise's records",
+    summary="Who used my data (数据使用记录): the reads that touched a person's or an enterprise's records; "
+    "the lookup is audited",
 )
 def data_usage(
     ctx: UsageReader,
@@ -158,5 +159,5 @@ def data_usage(
     ],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DataUsePublic]:
-    found = audit.reads_of_subject(ctx.rt, ctx.tenant, audit.subject_hash(ctx.rt, subject), limit=limit)
+    found = audit.usage_lookup(ctx.rt, ctx.tenant, subject, ctx.principal.name, ctx.department, limit=limit)
     return [DataUsePublic.of(r) for r in found]

@@ -1,13 +1,16 @@
 """The data resources pages (数据资源) in a real browser, against ``cityos demo``: the demo catalogue by
 classification, an entry with its items and levels, a grant asked for by one department's data officer and
-approved by the provider's in the page, and "who used my data" (数据使用记录) at a counter."""
+approved by the provider's in the page, another narrowed (items, lifted level, period), "who used my data"
+(数据使用记录) at a counter, and the audit view (审计查看) for the city and for a department."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,6 +24,7 @@ pytestmark = [pytest.mark.interop, pytest.mark.browser]
 CODE = "HP-01-01-0001"  # 户籍人口基本信息, public security's, 有条件共享, backed by Person entities
 ID_CARD = "310101199001011234"
 SCENARIO = "临时救助审核"  # a scenario the demo grants none for
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +57,11 @@ def _as(demo: Demo, user: str, path: str, **params: str) -> httpx.Response:
     return httpx.get(f"{demo.url}{path}", params=params, headers=headers)
 
 
+def _post_as(demo: Demo, user: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    login = httpx.post(f"{demo.url}/auth/login", json={"username": user, "password": PASSWORD})
+    return httpx.post(f"{demo.url}{path}", json=body, headers={"Authorization": f"Bearer {login.json()['token']}"})
+
+
 def shot(page: Any, name: str) -> None:
     """A screenshot in $CITYOS_SCREENSHOTS, if set."""
     folder = os.environ.get("CITYOS_SCREENSHOTS")
@@ -69,10 +78,10 @@ def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(pa
     log_in(page, demo, "duty")
     page.click("nav.views a[href='#/data']")
     page.wait_for_selector("#data-list tbody tr")
-    assert page.inner_text("#data-total") == "74" and _rows(page) == 74
+    assert page.inner_text("#data-total") == "76" and _rows(page) == 76
     page.click("#data-tree [data-path='基础信息/人口']")
     page.wait_for_function("() => document.querySelector('#data-path').textContent === '基础信息/人口'")
-    page.wait_for_function("() => document.querySelectorAll('#data-list tbody tr').length < 74")
+    page.wait_for_function("() => document.querySelectorAll('#data-list tbody tr').length < 76")
     people = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "limit": 1000})
     page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
     assert page.inner_text("#data-total") == str(len(people))
@@ -184,3 +193,84 @@ def test_a_refused_read_shows_its_detail(browser: Any, demo: Demo) -> None:
     assert r.status_code == 403 and r.json()["detail"] in page.inner_text("#usage-list .error")
     context.close()
     assert not errors
+
+
+def test_a_grant_is_narrowed_in_the_page_by_its_items_level_and_period(browser: Any, demo: Demo) -> None:
+    # the browser logs the API's 400 itself: this page fails its test on a script error only
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    ends = datetime.now(SHANGHAI).date() + timedelta(days=365)
+    asked = _post_as(demo, "civil", "/datahub/grants", {
+        "code": CODE, "scenario": "老年人走访", "purpose": "核对走访对象户籍", "legalBasis": "《上海市养老服务条例》",
+        "items": ["idCard", "name", "registeredAddress"], "endsAt": f"{ends.isoformat()}T00:00:00+08:00"})  # fmt: skip
+    assert asked.status_code == 201, asked.text
+    grant_id = asked.json()["id"]
+    log_in(page, demo, "police")
+    page.goto(f"{demo.url}/#/data/grants")
+    page.click("#grant-tabs [data-side=provider]")
+    page.click(f"#grant-list tr[data-grant='{grant_id}'] [data-move=narrow]")
+    page.wait_for_selector("#move-form #narrow-lifts")
+    assert page.input_value("#narrow-ends") == ends.isoformat()  # the period as asked
+    assert page.locator("#narrow-lifts option").all_inner_texts()[1:] == ["一般数据（一级）"]  # below general-2
+    page.fill("#narrow-ends", (ends + timedelta(days=30)).isoformat())  # longer: the API refuses it
+    page.click("#move-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#grant-error').textContent.includes('shorten')")
+    shorter = ends - timedelta(days=180)
+    page.fill("#narrow-ends", shorter.isoformat())
+    page.select_option("#narrow-lifts", "general-1")
+    page.locator("#grant-items [name=items][value=registeredAddress]").set_checked(False)
+    page.fill("#move-form [name=reason]", "地址非走访所需；半年足够")
+    shot(page, "data-narrow")
+    page.click("#move-form button[type=submit]")
+    page.wait_for_selector(f"#grant-list tr[data-grant='{grant_id}'] >> text=已授权")
+    grant = demo.get(f"/datahub/grants/{grant_id}")
+    assert grant["lifts"] == "general-1" and grant["items"] == ["idCard", "name"]
+    assert datetime.fromisoformat(grant["endsAt"]).astimezone(SHANGHAI).date() == shorter
+    narrowed = grant["history"][-1]
+    assert narrowed["action"] == "narrow" and set(narrowed["changes"]) == {"items", "lifts", "ends_at"}
+    context.close()
+    assert not errors
+
+
+def test_the_audit_view_lists_filters_and_keeps_to_what_a_department_may_see(page: Any, demo: Demo) -> None:
+    resident = demo.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Person:hp-0001", params={"options": "keyValues"})
+    log_in(page, demo, "duty")
+    page.goto(f"{demo.url}/#/data/usage")  # a lookup at the counter: recorded, of its own kind
+    page.fill("#usage-subject", resident["idCard"])
+    page.click("#usage-form button[type=submit]")
+    page.wait_for_selector("#usage-list table, #usage-list p")
+    page.goto(f"{demo.url}/#/audit")
+    page.wait_for_selector("#audit-table tbody tr")
+    page.wait_for_selector("#audit-chain [data-consistent=true]")
+    total = int(_as(demo, "duty", "/datahub/audit", limit="1").headers["X-Total-Count"])
+    assert page.inner_text("#audit-range").endswith(f"/ {total}")
+    assert page.locator("#audit-table tbody tr").count() == min(total, 50)
+    assert resident["idCard"] not in page.inner_text("#audit-table")  # records, never the values read
+    assert page.locator("#data-tabs [data-tab=audit][aria-current=page]").count() == 1
+    page.select_option("#audit-filter [name=kind]", "lookup")
+    page.click("#audit-filter button[type=submit]")
+    lookups_only = "[...document.querySelectorAll('#audit-table tbody tr')].every(r => r.dataset.kind === 'lookup')"
+    page.wait_for_function(f"() => document.querySelector('#audit-table tbody tr') && {lookups_only}")
+    first = page.locator("#audit-table tbody tr").first.inner_text()
+    assert "使用记录查询" in first and "duty" in first and "GET /datahub/usage" in first
+    page.select_option("#audit-filter [name=kind]", "")
+    page.fill("#audit-filter [name=code]", CODE)
+    page.click("#audit-filter button[type=submit]")
+    coded = int(_as(demo, "duty", "/datahub/audit", code=CODE, limit="1").headers["X-Total-Count"])
+    page.wait_for_function(f"() => document.querySelector('#audit-range').textContent.endsWith('/ {coded}')")
+    shot(page, "data-audit")
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+
+    log_in(page, demo, "police")  # public security: the reads of its entries and its own, no lookups
+    page.goto(f"{demo.url}/#/audit")
+    page.wait_for_selector("#audit-table tbody tr")
+    theirs = _as(demo, "police", "/datahub/audit", limit="1000")
+    assert theirs.status_code == 200
+    assert page.inner_text("#audit-range").endswith(f"/ {theirs.headers['X-Total-Count']}")
+    assert int(theirs.headers["X-Total-Count"]) < total
+    assert all(r["kind"] == "read" and (r["code"] == CODE or r["department"] == "public-security")
+               for r in theirs.json())  # fmt: skip
+    assert page.locator("#audit-table tbody tr[data-kind=lookup]").count() == 0

@@ -124,7 +124,8 @@ async function route() {
 }
 
 async function showRoute() {
-  const data = location.hash.match(/^#\/data(\/.*)?$/);
+  const hash = location.hash === "#/audit" ? "#/data/audit" : location.hash;  // the audit view's short address
+  const data = hash.match(/^#\/data(\/.*)?$/);
   $("#datahub").hidden = !data;
   if (data) {
     $("#overview").hidden = true;

@@ -1,6 +1,7 @@
 // 数据资源 / Data resources: the catalogue (by classification, by department, free text), one entry with its
 // items, levels and sources, the grants a department asked for or decides on, and "who used my data"
-// (数据使用记录) for staff at a counter. Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage.
+// (数据使用记录) for staff at a counter, and the audit view (审计查看) of the reads and lookups a token may see.
+// Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage, #/data/audit (also #/audit).
 
 import { call, get, post } from "./api.js";
 import { departmentName, getLang, t, time } from "./i18n.js";
@@ -19,6 +20,8 @@ const levelWord = (name) => {
 const levelTag = (name) => html`<span class="dlevel" data-dlevel="${name || ""}">${levelWord(name)}</span>`;
 const day = (iso) => (iso ? new Date(iso).toLocaleDateString(getLang() === "zh" ? "zh-CN" : "en-GB",
   { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }) : "—");
+// The date of an instant in Shanghai, as a date input takes it (YYYY-MM-DD).
+const dateOnly = (iso) => (iso ? new Date(iso).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }) : "");
 const stateWord = (g) => (getLang() === "zh" ? g.stateZh : g.state);
 const errorText = (e) => html`<p class="error" role="alert">${e.message}${e.problem && e.problem.code ? ` (${e.problem.code})` : ""}</p>`;
 
@@ -30,6 +33,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
   const tabs = [["catalogue", "#/data"]];
   if (can("grants:read")) tabs.push(["grants", "#/data/grants"]);
   if (can("usage:read")) tabs.push(["usage", "#/data/usage"]);
+  if (can("audit:read")) tabs.push(["audit", "#/data/audit"]);
   show(el, html`<header><h2 id="data-title" tabindex="-1">${t("data.title")}</h2>
     <nav class="tabs" aria-label="${t("data.title")}" id="data-tabs">${tabs.map(([k, to]) =>
       html`<a href="${href(to)}" data-tab="${k}"${k === tab ? html` aria-current="page"` : ""}>${t(`data.${k}`)}</a>`)}</nav></header>
@@ -40,6 +44,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
     if (sub === "entry") await renderEntry(body, decodeURIComponent(arg), ctx);
     else if (sub === "grants") await renderGrants(body, decodeURIComponent(arg || ""), ctx);
     else if (sub === "usage") renderUsage(body);
+    else if (sub === "audit") await renderAudit(body);
     else await renderCatalogue(body);
   } catch (e) {
     show(body, errorText(e));
@@ -142,7 +147,7 @@ async function renderEntry(el, code, { me, can }) {
         <td>${levelTag(i.level)}</td><td>${departmentName(i.source)}</td>
         <td>${i.sourceEntry && i.sourceEntry !== e.code ? html`<a href="${entryHref(i.sourceEntry)}">${i.sourceEntry}</a>` : i.sourceEntry || "—"}</td></tr>`)}</tbody></table>
     ${grants ? html`<h4>${t("data.grantsOn")}</h4>${grantTable(grants, me)}` : ""}
-    ${can("datasets:read") && e.backing.entityTypes.length ? html`<h4>${t("data.records")}</h4>
+    ${can("datasets:read") && (e.backing.entityTypes.length || e.backing.table) ? html`<h4>${t("data.records")}</h4>
       <form id="records-form" class="filters">
         <label>${t("data.scenario")} <input name="scenario"></label>
         <label>${t("data.purpose")} <input name="purpose"></label>
@@ -254,11 +259,18 @@ async function renderGrants(el, code, { me, can, toast }) {
   const ask = async (id, action) => {
     if (action === "approve") { move(id, action, {}); return; }
     let narrowing = html``;
+    let given = {};  // the period as granted: a date left as it is narrows nothing
     if (action === "narrow") {
       const g = await get(`/datahub/grants/${enc(id)}`);
       const entry = await get(`/datahub/catalogue/${enc(g.code)}`);
       const asked = entry.items.filter((i) => !g.items || g.items.includes(i.name));
-      narrowing = html`${itemChecks(asked, () => true)}<label>${t("data.endsAt")} <input name="endsAt" type="date"></label>`;
+      const lifted = view.levels.filter((lv) => lv.rank < (view.levels.find((l) => l.name === (g.lifts || "general-2")) || {}).rank);
+      narrowing = html`${itemChecks(asked, () => true)}
+        <label>${t("data.lifts")} <select name="lifts" id="narrow-lifts"><option value="">${t("data.liftsKeep")} (${levelWord(g.lifts || "general-2")})</option>
+          ${lifted.map((lv) => html`<option value="${lv.name}">${levelWord(lv.name)}</option>`)}</select></label>
+        <label>${t("data.startsAt")} <input name="startsAt" type="date" id="narrow-starts" value="${dateOnly(g.startsAt)}"></label>
+        <label>${t("data.endsAt")} <input name="endsAt" type="date" id="narrow-ends" value="${dateOnly(g.endsAt)}"></label>`;
+      given = { startsAt: dateOnly(g.startsAt), endsAt: dateOnly(g.endsAt) };
     }
     show(moveEl, html`<form id="move-form" class="action-form" aria-label="${t(`data.move.${action}`)}">
       <p>${t(`data.move.${action}`)} · ${id}</p>${narrowing}
@@ -273,7 +285,9 @@ async function renderGrants(el, code, { me, can, toast }) {
       if (f.reason) body.reason = f.reason;
       const items = data.getAll("items");
       if (items.length && items.length < form.querySelectorAll("[name=items]").length) body.items = items;
-      if (f.endsAt) body.endsAt = new Date(`${f.endsAt}T00:00:00+08:00`).toISOString();
+      if (f.lifts) body.lifts = f.lifts;
+      if (f.startsAt && f.startsAt !== given.startsAt) body.startsAt = new Date(`${f.startsAt}T00:00:00+08:00`).toISOString();
+      if (f.endsAt && f.endsAt !== given.endsAt) body.endsAt = new Date(`${f.endsAt}T00:00:00+08:00`).toISOString();
       move(id, action, body);
     });
     form.querySelector("input, textarea").focus();
@@ -356,4 +370,78 @@ function renderUsage(el) {
     }
   });
   el.querySelector("#usage-subject").focus();
+}
+
+// --- the audit view -----------------------------------------------------------------------------------------
+
+const AUDIT_PAGE = 50;
+
+// The chain's head and newest seal, checked by the server without a walk (cityos audit verify walks it).
+async function chainLine(el) {
+  try {
+    const s = await get("/datahub/audit/status");
+    show(el, html`<span class="${s.consistent ? "" : "error"}" data-consistent="${String(s.consistent)}">${s.consistent ? t("data.chainOk") : t("data.chainBad")}</span>
+      · ${t("data.chainHead")} #${s.headSeq} · ${t("data.chainSealed")} ${s.sealedSeq ? html`#${s.sealedSeq} (${time(s.sealedAt, true)})` : "—"}
+      · ${t("data.chainUnsealed")} ${s.unsealed}${s.problem ? html` — ${s.problem}` : ""}`);
+  } catch (e) {
+    show(el, errorText(e));
+  }
+}
+
+async function renderAudit(el) {
+  show(el, html`<section class="panel audit" aria-labelledby="audit-title">
+    <h3 id="audit-title">${t("data.audit")}</h3>
+    <p class="muted">${t("data.auditHint")}</p>
+    <p class="small" id="audit-chain">${t("data.chain")}</p>
+    <form id="audit-filter" class="filters" role="search">
+      <label>${t("data.code")} <input name="code" spellcheck="false" size="14"></label>
+      <label>${t("data.readingDept")} <input name="department" spellcheck="false" size="14"></label>
+      <label>${t("data.scenario")} <input name="scenario" size="12"></label>
+      <label>${t("data.route")} <input name="route" spellcheck="false" size="20"></label>
+      <label>${t("data.kind")} <select name="kind"><option value="">${t("data.allKinds")}</option>
+        <option value="read">${t("data.auditKind.read")}</option><option value="lookup">${t("data.auditKind.lookup")}</option></select></label>
+      <label>${t("data.since")} <input name="since" type="date"></label>
+      <label>${t("data.until")} <input name="until" type="date"></label>
+      <button type="submit">${t("data.filter")}</button>
+    </form>
+    <p class="error" id="audit-error" role="alert"></p>
+    <div id="audit-list" aria-live="polite"></div>
+    <p class="pager"><button type="button" id="audit-prev">${t("data.prev")}</button>
+      <span id="audit-range"></span> <button type="button" id="audit-next">${t("data.next")}</button></p></section>`);
+  const form = el.querySelector("#audit-filter");
+  const list = el.querySelector("#audit-list");
+  const errEl = el.querySelector("#audit-error");
+  let offset = 0;
+  let total = 0;
+  const load = async () => {
+    const f = Object.fromEntries(new FormData(form).entries());
+    const params = new URLSearchParams({ limit: String(AUDIT_PAGE), offset: String(offset) });
+    for (const k of ["code", "department", "scenario", "route", "kind"]) if (f[k] && f[k].trim()) params.set(k, f[k].trim());
+    for (const k of ["since", "until"]) if (f[k]) params.set(k, new Date(`${f[k]}T00:00:00+08:00`).toISOString());
+    errEl.textContent = "";
+    try {
+      const got = await get(`/datahub/audit?${params}`, { total: true });
+      total = got.total;
+      const rows = got.data;
+      el.querySelector("#audit-range").textContent = total ? `${offset + 1}–${offset + rows.length} / ${total}` : "0";
+      el.querySelector("#audit-prev").disabled = offset === 0;
+      el.querySelector("#audit-next").disabled = offset + rows.length >= total;
+      show(list, rows.length ? html`<table id="audit-table"><thead><tr><th>#</th><th>${t("data.at")}</th><th>${t("data.kind")}</th>
+        <th>${t("data.reader")}</th><th>${t("data.principal")}</th><th>${t("data.code")}</th><th>${t("data.scenario")}</th>
+        <th>${t("data.purpose")}</th><th>${t("data.grant")}</th><th>${t("data.count")}</th><th>${t("data.route")}</th></tr></thead>
+        <tbody>${rows.map((r) => html`<tr data-seq="${r.seq}" data-kind="${r.kind}"><td>${r.seq}</td><td>${time(r.at, true)}</td>
+          <td>${t(`data.auditKind.${r.kind}`)}</td><td>${r.department ? departmentName(r.department) : t("data.city")}</td>
+          <td>${r.principal}</td><td>${r.code ? html`<a href="${entryHref(r.code)}">${r.code}</a>` : "—"}</td>
+          <td>${r.scenario || "—"}</td><td>${r.purpose || "—"}</td><td>${r.grant || "—"}</td>
+          <td><details class="small"><summary>${r.count}</summary>${r.records.join(", ") || "—"}</details></td>
+          <td class="small">${r.route}</td></tr>`)}</tbody></table>` : html`<p class="muted">${t("data.noAudit")}</p>`);
+    } catch (e) {
+      show(list, html``);
+      errEl.textContent = e.message;
+    }
+  };
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; load(); });
+  el.querySelector("#audit-prev").addEventListener("click", () => { offset = Math.max(0, offset - AUDIT_PAGE); load(); });
+  el.querySelector("#audit-next").addEventListener("click", () => { if (offset + AUDIT_PAGE < total) { offset += AUDIT_PAGE; load(); } });
+  await Promise.all([chainLine(el.querySelector("#audit-chain")), load()]);
 }
