@@ -19,12 +19,12 @@ from cityos import context as hub
 from cityos.datahub.access import decide
 from cityos.datahub.audit import AuditRead, append
 from cityos.datahub.catalogue import get_entry
-from cityos.datahub.errors import NoGrant, RecordsNotServed
+from cityos.datahub.errors import FilterOnHiddenItem, NoGrant, RecordsNotServed
 from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry
-from cityos.datahub.table_readers import READERS, read_table
+from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
 
 SUBJECT_KINDS = ("id-card", "credit-code")  # the items whose values name a person or an enterprise
@@ -115,6 +115,23 @@ def fetch(
     return page.records, page.total
 
 
+def check_filter(entry: CatalogueEntry, access: Access, q: str | None) -> None:
+    """FilterOnHiddenItem (403) when ``q`` compares an item the reader does not see in full: a filter on a
+    masked ID number would answer whether the number is there, lifting the mask one guess at a time."""
+    if not q:
+        return
+    compared = hub.q_attributes(hub.parse_q(q)) if entry.backing.entity_types else filter_items(q)
+    in_full = set(access.shown) - set(access.masked)
+    hidden = sorted(compared - in_full)
+    if hidden:
+        shown = ", ".join(sorted(in_full)) or "none"
+        raise FilterOnHiddenItem(
+            f"q compares {', '.join(hidden)}, which this token sees masked or not at all in {entry.code}: a filter "
+            f"may compare only the items it sees in full ({shown})",
+            field="q",
+        )
+
+
 def read_records(
     rt: Runtime,
     tenant: str,
@@ -133,6 +150,7 @@ def read_records(
     access = access_of(rt, tenant, entry, reader, now)
     if not access.allowed:
         raise refusal(entry, access)
+    check_filter(entry, access, q)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
     return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, raw, route), total)
 

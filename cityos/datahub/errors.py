@@ -139,6 +139,15 @@ class QualityRunNotFound(CityError):
     status = 404
 
 
+class FilterOnHiddenItem(CityError):
+    """A filter that compares an item the reader sees masked or not at all: it would tell the hidden values
+    (a q of idCard=="..." answers whether that person is there). The detail names the items it may filter on."""
+
+    type = PROBLEM_BASE + "filter-on-hidden-item"
+    title = "Filter on an item not shown in full"
+    status = 403
+
+
 class InvalidTableFilter(CityError):
     """A q filter a table-backed entry cannot apply: it takes item==value joined by ';'; the detail names the items."""
 

@@ -9,7 +9,7 @@ filters by. A new table is one function and one line in ``READERS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +33,23 @@ class TableReader:
     filters: tuple[str, ...]
 
 
+def _terms(q: str | None) -> Iterator[tuple[str, str, str]]:
+    for part in (q or "").split(";"):
+        part = part.strip().strip("()")
+        if part:
+            name, sep, value = part.partition("==")
+            yield name.strip(), sep, value.strip().strip('"')
+
+
+def filter_items(q: str | None) -> set[str]:
+    """The items a table filter compares (of its well-formed terms: ``parse_filter`` refuses the others)."""
+    return {name for name, sep, _ in _terms(q) if sep}
+
+
 def parse_filter(q: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
     """``item==value;item==value`` as a mapping; InvalidTableFilter naming what may be filtered otherwise."""
     found: dict[str, str] = {}
-    for part in (q or "").split(";"):
-        part = part.strip().strip("()")
-        if not part:
-            continue
-        name, sep, value = part.partition("==")
-        name, value = name.strip(), value.strip().strip('"')
+    for name, sep, value in _terms(q):
         if not sep or name not in allowed or not value:
             raise InvalidTableFilter(
                 f"q={q!r}: a table-backed entry filters by item==value joined by ';', with items {', '.join(allowed)}",

@@ -101,6 +101,11 @@ def test_another_department_needs_a_grant_for_the_scenario_it_names(
     assert other.status_code == 403
     lifted = api.get(URL, params={"scenario": SCENARIO, "lifts": "core", "options": "unmasked"}, token=people["reader"])
     assert PEOPLE[0][0] not in lifted.text
+    # nor a filter: comparing a masked item would tell whether a guessed ID number is there
+    for q in (f'idCard=="{PEOPLE[0][0]}"', 'registeredAddress~=".*南京东路.*"', 'name=="张伟"|idCard=="x"'):
+        probed = api.get(URL, params={"scenario": SCENARIO, "q": q}, token=people["reader"])
+        assert probed.status_code == 403 and probed.json()["type"].endswith("/filter-on-hidden-item"), probed.text
+        assert "HP-01-01-0001" in probed.json()["detail"]
 
 
 def test_every_read_is_in_the_audit_chain_under_the_persons_it_touched(
