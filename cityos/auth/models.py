@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"cases:read", "cases:report", "cases:act", "cases:dispatch", "cases:supervise"}
         | {"catalogue:read", "catalogue:write", "datasets:read", "datasets:read-all"}
         | {"grants:read", "grants:decide", "usage:read"}  # usage: who used a citizen's data, at a service counter
+        | {"objections:read", "objections:decide"}  # the city may verify, correct or reject in a source's stead
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -32,6 +33,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # requests grants for itself; reads those it asked for and those on its entries; decides only those on
         # its entries (the workflow table names the provider, never the requester)
         | {"grants:read", "grants:request", "grants:decide"}
+        # objects to values it read (数据异议); verifies, corrects or rejects those on the items it is the source
+        # of (the workflow table names the source, never the objector); reads the notices of corrections
+        | {"objections:read", "objections:submit", "objections:decide"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

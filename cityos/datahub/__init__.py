@@ -64,6 +64,18 @@ from cityos.datahub.models import (
     OpeningType,
     SharingType,
 )
+from cityos.datahub.objection_clock import WorkingDays, install_working_days
+from cityos.datahub.objection_workflow import ObjectionAction, ObjectionState
+from cityos.datahub.objections import (
+    Notice,
+    ObjectionRecord,
+    correction_notices,
+    count_objections,
+    get_objection,
+    list_objections,
+    move_objection,
+    submit_objection,
+)
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
@@ -96,6 +108,10 @@ __all__ = [
     "Level",
     "LevelScale",
     "Narrowing",
+    "Notice",
+    "ObjectionAction",
+    "ObjectionRecord",
+    "ObjectionState",
     "OpeningType",
     "Page",
     "Reader",
@@ -106,6 +122,7 @@ __all__ = [
     "SharingType",
     "SubjectRead",
     "Verification",
+    "WorkingDays",
     "allowed_moves",
     "append",
     "backing_index",
@@ -113,19 +130,24 @@ __all__ = [
     "change_entry",
     "classification_tree",
     "component",
+    "correction_notices",
     "count_grants",
+    "count_objections",
     "dataset_level",
     "decide",
     "entry_versions",
     "get_entry",
     "get_grant",
+    "get_objection",
     "grants_for",
     "in_force",
     "index_subjects",
+    "install_working_days",
     "item_sources",
     "level_scale",
     "list_entries",
     "list_grants",
+    "list_objections",
     "load_catalogue",
     "load_scale",
     "mask_attribute",
@@ -133,6 +155,7 @@ __all__ = [
     "mask_record",
     "mask_value",
     "move_grant",
+    "move_objection",
     "read_catalogue",
     "read_records",
     "reads_of_subject",
@@ -142,6 +165,7 @@ __all__ = [
     "seal_if_due",
     "state_at",
     "subject_hash",
+    "submit_objection",
     "verify",
     "view_entry",
 ]

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.datahub import catalogue_routes, dataset_routes, grant_routes
+    from cityos.datahub import catalogue_routes, dataset_routes, grant_routes, objection_routes
 
-    return [catalogue_routes.router, dataset_routes.router, grant_routes.router]
+    return [catalogue_routes.router, dataset_routes.router, grant_routes.router, objection_routes.router]
 
 
 def _guard(rt: Runtime) -> Runner:

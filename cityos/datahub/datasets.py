@@ -23,6 +23,7 @@ from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.objections import flag_records
 from cityos.runtime import Runtime
 
 SUBJECT_KINDS = ("id-card", "credit-code")  # the items whose values name a person or an enterprise
@@ -118,7 +119,8 @@ def read_records(
     tm = hub.core_term_map()
     result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
     records = [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows]
-    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, records, route), result.total)
+    records = govern_page(rt, tenant, entry, access, reader, records, route)
+    return RecordsRead(entry, access, flag_records(rt, tenant, records), result.total)  # disputed: objections
 
 
 def audit_read(

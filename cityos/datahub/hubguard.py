@@ -22,6 +22,7 @@ from cityos.datahub.catalogue import backing_index
 from cityos.datahub.datasets import Reader, access_of, audit_read, refusal
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.objections import flag_rows
 from cityos.runtime import Runtime
 
 INDEX_SECONDS = 5.0  # how long the type -> entries index is kept: a catalogue change is seen this much later
@@ -76,7 +77,7 @@ class CatalogueGuard:
                 for code, (entry, found) in read.items()
             ]
             append(rt, tenant, audited)
-        return out
+        return flag_rows(rt, tenant, out) if read else out  # the items with an open objection are marked disputed
 
 
 def _values(row: hub.EntityRow, tm: hub.TermMap) -> dict[str, Any]:
