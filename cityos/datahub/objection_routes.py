@@ -27,12 +27,12 @@ Objector = Annotated[RequestContext, allow("objections:submit")]
 Decider = Annotated[RequestContext, allow("objections:decide")]
 
 
-class Side(StrEnum):
+class ObjectionSide(StrEnum):
     OBJECTOR = "objector"  # the objections it made
     SOURCE = "source"  # the objections on the items it is the source of
 
 
-class Move(StrEnum):
+class ObjectionMoveName(StrEnum):
     """The moves after an objection's submission (ObjectionAction without ``submit``)."""
 
     ACCEPT = "accept"
@@ -79,7 +79,7 @@ def list_objections(
     ctx: Reader,
     response: Response,
     as_: Annotated[
-        Side | None, Query(alias="as", description="objector: those it made; source: those on its items")
+        ObjectionSide | None, Query(alias="as", description="objector: those it made; source: those on its items")
     ] = None,
     department: Annotated[
         str | None, Query(max_length=128, description="operators: the department; a department token: its own")
@@ -94,8 +94,8 @@ def list_objections(
     who = _whose(ctx, department)
     if as_ is not None and who is None:
         raise InvalidInput(f"as={as_} is a department's side of its objections: name the department (department=)")
-    source = who if as_ == Side.SOURCE else None
-    objector = who if as_ == Side.OBJECTOR else None
+    source = who if as_ == ObjectionSide.SOURCE else None
+    objector = who if as_ == ObjectionSide.OBJECTOR else None
     party = who if as_ is None else None
     found = objections.list_objections(ctx.rt, ctx.tenant, source=source, objector=objector, party=party, code=code,
                                        record_id=record_id, state=state, overdue=overdue, limit=limit,
@@ -117,7 +117,7 @@ def get_objection(ctx: Reader, objection_id: Annotated[str, Path(max_length=64)]
     responses=problem_responses(409),  # the state does not allow the move: the allowed moves are named
 )
 def move_objection(
-    ctx: Decider, objection_id: Annotated[str, Path(max_length=64)], action: Move, body: ObjectionMove
+    ctx: Decider, objection_id: Annotated[str, Path(max_length=64)], action: ObjectionMoveName, body: ObjectionMove
 ) -> ObjectionPublic:
     _visible(ctx, objections.get_objection(ctx.rt, ctx.tenant, objection_id))
     record = objections.move_objection(ctx.rt, ctx.tenant, objection_id, ObjectionAction(action), ctx.principal.name,

@@ -150,9 +150,11 @@ def _history_row(tenant: str, objection_id: str, seq: int, ev: ObjectionEvent) -
 def _publish(rt: Runtime, tenant: str, record: ObjectionRecord, ev: ObjectionEvent) -> None:
     """``datahub.objection.<state reached>``: submitted, verifying, corrected (with the departments told),
     rejected, withdrawn."""
-    data: dict[str, Any] = {"objectionId": record.id, "code": record.code, "recordId": record.record_id, "item": record.item,
-            "source": record.source, "objector": record.objector, "state": str(record.state),
-            "action": str(ev.action), "by": ev.by}  # fmt: skip
+    data: dict[str, Any] = {
+        "objectionId": record.id, "code": record.code, "recordId": record.record_id, "item": record.item,
+        "source": record.source, "objector": record.objector, "state": str(record.state),
+        "action": str(ev.action), "by": ev.by,
+    }  # fmt: skip
     if ev.action == ObjectionAction.CORRECT:
         data["notified"] = list(record.notified)
     rt.bus.publish([BusEvent(f"datahub.objection.{record.state}", record.id, data, tenant)])

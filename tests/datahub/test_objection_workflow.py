@@ -35,7 +35,7 @@ def test_the_table() -> None:
         (S.SUBMITTED, A.WITHDRAW): S.WITHDRAWN,
         (S.VERIFYING, A.WITHDRAW): S.WITHDRAWN,
     }
-    assert FINAL == {S.CORRECTED, S.REJECTED, S.WITHDRAWN}
+    assert {S.CORRECTED, S.REJECTED, S.WITHDRAWN} == FINAL
     assert set(EFFECTS) == set(MOVES)
     # every move out of an open state closes it or keeps it open; only a correction writes and notifies
     assert {a for a, e in EFFECTS.items() if e.closes} == {A.CORRECT, A.REJECT, A.WITHDRAW}
