@@ -173,7 +173,7 @@ async function readRecords(el, e, { scenario, purpose }, { mayObject = false, to
     const cols = e.items.filter((i) => r.shown.includes(i.name) || i.name in r.masked);
     show(el, html`<p class="muted small">${r.total ?? r.records.length} · ${t("data.grant")}: ${r.grant || "—"}</p>
       <table id="records-table"><thead><tr><th>ID</th>${cols.map((i) =>
-        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}</tr></thead>
+        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}${mayObject ? html`<th></th>` : ""}</tr></thead>
       <tbody>${r.records.map((rec) => html`<tr data-record="${rec.id}"><td>${rec.id}</td>${cols.map((i) =>
         html`<td>${cell(rec[i.name])}${(rec.disputed || []).includes(i.name) ? html` <span class="badge disputed" data-disputed="${i.name}">${t("obj.disputed")}</span>` : ""}</td>`)}
         ${mayObject ? html`<td><button type="button" data-object="${rec.id}">${t("obj.object")}</button></td>` : ""}</tr>`)}</tbody></table>
