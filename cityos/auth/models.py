@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"catalogue:read", "catalogue:write", "datasets:read", "datasets:read-all"}
         | {"grants:read", "grants:decide", "usage:read"}  # usage: who used a citizen's data, at a service counter
         | {"audit:read", "audit:read-all"}  # the audit view (审计查看): every record of the tenant
+        | {"objections:read", "objections:decide"}  # the city may verify, correct or reject in a source's stead
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -34,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # its entries (the workflow table names the provider, never the requester)
         | {"grants:read", "grants:request", "grants:decide"}
         | {"audit:read"}  # the audit view: its own reads and the reads of the entries it provides
+        # objects to values it read (数据异议); verifies, corrects or rejects those on the items it is the source
+        # of (the workflow table names the source, never the objector); reads the notices of corrections
+        | {"objections:read", "objections:submit", "objections:decide"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -5,12 +5,14 @@ Other packages use cases through what this module exports.
 """
 
 from cityos.cases.component import component
+from cityos.cases.lending import CalendarLender
 from cityos.cases.schemas import CaseView, NewCase, Reported
 from cityos.cases.service import Retrained, report, retrain, search
 from cityos.cases.workflow import OPEN, State
 
 __all__ = [
     "OPEN",
+    "CalendarLender",
     "CaseView",
     "NewCase",
     "Reported",

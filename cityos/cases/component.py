@@ -1,5 +1,6 @@
 """Incident cases as a component: their tables, the /cases and Open311 routes, the classifier loaded by every
-API process when it starts, and the cases role (cases opened by warnings and alerts, time-limit reminders
+API process when it starts, the working-day calendar lent to the data resource system (objections' time
+limits), and the cases role (cases opened by warnings and alerts, time-limit reminders
 and escalation)."""
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def _classifier(rt: Runtime) -> Runner:
     return ClassifierLoader(rt)
 
 
+def _calendar(rt: Runtime) -> Runner:
+    from cityos.cases.lending import CalendarLender
+
+    return CalendarLender(rt)
+
+
 def _cases(rt: Runtime) -> Runner:
     from cityos.cases.runner import CasesRunner
 
@@ -36,6 +43,7 @@ component = Component(
     name="cases",
     tables="cityos.cases.tables",
     routers=_routers,
-    api=[_classifier],  # loads the classifier in the background: no request waits for its training
+    # the classifier loads in the background (no request waits for its training); the calendar is lent to datahub
+    api=[_classifier, _calendar],
     roles={"cases": _cases},
 )

@@ -464,3 +464,37 @@ def usage_lookup(
                        subjects=(subject,), department=department)  # fmt: skip
     append(rt, tenant, [lookup])
     return found
+
+
+# --- who read a record --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordRead:
+    """One read of an entry whose records included a given record."""
+
+    seq: int
+    at_ms: int
+    department: str | None
+    principal: str
+
+
+def reads_of_record(
+    rt: Runtime, tenant: str, code: str, record_id: str, *, department: str | None = None, limit: int = 10_000
+) -> list[RecordRead]:
+    """The reads of entry ``code`` that returned the record ``record_id`` (by ``department`` only, when named),
+    oldest first. The chain's index by (tenant, code, department) narrows the search to the entry's reads, a
+    LIKE on the records' JSON array to those that may hold the id, and the array itself decides."""
+    wanted = orjson.dumps(record_id).decode()  # the id as the array spells it, quotes included
+    cond = [audit.c.tenant == tenant, audit.c.code == code, audit.c.records.contains(wanted, autoescape=True)]
+    if department is not None:
+        cond.append(audit.c.department == department)
+    query = (
+        select(audit.c.seq, audit.c.at_ms, audit.c.department, audit.c.principal, audit.c.records)
+        .where(*cond)
+        .order_by(audit.c.seq)
+        .limit(limit)
+    )
+    with rt.db.connect() as conn:
+        return [RecordRead(r.seq, r.at_ms, r.department, r.principal) for r in conn.execute(query)
+                if record_id in orjson.loads(r.records)]  # fmt: skip

@@ -24,6 +24,7 @@ from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.objections import flag_records
 from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
 
@@ -152,7 +153,8 @@ def read_records(
         raise refusal(entry, access)
     check_filter(entry, access, q)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
-    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, reader, raw, route), total)
+    records = govern_page(rt, tenant, entry, access, reader, raw, route)
+    return RecordsRead(entry, access, flag_records(rt, tenant, records), total)  # disputed: open objections
 
 
 def audit_read(

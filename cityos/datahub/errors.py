@@ -154,3 +154,61 @@ class InvalidTableFilter(CityError):
     type = PROBLEM_BASE + "invalid-table-filter"
     title = "Invalid filter for a table-backed entry"
     status = 400
+
+
+class ObjectionNotFound(CityError):
+    type = PROBLEM_BASE + "objection-not-found"
+    title = "Objection not found"
+    status = 404
+
+
+class InvalidObjection(CityError):
+    """An objection or a move on one that cannot be taken (an item the entry does not list, a record the hub
+    does not hold, a missing reason or corrected value); the detail names what to fix."""
+
+    type = PROBLEM_BASE + "invalid-objection"
+    title = "Invalid objection"
+    status = 400
+
+
+class ValueNotRead(CityError):
+    """An objection on a record the objector never read: the audit chain holds no read of it by the
+    objector's department; the detail names the entry, the record and how to read it first."""
+
+    type = PROBLEM_BASE + "objection-value-not-read"
+    title = "The objector never read this value"
+    status = 403
+
+
+class ObjectionExists(CityError):
+    """A second open objection by one department on the same item of the same record; the detail names it."""
+
+    type = PROBLEM_BASE + "objection-exists"
+    title = "An open objection exists"
+    status = 409
+
+
+class ObjectionMoveForbidden(CityError):
+    """An objection move by someone the table does not name for it (the source verifies, corrects and
+    rejects; the objector withdraws); the detail names who may."""
+
+    type = PROBLEM_BASE + "objection-move-forbidden"
+    title = "Not allowed to move this objection"
+    status = 403
+
+
+class ObjectionMoveRefused(CityError):
+    """An objection move the transition table does not allow now; the detail names the allowed moves."""
+
+    type = PROBLEM_BASE + "objection-move-refused"
+    title = "Objection move refused"
+    status = 409
+
+
+class NoWorkingCalendar(CityError):
+    """No working-day calendar is installed in this process (the cases component installs it): an
+    objection's time limit cannot be counted."""
+
+    type = PROBLEM_BASE + "no-working-calendar"
+    title = "No working-day calendar"
+    status = 503

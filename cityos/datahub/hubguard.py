@@ -12,6 +12,7 @@ as a department's are (``Reader.city``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import time
@@ -24,6 +25,7 @@ from cityos.datahub.catalogue import backing_index
 from cityos.datahub.datasets import Reader, access_of, audit_read, refusal
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.objections import flag_rows
 from cityos.runtime import Runtime
 
 INDEX_SECONDS = 5.0  # how long the type -> entries index is kept: a catalogue change is seen this much later
@@ -81,7 +83,11 @@ class CatalogueGuard:
                 for code, (entry, found) in read.items()
             ]
             append(rt, tenant, audited)
-        return out
+        if not read:
+            return out
+        # the items with an open objection are marked disputed (a sub-property each instance carries)
+        flagged = flag_rows(rt, tenant, [s.row for s in out])
+        return [s if r is s.row else dataclasses.replace(s, row=r) for s, r in zip(out, flagged, strict=True)]
 
     def unreadable(
         self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered = hub.NO_FILTERS

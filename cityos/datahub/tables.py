@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
+from cityos.datahub import objection_tables  # noqa: F401  (objections: declared beside, migrated with these)
 from cityos.store import PK, JSONDoc, metadata
 
 # The current version of each catalogue entry, with the columns the catalogue is searched by.
@@ -125,6 +126,8 @@ audit = Table(
     Column("prev", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+# an entry's reads by a department: whether it read a record (objections), who read a record (notices)
+Index("ix_datahub_audit_reads", audit.c.tenant, audit.c.code, audit.c.department)
 
 audit_head = Table(
     "datahub_audit_head",

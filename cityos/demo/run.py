@@ -110,7 +110,7 @@ def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevic
         devices = provision_demo_devices(rt, entities)
     with console.status("载入数据资源目录 Loading the data resource catalogue"):
         seeded = datahub.load_catalogue(rt, rt.settings.default_tenant, by="cityos-demo")
-    with console.status("载入户籍人口、授权与使用记录 Loading residents, grants and reads"):
+    with console.status("载入户籍人口、授权、使用记录与数据异议 Loading residents, grants, reads and objections"):
         shared = load_sharing(rt, rt.settings.default_tenant)
     summary = district_summary(entities)
     console.print(
@@ -118,7 +118,7 @@ def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevic
         f"({', '.join(f'{t} {n}' for t, n in sorted(summary.items()))}), {len(devices)} devices provisioned, "
         f"{seeded.registered + seeded.kept} catalogue entries ({seeded.registered} new), "
         f"{shared.people} residents ({shared.people_new} new), {shared.grants} grants ({shared.grants_new} new), "
-        f"{shared.reads_new} new governed reads"
+        f"{shared.reads_new} new governed reads, {shared.objections_new} new objections"
     )
     return devices
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from cityos import datahub
 from cityos.datahub import GrantAction, Narrowing, Reader
+from cityos.demo.objections import load_objections
 from cityos.demo.people import FIRST_ROAD, PERSON_CODE, Resident, build_residents, load_people
 from cityos.runtime import Runtime
 
@@ -141,6 +142,7 @@ class Shared:
     grants: int
     grants_new: int
     reads_new: int
+    objections_new: int = 0
 
 
 def _household(residents: list[Resident], n: int) -> list[Resident]:
@@ -209,9 +211,11 @@ def load_reads(rt: Runtime, tenant: str, residents: list[Resident]) -> int:
 
 
 def load_sharing(rt: Runtime, tenant: str) -> Shared:
-    """The residents, the grants and the reads of the demo, each added once (the catalogue loaded first)."""
+    """The residents, the grants, the reads and the objections of the demo, each added once (the catalogue
+    loaded first)."""
     residents = build_residents()
     people_new = load_people(rt, tenant, residents)
     grants_new = load_grants(rt, tenant)
     reads_new = load_reads(rt, tenant, residents)
-    return Shared(len(residents), people_new, len(GRANTS), grants_new, reads_new)
+    objections_new = load_objections(rt, tenant, residents)  # on values the reads returned
+    return Shared(len(residents), people_new, len(GRANTS), grants_new, reads_new, objections_new)

@@ -14,7 +14,7 @@ from cityos import context as hub
 from cityos import datahub
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
-from cityos.datahub import GrantAction, GrantState, Reader
+from cityos.datahub import GrantAction, GrantState, ObjectionState, Reader
 from cityos.demo.people import PERSON_CODE, build_residents
 from cityos.demo.sharing import GRANTS, RELIEF, demo_reads, load_sharing
 from cityos.runtime import Runtime
@@ -81,3 +81,17 @@ def test_a_second_run_adds_nothing(demo: Runtime) -> None:
     again = load_sharing(demo, T)
     assert (again.people_new, again.grants_new, again.reads_new) == (0, 0, 0)
     assert (datahub.chain_length(demo), datahub.count_grants(demo, T)) == (chain, grants)
+
+
+def test_the_demo_objections_are_in_every_state_one_overdue_and_a_correction_told(demo: Runtime) -> None:
+    found = datahub.list_objections(demo, T, source="public-security", limit=100)
+    assert {o.state for o in found} == set(ObjectionState) - {ObjectionState.WITHDRAWN}
+    assert found[0].overdue and found[0].objector == "emergency-management"  # the overdue first
+    corrected = next(o for o in found if o.state == ObjectionState.CORRECTED)
+    person = hub.find_entity(demo, T, corrected.record_id)
+    assert person is not None and hub.key_values(person.id, person.types, person.attrs,
+                                                 hub.core_term_map())["mobile"] == corrected.corrected  # fmt: skip
+    notices, total = datahub.correction_notices(demo, T, "emergency-management")
+    assert total == 1 and notices[0].objection_id == corrected.id and notices[0].after == corrected.corrected
+    again = load_sharing(demo, T)
+    assert again.objections_new == 0 and datahub.count_objections(demo, T) == len(found)

@@ -274,3 +274,45 @@ def test_the_audit_view_lists_filters_and_keeps_to_what_a_department_may_see(pag
     assert all(r["kind"] == "read" and (r["code"] == CODE or r["department"] == "public-security")
                for r in theirs.json())  # fmt: skip
     assert page.locator("#audit-table tbody tr[data-kind=lookup]").count() == 0
+
+
+def test_an_objection_is_made_from_a_read_and_corrected_by_the_sources_data_officer(page: Any, demo: Demo) -> None:
+    first = "urn:ngsi-ld:Person:hp-0001"  # the demo's civil affairs objection to its address is open
+    log_in(page, demo, "civil")
+    page.goto(f"{demo.url}/#/data/entry/{CODE}")
+    page.fill("#records-form [name=scenario]", "低保资格核验")  # the demo's grant for civil affairs
+    page.click("#records-form button[type=submit]")
+    row = f"#records-table tr[data-record='{first}']"
+    page.wait_for_selector(f"{row} [data-disputed=registeredAddress]")  # flagged while open
+    assert "有异议" in page.inner_text(row)
+    page.click(f"{row} [data-object]")
+    page.select_option("#object-form [name=item]", "name")
+    page.fill("#object-form [name=evidence]", "申请人户口簿上的姓名与此不同")
+    page.fill("#object-form [name=proposedValue]", "王建国")
+    page.click("#object-form button[type=submit]")
+    page.wait_for_selector("#object-done")
+    oid = page.get_attribute("#object-done", "data-objection")
+    assert "公安黄浦分局" in page.inner_text("#object-done")
+    page.click("#logout")
+    page.wait_for_selector("#login", state="visible")
+
+    # public security's data officer: the objections on its items, the overdue first, moved in the page
+    log_in(page, demo, "police")
+    page.goto(f"{demo.url}/#/data/objections")
+    page.wait_for_selector(f"#obj-list tr[data-objection='{oid}']")
+    assert page.locator("#obj-list tbody tr").first.get_attribute("class") == "overdue"
+    assert page.locator("#obj-list tbody tr").first.locator("[data-overdue]").count() == 1
+    page.click(f"#obj-list tr[data-objection='{oid}'] [data-move=accept]")
+    page.wait_for_selector(f"#obj-list tr[data-objection='{oid}'] >> text=核实中")
+    page.click(f"#obj-list tr[data-objection='{oid}'] [data-move=correct]")
+    assert page.input_value("#obj-move-form [name=value]") == "王建国"  # the proposed value, to confirm
+    page.click("#obj-move-form button[type=submit]")
+    page.wait_for_selector(f"#obj-list tr[data-objection='{oid}'] >> text=已更正")
+    shot(page, "data-objections")
+    done = demo.get(f"/datahub/objections/{oid}")
+    assert done["state"] == "corrected" and "civil-affairs" in done["notified"]
+    told = _as(demo, "civil", "/datahub/objection-notices").json()
+    assert any(n["objectionId"] == oid and n["after"] == "王建国" for n in told)
+    page.click("#lang")
+    page.wait_for_function("() => document.querySelector('#obj-title').textContent === 'Objections to data values'")
+    page.click("#lang")

@@ -1,11 +1,13 @@
 // 数据资源 / Data resources: the catalogue (by classification, by department, free text), one entry with its
 // items, levels and sources, the grants a department asked for or decides on, and "who used my data"
-// (数据使用记录) for staff at a counter, and the audit view (审计查看) of the reads and lookups a token may see.
-// Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage, #/data/audit (also #/audit).
+// (数据使用记录) for staff at a counter, the audit view (审计查看) of the reads and lookups a token may see, and
+// objections (数据异议, objections.js). Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage,
+// #/data/audit (also #/audit), #/data/objections.
 
 import { call, get, post } from "./api.js";
 import { departmentName, getLang, t, time } from "./i18n.js";
 import { href, html, show } from "./dom.js";
+import { objectForm, renderObjections } from "./objections.js";
 
 const view = { path: "", department: "", q: "", levels: null };
 const MOVES = ["approve", "narrow", "refuse", "revoke"];
@@ -34,6 +36,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
   if (can("grants:read")) tabs.push(["grants", "#/data/grants"]);
   if (can("usage:read")) tabs.push(["usage", "#/data/usage"]);
   if (can("audit:read")) tabs.push(["audit", "#/data/audit"]);
+  if (can("objections:read")) tabs.push(["objections", "#/data/objections"]);
   show(el, html`<header><h2 id="data-title" tabindex="-1">${t("data.title")}</h2>
     <nav class="tabs" aria-label="${t("data.title")}" id="data-tabs">${tabs.map(([k, to]) =>
       html`<a href="${href(to)}" data-tab="${k}"${k === tab ? html` aria-current="page"` : ""}>${t(`data.${k}`)}</a>`)}</nav></header>
@@ -45,6 +48,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
     else if (sub === "grants") await renderGrants(body, decodeURIComponent(arg || ""), ctx);
     else if (sub === "usage") renderUsage(body);
     else if (sub === "audit") await renderAudit(body);
+    else if (sub === "objections") await renderObjections(body, ctx);
     else await renderCatalogue(body);
   } catch (e) {
     show(body, errorText(e));
@@ -114,7 +118,7 @@ async function loadList(el) {
 
 // --- one entry ----------------------------------------------------------------------------------------------
 
-async function renderEntry(el, code, { me, can }) {
+async function renderEntry(el, code, { me, can, toast }) {
   const e = await get(`/datahub/catalogue/${enc(code)}`);
   const versions = await get(`/datahub/catalogue/${enc(code)}/versions`);
   let grants = null;
@@ -157,13 +161,15 @@ async function renderEntry(el, code, { me, can }) {
   const form = el.querySelector("#records-form");
   if (form) form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    readRecords(el.querySelector("#records"), e, Object.fromEntries(new FormData(form).entries()));
+    const mayObject = can("objections:submit") && me.department && me.department !== e.provider;
+    readRecords(el.querySelector("#records"), e, Object.fromEntries(new FormData(form).entries()), { mayObject, toast });
   });
 }
 
 // One page of the entry's records as this token may see them, by the rules: a refusal (403 no-grant) shows
 // its detail, which names the grant to ask for.
-async function readRecords(el, e, { scenario, purpose }) {
+// A record with an open objection lists its disputed items (disputed): those cells are marked 有异议.
+async function readRecords(el, e, { scenario, purpose }, { mayObject = false, toast } = {}) {
   const params = new URLSearchParams({ limit: "20" });
   if (scenario) params.set("scenario", scenario);
   if (purpose) params.set("purpose", purpose);
@@ -172,8 +178,15 @@ async function readRecords(el, e, { scenario, purpose }) {
     const cols = e.items.filter((i) => r.shown.includes(i.name) || i.name in r.masked);
     show(el, html`<p class="muted small">${r.total ?? r.records.length} · ${t("data.grant")}: ${r.grant || "—"}</p>
       <table id="records-table"><thead><tr><th>ID</th>${cols.map((i) =>
-        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}</tr></thead>
-      <tbody>${r.records.map((rec) => html`<tr><td>${rec.id}</td>${cols.map((i) => html`<td>${cell(rec[i.name])}</td>`)}</tr>`)}</tbody></table>`);
+        html`<th>${i.zh}${i.name in r.masked ? html` <span class="muted small">(${t("data.masked")})</span>` : ""}</th>`)}${mayObject ? html`<th></th>` : ""}</tr></thead>
+      <tbody>${r.records.map((rec) => html`<tr data-record="${rec.id}"><td>${rec.id}</td>${cols.map((i) =>
+        html`<td>${cell(rec[i.name])}${(rec.disputed || []).includes(i.name) ? html` <span class="badge disputed" data-disputed="${i.name}">${t("obj.disputed")}</span>` : ""}</td>`)}
+        ${mayObject ? html`<td><button type="button" data-object="${rec.id}">${t("obj.object")}</button></td>` : ""}</tr>`)}</tbody></table>
+      <div id="object-panel"></div>`);
+    el.querySelectorAll("[data-object]").forEach((b) => b.addEventListener("click", () => {
+      const rec = r.records.find((x) => x.id === b.dataset.object);
+      objectForm(el.querySelector("#object-panel"), e, rec, cols, { toast });
+    }));
   } catch (err) {
     show(el, errorText(err));
   }
