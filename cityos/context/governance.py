@@ -42,10 +42,12 @@ class ReadCaller:
 @dataclass(frozen=True)
 class Filtered:
     """The attributes (IRIs) a query's filters read: ``compared`` their values (q, a geo-query), ``selected``
-    whether an entity has them (attrs)."""
+    whether an entity has them (attrs), ``matched`` their values for equality with values the query gives
+    (``attr=="v"``: a lookup by a value the reader holds, 核验)."""
 
     compared: frozenset[str] = frozenset()
     selected: frozenset[str] = frozenset()
+    matched: frozenset[str] = frozenset()
 
 
 NO_FILTERS = Filtered()
@@ -67,14 +69,19 @@ class Sight:
     def masks(self, attr: str) -> bool:
         return self.items is not None and self.items.get(attr) is not None
 
-    def filters_on(self, compared: Iterable[str] = (), selected: Iterable[str] = ()) -> bool:
+    def filters_on(
+        self, compared: Iterable[str] = (), selected: Iterable[str] = (), matched: Iterable[str] = ()
+    ) -> bool:
         """Whether a filter may read these attributes of the entity for the caller: those it ``compared``
-        (q, a geo-query) seen in full, those it ``selected`` (attrs: whether the entity has them) seen at all.
-        A filter on any other would tell the caller what it may not see (a masked ID number, tested)."""
+        (q, a geo-query) seen in full; those it ``selected`` (attrs: whether the entity has them) or
+        ``matched`` (equality with a value the caller gives: it learns no more than it gave) seen at all. A
+        filter on any other would tell the caller what it may not see (a masked ID number by pattern, a
+        range halved until it holds one value)."""
         if self.items is None:
             return True
         items = self.items
-        return all(items.get(a, False) is None for a in compared) and all(a in items for a in selected)
+        seen = all(a in items for a in selected) and all(a in items for a in matched)
+        return seen and all(items.get(a, False) is None for a in compared)
 
     def instances(self, attr: str, instances: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """``instances`` of ``attr`` as the caller sees them; None when it may not see the attribute."""

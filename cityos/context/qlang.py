@@ -159,6 +159,27 @@ def q_attributes(expr: QExpr) -> set[str]:
     return set().union(*(q_attributes(e) for e in expr.items))
 
 
+def q_exact(expr: QExpr) -> set[str]:
+    """The attributes a q expression compares only for equality with given values (``attr=="v"``,
+    ``attr=="a","b"``, on the attribute's own value): a reader that already holds a value can look a record up
+    by it (核验, verification) without learning more of the attribute than it gave."""
+    terms: list[QTerm] = []
+
+    def walk(e: QExpr) -> None:
+        if isinstance(e, QTerm):
+            terms.append(e)
+        else:
+            for item in e.items:
+                walk(item)
+
+    walk(expr)
+    exact = {t.path.attr for t in terms}
+    for t in terms:
+        if t.op != "==" or t.path.sub or t.path.compound or isinstance(t.value, QRange):
+            exact.discard(t.path.attr)
+    return exact
+
+
 def parse_q(text: str) -> QExpr:
     """Parse an NGSI-LD ``q`` (already URL-decoded). Raises ``InvalidRequest`` on any bad input."""
     expr: QExpr = _Parser(text, "q", "|", QAnd, QOr).parse()

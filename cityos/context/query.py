@@ -17,7 +17,7 @@ from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
 from cityos.context.governance import Filtered
-from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes
+from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact
 from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr, lacks_types
 from cityos.context.store import EntityRow
@@ -97,11 +97,17 @@ class Filters:
 def filters_of(query: EntityQuery, tm: TermMap) -> Filtered:
     """The attributes (expanded) the query's filters read: for the read guard (cityos.context.governance),
     which leaves out the entities whose filtered attributes the reader may not see."""
-    compared = {tm.expand(a) for a in q_attributes(parse_q(query.q))} if query.q else set()
+    compared: set[str] = set()
+    matched: set[str] = set()
+    if query.q:
+        expr = parse_q(query.q)
+        exact = q_exact(expr)
+        matched = {tm.expand(a) for a in exact}
+        compared = {tm.expand(a) for a in q_attributes(expr) - exact}
     if query.georel or query.geometry or query.coordinates:
         compared.add(tm.expand(query.geoproperty or "location"))
     selected = {tm.expand(a) for a in query.attrs or ()}
-    return Filtered(frozenset(compared), frozenset(selected))
+    return Filtered(frozenset(compared), frozenset(selected), frozenset(matched))
 
 
 def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> Filters:

@@ -117,18 +117,26 @@ def fetch(
 
 
 def check_filter(entry: CatalogueEntry, access: Access, q: str | None) -> None:
-    """FilterOnHiddenItem (403) when ``q`` compares an item the reader does not see in full: a filter on a
-    masked ID number would answer whether the number is there, lifting the mask one guess at a time."""
+    """FilterOnHiddenItem (403) when ``q`` reads an item in a way that would tell what the reader may not see:
+    an item it sees masked may be matched only for equality with values it gives (``idCard=="…"``: a lookup by
+    a value it already holds, 核验), never by pattern or range (``idCard~="^3101011990"`` would lift the mask a
+    digit at a time); an item it does not see may not be filtered on at all."""
     if not q:
         return
-    compared = hub.q_attributes(hub.parse_q(q)) if entry.backing.entity_types else filter_items(q)
+    if entry.backing.entity_types:
+        expr = hub.parse_q(q)
+        matched = hub.q_exact(expr)
+        compared = hub.q_attributes(expr) - matched
+    else:
+        matched, compared = filter_items(q), set()  # a table filter is item==value
     in_full = set(access.shown) - set(access.masked)
-    hidden = sorted(compared - in_full)
+    hidden = sorted((compared - in_full) | (matched - set(access.shown)))
     if hidden:
-        shown = ", ".join(sorted(in_full)) or "none"
+        masked = ", ".join(sorted(access.masked)) or "none"
         raise FilterOnHiddenItem(
-            f"q compares {', '.join(hidden)}, which this token sees masked or not at all in {entry.code}: a filter "
-            f"may compare only the items it sees in full ({shown})",
+            f"q reads {', '.join(hidden)} in {entry.code} in a way this token may not: it may compare the items it "
+            f"sees in full ({', '.join(sorted(in_full)) or 'none'}), and match those it sees masked ({masked}) "
+            'only for equality with values it gives (item=="value")',
             field="q",
         )
 

@@ -106,7 +106,9 @@ class CatalogueGuard:
                 access = access_of(rt, tenant, entry, reader, now)
                 whole = caller.department == entry.provider
                 sight = hub.Sight(_NO_ROW, None if whole else _items(access, tm))
-                decided[entry.code] = access.allowed and sight.filters_on(filters.compared, filters.selected)
+                decided[entry.code] = access.allowed and sight.filters_on(
+                    filters.compared, filters.selected, filters.matched
+                )
             if not decided[entry.code]:
                 out.add(tm.expand(name))
         return frozenset(out)
