@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from cityos.datahub.errors import InvalidObjection, ObjectionMoveForbidden, ObjectionMoveRefused
+from cityos.datahub.workflow import Actor  # who moves an objection: as who moves a grant
 
 TIME_LIMIT_WORKING_DAYS = 5  # the source verifies within five working days of the objection
 
@@ -99,15 +100,6 @@ TRANSITIONS: dict[tuple[ObjectionState, ObjectionAction], ObjectionState] = {
     (state, action): move.to for action, move in MOVES.items() for state in move.froms
 }
 FINAL: frozenset[ObjectionState] = frozenset(ObjectionState) - {s for s, _ in TRANSITIONS}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who moves an objection: a person (``by``), the department they act for, whether they act for the city."""
-
-    by: str
-    department: str | None = None
-    city: bool = False
 
 
 @dataclass(frozen=True)
