@@ -15,19 +15,20 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from cityos import context as hub
 from cityos.core.timefmt import now_iso
 from cityos.datahub import feed_store as store
-from cityos.datahub.audit import subject_hash
+from cityos.datahub.audit_keys import keys as audit_keys
 from cityos.datahub.catalogue import view_entry
 from cityos.datahub.errors import FeedRunNotFound, InvalidFeed
 from cityos.datahub.registry import ENTITY_PREFIX, ENTITY_TYPE, Merge, Plan, merge, offered, plan_of, record_problem
 from cityos.runtime import Runtime
 
-CHUNK = 1000  # records per transaction: an interrupted run keeps the chunks it committed
+CHUNK = 5000  # records per transaction: an interrupted run keeps the chunks it committed
 MAX_LIST = 1000
 
 
@@ -73,7 +74,7 @@ class FeedRun:
 
 def person_id(rt: Runtime, id_card: str) -> str:
     """The ``Person`` entity id of an ID number: a keyed hash of it (the audit's subject key), never the number."""
-    return ENTITY_PREFIX + subject_hash(rt, id_card)[:32]
+    return ENTITY_PREFIX + audit_keys(rt).subject_hash(id_card.strip().upper())[:32]
 
 
 def feed_plan(rt: Runtime, tenant: str, code: str) -> Plan:
@@ -99,40 +100,73 @@ def run_feed(
     """Merge a department's ``records`` of entry ``code`` into the persons registry and store the run.
 
     ``lines`` are the records' lines in their file (else a rejection names the record's index in the batch);
-    ``progress`` is told how many records are done after every chunk. Raises EntryNotFound, InvalidFeed."""
-    plan = feed_plan(rt, tenant, code)
-    tm = hub.term_map(rt)
-    iris = {s.attribute: tm.expand(s.attribute) for s in (plan.key, *plan.slots.values())}
-    counts = dict.fromkeys(("new", "changed", "unchanged", "conflicting"), 0)
-    conflicts: list[Conflict] = []
-    rejections: list[Rejection] = []
-    writer = hub.Writer(plan.key.source)  # the registry's entities are kept by the source of their key
-    for start in range(0, len(records), CHUNK):
-        chunk = records[start : start + CHUNK]
-        ops, pending = [], []
+    ``progress`` is told how many records are done after every chunk. Raises EntryNotFound, InvalidFeed.
+    Chunks commit in order, one at a time; the next is checked while the one before is written."""
+    feed = _Feed(rt, tenant, feed_plan(rt, tenant, code), department)
+    with ThreadPoolExecutor(1, thread_name_prefix="feed") as pool:
+        before: tuple[Future[list[hub.Outcome]] | None, list[_Pending], int] | None = None
+        for start in range(0, len(records), CHUNK):
+            ops, pending = feed.prepare(records[start : start + CHUNK], start, lines)
+            written = pool.submit(hub.apply, rt, tenant, ops, creates=True, writer=feed.writer) if ops else None
+            if before is not None:
+                feed.collect(*before, progress)
+            before = (written, pending, min(start + CHUNK, len(records)))
+        if before is not None:
+            feed.collect(*before, progress)
+    return _store(rt, tenant, code, department, by, len(records), feed.counts, feed.conflicts, feed.rejections)
+
+
+_Pending = tuple[int, str, str, dict[str, Any]]  # line, record key, entity id, what its mutation found
+
+
+class _Feed:
+    """One run's state: the plan, the keyed hash, the counts, conflicts and rejections found so far."""
+
+    def __init__(self, rt: Runtime, tenant: str, plan: Plan, department: str) -> None:
+        self.plan, self.department, self.tm = plan, department, hub.term_map(rt)
+        self.keys = audit_keys(rt)
+        self.iris = {s.attribute: self.tm.expand(s.attribute) for s in (plan.key, *plan.slots.values())}
+        self.writer = hub.Writer(plan.key.source)  # the registry's entities are kept by the source of their key
+        self.counts = dict.fromkeys(("new", "changed", "unchanged", "conflicting"), 0)
+        self.conflicts: list[Conflict] = []
+        self.rejections: list[Rejection] = []
+
+    def prepare(
+        self, chunk: Sequence[Any], start: int, lines: Sequence[int] | None
+    ) -> tuple[list[tuple[str, hub.Mutation]], list[_Pending]]:
+        """Check a chunk's records (rejecting the malformed) and make the mutations of the others."""
+        plan, ops, pending = self.plan, [], []
         for i, record in enumerate(chunk, start):
             line = lines[i] if lines is not None else i
             problem = record_problem(plan, record)
             if problem is not None:
                 key = record.get(plan.key.item) if isinstance(record, Mapping) else None
-                rejections.append(Rejection(line, key if isinstance(key, str) else None, problem))
+                self.rejections.append(Rejection(line, key if isinstance(key, str) else None, problem))
                 continue
             key = record[plan.key.item].strip().upper()
-            eid = person_id(rt, key)
-            result: dict[str, Any] = {}
-            ops.append((eid, _mutation(plan, department, key, eid, offered(plan, record), iris, tm, result)))
-            pending.append((line, key, eid, result))
-        outcomes = hub.apply(rt, tenant, ops, creates=True, writer=writer) if ops else []
-        for (line, key, eid, result), outcome in zip(pending, outcomes, strict=True):
+            eid = ENTITY_PREFIX + self.keys.subject_hash(key)[:32]
+            found: dict[str, Any] = {}
+            ops.append((eid, _mutation(plan, self.department, key, eid, offered(plan, record), self.iris, self.tm,
+                                       found)))  # fmt: skip
+            pending.append((line, key, eid, found))
+        order = sorted(range(len(ops)), key=lambda n: ops[n][0])  # by id: the writes touch the index in order
+        return [ops[n] for n in order], [pending[n] for n in order]
+
+    def collect(
+        self, written: Future[list[hub.Outcome]] | None, pending: list[_Pending], done: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:  # fmt: skip
+        """Count a written chunk's records by what their mutations found."""
+        outcomes = written.result() if written is not None else []
+        for (line, key, eid, found), outcome in zip(pending, outcomes, strict=True):
             if outcome.error is not None:
-                rejections.append(Rejection(line, key, outcome.error.detail))
+                self.rejections.append(Rejection(line, key, outcome.error.detail))
                 continue
-            m: Merge = result["merge"]
-            conflicts += [Conflict(key, eid, item, source, value) for item, source, value in m.conflicts]
-            counts["conflicting" if m.conflicts else result["state"]] += 1
+            m: Merge = found["merge"]
+            self.conflicts += [Conflict(key, eid, item, source, value) for item, source, value in m.conflicts]
+            self.counts["conflicting" if m.conflicts else found["state"]] += 1
         if progress is not None:
-            progress(min(start + CHUNK, len(records)))
-    return _store(rt, tenant, code, department, by, len(records), counts, conflicts, rejections)
+            progress(done)
 
 
 def _mutation(
