@@ -62,6 +62,7 @@ bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/governance.py
+	$(BIN)/python bench/feeds.py
 
 serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve

@@ -1,10 +1,11 @@
-"""`cityos` command line: serve, worker, ingest, demo, simulate, db, token, account, history, deadletters, audit; thin
-over service functions."""
+"""`cityos` command line: serve, worker, ingest, demo, simulate, feed, db, token, account, history, deadletters,
+audit; thin over service functions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -414,6 +415,43 @@ def audit_verify() -> None:
         typer.echo(f"broken at seq {out.seq}: {out.problem} ({out.records:,} records verified before it)", err=True)
         raise typer.Exit(1)
     typer.echo(f"intact: {out.records:,} records, {out.seals:,} seals verified in {out.seconds:.1f} s")
+
+
+@app.command()
+def feed(
+    code: Annotated[str, typer.Argument(help="The catalogue entry the records are records of.")],
+    file: Annotated[Path, typer.Argument(help="A .csv (header row of item names) or .json file of records.")],
+    department: Annotated[str, typer.Option(help="The feeding department (its items are applied).")],
+    tenant: Annotated[str | None, typer.Option(help="The tenant; default CITYOS_DEFAULT_TENANT.")] = None,
+) -> None:
+    """Feed a file of person records into the persons registry (自然人库) and print the run's report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cityos import datahub
+    from cityos.errors import CityError
+
+    rt = _open_runtime()
+    try:
+        loaded = datahub.read_feed_file(file)
+        columns = (TextColumn("feeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("feed", total=len(loaded.records))
+            run = datahub.run_feed(rt, tenant or rt.settings.default_tenant, code, department, loaded.records,
+                                   by=f"cli:{department}", lines=loaded.lines,
+                                   progress=lambda n: bar.update(task, completed=n))  # fmt: skip
+    except CityError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        rt.close()
+    typer.echo(f"run {run.id}: {run.records:,} records: {run.new:,} new, {run.changed:,} changed, "
+               f"{run.unchanged:,} unchanged, {run.conflicting:,} conflicting, {run.rejected:,} rejected")  # fmt: skip
+    for r in run.rejections[:20]:
+        typer.echo(f"rejected line {r.line}: {r.reason}")
+    for c in run.conflicts[:20]:
+        typer.echo(f"conflict: {c.item} of {c.entity_id}: its source is {c.source}; offered {c.offered!r}")
+    if len(run.rejections) > 20 or len(run.conflicts) > 20:
+        typer.echo(f"… the rest: GET /datahub/feeds/runs/{run.id}")
 
 
 @audit_app.command("seal")

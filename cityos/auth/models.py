@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"grants:read", "grants:decide", "usage:read"}  # usage: who used a citizen's data, at a service counter
         | {"audit:read", "audit:read-all"}  # the audit view (审计查看): every record of the tenant
         | {"objections:read", "objections:decide"}  # the city may verify, correct or reject in a source's stead
+        | {"feeds:read"}  # every department's feed runs, their conflicts and rejections
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -38,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # objects to values it read (数据异议); verifies, corrects or rejects those on the items it is the source
         # of (the workflow table names the source, never the objector); reads the notices of corrections
         | {"objections:read", "objections:submit", "objections:decide"}
+        # feeds its records into the base registries (the items it is the source of are applied, others'
+        # disagreeing values recorded as conflicts); reads its own feed runs
+        | {"feeds:push", "feeds:read"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -1,7 +1,8 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
 a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
-evaluator that scores a dataset's records per rule, dimension and dataset.
+evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the persons
+base registry, each item from its one source, others' disagreeing values kept as conflicts.
 
 Other packages use it through what this module exports.
 """
@@ -44,13 +45,17 @@ from cityos.datahub.datasets import Reader, RecordsRead, read_records
 from cityos.datahub.errors import (
     EntryExists,
     EntryNotFound,
+    FeedRunNotFound,
     InvalidEntry,
+    InvalidFeed,
     InvalidQualityRules,
     QualityReferenceMissing,
     QualityRulesNotFound,
     QualityRunNotFound,
     SecondSource,
 )
+from cityos.datahub.feed_files import FeedFile, read_feed_file
+from cityos.datahub.feeds import Conflict, FeedRun, Rejection, feed_plan, feed_runs, get_feed_run, person_id, run_feed
 from cityos.datahub.grants import (
     GrantRecord,
     count_grants,
@@ -111,12 +116,16 @@ __all__ = [
     "CatalogueEntry",
     "CatalogueFile",
     "ClassNode",
+    "Conflict",
     "DataItem",
     "EntryExists",
     "EntryNotFound",
     "EntryVersion",
     "EntryView",
     "Failure",
+    "FeedFile",
+    "FeedRun",
+    "FeedRunNotFound",
     "Filters",
     "Grant",
     "GrantAction",
@@ -126,6 +135,7 @@ __all__ = [
     "GrantRequest",
     "GrantState",
     "InvalidEntry",
+    "InvalidFeed",
     "InvalidQualityRules",
     "ItemSource",
     "Level",
@@ -144,6 +154,7 @@ __all__ = [
     "QualityRunNotFound",
     "Reader",
     "RecordsRead",
+    "Rejection",
     "RuleOutcome",
     "RuleResult",
     "RuleSet",
@@ -168,7 +179,10 @@ __all__ = [
     "decide",
     "entry_versions",
     "evaluate",
+    "feed_plan",
+    "feed_runs",
     "get_entry",
+    "get_feed_run",
     "get_grant",
     "get_objection",
     "get_quality_run",
@@ -191,14 +205,17 @@ __all__ = [
     "move_grant",
     "move_objection",
     "parse_rules",
+    "person_id",
     "quality_runs",
     "read_catalogue",
+    "read_feed_file",
     "read_records",
     "read_rules",
     "reads_of_subject",
     "register_entry",
     "request_grant",
     "run_failures",
+    "run_feed",
     "run_quality",
     "seal",
     "seal_if_due",

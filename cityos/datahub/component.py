@@ -14,10 +14,17 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.datahub import audit_routes, catalogue_routes, dataset_routes, grant_routes, objection_routes
+    from cityos.datahub import (
+        audit_routes,
+        catalogue_routes,
+        dataset_routes,
+        feed_routes,
+        grant_routes,
+        objection_routes,
+    )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router]  # fmt: skip
+            objection_routes.router, feed_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:

@@ -212,3 +212,18 @@ class NoWorkingCalendar(CityError):
     type = PROBLEM_BASE + "no-working-calendar"
     title = "No working-day calendar"
     status = 503
+
+
+class FeedRunNotFound(CityError):
+    type = PROBLEM_BASE + "feed-run-not-found"
+    title = "Feed run not found"
+    status = 404
+
+
+class InvalidFeed(CityError):
+    """A feed that cannot run at all (an entry without the persons registry's record key, an empty batch);
+    a malformed record is rejected on its own and the rest of the feed goes on."""
+
+    type = PROBLEM_BASE + "invalid-feed"
+    title = "Invalid feed"
+    status = 422

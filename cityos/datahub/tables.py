@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
-from cityos.datahub import objection_tables  # noqa: F401  (objections: declared beside, migrated with these)
+from cityos.datahub import feed_tables, objection_tables  # noqa: F401  (declared beside, migrated with these)
 from cityos.store import PK, JSONDoc, metadata
 
 # The current version of each catalogue entry, with the columns the catalogue is searched by.

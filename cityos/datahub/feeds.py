@@ -1,0 +1,243 @@
+"""Feed runs into the persons base registry (数据归集 · 自然人库, issue 18 items 1 and 2): a department pushes a
+batch of records of a catalogue entry, keyed by the ID number; each record is merged into its ``Person``
+entity in the data hub, whose id is a keyed hash of the ID number (never the number itself). Each item takes
+its value from its one source only: another department's disagreeing value is recorded as a conflict and not
+applied. A malformed record is rejected with its line and reason and the rest of the feed goes on.
+
+A run is idempotent by record key: rerun, or rerun after an interruption (every chunk commits on its own),
+it leaves the same state and reports the records unchanged. The run, its conflicts and its rejections are
+stored when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cityos import context as hub
+from cityos.core.timefmt import now_iso
+from cityos.datahub import feed_store as store
+from cityos.datahub.audit_keys import keys as audit_keys
+from cityos.datahub.catalogue import view_entry
+from cityos.datahub.errors import FeedRunNotFound, InvalidFeed
+from cityos.datahub.registry import ENTITY_PREFIX, ENTITY_TYPE, Merge, Plan, merge, offered, plan_of, record_problem
+from cityos.runtime import Runtime
+
+CHUNK = 5000  # records per transaction: an interrupted run keeps the chunks it committed
+MAX_LIST = 1000
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A value offered for an item whose source is another department, disagreeing with what it holds."""
+
+    record: str  # the record key (ID number)
+    entity_id: str
+    item: str
+    source: str  # the department the stored value comes from
+    offered: Any
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A malformed record: its line in the file (or index in the batch), its key if it had one, and why."""
+
+    line: int
+    record: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedRun:
+    """A run's report: counts per outcome (each record counted once: rejected, conflicting, new, changed or
+    unchanged) and, when read with them, its conflicts and rejections."""
+
+    id: str
+    code: str
+    department: str
+    by: str
+    at: str
+    records: int
+    new: int
+    changed: int
+    unchanged: int
+    conflicting: int
+    rejected: int
+    conflicts: tuple[Conflict, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
+
+
+def person_id(rt: Runtime, id_card: str) -> str:
+    """The ``Person`` entity id of an ID number: a keyed hash of it (the audit's subject key), never the number."""
+    return ENTITY_PREFIX + audit_keys(rt).subject_hash(id_card.strip().upper())[:32]
+
+
+def feed_plan(rt: Runtime, tenant: str, code: str) -> Plan:
+    """How the entry's items feed the persons registry; InvalidFeed when the entry has no ID-number key item."""
+    plan = plan_of(view_entry(rt, tenant, code))
+    if plan is None:
+        raise InvalidFeed(f"{code} has no item keyed person.idCard (the ID number): it does not feed the persons "
+                          "registry", code=code)  # fmt: skip
+    return plan
+
+
+def run_feed(
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    department: str,
+    records: Sequence[Any],
+    *,
+    by: str,
+    lines: Sequence[int] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> FeedRun:
+    """Merge a department's ``records`` of entry ``code`` into the persons registry and store the run.
+
+    ``lines`` are the records' lines in their file (else a rejection names the record's index in the batch);
+    ``progress`` is told how many records are done after every chunk. Raises EntryNotFound, InvalidFeed.
+    Chunks commit in order, one at a time; the next is checked while the one before is written."""
+    feed = _Feed(rt, tenant, feed_plan(rt, tenant, code), department)
+    with ThreadPoolExecutor(1, thread_name_prefix="feed") as pool:
+        before: tuple[Future[list[hub.Outcome]] | None, list[_Pending], int] | None = None
+        for start in range(0, len(records), CHUNK):
+            ops, pending = feed.prepare(records[start : start + CHUNK], start, lines)
+            written = pool.submit(hub.apply, rt, tenant, ops, creates=True, writer=feed.writer) if ops else None
+            if before is not None:
+                feed.collect(*before, progress)
+            before = (written, pending, min(start + CHUNK, len(records)))
+        if before is not None:
+            feed.collect(*before, progress)
+    return _store(rt, tenant, code, department, by, len(records), feed.counts, feed.conflicts, feed.rejections)
+
+
+_Pending = tuple[int, str, str, dict[str, Any]]  # line, record key, entity id, what its mutation found
+
+
+class _Feed:
+    """One run's state: the plan, the keyed hash, the counts, conflicts and rejections found so far."""
+
+    def __init__(self, rt: Runtime, tenant: str, plan: Plan, department: str) -> None:
+        self.plan, self.department, self.tm = plan, department, hub.term_map(rt)
+        self.keys = audit_keys(rt)
+        self.iris = {s.attribute: self.tm.expand(s.attribute) for s in (plan.key, *plan.slots.values())}
+        self.writer = hub.Writer(plan.key.source)  # the registry's entities are kept by the source of their key
+        self.counts = dict.fromkeys(("new", "changed", "unchanged", "conflicting"), 0)
+        self.conflicts: list[Conflict] = []
+        self.rejections: list[Rejection] = []
+
+    def prepare(
+        self, chunk: Sequence[Any], start: int, lines: Sequence[int] | None
+    ) -> tuple[list[tuple[str, hub.Mutation]], list[_Pending]]:
+        """Check a chunk's records (rejecting the malformed) and make the mutations of the others."""
+        plan, ops, pending = self.plan, [], []
+        for i, record in enumerate(chunk, start):
+            line = lines[i] if lines is not None else i
+            problem = record_problem(plan, record)
+            if problem is not None:
+                key = record.get(plan.key.item) if isinstance(record, Mapping) else None
+                self.rejections.append(Rejection(line, key if isinstance(key, str) else None, problem))
+                continue
+            key = record[plan.key.item].strip().upper()
+            eid = ENTITY_PREFIX + self.keys.subject_hash(key)[:32]
+            found: dict[str, Any] = {}
+            ops.append((eid, _mutation(plan, self.department, key, eid, offered(plan, record), self.iris, self.tm,
+                                       found)))  # fmt: skip
+            pending.append((line, key, eid, found))
+        order = sorted(range(len(ops)), key=lambda n: ops[n][0])  # by id: the writes touch the index in order
+        return [ops[n] for n in order], [pending[n] for n in order]
+
+    def collect(
+        self, written: Future[list[hub.Outcome]] | None, pending: list[_Pending], done: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:  # fmt: skip
+        """Count a written chunk's records by what their mutations found."""
+        outcomes = written.result() if written is not None else []
+        for (line, key, eid, found), outcome in zip(pending, outcomes, strict=True):
+            if outcome.error is not None:
+                self.rejections.append(Rejection(line, key, outcome.error.detail))
+                continue
+            m: Merge = found["merge"]
+            self.conflicts += [Conflict(key, eid, item, source, value) for item, source, value in m.conflicts]
+            self.counts["conflicting" if m.conflicts else found["state"]] += 1
+        if progress is not None:
+            progress(done)
+
+
+def _mutation(
+    plan: Plan, department: str, key: str, eid: str, values: dict[str, Any], iris: dict[str, str],
+    tm: hub.TermMap, result: dict[str, Any],
+) -> hub.Mutation:  # fmt: skip
+    def run(cur: hub.EntityRow | None, now: str) -> hub.Change:
+        held = {} if cur is None else {a: _held(cur.attrs.get(iri)) for a, iri in iris.items()}
+        m = merge(plan, department, values, held)
+        changes = {a: v for a, v in m.apply.items() if a not in held or held[a] != v}
+        if cur is None:
+            changes[plan.key.attribute] = key  # the identity: the entity is made with it whoever feeds first
+        result["merge"], result["state"] = m, "new" if cur is None else "changed" if changes else "unchanged"
+        if cur is not None and not changes:
+            return hub.Change(cur)
+        body = {"id": eid, "type": ENTITY_TYPE, **{a: {"type": "Property", "value": v} for a, v in changes.items()}}
+        return hub.m_merge(hub.parse_entity(body, tm, now=now), create=True)(cur, now)
+
+    return run
+
+
+def _held(instances: list[dict[str, Any]] | None) -> Any:
+    for instance in instances or ():
+        if instance.get("datasetId") is None:
+            return instance.get("value")
+    return None
+
+
+def _store(
+    rt: Runtime, tenant: str, code: str, department: str, by: str, records: int, counts: dict[str, int],
+    conflicts: list[Conflict], rejections: list[Rejection],
+) -> FeedRun:  # fmt: skip
+    run = FeedRun(id=uuid.uuid4().hex[:16], code=code, department=department, by=by, at=now_iso(), records=records,
+                  rejected=len(rejections), conflicts=tuple(conflicts), rejections=tuple(rejections),
+                  **counts)  # fmt: skip
+    row = {"tenant": tenant, "id": run.id, "code": code, "department": department, "by": by, "at": run.at,
+           "at_ms": int(time.time() * 1000), "records": records, "rejected": run.rejected, **counts}  # fmt: skip
+    conflict_rows = [{"tenant": tenant, "run_id": run.id, "seq": n, "record": c.record, "entity_id": c.entity_id,
+                      "item": c.item, "source": c.source, "offered": json.dumps(c.offered, ensure_ascii=False)}
+                     for n, c in enumerate(conflicts)]  # fmt: skip
+    rejection_rows = [{"tenant": tenant, "run_id": run.id, "seq": n, "line": r.line, "record": r.record,
+                       "reason": r.reason} for n, r in enumerate(rejections)]  # fmt: skip
+    rt.db.run_write(lambda conn: store.insert_run(conn, row, conflict_rows, rejection_rows))
+    return run
+
+
+def _run(row: dict[str, Any], conflicts: Sequence[Conflict] = (), rejections: Sequence[Rejection] = ()) -> FeedRun:
+    fields = ("id", "code", "department", "by", "at", "records", "new", "changed", "unchanged", "conflicting",
+              "rejected")  # fmt: skip
+    return FeedRun(**{f: row[f] for f in fields}, conflicts=tuple(conflicts), rejections=tuple(rejections))
+
+
+def get_feed_run(rt: Runtime, tenant: str, run_id: str, *, limit: int = MAX_LIST, offset: int = 0) -> FeedRun:
+    """A run with a page of its conflicts and of its rejections (in the order found); FeedRunNotFound."""
+    with rt.db.connect() as conn:
+        row = store.get_run(conn, tenant, run_id)
+        if row is None:
+            raise FeedRunNotFound(f"there is no feed run {run_id!r}: GET /datahub/feeds/runs lists them")
+        found = [Conflict(c["record"], c["entity_id"], c["item"], c["source"], json.loads(c["offered"]))
+                 for c in store.conflicts(conn, tenant, run_id, limit, offset)]  # fmt: skip
+        rejected = [Rejection(r["line"], r["record"], r["reason"])
+                    for r in store.rejections(conn, tenant, run_id, limit, offset)]  # fmt: skip
+    return _run(row, found, rejected)
+
+
+def feed_runs(
+    rt: Runtime, tenant: str, *, department: str | None = None, code: str | None = None, limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[FeedRun], int]:  # fmt: skip
+    """A page of runs, newest first (of one department's feeds, of one entry, if named), and their total."""
+    with rt.db.connect() as conn:
+        rows = store.runs(conn, tenant, department, code, limit, offset)
+        total = store.count_runs(conn, tenant, department, code)
+    return [_run(r) for r in rows], total
