@@ -136,7 +136,7 @@ def _guard(rt: Runtime, caller: ReadCaller | None) -> ReadGuard | None:
 def look(
     rt: Runtime, tenant: str, caller: ReadCaller | None, rows: list[EntityRow], *, one: bool = False
 ) -> list[Sight]:
-    """What ``caller`` may see of ``rows`` (None: a caller of no department, who sees them whole)."""
+    """What ``caller`` may see of ``rows`` (None: the platform's own read, which sees them whole)."""
     guard = _guard(rt, caller)
     if guard is None or caller is None or not rows:
         return [Sight(r) for r in rows]
@@ -146,7 +146,7 @@ def look(
 def govern_rows(
     rt: Runtime, tenant: str, caller: ReadCaller | None, rows: list[EntityRow], *, one: bool = False
 ) -> list[EntityRow]:
-    """``rows`` as the installed guard lets ``caller`` see them (None: a caller of no department)."""
+    """``rows`` as the installed guard lets ``caller`` see them (None: the platform's own read)."""
     if _guard(rt, caller) is None or not rows:
         return rows
     return [s.cut() for s in look(rt, tenant, caller, rows, one=one)]
