@@ -454,6 +454,27 @@ def feed(
         typer.echo(f"… the rest: GET /datahub/feeds/runs/{run.id}")
 
 
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """Seal the head with the current seal key, keep its public key among the retired (verify checks the seals it
+    made) and write a new seal key in its place. Restart the API processes to seal with the new key."""
+    from cityos import datahub
+
+    settings = get_settings()
+    rt = _open_runtime()  # a seal made and then a refused rotation do no harm: a seal may be made at any time
+    try:
+        done = datahub.seal(rt)
+    finally:
+        rt.close()
+    try:
+        old, new = datahub.rotate_seal_key(settings)
+    except datahub.AuditKeyInvalid as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    sealed = f"sealed seq {done.seq} with it, " if done else ""
+    typer.echo(f"retired the seal key {old} ({sealed}its public key kept for verify); the new seal key is {new}")
+
+
 @audit_app.command("seal")
 def audit_seal() -> None:
     """Seal the audit chain's head now (an Ed25519 signature of its seq and hash)."""

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         description="PEM file of the Ed25519 private key that seals the audit chain. Unset: a key generated on "
         "first use into data_dir/audit-seal.pem (mode 0600; the log says where).",
     )
+    audit_retired_keys: Path | None = Field(
+        None,
+        description="A directory of the public keys (PEM) of seal keys no longer in use, so that verify checks the "
+        "seals they made; `cityos audit rotate-key` puts the old key's there. Unset: data_dir/audit-keys-retired.",
+    )
     audit_subject_secret: str | None = Field(
         None,
         description="Secret of the keyed hashes (keyed BLAKE2b-256) the audit log keeps of the persons' ID numbers and "

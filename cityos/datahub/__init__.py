@@ -23,6 +23,7 @@ from cityos.datahub.audit import (
     subject_hash,
     verify,
 )
+from cityos.datahub.audit_keys import rotate as rotate_seal_key
 from cityos.datahub.catalogue import (
     ClassNode,
     EntryVersion,
@@ -43,6 +44,7 @@ from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
 from cityos.datahub.datasets import Reader, RecordsRead, read_records
 from cityos.datahub.errors import (
+    AuditKeyInvalid,
     EntryExists,
     EntryNotFound,
     FeedRunNotFound,
@@ -111,6 +113,7 @@ __all__ = [
     "TRANSITIONS",
     "Access",
     "Appended",
+    "AuditKeyInvalid",
     "AuditRead",
     "Backing",
     "CatalogueEntry",
@@ -214,6 +217,7 @@ __all__ = [
     "reads_of_subject",
     "register_entry",
     "request_grant",
+    "rotate_seal_key",
     "run_failures",
     "run_feed",
     "run_quality",

@@ -317,8 +317,12 @@ class _Walk:
 
     def check_seal(self, seal_row: Any, hash_: str) -> str | None:
         message = seal_message(seal_row.seq, seal_row.hash, seal_row.at_ms, seal_row.key_id)
-        if seal_row.key_id != self.keys.key_id or not self.keys.verifies(message, seal_row.signature):
-            return (f"its seal's signature does not verify with the seal key {self.keys.key_id} "
+        if not self.keys.knows(seal_row.key_id):
+            return (f"its seal was made with the key {seal_row.key_id}, which is neither the seal key "
+                    f"{self.keys.key_id} nor a retired one (a forged seal, or a retired key's public key missing "
+                    "from CITYOS_AUDIT_RETIRED_KEYS)")  # fmt: skip
+        if not self.keys.verifies(message, seal_row.signature, seal_row.key_id):
+            return (f"its seal's signature does not verify with the key {seal_row.key_id} "
                     "(a forged seal, or one made with another key)")  # fmt: skip
         if seal_row.hash != hash_:
             return "its seal signed another hash: the record or one before it was replaced"

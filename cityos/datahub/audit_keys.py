@@ -2,6 +2,10 @@
 
 The seal key is the PEM file ``audit_seal_key`` names; without one, a key is generated on first use into the
 data directory (``audit-seal.pem``, mode 0600) and the log says where. Loaded once per runtime (a part).
+
+A seal key is rotated (:func:`rotate`) by sealing the head with it, keeping its public key among the retired
+ones (``audit_retired_keys``, by key id) and writing a new key in its place: verify checks each seal with the
+key that made it. The subjects' keyed hashes must outlive the key, so rotation needs ``audit_subject_secret``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ import contextlib
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -23,6 +28,7 @@ from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
 GENERATED_NAME = "audit-seal.pem"
+RETIRED_NAME = "audit-keys-retired"  # in the data directory, when audit_retired_keys is unset
 
 
 @dataclass(frozen=True)
@@ -32,21 +38,52 @@ class AuditKeys:
     key_id: str  # the first 32 hex of SHA-256 of the raw public key
     subject_secret: bytes
     path: Path
+    retired: Mapping[str, Ed25519PublicKey] = field(default_factory=dict)  # key id -> a former seal key
 
     def sign(self, message: bytes) -> str:
         return self.private.sign(message).hex()
 
-    def verifies(self, message: bytes, signature_hex: str) -> bool:
+    def verifies(self, message: bytes, signature_hex: str, key_id: str | None = None) -> bool:
+        """Whether the signature is that of the key ``key_id`` names (the seal key, or a retired one)."""
+        public = self.public if key_id in (None, self.key_id) else self.retired.get(key_id)
+        if public is None:
+            return False
         try:
-            self.public.verify(bytes.fromhex(signature_hex), message)
+            public.verify(bytes.fromhex(signature_hex), message)
         except (InvalidSignature, ValueError):
             return False
         return True
+
+    def knows(self, key_id: str) -> bool:
+        return key_id == self.key_id or key_id in self.retired
 
     def subject_hash(self, subject: str) -> str:
         """The keyed hash the log keeps of a person's ID number or a company's credit code: BLAKE2b-256 in its
         keyed mode (a MAC by design, as HMAC-SHA256 is, and a tenth of its cost per call), hex."""
         return hashlib.blake2b(subject.strip().upper().encode(), key=self.subject_secret, digest_size=32).hexdigest()
+
+
+def key_id_of(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def retired_dir(settings: Settings) -> Path:
+    return settings.audit_retired_keys or settings.data_dir / RETIRED_NAME
+
+
+def _retired(directory: Path) -> dict[str, Ed25519PublicKey]:
+    """The retired public keys in ``directory`` by key id; a file that is not one is skipped with a warning."""
+    found: dict[str, Ed25519PublicKey] = {}
+    for path in sorted(directory.glob("*.pem")) if directory.is_dir() else ():
+        try:
+            public = serialization.load_pem_public_key(path.read_bytes())
+        except (OSError, ValueError, TypeError):
+            log.warning("skipped %s: not a PEM public key", path)
+            continue
+        if isinstance(public, Ed25519PublicKey):
+            found[key_id_of(public)] = public
+    return found
 
 
 def _generate(path: Path) -> None:
@@ -82,7 +119,6 @@ def load_keys(settings: Settings) -> AuditKeys:
             _generate(path)
     private = _load(path)
     public = private.public_key()
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     if settings.audit_subject_secret:
         material = settings.audit_subject_secret.encode()
     else:
@@ -90,9 +126,32 @@ def load_keys(settings: Settings) -> AuditKeys:
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )
     secret = hashlib.sha256(b"cityos audit subjects\0" + material).digest()  # a BLAKE2b key is at most 64 bytes
-    return AuditKeys(private, public, hashlib.sha256(raw).hexdigest()[:32], secret, path)
+    return AuditKeys(private, public, key_id_of(public), secret, path, _retired(retired_dir(settings)))
 
 
 def keys(rt: Runtime) -> AuditKeys:
     """This runtime's audit keys, loaded once."""
     return rt.parts.get(AuditKeys, lambda: load_keys(rt.settings))
+
+
+def rotate(settings: Settings) -> tuple[str, str]:
+    """Retire the seal key the settings name and write a new one in its place: the old public key kept among
+    the retired (by its key id), so that verify checks the seals it made. The caller seals the head with the old
+    key first. (old key id, new key id). AuditKeyInvalid when no subject secret is set: the subjects' keyed
+    hashes would change with the key, and "who used my data" would lose every earlier read."""
+    if not settings.audit_subject_secret:
+        raise AuditKeyInvalid(
+            "set CITYOS_AUDIT_SUBJECT_SECRET (a long secret you keep) before rotating the seal key: without it the "
+            "subjects' keyed hashes are derived from the key, and a new key would make who used my data miss every "
+            "earlier read"
+        )
+    old = load_keys(settings)
+    directory = retired_dir(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    pem = old.public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (directory / f"{old.key_id}.pem").write_bytes(pem)
+    fresh = old.path.with_name(old.path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    _generate(fresh)
+    os.replace(fresh, old.path)  # atomic: a process loading the key sees the old one or the new one
+    return old.key_id, key_id_of(_load(old.path).public_key())

@@ -20,6 +20,7 @@ from cityos.bus.memory import MemoryBus
 from cityos.cli import app
 from cityos.config import Settings, get_settings
 from cityos.datahub import AuditRead
+from cityos.datahub.audit_keys import keys
 from cityos.datahub.keeper import AuditKeeper
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
@@ -255,3 +256,35 @@ def test_the_cli_names_a_removed_record(cli: Runtime) -> None:
     sql(cli, "DELETE FROM datahub_audit WHERE seq = 2")
     bad = run("verify")
     assert bad.exit_code == 1 and "broken at seq 2: removed" in bad.output, bad.output
+
+
+def test_a_rotated_seal_key_keeps_the_old_seals_verifiable(
+    cli: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    filled(cli)  # sealed by the first key at seq 7 and 12
+    refused = run("rotate-key")  # no subject secret: who used my data would lose every earlier read
+    assert refused.exit_code == 2 and "CITYOS_AUDIT_SUBJECT_SECRET" in refused.output, refused.output
+    monkeypatch.setenv("CITYOS_AUDIT_SUBJECT_SECRET", "a long secret kept by the data office")
+    get_settings.cache_clear()
+    old = datahub.verify(cli)
+    rotated = run("rotate-key")
+    assert rotated.exit_code == 0 and "retired the seal key" in rotated.output and "sealed seq 12" in rotated.output
+    assert len(list((tmp_path / "audit-keys-retired").glob("*.pem"))) == 1
+    # a process started now seals with the new key; verify checks each seal with the key that made it
+    later = Runtime(get_settings(), cli.db, MemoryBus())
+    try:
+        datahub.append(later, "default", [read(i) for i in range(13, 20)])
+        sealed = datahub.seal(later)
+        assert sealed is not None and sealed.key_id != keys(cli).key_id  # the new key, not the one cli loaded
+        out = datahub.verify(later)
+        assert out.ok and out.records == 19 and out.seals == old.seals + 1 == 3, out
+        # without the retired public key, the first key's seals cannot be checked: named, not passed
+        for path in (tmp_path / "audit-keys-retired").glob("*.pem"):
+            path.unlink()
+        later.parts.close()
+        later = Runtime(get_settings(), cli.db, MemoryBus())
+        broken = datahub.verify(later)
+        assert not broken.ok and broken.seq == 7 and "neither the seal key" in (broken.problem or ""), broken
+    finally:
+        later.parts.close()
+        later.bus.close()
