@@ -160,24 +160,25 @@ def q_attributes(expr: QExpr) -> set[str]:
 
 
 def q_exact(expr: QExpr) -> set[str]:
-    """The attributes a q expression compares only for equality with given values (``attr=="v"``,
-    ``attr=="a","b"``, on the attribute's own value): a reader that already holds a value can look a record up
-    by it (核验, verification) without learning more of the attribute than it gave."""
-    terms: list[QTerm] = []
-
-    def walk(e: QExpr) -> None:
-        if isinstance(e, QTerm):
-            terms.append(e)
-        else:
-            for item in e.items:
-                walk(item)
-
-    walk(expr)
-    exact = {t.path.attr for t in terms}
-    for t in terms:
-        if t.op != "==" or t.path.sub or t.path.compound or isinstance(t.value, QRange):
-            exact.discard(t.path.attr)
-    return exact
+    """The attributes a q expression looks up by one given value (``attr=="v"``, on the attribute's own value,
+    as a term of the top-level ``;``, once): a reader that holds a value can find a record by it (核验,
+    verification) without learning more of the attribute than it gave. A list of values, an ``|``, a second
+    term on the attribute, a pattern or a range would let it test many guesses at once, so they do not count."""
+    terms = expr.items if isinstance(expr, QAnd) else (expr,)
+    seen: dict[str, int] = {}
+    for e in terms:
+        for attr in q_attributes(e):
+            seen[attr] = seen.get(attr, 0) + 1
+    return {
+        t.path.attr
+        for t in terms
+        if isinstance(t, QTerm)
+        and t.op == "=="
+        and not t.path.sub
+        and not t.path.compound
+        and not isinstance(t.value, QList | QRange)
+        and seen[t.path.attr] == 1
+    }
 
 
 def parse_q(text: str) -> QExpr:

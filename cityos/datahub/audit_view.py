@@ -124,10 +124,10 @@ def chain_status(rt: Runtime) -> ChainStatus:
     elif seal is not None and sealed_hash != seal.hash:
         problem = f"the newest seal (seq {seal.seq}) signs a hash its record does not have: run cityos audit verify"
     elif seal is not None and not (
-        seal.key_id == k.key_id
-        and k.verifies(seal_message(seal.seq, seal.hash, seal.at_ms, seal.key_id), seal.signature)
+        k.knows(seal.key_id)
+        and k.verifies(seal_message(seal.seq, seal.hash, seal.at_ms, seal.key_id), seal.signature, seal.key_id)
     ):
-        problem = f"the newest seal (seq {seal.seq}) does not verify with the seal key {k.key_id}"
+        problem = f"the newest seal (seq {seal.seq}) does not verify with the key {seal.key_id} that it names"
     return ChainStatus(
         head_seq=head_seq,
         sealed_seq=seal.seq if seal else None,

@@ -220,6 +220,15 @@ class FeedRunNotFound(CityError):
     status = 404
 
 
+class NotASource(CityError):
+    """A feed from a department that is the source of none of the entry's items: it could only offer values of
+    other sources (each a conflict, telling it whether its guess matched) and make registry entries."""
+
+    type = PROBLEM_BASE + "not-a-source"
+    title = "Not a source of the entry's items"
+    status = 403
+
+
 class InvalidFeed(CityError):
     """A feed that cannot run at all (an entry without the persons registry's record key, an empty batch);
     a malformed record is rejected on its own and the rest of the feed goes on."""

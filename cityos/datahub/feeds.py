@@ -24,7 +24,7 @@ from cityos.core.timefmt import now_iso
 from cityos.datahub import feed_store as store
 from cityos.datahub.audit_keys import keys as audit_keys
 from cityos.datahub.catalogue import view_entry
-from cityos.datahub.errors import FeedRunNotFound, InvalidFeed
+from cityos.datahub.errors import FeedRunNotFound, InvalidFeed, NotASource
 from cityos.datahub.registry import ENTITY_PREFIX, ENTITY_TYPE, Merge, Plan, merge, offered, plan_of, record_problem
 from cityos.runtime import Runtime
 
@@ -102,7 +102,15 @@ def run_feed(
     ``lines`` are the records' lines in their file (else a rejection names the record's index in the batch);
     ``progress`` is told how many records are done after every chunk. Raises EntryNotFound, InvalidFeed.
     Chunks commit in order, one at a time; the next is checked while the one before is written."""
-    feed = _Feed(rt, tenant, feed_plan(rt, tenant, code), department)
+    plan = feed_plan(rt, tenant, code)
+    sources = {plan.key.source, *(s.source for s in plan.slots.values())}
+    if department not in sources:
+        raise NotASource(
+            f"{department!r} is the source of no item of entry {code} (一数一源): a feed carries the values of the "
+            f"items a department is the source of; the sources of this entry's items: {', '.join(sorted(sources))}",
+            code=code,
+        )
+    feed = _Feed(rt, tenant, plan, department)
     with ThreadPoolExecutor(1, thread_name_prefix="feed") as pool:
         before: tuple[Future[list[hub.Outcome]] | None, list[_Pending], int] | None = None
         for start in range(0, len(records), CHUNK):

@@ -32,6 +32,7 @@ from cityos.datahub.errors import (
     ObjectionNotFound,
     ValueNotRead,
 )
+from cityos.datahub.masking import mask_value
 from cityos.datahub.models import CatalogueEntry, DataItem
 from cityos.datahub.objection_clock import due_after
 from cityos.datahub.objection_store import Row
@@ -230,6 +231,15 @@ def submit_objection(
     if department == source:
         raise InvalidObjection(f"{department!r} is the source of {item!r} (一数一源): correct the value at the source "
                                "instead of objecting to it", field="item")  # fmt: skip
+    from cityos.datahub.datasets import Reader, access_of  # datasets flags the records objections name
+
+    access = access_of(rt, tenant, entry, Reader(by, department, False), datetime.now(UTC))  # may it read it now
+    if item not in access.shown and item not in access.masked:
+        raise ValueNotRead(
+            f"{department!r} may not read {item!r} of entry {code} (no grant in force shows it): only a value read "
+            "can be objected to",
+            code=code, recordId=record_id, department=department,
+        )  # fmt: skip
     reads = reads_of_record(rt, tenant, code, record_id, department=department, limit=1)
     if not reads:
         raise ValueNotRead(
@@ -450,4 +460,41 @@ def flag_rows(rt: Runtime, tenant: str, rows: list[hub.EntityRow]) -> list[hub.E
             if ids:
                 attrs[iri] = [{**inst, flag: {"type": "Property", "value": ids}} for inst in instances]
         out.append(dataclasses.replace(row, attrs=attrs))
+    return out
+
+
+# --- what a department other than the source sees of an objection ------------------------------------------
+
+_VALUES = ("value", "corrected", "before", "after")  # the record's values an event or a notice may carry
+
+
+def _masker(rt: Runtime, tenant: str, code: str, item: str) -> Any:
+    entry = get_entry(rt, tenant, code)
+    kind = next((i.kind for i in entry.items if i.name == item), "text")
+    return lambda v: mask_value(kind, v)
+
+
+def as_seen_by(rt: Runtime, tenant: str, record: ObjectionRecord, department: str | None) -> ObjectionRecord:
+    """The objection as ``department`` may see it: the source and the city (None) see the record's values as
+    held; the objector sees them masked by the item's kind, as its grant may not show them in full (the
+    value it proposed is its own)."""
+    if department is None or department == record.source:
+        return record
+    mask = _masker(rt, tenant, record.code, record.item)
+    history = tuple(
+        dataclasses.replace(ev, changes={k: mask(v) if k in _VALUES else v for k, v in ev.changes.items()})
+        for ev in record.history
+    )
+    return dataclasses.replace(record, value=mask(record.value), corrected=mask(record.corrected), history=history)
+
+
+def notices_as_seen(rt: Runtime, tenant: str, notices: list[Notice], city: bool) -> list[Notice]:
+    """Correction notices as their department sees them: the values masked by the item's kind (a department
+    re-reads the record to see the new value as its grant shows it); the city sees them as held."""
+    if city:
+        return notices
+    out = []
+    for n in notices:
+        mask = _masker(rt, tenant, n.code, n.item)
+        out.append(dataclasses.replace(n, before=mask(n.before), after=mask(n.after)))
     return out

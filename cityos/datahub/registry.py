@@ -57,10 +57,8 @@ def plan_of(view: EntryView) -> Plan | None:
     for item in entry.items:
         key = entry.key_of(item)
         source = view.sources[item.name].department if item.name in view.sources else entry.source_of(item)
-        if key.startswith(PREFIX):
-            slots[item.name] = Slot(item.name, key.removeprefix(PREFIX), source)
-        elif item.key is None:
-            slots[item.name] = Slot(item.name, item.name, source)
+        if key.startswith(PREFIX):  # only the registry's items (person.X, one source each) are fed: an unkeyed
+            slots[item.name] = Slot(item.name, key.removeprefix(PREFIX), source)  # item would claim an attribute
     keys = [i.name for i in entry.items if entry.key_of(i) == RECORD_KEY]
     if not keys:
         return None

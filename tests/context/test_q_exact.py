@@ -12,7 +12,10 @@ from cityos.context import parse_q, q_attributes, q_exact
     ("q", "exact"),
     [
         ('idCard=="310101199001011234"', {"idCard"}),
-        ('idCard=="a","b";name=="张伟"', {"idCard", "name"}),
+        ('idCard=="a";name=="张伟"', {"idCard", "name"}),
+        ('idCard=="a","b";name=="张伟"', {"name"}),  # a list: many guesses at once
+        ('idCard=="a"|idCard=="b"', set()),  # likewise
+        ('idCard=="a";idCard=="b"', set()),  # a second term on it
         ('idCard=="a"|idCard~="^3101"', set()),  # also read by pattern
         ('idCard>="3101"', set()),
         ('idCard=="a".."b"', set()),  # a range
@@ -20,7 +23,8 @@ from cityos.context import parse_q, q_attributes, q_exact
         ("idCard", set()),  # exists: not a comparison with a value
         ('address.street=="南京东路"', set()),  # a sub-attribute
         ('address[street]=="南京东路"', set()),  # a key into the value
-        ('(idCard=="a"|name=="b");age>3', {"idCard", "name"}),
+        ('(idCard=="a"|name=="b");age>3', set()),  # under an or
+        ('idCard=="a";(name=="b"|age>3)', {"idCard"}),
     ],
 )
 def test_q_exact(q: str, exact: set[str]) -> None:

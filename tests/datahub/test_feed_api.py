@@ -119,3 +119,12 @@ def test_what_a_feed_refuses(api: Api, rt: Runtime, tokens: dict[str, str]) -> N
     assert r.status_code == 422 and r.json()["type"].endswith("/invalid-feed"), r.text
     assert api.post(f"/datahub/feeds/{PERSONS}/records", json={"records": []}, token=tokens[SOURCE]).status_code == 400
     assert api.get("/datahub/feeds/runs/nope", token=tokens[SOURCE]).status_code == 404
+
+
+def test_only_a_source_feeds_an_entry(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    # civil affairs is the source of no item of the persons entry: its feed could only test guesses of other
+    # sources' values (each a conflict or not) and make registry entries, so it is refused whole
+    r = api.post(f"/datahub/feeds/{PERSONS}/records", json={"records": PEOPLE}, token=tokens[CIVIL])
+    assert r.status_code == 403 and r.json()["type"].endswith("/not-a-source"), r.text
+    assert "public-security" in r.json()["detail"]
+    assert api.get("/datahub/feeds/runs", token=tokens[CIVIL]).json() == []

@@ -18,7 +18,15 @@ from samples import person_entry
 
 from cityos.auth.service import create_token
 from cityos.bus import Event
-from cityos.datahub import Backing, move_grant, register_entry, request_grant, submit_objection
+from cityos.datahub import (
+    Backing,
+    get_entry,
+    list_grants,
+    move_grant,
+    register_entry,
+    request_grant,
+    submit_objection,
+)
 from cityos.runtime import Runtime
 
 CODE = "HP-01-01-0001"
@@ -86,6 +94,16 @@ def test_an_objection_on_a_value_never_read_is_refused(api: Api, tokens: dict[st
     assert r.status_code == 403  # the city objects through a department
 
 
+def test_an_objection_needs_the_item_readable_now(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    # civil affairs read Person:1, then its grant was revoked: it may not object, nor learn the value by trying
+    (held,) = list_grants(rt, "default", department=READER)
+    entry = get_entry(rt, "default", CODE)
+    move_grant(rt, "default", entry, held.grant.id, "revoke", "ps-officer", SOURCE, "情形已变化")
+    r = _object(api, tokens[READER])
+    assert r.status_code == 403 and r.json()["type"] == NOT_READ and "may not read" in r.json()["detail"], r.text
+    assert "501室" not in r.text
+
+
 def test_the_life_of_an_objection_corrected_at_its_source(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
     seen: list[Event] = []
     rt.bus.subscribe("datahub.objection.*", seen.append)
@@ -94,7 +112,11 @@ def test_the_life_of_an_objection_corrected_at_its_source(api: Api, rt: Runtime,
     o = r.json()
     assert r.headers["Location"] == f"/datahub/objections/{o['id']}"
     assert (o["state"], o["stateZh"], o["source"], o["objector"]) == ("submitted", "已提交", SOURCE, READER)
-    assert o["value"] == "上海市黄浦区南京东路123弄4号501室" and o["overdue"] is False and o["readSeq"] >= 1
+    # the objector sees the value it objects to as its grant shows it: masked, never more than it read
+    assert o["value"] == "上海市黄浦区南京东路****" and o["overdue"] is False and o["readSeq"] >= 1
+    assert "123弄4号501室" not in r.text
+    held = api.get(f"/datahub/objections/{o['id']}", token=tokens[SOURCE]).json()
+    assert held["value"] == "上海市黄浦区南京东路123弄4号501室"  # the source sees its own value as held
     assert datetime.fromisoformat(o["dueAt"]) - datetime.fromisoformat(o["createdAt"]) >= timedelta(days=5)
     assert o["allowedMoves"] == ["accept", "reject", "withdraw"]
     assert _object(api, tokens[READER]).status_code == 409  # one open objection per department and item
@@ -132,8 +154,10 @@ def test_the_life_of_an_objection_corrected_at_its_source(api: Api, rt: Runtime,
     r = api.get("/datahub/objection-notices", token=tokens[READER])
     assert r.status_code == 200 and r.headers["X-Total-Count"] == "1", r.text
     notice = r.json()[0]
+    # masked by the item's kind: a department re-reads the record to see the new value as its grant shows it
     assert (notice["objectionId"], notice["before"], notice["after"]) == (
-        o["id"], "上海市黄浦区南京东路123弄4号501室", "上海市黄浦区南京东路123弄4号502室")  # fmt: skip
+        o["id"], "上海市黄浦区南京东路****", "上海市黄浦区南京东路****")  # fmt: skip
+    assert "弄4号50" not in r.text
     assert api.get("/datahub/objection-notices", token=tokens[THIRD]).json() == []
     corrected = [e for e in seen if e.subject == "datahub.objection.corrected"]
     assert len(corrected) == 1 and corrected[0].data["notified"] == [READER]
