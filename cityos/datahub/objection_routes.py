@@ -69,7 +69,8 @@ def submit(ctx: Objector, body: ObjectionCreate, response: Response) -> Objectio
     record = objections.submit_objection(ctx.rt, ctx.tenant, body.code, body.record_id, body.item, body.evidence,
                                          department, ctx.principal.name, proposed=body.proposed_value)  # fmt: skip
     response.headers["Location"] = f"/datahub/objections/{record.id}"
-    return ObjectionPublic.of(objections.as_seen_by(ctx.rt, ctx.tenant, record, department))
+    (seen,) = objections.as_seen_by(ctx.rt, ctx.tenant, [record], department)
+    return ObjectionPublic.of(seen)
 
 
 @router.get(
@@ -103,13 +104,14 @@ def list_objections(
     total = objections.count_objections(ctx.rt, ctx.tenant, source=source, objector=objector, party=party, code=code,
                                         record_id=record_id, state=state, overdue=overdue)  # fmt: skip
     response.headers["X-Total-Count"] = str(total)
-    return [ObjectionPublic.of(objections.as_seen_by(ctx.rt, ctx.tenant, r, ctx.department)) for r in found]
+    return [ObjectionPublic.of(r) for r in objections.as_seen_by(ctx.rt, ctx.tenant, found, ctx.department)]
 
 
 @router.get("/objections/{objection_id}", summary="One objection as it is now, with its history and allowed moves")
 def get_objection(ctx: Reader, objection_id: Annotated[str, Path(max_length=64)]) -> ObjectionPublic:
     found = _visible(ctx, objections.get_objection(ctx.rt, ctx.tenant, objection_id))
-    return ObjectionPublic.of(objections.as_seen_by(ctx.rt, ctx.tenant, found, ctx.department))
+    (seen,) = objections.as_seen_by(ctx.rt, ctx.tenant, [found], ctx.department)
+    return ObjectionPublic.of(seen)
 
 
 @router.post(
@@ -124,7 +126,8 @@ def move_objection(
     record = objections.move_objection(ctx.rt, ctx.tenant, objection_id, ObjectionAction(action), ctx.principal.name,
                                        ctx.department, reason=body.reason, value=body.value,
                                        city=ctx.department is None)  # fmt: skip
-    return ObjectionPublic.of(objections.as_seen_by(ctx.rt, ctx.tenant, record, ctx.department))
+    (seen,) = objections.as_seen_by(ctx.rt, ctx.tenant, [record], ctx.department)
+    return ObjectionPublic.of(seen)
 
 
 @router.get(

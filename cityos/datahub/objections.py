@@ -468,24 +468,41 @@ def flag_rows(rt: Runtime, tenant: str, rows: list[hub.EntityRow]) -> list[hub.E
 _VALUES = ("value", "corrected", "before", "after")  # the record's values an event or a notice may carry
 
 
-def _masker(rt: Runtime, tenant: str, code: str, item: str) -> Any:
-    entry = get_entry(rt, tenant, code)
-    kind = next((i.kind for i in entry.items if i.name == item), "text")
-    return lambda v: mask_value(kind, v)
+class _Kinds:
+    """The kind of value of (entry, item), each entry read once per answer (a page names few entries)."""
+
+    def __init__(self, rt: Runtime, tenant: str) -> None:
+        self.rt, self.tenant = rt, tenant
+        self.entries: dict[str, CatalogueEntry] = {}
+
+    def mask(self, code: str, item: str) -> Any:
+        if code not in self.entries:
+            self.entries[code] = get_entry(self.rt, self.tenant, code)
+        entry = self.entries[code]
+        kind = next((i.kind for i in entry.items if i.name == item), "text")
+        return lambda v: mask_value(kind, v)
 
 
-def as_seen_by(rt: Runtime, tenant: str, record: ObjectionRecord, department: str | None) -> ObjectionRecord:
-    """The objection as ``department`` may see it: the source and the city (None) see the record's values as
+def as_seen_by(
+    rt: Runtime, tenant: str, records: list[ObjectionRecord], department: str | None
+) -> list[ObjectionRecord]:
+    """Objections as ``department`` may see them: the source and the city (None) see the record's values as
     held; the objector sees them masked by the item's kind, as its grant may not show them in full (the
     value it proposed is its own)."""
-    if department is None or department == record.source:
-        return record
-    mask = _masker(rt, tenant, record.code, record.item)
-    history = tuple(
-        dataclasses.replace(ev, changes={k: mask(v) if k in _VALUES else v for k, v in ev.changes.items()})
-        for ev in record.history
-    )
-    return dataclasses.replace(record, value=mask(record.value), corrected=mask(record.corrected), history=history)
+    kinds = _Kinds(rt, tenant)
+    out = []
+    for record in records:
+        if department is None or department == record.source:
+            out.append(record)
+            continue
+        mask = kinds.mask(record.code, record.item)
+        history = tuple(
+            dataclasses.replace(ev, changes={k: mask(v) if k in _VALUES else v for k, v in ev.changes.items()})
+            for ev in record.history
+        )
+        out.append(dataclasses.replace(record, value=mask(record.value), corrected=mask(record.corrected),
+                                       history=history))  # fmt: skip
+    return out
 
 
 def notices_as_seen(rt: Runtime, tenant: str, notices: list[Notice], city: bool) -> list[Notice]:
@@ -493,8 +510,9 @@ def notices_as_seen(rt: Runtime, tenant: str, notices: list[Notice], city: bool)
     re-reads the record to see the new value as its grant shows it); the city sees them as held."""
     if city:
         return notices
+    kinds = _Kinds(rt, tenant)
     out = []
     for n in notices:
-        mask = _masker(rt, tenant, n.code, n.item)
+        mask = kinds.mask(n.code, n.item)
         out.append(dataclasses.replace(n, before=mask(n.before), after=mask(n.after)))
     return out
