@@ -137,6 +137,39 @@ def backing_index(rt: Runtime, tenant: str) -> dict[str, tuple[CatalogueEntry, .
     return {kind: tuple(found) for kind, found in index.items()}
 
 
+def attribute_governors(rt: Runtime, tenant: str) -> dict[str, dict[str, tuple[CatalogueEntry, str]]]:
+    """For each entry that backs entity types, the attributes its entities carry that another entry governs:
+    entry code -> attribute -> (the governing entry, its item's name). A base registry's entity gathers items
+    from many entries (a ``Person`` carries public security's identity and civil affairs' marital status):
+    an attribute the backing entry does not list, whose key (``person.maritalStatus``) another entry is the
+    one source of, is read under that entry's rules, not the backing entry's."""
+    with rt.db.connect() as conn:
+        entries = [from_doc(doc) for doc in store.all_docs(conn, tenant)]
+        sources = store.all_sources(conn, tenant, None)
+    return governors(entries, [(s["item_key"], s["code"], s["item"]) for s in sources])
+
+
+def governors(
+    entries: list[CatalogueEntry], sources: list[tuple[str, str, str]]
+) -> dict[str, dict[str, tuple[CatalogueEntry, str]]]:
+    """:func:`attribute_governors` over ``entries`` and the item sources (key, registering entry, item)."""
+    by_code = {e.code: e for e in entries}
+    out: dict[str, dict[str, tuple[CatalogueEntry, str]]] = {}
+    for entry in entries:
+        if not entry.backing.entity_types:
+            continue
+        own = {i.name for i in entry.items}
+        prefixes = {k.partition(".")[0] for i in entry.items if not (k := entry.key_of(i)).startswith(entry.code + ".")}
+        found = {}
+        for key, code, item in sources:
+            prefix, _, attribute = key.partition(".")
+            if prefix in prefixes and code != entry.code and code in by_code and attribute not in own:
+                found[attribute] = (by_code[code], item)
+        if found:
+            out[entry.code] = found
+    return out
+
+
 def view_entry(rt: Runtime, tenant: str, code: str) -> EntryView:
     """An entry with its dataset level and its items' sources."""
     with rt.db.connect() as conn:

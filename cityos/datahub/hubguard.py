@@ -5,9 +5,12 @@ An entity whose type backs a catalogue entry (``backing.entityTypes``) is that e
 as a dataset read is (cityos.datahub.datasets): refused, cut to the items the reader may see, masked, and
 audited. Entities of types no entry names are not governed data and are answered as stored. A department
 reading its own entries (their provider) sees them whole, attributes the catalogue does not list
-included; any other department sees only the listed items it may see. A token of no department (an
-operator's, an administrator's) reads for the city: entities as stored, its reads of governed data audited
-as a department's are (``Reader.city``).
+included; any other department sees only the listed items it may see. A base registry's entity gathers the
+items of many entries (a ``Person`` carries public security's identity and health's date of death): an
+attribute another entry governs (the one source of its key, ``person.diedOn``) is seen, by the provider
+and by any other reader alike, only as that entry's access shows its item, and the read is audited under
+that entry too. A token of no department (an operator's, an administrator's) reads for the city: entities
+as stored, its reads of governed data audited as a department's are (``Reader.city``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import dataclasses
 import functools
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cityos import context as hub
-from cityos.datahub.audit import append
-from cityos.datahub.catalogue import backing_index
+from cityos.datahub.audit import AuditRead, append
+from cityos.datahub.catalogue import attribute_governors, backing_index
 from cityos.datahub.datasets import Reader, access_of, audit_read, refusal
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
@@ -31,19 +35,28 @@ from cityos.runtime import Runtime
 INDEX_SECONDS = 5.0  # how long the type -> entries index is kept: a catalogue change is seen this much later
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The catalogue as the guard needs it: the entries each entity type backs, and for each backing entry the
+    attributes of its entities another entry governs (a base registry's entities gather many entries' items)."""
+
+    by_type: dict[str, tuple[CatalogueEntry, ...]]
+    governors: dict[str, dict[str, tuple[CatalogueEntry, str]]]
+
+
 class CatalogueGuard:
     """The read guard of a runtime, keeping the catalogue's type index a few seconds per tenant."""
 
     def __init__(self) -> None:
-        self._index: dict[str, tuple[float, dict[str, tuple[CatalogueEntry, ...]]]] = {}
+        self._index: dict[str, tuple[float, _Index]] = {}
         self._lock = threading.Lock()
 
-    def _entries_by_type(self, rt: Runtime, tenant: str) -> dict[str, tuple[CatalogueEntry, ...]]:
+    def _catalogue(self, rt: Runtime, tenant: str) -> _Index:
         with self._lock:
             kept = self._index.get(tenant)
         if kept is not None and time.monotonic() - kept[0] < INDEX_SECONDS:
             return kept[1]
-        index = backing_index(rt, tenant)
+        index = _Index(backing_index(rt, tenant), attribute_governors(rt, tenant))
         with self._lock:
             self._index[tenant] = (time.monotonic(), index)
         return index
@@ -51,40 +64,28 @@ class CatalogueGuard:
     def look(
         self, rt: Runtime, tenant: str, caller: hub.ReadCaller, rows: list[hub.EntityRow], *, one: bool
     ) -> list[hub.Sight]:
-        index = self._entries_by_type(rt, tenant)
-        if not index:
+        index = self._catalogue(rt, tenant)
+        if not index.by_type:
             return [hub.Sight(r) for r in rows]
-        tm = hub.core_term_map()
-        reader = _reader(caller)
-        now = datetime.now(UTC)
-        decided: dict[str, Access] = {}
+        rules = _Rules(rt, tenant, caller, index)
         read: dict[str, tuple[CatalogueEntry, list[hub.EntityRow]]] = {}
         out = []
         for row in rows:
-            entry = _entry_of(index, row.types, tm)
+            entry = _entry_of(index.by_type, row.types, rules.tm)
             if entry is None:
                 out.append(hub.Sight(row))
                 continue
-            if entry.code not in decided:
-                decided[entry.code] = access_of(rt, tenant, entry, reader, now)
-            access = decided[entry.code]
+            access = rules.access(entry)
             if not access.allowed:
                 if one:
                     raise refusal(entry, access)
                 continue  # a query answers what the reader may read; the rest is left out
-            # the provider sees its own records whole, and so does the city on this API: the hub's own clients
-            # (the dashboard, a vendor's system under an operator's token) read entities as stored; audited
-            whole = caller.department is None or caller.department == entry.provider
-            out.append(hub.Sight(row) if whole else hub.Sight(row, _items(access, tm)))
+            sight = rules.sight(entry, row)
+            out.append(sight)
             read.setdefault(entry.code, (entry, []))[1].append(row)
-        if read:
-            audited = [
-                audit_read(entry, decided[code], reader, [_values(r, tm) for r in found], caller.route)
-                for code, (entry, found) in read.items()
-            ]
-            append(rt, tenant, audited)
         if not read:
             return out
+        append(rt, tenant, rules.audited(read))
         # the items with an open objection are marked disputed (a sub-property each instance carries)
         flagged = flag_rows(rt, tenant, [s.row for s in out])
         return [s if r is s.row else dataclasses.replace(s, row=r) for s, r in zip(out, flagged, strict=True)]
@@ -92,26 +93,92 @@ class CatalogueGuard:
     def unreadable(
         self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered = hub.NO_FILTERS
     ) -> frozenset[str]:
-        index = self._entries_by_type(rt, tenant)
-        if not index:
+        index = self._catalogue(rt, tenant)
+        if not index.by_type:
             return frozenset()
-        tm = hub.core_term_map()
-        reader = _reader(caller)
-        now = datetime.now(UTC)
+        rules = _Rules(rt, tenant, caller, index)
+        asked = filters.compared | filters.selected | filters.matched
+        probe = dataclasses.replace(_NO_ROW, attrs={a: [] for a in asked})
         decided: dict[str, bool] = {}
         out = set()
-        for name, entries in index.items():
+        for name, entries in index.by_type.items():
             entry = entries[0]
             if entry.code not in decided:
-                access = access_of(rt, tenant, entry, reader, now)
-                whole = caller.department == entry.provider
-                sight = hub.Sight(_NO_ROW, None if whole else _items(access, tm))
-                decided[entry.code] = access.allowed and sight.filters_on(
+                sight = rules.sight(entry, probe)
+                decided[entry.code] = rules.access(entry).allowed and sight.filters_on(
                     filters.compared, filters.selected, filters.matched
                 )
             if not decided[entry.code]:
-                out.add(tm.expand(name))
+                out.add(rules.tm.expand(name))
         return frozenset(out)
+
+
+class _Rules:
+    """One read's decisions: each entry's access for the caller (looked up once), and what it sees of a
+    record of an entry. Whole for the city (a token of no department) and, but for the attributes another
+    entry governs, for the entry's provider; for any other department, the items its access shows. An
+    attribute another entry governs is seen as that entry's access shows its item, by provider and reader
+    alike."""
+
+    def __init__(self, rt: Runtime, tenant: str, caller: hub.ReadCaller, index: _Index) -> None:
+        self.rt, self.tenant, self.caller, self.index = rt, tenant, caller, index
+        self.tm = hub.core_term_map()
+        self.reader = _reader(caller)
+        self.now = datetime.now(UTC)
+        self._access: dict[str, Access] = {}
+        self._foreign: dict[str, tuple[frozenset[str], dict[str, hub.Mask | None], dict[str, str]]] = {}
+
+    def access(self, entry: CatalogueEntry) -> Access:
+        if entry.code not in self._access:
+            self._access[entry.code] = access_of(self.rt, self.tenant, entry, self.reader, self.now)
+        return self._access[entry.code]
+
+    def foreign(self, entry: CatalogueEntry) -> tuple[frozenset[str], dict[str, hub.Mask | None], dict[str, str]]:
+        """The IRIs of the attributes other entries govern, those of them the caller may see (as stored or
+        masked), and the entry governing each one seen (by IRI)."""
+        if entry.code not in self._foreign:
+            governed = self.index.governors.get(entry.code, {})
+            seen: dict[str, hub.Mask | None] = {}
+            by: dict[str, str] = {}
+            for attribute, (governor, item) in governed.items():
+                access = self.access(governor)
+                if access.allowed and item in access.shown:
+                    iri = self.tm.expand(attribute)
+                    kind = access.masked.get(item)
+                    seen[iri] = None if kind is None else functools.partial(mask_attribute, kind)
+                    by[iri] = governor.code
+            iris = frozenset(self.tm.expand(a) for a in governed)
+            self._foreign[entry.code] = (iris, seen, by)
+        return self._foreign[entry.code]
+
+    def sight(self, entry: CatalogueEntry, row: hub.EntityRow) -> hub.Sight:
+        # the city reads entities as stored on this API (the hub's own clients: the dashboard, a vendor's system
+        # under an operator's token); the provider reads its own records whole but for other entries' items
+        if self.caller.department is None:
+            return hub.Sight(row)
+        governed, seen, _ = self.foreign(entry)
+        if self.caller.department == entry.provider:
+            if not governed:
+                return hub.Sight(row)
+            return hub.Sight(row, {a: None for a in row.attrs if a not in governed} | seen)
+        return hub.Sight(row, _items(self.access(entry), self.tm) | seen)
+
+    def audited(self, read: dict[str, tuple[CatalogueEntry, list[hub.EntityRow]]]) -> list[AuditRead]:
+        """The audit records of a read: one per entry read, and one per other entry whose governed items were
+        shown on the records that hold them."""
+        out = []
+        for entry, rows in read.values():
+            values = [_values(r, self.tm) for r in rows]
+            out.append(audit_read(entry, self.access(entry), self.reader, values, self.caller.route))
+            by = self.foreign(entry)[2]
+            for governor in sorted(set(by.values())):
+                held = [v for r, v in zip(rows, values, strict=True)
+                        if any(by.get(a) == governor for a in r.attrs)]  # fmt: skip
+                if held:
+                    part = audit_read(entry, self.access(entry), self.reader, held, self.caller.route)
+                    grant = self._access[governor].grant
+                    out.append(dataclasses.replace(part, code=governor, grant=grant))
+        return out
 
 
 _NO_ROW = hub.EntityRow(None, "", [], None, {}, "", "")
