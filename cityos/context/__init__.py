@@ -32,7 +32,7 @@ from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_EVENTS,
 from cityos.context.governance import NO_FILTERS, Filtered, Mask, ReadCaller, ReadGuard, Sight, install_read_guard
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
-from cityos.context.qlang import QExpr, parse_q, q_attributes, q_exact
+from cityos.context.qlang import QExpr, parse_q, q_attributes, q_exact, q_lookups
 from cityos.context.query import EntityQuery, QueryResult, entities_of_types, query_entities
 from cityos.context.render import key_values
 from cityos.context.service import (
@@ -127,6 +127,7 @@ __all__ = [
     "parse_q",
     "q_attributes",
     "q_exact",
+    "q_lookups",
     "query_entities",
     "set_policy",
     "term_map",

@@ -48,6 +48,8 @@ class Filtered:
     compared: frozenset[str] = frozenset()
     selected: frozenset[str] = frozenset()
     matched: frozenset[str] = frozenset()
+    looked_up: Mapping[str, str | int | float | bool] = dataclasses.field(default_factory=dict)  # matched: values
+    types: frozenset[str] = frozenset()  # the entity types (IRIs) the query names; empty: any
 
 
 NO_FILTERS = Filtered()
@@ -113,6 +115,11 @@ class ReadGuard(Protocol):
         as they need (see :meth:`Sight.filters_on`): queries and discovery leave them out."""
         ...
 
+    def missed(self, rt: Runtime, tenant: str, caller: ReadCaller, filters: Filtered) -> None:
+        """A query that found nothing looked up governed data by the values in ``filters.looked_up``:
+        audit the lookup all the same (who looked a person up is part of who used their data)."""
+        ...
+
 
 class ReadGuards:
     """The guard a runtime's reads go through (a part of the runtime); none until one is installed."""
@@ -150,6 +157,13 @@ def govern_rows(
     if _guard(rt, caller) is None or not rows:
         return rows
     return [s.cut() for s in look(rt, tenant, caller, rows, one=one)]
+
+
+def missed(rt: Runtime, tenant: str, caller: ReadCaller | None, filters: Filtered) -> None:
+    """Tell the guard that a query with ``filters`` found nothing, so that a lookup by value is audited."""
+    guard = _guard(rt, caller)
+    if guard is not None and caller is not None and filters.looked_up:
+        guard.missed(rt, tenant, caller, filters)
 
 
 def unreadable_types(

@@ -164,21 +164,34 @@ def q_exact(expr: QExpr) -> set[str]:
     as a term of the top-level ``;``, once): a reader that holds a value can find a record by it (核验,
     verification) without learning more of the attribute than it gave. A list of values, an ``|``, a second
     term on the attribute, a pattern or a range would let it test many guesses at once, so they do not count."""
+    return set(q_lookups(expr))
+
+
+def q_lookups(expr: QExpr) -> dict[str, str | int | float | bool]:
+    """The lookups of :func:`q_exact` with the value each looks up: attribute -> value (as stored)."""
     terms = expr.items if isinstance(expr, QAnd) else (expr,)
     seen: dict[str, int] = {}
     for e in terms:
         for attr in q_attributes(e):
             seen[attr] = seen.get(attr, 0) + 1
     return {
-        t.path.attr
+        t.path.attr: t.value.value
         for t in terms
         if isinstance(t, QTerm)
         and t.op == "=="
         and not t.path.sub
         and not t.path.compound
+        and t.value is not None
         and not isinstance(t.value, QList | QRange)
         and seen[t.path.attr] == 1
     }
+
+
+def type_names(expr: TypeExpr) -> set[str]:
+    """The type names (as written) an entity type expression names."""
+    if isinstance(expr, TName):
+        return {expr.name}
+    return set().union(*(type_names(e) for e in expr.items))
 
 
 def parse_q(text: str) -> QExpr:

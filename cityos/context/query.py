@@ -17,7 +17,7 @@ from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
 from cityos.context.governance import Filtered
-from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact
+from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact, q_lookups, type_names
 from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr, lacks_types
 from cityos.context.store import EntityRow
@@ -96,18 +96,21 @@ class Filters:
 
 def filters_of(query: EntityQuery, tm: TermMap) -> Filtered:
     """The attributes (expanded) the query's filters read: for the read guard (cityos.context.governance),
-    which leaves out the entities whose filtered attributes the reader may not see."""
+    which leaves out the entities whose filtered attributes the reader may not see, and audits a lookup by
+    value that finds nothing."""
     compared: set[str] = set()
     matched: set[str] = set()
+    looked_up: dict[str, str | int | float | bool] = {}
     if query.q:
         expr = parse_q(query.q)
-        exact = q_exact(expr)
-        matched = {tm.expand(a) for a in exact}
-        compared = {tm.expand(a) for a in q_attributes(expr) - exact}
+        looked_up = {tm.expand(a): v for a, v in q_lookups(expr).items()}
+        matched = set(looked_up)
+        compared = {tm.expand(a) for a in q_attributes(expr) - q_exact(expr)}
     if query.georel or query.geometry or query.coordinates:
         compared.add(tm.expand(query.geoproperty or "location"))
     selected = {tm.expand(a) for a in query.attrs or ()}
-    return Filtered(frozenset(compared), frozenset(selected), frozenset(matched))
+    types = frozenset(tm.expand(t) for t in type_names(parse_type_expr(query.type))) if query.type else frozenset()
+    return Filtered(frozenset(compared), frozenset(selected), frozenset(matched), looked_up, types)
 
 
 def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> Filters:

@@ -11,6 +11,7 @@ and enterprises they concern (kept as keyed hashes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -161,8 +162,27 @@ def read_records(
         raise refusal(entry, access)
     check_filter(entry, access, q)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
+    if not raw and not offset and q and entry.backing.entity_types:  # found nothing: a lookup is audited all the same
+        missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
+        if missed is not None:
+            append(rt, tenant, [missed])
     records = govern_page(rt, tenant, entry, access, reader, raw, route)
     return RecordsRead(entry, access, flag_records(rt, tenant, records), total)  # disputed: open objections
+
+
+def lookup_audit(
+    entry: CatalogueEntry, access: Access, reader: Reader, looked_up: Mapping[str, Any], route: str
+) -> AuditRead | None:
+    """The audit record of a lookup by value that found nothing (``idCard=="…"``): no records, and the persons
+    and enterprises it looked for, so that "who used my data" shows who looked a person up, found or not.
+    None when the lookup names no item of the entry."""
+    names = {i.name: i for i in entry.items}
+    if not names.keys() & looked_up.keys():
+        return None
+    subjects = {str(v) for n, v in looked_up.items() if n in names and names[n].kind in SUBJECT_KINDS}
+    return AuditRead(principal=reader.principal, code=entry.code, route=route, subjects=tuple(subjects), count=0,
+                     department=reader.department, grant=access.grant, scenario=reader.scenario,
+                     purpose=reader.purpose)  # fmt: skip
 
 
 def audit_read(

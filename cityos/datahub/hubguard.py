@@ -26,7 +26,7 @@ from typing import Any
 from cityos import context as hub
 from cityos.datahub.audit import AuditRead, append
 from cityos.datahub.catalogue import attribute_governors, backing_index
-from cityos.datahub.datasets import Reader, access_of, audit_read, refusal
+from cityos.datahub.datasets import Reader, access_of, audit_read, lookup_audit, refusal
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
 from cityos.datahub.objections import flag_rows
@@ -97,20 +97,32 @@ class CatalogueGuard:
         if not index.by_type:
             return frozenset()
         rules = _Rules(rt, tenant, caller, index)
-        asked = filters.compared | filters.selected | filters.matched
-        probe = dataclasses.replace(_NO_ROW, attrs={a: [] for a in asked})
         decided: dict[str, bool] = {}
         out = set()
         for name, entries in index.by_type.items():
             entry = entries[0]
             if entry.code not in decided:
-                sight = rules.sight(entry, probe)
-                decided[entry.code] = rules.access(entry).allowed and sight.filters_on(
-                    filters.compared, filters.selected, filters.matched
-                )
+                decided[entry.code] = rules.readable(entry, filters)
             if not decided[entry.code]:
                 out.add(rules.tm.expand(name))
         return frozenset(out)
+
+    def missed(self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered) -> None:
+        index = self._catalogue(rt, tenant)
+        rules = _Rules(rt, tenant, caller, index)
+        values = {rules.tm.compact(a): v for a, v in filters.looked_up.items()}
+        done: set[str] = set()
+        audited = []
+        for name, entries in index.by_type.items():
+            entry = entries[0]
+            if entry.code in done or (filters.types and rules.tm.expand(name) not in filters.types):
+                continue
+            done.add(entry.code)
+            if rules.readable(entry, filters):  # else the query left the type out: nothing of it was consulted
+                record = lookup_audit(entry, rules.access(entry), rules.reader, values, caller.route)
+                audited += [record] if record is not None else []
+        if audited:
+            append(rt, tenant, audited)
 
 
 class _Rules:
@@ -150,6 +162,14 @@ class _Rules:
             iris = frozenset(self.tm.expand(a) for a in governed)
             self._foreign[entry.code] = (iris, seen, by)
         return self._foreign[entry.code]
+
+    def readable(self, entry: CatalogueEntry, filters: hub.Filtered) -> bool:
+        """Whether a query with ``filters`` may read records of ``entry`` (it may read the entry, and see the
+        attributes the filters read as they need)."""
+        asked = filters.compared | filters.selected | filters.matched
+        probe = dataclasses.replace(_NO_ROW, attrs={a: [] for a in asked})
+        sight = self.sight(entry, probe)
+        return self.access(entry).allowed and sight.filters_on(filters.compared, filters.selected, filters.matched)
 
     def sight(self, entry: CatalogueEntry, row: hub.EntityRow) -> hub.Sight:
         # the city reads entities as stored on this API (the hub's own clients: the dashboard, a vendor's system

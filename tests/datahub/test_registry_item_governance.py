@@ -123,3 +123,25 @@ def test_a_department_granted_both_entries_sees_each_item_by_its_own_grant(
     # the city reads the entity as stored, audited under both entries
     whole = api.get(f"/ngsi-ld/v1/entities/{PERSON}", token=tokens["operator"]).json()
     assert whole["diedOn"]["value"] == "2026-03-01"
+
+
+def test_a_lookup_by_value_that_finds_nothing_is_audited(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    absent = "31010119851231002X"
+    _grant(rt, person_entry(), "human-resources", ["idCard", "name"], "public-security")
+    q = {"type": "Person", "q": f'idCard=="{absent}"'}
+    assert api.get("/ngsi-ld/v1/entities", params=q, headers=HEADERS, token=tokens["human-resources"]).json() == []
+    query = {"type": "Query", "entities": [{"type": "Person"}], "q": f'idCard=="{absent}"'}
+    found = api.post("/ngsi-ld/v1/entityOperations/query", json=query, headers=HEADERS, token=tokens["operator"])
+    assert found.status_code == 200 and found.json() == []
+    records = api.get("/datahub/datasets/HP-01-01-0001/records", params={"q": f'idCard=="{absent}"'}, headers=HEADERS,
+                      token=tokens["human-resources"])  # fmt: skip
+    assert records.status_code == 200 and records.json()["records"] == [], records.text
+    # a query on another type, or by a value not looked up for equality, is no lookup of this person
+    other = {"type": "Streetlight", "q": f'idCard=="{absent}"'}
+    assert api.get("/ngsi-ld/v1/entities", params=other, token=tokens["operator"]).json() == []
+    seen = [(r.route, r.department, r.code) for r in reads_of_subject(rt, "default", subject_hash(rt, absent))]
+    assert sorted(seen, key=str) == sorted([
+        ("GET /ngsi-ld/v1/entities", "human-resources", "HP-01-01-0001"),
+        ("POST /ngsi-ld/v1/entityOperations/query", None, "HP-01-01-0001"),
+        ("GET /datahub/datasets/{code}/records", "human-resources", "HP-01-01-0001"),
+    ], key=str)  # fmt: skip

@@ -13,7 +13,7 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import BATCH_RESULT, LD_PROBLEMS, Responses, answers, id_list, ld_body
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
-from cityos.context.governance import govern_rows, unreadable_types
+from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.query import (
     check_paging,
     count_headers,
@@ -171,8 +171,11 @@ def batch_query(
     query.count = wants_count(count, options)
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
     caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
-    query.not_types = unreadable_types(rt, ld.tenant, caller, filters_of(query, ld.tm))
+    filters = filters_of(query, ld.tm)
+    query.not_types = unreadable_types(rt, ld.tenant, caller, filters)
     result = query_entities(rt, ld.tenant, query, ld.tm)
+    if not result.rows and not query.offset:
+        missed(rt, ld.tenant, caller, filters)
     rows = govern_rows(rt, ld.tenant, caller, result.rows)
     docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]
     headers = count_headers(result)

@@ -12,7 +12,7 @@ from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite,
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
-from cityos.context.governance import govern_rows, unreadable_types
+from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.query import count_headers, filters_of, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
@@ -111,10 +111,11 @@ def get_entities(
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
-    query.not_types = unreadable_types(
-        ld.rt, ld.tenant, caller, filters_of(query, ld.tm)
-    )  # so that counts and pages hold only those
+    filters = filters_of(query, ld.tm)
+    query.not_types = unreadable_types(ld.rt, ld.tenant, caller, filters)  # so that counts and pages hold only those
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
+    if not result.rows and not query.offset:
+        missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
     return _entities_response(rows, ld, view, geoproperty, headers)

@@ -12,7 +12,7 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData
-from cityos.context.governance import look, unreadable_types
+from cityos.context.governance import look, missed, unreadable_types
 from cityos.context.query import (
     EntityQuery,
     check_paging,
@@ -175,8 +175,11 @@ def _answer_query(
 ) -> Response:
     """The temporal answer for the entities a query selects (GET and POST queries alike)."""
     temporal, rest = _options(options)
-    query.not_types = unreadable_types(ld.rt, ld.tenant, ld.caller(route), filters_of(query, ld.tm))
+    filters = filters_of(query, ld.tm)
+    query.not_types = unreadable_types(ld.rt, ld.tenant, ld.caller(route), filters)
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
+    if not result.rows and not query.offset:
+        missed(ld.rt, ld.tenant, ld.caller(route), filters)
     return _answer(
         ld,
         result.rows,
