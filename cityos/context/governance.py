@@ -115,6 +115,10 @@ class ReadGuard(Protocol):
         as they need (see :meth:`Sight.filters_on`): queries and discovery leave them out."""
         ...
 
+    def governs(self, rt: Runtime, tenant: str, types: Iterable[str]) -> bool:
+        """Whether entities of ``types`` (IRIs) are governed data (a read of them is audited)."""
+        ...
+
     def missed(self, rt: Runtime, tenant: str, caller: ReadCaller, filters: Filtered) -> None:
         """A query that found nothing looked up governed data by the values in ``filters.looked_up``:
         audit the lookup all the same (who looked a person up is part of who used their data)."""
@@ -157,6 +161,12 @@ def govern_rows(
     if _guard(rt, caller) is None or not rows:
         return rows
     return [s.cut() for s in look(rt, tenant, caller, rows, one=one)]
+
+
+def governs(rt: Runtime, tenant: str, types: Iterable[str]) -> bool:
+    """Whether the installed guard governs entities of ``types`` (IRIs): False with no guard."""
+    guards = rt.parts.find(ReadGuards)
+    return guards is not None and guards.guard is not None and guards.guard.governs(rt, tenant, types)
 
 
 def missed(rt: Runtime, tenant: str, caller: ReadCaller | None, filters: Filtered) -> None:

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,6 +107,10 @@ class CatalogueGuard:
             if not decided[entry.code]:
                 out.add(rules.tm.expand(name))
         return frozenset(out)
+
+    def governs(self, rt: Runtime, tenant: str, types: Iterable[str]) -> bool:
+        index = self._catalogue(rt, tenant)
+        return index.by_type != {} and _entry_of(index.by_type, list(types), hub.core_term_map()) is not None
 
     def missed(self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered) -> None:
         index = self._catalogue(rt, tenant)

@@ -194,7 +194,7 @@ def test_a_departments_subscription_is_notified_what_it_may_read(
     # a filter on an item it sees masked would test its value: such a subscription is notified nothing
     probe = _subscribe(api, receivers["probe"].url, tokens["reader"], HEADERS, q=f'idCard=="{ID_CARD}"')
     own = _subscribe(api, receivers["provider"].url, tokens["provider"])
-    _subscribe(api, receivers["operator"].url, tokens["operator"])
+    city = _subscribe(api, receivers["operator"].url, tokens["operator"])
     change = {"registeredAddress": {"type": "Property", "value": "上海市黄浦区福州路9号"}}
     assert api.patch(f"/ngsi-ld/v1/entities/{ONE}/attrs", json=change).status_code == 204
 
@@ -213,9 +213,10 @@ def test_a_departments_subscription_is_notified_what_it_may_read(
     assert receivers["reader"].got == [] and receivers["probe"].got == []
     for sub in (refused, probe):
         assert api.get(f"/ngsi-ld/v1/subscriptions/{sub}").json()["notification"]["timesSent"] == 0
-    # each notification of governed data is audited (the provider's reads of its own records too, as anywhere)
+    # each notification of governed data is audited (the provider's reads of its own records too, as anywhere,
+    # and the city's, sent whole)
     routes = sorted(r for r in _routes(rt) if r.startswith("NOTIFY"))
-    assert routes == sorted(f"NOTIFY /ngsi-ld/v1/subscriptions/{s}" for s in (granted, own))
+    assert routes == sorted(f"NOTIFY /ngsi-ld/v1/subscriptions/{s}" for s in (granted, own, city))
     assert verify(rt).ok
 
 

@@ -126,8 +126,9 @@ class StoredSubscription:
     purpose: str | None = None
 
     def reader(self) -> ReadCaller | None:
-        """Who its notifications are read by, for the read guard (None: the city's subscription)."""
-        if self.department is None:
+        """Who its notifications are read by, for the read guard: a department (governed), the city (a token of
+        no department: whole, audited), or None for one made before makers were kept (the platform's own)."""
+        if self.department is None and not self.principal:
             return None
         route = f"NOTIFY /ngsi-ld/v1/subscriptions/{self.id}"[:256]
         return ReadCaller(self.principal or "", self.department, self.scenario, self.purpose, route)

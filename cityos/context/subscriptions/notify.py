@@ -38,7 +38,7 @@ from cityos.bus import Event
 from cityos.bus.memory import MemoryBus
 from cityos.context.errors import NgsiLdError
 from cityos.context.events import ENTITY_EVENTS
-from cityos.context.governance import Sight, look
+from cityos.context.governance import Sight, governs, look
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
 from cityos.context.store import EntityRow
@@ -254,9 +254,11 @@ class Notifier:
         for sub in candidates:
             if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view, now):
                 continue
-            if sub.reader is not None:  # a department's: what it may read now, the read audited
+            if sub.reader is not None and sub.reader.department is not None:  # what it may read now, audited
                 entity = self._governed(sub, event, view)
             else:
+                if sub.reader is not None and governs(self.rt, event.tenant, data.get("types") or ()):
+                    self._audited(sub, event, view)  # the city's: sent whole, its read of governed data audited
                 shape = (sub.fmt, sub.attributes, id(sub.tm))
                 entity = rendered.get(shape)
                 if entity is None:
@@ -287,6 +289,11 @@ class Notifier:
         if not sights:
             return None
         return orjson.dumps(_render(sub, event, view, sights[0])).decode()
+
+    def _audited(self, sub: Subscription, event: Event, view: EntityView) -> None:
+        data = event.data
+        look(self.rt, event.tenant, sub.reader, [EntityRow(None, data["id"], list(data.get("types") or []), None,
+                                                           view.full(), "", "")])  # fmt: skip
 
     def _save(self, items: list[Pending]) -> None:
         if not items:
