@@ -1,9 +1,9 @@
 """Benchmark of the de-identification gate (issue 19, item 5). Prints figures; asserts nothing.
 
-A register of N fictitious persons (addresses and streets of the demo's synthetic registry, random birth dates
-and genders) released under a policy that removes the ID number, name and mobile, generalises birth dates to
-5-year bands and addresses to their road, and checks k-anonymity (k = 5) over gender, birth band, road and
-street:
+A register of N fictitious persons (roads and streets of the demo's synthetic registry with random houses,
+random birth dates and genders) released under a policy that removes the ID number, name and mobile,
+generalises birth dates to 5-year bands and addresses to their road, and checks k-anonymity (k = 5) over
+gender, birth band, road and street:
 
   - baseline: a plain ``collections.Counter`` over the quasi-identifier tuples of the released records;
   - check: ``opendata.k_anonymity`` over the same records (the groups and the combinations below k);
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 import time
@@ -59,8 +60,11 @@ def register(n: int, seed: int = 19) -> list[dict[str, Any]]:
     for i in range(n):
         p = pool[rnd.randrange(len(pool))]
         born = f"{rnd.randint(1930, 2010)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+        # the pool's road with a house of its own: nearly every address distinct, as in a real register
+        road = re.split(r"\d", p["registeredAddress"], maxsplit=1)[0]
+        house = f"{rnd.randint(1, 999)}弄{rnd.randint(1, 60)}号{rnd.randint(1, 6)}0{rnd.randint(1, 4)}室"
         out.append({"idCard": p["idCard"], "name": p["name"], "gender": "男女"[rnd.getrandbits(1)], "birthDate": born,
-                    "mobile": p["mobile"], "registeredAddress": p["registeredAddress"], "street": p["street"],
+                    "mobile": p["mobile"], "registeredAddress": road + house, "street": p["street"],
                     "seq": i})  # fmt: skip
     return out
 

@@ -181,6 +181,28 @@ def generaliser(rule: Rule) -> Callable[[Any], Any]:
     return makers[rule.name]()
 
 
+MEMO_SIZE = 200_000  # distinct values remembered per item in one release: birth dates repeat, memory stays flat
+_MISS = object()
+
+
+def _memo(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` remembering its answers for text values within one release (type-checked: 1, 1.0 and True are
+    equal keys of a dict but not equal inputs of a rule)."""
+    cache: dict[str, Any] = {}
+
+    def call(value: Any) -> Any:
+        if type(value) is not str:
+            return fn(value)
+        out = cache.get(value, _MISS)
+        if out is _MISS:
+            out = fn(value)
+            if len(cache) < MEMO_SIZE:
+                cache[value] = out
+        return out
+
+    return call
+
+
 def _not_of_persons(prefixes: tuple[str, ...]) -> Callable[[Any], Any]:
     def keep(value: Any) -> Any:
         return None if isinstance(value, str) and value.strip().upper().startswith(prefixes) else value
@@ -296,7 +318,7 @@ def deidentify(entry: CatalogueEntry, records: Iterable[Mapping[str, Any]], poli
         return GateResult(False, [], closed, policy.k, None, 0, (), (), 0, (reason,))
     treated = [(item.name, *_treat(item, policy, scale, top)) for item in entry.items]
     kept = [name for name, t, fn in treated if t.action is not Action.REMOVED and fn is None]
-    changed = [(name, fn) for name, t, fn in treated if fn is not None]
+    changed = [(name, _memo(fn)) for name, t, fn in treated if fn is not None]
     items = {item.name for item in entry.items}
     withheld: Counter[str] = Counter()
     columns: set[str] = set()

@@ -160,6 +160,23 @@ def test_unreadable_values_are_withheld_and_counted() -> None:
     assert (withheld["birthDate"], withheld["address"]) == (1, 1)  # a None was nothing to withhold
 
 
+def test_a_rule_answers_each_value_of_a_release_as_it_would_alone() -> None:
+    ages = entry(
+        "T-01-0005", (DataItem("age", "年龄", "number", "general-1"), DataItem("code", "编码", "code", "general-1"))
+    )
+    rows = [
+        {"age": a, "code": c} for a, c in [(1, "200001"), (True, "200"), (1.0, "200001"), ("1", 200001), (95, "200")]
+    ]
+    result = _gate(ages, rows, subject="things", generalise={"age": {"band": 10, "top": 90}, "code": {"prefix": 3}})
+    assert [(r["age"], r["code"]) for r in result.records] == [
+        ("0-9", "200"),
+        (None, None),
+        ("0-9", "200"),
+        (None, "200"),
+        ("90+", None),
+    ]
+
+
 def test_rules_generalise_as_declared() -> None:
     assert generaliser(Rule("year"))({"@type": "DateTime", "@value": "1987-06-05T08:00:00Z"}) == "1987"
     assert generaliser(Rule("years", 5))("1987-06-05") == "1985-1989"
