@@ -63,6 +63,7 @@ bench: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/governance.py
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/deidentify.py
 
 serve: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos serve
