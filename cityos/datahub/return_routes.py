@@ -37,7 +37,7 @@ def _city(ctx: RequestContext) -> None:
 
 def _visible(ctx: RequestContext, grant: ReturnGrant) -> ReturnGrant:
     if ctx.tenant not in (returns.city_tenant(ctx.rt), grant.district_tenant):
-        raise returns._not_found(grant.id)
+        raise returns.grant_not_found(grant.id)
     return grant
 
 

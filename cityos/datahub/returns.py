@@ -112,7 +112,7 @@ def _run(row: dict[str, Any]) -> ReturnRun:
     return ReturnRun(**{f: row[f] for f in fields})
 
 
-def _not_found(grant_id: str) -> ReturnNotFound:
+def grant_not_found(grant_id: str) -> ReturnNotFound:
     return ReturnNotFound(f"there is no return grant {grant_id!r}: GET /datahub/returns lists them")
 
 
@@ -195,7 +195,7 @@ def get_return(rt: Runtime, grant_id: str) -> ReturnGrant:
     with rt.db.connect() as conn:
         row = store.get_grant(conn, city_tenant(rt), grant_id)
     if row is None:
-        raise _not_found(grant_id)
+        raise grant_not_found(grant_id)
     return _grant(row)
 
 

@@ -13,6 +13,7 @@ from cityos import context as hub
 from cityos import datahub
 from cityos.core.timefmt import now_iso
 from cityos.datahub.errors import InvalidReturn, ReturnConflict, UnknownTenant
+from cityos.datahub.return_runner import ReturnRunner
 from cityos.runtime import Runtime
 
 CITY, DISTRICT = "default", "huangpu"
@@ -123,3 +124,11 @@ def test_bad_return_grants_are_refused(city: Runtime) -> None:
     datahub.make_return(rt, DISTRICT, "黄浦区", [PERSONS], by="admin")
     with pytest.raises(ReturnConflict):
         datahub.make_return(rt, DISTRICT, "黄浦区", [LIGHTS, PERSONS], by="admin")
+
+
+def test_the_runner_runs_every_standing_grant(city: Runtime) -> None:
+    rt = city
+    grant = datahub.make_return(rt, DISTRICT, "黄浦区", [PERSONS, LIGHTS], by="admin", area=AREA)
+    ReturnRunner(rt).tick()  # one round, as the runner takes it every CITYOS_RETURN_EVERY_SECONDS
+    runs, total = datahub.return_runs(rt, grant.id)
+    assert total == 1 and runs[0].by == "return-runner" and runs[0].new == 2
