@@ -239,7 +239,8 @@ class _Counts:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
-    done: set[str] = field(default_factory=set)  # ids read this run (an entity modified meanwhile comes again)
+    # id -> modifiedAt of what this run read: an entity modified meanwhile comes again, and is taken again
+    done: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -304,8 +305,8 @@ class _Pass:
         self.watermark = grant.watermark
 
     def chunk(self, spec: _Entry, rows: list[hub.EntityRow]) -> None:
-        rows = [r for r in rows if r.id not in self.counts.done]
-        self.counts.done.update(r.id for r in rows)
+        rows = [r for r in rows if self.counts.done.get(r.id) != r.modified_at]
+        self.counts.done.update((r.id, r.modified_at) for r in rows)
         self.counts.read += len(rows)
         if rows:
             newest = max(r.modified_at for r in rows)
@@ -324,7 +325,7 @@ class _Pass:
                 gone.append(row.id)
         if upserts:  # audited before the district gets them
             append(self.rt, self.city, [self._audit(spec, upserts)])
-        self._write(spec, upserts, gone)
+        self._write(spec, upserts, gone, held)
 
     def _concerns(self, spec: _Entry, row: hub.EntityRow) -> bool:
         if spec.q is not None and not hub.eval_q(spec.q, row.attrs, self.tm.expand):
@@ -338,14 +339,16 @@ class _Pass:
                          grant=self.grant.id, scenario=SCENARIO,
                          purpose=f"returned to the district's tenant {self.grant.district_tenant}")  # fmt: skip
 
-    def _write(self, spec: _Entry, upserts: list[hub.EntityRow], gone: list[str]) -> None:
+    def _write(self, spec: _Entry, upserts: list[hub.EntityRow], gone: list[str], held: dict[str, str]) -> None:
         ops = [(r.id, _upsert(r.id, r.types, {a: r.attrs[a] for a in spec.items if a in r.attrs})) for r in upserts]
         ops += [(i, _absent_after()) for i in gone]
         if not ops:
             return
         for outcome in hub.apply(self.rt, self.grant.district_tenant, ops, creates=True):
             self._count(outcome)
-        remembered = [(r.id, spec.entry.code, r.modified_at) for r in upserts]
+        remembered = [(r.id, spec.entry.code, r.modified_at) for r in upserts if held.get(r.id) != r.modified_at]
+        if not remembered and not gone:
+            return
         self.rt.db.run_write(partial(store.remember, tenant=self.city, grant_id=self.grant.id, rows=remembered,
                                      gone=gone))  # fmt: skip
 
@@ -397,6 +400,9 @@ def run_return(
                     progress(run.counts.read)
     if full:
         run.vanished()
+        # a full run reads in entity order: one modified behind its read while a later one was read after its
+        # own change must come again next time, so the watermark stays at the run's start
+        run.watermark = min(run.watermark or at, at)
     c = run.counts
     row = {"tenant": run.city, "id": uuid.uuid4().hex[:16], "grant_id": grant_id,
            "district_tenant": grant.district_tenant, "by": by, "at": at, "at_ms": int(time.time() * 1000),
