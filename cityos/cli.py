@@ -36,6 +36,9 @@ cases_app = typer.Typer(help="Incident cases: the classifier.", no_args_is_help=
 app.add_typer(cases_app, name="cases")
 audit_app = typer.Typer(help="The audit chain of reads of governed data: verify, seal.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+return_app = typer.Typer(help="District return (数据属地返还): grants that return city records to a district.",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(return_app, name="return")
 
 
 @db_app.command("upgrade")
@@ -712,3 +715,80 @@ def _clock(text: str | None) -> Any:
 
 if __name__ == "__main__":
     app()
+
+
+def _return_echo(run: Any) -> None:
+    typer.echo(f"run {run.id} ({'full' if run.full else 'since ' + str(run.since)}): {run.read:,} city records read; "
+               f"{run.new:,} new, {run.changed:,} changed, {run.removed:,} removed, {run.unchanged:,} unchanged "
+               f"in {run.seconds:.1f} s; watermark {run.watermark}")  # fmt: skip
+
+
+@return_app.command("make")
+def return_make(
+    tenant: Annotated[str, typer.Argument(help="The district's tenant the records go to.")],
+    district: Annotated[str, typer.Argument(help="The district's name as addresses write it, e.g. 黄浦区.")],
+    codes: Annotated[list[str], typer.Argument(help="The city catalogue entries returned.")],
+    area_entity: Annotated[
+        str | None, typer.Option(help="The city entity whose location is the district's polygon.")
+    ] = None,
+) -> None:
+    """Make a standing return grant in the city tenant (CITYOS_CITY_TENANT) and print its id."""
+    from cityos import datahub
+    from cityos.errors import CityError
+
+    rt = _open_runtime()
+    try:
+        grant = datahub.make_return(rt, tenant, district, codes, by="cli", area_entity=area_entity)
+    except CityError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        rt.close()
+    typer.echo(f"return grant {grant.id}: {', '.join(grant.codes)} to {grant.district_tenant} ({grant.district})")
+
+
+@return_app.command("run")
+def return_run(
+    grant: Annotated[str | None, typer.Argument(help="The return grant; leave out to run every standing one.")] = None,
+    full: Annotated[bool, typer.Option(help="Read every record (and remove those gone from the city).")] = False,
+) -> None:
+    """Run return grants now (incrementally from their watermarks unless --full) and print each run's counts."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cityos import datahub
+    from cityos.errors import CityError
+
+    rt = _open_runtime()
+    try:
+        ids = [grant] if grant else [g.id for g in datahub.list_returns(rt, state="standing", limit=100)[0]]
+        for grant_id in ids:
+            columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+            with Progress(*columns, transient=True) as bar:
+                task = bar.add_task(f"returning {grant_id}", total=None)  # pulsing: what changed is not known ahead
+
+                def shown(n: int, t: Any = task, g: str = grant_id) -> None:
+                    bar.update(t, description=f"returning {g}: {n:,} city records read")
+
+                run = datahub.run_return(rt, grant_id, by="cli", full=full, progress=shown)
+            _return_echo(run)
+    except CityError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        rt.close()
+
+
+@return_app.command("list")
+def return_list() -> None:
+    """The return grants, newest first, with their state and watermark."""
+    from cityos import datahub
+
+    rt = _open_runtime()
+    try:
+        grants, total = datahub.list_returns(rt, limit=100)
+    finally:
+        rt.close()
+    for g in grants:
+        typer.echo(f"{g.id}  {g.state:8}  {g.district_tenant} ({g.district})  {', '.join(g.codes)}  "
+                   f"watermark {g.watermark or '-'}")  # fmt: skip
+    typer.echo(f"{total} return grants")

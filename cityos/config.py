@@ -112,6 +112,29 @@ class Settings(BaseSettings):
         description="Seal the audit chain when this many seconds passed since the last seal (checked at "
         "each append, and every few seconds by each API process).",
     )
+    city_tenant: str | None = Field(
+        None,
+        description="The tenant that holds the city-level entities the district return (数据属地返还) reads and "
+        "where return grants are made. Unset: CITYOS_DEFAULT_TENANT.",
+    )
+    return_department: str = Field(
+        "big-data",
+        description="The department (the big-data centre) whose tokens may make and end return grants, beside "
+        "administrators.",
+    )
+    return_every_seconds: int = Field(
+        0,
+        ge=0,
+        description="Re-run every standing return grant incrementally this often (one process of a deployment "
+        "does it, by lease); 0: only when asked (POST /datahub/returns/{id}/runs, `cityos return run`).",
+    )
+    return_overlap_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="An incremental return run re-reads the records modified this long before its watermark, so "
+        "that a write committed after the last run read is not missed; those already returned are not written again.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

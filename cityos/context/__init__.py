@@ -33,7 +33,7 @@ from cityos.context.governance import NO_FILTERS, Filtered, Mask, ReadCaller, Re
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q, q_attributes, q_exact, q_lookups
-from cityos.context.query import EntityQuery, QueryResult, entities_of_types, query_entities
+from cityos.context.query import EntityQuery, QueryResult, entities_changed, entities_of_types, query_entities
 from cityos.context.render import key_values
 from cityos.context.service import (
     CITY,
@@ -108,6 +108,7 @@ __all__ = [
     "compact",
     "component",
     "core_term_map",
+    "entities_changed",
     "entities_of_types",
     "eval_q",
     "find_entity",

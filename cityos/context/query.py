@@ -6,7 +6,7 @@ with the bounding-box index; the exact Shapely test then runs on those candidate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +193,31 @@ def entities_of_types(rt: Runtime, tenant: str, types: Sequence[str], tm: TermMa
             sel = store.base_select(tenant, [], type_iri=tm.expand(t))
             out.extend(store.iterate(conn, sel, first=2000, most=10_000))
     return out
+
+
+def entities_changed(
+    rt: Runtime, tenant: str, type_name: str, tm: TermMap, since: str | None = None, *, chunk: int = 2000
+) -> Iterator[list[EntityRow]]:
+    """Chunks of the entities of one type (its name expanded with ``tm``): every one, in pk order, when
+    ``since`` is None; else those modified after ``since`` (a stored modifiedAt, e.g. the newest one a
+    previous pass read), in order of modification. Each chunk is read on its own connection, so a caller
+    may write between chunks; an entity modified meanwhile may come again in a later chunk."""
+    check_tenant_for_read(rt, tenant)
+    type_iri = tm.expand(type_name)
+    last: tuple[str, int] | None = None
+    while True:
+        with rt.db.connect() as conn:
+            if since is None:
+                sel = store.base_select(tenant, [], type_iri=type_iri)
+                stmt = sel.stmt if last is None else sel.stmt.where(sel.order > last[1])
+                rows = [store.row_of(r) for r in conn.execute(stmt.order_by(sel.order).limit(chunk))]
+            else:
+                rows = store.modified_after(conn, tenant, type_iri, since, last, chunk)
+        if rows:
+            yield rows
+        if len(rows) < chunk:
+            return
+        last = (rows[-1].modified_at, rows[-1].pk or 0)
 
 
 def _geo_match(geo: GeoQuery, iri: str, row: EntityRow) -> bool:

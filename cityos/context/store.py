@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, literal_column, or_, select, text
+from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,7 +41,8 @@ class EntityRow:
 GeoRow = tuple[str, str, tuple[float, float, float, float]]  # attr IRI, datasetId or "", bbox
 
 
-def _row(r: Any) -> EntityRow:
+def row_of(r: Any) -> EntityRow:
+    """An entity row of a result of ``COLUMNS``."""
     return EntityRow(r.pk, r.id, r.types, r.scope, r.attrs, r.created_at, r.modified_at, r.owner)
 
 
@@ -257,7 +258,7 @@ def iterate(conn: Connection, sel: Selection, first: int = 500, most: int = 2000
         s = sel.stmt.order_by(sel.order).limit(chunk)
         if last is not None:
             s = s.where(sel.order > last)
-        batch = [_row(r) for r in conn.execute(s)]
+        batch = [row_of(r) for r in conn.execute(s)]
         yield from batch
         if len(batch) < chunk:
             return
@@ -265,8 +266,24 @@ def iterate(conn: Connection, sel: Selection, first: int = 500, most: int = 2000
         chunk = min(most, chunk * 4)
 
 
+def modified_after(
+    conn: Connection, tenant: str, type_iri: str, since: str, after: tuple[str, int] | None, limit: int
+) -> list[EntityRow]:
+    """Up to ``limit`` entities of a type modified after ``since``, in order of (modifiedAt, pk), from
+    ``after`` (the last one of the chunk before) on: the (tenant, modified_at) index drives the scan and
+    the type is checked by its primary key, so a few changes among many entities read only those."""
+    e, t = entities.c, entity_types.c
+    has_type = select(literal(1)).where(t.entity_pk == e.pk, t.type == type_iri).exists()
+    stmt = select(*COLUMNS).where(e.tenant == tenant, has_type)
+    if after is None:
+        stmt = stmt.where(e.modified_at > since)
+    else:  # the range starts at the last one read, so that each chunk scans only its own rows
+        stmt = stmt.where(e.modified_at >= after[0], or_(e.modified_at > after[0], e.pk > after[1]))
+    return [row_of(r) for r in conn.execute(stmt.order_by(e.modified_at, e.pk).limit(limit))]
+
+
 def page(conn: Connection, sel: Selection, limit: int, offset: int) -> list[EntityRow]:
-    return [_row(r) for r in conn.execute(sel.stmt.order_by(sel.order).limit(limit).offset(offset))]
+    return [row_of(r) for r in conn.execute(sel.stmt.order_by(sel.order).limit(limit).offset(offset))]
 
 
 def count(conn: Connection, sel: Selection) -> int:

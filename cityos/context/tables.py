@@ -51,6 +51,8 @@ entities = Table(
     # only its own; None: the city's (made by an operator or an administrator)
     Column("owner", String(128), nullable=True),
     UniqueConstraint("tenant", "id"),
+    # what changed since a time (the district return's incremental runs, cityos.datahub.returns)
+    Index("ix_context_entities_modified", "tenant", "modified_at"),
 )
 
 entity_types = Table(

@@ -2,7 +2,8 @@
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
 a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
 evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the persons
-base registry, each item from its one source, others' disagreeing values kept as conflicts.
+base registry, each item from its one source, others' disagreeing values kept as conflicts; the district return
+(数据属地返还): standing grants that return the city's records concerning a district to its tenant, incrementally.
 
 Other packages use it through what this module exports.
 """
@@ -105,6 +106,19 @@ from cityos.datahub.quality_runs import (
     run_failures,
     run_quality,
 )
+from cityos.datahub.returns import (
+    ReturnGrant,
+    ReturnRun,
+    city_tenant,
+    end_return,
+    get_return,
+    get_return_run,
+    list_returns,
+    make_return,
+    return_runs,
+    run_return,
+    run_standing,
+)
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
@@ -160,6 +174,8 @@ __all__ = [
     "Reader",
     "RecordsRead",
     "Rejection",
+    "ReturnGrant",
+    "ReturnRun",
     "RuleOutcome",
     "RuleResult",
     "RuleSet",
@@ -176,6 +192,7 @@ __all__ = [
     "backing_index",
     "chain_length",
     "change_entry",
+    "city_tenant",
     "classification_tree",
     "component",
     "correction_notices",
@@ -183,6 +200,7 @@ __all__ = [
     "count_objections",
     "dataset_level",
     "decide",
+    "end_return",
     "entry_versions",
     "evaluate",
     "feed_plan",
@@ -192,6 +210,8 @@ __all__ = [
     "get_grant",
     "get_objection",
     "get_quality_run",
+    "get_return",
+    "get_return_run",
     "governors",
     "grants_for",
     "in_force",
@@ -202,9 +222,11 @@ __all__ = [
     "list_entries",
     "list_grants",
     "list_objections",
+    "list_returns",
     "load_catalogue",
     "load_rules",
     "load_scale",
+    "make_return",
     "mask_attribute",
     "mask_entity",
     "mask_record",
@@ -221,10 +243,13 @@ __all__ = [
     "reads_of_subject",
     "register_entry",
     "request_grant",
+    "return_runs",
     "rotate_seal_key",
     "run_failures",
     "run_feed",
     "run_quality",
+    "run_return",
+    "run_standing",
     "seal",
     "seal_if_due",
     "state_at",

@@ -21,10 +21,11 @@ def _routers() -> Sequence[APIRouter]:
         feed_routes,
         grant_routes,
         objection_routes,
+        return_routes,
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router, feed_routes.router]  # fmt: skip
+            objection_routes.router, feed_routes.router, return_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:
@@ -39,7 +40,18 @@ def _keeper(rt: Runtime) -> Runner:
     return AuditKeeper(rt)
 
 
+def _returns(rt: Runtime) -> Runner:
+    from cityos.component import RoleHolder
+    from cityos.datahub.return_runner import Idle, ReturnRunner
+
+    if not rt.settings.return_every_seconds:
+        return Idle()
+    return RoleHolder(rt, "datahub-returns", ReturnRunner)  # one process of a deployment runs the standing grants
+
+
 # the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
 # every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
-# chain's subjects and seals it on time
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper,))
+# chain's subjects and seals it on time; the returns runner re-runs the standing return grants on a period
+component = Component(
+    name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper, _returns)
+)

@@ -236,3 +236,40 @@ class InvalidFeed(CityError):
     type = PROBLEM_BASE + "invalid-feed"
     title = "Invalid feed"
     status = 422
+
+
+class ReturnNotFound(CityError):
+    type = PROBLEM_BASE + "return-grant-not-found"
+    title = "Return grant not found"
+    status = 404
+
+
+class ReturnRunNotFound(CityError):
+    type = PROBLEM_BASE + "return-run-not-found"
+    title = "Return run not found"
+    status = 404
+
+
+class UnknownTenant(CityError):
+    """A return grant to a tenant that does not exist: a district's tenant is made by its first write."""
+
+    type = PROBLEM_BASE + "unknown-tenant"
+    title = "Unknown tenant"
+    status = 404
+
+
+class InvalidReturn(CityError):
+    """A return grant the district return cannot take (no entries, an entry not backed by entity types, an
+    area that is not a polygon, the city tenant as the district); the detail names what to fix."""
+
+    type = PROBLEM_BASE + "invalid-return-grant"
+    title = "Invalid return grant"
+    status = 400
+
+
+class ReturnConflict(CityError):
+    """An entry returned to the district already by another standing grant, or a move on an ended grant."""
+
+    type = PROBLEM_BASE + "return-grant-conflict"
+    title = "Return grant conflict"
+    status = 409
