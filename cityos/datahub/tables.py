@@ -16,7 +16,11 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
-from cityos.datahub import feed_tables, objection_tables  # noqa: F401  (declared beside, migrated with these)
+from cityos.datahub import (  # noqa: F401  (declared beside, migrated with these)
+    feed_tables,
+    objection_tables,
+    resolution_tables,
+)
 from cityos.store import PK, JSONDoc, metadata
 
 # The current version of each catalogue entry, with the columns the catalogue is searched by.
