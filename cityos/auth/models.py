@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"objections:read", "objections:decide"}  # the city may verify, correct or reject in a source's stead
         | {"feeds:read"}  # every department's feed runs, their conflicts and rejections
         | {"returns:read"}  # the district return's grants and runs (数据属地返还)
+        | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -45,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"feeds:push", "feeds:read"}
         # reads the return grants of its tenant; the big-data centre (CITYOS_RETURN_DEPARTMENT) makes and runs them
         | {"returns:read", "returns:write"}
+        # reads the entity resolution decisions on its records and its entries' records; settles the review
+        # decisions on the records of the entries it provides
+        | {"resolutions:read", "resolutions:settle"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

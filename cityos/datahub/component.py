@@ -21,11 +21,13 @@ def _routers() -> Sequence[APIRouter]:
         feed_routes,
         grant_routes,
         objection_routes,
+        resolution_routes,
         return_routes,
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router, feed_routes.router, return_routes.router]  # fmt: skip
+            objection_routes.router, feed_routes.router, return_routes.router,
+            resolution_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:

@@ -272,4 +272,43 @@ class ReturnConflict(CityError):
 
     type = PROBLEM_BASE + "return-grant-conflict"
     title = "Return grant conflict"
+
+
+class InvalidResolutionModel(CityError):
+    """An entity resolution model file that cannot be used; the detail names the file, the model and the field."""
+
+    type = PROBLEM_BASE + "invalid-resolution-model"
+    title = "Invalid resolution model"
+    status = 422
+
+
+class InvalidResolution(CityError):
+    """A resolution that cannot run at all (an unknown model, an empty batch); a record that cannot be compared
+    is rejected on its own and the rest goes on."""
+
+    type = PROBLEM_BASE + "invalid-resolution"
+    title = "Invalid resolution"
+    status = 422
+
+
+class ResolutionNotFound(CityError):
+    type = PROBLEM_BASE + "resolution-not-found"
+    title = "Resolution decision not found"
+    status = 404
+
+
+class InvalidSettlement(CityError):
+    """A settlement of a review decision that names no candidate for a match, or one the decision did not
+    score; the detail names the candidates."""
+
+    type = PROBLEM_BASE + "invalid-settlement"
+    title = "Invalid settlement"
+    status = 400
+
+
+class SettlementRefused(CityError):
+    """A settlement of a decision that is not ``review`` or was settled already; the detail says by whom."""
+
+    type = PROBLEM_BASE + "settlement-refused"
+    title = "Settlement refused"
     status = 409

@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table,
 from cityos.datahub import (  # noqa: F401  (declared beside, migrated with these)
     feed_tables,
     objection_tables,
+    resolution_tables,
     return_tables,
 )
 from cityos.store import PK, JSONDoc, metadata

@@ -20,6 +20,7 @@ for legal entities) plus ``id`` (the record key), ``street`` (the subdistrict), 
 from __future__ import annotations
 
 import random
+import re
 from bisect import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -275,3 +276,172 @@ def second_feed(
             defects.append(Defect("disagreement", r["id"], item))
         feed.append(row)
     return Defective(feed, defects, frozenset(d.key for d in defects))
+
+
+# --- entity resolution (实体识别, issue 18 item 1): variant spellings with the truth kept --------------------
+
+_SYLLABLES = "华新盛达恒瑞丰嘉禾永鑫泰隆昌源祥瀚越锦宏亿凯博卓润德安康裕信诚汇银福力辰星沪申弘远"
+_CN_DIGITS = "〇一二三四五六七八九"
+_WIDE = str.maketrans("0123456789()", "０１２３４５６７８９（）")
+_NARROW = str.maketrans("０１２３４５６７８９（）", "0123456789()")
+
+
+@dataclass(frozen=True)
+class ResolutionCase:
+    """A registry of legal entities and a feed without its key: each feed record a variant spelling of a
+    registry entity's name and address (``truth``: that entity's ``id``) or a record of none (``None``): a
+    look-alike name, another branch of a registered company, a neighbour in the same building, a stranger.
+    ``kinds`` names the variations written into each feed record."""
+
+    registry: list[dict[str, str]]
+    feed: list[dict[str, str]]
+    truth: list[str | None]
+    kinds: list[tuple[str, ...]]
+
+
+def distinct_entities(count: int, seed: int = 18, *, branches: float = 0.05) -> list[dict[str, str]]:
+    """``count`` fictitious legal entities (as :func:`entities`) whose names differ once normalised, a share
+    ``branches`` of them branches (分公司) of another at an address of their own."""
+    rng = random.Random(seed * 31 + 1)
+    out, taken = entities(count, seed), set[tuple[str, str]]()
+    for r in out:
+        while True:
+            size = 2 if len(taken) < count // 4 or rng.random() < 0.5 else 3  # 2 syllables: 18,920 names
+            trade = rng.choice(_TRADE_NAMES) if rng.random() < 0.1 else "".join(rng.sample(_SYLLABLES, size))
+            business = rng.choice(INDUSTRIES)[1]
+            if (trade, business) not in taken:
+                break
+        taken.add((trade, business))
+        form = "股份有限公司" if r["kind"] == "股份有限公司" else "有限公司"
+        r["name"] = f"上海{trade}{business}{'（集团）' if rng.random() < 0.05 else ''}{form}"
+    heads = out[: max(1, count // 2)]
+    for r in rng.sample(out[count // 2 :], round(count * branches)):  # a branch of a head in the first half
+        r["name"] = f"{rng.choice(heads)['name']}{rng.choice(ROAD_NAMES)}分公司"
+    return out
+
+
+def chinese_numeral(number: str, positional: bool) -> str:
+    """A number written in Chinese: positional (123 → 一百二十三) or digit by digit (201 → 二〇一)."""
+    n = int(number)
+    if not positional or n == 0 or n >= 10_000:
+        return "".join(_CN_DIGITS[int(d)] for d in number)
+    out, units = "", ((1000, "千"), (100, "百"), (10, "十"))
+    for size, unit in units:
+        digit, n = divmod(n, size)
+        if digit:
+            out += ("" if size == 10 and not out and digit == 1 else _CN_DIGITS[digit]) + unit
+        elif out and n:
+            out += "" if out.endswith("零") else "零"
+    return out + (_CN_DIGITS[n] if n else "")
+
+
+def name_variant(name: str, rng: random.Random) -> tuple[str, tuple[str, ...]]:
+    """A spelling of an enterprise name a department might write, and the variations made."""
+    kinds = rng.sample(("city", "district", "region-bracket", "form", "group", "width", "space"), rng.randint(1, 3))
+    rest = name.removeprefix("上海")
+    for kind in kinds:
+        if kind == "form":
+            shorter = "股份" in rest  # a 股份有限公司 written 有限公司; a 有限公司 written 有限责任公司
+            rest = rest.replace("股份有限公司", "有限公司") if shorter else rest.replace("有限公司", "有限责任公司")
+        elif kind == "group":
+            rest = rest.replace("（集团）", rng.choice(("(集团)", "集团", "")))
+        elif kind == "width":
+            rest = rest.translate(_NARROW if "（" in rest else _WIDE)
+        elif kind == "space":
+            at = rng.randrange(1, len(rest))
+            rest = rest[:at] + rng.choice((" ", "　", "·")) + rest[at:]
+    if "region-bracket" in kinds:
+        return f"{rest[:2]}（上海）{rest[2:]}", tuple(kinds)
+    prefix = "上海" if "city" not in kinds else rng.choice(("", "上海市"))
+    return prefix + ("黄浦区" if "district" in kinds else "") + rest, tuple(kinds)
+
+
+def address_variant(address: str, rng: random.Random) -> tuple[str, tuple[str, ...]]:
+    """A spelling of an address (as :func:`entities` writes them) a department might write, and the variations."""
+    kinds = rng.sample(("city", "numerals", "full-width", "room", "space"), rng.randint(1, 3))
+    rest = address.removeprefix("上海市黄浦区")
+    for kind in kinds:
+        if kind == "numerals":
+            parts = re.split(r"(\d+)", rest)
+            rest = "".join(chinese_numeral(p, positional=parts[i + 1:][:1] != ["室"]) if p.isdigit() else p
+                           for i, p in enumerate(parts))  # fmt: skip
+        elif kind == "full-width":
+            rest = rest.translate(_WIDE)
+        elif kind == "room" and rest.endswith("室") and "弄" in rest:
+            room = re.search(r"号(\d+)室$", rest)
+            if room is not None:
+                forms = (f"号{room[1]}", f"号{room[1][0]}楼{room[1]}室", f"-{room[1]}")
+                rest = rest[: room.start()] + rng.choice(forms)
+    if "space" in kinds:  # between two characters that are not digits: a space splits no number
+        at = rng.choice([i for i in range(1, len(rest)) if not (rest[i - 1].isdigit() and rest[i].isdigit())])
+        rest = rest[:at] + " " + rest[at:]
+    prefix = rng.choice(("", "上海", "黄浦区", "上海市")) if "city" in kinds else "上海市黄浦区"
+    return prefix + rest, tuple(kinds)
+
+
+def _typo(name: str, rng: random.Random) -> str:
+    """One character of the trade name (after 上海, before the line of business) written wrong."""
+    at = rng.choice((2, 3))
+    return name[:at] + rng.choice([c for c in _SYLLABLES if c != name[at]]) + name[at + 1 :]
+
+
+def resolution_case(
+    count: int = 2000,
+    feed: int = 600,
+    seed: int = 18,
+    *,
+    typos: float = 0.06,
+    lookalikes: float = 0.08,
+    branches: float = 0.05,
+    neighbours: float = 0.04,
+    strangers: float = 0.03,
+) -> ResolutionCase:
+    """A registry of ``count`` distinct entities and a street office's list of ``feed`` enterprises by name
+    and address (half with a legal representative), the same for the same seed. Each share of ``feed`` is a
+    kind of record: ``typos`` (a registry entity with its name misspelt, or its room number), ``lookalikes``
+    (a registry name with one trade-name character changed, at another address: not that entity),
+    ``branches`` (another branch of a registered company, at another address), ``neighbours`` (another
+    enterprise in a registered one's building), ``strangers``; the rest are variant spellings of registry
+    entities. Every feed record has its name and address spelt variously (:func:`name_variant`,
+    :func:`address_variant`)."""
+    rng = random.Random(seed * 7 + 3)
+    registry = distinct_entities(count, seed)
+    names = {r["name"] for r in registry}
+    heads = [r for r in registry if "分公司" not in r["name"]]
+    case = ResolutionCase(registry, [], [], [])
+    shares = (("typo", typos), ("lookalike", lookalikes), ("branch", branches), ("neighbour", neighbours),
+              ("stranger", strangers))  # fmt: skip
+    plan = [kind for kind, share in shares for _ in range(round(share * feed))]
+    plan += ["variant"] * (feed - len(plan))
+    rng.shuffle(plan)
+    for kind, entity in zip(plan, rng.sample(registry, feed), strict=True):
+        truth: str | None = entity["id"]
+        name, address, person = entity["name"], entity["domicile"], entity["legalRepresentative"]
+        if kind == "typo" and rng.random() < 0.7:
+            name = _typo(name, rng)
+        elif kind == "typo":
+            address = address[:-2] + rng.choice([d for d in "0123456789" if d != address[-2]]) + "室"
+        elif kind in ("lookalike", "branch", "stranger"):
+            truth, address, person = None, _address(rng), rng.choice(SURNAMES) + rng.choice(GIVEN_MALE[1])
+            if kind == "lookalike":
+                name = _typo(name, rng)
+            elif kind == "branch":
+                name = f"{rng.choice(heads)['name']}{rng.choice(ROAD_NAMES)}{rng.choice(('分公司', '第二分公司'))}"
+            else:
+                name = f"上海{''.join(rng.sample(_SYLLABLES, 3))}{rng.choice(INDUSTRIES)[1]}有限公司"
+        elif kind == "neighbour":
+            truth, person = None, rng.choice(SURNAMES) + rng.choice(GIVEN_FEMALE[1])
+            name = f"上海{''.join(rng.sample(_SYLLABLES, 3))}{rng.choice(INDUSTRIES)[1]}有限公司"
+            address = re.sub(r"\d+室$", f"{rng.randrange(7, 10)}{rng.randrange(5, 9):02d}室", address)
+        if truth is None and name in names:
+            truth, kind = entity["id"], "variant"  # a made-up name that is a registered one: a plain variant
+            name, address, person = entity["name"], entity["domicile"], entity["legalRepresentative"]
+        name, name_kinds = name_variant(name, rng)
+        address, address_kinds = address_variant(address, rng)
+        record = {"name": name, "address": address}
+        if rng.random() < 0.5:
+            record["legalRepresentative"] = person
+        case.feed.append(record)
+        case.truth.append(truth)
+        case.kinds.append((kind, *name_kinds, *address_kinds))
+    return case
