@@ -300,9 +300,10 @@ def _enterprise_feed(entities: Sequence[Mapping[str, str]], rate: float, seed: i
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     defects: list[Defect] = []
-    for e in entities:
+    planted = set(rng.sample(range(len(entities)), round(rate * len(entities))))
+    for n, e in enumerate(entities):
         name = e["name"]
-        if rng.random() < rate:  # the name as this department holds it, not as market regulation registered it
+        if n in planted:  # the name as this department holds it, not as market regulation registered it
             name = _name_variant(name, rng)
             defects.append(Defect("disagreement", e["id"], "name"))
         records.append({"creditCode": e["creditCode"], "name": name, **own(rng, e), "source": SYNTHETIC})
@@ -311,8 +312,8 @@ def _enterprise_feed(entities: Sequence[Mapping[str, str]], rate: float, seed: i
 
 def tax_records(entities: Sequence[Mapping[str, str]], rate: float = 0.02, *, seed: int = 21) -> Defective:
     """Tax's feed (HP-02-04-0001) of the enterprises :func:`entities` made: registration status and tax credit
-    rating (tax is their source), with the name in a share ``rate`` written otherwise than market regulation
-    registered it (a conflict: market regulation is the name's source)."""
+    rating (tax is their source), with the name in a share ``rate`` (exactly, rounded) written otherwise than
+    market regulation registered it (a conflict: market regulation is the name's source)."""
     return _enterprise_feed(
         entities,
         rate,
@@ -372,10 +373,12 @@ def housing_records(district: Iterable[Mapping[str, Any]], rate: float = 0.05, *
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     defects: list[Defect] = []
-    for b in _buildings(district):
+    buildings = _buildings(district)
+    planted = set(rng.sample(range(len(buildings)), round(rate * len(buildings))))
+    for n, b in enumerate(buildings):
         code, floors = building_code(b["id"]), b["floorsAboveGround"]["value"]
         category = (b["category"]["value"] or ["public"])[0]
-        if rng.random() < rate:  # an added storey on the roof, or the mezzanine not counted
+        if n in planted:  # an added storey on the roof, or the mezzanine not counted
             floors = floors + 1 if floors < 3 or rng.random() < 0.5 else floors - 1
             defects.append(Defect("disagreement", code, "floorsAboveGround"))
         dwellings = rng.randrange(4, 30) * floors if _USE.get(category) == "住宅" else 0

@@ -214,3 +214,17 @@ def test_a_persons_value_changed_by_a_second_run_keeps_both_instances(catalogue:
     kept = hub.attribute_history(rt, T, [pid], [iri], None, None)[(pid, iri)]
     assert [s.instance["value"] for s in kept] == [person["registeredAddress"], moved["registeredAddress"]]
     assert kept[0].ts <= kept[1].ts and kept[0].key < kept[1].key  # each with its time, in order
+
+
+def test_another_department_reads_a_legal_entity_cut_to_the_registration_entrys_items(
+    api: Api, rt: Runtime, tokens: dict[str, str]
+) -> None:
+    # the Organization entities back HP-02-01-0001 (market regulation): another department reads them as
+    # records of that entry, so tax's and human resources' items on them are not shown to it
+    company = {k: reg.entities(1)[0][k] for k in COMPANY_ITEMS}
+    _push(api, tokens[MR], COMPANIES, [company])
+    _push(api, tokens["tax"], TAX, [{"creditCode": company["creditCode"], "taxCreditRating": "A"}])
+    url = f"/ngsi-ld/v1/entities/urn:ngsi-ld:Organization:{company['creditCode']}"
+    r = api.get(url, params={"options": "keyValues"}, token=tokens["housing"])
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == company["name"] and "taxCreditRating" not in r.json()
