@@ -1,6 +1,6 @@
-"""Benchmark of feed runs into the persons base registry (issue 18, items 1 and 2). Prints figures; asserts
-nothing.
+"""Benchmark of feed runs into a base registry (issue 18, items 1 and 2). Prints figures; asserts nothing.
 
+``--registry persons`` (the default):
 The demo's fictitious persons (cityos.demo.registries) as records of HP-01-01-0001 户籍人口基本信息 (the demo
 catalogue), fed by its source, public security, into a fresh SQLite database:
 
@@ -11,9 +11,15 @@ catalogue), fed by its source, public security, into a fresh SQLite database:
   - the same feed again (every record unchanged: the idempotent rerun);
   - another department's feed of the same records with a share disagreeing on the name (the conflicts).
 
+``--registry legal-entities``: the demo's fictitious enterprises as records of HP-02-01-0001 企业登记基本信息 fed by
+market regulation (baseline: the raw upsert of the same Organization entities), then tax's feed (HP-02-04-0001)
+of the same enterprises with a share of names disagreeing (the conflicts). ``--registry places``: the demo
+district's buildings (about 340, repeated with new building codes up to ``--records``) fed by planning and
+natural resources (HP-03-03-0001), then housing's feed (HP-08-05-0001) with a share of floors disagreeing.
+
 Target (issue 18): a feed of 100,000 person records merged in at most 30 s on SQLite.
 
-Run: .venv/bin/python bench/feeds.py [--records N]
+Run: .venv/bin/python bench/feeds.py [--records N] [--registry persons|legal-entities|places]
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,7 @@ from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
 from cityos.core.timefmt import now_iso
 from cityos.demo import registries as reg
+from cityos.demo.district import build_district
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
@@ -41,7 +49,64 @@ from cityos.store.migrate import upgrade
 TARGET_S = 30.0
 CODE = "HP-01-01-0001"
 ITEMS = ("idCard", "name", "gender", "birthDate", "mobile", "registeredAddress")
+COMPANY_ITEMS = ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")
 CHUNK = 1000
+MARRIAGES = "HP-11-03-9001"  # the bench's own civil affairs entry: the source of marital status, citing the name
+
+
+def marriage_entry() -> datahub.CatalogueEntry:
+    base = next(e for e in datahub.read_catalogue().entries if e.provider == "civil-affairs")
+    ps, item = "public-security", datahub.DataItem
+    items = (item("idCard", "公民身份号码", "id-card", "important", key="person.idCard", source=ps),
+             item("name", "姓名", "name", "general-3", key="person.name", source=ps),
+             item("maritalStatus", "婚姻状况", "code", "general-3", key="person.maritalStatus"))  # fmt: skip
+    return replace(base, code=MARRIAGES, name="婚姻状况（基准测试）", items=items)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One registry's bench: its first feed (entry, source, key item, entity type) and a second department's."""
+
+    code: str
+    source: str
+    key: str
+    entity_type: str
+    records: list[dict[str, Any]]
+    other_code: str
+    other: str
+    offered: list[dict[str, Any]]
+    planted: int
+
+
+def persons_case(count: int, disagree: float) -> Case:
+    people = reg.persons(count)
+    other = reg.second_feed(people, {"name": ("王芳", "李强"), "maritalStatus": reg.MARITAL_STATUS}, disagree,
+                            by="idCard", seed=5)  # fmt: skip
+    offered = [{k: r[k] for k in ("idCard", "name", "maritalStatus")} for r in other.records]
+    return Case(CODE, "public-security", "idCard", "Person", [{k: p[k] for k in ITEMS} for p in people],
+                MARRIAGES, "civil-affairs", offered, sum(d.item == "name" for d in other.defects))  # fmt: skip
+
+
+def legal_entities_case(count: int, disagree: float) -> Case:
+    companies = reg.entities(count)
+    tax = reg.tax_records(companies, disagree, seed=5)
+    return Case("HP-02-01-0001", "market-regulation", "creditCode", "Organization",
+                [{k: c[k] for k in COMPANY_ITEMS} for c in companies], "HP-02-04-0001", "tax", tax.records,
+                len(tax.defects))  # fmt: skip
+
+
+def places_case(count: int, disagree: float) -> Case:
+    district = [e for e in build_district(sensors=13) if e["type"] == "Building"]
+    buildings = []
+    for n in range(count):  # the district's buildings, then copies under new codes up to ``count``
+        b = district[n % len(district)]
+        buildings.append({**b, "id": b["id"] if n < len(district) else f"urn:ngsi-ld:Building:HP-C{n:07d}"})
+    housing = reg.housing_records(buildings, disagree, seed=5)
+    return Case("HP-03-03-0001", "planning-resources", "buildingCode", "Building", reg.building_records(buildings),
+                "HP-08-05-0001", "housing", housing.records, len(housing.defects))  # fmt: skip
+
+
+CASES = {"persons": persons_case, "legal-entities": legal_entities_case, "places": places_case}
 
 
 def runtime(tmp: Path) -> Runtime:
@@ -49,19 +114,21 @@ def runtime(tmp: Path) -> Runtime:
     upgrade(db)
     rt = Runtime(Settings(database_url=db.url, data_dir=tmp), db, MemoryBus())
     datahub.load_catalogue(rt, "default")
+    datahub.register_entry(rt, "default", marriage_entry(), by="bench")
     return rt
 
 
-def raw_upsert(rt: Runtime, records: list[dict[str, Any]]) -> None:
+def raw_upsert(rt: Runtime, case: Case, registry: str) -> None:
     """The baseline: the same entities written by the hub's batch upsert, with no feed logic around it."""
     tm = hub.term_map(rt)
-    writer = hub.Writer("public-security")
-    for start in range(0, len(records), CHUNK):
+    writer = hub.Writer(case.source)
+    for start in range(0, len(case.records), CHUNK):
         ops = []
         now = now_iso()
-        for r in records[start : start + CHUNK]:
-            eid = datahub.person_id(rt, r["idCard"])
-            body = {"id": eid, "type": "Person", **{k: {"type": "Property", "value": r[k]} for k in ITEMS}}
+        for r in case.records[start : start + CHUNK]:
+            eid = datahub.registry_entity_id(rt, registry, r[case.key])
+            values = {k: {"type": "Property", "value": v} for k, v in r.items() if k != "source"}
+            body = {"id": eid, "type": case.entity_type, **values}
             ops.append((eid, hub.m_merge(hub.parse_entity(body, tm, now=now), create=True)))
         hub.apply(rt, "default", ops, creates=True, writer=writer)
 
@@ -80,25 +147,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000, help="person records (default 100,000)")
     parser.add_argument("--disagree", type=float, default=0.01, help="share of the second feed disagreeing")
+    parser.add_argument("--registry", choices=sorted(CASES), default="persons", help="the base registry fed")
     args = parser.parse_args()
 
-    people = reg.persons(args.records)
-    records = [{k: p[k] for k in ITEMS} for p in people]
-    other = reg.second_feed(people, {"name": ("王芳", "李强")}, args.disagree, by="idCard", seed=5)
-    offered = [{"idCard": r["idCard"], "name": r["name"]} for r in other.records]
-    print(f"feeds of {args.records:,} person records into the persons registry, SQLite")
+    case = CASES[args.registry](args.records, args.disagree)
+    records = case.records
+    print(f"feeds of {len(records):,} records of {case.code} into the {args.registry} registry, SQLite")
     with tempfile.TemporaryDirectory() as tmp:
         base_rt = runtime(Path(tmp))
-        base, _ = timed("baseline: the hub's raw batch upsert", lambda: raw_upsert(base_rt, records))
+        base, _ = timed("baseline: the hub's raw batch upsert", lambda: raw_upsert(base_rt, case, args.registry))
         base_rt.close()
         rt = runtime(Path(tmp))
-        push = lambda dept, recs: datahub.run_feed(rt, "default", CODE, dept, recs, by="bench")  # noqa: E731
-        took, run = timed("feed run (every record new)", lambda: push("public-security", records))
-        _, rerun = timed("the same feed again (every record unchanged)", lambda: push("public-security", records))
-        _, conflicts = timed("another department's feed (conflicts)", lambda: push("civil-affairs", offered))
+        push = lambda code, dept, recs: datahub.run_feed(rt, "default", code, dept, recs, by="bench")  # noqa: E731
+        took, run = timed("feed run (every record new)", lambda: push(case.code, case.source, records))
+        _, rerun = timed("the same feed again (every record unchanged)", lambda: push(case.code, case.source, records))
+        _, conflicts = timed("another department's feed (conflicts)",
+                             lambda: push(case.other_code, case.other, case.offered))  # fmt: skip
         rt.close()
     print(f"  new {run.new:,}, rejected {run.rejected:,}; rerun unchanged {rerun.unchanged:,}; "
-          f"second feed conflicting {conflicts.conflicting:,} (planted {len(other.defects):,})")  # fmt: skip
+          f"second feed conflicting {conflicts.conflicting:,} (planted {case.planted:,})")  # fmt: skip
     print(f"  feed / baseline: {took / base:.2f}×; target ≤ {TARGET_S:.0f} s: "
           f"{'met' if took <= TARGET_S else 'NOT met'} ({took:.1f} s)")  # fmt: skip
 

@@ -427,7 +427,7 @@ def feed(
     department: Annotated[str, typer.Option(help="The feeding department (its items are applied).")],
     tenant: Annotated[str | None, typer.Option(help="The tenant; default CITYOS_DEFAULT_TENANT.")] = None,
 ) -> None:
-    """Feed a file of person records into the persons registry (自然人库) and print the run's report."""
+    """Feed a file of records into the entry's base registry (自然人库, 法人库 or 空间地理库); print the report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cityos import datahub

@@ -1,9 +1,10 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
 a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
-evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the persons
-base registry, each item from its one source, others' disagreeing values kept as conflicts; the district return
-(数据属地返还): standing grants that return the city's records concerning a district to its tenant, incrementally.
+evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the base
+registries (persons, legal entities, places), each item from its one source, others' disagreeing values kept
+as conflicts; entity resolution of records with no registry key; the district return (数据属地返还): standing
+grants that return the city's records concerning a district to its tenant, incrementally.
 
 Other packages use it through what this module exports.
 """
@@ -60,7 +61,17 @@ from cityos.datahub.errors import (
     SecondSource,
 )
 from cityos.datahub.feed_files import FeedFile, read_feed_file
-from cityos.datahub.feeds import Conflict, FeedRun, Rejection, feed_plan, feed_runs, get_feed_run, person_id, run_feed
+from cityos.datahub.feeds import (
+    Conflict,
+    FeedRun,
+    Rejection,
+    feed_plan,
+    feed_runs,
+    get_feed_run,
+    person_id,
+    registry_entity_id,
+    run_feed,
+)
 from cityos.datahub.grants import (
     GrantRecord,
     count_grants,
@@ -129,6 +140,7 @@ from cityos.datahub.returns import (
     run_return,
     run_standing,
 )
+from cityos.datahub.registry import REGISTRIES, Registry
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at
@@ -136,6 +148,7 @@ from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, 
 __all__ = [
     "DIMENSIONS",
     "MOVES",
+    "REGISTRIES",
     "TRANSITIONS",
     "Access",
     "Appended",
@@ -185,6 +198,7 @@ __all__ = [
     "QualityRunNotFound",
     "Reader",
     "RecordsRead",
+    "Registry",
     "Rejection",
     "ResolutionRun",
     "Resolved",
@@ -262,6 +276,7 @@ __all__ = [
     "read_rules",
     "reads_of_subject",
     "register_entry",
+    "registry_entity_id",
     "request_grant",
     "resolve",
     "return_runs",

@@ -230,7 +230,7 @@ class NotASource(CityError):
 
 
 class InvalidFeed(CityError):
-    """A feed that cannot run at all (an entry without the persons registry's record key, an empty batch);
+    """A feed that cannot run at all (an entry without a base registry's record key, an empty batch);
     a malformed record is rejected on its own and the rest of the feed goes on."""
 
     type = PROBLEM_BASE + "invalid-feed"

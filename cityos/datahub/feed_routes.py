@@ -1,4 +1,4 @@
-"""HTTP routes of the feeds into the persons base registry (数据归集): /datahub/feeds.
+"""HTTP routes of the feeds into the base registries (数据归集: persons, legal entities, places): /datahub/feeds.
 
 A department pushes records of an entry for itself (its token's department); a department reads its own
 runs, the city (operators, administrators) every run. A run a caller may not see answers 404, as if absent.
@@ -25,7 +25,7 @@ CODE = Path(max_length=64, description="the catalogue entry the records are reco
 
 @router.post(
     "/feeds/{code}/records",
-    summary="Push a batch of records into the persons registry for the token's department: the run report",
+    summary="Push a batch of records into the entry's base registry for the token's department: the run report",
     responses=problem_responses(403, 404, 413, 422),
 )
 def push_records(ctx: Pusher, code: Annotated[str, CODE], body: FeedBatch) -> FeedRunPublic:

@@ -13,8 +13,9 @@ MAX_BATCH = 10_000  # records per request: a larger feed is pushed in batches (e
 
 
 class FeedBatch(Shape):
-    """A batch of records of one catalogue entry, each keyed by item name, with the ID number as its key. A
-    record that is malformed (not an object, no key, an invalid ID number) is rejected on its own."""
+    """A batch of records of one catalogue entry, each keyed by item name, with its registry's record key (the
+    ID number, the unified social credit code or the building code). A record that is malformed (not an
+    object, no key, an invalid key) is rejected on its own."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -22,8 +23,8 @@ class FeedBatch(Shape):
 
 
 class ConflictPublic(Shape):
-    record: str = Field(description="the record key (the ID number)")
-    entity_id: str = Field(description="the Person entity of the registry")
+    record: str = Field(description="the record key (the ID number, credit code or building code)")
+    entity_id: str = Field(description="the registry's entity (a Person, Organization or Building)")
     item: str
     source: str = Field(description="the item's one source: the department the stored value comes from")
     offered: Any = Field(description="the value the feed offered (not applied)")

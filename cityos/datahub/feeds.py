@@ -1,6 +1,8 @@
-"""Feed runs into the persons base registry (数据归集 · 自然人库, issue 18 items 1 and 2): a department pushes a
-batch of records of a catalogue entry, keyed by the ID number; each record is merged into its ``Person``
-entity in the data hub, whose id is a keyed hash of the ID number (never the number itself). Each item takes
+"""Feed runs into the base registries (数据归集 · 自然人库 · 法人库 · 空间地理库, issue 18 items 1 and 2): a
+department pushes a batch of records of a catalogue entry, keyed by the record key of the registry the entry
+feeds (:mod:`cityos.datahub.registry`); each record is merged into its entity in the data hub: a ``Person``
+whose id is a keyed hash of the ID number (never the number itself), an ``Organization`` whose id holds the
+unified social credit code (public), a ``Building`` whose id holds the building code. Each item takes
 its value from its one source only: another department's disagreeing value is recorded as a conflict and not
 applied. A malformed record is rejected with its line and reason and the rest of the feed goes on.
 
@@ -25,7 +27,21 @@ from cityos.datahub import feed_store as store
 from cityos.datahub.audit_keys import keys as audit_keys
 from cityos.datahub.catalogue import view_entry
 from cityos.datahub.errors import FeedRunNotFound, InvalidFeed, NotASource
-from cityos.datahub.registry import ENTITY_PREFIX, ENTITY_TYPE, Merge, Plan, merge, offered, plan_of, record_problem
+from cityos.datahub.registry import (
+    BY_NAME,
+    PERSONS,
+    REGISTRIES,
+    Merge,
+    Plan,
+    Registry,
+    held_values,
+    merge,
+    normal_key,
+    offered,
+    plan_of,
+    record_problem,
+    shaped,
+)
 from cityos.runtime import Runtime
 
 CHUNK = 5000  # records per transaction: an interrupted run keeps the chunks it committed
@@ -36,7 +52,7 @@ MAX_LIST = 1000
 class Conflict:
     """A value offered for an item whose source is another department, disagreeing with what it holds."""
 
-    record: str  # the record key (ID number)
+    record: str  # the record key (ID number, credit code, building code)
     entity_id: str
     item: str
     source: str  # the department the stored value comes from
@@ -74,14 +90,26 @@ class FeedRun:
 
 def person_id(rt: Runtime, id_card: str) -> str:
     """The ``Person`` entity id of an ID number: a keyed hash of it (the audit's subject key), never the number."""
-    return ENTITY_PREFIX + audit_keys(rt).subject_hash(id_card.strip().upper())[:32]
+    return registry_entity_id(rt, PERSONS, id_card)
+
+
+def registry_entity_id(rt: Runtime, registry: Registry | str, key: str) -> str:
+    """The id of the entity of ``registry`` (or its name: persons, legal-entities, places) with record key
+    ``key``: a keyed hash of a personal key, the key itself for a public one."""
+    reg = BY_NAME[registry] if isinstance(registry, str) else registry
+    return _entity_id(reg, normal_key(key), audit_keys(rt).subject_hash if reg.hashed else None)
+
+
+def _entity_id(registry: Registry, key: str, hashed: Callable[[str], str] | None) -> str:
+    return registry.id_prefix + (hashed(key)[:32] if hashed is not None else key)
 
 
 def feed_plan(rt: Runtime, tenant: str, code: str) -> Plan:
-    """How the entry's items feed the persons registry; InvalidFeed when the entry has no ID-number key item."""
+    """How the entry's items feed its registry; InvalidFeed when the entry has no registry's record key item."""
     plan = plan_of(view_entry(rt, tenant, code))
     if plan is None:
-        raise InvalidFeed(f"{code} has no item keyed person.idCard (the ID number): it does not feed the persons "
+        keys = ", ".join(f"{r.key_item} ({r.key_name}: the {r.name} registry)" for r in REGISTRIES)
+        raise InvalidFeed(f"{code} has no item keyed as a base registry's record key, one of {keys}: it feeds no "
                           "registry", code=code)  # fmt: skip
     return plan
 
@@ -97,7 +125,7 @@ def run_feed(
     lines: Sequence[int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FeedRun:
-    """Merge a department's ``records`` of entry ``code`` into the persons registry and store the run.
+    """Merge a department's ``records`` of entry ``code`` into the registry it feeds and store the run.
 
     ``lines`` are the records' lines in their file (else a rejection names the record's index in the batch);
     ``progress`` is told how many records are done after every chunk. Raises EntryNotFound, InvalidFeed.
@@ -132,8 +160,9 @@ class _Feed:
 
     def __init__(self, rt: Runtime, tenant: str, plan: Plan, department: str) -> None:
         self.plan, self.department, self.tm = plan, department, hub.term_map(rt)
-        self.keys = audit_keys(rt)
-        self.iris = {s.attribute: self.tm.expand(s.attribute) for s in (plan.key, *plan.slots.values())}
+        self.hashed = audit_keys(rt).subject_hash if plan.registry.hashed else None
+        tops = {s.attribute.partition(".")[0] for s in (plan.key, *plan.slots.values())}
+        self.iris = {a: self.tm.expand(a) for a in tops}
         self.writer = hub.Writer(plan.key.source)  # the registry's entities are kept by the source of their key
         self.counts = dict.fromkeys(("new", "changed", "unchanged", "conflicting"), 0)
         self.conflicts: list[Conflict] = []
@@ -149,10 +178,11 @@ class _Feed:
             problem = record_problem(plan, record)
             if problem is not None:
                 key = record.get(plan.key.item) if isinstance(record, Mapping) else None
-                self.rejections.append(Rejection(line, key if isinstance(key, str) else None, problem))
+                # a rejected key is kept as far as its column holds (a malformed one may be any length)
+                self.rejections.append(Rejection(line, key[:64] if isinstance(key, str) else None, problem))
                 continue
-            key = record[plan.key.item].strip().upper()
-            eid = ENTITY_PREFIX + self.keys.subject_hash(key)[:32]
+            key = normal_key(record[plan.key.item])
+            eid = _entity_id(plan.registry, key, self.hashed)
             found: dict[str, Any] = {}
             ops.append((eid, _mutation(plan, self.department, key, eid, offered(plan, record), self.iris, self.tm,
                                        found)))  # fmt: skip
@@ -181,16 +211,21 @@ def _mutation(
     plan: Plan, department: str, key: str, eid: str, values: dict[str, Any], iris: dict[str, str],
     tm: hub.TermMap, result: dict[str, Any],
 ) -> hub.Mutation:  # fmt: skip
+    wanted = [plan.key.attribute, *(s.attribute for s in plan.slots.values())]
+
     def run(cur: hub.EntityRow | None, now: str) -> hub.Change:
-        held = {} if cur is None else {a: _held(cur.attrs.get(iri)) for a, iri in iris.items()}
+        tops = {} if cur is None else {a: _held(cur.attrs.get(iri)) for a, iri in iris.items()}
+        held = held_values(tops, wanted)
         m = merge(plan, department, values, held)
-        changes = {a: v for a, v in m.apply.items() if a not in held or held[a] != v}
-        if cur is None:
-            changes[plan.key.attribute] = key  # the identity: the entity is made with it whoever feeds first
+        changes = {a: v for a, v in m.apply.items() if held.get(a) != v}
+        if held.get(plan.key.attribute) is None:  # the identity: set by whoever feeds first (an entity made
+            changes[plan.key.attribute] = key  # elsewhere, e.g. the district's buildings, takes it then)
         result["merge"], result["state"] = m, "new" if cur is None else "changed" if changes else "unchanged"
         if cur is not None and not changes:
             return hub.Change(cur)
-        body = {"id": eid, "type": ENTITY_TYPE, **{a: {"type": "Property", "value": v} for a, v in changes.items()}}
+        props = shaped(changes, tops)
+        body = {"id": eid, "type": plan.registry.entity_type,
+                **{a: {"type": "Property", "value": v} for a, v in props.items()}}  # fmt: skip
         return hub.m_merge(hub.parse_entity(body, tm, now=now), create=True)(cur, now)
 
     return run

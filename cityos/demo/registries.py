@@ -15,6 +15,11 @@ can show. Identifiers are valid in format yet plainly synthetic:
 Records are dicts of strings keyed by the catalogue's item names (HP-01-01-0001 for persons, HP-02-01-0001
 for legal entities) plus ``id`` (the record key), ``street`` (the subdistrict), ``updatedAt`` and
 ``source``. 100,000 persons take about a second.
+
+The other departments' feeds of the base registries are made from these and from the demo district's
+buildings: tax (HP-02-04-0001) and human resources (HP-16-04-0001) for the same enterprises, planning and
+natural resources' buildings (HP-03-03-0001) and standard addresses (HP-03-02-0001), housing's property use
+and floors (HP-08-05-0001), each with disagreements planted where another department is the source.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ class Defective:
     """Records with defects planted, what was planted, and the keys of every record a defect touched (the
     original of a duplicate included): a second feed built from the others disagrees only where planted."""
 
-    records: list[dict[str, str]]
+    records: list[dict[str, Any]]
     defects: list[Defect]
     touched: frozenset[str]
 
@@ -445,3 +450,106 @@ def resolution_case(
         case.truth.append(truth)
         case.kinds.append((kind, *name_kinds, *address_kinds))
     return case
+TAX_STATUS = ("正常", "正常", "正常", "正常", "非正常户", "注销")
+TAX_RATING = ("A", "B", "B", "M", "C", "D")
+CONTRIBUTION = ("正常缴费", "正常缴费", "正常缴费", "欠费", "暂停缴费")
+_USE = {"residential": "住宅", "apartments": "住宅", "office": "办公", "retail": "商业", "commercial": "商业",
+        "hotel": "旅馆", "school": "教育"}  # fmt: skip
+
+
+def _name_variant(name: str, rng: random.Random) -> str:
+    """The same enterprise's name written as a department may have it: the form of business spelled out, the
+    city dropped, or a character swapped for a homophone."""
+    variants = [name.replace("有限公司", "有限责任公司"), name.removeprefix("上海"), name.replace("上海", "上海市", 1)]
+    return rng.choice([v for v in variants if v != name] or [name + "（分公司）"])
+
+
+def _enterprise_feed(entities: Sequence[Mapping[str, str]], rate: float, seed: int, own: Any) -> Defective:
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    defects: list[Defect] = []
+    planted = set(rng.sample(range(len(entities)), round(rate * len(entities))))
+    for n, e in enumerate(entities):
+        name = e["name"]
+        if n in planted:  # the name as this department holds it, not as market regulation registered it
+            name = _name_variant(name, rng)
+            defects.append(Defect("disagreement", e["id"], "name"))
+        records.append({"creditCode": e["creditCode"], "name": name, **own(rng, e), "source": SYNTHETIC})
+    return Defective(records, defects, frozenset(d.key for d in defects))
+
+
+def tax_records(entities: Sequence[Mapping[str, str]], rate: float = 0.02, *, seed: int = 21) -> Defective:
+    """Tax's feed (HP-02-04-0001) of the enterprises :func:`entities` made: registration status and tax credit
+    rating (tax is their source), with the name in a share ``rate`` (exactly, rounded) written otherwise than
+    market regulation registered it (a conflict: market regulation is the name's source)."""
+    return _enterprise_feed(
+        entities,
+        rate,
+        seed,
+        lambda rng, e: {"taxStatus": rng.choice(TAX_STATUS), "taxCreditRating": rng.choice(TAX_RATING)},
+    )
+
+
+def insured_employer_records(entities: Sequence[Mapping[str, str]], rate: float = 0.02, *, seed: int = 22) -> Defective:
+    """Human resources' feed (HP-16-04-0001) of the same enterprises: insured employees and contribution state
+    (its own items), with a share ``rate`` of names disagreeing with market regulation's."""
+    return _enterprise_feed(
+        entities,
+        rate,
+        seed,
+        lambda rng, e: {"insuredEmployees": rng.randrange(1, 400), "contributionState": rng.choice(CONTRIBUTION)},
+    )
+
+
+def building_code(entity_id: str) -> str:
+    """The building code of a district ``Building`` (its id's last part): the places registry's record key."""
+    return entity_id.rsplit(":", 1)[-1]
+
+
+def _buildings(district: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [e for e in district if e.get("type") == "Building"]
+
+
+def building_records(district: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Planning and natural resources' feed (HP-03-03-0001) of the district's buildings (the ``Building``
+    entities of :func:`cityos.demo.district.build_district`), keyed by their building codes."""
+    out = []
+    for b in _buildings(district):
+        out.append({"buildingCode": building_code(b["id"]), "name": b["name"]["value"],
+                    "address": b["address"]["value"]["streetAddress"],
+                    "floorsAboveGround": b["floorsAboveGround"]["value"],
+                    "floorsBelowGround": b["floorsBelowGround"]["value"], "source": SYNTHETIC})  # fmt: skip
+    return out
+
+
+def address_records(district: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Planning and natural resources' standard address library (HP-03-02-0001): one doorplate per building
+    of the district, with a fictitious address code (310101 and a serial) and a postal code."""
+    out = []
+    for n, b in enumerate(_buildings(district), 1):
+        street = b["address"]["value"]["streetAddress"]
+        out.append({"buildingCode": building_code(b["id"]), "standardAddress": f"上海市黄浦区{street}",
+                    "addressCode": f"310101{n:08d}", "doorplate": street, "doorplateCode": f"310101{n:08d}",
+                    "postalCode": f"2000{(n % 21) + 1:02d}", "source": SYNTHETIC})  # fmt: skip
+    return out
+
+
+def housing_records(district: Iterable[Mapping[str, Any]], rate: float = 0.05, *, seed: int = 23) -> Defective:
+    """Housing's feed (HP-08-05-0001) of the district's buildings: property use and dwellings (its own items)
+    and the floors above ground it counted, which in a share ``rate`` disagree with planning's survey (a
+    conflict: planning and natural resources is the floors' source). Defects name the building codes."""
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    defects: list[Defect] = []
+    buildings = _buildings(district)
+    planted = set(rng.sample(range(len(buildings)), round(rate * len(buildings))))
+    for n, b in enumerate(buildings):
+        code, floors = building_code(b["id"]), b["floorsAboveGround"]["value"]
+        category = (b["category"]["value"] or ["public"])[0]
+        if n in planted:  # an added storey on the roof, or the mezzanine not counted
+            floors = floors + 1 if floors < 3 or rng.random() < 0.5 else floors - 1
+            defects.append(Defect("disagreement", code, "floorsAboveGround"))
+        dwellings = rng.randrange(4, 30) * floors if _USE.get(category) == "住宅" else 0
+        records.append({"buildingCode": code, "propertyUse": _USE.get(category, "公共设施"), "dwellings": dwellings,
+                        "floorsAboveGround": floors, "source": SYNTHETIC})  # fmt: skip
+    return Defective(records, defects, frozenset(d.key for d in defects))

@@ -10,6 +10,7 @@ import pytest
 from samples import person_entry
 from typer.testing import CliRunner
 
+from cityos import context as hub
 from cityos import datahub
 from cityos.cli import app
 from cityos.config import get_settings
@@ -49,3 +50,25 @@ def test_the_cli_feeds_a_csv(cli: Runtime, tmp_path: Path) -> None:
     assert total == 2 and datahub.get_feed_run(cli, "default", runs[0].id).rejections[0].line == 3
     bad = CliRunner().invoke(app, ["feed", "HP-01-01-0001", str(tmp_path / "x.txt"), "--department", "p"])
     assert bad.exit_code == 1 and ".csv" in bad.output
+
+
+BUILDINGS_CSV = """buildingCode,name,floorsAboveGround,height
+HP-B0001,南京大楼,8,41.5
+HP-B0002,和平饭店,twelve,
+,无编码楼,3,
+"""
+
+
+def test_the_cli_feeds_the_places_registry_numbers_as_numbers(cli: Runtime, tmp_path: Path) -> None:
+    entry = next(e for e in datahub.read_catalogue().entries if e.code == "HP-03-03-0001")
+    datahub.register_entry(cli, "default", entry, by="data-officer")
+    path = tmp_path / "buildings.csv"
+    path.write_text(BUILDINGS_CSV, encoding="utf-8")
+    out = CliRunner().invoke(app, ["feed", "HP-03-03-0001", str(path), "--department", "planning-resources"])
+    assert out.exit_code == 0, out.output
+    assert "3 records: 1 new, 0 changed, 0 unchanged, 0 conflicting, 2 rejected" in out.output
+    assert "rejected line 3: floorsAboveGround: a number, not 'twelve'" in out.output
+    assert "rejected line 4: no record key: buildingCode (the building code)" in out.output
+    row = hub.get_entity(cli, "default", datahub.registry_entity_id(cli, "places", "HP-B0001"))
+    values = {iri.rsplit("/", 1)[-1]: i[0]["value"] for iri, i in row.attrs.items()}
+    assert values == {"buildingCode": "HP-B0001", "name": "南京大楼", "floorsAboveGround": 8, "height": 41.5}

@@ -44,3 +44,28 @@ def test_defects_are_planted_at_their_rates_in_records_of_their_own() -> None:
     assert people == reg.persons(1000)  # the originals are left as they were
     with pytest.raises(ValueError, match="unknown defect kind 'typo'"):
         reg.plant_defects(people, {"typo": 0.1})
+
+
+def test_tax_and_insured_employer_feeds_disagree_only_on_the_names_planted() -> None:
+    firms = reg.entities(500)
+    for made in (reg.tax_records(firms, 0.04), reg.insured_employer_records(firms, 0.04)):
+        assert [r["creditCode"] for r in made.records] == [f["creditCode"] for f in firms]
+        differs = {f["id"] for f, r in zip(firms, made.records, strict=True) if r["name"] != f["name"]}
+        assert differs == made.touched and len(differs) == 20 and {d.item for d in made.defects} == {"name"}
+    assert reg.tax_records(firms, 0.04) == reg.tax_records(firms, 0.04)
+    assert {r["taxCreditRating"] for r in reg.tax_records(firms).records} == set(reg.TAX_RATING)
+
+
+def test_place_feeds_are_of_the_districts_buildings() -> None:
+    from cityos.demo.district import build_district
+
+    district = build_district(sensors=13)
+    ids = [e["id"] for e in district if e["type"] == "Building"]
+    buildings = reg.building_records(district)
+    assert [f"urn:ngsi-ld:Building:{b['buildingCode']}" for b in buildings] == ids
+    addresses = reg.address_records(district)
+    assert len({a["addressCode"] for a in addresses}) == len(ids)
+    housing = reg.housing_records(district, 0.1)
+    floors = {b["buildingCode"]: b["floorsAboveGround"] for b in buildings}
+    differs = {h["buildingCode"] for h in housing.records if h["floorsAboveGround"] != floors[h["buildingCode"]]}
+    assert differs == housing.touched and 0 < len(differs) < len(ids) // 5

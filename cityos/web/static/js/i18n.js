@@ -276,6 +276,7 @@ const OTHER_DEPARTMENTS = {
   "operations-center": ["区城市运行管理中心", "City Operations Centre"],
   "human-resources": ["区人力资源社会保障局", "Human Resources and Social Security Bureau"],
   "big-data": ["区大数据中心", "Big Data Centre"],
+  tax: ["区税务局", "Tax Bureau"],
 };
 
 let lang = localStorage.getItem("cityos.lang") === "en" ? "en" : "zh";
