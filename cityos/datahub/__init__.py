@@ -117,6 +117,7 @@ from cityos.datahub.quality_runs import (
     run_failures,
     run_quality,
 )
+from cityos.datahub.registry import REGISTRIES, Registry
 from cityos.datahub.resolution import Candidate, Decision, blocking_keys, index_candidates
 from cityos.datahub.resolution_text import normalise_address, normalise_name
 from cityos.datahub.resolutions import (
@@ -140,7 +141,6 @@ from cityos.datahub.returns import (
     run_return,
     run_standing,
 )
-from cityos.datahub.registry import REGISTRIES, Registry
 from cityos.datahub.schemas import GrantMove, GrantPublic, GrantRequest
 from cityos.datahub.seed import CatalogueFile, Seeded, load_catalogue, read_catalogue
 from cityos.datahub.workflow import MOVES, TRANSITIONS, GrantAction, Narrowing, allowed_moves, in_force, state_at

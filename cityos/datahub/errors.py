@@ -272,6 +272,7 @@ class ReturnConflict(CityError):
 
     type = PROBLEM_BASE + "return-grant-conflict"
     title = "Return grant conflict"
+    status = 409
 
 
 class InvalidResolutionModel(CityError):

@@ -450,6 +450,8 @@ def resolution_case(
         case.truth.append(truth)
         case.kinds.append((kind, *name_kinds, *address_kinds))
     return case
+
+
 TAX_STATUS = ("正常", "正常", "正常", "正常", "非正常户", "注销")
 TAX_RATING = ("A", "B", "B", "M", "C", "D")
 CONTRIBUTION = ("正常缴费", "正常缴费", "正常缴费", "欠费", "暂停缴费")
