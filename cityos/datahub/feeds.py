@@ -25,16 +25,18 @@ from cityos import context as hub
 from cityos.core.timefmt import now_iso
 from cityos.datahub import feed_store as store
 from cityos.datahub.audit_keys import keys as audit_keys
-from cityos.datahub.catalogue import view_entry
+from cityos.datahub.catalogue import item_sources, view_entry
 from cityos.datahub.errors import FeedRunNotFound, InvalidFeed, NotASource
 from cityos.datahub.registry import (
     BY_NAME,
     PERSONS,
     REGISTRIES,
+    RESOLVED_KEY,
     Merge,
     Plan,
     Registry,
     held_values,
+    identifying_values,
     merge,
     normal_key,
     offered,
@@ -42,6 +44,8 @@ from cityos.datahub.registry import (
     record_problem,
     shaped,
 )
+from cityos.datahub.resolution import Candidate, get_model, index_candidates
+from cityos.datahub.resolutions import Resolved, resolve
 from cityos.runtime import Runtime
 
 CHUNK = 5000  # records per transaction: an interrupted run keeps the chunks it committed
@@ -105,8 +109,15 @@ def _entity_id(registry: Registry, key: str, hashed: Callable[[str], str] | None
 
 
 def feed_plan(rt: Runtime, tenant: str, code: str) -> Plan:
-    """How the entry's items feed its registry; InvalidFeed when the entry has no registry's record key item."""
-    plan = plan_of(view_entry(rt, tenant, code))
+    """How the entry's items feed its registry; InvalidFeed when the entry has no registry's record key item
+    and no items that identify an entity of a registry whose records may be resolved."""
+    view = view_entry(rt, tenant, code)
+
+    def key_source(registry: Registry) -> str | None:
+        found = [s.department for s in item_sources(rt, tenant) if s.key == registry.key_item]
+        return found[0] if found else None
+
+    plan = plan_of(view, key_source)
     if plan is None:
         keys = ", ".join(f"{r.key_item} ({r.key_name}: the {r.name} registry)" for r in REGISTRIES)
         raise InvalidFeed(f"{code} has no item keyed as a base registry's record key, one of {keys}: it feeds no "
@@ -139,6 +150,9 @@ def run_feed(
             code=code,
         )
     feed = _Feed(rt, tenant, plan, department)
+    total = len(records)
+    if plan.resolving:  # no key in the records: those resolution matches for certain go on, keyed
+        records, lines, feed.rejections = _resolved(rt, tenant, plan, department, records, lines, by)
     with ThreadPoolExecutor(1, thread_name_prefix="feed") as pool:
         before: tuple[Future[list[hub.Outcome]] | None, list[_Pending], int] | None = None
         for start in range(0, len(records), CHUNK):
@@ -149,7 +163,64 @@ def run_feed(
             before = (written, pending, min(start + CHUNK, len(records)))
         if before is not None:
             feed.collect(*before, progress)
-    return _store(rt, tenant, code, department, by, len(records), feed.counts, feed.conflicts, feed.rejections)
+    return _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections)
+
+
+def _resolved(
+    rt: Runtime, tenant: str, plan: Plan, department: str, records: Sequence[Any], lines: Sequence[int] | None,
+    by: str,
+) -> tuple[list[dict[str, Any]], list[int], list[Rejection]]:  # fmt: skip
+    """Resolve a keyless feed's records to the registry's entities (实体识别, the decisions kept with their
+    evidence): the records matched for certain, each with the key of its entity, and their lines; the others
+    rejected with the decision that says why and how to go on (settle a review decision, or feed the key)."""
+    registry, model = plan.registry, str(plan.registry.resolution)
+    asked, where, rejected = [], [], []
+    for i, record in enumerate(records):
+        line = lines[i] if lines is not None else i
+        if not isinstance(record, Mapping):
+            rejected.append(Rejection(line, None, f"a record is an object of item names and values, not "
+                                                  f"{type(record).__name__}"))  # fmt: skip
+            continue
+        asked.append(identifying_values(plan, record))
+        where.append((line, record))
+    if not asked:
+        return [], [], rejected
+    run = resolve(rt, tenant, plan.code, department, asked, _candidates(rt, tenant, registry), by=by, model=model,
+                  lines=[line for line, _ in where])  # fmt: skip
+    of_line = dict(where)
+    rejected += [Rejection(u.line, None, f"cannot be resolved to the {registry.name} registry: {u.reason}")
+                 for u in run.rejections]  # fmt: skip
+    matched, matched_lines = [], []
+    for d in run.decisions:
+        if d.decision == "matched" and d.entity is not None:
+            matched.append({**of_line[d.line], RESOLVED_KEY: d.entity.removeprefix(registry.id_prefix)})
+            matched_lines.append(d.line)
+        else:
+            rejected.append(Rejection(d.line, None, _unresolved(registry, d)))
+    return matched, matched_lines, rejected
+
+
+def _unresolved(registry: Registry, d: Resolved) -> str:
+    if d.decision == "review":
+        return (f"not matched for certain to a {registry.entity_type} (resolution {d.id}: {d.reason}): a person "
+                f"settles it at POST /datahub/resolutions/{d.id}/settle, or the record gives "
+                f"{registry.key_name}; then feed it again")  # fmt: skip
+    return (f"matches no {registry.entity_type} of the registry (resolution {d.id}: {d.reason}): the registry "
+            f"takes a new one only from the source of {registry.key_name}")  # fmt: skip
+
+
+def _candidates(rt: Runtime, tenant: str, registry: Registry) -> dict[str, list[Candidate]]:
+    """The registry's entities as resolution compares them, by blocking key."""
+    tm, fields = hub.term_map(rt), dict(registry.resolved_by)
+    found = []
+    try:
+        for chunk in hub.entities_changed(rt, tenant, registry.entity_type, tm):
+            for row in chunk:
+                held = held_values(hub.key_values(row.id, row.types, row.attrs, tm), fields.values())
+                found.append(Candidate(row.id, {f: held[a] for f, a in fields.items() if held[a] is not None}))
+    except hub.NgsiLdError:  # a tenant with no entities yet: nothing to match
+        return {}
+    return index_candidates(get_model(str(registry.resolution)), found)
 
 
 _Pending = tuple[int, str, str, dict[str, Any]]  # line, record key, entity id, what its mutation found

@@ -48,6 +48,10 @@ class Registry:
     key_name: str  # what the key is, for a person reading a rejection
     check: Callable[[str], str | None]  # why a key is invalid (None: valid)
     hashed: bool  # the id is a keyed hash of the key (personal data), else the key itself (public)
+    # a feed without the key is resolved to the registry's entities by this model (cityos.datahub.resolution),
+    # comparing these attributes (model field, attribute); None: records are matched by their key only
+    resolution: str | None = None
+    resolved_by: tuple[tuple[str, str], ...] = ()
 
     @property
     def key_item(self) -> str:
@@ -60,9 +64,13 @@ class Registry:
 
 PERSONS = Registry("persons", "person.", "Person", "idCard", "the ID number", id_card_problem, hashed=True)
 LEGAL_ENTITIES = Registry("legal-entities", "enterprise.", "Organization", "creditCode",
-                          "the unified social credit code", credit_code_problem, hashed=False)  # fmt: skip
+                          "the unified social credit code", credit_code_problem, hashed=False,
+                          resolution="legal-entity",
+                          resolved_by=(("name", "name"), ("address", "domicile"),
+                                       ("legalRepresentative", "legalRepresentative")))  # fmt: skip
 PLACES = Registry("places", "place.", "Building", "buildingCode", "the building code", building_code_problem,
-                  hashed=False)  # fmt: skip
+                  hashed=False, resolution="place", resolved_by=(("address", "address.streetAddress"),))  # fmt: skip
+RESOLVED_KEY = "@key"  # the record's key as resolution found it (no item is named so)
 REGISTRIES = (PERSONS, LEGAL_ENTITIES, PLACES)
 BY_NAME = {r.name: r for r in REGISTRIES}
 
@@ -90,6 +98,10 @@ class Plan:
     key: Slot
     slots: dict[str, Slot]
     registry: Registry = PERSONS
+    # the entry holds no key item: its records are resolved to the registry's entities by the items naming
+    # them (``identifying``: those items, which identify and are not offered as values)
+    resolving: bool = False
+    identifying: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,11 +123,14 @@ def registry_of(view: EntryView) -> Registry | None:
     return None
 
 
-def plan_of(view: EntryView) -> Plan | None:
-    """The registry plan of an entry; None when it has no item keyed as a registry's record key."""
+def plan_of(view: EntryView, key_source: Callable[[Registry], str | None] | None = None) -> Plan | None:
+    """The registry plan of an entry; None when it has no item keyed as a registry's record key, unless its
+    items feed a registry whose records may be resolved (``key_source`` names the one source of that
+    registry's key, who keeps its entities): then a resolving plan, its records matched by the items that
+    identify an entity (an enterprise's name, domicile and legal representative; a building's address)."""
     registry = registry_of(view)
     if registry is None:
-        return None
+        return _resolving_plan(view, key_source) if key_source is not None else None
     entry, slots = view.entry, {}
     for item in entry.items:
         key = entry.key_of(item)
@@ -125,6 +140,38 @@ def plan_of(view: EntryView) -> Plan | None:
             slots[item.name] = Slot(item.name, key.removeprefix(registry.prefix), source, item.kind)
     keys = [i.name for i in entry.items if entry.key_of(i) == registry.key_item]
     return Plan(entry.code, slots.pop(keys[0]), slots, registry)
+
+
+def _resolving_plan(view: EntryView, key_source: Callable[[Registry], str | None]) -> Plan | None:
+    entry = view.entry
+    keys = [entry.key_of(i) for i in entry.items]
+    registry = next((r for r in REGISTRIES if r.resolution and any(k.startswith(r.prefix) for k in keys)), None)
+    source = key_source(registry) if registry is not None else None
+    if registry is None or source is None:
+        return None
+    slots = {}
+    for item in entry.items:
+        key = entry.key_of(item)
+        if key.startswith(registry.prefix):
+            item_source = view.sources[item.name].department if item.name in view.sources else entry.source_of(item)
+            slots[item.name] = Slot(item.name, key.removeprefix(registry.prefix), item_source, item.kind)
+    by = {a for _, a in registry.resolved_by}
+    identifying = frozenset(n for n, s in slots.items() if s.attribute in by)
+    if not identifying:
+        return None
+    found = Slot(RESOLVED_KEY, registry.key_attribute, source)
+    return Plan(entry.code, found, slots, registry, resolving=True, identifying=identifying)
+
+
+def identifying_values(plan: Plan, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's values of the fields its plan's resolution model compares (field -> value)."""
+    by_attribute = {plan.slots[n].attribute: n for n in plan.identifying}
+    out = {}
+    for field_name, attribute in plan.registry.resolved_by:
+        value = record.get(by_attribute[attribute]) if attribute in by_attribute else None
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            out[field_name] = value
+    return out
 
 
 def record_problem(plan: Plan, record: Any) -> str | None:
@@ -163,11 +210,12 @@ def _number(text: str) -> int | float | None:
 
 
 def offered(plan: Plan, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The values a record offers, by item name (absent and empty values offer nothing)."""
+    """The values a record offers, by item name (absent and empty values offer nothing, nor, in a resolving
+    plan, the items that identify the record's entity)."""
     out = {}
     for name in plan.slots:
         value = record.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or (isinstance(value, str) and not value.strip()) or name in plan.identifying:
             continue
         if isinstance(value, str):
             value = value.strip()
