@@ -22,7 +22,8 @@ $(NGSILD_VENV)/.installed:
 	$(NGSILD_VENV)/bin/python -m pip install -q 'ngsildclient==0.5.2'
 	touch $@
 
-# The dashboard's libraries (ECharts; Swagger UI for /docs) from npm, served as they come: no build step.
+# The dashboard's libraries (ECharts; Swagger UI for /docs, ReDoc for /redoc; the Noto Sans SC typeface) from npm,
+# served as they come: no build step.
 $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 	npm ci --prefix $(WEB) --no-audit --no-fund
 	touch $@

@@ -193,7 +193,7 @@ def create_app(
         lifespan=lifespan,
         description="City digital base: the NGSI-LD city data hub and the services built on it.",
         docs_url=None,  # /docs is the dashboard's: Swagger UI served from this server (cityos.web.routes)
-        redoc_url=None,
+        redoc_url=None,  # /redoc likewise: ReDoc from this server
     )
     # outermost, around Starlette's own error middleware too: a 500 carries the headers as well
     build_stack = app.build_middleware_stack

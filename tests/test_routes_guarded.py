@@ -21,6 +21,8 @@ PUBLIC = {
     ("GET", "/"),
     ("GET", "/static/vendor/{name}"),
     ("GET", "/docs"),
+    ("GET", "/static/vendor/noto-sans-sc/{name}"),
+    ("GET", "/redoc"),
     ("GET", "/ngsi-ld/v1/jsonldContexts/{cid}"),
     ("POST", "/iot/json"),
     ("POST", "/iot/ul"),

@@ -28,6 +28,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# /redoc: ReDoc searches in a worker that its own script (a file of this server) makes from a blob. Only a script
+# the policy already let run can make one, so this lets nothing else in.
+REDOC_POLICY = CONTENT_SECURITY_POLICY + "; worker-src blob:"
 
 # The same on every answer: a JSON answer opened in a browser tab is held to the page's rules too.
 SECURITY_HEADERS: dict[str, str] = {

@@ -16,8 +16,12 @@ from cityos.runtime import Runtime
 
 STATIC = Path(__file__).parents[2] / "cityos" / "web" / "static"
 FILES = sorted(f"/static/{p.relative_to(STATIC).as_posix()}" for p in STATIC.rglob("*") if p.is_file())
-LIBRARIES = ["/static/vendor/echarts.min.js", "/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css"]
-PAGES = ["/", "/docs"]
+LIBRARIES = [
+    "/static/vendor/echarts.min.js", "/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css",
+    "/static/vendor/redoc.standalone.js", "/static/vendor/noto-sans-sc/400.css",
+    "/static/vendor/noto-sans-sc/files/noto-sans-sc-latin-400-normal.woff2",
+]  # fmt: skip
+PAGES = ["/", "/docs", "/redoc"]
 # JSON answers and errors of the API: a 200, the OpenAPI document, a 401, a 404 and an NGSI-LD 401
 API = ["/health", "/openapi.json", "/cases", "/no-such-page", "/ngsi-ld/v1/entities?type=Streetlight"]
 

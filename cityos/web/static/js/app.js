@@ -8,6 +8,7 @@ import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
 import { renderTwin } from "./twin.js";
+import { initChart } from "./fonts.js";
 
 const $ = (s) => document.querySelector(s);
 const TO_DISPATCH = "reported,registered,returned";
@@ -392,7 +393,7 @@ async function showIndicator(indicator, scope) {
     <p class="muted small">${ind && ind.description ? ind.description : ""}</p>`);
   const q = scope ? `&scope=${encodeURIComponent(scope)}` : "";
   const h = await get(`/vitals/indicators/${encodeURIComponent(indicator)}?hours=6&limit=2000${q}`);
-  const c = echarts.init($("#drawer-chart"));
+  const c = initChart($("#drawer-chart"));
   c.setOption({
     backgroundColor: "transparent", animation: false, tooltip: { trigger: "axis" },
     grid: { left: 50, right: 20, top: 20, bottom: 30 },

@@ -2,6 +2,7 @@
 
 import { html, markup, show } from "./dom.js";
 import { departmentName, levelName, num, pick, t } from "./i18n.js";
+import { initChart } from "./fonts.js";
 
 const LEVEL_COLORS = ["#5b6b7b", "#3d8bfd", "#f2c94c", "#f2994a", "#e5484d"];
 // Okabe-Ito, a palette told apart with the common colour-vision deficiencies; types beyond it reuse shapes.
@@ -28,7 +29,7 @@ export function centroid(geometry) {
 export class DistrictMap {
   constructor(el, { onSelect }) {
     this.el = el;
-    this.chart = echarts.init(el, null, { renderer: "canvas" });
+    this.chart = initChart(el);
     this.onSelect = onSelect;
     this.features = new Map(); // id -> feature
     this.layers = null;

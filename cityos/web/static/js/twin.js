@@ -7,6 +7,7 @@ import { departmentName, getLang, levelName, num, pick, t, time } from "./i18n.j
 import { html, show } from "./dom.js";
 import { LEVEL_COLORS } from "./map.js";
 import { levelBadge } from "./panels.js";
+import { initChart } from "./fonts.js";
 
 const charts = [];
 const VERDICTS = {
@@ -19,7 +20,7 @@ function disposeCharts() {
 }
 
 function chart(el) {
-  const c = echarts.init(el, null, { renderer: "canvas" });
+  const c = initChart(el);
   charts.push(c);
   new ResizeObserver(() => { if (el.offsetWidth) c.resize(); }).observe(el);
   return c;
