@@ -56,6 +56,7 @@ from cityos.datahub.errors import (
     QualityRunNotFound,
     SecondSource,
 )
+from cityos.datahub.feed_conflicts import ConflictList, OpenConflict, feed_and_settle, open_conflicts
 from cityos.datahub.feed_files import FeedFile, read_feed_file
 from cityos.datahub.feeds import Conflict, FeedRun, Rejection, feed_plan, feed_runs, get_feed_run, person_id, run_feed
 from cityos.datahub.grants import (
@@ -120,6 +121,7 @@ __all__ = [
     "CatalogueFile",
     "ClassNode",
     "Conflict",
+    "ConflictList",
     "DataItem",
     "EntryExists",
     "EntryNotFound",
@@ -148,6 +150,7 @@ __all__ = [
     "ObjectionAction",
     "ObjectionRecord",
     "ObjectionState",
+    "OpenConflict",
     "OpeningType",
     "Page",
     "QualityReferenceMissing",
@@ -182,6 +185,7 @@ __all__ = [
     "decide",
     "entry_versions",
     "evaluate",
+    "feed_and_settle",
     "feed_plan",
     "feed_runs",
     "get_entry",
@@ -207,6 +211,7 @@ __all__ = [
     "mask_value",
     "move_grant",
     "move_objection",
+    "open_conflicts",
     "parse_rules",
     "person_id",
     "quality_runs",

@@ -18,13 +18,14 @@ def _routers() -> Sequence[APIRouter]:
         audit_routes,
         catalogue_routes,
         dataset_routes,
+        feed_conflict_routes,
         feed_routes,
         grant_routes,
         objection_routes,
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router, feed_routes.router]  # fmt: skip
+            objection_routes.router, feed_routes.router, feed_conflict_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:
