@@ -73,9 +73,9 @@ class DemoFeeding:
             load_feeds(self.rt, tenant, feeds, landed=self._landed, stop=self._stop)
         except Stopped:
             return
-        except Exception:  # the demo serves on without them: say why
+        except Exception as exc:  # the demo serves on without them: say why (an older ./var's catalogue, say)
             log.exception("the demo feeds stopped")
-            self.say("[red]演示数据归集中止 the demo feeds stopped[/] (see the log)")
+            self.say(f"[red]演示数据归集中止 the demo feeds stopped[/]: {getattr(exc, 'detail', None) or exc!r}")
         finally:
             self.loading = None
 
