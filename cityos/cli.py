@@ -439,9 +439,9 @@ def feed(
         columns = (TextColumn("feeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, transient=True) as bar:
             task = bar.add_task("feed", total=len(loaded.records))
-            run = datahub.run_feed(rt, tenant or rt.settings.default_tenant, code, department, loaded.records,
-                                   by=f"cli:{department}", lines=loaded.lines,
-                                   progress=lambda n: bar.update(task, completed=n))  # fmt: skip
+            run = datahub.feed_and_settle(rt, tenant or rt.settings.default_tenant, code, department,
+                                          loaded.records, by=f"cli:{department}", lines=loaded.lines,
+                                          progress=lambda n: bar.update(task, completed=n))  # fmt: skip
     except CityError as exc:
         typer.echo(exc.detail, err=True)
         raise typer.Exit(1) from exc
@@ -631,6 +631,9 @@ def demo(
         str | None, typer.Option(help="Shanghai time of day the simulated patterns start from, HH:MM; default now.")
     ] = None,
     speed: Annotated[float, typer.Option(min=0.01, help="How much faster than real time the patterns run.")] = 1.0,
+    persons: Annotated[
+        int, typer.Option(min=0, help="Persons the departments' demo feeds put in the persons registry (0: none).")
+    ] = 100_000,
 ) -> None:
     """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1, its sensors simulated."""
     from cityos.demo.run import run_demo
@@ -646,6 +649,7 @@ def demo(
         scenario=scenario,
         clock=_clock(clock),
         speed=speed,
+        persons=persons,
     )
 
 

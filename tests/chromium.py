@@ -43,12 +43,13 @@ class Demo:
 @contextmanager
 def running_demo(where: Path, *options: str) -> Iterator[Demo]:
     """``cityos demo <options>`` on a free port in ``where``; two staff accounts (``duty``, an operator, and
-    ``police``, the public security desk) with :data:`PASSWORD`, and an admin token."""
+    ``police``, the public security desk) with :data:`PASSWORD`, and an admin token. No demo feeds unless the
+    options give ``--persons`` (the last one counts)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
     log = (where / "demo.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), *options],
+        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--persons", "0", *options],
         cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -60,6 +60,7 @@ from cityos.datahub.errors import (
     QualityRunNotFound,
     SecondSource,
 )
+from cityos.datahub.feed_conflicts import ConflictList, OpenConflict, feed_and_settle, open_conflicts
 from cityos.datahub.feed_files import FeedFile, read_feed_file
 from cityos.datahub.feeds import (
     Conflict,
@@ -160,6 +161,7 @@ __all__ = [
     "CatalogueFile",
     "ClassNode",
     "Conflict",
+    "ConflictList",
     "DataItem",
     "Decision",
     "EntryExists",
@@ -189,6 +191,7 @@ __all__ = [
     "ObjectionAction",
     "ObjectionRecord",
     "ObjectionState",
+    "OpenConflict",
     "OpeningType",
     "Page",
     "QualityReferenceMissing",
@@ -232,6 +235,7 @@ __all__ = [
     "end_return",
     "entry_versions",
     "evaluate",
+    "feed_and_settle",
     "feed_plan",
     "feed_runs",
     "get_entry",
@@ -267,6 +271,7 @@ __all__ = [
     "move_objection",
     "normalise_address",
     "normalise_name",
+    "open_conflicts",
     "parse_rules",
     "person_id",
     "quality_runs",

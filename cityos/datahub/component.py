@@ -18,6 +18,7 @@ def _routers() -> Sequence[APIRouter]:
         audit_routes,
         catalogue_routes,
         dataset_routes,
+        feed_conflict_routes,
         feed_routes,
         grant_routes,
         objection_routes,
@@ -26,7 +27,7 @@ def _routers() -> Sequence[APIRouter]:
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router, feed_routes.router, return_routes.router,
+            objection_routes.router, feed_routes.router, feed_conflict_routes.router, return_routes.router,
             resolution_routes.router]  # fmt: skip
 
 

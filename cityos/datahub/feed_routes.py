@@ -14,6 +14,7 @@ from cityos.auth import RequestContext, allow
 from cityos.core.bounds import Offset
 from cityos.datahub import feeds
 from cityos.datahub.errors import FeedRunNotFound
+from cityos.datahub.feed_conflicts import feed_and_settle
 from cityos.datahub.feed_schemas import FeedBatch, FeedRunPublic
 from cityos.errors import Forbidden, problem_responses
 
@@ -32,7 +33,7 @@ def push_records(ctx: Pusher, code: Annotated[str, CODE], body: FeedBatch) -> Fe
     department = ctx.department
     if department is None:
         raise Forbidden("a feed is pushed by a department for itself: use a department's token")
-    run = feeds.run_feed(ctx.rt, ctx.tenant, code, department, body.records, by=ctx.principal.name)
+    run = feed_and_settle(ctx.rt, ctx.tenant, code, department, body.records, by=ctx.principal.name)
     return FeedRunPublic.of(run)
 
 

@@ -205,3 +205,6 @@ quality_failures = Table(
     Column("reason", Text, nullable=False),
 )
 Index("ix_datahub_quality_failures_rule", quality_failures.c.tenant, quality_failures.c.run_id, quality_failures.c.rule)
+
+# declared beside, migrated with these: where feed runs settled earlier conflicts (cityos.datahub.feed_conflicts)
+from cityos.datahub import feed_conflict_tables  # noqa: E402, F401

@@ -22,7 +22,10 @@ from cityos.auth import create_account, create_token
 from cityos.config import Settings
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
+from cityos.demo.feeding import DemoFeeding
+from cityos.demo.feeds import PERSONS
 from cityos.demo.load import upsert_entities
+from cityos.demo.people import build_residents
 from cityos.demo.sharing import load_sharing
 from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
 from cityos.iot import IngestRunner, existing_device_ids
@@ -42,6 +45,7 @@ def run_demo(
     scenario: str = "normal",
     clock: datetime | None = None,
     speed: float = 1.0,
+    persons: int = PERSONS,
 ) -> None:
     import uvicorn
 
@@ -63,7 +67,11 @@ def run_demo(
         soft_wrap=True,
         highlight=False,
     )
-    companions = []
+    # the department feeds run once the API is up (about 30 s for 100,000 persons): the dashboard need not wait
+    avoid = {r.id_card for r in build_residents()}  # the residents are entities of their own
+    companions: list[DemoFeeding | LiveSimulation] = [
+        DemoFeeding(rt, persons, avoid, say=lambda text: console.print(text, highlight=False, soft_wrap=True))
+    ]
     if simulate:
 
         def make() -> Simulator:  # called once the API's ingest runs, so that it feeds that runner's writer
