@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="Seal the audit chain when this many seconds passed since the last seal (checked at "
         "each append, and every few seconds by each API process).",
     )
+    quality_every: int = Field(
+        86_400,
+        ge=0,
+        description="Re-check every dataset with quality rules when its latest run is this many seconds old "
+        "(each API process looks every minute at most); 0 turns the scheduled runs off.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"audit:read", "audit:read-all"}  # the audit view (审计查看): every record of the tenant
         | {"objections:read", "objections:decide"}  # the city may verify, correct or reject in a source's stead
         | {"feeds:read"}  # every department's feed runs, their conflicts and rejections
+        | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -42,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # feeds its records into the base registries (the items it is the source of are applied, others'
         # disagreeing values recorded as conflicts); reads its own feed runs
         | {"feeds:push", "feeds:read"}
+        # the quality of the datasets it provides (the big-data centre: every department's)
+        | {"quality:read", "quality:run"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -21,10 +21,11 @@ def _routers() -> Sequence[APIRouter]:
         feed_routes,
         grant_routes,
         objection_routes,
+        quality_routes,
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
-            objection_routes.router, feed_routes.router]  # fmt: skip
+            objection_routes.router, feed_routes.router, quality_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:
@@ -39,7 +40,13 @@ def _keeper(rt: Runtime) -> Runner:
     return AuditKeeper(rt)
 
 
+def _quality(rt: Runtime) -> Runner:
+    from cityos.datahub.quality_keeper import QualitySchedule
+
+    return QualitySchedule(rt)
+
+
 # the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
 # every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
-# chain's subjects and seals it on time
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper,))
+# chain's subjects and seals it on time; the quality schedule re-checks every dataset with rules
+component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper, _quality))
