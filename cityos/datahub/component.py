@@ -49,4 +49,6 @@ def _quality(rt: Runtime) -> Runner:
 # the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
 # every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
 # chain's subjects and seals it on time; the quality schedule re-checks every dataset with rules
-component = Component(name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper, _quality))
+component = Component(
+    name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper, _quality)
+)

@@ -31,7 +31,6 @@ from cityos.datahub.quality_runs import (
     Origin,
     QualityRun,
     get_quality_run,
-    list_runs,
     rule_sets,
     rules_for,
     run_quality,
@@ -57,7 +56,11 @@ def dataset_records(rt: Runtime, tenant: str, entry: CatalogueEntry) -> list[Rec
     if not backing.entity_types and not backing.table:
         plan = plan_of(view_entry(rt, tenant, entry.code))
         if plan is not None:
-            return _registry_records(rt, tenant, {s.item: s.attribute for s in (plan.key, *plan.slots.values())})
+            items = {s.item: s.attribute for s in (plan.key, *plan.slots.values())}
+            own = [s.item for s in plan.slots.values() if s.source == entry.provider]
+            records = _registry_records(rt, tenant, items)
+            # the entry's records are the persons it holds a value of its own for (not every person)
+            return [r for r in records if any(r.get(i) is not None for i in own)] if own else records
     records: list[Record] = []
     size = _page_size(rt)
     while True:
@@ -68,7 +71,7 @@ def dataset_records(rt: Runtime, tenant: str, entry: CatalogueEntry) -> list[Rec
 
 
 def _registry_records(rt: Runtime, tenant: str, items: Mapping[str, str]) -> list[Record]:
-    tm, size, records = hub.core_term_map(), _page_size(rt), []
+    tm, size, records = hub.core_term_map(), _page_size(rt), list[Record]()
     while True:
         query = hub.EntityQuery(type=ENTITY_TYPE, limit=size, offset=len(records))
         rows = hub.query_entities(rt, tenant, query, tm).rows
@@ -174,6 +177,8 @@ def run_due(rt: Runtime, every_seconds: int, now: datetime | None = None) -> lis
                 done.append(start_run(rt, tenant, code, by=None, trigger="schedule", now=at))
             except EntryNotFound:
                 continue  # the tenant's catalogue does not hold it
+            except RecordsNotServed as exc:
+                log.info("no scheduled quality run of %s (tenant %s): %s", code, tenant, exc)
             except Exception:
                 log.exception("the scheduled quality run of %s (tenant %s) failed", code, tenant)
     return done
@@ -255,7 +260,9 @@ def _department(name: str, datasets: list[DatasetScore]) -> DepartmentScore:
         return sum(s * w for s, w in pairs) / total if total else sum(s for s, _ in pairs) / len(pairs)
 
     score = weighted([(d.score, d.records) for d in datasets if d.score is not None])
-    dims = {dim: weighted([(d.dimensions[dim], d.records) for d in datasets if dim in d.dimensions]) for dim in DIMENSIONS}
+    dims = {
+        dim: weighted([(d.dimensions[dim], d.records) for d in datasets if dim in d.dimensions]) for dim in DIMENSIONS
+    }
     return DepartmentScore(name, len(datasets), sum(d.records for d in datasets), score,
                            {k: v for k, v in dims.items() if v is not None})  # fmt: skip
 
@@ -319,4 +326,3 @@ def _seen(f: Any, show: Any, rules: RuleSet | None, key_item: str) -> FailureSee
         values[item] = masked
     record = f.record if key_item == "id" else str(show(key_item, f.record))
     return FailureSeen(f.rule, record, reason, values)
-

@@ -106,7 +106,8 @@ def test_a_feed_run_is_checked_by_its_entrys_rules_and_linked_to_it(api: Api, to
 
 def test_accuracy_compares_a_feed_with_the_persons_registry(api: Api, tokens: dict[str, str]) -> None:
     _push(api, tokens[SOURCE], PERSONS, PEOPLE)
-    offered = [{"idCard": A, "name": "张玮", "maritalStatus": "已婚"}, {"idCard": B, "name": "欧阳娜", "maritalStatus": "未婚"},
+    offered = [{"idCard": A, "name": "张玮", "maritalStatus": "已婚"},
+               {"idCard": B, "name": "欧阳娜", "maritalStatus": "未婚"},
                {"idCard": C, "maritalStatus": "同居"}]  # fmt: skip
     run = _quality_of_feed(api, tokens[CIVIL], _push(api, tokens[CIVIL], MARRIAGE, offered))
     assert _results(run)["name-agrees-with-registry"] == (2, 1)
@@ -132,7 +133,9 @@ def test_accuracy_compares_a_feed_with_the_persons_registry(api: Api, tokens: di
 
 def test_each_department_sees_its_own_datasets_quality_and_the_centre_all(api: Api, tokens: dict[str, str]) -> None:
     persons = _quality_of_feed(api, tokens[SOURCE], _push(api, tokens[SOURCE], PERSONS, PEOPLE))
-    marriage = _quality_of_feed(api, tokens[CIVIL], _push(api, tokens[CIVIL], MARRIAGE, [{"idCard": A, "name": "张玮"}]))
+    marriage = _quality_of_feed(
+        api, tokens[CIVIL], _push(api, tokens[CIVIL], MARRIAGE, [{"idCard": A, "name": "张玮"}])
+    )
     for who, sees in ((SOURCE, {persons["id"]}), (CIVIL, {marriage["id"]}), (CENTRE, {persons["id"], marriage["id"]}),
                       ("operator", {persons["id"], marriage["id"]})):  # fmt: skip
         r = api.get("/datahub/quality/runs", token=tokens[who])

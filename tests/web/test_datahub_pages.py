@@ -78,10 +78,10 @@ def test_the_catalogue_narrows_by_classification_and_an_entry_shows_its_items(pa
     log_in(page, demo, "duty")
     page.click("nav.views a[href='#/data']")
     page.wait_for_selector("#data-list tbody tr")
-    assert page.inner_text("#data-total") == "76" and _rows(page) == 76
+    assert page.inner_text("#data-total") == "79" and _rows(page) == 79
     page.click("#data-tree [data-path='基础信息/人口']")
     page.wait_for_function("() => document.querySelector('#data-path').textContent === '基础信息/人口'")
-    page.wait_for_function("() => document.querySelectorAll('#data-list tbody tr').length < 76")
+    page.wait_for_function("() => document.querySelectorAll('#data-list tbody tr').length < 79")
     people = demo.get("/datahub/catalogue", params={"classification": "基础信息/人口", "limit": 1000})
     page.wait_for_function(f"() => document.querySelectorAll('#data-list tbody tr').length === {len(people)}")
     assert page.inner_text("#data-total") == str(len(people))
