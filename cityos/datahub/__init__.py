@@ -1,7 +1,8 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
 a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
-evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the persons
+evaluator that scores a dataset's records per rule, dimension and dataset, run on demand, after each feed
+and on a schedule, with scores per department; departments' feeds into the persons
 base registry, each item from its one source, others' disagreeing values kept as conflicts.
 
 Other packages use it through what this module exports.
@@ -94,7 +95,12 @@ from cityos.datahub.objections import (
     submit_objection,
 )
 from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
+from cityos.datahub.quality_ops import DatasetScore, DepartmentScore
+from cityos.datahub.quality_ops import run_due as run_due_quality
+from cityos.datahub.quality_ops import scores as quality_scores
+from cityos.datahub.quality_ops import start_run as start_quality_run
 from cityos.datahub.quality_rules import DIMENSIONS, RuleSet, load_rules, parse_rules, read_rules
+from cityos.datahub.quality_runs import Origin as QualityOrigin
 from cityos.datahub.quality_runs import (
     QualityRun,
     RuleResult,
@@ -121,6 +127,8 @@ __all__ = [
     "ClassNode",
     "Conflict",
     "DataItem",
+    "DatasetScore",
+    "DepartmentScore",
     "EntryExists",
     "EntryNotFound",
     "EntryVersion",
@@ -150,6 +158,7 @@ __all__ = [
     "ObjectionState",
     "OpeningType",
     "Page",
+    "QualityOrigin",
     "QualityReferenceMissing",
     "QualityReport",
     "QualityRulesNotFound",
@@ -210,6 +219,7 @@ __all__ = [
     "parse_rules",
     "person_id",
     "quality_runs",
+    "quality_scores",
     "read_catalogue",
     "read_feed_file",
     "read_records",
@@ -218,11 +228,13 @@ __all__ = [
     "register_entry",
     "request_grant",
     "rotate_seal_key",
+    "run_due_quality",
     "run_failures",
     "run_feed",
     "run_quality",
     "seal",
     "seal_if_due",
+    "start_quality_run",
     "state_at",
     "subject_hash",
     "submit_objection",

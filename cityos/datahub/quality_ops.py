@@ -58,9 +58,9 @@ def dataset_records(rt: Runtime, tenant: str, entry: CatalogueEntry) -> list[Rec
         if plan is not None:
             items = {s.item: s.attribute for s in (plan.key, *plan.slots.values())}
             own = [s.item for s in plan.slots.values() if s.source == entry.provider]
-            records = _registry_records(rt, tenant, items)
+            held = _registry_records(rt, tenant, items)
             # the entry's records are the persons it holds a value of its own for (not every person)
-            return [r for r in records if any(r.get(i) is not None for i in own)] if own else records
+            return [r for r in held if any(r.get(i) is not None for i in own)] if own else held
     records: list[Record] = []
     size = _page_size(rt)
     while True:

@@ -15,10 +15,10 @@ from conftest import Api
 from samples import lights_entry, person_entry
 
 from cityos.auth.service import create_token
-from cityos.datahub import Backing, DataItem, RuleSet, register_entry, run_quality
+from cityos.datahub import Backing, DataItem, QualityOrigin, RuleSet, register_entry, run_quality
+from cityos.datahub import quality_scores as scores
+from cityos.datahub import run_due_quality as run_due
 from cityos.datahub.quality_keeper import QualitySchedule
-from cityos.datahub.quality_ops import run_due, scores
-from cityos.datahub.quality_runs import Origin
 from cityos.runtime import Runtime
 
 PERSONS, MARRIAGE, INSURED = "HP-01-01-0001", "HP-11-03-0002", "HP-16-01-0002"
@@ -215,10 +215,10 @@ def test_a_schedule_of_zero_makes_no_runs(rt: Runtime) -> None:
 def test_a_departments_score_is_its_datasets_weighted_by_records(rt: Runtime) -> None:
     rules = RuleSet.model_validate({"dataset": "-", "rules": [
         {"id": "a", "dimension": "completeness", "check": "present", "item": "x"}]})  # fmt: skip
-    origin = Origin(department="d", trigger="api")
+    origin = QualityOrigin(department="d", trigger="api")
     run_quality(rt, "t", "X1", [{"id": "1"}], rules=rules, origin=origin)
     run_quality(rt, "t", "X2", [{"id": str(n), "x": 1} for n in range(3)], rules=rules, origin=origin)
-    run_quality(rt, "t", "X3", [{"id": "1", "x": 1}], rules=rules, origin=Origin(department="e"))
+    run_quality(rt, "t", "X3", [{"id": "1", "x": 1}], rules=rules, origin=QualityOrigin(department="e"))
     datasets, departments = scores(rt, "t")
     assert [(d.dataset, d.score) for d in datasets] == [("X1", 0.0), ("X2", 1.0), ("X3", 1.0)]
     (d, e) = departments

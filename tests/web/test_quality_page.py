@@ -68,9 +68,8 @@ def test_a_data_officer_runs_the_rules_and_reads_the_results(page: Any, demo: De
         assert page.inner_text("#q-failure-total").startswith(str(total))
         rule = failed[0]["rule"]
         page.click(f"#q-rules tr[data-rule='{rule}'] [data-failures]")
-        page.wait_for_function(
-            f"() => [...document.querySelectorAll('#q-failures tbody tr td:nth-child(2)')].every(td => td.textContent === {rule!r})"
-        )
+        cells = "[...document.querySelectorAll('#q-failures tbody tr td:nth-child(2)')]"
+        page.wait_for_function(f"() => {cells}.every(td => td.textContent === {rule!r})")
         reasons = demo.get(f"/datahub/quality/runs/{first}/failures", params={"rule": rule, "limit": 1})
         assert reasons[0]["reason"] in page.inner_text("#q-failures")
     else:
@@ -93,7 +92,7 @@ def test_a_data_officer_runs_the_rules_and_reads_the_results(page: Any, demo: De
     assert "完整性" in page.inner_text("#q-departments thead")
 
     page.click("#lang")  # English second
-    page.wait_for_function("() => document.querySelector('#q-title') && document.querySelector('#q-title').textContent === 'Data quality'")
+    page.wait_for_function("() => (document.querySelector('#q-title') || {}).textContent === 'Data quality'")
     assert "Completeness" in page.inner_text("#q-departments thead")
     page.click("#lang")
 
