@@ -80,7 +80,7 @@ def main() -> None:
     marriage = reg.second_feed(planted.records, {"maritalStatus": reg.MARITAL_STATUS}, 0.01, skip=planted.touched)
     insured = reg.second_feed(planted.records, {"socialSecurity": reg.SOCIAL_SECURITY}, 0.01, seed=12,
                               skip=planted.touched)  # fmt: skip
-    references = {"civil-affairs-marriage": marriage.records, "hr-social-security": insured.records}
+    references = {"HP-11-03-0002": marriage.records, "HP-16-01-0002": insured.records}
     records = planted.records
     print(f"generated {len(records):,} records and two feeds in {time.perf_counter() - start:.1f} s; "
           f"{len(rules.rules)} rules")  # fmt: skip

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         description="An incremental return run re-reads the records modified this long before its watermark, so "
         "that a write committed after the last run read is not missed; those already returned are not written again.",
     )
+    quality_every: int = Field(
+        86_400,
+        ge=0,
+        description="Re-check every dataset with quality rules when its latest run is this many seconds old "
+        "(each API process looks every minute at most); 0 turns the scheduled runs off.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

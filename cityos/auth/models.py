@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"feeds:read"}  # every department's feed runs, their conflicts and rejections
         | {"returns:read"}  # the district return's grants and runs (数据属地返还)
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
+        | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -49,6 +50,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # reads the entity resolution decisions on its records and its entries' records; settles the review
         # decisions on the records of the entries it provides
         | {"resolutions:read", "resolutions:settle"}
+        # the quality of the datasets it provides (the big-data centre: every department's)
+        | {"quality:read", "quality:run"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

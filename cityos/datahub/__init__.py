@@ -1,10 +1,11 @@
 """The public data resource system (公共数据资源体系): the data resource catalogue with one source per data
 item, classification levels, grants for named application scenarios enforced on every read, masking, and
 a hash-chained, signed audit log of every read of governed data, and data quality rules (YAML) with a pure
-evaluator that scores a dataset's records per rule, dimension and dataset; departments' feeds into the base
-registries (persons, legal entities, places), each item from its one source, others' disagreeing values kept
-as conflicts; entity resolution of records with no registry key; the district return (数据属地返还): standing
-grants that return the city's records concerning a district to its tenant, incrementally.
+evaluator that scores a dataset's records per rule, dimension and dataset, run on demand, after each feed
+and on a schedule, with scores per department; departments' feeds into the base registries (persons, legal
+entities, places), each item from its one source, others' disagreeing values kept as conflicts; entity
+resolution of records with no registry key; the district return (数据属地返还): standing grants that
+return the city's records concerning a district to its tenant, incrementally.
 
 Other packages use it through what this module exports.
 """
@@ -109,7 +110,12 @@ from cityos.datahub.objections import (
     submit_objection,
 )
 from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
+from cityos.datahub.quality_ops import DatasetScore, DepartmentScore
+from cityos.datahub.quality_ops import run_due as run_due_quality
+from cityos.datahub.quality_ops import scores as quality_scores
+from cityos.datahub.quality_ops import start_run as start_quality_run
 from cityos.datahub.quality_rules import DIMENSIONS, RuleSet, load_rules, parse_rules, read_rules
+from cityos.datahub.quality_runs import Origin as QualityOrigin
 from cityos.datahub.quality_runs import (
     QualityRun,
     RuleResult,
@@ -163,7 +169,9 @@ __all__ = [
     "Conflict",
     "ConflictList",
     "DataItem",
+    "DatasetScore",
     "Decision",
+    "DepartmentScore",
     "EntryExists",
     "EntryNotFound",
     "EntryVersion",
@@ -194,6 +202,7 @@ __all__ = [
     "OpenConflict",
     "OpeningType",
     "Page",
+    "QualityOrigin",
     "QualityReferenceMissing",
     "QualityReport",
     "QualityRulesNotFound",
@@ -275,6 +284,7 @@ __all__ = [
     "parse_rules",
     "person_id",
     "quality_runs",
+    "quality_scores",
     "read_catalogue",
     "read_feed_file",
     "read_records",
@@ -286,6 +296,7 @@ __all__ = [
     "resolve",
     "return_runs",
     "rotate_seal_key",
+    "run_due_quality",
     "run_failures",
     "run_feed",
     "run_quality",
@@ -294,6 +305,7 @@ __all__ = [
     "seal",
     "seal_if_due",
     "settle_resolution",
+    "start_quality_run",
     "state_at",
     "subject_hash",
     "submit_objection",

@@ -22,13 +22,14 @@ def _routers() -> Sequence[APIRouter]:
         feed_routes,
         grant_routes,
         objection_routes,
+        quality_routes,
         resolution_routes,
         return_routes,
     )
 
     return [catalogue_routes.router, dataset_routes.router, grant_routes.router, audit_routes.router,
             objection_routes.router, feed_routes.router, feed_conflict_routes.router, return_routes.router,
-            resolution_routes.router]  # fmt: skip
+            resolution_routes.router, quality_routes.router]  # fmt: skip
 
 
 def _guard(rt: Runtime) -> Runner:
@@ -52,9 +53,20 @@ def _returns(rt: Runtime) -> Runner:
     return RoleHolder(rt, "datahub-returns", ReturnRunner)  # one process of a deployment runs the standing grants
 
 
+def _quality(rt: Runtime) -> Runner:
+    from cityos.datahub.quality_keeper import QualitySchedule
+
+    return QualitySchedule(rt)
+
+
 # the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
 # every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
-# chain's subjects and seals it on time; the returns runner re-runs the standing return grants on a period
+# chain's subjects and seals it on time; the returns runner re-runs the standing return grants on a period;
+# the quality schedule re-checks every dataset with rules
 component = Component(
-    name="datahub", tables="cityos.datahub.tables", routers=_routers, every=(_guard,), api=(_keeper, _returns)
+    name="datahub",
+    tables="cityos.datahub.tables",
+    routers=_routers,
+    every=(_guard,),
+    api=(_keeper, _returns, _quality),
 )

@@ -163,7 +163,11 @@ def run_feed(
             before = (written, pending, min(start + CHUNK, len(records)))
         if before is not None:
             feed.collect(*before, progress)
-    return _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections)
+    run = _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections)
+    from cityos.datahub.quality_ops import after_feed  # issue 18 item 3: the entry's rules over the run's records
+
+    after_feed(rt, tenant, code, run.id, by, records)
+    return run
 
 
 def _resolved(

@@ -179,8 +179,13 @@ quality_runs = Table(
     Column("records", Integer, nullable=False),
     Column("score", Float, nullable=True),  # null: nothing was checked
     Column("dimensions", JSONDoc, nullable=False),  # dimension -> score
+    Column("department", String(128), nullable=True),  # the dataset's provider when the run was made
+    Column("trigger", String(16), nullable=True),  # api | feed | schedule (null: a direct call)
+    Column("by", String(128), nullable=True),  # who started it (the principal, or the feed run's pusher)
+    Column("feed_run", String(32), nullable=True),  # the feed run whose records were checked
 )
 Index("ix_datahub_quality_runs_code", quality_runs.c.tenant, quality_runs.c.code, quality_runs.c.at_ms)
+Index("ix_datahub_quality_runs_department", quality_runs.c.tenant, quality_runs.c.department, quality_runs.c.at_ms)
 
 quality_results = Table(
     "datahub_quality_results",
@@ -203,6 +208,7 @@ quality_failures = Table(
     Column("rule", String(100), nullable=False),
     Column("record", String(256), nullable=False),  # the failing record's key
     Column("reason", Text, nullable=False),
+    Column("item_values", JSONDoc, nullable=True),  # the rule's items' values in the record: masked when read
 )
 Index("ix_datahub_quality_failures_rule", quality_failures.c.tenant, quality_failures.c.run_id, quality_failures.c.rule)
 

@@ -30,7 +30,7 @@ def test_a_run_over_persons_finds_exactly_what_was_planted() -> None:
     marriage = reg.second_feed(planted.records, {"maritalStatus": reg.MARITAL_STATUS}, 0.03, skip=planted.touched)
     insured = reg.second_feed(planted.records, {"socialSecurity": reg.SOCIAL_SECURITY}, 0.03, seed=12,
                               skip=planted.touched)  # fmt: skip
-    references = {"civil-affairs-marriage": marriage.records, "hr-social-security": insured.records}
+    references = {"HP-11-03-0002": marriage.records, "HP-16-01-0002": insured.records}
     report = evaluate(planted.records, RULES["HP-01-01-0001"], as_of=reg.AS_OF, references=references)
     found = {o.rule: {f.key for f in o.failures} for o in report.outcomes}
     want = _planted(planted.defects + marriage.defects + insured.defects)
@@ -56,7 +56,7 @@ def test_a_run_over_legal_entities_finds_exactly_what_was_planted() -> None:
                                 required=("legalRepresentative", "domicile"))  # fmt: skip
     names = sorted({r["name"] for r in planted.records})[:5]
     tax = reg.second_feed(planted.records, {"name": names}, 0.02, by="creditCode", skip=planted.touched)
-    references = {"tax-registry": tax.records}
+    references = {"HP-02-04-0001": [{**r, "taxpayerName": r["name"]} for r in tax.records]}
     report = evaluate(planted.records, RULES["HP-02-01-0001"], as_of=reg.AS_OF, references=references)
     found = {o.rule: {f.key for f in o.failures} for o in report.outcomes}
     want = _planted(planted.defects + tax.defects)

@@ -16,12 +16,12 @@ PRESENT = {"id": "a", "dimension": "completeness", "check": "present", "item": "
 
 def test_the_shipped_rules_load() -> None:
     rules = load_rules()
-    assert set(rules) == {"HP-01-01-0001", "HP-02-01-0001"}
+    assert set(rules) == {"HP-01-01-0001", "HP-02-01-0001", "HP-11-03-0002"}
     persons = rules["HP-01-01-0001"]
     assert len(persons.rules) == 15
     assert {r.dimension for r in persons.rules} == {"completeness", "uniqueness", "validity", "timeliness",
                                                    "consistency"}  # fmt: skip
-    assert persons.references() == {"civil-affairs-marriage", "hr-social-security"}
+    assert persons.references() == {"HP-11-03-0002", "HP-16-01-0002"}  # catalogue codes
 
 
 @pytest.mark.parametrize(

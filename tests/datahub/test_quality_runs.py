@@ -20,7 +20,7 @@ def test_a_run_is_stored_with_its_scores_results_and_failures(rt: Runtime) -> No
     planted = reg.plant_defects(reg.persons(400), {"check-digit": 0.05, "stale": 0.05}, seed=3)
     marriage = reg.second_feed(planted.records, {"maritalStatus": reg.MARITAL_STATUS}, 0.05, skip=planted.touched)
     insured = reg.second_feed(planted.records, {"socialSecurity": reg.SOCIAL_SECURITY}, 0.0, skip=planted.touched)
-    refs = {"civil-affairs-marriage": marriage.records, "hr-social-security": insured.records}
+    refs = {"HP-11-03-0002": marriage.records, "HP-16-01-0002": insured.records}
     run = datahub.run_quality(rt, T, CODE, planted.records, references=refs, now=reg.AS_OF)
     assert (run.dataset, run.records, run.at) == (CODE, 400, "2026-11-21T08:00:00.000Z")
     assert run.score is not None and 0.9 < run.score < 1
@@ -43,7 +43,7 @@ def test_a_run_is_stored_with_its_scores_results_and_failures(rt: Runtime) -> No
 def test_what_a_run_refuses(rt: Runtime) -> None:
     with pytest.raises(QualityRulesNotFound, match="HP-09-09-0009 has no quality rules"):
         datahub.run_quality(rt, T, "HP-09-09-0009", [])
-    with pytest.raises(QualityReferenceMissing, match="'civil-affairs-marriage'"):
+    with pytest.raises(QualityReferenceMissing, match="'HP-11-03-0002'"):
         datahub.run_quality(rt, T, CODE, [])
     with pytest.raises(QualityRunNotFound):
         datahub.get_quality_run(rt, T, "nope")

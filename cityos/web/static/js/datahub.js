@@ -2,13 +2,14 @@
 // items, levels and sources, the grants a department asked for or decides on, and "who used my data"
 // (数据使用记录) for staff at a counter, the audit view (审计查看) of the reads and lookups a token may see, and
 // objections (数据异议, objections.js). Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage,
-// #/data/audit (also #/audit), #/data/objections.
+// #/data/audit (also #/audit), #/data/objections, #/data/quality[/<code>[/<run>]] (数据质量, quality.js).
 
 import { call, get, post } from "./api.js";
 import { departmentName, getLang, t, time } from "./i18n.js";
 import { href, html, show } from "./dom.js";
 import { objectForm, renderObjections } from "./objections.js";
 import { renderFeeds } from "./feeds.js";
+import { renderQuality } from "./quality.js";
 
 const view = { path: "", department: "", q: "", levels: null };
 const MOVES = ["approve", "narrow", "refuse", "revoke"];
@@ -39,6 +40,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
   if (can("audit:read")) tabs.push(["audit", "#/data/audit"]);
   if (can("objections:read")) tabs.push(["objections", "#/data/objections"]);
   if (can("feeds:read")) tabs.push(["feeds", "#/data/feeds"]);
+  if (can("quality:read")) tabs.push(["quality", "#/data/quality"]);
   show(el, html`<header><h2 id="data-title" tabindex="-1">${t("data.title")}</h2>
     <nav class="tabs" aria-label="${t("data.title")}" id="data-tabs">${tabs.map(([k, to]) =>
       html`<a href="${href(to)}" data-tab="${k}"${k === tab ? html` aria-current="page"` : ""}>${t(`data.${k}`)}</a>`)}</nav></header>
@@ -52,6 +54,7 @@ export async function renderDatahub(el, rest, { me, toast }) {
     else if (sub === "audit") await renderAudit(body);
     else if (sub === "objections") await renderObjections(body, ctx);
     else if (sub === "feeds") await renderFeeds(body, decodeURIComponent(arg || ""), ctx);
+    else if (sub === "quality") await renderQuality(body, decodeURIComponent(arg || ""), decodeURIComponent(rest.split("/").filter(Boolean)[2] || ""), ctx);
     else await renderCatalogue(body);
   } catch (e) {
     show(body, errorText(e));
