@@ -184,8 +184,10 @@ def test_bad_input_is_answered_with_problem_documents(api: Api, rt: Runtime, tok
     register_entry(rt, "default", person_entry(code="HP-02-01-0001", provider="market-regulation", items=(
         DataItem("creditCode", "统一社会信用代码", "credit-code", "general-1", key="enterprise.creditCode"),)),
         by="data-officer")  # fmt: skip
+    # its records are the legal entities registry's; the tax dataset its rules compare with is not catalogued
     r = api.post("/datahub/quality/runs", json={"dataset": "HP-02-01-0001"}, token=op)
-    assert r.status_code == 404 and r.json()["type"].endswith("/records-not-served"), r.text
+    assert r.status_code == 422 and r.json()["type"].endswith("/quality-reference-missing"), r.text
+    assert "HP-02-04-0001" in r.json()["detail"]
     assert api.get("/datahub/quality/runs", token=None).status_code == 401
 
 
