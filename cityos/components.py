@@ -7,7 +7,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-from cityos import auth, cases, context, datahub, iot, twin, vitals, web
+from cityos import auth, cases, context, datahub, iot, opendata, twin, vitals, web
 from cityos.component import Component
 from cityos.store import metadata
 
@@ -19,6 +19,7 @@ COMPONENTS: tuple[Component, ...] = (
     vitals.component,
     cases.component,
     twin.component,
+    opendata.component,
     web.component,
 )
 

@@ -32,6 +32,7 @@ from cityos.datahub.catalogue import (
     Page,
     attribute_governors,
     backing_index,
+    catalogue_stamp,
     change_entry,
     classification_tree,
     entry_versions,
@@ -44,7 +45,7 @@ from cityos.datahub.catalogue import (
 )
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
-from cityos.datahub.datasets import Reader, RecordsRead, read_records
+from cityos.datahub.datasets import Reader, RecordsRead, read_open_records, read_records
 from cityos.datahub.errors import (
     AuditKeyInvalid,
     EntryExists,
@@ -174,6 +175,7 @@ __all__ = [
     "append",
     "attribute_governors",
     "backing_index",
+    "catalogue_stamp",
     "chain_length",
     "change_entry",
     "classification_tree",
@@ -216,6 +218,7 @@ __all__ = [
     "quality_runs",
     "read_catalogue",
     "read_feed_file",
+    "read_open_records",
     "read_records",
     "read_rules",
     "reads_of_subject",

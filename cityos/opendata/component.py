@@ -1,0 +1,21 @@
+"""The open data portal as a component: its routes (the CKAN Action API). It keeps no tables of its own: what
+is open is read from the data resource catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cityos.component import Component
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> Sequence[APIRouter]:
+    from cityos.opendata import routes
+
+    return [routes.router]
+
+
+component = Component(name="opendata", routers=_routers)
