@@ -1,6 +1,6 @@
 """The error contract: every route answers a bad request with a 4xx problem document (RFC 9457: type,
 title, status, detail; NGSI-LD error types under /ngsi-ld), never a 500. Open311 keeps its own error
-list (code, description).
+list (code, description), and the CKAN Action API its own envelope.
 
 Each route gets the bad requests that apply to it: no token (guarded routes), ids that name nothing,
 a body that is not JSON, and query parameters of the wrong type.
@@ -56,6 +56,11 @@ def check_problem(r: httpx.Response, path: str) -> str | None:
     if path.startswith("/open311/"):
         ok = isinstance(body, list) and body and {"code", "description"} <= set(body[0])
         return None if ok else f"not an Open311 error list: {body}"
+    if path.startswith(("/api/action/", "/api/3/action/")):  # CKAN's envelope, or its "Bad request - ..." text
+        if isinstance(body, str):
+            return None if r.status_code == 400 and body.startswith("Bad request - ") else f"not CKAN's: {body}"
+        ok = isinstance(body, dict) and body.get("success") is False and "__type" in body.get("error", {})
+        return None if ok else f"not a CKAN error: {body}"
     media = r.headers.get("content-type", "").split(";")[0]
     if not isinstance(body, dict) or not {"type", "title", "status", "detail"} <= set(body):
         return f"not a problem document: {body}"
@@ -122,6 +127,8 @@ def test_the_api_description_shows_errors_as_problem_documents(api: Api) -> None
                 schema = next(iter(content.values()), {}).get("schema", {})
                 if path.startswith("/open311/") and code in ("400", "403", "404"):  # the spec's own error list
                     assert schema.get("items", {}).get("$ref") == "#/components/schemas/Open311Error", f"{path} {code}"
+                elif path.startswith(("/api/action/", "/api/3/action/")) and code != "413":  # CKAN's envelope
+                    assert schema.get("$ref") == "#/components/schemas/CkanErrorAnswer", f"{path} {code}"
                 else:
                     assert schema.get("$ref") == "#/components/schemas/Problem", f"{method} {path} {code}"
             if "security" in op:

@@ -42,6 +42,8 @@ PUBLIC = {
         )
         for suffix in ("", ".{fmt}")
     ),
+    # the open data portal's CKAN Action API: open datasets' metadata, and records of unconditional ones
+    *((method, f"{prefix}/{{name}}") for method in ("GET", "POST") for prefix in ("/api/action", "/api/3/action")),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

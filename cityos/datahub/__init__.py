@@ -35,6 +35,7 @@ from cityos.datahub.catalogue import (
     Page,
     attribute_governors,
     backing_index,
+    catalogue_stamp,
     change_entry,
     classification_tree,
     entry_versions,
@@ -47,7 +48,7 @@ from cityos.datahub.catalogue import (
 )
 from cityos.datahub.catalogue_store import Filters
 from cityos.datahub.component import component
-from cityos.datahub.datasets import Reader, RecordsRead, read_records
+from cityos.datahub.datasets import Reader, RecordsRead, read_open_records, read_records
 from cityos.datahub.errors import (
     AuditKeyInvalid,
     EntryExists,
@@ -231,6 +232,7 @@ __all__ = [
     "attribute_governors",
     "backing_index",
     "blocking_keys",
+    "catalogue_stamp",
     "chain_length",
     "change_entry",
     "city_tenant",
@@ -287,6 +289,7 @@ __all__ = [
     "quality_scores",
     "read_catalogue",
     "read_feed_file",
+    "read_open_records",
     "read_records",
     "read_rules",
     "reads_of_subject",

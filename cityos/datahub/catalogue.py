@@ -205,6 +205,13 @@ def item_sources(rt: Runtime, tenant: str, *, department: str | None = None) -> 
         return [_source(r) for r in store.all_sources(conn, tenant, department)]
 
 
+def catalogue_stamp(rt: Runtime, tenant: str) -> str:
+    """A short text that changes whenever an entry of the tenant's catalogue is registered or changed (one
+    query): a reader that keeps something made from the catalogue asks it to know when to make it anew."""
+    with rt.db.connect() as conn:
+        return store.stamp(conn, tenant)
+
+
 def classification_tree(rt: Runtime, tenant: str) -> list[ClassNode]:
     """The classification paths in use as a tree, each node with the entries at it and below it."""
     with rt.db.connect() as conn:

@@ -93,6 +93,14 @@ def search(conn: Connection, tenant: str, f: Filters, limit: int, offset: int) -
     return [dict(r) for r in conn.execute(q).mappings()], int(total)
 
 
+def stamp(conn: Connection, tenant: str) -> str:
+    """What changes whenever an entry is registered or changed: how many, their versions, the last write."""
+    t = catalogue_entries.c
+    q = select(func.count(), func.sum(t.version), func.max(t.updated_at)).where(t.tenant == tenant)
+    n, versions, last = conn.execute(q).one()
+    return f"{n}:{versions or 0}:{last or ''}"
+
+
 def classification_counts(conn: Connection, tenant: str) -> list[tuple[str, int]]:
     """(classification path, how many entries) for every path in use."""
     t = catalogue_entries.c

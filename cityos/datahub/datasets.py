@@ -24,7 +24,7 @@ from cityos.datahub.errors import FilterOnHiddenItem, NoGrant, RecordsNotServed
 from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
-from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.models import Access, CatalogueEntry, OpeningType
 from cityos.datahub.objections import flag_records
 from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
@@ -183,6 +183,34 @@ def lookup_audit(
     return AuditRead(principal=reader.principal, code=entry.code, route=route, subjects=tuple(subjects), count=0,
                      department=reader.department, grant=access.grant, scenario=reader.scenario,
                      purpose=reader.purpose)  # fmt: skip
+
+
+# who reads through the open data portal (公共数据开放): nobody by name, for no department
+PUBLIC_READER = Reader(principal="public", department=None, city=False, scenario="公共数据开放", purpose="open data")
+
+
+def read_open_records(
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    items: tuple[str, ...],
+    *,
+    q: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    route: str = "GET /api/action/datastore_search",
+) -> RecordsRead:
+    """One page of the records of entry ``code`` as the public sees them (公共数据开放): only an entry marked
+    for opening (无条件/有条件开放; NoGrant, 403, otherwise), each record cut to ``items`` (the open data portal
+    decides which from their levels), nothing masked; ``q`` may compare only those items. The read is
+    appended to the audit chain as one by ``public``."""
+    entry = get_entry(rt, tenant, code)
+    if entry.opening == OpeningType.NONE:
+        raise NoGrant(f"catalogue entry {entry.code} is not opened to the public (不予开放)", code=entry.code)
+    access = Access(allowed=True, shown=tuple(i.name for i in entry.items if i.name in items))
+    check_filter(entry, access, q)
+    raw, total = fetch(rt, tenant, entry, q, limit, offset)
+    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, PUBLIC_READER, raw, route), total)
 
 
 def audit_read(

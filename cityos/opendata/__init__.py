@@ -1,6 +1,9 @@
-"""The open data portal (公共数据开放, issue 19): the de-identification gate that every release of a dataset
-passes before it is opened (direct identifiers removed, quasi-identifiers generalised per a policy declared
-as data, k-anonymity and small-cell checks), and the releases kept with their checks.
+"""The open data portal (公共数据开放, issue 19): what the data resource catalogue marks 无条件开放 or 有条件开放,
+published as CKAN datasets through a CKAN-compatible Action API (``/api/3/action/...``) that ``ckanapi``
+drives unmodified, each dataset showing only the items whose classification level allows opening; and the
+de-identification gate every release of a dataset passes before it is opened (direct identifiers removed,
+quasi-identifiers generalised per a policy declared as data, k-anonymity and small-cell checks), the
+releases kept with their checks.
 
 Other packages use it through what this module exports.
 """
@@ -9,7 +12,6 @@ from cityos.opendata.component import component
 from cityos.opendata.deidentify import (
     Action,
     GateResult,
-    Group,
     SmallCell,
     Treatment,
     content_hash,
@@ -18,21 +20,33 @@ from cityos.opendata.deidentify import (
     k_anonymity,
     small_cells,
 )
+from cityos.opendata.deidentify import Group as Combination  # a quasi-identifier combination (CKAN has Group)
 from cityos.opendata.gate_errors import InvalidPolicy
 from cityos.opendata.gate_policy import EntryPolicy, Policy, Rule, Subject, load_policy, parse_policy, policy_for
+from cityos.opendata.mapping import PERSONAL_KINDS, item_opens, open_items, to_package
+from cityos.opendata.models import Column, Group, License, Organization, Package, Resource
 from cityos.opendata.releases import CheckedRelease, Release, check_release, latest_release, releases
+from cityos.opendata.service import Snapshot, snapshot
 
 __all__ = [
+    "PERSONAL_KINDS",
     "Action",
     "CheckedRelease",
+    "Column",
+    "Combination",
     "EntryPolicy",
     "GateResult",
     "Group",
     "InvalidPolicy",
+    "License",
+    "Organization",
+    "Package",
     "Policy",
     "Release",
+    "Resource",
     "Rule",
     "SmallCell",
+    "Snapshot",
     "Subject",
     "Treatment",
     "check_release",
@@ -40,11 +54,15 @@ __all__ = [
     "content_hash",
     "deidentify",
     "generaliser",
+    "item_opens",
     "k_anonymity",
     "latest_release",
     "load_policy",
+    "open_items",
     "parse_policy",
     "policy_for",
     "releases",
     "small_cells",
+    "snapshot",
+    "to_package",
 ]

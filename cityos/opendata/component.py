@@ -1,8 +1,21 @@
-"""The open data portal as a component: the de-identification gate's releases table (the portal's routes
-join it here)."""
+"""The open data portal as a component: its routes (the CKAN Action API) and the de-identification gate's
+releases table. What is open is read from the data resource catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from cityos.component import Component
 
-component = Component(name="opendata", tables="cityos.opendata.release_tables")
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+def _routers() -> Sequence[APIRouter]:
+    from cityos.opendata import routes
+
+    return [routes.router]
+
+
+component = Component(name="opendata", tables="cityos.opendata.release_tables", routers=_routers)
