@@ -1,7 +1,8 @@
 """The demo's feeds, run: each department's feed of :mod:`cityos.demo.feeds` through the same service a
-department's push takes, public security's first. In ``cityos demo`` they run in the background once the
-dashboard is up (a 100,000-person feed takes about 30 s): the feeds page shows each run as it lands, and
-``GET /health`` lists them as loading until the last has. A feed whose run is stored already is not run
+department's push takes, public security's first, then the legal entities' and places' registries. In
+``cityos demo`` they run in the background once the dashboard is up (a 100,000-person feed takes about
+30 s): the feeds page shows each run as it lands, and ``GET /health`` lists them as loading until the last
+has. A feed whose run is stored already is not run
 again, so the second start of a demo adds nothing.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable, Collection
 
 from cityos import datahub
 from cityos.datahub import FeedRun
-from cityos.demo.feeds import PERSONS, DemoFeed, demo_feeds
+from cityos.demo.feeds import PERSONS, DemoFeed, demo_feeds, registry_feeds
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class DemoFeeding:
     def __init__(self, rt: Runtime, persons: int = PERSONS, avoid: Collection[str] = (),
                  say: Callable[[str], None] = log.info) -> None:  # fmt: skip
         self.rt, self.persons, self.avoid, self.say = rt, persons, avoid, say
+        self.entities = max(100, persons // 5)  # 20,000 enterprises beside 100,000 persons (the issue's figures)
         self.loading: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,7 +64,8 @@ class DemoFeeding:
     def start(self) -> None:
         if self.persons <= 0:
             return
-        self.loading = f"demo feeds into the persons registry ({self.persons:,} persons)"
+        self.loading = (f"demo feeds into the base registries ({self.persons:,} persons, "
+                        f"{self.entities:,} enterprises, the district's buildings)")  # fmt: skip
         self._thread = threading.Thread(target=self._run, name="demo-feeds", daemon=True)
         self._thread.start()
 
@@ -71,6 +74,7 @@ class DemoFeeding:
         try:
             feeds = demo_feeds(self.persons, avoid=self.avoid)
             load_feeds(self.rt, tenant, feeds, landed=self._landed, stop=self._stop)
+            load_feeds(self.rt, tenant, registry_feeds(self.entities), landed=self._landed, stop=self._stop)
         except Stopped:
             return
         except Exception as exc:  # the demo serves on without them: say why (an older ./var's catalogue, say)

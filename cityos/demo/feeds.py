@@ -1,4 +1,4 @@
-"""The demo's department feeds into the persons base registry (数据归集, issue 18 item 6): the fictitious
+"""The demo's department feeds into the base registries (数据归集, issue 18 item 6): the fictitious
 residents of :func:`cityos.demo.registries.persons` fed by five departments whose records overlap and disagree
 in planted ways, so that the feeds page and the source's conflict list have something true to show, and a
 test can check a run against exactly what was planted.
@@ -26,7 +26,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cityos.demo.registries import AS_OF, persons
+from cityos.demo import registries
+from cityos.demo.district import build_district
+from cityos.demo.registries import AS_OF, address_variant, name_variant, persons
 
 PERSONS = 100_000  # the issue's figure: a feed of this many takes about 30 s
 SEED = 18
@@ -156,3 +158,52 @@ def demo_feeds(count: int = PERSONS, seed: int = SEED, *, avoid: Collection[str]
     kept = [p for n, p in enumerate(people) if n not in bad]  # in the registry after it
     return [source, _civil_affairs(kept, random.Random(seed + 2)), _human_resources(kept, random.Random(seed + 3)),
             _health(kept, random.Random(seed + 4)), _street_office(kept, random.Random(seed + 5))]  # fmt: skip
+
+
+# --- the legal entities (法人库) and places (空间地理库) registries ------------------------------------------
+
+VISITED_SHARE = 0.02  # of the enterprises, those the street office's list names (by name and domicile only)
+
+
+def _key_of(entities: Sequence[dict[str, str]]) -> dict[str, str]:
+    return {e["id"]: e["creditCode"] for e in entities}
+
+
+def _visits(entities: Sequence[dict[str, str]], rng: random.Random) -> DemoFeed:
+    """The street office's list of the enterprises it visited (HP-02-09-0001): no credit code, names and
+    domiciles spelt its own way, a few enterprises the registry does not hold; resolved to the registry."""
+    records = []
+    for e in rng.sample(list(entities), max(1, round(VISITED_SHARE * len(entities)))):
+        name, _ = name_variant(e["name"], rng)
+        domicile, _ = address_variant(e["domicile"], rng)
+        records.append({"name": name, "domicile": domicile, "legalRepresentative": e["legalRepresentative"],
+                        "gridContact": rng.choice(NEIGHBOURHOODS).removesuffix("居委会") + "网格员",
+                        "visitedOn": f"{AS_OF.year}-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}",
+                        })  # fmt: skip
+    return DemoFeed("street-office", "HP-02-09-0001", records, frozenset())
+
+
+def registry_feeds(entities: int, seed: int = SEED) -> list[DemoFeed]:
+    """The feeds of the legal entities and places registries, market regulation's and planning's first:
+    ``entities`` fictitious enterprises registered, with tax's and human resources' records of them (a share
+    of names written otherwise: conflicts), the street office's keyless visits list (entity resolution), and
+    the district's buildings, standard addresses and housing's records (a share of floors disagreeing)."""
+    companies = registries.entities(entities, seed)
+    keys = _key_of(companies)
+    items = ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")
+    registered = DemoFeed("market-regulation", "HP-02-01-0001", [{i: c[i] for i in items} for c in companies],
+                          frozenset())  # fmt: skip
+    out = [registered]
+    for department, code, made in (("tax", "HP-02-04-0001", registries.tax_records(companies)),
+                                   ("human-resources", "HP-16-04-0001",
+                                    registries.insured_employer_records(companies))):  # fmt: skip
+        planted = frozenset((keys[d.key], d.item) for d in made.defects)
+        out.append(DemoFeed(department, code, made.records, planted))
+    out.append(_visits(companies, random.Random(seed + 6)))
+    buildings = [e for e in build_district(sensors=13) if e["type"] == "Building"]
+    housing = registries.housing_records(buildings)
+    out += [DemoFeed("planning-resources", "HP-03-03-0001", registries.building_records(buildings), frozenset()),
+            DemoFeed("planning-resources", "HP-03-02-0001", registries.address_records(buildings), frozenset()),
+            DemoFeed("housing", "HP-08-05-0001", housing.records,
+                     frozenset((d.key, d.item) for d in housing.defects))]  # fmt: skip
+    return out

@@ -13,28 +13,13 @@ import pytest
 
 from cityos import context as hub
 from cityos import datahub
-from cityos.datahub import CatalogueEntry, DataItem, OpeningType, SharingType
 from cityos.demo import registries as reg
 from cityos.runtime import Runtime
 
 T = "default"
-VISITS = "HP-02-09-0001"
-OFFICE = "urban-management"
+VISITS = "HP-02-09-0001"  # 街道企业走访名录: the demo catalogue's keyless entry
+OFFICE = "street-office"
 MR = "market-regulation"
-
-
-def _visits_entry() -> CatalogueEntry:
-    return CatalogueEntry(
-        code=VISITS, name="街道企业走访名录", abstract="街道走访辖区企业的名称、住所、法定代表人和网格联系人。",
-        provider=OFFICE, classification=("基础信息", "法人", "企业走访"), format="database",
-        items=(DataItem("name", "企业名称", "text", "general-1", key="enterprise.name", source=MR),
-               DataItem("domicile", "住所", "address", "general-1", key="enterprise.domicile", source=MR),
-               DataItem("legalRepresentative", "法定代表人", "name", "general-2",
-                        key="enterprise.legalRepresentative", source=MR),
-               DataItem("gridContact", "网格联系人", "name", "general-2", key="enterprise.gridContact")),
-        sharing=SharingType.CONDITIONAL, opening=OpeningType.NONE, update_cycle="monthly", published="2025-01-01",
-        sharing_conditions="用于企业服务和网格管理", sharing_method="api",
-    )  # fmt: skip
 
 
 def _grid_contacts(rt: Runtime) -> dict[str, Any]:
@@ -51,7 +36,6 @@ def _grid_contacts(rt: Runtime) -> dict[str, Any]:
 @pytest.fixture
 def registry(rt: Runtime) -> reg.ResolutionCase:
     datahub.load_catalogue(rt, T, by="cityos-demo")
-    datahub.register_entry(rt, T, _visits_entry(), by="officer")
     case = reg.resolution_case(count=300, feed=80, seed=5)
     items = ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")
     run = datahub.run_feed(rt, T, "HP-02-01-0001", MR, [{k: e[k] for k in items} for e in case.registry], by="t")
