@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         "30/minute",
         description="Open311 reports and follow-link ratings and confirmations per client address (past it: 429).",
     )
+    rate_limit_opendata: str = Field(
+        "600/minute",
+        description="Calls of the open data portal's public CKAN Action API per client address (past it: 429): "
+        "each records read is audited, so the public may not grow the audit chain without bound.",
+    )
     rate_limit_token: str = Field(
         "60/minute", description="The same per follow token, from any address (past it: 429)."
     )
@@ -154,7 +159,9 @@ class Settings(BaseSettings):
         """Whether the bus is the in-process one (events never leave this process)."""
         return self.bus_url.startswith("memory:")
 
-    @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_token", "rate_limit_app")
+    @field_validator(
+        "rate_limit_login", "rate_limit_public", "rate_limit_opendata", "rate_limit_token", "rate_limit_app"
+    )
     @classmethod
     def _rate(cls, v: str) -> str:
         try:

@@ -42,7 +42,7 @@ def list_conflicts(
     if own is not None and department not in (None, own):
         raise Forbidden(f"this token acts for department {own!r}: it lists the conflicts on the items {own!r} is "
                         f"the source of, not {department!r}'s")  # fmt: skip
-    sight = None if own is not None else Sight(ctx.principal.name, None, True)
+    sight = Sight(ctx.principal.name, own, own is None)  # the read is audited, the values masked for the reader
     found = open_conflicts(ctx.rt, ctx.tenant, own or department, item=item, department=offered_by, sight=sight,
-                           limit=limit, offset=offset)  # fmt: skip
+                           limit=limit, offset=offset, route="GET /datahub/feeds/conflicts")  # fmt: skip
     return ConflictListPublic.of(found)

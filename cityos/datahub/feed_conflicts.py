@@ -20,8 +20,9 @@ from typing import Any
 from cityos import context as hub
 from cityos.datahub import feed_conflict_store as store
 from cityos.datahub import feed_store
+from cityos.datahub.audit import append
 from cityos.datahub.catalogue import view_entry
-from cityos.datahub.datasets import Reader, access_of
+from cityos.datahub.datasets import Reader, access_of, audit_read
 from cityos.datahub.errors import EntryNotFound
 from cityos.datahub.feeds import FeedRun, run_feed
 from cityos.datahub.masking import mask_value
@@ -92,10 +93,12 @@ def open_conflicts(
     sight: Reader | None = None,
     limit: int = 100,
     offset: int = 0,
+    route: str | None = None,
 ) -> ConflictList:
     """The open conflicts on the items ``source`` is the one source of (None: of every source), newest first,
     of one registry ``item`` and one offering ``department`` if named. ``sight``: the reader when it is not
-    the source, who sees the record key and the values masked as its access to the offering entry says."""
+    the source, who sees the record key and the values masked as its access to the offering entry says (the
+    source its own values whole); with ``route``, the page's read is appended to the audit chain first."""
     with rt.db.connect() as conn:
         rows = store.conflicts_of(conn, tenant, source)
         agreed = store.agreements_of(conn, tenant, source)
@@ -121,8 +124,30 @@ def open_conflicts(
     chosen.sort(key=lambda c: (c.at, c.record, c.item), reverse=True)
     page = chosen[offset : offset + limit]
     if sight is not None:
+        if route is not None:
+            audit_conflicts(rt, tenant, page, sight, route)
         page = _as_seen(rt, tenant, page, plans, sight)
     return ConflictList(page, len(chosen), dict(by_item.most_common()), dict(by_department.most_common()))
+
+
+def audit_conflicts(rt: Runtime, tenant: str, page: Sequence[OpenConflict], reader: Reader, route: str) -> None:
+    """Append the read of a page of conflicts (as stored) to the audit chain: one read per offering entry, of
+    the records it names (their keys: the persons and enterprises they concern, kept as keyed hashes), under
+    the reader's access to that entry."""
+    plans, now = _Plans(rt, tenant), datetime.now(UTC)
+    by_code: dict[str, list[OpenConflict]] = {}
+    for c in page:
+        by_code.setdefault(c.code, []).append(c)
+    reads = []
+    for code, conflicts in by_code.items():
+        plan, entry = plans.get(code)
+        if entry is None:
+            continue
+        key_item = plan.key.item if plan is not None else ""
+        records = [{"id": c.entity_id, key_item: c.record} for c in conflicts]
+        reads.append(audit_read(entry, access_of(rt, tenant, entry, reader, now), reader, records, route))
+    if reads:
+        append(rt, tenant, reads)
 
 
 def _held(rt: Runtime, tenant: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -155,8 +180,12 @@ def _as_seen(rt: Runtime, tenant: str, page: list[OpenConflict], plans: _Plans, 
             access[c.code] = access_of(rt, tenant, entry, sight, now) if entry is not None else None
         seen = _seer(access[c.code], entry)
         key_item = plan.key.item if plan is not None else ""
-        out.append(replace(c, record=seen(key_item, c.record), offered=seen(c.offered_as, c.offered),
-                           held=seen(c.offered_as, c.held)))  # fmt: skip
+        # the source sees its own value, and the key of a record whose value it gave; the rest as its access to
+        # the offering entry shows them
+        own = sight.department is not None and sight.department == c.source
+        record = c.record if own and c.held is not None else seen(key_item, c.record)
+        out.append(replace(c, record=record, offered=seen(c.offered_as, c.offered),
+                           held=c.held if own else seen(c.offered_as, c.held)))  # fmt: skip
     return out
 
 

@@ -19,6 +19,7 @@ from cityos.opendata.search import Query, search
 from cityos.runtime import Runtime
 
 MAX_ROWS = 1000  # package_search's rows, as CKAN's ckan.search.rows_max
+MAX_OFFSET = 10_000_000  # a datastore offset past any dataset here (a store cannot page past 2^63)
 CKAN_VERSION = "2.10.0"  # the Action API version whose answers these follow
 
 
@@ -224,15 +225,17 @@ def datastore_search(call: Call, params: Params) -> dict[str, Any]:
     if q is not None and not isinstance(q, (str, dict)):
         raise invalid("q", "Must be text or a JSON object of field -> text")
     sort = params.get("sort")
-    if sort is not None and not isinstance(sort, (str, list)):
-        raise invalid("sort", "Must be text: 'field asc, field desc'")
+    if sort is not None and not (
+        isinstance(sort, str) or (isinstance(sort, list) and all(isinstance(x, str) for x in sort))
+    ):
+        raise invalid("sort", "Must be text: 'field asc, field desc', or a list of such texts")
     query = datastore.StoreQuery(
         filters=mapping(params, "filters") or {},
         q=q or None,
         fields=string_list(params, "fields", commas=True),
         sort=sort,
         limit=integer(params, "limit", datastore.DEFAULT_LIMIT, maximum=datastore.MAX_LIMIT),
-        offset=integer(params, "offset", 0),
+        offset=integer(params, "offset", 0, most=MAX_OFFSET),
         include_total=boolean(params, "include_total", True),
         records_format=text(params, "records_format") or "objects",
     )

@@ -52,6 +52,8 @@ def _scalar(package: Package, name: str, value: Any) -> str:
     """One filter value as the backing's filter language writes it (quoted text, bare numbers)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise invalid("filters", f"{name}: a value must be text or a number")
+    if isinstance(value, int) and abs(value) > 2**53:  # past a double's exact integers no store compares it
+        raise invalid("filters", f"{name}: a number is at most 2^53 in size")
     text = str(value)
     if any(ch in text for ch in '";\n\r'):
         raise invalid("filters", f"{name}: a value may not hold double quotes, ';' or line breaks")

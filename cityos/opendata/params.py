@@ -30,8 +30,9 @@ def required(params: Params, name: str) -> str:
     return value.strip()
 
 
-def integer(params: Params, name: str, default: int, *, maximum: int | None = None) -> int:
-    """A natural number; past ``maximum`` it is lowered to it, as CKAN's configured maxima do."""
+def integer(params: Params, name: str, default: int, *, maximum: int | None = None, most: int | None = None) -> int:
+    """A natural number; past ``maximum`` it is lowered to it, as CKAN's configured maxima do; past ``most``
+    (an offset no store can page to) it is a Validation Error."""
     value = params.get(name, default)
     if isinstance(value, bool):
         raise invalid(name, "Invalid integer")
@@ -44,6 +45,8 @@ def integer(params: Params, name: str, default: int, *, maximum: int | None = No
         raise invalid(name, "Invalid integer")
     if value < 0:
         raise invalid(name, "Must be a natural number")
+    if most is not None and value > most:
+        raise invalid(name, f"Must be at most {most}")
     return min(value, maximum) if maximum is not None else value
 
 

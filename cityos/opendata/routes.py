@@ -19,7 +19,11 @@ from cityos.opendata.errors import AuthorizationError, BadRequest, CkanError, No
 from cityos.opendata.schemas import documented
 
 router = APIRouter(tags=["opendata"])
-Anyone = Annotated[PublicContext, public("the open data portal's CKAN Action API: open datasets' metadata and records")]
+Anyone = Annotated[
+    PublicContext,
+    public("the open data portal's CKAN Action API: open datasets' metadata and records (rate-limited per address)",
+           rate="opendata"),
+]  # fmt: skip
 PATHS = ("/api/3/action", "/api/action")
 
 

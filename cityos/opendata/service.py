@@ -74,6 +74,8 @@ class Portal:
         found = self._snapshots.get(tenant)
         if found is not None and found.stamp == stamp:
             return found
+        if stamp.startswith("0:"):  # a tenant with no catalogue (any name a request sends): nothing kept for it
+            return make_snapshot(stamp, [])
         with self._lock:  # one build per change, whatever the threads
             found = self._snapshots.get(tenant)
             if found is None or found.stamp != stamp:

@@ -125,3 +125,10 @@ def test_the_route_keeps_a_department_to_its_own_items(api: Api, fed: Runtime) -
     r = api.get("/datahub/feeds/conflicts", params={"department": SOURCE, "offeredBy": CIVIL}, token=operator)
     assert [(c["record"], c["offered"], c["held"]) for c in r.json()["conflicts"]] == [(A, "张*", "张*")]
     assert api.get("/datahub/feeds/conflicts", params={"limit": 0}, token=operator).status_code == 400
+    # the source sees its own value, and another department's offer as its access to the offering entry shows
+    # it (the source of an item reads it in any entry); every listing is a read of those records, audited with
+    # the persons it names
+    r = api.get("/datahub/feeds/conflicts", params={"offeredBy": CIVIL}, token=tokens[SOURCE])
+    assert [(c["record"], c["held"], c["offered"]) for c in r.json()["conflicts"]] == [(A, "张伟", "张玮")]
+    routes = {x.route for x in datahub.reads_of_subject(rt, "default", datahub.subject_hash(rt, A))}
+    assert "GET /datahub/feeds/conflicts" in routes

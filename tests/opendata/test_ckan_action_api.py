@@ -221,6 +221,12 @@ def test_datastore_search_errors(portal: Api) -> None:
     assert error(portal, "datastore_search", 409, "Validation Error", resource_id=rid, sort="pm25 upward")["sort"]
     assert error(portal, "datastore_search", 409, "Validation Error", resource_id=rid, records_format="xml")
     assert error(portal, "datastore_search", 409, "Validation Error", resource_id=rid, limit="all")["limit"]
+    # odd values are Validation Errors, never a 500: a sort list of other than texts, an offset no store pages
+    # to, a number past a double's exact integers
+    assert error(portal, "datastore_search", 409, "Validation Error", "POST", resource_id=rid, sort=["pm25", 1])["sort"]
+    assert error(portal, "datastore_search", 409, "Validation Error", resource_id=rid, offset=10**23)["offset"]
+    assert error(portal, "datastore_search", 409, "Validation Error", "POST", resource_id=rid,
+                 filters={"pm25": 10**30})["filters"]  # fmt: skip
     unserved = resource_id(portal, "hp-16-03-0001")
     assert "not served" in error(portal, "datastore_search", 404, "Not Found Error", resource_id=unserved)["message"]
 
@@ -231,6 +237,16 @@ def test_a_conditional_datasets_records_need_an_application(portal: Api) -> None
     assert refused["message"].startswith("Access denied: ") and "有条件开放" in refused["message"]
     assert "apply" in refused["message"].lower() and "区交通委" in refused["message"]
     assert ok(portal, "package_show", id="hp-07-02-0001")["name"] == "hp-07-02-0001"  # its metadata is public
+
+
+def test_a_tenant_with_no_catalogue_is_not_kept(portal: Api, rt: Runtime) -> None:
+    from cityos.opendata.service import Portal
+
+    for n in range(3):
+        r = portal.get(f"{A}/package_list", headers={"NGSILD-Tenant": f"nobody{n}"}, token=None)
+        assert r.status_code in (200, 404), r.text
+    kept = rt.parts.find(Portal)
+    assert kept is None or not any(t.startswith("nobody") for t in kept._snapshots)
 
 
 def test_a_public_read_of_records_is_audited(portal: Api, rt: Runtime) -> None:

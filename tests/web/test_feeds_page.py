@@ -13,7 +13,7 @@ import pytest
 from chromium import Demo, chromium, log_in, running_demo, watched_page
 from conftest import wait_for
 
-from cityos.demo.feeds import SOURCE, DemoFeed, demo_feeds
+from cityos.demo.feeds import SOURCE, DemoFeed, demo_feeds, registry_feeds
 from cityos.demo.people import build_residents
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
@@ -56,16 +56,17 @@ def test_the_city_sees_every_run_and_a_runs_rejections(page: Any, demo: Demo, pl
     log_in(page, demo, "duty")
     page.goto(f"{demo.url}/#/data/feeds")
     page.wait_for_selector("#data-tabs [data-tab=feeds][aria-current=page] >> text=数据归集")
-    page.wait_for_function("() => document.querySelectorAll('#feed-runs tbody tr').length === 5")
-    runs = {r["department"]: r for r in demo.get("/datahub/feeds/runs")}
+    every = len(planted) + len(registry_feeds(max(100, PERSONS // 5)))  # the persons', then the other registries'
+    page.wait_for_function(f"() => document.querySelectorAll('#feed-runs tbody tr').length === {every}")
+    runs = {(r["department"], r["code"]): r for r in demo.get("/datahub/feeds/runs", params={"limit": 100})}
     for feed in planted:
-        row = f"#feed-runs tr[data-run='{runs[feed.department]['id']}']"
+        row = f"#feed-runs tr[data-run='{runs[feed.department, feed.code]['id']}']"
         assert _cells(page, row, "conflicting") == f"{len(feed.conflicts):,}"
         assert _cells(page, row, "rejected") == f"{len(feed.rejections):,}"
 
     # the street office's run: its two rejected records with their lines and reasons
     street = next(f for f in planted if f.department == "street-office")
-    page.click(f"[data-open='{runs['street-office']['id']}']")
+    page.click(f"[data-open='{runs['street-office', street.code]['id']}']")
     page.wait_for_selector("#feed-rejections tbody tr")
     lines = page.locator("#feed-rejections tbody tr td:first-child").all_inner_texts()
     assert [int(x) for x in lines] == list(street.rejections)
