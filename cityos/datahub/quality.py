@@ -261,11 +261,11 @@ def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
         checked += 1
         stated, male = f"{card[6:10]}-{card[10:12]}-{card[12:14]}", int(card[16]) % 2 == 1
         problems = []
+        # the reason names the items, not what the ID number says (a reader may see the number masked)
         if not no_birth and str(birth)[:10] != stated:
-            problems.append(f"{rule.birth} {birth} disagrees with the ID number's {stated}")
+            problems.append(f"{rule.birth} {birth} disagrees with the birth date in the ID number")
         if not no_gender and gender in (_FEMALE if male else _MALE):
-            sex = "男 (odd sequence)" if male else "女 (even sequence)"
-            problems.append(f"{rule.gender} {gender} disagrees with the ID number's {sex}")
+            problems.append(f"{rule.gender} {gender} disagrees with the sex the ID number's sequence gives")
         if problems:
             failures.append(Failure(key, "; ".join(problems)))
     return checked, failures

@@ -20,8 +20,9 @@ from typing import Any
 
 from cityos import context as hub
 from cityos.datahub import quality_store as store
+from cityos.datahub.audit import append
 from cityos.datahub.catalogue import get_entry, view_entry
-from cityos.datahub.datasets import Reader, access_of, fetch
+from cityos.datahub.datasets import Reader, access_of, audit_read, fetch
 from cityos.datahub.errors import EntryNotFound, QualityReferenceMissing, QualityRunNotFound, RecordsNotServed
 from cityos.datahub.masking import mask_fully, mask_value
 from cityos.datahub.models import Access, CatalogueEntry
@@ -282,19 +283,35 @@ class FailureSeen:
 
 
 def failures_seen(
-    rt: Runtime, tenant: str, run: QualityRun, reader: Reader, *, rule: str | None, limit: int, offset: int
-) -> tuple[list[FailureSeen], int]:
+    rt: Runtime, tenant: str, run: QualityRun, reader: Reader, *, rule: str | None, limit: int, offset: int,
+    route: str = "GET /datahub/quality/runs/{id}/failures",
+) -> tuple[list[FailureSeen], int]:  # fmt: skip
     """A page of a run's failing records (of one rule, if given) with their total, the values of items the
-    reader sees masked masked as a read of the dataset masks them, and those it may not see hidden."""
+    reader sees masked masked as a read of the dataset masks them, and those it may not see hidden; a value
+    of another dataset a rule compared with is shown as the reader's access to that dataset shows it. The
+    page is a read of those records: appended to the audit chain first."""
     found, total = stored_failures(rt, tenant, run.id, rule=rule, limit=limit, offset=offset)
     try:
         entry = get_entry(rt, tenant, run.dataset)
     except EntryNotFound:
         entry = None
-    show = _shower(rt, tenant, entry, reader)
     rules = rule_sets().get(run.dataset)
     key_item = rules.key if rules else "id"
-    return [_seen(f, show, rules, key_item) for f in found], total
+    if entry is not None and found:
+        access = access_of(rt, tenant, entry, reader, datetime.now(UTC))
+        records = [{"id": f.record, **({} if key_item == "id" else {key_item: f.record}), **f.values} for f in found]
+        append(rt, tenant, [audit_read(entry, access, reader, records, route)])
+    show = _shower(rt, tenant, entry, reader)
+    shows = {code: _shower(rt, tenant, _entry_or_none(rt, tenant, code), reader)
+             for code in (rules.references() if rules else ())}  # fmt: skip
+    return [_seen(f, show, shows, rules, key_item) for f in found], total
+
+
+def _entry_or_none(rt: Runtime, tenant: str, code: str) -> CatalogueEntry | None:
+    try:
+        return get_entry(rt, tenant, code)
+    except EntryNotFound:
+        return None
 
 
 def _shower(rt: Runtime, tenant: str, entry: CatalogueEntry | None, reader: Reader) -> Any:
@@ -313,14 +330,16 @@ def _shower(rt: Runtime, tenant: str, entry: CatalogueEntry | None, reader: Read
     return show
 
 
-def _seen(f: Any, show: Any, rules: RuleSet | None, key_item: str) -> FailureSeen:
+def _seen(f: Any, show: Any, shows: Mapping[str, Any], rules: RuleSet | None, key_item: str) -> FailureSeen:
     rule = next((r for r in rules.rules if r.id == f.rule), None) if rules else None
     reason, values = f.reason, {}
     for item, value in sorted(f.values.items(), key=lambda kv: -len(str(kv[1]))):
-        shown_as = item
-        if item == REFERENCE_VALUE:
-            shown_as = rule.item if isinstance(rule, AgreesWith) else "~"
-        masked = show(shown_as, value)
+        if item == REFERENCE_VALUE:  # the other dataset's value: as the reader's access to that dataset shows it
+            other = shows.get(rule.reference) if isinstance(rule, AgreesWith) else None
+            masked = other(rule.other_item, value) if other is not None and isinstance(rule, AgreesWith) else (
+                mask_fully(value))  # fmt: skip
+        else:
+            masked = show(item, value)
         if value is not None and masked != value and str(value):
             reason = reason.replace(str(value), str(masked))
         values[item] = masked
