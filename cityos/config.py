@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         2,
         ge=0,
         description="`cityos demo`: days of raw attribute history kept for the types its devices drive "
-        "(a policy set with `cityos history retention` wins).",
+        "(set at every start of the demo).",
     )
     demo_hourly_days: int = Field(
         90, ge=0, description="`cityos demo`: days hourly rollups of that history are kept (then daily, forever)."

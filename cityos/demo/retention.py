@@ -17,20 +17,18 @@ log = logging.getLogger(__name__)
 
 
 def demo_retention(rt: Runtime, entity_types: Iterable[str]) -> list[Policy]:
-    """Set the demo's default policy for each entity type (short names) of the default tenant that has none.
+    """Set the demo's policy (its settings) for each entity type (short names) in the default tenant.
 
-    A policy already there (set with `cityos history retention`) is kept: the person chose it.
-    Returns the policies now in force for those types.
+    Set at every start, so that the settings a demo starts with are the ones it keeps (a policy left by
+    an earlier start cannot be told from one a person set). Returns the policies set.
     """
     tenant = rt.settings.default_tenant
     tm = core_term_map()
     have = {p.entity_type: p for p in retention_policies(rt, tenant)}
     out = []
     for name in sorted(set(entity_types)):
-        iri = tm.expand(name)
-        policy = have.get(iri)
-        if policy is None:
-            policy = Policy(tenant, iri, rt.settings.demo_raw_days, rt.settings.demo_hourly_days, None)
+        policy = Policy(tenant, tm.expand(name), rt.settings.demo_raw_days, rt.settings.demo_hourly_days, None)
+        if have.get(policy.entity_type) != policy:
             set_policy(rt, policy)
         out.append(policy)
     return out

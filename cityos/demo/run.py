@@ -62,7 +62,7 @@ def run_demo(
     raw = sorted({p.raw_days for p in kept})
     console.print(
         f"历史保留 History kept: raw {'/'.join(map(str, raw))} d, then hourly rollups "
-        "(`cityos history retention` to change)",
+        "(CITYOS_DEMO_RAW_DAYS, CITYOS_DEMO_HOURLY_DAYS to change)",
         soft_wrap=True,
         highlight=False,
     )

@@ -99,13 +99,21 @@ def test_the_demo_keeps_two_days_of_raw_history_by_default(rt: Runtime) -> None:
     assert (Settings().demo_raw_days, Settings().demo_hourly_days) == (2, 90)
     devices = load(rt)
     tm = core_term_map()
-    chosen = tm.expand(sorted({d.entity_type for d in devices})[0])
-    set_policy(rt, Policy("default", chosen, 7, 30, None))  # a policy a person set stays
-    kept = demo_retention(rt, {d.entity_type for d in devices})
-    by_type = {p.entity_type: (p.raw_days, p.hourly_days, p.daily_days) for p in kept}
-    assert by_type.pop(chosen) == (7, 30, None)
-    assert by_type and set(by_type.values()) == {(2, 90, None)}
-    assert len(retention_policies(rt, "default")) == len(kept)
+    other = tm.expand("Building")  # no device of the demo drives it: its policy is left alone
+    set_policy(rt, Policy("default", other, 7, 30, None))
+    types = {d.entity_type for d in devices}
+    kept = demo_retention(rt, types)
+    assert {p.entity_type for p in kept} == {tm.expand(t) for t in types} and other not in types
+    assert {(p.raw_days, p.hourly_days, p.daily_days) for p in kept} == {(2, 90, None)}
+    in_force = {p.entity_type: (p.raw_days, p.hourly_days) for p in retention_policies(rt, "default")}
+    assert in_force == {**{p.entity_type: (2, 90) for p in kept}, other: (7, 30)}
+    # the settings a demo starts with are the ones it keeps: CITYOS_DEMO_RAW_DAYS=0 on a later start
+    fewer = Runtime(rt.settings.model_copy(update={"demo_raw_days": 0}), rt.db, rt.bus)
+    demo_retention(fewer, types)
+    assert {(p.raw_days, p.hourly_days) for p in retention_policies(rt, "default") if p.entity_type != other} == {
+        (0, 90)
+    }
+    demo_retention(rt, types)
 
     # the demo's compactor rolls up what is older than two days, and keeps the rest raw
     crowd_id = next(e["id"] for e in build_district(sensors=30) if e["type"] == "CrowdFlowObserved")
