@@ -556,7 +556,11 @@ def deadletters_list(
     table.add_column("replayed")
     for x in rows:
         table.add_row(x.id, x.received_at, x.device_id, x.reason_code, x.replayed_at or "")
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped or logged: as wide as the rows need, not the 80 columns Rich assumes
+        wide = console.measure(table, options=console.options.update_width(1000)).maximum
+        console = Console(width=max(console.width, wide))
+    console.print(table)
 
 
 @deadletters_app.command("show")
@@ -667,27 +671,36 @@ def simulate(
     speed: Annotated[float, typer.Option(min=0.01, help="How much faster than real time the patterns run.")] = 1.0,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds; default: Ctrl-C.")] = None,
     sensors: Annotated[int, typer.Option(help="Observed things in the demo district (as for `cityos demo`).")] = 5200,
+    force: Annotated[
+        bool, typer.Option("--force", help="Drive the devices even while a running demo (or simulator) drives them.")
+    ] = False,
 ) -> None:
     """Drive the demo district's devices with daily patterns and a few bad messages.
 
     Provisions the devices (and loads the district) in the configured database if they are missing.
     Without --mqtt the messages are stored by this process; with --mqtt they go to the broker,
-    for `cityos ingest` or `cityos serve` with CITYOS_MQTT_URL to take in.
+    for `cityos ingest` or `cityos serve` with CITYOS_MQTT_URL to take in. Refused while a running
+    `cityos demo` (or another `cityos simulate`) drives the same database's devices, unless --force.
     """
-    from cityos.demo.run import run_simulation
+    from cityos.demo.run import DevicesDriven, run_simulation
 
     _check_scenario(scenario)
-    stats = run_simulation(
-        get_settings(),
-        rate=rate,
-        scenario=scenario,
-        mqtt=mqtt,
-        bad_share=bad,
-        clock=_clock(clock),
-        speed=speed,
-        duration=duration,
-        sensors=sensors,
-    )
+    try:
+        stats = run_simulation(
+            get_settings(),
+            rate=rate,
+            scenario=scenario,
+            mqtt=mqtt,
+            bad_share=bad,
+            clock=_clock(clock),
+            speed=speed,
+            duration=duration,
+            sensors=sensors,
+            force=force,
+        )
+    except DevicesDriven as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"sent {stats.sent} messages ({stats.spoiled} spoiled on purpose); "
         f"accepted {stats.accepted}, rejected {stats.rejected}, broker acknowledged {stats.acked}",

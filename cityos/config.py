@@ -146,6 +146,18 @@ class Settings(BaseSettings):
         description="Re-check every dataset with quality rules when its latest run is this many seconds old "
         "(each API process looks every minute at most); 0 turns the scheduled runs off.",
     )
+    demo_raw_days: int = Field(
+        2,
+        ge=0,
+        description="`cityos demo`: days of raw attribute history kept for the types its devices drive "
+        "(set at every start of the demo).",
+    )
+    demo_hourly_days: int = Field(
+        90, ge=0, description="`cityos demo`: days hourly rollups of that history are kept (then daily, forever)."
+    )
+    demo_compact_minutes: float = Field(
+        10.0, ge=0, description="`cityos demo`: compact the history this often (as `cityos history compact`); 0: never."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

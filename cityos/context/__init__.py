@@ -59,6 +59,7 @@ from cityos.context.service import (
 )
 from cityos.context.store import EntityRow
 from cityos.context.temporal.retention import CompactReport, Policy, compact, set_policy
+from cityos.context.temporal.retention import policies as retention_policies
 from cityos.context.temporal.service import attribute_history
 from cityos.runtime import Runtime
 
@@ -130,6 +131,7 @@ __all__ = [
     "q_exact",
     "q_lookups",
     "query_entities",
+    "retention_policies",
     "set_policy",
     "term_map",
 ]

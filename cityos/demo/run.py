@@ -25,7 +25,9 @@ from cityos.demo.district import build_district, district_summary
 from cityos.demo.feeding import DemoFeeding
 from cityos.demo.feeds import PERSONS
 from cityos.demo.load import upsert_entities
+from cityos.demo.onewriter import drive_devices, who_drives
 from cityos.demo.people import build_residents
+from cityos.demo.retention import Compactor, demo_retention
 from cityos.demo.sharing import load_sharing
 from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
 from cityos.iot import IngestRunner, existing_device_ids
@@ -56,21 +58,33 @@ def run_demo(
     rt = Runtime.open(settings)
     upgrade(rt.db)
     devices = load_district(rt, console, sensors)
+    kept = demo_retention(rt, {d.entity_type for d in devices})
+    raw = sorted({p.raw_days for p in kept})
+    console.print(
+        f"历史保留 History kept: raw {'/'.join(map(str, raw))} d, then hourly rollups "
+        "(CITYOS_DEMO_RAW_DAYS, CITYOS_DEMO_HOURLY_DAYS to change)",
+        soft_wrap=True,
+        highlight=False,
+    )
     token = create_token(rt.db, "demo-admin", role="admin", kind="staff")
     url = f"http://127.0.0.1:{port}"
     console.print(f"控制台 Dashboard: [bold]{url}[/]   API docs: {url}/docs", soft_wrap=True)
     for name, zh, en, password in demo_accounts(rt):
         console.print(f"  {zh} {en}: [bold]{name}[/] / [bold]{password}[/]", soft_wrap=True, highlight=False)
-    console.print(f"管理员令牌 Admin token: [bold]{token}[/]", soft_wrap=True)
-    console.print(
-        f'  curl -H "Authorization: Bearer {token}" "{url}/ngsi-ld/v1/entities?type=Grid&limit=2"',
-        soft_wrap=True,
-        highlight=False,
-    )
+    print_token(console, token, url)
+    lease = drive_devices(rt.db) if simulate else None
+    if simulate and lease is None:
+        console.print(
+            f"[yellow]另一模拟器正在驱动示范设备 Another simulator drives the demo's devices[/]: "
+            f"{who_drives(rt.db)}; this demo runs without its own (stop that one and start the demo again)",
+            soft_wrap=True,
+        )
+        simulate = False
     # the department feeds run once the API is up (about 30 s for 100,000 persons): the dashboard need not wait
     avoid = {r.id_card for r in build_residents()}  # the residents are entities of their own
-    companions: list[DemoFeeding | LiveSimulation] = [
-        DemoFeeding(rt, persons, avoid, say=lambda text: console.print(text, highlight=False, soft_wrap=True))
+    companions: list[DemoFeeding | Compactor | LiveSimulation] = [
+        DemoFeeding(rt, persons, avoid, say=lambda text: console.print(text, highlight=False, soft_wrap=True)),
+        Compactor(rt),
     ]
     if simulate:
 
@@ -96,6 +110,18 @@ DEMO_ACCOUNTS = (
     ("duty", "operator", None, "值班长", "Duty officer"),
     ("police", "department", "public-security", "公安黄浦分局 处置席", "Public Security desk"),
 )
+
+
+def print_token(console: Console, token: str, url: str) -> None:
+    """The admin token as a line to paste into a shell, then the README's first call, which uses it."""
+    console.print(f"管理员令牌 Admin token (paste into your shell):\n  export TOKEN={token}", soft_wrap=True,
+                  highlight=False, markup=False)  # fmt: skip
+    console.print(
+        f'  curl -H "Authorization: Bearer $TOKEN" "{url}/ngsi-ld/v1/entities?type=Grid&limit=2"',
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
 
 
 def demo_accounts(rt: Runtime) -> list[tuple[str, str, str, str]]:
@@ -141,24 +167,47 @@ def district_devices(rt: Runtime, console: Console, sensors: int) -> list[DemoDe
 
 
 class LiveSimulation:
-    """The simulator with its live progress line; a companion of the demo's API, or run in front."""
+    """The simulator with its live progress line; a companion of the demo's API, or run in front.
 
-    def __init__(self, make: Callable[[], Simulator], console: Console) -> None:
-        self._make, self._console = make, console
+    On a terminal the line is redrawn in place; into a file or pipe (a log) it is written as a new line
+    every ``log_every`` seconds, since a redrawn line reaches a log only when the run ends.
+    """
+
+    def __init__(self, make: Callable[[], Simulator], console: Console, *, log_every: float = 30.0) -> None:
+        self._make, self._console, self._log_every = make, console, log_every
         self.sim: Simulator | None = None
         self._live: Live | None = None
+        self._logger: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def start(self, **limits: Any) -> None:
         sim = self.sim = self._make()
-        self._live = Live(console=self._console, refresh_per_second=4, get_renderable=lambda: _line(sim))
-        self._live.start()
+        if self._console.is_terminal:
+            self._live = Live(console=self._console, refresh_per_second=4, get_renderable=lambda: _line(sim))
+            self._live.start()
+        else:
+            self._logger = threading.Thread(target=self._log_lines, args=(sim,), name="simulator-log", daemon=True)
+            self._logger.start()
         sim.start(**limits)
+
+    def _log_lines(self, sim: Simulator) -> None:
+        while not self._stop.wait(self._log_every):
+            self._say(sim)
+
+    def _say(self, sim: Simulator) -> None:
+        self._console.print(_line(sim), soft_wrap=True)
+        self._console.file.flush()
 
     def close(self) -> None:
         if self.sim is not None:
             self.sim.stop()
         if self._live is not None:
             self._live.stop()
+        if self._logger is not None:
+            self._stop.set()
+            self._logger.join(timeout=5)
+            if self.sim is not None:
+                self._say(self.sim)  # the last figures
 
 
 def _line(sim: Simulator) -> Text:
@@ -176,13 +225,22 @@ def run_simulation(
     speed: float,
     duration: float | None,
     sensors: int,
+    force: bool = False,
 ) -> SimStats:
-    """`cityos simulate`: drive the demo district's devices in this process, or through a broker."""
+    """`cityos simulate`: drive the demo district's devices in this process, or through a broker.
+
+    Raises DevicesDriven when a running demo (or another `cityos simulate`) drives them, unless ``force``.
+    """
     console = Console(stderr=True)
     tune_process()
     rt = Runtime.open(settings)
     upgrade(rt.db)
     runner = None
+    lease = drive_devices(rt.db)
+    if lease is None and not force:
+        holder = who_drives(rt.db)
+        rt.close()
+        raise DevicesDriven(holder)
     try:
         devices = district_devices(rt, console, sensors)
         if mqtt is None:  # in-process: this process stores what it sends and watches device health
@@ -203,7 +261,21 @@ def run_simulation(
     finally:
         if runner is not None:
             runner.close()
+        if lease is not None:
+            lease.release()
         rt.close()
+
+
+class DevicesDriven(Exception):
+    """Another process drives the demo's devices: a second simulator would interleave its readings with it."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+        super().__init__(
+            f"the demo's devices are driven by {holder}: a second simulator would alternate its readings with that "
+            "one's, and a demo's engine does not see this process's writes. Switch the demo's scenario by starting "
+            "it again with --scenario, or stop it first; --force runs anyway"
+        )
 
 
 def _has_display() -> bool:
