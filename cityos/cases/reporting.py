@@ -15,6 +15,7 @@ from cityos.cases.classifying import ClassifierSource, classifier
 from cityos.cases.dispatching import check_category, register_and_dispatch
 from cityos.cases.duplicates import Candidate, bounding_box, find_duplicate
 from cityos.cases.models import Prediction
+from cityos.cases.placing import Placement, placer
 from cityos.cases.schemas import NewCase, Reported
 from cityos.cases.settings import CasesSettings, settings
 from cityos.cases.store import Row
@@ -70,9 +71,10 @@ def report_many(
     role, now = Role(role), now or record.now()
     texts = [n.text for n in batch if n.category is None]
     predictions = iter(classify(rt).predict_many(texts) if texts else [])
+    places = placer(rt).place(tenant, batch)
     prepared = [
-        _prepare(s, tenant, new, None if new.category is not None else next(predictions), actor, role, now)
-        for new in batch
+        _prepare(s, tenant, new, place, None if new.category is not None else next(predictions), actor, role, now)
+        for new, place in zip(batch, places, strict=True)
     ]
     with rt.db.write() as conn:
         stored = [
@@ -86,14 +88,21 @@ def report_many(
 
 
 def _prepare(
-    s: CasesSettings, tenant: str, new: NewCase, prediction: Prediction | None, actor: str, role: Role, now: datetime
+    s: CasesSettings,
+    tenant: str,
+    new: NewCase,
+    place: Placement,
+    prediction: Prediction | None,
+    actor: str,
+    role: Role,
+    now: datetime,
 ) -> tuple[Row, list[Event]]:
-    """The projection row and opening events of a new case: classified, routed, its clock started."""
+    """The projection row and opening events of a new case: placed, classified, routed, its clock started."""
     category = new.category if new.category is not None else (prediction.sub if prediction else None)
     assert category is not None
     check_category(s, category)
     confident = prediction is None or not prediction.needs_confirmation
-    row = _new_row(s, tenant, new, category, prediction, confident, now)
+    row = _new_row(s, tenant, new, place, category, prediction, confident, now)
     history = [
         Event(
             action=Action.REPORT,
@@ -119,6 +128,7 @@ def _new_row(
     s: CasesSettings,
     tenant: str,
     new: NewCase,
+    place: Placement,
     category: str,
     prediction: Prediction | None,
     confident: bool,
@@ -137,9 +147,10 @@ def _new_row(
         "address": new.address,
         "lon": new.lon,
         "lat": new.lat,
-        "grid": new.grid,
-        "street": new.street,
-        "unit": new.unit,
+        "grid": place.grid if place.method else new.grid,
+        "street": place.street if place.method else new.street,
+        "unit": place.unit if place.method else new.unit,
+        "placement": place.doc(),
         "reporter": new.reporter.model_dump(exclude_none=True) if new.reporter else None,
         "follow_token": secrets.token_urlsafe(16),
         "attachments": list(new.attachments),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
 
-from cityos.cases.models import Prediction
+from cityos.cases.models import PlacementView, Prediction
 from cityos.cases.routing import Level
 from cityos.cases.taxonomy import LocalText, MainCategory, Priority, SubCategory
 from cityos.cases.workflow import Action, Role, State
@@ -153,6 +153,9 @@ class CaseView(Answer):
     grid: str | None
     street: str | None
     unit: str | None
+    placement: PlacementView | None = Field(
+        None, description="how unit, grid and street were found: coordinates, address or reporter; or why not"
+    )
     department: str | None = Field(description="the lead department")
     cooperating: list[str]
     reporter: ReporterShown | None

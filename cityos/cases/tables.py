@@ -29,6 +29,7 @@ cases = Table(
     Column("grid", String(256), nullable=True),
     Column("street", String(256), nullable=True),
     Column("unit", String(256), nullable=True),
+    Column("placement", JSONDoc, nullable=True),  # how unit, grid and street were found (or why not)
     Column("department", String(64), nullable=True),  # the lead department (主办)
     Column("cooperating", JSONDoc, nullable=False),  # 协办 departments
     Column("reporter", JSONDoc, nullable=True),  # name, phone, email, account_id, device_id: never shown publicly

@@ -27,6 +27,7 @@ def case_view(row: Row) -> CaseView:
         grid=row.get("grid"),
         street=row.get("street"),
         unit=row.get("unit"),
+        placement=row.get("placement"),
         department=row.get("department"),
         cooperating=list(row.get("cooperating") or []),
         reporter=row.get("reporter"),

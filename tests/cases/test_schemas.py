@@ -15,7 +15,7 @@ CASE_KEYS = {
     "street", "unit", "department", "cooperating", "reporter", "attachments", "classification", "needsConfirmation",
     "origin", "routing", "timeLimit", "dueAt", "remindAt", "approximateDue", "escalationLevel", "reports", "returns",
     "reopens", "rating", "result", "mergedInto", "createdAt", "updatedAt", "handledAt", "closedAt", "version",
-    "followToken",
+    "followToken", "placement",
 }  # fmt: skip
 PUBLIC_KEYS = {
     "id", "state", "category", "mainCategory", "text", "address", "lon", "lat", "department", "dueAt", "createdAt",
