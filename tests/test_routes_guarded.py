@@ -44,6 +44,11 @@ PUBLIC = {
     ),
     # the open data portal's CKAN Action API: open datasets' metadata, and records of unconditional ones
     *((method, f"{prefix}/{{name}}") for method in ("GET", "POST") for prefix in ("/api/action", "/api/3/action")),
+    # the open data portal's downloads and DCAT metadata
+    ("GET", "/opendata/datasets/{name}/records.{fmt}"),
+    ("GET", "/opendata/datasets/{name}.jsonld"),
+    ("GET", "/catalog.jsonld"),
+    ("GET", "/catalog.ttl"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -21,6 +21,7 @@ from cityos.opendata.deidentify import (
     small_cells,
 )
 from cityos.opendata.deidentify import Group as Combination  # a quasi-identifier combination (CKAN has Group)
+from cityos.opendata.downloads import Download, download, download_path, formats_of
 from cityos.opendata.gate_errors import InvalidPolicy
 from cityos.opendata.gate_policy import EntryPolicy, Policy, Rule, Subject, load_policy, parse_policy, policy_for
 from cityos.opendata.mapping import PERSONAL_KINDS, item_opens, open_items, to_package
@@ -34,6 +35,7 @@ __all__ = [
     "CheckedRelease",
     "Column",
     "Combination",
+    "Download",
     "EntryPolicy",
     "GateResult",
     "Group",
@@ -53,6 +55,9 @@ __all__ = [
     "component",
     "content_hash",
     "deidentify",
+    "download",
+    "download_path",
+    "formats_of",
     "generaliser",
     "item_opens",
     "k_anonymity",

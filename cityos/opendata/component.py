@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.opendata import routes
+    from cityos.opendata import download_routes, routes
 
-    return [routes.router]
+    # the downloads first: /opendata/datasets/{name}.jsonld before any page at /opendata/datasets/{name}
+    return [routes.router, download_routes.router]
 
 
 component = Component(name="opendata", tables="cityos.opendata.release_tables", routers=_routers)
