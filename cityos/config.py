@@ -141,6 +141,12 @@ class Settings(BaseSettings):
         description="Re-check every dataset with quality rules when its latest run is this many seconds old "
         "(each API process looks every minute at most); 0 turns the scheduled runs off.",
     )
+    opendata_reports_per_hour: int = Field(
+        10,
+        ge=0,
+        description="Error reports (纠错) on open datasets' values per client address and hour, counted in each API "
+        "process (past it: 429); 0 takes none.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
