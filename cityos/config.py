@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     demo_compact_minutes: float = Field(
         10.0, ge=0, description="`cityos demo`: compact the history this often (as `cityos history compact`); 0: never."
     )
+    opendata_reports_per_hour: int = Field(
+        10,
+        ge=0,
+        description="Error reports (纠错) on open datasets' values per client address and hour, counted in each API "
+        "process (past it: 429); 0 takes none.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

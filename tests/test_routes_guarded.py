@@ -49,6 +49,14 @@ PUBLIC = {
     ("GET", "/opendata/datasets/{name}.jsonld"),
     ("GET", "/catalog.jsonld"),
     ("GET", "/catalog.ttl"),
+    # the open data portal's pages and their JSON twins, and its rate-limited error reports (纠错)
+    *(("GET", f"/opendata/{page}") for page in ("", "index.json", "static/{name}")),
+    *(
+        ("GET", f"/opendata/{kind}/{{name}}{twin}")
+        for kind in ("datasets", "organizations", "groups")
+        for twin in ("", ".json")
+    ),
+    ("POST", "/opendata/datasets/{name}/reports"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -109,6 +109,7 @@ from cityos.datahub.objections import (
     list_objections,
     move_objection,
     submit_objection,
+    submit_public_objection,
 )
 from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
 from cityos.datahub.quality_ops import DatasetScore, DepartmentScore
@@ -312,6 +313,7 @@ __all__ = [
     "state_at",
     "subject_hash",
     "submit_objection",
+    "submit_public_objection",
     "verify",
     "view_entry",
 ]

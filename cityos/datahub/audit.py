@@ -484,7 +484,14 @@ class RecordRead:
 
 
 def reads_of_record(
-    rt: Runtime, tenant: str, code: str, record_id: str, *, department: str | None = None, limit: int = 10_000
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    record_id: str,
+    *,
+    department: str | None = None,
+    limit: int = 10_000,
+    principal: str | None = None,
 ) -> list[RecordRead]:
     """The reads of entry ``code`` that returned the record ``record_id`` (by ``department`` only, when named),
     oldest first. The chain's index by (tenant, code, department) narrows the search to the entry's reads, a
@@ -493,6 +500,8 @@ def reads_of_record(
     cond = [audit.c.tenant == tenant, audit.c.code == code, audit.c.records.contains(wanted, autoescape=True)]
     if department is not None:
         cond.append(audit.c.department == department)
+    if principal is not None:  # the open data portal's reads: by ``public``, for no department
+        cond.append(audit.c.principal == principal)
     query = (
         select(audit.c.seq, audit.c.at_ms, audit.c.department, audit.c.principal, audit.c.records)
         .where(*cond)

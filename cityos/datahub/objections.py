@@ -516,3 +516,61 @@ def notices_as_seen(rt: Runtime, tenant: str, notices: list[Notice], city: bool)
         mask = kinds.mask(n.code, n.item)
         out.append(dataclasses.replace(n, before=mask(n.before), after=mask(n.after)))
     return out
+
+
+# --- error reports of the open data portal (纠错) -----------------------------------------------------------
+
+PUBLIC_OBJECTOR = "public"  # who files a visitor's error report: the portal's principal, for no department
+
+
+def submit_public_objection(
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    record_id: str,
+    item: str,
+    evidence: str,
+    *,
+    opened: Sequence[str],
+    proposed: Any = None,
+    now: datetime | None = None,
+) -> ObjectionRecord:
+    """A visitor's error report on an open dataset's value, filed as an objection by :data:`PUBLIC_OBJECTOR`
+    and routed to the item's one source to verify, as any objection. The public is no department: the value
+    must be one of the items the portal ``opened`` and the record one the audit chain holds a public read of.
+    One open report per value: ObjectionExists (409) names the open one. InvalidObjection (400), ValueNotRead
+    (403) as :func:`submit_objection`."""
+    now = _exact(now or _now())
+    entry = get_entry(rt, tenant, code)
+    data_item = _item(entry, item)
+    if item not in opened:
+        raise InvalidObjection(f"{item!r} is not an open item of entry {code}: report a value the portal shows",
+                               field="item")  # fmt: skip
+    if not evidence.strip():
+        raise InvalidObjection("a report gives its evidence: say what is wrong and how you know", field="evidence")
+    reads = reads_of_record(rt, tenant, code, record_id, principal=PUBLIC_OBJECTOR, limit=1)
+    if not reads:
+        raise ValueNotRead(f"record {record_id} of entry {code} was never shown by the open data portal: only a "
+                           "value shown can be reported", code=code, recordId=record_id)  # fmt: skip
+    source = item_source(rt, tenant, entry, data_item)
+    value = _current(rt, tenant, entry, record_id, item)
+    oid = uuid.uuid4().hex[:16]
+    row = {"tenant": tenant, "id": oid, "code": code, "record_id": record_id, "item": item, "source": source,
+           "objector": PUBLIC_OBJECTOR, "objector_principal": PUBLIC_OBJECTOR, "read_seq": reads[0].seq,
+           "evidence": evidence.strip(), "value": value, "proposed": proposed, "corrected": None,
+           "state": str(ObjectionState.SUBMITTED), "reason": None, "created_at_ms": _ms(now),
+           "due_at_ms": _ms(due_after(rt, now, TIME_LIMIT_WORKING_DAYS)), "closed_at_ms": None,
+           "updated_at_ms": _ms(now), "version": 1}  # fmt: skip
+    ev = ObjectionEvent(ObjectionAction.SUBMIT, PUBLIC_OBJECTOR, None, now, None, ObjectionState.SUBMITTED, None,
+                        {"value": value, "proposed": proposed})  # fmt: skip
+    history = [_history_row(tenant, oid, 1, ev)]
+    with rt.db.write() as conn:
+        held = store.open_by(conn, tenant, record_id, item, PUBLIC_OBJECTOR)
+        if held is not None:
+            raise ObjectionExists(f"an error report on {item!r} of this record is open already ({held['id']}, "
+                                  f"{held['state']}): its source is verifying it", objectionId=held["id"])  # fmt: skip
+        store.insert_objection(conn, row)
+        store.append_history(conn, history)
+    record = _record(row, history, now)
+    _publish(rt, tenant, record, ev)
+    return record

@@ -1,22 +1,29 @@
-"""The open data portal as a component: its routes (the CKAN Action API) and the de-identification gate's
-releases table. What is open is read from the data resource catalogue."""
+"""The open data portal as a component: its routes (the CKAN Action API, the public pages), the de-identification
+gate's releases table and the usage counts' writer. What is open is read from the data resource catalogue."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cityos.component import Component
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.opendata import download_routes, routes
+    from cityos.opendata import download_routes, pages, routes
 
-    # the downloads first: /opendata/datasets/{name}.jsonld before any page at /opendata/datasets/{name}
-    return [routes.router, download_routes.router]
+    # the downloads first: /opendata/datasets/{name}.jsonld before the page at /opendata/datasets/{name}
+    return [routes.router, download_routes.router, pages.router]
 
 
-component = Component(name="opendata", tables="cityos.opendata.release_tables", routers=_routers)
+def _usage(rt: Runtime) -> Runner:
+    from cityos.opendata.usage import UsageFlusher
+
+    return UsageFlusher(rt)
+
+
+component = Component(name="opendata", tables="cityos.opendata.release_tables", routers=_routers, api=[_usage])

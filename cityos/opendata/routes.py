@@ -16,7 +16,10 @@ from cityos.auth import PublicContext, public
 from cityos.errors import CityError, problem_responses
 from cityos.opendata.actions import ACTIONS, Call
 from cityos.opendata.errors import AuthorizationError, BadRequest, CkanError, NotFoundError, ValidationError
+from cityos.opendata.pages import PORTAL_HEADER
+from cityos.opendata.portal import dataset_of_call
 from cityos.opendata.schemas import documented
+from cityos.opendata.usage import count_use
 
 router = APIRouter(tags=["opendata"])
 Anyone = Annotated[
@@ -81,6 +84,10 @@ async def _action(request: Request, ctx: PublicContext, name: str, path: str, pa
             raise _as_ckan(exc) from None
     except CkanError as exc:
         return _json(exc.status, {**envelope, "success": False, "error": exc.error()})
+    if request.headers.get(PORTAL_HEADER) is None:  # the portal's pages count as views, not API calls
+        dataset = dataset_of_call(lambda: call.snap, name, params)  # the snapshot the action read: no query
+        if dataset is not None:
+            count_use(ctx.rt, ctx.tenant, dataset, "api")
     return _json(200, {**envelope, "success": True, "result": result})
 
 

@@ -39,6 +39,13 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _loads(value: Any) -> Any:
+    # SQLite gives a JSON column NUMERIC affinity: a document that is a bare number comes back as that number
+    if isinstance(value, (int, float)):
+        return value
+    return orjson.loads(value)
+
+
 def _regexp(pattern: str | None, value: Any) -> bool:
     # SQLite calls regexp(pattern, value) for "value REGEXP pattern".
     if pattern is None or value is None or not isinstance(value, str):
@@ -56,7 +63,7 @@ class Database:
         self.url = url
         self.parts = Parts()
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _dumps, "json_deserializer": orjson.loads}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _dumps, "json_deserializer": _loads}
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
