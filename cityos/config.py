@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         description="Re-check every dataset with quality rules when its latest run is this many seconds old "
         "(each API process looks every minute at most); 0 turns the scheduled runs off.",
     )
+    opendata_policy: Path | None = Field(
+        None,
+        description="The de-identification policy (YAML) every open dataset's release passes before its records are "
+        "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -44,6 +44,7 @@ PUBLIC = {
     ),
     # the open data portal's CKAN Action API: open datasets' metadata, and records of unconditional ones
     *((method, f"{prefix}/{{name}}") for method in ("GET", "POST") for prefix in ("/api/action", "/api/3/action")),
+    ("POST", "/opendata/applications"),  # anyone applies for conditional open data (rate-limited per address)
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

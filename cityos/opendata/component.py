@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.opendata import routes
+    from cityos.opendata import application_routes, routes
 
-    return [routes.router]
+    return [routes.router, application_routes.router]
 
 
 component = Component(name="opendata", tables="cityos.opendata.release_tables", routers=_routers)

@@ -23,3 +23,5 @@ releases = Table(
     Column("policy", Text, nullable=False),  # the entry's policy as applied, JSON
     Column("result", Text, nullable=False),  # the checks' findings and the treatments, JSON
 )
+
+from cityos.opendata import application_tables  # noqa: E402, F401  (declared beside, migrated with these)
