@@ -164,6 +164,11 @@ class Settings(BaseSettings):
         description="Error reports (纠错) on open datasets' values per client address and hour, counted in each API "
         "process (past it: 429); 0 takes none.",
     )
+    opendata_policy: Path | None = Field(
+        None,
+        description="The de-identification policy (YAML) every open dataset's release passes before its records are "
+        "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -57,6 +57,7 @@ PUBLIC = {
         for twin in ("", ".json")
     ),
     ("POST", "/opendata/datasets/{name}/reports"),
+    ("POST", "/opendata/applications"),  # anyone applies for conditional open data (rate-limited per address)
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

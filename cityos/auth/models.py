@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"returns:read"}  # the district return's grants and runs (数据属地返还)
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
         | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
+        | {"applications:read", "applications:decide", "releases:check"}  # open data: applications, release checks
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -52,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"resolutions:read", "resolutions:settle"}
         # the quality of the datasets it provides (the big-data centre: every department's)
         | {"quality:read", "quality:run"}
+        # reviews the applications for its conditional open datasets (the big-data centre: every one)
+        | {"applications:read", "applications:decide"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

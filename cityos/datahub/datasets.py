@@ -199,18 +199,22 @@ def read_open_records(
     limit: int = 20,
     offset: int = 0,
     route: str = "GET /api/action/datastore_search",
+    reader: Reader | None = None,
+    grant: str | None = None,
 ) -> RecordsRead:
     """One page of the records of entry ``code`` as the public sees them (公共数据开放): only an entry marked
     for opening (无条件/有条件开放; NoGrant, 403, otherwise), each record cut to ``items`` (the open data portal
     decides which from their levels), nothing masked; ``q`` may compare only those items. The read is
-    appended to the audit chain as one by ``public``."""
+    appended to the audit chain as one by ``public``, or by ``reader`` through ``grant`` (an applicant with
+    the key of an approved application for conditional data)."""
     entry = get_entry(rt, tenant, code)
     if entry.opening == OpeningType.NONE:
         raise NoGrant(f"catalogue entry {entry.code} is not opened to the public (不予开放)", code=entry.code)
-    access = Access(allowed=True, shown=tuple(i.name for i in entry.items if i.name in items))
+    access = Access(allowed=True, grant=grant, shown=tuple(i.name for i in entry.items if i.name in items))
     check_filter(entry, access, q)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
-    return RecordsRead(entry, access, govern_page(rt, tenant, entry, access, PUBLIC_READER, raw, route), total)
+    records = govern_page(rt, tenant, entry, access, reader or PUBLIC_READER, raw, route)
+    return RecordsRead(entry, access, records, total)
 
 
 def audit_read(

@@ -8,6 +8,9 @@ releases kept with their checks.
 Other packages use it through what this module exports.
 """
 
+from cityos.opendata.application_errors import KeyRefused, ReleaseBlocked
+from cityos.opendata.application_workflow import AppAction, AppState, Decision
+from cityos.opendata.applications import Applicant, ApplicantKind, Application, Applied, apply, check_key, decide
 from cityos.opendata.component import component
 from cityos.opendata.deidentify import (
     Action,
@@ -28,36 +31,51 @@ from cityos.opendata.mapping import PERSONAL_KINDS, item_opens, open_items, to_p
 from cityos.opendata.models import Column, Group, License, Organization, Package, Resource
 from cityos.opendata.releases import CheckedRelease, Release, check_release, latest_release, releases
 from cityos.opendata.service import Snapshot, snapshot
+from cityos.opendata.serving import Gate, gate
 
 __all__ = [
     "PERSONAL_KINDS",
     "Action",
+    "AppAction",
+    "AppState",
+    "Applicant",
+    "ApplicantKind",
+    "Application",
+    "Applied",
     "CheckedRelease",
     "Column",
     "Combination",
+    "Decision",
     "Download",
     "EntryPolicy",
+    "Gate",
     "GateResult",
     "Group",
     "InvalidPolicy",
+    "KeyRefused",
     "License",
     "Organization",
     "Package",
     "Policy",
     "Release",
+    "ReleaseBlocked",
     "Resource",
     "Rule",
     "SmallCell",
     "Snapshot",
     "Subject",
     "Treatment",
+    "apply",
+    "check_key",
     "check_release",
     "component",
     "content_hash",
+    "decide",
     "deidentify",
     "download",
     "download_path",
     "formats_of",
+    "gate",
     "generaliser",
     "item_opens",
     "k_anonymity",

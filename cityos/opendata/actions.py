@@ -10,8 +10,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from cityos import __version__
-from cityos.opendata import ckan, datastore, service
+from cityos import __version__, datahub
+from cityos.opendata import applications, ckan, datastore, service, serving
 from cityos.opendata.errors import AuthorizationError, NotFoundError, invalid
 from cityos.opendata.models import Package
 from cityos.opendata.params import Params, boolean, integer, mapping, required, string_list, text
@@ -31,6 +31,7 @@ class Call:
     tenant: str
     base: str
     path: str  # the action path the client used, /api/3/action or /api/action
+    key: str | None = None  # an application's key (Authorization or X-CKAN-API-Key), for conditional data
 
     @cached_property
     def snap(self) -> service.Snapshot:
@@ -211,14 +212,8 @@ def datastore_search(call: Call, params: Params) -> dict[str, Any]:
             f'Resource "{package.resource.id}" was not found in the datastore: the records of {package.name} are '
             "not served yet (its catalogue entry names no entity types or table that back it)"
         )
-    if package.conditional:
-        raise AuthorizationError(
-            f"{package.name} ({package.title}) is opened on condition (有条件开放): its records are read with the "
-            f"key of an approved application to its provider {package.organization.title}. Apply through the "
-            "portal's applications for conditional data (开放申请; not open yet: until then ask the provider), "
-            "naming who you are, your purpose and the scenario. Its metadata is public: package_show "
-            f"id={package.name}"
-        )
+    reader, grant = _applicant(call, package)
+    gate = serving.gate(call.rt, call.tenant, package)
     q: Any = params.get("q")
     if isinstance(q, str) and q.lstrip().startswith("{"):
         q = mapping(params, "q")
@@ -229,8 +224,13 @@ def datastore_search(call: Call, params: Params) -> dict[str, Any]:
         isinstance(sort, str) or (isinstance(sort, list) and all(isinstance(x, str) for x in sort))
     ):
         raise invalid("sort", "Must be text: 'field asc, field desc', or a list of such texts")
+    filters = mapping(params, "filters") or {}
+    for name in filters:
+        if name not in gate.as_is and any(c.id == name for c in package.resource.columns):
+            raise invalid("filters", f"{name} is generalised or withheld by the de-identification policy: its stored "
+                                     "values may not be compared; use q over the values served")  # fmt: skip
     query = datastore.StoreQuery(
-        filters=mapping(params, "filters") or {},
+        filters=filters,
         q=q or None,
         fields=string_list(params, "fields", commas=True),
         sort=sort,
@@ -242,8 +242,8 @@ def datastore_search(call: Call, params: Params) -> dict[str, Any]:
     page = min(call.rt.settings.max_limit, 1000)
 
     def read(where: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int | None]:
-        got = service.read_records(call.rt, call.tenant, package, where, limit, offset)
-        return got.records, got.total
+        got = service.read_records(call.rt, call.tenant, package, where, limit, offset, reader=reader, grant=grant)
+        return gate(got.records), got.total
 
     out = datastore.search(package, query, read, page)
     link = {"resource_id": package.resource.id}
@@ -252,6 +252,22 @@ def datastore_search(call: Call, params: Params) -> dict[str, Any]:
         "next": f"{call.path}/datastore_search?{urlencode({**link, 'offset': query.offset + query.limit})}",
     }
     return out
+
+
+def _applicant(call: Call, package: Package) -> tuple[datahub.Reader | None, str | None]:
+    """Who reads a dataset's records: the public, or for a conditional dataset the applicant whose key opens it
+    (Authorization Error otherwise, saying why)."""
+    if not package.conditional:
+        return None, None  # open to anyone: a key sent with it (ckanapi sends it with every call) is not needed
+    if not call.key:
+        raise AuthorizationError(
+            f"{package.name} ({package.title}) is opened on condition (有条件开放): its records are read with the "
+            f"key of an approved application to its provider {package.organization.title}. Apply with POST "
+            "/opendata/applications (who you are, your purpose and the scenario), then send the key as "
+            f"'Authorization: <key>' or 'X-CKAN-API-Key: <key>'. Its metadata is public: package_show id={package.name}"
+        )
+    app = applications.check_key(call.rt, call.tenant, package.name, call.key)
+    return applications.reader_of(app), f"application:{app.id}"
 
 
 ACTIONS: dict[str, Callable[[Call, Params], Any]] = {

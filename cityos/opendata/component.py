@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.opendata import download_routes, pages, routes
+    from cityos.opendata import application_routes, download_routes, pages, routes
 
     # the downloads first: /opendata/datasets/{name}.jsonld before the page at /opendata/datasets/{name}
-    return [routes.router, download_routes.router, pages.router]
+    return [routes.router, download_routes.router, pages.router, application_routes.router]
 
 
 def _usage(rt: Runtime) -> Runner:

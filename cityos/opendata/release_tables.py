@@ -24,4 +24,4 @@ releases = Table(
     Column("result", Text, nullable=False),  # the checks' findings and the treatments, JSON
 )
 
-from cityos.opendata import usage_tables  # noqa: E402, F401  (declared beside, migrated with these)
+from cityos.opendata import application_tables, usage_tables  # noqa: E402, F401  (declared beside, migrated with these)

@@ -59,6 +59,16 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
+def _key(request: Request) -> str | None:
+    """An application's key as CKAN's clients send an API key: ``Authorization: <key>`` (ckanapi sends it there
+    and in ``X-CKAN-API-Key``); a ``Bearer`` prefix is taken off."""
+    raw = request.headers.get("x-ckan-api-key") or request.headers.get("authorization") or ""
+    raw = raw.strip()
+    if raw[:7].lower() == "bearer ":
+        raw = raw[7:].strip()
+    return raw or None
+
+
 def _as_ckan(exc: CityError) -> CkanError:
     """An error of the data resource system as CKAN names it."""
     if exc.status == 403:
@@ -76,7 +86,7 @@ async def _action(request: Request, ctx: PublicContext, name: str, path: str, pa
     function = ACTIONS.get(name)
     if function is None:
         return _json(400, BadRequest(f"Action name not known: {name}").body())
-    call = Call(ctx.rt, ctx.tenant, base, path)
+    call = Call(ctx.rt, ctx.tenant, base, path, _key(request))
     try:
         try:
             result = await run_in_threadpool(function, call, params)

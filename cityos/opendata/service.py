@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from cityos.datahub import (
     Filters,
+    Reader,
     RecordsRead,
     catalogue_stamp,
     level_scale,
@@ -110,8 +111,13 @@ def license_list() -> tuple[License, ...]:
     return licenses()
 
 
-def read_records(rt: Runtime, tenant: str, package: Package, q: str | None, limit: int, offset: int) -> RecordsRead:
+def read_records(
+    rt: Runtime, tenant: str, package: Package, q: str | None, limit: int, offset: int, *,
+    reader: Reader | None = None, grant: str | None = None,
+) -> RecordsRead:  # fmt: skip
     """A page of an open dataset's records, cut to its open items, from the data resource system (which
-    audits the read); ``q`` as the entry's backing filters (NGSI-LD q, or item==value for a table)."""
+    audits the read: as the public's, or ``reader``'s through ``grant``, an applicant's approved application);
+    ``q`` as the entry's backing filters (NGSI-LD q, or item==value for a table)."""
     items = tuple(c.id for c in package.resource.columns)
-    return read_open_records(rt, tenant, package.code, items, q=q, limit=limit, offset=offset)
+    return read_open_records(rt, tenant, package.code, items, q=q, limit=limit, offset=offset, reader=reader,
+                             grant=grant)  # fmt: skip
