@@ -48,13 +48,19 @@ def list_resolutions(
     found, total = resolutions.list_resolutions(ctx.rt, ctx.tenant, run=run, decision=decision, settled=settled,
                                                 party=ctx.department, limit=limit, offset=offset)  # fmt: skip
     response.headers["X-Total-Count"] = str(total)
-    return [ResolutionPublic.of(r) for r in found]
+    seen = resolutions.as_seen_by(
+        ctx.rt, ctx.tenant, found, ctx.principal.name, ctx.department, "GET /datahub/resolutions"
+    )
+    return [ResolutionPublic.of(r) for r in seen]
 
 
 @router.get("/resolutions/{decision_id}", summary="One entity resolution decision with its evidence",
             responses=problem_responses(404))  # fmt: skip
 def get_resolution(ctx: Reader, decision_id: Annotated[str, ID]) -> ResolutionPublic:
-    return ResolutionPublic.of(_visible(ctx, resolutions.get_resolution(ctx.rt, ctx.tenant, decision_id)))
+    found = _visible(ctx, resolutions.get_resolution(ctx.rt, ctx.tenant, decision_id))
+    (seen,) = resolutions.as_seen_by(ctx.rt, ctx.tenant, [found], ctx.principal.name, ctx.department,
+                                     "GET /datahub/resolutions/{id}")  # fmt: skip
+    return ResolutionPublic.of(seen)
 
 
 @router.post(
@@ -72,4 +78,6 @@ def settle(ctx: Settler, decision_id: Annotated[str, ID], body: SettlementCreate
                             f"or by the city; this token acts for {own!r}")  # fmt: skip
     done = resolutions.settle_resolution(ctx.rt, ctx.tenant, decision_id, body.outcome, by=ctx.principal.name,
                                          entity=body.entity, note=body.note)  # fmt: skip
-    return ResolutionPublic.of(done)
+    (seen,) = resolutions.as_seen_by(ctx.rt, ctx.tenant, [done], ctx.principal.name, ctx.department,
+                                     "POST /datahub/resolutions/{id}/settle")  # fmt: skip
+    return ResolutionPublic.of(seen)

@@ -14,13 +14,19 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cityos.core.timefmt import now_iso
 from cityos.datahub import resolution_store as store
-from cityos.datahub.catalogue import get_entry
+from cityos.datahub.audit import append
+from cityos.datahub.catalogue import backing_index, get_entry
+from cityos.datahub.datasets import Reader, access_of, audit_read
 from cityos.datahub.errors import InvalidResolution, InvalidSettlement, ResolutionNotFound, SettlementRefused
+from cityos.datahub.masking import mask_fully, mask_value
+from cityos.datahub.models import Access, CatalogueEntry
+from cityos.datahub.registry import REGISTRIES
 from cityos.datahub.resolution import (
     Candidate,
     Decision,
@@ -268,3 +274,52 @@ def _check(r: Resolved, outcome: Settled, entity: str | None) -> None:
         raise InvalidSettlement(f"a match names one of the candidates the decision scored (entity): {named}")
     if outcome == "new" and entity is not None:
         raise InvalidSettlement("a record declared new names no entity: leave entity out")
+
+
+def as_seen_by(
+    rt: Runtime, tenant: str, found: Sequence[Resolved], principal: str, department: str | None, route: str
+) -> list[Resolved]:
+    """Decisions as a reader sees them: each candidate's held values (the registry's) shown as the reader's
+    access to the entry backing the registry's entities shows the attribute's item, and the read of those
+    candidates appended to the audit chain (a lookup tool otherwise: a name in, a credit code out)."""
+    if not found:
+        return []
+    reader, now = Reader(principal, department, department is None), datetime.now(UTC)
+    index, out = backing_index(rt, tenant), []
+    read: dict[str, tuple[CatalogueEntry, Access, list[dict[str, Any]]]] = {}
+    for r in found:
+        registry = next((g for g in REGISTRIES if g.resolution == r.model), None)
+        entries = index.get(registry.entity_type, ()) if registry is not None else ()
+        if registry is None or not entries:  # no entry governs the registry's entities: answered as stored
+            out.append(r)
+            continue
+        entry = entries[0]
+        access = access_of(rt, tenant, entry, reader, now)
+        seer = _Seer(access, dict(registry.resolved_by))
+        out.append(replace(r, best=seer.score(r.best), runner_up=seer.score(r.runner_up)))
+        for s in (r.best, r.runner_up):
+            if s is not None:
+                read.setdefault(entry.code, (entry, access, []))[2].append({"id": s.candidate})
+    if read:
+        append(rt, tenant, [audit_read(e, a, reader, recs, route) for e, a, recs in read.values()])
+    return out
+
+
+@dataclass(frozen=True)
+class _Seer:
+    """A candidate's held values as one reader's access to the registry's backing entry shows them."""
+
+    access: Access
+    attribute: dict[str, str]  # the model's field -> the registry attribute (the backing entry's item)
+
+    def value(self, field_name: str, value: str) -> str:
+        item, access = self.attribute.get(field_name, field_name), self.access
+        if item in access.masked:
+            return str(mask_value(access.masked[item], value))
+        return value if access.allowed and item in access.shown else str(mask_fully(value))
+
+    def score(self, score: Score | None) -> Score | None:
+        if score is None:
+            return None
+        fields = tuple(replace(f, held=None if f.held is None else self.value(f.field, f.held)) for f in score.fields)
+        return replace(score, fields=fields)

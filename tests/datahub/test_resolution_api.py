@@ -73,3 +73,24 @@ def test_the_entrys_provider_or_the_city_settles_a_review_decision_once(api: Api
     assert r.status_code == 409 and "only a review decision" in r.json()["detail"]
     listed = api.get("/datahub/resolutions?settled=true", token=tokens["operator"]).json()
     assert [d["id"] for d in listed] == [run["review"]]
+
+
+def test_candidates_values_are_shown_by_the_readers_access_and_the_read_audited(
+    api: Api, rt: Runtime, run: dict[str, Any]
+) -> None:
+    # once an entry governs the registry's entities, a candidate's values are read under it
+    entry = dataclasses.replace(person_entry(code="HP-02-01-0001", provider=MARKET, name="企业登记基本信息"),
+                                items=(DataItem("name", "企业名称", "text", "core"),
+                                       DataItem("domicile", "住所", "address", "core")),
+                                backing=datahub.Backing(entity_types=("Organization",)))  # fmt: skip
+    datahub.register_entry(rt, T, entry, by="data-officer")
+    tokens = run["tokens"]
+    body = api.get(f"/datahub/resolutions/{run['review']}", token=tokens[STREET]).json()
+    held = {f["field"]: f["held"] for f in body["best"]["fields"]}
+    assert held["name"] not in {c.values["name"] for c in REGISTRY}  # no grant: hidden
+    whole = api.get(f"/datahub/resolutions/{run['review']}", token=tokens[MARKET]).json()
+    assert {f["field"]: f["held"] for f in whole["best"]["fields"]}["name"] in {c.values["name"] for c in REGISTRY}
+    audited = api.get("/datahub/audit", params={"code": "HP-02-01-0001"})
+    assert audited.status_code == 200, audited.text
+    assert {(a["department"], a["route"]) for a in audited.json()} >= {
+        (STREET, "GET /datahub/resolutions/{id}"), (MARKET, "GET /datahub/resolutions/{id}")}  # fmt: skip
