@@ -62,9 +62,9 @@ def render_entity(
         out["scope"] = scope[0] if len(scope) == 1 else scope
     if view.sys_attrs and view.fmt != SIMPLIFIED:
         if created_at:
-            out["createdAt"] = created_at
+            out["createdAt"] = shown_ts(created_at)
         if modified_at:
-            out["modifiedAt"] = modified_at
+            out["modifiedAt"] = shown_ts(modified_at)
     for iri, instances in attrs.items():
         if not view.wants(iri) or not instances:
             continue
@@ -98,7 +98,9 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
             continue
         if key in SYSTEM_MEMBERS:
             if view.sys_attrs:
-                out[key] = sub
+                out[key] = shown_ts(sub)
+        elif key == "observedAt":
+            out[key] = shown_ts(sub)
         elif key == "objectType":
             out[key] = tm.compact(sub)
         elif key in INSTANCE_MEMBERS:
@@ -108,6 +110,14 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     if view.fmt == CONCISE:
         return _concise(out)
     return out
+
+
+def shown_ts(stamp: Any) -> Any:
+    """A stored time as a client sent it: without the ``.000`` the fixed-width stored form adds to a time of
+    whole seconds (stored times keep their width, so that string order stays time order)."""
+    if isinstance(stamp, str) and stamp.endswith(".000Z") and len(stamp) == 24:
+        return stamp[:19] + "Z"
+    return stamp
 
 
 def _concise(out: dict[str, Any]) -> Any:
