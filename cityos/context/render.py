@@ -96,11 +96,10 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     for key, sub in inst.items():
         if key in ("type", member):
             continue
-        if key in SYSTEM_MEMBERS:
-            if view.sys_attrs:
-                out[key] = shown_ts(sub)
-        elif key == "observedAt":
-            out[key] = shown_ts(sub)
+        if key in SYSTEM_MEMBERS or key == "observedAt":
+            if key == "observedAt" or view.sys_attrs:
+                # inline shown_ts: this runs for every instance of every entity read
+                out[key] = sub[:19] + "Z" if sub[19:] == ".000Z" and type(sub) is str else sub
         elif key == "objectType":
             out[key] = tm.compact(sub)
         elif key in INSTANCE_MEMBERS:
