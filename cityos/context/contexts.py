@@ -21,6 +21,10 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 HOSTED_PATH = "/ngsi-ld/v1/jsonldContexts/"
 HOSTED, CACHED = "Hosted", "Cached"
+# the kinds NGSI-LD names (ETSI GS CIM 009 5.13): contexts made from a request's inline @context are
+# ImplicitlyCreated; none are kept here yet, so the filter is valid and lists nothing
+IMPLICIT = "ImplicitlyCreated"
+KINDS = (HOSTED, CACHED, IMPLICIT)
 
 
 def hosted_id(url: str) -> str | None:
@@ -100,16 +104,20 @@ def list_contexts(rt: Runtime, kind: str | None = None, scope: Scope = EVERYTHIN
     if scope.tenant is not None:
         stmt = stmt.where((jsonld_contexts.c.tenant == scope.tenant) | (jsonld_contexts.c.kind == CACHED))
     if kind:
-        if kind not in (HOSTED, CACHED):
-            raise BadRequestData(f"kind {kind!r} is unknown: use Hosted or Cached")
+        if kind not in KINDS:
+            raise BadRequestData(f"kind {kind!r} is unknown: use one of {', '.join(KINDS)}")
         stmt = stmt.where(jsonld_contexts.c.kind == kind)
     with rt.db.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
 def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
+    """A stored context by its local id, or by its URL (a cached remote one's, or one of ours hosted)."""
+    key = hosted_id(cid) or cid
     with rt.db.connect() as conn:
-        row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.id == cid)).first()
+        row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.id == key)).first()
+        if row is None and ":" in cid:  # ids are hex: something with a scheme is a URL
+            row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.url == cid)).first()
     if row is None:
         raise ResourceNotFound(f"no @context with id {cid} is stored here", instance=cid)
     return dict(row._mapping)
@@ -127,5 +135,5 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING) -> None:
     if row["kind"] == HOSTED and not scope.sees_tenant(row["tenant"] or ""):
         raise ResourceNotFound(f"no @context with id {cid} is stored in tenant {scope.tenant}", instance=cid)
     with rt.db.write() as conn:
-        conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == cid))
+        conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == row["id"]))
     resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)

@@ -17,7 +17,7 @@ from cityos.context.geo import validate_geometry
 from cityos.core.iris import CONTROLS, control_character, holds_nul
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts
 
-NULL_URI = "urn:ngsi-ld:null"  # merge-patch: this value deletes the attribute
+NULL_URI = "urn:ngsi-ld:null"  # NGSI-LD Null: in an update, partial update or merge it deletes the attribute
 
 PROPERTY = "Property"
 RELATIONSHIP = "Relationship"
@@ -119,7 +119,8 @@ class ParsedEntity:
     types: list[str]
     scope: list[str] | None
     attrs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)  # attributes set to urn:ngsi-ld:null (merge)
+    # (attribute, datasetId) set to NGSI-LD Null in an update or merge: that instance is deleted
+    deleted: set[tuple[str, str | None]] = field(default_factory=set)
 
 
 def parse_types(value: Any, tm: TermMap) -> list[str]:
@@ -154,7 +155,8 @@ def parse_entity(
 ) -> ParsedEntity:
     """Parse an entity body (normalized or concise) into its stored form.
 
-    ``allow_null`` accepts ``urn:ngsi-ld:null`` values (merge-patch deletion of an attribute).
+    ``allow_null`` accepts NGSI-LD Null (``urn:ngsi-ld:null``) as an attribute's value: the instance
+    (the default one, or the one of its datasetId) goes to ``deleted`` instead of ``attrs``.
     """
     if not isinstance(body, dict):
         raise BadRequestData("the entity must be a JSON object with at least 'id' and 'type'")
@@ -179,21 +181,39 @@ def parse_entity(
             continue
         check_name(name)
         iri = tm.expand(name)
-        if allow_null and _is_null(raw):
-            parsed.deleted.add(iri)
-            continue
+        if allow_null:
+            raw = _take_nulls(name, iri, raw, parsed.deleted)
+            if raw is None:
+                continue
         parsed.attrs[iri] = parse_attribute(name, raw, tm, now=now)
     return parsed
 
 
-def _is_null(raw: Any) -> bool:
+def _take_nulls(name: str, iri: str, raw: Any, deleted: set[tuple[str, str | None]]) -> Any:
+    """Move the NGSI-LD Null instances of one attribute into ``deleted``; what remains (None if nothing)."""
+    if isinstance(raw, list) and raw and all(isinstance(i, dict) for i in raw):
+        kept = [i for i in raw if not _null_instance(name, iri, i, deleted)]
+        return kept or None
+    return None if _null_instance(name, iri, raw, deleted) else raw
+
+
+def _null_instance(name: str, iri: str, raw: Any, deleted: set[tuple[str, str | None]]) -> bool:
     if raw == NULL_URI or raw is None:
+        deleted.add((iri, None))
         return True
-    if isinstance(raw, dict):
-        for member in ("value", "object", "languageMap", "json", "vocab"):
-            if raw.get(member) == NULL_URI:
-                return True
+    if isinstance(raw, dict) and is_null(raw):
+        ds = raw.get("datasetId")
+        deleted.add((iri, None if ds is None else check_entity_id(ds, f"attribute {name!r} datasetId")))
+        return True
     return False
+
+
+def is_null(fragment: dict[str, Any]) -> bool:
+    """Whether an attribute fragment's value member is NGSI-LD Null (any attribute type, GeoProperty too)."""
+    kind = _type_of(fragment)
+    members = [VALUE_MEMBER[kind]] if kind in VALUE_MEMBER else VALUE_MEMBER.values()
+    # a LanguageProperty's Null is a languageMap of {"@none": "urn:ngsi-ld:null"}
+    return any(fragment.get(m) in (NULL_URI, [NULL_URI], {"@none": NULL_URI}) for m in members)
 
 
 def parse_attribute(name: str, raw: Any, tm: TermMap, *, now: str) -> list[dict[str, Any]]:

@@ -62,9 +62,9 @@ def render_entity(
         out["scope"] = scope[0] if len(scope) == 1 else scope
     if view.sys_attrs and view.fmt != SIMPLIFIED:
         if created_at:
-            out["createdAt"] = created_at
+            out["createdAt"] = shown_ts(created_at)
         if modified_at:
-            out["modifiedAt"] = modified_at
+            out["modifiedAt"] = shown_ts(modified_at)
     for iri, instances in attrs.items():
         if not view.wants(iri) or not instances:
             continue
@@ -96,9 +96,10 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     for key, sub in inst.items():
         if key in ("type", member):
             continue
-        if key in SYSTEM_MEMBERS:
-            if view.sys_attrs:
-                out[key] = sub
+        if key in SYSTEM_MEMBERS or key == "observedAt":
+            if key == "observedAt" or view.sys_attrs:
+                # inline shown_ts: this runs for every instance of every entity read
+                out[key] = sub[:19] + "Z" if sub[19:] == ".000Z" and type(sub) is str else sub
         elif key == "objectType":
             out[key] = tm.compact(sub)
         elif key in INSTANCE_MEMBERS:
@@ -108,6 +109,14 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     if view.fmt == CONCISE:
         return _concise(out)
     return out
+
+
+def shown_ts(stamp: Any) -> Any:
+    """A stored time as a client sent it: without the ``.000`` the fixed-width stored form adds to a time of
+    whole seconds (stored times keep their width, so that string order stays time order)."""
+    if isinstance(stamp, str) and stamp.endswith(".000Z") and len(stamp) == 24:
+        return stamp[:19] + "Z"
+    return stamp
 
 
 def _concise(out: dict[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth import ensure_tenant, tenant_exists
 from cityos.bus import Event
 from cityos.context import store
-from cityos.context.entity import GEOPROPERTY, ParsedEntity
+from cityos.context.entity import GEOPROPERTY, ParsedEntity, is_null
 from cityos.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -430,6 +430,11 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
         if cur is None:
             raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
         change = Change(cur)
+        for name, ds in sorted(p.deleted, key=lambda k: (k[0], k[1] or "")):
+            if _held(cur, name, ds or "") is None:
+                what = f"no instance with datasetId {ds}" if ds else "attribute does not exist"
+                change.not_updated.append((name, f"{what}: nothing to delete"))
+        _drop_nulls(cur, p.deleted, change)
         for name, instances in p.attrs.items():
             existing = cur.attrs.get(name)
             if not existing:
@@ -443,7 +448,7 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
             if wanted:
                 cur.attrs[name], _ = put_instances(existing, wanted, overwrite=True)
                 change.changed.add(name)
-        if change.changed:
+        if change.changed or change.removed:
             cur.modified_at = now
         return change
 
@@ -457,9 +462,7 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
         if cur is None:
             return _absent(p, now, create=create)
         change = Change(cur)
-        for name in p.deleted:
-            if cur.attrs.pop(name, None) is not None:
-                change.removed.add(name)
+        _drop_nulls(cur, p.deleted, change)
         for name, instances in p.attrs.items():
             cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances)
             change.changed.add(name)
@@ -483,11 +486,33 @@ def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutatio
         if not existing or all(i.get("datasetId") != ds for i in existing):
             what = f"instance with datasetId {ds}" if ds else "attribute"
             raise ResourceNotFound(f"entity {entity_id} has no {what} {name}", instance=entity_id)
-        cur.attrs[name] = merge_instances(existing, [instance])
         cur.modified_at = now
+        if is_null(instance):  # NGSI-LD Null: the instance is deleted, not stored
+            change = Change(cur)
+            _drop_nulls(cur, {(name, ds)}, change)
+            return change
+        cur.attrs[name] = merge_instances(existing, [instance])
         return Change(cur, changed={name})
 
     return run
+
+
+def _drop_nulls(cur: EntityRow, deleted: set[tuple[str, str | None]], change: Change) -> None:
+    """Delete the instances set to NGSI-LD Null; an attribute left with none is removed."""
+    for name, ds in deleted:
+        existing = cur.attrs.get(name)
+        if not existing:
+            continue
+        remaining = [i for i in existing if i.get("datasetId") != ds]
+        if len(remaining) == len(existing):
+            continue
+        if remaining:
+            cur.attrs[name] = remaining
+            change.changed.add(name)
+        else:
+            del cur.attrs[name]
+            change.removed.add(name)
+            change.changed.discard(name)
 
 
 def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_all: bool) -> Mutation:

@@ -53,9 +53,7 @@ def test_create_and_retrieve_round_trip(api: Api) -> None:
     assert got.headers["content-type"].startswith("application/json")
     assert 'rel="http://www.w3.org/ns/json-ld#context"' in got.headers["link"]
     body = got.json()
-    expected = dict(e)
-    expected["peopleCount"] = dict(e["peopleCount"], observedAt="2026-11-21T12:00:00.000Z")
-    assert body == expected
+    assert body == e  # what was sent, observedAt without milliseconds it did not have too
     assert_problem(api.post("/ngsi-ld/v1/entities", json=e), 409, "AlreadyExists")
 
 

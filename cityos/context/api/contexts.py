@@ -29,14 +29,12 @@ def _url(request: Request, row: dict) -> str:
 
 
 def _info(request: Request, row: dict) -> dict:
-    return {
-        "id": row["id"],
-        "url": _url(request, row),
-        "kind": row["kind"],
-        "createdAt": row["created_at"],
-        "lastUsage": row["last_used_at"],
-        "numberOfHits": row["uses"],
-    }
+    """The details of a stored context, with the member names of NGSI-LD (ETSI GS CIM 009 5.13.3)."""
+    info = {"URL": _url(request, row), "localId": row["id"], "kind": row["kind"], "createdAt": row["created_at"]}
+    if row["last_used_at"]:  # optional: a context never used since it was stored has none
+        info["lastUsage"] = row["last_used_at"]
+    info["numberOfHits"] = row["uses"]
+    return info
 
 
 @router.post(
@@ -63,18 +61,21 @@ def list_contexts(request: Request, ctx: Reader, details: bool = False, kind: st
 
 
 @router.get(
-    "/{cid}",
+    "/{cid:path}",
     summary="Serve a stored @context (public, as JSON-LD contexts are)",
     responses={200: {"description": "The @context (details: its record)", "content": {JSONLD: {}, JSON: {}}}},
 )
 def get_context(cid: str, request: Request, ctx: Anyone, details: bool = False) -> Response:
+    # cid: a local id, or a context's URL percent-encoded into one path segment (decoded by the router)
     row = svc.get_context(ctx.rt, cid)
     if details:
         return Response(orjson.dumps(_info(request, row)), media_type=JSON)
-    return Response(orjson.dumps(row["body"]), media_type=JSONLD)
+    # application/json as the NGSI-LD API's serveContext answers (test 053_01); JSON-LD when asked for it
+    accept = request.headers.get("accept", "")
+    return Response(orjson.dumps(row["body"]), media_type=JSONLD if JSONLD in accept else JSON)
 
 
-@router.delete("/{cid}", status_code=204, summary="Delete a stored @context")
+@router.delete("/{cid:path}", status_code=204, summary="Delete a stored @context")
 def delete_context(cid: str, ctx: Writer) -> Response:
     svc.delete_context(ctx.rt, cid, ctx.scope)
     return Response(status_code=204)

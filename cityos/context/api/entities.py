@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from cityos.context import service as svc
 from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
-from cityos.context.entity import check_entity_id, check_name, parse_entity, parse_instance
+from cityos.context.entity import NULL_URI, check_entity_id, check_name, is_null, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.query import count_headers, filters_of, query_entities, query_from_params, split_list
@@ -194,12 +194,12 @@ async def delete_entity(entity_id: str, ld: LdDelete) -> Response:
 # --- attributes -------------------------------------------------------------------------------------
 
 
-def _fragment(ld: LdRequest, entity_id: str) -> Any:
+def _fragment(ld: LdRequest, entity_id: str, *, allow_null: bool = False) -> Any:
     body = ld.body
     if not isinstance(body, dict):
         raise BadRequestData("the body must be a JSON object of attributes")
     svc.require_body_id(body, entity_id)
-    parsed = parse_entity(body, ld.tm, now=now_iso(), need_id=False, need_type=False)
+    parsed = parse_entity(body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=allow_null)
     parsed.id = entity_id
     return parsed
 
@@ -233,7 +233,9 @@ async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    outcome = await svc.one_async(rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id)), writer=ld.writer)
+    outcome = await svc.one_async(
+        rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id, allow_null=True)), writer=ld.writer
+    )
     return _multi_status(outcome, ld)
 
 
@@ -250,8 +252,15 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
     check_name(attr)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
-    instance = parse_instance(attr, ld.body, ld.tm, now=now_iso())
-    instance.pop("createdAt", None)
+    # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
+    body = {k: v for k, v in ld.body.items() if k != "@context"}
+    if is_null(body):  # NGSI-LD Null deletes the instance: no value to validate (a GeoProperty's either)
+        instance: dict[str, Any] = {"value": NULL_URI}
+        if body.get("datasetId") is not None:
+            instance["datasetId"] = check_entity_id(body["datasetId"], f"attribute {attr!r} datasetId")
+    else:
+        instance = parse_instance(attr, body, ld.tm, now=now_iso())
+        instance.pop("createdAt", None)
     await svc.one_async(
         rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance), writer=ld.writer
     )

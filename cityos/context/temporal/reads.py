@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from cityos.context.entity import VALUE_MEMBER, TermMap
-from cityos.context.render import View, render_instance
+from cityos.context.render import View, render_instance, shown_ts
 from cityos.context.temporal.params import Aggregation, TimeRange
 from cityos.core.timefmt import from_ms, to_ms
 
@@ -361,7 +361,7 @@ def render_temporal(
             shown = render_instance(item.instance, tm, view)
             if isinstance(shown, dict):
                 if prop == "observedAt":
-                    shown.setdefault("observedAt", from_ms(item.ts))
+                    shown.setdefault("observedAt", shown_ts(from_ms(item.ts)))
                 else:  # the time shown is the storage time here
                     shown[prop] = item.instance[prop]
                 shown["instanceId"] = instance_id(item.dataset_id, item.key)
@@ -378,7 +378,7 @@ def _temporal_values(items: list[Stored]) -> Any:
         entry = by_ds.setdefault(ds, {"type": kind, "values" if member == "value" else f"{member}s": []})
         if ds:
             entry["datasetId"] = ds
-        entry["values" if member == "value" else f"{member}s"].append([inst.get(member), from_ms(ts)])
+        entry["values" if member == "value" else f"{member}s"].append([inst.get(member), shown_ts(from_ms(ts))])
     entries = list(by_ds.values())
     return entries[0] if len(entries) == 1 else entries
 
@@ -400,6 +400,6 @@ def render_aggregated(
             continue
         entry: dict[str, Any] = {"type": kinds.get(attr, "Property")}
         for m in methods:
-            entry[m] = [[b.values.get(m), from_ms(b.start), from_ms(b.end)] for b in buckets]
+            entry[m] = [[b.values.get(m), shown_ts(from_ms(b.start)), shown_ts(from_ms(b.end))] for b in buckets]
         out[tm.compact(attr)] = entry
     return out
