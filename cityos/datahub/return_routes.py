@@ -94,6 +94,7 @@ def run_return(
     grant_id: Annotated[str, GRANT],
     full: Annotated[bool, Query(description="read every record, and remove those gone from the city")] = False,
 ) -> ReturnRunPublic:
+    returns.get_return(ctx.rt, grant_id)  # 404 for a grant that does not exist, whoever asks
     _city(ctx)
     return ReturnRunPublic.of(returns.run_return(ctx.rt, grant_id, by=ctx.principal.name, full=full))
 
