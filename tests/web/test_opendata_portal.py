@@ -4,6 +4,8 @@ view, its download link; the language switch."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,12 @@ def test_a_visitor_finds_previews_and_sees_the_view_counted(page: Any, demo: Dem
     assert page.locator("#usage-chart canvas").count() == 1
     link = page.locator("#downloads a").first
     assert link.get_attribute("href").endswith(f"/opendata/datasets/{CATALOGUE}/records.csv")
+    with page.expect_download() as got:  # the CSV opens with its Chinese intact (UTF-8 with a BOM, for Excel)
+        link.click()
+    data = Path(got.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) > 1 and any("\u4e00" <= ch <= "\u9fff" for row in rows[1:] for cell in row for ch in cell)
 
     page.click("#preview th button[data-sort=code]")  # sort by code, then the other way round
     page.wait_for_selector("#preview[data-sort='code asc']")
