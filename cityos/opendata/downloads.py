@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 from cityos.datahub import read_open_records
 from cityos.errors import PROBLEM_BASE, Forbidden, NotFound
+from cityos.opendata.applications import check_key, reader_of
 from cityos.opendata.exports import ENCODERS, FORMATS, Format, Page, geometry_of
 from cityos.opendata.models import Package
 from cityos.opendata.service import snapshot
+from cityos.opendata.serving import gate
+from cityos.opendata.usage import count_use
 from cityos.runtime import Runtime
 
 ROUTE = "GET /opendata/datasets/{name}/records.{fmt}"
@@ -109,16 +112,23 @@ def encode(package: Package, fmt: Format, pages_: Iterable[Page]) -> Iterator[by
     return ENCODERS[fmt.ext](package.resource.columns, pages_)
 
 
-def download(rt: Runtime, tenant: str, name: str, ext: str) -> Download:
+def download(rt: Runtime, tenant: str, name: str, ext: str, key: str | None = None) -> Download:
     """The download of the open dataset ``name`` in format ``ext``: OpenDatasetNotFound (404), a format it is
-    not given in (404), ConditionalDataset (403: how to apply), or the data resource system's refusals."""
+    not given in (404), ConditionalDataset (403: how to apply) unless ``key`` is an approved application's for
+    it (KeyRefused, 403, saying why not), ReleaseBlocked (403) when the de-identification gate blocked its
+    release, or the data resource system's refusals. Every page passes the gate on its way out."""
     package = find_package(rt, tenant, name)
     fmt = next((f for f in formats_of(package) if f.ext == ext), None)
     if fmt is None:
         given = ", ".join(f"records.{f.ext}" for f in formats_of(package))
         why = " (it has no geometry item)" if ext in FORMATS else ""
         raise FormatNotAvailable(f"{name} is not downloaded as {ext!r}{why}; it is given as {given}", name=name)
-    refuse_conditional(package)
+    reader, grant = None, None
+    if package.conditional:
+        if key is None:
+            refuse_conditional(package)
+        app = check_key(rt, tenant, package.name, str(key))
+        reader, grant = reader_of(app), f"application:{app.id}"
     if not package.datastore:
         raise OpenDatasetNotFound(
             f"the records of {name} are not served yet (its catalogue entry names no entity types or table that "
@@ -126,9 +136,13 @@ def download(rt: Runtime, tenant: str, name: str, ext: str) -> Download:
             name=name,
         )
     items = tuple(c.id for c in package.resource.columns)
+    released = gate(rt, tenant, package)
 
     def read(limit: int, offset: int) -> Page:
-        got = read_open_records(rt, tenant, package.code, items, limit=limit, offset=offset, route=ROUTE)
-        return got.records
+        got = read_open_records(rt, tenant, package.code, items, limit=limit, offset=offset, route=ROUTE,
+                                reader=reader, grant=grant)  # fmt: skip
+        return released(got.records)
 
-    return Download(package, fmt, encode(package, fmt, _primed(pages(read, rt.settings.max_limit))))
+    body = encode(package, fmt, _primed(pages(read, rt.settings.max_limit)))
+    count_use(rt, tenant, package.name, "download")
+    return Download(package, fmt, body)

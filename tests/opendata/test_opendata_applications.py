@@ -112,6 +112,11 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
     assert "opens hp-07-02-0001, not hp-13-01-0001" in _denied(_search(portal, FLOOD, key))
     assert "not known" in _denied(_search(portal, TRAFFIC, "odk_guessed"))
     assert "Apply with POST /opendata/applications" in _denied(_search(portal, TRAFFIC))
+    # the key opens the dataset's downloads too; without it they are 403 saying how to apply
+    got = portal.get(f"/opendata/datasets/{TRAFFIC}/records.json", headers={"Authorization": key}, token=None)
+    assert got.status_code == 200 and sorted(x["intensity"] for x in got.json()) == [80, 120], got.text
+    refused = portal.get(f"/opendata/datasets/{TRAFFIC}/records.json", token=None)
+    assert refused.status_code == 403 and "application" in refused.json()["detail"]
 
     audit = portal.get("/datahub/audit", params={"code": "HP-07-02-0001", "route": "GET /api/action/datastore_search"})
     reads = [x for x in audit.json() if x["principal"].startswith(f"applicant:{app['id']}")]
@@ -196,6 +201,8 @@ def test_the_gate_blocks_a_dataset_that_would_reidentify_people_until_its_policy
             portal.post("/ngsi-ld/v1/entities", json=_entity("PlantedResident", f"r{i}", **values)).status_code == 201
         )
     name = PLANTED.lower()
+    blocked = portal.get(f"/opendata/datasets/{name}/records.csv", token=None)  # downloads pass the gate too
+    assert blocked.status_code == 403 and "combination(s)" in blocked.json()["detail"], blocked.text
     message = _denied(_search(portal, name))
     assert "10 combination(s) of (gender, birthYear, street) shared by fewer than 5 records" in message
     assert "deidentify.yaml" in message and f"/opendata/releases/{name}/check" in message
