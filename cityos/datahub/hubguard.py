@@ -109,7 +109,11 @@ class CatalogueGuard:
         return frozenset(out)
 
     def governs(self, rt: Runtime, tenant: str, types: Iterable[str]) -> bool:
-        index = self._catalogue(rt, tenant)
+        # asked per notification of a city subscription: the index kept is good enough (refreshed in the
+        # background of other reads), so the notify path reads the catalogue only the first time
+        with self._lock:
+            kept = self._index.get(tenant)
+        index = kept[1] if kept is not None else self._catalogue(rt, tenant)
         return index.by_type != {} and _entry_of(index.by_type, list(types), hub.core_term_map()) is not None
 
     def missed(self, rt: Runtime, tenant: str, caller: hub.ReadCaller, filters: hub.Filtered) -> None:
