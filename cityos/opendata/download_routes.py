@@ -14,6 +14,7 @@ from cityos.auth import PublicContext, public
 from cityos.errors import problem_responses
 from cityos.opendata import dcat, downloads, service
 from cityos.opendata.models import License
+from cityos.opendata.routes import application_key
 
 router = APIRouter(tags=["opendata"])
 Anyone = Annotated[PublicContext, public("the open data portal: open datasets' records and their DCAT metadata")]
@@ -35,8 +36,7 @@ def _licences() -> dict[str, License]:
     responses={200: {"description": "The records, streamed"}, **problem_responses(403, 404)},
 )
 async def download_records(request: Request, ctx: Anyone, name: str, fmt: str) -> StreamingResponse:
-    raw = (request.headers.get("x-ckan-api-key") or request.headers.get("authorization") or "").strip()
-    key = (raw[7:] if raw[:7].lower() == "bearer " else raw).strip() or None  # an application's key, as CKAN's
+    key = application_key(request)  # an application's key, sent as to the Action API
     got = await run_in_threadpool(downloads.download, ctx.rt, ctx.tenant, name, fmt, key)
     headers = {
         "Content-Disposition": f'attachment; filename="{got.filename}"',

@@ -59,7 +59,7 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _key(request: Request) -> str | None:
+def application_key(request: Request) -> str | None:
     """An application's key as CKAN's clients send an API key: ``Authorization: <key>`` (ckanapi sends it there
     and in ``X-CKAN-API-Key``); a ``Bearer`` prefix is taken off."""
     raw = request.headers.get("x-ckan-api-key") or request.headers.get("authorization") or ""
@@ -86,7 +86,7 @@ async def _action(request: Request, ctx: PublicContext, name: str, path: str, pa
     function = ACTIONS.get(name)
     if function is None:
         return _json(400, BadRequest(f"Action name not known: {name}").body())
-    call = Call(ctx.rt, ctx.tenant, base, path, _key(request))
+    call = Call(ctx.rt, ctx.tenant, base, path, application_key(request))
     try:
         try:
             result = await run_in_threadpool(function, call, params)
