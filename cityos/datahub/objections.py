@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -247,22 +247,34 @@ def submit_objection(
             f"only a value read can be objected to; read it first (GET /datahub/datasets/{code}/records)",
             code=code, recordId=record_id, department=department,
         )  # fmt: skip
+    return _file(rt, tenant, entry, record_id, item, source, department, by, department, reads[0].seq, evidence,
+                 proposed, now,
+                 lambda held: f"{department!r} has an open objection on {item!r} of {record_id} already: "
+                              f"{held['id']} ({held['state']})")  # fmt: skip
+
+
+def _file(
+    rt: Runtime, tenant: str, entry: CatalogueEntry, record_id: str, item: str, source: str, objector: str,
+    by: str, department: str | None, read_seq: int, evidence: str, proposed: Any, now: datetime,
+    exists: Callable[[Row], str],
+) -> ObjectionRecord:  # fmt: skip
+    """Store a submitted objection with its first history row, unless ``objector`` has one open on the item
+    (ObjectionExists, saying ``exists(held)``), and tell the bus."""
     value = _current(rt, tenant, entry, record_id, item)
-    due = due_after(rt, now, TIME_LIMIT_WORKING_DAYS)
     oid = uuid.uuid4().hex[:16]
-    row = {"tenant": tenant, "id": oid, "code": code, "record_id": record_id, "item": item, "source": source,
-           "objector": department, "objector_principal": by, "read_seq": reads[0].seq,
+    row = {"tenant": tenant, "id": oid, "code": entry.code, "record_id": record_id, "item": item, "source": source,
+           "objector": objector, "objector_principal": by, "read_seq": read_seq,
            "evidence": evidence.strip(), "value": value, "proposed": proposed, "corrected": None,
            "state": str(ObjectionState.SUBMITTED), "reason": None, "created_at_ms": _ms(now),
-           "due_at_ms": _ms(due), "closed_at_ms": None, "updated_at_ms": _ms(now), "version": 1}  # fmt: skip
+           "due_at_ms": _ms(due_after(rt, now, TIME_LIMIT_WORKING_DAYS)), "closed_at_ms": None,
+           "updated_at_ms": _ms(now), "version": 1}  # fmt: skip
     ev = ObjectionEvent(ObjectionAction.SUBMIT, by, department, now, None, ObjectionState.SUBMITTED, None,
                         {"value": value, "proposed": proposed})  # fmt: skip
     history = [_history_row(tenant, oid, 1, ev)]
     with rt.db.write() as conn:
-        held = store.open_by(conn, tenant, record_id, item, department)
+        held = store.open_by(conn, tenant, record_id, item, objector)
         if held is not None:
-            raise ObjectionExists(f"{department!r} has an open objection on {item!r} of {record_id} already: "
-                                  f"{held['id']} ({held['state']})", objectionId=held["id"])  # fmt: skip
+            raise ObjectionExists(exists(held), objectionId=held["id"])
         store.insert_objection(conn, row)
         store.append_history(conn, history)
     record = _record(row, history, now)
@@ -553,24 +565,7 @@ def submit_public_objection(
         raise ValueNotRead(f"record {record_id} of entry {code} was never shown by the open data portal: only a "
                            "value shown can be reported", code=code, recordId=record_id)  # fmt: skip
     source = item_source(rt, tenant, entry, data_item)
-    value = _current(rt, tenant, entry, record_id, item)
-    oid = uuid.uuid4().hex[:16]
-    row = {"tenant": tenant, "id": oid, "code": code, "record_id": record_id, "item": item, "source": source,
-           "objector": PUBLIC_OBJECTOR, "objector_principal": PUBLIC_OBJECTOR, "read_seq": reads[0].seq,
-           "evidence": evidence.strip(), "value": value, "proposed": proposed, "corrected": None,
-           "state": str(ObjectionState.SUBMITTED), "reason": None, "created_at_ms": _ms(now),
-           "due_at_ms": _ms(due_after(rt, now, TIME_LIMIT_WORKING_DAYS)), "closed_at_ms": None,
-           "updated_at_ms": _ms(now), "version": 1}  # fmt: skip
-    ev = ObjectionEvent(ObjectionAction.SUBMIT, PUBLIC_OBJECTOR, None, now, None, ObjectionState.SUBMITTED, None,
-                        {"value": value, "proposed": proposed})  # fmt: skip
-    history = [_history_row(tenant, oid, 1, ev)]
-    with rt.db.write() as conn:
-        held = store.open_by(conn, tenant, record_id, item, PUBLIC_OBJECTOR)
-        if held is not None:
-            raise ObjectionExists(f"an error report on {item!r} of this record is open already ({held['id']}, "
-                                  f"{held['state']}): its source is verifying it", objectionId=held["id"])  # fmt: skip
-        store.insert_objection(conn, row)
-        store.append_history(conn, history)
-    record = _record(row, history, now)
-    _publish(rt, tenant, record, ev)
-    return record
+    return _file(rt, tenant, entry, record_id, item, source, PUBLIC_OBJECTOR, PUBLIC_OBJECTOR, None, reads[0].seq,
+                 evidence, proposed, now,
+                 lambda held: f"an error report on {item!r} of this record is open already ({held['id']}, "
+                              f"{held['state']}): its source is verifying it")  # fmt: skip
