@@ -7,7 +7,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-from cityos import auth, cases, context, datahub, iot, opendata, twin, vitals, web
+from cityos import auth, cases, context, datahub, iot, onestop, opendata, twin, vitals, web
 from cityos.component import Component
 from cityos.store import metadata
 
@@ -20,6 +20,7 @@ COMPONENTS: tuple[Component, ...] = (
     cases.component,
     twin.component,
     opendata.component,
+    onestop.component,
     web.component,
 )
 

@@ -38,7 +38,9 @@ def _clean(text: str, keep: str = "()") -> str:
     """NFKC (full-width to half-width), lower case, brackets unified; whitespace and punctuation dropped
     except the characters in ``keep``."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_BRACKETS)
-    return "".join(c for c in text if c in keep or not (c.isspace() or unicodedata.category(c)[0] in "PSZC"))
+    kept = "".join(c for c in text if c in keep or not (c.isspace() or unicodedata.category(c)[0] in "PSZC"))
+    # dropping a space can leave a combining mark beside a letter (NFKC reads ´ as space + U+0301): compose
+    return unicodedata.normalize("NFKC", kept)
 
 
 def _strip_prefixes(text: str) -> str:
@@ -158,4 +160,10 @@ def address_stem(address: str) -> str:
 @lru_cache(maxsize=_CACHE)
 def normalise_text(value: str) -> str:
     """Any other value (a person's name, a phone): full-width forms, case, whitespace and punctuation."""
-    return _clean(value, keep="")
+    text = value
+    for _ in range(_ROUNDS):  # lower-casing after NFKC can itself leave a form NFKC changes
+        again = _clean(text, keep="")
+        if again == text:
+            break
+        text = again
+    return text
