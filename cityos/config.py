@@ -169,6 +169,15 @@ class Settings(BaseSettings):
         description="The de-identification policy (YAML) every open dataset's release passes before its records are "
         "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
     )
+    onestop_demo_login: bool = Field(
+        False,
+        description="The one-stop portal's demo identity provider (POST /onestop/login/demo: a demo person's ID "
+        "number or an enterprise's credit code and the fixed demo code) outside demo mode too; a stand-in for the "
+        "city's real identity provider, never for production.",
+    )
+    onestop_login_minutes: int = Field(
+        60, ge=1, le=240, description="How long a one-stop portal login (a citizen's or enterprise's token) lasts."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -58,6 +58,11 @@ PUBLIC = {
     ),
     ("POST", "/opendata/datasets/{name}/reports"),
     ("POST", "/opendata/applications"),  # anyone applies for conditional open data (rate-limited per address)
+    # the one-stop portal: the demo identity provider (demo mode or a setting; rate-limited as logins), its list
+    # of demo persons and enterprises, and the pages' shells and files (their data needs a token)
+    ("POST", "/onestop/login/demo"),
+    ("GET", "/onestop/login/demo/subjects"),
+    *(("GET", f"/onestop/{page}") for page in ("", "login", "static/portal/{name}")),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -16,7 +16,7 @@ from cityos.auth.deps import (
     route_guard,
     signed_in,
 )
-from cityos.auth.models import EVERYTHING, PERMISSIONS, ROLES, Principal, Scope, allows
+from cityos.auth.models import EVERYTHING, PERMISSIONS, ROLES, SUBJECT_ROLES, Principal, Scope, Subject, allows
 from cityos.auth.schemas import ProfilePublic
 from cityos.auth.service import (
     authenticate,
@@ -29,6 +29,7 @@ from cityos.auth.service import (
     issue_token,
     profile,
     set_password,
+    sign_in_subject,
     tenant_exists,
 )
 
@@ -36,12 +37,14 @@ __all__ = [
     "EVERYTHING",
     "PERMISSIONS",
     "ROLES",
+    "SUBJECT_ROLES",
     "TENANT_HEADER",
     "Principal",
     "ProfilePublic",
     "PublicContext",
     "RequestContext",
     "Scope",
+    "Subject",
     "allow",
     "allows",
     "authenticate",
@@ -59,6 +62,7 @@ __all__ = [
     "public",
     "route_guard",
     "set_password",
+    "sign_in_subject",
     "signed_in",
     "tenant_exists",
 ]

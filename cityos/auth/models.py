@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("department", "staff", "device", "service")
-ROLES = ("admin", "operator", "department", "reader", "reporter")
+KINDS = ("department", "staff", "device", "service", "citizen", "enterprise")
+ROLES = ("admin", "operator", "department", "reader", "reporter", "citizen", "enterprise")
+# the roles of a person (自然人) and an enterprise (法人) logged in to the one-stop portal (一网通办): each acts
+# on its own data only (the subject its principal carries), never another's
+SUBJECT_ROLES = {"citizen": "person", "enterprise": "enterprise"}  # role -> the kind of subject it carries
+_OWN = frozenset(
+    {"services:apply", "services:read-own"}  # apply for services; read its own applications
+    | {"usage:read-own"}  # who used my data (数据使用记录): the reads of its own records
+    | {"objections:submit-own", "objections:read-own"}  # objects to values of its own record; reads its own
+    | {"records:read-own"}  # reads its own base registry record (to object to a value of it)
+    | {"wallet:read-own"}  # its e-certificates (电子证照)
+)
 LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
 
@@ -61,6 +71,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # an app that files citizens' reports (an Open311 api_key): nothing else
     "reporter": frozenset({"cases:report"}),
+    "citizen": _OWN,
+    "enterprise": _OWN,
 }
 
 
@@ -94,8 +106,24 @@ EVERYTHING = Scope()
 
 
 @dataclass(frozen=True)
+class Subject:
+    """Whom a citizen's or an enterprise's principal is: the kind (``person`` or ``enterprise``), the base
+    registry's record key (the ID number, 公民身份号码; the unified social credit code, 统一社会信用代码) and the
+    NGSI-LD id of its registry entity in the data hub."""
+
+    kind: str
+    key: str
+    entity_id: str
+
+    def attributes(self) -> dict[str, str]:
+        """The form a principal's attributes keep it in."""
+        return {"kind": self.kind, "key": self.key, "entityId": self.entity_id}
+
+
+@dataclass(frozen=True)
 class Principal:
-    """Who is calling: a department, a staff member, a device or a service, with one role."""
+    """Who is calling: a department, a staff member, a device, a service, a citizen or an enterprise, with one
+    role."""
 
     pk: int
     name: str
@@ -116,6 +144,15 @@ class Principal:
     def scope(self) -> Scope:
         """The tenant and department this principal is limited to."""
         return Scope(tenant=self.tenant, department=self.department)
+
+    @property
+    def subject(self) -> Subject | None:
+        """The person or enterprise a citizen's or an enterprise's principal is (its ``subject`` attribute);
+        None for every other principal."""
+        found = self.attributes.get("subject")
+        if self.role not in SUBJECT_ROLES or not isinstance(found, dict):
+            return None
+        return Subject(str(found["kind"]), str(found["key"]), str(found["entityId"]))
 
     def can(self, action: str) -> bool:
         return allows(self.role, action)

@@ -19,7 +19,7 @@ class ProfilePublic(BaseModel):
 
     name: str
     displayName: str = Field(..., description="The name to show: the account's display name, else its name.")
-    kind: str = Field(..., description="department, staff, device or service.")
+    kind: str = Field(..., description="department, staff, device, service, citizen or enterprise.")
     role: str
     department: str | None = Field(..., description="The one department it acts for; null when not limited to one.")
     tenant: str | None = Field(..., description="The one tenant it is limited to; null for every tenant.")

@@ -15,7 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityos.auth.models import KINDS, LOGIN_HOURS, MAX_LOGIN_HOURS, PERMISSIONS, ROLES, Principal
+from cityos.auth.models import (
+    KINDS,
+    LOGIN_HOURS,
+    MAX_LOGIN_HOURS,
+    PERMISSIONS,
+    ROLES,
+    SUBJECT_ROLES,
+    Principal,
+    Subject,
+)
 from cityos.auth.passwords import hash_password, verify_password
 from cityos.auth.schemas import ProfilePublic
 from cityos.auth.tables import passwords, principals, tenants, tokens
@@ -337,6 +346,47 @@ def _locked(failures: LoginFailures, name: str, address: str) -> TooManyRequests
         f"try again in {minutes} minute{'s' if minutes > 1 else ''}",
         retryAfter=wait,
     )
+
+
+SUBJECT_LOGIN_LABEL = "subject-login"  # the label of the tokens an identity provider's login issues
+MAX_SUBJECT_MINUTES = 240
+
+
+def sign_in_subject(
+    db: Database,
+    name: str,
+    subject: Subject,
+    *,
+    tenant: str,
+    display_name: str | None = None,
+    minutes: int = 60,
+) -> tuple[str, str, Principal]:
+    """Log a person or an enterprise in, as an identity provider vouched for it (the one-stop portal's login):
+    the principal ``name`` of the role of its subject's kind (``citizen`` for a person, ``enterprise`` for an
+    enterprise), limited to ``tenant``, made on its first login and carrying ``subject``; a token that expires
+    after ``minutes``. (token secret, expiry in the stored form, principal).
+
+    ``name`` is the caller's stable name for the subject (never the ID number itself: it is written into the
+    audit chain). InvalidInput when the name belongs to another kind of principal or another subject."""
+    role = next((r for r, kind in SUBJECT_ROLES.items() if kind == subject.kind), None)
+    if role is None:
+        raise InvalidInput(f"a subject is a person or an enterprise, not {subject.kind!r}")
+    if not 1 <= minutes <= MAX_SUBJECT_MINUTES:
+        raise InvalidInput(f"a portal login lasts 1 to {MAX_SUBJECT_MINUTES} minutes, not {minutes}")
+    principal = create_principal(db, name, role=role, kind=role, tenant=tenant)
+    held = principal.subject
+    if held is not None and (held.kind, held.key) != (subject.kind, subject.key):
+        raise InvalidInput(f"principal {name!r} is another {held.kind}'s: choose another name")
+    attrs = {**principal.attributes, "subject": subject.attributes()}
+    if display_name is not None:
+        attrs["display_name"] = _attribute_text("display name", display_name, 128)
+    if attrs != principal.attributes:
+        with db.write() as conn:
+            conn.execute(update(principals).where(principals.c.pk == principal.pk).values(attributes=attrs))
+        forget_tokens(db)
+    principal = Principal(principal.pk, principal.name, principal.kind, principal.role, principal.tenant, attrs)
+    expires_at = format_ts(datetime.now(UTC) + timedelta(minutes=minutes))
+    return issue_token(db, principal, label=SUBJECT_LOGIN_LABEL, expires_at=expires_at), expires_at, principal
 
 
 @cache

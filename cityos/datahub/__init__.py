@@ -24,6 +24,7 @@ from cityos.datahub.audit import (
     seal,
     seal_if_due,
     subject_hash,
+    usage_lookup,
     verify,
 )
 from cityos.datahub.audit_keys import rotate as rotate_seal_key
@@ -57,6 +58,7 @@ from cityos.datahub.errors import (
     InvalidEntry,
     InvalidFeed,
     InvalidQualityRules,
+    NotOwnRecord,
     QualityReferenceMissing,
     QualityRulesNotFound,
     QualityRunNotFound,
@@ -110,6 +112,7 @@ from cityos.datahub.objections import (
     move_objection,
     submit_objection,
     submit_public_objection,
+    submit_subject_objection,
 )
 from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
 from cityos.datahub.quality_ops import DatasetScore, DepartmentScore
@@ -197,6 +200,7 @@ __all__ = [
     "Level",
     "LevelScale",
     "Narrowing",
+    "NotOwnRecord",
     "Notice",
     "ObjectionAction",
     "ObjectionRecord",
@@ -314,6 +318,8 @@ __all__ = [
     "subject_hash",
     "submit_objection",
     "submit_public_objection",
+    "submit_subject_objection",
+    "usage_lookup",
     "verify",
     "view_entry",
 ]

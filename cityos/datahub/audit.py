@@ -439,10 +439,13 @@ def index_subjects(rt: Runtime) -> int:
     return written
 
 
-def reads_of_subject(rt: Runtime, tenant: str, subject_hash: str, *, limit: int = 100) -> list[SubjectRead]:
+def reads_of_subject(
+    rt: Runtime, tenant: str, subject_hash: str, *, limit: int = 100, before: int | None = None
+) -> list[SubjectRead]:
     """The reads that touched a person's or an enterprise's records (``subject_hash``), newest first (the
-    index brought up to the chain's head first). Lookups of the subject's usage are not uses of its data and
-    are not listed (the audit view lists them)."""
+    index brought up to the chain's head first); with ``before``, only those older than that seq (the next
+    page). Lookups of the subject's usage are not uses of its data and are not listed (the audit view lists
+    them)."""
     index_subjects(rt)
     query = (
         select(audit)
@@ -452,18 +455,28 @@ def reads_of_subject(rt: Runtime, tenant: str, subject_hash: str, *, limit: int 
         .order_by(audit.c.seq.desc())
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(audit_subjects.c.seq < before)
     with rt.db.connect() as conn:
         return [SubjectRead(r.seq, r.at_ms, r.principal, r.department, r.code, r.route, r.grant_id, r.scenario,
                             r.purpose) for r in conn.execute(query)]  # fmt: skip
 
 
 def usage_lookup(
-    rt: Runtime, tenant: str, subject: str, principal: str, department: str | None, *, limit: int = 100
+    rt: Runtime,
+    tenant: str,
+    subject: str,
+    principal: str,
+    department: str | None,
+    *,
+    limit: int = 100,
+    before: int | None = None,
 ) -> list[SubjectRead]:
     """ "Who used my data" for ``subject`` (an ID number or a credit code), the lookup itself appended to the
-    chain as a record of kind ``lookup``: who looked, for which subject (kept as its keyed hash), which reads
-    it was shown."""
-    found = reads_of_subject(rt, tenant, subject_hash(rt, subject), limit=limit)
+    chain as a record of kind ``lookup``: who looked (a clerk at a service counter, or the person or
+    enterprise itself on the one-stop portal), for which subject (kept as its keyed hash), which reads it was
+    shown. ``before``: the page of reads older than that seq."""
+    found = reads_of_subject(rt, tenant, subject_hash(rt, subject), limit=limit, before=before)
     lookup = AuditRead(principal=principal, code="", route=LOOKUP_ROUTE, records=tuple(str(r.seq) for r in found),
                        subjects=(subject,), department=department)  # fmt: skip
     append(rt, tenant, [lookup])

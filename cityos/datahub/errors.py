@@ -171,6 +171,15 @@ class InvalidObjection(CityError):
     status = 400
 
 
+class NotOwnRecord(CityError):
+    """A person's or an enterprise's objection on a record that is not theirs (it names another ID number or
+    credit code)."""
+
+    type = PROBLEM_BASE + "objection-not-own-record"
+    title = "Not the objector's own record"
+    status = 403
+
+
 class ValueNotRead(CityError):
     """An objection on a record the objector never read: the audit chain holds no read of it by the
     objector's department; the detail names the entry, the record and how to read it first."""

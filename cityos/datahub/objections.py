@@ -27,6 +27,7 @@ from cityos.datahub.audit import reads_of_record
 from cityos.datahub.catalogue import get_entry, view_entry
 from cityos.datahub.errors import (
     InvalidObjection,
+    NotOwnRecord,
     ObjectionExists,
     ObjectionMoveRefused,
     ObjectionNotFound,
@@ -569,3 +570,56 @@ def submit_public_objection(
                  evidence, proposed, now,
                  lambda held: f"an error report on {item!r} of this record is open already ({held['id']}, "
                               f"{held['state']}): its source is verifying it")  # fmt: skip
+
+
+# --- objections of the person or enterprise a record concerns ----------------------------------------------
+
+
+def _holds_subject(rt: Runtime, tenant: str, entry: CatalogueEntry, record_id: str, key: str) -> bool:
+    """Whether the record is the subject's: an item naming a person or an enterprise (an ID number, a credit
+    code; a base registry's record key) holds ``key``."""
+    from cityos.datahub.datasets import SUBJECT_KINDS
+    from cityos.datahub.registry import REGISTRIES
+
+    names = {i.name for i in entry.items if i.kind in SUBJECT_KINDS} | {r.key_attribute for r in REGISTRIES}
+    row = hub.find_entity(rt, tenant, record_id)
+    if row is None:
+        return False
+    values = hub.key_values(row.id, row.types, row.attrs, hub.core_term_map())
+    wanted = key.strip().upper()
+    return any(isinstance(values.get(n), str) and values[n].strip().upper() == wanted for n in names)
+
+
+def submit_subject_objection(
+    rt: Runtime,
+    tenant: str,
+    code: str,
+    record_id: str,
+    item: str,
+    evidence: str,
+    *,
+    subject: str,
+    objector: str,
+    proposed: Any = None,
+    now: datetime | None = None,
+) -> ObjectionRecord:
+    """The person or enterprise a record concerns objects to a value of it (issue 18 item 4: "the person or
+    enterprise it concerns"): ``subject`` is its ID number or credit code, which the record must hold;
+    ``objector`` the principal that files it for them (the one-stop portal's login), recorded as the objector.
+    The objection goes to the item's one source to verify, as any objection; ``read_seq`` is 0 (a person's
+    own record needs no read to be known to them). One open objection per value and objector: ObjectionExists
+    (409). InvalidObjection (400) for an unknown entry item or record, empty evidence; NotOwnRecord (403) when
+    the record is not the subject's."""
+    now = _exact(now or _now())
+    entry = get_entry(rt, tenant, code)
+    data_item = _item(entry, item)
+    if not evidence.strip():
+        raise InvalidObjection("an objection gives its evidence: say what is wrong and how you know", field="evidence")
+    _current(rt, tenant, entry, record_id, item)  # the entry's record, served from the data hub
+    if not _holds_subject(rt, tenant, entry, record_id, subject):
+        raise NotOwnRecord(f"record {record_id} of entry {code} is not yours: you may object only to values of your "
+                           "own record", code=code, recordId=record_id)  # fmt: skip
+    source = item_source(rt, tenant, entry, data_item)
+    return _file(rt, tenant, entry, record_id, item, source, objector, objector, None, 0, evidence, proposed, now,
+                 lambda held: f"you have an open objection on {item!r} already: {held['id']} ({held['state']}); "
+                              "its source is verifying it")  # fmt: skip
