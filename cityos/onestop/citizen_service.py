@@ -174,7 +174,7 @@ def my_usage(rt: Runtime, tenant: str, principal: Principal, *, limit: int = 20,
     found = datahub.usage_lookup(rt, tenant, subject.key, principal.name, None, limit=limit + 1, before=before)
     page, more = found[:limit], len(found) > limit
     entries: dict[str, str] = {}
-    items: dict[str, tuple[str, ...] | None] = {}
+    grants: dict[str, datahub.Grant] = {}
     reads = []
     for r in page:
         if r.code and r.code not in entries:
@@ -182,11 +182,14 @@ def my_usage(rt: Runtime, tenant: str, principal: Principal, *, limit: int = 20,
                 entries[r.code] = datahub.get_entry(rt, tenant, r.code).name
             except datahub.EntryNotFound:
                 entries[r.code] = r.code
-        if r.grant and r.grant not in items:
-            items[r.grant] = datahub.get_grant(rt, tenant, r.grant).grant.items
+        if r.grant and r.grant not in grants:
+            grants[r.grant] = datahub.get_grant(rt, tenant, r.grant).grant
+        grant = grants.get(r.grant) if r.grant else None
+        # the read's own purpose, else its grant's (a read need not restate it)
+        purpose = r.purpose or (grant.purpose if grant is not None else None)
         reads.append(Use(r.seq, datetime.fromtimestamp(r.at_ms / 1000, UTC), r.department, r.principal, r.code,
-                         entries.get(r.code, r.code), items.get(r.grant) if r.grant else None, r.grant, r.scenario,
-                         r.purpose, r.route))  # fmt: skip
+                         entries.get(r.code, r.code), grant.items if grant is not None else None, r.grant,
+                         r.scenario, purpose, r.route))  # fmt: skip
     return UsePage(reads, page[-1].seq if more and page else None)
 
 
