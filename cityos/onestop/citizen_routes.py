@@ -37,7 +37,9 @@ Login = Annotated[
 ]
 Lister = Annotated[
     PublicContext,
-    public("the demo persons and enterprises to log in as (demo mode or CITYOS_ONESTOP_DEMO_LOGIN only)", rate="public"),
+    public(
+        "the demo persons and enterprises to log in as (demo mode or CITYOS_ONESTOP_DEMO_LOGIN only)", rate="public"
+    ),
 ]
 UsageReader = Annotated[RequestContext, allow("usage:read-own")]
 RecordReader = Annotated[RequestContext, allow("records:read-own")]

@@ -113,7 +113,8 @@ def principal_name(rt: Runtime, subject: Subject) -> str:
     """The principal's name for a subject: its role and the registry's id of its key (a keyed hash for a person,
     never the ID number itself; the credit code, public, for an enterprise)."""
     registry = next(r for r in datahub.REGISTRIES if r.name == REGISTRY_OF[subject.kind])
-    return f"{ROLE_OF[subject.kind]}:{datahub.registry_entity_id(rt, registry, subject.key).removeprefix(registry.id_prefix)}"
+    entity_id = datahub.registry_entity_id(rt, registry, subject.key)
+    return f"{ROLE_OF[subject.kind]}:{entity_id.removeprefix(registry.id_prefix)}"
 
 
 def demo_login_on(rt: Runtime) -> bool:

@@ -110,8 +110,10 @@ def _kind(role: str) -> str:
 
 # the subjects of the matrix's citizen and enterprise: a person's ID number and an enterprise's credit code,
 # valid in form, whose registry entities the hub does not hold
-SUBJECTS = {"person": Subject("person", "11010519491231002X", "urn:ngsi-ld:Person:matrix-citizen"),
-            "enterprise": Subject("enterprise", "91350100M000100Y43", "urn:ngsi-ld:Organization:matrix-enterprise")}
+SUBJECTS = {
+    "person": Subject("person", "11010519491231002X", "urn:ngsi-ld:Person:matrix-citizen"),
+    "enterprise": Subject("enterprise", "91350100M000100Y43", "urn:ngsi-ld:Organization:matrix-enterprise"),
+}
 
 
 def _token(api: Api, role: str) -> str:
