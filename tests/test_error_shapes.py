@@ -19,7 +19,14 @@ from cityos.auth import create_token, route_guard
 
 NGSILD_ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
 # public routes that take no input at all: there is no bad request to send them
-TAKE_NOTHING = {("GET", "/catalog.jsonld"), ("GET", "/catalog.ttl")}
+TAKE_NOTHING = {
+    ("GET", "/catalog.jsonld"),
+    ("GET", "/catalog.ttl"),
+    # the one-stop portal's page shells and its list of demo persons and enterprises to log in as
+    ("GET", "/onestop/"),
+    ("GET", "/onestop/login"),
+    ("GET", "/onestop/login/demo/subjects"),
+}
 # query parameter types that a word is not a value of
 TYPED = (int, float, bool)
 
