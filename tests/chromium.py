@@ -64,7 +64,11 @@ def running_demo(where: Path, *options: str) -> Iterator[Demo]:
         yield Demo(url, admin)
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:  # a loaded machine can take a minute to drain a demo's writers; the tests are not about that
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
         log.close()
 
 
