@@ -12,11 +12,11 @@ from cityos.cases.timelimits import DEFAULT_CALENDAR, ClockState, WorkCalendar, 
 from cityos.cases.workflow import OPEN, State
 
 __all__ = [
-    "OPEN",
     "DEFAULT_CALENDAR",
+    "OPEN",
     "CalendarLender",
-    "ClockState",
     "CaseView",
+    "ClockState",
     "NewCase",
     "Reported",
     "Retrained",

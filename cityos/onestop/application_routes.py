@@ -13,15 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from cityos.auth import RequestContext, allow, signed_in
+from cityos.auth import RequestContext, allow
 from cityos.errors import Forbidden, problem_responses
 from cityos.onestop import applications
 from cityos.onestop.application_catalogue import resolve
 from cityos.onestop.application_errors import InvalidSubmission
 from cityos.onestop.application_schemas import (
-    ActionIn,
-    ApplicationPublic,
-    QueuePublic,
+    ServiceActionIn,
+    ServiceApplicationPublic,
+    ServiceQueuePublic,
     SubmissionCreate,
     SubmissionPublic,
 )
@@ -32,7 +32,8 @@ from cityos.onestop.workflow import action_of
 router = APIRouter(prefix="/onestop", tags=["onestop"])
 Applying = Annotated[RequestContext, allow("services:apply")]
 Handling = Annotated[RequestContext, allow("services:handle")]
-Acting = Annotated[RequestContext, signed_in()]  # the clerk's actions need services:handle, the applicant's apply
+# reading one application and acting on it: a clerk's actions need services:handle too, the applicant's apply
+Acting = Annotated[RequestContext, allow("services:act")]
 ID = Path(max_length=32, description="the application")
 SUB = Path(max_length=32, description="the submission")
 
@@ -77,8 +78,10 @@ def submit(
     idempotency_key: Annotated[str, Header(max_length=128, description="new per submission, the same on a retry")],
 ) -> SubmissionPublic:
     applicant = _applicant(ctx, body)
-    kind, code = ("bundle", body.bundle) if body.bundle is not None else ("item", body.item or "")
-    target, items = resolve(ctx.rt, kind, code, body.answers)
+    if body.bundle is not None:
+        target, items = resolve(ctx.rt, "bundle", body.bundle, body.answers)
+    else:
+        target, items = resolve(ctx.rt, "item", body.item or "", body.answers)
     done = applications.submit(ctx.rt, ctx.tenant, applicant, target, items, body.answers, idempotency_key)
     if not done.created:
         response.status_code = 200
@@ -96,19 +99,21 @@ def get_submission(ctx: Applying, submission_id: Annotated[str, SUB]) -> Submiss
     return SubmissionPublic.of(found, applications.now_ms())
 
 
-@router.get("/applications", summary="A department's queue of applications, oldest first", responses=problem_responses(403))
+@router.get(
+    "/applications", summary="A department's queue of applications, oldest first", responses=problem_responses(403)
+)
 def queue(
     ctx: Handling,
     department: Annotated[str | None, Query(max_length=64, description="operators: one department's")] = None,
     state: Annotated[ApplicationState | None, Query(description="one state's (e.g. submitted: the intake)")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(alias="perPage", ge=1, le=applications.MAX_PAGE)] = 50,
-) -> QueuePublic:
+) -> ServiceQueuePublic:
     own = ctx.department
     if own is not None and department not in (None, own):
         raise Forbidden(f"a department works its own queue: this login acts for {own}, not {department}")
     found = applications.queue(ctx.rt, ctx.tenant, own or department, state=state, page=page, per_page=per_page)
-    return QueuePublic.of(found, page, per_page, applications.now_ms())
+    return ServiceQueuePublic.of(found, page, per_page, applications.now_ms())
 
 
 @router.get(
@@ -116,9 +121,9 @@ def queue(
     summary="One application with its clock, the actions allowed and its history",
     responses=problem_responses(403, 404),
 )
-def get_application(ctx: Acting, app_id: Annotated[str, ID]) -> ApplicationPublic:
+def get_application(ctx: Acting, app_id: Annotated[str, ID]) -> ServiceApplicationPublic:
     actor = _acting(ctx)
-    return ApplicationPublic.of(applications.get(ctx.rt, ctx.tenant, app_id, actor), applications.now_ms())
+    return ServiceApplicationPublic.of(applications.get(ctx.rt, ctx.tenant, app_id, actor), applications.now_ms())
 
 
 def _acting(ctx: RequestContext) -> Actor:
@@ -139,8 +144,8 @@ def act(
     ctx: Acting,
     app_id: Annotated[str, ID],
     action: Annotated[str, Path(max_length=32, description="the action")],
-    body: ActionIn | None = None,
-) -> ApplicationPublic:
+    body: ServiceActionIn | None = None,
+) -> ServiceApplicationPublic:
     actor = _acting(ctx)
     done = applications.act(ctx.rt, ctx.tenant, app_id, action_of(action), actor, body.reason if body else None)
-    return ApplicationPublic.of(done, applications.now_ms())
+    return ServiceApplicationPublic.of(done, applications.now_ms())

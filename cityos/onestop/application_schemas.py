@@ -39,7 +39,7 @@ class SubmissionCreate(Shape):
         return self
 
 
-class ActionIn(Shape):
+class ServiceActionIn(Shape):
     """The reason of an action: required for refuse, request-supplement, suspend and reject (the applicant
     reads it)."""
 
@@ -48,7 +48,7 @@ class ActionIn(Shape):
     reason: str | None = Field(None, max_length=2000)
 
 
-class EntryPublic(Shape):
+class ServiceEntryPublic(Shape):
     seq: int
     at: datetime
     action: str
@@ -59,12 +59,12 @@ class EntryPublic(Shape):
     reason: str | None
 
     @classmethod
-    def of(cls, e: Entry) -> EntryPublic:
+    def of(cls, e: Entry) -> ServiceEntryPublic:
         return cls(seq=e.seq, at=e.at, action=e.action, actor=e.actor, actor_department=e.actor_department,
                    from_state=e.from_state, to_state=e.to_state, reason=e.reason)  # fmt: skip
 
 
-class ClockPublic(Shape):
+class ServiceClockPublic(Shape):
     """The legal clock: started on receipt (受理), standing still while paused (补正, 中止), stopped at the
     decision; due dates in working days of the Chinese calendar."""
 
@@ -80,7 +80,7 @@ class ClockPublic(Shape):
     state: ClockState | None = Field(description="against the promised limit: on-time, reminded (80 %) or overdue")
 
 
-class ApplicationPublic(Shape):
+class ServiceApplicationPublic(Shape):
     """An item's application as it is now, with its clock, the actions allowed and its history."""
 
     id: str
@@ -94,16 +94,16 @@ class ApplicationPublic(Shape):
     state: ApplicationState
     state_zh: str
     reasons: str | None
-    clock: ClockPublic
+    clock: ServiceClockPublic
     allowed_actions: list[str]
     created_at: datetime
     updated_at: datetime
-    history: list[EntryPublic]
+    history: list[ServiceEntryPublic]
 
     @classmethod
-    def of(cls, a: ItemApplication, now: datetime) -> ApplicationPublic:
+    def of(cls, a: ItemApplication, now: datetime) -> ServiceApplicationPublic:
         c = a.clock
-        clock = ClockPublic(promised_days=c.promised_days, legal_days=c.legal_days, received_at=c.received_at,
+        clock = ServiceClockPublic(promised_days=c.promised_days, legal_days=c.legal_days, received_at=c.received_at,
                             promised_due=c.promised_due, legal_due=c.legal_due, paused_since=c.paused_since,
                             paused_hours=round(c.paused.total_seconds() / 3600, 3), decided_at=c.decided_at,
                             used_hours=round(c.used(now).total_seconds() / 3600, 3), state=c.state(now))  # fmt: skip
@@ -111,7 +111,7 @@ class ApplicationPublic(Shape):
                    item_name=a.item_name, department=a.department, applicant_kind=a.applicant.kind,
                    applicant=a.applicant.key, state=a.state, state_zh=STATE_LABELS[a.state][0], reasons=a.reasons,
                    clock=clock, allowed_actions=allowed(a.state), created_at=a.created_at, updated_at=a.updated_at,
-                   history=[EntryPublic.of(e) for e in a.history])  # fmt: skip
+                   history=[ServiceEntryPublic.of(e) for e in a.history])  # fmt: skip
 
 
 class SubmissionPublic(Shape):
@@ -127,24 +127,24 @@ class SubmissionPublic(Shape):
     overall: Overall = Field(description="submitted, in-progress, supplement-requested (the applicant's turn), "
                                          "completed (all approved) or closed")  # fmt: skip
     due: datetime | None = Field(description="the latest promised due date of the applications still open")
-    applications: list[ApplicationPublic]
+    applications: list[ServiceApplicationPublic]
 
     @classmethod
     def of(cls, s: Submission, now: datetime) -> SubmissionPublic:
         return cls(id=s.id, bundle=s.bundle, item=s.item, applicant_kind=s.applicant.kind, applicant=s.applicant.key,
                    answers=s.answers, created_at=s.created_at, overall=s.overall, due=s.due,
-                   applications=[ApplicationPublic.of(a, now) for a in s.applications])  # fmt: skip
+                   applications=[ServiceApplicationPublic.of(a, now) for a in s.applications])  # fmt: skip
 
 
-class QueuePublic(Shape):
+class ServiceQueuePublic(Shape):
     """One page of a department's queue, oldest first."""
 
     total: int
     page: int
     per_page: int
-    applications: list[ApplicationPublic]
+    applications: list[ServiceApplicationPublic]
 
     @classmethod
-    def of(cls, p: Page, page: int, per_page: int, now: datetime) -> QueuePublic:
+    def of(cls, p: Page, page: int, per_page: int, now: datetime) -> ServiceQueuePublic:
         return cls(total=p.total, page=page, per_page=per_page,
-                   applications=[ApplicationPublic.of(a, now) for a in p.applications])  # fmt: skip
+                   applications=[ServiceApplicationPublic.of(a, now) for a in p.applications])  # fmt: skip

@@ -216,7 +216,8 @@ def _submission(row: Row, apps: Sequence[Row], histories: Mapping[str, Sequence[
 
 
 def _history_row(tenant: str, app_id: str, seq: int, at: datetime, action: Action, actor: Actor,
-                 from_state: ApplicationState | None, to_state: ApplicationState, reason: str | None) -> Row:  # fmt: skip
+                 from_state: ApplicationState | None, to_state: ApplicationState,
+                 reason: str | None) -> Row:  # fmt: skip
     return {"tenant": tenant, "application_id": app_id, "seq": seq, "at_ms": _ms(at), "action": str(action),
             "actor": actor.name[:256], "actor_department": actor.department, "from_state": from_state,
             "to_state": to_state, "reason": reason}  # fmt: skip
@@ -240,8 +241,10 @@ def _check_applicant(applicant: Applicant) -> Applicant:
 def _check_items(applicant: Applicant, target: Bundle | ServiceItem, items: Sequence[ServiceItem]) -> None:
     if isinstance(target, Bundle):
         if applicant.kind != target.applicant_kind:
-            raise InvalidSubmission(f"{target.name} ({target.code}) is for an applicant of kind "
-                                    f"{target.applicant_kind}, not {applicant.kind}", field="applicantKind")  # fmt: skip
+            raise InvalidSubmission(
+                f"{target.name} ({target.code}) is for an applicant of kind {target.applicant_kind}, not "
+                f"{applicant.kind}", field="applicantKind",
+            )  # fmt: skip
         codes = {b.item for b in target.items}
         stray = [i.code for i in items if i.code not in codes]
         if stray:
@@ -397,8 +400,10 @@ def _visible(app: ItemApplication, actor: Actor) -> None:
     if parties(app, actor):
         return
     if actor.handles and actor.department is not None:
-        raise ApplicationActionForbidden(f"application {app.id} is routed to {app.department}, not to "
-                                         f"{actor.department}: a department handles only its own applications")  # fmt: skip
+        raise ApplicationActionForbidden(
+            f"application {app.id} is routed to {app.department}, not to {actor.department}: a department handles "
+            "only its own applications"
+        )
     raise _not_found(app.id)  # an applicant learns nothing of others' applications
 
 

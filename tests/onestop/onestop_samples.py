@@ -31,7 +31,7 @@ ITEMS = (
 )
 RESTAURANT = Bundle(
     code="restaurant", name="开办餐饮店一件事", name_en="Opening a restaurant", applicant_kind="enterprise",
-    items=tuple(BundleItem(i.code) for i in ITEMS[:4]) + (BundleItem("HP-XK-0005", {"==": [{"var": "tobacco"}, True]}),),
+    items=(*(BundleItem(i.code) for i in ITEMS[:4]), BundleItem("HP-XK-0005", {"==": [{"var": "tobacco"}, True]})),
     lead_department="market-supervision",
 )  # fmt: skip
 ANSWERS = {"name": "小笼包餐饮有限公司", "tobacco": True, "area": 80}

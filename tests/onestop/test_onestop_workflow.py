@@ -42,7 +42,7 @@ steps = st.lists(
 
 def test_every_state_is_in_the_table_and_the_final_ones_allow_nothing() -> None:
     assert {s for s, _ in TRANSITIONS} | {t for t in TRANSITIONS.values()} | FINAL <= set(STATES)
-    assert FINAL == {"refused-at-intake", "rejected", "certificate-issued", "withdrawn"}
+    assert {"refused-at-intake", "rejected", "certificate-issued", "withdrawn"} == FINAL
     assert all(allowed(s) == [] for s in FINAL)
     assert allowed("received") == ["request-supplement", "suspend", "approve", "reject", "withdraw"]
     with pytest.raises(InvalidAction):
