@@ -12,9 +12,9 @@ MAX_LOGIN_HOURS = 24
 
 # role -> actions it may perform. An action is "<resource>:<verb>".
 # services:apply (submitting one-stop applications, 办件) is the admin's and the operator's (a counter) for now:
-# the citizen and enterprise principals will carry it, with the applicant's identity in their attributes (applicant, applicant_kind), and
-# services:act (reading an application and acting on it: a clerk's actions need services:handle too, the
-# applicant's services:apply)
+# the citizen and enterprise principals will carry it, with the applicant's identity in their attributes
+# (applicant, applicant_kind), and services:act (reading an application and acting on it: a clerk's actions
+# need services:handle too, the applicant's services:apply)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "operator": frozenset(

@@ -69,7 +69,10 @@ def _applicant(ctx: RequestContext, body: SubmissionCreate) -> Applicant:
     "/submissions",
     status_code=201,
     summary="Submit a bundle (一件事) or an item: one application per applicable item, routed in one transaction",
-    responses=problem_responses(400, 403, 404, 413, 422, 503),
+    responses={
+        200: {"model": SubmissionPublic, "description": "A retry: the first submission of this Idempotency-Key"},
+        **problem_responses(400, 403, 404, 413, 422, 503),
+    },
 )
 def submit(
     ctx: Applying,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from cityos.onestop.application_tables import application_history, applications, submissions
 
@@ -19,11 +19,14 @@ def insert_submission(conn: Connection, submission: Row, rows: list[Row], histor
     conn.execute(insert(application_history), history)
 
 
+_s = submissions.c
+# built once: every submission asks it first
+_BY_KEY = select(submissions).where(_s.tenant == bindparam("t"), _s.applicant_kind == bindparam("k"),
+                                    _s.applicant == bindparam("a"), _s.idempotency_key == bindparam("i"))  # fmt: skip
+
+
 def by_idempotency_key(conn: Connection, tenant: str, kind: str, applicant: str, key: str) -> Row | None:
-    s = submissions.c
-    q = select(submissions).where(s.tenant == tenant, s.applicant_kind == kind, s.applicant == applicant,
-                                  s.idempotency_key == key)  # fmt: skip
-    found = conn.execute(q).mappings().first()
+    found = conn.execute(_BY_KEY, {"t": tenant, "k": kind, "a": applicant, "i": key}).mappings().first()
     return dict(found) if found else None
 
 
