@@ -21,6 +21,10 @@ LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
 
 # role -> actions it may perform. An action is "<resource>:<verb>".
+# services:apply (submitting one-stop applications, 办件) is the admin's and the operator's (a counter) for now:
+# the citizen and enterprise principals will carry it, with the applicant's identity in their attributes
+# (applicant, applicant_kind), and services:act (reading an application and acting on it: a clerk's actions
+# need services:handle too, the applicant's services:apply)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "operator": frozenset(
@@ -37,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
         | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
         | {"applications:read", "applications:decide", "releases:check"}  # open data: applications, release checks
+        # one-stop services: every department's queue of applications (办件); submits at the service hall's
+        # counter (综合窗口) for an applicant who names themself
+        | {"services:handle", "services:act", "services:apply"}
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -65,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"quality:read", "quality:run"}
         # reviews the applications for its conditional open datasets (the big-data centre: every one)
         | {"applications:read", "applications:decide"}
+        # one-stop services: the queue of the applications (办件) routed to it, and the clerk's actions on them
+        | {"services:handle", "services:act"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -8,18 +8,24 @@ from cityos.cases.component import component
 from cityos.cases.lending import CalendarLender
 from cityos.cases.schemas import CaseView, NewCase, Reported
 from cityos.cases.service import Retrained, report, retrain, search
+from cityos.cases.timelimits import DEFAULT_CALENDAR, ClockState, WorkCalendar, clock_state, suspend
 from cityos.cases.workflow import OPEN, State
 
 __all__ = [
+    "DEFAULT_CALENDAR",
     "OPEN",
     "CalendarLender",
     "CaseView",
+    "ClockState",
     "NewCase",
     "Reported",
     "Retrained",
     "State",
+    "WorkCalendar",
+    "clock_state",
     "component",
     "report",
     "retrain",
     "search",
+    "suspend",
 ]

@@ -5,6 +5,8 @@ the applicant's consent (两个免于提交), and e-certificates (电子证照) 
 Other packages use it through what this module exports.
 """
 
+from cityos.onestop.application_catalogue import Resolver, install_catalogue, static_catalogue
+from cityos.onestop.applications import Applicant, ItemApplication, Submission
 from cityos.onestop.component import component
 from cityos.onestop.models import (
     ApplicantKind,
@@ -18,13 +20,19 @@ from cityos.onestop.models import (
 )
 
 __all__ = [
+    "Applicant",
     "ApplicantKind",
     "ApplicationState",
     "Bundle",
     "BundleItem",
     "EvidenceSource",
     "HandlingMode",
+    "ItemApplication",
     "Material",
+    "Resolver",
     "ServiceItem",
+    "Submission",
     "component",
+    "install_catalogue",
+    "static_catalogue",
 ]

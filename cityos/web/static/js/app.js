@@ -7,6 +7,7 @@ import { append, html, show, unitHref } from "./dom.js";
 import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
+import { renderServices } from "./services.js";
 import { renderTwin } from "./twin.js";
 import { initChart } from "./fonts.js";
 
@@ -128,6 +129,16 @@ async function showRoute() {
   const hash = location.hash === "#/audit" ? "#/data/audit" : location.hash;  // the audit view's short address
   const data = hash.match(/^#\/data(\/.*)?$/);
   $("#datahub").hidden = !data;
+  const services = hash.match(/^#\/services(\/.*)?$/);
+  $("#services").hidden = !services;
+  if (services) {
+    $("#overview").hidden = true;
+    $("#twin").hidden = true;
+    const section = $("#services");
+    await renderServices(section, services[1] || "", { me: state.me, toast });
+    section.querySelector("h2").focus();
+    return;
+  }
   if (data) {
     $("#overview").hidden = true;
     $("#twin").hidden = true;
@@ -465,7 +476,7 @@ function init() {
       const district = state.map.layers.district.features[0];
       $("#district-name").textContent = district ? pick(district.properties.name) : "";
     }
-    if (!$("#twin").hidden || !$("#datahub").hidden) route();
+    if (!$("#twin").hidden || !$("#datahub").hidden || !$("#services").hidden) route();
   });
   $("#login-form").addEventListener("submit", submitLogin);
   $("#logout").addEventListener("click", logout);

@@ -1,0 +1,154 @@
+"""HTTP routes of submissions and applications (办件): thin adapters over :mod:`cityos.onestop.applications`.
+
+An applicant (``services:apply``) submits and follows a submission, supplies (补正) and withdraws; a clerk
+(``services:handle``) works the queue of the department its login acts for (operators and administrators: every
+department's) and takes the clerk's actions. The applicant is the login's own identity (a citizen's or an
+enterprise's principal carries ``applicant`` and ``applicant_kind`` attributes); a login without one (an
+administrator, a counter) names whom it submits for in the body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from cityos.auth import RequestContext, allow
+from cityos.errors import Forbidden, problem_responses
+from cityos.onestop import applications
+from cityos.onestop.application_catalogue import resolve
+from cityos.onestop.application_errors import InvalidSubmission
+from cityos.onestop.application_schemas import (
+    ServiceActionIn,
+    ServiceApplicationPublic,
+    ServiceQueuePublic,
+    SubmissionCreate,
+    SubmissionPublic,
+)
+from cityos.onestop.applications import Actor, Applicant
+from cityos.onestop.models import ApplicationState
+from cityos.onestop.workflow import action_of
+
+router = APIRouter(prefix="/onestop", tags=["onestop"])
+Applying = Annotated[RequestContext, allow("services:apply")]
+Handling = Annotated[RequestContext, allow("services:handle")]
+# reading one application and acting on it: a clerk's actions need services:handle too, the applicant's apply
+Acting = Annotated[RequestContext, allow("services:act")]
+ID = Path(max_length=32, description="the application")
+SUB = Path(max_length=32, description="the submission")
+
+
+def own_applicant(ctx: RequestContext) -> Applicant | None:
+    """The applicant a login is (its principal's ``applicant`` and ``applicant_kind``), None for a login that
+    acts for others."""
+    attrs = ctx.principal.attributes
+    key, kind = attrs.get("applicant"), attrs.get("applicant_kind")
+    return Applicant(kind, str(key)) if key and kind else None
+
+
+def actor_of(ctx: RequestContext) -> Actor:
+    """What the caller may be to an application: a clerk (services:handle) of its department, the applicant
+    (services:apply) it is, or anyone's (a login without an applicant identity of its own)."""
+    return Actor(name=ctx.principal.name, handles=ctx.can("services:handle"), department=ctx.department,
+                 applies=ctx.can("services:apply"), applicant=own_applicant(ctx))  # fmt: skip
+
+
+def _applicant(ctx: RequestContext, body: SubmissionCreate) -> Applicant:
+    own = own_applicant(ctx)
+    if own is not None:
+        if body.applicant not in (None, own.key) or body.applicant_kind not in (None, own.kind):
+            raise Forbidden("a citizen's or an enterprise's login submits for itself: leave out applicant")
+        return own
+    if body.applicant is None or body.applicant_kind is None:
+        raise InvalidSubmission("name whom you submit for: applicant (a registry key or a credit code) and "
+                                "applicantKind (person or enterprise)", field="applicant")  # fmt: skip
+    return Applicant(body.applicant_kind, body.applicant)
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    summary="Submit a bundle (一件事) or an item: one application per applicable item, routed in one transaction",
+    responses={
+        200: {"model": SubmissionPublic, "description": "A retry: the first submission of this Idempotency-Key"},
+        **problem_responses(400, 403, 404, 413, 422, 503),
+    },
+)
+def submit(
+    ctx: Applying,
+    body: SubmissionCreate,
+    response: Response,
+    idempotency_key: Annotated[str, Header(max_length=128, description="new per submission, the same on a retry")],
+) -> SubmissionPublic:
+    applicant = _applicant(ctx, body)
+    if body.bundle is not None:
+        target, items = resolve(ctx.rt, "bundle", body.bundle, body.answers)
+    else:
+        target, items = resolve(ctx.rt, "item", body.item or "", body.answers)
+    done = applications.submit(ctx.rt, ctx.tenant, applicant, target, items, body.answers, idempotency_key)
+    if not done.created:
+        response.status_code = 200
+    response.headers["Location"] = f"/onestop/submissions/{done.submission.id}"
+    return SubmissionPublic.of(done.submission, applications.now_ms())
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    summary="A submission's combined status: each item's state and due date, and the overall state",
+    responses=problem_responses(404),
+)
+def get_submission(ctx: Applying, submission_id: Annotated[str, SUB]) -> SubmissionPublic:
+    found = applications.get_submission(ctx.rt, ctx.tenant, submission_id, actor_of(ctx))
+    return SubmissionPublic.of(found, applications.now_ms())
+
+
+@router.get(
+    "/applications", summary="A department's queue of applications, oldest first", responses=problem_responses(403)
+)
+def queue(
+    ctx: Handling,
+    department: Annotated[str | None, Query(max_length=64, description="operators: one department's")] = None,
+    state: Annotated[ApplicationState | None, Query(description="one state's (e.g. submitted: the intake)")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(alias="perPage", ge=1, le=applications.MAX_PAGE)] = 50,
+) -> ServiceQueuePublic:
+    own = ctx.department
+    if own is not None and department not in (None, own):
+        raise Forbidden(f"a department works its own queue: this login acts for {own}, not {department}")
+    found = applications.queue(ctx.rt, ctx.tenant, own or department, state=state, page=page, per_page=per_page)
+    return ServiceQueuePublic.of(found, page, per_page, applications.now_ms())
+
+
+@router.get(
+    "/applications/{app_id}",
+    summary="One application with its clock, the actions allowed and its history",
+    responses=problem_responses(403, 404),
+)
+def get_application(ctx: Acting, app_id: Annotated[str, ID]) -> ServiceApplicationPublic:
+    actor = _acting(ctx)
+    return ServiceApplicationPublic.of(applications.get(ctx.rt, ctx.tenant, app_id, actor), applications.now_ms())
+
+
+def _acting(ctx: RequestContext) -> Actor:
+    actor = actor_of(ctx)
+    if not (actor.handles or actor.applies):
+        raise Forbidden("applications are for their applicant (services:apply) and the clerks of their department "
+                        "(services:handle)")  # fmt: skip
+    return actor
+
+
+@router.post(
+    "/applications/{app_id}/actions/{action}",
+    summary="Act on an application: receive, refuse, request-supplement, supply, suspend, resume, approve, "
+    "reject, issue-certificate, withdraw",
+    responses=problem_responses(400, 403, 404, 409, 413),
+)
+def act(
+    ctx: Acting,
+    app_id: Annotated[str, ID],
+    action: Annotated[str, Path(max_length=32, description="the action")],
+    body: ServiceActionIn | None = None,
+) -> ServiceApplicationPublic:
+    actor = _acting(ctx)
+    done = applications.act(ctx.rt, ctx.tenant, app_id, action_of(action), actor, body.reason if body else None)
+    return ServiceApplicationPublic.of(done, applications.now_ms())
