@@ -169,6 +169,12 @@ class Settings(BaseSettings):
         description="The de-identification policy (YAML) every open dataset's release passes before its records are "
         "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
     )
+    onestop_upload_max_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=1,
+        description="Largest file an applicant uploads as a material of a one-stop application (PDF, JPEG or PNG; "
+        "past it: 413). Keep it under CITYOS_MAX_BODY_BYTES.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

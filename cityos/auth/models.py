@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
         | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
         | {"applications:read", "applications:decide", "releases:check"}  # open data: applications, release checks
+        | {"services:apply"}  # one-stop: applies for a person or an enterprise at a service counter (一网通办)
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    return []
+    from cityos.onestop import evidence_routes
+
+    return [evidence_routes.router]
 
 
 component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers)

@@ -2,3 +2,5 @@
 that the migrations' metadata holds them all."""
 
 from __future__ import annotations
+
+from cityos.onestop import evidence_tables  # noqa: F401  (once-only evidence)
