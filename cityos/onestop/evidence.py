@@ -427,7 +427,8 @@ def check_upload(rt: Runtime, filename: str, content_type: str, content: bytes) 
         raise UploadTypeRefused(f"{filename or 'the file'} is empty", accepted=list(UPLOAD_TYPES))
     if not content.startswith(UPLOAD_TYPES[kind]):
         raise UploadTypeRefused(f"{filename or 'the file'} is declared {kind} but its content is not: upload the "
-                                f"file itself as PDF, JPEG or PNG ({accepted})", accepted=list(UPLOAD_TYPES))  # fmt: skip
+                                f"file itself as PDF, JPEG or PNG ({accepted})",
+                                accepted=list(UPLOAD_TYPES))  # fmt: skip
     return kind
 
 

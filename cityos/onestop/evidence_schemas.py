@@ -74,8 +74,9 @@ class DecideIn(Shape):
 
     applicant: ApplicantIn
     material: MaterialIn
-    content_hash: str | None = Field(None, min_length=64, max_length=64,
-                                     description="confirm: the preview's hash (refused if the evidence changed)")
+    content_hash: str | None = Field(
+        None, min_length=64, max_length=64, description="confirm: the preview's hash (refused if the evidence changed)"
+    )
     reason: str | None = Field(None, max_length=1000, description="decline: why, if the applicant says")
 
 

@@ -47,7 +47,8 @@ def put_upload(conn: Connection, row: Row) -> None:
 
 def of_application(conn: Connection, tenant: str, app_id: str) -> list[Row]:
     e = evidence.c
-    q = select(evidence).where(e.tenant == tenant, e.application_id == app_id).order_by(e.created_at_ms, e.material_code)
+    q = select(evidence).where(e.tenant == tenant, e.application_id == app_id)
+    q = q.order_by(e.created_at_ms, e.material_code)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 

@@ -16,8 +16,8 @@ from cityos.demo.people import PERSON_CODE, Resident, build_residents, load_peop
 from cityos.demo.sharing import load_grants
 from cityos.onestop.evidence import (
     Applicant,
-    content_hash,
     confirm,
+    content_hash,
     decline,
     evidence_summary,
     evidence_totals,
@@ -42,7 +42,8 @@ MASKED_ID = re.compile(r"310101\*{8}\d{3}[\dX]")
 ITEM = "新生儿出生一件事·出生医学证明"
 MOTHER = Material("mother-identity", "母亲身份信息", "registry", registry="person", entry=PERSON_CODE,
                   items=("idCard", "name", "birthDate", "registeredAddress"))  # fmt: skip
-WITH_MOBILE = Material("contact", "联系电话", "registry", registry="person", entry=PERSON_CODE, items=("name", "mobile"))
+WITH_MOBILE = Material("contact", "联系电话", "registry", registry="person", entry=PERSON_CODE,
+                       items=("name", "mobile"))  # fmt: skip
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -150,7 +151,7 @@ def test_a_person_the_registry_does_not_hold_is_404_and_a_bad_key_400(hub: Runti
     stranger = "11010519491231002X"  # well-formed, not in the demo district
     with pytest.raises(EvidenceNotFound, match="upload the material"):
         preview(hub, T, "health", Applicant("person", stranger), MOTHER, application_id="A-7", item_name=ITEM, by="t")
-    with pytest.raises(InvalidEvidenceRequest, match="applicant.key"):
+    with pytest.raises(InvalidEvidenceRequest, match=r"applicant\.key"):
         preview(hub, T, "health", Applicant("person", '1"||x'), MOTHER, application_id="A-7", item_name=ITEM, by="t")
 
 
