@@ -68,8 +68,10 @@ def decline(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
     return MaterialEvidencePublic.of(done)
 
 
+# the form's schema is named after the route's id: one without "__" (FastAPI's default puts the path in it)
 @router.post(BASE + "/upload", summary="Upload a material's file (PDF, JPEG or PNG) instead of fetching it",
-             responses=problem_responses(400, 404, 409, 413, 415))  # fmt: skip
+             responses=problem_responses(400, 404, 409, 413, 415),
+             generate_unique_id_function=lambda route: "upload_material")  # fmt: skip
 def upload(
     ctx: Applying,
     app_id: Annotated[str, APP],

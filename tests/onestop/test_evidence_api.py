@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import Api
 
 from cityos import datahub
 from cityos.demo.people import PERSON_CODE, build_residents, load_people
 from cityos.demo.sharing import load_grants
-from tests.conftest import Api
 
 T = "default"
 PDF = b"%PDF-1.7\n%%EOF\n"
