@@ -6,6 +6,14 @@ Other packages use it through what this module exports.
 """
 
 from cityos.onestop.component import component
+from cityos.onestop.evidence import (
+    Applicant,
+    EvidenceSummary,
+    EvidenceTotals,
+    WalletLookup,
+    evidence_summary,
+    evidence_totals,
+)
 from cityos.onestop.models import (
     ApplicantKind,
     ApplicationState,
@@ -18,13 +26,19 @@ from cityos.onestop.models import (
 )
 
 __all__ = [
+    "Applicant",
     "ApplicantKind",
     "ApplicationState",
     "Bundle",
     "BundleItem",
     "EvidenceSource",
+    "EvidenceSummary",
+    "EvidenceTotals",
     "HandlingMode",
     "Material",
     "ServiceItem",
+    "WalletLookup",
     "component",
+    "evidence_summary",
+    "evidence_totals",
 ]
