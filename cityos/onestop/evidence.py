@@ -466,10 +466,16 @@ def _evidence(row: Mapping[str, Any], upload_row: Mapping[str, Any] | None, step
                             row["declined_at_ms"], up, history)  # fmt: skip
 
 
-def application_evidence(rt: Runtime, tenant: str, application_id: str) -> list[MaterialEvidence]:
-    """Every material of an application that has evidence (fetched, declined or uploaded), with its steps."""
+def application_evidence(
+    rt: Runtime, tenant: str, application_id: str, *, applicant: Applicant | None = None
+) -> list[MaterialEvidence]:
+    """Every material of an application that has evidence (fetched, declined or uploaded), with its steps;
+    ``applicant``: only theirs."""
     with rt.db.connect() as conn:
         rows = store.of_application(conn, tenant, application_id)
+        if applicant is not None:
+            key = applicant.key.strip().upper()
+            rows = [r for r in rows if (r["applicant_kind"], r["applicant"]) == (applicant.kind, key)]
         files = store.uploads_of(conn, tenant, application_id)
         steps = store.histories(conn, tenant, application_id)
     return [_evidence(r, files.get(r["material_code"]), steps.get(r["material_code"], [])) for r in rows]
@@ -483,9 +489,12 @@ def material_evidence(rt: Runtime, tenant: str, application_id: str, code: str) 
     return found
 
 
-def evidence_summary(rt: Runtime, tenant: str, application_id: str) -> EvidenceSummary:
-    """How many of an application's materials were fetched, uploaded, declined and previewed, and each."""
-    found = application_evidence(rt, tenant, application_id)
+def evidence_summary(
+    rt: Runtime, tenant: str, application_id: str, *, applicant: Applicant | None = None
+) -> EvidenceSummary:
+    """How many of an application's materials were fetched, uploaded, declined and previewed, and each
+    (``applicant``: only theirs)."""
+    found = application_evidence(rt, tenant, application_id, applicant=applicant)
 
     def n(state: EvidenceState) -> int:
         return sum(1 for m in found if m.state == state)

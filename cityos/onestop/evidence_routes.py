@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, UploadFile
 
 from cityos.auth import RequestContext, allow
-from cityos.errors import problem_responses
+from cityos.errors import Forbidden, problem_responses
 from cityos.onestop import evidence
 from cityos.onestop.evidence import Applicant
+from cityos.onestop.evidence_errors import InvalidEvidenceRequest
 from cityos.onestop.evidence_schemas import (
     ApplicantIn,
     DecideIn,
@@ -35,9 +36,24 @@ CODE = Path(min_length=1, max_length=64, description="the material's code within
 BASE = "/applications/{app_id}/materials/{code}"
 
 
-def _applicant(ctx: RequestContext, given: ApplicantIn) -> Applicant:
-    """The applicant: named in the request by an operator or an administrator. A citizen's or enterprise's
-    principal (being added) will be the applicant itself, and a request naming another refused."""
+def _subject(ctx: RequestContext) -> Applicant | None:
+    """The person or enterprise the caller is: a citizen's or an enterprise's principal carries it as its
+    ``subject`` (kind, registry key; being added to cityos.auth), None for staff, operators and administrators."""
+    subject = getattr(ctx.principal, "subject", None)
+    return Applicant(subject.kind, subject.key) if subject is not None else None
+
+
+def _applicant(ctx: RequestContext, given: ApplicantIn | None) -> Applicant:
+    """The applicant: a citizen or an enterprise applies for itself (a request naming another is refused); an
+    operator or an administrator, at a service counter, names the applicant in the request."""
+    own = _subject(ctx)
+    if own is not None:
+        if given is not None and (given.kind, given.key.strip().upper()) != (own.kind, own.key.strip().upper()):
+            raise Forbidden("you apply for yourself only: leave out applicant, or name your own")
+        return own
+    if given is None:
+        raise InvalidEvidenceRequest("applicant: a counter's request names the applicant (kind and key)",
+                                     field="applicant")  # fmt: skip
     return given.applicant()
 
 
@@ -51,7 +67,7 @@ def preview(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
 
 
 @router.post(BASE + "/confirm", summary="Consent: attach the previewed evidence to the material (确认调取)",
-             responses=problem_responses(400, 404, 409, 413))  # fmt: skip
+             responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def confirm(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: DecideIn
             ) -> MaterialEvidencePublic:  # fmt: skip
     done = evidence.confirm(ctx.rt, ctx.tenant, app_id, body.material.material(code), _applicant(ctx, body.applicant),
@@ -60,7 +76,7 @@ def confirm(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
 
 
 @router.post(BASE + "/decline", summary="Refuse the fetch: the material is uploaded, never fetched again (拒绝调取)",
-             responses=problem_responses(400, 404, 409, 413))  # fmt: skip
+             responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def decline(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: DecideIn
             ) -> MaterialEvidencePublic:  # fmt: skip
     done = evidence.decline(ctx.rt, ctx.tenant, app_id, body.material.material(code), _applicant(ctx, body.applicant),
@@ -70,21 +86,22 @@ def decline(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
 
 # the form's schema is named after the route's id: one without "__" (FastAPI's default puts the path in it)
 @router.post(BASE + "/upload", summary="Upload a material's file (PDF, JPEG or PNG) instead of fetching it",
-             responses=problem_responses(400, 404, 409, 413, 415),
+             responses=problem_responses(400, 403, 404, 409, 413, 415),
              generate_unique_id_function=lambda route: "upload_material")  # fmt: skip
 def upload(
     ctx: Applying,
     app_id: Annotated[str, APP],
     code: Annotated[str, CODE],
     file: Annotated[UploadFile, File(description="the file: PDF, JPEG or PNG, up to CITYOS_ONESTOP_UPLOAD_MAX_BYTES")],
-    applicant_kind: Annotated[ApplicantKind, Form(alias="applicantKind")],
-    applicant_key: Annotated[str, Form(alias="applicantKey", min_length=1, max_length=64)],
     material_name: Annotated[str, Form(alias="materialName", min_length=1, max_length=256)],
     material_source: Annotated[EvidenceSource, Form(alias="materialSource")] = "upload",
+    applicant_kind: Annotated[ApplicantKind | None, Form(alias="applicantKind")] = None,
+    applicant_key: Annotated[str | None, Form(alias="applicantKey", min_length=1, max_length=64)] = None,
 ) -> MaterialEvidencePublic:
     limit = ctx.rt.settings.onestop_upload_max_bytes
     content = file.file.read(limit + 1)  # one byte past the limit is enough to refuse it
-    who = _applicant(ctx, ApplicantIn(kind=applicant_kind, key=applicant_key))
+    named = ApplicantIn(kind=applicant_kind, key=applicant_key) if applicant_kind and applicant_key else None
+    who = _applicant(ctx, named)
     material = MaterialIn(name=material_name, source=material_source).material(code)
     done = evidence.upload(ctx.rt, ctx.tenant, app_id, material, who, filename=file.filename or "",
                            content_type=file.content_type or "", content=content, by=ctx.principal.name)  # fmt: skip
@@ -93,4 +110,5 @@ def upload(
 
 @router.get("/applications/{app_id}/evidence", summary="An application's materials: fetched, uploaded, declined")
 def application_evidence(ctx: Applying, app_id: Annotated[str, APP]) -> EvidenceSummaryPublic:
-    return EvidenceSummaryPublic.of(evidence.evidence_summary(ctx.rt, ctx.tenant, app_id))
+    # a citizen or an enterprise sees its own materials only; a counter sees the application's
+    return EvidenceSummaryPublic.of(evidence.evidence_summary(ctx.rt, ctx.tenant, app_id, applicant=_subject(ctx)))

@@ -24,8 +24,8 @@ class Shape(BaseModel):
 
 
 class ApplicantIn(Shape):
-    """Who applies. A citizen's or an enterprise's token will name them; an operator's or administrator's
-    request names them here."""
+    """Who applies: a counter's (an operator's or administrator's) request names them; a citizen's or an
+    enterprise's token is the applicant, and may leave it out."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,7 +59,7 @@ class PreviewIn(Shape):
 
     model_config = ConfigDict(extra="forbid")
 
-    applicant: ApplicantIn
+    applicant: ApplicantIn | None = Field(None, description="a counter's request: whom it applies for")
     department: str = Field(..., min_length=1, max_length=64, description="the item's implementing department")
     item_name: str = Field(..., min_length=1, max_length=256, description="the service item (事项), for the purpose")
     material: MaterialIn
@@ -72,7 +72,7 @@ class DecideIn(Shape):
 
     model_config = ConfigDict(extra="forbid")
 
-    applicant: ApplicantIn
+    applicant: ApplicantIn | None = Field(None, description="a counter's request: whom it applies for")
     material: MaterialIn
     content_hash: str | None = Field(
         None, min_length=64, max_length=64, description="confirm: the preview's hash (refused if the evidence changed)"

@@ -80,3 +80,12 @@ def test_an_upload_over_the_limit_or_of_another_type_is_refused(ready: Api) -> N
     assert r.status_code == 413 and "at most 16 bytes" in r.json()["detail"]
     r = ready.post(url, files={"file": ("a.gif", b"GIF89a", "image/gif")}, data=form)
     assert r.status_code == 415 and "PDF, JPEG or PNG" in r.json()["detail"]
+
+
+def test_a_counters_request_names_the_applicant(ready: Api) -> None:
+    body = {"department": "health", "itemName": "出生医学证明", "material": MATERIAL}
+    r = ready.post("/onestop/applications/APP-5/materials/mother/preview", json=body)
+    assert r.status_code == 400 and r.json()["field"] == "applicant"
+    r = ready.post("/onestop/applications/APP-5/materials/photo/upload", data={"materialName": "照片"},
+                   files={"file": ("a.pdf", PDF, "application/pdf")})  # fmt: skip
+    assert r.status_code == 400 and r.json()["field"] == "applicant"
