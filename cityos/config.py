@@ -178,6 +178,12 @@ class Settings(BaseSettings):
     onestop_login_minutes: int = Field(
         60, ge=1, le=240, description="How long a one-stop portal login (a citizen's or enterprise's token) lasts."
     )
+    onestop_upload_max_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=1,
+        description="Largest file an applicant uploads as a material of a one-stop application (PDF, JPEG or PNG; "
+        "past it: 413). Keep it under CITYOS_MAX_BODY_BYTES.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

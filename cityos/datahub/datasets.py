@@ -52,6 +52,7 @@ class RecordsRead:
     access: Access
     records: list[dict[str, Any]]
     total: int | None
+    audit_seq: int | None = None  # the seq of the read's audit record (None: nothing read, nothing appended)
 
 
 def access_of(rt: Runtime, tenant: str, entry: CatalogueEntry, reader: Reader, now: datetime) -> Access:
@@ -77,16 +78,18 @@ def cut_records(records: list[dict[str, Any]], access: Access) -> None:
 def govern_page(
     rt: Runtime, tenant: str, entry: CatalogueEntry, access: Access, reader: Reader, records: list[dict[str, Any]],
     route: str,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
     """What governance adds to a read of a page of ``records`` (keyValues made for this answer; changed in
     place): the read appended to the audit chain (the records as read), then the records cut to the items the
     reader may see and the masked ones masked (:func:`cityos.datahub.masking.mask_records`). The audit record
-    is written before anything is shown."""
+    is written before anything is shown; its seq is returned beside the records (None: nothing was read)."""
+    seq = None
     if records:
-        append(rt, tenant, [audit_read(entry, access, reader, records, route)])
+        appended = append(rt, tenant, [audit_read(entry, access, reader, records, route)])
+        seq = appended.first if appended is not None else None
         cut_records(records, access)
         mask_records(records, access.masked)
-    return records
+    return records, seq
 
 
 def _query(entry: CatalogueEntry, q: str | None, limit: int, offset: int) -> hub.EntityQuery:
@@ -166,8 +169,8 @@ def read_records(
         missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
         if missed is not None:
             append(rt, tenant, [missed])
-    records = govern_page(rt, tenant, entry, access, reader, raw, route)
-    return RecordsRead(entry, access, flag_records(rt, tenant, records), total)  # disputed: open objections
+    records, seq = govern_page(rt, tenant, entry, access, reader, raw, route)
+    return RecordsRead(entry, access, flag_records(rt, tenant, records), total, seq)  # disputed: open objections
 
 
 def lookup_audit(
@@ -213,8 +216,8 @@ def read_open_records(
     access = Access(allowed=True, grant=grant, shown=tuple(i.name for i in entry.items if i.name in items))
     check_filter(entry, access, q)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
-    records = govern_page(rt, tenant, entry, access, reader or PUBLIC_READER, raw, route)
-    return RecordsRead(entry, access, records, total)
+    records, seq = govern_page(rt, tenant, entry, access, reader or PUBLIC_READER, raw, route)
+    return RecordsRead(entry, access, records, total, seq)
 
 
 def audit_read(

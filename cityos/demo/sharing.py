@@ -53,6 +53,12 @@ class DemoGrant:
 
 
 SOCIAL_ASSISTANCE = "《社会救助暂行办法》（国务院令第649号）；《上海市社会救助条例》"
+ONESTOP = "一网通办"  # the scenario one-stop services fetch evidence under (cityos.onestop.evidence.SCENARIO)
+ONCE_ONLY = (
+    "《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》（国发〔2018〕27号）；"
+    "《上海市公共数据和一网通办管理办法》"
+)
+PERSON_ITEMS = ("idCard", "name", "gender", "birthDate", "registeredAddress")
 
 GRANTS: tuple[DemoGrant, ...] = (
     # approved (已授权): in force now
@@ -119,6 +125,25 @@ GRANTS: tuple[DemoGrant, ...] = (
     DemoGrant("emergency-management", "HP-04-02-0001", "国庆假日大客流应急保障",
               "国庆假日外滩、南京路步行街大客流预警和疏导", "《上海市实施〈中华人民共和国突发事件应对法〉办法》",
               ALL, None, 75, 15, (Step(APPROVE, 74),)),
+    # approved for 一网通办 (once-only evidence, 两个免于提交: cityos.onestop.evidence): the departments that
+    # implement the bundles' items fetch an applicant's own record at the applicant's request, ID numbers masked
+    # (public security provides the persons' entry and market regulation the enterprises': they need no grant)
+    # (housing's asks for fewer items than its grant for lift consultations: a read naming no scenario is served
+    # by the grant that shows the most, and housing's objections are on values that one showed)
+    *(DemoGrant(dept, PERSON_CODE, ONESTOP, f"一网通办{what}：经申请人同意调取本人户籍信息作为申请材料，免于提交",
+                ONCE_ONLY, items, "general-4", 5, 1095, (Step(APPROVE, 4),))
+      for dept, what, items in (("health", "出生一件事、预防接种", PERSON_ITEMS),
+                                ("human-resources", "社会保障卡、退休一件事", PERSON_ITEMS),
+                                ("civil-affairs", "婚姻、社会救助", PERSON_ITEMS),
+                                ("housing", "二手房交易", ("idCard", "name")),
+                                ("market-regulation", "开办餐饮店、企业变更", PERSON_ITEMS),
+                                ("tax", "二手房交易纳税申报", PERSON_ITEMS))),
+    *(DemoGrant(dept, "HP-02-01-0001", ONESTOP, f"一网通办{what}：经申请企业同意调取本企业登记信息作为申请材料",
+                ONCE_ONLY, None, "general-2", 5, 1095, (Step(APPROVE, 4),))
+      for dept, what in (("tax", "企业变更涉税事项"), ("fire-rescue", "开办餐饮店消防安全承诺"),
+                         ("city-appearance", "户外招牌设置"), ("health", "开办餐饮店"))),
+    DemoGrant("housing", "HP-03-03-0001", ONESTOP, "一网通办二手房交易：核验交易房屋的建筑信息", ONCE_ONLY, None,
+              "general-3", 5, 1095, (Step(APPROVE, 4),)),
 )  # fmt: skip
 
 

@@ -6,9 +6,17 @@ Other packages use it through what this module exports.
 """
 
 from cityos.onestop.application_catalogue import Resolver, install_catalogue, static_catalogue
-from cityos.onestop.applications import Applicant, ItemApplication, Submission
+from cityos.onestop.applications import ItemApplication, Submission
 from cityos.onestop.component import component
+from cityos.onestop.evidence import (
+    EvidenceSummary,
+    EvidenceTotals,
+    WalletLookup,
+    evidence_summary,
+    evidence_totals,
+)
 from cityos.onestop.models import (
+    Applicant,
     ApplicantKind,
     ApplicationState,
     Bundle,
@@ -26,13 +34,18 @@ __all__ = [
     "Bundle",
     "BundleItem",
     "EvidenceSource",
+    "EvidenceSummary",
+    "EvidenceTotals",
     "HandlingMode",
     "ItemApplication",
     "Material",
     "Resolver",
     "ServiceItem",
     "Submission",
+    "WalletLookup",
     "component",
+    "evidence_summary",
+    "evidence_totals",
     "install_catalogue",
     "static_catalogue",
 ]

@@ -35,7 +35,7 @@ from cityos.onestop.application_errors import (
     OnestopApplicationNotFound,
     SubmissionNotFound,
 )
-from cityos.onestop.models import ApplicantKind, ApplicationState, Bundle, ServiceItem
+from cityos.onestop.models import Applicant, ApplicantKind, ApplicationState, Bundle, ServiceItem
 from cityos.onestop.workflow import FINAL, Action, Clock, Party, transition
 from cityos.runtime import Runtime
 
@@ -46,14 +46,6 @@ KINDS: tuple[ApplicantKind, ...] = get_args(ApplicantKind)
 Overall = Literal["submitted", "in-progress", "supplement-requested", "completed", "closed"]
 DONE: frozenset[ApplicationState] = frozenset({"approved", "certificate-issued"})
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Applicant:
-    """Who applies: a person (their registry key) or an enterprise (its unified social credit code)."""
-
-    kind: ApplicantKind
-    key: str
 
 
 @dataclass(frozen=True)

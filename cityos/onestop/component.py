@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.onestop import application_routes, citizen_routes, portal_routes
+    from cityos.onestop import application_routes, citizen_routes, evidence_routes, portal_routes
 
-    return [citizen_routes.router, portal_routes.router, application_routes.router]
+    return [citizen_routes.router, portal_routes.router, application_routes.router, evidence_routes.router]
 
 
 component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers)

@@ -14,6 +14,15 @@ ApplicantKind = Literal["person", "enterprise"]
 
 
 @dataclass(frozen=True)
+class Applicant:
+    """Who applies: a person (the registry's record key, the ID number 公民身份号码) or an enterprise (its
+    unified social credit code, 统一社会信用代码): the key a citizen's or enterprise's login carries."""
+
+    kind: ApplicantKind
+    key: str
+
+
+@dataclass(frozen=True)
 class Material:
     """One material (申请材料) an item asks for, and how the government can supply it instead."""
 

@@ -3,4 +3,7 @@ that the migrations' metadata holds them all."""
 
 from __future__ import annotations
 
-from cityos.onestop import application_tables  # noqa: F401  (submissions, applications, their history)
+from cityos.onestop import (
+    application_tables,  # noqa: F401  (submissions, applications, their history)
+    evidence_tables,  # noqa: F401  (once-only evidence)
+)
