@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
         | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
         | {"applications:read", "applications:decide", "releases:check"}  # open data: applications, release checks
+        | {"services:write"}  # one-stop services: publishes new versions of service items (事项)
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(

@@ -5,7 +5,26 @@ the applicant's consent (两个免于提交), and e-certificates (电子证照) 
 Other packages use it through what this module exports.
 """
 
+from cityos.onestop.catalogue import Question
+from cityos.onestop.catalogue_errors import (
+    BundleNotFound,
+    InvalidAnswers,
+    InvalidServiceData,
+    ItemNotFound,
+    ItemVersionConflict,
+)
 from cityos.onestop.component import component
+from cityos.onestop.forms import Form, applicable_items, form_for, validate_answers, visible_questions
+from cityos.onestop.items import (
+    ItemVersion,
+    bundle,
+    bundles,
+    item,
+    item_version,
+    items,
+    publish_item,
+    seed_items,
+)
 from cityos.onestop.models import (
     ApplicantKind,
     ApplicationState,
@@ -22,9 +41,28 @@ __all__ = [
     "ApplicationState",
     "Bundle",
     "BundleItem",
+    "BundleNotFound",
     "EvidenceSource",
+    "Form",
     "HandlingMode",
+    "InvalidAnswers",
+    "InvalidServiceData",
+    "ItemNotFound",
+    "ItemVersion",
+    "ItemVersionConflict",
     "Material",
+    "Question",
     "ServiceItem",
+    "applicable_items",
+    "bundle",
+    "bundles",
     "component",
+    "form_for",
+    "item",
+    "item_version",
+    "items",
+    "publish_item",
+    "seed_items",
+    "validate_answers",
+    "visible_questions",
 ]

@@ -6,14 +6,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cityos.component import Component
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
 
 def _routers() -> Sequence[APIRouter]:
-    return []
+    from cityos.onestop import catalogue_routes, guide_pages
+
+    return [catalogue_routes.router, guide_pages.router]
 
 
-component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers)
+class _SeedItems:
+    """Writes version 1 of the shipped service items the default tenant does not hold yet, at start."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def start(self) -> None:
+        from cityos.onestop.items import seed_items
+
+        seed_items(self.rt)
+
+    def close(self) -> None:
+        pass
+
+
+def _seed(rt: Runtime) -> Runner:
+    return _SeedItems(rt)
+
+
+component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers, api=[_seed])

@@ -2,3 +2,5 @@
 that the migrations' metadata holds them all."""
 
 from __future__ import annotations
+
+import cityos.onestop.items_tables  # noqa: F401  (service item versions)
