@@ -96,7 +96,7 @@ def rule_vars(rule: Any, where: str) -> set[str]:
 
 
 def _strs(raw: Any, where: str, *, empty: bool = False) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip() for s in raw):
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(s, str) and s.strip() for s in raw):
         raise InvalidServiceData(f"{where}: expected a list of non-empty texts, found {raw!r}")
     if not raw and not empty:
         raise InvalidServiceData(f"{where}: expected at least one entry")
@@ -155,7 +155,7 @@ def parse_item(raw: Any, where: str, *, version: int = 1) -> ServiceItem:
     if extra := sorted(set(raw) - ITEM_FIELDS):
         raise InvalidServiceData(f"{where}: unknown field(s) {', '.join(extra)}")
     materials = raw.get("materials")
-    if not isinstance(materials, list):
+    if not isinstance(materials, (list, tuple)):
         raise InvalidServiceData(f"{where}: materials is a list")
     kinds = _strs(raw.get("applicant_kinds"), f"{where}.applicant_kinds")
     for kind in kinds:
@@ -276,7 +276,7 @@ def _check_material(m: Material, refs: References, where: str) -> None:
     if m.source == "registry":
         if m.registry not in REGISTRIES:
             raise InvalidServiceData(f"{where}: registry is one of {', '.join(REGISTRIES)}, found {m.registry!r}")
-        if m.entry not in refs.entries:
+        if m.entry is None or m.entry not in refs.entries:
             raise InvalidServiceData(f"{where}: entry {m.entry!r} is not in the data resource catalogue")
         if not m.items or (missing := sorted(set(m.items) - refs.entries[m.entry])):
             what = f"has no items {missing}" if m.items else "needs the items the material is made of"

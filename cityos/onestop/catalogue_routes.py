@@ -28,7 +28,7 @@ from cityos.runtime import Runtime
 router = APIRouter(prefix="/onestop", tags=["onestop"])
 Anyone = Annotated[
     PublicContext,
-    public("service items, bundles and their forms: public service guides (办事指南, 一次告知); the check reads nothing"),
+    public("service items, bundles and their forms: public guides (办事指南, 一次告知); the check reads nothing"),
 ]  # fmt: skip
 Publisher = Annotated[RequestContext, allow("services:write")]
 CODE = Path(max_length=32, description="the item's code")
@@ -50,7 +50,8 @@ def list_items(ctx: Anyone) -> list[ItemSummary]:
     return [ItemSummary.of(it) for it in items(ctx.rt, tenant=ctx.tenant)]
 
 
-@router.get("/items/{code}", summary="A service item: the version in force, or ?version=", responses=problem_responses(404))
+@router.get("/items/{code}", summary="A service item: the version in force, or ?version=",
+            responses=problem_responses(404))  # fmt: skip
 def get_item(
     ctx: Anyone,
     code: Annotated[str, CODE],
@@ -83,7 +84,8 @@ def list_bundles(ctx: Anyone) -> list[BundlePublic]:
     return [BundlePublic.of(b, bundle_items(ctx.rt, ctx.tenant, b)) for b in bundles()]
 
 
-@router.get("/bundles/{code}", summary="A 一件事 bundle: its items and when each applies", responses=problem_responses(404))
+@router.get("/bundles/{code}", summary="A 一件事 bundle: its items and when each applies",
+            responses=problem_responses(404))  # fmt: skip
 def get_bundle(ctx: Anyone, code: Annotated[str, BUNDLE]) -> BundlePublic:
     b = bundle(code)
     return BundlePublic.of(b, bundle_items(ctx.rt, ctx.tenant, b))

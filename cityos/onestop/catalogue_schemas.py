@@ -192,7 +192,8 @@ class QuestionPublic(Shape):
     def of(cls, q: Question, owners: tuple[str, ...]) -> QuestionPublic:
         return cls(code=q.code, type=q.type, label=q.label, label_en=q.label_en, required=q.required,
                    options=[OptionPublic(value=v, label=zh, label_en=en) for v, zh, en in q.options],
-                   show_when=q.show_when, min=q.min, max=q.max, max_length=q.max_length, items=list(owners))  # fmt: skip
+                   show_when=q.show_when, min=q.min, max=q.max, max_length=q.max_length,
+                   items=list(owners))  # fmt: skip
 
 
 class FormPublic(Shape):

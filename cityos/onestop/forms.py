@@ -80,7 +80,7 @@ def form_for(bundle: Bundle, items: Mapping[str, ServiceItem] | None = None,
             raise InvalidServiceData(f"bundle {bundle.code}: no service item {part.item!r}")
         for q in item.questions:
             owners.setdefault(q, []).append(item.code)
-    ordered = []
+    ordered: list[Question] = []
     for code in owners:
         question = questions.get(code)
         if question is None:
@@ -245,7 +245,9 @@ def _kind(value: Any) -> str:
         return repr(value[:40])
     if isinstance(value, (int, float)):
         return repr(value)
-    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 _CLEANERS: dict[str, Any] = {

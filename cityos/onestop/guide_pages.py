@@ -53,11 +53,11 @@ def _page(title: str, body: str, twin: str) -> HTMLResponse:
 <link rel="stylesheet" href="/onestop/static/guide.css">
 </head>
 <body>
-<header class="top"><a href="/onestop/guide">{_bi("一网通办 · 办事指南", "One-stop services · service guides")}</a></header>
+<header class="top"><a href="/onestop/guide">{_bi("一网通办 · 办事指南", "One-stop services · guides")}</a></header>
 <main id="main">
 {body}
 </main>
-<footer class="bottom"><a href="{_e(twin)}">JSON</a> · {_bi("本页内容由事项数据生成", "This page is generated from the service item data")}</footer>
+<footer class="bottom"><a href="{_e(twin)}">JSON</a> · {_bi("本页由事项数据生成", "Made from the item data")}</footer>
 </body>
 </html>"""
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
@@ -65,7 +65,7 @@ def _page(title: str, body: str, twin: str) -> HTMLResponse:
 
 def _rows(rows: Iterable[tuple[str, str, str]]) -> str:
     """A table of facts: (zh label, English label, value as HTML)."""
-    cells = "".join(f"<tr><th scope=\"row\">{_bi(zh, en)}</th><td>{value}</td></tr>" for zh, en, value in rows)
+    cells = "".join(f'<tr><th scope="row">{_bi(zh, en)}</th><td>{value}</td></tr>' for zh, en, value in rows)
     return f'<table class="facts">{cells}</table>'
 
 
@@ -81,15 +81,17 @@ def _certificate(code: str | None) -> str:
     if code is None:
         return _bi("无（办结通知）", "none (a notice of the decision)")
     zh, en = shipped().certificates.get(code, (code, code))
-    return f'{_bi(f"电子证照：{zh}", f"e-certificate: {en}")} <code>{_e(code)}</code>'
+    return f"{_bi(f'电子证照：{zh}', f'e-certificate: {en}')} <code>{_e(code)}</code>"
 
 
 def _material_source(m: Material) -> str:
     if m.source == "registry":
         zh = f"免于提交：经申请人同意，从{_e(m.registry)}库共享（目录 {_e(m.entry)}：{_e('、'.join(m.items))}）"
-        return f'<span class="free">{zh}</span><span class="en" lang="en">not submitted: fetched from the base registry with your consent</span>'
+        en = "not submitted: fetched from the base registry with your consent"
+        return f'<span class="free">{zh}</span><span class="en" lang="en">{en}</span>'
     if m.source == "certificate":
-        zh, en = shipped().certificates.get(m.certificate_type or "", (m.certificate_type, m.certificate_type))
+        code = m.certificate_type or ""
+        zh, en = shipped().certificates.get(code, (code, code))
         return (f'<span class="free">免于提交：调用电子证照「{_e(zh)}」</span>'
                 f'<span class="en" lang="en">not submitted: your e-certificate ({_e(en)})</span>')  # fmt: skip
     return _bi("申请人上传", "uploaded by the applicant")
@@ -101,7 +103,9 @@ def _materials(materials: Iterable[Material]) -> str:
         f"<td>{_material_source(m)}</td></tr>"
         for m in materials
     )
-    head = f"<tr><th>{_bi('材料名称', 'Material')}</th><th>{_bi('是否必需', 'Required')}</th><th>{_bi('来源', 'Source')}</th></tr>"
+    head = "".join(f"<th>{_bi(zh, en)}</th>" for zh, en in (("材料名称", "Material"), ("是否必需", "Required"),
+                                                             ("来源", "Source")))  # fmt: skip
+    head = f"<tr>{head}</tr>"
     return f'<table class="list"><thead>{head}</thead><tbody>{rows}</tbody></table>'
 
 
@@ -118,7 +122,7 @@ def item_page(it: ServiceItem) -> str:
     kinds = "、".join(KINDS[k][0] for k in it.applicant_kinds)
     in_bundles = [b for b in bundles() if any(p.item == it.code for p in b.items)]
     facts = _rows([
-        ("事项编码", "Item code", f"<code>{_e(it.code)}</code> · {_bi(f'第 {it.version} 版', f'version {it.version}')}"),
+        ("事项编码", "Item code", f"<code>{_e(it.code)}</code> {_bi(f'第 {it.version} 版', f'version {it.version}')}"),
         ("实施主体", "Implementing department", _department(it.department)),
         ("服务对象", "Who may apply", _bi(kinds, ", ".join(KINDS[k][1] for k in it.applicant_kinds))),
         ("办理形式", "How", _bi(*HANDLING[it.handling])),
@@ -130,7 +134,7 @@ def item_page(it: ServiceItem) -> str:
     links = "".join(f'<li><a href="/onestop/guide/bundles/{_e(b.code)}">{_bi(b.name, b.name_en)}</a></li>'
                     for b in in_bundles)  # fmt: skip
     return (
-        f'<h1>{_bi(it.name, it.name_en)}</h1>'
+        f"<h1>{_bi(it.name, it.name_en)}</h1>"
         + _section("基本信息", "Basic information", facts)
         + _section("设定依据", "Legal basis", _list(it.legal_basis))
         + _section("受理条件", "Conditions", _list(it.conditions))
@@ -187,6 +191,8 @@ def bundle_page(b: Bundle, items: dict[str, ServiceItem]) -> str:
         f"{'' if q.show_when is None else _bi('（视前面的回答显示）', ' (shown depending on earlier answers)')}</li>"
         for q in form.questions
     )
+    n = len(form.questions)
+    count = _bi(f"共 {n} 个问题，每个只问一次", f"{n} questions, each asked once")
     facts = _rows([
         ("牵头部门", "Lead department", _department(b.lead_department)),
         ("服务对象", "Who may apply", _bi(*KINDS[b.applicant_kind])),
@@ -198,8 +204,8 @@ def bundle_page(b: Bundle, items: dict[str, ServiceItem]) -> str:
         f"<h1>{_bi(b.name, b.name_en)}</h1><p class=\"lead\">{_e(b.description)}</p>"
         + _section("基本信息", "Basic information", facts)
         + _section("包含事项", "Items", f'<table class="list"><thead>{head}</thead><tbody>{rows}</tbody></table>')
-        + _section("一表申请", "One form", f"<p>{_bi(f'共 {len(form.questions)} 个问题，每个只问一次', f'{len(form.questions)} questions, each asked once')}</p><ol>{asked}</ol>"
-                   f'<p class="more"><a href="/onestop/bundles/{_e(b.code)}/form">{_bi("表单（JSON）", "The form (JSON)")}</a></p>')
+        + _section("一表申请", "One form", f"<p>{count}</p><ol>{asked}</ol>"
+                   f'<p class="more"><a href="/onestop/bundles/{_e(b.code)}/form">{_bi("表单", "The form")}</a></p>')
         + _section("申请材料", "Materials", _materials(materials.values()))
     )  # fmt: skip
 

@@ -78,8 +78,8 @@ def item_version(rt: Runtime, code: str, version: int | None = None, *, tenant: 
         return _version(row)
     found = _shipped_version(code) if version in (None, 1) else None
     if found is None:
-        if version is not None and (row := _latest_row(rt, code, tenant, conn)) is not None:
-            raise ItemNotFound(f"service item {code} has no version {version}; the latest is {row}")
+        if version is not None and (latest := _latest_row(rt, code, tenant, conn)) is not None:
+            raise ItemNotFound(f"service item {code} has no version {version}; the latest is {latest}")
         raise ItemNotFound(f"no service item {code!r}: GET /onestop/items lists them")
     return found
 

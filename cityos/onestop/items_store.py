@@ -30,9 +30,7 @@ def latest_version(conn: Connection, tenant: str, code: str) -> int | None:
 
 def latest_all(conn: Connection, tenant: str) -> list[Row]:
     """The latest version of every item the tenant holds."""
-    newest = (
-        select(v.code, func.max(v.version).label("version")).where(v.tenant == tenant).group_by(v.code).subquery()
-    )
+    newest = select(v.code, func.max(v.version).label("version")).where(v.tenant == tenant).group_by(v.code).subquery()
     q = select(item_versions).join(newest, (v.code == newest.c.code) & (v.version == newest.c.version))
     return [dict(r) for r in conn.execute(q.where(v.tenant == tenant).order_by(v.code)).mappings()]
 
