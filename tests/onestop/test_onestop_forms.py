@@ -12,8 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cityos.core.identifiers import ID_CHECK, ID_WEIGHTS, credit_check_character
-from cityos.onestop import InvalidAnswers, InvalidServiceData, applicable_items, bundle, bundles, form_for
-from cityos.onestop import validate_answers, visible_questions
+from cityos.onestop import (
+    InvalidAnswers,
+    InvalidServiceData,
+    applicable_items,
+    bundle,
+    bundles,
+    form_for,
+    validate_answers,
+    visible_questions,
+)
 from cityos.onestop.catalogue import Question, shipped
 from cityos.onestop.forms import check, clean
 from cityos.onestop.models import Bundle, BundleItem
