@@ -15,10 +15,10 @@ from cityos.onestop.catalogue_schemas import (
     FormCheckIn,
     FormCheckPublic,
     FormPublic,
-    ItemPublic,
-    ItemPublish,
-    ItemSummary,
-    ItemVersionPublic,
+    ServiceItemPublic,
+    ServiceItemPublish,
+    ServiceItemSummary,
+    ServiceItemVersionPublic,
 )
 from cityos.onestop.forms import Form, check, form_for
 from cityos.onestop.items import bundle, bundles, history, item, item_version, items, publish_item
@@ -46,8 +46,8 @@ def bundle_form(rt: Runtime, tenant: str, code: str) -> Form:
 
 
 @router.get("/items", summary="Every service item (事项) in its version in force")
-def list_items(ctx: Anyone) -> list[ItemSummary]:
-    return [ItemSummary.of(it) for it in items(ctx.rt, tenant=ctx.tenant)]
+def list_items(ctx: Anyone) -> list[ServiceItemSummary]:
+    return [ServiceItemSummary.of(it) for it in items(ctx.rt, tenant=ctx.tenant)]
 
 
 @router.get("/items/{code}", summary="A service item: the version in force, or ?version=",
@@ -56,14 +56,14 @@ def get_item(
     ctx: Anyone,
     code: Annotated[str, CODE],
     version: Annotated[int | None, Query(ge=1, le=1_000_000, description="a version; absent: the latest")] = None,
-) -> ItemPublic:
-    return ItemPublic.of(item_version(ctx.rt, code, version, tenant=ctx.tenant))
+) -> ServiceItemPublic:
+    return ServiceItemPublic.of(item_version(ctx.rt, code, version, tenant=ctx.tenant))
 
 
 @router.get("/items/{code}/versions", summary="Every version of an item: who published it, when and why",
             responses=problem_responses(404))  # fmt: skip
-def list_versions(ctx: Anyone, code: Annotated[str, CODE]) -> list[ItemVersionPublic]:
-    return [ItemVersionPublic.of(v) for v in history(ctx.rt, code, tenant=ctx.tenant)]
+def list_versions(ctx: Anyone, code: Annotated[str, CODE]) -> list[ServiceItemVersionPublic]:
+    return [ServiceItemVersionPublic.of(v) for v in history(ctx.rt, code, tenant=ctx.tenant)]
 
 
 @router.post(
@@ -72,11 +72,13 @@ def list_versions(ctx: Anyone, code: Annotated[str, CODE]) -> list[ItemVersionPu
     summary="Publish a new version of a service item (the item in full, and why)",
     responses=problem_responses(400, 409, 413),
 )
-def publish(ctx: Publisher, code: Annotated[str, CODE], body: ItemPublish, response: Response) -> ItemPublic:
+def publish(
+    ctx: Publisher, code: Annotated[str, CODE], body: ServiceItemPublish, response: Response
+) -> ServiceItemPublic:
     published = publish_item(ctx.rt, code, body.item.item(), by=ctx.principal.name, reason=body.reason,
                                      tenant=ctx.tenant, expected=body.expected_version)  # fmt: skip
     response.headers["Location"] = f"/onestop/items/{code}?version={published.item.version}"
-    return ItemPublic.of(published)
+    return ServiceItemPublic.of(published)
 
 
 @router.get("/bundles", summary="Every 一件事 bundle")

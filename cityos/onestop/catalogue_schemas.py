@@ -20,7 +20,7 @@ class Shape(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class MaterialShape(Shape):
+class ServiceMaterial(Shape):
     """A material (申请材料) and where it can come from instead of the applicant (两个免于提交)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,12 +35,12 @@ class MaterialShape(Shape):
     certificate_type: str | None = Field(None, max_length=64, description="certificate: the e-certificate type")
 
     @classmethod
-    def of(cls, m: Material) -> MaterialShape:
+    def of(cls, m: Material) -> ServiceMaterial:
         return cls(code=m.code, name=m.name, source=m.source, required=m.required, registry=m.registry,
                    entry=m.entry, items=list(m.items), certificate_type=m.certificate_type)  # fmt: skip
 
 
-class ItemBody(Shape):
+class ServiceItemBody(Shape):
     """A service item as published: what a new version states in full."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +52,7 @@ class ItemBody(Shape):
     applicant_kinds: list[ApplicantKind] = Field(..., min_length=1, max_length=2)
     legal_basis: list[str] = Field(..., min_length=1, max_length=20, description="设定依据, article by article")
     conditions: list[str] = Field(..., min_length=1, max_length=30, description="受理条件")
-    materials: list[MaterialShape] = Field(..., max_length=50)
+    materials: list[ServiceMaterial] = Field(..., max_length=50)
     legal_limit_days: int = Field(..., ge=1, le=3650, description="法定办结时限, working days")
     promised_limit_days: int = Field(..., ge=1, le=3650, description="承诺办结时限, working days (≤ legal)")
     fee: str = Field(..., min_length=1, max_length=LONG, description="收费标准 (不收费 when free)")
@@ -65,7 +65,7 @@ class ItemBody(Shape):
         return parse_item(self.model_dump(by_alias=False), "body.item")
 
 
-class ItemPublic(ItemBody):
+class ServiceItemPublic(ServiceItemBody):
     """A service item in one version, with who published that version, when and why."""
 
     model_config = ConfigDict(extra="ignore")
@@ -79,20 +79,20 @@ class ItemPublic(ItemBody):
     guide: str = Field(..., description="the service guide page (办事指南)")
 
     @classmethod
-    def of(cls, v: ItemVersion) -> ItemPublic:
+    def of(cls, v: ItemVersion) -> ServiceItemPublic:
         it, names = v.item, shipped()
         cert = names.certificates.get(it.certificate_type or "")
         return cls(code=it.code, version=it.version, name=it.name, name_en=it.name_en, department=it.department,
                    department_name=names.departments.get(it.department, it.department),
                    applicant_kinds=list(it.applicant_kinds), legal_basis=list(it.legal_basis),
-                   conditions=list(it.conditions), materials=[MaterialShape.of(m) for m in it.materials],
+                   conditions=list(it.conditions), materials=[ServiceMaterial.of(m) for m in it.materials],
                    legal_limit_days=it.legal_limit_days, promised_limit_days=it.promised_limit_days, fee=it.fee,
                    handling=it.handling, certificate_type=it.certificate_type,
                    certificate_name=cert[0] if cert else None, questions=list(it.questions), published_by=v.by,
                    published_at=v.at, reason=v.reason, guide=f"/onestop/guide/{it.code}")  # fmt: skip
 
 
-class ItemSummary(Shape):
+class ServiceItemSummary(Shape):
     code: str
     version: int
     name: str
@@ -106,31 +106,31 @@ class ItemSummary(Shape):
     guide: str
 
     @classmethod
-    def of(cls, it: ServiceItem) -> ItemSummary:
+    def of(cls, it: ServiceItem) -> ServiceItemSummary:
         return cls(code=it.code, version=it.version, name=it.name, name_en=it.name_en, department=it.department,
                    department_name=shipped().departments.get(it.department, it.department), handling=it.handling,
                    legal_limit_days=it.legal_limit_days, promised_limit_days=it.promised_limit_days,
                    certificate_type=it.certificate_type, guide=f"/onestop/guide/{it.code}")  # fmt: skip
 
 
-class ItemPublish(Shape):
+class ServiceItemPublish(Shape):
     """A new version of an item: the item in full and why it changes."""
 
     model_config = ConfigDict(extra="forbid")
 
-    item: ItemBody
+    item: ServiceItemBody
     reason: str = Field(..., min_length=1, max_length=LONG, description="why (kept with the version)")
     expected_version: int | None = Field(None, ge=0, description="the version read: another in force is a 409")
 
 
-class ItemVersionPublic(Shape):
+class ServiceItemVersionPublic(Shape):
     version: int
     published_by: str
     published_at: datetime
     reason: str
 
     @classmethod
-    def of(cls, v: ItemVersion) -> ItemVersionPublic:
+    def of(cls, v: ItemVersion) -> ServiceItemVersionPublic:
         return cls(version=v.item.version, published_by=v.by, published_at=v.at, reason=v.reason)
 
 
@@ -169,19 +169,19 @@ class BundlePublic(Shape):
                    guide=f"/onestop/guide/bundles/{b.code}")  # fmt: skip
 
 
-class OptionPublic(Shape):
+class FormOptionPublic(Shape):
     value: str
     label: str
     label_en: str
 
 
-class QuestionPublic(Shape):
+class FormQuestionPublic(Shape):
     code: str
     type: QuestionType
     label: str
     label_en: str
     required: bool = Field(..., description="while shown")
-    options: list[OptionPublic]
+    options: list[FormOptionPublic]
     show_when: dict[str, Any] | None = Field(None, description="JsonLogic over the answers before it")
     min: float | None = None
     max: float | None = None
@@ -189,9 +189,9 @@ class QuestionPublic(Shape):
     items: list[str] = Field(..., description="the items that need it; empty: the bundle's own question")
 
     @classmethod
-    def of(cls, q: Question, owners: tuple[str, ...]) -> QuestionPublic:
+    def of(cls, q: Question, owners: tuple[str, ...]) -> FormQuestionPublic:
         return cls(code=q.code, type=q.type, label=q.label, label_en=q.label_en, required=q.required,
-                   options=[OptionPublic(value=v, label=zh, label_en=en) for v, zh, en in q.options],
+                   options=[FormOptionPublic(value=v, label=zh, label_en=en) for v, zh, en in q.options],
                    show_when=q.show_when, min=q.min, max=q.max, max_length=q.max_length,
                    items=list(owners))  # fmt: skip
 
@@ -200,11 +200,11 @@ class FormPublic(Shape):
     """A bundle's merged form (一表申请): each question once, the bundle's own first."""
 
     bundle: str
-    questions: list[QuestionPublic]
+    questions: list[FormQuestionPublic]
 
     @classmethod
     def of(cls, form: Form) -> FormPublic:
-        return cls(bundle=form.bundle.code, questions=[QuestionPublic.of(q, form.owners[q.code])
+        return cls(bundle=form.bundle.code, questions=[FormQuestionPublic.of(q, form.owners[q.code])
                                                        for q in form.questions])  # fmt: skip
 
 
@@ -214,7 +214,7 @@ class FormCheckIn(Shape):
     answers: dict[str, Any] = Field(..., description="question code -> answer (JSON typed as the question says)")
 
 
-class FieldErrorPublic(Shape):
+class FormFieldError(Shape):
     field: str = Field(..., description="the question's code")
     message: str
 
@@ -228,7 +228,7 @@ class FormCheckPublic(Shape):
     skipped: list[str]
     questions: list[str]
     answers: dict[str, Any]
-    errors: list[FieldErrorPublic]
+    errors: list[FormFieldError]
 
     @classmethod
     def of(cls, form: Form, checked: Checked) -> FormCheckPublic:
@@ -236,4 +236,4 @@ class FormCheckPublic(Shape):
         return cls(valid=not checked.errors, items=[p.item for p in checked.items],
                    skipped=[p.item for p in form.bundle.items if p.item not in applying],
                    questions=[q.code for q in checked.questions], answers=checked.answers,
-                   errors=[FieldErrorPublic(field=e.field, message=e.message) for e in checked.errors])  # fmt: skip
+                   errors=[FormFieldError(field=e.field, message=e.message) for e in checked.errors])  # fmt: skip
