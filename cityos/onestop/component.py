@@ -3,14 +3,19 @@ its pages. Each part of the package adds its router here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from cityos.component import Component, Runner
 from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+
+log = logging.getLogger(__name__)
 
 
 def _routers() -> Sequence[APIRouter]:
@@ -28,7 +33,10 @@ class _SeedItems:
     def start(self) -> None:
         from cityos.onestop.items import seed_items
 
-        seed_items(self.rt)
+        try:
+            seed_items(self.rt)
+        except SQLAlchemyError:  # not fatal: a lookup reads version 1 from the file until it is written
+            log.warning("could not write the shipped service items' version 1 yet", exc_info=True)
 
     def close(self) -> None:
         pass
