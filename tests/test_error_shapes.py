@@ -26,7 +26,7 @@ TAKE_NOTHING = {
     ("GET", "/onestop/"),
     ("GET", "/onestop/login"),
     ("GET", "/onestop/login/demo/subjects"),
-}
+} | {("GET", f"/onestop/{path}") for path in ("items", "bundles", "guide")}  # the service guides' lists
 # query parameter types that a word is not a value of
 TYPED = (int, float, bool)
 

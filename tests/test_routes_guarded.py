@@ -63,6 +63,11 @@ PUBLIC = {
     ("POST", "/onestop/login/demo"),
     ("GET", "/onestop/login/demo/subjects"),
     *(("GET", f"/onestop/{page}") for page in ("", "login", "static/portal/{name}")),
+    # one-stop services: service items, bundles, their forms and guides are public information (一次告知)
+    *(("GET", f"/onestop/{path}") for path in ("items", "items/{code}", "items/{code}/versions", "bundles")),
+    *(("GET", f"/onestop/bundles/{{code}}{twin}") for twin in ("", "/form")),
+    ("POST", "/onestop/bundles/{code}/form/check"),  # reads and writes nothing: checks the answers given
+    *(("GET", f"/onestop/{page}") for page in ("guide", "guide/{code}", "guide/bundles/{code}", "static/{name}")),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # one-stop services: every department's queue of applications (办件); submits at the service hall's
         # counter (综合窗口) for an applicant who names themself
         | {"services:handle", "services:act", "services:apply"}
+        | {"services:write"}  # one-stop services: publishes new versions of service items (事项)
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(

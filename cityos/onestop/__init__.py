@@ -7,6 +7,14 @@ Other packages use it through what this module exports.
 
 from cityos.onestop.application_catalogue import Resolver, install_catalogue, static_catalogue
 from cityos.onestop.applications import ItemApplication, Submission
+from cityos.onestop.catalogue import Question
+from cityos.onestop.catalogue_errors import (
+    BundleNotFound,
+    InvalidAnswers,
+    InvalidServiceData,
+    ItemNotFound,
+    ItemVersionConflict,
+)
 from cityos.onestop.component import component
 from cityos.onestop.evidence import (
     EvidenceSummary,
@@ -14,6 +22,17 @@ from cityos.onestop.evidence import (
     WalletLookup,
     evidence_summary,
     evidence_totals,
+)
+from cityos.onestop.forms import Form, applicable_items, form_for, validate_answers, visible_questions
+from cityos.onestop.items import (
+    ItemVersion,
+    bundle,
+    bundles,
+    item,
+    item_version,
+    items,
+    publish_item,
+    seed_items,
 )
 from cityos.onestop.models import (
     Applicant,
@@ -33,19 +52,38 @@ __all__ = [
     "ApplicationState",
     "Bundle",
     "BundleItem",
+    "BundleNotFound",
     "EvidenceSource",
     "EvidenceSummary",
     "EvidenceTotals",
+    "Form",
     "HandlingMode",
+    "InvalidAnswers",
+    "InvalidServiceData",
     "ItemApplication",
+    "ItemNotFound",
+    "ItemVersion",
+    "ItemVersionConflict",
     "Material",
+    "Question",
     "Resolver",
     "ServiceItem",
     "Submission",
     "WalletLookup",
+    "applicable_items",
+    "bundle",
+    "bundles",
     "component",
     "evidence_summary",
     "evidence_totals",
+    "form_for",
     "install_catalogue",
+    "item",
+    "item_version",
+    "items",
+    "publish_item",
+    "seed_items",
     "static_catalogue",
+    "validate_answers",
+    "visible_questions",
 ]

@@ -3,19 +3,61 @@ its pages. Each part of the package adds its router here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cityos.component import Component
+from sqlalchemy.exc import SQLAlchemyError
+
+from cityos.component import Component, Runner
+from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+log = logging.getLogger(__name__)
+
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.onestop import application_routes, citizen_routes, evidence_routes, portal_routes
+    from cityos.onestop import (
+        application_routes,
+        catalogue_routes,
+        citizen_routes,
+        evidence_routes,
+        guide_pages,
+        portal_routes,
+    )
 
-    return [citizen_routes.router, portal_routes.router, application_routes.router, evidence_routes.router]
+    return [
+        catalogue_routes.router,
+        guide_pages.router,
+        citizen_routes.router,
+        portal_routes.router,
+        application_routes.router,
+        evidence_routes.router,
+    ]
 
 
-component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers)
+class _SeedItems:
+    """Writes version 1 of the shipped service items the default tenant does not hold yet, at start."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def start(self) -> None:
+        from cityos.onestop.items import seed_items
+
+        try:
+            seed_items(self.rt)
+        except SQLAlchemyError:  # not fatal: a lookup reads version 1 from the file until it is written
+            log.warning("could not write the shipped service items' version 1 yet", exc_info=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _seed(rt: Runtime) -> Runner:
+    return _SeedItems(rt)
+
+
+component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers, api=[_seed])

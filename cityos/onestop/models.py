@@ -83,6 +83,8 @@ class Bundle:
     lead_department: str  # the department that receives the bundle (一口受理)
     description: str = ""
     tags: tuple[str, ...] = field(default=())
+    # the bundle's own questions (form question codes), asked first: those its items' ``applies_when`` read
+    questions: tuple[str, ...] = ()
 
 
 # the states of an item's application; the transition table lives in ``workflow.py``

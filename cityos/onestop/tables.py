@@ -6,4 +6,5 @@ from __future__ import annotations
 from cityos.onestop import (
     application_tables,  # noqa: F401  (submissions, applications, their history)
     evidence_tables,  # noqa: F401  (once-only evidence)
+    items_tables,  # noqa: F401  (service item versions)
 )
