@@ -11,7 +11,8 @@ ROLES = ("admin", "operator", "department", "reader", "reporter", "citizen", "en
 # on its own data only (the subject its principal carries), never another's
 SUBJECT_ROLES = {"citizen": "person", "enterprise": "enterprise"}  # role -> the kind of subject it carries
 _OWN = frozenset(
-    {"services:apply", "services:read-own"}  # apply for services; read its own applications
+    # apply for services; read its own applications and act on them as their applicant (补正, withdraw)
+    {"services:apply", "services:act", "services:read-own"}
     | {"usage:read-own"}  # who used my data (数据使用记录): the reads of its own records
     | {"objections:submit-own", "objections:read-own"}  # objects to values of its own record; reads its own
     | {"records:read-own"}  # reads its own base registry record (to object to a value of it)
@@ -21,10 +22,10 @@ LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
 
 # role -> actions it may perform. An action is "<resource>:<verb>".
-# services:apply (submitting one-stop applications, 办件) is the admin's and the operator's (a counter) for now:
-# the citizen and enterprise principals will carry it, with the applicant's identity in their attributes
-# (applicant, applicant_kind), and services:act (reading an application and acting on it: a clerk's actions
-# need services:handle too, the applicant's services:apply)
+# services:apply (submitting one-stop applications, 办件) is the citizen's and the enterprise's (for itself, the
+# subject its login carries) and the operator's (a service counter, for an applicant it names); services:act is
+# reading an application and acting on it: a clerk's actions need services:handle too, an applicant's
+# services:apply
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "operator": frozenset(

@@ -3,13 +3,13 @@
 An applicant (``services:apply``) submits and follows a submission, supplies (补正) and withdraws; a clerk
 (``services:handle``) works the queue of the department its login acts for (operators and administrators: every
 department's) and takes the clerk's actions. The applicant is the login's own identity (a citizen's or an
-enterprise's principal carries ``applicant`` and ``applicant_kind`` attributes); a login without one (an
+enterprise's principal: its subject, the ID number or the credit code); a login without one (an
 administrator, a counter) names whom it submits for in the body.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
@@ -25,8 +25,8 @@ from cityos.onestop.application_schemas import (
     SubmissionCreate,
     SubmissionPublic,
 )
-from cityos.onestop.applications import Actor, Applicant
-from cityos.onestop.models import ApplicationState
+from cityos.onestop.applications import KINDS, Actor
+from cityos.onestop.models import Applicant, ApplicantKind, ApplicationState
 from cityos.onestop.workflow import action_of
 
 router = APIRouter(prefix="/onestop", tags=["onestop"])
@@ -39,11 +39,12 @@ SUB = Path(max_length=32, description="the submission")
 
 
 def own_applicant(ctx: RequestContext) -> Applicant | None:
-    """The applicant a login is (its principal's ``applicant`` and ``applicant_kind``), None for a login that
-    acts for others."""
-    attrs = ctx.principal.attributes
-    key, kind = attrs.get("applicant"), attrs.get("applicant_kind")
-    return Applicant(kind, str(key)) if key and kind else None
+    """The applicant a login is (a citizen's or an enterprise's principal: its subject), None for a login that
+    acts for others (a service counter, an administrator)."""
+    subject = ctx.principal.subject
+    if subject is None or subject.kind not in KINDS:
+        return None
+    return Applicant(cast(ApplicantKind, subject.kind), subject.key)
 
 
 def actor_of(ctx: RequestContext) -> Actor:

@@ -39,21 +39,27 @@ def _routers() -> Sequence[APIRouter]:
 
 
 class _SeedItems:
-    """Writes version 1 of the shipped service items the default tenant does not hold yet, at start."""
+    """Writes version 1 of the shipped service items the default tenant does not hold yet, at start, and
+    installs the catalogue that submissions are resolved with."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
     def start(self) -> None:
+        from cityos.onestop.application_catalogue import install_catalogue
         from cityos.onestop.items import seed_items
+        from cityos.onestop.submitting import catalogue_resolver
 
+        install_catalogue(self.rt, catalogue_resolver(self.rt))
         try:
             seed_items(self.rt)
         except SQLAlchemyError:  # not fatal: a lookup reads version 1 from the file until it is written
             log.warning("could not write the shipped service items' version 1 yet", exc_info=True)
 
     def close(self) -> None:
-        pass
+        from cityos.onestop.application_catalogue import install_catalogue
+
+        install_catalogue(self.rt, None)
 
 
 def _seed(rt: Runtime) -> Runner:

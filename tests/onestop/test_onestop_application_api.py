@@ -104,5 +104,6 @@ def test_a_department_works_its_queue_and_only_its_queue(onestop: Api) -> None:
 
 
 def test_no_catalogue_installed_is_a_503(api: Api) -> None:
+    install_catalogue(api.rt, None)  # the component installs the shipped one at start
     r = api.post("/onestop/submissions", json=BODY, headers={"Idempotency-Key": "k"})
     assert r.status_code == 503 and r.json()["type"].endswith("no-service-catalogue")
