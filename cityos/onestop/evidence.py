@@ -200,7 +200,14 @@ def check_applicant(applicant: Applicant) -> Applicant:
 
 def _record_key(registry: datahub.Registry, applicant: Applicant, key: str | None, material: Material) -> str:
     """The key of the registry record the material is read from: the applicant's own (a person's, an
-    enterprise's), or the one the form gives (a building's code)."""
+    enterprise's), or the one the form gives for a place (a building's code). Another person's or enterprise's
+    record is never read on an applicant's word: that material is uploaded."""
+    if key is not None and registry.name == OWN_REGISTRY[applicant.kind]:
+        if key.strip().upper() != applicant.key.strip().upper():
+            raise InvalidEvidenceRequest(
+                f"key: material {material.code!r} is read from the {registry.name} registry for the applicant only; "
+                "another's record is not fetched on your word: upload the material instead", field="key")  # fmt: skip
+        key = None
     if key is None:
         if OWN_REGISTRY[applicant.kind] != registry.name:
             raise InvalidEvidenceRequest(

@@ -2,31 +2,32 @@
 
 The applicant previews a material (the explicit request: nothing is fetched before it), then confirms or
 declines it, or uploads the file instead; the application's evidence lists each material's state and the
-counts. Permission ``services:apply``. Until citizens' and enterprises' tokens exist, an operator's or an
-administrator's request names the applicant (and the material as the service item declares it) in its
-body; a citizen's token will name the applicant itself (see :func:`_applicant`).
+counts. Permission ``services:apply``, on an application the caller may see: its applicant's (a citizen's or
+an enterprise's login) or a service counter's. The applicant, the implementing department and the material
+come from the application and its item's version, never from the request.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Path, UploadFile
 
 from cityos.auth import RequestContext, allow
-from cityos.errors import Forbidden, problem_responses
-from cityos.onestop import evidence
-from cityos.onestop.evidence_errors import InvalidEvidenceRequest
+from cityos.errors import problem_responses
+from cityos.onestop import applications, evidence
+from cityos.onestop.application_routes import actor_of
+from cityos.onestop.applications import ItemApplication
+from cityos.onestop.evidence_errors import EvidenceNotFound
 from cityos.onestop.evidence_schemas import (
-    ApplicantIn,
     DecideIn,
     EvidenceSummaryPublic,
     MaterialEvidencePublic,
-    MaterialIn,
     PreviewIn,
     PreviewPublic,
 )
-from cityos.onestop.models import Applicant, ApplicantKind, EvidenceSource
+from cityos.onestop.items import item
+from cityos.onestop.models import Material
 
 router = APIRouter(prefix="/onestop", tags=["onestop"])
 Applying = Annotated[RequestContext, allow("services:apply")]
@@ -35,33 +36,25 @@ CODE = Path(min_length=1, max_length=64, description="the material's code within
 BASE = "/applications/{app_id}/materials/{code}"
 
 
-def _subject(ctx: RequestContext) -> Applicant | None:
-    """The person or enterprise the caller is: a citizen's or an enterprise's principal carries it as its
-    ``subject`` (kind, registry key; being added to cityos.auth), None for staff, operators and administrators."""
-    subject = getattr(ctx.principal, "subject", None)
-    return Applicant(subject.kind, subject.key) if subject is not None else None
-
-
-def _applicant(ctx: RequestContext, given: ApplicantIn | None) -> Applicant:
-    """The applicant: a citizen or an enterprise applies for itself (a request naming another is refused); an
-    operator or an administrator, at a service counter, names the applicant in the request."""
-    own = _subject(ctx)
-    if own is not None:
-        if given is not None and (given.kind, given.key.strip().upper()) != (own.kind, own.key.strip().upper()):
-            raise Forbidden("you apply for yourself only: leave out applicant, or name your own")
-        return own
-    if given is None:
-        raise InvalidEvidenceRequest("applicant: a counter's request names the applicant (kind and key)",
-                                     field="applicant")  # fmt: skip
-    return given.applicant()
+def _material(ctx: RequestContext, app_id: str, code: str) -> tuple[ItemApplication, Material]:
+    """The application (its applicant, department and item, as submitted; visible to its applicant and to a
+    counter) and the material of its item named ``code``."""
+    app = applications.get(ctx.rt, ctx.tenant, app_id, viewer=actor_of(ctx))
+    asked = item(ctx.rt, app.item_code, app.item_version, tenant=ctx.tenant).materials
+    found = next((m for m in asked if m.code == code), None)
+    if found is None:
+        raise EvidenceNotFound(f"service item {app.item_code} asks for no material {code!r}; it asks for "
+                               f"{', '.join(m.code for m in asked) or 'none'}")  # fmt: skip
+    return app, found
 
 
 @router.post(BASE + "/preview", summary="Fetch a material from a base registry or the wallet and show it (预览)",
              responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def preview(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: PreviewIn) -> PreviewPublic:
-    shown = evidence.preview(ctx.rt, ctx.tenant, body.department, _applicant(ctx, body.applicant),
-                             body.material.material(code), application_id=app_id, item_name=body.item_name,
-                             by=ctx.principal.name, wallet=evidence.no_wallet, key=body.key)  # fmt: skip
+    app, material = _material(ctx, app_id, code)
+    shown = evidence.preview(ctx.rt, ctx.tenant, app.department, app.applicant, material, application_id=app_id,
+                             item_name=app.item_name, by=ctx.principal.name, wallet=evidence.no_wallet,
+                             key=body.key)  # fmt: skip
     return PreviewPublic.of(shown)
 
 
@@ -69,8 +62,9 @@ def preview(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
              responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def confirm(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: DecideIn
             ) -> MaterialEvidencePublic:  # fmt: skip
-    done = evidence.confirm(ctx.rt, ctx.tenant, app_id, body.material.material(code), _applicant(ctx, body.applicant),
-                            by=ctx.principal.name, content_hash=body.content_hash)  # fmt: skip
+    app, material = _material(ctx, app_id, code)
+    done = evidence.confirm(ctx.rt, ctx.tenant, app_id, material, app.applicant, by=ctx.principal.name,
+                            content_hash=body.content_hash)  # fmt: skip
     return MaterialEvidencePublic.of(done)
 
 
@@ -78,8 +72,9 @@ def confirm(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
              responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def decline(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: DecideIn
             ) -> MaterialEvidencePublic:  # fmt: skip
-    done = evidence.decline(ctx.rt, ctx.tenant, app_id, body.material.material(code), _applicant(ctx, body.applicant),
-                            by=ctx.principal.name, reason=body.reason)  # fmt: skip
+    app, material = _material(ctx, app_id, code)
+    done = evidence.decline(ctx.rt, ctx.tenant, app_id, material, app.applicant, by=ctx.principal.name,
+                            reason=body.reason)  # fmt: skip
     return MaterialEvidencePublic.of(done)
 
 
@@ -92,22 +87,16 @@ def upload(
     app_id: Annotated[str, APP],
     code: Annotated[str, CODE],
     file: Annotated[UploadFile, File(description="the file: PDF, JPEG or PNG, up to CITYOS_ONESTOP_UPLOAD_MAX_BYTES")],
-    material_name: Annotated[str, Form(alias="materialName", min_length=1, max_length=256)],
-    material_source: Annotated[EvidenceSource, Form(alias="materialSource")] = "upload",
-    applicant_kind: Annotated[ApplicantKind | None, Form(alias="applicantKind")] = None,
-    applicant_key: Annotated[str | None, Form(alias="applicantKey", min_length=1, max_length=64)] = None,
 ) -> MaterialEvidencePublic:
+    app, material = _material(ctx, app_id, code)
     limit = ctx.rt.settings.onestop_upload_max_bytes
     content = file.file.read(limit + 1)  # one byte past the limit is enough to refuse it
-    named = ApplicantIn(kind=applicant_kind, key=applicant_key) if applicant_kind and applicant_key else None
-    who = _applicant(ctx, named)
-    material = MaterialIn(name=material_name, source=material_source).material(code)
-    done = evidence.upload(ctx.rt, ctx.tenant, app_id, material, who, filename=file.filename or "",
+    done = evidence.upload(ctx.rt, ctx.tenant, app_id, material, app.applicant, filename=file.filename or "",
                            content_type=file.content_type or "", content=content, by=ctx.principal.name)  # fmt: skip
     return MaterialEvidencePublic.of(done)
 
 
 @router.get("/applications/{app_id}/evidence", summary="An application's materials: fetched, uploaded, declined")
 def application_evidence(ctx: Applying, app_id: Annotated[str, APP]) -> EvidenceSummaryPublic:
-    # a citizen or an enterprise sees its own materials only; a counter sees the application's
-    return EvidenceSummaryPublic.of(evidence.evidence_summary(ctx.rt, ctx.tenant, app_id, applicant=_subject(ctx)))
+    app = applications.get(ctx.rt, ctx.tenant, app_id, viewer=actor_of(ctx))  # its applicant's, or a counter's
+    return EvidenceSummaryPublic.of(evidence.evidence_summary(ctx.rt, ctx.tenant, app.id))

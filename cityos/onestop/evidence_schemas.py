@@ -9,49 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from cityos.onestop.evidence import (
-    Applicant,
     EvidencePreview,
     EvidenceSummary,
     EvidenceTotals,
     MaterialEvidence,
 )
 from cityos.onestop.evidence_workflow import STATE_LABELS, EvidenceState, allowed
-from cityos.onestop.models import ApplicantKind, EvidenceSource, Material
 
 
 class Shape(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class ApplicantIn(Shape):
-    """Who applies: a counter's (an operator's or administrator's) request names them; a citizen's or an
-    enterprise's token is the applicant, and may leave it out."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: ApplicantKind = Field(..., description="person (自然人) or enterprise (法人)")
-    key: str = Field(..., min_length=1, max_length=64, description="an ID number (公民身份号码) or a credit code")
-
-    def applicant(self) -> Applicant:
-        return Applicant(self.kind, self.key)
-
-
-class MaterialIn(Shape):
-    """The material as the service item declares it (until the items' registry is wired, the request carries it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(..., min_length=1, max_length=256, description="zh-CN, e.g. 出生医学证明")
-    source: EvidenceSource = Field(..., description="registry | certificate | upload")
-    required: bool = True
-    registry: str | None = Field(None, max_length=32, description="source registry: person | organization | building")
-    entry: str | None = Field(None, max_length=64, description="source registry: the catalogue entry's code")
-    items: list[str] = Field(default_factory=list, max_length=64, description="source registry: the entry's items")
-    certificate_type: str | None = Field(None, max_length=128, description="source certificate: its type code")
-
-    def material(self, code: str) -> Material:
-        return Material(code=code, name=self.name, source=self.source, required=self.required, registry=self.registry,
-                        entry=self.entry, items=tuple(self.items), certificate_type=self.certificate_type)  # fmt: skip
 
 
 class PreviewIn(Shape):
@@ -59,10 +26,6 @@ class PreviewIn(Shape):
 
     model_config = ConfigDict(extra="forbid")
 
-    applicant: ApplicantIn | None = Field(None, description="a counter's request: whom it applies for")
-    department: str = Field(..., min_length=1, max_length=64, description="the item's implementing department")
-    item_name: str = Field(..., min_length=1, max_length=256, description="the service item (事项), for the purpose")
-    material: MaterialIn
     key: str | None = Field(None, max_length=64, description="the record's key when it is not the applicant's own "
                                                               "(a building's code)")  # fmt: skip
 
@@ -72,8 +35,6 @@ class DecideIn(Shape):
 
     model_config = ConfigDict(extra="forbid")
 
-    applicant: ApplicantIn | None = Field(None, description="a counter's request: whom it applies for")
-    material: MaterialIn
     content_hash: str | None = Field(
         None, min_length=64, max_length=64, description="confirm: the preview's hash (refused if the evidence changed)"
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from conftest import Api
+
+from cityos.core.identifiers import credit_check_character, id_check_character
 from cityos.onestop import Bundle, BundleItem, Material, ServiceItem
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -35,3 +39,29 @@ RESTAURANT = Bundle(
     lead_department="market-supervision",
 )  # fmt: skip
 ANSWERS = {"name": "小笼包餐饮有限公司", "tobacco": True, "area": 80}
+
+
+PERSON = "31010119800101123" + id_check_character("31010119800101123")
+COMPANY = "91310101MA1FPX123" + credit_check_character("91310101MA1FPX123")
+
+
+def _value(q: dict[str, Any]) -> Any:
+    """An answer of the question's type (the first option of a choice)."""
+    options = [o["value"] for o in q.get("options") or []]
+    return {"text": "测试", "integer": int(q.get("min") or 1), "number": float(q.get("min") or 1),
+            "boolean": False, "date": "2026-12-01", "choice": options[:1] and options[0],
+            "multichoice": options[:1], "id-card": PERSON, "credit-code": COMPANY,
+            "phone": "13800138000"}[q["type"]]  # fmt: skip
+
+
+def answers_for(api: Api, bundle: str, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` and an answer to every other question the form shows for them."""
+    questions = {q["code"]: q for q in api.get(f"/onestop/bundles/{bundle}/form", token=None).json()["questions"]}
+    answers = dict(given)
+    for _ in range(len(questions)):
+        checked = api.post(f"/onestop/bundles/{bundle}/form/check", json={"answers": answers}, token=None).json()
+        if checked["valid"]:
+            return answers
+        for error in checked["errors"]:
+            answers[error["field"]] = _value(questions[error["field"]])
+    raise AssertionError(f"no valid answers found for {bundle}")
