@@ -169,6 +169,17 @@ class Settings(BaseSettings):
         description="The de-identification policy (YAML) every open dataset's release passes before its records are "
         "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
     )
+    seal_secret: str | None = Field(
+        None,
+        description="Secret that encrypts the offices' seal keys (电子印章: each issuing department's Ed25519 key, "
+        "kept in the database so that every API node signs with it) with AES-256-GCM. Required outside demo mode "
+        "before the first e-certificate is issued; keep it (a new secret cannot open the keys made under the old).",
+    )
+    credential_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The public address of the one-stop API (no trailing slash): e-certificates name their status "
+        "lists, JSON Schemas and JSON-LD context under it, so set it before issuing the first one.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
