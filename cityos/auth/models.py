@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"resolutions:read", "resolutions:settle"}  # entity resolution decisions; settles review ones
         | {"quality:read", "quality:run"}  # every department's quality rules, runs, failures and scores
         | {"applications:read", "applications:decide", "releases:check"}  # open data: applications, release checks
+        | {"credentials:read", "credentials:issue", "credentials:status"}  # e-certificates (电子证照), any office's
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -55,6 +56,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"quality:read", "quality:run"}
         # reviews the applications for its conditional open datasets (the big-data centre: every one)
         | {"applications:read", "applications:decide"}
+        # issues e-certificates under its own seal; reads and revokes, suspends, reinstates only those it issued
+        | {"credentials:read", "credentials:issue", "credentials:status"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

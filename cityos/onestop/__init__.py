@@ -6,6 +6,8 @@ Other packages use it through what this module exports.
 """
 
 from cityos.onestop.component import component
+from cityos.onestop.credential_verify import Check, Seal, Verification
+from cityos.onestop.credential_verify import verify as verify_credential
 from cityos.onestop.models import (
     ApplicantKind,
     ApplicationState,
@@ -16,15 +18,34 @@ from cityos.onestop.models import (
     Material,
     ServiceItem,
 )
+from cityos.onestop.wallet import IssuedCredential, holder_id, reinstate, revoke, status_list_credential, suspend
+from cityos.onestop.wallet import get as get_credential
+from cityos.onestop.wallet import issue as issue_credential
+from cityos.onestop.wallet import verify_here as verify_credential_here
+from cityos.onestop.wallet import wallet as credential_wallet
 
 __all__ = [
     "ApplicantKind",
     "ApplicationState",
     "Bundle",
     "BundleItem",
+    "Check",
     "EvidenceSource",
     "HandlingMode",
+    "IssuedCredential",
     "Material",
+    "Seal",
     "ServiceItem",
+    "Verification",
     "component",
+    "credential_wallet",
+    "get_credential",
+    "holder_id",
+    "issue_credential",
+    "reinstate",
+    "revoke",
+    "status_list_credential",
+    "suspend",
+    "verify_credential",
+    "verify_credential_here",
 ]

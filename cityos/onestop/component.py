@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    return []
+    from cityos.onestop import credential_pages, credential_routes
+
+    return [credential_routes.router, credential_pages.router]
 
 
 component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers)
