@@ -19,7 +19,9 @@ from cityos.auth import create_token, route_guard
 
 NGSILD_ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
 # public routes that take no input at all: there is no bad request to send them
-TAKE_NOTHING = {("GET", "/catalog.jsonld"), ("GET", "/catalog.ttl")}
+TAKE_NOTHING = {("GET", "/catalog.jsonld"), ("GET", "/catalog.ttl"), ("GET", "/onestop/seals"),
+                ("GET", "/onestop/certificate-types"), ("GET", "/onestop/contexts/certificates.jsonld"),
+                ("GET", "/onestop/verify")}  # fmt: skip
 # query parameter types that a word is not a value of
 TYPED = (int, float, bool)
 

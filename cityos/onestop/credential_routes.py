@@ -137,6 +137,7 @@ async def record(ctx: Reader, credential_id: Annotated[str, CREDENTIAL]) -> Cred
              responses=problem_responses(400, 403, 404, 409))  # fmt: skip
 async def change_status(ctx: StatusChanger, credential_id: Annotated[str, CREDENTIAL],
                         body: StatusIn) -> CredentialPublic:  # fmt: skip
+    await _readable(ctx, credential_id)  # another office's credential: 404, as for a read
     found = await run_in_threadpool(lambda: wallet.change_status(
         ctx.rt, credential_id, body.action, by=ctx.principal.name, department=ctx.department, reason=body.reason,
         tenant=ctx.tenant))  # fmt: skip

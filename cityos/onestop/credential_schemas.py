@@ -89,7 +89,7 @@ class StatusIn(Shape):
     reason: str | None = Field(None, max_length=2000)
 
 
-class EventPublic(Shape):
+class CredentialEventPublic(Shape):
     action: str
     by: str
     by_department: str | None
@@ -99,7 +99,7 @@ class EventPublic(Shape):
     reason: str | None
 
     @classmethod
-    def of(cls, ev: StatusEvent) -> EventPublic:
+    def of(cls, ev: StatusEvent) -> CredentialEventPublic:
         return cls(action=ev.action, by=ev.by, by_department=ev.by_department, at=ev.at, from_state=ev.from_state,
                    to_state=ev.to_state, reason=ev.reason)  # fmt: skip
 
@@ -125,13 +125,13 @@ class CredentialSummary(Shape):
 class CredentialPublic(CredentialSummary):
     """A credential with its status history and the signed document."""
 
-    history: list[EventPublic]
+    history: list[CredentialEventPublic]
     credential: dict[str, Any] = Field(..., description="the signed W3C Verifiable Credential")
 
     @classmethod
     def full(cls, found: IssuedCredential) -> CredentialPublic:
         base = CredentialSummary.of(found).model_dump()
-        return cls(**base, history=[EventPublic.of(e) for e in found.history], credential=found.document)
+        return cls(**base, history=[CredentialEventPublic.of(e) for e in found.history], credential=found.document)
 
 
 class CheckPublic(Shape):
