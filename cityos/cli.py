@@ -733,7 +733,6 @@ def _clock(text: str | None) -> Any:
     return start
 
 
-
 def _return_echo(run: Any) -> None:
     typer.echo(f"run {run.id} ({'full' if run.full else 'since ' + str(run.since)}): {run.read:,} city records read; "
                f"{run.new:,} new, {run.changed:,} changed, {run.removed:,} removed, {run.unchanged:,} unchanged "
@@ -821,14 +820,17 @@ def _read_json(path: Path, what: str) -> Any:
         raise typer.Exit(2) from None
 
 
+VC_SEALS_HELP = "The offices' seals: a saved answer of GET /onestop/seals."
+VC_STATUS_HELP = "A saved status list credential (GET /onestop/status/{issuer}/{purpose}); repeat for each list."
+VC_BASE_HELP = "Read the seals and status lists from this cityos (e.g. https://zwfw.example.gov.cn); nothing else."
+
+
 @vc_app.command("verify")
 def vc_verify(
     file: Annotated[Path, typer.Argument(help="The credential (JSON), as downloaded from a wallet.")],
-    seals: Annotated[Path | None, typer.Option(help="The offices' seals: a saved answer of GET /onestop/seals.")] = None,
-    status: Annotated[list[Path] | None, typer.Option(help="A saved status list credential (GET /onestop/status/"
-                                                      "{issuer}/{purpose}); repeat for each list.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="Read the seals and status lists from this cityos instead "
-                                                 "(e.g. https://zwfw.example.gov.cn); nothing else is fetched.")] = None,
+    seals: Annotated[Path | None, typer.Option(help=VC_SEALS_HELP)] = None,
+    status: Annotated[list[Path] | None, typer.Option(help=VC_STATUS_HELP)] = None,
+    base_url: Annotated[str | None, typer.Option(help=VC_BASE_HELP)] = None,
 ) -> None:
     """Verify an e-certificate: signature, period of validity, office seal, status. Offline with --seals and
     --status files; or from one cityos with --base-url (only status lists under it are read). Exit 0 when every

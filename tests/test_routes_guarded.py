@@ -59,9 +59,18 @@ PUBLIC = {
     ("POST", "/opendata/datasets/{name}/reports"),
     ("POST", "/opendata/applications"),  # anyone applies for conditional open data (rate-limited per address)
     # e-certificates: what a verifier needs (seals, status lists, types, schemas, context) and verification itself
-    *(("GET", f"/onestop/{p}") for p in ("seals", "certificate-types", "schemas/{code}.json",
-                                         "contexts/certificates.jsonld", "status/{issuer}/{purpose}", "verify",
-                                         "static/{name}")),
+    *(
+        ("GET", f"/onestop/{p}")
+        for p in (
+            "seals",
+            "certificate-types",
+            "schemas/{code}.json",
+            "contexts/certificates.jsonld",
+            "status/{issuer}/{purpose}",
+            "verify",
+            "static/{name}",
+        )
+    ),
     ("POST", "/onestop/verify"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files

@@ -135,8 +135,8 @@ def json_schema(kind: CertificateType, base_url: str) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": schema_url(base_url, kind.code),
         "title": f"{kind.name} ({kind.name_en})",
-        "description": f"全国电子证照目录: {kind.catalogue_name}" + (f" ({kind.catalogue_code})"
-                                                                      if kind.catalogue_code else ""),
+        "description": f"全国电子证照目录: {kind.catalogue_name}"
+        + (f" ({kind.catalogue_code})" if kind.catalogue_code else ""),
         "type": "object",
         "properties": {
             "type": {"type": "array", "contains": {"const": kind.code}},

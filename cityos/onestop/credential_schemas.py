@@ -161,4 +161,5 @@ class VerificationPublic(Shape):
         checks = [CheckPublic(name=c.name, label_zh=c.label_zh, label_en=c.label_en, ok=c.ok, reason_zh=c.reason_zh,
                               reason_en=c.reason_en) for c in found.checks]  # fmt: skip
         return cls(ok=found.ok, status=found.status, checks=checks, credential_id=found.credential_id,
-                   types=list(found.types), issuer=found.issuer, office=found.office, subject=found.subject)  # fmt: skip
+                   types=list(found.types), issuer=found.issuer, office=found.office,
+                   subject=found.subject)  # fmt: skip

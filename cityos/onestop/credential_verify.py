@@ -106,7 +106,8 @@ def _issuer_id(credential: Mapping[str, Any]) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def check_seal(credential: Mapping[str, Any], method: str | None, seals: Mapping[str, Seal]) -> tuple[Check, Seal | None]:
+def check_seal(credential: Mapping[str, Any], method: str | None,
+               seals: Mapping[str, Seal]) -> tuple[Check, Seal | None]:  # fmt: skip
     """The proof's key is a published office seal, and the credential's issuer is that office's did:key."""
     key = key_of_method(method) if method else None
     seal = seals.get(multikey(key)) if key is not None else None
@@ -165,9 +166,9 @@ def check_status(credential: Mapping[str, Any], seals: Mapping[str, Seal],
         elif bit and entry.get("statusPurpose") == "suspension" and state != "revoked":
             state = "suspended"
     if state == "revoked":
-        return Check("status", False, "证照已被签发机关撤销(吊销)", "the issuing office has revoked the credential"), state
+        return Check("status", False, "证照已被签发机关撤销(吊销)", "the issuing office revoked the credential"), state
     if state == "suspended":
-        return Check("status", False, "证照已被签发机关暂停使用", "the issuing office has suspended the credential"), state
+        return Check("status", False, "证照已被签发机关暂停使用", "the issuing office suspended the credential"), state
     return Check("status", True), state
 
 

@@ -35,7 +35,7 @@ DID_KEY = "did:key:"
 Document = dict[str, Any]
 
 
-def canonical(value: object) -> bytes:
+def canonical(value: Any) -> bytes:
     """The JCS (RFC 8785) form of a JSON value."""
     return rfc8785.dumps(value)
 
@@ -188,7 +188,7 @@ def verify_proof(secured: Mapping[str, Any], resolve: Resolver = key_of_method) 
     return ProofCheck(True, method)
 
 
-def status_entries(list_urls: Mapping[str, str], index: int) -> list[Document]:
+def status_entries(list_urls: Mapping[Any, str], index: int) -> list[Document]:
     """The credential's ``credentialStatus``: one ``BitstringStatusListEntry`` per purpose (revocation,
     suspension) at the same index of each purpose's list."""
     return [{"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,

@@ -14,6 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
@@ -28,7 +29,7 @@ from cityos.onestop.credential_verify import Seal
 from cityos.onestop.credentials import multikey, verification_method
 from cityos.runtime import Runtime
 
-DEMO_SECRET = "cityos demo seal secret: not for a city's data"  # noqa: S105  (demo mode only, refused elsewhere)
+DEMO_SECRET = "cityos demo seal secret: not for a city's data"  # demo mode only: refused elsewhere
 
 
 @dataclass(frozen=True)
@@ -102,16 +103,18 @@ class SealRing:
             row = store.get_seal(conn, tenant, department)
         if row is None:
             private = Ed25519PrivateKey.generate()
-            row = {"tenant": tenant, "department": department, "name": name,
+            new: dict[str, Any] = {"tenant": tenant, "department": department, "name": name,
                    "public_key": multikey(private.public_key()),
                    "private_key": seal_key(settings, tenant, department, private), "next_index": 0,
                    "created_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
             try:
-                self._rt.db.run_write(lambda conn: store.insert_seal(conn, row))
+                self._rt.db.run_write(lambda conn: store.insert_seal(conn, new))
+                row = new
             except IntegrityError:  # another process made it first: use theirs
                 with self._rt.db.connect() as conn:
                     row = store.get_seal(conn, tenant, department)
-                assert row is not None
+                if row is None:
+                    raise
         return OfficeSeal(_published(row), open_key(settings, tenant, department, str(row["private_key"])))
 
 

@@ -61,6 +61,10 @@ def list_credential(*, url: str, issuer: dict[str, Any], purpose: Purpose, encod
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
         "validFrom": valid_from,
-        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
-                              "encodedList": encoded},  # fmt: skip
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encoded,
+        },
     }

@@ -3,4 +3,4 @@ that the migrations' metadata holds them all."""
 
 from __future__ import annotations
 
-from cityos.onestop import credential_tables as credential_tables  # noqa: F401  (e-certificates, seals)
+from cityos.onestop import credential_tables as credential_tables  # e-certificates, seals

@@ -115,12 +115,13 @@ def _valid_until(kind: types.CertificateType, now: datetime, valid_until: dateti
 
 def _check_holder(holder: str) -> None:
     if not holder.startswith(HOLDER_PREFIXES) or len(holder) > 128:
-        raise InvalidCredentialRequest("the holder is a person's or an enterprise's registry URN "
-                                       "(urn:ngsi-ld:Person:… or urn:ngsi-ld:Organization:…)", field="holder")  # fmt: skip
+        raise InvalidCredentialRequest("the holder is a person's or an enterprise's registry URN (urn:ngsi-ld:"
+                                       "Person:… or urn:ngsi-ld:Organization:…)", field="holder")  # fmt: skip
 
 
 def _document(rt: Runtime, kind: types.CertificateType, seal: OfficeSeal, cid: str, holder: str,
-              claims: Mapping[str, Any], index: int, start: datetime, end: datetime | None) -> dict[str, Any]:  # fmt: skip
+              claims: Mapping[str, Any], index: int, start: datetime,
+              end: datetime | None) -> dict[str, Any]:  # fmt: skip
     urls = {p: list_url(rt, seal.seal.department, p) for p in status_list.PURPOSES}
     unsigned = credential(
         credential_id=cid,
@@ -162,8 +163,18 @@ def issue(rt: Runtime, certificate_type: str, holder: str, claims: Mapping[str, 
                "issuer": issuer_department, "status_index": index, "state": "active",
                "valid_from": found.valid_from, "valid_until": found.valid_until,
                "issued_at_ms": int(now.timestamp() * 1000), "document": doc, "version": 1}  # fmt: skip
-        history = {"tenant": tenant, "credential_id": cid, "seq": 1, "at": _stamp(now), "action": "issue", "by": by,
-                   "by_department": issuer_department, "reason": None, "from_state": None, "to_state": "active"}
+        history = {
+            "tenant": tenant,
+            "credential_id": cid,
+            "seq": 1,
+            "at": _stamp(now),
+            "action": "issue",
+            "by": by,
+            "by_department": issuer_department,
+            "reason": None,
+            "from_state": None,
+            "to_state": "active",
+        }
         store.insert_credential(conn, row, history)
         return found
 
@@ -269,7 +280,7 @@ def verify_here(rt: Runtime, document: Mapping[str, Any], *, tenant: str | None 
         if not url.startswith(prefix) or purpose not in status_list.PURPOSES:
             return None
         try:
-            return status_list_credential(rt, department, purpose, tenant=tenant)  # type: ignore[arg-type]
+            return status_list_credential(rt, department, purpose, tenant=tenant)
         except CredentialNotFound:
             return None
 

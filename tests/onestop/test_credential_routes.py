@@ -14,8 +14,13 @@ from cityos.auth.service import create_token
 
 SECRET = "a-test-seal-secret-of-some-length"
 ENTERPRISE = "urn:ngsi-ld:Organization:91310101MA1FPX1234"
-PERMIT = {"operatorName": "上海黄浦示例餐饮有限公司", "creditCode": "91310101MA1FPX1234", "permitNumber": "JY13101010001",
-          "premises": "上海市黄浦区示例路1号", "businessItems": "热食类食品制售"}  # fmt: skip
+PERMIT = {
+    "operatorName": "上海黄浦示例餐饮有限公司",
+    "creditCode": "91310101MA1FPX1234",
+    "permitNumber": "JY13101010001",
+    "premises": "上海市黄浦区示例路1号",
+    "businessItems": "热食类食品制售",
+}
 pytestmark = pytest.mark.settings(seal_secret=SECRET)
 
 
