@@ -853,7 +853,7 @@ def vc_verify(
 
     def lookup(url: str) -> Any:
         if url in lists:
-            return lists[url]
+            return onestop.open_list(lists[url], known)
         if base and url.startswith(f"{base}/onestop/status/"):
             answer = httpx.get(url, timeout=10)
             return answer.json() if answer.status_code == 200 else None

@@ -6,7 +6,7 @@ Other packages use it through what this module exports.
 """
 
 from cityos.onestop.component import component
-from cityos.onestop.credential_verify import Check, Seal, Verification
+from cityos.onestop.credential_verify import Check, OpenedList, Seal, Verification, open_list
 from cityos.onestop.credential_verify import verify as verify_credential
 from cityos.onestop.models import (
     ApplicantKind,
@@ -18,7 +18,17 @@ from cityos.onestop.models import (
     Material,
     ServiceItem,
 )
-from cityos.onestop.wallet import IssuedCredential, holder_id, reinstate, revoke, status_list_credential, suspend
+from cityos.onestop.seals import published as published_seals
+from cityos.onestop.seals import ring as seals_ring
+from cityos.onestop.wallet import (
+    IssuedCredential,
+    holder_id,
+    list_url,
+    reinstate,
+    revoke,
+    status_list_credential,
+    suspend,
+)
 from cityos.onestop.wallet import get as get_credential
 from cityos.onestop.wallet import issue as issue_credential
 from cityos.onestop.wallet import verify_here as verify_credential_here
@@ -34,6 +44,7 @@ __all__ = [
     "HandlingMode",
     "IssuedCredential",
     "Material",
+    "OpenedList",
     "Seal",
     "ServiceItem",
     "Verification",
@@ -42,8 +53,12 @@ __all__ = [
     "get_credential",
     "holder_id",
     "issue_credential",
+    "list_url",
+    "open_list",
+    "published_seals",
     "reinstate",
     "revoke",
+    "seals_ring",
     "status_list_credential",
     "suspend",
     "verify_credential",

@@ -15,7 +15,6 @@ from cityos.onestop.credentials import DID_KEY, key_of_method, multikey, verify_
 
 CheckName = Literal["signature", "validity", "seal", "status"]
 StatusState = Literal["active", "revoked", "suspended", "unknown"]
-StatusLookup = Callable[[str], Mapping[str, Any] | None]  # a status list credential's URL -> the credential
 LABELS: dict[CheckName, tuple[str, str]] = {
     "signature": ("签名", "signature"),
     "validity": ("有效期", "period of validity"),
@@ -36,6 +35,22 @@ class Seal:
     @property
     def did(self) -> str:
         return DID_KEY + self.key
+
+
+@dataclass(frozen=True)
+class OpenedList:
+    """A status list as a verifier holds it once it checked the list's own proof: who signed it (the issuer's
+    id, when its proof verified with a known seal) and its bitstring. A verifier opens a list once per read
+    of it (:func:`open_list`), not once per credential."""
+
+    issuer: str | None
+    bits: bytes
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+# a status list credential's URL -> the credential as read (checked at each use), or the list opened already
+StatusLookup = Callable[[str], "Mapping[str, Any] | OpenedList | None"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,22 @@ def _entries(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in found if isinstance(e, dict) and e.get("type") == "BitstringStatusListEntry"]
 
 
+def open_list(listed: Mapping[str, Any], seals: Mapping[str, Seal]) -> OpenedList:
+    """Check a status list credential's proof (a known seal's) and decode its bitstring."""
+    proof = verify_proof(listed)
+    key = key_of_method(proof.method) if proof.method else None
+    if not proof.ok or key is None or multikey(key) not in seals:
+        return OpenedList(None, b"", "状态列表的签名无效或不是电子印章所签", "the status list's proof does not verify "
+                          "with an office seal")  # fmt: skip
+    subject = listed.get("credentialSubject")
+    encoded = subject.get("encodedList") if isinstance(subject, dict) else None
+    try:
+        bits = status_list.decode(encoded) if isinstance(encoded, str) else b""
+    except ValueError as exc:
+        return OpenedList(None, b"", f"状态列表无法解码:{exc}", f"the status list does not decode: {exc}")
+    return OpenedList(_issuer_id(listed), bits)
+
+
 def _entry_bit(entry: Mapping[str, Any], issuer: str | None, seals: Mapping[str, Seal],
                lookup: StatusLookup) -> tuple[bool | None, str, str]:  # fmt: skip
     """Whether the entry's bit is set (None: unknown, with the reason)."""
@@ -137,17 +168,15 @@ def _entry_bit(entry: Mapping[str, Any], issuer: str | None, seals: Mapping[str,
     listed = lookup(url) if isinstance(url, str) else None
     if listed is None:
         return None, f"无法读取状态列表 {url}", f"the status list {url} could not be read"
-    proof = verify_proof(listed)
-    key = key_of_method(proof.method) if proof.method else None
-    if not proof.ok or key is None or multikey(key) not in seals or _issuer_id(listed) != issuer:
-        return None, "状态列表的签名无效或不是签发机关所签", "the status list is not signed by the credential's issuer"
-    subject = listed.get("credentialSubject")
-    encoded = subject.get("encodedList") if isinstance(subject, dict) else None
+    opened = listed if isinstance(listed, OpenedList) else open_list(listed, seals)
+    if opened.issuer is None:
+        return None, opened.reason_zh, opened.reason_en
+    if opened.issuer != issuer:
+        return None, "状态列表不是签发机关所签", "the status list is not signed by the credential's issuer"
     try:
-        bits = status_list.decode(encoded) if isinstance(encoded, str) else b""
-        return status_list.is_set(bits, index), "", ""
-    except (ValueError, IndexError) as exc:
-        return None, f"状态列表无法解码:{exc}", f"the status list does not decode: {exc}"
+        return status_list.is_set(opened.bits, index), "", ""
+    except IndexError as exc:
+        return None, f"状态列表无法解码:{exc}", f"the status list does not hold the index: {exc}"
 
 
 def check_status(credential: Mapping[str, Any], seals: Mapping[str, Seal],

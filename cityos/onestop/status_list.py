@@ -23,14 +23,19 @@ def size_for(next_index: int) -> int:
     return blocks * MIN_BITS
 
 
-def encode(set_indexes: Iterable[int], size: int = MIN_BITS) -> str:
-    """The ``encodedList`` of a bitstring of ``size`` bits with the given indexes set."""
+def bitstring(set_indexes: Iterable[int], size: int = MIN_BITS) -> bytes:
+    """A bitstring of ``size`` bits with the given indexes set (index 0: the high bit of the first byte)."""
     bits = bytearray(size // 8)
     for i in set_indexes:
         if not 0 <= i < size:
             raise ValueError(f"status index {i} is outside the list of {size} bits")
         bits[i // 8] |= 0x80 >> (i % 8)
-    packed = gzip.compress(bytes(bits), mtime=0)
+    return bytes(bits)
+
+
+def encode(set_indexes: Iterable[int], size: int = MIN_BITS) -> str:
+    """The ``encodedList`` of a bitstring of ``size`` bits with the given indexes set."""
+    packed = gzip.compress(bitstring(set_indexes, size), mtime=0)
     return "u" + base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
 
 
