@@ -40,8 +40,13 @@ from cityos.store.migrate import upgrade
 TARGET_ISSUE = 1_000
 TARGET_VERIFY = 2_000
 HOLDER = "urn:ngsi-ld:Organization:91310101MA1FPX1234"
-CLAIMS = {"operatorName": "上海黄浦示例餐饮有限公司", "creditCode": "91310101MA1FPX1234",
-          "permitNumber": "JY13101010001", "premises": "上海市黄浦区示例路1号", "businessItems": "热食类食品制售"}  # fmt: skip
+CLAIMS = {
+    "operatorName": "上海黄浦示例餐饮有限公司",
+    "creditCode": "91310101MA1FPX1234",
+    "permitNumber": "JY13101010001",
+    "premises": "上海市黄浦区示例路1号",
+    "businessItems": "热食类食品制售",
+}
 
 
 def rate(n: int, fn: Callable[[int], Any]) -> float:
@@ -76,9 +81,9 @@ def run(rt: Runtime, n: int, repeats: int) -> None:
     data = hash_data(doc, config)
     signature = key.sign(data)
     now = datetime.now(UTC)
-    lists = {url: onestop.status_list_credential(rt, "market-supervision", purpose)
-             for purpose, url in (("revocation", onestop.list_url(rt, "market-supervision", "revocation")),
-                                  ("suspension", onestop.list_url(rt, "market-supervision", "suspension")))}  # fmt: skip
+    office = "market-supervision"
+    lists = {onestop.list_url(rt, office, p): onestop.status_list_credential(rt, office, p)
+             for p in ("revocation", "suspension")}  # fmt: skip
     seals = {s.key: s for s in onestop.published_seals(rt, "default")}
     opened = {url: onestop.open_list(listed, seals) for url, listed in lists.items()}  # a verifier opens each once
 
