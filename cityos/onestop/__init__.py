@@ -22,7 +22,9 @@ from cityos.onestop.seals import published as published_seals
 from cityos.onestop.seals import ring as seals_ring
 from cityos.onestop.wallet import (
     IssuedCredential,
+    IssueRequest,
     holder_id,
+    issue_many,
     list_url,
     reinstate,
     revoke,
@@ -42,6 +44,7 @@ __all__ = [
     "Check",
     "EvidenceSource",
     "HandlingMode",
+    "IssueRequest",
     "IssuedCredential",
     "Material",
     "OpenedList",
@@ -53,6 +56,7 @@ __all__ = [
     "get_credential",
     "holder_id",
     "issue_credential",
+    "issue_many",
     "list_url",
     "open_list",
     "published_seals",

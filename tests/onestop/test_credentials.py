@@ -179,3 +179,14 @@ def test_a_status_list_round_trips_and_reads_as_the_specification_says(indexes: 
     assert found == indexes
     for i in list(indexes)[:5]:
         assert spec_bit(encoded, i)
+
+
+def test_issue_many_is_all_or_nothing(rt: Runtime) -> None:
+    good = onestop.IssueRequest("BusinessLicence", ENTERPRISE, LICENCE, "market-supervision")
+    done = onestop.issue_many(rt, [good, good, good])
+    assert sorted(c.status_index for c in done) == [0, 1, 2]
+    assert all(onestop.verify_credential_here(rt, c.document).ok for c in done)
+    bad = onestop.IssueRequest("BusinessLicence", ENTERPRISE, {**LICENCE, "domicile": ""}, "market-supervision")
+    with pytest.raises(InvalidCredentialRequest):
+        onestop.issue_many(rt, [good, bad])
+    assert len(onestop.credential_wallet(rt, ENTERPRISE)) == 3
