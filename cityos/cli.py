@@ -1,5 +1,5 @@
 """`cityos` command line: serve, worker, ingest, demo, simulate, feed, db, token, account, history, deadletters,
-audit; thin over service functions."""
+audit, vc; thin over service functions."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ app.add_typer(audit_app, name="audit")
 return_app = typer.Typer(help="District return (数据属地返还): grants that return city records to a district.",
                          no_args_is_help=True)  # fmt: skip
 app.add_typer(return_app, name="return")
+vc_app = typer.Typer(help="E-certificates (电子证照, W3C Verifiable Credentials): verify one offline.",
+                     no_args_is_help=True)  # fmt: skip
+app.add_typer(vc_app, name="vc")
 
 
 @db_app.command("upgrade")
@@ -730,10 +733,6 @@ def _clock(text: str | None) -> Any:
     return start
 
 
-if __name__ == "__main__":
-    app()
-
-
 def _return_echo(run: Any) -> None:
     typer.echo(f"run {run.id} ({'full' if run.full else 'since ' + str(run.since)}): {run.read:,} city records read; "
                f"{run.new:,} new, {run.changed:,} changed, {run.removed:,} removed, {run.unchanged:,} unchanged "
@@ -809,3 +808,67 @@ def return_list() -> None:
         typer.echo(f"{g.id}  {g.state:8}  {g.district_tenant} ({g.district})  {', '.join(g.codes)}  "
                    f"watermark {g.watermark or '-'}")  # fmt: skip
     typer.echo(f"{total} return grants")
+
+
+def _read_json(path: Path, what: str) -> Any:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {what} {path} is not a JSON file that can be read: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+VC_SEALS_HELP = "The offices' seals: a saved answer of GET /onestop/seals."
+VC_STATUS_HELP = "A saved status list credential (GET /onestop/status/{issuer}/{purpose}); repeat for each list."
+VC_BASE_HELP = "Read the seals and status lists from this cityos (e.g. https://zwfw.example.gov.cn); nothing else."
+
+
+@vc_app.command("verify")
+def vc_verify(
+    file: Annotated[Path, typer.Argument(help="The credential (JSON), as downloaded from a wallet.")],
+    seals: Annotated[Path | None, typer.Option(help=VC_SEALS_HELP)] = None,
+    status: Annotated[list[Path] | None, typer.Option(help=VC_STATUS_HELP)] = None,
+    base_url: Annotated[str | None, typer.Option(help=VC_BASE_HELP)] = None,
+) -> None:
+    """Verify an e-certificate: signature, period of validity, office seal, status. Offline with --seals and
+    --status files; or from one cityos with --base-url (only status lists under it are read). Exit 0 when every
+    check passes, 1 when one fails, 2 for unusable input."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from cityos import onestop
+
+    credential = _read_json(file, "the credential")
+    if base_url is None and seals is None:
+        typer.echo("error: give the seals (--seals FILE, with --status FILE for each list) or --base-url", err=True)
+        raise typer.Exit(2)
+    base = (base_url or "").rstrip("/")
+    raw_seals = httpx.get(f"{base}/onestop/seals", timeout=10).json() if seals is None else _read_json(seals, "seals")
+    known = {s["publicKeyMultibase"]: onestop.Seal(s["department"], s["name"], s["publicKeyMultibase"])
+             for s in raw_seals if isinstance(s, dict) and "publicKeyMultibase" in s}  # fmt: skip
+    lists = {doc.get("id"): doc for doc in (_read_json(p, "the status list") for p in status or [])}
+
+    def lookup(url: str) -> Any:
+        if url in lists:
+            return onestop.open_list(lists[url], known)
+        if base and url.startswith(f"{base}/onestop/status/"):
+            answer = httpx.get(url, timeout=10)
+            return answer.json() if answer.status_code == 200 else None
+        return None
+
+    found = onestop.verify_credential(credential, known, lookup, datetime.now(UTC))
+    for check in found.checks:
+        mark = "✔" if check.ok else "✘"
+        reason = f": {check.reason_zh} ({check.reason_en})" if not check.ok else ""
+        typer.echo(f"{mark} {check.label_zh} {check.label_en}{reason}")
+    typer.echo(f"状态 status: {found.status}")
+    if not found.ok:
+        raise typer.Exit(1)
+    typer.echo("核验通过 verified")
+
+
+if __name__ == "__main__":
+    app()

@@ -184,6 +184,17 @@ class Settings(BaseSettings):
         description="Largest file an applicant uploads as a material of a one-stop application (PDF, JPEG or PNG; "
         "past it: 413). Keep it under CITYOS_MAX_BODY_BYTES.",
     )
+    seal_secret: str | None = Field(
+        None,
+        description="Secret that encrypts the offices' seal keys (电子印章: each issuing department's Ed25519 key, "
+        "kept in the database so that every API node signs with it) with AES-256-GCM. Required outside demo mode "
+        "before the first e-certificate is issued; keep it (a new secret cannot open the keys made under the old).",
+    )
+    credential_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The public address of the one-stop API (no trailing slash): e-certificates name their status "
+        "lists, JSON Schemas and JSON-LD context under it, so set it before issuing the first one.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

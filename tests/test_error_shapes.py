@@ -26,6 +26,11 @@ TAKE_NOTHING = {
     ("GET", "/onestop/"),
     ("GET", "/onestop/login"),
     ("GET", "/onestop/login/demo/subjects"),
+    # what a verifier of e-certificates reads
+    ("GET", "/onestop/seals"),
+    ("GET", "/onestop/certificate-types"),
+    ("GET", "/onestop/contexts/certificates.jsonld"),
+    ("GET", "/onestop/verify"),
 } | {("GET", f"/onestop/{path}") for path in ("items", "bundles", "guide")}  # the service guides' lists
 # query parameter types that a word is not a value of
 TYPED = (int, float, bool)

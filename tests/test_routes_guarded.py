@@ -68,6 +68,13 @@ PUBLIC = {
     *(("GET", f"/onestop/bundles/{{code}}{twin}") for twin in ("", "/form")),
     ("POST", "/onestop/bundles/{code}/form/check"),  # reads and writes nothing: checks the answers given
     *(("GET", f"/onestop/{page}") for page in ("guide", "guide/{code}", "guide/bundles/{code}", "static/{name}")),
+    # e-certificates: what a verifier needs (seals, status lists, types, schemas, context) and verification itself
+    *(
+        ("GET", f"/onestop/{p}")
+        for p in ("seals", "certificate-types", "schemas/{code}.json", "contexts/certificates.jsonld",
+                  "status/{issuer}/{purpose}", "verify")
+    ),  # fmt: skip
+    ("POST", "/onestop/verify"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # counter (综合窗口) for an applicant who names themself
         | {"services:handle", "services:act", "services:apply"}
         | {"services:write"}  # one-stop services: publishes new versions of service items (事项)
+        | {"credentials:read", "credentials:issue", "credentials:status"}  # e-certificates (电子证照), any office's
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -76,6 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"applications:read", "applications:decide"}
         # one-stop services: the queue of the applications (办件) routed to it, and the clerk's actions on them
         | {"services:handle", "services:act"}
+        # issues e-certificates under its own seal; reads and revokes, suspends, reinstates only those it issued
+        | {"credentials:read", "credentials:issue", "credentials:status"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

@@ -16,6 +16,8 @@ from cityos.onestop.catalogue_errors import (
     ItemVersionConflict,
 )
 from cityos.onestop.component import component
+from cityos.onestop.credential_verify import Check, OpenedList, Seal, Verification, open_list
+from cityos.onestop.credential_verify import verify as verify_credential
 from cityos.onestop.evidence import (
     EvidenceSummary,
     EvidenceTotals,
@@ -45,6 +47,23 @@ from cityos.onestop.models import (
     Material,
     ServiceItem,
 )
+from cityos.onestop.seals import published as published_seals
+from cityos.onestop.seals import ring as seals_ring
+from cityos.onestop.wallet import (
+    IssuedCredential,
+    IssueRequest,
+    holder_id,
+    issue_many,
+    list_url,
+    reinstate,
+    revoke,
+    status_list_credential,
+    suspend,
+)
+from cityos.onestop.wallet import get as get_credential
+from cityos.onestop.wallet import issue as issue_credential
+from cityos.onestop.wallet import verify_here as verify_credential_here
+from cityos.onestop.wallet import wallet as credential_wallet
 
 __all__ = [
     "Applicant",
@@ -53,6 +72,7 @@ __all__ = [
     "Bundle",
     "BundleItem",
     "BundleNotFound",
+    "Check",
     "EvidenceSource",
     "EvidenceSummary",
     "EvidenceTotals",
@@ -60,30 +80,50 @@ __all__ = [
     "HandlingMode",
     "InvalidAnswers",
     "InvalidServiceData",
+    "IssueRequest",
+    "IssuedCredential",
     "ItemApplication",
     "ItemNotFound",
     "ItemVersion",
     "ItemVersionConflict",
     "Material",
+    "OpenedList",
     "Question",
     "Resolver",
+    "Seal",
     "ServiceItem",
     "Submission",
+    "Verification",
     "WalletLookup",
     "applicable_items",
     "bundle",
     "bundles",
     "component",
+    "credential_wallet",
     "evidence_summary",
     "evidence_totals",
     "form_for",
+    "get_credential",
+    "holder_id",
     "install_catalogue",
+    "issue_credential",
+    "issue_many",
     "item",
     "item_version",
     "items",
+    "list_url",
+    "open_list",
     "publish_item",
+    "published_seals",
+    "reinstate",
+    "revoke",
+    "seals_ring",
     "seed_items",
     "static_catalogue",
+    "status_list_credential",
+    "suspend",
     "validate_answers",
+    "verify_credential",
+    "verify_credential_here",
     "visible_questions",
 ]

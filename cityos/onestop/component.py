@@ -23,6 +23,8 @@ def _routers() -> Sequence[APIRouter]:
         application_routes,
         catalogue_routes,
         citizen_routes,
+        credential_pages,
+        credential_routes,
         evidence_routes,
         guide_pages,
         portal_routes,
@@ -35,6 +37,8 @@ def _routers() -> Sequence[APIRouter]:
         portal_routes.router,
         application_routes.router,
         evidence_routes.router,
+        credential_routes.router,
+        credential_pages.router,
     ]
 
 

@@ -23,7 +23,8 @@ from cityos.onestop.items import bundle, bundles, item, items
 from cityos.onestop.models import Bundle, BundleItem, Material, ServiceItem
 
 STATIC = FilePath(__file__).parent / "static"
-FILES = {"guide.css": "text/css"}
+# the files of the one-stop pages served at /onestop/static/ (the portal's are under static/portal/)
+FILES = {"guide.css": "text/css", "verify.js": "text/javascript", "verify.css": "text/css"}
 router = APIRouter(tags=["onestop"])
 Anyone = Annotated[PublicContext, public("service guides (办事指南): public information, read from the shipped items")]
 HANDLING = {"online": ("全程网办", "online"), "on-site": ("窗口办理", "at a service counter"),
@@ -213,7 +214,7 @@ def bundle_page(b: Bundle, items: dict[str, ServiceItem]) -> str:
 @router.get("/onestop/static/{name}", include_in_schema=False)
 def static(_: Anyone, name: str) -> FileResponse:
     if name not in FILES:
-        raise NotFound(f"the service guides have no file {name!r}: they serve {', '.join(FILES)}")
+        raise NotFound(f"one-stop services serve no file {name!r}: they serve {', '.join(FILES)}")
     return FileResponse(STATIC / name, media_type=FILES[name], headers={"Cache-Control": "no-cache"})
 
 
