@@ -46,6 +46,9 @@ class ServiceActionIn(Shape):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     reason: str | None = Field(None, max_length=2000)
+    claims: dict[str, Any] | None = Field(
+        None, description="issue-certificate: the certificate's claims (GET /onestop/schemas/{type}.json names them)"
+    )
 
 
 class ServiceEntryPublic(Shape):

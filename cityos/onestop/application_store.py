@@ -36,6 +36,13 @@ def get_submission(conn: Connection, tenant: str, submission_id: str) -> Row | N
     return dict(found) if found else None
 
 
+def of_applicant(conn: Connection, tenant: str, kind: str, applicant: str, limit: int) -> list[Row]:
+    """An applicant's submissions, newest first (the idempotency index leads with the applicant)."""
+    q = (select(submissions).where(_s.tenant == tenant, _s.applicant_kind == kind, _s.applicant == applicant)
+         .order_by(_s.created_at_ms.desc(), _s.id.desc()).limit(limit))  # fmt: skip
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
 def of_submission(conn: Connection, tenant: str, submission_id: str) -> list[Row]:
     a = applications.c
     q = select(applications).where(a.tenant == tenant, a.submission_id == submission_id).order_by(a.position)

@@ -366,6 +366,15 @@ def get_submission(rt: Runtime, tenant: str, submission_id: str, viewer: Actor |
     return found
 
 
+def submissions_of(rt: Runtime, tenant: str, applicant: Applicant, limit: int = 50) -> list[Submission]:
+    """An applicant's submissions with their applications (我的办件), newest first."""
+    with rt.db.connect() as conn:
+        rows = store.of_applicant(conn, tenant, applicant.kind, applicant.key, limit)
+        apps = {r["id"]: store.of_submission(conn, tenant, r["id"]) for r in rows}
+        histories = store.histories(conn, tenant, [a["id"] for found in apps.values() for a in found])
+    return [_submission(r, apps[r["id"]], histories) for r in rows]
+
+
 def _may_see_submission(viewer: Actor, s: Submission) -> bool:
     if viewer.applies and viewer.applicant in (None, s.applicant):
         return True
@@ -429,6 +438,14 @@ def queue(rt: Runtime, tenant: str, department: str | None, *, state: Applicatio
 # Act
 
 OnApproved = Callable[[ItemApplication], None]
+
+
+def check_action(app: ItemApplication, action: Action, actor: Actor, *, now: datetime | None = None,
+                 calendar: WorkCalendar = DEFAULT_CALENDAR) -> None:  # fmt: skip
+    """Whether ``actor`` may take ``action`` on ``app`` as it was read: the errors :func:`act` would raise (a
+    dry run, for work done before the action, such as sealing a certificate)."""
+    _visible(app, actor)
+    transition(app.state, app.clock, action, parties(app, actor), "dry run", now or now_ms(), calendar)
 
 
 def act(rt: Runtime, tenant: str, app_id: str, action: Action, actor: Actor, reason: str | None = None, *,

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
-from cityos.errors import problem_responses
+from cityos.errors import Forbidden, problem_responses
 from cityos.onestop import certificate_types, status_list, wallet
 from cityos.onestop.credential_errors import CredentialNotFound, InvalidCredentialRequest
 from cityos.onestop.credential_schemas import (
@@ -38,6 +38,7 @@ Verifier = Annotated[PublicContext, public("anyone verifies an e-certificate the
 Reader = Annotated[RequestContext, allow("credentials:read")]
 Issuer = Annotated[RequestContext, allow("credentials:issue")]
 StatusChanger = Annotated[RequestContext, allow("credentials:status")]
+OwnWallet = Annotated[RequestContext, allow("wallet:read-own")]  # a citizen's or an enterprise's own (证照夹)
 CREDENTIAL = Path(max_length=64, description="the credential's id (urn:uuid:…)")
 VC_MEDIA = "application/vc+ld+json"
 
@@ -110,6 +111,31 @@ async def holder_wallet(ctx: Reader, holder: Annotated[str, Query(max_length=128
                         ) -> list[CredentialSummary]:  # fmt: skip
     found = await run_in_threadpool(wallet.wallet, ctx.rt, holder, tenant=ctx.tenant)
     return [CredentialSummary.of(c) for c in found if ctx.department in (None, c.issuer)]
+
+
+def _own_holder(ctx: RequestContext) -> str:
+    subject = ctx.principal.subject
+    if subject is None or subject.kind not in ("person", "enterprise"):
+        raise Forbidden("only a citizen's or an enterprise's login has a wallet of its own")
+    return wallet.holder_id(ctx.rt, subject.kind, subject.key)
+
+
+@router.get("/me/wallet", summary="My e-certificates (我的证照), newest first", responses=problem_responses(403))
+async def my_wallet(ctx: OwnWallet) -> list[CredentialSummary]:
+    holder = await run_in_threadpool(_own_holder, ctx)
+    return [CredentialSummary.of(c) for c in await run_in_threadpool(wallet.wallet, ctx.rt, holder,
+                                                                     tenant=ctx.tenant)]  # fmt: skip
+
+
+@router.get("/me/credentials/{credential_id}", summary="Download one of my e-certificates (JSON, as a file)",
+            responses=problem_responses(403, 404))  # fmt: skip
+async def my_credential(ctx: OwnWallet, credential_id: Annotated[str, CREDENTIAL]) -> JSONResponse:
+    holder = await run_in_threadpool(_own_holder, ctx)
+    found = await run_in_threadpool(wallet.get, ctx.rt, credential_id, tenant=ctx.tenant)
+    if found.holder != holder:
+        raise CredentialNotFound(f"you hold no e-certificate {credential_id}: GET /onestop/me/wallet lists yours")
+    disposition = f'attachment; filename="{found.filename}"'
+    return JSONResponse(found.document, media_type=VC_MEDIA, headers={"Content-Disposition": disposition})
 
 
 async def _readable(ctx: RequestContext, credential_id: str) -> wallet.IssuedCredential:

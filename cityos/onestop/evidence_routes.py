@@ -26,6 +26,7 @@ from cityos.onestop.evidence_schemas import (
     PreviewIn,
     PreviewPublic,
 )
+from cityos.onestop.issuing import wallet_lookup
 from cityos.onestop.items import item
 from cityos.onestop.models import Material
 
@@ -52,9 +53,9 @@ def _material(ctx: RequestContext, app_id: str, code: str) -> tuple[ItemApplicat
              responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def preview(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: PreviewIn) -> PreviewPublic:
     app, material = _material(ctx, app_id, code)
+    held = wallet_lookup(ctx.rt, ctx.tenant, app.applicant.kind)
     shown = evidence.preview(ctx.rt, ctx.tenant, app.department, app.applicant, material, application_id=app_id,
-                             item_name=app.item_name, by=ctx.principal.name, wallet=evidence.no_wallet,
-                             key=body.key)  # fmt: skip
+                             item_name=app.item_name, by=ctx.principal.name, wallet=held, key=body.key)  # fmt: skip
     return PreviewPublic.of(shown)
 
 

@@ -34,7 +34,7 @@ def test_the_shipped_items_hold_together() -> None:
                                                    "企业变更一件事", "二手房交易及水电气过户一件事"}  # fmt: skip
     food = s.items[FOOD]
     assert food.legal_basis[0] == "《中华人民共和国食品安全法》第三十五条"
-    assert food.department == "market-regulation" and food.certificate_type == "CN-FOOD-BUSINESS-LICENCE"
+    assert food.department == "market-regulation" and food.certificate_type == "FoodBusinessPermit"
     registry = [m for it in s.items.values() for m in it.materials if m.source == "registry"]
     assert {m.registry for m in registry} == {"person", "organization", "building"}
     for it in s.items.values():

@@ -117,8 +117,8 @@ async function homePage() {
     sessionStorage.removeItem(KEY);
     location.assign("/onestop/login");
   });
-  optional("/onestop/submissions?mine", document.querySelector("#submissions ul"), (s) => html`<li>${s.name || s.id} <span class="state">${s.state || ""}</span></li>`);
-  optional("/onestop/wallet", document.querySelector("#wallet ul"), (c) => html`<li>${c.name || c.type || c.id}</li>`);
+  optional("/onestop/me/submissions", document.querySelector("#submissions ul"), (s) => html`<li>${s.bundle || s.item || s.id} <span class="state">${s.overall || ""}</span></li>`);
+  optional("/onestop/me/wallet", document.querySelector("#wallet ul"), (c) => html`<li>${c.name || c.certificateType || c.id}</li>`);
   document.getElementById("usage-more").addEventListener("click", () => usage(true));
   await usage(false);
   const record = await call("/onestop/me/record");

@@ -1,0 +1,62 @@
+"""统一发证 end to end over the API: a birth application approved by health, its e-certificate issued into the
+mother's wallet with the claims the clerk gives, seen in her own wallet and her submissions; the same
+certificate then serves as once-only evidence of the household registration's application."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Api
+from onestop_samples import answers_for
+
+from cityos import datahub
+from cityos.auth import Subject, create_token, sign_in_subject
+from cityos.demo.people import build_residents, load_people
+from cityos.demo.sharing import load_grants
+
+pytestmark = pytest.mark.settings(seal_secret="a test secret of the offices' seals")
+T = "default"
+CLAIMS = {"childName": "刘小宝", "sex": "男", "birthDate": "2026-11-30", "birthPlace": "上海市黄浦区",
+          "motherName": "刘芳", "certificateNumber": "P310000123"}  # fmt: skip
+
+
+def _act(api: Api, app: str, action: str, token: str, **body: object) -> dict[str, object]:
+    r = api.post(f"/onestop/applications/{app}/actions/{action}", json=body or None, token=token)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_an_approved_birth_certificate_lands_in_the_wallet_and_serves_as_evidence(api: Api) -> None:
+    datahub.load_catalogue(api.rt, T, by="test")
+    load_people(api.rt, T, build_residents()[:2])
+    load_grants(api.rt, T)
+    mother = build_residents()[0].id_card
+    subject = Subject("person", mother, datahub.registry_entity_id(api.rt, "persons", mother))
+    own = sign_in_subject(api.rt.db, "citizen:mother", subject, tenant=T)[0]
+    body = {"bundle": "newborn", "answers": answers_for(api, "newborn", {})}
+    r = api.post("/onestop/submissions", json=body, headers={"Idempotency-Key": "baby"}, token=own)
+    assert r.status_code == 201, r.text
+    apps = {a["item"]: a["id"] for a in r.json()["applications"]}
+    health = create_token(api.rt.db, "health", role="department", kind="department")
+    birth = apps["HP-WJ-0001"]
+    _act(api, birth, "receive", health)
+    _act(api, birth, "approve", health)
+    missing = api.post(f"/onestop/applications/{birth}/actions/issue-certificate", json={}, token=health)
+    assert missing.status_code == 400 and missing.json()["field"] == "claims"
+    done = _act(api, birth, "issue-certificate", health, claims=CLAIMS)
+    assert done["state"] == "certificate-issued" and "电子证照 urn:uuid:" in str(done["history"])
+    held = api.get("/onestop/me/wallet", token=own)
+    assert held.status_code == 200 and [c["certificateType"] for c in held.json()] == ["BirthMedicalCertificate"]
+    got = api.get(f"/onestop/me/credentials/{held.json()[0]['id']}", token=own)
+    assert got.status_code == 200 and got.json()["credentialSubject"]["childName"] == "刘小宝"
+    assert api.post("/onestop/verify", json=got.json(), token=None).json()["ok"] is True
+    mine = api.get("/onestop/me/submissions", token=own).json()
+    assert [s["id"] for s in mine] == [r.json()["id"]]
+    household = apps["HP-GA-0001"]  # 户口登记 asks for the birth medical certificate: from the wallet
+    shown = api.post(f"/onestop/applications/{household}/materials/birth-medical-certificate/preview", json={},
+                     token=own)  # fmt: skip
+    assert shown.status_code == 200, shown.text
+    assert "刘小宝" in str(shown.json()["values"])
+    other = sign_in_subject(api.rt.db, "citizen:other", Subject("person", build_residents()[1].id_card, "x"),
+                            tenant=T)[0]  # fmt: skip
+    assert api.get(f"/onestop/me/credentials/{held.json()[0]['id']}", token=other).status_code == 404
+    assert api.get(f"/onestop/applications/{birth}", token=other).status_code in (403, 404)
