@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import uuid
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000, help="persons before defects (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is printed")
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite",
-                        help="where the records are read from (PostgreSQL: CITYOS_TEST_PG_ADMIN_URL)")
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgresql", "both"],
+        default="sqlite",
+        help="where the records are read from (PostgreSQL: CITYOS_TEST_PG_ADMIN_URL)",
+    )
     args = parser.parse_args()
 
     rules = datahub.load_rules()["HP-01-01-0001"]
@@ -142,7 +147,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "quality.sqlite"
                 store(path, records)
-                from_db(kind, lambda: load(path), rules, references, len(records), args.repeats)
+                from_db(kind, partial(load, path), rules, references, len(records), args.repeats)
         else:
             pg = Postgres()
             try:

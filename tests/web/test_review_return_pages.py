@@ -24,10 +24,10 @@ DISTRICT = "huangpu-district"  # the district's tenant the return grant returns 
 PERSONS = "HP-01-01-0001"  # 户籍人口基本信息, backed by the Person entities
 DOMICILE = "上海市黄浦区九江路3号201室"
 REGISTERED = [  # two enterprises at one domicile whose names differ by their form only
-    {"creditCode": credit_code(901), "name": "上海华新商贸有限公司", "kind": "有限责任公司", "legalRepresentative": "王敏",
-     "domicile": DOMICILE, "foundedOn": "2015-03-02"},
-    {"creditCode": credit_code(902), "name": "上海华新商贸股份有限公司", "kind": "股份有限公司", "legalRepresentative": "王敏",
-     "domicile": DOMICILE, "foundedOn": "2016-05-09"},
+    {"creditCode": credit_code(901), "name": "上海华新商贸有限公司", "kind": "有限责任公司",
+     "legalRepresentative": "王敏", "domicile": DOMICILE, "foundedOn": "2015-03-02"},
+    {"creditCode": credit_code(902), "name": "上海华新商贸股份有限公司", "kind": "股份有限公司",
+     "legalRepresentative": "王敏", "domicile": DOMICILE, "foundedOn": "2016-05-09"},
 ]  # fmt: skip
 VISITED = [{"name": "华新商贸有限公司", "domicile": "九江路三号二〇一室", "legalRepresentative": "王敏",
             "gridContact": "网格员", "visitedOn": "2026-03-05"}]  # fmt: skip
