@@ -6,23 +6,26 @@ feeds, checked with the 15 rules of HP-01-01-0001 (cityos/datahub/data/quality/)
 
   - in memory: the median time of ``datahub.evaluate`` over the records, beside a baseline measured in the
     same run: the time to iterate the records and read each item the rules read (the ratio);
-  - from SQLite: the records stored in a table of a file database; the median time to read them into dicts
-    and evaluate, beside the time to read them only (the ratio).
+  - from SQLite (and PostgreSQL with ``--db``): the records stored in a table of a scratch database; the
+    median time to read them into dicts and evaluate, beside the time to read them only (the ratio).
 
 Target (issue 18): a quality run over 1,000,000 records in at most 30 s.
 
-Run: .venv/bin/python bench/quality.py [--records N] [--repeats R]
+Run: .venv/bin/python bench/quality.py [--records N] [--repeats R] [--db sqlite|postgresql|both]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +71,49 @@ def load(path: Path) -> list[dict[str, str]]:
         return [dict(zip(ITEMS, row, strict=True)) for row in db.execute(f"SELECT {', '.join(ITEMS)} FROM persons")]
 
 
+PG_ADMIN = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+class Postgres:
+    """A scratch PostgreSQL database holding the records in a plain table, read with psycopg."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.psycopg = psycopg
+        self.admin = PG_ADMIN.replace("postgresql+psycopg://", "postgresql://")
+        self.name = f"cityos_bench_quality_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.admin, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = self.admin.rsplit("/", 1)[0] + "/" + self.name
+
+    def store(self, records: list[dict[str, str]]) -> None:
+        with self.psycopg.connect(self.url) as c, c.cursor() as cur:
+            cur.execute(f"CREATE TABLE persons ({', '.join(f'{i} TEXT' for i in ITEMS)})")
+            with cur.copy(f"COPY persons ({', '.join(ITEMS)}) FROM STDIN") as copy:
+                for r in records:
+                    copy.write_row([r.get(i) for i in ITEMS])
+
+    def load(self) -> list[dict[str, str]]:
+        with self.psycopg.connect(self.url) as c, c.cursor() as cur:
+            cur.execute(f"SELECT {', '.join(ITEMS)} FROM persons")
+            return [dict(zip(ITEMS, row, strict=True)) for row in cur]
+
+    def drop(self) -> None:
+        with self.psycopg.connect(self.admin, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000, help="persons before defects (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is printed")
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgresql", "both"],
+        default="sqlite",
+        help="where the records are read from (PostgreSQL: CITYOS_TEST_PG_ADMIN_URL)",
+    )
     args = parser.parse_args()
 
     rules = datahub.load_rules()["HP-01-01-0001"]
@@ -100,18 +142,33 @@ def main() -> None:
           f"{baseline:5.2f} s   ratio {in_memory / baseline:5.1f}x   "
           f"(CPU {in_memory_cpu:.2f} s / {baseline_cpu:.2f} s)")  # fmt: skip
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "quality.sqlite"
-        store(path, records)
-        read_only = median_time(lambda: load(path), args.repeats)
-        read_only_cpu = CPU[0]
-        full = median_time(lambda: datahub.evaluate(load(path), rules, as_of=reg.AS_OF, references=references),
-                           args.repeats)  # fmt: skip
-        full_cpu = CPU[0]
-    print(f"from SQLite: read+evaluate {full:6.2f} s   baseline (read into dicts) {read_only:5.2f} s   "
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        if kind == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "quality.sqlite"
+                store(path, records)
+                from_db(kind, partial(load, path), rules, references, len(records), args.repeats)
+        else:
+            pg = Postgres()
+            try:
+                pg.store(records)
+                from_db(kind, pg.load, rules, references, len(records), args.repeats)
+            finally:
+                pg.drop()
+
+
+def from_db(kind: str, read: Callable[[], list[dict[str, str]]], rules: Any, references: Any, count: int,
+            repeats: int) -> None:  # fmt: skip
+    """The median time to read the records from ``kind`` and evaluate them, beside reading them only."""
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[kind]
+    read_only = median_time(read, repeats)
+    read_only_cpu = CPU[0]
+    full = median_time(lambda: datahub.evaluate(read(), rules, as_of=reg.AS_OF, references=references), repeats)
+    full_cpu = CPU[0]
+    print(f"from {name}: read+evaluate {full:6.2f} s   baseline (read into dicts) {read_only:5.2f} s   "
           f"ratio {full / read_only:5.1f}x   (CPU {full_cpu:.2f} s / {read_only_cpu:.2f} s)")  # fmt: skip
-    scaled, scaled_cpu = full * 1_000_000 / len(records), full_cpu * 1_000_000 / len(records)
-    print(f"scaled to 1,000,000 records from SQLite: {scaled:.1f} s wall, {scaled_cpu:.1f} s CPU "
+    scaled, scaled_cpu = full * 1_000_000 / count, full_cpu * 1_000_000 / count
+    print(f"scaled to 1,000,000 records from {name}: {scaled:.1f} s wall, {scaled_cpu:.1f} s CPU "
           f"(target <= {TARGET_1M:.0f} s: {'met' if scaled <= TARGET_1M else 'NOT met'})")  # fmt: skip
 
 

@@ -10,6 +10,7 @@ backtracking as well.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -63,3 +64,20 @@ def compile_utf8_pattern(pattern: str) -> Any:
     and maps back each time. UnsupportedPattern if RE2 cannot run it."""
     compile_pattern(pattern)  # the same refusals, with their messages
     return re2.compile(pattern.encode(), options=_OPTIONS)
+
+
+@lru_cache(maxsize=512)
+def utf8_searcher(pattern: str) -> Callable[[bytes], bool]:
+    """Whether ``pattern`` matches somewhere in UTF-8 bytes: what ``compile_utf8_pattern(pattern).search``
+    answers, as a bool and about twice as fast per call (an RE2 set of one pattern builds no match object).
+    A set's DFA may run out of memory and answer no: a no is asked again of the pattern itself."""
+    search = compile_utf8_pattern(pattern).search
+    one = re2.Set.SearchSet(_OPTIONS)
+    one.Add(pattern.encode())
+    one.Compile()
+    matches = one.Match
+
+    def found(text: bytes) -> bool:
+        return bool(matches(text)) or search(text) is not None
+
+    return found

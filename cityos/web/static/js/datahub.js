@@ -2,7 +2,8 @@
 // items, levels and sources, the grants a department asked for or decides on, and "who used my data"
 // (数据使用记录) for staff at a counter, the audit view (审计查看) of the reads and lookups a token may see, and
 // objections (数据异议, objections.js). Routes: #/data, #/data/entry/<code>, #/data/grants[/<code>], #/data/usage,
-// #/data/audit (also #/audit), #/data/objections, #/data/quality[/<code>[/<run>]] (数据质量, quality.js).
+// #/data/audit (also #/audit), #/data/objections, #/data/quality[/<code>[/<run>]] (数据质量, quality.js),
+// #/data/resolutions (实体识别复核, resolutions.js), #/data/returns[/<grant>] (数据属地返还, returns.js).
 
 import { call, get, post } from "./api.js";
 import { departmentName, getLang, t, time } from "./i18n.js";
@@ -10,6 +11,8 @@ import { href, html, show } from "./dom.js";
 import { objectForm, renderObjections } from "./objections.js";
 import { renderFeeds } from "./feeds.js";
 import { renderQuality } from "./quality.js";
+import { renderResolutions } from "./resolutions.js";
+import { renderReturns } from "./returns.js";
 
 const view = { path: "", department: "", q: "", levels: null };
 const MOVES = ["approve", "narrow", "refuse", "revoke"];
@@ -41,6 +44,8 @@ export async function renderDatahub(el, rest, { me, toast }) {
   if (can("objections:read")) tabs.push(["objections", "#/data/objections"]);
   if (can("feeds:read")) tabs.push(["feeds", "#/data/feeds"]);
   if (can("quality:read")) tabs.push(["quality", "#/data/quality"]);
+  if (can("resolutions:read")) tabs.push(["resolutions", "#/data/resolutions"]);
+  if (can("returns:read")) tabs.push(["returns", "#/data/returns"]);
   show(el, html`<header><h2 id="data-title" tabindex="-1">${t("data.title")}</h2>
     <nav class="tabs" aria-label="${t("data.title")}" id="data-tabs">${tabs.map(([k, to]) =>
       html`<a href="${href(to)}" data-tab="${k}"${k === tab ? html` aria-current="page"` : ""}>${t(`data.${k}`)}</a>`)}</nav></header>
@@ -55,6 +60,8 @@ export async function renderDatahub(el, rest, { me, toast }) {
     else if (sub === "objections") await renderObjections(body, ctx);
     else if (sub === "feeds") await renderFeeds(body, decodeURIComponent(arg || ""), ctx);
     else if (sub === "quality") await renderQuality(body, decodeURIComponent(arg || ""), decodeURIComponent(rest.split("/").filter(Boolean)[2] || ""), ctx);
+    else if (sub === "resolutions") await renderResolutions(body, ctx);
+    else if (sub === "returns") await renderReturns(body, decodeURIComponent(arg || ""), ctx);
     else await renderCatalogue(body);
   } catch (e) {
     show(body, errorText(e));

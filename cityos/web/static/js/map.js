@@ -196,7 +196,7 @@ export class DistrictMap {
   }
 
   draw() {
-    if (!this.layers) return;
+    if (!this.layers || !this.bbox) return; // a tenant with no district drawn (a district return's own tenant)
     if (!this.el.offsetWidth) { this.dirty = true; return; } // hidden (the twin page is open): draw when shown
     this.dirty = false;
     echarts.registerMap("district", { type: "FeatureCollection", features: this.visibleFeatures() });
