@@ -69,11 +69,8 @@ PUBLIC = {
     ("POST", "/onestop/bundles/{code}/form/check"),  # reads and writes nothing: checks the answers given
     *(("GET", f"/onestop/{page}") for page in ("guide", "guide/{code}", "guide/bundles/{code}", "static/{name}")),
     # e-certificates: what a verifier needs (seals, status lists, types, schemas, context) and verification itself
-    *(
-        ("GET", f"/onestop/{p}")
-        for p in ("seals", "certificate-types", "schemas/{code}.json", "contexts/certificates.jsonld",
-                  "status/{issuer}/{purpose}", "verify")
-    ),  # fmt: skip
+    *(("GET", f"/onestop/{p}") for p in ("seals", "certificate-types", "schemas/{code}.json", "verify")),
+    *(("GET", f"/onestop/{p}") for p in ("contexts/certificates.jsonld", "status/{issuer}/{purpose}")),
     ("POST", "/onestop/verify"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files

@@ -117,7 +117,7 @@ def _own_holder(ctx: RequestContext) -> str:
     subject = ctx.principal.subject
     if subject is None or subject.kind not in ("person", "enterprise"):
         raise Forbidden("only a citizen's or an enterprise's login has a wallet of its own")
-    return wallet.holder_id(ctx.rt, subject.kind, subject.key)
+    return wallet.holder_id(ctx.rt, "person" if subject.kind == "person" else "enterprise", subject.key)
 
 
 @router.get("/me/wallet", summary="My e-certificates (我的证照), newest first", responses=problem_responses(403))
