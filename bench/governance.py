@@ -184,6 +184,10 @@ def run(kind: str, records: int, repeats: int) -> None:
             print(f"  governance adds p95 {_p95(governance):.2f} ms (target <= {TARGET_MS} ms), of which one durable "
                   f"commit p95 {_p95(commit):.2f} ms; end to end: p95 {_p95(governed) - _p95(plain):+.1f} ms, "
                   f"ratio of medians {statistics.median(governed) / statistics.median(plain):.2f}")  # fmt: skip
+            # the figures move with the machine's load; their ratios to the plain read of the same run do not
+            print(f"  governance / plain: p50 {statistics.median(governance) / statistics.median(plain):.3f}, "
+                  f"p95 {_p95(governance) / _p95(plain):.3f}; governance less the commit p50 "
+                  f"{statistics.median(governance) - statistics.median(commit):.2f} ms")  # fmt: skip
         finally:
             rt.close()
             drop()

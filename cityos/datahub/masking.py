@@ -330,7 +330,8 @@ def masker(kind: str) -> Callable[[Any], Any]:
 _HAN = "[\u4e00-\u9fff]"
 _COMPOUND = "|".join(sorted(COMPOUND_SURNAMES))  # all of two characters: a lookbehind of fixed width
 # kind -> ((pattern, literal replacement), ...), applied in order over the joined column (MULTILINE)
-_COLUMN_FORMS: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+Forms = tuple[tuple[re.Pattern[str], str], ...]
+_COLUMN_FORMS: Mapping[str, Forms] = {
     # _fast_id_card: 18 characters, the first 1-9, decimals to the 17th, the last a digit or X: 7th-14th starred
     "id-card": ((re.compile(r"(?<=^[1-9]\d{5})\d{8}(?=\d{3}[0-9Xx]$)", re.M), "********"),),
     # _fast_mobile: 11 ASCII digits, 1 then 3-9: the 4th-7th starred
@@ -360,7 +361,7 @@ def _joined(values: list[Any]) -> tuple[list[Any], str] | None:
     return (strings, joined) if joined.count("\n") == len(values) - 1 else None
 
 
-def _by_pattern(values: list[Any], forms: tuple[tuple[re.Pattern[str], str], ...], one: Callable[[Any], Any]) -> list[Any]:
+def _by_pattern(values: list[Any], forms: Forms, one: Callable[[Any], Any]) -> list[Any]:
     found = _joined(values)
     if found is None:
         return list(map(one, values))
