@@ -24,7 +24,7 @@ def _lz4() -> bool:
     if bind.dialect.name != "postgresql":
         return False
     found = bind.execute(sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")).scalar()
-    return bool(found) and "lz4" in found
+    return found is not None and "lz4" in found
 
 
 def _compress(method: str) -> None:
