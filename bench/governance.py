@@ -10,7 +10,11 @@ grant lifts, so masked: ID number, names, mobiles, addresses, dates, e-mail, loc
   - commit: one durable commit of one small row in the same database, the floor of any audited read.
 The end-to-end reads vary by tens of ms from one to the next (the query of 1,000 records takes ~200 ms),
 so the difference of their p95s says little about 2 ms; the governance figure is the one the target (issue
-17: a governed read adds at most 2 ms p95) is read against. Medians and p95s of --repeats reads of each.
+17: a governed read adds at most 2 ms p95) is read against. Medians and p95s of --repeats reads of each,
+and the governance's ratio to the plain read of the same run (on a loaded machine every figure grows; the
+ratio much less). What remains of the governance after this run's commit is CPU: masking 10,000 values
+(~1 us each in CPython, a third of it rounding the 1,000 locations), then the audit append's hashing and the
+entry and grant queries; the target is not met by a Python read of this size (see docs/api.md).
 
 Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqlite|postgresql|both]
 """
@@ -184,6 +188,10 @@ def run(kind: str, records: int, repeats: int) -> None:
             print(f"  governance adds p95 {_p95(governance):.2f} ms (target <= {TARGET_MS} ms), of which one durable "
                   f"commit p95 {_p95(commit):.2f} ms; end to end: p95 {_p95(governed) - _p95(plain):+.1f} ms, "
                   f"ratio of medians {statistics.median(governed) / statistics.median(plain):.2f}")  # fmt: skip
+            # the figures move with the machine's load; their ratios to the plain read of the same run do not
+            print(f"  governance / plain: p50 {statistics.median(governance) / statistics.median(plain):.3f}, "
+                  f"p95 {_p95(governance) / _p95(plain):.3f}; governance less the commit p50 "
+                  f"{statistics.median(governance) - statistics.median(commit):.2f} ms")  # fmt: skip
         finally:
             rt.close()
             drop()

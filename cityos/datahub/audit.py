@@ -218,7 +218,7 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead]) -> Appended | N
         rows = []
         for read in reads:
             seq += 1
-            subjects = sorted({k.subject_hash(s) for s in read.subjects if s})
+            subjects = sorted(k.subject_hashes(read.subjects))
             values = _values(seq, tenant, read, at_ms, subjects)
             digest = chain_hash(canonical(values), prev)
             rows.append((*values, prev, digest))

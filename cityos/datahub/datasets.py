@@ -11,9 +11,12 @@ and enterprises they concern (kept as keyed hashes).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from cityos import context as hub
@@ -70,9 +73,8 @@ def cut_records(records: list[dict[str, Any]], access: Access) -> None:
     """Cut every record of a page, in place, to the entry's items the reader may see (with ``id`` and
     ``type``): attributes the catalogue does not list are not part of the dataset and are left out."""
     shown = {"id", "type", *access.shown, *access.masked}
-    for record in records:
-        for name in record.keys() - shown:
-            del record[name]
+    for name in set().union(*records) - shown:  # the names to leave out, over the page at once
+        deque(map(dict.pop, records, repeat(name), repeat(None)), maxlen=0)
 
 
 def govern_page(
@@ -231,12 +233,14 @@ def audit_read(
     and the persons and enterprises they name (their ID numbers and credit codes, which the chain keeps
     only as keyed hashes)."""
     subject_items = [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
-    subjects = {str(r[name]) for r in records for name in subject_items if r.get(name)}  # the chain sorts them
+    subjects: set[str] = set()  # the chain sorts them
+    for name in subject_items:  # the values present and not empty, item by item
+        subjects.update(map(str, filter(None, map(dict.get, records, repeat(name)))))
     return AuditRead(
         principal=reader.principal,
         code=entry.code,
         route=route,
-        records=tuple(str(r["id"]) for r in records),
+        records=tuple(map(str, map(itemgetter("id"), records))),
         subjects=tuple(subjects),
         department=reader.department,
         grant=access.grant,

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cityos.datahub import mask_entity, mask_record, mask_value
-from cityos.datahub.masking import mask_records, masker
+from cityos.datahub.masking import mask_column, mask_records, masker
 from cityos.datahub.models import ITEM_KINDS
 
 POINT = {"type": "Point", "coordinates": [121.4737, 31.2304]}
@@ -212,3 +212,33 @@ def test_the_fast_forms_mask_as_mask_value_does(kind: str, value: Any) -> None:
     page = [{"a": value, "b": "张三"}, {"b": None}]
     mask_records(page, {"a": kind, "b": "name"})
     assert page == [mask_record({"a": value, "b": "张三"}, {"a": kind, "b": "name"}), {"b": None}]
+
+
+# A column of a page (mask_column) answers as mask_value does value by value: columns of values near the forms
+# the column patterns take and just off them (spaces at either end, newlines inside, Unicode digits, None).
+near_column_forms = st.one_of(
+    near_fast_forms,
+    st.text(alphabet="上海市黄浦区南京东路街道大镇乡1号 \n\t", max_size=14),  # addresses
+    st.text(alphabet="wa.@example-org1 \n", max_size=14),  # e-mail addresses
+    st.from_regex(r"[a-z]{1,3}@[a-z]{1,3}\.[a-z]{2}", fullmatch=True),
+    st.from_regex(r"[1-9]\d{16}[0-9Xx]|1[3-9]\d{9}", fullmatch=True),
+    st.sampled_from(("张三", "王小明", "欧阳娜", "司马光", "欧阳", "user1@example.org", "上海市黄浦区南京东路1弄",
+                     "上海市黄浦区南京东路****", "1990-05-06", "13800135678", "110101199001011234", "", "\n")),
+)  # fmt: skip
+
+
+@given(kind=st.sampled_from((*ITEM_KINDS, "unknown")), values=st.lists(near_column_forms | json_values, max_size=8))
+def test_a_column_masks_as_mask_value_does(kind: str, values: list[Any]) -> None:
+    assert mask_column(kind, list(values)) == [mask_value(kind, v) for v in values]
+
+
+@given(kind=st.sampled_from(("id-card", "mobile", "name", "date", "address", "email")),
+       values=st.lists(near_column_forms, min_size=1, max_size=12))  # fmt: skip
+def test_a_column_of_strings_masks_as_mask_value_does(kind: str, values: list[Any]) -> None:
+    assert mask_column(kind, list(values)) == [mask_value(kind, v) for v in values]
+
+
+def test_a_page_is_masked_item_by_item_in_place() -> None:
+    page = [{"id": "a", "n": "张三", "m": "13800135678"}, {"id": "b", "m": None}, {"id": "c", "n": "欧阳娜娜"}]
+    mask_records(page, {"n": "name", "m": "mobile", "absent": "text"})
+    assert page == [{"id": "a", "n": "张*", "m": "138****5678"}, {"id": "b", "m": None}, {"id": "c", "n": "欧阳**"}]
