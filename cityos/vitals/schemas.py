@@ -64,8 +64,8 @@ class ValuePublic(_Answer):
     at: str
     value: float | None
     level: int
-    filling: float | None = Field(
-        None, description="The window was still filling (数据积累中): how full, 0..1; null when it was full. "
+    filling: Omittable[float] = Field(
+        None, description="The window was still filling (数据积累中): how full, 0..1; absent when it was full. "
         "A filling value raises no warning, pre-warning or trend."
     )
 
@@ -135,7 +135,7 @@ class SensorDiagnosisPublic(_Answer):
     baseline_status: BaselineStatus = Field(
         "ok", description="ok; too-old: the history ends days ago; too-short: too few points. Not ok: no z."
     )
-    baseline_reason: BaselineReason | None = None
+    baseline_reason: Omittable[BaselineReason] = None
 
 
 class _Diagnosis(_Answer):
@@ -156,7 +156,7 @@ class DiagnosisPublic(_Diagnosis):
     baseline_status: BaselineStatus = Field(
         "ok", description="ok; too-old: the history ends days ago; too-short: too few points. Not ok: no verdict."
     )
-    baseline_reason: BaselineReason | None = None
+    baseline_reason: Omittable[BaselineReason] = None
 
 
 class NoDiagnosisPublic(_Diagnosis):
@@ -179,7 +179,9 @@ class GroupPublic(_Answer):
     trend: Literal["up", "down", "steady", "filling"] = Field(
         ..., description="From the full windows' values; filling (数据积累中) while the latest window fills."
     )
-    filling: float | None = Field(None, description="The latest value's window is still filling: how full, 0..1.")
+    filling: Omittable[float] = Field(
+        None, description="The latest value's window is still filling: how full, 0..1 (absent: full)."
+    )
     sparkline: list[float | None] = Field(..., description="The recent values, oldest first; null while filling.")
 
 
