@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -33,7 +34,7 @@ BASELINE_RECENT_MS = 2 * 86_400_000  # ... within this long before now; with the
 class Basis:
     """What a baseline is built from: ok, too-old or too-short, and why (中文, English)."""
 
-    status: str = "ok"
+    status: Literal["ok", "too-old", "too-short"] = "ok"
     reason_zh: str | None = None
     reason_en: str | None = None
 
@@ -74,8 +75,7 @@ def basis(times: Sequence[int], now_ms: int, step_ms: int) -> Basis:
     return Basis(
         "too-short",
         f"基线过短：只有 {len(steps)} 个历史数据点（至少需要 {BASELINE_MIN_POINTS} 个），暂不判断是否异常",
-        f"baseline too short: {len(steps)} earlier points (at least {BASELINE_MIN_POINTS} needed); "
-        "no anomaly judged",
+        f"baseline too short: {len(steps)} earlier points (at least {BASELINE_MIN_POINTS} needed); no anomaly judged",
     )
 
 

@@ -65,8 +65,9 @@ class ValuePublic(_Answer):
     value: float | None
     level: int
     filling: Omittable[float] = Field(
-        None, description="The window was still filling (数据积累中): how full, 0..1; absent when it was full. "
-        "A filling value raises no warning, pre-warning or trend."
+        None,
+        description="The window was still filling (数据积累中): how full, 0..1; absent when it was full. "
+        "A filling value raises no warning, pre-warning or trend.",
     )
 
 

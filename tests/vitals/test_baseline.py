@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import Api
 
 from cityos.context import service as hub
@@ -42,7 +41,7 @@ def test_sensors_with_two_week_old_seed_data_are_not_outliers(api: Api, rt: Runt
     now = int(time.time() * 1000)
     tm = core_term_map()
     seed_end = now - 14 * DAY
-    times = [seed_end - k * STEP for k in range(3 * 96)][::-1] + [now - 10 * 60_000, now - 60_000]
+    times = [*[seed_end - k * STEP for k in range(3 * 96)][::-1], now - 10 * 60_000, now - 60_000]
     for i, at in enumerate(times):
         batch = []
         for k in range(4):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from conftest import Api
 
 from cityos.context.jsonld import core_term_map
@@ -71,8 +70,9 @@ def feed(e: Engine, minutes: range, count: int) -> tuple[list[Any], list[Any]]:
     values, changes = [], []
     for m in minutes:
         at = T0 + 3_000 + m * MIN
+        reading = {TM.expand("peopleCount"): [{"type": "Property", "value": count, "observedAt": from_ms(at)}]}
         for c in COUNTERS:
-            e.take(c, CROWD, {TM.expand("peopleCount"): [{"type": "Property", "value": count, "observedAt": from_ms(at)}]})
+            e.take(c, CROWD, reading)
         v, ch = e.flush()
         values += v
         changes += ch
@@ -94,8 +94,10 @@ def test_a_fresh_engine_does_not_warn_from_a_window_still_filling_and_does_once_
     values, changes = feed(e, range(9, 12), 500)  # ten minutes since the first observation: full
     full = [v for v in values if v.indicator == "people" and v.filling is None]
     assert full and full[-1].level == 4
-    assert {(c.indicator, c.change.kind, c.change.new) for c in changes} >= {("people", "raised", 4),
-                                                                              ("density", "raised", 4)}
+    assert {(c.indicator, c.change.kind, c.change.new) for c in changes} >= {
+        ("people", "raised", 4),
+        ("density", "raised", 4),
+    }
 
 
 def test_the_first_tumbling_window_is_filling_when_the_engine_started_after_its_start() -> None:

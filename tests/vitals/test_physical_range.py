@@ -60,7 +60,7 @@ def test_the_range_is_inferred_from_the_unit_when_not_declared(
 def test_a_declared_range_wins_and_is_checked() -> None:
     assert validate(base(physicalRange={"min": 0, "max": 8})).value_range() == (0.0, 8.0)
     assert validate(base(unit="°C", physicalRange={"min": -273.15})).value_range() == (-273.15, None)
-    with pytest.raises(InvalidDefinition, match="physicalRange.*min .* must be below max"):
+    with pytest.raises(InvalidDefinition, match=r"physicalRange.*min .* must be below max"):
         validate(base(physicalRange={"min": 1, "max": 0}))
     with pytest.raises(InvalidDefinition, match="give min, max or both"):
         validate(base(physicalRange={}))
@@ -78,7 +78,8 @@ def test_clipping_keeps_every_point_inside_and_in_order(
     points: list[tuple[float, float]], lo: float | None, width: float | None
 ) -> None:
     hi = None if width is None else (lo or 0.0) + width + 1e-3
-    fc = Forecast("x", MIN, [ForecastPoint(k, m, m - s, m + s, m - 2 * s, m + 2 * s) for k, (m, s) in enumerate(points)])
+    made = [ForecastPoint(k, m, m - s, m + s, m - 2 * s, m + 2 * s) for k, (m, s) in enumerate(points)]
+    fc = Forecast("x", MIN, made)
     for p in clipped(fc, lo, hi).points:
         ordered = [p.lo95, p.lo80, p.mean, p.hi80, p.hi95]
         assert ordered == sorted(ordered)
