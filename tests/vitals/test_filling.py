@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from conftest import Api
 
+from cityos.context import service as hub
+from cityos.context.entity import parse_entity
 from cityos.context.jsonld import core_term_map
-from cityos.core.timefmt import from_ms
+from cityos.core.timefmt import from_ms, now_iso
 from cityos.runtime import Runtime
 from cityos.vitals import service, store
 from cityos.vitals.definitions import load_catalogue
 from cityos.vitals.engine import Engine
+from cityos.vitals.runner import rebuild
 from cityos.vitals.windows import Observation, WindowState, fill_of
 
 TM = core_term_map()
@@ -162,3 +165,47 @@ def _group(api: Api, indicator: str) -> dict[str, Any]:
     overview = api.get("/vitals/overview").json()
     inds = [i for c in overview["categories"] for i in c["indicators"] if i["id"] == indicator]
     return inds[0]["groups"][0]
+
+
+SQUARE = "urn:ngsi-ld:ManagementUnit:filling-square"
+GATE = "urn:ngsi-ld:CrowdFlowObserved:filling-gate"
+SQUARE_SUM: dict[str, Any] = {
+    "name": {"zh": "广场客流", "en": "People through the square's gate"},
+    "category": "crowds",
+    "unit": "persons",
+    "source": {"entityType": "CrowdFlowObserved", "attr": "peopleCount"},
+    "aggregation": "sum",
+    "window": {"kind": "sliding", "duration": "10m"},
+    "scope": {"level": "unit", "ids": [SQUARE]},
+    "thresholds": {"blue": 100},
+}
+
+
+def _counted(rt: Runtime, n: int, at_ms: int) -> None:
+    body = {"id": GATE, "type": "CrowdFlowObserved", "refUnit": {"type": "Relationship", "object": SQUARE},
+            "peopleCount": {"type": "Property", "value": n, "observedAt": from_ms(at_ms)}}  # fmt: skip
+    [outcome] = hub.apply(rt, "default", [(GATE, hub.m_append(parse_entity(body, TM, now=now_iso()), create=True))],
+                          creates=True)  # fmt: skip
+    assert outcome.error is None
+
+
+def _restarted(rt: Runtime, now: int) -> Engine:
+    e = Engine(service.catalogue(rt, "default"), lambda entity_id: service.entity_attrs(rt, "default", entity_id))
+    rebuild(rt, "default", e, now)
+    return e
+
+
+@pytest.mark.settings(roles="ingest,notify")  # no engine of the server's: the test runs its own
+def test_a_restart_counts_a_window_full_only_when_the_history_goes_on_from_before_it(rt: Runtime) -> None:
+    service.ensure_definitions(rt, "default")
+    service.put_definition(rt, "default", "square_sum", SQUARE_SUM, "test")
+    now = int(time.time() * 1000)
+    for k in range(12):  # seed data: an hour of counts, written two weeks ago
+        _counted(rt, 50, now - 14 * 86_400_000 + k * 5 * MIN)
+    _counted(rt, 150, now - MIN)
+    e = _restarted(rt, now)
+    latest = e.filling[("square_sum", SQUARE)]
+    assert latest is not None and latest < 0.2 and e.levels.get(("square_sum", SQUARE)) is None  # a gap: filling
+    _counted(rt, 10, now - 15 * MIN)  # a count from the span before the window: the history is continuous
+    e = _restarted(rt, now)
+    assert e.filling[("square_sum", SQUARE)] is None and e.levels[("square_sum", SQUARE)].level == 1
