@@ -7,12 +7,17 @@ sensors feeding the indicator are scored the same way, and each is checked for t
 faulty sensor: stuck (the same reading over and over where it used to vary), drifting (a steady
 one-way slide of its residual), or a lone outlier. When most sensors move together the anomaly is
 an event in the city; when one sensor departs while the others stay calm, it is that sensor.
+
+A baseline built from too little history (``too-short``) or from history that ends days ago, the
+recent days missing (``too-old``: seed data of a demo, a sensor back from a long outage), says
+nothing: such a value or sensor gets no z and no verdict, with the reason in Chinese and English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -21,6 +26,24 @@ Z_AGREE = 2.0  # |robust z| from which a sensor counts as moving with the anomal
 STUCK_READINGS = 6  # this many identical latest readings, where the history varies: stuck
 MAD_SCALE = 1.4826  # MAD of a normal sample × this = its standard deviation
 SEASONS = 4  # previous seasons the baseline is the median of
+BASELINE_MIN_POINTS = 8  # earlier points (on the scoring grid) a baseline needs
+BASELINE_RECENT_MS = 2 * 86_400_000  # ... within this long before now; with them only older: too old
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a baseline is built from: ok, too-old or too-short, and why (中文, English)."""
+
+    status: Literal["ok", "too-old", "too-short"] = "ok"
+    reason_zh: str | None = None
+    reason_en: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+OK = Basis()
 
 
 @dataclass(frozen=True)
@@ -28,20 +51,51 @@ class Score:
     value: float
     baseline: float
     z: float | None  # None: too little history to say
+    basis: Basis = OK
+
+
+def basis(times: Sequence[int], now_ms: int, step_ms: int) -> Basis:
+    """Whether the observations at ``times`` (epoch ms) give a baseline for the newest of them: at least
+    BASELINE_MIN_POINTS earlier steps of ``step_ms``, enough of them in the last BASELINE_RECENT_MS."""
+    steps = sorted({t // step_ms for t in times})[:-1]  # the newest is the value scored
+    recent = [k for k in steps if k * step_ms + step_ms > now_ms - BASELINE_RECENT_MS]
+    if len(recent) >= BASELINE_MIN_POINTS:
+        return OK
+    days = BASELINE_RECENT_MS // 86_400_000
+    older = len(steps) - len(recent)
+    if older:
+        ago = (now_ms - (steps[older - 1] + 1) * step_ms) / 86_400_000
+        return Basis(
+            "too-old",
+            f"基线过旧：近 {days} 天只有 {len(recent)} 个历史数据点（至少需要 {BASELINE_MIN_POINTS} 个），"
+            f"其余数据截至 {ago:.1f} 天前，暂不判断是否异常",
+            f"baseline too old: {len(recent)} earlier points in the last {days} days (at least "
+            f"{BASELINE_MIN_POINTS} needed), the rest end {ago:.1f} days ago; no anomaly judged",
+        )
+    return Basis(
+        "too-short",
+        f"基线过短：只有 {len(steps)} 个历史数据点（至少需要 {BASELINE_MIN_POINTS} 个），暂不判断是否异常",
+        f"baseline too short: {len(steps)} earlier points (at least {BASELINE_MIN_POINTS} needed); no anomaly judged",
+    )
+
+
+def unjudged(s: Score, b: Basis) -> Score:
+    """The score without its z, when its baseline cannot say (``b`` not ok)."""
+    return s if b.ok else Score(s.value, s.baseline, None, b)
 
 
 @dataclass(frozen=True)
 class SensorDiagnosis:
     entity: str
     score: Score
-    pattern: str  # "normal", "stuck", "drifting" or "outlier"
+    pattern: str  # "normal", "stuck", "drifting", "outlier" or "unknown" (no baseline to judge by)
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     score: Score
     anomalous: bool
-    verdict: str  # "normal", "event", "sensor" or "unclear"
+    verdict: str  # "normal", "event", "sensor", "unclear" or "unknown" (no baseline to judge by)
     explanation: str
     sensors: list[SensorDiagnosis]
 
@@ -98,6 +152,8 @@ def pattern(raw: Sequence[float], y: np.ndarray, season: int | None, s: Score) -
     latest = raw[-STUCK_READINGS:]
     if len(latest) == STUCK_READINGS and len(set(latest)) == 1 and len(history) >= 8 and np.ptp(history) > 0:
         return "stuck"
+    if not s.basis.ok:  # no baseline to depart from
+        return "unknown"
     if _drifting(y, season):
         return "drifting"
     if s.z is not None and abs(s.z) >= Z_FLAG:
@@ -130,6 +186,8 @@ def diagnose(indicator: Score, sensors: list[SensorDiagnosis]) -> Diagnosis:
     anomalous = z is not None and abs(z) >= Z_FLAG
     faulty = [s for s in sensors if s.pattern in ("stuck", "drifting")]
     ranked = sorted(sensors, key=lambda s: -abs(s.score.z or 0.0))
+    if not indicator.basis.ok:
+        return Diagnosis(indicator, False, "unknown", indicator.basis.reason_en or "", ranked)
     if not anomalous:
         note = f"; {len(faulty)} sensor(s) look faulty: {', '.join(s.entity for s in faulty[:3])}" if faulty else ""
         return Diagnosis(indicator, False, "normal", f"within its seasonal range (z {_fmt(z)}){note}", ranked)

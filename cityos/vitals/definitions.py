@@ -148,6 +148,44 @@ class Forecast(_Strict):
         return d
 
 
+class PhysicalRange(_Strict):
+    """The values a quantity can take at all (a count or a density is never below 0, a share is within
+    0..1): forecasts and their intervals are kept inside it."""
+
+    min: Omittable[float] = None
+    max: Omittable[float] = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PhysicalRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+# What a unit says about the values' range, when an indicator declares none: (test on the unit, min, max),
+# the first that matches. Counts, densities, concentrations, depths, speeds and powers are never negative.
+_UNIT_RANGES: tuple[tuple[str, float | None, float | None], ...] = (
+    ("share", 0.0, 1.0),
+    ("0–1", 0.0, 1.0),
+    ("0-1", 0.0, 1.0),
+    ("%", 0.0, 100.0),
+    ("pH", 0.0, 14.0),
+    ("persons", 0.0, None),
+    ("/m²", 0.0, None),
+    ("/m³", 0.0, None),
+    ("mm", 0.0, None),
+    ("km/h", 0.0, None),
+    ("m/s", 0.0, None),
+    ("W", 0.0, None),
+    ("NTU", 0.0, None),
+    ("dB", 0.0, None),
+)
+_COUNT_UNITS = re.compile(r"^[a-z ]+s$")  # a plural noun: bins, detectors, readings, reports, alarms
+_NON_NEGATIVE_AGGREGATIONS = ("count", "distinct")
+
+
 class Indicator(_Strict):
     id: str = Field(..., pattern=ID_PATTERN, description="Lower-case letters, digits and _; a name in formulas.")
     version: int = Field(1, ge=1)
@@ -163,6 +201,9 @@ class Indicator(_Strict):
     constants: dict[str, float] = Field(default_factory=dict)
     thresholds: Omittable[Thresholds] = None
     forecast: Omittable[Forecast] = None
+    physicalRange: Omittable[PhysicalRange] = Field(
+        None, description="The values it can take (min, max); inferred from the unit when not given."
+    )
 
     @field_validator("category")
     @classmethod
@@ -195,6 +236,18 @@ class Indicator(_Strict):
     @property
     def derived(self) -> bool:
         return self.formula is not None
+
+    def value_range(self) -> tuple[float | None, float | None]:
+        """(min, max) of the values it can take (None: unbounded that way): the declared physicalRange,
+        else what the unit or the aggregation says (counts, densities, shares …), else unbounded."""
+        if self.physicalRange is not None:
+            return self.physicalRange.min, self.physicalRange.max
+        for word, lo, hi in _UNIT_RANGES:
+            if word in self.unit:
+                return lo, hi
+        if self.aggregation in _NON_NEGATIVE_AGGREGATIONS or _COUNT_UNITS.match(self.unit):
+            return 0.0, None
+        return None, None
 
     def parsed_formula(self) -> Formula | None:
         return parse(self.formula) if self.formula is not None else None

@@ -9,10 +9,10 @@ from cityos.context import EntityQuery, attribute_history, core_term_map, query_
 from cityos.core.places import REF_TERMS
 from cityos.runtime import Runtime
 from cityos.vitals import service
-from cityos.vitals.anomaly import Diagnosis, Score, SensorDiagnosis, diagnose, pattern, score
+from cityos.vitals.anomaly import Diagnosis, Score, SensorDiagnosis, basis, diagnose, pattern, score, unjudged
 from cityos.vitals.definitions import Catalogue, Indicator
 from cityos.vitals.forecast import DAY_MS, regular
-from cityos.vitals.schemas import DiagnosisPublic, NoDiagnosisPublic, SensorDiagnosisPublic
+from cityos.vitals.schemas import BaselineReason, DiagnosisPublic, NoDiagnosisPublic, SensorDiagnosisPublic
 
 STEP_MS = 15 * 60_000  # the grid values and readings are put on for scoring
 DAY_STEPS = DAY_MS // STEP_MS
@@ -38,8 +38,10 @@ def diagnosis(
 
 
 def _indicator_score(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) -> Score | None:
-    _, y = regular(service.series(rt, tenant, indicator, scope, now_ms), STEP_MS, now_ms)
-    return score(y, DAY_STEPS) if len(y) else None
+    known = service.series(rt, tenant, indicator, scope, now_ms)
+    _, y = regular(known, STEP_MS, now_ms)
+    s = score(y, DAY_STEPS) if len(y) else None
+    return None if s is None else unjudged(s, basis([t for t, _ in known], now_ms, STEP_MS))
 
 
 def _bases(cat: Catalogue, ind: Indicator) -> list[Indicator]:
@@ -70,6 +72,7 @@ def _sensor_scores(rt: Runtime, tenant: str, ind: Indicator, scope: str, now_ms:
         season = DAY_STEPS if len(y) > 2 * DAY_STEPS else None  # without a day and more: no daily baseline
         s = score(y, season)
         if s is not None:
+            s = unjudged(s, basis([t for t, _ in raw], now_ms, STEP_MS))
             out.append(SensorDiagnosis(entity, s, pattern([v for _, v in raw], y, season, s)))
     return out
 
@@ -81,6 +84,8 @@ def _public(indicator: str, scope: str, d: Diagnosis) -> DiagnosisPublic:
         value=d.score.value,
         baseline=d.score.baseline,
         z=_round(d.score.z),
+        baseline_status=d.score.basis.status,
+        baseline_reason=_reason(d.score),
         anomalous=d.anomalous,
         verdict=d.verdict,
         explanation=d.explanation,
@@ -90,7 +95,13 @@ def _public(indicator: str, scope: str, d: Diagnosis) -> DiagnosisPublic:
 
 def _public_sensor(s: SensorDiagnosis) -> SensorDiagnosisPublic:
     return SensorDiagnosisPublic(entity=s.entity, value=s.score.value, baseline=s.score.baseline,
-                                 z=_round(s.score.z), pattern=s.pattern)  # fmt: skip
+                                 z=_round(s.score.z), pattern=s.pattern, baseline_status=s.score.basis.status,
+                                 baseline_reason=_reason(s.score))  # fmt: skip
+
+
+def _reason(s: Score) -> BaselineReason | None:
+    b = s.basis
+    return None if b.ok else BaselineReason(zh=b.reason_zh or b.status, en=b.reason_en or b.status)
 
 
 def _round(z: float | None) -> float | None:

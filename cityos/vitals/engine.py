@@ -5,6 +5,10 @@ the time, and stores and publishes what it returns. Each base indicator keeps on
 group (a unit, a grid, a street, the district, or its polygon); when a window yields a value, the
 derived indicators that read it are evaluated for the same group (inputs grouped by the district
 count for every group), and every indicator with thresholds steps its warning level.
+
+A value from a window that is still filling (it has not yet covered its span since the engine's
+first observation of the group, see :mod:`cityos.vitals.windows`) carries how full it is and steps
+no level; a derived value is as full as its least full input.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class IndicatorValue:
     value: float | None
     start_ms: int | None  # the window's start (None for derived values)
     level: int  # the warning level after this value (0 without thresholds)
+    filling: float | None = None  # the window is still filling: how full it is (0..1); None: full
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class Engine:
         self.windows: dict[tuple[str, str], WindowState] = {}
         self.levels: dict[tuple[str, str], LevelState] = {}
         self.latest: dict[tuple[str, str], float | None] = {}
+        self.filling: dict[tuple[str, str], float | None] = {}  # how full the latest value's window was
+        self._covered: dict[tuple[str, str], int] = {}  # (type IRI, attr IRI) -> seen everything since (ms)
         self.places: dict[str, Place] = {}
         self.quiet = False  # True while refilling windows after a restart: values, but no level steps
         self._static: dict[str, Attrs] = {}  # attributes q filters read, per entity, kept current
@@ -148,7 +155,8 @@ class Engine:
                 continue
             reader = self.catalogue.by_id[self.catalogue.order[rank]]
             for group, at_ms in due.items():
-                self._value(reader, group, at_ms, self._derive(reader, group), None)
+                value, filling = self._derive(reader, group)
+                self._value(reader, group, at_ms, value, None, filling)
         values, changes = self._values, self._changes
         self._values, self._changes = [], []
         return values, changes
@@ -160,6 +168,16 @@ class Engine:
     def hold(self, indicator: str, group: str, level: int) -> None:
         """Start from a level held already (an active warning stored before a restart)."""
         self.levels[(indicator, group)] = LevelState(level)
+
+    def cover(self, type_iri: str, attr_iri: str, since_ms: int) -> None:
+        """The engine has seen every observation of this attribute since ``since_ms`` (a restart refilled
+        its windows from a history that goes back that far): windows over it are full from then on."""
+        key = (type_iri, attr_iri)
+        self._covered[key] = min(since_ms, self._covered.get(key, since_ms))
+        for ind in self.sources.get(key, ()):
+            for (ind_id, _group), w in self.windows.items():
+                if ind_id == ind.id:
+                    w.cover(since_ms)
 
     def spans(self) -> dict[tuple[str, str], int]:
         """(entity type IRI, attribute IRI) -> the longest window over it, in ms."""
@@ -189,21 +207,24 @@ class Engine:
 
     def _emitted(self, ind: Indicator, group: str, emissions: list[Emission]) -> None:
         for e in emissions:
-            self._value(ind, group, e.at_ms, e.value, e.start_ms)
+            self._value(ind, group, e.at_ms, e.value, e.start_ms, e.filling)
 
-    def _value(self, ind: Indicator, group: str, at_ms: int, value: float | None, start_ms: int | None) -> None:
+    def _value(
+        self, ind: Indicator, group: str, at_ms: int, value: float | None, start_ms: int | None, filling: float | None
+    ) -> None:
         key = (ind.id, group)
         self.latest[key] = value
+        self.filling[key] = filling
         self._groups.setdefault(ind.id, set()).add(group)
         held = self.levels.get(key)
         level = held.level if held is not None else 0
-        if ind.thresholds is not None and not self.quiet:
+        if ind.thresholds is not None and not self.quiet and filling is None:  # a filling window says nothing
             state, change = step(held or LevelState(), value, at_ms, ind.thresholds)
             self.levels[key] = state
             level = state.level
             if change is not None:
                 self._changes.append(LevelChange(ind.id, group, change, value))
-        self._values.append(IndicatorValue(ind.id, group, at_ms, value, start_ms, level))
+        self._values.append(IndicatorValue(ind.id, group, at_ms, value, start_ms, level, filling))
         for reader_id in self.readers.get(ind.id, ()):
             reader = self.catalogue.by_id[reader_id]
             due = self._derived_due.setdefault(self._rank[reader_id], {})
@@ -211,12 +232,18 @@ class Engine:
             for g in groups:
                 due[g] = max(at_ms, due.get(g, at_ms))
 
-    def _derive(self, ind: Indicator, group: str) -> float | None:
+    def _derive(self, ind: Indicator, group: str) -> tuple[float | None, float | None]:
+        """The derived value and how full it is: as full as its least full input (None: all are full)."""
         inputs: dict[str, float | None] = dict(ind.constants)
+        fills: list[float] = []
         for name in self.catalogue.inputs_of(ind.id):
             level = self.catalogue.by_id[name].scope.level
-            inputs[name] = self.latest.get((name, group if level == ind.scope.level else DISTRICT))
-        return self.catalogue.formulas[ind.id].evaluate(inputs)
+            key = (name, group if level == ind.scope.level else DISTRICT)
+            inputs[name] = self.latest.get(key)
+            fill = self.filling.get(key, 0.0) if key in self.latest else 0.0
+            if fill is not None:
+                fills.append(fill)
+        return self.catalogue.formulas[ind.id].evaluate(inputs), min(fills, default=None)
 
     def _groups_of(self, ind: Indicator) -> list[str]:
         """The groups a derived indicator has values for so far (a district-wide input changed)."""
@@ -230,6 +257,10 @@ class Engine:
             assert ind.window is not None and ind.aggregation is not None
             duration_ms = int(ind.window.duration.total_seconds() * 1000)
             w = self.windows[(ind.id, group)] = WindowState(ind.window.kind, duration_ms, ind.aggregation)
+            assert ind.source is not None
+            since = self._covered.get((self._expand(ind.source.entityType), self._expand(ind.source.attr)))
+            if since is not None:
+                w.cover(since)
         return w
 
     def _group(self, ind: Indicator, place: Place) -> str | None:

@@ -191,6 +191,21 @@ def forecast(
     return Forecast(method, step_ms, points)
 
 
+def clipped(fc: Forecast, lo: float | None, hi: float | None) -> Forecast:
+    """The forecast with its means and intervals kept within the values the quantity can take (a crowd
+    density's band does not go below 0 persons/m², a share's not above 1)."""
+    if lo is None and hi is None:
+        return fc
+
+    def c(x: float) -> float:
+        if lo is not None:
+            x = max(lo, x)
+        return x if hi is None else min(hi, x)
+
+    points = [ForecastPoint(p.at_ms, c(p.mean), c(p.lo80), c(p.hi80), c(p.lo95), c(p.hi95)) for p in fc.points]
+    return Forecast(fc.method, fc.step_ms, points)
+
+
 def pre_warnings(fc: Forecast, thresholds: Thresholds, held: int) -> list[PreWarning]:
     """Each level above ``held`` the forecast's mean reaches within its horizon: when it first does,
     and how likely the value is to be at or past that threshold then; least severe first."""

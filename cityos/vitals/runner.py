@@ -190,7 +190,9 @@ def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list
     The values come out again (stored once: a stored key is left alone) without stepping levels;
     then each window's value now steps the level held by the stored warning. So a warning active
     before the restart is not raised twice, and one the data crossed meanwhile is raised once; a
-    dip and rise entirely within the time the engine was down is not told apart from no change."""
+    dip and rise entirely within the time the engine was down is not told apart from no change. A
+    window whose history goes on from the span before its start counts as full; one without (a fresh
+    start, a history that stops days ago) fills."""
     tm = core_term_map()
     found: list[tuple[int, str, str, str, dict[str, Any]]] = []  # (ts, entity, type IRI, attr IRI, instance)
     by_type: dict[str, dict[str, int]] = {}
@@ -209,6 +211,12 @@ def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list
                 for (entity_id, attr_iri), items in series.items():
                     cut = now_ms - attrs[attr_iri]
                     found += [(i.ts, entity_id, type_iri, attr_iri, i.instance) for i in items if i.ts > cut]
+                for attr_iri, span in attrs.items():  # history from the span before a window's start: it is full
+                    before = attribute_history(rt, tenant, [r.id for r in rows], [attr_iri], now_ms - 2 * span,
+                                               now_ms - span + 1, last_n=1)  # fmt: skip
+                    oldest = min((i.ts for items in before.values() for i in items), default=None)
+                    if oldest is not None:
+                        engine.cover(type_iri, attr_iri, oldest)
             if len(rows) < REBUILD_PAGE:
                 break
             offset += REBUILD_PAGE

@@ -64,6 +64,11 @@ class ValuePublic(_Answer):
     at: str
     value: float | None
     level: int
+    filling: Omittable[float] = Field(
+        None,
+        description="The window was still filling (数据积累中): how full, 0..1; absent when it was full. "
+        "A filling value raises no warning, pre-warning or trend.",
+    )
 
 
 class IndicatorPublic(_Answer):
@@ -112,12 +117,26 @@ class PreWarningPublic(ExpectedLevel):
 # --- diagnosis ----------------------------------------------------------------------------------------
 
 
+BaselineStatus = Literal["ok", "too-old", "too-short"]
+
+
+class BaselineReason(_Answer):
+    """Why a baseline cannot judge a value (中文, English)."""
+
+    zh: str
+    en: str
+
+
 class SensorDiagnosisPublic(_Answer):
     entity: str
     value: float
     baseline: float
     z: float | None
-    pattern: str = Field(..., description="normal, stuck, drifting or outlier.")
+    pattern: str = Field(..., description="normal, stuck, drifting, outlier or unknown (no baseline to judge by).")
+    baseline_status: BaselineStatus = Field(
+        "ok", description="ok; too-old: the history ends days ago; too-short: too few points. Not ok: no z."
+    )
+    baseline_reason: Omittable[BaselineReason] = None
 
 
 class _Diagnosis(_Answer):
@@ -131,10 +150,14 @@ class _Diagnosis(_Answer):
 class DiagnosisPublic(_Diagnosis):
     """The indicator's latest value against its seasonal baseline, and whether the city or a sensor departs."""
 
-    verdict: str = Field(..., description="normal, event, sensor or unclear.")
+    verdict: str = Field(..., description="normal, event, sensor, unclear or unknown (no baseline to judge by).")
     value: float
     baseline: float
     z: float | None = Field(..., description="Robust z of the value; null with too little history.")
+    baseline_status: BaselineStatus = Field(
+        "ok", description="ok; too-old: the history ends days ago; too-short: too few points. Not ok: no verdict."
+    )
+    baseline_reason: Omittable[BaselineReason] = None
 
 
 class NoDiagnosisPublic(_Diagnosis):
@@ -154,8 +177,13 @@ class GroupPublic(_Answer):
     value: float | None
     at: str
     level: int
-    trend: Literal["up", "down", "steady"]
-    sparkline: list[float | None]
+    trend: Literal["up", "down", "steady", "filling"] = Field(
+        ..., description="From the full windows' values; filling (数据积累中) while the latest window fills."
+    )
+    filling: Omittable[float] = Field(
+        None, description="The latest value's window is still filling: how full, 0..1 (absent: full)."
+    )
+    sparkline: list[float | None] = Field(..., description="The recent values, oldest first; null while filling.")
 
 
 class IndicatorSummaryPublic(_Answer):

@@ -20,6 +20,7 @@ from cityos.vitals.forecast import (
     DAY_MS,
     Forecast,
     PreWarning,
+    clipped,
     forecast,
     mase,
     pre_warnings,
@@ -110,7 +111,7 @@ def _doc(ind: Indicator) -> dict[str, Any]:
 def record(rt: Runtime, tenant: str, values: list[IndicatorValue], changes: list[LevelChange]) -> list[Event]:
     """Store values and apply changes of level to the warnings, in one transaction; returns the bus
     events to publish once it committed."""
-    rows = [(v.indicator, v.scope, v.at_ms, v.value, v.level) for v in values]
+    rows = [(v.indicator, v.scope, v.at_ms, v.value, v.level, v.filling) for v in values]
     events: list[Event] = []
 
     def job(conn: Any) -> None:
@@ -373,7 +374,8 @@ def history(
     oldest first."""
     with rt.db.connect() as conn:
         rows = store.value_history(conn, tenant, indicator, scope, since_ms, limit)
-    return [ValuePublic(scope=r.scope, at=from_ms(r.at_ms), value=r.value, level=r.level) for r in reversed(rows)]
+    return [ValuePublic(scope=r.scope, at=from_ms(r.at_ms), value=r.value, level=r.level, filling=r.filling)
+            for r in reversed(rows)]  # fmt: skip
 
 
 def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -> OverviewPublic:
@@ -403,10 +405,12 @@ def overview(rt: Runtime, tenant: str, cat: Catalogue, *, sparkline: int = 24) -
 
 
 def _group(rows: list[Any]) -> GroupPublic:
-    """A group of the overview from its newest values, newest first."""
-    r, series = rows[0], [x.value for x in reversed(rows)]
-    return GroupPublic(scope=r.scope, value=r.value, at=from_ms(r.at_ms), level=r.level, trend=_trend(series),
-                       sparkline=series)  # fmt: skip
+    """A group of the overview from its newest values, newest first. Values of windows still filling
+    are left out of the trend and the sparkline: a window filling up is no rise."""
+    r, series = rows[0], [x.value if x.filling is None else None for x in reversed(rows)]
+    trend: Literal["up", "down", "steady", "filling"] = "filling" if r.filling is not None else _trend(series)
+    return GroupPublic(scope=r.scope, value=r.value, at=from_ms(r.at_ms), level=r.level, trend=trend,
+                       filling=r.filling, sparkline=series)  # fmt: skip
 
 
 def _trend(series: list[float | None]) -> Literal["up", "down", "steady"]:
@@ -428,11 +432,12 @@ HISTORY_DAYS = 28  # stored values a forecast or backtest reads
 
 
 def series(rt: Runtime, tenant: str, indicator: str, scope: str, now_ms: int) -> list[tuple[int, float]]:
-    """The stored values of one indicator in one group over the last HISTORY_DAYS, oldest first."""
+    """The stored values of one indicator in one group over the last HISTORY_DAYS, oldest first; values of
+    windows that were still filling are left out (a window filling up is no rise to forecast)."""
     since = now_ms - HISTORY_DAYS * DAY_MS
     with rt.db.connect() as conn:
         rows = store.value_history(conn, tenant, indicator, scope, since, 1_000_000)
-    return [(r.at_ms, r.value) for r in reversed(rows) if r.value is not None]
+    return [(r.at_ms, r.value) for r in reversed(rows) if r.value is not None and r.filling is None]
 
 
 def forecast_of(rt: Runtime, tenant: str, cat: Catalogue, indicator: str, scope: str, now_ms: int) -> ForecastPublic:
@@ -460,9 +465,11 @@ def _forecast(
     if ind.forecast is None:
         raise NoForecast(f"indicator {indicator!r} has no forecast settings: add forecast to its definition")
     horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000)
-    fc = forecast(series(rt, tenant, indicator, scope, now_ms), step_ms=forecast_step(horizon_ms),
+    known = series(rt, tenant, indicator, scope, now_ms)
+    fc = forecast(known, step_ms=forecast_step(horizon_ms),
                   horizon_ms=horizon_ms, seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
-    if ind.thresholds is None:
+    fc = clipped(fc, *ind.value_range())
+    if ind.thresholds is None or not known:  # nothing from a full window yet: no pre-warning from nothing
         return fc, []
     with rt.db.connect() as conn:
         active = store.active_warning(conn, tenant, indicator, scope)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
@@ -54,16 +55,20 @@ def count_definitions(conn: Connection, tenant: str) -> int:
 # --- values ------------------------------------------------------------------------------------------
 
 
-def insert_values(conn: Connection, tenant: str, rows: list[tuple[str, str, int, float | None, int]]) -> None:
-    """(indicator, scope, at_ms, value, level) rows; a row for a key written already is left alone."""
+ValueRow = tuple[str, str, int, float | None, int] | tuple[str, str, int, float | None, int, float | None]
+
+
+def insert_values(conn: Connection, tenant: str, rows: Sequence[ValueRow]) -> None:
+    """(indicator, scope, at_ms, value, level[, filling]) rows (no filling: the window was full); a row for a
+    key written already is left alone."""
     if not rows:
         return
     dialect = conn.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
     conn.exec_driver_sql(
-        "INSERT INTO vitals_values (tenant, indicator, scope, at_ms, value, level) "
-        f"VALUES ({', '.join([mark] * 6)}) ON CONFLICT (tenant, indicator, scope, at_ms) DO NOTHING",
-        [(tenant, *r) for r in rows],
+        "INSERT INTO vitals_values (tenant, indicator, scope, at_ms, value, level, filling) "
+        f"VALUES ({', '.join([mark] * 7)}) ON CONFLICT (tenant, indicator, scope, at_ms) DO NOTHING",
+        [(tenant, *r, *([None] * (6 - len(r)))) for r in rows],
     )
 
 

@@ -27,6 +27,7 @@ values = Table(
     Column("at_ms", BigInteger, primary_key=True),
     Column("value", Float, nullable=True),
     Column("level", Integer, nullable=False),
+    Column("filling", Float, nullable=True),  # the window was still filling: how full (0..1); null: full
 )
 
 warnings = Table(

@@ -5,6 +5,11 @@ holds the observations of ``(t - duration, t]`` where t is the newest observatio
 engine advanced it to; a tumbling window holds ``[k·duration, (k+1)·duration)`` and yields its value
 once, when a later observation or time closes it. Late observations for a closed tumbling window are
 counted and left out.
+
+A window is *filling* until it has covered its whole span since its first observation (or since the
+time the engine knows it has seen everything from: :meth:`WindowState.cover`): its value then sums or
+averages only part of the span, so it is marked with how full it is (``Emission.filling``, 0..1) and
+says nothing about warning levels or trends.
 """
 
 from __future__ import annotations
@@ -76,6 +81,20 @@ class Emission:
     value: float | None
     start_ms: int  # the window's start (exclusive for sliding, inclusive for tumbling)
     observations: int
+    filling: float | None = None  # how much of the span the window has seen (0..1); None: all of it
+
+
+def fill_of(first_ms: int | None, start_ms: int, end_ms: int) -> float | None:
+    """How much of the span ``start_ms``..``end_ms`` lies after ``first_ms`` (0..1); None when all of it
+    does (the window is full)."""
+    if end_ms <= start_ms:
+        return None
+    if first_ms is None:
+        return 0.0
+    seen = end_ms - max(first_ms, start_ms)
+    if seen >= end_ms - start_ms:
+        return None
+    return round(max(0.0, seen / (end_ms - start_ms)), 3)
 
 
 class Running:
@@ -161,11 +180,21 @@ class WindowState:
     open_ms: int | None = None  # tumbling: the start of the window still open
     late: int = 0  # observations left out: older than the window they belong to
     times: list[int] = field(default_factory=list)  # the observations' times, for bisecting without a key
+    first_ms: int | None = None  # from when the window has seen everything: its first observation, or cover()
     running: Running = field(init=False)
     _newest: set[str] = field(default_factory=set)  # the sources observed at the newest time held
 
     def __post_init__(self) -> None:
         self.running = Running(self.aggregation)
+
+    def cover(self, since_ms: int) -> None:
+        """The window has seen everything since ``since_ms`` (e.g. refilled from a longer history)."""
+        if self.first_ms is None or since_ms < self.first_ms:
+            self.first_ms = since_ms
+
+    def _seen(self, at_ms: int) -> None:
+        if self.first_ms is None:
+            self.first_ms = at_ms
 
     def add(self, o: Observation) -> list[Emission]:
         """Take an observation in; returns what the window yields because of it. The same source at
@@ -176,6 +205,7 @@ class WindowState:
             return []
         if self.open_ms is None:
             self.open_ms = o.at_ms - o.at_ms % self.duration_ms
+            self._seen(o.at_ms)
         if o.at_ms < self.open_ms:
             self.late += 1
             return []
@@ -191,13 +221,15 @@ class WindowState:
         if o.at_ms <= self.now_ms - self.duration_ms:
             self.late += 1
             return False
+        self._seen(o.at_ms)
         self._insert(o)
         self._slide(max(self.now_ms, o.at_ms))
         return True
 
     def emission(self) -> Emission:
         """A sliding window's value now."""
-        return Emission(self.now_ms, self.current(), self.now_ms - self.duration_ms, len(self.obs))
+        start = self.now_ms - self.duration_ms
+        return Emission(self.now_ms, self.current(), start, len(self.obs), fill_of(self.first_ms, start, self.now_ms))
 
     def _insert(self, o: Observation) -> None:
         if not self.times or self.times[-1] <= o.at_ms:  # the usual case: observations arrive in time order
@@ -253,19 +285,21 @@ class WindowState:
         if self.open_ms is None or now_ms < self.open_ms + self.duration_ms:
             return []
         end = self.open_ms + self.duration_ms
-        out = [Emission(end, self.current(), self.open_ms, len(self.obs))]
+        out = [Emission(end, self.current(), self.open_ms, len(self.obs), fill_of(self.first_ms, self.open_ms, end))]
         self.obs, self.times = [], []
         self._newest.clear()
         self.running = Running(self.aggregation)
         last_start = now_ms - now_ms % self.duration_ms
         if last_start > end:
-            out.append(Emission(last_start, aggregate(self.aggregation, []), last_start - self.duration_ms, 0))
+            empty = aggregate(self.aggregation, [])
+            out.append(Emission(last_start, empty, last_start - self.duration_ms, 0))  # after the first: full
         self.open_ms = last_start
         return out
 
     def touch(self, at_ms: int) -> list[Emission]:
         """A source reported something this window leaves out (a q filter): time moves on, and a count
         of matching observations has a value (0) for this group even before the first match."""
+        self._seen(at_ms)
         if self.kind == "sliding":
             return self.advance(max(self.now_ms, at_ms), force=True)
         if self.open_ms is None:

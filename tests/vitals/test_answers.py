@@ -114,4 +114,7 @@ def test_answers_keep_their_members(api: Api, rt: Runtime) -> None:
     assert unknown == {"indicator": "pm25_grid", "scope": "urn:ngsi-ld:Grid:none", "verdict": "unknown",
                        "anomalous": False, "explanation": "no stored values yet", "sensors": []}  # fmt: skip
     scored = api.get("/vitals/indicators/bund_crowd_density/diagnosis", params={"scope": BUND}).json()
-    assert {"value", "baseline", "z"} <= set(scored) and scored["verdict"] != "unknown"
+    assert {"value", "baseline", "z", "baselineStatus"} <= set(scored)
+    # 90 minutes of values: too few points on the 15-minute grid to judge by, and the answer says so
+    assert scored["verdict"] == "unknown" and scored["baselineStatus"] == "too-short" and scored["z"] is None
+    assert set(scored["baselineReason"]) == {"zh", "en"}

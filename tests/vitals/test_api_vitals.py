@@ -71,6 +71,7 @@ def test_a_crowd_raises_escalates_and_clears_a_warning_that_can_be_acknowledged(
         {"id": GRID, "type": "Grid", "refStreet": {"type": "Relationship", "object": STREET}},
     ):  # fmt: skip
         assert api.post("/ngsi-ld/v1/entities", json={**place, "@context": CTX}, headers=LD).status_code == 201
+    count(api, 0, t - timedelta(seconds=2))  # the window has seen a whole second before the crowd: it is full
     count(api, 150, t)
     [w] = wait_for(lambda: warnings(api))
     assert (w["level"], w["levelName"], w["levelZh"], w["grade"]) == (1, "blue", "蓝", "IV")

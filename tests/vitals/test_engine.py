@@ -97,6 +97,7 @@ def test_sums_per_unit_over_the_sliding_window_and_derived_density() -> None:
 
 def test_a_rising_crowd_raises_then_escalates_the_density_warning() -> None:
     e = engine()
+    e.cover(CROWD[0], TM.expand("peopleCount"), T0 - 5 * MIN)  # refilled from a history: its windows are full
     changes = []
     for step_n in range(40):  # every 30 s, both Bund counters report a growing count
         at = T0 + step_n * 30_000

@@ -30,7 +30,7 @@ UNIT_NAME = "<svg onload=alert('unit')>"
 INDICATOR = "xss_streetlight_power"
 WATCH = {
     "category": "energy", "source": {"entityType": "Streetlight", "attr": "powerConsumption"},
-    "aggregation": "max", "window": {"kind": "sliding", "duration": "1m"}, "scope": {"level": "unit", "ids": [UNIT]},
+    "aggregation": "max", "window": {"kind": "sliding", "duration": "5s"}, "scope": {"level": "unit", "ids": [UNIT]},
     "thresholds": {"blue": 1, "yellow": 2, "orange": 3, "red": 4},
 }  # fmt: skip
 
@@ -84,7 +84,7 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Poisoned]:
             found = demo.get("/vitals/warnings", params={"indicator": INDICATOR})
             return found[0]["id"] if found else None
 
-        warning_id = wait_for(raised, 60)
+        warning_id = wait_for(raised, 60)  # once the new definition's 5 s window has filled
         yield Poisoned(demo, light["id"], lon, lat, case["id"], case["state"], warning_id)
 
 

@@ -14,7 +14,12 @@ function fill(el, content) {
 
 export const levelBadge = (level) => html`<span class="level" data-level="${level || 0}">${levelName(level)}</span>`;
 
-const ARROWS = { up: "↑", down: "↓", steady: "→" };
+const ARROWS = { up: "↑", down: "↓", steady: "→", filling: "" };
+
+// A value from a window still filling: no arrow, the label and how full the window is.
+const trendLabel = (g) => g && g.trend === "filling"
+  ? `${t("trend.filling")}${g.filling !== null && g.filling !== undefined ? ` ${Math.round(g.filling * 100)}%` : ""}`
+  : t(`trend.${g ? g.trend : "steady"}`);
 
 function sparkline(values) {
   const vals = values.filter((v) => v !== null && v !== undefined);
@@ -39,11 +44,12 @@ export function renderVitals(el, overview, placeName, onPick) {
         const g = ind.groups[0];
         const where = g && g.scope && g.scope !== "district" ? ` · ${placeName(g.scope)}` : "";
         const trend = g ? g.trend : "steady";
+        const label = trendLabel(g);
         return html`<button type="button" class="ind" data-indicator="${ind.id}" data-scope="${g ? g.scope : ""}"
-            aria-label="${getLang() === "zh" ? ind.nameZh : ind.nameEn}: ${g ? num(g.value) : "—"} ${ind.unit || ""}, ${t(`trend.${trend}`)}, ${levelName(ind.level)}">
+            aria-label="${getLang() === "zh" ? ind.nameZh : ind.nameEn}: ${g ? num(g.value) : "—"} ${ind.unit || ""}, ${label}, ${levelName(ind.level)}">
           <span class="name">${getLang() === "zh" ? ind.nameZh : ind.nameEn}${where}</span>
           <span class="value">${g ? num(g.value) : "—"} <small>${ind.unit || ""}</small></span>
-          <span class="trend" title="${t(`trend.${trend}`)}">${ARROWS[trend]} ${levelBadge(ind.level)}</span>
+          <span class="trend" data-trend="${trend}" title="${label}">${trend === "filling" ? html`<small class="filling">${label}</small>` : ARROWS[trend] || ""} ${levelBadge(ind.level)}</span>
           ${sparkline(g ? g.sparkline : [])}
         </button>`;
       })}

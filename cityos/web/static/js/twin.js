@@ -12,7 +12,7 @@ import { initChart } from "./fonts.js";
 const charts = [];
 const VERDICTS = {
   normal: ["正常", "normal"], event: ["真实事件", "a real event"], sensor: ["传感器故障", "a sensor fault"],
-  unclear: ["不确定", "unclear"],
+  unclear: ["不确定", "unclear"], unknown: ["无法判断", "cannot tell"],
 };
 
 function disposeCharts() {
@@ -174,8 +174,8 @@ async function diagnose(el, d, id, unitId) {
     const r = await get(`/vitals/indicators/${encodeURIComponent(id)}/diagnosis?scope=${encodeURIComponent(unitId)}`);
     const v = VERDICTS[r.verdict] || [r.verdict, r.verdict];
     show(el, html`<h3>${t("twin.diagnosis")} · ${indicatorName(d, id)}</h3>
-      <p><b>${v[getLang() === "zh" ? 0 : 1]}</b> (z ${num(r.z)}) — ${r.explanation}</p>
-      ${r.sensors.length ? html`<table><tbody>${r.sensors.map((s) => html`<tr><td>${s.entity.split(":").pop()}</td><td class="num">${num(s.value)}</td><td class="num">z ${num(s.z)}</td><td>${s.pattern}</td></tr>`)}</tbody></table>` : ""}`);
+      <p><b>${v[getLang() === "zh" ? 0 : 1]}</b> (z ${num(r.z)}) — ${r.baselineReason ? pick(r.baselineReason) : r.explanation}</p>
+      ${r.sensors.length ? html`<table><tbody>${r.sensors.map((s) => html`<tr><td>${s.entity.split(":").pop()}</td><td class="num">${num(s.value)}</td><td class="num">z ${num(s.z)}</td><td${s.baselineReason ? html` title="${pick(s.baselineReason)}"` : ""}>${s.baselineStatus && s.baselineStatus !== "ok" ? t(`baseline.${s.baselineStatus}`) : s.pattern}</td></tr>`)}</tbody></table>` : ""}`);
   } catch (e) {
     show(el, html`<p class="error">${e.message}</p>`);
   }
