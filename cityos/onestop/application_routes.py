@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from cityos.auth import RequestContext, allow
+from cityos.auth import SUBJECT_ROLES, RequestContext, allow
 from cityos.errors import Forbidden, problem_responses
 from cityos.onestop import applications
 from cityos.onestop.application_catalogue import resolve
@@ -26,6 +26,7 @@ from cityos.onestop.application_schemas import (
     SubmissionPublic,
 )
 from cityos.onestop.applications import KINDS, Actor
+from cityos.onestop.citizen_service import subject_of
 from cityos.onestop.issuing import issue_certificate
 from cityos.onestop.models import Applicant, ApplicationState
 from cityos.onestop.workflow import Action, action_of
@@ -51,12 +52,17 @@ def own_applicant(ctx: RequestContext) -> Applicant | None:
 
 def actor_of(ctx: RequestContext) -> Actor:
     """What the caller may be to an application: a clerk (services:handle) of its department, the applicant
-    (services:apply) it is, or anyone's (a login without an applicant identity of its own)."""
+    (services:apply) it is, or anyone's (a counter: a login of no citizen or enterprise). A citizen's or an
+    enterprise's login that carries no subject is refused, never taken for a counter."""
+    if ctx.principal.role in SUBJECT_ROLES and own_applicant(ctx) is None:
+        raise Forbidden("this citizen's or enterprise's login names no person or enterprise: log in again through "
+                        "the portal's identity provider")  # fmt: skip
     return Actor(name=ctx.principal.name, handles=ctx.can("services:handle"), department=ctx.department,
                  applies=ctx.can("services:apply"), applicant=own_applicant(ctx))  # fmt: skip
 
 
 def _applicant(ctx: RequestContext, body: SubmissionCreate) -> Applicant:
+    actor_of(ctx)  # a citizen's or enterprise's login without a subject is refused here
     own = own_applicant(ctx)
     if own is not None:
         if body.applicant not in (None, own.key) or body.applicant_kind not in (None, own.kind):
@@ -106,11 +112,12 @@ def get_submission(ctx: Applying, submission_id: Annotated[str, SUB]) -> Submiss
 
 
 @router.get("/me/submissions", summary="My submissions (我的办件), newest first, with each item's state",
-            responses=problem_responses(403))  # fmt: skip
+            responses=problem_responses(400, 403))  # fmt: skip
 def my_submissions(ctx: OwnReader, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[SubmissionPublic]:
+    subject_of(ctx.principal)  # NotASubject (400) for a login of no person or enterprise
     own = own_applicant(ctx)
     if own is None:
-        raise Forbidden("only a citizen's or an enterprise's login has submissions of its own")
+        raise Forbidden("this login's subject is neither a person nor an enterprise")
     now = applications.now_ms()
     return [SubmissionPublic.of(s, now) for s in applications.submissions_of(ctx.rt, ctx.tenant, own, limit)]
 

@@ -16,8 +16,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import PublicContext, RequestContext, allow, public
-from cityos.errors import Forbidden, problem_responses
+from cityos.errors import problem_responses
 from cityos.onestop import certificate_types, status_list, wallet
+from cityos.onestop.citizen_service import subject_of
 from cityos.onestop.credential_errors import CredentialNotFound, InvalidCredentialRequest
 from cityos.onestop.credential_schemas import (
     CertificateTypePublic,
@@ -114,13 +115,11 @@ async def holder_wallet(ctx: Reader, holder: Annotated[str, Query(max_length=128
 
 
 def _own_holder(ctx: RequestContext) -> str:
-    subject = ctx.principal.subject
-    if subject is None or subject.kind not in ("person", "enterprise"):
-        raise Forbidden("only a citizen's or an enterprise's login has a wallet of its own")
+    subject = subject_of(ctx.principal)  # NotASubject (400) for a login of no person or enterprise
     return wallet.holder_id(ctx.rt, "person" if subject.kind == "person" else "enterprise", subject.key)
 
 
-@router.get("/me/wallet", summary="My e-certificates (我的证照), newest first", responses=problem_responses(403))
+@router.get("/me/wallet", summary="My e-certificates (我的证照), newest first", responses=problem_responses(400))
 async def my_wallet(ctx: OwnWallet) -> list[CredentialSummary]:
     holder = await run_in_threadpool(_own_holder, ctx)
     return [CredentialSummary.of(c) for c in await run_in_threadpool(wallet.wallet, ctx.rt, holder,
@@ -128,7 +127,7 @@ async def my_wallet(ctx: OwnWallet) -> list[CredentialSummary]:
 
 
 @router.get("/me/credentials/{credential_id}", summary="Download one of my e-certificates (JSON, as a file)",
-            responses=problem_responses(403, 404))  # fmt: skip
+            responses=problem_responses(400, 404))  # fmt: skip
 async def my_credential(ctx: OwnWallet, credential_id: Annotated[str, CREDENTIAL]) -> JSONResponse:
     holder = await run_in_threadpool(_own_holder, ctx)
     found = await run_in_threadpool(wallet.get, ctx.rt, credential_id, tenant=ctx.tenant)

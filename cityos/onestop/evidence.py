@@ -202,18 +202,20 @@ def _record_key(registry: datahub.Registry, applicant: Applicant, key: str | Non
     """The key of the registry record the material is read from: the applicant's own (a person's, an
     enterprise's), or the one the form gives for a place (a building's code). Another person's or enterprise's
     record is never read on an applicant's word: that material is uploaded."""
-    if key is not None and registry.name == OWN_REGISTRY[applicant.kind]:
-        if key.strip().upper() != applicant.key.strip().upper():
+    if registry.name in OWN_REGISTRY.values():  # persons and legal entities: the applicant's own record only
+        if registry.name != OWN_REGISTRY[applicant.kind] or (
+            key is not None and key.strip().upper() != applicant.key.strip().upper()
+        ):
             raise InvalidEvidenceRequest(
-                f"key: material {material.code!r} is read from the {registry.name} registry for the applicant only; "
-                "another's record is not fetched on your word: upload the material instead", field="key")  # fmt: skip
-        key = None
-    if key is None:
-        if OWN_REGISTRY[applicant.kind] != registry.name:
-            raise InvalidEvidenceRequest(
-                f"material {material.code!r} is read from the {registry.name} registry: give the record's key "
-                f"({registry.key_name})", field="key")  # fmt: skip
+                f"material {material.code!r} is a record of the {registry.name} registry that is not the "
+                "applicant's own: another's record is not fetched on your word; upload the material instead",
+                field="key",
+            )
         return applicant.key
+    if key is None:
+        raise InvalidEvidenceRequest(
+            f"material {material.code!r} is read from the {registry.name} registry: give the record's key "
+            f"({registry.key_name})", field="key")  # fmt: skip
     found = key.strip().upper()
     problem = registry.check(found) if len(found) <= MAX_KEY else f"at most {MAX_KEY} characters"
     if problem is not None:

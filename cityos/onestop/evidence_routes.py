@@ -18,7 +18,7 @@ from cityos.errors import problem_responses
 from cityos.onestop import applications, evidence
 from cityos.onestop.application_routes import actor_of
 from cityos.onestop.applications import ItemApplication
-from cityos.onestop.evidence_errors import EvidenceNotFound
+from cityos.onestop.evidence_errors import EvidenceMoveRefused, EvidenceNotFound
 from cityos.onestop.evidence_schemas import (
     DecideIn,
     EvidenceSummaryPublic,
@@ -37,10 +37,16 @@ CODE = Path(min_length=1, max_length=64, description="the material's code within
 BASE = "/applications/{app_id}/materials/{code}"
 
 
+OPEN_TO_EVIDENCE = frozenset({"submitted", "supplement-requested"})
+
+
 def _material(ctx: RequestContext, app_id: str, code: str) -> tuple[ItemApplication, Material]:
     """The application (its applicant, department and item, as submitted; visible to its applicant and to a
     counter) and the material of its item named ``code``."""
     app = applications.get(ctx.rt, ctx.tenant, app_id, viewer=actor_of(ctx))
+    if app.state not in OPEN_TO_EVIDENCE:  # what the clerk decides on stays as it was
+        raise EvidenceMoveRefused(f"application {app_id} is {app.state}: its materials change only while it is "
+                                  f"submitted or a supplement is requested (补正)", allowed=[])  # fmt: skip
     asked = item(ctx.rt, app.item_code, app.item_version, tenant=ctx.tenant).materials
     found = next((m for m in asked if m.code == code), None)
     if found is None:

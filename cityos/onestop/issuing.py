@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cityos.onestop import applications, certificate_types, wallet
@@ -49,11 +50,16 @@ def issue_certificate(rt: Runtime, tenant: str, app_id: str, actor: Actor, claim
 
 def wallet_lookup(rt: Runtime, tenant: str, kind: ApplicantKind) -> WalletLookup:
     """The applicant's wallet as once-only evidence reads it: the newest active credential of a type that the
-    applicant (its ID number or credit code; ``kind`` person or enterprise) holds."""
+    applicant (its ID number or credit code; ``kind`` person or enterprise) holds, issued by the type's own office
+    and still within its validity."""
 
     def lookup(holder: str, certificate_type: str) -> dict[str, Any] | None:
         held = wallet.wallet(rt, wallet.holder_id(rt, kind, holder), tenant=tenant)
-        found = next((c for c in held if c.certificate_type == certificate_type and c.state == "active"), None)
+        office = certificate_types.catalogue().get(certificate_type)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = next((c for c in held if c.certificate_type == certificate_type and c.state == "active"
+                      and office is not None and c.issuer == office.department
+                      and (c.valid_until is None or c.valid_until > now)), None)  # fmt: skip
         return found.document if found is not None else None
 
     return lookup

@@ -177,6 +177,9 @@ def _prepare(rt: Runtime, tenant: str, request: IssueRequest, by: str,
     certificate_type, holder, claims = request.certificate_type, request.holder, request.claims
     issuer_department, valid_until = request.issuer_department, request.valid_until
     kind = _kind(certificate_type)
+    if issuer_department != kind.department:  # a type is sealed by its own office, never another's
+        raise InvalidCredentialRequest(f"certificateType: {kind.code} ({kind.name}) is issued by {kind.department}, "
+                                       f"not {issuer_department}", field="certificateType")  # fmt: skip
     _check_holder(holder)
     problem = types.claims_problem(kind, dict(claims))
     if problem:

@@ -92,13 +92,17 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        if not answers_health(url, 30):
+        if not answers_health(url, 120):  # a loaded machine can take a minute to start the app
             proc.kill()
             pytest.fail(f"server did not start: {(home / 'server.log').read_text()}")
         yield url, db
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
         log.close()
         db.dispose()
 
