@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
@@ -230,7 +231,7 @@ class LocalSink:
         now = now_iso()
         msgs = [Message("local", t.apikey, t.device_id, t.fmt, t.payload, now) for t in batch]  # type: ignore[arg-type]
         fut = self._writer.submit_many(msgs)
-        fut.add_done_callback(lambda f, n=len(msgs): self._count(f, n))
+        fut.add_done_callback(partial(self._count, n=len(msgs)))
         self._pending = [f for f in self._pending if not f.done()] + [fut]
         while len(self._pending) > self._max_pending:
             self._settle(self._pending.pop(0))
