@@ -8,11 +8,14 @@ needed) or to an MQTT broker on the topics a real device uses.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
@@ -23,6 +26,7 @@ from cityos.demo.patterns import DEVICE_PROFILES, SCENARIOS, bad_message, readin
 from cityos.iot import Message, Outcome
 from cityos.runtime import Runtime
 
+log = logging.getLogger(__name__)
 UNKNOWN_APIKEY = "demo-no-such-group"
 
 
@@ -45,6 +49,8 @@ class SimStats:
     rejected: int = 0
     acked: int = 0  # acknowledged by the broker (MQTT)
     rate: float = 0.0  # messages/s over the last few seconds
+    failed: int = 0  # messages the sink could not hand on (the store or the broker failed): not stored
+    stalls: int = 0  # times the sink waited a whole ``stall_warning`` for the store to take a batch
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -169,7 +175,12 @@ class Simulator:
                 t0 += (due - self.rate) / self.rate
                 due = int(self.rate)
             batch = [self.next_message() for _ in range(due)]
-            self.sink.send(batch)
+            try:
+                self.sink.send(batch)
+            except Exception:  # a failed send must not end the run (the thread would die, the status line freeze)
+                log.exception("the simulator's batch of %d was not handed on: going on with the next", due)
+                with self.stats.lock:
+                    self.stats.failed += due
             sent += due
             window = [*window[-20:], (now, sent)]
             with self.stats.lock:
@@ -200,34 +211,53 @@ class Simulator:
 
 class LocalSink:
     """Hands messages to this process's batching writer, as a transport would; waits when more than
-    ``max_pending`` batches are unstored, so the simulator never outruns the store."""
+    ``max_pending`` batches are unstored, so the simulator never outruns the store.
 
-    def __init__(self, rt: Runtime, *, max_pending: int = 4) -> None:
+    However long the store takes (the writer retries a failed batch until it is stored), the sink waits
+    for it, saying so every ``stall_warning`` seconds: it once gave up after 60 s with an exception that
+    ended the simulator's thread, so a loaded machine's demo stopped sending for good.
+    """
+
+    def __init__(self, rt: Runtime, *, max_pending: int = 4, stall_warning: float = 60.0) -> None:
         from cityos.iot import telemetry_writer
 
         self._writer = telemetry_writer(rt)
         self.stats = SimStats()
-        self._pending: list[Any] = []
+        self._pending: list[Future[list[Outcome]]] = []
         self._max_pending = max_pending
+        self._stall_warning = stall_warning
 
     def send(self, batch: list[Telemetry]) -> None:
         now = now_iso()
         msgs = [Message("local", t.apikey, t.device_id, t.fmt, t.payload, now) for t in batch]  # type: ignore[arg-type]
         fut = self._writer.submit_many(msgs)
-        fut.add_done_callback(lambda f: self._count(f.result()))
+        fut.add_done_callback(partial(self._count, n=len(msgs)))
         self._pending = [f for f in self._pending if not f.done()] + [fut]
         while len(self._pending) > self._max_pending:
-            self._pending.pop(0).result(timeout=60)
+            self._settle(self._pending.pop(0))
 
-    def _count(self, outcomes: list[Outcome]) -> None:
+    def _settle(self, fut: Future[list[Outcome]]) -> None:
+        """Wait until the store has taken the batch, however long that takes."""
+        while not wait([fut], timeout=self._stall_warning).done:
+            with self.stats.lock:
+                self.stats.stalls += 1
+            log.warning("the store has not taken the simulator's batch for %.0f s: still waiting", self._stall_warning)
+
+    def _count(self, fut: Future[list[Outcome]], n: int) -> None:
+        if fut.exception() is not None:
+            log.error("the simulator's batch of %d was not stored", n, exc_info=fut.exception())
+            with self.stats.lock:
+                self.stats.failed += n
+            return
+        outcomes = fut.result()
         ok = sum(1 for o in outcomes if o.accepted)
         with self.stats.lock:
             self.stats.accepted += ok
             self.stats.rejected += len(outcomes) - ok
 
     def close(self) -> None:
-        for fut in self._pending:
-            fut.result(timeout=60)
+        """Wait (at most 60 s in all) for the batches still being stored."""
+        wait(self._pending, timeout=60)
         self._pending = []
 
 
@@ -279,4 +309,6 @@ def status_line(sim: Simulator) -> str:
         parts.append(f"入库 accepted {s.accepted:,} · 拒收 rejected {s.rejected:,}")
     else:
         parts.append(f"代理确认 acked {s.acked:,}")
+    if s.failed or s.stalls:
+        parts.append(f"[yellow]未送达 failed {s.failed:,} · 等待存储 store stalls {s.stalls:,}[/]")
     return " · ".join(parts)

@@ -93,10 +93,13 @@ class GroupCommitWriter:
                     else:
                         savepoint.commit()
                         results.append((fut, value, None))
-        except BaseException as exc:  # the commit itself failed: nothing of this batch was written
+        except BaseException as exc:  # BEGIN or the commit failed: nothing of this batch was written
             log.exception("SQLite group commit failed")
-            for fut, _value, _err in results:
-                fut.set_exception(exc)
+            # every caller of the batch hears of it, those whose job had not run yet too (a BEGIN that timed
+            # out on a locked database runs none): a future left pending blocks its caller for good
+            for _fn, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
             return
         for fut, value, err in results:
             if err is None:

@@ -5,6 +5,7 @@ through the local Mosquitto."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -116,6 +117,41 @@ def test_an_in_process_run_lands_in_the_hub_with_its_dead_letters(district: tupl
         online = wait_for(lambda: service.health_summary(rt).total.online == SENSORS)
         assert online
     finally:
+        runner.close()
+
+
+def test_a_run_outlasts_a_store_that_stalls_longer_than_the_sink_waits(district: tuple[Runtime, list]) -> None:
+    """The demo's simulator once stopped sending for good on a loaded machine: its sink gave up on a batch
+    the store had not taken within 60 s with an exception that ended the simulator's thread (its status
+    line froze). Now it waits as long as the store takes, counting each ``stall_warning`` it waited."""
+    rt, devices = district
+    runner = IngestRunner(rt, mqtt=False)
+    runner.start()
+    release, holding = threading.Event(), threading.Event()
+
+    def hold(_conn: object) -> None:  # the store's one writer thread, busy until released
+        holding.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=lambda: rt.db.run_write(hold))
+    try:
+        holder.start()
+        assert holding.wait(10)
+        sink = LocalSink(rt, max_pending=1, stall_warning=0.05)
+        sim = Simulator(devices, sink, rate=1000, bad_share=0.0, seed=5)
+        sim.start(count=300)
+        # the sink has waited for the store longer than it waits between warnings, twice: the old sink
+        # raised here, and the simulator's thread died
+        wait_for(lambda: sim.stats.stalls >= 2, what=lambda: sim.stats)
+        assert sim._thread is not None and sim._thread.is_alive()
+        release.set()
+        sim.wait()
+        sim.stop()
+        assert (sim.stats.sent, sim.stats.failed) == (300, 0)
+        assert sim.stats.accepted == 300
+    finally:
+        release.set()
+        holder.join(10)
         runner.close()
 
 
