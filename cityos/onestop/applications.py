@@ -301,7 +301,8 @@ def submit(rt: Runtime, tenant: str, applicant: Applicant, target: Bundle | Serv
                   "answers": json.loads(text), "idempotency_key": key, "fingerprint": fingerprint,
                   "created_at_ms": _ms(now)}  # fmt: skip
     rows, history = [], []
-    actor = Actor(name=f"{applicant.kind}:{applicant.key}", applies=True, applicant=applicant)
+    # the history names the applicant by role, never by ID number (the application holds who it is)
+    actor = Actor(name=f"applicant ({applicant.kind})", applies=True, applicant=applicant)
     for position, i in enumerate(items):
         app_id = uuid.uuid4().hex[:16]
         rows.append({"tenant": tenant, "id": app_id, "submission_id": sid, "position": position,
@@ -344,7 +345,7 @@ def _publish_submitted(rt: Runtime, tenant: str, s: Submission) -> None:
 
 def _event_data(a: ItemApplication, action: str, by: str | None) -> dict[str, Any]:
     return {"applicationId": a.id, "submissionId": a.submission_id, "item": a.item_code, "version": a.item_version,
-            "department": a.department, "applicantKind": a.applicant.kind, "applicant": a.applicant.key,
+            "department": a.department, "applicantKind": a.applicant.kind,  # not the ID number: events travel
             "state": a.state, "action": action, "by": by}  # fmt: skip
 
 
