@@ -17,6 +17,7 @@ from chromium import Demo, chromium, running_demo
 
 from cityos.auth.service import create_token
 from cityos.core.identifiers import id_check_character
+from cityos.demo.registries import entities
 from cityos.store.engine import Database
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
@@ -105,7 +106,9 @@ def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, d
         assert page.inner_text("#overall") == "已提交"
         birth = page.locator(".application[data-item='HP-WJ-0001']")
         birth.locator("button[data-fetch='mother-id']").click()
-        birth.locator("li[data-material='mother-id'] .preview dd").first.wait_for()
+        mother = birth.locator("li[data-material='mother-id']")
+        page.wait_for_selector("li[data-material='mother-id'] :is(.preview dd, .error:not(:empty))")
+        assert mother.locator(".preview dd").count(), mother.inner_text()
         assert me["name"] in birth.locator("li[data-material='mother-id'] .preview").inner_text()
         birth.locator("li[data-material='mother-id'] button[data-confirm]").click()
         page.wait_for_selector(".application[data-item='HP-WJ-0001'] li[data-material='mother-id'][data-state=confirmed]")
@@ -139,7 +142,15 @@ def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, d
 
 
 def test_a_restaurant_with_tobacco_and_without_a_signboard(browser: Any, demo: tuple[Demo, Path]) -> None:
-    d, _ = demo
+    d, where = demo
+    # the demo's legal-entities registry is empty: market regulation's feed registers one enterprise
+    db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
+    market = create_token(db, "market-regulation", role="department", kind="department")
+    db.dispose()
+    company = {k: entities(1)[0][k] for k in ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")}
+    fed = httpx.post(f"{d.url}/datahub/feeds/HP-02-01-0001/records", json={"records": [company]},
+                     headers={"Authorization": f"Bearer {market}"})  # fmt: skip
+    assert fed.status_code == 200, fed.text
     with logged_in(browser, d, "enterprise") as (page, _me):
         fill_form(page, d, "restaurant", {"sells_tobacco": True, "has_outdoor_sign": False})
         page.wait_for_selector("#items li[data-item='HP-YC-0001'][data-applies=true]")

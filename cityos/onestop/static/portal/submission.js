@@ -51,7 +51,6 @@ export async function submissionView(view, id) {
     ${s.applications.map((a) => html`<section class="application" data-application="${a.id}" data-item="${a.item}"></section>`)}`);
   const byId = new Map(s.applications.map((a) => [a.id, a]));
   const again = (el) => application(el, byId.get(el.dataset.application));
-  await Promise.all([...view.querySelectorAll(".application")].map(again));
   view.onclick = async (ev) => {
     const b = ev.target.closest("button");
     const box = b && b.closest(".application");
@@ -83,4 +82,5 @@ export async function submissionView(view, id) {
       li.querySelector(".error").textContent = e.message;
     }
   };
+  await Promise.all([...view.querySelectorAll(".application")].map(again)); // the handlers are on: click away
 }
