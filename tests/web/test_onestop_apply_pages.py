@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.interop, pytest.mark.browser]
 OTHER_ID = "31010119800101123" + id_check_character("31010119800101123")
 CLAIMS = {"childName": "刘小宝", "sex": "男", "birthDate": "2026-11-30", "birthPlace": "上海市黄浦区",
           "motherName": "刘芳", "certificateNumber": "P310000123"}  # fmt: skip
+BIRTH = ".application[data-item='HP-WJ-0001']"  # the birth medical certificate's application
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -72,10 +73,12 @@ def fill_form(page: Any, d: Demo, bundle: str, given: dict[str, Any]) -> None:
     for _ in range(2):  # an answer may show a question after it: a second pass answers those
         for q in sorted(questions, key=lambda q: q["code"] not in given):
             sel, typed = f"#q-{q['code']}", q["type"]
-            if not page.is_visible(sel) or (typed != "multichoice" and q["code"] not in given and page.input_value(sel)):
+            filled = typed != "multichoice" and q["code"] not in given and page.input_value(sel)
+            if filled or not page.is_visible(sel):
                 continue
-            value = given.get(q["code"], {"boolean": False, "integer": int(q.get("min") or 1), "number": q.get("min") or 50,
-                                          "date": "2026-11-30", "id-card": OTHER_ID, "phone": "13800138000"}.get(typed, "测试"))  # fmt: skip
+            typical = {"boolean": False, "integer": int(q.get("min") or 1), "number": q.get("min") or 50,
+                       "date": "2026-11-30", "id-card": OTHER_ID, "phone": "13800138000"}  # fmt: skip
+            value = given.get(q["code"], typical.get(typed, "测试"))
             if typed == "boolean":
                 page.select_option(sel, "true" if value else "false")
             elif typed == "choice":
@@ -93,7 +96,8 @@ def submitted(page: Any, how: str) -> None:
     page.wait_for_selector("#overall, #apply-error:not(:empty)")
     assert page.locator("#overall").count() == 1, page.evaluate(
         "() => [...document.querySelectorAll('.question')].filter(q => q.querySelector('.error').textContent)"
-        ".map(q => [q.dataset.question, q.hidden, q.querySelector('.error').textContent])")
+        ".map(q => [q.dataset.question, q.hidden, q.querySelector('.error').textContent])"
+    )
 
 
 def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, demo: tuple[Demo, Path]) -> None:
@@ -104,18 +108,19 @@ def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, d
         assert not page.is_visible("#q-father_id_card")
         submitted(page, "dblclick")  # one Idempotency-Key per form: a double click makes one submission
         assert page.inner_text("#overall") == "已提交"
-        birth = page.locator(".application[data-item='HP-WJ-0001']")
+        birth = page.locator(BIRTH)
         birth.locator("button[data-fetch='mother-id']").click()
         mother = birth.locator("li[data-material='mother-id']")
         page.wait_for_selector("li[data-material='mother-id'] :is(.preview dd, .error:not(:empty))")
         assert mother.locator(".preview dd").count(), mother.inner_text()
         assert me["name"] in birth.locator("li[data-material='mother-id'] .preview").inner_text()
         birth.locator("li[data-material='mother-id'] button[data-confirm]").click()
-        page.wait_for_selector(".application[data-item='HP-WJ-0001'] li[data-material='mother-id'][data-state=confirmed]")
+        page.wait_for_selector(f"{BIRTH} li[data-material='mother-id'][data-state=confirmed]")
         birth.locator("li[data-material='father-id'] button[data-decline]").click()
         birth.locator("input[data-upload='father-id']").set_input_files(
-            files=[{"name": "father-id.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        page.wait_for_selector(".application[data-item='HP-WJ-0001'] li[data-material='father-id'][data-state=uploaded]")
+            files=[{"name": "father-id.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        page.wait_for_selector(f"{BIRTH} li[data-material='father-id'][data-state=uploaded]")
         assert "已确认调取" in birth.inner_text() and "father-id.pdf" in birth.inner_text()
         counts = birth.locator(".counts")
         assert (counts.get_attribute("data-fetched"), counts.get_attribute("data-uploaded")) == ("1", "1")
@@ -147,7 +152,8 @@ def test_a_restaurant_with_tobacco_and_without_a_signboard(browser: Any, demo: t
     db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
     market = create_token(db, "market-regulation", role="department", kind="department")
     db.dispose()
-    company = {k: entities(1)[0][k] for k in ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")}
+    items = ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")
+    company = {k: entities(1)[0][k] for k in items}
     fed = httpx.post(f"{d.url}/datahub/feeds/HP-02-01-0001/records", json={"records": [company]},
                      headers={"Authorization": f"Bearer {market}"})  # fmt: skip
     assert fed.status_code == 200, fed.text
