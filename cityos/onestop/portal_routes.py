@@ -16,7 +16,9 @@ from cityos.auth import PublicContext, public
 from cityos.errors import NotFound
 
 STATIC = Path(__file__).parent / "static" / "portal"
-FILES = {"portal.js": "text/javascript", "portal.css": "text/css"}  # and the shells, login.html and index.html
+JS = "text/javascript"
+FILES = {"portal.js": JS, "portal.css": "text/css", "api.js": JS, "apply.js": JS, "submission.js": JS, "wallet.js": JS}
+# and the shells, login.html and index.html
 
 router = APIRouter(tags=["onestop"])
 Anyone = Annotated[PublicContext, public("the one-stop portal's page shells and files: no data, which needs a token")]

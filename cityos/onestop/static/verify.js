@@ -80,3 +80,10 @@ $("file").addEventListener("change", async () => {
 });
 $("verify-form").addEventListener("submit", verify);
 $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; translate(); });
+// the portal's 我的证照 hands a credential over through this tab's sessionStorage: it is checked at once
+const handed = sessionStorage.getItem("cityos.onestop.verify");
+if (handed) {
+  sessionStorage.removeItem("cityos.onestop.verify");
+  $("credential").value = handed;
+  $("verify-form").requestSubmit();
+}

@@ -1,6 +1,10 @@
 // The one-stop portal (一网通办): the demo login and the home page of a logged-in person or enterprise. The token
 // lives in this tab's sessionStorage; every list is the JSON of a /onestop route, written through dom.js's html``.
 import { html, show } from "/static/js/dom.js";
+import { SUBJECT } from "./api.js";
+import { applyView } from "./apply.js";
+import { submissionView } from "./submission.js";
+import { walletList } from "./wallet.js";
 
 const KEY = "cityos.onestop.token";
 const EN = {
@@ -55,6 +59,7 @@ async function login(subject, code) {
   try {
     const body = await call("/onestop/login/demo", { method: "POST", body: JSON.stringify({ subject, code }) });
     sessionStorage.setItem(KEY, body.token);
+    sessionStorage.setItem(SUBJECT, JSON.stringify(body.subject));
     location.assign("/onestop/");
   } catch (e) {
     error.textContent = e.message;
@@ -75,6 +80,24 @@ async function loginPage() {
     ev.preventDefault();
     login(document.getElementById("subject").value.trim(), document.getElementById("code").value.trim());
   });
+}
+
+// --- home: the lists, or the view the hash names (#/apply/{bundle}, #/submission/{id}) -----------------------
+const VIEWS = { apply: applyView, submission: submissionView };
+async function route() {
+  const [, name, arg] = location.hash.match(/^#\/(\w+)\/(.+)$/) || [];
+  const view = document.getElementById("view");
+  view.hidden = !VIEWS[name];
+  for (const s of document.querySelectorAll("main > section:not(#view)")) s.hidden = Boolean(VIEWS[name]);
+  if (VIEWS[name]) return VIEWS[name](view, decodeURIComponent(arg)).catch((e) => show(view, html`<p class="error">${e.message}</p>`));
+  window.scrollTo(0, 0);
+  const bundles = await call("/onestop/bundles").catch(() => null);
+  if (bundles) fill(document.getElementById("bundles"), bundles, (b) => html`<li data-bundle="${b.code}">
+    <a href="#/apply/${b.code}">${lang === "en" ? b.nameEn : b.name}</a><a class="guide" href="${b.guide}">${lang === "en" ? "Guide" : "办事指南"}</a></li>`);
+  optional("/onestop/me/submissions", document.querySelector("#submissions ul"), (s) => html`<li data-submission="${s.id}">
+    <a href="#/submission/${s.id}">${s.applications.map((a) => a.itemName).join("、")}</a>
+    <span class="state">${s.overall}</span><br><span class="muted">${when(s.createdAt)}</span></li>`);
+  walletList(document.querySelector("#wallet ul"));
 }
 
 // --- home --------------------------------------------------------------------------------------------------
@@ -117,8 +140,8 @@ async function homePage() {
     sessionStorage.removeItem(KEY);
     location.assign("/onestop/login");
   });
-  optional("/onestop/me/submissions", document.querySelector("#submissions ul"), (s) => html`<li>${s.bundle || s.item || s.id} <span class="state">${s.overall || ""}</span></li>`);
-  optional("/onestop/me/wallet", document.querySelector("#wallet ul"), (c) => html`<li>${c.name || c.certificateType || c.id}</li>`);
+  window.addEventListener("hashchange", route);
+  await route();
   document.getElementById("usage-more").addEventListener("click", () => usage(true));
   await usage(false);
   const record = await call("/onestop/me/record");
@@ -148,5 +171,6 @@ document.getElementById("lang").addEventListener("click", () => {
   lang = lang === "en" ? "zh-CN" : "en";
   localStorage.setItem("cityos.lang", lang === "en" ? "en" : "zh");
   applyLang();
+  if (document.body.dataset.page === "home") route();
 });
 (document.body.dataset.page === "login" ? loginPage() : homePage()).catch((e) => console.warn(e));
