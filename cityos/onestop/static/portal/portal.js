@@ -12,7 +12,7 @@ const EN = {
   "login.pick": "Pick a demo person or enterprise", "login.title": "Log in", "login.subject": "ID number or unified social credit code",
   "login.code": "Code (demo: 123456)", "login.go": "Log in", logout: "Log out", services: "Services",
   "bundle.newborn": "A newborn", "bundle.restaurant": "Opening a restaurant", "bundle.retirement": "Retirement",
-  "bundle.enterprise-change": "Enterprise changes", "bundle.second-hand-house": "Buying a second-hand home",
+  "bundle.enterprise-change": "Enterprise changes", "bundle.home-resale": "Buying a second-hand home",
   submissions: "My applications", wallet: "My certificates", usage: "Who used my data", objections: "Data objections",
   "usage.note": "Reads of your data by departments under their grants, from the data resource system's audit chain; each look of yours is recorded too.",
   more: "More", none: "None yet", "objection.item": "The wrong item", "objection.proposed": "The right value (optional)",
