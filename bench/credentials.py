@@ -5,8 +5,9 @@ Prints figures; asserts nothing. One process, one thread (one core).
     hashData), the floor of any eddsa-jcs-2022 implementation;
   - sign: build a credential and make its proof (JCS of the proof configuration and of the document, two
     SHA-256, Ed25519): what issuing costs before storage;
-  - issue: ``onestop.issue_credential`` on SQLite: the claims checked, a status index taken, the credential
-    signed and stored in the wallet with its history row, committed (one commit each); and
+  - issue: ``onestop.issue_credential`` on SQLite: the claims checked, a status index taken (from the block
+    this process reserved: one counter update per 64), the credential signed, then stored in the wallet with
+    its history row and committed (one commit each, through the SQLite writer thread); and
     ``onestop.issue_many`` of 100 a transaction (统一发证 of a batch);
   - verify: ``onestop.verify_credential`` of a stored credential: signature, validity, seal, and its two status
     entries looked up in the status lists a verifier holds (each list's proof checked once, when it was read).

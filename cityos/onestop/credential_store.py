@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cityos.onestop.credential_tables import credential_history, credentials, seals
 
@@ -28,12 +28,17 @@ def all_seals(conn: Connection, tenant: str) -> list[Row]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def take_index(conn: Connection, tenant: str, department: str) -> int:
-    """The office's next free status index, taken (the row is locked until the transaction ends)."""
-    s = seals.c
-    q = (update(seals).where(s.tenant == tenant, s.department == department)
-         .values(next_index=s.next_index + 1).returning(s.next_index))  # fmt: skip
-    return int(conn.execute(q).scalar_one()) - 1
+# Built once: issuing runs these for every credential, and building a statement costs more than running it.
+_RESERVE = (update(seals).where(seals.c.tenant == bindparam("t"), seals.c.department == bindparam("d"))
+            .values(next_index=seals.c.next_index + bindparam("n")).returning(seals.c.next_index))  # fmt: skip
+_INSERT_CREDENTIAL = insert(credentials)
+_INSERT_HISTORY = insert(credential_history)
+
+
+def reserve_indexes(conn: Connection, tenant: str, department: str, count: int) -> int:
+    """Take the office's next ``count`` free status indexes; the first of them (the row is locked until the
+    transaction ends)."""
+    return int(conn.execute(_RESERVE, {"t": tenant, "d": department, "n": count}).scalar_one()) - count
 
 
 def next_index(conn: Connection, tenant: str, department: str) -> int:
@@ -43,8 +48,8 @@ def next_index(conn: Connection, tenant: str, department: str) -> int:
 
 
 def insert_credential(conn: Connection, row: Row, history: Row) -> None:
-    conn.execute(insert(credentials), [row])
-    conn.execute(insert(credential_history), [history])
+    conn.execute(_INSERT_CREDENTIAL, row)
+    conn.execute(_INSERT_HISTORY, history)
 
 
 def get_credential(conn: Connection, tenant: str, credential_id: str) -> Row | None:

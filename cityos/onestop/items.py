@@ -43,6 +43,30 @@ class ItemVersion:
     stored: bool = True
 
 
+class ItemCache:
+    """This process's parsed item versions by (tenant, code, version) (a runtime part). A stored version is
+    never changed, so an entry stays right; which version is the latest is asked of the database each time (a
+    version another process published is seen at once). :func:`publish_item` drops the item's entries."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str, int], ItemVersion] = {}
+
+    def get(self, tenant: str, code: str, version: int) -> ItemVersion | None:
+        return self._found.get((tenant, code, version))
+
+    def put(self, tenant: str, found: ItemVersion) -> ItemVersion:
+        self._found[(tenant, found.item.code, found.item.version)] = found
+        return found
+
+    def forget(self, tenant: str, code: str) -> None:
+        for key in [k for k in self._found if k[0] == tenant and k[1] == code]:
+            self._found.pop(key, None)
+
+
+def _cache(rt: Runtime) -> ItemCache:
+    return rt.parts.get(ItemCache, ItemCache)
+
+
 # --- reads --------------------------------------------------------------------------------------------------
 
 
@@ -72,10 +96,15 @@ def _tenant(rt: Runtime, tenant: str | None) -> str:
 def item_version(rt: Runtime, code: str, version: int | None = None, *, tenant: str | None = None,
                  conn: Connection | None = None) -> ItemVersion:  # fmt: skip
     """One version of an item (None: the latest published) with who published it; :class:`ItemNotFound`."""
+    tenant, cache = _tenant(rt, tenant), _cache(rt)
     with _conn(rt, conn) as c:
-        row = store.get(c, _tenant(rt, tenant), code, version)
+        wanted = version if version is not None else store.latest_version(c, tenant, code)
+        cached = cache.get(tenant, code, wanted) if wanted is not None else None
+        if cached is not None:
+            return cached
+        row = store.get(c, tenant, code, wanted) if wanted is not None else None
     if row is not None:
-        return _version(row)
+        return cache.put(tenant, _version(row))
     found = _shipped_version(code) if version in (None, 1) else None
     if found is None:
         if version is not None and (latest := _latest_row(rt, code, tenant, conn)) is not None:
@@ -95,6 +124,30 @@ def item(rt: Runtime, code: str, version: int | None = None, *, tenant: str | No
     """A service item: the latest published version by default, or the one asked for. ``conn``: read inside
     the caller's transaction. :class:`ItemNotFound` when there is no such item or version."""
     return item_version(rt, code, version, tenant=tenant, conn=conn).item
+
+
+def latest_items(rt: Runtime, codes: list[str], *, tenant: str | None = None) -> dict[str, ServiceItem]:
+    """The latest version of each of ``codes`` (one connection, one query for the version numbers, the parsed
+    versions kept per process); :class:`ItemNotFound` for a code that is no item."""
+    tenant, cache = _tenant(rt, tenant), _cache(rt)
+    found: dict[str, ServiceItem] = {}
+    with rt.db.connect() as c:
+        latest = store.latest_versions(c, tenant, codes)
+        for code in codes:
+            if code not in latest:
+                shipped_one = _shipped_version(code)
+                if shipped_one is None:
+                    raise ItemNotFound(f"no service item {code!r}: GET /onestop/items lists them")
+                found[code] = shipped_one.item
+                continue
+            cached = cache.get(tenant, code, latest[code])
+            if cached is None:
+                row = store.get(c, tenant, code, latest[code])
+                if row is None:  # unreachable: the version was just read
+                    raise ItemNotFound(f"no service item {code!r}: GET /onestop/items lists them")
+                cached = cache.put(tenant, _version(row))
+            found[code] = cached.item
+    return found
 
 
 def items(rt: Runtime, *, tenant: str | None = None, conn: Connection | None = None) -> list[ServiceItem]:
@@ -200,6 +253,8 @@ def publish_item(rt: Runtime, code: str, new: ServiceItem, *, by: str, reason: s
                 store.insert_version(conn, _row(tenant, first.item, SHIPPED_BY, now, SHIPPED_REASON))
             store.insert_version(conn, _row(tenant, it, by, now, reason))
     except IntegrityError:
+        _cache(rt).forget(tenant, code)
         raise ItemVersionConflict(f"another version of {code} was published at the same moment: read it again "
                                   "and publish on top of it") from None  # fmt: skip
+    _cache(rt).forget(tenant, code)
     return ItemVersion(item=it, by=by, at=now, reason=reason)

@@ -28,6 +28,12 @@ def latest_version(conn: Connection, tenant: str, code: str) -> int | None:
     return conn.execute(select(func.max(v.version)).where(v.tenant == tenant, v.code == code)).scalar_one()
 
 
+def latest_versions(conn: Connection, tenant: str, codes: list[str]) -> dict[str, int]:
+    """The latest version number of each of ``codes`` the tenant holds (one query)."""
+    q = select(v.code, func.max(v.version)).where(v.tenant == tenant, v.code.in_(codes)).group_by(v.code)
+    return {code: int(version) for code, version in conn.execute(q)}
+
+
 def latest_all(conn: Connection, tenant: str) -> list[Row]:
     """The latest version of every item the tenant holds."""
     newest = select(v.code, func.max(v.version).label("version")).where(v.tenant == tenant).group_by(v.code).subquery()

@@ -12,8 +12,10 @@ import base64
 import hashlib
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -26,10 +28,11 @@ from cityos.config import Settings
 from cityos.onestop import credential_store as store
 from cityos.onestop.credential_errors import SealSecretMissing, SealUnreadable
 from cityos.onestop.credential_verify import Seal
-from cityos.onestop.credentials import multikey, verification_method
+from cityos.onestop.credentials import did_key, multikey, verification_method
 from cityos.runtime import Runtime
 
 DEMO_SECRET = "cityos demo seal secret: not for a city's data"  # demo mode only: refused elsewhere
+INDEX_BLOCK = 64  # status indexes a process reserves at a time (see StatusIndexes)
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,15 @@ class OfficeSeal:
     seal: Seal
     private: Ed25519PrivateKey
 
-    @property
+    @cached_property
     def method(self) -> str:
+        """The seal's did:key verification method (computed once: it is in every proof the seal makes)."""
         return verification_method(self.private.public_key())
+
+    @cached_property
+    def did(self) -> str:
+        """The seal's did:key, the issuer id of every credential it seals."""
+        return did_key(self.private.public_key())
 
 
 def _cipher(settings: Settings) -> AESGCM:
@@ -120,6 +129,36 @@ class SealRing:
 
 def ring(rt: Runtime) -> SealRing:
     return rt.parts.get(SealRing, lambda: SealRing(rt))
+
+
+class StatusIndexes:
+    """This process's status indexes reserved ahead, by tenant and office (a runtime part).
+
+    An office's indexes are handed out from its seal row's counter (``next_index``) a block of
+    :data:`INDEX_BLOCK` at a time, each block in its own committed transaction, then one by one from memory: an
+    issue takes its index without writing the hot counter row (which would serialise every issue of the office
+    on its lock). Several processes each hold their own blocks; the unique index on (tenant, issuer,
+    status_index) is the guard. Indexes a process reserved and never used (it stopped, an issue failed) stay
+    unset bits of the lists: nothing refers to them."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._free: dict[tuple[str, str], deque[int]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, tenant: str, department: str) -> int:
+        """The office's next free status index (its seal made already), reserved for this process's use once."""
+        with self._lock:
+            free = self._free.setdefault((tenant, department), deque())
+            if not free:
+                first = self._rt.db.run_write(lambda conn: store.reserve_indexes(conn, tenant, department,
+                                                                                 INDEX_BLOCK))  # fmt: skip
+                free.extend(range(first, first + INDEX_BLOCK))
+            return free.popleft()
+
+
+def status_indexes(rt: Runtime) -> StatusIndexes:
+    return rt.parts.get(StatusIndexes, lambda: StatusIndexes(rt))
 
 
 def published(rt: Runtime, tenant: str) -> list[Seal]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from cityos.onestop.application_catalogue import Resolver, TargetKind
 from cityos.onestop.forms import applicable_items, form_for, validate_answers
-from cityos.onestop.items import bundle, item
+from cityos.onestop.items import bundle, item, latest_items
 from cityos.onestop.models import Bundle, BundleItem, ServiceItem
 from cityos.runtime import Runtime
 
@@ -30,7 +30,7 @@ def catalogue_resolver(rt: Runtime) -> Resolver:
             validate_answers(form_for(alone(it), {it.code: it}), answers)
             return it, [it]
         found = bundle(code)
-        current = {part.item: item(rt, part.item) for part in found.items}
+        current = latest_items(rt, [part.item for part in found.items])
         cleaned = validate_answers(form_for(found, current), answers)
         return found, [current[part.item] for part in applicable_items(found, cleaned)]
 

@@ -28,8 +28,8 @@ from cityos.onestop.credential_errors import (
 )
 from cityos.onestop.credential_verify import OpenedList, Seal, Verification, verify
 from cityos.onestop.credential_workflow import LISTED, CredentialState, StatusAction, allowed, next_state
-from cityos.onestop.credentials import credential, did_key, sign, status_entries
-from cityos.onestop.seals import OfficeSeal, find, published, ring
+from cityos.onestop.credentials import credential, sign, status_entries
+from cityos.onestop.seals import OfficeSeal, find, published, ring, status_indexes
 from cityos.runtime import Runtime
 
 HolderKind = Literal["person", "enterprise"]
@@ -130,14 +130,14 @@ def _document(rt: Runtime, kind: types.CertificateType, seal: OfficeSeal, cid: s
         contexts=[types.context_url(base_url(rt))],
         types=[kind.code],
         name=kind.name,
-        issuer={"id": did_key(seal.private.public_key()), "name": seal.seal.name},
+        issuer={"id": seal.did, "name": seal.seal.name},
         valid_from=_stamp(start),
         valid_until=_stamp(end) if end else None,
         subject={"id": holder, **claims},
         schema_url=types.schema_url(base_url(rt), kind.code),
         status=status_entries(urls, index),
     )
-    return sign(unsigned, seal.private, created=_stamp(start))
+    return sign(unsigned, seal.private, created=_stamp(start), method=seal.method)
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,8 @@ def issue_many(rt: Runtime, requests: Sequence[IssueRequest], *, tenant: str | N
 
 def _prepare(rt: Runtime, tenant: str, request: IssueRequest, by: str,
              now: datetime) -> Callable[[Connection], IssuedCredential]:  # fmt: skip
-    """Check a request and open its seal; the write that takes a status index, signs and stores it."""
+    """Check a request, open its seal (once per process), take a status index (from the block this process
+    reserved) and sign the credential; the write that stores it."""
     certificate_type, holder, claims = request.certificate_type, request.holder, request.claims
     issuer_department, valid_until = request.issuer_department, request.valid_until
     kind = _kind(certificate_type)
@@ -187,10 +188,10 @@ def _prepare(rt: Runtime, tenant: str, request: IssueRequest, by: str,
     end = _valid_until(kind, now, valid_until)
     seal = ring(rt).seal(tenant, issuer_department, _office(kind, issuer_department))
     cid = f"urn:uuid:{uuid.uuid4()}"
+    index = status_indexes(rt).take(tenant, issuer_department)
+    doc = _document(rt, kind, seal, cid, holder, claims, index, now, end)  # signed before the write lock is taken
 
     def write(conn: Connection) -> IssuedCredential:
-        index = store.take_index(conn, tenant, issuer_department)
-        doc = _document(rt, kind, seal, cid, holder, claims, index, now, end)
         found = IssuedCredential(cid, holder, kind.code, issuer_department, "active", doc["validFrom"],
                                  doc.get("validUntil"), index, doc)  # fmt: skip
         row = {"tenant": tenant, "id": cid, "holder": holder, "certificate_type": kind.code,
@@ -293,7 +294,7 @@ def status_list_credential(rt: Runtime, department: str, purpose: status_list.Pu
         indexes = store.set_indexes(conn, tenant, department, LISTED[purpose])
     url = list_url(rt, department, purpose)
     unsigned = status_list.list_credential(
-        url=url, issuer={"id": did_key(seal.private.public_key()), "name": seal.seal.name}, purpose=purpose,
+        url=url, issuer={"id": seal.did, "name": seal.seal.name}, purpose=purpose,
         encoded=status_list.encode(indexes, size), valid_from=_stamp(now))  # fmt: skip
     return sign(unsigned, seal.private, created=_stamp(now))
 
