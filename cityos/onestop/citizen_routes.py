@@ -61,7 +61,8 @@ def demo_login(ctx: Login, body: DemoLoginCreate, response: Response) -> DemoLog
                            subject=SubjectPublic.of(service.Found(subject, name)))  # fmt: skip
 
 
-@router.get("/login/demo/subjects", summary="The demo persons and enterprises one may log in as")
+@router.get("/login/demo/subjects", summary="The demo persons and enterprises one may log in as",
+            responses=problem_responses(429))  # fmt: skip
 def demo_subjects(ctx: Lister) -> DemoSubjectsPublic:
     found = service.demo_subjects(ctx.rt, ctx.tenant)
     return DemoSubjectsPublic(enabled=service.demo_login_on(ctx.rt), subjects=[SubjectPublic.of(f) for f in found])
