@@ -36,9 +36,9 @@ def _issue(api: Api, token: str | None = "") -> dict[str, Any]:
 
 
 def test_a_department_issues_and_the_holder_downloads_and_anyone_verifies(api: Api) -> None:
-    officer = _officer(api, "market-supervision")
+    officer = _officer(api, "market-regulation")
     issued = _issue(api, officer)
-    assert issued["issuer"] == "market-supervision" and issued["state"] == "active"
+    assert issued["issuer"] == "market-regulation" and issued["state"] == "active"
     wallet = api.get("/onestop/wallet", params={"holder": ENTERPRISE}).json()  # an operator's ?holder=
     assert [c["id"] for c in wallet] == [issued["id"]]
     down = api.get(f"/onestop/credentials/{issued['id']}")
@@ -48,7 +48,7 @@ def test_a_department_issues_and_the_holder_downloads_and_anyone_verifies(api: A
     assert credential == issued["credential"]
 
     seals = api.get("/onestop/seals", token=None).json()
-    assert [s["department"] for s in seals] == ["market-supervision"]
+    assert [s["department"] for s in seals] == ["market-regulation"]
     assert credential["issuer"]["id"] == seals[0]["id"]
     status_url = credential["credentialStatus"][0]["statusListCredential"]
     listed = api.get(status_url.removeprefix("http://127.0.0.1:8000"), token=None)
@@ -60,7 +60,7 @@ def test_a_department_issues_and_the_holder_downloads_and_anyone_verifies(api: A
     assert {"营业执照", "食品经营许可证", "出生医学证明", "不动产权证书"} <= {t["catalogueName"] for t in types}
 
     good = api.post("/onestop/verify", token=None, json=credential).json()
-    assert good["ok"] and good["status"] == "active" and good["office"] == "market-supervision"
+    assert good["ok"] and good["status"] == "active" and good["office"] == "market-regulation"
     tampered = copy.deepcopy(credential)
     tampered["credentialSubject"]["premises"] = "上海市黄浦区示例路2号"
     bad = api.post("/onestop/verify", token=None, json=tampered).json()
@@ -70,7 +70,7 @@ def test_a_department_issues_and_the_holder_downloads_and_anyone_verifies(api: A
 
 
 def test_the_issuing_office_revokes_and_verify_reports_it(api: Api) -> None:
-    officer = _officer(api, "market-supervision")
+    officer = _officer(api, "market-regulation")
     issued = _issue(api, officer)
     other = _officer(api, "tobacco")
     path = f"/onestop/credentials/{issued['id']}/status"

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.settings(seal_secret=SECRET)
 
 
 def _issue(rt: Runtime, **kw: Any) -> onestop.IssuedCredential:
-    return onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, LICENCE, "market-supervision", **kw)
+    return onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, LICENCE, "market-regulation", **kw)
 
 
 def spec_bit(encoded: str, index: int) -> bool:
@@ -68,7 +68,7 @@ def test_an_issued_credential_is_in_the_wallet_and_verifies(rt: Runtime) -> None
     assert [c.id for c in onestop.credential_wallet(rt, ENTERPRISE)] == [issued.id]
     assert onestop.get_credential(rt, issued.id).history[0].action == "issue"
     found = onestop.verify_credential_here(rt, doc)
-    assert found.ok and found.status == "active" and found.office == "market-supervision"
+    assert found.ok and found.status == "active" and found.office == "market-regulation"
 
 
 def test_status_indexes_are_allocated_once_per_office(rt: Runtime) -> None:
@@ -87,10 +87,10 @@ def test_one_changed_character_of_the_subject_fails_with_the_reason(rt: Runtime)
 
 def test_suspend_reinstate_revoke_show_in_the_status_lists(rt: Runtime) -> None:
     first, issued = _issue(rt), _issue(rt)
-    ref = {"by": "officer", "department": "market-supervision"}
+    ref = {"by": "officer", "department": "market-regulation"}
     onestop.suspend(rt, issued.id, reason="检查中", **ref)
     assert onestop.verify_credential_here(rt, issued.document).status == "suspended"
-    suspension = onestop.status_list_credential(rt, "market-supervision", "suspension")
+    suspension = onestop.status_list_credential(rt, "market-regulation", "suspension")
     assert spec_bit(suspension["credentialSubject"]["encodedList"], issued.status_index)
     assert not spec_bit(suspension["credentialSubject"]["encodedList"], first.status_index)
     onestop.reinstate(rt, issued.id, **ref)
@@ -98,7 +98,7 @@ def test_suspend_reinstate_revoke_show_in_the_status_lists(rt: Runtime) -> None:
     onestop.revoke(rt, issued.id, reason="吊销", **ref)
     found = onestop.verify_credential_here(rt, issued.document)
     assert found.status == "revoked" and "撤销" in found.check("status").reason_zh
-    revocation = onestop.status_list_credential(rt, "market-supervision", "revocation")
+    revocation = onestop.status_list_credential(rt, "market-regulation", "revocation")
     assert spec_bit(revocation["credentialSubject"]["encodedList"], issued.status_index)
     assert revocation["proof"]["cryptosuite"] == "eddsa-jcs-2022"
     with pytest.raises(StatusMoveRefused):
@@ -118,16 +118,16 @@ def test_only_the_issuing_office_changes_a_status(rt: Runtime) -> None:
 def test_a_claim_missing_or_of_the_wrong_type_is_named(rt: Runtime) -> None:
     with pytest.raises(InvalidCredentialRequest) as missing:
         onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, {**LICENCE, "entityName": None},
-                                 "market-supervision")  # fmt: skip
+                                 "market-regulation")  # fmt: skip
     assert missing.value.extra["field"] == "claims.entityName"
     with pytest.raises(InvalidCredentialRequest) as wrong:
         onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, {**LICENCE, "establishedOn": "yesterday"},
-                                 "market-supervision")  # fmt: skip
+                                 "market-regulation")  # fmt: skip
     assert wrong.value.extra["field"] == "claims.establishedOn"
     with pytest.raises(InvalidCredentialRequest):
-        onestop.issue_credential(rt, "NoSuchType", ENTERPRISE, {}, "market-supervision")
+        onestop.issue_credential(rt, "NoSuchType", ENTERPRISE, {}, "market-regulation")
     with pytest.raises(InvalidCredentialRequest):
-        onestop.issue_credential(rt, "BusinessLicence", "110101199003077777", LICENCE, "market-supervision")
+        onestop.issue_credential(rt, "BusinessLicence", "110101199003077777", LICENCE, "market-regulation")
 
 
 def test_an_expired_credential_fails_its_validity(rt: Runtime) -> None:
@@ -152,7 +152,7 @@ def test_a_seal_is_stored_encrypted_and_opens_only_with_its_secret(rt: Runtime) 
     with rt.db.connect() as conn:
         row = conn.execute(select(seals)).mappings().one()
     assert issued.document["issuer"]["id"] == "did:key:" + row["public_key"]
-    opened = rt.parts.get(SealRing, lambda: SealRing(rt)).seal("default", "market-supervision", "x")
+    opened = rt.parts.get(SealRing, lambda: SealRing(rt)).seal("default", "market-regulation", "x")
     raw = opened.private.private_bytes_raw()
     assert raw not in base64.b64decode(row["private_key"])
     other = Runtime(rt.settings.model_copy(update={"seal_secret": "another secret"}), rt.db, rt.bus)
@@ -182,11 +182,11 @@ def test_a_status_list_round_trips_and_reads_as_the_specification_says(indexes: 
 
 
 def test_issue_many_is_all_or_nothing(rt: Runtime) -> None:
-    good = onestop.IssueRequest("BusinessLicence", ENTERPRISE, LICENCE, "market-supervision")
+    good = onestop.IssueRequest("BusinessLicence", ENTERPRISE, LICENCE, "market-regulation")
     done = onestop.issue_many(rt, [good, good, good])
     assert sorted(c.status_index for c in done) == [0, 1, 2]
     assert all(onestop.verify_credential_here(rt, c.document).ok for c in done)
-    bad = onestop.IssueRequest("BusinessLicence", ENTERPRISE, {**LICENCE, "domicile": ""}, "market-supervision")
+    bad = onestop.IssueRequest("BusinessLicence", ENTERPRISE, {**LICENCE, "domicile": ""}, "market-regulation")
     with pytest.raises(InvalidCredentialRequest):
         onestop.issue_many(rt, [good, bad])
     assert len(onestop.credential_wallet(rt, ENTERPRISE)) == 3

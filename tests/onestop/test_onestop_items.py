@@ -125,3 +125,15 @@ def test_unknown_items_and_bundles(rt: Runtime) -> None:
         item(rt, "HP-NONE")
     with pytest.raises(BundleNotFound, match="the bundles are newborn, restaurant"):
         bundle("wedding")
+
+
+def test_each_item_that_issues_an_e_certificate_is_of_the_office_that_seals_it() -> None:
+    from cityos.onestop import certificate_types
+    from cityos.onestop.catalogue import shipped
+
+    kinds = certificate_types.catalogue()
+    issuing = [it for it in shipped().items.values() if it.certificate_type in kinds]
+    assert len(issuing) >= 9
+    wrong = [(it.code, it.department, kinds[str(it.certificate_type)].department) for it in issuing
+             if it.department != kinds[str(it.certificate_type)].department]  # fmt: skip
+    assert wrong == []  # 统一发证 seals with the deciding department's seal, which must be the type's office

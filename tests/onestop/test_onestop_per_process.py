@@ -36,7 +36,7 @@ def _close(other: Runtime) -> None:
 
 
 def _issue(rt: Runtime) -> onestop.IssuedCredential:
-    return onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, LICENCE, "market-supervision")
+    return onestop.issue_credential(rt, "BusinessLicence", ENTERPRISE, LICENCE, "market-regulation")
 
 
 @pytest.mark.settings(seal_secret=SECRET)
@@ -48,11 +48,11 @@ def test_two_processes_take_status_indexes_from_their_own_blocks(rt: Runtime) ->
         assert [c.status_index for c in mine] == [0, 1, 2]
         assert [c.status_index for c in theirs] == [INDEX_BLOCK, INDEX_BLOCK + 1]  # the next block, not 3
         more = onestop.issue_many(rt, [onestop.IssueRequest("BusinessLicence", ENTERPRISE, LICENCE,
-                                                            "market-supervision")] * INDEX_BLOCK)  # fmt: skip
+                                                            "market-regulation")] * INDEX_BLOCK)  # fmt: skip
         indexes = [c.status_index for c in mine + theirs + more]
         assert len(set(indexes)) == len(indexes)  # every credential has its own bit
         assert max(c.status_index for c in more) >= 2 * INDEX_BLOCK  # past the other's block
-        onestop.revoke(other, more[-1].id, by="clerk", department="market-supervision")
+        onestop.revoke(other, more[-1].id, by="clerk", department="market-regulation")
         assert onestop.verify_credential_here(rt, more[-1].document).status == "revoked"
         assert onestop.verify_credential_here(other, theirs[0].document).status == "active"
         assert all(onestop.verify_credential_here(rt, c.document).ok for c in mine + theirs)

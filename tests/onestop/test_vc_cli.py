@@ -37,13 +37,13 @@ def _files(rt: Runtime, where: Path) -> list[str]:
     seals = [SealPublic.of(s).model_dump(by_alias=True) for s in onestop.published_seals(rt, "default")]
     args = ["--seals", str(_save(where, "seals.json", seals))]
     for purpose in ("revocation", "suspension"):
-        listed = onestop.status_list_credential(rt, "market-supervision", purpose)  # type: ignore[arg-type]
+        listed = onestop.status_list_credential(rt, "market-regulation", purpose)  # type: ignore[arg-type]
         args += ["--status", str(_save(where, f"{purpose}.json", listed))]
     return args
 
 
 def test_vc_verify_offline(rt: Runtime, tmp_path: Path) -> None:
-    issued = onestop.issue_credential(rt, "FoodBusinessPermit", ENTERPRISE, PERMIT, "market-supervision")
+    issued = onestop.issue_credential(rt, "FoodBusinessPermit", ENTERPRISE, PERMIT, "market-regulation")
     runner = CliRunner()
     good = _save(tmp_path, "good.json", issued.document)
     ok = runner.invoke(app, ["vc", "verify", str(good), *_files(rt, tmp_path)])
@@ -55,7 +55,7 @@ def test_vc_verify_offline(rt: Runtime, tmp_path: Path) -> None:
     bad = runner.invoke(app, ["vc", "verify", str(_save(tmp_path, "bad.json", tampered)), *_files(rt, tmp_path)])
     assert bad.exit_code == 1 and "签名无效" in bad.output
 
-    onestop.revoke(rt, issued.id, by="officer", department="market-supervision")
+    onestop.revoke(rt, issued.id, by="officer", department="market-regulation")
     revoked = runner.invoke(app, ["vc", "verify", str(good), *_files(rt, tmp_path)])
     assert revoked.exit_code == 1 and "status: revoked" in revoked.output
     assert runner.invoke(app, ["vc", "verify", str(good)]).exit_code == 2
