@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per figure (the median is printed)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as where:
-        settings = Settings(data_dir=Path(where), database_url=f"sqlite:///{where}/cityos.db", seal_secret="bench")
+        settings = Settings(
+            data_dir=Path(where), database_url=f"sqlite:///{where}/cityos.db", seal_secret="a bench secret of the seals"
+        )
         db = Database(settings.resolved_database_url)
         upgrade(db)
         rt = Runtime(settings, db, MemoryBus())

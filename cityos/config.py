@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cityos.core.addresses import Network, parse_networks
 from cityos.core.roles import ROLES, parse_roles
 
+SEAL_SECRET_MIN = 16  # characters of CITYOS_SEAL_SECRET: the offices' seal keys are encrypted under it
+
 
 class Settings(BaseSettings):
     """One place for configuration. Every field maps to ``CITYOS_<NAME>``."""
@@ -188,7 +190,8 @@ class Settings(BaseSettings):
         None,
         description="Secret that encrypts the offices' seal keys (电子印章: each issuing department's Ed25519 key, "
         "kept in the database so that every API node signs with it) with AES-256-GCM. Required outside demo mode "
-        "before the first e-certificate is issued; keep it (a new secret cannot open the keys made under the old).",
+        "before the first e-certificate is issued; at least 16 characters (e.g. `openssl rand -hex 32`); keep it (a "
+        "new secret cannot open the keys made under the old).",
     )
     credential_base_url: str = Field(
         "http://127.0.0.1:8000",
@@ -219,6 +222,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{v!r} is not a rate: write it as N/second, N/minute, N/hour or 'N per M minutes'"
             ) from None
+        return v
+
+    @field_validator("seal_secret")
+    @classmethod
+    def _seal_secret(cls, v: str | None) -> str | None:
+        # the seal keys are only as safe as this secret: a short one is refused at start, not found by a guess later
+        if v is not None and len(v) < SEAL_SECRET_MIN:
+            raise ValueError(
+                f"CITYOS_SEAL_SECRET has {len(v)} characters: use at least {SEAL_SECRET_MIN} "
+                "(e.g. the output of `openssl rand -hex 32`)"
+            )
         return v
 
     @field_validator("notify_allowed_networks")

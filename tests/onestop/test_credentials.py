@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from cityos import onestop
+from cityos.config import Settings
 from cityos.onestop import status_list
 from cityos.onestop.credential_errors import (
     InvalidCredentialRequest,
@@ -155,12 +157,18 @@ def test_a_seal_is_stored_encrypted_and_opens_only_with_its_secret(rt: Runtime) 
     opened = rt.parts.get(SealRing, lambda: SealRing(rt)).seal("default", "market-regulation", "x")
     raw = opened.private.private_bytes_raw()
     assert raw not in base64.b64decode(row["private_key"])
-    other = Runtime(rt.settings.model_copy(update={"seal_secret": "another secret"}), rt.db, rt.bus)
+    other = Runtime(rt.settings.model_copy(update={"seal_secret": "another secret of the seals"}), rt.db, rt.bus)
     with pytest.raises(SealUnreadable):
         _issue(other)
     unset = Runtime(rt.settings.model_copy(update={"seal_secret": None}), rt.db, rt.bus)
     with pytest.raises(SealSecretMissing):
         _issue(unset)
+
+
+def test_a_short_seal_secret_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="CITYOS_SEAL_SECRET has 6 characters: use at least 16"):
+        Settings(seal_secret="secret")
+    assert Settings(seal_secret="x" * 16).seal_secret == "x" * 16
 
 
 @pytest.mark.settings(seal_secret=None, demo_mode=True)
