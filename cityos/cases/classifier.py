@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -39,6 +40,8 @@ from cityos.errors import InvalidInput
 DATA_PATH = Path(__file__).with_name("data") / "complaints.jsonl"
 DEFAULT_THRESHOLD = 0.6
 CORRECTION_WEIGHT = 2.0
+KNOWN_TEXTS = 4096  # predictions kept per classifier, by text
+ROW_AT_A_TIME = 32  # texts up to this many are featurised one by one (faster than sparse matrices for a few)
 FORMAT_VERSION = 1  # of a saved classifier file; bump when the pipeline's shape changes
 
 # City terms jieba's general dictionary splits badly; the taxonomy's keywords are added too.
@@ -167,6 +170,101 @@ def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
 # --- the classifier -----------------------------------------------------------------------------------------------
 
 
+class _TfidfUnion:
+    """The features of a fitted ``FeatureUnion`` of TF-IDF vectorizers for a few texts, as (column, value) pairs
+    per text: the same arithmetic as scikit-learn's ``transform`` (each analyzer's terms counted, sublinear tf,
+    times idf, each vectorizer's part scaled to unit length, parts side by side), without the input checks and
+    sparse matrices that cost most of a single report's time. Tests hold the two equal."""
+
+    def __init__(self, union: FeatureUnion) -> None:
+        self.parts: list[tuple[Any, dict[str, int], np.ndarray, bool, int]] = []
+        offset = 0
+        for _name, vec in union.transformer_list:
+            self.parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, vec.sublinear_tf, offset))
+            offset += len(vec.vocabulary_)
+
+    @staticmethod
+    def fits(union: Any) -> bool:
+        if not isinstance(union, FeatureUnion) or union.transformer_weights:
+            return False
+        return all(
+            type(v) is TfidfVectorizer and v.use_idf and v.norm == "l2" and not v.binary and v.dtype == np.float64
+            for _n, v in union.transformer_list
+        )
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        columns: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for analyze, vocabulary, idf, sublinear, offset in self.parts:
+            counts: dict[int, int] = {}
+            for term in analyze(text):
+                j = vocabulary.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            cols = np.fromiter(counts, dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+            v = (np.log(tf) + 1.0 if sublinear else tf) * idf[cols]
+            v /= np.sqrt(np.dot(v, v))
+            columns.append(cols + offset)
+            values.append(v)
+        if not columns:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(columns), np.concatenate(values)
+
+
+class _SigmoidEnsemble:
+    """The probabilities of a fitted ``CalibratedClassifierCV`` over linear models with sigmoid (Platt)
+    calibration, computed as a few array operations: scikit-learn's own ``predict_proba`` checks its input once
+    per class and calibrator (3 × 61 times for one report), which costs more than the arithmetic. The same
+    formula as scikit-learn's (per model: the decision function, ``expit(-(a·f + b))`` per class, normalised over
+    the classes, a uniform distribution where all are 0; the mean over the models); tests hold the two equal."""
+
+    def __init__(self, model: CalibratedClassifierCV) -> None:
+        self.weights: list[Any] = []  # per model: (features x classes) coefficients, sparse-friendly
+        self.biases: list[np.ndarray] = []
+        self.a: list[np.ndarray] = []
+        self.b: list[np.ndarray] = []
+        self.columns: list[np.ndarray] = []  # per model: the column of each of its classes in the answer
+        n = len(model.classes_)
+        for part in model.calibrated_classifiers_:
+            est = part.estimator
+            self.weights.append(np.ascontiguousarray(est.coef_.T))
+            self.biases.append(np.asarray(est.intercept_, dtype=float))
+            self.a.append(np.array([c.a_ for c in part.calibrators], dtype=float))
+            self.b.append(np.array([c.b_ for c in part.calibrators], dtype=float))
+            self.columns.append(np.searchsorted(model.classes_, est.classes_))
+        self.n_classes = n
+
+    @staticmethod
+    def fits(model: Any) -> bool:
+        """Whether ``model`` is one this computes exactly: sigmoid-calibrated linear models, more than two classes."""
+        if not isinstance(model, CalibratedClassifierCV) or model.method != "sigmoid" or len(model.classes_) < 3:
+            return False
+        return all(
+            hasattr(p.estimator, "coef_") and len(p.calibrators) == len(p.estimator.classes_)
+            for p in model.calibrated_classifiers_
+        )
+
+    def predict_proba(self, features: Any) -> np.ndarray:
+        """``features``: a (texts x features) matrix, or a list of (columns, values) rows."""
+        rows = features if isinstance(features, list) else None
+        out = np.zeros((len(rows) if rows is not None else features.shape[0], self.n_classes))
+        for w, bias, a, b, columns in zip(self.weights, self.biases, self.a, self.b, self.columns, strict=True):
+            if rows is not None:
+                decision = np.array([vals @ w[cols] for cols, vals in rows]).reshape(len(rows), -1) + bias
+            else:
+                decision = np.asarray(features @ w) + bias
+            proba = np.zeros_like(out)
+            proba[:, columns] = expit(-(a * decision + b))
+            total = proba.sum(axis=1, keepdims=True)
+            proba = np.divide(proba, total, out=np.full_like(proba, 1 / self.n_classes), where=total != 0)
+            proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+            out += proba
+        return out / len(self.weights)
+
+
 class Classifier:
     """A trained pipeline and the taxonomy it maps sub-categories into main categories with."""
 
@@ -180,14 +278,42 @@ class Classifier:
         # (classes x mains) 0/1 matrix: probabilities @ membership = each main's summed probability.
         self._membership = np.array([[m == main for main in self._mains] for m in mains], dtype=float)
         self._class_main = mains
+        model = pipeline.named_steps.get("model") if hasattr(pipeline, "named_steps") else None
+        self._known: dict[tuple[str, float], Prediction] = {}  # predictions kept by text (frozen: safe to share)
+        self._lock = threading.Lock()
+        self._fast = _SigmoidEnsemble(model) if _SigmoidEnsemble.fits(model) else None
+        union = pipeline.named_steps.get("features") if hasattr(pipeline, "named_steps") else None
+        self._rows = _TfidfUnion(union) if self._fast is not None and _TfidfUnion.fits(union) else None
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text's probability of each class (:attr:`classes`), as the pipeline computes them."""
+        if self._fast is None:
+            return np.asarray(self.pipeline.predict_proba(list(texts)))
+        if self._rows is not None and len(texts) <= ROW_AT_A_TIME:
+            return self._fast.predict_proba([self._rows.row(t) for t in texts])
+        return self._fast.predict_proba(self.pipeline.named_steps["features"].transform(list(texts)))
 
     def predict(self, text: str) -> Prediction:
         return self.predict_many([text])[0]
 
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
+        """Each text's prediction; a text predicted before (exactly the same, under this threshold) is not
+        predicted again: the 12345 desk receives the same words many times (a bulk hand-over, a repeated call)."""
+        known, threshold = self._known, self.threshold
+        found = {t: p for t in texts if (p := known.get((t, threshold))) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        for text, prediction in zip(missing, self._predict(missing), strict=True):
+            found[text] = prediction
+            with self._lock:  # threads of one process share the classifier
+                if len(known) >= KNOWN_TEXTS:
+                    known.pop(next(iter(known)))  # the oldest first
+                known[(text, threshold)] = prediction
+        return [found[t] for t in texts]
+
+    def _predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))
+        probabilities = self.probabilities(texts)
         by_main = probabilities @ self._membership
         out = []
         for p, pm in zip(probabilities, by_main, strict=True):

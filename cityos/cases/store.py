@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, text, update
 
 from cityos.cases.tables import QUEUE_STATES, QUEUED_SQL, cases, corrections, events, reports
 from cityos.cases.workflow import OPEN
@@ -15,8 +15,11 @@ TIMED_STATES = ("dispatched", "accepted", "in_progress")  # a suspended case's c
 Row = dict[str, Any]  # a row as the database gives it, or the columns to write
 
 
+_INSERT_CASE, _INSERT_EVENTS = insert(cases), insert(events)  # built once: a report writes both
+
+
 def insert_case(conn: Connection, row: Row) -> None:
-    conn.execute(insert(cases), [row])
+    conn.execute(_INSERT_CASE, [row])
 
 
 def update_case(conn: Connection, tenant: str, case_id: str, expected_version: int, changes: Row) -> bool:
@@ -31,7 +34,7 @@ def update_case(conn: Connection, tenant: str, case_id: str, expected_version: i
 
 def append_events(conn: Connection, rows: Sequence[Row]) -> None:
     if rows:
-        conn.execute(insert(events), list(rows))
+        conn.execute(_INSERT_EVENTS, list(rows))
 
 
 def get_case(conn: Connection, tenant: str, case_id: str) -> Row | None:
@@ -125,21 +128,27 @@ def search(conn: Connection, tenant: str, filters: Row, limit: int, offset: int)
     return [dict(r) for r in conn.execute(q).mappings()], total
 
 
+# built once: constructing the statement costs more than running it on the index (a report looks for duplicates)
+_NEARBY_OPEN = select(
+    cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat, cases.c.created_at_ms, cases.c.state
+).where(
+    cases.c.tenant == bindparam("tenant"),
+    cases.c.category.in_(bindparam("categories", expanding=True)),
+    cases.c.state.in_(OPEN_STATES),
+    cases.c.created_at_ms >= bindparam("since_ms"),
+    cases.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+    cases.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+)
+
+
 def nearby_open(
     conn: Connection, tenant: str, categories: Sequence[str], box: tuple[float, float, float, float], since_ms: int
 ) -> list[Row]:
     """Open cases of these categories reported since ``since_ms`` inside the (lon, lat) box."""
     min_lon, min_lat, max_lon, max_lat = box
-    q = select(cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat, cases.c.created_at_ms,
-               cases.c.state).where(
-        cases.c.tenant == tenant,
-        cases.c.category.in_(list(categories)),
-        cases.c.state.in_(OPEN_STATES),
-        cases.c.created_at_ms >= since_ms,
-        cases.c.lon.between(min_lon, max_lon),
-        cases.c.lat.between(min_lat, max_lat),
-    )  # fmt: skip
-    return [dict(r) for r in conn.execute(q).mappings()]
+    params = {"tenant": tenant, "categories": list(categories), "since_ms": since_ms, "min_lon": min_lon,
+              "max_lon": max_lon, "min_lat": min_lat, "max_lat": max_lat}  # fmt: skip
+    return [dict(r) for r in conn.execute(_NEARBY_OPEN, params).mappings()]
 
 
 def due_for_reminder(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[Row]:

@@ -8,6 +8,7 @@ import pickle
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cityos.cases import classifier as clf_module
@@ -167,3 +168,22 @@ def test_train_on_a_small_set() -> None:
     small = train([("井盖没了", "road-manhole-damaged"), ("楼下饭店油烟太大", "cooking-fumes")])
     assert small.predict("窨井盖缺失").main == "facilities"
     assert len(small.classes) == len(load_taxonomy().subs)
+
+
+def test_the_quick_path_gives_scikit_learns_probabilities(classifier: Classifier) -> None:
+    # one report at a time goes through plain array arithmetic, many through scikit-learn's matrices: the same
+    texts = [t for t, _ in load_examples("heldout")[:150]]
+    texts += ["", "   ", "zzzz 1234", "🙂🙂", "井盖" * 300, "ABC abc 路灯不亮了!!"]
+    expected = classifier.pipeline.predict_proba(texts)
+    one_by_one = np.vstack([classifier.probabilities([t]) for t in texts])
+    assert np.allclose(one_by_one, expected, rtol=0, atol=1e-12)
+    assert np.allclose(classifier.probabilities(texts), expected, rtol=0, atol=1e-12)
+
+
+def test_a_text_seen_before_is_not_predicted_again(classifier: Classifier) -> None:
+    text = "小区门口的窨井盖松动了，踩上去会晃，晚上看不清很危险"
+    first = classifier.predict(text)
+    assert classifier.predict(text) is first
+    assert classifier.predict_many([text, "路灯坏了", text]) == [first, classifier.predict("路灯坏了"), first]
+    other = Classifier(classifier.pipeline, classifier.taxonomy, threshold=1.01)
+    assert other.predict(text).needs_confirmation  # another threshold: its own answer, not the kept one
