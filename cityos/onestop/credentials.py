@@ -3,7 +3,8 @@ cryptosuite ``eddsa-jcs-2022`` (W3C VC Data Integrity EdDSA Cryptosuites v1.0, �
 
 The proof, as the Recommendation makes it: the proof configuration (type, cryptosuite, created,
 verificationMethod, proofPurpose, and the document's ``@context``) and the document without its proof are each
-canonicalised with JCS (RFC 8785, the ``rfc8785`` library) and hashed with SHA-256; the Ed25519 signature of
+canonicalised with JCS (RFC 8785: the ``rfc8785`` library, through orjson where it writes the same bytes, see
+:mod:`cityos.onestop.jcs`) and hashed with SHA-256; the Ed25519 signature of
 ``proofConfigHash || documentHash`` is the proof value, multibase base58btc (``z…``).
 
 An office seal (电子印章) is named by a ``did:key`` (``did:key:z6Mk…#z6Mk…``): the key is in the identifier,
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import base58
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from cityos.onestop import jcs
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 PROOF_TYPE = "DataIntegrityProof"
@@ -37,7 +39,7 @@ Document = dict[str, Any]
 
 def canonical(value: Any) -> bytes:
     """The JCS (RFC 8785) form of a JSON value."""
-    return rfc8785.dumps(value)
+    return jcs.dumps(value)
 
 
 def multibase(data: bytes) -> str:
