@@ -1,12 +1,14 @@
 """cityos.onestop.jcs writes the bytes of the reference JCS library (rfc8785) for every JSON value, through orjson
 where it can: on generated JSON (every kind of string, key order across the UTF-16 surrogate range, integers
-around the safe range, floats), and it takes orjson's way for what an e-certificate holds."""
+around the safe range, floats), and it takes orjson's way for what an e-certificate holds. The proof value's
+base58 is the base58 library's."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import base58
 import pytest
 import rfc8785
 from hypothesis import given
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from cityos import onestop
 from cityos.onestop import jcs
+from cityos.onestop.credentials import b58encode
 from cityos.runtime import Runtime
 from tests.onestop.test_credentials import ENTERPRISE, LICENCE, SECRET
 
@@ -76,3 +79,9 @@ def test_an_issued_credential_takes_the_fast_way(rt: Runtime) -> None:
     assert jcs._plain(document)
     assert jcs.dumps(document) == rfc8785.dumps(document)
     assert onestop.verify_credential_here(rt, document).ok
+
+
+@given(st.one_of(st.binary(max_size=80), st.binary(max_size=4).map(lambda b: b"\0" * 3 + b)))
+def test_base58_is_the_librarys(data: bytes) -> None:
+    assert b58encode(data) == base58.b58encode(data).decode("ascii")
+    assert base58.b58decode(b58encode(data)) == data
