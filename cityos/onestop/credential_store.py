@@ -33,6 +33,12 @@ _RESERVE = (update(seals).where(seals.c.tenant == bindparam("t"), seals.c.depart
             .values(next_index=seals.c.next_index + bindparam("n")).returning(seals.c.next_index))  # fmt: skip
 _INSERT_CREDENTIAL = insert(credentials)
 _INSERT_HISTORY = insert(credential_history)
+# PostgreSQL: both rows in one statement (a data-modifying WITH runs whether or not it is read), one round trip
+# fewer for each issue; the history's parameters carry an h_ prefix (both tables have a tenant column)
+_INSERT_BOTH = (insert(credential_history)
+                .values({c.name: bindparam(f"h_{c.name}", type_=c.type) for c in credential_history.c})
+                .add_cte(insert(credentials).values({c.name: bindparam(c.name, type_=c.type) for c in credentials.c})
+                         .cte("issued")))  # fmt: skip
 
 
 def reserve_indexes(conn: Connection, tenant: str, department: str, count: int) -> int:
@@ -48,6 +54,10 @@ def next_index(conn: Connection, tenant: str, department: str) -> int:
 
 
 def insert_credential(conn: Connection, row: Row, history: Row) -> None:
+    """The credential's row and its first history row (``row`` with every column of the credentials table)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_BOTH, {**row, **{f"h_{k}": v for k, v in history.items()}})
+        return
     conn.execute(_INSERT_CREDENTIAL, row)
     conn.execute(_INSERT_HISTORY, history)
 

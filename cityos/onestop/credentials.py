@@ -3,7 +3,8 @@ cryptosuite ``eddsa-jcs-2022`` (W3C VC Data Integrity EdDSA Cryptosuites v1.0, �
 
 The proof, as the Recommendation makes it: the proof configuration (type, cryptosuite, created,
 verificationMethod, proofPurpose, and the document's ``@context``) and the document without its proof are each
-canonicalised with JCS (RFC 8785, the ``rfc8785`` library) and hashed with SHA-256; the Ed25519 signature of
+canonicalised with JCS (RFC 8785: the ``rfc8785`` library, through orjson where it writes the same bytes, see
+:mod:`cityos.onestop.jcs`) and hashed with SHA-256; the Ed25519 signature of
 ``proofConfigHash || documentHash`` is the proof value, multibase base58btc (``z…``).
 
 An office seal (电子印章) is named by a ``did:key`` (``did:key:z6Mk…#z6Mk…``): the key is in the identifier,
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import base58
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from cityos.onestop import jcs
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 PROOF_TYPE = "DataIntegrityProof"
@@ -37,12 +39,32 @@ Document = dict[str, Any]
 
 def canonical(value: Any) -> bytes:
     """The JCS (RFC 8785) form of a JSON value."""
-    return rfc8785.dumps(value)
+    return jcs.dumps(value)
+
+
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"  # Bitcoin's
+_B58_CHUNK = 58**10
+
+
+def b58encode(data: bytes) -> str:
+    """Base58 (Bitcoin alphabet) of the bytes: each leading zero byte a ``1``, then the number's digits. Ten digits
+    a big-number division (a signature takes 9 instead of 88: the ``base58`` library's way cost as much as the
+    signature itself); tests/onestop/test_jcs.py checks it against the library."""
+    n = int.from_bytes(data, "big")
+    digits: list[str] = []
+    while n:
+        n, chunk = divmod(n, _B58_CHUNK)
+        for _ in range(10):
+            chunk, digit = divmod(chunk, 58)
+            digits.append(B58_ALPHABET[digit])
+    while digits and digits[-1] == "1":  # the last chunk's zero high digits
+        digits.pop()
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + "".join(reversed(digits))
 
 
 def multibase(data: bytes) -> str:
     """Multibase base58btc: ``z`` and the base58 (Bitcoin alphabet) of the bytes."""
-    return "z" + base58.b58encode(data).decode("ascii")
+    return "z" + b58encode(data)
 
 
 def from_multibase(text: str) -> bytes:

@@ -122,14 +122,15 @@ class Database:
     def run_write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction and return its result once committed.
 
-        On SQLite the job joins the writer thread's next group commit.
+        On SQLite the job joins the writer thread's next group commit, or runs in this thread when the writer is
+        idle.
         """
         if self._writer is None:
             with self.engine.begin() as conn:
                 return fn(conn)
         if self._writer.in_writer_thread():
             raise RuntimeError("run_write called from inside a write job: nest the work in the job instead")
-        return self._writer.submit(fn).result()
+        return self._writer.run(fn)
 
     async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
         """The same as run_write, awaited without holding a thread of the pool on SQLite."""
