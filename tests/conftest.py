@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
+from decision_rules_plugin import pytest_collect_file  # noqa: F401  (the decision rules' YAML tests, a plugin)
 from sqlalchemy import text
 
 from cityos.runtime import Runtime

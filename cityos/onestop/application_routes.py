@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from cityos.auth import SUBJECT_ROLES, RequestContext, allow
 from cityos.errors import Forbidden, problem_responses
-from cityos.onestop import applications
+from cityos.onestop import applications, deciding
 from cityos.onestop.application_catalogue import resolve
 from cityos.onestop.application_errors import InvalidSubmission
 from cityos.onestop.application_schemas import (
@@ -25,7 +25,7 @@ from cityos.onestop.application_schemas import (
     SubmissionCreate,
     SubmissionPublic,
 )
-from cityos.onestop.applications import KINDS, Actor
+from cityos.onestop.applications import KINDS, Actor, ItemApplication, Submission
 from cityos.onestop.citizen_service import subject_of
 from cityos.onestop.issuing import issue_certificate
 from cityos.onestop.models import Applicant, ApplicationState
@@ -95,10 +95,18 @@ def submit(
     else:
         target, items = resolve(ctx.rt, "item", body.item or "", body.answers)
     done = applications.submit(ctx.rt, ctx.tenant, applicant, target, items, body.answers, idempotency_key)
+    found = done.submission
     if not done.created:
         response.status_code = 200
-    response.headers["Location"] = f"/onestop/submissions/{done.submission.id}"
-    return SubmissionPublic.of(done.submission, applications.now_ms())
+    elif deciding.decide_submission(ctx.rt, ctx.tenant, found):  # 无人干预自动办理: decided at once
+        found = applications.get_submission(ctx.rt, ctx.tenant, found.id)
+    response.headers["Location"] = f"/onestop/submissions/{found.id}"
+    return _submission(ctx, found)
+
+
+def _submission(ctx: RequestContext, s: Submission) -> SubmissionPublic:
+    decided = deciding.latest(ctx.rt, ctx.tenant, [a.id for a in s.applications])
+    return SubmissionPublic.of(s, applications.now_ms(), decided)
 
 
 @router.get(
@@ -107,8 +115,7 @@ def submit(
     responses=problem_responses(404),
 )
 def get_submission(ctx: Applying, submission_id: Annotated[str, SUB]) -> SubmissionPublic:
-    found = applications.get_submission(ctx.rt, ctx.tenant, submission_id, actor_of(ctx))
-    return SubmissionPublic.of(found, applications.now_ms())
+    return _submission(ctx, applications.get_submission(ctx.rt, ctx.tenant, submission_id, actor_of(ctx)))
 
 
 @router.get("/me/submissions", summary="My submissions (我的办件), newest first, with each item's state",
@@ -119,7 +126,9 @@ def my_submissions(ctx: OwnReader, limit: Annotated[int, Query(ge=1, le=200)] = 
     if own is None:
         raise Forbidden("this login's subject is neither a person nor an enterprise")
     now = applications.now_ms()
-    return [SubmissionPublic.of(s, now) for s in applications.submissions_of(ctx.rt, ctx.tenant, own, limit)]
+    found = applications.submissions_of(ctx.rt, ctx.tenant, own, limit)
+    decided = deciding.latest(ctx.rt, ctx.tenant, [a.id for s in found for a in s.applications])
+    return [SubmissionPublic.of(s, now, decided) for s in found]
 
 
 @router.get(
@@ -136,7 +145,8 @@ def queue(
     if own is not None and department not in (None, own):
         raise Forbidden(f"a department works its own queue: this login acts for {own}, not {department}")
     found = applications.queue(ctx.rt, ctx.tenant, own or department, state=state, page=page, per_page=per_page)
-    return ServiceQueuePublic.of(found, page, per_page, applications.now_ms())
+    decided = deciding.latest(ctx.rt, ctx.tenant, [a.id for a in found.applications])  # the trace, for the clerk
+    return ServiceQueuePublic.of(found, page, per_page, applications.now_ms(), decided)
 
 
 @router.get(
@@ -145,11 +155,16 @@ def queue(
     responses=problem_responses(403, 404),
 )
 def get_application(ctx: Acting, app_id: Annotated[str, ID]) -> ServiceApplicationPublic:
-    actor = _acting(ctx)
-    return ServiceApplicationPublic.of(applications.get(ctx.rt, ctx.tenant, app_id, actor), applications.now_ms())
+    return application_public(ctx, applications.get(ctx.rt, ctx.tenant, app_id, acting(ctx)))
 
 
-def _acting(ctx: RequestContext) -> Actor:
+def application_public(ctx: RequestContext, app: ItemApplication) -> ServiceApplicationPublic:
+    """An application with its latest automatic decision."""
+    decided = deciding.latest(ctx.rt, ctx.tenant, [app.id]).get(app.id)
+    return ServiceApplicationPublic.of(app, applications.now_ms(), decided)
+
+
+def acting(ctx: RequestContext) -> Actor:
     actor = actor_of(ctx)
     if not (actor.handles or actor.applies):
         raise Forbidden("applications are for their applicant (services:apply) and the clerks of their department "
@@ -169,11 +184,13 @@ def act(
     action: Annotated[str, Path(max_length=32, description="the action")],
     body: ServiceActionIn | None = None,
 ) -> ServiceApplicationPublic:
-    actor = _acting(ctx)
+    actor = acting(ctx)
     step = action_of(action)
     if step == Action.ISSUE_CERTIFICATE:  # 统一发证: the e-certificate into the applicant's wallet, then the move
         done = issue_certificate(ctx.rt, ctx.tenant, app_id, actor, body.claims if body else None,
                                  by=ctx.principal.name).application  # fmt: skip
     else:
         done = applications.act(ctx.rt, ctx.tenant, app_id, step, actor, body.reason if body else None)
-    return ServiceApplicationPublic.of(done, applications.now_ms())
+    if step == Action.RECEIVE and deciding.decide(ctx.rt, ctx.tenant, app_id, "receipt") is not None:
+        done = applications.get(ctx.rt, ctx.tenant, app_id)  # the rules may have decided it on receipt
+    return application_public(ctx, done)

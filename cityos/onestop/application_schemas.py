@@ -10,6 +10,8 @@ from pydantic.alias_generators import to_camel
 
 from cityos.cases import ClockState
 from cityos.onestop.applications import Entry, ItemApplication, Overall, Page, Submission
+from cityos.onestop.deciding import Recorded
+from cityos.onestop.decision_schemas import DecisionPublic
 from cityos.onestop.models import ApplicantKind, ApplicationState
 from cityos.onestop.workflow import STATE_LABELS, allowed
 
@@ -102,9 +104,10 @@ class ServiceApplicationPublic(Shape):
     created_at: datetime
     updated_at: datetime
     history: list[ServiceEntryPublic]
+    decision: DecisionPublic | None = Field(None, description="the item's rules' latest decision and trace")
 
     @classmethod
-    def of(cls, a: ItemApplication, now: datetime) -> ServiceApplicationPublic:
+    def of(cls, a: ItemApplication, now: datetime, decision: Recorded | None = None) -> ServiceApplicationPublic:
         c = a.clock
         clock = ServiceClockPublic(promised_days=c.promised_days, legal_days=c.legal_days, received_at=c.received_at,
                             promised_due=c.promised_due, legal_due=c.legal_due, paused_since=c.paused_since,
@@ -114,7 +117,8 @@ class ServiceApplicationPublic(Shape):
                    item_name=a.item_name, department=a.department, applicant_kind=a.applicant.kind,
                    applicant=a.applicant.key, state=a.state, state_zh=STATE_LABELS[a.state][0], reasons=a.reasons,
                    clock=clock, allowed_actions=allowed(a.state), created_at=a.created_at, updated_at=a.updated_at,
-                   history=[ServiceEntryPublic.of(e) for e in a.history])  # fmt: skip
+                   history=[ServiceEntryPublic.of(e) for e in a.history],
+                   decision=DecisionPublic.of(decision) if decision else None)  # fmt: skip
 
 
 class SubmissionPublic(Shape):
@@ -133,10 +137,11 @@ class SubmissionPublic(Shape):
     applications: list[ServiceApplicationPublic]
 
     @classmethod
-    def of(cls, s: Submission, now: datetime) -> SubmissionPublic:
+    def of(cls, s: Submission, now: datetime, decisions: dict[str, Recorded] | None = None) -> SubmissionPublic:
         return cls(id=s.id, bundle=s.bundle, item=s.item, applicant_kind=s.applicant.kind, applicant=s.applicant.key,
                    answers=s.answers, created_at=s.created_at, overall=s.overall, due=s.due,
-                   applications=[ServiceApplicationPublic.of(a, now) for a in s.applications])  # fmt: skip
+                   applications=[ServiceApplicationPublic.of(a, now, (decisions or {}).get(a.id))
+                                 for a in s.applications])  # fmt: skip
 
 
 class ServiceQueuePublic(Shape):
@@ -148,6 +153,8 @@ class ServiceQueuePublic(Shape):
     applications: list[ServiceApplicationPublic]
 
     @classmethod
-    def of(cls, p: Page, page: int, per_page: int, now: datetime) -> ServiceQueuePublic:
+    def of(cls, p: Page, page: int, per_page: int, now: datetime,
+           decisions: dict[str, Recorded] | None = None) -> ServiceQueuePublic:  # fmt: skip
         return cls(total=p.total, page=page, per_page=per_page,
-                   applications=[ServiceApplicationPublic.of(a, now) for a in p.applications])  # fmt: skip
+                   applications=[ServiceApplicationPublic.of(a, now, (decisions or {}).get(a.id))
+                                 for a in p.applications])  # fmt: skip

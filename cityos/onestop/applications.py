@@ -59,6 +59,7 @@ class Actor:
     department: str | None = None
     applies: bool = False
     applicant: Applicant | None = None
+    decides: bool = False  # the item's decision rules acting for ``department`` (无人干预自动办理)
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,8 @@ def parties(app: ItemApplication, actor: Actor) -> frozenset[Party]:
         found.add(Party.CLERK)
     if actor.applies and actor.applicant in (None, app.applicant):
         found.add(Party.APPLICANT)
+    if actor.decides and actor.department == app.department:
+        found.add(Party.RULES)
     return frozenset(found)
 
 

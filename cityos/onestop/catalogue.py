@@ -18,6 +18,7 @@ import yaml
 
 from cityos import datahub
 from cityos.onestop.catalogue_errors import InvalidServiceData
+from cityos.onestop.decision_checks import rules_of
 from cityos.onestop.models import ApplicantKind, Bundle, BundleItem, EvidenceSource, HandlingMode, Material, ServiceItem
 
 DATA = Path(__file__).parent / "data"
@@ -144,6 +145,7 @@ def parse_material(raw: Any, where: str) -> Material:
 ITEM_FIELDS = {
     "code", "version", "name", "name_en", "department", "applicant_kinds", "legal_basis", "conditions",
     "materials", "legal_limit_days", "promised_limit_days", "fee", "handling", "certificate_type", "questions",
+    "decision",
 }  # fmt: skip
 
 
@@ -164,6 +166,9 @@ def parse_item(raw: Any, where: str, *, version: int = 1) -> ServiceItem:
     cert = raw.get("certificate_type")
     if cert is not None and not isinstance(cert, str):
         raise InvalidServiceData(f"{where}: certificate_type is a certificate type code or absent")
+    decision = raw.get("decision")
+    if decision is not None and not isinstance(decision, dict):
+        raise InvalidServiceData(f"{where}: decision is a mapping of rules, claims and tests, or absent")
     return ServiceItem(
         code=_text(raw, "code", where),
         version=int(raw.get("version", version)),
@@ -180,6 +185,7 @@ def parse_item(raw: Any, where: str, *, version: int = 1) -> ServiceItem:
         handling=handling,
         certificate_type=cert,
         questions=_strs(raw.get("questions") or [], f"{where}.questions", empty=True),
+        decision=decision,
     )
 
 
@@ -270,6 +276,7 @@ def check_item(item: ServiceItem, refs: References, where: str) -> None:
     for q in item.questions:
         if q not in refs.questions:
             raise InvalidServiceData(f"{where}.questions: {q!r} is not a question of questions.yaml")
+    rules_of(item)  # the decision rules parse (their tests run when a version is published)
 
 
 def _check_material(m: Material, refs: References, where: str) -> None:
@@ -322,6 +329,18 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def with_decision(raw: Any) -> Any:
+    """A shipped item with its decision rules and their tests, kept beside items.yaml in
+    ``data/decision_rules/<code>.yaml`` and ``data/decision_tests/<code>.yaml``."""
+    code = raw.get("code") if isinstance(raw, dict) else None
+    path = DATA / "decision_rules" / f"{code}.yaml"
+    if not isinstance(code, str) or not path.exists():
+        return raw
+    decision = _yaml(path)
+    tests = DATA / "decision_tests" / f"{code}.yaml"
+    return {**raw, "decision": {**decision, "tests": _yaml(tests) if tests.exists() else []}}
+
+
 @functools.cache
 def references() -> References:
     """The departments, certificate types, questions and catalogue entries the shipped items may name."""
@@ -342,7 +361,7 @@ def shipped() -> Shipped:
     items: dict[str, ServiceItem] = {}
     for i, raw in enumerate(_yaml(DATA / "items.yaml")["items"]):
         where = f"items.yaml: items[{i}] ({raw.get('code') if isinstance(raw, dict) else '?'})"
-        item = parse_item(raw, where)
+        item = parse_item(with_decision(raw), where)
         if item.code in items:
             raise InvalidServiceData(f"{where}: code {item.code} is listed twice")
         check_item(item, refs, where)

@@ -70,13 +70,14 @@ def list_versions(ctx: Anyone, code: Annotated[str, CODE]) -> list[ServiceItemVe
     "/items/{code}/versions",
     status_code=201,
     summary="Publish a new version of a service item (the item in full, and why)",
-    responses=problem_responses(400, 409, 413),
+    responses=problem_responses(400, 409, 413, 422),
 )
 def publish(
     ctx: Publisher, code: Annotated[str, CODE], body: ServiceItemPublish, response: Response
 ) -> ServiceItemPublic:
     published = publish_item(ctx.rt, code, body.item.item(), by=ctx.principal.name, reason=body.reason,
-                                     tenant=ctx.tenant, expected=body.expected_version)  # fmt: skip
+                                     tenant=ctx.tenant, expected=body.expected_version,
+                             tests=body.tests)  # fmt: skip
     response.headers["Location"] = f"/onestop/items/{code}?version={published.item.version}"
     return ServiceItemPublic.of(published)
 

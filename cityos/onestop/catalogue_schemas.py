@@ -59,6 +59,7 @@ class ServiceItemBody(Shape):
     handling: HandlingMode = Field(..., description="online | on-site | both")
     certificate_type: str | None = Field(None, max_length=64, description="the e-certificate type it issues")
     questions: list[str] = Field(default_factory=list, max_length=100, description="the form questions it needs")
+    decision: dict[str, Any] | None = Field(None, description="automatic decision rules (rules, claims, tests)")
 
     def item(self) -> ServiceItem:
         """The body as a service item (version 1 until published), checked in shape."""
@@ -88,7 +89,8 @@ class ServiceItemPublic(ServiceItemBody):
                    conditions=list(it.conditions), materials=[ServiceMaterial.of(m) for m in it.materials],
                    legal_limit_days=it.legal_limit_days, promised_limit_days=it.promised_limit_days, fee=it.fee,
                    handling=it.handling, certificate_type=it.certificate_type,
-                   certificate_name=cert[0] if cert else None, questions=list(it.questions), published_by=v.by,
+                   certificate_name=cert[0] if cert else None, questions=list(it.questions), decision=it.decision,
+                   published_by=v.by,
                    published_at=v.at, reason=v.reason, guide=f"/onestop/guide/{it.code}")  # fmt: skip
 
 
@@ -121,6 +123,11 @@ class ServiceItemPublish(Shape):
     item: ServiceItemBody
     reason: str = Field(..., min_length=1, max_length=LONG, description="why (kept with the version)")
     expected_version: int | None = Field(None, ge=0, description="the version read: another in force is a 409")
+    tests: list[dict[str, Any]] | None = Field(
+        None,
+        max_length=200,
+        description="the decision rules' test cases to keep with the version (absent: the item's own)",
+    )
 
 
 class ServiceItemVersionPublic(Shape):

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from cityos.onestop import items_store as store
 from cityos.onestop.catalogue import check_bundle, check_item, item_json, parse_item, references, shipped
 from cityos.onestop.catalogue_errors import BundleNotFound, InvalidServiceData, ItemNotFound, ItemVersionConflict
+from cityos.onestop.decision_checks import checked
 from cityos.onestop.forms import form_for
 from cityos.onestop.models import Bundle, ServiceItem
 from cityos.runtime import Runtime
@@ -226,11 +227,15 @@ def _check_in_bundles(new: ServiceItem, current: Callable[[str], ServiceItem]) -
 
 
 def publish_item(rt: Runtime, code: str, new: ServiceItem, *, by: str, reason: str, tenant: str | None = None,
-                 expected: int | None = None) -> ItemVersion:  # fmt: skip
+                 expected: int | None = None, tests: Any = None) -> ItemVersion:  # fmt: skip
     """Publish a new version of item ``code`` (the item's ``version`` is ignored: it becomes the latest + 1,
     or 1 for a new item). ``expected``: the version the publisher read; another one in force is a
     :class:`ItemVersionConflict`. The item is checked like the shipped ones, and against the bundles it is in.
-    When the tenant's database does not hold the shipped version 1 yet, it is written first."""
+    When the tenant's database does not hold the shipped version 1 yet, it is written first.
+
+    Decision rules must parse and pass their tests (``tests``: the cases to keep with the version; absent: its
+    own, else those of the version in force): DecisionRulesInvalid (400), DecisionTestFailed (422) naming the
+    failing case."""
     tenant = _tenant(rt, tenant)
     if new.code != code:
         raise InvalidServiceData(f"the item's code {new.code!r} is not the one in the path ({code!r})")
@@ -248,6 +253,9 @@ def publish_item(rt: Runtime, code: str, new: ServiceItem, *, by: str, reason: s
                                           "again and publish on top of it")  # fmt: skip
             it = replace(new, version=current + 1)
             check_item(it, references(), f"item {code} version {it.version}")
+            if tests is None and it.decision is not None and not it.decision.get("tests") and current:
+                tests = (item(rt, code, tenant=tenant, conn=conn).decision or {}).get("tests")
+            it = checked(it, tests)
             _check_in_bundles(it, lambda c: item(rt, c, tenant=tenant, conn=conn))
             if first is not None:
                 store.insert_version(conn, _row(tenant, first.item, SHIPPED_BY, now, SHIPPED_REASON))

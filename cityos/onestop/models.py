@@ -4,7 +4,7 @@ its materials, a bundle (一件事) of items, and the states of an application. 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 # where a material comes from (两个免于提交): a base registry holds it, an e-certificate in the applicant's
 # wallet is it, or the applicant uploads it
@@ -60,6 +60,8 @@ class ServiceItem:
     # the certificate the item issues when approved (电子证照 type code), None when it issues none
     certificate_type: str | None = None
     questions: tuple[str, ...] = ()  # the merged form's question codes this item needs
+    # automatic decision rules with their tests (see ``decisions.py``), None: a clerk decides every application
+    decision: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ received ─reject→ rejected (不予许可, reasons: the clock stops)
 submitted | received ─withdraw→ withdrawn (by the applicant)
 
 A clerk of the item's department takes every action but ``supply`` and ``withdraw``, which are the
-applicant's. A resumed clock keeps the working time it had left when it was paused (the due dates move by the
+applicant's; the item's decision rules (无人干预自动办理) take receive, approve, reject and issue-certificate.
+A resumed clock keeps the working time it had left when it was paused (the due dates move by the
 paused working time), as the cases' clocks do (:func:`cityos.cases.suspend`).
 """
 
@@ -47,6 +48,7 @@ class Action(StrEnum):
 class Party(StrEnum):
     CLERK = "clerk"  # a clerk of the item's department (or an operator, an administrator)
     APPLICANT = "applicant"  # the person or enterprise that applied
+    RULES = "rules"  # the item version's decision rules (系统自动), see decisions.py
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,17 @@ class Rule:
 
 
 CLERK, APPLICANT = frozenset({Party.CLERK}), frozenset({Party.APPLICANT})
+CLERK_OR_RULES = frozenset({Party.CLERK, Party.RULES})
 RULES: dict[Action, Rule] = {
-    Action.RECEIVE: Rule(("submitted",), "received", CLERK),
+    Action.RECEIVE: Rule(("submitted",), "received", CLERK_OR_RULES),
     Action.REFUSE: Rule(("submitted",), "refused-at-intake", CLERK, needs_reason=True),
     Action.REQUEST_SUPPLEMENT: Rule(("received",), "supplement-requested", CLERK, needs_reason=True),
     Action.SUPPLY: Rule(("supplement-requested",), "received", APPLICANT),
     Action.SUSPEND: Rule(("received",), "suspended", CLERK, needs_reason=True),
     Action.RESUME: Rule(("suspended",), "received", CLERK),
-    Action.APPROVE: Rule(("received",), "approved", CLERK),
-    Action.REJECT: Rule(("received",), "rejected", CLERK, needs_reason=True),
-    Action.ISSUE_CERTIFICATE: Rule(("approved",), "certificate-issued", CLERK),
+    Action.APPROVE: Rule(("received",), "approved", CLERK_OR_RULES),
+    Action.REJECT: Rule(("received",), "rejected", CLERK_OR_RULES, needs_reason=True),
+    Action.ISSUE_CERTIFICATE: Rule(("approved",), "certificate-issued", CLERK_OR_RULES),
     Action.WITHDRAW: Rule(("submitted", "received"), "withdrawn", APPLICANT),
 }
 # (state, action) -> next state: every move an application can make, and nothing else

@@ -16,22 +16,34 @@ const view = { state: "submitted" };
 const stateWord = (s) => t(`svc.state.${s}`);
 const clockTag = (c) => html`<span class="svc-clock" data-clock="${c.state || "none"}">${c.state ? t(`svc.clock.${c.state}`) : "—"}</span>`;
 const errorText = (e) => html`<p class="error" role="alert">${e.message}</p>`;
+// the item's rules (无人干预自动办理): their latest outcome, and each rule with the facts it read
+const decisionTag = (d) => (d ? html`<span class="svc-decision" data-outcome="${d.outcome}">${t(`svc.decision.${d.outcome}`)}</span>` : "—");
+const actorName = (name) => (name === "rules" ? t("svc.rulesActor") : name);
+
+function traceTable(d) {
+  return html`<h4>${t("svc.decision")} · ${decisionTag(d)} <span class="small muted">${time(d.at, true)} · v${d.itemVersion}</span></h4>
+    <table id="svc-trace"><thead><tr><th>${t("svc.rule")}</th><th>${t("svc.ruleThen")}</th><th>${t("svc.ruleHolds")}</th>
+    <th>${t("svc.reason")}</th><th>${t("svc.ruleInputs")}</th></tr></thead><tbody>${d.trace.map((s) => html`<tr data-rule="${s.rule}" data-holds="${s.holds}">
+      <td><code>${s.rule}</code></td><td>${t(`svc.decision.${s.then}`)}</td><td>${s.holds ? "✓" : "✗"}</td>
+      <td>${s.reason}<div class="small muted">${s.reasonEn}</div></td>
+      <td class="small">${Object.entries(s.inputs).map(([k, v]) => html`<div><code>${k}</code> = ${JSON.stringify(v)}</div>`)}</td></tr>`)}</tbody></table>`;
+}
 
 function queueTable(list) {
   if (!list.length) return html`<p class="muted" id="svc-empty">${t("svc.empty")}</p>`;
   return html`<table id="svc-queue"><thead><tr><th>${t("svc.item")}</th><th>${t("svc.department")}</th>
     <th>${t("svc.applicant")}</th><th>${t("svc.state")}</th><th>${t("svc.promisedDue")}</th><th>${t("svc.clock")}</th>
-    <th>${t("svc.created")}</th></tr></thead><tbody>${list.map((a) => html`<tr data-application="${a.id}">
+    <th>${t("svc.created")}</th><th>${t("svc.decision")}</th></tr></thead><tbody>${list.map((a) => html`<tr data-application="${a.id}">
       <td><a href="${href(`#/services/queue/${enc(a.id)}`)}">${a.itemName}</a><div class="small muted">${a.item}</div></td>
       <td>${departmentName(a.department)}</td><td class="small">${a.applicant}</td>
       <td data-state="${a.state}">${stateWord(a.state)}</td><td>${a.clock.promisedDue ? time(a.clock.promisedDue, true) : "—"}</td>
-      <td>${clockTag(a.clock)}</td><td>${time(a.createdAt, true)}</td></tr>`)}</tbody></table>`;
+      <td>${clockTag(a.clock)}</td><td>${time(a.createdAt, true)}</td><td>${decisionTag(a.decision)}</td></tr>`)}</tbody></table>`;
 }
 
 function historyTable(history) {
   return html`<table id="svc-history"><thead><tr><th>${t("svc.at")}</th><th>${t("svc.action")}</th><th>${t("svc.actor")}</th>
     <th>${t("svc.state")}</th><th>${t("svc.reason")}</th></tr></thead><tbody>${history.map((h) => html`<tr data-seq="${h.seq}">
-      <td>${time(h.at, true)}</td><td>${t(`svc.act.${h.action}`)}</td><td>${h.actor}</td>
+      <td>${time(h.at, true)}</td><td>${t(`svc.act.${h.action}`)}</td><td>${actorName(h.actor)}</td>
       <td data-state="${h.toState}">${stateWord(h.toState)}</td><td>${h.reason || ""}</td></tr>`)}</tbody></table>`;
 }
 
@@ -56,6 +68,7 @@ function review(a, can) {
       <div class="buttons">${mine.map((x) => html`<button type="button" data-action="${x}"
         class="${x === "approve" || x === "receive" ? "primary" : ""}">${t(`svc.act.${x}`)}</button>`)}</div>
       <span class="error" id="svc-error" role="alert"></span></form>` : html`<p class="muted" id="svc-final">${t("svc.noActions")}</p>`}
+    ${a.decision ? traceTable(a.decision) : ""}
     <h4>${t("svc.history")}</h4>${historyTable(a.history)}`;
 }
 
