@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cityos.onestop import (
     application_tables,  # noqa: F401  (submissions, applications, their history)
+    assistant_tables,  # noqa: F401  (the assistant's handovers to a person)
     credential_tables,  # noqa: F401  (e-certificates, seals)
     evidence_tables,  # noqa: F401  (once-only evidence)
     items_tables,  # noqa: F401  (service item versions)
