@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from cityos.onestop import assistant_store as store
+from cityos.onestop import items_store
 from cityos.onestop.assistant_errors import HandoverAnswered, HandoverNotFound, InvalidQuestion
 from cityos.onestop.assistant_index import Index, Passage, Query, Settings, passages, query, settings
+from cityos.onestop.catalogue import shipped
 from cityos.onestop.items import bundles, items
 from cityos.runtime import Runtime
 
@@ -93,17 +95,18 @@ class AssistantIndexes:
     (the versions in force are compared at each question: one query)."""
 
     def __init__(self) -> None:
-        self._built: dict[str, tuple[tuple[tuple[str, int], ...], Index]] = {}
+        self._built: dict[str, tuple[tuple[tuple[str, int], ...], Index]] = {}  # tenant -> (versions, index)
         self._lock = threading.Lock()
 
     def get(self, rt: Runtime, tenant: str) -> Index:
-        current = items(rt, tenant=tenant)
-        key = tuple((it.code, it.version) for it in current)
+        with rt.db.connect() as conn:  # the version numbers only: parsing every item costs more than an answer
+            held = items_store.latest_numbers(conn, tenant)
+        key = tuple(sorted({**dict.fromkeys(shipped().items, 1), **held}.items()))
         found = self._built.get(tenant)
         if found is not None and found[0] == key:
             return found[1]
         with self._lock:
-            index = Index(passages(current, bundles()), settings())
+            index = Index(passages(items(rt, tenant=tenant), bundles()), settings())
             self._built[tenant] = (key, index)
         return index
 

@@ -11,7 +11,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -207,6 +207,12 @@ class Query:
         return list(dict.fromkeys([*self.own, *(w for f in self.forms.values() for w in sorted(f))]))
 
 
+@lru_cache(maxsize=1024)
+def _group_words(group: tuple[str, ...], stopwords: frozenset[str]) -> frozenset[str]:
+    """The words of a synonym group's words (cut once per process: the groups are data)."""
+    return frozenset(x for g in group for x in words(g, stopwords))
+
+
 def query(text: str, s: Settings) -> Query:
     """The words to look for in the passages, and which of the question's words each stands for."""
     own = tuple(dict.fromkeys(words(text, s.stopwords, search=False)))
@@ -216,7 +222,7 @@ def query(text: str, s: Settings) -> Query:
         hit = [w for w in group if w in own or (len(w) > 1 and w in lowered)]
         if not hit:
             continue
-        meant = {x for g in group for x in words(g, s.stopwords)}
+        meant = _group_words(group, s.stopwords)
         for w in own:  # the word is in the group, or holds or is held by a phrase of it found in the text
             if w in group or any(w in h or h in w for h in hit if len(h) > 1):
                 forms[w] |= meant
