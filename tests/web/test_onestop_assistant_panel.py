@@ -61,7 +61,8 @@ def test_a_visitor_asks_on_a_guide_and_is_handed_over_when_it_does_not_know(demo
         handover = page.inner_text("#assistant .asst-id")
         queue = demo.get("/onestop/assistant/handovers")["handovers"]
         mine = next(h for h in queue if h["id"] == handover)
-        assert mine["question"] == "护照过期了怎么换？" and mine["channel"] == "guide" and mine["contact"] == "13800138000"
+        assert mine["question"] == "护照过期了怎么换？" and mine["channel"] == "guide"
+        assert mine["contact"] == "13800138000"
         assert elsewhere == []
 
 
