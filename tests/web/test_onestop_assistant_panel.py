@@ -83,4 +83,6 @@ def test_a_person_on_the_portal_follows_the_answer_into_the_application(demo: De
         answer.locator("a.asst-start").click()
         page.wait_for_url(demo.url + "/onestop/#/apply/retirement")
         page.wait_for_selector("#view:not([hidden])")
+        page.click("#lang")  # the portal's language button switches the panel too
+        page.wait_for_function("() => document.querySelector('#assistant .asst-open').textContent === 'Ask'")
         assert elsewhere == []

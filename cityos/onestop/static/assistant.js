@@ -9,14 +9,14 @@ const EN = {
   close: "Close", start: "Start here", sources: "From the service guides", confidence: "confidence",
   unknown: "Sorry, I do not know the answer to this. The service desk can answer it.",
   handover: "Ask a person", contact: "Phone or e-mail (optional)", handed: "Handed over to the service desk. Your number:",
-  check: "Check the answer", waiting: "Waiting for an answer", hello: "Ask about the services of the one-stop portal: what to prepare, how long it takes, where to start.",
+  check: "Check the answer", hello: "Ask about the services of the one-stop portal: what to prepare, how long it takes, where to start.",
   error: "The assistant is not reachable",
 };
 const ZH = {
   open: "智能客服", title: "智能客服", placeholder: "例如：孩子出生要办哪些手续？", send: "提问", close: "关闭",
   start: "去办理", sources: "依据办事指南", confidence: "置信度",
   unknown: "抱歉，这个问题我不知道答案，可以转人工，由服务窗口工作人员答复。", handover: "转人工",
-  contact: "联系电话或邮箱（选填）", handed: "已转人工，请记下您的编号：", check: "查看答复", waiting: "等待答复",
+  contact: "联系电话或邮箱（选填）", handed: "已转人工，请记下您的编号：", check: "查看答复",
   hello: "您可以问一网通办的事项：要准备什么材料、多久能办好、从哪里开始办。", error: "智能客服暂时无法连接",
 };
 const lang = () => (localStorage.getItem("cityos.lang") === "en" ? "en" : "zh");
@@ -36,13 +36,13 @@ function panel() {
   root.id = "assistant";
   root.className = "asst";
   root.setAttribute("aria-label", t("title"));
-  show(root, html`<button type="button" class="asst-open" aria-expanded="false">${t("open")}</button>
+  show(root, html`<button type="button" class="asst-open" aria-expanded="false" data-t="open">${t("open")}</button>
     <div class="asst-box" hidden>
-      <header><b>${t("title")}</b><button type="button" class="asst-close" aria-label="${t("close")}">×</button></header>
-      <ol class="asst-log" aria-live="polite"><li class="asst-bot">${t("hello")}</li></ol>
-      <form class="asst-form"><label class="asst-hide" for="asst-q">${t("title")}</label>
+      <header><b data-t="title">${t("title")}</b><button type="button" class="asst-close" aria-label="${t("close")}">×</button></header>
+      <ol class="asst-log" aria-live="polite"><li class="asst-bot" data-t="hello">${t("hello")}</li></ol>
+      <form class="asst-form"><label class="asst-hide" for="asst-q" data-t="title">${t("title")}</label>
         <input id="asst-q" name="question" maxlength="200" autocomplete="off" placeholder="${t("placeholder")}" required>
-        <button type="submit">${t("send")}</button></form>
+        <button type="submit" data-t="send">${t("send")}</button></form>
     </div>`);
   document.body.append(root);
   return root;
@@ -105,4 +105,13 @@ function mount() {
   });
 }
 
+// the portal's language button switches the panel's own words too (answers stay as given)
+function relabel() {
+  const root = document.getElementById("assistant");
+  for (const el of root.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  root.querySelector("#asst-q").placeholder = t("placeholder");
+  root.querySelector(".asst-close").setAttribute("aria-label", t("close"));
+}
+
 mount();
+document.getElementById("lang")?.addEventListener("click", () => setTimeout(relabel));
