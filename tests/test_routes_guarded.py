@@ -72,6 +72,11 @@ PUBLIC = {
     *(("GET", f"/onestop/{p}") for p in ("seals", "certificate-types", "schemas/{code}.json", "verify")),
     *(("GET", f"/onestop/{p}") for p in ("contexts/certificates.jsonld", "status/{issuer}/{purpose}")),
     ("POST", "/onestop/verify"),
+    # the Q&A assistant (智能客服): asking and handing over to a person (rate-limited per address), and the
+    # asker's read of a handover's answer by its unguessable id
+    ("POST", "/onestop/assistant/ask"),
+    ("POST", "/onestop/assistant/handover"),
+    ("GET", "/onestop/assistant/handover/{handover_id}"),
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

@@ -7,6 +7,8 @@ Other packages use it through what this module exports.
 
 from cityos.onestop.application_catalogue import Resolver, install_catalogue, static_catalogue
 from cityos.onestop.applications import ItemApplication, Submission
+from cityos.onestop.assistant import Answer as AssistantAnswer
+from cityos.onestop.assistant import ask as ask_assistant
 from cityos.onestop.catalogue import Question
 from cityos.onestop.catalogue_errors import (
     BundleNotFound,
@@ -69,6 +71,7 @@ __all__ = [
     "Applicant",
     "ApplicantKind",
     "ApplicationState",
+    "AssistantAnswer",
     "Bundle",
     "BundleItem",
     "BundleNotFound",
@@ -96,6 +99,7 @@ __all__ = [
     "Verification",
     "WalletLookup",
     "applicable_items",
+    "ask_assistant",
     "bundle",
     "bundles",
     "component",

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 def _routers() -> Sequence[APIRouter]:
     from cityos.onestop import (
         application_routes,
+        assistant_routes,
         catalogue_routes,
         citizen_routes,
         credential_pages,
@@ -41,6 +42,7 @@ def _routers() -> Sequence[APIRouter]:
         evidence_routes.router,
         credential_routes.router,
         credential_pages.router,
+        assistant_routes.router,
     ]
 
 

@@ -1,7 +1,7 @@
 """The service guides (办事指南, 一次告知): one page per service item and per 一件事 bundle, and an index, rendered
-on the server from the data (no script), zh-CN first with English on a second line, readable on a phone and
-offline (the typeface and styles are this server's files). Each page's JSON twin is the API route it links
-to (``/onestop/items/{code}``, ``/onestop/bundles/{code}``)."""
+on the server from the data (the one script is the assistant's chat panel, 智能客服), zh-CN first with English
+on a second line, readable on a phone and offline (the typeface and styles are this server's files). Each
+page's JSON twin is the API route it links to (``/onestop/items/{code}``, ``/onestop/bundles/{code}``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from cityos.onestop.models import Bundle, BundleItem, Material, ServiceItem
 
 STATIC = FilePath(__file__).parent / "static"
 # the files of the one-stop pages served at /onestop/static/ (the portal's are under static/portal/)
-FILES = {"guide.css": "text/css", "verify.js": "text/javascript", "verify.css": "text/css"}
+FILES = {"guide.css": "text/css", "verify.js": "text/javascript", "verify.css": "text/css",
+         "assistant.js": "text/javascript", "assistant.css": "text/css"}  # fmt: skip
 router = APIRouter(tags=["onestop"])
 Anyone = Annotated[PublicContext, public("service guides (办事指南): public information, read from the shipped items")]
 HANDLING = {"online": ("全程网办", "online"), "on-site": ("窗口办理", "at a service counter"),
@@ -52,6 +53,8 @@ def _page(title: str, body: str, twin: str) -> HTMLResponse:
 <link rel="alternate" type="application/json" href="{_e(twin)}">
 <link rel="stylesheet" href="/static/fonts.css">
 <link rel="stylesheet" href="/onestop/static/guide.css">
+<link rel="stylesheet" href="/onestop/static/assistant.css">
+<script type="module" src="/onestop/static/assistant.js"></script>
 </head>
 <body>
 <header class="top"><a href="/onestop/guide">{_bi("一网通办 · 办事指南", "One-stop services · guides")}</a></header>

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cityos.onestop import (
     application_tables,  # noqa: F401  (submissions, applications, their history)
+    assistant_tables,  # noqa: F401  (the assistant's handovers to a person)
     credential_tables,  # noqa: F401  (e-certificates, seals)
     decision_tables,  # noqa: F401  (automatic decisions)
     evidence_tables,  # noqa: F401  (once-only evidence)
