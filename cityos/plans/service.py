@@ -9,6 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from cityos import vitals
+from cityos.core.places import DISTRICT
 from cityos.core.timefmt import now_ms as clock_ms
 from cityos.plans.definitions import PlanIndicator, shipped
 from cityos.plans.schemas import DayValue, PlanBoardPublic, PlanIndicatorPublic
@@ -16,8 +17,6 @@ from cityos.runtime import Runtime
 from cityos.vitals import Indicator, ValuePublic
 
 TZ = ZoneInfo("Asia/Shanghai")
-DISTRICT = "district"
-DAY_MS = 86_400_000
 HISTORY_LIMIT = 100_000  # values of one indicator over the days asked (at most one a minute is stored)
 
 
@@ -25,7 +24,7 @@ def board(rt: Runtime, tenant: str, *, days: int = 7, now_ms: int | None = None)
     """The plan indicators defined in the tenant's vital signs now (one an operator retired is left out), in the
     file's order, each with its values of the last ``days`` days."""
     cat = vitals.catalogue(rt, tenant)
-    since = (now_ms if now_ms is not None else clock_ms()) - days * DAY_MS
+    since = (now_ms if now_ms is not None else clock_ms()) - days * vitals.DAY_MS
     out = []
     for entry in shipped():
         ind = cat.by_id.get(entry.indicator.id)
