@@ -15,6 +15,7 @@ ingest    the MQTT telemetry consumer (one broker session per deployment)  iot
 vitals    the vital signs engine: windows, indicator values, warnings     vitals
 cases     cases opened by warnings and alerts; time-limit reminders       cases
 notify    subscription matching and notification delivery                context
+plans     the plans' figures read every few minutes for the vital signs   plans
 ========  ==============================================================  ===========
 
 ``cityos serve`` takes the roles of ``CITYOS_ROLES`` beside the API and ``cityos worker --role …`` takes

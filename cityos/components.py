@@ -7,7 +7,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-from cityos import auth, cases, context, datahub, iot, onestop, opendata, twin, vitals, web
+from cityos import auth, cases, context, datahub, iot, onestop, opendata, plans, twin, vitals, web
 from cityos.component import Component
 from cityos.store import metadata
 
@@ -21,6 +21,7 @@ COMPONENTS: tuple[Component, ...] = (
     twin.component,
     opendata.component,
     onestop.component,
+    plans.component,
     web.component,
 )
 

@@ -121,7 +121,13 @@ def rt(db: Database, request: pytest.FixtureRequest) -> Iterator[Runtime]:
 
     marker = request.node.get_closest_marker("settings")
     overrides = marker.kwargs if marker else {}
-    settings = {"max_limit": 100, "notify_allowed_networks": LOCAL_RECEIVERS, **overrides}
+    # the plans role writes its figures entity and indicators into the default tenant: a test that wants it asks
+    settings = {
+        "max_limit": 100,
+        "notify_allowed_networks": LOCAL_RECEIVERS,
+        "roles": "ingest,vitals,cases,notify",
+        **overrides,
+    }
     runtime = Runtime(Settings(database_url=db.url, **settings), db, MemoryBus())
     yield runtime
     runtime.bus.close()

@@ -6,6 +6,7 @@ Other packages use cases through what this module exports.
 
 from cityos.cases.component import component
 from cityos.cases.lending import CalendarLender
+from cityos.cases.reads import on_time_rate
 from cityos.cases.schemas import CaseView, NewCase, Reported
 from cityos.cases.service import Retrained, report, retrain, search
 from cityos.cases.timelimits import DEFAULT_CALENDAR, ClockState, WorkCalendar, clock_state, suspend
@@ -24,6 +25,7 @@ __all__ = [
     "WorkCalendar",
     "clock_state",
     "component",
+    "on_time_rate",
     "report",
     "retrain",
     "search",

@@ -128,6 +128,12 @@ def supervision(
     )
 
 
+def on_time_rate(rt: Runtime, tenant: str, since: datetime, until: datetime | None = None) -> float | None:
+    """按时办结率 of the cases opened between ``since`` and ``until`` (None: now): of those done with a due time,
+    the share done by it (see :mod:`cityos.cases.supervision`); None when none was done yet."""
+    return supervision(rt, tenant, "department", since, until or record.now()).overall.on_time_rate
+
+
 def _figures_view(f: Figures) -> FiguresView:
     return FiguresView(
         key=list(f.key),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-ROLES = ("ingest", "vitals", "cases", "notify")
-PRODUCER_ROLES = ("ingest",)  # stores what comes in: starts after the others listen, stops before them
+ROLES = ("ingest", "vitals", "cases", "notify", "plans")
+# stores what comes in (telemetry; the plans' figures): starts after the others listen, stops before them
+PRODUCER_ROLES = ("ingest", "plans")
 CONSUMER_ROLES = ("notify", "cases", "vitals")  # in the order they start: cases hears what vitals raises
 
 

@@ -28,6 +28,7 @@ from cityos.datahub.audit import (
     verify,
 )
 from cityos.datahub.audit_keys import rotate as rotate_seal_key
+from cityos.datahub.audit_view import reads_count
 from cityos.datahub.catalogue import (
     ClassNode,
     EntryVersion,
@@ -299,6 +300,7 @@ __all__ = [
     "read_open_records",
     "read_records",
     "read_rules",
+    "reads_count",
     "reads_of_subject",
     "register_entry",
     "registry_entity_id",

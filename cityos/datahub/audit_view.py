@@ -10,6 +10,7 @@ are kept for "who used my data" alone).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -105,6 +106,16 @@ def list_audit(
         found = [_record(r) for r in rows]
         total = conn.execute(select(func.count()).select_from(audit).where(*where)).scalar_one()
     return found, int(total)
+
+
+def reads_count(rt: Runtime, tenant: str, *, since: datetime, until: datetime | None = None) -> int:
+    """共享调用次数: the tenant's reads of governed data audited from ``since`` until ``until`` (None: now);
+    lookups of "who used my data" are not reads and are not counted."""
+    until_ms = int((until or datetime.now(UTC)).timestamp() * 1000)
+    filters = AuditFilters(kind="read", since_ms=int(since.timestamp() * 1000), until_ms=until_ms)
+    where = _where(tenant, filters, None)
+    with rt.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit).where(*where)).scalar_one())
 
 
 def chain_status(rt: Runtime) -> ChainStatus:

@@ -217,6 +217,11 @@ class StateCounts(BaseModel):
     offline: int = 0
     neverSeen: int = 0
 
+    @property
+    def provisioned(self) -> int:
+        """Every device of the registry, whatever its state (物联感知终端数)."""
+        return self.online + self.offline + self.neverSeen
+
     def add(self, online: bool | None, n: int) -> None:
         """Count ``n`` more devices in this state (None: never heard from)."""
         if online is None:

@@ -27,6 +27,7 @@ from cityos.onestop.evidence import (
     evidence_summary,
     evidence_totals,
 )
+from cityos.onestop.figures import ServiceFigures, service_figures
 from cityos.onestop.forms import Form, applicable_items, form_for, validate_answers, visible_questions
 from cityos.onestop.items import (
     ItemVersion,
@@ -94,6 +95,7 @@ __all__ = [
     "Question",
     "Resolver",
     "Seal",
+    "ServiceFigures",
     "ServiceItem",
     "Submission",
     "Verification",
@@ -123,6 +125,7 @@ __all__ = [
     "revoke",
     "seals_ring",
     "seed_items",
+    "service_figures",
     "static_catalogue",
     "status_list_credential",
     "suspend",

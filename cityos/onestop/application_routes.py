@@ -25,7 +25,7 @@ from cityos.onestop.application_schemas import (
     SubmissionCreate,
     SubmissionPublic,
 )
-from cityos.onestop.applications import KINDS, Actor, ItemApplication, Submission
+from cityos.onestop.applications import KINDS, Actor, Channel, ItemApplication, Submission
 from cityos.onestop.citizen_service import subject_of
 from cityos.onestop.issuing import issue_certificate
 from cityos.onestop.models import Applicant, ApplicationState
@@ -94,7 +94,9 @@ def submit(
         target, items = resolve(ctx.rt, "bundle", body.bundle, body.answers)
     else:
         target, items = resolve(ctx.rt, "item", body.item or "", body.answers)
-    done = applications.submit(ctx.rt, ctx.tenant, applicant, target, items, body.answers, idempotency_key)
+    channel: Channel = "online" if own_applicant(ctx) is not None else "on-site"  # a counter: for someone else
+    done = applications.submit(ctx.rt, ctx.tenant, applicant, target, items, body.answers, idempotency_key,
+                               channel=channel)  # fmt: skip
     found = done.submission
     if not done.created:
         response.status_code = 200

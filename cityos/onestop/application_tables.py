@@ -21,6 +21,8 @@ submissions = Table(
     Column("idempotency_key", String(128), nullable=False),
     Column("fingerprint", String(64), nullable=False),  # SHA-256 of what was submitted: a reused key must match
     Column("created_at_ms", BigInteger, nullable=False),
+    # online: the applicant's own login (the portal); on-site: a counter's for them; null: made before it was kept
+    Column("channel", String(16), nullable=True),
 )
 Index("ux_onestop_submissions_idempotency", submissions.c.tenant, submissions.c.applicant_kind,
       submissions.c.applicant, submissions.c.idempotency_key, unique=True)  # fmt: skip

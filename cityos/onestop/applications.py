@@ -44,6 +44,7 @@ MAX_PAGE = 200
 MAX_ANSWERS = 64 * 1024  # bytes of the answers as JSON
 KINDS: tuple[ApplicantKind, ...] = get_args(ApplicantKind)
 Overall = Literal["submitted", "in-progress", "supplement-requested", "completed", "closed"]
+Channel = Literal["online", "on-site"]  # the applicant's own login, or a service counter's for them
 DONE: frozenset[ApplicationState] = frozenset({"approved", "certificate-issued"})
 Row = dict[str, Any]
 
@@ -281,12 +282,13 @@ def _check_key(key: str) -> str:
 
 def submit(rt: Runtime, tenant: str, applicant: Applicant, target: Bundle | ServiceItem,
            items: Sequence[ServiceItem], answers: Mapping[str, Any], idempotency_key: str, *,
-           now: datetime | None = None) -> Submitted:  # fmt: skip
+           now: datetime | None = None, channel: Channel | None = None) -> Submitted:  # fmt: skip
     """Submit ``target`` (a bundle, or a single item) for ``applicant`` with the merged form's ``answers``:
     the submission and one application per item of ``items`` (those that apply, resolved by the caller),
     routed to each item's department, in one transaction. The same ``idempotency_key`` of the same applicant
     again returns the first submission (``created`` False), also when two requests race; with a different
-    submission it is IdempotencyKeyReused (422). InvalidSubmission (400) names the field at fault."""
+    submission it is IdempotencyKeyReused (422). InvalidSubmission (400) names the field at fault. ``channel``
+    is kept for the online share (网办率); a retry need not repeat it."""
     applicant = _check_applicant(applicant)
     key = _check_key(idempotency_key)
     _check_items(applicant, target, items)
@@ -300,7 +302,7 @@ def submit(rt: Runtime, tenant: str, applicant: Applicant, target: Bundle | Serv
     submission = {"tenant": tenant, "id": sid, "applicant_kind": applicant.kind, "applicant": applicant.key,
                   "bundle": target.code if is_bundle else None, "item": None if is_bundle else target.code,
                   "answers": json.loads(text), "idempotency_key": key, "fingerprint": fingerprint,
-                  "created_at_ms": _ms(now)}  # fmt: skip
+                  "created_at_ms": _ms(now), "channel": channel}  # fmt: skip
     rows, history = [], []
     # the history names the applicant by role, never by ID number (the application holds who it is)
     actor = Actor(name=f"applicant ({applicant.kind})", applies=True, applicant=applicant)

@@ -5,7 +5,8 @@ typed answers they return.
 """
 
 from cityos.vitals.component import component
-from cityos.vitals.definitions import Catalogue, Indicator, Thresholds
+from cityos.vitals.definitions import Catalogue, Indicator, Thresholds, load_catalogue
+from cityos.vitals.errors import InvalidDefinition
 from cityos.vitals.forecast import DAY_MS
 from cityos.vitals.levels import LEVEL_NAMES, level_of
 from cityos.vitals.schemas import (
@@ -19,6 +20,7 @@ from cityos.vitals.service import (
     HISTORY_DAYS,
     backtest,
     catalogue,
+    define_missing,
     entity_attrs,
     forecast_of,
     history,
@@ -34,6 +36,7 @@ __all__ = [
     "Catalogue",
     "ForecastPublic",
     "Indicator",
+    "InvalidDefinition",
     "PlacesPublic",
     "Thresholds",
     "ValuePublic",
@@ -41,10 +44,12 @@ __all__ = [
     "backtest",
     "catalogue",
     "component",
+    "define_missing",
     "entity_attrs",
     "forecast_of",
     "history",
     "level_of",
     "list_warnings",
+    "load_catalogue",
     "places",
 ]

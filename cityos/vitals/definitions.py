@@ -37,6 +37,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "energy": ("能源", "Energy"),
     "parking": ("停车", "Parking"),
     "weather": ("气象", "Weather"),
+    "plan": ("规划主要指标", "Plan indicators"),  # the digital transformation plans' own figures (cityos.plans)
 }
 LEVELS = ("blue", "yellow", "orange", "red")  # 蓝 IV, 黄 III, 橙 II, 红 I: rising severity
 AGGREGATIONS = ("avg", "sum", "min", "max", "count", "p95", "rate", "distinct")

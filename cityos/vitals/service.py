@@ -63,6 +63,24 @@ def ensure_definitions(rt: Runtime, tenant: str, path: Path = SHIPPED) -> int:
     return len(docs)
 
 
+def define_missing(rt: Runtime, tenant: str, docs: list[dict[str, Any]], by: str) -> list[str]:
+    """Define the indicators of ``docs`` that the tenant has never had (one an operator changed or retired
+    stays as they left it), after the shipped ones; checked with all the others. Returns the ids defined."""
+    ensure_definitions(rt, tenant)
+    with rt.db.connect() as conn:
+        new = [d for d in docs if not store.newest_version(conn, tenant, str(d.get("id")))]
+        current = store.live_definitions(conn, tenant)
+    if not new:
+        return []
+    added = [_doc(validate({**d, "version": 1}, where="a new indicator")) for d in new]
+    load_catalogue([*current, *added])  # the whole set must still hold together
+    at = now_iso()
+    rt.db.run_write(lambda conn: store.insert_definitions(conn, tenant, added, at, by))
+    ids = [d["id"] for d in added]
+    rt.bus.publish([Event("vitals.definitions.changed", ids[0], {"ids": ids, "version": 1}, tenant)])
+    return ids
+
+
 def catalogue(rt: Runtime, tenant: str) -> Catalogue:
     """The live definitions of a tenant."""
     with rt.db.connect() as conn:

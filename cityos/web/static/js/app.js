@@ -8,6 +8,7 @@ import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
 import { renderServices } from "./services.js";
+import { renderPlans } from "./plans.js";
 import { renderTwin } from "./twin.js";
 import { initChart } from "./fonts.js";
 
@@ -131,6 +132,16 @@ async function showRoute() {
   $("#datahub").hidden = !data;
   const services = hash.match(/^#\/services(\/.*)?$/);
   $("#services").hidden = !services;
+  const plans = hash === "#/plans";
+  $("#plans").hidden = !plans;
+  if (plans) {
+    $("#overview").hidden = true;
+    $("#twin").hidden = true;
+    const section = $("#plans");
+    await renderPlans(section);
+    section.querySelector("h2").focus();
+    return;
+  }
   if (services) {
     $("#overview").hidden = true;
     $("#twin").hidden = true;
@@ -476,7 +487,7 @@ function init() {
       const district = state.map.layers.district.features[0];
       $("#district-name").textContent = district ? pick(district.properties.name) : "";
     }
-    if (!$("#twin").hidden || !$("#datahub").hidden || !$("#services").hidden) route();
+    if (!$("#twin").hidden || !$("#datahub").hidden || !$("#services").hidden || !$("#plans").hidden) route();
   });
   $("#login-form").addEventListener("submit", submitLogin);
   $("#logout").addEventListener("click", logout);

@@ -3,6 +3,7 @@
 import { get, post } from "./api.js";
 import { departmentName, getLang, levelName, num, t, time } from "./i18n.js";
 import { html, show } from "./dom.js";
+import { headlineFigures } from "./plans.js";
 
 // Replace a list's content only when it changed, so that focus, hover and clicks survive a refresh.
 function fill(el, content) {
@@ -111,6 +112,7 @@ export async function loadFigures(el, me) {
   }
   if (can("vitals:read")) {
     jobs.push(get("/vitals/prewarnings").then((p) => items.push(["fig.prewarnings", num(p.length), "pre"])).catch(() => {}));
+    jobs.push(headlineFigures().then((rows) => items.push(...rows)).catch(() => {}));  // the plans' headline ones
   }
   if (can("cases:read")) {
     jobs.push(get("/cases/supervision?days=30").then((s) => {
@@ -123,7 +125,8 @@ export async function loadFigures(el, me) {
   }
   await Promise.all(jobs);
   const order = ["online", "offline", "dead", "pre", "cases", "ontime", "handling", "returns", "reopens", "satisfaction"];
-  items.sort((a, b) => order.indexOf(a[2]) - order.indexOf(b[2]));
+  const rank = (id) => (id.startsWith("plan-") ? order.length : order.indexOf(id));  // the plans' figures last
+  items.sort((a, b) => rank(a[2]) - rank(b[2]));
   show(el, html`${items.map(([k, v, id]) => html`<div data-figure="${id}"><dt>${t(k)}</dt><dd>${v}</dd></div>`)}`);
 }
 
