@@ -1,15 +1,15 @@
 """A submission keeps its channel (onestop_submissions.channel): online, the applicant's own login; on-site, a
 service counter's for them; null for those made before. The plans' online share (网办率) counts it.
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0041
+Revises: 0040
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0039"
-down_revision = "0038"
+revision = "0041"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
