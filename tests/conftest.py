@@ -283,6 +283,17 @@ def answers_health(url: str, timeout: float) -> bool:
         return False
 
 
+def put_shipped_classifier(data_dir: Path) -> None:
+    """Save the shipped case classifier (trained once per test process) where a server started on ``data_dir``
+    loads it, as it loads one `cityos cases retrain` saved: each server the tests start would otherwise train
+    it anew (a minute on a loaded machine, and its stop waits for the training)."""
+    from cityos.cases.classifier import default_classifier
+    from cityos.cases.classifying import MODEL_FILE
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    default_classifier().save(data_dir / MODEL_FILE)
+
+
 @pytest.fixture
 def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
@@ -291,6 +302,7 @@ def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str,
 
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
     env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
+    put_shipped_classifier(tmp_path)
     port = free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
     proc = subprocess.Popen(
