@@ -33,12 +33,39 @@ PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://
 FIXTURE_MARKS = {"cityos_server": "interop"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+# `make test` runs two pytest-xdist workers with --dist loadgroup. Tests of one group run on one worker, one
+# after another: those on the one local Mosquitto (an ingest there takes in whatever another test publishes),
+# and those of a module with module-scoped fixtures (a demo server, a browser, a trained classifier: split over
+# two workers, they would start twice). Everything else (databases, NATS streams, ports) is unique per test or
+# per worker. A test marked with an xdist_group of its own keeps it.
+SHARED_BROKER_GROUP = "mosquitto"
+
+
+def _uses_module_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope in ("module", "package") for chain in defs for d in chain)
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("xdist_group"):
+        return None
+    if item.get_closest_marker("mqtt"):
+        return SHARED_BROKER_GROUP
+    if _uses_module_fixtures(item):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker, and before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, mark in FIXTURE_MARKS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(mark)
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _pg_url(dbname: str) -> str:
