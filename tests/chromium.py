@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from brokers import free_port
-from conftest import answers_health
+from conftest import answers_health, put_shipped_classifier
 
 from cityos.auth.service import create_account, create_token
 from cityos.store.engine import Database
@@ -47,6 +47,7 @@ def running_demo(where: Path, *options: str) -> Iterator[Demo]:
     options give ``--persons`` (the last one counts)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
+    put_shipped_classifier(where / "var")  # the demo's data directory: no training of its own
     log = (where / "demo.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--persons", "0", *options],

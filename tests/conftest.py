@@ -34,12 +34,39 @@ PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://
 FIXTURE_MARKS = {"cityos_server": "interop"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+# `make test` runs two pytest-xdist workers with --dist loadgroup. Tests of one group run on one worker, one
+# after another: those on the one local Mosquitto (an ingest there takes in whatever another test publishes),
+# and those of a module with module-scoped fixtures (a demo server, a browser, a trained classifier: split over
+# two workers, they would start twice). Everything else (databases, NATS streams, ports) is unique per test or
+# per worker. A test marked with an xdist_group of its own keeps it.
+SHARED_BROKER_GROUP = "mosquitto"
+
+
+def _uses_module_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope in ("module", "package") for chain in defs for d in chain)
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("xdist_group"):
+        return None
+    if item.get_closest_marker("mqtt"):
+        return SHARED_BROKER_GROUP
+    if _uses_module_fixtures(item):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker, and before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, mark in FIXTURE_MARKS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(mark)
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _pg_url(dbname: str) -> str:
@@ -62,12 +89,29 @@ def pg_database_url() -> Iterator[str]:
     admin.dispose()
 
 
+_HEAD: dict[str, str] = {}
+
+
+def _head_revision(db: Database) -> str:
+    """The newest migration, read from the migration scripts once per test process."""
+    if "head" not in _HEAD:
+        from alembic.script import ScriptDirectory
+
+        from cityos.store.migrate import alembic_config
+
+        _HEAD["head"] = str(ScriptDirectory.from_config(alembic_config(db)).get_current_head())
+    return _HEAD["head"]
+
+
 def _reset(db: Database) -> None:
     """Migrate a database opened anew and empty every table (what it keeps in memory is new with it)."""
     from cityos.components import load_tables
-    from cityos.store.migrate import upgrade
+    from cityos.store.migrate import current, upgrade
 
-    upgrade(db)
+    # Reading the scripts costs up to a second on a loaded machine, and the databases here are copies of a
+    # migrated template or the run's PostgreSQL database: upgrade only one that is not at the newest already.
+    if current(db) != _head_revision(db):
+        upgrade(db)
     with db.begin() as conn:
         for table in reversed(load_tables().sorted_tables):
             conn.execute(table.delete())
@@ -273,6 +317,17 @@ def answers_health(url: str, timeout: float) -> bool:
         return False
 
 
+def put_shipped_classifier(data_dir: Path) -> None:
+    """Save the shipped case classifier (trained once per test process) where a server started on ``data_dir``
+    loads it, as it loads one `cityos cases retrain` saved: each server the tests start would otherwise train
+    it anew (a minute on a loaded machine, and its stop waits for the training)."""
+    from cityos.cases.classifier import default_classifier
+    from cityos.cases.classifying import MODEL_FILE
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    default_classifier().save(data_dir / MODEL_FILE)
+
+
 @pytest.fixture
 def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
@@ -281,6 +336,7 @@ def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str,
 
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
     env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
+    put_shipped_classifier(tmp_path)
     port = free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
     proc = subprocess.Popen(

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from brokers import free_port
-from conftest import answers_health
+from conftest import answers_health, put_shipped_classifier
 
 from cityos.store.engine import Database
 
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.interop
 
 def test_the_access_log_shows_no_api_key_and_no_follow_token(sqlite_db: Database, tmp_path: Path) -> None:
     env = dict(os.environ, CITYOS_DATABASE_URL=sqlite_db.url, CITYOS_DATA_DIR=str(tmp_path))
+    put_shipped_classifier(tmp_path)
     port, log = free_port(), tmp_path / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
