@@ -37,10 +37,10 @@ demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos demo
 
 # Everything: the lint checks, then SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium.
-# What CI runs (.ci/run). Two workers (one per core of the CI machine); --dist loadgroup keeps the tests that
-# share a service or a module's server on one worker (tests/conftest.py says which).
+# What CI runs (.ci/run). One worker for now: tests/conftest.py groups the tests that share a service or a
+# module's server for `-n 2 --dist loadgroup`, which is not yet proven green on a quiet machine.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest
 
 # The inner loop: only the tests that need nothing beyond SQLite (the markers are in pyproject.toml).
 test-fast: $(STAMP) $(WEB_STAMP)
