@@ -72,6 +72,7 @@ PUBLIC = {
     *(("GET", f"/onestop/{p}") for p in ("seals", "certificate-types", "schemas/{code}.json", "verify")),
     *(("GET", f"/onestop/{p}") for p in ("contexts/certificates.jsonld", "status/{issuer}/{purpose}")),
     ("POST", "/onestop/verify"),
+    ("GET", "/onestop/ratings/levels"),  # 好差评: the levels, their reasons and the channels (reference data)
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

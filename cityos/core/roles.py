@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-ROLES = ("ingest", "vitals", "cases", "notify")
+ROLES = ("ingest", "vitals", "cases", "notify", "onestop")
 PRODUCER_ROLES = ("ingest",)  # stores what comes in: starts after the others listen, stops before them
-CONSUMER_ROLES = ("notify", "cases", "vitals")  # in the order they start: cases hears what vitals raises
+# in the order they start: cases hears what vitals raises, onestop the ratings cases record
+CONSUMER_ROLES = ("notify", "onestop", "cases", "vitals")
 
 
 def parse_roles(text: str) -> tuple[str, ...]:

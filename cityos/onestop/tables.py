@@ -8,4 +8,5 @@ from cityos.onestop import (
     credential_tables,  # noqa: F401  (e-certificates, seals)
     evidence_tables,  # noqa: F401  (once-only evidence)
     items_tables,  # noqa: F401  (service item versions)
+    rating_tables,  # noqa: F401  (好差评 ratings and their follow-ups)
 )
