@@ -30,8 +30,9 @@ class RatingsRunner:
         self.recorded = 0  # case ratings recorded
 
     def start(self) -> None:
-        for subject in CASE_RATINGS:
-            self._cancels.append(self.rt.bus.subscribe(subject, self._events.put, durable="onestop-case-ratings"))
+        for subject in CASE_RATINGS:  # one durable consumer per pattern (NATS): onestop-case-rate, …-report_rated
+            durable = "onestop-" + subject.replace(".", "-")
+            self._cancels.append(self.rt.bus.subscribe(subject, self._events.put, durable=durable))
         self._thread = threading.Thread(target=self._run, name="onestop-ratings", daemon=True)
         self._thread.start()
 

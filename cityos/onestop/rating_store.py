@@ -72,7 +72,7 @@ def queue(conn: Connection, tenant: str, holder: str | None, states: list[str], 
     if holder is not None:
         where.append(_f.holder == holder)
     q = (select(follow_ups, _r.subject_kind, _r.subject_id, _r.level, _r.reasons, _r.comment, _r.channel, _r.item,
-                _r.item_name, _r.rated_at_ms)
+                _r.item_name, _r.outcome, _r.rated_at_ms)
          .join(ratings, and_(_r.tenant == _f.tenant, _r.id == _f.rating_id))
          .where(*where).order_by(_f.due_at_ms, _f.id).limit(limit).offset(offset))  # fmt: skip
     return [dict(r) for r in conn.execute(q).mappings()]

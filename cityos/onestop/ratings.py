@@ -372,7 +372,7 @@ def queue(rt: Runtime, tenant: str, holder: str | None, *, states: Sequence[Foll
         total = store.count(conn, tenant, holder, list(states))
     items = []
     for r in rows:
-        rating = {**r, "id": r["rating_id"], "department": r["department"], "outcome": ""}
+        rating = {**r, "id": r["rating_id"]}  # the rated department is the follow-up's
         items.append(QueueItem(_follow_up(r), _rating(rating)))
     return items, total
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityos.cases import DEFAULT_CALENDAR
@@ -38,6 +38,7 @@ PARTIES = st.frozensets(st.sampled_from(list(Party)), max_size=4)
 STEP = st.tuples(st.sampled_from(ACTIONS), PARTIES, st.one_of(st.none(), st.just(""), st.just("已整改")))
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a loaded machine
 @given(st.lists(STEP, max_size=30))
 def test_any_walk_of_the_follow_up_table_takes_only_its_moves(steps: list[tuple[FollowUpAction, frozenset[Party],
                                                                                  str | None]]) -> None:  # fmt: skip
@@ -82,6 +83,7 @@ def test_the_table_is_closed_and_each_state_is_reachable_and_can_end() -> None:
     assert allowed("accepted") == []
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(list(LEVELS)), st.lists(st.sampled_from(list(REASONS)), max_size=4, unique=True),
        st.sampled_from([*CHANNELS, "fax"]))  # fmt: skip
 def test_a_rating_is_checked_against_its_levels_reasons(level: int, reasons: list[str], channel: str) -> None:

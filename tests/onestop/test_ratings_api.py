@@ -104,6 +104,7 @@ def test_a_bad_rating_is_answered_disputed_answered_again_and_accepted(onestop: 
     market, fire = _clerk(onestop, "market-supervision"), _clerk(onestop, "fire-rescue")
     q = onestop.get("/onestop/rating-follow-ups", token=market).json()
     assert q["total"] == 1 and q["followUps"][0]["rating"]["level"] == 1
+    assert q["followUps"][0]["rating"]["outcome"] == "refused-at-intake"
     assert onestop.get("/onestop/rating-follow-ups", token=fire).json()["total"] == 0
     assert onestop.get(f"/onestop/rating-follow-ups/{fu['id']}", token=fire).status_code == 403
     assert onestop.post(f"/onestop/rating-follow-ups/{fu['id']}/actions/answer", json={"text": "x"},
