@@ -224,7 +224,7 @@ RolesOption = Annotated[
     str | None,
     typer.Option(
         "--roles",
-        help="Roles to take beside the API: ingest, vitals, cases, notify, comma-separated, or none "
+        help="Roles to take beside the API: ingest, vitals, cases, notify, onestop, comma-separated, or none "
         "(default CITYOS_ROLES). One process of a deployment runs each role at a time.",
     ),
 ]

@@ -31,8 +31,9 @@ class Settings(BaseSettings):
         "auto",
         description="The roles `cityos serve` takes on beside the API, comma-separated: ingest (MQTT telemetry), "
         "vitals (the vital signs engine), cases (cases from warnings, time-limit timers), notify (subscription "
-        "notifications), plans (the plans' main indicators' figures); none for the API alone; auto: all five with "
-        "memory://, all but notify with nats:// "
+        "notifications), plans (the plans' main indicators' figures), onestop (case ratings as 好差评, the 差评 "
+        "follow-ups' reminders and escalation); none for the API alone; auto: all with memory://, all but notify "
+        "with nats:// "
         "(`cityos worker` notifies). One process of a deployment runs each role at a time.",
     )
     demo_mode: bool = Field(False, description="Relaxes secret checks; set by `cityos demo`.")

@@ -31,6 +31,7 @@ TAKE_NOTHING = {
     ("GET", "/onestop/certificate-types"),
     ("GET", "/onestop/contexts/certificates.jsonld"),
     ("GET", "/onestop/verify"),
+    ("GET", "/onestop/ratings/levels"),  # 好差评's levels, reasons and channels
 } | {("GET", f"/onestop/{path}") for path in ("items", "bundles", "guide")}  # the service guides' lists
 # query parameter types that a word is not a value of
 TYPED = (int, float, bool)

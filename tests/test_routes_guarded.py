@@ -77,6 +77,7 @@ PUBLIC = {
     ("POST", "/onestop/assistant/ask"),
     ("POST", "/onestop/assistant/handover"),
     ("GET", "/onestop/assistant/handover/{handover_id}"),
+    ("GET", "/onestop/ratings/levels"),  # 好差评: the levels, their reasons and the channels (reference data)
 }
 # what FastAPI and Starlette serve themselves: the API description and the dashboard's own files
 OTHER_PUBLIC_PATHS = {"/openapi.json", "/static"}

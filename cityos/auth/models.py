@@ -17,6 +17,7 @@ _OWN = frozenset(
     | {"objections:submit-own", "objections:read-own"}  # objects to values of its own record; reads its own
     | {"records:read-own"}  # reads its own base registry record (to object to a value of it)
     | {"wallet:read-own"}  # its e-certificates (电子证照)
+    | {"ratings:rate-own"}  # rates its own handled applications (好差评); accepts or disputes the answer to a 差评
 )
 LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
@@ -47,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"services:handle", "services:act", "services:apply"}
         | {"services:write"}  # one-stop services: publishes new versions of service items (事项)
         | {"credentials:read", "credentials:issue", "credentials:status"}  # e-certificates (电子证照), any office's
+        # 好差评: every department's figures; as the 12345 centre, answers escalated 差评 and calls raters back
+        | {"ratings:read", "ratings:follow-up"}
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -79,9 +82,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"services:handle", "services:act"}
         # issues e-certificates under its own seal; reads and revokes, suspends, reinstates only those it issued
         | {"credentials:read", "credentials:issue", "credentials:status"}
+        # 好差评: the figures, and the follow-ups (差评整改) of the ratings of its services, which it answers
+        | {"ratings:read", "ratings:follow-up"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}
+        | {"ratings:read"}
     ),
     # an app that files citizens' reports (an Open311 api_key): nothing else
     "reporter": frozenset({"cases:report"}),

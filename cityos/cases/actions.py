@@ -111,7 +111,12 @@ def _suspended_at(history: list[Row]) -> datetime | None:
 
 def _announce(rt: Runtime, tenant: str, ev: Event, after: Row) -> None:
     """Tell the bus about an action taken; the reporters about a close; the desk about a low rating."""
-    record.publish(rt, tenant, f"case.{ev.action}", after, action=str(ev.action), by=ev.actor, role=str(ev.role))
+    rated: dict[str, Any] = {}
+    if ev.action == Action.RATE:  # what onestop records it as a 好差评 with: the level, the comment, the channel
+        rated = {"rating": after.get("rating"), "comment": ev.reason, "source": after.get("source")}
+    record.publish(
+        rt, tenant, f"case.{ev.action}", after, action=str(ev.action), by=ev.actor, role=str(ev.role), **rated
+    )
     if ev.action == Action.CLOSE:
         _tell_reporters(rt, tenant, after)
     if ev.action == Action.RATE and (after.get("rating") or LOW_RATING + 1) <= LOW_RATING:  # the desk decides

@@ -98,7 +98,8 @@ def _rate_report(rt: Runtime, f: Follower, token: str, rating: int, comment: str
         if not store.rate_report(conn, token, rating):
             raise TransitionRefused(f"this report on case {row['id']} was rated already: a report is rated once")
         after = record.append(conn, settings(rt), f.tenant, row, [note], now)
-    record.publish(rt, f.tenant, "case.report_rated", after, rating=rating, report=f.report)
+    record.publish(rt, f.tenant, "case.report_rated", after, rating=rating, report=f.report, comment=comment,
+                   source=after.get("source"))  # fmt: skip
     if rating <= LOW_RATING:  # the desk decides, as for the case's own rating
         record.publish(rt, f.tenant, "case.reopen_requested", after, rating=rating, comment=comment, report=f.report)
     return case_view(after)

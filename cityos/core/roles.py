@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-ROLES = ("ingest", "vitals", "cases", "notify", "plans")
+ROLES = ("ingest", "vitals", "cases", "notify", "plans", "onestop")
 # stores what comes in (telemetry; the plans' figures): starts after the others listen, stops before them
 PRODUCER_ROLES = ("ingest", "plans")
-CONSUMER_ROLES = ("notify", "cases", "vitals")  # in the order they start: cases hears what vitals raises
+# in the order they start: cases hears what vitals raises, onestop the ratings cases record
+CONSUMER_ROLES = ("notify", "onestop", "cases", "vitals")
 
 
 def parse_roles(text: str) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """One-stop services (一网通办, issues 20 and 21): service items (事项) with their guides, 一件事 bundles with
 one merged form, applications on the legal clock, once-only evidence fetched from the base registries with
-the applicant's consent (两个免于提交), and e-certificates (电子证照) issued as W3C Verifiable Credentials.
+the applicant's consent (两个免于提交), e-certificates (电子证照) issued as W3C Verifiable Credentials, and 好差评
+ratings with their follow-ups (``satisfaction_figures``: the 好评率 and its counts).
 
 Other packages use it through what this module exports.
 """
@@ -50,6 +51,7 @@ from cityos.onestop.models import (
     Material,
     ServiceItem,
 )
+from cityos.onestop.rating_figures import satisfaction_figures
 from cityos.onestop.seals import published as published_seals
 from cityos.onestop.seals import ring as seals_ring
 from cityos.onestop.wallet import (
@@ -123,6 +125,7 @@ __all__ = [
     "published_seals",
     "reinstate",
     "revoke",
+    "satisfaction_figures",
     "seals_ring",
     "seed_items",
     "service_figures",

@@ -30,6 +30,7 @@ def _routers() -> Sequence[APIRouter]:
         evidence_routes,
         guide_pages,
         portal_routes,
+        rating_routes,
     )
 
     return [
@@ -43,6 +44,7 @@ def _routers() -> Sequence[APIRouter]:
         credential_routes.router,
         credential_pages.router,
         assistant_routes.router,
+        rating_routes.router,
     ]
 
 
@@ -74,4 +76,12 @@ def _seed(rt: Runtime) -> Runner:
     return _SeedItems(rt)
 
 
-component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers, api=[_seed])
+def _ratings(rt: Runtime) -> Runner:
+    from cityos.onestop.rating_runner import RatingsRunner
+
+    return RatingsRunner(rt)
+
+
+# the onestop role: case ratings recorded as 好差评, the follow-ups' reminders and escalation
+component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers, api=[_seed],
+                      roles={"onestop": _ratings})  # fmt: skip

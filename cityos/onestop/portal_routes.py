@@ -17,7 +17,15 @@ from cityos.errors import NotFound
 
 STATIC = Path(__file__).parent / "static" / "portal"
 JS = "text/javascript"
-FILES = {"portal.js": JS, "portal.css": "text/css", "api.js": JS, "apply.js": JS, "submission.js": JS, "wallet.js": JS}
+FILES = {
+    "portal.js": JS,
+    "portal.css": "text/css",
+    "api.js": JS,
+    "apply.js": JS,
+    "submission.js": JS,
+    "wallet.js": JS,
+    "rating.js": JS,
+}
 # and the shells, login.html and index.html
 
 router = APIRouter(tags=["onestop"])

@@ -3,6 +3,7 @@
 // confirmed (确认使用) or declined (不使用，自行上传); upload materials and declined ones take a file.
 import { html, show } from "/static/js/dom.js";
 import { L, call, day, post } from "./api.js";
+import { RATABLE, ratingBox } from "./rating.js";
 
 const OVERALL = { submitted: ["已提交", "submitted"], "in-progress": ["办理中", "in progress"],
   "supplement-requested": ["待补正", "supplement requested"], completed: ["已办结", "completed"], closed: ["已关闭", "closed"] };
@@ -33,14 +34,15 @@ function preview(p) {
 }
 
 async function application(el, app) {
-  const [item, ev] = await Promise.all([call(`/onestop/items/${encodeURIComponent(app.item)}?version=${app.itemVersion}`),
-    call(`/onestop/applications/${app.id}/evidence`)]);
+  const [item, ev, mine] = await Promise.all([call(`/onestop/items/${encodeURIComponent(app.item)}?version=${app.itemVersion}`),
+    call(`/onestop/applications/${app.id}/evidence`), RATABLE.has(app.state) ? call("/onestop/me/ratings?limit=200") : []]);
   const by = new Map(ev.materials.map((m) => [m.materialCode, m]));
   show(el, html`<h3>${app.itemName} <span class="state" data-state="${app.state}">${L(app.stateZh, app.state)}</span></h3>
     <p class="muted">${item.departmentName} · ${L("承诺办结", "due")} ${day(app.clock.promisedDue)}</p>
     <p class="counts" data-fetched="${ev.fetched}" data-uploaded="${ev.uploaded}">${L("已调取", "fetched")} ${ev.fetched} ·
       ${L("已上传", "uploaded")} ${ev.uploaded}</p>
-    <ul class="list">${item.materials.map((m) => material(app, m, by.get(m.code)))}</ul>`);
+    <ul class="list">${item.materials.map((m) => material(app, m, by.get(m.code)))}</ul><div class="rating"></div>`);
+  await ratingBox(el.querySelector(".rating"), app, mine);
 }
 
 export async function submissionView(view, id) {
@@ -54,8 +56,8 @@ export async function submissionView(view, id) {
   view.onclick = async (ev) => {
     const b = ev.target.closest("button");
     const box = b && b.closest(".application");
-    if (!box) return;
-    const li = b.closest("li[data-material]");
+    const li = b && b.closest("li[data-material]");
+    if (!box || !li) return; // the rating's buttons are its own (rating.js)
     const base = `/onestop/applications/${box.dataset.application}/materials/${encodeURIComponent(li.dataset.material)}`;
     li.querySelector(".error").textContent = "";
     try {

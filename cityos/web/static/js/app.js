@@ -7,6 +7,7 @@ import { append, html, show, unitHref } from "./dom.js";
 import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
+import { renderRatings } from "./ratings.js";
 import { renderServices } from "./services.js";
 import { renderPlans } from "./plans.js";
 import { renderTwin } from "./twin.js";
@@ -146,7 +147,9 @@ async function showRoute() {
     $("#overview").hidden = true;
     $("#twin").hidden = true;
     const section = $("#services");
-    await renderServices(section, services[1] || "", { me: state.me, toast });
+    const rest = services[1] || "";
+    await (rest.startsWith("/ratings") ? renderRatings(section, { me: state.me, toast })
+      : renderServices(section, rest, { me: state.me, toast }));
     section.querySelector("h2").focus();
     return;
   }

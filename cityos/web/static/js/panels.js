@@ -123,8 +123,16 @@ export async function loadFigures(el, me) {
         ["fig.satisfaction", pct(o.satisfaction), "satisfaction"]);
     }).catch(() => {}));
   }
+  if (can("ratings:read")) {  // 一网通办 · 好差评 over the same 30 days
+    const since = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    jobs.push(get(`/onestop/ratings/stats?since=${encodeURIComponent(since)}`).then((s) => {
+      items.push(["fig.goodRate", pct(s.overall.goodRate), "good-rate"], ["fig.ratings", num(s.overall.ratings), "ratings"],
+        ["fig.followUps", num(s.openFollowUps), "follow-ups"], ["fig.followUpsOverdue", num(s.overdueFollowUps), "follow-ups-overdue"]);
+    }).catch(() => {}));
+  }
   await Promise.all(jobs);
-  const order = ["online", "offline", "dead", "pre", "cases", "ontime", "handling", "returns", "reopens", "satisfaction"];
+  const order = ["online", "offline", "dead", "pre", "cases", "ontime", "handling", "returns", "reopens", "satisfaction",
+    "good-rate", "ratings", "follow-ups", "follow-ups-overdue"];
   const rank = (id) => (id.startsWith("plan-") ? order.length : order.indexOf(id));  // the plans' figures last
   items.sort((a, b) => rank(a[2]) - rank(b[2]));
   show(el, html`${items.map(([k, v, id]) => html`<div data-figure="${id}"><dt>${t(k)}</dt><dd>${v}</dd></div>`)}`);

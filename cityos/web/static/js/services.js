@@ -99,7 +99,8 @@ async function renderReview(el, id, { can, toast }) {
 export async function renderServices(el, rest, { me, toast }) {
   const can = (p) => me.permissions.includes("*") || me.permissions.includes(p);
   const [, id] = rest.split("/").filter(Boolean).concat(["", ""]);
-  show(el, html`<header><h2 id="svc-title" tabindex="-1">${t("svc.title")}</h2></header>
+  show(el, html`<header><h2 id="svc-title" tabindex="-1">${t("svc.title")}</h2>
+    <p><a href="#/services/ratings" id="svc-ratings">${t("svc.ratings")}</a></p></header>
     <div class="data-body"><section class="panel" aria-labelledby="svc-queue-title">
       <h3 id="svc-queue-title">${t("svc.queue")}${me.department ? ` · ${departmentName(me.department)}` : ""}</h3>
       <form id="svc-filter" class="filters" role="search"><label>${t("svc.state")}
