@@ -2,8 +2,8 @@
 rater; onestop_rating_follow_ups, the follow-up (差评整改) a rating of 2 or less opens, as it is now;
 onestop_rating_follow_up_history, every move made on one.
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0042
+Revises: 0041
 """
 
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from alembic import op
 
 from cityos.store.engine import JSONDoc
 
-revision = "0039"
-down_revision = "0038"
+revision = "0042"
+down_revision = "0041"
 branch_labels = None
 depends_on = None
 
