@@ -16,6 +16,7 @@ from cityos.cases import CaseView, NewCase, report
 from cityos.cases import service as case_service
 from cityos.core.identifiers import credit_check_character
 from cityos.onestop import Bundle, BundleItem, Material, ServiceItem, install_catalogue, static_catalogue
+from cityos.onestop.ratings import rate_case
 from cityos.plans.definitions import Figure, PlanIndicator
 from cityos.plans.figures import pick, read_figures
 from cityos.runtime import Runtime
@@ -122,3 +123,13 @@ def test_pick_reads_attributes_keys_and_counts() -> None:
     assert pick({"rate": None}, "rate") is None
     with pytest.raises(TypeError, match="not a number"):
         pick({"name": "x"}, "name")
+
+
+def test_the_good_rate_counts_ratings_of_four_and_five_through_onestop(rt: Runtime) -> None:
+    assert "plan_good_rate" not in read_figures(rt, T, [entry("plan_good_rate")], datetime.now(UTC))  # none yet
+    for n, level in enumerate((5, 4, 2)):  # two good, one bad (the bad one opens a follow-up, not counted here)
+        event = {"caseId": f"C-{n}", "rating": level, "category": "garbage-uncollected", "department": "greening",
+                 "source": "hotline"}  # fmt: skip
+        assert rate_case(rt, T, event) is not None
+    figures = read_figures(rt, T, [entry("plan_good_rate")], datetime.now(UTC))
+    assert figures["plan_good_rate"] == pytest.approx(2 / 3)
