@@ -8,6 +8,7 @@ from cityos.vitals.component import component
 from cityos.vitals.definitions import Catalogue, Indicator, Thresholds
 from cityos.vitals.forecast import DAY_MS
 from cityos.vitals.levels import LEVEL_NAMES, level_of
+from cityos.vitals.replay import Observed, ReplayReport, newest_value_ms, replay
 from cityos.vitals.schemas import (
     BacktestRow,
     ForecastPublic,
@@ -19,6 +20,7 @@ from cityos.vitals.service import (
     HISTORY_DAYS,
     backtest,
     catalogue,
+    ensure_definitions,
     entity_attrs,
     forecast_of,
     history,
@@ -34,17 +36,22 @@ __all__ = [
     "Catalogue",
     "ForecastPublic",
     "Indicator",
+    "Observed",
     "PlacesPublic",
+    "ReplayReport",
     "Thresholds",
     "ValuePublic",
     "WarningPublic",
     "backtest",
     "catalogue",
     "component",
+    "ensure_definitions",
     "entity_attrs",
     "forecast_of",
     "history",
     "level_of",
     "list_warnings",
+    "newest_value_ms",
     "places",
+    "replay",
 ]
