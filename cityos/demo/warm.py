@@ -157,7 +157,11 @@ def warm_start(
     plans = plan_types(vitals.catalogue(rt, tenant))
     start = plan_start(rt, now_ms, days) if days > 0 else None
     report = WarmReport(start)
-    if start is None:  # nothing asked, or the live demo stopped a moment ago: its own history is there
+    if days <= 0:
+        return report
+    if start is None:  # the live demo stopped a moment ago: its history is there; the district's load reset
+        # the devices' current state to the seed's, so each gets its reading of now again
+        report.readings = _recent(rt, devices, plans, now_ms, now_ms, random.Random(seed), progress)
         return report
     rng = random.Random(seed)
     tm = core_term_map()

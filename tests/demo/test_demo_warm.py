@@ -99,4 +99,5 @@ def test_the_demo_starts_warm_and_a_second_start_tops_up_the_gap(warm_rt: Runtim
     again = warm_start(rt, devices, days=DAYS, now_ms=later)
     assert again.values_from_ms is not None and again.values_from_ms > now - STEP_MS
     assert again.steps < report.steps / 5 and 0 < stored_values(rt) - before < report.values / 5
-    assert warm_start(rt, devices, days=DAYS, now_ms=later).values_from_ms is None  # up to date: nothing to do
+    third = warm_start(rt, devices, days=DAYS, now_ms=later)  # up to date: only each device's reading of now
+    assert third.values_from_ms is None and third.steps == 0 and 0 < third.readings <= len(devices)
