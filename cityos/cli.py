@@ -641,6 +641,14 @@ def demo(
     persons: Annotated[
         int, typer.Option(min=0, help="Persons the departments' demo feeds put in the persons registry (0: none).")
     ] = 100_000,
+    warm_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Days of simulated history the first start loads (default 14, CITYOS_DEMO_WARM_DAYS; "
+            "0: start cold); a later start tops up the gap.",
+        ),
+    ] = None,
 ) -> None:
     """Load the demo district (Huangpu-like) into ./var and serve it on 127.0.0.1, its sensors simulated."""
     from cityos.demo.run import run_demo
@@ -657,6 +665,7 @@ def demo(
         clock=_clock(clock),
         speed=speed,
         persons=persons,
+        warm_days=warm_days,
     )
 
 

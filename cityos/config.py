@@ -159,6 +159,13 @@ class Settings(BaseSettings):
     demo_hourly_days: int = Field(
         90, ge=0, description="`cityos demo`: days hourly rollups of that history are kept (then daily, forever)."
     )
+    demo_warm_days: float = Field(
+        14.0,
+        ge=0,
+        description="`cityos demo`: days of simulated history its first start loads (indicator values on the "
+        "5-minute grid, every sensor's last hours), so that forecasts and baselines work from the first minute; "
+        "a later start tops up the gap; 0: start cold.",
+    )
     demo_compact_minutes: float = Field(
         10.0, ge=0, description="`cityos demo`: compact the history this often (as `cityos history compact`); 0: never."
     )

@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 _LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no daylight saving
@@ -136,6 +137,7 @@ _MAKEUP_WORKDAYS_2026 = {(1, 4), (2, 14), (2, 28), (5, 9), (9, 20), (10, 10)}  #
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}  # other years: fixed-date statutory days only
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every reading: a warm start's history asks millions of times
 def _public_holiday(d: date) -> bool:
     if d.year == 2026:
         return any((m1, d1) <= (d.month, d.day) <= (m2, d2) for m1, d1, m2, d2 in _HOLIDAYS_2026)

@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,7 @@ from rich.text import Text
 from cityos import datahub
 from cityos.auth import create_account, create_token
 from cityos.config import Settings
+from cityos.core.timefmt import from_ms, now_ms
 from cityos.demo.devices import DemoDevice, demo_devices, provision_demo_devices
 from cityos.demo.district import build_district, district_summary
 from cityos.demo.feeding import DemoFeeding
@@ -30,6 +32,7 @@ from cityos.demo.people import build_residents
 from cityos.demo.retention import Compactor, demo_retention
 from cityos.demo.sharing import load_sharing
 from cityos.demo.simulator import LocalSink, MqttSink, SimStats, Simulator, status_line
+from cityos.demo.warm import WarmReport, sampled_devices, warm_start
 from cityos.iot import IngestRunner, existing_device_ids
 from cityos.runtime import Runtime
 from cityos.store.migrate import upgrade
@@ -48,6 +51,7 @@ def run_demo(
     clock: datetime | None = None,
     speed: float = 1.0,
     persons: int = PERSONS,
+    warm_days: float | None = None,
 ) -> None:
     import uvicorn
 
@@ -57,8 +61,10 @@ def run_demo(
     tune_process()
     rt = Runtime.open(settings)
     upgrade(rt.db)
-    devices = load_district(rt, console, sensors)
+    entities = build_district(sensors=sensors)
+    devices = load_district(rt, console, sensors, entities)
     kept = demo_retention(rt, {d.entity_type for d in devices})
+    load_history(rt, console, entities, settings.demo_warm_days if warm_days is None else warm_days)
     raw = sorted({p.raw_days for p in kept})
     console.print(
         f"历史保留 History kept: raw {'/'.join(map(str, raw))} d, then hourly rollups "
@@ -134,9 +140,11 @@ def demo_accounts(rt: Runtime) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevice]:
+def load_district(
+    rt: Runtime, console: Console, sensors: int, entities: list[dict[str, Any]] | None = None
+) -> list[DemoDevice]:
     """Write the demo district's entities (replacing what is there) and provision its devices."""
-    entities = build_district(sensors=sensors)
+    entities = build_district(sensors=sensors) if entities is None else entities
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("载入示范区 Loading the demo district", total=len(entities))
         upsert_entities(rt, rt.settings.default_tenant, entities, progress=lambda n: progress.advance(task, n))
@@ -155,6 +163,30 @@ def load_district(rt: Runtime, console: Console, sensors: int) -> list[DemoDevic
         f"{shared.reads_new} new governed reads, {shared.objections_new} new objections"
     )
     return devices
+
+
+def load_history(rt: Runtime, console: Console, entities: list[dict[str, Any]], days: float) -> WarmReport:
+    """The warm start (cityos.demo.warm) with a progress bar: the first start loads ``days`` of history,
+    a later one tops up the gap since it stopped."""
+    began = time.monotonic()
+    with Progress(console=console, transient=True) as bar:
+
+        def progress(label: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(label, total=total)
+            return lambda n: bar.advance(task, n)
+
+        report = warm_start(rt, sampled_devices(entities), days=days, now_ms=now_ms(), progress=progress)
+    if report.values_from_ms is None:
+        console.print("历史已是最新 History up to date (no gap to fill)", highlight=False)
+    else:
+        console.print(
+            f"[green]历史已载入 history loaded[/] from {from_ms(report.values_from_ms)[:16]} UTC in "
+            f"{time.monotonic() - began:.0f} s: {report.values:,} indicator values ({report.sampled} sampled devices), "
+            f"{report.readings:,} recent readings of every device (CITYOS_DEMO_WARM_DAYS, --warm-days to change)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    return report
 
 
 def district_devices(rt: Runtime, console: Console, sensors: int) -> list[DemoDevice]:

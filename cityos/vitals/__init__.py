@@ -9,6 +9,7 @@ from cityos.vitals.definitions import Catalogue, Indicator, Thresholds, load_cat
 from cityos.vitals.errors import InvalidDefinition
 from cityos.vitals.forecast import DAY_MS
 from cityos.vitals.levels import LEVEL_NAMES, level_of
+from cityos.vitals.replay import Observed, ReplayReport, newest_value_ms, replay
 from cityos.vitals.schemas import (
     BacktestRow,
     ForecastPublic,
@@ -21,6 +22,7 @@ from cityos.vitals.service import (
     backtest,
     catalogue,
     define_missing,
+    ensure_definitions,
     entity_attrs,
     forecast_of,
     history,
@@ -37,7 +39,9 @@ __all__ = [
     "ForecastPublic",
     "Indicator",
     "InvalidDefinition",
+    "Observed",
     "PlacesPublic",
+    "ReplayReport",
     "Thresholds",
     "ValuePublic",
     "WarningPublic",
@@ -45,11 +49,14 @@ __all__ = [
     "catalogue",
     "component",
     "define_missing",
+    "ensure_definitions",
     "entity_attrs",
     "forecast_of",
     "history",
     "level_of",
     "list_warnings",
     "load_catalogue",
+    "newest_value_ms",
     "places",
+    "replay",
 ]

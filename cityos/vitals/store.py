@@ -192,3 +192,9 @@ def replace_prewarnings(conn: Connection, tenant: str, indicator: str, scope: st
         conn.execute(
             insert(prewarnings), [{"tenant": tenant, "indicator": indicator, "scope": scope, **r} for r in rows]
         )
+
+
+def newest_value_ms(conn: Connection, tenant: str) -> int | None:
+    """The time of the tenant's newest stored value, None without any."""
+    found = conn.execute(select(func.max(values.c.at_ms)).where(values.c.tenant == tenant)).scalar()
+    return None if found is None else int(found)
