@@ -17,6 +17,7 @@ _OWN = frozenset(
     | {"objections:submit-own", "objections:read-own"}  # objects to values of its own record; reads its own
     | {"records:read-own"}  # reads its own base registry record (to object to a value of it)
     | {"wallet:read-own"}  # its e-certificates (电子证照)
+    | {"notices:read-own", "notices:act-own"}  # its policy notices (政策推送); confirms or declines a benefit
 )
 LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
@@ -47,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"services:handle", "services:act", "services:apply"}
         | {"services:write"}  # one-stop services: publishes new versions of service items (事项)
         | {"credentials:read", "credentials:issue", "credentials:status"}  # e-certificates (电子证照), any office's
+        | {"policies:read", "policies:run"}  # policy matching (政策找人): every department's policies
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -79,6 +81,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"services:handle", "services:act"}
         # issues e-certificates under its own seal; reads and revokes, suspends, reinstates only those it issued
         | {"credentials:read", "credentials:issue", "credentials:status"}
+        # policy matching (政策找人 · 免申即享): runs its own policies and sees who matched
+        | {"policies:read", "policies:run"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

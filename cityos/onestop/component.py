@@ -27,6 +27,7 @@ def _routers() -> Sequence[APIRouter]:
         credential_routes,
         evidence_routes,
         guide_pages,
+        policy_routes,
         portal_routes,
     )
 
@@ -39,6 +40,7 @@ def _routers() -> Sequence[APIRouter]:
         evidence_routes.router,
         credential_routes.router,
         credential_pages.router,
+        policy_routes.router,
     ]
 
 

@@ -8,4 +8,5 @@ from cityos.onestop import (
     credential_tables,  # noqa: F401  (e-certificates, seals)
     evidence_tables,  # noqa: F401  (once-only evidence)
     items_tables,  # noqa: F401  (service item versions)
+    policy_tables,  # noqa: F401  (policy matching: runs, notices, grants)
 )
