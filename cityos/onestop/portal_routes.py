@@ -18,6 +18,7 @@ from cityos.errors import NotFound
 STATIC = Path(__file__).parent / "static" / "portal"
 JS = "text/javascript"
 FILES = {"portal.js": JS, "portal.css": "text/css", "api.js": JS, "apply.js": JS, "submission.js": JS, "wallet.js": JS}
+FILES["notices.js"] = JS  # 我的消息 · 政策推送 (policy matching)
 # and the shells, login.html and index.html
 
 router = APIRouter(tags=["onestop"])

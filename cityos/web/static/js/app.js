@@ -7,6 +7,7 @@ import { append, html, show, unitHref } from "./dom.js";
 import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
+import { renderPolicies } from "./policies.js";
 import { renderServices } from "./services.js";
 import { renderTwin } from "./twin.js";
 import { initChart } from "./fonts.js";
@@ -135,7 +136,8 @@ async function showRoute() {
     $("#overview").hidden = true;
     $("#twin").hidden = true;
     const section = $("#services");
-    await renderServices(section, services[1] || "", { me: state.me, toast });
+    const render = (services[1] || "").startsWith("/policies") ? renderPolicies : renderServices;
+    await render(section, services[1] || "", { me: state.me, toast });
     section.querySelector("h2").focus();
     return;
   }
