@@ -15,6 +15,7 @@ from chromium import Demo, chromium, log_in, running_demo, watched_page
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 CODE = "P-ELDER-ALLOWANCE"
+SLOW = 90_000  # ms: a login and a run on a loaded machine
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_the_office_runs_a_policy_and_a_person_confirms_the_benefit(page: Any, d
     page.wait_for_selector("#pol-run")
     assert "age >= 80" in page.inner_text("#pol-condition")
     page.click("#pol-run")
-    page.wait_for_selector("#pol-runs tr[data-run] td[data-state='done']")
+    page.wait_for_selector("#pol-runs tr[data-run] td[data-state='done']", timeout=SLOW)
     rows = page.locator("#pol-matches tbody tr")
     assert rows.count() >= 1
     shown = page.inner_text("#pol-matches tbody")
@@ -63,16 +64,17 @@ def test_the_office_runs_a_policy_and_a_person_confirms_the_benefit(page: Any, d
     card = _id_card(d, matched["subjectId"])
     portal = page.context.new_page()
     portal.goto(d.url + "/onestop/login")
+    portal.wait_for_selector("#subjects li", timeout=SLOW)  # the login module has loaded and holds the form
     portal.fill("#subject", card)
     portal.fill("#code", "123456")
     portal.click("#login button[type=submit]")
-    portal.wait_for_url(d.url + "/onestop/")
+    portal.wait_for_url(d.url + "/onestop/", timeout=SLOW)
     notice = f"#notices li[data-policy='{CODE}']"
-    portal.wait_for_selector(notice)
+    portal.wait_for_selector(notice, timeout=SLOW)
     assert portal.inner_text("#notices h2") == "我的消息 · 政策推送"
     assert "高龄津贴" in portal.inner_text(notice) and "待确认" in portal.inner_text(notice)
     portal.click(f"{notice} button[data-confirm]")
-    portal.wait_for_selector(f"{notice} [data-state='granted']")
+    portal.wait_for_selector(f"{notice} [data-state='granted']", timeout=SLOW)
     assert "已享受" in portal.inner_text(notice)
     portal.close()
 
