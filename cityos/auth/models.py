@@ -18,6 +18,7 @@ _OWN = frozenset(
     | {"records:read-own"}  # reads its own base registry record (to object to a value of it)
     | {"wallet:read-own"}  # its e-certificates (电子证照)
     | {"ratings:rate-own"}  # rates its own handled applications (好差评); accepts or disputes the answer to a 差评
+    | {"notices:read-own", "notices:act-own"}  # its policy notices (政策推送); confirms or declines a benefit
 )
 LOGIN_HOURS = 12  # how long a login token lasts unless asked otherwise
 MAX_LOGIN_HOURS = 24
@@ -50,6 +51,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"credentials:read", "credentials:issue", "credentials:status"}  # e-certificates (电子证照), any office's
         # 好差评: every department's figures; as the 12345 centre, answers escalated 差评 and calls raters back
         | {"ratings:read", "ratings:follow-up"}
+        | {"policies:read", "policies:run"}  # policy matching (政策找人): every department's policies
     ),
     # a department writes and deletes only the entities it owns (cityos.context.Writer)
     "department": frozenset(
@@ -84,6 +86,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"credentials:read", "credentials:issue", "credentials:status"}
         # 好差评: the figures, and the follow-ups (差评整改) of the ratings of its services, which it answers
         | {"ratings:read", "ratings:follow-up"}
+        # policy matching (政策找人 · 免申即享): runs its own policies and sees who matched
+        | {"policies:read", "policies:run"}
     ),
     "reader": frozenset(
         {"entities:read", "contexts:read", "devices:read", "vitals:read", "cases:read", "catalogue:read"}

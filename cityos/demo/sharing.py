@@ -53,6 +53,7 @@ class DemoGrant:
 
 
 SOCIAL_ASSISTANCE = "《社会救助暂行办法》（国务院令第649号）；《上海市社会救助条例》"
+POLICY_MATCHING = "政策找人"  # the scenario policy matching reads under (cityos.onestop.policy_matching.SCENARIO)
 ONESTOP = "一网通办"  # the scenario one-stop services fetch evidence under (cityos.onestop.evidence.SCENARIO)
 ONCE_ONLY = (
     "《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》（国发〔2018〕27号）；"
@@ -144,6 +145,17 @@ GRANTS: tuple[DemoGrant, ...] = (
                          ("city-appearance", "户外招牌设置"), ("health", "开办餐饮店"))),
     DemoGrant("housing", "HP-03-03-0001", ONESTOP, "一网通办二手房交易：核验交易房屋的建筑信息", ONCE_ONLY, None,
               "general-3", 5, 1095, (Step(APPROVE, 4),)),
+    # approved for 政策找人 (policy matching, cityos.onestop.policies): the policies' departments read the items
+    # their conditions name over the whole register, and notify those eligible
+    *(DemoGrant(dept, PERSON_CODE, POLICY_MATCHING, f"政策找人{what}：按政策条件筛查符合条件的户籍居民并推送政策",
+                basis, items, "general-4", 6, 1095, (Step(APPROVE, 5),))
+      for dept, what, basis, items in (
+          ("civil-affairs", "高龄津贴、百岁老人长寿保健金", "《上海市老年人权益保障条例》",
+           ("birthDate", "registeredAddress")),
+          ("health", "独生子女父母奖励、老年人流感疫苗", "《上海市人口与计划生育条例》",
+           ("gender", "birthDate", "registeredAddress")),
+          ("human-resources", "新生儿医保参保、城乡居民养老保险", "《上海市城乡居民基本医疗保险办法》",
+           ("birthDate",)))),
 )  # fmt: skip
 
 

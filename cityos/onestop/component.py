@@ -29,6 +29,7 @@ def _routers() -> Sequence[APIRouter]:
         decision_routes,
         evidence_routes,
         guide_pages,
+        policy_routes,
         portal_routes,
         rating_routes,
     )
@@ -45,6 +46,7 @@ def _routers() -> Sequence[APIRouter]:
         credential_pages.router,
         assistant_routes.router,
         rating_routes.router,
+        policy_routes.router,
     ]
 
 

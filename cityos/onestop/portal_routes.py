@@ -25,6 +25,7 @@ FILES = {
     "submission.js": JS,
     "wallet.js": JS,
     "rating.js": JS,
+    "notices.js": JS,  # 我的消息 · 政策推送 (policy matching)
 }
 # and the shells, login.html and index.html
 

@@ -11,4 +11,5 @@ from cityos.onestop import (
     evidence_tables,  # noqa: F401  (once-only evidence)
     items_tables,  # noqa: F401  (service item versions)
     rating_tables,  # noqa: F401  (好差评 ratings and their follow-ups)
+    policy_tables,  # noqa: F401  (policy matching: runs, notices, grants)
 )

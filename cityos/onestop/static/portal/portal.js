@@ -4,6 +4,7 @@ import { html, show } from "/static/js/dom.js";
 import { SUBJECT } from "./api.js";
 import { applyView } from "./apply.js";
 import { submissionView } from "./submission.js";
+import { noticeList } from "./notices.js";
 import { walletList } from "./wallet.js";
 
 const KEY = "cityos.onestop.token";
@@ -13,7 +14,7 @@ const EN = {
   "login.code": "Code (demo: 123456)", "login.go": "Log in", logout: "Log out", services: "Services",
   "bundle.newborn": "A newborn", "bundle.restaurant": "Opening a restaurant", "bundle.retirement": "Retirement",
   "bundle.enterprise-change": "Enterprise changes", "bundle.home-resale": "Buying a second-hand home",
-  submissions: "My applications", wallet: "My certificates", usage: "Who used my data", objections: "Data objections",
+  submissions: "My applications", notices: "My messages · policies for me", wallet: "My certificates", usage: "Who used my data", objections: "Data objections",
   "usage.note": "Reads of your data by departments under their grants, from the data resource system's audit chain; each look of yours is recorded too.",
   more: "More", none: "None yet", "objection.item": "The wrong item", "objection.proposed": "The right value (optional)",
   "objection.evidence": "Evidence (what is wrong and how you know)", "objection.go": "Object",
@@ -98,6 +99,7 @@ async function route() {
     <a href="#/submission/${s.id}">${s.applications.map((a) => a.itemName).join("、")}</a>
     <span class="state">${s.overall}</span><br><span class="muted">${when(s.createdAt)}</span></li>`);
   walletList(document.querySelector("#wallet ul"));
+  noticeList(document.querySelector("#notices ul"));
 }
 
 // --- home --------------------------------------------------------------------------------------------------

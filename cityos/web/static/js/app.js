@@ -8,6 +8,7 @@ import { DistrictMap } from "./map.js";
 import { acknowledge, levelBadge, loadFigures, renderCases, renderVitals, renderWarnings } from "./panels.js";
 import { renderDatahub } from "./datahub.js";
 import { renderRatings } from "./ratings.js";
+import { renderPolicies } from "./policies.js";
 import { renderServices } from "./services.js";
 import { renderPlans } from "./plans.js";
 import { renderTwin } from "./twin.js";
@@ -148,8 +149,9 @@ async function showRoute() {
     $("#twin").hidden = true;
     const section = $("#services");
     const rest = services[1] || "";
-    await (rest.startsWith("/ratings") ? renderRatings(section, { me: state.me, toast })
-      : renderServices(section, rest, { me: state.me, toast }));
+    const opts = { me: state.me, toast };
+    await (rest.startsWith("/ratings") ? renderRatings(section, opts)
+      : (rest.startsWith("/policies") ? renderPolicies : renderServices)(section, rest, opts));
     section.querySelector("h2").focus();
     return;
   }

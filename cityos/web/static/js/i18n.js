@@ -349,6 +349,7 @@ const WORDS = {
   "nav.services": ["一网通办", "One-stop services"],
   "svc.title": ["一网通办 · 办件", "One-stop services · applications"],
   "svc.queue": ["待办队列", "Queue"],
+  "svc.policies": ["政策找人 · 免申即享", "Policy matching"],
   "svc.all": ["全部", "All"],
   "svc.empty": ["没有办件。", "No applications."],
   "svc.count": ["件", "applications"],

@@ -100,7 +100,8 @@ export async function renderServices(el, rest, { me, toast }) {
   const can = (p) => me.permissions.includes("*") || me.permissions.includes(p);
   const [, id] = rest.split("/").filter(Boolean).concat(["", ""]);
   show(el, html`<header><h2 id="svc-title" tabindex="-1">${t("svc.title")}</h2>
-    <p><a href="#/services/ratings" id="svc-ratings">${t("svc.ratings")}</a></p></header>
+    <p class="small"><a href="${href("#/services/ratings")}" id="svc-ratings">${t("svc.ratings")}</a> ·
+      <a href="${href("#/services/policies")}" id="svc-policies">${t("svc.policies")}</a></p></header>
     <div class="data-body"><section class="panel" aria-labelledby="svc-queue-title">
       <h3 id="svc-queue-title">${t("svc.queue")}${me.department ? ` · ${departmentName(me.department)}` : ""}</h3>
       <form id="svc-filter" class="filters" role="search"><label>${t("svc.state")}
@@ -112,11 +113,12 @@ export async function renderServices(el, rest, { me, toast }) {
     return;
   }
   const list = async () => {
+    const into = (content) => el.querySelector("#svc-list") && show(el.querySelector("#svc-list"), content);  // gone: navigated away
     try {
       const q = await get(`/onestop/applications?perPage=200${view.state ? `&state=${enc(view.state)}` : ""}`);
-      show(el.querySelector("#svc-list"), html`<p class="muted small" id="svc-total">${q.total} ${t("svc.count")}</p>${queueTable(q.applications)}`);
+      into(html`<p class="muted small" id="svc-total">${q.total} ${t("svc.count")}</p>${queueTable(q.applications)}`);
     } catch (e) {
-      show(el.querySelector("#svc-list"), errorText(e));
+      into(errorText(e));
     }
   };
   el.querySelector("#svc-filter select").addEventListener("change", (ev) => { view.state = ev.target.value; list(); });
