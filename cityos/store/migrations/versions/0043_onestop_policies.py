@@ -2,8 +2,8 @@
 onestop_policy_notices, one notice per policy version and subject (unique: a rerun notifies no one twice);
 onestop_policy_grants, the benefits granted when a person confirms, with the matching inputs.
 
-Revision ID: 0039
-Revises: 0038
+Revision ID: 0043
+Revises: 0042
 """
 
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from alembic import op
 
 from cityos.store.engine import JSONDoc
 
-revision = "0039"
-down_revision = "0038"
+revision = "0043"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
