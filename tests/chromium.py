@@ -50,7 +50,8 @@ def running_demo(where: Path, *options: str) -> Iterator[Demo]:
     put_shipped_classifier(where / "var")  # the demo's data directory: no training of its own
     log = (where / "demo.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--persons", "0", "--warm-days", "0", *options],
+        [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--persons", "0",
+         "--warm-days", "0", *options],
         cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -10,6 +10,6 @@ from cityos.onestop import (
     decision_tables,  # noqa: F401  (automatic decisions)
     evidence_tables,  # noqa: F401  (once-only evidence)
     items_tables,  # noqa: F401  (service item versions)
-    rating_tables,  # noqa: F401  (好差评 ratings and their follow-ups)
     policy_tables,  # noqa: F401  (policy matching: runs, notices, grants)
+    rating_tables,  # noqa: F401  (好差评 ratings and their follow-ups)
 )
