@@ -169,7 +169,7 @@ def rt(db: Database, request: pytest.FixtureRequest) -> Iterator[Runtime]:
     settings = {
         "max_limit": 100,
         "notify_allowed_networks": LOCAL_RECEIVERS,
-        "roles": "ingest,vitals,cases,notify",
+        "roles": "ingest,vitals,cases,notify,onestop",
         **overrides,
     }
     runtime = Runtime(Settings(database_url=db.url, **settings), db, MemoryBus())

@@ -20,10 +20,10 @@ from cityos.onestop.policies import Policy, policy, shipped
 from cityos.onestop.policy_schemas import (
     GrantedPublic,
     MatchPublic,
-    NoticePublic,
     NoticesPublic,
     PoliciesPublic,
     PolicyDetailPublic,
+    PolicyNoticePublic,
     PolicyPublic,
     RunPublic,
 )
@@ -88,7 +88,7 @@ def run(ctx: Running, code: Annotated[str, CODE]) -> RunPublic:
 def my_notices(ctx: Inbox, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> NoticesPublic:
     subject = subject_of(ctx.principal)
     found = matching.my_notices(ctx.rt, ctx.tenant, subject.entity_id, limit=limit)
-    return NoticesPublic(notices=[NoticePublic.of(n, n.inputs) for n in found])
+    return NoticesPublic(notices=[PolicyNoticePublic.of(n, n.inputs) for n in found])
 
 
 @router.post("/me/notices/{notice_id}/confirm",
@@ -102,7 +102,7 @@ def confirm(ctx: Deciding, notice_id: Annotated[str, NOTICE]) -> GrantedPublic:
 
 @router.post("/me/notices/{notice_id}/decline", summary="Decline a benefit offered: nothing is granted",
              responses=problem_responses(400, 404, 409))  # fmt: skip
-def decline(ctx: Deciding, notice_id: Annotated[str, NOTICE]) -> NoticePublic:
+def decline(ctx: Deciding, notice_id: Annotated[str, NOTICE]) -> PolicyNoticePublic:
     subject = subject_of(ctx.principal)
     done = matching.decline(ctx.rt, ctx.tenant, notice_id, subject.entity_id, by=ctx.principal.name)
-    return NoticePublic.of(done, done.inputs)
+    return PolicyNoticePublic.of(done, done.inputs)

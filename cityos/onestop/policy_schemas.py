@@ -94,7 +94,7 @@ class PolicyDetailPublic(Shape):
     matches: list[MatchPublic]
 
 
-class NoticePublic(Shape):
+class PolicyNoticePublic(Shape):
     """A notice in the portal inbox (我的消息 · 政策推送)."""
 
     id: str
@@ -112,7 +112,7 @@ class NoticePublic(Shape):
     decidedAtMs: int | None
 
     @classmethod
-    def of(cls, n: Notice, inputs: dict[str, Any]) -> NoticePublic:
+    def of(cls, n: Notice, inputs: dict[str, Any]) -> PolicyNoticePublic:
         p = n.policy
         return cls(id=n.id, policyCode=p.code, policyVersion=p.version, nameZh=p.name_zh, nameEn=p.name_en,
                    department=p.department, mode=p.mode, benefit=p.benefit, legalBasis=p.legal_basis, state=n.state,
@@ -120,7 +120,7 @@ class NoticePublic(Shape):
 
 
 class NoticesPublic(Shape):
-    notices: list[NoticePublic]
+    notices: list[PolicyNoticePublic]
 
 
 class GrantedPublic(Shape):

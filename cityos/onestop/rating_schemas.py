@@ -44,7 +44,7 @@ class FollowUpActionIn(Shape):
     text: str | None = Field(None, max_length=2000, description="the answer; the reason of a dispute")
 
 
-class EntryPublic(Shape):
+class FollowUpEntryPublic(Shape):
     seq: int
     at: datetime
     action: str
@@ -54,7 +54,7 @@ class EntryPublic(Shape):
     text: str | None
 
     @classmethod
-    def of(cls, e: Entry) -> EntryPublic:
+    def of(cls, e: Entry) -> FollowUpEntryPublic:
         return cls(seq=e.seq, at=e.at, action=e.action, actor=e.actor, from_state=e.from_state, to_state=e.to_state,
                    text=e.text)  # fmt: skip
 
@@ -81,7 +81,7 @@ class FollowUpPublic(Shape):
     )
     answer: str | None
     allowed_actions: list[str]
-    history: list[EntryPublic]
+    history: list[FollowUpEntryPublic]
 
     @classmethod
     def of(cls, f: FollowUp, now: datetime) -> FollowUpPublic:
@@ -90,7 +90,7 @@ class FollowUpPublic(Shape):
                    state_zh=zh, state_en=en, round=f.round, opened_at=f.opened_at, remind_at=f.remind_at,
                    due_at=f.due_at, overdue=f.overdue(now), escalated=f.escalated, answered_at=f.answered_at,
                    answered_on_time=f.answered_on_time, answer=f.answer, allowed_actions=allowed(f.state),
-                   history=[EntryPublic.of(e) for e in f.history])  # fmt: skip
+                   history=[FollowUpEntryPublic.of(e) for e in f.history])  # fmt: skip
 
 
 class RatingPublic(Shape):
@@ -144,7 +144,7 @@ class Label(Shape):
     en: str
 
 
-class LevelPublic(Shape):
+class RatingLevelPublic(Shape):
     level: int
     zh: str
     en: str
@@ -154,12 +154,12 @@ class LevelPublic(Shape):
 class LevelsPublic(Shape):
     """The five levels with the reasons each may give, and the channels: what a rating form offers."""
 
-    levels: list[LevelPublic]
+    levels: list[RatingLevelPublic]
     channels: list[Label]
 
     @classmethod
     def build(cls) -> LevelsPublic:
-        levels = [LevelPublic(level=n, zh=zh, en=en, reasons=[Label(code=c, zh=REASONS[c][0], en=REASONS[c][1])
+        levels = [RatingLevelPublic(level=n, zh=zh, en=en, reasons=[Label(code=c, zh=REASONS[c][0], en=REASONS[c][1])
                                                               for c in LEVEL_REASONS[n]])
                   for n, (zh, en) in LEVELS.items()]  # fmt: skip
         return cls(levels=levels, channels=[Label(code=c, zh=zh, en=en) for c, (zh, en) in CHANNELS.items()])
