@@ -13,12 +13,12 @@ import pytest
 import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
+from test_credentials import ENTERPRISE, LICENCE, SECRET
 
 from cityos import onestop
 from cityos.onestop import jcs
 from cityos.onestop.credentials import b58encode
 from cityos.runtime import Runtime
-from tests.onestop.test_credentials import ENTERPRISE, LICENCE, SECRET
 
 # characters where JCS and orjson could part: controls, the escapes, U+007F, U+2028, the private use area
 # (U+E000..U+FFFF orders after a surrogate pair in UTF-16 but before it by code point), astral ones, and lone
