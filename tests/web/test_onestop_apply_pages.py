@@ -107,7 +107,8 @@ def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, d
         assert page.input_value("#q-mother_id_card") == me["key"]  # prefilled from the login
         assert not page.is_visible("#q-father_id_card")
         submitted(page, "dblclick")  # one Idempotency-Key per form: a double click makes one submission
-        assert page.inner_text("#overall") == "已提交"
+        # 办理中, not 已提交: the vaccination certificate's rules decided its application at once (无人干预自动办理)
+        assert page.inner_text("#overall") == "办理中"
         birth = page.locator(BIRTH)
         birth.locator("button[data-fetch='mother-id']").click()
         mother = birth.locator("li[data-material='mother-id']")
@@ -135,12 +136,14 @@ def test_a_newborn_from_the_form_to_a_verified_birth_certificate(browser: Any, d
             assert r.status_code == 200, r.text
         page.goto(d.url + "/onestop/")
         page.wait_for_selector("#wallet li[data-credential]")
-        assert "出生医学证明" in page.inner_text("#wallet") and "有效" in page.inner_text("#wallet .state")
+        # the birth certificate beside the vaccination certificate the rules issued
+        certificate = page.locator("#wallet li[data-credential]").filter(has_text="出生医学证明")
+        assert certificate.count() == 1 and certificate.locator(".state").inner_text() == "有效"
         assert page.locator("#submissions li[data-submission]").count() == 1
         with page.expect_download() as saved:
-            page.click("#wallet button[data-download]")
+            certificate.locator("button[data-download]").click()
         assert json.loads(Path(saved.value.path()).read_text())["credentialSubject"]["childName"] == "刘小宝"
-        page.click("#wallet button[data-verify]")
+        certificate.locator("button[data-verify]").click()
         page.wait_for_url(d.url + "/onestop/verify")
         page.wait_for_selector("#verdict.ok")
         assert page.inner_text("#verdict") == "核验通过"
