@@ -41,6 +41,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from cityos.datahub.audit_keys import AuditKeys, keys
+from cityos.datahub.decisions import StaleDecision, read_stamp
 from cityos.datahub.errors import AuditChainBroken
 from cityos.datahub.tables import audit, audit_head, audit_seals, audit_subjects
 from cityos.runtime import Runtime
@@ -204,15 +205,18 @@ def _due(head: Any, seq: int, at_ms: int, rt: Runtime) -> bool:
     )
 
 
-def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead]) -> Appended | None:
+def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int | None = None) -> Appended | None:
     """Append ``reads`` to the chain in one insert; seals when one is due. Safe from many threads and
-    processes. None when there is nothing to append."""
+    processes. None when there is nothing to append. ``stamp``: the governance stamp the reads were decided
+    under (:mod:`cityos.datahub.decisions`); StaleDecision, and nothing appended, when it has moved since."""
     if not reads:
         return None
     k = keys(rt)
 
     def job(conn: Connection) -> Appended:
         head = _head(conn, rt.db)
+        if stamp is not None and read_stamp(conn) != stamp:
+            raise StaleDecision(f"the governance stamp moved from {stamp}")
         at_ms = now_ms()
         seq, prev = head.seq, head.hash
         rows = []

@@ -17,6 +17,8 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +74,14 @@ class AuditKeys:
         of a page names the same persons as the reads before it, so each hash is kept (up to
         ``SUBJECT_MEMO`` of them, then forgotten all at once) and a known subject costs a dict lookup."""
         memo = self._memo
-        found = set(filter(None, map(memo.get, subjects)))
+        hashes = list(map(memo.get, subjects))
+        found = set(filter(None, hashes))
+        if None not in hashes:  # every subject known: no Python loop over the page
+            return found
         if len(memo) > SUBJECT_MEMO:
             memo.clear()
-        for subject in subjects:
-            if subject and subject not in memo:
+        for subject in compress(subjects, map(is_, hashes, repeat(None))):
+            if subject:
                 found.add(memo.setdefault(subject, self.subject_hash(subject)))
         return found
 

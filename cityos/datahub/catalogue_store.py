@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
+from cityos.datahub.decisions import bump_stamp
 from cityos.datahub.tables import catalogue_entries, entry_versions, item_sources
 
 Row = dict[str, Any]
@@ -41,6 +42,7 @@ def all_docs(conn: Connection, tenant: str) -> list[dict[str, Any]]:
 
 def insert_entry(conn: Connection, row: Row) -> None:
     conn.execute(insert(catalogue_entries), [row])
+    bump_stamp(conn)
 
 
 def update_entry(conn: Connection, tenant: str, code: str, expected_version: int, row: Row) -> bool:
@@ -50,7 +52,10 @@ def update_entry(conn: Connection, tenant: str, code: str, expected_version: int
         catalogue_entries.c.code == code,
         catalogue_entries.c.version == expected_version,
     )
-    return bool(conn.execute(q.values(**row)).rowcount)
+    changed = bool(conn.execute(q.values(**row)).rowcount)
+    if changed:
+        bump_stamp(conn)
+    return changed
 
 
 def append_version(conn: Connection, row: Row) -> None:

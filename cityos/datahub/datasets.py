@@ -23,6 +23,7 @@ from cityos import context as hub
 from cityos.datahub.access import decide
 from cityos.datahub.audit import AuditRead, append
 from cityos.datahub.catalogue import get_entry
+from cityos.datahub.decisions import Decided, StaleDecision, decisions, read_stamp, until
 from cityos.datahub.errors import FilterOnHiddenItem, NoGrant, RecordsNotServed
 from cityos.datahub.grants import grants_for
 from cityos.datahub.levels import level_scale
@@ -64,6 +65,26 @@ def access_of(rt: Runtime, tenant: str, entry: CatalogueEntry, reader: Reader, n
     return decide(reader.department, entry, grants, reader.scenario, now, level_scale(rt), city=reader.city)
 
 
+def decision_of(rt: Runtime, tenant: str, code: str, reader: Reader, now: datetime) -> Decided:
+    """What ``reader`` may see of entry ``code`` now, as this runtime keeps it (:mod:`cityos.datahub.decisions`):
+    kept, or decided from the entry and the reader's grants under the governance stamp read first (a change
+    committed after that read moves the stamp, and the read's audit append then refuses the decision)."""
+    kept = decisions(rt)
+    key = (tenant, code, reader.department, reader.scenario, reader.city)
+    found = kept.get(key, now.timestamp() * 1000)
+    if found is not None:
+        return found
+    with rt.db.connect() as conn:
+        stamp = read_stamp(conn)
+    entry = get_entry(rt, tenant, code)
+    grants = grants_for(rt, tenant, reader.department, entry.code, now) if reader.department else []
+    access = decide(reader.department, entry, grants, reader.scenario, now, level_scale(rt), city=reader.city)
+    decided = Decided(entry, access, stamp, until(grants, now))
+    if access.allowed:  # a refusal is decided anew each time: a grant approved meanwhile counts at once
+        kept.keep(key, decided)
+    return decided
+
+
 def refusal(entry: CatalogueEntry, access: Access) -> NoGrant:
     """The 403 of a read ``access`` does not allow: why, and the catalogue code."""
     return NoGrant(access.refusal or f"catalogue entry {entry.code} may not be read by this token", code=entry.code)
@@ -79,15 +100,17 @@ def cut_records(records: list[dict[str, Any]], access: Access) -> None:
 
 def govern_page(
     rt: Runtime, tenant: str, entry: CatalogueEntry, access: Access, reader: Reader, records: list[dict[str, Any]],
-    route: str,
+    route: str, *, stamp: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
     """What governance adds to a read of a page of ``records`` (keyValues made for this answer; changed in
     place): the read appended to the audit chain (the records as read), then the records cut to the items the
     reader may see and the masked ones masked (:func:`cityos.datahub.masking.mask_records`). The audit record
-    is written before anything is shown; its seq is returned beside the records (None: nothing was read)."""
+    is committed before anything is shown; its seq is returned beside the records (None: nothing was read).
+    ``stamp``: the governance stamp ``access`` was decided under (StaleDecision, nothing appended and the
+    records untouched, when it has moved)."""
     seq = None
     if records:
-        appended = append(rt, tenant, [audit_read(entry, access, reader, records, route)])
+        appended = append(rt, tenant, [audit_read(entry, access, reader, records, route)], stamp=stamp)
         seq = appended.first if appended is not None else None
         cut_records(records, access)
         mask_records(records, access.masked)
@@ -159,19 +182,39 @@ def read_records(
     route: str = "GET /datahub/datasets/{code}/records",
 ) -> RecordsRead:
     """One page of the records of entry ``code`` as ``reader`` may see them; NoGrant (403, naming the code
-    and the grant to ask for) when it may not read the entry; the read appended to the audit chain."""
-    entry = get_entry(rt, tenant, code)
-    now = datetime.now(UTC)
-    access = access_of(rt, tenant, entry, reader, now)
+    and the grant to ask for) when it may not read the entry; the read appended to the audit chain. The
+    decision is the one this runtime keeps (:func:`decision_of`); when the audit append finds that the entry
+    or the grants changed since it was made, the read is decided anew and done again."""
+    decided = decision_of(rt, tenant, code, reader, datetime.now(UTC))
+    try:
+        return _read(rt, tenant, decided, reader, q, limit, offset, route)
+    except StaleDecision:
+        decisions(rt).forget((tenant, code, reader.department, reader.scenario, reader.city))
+        decided = decision_of(rt, tenant, code, reader, datetime.now(UTC))
+        return _read(rt, tenant, decided, reader, q, limit, offset, route, check=False)
+
+
+def _read(
+    rt: Runtime, tenant: str, decided: Decided, reader: Reader, q: str | None, limit: int, offset: int, route: str,
+    *, check: bool = True,
+) -> RecordsRead:  # fmt: skip
+    """read_records under ``decided``; ``check``: the audit append checks the decision's stamp (StaleDecision)."""
+    entry, access = decided.entry, decided.access
     if not access.allowed:
         raise refusal(entry, access)
     check_filter(entry, access, q)
+    stamp = decided.stamp if check else None
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
     if not raw and not offset and q and entry.backing.entity_types:  # found nothing: a lookup is audited all the same
         missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
         if missed is not None:
-            append(rt, tenant, [missed])
-    records, seq = govern_page(rt, tenant, entry, access, reader, raw, route)
+            append(rt, tenant, [missed], stamp=stamp)
+            stamp = None  # checked
+    if not raw and stamp is not None:  # nothing to append: the stamp checked on its own
+        with rt.db.connect() as conn:
+            if read_stamp(conn) != stamp:
+                raise StaleDecision(f"the governance stamp moved from {stamp}")
+    records, seq = govern_page(rt, tenant, entry, access, reader, raw, route, stamp=stamp)
     return RecordsRead(entry, access, flag_records(rt, tenant, records), total, seq)  # disputed: open objections
 
 

@@ -25,7 +25,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from itertools import compress, repeat
-from operator import add, eq, itemgetter, not_
+from operator import add, eq, is_, itemgetter, not_
 from typing import Any
 
 from cityos.core.masks import FULL, keep, mask_email, mask_mobile, mobile_digits
@@ -385,14 +385,104 @@ def _addresses(values: list[Any]) -> list[Any]:
     return out
 
 
+# --- masked values kept per process -------------------------------------------------------------------------
+# A dataset is read again and again (a scenario's pages, the same persons looked up by many clerks): the masked
+# form of each string value is kept per kind, so that a value seen before costs one dict lookup (~50 ns) instead
+# of its mask (~1 us). Only strings are kept (an int never equals a string, so no other value can hit), at most
+# MEMO_SIZE per kind (the kind's memo is emptied when full: no bookkeeping on the hot path). The values are the
+# ones the process reads anyway; nothing of them leaves the process.
+
+MEMO_SIZE = 1 << 16
+_MEMO_KINDS = frozenset(("id-card", "mobile", "phone", "name", "address", "email", "credit-code", "date"))
+_memos: dict[str, dict[str, Any]] = {kind: {} for kind in _MEMO_KINDS}
+_rounding: dict[float, float] = {}  # coordinate -> rounded to GEO_DECIMALS
+
+
+def forget_masked() -> None:
+    """Empty the masked values kept per process (a benchmark's cold read; a test)."""
+    for memo in _memos.values():
+        memo.clear()
+    _rounding.clear()
+
+
+def _remembered(kind: str, values: list[Any]) -> list[Any]:
+    """:func:`_masked_column` with the masked strings kept: the values seen before from the memo, the others
+    masked together and remembered."""
+    memo = _memos[kind]
+    try:
+        out = list(map(memo.get, values))
+    except TypeError:  # an unhashable value (a list, a dict): no memo for this column
+        return _masked_column(kind, values)
+    missing = list(compress(range(len(values)), map(is_, out, repeat(None))))
+    if not missing:
+        return out
+    fresh = [values[i] for i in missing]
+    masked = _masked_column(kind, fresh)
+    if len(memo) + len(fresh) > MEMO_SIZE:
+        memo.clear()
+    memo.update(compress(zip(fresh, masked, strict=True), map(is_, map(type, fresh), repeat(str))))
+    for i, m in zip(missing, masked, strict=True):
+        out[i] = m
+    return out
+
+
+_POINT = frozenset(("Point",))
+_LIST, _FLOAT, _TWO = frozenset((list,)), frozenset((float,)), frozenset((2,))
+
+
+def _points(values: list[Any]) -> list[Any] | None:
+    """A column of GeoJSON Points of two floats each (what _fast_geo masks without mask_value), masked with
+    C-level maps: the checks over the whole column, the coordinates rounded a column at a time. None when one
+    value is of another form (the column is then masked value by value)."""
+    if set(map(type, values)) != {dict} or set(map(len, values)) != _TWO:
+        return None
+    try:
+        if set(map(itemgetter("type"), values)) != _POINT:
+            return None
+        coords = list(map(itemgetter("coordinates"), values))
+    except KeyError:
+        return None
+    if set(map(type, coords)) != _LIST or set(map(len, coords)) != _TWO:
+        return None
+    xs, ys = list(map(itemgetter(0), coords)), list(map(itemgetter(1), coords))
+    if set(map(type, xs)) | set(map(type, ys)) != _FLOAT:
+        return None
+    if not (all(map((1e300).__gt__, map(abs, xs))) and all(map((1e300).__gt__, map(abs, ys)))):
+        return None  # inf, nan, or too large to be a coordinate: mask_value decides
+    rx, ry = _rounded(xs), _rounded(ys)
+    return [{"type": "Point", "coordinates": [x, y]} for x, y in zip(rx, ry, strict=True)]
+
+
+def _rounded(xs: list[float]) -> list[float]:
+    """Floats rounded to GEO_DECIMALS (round with digits costs ~0.3 us a call: the roundings are kept too)."""
+    memo = _rounding
+    out: list[Any] = list(map(memo.get, xs))
+    missing = list(compress(range(len(xs)), map(is_, out, repeat(None))))
+    if missing:
+        if len(memo) + len(missing) > MEMO_SIZE:
+            memo.clear()
+        for i in missing:
+            out[i] = memo[xs[i]] = round(xs[i], GEO_DECIMALS)
+    return out
+
+
 def mask_column(kind: str, values: list[Any]) -> list[Any]:
     """The values of one item of ``kind`` over a page, masked: ``[mask_value(kind, v) for v in values]``."""
     if not values:
         return []
+    if kind in _MEMO_KINDS:
+        return _remembered(kind, values)
+    return _masked_column(kind, values)
+
+
+def _masked_column(kind: str, values: list[Any]) -> list[Any]:
     if kind in ("text", "number", "code"):
         return [None if v is None else FULL for v in values]
     if kind == "address":
         return _addresses(values)
+    if kind == "geo":
+        points = _points(values)
+        return points if points is not None else list(map(_fast_geo, values))
     forms = _COLUMN_FORMS.get(kind)
     if forms is None:
         return list(map(masker(kind), values))

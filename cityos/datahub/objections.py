@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -443,7 +444,11 @@ def disputed_items(rt: Runtime, tenant: str, record_ids: Sequence[str]) -> dict[
 def flag_records(rt: Runtime, tenant: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mark, in place, each record of a dataset read (keyValues) that has an open objection on an item it
     shows: ``disputed`` lists those items."""
-    found = disputed_items(rt, tenant, [str(r["id"]) for r in records])
+    if not records:
+        return records
+    found = disputed_items(rt, tenant, list(map(str, map(itemgetter("id"), records))))
+    if not found:  # the common case: no open objection on the page
+        return records
     for record in records:
         items = found.get(str(record["id"]))
         shown = sorted(i for i in items or () if i in record)

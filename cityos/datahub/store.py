@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from cityos.datahub.decisions import bump_stamp
 from cityos.datahub.tables import grant_history, grants
 
 Row = dict[str, Any]  # a row as the database gives it, or the columns to write
@@ -16,6 +17,7 @@ Row = dict[str, Any]  # a row as the database gives it, or the columns to write
 
 def insert_grant(conn: Connection, row: Row) -> None:
     conn.execute(insert(grants), [row])
+    bump_stamp(conn)
 
 
 def update_grant(conn: Connection, tenant: str, grant_id: str, expected_version: int, changes: Row) -> bool:
@@ -25,7 +27,10 @@ def update_grant(conn: Connection, tenant: str, grant_id: str, expected_version:
         .where(grants.c.tenant == tenant, grants.c.id == grant_id, grants.c.version == expected_version)
         .values(**changes)
     )
-    return bool(conn.execute(q).rowcount)
+    changed = bool(conn.execute(q).rowcount)
+    if changed:
+        bump_stamp(conn)
+    return changed
 
 
 def append_history(conn: Connection, rows: Sequence[Row]) -> None:

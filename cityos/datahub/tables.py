@@ -146,6 +146,16 @@ audit_head = Table(
     Column("subjects_seq", BigInteger, nullable=False, server_default="0"),
 )
 
+# What changes whenever an access decision may change (an entry registered or changed, a grant requested or
+# moved): one row, its counter bumped in the same transaction as the change. A process keeps its decisions
+# against the counter it read (cityos.datahub.decisions), and the audit append of a read checks it.
+governance_stamp = Table(
+    "datahub_governance_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+
 audit_seals = Table(
     "datahub_audit_seals",
     metadata,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityos.datahub import mask_entity, mask_record, mask_value
-from cityos.datahub.masking import mask_column, mask_records, masker
+from cityos.datahub import mask_entity, mask_record, mask_value, masking
+from cityos.datahub.masking import forget_masked, mask_column, mask_records, masker
 from cityos.datahub.models import ITEM_KINDS
 
 POINT = {"type": "Point", "coordinates": [121.4737, 31.2304]}
@@ -242,3 +242,28 @@ def test_a_page_is_masked_item_by_item_in_place() -> None:
     page = [{"id": "a", "n": "张三", "m": "13800135678"}, {"id": "b", "m": None}, {"id": "c", "n": "欧阳娜娜"}]
     mask_records(page, {"n": "name", "m": "mobile", "absent": "text"})
     assert page == [{"id": "a", "n": "张*", "m": "138****5678"}, {"id": "b", "m": None}, {"id": "c", "n": "欧阳**"}]
+
+
+# A page's points (a GeoJSON Point of two floats each) are masked a column at a time, their roundings kept per
+# process: the same answers as mask_value, for columns of points and of points with odd ones among them.
+points = st.fixed_dictionaries({"type": st.just("Point"), "coordinates": st.lists(st.floats(), min_size=2, max_size=2)})
+
+
+@given(values=st.lists(points, min_size=1, max_size=12) | st.lists(points | near_fast_forms, min_size=1, max_size=6))
+def test_a_column_of_points_masks_as_mask_value_does(values: list[Any]) -> None:
+    assert mask_column("geo", list(values)) == [mask_value("geo", v) for v in values]
+    assert mask_column("geo", list(values)) == [mask_value("geo", v) for v in values]  # the roundings kept
+
+
+def test_masked_values_are_kept_per_process_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    forget_masked()
+    column = ["110101199001011234", "张三", None, 7, "110101199001011234"]
+    first = mask_column("id-card", column)
+    assert first == [mask_value("id-card", v) for v in column]
+    assert mask_column("id-card", column) == first  # from the kept values
+    monkeypatch.setattr(masking, "MEMO_SIZE", 3)
+    many = [f"11010119900101{n:04d}" for n in range(10)]
+    assert mask_column("id-card", many) == [mask_value("id-card", v) for v in many]
+    assert mask_column("id-card", many) == [mask_value("id-card", v) for v in many]
+    forget_masked()
+    assert mask_column("id-card", column) == first
