@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cityos import onestop
 from cityos.runtime import Runtime
@@ -43,8 +43,12 @@ class Trace:
         self._file = path.open("w")
         self._traced: list[Any] = []
         event.listen(db.engine, "checkout", self._on_checkout)
+        event.listen(db.engine, "before_cursor_execute", self._on_execute)  # a connection checked out already
 
-    def _on_checkout(self, dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    def _on_execute(self, conn: Any, *_: Any) -> None:
+        self._on_checkout(conn.connection.dbapi_connection)
+
+    def _on_checkout(self, dbapi_conn: Any, *_: Any) -> None:
         if dbapi_conn.pgconn not in self._traced:
             dbapi_conn.pgconn.trace(self._file.fileno())
             dbapi_conn.pgconn.set_trace_flags(0)
@@ -53,6 +57,7 @@ class Trace:
     def sent(self) -> Counter[str]:
         """Messages sent since the trace began, by kind (a simple Query by its text too); stops the trace."""
         event.remove(self._db.engine, "checkout", self._on_checkout)
+        event.remove(self._db.engine, "before_cursor_execute", self._on_execute)
         for pgconn in self._traced:
             pgconn.untrace()
         self._file.close()
@@ -128,3 +133,26 @@ def test_an_e_certificate_is_issued_in_one_round_trip(rt: Runtime, tmp_path: Pat
         assert other.execute(text("SELECT count(*) FROM onestop_credential_history WHERE credential_id = :c"),
                              {"c": issued.id}).scalar_one() == 1  # fmt: skip
     assert onestop.verify_credential_here(rt, issued.document).ok
+
+
+def test_the_connection_kept_for_one_statement_writes_is_replaced_when_dead(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def pid() -> int:
+        return int(pg.run_one(lambda conn: conn.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+
+    def kill(backend: int) -> None:
+        with engine.null_pool_engine(pg.url).connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar_one()
+
+    first = pid()
+    assert pid() == first  # kept between writes
+    kill(first)
+    monkeypatch.setattr(engine, "PING_IDLE_S", 0.0)  # idle: pinged before use, found dead, replaced
+    second = pid()
+    assert second != first
+    monkeypatch.setattr(engine, "PING_IDLE_S", 1e9)  # used a moment ago: not pinged, so the write that finds it
+    kill(second)  # dead fails, as a statement on a connection the server dropped mid-way would
+    with pytest.raises(DBAPIError):
+        pid()
+    assert pid() not in (first, second)  # the next write takes a new connection

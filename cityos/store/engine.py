@@ -93,6 +93,11 @@ class Database:
         self._growth_lock = threading.Lock()
         self._grown: dict[tuple[str, ...], int] = {}
         self._analysed_rows: dict[tuple[str, ...], float] = {}
+        # run_one's connection on PostgreSQL, kept between writes (a pool checkout and return, and switching the
+        # connection to autocommit and back, cost more CPU than the write's statement); one thread at a time
+        self._one_lock = threading.Lock()
+        self._one_conn: Connection | None = None
+        self._one_used = 0.0
 
     @property
     def dialect(self) -> str:
@@ -145,11 +150,52 @@ class Database:
         committed. On PostgreSQL the statement runs in autocommit mode: the server commits it before it answers
         (the WAL flushed, with synchronous_commit on), one round trip instead of three (BEGIN, the statement,
         COMMIT); a single statement, data-modifying WITHs included, is atomic. A second statement would commit
-        apart from the first: use :meth:`run_write` for more. On SQLite the same as :meth:`run_write`."""
+        apart from the first: use :meth:`run_write` for more. One caller at a time uses a connection kept for
+        these writes, the others pooled ones. On SQLite the same as :meth:`run_write`."""
         if self._writer is not None:
             return self.run_write(fn)
-        with self.engine.connect() as conn:
-            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        if not self._one_lock.acquire(blocking=False):  # another thread has the held connection: a pooled one
+            with self.engine.connect() as conn:
+                return fn(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        try:
+            conn = self._held_connection()
+            try:
+                result = fn(conn)
+                conn.commit()  # ends SQLAlchemy's own transaction: nothing is sent, the server committed already
+                self._one_used = time.monotonic()
+                return result
+            except BaseException:
+                if conn.invalidated:  # the connection broke: the next write takes another
+                    self._drop_held()
+                else:
+                    conn.rollback()
+                raise
+        finally:
+            self._one_lock.release()
+
+    def _held_connection(self) -> Connection:
+        """The connection run_one keeps between writes (in autocommit mode), pinged when it lay idle longer than
+        PING_IDLE_S as the pool pings its own, and replaced when it is dead. Called with _one_lock held."""
+        conn = self._one_conn
+        if conn is not None and time.monotonic() - self._one_used > PING_IDLE_S and not self._alive(conn):
+            conn.invalidate()
+            self._drop_held()
+            conn = None
+        if conn is None:
+            conn = self._one_conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return conn
+
+    def _alive(self, conn: Connection) -> bool:
+        dbapi_conn = conn.connection.dbapi_connection
+        try:
+            return dbapi_conn is not None and self.engine.dialect.do_ping(dbapi_conn)
+        except self.engine.dialect.loaded_dbapi.Error:
+            return False
+
+    def _drop_held(self) -> None:
+        if self._one_conn is not None:
+            self._one_conn.close()
+            self._one_conn = None
 
     async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
         """The same as run_write, awaited without holding a thread of the pool on SQLite."""
@@ -218,6 +264,8 @@ class Database:
         self.parts.close()
         if self._writer is not None:
             self._writer.close()
+        with self._one_lock:
+            self._drop_held()
         self.engine.dispose()
 
 
