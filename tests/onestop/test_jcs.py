@@ -1,7 +1,7 @@
 """cityos.onestop.jcs writes the bytes of the reference JCS library (rfc8785) for every JSON value, through orjson
 where it can: on generated JSON (every kind of string, key order across the UTF-16 surrogate range, integers
 around the safe range, floats), and it takes orjson's way for what an e-certificate holds. The proof value's
-base58 is the base58 library's."""
+base58, written and read, is the base58 library's."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from test_credentials import ENTERPRISE, LICENCE, SECRET
 
 from cityos import onestop
 from cityos.onestop import jcs
-from cityos.onestop.credentials import b58encode
+from cityos.onestop.credentials import B58_ALPHABET, b58decode, b58encode
 from cityos.runtime import Runtime
 
 # characters where JCS and orjson could part: controls, the escapes, U+007F, U+2028, the private use area
@@ -85,3 +85,15 @@ def test_an_issued_credential_takes_the_fast_way(rt: Runtime) -> None:
 def test_base58_is_the_librarys(data: bytes) -> None:
     assert b58encode(data) == base58.b58encode(data).decode("ascii")
     assert base58.b58decode(b58encode(data)) == data
+    assert b58decode(b58encode(data)) == data
+
+
+@given(st.text(alphabet=B58_ALPHABET, max_size=120), st.text(alphabet="1", max_size=3))
+def test_base58_reads_as_the_library_reads(text: str, ones: str) -> None:
+    assert b58decode(ones + text) == base58.b58decode(ones + text)
+
+
+@pytest.mark.parametrize("text", ["0", "abcO", "Il", "+/", "é", "2 "])
+def test_base58_refuses_a_character_outside_the_alphabet(text: str) -> None:
+    with pytest.raises(ValueError, match="not base58"):
+        b58decode(text)
