@@ -13,6 +13,9 @@ Prints figures; asserts nothing. One process, one thread (one core; the --caller
     batch); and --callers threads each issuing one at a time (several clerks at once: their commits are shared);
   - commit floor: one INSERT of a row the size of a credential and its COMMIT through the driver, one at a time,
     on the same database: what any durable one-at-a-time issue costs at least (on PostgreSQL the WAL flush);
+    on PostgreSQL three round trips (BEGIN, INSERT, COMMIT); "one-statement floor": the same INSERT in
+    autocommit mode, one round trip, as an issue on PostgreSQL now writes (the data-modifying WITH of
+    credential_store, run by Database.run_one);
   - verify: ``onestop.verify_credential`` of a stored credential: signature, validity, seal, and its two status
     entries looked up in the status lists a verifier holds (each list's proof checked once, when it was read).
 Each figure is the median of --repeats runs; ratios are against the raw figure of the same run.
@@ -141,6 +144,27 @@ def commit_floor(db: Database, n: int, row: str) -> float:
         raw.close()
 
 
+def statement_floor(db: Database, n: int, row: str) -> float:
+    """INSERT/s of one row at a time, each its own transaction (autocommit: committed as it returns), through the
+    DB-API driver: one round trip each on PostgreSQL."""
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if db.is_sqlite:  # the engine's connections are in autocommit mode already: a bare INSERT commits
+            mark = "?"
+        else:
+            raw.commit()
+            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            mark = "%s"
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_commit_floor (id VARCHAR(64) PRIMARY KEY, doc TEXT)")
+        return rate(n, lambda i: cur.execute(f"INSERT INTO bench_commit_floor VALUES ({mark}, {mark})",
+                                             (uuid.uuid4().hex, row)))  # fmt: skip
+    finally:
+        if not db.is_sqlite:
+            raw.driver_connection.autocommit = False  # type: ignore[union-attr]
+        raw.close()
+
+
 def concurrently(callers: int, n: int, fn: Callable[[int], Any]) -> float:
     """Operations/s of ``callers`` threads each running ``fn`` n // callers times, one after another."""
     each = max(1, n // callers)
@@ -178,7 +202,8 @@ def run(rt: Runtime, kind: str, n: int, repeats: int, callers: int) -> None:
                               status=doc["credentialStatus"])  # fmt: skip
         return sign(unsigned, key, created=doc["validFrom"])
 
-    names = ("raw sign", "sign", "issue", "issue x100", "issue callers", "commit floor", "raw verify", "verify")
+    names = ("raw sign", "sign", "issue", "issue x100", "issue callers", "commit floor", "statement floor",
+             "raw verify", "verify")  # fmt: skip
     row = orjson.dumps(first.document).decode()
     figures: dict[str, list[float]] = {k: [] for k in names}
     batch = [onestop.IssueRequest("FoodBusinessPermit", HOLDER, CLAIMS, office)] * 100
@@ -189,6 +214,7 @@ def run(rt: Runtime, kind: str, n: int, repeats: int, callers: int) -> None:
         figures["issue x100"].append(rate(n // 100, lambda i: onestop.issue_many(rt, batch)) * 100)
         figures["issue callers"].append(concurrently(callers, n, issue))
         figures["commit floor"].append(commit_floor(rt.db, n, row))
+        figures["statement floor"].append(statement_floor(rt.db, n, row))
         figures["raw verify"].append(rate(n, lambda i: public.verify(signature, data)))
         figures["verify"].append(rate(n, lambda i: onestop.verify_credential(first.document, seals, opened.get, now)))
     assert onestop.verify_credential(first.document, seals, opened.get, now).ok
@@ -205,9 +231,10 @@ def run(rt: Runtime, kind: str, n: int, repeats: int, callers: int) -> None:
     line("issue, one at a time", med["issue"], sign_, "raw sign", TARGET_ISSUE)
     line("issue, 100 a commit", med["issue x100"], sign_, "raw sign", TARGET_ISSUE)
     line(f"issue, {callers} callers 1 at a time", med["issue callers"], sign_, "raw sign", TARGET_ISSUE)
-    floor = med["commit floor"]
+    floor, one = med["commit floor"], med["statement floor"]
     print(f"  {'commit floor (INSERT+COMMIT)':<28}{floor:>10,.0f}/s   one at a time issues at "
           f"{med['issue'] / floor:.2f} of it")  # fmt: skip
+    print(f"  {'one-statement floor':<28}{one:>10,.0f}/s   one at a time issues at {med['issue'] / one:.2f} of it")
     print(f"  {'raw Ed25519 verify':<28}{verify_:>10,.0f}/s")
     line("verify (+ status)", med["verify"], verify_, "raw verify", TARGET_VERIFY)
     cpu = {k: statistics.median(v) for k, v in CPU.items()}

@@ -42,8 +42,8 @@ _INSERT_BOTH = (insert(credential_history)
 
 
 def reserve_indexes(conn: Connection, tenant: str, department: str, count: int) -> int:
-    """Take the office's next ``count`` free status indexes; the first of them (the row is locked until the
-    transaction ends)."""
+    """Take the office's next ``count`` free status indexes; the first of them (one statement; the row is locked
+    until the transaction ends)."""
     return int(conn.execute(_RESERVE, {"t": tenant, "d": department, "n": count}).scalar_one()) - count
 
 
@@ -54,7 +54,8 @@ def next_index(conn: Connection, tenant: str, department: str) -> int:
 
 
 def insert_credential(conn: Connection, row: Row, history: Row) -> None:
-    """The credential's row and its first history row (``row`` with every column of the credentials table)."""
+    """The credential's row and its first history row (``row`` with every column of the credentials table): one
+    statement on PostgreSQL (atomic alone, so that it may run as its own transaction: Database.run_one)."""
     if conn.dialect.name == "postgresql":
         conn.execute(_INSERT_BOTH, {**row, **{f"h_{k}": v for k, v in history.items()}})
         return

@@ -151,8 +151,8 @@ class StatusIndexes:
         with self._lock:
             free = self._free.setdefault((tenant, department), deque())
             if not free:
-                first = self._rt.db.run_write(lambda conn: store.reserve_indexes(conn, tenant, department,
-                                                                                 INDEX_BLOCK))  # fmt: skip
+                first = self._rt.db.run_one(lambda conn: store.reserve_indexes(conn, tenant, department,
+                                                                               INDEX_BLOCK))  # fmt: skip
                 free.extend(range(first, first + INDEX_BLOCK))
             return free.popleft()
 

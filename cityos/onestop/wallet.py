@@ -159,7 +159,8 @@ def issue(rt: Runtime, certificate_type: str, holder: str, claims: Mapping[str, 
     signed credential. ``valid_until`` None: the type's term (valid_years), or no end. InvalidCredentialRequest
     (400) naming the field; SealSecretMissing (503) outside demo mode without CITYOS_SEAL_SECRET."""
     request = IssueRequest(certificate_type, holder, claims, issuer_department, valid_until)
-    return rt.db.run_write(_prepare(rt, _tenant(rt, tenant), request, by, now or datetime.now(UTC)))
+    # one statement on PostgreSQL (store.insert_credential), committed as it returns: one round trip
+    return rt.db.run_one(_prepare(rt, _tenant(rt, tenant), request, by, now or datetime.now(UTC)))
 
 
 def issue_many(rt: Runtime, requests: Sequence[IssueRequest], *, tenant: str | None = None, by: str = "system",

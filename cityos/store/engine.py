@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
@@ -33,6 +34,10 @@ metadata = MetaData(
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 # Surrogate keys: 64-bit on PostgreSQL; SQLite's INTEGER PRIMARY KEY is its rowid (64-bit already).
 PK = BigInteger().with_variant(Integer(), "sqlite")
+# A pooled PostgreSQL connection is pinged at checkout when it lay idle in the pool longer than this: one back
+# within it was in use a moment ago (pinging it cost a round trip on every checkout, a quarter of a one-statement
+# write's). A server that goes away inside the window fails one statement, which invalidates the whole pool.
+PING_IDLE_S = 1.0
 
 
 def _dumps(value: Any) -> str:
@@ -70,8 +75,11 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)  # pinged when idle a while: see _ping_if_idle
         self.engine: Engine = create_engine(url, **kwargs)
+        if not self.is_sqlite:
+            event.listen(self.engine, "checkin", _note_idle)
+            event.listen(self.engine, "checkout", self._ping_if_idle)
         self._writer = None
         if self.is_sqlite:
             from cityos.store.writer import GroupCommitWriter
@@ -85,6 +93,11 @@ class Database:
         self._growth_lock = threading.Lock()
         self._grown: dict[tuple[str, ...], int] = {}
         self._analysed_rows: dict[tuple[str, ...], float] = {}
+        # run_one's connection on PostgreSQL, kept between writes (a pool checkout and return, and switching the
+        # connection to autocommit and back, cost more CPU than the write's statement); one thread at a time
+        self._one_lock = threading.Lock()
+        self._one_conn: Connection | None = None
+        self._one_used = 0.0
 
     @property
     def dialect(self) -> str:
@@ -132,6 +145,58 @@ class Database:
             raise RuntimeError("run_write called from inside a write job: nest the work in the job instead")
         return self._writer.run(fn)
 
+    def run_one(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)``, which sends exactly one statement, as a transaction of its own; its result once
+        committed. On PostgreSQL the statement runs in autocommit mode: the server commits it before it answers
+        (the WAL flushed, with synchronous_commit on), one round trip instead of three (BEGIN, the statement,
+        COMMIT); a single statement, data-modifying WITHs included, is atomic. A second statement would commit
+        apart from the first: use :meth:`run_write` for more. One caller at a time uses a connection kept for
+        these writes, the others pooled ones. On SQLite the same as :meth:`run_write`."""
+        if self._writer is not None:
+            return self.run_write(fn)
+        if not self._one_lock.acquire(blocking=False):  # another thread has the held connection: a pooled one
+            with self.engine.connect() as conn:
+                return fn(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        try:
+            conn = self._held_connection()
+            try:
+                result = fn(conn)
+                conn.commit()  # ends SQLAlchemy's own transaction: nothing is sent, the server committed already
+                self._one_used = time.monotonic()
+                return result
+            except BaseException:
+                if conn.invalidated:  # the connection broke: the next write takes another
+                    self._drop_held()
+                else:
+                    conn.rollback()
+                raise
+        finally:
+            self._one_lock.release()
+
+    def _held_connection(self) -> Connection:
+        """The connection run_one keeps between writes (in autocommit mode), pinged when it lay idle longer than
+        PING_IDLE_S as the pool pings its own, and replaced when it is dead. Called with _one_lock held."""
+        conn = self._one_conn
+        if conn is not None and time.monotonic() - self._one_used > PING_IDLE_S and not self._alive(conn):
+            conn.invalidate()
+            self._drop_held()
+            conn = None
+        if conn is None:
+            conn = self._one_conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return conn
+
+    def _alive(self, conn: Connection) -> bool:
+        dbapi_conn = conn.connection.dbapi_connection
+        try:
+            return dbapi_conn is not None and self.engine.dialect.do_ping(dbapi_conn)
+        except self.engine.dialect.loaded_dbapi.Error:
+            return False
+
+    def _drop_held(self) -> None:
+        if self._one_conn is not None:
+            self._one_conn.close()
+            self._one_conn = None
+
     async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
         """The same as run_write, awaited without holding a thread of the pool on SQLite."""
         if self._writer is None:
@@ -177,6 +242,19 @@ class Database:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
+    def _ping_if_idle(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        """Pool checkout (PostgreSQL): ping a connection that lay idle longer than PING_IDLE_S; DisconnectionError
+        when it is dead, so that the pool drops it and checks out another (as pool_pre_ping does)."""
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_IDLE_S:
+            return  # new (just connected), or back from use a moment ago
+        try:
+            alive = self.engine.dialect.do_ping(dbapi_conn)
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"a pooled connection is dead: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("a pooled connection is dead")
+
     def ping(self) -> None:
         """Run a trivial query: raises when the database cannot be reached."""
         with self.engine.connect() as conn:
@@ -186,7 +264,13 @@ class Database:
         self.parts.close()
         if self._writer is not None:
             self._writer.close()
+        with self._one_lock:
+            self._drop_held()
         self.engine.dispose()
+
+
+def _note_idle(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
 
 
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:

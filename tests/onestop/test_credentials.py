@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,15 @@ def test_issue_many_is_all_or_nothing(rt: Runtime) -> None:
     with pytest.raises(InvalidCredentialRequest):
         onestop.issue_many(rt, [good, bad])
     assert len(onestop.credential_wallet(rt, ENTERPRISE)) == 3
+
+
+def test_four_callers_issuing_at_once_get_distinct_indexes_and_stored_credentials(rt: Runtime) -> None:
+    _issue(rt)  # the seal made once, before the callers race for it
+    with ThreadPoolExecutor(4) as pool:
+        issued = list(pool.map(lambda _: _issue(rt), range(80)))
+    indexes = [c.status_index for c in issued]
+    assert len(set(indexes)) == 80 and min(indexes) == 1
+    held = {c.id: c for c in onestop.credential_wallet(rt, ENTERPRISE)}
+    assert len(held) == 81 and all(held[c.id].status_index == c.status_index for c in issued)
+    assert all(len(onestop.get_credential(rt, c.id).history) == 1 for c in issued[:10])
+    assert onestop.verify_credential_here(rt, issued[-1].document).ok
