@@ -7,7 +7,8 @@ A. Reports created, classified and routed per second: --reports complaints (defa
    transaction). Also the same with the category given (no classifier), and the classifier alone.
    Each rate also per CPU-second of this process (time.process_time), which a loaded machine disturbs less.
    Baseline in the same run: the database's raw rate for inserting the same case and event rows one
-   transaction per case (store.insert_case + store.append_events only: one INSERT each); the ratio says what
+   transaction per case (SQLAlchemy Core insert statements built once; and the same rows through the store's
+   prepared inserts, store.insert_case + store.append_events, one INSERT each); the ratio says what
    classifying, routing, time limits, duplicate search and the workflow check cost on top.
 B. A department's queue (GET /cases/queue: its dispatched, accepted, in-progress and suspended cases,
    the soonest due first, 50 a page) with --cases cases stored (default 1,000,000; bulk-inserted
@@ -47,6 +48,7 @@ from cityos.cases.classifying import classifier
 from cityos.cases.routing import RuleSet, parse_rules, route
 from cityos.cases.settings import settings
 from cityos.cases.tables import cases as cases_table
+from cityos.cases.tables import events as events_table
 from cityos.cases.timelimits import TZ
 from cityos.cases.workflow import Role
 from cityos.config import Settings
@@ -123,20 +125,28 @@ def batch_rate(rt: Runtime, batch: list[service.NewCase], size: int) -> float:
     return len(batch) / (time.perf_counter() - start)
 
 
-def raw_rate(rt: Runtime, n: int) -> float:
-    """Rows a report writes (one case, three events), inserted one transaction per case, nothing else."""
+def raw_rate(rt: Runtime, n: int, prepared: bool = False) -> float:
+    """Rows a report writes (one case, three events), inserted one transaction per case, nothing else: through
+    SQLAlchemy Core inserts built once (the baseline, as every run of this benchmark measured it), or with
+    ``prepared`` through the store's prepared inserts (cityos.store.prepared, what service.report uses)."""
     rnd = random.Random(9)
     now = int(time.time() * 1000)
+    insert_case, insert_events = insert(cases_table), insert(events_table)
+    prefix = "RAWP" if prepared else "RAW"
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
-        row = synthetic_row(i, rnd, now, prefix="RAW")
+        row = synthetic_row(i, rnd, now, prefix=prefix)
         events = [{"tenant": TENANT, "case_id": row["id"], "seq": s, "at": "2026-11-21T10:00:00+08:00", "action": a,
                    "actor": "bench", "role": "system", "reason": None, "data": {}, "from_state": None,
                    "to_state": "dispatched"} for s, a in ((1, "report"), (2, "register"), (3, "dispatch"))]  # fmt: skip
         with rt.db.write() as conn:
-            store.insert_case(conn, row)
-            store.append_events(conn, events)
-    CPU["raw"] = n / (time.process_time() - cpu)
+            if prepared:
+                store.insert_case(conn, row)
+                store.append_events(conn, events)
+            else:
+                conn.execute(insert_case, [row])
+                conn.execute(insert_events, events)
+    CPU["raw-prepared" if prepared else "raw"] = n / (time.process_time() - cpu)
     return n / (time.perf_counter() - start)
 
 
@@ -298,7 +308,10 @@ def main() -> None:
                       "(texts not seen before)")  # fmt: skip
                 base = raw_rate(rt, 1000)
                 print(f"  raw rows (baseline)       {base:8,.0f} cases/s     {CPU['raw']:6,.0f}/CPU-s   "
-                      "one transaction of 1 case + 3 events each")  # fmt: skip
+                      "one transaction of 1 case + 3 events each, SQLAlchemy Core inserts")  # fmt: skip
+                floor = raw_rate(rt, 1000, prepared=True)
+                print(f"  raw rows, prepared        {floor:8,.0f} cases/s     {CPU['raw-prepared']:6,.0f}/CPU-s   "
+                      "the same through the store's prepared inserts (the floor of a report's writes)")  # fmt: skip
                 print(f"  ratio                     {rate / base:8.2f}          service.report / raw rows "
                       f"({cpu / CPU['raw']:.2f} per CPU-second); {brate / base:.2f} for report_many")  # fmt: skip
                 print(f"\nB. [{kind}] department queue with {args.cases:,} cases stored")
