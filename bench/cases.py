@@ -5,8 +5,10 @@ A. Reports created, classified and routed per second: --reports complaints (defa
    cityos.cases.service.report (one write transaction per report, as the API makes them), one thread;
    then as many again through service.report_many, 100 a batch (classified in one pass, one
    transaction). Also the same with the category given (no classifier), and the classifier alone.
+   Each rate also per CPU-second of this process (time.process_time), which a loaded machine disturbs less.
    Baseline in the same run: the database's raw rate for inserting the same case and event rows one
-   transaction per case (store.insert_case + store.append_events only); the ratio says what
+   transaction per case (SQLAlchemy Core insert statements built once; and the same rows through the store's
+   prepared inserts, store.insert_case + store.append_events, one INSERT each); the ratio says what
    classifying, routing, time limits, duplicate search and the workflow check cost on top.
 B. A department's queue (GET /cases/queue: its dispatched, accepted, in-progress and suspended cases,
    the soonest due first, 50 a page) with --cases cases stored (default 1,000,000; bulk-inserted
@@ -24,6 +26,7 @@ Run: .venv/bin/python bench/cases.py [--quick] [--db sqlite|postgresql|both] [--
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -45,6 +48,7 @@ from cityos.cases.classifying import classifier
 from cityos.cases.routing import RuleSet, parse_rules, route
 from cityos.cases.settings import settings
 from cityos.cases.tables import cases as cases_table
+from cityos.cases.tables import events as events_table
 from cityos.cases.timelimits import TZ
 from cityos.cases.workflow import Role
 from cityos.config import Settings
@@ -97,46 +101,61 @@ def reports(n: int, seed: int = 5) -> list[service.NewCase]:
 # --- A ----------------------------------------------------------------------------------------------------------
 
 
-def create_rate(rt: Runtime, batch: list[service.NewCase]) -> tuple[float, int, int]:
+CPU: dict[str, float] = {}  # per CPU-second rates of the last runs, by name: the figure a loaded machine keeps
+
+
+def create_rate(rt: Runtime, batch: list[service.NewCase], name: str = "report") -> tuple[float, int, int]:
     """Reports/s through service.report; how many opened a case, how many waited for a dispatcher."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     opened = waiting = 0
     for new in batch:
         out = service.report(rt, TENANT, new, "bench-desk", Role.OPERATOR)
         opened += out.created
         waiting += out.case.needs_confirmation
+    CPU[name] = len(batch) / (time.process_time() - cpu)
     return len(batch) / (time.perf_counter() - start), opened, waiting
 
 
 def batch_rate(rt: Runtime, batch: list[service.NewCase], size: int) -> float:
     """Reports/s through service.report_many, ``size`` at a time (a 12345 system's hand-over)."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for first in range(0, len(batch), size):
         service.report_many(rt, TENANT, batch[first : first + size], "bench-desk", Role.OPERATOR)
+    CPU["report_many"] = len(batch) / (time.process_time() - cpu)
     return len(batch) / (time.perf_counter() - start)
 
 
-def raw_rate(rt: Runtime, n: int) -> float:
-    """Rows a report writes (one case, three events), inserted one transaction per case, nothing else."""
+def raw_rate(rt: Runtime, n: int, prepared: bool = False) -> float:
+    """Rows a report writes (one case, three events), inserted one transaction per case, nothing else: through
+    SQLAlchemy Core inserts built once (the baseline, as every run of this benchmark measured it), or with
+    ``prepared`` through the store's prepared inserts (cityos.store.prepared, what service.report uses)."""
     rnd = random.Random(9)
     now = int(time.time() * 1000)
-    start = time.perf_counter()
+    insert_case, insert_events = insert(cases_table), insert(events_table)
+    prefix = "RAWP" if prepared else "RAW"
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
-        row = synthetic_row(i, rnd, now, prefix="RAW")
+        row = synthetic_row(i, rnd, now, prefix=prefix)
         events = [{"tenant": TENANT, "case_id": row["id"], "seq": s, "at": "2026-11-21T10:00:00+08:00", "action": a,
                    "actor": "bench", "role": "system", "reason": None, "data": {}, "from_state": None,
                    "to_state": "dispatched"} for s, a in ((1, "report"), (2, "register"), (3, "dispatch"))]  # fmt: skip
         with rt.db.write() as conn:
-            store.insert_case(conn, row)
-            store.append_events(conn, events)
+            if prepared:
+                store.insert_case(conn, row)
+                store.append_events(conn, events)
+            else:
+                conn.execute(insert_case, [row])
+                conn.execute(insert_events, events)
+    CPU["raw-prepared" if prepared else "raw"] = n / (time.process_time() - cpu)
     return n / (time.perf_counter() - start)
 
 
 def classify_rate(rt: Runtime, batch: list[service.NewCase]) -> float:
     model = classifier(rt)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for new in batch:
         model.predict(new.text)
+    CPU["classify"] = len(batch) / (time.process_time() - cpu)
     return len(batch) / (time.perf_counter() - start)
 
 
@@ -259,6 +278,8 @@ def main() -> None:
     tune_process()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"cityos cases benchmark: {args.reports:,} reports; queue over {args.cases:,} stored cases")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores shared: the per CPU-second rates "
+          "and the ratios carry across loads, the wall rates do not)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         for kind in kinds:
@@ -271,20 +292,28 @@ def main() -> None:
                 print(f"\nA. [{kind}] reports created, classified and routed")
                 rate, opened, waiting = create_rate(rt, batch)
                 linked = args.reports - opened
-                print(f"  service.report            {rate:8,.0f} reports/s   ({opened:,} opened, {linked:,} linked "
-                      f"as duplicates, {waiting:,} waiting for a dispatcher)")  # fmt: skip
+                cpu = CPU["report"]
+                print(f"  service.report            {rate:8,.0f} reports/s   {cpu:6,.0f}/CPU-s   ({opened:,} opened, "
+                      f"{linked:,} linked as duplicates, {waiting:,} waiting for a dispatcher)")  # fmt: skip
                 brate = batch_rate(rt, reports(args.reports, 6), 100)
-                print(f"  service.report_many       {brate:8,.0f} reports/s   (100 a batch: classified in one pass, "
-                      "one transaction)")  # fmt: skip
+                print(f"  service.report_many       {brate:8,.0f} reports/s   {CPU['report_many']:6,.0f}/CPU-s   "
+                      "(100 a batch: classified in one pass, one transaction)")  # fmt: skip
                 known = [service.NewCase(**{**b.model_dump(), "category": "streetlight-out"}) for b in reports(1000, 7)]
-                krate, _, _ = create_rate(rt, known)
-                print(f"  with the category given   {krate:8,.0f} reports/s   (no classifier)")
+                krate, _, _ = create_rate(rt, known, "known")
+                print(f"  with the category given   {krate:8,.0f} reports/s   {CPU['known']:6,.0f}/CPU-s   "
+                      "(no classifier)")  # fmt: skip
                 fresh = reports(1000, 8 + 100 * kinds.index(kind))  # texts this process has not classified
-                print(f"  classifier alone          {classify_rate(rt, fresh):8,.0f} texts/s   (texts not seen before)")
+                crate = classify_rate(rt, fresh)
+                print(f"  classifier alone          {crate:8,.0f} texts/s     {CPU['classify']:6,.0f}/CPU-s   "
+                      "(texts not seen before)")  # fmt: skip
                 base = raw_rate(rt, 1000)
-                print(f"  raw rows (baseline)       {base:8,.0f} cases/s     one transaction of 1 case + 3 events each")
-                print(f"  ratio                     {rate / base:8.2f}          service.report / raw rows; "
-                      f"{brate / base:.2f} for report_many")  # fmt: skip
+                print(f"  raw rows (baseline)       {base:8,.0f} cases/s     {CPU['raw']:6,.0f}/CPU-s   "
+                      "one transaction of 1 case + 3 events each, SQLAlchemy Core inserts")  # fmt: skip
+                floor = raw_rate(rt, 1000, prepared=True)
+                print(f"  raw rows, prepared        {floor:8,.0f} cases/s     {CPU['raw-prepared']:6,.0f}/CPU-s   "
+                      "the same through the store's prepared inserts (the floor of a report's writes)")  # fmt: skip
+                print(f"  ratio                     {rate / base:8.2f}          service.report / raw rows "
+                      f"({cpu / CPU['raw']:.2f} per CPU-second); {brate / base:.2f} for report_many")  # fmt: skip
                 print(f"\nB. [{kind}] department queue with {args.cases:,} cases stored")
                 took = fill(rt, args.cases)
                 print(f"  bulk insert               {args.cases / took:8,.0f} cases/s")

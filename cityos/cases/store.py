@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Float, and_, bindparam, func, insert, select, text, update
 
 from cityos.cases.tables import QUEUE_STATES, QUEUED_SQL, cases, corrections, events, reports
 from cityos.cases.workflow import OPEN
+from cityos.store.prepared import Prepared, RowInsert
 
 OPEN_STATES = tuple(str(s) for s in OPEN)  # every state but closed, cancelled, merged, split
 TIMED_STATES = ("dispatched", "accepted", "in_progress")  # a suspended case's clock stands still
 Row = dict[str, Any]  # a row as the database gives it, or the columns to write
 
 
-_INSERT_CASE, _INSERT_EVENTS = insert(cases), insert(events)  # built once: a report writes both
+# prepared once per dialect: a report writes a case and its opening events (one INSERT for all of them)
+_INSERT_CASE, _INSERT_EVENTS = RowInsert(cases, max_rows=1), RowInsert(events)
 
 
 def insert_case(conn: Connection, row: Row) -> None:
-    conn.execute(_INSERT_CASE, [row])
+    _INSERT_CASE(conn, [row])
 
 
 def update_case(conn: Connection, tenant: str, case_id: str, expected_version: int, changes: Row) -> bool:
@@ -33,8 +35,9 @@ def update_case(conn: Connection, tenant: str, case_id: str, expected_version: i
 
 
 def append_events(conn: Connection, rows: Sequence[Row]) -> None:
+    """History rows, in one INSERT (up to sixteen at a time)."""
     if rows:
-        conn.execute(_INSERT_EVENTS, list(rows))
+        _INSERT_EVENTS(conn, rows)
 
 
 def get_case(conn: Connection, tenant: str, case_id: str) -> Row | None:
@@ -128,27 +131,42 @@ def search(conn: Connection, tenant: str, filters: Row, limit: int, offset: int)
     return [dict(r) for r in conn.execute(q).mappings()], total
 
 
-# built once: constructing the statement costs more than running it on the index (a report looks for duplicates)
-_NEARBY_OPEN = select(
-    cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat, cases.c.created_at_ms, cases.c.state
-).where(
-    cases.c.tenant == bindparam("tenant"),
-    cases.c.category.in_(bindparam("categories", expanding=True)),
-    cases.c.state.in_(OPEN_STATES),
-    cases.c.created_at_ms >= bindparam("since_ms"),
-    cases.c.lon.between(bindparam("min_lon"), bindparam("max_lon")),
-    cases.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
-)
+OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
+_NEARBY: dict[int, Prepared] = {}  # by the number of categories
+
+
+def _nearby_statement(n: int) -> Prepared:
+    """Open cases of ``n`` categories in a box since a time: prepared once per length of the category list
+    (a report looks for duplicates; preparing it costs more than running it on ix_cases_category_open)."""
+    got = _NEARBY.get(n)
+    if got is None:
+        got = _NEARBY[n] = Prepared(
+            select(
+                cases.c.id, cases.c.category, cases.c.main_category, cases.c.lon, cases.c.lat,
+                cases.c.created_at_ms, cases.c.state,
+            ).where(
+                cases.c.tenant == bindparam("tenant"),
+                cases.c.category.in_([bindparam(f"category_{i}", type_=cases.c.category.type) for i in range(n)]),
+                text(OPEN_SQL),
+                cases.c.created_at_ms >= bindparam("since_ms", type_=cases.c.created_at_ms.type),
+                cases.c.lon.between(bindparam("min_lon", type_=Float()), bindparam("max_lon", type_=Float())),
+                cases.c.lat.between(bindparam("min_lat", type_=Float()), bindparam("max_lat", type_=Float())),
+            )
+        )  # fmt: skip
+    return got
 
 
 def nearby_open(
     conn: Connection, tenant: str, categories: Sequence[str], box: tuple[float, float, float, float], since_ms: int
 ) -> list[Row]:
     """Open cases of these categories reported since ``since_ms`` inside the (lon, lat) box."""
+    if not categories:
+        return []
     min_lon, min_lat, max_lon, max_lat = box
-    params = {"tenant": tenant, "categories": list(categories), "since_ms": since_ms, "min_lon": min_lon,
-              "max_lon": max_lon, "min_lat": min_lat, "max_lat": max_lat}  # fmt: skip
-    return [dict(r) for r in conn.execute(_NEARBY_OPEN, params).mappings()]
+    params = {"tenant": tenant, "since_ms": since_ms, "min_lon": min_lon, "max_lon": max_lon,
+              "min_lat": min_lat, "max_lat": max_lat}  # fmt: skip
+    params.update({f"category_{i}": c for i, c in enumerate(categories)})
+    return [dict(r) for r in _nearby_statement(len(categories)).execute(conn, params).mappings()]
 
 
 def due_for_reminder(conn: Connection, tenant: str, now_ms: int, limit: int = 500) -> list[Row]:

@@ -142,6 +142,7 @@ class WorkCalendar:
         self.overrides = _parse_overrides(overrides or {}, where)
         self.known_years = frozenset(known_years)
         self.office_hours = _parse_office_hours(office_hours, where)
+        self._working: dict[date, bool] = {}  # kept: every clock started walks the same days again
 
     def day(self, d: date) -> Day:
         """The working status of a local date and where it came from."""
@@ -152,7 +153,12 @@ class WorkCalendar:
         return Day(d, d.weekday() < 5, d.year not in self.known_years, "weekday")
 
     def is_working_day(self, d: date) -> bool:
-        return self.day(d).working
+        working = self._working.get(d)
+        if working is None:
+            if len(self._working) >= 8192:
+                self._working.clear()
+            working = self._working[d] = self.day(d).working
+        return working
 
     def known(self, year: int) -> bool:
         """Whether working days of ``year`` are official (package data, or declared known in config)."""

@@ -288,9 +288,13 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 
 
+_BEGIN = {"": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED", "EXCLUSIVE": "BEGIN EXCLUSIVE"}
+
+
 def _sqlite_on_begin(conn: Connection) -> None:
+    # straight to the driver: a statement through the Connection costs more than the BEGIN (every write has one)
     mode = conn.get_execution_options().get("sqlite_begin", "")
-    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+    conn.connection.driver_connection.execute(_BEGIN[mode])  # type: ignore[union-attr]
 
 
 def null_pool_engine(url: str) -> Engine:
