@@ -102,6 +102,13 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
     assert [h["action"] for h in a["history"]] == ["apply", "approve"] and a["history"][1][
         "byDepartment"
     ] == "transport"
+    mine = portal.get("/opendata/my-application.json", headers={"Authorization": key}, token=None)
+    assert mine.status_code == 200, mine.text  # the applicant sees the decision with its key, no token
+    seen = mine.json()
+    assert seen["state"] == "approved" and seen["terms"] == "仅用于导航，不得转让" and seen["opens"] is True
+    assert [s["action"] for s in seen["steps"]] == ["apply", "approve"] and "by" not in seen["steps"][1]
+    use = portal.get(seen["use"][1], headers={"Authorization": key}, token=None)  # where it says the key opens
+    assert use.status_code == 200 and use.json()["result"]["total"] == 2, use.text
     again = _decide(portal, app["id"], transport, action="refuse", reason="x")
     assert again.status_code == 409 and "approved" in again.json()["detail"]
 
@@ -120,7 +127,7 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
 
     audit = portal.get("/datahub/audit", params={"code": "HP-07-02-0001", "route": "GET /api/action/datastore_search"})
     reads = [x for x in audit.json() if x["principal"].startswith(f"applicant:{app['id']}")]
-    assert len(reads) == 2 and reads[0]["grant"] == f"application:{app['id']}" and reads[0]["count"] == 2
+    assert len(reads) == 3 and reads[0]["grant"] == f"application:{app['id']}" and reads[0]["count"] == 2
     assert reads[0]["scenario"] == "出行导航" and "某出行科技有限公司" in reads[0]["principal"]
 
     listed = portal.get("/opendata/applications", token=transport)
@@ -131,6 +138,10 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
     revoked = _decide(portal, app["id"], _officer(portal, "big-data"), action="revoke", reason="违反使用条款")
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
     assert "revoked (已撤销): 违反使用条款" in _denied(_search(portal, TRAFFIC, key))
+    seen = portal.get("/opendata/my-application.json", headers={"Authorization": key}, token=None).json()
+    assert seen["state"] == "revoked" and seen["reason"] == "违反使用条款" and not seen["opens"] and not seen["use"]
+    unknown = portal.get("/opendata/my-application.json", headers={"Authorization": "odk_guessed"}, token=None)
+    assert unknown.status_code == 404 and unknown.json()["type"].endswith("application-not-found")
 
 
 def test_a_refusal_says_why_and_an_expired_key_opens_nothing(portal: Api, rt: Runtime) -> None:
