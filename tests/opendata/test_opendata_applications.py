@@ -6,6 +6,7 @@ would re-identify people is blocked and names the combinations until its policy 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,32 @@ def test_applying_is_rate_limited_per_address_as_the_public_reports_are(portal: 
     body = {"dataset": TRAFFIC, "kind": "person", "name": "某", "contact": "c", "purpose": "p", "scenario": "s"}
     r = portal.post("/opendata/applications", json=body, token=None)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+
+
+def test_live_records_that_change_within_a_version_are_checked_again_on_the_schedule(portal: Api, rt: Runtime) -> None:
+    """Ten residents share one combination: released. An eleventh with a combination of its own arrives within
+    the same catalogue version: the release stands until the schedule's re-check, which blocks it."""
+    datahub.register_entry(rt, "default", _planted(), by="data-officer")
+    same = {"gender": "男", "birthYear": "1950", "street": "1号街"}
+    for i in range(10):
+        entity = _entity("PlantedResident", f"s{i}", fullName=f"居民{i}", **same)
+        assert portal.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
+    name = PLANTED.lower()
+    rt.settings.opendata_recheck_seconds = 0.5
+    assert portal.get(f"/opendata/datasets/{name}/records.csv", token=None).status_code == 200
+    first = portal.get(f"/opendata/releases/{name}").json()
+    assert first["passed"] and first["version"] == 1 and first["records"] == 10
+
+    time.sleep(0.6)  # due again, nothing changed: confirmed, no new release stored
+    assert portal.get(f"/opendata/datasets/{name}/records.csv", token=None).status_code == 200
+    assert portal.get(f"/opendata/releases/{name}").json()["version"] == 1
+
+    lone = _entity("PlantedResident", "lone", fullName="独居老人", gender="女", birthYear="1931", street="9号街")
+    assert portal.post("/ngsi-ld/v1/entities", json=lone).status_code == 201
+    assert datahub.get_entry(rt, "default", PLANTED).version == first["entryVersion"]  # the same catalogue version
+    time.sleep(0.6)
+    blocked = portal.get(f"/opendata/datasets/{name}/records.csv", token=None)
+    assert blocked.status_code == 403 and "1 combination(s)" in blocked.json()["detail"], blocked.text
+    second = portal.get(f"/opendata/releases/{name}").json()
+    assert not second["passed"] and second["version"] == 2 and second["entryVersion"] == first["entryVersion"]
+    assert second["offending"] == [{"values": {"gender": "女", "birthYear": "1931", "street": "9号街"}, "count": 1}]
