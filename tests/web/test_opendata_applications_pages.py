@@ -89,6 +89,11 @@ def test_apply_review_and_see_the_decision(browser: Any, demo: Demo) -> None:
         app_id = visitor.get_attribute("[data-application]", "data-application")
         assert key.startswith("odk_") and app_id
         assert visitor.locator("#apply-form").is_hidden()  # shown once: the form is not sent twice
+        visitor.click("#lang")  # the page is drawn again in English: the key stays on it
+        visitor.wait_for_function("() => document.documentElement.lang === 'en'")
+        assert visitor.inner_text("#apply-key").strip() == key and visitor.locator("#apply-form").is_hidden()
+        visitor.click("#lang")
+        visitor.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
         assert _records(demo, key) == 403  # not approved yet
 
         assert _status(visitor, demo, key) == "submitted"

@@ -168,7 +168,18 @@ function applySection(d) {
     <div id="apply-result" role="status"></div></section>`;
 }
 
+let applied = null; // the answer to this page's application: kept so that a language switch still shows the key
+
+function showApplied(answer) {
+  document.getElementById("apply-form").hidden = true; // the key is shown this once: the form is not sent twice
+  show(document.getElementById("apply-result"), html`<p data-application="${answer.application.id}">${t("apply.sent")}
+    <b>${answer.application.id}</b> · ${answer.application.stateZh}</p>
+    <p>${t("apply.key")}</p><p><code id="apply-key">${answer.key}</code></p>
+    <p class="muted">${t("apply.keyOnce")} <a href="${href("/opendata/my-application")}">${t("apply.mine")}</a></p>`);
+}
+
 function wireApply(d) {
+  if (applied && applied.application.dataset === d.name) { showApplied(applied); return; }
   const form = document.getElementById("apply-form");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -180,11 +191,8 @@ function wireApply(d) {
     const answer = await r.json();
     if (!r.ok) { err.textContent = answer.detail || answer.title; err.hidden = false; return; }
     err.hidden = true;
-    form.hidden = true; // the key is shown this once: the form is not sent twice by mistake
-    show(document.getElementById("apply-result"), html`<p data-application="${answer.application.id}">${t("apply.sent")}
-      <b>${answer.application.id}</b> · ${answer.application.stateZh}</p>
-      <p>${t("apply.key")}</p><p><code id="apply-key">${answer.key}</code></p>
-      <p class="muted">${t("apply.keyOnce")} <a href="${href("/opendata/my-application")}">${t("apply.mine")}</a></p>`);
+    applied = answer;
+    showApplied(answer);
   });
 }
 
