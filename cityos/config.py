@@ -180,6 +180,13 @@ class Settings(BaseSettings):
         description="The de-identification policy (YAML) every open dataset's release passes before its records are "
         "served; default: the one shipped (cityos/opendata/data/deidentify.yaml).",
     )
+    opendata_recheck_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="How often an open dataset's release is checked again through the de-identification gate while "
+        "it is served within one catalogue version (live records change): the records are read again and a new "
+        "release is stored when they or the result changed; 0: only when the catalogue entry changes.",
+    )
     onestop_demo_login: bool = Field(
         False,
         description="The one-stop portal's demo identity provider (POST /onestop/login/demo: a demo person's ID "

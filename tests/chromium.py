@@ -47,6 +47,9 @@ def running_demo(where: Path, *options: str) -> Iterator[Demo]:
     options give ``--persons`` (the last one counts)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
+    # the demo runs the code under test (this checkout's), not whichever checkout the environment installed
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     put_shipped_classifier(where / "var")  # the demo's data directory: no training of its own
     log = (where / "demo.log").open("wb")
     proc = subprocess.Popen(

@@ -58,6 +58,8 @@ PUBLIC = {
     ),
     ("POST", "/opendata/datasets/{name}/reports"),
     ("POST", "/opendata/applications"),  # anyone applies for conditional open data (rate-limited per address)
+    # the applicant's page, and its twin read with the application's key (no token; rate-limited per address)
+    *(("GET", f"/opendata/my-application{twin}") for twin in ("", ".json")),
     # the one-stop portal: the demo identity provider (demo mode or a setting; rate-limited as logins), its list
     # of demo persons and enterprises, and the pages' shells and files (their data needs a token)
     ("POST", "/onestop/login/demo"),

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from cityos.auth import PublicContext, RequestContext, allow, public
 from cityos.core.bounds import Offset
 from cityos.errors import NotFound, problem_responses
 from cityos.opendata import applications, service, serving
+from cityos.opendata.application_errors import InvalidApplication
 from cityos.opendata.application_schemas import (
     ApplicationCreate,
     ApplicationPublic,
+    ApplicationStatus,
     DecisionIn,
     ReleasePublic,
     Submitted,
@@ -27,6 +29,7 @@ from cityos.opendata.application_workflow import AppState, Decision
 from cityos.opendata.applications import Applicant
 from cityos.opendata.models import Package
 from cityos.opendata.releases import latest_release
+from cityos.opendata.routes import application_key
 from cityos.runtime import Runtime
 
 router = APIRouter(prefix="/opendata", tags=["opendata"])
@@ -68,6 +71,18 @@ def apply(ctx: Applying, body: ApplicationCreate, response: Response) -> Submitt
     applied = applications.apply(ctx.rt, ctx.tenant, package, who)
     response.headers["Location"] = f"/opendata/applications/{applied.application.id}"
     return Submitted(application=ApplicationPublic.of(applied.application), key=applied.key)
+
+
+@router.get(
+    "/my-application.json",
+    summary="The applicant's own application, read with its key (Authorization: <key>): the state, the decision",
+    responses=problem_responses(400, 404, 429),
+)
+def my_application(ctx: Applying, request: Request) -> ApplicationStatus:
+    key = application_key(request)
+    if key is None:
+        raise InvalidApplication("send the key shown when you applied as 'Authorization: <key>' (odk_…)", field="key")
+    return ApplicationStatus.of(applications.of_key(ctx.rt, ctx.tenant, key))
 
 
 @router.get("/applications", summary="Applications for the caller's datasets, newest first (X-Total-Count)")

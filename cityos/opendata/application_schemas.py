@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from cityos.opendata.application_workflow import STATE_LABELS, AppAction, AppEvent, AppState, allowed
 from cityos.opendata.applications import ApplicantKind, Application
+from cityos.opendata.mapping import stable_id
 from cityos.opendata.releases import Release
 
 
@@ -89,6 +90,51 @@ class ApplicationPublic(Shape):
                    state=a.state, state_zh=STATE_LABELS[a.state][0], terms=a.terms, ends_at=a.ends_at,
                    created_at=a.created_at, updated_at=a.updated_at, allowed_moves=allowed(a.state),
                    history=[EventPublic.of(e) for e in a.history])  # fmt: skip
+
+
+class DecisionSeen(Shape):
+    """One step of an application as its applicant sees it: no reviewer's name, the deciding department."""
+
+    action: AppAction
+    at: datetime
+    to_state: AppState
+    by_department: str | None
+    reason: str | None
+
+
+class ApplicationStatus(Shape):
+    """An application as its applicant reads it with the key: the state now, the decision's terms and period,
+    or the reason of a refusal or revocation; and how the key is used once approved."""
+
+    id: str
+    dataset: str
+    provider: str
+    scenario: str
+    state: AppState
+    state_zh: str
+    state_en: str
+    terms: str | None
+    ends_at: datetime | None
+    created_at: datetime
+    reason: str | None = Field(description="why it was refused or revoked (the last decision's reason)")
+    opens: bool = Field(description="whether the key opens the dataset now")
+    use: list[str] = Field(description="where the key opens the dataset, sent as 'Authorization: <key>'")
+    steps: list[DecisionSeen]
+
+    @classmethod
+    def of(cls, a: Application) -> ApplicationStatus:
+        last = a.history[-1] if a.history else None
+        opens = a.state is AppState.APPROVED
+        use = [f"/opendata/datasets/{a.name}/records.csv",
+               f"/api/3/action/datastore_search?resource_id={stable_id(a.code, 'records')}"]  # fmt: skip
+        return cls(id=a.id, dataset=a.name, provider=a.provider, scenario=a.applicant.scenario, state=a.state,
+                   state_zh=STATE_LABELS[a.state][0], state_en=STATE_LABELS[a.state][1], terms=a.terms,
+                   ends_at=a.ends_at, created_at=a.created_at,
+                   reason=last.reason if last is not None and a.state in (AppState.REFUSED, AppState.REVOKED)
+                   else None,
+                   opens=opens, use=use if opens else [],
+                   steps=[DecisionSeen(action=e.action, at=e.at, to_state=e.to_state, by_department=e.by_department,
+                                       reason=e.reason) for e in a.history])  # fmt: skip
 
 
 class Submitted(Shape):

@@ -249,6 +249,19 @@ def list_applications(rt: Runtime, tenant: str, *, provider: str | None = None, 
     return found, total
 
 
+def of_key(rt: Runtime, tenant: str, key: str, *, now: datetime | None = None) -> Application:
+    """The application a ``key`` was given with, as the applicant sees it later (待审核, the decision, the terms
+    and period, the reason); ApplicationNotFound (404) for a key no application of the tenant gave. The key is
+    looked up by its hash: it is never stored."""
+    with rt.db.connect() as conn:
+        row = store.by_key(conn, key_hash(key.strip()))
+        if row is None or row["tenant"] != tenant:
+            raise ApplicationNotFound("no application gave this key: paste the key (odk_…) shown once when you "
+                                      "applied; apply on the dataset's page if you have none")  # fmt: skip
+        history = store.histories(conn, tenant, [row["id"]])[row["id"]]
+    return _application(row, history, now or _now())
+
+
 def check_key(rt: Runtime, tenant: str, name: str, key: str, *, now: datetime | None = None) -> Application:
     """The approved application whose ``key`` opens dataset ``name`` now; KeyRefused (403) saying why not:
     an unknown key, one still under review, refused (with the reason), revoked, expired, or another dataset's.

@@ -92,6 +92,13 @@ async def dataset(request: Request, ctx: Anyone, name: str) -> HTMLResponse:
     return _page(request, None if found else lambda: portal.PortalNotFound(f"the portal has no open dataset {name!r}"))
 
 
+@router.get("/opendata/my-application", response_class=HTMLResponse, include_in_schema=False)
+def my_application(_: Anyone) -> HTMLResponse:
+    """The applicant's page: the key pasted in, its application's state and decision (read from
+    ``/opendata/my-application.json`` with the key as a header, never in the address)."""
+    return _shell()
+
+
 @router.get(
     "/opendata/organizations/{name}.json",
     summary="A department's page as JSON: its open datasets",

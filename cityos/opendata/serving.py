@@ -3,24 +3,31 @@ served only when the latest release check of its catalogue entry's current versi
 records passes the entry's policy on its way out, so that no direct identifier leaves.
 
 The release check (:func:`cityos.opendata.check_release`) runs over all the records the portal would serve
-(each cut to the dataset's open items) the first time a version of the entry is served, and again when an
-administrator asks (``POST /opendata/releases/{name}/check``, after the policy or the records were fixed).
+(each cut to the dataset's open items) the first time a version of the entry is served, again when an
+administrator asks (``POST /opendata/releases/{name}/check``, after the policy or the records were fixed), and
+again on a schedule while the same version is served (CITYOS_OPENDATA_RECHECK_SECONDS, hourly by default): live
+records change within one catalogue version, and a new sensor or person can make a combination rare. A re-check
+whose records, policy and result are those of the latest release stores nothing (the process notes when it
+confirmed it); one that differs is stored as the next release, and a blocked one stops the dataset at once.
 A blocked check stops the dataset's records (403, naming how many combinations or cells offend and where the
 policy is) until a later check passes. One check per entry at a time in a process (the :class:`Gates` part).
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cityos import datahub
 from cityos.opendata.application_errors import ReleaseBlocked
-from cityos.opendata.deidentify import Record, deidentify
+from cityos.opendata.deidentify import Record, content_hash, deidentify
 from cityos.opendata.gate_policy import DEFAULT_PATH, EntryPolicy, Policy, load_policy, policy_for
 from cityos.opendata.models import Package
 from cityos.opendata.releases import CheckedRelease, Release, check_release, latest_release
@@ -38,6 +45,8 @@ class Gates:
 
     _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # (tenant, code) -> (release version, when it was last confirmed by a re-check that found nothing new)
+    confirmed: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
     @contextmanager
     def entry(self, tenant: str, code: str) -> Iterator[None]:
@@ -96,16 +105,52 @@ def check(rt: Runtime, tenant: str, package: Package, *, by: str) -> CheckedRele
         return check_release(rt, tenant, entry, all_records(rt, tenant, package), by=by, policy=policy(rt))
 
 
+def _checked_at(gates: Gates, tenant: str, release: Release) -> float:
+    """When ``release`` was last found to hold (epoch seconds): stored, or confirmed by a re-check since."""
+    version, at = gates.confirmed.get((tenant, release.code), (0, 0.0))
+    stored = datetime.fromisoformat(release.at).timestamp()
+    return max(stored, at) if version == release.version else stored
+
+
+def _due(rt: Runtime, gates: Gates, tenant: str, entry: datahub.CatalogueEntry, latest: Release | None) -> bool:
+    """Whether the entry's records must pass the gate now: never checked at its version, or last checked longer
+    ago than the schedule allows."""
+    if latest is None or latest.entry_version != entry.version:
+        return True
+    every = rt.settings.opendata_recheck_seconds
+    return every > 0 and time.time() - _checked_at(gates, tenant, latest) >= every
+
+
+def recheck(rt: Runtime, tenant: str, entry: datahub.CatalogueEntry, package: Package, latest: Release | None,
+            gates: Gates) -> Release:  # fmt: skip
+    """Pass the records through the gate again: the latest release when nothing changed (records, policy,
+    result: nothing stored, the confirmation noted), else the new release as stored."""
+    records = all_records(rt, tenant, package)
+    applied = policy(rt)
+    if latest is not None and latest.entry_version == entry.version:
+        entry_policy = policy_for(applied, entry)
+        result = deidentify(entry, records, entry_policy, datahub.level_scale(rt))
+        same_policy = json.loads(json.dumps(entry_policy.as_dict(), default=str)) == json.loads(
+            json.dumps(latest.policy, default=str)
+        )
+        if same_policy and result.passed == latest.passed and content_hash(result.records) == latest.content_hash:
+            gates.confirmed[(tenant, entry.code)] = (latest.version, time.time())
+            return latest
+    return check_release(rt, tenant, entry, records, by="opendata-gate", policy=applied).release
+
+
 def published(rt: Runtime, tenant: str, package: Package) -> tuple[datahub.CatalogueEntry, Release]:
-    """The entry and its latest release for the entry's current version, checked now if it has none."""
+    """The entry and its latest release for the entry's current version, checked now if it has none or the
+    schedule says its live records are due a re-check."""
     entry = datahub.get_entry(rt, tenant, package.code)
     latest = latest_release(rt, tenant, package.code)
-    if latest is None or latest.entry_version != entry.version:
-        with rt.parts.get(Gates, Gates).entry(tenant, package.code):
+    gates = rt.parts.get(Gates, Gates)
+    if _due(rt, gates, tenant, entry, latest):
+        with gates.entry(tenant, package.code):
             latest = latest_release(rt, tenant, package.code)  # another request may have checked it meanwhile
-            if latest is None or latest.entry_version != entry.version:
-                records = all_records(rt, tenant, package)
-                latest = check_release(rt, tenant, entry, records, by="opendata-gate", policy=policy(rt)).release
+            if _due(rt, gates, tenant, entry, latest):
+                latest = recheck(rt, tenant, entry, package, latest, gates)
+    assert latest is not None
     return entry, latest
 
 

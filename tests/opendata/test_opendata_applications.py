@@ -6,6 +6,7 @@ would re-identify people is blocked and names the combinations until its policy 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,13 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
     assert [h["action"] for h in a["history"]] == ["apply", "approve"] and a["history"][1][
         "byDepartment"
     ] == "transport"
+    mine = portal.get("/opendata/my-application.json", headers={"Authorization": key}, token=None)
+    assert mine.status_code == 200, mine.text  # the applicant sees the decision with its key, no token
+    seen = mine.json()
+    assert seen["state"] == "approved" and seen["terms"] == "仅用于导航，不得转让" and seen["opens"] is True
+    assert [s["action"] for s in seen["steps"]] == ["apply", "approve"] and "by" not in seen["steps"][1]
+    use = portal.get(seen["use"][1], headers={"Authorization": key}, token=None)  # where it says the key opens
+    assert use.status_code == 200 and use.json()["result"]["total"] == 2, use.text
     again = _decide(portal, app["id"], transport, action="refuse", reason="x")
     assert again.status_code == 409 and "approved" in again.json()["detail"]
 
@@ -120,7 +128,7 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
 
     audit = portal.get("/datahub/audit", params={"code": "HP-07-02-0001", "route": "GET /api/action/datastore_search"})
     reads = [x for x in audit.json() if x["principal"].startswith(f"applicant:{app['id']}")]
-    assert len(reads) == 2 and reads[0]["grant"] == f"application:{app['id']}" and reads[0]["count"] == 2
+    assert len(reads) == 3 and reads[0]["grant"] == f"application:{app['id']}" and reads[0]["count"] == 2
     assert reads[0]["scenario"] == "出行导航" and "某出行科技有限公司" in reads[0]["principal"]
 
     listed = portal.get("/opendata/applications", token=transport)
@@ -131,6 +139,10 @@ def test_an_approved_key_opens_exactly_its_dataset_and_each_read_is_the_applican
     revoked = _decide(portal, app["id"], _officer(portal, "big-data"), action="revoke", reason="违反使用条款")
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
     assert "revoked (已撤销): 违反使用条款" in _denied(_search(portal, TRAFFIC, key))
+    seen = portal.get("/opendata/my-application.json", headers={"Authorization": key}, token=None).json()
+    assert seen["state"] == "revoked" and seen["reason"] == "违反使用条款" and not seen["opens"] and not seen["use"]
+    unknown = portal.get("/opendata/my-application.json", headers={"Authorization": "odk_guessed"}, token=None)
+    assert unknown.status_code == 404 and unknown.json()["type"].endswith("application-not-found")
 
 
 def test_a_refusal_says_why_and_an_expired_key_opens_nothing(portal: Api, rt: Runtime) -> None:
@@ -234,3 +246,32 @@ def test_applying_is_rate_limited_per_address_as_the_public_reports_are(portal: 
     body = {"dataset": TRAFFIC, "kind": "person", "name": "某", "contact": "c", "purpose": "p", "scenario": "s"}
     r = portal.post("/opendata/applications", json=body, token=None)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+
+
+def test_live_records_that_change_within_a_version_are_checked_again_on_the_schedule(portal: Api, rt: Runtime) -> None:
+    """Ten residents share one combination: released. An eleventh with a combination of its own arrives within
+    the same catalogue version: the release stands until the schedule's re-check, which blocks it."""
+    datahub.register_entry(rt, "default", _planted(), by="data-officer")
+    same = {"gender": "男", "birthYear": "1950", "street": "1号街"}
+    for i in range(10):
+        entity = _entity("PlantedResident", f"s{i}", fullName=f"居民{i}", **same)
+        assert portal.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
+    name = PLANTED.lower()
+    rt.settings.opendata_recheck_seconds = 0.5
+    assert portal.get(f"/opendata/datasets/{name}/records.csv", token=None).status_code == 200
+    first = portal.get(f"/opendata/releases/{name}").json()
+    assert first["passed"] and first["version"] == 1 and first["records"] == 10
+
+    time.sleep(0.6)  # due again, nothing changed: confirmed, no new release stored
+    assert portal.get(f"/opendata/datasets/{name}/records.csv", token=None).status_code == 200
+    assert portal.get(f"/opendata/releases/{name}").json()["version"] == 1
+
+    lone = _entity("PlantedResident", "lone", fullName="独居老人", gender="女", birthYear="1931", street="9号街")
+    assert portal.post("/ngsi-ld/v1/entities", json=lone).status_code == 201
+    assert datahub.get_entry(rt, "default", PLANTED).version == first["entryVersion"]  # the same catalogue version
+    time.sleep(0.6)
+    blocked = portal.get(f"/opendata/datasets/{name}/records.csv", token=None)
+    assert blocked.status_code == 403 and "1 combination(s)" in blocked.json()["detail"], blocked.text
+    second = portal.get(f"/opendata/releases/{name}").json()
+    assert not second["passed"] and second["version"] == 2 and second["entryVersion"] == first["entryVersion"]
+    assert second["offending"] == [{"values": {"gender": "女", "birthYear": "1931", "street": "9号街"}, "count": 1}]

@@ -123,6 +123,18 @@ def test_a_download_is_audited_per_page(portal: Api, rt: Runtime) -> None:
     assert datahub.chain_length(rt) == before + 3  # then one page, one record
 
 
+def test_each_download_counts_as_the_datasets_usage(portal: Api) -> None:
+    def downloads() -> int:
+        page = portal.get(f"/opendata/datasets/{AIR}.json", token=None, headers={"X-Cityos-Portal": "page"})
+        return int(page.json()["usage"]["totals"]["download"])
+
+    before = downloads()
+    for fmt in ("csv", "json", "parquet"):
+        assert get(portal, f"/opendata/datasets/{AIR}/records.{fmt}")[0] == 200
+    assert get(portal, f"/opendata/datasets/{AIR}/records.xlsx")[0] == 404  # a refusal is no download
+    assert downloads() == before + 3
+
+
 COLUMNS = (Column("n", "numeric", "数"), Column("名称", "text", "名称"), Column("geo", "json", "位置"))
 
 

@@ -129,8 +129,10 @@ function renderDataset(page) {
     <section aria-labelledby="use-h"><h3 id="use-h">${t("usage.title")}</h3>
       <p id="usage-totals" data-views="${page.usage.totals.view}">${t("usage.view")} ${page.usage.totals.view} · ${t("usage.download")}
         ${page.usage.totals.download} · ${t("usage.api")} ${page.usage.totals.api}</p>
-      <div id="usage-chart" class="chart" role="img" aria-label="${t("usage.title")}"></div></section>`);
+      <div id="usage-chart" class="chart" role="img" aria-label="${t("usage.title")}"></div></section>
+    ${extra(d, "opening_type") === "conditional" ? applySection(d) : ""}`);
   drawUsage(page.usage);
+  if (extra(d, "opening_type") === "conditional") wireApply(d);
   if (!p.available) return;
   const form = document.getElementById("filter-form");
   form.addEventListener("submit", (e) => {
@@ -145,6 +147,94 @@ function renderDataset(page) {
   document.getElementById("filter-clear").addEventListener("click", () => {
     preview.filters = {}; form.elements.value.value = ""; loadPreview(page);
   });
+}
+
+// --- applying for a conditional dataset, and the applicant's page ------------------------------------------
+
+function applySection(d) {
+  return html`<section aria-labelledby="apply-h" id="apply"><h3 id="apply-h">${t("apply.title")}</h3>
+    <p class="muted">${t("apply.intro")} <a href="${href("/opendata/my-application")}">${t("apply.mine")}</a></p>
+    <form id="apply-form" class="apply-form">
+      <fieldset><legend>${t("apply.kind")}</legend>
+        <label><input type="radio" name="kind" value="enterprise" checked> ${t("apply.enterprise")}</label>
+        <label><input type="radio" name="kind" value="person"> ${t("apply.person")}</label></fieldset>
+      <label>${t("apply.name")} <input name="name" required maxlength="256"></label>
+      <label>${t("apply.organisation")} <input name="organisation" maxlength="256"></label>
+      <label>${t("apply.contact")} <input name="contact" required maxlength="256"></label>
+      <label>${t("apply.scenario")} <input name="scenario" required maxlength="512"></label>
+      <label>${t("apply.purpose")} <textarea name="purpose" rows="3" required maxlength="4000"></textarea></label>
+      <div><button type="submit">${t("apply.send")}</button></div>
+      <p id="apply-error" class="error" role="alert" hidden></p></form>
+    <div id="apply-result" role="status"></div></section>`;
+}
+
+let applied = null; // the answer to this page's application: kept so that a language switch still shows the key
+
+function showApplied(answer) {
+  document.getElementById("apply-form").hidden = true; // the key is shown this once: the form is not sent twice
+  show(document.getElementById("apply-result"), html`<p data-application="${answer.application.id}">${t("apply.sent")}
+    <b>${answer.application.id}</b> · ${answer.application.stateZh}</p>
+    <p>${t("apply.key")}</p><p><code id="apply-key">${answer.key}</code></p>
+    <p class="muted">${t("apply.keyOnce")} <a href="${href("/opendata/my-application")}">${t("apply.mine")}</a></p>`);
+}
+
+function wireApply(d) {
+  if (applied && applied.application.dataset === d.name) { showApplied(applied); return; }
+  const form = document.getElementById("apply-form");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = form.elements;
+    const body = { dataset: d.name, kind: f.kind.value, name: f.name.value.trim(), contact: f.contact.value.trim(),
+      organisation: f.organisation.value.trim() || null, scenario: f.scenario.value.trim(), purpose: f.purpose.value.trim() };
+    const err = document.getElementById("apply-error");
+    const r = await fetch("/opendata/applications", { method: "POST", headers: { ...PORTAL, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const answer = await r.json();
+    if (!r.ok) { err.textContent = answer.detail || answer.title; err.hidden = false; return; }
+    err.hidden = true;
+    applied = answer;
+    showApplied(answer);
+  });
+}
+
+function when(v) { return v ? new Date(v).toLocaleString(getLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—"; }
+
+function mine() {
+  links("/opendata/my-application.json", "/api/3/action/help_show?name=datastore_search");
+  document.title = `${t("mine.title")} · ${t("title")}`;
+  let last = null;
+  const render = () => {
+    show(main, html`<h2 id="mine-title">${t("mine.title")}</h2><p class="muted">${t("mine.intro")}</p>
+      <form id="mine-form" autocomplete="off"><label>${t("mine.key")} <input name="key" id="mine-key" size="52" required
+        spellcheck="false" placeholder="odk_…"></label> <button type="submit">${t("mine.look")}</button></form>
+      <p id="mine-error" class="error" role="alert" hidden></p><div id="mine" aria-live="polite"></div>`);
+    const form = document.getElementById("mine-form");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const err = document.getElementById("mine-error");
+      const r = await fetch("/opendata/my-application.json", { headers: { ...PORTAL, Authorization: form.elements.key.value.trim() } });
+      const answer = await r.json();
+      if (!r.ok) { err.textContent = answer.detail || answer.title; err.hidden = false; show(document.getElementById("mine"), html``); return; }
+      err.hidden = true;
+      last = answer;
+      showMine(answer);
+    });
+    if (last) showMine(last);
+  };
+  rerender = render;
+  render();
+}
+
+function showMine(a) {
+  const state = getLang() === "zh" ? a.stateZh : a.stateEn;
+  const rows = [["mine.dataset", html`<a href="${href(`/opendata/datasets/${encodeURIComponent(a.dataset)}`)}">${a.dataset}</a>`],
+    ["mine.state", html`<b id="mine-state" data-state="${a.state}">${state}</b>`], ["mine.provider", a.provider],
+    ["mine.scenario", a.scenario], ["mine.applied", when(a.createdAt)]];
+  if (a.terms) rows.push(["mine.terms", html`<span id="mine-terms">${a.terms}</span>`]);
+  if (a.endsAt) rows.push(["mine.ends", html`<span id="mine-ends">${when(a.endsAt)}</span>`]);
+  if (a.reason) rows.push(["mine.reason", html`<span id="mine-reason">${a.reason}</span>`]);
+  show(document.getElementById("mine"), html`<table class="meta" id="mine-table">${rows.map(([k, v]) => html`<tr><th>${t(k)}</th><td>${v}</td></tr>`)}</table>
+    ${a.opens ? html`<p id="mine-use">${t("mine.use")}</p><ul>${a.use.map((u) => html`<li><code>${u}</code></li>`)}</ul>` : ""}
+    <h3>${t("mine.steps")}</h3><ol id="mine-steps">${a.steps.map((s) => html`<li data-action="${s.action}">${when(s.at)} · ${t(`mine.action.${s.action}`)}${s.byDepartment ? ` · ${s.byDepartment}` : ""}${s.reason ? ` · ${s.reason}` : ""}</li>`)}</ol>`);
 }
 
 function cell(v) {
@@ -236,7 +326,8 @@ async function listing(kind, name) {
 async function route() {
   const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   try {
-    if (parts.length === 3 && parts[1] === "datasets") await dataset(parts[2]);
+    if (parts.length === 2 && parts[1] === "my-application") mine();
+    else if (parts.length === 3 && parts[1] === "datasets") await dataset(parts[2]);
     else if (parts.length === 3 && (parts[1] === "organizations" || parts[1] === "groups")) await listing(parts[1], parts[2]);
     else await home();
   } catch (e) {

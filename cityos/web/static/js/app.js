@@ -11,6 +11,7 @@ import { renderRatings } from "./ratings.js";
 import { renderPolicies } from "./policies.js";
 import { renderServices } from "./services.js";
 import { renderPlans } from "./plans.js";
+import { renderOpendata } from "./opendata.js";
 import { renderTwin } from "./twin.js";
 import { initChart } from "./fonts.js";
 
@@ -136,6 +137,16 @@ async function showRoute() {
   $("#services").hidden = !services;
   const plans = hash === "#/plans";
   $("#plans").hidden = !plans;
+  const opendata = hash === "#/opendata";
+  $("#opendata").hidden = !opendata;
+  if (opendata) {
+    $("#overview").hidden = true;
+    $("#twin").hidden = true;
+    const section = $("#opendata");
+    await renderOpendata(section, { me: state.me, toast });
+    section.querySelector("h2").focus();
+    return;
+  }
   if (plans) {
     $("#overview").hidden = true;
     $("#twin").hidden = true;
