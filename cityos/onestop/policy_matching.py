@@ -1,12 +1,17 @@
 """Policy matching runs (政策找人 · 免申即享): a policy's condition evaluated over the whole registry at once,
 and the notices and benefits that follow.
 
-A run reads the catalogue entries its policy's columns come from AS the policy's department, under its grant
-for the scenario :data:`SCENARIO` (the data hub decides what is shown and masked, refuses without a grant,
-and appends every page read to the audit chain with the purpose ``政策找人 <policy>``), builds the columns
-(numpy), evaluates the condition over them in one pass, and writes one notice per eligible subject that this
-policy version has not notified yet, in chunks: a rerun, or a run interrupted and run again, notifies no one
-twice (the notices' unique key is the policy, its version and the subject).
+A run is recorded first (:func:`start_run`: the department's grants decided, 403 naming the grant to ask for
+when it may not read) and done in the background by the process holding the onestop role
+(:mod:`cityos.onestop.policy_runner`, :func:`take_next`, :func:`execute`), its progress (records read,
+matched, notified) written as it goes. It reads the catalogue entries its policy's columns come from AS the
+policy's department, under its grant for the scenario :data:`SCENARIO`, through the data hub's governed bulk
+read (:func:`cityos.datahub.read_columns`: keyset chunks, the grant decided once, every chunk appended to the
+audit chain with the persons it concerns and the purpose ``政策找人 <policy>``), builds the columns (numpy),
+evaluates the condition over them in one pass, and writes one notice per eligible subject that this policy
+version has not notified yet, in chunks: a rerun, or a run interrupted (or left by a process that died, and
+taken again by the next) and run again, notifies no one twice (the notices' unique key is the policy, its
+version and the subject).
 
 A person (or enterprise) reads its notices in the portal inbox; a grant-mode notice (免申即享) is confirmed
 (意愿确认) or declined; a confirmation grants the benefit with a record of who confirmed, when, the policy
