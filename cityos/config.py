@@ -32,7 +32,8 @@ class Settings(BaseSettings):
         description="The roles `cityos serve` takes on beside the API, comma-separated: ingest (MQTT telemetry), "
         "vitals (the vital signs engine), cases (cases from warnings, time-limit timers), notify (subscription "
         "notifications), plans (the plans' main indicators' figures), onestop (case ratings as 好差评, the 差评 "
-        "follow-ups' reminders and escalation); none for the API alone; auto: all with memory://, all but notify "
+        "follow-ups' reminders and escalation, policy matching runs); "
+        "none for the API alone; auto: all with memory://, all but notify "
         "with nats:// "
         "(`cityos worker` notifies). One process of a deployment runs each role at a time.",
     )

@@ -33,7 +33,14 @@ from cityos.context.governance import NO_FILTERS, Filtered, Mask, ReadCaller, Re
 from cityos.context.jsonld import core_term_map
 from cityos.context.qeval import eval_q
 from cityos.context.qlang import QExpr, parse_q, q_attributes, q_exact, q_lookups
-from cityos.context.query import EntityQuery, QueryResult, entities_changed, entities_of_types, query_entities
+from cityos.context.query import (
+    EntityQuery,
+    QueryResult,
+    attribute_chunks,
+    entities_changed,
+    entities_of_types,
+    query_entities,
+)
 from cityos.context.render import key_values
 from cityos.context.service import (
     CITY,
@@ -104,6 +111,7 @@ __all__ = [
     "adopt",
     "apply",
     "apply_async",
+    "attribute_chunks",
     "attribute_history",
     "check_entity_id",
     "compact",

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
@@ -18,6 +19,7 @@ from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
 from cityos.context.governance import Filtered
 from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact, q_lookups, type_names
+from cityos.context.render import key_value
 from cityos.context.service import check_tenant_for_read
 from cityos.context.sqlq import compile_q, compile_type_expr, lacks_types
 from cityos.context.store import EntityRow
@@ -218,6 +220,39 @@ def entities_changed(
         if len(rows) < chunk:
             return
         last = (rows[-1].modified_at, rows[-1].pk or 0)
+
+
+def attribute_chunks(
+    rt: Runtime, tenant: str, type_name: str, names: Sequence[str], tm: TermMap, *, chunk: int = 2000
+) -> Iterator[tuple[list[str], list[list[Any]]]]:
+    """Chunks of the entities of one type (its name expanded with ``tm``), every one once, in pk order (keyset:
+    each chunk after the last pk of the one before, never an offset): their ids, and for each attribute of
+    ``names`` (expanded with ``tm``) its values in the same order, as keyValues renders them (None: absent).
+    Only those attributes are taken out of each entity, by the database: for a service reading a few items of
+    a whole registry. Each chunk is read on its own connection."""
+    check_tenant_for_read(rt, tenant)
+    type_iri, iris = tm.expand(type_name), [tm.expand(n) for n in names]
+    loads, last = orjson.loads, None
+    while True:
+        with rt.db.connect() as conn:
+            rows = store.attribute_texts(conn, rt.db.dialect, tenant, type_iri, iris, last, chunk)
+        if rows:
+            columns: list[list[Any]] = [[] for _ in iris]
+            for _, _, texts in rows:
+                for column, raw in zip(columns, texts, strict=True):
+                    if raw is None:
+                        column.append(None)
+                        continue
+                    instances = loads(raw)
+                    only = instances[0] if isinstance(instances, list) and len(instances) == 1 else None
+                    if type(only) is dict and only.get("type", "Property") == "Property":  # the common case, inline
+                        column.append(only.get("value"))
+                    else:
+                        column.append(key_value(instances if isinstance(instances, list) else [instances], tm))
+            yield [r[1] for r in rows], columns
+        if len(rows) < chunk:
+            return
+        last = rows[-1][0]
 
 
 def _geo_match(geo: GeoQuery, iri: str, row: EntityRow) -> bool:

@@ -162,6 +162,14 @@ def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dic
     return {"id": entity.get("id"), "type": "Feature", "geometry": geometry, "properties": props}
 
 
+def key_value(instances: list[dict[str, Any]], tm: TermMap) -> Any:
+    """One attribute's value in the simplified (keyValues) form, from its instances as stored: what
+    :func:`key_values` renders for it."""
+    view = View(fmt=SIMPLIFIED)
+    rendered = [render_instance(i, tm, view) for i in instances]
+    return rendered[0] if len(rendered) == 1 else rendered
+
+
 def key_values(entity_id: str, types: list[str], attrs: dict[str, list[dict[str, Any]]], tm: TermMap) -> dict[str, Any]:
     """An entity in the simplified (keyValues) form, its names compacted with ``tm``: a record as other
     packages read one (the data resource system's dataset reads)."""

@@ -282,6 +282,25 @@ def modified_after(
     return [row_of(r) for r in conn.execute(stmt.order_by(e.modified_at, e.pk).limit(limit))]
 
 
+def attribute_texts(
+    conn: Connection, dialect: str, tenant: str, type_iri: str, iris: Sequence[str], after: int | None, limit: int
+) -> list[tuple[int, str, list[str | None]]]:
+    """Up to ``limit`` entities of a type in pk order after the pk ``after``: (pk, id, and for each attribute IRI
+    of ``iris`` its instances as JSON text, None when absent), only those attributes taken out of the stored
+    document by the database (the type index drives the scan, as :func:`base_select`'s does)."""
+    if dialect == "postgresql":
+        picks = [f"CAST(e.attrs -> :a{n} AS TEXT)" for n in range(len(iris))]
+        params: dict[str, Any] = {f"a{n}": iri for n, iri in enumerate(iris)}
+    else:
+        picks = [f"json_extract(e.attrs, :a{n})" for n in range(len(iris))]
+        params = {f"a{n}": _json_key_path(iri) for n, iri in enumerate(iris)}
+    sql = (f"SELECT e.pk, e.id{''.join(', ' + p for p in picks)} FROM context_entity_types t "
+           "JOIN context_entities e ON e.pk = t.entity_pk WHERE t.tenant = :tenant AND t.type = :type "
+           f"{'AND t.entity_pk > :after ' if after is not None else ''}ORDER BY t.entity_pk LIMIT :limit")  # fmt: skip
+    params.update(tenant=tenant, type=type_iri, after=after, limit=limit)
+    return [(r[0], r[1], list(r[2:])) for r in conn.execute(text(sql), params)]
+
+
 def page(conn: Connection, sel: Selection, limit: int, offset: int) -> list[EntityRow]:
     return [row_of(r) for r in conn.execute(sel.stmt.order_by(sel.order).limit(limit).offset(offset))]
 

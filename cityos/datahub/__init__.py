@@ -5,7 +5,8 @@ evaluator that scores a dataset's records per rule, dimension and dataset, run o
 and on a schedule, with scores per department; departments' feeds into the base registries (persons, legal
 entities, places), each item from its one source, others' disagreeing values kept as conflicts; entity
 resolution of records with no registry key; the district return (数据属地返还): standing grants that
-return the city's records concerning a district to its tenant, incrementally.
+return the city's records concerning a district to its tenant, incrementally; a governed bulk read of a
+registry entry's items as columns (keyset chunks, the grant decided once, every chunk audited).
 
 Other packages use it through what this module exports.
 """
@@ -49,6 +50,7 @@ from cityos.datahub.catalogue import (
     view_entry,
 )
 from cityos.datahub.catalogue_store import Filters
+from cityos.datahub.columns import ColumnChunk, ColumnsRead, read_columns
 from cityos.datahub.component import component
 from cityos.datahub.datasets import Reader, RecordsRead, read_open_records, read_records
 from cityos.datahub.errors import (
@@ -173,6 +175,8 @@ __all__ = [
     "CatalogueEntry",
     "CatalogueFile",
     "ClassNode",
+    "ColumnChunk",
+    "ColumnsRead",
     "Conflict",
     "ConflictList",
     "DataItem",
@@ -296,6 +300,7 @@ __all__ = [
     "quality_runs",
     "quality_scores",
     "read_catalogue",
+    "read_columns",
     "read_feed_file",
     "read_open_records",
     "read_records",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 
 from cityos import datahub
 from cityos.datahub import FeedRun
-from cityos.demo.feeds import PERSONS, DemoFeed, demo_feeds, registry_feeds
+from cityos.demo.feeds import PERSONS, DemoFeed, demo_feeds, policy_feeds, registry_feeds
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class DemoFeeding:
     def _run(self) -> None:
         tenant = self.rt.settings.default_tenant
         try:
-            feeds = demo_feeds(self.persons, avoid=self.avoid)
+            feeds = demo_feeds(self.persons, avoid=self.avoid) + policy_feeds(self.persons, avoid=self.avoid)
             load_feeds(self.rt, tenant, feeds, landed=self._landed, stop=self._stop)
             load_feeds(self.rt, tenant, registry_feeds(self.entities), landed=self._landed, stop=self._stop)
         except Stopped:

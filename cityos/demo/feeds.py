@@ -15,6 +15,10 @@ test can check a run against exactly what was planted.
   item), mobiles and addresses, a few of each disagreeing (another number; the address written without the
   city), and two records with a wrong check character.
 
+The last few persons are newborns, born in the weeks before the day the demo is fed. Two more feeds
+(:func:`policy_feeds`) give what the policies of 政策找人 read beside: health's only-child certificates and
+human resources' list of the uninsured.
+
 Each feed's records are built from the persons that public security's feed registers (its malformed records
 left out), so every conflict a run finds is one that was planted.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from cityos.demo import registries
 from cityos.demo.district import build_district
@@ -149,15 +153,48 @@ def _street_office(people: Sequence[dict[str, str]], rng: random.Random) -> Demo
     return DemoFeed("street-office", "HP-01-01-0004", records, frozenset(planted), tuple(bad))
 
 
-def demo_feeds(count: int = PERSONS, seed: int = SEED, *, avoid: Collection[str] = ()) -> list[DemoFeed]:
+NEWBORN_SHARE = 2000  # one newborn for every this many persons (at least one)
+ONLY_CHILD_SHARE = 0.3  # of those born 1940-1975, the parents holding an only child's certificate (光荣证)
+
+
+def _people(count: int, seed: int, avoid: Collection[str], on: date | None) -> list[dict[str, str]]:
+    """The ``count`` fictitious persons of the feeds: :func:`persons` and, the last of them, a few newborns
+    born in the weeks before ``on`` (today), not those whose ID numbers are in ``avoid``."""
+    babies = max(1, count // NEWBORN_SHARE) if count >= 10 else 0
+    made = persons(count - babies, seed) + registries.newborns(babies, on or datetime.now(UTC).date(), seed + 7)
+    return [p for p in made if p["idCard"] not in avoid]
+
+
+def demo_feeds(count: int = PERSONS, seed: int = SEED, *, avoid: Collection[str] = (),
+               on: date | None = None) -> list[DemoFeed]:  # fmt: skip
     """The five feeds of ``count`` fictitious persons (fewer by those whose ID numbers are in ``avoid``: the
-    demo's residents, entities of their own), public security's first; the same for the same seed."""
-    people = [p for p in persons(count, seed) if p["idCard"] not in avoid]
+    demo's residents, entities of their own), public security's first; the same for the same seed and day
+    ``on`` (today: the newborns are born in the weeks before it)."""
+    people = _people(count, seed, avoid, on)
     source = _public_security(people, random.Random(seed + 1))
     bad = set(source.rejections)
     kept = [p for n, p in enumerate(people) if n not in bad]  # in the registry after it
     return [source, _civil_affairs(kept, random.Random(seed + 2)), _human_resources(kept, random.Random(seed + 3)),
             _health(kept, random.Random(seed + 4)), _street_office(kept, random.Random(seed + 5))]  # fmt: skip
+
+
+def policy_feeds(count: int = PERSONS, seed: int = SEED, *, avoid: Collection[str] = (),
+                 on: date | None = None) -> list[DemoFeed]:  # fmt: skip
+    """The feeds the policies (政策找人, cityos.onestop.policies) read beside public security's, of the same
+    persons as :func:`demo_feeds`: health's only-child certificates (HP-09-04-0001, 独生子女父母光荣证) of a share
+    ``ONLY_CHILD_SHARE`` of those born 1940-1975, and human resources' social security state (HP-16-01-0002) of
+    the working-age persons not insured (未参保). Nothing planted: they agree with the registry."""
+    people = _people(count, seed, avoid, on)
+    bad = set(_public_security(people, random.Random(seed + 1)).rejections)
+    kept = [p for n, p in enumerate(people) if n not in bad]
+    rng = random.Random(seed + 8)
+    certificates = [{"idCard": p["idCard"], "onlyChildCertificate": f"DS310101-{p['birthDate'][:4]}-{n:06d}"}
+                    for n, p in enumerate(kept)
+                    if "1940" <= p["birthDate"][:4] <= "1975" and rng.random() < ONLY_CHILD_SHARE]  # fmt: skip
+    uninsured = [{"idCard": p["idCard"], "socialSecurity": p["socialSecurity"]} for p in kept
+                 if p["socialSecurity"] == "未参保" and 16 <= _age(p["birthDate"]) < 60]  # fmt: skip
+    return [DemoFeed("health", "HP-09-04-0001", certificates, frozenset()),
+            DemoFeed("human-resources", "HP-16-01-0002", uninsured, frozenset())]  # fmt: skip
 
 
 # --- the legal entities (法人库) and places (空间地理库) registries ------------------------------------------
@@ -190,7 +227,7 @@ def registry_feeds(entities: int, seed: int = SEED) -> list[DemoFeed]:
     the district's buildings, standard addresses and housing's records (a share of floors disagreeing)."""
     companies = registries.entities(entities, seed)
     keys = _key_of(companies)
-    items = ("creditCode", "name", "kind", "legalRepresentative", "domicile", "foundedOn")
+    items = ("creditCode", "name", "kind", "legalRepresentative", "registeredCapital", "domicile", "foundedOn")
     registered = DemoFeed("market-regulation", "HP-02-01-0001", [{i: c[i] for i in items} for c in companies],
                           frozenset())  # fmt: skip
     out = [registered]

@@ -151,6 +151,38 @@ def persons(count: int, seed: int = 18, *, as_of: datetime = AS_OF) -> list[dict
     return out
 
 
+NEWBORN_DAYS = 80  # newborns are born within this many days before the day the demo is fed
+
+
+def newborns(count: int, on: date, seed: int = 19) -> list[dict[str, str]]:
+    """``count`` fictitious babies born in the ``NEWBORN_DAYS`` days before ``on`` (the day the demo is fed: a
+    newborn is one at the time the policies run), not insured yet, the same for the same ``on`` and seed; ID
+    numbers of their own (born after every person :func:`persons` makes)."""
+    rng = random.Random(seed)
+    taken: dict[tuple[int, bool], int] = {}
+    out = []
+    for n in range(1, count + 1):
+        birth = on - timedelta(days=rng.randrange(1, NEWBORN_DAYS))
+        male = rng.random() < 0.51
+        used = taken[(birth.toordinal(), male)] = taken.get((birth.toordinal(), male), 0) + 1
+        first17 = f"{AREA_CODE}{birth:%Y%m%d}{FIRST_SEQUENCE + 2 * (used - 1) + male:03d}"
+        out.append({
+            "id": f"N{n:05d}",
+            "idCard": first17 + id_check_character(first17),
+            "name": rng.choice(SURNAMES) + rng.choice((GIVEN_MALE if male else GIVEN_FEMALE)[True]),
+            "gender": "男" if male else "女",
+            "birthDate": birth.isoformat(),
+            "mobile": _mobile(rng),  # a parent's
+            "registeredAddress": _address(rng),
+            "street": rng.choice(STREET_NAMES),
+            "maritalStatus": "未婚",
+            "socialSecurity": "未参保",
+            "updatedAt": datetime.combine(on, datetime.min.time(), UTC).isoformat().replace("+00:00", "Z"),
+            "source": SYNTHETIC,
+        })  # fmt: skip
+    return out
+
+
 def _org_code(serial: int) -> str:
     """A GB 11714 organisation code ``CY`` + 6 digits + its check character."""
     body = f"CY{serial:06d}"

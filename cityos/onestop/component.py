@@ -78,12 +78,15 @@ def _seed(rt: Runtime) -> Runner:
     return _SeedItems(rt)
 
 
-def _ratings(rt: Runtime) -> Runner:
+def _role(rt: Runtime) -> Runner:
+    from cityos.component import Runners
+    from cityos.onestop.policy_runner import PolicyRunner
     from cityos.onestop.rating_runner import RatingsRunner
 
-    return RatingsRunner(rt)
+    return Runners([RatingsRunner(rt), PolicyRunner(rt)])
 
 
-# the onestop role: case ratings recorded as 好差评, the follow-ups' reminders and escalation
+# the onestop role: case ratings recorded as 好差评, the follow-ups' reminders and escalation; the policy
+# matching runs (政策找人), done in the background
 component = Component(name="onestop", tables="cityos.onestop.tables", routers=_routers, api=[_seed],
-                      roles={"onestop": _ratings})  # fmt: skip
+                      roles={"onestop": _role})  # fmt: skip

@@ -1,5 +1,6 @@
 """Automatic decisions over the runtime (无人干预自动办理): the item version's decision rules asked about an
-application at submission, at receipt, or when its applicant or a clerk asks after attaching evidence.
+application at submission, at receipt, when its applicant confirms once-only evidence, or when its applicant
+or a clerk asks.
 
 The rules read the facts the application already has — the merged form's answers, the applicant, the
 materials the applicant confirmed (values fetched from a base registry or an e-certificate from the wallet) —
@@ -33,7 +34,7 @@ from cityos.onestop.items import item
 from cityos.onestop.workflow import Action
 from cityos.runtime import Runtime
 
-Stage = Literal["submission", "receipt", "request"]
+Stage = Literal["submission", "receipt", "request", "evidence"]
 RULES_ACTOR = "rules"  # the history's actor of what the rules do (the pages show it as 系统自动)
 DECIDABLE = frozenset({"submitted", "received"})
 log = logging.getLogger(__name__)
@@ -146,6 +147,21 @@ def decide_submission(rt: Runtime, tenant: str, submission: Submission) -> bool:
             continue
         decided = decided or (found is not None and found.outcome != "undecided")
     return decided
+
+
+def decide_on_evidence(rt: Runtime, tenant: str, app_id: str) -> Recorded | None:
+    """Ask the rules again when the applicant has confirmed once-only evidence (stage ``evidence``): an
+    application they can now decide is decided at once. Nothing when the application is past deciding or its
+    item has no rules; the confirmation stands whatever happens here (an error carrying the decision out is
+    logged and the application left where it got to, for a clerk)."""
+    try:
+        if applications.get(rt, tenant, app_id).state not in DECIDABLE:
+            return None
+        return decide(rt, tenant, app_id, "evidence")
+    except CityError:
+        log.warning("the rules could not decide application %s after its evidence was confirmed", app_id,
+                    exc_info=True)  # fmt: skip
+        return None
 
 
 def latest(rt: Runtime, tenant: str, app_ids: Iterable[str]) -> dict[str, Recorded]:

@@ -37,7 +37,7 @@ class DecisionPublic(Shape):
 
     seq: int
     at: datetime
-    stage: Literal["submission", "receipt", "request"]
+    stage: Literal["submission", "receipt", "request", "evidence"]
     item_version: int
     outcome: Outcome
     outcome_zh: str

@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, Path, UploadFile
 
 from cityos.auth import RequestContext, allow
 from cityos.errors import problem_responses
-from cityos.onestop import applications, evidence
+from cityos.onestop import applications, deciding, evidence
 from cityos.onestop.application_routes import actor_of
 from cityos.onestop.applications import ItemApplication
 from cityos.onestop.evidence_errors import EvidenceMoveRefused, EvidenceNotFound
@@ -66,12 +66,15 @@ def preview(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, COD
 
 
 @router.post(BASE + "/confirm", summary="Consent: attach the previewed evidence to the material (确认调取)",
+             description="The item's decision rules are then asked again: an application they can now decide "
+                         "is decided at once (GET the application for its state).",
              responses=problem_responses(400, 403, 404, 409, 413))  # fmt: skip
 def confirm(ctx: Applying, app_id: Annotated[str, APP], code: Annotated[str, CODE], body: DecideIn
             ) -> MaterialEvidencePublic:  # fmt: skip
     app, material = _material(ctx, app_id, code)
     done = evidence.confirm(ctx.rt, ctx.tenant, app_id, material, app.applicant, by=ctx.principal.name,
                             content_hash=body.content_hash)  # fmt: skip
+    deciding.decide_on_evidence(ctx.rt, ctx.tenant, app_id)  # the rules asked again: decided at once if they can
     return MaterialEvidencePublic.of(done)
 
 

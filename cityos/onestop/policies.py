@@ -214,6 +214,12 @@ def build_columns(specs: Sequence[ColumnSpec], rows: Sequence[Mapping[str, Any]]
     return {s.name: build_column(s, [r.get(s.item) for r in rows], on) for s in specs}
 
 
+def build_columns_of(specs: Sequence[ColumnSpec], values: Mapping[str, Sequence[Any]], on: date) -> dict[str, Column]:
+    """Every column of ``specs`` from ``values`` (item -> one value per subject, as read), as :func:`build_columns`."""
+    size = len(next(iter(values.values()))) if values else 0
+    return {s.name: build_column(s, values.get(s.item) or [None] * size, on) for s in specs}
+
+
 def row_values(specs: Sequence[ColumnSpec], columns: Mapping[str, Column], at: int) -> dict[str, Any]:
     """Row ``at``'s values of the columns (None where missing): what made a condition true, for the record."""
     out: dict[str, Any] = {}

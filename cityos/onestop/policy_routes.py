@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from cityos.auth import RequestContext, allow
 from cityos.errors import Forbidden, problem_responses
 from cityos.onestop import policy_matching as matching
 from cityos.onestop.citizen_service import subject_of
 from cityos.onestop.policies import Policy, policy, shipped
+from cityos.onestop.policy_errors import PolicyRunNotFound
 from cityos.onestop.policy_schemas import (
     GrantedPublic,
     MatchPublic,
@@ -34,6 +35,7 @@ Running = Annotated[RequestContext, allow("policies:run")]
 Inbox = Annotated[RequestContext, allow("notices:read-own")]
 Deciding = Annotated[RequestContext, allow("notices:act-own")]
 CODE = Path(min_length=1, max_length=64, description="the policy's code, e.g. P-ELDER-ALLOWANCE")
+RUN = Path(min_length=1, max_length=32, description="the run's id")
 NOTICE = Path(min_length=1, max_length=32, description="the notice's id")
 
 
@@ -74,13 +76,29 @@ def policy_detail(
                               runs=[RunPublic.of(r) for r in runs], matches=matches)  # fmt: skip
 
 
-@router.post("/policies/{code}/runs", status_code=201,
-             summary="Run a policy over its registry: notify the eligible not notified yet (政策找人)",
+@router.post("/policies/{code}/runs", status_code=202,
+             summary="Run a policy over its registry in the background: notify the eligible not notified yet",
+             description="The department's grants are checked at once (403 naming the grant to ask for); the run "
+                         "is answered running, with its address in Location, and done by the process holding the "
+                         "onestop role: GET it for its progress (records read, matched, notified).",
              responses=problem_responses(400, 403, 404))  # fmt: skip
-def run(ctx: Running, code: Annotated[str, CODE]) -> RunPublic:
+def run(ctx: Running, code: Annotated[str, CODE], response: Response) -> RunPublic:
     p = policy(code)
     _own_policy(ctx, p)
-    return RunPublic.of(matching.run_policy(ctx.rt, ctx.tenant, code, by=ctx.principal.name))
+    started = matching.start_run(ctx.rt, ctx.tenant, code, by=ctx.principal.name)
+    response.headers["Location"] = f"/onestop/policies/{p.code}/runs/{started.id}"
+    return RunPublic.of(started)
+
+
+@router.get("/policies/{code}/runs/{run_id}", summary="A policy matching run and its progress",
+            responses=problem_responses(400, 403, 404))  # fmt: skip
+def get_run(ctx: Reading, code: Annotated[str, CODE], run_id: Annotated[str, RUN]) -> RunPublic:
+    p = policy(code)
+    _own_policy(ctx, p)
+    found = matching.get_run(ctx.rt, ctx.tenant, run_id)
+    if found.policy_code != p.code:
+        raise PolicyRunNotFound(f"policy {p.code} has no run {run_id!r}: see GET /onestop/policies/{p.code}")
+    return RunPublic.of(found)
 
 
 @router.get("/me/notices", summary="My notices (我的消息 · 政策推送): the policies I was found eligible for",

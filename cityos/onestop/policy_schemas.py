@@ -58,10 +58,12 @@ class RunPublic(Shape):
     policyVersion: int
     department: str
     by: str
-    state: str = Field(description="running | done | failed")
-    subjects: int = Field(description="the registry's subjects evaluated")
+    state: str = Field(description="running (done in the background by the onestop role) | done | failed")
+    subjects: int = Field(description="the registry's subjects evaluated (0 while it reads)")
+    read: int = Field(description="records read so far, every entry's (the progress of a running run)")
     matched: int
     notified: int = Field(description="notices this run wrote (those matched before were not notified again)")
+    attempts: int = Field(description="times a process took it: more than one when one stopped while it ran")
     auditSeqs: list[int] = Field(description="the audit records of the registry reads")
     error: str | None
     startedAtMs: int
@@ -70,9 +72,9 @@ class RunPublic(Shape):
     @classmethod
     def of(cls, r: Run) -> RunPublic:
         return cls(id=r.id, policyCode=r.policy_code, policyVersion=r.policy_version, department=r.department,
-                   by=r.by, state=r.state, subjects=r.subjects, matched=r.matched, notified=r.notified,
-                   auditSeqs=r.audit_seqs, error=r.error, startedAtMs=r.started_at_ms,
-                   finishedAtMs=r.finished_at_ms)  # fmt: skip
+                   by=r.by, state=r.state, subjects=r.subjects, read=r.read, matched=r.matched,
+                   notified=r.notified, attempts=r.attempts, auditSeqs=r.audit_seqs, error=r.error,
+                   startedAtMs=r.started_at_ms, finishedAtMs=r.finished_at_ms)  # fmt: skip
 
 
 class MatchPublic(Shape):

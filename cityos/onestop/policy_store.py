@@ -28,6 +28,29 @@ def get_run(conn: Connection, tenant: str, run_id: str) -> Row | None:
     return dict(found) if found else None
 
 
+def running(conn: Connection, holder: str) -> list[Row]:
+    """The runs of every tenant still running and not held by ``holder``: not taken yet, or left by a process
+    that stopped (only one process holds the onestop role at a time), oldest first."""
+    r = policy_runs.c
+    q = select(policy_runs).where(r.state == "running", (r.holder.is_(None)) | (r.holder != holder))
+    return [dict(x) for x in conn.execute(q.order_by(r.started_at_ms, r.id)).mappings()]
+
+
+def take(conn: Connection, tenant: str, run_id: str, was: str | None, holder: str, attempts: int) -> bool:
+    """Take a running run held by ``was`` (None: by nobody) for ``holder``; False when another took it first."""
+    r = policy_runs.c
+    held = r.holder.is_(None) if was is None else r.holder == was
+    q = update(policy_runs).where(r.tenant == tenant, r.id == run_id, r.state == "running", held)
+    return conn.execute(q.values(holder=holder, attempts=attempts)).rowcount == 1
+
+
+def notified_by(conn: Connection, tenant: str, run_id: str) -> int:
+    """The notices run ``run_id`` wrote (before its process stopped, when it is taken again)."""
+    n = policy_notices.c
+    q = select(func.count()).select_from(policy_notices).where(n.tenant == tenant, n.run_id == run_id)
+    return int(conn.execute(q).scalar_one())
+
+
 def runs(conn: Connection, tenant: str, code: str, limit: int) -> list[Row]:
     r = policy_runs.c
     q = select(policy_runs).where(r.tenant == tenant, r.policy_code == code).order_by(r.started_at_ms.desc())

@@ -20,6 +20,11 @@ policy_runs = Table(
     Column("by", String(256), nullable=False),
     Column("state", String(16), nullable=False),  # running | done | failed
     Column("subjects", Integer, nullable=False),  # the registry's subjects evaluated
+    Column("read", Integer, nullable=False, server_default="0"),  # records read so far (progress; every entry's)
+    # the process working on it (the onestop role's runner; None: not taken yet), and how many times one took
+    # it: a run left by a process that died is taken again by the next, and failed after MAX_ATTEMPTS
+    Column("holder", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Column("matched", Integer, nullable=False),
     Column("notified", Integer, nullable=False),  # notices this run wrote (the others were notified before)
     Column("audit_seqs", JSONDoc, nullable=False),  # the audit records of the reads

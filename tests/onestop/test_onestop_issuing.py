@@ -1,8 +1,11 @@
 """统一发证 end to end over the API: a birth application approved by health, its e-certificate issued into the
 mother's wallet with the claims the clerk gives, seen in her own wallet and her submissions; the same
-certificate then serves as once-only evidence of the household registration's application."""
+certificate then serves as once-only evidence of the household registration's application, and confirming it
+asks that application's rules again: a late registration is decided at once."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 from conftest import Api
@@ -62,3 +65,34 @@ def test_an_approved_birth_certificate_lands_in_the_wallet_and_serves_as_evidenc
                             tenant=T)[0]  # fmt: skip
     assert api.get(f"/onestop/me/credentials/{types['BirthMedicalCertificate']}", token=other).status_code == 404
     assert api.get(f"/onestop/applications/{birth}", token=other).status_code in (403, 404)
+
+
+def test_confirming_evidence_asks_the_rules_again_and_decides_at_once(api: Api) -> None:
+    datahub.load_catalogue(api.rt, T, by="test")
+    load_people(api.rt, T, build_residents()[:2])
+    load_grants(api.rt, T)
+    mother = build_residents()[0].id_card
+    subject = Subject("person", mother, datahub.registry_entity_id(api.rt, "persons", mother))
+    own = sign_in_subject(api.rt.db, "citizen:mother", subject, tenant=T)[0]
+    born = (date.today() - timedelta(days=10)).isoformat()  # the rules want the certificate confirmed too
+    body = {"bundle": "newborn", "answers": answers_for(api, "newborn", {"baby_name": "刘小宝", "birth_date": born})}
+    r = api.post("/onestop/submissions", json=body, headers={"Idempotency-Key": "late-baby"}, token=own)
+    assert r.status_code == 201, r.text
+    apps = {a["item"]: a for a in r.json()["applications"]}
+    household = apps["HP-GA-0001"]
+    assert household["state"] == "submitted" and household["decision"]["outcome"] == "undecided"
+    health = create_token(api.rt.db, "health", role="department", kind="department")
+    birth = apps["HP-WJ-0001"]["id"]
+    _act(api, birth, "receive", health)
+    _act(api, birth, "approve", health)
+    _act(api, birth, "issue-certificate", health, claims={**CLAIMS, "birthDate": born})
+    url = f"/onestop/applications/{household['id']}/materials/birth-medical-certificate"
+    shown = api.post(f"{url}/preview", json={}, token=own)
+    assert shown.status_code == 200, shown.text
+    done = api.post(f"{url}/confirm", json={"contentHash": shown.json()["contentHash"]}, token=own)
+    assert done.status_code == 200 and done.json()["state"] == "confirmed"
+    after = api.get(f"/onestop/applications/{household['id']}", token=own).json()
+    assert after["state"] == "certificate-issued", after["decision"]
+    assert after["decision"]["stage"] == "evidence"
+    assert after["decision"]["reasons"] == ["birth-certificate-matches", "within-a-month"]
+    assert [h["actor"] for h in after["history"][1:]] == ["rules", "rules", "rules"]

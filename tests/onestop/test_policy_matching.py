@@ -1,7 +1,9 @@
 """Policy matching runs (政策找人 · 免申即享) on SQLite and PostgreSQL: a run reads the registry as the policy's
-department under its grant for 政策找人 (audited), notifies exactly the eligible, and a rerun, or a run
-interrupted and run again, notifies no one twice; a grant-mode notice is confirmed (意愿确认) into a grant
-recorded with its inputs, or declined; without a grant the run is refused naming the grant."""
+department under its grant for 政策找人 (a bulk read, every chunk audited), notifies exactly the eligible, and a
+rerun, or a run interrupted and run again, notifies no one twice; a run is done in the background by the
+onestop role's runner, with its progress, and one left by a process that died is taken again (failed after a
+few); a grant-mode notice is confirmed (意愿确认) into a grant recorded with its inputs, or declined; without a
+grant the run is refused naming the grant, before anything is read."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from cityos.demo.people import id_number
 from cityos.demo.sharing import load_grants
 from cityos.onestop import policy_matching as matching
 from cityos.onestop.policy_errors import NoticeMoveRefused, NoticeNotFound, PolicyRunRefused
+from cityos.onestop.policy_runner import PolicyRunner
 from cityos.runtime import Runtime
 
 T = "default"
@@ -159,10 +162,82 @@ def test_a_notify_mode_notice_has_nothing_to_confirm(town: tuple[Runtime, list[s
 def test_without_a_grant_the_run_is_refused_naming_it(rt: Runtime) -> None:
     datahub.load_catalogue(rt, T, by="test")  # no grants loaded
     _load(rt, PEOPLE[:2])
+    chain = datahub.chain_length(rt)
     with pytest.raises(PolicyRunRefused, match=r"HP-01-01-0001.*政策找人"):
         matching.run_policy(rt, T, "P-ELDER-ALLOWANCE", by="civil-officer", on=ON)
-    assert matching.policy_runs(rt, T, "P-ELDER-ALLOWANCE")[0].state == "failed"
-    assert not _notified(rt, "P-ELDER-ALLOWANCE")
+    assert not matching.policy_runs(rt, T, "P-ELDER-ALLOWANCE")  # refused before a run was recorded
+    assert not _notified(rt, "P-ELDER-ALLOWANCE") and datahub.chain_length(rt) == chain  # nothing read
+
+
+def test_a_run_is_done_in_the_background_with_its_progress(town: tuple[Runtime, list[str]]) -> None:
+    rt, ids = town
+    started = matching.start_run(rt, T, "P-ELDER-ALLOWANCE", by="civil-officer")
+    assert (started.state, started.read, started.matched, started.attempts) == ("running", 0, 0, 0)
+    seen: list[int] = []
+    runner = PolicyRunner(rt)
+    real = matching.execute
+
+    def watched(*args: Any, **kw: Any) -> Any:  # the progress is written as the chunks come
+        return real(*args, **kw, on=ON, stop=lambda _: seen.append(matching.get_run(rt, T, started.id).read), chunk=3)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "execute", watched)
+        assert runner.tick() == 1
+    done = matching.get_run(rt, T, started.id)
+    assert (done.state, done.read, done.subjects, done.matched, done.notified) == ("done", len(PEOPLE),
+                                                                                    len(PEOPLE), 2, 2)  # fmt: skip
+    assert len(done.audit_seqs) == 3 and done.attempts == 1 and seen == [len(PEOPLE)]
+    assert _notified(rt, "P-ELDER-ALLOWANCE") == sorted([ids[0], ids[1]])
+    assert runner.tick() == 0  # nothing left to take
+
+
+class Died(BaseException):  # not an Exception: the process is gone, nothing is recorded
+    pass
+
+
+def test_a_run_left_by_a_dead_process_is_taken_again_and_notifies_each_once(
+    town: tuple[Runtime, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt, _ = town
+    monkeypatch.setattr(matching, "CHUNK", 3)  # four eligible: two chunks of notices, the process dies after one
+    run = matching.start_run(rt, T, "P-ELDER-FLU-VACCINE", by="health-officer")
+    assert matching.take_next(rt, "dead-process") == (T, run.id)
+
+    def die(written: int) -> None:
+        raise Died
+
+    with pytest.raises(Died):
+        matching.execute(rt, T, run.id, on=ON, stop=die)
+    left = matching.get_run(rt, T, run.id)
+    assert (left.state, left.notified) == ("running", 3) and len(_notified(rt, "P-ELDER-FLU-VACCINE")) == 3
+    assert PolicyRunner(rt).tick() == 1  # the next holder of the role takes it again, from the start
+    done = matching.get_run(rt, T, run.id)
+    assert (done.state, done.matched, done.notified, done.attempts) == ("done", 4, 4, 2)
+    found = _notified(rt, "P-ELDER-FLU-VACCINE")
+    assert len(found) == len(set(found)) == 4
+
+
+def test_a_run_whose_process_keeps_dying_is_failed_and_can_be_run_again(town: tuple[Runtime, list[str]]) -> None:
+    rt, _ = town
+    run = matching.start_run(rt, T, "P-ELDER-FLU-VACCINE", by="health-officer")
+    for n in range(matching.MAX_ATTEMPTS):
+        assert matching.take_next(rt, f"dead-{n}") == (T, run.id)
+    assert matching.take_next(rt, "alive") is None
+    failed = matching.get_run(rt, T, run.id)
+    assert failed.state == "failed" and "stopped 3 times" in (failed.error or "")
+    again = matching.run_policy(rt, T, "P-ELDER-FLU-VACCINE", by="health-officer", on=ON)
+    assert (again.state, again.matched, again.notified) == ("done", 4, 4)
+
+
+def test_a_process_stopping_leaves_its_run_to_the_next(town: tuple[Runtime, list[str]]) -> None:
+    rt, _ = town
+    run = matching.start_run(rt, T, "P-ELDER-ALLOWANCE", by="civil-officer")
+    assert matching.take_next(rt, "stopping") == (T, run.id)
+    with pytest.raises(matching.Paused):
+        matching.execute(rt, T, run.id, on=ON, pause=lambda: True)
+    left = matching.get_run(rt, T, run.id)
+    assert (left.state, left.attempts) == ("running", 0)
+    assert PolicyRunner(rt).tick() == 1 and matching.get_run(rt, T, run.id).state == "done"
 
 
 def test_the_office_sees_why_masked(town: tuple[Runtime, list[str]]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from chromium import Demo, chromium, log_in, running_demo, watched_page
 from conftest import wait_for
 
-from cityos.demo.feeds import SOURCE, DemoFeed, demo_feeds, registry_feeds
+from cityos.demo.feeds import SOURCE, DemoFeed, demo_feeds, policy_feeds, registry_feeds
 from cityos.demo.people import build_residents
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
@@ -56,7 +56,8 @@ def test_the_city_sees_every_run_and_a_runs_rejections(page: Any, demo: Demo, pl
     log_in(page, demo, "duty")
     page.goto(f"{demo.url}/#/data/feeds")
     page.wait_for_selector("#data-tabs [data-tab=feeds][aria-current=page] >> text=数据归集")
-    every = len(planted) + len(registry_feeds(max(100, PERSONS // 5)))  # the persons', then the other registries'
+    # the persons', the policies' (only-child certificates, the uninsured), then the other registries'
+    every = len(planted) + len(policy_feeds(PERSONS)) + len(registry_feeds(max(100, PERSONS // 5)))
     page.wait_for_function(f"() => document.querySelectorAll('#feed-runs tbody tr').length === {every}")
     runs = {(r["department"], r["code"]): r for r in demo.get("/datahub/feeds/runs", params={"limit": 100})}
     for feed in planted:

@@ -1,7 +1,9 @@
 // 一网通办 · 政策找人 / Policy matching: the policy office's page. The policies (an operator sees every
 // department's, a department its own) with their counts notified / awaiting confirmation / granted / declined;
 // a policy's runs and who matched and why (the values that made its condition true, masked as the data hub
-// masks), and a button to run it (POST /onestop/policies/{code}/runs). Routes: #/services/policies[/<code>].
+// masks), and a button to run it (POST /onestop/policies/{code}/runs: answered at once, the run done in the
+// background; its progress, records read / matched / notified, is polled from GET …/runs/{id} until it is done).
+// Routes: #/services/policies[/<code>].
 
 import { get, post } from "./api.js";
 import { departmentName, getLang, time } from "./i18n.js";
@@ -14,6 +16,8 @@ const STATE = { notified: ["已推送", "notified"], granted: ["已发放", "gra
 const RUN = { running: ["运行中", "running"], done: ["已完成", "done"], failed: ["失败", "failed"] };
 const errorText = (e) => html`<p class="error" role="alert">${e.message}</p>`;
 const stamp = (ms) => (ms ? time(new Date(ms).toISOString(), true) : "—");
+const POLL_MS = 1500;
+const progressText = (r) => `${L("已读取", "read")} ${r.read} · ${L("符合", "matched")} ${r.matched} · ${L("新推送", "notified")} ${r.notified}`;
 
 function policyTable(list) {
   return html`<table id="pol-list"><thead><tr><th>${L("政策", "Policy")}</th><th>${L("部门", "Department")}</th>
@@ -37,10 +41,11 @@ function detail(d, canRun) {
         ${p.counts.pending} · ${L("已发放", "granted")} ${p.counts.granted} · ${L("已放弃", "declined")} ${p.counts.declined}</dd></dl>
     ${canRun ? html`<p><button type="button" class="primary" id="pol-run">${L("运行匹配", "Run matching")}</button>
       <span class="error" id="pol-error" role="alert"></span></p>` : ""}
+    <p id="pol-progress" class="small" aria-live="polite"></p>
     <h4>${L("运行记录", "Runs")}</h4><table id="pol-runs"><thead><tr><th>${L("开始", "Started")}</th><th>${L("状态", "State")}</th>
-      <th>${L("评估", "Evaluated")}</th><th>${L("符合", "Matched")}</th><th>${L("新推送", "Newly notified")}</th><th>${L("操作人", "By")}</th></tr></thead>
+      <th>${L("已读取", "Read")}</th><th>${L("评估", "Evaluated")}</th><th>${L("符合", "Matched")}</th><th>${L("新推送", "Newly notified")}</th><th>${L("操作人", "By")}</th></tr></thead>
       <tbody>${d.runs.map((r) => html`<tr data-run="${r.id}"><td>${stamp(r.startedAtMs)}</td><td data-state="${r.state}">${L(...RUN[r.state])}</td>
-        <td>${r.subjects}</td><td>${r.matched}</td><td>${r.notified}</td><td class="small">${r.by}${r.error ? html`<div class="error">${r.error}</div>` : ""}</td></tr>`)}</tbody></table>
+        <td data-read>${r.read}</td><td>${r.subjects}</td><td>${r.matched}</td><td>${r.notified}</td><td class="small">${r.by}${r.error ? html`<div class="error">${r.error}</div>` : ""}</td></tr>`)}</tbody></table>
     <h4>${L("匹配对象及依据", "Who matched, and why")}</h4><table id="pol-matches"><thead><tr><th>${L("对象", "Subject")}</th>
       ${cols.map((c) => html`<th>${c}</th>`)}<th>${L("状态", "State")}</th><th>${L("推送时间", "Notified")}</th></tr></thead>
       <tbody>${d.matches.map((m) => html`<tr data-notice="${m.noticeId}"><td class="small">${m.subjectId.split(":").pop().slice(0, 12)}</td>
@@ -48,18 +53,53 @@ function detail(d, canRun) {
         <td>${stamp(m.createdAtMs)}</td></tr>`)}</tbody></table>`;
 }
 
+// Poll a running run until it is done, showing its progress; then draw the detail again with its result.
+async function follow(box, code, runId, can, toast) {
+  const url = `/onestop/policies/${enc(code)}/runs/${enc(runId)}`;
+  for (;;) {
+    await new Promise((done) => setTimeout(done, POLL_MS));
+    if (!box.isConnected) return;  // navigated away meanwhile
+    let run;
+    try {
+      run = await get(url);
+    } catch (e) {
+      const line = box.querySelector("#pol-progress");
+      if (line) line.textContent = e.message;
+      return;
+    }
+    const line = box.querySelector("#pol-progress");
+    if (run.state === "running") {
+      if (line) line.textContent = `${L("运行中", "Running")}: ${progressText(run)}`;
+      const cell = box.querySelector(`#pol-runs tr[data-run="${runId}"] td[data-read]`);
+      if (cell) cell.textContent = String(run.read);
+      continue;
+    }
+    if (run.state === "done") toast(`${L("匹配完成", "Matched")}: ${run.matched} · ${L("新推送", "newly notified")} ${run.notified}`);
+    else toast(`${L("匹配失败", "The run failed")}: ${run.error || ""}`);
+    await renderDetail(box, code, can, toast);
+    return;
+  }
+}
+
 async function renderDetail(box, code, can, toast) {
   const d = await get(`/onestop/policies/${enc(code)}`);
   if (!box.isConnected) return;  // navigated away meanwhile
   show(box, detail(d, can("policies:run")));
+  const running = d.runs.find((r) => r.state === "running");
+  if (running) {
+    box.querySelector("#pol-progress").textContent = `${L("运行中", "Running")}: ${progressText(running)}`;
+    follow(box, code, running.id, can, toast);
+  }
   const button = box.querySelector("#pol-run");
   if (!button) return;
+  if (running) button.disabled = true;  // one run at a time from this page
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       const run = await post(`/onestop/policies/${enc(code)}/runs`, {});
-      toast(`${L("匹配完成", "Matched")}: ${run.matched} · ${L("新推送", "newly notified")} ${run.notified}`);
-      await renderDetail(box, code, can, toast);
+      toast(L("已开始匹配：后台运行", "Matching started: it runs in the background"));
+      if (run.state !== "running") toast(`${L("匹配完成", "Matched")}: ${run.matched}`);
+      await renderDetail(box, code, can, toast);  // follows the run while it is running
     } catch (e) {
       box.querySelector("#pol-error").textContent = e.message;
       button.disabled = false;
