@@ -87,8 +87,8 @@ def main() -> None:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         added = live_bytes(rt) - before
         print(f"warm start of {args.days:g} days, {args.sensors:,} sensors (loaded machine, one run):")
-        print(f"  {report.values:,} indicator values over {report.steps:,} steps from {report.sampled} sampled "
-              f"devices; {report.readings:,} recent readings of all {len(devices):,} devices")  # fmt: skip
+        print(f"  {report.values:,} indicator values over {report.steps:,} steps from {report.sampled:,} sampled or "
+              f"tallied devices; {report.readings:,} recent readings of all {len(devices):,} devices")  # fmt: skip
         print(f"  wall {wall:.1f} s, CPU {cpu:.1f} s; database +{added / MB:.1f} MB", flush=True)
         baseline = raw_insert_seconds(rt, report.values)
         print(f"  baseline: the same {report.values:,} rows bulk-inserted alone: {baseline:.1f} s "

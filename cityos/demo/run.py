@@ -181,7 +181,8 @@ def load_history(rt: Runtime, console: Console, entities: list[dict[str, Any]], 
     else:
         console.print(
             f"[green]历史已载入 history loaded[/] from {from_ms(report.values_from_ms)[:16]} UTC in "
-            f"{time.monotonic() - began:.0f} s: {report.values:,} indicator values ({report.sampled} sampled devices), "
+            f"{time.monotonic() - began:.0f} s: {report.values:,} indicator values "
+            f"(from {report.sampled:,} devices, sampled or tallied), "
             f"{report.readings:,} recent readings of every device (CITYOS_DEMO_WARM_DAYS, --warm-days to change)",
             soft_wrap=True,
             highlight=False,

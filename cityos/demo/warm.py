@@ -6,11 +6,15 @@ Two parts, both from the simulator's own patterns (:func:`cityos.demo.patterns.r
 days of the calendar), ending now, so that the live readings continue them:
 
 * the indicator values' history (``warm_days``, 14 by default, on the 5-minute grid the shortest
-  forecasts use), computed by the vital-signs engine from a sample of the devices (every crowd counter
-  of the Bund, whose sum makes its crowd density, and ``per_grid`` device of each other type per grid;
-  counts and sums are scaled up to the whole group by :func:`cityos.vitals.replay`). Forecasts and
-  baselines read these values, not the sensors' readings: fourteen days of every sensor's readings
-  would be about 12 million rows, past what the demo keeps raw (2 days) and minutes to write;
+  forecasts use), computed by the vital-signs engine over the devices of each place an indicator groups
+  by: all of them where a type has few (``ALL_BELOW``: car parks, gauges, probes, tilt meters, weather
+  stations); a tally of every parking spot per street (:class:`cityos.demo.patterns.SpotTally`: how many
+  report occupied, as one observation standing for that many reports), so that the occupied share is the
+  one the live engine computes over every spot; and a sample of the others (``per_place`` per place:
+  eight where indicators count or sum devices, one elsewhere; counts and sums are scaled up to the whole
+  group by :func:`cityos.vitals.replay`). Forecasts and baselines read these values, not the sensors'
+  readings: fourteen days of every sensor's readings would be about 12 million rows, past what the demo
+  keeps raw (2 days) and minutes to write;
 * every device's readings over the last two spans of the longest window over its type (at most a few
   hours, at its reporting period, the newest with ``dateObserved``), written to the data hub's history
   as telemetry is, so that the engine refills full windows from them at start and the twin pages show
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +39,7 @@ from cityos.context import core_term_map
 from cityos.core.places import REF_TERMS
 from cityos.core.timefmt import from_ms
 from cityos.demo.devices import DemoDevice, demo_devices
-from cityos.demo.patterns import DEVICE_PROFILES, reading
+from cityos.demo.patterns import DEVICE_PROFILES, SpotTally, reading
 from cityos.runtime import Runtime
 
 STEP_MS = 300_000  # the grid of the history: the step of the 1-hour forecasts (a twelfth of the horizon)
@@ -60,8 +65,9 @@ class TypePlan:
     level: str  # the finest place an indicator over it groups by: one sampled device per such place
     every_steps: int  # steps between a sampled device's reports
     weighted: frozenset[str]  # attributes only sums read: sampled values count for their stratum
-    per_place: int  # devices sampled per place: more where indicators count devices in a state (a share of
-    # occupied parking spots from one spot would be 0 or 1)
+    per_place: int  # devices sampled per place: more where indicators count or sum devices (a share of
+    # occupied parking spots from one spot would be 0 or 1; a sum from one crowd counter its size times n)
+    tallied: bool = False  # every device counted through a tally (TALLIES) instead of a sample
 
 
 @dataclass
@@ -85,10 +91,12 @@ def sampled_devices(entities: Sequence[dict[str, Any]]) -> list[Sampled]:
     return out
 
 
-def plan_types(cat: vitals.Catalogue) -> dict[str, TypePlan]:
-    """Entity type (short name) -> how its history is sampled. A type whose indicators count readings or sum
-    them reports at its period (a count of readings depends on it); the others at half their shortest window
-    at most often, enough for an average, extreme or distinct count over it."""
+def plan_types(cat: vitals.Catalogue, devices: dict[str, int] | None = None) -> dict[str, TypePlan]:
+    """Entity type (short name) -> how its history is sampled (``devices``: how many the district has of each
+    type). A type whose indicators count readings or sum them reports at its period (a count of readings
+    depends on it); the others at half their shortest window at most often, enough for an average, extreme
+    or distinct count over it."""
+    devices = devices or {}
     inds: dict[str, list[vitals.Indicator]] = {}
     for ind in cat.by_id.values():
         if ind.source is not None and ind.window is not None:
@@ -105,12 +113,17 @@ def plan_types(cat: vitals.Catalogue) -> dict[str, TypePlan]:
         level = min((i.scope.level for i in over), key=lambda lv: _FINEST.get(lv, 1))
         others = {i.source.attr for i in over if i.aggregation != "sum" and i.source}
         weighted = frozenset({i.source.attr for i in over if i.aggregation == "sum" and i.source} - others)
-        per_place = COUNTED_PER_PLACE if counting else 1
-        out[entity_type] = TypePlan(max(spans), level, max(1, every_ms // STEP_MS), weighted, per_place)
+        distinct = any(i.aggregation == "distinct" for i in over)
+        tallied = entity_type in TALLIES and not distinct and not weighted  # a tally is a count of equal reports
+        per_place = ALL if devices.get(entity_type, 0) <= ALL_BELOW else COUNTED_PER_PLACE if counting or summed else 1
+        out[entity_type] = TypePlan(max(spans), level, max(1, every_ms // STEP_MS), weighted, per_place, tallied)
     return out
 
 
 COUNTED_PER_PLACE = 8
+ALL_BELOW = 64  # a type with this many devices or fewer: every one of them (an average over all a street's)
+ALL = 1 << 30
+TALLIES = {"ParkingSpot"}  # types whose indicators read one status that SpotTally gives for many devices at once
 _FINEST = {"unit": 0, "grid": 1, "polygon": 1, "street": 2, "district": 3}
 
 
@@ -131,7 +144,7 @@ def sample(devices: Sequence[Sampled], plans: dict[str, TypePlan]) -> list[tuple
     strata: dict[tuple[str, Any, Any], list[Sampled]] = {}
     for s in sorted(devices, key=lambda s: s.device.device_id):
         plan = plans.get(s.device.entity_type)
-        if plan is not None:
+        if plan is not None and not plan.tallied:
             where = s.places.get(plan.level) if plan.level in s.places else None
             strata.setdefault((s.device.entity_type, where, s.kind), []).append(s)
     out = []
@@ -154,7 +167,8 @@ def warm_start(
     call with each advance. Returns what was loaded."""
     tenant = rt.settings.default_tenant
     vitals.ensure_definitions(rt, tenant)
-    plans = plan_types(vitals.catalogue(rt, tenant))
+    counts = Counter(s.device.entity_type for s in devices)
+    plans = plan_types(vitals.catalogue(rt, tenant), dict(counts))
     start = plan_start(rt, now_ms, days) if days > 0 else None
     report = WarmReport(start)
     if days <= 0:
@@ -166,14 +180,39 @@ def warm_start(
     rng = random.Random(seed)
     tm = core_term_map()
     picked = sample(devices, plans)
+    tallies = _tallies(devices, plans)
     first = (start - max(p.span_ms for p in plans.values())) // STEP_MS * STEP_MS  # windows full by ``start``
     advance = progress("指标历史 Indicator history", (now_ms - first) // STEP_MS + 1) if progress else None
-    steps = _steps(picked, plans, first, now_ms, rng)
+    steps = _steps(picked, tallies, plans, first, now_ms, rng)
     weights = {tm.expand(t): p.every_steps * STEP_MS / (DEVICE_PROFILES[t].period_s * 1000) for t, p in plans.items()}
-    done = vitals.replay(rt, tenant, steps, keep_from_ms=start, count_weights=weights, progress=advance)
-    report.steps, report.values, report.sampled = done.steps, done.values, len(picked)
+    tallied = {tm.expand(t) for t, p in plans.items() if p.tallied}
+    done = vitals.replay(rt, tenant, steps, keep_from_ms=start, count_weights=weights, tallied=tallied,
+                         progress=advance)  # fmt: skip
+    report.steps, report.values = done.steps, done.values
+    report.sampled = len(picked) + sum(len(t.spots.keys) for t in tallies)
     report.readings = _recent(rt, devices, plans, now_ms, start, rng, progress)
     return report
+
+
+@dataclass
+class _Tally:
+    """Every device of a tallied type in one place: the two of them that carry the tally's observations."""
+
+    entity_type: str
+    occupied_id: str  # the device whose observation stands for the spots reporting "occupied"
+    free_id: str  # ... and the one for those reporting "free" (the same one where the place has a single spot)
+    spots: SpotTally
+
+
+def _tallies(devices: Sequence[Sampled], plans: dict[str, TypePlan]) -> list[_Tally]:
+    """One tally per place of each tallied type, over all its devices there."""
+    places: dict[tuple[str, Any], list[Sampled]] = {}
+    for s in sorted(devices, key=lambda s: s.device.device_id):
+        plan = plans.get(s.device.entity_type)
+        if plan is not None and plan.tallied:
+            places.setdefault((s.device.entity_type, s.places.get(plan.level)), []).append(s)
+    return [_Tally(t, members[0].entity_id, members[-1].entity_id, SpotTally([m.device.device_id for m in members]))
+            for (t, _), members in places.items()]  # fmt: skip
 
 
 def _phase(device_id: str, every: int) -> int:
@@ -182,40 +221,66 @@ def _phase(device_id: str, every: int) -> int:
 
 
 def _observation(s: Sampled, at_ms: int, rng: random.Random, weight: float = 1.0,
-                 weighted: frozenset[str] = frozenset()) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+                 weighted: frozenset[str] = frozenset(), when: tuple[datetime, str] | None = None,
+                 ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
     """The device's reading at ``at_ms`` as the hub stores it: attribute IRI -> [instance]; the ``weighted``
-    attributes (short names) times ``weight``."""
+    attributes (short names) times ``weight``. ``when``: ``at_ms`` as a datetime and a timestamp, if made
+    already (a step's devices share them)."""
     d = s.device
-    values = reading(d.entity_type, d.device_id, datetime.fromtimestamp(at_ms / 1000, UTC), "normal", rng,
-                     hot_spot=d.hot_spot, spot=d.unit)  # fmt: skip
-    stamp = from_ms(at_ms)
-    tm = core_term_map()
+    at, stamp = when or (datetime.fromtimestamp(at_ms / 1000, UTC), from_ms(at_ms))
+    values = reading(d.entity_type, d.device_id, at, "normal", rng, hot_spot=d.hot_spot, spot=d.unit)
     out: dict[str, list[dict[str, Any]]] = {}
     for name, spec in DEVICE_PROFILES[d.entity_type].measures.items():
         value = values[name] * weight if spec.attr in weighted else values[name]
         inst: dict[str, Any] = {"type": "Property", "value": value, "observedAt": stamp}
         if spec.unit_code:
             inst["unitCode"] = spec.unit_code
-        out[tm.expand(spec.attr)] = [inst]
+        out[_iri(spec.attr)] = [inst]
     return out
 
 
+def _iri(term: str) -> str:
+    found = _IRIS.get(term)
+    if found is None:
+        found = _IRIS[term] = core_term_map().expand(term)
+    return found
+
+
+_IRIS: dict[str, str] = {}
+
+
 def _steps(
-    picked: Sequence[tuple[Sampled, float]], plans: dict[str, TypePlan], first_ms: int, now_ms: int, rng: random.Random
+    picked: Sequence[tuple[Sampled, float]],
+    tallies: Sequence[_Tally],
+    plans: dict[str, TypePlan],
+    first_ms: int,
+    now_ms: int,
+    rng: random.Random,
 ) -> Iterator[tuple[int, list[vitals.Observed]]]:
-    """Each step's end and the readings of the sampled devices that report in it, at its end."""
-    tm = core_term_map()
-    types = {s.device.entity_type: tm.expand(s.device.entity_type) for s, _ in picked}
+    """Each step's end and the readings of the sampled devices that report in it, at its end, with the tallies
+    of the tallied types' devices (all of a place's that report the same, as one observation)."""
+    types = {t: _iri(t) for t in DEVICE_PROFILES}
+    status = _iri(DEVICE_PROFILES["ParkingSpot"].measures["st"].attr)
     due = [(s, w, plans[s.device.entity_type], _phase(s.device.device_id, plans[s.device.entity_type].every_steps))
            for s, w in picked]  # fmt: skip
     end = first_ms
     while end <= now_ms:
         n = end // STEP_MS
+        when = (datetime.fromtimestamp(end / 1000, UTC), from_ms(end))
         observed: list[vitals.Observed] = [
-            (s.entity_id, types[s.device.entity_type], _observation(s, end, rng, w, plan.weighted))
+            (s.entity_id, types[s.device.entity_type], _observation(s, end, rng, w, plan.weighted, when), 1)
             for s, w, plan, phase in due
             if n % plan.every_steps == phase
         ]
+        for t in tallies:
+            if n % plans[t.entity_type].every_steps:
+                continue
+            occupied = t.spots.occupied(when[0])
+            for entity_id, value, times in ((t.occupied_id, "occupied", occupied),
+                                            (t.free_id, "free", len(t.spots.keys) - occupied)):  # fmt: skip
+                if times:
+                    inst = {"type": "Property", "value": value, "observedAt": when[1]}
+                    observed.append((entity_id, types[t.entity_type], {status: [inst]}, times))
         yield end, observed
         end += STEP_MS
 

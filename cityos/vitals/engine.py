@@ -109,10 +109,14 @@ class Engine:
         self.take(entity_id, types, attrs, complete=complete)
         return self.flush()
 
-    def take(self, entity_id: str, types: Iterable[str], attrs: Attrs, *, complete: bool = False) -> None:
+    def take(
+        self, entity_id: str, types: Iterable[str], attrs: Attrs, *, complete: bool = False, times: int = 1
+    ) -> None:
         """Take an event's observations into the windows. A sliding window's value is computed at the
         next :meth:`flush`, once however many observations it took (the runner flushes once a round);
-        a tumbling window that an observation closes yields its value now."""
+        a tumbling window that an observation closes yields its value now. ``times``: how many equal
+        reports each instance stands for (a replay's tally of the devices of a place that reported the
+        same; counts count it so often, the other aggregates once)."""
         wanted = [(t, a) for t in types if t in self.types for a in attrs if (t, a) in self.sources]
         if not wanted:
             return
@@ -120,7 +124,7 @@ class Engine:
         view = self._view(entity_id, attrs)
         for key in wanted:
             seen = [  # each instance as an observation, made once for all the indicators over it
-                Observation(to_ms(at), entity_id, _number(inst.get("value")))
+                Observation(to_ms(at), entity_id, _number(inst.get("value")), times)
                 for inst in attrs[key[1]]
                 if (at := inst.get("observedAt") or inst.get("modifiedAt"))
             ]

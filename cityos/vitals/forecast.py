@@ -74,19 +74,37 @@ def regular(series: Sequence[tuple[int, float]], step_ms: int, end_ms: int) -> t
     return start, out
 
 
-def season_steps(seasonality: Sequence[str], step_ms: int) -> int | None:
-    """The longest season asked for, in steps (weekly if asked, else daily)."""
-    if "weekly" in seasonality:
-        return 7 * DAY_MS // step_ms
-    if "daily" in seasonality:
-        return DAY_MS // step_ms
-    return None
+def season_steps(seasonality: Sequence[str], step_ms: int, points: int | None = None) -> int | None:
+    """The longest season asked for that ``points`` steps of history cover once at least, in steps (weekly,
+    else daily: a week-old history of a quantity with both seasons still has its days); the shortest asked
+    for when none is covered yet (None: no season asked for)."""
+    asked = [n * DAY_MS // step_ms for name, n in (("weekly", 7), ("daily", 1)) if name in seasonality]
+    covered = [s for s in asked if points is None or points >= s]
+    return covered[0] if covered else asked[-1] if asked else None
 
 
 def forecast_values(y: np.ndarray, horizon: int, season: int | None) -> tuple[str, np.ndarray, np.ndarray]:
-    """(method, means, standard deviations) of the next ``horizon`` steps of ``y``."""
+    """(method, means, standard deviations) of the next ``horizon`` steps of ``y``. No spread is below the
+    series' own step-to-step noise (:func:`noise_floor`): a model that fits the recent past closely (a flat
+    stretch, a clean ramp) is not thereby certain of the next hours."""
     if len(y) < MIN_POINTS:
         return "last-value", *_last_value(y, horizon)
+    method, mean, sd = _model(y, horizon, season)
+    return method, mean, np.maximum(sd, noise_floor(y, horizon))
+
+
+def noise_floor(y: np.ndarray, horizon: int) -> np.ndarray:
+    """The least spread a forecast of ``y`` can honestly claim at each of the next ``horizon`` steps: the noise
+    of its recent values (the spread of their step-to-step changes over the last 288 points, DEPARTURE_STEPS
+    at least, over √2), and never below a thousandth of the series' typical size."""
+    recent = y[-max(DEPARTURE_STEPS, min(len(y), 288)) :]
+    changes = np.diff(recent)
+    spread = float(np.std(changes)) / math.sqrt(2) if len(changes) > 1 else 0.0
+    scale = float(np.mean(np.abs(recent))) if len(recent) else 0.0
+    return np.full(horizon, max(spread, 1e-3 * scale))
+
+
+def _model(y: np.ndarray, horizon: int, season: int | None) -> tuple[str, np.ndarray, np.ndarray]:
     seasonal = season is not None and season >= 2
     if seasonal and season is not None and len(y) >= season:
         if len(y) < ETS_SEASONS * season:
@@ -175,7 +193,7 @@ def forecast(
     """The forecast of a series from ``now_ms`` on, over ``horizon_ms``, at ``step_ms`` resolution."""
     start, y = regular(series, step_ms, now_ms)
     horizon = max(1, horizon_ms // step_ms)
-    method, mean, sd = forecast_values(y, horizon, season_steps(seasonality, step_ms))
+    method, mean, sd = forecast_values(y, horizon, season_steps(seasonality, step_ms, len(y)))
     first = start + len(y) * step_ms
     points = [
         ForecastPoint(
@@ -208,7 +226,9 @@ def clipped(fc: Forecast, lo: float | None, hi: float | None) -> Forecast:
 
 def pre_warnings(fc: Forecast, thresholds: Thresholds, held: int) -> list[PreWarning]:
     """Each level above ``held`` the forecast's mean reaches within its horizon: when it first does,
-    and how likely the value is to be at or past that threshold then; least severe first."""
+    and how likely the value is to be at or past that threshold then; least severe first. ``fc`` is the
+    forecast before :func:`clipped`: a band cut at the quantity's limit (a share's 1.0) no longer says how
+    wide the forecast is, and would make a mean near the limit look certain."""
     out: list[PreWarning] = []
     limits = dict(thresholds.levels())
     for p in fc.points:

@@ -6,12 +6,14 @@ from a sample of a type's entities (a few per place instead of thousands): value
 counts and sums are then scaled by how many entities of the type the group holds over how many of them
 the sample has there, so that a group's history matches what all its entities give. A sum is the
 caller's to weight (each sampled value times how many entities it stands for), since a derived indicator
-reads the sum inside the engine; averages, extremes and ratios of two counts need neither.
+reads the sum inside the engine; averages, extremes and ratios of two counts need neither. A type
+whose observations are a tally of all its entities (each observation standing for how many of them
+reported the same, ``Observed``'s last member) is not scaled: its counts are whole already.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -23,8 +25,9 @@ from cityos.vitals.definitions import Indicator
 from cityos.vitals.diagnose import STEP_MS as DIAGNOSIS_STEP_MS
 from cityos.vitals.engine import POLYGON, Attrs, Engine
 
-# (entity id, entity type IRI, attributes: attribute IRI -> instances with observedAt)
-Observed = tuple[str, str, Attrs]
+# (entity id, entity type IRI, attributes: attribute IRI -> instances with observedAt, how many equal reports
+# it stands for: 1 for one device's reading, more for a tally of a place's devices that reported the same)
+Observed = tuple[str, str, Attrs, int]
 SCALED = ("count", "distinct")  # aggregations of how many entities: scaled to the whole group
 PAGE = 1000
 BATCH = 50_000  # value rows per write
@@ -51,13 +54,15 @@ def replay(
     *,
     keep_from_ms: int,
     count_weights: Mapping[str, float] | None = None,
+    tallied: Collection[str] = (),
     progress: Callable[[int], None] | None = None,
 ) -> ReplayReport:
     """Run the tenant's indicators over ``steps`` ((step end in ms, its observations), in time order) and store
     each group's value at each step end from ``keep_from_ms`` on (every :func:`history_step_ms`); start the
     steps a longest window before it, so that the windows are full by then. ``count_weights``: type IRI ->
     how many readings each one observed stands for in a count of readings (its entities were made to report
-    less often than they do). A value stored already for a group and time is left alone."""
+    less often than they do). ``tallied``: type IRIs whose observations tally every entity of the type (their
+    counts are not scaled). A value stored already for a group and time is left alone."""
     service.ensure_definitions(rt, tenant)
     cat = service.catalogue(rt, tenant)
     engine = Engine(cat, partial(service.entity_attrs, rt, tenant))
@@ -69,9 +74,9 @@ def replay(
     report = ReplayReport()
     rows: list[tuple[str, str, int, float, int]] = []
     for at_ms, observed in steps:
-        for entity_id, type_iri, attrs in observed:
+        for entity_id, type_iri, attrs, times in observed:
             seen.setdefault(type_iri, set()).add(entity_id)
-            engine.take(entity_id, [type_iri], attrs)
+            engine.take(entity_id, [type_iri], attrs, times=times)
         engine.advance(at_ms)
         report.steps += 1
         report.observations += len(observed)
@@ -82,7 +87,7 @@ def replay(
                 factor = factors.get(key)
                 if factor is None:
                     ind = cat.by_id[key[0]]
-                    factor = _factor(ind, key[1], population, seen)
+                    factor = _factor(ind, key[1], population, seen, tallied)
                     if ind.aggregation == "count" and ind.source is not None and count_weights:
                         factor *= count_weights.get(core_term_map().expand(ind.source.entityType), 1.0)
                     factors[key] = factor
@@ -130,11 +135,16 @@ def _population(rt: Runtime, tenant: str, engine: Engine) -> dict[str, dict[str,
     return out
 
 
-def _factor(ind: Indicator, group: str, population: dict[str, dict[str, Place]], seen: dict[str, set[str]]) -> float:
+def _factor(
+    ind: Indicator, group: str, population: dict[str, dict[str, Place]], seen: dict[str, set[str]],
+    tallied: Collection[str],
+) -> float:  # fmt: skip
     """How many of the group's entities each sampled one stands for, for a count or distinct count."""
     if ind.source is None or ind.aggregation not in SCALED or ind.scope.level == POLYGON:
         return 1.0
     type_iri = core_term_map().expand(ind.source.entityType)
+    if type_iri in tallied:
+        return 1.0
     places = population.get(type_iri, {})
     level = ind.scope.level
     everyone = sum(1 for p in places.values() if p.key(level) == group)

@@ -484,14 +484,14 @@ def _forecast(
         raise NoForecast(f"indicator {indicator!r} has no forecast settings: add forecast to its definition")
     horizon_ms = int(ind.forecast.horizon.total_seconds() * 1000)
     known = series(rt, tenant, indicator, scope, now_ms)
-    fc = forecast(known, step_ms=forecast_step(horizon_ms),
-                  horizon_ms=horizon_ms, seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
-    fc = clipped(fc, *ind.value_range())
+    raw = forecast(known, step_ms=forecast_step(horizon_ms),
+                   horizon_ms=horizon_ms, seasonality=ind.forecast.seasonality, now_ms=now_ms)  # fmt: skip
+    fc = clipped(raw, *ind.value_range())
     if ind.thresholds is None or not known:  # nothing from a full window yet: no pre-warning from nothing
         return fc, []
     with rt.db.connect() as conn:
         active = store.active_warning(conn, tenant, indicator, scope)
-    return fc, pre_warnings(fc, ind.thresholds, active.level if active else 0)
+    return fc, pre_warnings(raw, ind.thresholds, active.level if active else 0)  # likelihoods from the uncut bands
 
 
 def forecast_targets(rt: Runtime, tenant: str, cat: Catalogue) -> list[tuple[str, str, int]]:
@@ -566,7 +566,7 @@ def backtest(
     out = []
     for group in [scope] if scope else groups:
         _start, y = regular(series(rt, tenant, indicator, group, now_ms), step_ms, now_ms)
-        season = season_steps(seasonality, step_ms) or DAY_MS // step_ms
+        season = season_steps(seasonality, step_ms, len(y)) or DAY_MS // step_ms
         score = mase(y, max(1, horizon_ms // step_ms), season)
         out.append(BacktestRow(scope=group, points=len(y), step_seconds=step_ms // 1000, mase=score))
     return out

@@ -29,12 +29,13 @@ class Observation:
     at_ms: int
     source: str  # the entity observed
     value: float | None  # None for values that only count (text, booleans in a q-filtered count)
+    times: int = 1  # how many equal reports it stands for (a replay's tally of many devices): counts count it so often
 
 
 def aggregate(aggregation: str, obs: Sequence[Observation]) -> float | None:
     """The aggregate of observations in time order; None when there is nothing to aggregate."""
     if aggregation == "count":
-        return float(len(obs))
+        return float(sum(o.times for o in obs))
     if aggregation == "distinct":
         return float(len({o.source for o in obs}))
     values = [o.value for o in obs if o.value is not None]
@@ -101,7 +102,7 @@ class Running:
     """The aggregate of what a window holds, kept up to date as observations come and go, so that a
     window's value costs O(log n) per observation instead of a pass over all it holds."""
 
-    __slots__ = ("aggregation", "ordered", "removed", "sources", "total", "valued")
+    __slots__ = ("aggregation", "counted", "ordered", "removed", "sources", "total", "valued")
 
     def __init__(self, aggregation: str) -> None:
         if aggregation not in AGGREGATIONS:
@@ -112,8 +113,10 @@ class Running:
         self.removed = 0  # values taken off the running sum since it was last summed exactly
         self.ordered: list[float] = []  # min, max, p95: the values in order
         self.sources: Counter[str] = Counter()  # distinct
+        self.counted = 0  # count: the reports held (an observation may stand for several)
 
     def add(self, o: Observation) -> None:
+        self.counted += o.times
         if self.aggregation == "distinct":
             self.sources[o.source] += 1
         if o.value is None:
@@ -125,6 +128,7 @@ class Running:
             bisect.insort(self.ordered, o.value)
 
     def remove(self, o: Observation) -> None:
+        self.counted -= o.times
         if self.aggregation == "distinct":
             left = self.sources[o.source] - 1
             if left:
@@ -144,7 +148,7 @@ class Running:
         """The aggregate; ``obs`` is what the window holds, in time order."""
         a = self.aggregation
         if a == "count":
-            return float(len(obs))
+            return float(self.counted)
         if a == "distinct":
             return float(len(self.sources))
         if not self.valued:

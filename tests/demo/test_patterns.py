@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cityos.demo.patterns import DEVICE_PROFILES, SCENARIOS, bad_message, is_holiday, reading
+from cityos.demo.patterns import DEVICE_PROFILES, SCENARIOS, SpotTally, bad_message, is_holiday, reading
 
 WEDNESDAY = date(2026, 11, 18)  # an ordinary workday in November
 TEXT_VALUES = {
@@ -288,3 +288,13 @@ def test_unknown_entity_types_and_scenarios_are_refused() -> None:
         reading("Bridge", "b-1", utc(WEDNESDAY, 12), "normal", random.Random(0))
     with pytest.raises(ValueError, match="typhoon"):
         reading("Streetlight", "l-1", utc(WEDNESDAY, 12), "typhoon", random.Random(0))
+
+
+def test_the_spot_tally_counts_what_every_spots_reading_says() -> None:
+    keys = [f"HP-PS-{n:05d}" for n in range(40)]
+    tally = SpotTally(keys)
+    start = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+    for k in range(0, 24 * 12, 7):  # a day, every 35 minutes: slots change in between
+        at = start + timedelta(minutes=5 * k)
+        said = [reading("ParkingSpot", key, at, "normal", random.Random(k))["st"] for key in keys]
+        assert tally.occupied(at) == said.count("occupied")

@@ -10,7 +10,7 @@ import numpy as np
 
 from cityos.demo.patterns import reading
 from cityos.vitals.definitions import Thresholds
-from cityos.vitals.forecast import forecast, mase, pre_warnings, regular
+from cityos.vitals.forecast import clipped, forecast, mase, pre_warnings, regular, season_steps
 
 MIN = 60_000
 FRUIN = Thresholds(direction="above", blue=2, yellow=3, orange=4, red=5, hysteresis=0.2, minDuration="2m")
@@ -65,3 +65,32 @@ def test_backtest_beats_seasonal_naive_on_the_demo_crowd_pattern() -> None:
     y = np.array([reading("CrowdFlowObserved", "HP-CF-00001", t, "normal", rng, hot_spot=True)["n"] for t in at])
     score = mase(y, horizon=2, season=48, origins=12)
     assert score is not None and math.isfinite(score) and score < 1.0
+
+
+SHARE = Thresholds(direction="above", blue=0.85, yellow=0.9, orange=0.95, hysteresis=0.02, minDuration="10m")
+
+
+def test_a_forecast_near_a_shares_ceiling_is_not_certain() -> None:
+    # a share sitting near 1.0: the band cut at 1.0 (clipped) says nothing of the spread; the likelihood of
+    # orange comes from the forecast before the cut, and the spread is at least the series' own noise
+    rng = random.Random(5)
+    series = [(k * 10 * MIN, min(1.0, 0.97 + rng.gauss(0, 0.02))) for k in range(200)]
+    fc = forecast(series, step_ms=10 * MIN, horizon_ms=120 * MIN, seasonality=[], now_ms=199 * 10 * MIN)
+    cut = clipped(fc, 0.0, 1.0)
+    assert all(p.hi95 <= 1.0 for p in cut.points)
+    noise = float(np.std(np.diff([v for _, v in series]))) / math.sqrt(2)
+    assert all(p.hi95 - p.mean >= 1.96 * noise * 0.99 for p in fc.points)
+    orange = next(w for w in pre_warnings(fc, SHARE, 0) if w.level == 3)
+    assert 0.5 <= orange.probability < 0.999
+
+
+def test_the_season_is_the_longest_the_history_covers() -> None:
+    step = 10 * MIN
+    assert season_steps(["daily", "weekly"], step, 7 * 144) == 7 * 144  # a week: the weekly season
+    assert season_steps(["daily", "weekly"], step, 3 * 144) == 144  # three days: the days' season
+    assert season_steps(["daily", "weekly"], step, 100) == 144  # less than a day: the shortest asked for
+    assert season_steps([], step, 5000) is None
+    # a day and a half of a daily pattern asked for with a weekly one too: forecast by its days, not a trend
+    series = [(k * step, 5 + math.sin(2 * math.pi * k / 144)) for k in range(216)]
+    fc = forecast(series, step_ms=step, horizon_ms=120 * MIN, seasonality=["daily", "weekly"], now_ms=215 * step)
+    assert fc.method == "seasonal-mean"

@@ -151,3 +151,13 @@ def test_the_same_source_at_the_same_time_counts_once() -> None:
     assert w.add(Observation(MIN, "gate-1", 10.0))[0].value == 10.0
     assert w.add(Observation(MIN, "gate-1", 10.0)) == []  # redelivered
     assert w.add(Observation(MIN, "gate-2", 5.0))[0].value == 15.0  # another source at that time counts
+
+
+def test_an_observation_standing_for_several_reports_counts_as_many() -> None:
+    # a replay's tally: 5 spots reported "occupied" at once, as one observation; counts count it 5 times
+    w = WindowState("sliding", 10 * 60_000, "count")
+    w.take(Observation(60_000, "spot-1", None, 5))
+    w.take(Observation(120_000, "spot-2", None, 3))
+    assert w.current() == 8.0 and aggregate("count", w.obs) == 8.0
+    w.advance(60_000 + 10 * 60_000)  # the first left the window
+    assert w.current() == 3.0
