@@ -118,7 +118,9 @@ from cityos.datahub.objections import (
     submit_public_objection,
     submit_subject_objection,
 )
-from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate
+from cityos.datahub.quality import Failure, QualityReport, RuleOutcome, evaluate_records
+from cityos.datahub.quality_columns import Evaluation as QualityEvaluation
+from cityos.datahub.quality_columns import evaluate, evaluate_columns
 from cityos.datahub.quality_ops import DatasetScore, DepartmentScore
 from cityos.datahub.quality_ops import run_due as run_due_quality
 from cityos.datahub.quality_ops import scores as quality_scores
@@ -215,6 +217,7 @@ __all__ = [
     "OpenConflict",
     "OpeningType",
     "Page",
+    "QualityEvaluation",
     "QualityOrigin",
     "QualityReferenceMissing",
     "QualityReport",
@@ -258,6 +261,8 @@ __all__ = [
     "end_return",
     "entry_versions",
     "evaluate",
+    "evaluate_columns",
+    "evaluate_records",
     "feed_and_settle",
     "feed_plan",
     "feed_runs",

@@ -114,15 +114,19 @@ class _Run:
     def index(self, rule: AgreesWith) -> dict[Any, Any]:
         at = (rule.reference, rule.by, rule.other_item)
         if at not in self.indexes:
-            pairs = ((r.get(rule.by), r.get(rule.other_item)) for r in self.references[rule.reference])
-            self.indexes[at] = {
-                by: other
-                for by, other in pairs
-                if by is not None
-                and other is not None
-                and not (isinstance(other, str) and (not other or other.isspace()))
-            }
+            self.indexes[at] = reference_index(self.references[rule.reference], rule)
         return self.indexes[at]
+
+
+def reference_index(records: Records, rule: AgreesWith) -> dict[Any, Any]:
+    """The referenced dataset's ``referenceItem`` by its ``by`` item, blank keys and values left out (the last
+    record of a key wins)."""
+    pairs = ((r.get(rule.by), r.get(rule.other_item)) for r in records)
+    return {
+        by: other
+        for by, other in pairs
+        if by is not None and other is not None and not (isinstance(other, str) and (not other or other.isspace()))
+    }
 
 
 def _blank(value: Any) -> bool:
@@ -165,8 +169,9 @@ def _show(values: Sequence[Any]) -> str:
     return " / ".join(str(v) for v in values)
 
 
-def _format(run: _Run, rule: FormatCheck) -> Outcome:
-    today = run.as_of.date()
+def format_reason(rule: FormatCheck, as_of: datetime) -> Callable[[Any], str | None]:
+    """Why a present value fails a format rule, or None: the check a run makes of each value."""
+    today = as_of.date()
     checks: dict[str, Callable[[str], str | None]] = {
         "id-card": lambda v: id_card_problem(v, today),
         "credit-code": credit_code_problem,
@@ -174,73 +179,103 @@ def _format(run: _Run, rule: FormatCheck) -> Outcome:
         "date": date_problem,
     }
     check = checks[rule.format]
+
+    def reason(value: Any) -> str | None:
+        problem = check(str(value))
+        return None if problem is None else f"{rule.item}: {problem}"
+
+    return reason
+
+
+def _format(run: _Run, rule: FormatCheck) -> Outcome:
+    reason = format_reason(rule, run.as_of)
     present = run.present(rule.item)
     failures = []
     if rule.format == "date":  # the checks are pure and dates repeat (a million birth dates: some 40,000 days)
-        problems = {value: check(str(value)) for value in {value for _, value in present}}
+        # by type and value: 0 and 0.0 are equal but written differently in the reason
+        problems = {(type(value), value): value for _, value in present}
+        problems = {at: reason(value) for at, value in problems.items()}
         for key, value in present:
-            problem = problems[value]
+            problem = problems[type(value), value]
             if problem is not None:
-                failures.append(Failure(key, f"{rule.item}: {problem}"))
+                failures.append(Failure(key, problem))
         return len(present), failures
-    for key, value in present:  # identifiers: nearly all distinct, each checked as it comes
-        problem = check(str(value))
+    return _each(run, rule.item, reason)
+
+
+def _each(run: _Run, item: str, reason: Callable[[Any], str | None]) -> Outcome:
+    """Each present value of ``item`` checked in turn: (how many, the failures)."""
+    present = run.present(item)
+    failures = []
+    for key, value in present:
+        problem = reason(value)
         if problem is not None:
-            failures.append(Failure(key, f"{rule.item}: {problem}"))
+            failures.append(Failure(key, problem))
     return len(present), failures
 
 
-def _pattern(run: _Run, rule: PatternRule) -> Outcome:
+def pattern_reason(rule: PatternRule) -> Callable[[Any], str | None]:
     found = utf8_searcher(rule.pattern)
-    failures, checked = [], 0
-    for key, value in run.present(rule.item):
-        checked += 1
-        if not found(str(value).encode()):
-            failures.append(Failure(key, f"{rule.item} {value!r} does not match {rule.pattern}"))
-    return checked, failures
+
+    def reason(value: Any) -> str | None:
+        return None if found(str(value).encode()) else f"{rule.item} {value!r} does not match {rule.pattern}"
+
+    return reason
+
+
+def _pattern(run: _Run, rule: PatternRule) -> Outcome:
+    return _each(run, rule.item, pattern_reason(rule))
+
+
+def one_of_reason(rule: OneOf) -> Callable[[Any], str | None]:
+    allowed = frozenset(rule.values)
+
+    def reason(value: Any) -> str | None:
+        return None if str(value) in allowed else f"{rule.item} {value!r} is not one of {', '.join(rule.values)}"
+
+    return reason
 
 
 def _one_of(run: _Run, rule: OneOf) -> Outcome:
-    allowed = frozenset(rule.values)
-    failures, checked = [], 0
-    for key, value in run.present(rule.item):
-        checked += 1
-        if str(value) not in allowed:
-            failures.append(Failure(key, f"{rule.item} {value!r} is not one of {', '.join(rule.values)}"))
-    return checked, failures
+    return _each(run, rule.item, one_of_reason(rule))
 
 
-def _range(run: _Run, rule: RangeRule) -> Outcome:
+def range_reason(rule: RangeRule) -> Callable[[Any], str | None]:
     low = float("-inf") if rule.min is None else rule.min
     high = float("inf") if rule.max is None else rule.max
-    failures, checked = [], 0
-    for key, value in run.present(rule.item):
-        checked += 1
+
+    def reason(value: Any) -> str | None:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            failures.append(Failure(key, f"{rule.item} {value!r} is not a number"))
-            continue
-        if not low <= number <= high:
-            failures.append(Failure(key, f"{rule.item} {value} is outside {_bounds(rule)}"))
-    return checked, failures
+            return f"{rule.item} {value!r} is not a number"
+        return None if low <= number <= high else f"{rule.item} {value} is outside {_bounds(rule)}"
+
+    return reason
+
+
+def _range(run: _Run, rule: RangeRule) -> Outcome:
+    return _each(run, rule.item, range_reason(rule))
 
 
 def _bounds(rule: RangeRule) -> str:
     return f"[{'' if rule.min is None else f'{rule.min:g}'}, {'' if rule.max is None else f'{rule.max:g}'}]"
 
 
-def _fresh(run: _Run, rule: Fresh) -> Outcome:
-    oldest = run.as_of - rule.period
-    failures, checked = [], 0
-    for key, value in run.present(rule.item):
-        checked += 1
+def fresh_reason(rule: Fresh, as_of: datetime) -> Callable[[Any], str | None]:
+    oldest = as_of - rule.period
+
+    def reason(value: Any) -> str | None:
         when = _moment(value)
         if when is None:
-            failures.append(Failure(key, f"{rule.item} {value!r} is not a timestamp"))
-        elif when < oldest:
-            failures.append(Failure(key, f"{rule.item} {value} is older than {rule.within}"))
-    return checked, failures
+            return f"{rule.item} {value!r} is not a timestamp"
+        return f"{rule.item} {value} is older than {rule.within}" if when < oldest else None
+
+    return reason
+
+
+def _fresh(run: _Run, rule: Fresh) -> Outcome:
+    return _each(run, rule.item, fresh_reason(rule, run.as_of))
 
 
 def _moment(value: Any) -> datetime | None:
@@ -253,6 +288,23 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def card_reason(rule: IdCardAgrees, card: Any, birth: Any, no_birth: bool, gender: Any, no_gender: bool
+                ) -> tuple[bool, str | None]:  # fmt: skip
+    """Whether a record's ID number is checked against its birth date and gender, and why it disagrees (None
+    when it agrees)."""
+    card = "" if card is None else str(card)
+    if len(card) != 18 or not card[:17].isdigit():
+        return False, None  # not an ID number at all: validity says so
+    stated, male = f"{card[6:10]}-{card[10:12]}-{card[12:14]}", int(card[16]) % 2 == 1
+    problems = []
+    # the reason names the items, not what the ID number says (a reader may see the number masked)
+    if not no_birth and str(birth)[:10] != stated:
+        problems.append(f"{rule.birth} {birth} disagrees with the birth date in the ID number")
+    if not no_gender and gender in (_FEMALE if male else _MALE):
+        problems.append(f"{rule.gender} {gender} disagrees with the sex the ID number's sequence gives")
+    return True, "; ".join(problems) if problems else None
+
+
 def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
     none = [None] * len(run.rows)
     births = run.column(rule.birth) if rule.birth else none
@@ -262,20 +314,18 @@ def _id_card_agrees(run: _Run, rule: IdCardAgrees) -> Outcome:
     for key, card, birth, no_birth, gender, no_gender in zip(*columns, strict=True):
         if no_birth and no_gender:
             continue
-        card = "" if card is None else str(card)
-        if len(card) != 18 or not card[:17].isdigit():
-            continue  # not an ID number at all: validity says so
-        checked += 1
-        stated, male = f"{card[6:10]}-{card[10:12]}-{card[12:14]}", int(card[16]) % 2 == 1
-        problems = []
-        # the reason names the items, not what the ID number says (a reader may see the number masked)
-        if not no_birth and str(birth)[:10] != stated:
-            problems.append(f"{rule.birth} {birth} disagrees with the birth date in the ID number")
-        if not no_gender and gender in (_FEMALE if male else _MALE):
-            problems.append(f"{rule.gender} {gender} disagrees with the sex the ID number's sequence gives")
-        if problems:
-            failures.append(Failure(key, "; ".join(problems)))
+        counted, problem = card_reason(rule, card, birth, no_birth, gender, no_gender)
+        checked += counted
+        if problem is not None:
+            failures.append(Failure(key, problem))
     return checked, failures
+
+
+def agrees_reason(rule: AgreesWith, value: Any, other: Any) -> str | None:
+    """Why a present value disagrees with the referenced dataset's ``other`` (not None), or None."""
+    if other != value and str(other) != str(value):
+        return f"{rule.item} {value} disagrees with {rule.reference}'s {other}"
+    return None
 
 
 def _agrees_with(run: _Run, rule: AgreesWith) -> Outcome:
@@ -287,8 +337,9 @@ def _agrees_with(run: _Run, rule: AgreesWith) -> Outcome:
         if other is None or blank:
             continue
         checked += 1
-        if other != value and str(other) != str(value):
-            failures.append(Failure(key, f"{rule.item} {value} disagrees with {rule.reference}'s {other}"))
+        problem = agrees_reason(rule, value, other)
+        if problem is not None:
+            failures.append(Failure(key, problem))
     return checked, failures
 
 
@@ -305,29 +356,40 @@ _CHECKS: dict[type, Callable[[_Run, Any], Outcome]] = {
 }
 
 
-def evaluate(
-    records: Records, rules: RuleSet, *, as_of: datetime, references: Mapping[str, Records] | None = None
-) -> QualityReport:
-    """Run a dataset's rules over its records (dicts of item -> value). ``as_of`` is the moment timeliness
-    is measured from; ``references`` holds the records of the datasets ``agrees-with`` rules compare with,
-    by the name the rule gives (QualityReferenceMissing names one not given)."""
-    given = references or {}
+def check_references(rules: RuleSet, given: Mapping[str, Any]) -> None:
+    """QualityReferenceMissing naming a dataset an ``agrees-with`` rule compares with that is not given."""
     for rule in rules.rules:
         if isinstance(rule, AgreesWith) and rule.reference not in given:
             raise QualityReferenceMissing(
                 f"rule {rule.id} of {rules.dataset} compares with dataset {rule.reference!r}, "
                 "whose records the run was not given"
             )
+
+
+def evaluate_records(
+    records: Records, rules: RuleSet, *, as_of: datetime, references: Mapping[str, Records] | None = None
+) -> QualityReport:
+    """Run a dataset's rules over its records (dicts of item -> value), a record at a time: the reference
+    semantics that the column-wise :func:`cityos.datahub.quality_columns.evaluate` reproduces faster. ``as_of``
+    is the moment timeliness is measured from; ``references`` holds the records of the datasets ``agrees-with``
+    rules compare with, by the name the rule gives (QualityReferenceMissing names one not given)."""
+    given = references or {}
+    check_references(rules, given)
     rows = list(records)
     run = _Run(rows, rules, given, as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
     outcomes = []
     for rule in rules.rules:
         checked, failures = _CHECKS[type(rule)](run, rule)
         outcomes.append(RuleOutcome(rule.id, rule.dimension, checked, len(failures), failures))
+    return report_of(rules, len(rows), outcomes)
+
+
+def report_of(rules: RuleSet, records: int, outcomes: list[RuleOutcome]) -> QualityReport:
+    """The report of a run: the outcomes with the dimensions' and the dataset's scores."""
     dimensions = _dimension_scores(outcomes)
     total = sum(rules.weight(d) for d in dimensions)
     score = sum(rules.weight(d) * s for d, s in dimensions.items()) / total if total else None
-    return QualityReport(rules.dataset, len(rows), outcomes, dimensions, score)
+    return QualityReport(rules.dataset, records, outcomes, dimensions, score)
 
 
 def _dimension_scores(outcomes: list[RuleOutcome]) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Quality runs kept (数据质量检测): a dataset's rules run over its records and the report stored with its
 scores, results per rule and failing records, to be listed on the quality page and compared over time.
 
-The evaluation is :func:`cityos.datahub.quality.evaluate`; this module adds the rule sets the deployment
+The evaluation is :func:`cityos.datahub.quality_columns.evaluate`; this module adds the rule sets the deployment
 loads and the storage.
 """
 
@@ -18,7 +18,8 @@ from typing import Any
 from cityos.core.timefmt import format_ts, to_ms
 from cityos.datahub import quality_store as store
 from cityos.datahub.errors import QualityRulesNotFound, QualityRunNotFound
-from cityos.datahub.quality import Failure, QualityReport, Records, evaluate
+from cityos.datahub.quality import Failure, QualityReport, Records
+from cityos.datahub.quality_columns import evaluate
 from cityos.datahub.quality_rules import RULES_DIR, AgreesWith, IdCardAgrees, RuleSet, Unique, load_rules
 from cityos.runtime import Runtime
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityos.datahub.quality import evaluate
+from cityos.datahub.quality_columns import evaluate
 from cityos.datahub.quality_rules import RuleSet, load_rules
 from cityos.demo import registries as reg
 
