@@ -131,6 +131,8 @@ def parse_types(value: Any, tm: TermMap) -> list[str]:
     for t in items:
         check_name(t, "entity type")
         iri = tm.expand(t)
+        if iri.startswith("@"):  # a JSON-LD keyword (the core context maps "type" to @type) names no type
+            raise BadRequestData(f"entity type {t!r} is a JSON-LD keyword ({iri}), not a type: name the type")
         if iri not in out:
             out.append(iri)
     return out
