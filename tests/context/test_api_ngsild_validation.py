@@ -177,3 +177,14 @@ def test_a_body_that_is_no_entity_is_invalid_and_a_keyword_is_no_type(api: Api) 
     problem(api.post("/ngsi-ld/v1/entities", json=[]), 400, "InvalidRequest")
     r = api.post("/ngsi-ld/v1/entities", json={"id": "urn:ngsi-ld:Building:kw", "type": "type"})
     assert "JSON-LD keyword" in problem(r, 400, "BadRequestData")
+
+
+def test_the_type_and_attribute_lists_answer_with_a_trailing_slash(stored: Api) -> None:
+    r = stored.get("/ngsi-ld/v1/types/", params={"details": "false"})
+    assert r.status_code == 200, r.text
+    assert r.json()["typeList"] == ["Building"]
+    r = stored.get("/ngsi-ld/v1/types/", params={"details": "true"})
+    assert [t["typeName"] for t in r.json()] == ["Building"]
+    r = stored.get("/ngsi-ld/v1/attributes/")
+    assert r.status_code == 200, r.text
+    assert "floors" in r.json()["attributeList"]

@@ -42,6 +42,25 @@ def _strings(value: Any, where: str) -> list[str]:
     return [check_name(v, f"{where} entry") for v in value]
 
 
+def _parse_pick_omit(sub: Subscription, notification: dict[str, Any], tm: TermMap) -> None:
+    """notification.pick / omit (NGSI-LD v1.8, clause 5.2.14): lists of entity members, not with attributes,
+    and no member in both."""
+    given = {k: _strings(notification[k], f"notification.{k}") for k in ("pick", "omit") if k in notification}
+    if given and "attributes" in notification:
+        raise BadRequestData("'notification.pick'/'omit' and 'notification.attributes' exclude each other: keep one")
+    both = sorted(set(given.get("pick", ())) & set(given.get("omit", ())))
+    if both:
+        raise BadRequestData(f"'notification': {', '.join(both)} is both picked and omitted: name it in one of them")
+
+    def members(names: list[str]) -> frozenset[str]:
+        return frozenset(n if n in ("id", "type") else tm.expand(n) for n in names)
+
+    if "pick" in given:
+        sub.pick = members(given["pick"])
+    if "omit" in given:
+        sub.omit = members(given["omit"])
+
+
 def _text(body: dict[str, Any], key: str) -> None:
     if key in body and not isinstance(body[key], str):
         raise BadRequestData(f"'{key}' must be a string")
@@ -143,6 +162,7 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
         raise BadRequestData("'notification' is missing or not an object: it needs at least endpoint.uri")
     if "attributes" in value:
         sub.attributes = frozenset(tm.expand(a) for a in _strings(value["attributes"], "notification.attributes"))
+    _parse_pick_omit(sub, value, tm)
     fmt = value.get("format", "normalized")
     if fmt not in FORMATS:
         raise BadRequestData(f"'notification.format' {fmt!r} is unknown: use normalized, keyValues or concise")
