@@ -188,3 +188,26 @@ def test_the_type_and_attribute_lists_answer_with_a_trailing_slash(stored: Api) 
     r = stored.get("/ngsi-ld/v1/attributes/")
     assert r.status_code == 200, r.text
     assert "floors" in r.json()["attributeList"]
+
+
+def test_local_true_queries_every_entity_and_id_is_no_attribute(stored: Api) -> None:
+    problem(stored.get("/ngsi-ld/v1/entities"), 400, "BadRequestData")  # no filter: still refused
+    r = stored.get("/ngsi-ld/v1/entities", params={"local": "true"})
+    assert r.status_code == 200, r.text
+    assert [e["id"] for e in r.json()] == [EID]
+    detail = problem(stored.get("/ngsi-ld/v1/entities", params={"attrs": "id,type"}), 400, "BadRequestData")
+    assert "not an attribute" in detail
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"datasetId": {"type": "Property", "value": 1}},
+        {"instanceId": {"type": "Property", "value": 1}},
+        {"observedAt": {"type": "Property", "value": "2026-01-01T00:00:00Z"}},
+        {"speed": {"type": "Property", "value": 1, "@context": {"speed": "https://example.org/speed"}}},
+    ],
+)
+def test_core_member_names_and_an_inner_context_are_no_attributes(api: Api, attrs: dict[str, Any]) -> None:
+    body = {"id": "urn:ngsi-ld:Vehicle:core-names", "type": "Vehicle", **attrs}
+    problem(api.post("/ngsi-ld/v1/entities", json=body), 400, "BadRequestData")

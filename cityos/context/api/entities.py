@@ -94,6 +94,7 @@ def get_entities(
     options: str | None = None,
     format: str | None = None,
     lang: str | None = None,
+    local: bool = False,
 ) -> Response:
     attr_list = split_list(attrs)
     query = query_from_params(
@@ -111,6 +112,7 @@ def get_entities(
         offset=offset,
         count=count,
         options=options,
+        local=local,
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
