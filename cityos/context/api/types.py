@@ -71,7 +71,7 @@ def get_type(type_name: str, ld: LdRead, details: bool = False) -> Response:
     count = svc.type_counts(ld.rt, ld.tenant, hidden).get(iri, 0)
     if not count:
         raise ResourceNotFound(f"no entity of type {type_name} exists", instance=type_name)
-    details = [
+    attribute_details = [
         {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
         for a, i in sorted(_usage(ld, hidden, iri).items())
     ]
@@ -82,7 +82,7 @@ def get_type(type_name: str, ld: LdRead, details: bool = False) -> Response:
             "type": "EntityTypeInfo",
             "typeName": ld.tm.compact(iri),
             "entityCount": count,
-            "attributeDetails": details,
+            "attributeDetails": attribute_details,
         },
     )
 
