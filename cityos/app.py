@@ -152,7 +152,7 @@ _EMPTY_ENTITY_ID = re.compile(r"^/ngsi-ld/v1/(?:temporal/)?entities/(?:/|$)")
 class RefuseEmptyEntityId:
     """An NGSI-LD request on an entity whose id is left out of the path is answered 400 BadRequestData (the id
     is missing, NGSI-LD clause 6.3.x), not 404 for an unknown path or 405 after a redirect to the collection.
-    GET and POST on ``/entities/`` are the collection's and pass."""
+    Only PUT and PATCH of ``/entities/`` are refused so: other methods there are the collection's and pass."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -160,7 +160,9 @@ class RefuseEmptyEntityId:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _EMPTY_ENTITY_ID.match(scope["path"]):
             path: str = scope["path"]
-            if not path.endswith("/entities/") or scope["method"] not in ("GET", "POST", "HEAD", "OPTIONS"):
+            # a trailing slash: PUT or PATCH of /entities/ is a replace or merge of no entity; other methods are
+            # the collection's (DELETE /temporal/entities/ stays 405, as ETSI 009_02_01 expects)
+            if not path.endswith("/entities/") or (scope["method"] in ("PUT", "PATCH") and "/temporal/" not in path):
                 err = BadRequestData(f"{path} names no entity: put the entity's id (a URI) between the slashes")
                 await problem_response(err, Request(scope))(scope, receive, send)
                 return

@@ -169,6 +169,7 @@ def test_an_entity_id_left_out_of_the_path_is_bad_request_data(api: Api, method:
 
 def test_the_collection_paths_still_answer(stored: Api) -> None:
     assert stored.get("/ngsi-ld/v1/entities", params={"type": "Building"}).status_code == 200
+    assert stored.delete("/ngsi-ld/v1/temporal/entities/").status_code == 405  # the collection: no DELETE
     r = stored.get("/ngsi-ld/v1/entities/", params={"type": "Building"}, follow_redirects=True)
     assert r.status_code == 200, r.text
 
