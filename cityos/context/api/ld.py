@@ -147,6 +147,15 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
 
 
 _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
+# Query parameters NGSI-LD v1.8 defines (clauses 6.3 and 6.4) that an operation of cityos may not implement yet
+# (join, orderBy, scopeQ ...): ignored where not declared, as before, so that a client of a later version keeps
+# its answer; a name outside the standard is refused.
+NGSILD_PARAMS = frozenset(
+    "id type idPattern attrs pick omit q csf georel geometry coordinates geoproperty geometryProperty lang scopeQ "
+    "options format limit offset count local details kind datasetId deleteAll timerel timeAt endTimeAt "
+    "timeproperty lastN aggrMethods aggrPeriodDuration join joinLevel containedBy entityMap expandValues "
+    "orderBy orderFrom collation jsonKeys doNotCompact observedAt".split()
+)
 
 
 def _declared_params(dependant: Dependant) -> set[str]:
@@ -157,7 +166,7 @@ def _declared_params(dependant: Dependant) -> set[str]:
 
 
 def _refuse_unknown_params(request: Request) -> None:
-    """InvalidRequest for a query parameter the operation does not define (NGSI-LD v1.7, clause 6.3.20):
+    """InvalidRequest for a query parameter neither the operation nor NGSI-LD defines (v1.7, clause 6.3.20):
     a misspelt ``tpye=`` must not quietly widen a query to every entity."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
@@ -165,7 +174,7 @@ def _refuse_unknown_params(request: Request) -> None:
     known = _PARAMS_OF.get(id(route))
     if known is None:
         known = _PARAMS_OF[id(route)] = frozenset(_declared_params(route.dependant))
-    unknown = sorted(set(request.query_params) - known)
+    unknown = sorted(set(request.query_params) - known - NGSILD_PARAMS)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
         raise InvalidRequest(f"unknown query parameter {', '.join(unknown)}: this operation takes {allowed}")
