@@ -151,10 +151,51 @@ _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters 
 # (join, orderBy, scopeQ ...): ignored where not declared, as before, so that a client of a later version keeps
 # its answer; a name outside the standard is refused.
 NGSILD_PARAMS = frozenset(
-    "id type idPattern attrs pick omit q csf georel geometry coordinates geoproperty geometryProperty lang scopeQ "
-    "options format limit offset count local details kind datasetId deleteAll timerel timeAt endTimeAt "
-    "timeproperty lastN aggrMethods aggrPeriodDuration join joinLevel containedBy entityMap expandValues "
-    "orderBy orderFrom collation jsonKeys doNotCompact observedAt".split()
+    [
+        "id",
+        "type",
+        "idPattern",
+        "attrs",
+        "pick",
+        "omit",
+        "q",
+        "csf",
+        "georel",
+        "geometry",
+        "coordinates",
+        "geoproperty",
+        "geometryProperty",
+        "lang",
+        "scopeQ",
+        "options",
+        "format",
+        "limit",
+        "offset",
+        "count",
+        "local",
+        "details",
+        "kind",
+        "datasetId",
+        "deleteAll",
+        "timerel",
+        "timeAt",
+        "endTimeAt",
+        "timeproperty",
+        "lastN",
+        "aggrMethods",
+        "aggrPeriodDuration",
+        "join",
+        "joinLevel",
+        "containedBy",
+        "entityMap",
+        "expandValues",
+        "orderBy",
+        "orderFrom",
+        "collation",
+        "jsonKeys",
+        "doNotCompact",
+        "observedAt",
+    ]
 )
 
 
