@@ -234,6 +234,9 @@ def test_notification_pick_omit_and_the_simplified_format(fast: Api, receivers: 
         ({"pick": ["id"], "attributes": ["pm25"]}, "exclude each other"),
         ({"omit": ["pm25"], "attributes": ["pm25"]}, "exclude each other"),
         ({"pick": []}, "non-empty list"),
+        ({"format": "simplified", "showChanges": True}, "cannot go with"),
+        ({"format": "keyValues", "showChanges": True}, "cannot go with"),
+        ({"showChanges": "yes"}, "true or false"),
     ],
 )
 def test_clashing_notification_pick_omit_is_refused(api: Api, notification: dict[str, Any], words: str) -> None:

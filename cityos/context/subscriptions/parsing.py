@@ -16,6 +16,7 @@ from cityos.context.qlang import (
     parse_q,
     q_attributes,
 )
+from cityos.context.render import SIMPLIFIED
 from cityos.context.subscriptions.model import (
     ACCEPTS,
     FORMATS,
@@ -167,6 +168,11 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
     if fmt not in FORMATS:
         raise BadRequestData(f"'notification.format' {fmt!r} is unknown: use normalized, keyValues or concise")
     sub.fmt = FORMATS[fmt]
+    show_changes = value.get("showChanges", False)
+    if not isinstance(show_changes, bool):
+        raise BadRequestData("'notification.showChanges' must be true or false")
+    if show_changes and sub.fmt == SIMPLIFIED:  # NGSI-LD v1.8 Table 5.2.14-1: previous values need a full form
+        raise BadRequestData(f"'notification.showChanges' cannot go with the {fmt} format: use normalized or concise")
     endpoint = value.get("endpoint")
     if not isinstance(endpoint, dict):
         raise BadRequestData("'notification.endpoint' is missing or not an object: it needs a uri")
