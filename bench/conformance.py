@@ -72,11 +72,14 @@ core_context = 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld
 delete_temporal_on_core_delete = True
 """
 # the settings of the reference runs: contexts on loopback, no KPI entities written beside the tests,
-# temporal answers paged at 10 instances (the suite asks for paging of 20 but not of 5)
+# temporal answers paged at 10 instances (the suite asks for paging of 20 but not of 5), notifications to
+# the suite's receivers on loopback
 SERVER_ENV = {
     "CITYOS_CONTEXT_ALLOW_PRIVATE": "true",
     "CITYOS_VITALS_IN_API": "false",
     "CITYOS_TEMPORAL_MAX_INSTANCES": "10",
+    # the suite's notification receivers listen on loopback (8085), which cityos refuses unless allowed
+    "CITYOS_NOTIFY_ALLOWED_NETWORKS": "127.0.0.0/8",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from cityos.bodylimit import BodyLimit
 from cityos.component import Runner, Runners, describe, process_runners
 from cityos.components import COMPONENTS
 from cityos.config import Settings
-from cityos.context import InternalError, InvalidRequest, NgsiLdError, ResourceNotFound
+from cityos.context import BadRequestData, InternalError, InvalidRequest, NgsiLdError, ResourceNotFound
 from cityos.errors import (
     CityError,
     HttpProblem,
@@ -144,6 +145,30 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+# an NGSI-LD path whose entity id is empty: /entities//attrs, /temporal/entities//attrs/speed, PUT /entities/
+_EMPTY_ENTITY_ID = re.compile(r"^/ngsi-ld/v1/(?:temporal/)?entities/(?:/|$)")
+
+
+class RefuseEmptyEntityId:
+    """An NGSI-LD request on an entity whose id is left out of the path is answered 400 BadRequestData (the id
+    is missing, NGSI-LD clause 6.3.x), not 404 for an unknown path or 405 after a redirect to the collection.
+    Only PUT and PATCH of ``/entities/`` are refused so: other methods there are the collection's and pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _EMPTY_ENTITY_ID.match(scope["path"]):
+            path: str = scope["path"]
+            # a trailing slash: PUT or PATCH of /entities/ is a replace or merge of no entity; other methods are
+            # the collection's (DELETE /temporal/entities/ stays 405, as ETSI 009_02_01 expects)
+            if not path.endswith("/entities/") or (scope["method"] in ("PUT", "PATCH") and "/temporal/" not in path):
+                err = BadRequestData(f"{path} names no entity: put the entity's id (a URI) between the slashes")
+                await problem_response(err, Request(scope))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class Health(BaseModel):
     """The process is up and reaches its database; the roles it runs now, those it stands by for, and what
     it still loads in the background (requests that need it answer 503 meanwhile)."""
@@ -212,6 +237,7 @@ def create_app(
         nul_to_route=(*TELEMETRY_ROUTES, NGSILD_PREFIX),
     )
     app.add_middleware(RefuseNul)
+    app.add_middleware(RefuseEmptyEntityId)
 
     @app.get("/health", tags=["system"], summary="Liveness, the database, and the roles this process runs")
     def health(ctx: Anyone, request: Request) -> Health:

@@ -63,6 +63,8 @@ INSTANCE_MEMBERS = frozenset(
         "lang",
     }
 )
+# the core members of an attribute instance: none of them names an attribute of an entity
+RESERVED_NAMES = INSTANCE_MEMBERS - {"type"}
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
 # Entity members that are not attributes.
 ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"})
@@ -131,6 +133,8 @@ def parse_types(value: Any, tm: TermMap) -> list[str]:
     for t in items:
         check_name(t, "entity type")
         iri = tm.expand(t)
+        if iri.startswith("@"):  # a JSON-LD keyword (the core context maps "type" to @type) names no type
+            raise BadRequestData(f"entity type {t!r} is a JSON-LD keyword ({iri}), not a type: name the type")
         if iri not in out:
             out.append(iri)
     return out
@@ -180,6 +184,8 @@ def parse_entity(
         if name in ENTITY_MEMBERS:
             continue
         check_name(name)
+        if name in RESERVED_NAMES:
+            raise BadRequestData(f"{name!r} is a member of NGSI-LD's own (clause 4.6): it cannot name an attribute")
         iri = tm.expand(name)
         if allow_null:
             raw = _take_nulls(name, iri, raw, parsed.deleted)
@@ -286,6 +292,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
             inst["lang"] = sub
         elif key in INSTANCE_MEMBERS:
             raise BadRequestData(f"attribute {name!r}: member {key!r} does not belong on a {kind}")
+        elif key.startswith("@"):  # an @context inside an attribute would rename what the entity's context says
+            raise BadRequestData(f"attribute {name!r}: {key!r} cannot be given inside an attribute")
         else:
             check_name(key, f"sub-attribute of {name!r}")
             if sub is None:

@@ -45,6 +45,8 @@ class EntityQuery:
     limit: int = 20
     offset: int = 0
     count: bool = False
+    # local=true: no context source is asked (cityos federates none), and a query may then have no filter at all
+    local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
     not_types: frozenset[str] = frozenset()
 
@@ -140,7 +142,7 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
     if query.not_types:
         where.append(lacks_types(query.not_types, tenant))
     if query.attrs:
-        where.append(store.has_any_attr([tm.expand(check_name(a)) for a in query.attrs], dialect))
+        where.append(store.has_any_attr([attribute_iri(a, tm) for a in query.attrs], dialect))
     if query.q:
         where.append(compile_q(parse_q(query.q), expand=tm.expand, dialect=dialect))
     geo = parse_geoquery(query.georel, query.geometry, query.coordinates, query.geoproperty)
@@ -153,9 +155,18 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
     return Filters(where, type_iri, geo, geo_iri)
 
 
+def attribute_iri(name: str, tm: TermMap) -> str:
+    """An attribute name of a request expanded; BadRequestData for one the context maps to a JSON-LD keyword
+    (the core context maps ``id`` and ``type`` to @id and @type: entity members, not attributes)."""
+    iri = tm.expand(check_name(name))
+    if iri.startswith("@"):
+        raise BadRequestData(f"{name!r} is the entity member {iri}, not an attribute: use pick for id and type")
+    return iri
+
+
 def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -> QueryResult:
     """Entities matching the query, one page of them, and the total when ``count`` is asked."""
-    if query.is_empty():
+    if query.is_empty() and not query.local:
         raise BadRequestData(
             "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, coordinates)"
         )
@@ -321,6 +332,7 @@ def query_from_params(
     offset: str | None,
     count: bool,
     options: str | None,
+    local: bool = False,
 ) -> EntityQuery:
     """The query that GET parameters describe (entity and temporal queries take the same ones)."""
     lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
@@ -337,6 +349,7 @@ def query_from_params(
         limit=lim,
         offset=off,
         count=wants_count(count, options),
+        local=local,
     )
 
 

@@ -343,7 +343,9 @@ def test_jsonld_inline_context_expands_and_compacts(api: Api) -> None:
             "BadRequestData",
         ),
         ({"json": {"id": "urn:ngsi-ld:X:1", "type": "X", "@context": {}}}, 400, "BadRequestData"),
-        ({"json": [1, 2]}, 400, "BadRequestData"),
+        ({"json": [1, 2]}, 400, "InvalidRequest"),  # not an entity at all (ETSI 001_02_02 sends [])
+        ({"json": []}, 400, "InvalidRequest"),
+        ({"json": {"id": "urn:ngsi-ld:X:1", "type": "type"}}, 400, "BadRequestData"),  # "type" is @type: no IRI
     ],
 )
 def test_bad_entities_get_problem_documents(api: Api, kwargs: dict[str, Any], status: int, error: str) -> None:

@@ -215,6 +215,38 @@ def test_normalized_ld_json_whole_entity_on_update(fast: Api, receivers: Callabl
     assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # loaded: not in the update event
 
 
+def test_notification_pick_omit_and_the_simplified_format(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """NGSI-LD v1.8: notification.pick / omit choose the members sent; "simplified" names keyValues."""
+    rx, rx_omit = receivers(), receivers()
+    picked = subscribe(fast, sub_body(rx.url, notification={"format": "simplified", "pick": ["id", "pm25"]}))
+    omitted = subscribe(fast, sub_body(rx_omit.url, notification={"omit": ["type", "district"]}))
+    create(fast, air(1, 80, district="Huangpu"))
+    (note,) = rx.wait_for(1)
+    assert note["data"] == [{"id": "urn:ngsi-ld:AirQualityObserved:1", "pm25": 80}]
+    (note,) = rx_omit.wait_for(1)
+    assert note["data"] == [{"id": "urn:ngsi-ld:AirQualityObserved:1", "pm25": {"type": "Property", "value": 80}}]
+    for sub_id in (picked, omitted):  # both deliveries recorded: nothing left in flight for the next test
+        until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 1)
+
+
+@pytest.mark.parametrize(
+    ("notification", "words"),
+    [
+        ({"pick": ["id"], "omit": ["id"]}, "both picked and omitted"),
+        ({"pick": ["id"], "attributes": ["pm25"]}, "exclude each other"),
+        ({"omit": ["pm25"], "attributes": ["pm25"]}, "exclude each other"),
+        ({"pick": []}, "non-empty list"),
+        ({"format": "simplified", "showChanges": True}, "cannot go with"),
+        ({"format": "keyValues", "showChanges": True}, "cannot go with"),
+        ({"showChanges": "yes"}, "true or false"),
+    ],
+)
+def test_clashing_notification_pick_omit_is_refused(api: Api, notification: dict[str, Any], words: str) -> None:
+    r = api.post(BASE, json=sub_body("http://example.org/notify", notification=notification))
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("BadRequestData") and words in r.json()["detail"]
+
+
 def test_watched_attributes(fast: Api, receivers: Callable[..., Receiver]) -> None:
     rx = receivers()
     subscribe(fast, sub_body(rx.url, watchedAttributes=["pm25"], notification={"format": "concise"}))

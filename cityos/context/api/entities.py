@@ -11,7 +11,7 @@ from cityos.context import service as svc
 from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import NULL_URI, check_entity_id, check_name, is_null, parse_entity, parse_instance
-from cityos.context.errors import BadRequestData, ResourceNotFound
+from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound
 from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.query import count_headers, filters_of, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
@@ -32,7 +32,8 @@ def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
 def _entities_response(
     rows: list[EntityRow], ld: LdRequest, view: View, geoproperty: str | None, headers: dict[str, str]
 ) -> Response:
-    docs = [_render(r, ld, view) for r in rows]
+    # an entity that pick/omit leaves nothing of is not shown (NGSI-LD v1.8, clause 4.21)
+    docs = [d for d in (_render(r, ld, view) for r in rows) if d]
     if ld.accept == GEOJSON:
         name = geoproperty or "location"
         features = [geojson_feature(d, name, view.fmt) for d in docs]
@@ -65,6 +66,8 @@ async def create_entity(ld: LdWrite) -> Response:
     rt = ld.rt
     if ld.tenant != rt.settings.default_tenant:
         ld.require("tenants:create")
+    if not isinstance(ld.body, dict):  # an array or a scalar is not an entity at all: malformed, not bad data
+        raise InvalidRequest("the body must be one entity, a JSON object with at least 'id' and 'type'")
     parsed = parse_entity(ld.body, ld.tm, now=now_iso())
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{uri_segment(parsed.id or '')}"})
     await svc.one_async(rt, ld.tenant, parsed.id or "", svc.m_create(parsed), creates=True, writer=ld.writer)
@@ -91,6 +94,7 @@ def get_entities(
     options: str | None = None,
     format: str | None = None,
     lang: str | None = None,
+    local: bool = False,
 ) -> Response:
     attr_list = split_list(attrs)
     query = query_from_params(
@@ -108,6 +112,7 @@ def get_entities(
         offset=offset,
         count=count,
         options=options,
+        local=local,
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
@@ -143,6 +148,8 @@ def get_entity(
     if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
         raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
     doc = _render(row, ld, view)
+    if not doc:  # pick matches no member, or omit names them all (NGSI-LD v1.8, clause 4.21)
+        raise ResourceNotFound(f"pick/omit leave nothing of entity {entity_id}: pick members it has")
     if ld.accept == GEOJSON:
         return ld_response(ld, geojson_feature(doc, geoproperty or "location", view.fmt))
     return ld_response(ld, doc)

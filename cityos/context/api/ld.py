@@ -8,7 +8,9 @@ from urllib.parse import unquote
 
 import orjson
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from cityos.auth import RequestContext, context_of, guarded
@@ -17,6 +19,7 @@ from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.governance import ReadCaller
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
+from cityos.context.projection import Projection, check_pick_omit
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
 from cityos.context.service import Writer
 from cityos.errors import NotAcceptable, UnsupportedMediaType
@@ -124,6 +127,7 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request,
     the caller's ``permission`` checked first."""
     ctx = await context_of(request, permission, known_tenant=False)  # the hub checks, or creates it
+    _refuse_unknown_params(request)
     rt = ctx.rt
     accept = negotiate(request.headers.get("accept"))
     body: Any = None
@@ -140,6 +144,81 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
         tm = await run_in_threadpool(contexts.resolve, wanted)
     scenario, purpose = (_header_text(request.headers.get(h)) for h in ("cityos-scenario", "cityos-purpose"))
     return LdRequest(ctx, tm, context, accept, body, scenario, purpose)
+
+
+_PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
+# Query parameters NGSI-LD v1.8 defines (clauses 6.3 and 6.4) that an operation of cityos may not implement yet
+# (join, orderBy, scopeQ ...): ignored where not declared, as before, so that a client of a later version keeps
+# its answer; a name outside the standard is refused.
+NGSILD_PARAMS = frozenset(
+    [
+        "id",
+        "type",
+        "idPattern",
+        "attrs",
+        "pick",
+        "omit",
+        "q",
+        "csf",
+        "georel",
+        "geometry",
+        "coordinates",
+        "geoproperty",
+        "geometryProperty",
+        "lang",
+        "scopeQ",
+        "options",
+        "format",
+        "limit",
+        "offset",
+        "count",
+        "local",
+        "details",
+        "kind",
+        "datasetId",
+        "deleteAll",
+        "timerel",
+        "timeAt",
+        "endTimeAt",
+        "timeproperty",
+        "lastN",
+        "aggrMethods",
+        "aggrPeriodDuration",
+        "join",
+        "joinLevel",
+        "containedBy",
+        "entityMap",
+        "expandValues",
+        "orderBy",
+        "orderFrom",
+        "collation",
+        "jsonKeys",
+        "doNotCompact",
+        "observedAt",
+    ]
+)
+
+
+def _declared_params(dependant: Dependant) -> set[str]:
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_params(sub)
+    return names
+
+
+def _refuse_unknown_params(request: Request) -> None:
+    """InvalidRequest for a query parameter neither the operation nor NGSI-LD defines (v1.7, clause 6.3.20):
+    a misspelt ``tpye=`` must not quietly widen a query to every entity."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    known = _PARAMS_OF.get(id(route))
+    if known is None:
+        known = _PARAMS_OF[id(route)] = frozenset(_declared_params(route.dependant))
+    unknown = sorted(set(request.query_params) - known - NGSILD_PARAMS)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise InvalidRequest(f"unknown query parameter {', '.join(unknown)}: this operation takes {allowed}")
 
 
 def ld_request(permission: str) -> Any:
@@ -207,18 +286,17 @@ def parse_view(
         if fmt not in _FORMAT_OPTIONS:
             raise InvalidRequest(f"format={fmt!r} is unknown: use normalized, concise, simplified or keyValues")
         chosen = _FORMAT_OPTIONS[fmt]
-    if pick and attrs:
-        raise BadRequestData("use either pick or attrs, not both")
+    picked, omitted = check_pick_omit(pick, omit, attrs)
 
-    def names(text: str | None) -> set[str]:
-        return {n if n in ("id", "type") else tm.expand(n) for n in (s.strip() for s in (text or "").split(",")) if n}
+    def names(projection: Projection | None) -> set[str]:
+        return {n if n in ("id", "type") else tm.expand(n) for n in (projection.names() if projection else ())}
 
     chosen_members: frozenset[str] | None = None
-    if pick:
-        chosen_members = frozenset(names(pick))
+    if picked:
+        chosen_members = frozenset(names(picked))
     elif attrs:
         chosen_members = frozenset({"id", "type", *(tm.expand(a) for a in attrs)})
-    return View(chosen, sys_attrs, chosen_members, frozenset(names(omit)), lang)
+    return View(chosen, sys_attrs, chosen_members, frozenset(names(omitted)), lang)
 
 
 def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -58,14 +58,18 @@ def _answer(
     headers: dict[str, str] | None = None,
     single: bool = False,
     route: str = "GET /ngsi-ld/v1/temporal/entities",
+    shape: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> Response:
+    """``shape``: the format, pick and omit parameters."""
+    fmt, pick, omit = shape
+    view = parse_view(rest, fmt, pick, omit, None, ld.tm, attrs)
     sights = look(ld.rt, ld.tenant, ld.caller(route), rows, one=single)
     answer = svc.temporal_evolution(
         ld.rt,
         ld.tenant,
         [s.row for s in sights],
         ld.tm,
-        parse_view(rest, None, None, None, None, ld.tm),
+        view,
         attrs,
         rng,
         last_n=last_n,
@@ -97,6 +101,9 @@ def get_temporal_entity(
     options: str | None = None,
     aggrMethods: str | None = None,
     aggrPeriodDuration: str | None = None,
+    format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
 ) -> Response:
     check_entity_id(entity_id)
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
@@ -114,6 +121,7 @@ def get_temporal_entity(
         aggrPeriodDuration,
         single=True,
         route="GET /ngsi-ld/v1/temporal/entities/{entityId}",
+        shape=(format, pick, omit),
     )
 
 
@@ -140,6 +148,9 @@ def query_temporal_entities(
     options: str | None = None,
     aggrMethods: str | None = None,
     aggrPeriodDuration: str | None = None,
+    format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
 ) -> Response:
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
     query = query_from_params(
@@ -159,7 +170,15 @@ def query_temporal_entities(
         options=options,
     )
     return _answer_query(
-        ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, "GET /ngsi-ld/v1/temporal/entities"
+        ld,
+        query,
+        rng,
+        lastN,
+        options,
+        aggrMethods,
+        aggrPeriodDuration,
+        "GET /ngsi-ld/v1/temporal/entities",
+        (format, pick, omit),
     )
 
 
@@ -172,6 +191,7 @@ def _answer_query(
     aggr_methods: str | None,
     aggr_period: str | None,
     route: str,
+    shape: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> Response:
     """The temporal answer for the entities a query selects (GET and POST queries alike)."""
     temporal, rest = _options(options)
@@ -192,6 +212,7 @@ def _answer_query(
         aggr_period,
         headers=count_headers(result) or None,
         route=route,
+        shape=shape,
     )
 
 

@@ -63,13 +63,15 @@ def list_types(ld: LdRead, details: bool = False) -> Response:
 
 
 @router.get("/types/{type_name:path}", summary="Describe an entity type")
-def get_type(type_name: str, ld: LdRead) -> Response:
+def get_type(type_name: str, ld: LdRead, details: bool = False) -> Response:
+    if not type_name:  # GET /types/ is the list, as clients that end the path with a slash ask for it
+        return list_types(ld, details)
     iri = ld.tm.expand(check_name(type_name, "entity type"))
     hidden = _hidden(ld, "GET /ngsi-ld/v1/types/{type}")
     count = svc.type_counts(ld.rt, ld.tenant, hidden).get(iri, 0)
     if not count:
         raise ResourceNotFound(f"no entity of type {type_name} exists", instance=type_name)
-    details = [
+    attribute_details = [
         {"id": a, "type": "Attribute", "attributeName": ld.tm.compact(a), "attributeTypes": sorted(i["kinds"])}
         for a, i in sorted(_usage(ld, hidden, iri).items())
     ]
@@ -80,7 +82,7 @@ def get_type(type_name: str, ld: LdRead) -> Response:
             "type": "EntityTypeInfo",
             "typeName": ld.tm.compact(iri),
             "entityCount": count,
-            "attributeDetails": details,
+            "attributeDetails": attribute_details,
         },
     )
 
@@ -112,7 +114,9 @@ def list_attributes(ld: LdRead, details: bool = False) -> Response:
 
 
 @router.get("/attributes/{attr_name:path}", summary="Describe an attribute")
-def get_attribute(attr_name: str, ld: LdRead) -> Response:
+def get_attribute(attr_name: str, ld: LdRead, details: bool = False) -> Response:
+    if not attr_name:  # GET /attributes/ is the list
+        return list_attributes(ld, details)
     iri = ld.tm.expand(check_name(attr_name))
     info = _usage(ld, _hidden(ld, "GET /ngsi-ld/v1/attributes/{attrId}")).get(iri)
     if info is None:

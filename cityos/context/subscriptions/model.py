@@ -18,7 +18,8 @@ from cityos.context.qlang import (
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED
 from cityos.core.timefmt import normalize_ts, now_iso
 
-FORMATS = {"normalized": NORMALIZED, "keyValues": SIMPLIFIED, "concise": CONCISE}
+# "simplified" is NGSI-LD v1.8's name for keyValues
+FORMATS = {"normalized": NORMALIZED, "keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise": CONCISE}
 ACCEPTS = ("application/json", "application/ld+json")
 NOTIFYING_SUBJECTS = (ENTITY_CREATED, ENTITY_UPDATED)
 
@@ -75,6 +76,8 @@ class Subscription:
     geo: GeoQuery | None = None
     geo_iri: str | None = None
     attributes: frozenset[str] | None = None  # notification.attributes as IRIs
+    pick: frozenset[str] | None = None  # notification.pick: attribute IRIs, and "id"/"type" as written
+    omit: frozenset[str] = frozenset()  # notification.omit, likewise
     fmt: str = NORMALIZED
     uri: str = ""
     accept: str = "application/json"

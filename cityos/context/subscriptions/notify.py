@@ -313,8 +313,9 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
         attrs = view.having(sub.attributes)
         pick: frozenset[str] | None = frozenset({"id", "type", *sub.attributes})
     else:
-        attrs, pick = view.full(), None
+        attrs, pick = view.full(), sub.pick
     if sight is not None and sight.items is not None:
         attrs = {a: seen for a, insts in attrs.items() if (seen := sight.instances(a, insts)) is not None}
     data = event.data
-    return render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, View(sub.fmt, pick=pick))
+    shown = View(sub.fmt, pick=pick, omit=sub.omit)
+    return render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown)

@@ -16,6 +16,7 @@ from cityos.context.qlang import (
     parse_q,
     q_attributes,
 )
+from cityos.context.render import SIMPLIFIED
 from cityos.context.subscriptions.model import (
     ACCEPTS,
     FORMATS,
@@ -40,6 +41,25 @@ def _strings(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise BadRequestData(f"'{where}' must be a non-empty list of attribute names")
     return [check_name(v, f"{where} entry") for v in value]
+
+
+def _parse_pick_omit(sub: Subscription, notification: dict[str, Any], tm: TermMap) -> None:
+    """notification.pick / omit (NGSI-LD v1.8, clause 5.2.14): lists of entity members, not with attributes,
+    and no member in both."""
+    given = {k: _strings(notification[k], f"notification.{k}") for k in ("pick", "omit") if k in notification}
+    if given and "attributes" in notification:
+        raise BadRequestData("'notification.pick'/'omit' and 'notification.attributes' exclude each other: keep one")
+    both = sorted(set(given.get("pick", ())) & set(given.get("omit", ())))
+    if both:
+        raise BadRequestData(f"'notification': {', '.join(both)} is both picked and omitted: name it in one of them")
+
+    def members(names: list[str]) -> frozenset[str]:
+        return frozenset(n if n in ("id", "type") else tm.expand(n) for n in names)
+
+    if "pick" in given:
+        sub.pick = members(given["pick"])
+    if "omit" in given:
+        sub.omit = members(given["omit"])
 
 
 def _text(body: dict[str, Any], key: str) -> None:
@@ -143,10 +163,16 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
         raise BadRequestData("'notification' is missing or not an object: it needs at least endpoint.uri")
     if "attributes" in value:
         sub.attributes = frozenset(tm.expand(a) for a in _strings(value["attributes"], "notification.attributes"))
+    _parse_pick_omit(sub, value, tm)
     fmt = value.get("format", "normalized")
     if fmt not in FORMATS:
         raise BadRequestData(f"'notification.format' {fmt!r} is unknown: use normalized, keyValues or concise")
     sub.fmt = FORMATS[fmt]
+    show_changes = value.get("showChanges", False)
+    if not isinstance(show_changes, bool):
+        raise BadRequestData("'notification.showChanges' must be true or false")
+    if show_changes and sub.fmt == SIMPLIFIED:  # NGSI-LD v1.8 Table 5.2.14-1: previous values need a full form
+        raise BadRequestData(f"'notification.showChanges' cannot go with the {fmt} format: use normalized or concise")
     endpoint = value.get("endpoint")
     if not isinstance(endpoint, dict):
         raise BadRequestData("'notification.endpoint' is missing or not an object: it needs a uri")

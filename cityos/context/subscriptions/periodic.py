@@ -31,8 +31,8 @@ _PAGE = 1000
 
 def due_items(rt: Runtime, tenant: str, sub: Subscription, round_ms: int) -> list[Pending]:
     """The entities a periodic subscription is sent in the round that fell due at ``round_ms``."""
-    pick = None if sub.attributes is None else frozenset({"id", "type", *sub.attributes})
-    view = View(sub.fmt, pick=pick)
+    pick = sub.pick if sub.attributes is None else frozenset({"id", "type", *sub.attributes})
+    view = View(sub.fmt, pick=pick, omit=sub.omit)
     items: dict[str, Pending] = {}
     for member in sub.body.get("entities") or []:
         query = EntityQuery(

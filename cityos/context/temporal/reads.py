@@ -345,12 +345,11 @@ def render_temporal(
     temporal_values: bool,
     prop: str = "observedAt",
 ) -> dict[str, Any]:
-    """The temporal representation of one entity: each attribute a list of its instances in time."""
-    out: dict[str, Any] = {"id": entity_id}
-    compacted = [tm.compact(t) for t in types]
-    out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    """The temporal representation of one entity: each attribute a list of its instances in time (the
+    members ``view`` picks or omits left out)."""
+    out = _head(entity_id, types, tm, view)
     for (eid, attr), items in instances.items():
-        if eid != entity_id:
+        if eid != entity_id or not view.wants(attr):
             continue
         name = tm.compact(attr)
         if temporal_values:
@@ -367,6 +366,17 @@ def render_temporal(
                 shown["instanceId"] = instance_id(item.dataset_id, item.key)
             rendered.append(shown)
         out[name] = rendered
+    return out
+
+
+def _head(entity_id: str, types: list[str], tm: TermMap, view: View) -> dict[str, Any]:
+    """The id and type of an entity's temporal representation, unless pick/omit leave them out."""
+    out: dict[str, Any] = {}
+    if view.wants("id"):
+        out["id"] = entity_id
+    if view.wants("type"):
+        compacted = [tm.compact(t) for t in types]
+        out["type"] = compacted[0] if len(compacted) == 1 else compacted
     return out
 
 
@@ -390,13 +400,13 @@ def render_aggregated(
     kinds: dict[str, str],
     tm: TermMap,
     methods: tuple[str, ...],
+    view: View | None = None,
 ) -> dict[str, Any]:
     """The aggregated temporal representation: per attribute and method, [value, startAt, endAt] per period."""
-    out: dict[str, Any] = {"id": entity_id}
-    compacted = [tm.compact(t) for t in types]
-    out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    view = view or View()
+    out = _head(entity_id, types, tm, view)
     for (eid, attr), buckets in aggregates.items():
-        if eid != entity_id:
+        if eid != entity_id or not view.wants(attr):
             continue
         entry: dict[str, Any] = {"type": kinds.get(attr, "Property")}
         for m in methods:

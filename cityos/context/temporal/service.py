@@ -95,7 +95,7 @@ def temporal_evolution(
         docs = []
         for r in rows:
             kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
-            docs.append(render_aggregated(r.id, r.types, aggregates, kinds, tm, aggr.methods))
+            docs.append(render_aggregated(r.id, r.types, aggregates, kinds, tm, aggr.methods, view))
         return TemporalAnswer(docs)
     cap = rt.settings.temporal_max_instances if last_n is None else None
     with rt.db.connect() as conn:
