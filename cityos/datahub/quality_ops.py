@@ -13,7 +13,7 @@ with such an entry compare with what the registry holds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -156,19 +156,22 @@ def after_feed(rt: Runtime, tenant: str, code: str, feed_run: str, by: str, reco
     if code not in rule_sets():
         return None
     try:
+        from cityos.datahub.feeds import registry_entity_id  # the feeds module calls this one: imported when used
+
         plan, seen = plan_of(view_entry(rt, tenant, code)), set[str]()
-        rows = [_keyed(rt, plan, n, r, seen) for n, r in enumerate(records) if isinstance(r, Mapping)]
+        ident = (lambda key: registry_entity_id(rt, plan.registry, key)) if plan is not None else None
+        rows = [_keyed(plan, ident, n, r, seen) for n, r in enumerate(records) if isinstance(r, Mapping)]
         return start_run(rt, tenant, code, by=by, trigger="feed", records=rows, feed_run=feed_run).id
     except Exception:
         log.exception("the quality run after feed run %s of %s failed (the feed is kept)", feed_run, code)
         return None
 
 
-def _keyed(rt: Runtime, plan: Plan | None, n: int, record: Mapping[str, Any], seen: set[str]) -> Record:
-    from cityos.datahub.feeds import registry_entity_id  # the feeds module calls this one: imported when used
-
+def _keyed(
+    plan: Plan | None, ident: Callable[[str], str] | None, n: int, record: Mapping[str, Any], seen: set[str]
+) -> Record:
     key = record.get(plan.key.item) if plan is not None else None
-    rid = registry_entity_id(rt, plan.registry, key) if plan and isinstance(key, str) and key.strip() else f"record {n}"
+    rid = ident(key) if ident is not None and isinstance(key, str) and key.strip() else f"record {n}"
     if rid in seen:
         rid = f"{rid} (record {n})"  # a repeat in the batch: a record of its own, for uniqueness to name
     seen.add(rid)
