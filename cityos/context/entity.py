@@ -102,7 +102,13 @@ def _check_controls(value: str, what: str) -> None:
         raise BadRequestData(f"{what} {value[:80]!r} holds the control character {where}: remove it")
 
 
+_NAMES_PASSED: set[str] = set()  # names found allowed (the few of a batch, checked once, not once per entity)
+_NAMES_KEPT = 4096
+
+
 def check_name(name: Any, what: str = "attribute name") -> str:
+    if type(name) is str and name in _NAMES_PASSED:
+        return name
     if isinstance(name, str):
         _check_controls(name, what)
     if not isinstance(name, str) or not name or len(name) > 256 or not _NAME.match(name):
@@ -110,6 +116,8 @@ def check_name(name: Any, what: str = "attribute name") -> str:
             f"{what} {name!r} is not allowed: use a term, compact IRI or IRI without spaces, quotes, "
             "'=', ';', parentheses or brackets"
         )
+    if len(_NAMES_PASSED) < _NAMES_KEPT:
+        _NAMES_PASSED.add(name)
     return name
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import orjson
 from pydantic import AfterValidator
 
 CONTROLS = "\x00-\x1f\x7f-\x9f"
@@ -69,8 +70,16 @@ def where_nul(value: Any) -> str | None:
 
 
 def holds_nul(value: Any) -> bool:
-    """Whether a JSON value holds U+0000 in a string or a member name anywhere (PostgreSQL stores none)."""
-    return where_nul(value) is not None
+    """Whether a JSON value holds U+0000 in a string or a member name anywhere (PostgreSQL stores none). JSON
+    writes U+0000 as the escape ``\\u0000`` only: a value whose JSON text lacks it holds none (the walk is asked
+    only when it is there, as a backslash written before ``u0000`` also shows it, or when the value is not JSON)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    try:
+        text = orjson.dumps(value)
+    except TypeError:
+        return where_nul(value) is not None
+    return b"\\u0000" in text and where_nul(value) is not None
 
 
 def no_nul(text: str) -> str:

@@ -233,3 +233,19 @@ def test_a_departments_score_is_its_datasets_weighted_by_records(rt: Runtime) ->
     later = run_quality(rt, "t", "X1", [{"id": "1", "x": 1}], rules=rules, origin=origin,
                         now=datetime.now(UTC) + timedelta(seconds=5))  # fmt: skip
     assert scores(rt, "t", "d")[0][0].run == later.id and scores(rt, "t", "d")[1][0].score == 1.0
+
+
+def test_a_reference_backed_by_entities_is_read_as_a_dataset_read_reads_its_items(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    from cityos.datahub.catalogue import get_entry
+    from cityos.datahub.quality_ops import dataset_records, references_of
+    from cityos.datahub.quality_runs import rules_for
+
+    _push(api, tokens[SOURCE], PERSONS, PEOPLE)
+    found, _ = references_of(api.rt, "default", rules_for(MARRIAGE))
+    # the persons entry is backed by Person entities: read in keyset chunks of the items the rules read only
+    read = dataset_records(api.rt, "default", get_entry(api.rt, "default", PERSONS))
+    wanted = {"id", "type", "idCard", "name"}
+    assert len(read) == 3 and found[PERSONS] == [{k: v for k, v in r.items() if k in wanted} for r in read]
+    assert {r["name"] for r in found[PERSONS]} == {"张伟", "欧阳娜", "李建国"}
