@@ -18,6 +18,7 @@ from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.governance import ReadCaller
+from cityos.context.join import omitted_names
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.projection import Projection, check_pick_omit
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
@@ -296,7 +297,7 @@ def parse_view(
         chosen_members = frozenset(names(picked))
     elif attrs:
         chosen_members = frozenset({"id", "type", *(tm.expand(a) for a in attrs)})
-    return View(chosen, sys_attrs, chosen_members, frozenset(names(omitted)), lang)
+    return View(chosen, sys_attrs, chosen_members, frozenset(omitted_names(omitted, tm)), lang, picked, omitted)
 
 
 def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
