@@ -149,8 +149,8 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
 
 _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
 # Query parameters NGSI-LD v1.8 defines (clauses 6.3 and 6.4) that an operation of cityos may not implement yet
-# (join, orderBy, scopeQ ...): ignored where not declared, as before, so that a client of a later version keeps
-# its answer; a name outside the standard is refused.
+# (orderBy, scopeQ, join on temporal reads ...): ignored where not declared, as before, so that a client of a
+# later version keeps its answer; a name outside the standard is refused.
 NGSILD_PARAMS = frozenset(
     [
         "id",
