@@ -6,7 +6,7 @@ Names are compacted with the request's term map; ``sysAttrs`` adds createdAt/mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cityos.context.entity import (
@@ -19,6 +19,7 @@ from cityos.context.entity import (
     VOCABPROPERTY,
     TermMap,
 )
+from cityos.context.projection import Projection
 
 NORMALIZED = "normalized"
 CONCISE = "concise"
@@ -34,6 +35,9 @@ class View:
     pick: frozenset[str] | None = None  # expanded attribute IRIs, plus "id"/"type" as given
     omit: frozenset[str] = frozenset()
     lang: str | None = None
+    # pick/omit as parsed, for the projections of linked entities (join, NGSI-LD v1.8 clause 4.5.23)
+    picked: Projection | None = field(default=None, compare=False)
+    omitted: Projection | None = field(default=None, compare=False)
 
     def wants(self, member: str) -> bool:
         if member in self.omit:

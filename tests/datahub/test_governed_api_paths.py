@@ -275,3 +275,31 @@ def test_the_citys_reads_are_whole_and_audited(api: Api, rt: Runtime, tokens: di
     mine = reads_of_subject(rt, "default", subject_hash(rt, ID_CARD))
     assert {(r.principal, r.department, r.grant) for r in mine} == {("duty-officer", None, None)}
     assert verify(rt).ok
+
+
+def test_linked_entities_pass_the_guard(api: Api, rt: Runtime, tokens: dict[str, str]) -> None:
+    """join=inline|flat reads the entities a relationship names through the guard: a department with no grant
+    finds the person left out (the relationship as stored), one with a grant finds it masked, and the read of
+    the linked person is audited under the route that served it (issue 24)."""
+    case = {
+        "id": "urn:ngsi-ld:AssistanceCase:1",
+        "type": "AssistanceCase",
+        "applicant": {"type": "Relationship", "object": ONE},
+    }
+    assert api.post("/ngsi-ld/v1/entities", json=case).status_code == 201
+    url, reader = f"/ngsi-ld/v1/entities/{case['id']}", tokens["reader"]
+    for join in ("inline", "flat"):
+        r = api.get(url, params={"join": join}, headers=HEADERS, token=reader)
+        assert r.status_code == 200 and r.json()["applicant"] == case["applicant"], r.text
+    assert _routes(rt) == []  # nothing of the person was read
+
+    _grant(rt)
+    inline = api.get(url, params={"join": "inline"}, headers=HEADERS, token=reader)
+    person = inline.json()["applicant"]["entity"]
+    assert set(person) == {"id", "type", "idCard", "name"} and person["idCard"]["value"] == "310101********1234"
+    flat = api.get("/ngsi-ld/v1/entities", params={"type": "AssistanceCase", "join": "flat"}, headers=HEADERS,
+                   token=reader)  # fmt: skip
+    assert [d["id"] for d in flat.json()] == [case["id"], ONE] and ID_CARD not in flat.text
+    assert sorted(_routes(rt)) == ["GET /ngsi-ld/v1/entities", "GET /ngsi-ld/v1/entities/{entityId}"]
+    whole = api.get(url, params={"join": "inline"}, token=tokens["operator"]).json()["applicant"]["entity"]
+    assert whole["idCard"]["value"] == ID_CARD and "registeredAddress" in whole

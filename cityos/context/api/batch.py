@@ -14,6 +14,7 @@ from cityos.context.api.schemas import BATCH_RESULT, LD_PROBLEMS, Responses, ans
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
 from cityos.context.governance import govern_rows, missed, unreadable_types
+from cityos.context.join import joined, parse_join
 from cityos.context.query import (
     check_paging,
     count_headers,
@@ -170,6 +171,8 @@ def batch_query(
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
     view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
+    body = ld.body if isinstance(ld.body, dict) else {}
+    linking = parse_join(body.get("join"), body.get("joinLevel"))
     caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
     filters = filters_of(query, ld.tm)
     query.not_types = unreadable_types(rt, ld.tenant, caller, filters)
@@ -177,6 +180,10 @@ def batch_query(
     if not result.rows and not query.offset:
         missed(rt, ld.tenant, caller, filters)
     rows = govern_rows(rt, ld.tenant, caller, result.rows)
-    docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]
+    if linking is None:
+        docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]
+    else:
+        docs, linked = joined(rt, ld.tenant, caller, ld.tm, linking, rows, view)
+        docs += linked
     headers = count_headers(result)
     return ld_response(ld, docs, headers=headers)

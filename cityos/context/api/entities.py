@@ -13,6 +13,7 @@ from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, crea
 from cityos.context.entity import NULL_URI, check_entity_id, check_name, is_null, parse_entity, parse_instance
 from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound
 from cityos.context.governance import govern_rows, missed, unreadable_types
+from cityos.context.join import joined, parse_join
 from cityos.context.query import count_headers, filters_of, query_entities, query_from_params, split_list
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
@@ -30,10 +31,10 @@ def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
 
 
 def _entities_response(
-    rows: list[EntityRow], ld: LdRequest, view: View, geoproperty: str | None, headers: dict[str, str]
+    docs: list[dict[str, Any]], ld: LdRequest, view: View, geoproperty: str | None, headers: dict[str, str]
 ) -> Response:
     # an entity that pick/omit leaves nothing of is not shown (NGSI-LD v1.8, clause 4.21)
-    docs = [d for d in (_render(r, ld, view) for r in rows) if d]
+    docs = [d for d in docs if d]
     if ld.accept == GEOJSON:
         name = geoproperty or "location"
         features = [geojson_feature(d, name, view.fmt) for d in docs]
@@ -95,8 +96,11 @@ def get_entities(
     format: str | None = None,
     lang: str | None = None,
     local: bool = False,
+    join: str | None = None,
+    joinLevel: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
+    linking = parse_join(join, joinLevel)
     query = query_from_params(
         ld.rt,
         id=id,
@@ -123,7 +127,10 @@ def get_entities(
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
-    return _entities_response(rows, ld, view, geoproperty, headers)
+    if linking is None:
+        return _entities_response([_render(r, ld, view) for r in rows], ld, view, geoproperty, headers)
+    docs, linked = joined(ld.rt, ld.tenant, caller, ld.tm, linking, rows, view)
+    return _entities_response(docs + linked, ld, view, geoproperty, headers)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
@@ -137,19 +144,29 @@ def get_entity(
     format: str | None = None,
     lang: str | None = None,
     geoproperty: str | None = None,
+    join: str | None = None,
+    joinLevel: str | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    linking = parse_join(join, joinLevel)
     row = svc.get_entity(rt, tenant, entity_id)
-    (row,) = govern_rows(rt, tenant, ld.caller("GET /ngsi-ld/v1/entities/{entityId}"), [row], one=True)
+    caller = ld.caller("GET /ngsi-ld/v1/entities/{entityId}")
+    (row,) = govern_rows(rt, tenant, caller, [row], one=True)
     if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
         raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
-    doc = _render(row, ld, view)
+    linked: list[dict[str, Any]] = []
+    if linking is None:
+        doc = _render(row, ld, view)
+    else:
+        (doc,), linked = joined(rt, tenant, caller, ld.tm, linking, [row], view)
     if not doc:  # pick matches no member, or omit names them all (NGSI-LD v1.8, clause 4.21)
         raise ResourceNotFound(f"pick/omit leave nothing of entity {entity_id}: pick members it has")
+    if linked:  # join=flat: the entity and those it links to, as an array (NGSI-LD v1.8, clause 4.5.23)
+        return _entities_response([doc, *linked], ld, view, geoproperty, {})
     if ld.accept == GEOJSON:
         return ld_response(ld, geojson_feature(doc, geoproperty or "location", view.fmt))
     return ld_response(ld, doc)

@@ -18,6 +18,7 @@ from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.governance import ReadCaller
+from cityos.context.join import omitted_names
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.projection import Projection, check_pick_omit
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
@@ -148,8 +149,8 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
 
 _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
 # Query parameters NGSI-LD v1.8 defines (clauses 6.3 and 6.4) that an operation of cityos may not implement yet
-# (join, orderBy, scopeQ ...): ignored where not declared, as before, so that a client of a later version keeps
-# its answer; a name outside the standard is refused.
+# (orderBy, scopeQ, join on temporal reads ...): ignored where not declared, as before, so that a client of a
+# later version keeps its answer; a name outside the standard is refused.
 NGSILD_PARAMS = frozenset(
     [
         "id",
@@ -296,7 +297,7 @@ def parse_view(
         chosen_members = frozenset(names(picked))
     elif attrs:
         chosen_members = frozenset({"id", "type", *(tm.expand(a) for a in attrs)})
-    return View(chosen, sys_attrs, chosen_members, frozenset(names(omitted)), lang)
+    return View(chosen, sys_attrs, chosen_members, frozenset(omitted_names(omitted, tm)), lang, picked, omitted)
 
 
 def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
