@@ -45,6 +45,17 @@ class View:
         return self.pick is None or member in self.pick
 
 
+def entity_head(entity_id: str, types: list[str], tm: TermMap, view: View) -> dict[str, Any]:
+    """The id and type of an entity's representation, unless pick/omit leave them out."""
+    out: dict[str, Any] = {}
+    if view.wants("id"):
+        out["id"] = entity_id
+    if view.wants("type"):
+        compacted = [tm.compact(t) for t in types]
+        out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    return out
+
+
 def render_entity(
     entity_id: str,
     types: list[str],
@@ -56,12 +67,7 @@ def render_entity(
     modified_at: str | None = None,
 ) -> dict[str, Any]:
     """One stored entity as a response document (without @context)."""
-    out: dict[str, Any] = {}
-    if view.wants("id"):
-        out["id"] = entity_id
-    if view.wants("type"):
-        compacted = [tm.compact(t) for t in types]
-        out["type"] = compacted[0] if len(compacted) == 1 else compacted
+    out = entity_head(entity_id, types, tm, view)
     if scope and view.wants("scope"):
         out["scope"] = scope[0] if len(scope) == 1 else scope
     if view.sys_attrs and view.fmt != SIMPLIFIED:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from cityos.context.entity import VALUE_MEMBER, TermMap
-from cityos.context.render import View, render_instance, shown_ts
+from cityos.context.render import View, entity_head, render_instance, shown_ts
 from cityos.context.temporal.params import Aggregation, TimeRange
 from cityos.core.timefmt import from_ms, to_ms
 
@@ -347,7 +347,7 @@ def render_temporal(
 ) -> dict[str, Any]:
     """The temporal representation of one entity: each attribute a list of its instances in time (the
     members ``view`` picks or omits left out)."""
-    out = _head(entity_id, types, tm, view)
+    out = entity_head(entity_id, types, tm, view)
     for (eid, attr), items in instances.items():
         if eid != entity_id or not view.wants(attr):
             continue
@@ -366,17 +366,6 @@ def render_temporal(
                 shown["instanceId"] = instance_id(item.dataset_id, item.key)
             rendered.append(shown)
         out[name] = rendered
-    return out
-
-
-def _head(entity_id: str, types: list[str], tm: TermMap, view: View) -> dict[str, Any]:
-    """The id and type of an entity's temporal representation, unless pick/omit leave them out."""
-    out: dict[str, Any] = {}
-    if view.wants("id"):
-        out["id"] = entity_id
-    if view.wants("type"):
-        compacted = [tm.compact(t) for t in types]
-        out["type"] = compacted[0] if len(compacted) == 1 else compacted
     return out
 
 
@@ -404,7 +393,7 @@ def render_aggregated(
 ) -> dict[str, Any]:
     """The aggregated temporal representation: per attribute and method, [value, startAt, endAt] per period."""
     view = view or View()
-    out = _head(entity_id, types, tm, view)
+    out = entity_head(entity_id, types, tm, view)
     for (eid, attr), buckets in aggregates.items():
         if eid != entity_id or not view.wants(attr):
             continue
