@@ -283,7 +283,9 @@ class Engine:
             full = attrs if attrs is not None else self._load(entity_id)
             found = self.places[entity_id] = place_of(full or {})
             if self._q:  # q filters may read attributes an update does not carry
-                self._static[entity_id] = full or {}
+                # a copy: ``attrs`` is an event's, which other consumers of the bus read after us, and _view
+                # writes later updates into what is kept here
+                self._static[entity_id] = dict(full or {})
         return found
 
     def _view(self, entity_id: str, attrs: Attrs) -> Attrs:

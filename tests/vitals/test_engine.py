@@ -121,3 +121,14 @@ def test_a_q_filtered_count_per_grid_in_tumbling_windows() -> None:
     assert [(c.change.kind, c.change.new) for c in alarms + ch] == [("raised", 3)]
     values, ch = e.advance(T0 + int(timedelta(hours=1).total_seconds()) * 1000)
     assert values[-1].value == 0.0 and [(c.change.kind) for c in ch] == ["cleared"]
+
+
+def test_the_engine_leaves_the_attributes_of_an_event_as_it_found_them() -> None:
+    """An event's attributes are shared by every consumer of the bus: the notifier rendered an entity's
+    creation with the value of a later update once the engine had written that update into them."""
+    e = engine()
+    created = {TM.expand("smoke"): prop(False, T0), TM.expand("refGrid"): rel(GRID)}
+    before = {name: [dict(i) for i in instances] for name, instances in created.items()}
+    e.take("urn:ngsi-ld:SmokeDetector:s2", SMOKE, created, complete=True)
+    e.take("urn:ngsi-ld:SmokeDetector:s2", SMOKE, {TM.expand("smoke"): prop(True, T0 + MIN)})
+    assert created == before
