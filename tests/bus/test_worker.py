@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
 
 ENTITY = "urn:ngsi-ld:WaterLevelSensor:pump-7"
+# a new `cityos worker` imports its whole stack and starts its runners before it binds its consumer: on a
+# loaded two-core machine that took more than WAIT
+START_WAIT = 4 * WAIT
 pytestmark = pytest.mark.nats  # the worker and the API share the NATS bus
 
 
@@ -72,7 +76,7 @@ def _wait_for_consumer(stream: str, durable: str) -> None:
         except nats.js.errors.NotFoundError:
             return False
 
-    wait_for(bound, WAIT, what=lambda: "the worker never created its NATS consumer")
+    wait_for(bound, START_WAIT, what=lambda: "the worker never created its NATS consumer")
 
 
 @pytest.fixture
@@ -113,7 +117,9 @@ def test_worker_killed_and_restarted_loses_no_notification(
     names: dict[str, Any],  # noqa: F811
 ) -> None:
     api, rt, worker = district
-    rx = Receiver(delay=0.03)
+    held = threading.Event()  # set: the receiver answers; cleared: it holds each notification until set again
+    held.set()
+    rx = Receiver(delay=0.03, hang=held)
     try:
         worker.start()
         _wait_for_consumer(names["stream"], "notify")
@@ -135,13 +141,17 @@ def test_worker_killed_and_restarted_loses_no_notification(
         for seq in range(40):
             _level(api, seq)
         rx.seen.wait_for(lambda got: len({s for s, _ in _seqs(got) if s >= 0}) >= 8, 2 * WAIT)  # it delivers
+        held.clear()  # what is sent from now on is held unanswered, so the kill leaves some unsent however slow we are
+        rx.entered.clear()
+        rx.entered.wait(WAIT)
         worker.kill()
+        held.set()
         assert outbox.count(rt) > 0  # matched, stored, not yet sent
         for seq in range(40, 80):  # the worker is down: these wait in NATS
             _level(api, seq)
 
         worker.start()
-        rx.seen.wait_for(lambda got: {s for s, _ in _seqs(got)} >= set(range(80)), 2 * WAIT)  # none lost
+        rx.seen.wait_for(lambda got: {s for s, _ in _seqs(got)} >= set(range(80)), START_WAIT)  # none lost
         wait_for(lambda: outbox.count(rt) == 0, 2 * WAIT, what=lambda: "the outbox was not emptied")
         ids_by_seq: dict[int, set[str]] = {}
         for seq, note_id in _seqs(rx.got):
