@@ -10,11 +10,12 @@ session.
 Sessions outlive their process (they are persistent, as the single consumer's), because Mosquitto
 (2.0 at least) does not give a dead session's unacknowledged messages to the rest of the group: it
 keeps them in that session, and goes on queueing a share of the new messages there too. So every
-process looks at the other sessions every few seconds: one whose lease is free (its process died or
-stopped) is *taken over*: resumed under its client id, unsubscribed so that the broker routes it
-nothing new, and drained through this process's writer (the unacknowledged messages come again,
-then what was queued), each acknowledged after commit as always. A session found empty is ended. A
-process that comes back later takes a free session and subscribes it again.
+process looks at the other sessions every few seconds: one whose lease is free at two looks in a row
+(its process died or stopped, and is not just starting) is *taken over*: resumed under its client
+id, unsubscribed so that the broker routes it nothing new, and drained through this process's writer
+(the unacknowledged messages come again, then what was queued), each acknowledged after commit as
+always. A session found empty is ended. A process that comes back later takes a free session and
+subscribes it again.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class SharedSessions:
         self.mine: int | None = None  # index of the session this process runs
         self.consumer: MqttConsumer | None = None
         self.taken_over = 0  # messages stored from other processes' sessions
+        self._free: set[int] = set()  # sessions whose lease was free at the last look
         self.connected = threading.Event()  # set once the session this process runs has subscribed
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -146,7 +148,13 @@ class SharedSessions:
 
     def _take_over(self, i: int) -> None:
         if not self.leases[i].acquire():
+            self._free.discard(i)
             return  # a live process runs it
+        if i not in self._free:  # its process may be starting: taken over if it is still free at the next look
+            self._free.add(i)
+            self.leases[i].release()
+            return
+        self._free.discard(i)
         try:
             stored = drain(self.rt, self.writer, self.ids[i], self.share, on_answer=self.on_answer, stop=self._stop)
             self.taken_over += stored
