@@ -191,3 +191,9 @@ def test_ingest_takes_a_lease_with_one_mqtt_session_and_runs_in_every_holder_wit
         finally:
             for h in two:
                 h.close()
+
+
+def test_shared_mqtt_sessions_refuse_a_client_id_that_cannot_name_the_share_group() -> None:
+    with pytest.raises(ValueError, match=r"CITYOS_MQTT_CLIENT_ID 'ingest/a' names the shared subscription's group"):
+        Settings(mqtt_sessions=2, mqtt_client_id="ingest/a")
+    assert Settings(mqtt_client_id="ingest/a").mqtt_client_id == "ingest/a"  # one session: no group to name
