@@ -15,7 +15,7 @@ process looks at the other sessions every few seconds: one whose lease is free a
 id, unsubscribed so that the broker routes it nothing new, and drained through this process's writer
 (the unacknowledged messages come again, then what was queued), each acknowledged after commit as
 always. A session found empty is ended. A process that comes back later takes a free session and
-subscribes it again.
+subscribes it again. The one session of ``CITYOS_MQTT_SESSIONS=1`` is taken over likewise.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from cityos.store.lease import Lease, open_lease
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 5.0  # how often a process looks for a session to take or to take over
-QUIET_SECONDS = 1.0  # a taken-over session with nothing in hand and nothing new for this long is drained
+# a taken-over session with nothing in hand and nothing new for this long is drained for now (what the broker
+# sends later, on a loaded machine, is taken in at the next look: the session is ended only once found empty)
+QUIET_SECONDS = 3.0
 STALL_SECONDS = 60.0  # a takeover that stores nothing for this long is left for the next look
 
 
@@ -65,8 +67,9 @@ class Takeover(MqttConsumer):
         if not self.present:
             self.answered.set()
             return
-        # what the session holds comes anyway; unsubscribed, it is routed nothing new
-        client.unsubscribe([f for f, _ in topic_filters(self.share)])
+        # what the session holds comes anyway; unsubscribed, it is routed nothing new (the one session of
+        # CITYOS_MQTT_SESSIONS=1 has the plain subscriptions)
+        client.unsubscribe([f for f, _ in topic_filters(self.share) + topic_filters()])
 
     def close_session(self, *, end: bool) -> None:
         """Disconnect; ``end``: the broker forgets the session (only when it held nothing)."""
@@ -91,8 +94,12 @@ class SharedSessions:
     ) -> None:
         self.rt, self.writer, self.on_answer, self.check_seconds = rt, writer, on_answer, check_seconds
         self.share = rt.settings.mqtt_client_id
-        self.ids = session_ids(self.share, rt.settings.mqtt_sessions)
-        self.leases: list[Lease] = [open_lease(rt.db, f"ingest-session-{i + 1}") for i in range(len(self.ids))]
+        self.sessions = rt.settings.mqtt_sessions
+        # the shared sessions, then the one session of CITYOS_MQTT_SESSIONS=1 (under the ingest role's lease),
+        # taken over like them: what it held before the deployment went to several sessions is not left behind
+        self.ids = [*session_ids(self.share, self.sessions), self.share]
+        self.leases: list[Lease] = [open_lease(rt.db, f"ingest-session-{i}") for i in range(1, self.sessions + 1)]
+        self.leases.append(open_lease(rt.db, "role-ingest"))
         self.mine: int | None = None  # index of the session this process runs
         self.consumer: MqttConsumer | None = None
         self.taken_over = 0  # messages stored from other processes' sessions
@@ -130,7 +137,7 @@ class SharedSessions:
             self._leave()
         if self.mine is not None:
             return
-        for i, lease in enumerate(self.leases):
+        for i, lease in enumerate(self.leases[: self.sessions]):
             if lease.acquire():
                 consumer = MqttConsumer(
                     self.rt, self.writer, client_id=self.ids[i], on_answer=self.on_answer, share=self.share
@@ -142,9 +149,9 @@ class SharedSessions:
                     lease.release()
                     raise
                 self.mine, self.consumer = i, consumer
-                log.info("ingest session %s: consuming here (shared over %d sessions)", self.ids[i], len(self.ids))
+                log.info("ingest session %s: consuming here (shared over %d sessions)", self.ids[i], self.sessions)
                 return
-        log.info("ingest: all %d sessions run in other processes; standing by", len(self.ids))
+        log.info("ingest: all %d sessions run in other processes; standing by", self.sessions)
 
     def _take_over(self, i: int) -> None:
         if not self.leases[i].acquire():

@@ -20,11 +20,15 @@ from brokers import own_mosquitto
 from conftest import Seen, wait_for
 from sqlalchemy import func, select
 
+from cityos.bus.memory import MemoryBus
+from cityos.config import Settings
 from cityos.context.jsonld import core_term_map
 from cityos.context.tables import attr_history
 from cityos.core.timefmt import format_ts
 from cityos.iot import service
+from cityos.iot.runner import IngestRunner
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate
+from cityos.iot.sharing import SharedSessions
 from cityos.iot.tables import dead_letters
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
@@ -129,3 +133,39 @@ def test_two_shared_processes_and_a_sigkill_lose_and_double_nothing(rt: Runtime,
                 proc.wait(30)
         pub.disconnect()
         pub.loop_stop()
+
+
+def test_a_deployment_gone_to_shared_sessions_takes_in_what_its_one_session_held(
+    sqlite_db: Database, broker: int
+) -> None:
+    settings = Settings(database_url=sqlite_db.url, mqtt_url=f"mqtt://127.0.0.1:{broker}", mqtt_client_id=CLIENT_ID)
+    rt = Runtime(settings, sqlite_db, MemoryBus())
+    provision(rt)
+    one = IngestRunner(rt, mqtt=True)  # CITYOS_MQTT_SESSIONS=1: the one session, subscribed, then stopped
+    one.start()
+    assert one.consumer is not None and one.consumer.connected.wait(10)
+    one.close()
+    pub = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="share-test-pub-1", protocol=paho.MQTTv311)
+    acks: Seen[int] = Seen()
+    pub.on_publish = lambda _c, _u, mid, _rc, _p: acks(mid)
+    pub.connect("127.0.0.1", broker)
+    pub.loop_start()
+    at = format_ts(datetime.now(UTC) - timedelta(minutes=1)).encode()
+    for i in range(100):
+        pub.publish(f"cityos/{KEY}/S-{i:04d}/attrs", b'{"n": %d, "observedAt": "%s"}' % (i, at), qos=1)
+    acks.wait_for(lambda a: len(a) >= 100)
+    pub.disconnect()
+    pub.loop_stop()
+    shared_rt = Runtime(settings.model_copy(update={"mqtt_sessions": 2}), sqlite_db, MemoryBus())
+    shared = IngestRunner(shared_rt, mqtt=True)
+    shared.start()
+    try:
+        sessions = shared.consumer
+        assert isinstance(sessions, SharedSessions)
+        wait_for(lambda: sessions.taken_over >= 100, 120)  # at one look or several
+        assert sessions.taken_over == 100
+        assert stored(sqlite_db) == 100
+    finally:
+        shared.close()
+        rt.bus.close()
+        shared_rt.bus.close()
