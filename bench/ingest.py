@@ -16,9 +16,12 @@ Figures, per database:
      committed rate, and the publish-to-commit latency (p50/p99) of a 2% sample whose commit is
      watched by polling the probe devices' entities every 20 ms (figures are pessimistic by up to
      the poll interval plus the poll's own time, which is printed);
-  4. the peak resident memory (VmHWM) of the ingest process over the whole run.
+  4. the peak resident memory (VmHWM) of the ingest process over the whole run;
+  5. with ``--processes N`` (N > 1): the drain again, with N `cityos ingest` processes sharing the
+     broker's messages (``CITYOS_MQTT_SESSIONS=N``, docs/deployment.md), beside the one-process drain
+     of the same run, with the load average while each drain ran.
 
-Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both]
+Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N]
 """
 
 from __future__ import annotations
@@ -110,17 +113,49 @@ def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"mosquitto ({binary}) did not start")
 
 
-def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID=CLIENT_ID)
+def start_ingest(db_url: str, port: int, log: Path, *, sessions: int = 1) -> subprocess.Popen[bytes]:
+    return start_ingests(db_url, port, [log], sessions=sessions)[0]
+
+
+def start_ingests(db_url: str, port: int, logs: list[Path], *, sessions: int = 1) -> list[subprocess.Popen[bytes]]:
+    """`cityos ingest` processes, one per log, started together (each takes its own shared session)."""
+    client_id = CLIENT_ID if sessions == 1 else f"{CLIENT_ID}-shared"
+    env = dict(
+        os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID=client_id, CITYOS_MQTT_SESSIONS=str(sessions)
+    )
     cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
-    offset = log.stat().st_size if log.exists() else 0
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
-    deadline = time.monotonic() + 60
-    while b"consuming telemetry" not in log.read_bytes()[offset:]:
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit(f"cityos ingest did not start: see {log}")
-        time.sleep(0.1)
-    return proc
+    offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab")) for log in logs]
+    deadline = time.monotonic() + 120
+    for proc, log, offset in zip(procs, logs, offsets, strict=True):
+        while b"consuming telemetry" not in log.read_bytes()[offset:]:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit(f"cityos ingest did not start: see {log}")
+            time.sleep(0.1)
+    return procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        proc.wait(60)
+
+
+def end_sessions(port: int, client_ids: list[str]) -> None:
+    """Make the broker forget these sessions, so that they queue nothing more in the later phases."""
+    import paho.mqtt.client as paho
+
+    for client_id in client_ids:
+        c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+        connected = threading.Event()
+        c.on_connect = lambda *_a, connected=connected: connected.set()
+        c.connect("127.0.0.1", port, clean_start=True)
+        c.loop_start()
+        if not connected.wait(10):
+            raise SystemExit("the broker did not answer")
+        c.disconnect()
+        c.loop_stop()
 
 
 def _status_mb(pid: int, field: str) -> float:
@@ -142,12 +177,19 @@ def current_rss_mb(pid: int) -> float:
 
 
 def publisher(
-    port: int, first: int, count: int, rate: float | None, seconds: float | None, total: int | None, out: Any
+    port: int,
+    first: int,
+    count: int,
+    rate: float | None,
+    seconds: float | None,
+    total: int | None,
+    out: Any,
+    base_ms: int | None = None,
 ) -> None:
     """Publish QoS 1 messages for devices first..first+count-1; ``rate`` None: as fast as acks allow.
 
     Messages carry their publish time as observedAt (ms), except in a drain (``total`` set), where
-    message i is stamped with a distinct millisecond so that none collides in the history.
+    message i is stamped ``base_ms`` (default: an hour ago) + i ms, so that none collides in the history.
     """
     import paho.mqtt.client as paho
 
@@ -159,7 +201,7 @@ def publisher(
     c.loop_start()
     probes = range(first, first + PROBES_PER_PUBLISHER)
     regular = count - PROBES_PER_PUBLISHER
-    base_ms = int(time.time() * 1000) - 3_600_000
+    base_ms = base_ms if base_ms is not None else int(time.time() * 1000) - 3_600_000
     sent = 0
     t0 = time.monotonic()
     while True:
@@ -190,14 +232,21 @@ def publisher(
 
 
 def run_publishers(
-    port: int, devices: int, procs: int, *, rate: float | None = None, seconds: float | None = None, total: int = 0
+    port: int,
+    devices: int,
+    procs: int,
+    *,
+    rate: float | None = None,
+    seconds: float | None = None,
+    total: int = 0,
+    base_ms: int | None = None,
 ) -> tuple[list[mp.Process], Any]:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     share = devices // procs
     started = []
     for p in range(procs):
-        args = (port, p * share, share, rate / procs if rate else None, seconds, total // procs or None, out)
+        args = (port, p * share, share, rate / procs if rate else None, seconds, total // procs or None, out, base_ms)
         proc = ctx.Process(target=publisher, args=args, daemon=True)
         proc.start()
         started.append(proc)
@@ -368,10 +417,12 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ingest.send_signal(signal.SIGTERM)
         ingest.wait(30)
         print(f"[{kind}] queueing {args.drain:,} messages in the broker …", flush=True)
-        since = int(time.time() * 1000) - 3_600_000 - 1000
-        procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain)
+        drain_base = int(time.time() * 1000) - 3_600_000
+        since = drain_base - 1000
+        procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain, base_ms=drain_base)
         sent, _, _ = collect(procs, out)
         ingest = start_ingest(db.url, port, log)
+        load_before = os.getloadavg()[0]
         t_start = time.monotonic()
         first = None
         while committed_since(db, since) == 0:
@@ -382,7 +433,15 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         r["drain_sent"], r["drain_committed"] = sent, got
         r["drain_msgs"] = got / (last - first)
         r["drain_startup_s"] = first - t_start
+        r["drain_load"] = (load_before, os.getloadavg()[0])
         print(f"[{kind}] drain: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
+        drain_rss = 0.0
+        if args.processes > 1:  # 5. the same drain, shared by N processes, stamped after the first one
+            drain_rss = peak_rss_mb(ingest.pid)
+            stop([ingest])
+            end_sessions(port, [CLIENT_ID])  # it would queue the shared drain's messages too
+            r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + args.drain)
+            ingest = start_ingest(db.url, port, log)
 
         # 3. sustained at offered rates
         r["sustained"] = []
@@ -415,7 +474,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 }
             )
             print(f"[{kind}] offered {rate:,}/s: {r['sustained'][-1]}", flush=True)
-        r["rss_mb"] = peak_rss_mb(ingest.pid)
+        r["rss_mb"] = max(drain_rss, peak_rss_mb(ingest.pid))
         return r
     finally:
         if ingest is not None and ingest.poll() is None:
@@ -424,6 +483,36 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         broker.terminate()
         broker.wait(5)
         drop()
+
+
+def shared_drain(
+    kind: str, db: Database, port: int, args: argparse.Namespace, tmp: Path, base_ms: int
+) -> dict[str, Any]:
+    """The drain with ``args.processes`` ingest processes sharing the messages: their sessions are made
+    (started, then stopped), the messages queued (the broker shares them out over the sessions in turn),
+    then the processes started together; committed messages/s from the first to the last commit."""
+    n = args.processes
+    logs = [tmp / f"ingest-{kind}-shared-{i}.log" for i in range(1, n + 1)]
+    stop(start_ingests(db.url, port, logs, sessions=n))
+    print(f"[{kind}] queueing {args.drain:,} messages for {n} shared sessions …", flush=True)
+    procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain, base_ms=base_ms)
+    sent, _, _ = collect(procs, out)
+    since = base_ms - 1
+    ingests = start_ingests(db.url, port, logs, sessions=n)
+    try:
+        load_before = os.getloadavg()[0]
+        while committed_since(db, since) == 0:
+            time.sleep(0.05)
+        first = time.monotonic()
+        got = wait_committed(db, since, sent, 600)
+        last = time.monotonic()
+        print(f"[{kind}] drain by {n} processes: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
+        rss = [peak_rss_mb(p.pid) for p in ingests]
+        return {"processes": n, "sent": sent, "committed": got, "msgs": got / (last - first), "rss_mb": rss,
+                "load": (load_before, os.getloadavg()[0])}  # fmt: skip
+    finally:
+        stop(ingests)
+        end_sessions(port, [f"{CLIENT_ID}-shared-{i}" for i in range(1, n + 1)])
 
 
 def main() -> None:
@@ -435,6 +524,9 @@ def main() -> None:
     ap.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[2000, 5000])
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each sustained phase")
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    ap.add_argument(
+        "--processes", type=int, default=1, help="also drain with this many ingest processes sharing the messages"
+    )
     args = ap.parse_args()
     if args.quick:
         args.devices, args.drain, args.seconds = 5000, 20_000, 8.0
@@ -452,8 +544,18 @@ def main() -> None:
         print(
             f"  drain (capacity)             {r['drain_msgs']:>9,.0f} msg/s  {3 * r['drain_msgs']:>9,.0f} measures/s  "
             f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}  "
-            f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s)"
+            f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s; "
+            f"load {r['drain_load'][0]:.1f} → {r['drain_load'][1]:.1f})"
         )
+        if "shared" in r:
+            sh = r["shared"]
+            print(
+                f"  drain, {sh['processes']} ingest processes  {sh['msgs']:>9,.0f} msg/s  "
+                f"{3 * sh['msgs']:>9,.0f} measures/s  "
+                f"ratio to 1 process {sh['msgs'] / r['drain_msgs']:.2f}  ({sh['committed']:,}/{sh['sent']:,} stored; "
+                f"load {sh['load'][0]:.1f} → {sh['load'][1]:.1f}; peak RSS "
+                f"{', '.join(f'{m:,.0f}' for m in sh['rss_mb'])} MB)"
+            )
         for s in r["sustained"]:
             print(
                 f"  offered {s['offered']:>6,}/s: published {s['published']:>7,.0f}/s, committed "

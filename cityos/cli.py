@@ -327,7 +327,8 @@ def ingest(
 ) -> None:
     """Consume MQTT telemetry into the data hub, watch device health and expire commands (the ingest role).
 
-    Messages are acknowledged only once stored: after a kill, the broker sends the rest again.
+    Messages are acknowledged only once stored: after a kill, the broker sends the rest again. With
+    CITYOS_MQTT_SESSIONS above 1 several ingest processes share the telemetry (docs/deployment.md).
     """
     worker(role=["ingest"], mqtt=mqtt)
 

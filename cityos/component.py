@@ -11,7 +11,7 @@ A role is work that must run in exactly one process of a deployment at a time:
 ========  ==============================================================  ===========
 role      what it runs                                                    component
 ========  ==============================================================  ===========
-ingest    the MQTT telemetry consumer (one broker session per deployment)  iot
+ingest    the MQTT telemetry consumer (one broker session, or several)     iot
 vitals    the vital signs engine: windows, indicator values, warnings     vitals
 cases     cases opened by warnings and alerts; time-limit reminders       cases
 notify    subscription matching and notification delivery                context
@@ -23,23 +23,27 @@ the ones it is given; several processes may be given the same role. Which one ru
 lease (``cityos.store.lease``: a PostgreSQL advisory lock, or a file lock beside the SQLite file): the
 first process to take it runs the role, the others stand by and ask again every
 ``LEASE_RETRY_SECONDS``; when the holder dies or loses its database, the lock goes with it and a
-standby takes over within that time.
+standby takes over within that time. A component may declare a role *shared* under some settings
+(``Component.shared``): then every process given it runs it, and its runner shares the work out
+itself (ingest with ``CITYOS_MQTT_SESSIONS`` > 1: ``cityos.iot.sharing``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cityos.core.roles import CONSUMER_ROLES, PRODUCER_ROLES
 from cityos.runtime import Runtime
-from cityos.store.lease import Lease, open_lease
+from cityos.store.lease import Lease, ProcessLease, open_lease
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
+
+    from cityos.config import Settings
 
 log = logging.getLogger(__name__)
 LEASE_RETRY_SECONDS = 5.0  # a standby asks for a lease this often; a holder checks it is still held as often
@@ -69,6 +73,9 @@ class Component:
     every: Sequence[RunnerFactory] = ()  # runners of every process (API or worker), started before the others
     api: Sequence[RunnerFactory] = ()  # runners of every process that serves the API
     roles: Mapping[str, RunnerFactory] = field(default_factory=dict)  # role -> its runner
+    # roles that, with these settings, run in every process given them, without a lease: their runner
+    # shares the work out with the other processes itself (ingest over MQTT shared subscriptions)
+    shared: Callable[[Settings], Collection[str]] = lambda _settings: ()
     mount: Callable[[FastAPI], None] | None = None  # static files and such, after the routers
     # OpenAPI schema components its routes refer to by name (the bodies they read themselves): name -> schema
     schemas: Callable[[], Mapping[str, dict[str, Any]]] = lambda: {}
@@ -110,15 +117,23 @@ class Runners:
 
 
 class RoleHolder:
-    """Runs one role's runner while this process holds the role's lease.
+    """Runs one role's runner while this process holds the role's lease (a role ``leased=False`` runs at once).
 
     :meth:`start` asks for the lease once at once, so that a process alone in its deployment runs the
     role when it has started; then a thread asks again every ``retry_seconds`` while standing by, and
     checks the lease is still held while running (a lost lease stops the runner)."""
 
-    def __init__(self, rt: Runtime, role: str, make: RunnerFactory, *, retry_seconds: float = LEASE_RETRY_SECONDS):
+    def __init__(
+        self,
+        rt: Runtime,
+        role: str,
+        make: RunnerFactory,
+        *,
+        retry_seconds: float = LEASE_RETRY_SECONDS,
+        leased: bool = True,
+    ):
         self.rt, self.role, self.make, self.retry_seconds = rt, role, make, retry_seconds
-        self.lease: Lease = open_lease(rt.db, f"role-{role}")
+        self.lease: Lease = open_lease(rt.db, f"role-{role}") if leased else ProcessLease(f"role-{role}")
         self.runner: Runner | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -191,7 +206,13 @@ def process_runners(
     published: so nothing is stored before its consumers listen, nor after they stopped."""
 
     def holders(*wanted: str) -> list[Runner]:
-        return [RoleHolder(rt, r, c.roles[r]) for r in wanted if r in roles for c in components if r in c.roles]
+        return [
+            RoleHolder(rt, r, c.roles[r], leased=r not in c.shared(rt.settings))
+            for r in wanted
+            if r in roles
+            for c in components
+            if r in c.roles
+        ]
 
     runners = [make(rt) for c in components for make in c.every]
     runners += holders(*CONSUMER_ROLES)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cityos.core.addresses import Network, parse_networks
@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     )
     mqtt_client_id: str = Field(
         "cityos-ingest", description="Client id of the telemetry consumer; its broker session survives restarts."
+    )
+    mqtt_sessions: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="MQTT sessions the telemetry is shared over (a shared subscription $share/<client id>/…): up "
+        "to this many ingest processes consume at once, each in session <client id>-<n>; 1: one session, one "
+        "ingest process at a time.",
     )
     iot_batch_size: int = Field(2000, ge=1, description="Most telemetry messages written in one transaction.")
     iot_batch_wait_ms: int = Field(20, ge=0, description="Longest wait (ms) for a telemetry batch to fill.")
@@ -262,6 +270,15 @@ class Settings(BaseSettings):
     def notify_networks(self) -> tuple[Network, ...]:
         """The private or local networks notifications may go to."""
         return parse_networks(self.notify_allowed_networks)
+
+    @model_validator(mode="after")
+    def _share_group(self) -> Settings:
+        if self.mqtt_sessions > 1 and any(c in self.mqtt_client_id for c in "/+#"):  # it names the share group
+            raise ValueError(
+                f"CITYOS_MQTT_CLIENT_ID {self.mqtt_client_id!r} names the shared subscription's group with "
+                "CITYOS_MQTT_SESSIONS > 1: give one without '/', '+' or '#'"
+            )
+        return self
 
     @field_validator("roles")
     @classmethod

@@ -170,3 +170,30 @@ class _Flag:
 
     def close(self) -> None:
         self.flag.clear()
+
+
+def test_ingest_takes_a_lease_with_one_mqtt_session_and_runs_in_every_holder_with_several(db: Database) -> None:
+    def holders(sessions: int) -> list[RoleHolder]:
+        settings = Settings(database_url=db.url, mqtt_sessions=sessions)
+        made = [process_runners(Runtime(settings, db, MemoryBus()), COMPONENTS, api=False, roles=("ingest",))]
+        made.append(process_runners(Runtime(settings, db, MemoryBus()), COMPONENTS, api=False, roles=("ingest",)))
+        out = [r for runners in made for r in runners.runners if isinstance(r, RoleHolder)]
+        for h in out:
+            h.make = lambda _rt: Recorder([], "ingest")
+        return out
+
+    for sessions, running in ((1, [True, False]), (2, [True, True])):
+        two = holders(sessions)
+        for h in two:
+            h.start()
+        try:
+            assert [h.active for h in two] == running  # one session: the second process stands by
+        finally:
+            for h in two:
+                h.close()
+
+
+def test_shared_mqtt_sessions_refuse_a_client_id_that_cannot_name_the_share_group() -> None:
+    with pytest.raises(ValueError, match=r"CITYOS_MQTT_CLIENT_ID 'ingest/a' names the shared subscription's group"):
+        Settings(mqtt_sessions=2, mqtt_client_id="ingest/a")
+    assert Settings(mqtt_client_id="ingest/a").mqtt_client_id == "ingest/a"  # one session: no group to name

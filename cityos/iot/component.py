@@ -32,5 +32,11 @@ def _mqtt_ingest(rt: Runtime) -> Runner:
 
 
 component = Component(
-    name="iot", tables="cityos.iot.tables", routers=_routers, api=[_http_ingest], roles={"ingest": _mqtt_ingest}
+    name="iot",
+    tables="cityos.iot.tables",
+    routers=_routers,
+    api=[_http_ingest],
+    roles={"ingest": _mqtt_ingest},
+    # with several MQTT sessions every process given the role consumes in one of them (cityos.iot.sharing)
+    shared=lambda settings: ("ingest",) if settings.mqtt_sessions > 1 else (),
 )

@@ -11,7 +11,8 @@ The consumer connects with MQTT 5, a fixed client id and a session that outlives
 subscribes with QoS 1. It acknowledges a message only after the batching writer stored it, so a
 message in flight when the process dies is sent again by the broker when it comes back. The
 broker's queue for a disconnected session must hold what arrives meanwhile (Mosquitto:
-``max_queued_messages``; see docs/deployment.md).
+``max_queued_messages``; see docs/deployment.md). With ``CITYOS_MQTT_SESSIONS`` > 1 several consumers
+share the telemetry through a shared subscription (:mod:`cityos.iot.sharing`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def parse_topic(topic: str) -> tuple[str, str, str] | None:
     return parts[1], parts[2], parts[3]
 
 
+def topic_filters(share: str | None = None) -> list[tuple[str, int]]:
+    """The consumer's subscriptions (QoS 1), in the shared subscription ``$share/{share}/…`` if given."""
+    prefix = f"$share/{share}/" if share else ""
+    return [(f"{prefix}{TOPIC_ROOT}/+/+/{kind}", 1) for kind in ("attrs", "ul", "cmdexe")]
+
+
 def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Client:
     _host, _port, tls = broker_address(url)
     client = paho.Client(
@@ -91,11 +98,16 @@ class MqttConsumer:
         url: str | None = None,
         client_id: str | None = None,
         on_answer: Callable[[str, str, bytes], object] | None = None,
+        share: str | None = None,
     ) -> None:
         self.rt = rt
         self.writer = writer
         self.url = url or rt.settings.mqtt_url or ""
         self.on_answer = on_answer
+        self.share = share
+        # messages taken from the broker and acknowledged to it (acknowledged on the writer's thread or on paho's)
+        self.received = self.settled = 0
+        self._count = threading.Lock()
         self.connected = threading.Event()  # set once the broker confirmed the subscriptions
         self.client = new_client(self.url, client_id or rt.settings.mqtt_client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -113,15 +125,18 @@ class MqttConsumer:
             log.error("MQTT broker refused the connection: %s", reason)
             return
         # `connected` is set by on_subscribe: a message published before the SUBACK may not reach a new session
-        client.subscribe([(f"{TOPIC_ROOT}/+/+/attrs", 1), (f"{TOPIC_ROOT}/+/+/ul", 1), (f"{TOPIC_ROOT}/+/+/cmdexe", 1)])
+        client.subscribe(topic_filters(self.share))
 
     def _on_message(self, client: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
         parsed = parse_topic(m.topic)
         mid, qos = m.mid, m.qos
+        self.received += 1
 
         def ack(_outcome: Outcome | None = None) -> None:
             if qos > 0:
                 client.ack(mid, qos)
+            with self._count:
+                self.settled += 1
 
         if parsed is None:
             ack()

@@ -3,7 +3,9 @@
 :class:`IngestRunner`: the batching writer, device health rounds and command expiry, and the MQTT
 consumer when asked for. Every API process runs one without the consumer (HTTP telemetry needs the
 writer). :class:`MqttIngest` is the *ingest* role (one process of a deployment at a time): the MQTT
-consumer, fed into this process's writer, or with a writer of its own in a worker.
+consumer, fed into this process's writer, or with a writer of its own in a worker; with
+``CITYOS_MQTT_SESSIONS`` > 1, one of the shared sessions (:mod:`cityos.iot.sharing`), in every process
+given the role.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ from functools import partial
 from cityos.iot import commands
 from cityos.iot.health import HealthTracker, tracker
 from cityos.iot.mqtt import MqttConsumer
+from cityos.iot.sharing import SharedSessions
 from cityos.iot.writer import IngestWriter, writer
 from cityos.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def consumer(rt: Runtime, w: IngestWriter) -> MqttConsumer | SharedSessions:
+    """The MQTT telemetry consumer of the ingest role: the one session, or one of the shared sessions."""
+    answer = partial(commands.record_answer, rt)
+    if rt.settings.mqtt_sessions > 1:
+        return SharedSessions(rt, w, on_answer=answer)
+    return MqttConsumer(rt, w, on_answer=answer)
 
 
 class IngestRunner:
@@ -26,9 +37,9 @@ class IngestRunner:
         self.rt = rt
         self.writer = writer(rt)
         self.health = tracker(rt)
-        self.consumer: MqttConsumer | None = None
+        self.consumer: MqttConsumer | SharedSessions | None = None
         if mqtt and rt.settings.mqtt_url:
-            self.consumer = MqttConsumer(rt, self.writer, on_answer=partial(commands.record_answer, rt))
+            self.consumer = consumer(rt, self.writer)
         self._stop = threading.Event()
         self._expiry = threading.Thread(target=self._expire_commands, name="iot-commands", daemon=True)
 
@@ -60,12 +71,12 @@ class IngestRunner:
 
 
 class MqttIngest:
-    """The ingest role: the MQTT telemetry consumer (one broker session per deployment)."""
+    """The ingest role: the MQTT telemetry consumer (one broker session, or one of the shared sessions)."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._own: IngestRunner | None = None  # in a worker: the writer, health and expiry come with it
-        self._consumer: MqttConsumer | None = None
+        self._consumer: MqttConsumer | SharedSessions | None = None
 
     def start(self) -> None:
         if not self.rt.settings.mqtt_url:
@@ -75,7 +86,7 @@ class MqttIngest:
             self._own = IngestRunner(self.rt, mqtt=True)
             self._own.start()
             return
-        self._consumer = MqttConsumer(self.rt, writer(self.rt), on_answer=partial(commands.record_answer, self.rt))
+        self._consumer = consumer(self.rt, writer(self.rt))
         self._consumer.start()
 
     def close(self) -> None:

@@ -8,9 +8,7 @@ session; the packaged default drops past 1,000, see docs/deployment.md).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
-from brokers import free_port
+from brokers import own_mosquitto
 from conftest import Seen, wait_for
 from sqlalchemy import func, select
 
@@ -44,27 +42,8 @@ pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[int]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def listening() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
-    try:
-        wait_for(listening, 5)
-    except AssertionError:
-        proc.kill()
-        pytest.fail(f"mosquitto ({binary}) did not start on port {port}")
-    yield port
-    proc.terminate()
-    proc.wait(5)
+    with own_mosquitto(tmp_path) as port:
+        yield port
 
 
 def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
