@@ -58,7 +58,7 @@ from cityos.datahub.audit import append
 from cityos.datahub.datasets import Reader, audit_read, cut_records, decision_of, govern_page, read_records
 from cityos.datahub.decisions import decisions
 from cityos.datahub.masking import forget_masked, mask_records
-from cityos.datahub.objections import flag_records
+from cityos.datahub.objections import OpenObjections, flag_records
 from cityos.runtime import Runtime
 from cityos.tuning import tune_process
 
@@ -169,8 +169,8 @@ def _governance(
     the waits on the database: a loaded machine preempts the process for several ms at a time)."""
     t, c = time.perf_counter(), time.thread_time()
     decided = decision_of(rt, "default", code, reader, datetime.now(UTC))
-    shown, _seq = govern_page(rt, "default", decided.entry, decided.access, reader, rows, route, stamp=decided.stamp)
-    flag_records(rt, "default", shown)
+    shown, _seq = govern_page(rt, "default", decided.entry, decided.access, reader, rows, route, stamp=decided.stamp,
+                              flag=True)  # fmt: skip
     into.append((time.perf_counter() - t) * 1000)
     cpu.append((time.thread_time() - c) * 1000)
     return shown
@@ -186,14 +186,14 @@ def _parts(rt: Runtime, code: str, reader: Reader, rows: list[dict[str, Any]], r
     read = audit_read(decided.entry, decided.access, reader, rows, route)
     marks.append(clock())
     t = time.perf_counter()
-    append(rt, "default", [read], stamp=decided.stamp)
+    appended = append(rt, "default", [read], stamp=decided.stamp)
     into["append wall"].append((time.perf_counter() - t) * 1000)
     marks.append(clock())
     cut_records(rows, decided.access)
     marks.append(clock())
     mask_records(rows, decided.access.masked)
     marks.append(clock())
-    flag_records(rt, "default", rows)
+    flag_records(rt, "default", rows, stamp=appended.objections if appended is not None else None)
     marks.append(clock())
     for name, a, b in zip(PARTS, marks, marks[1:], strict=False):
         into[name].append((b - a) * 1000)
@@ -231,8 +231,9 @@ def run(kind: str, records: int, repeats: int) -> None:
                 figures["governed"].append((time.perf_counter() - t) * 1000)
                 shown = _governance(rt, entry.code, reader, copy.deepcopy(rows), route, figures["governance"],
                                     figures["gov cpu"])  # fmt: skip
-                forget_masked()  # cold: no masked value nor decision kept (the first read of a page in a process)
+                forget_masked()  # cold: no masked value, decision nor objection kept (a process's first read of a page)
                 decisions(rt).forget()
+                rt.parts.get(OpenObjections, OpenObjections).forget()
                 _governance(rt, entry.code, reader, copy.deepcopy(rows), route, figures["cold"], figures["cold cpu"])
                 _parts(rt, entry.code, reader, copy.deepcopy(rows), route, parts)
                 figures["commit"].append(_commit_ms(rt))

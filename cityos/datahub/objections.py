@@ -475,6 +475,12 @@ class OpenObjections:
             self._kept[tenant] = found
         return found
 
+    def forget(self) -> None:
+        """Read them again at the next read (a benchmark's cold read)."""
+        with self._lock:
+            self._kept.clear()
+            self._stamp = -1
+
 
 def flag_records(
     rt: Runtime, tenant: str, records: list[dict[str, Any]], *, stamp: int | None = None
