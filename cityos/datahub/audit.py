@@ -245,13 +245,21 @@ def _append_rows(conn: Connection, db: Database, rows: list[tuple[Any, ...]], se
 
 
 def _locked_head(conn: Connection, db: Database) -> tuple[_Head, int, int]:
-    """The chain's head (locked on PostgreSQL) and the governance and objection stamps, read after the lock."""
-    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cur.execute(_HEAD_SQL if db.is_sqlite else _HEAD_SQL + " FOR UPDATE")
-    found = cur.fetchone()
+    """The chain's head (locked on PostgreSQL) and the governance and objection stamps, read after the lock. On
+    PostgreSQL the two statements (and the transaction's BEGIN) go in one pipeline, one round trip: the server
+    runs them in order, so the stamps are read once the lock is held."""
+    dbapi = conn.connection.dbapi_connection
+    heads, stamped = dbapi.cursor(), dbapi.cursor()  # type: ignore[union-attr]
+    if db.is_sqlite:
+        heads.execute(_HEAD_SQL)
+        stamped.execute(_STAMPS_SQL)
+    else:
+        with dbapi.pipeline():  # type: ignore[union-attr]
+            heads.execute(_HEAD_SQL + " FOR UPDATE")
+            stamped.execute(_STAMPS_SQL)
+    found = heads.fetchone()
     head = _Head(*found) if found is not None else _Head(*_head(conn, db)[1:5])  # made when missing
-    cur.execute(_STAMPS_SQL)
-    stamps = dict(cur.fetchall())
+    stamps = dict(stamped.fetchall())
     return head, int(stamps.get(STAMP_ID, 0)), int(stamps.get(OBJECTIONS_STAMP_ID, 0))
 
 
