@@ -34,14 +34,14 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from cityos.datahub.audit_keys import AuditKeys, keys
-from cityos.datahub.decisions import StaleDecision, read_stamp
+from cityos.datahub.decisions import OBJECTIONS_STAMP_ID, STAMP_ID, StaleDecision
 from cityos.datahub.errors import AuditChainBroken
 from cityos.datahub.tables import audit, audit_head, audit_seals, audit_subjects
 from cityos.runtime import Runtime
@@ -86,6 +86,7 @@ class Appended:
     first: int  # seq of the first record appended
     last: int
     sealed: int | None  # the seq sealed with this batch, if any
+    objections: int = 0  # the objections' stamp read in the append's transaction (what flags a read's records)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,63 @@ def _due(head: Any, seq: int, at_ms: int, rt: Runtime) -> bool:
     )
 
 
+# The statements of an append, sent through the driver's own cursor: an append is on every governed read's path,
+# and SQLAlchemy's handling of each statement (its cache key, parameters, result) costs more than SQLite takes to
+# run it. The head row is locked first (PostgreSQL), the stamps read after the lock is held (a statement that
+# waited for the lock reads them in a snapshot taken after the wait).
+_HEAD_SQL = f"SELECT seq, hash, sealed_seq, sealed_at_ms FROM datahub_audit_head WHERE chain = '{CHAIN}'"
+_STAMPS_SQL = f"SELECT id, n FROM datahub_governance_stamp WHERE id IN ({STAMP_ID}, {OBJECTIONS_STAMP_ID})"
+_SMALL_BATCH = 16  # PostgreSQL: up to this many records in one INSERT with the head's update, more by COPY
+
+
+class _Head(NamedTuple):
+    seq: int
+    hash: str
+    sealed_seq: int
+    sealed_at_ms: int
+
+
+def _append_rows(conn: Connection, db: Database, rows: list[tuple[Any, ...]], seq: int, hash_: str) -> None:
+    """Insert ``rows`` into the chain and move its head to (``seq``, ``hash_``): on SQLite two statements, on
+    PostgreSQL one for a read's record (a round trip each), COPY and an update for a large batch."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    columns = ", ".join(_ROW)
+    if db.is_sqlite:
+        marks = ", ".join("?" * len(_ROW))
+        cur.executemany(f"INSERT INTO datahub_audit ({columns}) VALUES ({marks})", rows)
+        cur.execute(f"UPDATE datahub_audit_head SET seq = ?, hash = ? WHERE chain = '{CHAIN}'", (seq, hash_))
+        return
+    if len(rows) > _SMALL_BATCH:
+        _insert(conn, db, "datahub_audit", _ROW, rows)
+        cur.execute(f"UPDATE datahub_audit_head SET seq = %s, hash = %s WHERE chain = '{CHAIN}'", (seq, hash_))
+        return
+    marks = ", ".join([f"({', '.join(['%s'] * len(_ROW))})"] * len(rows))
+    cur.execute(
+        f"WITH appended AS (INSERT INTO datahub_audit ({columns}) VALUES {marks}) "
+        f"UPDATE datahub_audit_head SET seq = %s, hash = %s WHERE chain = '{CHAIN}'",
+        (*(v for row in rows for v in row), seq, hash_),
+    )
+
+
+def _locked_head(conn: Connection, db: Database) -> tuple[_Head, int, int]:
+    """The chain's head (locked on PostgreSQL) and the governance and objection stamps, read after the lock. On
+    PostgreSQL the two statements (and the transaction's BEGIN) go in one pipeline, one round trip: the server
+    runs them in order, so the stamps are read once the lock is held."""
+    dbapi = conn.connection.dbapi_connection
+    heads, stamped = dbapi.cursor(), dbapi.cursor()  # type: ignore[union-attr]
+    if db.is_sqlite:
+        heads.execute(_HEAD_SQL)
+        stamped.execute(_STAMPS_SQL)
+    else:
+        with dbapi.pipeline():  # type: ignore[union-attr]
+            heads.execute(_HEAD_SQL + " FOR UPDATE")
+            stamped.execute(_STAMPS_SQL)
+    found = heads.fetchone()
+    head = _Head(*found) if found is not None else _Head(*_head(conn, db)[1:5])  # made when missing
+    stamps = dict(stamped.fetchall())
+    return head, int(stamps.get(STAMP_ID, 0)), int(stamps.get(OBJECTIONS_STAMP_ID, 0))
+
+
 def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int | None = None) -> Appended | None:
     """Append ``reads`` to the chain in one insert; seals when one is due. Safe from many threads and
     processes. None when there is nothing to append. ``stamp``: the governance stamp the reads were decided
@@ -214,8 +272,8 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int |
     k = keys(rt)
 
     def job(conn: Connection) -> Appended:
-        head = _head(conn, rt.db)
-        if stamp is not None and read_stamp(conn) != stamp:
+        head, governance, objections = _locked_head(conn, rt.db)
+        if stamp is not None and governance != stamp:
             raise StaleDecision(f"the governance stamp moved from {stamp}")
         at_ms = now_ms()
         seq, prev = head.seq, head.hash
@@ -227,10 +285,9 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int |
             digest = chain_hash(canonical(values), prev)
             rows.append((*values, prev, digest))
             prev = digest
-        _insert(conn, rt.db, "datahub_audit", _ROW, rows)
-        conn.execute(audit_head.update().where(audit_head.c.chain == CHAIN).values(seq=seq, hash=prev))
+        _append_rows(conn, rt.db, rows, seq, prev)
         sealed = _write_seal(conn, k, seq, prev, at_ms).seq if _due(head, seq, at_ms, rt) else None
-        return Appended(head.seq + 1, seq, sealed)
+        return Appended(head.seq + 1, seq, sealed, objections)
 
     return rt.db.run_write(job)
 

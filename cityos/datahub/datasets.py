@@ -100,20 +100,23 @@ def cut_records(records: list[dict[str, Any]], access: Access) -> None:
 
 def govern_page(
     rt: Runtime, tenant: str, entry: CatalogueEntry, access: Access, reader: Reader, records: list[dict[str, Any]],
-    route: str, *, stamp: int | None = None,
+    route: str, *, stamp: int | None = None, flag: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
     """What governance adds to a read of a page of ``records`` (keyValues made for this answer; changed in
     place): the read appended to the audit chain (the records as read), then the records cut to the items the
     reader may see and the masked ones masked (:func:`cityos.datahub.masking.mask_records`). The audit record
     is committed before anything is shown; its seq is returned beside the records (None: nothing was read).
     ``stamp``: the governance stamp ``access`` was decided under (StaleDecision, nothing appended and the
-    records untouched, when it has moved)."""
+    records untouched, when it has moved). ``flag``: the records with open objections flagged
+    (:func:`cityos.datahub.objections.flag_records`, from the open objections as of the append)."""
     seq = None
     if records:
         appended = append(rt, tenant, [audit_read(entry, access, reader, records, route)], stamp=stamp)
         seq = appended.first if appended is not None else None
         cut_records(records, access)
         mask_records(records, access.masked)
+        if flag:
+            flag_records(rt, tenant, records, stamp=appended.objections if appended is not None else None)
     return records, seq
 
 
@@ -214,8 +217,8 @@ def _read(
         with rt.db.connect() as conn:
             if read_stamp(conn) != stamp:
                 raise StaleDecision(f"the governance stamp moved from {stamp}")
-    records, seq = govern_page(rt, tenant, entry, access, reader, raw, route, stamp=stamp)
-    return RecordsRead(entry, access, flag_records(rt, tenant, records), total, seq)  # disputed: open objections
+    records, seq = govern_page(rt, tenant, entry, access, reader, raw, route, stamp=stamp, flag=True)
+    return RecordsRead(entry, access, records, total, seq)
 
 
 def lookup_audit(

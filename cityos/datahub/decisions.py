@@ -33,19 +33,23 @@ if TYPE_CHECKING:
     from cityos.runtime import Runtime
 
 STAMP_ID = 1
+# the row whose counter moves whenever an objection is filed or moved: the open objections a process keeps to
+# flag the records it reads (cityos.datahub.objections) are checked against it by each read's audit append
+OBJECTIONS_STAMP_ID = 2
 KEPT = 4_096  # decisions kept per runtime (emptied when full: a decision costs two queries to make again)
 
 
-def bump_stamp(conn: Connection) -> None:
-    """Mark, in the caller's transaction, that access decisions may have changed."""
+def bump_stamp(conn: Connection, stamp_id: int = STAMP_ID) -> None:
+    """Mark, in the caller's transaction, that access decisions (``OBJECTIONS_STAMP_ID``: the open objections)
+    may have changed."""
     t = governance_stamp.c
-    if not conn.execute(update(governance_stamp).where(t.id == STAMP_ID).values(n=t.n + 1)).rowcount:
-        conn.execute(governance_stamp.insert(), {"id": STAMP_ID, "n": 1})
+    if not conn.execute(update(governance_stamp).where(t.id == stamp_id).values(n=t.n + 1)).rowcount:
+        conn.execute(governance_stamp.insert(), {"id": stamp_id, "n": 1})
 
 
-def read_stamp(conn: Connection) -> int:
-    """The governance stamp now (0 before anything was written)."""
-    return int(conn.execute(select(governance_stamp.c.n).where(governance_stamp.c.id == STAMP_ID)).scalar() or 0)
+def read_stamp(conn: Connection, stamp_id: int = STAMP_ID) -> int:
+    """The governance stamp now (``OBJECTIONS_STAMP_ID``: the objections'); 0 before anything was written."""
+    return int(conn.execute(select(governance_stamp.c.n).where(governance_stamp.c.id == stamp_id)).scalar() or 0)
 
 
 class StaleDecision(Exception):

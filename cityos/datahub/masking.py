@@ -22,7 +22,6 @@ never passed through; None stays None (there is nothing to hide). No function he
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable, Mapping
 from itertools import compress, repeat
 from operator import add, eq, is_, itemgetter, not_
@@ -492,11 +491,17 @@ def _masked_column(kind: str, values: list[Any]) -> list[Any]:
 def mask_records(records: list[dict[str, Any]], masked: Mapping[str, str]) -> None:
     """Mask the ``masked`` items (name -> kind) of every record of a page, in place: for records made for this
     answer alone (a read's own keyValues), where a copy of each would cost as much as the masking. Item by
-    item (:func:`mask_column`); the values taken and put back with C-level maps, not a Python loop."""
+    item (:func:`mask_column`): the values taken out with a C-level map (the records that lack the item
+    skipped only when one does), put back by a plain loop (a store through ``dict.__setitem__`` mapped costs
+    twice a subscript assignment's)."""
     for name, kind in masked.items():
-        holding = list(compress(records, map(dict.__contains__, records, repeat(name))))
-        values = list(map(itemgetter(name), holding))
-        deque(map(dict.__setitem__, holding, repeat(name), mask_column(kind, values)), maxlen=0)
+        try:
+            holding, values = records, list(map(itemgetter(name), records))
+        except KeyError:  # not every record holds the item
+            holding = list(compress(records, map(dict.__contains__, records, repeat(name))))
+            values = list(map(itemgetter(name), holding))
+        for record, value in zip(holding, mask_column(kind, values), strict=True):
+            record[name] = value
 
 
 def _is_geometry(value: Any) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from cityos.datahub.decisions import OBJECTIONS_STAMP_ID, bump_stamp
 from cityos.datahub.objection_tables import objection_history, objection_notices, objections
 
 Row = dict[str, Any]
@@ -17,6 +18,7 @@ OPEN = ("submitted", "verifying")
 
 def insert_objection(conn: Connection, row: Row) -> None:
     conn.execute(insert(objections), [row])
+    bump_stamp(conn, OBJECTIONS_STAMP_ID)  # the open objections processes keep to flag reads are out of date
 
 
 def update_objection(conn: Connection, tenant: str, objection_id: str, expected_version: int, changes: Row) -> bool:
@@ -27,7 +29,10 @@ def update_objection(conn: Connection, tenant: str, objection_id: str, expected_
                objections.c.version == expected_version)
         .values(**changes)
     )  # fmt: skip
-    return bool(conn.execute(q).rowcount)
+    if not conn.execute(q).rowcount:
+        return False
+    bump_stamp(conn, OBJECTIONS_STAMP_ID)
+    return True
 
 
 def append_history(conn: Connection, rows: Sequence[Row]) -> None:
@@ -119,6 +124,15 @@ def disputed(conn: Connection, tenant: str, record_ids: Sequence[str]) -> list[t
         return [(r.record_id, r.item, r.id) for r in found if r.record_id in wanted]
     q = select(*cols).where(*open_, objections.c.record_id.in_(list(record_ids)))
     return [(r.record_id, r.item, r.id) for r in conn.execute(q.order_by(order))]
+
+
+def open_objections(conn: Connection, tenant: str) -> list[tuple[str, str, str]] | None:
+    """(record id, item, objection id) of every open objection of ``tenant``; None when it has more than
+    _OPEN_AT_ONCE (too many to keep in memory: ask by the page's ids instead)."""
+    cols = (objections.c.record_id, objections.c.item, objections.c.id)
+    q = select(*cols).where(objections.c.tenant == tenant, objections.c.state.in_(OPEN))
+    found = conn.execute(q.order_by(objections.c.created_at_ms).limit(_OPEN_AT_ONCE + 1)).all()
+    return [(r.record_id, r.item, r.id) for r in found] if len(found) <= _OPEN_AT_ONCE else None
 
 
 def insert_notices(conn: Connection, rows: Sequence[Row]) -> None:

@@ -12,6 +12,7 @@ published after the commit.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from cityos.bus import Event as BusEvent
 from cityos.datahub import objection_store as store
 from cityos.datahub.audit import reads_of_record
 from cityos.datahub.catalogue import get_entry, view_entry
+from cityos.datahub.decisions import OBJECTIONS_STAMP_ID, read_stamp
 from cityos.datahub.errors import (
     InvalidObjection,
     NotOwnRecord,
@@ -441,12 +443,55 @@ def disputed_items(rt: Runtime, tenant: str, record_ids: Sequence[str]) -> dict[
     return found
 
 
-def flag_records(rt: Runtime, tenant: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+Disputed = dict[str, dict[str, list[str]]]  # record id -> item -> the ids of the open objections on it
+
+
+class OpenObjections:
+    """The open objections of each tenant a runtime keeps (a part of the runtime: ``rt.parts``), so that a
+    dataset read flags its records without a query: kept under the objections' stamp (bumped in the same
+    transaction as every objection filed or moved, by any process), which each read's audit append reads in
+    its transaction; a read whose append finds another stamp reads them again. A tenant with more than
+    ``objection_store._OPEN_AT_ONCE`` open is not kept (its reads ask by the page's ids)."""
+
+    def __init__(self) -> None:
+        self._stamp = -1
+        self._kept: dict[str, Disputed | None] = {}  # None: too many to keep
+        self._lock = threading.Lock()
+
+    def of(self, rt: Runtime, tenant: str, stamp: int) -> Disputed | None:
+        """The tenant's open objections as of ``stamp`` or later; None when it has too many to keep."""
+        if stamp == self._stamp and tenant in self._kept:
+            return self._kept[tenant]
+        with rt.db.connect() as conn:  # the stamp first: what is read after it is at least as new
+            now = read_stamp(conn, OBJECTIONS_STAMP_ID)
+            held = store.open_objections(conn, tenant)
+        found: Disputed | None = None if held is None else {}
+        for record_id, item, oid in held or ():
+            found.setdefault(record_id, {}).setdefault(item, []).append(oid)  # type: ignore[union-attr]
+        with self._lock:
+            if now != self._stamp:
+                self._kept.clear()
+                self._stamp = now
+            self._kept[tenant] = found
+        return found
+
+    def forget(self) -> None:
+        """Read them again at the next read (a benchmark's cold read)."""
+        with self._lock:
+            self._kept.clear()
+            self._stamp = -1
+
+
+def flag_records(
+    rt: Runtime, tenant: str, records: list[dict[str, Any]], *, stamp: int | None = None
+) -> list[dict[str, Any]]:
     """Mark, in place, each record of a dataset read (keyValues) that has an open objection on an item it
-    shows: ``disputed`` lists those items."""
+    shows: ``disputed`` lists those items. ``stamp``: the objections' stamp the read's audit append read (the
+    open objections this runtime keeps are used when they are as new); None: read them now."""
     if not records:
         return records
-    found = disputed_items(rt, tenant, list(map(str, map(itemgetter("id"), records))))
+    kept = rt.parts.get(OpenObjections, OpenObjections).of(rt, tenant, stamp) if stamp is not None else None
+    found = kept if kept is not None else disputed_items(rt, tenant, list(map(str, map(itemgetter("id"), records))))
     if not found:  # the common case: no open objection on the page
         return records
     for record in records:

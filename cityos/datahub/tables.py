@@ -147,8 +147,9 @@ audit_head = Table(
 )
 
 # What changes whenever an access decision may change (an entry registered or changed, a grant requested or
-# moved): one row, its counter bumped in the same transaction as the change. A process keeps its decisions
-# against the counter it read (cityos.datahub.decisions), and the audit append of a read checks it.
+# moved): row 1, its counter bumped in the same transaction as the change. A process keeps its decisions
+# against the counter it read (cityos.datahub.decisions), and the audit append of a read checks it. Row 2 is
+# the same for the open objections (one filed or moved), which a process keeps to flag the records it reads.
 governance_stamp = Table(
     "datahub_governance_stamp",
     metadata,

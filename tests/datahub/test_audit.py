@@ -73,6 +73,19 @@ def test_appends_verify_and_seal_every_n(art: Runtime) -> None:
     assert datahub.verify(art).seals == 2
 
 
+def test_batches_of_every_size_chain_as_one(art: Runtime) -> None:
+    # one read's record (one INSERT with the head's update on PostgreSQL), a large batch (COPY), one again
+    datahub.append(art, "default", [read(1, subjects=("310101199001011234",))])
+    big = datahub.append(art, "default", [read(i, records=tuple(f"p{i}-{k}" for k in range(50))) for i in range(2, 42)])
+    assert big is not None and (big.first, big.last) == (2, 41)
+    last = datahub.append(art, "default", [read(42), read(43)])
+    assert last is not None and (last.first, last.last) == (42, 43)
+    out = datahub.verify(art)
+    assert out.ok and out.records == 43 and datahub.chain_length(art) == 43
+    sql(art, "UPDATE datahub_audit SET records = '[\"p7\"]' WHERE seq = 7")
+    broken_at(art, 7, "edited")
+
+
 def test_an_empty_chain_verifies(art: Runtime) -> None:
     out = datahub.verify(art)
     assert out.ok and out.records == 0 and datahub.seal(art) is None

@@ -1,6 +1,7 @@
-"""Access decisions kept per runtime (issue 17, the masking-overhead target): a governed read does not look the
-entry and the grants up each time, yet a change made anywhere (another process: here another runtime on the same
-database, with memory of its own) counts at the next read, and a grant still expires exactly."""
+"""Access decisions and open objections kept per runtime (issue 17, the masking-overhead target): a governed read
+does not look the entry, the grants and the objections up each time, yet a change made anywhere (another process:
+here another runtime on the same database, with memory of its own) counts at the next read, and a grant still
+expires exactly."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ from cityos.datahub import (
     chain_length,
     change_entry,
     move_grant,
+    move_objection,
     read_records,
     register_entry,
     request_grant,
+    submit_objection,
     verify,
 )
+from cityos.datahub.objection_clock import Calendars, install_working_days
 from cityos.runtime import Runtime
 
 SCENARIO = "低保资格核验"
@@ -94,3 +98,20 @@ def test_a_grant_approved_after_a_refusal_opens_the_next_read(rt: Runtime, perso
         read_records(rt, "default", ENTRY.code, READER)
     _grant(_elsewhere(rt), datetime.now(UTC) + timedelta(days=30))
     assert len(read_records(rt, "default", ENTRY.code, READER).records) == 1
+
+
+def test_an_objection_filed_elsewhere_flags_the_next_read_and_its_withdrawal_clears_it(
+    rt: Runtime, person: None
+) -> None:
+    _grant(rt, datetime.now(UTC) + timedelta(days=30))
+    assert "disputed" not in read_records(rt, "default", ENTRY.code, READER).records[0]  # none kept: none open
+    elsewhere = _elsewhere(rt)
+    install_working_days(elsewhere, rt.parts.get(Calendars, Calendars).working_days)  # the cases component's
+    filed = submit_objection(elsewhere, "default", ENTRY.code, "urn:ngsi-ld:Person:1", "registeredAddress",
+                             "户籍地址已迁出", "civil-affairs", "clerk")  # fmt: skip
+    flagged = read_records(rt, "default", ENTRY.code, READER).records[0]
+    assert flagged["disputed"] == ["registeredAddress"]
+    assert read_records(rt, "default", ENTRY.code, READER).records[0]["disputed"] == ["registeredAddress"]  # kept
+    move_objection(elsewhere, "default", filed.id, "withdraw", "clerk", "civil-affairs")
+    assert "disputed" not in read_records(rt, "default", ENTRY.code, READER).records[0]
+    assert verify(rt).ok
