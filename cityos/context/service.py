@@ -480,36 +480,33 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
 def m_set_values(entity_id: str, types: list[str], values: dict[str, Any]) -> Mutation:
     """Merge Entity of plain Property values (attribute IRI -> value, a scalar or a JSON object the caller
     checked) into each attribute's default instance, creating the entity with ``types`` (IRIs) if it does not
-    exist: what :func:`m_merge` does with a body of such Properties, without a body to parse. A value equal to
-    the one held is no change. The mutation writes the history rows of the instances it changes itself, so the
-    write does not compare the whole entity with its stored state (a feed sets thousands of entities a batch)."""
+    exist: what :func:`m_merge` does with a body of such Properties, without a body to parse. The mutation
+    writes the history rows of the instances whose value it changes itself, so the write does not compare the
+    whole entity with its stored state (a feed sets thousands of entities a batch)."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         for iri, value in values.items():
             if holds_nul(value):
                 raise BadRequestData(f"attribute {iri!r} holds the character U+0000 (NUL), which cannot be stored: "
                                      "remove it", instance=entity_id)  # fmt: skip
-        created = cur is None
         if cur is None:
             cur = EntityRow(None, entity_id, list(types), None, {}, now, now)
         else:
             cur.types = _union(cur.types, types)
+            cur.modified_at = now
         change = Change(cur, history_complete=True)
         for iri, value in values.items():
-            held = cur.attrs.get(iri)
-            old = next((i for i in held if i.get("datasetId") is None), None) if held else None
-            if old is not None and old.get("type") == PROPERTY and old.get("value") == value:
-                continue
+            held = cur.attrs.get(iri) or []
+            old = next((i for i in held if i.get("datasetId") is None), None)
             inst = {"type": PROPERTY, "value": value, "createdAt": now, "modifiedAt": now}
-            if old is not None:
-                inst = merge_instance(old, inst)
-                cur.attrs[iri] = [inst if i is old else i for i in held]  # type: ignore[union-attr]
+            if old is None:
+                cur.attrs[iri] = [*held, inst]
             else:
-                cur.attrs[iri] = [*(held or ()), inst]
+                inst = merge_instance(old, inst)
+                cur.attrs[iri] = [inst if i is old else i for i in held]
             change.changed.add(iri)
-            change.extra_history.append((entity_id, iri, "", instance_time(inst, now), inst))
-        if change.changed and not created:
-            cur.modified_at = now
+            if old is None or old.get("type") != PROPERTY or old.get("value") != value:  # else no change to keep
+                change.extra_history.append((entity_id, iri, "", instance_time(inst, now), inst))
         return change
 
     return run
