@@ -333,7 +333,8 @@ def _store(
 ) -> FeedRun:  # fmt: skip
     run = FeedRun(id=uuid.uuid4().hex[:16], code=code, department=department, by=by, at=now_iso(), records=records,
                   rejected=len(rejections), conflicts=tuple(conflicts), rejections=tuple(rejections),
-                  quality=quality, **counts)  # fmt: skip
+                  new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"],
+                  conflicting=counts["conflicting"], quality=quality)  # fmt: skip
     row = {"tenant": tenant, "id": run.id, "code": code, "department": department, "by": by, "at": run.at,
            "at_ms": int(time.time() * 1000), "records": records, "rejected": run.rejected, "quality": quality,
            **counts}  # fmt: skip
