@@ -432,20 +432,29 @@ def feed(
     tenant: Annotated[str | None, typer.Option(help="The tenant; default CITYOS_DEFAULT_TENANT.")] = None,
 ) -> None:
     """Feed a file of records into the entry's base registry (自然人库, 法人库 or 空间地理库); print the report."""
+    from dataclasses import replace
+
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cityos import datahub
     from cityos.errors import CityError
 
+    tune_process()  # a feed allocates per record as a server's batch writes do: collected as seldom
     rt = _open_runtime()
     try:
+        where = tenant or rt.settings.default_tenant
         loaded = datahub.read_feed_file(file)
         columns = (TextColumn("feeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, transient=True) as bar:
             task = bar.add_task("feed", total=len(loaded.records))
-            run = datahub.feed_and_settle(rt, tenant or rt.settings.default_tenant, code, department,
-                                          loaded.records, by=f"cli:{department}", lines=loaded.lines,
+            run = datahub.feed_and_settle(rt, where, code, department, loaded.records, by=f"cli:{department}",
+                                          lines=loaded.lines,
                                           progress=lambda n: bar.update(task, completed=n))  # fmt: skip
+        if run.quality is not None:  # made in the background: the command ends once it is
+            with Console(stderr=True).status("the quality run of the records …"):
+                checked = datahub.wait_for_quality(rt, where, run.id)
+            run = replace(run, quality=checked.quality, quality_run=checked.quality_run)
     except CityError as exc:
         typer.echo(exc.detail, err=True)
         raise typer.Exit(1) from exc
@@ -453,6 +462,8 @@ def feed(
         rt.close()
     typer.echo(f"run {run.id}: {run.records:,} records: {run.new:,} new, {run.changed:,} changed, "
                f"{run.unchanged:,} unchanged, {run.conflicting:,} conflicting, {run.rejected:,} rejected")  # fmt: skip
+    if run.quality is not None:
+        typer.echo(f"quality run: {run.quality_run or run.quality} (GET /datahub/quality/runs?feedRun={run.id})")
     for r in run.rejections[:20]:
         typer.echo(f"rejected line {r.line}: {r.reason}")
     for c in run.conflicts[:20]:

@@ -61,6 +61,7 @@ from cityos.context.service import (
     m_merge,
     m_observe,
     m_replace,
+    m_set_values,
     one,
     one_async,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "m_merge",
     "m_observe",
     "m_replace",
+    "m_set_values",
     "one",
     "one_async",
     "parse_entity",

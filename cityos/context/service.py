@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth import ensure_tenant, tenant_exists
 from cityos.bus import Event
 from cityos.context import store
-from cityos.context.entity import GEOPROPERTY, ParsedEntity, is_null
+from cityos.context.entity import GEOPROPERTY, PROPERTY, ParsedEntity, is_null
 from cityos.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -31,6 +31,7 @@ from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import validate_geometry
 from cityos.context.store import EntityRow, GeoRow
 from cityos.context.temporal.history import HistoryRow, changed_instances, insert_history, instance_time
+from cityos.core.iris import holds_nul
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -47,8 +48,9 @@ class Change:
     not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
     extra_history: list[HistoryRow] = field(default_factory=list)  # past instances (temporal API)
     observed_history: list[HistoryRow] = field(default_factory=list)  # telemetry: the first write of a key wins
-    # True: observed_history holds every instance the mutation wrote, so the write need not diff the
-    # entity against its stored state to find what to keep in the history (telemetry's fast path)
+    # True: observed_history and extra_history hold every instance the mutation wrote, so the write need not
+    # diff the entity against its stored state to find what to keep in the history (telemetry's and the
+    # feeds' fast path)
     history_complete: bool = False
 
 
@@ -470,6 +472,41 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
         if p.scope is not None:
             cur.scope = p.scope
         cur.modified_at = now
+        return change
+
+    return run
+
+
+def m_set_values(entity_id: str, types: list[str], values: dict[str, Any]) -> Mutation:
+    """Merge Entity of plain Property values (attribute IRI -> value, a scalar or a JSON object the caller
+    checked) into each attribute's default instance, creating the entity with ``types`` (IRIs) if it does not
+    exist: what :func:`m_merge` does with a body of such Properties, without a body to parse. The mutation
+    writes the history rows of the instances whose value it changes itself, so the write does not compare the
+    whole entity with its stored state (a feed sets thousands of entities a batch)."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        for iri, value in values.items():
+            if holds_nul(value):
+                raise BadRequestData(f"attribute {iri!r} holds the character U+0000 (NUL), which cannot be stored: "
+                                     "remove it", instance=entity_id)  # fmt: skip
+        if cur is None:
+            cur = EntityRow(None, entity_id, list(types), None, {}, now, now)
+        else:
+            cur.types = _union(cur.types, types)
+            cur.modified_at = now
+        change = Change(cur, history_complete=True)
+        for iri, value in values.items():
+            held = cur.attrs.get(iri) or []
+            old = next((i for i in held if i.get("datasetId") is None), None)
+            inst = {"type": PROPERTY, "value": value, "createdAt": now, "modifiedAt": now}
+            if old is None:
+                cur.attrs[iri] = [*held, inst]
+            else:
+                inst = merge_instance(old, inst)
+                cur.attrs[iri] = [inst if i is old else i for i in held]
+            change.changed.add(iri)
+            if old is None or old.get("type") != PROPERTY or old.get("value") != value:  # else no change to keep
+                change.extra_history.append((entity_id, iri, "", instance_time(inst, now), inst))
         return change
 
     return run

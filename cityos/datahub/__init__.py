@@ -80,6 +80,7 @@ from cityos.datahub.feeds import (
     person_id,
     registry_entity_id,
     run_feed,
+    wait_for_quality,
 )
 from cityos.datahub.grants import (
     GrantRecord,
@@ -336,4 +337,5 @@ __all__ = [
     "usage_lookup",
     "verify",
     "view_entry",
+    "wait_for_quality",
 ]

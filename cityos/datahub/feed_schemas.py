@@ -58,6 +58,12 @@ class FeedRunPublic(Shape):
     unchanged: int
     conflicting: int
     rejected: int
+    quality: str | None = Field(
+        None,
+        description="the quality run of the run's records, made in the background "
+        "after the feed: pending | done | failed (null: the entry has no quality rules)",
+    )
+    quality_run: str | None = Field(None, description="that quality run once done: GET /datahub/quality/runs/{id}")
     conflicts: list[ConflictPublic] | None = Field(None, description="a run read alone, or just made: its conflicts")
     rejections: list[RejectionPublic] | None = Field(None, description="likewise, the records it rejected")
 
@@ -66,7 +72,7 @@ class FeedRunPublic(Shape):
         return cls(
             id=run.id, code=run.code, department=run.department, by=run.by, at=run.at, records=run.records,
             new=run.new, changed=run.changed, unchanged=run.unchanged, conflicting=run.conflicting,
-            rejected=run.rejected,
+            rejected=run.rejected, quality=run.quality, quality_run=run.quality_run,
             conflicts=[ConflictPublic.of(c) for c in run.conflicts] if detail else None,
             rejections=[RejectionPublic.of(r) for r in run.rejections] if detail else None,
         )  # fmt: skip

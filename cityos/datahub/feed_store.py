@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from cityos.datahub.feed_tables import feed_conflicts, feed_rejections, feed_runs
 
@@ -18,6 +18,12 @@ def insert_run(conn: Connection, run: Row, conflicts: Sequence[Row], rejections:
     for table, rows in ((feed_conflicts, conflicts), (feed_rejections, rejections)):
         for start in range(0, len(rows), CHUNK):
             conn.execute(insert(table), list(rows[start : start + CHUNK]))
+
+
+def set_quality(conn: Connection, tenant: str, run_id: str, state: str, quality_run: str | None) -> None:
+    r = feed_runs.c
+    q = update(feed_runs).where(r.tenant == tenant, r.id == run_id).values(quality=state, quality_run=quality_run)
+    conn.execute(q)
 
 
 def get_run(conn: Connection, tenant: str, run_id: str) -> Row | None:

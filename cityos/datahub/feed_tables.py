@@ -1,7 +1,7 @@
 """The feed runs' tables (数据归集: departments' feeds into the base registries): one row per run with its
 counts, the conflicts it found (a value offered for an item whose source is another department, disagreeing
 with what the registry holds: recorded, not applied) and the records it rejected with their reasons.
-Written once, at the end of a run, never changed."""
+Written once, at the end of a run; only its quality state changes after (when its quality run is done)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ feed_runs = Table(
     Column("unchanged", Integer, nullable=False),
     Column("conflicting", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
+    # the quality run of the run's records, made in the background after the commit: pending | done | failed
+    # (null: the entry has no quality rules), and that run once done
+    Column("quality", String(16), nullable=True),
+    Column("quality_run", String(32), nullable=True),
 )
 Index("ix_datahub_feed_runs_at", feed_runs.c.tenant, feed_runs.c.at_ms)
 

@@ -8,7 +8,7 @@ applied. A malformed record is rejected with its line and reason and the rest of
 
 A run is idempotent by record key: rerun, or rerun after an interruption (every chunk commits on its own),
 it leaves the same state and reports the records unchanged. The run, its conflicts and its rejections are
-stored when it ends.
+stored when it ends; the quality run of its records is made after, in the background (:mod:`feed_quality`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from typing import Any
 
 from cityos import context as hub
 from cityos.core.timefmt import now_iso
+from cityos.datahub import feed_quality
 from cityos.datahub import feed_store as store
 from cityos.datahub.audit_keys import keys as audit_keys
 from cityos.datahub.catalogue import item_sources, view_entry
 from cityos.datahub.errors import FeedRunNotFound, InvalidFeed, NotASource
+from cityos.datahub.quality_runs import rule_sets
 from cityos.datahub.registry import (
     BY_NAME,
     PERSONS,
@@ -90,6 +92,8 @@ class FeedRun:
     rejected: int
     conflicts: tuple[Conflict, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+    quality: str | None = None  # its quality run: pending | done | failed (None: the entry has no rules)
+    quality_run: str | None = None  # that run, once done
 
 
 def person_id(rt: Runtime, id_card: str) -> str:
@@ -163,11 +167,20 @@ def run_feed(
             before = (written, pending, min(start + CHUNK, len(records)))
         if before is not None:
             feed.collect(*before, progress)
-    run = _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections)
-    from cityos.datahub.quality_ops import after_feed  # issue 18 item 3: the entry's rules over the run's records
-
-    after_feed(rt, tenant, code, run.id, by, records)
+    # issue 18 item 3: the entry's rules run over the run's records in the background, once the run is stored
+    checked = code in rule_sets()
+    run = _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections,
+                 feed_quality.PENDING if checked else None)  # fmt: skip
+    if checked:
+        feed_quality.queue(rt, tenant, code, run.id, by, records)
     return run
+
+
+def wait_for_quality(rt: Runtime, tenant: str, run_id: str, timeout: float | None = None) -> FeedRun:
+    """The run once its quality run, made in the background by this process, is done or failed (TimeoutError
+    after ``timeout`` seconds); at once when it is not being made here. Raises FeedRunNotFound."""
+    feed_quality.wait(rt, run_id, timeout)
+    return get_feed_run(rt, tenant, run_id, limit=0)
 
 
 def _resolved(
@@ -238,6 +251,7 @@ class _Feed:
         self.hashed = audit_keys(rt).subject_hash if plan.registry.hashed else None
         tops = {s.attribute.partition(".")[0] for s in (plan.key, *plan.slots.values())}
         self.iris = {a: self.tm.expand(a) for a in tops}
+        self.types = [self.tm.expand(plan.registry.entity_type)]
         self.writer = hub.Writer(plan.key.source)  # the registry's entities are kept by the source of their key
         self.counts = dict.fromkeys(("new", "changed", "unchanged", "conflicting"), 0)
         self.conflicts: list[Conflict] = []
@@ -259,8 +273,8 @@ class _Feed:
             key = normal_key(record[plan.key.item])
             eid = _entity_id(plan.registry, key, self.hashed)
             found: dict[str, Any] = {}
-            ops.append((eid, _mutation(plan, self.department, key, eid, offered(plan, record), self.iris, self.tm,
-                                       found)))  # fmt: skip
+            ops.append((eid, _mutation(plan, self.department, key, eid, offered(plan, record), self.iris,
+                                       self.types, found)))  # fmt: skip
             pending.append((line, key, eid, found))
         order = sorted(range(len(ops)), key=lambda n: ops[n][0])  # by id: the writes touch the index in order
         return [ops[n] for n in order], [pending[n] for n in order]
@@ -284,7 +298,7 @@ class _Feed:
 
 def _mutation(
     plan: Plan, department: str, key: str, eid: str, values: dict[str, Any], iris: dict[str, str],
-    tm: hub.TermMap, result: dict[str, Any],
+    types: list[str], result: dict[str, Any],
 ) -> hub.Mutation:  # fmt: skip
     wanted = [plan.key.attribute, *(s.attribute for s in plan.slots.values())]
 
@@ -298,10 +312,10 @@ def _mutation(
         result["merge"], result["state"] = m, "new" if cur is None else "changed" if changes else "unchanged"
         if cur is not None and not changes:
             return hub.Change(cur)
+        # the values were checked with the record (record_problem): they are set as they are, no body parsed,
+        # and the mutation's own history rows are the values it changed
         props = shaped(changes, tops)
-        body = {"id": eid, "type": plan.registry.entity_type,
-                **{a: {"type": "Property", "value": v} for a, v in props.items()}}  # fmt: skip
-        return hub.m_merge(hub.parse_entity(body, tm, now=now), create=True)(cur, now)
+        return hub.m_set_values(eid, types, {iris[a]: v for a, v in props.items()})(cur, now)
 
     return run
 
@@ -315,13 +329,15 @@ def _held(instances: list[dict[str, Any]] | None) -> Any:
 
 def _store(
     rt: Runtime, tenant: str, code: str, department: str, by: str, records: int, counts: dict[str, int],
-    conflicts: list[Conflict], rejections: list[Rejection],
+    conflicts: list[Conflict], rejections: list[Rejection], quality: str | None,
 ) -> FeedRun:  # fmt: skip
     run = FeedRun(id=uuid.uuid4().hex[:16], code=code, department=department, by=by, at=now_iso(), records=records,
                   rejected=len(rejections), conflicts=tuple(conflicts), rejections=tuple(rejections),
-                  **counts)  # fmt: skip
+                  new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"],
+                  conflicting=counts["conflicting"], quality=quality)  # fmt: skip
     row = {"tenant": tenant, "id": run.id, "code": code, "department": department, "by": by, "at": run.at,
-           "at_ms": int(time.time() * 1000), "records": records, "rejected": run.rejected, **counts}  # fmt: skip
+           "at_ms": int(time.time() * 1000), "records": records, "rejected": run.rejected, "quality": quality,
+           **counts}  # fmt: skip
     conflict_rows = [{"tenant": tenant, "run_id": run.id, "seq": n, "record": c.record, "entity_id": c.entity_id,
                       "item": c.item, "source": c.source, "offered": json.dumps(c.offered, ensure_ascii=False)}
                      for n, c in enumerate(conflicts)]  # fmt: skip
@@ -334,7 +350,8 @@ def _store(
 def _run(row: dict[str, Any], conflicts: Sequence[Conflict] = (), rejections: Sequence[Rejection] = ()) -> FeedRun:
     fields = ("id", "code", "department", "by", "at", "records", "new", "changed", "unchanged", "conflicting",
               "rejected")  # fmt: skip
-    return FeedRun(**{f: row[f] for f in fields}, conflicts=tuple(conflicts), rejections=tuple(rejections))
+    return FeedRun(**{f: row[f] for f in fields}, conflicts=tuple(conflicts), rejections=tuple(rejections),
+                   quality=row.get("quality"), quality_run=row.get("quality_run"))  # fmt: skip
 
 
 def get_feed_run(rt: Runtime, tenant: str, run_id: str, *, limit: int = MAX_LIST, offset: int = 0) -> FeedRun:

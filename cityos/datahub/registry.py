@@ -194,6 +194,8 @@ def record_problem(plan: Plan, record: Any) -> str | None:
             return f"{name}: a value is text, a number or a boolean, not {type(value).__name__}"
         if isinstance(value, str) and len(value) > MAX_VALUE:
             return f"{name}: {len(value)} characters; at most {MAX_VALUE}"
+        if isinstance(value, str) and "\x00" in value:
+            return f"{name}: holds the character U+0000 (NUL), which cannot be stored: remove it"
         if plan.slots[name].kind == "number" and isinstance(value, str) and value.strip() and _number(value) is None:
             return f"{name}: a number, not {value[:40]!r}"
     return None

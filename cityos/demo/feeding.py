@@ -73,8 +73,10 @@ class DemoFeeding:
         tenant = self.rt.settings.default_tenant
         try:
             feeds = demo_feeds(self.persons, avoid=self.avoid) + policy_feeds(self.persons, avoid=self.avoid)
-            load_feeds(self.rt, tenant, feeds, landed=self._landed, stop=self._stop)
-            load_feeds(self.rt, tenant, registry_feeds(self.entities), landed=self._landed, stop=self._stop)
+            made = load_feeds(self.rt, tenant, feeds, landed=self._landed, stop=self._stop)
+            made += load_feeds(self.rt, tenant, registry_feeds(self.entities), landed=self._landed, stop=self._stop)
+            for run in made:  # loading until the quality runs of the feeds, made in the background, are done too
+                datahub.wait_for_quality(self.rt, tenant, run.id)
         except Stopped:
             return
         except Exception as exc:  # the demo serves on without them: say why (an older ./var's catalogue, say)

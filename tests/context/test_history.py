@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
+import pytest
 from conftest import Api
 from sqlalchemy import select, text
 
+from cityos.context import BadRequestData, EntityRow, core_term_map, m_merge, m_set_values, parse_entity
 from cityos.context.tables import attr_history
+from cityos.context.temporal.history import changed_instances
 from cityos.core.timefmt import from_ms, to_ms
 from cityos.runtime import Runtime
 
@@ -160,3 +164,43 @@ def test_an_instance_of_a_change_in_a_busy_millisecond_is_found_by_its_id(api: A
     assert api.delete(f"/ngsi-ld/v1/temporal/entities/{e['id']}/attrs/n/{ids[1]}").status_code == 204
     after = api.get(f"/ngsi-ld/v1/temporal/entities/{e['id']}").json()["n"]
     assert [i["value"] for i in after] == [0, 20, 3]
+
+
+def _merged_both_ways(cur: EntityRow | None, values: dict[str, Any]) -> tuple[Any, Any]:
+    """The entity and the history rows a Merge Entity of ``values`` as Properties leaves, and those m_set_values
+    leaves (the feeds' fast path), at the same time, from copies of ``cur``."""
+    tm, now = core_term_map(), "2026-12-07T06:00:00.000Z"
+    body = {"id": "urn:ngsi-ld:Person:p1", "type": "Person", **{k: {"type": "Property", "value": v}
+                                                                  for k, v in values.items()}}  # fmt: skip
+    parsed = parse_entity(body, tm, now=now)
+    slow = m_merge(parsed, create=True)(copy.deepcopy(cur), now)
+    rows = changed_instances(parsed.id or "", cur.attrs if cur else None, slow.row.attrs, slow.changed, now)  # type: ignore[union-attr]
+    fast = m_set_values(parsed.id or "", parsed.types, {tm.expand(k): v for k, v in values.items()})(
+        copy.deepcopy(cur), now
+    )
+    assert fast.history_complete
+    return (slow.row, sorted(rows, key=str)), (fast.row, sorted(fast.extra_history, key=str))
+
+
+def test_set_values_leaves_what_a_merge_of_the_same_properties_leaves() -> None:
+    held = {
+        f"{VOCAB}name": [{"type": "Property", "value": "张伟", "createdAt": "2026-01-01T00:00:00.000Z",
+                          "modifiedAt": "2026-01-01T00:00:00.000Z", f"{VOCAB}note": {"type": "Property", "value": 1}},
+                         {"type": "Property", "value": "Zhang Wei", "datasetId": "urn:ngsi-ld:Dataset:en",
+                          "createdAt": "2026-01-01T00:00:00.000Z", "modifiedAt": "2026-01-01T00:00:00.000Z"}],
+        f"{VOCAB}floors": [{"type": "Property", "value": 3, "observedAt": "2026-02-01T00:00:00.000Z",
+                            "createdAt": "2026-01-01T00:00:00.000Z", "modifiedAt": "2026-01-01T00:00:00.000Z"}],
+    }  # fmt: skip
+    cur = EntityRow(1, "urn:ngsi-ld:Person:p1", [f"{VOCAB}Person"], None, held, "2026-01-01T00:00:00.000Z",
+                    "2026-01-01T00:00:00.000Z")  # fmt: skip
+    changes = {"name": "张玮", "floors": 3, "address": {"streetAddress": "中山东一路1号"}}
+    for start, values in ((None, changes), (cur, changes), (cur, {"floors": 4}), (cur, {"floors": 3})):
+        slow, fast = _merged_both_ways(start, values)
+        assert fast == slow
+    (_, rows), _ = _merged_both_ways(cur, {"floors": 3})
+    assert rows == []  # a value equal to the one held is no change to keep
+
+
+def test_set_values_refuses_a_nul() -> None:
+    with pytest.raises(BadRequestData, match="U\\+0000"):
+        m_set_values("urn:ngsi-ld:Person:p1", ["Person"], {"name": "a\x00b"})(None, "2026-12-07T06:00:00.000Z")

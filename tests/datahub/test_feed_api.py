@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from conftest import Api, wait_for
 from samples import person_entry
 
 from cityos import context as hub
 from cityos.auth.service import create_token
-from cityos.datahub import DataItem, person_id, register_entry
+from cityos.datahub import DataItem, Rejection, person_id, register_entry, run_feed
 from cityos.runtime import Runtime
 
 PERSONS, MARRIAGES = "HP-01-01-0001", "HP-11-03-0001"
@@ -128,3 +128,32 @@ def test_only_a_source_feeds_an_entry(api: Api, rt: Runtime, tokens: dict[str, s
     assert r.status_code == 403 and r.json()["type"].endswith("/not-a-source"), r.text
     assert "public-security" in r.json()["detail"]
     assert api.get("/datahub/feeds/runs", token=tokens[CIVIL]).json() == []
+
+
+def test_a_value_holding_a_nul_is_rejected_with_its_line_and_the_rest_goes_on(
+    rt: Runtime, tokens: dict[str, str]
+) -> None:
+    # the API refuses such a body whole (400); a file fed by the CLI reaches the feed with it
+    records = [PEOPLE[0], {**PEOPLE[1], "name": "欧阳\x00娜"}, PEOPLE[2]]
+    run = run_feed(rt, "default", PERSONS, SOURCE, records, by="cli:public-security", lines=[2, 3, 4])
+    assert (run.records, run.new, run.rejected) == (3, 2, 1)
+    assert run.rejections == (Rejection(3, B, "name: holds the character U+0000 (NUL), which cannot be stored: "
+                                              "remove it"),)  # fmt: skip
+    assert _values(rt, C)["name"] == "李建国"
+
+
+def test_the_quality_run_of_a_feed_is_pending_then_done_and_linked(api: Api, tokens: dict[str, str]) -> None:
+    report = _push(api, tokens[SOURCE], PERSONS, PEOPLE)
+    assert (report["quality"], report["qualityRun"]) == ("pending", None)  # made after the feed's commit
+
+    def checked() -> dict[str, Any] | None:
+        run = api.get(f"/datahub/feeds/runs/{report['id']}", token=tokens[SOURCE]).json()
+        return run if run["quality"] != "pending" else None
+
+    run = wait_for(checked)
+    assert run["quality"] == "done"
+    quality = api.get(f"/datahub/quality/runs/{run['qualityRun']}", token=tokens[SOURCE]).json()
+    assert (quality["feedRun"], quality["records"], quality["trigger"]) == (report["id"], 3, "feed")
+    # an entry without quality rules has no quality run to wait for
+    other = _push(api, tokens[CIVIL], MARRIAGES, [{"idCard": A, "maritalStatus": "已婚"}])
+    assert (other["quality"], other["qualityRun"]) == (None, None)

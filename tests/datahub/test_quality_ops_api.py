@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Api
+from conftest import Api, wait_for
 from samples import lights_entry, person_entry
 
 from cityos.auth.service import create_token
@@ -73,11 +73,25 @@ def _ok(r: Any, status: int = 200) -> Any:
 
 
 def _push(api: Api, token: str, code: str, records: list[Any]) -> dict[str, Any]:
-    return dict(_ok(api.post(f"/datahub/feeds/{code}/records", json={"records": records}, token=token)))
+    """Push a feed and wait for its quality run, made in the background after the feed's commit (so that the next
+    feed's records are not in this one's references)."""
+    fed = dict(_ok(api.post(f"/datahub/feeds/{code}/records", json={"records": records}, token=token)))
+    assert fed["quality"] == "pending" and fed["qualityRun"] is None
+    run = wait_for(lambda: _checked(api, token, fed["id"]), what=lambda: api.get(f"/datahub/feeds/runs/{fed['id']}",
+                                                                                 token=token).json())  # fmt: skip
+    assert run["quality"] == "done", run
+    return fed
+
+
+def _checked(api: Api, token: str, run_id: str) -> dict[str, Any] | None:
+    run = dict(_ok(api.get(f"/datahub/feeds/runs/{run_id}", token=token)))
+    return run if run["quality"] != "pending" else None
 
 
 def _quality_of_feed(api: Api, token: str, feed: dict[str, Any]) -> dict[str, Any]:
     (listed,) = _ok(api.get("/datahub/quality/runs", params={"feedRun": feed["id"]}, token=token))
+    # the feed run links its quality run once done
+    assert _ok(api.get(f"/datahub/feeds/runs/{feed['id']}", token=token))["qualityRun"] == listed["id"]
     return dict(_ok(api.get(f"/datahub/quality/runs/{listed['id']}", token=token)))
 
 
