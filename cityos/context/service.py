@@ -244,7 +244,10 @@ def _write(
         if after is None:
             if before is not None:
                 deletes.append(before.pk)  # type: ignore[arg-type]
-                events.append(Event(ENTITY_DELETED, entity_id, {"id": entity_id, "types": before.types}, tenant))
+                # what it held, for the notifications of its deletion (NGSI-LD notificationTrigger, showChanges)
+                gone = {"id": entity_id, "types": before.types, "attrs": before.attrs, "deletedAt": now}
+                gone |= {"createdAt": before.created_at, "modifiedAt": before.modified_at}
+                events.append(Event(ENTITY_DELETED, entity_id, gone, tenant))
             continue
         if before is None:
             inserts.append(after)
@@ -275,6 +278,8 @@ def _write(
                     "types": after.types,
                     "attrs": {a: after.attrs[a] for a in changed if a in after.attrs},
                     "removed": sorted(removed - after.attrs.keys()),
+                    # the instances they replaced, for notifications (showChanges, created vs updated)
+                    "previous": {a: before.attrs[a] for a in changed | removed if a in before.attrs},
                 },
                 tenant,
             )

@@ -106,6 +106,7 @@ def test_crud(api: Api) -> None:
     assert doc["id"] == "urn:ngsi-ld:Subscription:s1" and doc["type"] == "Subscription"
     assert doc["status"] == "active" and doc["isActive"] is True and doc["description"] == "air"
     assert doc["notification"]["timesSent"] == 0 and doc["entities"] == [{"type": "AirQualityObserved"}]
+    assert doc["notificationTrigger"] == ["attributeCreated", "attributeUpdated"]  # the default, NGSI-LD 5.2.12
 
     dup = api.post(BASE, json=body)
     assert dup.status_code == 409 and dup.json()["type"].endswith("/AlreadyExists")
@@ -153,6 +154,10 @@ def test_crud(api: Api) -> None:
         ({"timeInterval": 60, "watchedAttributes": ["pm25"]}, 400, "exclude each other"),
         ({"timeInterval": 60, "throttling": 5}, 400, "exclude each other"),
         ({"timeInterval": 60, "entities": None, "watchedAttributes": None}, 400, "needs"),
+        ({"notificationTrigger": ["entityChanged"]}, 400, "'entityChanged' is unknown"),
+        ({"notificationTrigger": []}, 400, "notificationTrigger"),
+        ({"notificationTrigger": "entityDeleted"}, 400, "notificationTrigger"),
+        ({"notification": {"endpoint": {"uri": "http://x/"}, "sysAttrs": "yes"}}, 400, "sysAttrs"),
     ],
 )
 def test_invalid_subscriptions(api: Api, change: dict[str, Any], status: int, words: str) -> None:
@@ -371,6 +376,77 @@ def test_expired_subscription_does_not_notify(fast: Api, receivers: Callable[...
     create(fast, air(1, 10))
     live.wait_for(1)
     assert old.got == []
+
+
+def delete_entity(api: Api, n: int) -> None:
+    assert api.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:{n}").status_code == 204
+
+
+def test_entity_deleted_trigger_notifies_deletions_only(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """notificationTrigger entityDeleted: creations and updates do not notify; a deletion does, with the id,
+    type and deletedAt (and createdAt/modifiedAt with sysAttrs) and no attribute (ETSI 046_21_01/02)."""
+    rx, rx_sys, rx_default = receivers(), receivers(), receivers()
+    plain = sub_body(rx.url, notificationTrigger=["entityDeleted"], notification={"format": "keyValues"})
+    sub_id = subscribe(fast, plain)
+    with_sys = sub_body(rx_sys.url, notificationTrigger=["entityDeleted"], notification={"sysAttrs": True})
+    subscribe(fast, with_sys)
+    subscribe(fast, sub_body(rx_default.url))  # the default triggers: no deletion notification
+    assert fast.get(f"{BASE}/{sub_id}").json()["notificationTrigger"] == ["entityDeleted"]
+    create(fast, air(1, 80, district="Huangpu"))
+    set_attrs(fast, 1, pm25=95)
+    delete_entity(fast, 1)
+    create(fast, air(2, 10))  # the sentinel of the default one
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity.keys() == {"id", "type", "deletedAt"} and entity["id"] == "urn:ngsi-ld:AirQualityObserved:1"
+    (note,) = rx_sys.wait_for(1)
+    assert note["data"][0].keys() == {"id", "type", "createdAt", "modifiedAt", "deletedAt"}
+    assert [n["data"][0]["id"][-1] for n in rx_default.wait_for(3)] == ["1", "1", "2"]
+    until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 1)
+
+
+def test_attribute_deleted_and_show_changes(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """attributeDeleted shows a deleted attribute as NGSI-LD Null; showChanges adds the previous values, on
+    updates, on deletions and on a deleted entity's watched attributes (ETSI 046_22, 046_31, 046_34)."""
+    rx = receivers()
+    triggers = ["attributeUpdated", "attributeDeleted"]
+    sub_id = subscribe(fast, sub_body(rx.url, notificationTrigger=triggers, notification={"showChanges": True}))
+    create(fast, air(1, 80, district="Huangpu"))  # attributeCreated is not asked for: no notification
+    set_attrs(fast, 1, pm25=95)
+    r = fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/district")
+    assert r.status_code == 204, r.text
+    delete_entity(fast, 1)
+    updated, deleted, gone = rx.wait_for(3)
+    (entity,) = updated["data"]
+    assert entity["pm25"] == {"type": "Property", "value": 95, "previousValue": 80}
+    assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # unchanged: no previous value
+    (entity,) = deleted["data"]
+    assert entity["district"] == {"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": "Huangpu"}
+    assert entity["pm25"] == {"type": "Property", "value": 95}
+    (entity,) = gone["data"]
+    assert entity["pm25"] == {"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": 95}
+    assert "deletedAt" in entity and "district" not in entity
+    until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 3)
+
+
+def test_watched_attribute_deleted_with_its_entity(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """attributeDeleted on a watched attribute: deleting another attribute is not notified; deleting the entity
+    is, with the watched attribute as NGSI-LD Null (ETSI 046_22_03, 046_22_12)."""
+    rx = receivers()
+    body = sub_body(rx.url, watchedAttributes=["district"], notificationTrigger=["attributeDeleted"])
+    body["notification"]["format"] = "keyValues"
+    subscribe(fast, body)
+    create(fast, air(1, 80, district="Huangpu", temperature=20))
+    assert fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/temperature").status_code == 204
+    delete_entity(fast, 1)
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity == {
+        "id": "urn:ngsi-ld:AirQualityObserved:1",
+        "type": "AirQualityObserved",
+        "deletedAt": entity["deletedAt"],
+        "district": "urn:ngsi-ld:null",
+    }
 
 
 # --- the q evaluator against the independent expectations of test_sqlq ------------------------------

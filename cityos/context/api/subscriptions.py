@@ -27,6 +27,7 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"], respons
 def _out(s: model.StoredSubscription) -> dict[str, Any]:
     doc = dict(s.body)
     doc["isActive"] = s.is_active
+    doc.setdefault("notificationTrigger", list(model.DEFAULT_TRIGGERS))  # what it is notified of, when not given
     doc["status"] = s.current_status()
     notification = dict(doc.get("notification") or {})
     notification["timesSent"] = s.times_sent

@@ -22,6 +22,7 @@ from cityos.context.subscriptions.model import (
     FORMATS,
     MQTT_QOS,
     MQTT_VERSIONS,
+    TRIGGERS,
     EntitySelector,
     MqttEndpoint,
     Subscription,
@@ -99,6 +100,8 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
         sub.geo = parse_geoq(body["geoQ"])
         sub.geo_iri = tm.expand(sub.geo.geoproperty)
     _parse_notification(sub, body.get("notification"), tm)
+    if "notificationTrigger" in body:
+        sub.triggers = _parse_triggers(body["notificationTrigger"])
     if "throttling" in body:
         t = body["throttling"]
         if isinstance(t, bool) or not isinstance(t, int | float) or t < 0:
@@ -116,6 +119,19 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
             raise BadRequestData("'isActive' must be true or false")
         sub.is_active = body["isActive"]
     return sub
+
+
+def _parse_triggers(value: Any) -> frozenset[str]:
+    """notificationTrigger (NGSI-LD v1.8, clause 5.2.12): a non-empty list of the six change kinds."""
+    hint = ", ".join(TRIGGERS)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BadRequestData(f"'notificationTrigger' must be a non-empty list of some of {hint}")
+    unknown = [v for v in value if v not in TRIGGERS]
+    if unknown:
+        raise BadRequestData(f"'notificationTrigger': {', '.join(map(repr, unknown))} is unknown: use {hint}")
+    if len(set(value)) != len(value):
+        raise BadRequestData("'notificationTrigger' names a trigger twice: name each once")
+    return frozenset(value)
 
 
 def _parse_time_interval(sub: Subscription, body: dict[str, Any]) -> None:
@@ -171,6 +187,11 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
     show_changes = value.get("showChanges", False)
     if not isinstance(show_changes, bool):
         raise BadRequestData("'notification.showChanges' must be true or false")
+    sub.show_changes = show_changes
+    sys_attrs = value.get("sysAttrs", False)
+    if not isinstance(sys_attrs, bool):
+        raise BadRequestData("'notification.sysAttrs' must be true or false")
+    sub.sys_attrs = sys_attrs
     if show_changes and sub.fmt == SIMPLIFIED:  # NGSI-LD v1.8 Table 5.2.14-1: previous values need a full form
         raise BadRequestData(f"'notification.showChanges' cannot go with the {fmt} format: use normalized or concise")
     endpoint = value.get("endpoint")
