@@ -254,9 +254,9 @@ def _write(
             new_geo[entity_id] = geo_rows(after.attrs)
             if entity_id in diffed:
                 history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
-            events.append(
-                Event(ENTITY_CREATED, entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant)
-            )
+            made = {"id": entity_id, "types": after.types, "attrs": after.attrs}
+            made |= {"createdAt": after.created_at, "modifiedAt": after.modified_at}  # for notification sysAttrs
+            events.append(Event(ENTITY_CREATED, entity_id, made, tenant))
             continue
         if not changed and not removed and after.types == before.types and after.scope == before.scope:
             continue
@@ -280,6 +280,8 @@ def _write(
                     "removed": sorted(removed - after.attrs.keys()),
                     # the instances they replaced, for notifications (showChanges, created vs updated)
                     "previous": {a: before.attrs[a] for a in changed | removed if a in before.attrs},
+                    "createdAt": before.created_at,
+                    "modifiedAt": after.modified_at,
                 },
                 tenant,
             )

@@ -104,7 +104,7 @@ def test_crud(api: Api) -> None:
     assert got.status_code == 200
     doc = got.json()
     assert doc["id"] == "urn:ngsi-ld:Subscription:s1" and doc["type"] == "Subscription"
-    assert doc["status"] == "active" and doc["isActive"] is True and doc["description"] == "air"
+    assert doc["status"] == "active" and "isActive" not in doc and doc["description"] == "air"
     assert doc["notification"]["timesSent"] == 0 and doc["entities"] == [{"type": "AirQualityObserved"}]
     assert doc["notificationTrigger"] == ["attributeCreated", "attributeUpdated"]  # the default, NGSI-LD 5.2.12
 
@@ -369,8 +369,15 @@ def test_periodic_subscription_sends_every_matching_entity_each_interval(
 
 
 def test_expired_subscription_does_not_notify(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    from cityos.context.subscriptions import matching, parsing, storage
+
     old, live = receivers(), receivers()
-    sub_id = subscribe(fast, sub_body(old.url, expiresAt="2020-01-01T00:00:00Z"))
+    past = sub_body(old.url, expiresAt="2020-01-01T00:00:00Z")
+    refused = fast.post(BASE, json=past)  # a client may not make one expired (NGSI-LD 5.2.12; ETSI 5811_01_01)
+    assert refused.status_code == 400 and "has passed" in refused.json()["detail"]
+    rt = fast.client.app.state.runtime
+    stored = parsing.parse_subscription({**past, "id": "urn:ngsi-ld:Subscription:old"}, matching.term_map_for(rt, None))
+    sub_id = storage.insert_subscription(rt, "default", stored).id  # one that expired since it was made
     subscribe(fast, sub_body(live.url))
     assert fast.get(f"{BASE}/{sub_id}").json()["status"] == "expired"
     create(fast, air(1, 10))

@@ -92,6 +92,8 @@ class Subscription:
     sys_attrs: bool = False  # notification.sysAttrs
     show_changes: bool = False  # notification.showChanges: previous values beside the new ones
     triggers: frozenset[str] = frozenset(DEFAULT_TRIGGERS)
+    jsonld_context: str | None = None  # jsonldContext: the @context notifications are sent in
+    dataset_ids: frozenset[str] | None = None  # datasetId: only these instances are sent ("@none": the default)
     uri: str = ""
     accept: str = "application/json"
     receiver_info: tuple[tuple[str, str], ...] = ()
@@ -102,6 +104,16 @@ class Subscription:
     is_active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     reader: ReadCaller | None = None  # a department's: notified only what it may read (None: the city's)
+
+    def notify_context(self) -> Any:
+        """The @context notifications name: jsonldContext, else the one it was made in (a list of one URL is
+        that URL)."""
+        if self.jsonld_context is not None:
+            return self.jsonld_context
+        ctx = self.context
+        if isinstance(ctx, list) and len(ctx) == 1 and isinstance(ctx[0], str):
+            return ctx[0]
+        return ctx
 
     def expired(self, now: str | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or now_iso())
