@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from cityos.context import contexts
 from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
 from cityos.context.api.schemas import LD_PROBLEMS, answers, created, ld_body
 from cityos.context.entity import check_entity_id
@@ -87,11 +88,16 @@ def _body(ld: LdRequest) -> dict[str, Any]:
     responses={**created("subscription"), **problem_responses(409)},  # 409: one with this id exists already
     openapi_extra=ld_body("NgsiLdSubscription", description="the subscription"),
 )
-def create_subscription(ld: LdWrite) -> Response:
+def create_subscription(request: Request, ld: LdWrite) -> Response:
     body = _body(ld)
     body.setdefault("id", model.new_id())
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
     sub = parsing.parse_subscription(body, ld.tm, context=context, future_only=True)
+    if sub.jsonld_context is None and not isinstance(sub.notify_context(), str | None):
+        # a @context that is not one URL is kept as an ImplicitlyCreated one, named by a URL notifications can
+        # give in their Link header (NGSI-LD 5.13.1; ETSI 050_03_01)
+        cid = contexts.add_implicit(ld.rt, context, ld.tenant)
+        sub.jsonld_context = sub.body["jsonldContext"] = str(request.base_url).rstrip("/") + contexts.HOSTED_PATH + cid
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{uri_segment(sub.id)}"})
     # a department's subscription is notified what the department may read, in the scenario it names now
     storage.insert_subscription(ld.rt, ld.tenant, sub, ld.caller("POST /ngsi-ld/v1/subscriptions"))
