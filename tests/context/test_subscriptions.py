@@ -155,6 +155,8 @@ def test_crud(api: Api) -> None:
         ({"timeInterval": 60, "throttling": 5}, 400, "exclude each other"),
         ({"timeInterval": 60, "entities": None, "watchedAttributes": None}, 400, "needs"),
         ({"notificationTrigger": ["entityChanged"]}, 400, "'entityChanged' is unknown"),
+        ({"jsonldContext": "unknownContext"}, 400, "jsonldContext"),
+        ({"expiresAt": "2020-01-01T00:00:00Z"}, 400, "has passed"),
         ({"notificationTrigger": []}, 400, "notificationTrigger"),
         ({"notificationTrigger": "entityDeleted"}, 400, "notificationTrigger"),
         ({"notification": {"endpoint": {"uri": "http://x/"}, "sysAttrs": "yes"}}, 400, "sysAttrs"),
@@ -216,8 +218,31 @@ def test_normalized_ld_json_whole_entity_on_update(fast: Api, receivers: Callabl
     _, update = rx.wait_for(2)
     assert "@context" in update and rx.got[1][1]["Content-Type"] == "application/ld+json"
     (entity,) = update["data"]
+    assert entity["@context"] == update["@context"]  # each entity a JSON-LD document (ETSI 046_14_01)
     assert entity["pm25"] == {"type": "Property", "value": 95}
     assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # loaded: not in the update event
+
+
+def test_dataset_ids_sys_attrs_and_the_read_after_a_notification(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """datasetId sends those instances only (ETSI 046_19); notification.sysAttrs adds the entity's createdAt and
+    modifiedAt (046_17_01); a read right after the notification arrived counts it (046_11_01: the status not yet
+    written is read from the notifier: here it is never written while the test runs)."""
+    running(fast, Notifier).config.flush_interval = 3600.0  # the status is not written while the test runs
+    rx = receivers()
+    body = sub_body(rx.url, datasetId=["urn:ngsi-ld:Dataset:a"], notification={"sysAttrs": True})
+    sub_id = subscribe(fast, body)
+    doc = air(1, 80)
+    doc["pm25"] = [
+        {"type": "Property", "value": 80},
+        {"type": "Property", "value": 81, "datasetId": "urn:ngsi-ld:Dataset:a"},
+    ]
+    create(fast, doc)
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity["pm25"]["value"] == 81 and entity["pm25"]["datasetId"] == "urn:ngsi-ld:Dataset:a"
+    assert "createdAt" in entity and "modifiedAt" in entity
+    doc = until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 1)  # seen before it is written
+    assert doc["notification"]["status"] == "ok" and doc["notification"]["lastSuccess"]
 
 
 def test_notification_pick_omit_and_the_simplified_format(fast: Api, receivers: Callable[..., Receiver]) -> None:

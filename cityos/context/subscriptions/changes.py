@@ -122,6 +122,9 @@ def _null(inst: dict[str, Any], sub: Subscription, tm: TermMap, deleted_at: Any)
     if sub.show_changes:
         out[_previous_member(member)] = render_instance(inst, tm, View(NORMALIZED)).get(member)
     if sub.sys_attrs and deleted_at:
+        for key in ("createdAt", "modifiedAt"):
+            if inst.get(key):
+                out[key] = shown_ts(inst[key])
         out["deletedAt"] = shown_ts(deleted_at)
     if sub.fmt == CONCISE:
         out.pop("type")
@@ -156,12 +159,12 @@ def annotate(out: dict[str, Any], sub: Subscription, event: Event, sight: Sight 
     data = event.data
     governed = sight is not None and sight.items is not None
     tm = sub.tm
+    if sub.sys_attrs:  # the entity's own, in every format (ETSI 046_17_01, 046_21_02)
+        for key in ("createdAt", "modifiedAt"):
+            if data.get(key):
+                out[key] = shown_ts(data[key])
     if event.subject == ENTITY_DELETED:
         out["deletedAt"] = shown_ts(data.get("deletedAt"))
-        if sub.sys_attrs:
-            for key in ("createdAt", "modifiedAt"):
-                if data.get(key):
-                    out[key] = shown_ts(data[key])
     if sub.show_changes and sub.fmt != SIMPLIFIED and event.subject == ENTITY_UPDATED and not governed:
         # previous values of a governed subscription are left out: masking is decided on current values
         previous: Attrs = data.get("previous") or {}
@@ -183,6 +186,9 @@ def annotate(out: dict[str, Any], sub: Subscription, event: Event, sight: Sight 
         if not _shown(sub, iri) or (governed and sight is not None and sight.instances(iri, insts) is None):
             continue
         name = tm.compact(iri)
+        if name not in out and any(_dataset(i) is None for i in insts):
+            # the whole attribute is gone: one Null, of its default instance (ETSI 046_22_08)
+            insts = [next(i for i in insts if _dataset(i) is None)]
         nulls = [_null(i, _plain(sub) if governed else sub, tm, deleted_at) for i in insts]
         items = _as_list(out.get(name)) + nulls
         out[name] = items[0] if len(items) == 1 else items

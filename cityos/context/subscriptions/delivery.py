@@ -71,7 +71,7 @@ def notification_body(sub: Subscription, notification_id: str, entities: list[st
         head["@context"] = context or CORE_CONTEXT_URL
         # each entity carries it too, as a JSON-LD document of its own (ETSI 046_14_01)
         member = b'{"@context":' + orjson.dumps(head["@context"])
-        entities = [(member + (b"," + e[1:] if e != "{}" else b"}")).decode() for e in map(str.encode, entities)]
+        entities = [(member + (b"," + e[1:] if e != b"{}" else b"}")).decode() for e in map(str.encode, entities)]
     else:
         headers["Link"] = link_header(context if isinstance(context, str) else CORE_CONTEXT_URL)
     headers.update(sub.receiver_info)
