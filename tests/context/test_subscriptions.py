@@ -481,6 +481,30 @@ def test_watched_attribute_deleted_with_its_entity(fast: Api, receivers: Callabl
     }
 
 
+def test_deleted_instances_and_a_whole_attribute(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """Deleting one instance (datasetId) sends that instance as Null beside those kept (ETSI 046_22_06);
+    deleting the whole attribute sends one Null, of its default instance, with its createdAt, modifiedAt and
+    deletedAt under sysAttrs (046_22_08, 046_22_13)."""
+    rx = receivers()
+    body = sub_body(rx.url, notificationTrigger=["attributeDeleted"], notification={"sysAttrs": True})
+    subscribe(fast, body)
+    doc = air(1, 80)
+    doc["pm25"] = [
+        {"type": "Property", "value": 80},
+        {"type": "Property", "value": 81, "datasetId": "urn:ngsi-ld:Dataset:a"},
+    ]
+    create(fast, doc)
+    url = f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/pm25"
+    assert fast.delete(url, params={"datasetId": "urn:ngsi-ld:Dataset:a"}).status_code == 204
+    assert fast.delete(url).status_code == 204
+    one, whole = rx.wait_for(2)
+    kept, gone = one["data"][0]["pm25"]
+    assert kept["value"] == 80 and gone["value"] == "urn:ngsi-ld:null" and gone["datasetId"] == "urn:ngsi-ld:Dataset:a"
+    null = whole["data"][0]["pm25"]
+    assert null["value"] == "urn:ngsi-ld:null" and "datasetId" not in null
+    assert {"createdAt", "modifiedAt", "deletedAt"} <= null.keys()
+
+
 # --- the q evaluator against the independent expectations of test_sqlq ------------------------------
 
 
