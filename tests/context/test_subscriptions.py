@@ -445,10 +445,13 @@ def test_attribute_deleted_and_show_changes(fast: Api, receivers: Callable[..., 
     sub_id = subscribe(fast, sub_body(rx.url, notificationTrigger=triggers, notification={"showChanges": True}))
     create(fast, air(1, 80, district="Huangpu"))  # attributeCreated is not asked for: no notification
     set_attrs(fast, 1, pm25=95)
+    # each change waited for: a notification shows the entity as it is when matched (loaded then)
+    (updated,) = rx.wait_for(1)
     r = fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/district")
     assert r.status_code == 204, r.text
+    rx.wait_for(2)
     delete_entity(fast, 1)
-    updated, deleted, gone = rx.wait_for(3)
+    _, deleted, gone = rx.wait_for(3)
     (entity,) = updated["data"]
     assert entity["pm25"] == {"type": "Property", "value": 95, "previousValue": 80}
     assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # unchanged: no previous value
@@ -496,6 +499,7 @@ def test_deleted_instances_and_a_whole_attribute(fast: Api, receivers: Callable[
     create(fast, doc)
     url = f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/pm25"
     assert fast.delete(url, params={"datasetId": "urn:ngsi-ld:Dataset:a"}).status_code == 204
+    rx.wait_for(1)  # shown as the entity is when matched: the next deletion waits for it
     assert fast.delete(url).status_code == 204
     one, whole = rx.wait_for(2)
     kept, gone = one["data"][0]["pm25"]
