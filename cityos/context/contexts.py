@@ -11,8 +11,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cityos.auth import EVERYTHING, Scope
-from cityos.context.errors import BadRequestData, ResourceNotFound
-from cityos.context.jsonld import ContextResolver
+from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound
+from cityos.context.jsonld import CORE_CONTEXT, CORE_CONTEXT_URLS, ContextResolver
 from cityos.context.tables import jsonld_contexts
 from cityos.core.timefmt import now_iso
 from cityos.errors import Forbidden
@@ -21,9 +21,11 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 HOSTED_PATH = "/ngsi-ld/v1/jsonldContexts/"
 HOSTED, CACHED = "Hosted", "Cached"
-# the kinds NGSI-LD names (ETSI GS CIM 009 5.13): contexts made from a request's inline @context are
-# ImplicitlyCreated; none are kept here yet, so the filter is valid and lists nothing
+# the kinds NGSI-LD names (ETSI GS CIM 009 5.13): a subscription made in a @context that is not one URL (a list,
+# an object) keeps it as an ImplicitlyCreated one, served here, and names it as its jsonldContext
 IMPLICIT = "ImplicitlyCreated"
+_IMPLICIT_ROW = "Implicit"  # as the kind column (16 characters) holds it
+SERVED = (HOSTED, IMPLICIT)  # served by this server at HOSTED_PATH + id (kinds as rows are read)
 KINDS = (HOSTED, CACHED, IMPLICIT)
 
 
@@ -43,8 +45,14 @@ def _make_resolver(rt: Runtime) -> ContextResolver:
         cid = hosted_id(url)
         if cid is None:
             return None
-        with rt.db.connect() as conn:
+        with rt.db.write() as conn:  # a use counts as a hit (numberOfHits, lastUsage)
             body = conn.execute(select(jsonld_contexts.c.body).where(jsonld_contexts.c.id == cid)).scalar()
+            if body is not None:
+                conn.execute(
+                    update(jsonld_contexts)
+                    .where(jsonld_contexts.c.id == cid)
+                    .values(last_used_at=now_iso(), uses=jsonld_contexts.c.uses + 1)
+                )
         return body
 
     def on_fetch(url: str, body: dict[str, Any]) -> None:
@@ -65,13 +73,25 @@ def _make_resolver(rt: Runtime) -> ContextResolver:
 def add_hosted(rt: Runtime, body: Any, tenant: str) -> str:
     """Store a user @context in ``tenant``; returns its id (served to anyone at /ngsi-ld/v1/jsonldContexts/{id})."""
     if not isinstance(body, dict) or "@context" not in body:
-        raise BadRequestData('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
-    resolver(rt).resolve(body["@context"])  # refuse what we could not use later
+        raise InvalidRequest('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
+    try:
+        resolver(rt).resolve(body["@context"])  # refuse what we could not use later
+    except InvalidRequest as exc:  # a document that is JSON but not a valid @context (NGSI-LD 5.13.2.4)
+        raise BadRequestData(exc.detail) from None
+    return _store(rt, body, tenant, HOSTED)
+
+
+def add_implicit(rt: Runtime, context: Any, tenant: str) -> str:
+    """Keep a request's @context that is not one URL as an ImplicitlyCreated one; returns its id."""
+    return _store(rt, {"@context": context}, tenant, _IMPLICIT_ROW)
+
+
+def _store(rt: Runtime, body: dict[str, Any], tenant: str, kind: str) -> str:
     cid = uuid.uuid4().hex
     with rt.db.write() as conn:
         conn.execute(
             insert(jsonld_contexts).values(
-                id=cid, url=HOSTED_PATH + cid, kind=HOSTED, tenant=tenant, body=body, created_at=now_iso(), uses=0
+                id=cid, url=HOSTED_PATH + cid, kind=kind, tenant=tenant, body=body, created_at=now_iso(), uses=0
             )
         )
     return cid
@@ -106,13 +126,24 @@ def list_contexts(rt: Runtime, kind: str | None = None, scope: Scope = EVERYTHIN
     if kind:
         if kind not in KINDS:
             raise BadRequestData(f"kind {kind!r} is unknown: use one of {', '.join(KINDS)}")
-        stmt = stmt.where(jsonld_contexts.c.kind == kind)
+        stmt = stmt.where(jsonld_contexts.c.kind == (_IMPLICIT_ROW if kind == IMPLICIT else kind))
     with rt.db.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
+        return [_named(dict(r._mapping)) for r in conn.execute(stmt)]
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its kind as NGSI-LD names it."""
+    if row["kind"] == _IMPLICIT_ROW:
+        row["kind"] = IMPLICIT
+    return row
 
 
 def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
     """A stored context by its local id, or by its URL (a cached remote one's, or one of ours hosted)."""
+    if cid in CORE_CONTEXT_URLS:  # the core @context is served too, never stored nor deleted
+        now = now_iso()
+        return {"id": cid, "url": cid, "kind": CACHED, "tenant": None, "body": CORE_CONTEXT, "created_at": now,
+                "last_used_at": None, "uses": 0, "core": True}  # fmt: skip
     key = hosted_id(cid) or cid
     with rt.db.connect() as conn:
         row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.id == key)).first()
@@ -120,20 +151,33 @@ def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
             row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.url == cid)).first()
     if row is None:
         raise ResourceNotFound(f"no @context with id {cid} is stored here", instance=cid)
-    return dict(row._mapping)
+    return _named(dict(row._mapping))
 
 
-def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING) -> None:
-    """Delete a stored context: a hosted one by a caller of its tenant, a cached one (server-wide) by a caller
-    limited to no tenant."""
-    row = get_context(rt, cid)
+def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str | None = None) -> None:
+    """Delete a stored context: a hosted or implicitly created one by a caller of its tenant, a cached one
+    (server-wide) by a caller limited to no tenant; ``reload=true`` fetches a cached one again."""
+    if reload not in (None, "true", "false"):
+        raise BadRequestData(f"reload must be true or false, not {reload!r}")
+    if cid in CORE_CONTEXT_URLS:
+        raise BadRequestData("the NGSI-LD core @context cannot be deleted nor reloaded")
+    try:
+        row = get_context(rt, cid)
+    except ResourceNotFound:
+        if reload == "true":  # reload names a cached context (NGSI-LD 5.13.5): nothing cached is named so
+            raise BadRequestData(f"reload=true reloads a cached @context: none is cached as {cid}") from None
+        raise
+    if reload == "true" and row["kind"] != CACHED:
+        raise BadRequestData(f"@context {cid} is {row['kind']}: only a cached one is reloaded (reload=true)")
     if row["kind"] == CACHED and scope.tenant is not None:
         raise Forbidden(
             f"@context {cid} is a cached remote one, kept for every tenant: a token limited to tenant "
             f"{scope.tenant!r} may not delete it"
         )
-    if row["kind"] == HOSTED and not scope.sees_tenant(row["tenant"] or ""):
+    if row["kind"] in SERVED and not scope.sees_tenant(row["tenant"] or ""):
         raise ResourceNotFound(f"no @context with id {cid} is stored in tenant {scope.tenant}", instance=cid)
     with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == row["id"]))
     resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)
+    if reload == "true":  # fetched again at once: LdContextNotAvailable when its server does not answer
+        resolver(rt).resolve(row["url"])

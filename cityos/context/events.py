@@ -1,8 +1,12 @@
 """The events the data hub publishes on the bus after each commit (attribute names are expanded IRIs):
 
-* ``entity.created``: ``id``, ``types``, ``attrs`` (all of them);
-* ``entity.updated``: ``id``, ``types``, ``attrs`` (those that changed), ``removed`` (attribute IRIs);
-* ``entity.deleted``: ``id``, ``types``.
+* ``entity.created``: ``id``, ``types``, ``attrs`` (all of them), ``createdAt``, ``modifiedAt``;
+* ``entity.updated``: ``id``, ``types``, ``attrs`` (those that changed), ``removed`` (attribute IRIs),
+  ``previous`` (the instances, before the change, of the attributes changed or removed that existed),
+  ``createdAt``, ``modifiedAt``;
+* ``entity.deleted``: ``id``, ``types``, ``attrs`` (all it held), ``createdAt``, ``modifiedAt``, ``deletedAt``.
+
+Events are read-only: a consumer that needs to change what an event carries copies it first.
 """
 
 from __future__ import annotations

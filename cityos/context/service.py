@@ -246,16 +246,19 @@ def _write(
         if after is None:
             if before is not None:
                 deletes.append(before.pk)  # type: ignore[arg-type]
-                events.append(Event(ENTITY_DELETED, entity_id, {"id": entity_id, "types": before.types}, tenant))
+                # what it held, for the notifications of its deletion (NGSI-LD notificationTrigger, showChanges)
+                gone = {"id": entity_id, "types": before.types, "attrs": before.attrs, "deletedAt": now}
+                gone |= {"createdAt": before.created_at, "modifiedAt": before.modified_at}
+                events.append(Event(ENTITY_DELETED, entity_id, gone, tenant))
             continue
         if before is None:
             inserts.append(after)
             new_geo[entity_id] = geo_rows(after.attrs)
             if entity_id in diffed:
                 history += changed_instances(entity_id, None, after.attrs, set(after.attrs), now)
-            events.append(
-                Event(ENTITY_CREATED, entity_id, {"id": entity_id, "types": after.types, "attrs": after.attrs}, tenant)
-            )
+            made = {"id": entity_id, "types": after.types, "attrs": after.attrs}
+            made |= {"createdAt": after.created_at, "modifiedAt": after.modified_at}  # for notification sysAttrs
+            events.append(Event(ENTITY_CREATED, entity_id, made, tenant))
             continue
         if not changed and not removed and after.types == before.types and after.scope == before.scope:
             continue
@@ -277,6 +280,10 @@ def _write(
                     "types": after.types,
                     "attrs": {a: after.attrs[a] for a in changed if a in after.attrs},
                     "removed": sorted(removed - after.attrs.keys()),
+                    # the instances they replaced, for notifications (showChanges, created vs updated)
+                    "previous": {a: before.attrs[a] for a in changed | removed if a in before.attrs},
+                    "createdAt": before.created_at,
+                    "modifiedAt": after.modified_at,
                 },
                 tenant,
             )

@@ -123,3 +123,56 @@ def test_a_stored_context_is_its_tenants_to_delete(api: Api) -> None:
     assert api.get(pudong, token=None).status_code == 200  # still served to everyone who reads pudong's data
     assert [u.endswith(pudong) for u in api.get("/ngsi-ld/v1/jsonldContexts", token=pudong_token).json()] == [True]
     assert api.delete(pudong, token=pudong_token).status_code == 204
+
+
+CTX = "/ngsi-ld/v1/jsonldContexts"
+
+
+def test_a_subscription_in_a_context_that_is_not_one_url_keeps_it_implicitly_created(api: Api) -> None:
+    """NGSI-LD 5.13.1: a subscription made in an inline (or several-part) @context keeps it as an
+    ImplicitlyCreated context, served here and named by the subscription's jsonldContext (ETSI 050_03_01,
+    052_06, 053_07); it is deleted without reload (051_06_01) and never reloaded (051_07_01)."""
+    inline = {"hp": "https://huangpu.example.gov.cn/ns#", "Spot": "hp:HotSpot"}
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "Spot"}],
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/n"}},
+        "@context": [inline, "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"],
+    }
+    r = api.post("/ngsi-ld/v1/subscriptions", json=body, headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 201, r.text
+    sub = api.get(r.headers["location"]).json()
+    url = sub["jsonldContext"]
+    assert url.startswith(f"http://testserver{CTX}/")
+    (listed,) = api.get(CTX, params={"kind": "ImplicitlyCreated", "details": "true"}).json()
+    assert listed["URL"] == url and listed["kind"] == "ImplicitlyCreated" and listed["numberOfHits"] == 0
+    assert api.get(CTX, params={"kind": "Hosted"}).json() == []
+    cid = url.rsplit("/", 1)[1]
+    assert api.get(f"{CTX}/{cid}", token=None).json() == {"@context": body["@context"]}
+    refused = api.delete(f"{CTX}/{cid}", params={"reload": "true"})
+    assert refused.status_code == 400 and "only a cached one" in refused.json()["detail"]
+    assert api.delete(f"{CTX}/{cid}").status_code == 204
+
+
+def test_context_parameters_and_the_core_context(api: Api) -> None:
+    """details and reload take true or false (400 BadRequestData otherwise); the core @context is served and
+    cannot be deleted (ETSI 052_04, 051_04, 051_08); a body without @context is InvalidRequest (050_02_01);
+    a hosted context used by a request counts a hit (053_04_01)."""
+    bad = api.get(CTX, params={"details": "maybe"})
+    assert bad.status_code == 400 and bad.json()["type"].endswith("/BadRequestData")
+    assert api.delete(f"{CTX}/nothing", params={"reload": "sometimes"}).status_code == 400
+    assert api.delete(f"{CTX}/nothing", params={"reload": "true"}).status_code == 400
+    assert api.delete(f"{CTX}/nothing").status_code == 404
+    core = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
+    from urllib.parse import quote
+
+    served = api.get(f"{CTX}/{quote(core, safe='')}", token=None)
+    assert served.status_code == 200 and "@context" in served.json()
+    assert api.delete(f"{CTX}/{quote(core, safe='')}").status_code == 400
+    no_context = api.post(CTX, json={"A1": "urn:ngsi-ld:attributes:A1"})
+    assert no_context.status_code == 400 and no_context.json()["type"].endswith("/InvalidRequest")
+    made = api.post(CTX, json={"@context": {"hp": "https://huangpu.example.gov.cn/ns#", "Spot": "hp:HotSpot"}})
+    path = made.headers["location"]
+    e = {"id": "urn:ngsi-ld:HotSpot:1", "type": "Spot"}
+    assert api.post("/ngsi-ld/v1/entities", json=e, headers=_link(f"http://testserver{path}")).status_code == 201
+    assert api.get(path, params={"details": "true"}, token=None).json()["numberOfHits"] == 1

@@ -104,8 +104,9 @@ def test_crud(api: Api) -> None:
     assert got.status_code == 200
     doc = got.json()
     assert doc["id"] == "urn:ngsi-ld:Subscription:s1" and doc["type"] == "Subscription"
-    assert doc["status"] == "active" and doc["isActive"] is True and doc["description"] == "air"
+    assert doc["status"] == "active" and "isActive" not in doc and doc["description"] == "air"
     assert doc["notification"]["timesSent"] == 0 and doc["entities"] == [{"type": "AirQualityObserved"}]
+    assert doc["notificationTrigger"] == ["attributeCreated", "attributeUpdated"]  # the default, NGSI-LD 5.2.12
 
     dup = api.post(BASE, json=body)
     assert dup.status_code == 409 and dup.json()["type"].endswith("/AlreadyExists")
@@ -153,6 +154,12 @@ def test_crud(api: Api) -> None:
         ({"timeInterval": 60, "watchedAttributes": ["pm25"]}, 400, "exclude each other"),
         ({"timeInterval": 60, "throttling": 5}, 400, "exclude each other"),
         ({"timeInterval": 60, "entities": None, "watchedAttributes": None}, 400, "needs"),
+        ({"notificationTrigger": ["entityChanged"]}, 400, "'entityChanged' is unknown"),
+        ({"jsonldContext": "unknownContext"}, 400, "jsonldContext"),
+        ({"expiresAt": "2020-01-01T00:00:00Z"}, 400, "has passed"),
+        ({"notificationTrigger": []}, 400, "notificationTrigger"),
+        ({"notificationTrigger": "entityDeleted"}, 400, "notificationTrigger"),
+        ({"notification": {"endpoint": {"uri": "http://x/"}, "sysAttrs": "yes"}}, 400, "sysAttrs"),
     ],
 )
 def test_invalid_subscriptions(api: Api, change: dict[str, Any], status: int, words: str) -> None:
@@ -211,8 +218,31 @@ def test_normalized_ld_json_whole_entity_on_update(fast: Api, receivers: Callabl
     _, update = rx.wait_for(2)
     assert "@context" in update and rx.got[1][1]["Content-Type"] == "application/ld+json"
     (entity,) = update["data"]
+    assert entity["@context"] == update["@context"]  # each entity a JSON-LD document (ETSI 046_14_01)
     assert entity["pm25"] == {"type": "Property", "value": 95}
     assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # loaded: not in the update event
+
+
+def test_dataset_ids_sys_attrs_and_the_read_after_a_notification(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """datasetId sends those instances only (ETSI 046_19); notification.sysAttrs adds the entity's createdAt and
+    modifiedAt (046_17_01); a read right after the notification arrived counts it (046_11_01: the status not yet
+    written is read from the notifier: here it is never written while the test runs)."""
+    running(fast, Notifier).config.flush_interval = 3600.0  # the status is not written while the test runs
+    rx = receivers()
+    body = sub_body(rx.url, datasetId=["urn:ngsi-ld:Dataset:a"], notification={"sysAttrs": True})
+    sub_id = subscribe(fast, body)
+    doc = air(1, 80)
+    doc["pm25"] = [
+        {"type": "Property", "value": 80},
+        {"type": "Property", "value": 81, "datasetId": "urn:ngsi-ld:Dataset:a"},
+    ]
+    create(fast, doc)
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity["pm25"]["value"] == 81 and entity["pm25"]["datasetId"] == "urn:ngsi-ld:Dataset:a"
+    assert "createdAt" in entity and "modifiedAt" in entity
+    doc = until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 1)  # seen before it is written
+    assert doc["notification"]["status"] == "ok" and doc["notification"]["lastSuccess"]
 
 
 def test_notification_pick_omit_and_the_simplified_format(fast: Api, receivers: Callable[..., Receiver]) -> None:
@@ -364,13 +394,119 @@ def test_periodic_subscription_sends_every_matching_entity_each_interval(
 
 
 def test_expired_subscription_does_not_notify(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    from cityos.context.subscriptions import matching, parsing, storage
+
     old, live = receivers(), receivers()
-    sub_id = subscribe(fast, sub_body(old.url, expiresAt="2020-01-01T00:00:00Z"))
+    past = sub_body(old.url, expiresAt="2020-01-01T00:00:00Z")
+    refused = fast.post(BASE, json=past)  # a client may not make one expired (NGSI-LD 5.2.12; ETSI 5811_01_01)
+    assert refused.status_code == 400 and "has passed" in refused.json()["detail"]
+    rt = fast.client.app.state.runtime
+    stored = parsing.parse_subscription({**past, "id": "urn:ngsi-ld:Subscription:old"}, matching.term_map_for(rt, None))
+    sub_id = storage.insert_subscription(rt, "default", stored).id  # one that expired since it was made
     subscribe(fast, sub_body(live.url))
     assert fast.get(f"{BASE}/{sub_id}").json()["status"] == "expired"
     create(fast, air(1, 10))
     live.wait_for(1)
     assert old.got == []
+
+
+def delete_entity(api: Api, n: int) -> None:
+    assert api.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:{n}").status_code == 204
+
+
+def test_entity_deleted_trigger_notifies_deletions_only(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """notificationTrigger entityDeleted: creations and updates do not notify; a deletion does, with the id,
+    type and deletedAt (and createdAt/modifiedAt with sysAttrs) and no attribute (ETSI 046_21_01/02)."""
+    rx, rx_sys, rx_default = receivers(), receivers(), receivers()
+    plain = sub_body(rx.url, notificationTrigger=["entityDeleted"], notification={"format": "keyValues"})
+    sub_id = subscribe(fast, plain)
+    with_sys = sub_body(rx_sys.url, notificationTrigger=["entityDeleted"], notification={"sysAttrs": True})
+    subscribe(fast, with_sys)
+    subscribe(fast, sub_body(rx_default.url))  # the default triggers: no deletion notification
+    assert fast.get(f"{BASE}/{sub_id}").json()["notificationTrigger"] == ["entityDeleted"]
+    create(fast, air(1, 80, district="Huangpu"))
+    set_attrs(fast, 1, pm25=95)
+    delete_entity(fast, 1)
+    create(fast, air(2, 10))  # the sentinel of the default one
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity.keys() == {"id", "type", "deletedAt"} and entity["id"] == "urn:ngsi-ld:AirQualityObserved:1"
+    (note,) = rx_sys.wait_for(1)
+    assert note["data"][0].keys() == {"id", "type", "createdAt", "modifiedAt", "deletedAt"}
+    assert [n["data"][0]["id"][-1] for n in rx_default.wait_for(3)] == ["1", "1", "2"]
+    until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 1)
+
+
+def test_attribute_deleted_and_show_changes(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """attributeDeleted shows a deleted attribute as NGSI-LD Null; showChanges adds the previous values, on
+    updates, on deletions and on a deleted entity's watched attributes (ETSI 046_22, 046_31, 046_34)."""
+    rx = receivers()
+    triggers = ["attributeUpdated", "attributeDeleted"]
+    sub_id = subscribe(fast, sub_body(rx.url, notificationTrigger=triggers, notification={"showChanges": True}))
+    create(fast, air(1, 80, district="Huangpu"))  # attributeCreated is not asked for: no notification
+    set_attrs(fast, 1, pm25=95)
+    # each change waited for: a notification shows the entity as it is when matched (loaded then)
+    (updated,) = rx.wait_for(1)
+    r = fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/district")
+    assert r.status_code == 204, r.text
+    rx.wait_for(2)
+    delete_entity(fast, 1)
+    _, deleted, gone = rx.wait_for(3)
+    (entity,) = updated["data"]
+    assert entity["pm25"] == {"type": "Property", "value": 95, "previousValue": 80}
+    assert entity["district"] == {"type": "Property", "value": "Huangpu"}  # unchanged: no previous value
+    (entity,) = deleted["data"]
+    assert entity["district"] == {"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": "Huangpu"}
+    assert entity["pm25"] == {"type": "Property", "value": 95}
+    (entity,) = gone["data"]
+    assert entity["pm25"] == {"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": 95}
+    assert "deletedAt" in entity and "district" not in entity
+    until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 3)
+
+
+def test_watched_attribute_deleted_with_its_entity(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """attributeDeleted on a watched attribute: deleting another attribute is not notified; deleting the entity
+    is, with the watched attribute as NGSI-LD Null (ETSI 046_22_03, 046_22_12)."""
+    rx = receivers()
+    body = sub_body(rx.url, watchedAttributes=["district"], notificationTrigger=["attributeDeleted"])
+    body["notification"]["format"] = "keyValues"
+    subscribe(fast, body)
+    create(fast, air(1, 80, district="Huangpu", temperature=20))
+    assert fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/temperature").status_code == 204
+    delete_entity(fast, 1)
+    (note,) = rx.wait_for(1)
+    (entity,) = note["data"]
+    assert entity == {
+        "id": "urn:ngsi-ld:AirQualityObserved:1",
+        "type": "AirQualityObserved",
+        "deletedAt": entity["deletedAt"],
+        "district": "urn:ngsi-ld:null",
+    }
+
+
+def test_deleted_instances_and_a_whole_attribute(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """Deleting one instance (datasetId) sends that instance as Null beside those kept (ETSI 046_22_06);
+    deleting the whole attribute sends one Null, of its default instance, with its createdAt, modifiedAt and
+    deletedAt under sysAttrs (046_22_08, 046_22_13)."""
+    rx = receivers()
+    body = sub_body(rx.url, notificationTrigger=["attributeDeleted"], notification={"sysAttrs": True})
+    subscribe(fast, body)
+    doc = air(1, 80)
+    doc["pm25"] = [
+        {"type": "Property", "value": 80},
+        {"type": "Property", "value": 81, "datasetId": "urn:ngsi-ld:Dataset:a"},
+    ]
+    create(fast, doc)
+    url = f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/pm25"
+    assert fast.delete(url, params={"datasetId": "urn:ngsi-ld:Dataset:a"}).status_code == 204
+    rx.wait_for(1)  # shown as the entity is when matched: the next deletion waits for it
+    assert fast.delete(url).status_code == 204
+    one, whole = rx.wait_for(2)
+    kept, gone = one["data"][0]["pm25"]
+    assert kept["value"] == 80 and gone["value"] == "urn:ngsi-ld:null" and gone["datasetId"] == "urn:ngsi-ld:Dataset:a"
+    null = whole["data"][0]["pm25"]
+    assert null["value"] == "urn:ngsi-ld:null" and "datasetId" not in null
+    assert {"createdAt", "modifiedAt", "deletedAt"} <= null.keys()
 
 
 # --- the q evaluator against the independent expectations of test_sqlq ------------------------------

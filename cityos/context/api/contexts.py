@@ -23,9 +23,16 @@ Anyone = Annotated[PublicContext, public("a JSON-LD @context is read by any clie
 
 
 def _url(request: Request, row: dict) -> str:
-    if row["kind"] == svc.HOSTED:
+    if row["kind"] in svc.SERVED:
         return str(request.base_url).rstrip("/") + row["url"]
     return row["url"]
+
+
+def _flag(details: str | None) -> bool:
+    """The details parameter: true or false (BadRequestData otherwise, as NGSI-LD 5.13.3 asks)."""
+    if details not in (None, "true", "false"):
+        raise BadRequestData(f"details must be true or false, not {details!r}")
+    return details == "true"
 
 
 def _info(request: Request, row: dict) -> dict:
@@ -54,9 +61,9 @@ async def add_context(request: Request, ctx: Writer) -> Response:
 
 
 @router.get("", summary="List stored @contexts")
-def list_contexts(request: Request, ctx: Reader, details: bool = False, kind: str | None = None) -> Response:
+def list_contexts(request: Request, ctx: Reader, details: str | None = None, kind: str | None = None) -> Response:
     rows = svc.list_contexts(ctx.rt, kind, ctx.scope)
-    out = [_info(request, r) for r in rows] if details else [_url(request, r) for r in rows]
+    out = [_info(request, r) for r in rows] if _flag(details) else [_url(request, r) for r in rows]
     return Response(orjson.dumps(out), media_type=JSON)
 
 
@@ -65,10 +72,11 @@ def list_contexts(request: Request, ctx: Reader, details: bool = False, kind: st
     summary="Serve a stored @context (public, as JSON-LD contexts are)",
     responses={200: {"description": "The @context (details: its record)", "content": {JSONLD: {}, JSON: {}}}},
 )
-def get_context(cid: str, request: Request, ctx: Anyone, details: bool = False) -> Response:
+def get_context(cid: str, request: Request, ctx: Anyone, details: str | None = None) -> Response:
     # cid: a local id, or a context's URL percent-encoded into one path segment (decoded by the router)
+    want_details = _flag(details)
     row = svc.get_context(ctx.rt, cid)
-    if details:
+    if want_details:
         return Response(orjson.dumps(_info(request, row)), media_type=JSON)
     # application/json as the NGSI-LD API's serveContext answers (test 053_01); JSON-LD when asked for it
     accept = request.headers.get("accept", "")
@@ -76,6 +84,6 @@ def get_context(cid: str, request: Request, ctx: Anyone, details: bool = False) 
 
 
 @router.delete("/{cid:path}", status_code=204, summary="Delete a stored @context")
-def delete_context(cid: str, ctx: Writer) -> Response:
-    svc.delete_context(ctx.rt, cid, ctx.scope)
+def delete_context(cid: str, ctx: Writer, reload: str | None = None) -> Response:
+    svc.delete_context(ctx.rt, cid, ctx.scope, reload)
     return Response(status_code=204)

@@ -6,11 +6,13 @@ in that same context.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from cityos.context import contexts
 from cityos.context.api.ld import LdRead, LdRequest, LdWrite, ld_response, no_content
 from cityos.context.api.schemas import LD_PROBLEMS, answers, created, ld_body
 from cityos.context.entity import check_entity_id
@@ -18,15 +20,29 @@ from cityos.context.errors import BadRequestData, NotYourSubscription
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.query import check_paging, parse_int
 from cityos.context.subscriptions import matching, model, parsing, storage
+from cityos.context.subscriptions.notify import Notifier
 from cityos.core.iris import holds_nul, uri_segment
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"], responses=LD_PROBLEMS)
 
 
+_LIVE = ("times_sent", "last_notification", "last_success", "last_failure")
+
+
+def _live(request: Request, s: model.StoredSubscription) -> model.StoredSubscription:
+    """``s`` with the delivery status this process's notifier holds and has not written yet."""
+    notifier = request.app.state.runners.find(Notifier)
+    unwritten = notifier.delivery.unwritten_status(s.tenant, s.id) if notifier is not None else {}
+    # the counts and times only: a status (failed) is shown once written, so that a client that saw it and
+    # resumed the subscription is not overwritten by the flush of what it saw
+    shown = {k: v for k, v in unwritten.items() if k in _LIVE}
+    return replace(s, **shown) if shown else s
+
+
 def _out(s: model.StoredSubscription) -> dict[str, Any]:
-    doc = dict(s.body)
-    doc["isActive"] = s.is_active
+    doc = dict(s.body)  # isActive only as the client gave it: the status says paused (ETSI 028_01, 030_03)
+    doc.setdefault("notificationTrigger", list(model.DEFAULT_TRIGGERS))  # what it is notified of, when not given
     doc["status"] = s.current_status()
     notification = dict(doc.get("notification") or {})
     notification["timesSent"] = s.times_sent
@@ -72,11 +88,16 @@ def _body(ld: LdRequest) -> dict[str, Any]:
     responses={**created("subscription"), **problem_responses(409)},  # 409: one with this id exists already
     openapi_extra=ld_body("NgsiLdSubscription", description="the subscription"),
 )
-def create_subscription(ld: LdWrite) -> Response:
+def create_subscription(request: Request, ld: LdWrite) -> Response:
     body = _body(ld)
     body.setdefault("id", model.new_id())
     context = None if ld.context == CORE_CONTEXT_URL else ld.context
-    sub = parsing.parse_subscription(body, ld.tm, context=context)
+    sub = parsing.parse_subscription(body, ld.tm, context=context, future_only=True)
+    if sub.jsonld_context is None and not isinstance(sub.notify_context(), str | None):
+        # a @context that is not one URL is kept as an ImplicitlyCreated one, named by a URL notifications can
+        # give in their Link header (NGSI-LD 5.13.1; ETSI 050_03_01)
+        cid = contexts.add_implicit(ld.rt, context, ld.tenant)
+        sub.jsonld_context = sub.body["jsonldContext"] = str(request.base_url).rstrip("/") + contexts.HOSTED_PATH + cid
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{uri_segment(sub.id)}"})
     # a department's subscription is notified what the department may read, in the scenario it names now
     storage.insert_subscription(ld.rt, ld.tenant, sub, ld.caller("POST /ngsi-ld/v1/subscriptions"))
@@ -84,17 +105,19 @@ def create_subscription(ld: LdWrite) -> Response:
 
 
 @router.get("/subscriptions", summary="List subscriptions", responses=answers())
-def get_subscriptions(ld: LdRead, limit: str | None = None, offset: str | None = None, count: bool = False) -> Response:
+def get_subscriptions(
+    request: Request, ld: LdRead, limit: str | None = None, offset: str | None = None, count: bool = False
+) -> Response:
     lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     rows, total = storage.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
     headers = {"NGSILD-Results-Count": str(total)} if count else {}
-    return ld_response(ld, [_out(r) for r in rows], headers=headers)
+    return ld_response(ld, [_out(_live(request, r)) for r in rows], headers=headers)
 
 
 @router.get("/subscriptions/{sub_id}", summary="Retrieve a subscription", responses=answers())
-def get_subscription(sub_id: str, ld: LdRead) -> Response:
+def get_subscription(sub_id: str, request: Request, ld: LdRead) -> Response:
     check_entity_id(sub_id)
-    return ld_response(ld, _out(storage.get_subscription(ld.rt, ld.tenant, sub_id)))
+    return ld_response(ld, _out(_live(request, storage.get_subscription(ld.rt, ld.tenant, sub_id))))
 
 
 @router.patch(
@@ -111,7 +134,8 @@ def update_subscription(sub_id: str, ld: LdWrite) -> Response:
     stored = storage.get_subscription(ld.rt, ld.tenant, sub_id)
     _check_maker(ld, stored)
     merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}  # null removes a member
-    sub = parsing.parse_subscription(merged, matching.term_map_for(ld.rt, stored.context), context=stored.context)
+    tm = matching.term_map_for(ld.rt, stored.context)
+    sub = parsing.parse_subscription(merged, tm, context=stored.context, future_only="expiresAt" in patch)
     storage.replace_subscription(ld.rt, ld.tenant, sub, resume=patch.get("isActive") is True)
     return no_content()
 

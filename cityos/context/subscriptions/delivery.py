@@ -66,10 +66,14 @@ def notification_body(sub: Subscription, notification_id: str, entities: list[st
     """The notification as sent (entities already rendered as JSON) and its headers."""
     head: dict[str, Any] = {}
     headers = {"Content-Type": sub.accept}
+    context = sub.notify_context()
     if sub.accept == "application/ld+json":
-        head["@context"] = sub.context or CORE_CONTEXT_URL
+        head["@context"] = context or CORE_CONTEXT_URL
+        # each entity carries it too, as a JSON-LD document of its own (ETSI 046_14_01)
+        member = b'{"@context":' + orjson.dumps(head["@context"])
+        entities = [(member + (b"," + e[1:] if e != b"{}" else b"}")).decode() for e in map(str.encode, entities)]
     else:
-        headers["Link"] = link_header(sub.context if isinstance(sub.context, str) else CORE_CONTEXT_URL)
+        headers["Link"] = link_header(context if isinstance(context, str) else CORE_CONTEXT_URL)
     headers.update(sub.receiver_info)
     head.update(id=notification_id, type="Notification", subscriptionId=sub.id, notifiedAt=now_iso())
     # The entities are JSON already: splice them in rather than parse and dump them again.
@@ -228,6 +232,7 @@ class Delivery:
         self._failed: set[tuple[str, str]] = set()  # read by the matcher's thread
         self._done: list[tuple[str, str, str]] = []
         self._status: dict[tuple[str, str], dict[str, Any]] = {}
+        self._writing: dict[tuple[str, str], dict[str, Any]] = {}  # the status being written by the flusher
         self._dropped: list[tuple[str, str]] = []
         self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
         self._allowed = rt.settings.notify_networks
@@ -270,6 +275,12 @@ class Delivery:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(self.config.close_wait)
         self._mqtt_pool.shutdown(wait=False, cancel_futures=True)
+
+    def unwritten_status(self, tenant: str, sub_id: str) -> dict[str, Any]:
+        """The delivery status of a subscription not yet in the database (written every ``flush_interval``), so
+        that a read right after a notification arrived sees it sent (ETSI 046_11_01, 046_12_01)."""
+        key = (tenant, sub_id)
+        return {**self._writing.get(key, {}), **self._status.get(key, {})}  # plain dict reads: safe across threads
 
     def is_failed(self, tenant: str, sub_id: str) -> bool:
         return (tenant, sub_id) in self._failed
@@ -371,6 +382,7 @@ class Delivery:
         if not (done or status or dropped):
             return
         self._done, self._status, self._dropped = [], {}, []
+        self._writing = status
 
         def job(conn: Any) -> None:
             outbox.remove(conn, done)
@@ -387,3 +399,5 @@ class Delivery:
             for key, values in status.items():
                 self._status[key] = {**values, **self._status.get(key, {})}
             raise
+        finally:
+            self._writing = {}

@@ -8,12 +8,13 @@ from typing import Any
 from cityos.bus import Event
 from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
-from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
+from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED
 from cityos.context.geo import matches as geo_matches
 from cityos.context.governance import Filtered, unreadable_types
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qeval import eval_q
 from cityos.context.store import EntityRow
+from cityos.context.subscriptions.changes import triggered
 from cityos.context.subscriptions.model import NOTIFYING_SUBJECTS, StoredSubscription, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
 from cityos.runtime import Runtime
@@ -25,13 +26,14 @@ class EntityView:
     """The entity an event is about: the event's attributes, and the current ones loaded on first need.
 
     An ``entity.updated`` event carries only the attributes that changed; ``load`` returns all current
-    attributes (or None when the entity is gone, in which case the event's attributes stand in).
+    attributes (or None when the entity is gone, in which case the event's attributes stand in). An
+    ``entity.deleted`` one carries all the entity held when it was deleted.
     """
 
     def __init__(self, event: Event, load: Callable[[], Attrs | None] | None = None) -> None:
         self.event = event
         self.attrs: Attrs = event.data.get("attrs") or {}
-        self.complete = event.subject == ENTITY_CREATED
+        self.complete = event.subject in (ENTITY_CREATED, ENTITY_DELETED)
         self._load = load
         self._full: Attrs | None = None
 
@@ -53,9 +55,10 @@ class EntityView:
 
 
 def matches(sub: Subscription, event: Event, view: EntityView | None = None, now: str | None = None) -> bool:
-    """Whether ``event`` should notify ``sub``: entities, watchedAttributes, q and geoQ all hold.
+    """Whether ``event`` should notify ``sub``: entities, notificationTrigger on watchedAttributes, q and geoQ
+    all hold (q and geoQ on a deleted entity: on what it held).
 
-    Inactive and expired subscriptions never match; only entity creations and updates notify.
+    Inactive and expired subscriptions never match.
     ``view`` lets the caller load the current entity when q or geoQ reads attributes that an update
     event does not carry; without one, only the event's attributes are seen.
     """
@@ -66,13 +69,9 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
     data = event.data
     if sub.entities and not any(s.selects(data["id"], data.get("types") or ()) for s in sub.entities):
         return False
-    view = view or EntityView(event)
-    changed = set(view.attrs)
-    if sub.watched is not None and not changed & sub.watched:
+    if not triggered(sub, event):
         return False
-    if event.subject == ENTITY_UPDATED and not changed:
-        return False
-    return _q_and_geo_hold(sub, view.having)
+    return _q_and_geo_hold(sub, (view or EntityView(event)).having)
 
 
 def selects_entity(sub: Subscription, entity_id: str, types: Iterable[str], attrs: Attrs) -> bool:

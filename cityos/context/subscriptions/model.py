@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cityos.context.entity import TermMap
-from cityos.context.events import ENTITY_CREATED, ENTITY_UPDATED
+from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import GeoQuery
 from cityos.context.governance import ReadCaller
 from cityos.context.qlang import (
@@ -21,7 +21,17 @@ from cityos.core.timefmt import normalize_ts, now_iso
 # "simplified" is NGSI-LD v1.8's name for keyValues
 FORMATS = {"normalized": NORMALIZED, "keyValues": SIMPLIFIED, "simplified": SIMPLIFIED, "concise": CONCISE}
 ACCEPTS = ("application/json", "application/ld+json")
-NOTIFYING_SUBJECTS = (ENTITY_CREATED, ENTITY_UPDATED)
+NOTIFYING_SUBJECTS = (ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED)
+
+# notificationTrigger (NGSI-LD v1.8, clause 5.2.12): what changes notify; entityUpdated stands for the three
+# attribute changes
+ENTITY_CREATED_T, ENTITY_UPDATED_T, ENTITY_DELETED_T = "entityCreated", "entityUpdated", "entityDeleted"
+ATTRIBUTE_CREATED, ATTRIBUTE_UPDATED, ATTRIBUTE_DELETED = "attributeCreated", "attributeUpdated", "attributeDeleted"
+TRIGGERS = (
+    *(ENTITY_CREATED_T, ENTITY_UPDATED_T, ENTITY_DELETED_T),
+    *(ATTRIBUTE_CREATED, ATTRIBUTE_UPDATED, ATTRIBUTE_DELETED),
+)
+DEFAULT_TRIGGERS = (ATTRIBUTE_CREATED, ATTRIBUTE_UPDATED)
 
 # Status of a stored subscription; "expired" is computed from expiresAt when read.
 ACTIVE, PAUSED, FAILED, EXPIRED = "active", "paused", "failed", "expired"
@@ -79,6 +89,11 @@ class Subscription:
     pick: frozenset[str] | None = None  # notification.pick: attribute IRIs, and "id"/"type" as written
     omit: frozenset[str] = frozenset()  # notification.omit, likewise
     fmt: str = NORMALIZED
+    sys_attrs: bool = False  # notification.sysAttrs
+    show_changes: bool = False  # notification.showChanges: previous values beside the new ones
+    triggers: frozenset[str] = frozenset(DEFAULT_TRIGGERS)
+    jsonld_context: str | None = None  # jsonldContext: the @context notifications are sent in
+    dataset_ids: frozenset[str] | None = None  # datasetId: only these instances are sent ("@none": the default)
     uri: str = ""
     accept: str = "application/json"
     receiver_info: tuple[tuple[str, str], ...] = ()
@@ -89,6 +104,16 @@ class Subscription:
     is_active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     reader: ReadCaller | None = None  # a department's: notified only what it may read (None: the city's)
+
+    def notify_context(self) -> Any:
+        """The @context notifications name: jsonldContext, else the one it was made in (a list of one URL is
+        that URL)."""
+        if self.jsonld_context is not None:
+            return self.jsonld_context
+        ctx = self.context
+        if isinstance(ctx, list) and len(ctx) == 1 and isinstance(ctx[0], str):
+            return ctx[0]
+        return ctx
 
     def expired(self, now: str | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or now_iso())

@@ -37,12 +37,12 @@ import orjson
 from cityos.bus import Event
 from cityos.bus.memory import MemoryBus
 from cityos.context.errors import NgsiLdError
-from cityos.context.events import ENTITY_EVENTS
+from cityos.context.events import ENTITY_DELETED, ENTITY_EVENTS
 from cityos.context.governance import Sight, governs, look
 from cityos.context.render import View, render_entity
 from cityos.context.service import get_entity
 from cityos.context.store import EntityRow
-from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions import changes, outbox
 from cityos.context.subscriptions.delivery import Delivery, NotifierConfig
 from cityos.context.subscriptions.matching import EntityView, matches, readable, subscription_for
 from cityos.context.subscriptions.model import StoredSubscription, Subscription
@@ -259,7 +259,8 @@ class Notifier:
             else:
                 if sub.reader is not None and governs(self.rt, event.tenant, data.get("types") or ()):
                     self._audited(sub, event, view)  # the city's: sent whole, its read of governed data audited
-                shape = (sub.fmt, sub.attributes, id(sub.tm))
+                shape = (sub.fmt, sub.attributes, sub.pick, sub.omit, id(sub.tm), sub.show_changes, sub.sys_attrs,
+                         sub.triggers, sub.watched, sub.dataset_ids)  # fmt: skip
                 entity = rendered.get(shape)
                 if entity is None:
                     entity = rendered[shape] = orjson.dumps(_render(sub, event, view)).decode()
@@ -314,8 +315,19 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
         pick: frozenset[str] | None = frozenset({"id", "type", *sub.attributes})
     else:
         attrs, pick = view.full(), sub.pick
+    if event.subject == ENTITY_DELETED:
+        attrs = {}  # a deleted entity's attributes are shown as deleted, if at all (changes.annotate)
     if sight is not None and sight.items is not None:
         attrs = {a: seen for a, insts in attrs.items() if (seen := sight.instances(a, insts)) is not None}
+    if sub.dataset_ids is not None:  # datasetId: those instances only ("@none" names the default one)
+        wanted = sub.dataset_ids
+        attrs = {a: kept for a, insts in attrs.items() if (kept := [i for i in insts if _dataset(i) in wanted])}
     data = event.data
-    shown = View(sub.fmt, pick=pick, omit=sub.omit)
-    return render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown)
+    shown = View(sub.fmt, sys_attrs=sub.sys_attrs, pick=pick, omit=sub.omit)
+    stamps = (data.get("createdAt"), data.get("modifiedAt")) if event.subject != ENTITY_DELETED else (None, None)
+    out = render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown, *stamps)
+    return changes.annotate(out, sub, event, sight)
+
+
+def _dataset(inst: dict[str, Any]) -> str:
+    return inst.get("datasetId") or "@none"

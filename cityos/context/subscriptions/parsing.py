@@ -22,12 +22,13 @@ from cityos.context.subscriptions.model import (
     FORMATS,
     MQTT_QOS,
     MQTT_VERSIONS,
+    TRIGGERS,
     EntitySelector,
     MqttEndpoint,
     Subscription,
 )
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
-from cityos.core.timefmt import FORMAT_HINT, normalize_ts
+from cityos.core.timefmt import FORMAT_HINT, normalize_ts, now_iso
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # headers a subscription may not set: the target host, the body's framing and hop-by-hop headers
@@ -67,11 +68,12 @@ def _text(body: dict[str, Any], key: str) -> None:
         raise BadRequestData(f"'{key}' must be a string")
 
 
-def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscription:
+def parse_subscription(body: Any, tm: TermMap, *, context: Any = None, future_only: bool = False) -> Subscription:
     """Validate a subscription body and expand its names with ``tm`` (the term map of ``context``).
 
-    The body must carry its ``id`` (the caller generates one when the client gave none). Raises
-    ``BadRequestData`` naming the member at fault.
+    The body must carry its ``id`` (the caller generates one when the client gave none). ``future_only``
+    refuses an ``expiresAt`` that has passed (a client's create or update; a stored one may have expired).
+    Raises ``BadRequestData`` naming the member at fault.
     """
     if not isinstance(body, dict):
         raise BadRequestData("a subscription must be a JSON object")
@@ -99,6 +101,15 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
         sub.geo = parse_geoq(body["geoQ"])
         sub.geo_iri = tm.expand(sub.geo.geoproperty)
     _parse_notification(sub, body.get("notification"), tm)
+    if "jsonldContext" in body:
+        ctx = body["jsonldContext"]
+        if not isinstance(ctx, str) or urlsplit(ctx).scheme not in ("http", "https") or not urlsplit(ctx).netloc:
+            raise BadRequestData(f"'jsonldContext' must be the http(s) URL of a JSON-LD @context, not {ctx!r}")
+        sub.jsonld_context = ctx
+    if "datasetId" in body:
+        sub.dataset_ids = frozenset(_strings(body["datasetId"], "datasetId"))
+    if "notificationTrigger" in body:
+        sub.triggers = _parse_triggers(body["notificationTrigger"])
     if "throttling" in body:
         t = body["throttling"]
         if isinstance(t, bool) or not isinstance(t, int | float) or t < 0:
@@ -111,11 +122,26 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None) -> Subscr
             sub.expires_at = normalize_ts(body["expiresAt"])
         except (ValueError, TypeError):
             raise BadRequestData(f"'expiresAt' must be {FORMAT_HINT}, not {body['expiresAt']!r}") from None
+        if future_only and sub.expires_at <= now_iso():  # NGSI-LD 5.2.12: a time in the future
+            raise BadRequestData(f"'expiresAt' {body['expiresAt']!r} has passed: give a time in the future")
     if "isActive" in body:
         if not isinstance(body["isActive"], bool):
             raise BadRequestData("'isActive' must be true or false")
         sub.is_active = body["isActive"]
     return sub
+
+
+def _parse_triggers(value: Any) -> frozenset[str]:
+    """notificationTrigger (NGSI-LD v1.8, clause 5.2.12): a non-empty list of the six change kinds."""
+    hint = ", ".join(TRIGGERS)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BadRequestData(f"'notificationTrigger' must be a non-empty list of some of {hint}")
+    unknown = [v for v in value if v not in TRIGGERS]
+    if unknown:
+        raise BadRequestData(f"'notificationTrigger': {', '.join(map(repr, unknown))} is unknown: use {hint}")
+    if len(set(value)) != len(value):
+        raise BadRequestData("'notificationTrigger' names a trigger twice: name each once")
+    return frozenset(value)
 
 
 def _parse_time_interval(sub: Subscription, body: dict[str, Any]) -> None:
@@ -171,6 +197,11 @@ def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
     show_changes = value.get("showChanges", False)
     if not isinstance(show_changes, bool):
         raise BadRequestData("'notification.showChanges' must be true or false")
+    sub.show_changes = show_changes
+    sys_attrs = value.get("sysAttrs", False)
+    if not isinstance(sys_attrs, bool):
+        raise BadRequestData("'notification.sysAttrs' must be true or false")
+    sub.sys_attrs = sys_attrs
     if show_changes and sub.fmt == SIMPLIFIED:  # NGSI-LD v1.8 Table 5.2.14-1: previous values need a full form
         raise BadRequestData(f"'notification.showChanges' cannot go with the {fmt} format: use normalized or concise")
     endpoint = value.get("endpoint")
