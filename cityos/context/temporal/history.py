@@ -110,6 +110,24 @@ def insert_history(
     conn.exec_driver_sql(_INSERT[dialect], values)
 
 
+ObservationKey = tuple[str, str, str, int]  # entity id, attr IRI, datasetId or "", ts ms
+
+
+def stored_observations(conn: Connection, tenant: str, keys: list[ObservationKey]) -> set[ObservationKey]:
+    """Which of these telemetry observations (sequence 0) the history holds already: a replay's."""
+    found: set[ObservationKey] = set()
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(chunk))
+        sql = (
+            "SELECT entity_id, attr, dataset_id, ts FROM context_attr_history WHERE tenant = "
+            f"{mark} AND seq = 0 AND (entity_id, attr, dataset_id, ts) IN (VALUES {rows})"
+        )
+        found.update(tuple(r) for r in conn.exec_driver_sql(sql, (tenant, *(v for k in chunk for v in k))))  # type: ignore[misc]
+    return found
+
+
 def replace_instance(
     conn: Connection, tenant: str, entity_id: str, attr: str, key: tuple[str, int, int], inst: dict[str, Any],
     written_at: str,
