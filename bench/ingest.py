@@ -6,9 +6,14 @@ a throwaway PostgreSQL database), and publisher processes. 50,000 devices are pr
 feeding an AirQualityObserved entity with three measures (pm25, temperature, humidity).
 
 Figures, per database:
-  1. raw baseline: messages/s of plain DB-API writes of exactly the rows a message costs (one
+  1. the two ceilings, measured in the same run:
+     raw baseline: messages/s of plain DB-API writes of exactly the rows a message costs (one
      history row per measure, the entity's current state rewritten), in transactions of 2,000
      messages like the ingest's batches;
+     transport: messages/s that the MQTT client cityos uses (paho, MQTT 5, a persistent session,
+     QoS 1, acknowledged by hand) takes from this Mosquitto and acknowledges, storing nothing, in a
+     process of its own, draining the same number of queued messages as the drain below; with the
+     CPU time it spends per message;
   2. drain: 200,000 messages wait in the broker for the ingest's persistent session, then
      `cityos ingest` starts; committed messages/s and measures/s from the first to the last commit.
      This is the ingest's capacity without publishers competing for the two cores;
@@ -17,6 +22,8 @@ Figures, per database:
      watched by polling the probe devices' entities every 20 ms (figures are pessimistic by up to
      the poll interval plus the poll's own time, which is printed);
   4. the peak resident memory (VmHWM) of the ingest process over the whole run.
+
+The drain's ratio is printed against both ceilings and the lower of the two.
 
 Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both]
 """
@@ -315,6 +322,79 @@ def raw_rate(db: Database, devices: int, messages: int) -> float:
     return messages / elapsed
 
 
+# --- 1b. the transport ceiling -----------------------------------------------------------------------------
+
+
+TRANSPORT_ID = "bench-transport"
+
+
+def _transport_client(port: int, expiry: int, on_message: Any = None) -> Any:
+    """A client made as cityos.iot.mqtt makes its consumer: MQTT 5, manual acks, a session that outlives
+    a disconnect (``expiry`` seconds), Receive Maximum of four batches."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=TRANSPORT_ID, protocol=paho.MQTTv5, manual_ack=True)
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    subscribed = threading.Event()
+    c.on_connect = lambda cl, *_a: cl.subscribe([("cityos/+/+/attrs", 1)])
+    c.on_subscribe = lambda *_a: subscribed.set()
+    if on_message is not None:
+        c.on_message = on_message
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = expiry
+    props.ReceiveMaximum = 4 * BATCH
+    c.connect("127.0.0.1", port, keepalive=30, clean_start=False, properties=props)
+    c.loop_start()
+    if not subscribed.wait(10):
+        raise SystemExit("the transport client got no SUBACK")
+    return c
+
+
+def transport_consumer(port: int, expected: int, out: Any) -> None:
+    """Take ``expected`` queued messages and acknowledge each (nothing stored); report the rate and CPU."""
+    got = [0]
+    first: list[float] = []
+    done = threading.Event()
+
+    def on_message(cl: Any, _u: object, m: Any) -> None:
+        if not first:
+            first.append(time.monotonic())
+        cl.ack(m.mid, m.qos)
+        got[0] += 1
+        if got[0] >= expected:
+            done.set()
+
+    cpu0 = time.process_time()
+    c = _transport_client(port, 0, on_message)  # expiry 0: the session ends with this connection
+    done.wait(600)
+    last = time.monotonic()
+    cpu = time.process_time() - cpu0
+    c.disconnect()
+    c.loop_stop()
+    out.put((got[0], last - first[0] if first else float("nan"), cpu))
+
+
+def transport_rate(port: int, devices: int, publishers: int, messages: int) -> tuple[float, float]:
+    """Messages/s and CPU µs a message of the transport alone, on a drain of ``messages`` queued ones."""
+    c = _transport_client(port, 600)  # the session exists and holds what is published meanwhile
+    c.disconnect()
+    c.loop_stop()
+    procs, out = run_publishers(port, devices, publishers, total=messages)
+    sent, _, _ = collect(procs, out)
+    ctx = mp.get_context("fork")
+    res = ctx.Queue()
+    consumer = ctx.Process(target=transport_consumer, args=(port, sent, res), daemon=True)
+    consumer.start()
+    got, seconds, cpu = res.get(timeout=660)
+    consumer.join(10)
+    if got < sent:
+        print(f"  transport: only {got:,}/{sent:,} messages arrived", flush=True)
+    return got / seconds, cpu / max(got, 1) * 1e6
+
+
 # --- one database ---------------------------------------------------------------------------------------
 
 
@@ -360,6 +440,10 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         r["provision_per_s"] = provision(db, args.devices)
         print(f"[{kind}] raw baseline …", flush=True)
         r["raw_msgs"] = raw_rate(db, args.devices, min(args.drain, 100_000))
+        print(f"[{kind}] transport ceiling …", flush=True)
+        # before the ingest's session exists, so that the broker queues these messages for this client only
+        r["transport_msgs"], r["transport_cpu_us"] = transport_rate(port, args.devices, args.publishers, args.drain)
+        r["load"] = os.getloadavg()
 
         # 2. drain: the session exists (first start), the ingest is stopped while messages queue
         ingest = start_ingest(db.url, port, log)
@@ -416,6 +500,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
             print(f"[{kind}] offered {rate:,}/s: {r['sustained'][-1]}", flush=True)
         r["rss_mb"] = peak_rss_mb(ingest.pid)
+        r["load_end"] = os.getloadavg()
         return r
     finally:
         if ingest is not None and ingest.poll() is None:
@@ -448,10 +533,16 @@ def main() -> None:
     for r in results:
         print(f"\n[{r['db']}]")
         print(f"  provisioning                 {r['provision_per_s']:>9,.0f} devices/s")
-        print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s")
+        ceiling = min(r["raw_msgs"], r["transport_msgs"])
+        print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s  (ceiling 1: the database)")
+        print(
+            f"  transport alone (paho QoS 1) {r['transport_msgs']:>9,.0f} msg/s  (ceiling 2: the MQTT client; "
+            f"{r['transport_cpu_us']:.0f} µs CPU a message)"
+        )
         print(
             f"  drain (capacity)             {r['drain_msgs']:>9,.0f} msg/s  {3 * r['drain_msgs']:>9,.0f} measures/s  "
-            f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}  "
+            f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}, to transport "
+            f"{r['drain_msgs'] / r['transport_msgs']:.2f}, to the lower ceiling {r['drain_msgs'] / ceiling:.2f}  "
             f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s)"
         )
         for s in r["sustained"]:
@@ -461,6 +552,7 @@ def main() -> None:
                 f"p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms ({s['samples']} samples; "
                 f"median poll {s['poll_ms']:.1f} ms)"
             )
+        print(f"  load average at the ceilings {r['load'][0]:.1f} (1 min), at the end {r['load_end'][0]:.1f}")
         print(f"  ingest process RSS           {r['idle_rss_mb']:>9,.0f} MB started, {r['rss_mb']:,.0f} MB peak")
 
 

@@ -134,21 +134,24 @@ class _Batch:
         # per entity: (created, the entity, the attributes it changed, its observations, the current ones' ids)
         self._seen: list[tuple[bool, EntityRow, set[str], list[Reading], set[int]]] = []
         self._past: list[ObservationKey] = []
+        self._times: dict[str, int] = {}
 
     def take(self, cur: EntityRow | None, item: Observed) -> None:
         now, entity_id = self.now, item.entity_id
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         stamped: list[Reading] = []
+        geo = False
         for attr, inst in item.readings:
             inst = dict(inst, createdAt=now, modifiedAt=now)
             stamped.append((attr, inst))
+            geo = geo or inst.get("type") == GEOPROPERTY
             key = (attr, inst.get("datasetId") or "")
             best = latest.get(key)
             if best is None or best["observedAt"] <= inst["observedAt"]:  # the later of equal times wins
                 latest[key] = inst
         row = cur if cur is not None else EntityRow(None, entity_id, list(item.types), None, {}, now, now, item.owner)
         attrs = row.attrs
-        geo_before = geo_rows(attrs) if cur is not None and any(_is_geo(i) for _, i in stamped) else None
+        geo_before = geo_rows(attrs) if cur is not None and geo else None
         changed: set[str] = set()
         current: set[int] = set()  # ids of the instances the entity now holds
         for (attr, ds), inst in latest.items():
@@ -158,7 +161,7 @@ class _Batch:
         # must be the one the entity now holds
         if len(stamped) > len(current):
             stamped.sort(key=lambda ai: id(ai[1]) not in current)
-        rows = [(entity_id, a, inst.get("datasetId") or "", instance_time(inst, now), inst) for a, inst in stamped]
+        rows = [(entity_id, a, inst.get("datasetId") or "", self._ms(inst), inst) for a, inst in stamped]
         self.history += rows
         if len(stamped) > len(current):
             self._past += [(e, a, ds, ts) for e, a, ds, ts, inst in rows if id(inst) not in current]
@@ -178,7 +181,15 @@ class _Batch:
         return self._past
 
     def _key(self, entity_id: str, attr: str, inst: dict[str, Any]) -> ObservationKey:
-        return entity_id, attr, inst.get("datasetId") or "", instance_time(inst, self.now)
+        return entity_id, attr, inst.get("datasetId") or "", self._ms(inst)
+
+    def _ms(self, inst: dict[str, Any]) -> int:
+        """The history's time of an instance; the measures of one message share theirs, so it is parsed once."""
+        at = inst["observedAt"]
+        ms = self._times.get(at)
+        if ms is None:
+            ms = self._times[at] = instance_time(inst, self.now)
+        return ms
 
     def finish(self, stored: set[ObservationKey]) -> list[Event]:
         """Drop the observations the history holds already (a replay changes nothing, publishes nothing);
@@ -205,7 +216,10 @@ def _newer(attrs: Attrs, attr: str, ds: str, inst: dict[str, Any], current: set[
         attrs[attr] = [inst]
         current.add(id(inst))
         return True
-    at = next((n for n, i in enumerate(held_list) if (i.get("datasetId") or "") == ds), None)
+    if len(held_list) == 1:  # the common case: one instance, the default one
+        at = 0 if (held_list[0].get("datasetId") or "") == ds else None
+    else:
+        at = next((n for n, i in enumerate(held_list) if (i.get("datasetId") or "") == ds), None)
     if at is None:
         attrs[attr] = [*held_list, inst]
     else:
@@ -216,10 +230,6 @@ def _newer(attrs: Attrs, attr: str, ds: str, inst: dict[str, Any], current: set[
         attrs[attr] = [*held_list[:at], kept, *held_list[at + 1 :]]
     current.add(id(inst))
     return True
-
-
-def _is_geo(inst: dict[str, Any]) -> bool:
-    return inst.get("type") == GEOPROPERTY
 
 
 def _with_observed(data: dict[str, Any], stamped: list[Reading], current: set[int]) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def stored_observations(conn: Connection, tenant: str, keys: list[ObservationKey
             "SELECT entity_id, attr, dataset_id, ts FROM context_attr_history WHERE tenant = "
             f"{mark} AND seq = 0 AND (entity_id, attr, dataset_id, ts) IN (VALUES {rows})"
         )
-        found.update(tuple(r) for r in conn.exec_driver_sql(sql, (tenant, *(v for k in chunk for v in k))))  # type: ignore[misc]
+        found.update(tuple(r) for r in conn.exec_driver_sql(sql, (tenant, *(v for k in chunk for v in k))))
     return found
 
 
