@@ -21,7 +21,9 @@ Figures, per database:
      committed rate, and the publish-to-commit latency (p50/p99) of a 2% sample whose commit is
      watched by polling the probe devices' entities every 20 ms (figures are pessimistic by up to
      the poll interval plus the poll's own time, which is printed);
-  4. the peak resident memory (VmHWM) of the ingest process over the whole run.
+  4. the peak resident memory (VmHWM) of the ingest process over the whole run;
+  5. the CPU time the ingest process spends per message in the drain (user + system, from /proc),
+     beside the transport's: a figure that a machine shared with other work hardly changes.
 
 The drain's ratio is printed against both ceilings and the lower of the two.
 
@@ -135,6 +137,12 @@ def _status_mb(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used: unlike a rate, hardly changed by a loaded machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -457,12 +465,14 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         sent, _, _ = collect(procs, out)
         ingest = start_ingest(db.url, port, log)
         t_start = time.monotonic()
+        cpu_start = cpu_seconds(ingest.pid)  # started: the device directory is loaded already
         first = None
         while committed_since(db, since) == 0:
             time.sleep(0.05)
         first = time.monotonic()
         got = wait_committed(db, since, sent, 600)
         last = time.monotonic()
+        r["drain_cpu_us"] = (cpu_seconds(ingest.pid) - cpu_start) / max(got, 1) * 1e6
         r["drain_sent"], r["drain_committed"] = sent, got
         r["drain_msgs"] = got / (last - first)
         r["drain_startup_s"] = first - t_start
@@ -544,6 +554,12 @@ def main() -> None:
             f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}, to transport "
             f"{r['drain_msgs'] / r['transport_msgs']:.2f}, to the lower ceiling {r['drain_msgs'] / ceiling:.2f}  "
             f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s)"
+        )
+        per_core = 1e6 / r["drain_cpu_us"]
+        print(
+            f"  CPU a message                {r['drain_cpu_us']:>9,.0f} µs in the ingest process, of which the "
+            f"transport alone takes {r['transport_cpu_us']:.0f} µs: one core's worth is {per_core:,.0f} msg/s "
+            "(the database's own CPU not counted on PostgreSQL)"
         )
         for s in r["sustained"]:
             print(

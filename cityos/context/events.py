@@ -2,6 +2,9 @@
 
 * ``entity.created``: ``id``, ``types``, ``attrs`` (all of them);
 * ``entity.updated``: ``id``, ``types``, ``attrs`` (those that changed), ``removed`` (attribute IRIs);
+  telemetry's (:func:`cityos.context.observe`) also ``observed`` (attribute IRI to every observation
+  of its batch, in time order) when ``attrs`` leaves some out, and with ``attrs`` empty when a batch
+  only filled the history (late observations);
 * ``entity.deleted``: ``id``, ``types``.
 """
 
