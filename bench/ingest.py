@@ -356,7 +356,7 @@ def _transport_client(port: int, expiry: int, on_message: Any = None) -> Any:
     props.ReceiveMaximum = 4 * BATCH
     c.connect("127.0.0.1", port, keepalive=30, clean_start=False, properties=props)
     c.loop_start()
-    if not subscribed.wait(10):
+    if not subscribed.wait(120):  # a loaded machine is slow to answer
         raise SystemExit("the transport client got no SUBACK")
     return c
 
