@@ -38,7 +38,7 @@ from cityos.context.store import EntityRow, GeoRow
 from cityos.context.temporal.history import (
     HistoryRow,
     ObservationKey,
-    insert_history,
+    insert_observations,
     instance_time,
     stored_observations,
 )
@@ -112,8 +112,10 @@ def _observe_in(
         past = batch.past()
         events += batch.finish(stored_observations(conn, tenant, past) if past else set())
         store.insert_many(conn, tenant, batch.inserts, batch.new_geo)
-        store.update_many(conn, tenant, batch.updates, geo=batch.moved_geo)
-        insert_history(conn, tenant, batch.history, now, keep_first=True)
+        moved = [r for r in batch.updates if r.pk in batch.moved_geo]
+        store.update_many(conn, tenant, moved, geo=batch.moved_geo)
+        store.update_states(conn, [r for r in batch.updates if r.pk not in batch.moved_geo] if moved else batch.updates)
+        insert_observations(conn, tenant, batch.history, now)
         created, updated = created + len(batch.inserts), updated + len(batch.updates)
         offered += len(batch.history)
     if also is not None:
