@@ -6,9 +6,14 @@ a throwaway PostgreSQL database), and publisher processes. 50,000 devices are pr
 feeding an AirQualityObserved entity with three measures (pm25, temperature, humidity).
 
 Figures, per database:
-  1. raw baseline: messages/s of plain DB-API writes of exactly the rows a message costs (one
+  1. the two ceilings, measured in the same run:
+     raw baseline: messages/s of plain DB-API writes of exactly the rows a message costs (one
      history row per measure, the entity's current state rewritten), in transactions of 2,000
      messages like the ingest's batches;
+     transport: messages/s that the MQTT client cityos uses (paho, MQTT 5, a persistent session,
+     QoS 1, acknowledged by hand) takes from this Mosquitto and acknowledges, storing nothing, in a
+     process of its own, draining the same number of queued messages as the drain below; with the
+     CPU time it spends per message;
   2. drain: 200,000 messages wait in the broker for the ingest's persistent session, then
      `cityos ingest` starts; committed messages/s and measures/s from the first to the last commit.
      This is the ingest's capacity without publishers competing for the two cores;
@@ -17,9 +22,13 @@ Figures, per database:
      watched by polling the probe devices' entities every 20 ms (figures are pessimistic by up to
      the poll interval plus the poll's own time, which is printed);
   4. the peak resident memory (VmHWM) of the ingest process over the whole run;
-  5. with ``--processes N`` (N > 1): the drain again, with N `cityos ingest` processes sharing the
+  5. the CPU time the ingest process spends per message in the drain (user + system, from /proc),
+     beside the transport's: a figure that a machine shared with other work hardly changes;
+  6. with ``--processes N`` (N > 1): the drain again, with N `cityos ingest` processes sharing the
      broker's messages (``CITYOS_MQTT_SESSIONS=N``, docs/deployment.md), beside the one-process drain
      of the same run, with the load average while each drain ran.
+
+The drain's ratio is printed against both ceilings and the lower of the two.
 
 Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N]
 """
@@ -163,6 +172,12 @@ def _status_mb(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used: unlike a rate, hardly changed by a loaded machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -364,6 +379,79 @@ def raw_rate(db: Database, devices: int, messages: int) -> float:
     return messages / elapsed
 
 
+# --- 1b. the transport ceiling -----------------------------------------------------------------------------
+
+
+TRANSPORT_ID = "bench-transport"
+
+
+def _transport_client(port: int, expiry: int, on_message: Any = None) -> Any:
+    """A client made as cityos.iot.mqtt makes its consumer: MQTT 5, manual acks, a session that outlives
+    a disconnect (``expiry`` seconds), Receive Maximum of four batches."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=TRANSPORT_ID, protocol=paho.MQTTv5, manual_ack=True)
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    subscribed = threading.Event()
+    c.on_connect = lambda cl, *_a: cl.subscribe([("cityos/+/+/attrs", 1)])
+    c.on_subscribe = lambda *_a: subscribed.set()
+    if on_message is not None:
+        c.on_message = on_message
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = expiry
+    props.ReceiveMaximum = 4 * BATCH
+    c.connect("127.0.0.1", port, keepalive=30, clean_start=False, properties=props)
+    c.loop_start()
+    if not subscribed.wait(120):  # a loaded machine is slow to answer
+        raise SystemExit("the transport client got no SUBACK")
+    return c
+
+
+def transport_consumer(port: int, expected: int, out: Any) -> None:
+    """Take ``expected`` queued messages and acknowledge each (nothing stored); report the rate and CPU."""
+    got = [0]
+    first: list[float] = []
+    done = threading.Event()
+
+    def on_message(cl: Any, _u: object, m: Any) -> None:
+        if not first:
+            first.append(time.monotonic())
+        cl.ack(m.mid, m.qos)
+        got[0] += 1
+        if got[0] >= expected:
+            done.set()
+
+    cpu0 = time.process_time()
+    c = _transport_client(port, 0, on_message)  # expiry 0: the session ends with this connection
+    done.wait(600)
+    last = time.monotonic()
+    cpu = time.process_time() - cpu0
+    c.disconnect()
+    c.loop_stop()
+    out.put((got[0], last - first[0] if first else float("nan"), cpu))
+
+
+def transport_rate(port: int, devices: int, publishers: int, messages: int) -> tuple[float, float]:
+    """Messages/s and CPU µs a message of the transport alone, on a drain of ``messages`` queued ones."""
+    c = _transport_client(port, 600)  # the session exists and holds what is published meanwhile
+    c.disconnect()
+    c.loop_stop()
+    procs, out = run_publishers(port, devices, publishers, total=messages)
+    sent, _, _ = collect(procs, out)
+    ctx = mp.get_context("fork")
+    res = ctx.Queue()
+    consumer = ctx.Process(target=transport_consumer, args=(port, sent, res), daemon=True)
+    consumer.start()
+    got, seconds, cpu = res.get(timeout=660)
+    consumer.join(10)
+    if got < sent:
+        print(f"  transport: only {got:,}/{sent:,} messages arrived", flush=True)
+    return got / seconds, cpu / max(got, 1) * 1e6
+
+
 # --- one database ---------------------------------------------------------------------------------------
 
 
@@ -409,6 +497,10 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         r["provision_per_s"] = provision(db, args.devices)
         print(f"[{kind}] raw baseline …", flush=True)
         r["raw_msgs"] = raw_rate(db, args.devices, min(args.drain, 100_000))
+        print(f"[{kind}] transport ceiling …", flush=True)
+        # before the ingest's session exists, so that the broker queues these messages for this client only
+        r["transport_msgs"], r["transport_cpu_us"] = transport_rate(port, args.devices, args.publishers, args.drain)
+        r["load"] = os.getloadavg()
 
         # 2. drain: the session exists (first start), the ingest is stopped while messages queue
         ingest = start_ingest(db.url, port, log)
@@ -424,19 +516,21 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ingest = start_ingest(db.url, port, log)
         load_before = os.getloadavg()[0]
         t_start = time.monotonic()
+        cpu_start = cpu_seconds(ingest.pid)  # started: the device directory is loaded already
         first = None
         while committed_since(db, since) == 0:
             time.sleep(0.05)
         first = time.monotonic()
         got = wait_committed(db, since, sent, 600)
         last = time.monotonic()
+        r["drain_cpu_us"] = (cpu_seconds(ingest.pid) - cpu_start) / max(got, 1) * 1e6
         r["drain_sent"], r["drain_committed"] = sent, got
         r["drain_msgs"] = got / (last - first)
         r["drain_startup_s"] = first - t_start
         r["drain_load"] = (load_before, os.getloadavg()[0])
         print(f"[{kind}] drain: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
         drain_rss = 0.0
-        if args.processes > 1:  # 5. the same drain, shared by N processes, stamped after the first one
+        if args.processes > 1:  # 6. the same drain, shared by N processes, stamped after the first one
             drain_rss = peak_rss_mb(ingest.pid)
             stop([ingest])
             end_sessions(port, [CLIENT_ID])  # it would queue the shared drain's messages too
@@ -475,6 +569,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
             print(f"[{kind}] offered {rate:,}/s: {r['sustained'][-1]}", flush=True)
         r["rss_mb"] = max(drain_rss, peak_rss_mb(ingest.pid))
+        r["load_end"] = os.getloadavg()
         return r
     finally:
         if ingest is not None and ingest.poll() is None:
@@ -540,12 +635,24 @@ def main() -> None:
     for r in results:
         print(f"\n[{r['db']}]")
         print(f"  provisioning                 {r['provision_per_s']:>9,.0f} devices/s")
-        print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s")
+        ceiling = min(r["raw_msgs"], r["transport_msgs"])
+        print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s  (ceiling 1: the database)")
+        print(
+            f"  transport alone (paho QoS 1) {r['transport_msgs']:>9,.0f} msg/s  (ceiling 2: the MQTT client; "
+            f"{r['transport_cpu_us']:.0f} µs CPU a message)"
+        )
         print(
             f"  drain (capacity)             {r['drain_msgs']:>9,.0f} msg/s  {3 * r['drain_msgs']:>9,.0f} measures/s  "
-            f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}  "
+            f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}, to transport "
+            f"{r['drain_msgs'] / r['transport_msgs']:.2f}, to the lower ceiling {r['drain_msgs'] / ceiling:.2f}  "
             f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s; "
             f"load {r['drain_load'][0]:.1f} → {r['drain_load'][1]:.1f})"
+        )
+        per_core = 1e6 / r["drain_cpu_us"]
+        print(
+            f"  CPU a message                {r['drain_cpu_us']:>9,.0f} µs in the ingest process, of which the "
+            f"transport alone takes {r['transport_cpu_us']:.0f} µs: one core's worth is {per_core:,.0f} msg/s "
+            "(the database's own CPU not counted on PostgreSQL)"
         )
         if "shared" in r:
             sh = r["shared"]
@@ -563,6 +670,7 @@ def main() -> None:
                 f"p50 {s['p50']:.0f} ms p99 {s['p99']:.0f} ms ({s['samples']} samples; "
                 f"median poll {s['poll_ms']:.1f} ms)"
             )
+        print(f"  load average at the ceilings {r['load'][0]:.1f} (1 min), at the end {r['load_end'][0]:.1f}")
         print(f"  ingest process RSS           {r['idle_rss_mb']:>9,.0f} MB started, {r['rss_mb']:,.0f} MB peak")
 
 

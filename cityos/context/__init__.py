@@ -5,6 +5,7 @@ This module is the hub's public face: other packages use the hub only through wh
 (``import-linter`` keeps it so, see ``.importlinter``). Inside, the hub is organised by concern:
 
 * entities: ``entity`` (parsing), ``service`` (writes through :func:`apply`, reads), ``store``, ``render``;
+* ``telemetry``: :func:`observe`, a batch of observations of many entities in a few set statements;
 * queries: ``query``, ``qlang`` (the q language), ``qeval`` (q in Python), ``sqlq`` (q in SQL), ``geo``;
 * JSON-LD: ``jsonld`` (term maps, the core @context), ``contexts`` (stored user @contexts);
 * ``temporal``: the attribute history, its reads, retention and use cases;
@@ -66,6 +67,7 @@ from cityos.context.service import (
     one_async,
 )
 from cityos.context.store import EntityRow
+from cityos.context.telemetry import Observed, ObserveResult, observe
 from cityos.context.temporal.retention import CompactReport, Policy, compact, set_policy
 from cityos.context.temporal.retention import policies as retention_policies
 from cityos.context.temporal.service import attribute_history
@@ -98,6 +100,8 @@ __all__ = [
     "Mutation",
     "NgsiLdError",
     "NonexistentTenant",
+    "ObserveResult",
+    "Observed",
     "Outcome",
     "ParsedEntity",
     "Policy",
@@ -133,6 +137,7 @@ __all__ = [
     "m_observe",
     "m_replace",
     "m_set_values",
+    "observe",
     "one",
     "one_async",
     "parse_entity",

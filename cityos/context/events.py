@@ -3,7 +3,9 @@
 * ``entity.created``: ``id``, ``types``, ``attrs`` (all of them), ``createdAt``, ``modifiedAt``;
 * ``entity.updated``: ``id``, ``types``, ``attrs`` (those that changed), ``removed`` (attribute IRIs),
   ``previous`` (the instances, before the change, of the attributes changed or removed that existed),
-  ``createdAt``, ``modifiedAt``;
+  ``createdAt``, ``modifiedAt``; telemetry's (:func:`cityos.context.observe`) also ``observed`` (attribute
+  IRI to every observation of its batch, in time order) when ``attrs`` leaves some out, and with ``attrs``
+  empty when a batch only filled the history (late observations);
 * ``entity.deleted``: ``id``, ``types``, ``attrs`` (all it held), ``createdAt``, ``modifiedAt``, ``deletedAt``.
 
 Events are read-only: a consumer that needs to change what an event carries copies it first.

@@ -186,6 +186,27 @@ def update_many(
             conn.exec_driver_sql(ins_geo, params)
 
 
+_STATES = {
+    "sqlite": "UPDATE context_entities SET attrs = ?, modified_at = ? WHERE pk = ?",
+    # one statement over one JSON array: executemany's per-row cost in the client is most of the write
+    "postgresql": "UPDATE context_entities AS e SET attrs = v.d, modified_at = v.m "
+    "FROM json_to_recordset(%s::json) AS v(p bigint, m text, d jsonb) WHERE e.pk = v.p",
+}
+
+
+def update_states(conn: Connection, rows: list[EntityRow]) -> None:
+    """Write new attribute documents and modification times of existing entities whose types, scope
+    and geometry stayed as they were (telemetry's states)."""
+    if not rows:
+        return
+    sql = _STATES[conn.dialect.name]
+    if conn.dialect.name == "postgresql":
+        doc = orjson.dumps([{"p": r.pk, "m": r.modified_at, "d": r.attrs} for r in rows]).decode()
+        conn.exec_driver_sql(sql, (doc,))
+    else:
+        conn.exec_driver_sql(sql, [(_json_in(r.attrs), r.modified_at, r.pk) for r in rows])
+
+
 def delete_many(conn: Connection, pks: list[int]) -> None:
     for start in range(0, len(pks), 500):
         chunk = pks[start : start + 500]

@@ -12,6 +12,7 @@ import threading
 import time
 
 from cityos.iot import store
+from cityos.iot.compiled import Model, Shape, compile_model, shape_of
 from cityos.iot.models import Device
 from cityos.runtime import Runtime
 
@@ -29,6 +30,8 @@ class Directory:
         self._since = ""
         self._polled = 0.0
         self._loaded = 0.0
+        self._models: dict[str, tuple[Device, Model]] = {}  # device id -> (the device as compiled, its model)
+        self._shapes: dict[Shape, Model] = {}  # devices of one shape share one compiled model
 
     def reload(self) -> None:
         with self.rt.db.connect() as conn:
@@ -77,6 +80,19 @@ class Directory:
         if found is not None:
             self.put(found)
         return found
+
+    def model(self, device: Device) -> Model:
+        """The device's compiled measure map, compiled once per device model (entity type and measures)."""
+        held = self._models.get(device.device_id)
+        if held is not None and held[0] is device:
+            return held[1]
+        shape = shape_of(device)
+        with self._lock:
+            compiled = self._shapes.get(shape)
+            if compiled is None:
+                compiled = self._shapes[shape] = compile_model(device)
+            self._models[device.device_id] = (device, compiled)
+        return compiled
 
     def put(self, device: Device) -> None:
         with self._lock:

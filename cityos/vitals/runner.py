@@ -120,9 +120,7 @@ class VitalsRunner:
                 continue
             if ev.subject not in (ENTITY_CREATED, ENTITY_UPDATED) or ev.key.startswith(KPI_PREFIX):
                 continue  # our own indicator values, mirrored to the hub, come back as entity events
-            self.engine.take(
-                ev.key, ev.data.get("types") or [], ev.data.get("attrs") or {}, complete=ev.subject == ENTITY_CREATED
-            )
+            take(self.engine, ev)
         values, changes = self.engine.advance(int(time.time() * 1000)) if tick else self.engine.flush()
         self.rounds += 1
         self.observed += len(batch)
@@ -181,6 +179,23 @@ class VitalsRunner:
         for thread in (self._thread, self._forecaster):
             if thread is not None:
                 thread.join(timeout=10)
+
+
+def take(engine: Engine, ev: Event) -> None:
+    """An entity event's observations into the engine. Telemetry's events carry every observation of
+    their batch under ``observed`` when the changed ``attrs`` leave some out (two readings of one device
+    in one batch, late ones that only filled the history): each goes in, in time order, one layer of at
+    most one instance per attribute at a time, so that q filters see one value of each."""
+    types, attrs = ev.data.get("types") or [], ev.data.get("attrs") or {}
+    created = ev.subject == ENTITY_CREATED
+    observed: dict[str, list[dict[str, Any]]] | None = ev.data.get("observed")
+    if not observed:
+        engine.take(ev.key, types, attrs, complete=created)
+        return
+    if created:
+        engine.prime(ev.key, attrs)
+    for depth in range(max(len(v) for v in observed.values())):
+        engine.take(ev.key, types, {a: [v[depth]] for a, v in observed.items() if depth < len(v)})
 
 
 def rebuild(rt: Runtime, tenant: str, engine: Engine, now_ms: int) -> tuple[list[IndicatorValue], list[LevelChange]]:

@@ -184,3 +184,47 @@ def test_of_two_readings_at_one_time_history_keeps_the_one_the_entity_holds(dist
         ).scalar_one()
     kept = kept if isinstance(kept, dict) else orjson.loads(kept)
     assert kept["value"] == 12
+
+
+def test_every_observation_of_a_batch_reaches_the_events_and_a_replay_none(district: Runtime) -> None:
+    rt = district
+    events: list[Event] = []
+    rt.bus.subscribe("entity.>", events.append)
+    pm25 = core_term_map().expand("pm25")
+    two = [
+        msg(b'{"pm25": %d, "observedAt": "%s"}' % (v, _ts(T0 + timedelta(minutes=m)).encode()))
+        for v, m in ((10, 1), (20, 2))
+    ]
+    assert all(o.accepted for o in ingest(rt, two))
+    (ev,) = [e for e in events if e.key == AQ_ENTITY]
+    assert [i["value"] for i in ev.data["attrs"][pm25]] == [20]  # the state shows the newer one
+    assert [i["value"] for i in ev.data["observed"][pm25]] == [10, 20]  # the engine gets both, in time order
+    assert history_count(rt, AQ_ENTITY) == 2
+    late = msg(b'{"pm25": 5, "observedAt": "%s"}' % _ts(T0).encode())
+    ingest(rt, [late])
+    assert events[-1].subject == "entity.updated" and events[-1].data["attrs"] == {}
+    assert [i["value"] for i in events[-1].data["observed"][pm25]] == [5]
+    assert attr(rt, AQ_ENTITY, "pm25")["value"] == 20 and history_count(rt, AQ_ENTITY) == 3
+    n = len(events)
+    ingest(rt, [*two, late])  # the whole thing again (a redelivery): nothing new, no event
+    assert len(events) == n and history_count(rt, AQ_ENTITY) == 3
+
+
+def test_a_crash_at_the_dead_letter_write_leaves_nothing_so_the_redelivery_keeps_each_once(
+    district: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = district
+    batch = [msg(b'{"pm25": 7, "observedAt": "%s"}' % _ts(T0).encode()), msg(b'{"pm25": 5000}')]
+
+    def crash(*_a: object) -> None:
+        raise OSError("the process died here")
+
+    with monkeypatch.context() as m:
+        m.setattr("cityos.iot.store.insert_dead_letters", crash)
+        with pytest.raises(OSError):
+            ingest(rt, batch)
+    # the hub's write and the dead letter are one transaction: neither was kept
+    assert history_count(rt, AQ_ENTITY) == 0 and service.list_dead_letters(rt)[0] == []
+    out = ingest(rt, batch)  # the broker sends the unacknowledged batch again
+    assert [o.accepted for o in out] == [True, False]
+    assert history_count(rt, AQ_ENTITY) == 1 and len(service.list_dead_letters(rt)[0]) == 1

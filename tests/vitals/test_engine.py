@@ -132,3 +132,28 @@ def test_the_engine_leaves_the_attributes_of_an_event_as_it_found_them() -> None
     e.take("urn:ngsi-ld:SmokeDetector:s2", SMOKE, created, complete=True)
     e.take("urn:ngsi-ld:SmokeDetector:s2", SMOKE, {TM.expand("smoke"): prop(True, T0 + MIN)})
     assert created == before
+
+
+def test_a_telemetry_event_brings_every_observation_of_its_batch_to_the_windows() -> None:
+    from cityos.bus import Event
+    from cityos.context import ENTITY_UPDATED
+    from cityos.vitals.runner import take
+
+    e = engine()
+    pc = TM.expand("peopleCount")
+    c1, c2 = "urn:ngsi-ld:CrowdFlowObserved:c1", "urn:ngsi-ld:CrowdFlowObserved:c2"
+    # two readings of c1 in one batch: the state shows the newer, ``observed`` holds both
+    both = {
+        "id": c1,
+        "types": CROWD,
+        "attrs": {pc: prop(500, T0 + MIN)},
+        "observed": {pc: prop(1000, T0) + prop(500, T0 + MIN)},
+    }
+    take(e, Event(ENTITY_UPDATED, c1, both, "default"))
+    values, _ = e.flush()
+    assert {(v.indicator, v.scope): v.value for v in values}[("people", BUND)] == 1500
+    # a late reading of c2 changed only the history: no attrs, but it counts
+    late = {"id": c2, "types": CROWD, "attrs": {}, "removed": [], "observed": {pc: prop(300, T0 + MIN // 2)}}
+    take(e, Event(ENTITY_UPDATED, c2, late, "default"))
+    values, _ = e.flush()
+    assert {(v.indicator, v.scope): v.value for v in values}[("people", BUND)] == 1800

@@ -121,6 +121,46 @@ def insert_history(
     conn.exec_driver_sql(_INSERT[dialect], values)
 
 
+# PostgreSQL: a batch of telemetry rows is one statement over one JSON array (the client's per-row cost of
+# executemany, or of dumping text arrays, is most of the write), in array order, so that of two rows of one
+# key the first wins
+_OBSERVATIONS_PG = (
+    "INSERT INTO context_attr_history (tenant, entity_id, attr, dataset_id, ts, seq, instance, written_at) "
+    "SELECT %s, v.e, v.a, v.d, v.t, 0, v.i, %s FROM ROWS FROM (json_to_recordset(%s::json) "
+    "AS (e text, a text, d text, t bigint, i jsonb)) WITH ORDINALITY AS v(e, a, d, t, i, n) "
+    "ORDER BY v.n ON CONFLICT DO NOTHING"
+)
+
+
+def insert_observations(conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str) -> None:
+    """Write telemetry's history rows (``insert_history`` with ``keep_first``) in as few statements as the
+    database allows: one on PostgreSQL."""
+    if conn.dialect.name != "postgresql" or not rows:
+        insert_history(conn, tenant, rows, written_at, keep_first=True)
+        return
+    ensure_month_partitions(conn, {r[3] for r in rows})
+    doc = orjson.dumps([{"e": e, "a": a, "d": ds, "t": ts, "i": inst} for e, a, ds, ts, inst in rows]).decode()
+    conn.exec_driver_sql(_OBSERVATIONS_PG, (tenant, written_at, doc))
+
+
+ObservationKey = tuple[str, str, str, int]  # entity id, attr IRI, datasetId or "", ts ms
+
+
+def stored_observations(conn: Connection, tenant: str, keys: list[ObservationKey]) -> set[ObservationKey]:
+    """Which of these telemetry observations (sequence 0) the history holds already: a replay's."""
+    found: set[ObservationKey] = set()
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(chunk))
+        sql = (
+            "SELECT entity_id, attr, dataset_id, ts FROM context_attr_history WHERE tenant = "
+            f"{mark} AND seq = 0 AND (entity_id, attr, dataset_id, ts) IN (VALUES {rows})"
+        )
+        found.update(tuple(r) for r in conn.exec_driver_sql(sql, (tenant, *(v for k in chunk for v in k))))
+    return found
+
+
 def replace_instance(
     conn: Connection, tenant: str, entity_id: str, attr: str, key: tuple[str, int, int], inst: dict[str, Any],
     written_at: str,
