@@ -210,6 +210,22 @@ def test_every_observation_of_a_batch_reaches_the_events_and_a_replay_none(distr
     assert len(events) == n and history_count(rt, AQ_ENTITY) == 3
 
 
+def test_a_telemetry_update_tells_the_previous_value_as_every_write_of_the_hub_does(district: Runtime) -> None:
+    """Subscriptions tell attributeCreated from attributeUpdated, and showChanges sends the value before, from
+    the event's ``previous``."""
+    rt = district
+    events: list[Event] = []
+    rt.bus.subscribe("entity.>", events.append)
+    pm25 = core_term_map().expand("pm25")
+    ingest(rt, [msg(b'{"pm25": 10, "observedAt": "%s"}' % _ts(T0).encode())])
+    ingest(rt, [msg(b'{"pm25": 20, "observedAt": "%s"}' % _ts(T0 + timedelta(minutes=1)).encode())])
+    first, then = [e for e in events if e.key == AQ_ENTITY]
+    assert then.subject == "entity.updated"
+    assert [i["value"] for i in then.data["previous"][pm25]] == [10]
+    assert [i["value"] for i in then.data["attrs"][pm25]] == [20]
+    assert then.data["createdAt"] == first.data["createdAt"] <= then.data["modifiedAt"]
+
+
 def test_a_crash_at_the_dead_letter_write_leaves_nothing_so_the_redelivery_keeps_each_once(
     district: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
