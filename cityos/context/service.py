@@ -497,6 +497,25 @@ def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutatio
     return run
 
 
+def m_replace_attr(entity_id: str, name: str, instances: list[dict[str, Any]]) -> Mutation:
+    """Replace Attribute (PUT /entities/{id}/attrs/{attr}): the instances given take the place of those with
+    their datasetId, whole (sub-attributes not given are gone); each keeps its createdAt."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        existing = cur.attrs.get(name)
+        if not existing:
+            raise ResourceNotFound(
+                f"entity {entity_id} has no attribute {name}: append it with POST .../attrs", instance=entity_id
+            )
+        cur.attrs[name], _ = put_instances(existing, instances, overwrite=True)
+        cur.modified_at = now
+        return Change(cur, changed={name})
+
+    return run
+
+
 def _drop_nulls(cur: EntityRow, deleted: set[tuple[str, str | None]], change: Change) -> None:
     """Delete the instances set to NGSI-LD Null; an attribute left with none is removed."""
     for name, ds in deleted:
@@ -633,6 +652,25 @@ def m_delete(entity_id: str) -> Mutation:
         if cur is None:
             raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
         return Change(None, removed=set(cur.attrs))
+
+    return run
+
+
+def m_purge_attrs(
+    entity_id: str, *, keep: frozenset[str] | None = None, drop: frozenset[str] = frozenset()
+) -> Mutation:
+    """Purge Entities with ``keep`` or ``drop`` (NGSI-LD v1.9, clause 5.6.21): the entity stays, the attributes
+    ``drop`` names (or all but those ``keep`` names) go."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        gone = {a for a in cur.attrs if (a not in keep if keep is not None else a in drop)}
+        for name in gone:
+            del cur.attrs[name]
+        if gone:
+            cur.modified_at = now
+        return Change(cur, removed=gone)
 
     return run
 

@@ -1,0 +1,155 @@
+"""Causes of ETSI conformance failures in queries, fixed: ``orderBy`` (NGSI-LD v1.9, clause 4.23), a query by
+ids alone refused (clause 5.7.2.4). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Api
+
+URL = "/ngsi-ld/v1/entities"
+
+
+def building(n: int, name: str, sub: int) -> dict[str, Any]:
+    return {
+        "id": f"urn:ngsi-ld:Building:ob-{n}",
+        "type": "Building",
+        "name": {"type": "Property", "value": name, "subProperty": {"type": "Property", "value": sub}},
+    }
+
+
+@pytest.fixture
+def three(api: Api) -> Api:
+    # made in the order 2, 1, 3: storage (and createdAt) order differs from the names' order
+    for n, name, sub in ((2, "B", 2), (1, "A", 1), (3, "C", 3)):
+        assert api.post(URL, json=building(n, name, sub)).status_code == 201
+    return api
+
+
+def order(api: Api, order_by: str, **params: Any) -> list[int]:
+    r = api.get(URL, params={"type": "Building", "orderBy": order_by, **params})
+    assert r.status_code == 200, r.text
+    return [int(e["id"].rsplit("-", 1)[1]) for e in r.json()]
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"),
+    [
+        ("name", [1, 2, 3]),
+        ("id", [1, 2, 3]),
+        ("createdAt", [2, 1, 3]),
+        ("name.createdAt", [2, 1, 3]),
+        ("name.subProperty", [1, 2, 3]),
+        ("name;asc", [1, 2, 3]),
+        ("name;desc", [3, 2, 1]),
+        ("type,name", [1, 2, 3]),
+        ("type;asc,name.subProperty;desc,name;asc", [3, 2, 1]),
+    ],
+)
+def test_order_by(three: Api, order_by: str, expected: list[int]) -> None:
+    assert order(three, order_by) == expected
+
+
+def test_order_by_comes_before_the_page(three: Api) -> None:
+    assert order(three, "name;desc", limit=2) == [3, 2]
+    assert order(three, "name;desc", limit=2, offset=2) == [1]
+    r = three.get(URL, params={"type": "Building", "orderBy": "name", "limit": 1, "count": "true"})
+    assert r.headers["NGSILD-Results-Count"] == "3"
+
+
+def test_entities_without_the_member_come_last(three: Api) -> None:
+    assert three.post(URL, json={"id": "urn:ngsi-ld:Building:ob-0", "type": "Building"}).status_code == 201
+    assert order(three, "name") == [1, 2, 3, 0]
+    assert order(three, "name;desc") == [3, 2, 1, 0]
+
+
+@pytest.mark.parametrize("order_by", ["name;up", "name..sub", ",name"])
+def test_a_malformed_order_by_is_bad_request_data(three: Api, order_by: str) -> None:
+    r = three.get(URL, params={"type": "Building", "orderBy": order_by})
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("BadRequestData")
+
+
+def test_a_query_by_ids_alone_is_bad_request_data(three: Api) -> None:
+    ids = "urn:ngsi-ld:Building:ob-1,urn:ngsi-ld:Building:ob-2"
+    r = three.get(URL, params={"id": ids})
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("BadRequestData")
+    r = three.get(
+        "/ngsi-ld/v1/temporal/entities", params={"id": ids, "timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}
+    )
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("BadRequestData")
+    assert len(three.get(URL, params={"id": ids, "type": "Building"}).json()) == 2
+
+
+# --- replace one attribute (clause 5.6.19) ----------------------------------------------------------------
+
+
+def test_replace_attribute_replaces_the_instance_and_keeps_its_created_at(three: Api) -> None:
+    url = f"{URL}/urn:ngsi-ld:Building:ob-1"
+    before = three.get(url, params={"options": "sysAttrs"}).json()["name"]
+    r = three.put(f"{url}/attrs/name", json={"type": "Property", "value": "Z"})
+    assert r.status_code == 204, r.text
+    after = three.get(url, params={"options": "sysAttrs"}).json()["name"]
+    assert after["value"] == "Z" and "subProperty" not in after  # replaced whole, not merged
+    assert after["createdAt"] == before["createdAt"]
+
+
+@pytest.mark.parametrize(
+    ("entity", "attr", "status"),
+    [
+        ("invalidUri", "name", 400),
+        ("urn:ngsi-ld:Building:nope", "name", 404),
+        ("urn:ngsi-ld:Building:ob-1", "height", 404),
+        ("urn:ngsi-ld:Building:ob-1", "scope", 400),
+    ],
+)
+def test_replace_attribute_refuses(three: Api, entity: str, attr: str, status: int) -> None:
+    r = three.put(f"{URL}/{entity}/attrs/{attr}", json={"type": "Property", "value": 1})
+    assert r.status_code == status, r.text
+
+
+# --- purge (clause 5.6.21) --------------------------------------------------------------------------------
+
+
+def remaining(api: Api) -> list[int]:
+    return order(api, "id")
+
+
+def test_purge_by_type_and_by_q(three: Api) -> None:
+    assert three.delete(URL, params={"type": "Building", "q": 'name=="B"'}).status_code == 204
+    assert remaining(three) == [1, 3]
+    assert three.delete(URL, params={"type": "Building"}).status_code == 204
+    assert remaining(three) == []
+
+
+def test_purge_keep_and_drop(three: Api) -> None:
+    three.post(f"{URL}/urn:ngsi-ld:Building:ob-1/attrs", json={"height": {"type": "Property", "value": 30}})
+    assert three.delete(URL, params={"type": "Building", "drop": "height"}).status_code == 204
+    assert "height" not in three.get(f"{URL}/urn:ngsi-ld:Building:ob-1").json()
+    assert (
+        three.delete(URL, params={"type": "Building", "id": "urn:ngsi-ld:Building:ob-2", "keep": "x"}).status_code
+        == 204
+    )
+    assert "name" not in three.get(f"{URL}/urn:ngsi-ld:Building:ob-2").json()
+    assert "name" in three.get(f"{URL}/urn:ngsi-ld:Building:ob-3").json()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"id": "urn:ngsi-ld:Building:ob-1"},
+        {"idPattern": ".*"},
+        {"attrs": "createdAt"},
+        {"q": 'modifiedAt>"2020-01-01T00:00:00Z"'},
+        {"type": "Building", "keep": "name", "drop": "height"},
+    ],
+)
+def test_a_purge_too_wide_or_contradictory_is_bad_request_data(three: Api, params: dict[str, str]) -> None:
+    r = three.delete(URL, params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("BadRequestData")
+    assert remaining(three) == [1, 2, 3]
