@@ -153,3 +153,15 @@ def test_a_purge_too_wide_or_contradictory_is_bad_request_data(three: Api, param
     assert r.status_code == 400, r.text
     assert r.json()["type"].endswith("BadRequestData")
     assert remaining(three) == [1, 2, 3]
+
+
+def test_temporal_queries_are_ordered_by_id_only(three: Api) -> None:
+    url = "/ngsi-ld/v1/temporal/entities"
+    params = {"type": "Building", "timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}
+    r = three.get(url, params={**params, "orderBy": "id;desc"})
+    assert r.status_code == 200, r.text
+    assert [e["id"].rsplit("-", 1)[1] for e in r.json()] == ["3", "2", "1"]
+    for order_by in ("name", "createdAt", "name.subProperty", "id,name"):
+        r = three.get(url, params={**params, "orderBy": order_by})
+        assert r.status_code == 400, order_by
+        assert r.json()["type"].endswith("BadRequestData")

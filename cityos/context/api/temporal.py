@@ -13,6 +13,7 @@ from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created,
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.governance import look, missed, unreadable_types
+from cityos.context.ordering import parse_order_by
 from cityos.context.query import (
     EntityQuery,
     check_paging,
@@ -151,8 +152,13 @@ def query_temporal_entities(
     format: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
+    orderBy: str | None = None,
 ) -> Response:
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
+    order = parse_order_by(orderBy)
+    if order and any(t.path != ("id",) for t in order):
+        # a temporal answer is ordered by entity id only (NGSI-LD v1.9, clause 5.7.4.4)
+        raise BadRequestData(f"orderBy={orderBy!r}: temporal queries are ordered by id only (id or id;desc)")
     query = query_from_params(
         ld.rt,
         id=id,
@@ -169,6 +175,7 @@ def query_temporal_entities(
         count=count,
         options=options,
     )
+    query.order_by = order
     return _answer_query(
         ld,
         query,
