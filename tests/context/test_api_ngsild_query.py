@@ -3,6 +3,7 @@ ids alone refused (clause 5.7.2.4). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -165,3 +166,35 @@ def test_temporal_queries_are_ordered_by_id_only(three: Api) -> None:
         r = three.get(url, params={**params, "orderBy": order_by})
         assert r.status_code == 400, order_by
         assert r.json()["type"].endswith("BadRequestData")
+
+
+# --- batch 207 semantics (clauses 5.6.7, 5.6.9) -----------------------------------------------------------
+
+
+def test_one_entity_with_a_wrong_context_fails_alone_in_a_batch_create(api: Api) -> None:
+    ok = building(7, "G", 7)
+    wrong = {**building(8, "H", 8), "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"}
+    r = api.post("/ngsi-ld/v1/entityOperations/create", json=[ok, wrong])  # sent as application/json
+    assert r.status_code == 207, r.text
+    assert r.json()["success"] == [ok["id"]]
+    assert [e["entityId"] for e in r.json()["errors"]] == [wrong["id"]]
+    assert r.json()["errors"][0]["error"]["type"].endswith("BadRequestData")
+    r = api.post(
+        "/ngsi-ld/v1/entityOperations/create",
+        content=json.dumps([building(9, "I", 9)]),
+        headers={"Content-Type": "application/ld+json"},
+    )
+    assert r.status_code == 207, r.text  # as application/ld+json without its @context
+    assert r.json()["errors"][0]["error"]["type"].endswith("BadRequestData")
+
+
+def test_batch_update_with_no_overwrite_is_207_when_an_attribute_is_kept(three: Api) -> None:
+    url = "/ngsi-ld/v1/entityOperations/update"
+    fresh = {"id": "urn:ngsi-ld:Building:ob-1", "height": {"type": "Property", "value": 30}}
+    assert three.post(url, params={"options": "noOverwrite"}, json=[fresh]).status_code == 204
+    kept = {"id": "urn:ngsi-ld:Building:ob-2", "name": {"type": "Property", "value": "Q"}}
+    other = {"id": "urn:ngsi-ld:Building:ob-3", "height": {"type": "Property", "value": 12}}
+    r = three.post(url, params={"options": "noOverwrite"}, json=[kept, other])
+    assert r.status_code == 207, r.text
+    assert [e["entityId"] for e in r.json()["errors"]] == [kept["id"]]
+    assert three.get(f"{URL}/urn:ngsi-ld:Building:ob-2").json()["name"]["value"] == "B"
