@@ -413,10 +413,12 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
             if result != cur.attrs.get(name):
                 cur.attrs[name] = result
                 change.changed.add(name)
+        types, scope = cur.types, cur.scope
         cur.types = _union(cur.types, p.types)
         if p.scope is not None:
-            cur.scope = p.scope
-        if change.changed:
+            # noOverwrite adds the scopes to those held (NGSI-LD v1.8, clause 5.6.3; ETSI 010_07_01)
+            cur.scope = p.scope if overwrite or not cur.scope else _union(cur.scope, p.scope)
+        if change.changed or cur.types != types or cur.scope != scope:
             cur.modified_at = now
         return change
 
@@ -448,7 +450,16 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
             if wanted:
                 cur.attrs[name], _ = put_instances(existing, wanted, overwrite=True)
                 change.changed.add(name)
-        if change.changed or change.removed:
+        # types are added; a scope is replaced, but only where there is one (NGSI-LD v1.8, clause 5.6.2;
+        # ETSI 011_05, 011_06)
+        types, scope = cur.types, cur.scope
+        cur.types = _union(cur.types, p.types)
+        if p.scope is not None:
+            if cur.scope:
+                cur.scope = p.scope
+            else:
+                change.not_updated.append(("scope", "the entity has no scope: append it with POST .../attrs"))
+        if change.changed or change.removed or cur.types != types or cur.scope != scope:
             cur.modified_at = now
         return change
 
@@ -532,6 +543,21 @@ def _drop_nulls(cur: EntityRow, deleted: set[tuple[str, str | None]], change: Ch
             del cur.attrs[name]
             change.removed.add(name)
             change.changed.discard(name)
+
+
+def m_delete_scope(entity_id: str) -> Mutation:
+    """Delete Attribute on ``scope``: the entity's scope goes (NGSI-LD v1.8, clause 5.6.5; ETSI 013_04)."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        if not cur.scope:
+            raise ResourceNotFound(f"entity {entity_id} has no scope", instance=entity_id)
+        cur.scope = None
+        cur.modified_at = now
+        return Change(cur)
+
+    return run
 
 
 def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_all: bool) -> Mutation:

@@ -198,3 +198,30 @@ def test_batch_update_with_no_overwrite_is_207_when_an_attribute_is_kept(three: 
     assert r.status_code == 207, r.text
     assert [e["entityId"] for e in r.json()["errors"]] == [kept["id"]]
     assert three.get(f"{URL}/urn:ngsi-ld:Building:ob-2").json()["name"]["value"] == "B"
+
+
+# --- types and scope in append, update and delete (clauses 5.6.2, 5.6.3, 5.6.5) --------------------------
+
+
+def test_update_attrs_adds_types(three: Api) -> None:
+    url = f"{URL}/urn:ngsi-ld:Building:ob-1"
+    assert three.patch(f"{url}/attrs", json={"type": ["Vehicle", "Building"]}).status_code == 204
+    assert three.get(url).json()["type"] == ["Building", "Vehicle"]
+
+
+def test_scope_replaced_appended_and_deleted(three: Api) -> None:
+    url = f"{URL}/urn:ngsi-ld:Building:ob-1"
+    r = three.patch(f"{url}/attrs", json={"scope": "/Huangpu/Bund"})
+    assert r.status_code == 207, r.text  # no scope to update
+    assert "scope" not in three.get(url).json()
+    assert three.post(f"{url}/attrs", json={"scope": "/Huangpu/Bund"}).status_code == 204
+    assert three.patch(f"{url}/attrs", json={"scope": "/Huangpu/Nanjing"}).status_code == 204
+    assert three.get(url).json()["scope"] == "/Huangpu/Nanjing"
+    assert (
+        three.post(f"{url}/attrs", params={"options": "noOverwrite"}, json={"scope": "/Huangpu/Bund"}).status_code
+        == 204
+    )
+    assert three.get(url).json()["scope"] == ["/Huangpu/Nanjing", "/Huangpu/Bund"]
+    assert three.delete(f"{url}/attrs/scope").status_code == 204
+    assert "scope" not in three.get(url).json()
+    assert three.delete(f"{url}/attrs/scope").status_code == 404

@@ -432,6 +432,9 @@ async def delete_attr(
     check_name(attr)
     if datasetId is not None:
         check_entity_id(datasetId, "datasetId")
+    if attr == "scope":  # an entity member, not an attribute, but deleted the same way
+        await svc.one_async(rt, tenant, entity_id, svc.m_delete_scope(entity_id), writer=ld.writer)
+        return no_content()
     await svc.one_async(
         rt,
         tenant,
