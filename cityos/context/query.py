@@ -385,6 +385,28 @@ def query_from_params(
     )
 
 
+def parse_dataset_ids(text: str | None) -> frozenset[str] | None:
+    """The ``datasetId`` parameter of a read: the instances to show (``@none``: the default instance)."""
+    ids = split_list(text)
+    if ids is None:
+        return None
+    for i in ids:
+        if i != "@none":
+            check_entity_id(i, "datasetId")
+    return frozenset(ids)
+
+
+def keep_datasets(row: EntityRow, dataset_ids: frozenset[str]) -> EntityRow:
+    """``row`` with only the attribute instances of ``dataset_ids`` (NGSI-LD v1.8, clause 4.5.5; ETSI 019_12):
+    an attribute left with none is not shown, the entity is."""
+    attrs = {}
+    for name, instances in row.attrs.items():
+        kept = [i for i in instances if i.get("datasetId", "@none") in dataset_ids]
+        if kept:
+            attrs[name] = kept
+    return EntityRow(row.pk, row.id, row.types, row.scope, attrs, row.created_at, row.modified_at, row.owner)
+
+
 def count_headers(result: QueryResult) -> dict[str, str]:
     """``NGSILD-Results-Count`` when the total was asked for."""
     return {"NGSILD-Results-Count": str(result.total)} if result.total is not None else {}

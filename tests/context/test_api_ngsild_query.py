@@ -225,3 +225,25 @@ def test_scope_replaced_appended_and_deleted(three: Api) -> None:
     assert three.delete(f"{url}/attrs/scope").status_code == 204
     assert "scope" not in three.get(url).json()
     assert three.delete(f"{url}/attrs/scope").status_code == 404
+
+
+# --- the datasetId filter of reads (clause 4.5.5) ---------------------------------------------------------
+
+
+def test_dataset_id_shows_only_those_instances(api: Api) -> None:
+    ds = "urn:ngsi-ld:Dataset:fr"
+    entity = {
+        "id": "urn:ngsi-ld:Building:ds-1",
+        "type": "Building",
+        "name": [{"type": "Property", "value": "Bund"}, {"type": "Property", "value": "Quai", "datasetId": ds}],
+        "floors": {"type": "Property", "value": 7},
+    }
+    assert api.post(URL, json=entity).status_code == 201
+    doc = api.get(URL, params={"type": "Building", "datasetId": ds}).json()[0]
+    assert doc["name"] == {"type": "Property", "value": "Quai", "datasetId": ds} and "floors" not in doc
+    doc = api.get(URL, params={"type": "Building", "datasetId": "@none", "attrs": "name"}).json()[0]
+    assert doc["name"] == {"type": "Property", "value": "Bund"}
+    doc = api.get(URL, params={"type": "Building", "datasetId": "urn:ngsi-ld:Dataset:es"}).json()[0]
+    assert set(doc) == {"id", "type"}
+    doc = api.get(f"{URL}/urn:ngsi-ld:Building:ds-1", params={"datasetId": ds}).json()
+    assert doc["name"]["value"] == "Quai"

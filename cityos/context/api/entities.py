@@ -29,6 +29,8 @@ from cityos.context.query import (
     EntityQuery,
     count_headers,
     filters_of,
+    keep_datasets,
+    parse_dataset_ids,
     query_entities,
     query_from_params,
     split_list,
@@ -117,9 +119,11 @@ def get_entities(
     join: str | None = None,
     joinLevel: str | None = None,
     orderBy: str | None = None,
+    datasetId: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
     linking = parse_join(join, joinLevel)
+    dataset_ids = parse_dataset_ids(datasetId)
     query = query_from_params(
         ld.rt,
         id=id,
@@ -147,6 +151,8 @@ def get_entities(
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
+    if dataset_ids is not None:
+        rows = [keep_datasets(r, dataset_ids) for r in rows]
     if linking is None:
         return _entities_response([_render(r, ld, view) for r in rows], ld, view, geoproperty, headers)
     docs, linked = joined(ld.rt, ld.tenant, caller, ld.tm, linking, rows, view)
@@ -249,16 +255,20 @@ def get_entity(
     geoproperty: str | None = None,
     join: str | None = None,
     joinLevel: str | None = None,
+    datasetId: str | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
+    dataset_ids = parse_dataset_ids(datasetId)
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     linking = parse_join(join, joinLevel)
     row = svc.get_entity(rt, tenant, entity_id)
     caller = ld.caller("GET /ngsi-ld/v1/entities/{entityId}")
     (row,) = govern_rows(rt, tenant, caller, [row], one=True)
+    if dataset_ids is not None:
+        row = keep_datasets(row, dataset_ids)
     if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
         raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
     linked: list[dict[str, Any]] = []
