@@ -486,8 +486,9 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
     return run
 
 
-def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutation:
-    """Partial Attribute update: merge a fragment into one attribute instance."""
+def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any], *, declared: str | None = None) -> Mutation:
+    """Partial Attribute update: merge a fragment into one attribute instance. ``declared``: the attribute type
+    the fragment names, if any; another than the instance's is BadRequestData (NGSI-LD v1.8, clause 5.6.4)."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
@@ -497,6 +498,12 @@ def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutatio
         if not existing or all(i.get("datasetId") != ds for i in existing):
             what = f"instance with datasetId {ds}" if ds else "attribute"
             raise ResourceNotFound(f"entity {entity_id} has no {what} {name}", instance=entity_id)
+        held = next(i for i in existing if i.get("datasetId") == ds).get("type", "Property")
+        if declared is not None and declared != held:
+            raise BadRequestData(
+                f"attribute {name} of {entity_id} is a {held}, the fragment a {declared}: a partial update keeps "
+                "the type (replace the attribute with PUT .../attrs/{attrId} to change it)"
+            )
         cur.modified_at = now
         if is_null(instance):  # NGSI-LD Null: the instance is deleted, not stored
             change = Change(cur)

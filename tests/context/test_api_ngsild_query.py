@@ -247,3 +247,12 @@ def test_dataset_id_shows_only_those_instances(api: Api) -> None:
     assert set(doc) == {"id", "type"}
     doc = api.get(f"{URL}/urn:ngsi-ld:Building:ds-1", params={"datasetId": ds}).json()
     assert doc["name"]["value"] == "Quai"
+
+
+def test_a_partial_update_of_another_attribute_type_is_bad_request_data(three: Api) -> None:
+    url = f"{URL}/urn:ngsi-ld:Building:ob-1/attrs/name"
+    r = three.patch(url, json={"type": "Relationship", "object": "urn:ngsi-ld:City:sh"})
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("BadRequestData")
+    assert three.patch(url, json={"type": "Property", "value": "Y"}).status_code == 204
+    assert three.patch(url, json={"value": "X"}).status_code == 204

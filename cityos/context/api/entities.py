@@ -399,9 +399,18 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
         instance = parse_instance(attr, body, ld.tm, now=now_iso())
         instance.pop("createdAt", None)
     await svc.one_async(
-        rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance), writer=ld.writer
+        rt,
+        tenant,
+        entity_id,
+        svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance, declared=_declared_type(body)),
+        writer=ld.writer,
     )
     return no_content()
+
+
+def _declared_type(fragment: dict[str, Any]) -> str | None:
+    declared = fragment.get("type")
+    return declared if isinstance(declared, str) else None
 
 
 @router.put(
