@@ -105,6 +105,7 @@ def test_replace_attribute_replaces_the_instance_and_keeps_its_created_at(three:
         ("urn:ngsi-ld:Building:nope", "name", 404),
         ("urn:ngsi-ld:Building:ob-1", "height", 404),
         ("urn:ngsi-ld:Building:ob-1", "scope", 400),
+        ("urn:ngsi-ld:Building:ob-1", "@invalid", 400),
     ],
 )
 def test_replace_attribute_refuses(three: Api, entity: str, attr: str, status: int) -> None:

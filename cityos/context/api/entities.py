@@ -27,6 +27,7 @@ from cityos.context.join import joined, parse_join
 from cityos.context.qlang import parse_q, q_attributes
 from cityos.context.query import (
     EntityQuery,
+    attribute_iri,
     count_headers,
     filters_of,
     keep_datasets,
@@ -430,10 +431,9 @@ async def replace_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
         raise BadRequestData('the body must be an attribute such as {"type": "Property", "value": 21.5}')
     # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
     body = {k: v for k, v in ld.body.items() if k != "@context"} if isinstance(ld.body, dict) else ld.body
+    iri = attribute_iri(attr, ld.tm)  # 400 for a name that is a JSON-LD keyword (ETSI 055_03_03: @invalid)
     instances = parse_attribute(attr, body, ld.tm, now=now_iso())
-    await svc.one_async(
-        rt, tenant, entity_id, svc.m_replace_attr(entity_id, ld.tm.expand(attr), instances), writer=ld.writer
-    )
+    await svc.one_async(rt, tenant, entity_id, svc.m_replace_attr(entity_id, iri, instances), writer=ld.writer)
     return no_content()
 
 
