@@ -184,7 +184,7 @@ def run_proxy(token: str) -> None:
     asyncio.run(main())
 
 
-def _wait_for(url: str, seconds: float = 60) -> bool:
+def _wait_for(url: str, seconds: float = 300) -> bool:  # a loaded machine starts a server slowly
     import urllib.request
 
     deadline = time.monotonic() + seconds

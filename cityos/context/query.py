@@ -15,9 +15,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
 from cityos.context.entity import TermMap, check_entity_id, check_name
-from cityos.context.errors import BadRequestData, InvalidRequest, TooManyResults
+from cityos.context.errors import BadRequestData, InvalidRequest, TooComplexQuery, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
 from cityos.context.governance import Filtered
+from cityos.context.ordering import MAX_ORDERED, OrderTerm, order_rows, parse_order_by
 from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact, q_lookups, type_names
 from cityos.context.render import key_value
 from cityos.context.service import check_tenant_for_read
@@ -49,6 +50,7 @@ class EntityQuery:
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
     not_types: frozenset[str] = frozenset()
+    order_by: list[OrderTerm] | None = None  # orderBy (clause 4.23): None keeps storage order
 
     def is_empty(self) -> bool:
         return not (self.ids or self.id_pattern or self.type or self.attrs or self.q or self.georel)
@@ -174,6 +176,8 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
     f = compile_filters(rt, tenant, query, tm)
     sel = store.base_select(tenant, f.where, type_iri=f.type_iri)
     geo, geo_iri = f.geo, f.geo_iri
+    if query.order_by:
+        return _ordered(rt, sel, geo, geo_iri, query, tm)
     with rt.db.connect() as conn:
         if geo is None:
             rows = store.page(conn, sel, query.limit, query.offset) if query.limit else []
@@ -194,6 +198,25 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
             elif not query.count:
                 break
         return QueryResult(rows, total if query.count else None)
+
+
+def _ordered(
+    rt: Runtime, sel: store.Selection, geo: GeoQuery | None, geo_iri: str | None, query: EntityQuery, tm: TermMap
+) -> QueryResult:
+    """An ordered query: every match is read (at most ``MAX_ORDERED``), ordered, then cut to the page."""
+    with rt.db.connect() as conn:
+        found: list[EntityRow] = []
+        for row in store.iterate(conn, sel, first=500, most=2000):
+            if geo is not None and not _geo_match(geo, geo_iri or "", row):
+                continue
+            found.append(row)
+            if len(found) > MAX_ORDERED:
+                raise TooComplexQuery(
+                    f"orderBy orders at most {MAX_ORDERED:,} entities and this query matches more: narrow it "
+                    "(type, q, georel) or leave orderBy out"
+                )
+    rows = order_rows(found, query.order_by or [], tm.expand)
+    return QueryResult(rows[query.offset : query.offset + query.limit], len(found) if query.count else None)
 
 
 def entities_of_types(rt: Runtime, tenant: str, types: Sequence[str], tm: TermMap) -> list[EntityRow]:
@@ -333,9 +356,17 @@ def query_from_params(
     count: bool,
     options: str | None,
     local: bool = False,
+    order_by: str | None = None,
 ) -> EntityQuery:
     """The query that GET parameters describe (entity and temporal queries take the same ones)."""
     lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
+    if id and not (type or attrs or q or georel or id_pattern or local):
+        # ids name entities, they do not select them: a query needs a type, attrs, q or a geo-query
+        # (NGSI-LD v1.8, clauses 5.7.2.4 and 5.7.4.4; ETSI 019_03_05, 021_24); an idPattern is kept as a filter
+        raise BadRequestData(
+            "a query by id alone is not allowed: add type (or attrs, q, a geo-query), "
+            "or retrieve one entity with GET /ngsi-ld/v1/entities/{entityId}"
+        )
     return EntityQuery(
         ids=split_list(id),
         id_pattern=id_pattern,
@@ -350,7 +381,30 @@ def query_from_params(
         offset=off,
         count=wants_count(count, options),
         local=local,
+        order_by=parse_order_by(order_by),
     )
+
+
+def parse_dataset_ids(text: str | None) -> frozenset[str] | None:
+    """The ``datasetId`` parameter of a read: the instances to show (``@none``: the default instance)."""
+    ids = split_list(text)
+    if ids is None:
+        return None
+    for i in ids:
+        if i != "@none":
+            check_entity_id(i, "datasetId")
+    return frozenset(ids)
+
+
+def keep_datasets(row: EntityRow, dataset_ids: frozenset[str]) -> EntityRow:
+    """``row`` with only the attribute instances of ``dataset_ids`` (NGSI-LD v1.8, clause 4.5.5; ETSI 019_12):
+    an attribute left with none is not shown, the entity is."""
+    attrs = {}
+    for name, instances in row.attrs.items():
+        kept = [i for i in instances if i.get("datasetId", "@none") in dataset_ids]
+        if kept:
+            attrs[name] = kept
+    return EntityRow(row.pk, row.id, row.types, row.scope, attrs, row.created_at, row.modified_at, row.owner)
 
 
 def count_headers(result: QueryResult) -> dict[str, str]:

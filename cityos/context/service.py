@@ -422,10 +422,12 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
             if result != cur.attrs.get(name):
                 cur.attrs[name] = result
                 change.changed.add(name)
+        types, scope = cur.types, cur.scope
         cur.types = _union(cur.types, p.types)
         if p.scope is not None:
-            cur.scope = p.scope
-        if change.changed:
+            # noOverwrite adds the scopes to those held (NGSI-LD v1.8, clause 5.6.3; ETSI 010_07_01)
+            cur.scope = p.scope if overwrite or not cur.scope else _union(cur.scope, p.scope)
+        if change.changed or cur.types != types or cur.scope != scope:
             cur.modified_at = now
         return change
 
@@ -457,7 +459,16 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
             if wanted:
                 cur.attrs[name], _ = put_instances(existing, wanted, overwrite=True)
                 change.changed.add(name)
-        if change.changed or change.removed:
+        # types are added; a scope is replaced, but only where there is one (NGSI-LD v1.8, clause 5.6.2;
+        # ETSI 011_05, 011_06)
+        types, scope = cur.types, cur.scope
+        cur.types = _union(cur.types, p.types)
+        if p.scope is not None:
+            if cur.scope:
+                cur.scope = p.scope
+            else:
+                change.not_updated.append(("scope", "the entity has no scope: append it with POST .../attrs"))
+        if change.changed or change.removed or cur.types != types or cur.scope != scope:
             cur.modified_at = now
         return change
 
@@ -519,8 +530,9 @@ def m_set_values(entity_id: str, types: list[str], values: dict[str, Any]) -> Mu
     return run
 
 
-def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutation:
-    """Partial Attribute update: merge a fragment into one attribute instance."""
+def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any], *, declared: str | None = None) -> Mutation:
+    """Partial Attribute update: merge a fragment into one attribute instance. ``declared``: the attribute type
+    the fragment names, if any; another than the instance's is BadRequestData (NGSI-LD v1.8, clause 5.6.4)."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
@@ -530,12 +542,37 @@ def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any]) -> Mutatio
         if not existing or all(i.get("datasetId") != ds for i in existing):
             what = f"instance with datasetId {ds}" if ds else "attribute"
             raise ResourceNotFound(f"entity {entity_id} has no {what} {name}", instance=entity_id)
+        held = next(i for i in existing if i.get("datasetId") == ds).get("type", "Property")
+        if declared is not None and declared != held:
+            raise BadRequestData(
+                f"attribute {name} of {entity_id} is a {held}, the fragment a {declared}: a partial update keeps "
+                "the type (replace the attribute with PUT .../attrs/{attrId} to change it)"
+            )
         cur.modified_at = now
         if is_null(instance):  # NGSI-LD Null: the instance is deleted, not stored
             change = Change(cur)
             _drop_nulls(cur, {(name, ds)}, change)
             return change
         cur.attrs[name] = merge_instances(existing, [instance])
+        return Change(cur, changed={name})
+
+    return run
+
+
+def m_replace_attr(entity_id: str, name: str, instances: list[dict[str, Any]]) -> Mutation:
+    """Replace Attribute (PUT /entities/{id}/attrs/{attr}): the instances given take the place of those with
+    their datasetId, whole (sub-attributes not given are gone); each keeps its createdAt."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        existing = cur.attrs.get(name)
+        if not existing:
+            raise ResourceNotFound(
+                f"entity {entity_id} has no attribute {name}: append it with POST .../attrs", instance=entity_id
+            )
+        cur.attrs[name], _ = put_instances(existing, instances, overwrite=True)
+        cur.modified_at = now
         return Change(cur, changed={name})
 
     return run
@@ -557,6 +594,21 @@ def _drop_nulls(cur: EntityRow, deleted: set[tuple[str, str | None]], change: Ch
             del cur.attrs[name]
             change.removed.add(name)
             change.changed.discard(name)
+
+
+def m_delete_scope(entity_id: str) -> Mutation:
+    """Delete Attribute on ``scope``: the entity's scope goes (NGSI-LD v1.8, clause 5.6.5; ETSI 013_04)."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        if not cur.scope:
+            raise ResourceNotFound(f"entity {entity_id} has no scope", instance=entity_id)
+        cur.scope = None
+        cur.modified_at = now
+        return Change(cur)
+
+    return run
 
 
 def m_delete_attr(entity_id: str, name: str, *, dataset_id: str | None, delete_all: bool) -> Mutation:
@@ -677,6 +729,25 @@ def m_delete(entity_id: str) -> Mutation:
         if cur is None:
             raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
         return Change(None, removed=set(cur.attrs))
+
+    return run
+
+
+def m_purge_attrs(
+    entity_id: str, *, keep: frozenset[str] | None = None, drop: frozenset[str] = frozenset()
+) -> Mutation:
+    """Purge Entities with ``keep`` or ``drop`` (NGSI-LD v1.9, clause 5.6.21): the entity stays, the attributes
+    ``drop`` names (or all but those ``keep`` names) go."""
+
+    def run(cur: EntityRow | None, now: str) -> Change:
+        if cur is None:
+            raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
+        gone = {a for a in cur.attrs if (a not in keep if keep is not None else a in drop)}
+        for name in gone:
+            del cur.attrs[name]
+        if gone:
+            cur.modified_at = now
+        return Change(cur, removed=gone)
 
     return run
 

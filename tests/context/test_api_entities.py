@@ -191,7 +191,9 @@ def test_query_filters_paging_and_count(api: Api) -> None:
     assert ids(r) == [bund_sensor(7)["id"], "urn:ngsi-ld:Streetlight:sl-1"]
     assert r.headers["NGSILD-Results-Count"] == "8"
     assert ids(api.get(url, params={"idPattern": ".*bund-00[12]$"})) == [bund_sensor(1)["id"], bund_sensor(2)["id"]]
-    assert ids(api.get(url, params={"id": "urn:ngsi-ld:Streetlight:sl-1"})) == ["urn:ngsi-ld:Streetlight:sl-1"]
+    assert ids(api.get(url, params={"id": "urn:ngsi-ld:Streetlight:sl-1", "type": "Streetlight"})) == [
+        "urn:ngsi-ld:Streetlight:sl-1"
+    ]
     assert ids(api.get(url, params={"attrs": "status"})) == ["urn:ngsi-ld:Streetlight:sl-1"]
     r = api.get(url, params={"q": 'refGrid=="urn:ngsi-ld:Grid:HP-WT-01";peopleCount<1203'})
     assert ids(r) == [bund_sensor(1)["id"], bund_sensor(2)["id"]]

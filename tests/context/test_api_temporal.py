@@ -225,8 +225,11 @@ def test_temporal_provision_create_append_modify_delete(api: Api) -> None:
 
     assert api.delete(f"{base}/{eid}/attrs/LAeq").status_code == 204
     assert api.get(f"{base}/{eid}").json().get("LAeq") is None
+    # the temporal representation is the entity over time: deleting it deletes the entity (clause 5.6.16)
+    assert api.delete(f"{base}/{eid}").status_code == 204
+    assert api.get(f"/ngsi-ld/v1/entities/{eid}").status_code == 404
+    assert api.get(f"{base}/{eid}").status_code == 404
     assert api.delete(f"{base}/{eid}").status_code == 404  # nothing left to delete
-    assert api.get(f"/ngsi-ld/v1/entities/{eid}").status_code == 200  # the current state stays
 
 
 def test_temporal_provision_bad_input(api: Api) -> None:

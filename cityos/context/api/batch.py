@@ -9,7 +9,16 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
-from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
+from cityos.context.api.ld import (
+    LdDelete,
+    LdRead,
+    LdRequest,
+    LdWrite,
+    item_context_error,
+    ld_response,
+    no_content,
+    parse_view,
+)
 from cityos.context.api.schemas import BATCH_RESULT, LD_PROBLEMS, Responses, answers, id_list, ld_body
 from cityos.context.entity import ParsedEntity, check_entity_id, parse_entity
 from cityos.context.errors import BadRequestData, NgsiLdError
@@ -66,6 +75,9 @@ def _parse_all(
     now = now_iso()
     for item in _items(ld.body):
         try:
+            wrong = item_context_error(item, ld.content_type)
+            if wrong is not None:
+                raise wrong
             parsed.append(parse_entity(item, ld.tm, now=now, need_type=need_type, allow_null=allow_null))
         except NgsiLdError as exc:
             entity_id = item.get("id", "") if isinstance(item, dict) else ""
@@ -74,13 +86,27 @@ def _parse_all(
 
 
 def _answer(
-    ld: LdRequest, ids: list[str], outcomes: list[svc.Outcome], errors: list[dict[str, Any]], *, created_status: bool
+    ld: LdRequest,
+    ids: list[str],
+    outcomes: list[svc.Outcome],
+    errors: list[dict[str, Any]],
+    *,
+    created_status: bool,
+    partial: bool = False,
 ) -> Response:
+    """201 / 204, or 207 with each entity's error; with ``partial`` an entity some of whose attributes were
+    not changed (noOverwrite) is one of the errors too (NGSI-LD v1.8, clause 5.6.9; ETSI 005_02)."""
     success: list[str] = []
     created: list[str] = []
     for entity_id, outcome in zip(ids, outcomes, strict=True):
         if outcome.error is not None:
             errors.append({"entityId": entity_id, "error": outcome.error.problem()})
+            continue
+        kept = outcome.change.not_updated if partial and outcome.change is not None else []
+        if kept:
+            names = ", ".join(sorted(ld.tm.compact(a) for a, _ in kept))
+            refusal = BadRequestData(f"attributes {names} exist and options=noOverwrite was given: not overwritten")
+            errors.append({"entityId": entity_id, "error": refusal.problem()})
             continue
         success.append(entity_id)
         if outcome.created:
@@ -126,7 +152,7 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
     outcomes = await svc.apply_async(
         rt, ld.tenant, [(p.id or "", svc.m_append(p, overwrite=overwrite)) for p in parsed], writer=ld.writer
     )
-    return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
+    return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False, partial=not overwrite)
 
 
 @router.post("/merge", **_batch("Batch merge entities", creates=False))

@@ -6,15 +6,36 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
 from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
-from cityos.context.entity import NULL_URI, check_entity_id, check_name, is_null, parse_entity, parse_instance
-from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound
+from cityos.context.entity import (
+    ENTITY_MEMBERS,
+    NULL_URI,
+    check_entity_id,
+    check_name,
+    is_null,
+    parse_attribute,
+    parse_entity,
+    parse_instance,
+)
+from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound, TooComplexQuery
 from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.join import joined, parse_join
-from cityos.context.query import count_headers, filters_of, query_entities, query_from_params, split_list
+from cityos.context.qlang import parse_q, q_attributes
+from cityos.context.query import (
+    EntityQuery,
+    attribute_iri,
+    count_headers,
+    filters_of,
+    keep_datasets,
+    parse_dataset_ids,
+    query_entities,
+    query_from_params,
+    split_list,
+)
 from cityos.context.render import View, geojson_feature, render_entity
 from cityos.context.store import EntityRow
 from cityos.core.iris import uri_segment
@@ -98,9 +119,12 @@ def get_entities(
     local: bool = False,
     join: str | None = None,
     joinLevel: str | None = None,
+    orderBy: str | None = None,
+    datasetId: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
     linking = parse_join(join, joinLevel)
+    dataset_ids = parse_dataset_ids(datasetId)
     query = query_from_params(
         ld.rt,
         id=id,
@@ -117,6 +141,7 @@ def get_entities(
         count=count,
         options=options,
         local=local,
+        order_by=orderBy,
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
@@ -127,10 +152,95 @@ def get_entities(
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
+    if dataset_ids is not None:
+        rows = [keep_datasets(r, dataset_ids) for r in rows]
     if linking is None:
         return _entities_response([_render(r, ld, view) for r in rows], ld, view, geoproperty, headers)
     docs, linked = joined(ld.rt, ld.tenant, caller, ld.tm, linking, rows, view)
     return _entities_response(docs + linked, ld, view, geoproperty, headers)
+
+
+SYSTEM_ATTRIBUTES = frozenset({"createdAt", "modifiedAt", "deletedAt"})
+MAX_PURGE = 100_000  # the most entities one purge touches: a wider one is narrowed or repeated
+
+
+@router.delete("/entities", status_code=204, summary="Purge entities", responses=MULTI_STATUS)
+async def purge_entities(
+    ld: LdDelete,
+    id: str | None = None,
+    idPattern: str | None = None,
+    type: str | None = None,
+    attrs: str | None = None,
+    q: str | None = None,
+    georel: str | None = None,
+    geometry: str | None = None,
+    coordinates: str | None = None,
+    geoproperty: str | None = None,
+    local: bool = False,
+    keep: str | None = None,
+    drop: str | None = None,
+) -> Response:
+    attr_list = split_list(attrs)
+    # an id or idPattern alone, or attrs or q over system attributes only, would empty a tenant by mistake
+    # (NGSI-LD v1.9, clause 5.6.21.4): a purge needs a type, a user attribute, a q on one, a geo-query or local
+    qualifying = bool(
+        type
+        or georel
+        or local
+        or (attr_list and set(attr_list) - SYSTEM_ATTRIBUTES)
+        or (q and q_attributes(parse_q(q)) - SYSTEM_ATTRIBUTES)
+    )
+    if not qualifying:
+        raise BadRequestData(
+            "a purge needs type, attrs or q naming a non-system attribute, a geo-query, or local=true: "
+            "id and idPattern only narrow one of those"
+        )
+    if keep is not None and drop is not None:
+        raise BadRequestData("give keep or drop, not both: keep names the attributes to keep, drop those to delete")
+    keep_list, drop_list = split_list(keep), split_list(drop)
+    query = EntityQuery(
+        ids=split_list(id),
+        id_pattern=idPattern,
+        type=type,
+        attrs=attr_list,
+        q=q,
+        georel=georel,
+        geometry=geometry,
+        coordinates=coordinates,
+        geoproperty=geoproperty,
+        limit=1000,
+        local=True,
+    )
+    ids = await run_in_threadpool(_matching_ids, ld, query)
+    if keep_list is None and drop_list is None:
+        ops = [(i, svc.m_delete(i)) for i in ids]
+    else:
+        kept = frozenset(ld.tm.expand(a) for a in keep_list) if keep_list is not None else None
+        dropped = frozenset(ld.tm.expand(a) for a in drop_list or ())
+        ops = [(i, svc.m_purge_attrs(i, keep=kept, drop=dropped)) for i in ids]
+    outcomes = await svc.apply_async(ld.rt, ld.tenant, ops, writer=ld.writer) if ops else []
+    errors = [
+        {"entityId": i, "error": o.error.problem()}
+        for (i, _), o in zip(ops, outcomes, strict=True)
+        if o.error is not None and not isinstance(o.error, ResourceNotFound)  # gone meanwhile: purged all the same
+    ]
+    if errors:
+        done = [i for (i, _), o in zip(ops, outcomes, strict=True) if o.error is None]
+        return ld_response(ld, {"success": done, "errors": errors}, status=207)
+    return no_content()
+
+
+def _matching_ids(ld: LdRequest, query: EntityQuery) -> list[str]:
+    """The ids of every entity the purge's query matches, read a page at a time before any is changed."""
+    ids: list[str] = []
+    while True:
+        rows = query_entities(ld.rt, ld.tenant, query, ld.tm).rows
+        ids += [r.id for r in rows]
+        if len(ids) > MAX_PURGE:
+            raise TooComplexQuery(f"the purge matches more than {MAX_PURGE:,} entities: narrow it and purge again")
+        if len(rows) < query.limit:
+            return ids
+        query.offset += query.limit
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
@@ -146,16 +256,20 @@ def get_entity(
     geoproperty: str | None = None,
     join: str | None = None,
     joinLevel: str | None = None,
+    datasetId: str | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
+    dataset_ids = parse_dataset_ids(datasetId)
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
     linking = parse_join(join, joinLevel)
     row = svc.get_entity(rt, tenant, entity_id)
     caller = ld.caller("GET /ngsi-ld/v1/entities/{entityId}")
     (row,) = govern_rows(rt, tenant, caller, [row], one=True)
+    if dataset_ids is not None:
+        row = keep_datasets(row, dataset_ids)
     if attr_list and not any(ld.tm.expand(a) in row.attrs for a in attr_list):
         raise ResourceNotFound(f"entity {entity_id} has none of the attributes {', '.join(attr_list)}")
     linked: list[dict[str, Any]] = []
@@ -286,8 +400,40 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
         instance = parse_instance(attr, body, ld.tm, now=now_iso())
         instance.pop("createdAt", None)
     await svc.one_async(
-        rt, tenant, entity_id, svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance), writer=ld.writer
+        rt,
+        tenant,
+        entity_id,
+        svc.m_patch_attr(entity_id, ld.tm.expand(attr), instance, declared=_declared_type(body)),
+        writer=ld.writer,
     )
+    return no_content()
+
+
+def _declared_type(fragment: dict[str, Any]) -> str | None:
+    declared = fragment.get("type")
+    return declared if isinstance(declared, str) else None
+
+
+@router.put(
+    "/entities/{entity_id}/attrs/{attr}",
+    status_code=204,
+    summary="Replace an entity attribute",
+    openapi_extra=ld_body("NgsiLdAttribute", description="the attribute as it shall be"),
+)
+async def replace_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
+    rt = ld.rt
+    tenant = ld.tenant
+    check_entity_id(entity_id)
+    check_name(attr)
+    if attr in ENTITY_MEMBERS:
+        raise BadRequestData(f"{attr!r} is an entity member, not an attribute: replace the entity with PUT instead")
+    if not isinstance(ld.body, dict | list):
+        raise BadRequestData('the body must be an attribute such as {"type": "Property", "value": 21.5}')
+    # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
+    body = {k: v for k, v in ld.body.items() if k != "@context"} if isinstance(ld.body, dict) else ld.body
+    iri = attribute_iri(attr, ld.tm)  # 400 for a name that is a JSON-LD keyword (ETSI 055_03_03: @invalid)
+    instances = parse_attribute(attr, body, ld.tm, now=now_iso())
+    await svc.one_async(rt, tenant, entity_id, svc.m_replace_attr(entity_id, iri, instances), writer=ld.writer)
     return no_content()
 
 
@@ -305,6 +451,9 @@ async def delete_attr(
     check_name(attr)
     if datasetId is not None:
         check_entity_id(datasetId, "datasetId")
+    if attr == "scope":  # an entity member, not an attribute, but deleted the same way
+        await svc.one_async(rt, tenant, entity_id, svc.m_delete_scope(entity_id), writer=ld.writer)
+        return no_content()
     await svc.one_async(
         rt,
         tenant,

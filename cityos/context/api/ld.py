@@ -46,6 +46,7 @@ class LdRequest:
     body: Any = None
     scenario: str | None = None  # the application scenario a read names (Cityos-Scenario, 应用场景)
     purpose: str | None = None  # and why (Cityos-Purpose): both for the data resource system's rules
+    content_type: str | None = None  # the media type of the body (writes)
 
     @property
     def rt(self) -> Runtime:
@@ -132,6 +133,7 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     rt = ctx.rt
     accept = negotiate(request.headers.get("accept"))
     body: Any = None
+    ctype: str | None = None
     link = parse_link_header(", ".join(request.headers.getlist("link")) or None)
     context: Any = link or CORE_CONTEXT_URL
     if request.method in ("POST", "PATCH", "PUT"):
@@ -144,7 +146,7 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     if tm is None:
         tm = await run_in_threadpool(contexts.resolve, wanted)
     scenario, purpose = (_header_text(request.headers.get(h)) for h in ("cityos-scenario", "cityos-purpose"))
-    return LdRequest(ctx, tm, context, accept, body, scenario, purpose)
+    return LdRequest(ctx, tm, context, accept, body, scenario, purpose, ctype)
 
 
 _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
@@ -245,14 +247,29 @@ def _body_context(body: Any, ctype: str, link: str | None) -> Any:
             )
         if isinstance(body, dict) and "@context" not in body:
             raise BadRequestData("a body sent as application/ld+json must carry an @context member")
-        objects = [i for i in items if isinstance(i, dict)]
-        if isinstance(body, list) and len(contexts) != len(objects):  # a list of ids carries no @context
-            raise BadRequestData("every entity sent as application/ld+json must carry an @context member")
+        # in a batch each entity lacking its @context is refused alone (cityos.context.api.batch: item_context)
         return contexts[0] if contexts else None
+    if isinstance(body, list):  # likewise each entity of a batch carrying one as application/json
+        return None
     if contexts:
         raise BadRequestData(
             "a body sent as application/json must not carry @context: send it as application/"
             "ld+json, or give the context in a Link header"
+        )
+    return None
+
+
+def item_context_error(item: Any, ctype: str | None) -> BadRequestData | None:
+    """What is wrong with the @context of one entity of a batch, given the body's media type (NGSI-LD v1.8,
+    clause 6.3.5): one entity wrong fails alone (a 207), not the batch (ETSI 003_06_01, 003_08_01)."""
+    if not isinstance(item, dict):
+        return None
+    if ctype == JSONLD and "@context" not in item:
+        return BadRequestData("every entity sent as application/ld+json must carry an @context member")
+    if ctype != JSONLD and "@context" in item:
+        return BadRequestData(
+            "an entity sent as application/json must not carry @context: send it as application/ld+json, "
+            "or give the context in a Link header"
         )
     return None
 

@@ -11,8 +11,9 @@ from cityos.context import service as hub
 from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
-from cityos.context.errors import BadRequestData
+from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.governance import look, missed, unreadable_types
+from cityos.context.ordering import parse_order_by
 from cityos.context.query import (
     EntityQuery,
     check_paging,
@@ -151,8 +152,13 @@ def query_temporal_entities(
     format: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
+    orderBy: str | None = None,
 ) -> Response:
     rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
+    order = parse_order_by(orderBy)
+    if order and any(t.path != ("id",) for t in order):
+        # a temporal answer is ordered by entity id only (NGSI-LD v1.9, clause 5.7.4.4)
+        raise BadRequestData(f"orderBy={orderBy!r}: temporal queries are ordered by id only (id or id;desc)")
     query = query_from_params(
         ld.rt,
         id=id,
@@ -169,6 +175,7 @@ def query_temporal_entities(
         count=count,
         options=options,
     )
+    query.order_by = order
     return _answer_query(
         ld,
         query,
@@ -288,7 +295,16 @@ async def append_temporal_attrs(entity_id: str, ld: LdWrite) -> Response:
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete the temporal evolution of an entity")
 def delete_temporal_entity(entity_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
-    svc.delete_entity_history(ld.rt, ld.tenant, entity_id, f"entity {entity_id}", writer=ld.writer)
+    # the temporal representation is the entity over time: deleting it deletes the entity too (NGSI-LD v1.8,
+    # clause 5.6.16), else a later create of the same id finds it (ETSI 009_01_01 and the 021 setups)
+    try:
+        svc.delete_entity_history(ld.rt, ld.tenant, entity_id, f"entity {entity_id}", writer=ld.writer)
+        had_history = True
+    except ResourceNotFound:
+        had_history = False
+    outcome = hub.apply(ld.rt, ld.tenant, [(entity_id, hub.m_delete(entity_id))], writer=ld.writer)[0]
+    if outcome.error is not None and not (had_history and isinstance(outcome.error, ResourceNotFound)):
+        raise outcome.error
     return no_content()
 
 
