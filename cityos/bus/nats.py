@@ -353,7 +353,7 @@ class NatsBus:
         sub.psub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self.stream)
 
     async def _consume(self, sub: _Subscription) -> None:
-        """The fetch loop of one subscription: fetch, run the handler on each message in turn, ack."""
+        """The fetch loop of one subscription: fetch, run the handler on what came, ack."""
         assert sub.psub is not None
         loop = asyncio.get_running_loop()
         busy = False
@@ -381,27 +381,17 @@ class NatsBus:
                 await self._rebind_if_gone(sub)
                 continue
             busy = True
-            fetched_at = loop.time()
-            if sub.batch:
-                try:
-                    await self._deliver(sub, msgs)
-                except nats.errors.Error as exc:
-                    log.warning("acknowledging a batch on NATS failed: %s", _describe(exc))
-                continue
-            for i, msg in enumerate(msgs):
-                if sub.stopping:
-                    for rest in msgs[i:]:  # hand them back now rather than after ack_wait
-                        await rest.nak()
-                    return
-                try:
-                    if loop.time() - fetched_at > _ACK_WAIT / 3:
-                        await msg.in_progress()
-                    await self._deliver(sub, [msg])
-                except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
-                    log.warning("acknowledging %s on NATS failed: %s", msg.subject, _describe(exc))
+            try:
+                await self._deliver(sub, msgs)
+            except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
+                log.warning("acknowledging %d messages on NATS failed: %s", len(msgs), _describe(exc))
 
     async def _deliver(self, sub: _Subscription, msgs: list[Msg]) -> None:
-        """Run the handler on ``msgs`` (one by one, or as a list for a batch handler); ack once it returned."""
+        """Run the handler on what one fetch brought, in the subscription's thread; ack what it handled.
+
+        A batch handler gets the events as one list; a handler of single events gets them one by one, in one
+        call of the thread for the whole fetch (a thread switch per event cost more than most handlers).
+        """
         taken: list[Msg] = []
         events: list[Event] = []
         for msg in msgs:
@@ -413,44 +403,39 @@ class NatsBus:
                 await msg.term()
         if not taken:
             return
-        arg, what = (
-            (events, f"{len(events)} events") if sub.batch else (events[0], f"{events[0].subject} {events[0].key}")
-        )
-        if await self._run_handler(sub, taken, arg, what):
-            for msg in taken:
+        outcomes = await self._run_handler(sub, taken, events)
+        for msg, event, outcome in zip(taken, events, outcomes, strict=True):
+            if outcome is None:
                 await msg.ack()
+            elif isinstance(outcome, _Left):  # the subscription stopped first: hand it back now, not after ack_wait
+                await msg.nak()
+            else:
+                attempt = msg.metadata.num_delivered or 1
+                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
+                if not sub.batch or event is events[0]:  # a batch's failure is logged once
+                    log.error(
+                        "bus handler for %s failed on %s (delivery %d); redelivering in %.0f s",
+                        sub.pattern,
+                        f"{len(events)} events" if sub.batch else f"{event.subject} {event.key}",
+                        attempt,
+                        delay,
+                        exc_info=outcome,
+                    )
+                await msg.nak(delay=delay)
 
-    async def _run_handler(self, sub: _Subscription, msgs: list[Msg], arg: Any, what: str) -> bool:
-        """Run the handler in the subscription's thread, keeping ``msgs`` in progress meanwhile.
-
-        True when it returned; when it raised, ``msgs`` are handed back for a later redelivery.
-        """
+    async def _run_handler(self, sub: _Subscription, msgs: list[Msg], events: list[Event]) -> list[Outcome]:
+        """Run the handler on ``events`` in the subscription's thread, keeping ``msgs`` in progress meanwhile;
+        the outcome of each event (see :meth:`_Subscription.run`)."""
         loop = asyncio.get_running_loop()
         sub.in_handler = True
         try:
-            run = loop.run_in_executor(sub.executor, sub.run_handler, arg)
+            run = loop.run_in_executor(sub.executor, sub.run, events)
             while True:
                 done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
                 if done:
-                    break
+                    return run.result()
                 for msg in msgs:
                     await msg.in_progress()
-            try:
-                run.result()
-            except Exception:
-                attempt = msgs[0].metadata.num_delivered or 1
-                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
-                log.exception(
-                    "bus handler for %s failed on %s (delivery %d); redelivering in %.0f s",
-                    sub.pattern,
-                    what,
-                    attempt,
-                    delay,
-                )
-                for msg in msgs:
-                    await msg.nak(delay=delay)
-                return False
-            return True
         finally:
             sub.in_handler = False
 
@@ -523,6 +508,14 @@ class _Unreachable(Exception):
     pass
 
 
+class _Left:
+    """The outcome of an event not handled because its subscription stopped."""
+
+
+_LEFT = _Left()
+Outcome = BaseException | _Left | None
+
+
 class _Subscription:
     """One ``subscribe`` call: its consumer, fetch loop and handler thread."""
 
@@ -542,9 +535,28 @@ class _Subscription:
         self.stopping = False
         self.in_handler = False
 
-    def run_handler(self, arg: Any) -> None:
+    def run(self, events: list[Event]) -> list[Outcome]:
+        """Call the handler (in the subscription's thread): None for each event handled, the exception for each
+        whose handler raised (a batch's for all of it), ``_LEFT`` for those left when the subscription stopped."""
         self.worker_ident = threading.get_ident()
-        self.handler(arg)
+        if self.batch:
+            try:
+                self.handler(events)  # type: ignore[arg-type]  # a BatchHandler
+            except Exception as exc:
+                return [exc] * len(events)
+            return [None] * len(events)
+        outcomes: list[Outcome] = []
+        for event in events:
+            if self.stopping:
+                outcomes.append(_LEFT)
+                continue
+            try:
+                self.handler(event)
+            except Exception as exc:  # the events after it go on; this one comes again later
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
 
 def _decode(msg: Msg) -> Event:

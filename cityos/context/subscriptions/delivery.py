@@ -41,6 +41,7 @@ from cityos.context.subscriptions.mqtt import MqttError, MqttSender, mqtt_messag
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.storage import write_delivery_status
 from cityos.core.addresses import refusal_of
+from cityos.core.loops import new_event_loop
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -223,7 +224,7 @@ class Delivery:
     def __init__(self, rt: Runtime, config: NotifierConfig) -> None:
         self.rt = rt
         self.config = config
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._channels: dict[tuple[str, str], _Channel] = {}  # touched in the loop only
         self._failed: set[tuple[str, str]] = set()  # read by the matcher's thread
         self._done: list[tuple[str, str, str]] = []
@@ -376,8 +377,7 @@ class Delivery:
             outbox.remove(conn, done)
             for tenant, sub_id in dropped:
                 outbox.remove_subscription(conn, tenant, sub_id)
-            for (tenant, sub_id), values in status.items():
-                write_delivery_status(conn, tenant, sub_id, values)
+            write_delivery_status(conn, status)
 
         try:
             await self.rt.db.run_write_async(job)
