@@ -91,7 +91,8 @@ class Receivers:
 
 
 def _wait_healthy(c: httpx.Client, port: int) -> None:
-    for _ in range(200):
+    deadline = time.perf_counter() + 120  # a fresh database is migrated first: slow on a busy machine
+    while time.perf_counter() < deadline:
         try:
             if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                 return
@@ -99,6 +100,17 @@ def _wait_healthy(c: httpx.Client, port: int) -> None:
             pass
         time.sleep(0.1)
     raise SystemExit("the server did not start")
+
+
+def _wait_worker(proc: subprocess.Popen[bytes]) -> None:
+    """Wait until ``cityos worker`` says it runs (its consumer is bound), then keep draining what it writes."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith(b"cityos worker: running"):
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            print(f"  {line.decode().strip()}")
+            return
+    raise SystemExit("the worker did not start")
 
 
 def _subscribe(c: httpx.Client, base: str, h: dict[str, str], entities: dict[str, str], uri: str) -> None:
@@ -127,8 +139,17 @@ def _collect(recv: Receivers, expected: int, t0: float, commits: dict[int, float
     return len(arrivals), len(arrivals) / span, latencies
 
 
-def steady(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace) -> None:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steady(
+    c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace, procs: dict[str, int]
+) -> None:
     """Updates spread over the S sensors at a paced rate, each notifying one healthy receiver."""
+    cpu0 = {name: _cpu_seconds(pid) for name, pid in procs.items()}
     sensors = [f"urn:ngsi-ld:Sensor:s{n}" for n in range(args.subscriptions)]
     batch_size = max(1, args.rate // 40)  # 40 batch requests a second
     interval = batch_size / args.rate
@@ -148,12 +169,17 @@ def steady(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args:
         time.sleep(max(0.0, next_at - time.perf_counter()))
     offered = seq / (time.perf_counter() - t0)
     got, rate, latencies = _collect(recv, seq, t0, commits)
+    cpu = {name: _cpu_seconds(pid) - cpu0[name] for name, pid in procs.items()}
     print(
         f"steady load: {seq:,} updates offered at {offered:,.0f}/s, one notification each (+1 to the hanging receiver)"
     )
     print(f"  notifications received {got:,} of {seq:,}: {rate:,.0f}/s")
     if latencies:
         print(f"  commit-to-receiver latency p50 {pct(latencies, 50):.0f} ms  p99 {pct(latencies, 99):.0f} ms")
+    print(
+        "  CPU until the last arrival: "
+        + ", ".join(f"{name} {t:.1f} s ({t / max(1, seq) * 1e3:.2f} ms an update)" for name, t in cpu.items())
+    )
 
 
 def fanout(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace) -> None:
@@ -199,13 +225,14 @@ def main() -> None:
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         procs.append(subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, **quiet))
         if args.worker:
-            procs.append(subprocess.Popen([*cli, "worker"], env=env, **quiet))
+            procs.append(subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         base = f"http://127.0.0.1:{port}/ngsi-ld/v1"
         h = {"Authorization": f"Bearer {token}"}
         try:
+            if args.worker:
+                _wait_worker(procs[-1])
             with httpx.Client(timeout=60) as c:
                 _wait_healthy(c, port)
-                time.sleep(1.0 if args.worker else 0)  # the worker binds its consumer
                 sensors = [
                     {"id": f"urn:ngsi-ld:Sensor:s{n}", "type": "Sensor", "seq": {"type": "Property", "value": -1}}
                     for n in range(args.subscriptions)
@@ -218,7 +245,8 @@ def main() -> None:
                 time.sleep(1.0)
                 mode = "NATS bus and `cityos worker`" if args.worker else "in-process bus, notifier in the API process"
                 print(f"cityos notification benchmark: {args.subscriptions:,} subscriptions, SQLite, {mode}")
-                steady(c, base, h, recv, args)
+                roles = {"cityos serve": procs[0].pid} | ({"cityos worker": procs[1].pid} if args.worker else {})
+                steady(c, base, h, recv, args, roles)
                 for n in range(args.subscriptions):
                     _subscribe(c, base, h, {"type": "Sensor"}, f"{hook}/r/fan{n}")
                 time.sleep(1.0)

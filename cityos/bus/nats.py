@@ -10,8 +10,12 @@ Layout
 
     The payload is the whole event as JSON (``subject``, ``tenant``, ``key``, ``id``, ``time``,
     ``data``), so a message read with the ``nats`` CLI or from another language is self-contained.
-    The ``Nats-Msg-Id`` header is the event id: within the stream's duplicate window (2 minutes)
-    a retried publish of the same event is stored once.
+    Consecutive events of one ``publish`` call with the same tenant and subject share a message, whose
+    payload is then a JSON array of such events (at most 100, and 512 KiB): a batch of a thousand
+    entity updates is ten messages, not a thousand, each one stored, delivered to every consumer and
+    acknowledged at a cost that would otherwise be paid per event. The ``Nats-Msg-Id`` header is the
+    event id (``first..last/count`` for several): within the stream's duplicate window (2 minutes)
+    a retried publish of the same events is stored once.
 
 Threading
     The bus owns one thread running an asyncio loop with the nats-py client; ``publish``,
@@ -19,15 +23,17 @@ Threading
     subscription has one pull consumer, one fetch loop and one worker thread of its own that runs
     the handler, so a slow handler delays only its own subscription, never publishing or the
     others. Handlers see the events of a subscription one at a time, in stream order; a batch
-    handler (``subscribe_batches``) gets what one fetch brought, up to 100 events, in stream order.
+    handler (``subscribe_batches``) gets the events of what one fetch brought (up to 100 messages),
+    in stream order. The loop is uvloop's where it is installed.
 
 Delivery
-    A message is acked only after its handler returned. If the handler raises, the message is
-    negatively acknowledged with a growing delay (1 s, 2 s, 5 s ... 1 min) and delivered again; the
-    events after it go on meanwhile, so a failing event can be handled after later ones, and it is
-    retried for as long as the stream keeps it. While a handler runs, the bus tells the server it
-    is still in progress, so a slow handler does not cause a redelivery. Handlers must be
-    idempotent: after a crash, events handled but not yet acked come again.
+    A message is acked only after its handler returned for each of its events. If the handler raises,
+    the message is negatively acknowledged with a growing delay (1 s, 2 s, 5 s ... 1 min) and
+    delivered again, every event in it; the events after it go on meanwhile, so a failing event can
+    be handled after later ones, and it is retried for as long as the stream keeps it. While a
+    handler runs, the bus tells the server it is still in progress, so a slow handler does not cause
+    a redelivery. Handlers must be idempotent: after a crash, or with a failing event sharing its
+    message, events already handled come again.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import itertools
 import logging
 import re
 import threading
@@ -50,6 +57,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
 from cityos.bus.base import BatchHandler, Event, Handler
+from cityos.core.loops import new_event_loop
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +67,9 @@ _STREAM_MAX_AGE = 7 * 24 * 3600.0  # seconds; consumers down for longer than thi
 _DUPLICATE_WINDOW = 120.0  # seconds during which a repeated Nats-Msg-Id is dropped
 _ACK_WAIT = 30.0  # the server redelivers a message not acked (nor marked in progress) within this
 _EPHEMERAL_INACTIVE = 300.0  # the server deletes an ephemeral consumer left without a client this long
-_FETCH_BATCH = 100
+_FETCH_BATCH = 100  # messages
+_EVENTS_PER_MESSAGE = 100
+_MESSAGE_BYTES = 512 * 1024  # below the server's max_payload (1 MiB by default), which refuses larger messages
 _IDLE_FETCH_WAIT = 5.0  # long poll while idle; close() cancels it, so nobody waits for it
 _BUSY_FETCH_WAIT = 0.02  # follow-up fetch right after messages arrived: waits this long for a full batch
 _CONSUMER_CHECK_INTERVAL = 30.0  # an idle subscription checks this often that its consumer still exists
@@ -108,7 +118,7 @@ class NatsBus:
         self._subs: set[_Subscription] = set()  # touched only in the bus thread
         self._closed = False
         self._close_lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="cityos-nats-bus", daemon=True)
         self._thread.start()
         try:
@@ -129,24 +139,26 @@ class NatsBus:
         """
         if not events:
             return
-        prefix = self.subject_prefix
-        batch: list[tuple[str, bytes, str]] = []
         for ev in events:
             if not _TOKEN.fullmatch(ev.tenant):
                 raise ValueError(f"tenant {ev.tenant!r} cannot be a NATS subject token")
             if not all(_TOKEN.fullmatch(t) for t in ev.subject.split(".")):
                 raise ValueError(f"event subject {ev.subject!r} must be dotted tokens without wildcards")
-            payload = orjson.dumps(
-                {
-                    "subject": ev.subject,
-                    "tenant": ev.tenant,
-                    "key": ev.key,
-                    "id": ev.id,
-                    "time": ev.time,
-                    "data": ev.data,
-                }
-            )
-            batch.append((f"{prefix}.{ev.tenant}.{ev.subject}", payload, ev.id))
+        batch: list[tuple[str, bytes, str]] = []
+        for (tenant, subject), run in itertools.groupby(events, key=lambda ev: (ev.tenant, ev.subject)):
+            nats_subject = f"{self.subject_prefix}.{tenant}.{subject}"
+            parts: list[bytes] = []
+            ids: list[str] = []
+            size = 0
+            for ev in run:
+                payload = _encode(ev)
+                if parts and (len(parts) == _EVENTS_PER_MESSAGE or size + len(payload) > _MESSAGE_BYTES):
+                    batch.append(_message(nats_subject, parts, ids))
+                    parts, ids, size = [], [], 0
+                parts.append(payload)
+                ids.append(ev.id)
+                size += len(payload) + 1
+            batch.append(_message(nats_subject, parts, ids))
         self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
 
     def subscribe(
@@ -188,7 +200,7 @@ class NatsBus:
     def subscribe_batches(
         self, pattern: str, handler: BatchHandler, *, durable: str | None = None
     ) -> Callable[[], None]:
-        """As :meth:`subscribe`, with ``handler`` called on the events of one fetch (up to 100, in order).
+        """As :meth:`subscribe`, with ``handler`` called on the events of one fetch (up to 100 messages, in order).
 
         All are acked when it returns, all handed back for redelivery when it raises.
         """
@@ -353,7 +365,7 @@ class NatsBus:
         sub.psub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self.stream)
 
     async def _consume(self, sub: _Subscription) -> None:
-        """The fetch loop of one subscription: fetch, run the handler on each message in turn, ack."""
+        """The fetch loop of one subscription: fetch, run the handler on what came, ack."""
         assert sub.psub is not None
         loop = asyncio.get_running_loop()
         busy = False
@@ -381,76 +393,71 @@ class NatsBus:
                 await self._rebind_if_gone(sub)
                 continue
             busy = True
-            fetched_at = loop.time()
-            if sub.batch:
-                try:
-                    await self._deliver(sub, msgs)
-                except nats.errors.Error as exc:
-                    log.warning("acknowledging a batch on NATS failed: %s", _describe(exc))
-                continue
-            for i, msg in enumerate(msgs):
-                if sub.stopping:
-                    for rest in msgs[i:]:  # hand them back now rather than after ack_wait
-                        await rest.nak()
-                    return
-                try:
-                    if loop.time() - fetched_at > _ACK_WAIT / 3:
-                        await msg.in_progress()
-                    await self._deliver(sub, [msg])
-                except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
-                    log.warning("acknowledging %s on NATS failed: %s", msg.subject, _describe(exc))
+            try:
+                await self._deliver(sub, msgs)
+            except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
+                log.warning("acknowledging %d messages on NATS failed: %s", len(msgs), _describe(exc))
 
     async def _deliver(self, sub: _Subscription, msgs: list[Msg]) -> None:
-        """Run the handler on ``msgs`` (one by one, or as a list for a batch handler); ack once it returned."""
+        """Run the handler on what one fetch brought, in the subscription's thread; ack what it handled.
+
+        A batch handler gets the events as one list; a handler of single events gets them one by one, in one
+        call of the thread for the whole fetch (a thread switch per event cost more than most handlers).
+        """
         taken: list[Msg] = []
-        events: list[Event] = []
+        carried: list[list[Event]] = []  # the events of each message taken
         for msg in msgs:
             try:
-                events.append(_decode(msg))
+                carried.append(_decode(msg))
                 taken.append(msg)
             except Exception:
                 log.exception("dropping an undecodable message on %s", msg.subject)
                 await msg.term()
         if not taken:
             return
-        arg, what = (
-            (events, f"{len(events)} events") if sub.batch else (events[0], f"{events[0].subject} {events[0].key}")
-        )
-        if await self._run_handler(sub, taken, arg, what):
-            for msg in taken:
+        events = [ev for evs in carried for ev in evs]
+        outcomes = iter(await self._run_handler(sub, taken, events))
+        for msg, evs in zip(taken, carried, strict=True):
+            failed: tuple[Event, BaseException] | None = None
+            left = False
+            for ev in evs:
+                outcome = next(outcomes)
+                if isinstance(outcome, _Left):
+                    left = True
+                elif outcome is not None and failed is None:
+                    failed = (ev, outcome)
+            if failed is None and not left:
                 await msg.ack()
+            elif failed is None:  # the subscription stopped first: hand it back now rather than after ack_wait
+                await msg.nak()
+            else:
+                attempt = msg.metadata.num_delivered or 1
+                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
+                ev, exc = failed
+                if not sub.batch or msg is taken[0]:  # a batch's failure is logged once
+                    log.error(
+                        "bus handler for %s failed on %s (delivery %d); redelivering in %.0f s",
+                        sub.pattern,
+                        f"{len(events)} events" if sub.batch else f"{ev.subject} {ev.key}",
+                        attempt,
+                        delay,
+                        exc_info=exc,
+                    )
+                await msg.nak(delay=delay)
 
-    async def _run_handler(self, sub: _Subscription, msgs: list[Msg], arg: Any, what: str) -> bool:
-        """Run the handler in the subscription's thread, keeping ``msgs`` in progress meanwhile.
-
-        True when it returned; when it raised, ``msgs`` are handed back for a later redelivery.
-        """
+    async def _run_handler(self, sub: _Subscription, msgs: list[Msg], events: list[Event]) -> list[Outcome]:
+        """Run the handler on ``events`` in the subscription's thread, keeping ``msgs`` in progress meanwhile;
+        the outcome of each event (see :meth:`_Subscription.run`)."""
         loop = asyncio.get_running_loop()
         sub.in_handler = True
         try:
-            run = loop.run_in_executor(sub.executor, sub.run_handler, arg)
+            run = loop.run_in_executor(sub.executor, sub.run, events)
             while True:
                 done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
                 if done:
-                    break
+                    return run.result()
                 for msg in msgs:
                     await msg.in_progress()
-            try:
-                run.result()
-            except Exception:
-                attempt = msgs[0].metadata.num_delivered or 1
-                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
-                log.exception(
-                    "bus handler for %s failed on %s (delivery %d); redelivering in %.0f s",
-                    sub.pattern,
-                    what,
-                    attempt,
-                    delay,
-                )
-                for msg in msgs:
-                    await msg.nak(delay=delay)
-                return False
-            return True
         finally:
             sub.in_handler = False
 
@@ -523,6 +530,14 @@ class _Unreachable(Exception):
     pass
 
 
+class _Left:
+    """The outcome of an event not handled because its subscription stopped."""
+
+
+_LEFT = _Left()
+Outcome = BaseException | _Left | None
+
+
 class _Subscription:
     """One ``subscribe`` call: its consumer, fetch loop and handler thread."""
 
@@ -542,13 +557,50 @@ class _Subscription:
         self.stopping = False
         self.in_handler = False
 
-    def run_handler(self, arg: Any) -> None:
+    def run(self, events: list[Event]) -> list[Outcome]:
+        """Call the handler (in the subscription's thread): None for each event handled, the exception for each
+        whose handler raised (a batch's for all of it), ``_LEFT`` for those left when the subscription stopped."""
         self.worker_ident = threading.get_ident()
-        self.handler(arg)
+        if self.batch:
+            try:
+                self.handler(events)  # type: ignore[arg-type]  # a BatchHandler
+            except Exception as exc:
+                return [exc] * len(events)
+            return [None] * len(events)
+        outcomes: list[Outcome] = []
+        for event in events:
+            if self.stopping:
+                outcomes.append(_LEFT)
+                continue
+            try:
+                self.handler(event)
+            except Exception as exc:  # the events after it go on; this one comes again later
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
 
-def _decode(msg: Msg) -> Event:
+def _encode(ev: Event) -> bytes:
+    return orjson.dumps(
+        {"subject": ev.subject, "tenant": ev.tenant, "key": ev.key, "id": ev.id, "time": ev.time, "data": ev.data}
+    )
+
+
+def _message(subject: str, parts: list[bytes], ids: list[str]) -> tuple[str, bytes, str]:
+    """(subject, payload, message id) of a message carrying the encoded events ``parts``."""
+    if len(parts) == 1:
+        return subject, parts[0], ids[0]
+    return subject, b"[" + b",".join(parts) + b"]", f"{ids[0]}..{ids[-1]}/{len(ids)}"
+
+
+def _decode(msg: Msg) -> list[Event]:
+    """The events a message carries: one event, or a JSON array of them."""
     d = orjson.loads(msg.data)
+    return [_event(e) for e in d] if isinstance(d, list) else [_event(d)]
+
+
+def _event(d: dict[str, Any]) -> Event:
     return Event(
         subject=d["subject"], key=d["key"], data=d["data"], tenant=d["tenant"], id=d["id"], time=float(d["time"])
     )

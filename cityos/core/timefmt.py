@@ -5,7 +5,9 @@ One fixed width means that string order is time order, in SQL and in Python alik
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 FORMAT_HINT = "an ISO 8601 date-time such as 2026-11-21T08:00:00Z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -13,7 +15,16 @@ _ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH
 
 
 def now_iso() -> str:
-    return format_ts(datetime.now(UTC))
+    """The time now as a stored timestamp (as ``format_ts(datetime.now(UTC))``, at a fraction of the cost: a
+    notifier stamps thousands of notifications a second)."""
+    ms = time.time_ns() // 1_000_000
+    return _second_text(ms // 1000) + f"{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second_text(second: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.`` of an epoch second: formatted once for the thousands of stamps it begins."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
 
 
 def format_ts(dt: datetime) -> str:

@@ -287,3 +287,31 @@ def test_invalid_names_are_refused_before_anything_is_sent(bus: NatsBus) -> None
     bus.subscribe("entity.*", lambda e: None, durable="one-pattern")
     with pytest.raises(ValueError, match="follows"):
         bus.subscribe("case.*", lambda e: None, durable="one-pattern")
+
+
+def test_events_of_one_publish_share_messages_and_a_failing_one_brings_its_message_again(
+    bus: NatsBus, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nats_bus, "_EVENTS_PER_MESSAGE", 10)
+    calls: list[Event] = []
+    done = threading.Event()
+    events = [Event("entity.updated", f"k{i}", {"i": i}) for i in range(25)] + [Event("entity.deleted", "k0", {})]
+
+    def flaky(event: Event) -> None:
+        calls.append(event)
+        if event.data.get("i") == 12 and sum(c is event or c == event for c in calls) == 1:
+            raise RuntimeError("the search index is down")
+        if event.subject == "entity.deleted":
+            done.set()
+
+    bus.subscribe("entity.*", flaky, durable="shared")
+    bus.publish(events)
+    bus.publish(events)  # a retry: the same messages, stored once
+    info = _admin(lambda js: js.stream_info(names["stream"]))
+    assert info.state.messages == 4  # 10 + 10 + 5 updates, 1 deletion
+    assert done.wait(10)
+    wait_for(lambda: len(calls) >= 36 or None, 15, what=lambda: calls)
+    # the message holding event 12 (events 10-19) came again whole; every event was handled, in order at first
+    assert calls[:26] == events
+    assert calls[26:] == events[10:20]
+    assert _wait_until_all_acked(names["stream"], "shared").num_ack_pending == 0

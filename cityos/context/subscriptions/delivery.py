@@ -41,6 +41,7 @@ from cityos.context.subscriptions.mqtt import MqttError, MqttSender, mqtt_messag
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.storage import write_delivery_status
 from cityos.core.addresses import refusal_of
+from cityos.core.loops import new_event_loop
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -62,8 +63,10 @@ class NotifierConfig:
     mqtt_threads: int = 16  # threads for blocking MQTT sends (each hanging broker holds one)
 
 
-def notification_body(sub: Subscription, notification_id: str, entities: list[str]) -> tuple[bytes, dict[str, str]]:
-    """The notification as sent (entities already rendered as JSON) and its headers."""
+def notification_body(
+    sub: Subscription, notification_id: str, entities: list[str], notified_at: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The notification as sent (entities already rendered as JSON) and its headers; ``notified_at``: now."""
     head: dict[str, Any] = {}
     headers = {"Content-Type": sub.accept}
     context = sub.notify_context()
@@ -75,7 +78,7 @@ def notification_body(sub: Subscription, notification_id: str, entities: list[st
     else:
         headers["Link"] = link_header(context if isinstance(context, str) else CORE_CONTEXT_URL)
     headers.update(sub.receiver_info)
-    head.update(id=notification_id, type="Notification", subscriptionId=sub.id, notifiedAt=now_iso())
+    head.update(id=notification_id, type="Notification", subscriptionId=sub.id, notifiedAt=notified_at or now_iso())
     # The entities are JSON already: splice them in rather than parse and dump them again.
     content = orjson.dumps(head)[:-1] + b',"data":[' + ",".join(entities).encode() + b"]}"
     return content, headers
@@ -88,6 +91,7 @@ class _Channel:
         self.delivery = delivery
         self.tenant = tenant
         self.sub = sub
+        self.address = sub.endpoint_address()
         self.times_sent = stored.times_sent
         self.failures = stored.failures_in_a_row
         self.failed = stored.status == FAILED
@@ -104,6 +108,7 @@ class _Channel:
 
     def update(self, sub: Subscription, stored: StoredSubscription) -> None:
         self.sub = sub
+        self.address = sub.endpoint_address()
         self.failures = stored.failures_in_a_row
         self.failed = stored.status == FAILED
         if not self.accepting:
@@ -156,8 +161,8 @@ class _Channel:
         cfg = self.delivery.config
         sub = self.sub
         latest = {p.entity_id: p.entity for p in batch}  # coalesced: each entity once, its latest state
-        content, headers = notification_body(sub, outbox.batch_id(batch), list(latest.values()))
         notified_at = now_iso()
+        content, headers = notification_body(sub, outbox.batch_id(batch), list(latest.values()), notified_at)
         ok = False
         for attempt in range(max(1, cfg.attempts)):
             if attempt:
@@ -165,7 +170,7 @@ class _Channel:
                 if not self.accepting:  # paused while retrying: give this one up as well
                     self.delivery.forget([p.key for p in batch])
                     return
-            refused = await self.delivery.refusal(*sub.endpoint_address())
+            refused = await self.delivery.refusal(*self.address)
             if refused is not None:  # a name that now resolves to an address notifications may not go to
                 log.warning("subscription %s: not sent to %s: %s", sub.id, sub.uri, refused)
                 ok = False
@@ -189,7 +194,7 @@ class _Channel:
 
     async def _send_http(self, headers: dict[str, str], content: bytes) -> bool:
         sub = self.sub
-        timeout = aiohttp.ClientTimeout(total=self.delivery.config.timeout)
+        timeout = self.delivery.client_timeout()
         try:
             # no redirects: the address rule was checked for sub.uri only, and a redirect could point anywhere
             post = self.delivery.session.post
@@ -227,7 +232,7 @@ class Delivery:
     def __init__(self, rt: Runtime, config: NotifierConfig) -> None:
         self.rt = rt
         self.config = config
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._channels: dict[tuple[str, str], _Channel] = {}  # touched in the loop only
         self._failed: set[tuple[str, str]] = set()  # read by the matcher's thread
         self._done: list[tuple[str, str, str]] = []
@@ -237,6 +242,7 @@ class Delivery:
         self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
         self._allowed = rt.settings.notify_networks
         self._checked: dict[tuple[str, int], float] = {}  # endpoints found permitted, until when (loop time)
+        self._timeout = aiohttp.ClientTimeout(total=config.timeout)
         self.session: aiohttp.ClientSession
         self._flusher: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="notify delivery", daemon=True)
@@ -281,6 +287,12 @@ class Delivery:
         that a read right after a notification arrived sees it sent (ETSI 046_11_01, 046_12_01)."""
         key = (tenant, sub_id)
         return {**self._writing.get(key, {}), **self._status.get(key, {})}  # plain dict reads: safe across threads
+
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """The timeout of one HTTP attempt, as configured now (made anew only when the setting changed)."""
+        if self._timeout.total != self.config.timeout:
+            self._timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        return self._timeout
 
     def is_failed(self, tenant: str, sub_id: str) -> bool:
         return (tenant, sub_id) in self._failed
@@ -355,7 +367,9 @@ class Delivery:
         # No connection limit: each subscription sends one notification at a time, so the number of
         # connections is bounded by the number of subscriptions, and a hanging receiver holds one.
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
-        self.session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",))
+        # No cookie jar: a cookie one receiver sets is not for the others on its host (nor worth its cost)
+        jar = aiohttp.DummyCookieJar()
+        self.session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",), cookie_jar=jar)
         self._flusher = self._loop.create_task(self._flush_forever(), name="notify flusher")
 
     async def _shutdown(self) -> None:
@@ -388,8 +402,7 @@ class Delivery:
             outbox.remove(conn, done)
             for tenant, sub_id in dropped:
                 outbox.remove_subscription(conn, tenant, sub_id)
-            for (tenant, sub_id), values in status.items():
-                write_delivery_status(conn, tenant, sub_id, values)
+            write_delivery_status(conn, status)
 
         try:
             await self.rt.db.run_write_async(job)
