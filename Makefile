@@ -39,9 +39,9 @@ demo: $(STAMP) $(WEB_STAMP)
 # Everything: the lint checks, then SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium.
 # What CI runs (.ci/run). Over the 10-minute budget (19-27 min on 2 cores; where the time goes: README.md,
 # Development). One worker for now: tests/conftest.py groups the tests that share a service or a module's
-# server for `-n 2 --dist loadgroup` (PostgreSQL databases and NATS streams are per worker or per test), which
-# is not yet proven green twice in a row: the runs tried were on a machine loaded 20-40 by other jobs, where
-# demos miss their 120 s start.
+# server for `-n 2 --dist loadgroup` (PostgreSQL databases and NATS streams are per worker or per test), but
+# with pytest 9.2 and pytest-xdist 3.8 the groups do not hold: xdist writes the group into item._nodeid, which
+# pytest 9 no longer reads, so a module's demo starts on both workers and the Mosquitto tests run side by side.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
