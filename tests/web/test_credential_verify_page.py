@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from brokers import free_port
-from chromium import chromium, watched_page
-from conftest import LOCAL_RECEIVERS, answers_health
+from chromium import watched_page
+from conftest import LOCAL_RECEIVERS, answers_health, put_shipped_classifier
 
 from cityos.auth.service import create_token
 from cityos.store.engine import Database
@@ -46,6 +46,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     env = dict(os.environ, CITYOS_DATABASE_URL=f"sqlite:///{home / 'cityos.db'}", CITYOS_DATA_DIR=str(home),
                CITYOS_SEAL_SECRET="a-page-test-seal-secret", CITYOS_CREDENTIAL_BASE_URL=url,
                CITYOS_NOTIFY_ALLOWED_NETWORKS=LOCAL_RECEIVERS)  # fmt: skip
+    put_shipped_classifier(home)  # no training of its own: its stop would wait up to a minute for one
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "cityos.cli", "serve", "--port", str(port)], env=env, cwd=home,
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
@@ -65,12 +66,6 @@ def issued(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
             proc.kill()
             proc.wait(timeout=10)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def _verify(page: Any, url: str, credential: dict[str, Any]) -> None:

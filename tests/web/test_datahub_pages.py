@@ -6,7 +6,6 @@ approved by the provider's in the page, another narrowed (items, lifted level, p
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
-
-from cityos.auth.service import create_account
-from cityos.store.engine import Database
+from chromium import PASSWORD, Demo, log_in
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -27,27 +23,8 @@ SCENARIO = "临时救助审核"  # a scenario the demo grants none for
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """``cityos demo`` without sensors; a civil affairs data officer (``civil``) beside ``duty`` and ``police``."""
-    where: Path = tmp_path_factory.mktemp("demo")
-    with running_demo(where, "--sensors", "0") as d:
-        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
-        create_account(db, "civil", role="department", password=PASSWORD, department="civil-affairs")
-        db.dispose()
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
+# a civil affairs data officer beside duty and police (the demo fixture: tests/web/conftest.py)
+ACCOUNTS = [{"name": "civil", "role": "department", "department": "civil-affairs"}]
 
 
 def _as(demo: Demo, user: str, path: str, **params: str) -> httpx.Response:

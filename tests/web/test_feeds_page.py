@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chromium import Demo, chromium, log_in, running_demo, watched_page
+from chromium import Demo, log_in, running_demo
 from conftest import wait_for
 
 from cityos.demo.feeds import SOURCE, DemoFeed, demo_feeds, policy_feeds, registry_feeds
@@ -34,18 +34,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 @pytest.fixture(scope="module")
 def planted() -> list[DemoFeed]:
     return demo_feeds(PERSONS, avoid={r.id_card for r in build_residents()})
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def _cells(page: Any, row: str, count: str) -> str:

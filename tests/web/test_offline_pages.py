@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chromium import Demo, chromium, log_in, running_demo, watched_page
+from chromium import Demo, log_in, running_demo, watched_page
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -25,12 +25,6 @@ FACE = "Noto Sans SC"
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with running_demo(tmp_path_factory.mktemp("demo"), "--sensors", "200", "--rate", "50") as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 class Offline:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chromium import Demo, chromium, running_demo
+from chromium import Demo, running_demo
 
 from cityos.auth.service import create_token
 from cityos.core.identifiers import id_check_character
@@ -34,12 +34,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Path]
     where: Path = tmp_path_factory.mktemp("onestop-apply")
     with running_demo(where, "--sensors", "0") as d:
         yield d, where
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chromium import Demo, chromium, running_demo, watched_page
+from chromium import Demo, running_demo, watched_page
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -38,8 +38,8 @@ def _ask(page: Any, question: str) -> Any:
     return answers.nth(before)
 
 
-def test_a_visitor_asks_on_a_guide_and_is_handed_over_when_it_does_not_know(demo: Demo) -> None:
-    with chromium() as browser, watched_page(browser) as page:
+def test_a_visitor_asks_on_a_guide_and_is_handed_over_when_it_does_not_know(demo: Demo, browser: Any) -> None:
+    with watched_page(browser) as page:
         elsewhere = _offline(page, demo)
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(demo.url + "/onestop/guide/bundles/retirement")
@@ -66,10 +66,10 @@ def test_a_visitor_asks_on_a_guide_and_is_handed_over_when_it_does_not_know(demo
         assert elsewhere == []
 
 
-def test_a_person_on_the_portal_follows_the_answer_into_the_application(demo: Demo) -> None:
+def test_a_person_on_the_portal_follows_the_answer_into_the_application(demo: Demo, browser: Any) -> None:
     person = next(s for s in httpx.get(demo.url + "/onestop/login/demo/subjects").json()["subjects"]
                   if s["kind"] == "person")  # fmt: skip
-    with chromium() as browser, watched_page(browser) as page:
+    with watched_page(browser) as page:
         elsewhere = _offline(page, demo)
         page.goto(demo.url + "/onestop/login")
         page.wait_for_selector(f"#subjects button[data-subject='{person['key']}']")

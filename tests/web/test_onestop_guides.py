@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import Demo, chromium, running_demo, watched_page
+from chromium import Demo, running_demo, watched_page
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -21,8 +21,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         yield d
 
 
-def test_a_visitor_reads_the_restaurant_bundle_guide(demo: Demo) -> None:
-    with chromium() as browser, watched_page(browser) as page:
+def test_a_visitor_reads_the_restaurant_bundle_guide(demo: Demo, browser: Any) -> None:
+    with watched_page(browser) as page:
         elsewhere: list[str] = []
         page.context.route(lambda url: not url.startswith(demo.url + "/"),
                            lambda route: (elsewhere.append(route.request.url), route.abort()))  # fmt: skip

@@ -6,17 +6,12 @@ the dataset exactly while it is approved."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
-
-from cityos.auth.service import create_account
-from cityos.store.engine import Database
+from chromium import Demo, log_in, watched_page
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -24,20 +19,8 @@ TRAFFIC = "hp-07-02-0001"  # 道路交通流量监测数据: 有条件开放, pr
 UNTIL = (date.today() + timedelta(days=365)).isoformat()  # an approval lasts at most three years
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    where: Path = tmp_path_factory.mktemp("opendata-apps-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
-        create_account(db, "transport-clerk", role="department", password=PASSWORD, department="transport")
-        db.dispose()
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+# the demo's accounts beside duty and police (the demo fixture: tests/web/conftest.py)
+ACCOUNTS = [{"name": "transport-clerk", "role": "department", "department": "transport"}]
 
 
 def _status(page: Any, demo: Demo, key: str) -> str:

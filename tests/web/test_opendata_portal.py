@@ -6,36 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from chromium import Demo, chromium, running_demo, watched_page
+from chromium import Demo
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
 CATALOGUE = "hp-18-01-0001"  # 数据资源目录: the catalogue's own entries, a table every demo holds
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    where: Path = tmp_path_factory.mktemp("opendata-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def _cells(page: Any, field: str) -> list[str]:

@@ -4,36 +4,15 @@ on switching; the headline ones show in the overview's figures strip with the va
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import Demo, chromium, log_in, running_demo, watched_page
+from chromium import Demo, log_in
 from conftest import wait_for
 
 from cityos import plans
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    where: Path = tmp_path_factory.mktemp("plans-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def board(d: Demo) -> dict[str, dict[str, Any]]:

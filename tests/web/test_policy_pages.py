@@ -6,36 +6,15 @@ the office's counts show it granted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from chromium import Demo, chromium, log_in, running_demo, watched_page
+from chromium import Demo, log_in
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 CODE = "P-ELDER-ALLOWANCE"
 SLOW = 90_000  # ms: a login and a run on a loaded machine
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    where: Path = tmp_path_factory.mktemp("policy-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def _id_card(d: Demo, entity_id: str) -> str:

@@ -5,41 +5,18 @@ affairs sees only its own department; the page switches to English."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
-
-from cityos.auth.service import create_account
-from cityos.store.engine import Database
+from chromium import PASSWORD, Demo, log_in
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
 CODE = "HP-01-01-0001"  # 户籍人口基本信息: public security's, backed by the Person entities
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    where: Path = tmp_path_factory.mktemp("quality-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
-        create_account(db, "civil", role="department", password=PASSWORD, department="civil-affairs")
-        db.dispose()
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
+# a civil affairs data officer beside duty and police (the demo fixture: tests/web/conftest.py)
+ACCOUNTS = [{"name": "civil", "role": "department", "department": "civil-affairs"}]
 
 
 def _run_now(page: Any) -> str:

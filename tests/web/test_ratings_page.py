@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
+from chromium import PASSWORD, Demo, log_in, running_demo
 from conftest import wait_for
 
 from cityos.auth.service import create_account
@@ -71,18 +71,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, list[
         db.dispose()
         assert bad.follow_up is not None
         yield d, [bad.follow_up.id, done.submission.id, third]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def test_the_good_rate_and_the_follow_ups_on_the_dashboard(page: Any, demo: tuple[Demo, list[str]]) -> None:

@@ -6,17 +6,13 @@ returned to it; zh-CN first, English on the switch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
+from chromium import PASSWORD, Demo, log_in
 
-from cityos.auth.service import create_account, ensure_tenant
 from cityos.demo.registries import credit_code
-from cityos.store.engine import Database
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
 
@@ -33,31 +29,14 @@ VISITED = [{"name": "华新商贸有限公司", "domicile": "九江路三号二�
             "gridContact": "网格员", "visitedOn": "2026-03-05"}]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """``cityos demo`` without sensors; data officers of market regulation, the street office and the big-data
-    centre, and an operator of the district's tenant."""
-    where: Path = tmp_path_factory.mktemp("review-demo")
-    with running_demo(where, "--sensors", "0") as d:
-        db = Database(f"sqlite:///{(where / 'var' / 'cityos.db').resolve()}")
-        for name, department in (("market", "market-regulation"), ("street", "street-office"), ("bigdata", "big-data")):
-            create_account(db, name, role="department", password=PASSWORD, department=department)
-        ensure_tenant(db, DISTRICT)
-        create_account(db, "district", role="operator", password=PASSWORD, tenant=DISTRICT)
-        db.dispose()
-        yield d
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
+# data officers of market regulation, the street office and the big-data centre, and an operator of the
+# district's tenant (the demo fixture: tests/web/conftest.py)
+ACCOUNTS = [
+    {"name": "market", "role": "department", "department": "market-regulation"},
+    {"name": "street", "role": "department", "department": "street-office"},
+    {"name": "bigdata", "role": "department", "department": "big-data"},
+    {"name": "district", "role": "operator", "tenant": DISTRICT},
+]
 
 
 def _as(demo: Demo, user: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
+from chromium import PASSWORD, Demo, log_in, running_demo
 
 from cityos.auth.service import create_account
 from cityos.bus.memory import MemoryBus
@@ -40,18 +40,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, list[
         rt.bus.close()
         db.dispose()
         yield d, [a.id for a in done.submission.applications]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with watched_page(browser) as pg:
-        yield pg
 
 
 def test_a_clerk_works_the_departments_queue(page: Any, demo: tuple[Demo, list[str]]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import PASSWORD, Demo, chromium, log_in, running_demo, watched_page
+from chromium import PASSWORD, Demo, log_in, running_demo
 
 from cityos.auth.service import create_account
 from cityos.bus.memory import MemoryBus
@@ -38,12 +38,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, str]]
         rt.bus.close()
         db.dispose()
         yield d, done.submission.applications[0].id
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with chromium() as b, watched_page(b) as pg:
-        yield pg
 
 
 def test_a_clerk_reads_the_rule_trace_of_an_undecided_application(page: Any, demo: tuple[Demo, str]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from chromium import Demo, chromium, log_in, running_demo, watched_page
+from chromium import Demo, log_in, running_demo, watched_page
 from conftest import wait_for
 
 pytestmark = [pytest.mark.interop, pytest.mark.browser]
@@ -86,12 +86,6 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Poisoned]:
 
         warning_id = wait_for(raised, 60)  # once the new definition's 5 s window has filled
         yield Poisoned(demo, light["id"], lon, lat, case["id"], case["state"], warning_id)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
