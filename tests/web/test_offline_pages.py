@@ -101,7 +101,7 @@ def test_swagger_ui_lists_the_operations_from_this_server(offline: Offline, demo
     page = offline.page
     page.goto(demo.url + "/docs")
     page.wait_for_selector(".opblock-summary-path[data-path='/ngsi-ld/v1/entities']")
-    assert page.locator(".opblock-summary-path[data-path='/ngsi-ld/v1/entities']").count() == 2  # create, query
+    assert page.locator(".opblock-summary-path[data-path='/ngsi-ld/v1/entities']").count() == 3  # create, query, purge
     # Swagger UI draws only the operations near the viewport: scroll through, collect every one drawn, and check
     # the Chinese summary of one of them when it comes into view
     what_if = ".opblock-summary-path[data-path='/twin/units/{unit_id}/whatif'] + .opblock-summary-description"
