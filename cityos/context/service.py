@@ -30,7 +30,14 @@ from cityos.context.errors import (
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import validate_geometry
 from cityos.context.store import EntityRow, GeoRow
-from cityos.context.temporal.history import HistoryRow, changed_instances, insert_history, instance_time
+from cityos.context.temporal.history import (
+    HistoryRow,
+    changed_instances,
+    deleted_instances,
+    insert_history,
+    instance_time,
+    scope_deletion,
+)
 from cityos.core.iris import holds_nul
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -266,6 +273,9 @@ def _write(
         updates.append(after)
         if entity_id in diffed:
             history += changed_instances(entity_id, before.attrs, after.attrs, changed, now)
+            history += deleted_instances(entity_id, before.attrs, after.attrs, changed | removed, now)
+        if before.scope and not after.scope:
+            history.append(scope_deletion(entity_id, now))
         if after.types != before.types:
             types_changed.append(after)
         new_boxes = geo_rows(after.attrs)

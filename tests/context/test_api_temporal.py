@@ -161,7 +161,7 @@ def test_timeproperty_modified_at_selects_by_when_instances_were_stored(station:
         {"options": "aggregatedValues", "aggrMethods": "median"},
         {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"},
         {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "an hour"},
-        {"timeproperty": "deletedAt"},
+        {"timeproperty": "expiresAt"},
         {"timeproperty": "modifiedAt", "options": "aggregatedValues", "aggrMethods": "avg"},
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,6 +20,7 @@ from cityos.context.query import (
     check_paging,
     count_headers,
     filters_of,
+    parse_dataset_ids,
     parse_int,
     parse_query_body,
     query_entities,
@@ -63,6 +65,8 @@ def _answer(
 ) -> Response:
     """``shape``: the format, pick and omit parameters."""
     fmt, pick, omit = shape
+    if fmt in _TEMPORAL_OPTIONS:  # format names the temporal representation, before options (NGSI-LD v1.8 6.3.12)
+        temporal, fmt = {fmt}, None
     view = parse_view(rest, fmt, pick, omit, None, ld.tm, attrs)
     sights = look(ld.rt, ld.tenant, ld.caller(route), rows, one=single)
     answer = svc.temporal_evolution(
@@ -79,13 +83,15 @@ def _answer(
         aggr_period=aggr_period,
         aggregated="aggregatedValues" in temporal,
         sights={s.row.id: s for s in sights if s.items is not None},
+        drop_empty=not single and rng.bounded,
     )
     status = 200
     if answer.cut is not None:
         # Partial content: the history goes on after `cut`; ask again with timerel=after&timeAt=<cut>.
         status = 206
         headers = dict(headers or {})
-        headers["Content-Range"] = f"date-time {from_ms(answer.first or 0)}-{from_ms(answer.cut)}/*"
+        size = "*" if answer.size is None else str(answer.size)
+        headers["Content-Range"] = f"date-time {from_ms(answer.first or 0)}-{from_ms(answer.cut)}/{size}"
     return ld_response(ld, answer.docs[0] if single else answer.docs, status=status, headers=headers)
 
 
@@ -105,9 +111,10 @@ def get_temporal_entity(
     format: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
+    datasetId: str | None = None,
 ) -> Response:
     check_entity_id(entity_id)
-    rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
+    rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     temporal, rest = _options(options)
     row = hub.get_entity(ld.rt, ld.tenant, entity_id)
     return _answer(
@@ -115,7 +122,7 @@ def get_temporal_entity(
         [row],
         split_list(attrs),
         rng,
-        parse_last_n(lastN, ld.rt.settings.temporal_max_instances),
+        parse_last_n(lastN),
         temporal,
         rest,
         aggrMethods,
@@ -153,8 +160,10 @@ def query_temporal_entities(
     pick: str | None = None,
     omit: str | None = None,
     orderBy: str | None = None,
+    datasetId: str | None = None,
+    local: bool = False,
 ) -> Response:
-    rng = parse_time_range(timerel, timeAt, endTimeAt, timeproperty)
+    rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     order = parse_order_by(orderBy)
     if order and any(t.path != ("id",) for t in order):
         # a temporal answer is ordered by entity id only (NGSI-LD v1.9, clause 5.7.4.4)
@@ -174,6 +183,7 @@ def query_temporal_entities(
         offset=offset,
         count=count,
         options=options,
+        local=local,
     )
     query.order_by = order
     return _answer_query(
@@ -187,6 +197,15 @@ def query_temporal_entities(
         "GET /ngsi-ld/v1/temporal/entities",
         (format, pick, omit),
     )
+
+
+def _with_datasets(rng: TimeRange, dataset_id: str | None) -> TimeRange:
+    """The range reading only the instances of the ``datasetId`` parameter (``@none``: the default instance;
+    NGSI-LD v1.8 clause 4.5.5; ETSI 021_18)."""
+    ids = parse_dataset_ids(dataset_id)
+    if ids is None:
+        return rng
+    return replace(rng, datasets=frozenset("" if i == "@none" else i for i in ids))
 
 
 def _answer_query(
@@ -212,7 +231,7 @@ def _answer_query(
         result.rows,
         query.attrs,
         rng,
-        parse_last_n(last_n, ld.rt.settings.temporal_max_instances),
+        parse_last_n(last_n),
         temporal,
         rest,
         aggr_methods,
