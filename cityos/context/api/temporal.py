@@ -11,7 +11,14 @@ from fastapi.responses import Response
 from cityos.context import service as hub
 from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
-from cityos.context.entity import ENTITY_MEMBERS, check_entity_id, check_name, parse_instance, parse_types
+from cityos.context.entity import (
+    ENTITY_MEMBERS,
+    check_entity_id,
+    check_name,
+    parse_instance,
+    parse_scope,
+    parse_types,
+)
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.governance import look, missed, unreadable_types
 from cityos.context.ordering import parse_order_by
@@ -92,7 +99,20 @@ def _answer(
         headers = dict(headers or {})
         size = "*" if answer.size is None else str(answer.size)
         headers["Content-Range"] = f"date-time {from_ms(answer.first or 0)}-{from_ms(answer.cut)}/{size}"
+    if single:
+        _check_found(ld, rows[0], attrs, answer.docs[0])
     return ld_response(ld, answer.docs[0] if single else answer.docs, status=status, headers=headers)
+
+
+def _check_found(ld: LdRequest, row: EntityRow, attrs: list[str] | None, doc: dict[str, Any]) -> None:
+    """404 for a retrieve that finds nothing to show, as the retrieve of the entity does (NGSI-LD v1.8 clauses
+    4.21 and 5.7.3; ETSI 020_08, 020_23)."""
+    if not doc:
+        raise ResourceNotFound(f"pick/omit leave nothing of entity {row.id}: pick members it has", instance=row.id)
+    if attrs and not any(ld.tm.expand(a) in row.attrs or a in doc for a in attrs):
+        raise ResourceNotFound(
+            f"entity {row.id} has none of the attributes {', '.join(attrs)}, now or in its history", instance=row.id
+        )
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity", responses=HISTORY)
@@ -278,12 +298,14 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     if body.get("type") is None:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
+    # the entity's scope is kept as the entity's (ETSI 020_19: its deletion is then in the history)
+    scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{uri_segment(entity_id)}"})
     outcome = await hub.one_async(
         ld.rt,
         ld.tenant,
         entity_id,
-        hub.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True),
+        hub.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True, scope=scope),
         creates=True,
         writer=ld.writer,
     )
@@ -355,6 +377,7 @@ def delete_temporal_attr(
 def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
     check_name(attr)
+    check_entity_id(instance_id, "instanceId")  # an instanceId is a URI (ETSI 016_02_03)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     fragment = parse_instance(attr, ld.body, ld.tm, now=now_iso())
@@ -368,6 +391,7 @@ def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) ->
 def delete_instance(entity_id: str, attr: str, instance_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
     check_name(attr)
+    check_entity_id(instance_id, "instanceId")  # an instanceId is a URI (ETSI 017_02_03)
     svc.delete_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, writer=ld.writer)
     return no_content()
 
@@ -397,5 +421,33 @@ def temporal_query(
     rng = parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
     query.limit, query.offset = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
+    # the TemporalQuery may carry lastN and the aggregation (NGSI-LD v1.8 clause 5.2.21), the Query aggrParams
+    # (clause 5.2.44); query parameters come first. Aggregation methods in the body ask for aggregated values.
+    aggr_params = body.get("aggrParams") if isinstance(body, dict) else None
+    if aggr_params is not None and not isinstance(aggr_params, dict):
+        raise BadRequestData("'aggrParams' must be an object with aggrMethods and aggrPeriodDuration")
+    aggr = {**(aggr_params or {}), **{k: tq[k] for k in ("aggrMethods", "aggrPeriodDuration") if k in tq}}
+    if lastN is None and tq.get("lastN") is not None:
+        lastN = _body_last_n(tq["lastN"])
+    if aggrMethods is None and aggr.get("aggrMethods") is not None:
+        aggrMethods = _body_methods(aggr["aggrMethods"])
+        options = ",".join(o for o in (options, "aggregatedValues") if o)
+    if aggrPeriodDuration is None and aggr.get("aggrPeriodDuration") is not None:
+        aggrPeriodDuration = str(aggr["aggrPeriodDuration"])
     route = "POST /ngsi-ld/v1/temporal/entityOperations/query"
     return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, route)
+
+
+def _body_last_n(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequestData(f"temporalQ lastN must be a positive integer, got {value!r}")
+    return str(value)
+
+
+def _body_methods(value: Any) -> str:
+    """aggrMethods of a body: a comma separated string or an array of strings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(m, str) for m in value):
+        return ",".join(value)
+    raise BadRequestData(f"aggrMethods must be a string or an array of strings such as ['avg'], got {value!r}")

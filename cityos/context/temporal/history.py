@@ -164,6 +164,20 @@ def insert_history(
     conn.exec_driver_sql(_INSERT[dialect], values)
 
 
+def replace_history(conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str) -> None:
+    """Write history rows in the caller's transaction, each in place of the rows stored at its attribute,
+    datasetId and time (temporal provision: an instance sent again for the same time replaces it)."""
+    if not rows:
+        return
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    conn.exec_driver_sql(
+        f"DELETE FROM context_attr_history WHERE tenant = {mark} AND entity_id = {mark} AND attr = {mark} "
+        f"AND dataset_id = {mark} AND ts = {mark}",
+        list(dict.fromkeys((tenant, e, a, ds, ts) for e, a, ds, ts, _inst in rows)),
+    )
+    insert_history(conn, tenant, rows, written_at)
+
+
 # PostgreSQL: a batch of telemetry rows is one statement over one JSON array (the client's per-row cost of
 # executemany, or of dumping text arrays, is most of the write), in array order, so that of two rows of one
 # key the first wins

@@ -50,7 +50,9 @@ def parse_time_range(
 ) -> TimeRange:
     """The time range of ``timerel``/``timeAt``/``endTimeAt`` (all history when timerel is absent)."""
     if timeproperty not in (None, *TIME_PROPERTIES):
-        raise BadRequestData(f"timeproperty={timeproperty!r} is unknown: use observedAt, createdAt, modifiedAt or deletedAt")
+        raise BadRequestData(
+            f"timeproperty={timeproperty!r} is unknown: use observedAt, createdAt, modifiedAt or deletedAt"
+        )
     prop = timeproperty or "observedAt"
     if timerel is None:
         if time_at or end_time_at:
@@ -74,6 +76,8 @@ def parse_time_range(
 
 
 def _ms(name: str, text: str) -> int:
+    if not isinstance(text, str) or "T" not in text:  # a date alone is not a DateTime (ETSI 021_26_09)
+        raise BadRequestData(f"{name}={text!r} is not {FORMAT_HINT}")
     try:
         return to_ms(normalize_ts(text))
     except (ValueError, TypeError):
@@ -122,7 +126,8 @@ def parse_aggregation(methods: str | None, period: str | None, rng: TimeRange) -
         raise BadRequestData(
             f"aggregated values are computed over observedAt only; leave out timeproperty={rng.prop} to aggregate"
         )
-    period_ms = parse_duration_ms(period) if period else None
+    # PT0S (the default): one period over the whole range (NGSI-LD v1.8 clause 4.5.19)
+    period_ms = parse_duration_ms(period) if period and period != "PT0S" else None
     # the first period starts at the first instance of the range, not at timeAt nor a clock hour (NGSI-LD
     # v1.8 clause 4.5.19; ETSI 020_11, 021_17)
     return Aggregation(names, period_ms, None)

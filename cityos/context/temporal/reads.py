@@ -393,7 +393,7 @@ def render_temporal(
             continue
         name = tm.compact(attr)
         if temporal_values:
-            out[name] = _temporal_values(items)
+            out[name] = _temporal_values(items, tm)
             continue
         rendered = []
         for item in items:
@@ -416,7 +416,9 @@ def render_temporal(
 _WRAPPED = frozenset({"languageMap", "json", "vocab"})
 
 
-def _temporal_values(items: list[Stored]) -> Any:
+def _temporal_values(items: list[Stored], tm: TermMap) -> Any:
+    if not items:  # a series a page cut before its first instance: still an attribute, with no values here
+        return {"type": "Property", "values": []}
     by_ds: dict[str, dict[str, Any]] = {}
     for ds, ts, inst, _key in items:
         kind = inst.get("type", "Property")
@@ -425,6 +427,8 @@ def _temporal_values(items: list[Stored]) -> Any:
         if ds:
             entry["datasetId"] = ds
         value = inst.get(member)
+        if member == "vocab":  # vocab values are IRIs, compacted as in the other representations
+            value = [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(str(value))
         if member in _WRAPPED:  # these values are objects or arrays: the member names them (ETSI 020_12, 020_15)
             value = {member: value}
         entry["values" if member == "value" else f"{member}s"].append([value, shown_ts(from_ms(ts))])
