@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -265,6 +266,33 @@ def _answer_query(
 # --- temporal provision -----------------------------------------------------------------------------
 
 
+def _temporal_scope(raw: Any) -> list[str] | None:
+    """The scope a temporal create gives the entity (ETSI 020_19: its deletion is then in the history): a
+    scope, or its instances in time as Properties, of which the latest is the entity's scope now (the
+    earlier ones are not kept: cityos keeps no history of scopes)."""
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, list) else [raw]
+    if items and all(isinstance(i, dict) for i in items):
+        latest = max(items, key=lambda i: str(i.get("observedAt") or ""))
+        if "value" not in latest:
+            raise BadRequestData('a scope instance is a Property such as {"type": "Property", "value": "/A/B"}')
+        return parse_scope(latest["value"])
+    return parse_scope(raw)
+
+
+def _check_attr_name(attr: str) -> None:
+    """An attribute name in the path: a valid name, and no dot segment however often percent-encoded (a name
+    begins with a letter, NGSI-LD v1.8 clause 4.6.2; a client resolving ``..`` would address the entity's
+    whole history instead; ETSI 015_04)."""
+    check_name(attr)
+    name = attr
+    for _ in range(3):
+        name = unquote(name)
+        if name in (".", ".."):
+            raise BadRequestData(f"attribute name {attr!r} is a dot segment, not a name: names begin with a letter")
+
+
 def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, Any]]]:
     """The attributes of a temporal entity body: each a list of instances in time (or one instance)."""
     if not isinstance(body, dict):
@@ -298,8 +326,7 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     if body.get("type") is None:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
-    # the entity's scope is kept as the entity's (ETSI 020_19: its deletion is then in the history)
-    scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
+    scope = _temporal_scope(body.get("scope"))
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{uri_segment(entity_id)}"})
     outcome = await hub.one_async(
         ld.rt,
@@ -354,7 +381,7 @@ def delete_temporal_attr(
     entity_id: str, attr: str, ld: LdDelete, datasetId: str | None = None, deleteAll: bool = False
 ) -> Response:
     check_entity_id(entity_id)
-    check_name(attr)
+    _check_attr_name(attr)
     ds = None if deleteAll else (check_entity_id(datasetId, "datasetId") if datasetId else "")
     svc.delete_entity_history(
         ld.rt,
@@ -376,7 +403,7 @@ def delete_temporal_attr(
 )
 def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) -> Response:
     check_entity_id(entity_id)
-    check_name(attr)
+    _check_attr_name(attr)
     check_entity_id(instance_id, "instanceId")  # an instanceId is a URI (ETSI 016_02_03)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
@@ -390,7 +417,7 @@ def modify_instance(entity_id: str, attr: str, instance_id: str, ld: LdWrite) ->
 )
 def delete_instance(entity_id: str, attr: str, instance_id: str, ld: LdDelete) -> Response:
     check_entity_id(entity_id)
-    check_name(attr)
+    _check_attr_name(attr)
     check_entity_id(instance_id, "instanceId")  # an instanceId is a URI (ETSI 017_02_03)
     svc.delete_instance(ld.rt, ld.tenant, entity_id, attr, ld.tm.expand(attr), instance_id, writer=ld.writer)
     return no_content()

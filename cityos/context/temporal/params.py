@@ -17,13 +17,11 @@ TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt", "deletedAt")
 
 @dataclass(frozen=True)
 class TimeRange:
-    """A half-open range [start, end) in epoch ms, or (start, end) when ``after``; None is unbounded."""
+    """A half-open range [start, end) in epoch ms; None is unbounded."""
 
     start: int | None = None
     end: int | None = None
     prop: str = "observedAt"  # the timeproperty the range applies to
-    # timerel=after: strictly after timeAt (start), so that a page's Content-Range can say timeAt itself
-    after: bool = False
     # the datasetIds whose instances are read ("" the default instance); None: all of them
     datasets: frozenset[str] | None = None
 
@@ -65,8 +63,8 @@ def parse_time_range(
     start = _ms("timeAt", time_at)
     if timerel == "before":
         return TimeRange(None, start, prop)
-    if timerel == "after":  # strictly after timeAt
-        return TimeRange(start, None, prop, after=True)
+    if timerel == "after":  # timeAt is an inclusive bound, before's an exclusive one (NGSI-LD v1.8 clause 4.11)
+        return TimeRange(start, None, prop)
     if not end_time_at:
         raise BadRequestData(f"timerel=between needs endTimeAt, {FORMAT_HINT}")
     end = _ms("endTimeAt", end_time_at)

@@ -69,7 +69,7 @@ def _where(
         if rng.prop == "deletedAt":
             sql += " AND " + _DELETION[dialect]
     if rng.start is not None:
-        sql += f" AND {time_column} {'>' if rng.after else '>='} :start"
+        sql += f" AND {time_column} >= :start"
         params["start"] = bound(rng.start)
     if rng.end is not None:
         sql += f" AND {time_column} < :end"
@@ -133,8 +133,9 @@ def cut_pages(instances: Instances, cap: int, *, recent: bool = False) -> int | 
 
     Returns the time (epoch ms) of the last instance kept, or None when nothing was cut. A client
     continues with ``timerel=after&timeAt=<that time>`` and misses nothing, since every series was
-    cut at that same time. With ``recent`` (lastN) the most recent instances are kept and the page
-    goes back in time: the client continues with ``timerel=before&timeAt=<that time>``.
+    cut at that same time (after is inclusive: the instances of that very time come again, their
+    instanceId tells them). With ``recent`` (lastN) the most recent instances are kept and the page
+    goes back in time: the client continues with ``timerel=before&timeAt=<that time>`` (exclusive).
     """
     cut: int | None = None
     for items in instances.values():
@@ -222,7 +223,7 @@ def aggregate(
             start = aggr.origin_ms + b * aggr.period_ms
             end = start + aggr.period_ms
         else:
-            start = rng.start if rng.start is not None and not rng.after else first
+            start = rng.start if rng.start is not None else first
             end = rng.end if rng.end is not None else last + 1
         values = _methods(aggr.methods, total, distinct, s, lo, hi, sq, n)
         out.setdefault((entity_id, attr), []).append(Bucket(start, end, values))
