@@ -31,6 +31,7 @@ from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import validate_geometry
 from cityos.context.store import EntityRow, GeoRow
 from cityos.context.temporal.history import (
+    SCOPE_IRI,
     HistoryRow,
     changed_instances,
     deleted_instances,
@@ -665,12 +666,13 @@ def m_temporal_append(
     *,
     create: bool,
     scope: list[str] | None = None,
+    scope_history: list[dict[str, Any]] | None = None,
 ) -> Mutation:
     """Temporal provision: add instances to the history; the newest per attribute and datasetId
     becomes the current state when it is newer than what the entity holds."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
-        history: list[HistoryRow] = []
+        history: list[HistoryRow] = [(entity_id, SCOPE_IRI, "", instance_time(i, now), i) for i in scope_history or ()]
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for attr, items in instances.items():
             for inst in items:

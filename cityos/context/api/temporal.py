@@ -39,6 +39,7 @@ from cityos.context.query import (
 from cityos.context.store import EntityRow
 from cityos.context.temporal import service as svc
 from cityos.context.temporal.params import TimeRange, parse_last_n, parse_time_range
+from cityos.context.temporal.scopes import parse_scope_q
 from cityos.core.iris import uri_segment
 from cityos.core.timefmt import from_ms, now_iso
 
@@ -70,6 +71,7 @@ def _answer(
     single: bool = False,
     route: str = "GET /ngsi-ld/v1/temporal/entities",
     shape: tuple[str | None, str | None, str | None] = (None, None, None),
+    scope_q: str | None = None,
 ) -> Response:
     """``shape``: the format, pick and omit parameters."""
     fmt, pick, omit = shape
@@ -92,6 +94,7 @@ def _answer(
         aggregated="aggregatedValues" in temporal,
         sights={s.row.id: s for s in sights if s.items is not None},
         drop_empty=not single and rng.bounded,
+        scope_q=parse_scope_q(scope_q) if scope_q else None,
     )
     status = 200
     if answer.cut is not None:
@@ -183,6 +186,7 @@ def query_temporal_entities(
     orderBy: str | None = None,
     datasetId: str | None = None,
     local: bool = False,
+    scopeQ: str | None = None,
 ) -> Response:
     rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     order = parse_order_by(orderBy)
@@ -217,6 +221,7 @@ def query_temporal_entities(
         aggrPeriodDuration,
         "GET /ngsi-ld/v1/temporal/entities",
         (format, pick, omit),
+        scopeQ,
     )
 
 
@@ -239,6 +244,7 @@ def _answer_query(
     aggr_period: str | None,
     route: str,
     shape: tuple[str | None, str | None, str | None] = (None, None, None),
+    scope_q: str | None = None,
 ) -> Response:
     """The temporal answer for the entities a query selects (GET and POST queries alike)."""
     temporal, rest = _options(options)
@@ -260,25 +266,31 @@ def _answer_query(
         headers=count_headers(result) or None,
         route=route,
         shape=shape,
+        scope_q=scope_q,
     )
 
 
 # --- temporal provision -----------------------------------------------------------------------------
 
 
-def _temporal_scope(raw: Any) -> list[str] | None:
-    """The scope a temporal create gives the entity (ETSI 020_19: its deletion is then in the history): a
-    scope, or its instances in time as Properties, of which the latest is the entity's scope now (the
-    earlier ones are not kept: cityos keeps no history of scopes)."""
+def _temporal_scope(ld: LdRequest, raw: Any) -> tuple[list[str] | None, list[dict[str, Any]]]:
+    """The scope a temporal create gives the entity (ETSI 020_19: its deletion is then in the history) and
+    the instances of its history: a scope alone has none; given as Property instances in time, the latest
+    is the entity's scope now and each is kept, so that a scopeQ knows which scope held when (ETSI 5744_03)."""
     if raw is None:
-        return None
+        return None, []
     items = raw if isinstance(raw, list) else [raw]
-    if items and all(isinstance(i, dict) for i in items):
-        latest = max(items, key=lambda i: str(i.get("observedAt") or ""))
-        if "value" not in latest:
+    if not items or not all(isinstance(i, dict) for i in items):
+        return parse_scope(raw), []
+    kept = []
+    for item in items:
+        if "value" not in item:
             raise BadRequestData('a scope instance is a Property such as {"type": "Property", "value": "/A/B"}')
-        return parse_scope(latest["value"])
-    return parse_scope(raw)
+        inst = parse_instance("scope", item, ld.tm, now=now_iso())
+        inst["value"] = parse_scope(item["value"])
+        kept.append(inst)
+    latest = max(kept, key=lambda i: str(i.get("observedAt") or ""))
+    return latest["value"], kept
 
 
 def _check_attr_name(attr: str) -> None:
@@ -326,13 +338,15 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
     if body.get("type") is None:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
-    scope = _temporal_scope(body.get("scope"))
+    scope, scope_history = _temporal_scope(ld, body.get("scope"))
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{uri_segment(entity_id)}"})
     outcome = await hub.one_async(
         ld.rt,
         ld.tenant,
         entity_id,
-        hub.m_temporal_append(entity_id, types, _temporal_instances(ld, body), create=True, scope=scope),
+        hub.m_temporal_append(
+            entity_id, types, _temporal_instances(ld, body), create=True, scope=scope, scope_history=scope_history
+        ),
         creates=True,
         writer=ld.writer,
     )
@@ -462,7 +476,10 @@ def temporal_query(
     if aggrPeriodDuration is None and aggr.get("aggrPeriodDuration") is not None:
         aggrPeriodDuration = str(aggr["aggrPeriodDuration"])
     route = "POST /ngsi-ld/v1/temporal/entityOperations/query"
-    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, route)
+    scope_q = body.get("scopeQ") if isinstance(body, dict) else None
+    if scope_q is not None and not isinstance(scope_q, str):
+        raise BadRequestData("'scopeQ' must be a string such as /Madrid/#")
+    return _answer_query(ld, query, rng, lastN, options, aggrMethods, aggrPeriodDuration, route, scope_q=scope_q)
 
 
 def _body_last_n(value: Any) -> str:

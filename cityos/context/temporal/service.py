@@ -17,7 +17,7 @@ from cityos.context.governance import Sight
 from cityos.context.render import View
 from cityos.context.service import CITY, Writer, check_tenant_for_read, merge_instance
 from cityos.context.store import EntityRow
-from cityos.context.temporal.history import replace_instance
+from cityos.context.temporal.history import SCOPE_IRI, replace_instance
 from cityos.context.temporal.params import TimeRange, parse_aggregation
 from cityos.context.temporal.reads import (
     Instances,
@@ -29,6 +29,7 @@ from cityos.context.temporal.reads import (
     render_aggregated,
     render_temporal,
 )
+from cityos.context.temporal.scopes import ScopeTest, ScopeTimeline
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -80,6 +81,7 @@ def temporal_evolution(
     aggregated: bool = False,
     sights: Mapping[str, Sight] | None = None,
     drop_empty: bool = False,
+    scope_q: ScopeTest | None = None,
 ) -> TemporalAnswer:
     """The temporal evolution (or, ``aggregated``, the aggregated values) of ``rows``' attributes ``attrs``
     (as written, expanded with ``tm``; None: all) in ``rng``. Without ``last_n`` a series holds at most
@@ -90,7 +92,10 @@ def temporal_evolution(
     values of a masked attribute are left out (a minimum or a sum of masked values is not masked).
 
     ``drop_empty`` (a query with a time range): an entity with no instance in the range is left out of the
-    answer (NGSI-LD v1.8 clause 5.7.4; ETSI 021_13, 021_18_07)."""
+    answer (NGSI-LD v1.8 clause 5.7.4; ETSI 021_13, 021_18_07).
+
+    ``scope_q`` (a query's scopeQ): only the instances of a time at which the entity's scope matches are kept
+    (clauses 4.18, 4.19 and 5.7.4.4), and entities left with none are left out."""
     seen = sights or {}
     ids = [r.id for r in rows]
     attr_iris = [tm.expand(a) for a in attrs] if attrs else None
@@ -115,6 +120,9 @@ def temporal_evolution(
         cap_read = cap
     with rt.db.connect() as conn:
         instances = fetch_instances(conn, tenant, ids, attr_iris, rng, last_n, cap=cap_read)
+        if scope_q is not None:
+            instances = _in_scope(conn, tenant, rows, instances, scope_q)
+            drop_empty = True
     if seen:
         instances = _as_seen(instances, seen)
     if drop_empty:
@@ -136,6 +144,26 @@ def temporal_evolution(
         return TemporalAnswer(docs, cut, first, last_n)
     first = rng.start if rng.start is not None else _time_of(instances, min)
     return TemporalAnswer(docs, cut, first)
+
+
+def _in_scope(conn: Any, tenant: str, rows: list[EntityRow], instances: Instances, test: ScopeTest) -> Instances:
+    """The instances observed while their entity's scope matched ``test``."""
+    history = fetch_instances(conn, tenant, [r.id for r in rows], [SCOPE_IRI], TimeRange())
+    timelines = {}
+    for r in rows:
+        changes = [(i.ts, _scopes(i.instance.get("value"))) for i in history.get((r.id, SCOPE_IRI), [])]
+        timelines[r.id] = ScopeTimeline(changes, r.scope)
+    return {
+        (eid, attr): [i for i in items if test(timelines[eid].at(i.ts))]
+        for (eid, attr), items in instances.items()
+        if eid in timelines
+    }
+
+
+def _scopes(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
 
 
 def _sees_whole(sight: Sight | None, attr: str) -> bool:
