@@ -195,3 +195,40 @@ def test_temporal_provision_replaces_the_instance_of_the_same_time(api: Api) -> 
     assert api.post(BASE, json=again).status_code == 204
     assert [i["value"] for i in api.get(f"{BASE}/{EID}").json()["speed"]] == [121, 80, 100]
     assert api.get(f"/ngsi-ld/v1/entities/{EID}").json()["speed"]["value"] == 100
+
+
+def test_scope_q_keeps_what_was_observed_while_the_scope_held(api: Api) -> None:
+    def scoped(eid: str, scopes: list[tuple[Any, str]], speeds: list[tuple[Any, str]]) -> None:
+        create(api, eid, scope=instances(scopes), speed=instances(speeds))
+
+    scoped("urn:ngsi-ld:Vehicle:ab", [("/A/B", at(0, 10))], [("ab", at(5))])
+    scoped("urn:ngsi-ld:Vehicle:both", [(["/A/B", "/C"], at(0, 10))], [("both", at(5))])
+    scoped("urn:ngsi-ld:Vehicle:mid", [("/M", at(10))], [("midpre", at(5)), ("midpost", at(15))])
+    scoped("urn:ngsi-ld:Vehicle:rep", [("/R", at(0, 10)), ("/S", at(30))], [("old", at(15)), ("new", at(45))])
+    scoped("urn:ngsi-ld:Vehicle:late", [("/Z", at(0, 14))], [("late", at(5))])
+    create(api, "urn:ngsi-ld:Vehicle:bare", speed=instances([("bare", at(5))]))
+    assert api.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:rep").json()["scope"] == "/S"  # the latest
+
+    def speeds(scope_q: str) -> dict[str, list[Any]]:
+        window = {"timerel": "between", "timeAt": at(0), "endTimeAt": at(0, 13)}
+        r = api.get(BASE, params={"type": "Vehicle", "attrs": "speed", "scopeQ": scope_q, **window})
+        assert r.status_code == 200, r.text
+        return {e["id"].rpartition(":")[2]: [i["value"] for i in e["speed"]] for e in r.json()}
+
+    assert speeds("/A/B") == {"ab": ["ab"], "both": ["both"]}
+    assert speeds("/A/#") == {"ab": ["ab"], "both": ["both"]}
+    assert speeds("(/A/B;/C)") == {"both": ["both"]}
+    assert speeds("/M|/R") == {"mid": ["midpost"], "rep": ["old"]}
+    assert speeds("/S") == {"rep": ["new"]}
+    assert speeds("/#") == {"ab": ["ab"], "both": ["both"], "mid": ["midpost"], "rep": ["old", "new"]}
+    assert speeds("/Z") == {}  # set only after the window
+    for bad in ("A/B", "(/A", "/A;", "/A//B"):
+        r = api.get(BASE, params={"type": "Vehicle", "scopeQ": bad})
+        assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData"), bad
+
+
+def test_ngsi_ld_null_is_no_temporal_member(api: Api) -> None:
+    body = {"id": EID, "type": "Vehicle", "expiresAt": NULL, "speed": instances(SPEED[:1])}
+    r = api.post(BASE, json=body)
+    assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData")
+    assert api.get(f"{BASE}/{EID}").status_code == 404  # nothing stored

@@ -14,6 +14,7 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import (
     ENTITY_MEMBERS,
+    NULL_URI,
     check_entity_id,
     check_name,
     parse_instance,
@@ -315,6 +316,8 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
         if name in ENTITY_MEMBERS:
             continue
         check_name(name)
+        if raw == NULL_URI:  # NGSI-LD Null deletes in a fragment's update or merge only (clause 5.5.4)
+            raise BadRequestData(f"{name!r} is NGSI-LD Null: a temporal entity's members are instances in time")
         items = raw if isinstance(raw, list) else [raw]
         if not items:
             raise BadRequestData(f"attribute {name!r} has no instances")
