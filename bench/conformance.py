@@ -80,6 +80,9 @@ SERVER_ENV = {
     "CITYOS_TEMPORAL_MAX_INSTANCES": "10",
     # the suite's notification receivers listen on loopback (8085), which cityos refuses unless allowed
     "CITYOS_NOTIFY_ALLOWED_NETWORKS": "127.0.0.0/8",
+    # no plans' figures runner: it writes KPI entities into the hub beside the suite's, which a query of all
+    # entities (local=true, ETSI 021_25) then finds
+    "CITYOS_ROLES": "ingest,vitals,cases,notify,onestop",
 }
 
 

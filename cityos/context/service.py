@@ -30,7 +30,16 @@ from cityos.context.errors import (
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import validate_geometry
 from cityos.context.store import EntityRow, GeoRow
-from cityos.context.temporal.history import HistoryRow, changed_instances, insert_history, instance_time
+from cityos.context.temporal.history import (
+    SCOPE_IRI,
+    HistoryRow,
+    changed_instances,
+    deleted_instances,
+    insert_history,
+    instance_time,
+    replace_history,
+    scope_deletion,
+)
 from cityos.core.iris import holds_nul
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -48,6 +57,8 @@ class Change:
     not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attribute IRI, reason)
     extra_history: list[HistoryRow] = field(default_factory=list)  # past instances (temporal API)
     observed_history: list[HistoryRow] = field(default_factory=list)  # telemetry: the first write of a key wins
+    # temporal provision: an instance replaces the one stored at its attribute, datasetId and time (ETSI 008_01)
+    replaced_history: list[HistoryRow] = field(default_factory=list)
     # True: observed_history and extra_history hold every instance the mutation wrote, so the write need not
     # diff the entity against its stored state to find what to keep in the history (telemetry's and the
     # feeds' fast path)
@@ -176,6 +187,7 @@ def _apply_in(
     diffed: set[str] = set()  # entities whose history comes from comparing before and after
     extra: list[HistoryRow] = []
     observed: list[HistoryRow] = []
+    replaced: list[HistoryRow] = []
     for entity_id, mutate in ops:
         cur = working[entity_id]
         refused = writer.refusal(cur, entity_id)
@@ -192,6 +204,7 @@ def _apply_in(
         working[entity_id] = change.row
         extra += change.extra_history
         observed += change.observed_history
+        replaced += change.replaced_history
         if not change.history_complete:
             diffed.add(entity_id)
         changed, removed = touched.setdefault(entity_id, (set(), set()))
@@ -206,6 +219,7 @@ def _apply_in(
         )
     events = _write(conn, tenant, original, working, touched, now, extra, diffed)
     insert_history(conn, tenant, observed, now, keep_first=True)
+    replace_history(conn, tenant, replaced, now)
     return outcomes, events
 
 
@@ -266,6 +280,9 @@ def _write(
         updates.append(after)
         if entity_id in diffed:
             history += changed_instances(entity_id, before.attrs, after.attrs, changed, now)
+            history += deleted_instances(entity_id, before.attrs, after.attrs, changed | removed, now)
+        if before.scope and not after.scope:
+            history.append(scope_deletion(entity_id, now))
         if after.types != before.types:
             types_changed.append(after)
         new_boxes = geo_rows(after.attrs)
@@ -643,13 +660,19 @@ def _held(cur: EntityRow, attr: str, ds: str) -> dict[str, Any] | None:
 
 
 def m_temporal_append(
-    entity_id: str, types: list[str], instances: dict[str, list[dict[str, Any]]], *, create: bool
+    entity_id: str,
+    types: list[str],
+    instances: dict[str, list[dict[str, Any]]],
+    *,
+    create: bool,
+    scope: list[str] | None = None,
+    scope_history: list[dict[str, Any]] | None = None,
 ) -> Mutation:
     """Temporal provision: add instances to the history; the newest per attribute and datasetId
     becomes the current state when it is newer than what the entity holds."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
-        history: list[HistoryRow] = []
+        history: list[HistoryRow] = [(entity_id, SCOPE_IRI, "", instance_time(i, now), i) for i in scope_history or ()]
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for attr, items in instances.items():
             for inst in items:
@@ -664,17 +687,19 @@ def m_temporal_append(
             attrs: Attrs = {}
             for (attr, _ds), inst in latest.items():
                 attrs.setdefault(attr, []).append(inst)
-            row = EntityRow(None, entity_id, types, None, attrs, now, now)
-            return Change(row, changed=set(attrs), extra_history=history, history_complete=True)
+            row = EntityRow(None, entity_id, types, scope, attrs, now, now)
+            return Change(row, changed=set(attrs), replaced_history=history, history_complete=True)
         # every instance given is in ``history``: the entity's new state adds nothing to it
-        change = Change(cur, extra_history=history, history_complete=True)
+        change = Change(cur, replaced_history=history, history_complete=True)
         for (attr, ds), inst in latest.items():
             held = _held(cur, attr, ds)
             if held is None or (held.get("observedAt") or "") <= (inst.get("observedAt") or ""):
                 cur.attrs[attr], _ = put_instances(cur.attrs.get(attr), [inst], overwrite=True)
                 change.changed.add(attr)
         cur.types = _union(cur.types, types)
-        if change.changed:
+        if scope is not None:
+            cur.scope = scope
+        if change.changed or scope is not None:
             cur.modified_at = now
         return change
 

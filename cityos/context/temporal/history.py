@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from cityos.context.entity import NULL_URI, VALUE_MEMBER
 from cityos.core.timefmt import to_ms
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,48 @@ def changed_instances(
                 continue
             rows.append((entity_id, name, ds or "", instance_time(inst, written_at), inst))
     return rows
+
+
+SCOPE_IRI = "https://uri.etsi.org/ngsi-ld/scope"
+
+
+def deletion_instance(kind: str, written_at: str, dataset_id: str | None = None) -> dict[str, Any]:
+    """The instance that records an attribute's deletion in its history: NGSI-LD Null as its value and the
+    time it went as ``deletedAt`` (NGSI-LD v1.8, clauses 4.5.7 and 4.8; read with timeproperty=deletedAt)."""
+    member = VALUE_MEMBER.get(kind, "value")
+    null: Any = {"@none": NULL_URI} if member == "languageMap" else NULL_URI
+    inst: dict[str, Any] = {"type": kind, member: null, "deletedAt": written_at}
+    if dataset_id:
+        inst["datasetId"] = dataset_id
+    return inst
+
+
+def deleted_instances(
+    entity_id: str,
+    before: dict[str, list[dict[str, Any]]],
+    after: dict[str, list[dict[str, Any]]],
+    names: set[str],
+    written_at: str,
+) -> list[HistoryRow]:
+    """History rows recording the instances of ``names`` that ``before`` held and ``after`` does not."""
+    rows: list[HistoryRow] = []
+    for name in names:
+        held = before.get(name)
+        if not held:
+            continue
+        kept = {i.get("datasetId") for i in after.get(name, ())}
+        for inst in held:
+            ds = inst.get("datasetId")
+            if ds not in kept:
+                gone = deletion_instance(inst.get("type", "Property"), written_at, ds)
+                rows.append((entity_id, name, ds or "", _stamp_ms(written_at), gone))
+    return rows
+
+
+def scope_deletion(entity_id: str, written_at: str) -> HistoryRow:
+    """The history row recording that an entity's scope was deleted (its value an empty list)."""
+    gone = {"type": "Property", "value": [], "deletedAt": written_at}
+    return (entity_id, SCOPE_IRI, "", _stamp_ms(written_at), gone)
 
 
 _INSERT = {
@@ -119,6 +162,20 @@ def insert_history(
         for (e, a, ds, ts, inst), seq in zip(rows, next_seqs(len(rows)), strict=True)
     ]
     conn.exec_driver_sql(_INSERT[dialect], values)
+
+
+def replace_history(conn: Connection, tenant: str, rows: list[HistoryRow], written_at: str) -> None:
+    """Write history rows in the caller's transaction, each in place of the rows stored at its attribute,
+    datasetId and time (temporal provision: an instance sent again for the same time replaces it)."""
+    if not rows:
+        return
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    conn.exec_driver_sql(
+        f"DELETE FROM context_attr_history WHERE tenant = {mark} AND entity_id = {mark} AND attr = {mark} "
+        f"AND dataset_id = {mark} AND ts = {mark}",
+        list(dict.fromkeys((tenant, e, a, ds, ts) for e, a, ds, ts, _inst in rows)),
+    )
+    insert_history(conn, tenant, rows, written_at)
 
 
 # PostgreSQL: a batch of telemetry rows is one statement over one JSON array (the client's per-row cost of

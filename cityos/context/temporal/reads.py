@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import orjson
@@ -36,8 +36,20 @@ class Stored(NamedTuple):
 Instances = dict[tuple[str, str], list[Stored]]
 
 
+# the instances recording a deletion (history.deletion_instance), per dialect
+_DELETION = {
+    "postgresql": "instance ? 'deletedAt'",
+    "sqlite": "json_extract(instance, '$.deletedAt') IS NOT NULL",
+}
+
+
 def _where(
-    tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, time_column: str = "ts"
+    tenant: str,
+    entity_ids: list[str],
+    attrs: list[str] | None,
+    rng: TimeRange,
+    time_column: str = "ts",
+    dialect: str = "sqlite",
 ) -> tuple[str, dict[str, Any]]:
     """The WHERE clause selecting some entities' series (optionally some attributes) in a time range."""
     params: dict[str, Any] = {"tenant": tenant}
@@ -47,10 +59,15 @@ def _where(
     if attrs:
         sql += " AND attr IN (" + ", ".join(f":a{i}" for i in range(len(attrs))) + ")"
         params.update({f"a{i}": a for i, a in enumerate(attrs)})
+    if rng.datasets is not None:
+        sql += " AND dataset_id IN (" + ", ".join(f":d{i}" for i in range(len(rng.datasets))) + ")"
+        params.update({f"d{i}": d for i, d in enumerate(sorted(rng.datasets))})
     bound: Callable[[int], str | int] = int
     if rng.by_storage_time and time_column == "ts":
         # written_at has one fixed-width form, so string order is time order
         time_column, bound = "written_at", from_ms
+        if rng.prop == "deletedAt":
+            sql += " AND " + _DELETION[dialect]
     if rng.start is not None:
         sql += f" AND {time_column} >= :start"
         params["start"] = bound(rng.start)
@@ -77,7 +94,7 @@ def fetch_instances(
     out: Instances = {}
     if not entity_ids:
         return out
-    where, params = _where(tenant, entity_ids, attrs, rng)
+    where, params = _where(tenant, entity_ids, attrs, rng, dialect=conn.dialect.name)
     order_by = "written_at, ts, seq" if rng.by_storage_time else "ts, seq"
     cols = "entity_id, attr, dataset_id, ts, seq, written_at, instance"
     if last_n is None and cap is None:
@@ -105,17 +122,20 @@ def fetch_instances(
 def _at_storage_time(inst: dict[str, Any], ts: int, written_at: str, prop: str) -> dict[str, Any]:
     """An instance keyed by when it was stored, holding its key time as observedAt and ``prop``'s time."""
     shown = dict(inst)
-    shown.setdefault("observedAt", from_ms(ts))
+    if "deletedAt" not in inst:  # a deletion was not observed
+        shown.setdefault("observedAt", from_ms(ts))
     shown[prop] = written_at
     return shown
 
 
-def cut_pages(instances: Instances, cap: int) -> int | None:
+def cut_pages(instances: Instances, cap: int, *, recent: bool = False) -> int | None:
     """Cut every series at the same time when any has more than ``cap`` instances.
 
     Returns the time (epoch ms) of the last instance kept, or None when nothing was cut. A client
     continues with ``timerel=after&timeAt=<that time>`` and misses nothing, since every series was
-    cut at that same time.
+    cut at that same time (after is inclusive: the instances of that very time come again, their
+    instanceId tells them). With ``recent`` (lastN) the most recent instances are kept and the page
+    goes back in time: the client continues with ``timerel=before&timeAt=<that time>`` (exclusive).
     """
     cut: int | None = None
     for items in instances.values():
@@ -124,11 +144,15 @@ def cut_pages(instances: Instances, cap: int) -> int | None:
             by_ds.setdefault(item.dataset_id, []).append(item.ts)
         for times in by_ds.values():
             if len(times) > cap:
-                last_kept = times[cap - 1]
-                cut = last_kept if cut is None else min(cut, last_kept)
+                if recent:
+                    last_kept = times[-cap]
+                    cut = last_kept if cut is None else max(cut, last_kept)
+                else:
+                    last_kept = times[cap - 1]
+                    cut = last_kept if cut is None else min(cut, last_kept)
     if cut is not None:
         for key, items in instances.items():
-            instances[key] = [item for item in items if item.ts <= cut]
+            instances[key] = [item for item in items if (item.ts >= cut if recent else item.ts <= cut)]
     return cut
 
 
@@ -163,8 +187,12 @@ def aggregate(
             "json_extract(instance, '$.languageMap'))"
         )
     if aggr.period_ms is not None:
+        origin = aggr.origin_ms if aggr.origin_ms is not None else _first_instance(conn, tenant, entity_ids, attrs, rng)
+        if origin is None:
+            return out  # nothing in the range
+        aggr = replace(aggr, origin_ms=origin)
         bucket = "(ts - :origin) / :period"
-        params.update(origin=aggr.origin_ms, period=aggr.period_ms)
+        params.update(origin=origin, period=aggr.period_ms)
     else:
         bucket = "0"
     sql = (
@@ -191,7 +219,7 @@ def aggregate(
         cur[6] += rnum
         cur[7], cur[8] = min(cur[7], rfirst), max(cur[8], rlast)
     for (entity_id, attr, b), (total, distinct, s, lo, hi, sq, n, first, last) in sorted(stats.items()):
-        if aggr.period_ms is not None:
+        if aggr.period_ms is not None and aggr.origin_ms is not None:
             start = aggr.origin_ms + b * aggr.period_ms
             end = start + aggr.period_ms
         else:
@@ -200,6 +228,19 @@ def aggregate(
         values = _methods(aggr.methods, total, distinct, s, lo, hi, sq, n)
         out.setdefault((entity_id, attr), []).append(Bucket(start, end, values))
     return out
+
+
+def _first_instance(
+    conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange
+) -> int | None:
+    """The time of the first instance in the range, stored or compacted into a rollup."""
+    found = []
+    for table, column in (("context_attr_history", "ts"), ("context_attr_rollup", "start")):
+        where, params = _where(tenant, entity_ids, attrs, rng, time_column=column)
+        first = conn.execute(text(f"SELECT min({column}) FROM {table} WHERE {where}"), params).scalar()
+        if first is not None:
+            found.append(int(first))
+    return min(found) if found else None
 
 
 def rollup_buckets(
@@ -213,8 +254,8 @@ def rollup_buckets(
     if not entity_ids:
         return {}
     where, params = _where(tenant, entity_ids, attrs, rng, time_column="start")
-    bucket = "(start - :origin) / :period" if aggr.period_ms else "0"
-    if aggr.period_ms:
+    bucket = "(start - :origin) / :period" if aggr.period_ms and aggr.origin_ms is not None else "0"
+    if aggr.period_ms and aggr.origin_ms is not None:
         params.update(origin=aggr.origin_ms, period=aggr.period_ms)
     rows = conn.execute(
         text(
@@ -353,23 +394,32 @@ def render_temporal(
             continue
         name = tm.compact(attr)
         if temporal_values:
-            out[name] = _temporal_values(items)
+            out[name] = _temporal_values(items, tm)
             continue
         rendered = []
         for item in items:
             shown = render_instance(item.instance, tm, view)
             if isinstance(shown, dict):
-                if prop == "observedAt":
-                    shown.setdefault("observedAt", shown_ts(from_ms(item.ts)))
-                else:  # the time shown is the storage time here
+                deleted = item.instance.get("deletedAt")
+                if prop != "observedAt":  # the time shown is the storage time here
                     shown[prop] = item.instance[prop]
+                elif deleted is None:  # a deletion was not observed
+                    shown.setdefault("observedAt", shown_ts(from_ms(item.ts)))
+                if deleted is not None:  # what the instance says, whatever the read's sysAttrs
+                    shown["deletedAt"] = deleted
                 shown["instanceId"] = instance_id(item.dataset_id, item.key)
             rendered.append(shown)
         out[name] = rendered
     return out
 
 
-def _temporal_values(items: list[Stored]) -> Any:
+# the simplified temporal representation wraps these values in their member (NGSI-LD v1.8 clause 4.5.9)
+_WRAPPED = frozenset({"languageMap", "json", "vocab"})
+
+
+def _temporal_values(items: list[Stored], tm: TermMap) -> Any:
+    if not items:  # a series a page cut before its first instance: still an attribute, with no values here
+        return {"type": "Property", "values": []}
     by_ds: dict[str, dict[str, Any]] = {}
     for ds, ts, inst, _key in items:
         kind = inst.get("type", "Property")
@@ -377,7 +427,12 @@ def _temporal_values(items: list[Stored]) -> Any:
         entry = by_ds.setdefault(ds, {"type": kind, "values" if member == "value" else f"{member}s": []})
         if ds:
             entry["datasetId"] = ds
-        entry["values" if member == "value" else f"{member}s"].append([inst.get(member), shown_ts(from_ms(ts))])
+        value = inst.get(member)
+        if member == "vocab":  # vocab values are IRIs, compacted as in the other representations
+            value = [tm.compact(v) for v in value] if isinstance(value, list) else tm.compact(str(value))
+        if member in _WRAPPED:  # these values are objects or arrays: the member names them (ETSI 020_12, 020_15)
+            value = {member: value}
+        entry["values" if member == "value" else f"{member}s"].append([value, shown_ts(from_ms(ts))])
     entries = list(by_ds.values())
     return entries[0] if len(entries) == 1 else entries
 

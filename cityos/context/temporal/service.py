@@ -17,7 +17,7 @@ from cityos.context.governance import Sight
 from cityos.context.render import View
 from cityos.context.service import CITY, Writer, check_tenant_for_read, merge_instance
 from cityos.context.store import EntityRow
-from cityos.context.temporal.history import replace_instance
+from cityos.context.temporal.history import SCOPE_IRI, replace_instance
 from cityos.context.temporal.params import TimeRange, parse_aggregation
 from cityos.context.temporal.reads import (
     Instances,
@@ -29,6 +29,7 @@ from cityos.context.temporal.reads import (
     render_aggregated,
     render_temporal,
 )
+from cityos.context.temporal.scopes import ScopeTest, ScopeTimeline
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -47,17 +48,21 @@ def attribute_history(
     [start_ms, end_ms), oldest first, the last ``last_n`` of each series when given: ``{(entity id,
     attribute): [Stored(datasetId, epoch ms, instance, key), …]}``."""
     with rt.db.connect() as conn:
-        return fetch_instances(conn, tenant, entity_ids, attrs, TimeRange(start_ms, end_ms), last_n)
+        found = fetch_instances(conn, tenant, entity_ids, attrs, TimeRange(start_ms, end_ms), last_n)
+    # the instances recording a deletion hold no reading
+    return {k: [i for i in items if "deletedAt" not in i.instance] for k, items in found.items()}
 
 
 @dataclass(frozen=True)
 class TemporalAnswer:
-    """The temporal representation of some entities; ``cut``: the history goes on after this time
-    (epoch ms), the answer holding only up to it; ``first``: the time the answer starts from."""
+    """The temporal representation of some entities; ``cut``: the history goes on past this time (epoch ms),
+    the answer holding only up to it (forward in time, or back in time with lastN); ``first``: the time the
+    answer starts from; ``size``: how many instances per attribute were asked for (lastN), None if all."""
 
     docs: list[dict[str, Any]]
     cut: int | None = None
     first: int | None = None
+    size: int | None = None
 
 
 def temporal_evolution(
@@ -75,6 +80,8 @@ def temporal_evolution(
     aggr_period: str | None = None,
     aggregated: bool = False,
     sights: Mapping[str, Sight] | None = None,
+    drop_empty: bool = False,
+    scope_q: ScopeTest | None = None,
 ) -> TemporalAnswer:
     """The temporal evolution (or, ``aggregated``, the aggregated values) of ``rows``' attributes ``attrs``
     (as written, expanded with ``tm``; None: all) in ``rng``. Without ``last_n`` a series holds at most
@@ -82,7 +89,13 @@ def temporal_evolution(
 
     ``sights`` (by entity id): what the reader may see of each entity (cityos.context.governance): every
     instance of an attribute it may not see is left out, of one it sees masked is masked; the aggregated
-    values of a masked attribute are left out (a minimum or a sum of masked values is not masked)."""
+    values of a masked attribute are left out (a minimum or a sum of masked values is not masked).
+
+    ``drop_empty`` (a query with a time range): an entity with no instance in the range is left out of the
+    answer (NGSI-LD v1.8 clause 5.7.4; ETSI 021_13, 021_18_07).
+
+    ``scope_q`` (a query's scopeQ): only the instances of a time at which the entity's scope matches are kept
+    (clauses 4.18, 4.19 and 5.7.4.4), and entities left with none are left out."""
     seen = sights or {}
     ids = [r.id for r in rows]
     attr_iris = [tm.expand(a) for a in attrs] if attrs else None
@@ -93,24 +106,64 @@ def temporal_evolution(
         if seen:
             aggregates = {k: v for k, v in aggregates.items() if _sees_whole(seen.get(k[0]), k[1])}
         docs = []
+        if drop_empty:
+            having = {entity_id for entity_id, _attr in aggregates}
+            rows = [r for r in rows if r.id in having]
         for r in rows:
             kinds = {a: (insts[0].get("type", "Property") if insts else "Property") for a, insts in r.attrs.items()}
             docs.append(render_aggregated(r.id, r.types, aggregates, kinds, tm, aggr.methods, view))
         return TemporalAnswer(docs)
-    cap = rt.settings.temporal_max_instances if last_n is None else None
+    cap = rt.settings.temporal_max_instances
+    if last_n is not None and last_n <= cap:
+        cap_read: int | None = None  # the answer holds every instance asked for
+    else:
+        cap_read = cap
     with rt.db.connect() as conn:
-        instances = fetch_instances(conn, tenant, ids, attr_iris, rng, last_n, cap=cap)
+        instances = fetch_instances(conn, tenant, ids, attr_iris, rng, last_n, cap=cap_read)
+        if scope_q is not None:
+            instances = _in_scope(conn, tenant, rows, instances, scope_q)
+            drop_empty = True
     if seen:
         instances = _as_seen(instances, seen)
-    cut = cut_pages(instances, cap) if cap is not None else None
+    if drop_empty:
+        having = {entity_id for (entity_id, _attr), items in instances.items() if items}
+        rows = [r for r in rows if r.id in having]
+    recent = last_n is not None
+    cut = cut_pages(instances, cap, recent=recent) if cap_read is not None else None
     docs = [
         render_temporal(r.id, r.types, instances, tm, view, temporal_values=temporal_values, prop=rng.prop)
         for r in rows
     ]
     if cut is None:
         return TemporalAnswer(docs)
-    first = rng.start if rng.start is not None else _first_time(instances)
+    # Content-Range runs from where the answer starts to the cut: forward from timeAt (or the first instance);
+    # with lastN back from the range's end (before: timeAt, between: endTimeAt) or the most recent instance
+    # (NGSI-LD v1.8 clause 6.3.10; ETSI 020_13, 021_15)
+    if recent:
+        first = rng.end if rng.end is not None else _time_of(instances, max)
+        return TemporalAnswer(docs, cut, first, last_n)
+    first = rng.start if rng.start is not None else _time_of(instances, min)
     return TemporalAnswer(docs, cut, first)
+
+
+def _in_scope(conn: Any, tenant: str, rows: list[EntityRow], instances: Instances, test: ScopeTest) -> Instances:
+    """The instances observed while their entity's scope matched ``test``."""
+    history = fetch_instances(conn, tenant, [r.id for r in rows], [SCOPE_IRI], TimeRange())
+    timelines = {}
+    for r in rows:
+        changes = [(i.ts, _scopes(i.instance.get("value"))) for i in history.get((r.id, SCOPE_IRI), [])]
+        timelines[r.id] = ScopeTimeline(changes, r.scope)
+    return {
+        (eid, attr): [i for i in items if test(timelines[eid].at(i.ts))]
+        for (eid, attr), items in instances.items()
+        if eid in timelines
+    }
+
+
+def _scopes(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
 
 
 def _sees_whole(sight: Sight | None, attr: str) -> bool:
@@ -131,8 +184,9 @@ def _as_seen(instances: Instances, sights: Mapping[str, Sight]) -> Instances:
     return out
 
 
-def _first_time(instances: Instances) -> int:
-    return min((item.ts for items in instances.values() for item in items), default=0)
+def _time_of(instances: Instances, which: Any) -> int:
+    """The first (``min``) or last (``max``) time of the instances kept."""
+    return int(which((item.ts for items in instances.values() for item in items), default=0))
 
 
 def _check_keeper(conn: Any, tenant: str, entity_id: str, writer: Writer, *, changes: bool) -> None:
