@@ -152,7 +152,10 @@ class FeedQuality:
             with self.rt.db.connect() as conn:
                 run = store.get_run(conn, tenant, run_id)
             at = now_iso()
-            if run is None or attempts > MAX_ATTEMPTS:
+            if run is None:  # the run's row is gone (its tenant's data removed): nothing to check
+                self._finish(tenant, run_id, FAILED, None, at)
+                continue
+            if attempts > MAX_ATTEMPTS:
                 log.error("feed run %s: its quality run was taken up %d times, each maker stopping before it was "
                           "made: marked failed", run_id, attempts - 1)  # fmt: skip
                 self._finish(tenant, run_id, FAILED, None, at)

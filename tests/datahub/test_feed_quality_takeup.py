@@ -129,13 +129,18 @@ def _made(rt: Runtime, run_id: str) -> datahub.FeedRun | None:
     return run if run.quality != "pending" else None
 
 
-def test_a_claim_is_its_holders_until_its_lease_runs_out_then_the_takers(db: Database) -> None:
+def _pending_run(db: Database, *, lease_ms: int, attempts: int = 1) -> None:
+    """Feed run r1 stored with its quality pending, claimed by process "a" until ``lease_ms``."""
     run = {"tenant": "default", "id": "r1", "code": CODE, "department": SOURCE, "by": "feeder", "at": "2026-12-07",
            "at_ms": 1, "records": 1, "rejected": 0, "new": 1, "changed": 0, "unchanged": 0, "conflicting": 0,
            "quality": "pending"}  # fmt: skip
-    job = {"tenant": "default", "run_id": "r1", "at_ms": 1, "owner": "a", "lease_ms": 2_000, "attempts": 1,
+    job = {"tenant": "default", "run_id": "r1", "at_ms": 1, "owner": "a", "lease_ms": lease_ms, "attempts": attempts,
            "records": feed_quality.pack([{"idCard": "x"}])}  # fmt: skip
     db.run_write(lambda c: store.insert_run(c, run, [], [], job))
+
+
+def test_a_claim_is_its_holders_until_its_lease_runs_out_then_the_takers(db: Database) -> None:
+    _pending_run(db, lease_ms=2_000)
     with db.begin() as c:
         assert store.claim(c, "default", "r1", "b", now_ms=1_000, lease_ms=9_000) is None  # a's lease holds
         assert store.renew(c, "a", 3_000) == 1
@@ -152,3 +157,16 @@ def test_a_claim_is_its_holders_until_its_lease_runs_out_then_the_takers(db: Dat
             "done", "q-b", "2026-12-07T10:00:00Z")  # fmt: skip
         assert c.execute(feed_quality_jobs.select()).first() is None
         assert store.claim(c, "default", "r1", "c", now_ms=99_000, lease_ms=100_000) is None  # made: nothing to take
+
+
+def test_a_run_whose_makers_died_each_time_is_marked_failed_not_taken_up_again(db: Database, tmp_path: Path) -> None:
+    _pending_run(db, lease_ms=0, attempts=feed_quality.MAX_ATTEMPTS)  # the feeder and two takers died on it
+    rt = _runtime(db.url, tmp_path)
+    try:
+        assert feed_quality.part(rt).take_up() == 0
+        run = datahub.get_feed_run(rt, "default", "r1", limit=0)
+        assert (run.quality, run.quality_run) == ("failed", None) and run.quality_taken_up is not None
+        with db.connect() as conn:
+            assert store.job_records(conn, "default", "r1") is None
+    finally:
+        rt.close()
