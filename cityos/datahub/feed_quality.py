@@ -8,9 +8,11 @@ stored with the run, in the same transaction, with a claim of the process that m
 owner and a lease (``CITYOS_FEED_QUALITY_LEASE_SECONDS``) renewed every third of it while the owner lives.
 Every API process (:class:`TakeUp`, a runner of the datahub component) looks at start and every half lease
 for runs whose lease ran out, claims each with one conditional UPDATE (of two processes claiming at once,
-only one gets it) and makes it, the run then saying when it was taken up (``quality_taken_up``). A process
-that loses its claim (it stalled past its lease and another took the run) stores nothing: the outcome is
-the taker's. A run whose makers died ``MAX_ATTEMPTS`` times is marked failed rather than taken up again.
+only one gets it) and makes it, the run then saying when it was taken up (``quality_taken_up``). The quality
+run is stored in one transaction with the feed run's outcome and the end of the claim, on the condition that
+the claim is still the maker's: a process that stalled past its lease while another took the run over
+stores nothing, so each run is made once. A run whose makers died ``MAX_ATTEMPTS`` times is marked failed
+rather than taken up again.
 
 A run taken up compares the records with the registry and the references as they are when it runs, not as
 they were when the feed landed (a later feed may have changed them). Closing the runtime waits for the runs
@@ -55,6 +57,10 @@ def pack(records: Sequence[Any]) -> bytes:
 def unpack(blob: bytes) -> list[Any]:
     records = json.loads(zlib.decompress(blob))
     return records if isinstance(records, list) else []
+
+
+class ClaimLost(Exception):
+    """The process making a feed run's quality run no longer holds its claim: another took the run over."""
 
 
 class FeedQuality:
@@ -124,8 +130,14 @@ class FeedQuality:
         if not held or records is None:
             log.warning("feed run %s: its quality run is made by another process (the claim here ran out)", run_id)
             return
-        quality_run = after_feed(self.rt, tenant, code, run_id, by, records)  # logs its own failure
-        self._finish(tenant, run_id, DONE if quality_run is not None else FAILED, quality_run, taken_up)
+
+        def done(conn: Connection, quality_run: str) -> None:  # in the quality run's transaction: both or neither
+            if not store.finish(conn, tenant, run_id, self.owner, DONE, quality_run, taken_up):
+                raise ClaimLost(f"feed run {run_id}: its quality run is another process's now (the claim here ran "
+                                "out while it was made): the one made here is not stored")  # fmt: skip
+
+        if after_feed(self.rt, tenant, code, run_id, by, records, done) is None:  # logs its own failure
+            self._finish(tenant, run_id, FAILED, None, taken_up)
 
     def _finish(self, tenant: str, run_id: str, state: str, quality_run: str | None, taken_up: str | None) -> None:
         try:

@@ -170,3 +170,22 @@ def test_a_run_whose_makers_died_each_time_is_marked_failed_not_taken_up_again(d
             assert store.job_records(conn, "default", "r1") is None
     finally:
         rt.close()
+
+
+def test_a_quality_run_made_after_the_claim_was_lost_is_not_stored(db: Database, tmp_path: Path) -> None:
+    _pending_run(db, lease_ms=0)  # "a" stalled: its lease ran out
+    rt = _runtime(db.url, tmp_path)
+    datahub.load_catalogue(rt, "default")
+    with db.begin() as c:
+        assert store.claim(c, "default", "r1", "b", now_ms=1, lease_ms=2**62) == 2  # "b" took the run over
+
+    def done(conn: Any, quality_run: str) -> None:  # what "a" does in the quality run's transaction
+        if not store.finish(conn, "default", "r1", "a", "done", quality_run, None):
+            raise feed_quality.ClaimLost("the claim is b's")
+
+    try:
+        assert after_feed(rt, "default", CODE, "r1", "feeder", [{"idCard": "x"}], done) is None
+        assert list_runs(rt, "default", feed_run="r1")[1] == 0  # undone with the outcome: no quality run of a's
+        assert datahub.get_feed_run(rt, "default", "r1", limit=0).quality == "pending"  # b's to make
+    finally:
+        rt.close()
