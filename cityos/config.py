@@ -159,6 +159,14 @@ class Settings(BaseSettings):
         description="Re-check every dataset with quality rules when its latest run is this many seconds old "
         "(each API process looks every minute at most); 0 turns the scheduled runs off.",
     )
+    feed_quality_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="A feed run's pending quality run is held by the process making it for this long, renewed "
+        "every third of it while that process lives; one left by a process that stopped is taken up by a live API "
+        "process once this has passed (each looks at start and every half of it).",
+    )
     demo_raw_days: int = Field(
         2,
         ge=0,

@@ -1,16 +1,25 @@
-"""The local Mosquitto the MQTT tests use, and how they leave it clean."""
+"""The local Mosquitto the MQTT tests use, and how they leave it clean; a Mosquitto of a test's own (the
+``broker`` fixture of tests/conftest.py), the `cityos ingest` processes the crash tests start against it, and
+how many values they stored."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as paho
+from sqlalchemy import func, select
+
+from cityos.context.jsonld import core_term_map
+from cityos.context.tables import attr_history
+from cityos.store.engine import Database
 
 BROKER = "mqtt://127.0.0.1:1883"
 
@@ -64,3 +73,20 @@ def own_mosquitto(workdir: Path) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def start_ingest(db_url: str, port: int, log: Path, client_id: str, **env: str) -> subprocess.Popen[bytes]:
+    """A `cityos ingest` process over ``db_url``, consuming from the broker on ``port`` as ``client_id`` (with
+    any more ``CITYOS_…`` settings in ``env``), its stderr appended to ``log``."""
+    settings = {"CITYOS_DATABASE_URL": db_url, "CITYOS_MQTT_CLIENT_ID": client_id, **env}
+    cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
+    return subprocess.Popen(cmd, env={**os.environ, **settings}, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
+
+
+def stored(db: Database, term: str = "sequence") -> int:
+    """How many values of attribute ``term`` the hub's history holds (what the ingest processes stored)."""
+    attr = core_term_map().expand(term)
+    with db.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(attr_history).where(attr_history.c.attr == attr)
+        ).scalar_one()

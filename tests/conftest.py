@@ -146,6 +146,15 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
+def broker(tmp_path: Path) -> Iterator[int]:
+    """A Mosquitto of the test's own, from the machine's binary (``brokers.own_mosquitto``): its port."""
+    from brokers import own_mosquitto
+
+    with own_mosquitto(tmp_path) as port:
+        yield port
+
+
+@pytest.fixture
 def sqlite_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Database]:
     """A migrated SQLite database, for tests that are not about storage."""
     database = _sqlite(tmp_path_factory, sqlite_template)

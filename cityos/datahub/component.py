@@ -59,14 +59,21 @@ def _quality(rt: Runtime) -> Runner:
     return QualitySchedule(rt)
 
 
+def _feed_quality(rt: Runtime) -> Runner:
+    from cityos.datahub.feed_quality import TakeUp
+
+    return TakeUp(rt)
+
+
 # the guard governs the NGSI-LD reads of department tokens, and the notifications of their subscriptions, in
 # every process (an API's, or a worker's that notifies); the keeper of every API process indexes the audit
 # chain's subjects and seals it on time; the returns runner re-runs the standing return grants on a period;
-# the quality schedule re-checks every dataset with rules
+# the quality schedule re-checks every dataset with rules; the take-up makes the feed quality runs left pending
+# by a process that stopped (each claimed by one process)
 component = Component(
     name="datahub",
     tables="cityos.datahub.tables",
     routers=_routers,
     every=(_guard,),
-    api=(_keeper, _returns, _quality),
+    api=(_keeper, _returns, _quality, _feed_quality),
 )

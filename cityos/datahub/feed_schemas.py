@@ -64,6 +64,11 @@ class FeedRunPublic(Shape):
         "after the feed: pending | done | failed (null: the entry has no quality rules)",
     )
     quality_run: str | None = Field(None, description="that quality run once done: GET /datahub/quality/runs/{id}")
+    quality_taken_up: str | None = Field(
+        None,
+        description="when a live process took the pending quality run up, the process that took the feed having "
+        "stopped before making it (null: made by that process); it compares with the registry as it is then",
+    )
     conflicts: list[ConflictPublic] | None = Field(None, description="a run read alone, or just made: its conflicts")
     rejections: list[RejectionPublic] | None = Field(None, description="likewise, the records it rejected")
 
@@ -73,6 +78,7 @@ class FeedRunPublic(Shape):
             id=run.id, code=run.code, department=run.department, by=run.by, at=run.at, records=run.records,
             new=run.new, changed=run.changed, unchanged=run.unchanged, conflicting=run.conflicting,
             rejected=run.rejected, quality=run.quality, quality_run=run.quality_run,
+            quality_taken_up=run.quality_taken_up,
             conflicts=[ConflictPublic.of(c) for c in run.conflicts] if detail else None,
             rejections=[RejectionPublic.of(r) for r in run.rejections] if detail else None,
         )  # fmt: skip

@@ -1,11 +1,13 @@
 """The feed runs' tables (数据归集: departments' feeds into the base registries): one row per run with its
 counts, the conflicts it found (a value offered for an item whose source is another department, disagreeing
 with what the registry holds: recorded, not applied) and the records it rejected with their reasons.
-Written once, at the end of a run; only its quality state changes after (when its quality run is done)."""
+Written once, at the end of a run; only its quality state changes after (when its quality run is done). While
+a run's quality run is pending, its records are kept with the claim of the process that makes it (a lease
+renewed while that process lives), so that a live process takes it up when its maker is gone."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
 
 from cityos.store import metadata
 
@@ -29,8 +31,24 @@ feed_runs = Table(
     # (null: the entry has no quality rules), and that run once done
     Column("quality", String(16), nullable=True),
     Column("quality_run", String(32), nullable=True),
+    # when a process other than the one that took the feed took its quality run up (its maker had stopped)
+    Column("quality_taken_up", String(40), nullable=True),
 )
 Index("ix_datahub_feed_runs_at", feed_runs.c.tenant, feed_runs.c.at_ms)
+
+# a feed run's quality run still to be made: the run's records and who makes it, until when (deleted once made)
+feed_quality_jobs = Table(
+    "datahub_feed_quality_jobs",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),  # the feed run's: runs are taken up in the order they were fed
+    Column("owner", String(128), nullable=False),  # the process making it (cityos.datahub.feed_quality)
+    Column("lease_ms", BigInteger, nullable=False),  # held until then, renewed while the owner lives
+    Column("attempts", Integer, nullable=False),  # the processes that took it (the feed's own counts as one)
+    Column("records", LargeBinary, nullable=False),  # the run's records as fed: zlib-compressed JSON
+)
+Index("ix_datahub_feed_quality_jobs_lease", feed_quality_jobs.c.lease_ms)
 
 feed_conflicts = Table(
     "datahub_feed_conflicts",

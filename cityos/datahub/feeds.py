@@ -8,7 +8,8 @@ applied. A malformed record is rejected with its line and reason and the rest of
 
 A run is idempotent by record key: rerun, or rerun after an interruption (every chunk commits on its own),
 it leaves the same state and reports the records unchanged. The run, its conflicts and its rejections are
-stored when it ends; the quality run of its records is made after, in the background (:mod:`feed_quality`).
+stored when it ends; the quality run of its records is made after, in the background (:mod:`feed_quality`),
+the records kept with the run until it is made, so that another process takes it up if this one stops.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class FeedRun:
     rejections: tuple[Rejection, ...] = ()
     quality: str | None = None  # its quality run: pending | done | failed (None: the entry has no rules)
     quality_run: str | None = None  # that run, once done
+    # when another process took the quality run up, the feed's having stopped before making it (None: made by it)
+    quality_taken_up: str | None = None
 
 
 def person_id(rt: Runtime, id_card: str) -> str:
@@ -170,7 +173,7 @@ def run_feed(
     # issue 18 item 3: the entry's rules run over the run's records in the background, once the run is stored
     checked = code in rule_sets()
     run = _store(rt, tenant, code, department, by, total, feed.counts, feed.conflicts, feed.rejections,
-                 feed_quality.PENDING if checked else None)  # fmt: skip
+                 feed_quality.job(rt, records) if checked else None)  # fmt: skip
     if checked:
         feed_quality.queue(rt, tenant, code, run.id, by, records)
     return run
@@ -329,8 +332,11 @@ def _held(instances: list[dict[str, Any]] | None) -> Any:
 
 def _store(
     rt: Runtime, tenant: str, code: str, department: str, by: str, records: int, counts: dict[str, int],
-    conflicts: list[Conflict], rejections: list[Rejection], quality: str | None,
+    conflicts: list[Conflict], rejections: list[Rejection], quality_job: dict[str, Any] | None,
 ) -> FeedRun:  # fmt: skip
+    """Store the run with its conflicts and rejections, and, when its quality run is to be made, the claim on it
+    with its records (:mod:`feed_quality`): one transaction, so that a pending run always has its records."""
+    quality = feed_quality.PENDING if quality_job is not None else None
     run = FeedRun(id=uuid.uuid4().hex[:16], code=code, department=department, by=by, at=now_iso(), records=records,
                   rejected=len(rejections), conflicts=tuple(conflicts), rejections=tuple(rejections),
                   new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"],
@@ -343,7 +349,8 @@ def _store(
                      for n, c in enumerate(conflicts)]  # fmt: skip
     rejection_rows = [{"tenant": tenant, "run_id": run.id, "seq": n, "line": r.line, "record": r.record,
                        "reason": r.reason} for n, r in enumerate(rejections)]  # fmt: skip
-    rt.db.run_write(lambda conn: store.insert_run(conn, row, conflict_rows, rejection_rows))
+    job = None if quality_job is None else {**quality_job, "tenant": tenant, "run_id": run.id, "at_ms": row["at_ms"]}
+    rt.db.run_write(lambda conn: store.insert_run(conn, row, conflict_rows, rejection_rows, job))
     return run
 
 
@@ -351,7 +358,8 @@ def _run(row: dict[str, Any], conflicts: Sequence[Conflict] = (), rejections: Se
     fields = ("id", "code", "department", "by", "at", "records", "new", "changed", "unchanged", "conflicting",
               "rejected")  # fmt: skip
     return FeedRun(**{f: row[f] for f in fields}, conflicts=tuple(conflicts), rejections=tuple(rejections),
-                   quality=row.get("quality"), quality_run=row.get("quality_run"))  # fmt: skip
+                   quality=row.get("quality"), quality_run=row.get("quality_run"),
+                   quality_taken_up=row.get("quality_taken_up"))  # fmt: skip
 
 
 def get_feed_run(rt: Runtime, tenant: str, run_id: str, *, limit: int = MAX_LIST, offset: int = 0) -> FeedRun:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from cityos import context as hub
 from cityos.datahub import quality_store as store
 from cityos.datahub.audit import append
@@ -135,24 +137,30 @@ def start_run(
     records: Sequence[Record] | None = None,
     feed_run: str | None = None,
     now: datetime | None = None,
+    stored: Callable[[Connection, str], None] | None = None,
 ) -> QualityRun:
     """Run the rules of dataset ``code`` over its records (read from the data hub unless ``records`` are given,
     e.g. those of a feed run) as at ``now``, with the referenced datasets' records, and store the run with its
     origin. Raises QualityRulesNotFound, EntryNotFound, RecordsNotServed, QualityReferenceMissing (a run
-    started by a person is refused when a reference cannot be read; others leave its rules out)."""
+    started by a person is refused when a reference cannot be read; others leave its rules out). ``stored``: as
+    :func:`run_quality` takes it."""
     rules = rules_for(code)
     entry = get_entry(rt, tenant, code)
     rows = list(records) if records is not None else dataset_records(rt, tenant, entry)
     references, runnable = references_of(rt, tenant, rules, strict=trigger == "api")
     origin = Origin(entry.provider, trigger, by, feed_run)
-    return run_quality(rt, tenant, code, rows, references=references, rules=runnable, now=now, origin=origin)
+    return run_quality(rt, tenant, code, rows, references=references, rules=runnable, now=now, origin=origin,
+                       stored=stored)  # fmt: skip
 
 
-def after_feed(rt: Runtime, tenant: str, code: str, feed_run: str, by: str, records: Sequence[Any]) -> str | None:
+def after_feed(
+    rt: Runtime, tenant: str, code: str, feed_run: str, by: str, records: Sequence[Any],
+    stored: Callable[[Connection, str], None] | None = None,
+) -> str | None:  # fmt: skip
     """The quality run of a feed run's records when the entry has rules (its id; None when it has none or the
     run could not be made: the feed is kept whatever happens here, and the failure is logged). Each record is
     keyed by its registry entity id, as a read of the dataset names it (a keyed hash for a person, never the ID
-    number)."""
+    number). ``stored(conn, run_id)`` runs in the transaction that stores the run (what raises undoes it)."""
     if code not in rule_sets():
         return None
     try:
@@ -161,7 +169,7 @@ def after_feed(rt: Runtime, tenant: str, code: str, feed_run: str, by: str, reco
         plan, seen = plan_of(view_entry(rt, tenant, code)), set[str]()
         ident = (lambda key: registry_entity_id(rt, plan.registry, key)) if plan is not None else None
         rows = [_keyed(plan, ident, n, r, seen) for n, r in enumerate(records) if isinstance(r, Mapping)]
-        return start_run(rt, tenant, code, by=by, trigger="feed", records=rows, feed_run=feed_run).id
+        return start_run(rt, tenant, code, by=by, trigger="feed", records=rows, feed_run=feed_run, stored=stored).id
     except Exception:
         log.exception("the quality run after feed run %s of %s failed (the feed is kept)", feed_run, code)
         return None

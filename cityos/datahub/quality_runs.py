@@ -8,12 +8,14 @@ loads and the storage.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection
 
 from cityos.core.timefmt import format_ts, to_ms
 from cityos.datahub import quality_store as store
@@ -86,10 +88,12 @@ def run_quality(
     rules: RuleSet | None = None,
     now: datetime | None = None,
     origin: Origin | None = None,
+    stored: Callable[[Connection, str], None] | None = None,
 ) -> QualityRun:
     """Run a dataset's quality rules (those loaded for it, unless ``rules`` are given) over ``records`` as at
     ``now`` and store the run: its scores, each rule's counts, and every failing record with its reason and
-    the values of the rule's items in it (masked for each reader when read)."""
+    the values of the rule's items in it (masked for each reader when read). ``stored(conn, run_id)`` runs in
+    the run's transaction after it is written (what raises there undoes the run)."""
     ruleset = rules or rules_for(dataset_code)
     at = format_ts(now or datetime.now(UTC))
     rows = list(records)
@@ -100,6 +104,8 @@ def run_quality(
     with rt.db.write() as conn:
         store.insert_run(conn, _run_row(tenant, run_id, dataset_code, at, report, o),
                          *_rows(tenant, run_id, report, values))  # fmt: skip
+        if stored is not None:
+            stored(conn, run_id)
     results = [RuleResult(o.rule, o.dimension, o.checked, o.failed) for o in report.outcomes]
     return QualityRun(run_id, dataset_code, at, report.records, report.score, report.dimensions, results,
                       o.department, o.trigger, o.by, o.feed_run)  # fmt: skip

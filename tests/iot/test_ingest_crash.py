@@ -7,25 +7,19 @@ session; the packaged default drops past 1,000, see docs/deployment.md).
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
-from brokers import own_mosquitto
+from brokers import start_ingest, stored
 from conftest import Seen, wait_for
 from sqlalchemy import func, select
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
-from cityos.context.jsonld import core_term_map
-from cityos.context.tables import attr_history
 from cityos.core.timefmt import format_ts
 from cityos.iot import service
 from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate
@@ -37,27 +31,8 @@ from cityos.store.migrate import upgrade
 MESSAGES = 100_000
 DEVICES = 500
 KEY = "crash-key"
+CLIENT_ID = "crash-test-ingest"
 pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[int]:
-    with own_mosquitto(tmp_path) as port:
-        yield port
-
-
-def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID="crash-test-ingest")
-    cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
-
-
-def stored(db: Database, term: str = "sequence") -> int:
-    attr = core_term_map().expand(term)
-    with db.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(attr_history).where(attr_history.c.attr == attr)
-        ).scalar_one()
 
 
 def probe_through(pub: paho.Client, db: Database, sent: list[int]) -> None:
@@ -94,7 +69,7 @@ def test_sigkill_and_restart_lose_and_double_nothing(broker: int, tmp_path: Path
         rt, [DeviceCreate(device_id="PROBE", apikey=KEY, device_type="probe", entity_type="Probe", measures=probe)]
     )
     log = tmp_path / "ingest.log"
-    ingest = start_ingest(db_url, broker, log)
+    ingest = start_ingest(db_url, broker, log, CLIENT_ID)
     base = datetime.now(UTC) - timedelta(hours=1)
     pub = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="crash-test-pub", protocol=paho.MQTTv311)
     pub.max_inflight_messages_set(1000)
@@ -131,7 +106,7 @@ def test_sigkill_and_restart_lose_and_double_nothing(broker: int, tmp_path: Path
         assert at_kill < MESSAGES, "the kill came too late to test anything"
         published = len(acks.now()) - first
         acks.wait_for(lambda a: len(a) - first >= min(MESSAGES, published + 5_000), 120)  # the stream goes on
-        ingest = start_ingest(db_url, broker, log)
+        ingest = start_ingest(db_url, broker, log, CLIENT_ID)
         thread.join(300)
         assert done.is_set()
         wait_for(lambda: stored(db) >= MESSAGES, 300)

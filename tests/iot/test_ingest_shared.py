@@ -5,25 +5,19 @@ On both databases, with a Mosquitto of the test's own."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
-from brokers import own_mosquitto
+from brokers import start_ingest, stored
 from conftest import Seen, wait_for
 from sqlalchemy import func, select
 
 from cityos.bus.memory import MemoryBus
 from cityos.config import Settings
-from cityos.context.jsonld import core_term_map
-from cityos.context.tables import attr_history
 from cityos.core.timefmt import format_ts
 from cityos.iot import service
 from cityos.iot.runner import IngestRunner
@@ -38,26 +32,6 @@ DEVICES = 400
 KEY = "share-key"
 CLIENT_ID = "share-test-ingest"
 pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[int]:
-    with own_mosquitto(tmp_path) as port:
-        yield port
-
-
-def start_ingest(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID=CLIENT_ID, CITYOS_MQTT_SESSIONS="2")
-    cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
-
-
-def stored(db: Database, term: str = "sequence") -> int:
-    attr = core_term_map().expand(term)
-    with db.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(attr_history).where(attr_history.c.attr == attr)
-        ).scalar_one()
 
 
 def provision(rt: Runtime) -> None:
@@ -76,7 +50,7 @@ def provision(rt: Runtime) -> None:
 def test_two_shared_processes_and_a_sigkill_lose_and_double_nothing(rt: Runtime, broker: int, tmp_path: Path) -> None:
     provision(rt)
     logs = [tmp_path / "ingest-a.log", tmp_path / "ingest-b.log"]
-    procs = [start_ingest(rt.db.url, broker, log) for log in logs]
+    procs = [start_ingest(rt.db.url, broker, log, CLIENT_ID, CITYOS_MQTT_SESSIONS="2") for log in logs]
     pub = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="share-test-pub", protocol=paho.MQTTv311)
     pub.max_inflight_messages_set(1000)
     acks: Seen[int] = Seen()  # the broker's acknowledgements of what was published
