@@ -26,7 +26,13 @@ Figures, per database:
      beside the transport's: a figure that a machine shared with other work hardly changes;
   6. with ``--processes N`` (N > 1): the drain again, with N `cityos ingest` processes sharing the
      broker's messages (``CITYOS_MQTT_SESSIONS=N``, docs/deployment.md), beside the one-process drain
-     of the same run, with the load average while each drain ran.
+     of the same run, with the load average while each drain ran and their CPU a message;
+  7. the write path alone: the CPU a message of the one service call behind every transport
+     (``cityos.iot.ingest``: decode, check, the hub's write of state and history) run in this process
+     on batches of 2,000 messages, with no transport;
+  8. on PostgreSQL, the database's side: the CPU a message of the server processes serving the
+     ingest (in the drain) and the write path (read from /proc: the server runs on this machine), and
+     the bytes the history takes a row (table and index), for docs/scaling.md's sizing.
 
 The drain's ratio is printed against both ceilings and the lower of the two.
 
@@ -36,6 +42,7 @@ Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import shutil
@@ -69,6 +76,7 @@ from cityos.iot.schemas import DeviceCreate, DeviceGroupCreate, MeasureIn
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
 from cityos.store.migrate import upgrade
+from cityos.tuning import freeze_startup_objects, tune_process
 
 KEY = "bench-key"
 CLIENT_ID = "bench-ingest"
@@ -130,7 +138,10 @@ def start_ingests(db_url: str, port: int, logs: list[Path], *, sessions: int = 1
     """`cityos ingest` processes, one per log, started together (each takes its own shared session)."""
     client_id = CLIENT_ID if sessions == 1 else f"{CLIENT_ID}-shared"
     env = dict(
-        os.environ, CITYOS_DATABASE_URL=db_url, CITYOS_MQTT_CLIENT_ID=client_id, CITYOS_MQTT_SESSIONS=str(sessions)
+        os.environ,
+        CITYOS_DATABASE_URL=named(db_url, INGEST_APP),
+        CITYOS_MQTT_CLIENT_ID=client_id,
+        CITYOS_MQTT_SESSIONS=str(sessions),
     )
     cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
     offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
@@ -142,6 +153,38 @@ def start_ingests(db_url: str, port: int, logs: list[Path], *, sessions: int = 1
                 raise SystemExit(f"cityos ingest did not start: see {log}")
             time.sleep(0.1)
     return procs
+
+
+INGEST_APP = "bench-ingest"  # the PostgreSQL application_name of the ingest processes' connections
+WRITE_APP = "bench-write-path"
+
+
+def named(db_url: str, app: str) -> str:
+    """The database URL with connections named ``app`` on PostgreSQL (to find their server processes)."""
+    return db_url if db_url.startswith("sqlite") else f"{db_url}?application_name={app}"
+
+
+def backend_cpu(db: Database, app: str) -> dict[int, float]:
+    """CPU seconds used so far by the PostgreSQL server processes of this database's connections named
+    ``app`` (the server runs on this machine); empty on SQLite, where the writes run in the client."""
+    if db.is_sqlite:
+        return {}
+    with db.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = :a"),
+            {"a": app},
+        ).scalars()
+        found = list(pids)
+    out = {}
+    for pid in found:
+        with contextlib.suppress(OSError):  # ended meanwhile
+            out[pid] = cpu_seconds(pid)
+    return out
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two looks (a process that appeared in between counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -452,6 +495,57 @@ def transport_rate(port: int, devices: int, publishers: int, messages: int) -> t
     return got / seconds, cpu / max(got, 1) * 1e6
 
 
+# --- 7. the write path alone ------------------------------------------------------------------------------
+
+
+def write_path(db: Database, devices: int, messages: int) -> tuple[float, float]:
+    """CPU µs a message of ``cityos.iot.ingest`` in this process (decode, check, the hub's write), on
+    batches of ``BATCH``, and of the PostgreSQL server process serving it (0 on SQLite)."""
+    from cityos.iot.directory import directory
+    from cityos.iot.ingest import ingest
+    from cityos.iot.models import Message
+
+    own = Database(named(db.url, WRITE_APP))
+    rt = Runtime(Settings(database_url=own.url), own, MemoryBus())
+    try:
+        directory(rt)  # every device in memory, as the ingest process loads them before it consumes
+        # newer than the raw baseline's times (2 h ago), so that these observations become the entities' state as
+        # the drain's do, and older than the drain's (1 h ago) and the sustained phases' (now)
+        base_ms = int(time.time() * 1000) - 5_400_000
+        now = iso_ms(int(time.time() * 1000))
+        batches = [
+            [
+                Message("mqtt", KEY, device_id(k % devices), "json", payload(k, base_ms + k), now)
+                for k in range(start, min(messages, start + BATCH))
+            ]
+            for start in range(0, messages, BATCH)
+        ]
+        ingest(rt, batches[0])  # the first batch opens connections and creates the month's partition
+        tune_process()  # the collector as `cityos ingest` sets it, with what is held now out of its reach
+        freeze_startup_objects()
+        db_before = backend_cpu(db, WRITE_APP)
+        cpu0 = time.process_time()
+        for batch in batches[1:]:
+            ingest(rt, batch)
+        cpu = time.process_time() - cpu0
+        db_cpu = cpu_since(db_before, backend_cpu(db, WRITE_APP))
+        n = messages - len(batches[0])
+        return cpu / n * 1e6, db_cpu / n * 1e6
+    finally:
+        rt.bus.close()
+        own.dispose()
+
+
+def history_bytes_per_row(db: Database) -> float:
+    """PostgreSQL: bytes the history takes a row, its partitions' tables and indexes together."""
+    with db.connect() as conn:
+        size = conn.execute(
+            text("SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('context_attr_history')")
+        ).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM context_attr_history")).scalar_one()
+    return float(size) / max(rows, 1)
+
+
 # --- one database ---------------------------------------------------------------------------------------
 
 
@@ -501,6 +595,8 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         # before the ingest's session exists, so that the broker queues these messages for this client only
         r["transport_msgs"], r["transport_cpu_us"] = transport_rate(port, args.devices, args.publishers, args.drain)
         r["load"] = os.getloadavg()
+        print(f"[{kind}] write path alone …", flush=True)
+        r["write_cpu_us"], r["write_db_cpu_us"] = write_path(db, args.devices, min(args.drain, 100_000))
 
         # 2. drain: the session exists (first start), the ingest is stopped while messages queue
         ingest = start_ingest(db.url, port, log)
@@ -517,6 +613,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         load_before = os.getloadavg()[0]
         t_start = time.monotonic()
         cpu_start = cpu_seconds(ingest.pid)  # started: the device directory is loaded already
+        db_start = backend_cpu(db, INGEST_APP)
         first = None
         while committed_since(db, since) == 0:
             time.sleep(0.05)
@@ -524,6 +621,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         got = wait_committed(db, since, sent, 600)
         last = time.monotonic()
         r["drain_cpu_us"] = (cpu_seconds(ingest.pid) - cpu_start) / max(got, 1) * 1e6
+        r["drain_db_cpu_us"] = cpu_since(db_start, backend_cpu(db, INGEST_APP)) / max(got, 1) * 1e6
         r["drain_sent"], r["drain_committed"] = sent, got
         r["drain_msgs"] = got / (last - first)
         r["drain_startup_s"] = first - t_start
@@ -569,6 +667,7 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
             print(f"[{kind}] offered {rate:,}/s: {r['sustained'][-1]}", flush=True)
         r["rss_mb"] = max(drain_rss, peak_rss_mb(ingest.pid))
+        r["history_row_bytes"] = None if db.is_sqlite else history_bytes_per_row(db)
         r["load_end"] = os.getloadavg()
         return r
     finally:
@@ -596,15 +695,20 @@ def shared_drain(
     ingests = start_ingests(db.url, port, logs, sessions=n)
     try:
         load_before = os.getloadavg()[0]
+        cpu_start = sum(cpu_seconds(p.pid) for p in ingests)
+        db_start = backend_cpu(db, INGEST_APP)
         while committed_since(db, since) == 0:
             time.sleep(0.05)
         first = time.monotonic()
         got = wait_committed(db, since, sent, 600)
         last = time.monotonic()
+        cpu = sum(cpu_seconds(p.pid) for p in ingests) - cpu_start
+        db_cpu = cpu_since(db_start, backend_cpu(db, INGEST_APP))
         print(f"[{kind}] drain by {n} processes: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
         rss = [peak_rss_mb(p.pid) for p in ingests]
         return {"processes": n, "sent": sent, "committed": got, "msgs": got / (last - first), "rss_mb": rss,
-                "load": (load_before, os.getloadavg()[0])}  # fmt: skip
+                "load": (load_before, os.getloadavg()[0]), "cpu_us": cpu / max(got, 1) * 1e6,
+                "db_cpu_us": db_cpu / max(got, 1) * 1e6}  # fmt: skip
     finally:
         stop(ingests)
         end_sessions(port, [f"{CLIENT_ID}-shared-{i}" for i in range(1, n + 1)])
@@ -651,8 +755,13 @@ def main() -> None:
         per_core = 1e6 / r["drain_cpu_us"]
         print(
             f"  CPU a message                {r['drain_cpu_us']:>9,.0f} µs in the ingest process, of which the "
-            f"transport alone takes {r['transport_cpu_us']:.0f} µs: one core's worth is {per_core:,.0f} msg/s "
-            "(the database's own CPU not counted on PostgreSQL)"
+            f"transport alone takes {r['transport_cpu_us']:.0f} µs: one core's worth is {per_core:,.0f} msg/s"
+            + (f"; the database server's {r['drain_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
+        )
+        print(
+            f"  write path alone             {r['write_cpu_us']:>9,.0f} µs CPU a message in process "
+            f"(cityos.iot.ingest on batches of {BATCH:,}, no transport)"
+            + (f"; the database server's {r['write_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
         )
         if "shared" in r:
             sh = r["shared"]
@@ -661,7 +770,9 @@ def main() -> None:
                 f"{3 * sh['msgs']:>9,.0f} measures/s  "
                 f"ratio to 1 process {sh['msgs'] / r['drain_msgs']:.2f}  ({sh['committed']:,}/{sh['sent']:,} stored; "
                 f"load {sh['load'][0]:.1f} → {sh['load'][1]:.1f}; peak RSS "
-                f"{', '.join(f'{m:,.0f}' for m in sh['rss_mb'])} MB)"
+                f"{', '.join(f'{m:,.0f}' for m in sh['rss_mb'])} MB; CPU a message {sh['cpu_us']:.0f} µs in the "
+                f"ingest processes"
+                + (f", {sh['db_cpu_us']:.0f} µs in the database server)" if r["db"] == "postgresql" else ")")
             )
         for s in r["sustained"]:
             print(
@@ -672,6 +783,8 @@ def main() -> None:
             )
         print(f"  load average at the ceilings {r['load'][0]:.1f} (1 min), at the end {r['load_end'][0]:.1f}")
         print(f"  ingest process RSS           {r['idle_rss_mb']:>9,.0f} MB started, {r['rss_mb']:,.0f} MB peak")
+        if r["history_row_bytes"] is not None:
+            print(f"  history on disk              {r['history_row_bytes']:>9,.0f} bytes a row (table and indexes)")
 
 
 if __name__ == "__main__":

@@ -36,13 +36,19 @@ class HealthTracker:
         self._thread: threading.Thread | None = None
 
     def note(self, device_id: str, at: str, battery: float | None, signal: float | None) -> None:
-        with self._lock:
-            prev = self._seen.get(device_id)
-            if prev is not None:
-                at = max(at, prev[0])
-                battery = battery if battery is not None else prev[1]
-                signal = signal if signal is not None else prev[2]
-            self._seen[device_id] = (at, battery, signal)
+        self.note_many({device_id: (at, battery, signal)})
+
+    def note_many(self, heard: dict[str, tuple[str, float | None, float | None]]) -> None:
+        """Note devices heard from: device id -> (when, battery, signal), the last two None if not reported."""
+        with self._lock:  # once a batch: the ingest's writer notes a batch's devices together
+            seen = self._seen
+            for device_id, (at, battery, signal) in heard.items():
+                prev = seen.get(device_id)
+                if prev is not None:
+                    at = max(at, prev[0])
+                    battery = battery if battery is not None else prev[1]
+                    signal = signal if signal is not None else prev[2]
+                seen[device_id] = (at, battery, signal)
 
     def flush(self) -> list[str]:
         """Write what was noted; returns the devices that came online."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -41,7 +42,7 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     per_entity: dict[tuple[str, str], hub.Observed] = {}
     letters: list[DeadLetter] = []
-    health = tracker(rt)
+    heard: dict[str, tuple[str, float | None, float | None]] = {}  # noted to the health tracker once a batch
     for msg in messages:
         device = found.device(msg.device_id)
         try:
@@ -63,8 +64,18 @@ def ingest(rt: Runtime, messages: Sequence[Message]) -> list[Outcome]:
             per_entity[key] = hub.Observed(device.tenant, device.entity_id, types, device.department, readings)
         else:
             item.readings.extend(readings)
-        health.note(device.device_id, msg.received_at, battery, signal)
+        prev = heard.get(device.device_id)
+        if prev is not None:  # a device heard twice in the batch: the later receipt, the last reported values
+            at = max(msg.received_at, prev[0])
+            battery = battery if battery is not None else prev[1]
+            signal = signal if signal is not None else prev[2]
+            heard[device.device_id] = (at, battery, signal)
+        else:
+            heard[device.device_id] = (msg.received_at, battery, signal)
         outcomes.append(Outcome(True, measures=len(readings), device_type=device.device_type))
+
+    if heard:
+        tracker(rt).note_many(heard)
 
     def keep_letters(conn: Connection) -> None:
         store.insert_dead_letters(conn, letters)
@@ -100,7 +111,7 @@ def _accept(
     if device.protocol != "any" and device.protocol != msg.fmt:
         raise Rejected("unparseable", f"device {device.device_id!r} sends {device.protocol}, this message is {msg.fmt}")
     readings = decode_json(msg.payload) if msg.fmt == "json" else decode_ul(msg.payload)
-    latest_ms = to_ms(msg.received_at) + skew_ms
+    latest_ms = _received_ms(msg.received_at) + skew_ms
     out: list[tuple[str, dict[str, Any]]] = []
     battery = signal = None
     slots = model.slots
@@ -135,6 +146,10 @@ def _accept(
             elif slot.health == "signal":
                 signal = value
     return out, battery, signal
+
+
+# a transport stamps the messages of one millisecond alike, so a batch holds few receipt times: each parsed once
+_received_ms = lru_cache(maxsize=64)(to_ms)
 
 
 def _dead_letter(msg: Message, rejected: Rejected, device_type: str | None) -> DeadLetter:

@@ -18,7 +18,9 @@ share the telemetry through a shared subscription (:mod:`cityos.iot.sharing`).
 from __future__ import annotations
 
 import logging
+import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +30,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from cityos.core.timefmt import now_iso
-from cityos.iot.models import Message, Outcome
+from cityos.iot.models import Message, Outcome, PayloadFormat
 from cityos.iot.writer import IngestWriter
 from cityos.runtime import Runtime
 
@@ -80,6 +82,28 @@ def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Cl
     return client
 
 
+_PUBACK = struct.Struct("!BBH")  # fixed header (PUBACK, remaining length 2), packet id: reason "success" implied
+
+
+def ack_many(client: paho.Client, mids: list[int]) -> None:
+    """Acknowledge QoS 1 messages ``mids`` (PUBACK), from any thread.
+
+    paho sends an acknowledgement as a packet of its own: a write to wake its network thread, then a
+    socket write, for each message. Here a batch's acknowledgements go as one buffer of consecutive
+    PUBACK packets (the broker reads a stream), queued through paho's own outgoing queue, which its
+    ``publish`` and ``ack`` use from any thread too. Falls back to one ``ack`` a message if the paho
+    in use lacks that queue."""
+    if not mids:
+        return
+    queue = getattr(client, "_packet_queue", None)
+    if queue is None:
+        for mid in mids:
+            client.ack(mid, 1)
+        return
+    pack = _PUBACK.pack
+    queue(paho.PUBACK, b"".join([pack(paho.PUBACK, 2, mid) for mid in mids]), 0, 0)
+
+
 def connect(client: paho.Client, url: str, **kwargs: Any) -> None:
     """Connect ``client`` to the broker at ``url`` and start its network thread."""
     host, port, _tls = broker_address(url)
@@ -108,6 +132,7 @@ class MqttConsumer:
         # messages taken from the broker and acknowledged to it (acknowledged on the writer's thread or on paho's)
         self.received = self.settled = 0
         self._count = threading.Lock()
+        self._stamp_ms, self._stamp = 0, ""  # the receipt time last given, and its millisecond
         self.connected = threading.Event()  # set once the broker confirmed the subscriptions
         self.client = new_client(self.url, client_id or rt.settings.mqtt_client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -128,34 +153,34 @@ class MqttConsumer:
         client.subscribe(topic_filters(self.share))
 
     def _on_message(self, client: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
-        parsed = parse_topic(m.topic)
-        mid, qos = m.mid, m.qos
+        # paho's network thread, once a message: as little as can be, the rest is done a batch at a time
+        topic = m.topic
         self.received += 1
-
-        def ack(_outcome: Outcome | None = None) -> None:
-            if qos > 0:
-                client.ack(mid, qos)
-            with self._count:
-                self.settled += 1
-
-        if parsed is None:
-            ack()
-            return
-        apikey, device_id, kind = parsed
-        if kind == "cmdexe":
-            if self.on_answer is not None:
+        parts = topic.split("/")
+        if len(parts) == 4 and parts[0] == TOPIC_ROOT and parts[1] and parts[2]:
+            kind = parts[3]
+            if kind == "attrs" or kind == "ul":
+                ms = time.time_ns() // 1_000_000
+                if ms != self._stamp_ms:  # the messages of one millisecond share their receipt time
+                    self._stamp_ms, self._stamp = ms, now_iso()
+                fmt: PayloadFormat = "json" if kind == "attrs" else "ul"
+                msg = Message("mqtt", parts[1], parts[2], fmt, m.payload, self._stamp, topic)  # type: ignore[arg-type]
+                self.writer.put(msg, self, m.mid if m.qos else 0)  # mid 0 is not a packet id: nothing to acknowledge
+                return
+            if kind == "cmdexe" and self.on_answer is not None:
                 try:
-                    self.on_answer(apikey, device_id, m.payload)  # type: ignore[arg-type]
+                    self.on_answer(parts[1], parts[2], m.payload)  # type: ignore[arg-type]
                 except Exception:
-                    log.exception("command answer from %s not recorded", device_id)
+                    log.exception("command answer from %s not recorded", parts[2])
                     return  # unacknowledged: the broker sends it again
-            ack()
-            return
-        if kind not in ("attrs", "ul"):
-            ack()
-            return
-        msg = Message("mqtt", apikey, device_id, "json" if kind == "attrs" else "ul", m.payload, now_iso(), m.topic)  # type: ignore[arg-type]
-        self.writer.submit(msg, ack)
+        # a command answer, or a topic that is not ours: acknowledged now
+        self.settle([m.mid if m.qos else 0], [])
+
+    def settle(self, tokens: list[int], outcomes: list[Outcome]) -> None:
+        """The writer stored (or rejected) these messages: acknowledge them to the broker, in one packet."""
+        ack_many(self.client, [mid for mid in tokens if mid])
+        with self._count:
+            self.settled += len(tokens)
 
     def close(self) -> None:
         self.client.disconnect()

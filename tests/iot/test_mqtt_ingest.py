@@ -19,6 +19,7 @@ from cityos.config import Settings
 from cityos.context import service as hub
 from cityos.context.jsonld import core_term_map
 from cityos.iot import commands, service
+from cityos.iot.mqtt import MqttConsumer
 from cityos.iot.runner import IngestRunner
 from cityos.iot.schemas import CommandCreate, DeviceCreate, DeviceGroupCreate
 from cityos.runtime import Runtime
@@ -102,3 +103,54 @@ def test_command_round_trip_and_expiry(live: tuple[Runtime, str]) -> None:
     assert expired
     device.disconnect()
     device.loop_stop()
+
+
+def test_a_batch_acknowledged_in_one_packet_is_not_sent_again(sqlite_db: Database) -> None:
+    """The consumer acknowledges a stored batch with one buffer of PUBACKs: the broker takes every one, so
+    the session resumed afterwards is sent none of them again (only the marker published after)."""
+    client_id = f"cityos-test-{uuid.uuid4().hex[:8]}"
+    rt = Runtime(
+        Settings(database_url=sqlite_db.url, mqtt_url=BROKER, mqtt_client_id=client_id), sqlite_db, MemoryBus()
+    )
+    key = f"k{uuid.uuid4().hex[:10]}"
+    service.create_group(rt, DeviceGroupCreate(apikey=key, name="环境监测", department="hp-env"))
+    service.provision(rt, [DeviceCreate(**dict(AQ_SPEC, apikey=key))])
+    runner = IngestRunner(rt, mqtt=True)
+    runner.start()
+    consumer = runner.consumer
+    assert isinstance(consumer, MqttConsumer) and consumer.connected.wait(5)
+    pub = publisher()
+    topic = f"cityos/{key}/HP-AQ-0001/attrs"
+    for i in range(40):
+        at = f"2026-11-21T08:00:{i:02d}.000Z"
+        pub.publish(topic, b'{"pm25": %d, "observedAt": "%s"}' % (i, at.encode()), qos=1)
+    wait_for(lambda: consumer.settled == 40)
+    assert consumer.received == 40
+    runner.close()  # the session stays with the broker
+
+    again: list[bytes] = []
+    marker = threading.Event()
+
+    def on_message(_c: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
+        if m.payload == b"marker":
+            marker.set()
+        else:
+            again.append(m.payload)
+
+    resumed = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    resumed.on_message = on_message
+    connected = threading.Event()
+    resumed.on_connect = lambda *_: connected.set()
+    resumed.connect("127.0.0.1", 1883, clean_start=False)
+    resumed.loop_start()
+    assert connected.wait(10)
+    # the broker sends a resumed session its unacknowledged messages first, then what is published after
+    pub.publish(f"cityos/{key}/HP-AQ-0001/ul", b"marker", qos=1).wait_for_publish(5)
+    assert marker.wait(10)
+    assert again == []
+    resumed.disconnect()
+    resumed.loop_stop()
+    pub.disconnect()
+    pub.loop_stop()
+    rt.bus.close()
+    end_session(client_id)

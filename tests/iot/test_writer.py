@@ -102,3 +102,19 @@ def test_a_transport_waiting_on_a_full_writer_lets_go_at_shutdown(sqlite_rt: Run
     holder.join(10)
     w.close()
     assert len(acked) == QUEUED_BATCHES * BATCH
+
+
+def test_messages_handed_in_together_are_settled_in_order_over_several_batches(sqlite_rt: Runtime) -> None:
+    """submit_many's messages span three batches; each message's outcome comes back in its place, and the
+    per-message callbacks of submit() in the same batches get theirs."""
+    rt = sqlite_rt
+    w = IngestWriter(rt, batch_size=BATCH, batch_wait=0.01)
+    good, bad = reading(1), Message("mqtt", APIKEY, AQ, "json", b'{"pm25": "many"}', now_iso())
+    messages = [bad if i % 4 == 3 else reading(100 + i) for i in range(2 * BATCH + 2)]
+    singles: Seen[Outcome] = Seen()
+    w.submit(good, singles)
+    outcomes = w.submit_many(messages).result(10)
+    assert [o.accepted for o in outcomes] == [i % 4 != 3 for i in range(len(messages))]
+    assert {o.reason_code for o in outcomes if not o.accepted} == {"unparseable"}
+    assert [o.accepted for o in singles.first(1)] == [True]
+    w.close()
