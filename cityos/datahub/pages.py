@@ -7,9 +7,10 @@ the masked items masked (:func:`cityos.datahub.masking.mask_column`). Made that 
 built whole and then taken apart: the hidden items popped, every masked value taken out and put back. Here
 each record's dict is made once: an attribute the reader may not see is never put in, a masked string value
 seen before by this process is put in masked straight from the kind's memo (:mod:`cityos.datahub.masking`), a
-location's Point of two floats masked as it is put in (its roundings kept), and the other masked values (first
-seen, not strings, odd shapes) masked a column at a time after the pass, as the page's masking does them. The records are the same dicts, the
-members in the same order (tests/datahub/test_governed_pages.py holds it over generated pages).
+location's Point of two floats is masked as it is put in (its roundings kept), and the other masked values
+(first seen, not strings, odd shapes) are masked a column at a time after the pass, as the page's masking
+does them. The records are the same dicts, the members in the same order (tests/datahub/test_governed_pages.py
+holds it over generated pages).
 
 The audit record's values are gathered from the same stored rows before the build (:func:`page_subjects`),
 so that the read's audit append can run while the page is built.
@@ -36,24 +37,38 @@ def governed_page(
     keyValues records gives, built once."""
     page = hub.PageNames(tm)
     kept = {"id", "type", *shown, *masked}
-    slots: dict[str, tuple[str | None, dict[str, Any] | None]] = {}  # IRI -> (name, memo): see _slot
+    # each attribute IRI of the page sorted once: shown as stored (-> name), masked (-> name, memo), left out
+    stored: dict[str, str] = {}
+    masking: dict[str, tuple[str, dict[str, Any]]] = {}
+    left_out: set[str] = set()
     late: dict[str, list[tuple[dict[str, Any], str, Any]]] = {}  # kind -> (record, name, value) masked after
     plain_types = PLAIN_VALUE
     out = []
     for row in rows:
         record: dict[str, Any] = {"id": row.id, "type": page.type_of(row.types)}
         for iri, instances in row.attrs.items():
-            slot = slots.get(iri)
-            if slot is None:
-                slot = slots[iri] = _slot(page.name(iri), kept, masked)
-            name, memo = slot
-            if not instances or name is None:  # no instance, or an item the reader does not see
+            if not instances:
                 continue
+            name = stored.get(iri)
+            if name is not None:  # the common attribute: as a plain page build puts it in
+                if len(instances) == 1 and instances[0].get("type", PROPERTY) in plain_types:
+                    record[name] = instances[0].get("value")
+                else:
+                    record[name] = hub.simple_value(instances, tm)
+                continue
+            slot: tuple[str, dict[str, Any] | None] | None = masking.get(iri)
+            if slot is None:
+                if iri in left_out:
+                    continue
+                slot = _sort(iri, page.name(iri), kept, masked, stored, masking, left_out)
+                if slot is None:
+                    continue
+            name, memo = slot
             if len(instances) == 1 and instances[0].get("type", PROPERTY) in plain_types:
                 value = instances[0].get("value")
             else:
                 value = hub.simple_value(instances, tm)
-            if memo is None:  # shown as stored
+            if memo is None:  # shown as stored (the attribute's first time on the page)
                 record[name] = value
                 continue
             try:  # a string seen before: its masked form kept (an unhashable value is not one)
@@ -103,13 +118,21 @@ def _memo(kind: str) -> dict[str, Any]:
     return memo
 
 
-def _slot(name: str, kept: set[str], masked: Mapping[str, str]) -> tuple[str | None, dict[str, Any] | None]:
-    """How an attribute whose compacted name is ``name`` is put into the page's records: (None, None) left out,
-    (name, None) as stored, (name, memo) masked."""
+def _sort(
+    iri: str, name: str, kept: set[str], masked: Mapping[str, str], stored: dict[str, str],
+    masking: dict[str, tuple[str, dict[str, Any]]], left_out: set[str],
+) -> tuple[str, dict[str, Any] | None] | None:  # fmt: skip
+    """Sort the attribute ``iri`` (compacted ``name``) into ``stored``, ``masking`` or ``left_out``; how its
+    value is put in this first time: (name, None) as stored, (name, memo) masked, None left out."""
     if name not in kept:
-        return (None, None)
+        left_out.add(iri)
+        return None
     kind = masked.get(name) if name not in ("id", "type") else None
-    return (name, None if kind is None else _memo(kind))
+    if kind is None:
+        stored[iri] = name
+        return (name, None)
+    slot = masking[iri] = (name, _memo(kind))
+    return slot
 
 
 def page_subjects(rows: list[Any], tm: hub.TermMap, names: Iterable[str]) -> set[str] | None:
