@@ -2,26 +2,27 @@
 
 On SQLite and on PostgreSQL: 1,000 records of a personal dataset of 20 items (10 of them above the level the
 grant lifts, so masked: ID number, names, mobiles, addresses, dates, e-mail, location), read in one page:
-  - plain: the data hub's query of the entity type and the records in keyValues form (no governance);
-  - governed: ``datahub.datasets.read_records`` by a department through a grant for its scenario;
-  - governance: what the governed read adds, timed on its own over the same records as ``read_records`` does
-    it: the decision (kept per runtime, ``datahub.datasets.decision_of``), the read appended to the audit chain
-    (one durable commit, checking the decision's governance stamp), each record cut and masked
-    (``datahub.datasets.govern_page``), the open objections' flags (``flag_records``);
-  - cold: the same with nothing kept (no decision, no masked value): the first read of a page in a process;
-  - gov cpu, cold cpu: the same two in this thread's CPU time (what the wall time would be on an idle core, less
-    the waits on the database: on a loaded machine the process is preempted for several ms at a time);
+  - plain: the data hub's query of the entity type and the keyValues build of its records (no governance: what
+    ``datahub.datasets.fetch`` does);
+  - governed: ``datahub.datasets.read_records`` by a department through a grant for its scenario (the decision
+    kept per runtime, the page built in one pass with only the items shown and the masked ones masked, the audit
+    append started before the build in another thread and waited for before the answer, the open objections'
+    flags);
+  the two interleaved over the same page (plain, governed, plain, ...), --repeats of each, in wall time and in the
+  process's CPU time (every thread: the append's too);
+  - the TARGET line (issue 17: a governed read adds at most 2 ms p95): governed p95 - plain p95, the median of
+    the paired differences (each governed read less the plain read before it) and the difference of the p50s;
+  - cold: governed reads with nothing kept (no decision, no masked value): a process's first read of a page;
   - commit: one durable commit of one small row in the same database, the floor of any audited read;
-  - parts: the governance split into its parts in CPU time (decision, the audit record built, the append with
-    its commit, cut, mask, flag), the append's wall time, and ``touch``: the masked items' values taken out of
-    the page's dicts and put back with nothing masked (the floor of any masking of the page in place).
-The end-to-end reads vary by tens of ms from one to the next (the query of 1,000 records takes ~200 ms),
-so the difference of their p95s says little about 2 ms; the governance figure is the one the target (issue
-17: a governed read adds at most 2 ms p95) is read against. Medians and p95s of --repeats reads of each,
-and the governance's ratio to the plain read of the same run (on a loaded machine every figure grows; the
-ratio much less). The process is tuned as every cityos server process is (``cityos.tuning``). What remains
-is the commit, then ~10,000 masked values taken from and put back into the page's dicts (~0.1 us each even
-when their masks are kept) and the audit record of 1,000 ids (see docs/api.md).
+  - parts, each on its own in this thread's CPU time (warm): the decision, the audit record's subjects taken from
+    the stored rows, the plain build and the governed build of the same rows (and their difference), the append
+    with its commit run here (not overlapped; its wall time too), the flags, and the way a page was governed
+    before the one-pass build (the plain build's records cut, then masked in place), for comparison.
+On a loaded machine the wall figures vary by tens of ms from one read to the next and say nothing of 2 ms; the
+CPU figures and their paired differences move much less. The process is tuned as every cityos server process is
+(``cityos.tuning``). The headline also runs on a checkout from before the one-pass build (its parts are then not
+measured), for a before/after in one sitting: copy this file into a bench/ directory beside that checkout's
+bench/context.py and run it with PYTHONPATH set to the checkout.
 
 Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqlite|postgresql|both]
 """
