@@ -42,7 +42,7 @@ from cityos.context.query import (
     entities_of_types,
     query_entities,
 )
-from cityos.context.render import key_values
+from cityos.context.render import PageNames, key_values, key_values_page, simple_value
 from cityos.context.service import (
     CITY,
     Attrs,
@@ -103,6 +103,7 @@ __all__ = [
     "ObserveResult",
     "Observed",
     "Outcome",
+    "PageNames",
     "ParsedEntity",
     "Policy",
     "QExpr",
@@ -130,6 +131,7 @@ __all__ = [
     "install_read_guard",
     "keepers",
     "key_values",
+    "key_values_page",
     "m_append",
     "m_create",
     "m_delete",
@@ -148,5 +150,6 @@ __all__ = [
     "query_entities",
     "retention_policies",
     "set_policy",
+    "simple_value",
     "term_map",
 ]

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -172,11 +173,11 @@ def _head(conn: Connection, db: Database) -> Any:
     return row
 
 
-def _values(seq: int, tenant: str, read: AuditRead, at_ms: int, subjects: list[str]) -> tuple[Any, ...]:
+def _values(seq: int, tenant: str, read: AuditRead, at_ms: int, subjects: str) -> tuple[Any, ...]:
     return (seq, tenant, read.at_ms if read.at_ms is not None else at_ms, read.principal, read.department,
             read.grant, read.code, read.route, read.scenario, read.purpose,
             read.count if read.count is not None else len(read.records),
-            orjson.dumps(read.records).decode(), orjson.dumps(subjects).decode())  # fmt: skip
+            orjson.dumps(read.records).decode(), subjects)  # fmt: skip
 
 
 def _insert(conn: Connection, db: Database, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -269,6 +270,23 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int |
     under (:mod:`cityos.datahub.decisions`); StaleDecision, and nothing appended, when it has moved since."""
     if not reads:
         return None
+    return rt.db.run_write(_append_job(rt, tenant, reads, stamp))
+
+
+def append_soon(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int | None = None) -> Future[Appended]:
+    """:func:`append` started now in the database's writer thread (:meth:`Database.submit_write`), for a read
+    that builds its answer meanwhile: its future holds the Appended once the record is committed, or the error
+    (StaleDecision when the stamp moved, nothing appended). The caller shows nothing before the future
+    resolved without an error: the guarantee of every governed read (nothing shown unaudited) is kept by
+    waiting on it, and the commit's wait (a round trip to PostgreSQL, SQLite's write) overlaps the build."""
+    if not reads:
+        raise ValueError("append_soon needs at least one read")
+    return rt.db.submit_write(_append_job(rt, tenant, reads, stamp))
+
+
+def _append_job(
+    rt: Runtime, tenant: str, reads: Sequence[AuditRead], stamp: int | None
+) -> Callable[[Connection], Appended]:
     k = keys(rt)
 
     def job(conn: Connection) -> Appended:
@@ -280,8 +298,7 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int |
         rows = []
         for read in reads:
             seq += 1
-            subjects = sorted(k.subject_hashes(read.subjects))
-            values = _values(seq, tenant, read, at_ms, subjects)
+            values = _values(seq, tenant, read, at_ms, k.subjects_text(read.subjects))
             digest = chain_hash(canonical(values), prev)
             rows.append((*values, prev, digest))
             prev = digest
@@ -289,7 +306,7 @@ def append(rt: Runtime, tenant: str, reads: Sequence[AuditRead], *, stamp: int |
         sealed = _write_seal(conn, k, seq, prev, at_ms).seq if _due(head, seq, at_ms, rt) else None
         return Appended(head.seq + 1, seq, sealed, objections)
 
-    return rt.db.run_write(job)
+    return job
 
 
 def seal(rt: Runtime) -> Seal | None:

@@ -22,6 +22,7 @@ from operator import is_
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -33,6 +34,8 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 GENERATED_NAME = "audit-seal.pem"
 SUBJECT_MEMO = 100_000  # subject hashes a runtime keeps (about 25 MB at most)
+PAGE_SUBJECTS_MIN = 64  # a set of subjects this large has its record's text kept (subjects_text)
+PAGES_KEPT = 64  # sets of subjects kept (a page of 1,000 ID numbers: ~70 KB of text, ~100 KB of set)
 RETIRED_NAME = "audit-keys-retired"  # in the data directory, when audit_retired_keys is unset
 
 
@@ -85,8 +88,28 @@ class AuditKeys:
                 found.add(memo.setdefault(subject, self.subject_hash(subject)))
         return found
 
+    def subjects_text(self, subjects: Collection[str]) -> str:
+        """The JSON array of the sorted keyed hashes of ``subjects``: what an audit record keeps of them. A page
+        read again (a scenario's pages, the same persons looked up by many clerks) names the same subjects: the
+        text of a set of ``PAGE_SUBJECTS_MIN`` or more is kept (up to ``PAGES_KEPT`` sets, then forgotten all at
+        once), so that such a read costs a set's comparison instead of its hashes looked up, sorted and written."""
+        if len(subjects) < PAGE_SUBJECTS_MIN:
+            return orjson.dumps(sorted(self.subject_hashes(subjects))).decode()
+        key = frozenset(subjects)
+        found = self._pages.get(key)
+        if found is None:
+            found = orjson.dumps(sorted(self.subject_hashes(key))).decode()
+            if len(self._pages) >= PAGES_KEPT:
+                self._pages.clear()
+            self._pages[key] = found
+        return found
+
     @cached_property
     def _memo(self) -> dict[str, str]:
+        return {}
+
+    @cached_property
+    def _pages(self) -> dict[frozenset[str], str]:
         return {}
 
     @cached_property

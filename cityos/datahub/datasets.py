@@ -21,7 +21,7 @@ from typing import Any
 
 from cityos import context as hub
 from cityos.datahub.access import decide
-from cityos.datahub.audit import AuditRead, append
+from cityos.datahub.audit import AuditRead, append, append_soon
 from cityos.datahub.catalogue import get_entry
 from cityos.datahub.decisions import Decided, StaleDecision, decisions, read_stamp, until
 from cityos.datahub.errors import FilterOnHiddenItem, NoGrant, RecordsNotServed
@@ -30,6 +30,7 @@ from cityos.datahub.levels import level_scale
 from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry, OpeningType
 from cityos.datahub.objections import flag_records
+from cityos.datahub.pages import governed_page, page_subjects
 from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
 
@@ -137,7 +138,7 @@ def fetch(
     if backing.entity_types:
         tm = hub.core_term_map()
         result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
-        return [hub.key_values(row.id, row.types, row.attrs, tm) for row in result.rows], result.total
+        return hub.key_values_page(result.rows, tm), result.total
     page = read_table(rt, tenant, backing.table, q, limit, offset) if backing.table else None
     if page is None:
         served = ", ".join(sorted(READERS))
@@ -207,18 +208,65 @@ def _read(
         raise refusal(entry, access)
     check_filter(entry, access, q)
     stamp = decided.stamp if check else None
+    if entry.backing.entity_types:
+        records, total, seq = governed_fetch(rt, tenant, entry, access, reader, q, limit, offset, route,
+                                             stamp=stamp, flag=True)  # fmt: skip
+        return RecordsRead(entry, access, records, total, seq)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
-    if not raw and not offset and q and entry.backing.entity_types:  # found nothing: a lookup is audited all the same
-        missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
-        if missed is not None:
-            append(rt, tenant, [missed], stamp=stamp)
-            stamp = None  # checked
     if not raw and stamp is not None:  # nothing to append: the stamp checked on its own
-        with rt.db.connect() as conn:
-            if read_stamp(conn) != stamp:
-                raise StaleDecision(f"the governance stamp moved from {stamp}")
+        _check_stamp(rt, stamp)
     records, seq = govern_page(rt, tenant, entry, access, reader, raw, route, stamp=stamp, flag=True)
     return RecordsRead(entry, access, records, total, seq)
+
+
+def _check_stamp(rt: Runtime, stamp: int) -> None:
+    with rt.db.connect() as conn:
+        if read_stamp(conn) != stamp:
+            raise StaleDecision(f"the governance stamp moved from {stamp}")
+
+
+def governed_fetch(
+    rt: Runtime, tenant: str, entry: CatalogueEntry, access: Access, reader: Reader, q: str | None, limit: int,
+    offset: int, route: str, *, stamp: int | None = None, flag: bool = False, misses: bool = True,
+) -> tuple[list[dict[str, Any]], int | None, int | None]:  # fmt: skip
+    """One page of the records of an entry backed by entity types as ``reader`` may see them, its total, and the
+    seq of the read's audit record (None: nothing read). The page is built in one pass
+    (:func:`cityos.datahub.pages.governed_page`) while the read's audit record is appended in the database's
+    writer thread (:func:`cityos.datahub.audit.append_soon`, from the ids and subjects of the stored rows); the
+    records are returned only once that append committed: an append that fails (StaleDecision when ``stamp``
+    moved) fails the read, and nothing built is shown. A lookup by value that found nothing is audited all the
+    same (:func:`lookup_audit`; ``misses``)."""
+    tm = hub.core_term_map()
+    result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset), tm)
+    rows = result.rows
+    if not rows:
+        missed = None
+        if q and misses and not offset:
+            missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
+        if missed is not None:
+            append(rt, tenant, [missed], stamp=stamp)
+        elif stamp is not None:  # nothing to append: the stamp checked on its own
+            _check_stamp(rt, stamp)
+        return [], result.total, None
+    subjects = page_subjects(rows, tm, subject_items(entry))
+    if subjects is None:  # an item's name does not map back to its attribute: the page's records say
+        records, seq = govern_page(rt, tenant, entry, access, reader, hub.key_values_page(rows, tm), route,
+                                   stamp=stamp, flag=flag)  # fmt: skip
+        return records, result.total, seq
+    read = AuditRead(principal=reader.principal, code=entry.code, route=route, records=tuple(r.id for r in rows),
+                     subjects=tuple(subjects), department=reader.department, grant=access.grant,
+                     scenario=reader.scenario, purpose=reader.purpose)  # fmt: skip
+    pending = append_soon(rt, tenant, [read], stamp=stamp)
+    records = governed_page(rows, tm, access.shown, access.masked)
+    appended = pending.result()  # committed (or raises): only now may the records be shown
+    if flag:
+        flag_records(rt, tenant, records, stamp=appended.objections)
+    return records, result.total, appended.first
+
+
+def subject_items(entry: CatalogueEntry) -> list[str]:
+    """The items of ``entry`` whose values name a person or an enterprise (SUBJECT_KINDS)."""
+    return [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
 
 
 def lookup_audit(
@@ -263,6 +311,10 @@ def read_open_records(
         raise NoGrant(f"catalogue entry {entry.code} is not opened to the public (不予开放)", code=entry.code)
     access = Access(allowed=True, grant=grant, shown=tuple(i.name for i in entry.items if i.name in items))
     check_filter(entry, access, q)
+    if entry.backing.entity_types:
+        records, total, seq = governed_fetch(rt, tenant, entry, access, reader or PUBLIC_READER, q, limit, offset,
+                                             route, misses=False)  # fmt: skip
+        return RecordsRead(entry, access, records, total, seq)
     raw, total = fetch(rt, tenant, entry, q, limit, offset)
     records, seq = govern_page(rt, tenant, entry, access, reader or PUBLIC_READER, raw, route)
     return RecordsRead(entry, access, records, total, seq)
@@ -278,9 +330,8 @@ def audit_read(
     """The audit record of a read of ``records`` (keyValues, as read, before masking): the records by id,
     and the persons and enterprises they name (their ID numbers and credit codes, which the chain keeps
     only as keyed hashes)."""
-    subject_items = [i.name for i in entry.items if i.kind in SUBJECT_KINDS]
     subjects: set[str] = set()  # the chain sorts them
-    for name in subject_items:  # the values present and not empty, item by item
+    for name in subject_items(entry):  # the values present and not empty, item by item
         subjects.update(map(str, filter(None, map(dict.get, records, repeat(name)))))
     return AuditRead(
         principal=reader.principal,

@@ -27,10 +27,11 @@ from typing import Any
 from cityos import context as hub
 from cityos.datahub.audit import AuditRead, append
 from cityos.datahub.catalogue import attribute_governors, backing_index
-from cityos.datahub.datasets import Reader, access_of, audit_read, lookup_audit, refusal
+from cityos.datahub.datasets import Reader, access_of, audit_read, lookup_audit, refusal, subject_items
 from cityos.datahub.masking import mask_attribute
 from cityos.datahub.models import Access, CatalogueEntry
 from cityos.datahub.objections import flag_rows
+from cityos.datahub.pages import page_subjects
 from cityos.runtime import Runtime
 
 INDEX_SECONDS = 5.0  # how long the type -> entries index is kept: a catalogue change is seen this much later
@@ -194,20 +195,28 @@ class _Rules:
 
     def audited(self, read: dict[str, tuple[CatalogueEntry, list[hub.EntityRow]]]) -> list[AuditRead]:
         """The audit records of a read: one per entry read, and one per other entry whose governed items were
-        shown on the records that hold them."""
+        shown on the records that hold them. Their ids and subjects are taken from the stored rows
+        (:func:`cityos.datahub.pages.page_subjects`), not from a keyValues build of each record."""
         out = []
         for entry, rows in read.values():
-            values = [_values(r, self.tm) for r in rows]
-            out.append(audit_read(entry, self.access(entry), self.reader, values, self.caller.route))
+            out.append(self._read_of(entry, rows))
             by = self.foreign(entry)[2]
             for governor in sorted(set(by.values())):
-                held = [v for r, v in zip(rows, values, strict=True)
-                        if any(by.get(a) == governor for a in r.attrs)]  # fmt: skip
+                held = [r for r in rows if any(by.get(a) == governor for a in r.attrs)]
                 if held:
-                    part = audit_read(entry, self.access(entry), self.reader, held, self.caller.route)
                     grant = self._access[governor].grant
-                    out.append(dataclasses.replace(part, code=governor, grant=grant))
+                    out.append(dataclasses.replace(self._read_of(entry, held), code=governor, grant=grant))
         return out
+
+    def _read_of(self, entry: CatalogueEntry, rows: list[hub.EntityRow]) -> AuditRead:
+        subjects = page_subjects(rows, self.tm, subject_items(entry))
+        if subjects is None:  # an item's name does not map back to its attribute: the records' values say
+            return audit_read(entry, self.access(entry), self.reader, [_values(r, self.tm) for r in rows],
+                              self.caller.route)  # fmt: skip
+        access, reader = self.access(entry), self.reader
+        return AuditRead(principal=reader.principal, code=entry.code, route=self.caller.route,
+                         records=tuple(r.id for r in rows), subjects=tuple(subjects), department=reader.department,
+                         grant=access.grant, scenario=reader.scenario, purpose=reader.purpose)  # fmt: skip
 
 
 _NO_ROW = hub.EntityRow(None, "", [], None, {}, "", "")

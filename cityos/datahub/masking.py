@@ -404,6 +404,31 @@ def forget_masked() -> None:
     _rounding.clear()
 
 
+def memo_of(kind: str) -> dict[str, Any] | None:
+    """The masked strings kept for ``kind`` (value -> masked), None for a kind not kept: a page's builder
+    (:mod:`cityos.datahub.pages`) reads them as it puts values in; only :func:`mask_column` writes them."""
+    return _memos.get(kind)
+
+
+def masked_point(value: Any) -> dict[str, Any] | None:
+    """A GeoJSON Point of two finite floats masked (its coordinates rounded, the roundings kept per process), as
+    :func:`mask_value` masks it; None for any other value (for :func:`mask_column` to mask)."""
+    if type(value) is dict and len(value) == 2 and value.get("type") == "Point":
+        c = value.get("coordinates")
+        if type(c) is list and len(c) == 2:
+            x, y = c
+            if type(x) is float and type(y) is float and abs(x) < 1e300 and abs(y) < 1e300:
+                memo = _rounding
+                rx, ry = memo.get(x), memo.get(y)
+                if rx is None or ry is None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    rx = memo[x] = round(x, GEO_DECIMALS)
+                    ry = memo[y] = round(y, GEO_DECIMALS)
+                return {"type": "Point", "coordinates": [rx, ry]}
+    return None
+
+
 def _remembered(kind: str, values: list[Any]) -> list[Any]:
     """:func:`_masked_column` with the masked strings kept: the values seen before from the memo, the others
     masked together and remembered."""

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +39,9 @@ PK = BigInteger().with_variant(Integer(), "sqlite")
 # within it was in use a moment ago (pinging it cost a round trip on every checkout, a quarter of a one-statement
 # write's). A server that goes away inside the window fails one statement, which invalidates the whole pool.
 PING_IDLE_S = 1.0
+# PostgreSQL: the threads that run writes started ahead of their callers (submit_write): a governed read's audit
+# append runs there while the read builds its page; each holds a pooled connection only while a write runs
+WRITE_THREADS = 4
 
 
 def _dumps(value: Any) -> str:
@@ -98,6 +102,8 @@ class Database:
         self._one_lock = threading.Lock()
         self._one_conn: Connection | None = None
         self._one_used = 0.0
+        self._submitted: ThreadPoolExecutor | None = None  # submit_write's threads on PostgreSQL, made on first use
+        self._submit_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -197,6 +203,29 @@ class Database:
             self._one_conn.close()
             self._one_conn = None
 
+    def submit_write(self, fn: Callable[[Connection], T]) -> Future[T]:
+        """:meth:`run_write` started now in another thread: the future resolves once the transaction committed
+        (or holds its error). The caller goes on meanwhile and must wait on the future before it acts on the
+        write. On SQLite the writer thread's next group commit; on PostgreSQL one of ``WRITE_THREADS`` threads,
+        each running the job in a transaction of its own on a pooled connection."""
+        if self._writer is not None:
+            if self._writer.in_writer_thread():  # it would wait for the job it is part of
+                raise RuntimeError("submit_write called from inside a write job: nest the work in the job instead")
+            return self._writer.submit(fn)
+        with self._submit_lock:
+            if self._submitted is None:
+                self._submitted = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="cityos-write")
+            try:
+                return self._submitted.submit(self.run_write, fn)
+            except RuntimeError:  # disposed meanwhile: the write runs here, as run_write would
+                pass
+        done: Future[T] = Future()
+        try:
+            done.set_result(self.run_write(fn))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
+
     async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
         """The same as run_write, awaited without holding a thread of the pool on SQLite."""
         if self._writer is None:
@@ -264,6 +293,10 @@ class Database:
         self.parts.close()
         if self._writer is not None:
             self._writer.close()
+        with self._submit_lock:
+            submitted, self._submitted = self._submitted, None
+        if submitted is not None:  # the writes started are finished (their callers wait on them), then the threads end
+            submitted.shutdown(wait=True)
         with self._one_lock:
             self._drop_held()
         self.engine.dispose()
