@@ -160,7 +160,9 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str
     if reload not in (None, "true", "false"):
         raise BadRequestData(f"reload must be true or false, not {reload!r}")
     if cid in CORE_CONTEXT_URLS:
-        raise BadRequestData("the NGSI-LD core @context cannot be deleted nor reloaded")
+        if reload == "true":  # reloaded: the copy this server ships is the one it serves (NGSI-LD 5.13.5; 051_09)
+            return
+        raise BadRequestData("the NGSI-LD core @context cannot be deleted: reload it with reload=true")
     try:
         row = get_context(rt, cid)
     except ResourceNotFound:
@@ -176,8 +178,12 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str
         )
     if row["kind"] in SERVED and not scope.sees_tenant(row["tenant"] or ""):
         raise ResourceNotFound(f"no @context with id {cid} is stored in tenant {scope.tenant}", instance=cid)
+    if reload == "true":
+        # fetched again before the cached copy goes: a server that does not answer leaves it as it was
+        # (LdContextNotAvailable; NGSI-LD 5.13.5.4, ETSI 053_05_01); a fetched one replaces it (on_fetch)
+        resolver(rt).forget(row["url"])
+        resolver(rt).resolve(row["url"])
+        return
     with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == row["id"]))
     resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)
-    if reload == "true":  # fetched again at once: LdContextNotAvailable when its server does not answer
-        resolver(rt).resolve(row["url"])

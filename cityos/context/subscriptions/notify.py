@@ -76,11 +76,11 @@ class _Index:
                 index.anything.append(sub)
                 continue
             for sel in sub.entities:
-                into = (
-                    index.by_id.setdefault(sel.id, []) if sel.id is not None else index.by_type.setdefault(sel.type, [])
-                )
-                if not into or into[-1] is not sub:
-                    into.append(sub)
+                # a type expression is filed under every type it names; selects() then tells
+                lists = [index.by_id.setdefault(sel.id, [])] if sel.id is not None else None
+                for into in lists or [index.by_type.setdefault(t, []) for t in sel.types or (sel.type,)]:
+                    if not into or into[-1] is not sub:
+                        into.append(sub)
         return index
 
     def candidates(self, entity_id: str, types: Iterable[str]) -> list[Subscription]:
