@@ -74,11 +74,22 @@ def add_hosted(rt: Runtime, body: Any, tenant: str) -> str:
     """Store a user @context in ``tenant``; returns its id (served to anyone at /ngsi-ld/v1/jsonldContexts/{id})."""
     if not isinstance(body, dict) or "@context" not in body:
         raise InvalidRequest('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
+    _check_entries(body["@context"])
     try:
         resolver(rt).resolve(body["@context"])  # refuse what we could not use later
     except InvalidRequest as exc:  # a document that is JSON but not a valid @context (NGSI-LD 5.13.2.4)
         raise BadRequestData(exc.detail) from None
     return _store(rt, body, tenant, HOSTED)
+
+
+def _check_entries(context: Any) -> None:
+    """A @context is a URL, an object, null or a list of those: checked whole before any URL in it is fetched,
+    so that an invalid one is BadRequestData whether or not the servers it names answer (ETSI 5132_01_03)."""
+    entries = context if isinstance(context, list) else [context]
+    for n, entry in enumerate(entries):
+        if not (entry is None or isinstance(entry, str | dict)):
+            kind = "a list" if isinstance(entry, list) else f"the {type(entry).__name__} {entry!r}"
+            raise BadRequestData(f"@context entry {n} is {kind}: use a URL, an object or a list of those")
 
 
 def add_implicit(rt: Runtime, context: Any, tenant: str) -> str:

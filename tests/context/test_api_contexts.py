@@ -227,3 +227,12 @@ def test_a_failed_reload_keeps_the_cached_context(api: Api) -> None:
     assert api.get(path).json() == served
     assert api.delete(path).status_code == 204
     assert api.get(path).status_code == 404
+
+
+def test_an_invalid_context_is_refused_before_any_url_in_it_is_fetched(api: Api) -> None:
+    """A list entry that is neither a URL nor an object is BadRequestData even when a URL before it names a
+    server that would not answer (ETSI 5132_01_03); nothing is stored."""
+    for context in (["https://example.org/ctx.jsonld", 7], ["https://example.org/ctx.jsonld", ["x"]], True):
+        r = api.post(CTX, json={"@context": context})
+        assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData"), r.text
+    assert api.get(CTX).json() == []
