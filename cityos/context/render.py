@@ -80,7 +80,14 @@ def render_entity(
             continue
         name = tm.compact(iri)
         rendered = [render_instance(i, tm, view) for i in instances]
-        out[name] = rendered[0] if len(rendered) == 1 else rendered
+        if len(rendered) == 1:
+            out[name] = rendered[0]
+        elif view.fmt == SIMPLIFIED:  # a multi-attribute: its values by datasetId (NGSI-LD 4.5.4)
+            out[name] = {
+                "dataset": {i.get("datasetId") or "@none": r for i, r in zip(instances, rendered, strict=True)}
+            }
+        else:
+            out[name] = rendered
     return out
 
 
@@ -182,5 +189,10 @@ def key_value(instances: list[dict[str, Any]], tm: TermMap) -> Any:
 
 def key_values(entity_id: str, types: list[str], attrs: dict[str, list[dict[str, Any]]], tm: TermMap) -> dict[str, Any]:
     """An entity in the simplified (keyValues) form, its names compacted with ``tm``: a record as other
-    packages read one (the data resource system's dataset reads)."""
-    return render_entity(entity_id, types, None, attrs, tm, View(fmt=SIMPLIFIED))
+    packages read one (the data resource system's dataset reads), several instances of an attribute as a list
+    (the NGSI-LD API's keyValues keys them by datasetId instead: render_entity)."""
+    out = entity_head(entity_id, types, tm, View(fmt=SIMPLIFIED))
+    for iri, instances in attrs.items():
+        if instances:
+            out[tm.compact(iri)] = key_value(instances, tm)
+    return out

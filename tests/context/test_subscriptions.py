@@ -273,6 +273,30 @@ def test_q_written_percent_encoded(fast: Api, receivers: Callable[..., Receiver]
     assert ids(rx.wait_for(1)) == [["urn:ngsi-ld:AirQualityObserved:1"]]
 
 
+def test_simplified_multi_attributes_by_dataset_id(fast: Api, receivers: Callable[..., Receiver]) -> None:
+    """In the simplified form a multi-attribute is its values by datasetId, "@none" the default (NGSI-LD 4.5.4):
+    on a read and in a notification, where a deleted instance is Null under its datasetId (ETSI 046_22_07)."""
+    rx = receivers()
+    german, french = "urn:ngsi-ld:Dataset:german-name", "urn:ngsi-ld:Dataset:french-name"
+    body = sub_body(rx.url, notificationTrigger=["attributeDeleted"], notification={"format": "keyValues"})
+    subscribe(fast, body)
+    doc = air(1, 80)
+    doc["name"] = [
+        {"type": "Property", "value": "Eiffel Tower"},
+        {"type": "Property", "value": "Tour Eiffel", "datasetId": french},
+        {"type": "Property", "value": "Eiffelturm", "datasetId": german},
+    ]
+    create(fast, doc)
+    got = fast.get(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1", params={"options": "keyValues"}).json()
+    assert got["name"] == {"dataset": {"@none": "Eiffel Tower", french: "Tour Eiffel", german: "Eiffelturm"}}
+    assert got["pm25"] == 80  # one instance: its value alone
+    r = fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/name", params={"datasetId": french})
+    assert r.status_code == 204, r.text
+    (note,) = rx.wait_for(1)
+    names = note["data"][0]["name"]
+    assert names == {"dataset": {"@none": "Eiffel Tower", german: "Eiffelturm", french: "urn:ngsi-ld:null"}}
+
+
 def test_permissions(api: Api) -> None:
     from cityos.auth.service import create_token
 

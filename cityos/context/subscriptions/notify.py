@@ -326,7 +326,7 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
     shown = View(sub.fmt, sys_attrs=sub.sys_attrs, pick=pick, omit=sub.omit)
     stamps = (data.get("createdAt"), data.get("modifiedAt")) if event.subject != ENTITY_DELETED else (None, None)
     out = render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown, *stamps)
-    return changes.annotate(out, sub, event, sight)
+    return changes.annotate(out, sub, event, sight, attrs)
 
 
 def _dataset(inst: dict[str, Any]) -> str:
