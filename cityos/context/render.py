@@ -169,7 +169,11 @@ def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dic
     props = {k: v for k, v in entity.items() if k != "id"}
     geo = entity.get(geometry_name)
     geometry = None
-    if isinstance(geo, dict):
+    if fmt == SIMPLIFIED and isinstance(geo, dict) and isinstance(geo.get("dataset"), dict):
+        # a multi-attribute keyed by datasetId (clause 4.5.17.1): the default instance's, else the first
+        values = geo["dataset"]
+        geometry = values["@none"] if "@none" in values else next(iter(values.values()), None)
+    elif isinstance(geo, dict):
         geometry = geo.get("value") if geo.get("type") == GEOPROPERTY else geo
     elif isinstance(geo, list) and geo:
         first = geo[0]

@@ -290,6 +290,20 @@ def test_simplified_multi_attributes_by_dataset_id(fast: Api, receivers: Callabl
     got = fast.get(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1", params={"options": "keyValues"}).json()
     assert got["name"] == {"dataset": {"@none": "Eiffel Tower", french: "Tour Eiffel", german: "Eiffelturm"}}
     assert got["pm25"] == 80  # one instance: its value alone
+    two_places = {
+        "location": [
+            {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [9.0, 9.0]}, "datasetId": german},
+            {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [121.49, 31.23]}},
+        ]
+    }
+    assert fast.post(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs", json=two_places).status_code == 204
+    geo = fast.get(
+        f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1",
+        params={"options": "keyValues"},
+        headers={"Accept": "application/geo+json"},
+    ).json()
+    assert geo["geometry"] == {"type": "Point", "coordinates": [121.49, 31.23]}  # the default instance's (4.5.17.1)
+    assert set(geo["properties"]["location"]["dataset"]) == {"@none", german}
     r = fast.delete(f"{ENTITIES}/urn:ngsi-ld:AirQualityObserved:1/attrs/name", params={"datasetId": french})
     assert r.status_code == 204, r.text
     (note,) = rx.wait_for(1)
