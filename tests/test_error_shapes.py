@@ -87,7 +87,7 @@ def check_problem(r: httpx.Response, path: str) -> str | None:
     if body["status"] != r.status_code or not isinstance(body["detail"], str) or not body["detail"]:
         return f"status or detail wrong: {body}"
     if path.startswith("/ngsi-ld/"):
-        # NGSI-LD types the errors of its own (400, 404, 409, 422, 503 …); HTTP's own (401, 403, 406, 413,
+        # NGSI-LD types the errors of its own (400, 404, 409, 422, 504 …); HTTP's own (401, 403, 406, 413,
         # 415) have no NGSI-LD type and keep cityos's
         ngsild = body["type"].startswith(NGSILD_ERRORS) or r.status_code in (401, 403, 406, 413, 415)
         if media != "application/json" or not ngsild:

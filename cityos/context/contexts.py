@@ -74,11 +74,22 @@ def add_hosted(rt: Runtime, body: Any, tenant: str) -> str:
     """Store a user @context in ``tenant``; returns its id (served to anyone at /ngsi-ld/v1/jsonldContexts/{id})."""
     if not isinstance(body, dict) or "@context" not in body:
         raise InvalidRequest('send the context as {"@context": {...}} (an object or a list of objects and URLs)')
+    _check_entries(body["@context"])
     try:
         resolver(rt).resolve(body["@context"])  # refuse what we could not use later
     except InvalidRequest as exc:  # a document that is JSON but not a valid @context (NGSI-LD 5.13.2.4)
         raise BadRequestData(exc.detail) from None
     return _store(rt, body, tenant, HOSTED)
+
+
+def _check_entries(context: Any) -> None:
+    """A @context is a URL, an object, null or a list of those: checked whole before any URL in it is fetched,
+    so that an invalid one is BadRequestData whether or not the servers it names answer (ETSI 5132_01_03)."""
+    entries = context if isinstance(context, list) else [context]
+    for n, entry in enumerate(entries):
+        if not (entry is None or isinstance(entry, str | dict)):
+            kind = "a list" if isinstance(entry, list) else f"the {type(entry).__name__} {entry!r}"
+            raise BadRequestData(f"@context entry {n} is {kind}: use a URL, an object or a list of those")
 
 
 def add_implicit(rt: Runtime, context: Any, tenant: str) -> str:
@@ -160,7 +171,9 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str
     if reload not in (None, "true", "false"):
         raise BadRequestData(f"reload must be true or false, not {reload!r}")
     if cid in CORE_CONTEXT_URLS:
-        raise BadRequestData("the NGSI-LD core @context cannot be deleted nor reloaded")
+        if reload == "true":  # reloaded: the copy this server ships is the one it serves (NGSI-LD 5.13.5; 051_09)
+            return
+        raise BadRequestData("the NGSI-LD core @context cannot be deleted: reload it with reload=true")
     try:
         row = get_context(rt, cid)
     except ResourceNotFound:
@@ -176,8 +189,12 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str
         )
     if row["kind"] in SERVED and not scope.sees_tenant(row["tenant"] or ""):
         raise ResourceNotFound(f"no @context with id {cid} is stored in tenant {scope.tenant}", instance=cid)
+    if reload == "true":
+        # fetched again before the cached copy goes: a server that does not answer leaves it as it was
+        # (LdContextNotAvailable; NGSI-LD 5.13.5.4, ETSI 053_05_01); a fetched one replaces it (on_fetch)
+        resolver(rt).forget(row["url"])
+        resolver(rt).resolve(row["url"])
+        return
     with rt.db.write() as conn:
         conn.execute(delete(jsonld_contexts).where(jsonld_contexts.c.id == row["id"]))
     resolver(rt).forget(row["url"] if row["kind"] == CACHED else None)
-    if reload == "true":  # fetched again at once: LdContextNotAvailable when its server does not answer
-        resolver(rt).resolve(row["url"])

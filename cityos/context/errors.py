@@ -62,7 +62,9 @@ class TooManyResults(NgsiLdError):
 class LdContextNotAvailable(NgsiLdError):
     type = NGSILD_ERRORS + "LdContextNotAvailable"
     title = "JSON-LD @context not available"
-    status = 503
+    # 504 Gateway Timeout, as NGSI-LD v1.9.1 maps it (clause 6.3.4, Table 6.3.4-1): the server is the client
+    # of the @context's server, which did not answer with a usable document
+    status = 504
 
 
 class NonexistentTenant(NgsiLdError):

@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import orjson
 
-from cityos.context.errors import InvalidRequest, LdContextNotAvailable
+from cityos.context.errors import BadRequestData, InvalidRequest, LdContextNotAvailable, NgsiLdError
 from cityos.core.addresses import refusal
 
 log = logging.getLogger(__name__)
@@ -424,12 +424,17 @@ def _unavailable(url: str, reason: str) -> LdContextNotAvailable:
     return LdContextNotAvailable(f"cannot use the JSON-LD @context at {url}: {reason}")
 
 
+def _invalid(url: str, reason: str) -> BadRequestData:
+    """A remote @context fetched but not valid: BadRequestData (NGSI-LD 5.5.6), not LdContextNotAvailable."""
+    return BadRequestData(f"the JSON-LD @context at {url} is not valid: {reason}")
+
+
 def _check_remote(value: Any, url: str, depth: int = 0) -> None:
     """Refuse a fetched document whose own local contexts are invalid, so that it is not cached."""
     if isinstance(value, str) or value is None:
         return
     if depth > MAX_DEPTH:
-        raise _unavailable(url, "its @context is nested too deeply")
+        raise _invalid(url, "its @context is nested too deeply")
     if isinstance(value, list):
         for item in value:
             _check_remote(item, url, depth + 1)
@@ -440,9 +445,9 @@ def _check_remote(value: Any, url: str, depth: int = 0) -> None:
         try:
             _parse_local(value, "it")
         except InvalidRequest as exc:
-            raise _unavailable(url, exc.detail) from None
+            raise _invalid(url, exc.detail) from None
     else:
-        raise _unavailable(url, f"its @context is {_kind(value)}, not an object, a URL or a list")
+        raise _invalid(url, f"its @context is {_kind(value)}, not an object, a URL or a list")
 
 
 class ContextResolver:
@@ -617,8 +622,8 @@ class ContextResolver:
         if not owner:
             try:
                 return future.result()
-            except LdContextNotAvailable as exc:  # a fresh exception: one object must not be raised in many threads
-                raise LdContextNotAvailable(exc.detail, **exc.extra) from None
+            except NgsiLdError as exc:  # a fresh exception: one object must not be raised in many threads
+                raise type(exc)(exc.detail, **exc.extra) from None
         try:
             body = self._fetch(url)
             entry = (body["@context"], time.monotonic() + self._cache_seconds)
@@ -671,9 +676,9 @@ class ContextResolver:
         try:
             body = orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError:
-            raise _unavailable(url, "the answer is not JSON") from None
+            raise _invalid(url, "the answer is not JSON") from None
         if not isinstance(body, dict) or "@context" not in body:
-            raise _unavailable(url, "the answer is not a JSON-LD context document (an object with @context)")
+            raise _invalid(url, "the answer is not a JSON-LD context document (an object with @context)")
         _check_remote(body["@context"], url)
         return body
 

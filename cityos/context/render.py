@@ -80,7 +80,14 @@ def render_entity(
             continue
         name = tm.compact(iri)
         rendered = [render_instance(i, tm, view) for i in instances]
-        out[name] = rendered[0] if len(rendered) == 1 else rendered
+        if len(rendered) == 1:
+            out[name] = rendered[0]
+        elif view.fmt == SIMPLIFIED:  # a multi-attribute: its values by datasetId (NGSI-LD 4.5.4)
+            out[name] = {
+                "dataset": {i.get("datasetId") or "@none": r for i, r in zip(instances, rendered, strict=True)}
+            }
+        else:
+            out[name] = rendered
     return out
 
 
@@ -162,7 +169,11 @@ def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dic
     props = {k: v for k, v in entity.items() if k != "id"}
     geo = entity.get(geometry_name)
     geometry = None
-    if isinstance(geo, dict):
+    if fmt == SIMPLIFIED and isinstance(geo, dict) and isinstance(geo.get("dataset"), dict):
+        # a multi-attribute keyed by datasetId (clause 4.5.17.1): the default instance's, else the first
+        values = geo["dataset"]
+        geometry = values["@none"] if "@none" in values else next(iter(values.values()), None)
+    elif isinstance(geo, dict):
         geometry = geo.get("value") if geo.get("type") == GEOPROPERTY else geo
     elif isinstance(geo, list) and geo:
         first = geo[0]
@@ -182,8 +193,13 @@ def key_value(instances: list[dict[str, Any]], tm: TermMap) -> Any:
 
 def key_values(entity_id: str, types: list[str], attrs: dict[str, list[dict[str, Any]]], tm: TermMap) -> dict[str, Any]:
     """An entity in the simplified (keyValues) form, its names compacted with ``tm``: a record as other
-    packages read one (the data resource system's dataset reads)."""
-    return render_entity(entity_id, types, None, attrs, tm, View(fmt=SIMPLIFIED))
+    packages read one (the data resource system's dataset reads), several instances of an attribute as a list
+    (the NGSI-LD API's keyValues keys them by datasetId instead: render_entity)."""
+    out = entity_head(entity_id, types, tm, View(fmt=SIMPLIFIED))
+    for iri, instances in attrs.items():
+        if instances:
+            out[tm.compact(iri)] = key_value(instances, tm)
+    return out
 
 
 # --- a page of records in keyValues form ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""@contexts over HTTP: stored contexts used by Link header, and unreachable ones give 503."""
+"""@contexts over HTTP: stored contexts used by Link header, and unreachable ones give 504."""
 
 import socket
 
@@ -34,14 +34,14 @@ def test_stored_context_expands_and_compacts_through_link(api: Api) -> None:
 
 
 @pytest.mark.settings(context_allow_private=True)
-def test_unreachable_context_is_503_and_not_cached(api: Api) -> None:
+def test_unreachable_context_is_504_and_not_cached(api: Api) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket closes
     link = _link(f"http://127.0.0.1:{port}/context.jsonld")
     for _ in range(2):  # a failure is never cached: each request tries again and fails the same way
         r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=link)
-        assert r.status_code == 503
+        assert r.status_code == 504
         body = r.json()
         assert body["type"] == "https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable"
         assert str(port) in body["detail"]
@@ -102,7 +102,7 @@ def test_contexts_on_local_addresses_are_refused_by_default(api: Api) -> None:
         "http://169.254.169.254/latest/meta-data",
     ):
         r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=_link(url))
-        assert r.status_code == 503, url
+        assert r.status_code == 504, url
         assert "CITYOS_CONTEXT_ALLOW_PRIVATE" in r.json()["detail"]
 
 
@@ -169,6 +169,9 @@ def test_context_parameters_and_the_core_context(api: Api) -> None:
     served = api.get(f"{CTX}/{quote(core, safe='')}", token=None)
     assert served.status_code == 200 and "@context" in served.json()
     assert api.delete(f"{CTX}/{quote(core, safe='')}").status_code == 400
+    # reloaded: the copy the server ships is the one it serves (ETSI 051_09_01)
+    assert api.delete(f"{CTX}/{quote(core, safe='')}", params={"reload": "true"}).status_code == 204
+    assert api.get(f"{CTX}/{quote(core, safe='')}", params={"details": "true"}, token=None).status_code == 200
     no_context = api.post(CTX, json={"A1": "urn:ngsi-ld:attributes:A1"})
     assert no_context.status_code == 400 and no_context.json()["type"].endswith("/InvalidRequest")
     made = api.post(CTX, json={"@context": {"hp": "https://huangpu.example.gov.cn/ns#", "Spot": "hp:HotSpot"}})
@@ -176,3 +179,60 @@ def test_context_parameters_and_the_core_context(api: Api) -> None:
     e = {"id": "urn:ngsi-ld:HotSpot:1", "type": "Spot"}
     assert api.post("/ngsi-ld/v1/entities", json=e, headers=_link(f"http://testserver{path}")).status_code == 201
     assert api.get(path, params={"details": "true"}, token=None).json()["numberOfHits"] == 1
+
+
+@pytest.mark.settings(context_allow_private=True)
+def test_a_failed_reload_keeps_the_cached_context(api: Api) -> None:
+    """Delete with reload=true fetches the cached context again before it goes: a server that does not answer
+    is 504 LdContextNotAvailable and the cached copy stays (NGSI-LD 5.13.5.4; ETSI 053_05_01); one that answers
+    replaces it, and a delete without reload removes it."""
+    import http.server
+    import threading
+    from urllib.parse import quote
+
+    served = {"@context": {"crowd": "https://example.org/crowd"}}
+
+    class Contexts(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            import json
+
+            body = json.dumps(served).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ld+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Contexts)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/ctx.jsonld"
+    path = f"{CTX}/{quote(url, safe='')}"
+    try:
+        e = {"id": "urn:ngsi-ld:Spot:1", "type": "Spot", "crowd": {"type": "Property", "value": 1}}
+        assert api.post("/ngsi-ld/v1/entities", json=e, headers=_link(url)).status_code == 201
+        assert api.get(path, params={"details": "true"}).json()["kind"] == "Cached"
+        served["@context"] = {"crowd": "https://example.org/crowdCount"}
+        assert api.delete(path, params={"reload": "true"}).status_code == 204
+        assert api.get(path).json() == served  # the fetched copy replaced the cached one
+    finally:
+        server.shutdown()
+        server.server_close()
+    failed = api.delete(path, params={"reload": "true"})  # its server is gone
+    assert failed.status_code == 504 and failed.json()["type"].endswith("/LdContextNotAvailable")
+    kept = api.get(path, params={"details": "true"})
+    assert kept.status_code == 200 and kept.json()["kind"] == "Cached"
+    assert api.get(path).json() == served
+    assert api.delete(path).status_code == 204
+    assert api.get(path).status_code == 404
+
+
+def test_an_invalid_context_is_refused_before_any_url_in_it_is_fetched(api: Api) -> None:
+    """A list entry that is neither a URL nor an object is BadRequestData even when a URL before it names a
+    server that would not answer (ETSI 5132_01_03); nothing is stored."""
+    for context in (["https://example.org/ctx.jsonld", 7], ["https://example.org/ctx.jsonld", ["x"]], True):
+        r = api.post(CTX, json={"@context": context})
+        assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData"), r.text
+    assert api.get(CTX).json() == []

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityos.context.errors import InvalidRequest, LdContextNotAvailable
+from cityos.context.errors import BadRequestData, InvalidRequest, LdContextNotAvailable
 from cityos.context.jsonld import (
     CORE_CONTEXT,
     CORE_CONTEXT_URL,
@@ -409,20 +409,25 @@ def test_cyclic_remote_contexts_are_refused(server: ContextServer) -> None:
         ("/slow", "no answer within 0.3 s"),
     ],
 )
-def test_fetch_failures_are_503(server: ContextServer, path: str, reason: str) -> None:
+def test_fetch_failures_are_504_and_invalid_documents_400(server: ContextServer, path: str, reason: str) -> None:
+    """A context that cannot be fetched is LdContextNotAvailable (504); one fetched that is not a valid @context
+    is BadRequestData (400; NGSI-LD 5.5.6, ETSI 556_01). Neither is cached."""
     url = server.url(path)
     fetched: list[str] = []
-    resolver = ContextResolver(timeout=0.3, on_fetch=lambda u, body: fetched.append(u))
-    with pytest.raises(LdContextNotAvailable) as err:
+    # a short deadline only where it is the point: a loaded machine may take longer to read a small answer
+    resolver = ContextResolver(timeout=0.3 if path == "/slow" else 10.0, on_fetch=lambda u, body: fetched.append(u))
+    invalid = path in ("/not-json", "/no-context", "/bad-term")
+    error = BadRequestData if invalid else LdContextNotAvailable
+    with pytest.raises(error) as err:
         resolver.resolve(url)
     if path == "/slow":
         assert server.answered[path] == 0  # it gave up at its own timeout while the answer was still held back
-    assert err.value.status == 503
+    assert err.value.status == (400 if invalid else 504)
     assert url in err.value.detail
     assert reason in err.value.detail
     assert fetched == []
     hits = server.hits[path]
-    with pytest.raises(LdContextNotAvailable):
+    with pytest.raises(error):
         resolver.resolve(url)
     assert server.hits[path] == hits + 1  # failures are not cached: the next request tries again
 

@@ -139,7 +139,7 @@ def test_mqtt_notification_qos1(
     entity = {"id": "urn:ngsi-ld:AirQualityObserved:1", "type": "AirQualityObserved"}
     assert note["data"] == [{**entity, "pm25": 80}]
     assert second["body"]["data"] == [{**entity, "pm25": 95}]
-    doc = until(fast, sub_id, lambda d: d["notification"]["timesSent"] == 2 and "lastSuccess" in d["notification"])
+    doc = until(fast, sub_id, lambda d: d["notification"].get("timesSent") == 2 and "lastSuccess" in d["notification"])
     assert doc["notification"]["status"] == "ok" and "lastFailure" not in doc["notification"]
     assert connects == [sub.topic]  # one connection, kept open between the two notifications
 
@@ -199,4 +199,4 @@ def test_unreachable_broker_fails_while_others_are_served(
         "urn:ngsi-ld:AirQualityObserved:2",
     ]
     rx.wait_for(2)
-    assert "lastSuccess" in until(fast, live, lambda d: d["notification"]["timesSent"] == 2)["notification"]
+    assert "lastSuccess" in until(fast, live, lambda d: d["notification"].get("timesSent") == 2)["notification"]

@@ -16,8 +16,8 @@ Notification endpoints are ``http(s)://`` URLs or MQTT brokers, ``mqtt(s)://[use
 A ``timeInterval`` subscription is periodic: every that many seconds it is sent every entity that
 its ``entities``, ``q`` and ``geoQ`` select (at most 10,000), and changes do not notify it.
 
-Not in this part: ``notificationTrigger`` (creates and attribute updates notify; deletions never do), type
-expressions in ``entities[].type``, ``scopeQ``, ``lang`` and ``showChanges``.
+``entities[].type`` may be a type expression (``(Building|Tower)``, ``A;B``). Not in this part: ``scopeQ``
+and ``lang``.
 
 
 The modules: ``model`` (what a subscription is), ``parsing`` (a body validated into one), ``matching``

@@ -154,8 +154,15 @@ def _add_previous(shown: list[Any], before: list[dict[str, Any]], tm: TermMap) -
     return out
 
 
-def annotate(out: dict[str, Any], sub: Subscription, event: Event, sight: Sight | None = None) -> dict[str, Any]:
-    """A rendered entity of a notification with its deletions (and previous values) shown."""
+def annotate(
+    out: dict[str, Any],
+    sub: Subscription,
+    event: Event,
+    sight: Sight | None = None,
+    shown: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """A rendered entity of a notification with its deletions (and previous values) shown; ``shown`` are the
+    instances it was rendered from (their datasetIds key a simplified multi-attribute)."""
     data = event.data
     governed = sight is not None and sight.items is not None
     tm = sub.tm
@@ -190,9 +197,26 @@ def annotate(out: dict[str, Any], sub: Subscription, event: Event, sight: Sight 
             # the whole attribute is gone: one Null, of its default instance (ETSI 046_22_08)
             insts = [next(i for i in insts if _dataset(i) is None)]
         nulls = [_null(i, _plain(sub) if governed else sub, tm, deleted_at) for i in insts]
+        if sub.fmt == SIMPLIFIED:
+            out[name] = _simplified_with(out.get(name), (shown or {}).get(iri) or [], insts, nulls)
+            continue
         items = _as_list(out.get(name)) + nulls
         out[name] = items[0] if len(items) == 1 else items
     return out
+
+
+def _simplified_with(current: Any, held: list[dict[str, Any]], deleted: list[dict[str, Any]], nulls: list[Any]) -> Any:
+    """A simplified attribute with its deleted instances added as Null: one value alone, or the values of a
+    multi-attribute by datasetId ("@none" the default; NGSI-LD 4.5.4; ETSI 046_22_07)."""
+    if current is None and len(nulls) == 1:
+        return nulls[0]
+    if isinstance(current, dict) and len(held) > 1 and isinstance(current.get("dataset"), dict):
+        values = dict(current["dataset"])
+    else:
+        values = {} if current is None else {(held[0].get("datasetId") if held else None) or "@none": current}
+    for inst, null in zip(deleted, nulls, strict=True):
+        values[_dataset(inst) or "@none"] = null
+    return {"dataset": values}
 
 
 def _plain(sub: Subscription) -> Subscription:

@@ -12,9 +12,7 @@ from cityos.context.entity import TermMap
 from cityos.context.events import ENTITY_CREATED, ENTITY_DELETED, ENTITY_UPDATED
 from cityos.context.geo import GeoQuery
 from cityos.context.governance import ReadCaller
-from cityos.context.qlang import (
-    QExpr,
-)
+from cityos.context.qlang import QExpr, TAnd, TName, TypeExpr
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED
 from cityos.core.timefmt import normalize_ts, now_iso
 
@@ -39,18 +37,34 @@ ACTIVE, PAUSED, FAILED, EXPIRED = "active", "paused", "failed", "expired"
 
 @dataclass(frozen=True)
 class EntitySelector:
-    """One member of ``entities``: a type IRI, with an optional id or id pattern."""
+    """One member of ``entities``: a type IRI, with an optional id or id pattern. A type expression
+    (``(Building|Tower)``, ``A;B``: NGSI-LD 4.17) is kept in ``type_expr`` with its names as IRIs; ``type``
+    is then the first IRI it names, and ``types`` all of them (what the matcher's index files it under)."""
 
     type: str
     id: str | None = None
     id_pattern: Any = None  # compiled by cityos.core.patterns (RE2): it has search()
+    type_expr: TypeExpr | None = None
+    types: tuple[str, ...] = ()
 
     def selects(self, entity_id: str, types: Iterable[str]) -> bool:
-        if self.type not in types:
+        if self.type_expr is None:
+            if self.type not in types:
+                return False
+        elif not _holds(self.type_expr, types if isinstance(types, set | frozenset) else frozenset(types)):
             return False
         if self.id is not None:
             return entity_id == self.id
         return self.id_pattern is None or self.id_pattern.search(entity_id) is not None
+
+
+def _holds(expr: TypeExpr, types: set[str] | frozenset[str]) -> bool:
+    """Whether an entity of ``types`` (IRIs) meets a type expression whose names are IRIs."""
+    if isinstance(expr, TName):
+        return expr.name in types
+    if isinstance(expr, TAnd):
+        return all(_holds(e, types) for e in expr.items)
+    return any(_holds(e, types) for e in expr.items)
 
 
 MQTT_QOS = ("0", "1", "2")

@@ -76,11 +76,11 @@ class _Index:
                 index.anything.append(sub)
                 continue
             for sel in sub.entities:
-                into = (
-                    index.by_id.setdefault(sel.id, []) if sel.id is not None else index.by_type.setdefault(sel.type, [])
-                )
-                if not into or into[-1] is not sub:
-                    into.append(sub)
+                # a type expression is filed under every type it names; selects() then tells
+                lists = [index.by_id.setdefault(sel.id, [])] if sel.id is not None else None
+                for into in lists or [index.by_type.setdefault(t, []) for t in sel.types or (sel.type,)]:
+                    if not into or into[-1] is not sub:
+                        into.append(sub)
         return index
 
     def candidates(self, entity_id: str, types: Iterable[str]) -> list[Subscription]:
@@ -326,7 +326,7 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
     shown = View(sub.fmt, sys_attrs=sub.sys_attrs, pick=pick, omit=sub.omit)
     stamps = (data.get("createdAt"), data.get("modifiedAt")) if event.subject != ENTITY_DELETED else (None, None)
     out = render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown, *stamps)
-    return changes.annotate(out, sub, event, sight)
+    return changes.annotate(out, sub, event, sight, attrs)
 
 
 def _dataset(inst: dict[str, Any]) -> str:

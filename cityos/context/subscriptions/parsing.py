@@ -12,10 +12,7 @@ from cityos.context.errors import (
     InvalidRequest,
 )
 from cityos.context.geo import parse_geoq
-from cityos.context.qlang import (
-    parse_q,
-    q_attributes,
-)
+from cityos.context.qlang import TName, TypeExpr, parse_q, parse_type_expr, q_attributes, type_names
 from cityos.context.render import SIMPLIFIED
 from cityos.context.subscriptions.model import (
     ACCEPTS,
@@ -30,6 +27,17 @@ from cityos.context.subscriptions.model import (
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts, now_iso
 
+# the members of a Subscription a client may give (NGSI-LD v1.9.1, clause 5.2.12), and those of its
+# notification that the server provides (clause 5.2.14)
+_CLIENT_MEMBERS = frozenset(
+    {"id", "type", "subscriptionName", "description", "entities", "watchedAttributes", "notificationTrigger",
+     "timeInterval", "q", "geoQ", "csf", "isActive", "notification", "expiresAt", "throttling", "temporalQ",
+     "scopeQ", "lang", "datasetId", "jsonldContext", "localOnly", "expandValues"}
+)  # fmt: skip
+_READ_ONLY_NOTIFICATION = frozenset(
+    {"timesSent", "timesFailed", "lastNotification", "lastFailure", "lastSuccess", "status"}
+)
+_TYPE_OPERATORS = frozenset(",;|()")  # a type holding one is a type expression (NGSI-LD 4.17)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # headers a subscription may not set: the target host, the body's framing and hop-by-hop headers
 _NOT_GIVEN = frozenset(
@@ -77,7 +85,7 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None, future_on
     """
     if not isinstance(body, dict):
         raise BadRequestData("a subscription must be a JSON object")
-    body = {k: v for k, v in body.items() if k != "@context"}
+    body = _members(body)
     if body.get("type") != "Subscription":
         raise BadRequestData(f"'type' must be \"Subscription\", not {body.get('type')!r}")
     sub_id = check_entity_id(body.get("id"))
@@ -93,10 +101,17 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None, future_on
         if not isinstance(body["q"], str):
             raise BadRequestData("'q' must be a string such as 'pm25>100'")
         try:
-            sub.q = parse_q(body["q"])
+            sub.q = parse_q(_url_decoded(body["q"]))
         except InvalidRequest as exc:
             raise BadRequestData(f"'q': {exc.detail}") from None
         sub.q_attrs = frozenset(tm.expand(a) for a in q_attributes(sub.q))
+    if "csf" in body:  # a query over registrations (clause 4.9): checked, though no registration is held
+        if not isinstance(body["csf"], str):
+            raise BadRequestData("'csf' must be a string, a query as in q")
+        try:
+            parse_q(_url_decoded(body["csf"]))
+        except InvalidRequest as exc:
+            raise BadRequestData(f"'csf': {exc.detail}") from None
     if "geoQ" in body:
         sub.geo = parse_geoq(body["geoQ"])
         sub.geo_iri = tm.expand(sub.geo.geoproperty)
@@ -129,6 +144,22 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None, future_on
             raise BadRequestData("'isActive' must be true or false")
         sub.is_active = body["isActive"]
     return sub
+
+
+def _members(body: dict[str, Any]) -> dict[str, Any]:
+    """The members of a subscription that a client gives (NGSI-LD 5.2.12): the read-only ones it sent (status,
+    the notification's counts and times) and any member the clause does not define are left out, so that what is
+    served is a subscription and nothing else (ETSI 5811_02_04)."""
+    kept = {k: v for k, v in body.items() if k in _CLIENT_MEMBERS}
+    notification = kept.get("notification")
+    if isinstance(notification, dict) and not _READ_ONLY_NOTIFICATION.isdisjoint(notification):
+        kept["notification"] = {k: v for k, v in notification.items() if k not in _READ_ONLY_NOTIFICATION}
+    return kept
+
+
+def _url_decoded(query: str) -> str:
+    """A q written as in a URL query (percent-encoded, as clause 4.9's examples are), decoded once."""
+    return unquote(query) if "%" in query else query
 
 
 def _parse_triggers(value: Any) -> frozenset[str]:
@@ -168,7 +199,7 @@ def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
             raise BadRequestData(f"'{where}' must be an object with type and optionally id or idPattern")
         if "type" not in sel:
             raise BadRequestData(f"'{where}.type' is missing: every entity selector names a type")
-        etype = tm.expand(check_name(sel["type"], f"{where}.type"))
+        etype, type_expr, types = _selector_types(sel["type"], where, tm)
         if "id" in sel and "idPattern" in sel:
             raise BadRequestData(f"'{where}' has both id and idPattern: give one of them")
         eid = check_entity_id(sel["id"], f"{where}.id") if "id" in sel else None
@@ -180,8 +211,32 @@ def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
                 pattern = compile_pattern(sel["idPattern"])
             except UnsupportedPattern as exc:
                 raise BadRequestData(f"'{where}.idPattern' is not a valid regular expression: {exc}") from None
-        out.append(EntitySelector(etype, eid, pattern))
+        out.append(EntitySelector(etype, eid, pattern, type_expr, types))
     return tuple(out)
+
+
+def _selector_types(value: Any, where: str, tm: TermMap) -> tuple[str, TypeExpr | None, tuple[str, ...]]:
+    """An entity selector's type: one name (as IRI), or a type expression (NGSI-LD 4.17, e.g.
+    ``(Building|Tower)``) with its names expanded; and the IRIs it names."""
+    if isinstance(value, str) and not _TYPE_OPERATORS.intersection(value):
+        etype = tm.expand(check_name(value, f"{where}.type"))
+        return etype, None, (etype,)
+    if not isinstance(value, str):
+        raise BadRequestData(f"'{where}.type' must be a type name or a type expression such as (Building|Tower)")
+    try:
+        expr = _expanded(parse_type_expr(value), tm)
+    except InvalidRequest as exc:
+        raise BadRequestData(f"'{where}.type': {exc.detail}") from None
+    if isinstance(expr, TName):  # only parentheses around one name
+        return expr.name, None, (expr.name,)
+    names = tuple(sorted(type_names(expr)))
+    return names[0], expr, names
+
+
+def _expanded(expr: TypeExpr, tm: TermMap) -> TypeExpr:
+    if isinstance(expr, TName):
+        return TName(tm.expand(check_name(expr.name, "a type in entities[].type")))
+    return type(expr)(tuple(_expanded(e, tm) for e in expr.items))
 
 
 def _parse_notification(sub: Subscription, value: Any, tm: TermMap) -> None:
