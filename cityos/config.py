@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     context_fetch_timeout: float = Field(5.0, description="Seconds to wait for a remote JSON-LD @context.")
     context_cache_seconds: int = Field(3600, description="How long a fetched remote @context is kept.")
     context_allow_private: bool = Field(
-        False, description="Fetch remote @contexts from loopback and private addresses too (off: refused, 503)."
+        False, description="Fetch remote @contexts from loopback and private addresses too (off: refused, 504)."
     )
     notify_allowed_networks: str = Field(
         "",

@@ -127,6 +127,7 @@ _STATUS_TEXT = {
     429: "Too many requests from this address or with this token: try again after Retry-After seconds",
     422: "The request is understood but cannot be carried out as asked: the detail says what would do",
     503: "A part this request needs is not ready yet or not reachable: try again (see Retry-After)",
+    504: "A resource this request names (a remote JSON-LD @context) could not be fetched in time",
 }
 
 

@@ -60,9 +60,11 @@ class TooManyResults(NgsiLdError):
 
 
 class LdContextNotAvailable(NgsiLdError):
+    """A remote @context could not be fetched: 504, as NGSI-LD v1.9 (clause 6.3.4) maps it (ETSI 043_01)."""
+
     type = NGSILD_ERRORS + "LdContextNotAvailable"
     title = "JSON-LD @context not available"
-    status = 503
+    status = 504
 
 
 class NonexistentTenant(NgsiLdError):

@@ -1,4 +1,4 @@
-"""@contexts over HTTP: stored contexts used by Link header, and unreachable ones give 503."""
+"""@contexts over HTTP: stored contexts used by Link header, and unreachable ones give 504."""
 
 import socket
 
@@ -34,14 +34,14 @@ def test_stored_context_expands_and_compacts_through_link(api: Api) -> None:
 
 
 @pytest.mark.settings(context_allow_private=True)
-def test_unreachable_context_is_503_and_not_cached(api: Api) -> None:
+def test_unreachable_context_is_504_and_not_cached(api: Api) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket closes
     link = _link(f"http://127.0.0.1:{port}/context.jsonld")
     for _ in range(2):  # a failure is never cached: each request tries again and fails the same way
         r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=link)
-        assert r.status_code == 503
+        assert r.status_code == 504
         body = r.json()
         assert body["type"] == "https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable"
         assert str(port) in body["detail"]
@@ -102,7 +102,7 @@ def test_contexts_on_local_addresses_are_refused_by_default(api: Api) -> None:
         "http://169.254.169.254/latest/meta-data",
     ):
         r = api.get("/ngsi-ld/v1/entities", params={"type": "A"}, headers=_link(url))
-        assert r.status_code == 503, url
+        assert r.status_code == 504, url
         assert "CITYOS_CONTEXT_ALLOW_PRIVATE" in r.json()["detail"]
 
 

@@ -409,7 +409,7 @@ def test_cyclic_remote_contexts_are_refused(server: ContextServer) -> None:
         ("/slow", "no answer within 0.3 s"),
     ],
 )
-def test_fetch_failures_are_503(server: ContextServer, path: str, reason: str) -> None:
+def test_fetch_failures_are_504(server: ContextServer, path: str, reason: str) -> None:
     url = server.url(path)
     fetched: list[str] = []
     resolver = ContextResolver(timeout=0.3, on_fetch=lambda u, body: fetched.append(u))
@@ -417,7 +417,7 @@ def test_fetch_failures_are_503(server: ContextServer, path: str, reason: str) -
         resolver.resolve(url)
     if path == "/slow":
         assert server.answered[path] == 0  # it gave up at its own timeout while the answer was still held back
-    assert err.value.status == 503
+    assert err.value.status == 504
     assert url in err.value.detail
     assert reason in err.value.detail
     assert fetched == []

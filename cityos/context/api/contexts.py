@@ -49,7 +49,7 @@ def _info(request: Request, row: dict) -> dict:
     status_code=201,
     summary="Store a user @context",
     response_class=Response,
-    responses={**created("stored @context"), **problem_responses(503)},  # 503: a context it names is unreachable
+    responses={**created("stored @context"), **problem_responses(504)},  # 504: a context it names is unreachable
     openapi_extra=ld_body("LdContextDocument", description='the context, as {"@context": …}'),
 )
 async def add_context(request: Request, ctx: Writer) -> Response:

@@ -309,5 +309,5 @@ def created(what: str) -> Responses:
 
 BATCH_RESULT = _ref("NgsiLdBatchResult")
 UPDATE_RESULT = _ref("NgsiLdUpdateResult")
-# Every NGSI-LD request negotiates its media type (406) and may need a remote @context (503).
-LD_PROBLEMS: Responses = problem_responses(406, 503)
+# Every NGSI-LD request negotiates its media type (406) and may need a remote @context (504).
+LD_PROBLEMS: Responses = problem_responses(406, 504)
