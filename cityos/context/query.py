@@ -39,6 +39,7 @@ from cityos.core.bounds import MAX_OFFSET
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.runtime import Runtime
 
+SYSTEM_ATTRIBUTES = frozenset({"createdAt", "modifiedAt", "deletedAt"})
 ALL_TYPES = "*"  # type=*: entities of every type (NGSI-LD v1.8, clause 4.17)
 
 
@@ -46,7 +47,7 @@ ALL_TYPES = "*"  # type=*: entities of every type (NGSI-LD v1.8, clause 4.17)
 class EntitySelector:
     """One entity selector of a Query (NGSI-LD v1.8, clause 5.2.33): an id, an idPattern, a type expression."""
 
-    id: str | None = None
+    ids: tuple[str, ...] | None = None
     id_pattern: str | None = None
     type: str | None = None
 
@@ -78,7 +79,13 @@ class EntityQuery:
     selectors: list[EntitySelector] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.ids or self.id_pattern or self.type or self.attrs or self.q or self.georel)
+        """No filter that narrows the query: attrs or q naming system attributes only do not (NGSI-LD v1.8,
+        clause 5.7.2.4: every entity has them)."""
+        if self.ids or self.id_pattern or self.type or self.georel or self.selectors:
+            return False
+        if self.attrs and set(self.attrs) - SYSTEM_ATTRIBUTES:
+            return False
+        return not (self.q and q_attributes(parse_q(self.q)) - SYSTEM_ATTRIBUTES)
 
 
 @dataclass
@@ -140,8 +147,9 @@ def filters_of(query: EntityQuery, tm: TermMap) -> Filtered:
     if query.georel or query.geometry or query.coordinates:
         compared.add(tm.expand(query.geoproperty or "location"))
     selected = {tm.expand(a) for a in query.attrs or ()}
-    typed = query.type and query.type != ALL_TYPES
-    types = frozenset(tm.expand(t) for t in type_names(parse_type_expr(query.type))) if typed else frozenset()
+    types: frozenset[str] = frozenset()
+    if query.type and query.type != ALL_TYPES:
+        types = frozenset(tm.expand(t) for t in type_names(parse_type_expr(query.type)))
     return Filtered(frozenset(compared), frozenset(selected), frozenset(matched), looked_up, types)
 
 
@@ -185,8 +193,8 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
 
 def _selector_condition(sel: EntitySelector, tm: TermMap, tenant: str, dialect: str) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = []
-    if sel.id is not None:
-        parts.append(entities.c.id == check_entity_id(sel.id, "id"))
+    if sel.ids:
+        parts.append(entities.c.id.in_(sel.ids))
     if sel.id_pattern is not None:
         _check_pattern(sel.id_pattern)
         parts.append(store.id_matches(sel.id_pattern, dialect))
@@ -215,7 +223,8 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
     """Entities matching the query, one page of them, and the total when ``count`` is asked."""
     if query.is_empty() and not query.local:
         raise BadRequestData(
-            "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, coordinates)"
+            "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, "
+            "coordinates); attrs and q on system attributes (createdAt, modifiedAt) alone do not narrow it"
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
@@ -348,21 +357,36 @@ def parse_query_body(body: Any) -> EntityQuery:
     selectors = body.get("entities") or []
     if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
         raise BadRequestData("'entities' must be a list of {id, idPattern, type} objects")
-    types = [s["type"] for s in selectors if s.get("type")]
-    ids = [s["id"] for s in selectors if s.get("id")]
-    patterns = [s["idPattern"] for s in selectors if s.get("idPattern")]
-    if not all(isinstance(v, str) for v in (*types, *ids, *patterns)):
-        raise BadRequestData("each selector's id, idPattern and type must be strings")
+    parsed = [_selector(s) for s in selectors]
+    types = [s.type for s in parsed if s.type]
     if types:
         query.type = ",".join(f"({t})" if any(c in t for c in ";|,") else t for t in types)
-    if len(selectors) > 1 and (ids or patterns):
+    if len(parsed) > 1 and any(s.ids or s.id_pattern for s in parsed):
         # each selector on its own: an id of one with the type of another does not match
-        query.selectors = [EntitySelector(s.get("id"), s.get("idPattern"), s.get("type")) for s in selectors]
+        query.selectors = parsed
         return _query_members(body, query)
+    ids = [i for s in parsed for i in s.ids or ()]
+    patterns = [s.id_pattern for s in parsed if s.id_pattern]
     query.ids = ids or None
     if patterns:
         query.id_pattern = "|".join(f"(?:{p})" for p in patterns)
     return _query_members(body, query)
+
+
+def _selector(raw: dict[str, Any]) -> EntitySelector:
+    """One EntitySelector of a Query (NGSI-LD v1.8, clause 5.2.33): a type (mandatory), ids (one or an array,
+    each a URI) or an idPattern; given both, the ids decide and the pattern is not applied."""
+    kind, ids, pattern = raw.get("type"), raw.get("id"), raw.get("idPattern")
+    if not isinstance(kind, str) or not kind:
+        raise BadRequestData("each entity selector needs a 'type' (a type name or a type expression)")
+    if ids is not None:
+        items = ids if isinstance(ids, list) else [ids]
+        if not items or not all(isinstance(i, str) for i in items):
+            raise BadRequestData("a selector's 'id' must be a URI or a non-empty array of URIs")
+        ids = tuple(check_entity_id(i, "id") for i in items)
+    if pattern is not None and not isinstance(pattern, str):
+        raise BadRequestData("a selector's 'idPattern' must be a regular expression string")
+    return EntitySelector(ids or None, None if ids else pattern, kind)
 
 
 def _query_members(body: dict[str, Any], query: EntityQuery) -> EntityQuery:

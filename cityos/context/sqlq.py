@@ -111,7 +111,7 @@ def scope_pattern(scope: str) -> str | None:
     levels = scope.split("/")[1:]
     if "+" not in levels and levels[-1] != "#":
         return None
-    out = []
+    out: list[str] = []
     for level in levels:
         if level == "#":
             out.append("(/.*)?" if out else "/.+")

@@ -340,3 +340,71 @@ def test_ngsild_null_cannot_be_created(api: Api, attr: dict[str, Any]) -> None:
 def test_members_an_attribute_type_does_not_have_are_refused(api: Api, attr: dict[str, Any]) -> None:
     r = api.post(URL, json={"id": "urn:ngsi-ld:Vehicle:m-1", "type": "Vehicle", "a": attr})
     assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData"), r.text
+
+
+def _page_links(r: Any) -> dict[str, str]:
+    links = {}
+    for part in r.headers.get("Link", "").split(", <"):
+        url, _, rest = part.lstrip("<").partition(">")
+        if 'rel="prev"' in rest or 'rel="next"' in rest:
+            links["prev" if 'rel="prev"' in rest else "next"] = url
+    return links
+
+
+def test_query_pages_carry_prev_and_next_links(api: Api) -> None:
+    for n in "ABC":
+        assert api.post(URL, json={"id": f"urn:ngsi-ld:Building:pg{n}", "type": "Building"}).status_code == 201
+
+    def page(limit: int, offset: int) -> dict[str, str]:
+        params = {"type": "Building", "idPattern": "urn:ngsi-ld:Building:pg.*", "limit": limit, "offset": offset}
+        r = api.get(URL, params={**params, "count": "true"})
+        assert r.status_code == 200 and CORE in r.headers["Link"], r.text
+        return _page_links(r)
+
+    base = f"{URL}?count=true&idPattern=urn:ngsi-ld:Building:pg.*"
+    assert page(1, 0) == {"next": f"{base}&limit=1&offset=1&type=Building"}
+    assert page(1, 1) == {
+        "prev": f"{base}&limit=1&offset=0&type=Building",
+        "next": f"{base}&limit=1&offset=2&type=Building",
+    }
+    assert page(1, 2) == {"prev": f"{base}&limit=1&offset=1&type=Building"}
+    assert page(2, 0) == {"next": f"{base}&limit=2&offset=2&type=Building"}
+    assert page(0, 0) == {}
+
+
+def test_query_post_selector_members(api: Api) -> None:
+    for n in "AB":
+        assert api.post(URL, json={"id": f"urn:ngsi-ld:Vehicle:sm-{n}", "type": "Vehicle"}).status_code == 201
+    query = "/ngsi-ld/v1/entityOperations/query"
+
+    def ids(selector: dict[str, Any]) -> list[str]:
+        r = api.post(query, json={"type": "Query", "entities": [selector]})
+        assert r.status_code == 200, r.text
+        return sorted(e["id"] for e in r.json())
+
+    both = ["urn:ngsi-ld:Vehicle:sm-A", "urn:ngsi-ld:Vehicle:sm-B"]
+    assert ids({"type": "Vehicle", "id": both}) == both
+    assert ids({"type": "Vehicle", "id": both[0], "idPattern": "sm-B$"}) == both[:1]  # the id decides
+    assert ids({"type": "Vehicle", "idPattern": "sm-B$"}) == both[1:]
+    for bad in ({"id": both[0]}, {"type": "Vehicle", "id": "not a uri"}, {"type": "Vehicle", "id": [both[0], 5]}):
+        r = api.post(query, json={"type": "Query", "entities": [bad]})
+        assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData"), (bad, r.text)
+
+
+def test_lang_weights_outrank_list_order(api: Api) -> None:
+    street = {
+        "id": "urn:ngsi-ld:Street:lw-1",
+        "type": "Street",
+        "name": {"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}},
+    }
+    assert api.post(URL, json=street).status_code == 201
+    got = api.get(f"{URL}/{street['id']}", params={"lang": "fr;q=0.2,nl;q=0.9"}).json()["name"]
+    assert got == {"type": "Property", "value": "Grote Markt", "lang": "nl"}
+    assert api.get(f"{URL}/{street['id']}", params={"lang": "fr,nl"}).json()["name"]["lang"] == "fr"
+
+
+@pytest.mark.parametrize("params", [{"attrs": "createdAt"}, {"q": 'modifiedAt>"2020-01-01T00:00:00Z"'}])
+def test_a_query_on_system_attributes_alone_is_too_wide(api: Api, params: dict[str, str]) -> None:
+    r = api.get(URL, params=params)
+    assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData"), r.text
+    assert api.get(URL, params={**params, "type": "Building"}).status_code == 200

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -139,8 +140,28 @@ async def create_entity(ld: LdWrite) -> Response:
     return created
 
 
+def page_links(request: Request, offset: int, limit: int, returned: int, total: int | None) -> str | None:
+    """The ``prev`` and ``next`` links of a page of a query (NGSI-LD v1.8, clause 4.12): the same query with
+    the offset of the page before and after, its parameters in name order; None on a single page."""
+    if not limit:
+        return None
+    more = offset + limit < total if total is not None else returned == limit
+    links = []
+    params = sorted((k, v) for k, v in request.query_params.multi_items() if k != "offset")
+    for rel, at in (("prev", max(0, offset - limit) if offset else None), ("next", offset + limit if more else None)):
+        if at is None:
+            continue
+        query = "&".join(f"{k}={quote(v, safe=LINK_SAFE)}" for k, v in sorted([*params, ("offset", str(at))]))
+        links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="application/json"')
+    return ", ".join(links) or None
+
+
+LINK_SAFE = ":/.*,;=!$'()+@~-_|"  # left as they are in a page link's query values (as a client writes them)
+
+
 @router.get("/entities", summary="Query entities", responses=answers(geojson=True))
 def get_entities(
+    request: Request,
     ld: LdReadGeo,
     id: str | None = None,
     idPattern: str | None = None,
@@ -198,6 +219,9 @@ def get_entities(
     if not result.rows and not query.offset:
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
+    links = page_links(request, query.offset, query.limit, len(result.rows), result.total)
+    if links:
+        headers["Link"] = links
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
     if dataset_ids is not None:
         rows = [keep_datasets(r, dataset_ids) for r in rows]

@@ -359,6 +359,7 @@ def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict
     """A JSON or JSON-LD response: the context goes in a Link header or in the body."""
     hdrs = dict(headers or {})
     media = ld.accept
+    paging = hdrs.pop("Link", None)  # a page's prev/next links go beside the @context's
     if media == JSONLD:
         if isinstance(content, dict):
             content = {"@context": ld.context, **content}
@@ -373,6 +374,8 @@ def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict
     else:
         media = JSON
         hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+    if paging:
+        hdrs["Link"] = f"{hdrs['Link']}, {paging}" if "Link" in hdrs else paging
     return Response(orjson.dumps(content), status_code=status, media_type=media, headers=hdrs)
 
 
