@@ -401,7 +401,8 @@ async def delete_entity(entity_id: str, ld: LdDelete, type: str | None = None) -
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    await run_in_threadpool(_check_type_selector, ld, entity_id, type)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     await svc.one_async(rt, tenant, entity_id, svc.m_delete(entity_id), writer=ld.writer)
     return no_content()
 
@@ -430,7 +431,8 @@ async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None, 
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    await run_in_threadpool(_check_type_selector, ld, entity_id, type)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     no_overwrite = "noOverwrite" in (options or "").split(",")
     outcome = await svc.one_async(
         rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite), writer=ld.writer
@@ -449,7 +451,8 @@ async def update_attrs(entity_id: str, ld: LdWrite, type: str | None = None) -> 
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
-    await run_in_threadpool(_check_type_selector, ld, entity_id, type)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     outcome = await svc.one_async(
         rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id, allow_null=True)), writer=ld.writer
     )
@@ -469,7 +472,8 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite, type: str | None = 
     check_name(attr)
     if attr == "scope":  # an entity member, not an attribute: changed by update or merge of the entity
         raise BadRequestData("scope is not an attribute and cannot be partially updated: send it in PATCH .../attrs")
-    await run_in_threadpool(_check_type_selector, ld, entity_id, type)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
@@ -538,7 +542,8 @@ async def delete_attr(
     tenant = ld.tenant
     check_entity_id(entity_id)
     check_name(attr)
-    await run_in_threadpool(_check_type_selector, ld, entity_id, type)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     if datasetId is not None:
         check_entity_id(datasetId, "datasetId")
     if attr == "scope":  # an entity member, not an attribute, but deleted the same way
