@@ -80,9 +80,9 @@ SERVER_ENV = {
     "CITYOS_TEMPORAL_MAX_INSTANCES": "10",
     # the suite's notification receivers listen on loopback (8085), which cityos refuses unless allowed
     "CITYOS_NOTIFY_ALLOWED_NETWORKS": "127.0.0.0/8",
-    # no plans' figures runner: it writes KPI entities into the hub beside the suite's, which a query of all
-    # entities (local=true, ETSI 021_25) then finds
-    "CITYOS_ROLES": "ingest,vitals,cases,notify,onestop",
+    # notification delivery only: the plans role writes its KeyPerformanceIndicator and PlanFigures entities
+    # into the default tenant, which the suite's GET /types and /attributes then count (ETSI 022-026)
+    "CITYOS_ROLES": "notify",
 }
 
 
@@ -95,7 +95,7 @@ def prepare(suite: Path, work: Path) -> Path:
     if not copy.exists():
         shutil.copytree(suite, copy, ignore=shutil.ignore_patterns(".git", ".venv"))
         for f in copy.rglob("*"):
-            if f.is_file() and f.suffix in (".robot", ".resource", ".json", ".jsonld", ".py"):
+            if f.is_file() and f.suffix in (".robot", ".resource", ".json", ".jsonld", ".geojson", ".py"):
                 text = f.read_text(errors="surrogateescape")
                 new = text
                 for public, local in REWRITES.items():

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from cityos.context.errors import BadRequestData
 from cityos.context.geo import validate_geometry
 from cityos.core.iris import CONTROLS, control_character, holds_nul
@@ -63,6 +65,20 @@ INSTANCE_MEMBERS = frozenset(
         "lang",
     }
 )
+# attribute types without a unit: relationships point at entities, raw JSON is opaque (ETSI 453_01, 4524_01)
+UNITLESS = frozenset({RELATIONSHIP, LISTRELATIONSHIP, JSONPROPERTY})
+# members a notification shows with showChanges (NGSI-LD v1.9, clause 4.5): no request writes them
+OUTPUT_ONLY_MEMBERS = frozenset(
+    {
+        "previousValue",
+        "previousObject",
+        "previousLanguageMap",
+        "previousJson",
+        "previousVocab",
+        "previousValueList",
+        "previousObjectList",
+    }
+)
 # the core members of an attribute instance: none of them names an attribute of an entity
 RESERVED_NAMES = INSTANCE_MEMBERS - {"type"}
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
@@ -72,6 +88,19 @@ GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString
 
 # ids are IRIs (RFC 3987): any character but spaces, the delimiters below and control characters
 _URI = re.compile(rf"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{{}}|\\^`{CONTROLS}]+$")
+# Characters an IRI admits that show as nothing or as another id (ETSI 451_02): Unicode's default-ignorable
+# code points (bidi controls, zero-width characters, the byte order mark, variation selectors, the Hangul
+# fillers), noncharacters, and the blank braille pattern. An id holding one renders as a different id in
+# logs, pages and audit trails, so it identifies nothing reliably.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u2800\u3164\ufdd0-\ufdef\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\ufffe\uffff\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+    "|[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff\U0005fffe\U0005ffff"
+    "\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff\U0009fffe\U0009ffff\U000afffe\U000affff"
+    "\U000bfffe\U000bffff\U000cfffe\U000cffff\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff"
+    "\U0010fffe\U0010ffff]"
+)
 _NAME = re.compile(rf"^[^\s<>\"'=;()\[\]\\{CONTROLS}]+$")
 _SCOPE = re.compile(rf"/[^\s/{CONTROLS}]+(/[^\s/{CONTROLS}]+)*|/#|/\+")
 MAX_SUB_DEPTH = 8
@@ -93,6 +122,11 @@ def check_entity_id(value: Any, where: str = "id") -> str:
     _check_controls(value, where)
     if not is_uri(value):
         raise BadRequestData(f"{where} {value!r} is not a valid URI (e.g. urn:ngsi-ld:Street:waitan)")
+    if not value.isascii() and (found := _INVISIBLE.search(value)):
+        raise BadRequestData(
+            f"{where} {value[:80]!r} holds the invisible character U+{ord(found.group()):04X} at position "
+            f"{found.start()}: remove it (it would show the id as another)"
+        )
     return value
 
 
@@ -188,6 +222,8 @@ def parse_entity(
         types = parse_types(raw_type, tm)
     scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
     parsed = ParsedEntity(entity_id, types, scope)
+    if not allow_null:
+        _refuse_null(body)
     for name, raw in body.items():
         if name in ENTITY_MEMBERS:
             continue
@@ -201,6 +237,33 @@ def parse_entity(
                 continue
         parsed.attrs[iri] = parse_attribute(name, raw, tm, now=now)
     return parsed
+
+
+_NULL_BYTES = NULL_URI.encode()
+
+
+def _refuse_null(body: dict[str, Any]) -> None:
+    """BadRequestData for NGSI-LD Null in an entity that is not a merge or an update: as an attribute's or a
+    sub-attribute's value, or inside a value's JSON object (NGSI-LD v1.9, clause 5.5.4)."""
+
+    def holds(value: Any) -> bool:
+        if value == NULL_URI:
+            return True
+        if isinstance(value, dict):
+            return any(holds(v) for v in value.values())
+        return isinstance(value, list) and any(holds(v) for v in value)
+
+    try:
+        if _NULL_BYTES not in orjson.dumps(body):  # one look at C speed: most bodies hold no Null at all
+            return
+    except TypeError:  # an integer orjson cannot write (a body made in Python): walk it
+        pass
+    for name, raw in body.items():
+        if name not in ENTITY_MEMBERS and holds(raw):
+            raise BadRequestData(
+                f"attribute {name!r} holds NGSI-LD Null ({NULL_URI}), which deletes in an update or a merge only: "
+                "leave the attribute out to create it without a value"
+            )
 
 
 def _take_nulls(name: str, iri: str, raw: Any, deleted: set[tuple[str, str | None]]) -> Any:
@@ -287,6 +350,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
         if key == "observedAt":
             inst["observedAt"] = _check_time(name, sub)
         elif key == "unitCode":
+            if kind in UNITLESS:
+                raise BadRequestData(f"attribute {name!r}: a {kind} has no unitCode (NGSI-LD clause 4.5)")
             if not isinstance(sub, str) or not sub:
                 raise BadRequestData(f"attribute {name!r}: unitCode must be a UN/CEFACT code string such as CEL")
             inst["unitCode"] = sub
@@ -300,6 +365,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
             inst["lang"] = sub
         elif key in INSTANCE_MEMBERS:
             raise BadRequestData(f"attribute {name!r}: member {key!r} does not belong on a {kind}")
+        elif key in OUTPUT_ONLY_MEMBERS:
+            raise BadRequestData(f"attribute {name!r}: {key!r} is shown in notifications only, never written")
         elif key.startswith("@"):  # an @context inside an attribute would rename what the entity's context says
             raise BadRequestData(f"attribute {name!r}: {key!r} cannot be given inside an attribute")
         else:
@@ -379,4 +446,8 @@ def _check_value(name: str, kind: str, value: Any, tm: TermMap) -> Any:
         return expanded if isinstance(value, list) else expanded[0]
     elif kind == LISTPROPERTY and not isinstance(value, list):
         raise BadRequestData(f"list property {name!r} needs a JSON array in valueList")
+    elif kind == JSONPROPERTY and not (
+        isinstance(value, dict) or (isinstance(value, list) and all(isinstance(v, dict) for v in value))
+    ):  # NGSI-LD v1.9, clause 4.5.24: a raw JSON object or an array of them (ETSI 4524_01_04)
+        raise BadRequestData(f"json property {name!r} needs a JSON object (or an array of objects) in json")
     return value

@@ -60,6 +60,8 @@ class TooManyResults(NgsiLdError):
 
 
 class LdContextNotAvailable(NgsiLdError):
+    """A remote @context could not be fetched: 504, as NGSI-LD v1.9 (clause 6.3.4) maps it (ETSI 043_01)."""
+
     type = NGSILD_ERRORS + "LdContextNotAvailable"
     title = "JSON-LD @context not available"
     # 504 Gateway Timeout, as NGSI-LD v1.9.1 maps it (clause 6.3.4, Table 6.3.4-1): the server is the client

@@ -1,7 +1,7 @@
 """The attribute projection language of ``pick`` and ``omit`` (NGSI-LD v1.8, clause 4.21).
 
-A projection is a comma-separated list of entity members (``id``, ``type``, attribute names), each
-optionally followed by a braced projection of the entity it links to: ``id,name,locatedAt{id,name}``.
+A projection is a comma-separated list (``|`` is a comma too) of entity members (``id``, ``type``, attribute
+names), each optionally followed by a braced projection of the entity it links to: ``id,name,locatedAt{id,name}``.
 Parsing refuses, with a ``BadRequestData`` naming the fault, an empty member (``a,,b``), a brace left
 open or closed twice, a brace with nothing in it and characters no member name may hold.
 """
@@ -36,7 +36,7 @@ def parse_projection(text: str, param: str = "pick") -> Projection:
         members: dict[str, Projection | None] = {}
         while True:
             start = pos
-            while pos < len(text) and text[pos] not in ",{}":
+            while pos < len(text) and text[pos] not in ",|{}":
                 pos += 1
             name = text[start:pos].strip()
             if not name:
@@ -61,7 +61,7 @@ def parse_projection(text: str, param: str = "pick") -> Projection:
                 if depth:
                     raise fail("a brace is not closed")
                 return Projection(members)
-            if text[pos] == ",":
+            if text[pos] in ",|":  # the or-operator of 4.21's grammar: both separate members
                 pos += 1
                 continue
             if text[pos] == "}":

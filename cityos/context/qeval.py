@@ -5,7 +5,7 @@ signs engine test entities with it; the parser is :mod:`cityos.context.qlang`.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from cityos.context.qlang import (
@@ -19,6 +19,9 @@ from cityos.context.qlang import (
     QRange,
     QScalar,
     QTerm,
+    TAnd,
+    TName,
+    TypeExpr,
 )
 from cityos.context.sqlq import LITERAL_MEMBERS
 from cityos.core.patterns import compile_pattern
@@ -87,8 +90,10 @@ def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool
     base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
     obj_path: tuple[str, ...] | None = None
-    if path.compound:
-        val_path = (*(base if on_member else (*base, "value")), *path.compound)
+    if path.compound and on_member:
+        val_path = (*base, *path.compound)
+    elif path.compound:  # a key of a compound value, or a language of a LanguageProperty
+        val_path, obj_path = (*base, "value", *path.compound), (*base, "languageMap", *path.compound)
     elif on_member:
         val_path = base
     else:
@@ -98,14 +103,15 @@ def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool
         if not base and not path.compound:
             found = bool(instances)
         else:
-            keys = val_path if path.compound else base
-            found = any(_get(i, keys) is not _MISSING for i in instances)
+            keys = [val_path, obj_path] if path.compound and obj_path else [base]
+            found = any(_get(i, k) is not _MISSING for i in instances for k in keys)
         return not found if term.negated_exists else found
 
     def compared(inst: dict[str, Any]) -> Any:
         v = _get(inst, val_path)
-        # A Relationship has an object (a URI string) where a Property has a value.
-        if v is _MISSING and obj_path is not None:
+        # A Relationship has an object (a URI string) where a Property has a value; it is never ordered
+        # (NGSI-LD v1.8, clause 4.9: an ordering operator on a Relationship does not match).
+        if v is _MISSING and obj_path is not None and term.op not in _ORDER:
             v = _get(inst, obj_path)
         return v
 
@@ -136,3 +142,13 @@ def eval_q(expr: QExpr, attrs: Attrs, expand: Callable[[str], str]) -> bool:
     if isinstance(expr, QOr):
         return any(eval_q(e, attrs, expand) for e in expr.items)
     return _term_holds(expr, attrs, expand)
+
+
+def type_matches(expr: TypeExpr, types: Collection[str], expand: Callable[[str], str]) -> bool:
+    """Whether an entity of the (expanded) ``types`` satisfies an entity type expression (NGSI-LD v1.8,
+    clause 4.17), as :func:`cityos.context.sqlq.compile_type_expr` decides it in SQL."""
+    if isinstance(expr, TName):
+        return expand(expr.name) in types
+    if isinstance(expr, TAnd):
+        return all(type_matches(e, types, expand) for e in expr.items)
+    return any(type_matches(e, types, expand) for e in expr.items)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, NoReturn, TypeVar
 
-from cityos.context.errors import InvalidRequest
+from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import format_ts
 
@@ -206,6 +206,22 @@ def parse_type_expr(text: str) -> TypeExpr:
     Raises ``InvalidRequest`` on any bad input.
     """
     expr: TypeExpr = _Parser(text, "type", "|,", TAnd, TOr).parse()
+    return expr
+
+
+def parse_scope_q(text: str) -> TypeExpr:
+    """Parse a ``scopeQ`` (NGSI-LD v1.8, clause 4.19): scopes such as ``/Madrid/+/ParqueNorte`` or
+    ``/CompanyA/#`` joined by ``;`` (and), ``|`` or ``,`` (or) and grouped in parentheses; the names of the
+    tree it returns are the scopes. Raises ``InvalidRequest`` on any bad input."""
+    expr: TypeExpr = _Parser(text, "scopeQ", "|,", TAnd, TOr).parse()
+    for scope in type_names(expr):
+        levels = scope.split("/")
+        wild = [x for x in levels[1:] if x not in ("+", "#") and ("+" in x or "#" in x)]
+        if levels[0] or not all(levels[1:]) or "#" in levels[1:-1] or wild:
+            raise InvalidRequest(
+                f"scopeQ: {scope!r} is not a scope: write /level/level, with + for any one level and a last /# "
+                "for any levels below"
+            )
     return expr
 
 
@@ -397,6 +413,14 @@ class _Parser:
 
     def attr_path(self) -> AttrPath:
         attr = self.name("an attribute name")
+        if self.what == "q" and self.at("{"):
+            # a Linked Entity term (NGSI-LD v1.9, clause 4.9: rel{attr}) is well formed, but cityos evaluates
+            # none: BadRequestData, the error of a term deeper than the Linked Entity retrieval asked for
+            raise BadRequestData(
+                f"q: the Linked Entity term {attr}{{...}} at position {self.pos} is not supported: query the "
+                "linked entities on their own and filter by their ids",
+                position=self.pos,
+            )
         subs: list[str] = []
         while self.at("."):
             self.pos += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy import and_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
@@ -19,15 +20,36 @@ from cityos.context.errors import BadRequestData, InvalidRequest, TooComplexQuer
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
 from cityos.context.governance import Filtered
 from cityos.context.ordering import MAX_ORDERED, OrderTerm, order_rows, parse_order_by
-from cityos.context.qlang import TName, parse_q, parse_type_expr, q_attributes, q_exact, q_lookups, type_names
+from cityos.context.qlang import (
+    TName,
+    parse_q,
+    parse_scope_q,
+    parse_type_expr,
+    q_attributes,
+    q_exact,
+    q_lookups,
+    type_names,
+)
 from cityos.context.render import key_value
 from cityos.context.service import check_tenant_for_read
-from cityos.context.sqlq import compile_q, compile_type_expr, lacks_types
+from cityos.context.sqlq import compile_q, compile_scope_q, compile_type_expr, lacks_types
 from cityos.context.store import EntityRow
 from cityos.context.tables import entities
 from cityos.core.bounds import MAX_OFFSET
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.runtime import Runtime
+
+SYSTEM_ATTRIBUTES = frozenset({"createdAt", "modifiedAt", "deletedAt"})
+ALL_TYPES = "*"  # type=*: entities of every type (NGSI-LD v1.8, clause 4.17)
+
+
+@dataclass(frozen=True)
+class EntitySelector:
+    """One entity selector of a Query (NGSI-LD v1.8, clause 5.2.33): an id, an idPattern, a type expression."""
+
+    ids: tuple[str, ...] | None = None
+    id_pattern: str | None = None
+    type: str | None = None
 
 
 @dataclass
@@ -51,9 +73,19 @@ class EntityQuery:
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
     not_types: frozenset[str] = frozenset()
     order_by: list[OrderTerm] | None = None  # orderBy (clause 4.23): None keeps storage order
+    scope_q: str | None = None  # scopeQ (clause 4.19)
+    # several selectors, some with an id or idPattern: an entity matches one of them as a whole (the query
+    # POST); ``type`` then holds every selector's type, to drive the scan and the read guard
+    selectors: list[EntitySelector] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.ids or self.id_pattern or self.type or self.attrs or self.q or self.georel)
+        """No filter that narrows the query: attrs or q naming system attributes only do not (NGSI-LD v1.8,
+        clause 5.7.2.4: every entity has them)."""
+        if self.ids or self.id_pattern or self.type or self.georel or self.selectors:
+            return False
+        if self.attrs and set(self.attrs) - SYSTEM_ATTRIBUTES:
+            return False
+        return not (self.q and q_attributes(parse_q(self.q)) - SYSTEM_ATTRIBUTES)
 
 
 @dataclass
@@ -115,7 +147,9 @@ def filters_of(query: EntityQuery, tm: TermMap) -> Filtered:
     if query.georel or query.geometry or query.coordinates:
         compared.add(tm.expand(query.geoproperty or "location"))
     selected = {tm.expand(a) for a in query.attrs or ()}
-    types = frozenset(tm.expand(t) for t in type_names(parse_type_expr(query.type))) if query.type else frozenset()
+    types: frozenset[str] = frozenset()
+    if query.type and query.type != ALL_TYPES:
+        types = frozenset(tm.expand(t) for t in type_names(parse_type_expr(query.type)))
     return Filtered(frozenset(compared), frozenset(selected), frozenset(matched), looked_up, types)
 
 
@@ -129,24 +163,24 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
             check_entity_id(i, "id")
         where.append(entities.c.id.in_(query.ids))
     if query.id_pattern:
-        try:
-            compile_pattern(query.id_pattern)
-        except UnsupportedPattern as exc:
-            shown = query.id_pattern[:80]
-            raise BadRequestData(f"idPattern {shown!r} is not a valid regular expression: {exc}") from None
+        _check_pattern(query.id_pattern)
         where.append(store.id_matches(query.id_pattern, dialect))
-    if query.type:
+    if query.type and query.type != ALL_TYPES:
         type_expr = parse_type_expr(query.type)
         if isinstance(type_expr, TName):
             type_iri = tm.expand(type_expr.name)
         else:
             where.append(compile_type_expr(type_expr, expand=tm.expand, tenant=tenant))
+    if query.selectors:
+        where.append(or_(*(_selector_condition(s, tm, tenant, dialect) for s in query.selectors)))
     if query.not_types:
         where.append(lacks_types(query.not_types, tenant))
     if query.attrs:
         where.append(store.has_any_attr([attribute_iri(a, tm) for a in query.attrs], dialect))
     if query.q:
         where.append(compile_q(parse_q(query.q), expand=tm.expand, dialect=dialect))
+    if query.scope_q:
+        where.append(compile_scope_q(parse_scope_q(query.scope_q), dialect=dialect))
     geo = parse_geoquery(query.georel, query.geometry, query.coordinates, query.geoproperty)
     geo_iri = None
     if geo is not None:
@@ -155,6 +189,25 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
         if prefilter is not None:
             where.append(prefilter)
     return Filters(where, type_iri, geo, geo_iri)
+
+
+def _selector_condition(sel: EntitySelector, tm: TermMap, tenant: str, dialect: str) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    if sel.ids:
+        parts.append(entities.c.id.in_(sel.ids))
+    if sel.id_pattern is not None:
+        _check_pattern(sel.id_pattern)
+        parts.append(store.id_matches(sel.id_pattern, dialect))
+    if sel.type is not None:
+        parts.append(compile_type_expr(parse_type_expr(sel.type), expand=tm.expand, tenant=tenant))
+    return and_(*parts) if parts else true()
+
+
+def _check_pattern(pattern: str) -> None:
+    try:
+        compile_pattern(pattern)
+    except UnsupportedPattern as exc:
+        raise BadRequestData(f"idPattern {pattern[:80]!r} is not a valid regular expression: {exc}") from None
 
 
 def attribute_iri(name: str, tm: TermMap) -> str:
@@ -170,7 +223,8 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
     """Entities matching the query, one page of them, and the total when ``count`` is asked."""
     if query.is_empty() and not query.local:
         raise BadRequestData(
-            "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, coordinates)"
+            "a query needs at least one of id, idPattern, type, attrs, q or a geo-query (georel, geometry, "
+            "coordinates); attrs and q on system attributes (createdAt, modifiedAt) alone do not narrow it"
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
@@ -303,31 +357,55 @@ def parse_query_body(body: Any) -> EntityQuery:
     selectors = body.get("entities") or []
     if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
         raise BadRequestData("'entities' must be a list of {id, idPattern, type} objects")
-    types = [s["type"] for s in selectors if s.get("type")]
-    ids = [s["id"] for s in selectors if s.get("id")]
-    patterns = [s["idPattern"] for s in selectors if s.get("idPattern")]
-    if len(selectors) > 1 and (ids or patterns) and len(types) > 1:
-        raise BadRequestData(
-            "several entity selectors with both ids and types are not supported yet: send one query per selector"
-        )
+    parsed = [_selector(s) for s in selectors]
+    types = [s.type for s in parsed if s.type]
     if types:
-        bad = [t for t in types if not isinstance(t, str)]
-        if bad:
-            raise BadRequestData("each selector's type must be a string")
         query.type = ",".join(f"({t})" if any(c in t for c in ";|,") else t for t in types)
+    if len(parsed) > 1 and any(s.ids or s.id_pattern for s in parsed):
+        # each selector on its own: an id of one with the type of another does not match
+        query.selectors = parsed
+        return _query_members(body, query)
+    ids = [i for s in parsed for i in s.ids or ()]
+    patterns = [s.id_pattern for s in parsed if s.id_pattern]
     query.ids = ids or None
     if patterns:
         query.id_pattern = "|".join(f"(?:{p})" for p in patterns)
+    return _query_members(body, query)
+
+
+def _selector(raw: dict[str, Any]) -> EntitySelector:
+    """One EntitySelector of a Query (NGSI-LD v1.8, clause 5.2.33): a type (mandatory), ids (one or an array,
+    each a URI) or an idPattern; given both, the ids decide and the pattern is not applied."""
+    kind, ids, pattern = raw.get("type"), raw.get("id"), raw.get("idPattern")
+    if not isinstance(kind, str) or not kind:
+        raise BadRequestData("each entity selector needs a 'type' (a type name or a type expression)")
+    if ids is not None:
+        items = ids if isinstance(ids, list) else [ids]
+        if not items or not all(isinstance(i, str) for i in items):
+            raise BadRequestData("a selector's 'id' must be a URI or a non-empty array of URIs")
+        ids = tuple(check_entity_id(i, "id") for i in items)
+    if pattern is not None and not isinstance(pattern, str):
+        raise BadRequestData("a selector's 'idPattern' must be a regular expression string")
+    return EntitySelector(ids or None, None if ids else pattern, kind)
+
+
+def _query_members(body: dict[str, Any], query: EntityQuery) -> EntityQuery:
+    """The members of a Query besides its entity selectors."""
     attrs = body.get("attrs")
     if attrs is not None:
-        if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
-            raise BadRequestData("'attrs' must be a list of attribute names")
-        query.attrs = attrs or None
+        if not isinstance(attrs, list) or not attrs or not all(isinstance(a, str) for a in attrs):
+            raise BadRequestData("'attrs' must be a non-empty list of attribute names (leave it out for all)")
+        query.attrs = attrs
     q = body.get("q")
     if q is not None:
         if not isinstance(q, str):
             raise BadRequestData("'q' must be a string in the NGSI-LD query language")
         query.q = q
+    scope_q = body.get("scopeQ")
+    if scope_q is not None:
+        if not isinstance(scope_q, str):
+            raise BadRequestData("'scopeQ' must be a string such as \"/Madrid/#\"")
+        query.scope_q = scope_q
     geo_q = body.get("geoQ")
     if geo_q is not None:
         if not isinstance(geo_q, dict):
@@ -357,6 +435,7 @@ def query_from_params(
     options: str | None,
     local: bool = False,
     order_by: str | None = None,
+    scope_q: str | None = None,
 ) -> EntityQuery:
     """The query that GET parameters describe (entity and temporal queries take the same ones)."""
     lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
@@ -382,6 +461,7 @@ def query_from_params(
         count=wants_count(count, options),
         local=local,
         order_by=parse_order_by(order_by),
+        scope_q=scope_q,
     )
 
 

@@ -153,7 +153,7 @@ def _pick_language(lang_map: Any, lang: str) -> Any:
 def _chosen_tag(lang_map: Any, lang: str) -> str | None:
     if not isinstance(lang_map, dict) or not lang_map:
         return None
-    for wanted in [t.strip().split(";")[0] for t in lang.split(",")]:
+    for wanted in _by_weight(lang):
         if wanted == "*":
             break
         if wanted in lang_map:
@@ -162,6 +162,23 @@ def _chosen_tag(lang_map: Any, lang: str) -> str | None:
             if tag.split("-")[0] == wanted.split("-")[0]:
                 return tag
     return "@none" if "@none" in lang_map else next(iter(lang_map))
+
+
+def _by_weight(lang: str) -> list[str]:
+    """The language ranges of ``lang`` (``fr;q=0.2,nl;q=0.9``) by falling weight, list order between equal ones
+    (NGSI-LD v1.8, clause 4.15, as HTTP's Accept-Language); a weight that is no number counts as 1."""
+    ranges = []
+    for pos, part in enumerate(lang.split(",")):
+        tag, *params = [p.strip() for p in part.split(";")]
+        weight = 1.0
+        for prm in params:
+            if prm.startswith("q="):
+                try:
+                    weight = float(prm[2:])
+                except ValueError:
+                    weight = 1.0
+        ranges.append((-weight, pos, tag))
+    return [tag for _, _, tag in sorted(ranges)]
 
 
 def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dict[str, Any]:

@@ -570,7 +570,9 @@ def m_patch_attr(entity_id: str, name: str, instance: dict[str, Any], *, declare
             change = Change(cur)
             _drop_nulls(cur, {(name, ds)}, change)
             return change
-        cur.attrs[name] = merge_instances(existing, [instance])
+        # sub-attributes only: merged into the instance, which keeps its type and value
+        fragment = instance if "type" in instance else {"type": held, **instance}
+        cur.attrs[name] = merge_instances(existing, [fragment])
         return Change(cur, changed={name})
 
     return run

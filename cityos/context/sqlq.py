@@ -13,11 +13,12 @@ the database as a bound parameter, never as SQL text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Text, and_, bindparam, collate, false, func, literal_column, not_, or_, select
+from sqlalchemy import Text, and_, bindparam, case, cast, collate, false, func, literal_column, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -95,6 +96,44 @@ def compile_type_expr(expr: TypeExpr, *, expand: Expand, tenant: str) -> ColumnE
     return or_(*parts)
 
 
+def compile_scope_q(expr: TypeExpr, *, dialect: str) -> ColumnElement[bool]:
+    """A condition on ``context_entities`` true for the entities one of whose scopes matches each scope of
+    ``expr`` as its ``;`` and ``|`` join them (NGSI-LD v1.8, clause 4.19): ``+`` stands for one level, a last
+    ``/#`` for the scope itself and any below it, ``/#`` alone for any scope."""
+    if isinstance(expr, TName):
+        return _has_scope(expr.name, dialect)
+    parts = [compile_scope_q(e, dialect=dialect) for e in expr.items]
+    return and_(*parts) if isinstance(expr, TAnd) else or_(*parts)
+
+
+def scope_pattern(scope: str) -> str | None:
+    """The regular expression a scope of a scopeQ stands for, None for a scope without wildcards."""
+    levels = scope.split("/")[1:]
+    if "+" not in levels and levels[-1] != "#":
+        return None
+    out: list[str] = []
+    for level in levels:
+        if level == "#":
+            out.append("(/.*)?" if out else "/.+")
+        else:
+            out.append("/" + ("[^/]+" if level == "+" else re.escape(level)))
+    return "^" + "".join(out) + "$"
+
+
+def _has_scope(scope: str, dialect: str) -> Cond:
+    pattern = scope_pattern(scope)
+    if dialect == "postgresql":
+        # only an array is walked: jsonb_array_elements_text fails on anything else
+        scopes = case((func.jsonb_typeof(entities.c.scope) == "array", entities.c.scope), else_=cast("[]", JSONB))
+        each = func.jsonb_array_elements_text(scopes).table_valued("value").alias()
+        wanted = bindparam(None, scope if pattern is None else pattern, type_=Text)
+        match = each.c.value == wanted if pattern is None else each.c.value.op("~")(wanted)
+    else:
+        each = func.json_each(entities.c.scope).table_valued("value").alias()
+        match = each.c.value == scope if pattern is None else each.c.value.op("REGEXP")(pattern)
+    return and_(entities.c.scope.is_not(None), _exists(each, match))
+
+
 def lacks_types(iris: Iterable[str], tenant: str) -> Cond:
     """A condition true for the entities of none of the types ``iris`` (expanded)."""
     return not_(_has_type(sorted(iris), tenant))
@@ -136,8 +175,11 @@ def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
     iri = expand(path.attr)
     base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
-    if path.compound:
-        target = _Target((*(base if on_member else (*base, "value")), *path.compound), None)
+    if path.compound and on_member:
+        target = _Target((*base, *path.compound), None)
+    elif path.compound:
+        # attr[key]: a key of a compound value, or a language of a LanguageProperty (NGSI-LD v1.8, clause 4.9)
+        target = _Target((*base, "value", *path.compound), (*base, "languageMap", *path.compound))
     elif on_member:
         target = _Target(base, None)
     else:
@@ -147,8 +189,8 @@ def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
         if not base and not path.compound:
             found = b.has_attr(iri)
         else:
-            keys = target.value if path.compound else base
-            found = b.any_instance(iri, lambda doc: b.present(doc, [keys]))
+            paths = target.paths("string") if path.compound else [base]
+            found = b.any_instance(iri, lambda doc: b.present(doc, paths))
         # coalesce: a NULL (no such attribute) must not turn "does not exist" into NULL too
         return not_(func.coalesce(found, false())) if term.negated_exists else found
 
@@ -231,7 +273,8 @@ def _ordering_builder(b: _Backend, target: _Target, op: str, value: QScalar) -> 
     compare = _ORDERING_OPS[op]
 
     def ordering(doc: Any) -> Cond:
-        operand = b.operand(doc, target.paths(kind), kind)
+        # a Relationship's object is never ordered: only its value path is compared (NGSI-LD v1.8, clause 4.9)
+        operand = b.operand(doc, [target.value], kind)
         if operand is None:
             return false()
         guard, x, lit = operand

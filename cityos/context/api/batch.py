@@ -10,8 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
 from cityos.context.api.ld import (
+    GEOJSON,
     LdDelete,
-    LdRead,
+    LdReadGeo,
     LdRequest,
     LdWrite,
     item_context_error,
@@ -33,7 +34,7 @@ from cityos.context.query import (
     query_entities,
     wants_count,
 )
-from cityos.context.render import render_entity
+from cityos.context.render import geojson_feature, render_entity
 from cityos.core.timefmt import now_iso
 
 router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch operations"], responses=LD_PROBLEMS)
@@ -180,11 +181,11 @@ async def batch_delete(ld: LdDelete) -> Response:
 @router.post(
     "/query",
     summary="Query entities with a Query object",
-    responses=answers(),
+    responses=answers(geojson=True),
     openapi_extra=ld_body("NgsiLdQuery", description="the Query"),
 )
 def batch_query(
-    ld: LdRead,
+    ld: LdReadGeo,
     limit: str | None = None,
     offset: str | None = None,
     count: bool = False,
@@ -196,8 +197,14 @@ def batch_query(
     query = parse_query_body(ld.body)
     query.limit, query.offset = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     query.count = wants_count(count, options)
-    view = parse_view(options, format, None, None, lang, ld.tm, query.attrs)
     body = ld.body if isinstance(ld.body, dict) else {}
+    if "temporalQ" in body:  # NGSI-LD v1.8, table 5.2.23-1: for Query Temporal Evolution of Entities only
+        raise BadRequestData("temporalQ goes with POST /temporal/entityOperations/query only: leave it out here")
+    pick, omit = (_projection_member(body, m) for m in ("pick", "omit"))
+    view = parse_view(options, format, pick, omit, lang, ld.tm, query.attrs)
+    geometry = body.get("geometryProperty")
+    if geometry is not None and (ld.accept != GEOJSON or not isinstance(geometry, str)):
+        raise BadRequestData("geometryProperty is a GeoProperty's name and goes with Accept: application/geo+json")
     linking = parse_join(body.get("join"), body.get("joinLevel"))
     caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
     filters = filters_of(query, ld.tm)
@@ -212,4 +219,20 @@ def batch_query(
         docs, linked = joined(rt, ld.tenant, caller, ld.tm, linking, rows, view)
         docs += linked
     headers = count_headers(result)
+    # an entity that pick/omit leaves nothing of is not shown (NGSI-LD v1.8, clause 4.21)
+    docs = [d for d in docs if d]
+    if ld.accept == GEOJSON:  # Query Entities answers GeoJSON too (NGSI-LD v1.8, clause 6.3.15)
+        features = [geojson_feature(d, geometry or "location", view.fmt) for d in docs]
+        return ld_response(ld, {"type": "FeatureCollection", "features": features}, headers=headers)
     return ld_response(ld, docs, headers=headers)
+
+
+def _projection_member(body: dict[str, Any], member: str) -> str | None:
+    """A Query's ``pick`` or ``omit`` (NGSI-LD v1.8, table 5.2.23-1) as the query parameter writes it: an array
+    of member names, or one string of the projection language."""
+    value = body.get(member)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return ",".join(value)
+    raise BadRequestData(f"'{member}' must be a non-empty array of member names or a string such as \"name,speed\"")

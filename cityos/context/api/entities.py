@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cityos.context import service as svc
-from cityos.context.api.ld import GEOJSON, LdDelete, LdRead, LdRequest, LdWrite, ld_response, no_content, parse_view
+from cityos.context.api.ld import (
+    GEOJSON,
+    JSONLD,
+    LdDelete,
+    LdReadGeo,
+    LdRequest,
+    LdWrite,
+    ld_response,
+    no_content,
+    parse_view,
+)
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import (
     ENTITY_MEMBERS,
     NULL_URI,
+    VALUE_MEMBER,
     check_entity_id,
     check_name,
     is_null,
@@ -24,7 +36,9 @@ from cityos.context.entity import (
 from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound, TooComplexQuery
 from cityos.context.governance import govern_rows, missed, unreadable_types
 from cityos.context.join import joined, parse_join
-from cityos.context.qlang import parse_q, q_attributes
+from cityos.context.jsonld import core_term_map
+from cityos.context.qeval import type_matches
+from cityos.context.qlang import parse_q, parse_type_expr, q_attributes
 from cityos.context.query import (
     EntityQuery,
     attribute_iri,
@@ -43,6 +57,7 @@ from cityos.core.timefmt import now_iso
 from cityos.errors import problem_responses
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"], responses=LD_PROBLEMS)
+VALUE_MEMBERS = frozenset(VALUE_MEMBER.values())
 CONFLICT = problem_responses(409)  # an entity with this id exists already
 MULTI_STATUS = answers(207, UPDATE_RESULT)  # some attributes were not changed
 
@@ -51,13 +66,39 @@ def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
     return render_entity(row.id, row.types, row.scope, row.attrs, ld.tm, view, row.created_at, row.modified_at)
 
 
+def _geometry_name(geometry_property: str | None) -> str:
+    """The GeoProperty a GeoJSON answer takes its geometry from: ``geometryProperty`` (NGSI-LD v1.8, clause
+    6.3.15; ``geoproperty`` names the one a geo-query tests), else ``location``."""
+    return geometry_property or "location"
+
+
+def _check_geometry_property(ld: LdRequest, geometry_property: str | None) -> None:
+    """geometryProperty shapes a GeoJSON answer only: with another Accept it is BadRequestData (NGSI-LD v1.8,
+    clauses 5.7.1.4 and 5.7.2.4)."""
+    if geometry_property is not None and ld.accept != GEOJSON:
+        raise BadRequestData(
+            "geometryProperty goes with Accept: application/geo+json only: leave it out or ask for GeoJSON"
+        )
+
+
+def _check_type_selector(ld: LdRequest, entity_id: str, type_selector: str | None) -> None:
+    """The ``type`` of an operation on one entity narrows its target (NGSI-LD v1.8, clause 4.17): an entity
+    whose types do not satisfy the expression is not found, and nothing is changed."""
+    if type_selector is None:
+        return
+    expr = parse_type_expr(type_selector)
+    row = svc.get_entity(ld.rt, ld.tenant, entity_id)
+    if not type_matches(expr, frozenset(row.types), ld.tm.expand):
+        raise ResourceNotFound(f"entity {entity_id} is not of type {type_selector}", instance=entity_id)
+
+
 def _entities_response(
-    docs: list[dict[str, Any]], ld: LdRequest, view: View, geoproperty: str | None, headers: dict[str, str]
+    docs: list[dict[str, Any]], ld: LdRequest, view: View, geometry_property: str | None, headers: dict[str, str]
 ) -> Response:
     # an entity that pick/omit leaves nothing of is not shown (NGSI-LD v1.8, clause 4.21)
     docs = [d for d in docs if d]
     if ld.accept == GEOJSON:
-        name = geoproperty or "location"
+        name = _geometry_name(geometry_property)
         features = [geojson_feature(d, name, view.fmt) for d in docs]
         return ld_response(ld, {"type": "FeatureCollection", "features": features}, headers=headers)
     return ld_response(ld, docs, headers=headers)
@@ -68,8 +109,11 @@ def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
     if change is None or not change.not_updated:
         return no_content()
     refused = {a for a, _ in change.not_updated}
-    updated = sorted(ld.tm.compact(a) for a in change.changed - refused)
-    not_updated = [{"attributeName": ld.tm.compact(a), "reason": r} for a, r in change.not_updated]
+    # names compacted with the @context the answer names: a JSON answer's Link header carries one URL, the
+    # core context when the request's was a list or an object in the body (ETSI 010_04_01)
+    tm = ld.tm if ld.accept == JSONLD or isinstance(ld.context, str) else core_term_map()
+    updated = sorted(tm.compact(a) for a in change.changed - refused)
+    not_updated = [{"attributeName": tm.compact(a), "reason": r} for a, r in change.not_updated]
     return ld_response(ld, {"updated": updated, "notUpdated": not_updated}, status=207)
 
 
@@ -96,9 +140,29 @@ async def create_entity(ld: LdWrite) -> Response:
     return created
 
 
+def page_links(request: Request, offset: int, limit: int, returned: int, total: int | None) -> str | None:
+    """The ``prev`` and ``next`` links of a page of a query (NGSI-LD v1.8, clause 4.12): the same query with
+    the offset of the page before and after, its parameters in name order; None on a single page."""
+    if not limit:
+        return None
+    more = offset + limit < total if total is not None else returned == limit
+    links = []
+    params = sorted((k, v) for k, v in request.query_params.multi_items() if k != "offset")
+    for rel, at in (("prev", max(0, offset - limit) if offset else None), ("next", offset + limit if more else None)):
+        if at is None:
+            continue
+        query = "&".join(f"{k}={quote(v, safe=LINK_SAFE)}" for k, v in sorted([*params, ("offset", str(at))]))
+        links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="application/json"')
+    return ", ".join(links) or None
+
+
+LINK_SAFE = ":/.*,;=!$'()+@~-_|"  # left as they are in a page link's query values (as a client writes them)
+
+
 @router.get("/entities", summary="Query entities", responses=answers(geojson=True))
 def get_entities(
-    ld: LdRead,
+    request: Request,
+    ld: LdReadGeo,
     id: str | None = None,
     idPattern: str | None = None,
     type: str | None = None,
@@ -110,6 +174,7 @@ def get_entities(
     geometry: str | None = None,
     coordinates: str | None = None,
     geoproperty: str | None = None,
+    geometryProperty: str | None = None,
     limit: str | None = None,
     offset: str | None = None,
     count: bool = False,
@@ -121,6 +186,7 @@ def get_entities(
     joinLevel: str | None = None,
     orderBy: str | None = None,
     datasetId: str | None = None,
+    scopeQ: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
     linking = parse_join(join, joinLevel)
@@ -142,8 +208,10 @@ def get_entities(
         options=options,
         local=local,
         order_by=orderBy,
+        scope_q=scopeQ,
     )
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    _check_geometry_property(ld, geometryProperty)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
     filters = filters_of(query, ld.tm)
     query.not_types = unreadable_types(ld.rt, ld.tenant, caller, filters)  # so that counts and pages hold only those
@@ -151,13 +219,16 @@ def get_entities(
     if not result.rows and not query.offset:
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
+    links = page_links(request, query.offset, query.limit, len(result.rows), result.total)
+    if links:
+        headers["Link"] = links
     rows = govern_rows(ld.rt, ld.tenant, caller, result.rows)
     if dataset_ids is not None:
         rows = [keep_datasets(r, dataset_ids) for r in rows]
     if linking is None:
-        return _entities_response([_render(r, ld, view) for r in rows], ld, view, geoproperty, headers)
+        return _entities_response([_render(r, ld, view) for r in rows], ld, view, geometryProperty, headers)
     docs, linked = joined(ld.rt, ld.tenant, caller, ld.tm, linking, rows, view)
-    return _entities_response(docs + linked, ld, view, geoproperty, headers)
+    return _entities_response(docs + linked, ld, view, geometryProperty, headers)
 
 
 SYSTEM_ATTRIBUTES = frozenset({"createdAt", "modifiedAt", "deletedAt"})
@@ -246,17 +317,18 @@ def _matching_ids(ld: LdRequest, query: EntityQuery) -> list[str]:
 @router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
 def get_entity(
     entity_id: str,
-    ld: LdRead,
+    ld: LdReadGeo,
     attrs: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
     options: str | None = None,
     format: str | None = None,
     lang: str | None = None,
-    geoproperty: str | None = None,
+    geometryProperty: str | None = None,
     join: str | None = None,
     joinLevel: str | None = None,
     datasetId: str | None = None,
+    type: str | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -264,8 +336,12 @@ def get_entity(
     dataset_ids = parse_dataset_ids(datasetId)
     attr_list = split_list(attrs)
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    _check_geometry_property(ld, geometryProperty)
     linking = parse_join(join, joinLevel)
+    type_expr = parse_type_expr(type) if type is not None else None
     row = svc.get_entity(rt, tenant, entity_id)
+    if type_expr is not None and not type_matches(type_expr, frozenset(row.types), ld.tm.expand):
+        raise ResourceNotFound(f"entity {entity_id} is not of type {type}", instance=entity_id)
     caller = ld.caller("GET /ngsi-ld/v1/entities/{entityId}")
     (row,) = govern_rows(rt, tenant, caller, [row], one=True)
     if dataset_ids is not None:
@@ -280,9 +356,9 @@ def get_entity(
     if not doc:  # pick matches no member, or omit names them all (NGSI-LD v1.8, clause 4.21)
         raise ResourceNotFound(f"pick/omit leave nothing of entity {entity_id}: pick members it has")
     if linked:  # join=flat: the entity and those it links to, as an array (NGSI-LD v1.8, clause 4.5.23)
-        return _entities_response([doc, *linked], ld, view, geoproperty, {})
+        return _entities_response([doc, *linked], ld, view, geometryProperty, {})
     if ld.accept == GEOJSON:
-        return ld_response(ld, geojson_feature(doc, geoproperty or "location", view.fmt))
+        return ld_response(ld, geojson_feature(doc, _geometry_name(geometryProperty), view.fmt))
     return ld_response(ld, doc)
 
 
@@ -321,10 +397,12 @@ async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
 
 
 @router.delete("/entities/{entity_id}", status_code=204, summary="Delete an entity")
-async def delete_entity(entity_id: str, ld: LdDelete) -> Response:
+async def delete_entity(entity_id: str, ld: LdDelete, type: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     await svc.one_async(rt, tenant, entity_id, svc.m_delete(entity_id), writer=ld.writer)
     return no_content()
 
@@ -349,10 +427,12 @@ def _fragment(ld: LdRequest, entity_id: str, *, allow_null: bool = False) -> Any
     responses=MULTI_STATUS,
     openapi_extra=ld_body("NgsiLdEntityFragment", description="the attributes to append"),
 )
-async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) -> Response:
+async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None, type: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     no_overwrite = "noOverwrite" in (options or "").split(",")
     outcome = await svc.one_async(
         rt, tenant, entity_id, svc.m_append(_fragment(ld, entity_id), overwrite=not no_overwrite), writer=ld.writer
@@ -367,10 +447,12 @@ async def append_attrs(entity_id: str, ld: LdWrite, options: str | None = None) 
     responses=MULTI_STATUS,
     openapi_extra=ld_body("NgsiLdEntityFragment", description="the attributes to update"),
 )
-async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
+async def update_attrs(entity_id: str, ld: LdWrite, type: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     outcome = await svc.one_async(
         rt, tenant, entity_id, svc.m_update_attrs(_fragment(ld, entity_id, allow_null=True)), writer=ld.writer
     )
@@ -383,11 +465,15 @@ async def update_attrs(entity_id: str, ld: LdWrite) -> Response:
     summary="Partial attribute update",
     openapi_extra=ld_body("NgsiLdAttributeFragment", description="the members of the attribute to change"),
 )
-async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
+async def patch_attr(entity_id: str, attr: str, ld: LdWrite, type: str | None = None) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
     check_name(attr)
+    if attr == "scope":  # an entity member, not an attribute: changed by update or merge of the entity
+        raise BadRequestData("scope is not an attribute and cannot be partially updated: send it in PATCH .../attrs")
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     if not isinstance(ld.body, dict):
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
@@ -396,6 +482,12 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite) -> Response:
         instance: dict[str, Any] = {"value": NULL_URI}
         if body.get("datasetId") is not None:
             instance["datasetId"] = check_entity_id(body["datasetId"], f"attribute {attr!r} datasetId")
+    elif "type" not in body and not VALUE_MEMBERS & body.keys():
+        # only sub-attributes (and observedAt, unitCode ...): merged into the instance as it is, whatever its
+        # type (NGSI-LD v1.8, clause 5.6.4; ETSI 012_01_01), so they are checked as members of some Property
+        instance = parse_instance(attr, {"type": "Property", "value": 0, **body}, ld.tm, now=now_iso())
+        for member in ("type", "value", "createdAt"):
+            instance.pop(member)
     else:
         instance = parse_instance(attr, body, ld.tm, now=now_iso())
         instance.pop("createdAt", None)
@@ -444,11 +536,14 @@ async def delete_attr(
     ld: LdWrite,
     datasetId: str | None = None,
     deleteAll: bool = False,
+    type: str | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
     check_entity_id(entity_id)
     check_name(attr)
+    if type is not None:  # a read before the write, only when asked for: no thread hop otherwise
+        await run_in_threadpool(_check_type_selector, ld, entity_id, type)
     if datasetId is not None:
         check_entity_id(datasetId, "datasetId")
     if attr == "scope":  # an entity member, not an attribute, but deleted the same way

@@ -47,6 +47,8 @@ class LdRequest:
     scenario: str | None = None  # the application scenario a read names (Cityos-Scenario, 应用场景)
     purpose: str | None = None  # and why (Cityos-Purpose): both for the data resource system's rules
     content_type: str | None = None  # the media type of the body (writes)
+    # Prefer: body=json (NGSI-LD v1.8, clause 6.3.6): a GeoJSON answer's @context in the Link header only
+    context_in_link: bool = False
 
     @property
     def rt(self) -> Runtime:
@@ -80,33 +82,55 @@ def _media(value: str | None) -> str:
     return (value or "").split(";")[0].strip().lower()
 
 
+def _accept_ranges(accept_header: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their weights (RFC 9110, clause 12.5.1): a weight that is
+    not a number from 0 to 1 is no weight at all, so the range keeps the default of 1."""
+    ranges: list[tuple[str, float]] = []
+    for part in accept_header.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if "/" not in media:
+            continue
+        weight = 1.0
+        for prm in params:
+            name, _, value = prm.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 1.0
+                if not 0.0 <= weight <= 1.0:
+                    weight = 1.0
+        ranges.append((media.lower(), weight))
+    return ranges
+
+
+def _weight(offer: str, ranges: list[tuple[str, float]]) -> float:
+    """The weight the most specific range matching ``offer`` gives it (RFC 9110, clause 12.5.1): an exact
+    type before ``type/*`` before ``*/*``; 0 when none matches."""
+    main = offer.split("/")[0] + "/*"
+    for candidate in (offer, main, "*/*"):
+        for media, weight in ranges:
+            if media == candidate:
+                return weight
+    return 0.0
+
+
 def negotiate(accept_header: str | None, *, allow_geojson: bool = True) -> str:
-    """Pick the response media type from Accept (NGSI-LD: JSON, JSON-LD, GeoJSON)."""
+    """Pick the response media type from Accept (NGSI-LD v1.8, clause 6.3.4): of the representations the
+    operation offers (JSON, JSON-LD and, on entity reads, GeoJSON), the one of highest weight; between equal
+    weights the first of that list, whatever order the header names them in."""
     if not accept_header:
         return JSON
-    best: tuple[float, int, str] | None = None
     offered = [JSON, JSONLD] + ([GEOJSON] if allow_geojson else [])
-    for pos, part in enumerate(accept_header.split(",")):
-        media, *params = [p.strip() for p in part.split(";")]
-        media = media.lower()
-        qv = 1.0
-        for prm in params:
-            if prm.startswith("q="):
-                try:
-                    qv = float(prm[2:])
-                except ValueError:
-                    qv = 0.0
-        if media in ("*/*", "application/*"):
-            choice = JSON
-        elif media in offered:
-            choice = media
-        else:
-            continue
-        if qv > 0 and (best is None or qv > best[0]):
-            best = (qv, pos, choice)
+    ranges = _accept_ranges(accept_header)
+    best: tuple[float, str] | None = None
+    for offer in offered:
+        weight = _weight(offer, ranges)
+        if weight > 0 and (best is None or weight > best[0]):
+            best = (weight, offer)
     if best is None:
         raise NotAcceptable(f"cannot answer with {accept_header!r}: ask for {', '.join(offered)}")
-    return best[2]
+    return best[1]
 
 
 async def read_json(request: Request) -> tuple[Any, str]:
@@ -125,13 +149,13 @@ async def read_json(request: Request) -> tuple[Any, str]:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
 
-async def _ld_request(request: Request, permission: str) -> LdRequest:
+async def _ld_request(request: Request, permission: str, *, geojson: bool = False) -> LdRequest:
     """Caller, tenant, term map, accepted media type and (for writes) the JSON body of an NGSI-LD request,
-    the caller's ``permission`` checked first."""
+    the caller's ``permission`` checked first. ``geojson``: the operation offers application/geo+json."""
     ctx = await context_of(request, permission, known_tenant=False)  # the hub checks, or creates it
     _refuse_unknown_params(request)
     rt = ctx.rt
-    accept = negotiate(request.headers.get("accept"))
+    accept = negotiate(request.headers.get("accept"), allow_geojson=geojson)
     body: Any = None
     ctype: str | None = None
     link = parse_link_header(", ".join(request.headers.getlist("link")) or None)
@@ -146,7 +170,18 @@ async def _ld_request(request: Request, permission: str) -> LdRequest:
     if tm is None:
         tm = await run_in_threadpool(contexts.resolve, wanted)
     scenario, purpose = (_header_text(request.headers.get(h)) for h in ("cityos-scenario", "cityos-purpose"))
-    return LdRequest(ctx, tm, context, accept, body, scenario, purpose, ctype)
+    in_link = accept == GEOJSON and _prefers_json_body(request.headers.getlist("prefer"))
+    return LdRequest(ctx, tm, context, accept, body, scenario, purpose, ctype, in_link)
+
+
+def _prefers_json_body(prefer: list[str]) -> bool:
+    """Whether the Prefer headers ask for ``body=json`` (RFC 7240 preferences, comma-separated)."""
+    for header in prefer:
+        for pref in header.split(","):
+            name, _, value = pref.split(";")[0].partition("=")
+            if name.strip().lower() == "body" and value.strip().strip('"').lower() == "json":
+                return True
+    return False
 
 
 _PARAMS_OF: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it declares
@@ -224,14 +259,16 @@ def _refuse_unknown_params(request: Request) -> None:
         raise InvalidRequest(f"unknown query parameter {', '.join(unknown)}: this operation takes {allowed}")
 
 
-def ld_request(permission: str) -> Any:
+def ld_request(permission: str, *, geojson: bool = False) -> Any:
     """The dependency of an NGSI-LD route that needs ``permission``: it yields the :class:`LdRequest`.
+    ``geojson``: the route answers application/geo+json too (only Retrieve and Query Entities do, NGSI-LD
+    v1.8 clause 6.3.15: elsewhere an Accept naming only it is a 406).
 
     One dependency on purpose: each FastAPI dependency costs time on every request.
     """
 
     async def make(request: Request) -> LdRequest:
-        return await _ld_request(request, permission)
+        return await _ld_request(request, permission, geojson=geojson)
 
     return guarded(permission, make)
 
@@ -275,6 +312,7 @@ def item_context_error(item: Any, ctype: str | None) -> BadRequestData | None:
 
 
 LdRead = Annotated[LdRequest, ld_request("entities:read")]
+LdReadGeo = Annotated[LdRequest, ld_request("entities:read", geojson=True)]  # entity reads: GeoJSON too
 LdWrite = Annotated[LdRequest, ld_request("entities:write")]
 LdDelete = Annotated[LdRequest, ld_request("entities:delete")]
 
@@ -321,16 +359,23 @@ def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict
     """A JSON or JSON-LD response: the context goes in a Link header or in the body."""
     hdrs = dict(headers or {})
     media = ld.accept
+    paging = hdrs.pop("Link", None)  # a page's prev/next links go beside the @context's
     if media == JSONLD:
         if isinstance(content, dict):
             content = {"@context": ld.context, **content}
         elif isinstance(content, list):
             content = [{"@context": ld.context, **c} if isinstance(c, dict) else c for c in content]
     elif media == GEOJSON:
-        hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+        # the @context in the body as JSON-LD has it, unless Prefer: body=json (NGSI-LD v1.8, clause 6.3.6)
+        if ld.context_in_link:
+            hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+        elif isinstance(content, dict):
+            content = {**content, "@context": ld.context}
     else:
         media = JSON
         hdrs["Link"] = link_header(ld.context if isinstance(ld.context, str) else CORE_CONTEXT_URL)
+    if paging:
+        hdrs["Link"] = f"{hdrs['Link']}, {paging}" if "Link" in hdrs else paging
     return Response(orjson.dumps(content), status_code=status, media_type=media, headers=hdrs)
 
 
