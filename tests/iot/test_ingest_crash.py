@@ -37,7 +37,7 @@ from cityos.store.migrate import upgrade
 MESSAGES = 100_000
 DEVICES = 500
 KEY = "crash-key"
-pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
+pytestmark = pytest.mark.mqtt(broker="own")  # a Mosquitto of the test's own, from the machine's binary
 
 
 @pytest.fixture
