@@ -44,7 +44,7 @@ demo: $(STAMP) $(WEB_STAMP)
 # not hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Still one worker here
 # until a whole `-n 2` run has passed: the one tried (2026-12-07, 2,802 s at a load of 8-28 from other work;
 # 6,659 passed) lost 12 to start-ups and waits past their limits (a browser module's demo not answering within
-# 120 s, httpx's 5 s default, a 30 s page wait), all but the page wait widened since; see CHANGELOG.md.
+# 120 s, a 30 s page wait; httpx's 5 s default and a page predicate, both fixed since); see CHANGELOG.md.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
