@@ -21,6 +21,8 @@ from sqlalchemy import text
 from cityos.runtime import Runtime
 from cityos.store.engine import Database, null_pool_engine
 
+pytest_plugins = ["group_scheduler"]  # the groups below kept on one xdist worker
+
 R = TypeVar("R")
 # the tests' notification receivers and brokers listen on loopback: the tests' cityos may notify them
 LOCAL_RECEIVERS = "127.0.0.0/8,::1/128"
@@ -35,10 +37,12 @@ FIXTURE_MARKS = {"cityos_server": "interop"}
 
 
 # `make test` runs two pytest-xdist workers with --dist loadgroup. Tests of one group run on one worker, one
-# after another: those on the one local Mosquitto (an ingest there takes in whatever another test publishes),
+# after another: those on the one local Mosquitto (an ingest there takes in whatever another test publishes;
+# not those marked `mqtt(broker="own")`, which start a Mosquitto of their own on a free port),
 # and those of a module with module-scoped fixtures (a demo server, a browser, a trained classifier: split over
 # two workers, they would start twice). Everything else (databases, NATS streams, ports) is unique per test or
-# per worker. A test marked with an xdist_group of its own keeps it.
+# per worker. A test marked with an xdist_group of its own keeps it. group_scheduler.py carries the groups to
+# xdist's controller (xdist's own way, through the node id, no longer works with pytest 9).
 SHARED_BROKER_GROUP = "mosquitto"
 
 
@@ -51,7 +55,8 @@ def _uses_module_fixtures(item: pytest.Item) -> bool:
 def _xdist_group(item: pytest.Item) -> str | None:
     if item.get_closest_marker("xdist_group"):
         return None
-    if item.get_closest_marker("mqtt"):
+    mqtt = item.get_closest_marker("mqtt")
+    if mqtt and mqtt.kwargs.get("broker") != "own":  # a Mosquitto of the test's own is nobody else's
         return SHARED_BROKER_GROUP
     if _uses_module_fixtures(item):
         return item.nodeid.split("::", 1)[0]

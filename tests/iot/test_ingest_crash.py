@@ -32,7 +32,7 @@ MESSAGES = 100_000
 DEVICES = 500
 KEY = "crash-key"
 CLIENT_ID = "crash-test-ingest"
-pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
+pytestmark = pytest.mark.mqtt(broker="own")  # a Mosquitto of the test's own, from the machine's binary
 
 
 def probe_through(pub: paho.Client, db: Database, sent: list[int]) -> None:

@@ -31,7 +31,7 @@ MESSAGES = 40_000
 DEVICES = 400
 KEY = "share-key"
 CLIENT_ID = "share-test-ingest"
-pytestmark = pytest.mark.mqtt  # a Mosquitto of the test's own, from the machine's binary
+pytestmark = pytest.mark.mqtt(broker="own")  # a Mosquitto of the test's own, from the machine's binary
 
 
 def provision(rt: Runtime) -> None:

@@ -115,7 +115,8 @@ def tokens(live: tuple[str, Database]) -> dict[str, str]:
 
 
 def test_the_live_server_serves_this_description(live: tuple[str, Database]) -> None:
-    assert httpx.get(f"{live[0]}/openapi.json").json() == DESCRIPTION
+    # the server builds its document on the first ask: seconds on a loaded machine, past httpx's 5 s default
+    assert httpx.get(f"{live[0]}/openapi.json", timeout=60).json() == DESCRIPTION
 
 
 # The role is a parameter, which also gives each operation's test an id of its own (pytest 9 builds a test's

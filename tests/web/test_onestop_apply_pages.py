@@ -40,7 +40,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Path]
 def logged_in(browser: Any, d: Demo, kind: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     """A phone-sized page of a demo person or enterprise, logged in on /onestop/login; page errors and requests
     for another host fail the test."""
-    who = next(s for s in httpx.get(d.url + "/onestop/login/demo/subjects").json()["subjects"] if s["kind"] == kind)
+    subjects = httpx.get(d.url + "/onestop/login/demo/subjects", timeout=60).json()["subjects"]  # 5 s: too short loaded
+    who = next(s for s in subjects if s["kind"] == kind)
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", accept_downloads=True)
     elsewhere: list[str] = []
     context.route(lambda url: not url.startswith(d.url + "/"), lambda route: (elsewhere.append(route.request.url),
