@@ -37,16 +37,13 @@ demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/cityos demo
 
 # Everything: the lint checks, then SQLite, PostgreSQL, Mosquitto, NATS, real servers and Chromium.
-# What CI runs (.ci/run). Over the 10-minute budget on one worker (1,250-1,300 s on 2 quiet cores; where the
-# time goes: README.md, Development). tests/conftest.py groups the tests that share a service or a module's
-# server (PostgreSQL databases and NATS streams are per worker or per test), and tests/group_scheduler.py keeps
-# each group on one worker under `pytest -n 2 --dist loadgroup` (xdist's own grouping, through the node id, does
-# not hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Still one worker here
-# until a whole `-n 2` run has passed: the one tried (2026-12-07, 2,802 s at a load of 8-28 from other work;
-# 6,659 passed) lost 12 to start-ups and waits past their limits (a browser module's demo not answering within
-# 120 s, a 30 s page wait; httpx's 5 s default and a page predicate, both fixed since); see CHANGELOG.md.
+# What CI runs (.ci/run), on two pytest-xdist workers. tests/conftest.py groups the tests that share a service or
+# a module's server (PostgreSQL databases and NATS streams are per worker or per test), and tests/group_scheduler.py
+# keeps each group on one worker under `--dist loadgroup` (xdist's own grouping, through the node id, does not
+# hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). One worker took 1,250-1,300 s on
+# 2 quiet cores; where the time goes: README.md, Development.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The inner loop: only the tests that need nothing beyond SQLite (the markers are in pyproject.toml).
 test-fast: $(STAMP) $(WEB_STAMP)
