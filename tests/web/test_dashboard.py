@@ -137,9 +137,11 @@ def _act(page: Any, action: str, fields: dict[str, str] | None = None) -> None:
 
 
 def _open_case(page: Any, tab: str, case_id: str) -> None:
+    # up to 90 s for the tab's list: the demo feeds its registries in the background, and another test worker
+    # shares the two cores (a 30 s wait ran out once in CI on two workers)
     page.click(f"#case-tabs [data-tab={tab}]")
-    page.click(f"#cases [data-case='{case_id}']")
-    page.wait_for_selector("#case-actions")
+    page.click(f"#cases [data-case='{case_id}']", timeout=90_000)
+    page.wait_for_selector("#case-actions", timeout=90_000)
 
 
 def test_a_case_goes_from_dispatch_to_close_through_the_page(page: Any, demo: Demo) -> None:
