@@ -187,19 +187,23 @@ def test_an_overlapped_append_refuses_a_moved_stamp_and_appends_nothing(rt: Runt
 def test_a_write_submitted_ahead_resolves_once_committed_or_with_its_error(db: Database) -> None:
     with db.begin() as conn:
         conn.execute(text("CREATE TABLE ahead (n INTEGER)"))
-    done = db.submit_write(lambda conn: conn.execute(text("INSERT INTO ahead (n) VALUES (1)")).rowcount)
-    assert done.result(timeout=30) == 1
-    with db.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM ahead")).scalar() == 1
+    try:
+        done = db.submit_write(lambda conn: conn.execute(text("INSERT INTO ahead (n) VALUES (1)")).rowcount)
+        assert done.result(timeout=30) == 1
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM ahead")).scalar() == 1
 
-    def fails(conn: Any) -> None:
-        conn.execute(text("INSERT INTO ahead (n) VALUES (2)"))
-        raise ValueError("refused")
+        def fails(conn: Any) -> None:
+            conn.execute(text("INSERT INTO ahead (n) VALUES (2)"))
+            raise ValueError("refused")
 
-    with pytest.raises(ValueError, match="refused"):
-        db.submit_write(fails).result(timeout=30)
-    with db.connect() as conn:  # its transaction rolled back
-        assert conn.execute(text("SELECT count(*) FROM ahead")).scalar() == 1
+        with pytest.raises(ValueError, match="refused"):
+            db.submit_write(fails).result(timeout=30)
+        with db.connect() as conn:  # its transaction rolled back
+            assert conn.execute(text("SELECT count(*) FROM ahead")).scalar() == 1
+    finally:  # a table of the test's own: the PostgreSQL database is the worker's, shared with later tests
+        with db.begin() as conn:
+            conn.execute(text("DROP TABLE ahead"))
 
 
 def test_a_page_of_subjects_is_kept_as_the_text_its_hashes_make(rt: Runtime) -> None:
