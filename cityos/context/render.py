@@ -12,6 +12,7 @@ from typing import Any
 from cityos.context.entity import (
     GEOPROPERTY,
     INSTANCE_MEMBERS,
+    JSONPROPERTY,
     LANGUAGEPROPERTY,
     PROPERTY,
     SYSTEM_MEMBERS,
@@ -38,6 +39,9 @@ class View:
     # pick/omit as parsed, for the projections of linked entities (join, NGSI-LD v1.8 clause 4.5.23)
     picked: Projection | None = field(default=None, compare=False)
     omitted: Projection | None = field(default=None, compare=False)
+    # the NGSI-LD simplified form keeps the kind of a LanguageProperty, JsonProperty or VocabProperty
+    # ({"languageMap": ...}, {"json": ...}, {"vocab": ...}, clause 4.5.4); a record for other packages does not
+    typed_simplified: bool = True
 
     def wants(self, member: str) -> bool:
         if member in self.omit:
@@ -91,6 +95,9 @@ def render_entity(
     return out
 
 
+_TYPED_SIMPLIFIED = frozenset((LANGUAGEPROPERTY, JSONPROPERTY, VOCABPROPERTY))
+
+
 def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 0) -> Any:
     kind = inst.get("type", PROPERTY)
     member = VALUE_MEMBER.get(kind, "value")
@@ -100,6 +107,8 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     if kind == LANGUAGEPROPERTY and view.lang:
         value = _pick_language(value, view.lang)
     if view.fmt == SIMPLIFIED:
+        if view.typed_simplified and kind in _TYPED_SIMPLIFIED and not (kind == LANGUAGEPROPERTY and view.lang):
+            return {member: value}
         return value
     out: dict[str, Any] = {}
     if kind == LANGUAGEPROPERTY and view.lang:
@@ -181,30 +190,43 @@ def _by_weight(lang: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranges)]
 
 
+_GEOMETRY_TYPES = frozenset(
+    ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection")
+)
+
+
+def _geometry(attr: Any) -> Any:
+    """The GeoJSON geometry an attribute (as rendered, in any representation) holds, or None: of several
+    instances the default one's (no datasetId), else the first's (clause 4.5.16.1)."""
+    if isinstance(attr, list):
+        default = next((a for a in attr if isinstance(a, dict) and "datasetId" not in a), None)
+        return _geometry(default if default is not None else (attr[0] if attr else None))
+    if not isinstance(attr, dict):
+        return None
+    if isinstance(attr.get("dataset"), dict) and len(attr) == 1:  # simplified, keyed by datasetId
+        values = attr["dataset"]
+        return _geometry(values["@none"] if "@none" in values else next(iter(values.values()), None))
+    kind = attr.get("type")
+    candidate = attr.get("value") if kind == GEOPROPERTY or (kind is None and "value" in attr) else attr
+    if isinstance(candidate, dict) and candidate.get("type") in _GEOMETRY_TYPES:
+        return candidate
+    return None  # no GeoProperty, or a value that is no geometry: null (clause 4.5.16.1)
+
+
 def geojson_feature(entity: dict[str, Any], geometry_name: str, fmt: str) -> dict[str, Any]:
     """An entity (already rendered) as a GeoJSON Feature, its geometry taken from one GeoProperty."""
     props = {k: v for k, v in entity.items() if k != "id"}
-    geo = entity.get(geometry_name)
-    geometry = None
-    if fmt == SIMPLIFIED and isinstance(geo, dict) and isinstance(geo.get("dataset"), dict):
-        # a multi-attribute keyed by datasetId (clause 4.5.17.1): the default instance's, else the first
-        values = geo["dataset"]
-        geometry = values["@none"] if "@none" in values else next(iter(values.values()), None)
-    elif isinstance(geo, dict):
-        geometry = geo.get("value") if geo.get("type") == GEOPROPERTY else geo
-    elif isinstance(geo, list) and geo:
-        first = geo[0]
-        geometry = first.get("value") if isinstance(first, dict) and "value" in first else first
-    if fmt == SIMPLIFIED and isinstance(geo, dict) and "coordinates" in geo:
-        geometry = geo
+    geometry = _geometry(entity.get(geometry_name))
     return {"id": entity.get("id"), "type": "Feature", "geometry": geometry, "properties": props}
+
+
+_KEY_VALUES = View(fmt=SIMPLIFIED, typed_simplified=False)  # a record's values bare
 
 
 def key_value(instances: list[dict[str, Any]], tm: TermMap) -> Any:
     """One attribute's value in the simplified (keyValues) form, from its instances as stored: what
     :func:`key_values` renders for it."""
-    view = View(fmt=SIMPLIFIED)
-    rendered = [render_instance(i, tm, view) for i in instances]
+    rendered = [render_instance(i, tm, _KEY_VALUES) for i in instances]
     return rendered[0] if len(rendered) == 1 else rendered
 
 
@@ -225,7 +247,6 @@ def key_values(entity_id: str, types: list[str], attrs: dict[str, list[dict[str,
 # handling there. The page form below gives the same dicts as key_values row by row, each name compacted once
 # per page and the common instance (a Property or GeoProperty: its value) taken without a call.
 
-_KEY_VALUES = View(fmt=SIMPLIFIED)
 _PLAIN_VALUE = frozenset((PROPERTY, GEOPROPERTY))  # the instance types whose keyValues form is inst["value"]
 
 

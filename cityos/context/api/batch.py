@@ -223,8 +223,9 @@ def batch_query(
     docs = [d for d in docs if d]
     if ld.accept == GEOJSON:  # Query Entities answers GeoJSON too (NGSI-LD v1.8, clause 6.3.15)
         features = [geojson_feature(d, geometry or "location", view.fmt) for d in docs]
-        return ld_response(ld, {"type": "FeatureCollection", "features": features}, headers=headers)
-    return ld_response(ld, docs, headers=headers)
+        collection = {"type": "FeatureCollection", "features": features}
+        return ld_response(ld, collection, headers=headers, entity_fmt=view.fmt)
+    return ld_response(ld, docs, headers=headers, entity_fmt=view.fmt)
 
 
 def _projection_member(body: dict[str, Any], member: str) -> str | None:

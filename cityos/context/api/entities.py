@@ -100,8 +100,9 @@ def _entities_response(
     if ld.accept == GEOJSON:
         name = _geometry_name(geometry_property)
         features = [geojson_feature(d, name, view.fmt) for d in docs]
-        return ld_response(ld, {"type": "FeatureCollection", "features": features}, headers=headers)
-    return ld_response(ld, docs, headers=headers)
+        collection = {"type": "FeatureCollection", "features": features}
+        return ld_response(ld, collection, headers=headers, entity_fmt=view.fmt)
+    return ld_response(ld, docs, headers=headers, entity_fmt=view.fmt)
 
 
 def _multi_status(outcome: svc.Outcome, ld: LdRequest) -> Response:
@@ -358,8 +359,9 @@ def get_entity(
     if linked:  # join=flat: the entity and those it links to, as an array (NGSI-LD v1.8, clause 4.5.23)
         return _entities_response([doc, *linked], ld, view, geometryProperty, {})
     if ld.accept == GEOJSON:
-        return ld_response(ld, geojson_feature(doc, _geometry_name(geometryProperty), view.fmt))
-    return ld_response(ld, doc)
+        feature = geojson_feature(doc, _geometry_name(geometryProperty), view.fmt)
+        return ld_response(ld, feature, entity_fmt=view.fmt)
+    return ld_response(ld, doc, entity_fmt=view.fmt)
 
 
 @router.put(

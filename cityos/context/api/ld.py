@@ -23,6 +23,7 @@ from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_head
 from cityos.context.projection import Projection, check_pick_omit
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
 from cityos.context.service import Writer
+from cityos.context.versions import amend_entities, preferred_version
 from cityos.errors import NotAcceptable, UnsupportedMediaType
 from cityos.runtime import Runtime
 
@@ -49,6 +50,8 @@ class LdRequest:
     content_type: str | None = None  # the media type of the body (writes)
     # Prefer: body=json (NGSI-LD v1.8, clause 6.3.6): a GeoJSON answer's @context in the Link header only
     context_in_link: bool = False
+    # Prefer: ngsi-ld=<version> (clause 4.3.6.8): the earlier version the consumer reads, if cityos applies it
+    version: str | None = None
 
     @property
     def rt(self) -> Runtime:
@@ -171,7 +174,8 @@ async def _ld_request(request: Request, permission: str, *, geojson: bool = Fals
         tm = await run_in_threadpool(contexts.resolve, wanted)
     scenario, purpose = (_header_text(request.headers.get(h)) for h in ("cityos-scenario", "cityos-purpose"))
     in_link = accept == GEOJSON and _prefers_json_body(request.headers.getlist("prefer"))
-    return LdRequest(ctx, tm, context, accept, body, scenario, purpose, ctype, in_link)
+    version = preferred_version(request.headers.getlist("prefer"))
+    return LdRequest(ctx, tm, context, accept, body, scenario, purpose, ctype, in_link, version)
 
 
 def _prefers_json_body(prefer: list[str]) -> bool:
@@ -355,9 +359,23 @@ def parse_view(
     return View(chosen, sys_attrs, chosen_members, frozenset(omitted_names(omitted, tm)), lang, picked, omitted)
 
 
-def ld_response(ld: LdRequest, content: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON or JSON-LD response: the context goes in a Link header or in the body."""
+def ld_response(
+    ld: LdRequest,
+    content: Any,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    entity_fmt: str | None = None,
+) -> Response:
+    """A JSON or JSON-LD response: the context goes in a Link header or in the body. ``entity_fmt``: the
+    content is entity data in that representation, which a preferred earlier version amends (then 203)."""
     hdrs = dict(headers or {})
+    if ld.version is not None:
+        hdrs["Preference-Applied"] = f"ngsi-ld={ld.version}"
+        if entity_fmt is not None:
+            content, amended = amend_entities(content, ld.version, simplified=entity_fmt == SIMPLIFIED)
+            if amended and status == 200:
+                status = 203  # Non-Authoritative Information: the payload is not the one stored (clause 4.3.6.8)
     media = ld.accept
     paging = hdrs.pop("Link", None)  # a page's prev/next links go beside the @context's
     if media == JSONLD:
