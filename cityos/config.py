@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="A YAML file of the data classification levels, lowest first ({name, zh, en} each); "
         "default: GB/T 43697's general 1-4, important, core (cityos/datahub/levels.yaml).",
     )
+    model_cache: Path | None = Field(
+        None,
+        description="Where trained models are kept between starts: the shipped case classifier, under a digest of "
+        "its training data, taxonomy, settings and library versions, so that a start loads it instead of training "
+        "it again. Unset: data_dir/models.",
+    )
     audit_seal_key: Path | None = Field(
         None,
         description="PEM file of the Ed25519 private key that seals the audit chain. Unset: a key generated on "
@@ -234,10 +240,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "model_cache")
     @classmethod
-    def _expand(cls, v: Path) -> Path:
-        return v.expanduser()
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
 
     @property
     def bus_in_process(self) -> bool:

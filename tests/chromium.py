@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from brokers import free_port
-from conftest import answers_health, put_shipped_classifier
+from conftest import answers_health
 
 from cityos.auth.service import create_account, create_token
 from cityos.store.engine import Database
@@ -50,7 +50,7 @@ def running_demo(where: Path, *options: str) -> Iterator[Demo]:
     # the demo runs the code under test (this checkout's), not whichever checkout the environment installed
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-    put_shipped_classifier(where / "var")  # the demo's data directory: no training of its own
+    env["CITYOS_MODEL_CACHE"] = os.environ["CITYOS_MODEL_CACHE"]  # the run's classifier: no training of its own
     log = (where / "demo.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cityos.cli", "demo", "--no-browser", "--port", str(port), "--persons", "0",

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -331,15 +332,33 @@ def answers_health(url: str, timeout: float) -> bool:
         return False
 
 
-def put_shipped_classifier(data_dir: Path) -> None:
-    """Save the shipped case classifier (trained once per test process) where a server started on ``data_dir``
-    loads it, as it loads one `cityos cases retrain` saved: each server the tests start would otherwise train
-    it anew (a minute on a loaded machine, and its stop waits for the training)."""
-    from cityos.cases.classifier import default_classifier
-    from cityos.cases.classifying import MODEL_FILE
+# One shipped case classifier for the whole run: the controller names a model cache for it (CITYOS_MODEL_CACHE,
+# unless the environment gives one) before the workers start, and every process of the run (the workers, their
+# in-process apps, the servers and demos they start, which inherit the environment) loads it from there; the
+# first that needs it trains it, the others wait for its file (cityos/cases/model_cache.py). Each process would
+# otherwise train it anew: a minute on a loaded machine. tests/cases/test_model_cache.py trains one for real.
+_MODEL_CACHE = pytest.StashKey[Path]()
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    default_classifier().save(data_dir / MODEL_FILE)
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "CITYOS_MODEL_CACHE" not in os.environ:
+        where = Path(tempfile.mkdtemp(prefix="cityos-test-models-"))
+        os.environ["CITYOS_MODEL_CACHE"] = str(where)
+        config.stash[_MODEL_CACHE] = where
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    where = config.stash.get(_MODEL_CACHE, None)
+    if where is not None:
+        shutil.rmtree(where, ignore_errors=True)
+        del os.environ["CITYOS_MODEL_CACHE"]
+
+
+def shipped_classifier() -> Any:
+    """The shipped case classifier, from the run's model cache (trained there by the first process to ask)."""
+    from cityos.cases.classifier import default_classifier
+
+    return default_classifier(Path(os.environ["CITYOS_MODEL_CACHE"]))
 
 
 @pytest.fixture
@@ -350,20 +369,19 @@ def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str,
 
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
     env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
-    put_shipped_classifier(tmp_path)
     port = free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
     proc = subprocess.Popen(
         [*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        if not answers_health(f"http://127.0.0.1:{port}", 30):
+        if not answers_health(f"http://127.0.0.1:{port}", 120):  # a loaded machine takes a minute or two to start it
             proc.kill()
             pytest.fail(f"server did not start: {proc.stdout.read().decode() if proc.stdout else ''}")
         yield port, env
     finally:
         proc.terminate()
-        try:  # a loaded machine (CI on 2 cores) has seen a stop take 25 s: the classifier's load finishing first
+        try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -1,5 +1,7 @@
 """The classifier of a process: the one ``cityos cases retrain`` saved in the data directory, else the shipped
-one, trained from the shipped complaints (a few seconds; more on a busy or slow machine).
+one, trained from the shipped complaints (a few seconds; more on a busy or slow machine) by the first process
+of the machine and kept in the model cache (``CITYOS_MODEL_CACHE``, default ``<data_dir>/models``), from which
+every later start loads it in seconds.
 
 A request never waits for it. Every API process starts loading it in a background thread when it starts
 (:class:`ClassifierLoader`, an API runner of the cases component); until it is ready, a request that
@@ -27,7 +29,6 @@ if TYPE_CHECKING:  # scikit-learn and jieba come with the classifier: imported w
 log = logging.getLogger(__name__)
 MODEL_FILE = "cases-classifier.joblib"  # in the data directory, written by `cityos cases retrain`
 RETRY_AFTER_SECONDS = 5
-STOP_WAIT_SECONDS = 60  # a process that stops while the classifier trains waits this long for it
 
 ClassifierSource = Callable[[Runtime], "Classifier"]  # how a use case gets the classifier: waiting, or not
 
@@ -116,17 +117,23 @@ def model_path(rt: Runtime) -> Path:
     return Path(rt.settings.data_dir) / MODEL_FILE
 
 
-def load_saved_or_shipped(path: Path) -> Classifier:
-    """The classifier saved at ``path``, else the shipped one (trained once per process)."""
+def model_cache(rt: Runtime) -> Path:
+    """Where trained models are kept between starts (:mod:`cityos.cases.model_cache`)."""
+    return rt.settings.model_cache or Path(rt.settings.data_dir) / "models"
+
+
+def load_saved_or_shipped(path: Path, cache: Path | None = None) -> Classifier:
+    """The classifier saved at ``path``, else the shipped one (once per process: from ``cache`` when a process
+    trained it before, else trained, and kept there when a ``cache`` is given)."""
     from cityos.cases.classifier import Classifier, default_classifier
 
-    return Classifier.load(path) if path.exists() else default_classifier()
+    return Classifier.load(path) if path.exists() else default_classifier(cache)
 
 
 def slot(rt: Runtime) -> ClassifierSlot:
     """The runtime's classifier slot (a test puts in one with a loader of its own before the app starts)."""
-    path = model_path(rt)
-    return rt.parts.get(ClassifierSlot, lambda: ClassifierSlot(lambda: load_saved_or_shipped(path)))
+    path, cache = model_path(rt), model_cache(rt)
+    return rt.parts.get(ClassifierSlot, lambda: ClassifierSlot(lambda: load_saved_or_shipped(path, cache)))
 
 
 def classifier(rt: Runtime) -> Classifier:
@@ -159,7 +166,8 @@ class ClassifierLoader:
         self.slot.start()
 
     def close(self) -> None:
-        """Wait for a load under way: a training cannot be stopped, and one cut by the end of the process can
-        abort it. Past ``STOP_WAIT_SECONDS`` the process stops anyway."""
-        if not self.slot.join(STOP_WAIT_SECONDS):
-            log.warning("stopping while the case classifier still trains (%s s waited)", STOP_WAIT_SECONDS)
+        """Nothing to wait for: a stopping process no longer needs the classifier. A load under way goes on in
+        its daemon thread (for the next app of this process) or ends with the process; a training cut short
+        leaves no file behind (the model cache writes whole files, and its lock goes with the process)."""
+        if not self.slot.ready:
+            log.info("stopping while the case classifier still loads: not waiting for it")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shipped_classifier
 
 from cityos.cases import classifier as clf_module
 from cityos.cases.classifier import (
@@ -31,8 +32,9 @@ INDEPENDENT = Path(__file__).parents[2] / "bench" / "data" / "complaints_indepen
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    """Trained once for the module (and cached for the process) from the shipped training split."""
-    return default_classifier()
+    """The shipped classifier, trained once for the run from the shipped training split (conftest's model cache;
+    test_train_on_a_small_set and test_model_cache.py train for real)."""
+    return shipped_classifier()
 
 
 def _rows() -> list[dict[str, str]]:

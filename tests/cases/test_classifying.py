@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Api, running, wait_for
+from conftest import Api, running, shipped_classifier, wait_for
 
-from cityos.cases.classifier import Classifier, default_classifier
+from cityos.cases.classifier import Classifier
 from cityos.cases.classifying import (
     RETRY_AFTER_SECONDS,
     ClassifierLoader,
@@ -42,7 +42,7 @@ class Held:
 
 @pytest.fixture(scope="module")
 def model() -> Classifier:
-    return default_classifier()  # trained once per process
+    return shipped_classifier()  # the run's, from its model cache
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def held(rt: Runtime, model: Classifier) -> Iterator[Held]:
 def api(held: Held, api: Api) -> Iterator[Api]:
     """The API of conftest, started with the held loader in place."""
     yield api
-    held.release.set()  # before the app stops: it waits for a load under way
+    held.release.set()  # the load ends in its thread (the app's stop does not wait for it)
 
 
 def test_the_api_starts_loading_the_classifier_when_it_starts(api: Api, held: Held) -> None:
@@ -101,6 +101,21 @@ def test_the_api_description_shows_the_503(api: Api) -> None:
     for path in ("/cases", "/cases/batch", "/cases/routing/dry-run"):
         answer = paths[path]["post"]["responses"]["503"]
         assert answer["content"]["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem"
+
+
+def test_an_app_that_stops_does_not_wait_for_the_classifier(rt: Runtime, model: Classifier) -> None:
+    from fastapi.testclient import TestClient
+
+    from cityos.app import create_app
+
+    loader = Held(model)
+    loading = ClassifierSlot(loader)
+    rt.parts.put(ClassifierSlot, loading)
+    with TestClient(create_app(runtime=rt)):
+        wait_for(lambda: loader.calls == 1)
+    assert not loading.ready  # the app stopped while the load was held: its stop did not wait for it
+    loader.release.set()
+    assert loading.wait(timeout=60) is model and loader.calls == 1  # the load goes on and ends in its thread
 
 
 def test_outside_a_server_the_classifier_loads_on_first_use(model: Classifier) -> None:

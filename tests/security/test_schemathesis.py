@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from conftest import LOCAL_RECEIVERS, answers_health, put_shipped_classifier
+from conftest import LOCAL_RECEIVERS, answers_health
 from schemathesis.config import SchemathesisConfig
 
 from cityos.auth import create_token
@@ -81,7 +81,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     db = Database(f"sqlite:///{home / 'cityos.db'}")
     env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(home))
     env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
-    put_shipped_classifier(home)
     port = free_port()
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen(

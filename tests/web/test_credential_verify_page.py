@@ -18,7 +18,7 @@ import httpx
 import pytest
 from brokers import free_port
 from chromium import watched_page
-from conftest import LOCAL_RECEIVERS, answers_health, put_shipped_classifier
+from conftest import LOCAL_RECEIVERS, answers_health
 
 from cityos.auth.service import create_token
 from cityos.store.engine import Database
@@ -46,7 +46,6 @@ def issued(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     env = dict(os.environ, CITYOS_DATABASE_URL=f"sqlite:///{home / 'cityos.db'}", CITYOS_DATA_DIR=str(home),
                CITYOS_SEAL_SECRET="a-page-test-seal-secret", CITYOS_CREDENTIAL_BASE_URL=url,
                CITYOS_NOTIFY_ALLOWED_NETWORKS=LOCAL_RECEIVERS)  # fmt: skip
-    put_shipped_classifier(home)  # no training of its own: its stop would wait up to a minute for one
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "cityos.cli", "serve", "--port", str(port)], env=env, cwd=home,
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
