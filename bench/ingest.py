@@ -34,9 +34,16 @@ Figures, per database:
      ingest (in the drain) and the write path (read from /proc: the server runs on this machine), and
      the bytes the history takes a row (table and index), for docs/scaling.md's sizing.
 
+  9. with ``--nats`` (the default): a nats-server of the bench's own (its own ports and store, JetStream,
+     MQTT for the devices; the machine's NATS is left alone). Its ceiling: the same backlog published
+     by the devices over MQTT to NATS, captured by the telemetry stream, taken by a JetStream pull
+     consumer in batches of 2,000 and acknowledged a batch at a time (as cityos.iot.jetstream does),
+     nothing stored, with its CPU a message and the server's; then the drain again through `cityos
+     ingest` with ``CITYOS_INGEST_TRANSPORT=nats``, beside the MQTT drain of the same run.
+
 The drain's ratio is printed against both ceilings and the lower of the two.
 
-Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N]
+Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N] [--no-nats]
 """
 
 from __future__ import annotations
@@ -316,9 +323,10 @@ def publisher(
     elapsed = time.monotonic() - t0
     while acked[0] < sent:
         time.sleep(0.01)
+    out.put((sent, elapsed, [entity_id(n) for n in probes]))  # before the disconnect, which paho may fail at
     c.disconnect()
-    c.loop_stop()
-    out.put((sent, elapsed, [entity_id(n) for n in probes]))
+    with contextlib.suppress(AttributeError):  # paho's loop thread may be gone already (seen with nats-server)
+        c.loop_stop()
 
 
 def run_publishers(
@@ -727,7 +735,11 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     r: dict[str, Any] = {"db": kind}
     broker, port = start_broker(tmp)
     (tmp / f"nats-{kind}").mkdir(exist_ok=True)
-    nats_server, nats_port, nats_mqtt = start_nats(tmp / f"nats-{kind}") if args.nats else (None, 0, 0)
+    try:
+        nats_server, nats_port, nats_mqtt = start_nats(tmp / f"nats-{kind}") if args.nats else (None, 0, 0)
+    except BaseException:
+        broker.terminate()
+        raise
     db, drop = fresh_database(kind, tmp)
     log = tmp / f"ingest-{kind}.log"
     ingest: subprocess.Popen[bytes] | None = None
