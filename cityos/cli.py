@@ -331,7 +331,9 @@ def ingest(
     """Consume MQTT telemetry into the data hub, watch device health and expire commands (the ingest role).
 
     Messages are acknowledged only once stored: after a kill, the broker sends the rest again. With
-    CITYOS_MQTT_SESSIONS above 1 several ingest processes share the telemetry (docs/deployment.md).
+    CITYOS_MQTT_SESSIONS above 1 several ingest processes share the telemetry (docs/deployment.md). With
+    CITYOS_INGEST_TRANSPORT=nats it pulls the devices' messages from a JetStream stream, any number of
+    processes sharing one durable consumer.
     """
     worker(role=["ingest"], mqtt=mqtt)
 
