@@ -34,9 +34,16 @@ Figures, per database:
      ingest (in the drain) and the write path (read from /proc: the server runs on this machine), and
      the bytes the history takes a row (table and index), for docs/scaling.md's sizing.
 
+  9. with ``--nats`` (the default): a nats-server of the bench's own (its own ports and store, JetStream,
+     MQTT for the devices; the machine's NATS is left alone). Its ceiling: the same backlog published
+     by the devices over MQTT to NATS, captured by the telemetry stream, taken by a JetStream pull
+     consumer in batches of 2,000 and acknowledged a batch at a time (as cityos.iot.jetstream does),
+     nothing stored, with its CPU a message and the server's; then the drain again through `cityos
+     ingest` with ``CITYOS_INGEST_TRANSPORT=nats``, beside the MQTT drain of the same run.
+
 The drain's ratio is printed against both ceilings and the lower of the two.
 
-Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N]
+Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N] [--no-nats]
 """
 
 from __future__ import annotations
@@ -130,11 +137,42 @@ def start_broker(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"mosquitto ({binary}) did not start")
 
 
-def start_ingest(db_url: str, port: int, log: Path, *, sessions: int = 1) -> subprocess.Popen[bytes]:
-    return start_ingests(db_url, port, [log], sessions=sessions)[0]
+def start_nats(tmp: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+    """A nats-server of the benchmark's own (its own ports and store under ``tmp``; the machine's NATS on
+    4222 is left alone) with JetStream, speaking MQTT to the devices: the process, its NATS and MQTT ports."""
+    binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    port, mqtt_port = free_port(), free_port()
+    conf = tmp / "nats.conf"
+    conf.write_text(
+        f"server_name: bench_ingest\nlisten: 127.0.0.1:{port}\n"
+        f'jetstream {{ store_dir: "{tmp / "jetstream"}" }}\nmqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n'
+    )
+    log = (tmp / "nats.log").open("ab")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
+    for _ in range(200):
+        try:
+            for p in (port, mqtt_port):
+                socket.create_connection(("127.0.0.1", p), timeout=0.2).close()
+            return proc, port, mqtt_port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"nats-server ({binary}) did not start: see {tmp / 'nats.log'}")
 
 
-def start_ingests(db_url: str, port: int, logs: list[Path], *, sessions: int = 1) -> list[subprocess.Popen[bytes]]:
+def start_ingest(
+    db_url: str, port: int, log: Path, *, sessions: int = 1, nats_port: int | None = None
+) -> subprocess.Popen[bytes]:
+    """One `cityos ingest`; with ``nats_port`` on the JetStream transport (``port``: NATS's MQTT port)."""
+    env = {}
+    if nats_port is not None:
+        env = {"CITYOS_INGEST_TRANSPORT": "nats", "CITYOS_INGEST_NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+    return start_ingests(db_url, port, [log], sessions=sessions, env=env)[0]
+
+
+def start_ingests(
+    db_url: str, port: int, logs: list[Path], *, sessions: int = 1, env: dict[str, str] | None = None
+) -> list[subprocess.Popen[bytes]]:
     """`cityos ingest` processes, one per log, started together (each takes its own shared session)."""
     client_id = CLIENT_ID if sessions == 1 else f"{CLIENT_ID}-shared"
     env = dict(
@@ -142,6 +180,7 @@ def start_ingests(db_url: str, port: int, logs: list[Path], *, sessions: int = 1
         CITYOS_DATABASE_URL=named(db_url, INGEST_APP),
         CITYOS_MQTT_CLIENT_ID=client_id,
         CITYOS_MQTT_SESSIONS=str(sessions),
+        **(env or {}),
     )
     cmd = [sys.executable, "-m", "cityos.cli", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}"]
     offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
@@ -284,9 +323,10 @@ def publisher(
     elapsed = time.monotonic() - t0
     while acked[0] < sent:
         time.sleep(0.01)
+    out.put((sent, elapsed, [entity_id(n) for n in probes]))  # before the disconnect, which paho may fail at
     c.disconnect()
-    c.loop_stop()
-    out.put((sent, elapsed, [entity_id(n) for n in probes]))
+    with contextlib.suppress(AttributeError):  # paho's loop thread may be gone already (seen with nats-server)
+        c.loop_stop()
 
 
 def run_publishers(
@@ -477,8 +517,11 @@ def transport_consumer(port: int, expected: int, out: Any) -> None:
     out.put((got[0], last - first[0] if first else float("nan"), cpu))
 
 
-def transport_rate(port: int, devices: int, publishers: int, messages: int) -> tuple[float, float]:
-    """Messages/s and CPU µs a message of the transport alone, on a drain of ``messages`` queued ones."""
+def transport_rate(
+    port: int, broker_pid: int, devices: int, publishers: int, messages: int
+) -> tuple[float, float, float]:
+    """Messages/s and CPU µs a message of the transport alone, on a drain of ``messages`` queued ones; and
+    the broker's CPU µs a message while it is drained."""
     c = _transport_client(port, 600)  # the session exists and holds what is published meanwhile
     c.disconnect()
     c.loop_stop()
@@ -486,13 +529,122 @@ def transport_rate(port: int, devices: int, publishers: int, messages: int) -> t
     sent, _, _ = collect(procs, out)
     ctx = mp.get_context("fork")
     res = ctx.Queue()
+    broker0 = cpu_seconds(broker_pid)
     consumer = ctx.Process(target=transport_consumer, args=(port, sent, res), daemon=True)
     consumer.start()
     got, seconds, cpu = res.get(timeout=660)
     consumer.join(10)
+    broker = cpu_seconds(broker_pid) - broker0
     if got < sent:
         print(f"  transport: only {got:,}/{sent:,} messages arrived", flush=True)
-    return got / seconds, cpu / max(got, 1) * 1e6
+    return got / seconds, cpu / max(got, 1) * 1e6, broker / max(got, 1) * 1e6
+
+
+# --- 1c. the JetStream ceiling ------------------------------------------------------------------------------
+
+
+JS_TRANSPORT = "bench-transport"
+
+
+async def _js(nats_port: int, work: Any) -> Any:
+    import nats
+
+    nc = await nats.connect(f"nats://127.0.0.1:{nats_port}")
+    try:
+        return await work(nc.jetstream(timeout=30))
+    finally:
+        await nc.close()
+
+
+def js_prepare(nats_port: int, consumer: str | None) -> None:
+    """The telemetry stream as cityos.iot.jetstream makes it, emptied, and ``consumer`` made anew on it."""
+    import asyncio
+
+    import nats.js.errors
+
+    from cityos.iot.jetstream import consumer_config, stream_config
+
+    async def work(js: Any) -> None:
+        try:
+            await js.stream_info(STREAM)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(stream_config(STREAM))
+        await js.purge_stream(STREAM)
+        for c in await js.consumers_info(STREAM):
+            await js.delete_consumer(STREAM, c.name)
+        if consumer is not None:
+            await js.add_consumer(STREAM, consumer_config(consumer, 60))
+
+    asyncio.run(_js(nats_port, work))
+
+
+STREAM = "CITYOS_TELEMETRY"
+
+
+def js_consumer(nats_port: int, expected: int, out: Any) -> None:
+    """Pull ``expected`` messages from the stream in batches of BATCH and acknowledge each batch's
+    together (nothing stored), as cityos.iot.jetstream does; report the rate and CPU."""
+    import asyncio
+
+    import nats
+
+    async def run() -> tuple[int, float, float]:
+        nc = await nats.connect(f"nats://127.0.0.1:{nats_port}")
+        got, left, first = [0], [0], []
+        replies: list[str] = []
+        ended = asyncio.Event()
+
+        async def on_msg(m: Any) -> None:
+            if not m.reply:  # status: the request ended
+                ended.set()
+                return
+            if not first:
+                first.append(time.monotonic())
+            replies.append(m.reply)
+            got[0] += 1
+            left[0] -= 1
+            if left[0] <= 0:
+                ended.set()
+
+        inbox = nc.new_inbox()
+        await nc.subscribe(inbox, cb=on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1)
+        pull = f"$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{JS_TRANSPORT}"
+        cpu0 = time.process_time()
+        while got[0] < expected:
+            left[0] = BATCH
+            ended.clear()
+            await nc.publish(pull, orjson.dumps({"batch": BATCH, "expires": 1_000_000_000}), reply=inbox)
+            await ended.wait()
+            for reply in replies:
+                await nc.publish(reply)
+            replies.clear()
+        await nc.flush()
+        last = time.monotonic()
+        cpu = time.process_time() - cpu0
+        await nc.close()
+        return got[0], last - first[0] if first else float("nan"), cpu
+
+    out.put(asyncio.run(run()))
+
+
+def jetstream_rate(
+    nats_port: int, mqtt_port: int, nats_pid: int, devices: int, publishers: int, messages: int
+) -> tuple[float, float, float]:
+    """Messages/s and CPU µs a message of a JetStream pull consumer, on a backlog of ``messages`` that the
+    devices published over MQTT to NATS; and the nats-server's CPU µs a message while it is drained."""
+    js_prepare(nats_port, JS_TRANSPORT)
+    procs, out = run_publishers(mqtt_port, devices, publishers, total=messages)
+    sent, _, _ = collect(procs, out)
+    ctx = mp.get_context("fork")
+    res = ctx.Queue()
+    server0 = cpu_seconds(nats_pid)
+    consumer = ctx.Process(target=js_consumer, args=(nats_port, sent, res), daemon=True)
+    consumer.start()
+    got, seconds, cpu = res.get(timeout=660)
+    consumer.join(10)
+    server = cpu_seconds(nats_pid) - server0
+    js_prepare(nats_port, None)  # the ingest's consumer starts on an empty stream
+    return got / seconds, cpu / max(got, 1) * 1e6, server / max(got, 1) * 1e6
 
 
 # --- 7. the write path alone ------------------------------------------------------------------------------
@@ -582,6 +734,12 @@ def wait_committed(db: Database, since_ms: int, expected: int, timeout: float) -
 def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     r: dict[str, Any] = {"db": kind}
     broker, port = start_broker(tmp)
+    (tmp / f"nats-{kind}").mkdir(exist_ok=True)
+    try:
+        nats_server, nats_port, nats_mqtt = start_nats(tmp / f"nats-{kind}") if args.nats else (None, 0, 0)
+    except BaseException:
+        broker.terminate()
+        raise
     db, drop = fresh_database(kind, tmp)
     log = tmp / f"ingest-{kind}.log"
     ingest: subprocess.Popen[bytes] | None = None
@@ -593,7 +751,14 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         r["raw_msgs"] = raw_rate(db, args.devices, min(args.drain, 100_000))
         print(f"[{kind}] transport ceiling …", flush=True)
         # before the ingest's session exists, so that the broker queues these messages for this client only
-        r["transport_msgs"], r["transport_cpu_us"] = transport_rate(port, args.devices, args.publishers, args.drain)
+        r["transport_msgs"], r["transport_cpu_us"], r["broker_cpu_us"] = transport_rate(
+            port, broker.pid, args.devices, args.publishers, args.drain
+        )
+        if nats_server is not None:
+            print(f"[{kind}] JetStream ceiling …", flush=True)
+            r["js_msgs"], r["js_cpu_us"], r["js_server_cpu_us"] = jetstream_rate(
+                nats_port, nats_mqtt, nats_server.pid, args.devices, args.publishers, args.drain
+            )
         r["load"] = os.getloadavg()
         print(f"[{kind}] write path alone …", flush=True)
         r["write_cpu_us"], r["write_db_cpu_us"] = write_path(db, args.devices, min(args.drain, 100_000))
@@ -610,26 +775,17 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain, base_ms=drain_base)
         sent, _, _ = collect(procs, out)
         ingest = start_ingest(db.url, port, log)
-        load_before = os.getloadavg()[0]
-        t_start = time.monotonic()
-        cpu_start = cpu_seconds(ingest.pid)  # started: the device directory is loaded already
-        db_start = backend_cpu(db, INGEST_APP)
-        first = None
-        while committed_since(db, since) == 0:
-            time.sleep(0.05)
-        first = time.monotonic()
-        got = wait_committed(db, since, sent, 600)
-        last = time.monotonic()
-        r["drain_cpu_us"] = (cpu_seconds(ingest.pid) - cpu_start) / max(got, 1) * 1e6
-        r["drain_db_cpu_us"] = cpu_since(db_start, backend_cpu(db, INGEST_APP)) / max(got, 1) * 1e6
-        r["drain_sent"], r["drain_committed"] = sent, got
-        r["drain_msgs"] = got / (last - first)
-        r["drain_startup_s"] = first - t_start
-        r["drain_load"] = (load_before, os.getloadavg()[0])
-        print(f"[{kind}] drain: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
-        drain_rss = 0.0
+        r.update(measure_drain(db, ingest, since, sent, broker.pid, "drain"))
+        print(f"[{kind}] drain: {r['drain_committed']:,}/{sent:,} in {r['drain_seconds']:.1f} s", flush=True)
+        drain_rss = peak_rss_mb(ingest.pid)
+        if nats_server is not None:  # the same drain on the JetStream transport, stamped after every other drain
+            stop([ingest])
+            r.update(
+                nats_drain(kind, db, nats_port, nats_mqtt, nats_server.pid, args, tmp, drain_base + 2 * args.drain)
+            )
+            ingest = start_ingest(db.url, port, log)
         if args.processes > 1:  # 6. the same drain, shared by N processes, stamped after the first one
-            drain_rss = peak_rss_mb(ingest.pid)
+            drain_rss = max(drain_rss, peak_rss_mb(ingest.pid))
             stop([ingest])
             end_sessions(port, [CLIENT_ID])  # it would queue the shared drain's messages too
             r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + args.drain)
@@ -676,7 +832,64 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             ingest.wait(30)
         broker.terminate()
         broker.wait(5)
+        if nats_server is not None:
+            nats_server.terminate()
+            nats_server.wait(10)
         drop()
+
+
+def measure_drain(
+    db: Database, ingest: subprocess.Popen[bytes], since: int, sent: int, broker_pid: int, name: str
+) -> dict[str, Any]:
+    """Committed messages/s of a started ingest draining ``sent`` queued messages stamped from ``since``, from
+    the first commit to the last; its CPU a message, the database server's and the broker's."""
+    load_before = os.getloadavg()[0]
+    t_start = time.monotonic()
+    cpu_start = cpu_seconds(ingest.pid)  # started: the device directory is loaded already
+    db_start = backend_cpu(db, INGEST_APP)
+    broker_start = cpu_seconds(broker_pid)
+    while committed_since(db, since) == 0:
+        time.sleep(0.05)
+    first = time.monotonic()
+    got = wait_committed(db, since, sent, 600)
+    last = time.monotonic()
+    n = max(got, 1)
+    return {
+        f"{name}_cpu_us": (cpu_seconds(ingest.pid) - cpu_start) / n * 1e6,
+        f"{name}_db_cpu_us": cpu_since(db_start, backend_cpu(db, INGEST_APP)) / n * 1e6,
+        f"{name}_broker_cpu_us": (cpu_seconds(broker_pid) - broker_start) / n * 1e6,
+        f"{name}_sent": sent,
+        f"{name}_committed": got,
+        f"{name}_msgs": got / (last - first),
+        f"{name}_seconds": last - first,
+        f"{name}_startup_s": first - t_start,
+        f"{name}_load": (load_before, os.getloadavg()[0]),
+    }
+
+
+def nats_drain(
+    kind: str, db: Database, nats_port: int, nats_mqtt: int, nats_pid: int, args: argparse.Namespace, tmp: Path,
+    base_ms: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The drain on the JetStream transport: the devices publish the backlog over MQTT to NATS while no
+    ingest runs (its durable consumer made by a first start), then `cityos ingest` with
+    CITYOS_INGEST_TRANSPORT=nats drains it."""
+    log = tmp / f"ingest-{kind}-nats.log"
+    js_prepare(nats_port, None)
+    stop([start_ingest(db.url, nats_mqtt, log, nats_port=nats_port)])  # the stream and the durable consumer
+    print(f"[{kind}] queueing {args.drain:,} messages in JetStream (over MQTT) …", flush=True)
+    procs, out = run_publishers(nats_mqtt, args.devices, args.publishers, total=args.drain, base_ms=base_ms)
+    sent, _, _ = collect(procs, out)
+    ingest = start_ingest(db.url, nats_mqtt, log, nats_port=nats_port)
+    try:
+        r = measure_drain(db, ingest, base_ms - 1, sent, nats_pid, "js_drain")
+        r["js_drain_rss_mb"] = peak_rss_mb(ingest.pid)
+    finally:
+        stop([ingest])
+    print(
+        f"[{kind}] JetStream drain: {r['js_drain_committed']:,}/{sent:,} in {r['js_drain_seconds']:.1f} s", flush=True
+    )
+    return r
 
 
 def shared_drain(
@@ -726,6 +939,12 @@ def main() -> None:
     ap.add_argument(
         "--processes", type=int, default=1, help="also drain with this many ingest processes sharing the messages"
     )
+    ap.add_argument(
+        "--nats",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the JetStream ceiling and drain (a nats-server of the bench's own, devices on its MQTT)",
+    )
     args = ap.parse_args()
     if args.quick:
         args.devices, args.drain, args.seconds = 5000, 20_000, 8.0
@@ -743,8 +962,15 @@ def main() -> None:
         print(f"  raw DB-API baseline          {r['raw_msgs']:>9,.0f} msg/s  (ceiling 1: the database)")
         print(
             f"  transport alone (paho QoS 1) {r['transport_msgs']:>9,.0f} msg/s  (ceiling 2: the MQTT client; "
-            f"{r['transport_cpu_us']:.0f} µs CPU a message)"
+            f"{r['transport_cpu_us']:.0f} µs CPU a message; Mosquitto's {r['broker_cpu_us']:.0f} µs)"
         )
+        if "js_msgs" in r:
+            print(
+                f"  transport alone (JetStream)  {r['js_msgs']:>9,.0f} msg/s  (ceiling 2': a pull consumer, batches "
+                f"of {BATCH:,}, one write of acks a batch; {r['js_cpu_us']:.0f} µs CPU a message, "
+                f"{r['transport_cpu_us'] / r['js_cpu_us']:.1f}x less than paho; nats-server's "
+                f"{r['js_server_cpu_us']:.0f} µs)"
+            )
         print(
             f"  drain (capacity)             {r['drain_msgs']:>9,.0f} msg/s  {3 * r['drain_msgs']:>9,.0f} measures/s  "
             f"ratio to raw {r['drain_msgs'] / r['raw_msgs']:.2f}, to transport "
@@ -752,6 +978,24 @@ def main() -> None:
             f"({r['drain_committed']:,}/{r['drain_sent']:,} stored; first commit after {r['drain_startup_s']:.1f} s; "
             f"load {r['drain_load'][0]:.1f} → {r['drain_load'][1]:.1f})"
         )
+        if "js_drain_msgs" in r:
+            js_ceiling = min(r["raw_msgs"], r["js_msgs"])
+            print(
+                f"  drain on JetStream           {r['js_drain_msgs']:>9,.0f} msg/s  "
+                f"{3 * r['js_drain_msgs']:>9,.0f} measures/s  ratio to the MQTT drain "
+                f"{r['js_drain_msgs'] / r['drain_msgs']:.2f}, to raw {r['js_drain_msgs'] / r['raw_msgs']:.2f}, to "
+                f"JetStream {r['js_drain_msgs'] / r['js_msgs']:.2f}, to the lower of those "
+                f"{r['js_drain_msgs'] / js_ceiling:.2f}  ({r['js_drain_committed']:,}/{r['js_drain_sent']:,} stored; "
+                f"load {r['js_drain_load'][0]:.1f} → {r['js_drain_load'][1]:.1f})"
+            )
+            print(
+                f"  CPU a message on JetStream   {r['js_drain_cpu_us']:>9,.0f} µs in the ingest process (MQTT drain: "
+                f"{r['drain_cpu_us']:.0f} µs, ratio {r['js_drain_cpu_us'] / r['drain_cpu_us']:.2f}); "
+                f"nats-server's {r['js_drain_broker_cpu_us']:.0f} µs (Mosquitto's in the MQTT drain: "
+                f"{r['drain_broker_cpu_us']:.0f} µs)"
+                + (f"; the database server's {r['js_drain_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
+                + f"; peak RSS {r['js_drain_rss_mb']:,.0f} MB"
+            )
         per_core = 1e6 / r["drain_cpu_us"]
         print(
             f"  CPU a message                {r['drain_cpu_us']:>9,.0f} µs in the ingest process, of which the "

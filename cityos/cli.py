@@ -315,7 +315,10 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
-    if "ingest" in taken and not settings.mqtt_url:
+    if "ingest" in taken and settings.ingest_transport == "nats" and not settings.ingest_nats:
+        typer.echo("error: the nats ingest transport needs CITYOS_INGEST_NATS_URL (or a NATS CITYOS_BUS_URL)", err=True)
+        raise typer.Exit(2)
+    if "ingest" in taken and settings.ingest_transport == "mqtt" and not settings.mqtt_url:
         typer.echo("error: the ingest role needs a broker: --mqtt mqtt://host:1883 or CITYOS_MQTT_URL", err=True)
         raise typer.Exit(2)
     _run_worker(settings, taken)
@@ -328,7 +331,9 @@ def ingest(
     """Consume MQTT telemetry into the data hub, watch device health and expire commands (the ingest role).
 
     Messages are acknowledged only once stored: after a kill, the broker sends the rest again. With
-    CITYOS_MQTT_SESSIONS above 1 several ingest processes share the telemetry (docs/deployment.md).
+    CITYOS_MQTT_SESSIONS above 1 several ingest processes share the telemetry (docs/deployment.md). With
+    CITYOS_INGEST_TRANSPORT=nats it pulls the devices' messages from a JetStream stream, any number of
+    processes sharing one durable consumer.
     """
     worker(role=["ingest"], mqtt=mqtt)
 
@@ -361,7 +366,13 @@ def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
     runners = process_runners(rt, COMPONENTS, api=False, roles=roles)
     runners.start()
     held = describe(runners)
-    doing = {"ingest": f"ingest (consuming telemetry from {settings.mqtt_url})"}
+    source = settings.mqtt_url
+    if settings.ingest_transport == "nats":
+        from urllib.parse import urlsplit
+
+        at = urlsplit((settings.ingest_nats or "").split(",")[0])  # no credentials in the log
+        source = f"JetStream stream {settings.ingest_nats_stream} at {at.hostname}:{at.port or 4222}"
+    doing = {"ingest": f"ingest (consuming telemetry from {source})"}
     typer.echo(
         f"cityos worker: running {', '.join(doing.get(r, r) for r in held['roles']) or 'no role yet'}"
         + (f"; standing by for {', '.join(held['standby'])}" if held["standby"] else ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import limits
 from pydantic import Field, field_validator, model_validator
@@ -96,6 +97,23 @@ class Settings(BaseSettings):
         description="MQTT sessions the telemetry is shared over (a shared subscription $share/<client id>/…): up "
         "to this many ingest processes consume at once, each in session <client id>-<n>; 1: one session, one "
         "ingest process at a time.",
+    )
+    ingest_transport: Literal["mqtt", "nats"] = Field(
+        "mqtt",
+        description="How the ingest role takes device telemetry: mqtt (an MQTT session at CITYOS_MQTT_URL) or nats "
+        "(a JetStream pull consumer at CITYOS_INGEST_NATS_URL, NATS speaking MQTT to the devices).",
+    )
+    ingest_nats_url: str | None = Field(
+        None, description="NATS server of the nats ingest transport (nats://host:4222); default CITYOS_BUS_URL's."
+    )
+    ingest_nats_stream: str = Field(
+        "CITYOS_TELEMETRY", description="JetStream stream of the devices' MQTT messages (made if it does not exist)."
+    )
+    ingest_nats_consumer: str = Field(
+        "cityos-ingest", description="Durable pull consumer every ingest process of the deployment shares."
+    )
+    ingest_nats_ack_wait: float = Field(
+        60.0, gt=0, description="Seconds before a message taken and not acknowledged is delivered again."
     )
     iot_batch_size: int = Field(2000, ge=1, description="Most telemetry messages written in one transaction.")
     iot_batch_wait_ms: int = Field(20, ge=0, description="Longest wait (ms) for a telemetry batch to fill.")
@@ -244,6 +262,18 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None
+
+    @property
+    def ingest_nats(self) -> str | None:
+        """The NATS server of the nats ingest transport: CITYOS_INGEST_NATS_URL, else the bus's if it is NATS."""
+        if self.ingest_nats_url:
+            return self.ingest_nats_url
+        return None if self.bus_in_process else self.bus_url
+
+    @property
+    def ingest_shared(self) -> bool:
+        """Whether every process given the ingest role consumes at once (the broker spreads the devices)."""
+        return self.mqtt_sessions > 1 or self.ingest_transport == "nats"
 
     @property
     def bus_in_process(self) -> bool:

@@ -75,6 +75,44 @@ def own_mosquitto(workdir: Path) -> Iterator[int]:
         proc.wait(5)
 
 
+@contextmanager
+def own_nats(workdir: Path) -> Iterator[tuple[int, int]]:
+    """A nats-server of the test's own, from the machine's binary, with JetStream (its store in ``workdir``)
+    and MQTT for the devices; its NATS and MQTT ports. The machine's NATS on 4222 is left alone."""
+    from conftest import wait_for
+
+    binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    port, mqtt_port = free_port(), free_port()
+    conf = workdir / "nats.conf"
+    conf.write_text(
+        f"server_name: cityos_test\nlisten: 127.0.0.1:{port}\n"
+        f'jetstream {{ store_dir: "{workdir / "jetstream"}" }}\n'
+        f"mqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n"
+    )
+    log = (workdir / "nats.log").open("ab")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
+
+    def listening() -> bool:
+        try:
+            for p in (port, mqtt_port):
+                socket.create_connection(("127.0.0.1", p), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    try:
+        wait_for(listening, 15)
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"nats-server ({binary}) did not start: see {workdir / 'nats.log'}") from None
+    try:
+        yield port, mqtt_port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
 def start_ingest(db_url: str, port: int, log: Path, client_id: str, **env: str) -> subprocess.Popen[bytes]:
     """A `cityos ingest` process over ``db_url``, consuming from the broker on ``port`` as ``client_id`` (with
     any more ``CITYOS_…`` settings in ``env``), its stderr appended to ``log``."""

@@ -17,7 +17,11 @@ _ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH
 def now_iso() -> str:
     """The time now as a stored timestamp (as ``format_ts(datetime.now(UTC))``, at a fraction of the cost: a
     notifier stamps thousands of notifications a second)."""
-    ms = time.time_ns() // 1_000_000
+    return ms_iso(time.time_ns() // 1_000_000)
+
+
+def ms_iso(ms: int) -> str:
+    """A time in milliseconds since the epoch as a stored timestamp."""
     return _second_text(ms // 1000) + f"{ms % 1000:03d}Z"
 
 

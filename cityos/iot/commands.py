@@ -37,7 +37,9 @@ class CommandChannel:
 
     def __init__(self, rt: Runtime, url: str) -> None:
         self.rt = rt
-        self.client = new_client(url, f"cityos-cmd-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        # with the nats transport the devices' broker is nats-server, which speaks MQTT 3.1.1 only
+        mqtt5 = rt.settings.ingest_transport != "nats"
+        self.client = new_client(url, f"cityos-cmd-{os.getpid()}-{uuid.uuid4().hex[:6]}", mqtt5=mqtt5)
         self.client.on_publish = self._on_publish
         self._pending: dict[int, str] = {}
         self._lock = threading.Lock()

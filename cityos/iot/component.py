@@ -1,5 +1,5 @@
 """The city neuron system as a component: device tables, the /iot and /metrics routes, the HTTP
-telemetry writer of every API process, and the ingest role (the MQTT consumer)."""
+telemetry writer of every API process, and the ingest role (the MQTT or JetStream consumer)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ component = Component(
     routers=_routers,
     api=[_http_ingest],
     roles={"ingest": _mqtt_ingest},
-    # with several MQTT sessions every process given the role consumes in one of them (cityos.iot.sharing)
-    shared=lambda settings: ("ingest",) if settings.mqtt_sessions > 1 else (),
+    # with several MQTT sessions every process given the role consumes in one of them (cityos.iot.sharing);
+    # with the nats transport every one pulls from the one durable consumer (cityos.iot.jetstream)
+    shared=lambda settings: ("ingest",) if settings.ingest_shared else (),
 )

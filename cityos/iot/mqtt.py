@@ -67,10 +67,14 @@ def topic_filters(share: str | None = None) -> list[tuple[str, int]]:
     return [(f"{prefix}{TOPIC_ROOT}/+/+/{kind}", 1) for kind in ("attrs", "ul", "cmdexe")]
 
 
-def new_client(url: str, client_id: str, *, manual_ack: bool = False) -> paho.Client:
+def new_client(url: str, client_id: str, *, manual_ack: bool = False, mqtt5: bool = True) -> paho.Client:
+    """A paho client for the broker at ``url``: MQTT 5, or 3.1.1 (``mqtt5`` false: nats-server speaks only that)."""
     _host, _port, tls = broker_address(url)
     client = paho.Client(
-        paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5, manual_ack=manual_ack
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=paho.MQTTv5 if mqtt5 else paho.MQTTv311,
+        manual_ack=manual_ack,
     )
     parts = urlsplit(url)
     if parts.username:

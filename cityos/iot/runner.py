@@ -5,7 +5,8 @@ consumer when asked for. Every API process runs one without the consumer (HTTP t
 writer). :class:`MqttIngest` is the *ingest* role (one process of a deployment at a time): the MQTT
 consumer, fed into this process's writer, or with a writer of its own in a worker; with
 ``CITYOS_MQTT_SESSIONS`` > 1, one of the shared sessions (:mod:`cityos.iot.sharing`), in every process
-given the role.
+given the role; with ``CITYOS_INGEST_TRANSPORT=nats``, the JetStream pull consumer every process given
+the role shares (:mod:`cityos.iot.jetstream`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import partial
 
 from cityos.iot import commands
 from cityos.iot.health import HealthTracker, tracker
+from cityos.iot.jetstream import JetStreamConsumer
 from cityos.iot.mqtt import MqttConsumer
 from cityos.iot.sharing import SharedSessions
 from cityos.iot.writer import IngestWriter, writer
@@ -24,12 +26,24 @@ from cityos.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def consumer(rt: Runtime, w: IngestWriter) -> MqttConsumer | SharedSessions:
-    """The MQTT telemetry consumer of the ingest role: the one session, or one of the shared sessions."""
+Consumer = MqttConsumer | SharedSessions | JetStreamConsumer
+
+
+def consumer(rt: Runtime, w: IngestWriter) -> Consumer:
+    """The telemetry consumer of the ingest role: the one MQTT session, one of the shared sessions, or the
+    JetStream pull consumer (``CITYOS_INGEST_TRANSPORT=nats``)."""
     answer = partial(commands.record_answer, rt)
+    if rt.settings.ingest_transport == "nats":
+        return JetStreamConsumer(rt, w, on_answer=answer)
     if rt.settings.mqtt_sessions > 1:
         return SharedSessions(rt, w, on_answer=answer)
     return MqttConsumer(rt, w, on_answer=answer)
+
+
+def has_source(rt: Runtime) -> bool:
+    """Whether the ingest role has somewhere to take telemetry from."""
+    s = rt.settings
+    return bool(s.ingest_nats if s.ingest_transport == "nats" else s.mqtt_url)
 
 
 class IngestRunner:
@@ -37,8 +51,8 @@ class IngestRunner:
         self.rt = rt
         self.writer = writer(rt)
         self.health = tracker(rt)
-        self.consumer: MqttConsumer | SharedSessions | None = None
-        if mqtt and rt.settings.mqtt_url:
+        self.consumer: Consumer | None = None
+        if mqtt and has_source(rt):
             self.consumer = consumer(rt, self.writer)
         self._stop = threading.Event()
         self._expiry = threading.Thread(target=self._expire_commands, name="iot-commands", daemon=True)
@@ -76,11 +90,11 @@ class MqttIngest:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._own: IngestRunner | None = None  # in a worker: the writer, health and expiry come with it
-        self._consumer: MqttConsumer | SharedSessions | None = None
+        self._consumer: Consumer | None = None
 
     def start(self) -> None:
-        if not self.rt.settings.mqtt_url:
-            log.info("ingest role: no broker (CITYOS_MQTT_URL), so telemetry comes over HTTP only")
+        if not has_source(self.rt):
+            log.info("ingest role: no broker (CITYOS_MQTT_URL; NATS for the nats transport): telemetry over HTTP only")
             return
         if self.rt.parts.find(IngestWriter) is None:
             self._own = IngestRunner(self.rt, mqtt=True)
