@@ -29,7 +29,7 @@ Errors. Both classes render as HTTP 400; the split follows the level of the mist
   parameter without its companions, an unknown relation, distance name or geometry type, a
   distance that is not a non-negative finite number, ``near`` without a distance or a distance on
   another relation, coordinates nested wrongly for the type, positions out of range, polygon rings
-  that are open, too short or self-intersecting, a malformed ``geoQ`` or ``geoproperty``, and a
+  that are open or too short, a malformed ``geoQ`` or ``geoproperty``, and a
   relation that no entity can satisfy with that geometry (``within`` anything but a Polygon or
   MultiPolygon, ``overlaps`` a single Point).
 
@@ -173,6 +173,30 @@ def parse_geoquery(
         min_distance=min_d,
         geoproperty=prop,
     )
+
+
+def reference_geometry(geometry: Any, coordinates: Any, name: str = "orderFrom") -> BaseGeometry:
+    """The reference geometry of a distance ordering (NGSI-LD v1.9, clause 4.23.3): ``coordinates`` as JSON
+    text or an array, of the type ``geometry`` names or, when it names none, the type its nesting implies
+    (a position is a Point, a list of them a LineString, deeper a Polygon or MultiPolygon)."""
+    if not isinstance(coordinates, str | list):
+        raise BadRequestData(
+            f"{name} must be a JSON array of coordinates such as [121.47,31.23], not {_show(coordinates)}",
+            parameter=name,
+        )
+    if geometry is not None and not isinstance(geometry, str):
+        raise BadRequestData(f"geometry must be a GeoJSON type name such as Point, not {_show(geometry)}")
+    coords = _parse_coordinates(coordinates)
+    gtype = _parse_geometry_type(geometry) if geometry is not None else None
+    if gtype is None:
+        gtype = {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPolygon"}.get(_depth(coords) or 0)
+        if gtype is None:
+            raise BadRequestData(f"{name} {_show(coords)} is not a GeoJSON coordinates array", parameter=name)
+    try:
+        _, norm = _walk(gtype, coords)
+        return _build(gtype, norm)
+    except _Invalid as exc:
+        raise BadRequestData(f"{name}: {gtype} {exc.problem}", parameter=name) from None
 
 
 def _check_satisfiable(rel: str, gtype: str) -> None:
@@ -341,7 +365,8 @@ def validate_geometry(value: Any, attr: str = DEFAULT_GEOPROPERTY) -> Box:
 
     The type must be one of the six GeoJSON geometry types, the coordinates nested as that type
     requires, each position ``[longitude, latitude]`` (an altitude may follow) within range, each
-    polygon ring closed with at least four positions and each polygon valid (no self-intersection).
+    polygon ring closed with at least four positions. A ring that crosses itself is accepted (RFC 7946
+    does not forbid it) and evaluated as its repaired area (see ``_build``).
     Raises ``BadRequestData`` naming ``attr`` and the problem.
     """
     prefix = f"GeoProperty {attr!r}"
@@ -480,7 +505,7 @@ def _position(v: Any, path: str) -> tuple[float, float]:
 
 
 def _build(gtype: str, norm: Any) -> BaseGeometry:
-    """A Shapely geometry from validated 2D coordinates; polygons must be valid."""
+    """A Shapely geometry from validated 2D coordinates; an invalid polygon is repaired."""
     shape: BaseGeometry
     if gtype == "Point":
         shape = Point(norm)
@@ -495,12 +520,10 @@ def _build(gtype: str, norm: Any) -> BaseGeometry:
     else:
         shape = MultiPolygon([(rings[0], rings[1:]) for rings in norm])
     if gtype in ("Polygon", "MultiPolygon") and not shape.is_valid:
-        reason = shapely.is_valid_reason(shape)
-        raise _Invalid(
-            f"is not a valid polygon area: {reason} (rings must not cross themselves or "
-            "each other, holes must lie inside their shell, polygons of a MultiPolygon must "
-            "not overlap)"
-        )
+        # RFC 7946 asks only for closed rings of four or more positions; a ring that crosses itself
+        # (the ETSI suite's own building polygons do, by a hair) is still an area. Evaluate the
+        # area it encloses, as the OGC repair (make_valid) reads it, instead of refusing it.
+        shape = shapely.make_valid(shape)
     return shape
 
 

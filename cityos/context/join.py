@@ -60,6 +60,28 @@ def parse_join(join: Any, join_level: Any) -> Join | None:
     return Join(str(join), level)
 
 
+def check_linked_projection(picked: Projection | None, omitted: Projection | None, linking: Join | None) -> None:
+    """BadRequestData for a ``pick``/``omit`` that selects members of linked entities deeper than the request
+    fetches them (NGSI-LD v1.9, clauses 4.21 and 5.7.2.4): without ``join`` none is fetched, with it
+    ``joinLevel`` hops."""
+    for param, projection in (("pick", picked), ("omit", omitted)):
+        depth = projection.depth() if projection else 0
+        if not depth:
+            continue
+        if linking is None:
+            raise BadRequestData(
+                f"{param} selects members of a linked entity ({{…}}), which only a read with join=inline or "
+                "join=flat fetches: add join (and joinLevel) or leave the braces out",
+                parameter=param,
+            )
+        if depth > linking.level:
+            raise BadRequestData(
+                f"{param} reaches {depth} linked entities deep but joinLevel is {linking.level}: raise "
+                f"joinLevel (at most {MAX_JOIN_LEVEL}) or shorten the selection",
+                parameter=param,
+            )
+
+
 def omitted_names(omitted: Projection | None, tm: TermMap) -> set[str]:
     """The members an ``omit`` leaves out (expanded): a member with a braced projection (``locatedAt{name}``)
     is kept, and its projection omits members of the entity it links to (NGSI-LD v1.8, clause 4.21)."""

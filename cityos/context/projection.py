@@ -23,6 +23,10 @@ class Projection:
     def names(self) -> list[str]:
         return list(self.members)
 
+    def depth(self) -> int:
+        """How many linked entities deep the projection reaches (0 when it names no braced member)."""
+        return max((1 + sub.depth() for sub in self.members.values() if sub is not None), default=0)
+
 
 def parse_projection(text: str, param: str = "pick") -> Projection:
     """The projection a ``pick`` or ``omit`` parameter (or a subscription's member) gives."""

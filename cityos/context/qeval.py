@@ -23,7 +23,7 @@ from cityos.context.qlang import (
     TName,
     TypeExpr,
 )
-from cityos.context.sqlq import LITERAL_MEMBERS
+from cityos.context.sqlq import LANGUAGE_WILDCARD, LITERAL_MEMBERS, linked_unsupported
 from cityos.core.patterns import compile_pattern
 
 Attrs = dict[str, list[dict[str, Any]]]
@@ -86,12 +86,17 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool:
     path = term.path
+    if path.linked is not None:
+        raise linked_unsupported(path.attr)
     instances = attrs.get(expand(path.attr)) or []
     base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
     obj_path: tuple[str, ...] | None = None
+    wildcard = path.compound == LANGUAGE_WILDCARD and not on_member
     if path.compound and on_member:
         val_path = (*base, *path.compound)
+    elif wildcard:  # attr[*]: any language of a LanguageProperty
+        val_path = (*base, "languageMap")
     elif path.compound:  # a key of a compound value, or a language of a LanguageProperty
         val_path, obj_path = (*base, "value", *path.compound), (*base, "languageMap", *path.compound)
     elif on_member:
@@ -116,20 +121,28 @@ def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool
         return v
 
     op, value = term.op, term.value
+
+    def holds(v: Any) -> bool:
+        if op in ("==", "!="):
+            return _equal(v, value)
+        if op in ("~=", "!~="):
+            return isinstance(v, str) and compile_pattern(getattr(value, "value", "")).search(v) is not None
+        if op in _ORDER and value is not None and not isinstance(value, QList | QRange):
+            kind, (x, *_) = _literal(value, equality=False)
+            return _of_kind(v, kind) and _ORDER[op](v, x)
+        return False
+
     for inst in instances:
         v = compared(inst)
         if v is _MISSING:
             continue
-        if op in ("==", "!="):
-            hit = _equal(v, value)
-        elif op in ("~=", "!~="):
-            hit = isinstance(v, str) and compile_pattern(getattr(value, "value", "")).search(v) is not None
-        elif op in _ORDER and value is not None and not isinstance(value, QList | QRange):
-            kind, (x, *_) = _literal(value, equality=False)
-            hit = _of_kind(v, kind) and _ORDER[op](v, x)
+        # the value itself, and the elements of an array (the languages of a languageMap for attr[*]): the
+        # term holds when one of them does; "not equal" when none of them is equal (NGSI-LD v1.9, clause 4.9)
+        if wildcard:
+            candidates = list(v.values()) if isinstance(v, dict) else []
         else:
-            continue
-        # "Not equal" needs a present value that is not equal.
+            candidates = [v, *v] if isinstance(v, list) else [v]
+        hit = any(holds(c) for c in candidates)
         if hit != op.startswith("!"):
             return True
     return False

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, NoReturn, TypeVar
 
-from cityos.context.errors import BadRequestData, InvalidRequest
+from cityos.context.errors import InvalidRequest
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import format_ts
 
@@ -43,11 +43,22 @@ MAX_TERMS = 128
 
 @dataclass(frozen=True, slots=True)
 class AttrPath:
-    """``attr.sub1.sub2[key1][key2]``: an attribute, sub-attributes, keys into a JSON value."""
+    """``attr.sub1.sub2[key1][key2]``: an attribute, sub-attributes, keys into a JSON value; or, with
+    ``linked``, ``rel{[Type:]path}``: the path in the entity the Relationship ``attr`` targets."""
 
     attr: str
     sub: tuple[str, ...] = ()
     compound: tuple[str, ...] = ()
+    linked: LinkedPath | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedPath:
+    """The inside of a Linked Entity term (NGSI-LD v1.9, clause 4.9): an optional entity type the target must
+    have, and the path in the target (which may link further)."""
+
+    type_hint: str | None
+    path: AttrPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +192,21 @@ def q_lookups(expr: QExpr) -> dict[str, str | int | float | bool]:
         and t.op == "=="
         and not t.path.sub
         and not t.path.compound
+        and t.path.linked is None
         and t.value is not None
         and not isinstance(t.value, QList | QRange)
         and seen[t.path.attr] == 1
     }
+
+
+def q_link_depth(expr: QExpr) -> int:
+    """How many Relationships deep the Linked Entity terms of a q expression reach (0: none)."""
+    if isinstance(expr, QTerm):
+        depth, path = 0, expr.path
+        while path.linked is not None:
+            depth, path = depth + 1, path.linked.path
+        return depth
+    return max((q_link_depth(e) for e in expr.items), default=0)
 
 
 def type_names(expr: TypeExpr) -> set[str]:
@@ -414,13 +436,7 @@ class _Parser:
     def attr_path(self) -> AttrPath:
         attr = self.name("an attribute name")
         if self.what == "q" and self.at("{"):
-            # a Linked Entity term (NGSI-LD v1.9, clause 4.9: rel{attr}) is well formed, but cityos evaluates
-            # none: BadRequestData, the error of a term deeper than the Linked Entity retrieval asked for
-            raise BadRequestData(
-                f"q: the Linked Entity term {attr}{{...}} at position {self.pos} is not supported: query the "
-                "linked entities on their own and filter by their ids",
-                position=self.pos,
-            )
+            return self.linked_path(attr)
         subs: list[str] = []
         while self.at("."):
             self.pos += 1
@@ -441,6 +457,31 @@ class _Parser:
             keys.extend(parts)
             self.pos = end + 1
         return AttrPath(attr, tuple(subs), tuple(keys))
+
+    def linked_path(self, rel: str) -> AttrPath:
+        """``rel{[Type:]path}`` (NGSI-LD v1.9, clause 4.9, EXAMPLES 13 and 14): inside the braces a name with a
+        colon that is not a full IRI is read as ``Type:attribute`` (a compact IRI there needs the type first)."""
+        start = self.pos
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"Linked Entity terms nest deeper than {MAX_DEPTH}")
+        self.pos += 1
+        name_start = self.pos
+        first = self.name("an attribute name (or Type:attribute) inside '{'")
+        type_hint: str | None = None
+        if ":" in first and _FULL_IRI.match(first) is None:
+            type_hint, _, attr = first.partition(":")
+            if not type_hint or not attr:
+                self.fail("write the type hint as {Type:attribute}", name_start)
+            self.pos = name_start + len(type_hint) + 1
+        else:
+            self.pos = name_start
+        inner = self.attr_path()
+        if not self.at("}"):
+            self.fail(f"the '{{' opened at position {start} needs a '}}'{self.found()}")
+        self.pos += 1
+        self.depth -= 1
+        return AttrPath(rel, linked=LinkedPath(type_hint, inner))
 
     def name(self, what: str) -> str:
         start = self.pos

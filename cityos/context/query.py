@@ -11,22 +11,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
+from cityos.context.collation import parse_collation
 from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest, TooComplexQuery, TooManyResults
-from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery
+from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery, reference_geometry
 from cityos.context.governance import Filtered
 from cityos.context.ordering import MAX_ORDERED, OrderTerm, order_rows, parse_order_by
 from cityos.context.qlang import (
+    AttrPath,
+    QAnd,
+    QExpr,
+    QList,
+    QOr,
+    QTerm,
+    QUri,
     TName,
     parse_q,
     parse_scope_q,
     parse_type_expr,
     q_attributes,
     q_exact,
+    q_link_depth,
     q_lookups,
     type_names,
 )
@@ -77,6 +86,9 @@ class EntityQuery:
     # several selectors, some with an id or idPattern: an entity matches one of them as a whole (the query
     # POST); ``type`` then holds every selector's type, to drive the scan and the read guard
     selectors: list[EntitySelector] | None = None
+    # the joinLevel of the Linked Entity retrieval the request asks for (None: no join): how deep the Linked
+    # Entity terms of q (rel{attr}) may reach (NGSI-LD v1.9, clause 5.7.2.4)
+    join_level: int | None = None
 
     def is_empty(self) -> bool:
         """No filter that narrows the query: attrs or q naming system attributes only do not (NGSI-LD v1.8,
@@ -178,7 +190,10 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
     if query.attrs:
         where.append(store.has_any_attr([attribute_iri(a, tm) for a in query.attrs], dialect))
     if query.q:
-        where.append(compile_q(parse_q(query.q), expand=tm.expand, dialect=dialect))
+        expr = parse_q(query.q)
+        if q_link_depth(expr):
+            expr = _resolve_links(rt, tenant, expr, query, tm)
+        where.append(compile_q(expr, expand=tm.expand, dialect=dialect))
     if query.scope_q:
         where.append(compile_scope_q(parse_scope_q(query.scope_q), dialect=dialect))
     geo = parse_geoquery(query.georel, query.geometry, query.coordinates, query.geoproperty)
@@ -189,6 +204,59 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
         if prefilter is not None:
             where.append(prefilter)
     return Filters(where, type_iri, geo, geo_iri)
+
+
+MAX_LINKED = 10_000  # the most target entities one Linked Entity term of q may select
+
+
+def _resolve_links(rt: Runtime, tenant: str, expr: QExpr, query: EntityQuery, tm: TermMap) -> QExpr:
+    """``expr`` with each Linked Entity term ``rel{[Type:]path} op value`` (NGSI-LD v1.9, clause 4.9) replaced by
+    ``rel==id1,id2…``: the ids of the entities (of Type, when given) for which ``path op value`` holds, looked
+    up first, innermost link first. BadRequestData without join or deeper than joinLevel (clause 5.7.2.4)."""
+    depth = q_link_depth(expr)
+    if query.join_level is None:
+        raise BadRequestData(
+            "q holds a Linked Entity term (rel{attr}), which only a query with Linked Entity retrieval evaluates: "
+            "add join=inline or join=flat, and joinLevel at least " + str(depth),
+            parameter="q",
+        )
+    if depth > query.join_level:
+        raise BadRequestData(
+            f"q reaches {depth} linked entities deep but joinLevel is {query.join_level}: raise joinLevel or "
+            "shorten the Linked Entity term",
+            parameter="q",
+        )
+    with rt.db.connect() as conn:
+        return _linked_ids(conn, rt.db.dialect, tenant, expr, query.not_types, tm)
+
+
+def _linked_ids(conn: Any, dialect: str, tenant: str, expr: QExpr, not_types: frozenset[str], tm: TermMap) -> QExpr:
+    if isinstance(expr, QAnd | QOr):
+        return type(expr)(tuple(_linked_ids(conn, dialect, tenant, e, not_types, tm) for e in expr.items))
+    link = expr.path.linked
+    if link is None:
+        return expr
+    if expr.negated_exists:
+        raise BadRequestData(
+            f"q: !{expr.path.attr}{{...}} is not supported: test the linked attribute's absence another way",
+            parameter="q",
+        )
+    inner = _linked_ids(conn, dialect, tenant, QTerm(link.path, expr.op, expr.value), not_types, tm)
+    where = [compile_q(inner, expand=tm.expand, dialect=dialect)]
+    if not_types:  # a reader learns nothing through q of the entities it may not read
+        where.append(lacks_types(not_types, tenant))
+    type_iri = tm.expand(link.type_hint) if link.type_hint else None
+    sel = store.base_select(tenant, where, type_iri=type_iri)
+    ids = list(conn.execute(select(sel.stmt.subquery().c.id).limit(MAX_LINKED + 1)).scalars())
+    if len(ids) > MAX_LINKED:
+        raise TooComplexQuery(
+            f"q: the Linked Entity term on {expr.path.attr} selects more than {MAX_LINKED:,} linked entities: "
+            "narrow it (a type hint {Type:attr} or a more selective value)"
+        )
+    rel = AttrPath(expr.path.attr)
+    if not ids:  # no target qualifies: a term nothing satisfies (rel exists and does not)
+        return QAnd((QTerm(rel), QTerm(rel, negated_exists=True)))
+    return QTerm(rel, "==", QList(tuple(QUri(i) for i in ids)) if len(ids) > 1 else QUri(ids[0]))
 
 
 def _selector_condition(sel: EntitySelector, tm: TermMap, tenant: str, dialect: str) -> ColumnElement[bool]:
@@ -401,6 +469,8 @@ def _query_members(body: dict[str, Any], query: EntityQuery) -> EntityQuery:
         if not isinstance(q, str):
             raise BadRequestData("'q' must be a string in the NGSI-LD query language")
         query.q = q
+    check_csf(body.get("csf"))
+    query.order_by = parse_ordering(body.get("ordering"))
     scope_q = body.get("scopeQ")
     if scope_q is not None:
         if not isinstance(scope_q, str):
@@ -433,11 +503,20 @@ def query_from_params(
     offset: str | None,
     count: bool,
     options: str | None,
-    local: bool = False,
+    local: bool | None = None,
     order_by: str | None = None,
     scope_q: str | None = None,
+    csf: str | None = None,
+    order_from: str | None = None,
+    collation: str | None = None,
 ) -> EntityQuery:
-    """The query that GET parameters describe (entity and temporal queries take the same ones)."""
+    """The query that GET parameters describe (entity and temporal queries take the same ones); ``local``
+    None when the request leaves it out."""
+    check_csf(csf)
+    if type is not None and type.strip() == "*" and local is False:
+        # NGSI-LD v1.9, clause 4.17: the type wildcard "*" goes with local=true and "shall not be explicitly
+        # set to false" (it would ask every context source for every entity)
+        raise BadRequestData("type=* selects every entity type and goes with local=true only: leave out local=false")
     lim, off = check_paging(rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
     if id and not (type or attrs or q or georel or id_pattern or local):
         # ids name entities, they do not select them: a query needs a type, attrs, q or a geo-query
@@ -459,10 +538,51 @@ def query_from_params(
         limit=lim,
         offset=off,
         count=wants_count(count, options),
-        local=local,
-        order_by=parse_order_by(order_by),
+        local=bool(local),
+        order_by=_ordering(order_by, None, order_from, collation),
         scope_q=scope_q,
     )
+
+
+def _ordering(order_by: Any, geometry: Any, order_from: Any, collation: Any) -> list[OrderTerm] | None:
+    """The orderBy terms with their reference geometry (orderFrom, a Query's coordinates) and collation."""
+    origin = None if order_from is None else reference_geometry(geometry, order_from, "orderFrom")
+    return parse_order_by(order_by, origin=origin, collate=parse_collation(collation))
+
+
+def parse_ordering(raw: Any) -> list[OrderTerm] | None:
+    """A Query's ``ordering`` member (NGSI-LD v1.9, clause 5.2.43): ``orderBy`` (an array of terms or one
+    string), ``coordinates`` and ``geometry`` (the reference of distance terms) and ``collation``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequestData('ordering must be an object such as {"orderBy": ["name;asc"]}')
+    terms = raw.get("orderBy")
+    if isinstance(terms, list) and terms and all(isinstance(t, str) for t in terms):
+        terms = ",".join(terms)
+    elif terms is not None and not isinstance(terms, str):
+        raise BadRequestData('ordering.orderBy must be an array of terms such as ["name;asc", "location;dist-asc"]')
+    geometry, coordinates = raw.get("geometry"), raw.get("coordinates")
+    if geometry is not None and not isinstance(geometry, str):
+        raise BadRequestData(f"ordering.geometry must be a GeoJSON type name such as Point, not {geometry!r}")
+    if coordinates is not None and not isinstance(coordinates, list):
+        raise BadRequestData("ordering.coordinates must be a JSON array such as [121.47, 31.23]")
+    return _ordering(terms, geometry, coordinates, raw.get("collation"))
+
+
+def check_csf(csf: Any) -> None:
+    """A context source filter (``csf``, NGSI-LD v1.9 clause 4.9) checked for its syntax: it filters the
+    registrations a distributed query would consult, and this broker holds none, so a valid one changes no
+    answer; an invalid one is BadRequestData (clause 5.7.2.4: "the query, geoquery or context source filter
+    are not syntactically valid")."""
+    if csf is None:
+        return
+    if not isinstance(csf, str) or not csf.strip():
+        raise BadRequestData('csf must be a query in the language of q, such as endpoint=="http://a.example"')
+    try:
+        parse_q(csf)
+    except InvalidRequest as exc:
+        raise BadRequestData(f"csf: {exc.detail}", parameter="csf") from None
 
 
 def parse_dataset_ids(text: str | None) -> frozenset[str] | None:

@@ -22,6 +22,7 @@ from sqlalchemy import Text, and_, bindparam, case, cast, collate, false, func, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+from cityos.context.errors import BadRequestData
 from cityos.context.qlang import (
     QAnd,
     QBool,
@@ -162,6 +163,15 @@ class _Target:
         return [self.value, self.object]
 
 
+def linked_unsupported(rel: str) -> BadRequestData:
+    """The error for a Linked Entity term where none is resolved (cityos.context.query resolves them for a
+    query with join; subscriptions and other readers of q have no Linked Entity retrieval)."""
+    return BadRequestData(
+        f"q: the Linked Entity term {rel}{{...}} needs the Linked Entity retrieval of a query: add join=inline "
+        "or join=flat (with joinLevel at least as deep as the term) to an entity query"
+    )
+
+
 def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
     if isinstance(expr, QAnd):
         return and_(*(_compile(e, b, expand) for e in expr.items))
@@ -170,13 +180,21 @@ def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
     return _term(expr, b, expand)
 
 
+LANGUAGE_WILDCARD = ("*",)  # attr[*]: any language of a LanguageProperty (NGSI-LD v1.9, clause 4.9)
+
+
 def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
     path = term.path
+    if path.linked is not None:
+        raise linked_unsupported(path.attr)
     iri = expand(path.attr)
     base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
+    wildcard = path.compound == LANGUAGE_WILDCARD and not on_member
     if path.compound and on_member:
         target = _Target((*base, *path.compound), None)
+    elif wildcard:
+        target = _Target((*base, "languageMap"), None)
     elif path.compound:
         # attr[key]: a key of a compound value, or a language of a LanguageProperty (NGSI-LD v1.8, clause 4.9)
         target = _Target((*base, "value", *path.compound), (*base, "languageMap", *path.compound))
@@ -197,19 +215,33 @@ def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
     op, value = term.op, term.value
     if value is None:
         raise ValueError(f"the term on {path.attr!r} has operator {op!r} but no value")
+    ordering = op in _ORDERING_OPS
     if op in ("==", "!="):
-        build = _equal_builder(b, target, value)
+        match = _equal_matcher(b, value)
     elif op in ("~=", "!~="):
         if not isinstance(value, QString):
             raise ValueError("a pattern must be a QString")
-        build = _regex_builder(b, target, value.value)
-    elif op in _ORDERING_OPS and not isinstance(value, QList | QRange):
-        build = _ordering_builder(b, target, op, value)
+        match = _regex_matcher(b, value.value)
+    elif ordering and not isinstance(value, QList | QRange):
+        match = _ordering_matcher(b, op, value)
     else:
         raise ValueError(f"cannot compile operator {op!r} with {type(value).__name__}")
+
+    # The value compared, and the members it holds: the elements of an array value (a term matches when
+    # one of them does), the languages of a languageMap for attr[*] (NGSI-LD v1.9, clause 4.9).
+    container = "object" if wildcard else "array"
+
+    def build(doc: Any) -> Cond:
+        parts = []
+        if not wildcard:
+            # a Relationship's object is never ordered: only the value path is (NGSI-LD v1.8, clause 4.9)
+            parts.append(match(lambda kind: b.operand(doc, [target.value] if ordering else target.paths(kind), kind)))
+        parts.append(b.members(doc, target.value, container, lambda m: match(lambda kind: b.member_operand(m, kind))))
+        return or_(*parts) if len(parts) > 1 else parts[0]
+
     if op in ("==", "~=", ">", ">=", "<", "<="):
         return b.any_instance(iri, build)
-    # "Not equal" needs a present value that is not equal: a missing value does not match.
+    # "Not equal" needs a present value of which nothing is equal: no element of an array, no language.
     return b.any_instance(
         iri, lambda doc: and_(b.present(doc, target.paths("string")), not_(func.coalesce(build(doc), false())))
     )
@@ -221,6 +253,10 @@ _ORDERING_OPS: dict[str, Callable[[Any, Any], Cond]] = {
     "<": lambda x, v: x < v,
     "<=": lambda x, v: x <= v,
 }
+
+Operand = tuple[Cond | None, Any, Callable[[Any], Any]]  # type guard, SQL value, literal maker
+OperandOf = Callable[[str], "Operand | None"]  # the operand of a kind (number, string, bool), None: none
+Matcher = Callable[[OperandOf], Cond]
 
 
 def _sql_values(value: QScalar, *, equality: bool) -> tuple[str, list[Any]]:
@@ -235,13 +271,13 @@ def _sql_values(value: QScalar, *, equality: bool) -> tuple[str, list[Any]]:
     return "string", [value.value]
 
 
-def _equal_builder(b: _Backend, target: _Target, value: QValue) -> Callable[[Any], Cond]:
+def _equal_matcher(b: _Backend, value: QValue) -> Matcher:
     if isinstance(value, QRange):
         kind, (low, *_) = _sql_values(value.low, equality=False)
         _, (high, *_) = _sql_values(value.high, equality=False)
 
-        def between(doc: Any) -> Cond:
-            operand = b.operand(doc, target.paths(kind), kind)
+        def between(operand_of: OperandOf) -> Cond:
+            operand = operand_of(kind)
             if operand is None:
                 return false()
             guard, x, lit = operand
@@ -254,10 +290,10 @@ def _equal_builder(b: _Backend, target: _Target, value: QValue) -> Callable[[Any
         kind, values = _sql_values(item, equality=True)
         groups.setdefault(kind, []).extend(v for v in values if v not in groups.get(kind, ()))
 
-    def equal(doc: Any) -> Cond:
+    def equal(operand_of: OperandOf) -> Cond:
         parts = []
         for kind, values in groups.items():
-            operand = b.operand(doc, target.paths(kind), kind)
+            operand = operand_of(kind)
             if operand is None:
                 continue
             guard, x, lit = operand
@@ -268,13 +304,12 @@ def _equal_builder(b: _Backend, target: _Target, value: QValue) -> Callable[[Any
     return equal
 
 
-def _ordering_builder(b: _Backend, target: _Target, op: str, value: QScalar) -> Callable[[Any], Cond]:
+def _ordering_matcher(b: _Backend, op: str, value: QScalar) -> Matcher:
     kind, (v, *_) = _sql_values(value, equality=False)
     compare = _ORDERING_OPS[op]
 
-    def ordering(doc: Any) -> Cond:
-        # a Relationship's object is never ordered: only its value path is compared (NGSI-LD v1.8, clause 4.9)
-        operand = b.operand(doc, [target.value], kind)
+    def ordering(operand_of: OperandOf) -> Cond:
+        operand = operand_of(kind)
         if operand is None:
             return false()
         guard, x, lit = operand
@@ -283,9 +318,9 @@ def _ordering_builder(b: _Backend, target: _Target, op: str, value: QScalar) -> 
     return ordering
 
 
-def _regex_builder(b: _Backend, target: _Target, pattern: str) -> Callable[[Any], Cond]:
-    def regex(doc: Any) -> Cond:
-        operand = b.operand(doc, target.paths("string"), "string")
+def _regex_matcher(b: _Backend, pattern: str) -> Matcher:
+    def regex(operand_of: OperandOf) -> Cond:
+        operand = operand_of("string")
         if operand is None:
             return false()
         guard, x, _ = operand
@@ -295,8 +330,6 @@ def _regex_builder(b: _Backend, target: _Target, pattern: str) -> Callable[[Any]
 
 
 # --- dialects --------------------------------------------------------------------------------------
-
-Operand = tuple[Cond | None, Any, Callable[[Any], Any]]  # type guard, SQL value, literal maker
 
 
 def _guarded(guard: Cond | None, cond: Cond) -> Cond:
@@ -312,6 +345,10 @@ class _Backend(Protocol):
     def present(self, doc: Any, paths: list[tuple[str, ...]]) -> Cond: ...
 
     def operand(self, doc: Any, paths: list[tuple[str, ...]], kind: str) -> Operand | None: ...
+
+    def members(self, doc: Any, path: tuple[str, ...], container: str, build: Callable[[Any], Cond]) -> Cond: ...
+
+    def member_operand(self, member: Any, kind: str) -> Operand | None: ...
 
     def ordered(self, x: Any, kind: str) -> Any: ...
 
@@ -384,6 +421,21 @@ class _Sqlite:
         guard = jtype.in_(("integer", "real")) if kind == "number" else jtype == "text"
         return guard, _coalesce([func.json_extract(doc.column, p) for p in found]), lambda v: v
 
+    def members(self, doc: _Doc, path: tuple[str, ...], container: str, build: Callable[[Any], Cond]) -> Cond:
+        """True when a member of the array (or object) at ``path`` satisfies ``build``."""
+        at = _json_path(path, doc.prefix)
+        if at is None:
+            return false()
+        each = func.json_each(doc.column, at).table_valued("type", "value").alias()
+        return and_(func.json_type(doc.column, at) == container, _exists(each, build(each)))
+
+    def member_operand(self, member: Any, kind: str) -> Operand | None:
+        jtype = member.c.type  # json_each: 'text', 'integer', 'real', 'true', 'false', ...
+        if kind == "bool":
+            return None, jtype, lambda v: "true" if v else "false"
+        guard = jtype.in_(("integer", "real")) if kind == "number" else jtype == "text"
+        return guard, member.c.value, lambda v: v
+
     def ordered(self, x: Any, kind: str) -> Any:
         return x  # SQLite compares text bytewise
 
@@ -420,6 +472,28 @@ class _Postgres:
         if kind == "number":
             return func.jsonb_typeof(jvalue) == "number", jvalue, lambda v: bindparam(None, v, type_=JSONB)
         text = _coalesce([self._get(doc, p, as_text=True) for p in paths])
+        return func.jsonb_typeof(jvalue) == "string", text, lambda v: bindparam(None, v, type_=Text)
+
+    def members(self, doc: Any, path: tuple[str, ...], container: str, build: Callable[[Any], Cond]) -> Cond:
+        """True when a member of the array (or the value of a member of the object) at ``path`` satisfies
+        ``build``; anything else is walked as an empty array (the set-returning functions fail on it)."""
+        x = self._get(doc, path, as_text=False)
+        # the empty container as a bound JSONB value: cast("[]", JSONB) would bind the JSON string "[]"
+        empty = bindparam(None, [] if container == "array" else {}, type_=JSONB)
+        walked = case((func.jsonb_typeof(x) == container, x), else_=empty)
+        if container == "array":
+            each = func.jsonb_array_elements(walked).table_valued("value").alias()
+        else:
+            each = func.jsonb_each(walked).table_valued("key", "value").alias()
+        return _exists(each, build(each))
+
+    def member_operand(self, member: Any, kind: str) -> Operand | None:
+        jvalue = member.c.value
+        if kind == "bool":
+            return None, jvalue, lambda v: bindparam(None, v, type_=JSONB)
+        if kind == "number":
+            return func.jsonb_typeof(jvalue) == "number", jvalue, lambda v: bindparam(None, v, type_=JSONB)
+        text = jvalue.op("#>>", return_type=Text)(literal_column("'{}'"))
         return func.jsonb_typeof(jvalue) == "string", text, lambda v: bindparam(None, v, type_=Text)
 
     def ordered(self, x: Any, kind: str) -> Any:

@@ -156,9 +156,20 @@ def V(a: dict[str, Any], attr: str, *sub: str) -> list[Any]:
         for key in sub[:-1]:
             inst = inst.get(key, {})
         v = _member(inst, sub[-1]) if sub else inst.get("value", inst.get("object", MISSING))
-        if v is not MISSING:
+        if isinstance(v, list):  # a term compares the elements of an array value (NGSI-LD v1.9, clause 4.9)
+            out.extend(v)
+        elif v is not MISSING:
             out.append(v)
     return out
+
+
+def unequal(a: dict[str, Any], attr: str, equal: Callable[[Any], bool]) -> bool:
+    """``attr!=…``: an instance has a value of which nothing is equal (no element of an array)."""
+    for inst in a.get(attr, []):
+        v = inst.get("value", inst.get("object", MISSING))
+        if v is not MISSING and not any(equal(x) for x in ([v, *v] if isinstance(v, list) else [v])):
+            return True
+    return False
 
 
 def C(a: dict[str, Any], attr: str, *keys: str) -> list[Any]:
@@ -197,7 +208,7 @@ NUMBERS = [
 STRINGS = [
     ('name=="Alpha"', lambda a: "Alpha" in [v for v in V(a, "name") if txt(v)]),
     ("name=='Alpha'", lambda a: "Alpha" in [v for v in V(a, "name") if txt(v)]),
-    ('name!="Alpha"', lambda a: any(v != "Alpha" for v in V(a, "name"))),
+    ('name!="Alpha"', lambda a: unequal(a, "name", lambda v: v == "Alpha")),
     ('name>"a"', lambda a: any(txt(v) and v > "a" for v in V(a, "name"))),
     ('name<"B"', lambda a: any(txt(v) and v < "B" for v in V(a, "name"))),
     ('name>="beta"', lambda a: any(txt(v) and v >= "beta" for v in V(a, "name"))),

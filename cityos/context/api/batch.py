@@ -201,11 +201,12 @@ def batch_query(
     if "temporalQ" in body:  # NGSI-LD v1.8, table 5.2.23-1: for Query Temporal Evolution of Entities only
         raise BadRequestData("temporalQ goes with POST /temporal/entityOperations/query only: leave it out here")
     pick, omit = (_projection_member(body, m) for m in ("pick", "omit"))
-    view = parse_view(options, format, pick, omit, lang, ld.tm, query.attrs)
+    linking = parse_join(body.get("join"), body.get("joinLevel"))
+    query.join_level = linking.level if linking else None
+    view = parse_view(options, format, pick, omit, lang, ld.tm, query.attrs, linking)
     geometry = body.get("geometryProperty")
     if geometry is not None and (ld.accept != GEOJSON or not isinstance(geometry, str)):
         raise BadRequestData("geometryProperty is a GeoProperty's name and goes with Accept: application/geo+json")
-    linking = parse_join(body.get("join"), body.get("joinLevel"))
     caller = ld.caller("POST /ngsi-ld/v1/entityOperations/query")
     filters = filters_of(query, ld.tm)
     query.not_types = unreadable_types(rt, ld.tenant, caller, filters)

@@ -182,12 +182,15 @@ def get_entities(
     options: str | None = None,
     format: str | None = None,
     lang: str | None = None,
-    local: bool = False,
+    local: bool | None = None,
     join: str | None = None,
     joinLevel: str | None = None,
     orderBy: str | None = None,
     datasetId: str | None = None,
     scopeQ: str | None = None,
+    csf: str | None = None,
+    orderFrom: str | None = None,
+    collation: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
     linking = parse_join(join, joinLevel)
@@ -210,8 +213,12 @@ def get_entities(
         local=local,
         order_by=orderBy,
         scope_q=scopeQ,
+        csf=csf,
+        order_from=orderFrom,
+        collation=collation,
     )
-    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
+    query.join_level = linking.level if linking else None
+    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list, linking)
     _check_geometry_property(ld, geometryProperty)
     caller = ld.caller("GET /ngsi-ld/v1/entities")
     filters = filters_of(query, ld.tm)
@@ -336,9 +343,9 @@ def get_entity(
     check_entity_id(entity_id)
     dataset_ids = parse_dataset_ids(datasetId)
     attr_list = split_list(attrs)
-    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list)
-    _check_geometry_property(ld, geometryProperty)
     linking = parse_join(join, joinLevel)
+    view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list, linking)
+    _check_geometry_property(ld, geometryProperty)
     type_expr = parse_type_expr(type) if type is not None else None
     row = svc.get_entity(rt, tenant, entity_id)
     if type_expr is not None and not type_matches(type_expr, frozenset(row.types), ld.tm.expand):

@@ -18,7 +18,7 @@ from cityos.context.contexts import resolver
 from cityos.context.entity import TermMap
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.governance import ReadCaller
-from cityos.context.join import omitted_names
+from cityos.context.join import Join, check_linked_projection, omitted_names
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header, parse_link_header
 from cityos.context.projection import Projection, check_pick_omit
 from cityos.context.render import CONCISE, NORMALIZED, SIMPLIFIED, View
@@ -241,6 +241,16 @@ NGSILD_PARAMS = frozenset(
 )
 
 
+ONLY_DECLARED = "_ngsild_only_declared_params"
+
+
+def only_declared_params(endpoint: Any) -> Any:
+    """Mark a route whose parameters NGSI-LD lists in full (the discovery operations, v1.9 clause 6.3.20 and
+    5.7.5 to 5.7.10): there any other parameter, even one NGSI-LD defines for another operation, is refused."""
+    setattr(endpoint, ONLY_DECLARED, True)
+    return endpoint
+
+
 def _declared_params(dependant: Dependant) -> set[str]:
     names = {f.alias for f in dependant.query_params}
     for sub in dependant.dependencies:
@@ -257,7 +267,8 @@ def _refuse_unknown_params(request: Request) -> None:
     known = _PARAMS_OF.get(id(route))
     if known is None:
         known = _PARAMS_OF[id(route)] = frozenset(_declared_params(route.dependant))
-    unknown = sorted(set(request.query_params) - known - NGSILD_PARAMS)
+    leeway = frozenset() if getattr(route.endpoint, ONLY_DECLARED, False) else NGSILD_PARAMS
+    unknown = sorted(set(request.query_params) - known - leeway)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
         raise InvalidRequest(f"unknown query parameter {', '.join(unknown)}: this operation takes {allowed}")
@@ -329,8 +340,11 @@ def parse_view(
     lang: str | None,
     tm: TermMap,
     attrs: list[str] | None = None,
+    linking: Join | None = None,
 ) -> View:
-    """The representation asked for by ``options``/``format``, with ``pick``/``omit``/``attrs`` expanded."""
+    """The representation asked for by ``options``/``format``, with ``pick``/``omit``/``attrs`` expanded;
+    ``linking``: the linked entity retrieval the read asks for (None: none, so pick/omit may not reach into
+    linked entities)."""
     chosen = NORMALIZED
     sys_attrs = False
     for opt in [o.strip() for o in (options or "").split(",") if o.strip()]:
@@ -347,6 +361,7 @@ def parse_view(
             raise InvalidRequest(f"format={fmt!r} is unknown: use normalized, concise, simplified or keyValues")
         chosen = _FORMAT_OPTIONS[fmt]
     picked, omitted = check_pick_omit(pick, omit, attrs)
+    check_linked_projection(picked, omitted, linking)
 
     def names(projection: Projection | None) -> set[str]:
         return {n if n in ("id", "type") else tm.expand(n) for n in (projection.names() if projection else ())}

@@ -23,7 +23,9 @@ from cityos.context.entity import (
 )
 from cityos.context.errors import BadRequestData, ResourceNotFound
 from cityos.context.governance import look, missed, unreadable_types
+from cityos.context.join import check_linked_projection
 from cityos.context.ordering import parse_order_by
+from cityos.context.projection import check_pick_omit
 from cityos.context.query import (
     EntityQuery,
     check_paging,
@@ -109,6 +111,12 @@ def _answer(
     return ld_response(ld, answer.docs[0] if single else answer.docs, status=status, headers=headers)
 
 
+def _check_projection(pick: str | None, omit: str | None) -> None:
+    """pick/omit checked before any entity is read: a temporal read fetches no linked entity (it has no join),
+    so a braced member is refused whether the entity exists or not (NGSI-LD v1.9, clauses 5.7.3.4, 5.7.4.4)."""
+    check_linked_projection(*check_pick_omit(pick, omit, None), None)
+
+
 def _check_found(ld: LdRequest, row: EntityRow, attrs: list[str] | None, doc: dict[str, Any]) -> None:
     """404 for a retrieve that finds nothing to show, as the retrieve of the entity does (NGSI-LD v1.8 clauses
     4.21 and 5.7.3; ETSI 020_08, 020_23)."""
@@ -139,6 +147,7 @@ def get_temporal_entity(
     datasetId: str | None = None,
 ) -> Response:
     check_entity_id(entity_id)
+    _check_projection(pick, omit)
     rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     temporal, rest = _options(options)
     row = hub.get_entity(ld.rt, ld.tenant, entity_id)
@@ -186,12 +195,14 @@ def query_temporal_entities(
     omit: str | None = None,
     orderBy: str | None = None,
     datasetId: str | None = None,
-    local: bool = False,
+    local: bool | None = None,
     scopeQ: str | None = None,
+    csf: str | None = None,
 ) -> Response:
+    _check_projection(pick, omit)
     rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     order = parse_order_by(orderBy)
-    if order and any(t.path != ("id",) for t in order):
+    if order and any(t.path != ("id",) or t.subitems or t.origin is not None for t in order):
         # a temporal answer is ordered by entity id only (NGSI-LD v1.9, clause 5.7.4.4)
         raise BadRequestData(f"orderBy={orderBy!r}: temporal queries are ordered by id only (id or id;desc)")
     query = query_from_params(
@@ -210,6 +221,7 @@ def query_temporal_entities(
         count=count,
         options=options,
         local=local,
+        csf=csf,
     )
     query.order_by = order
     return _answer_query(

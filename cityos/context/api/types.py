@@ -17,10 +17,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cityos.context import types as svc
-from cityos.context.api.ld import LdRead, LdRequest, ld_response
+from cityos.context.api.ld import LdRead, LdRequest, ld_response, only_declared_params
 from cityos.context.api.schemas import LD_PROBLEMS, answers
 from cityos.context.entity import check_name
-from cityos.context.errors import ResourceNotFound
+from cityos.context.errors import InvalidRequest, ResourceNotFound
 from cityos.context.governance import unreadable_types
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD types and attributes"], responses={**LD_PROBLEMS, **answers()})
@@ -40,8 +40,13 @@ def _usage(ld: LdRequest, hidden: frozenset[str], type_iri: str | None = None) -
     return {a: i for a, i in usage.items() if i["count"] and i["types"]}
 
 
+# Each operation takes the parameters NGSI-LD lists for it and no other (ETSI 5710_01_03, 577_01_02). local=true
+# changes nothing: this broker asks no context source.
+
+
 @router.get("/types", summary="List entity types")
-def list_types(ld: LdRead, details: bool = False) -> Response:
+@only_declared_params
+def list_types(ld: LdRead, details: bool = False, local: bool = False) -> Response:
     hidden = _hidden(ld, "GET /ngsi-ld/v1/types")
     counts = svc.type_counts(ld.rt, ld.tenant, hidden)
     names = sorted(counts)
@@ -63,9 +68,12 @@ def list_types(ld: LdRead, details: bool = False) -> Response:
 
 
 @router.get("/types/{type_name:path}", summary="Describe an entity type")
-def get_type(type_name: str, ld: LdRead, details: bool = False) -> Response:
+@only_declared_params
+def get_type(type_name: str, ld: LdRead, local: bool = False, details: bool | None = None) -> Response:
     if not type_name:  # GET /types/ is the list, as clients that end the path with a slash ask for it
-        return list_types(ld, details)
+        return list_types(ld, bool(details))
+    if details is not None:
+        raise InvalidRequest("details goes with the type list (GET /types); describing one type takes only local")
     iri = ld.tm.expand(check_name(type_name, "entity type"))
     hidden = _hidden(ld, "GET /ngsi-ld/v1/types/{type}")
     count = svc.type_counts(ld.rt, ld.tenant, hidden).get(iri, 0)
@@ -99,7 +107,8 @@ def _attribute(a: str, info: dict[str, Any], ld: Any) -> dict[str, Any]:
 
 
 @router.get("/attributes", summary="List attributes")
-def list_attributes(ld: LdRead, details: bool = False) -> Response:
+@only_declared_params
+def list_attributes(ld: LdRead, details: bool = False, local: bool = False, count: bool = False) -> Response:
     usage = _usage(ld, _hidden(ld, "GET /ngsi-ld/v1/attributes"))
     if not details:
         return ld_response(
@@ -110,13 +119,19 @@ def list_attributes(ld: LdRead, details: bool = False) -> Response:
                 "attributeList": sorted(ld.tm.compact(a) for a in usage),
             },
         )
-    return ld_response(ld, [_attribute(a, i, ld) for a, i in sorted(usage.items())])
+    # the list's details carry the type names only (ETSI 026_01): attributeCount and attributeTypes, optional
+    # in the Attribute data type (NGSI-LD v1.9, clause 5.2.28), come with GET /attributes/{attrId}
+    brief = ("attributeCount", "attributeTypes")
+    return ld_response(
+        ld, [{k: v for k, v in _attribute(a, i, ld).items() if k not in brief} for a, i in sorted(usage.items())]
+    )
 
 
 @router.get("/attributes/{attr_name:path}", summary="Describe an attribute")
-def get_attribute(attr_name: str, ld: LdRead, details: bool = False) -> Response:
+@only_declared_params
+def get_attribute(attr_name: str, ld: LdRead, local: bool = False) -> Response:
     if not attr_name:  # GET /attributes/ is the list
-        return list_attributes(ld, details)
+        return list_attributes(ld)
     iri = ld.tm.expand(check_name(attr_name))
     info = _usage(ld, _hidden(ld, "GET /ngsi-ld/v1/attributes/{attrId}")).get(iri)
     if info is None:

@@ -12,7 +12,7 @@ from cityos.context.errors import (
     InvalidRequest,
 )
 from cityos.context.geo import parse_geoq
-from cityos.context.qlang import TName, TypeExpr, parse_q, parse_type_expr, q_attributes, type_names
+from cityos.context.qlang import TName, TypeExpr, parse_q, parse_type_expr, q_attributes, q_link_depth, type_names
 from cityos.context.render import SIMPLIFIED
 from cityos.context.subscriptions.model import (
     ACCEPTS,
@@ -104,6 +104,8 @@ def parse_subscription(body: Any, tm: TermMap, *, context: Any = None, future_on
             sub.q = parse_q(_url_decoded(body["q"]))
         except InvalidRequest as exc:
             raise BadRequestData(f"'q': {exc.detail}") from None
+        if q_link_depth(sub.q):  # a subscription has no Linked Entity retrieval (join) to resolve rel{attr}
+            raise BadRequestData("'q': a Linked Entity term rel{attr} goes with entity queries with join only")
         sub.q_attrs = frozenset(tm.expand(a) for a in q_attributes(sub.q))
     if "csf" in body:  # a query over registrations (clause 4.9): checked, though no registration is held
         if not isinstance(body["csf"], str):
