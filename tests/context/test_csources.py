@@ -90,18 +90,43 @@ def test_a_valid_management_member_is_kept(api: Api) -> None:
     assert api.get(f"{REGS}/{RID}").json()["management"] == management
 
 
+def held(mode: str, attrs: list[str], rid: str = RID) -> dict[str, Any]:
+    """A registration of one entity by id and the attributes ``attrs`` of it, in ``mode``."""
+    info = {"entities": [{"type": "Building", "id": "urn:ngsi-ld:Building:b1"}], "propertyNames": attrs}
+    return registration(id=rid, mode=mode, operations=["retrieveOps"], information=[info])
+
+
 def test_redirect_and_exclusive_over_entities_held_here_conflict(api: Api) -> None:
     entity = {"id": "urn:ngsi-ld:Building:b1", "type": "Building", "name": {"type": "Property", "value": "x"}}
     assert api.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
     for mode in ("redirect", "exclusive"):
-        r = api.post(REGS, json=registration(mode=mode, operations=["retrieveOps"]))
+        r = api.post(REGS, json=held(mode, ["name"]))
         assert r.status_code == 409 and r.json()["type"].endswith("Conflict"), r.text
-    # an exclusive registration of an attribute the entity does not have is allowed
-    body = registration(mode="exclusive", operations=["retrieveOps"])
-    body["information"] = [
-        {"entities": [{"type": "Building", "id": "urn:ngsi-ld:Building:b1"}], "propertyNames": ["h"]}
-    ]
-    register(api, body)
+    register(api, held("exclusive", ["height"]))  # an attribute the entity does not have here
+
+
+@pytest.mark.parametrize(
+    "information",
+    [
+        [{"entities": [{"type": "Building", "id": "urn:ngsi-ld:Building:b1"}]}],  # no attributes
+        [{"entities": [{"type": "Building"}], "propertyNames": ["name"]}],  # a group by type
+        [{"entities": [{"type": "Building", "idPattern": ".*"}], "propertyNames": ["name"]}],
+        [{"propertyNames": ["name"]}],
+    ],
+)
+def test_an_exclusive_registration_names_entities_and_attributes(api: Api, information: list[Any]) -> None:
+    r = api.post(REGS, json=registration(mode="exclusive", information=information))
+    assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData"), r.text
+
+
+def test_nothing_else_covers_what_an_exclusive_registration_holds(api: Api) -> None:
+    register(api, held("exclusive", ["name", "height"]))
+    other = "urn:ngsi-ld:ContextSourceRegistration:other"
+    for mode in ("exclusive", "redirect"):
+        r = api.post(REGS, json=held(mode, ["height"], other))
+        assert r.status_code == 409 and r.json()["type"].endswith("Conflict"), r.text
+    register(api, held("redirect", ["colour"], other))  # another attribute
+    register(api, held("inclusive", ["name"], "urn:ngsi-ld:ContextSourceRegistration:third"))
 
 
 def _ids(api: Api, **params: Any) -> list[str]:
@@ -126,6 +151,10 @@ def test_query(api: Api) -> None:
     assert _ids(api, id="urn:ngsi-ld:OffStreetParking:p-downtown") == [RID, other]
     assert _ids(api, q='csourceProperty1=="a"') == [RID]
     assert _ids(api, type="Building", csf='endpoint=="http://district.example/ngsi-ld/v1"') == [RID, other]
+    assert _ids(api, scopeQ="/Shanghai/#") == []
+    assert api.patch(f"{REGS}/{other}", json={"scope": ["/Shanghai/Huangpu"]}).status_code == 204
+    assert _ids(api, type="Building", scopeQ="/Shanghai/#") == [other]
+    assert _ids(api, type="Building", scopeQ="/Shanghai/+;/Beijing") == []
     geo = {"georel": "near;maxDistance==2000", "geometry": "Point", "coordinates": "[121.471,31.231]"}
     assert _ids(api, type="Building", **geo) == [RID]
     assert _ids(api, type="Building", timerel="before", timeAt="2021-08-01T22:00:00Z") == [other]
@@ -205,7 +234,7 @@ def test_csource_notifications(api: Api, receiver: Receiver) -> None:
     r = api.post(CSUBS, json=csub(receiver.url, id="urn:ngsi-ld:Subscription:c2", watchedAttributes=["name"]))
     assert r.status_code == 201, r.text
     first = receiver.seen.first(1, WAIT)[0][0]  # initially, the registrations it matches
-    assert first["type"] == "Notification" and first["triggerReason"] == "newlyMatching"
+    assert first["type"] == "ContextSourceNotification" and first["triggerReason"] == "newlyMatching"
     assert first["subscriptionId"] == "urn:ngsi-ld:Subscription:c2"
     # only the information members the subscription selects
     assert [i["propertyNames"] for i in first["data"][0]["information"]] == [["name"]]
@@ -218,3 +247,30 @@ def test_csource_notifications(api: Api, receiver: Receiver) -> None:
     sub = wait_for(lambda: (s := api.get(f"{CSUBS}/urn:ngsi-ld:Subscription:c2").json())["notification"].get(
         "timesSent") == 3 and s)  # fmt: skip
     assert sub["notification"]["status"] == "ok" and "lastSuccess" in sub["notification"]
+
+
+def test_temporal_q_selects_by_interval_and_a_changed_subscription_is_sent_what_it_matches(
+    api: Api, receiver: Receiver
+) -> None:
+    interval = {"startAt": "2020-08-01T22:07:00Z", "endAt": "2021-08-01T21:07:00Z"}
+    register(api, registration(managementInterval=interval))
+    temporal = {"timerel": "after", "timeAt": "2021-09-01T00:00:00Z", "timeproperty": "createdAt"}
+    sid = "urn:ngsi-ld:Subscription:c3"
+    assert api.post(CSUBS, json=csub(receiver.url, id=sid, temporalQ=temporal)).status_code == 201
+    bad = csub(receiver.url, id="urn:ngsi-ld:Subscription:c4", temporalQ={"timerel": "before"})
+    assert api.post(CSUBS, json=bad).status_code == 400
+    temporal["timeAt"] = "2021-01-01T00:00:00Z"  # now within the interval
+    assert api.patch(f"{CSUBS}/{sid}", json={"temporalQ": temporal}).status_code == 204
+    got = receiver.seen.first(1, WAIT)[0][0]
+    assert got["triggerReason"] == "newlyMatching" and [r["id"] for r in got["data"]] == [RID]
+
+
+def test_a_failed_notification_is_counted(api: Api) -> None:
+    register(api, registration())
+    sid = "urn:ngsi-ld:Subscription:c5"
+    assert api.post(CSUBS, json=csub("http://127.0.0.1:9/nobody", id=sid)).status_code == 201
+    sub = wait_for(
+        lambda: (s := api.get(f"{CSUBS}/{sid}").json())["notification"].get("timesFailed") == 1 and s,
+        what=lambda: api.get(f"{CSUBS}/{sid}").json(),
+    )
+    assert sub["notification"]["status"] == "failed" and sub["notification"]["timesSent"] == 1

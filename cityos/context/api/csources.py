@@ -104,6 +104,7 @@ def query_registrations(
     attrs: str | None = None,
     q: str | None = None,
     csf: str | None = None,
+    scopeQ: str | None = None,
     georel: str | None = None,
     geometry: str | None = None,
     coordinates: str | None = None,
@@ -118,9 +119,9 @@ def query_registrations(
     options: str | None = None,
 ) -> Response:
     lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    if all(v is None for v in (id, type, idPattern, attrs, q, csf, georel, timerel)):
+    if all(v is None for v in (id, type, idPattern, attrs, q, csf, scopeQ, georel, timerel)):
         raise BadRequestData(  # NGSI-LD 5.10.2: a discovery names what it looks for (ETSI 037_02_01)
-            "a query of registrations needs type, attrs, id, idPattern, q, csf, a geo-query or a temporal query"
+            "a query of registrations needs type, attrs, id, idPattern, q, csf, scopeQ, a geo-query or a temporal query"
         )
     discovery = matching.parse_discovery(
         ld.tm,
@@ -130,13 +131,14 @@ def query_registrations(
         attrs=attrs,
         q=q,
         csf=csf,
+        scope_q=scopeQ,
         geo=parse_geoquery(georel, geometry, coordinates, geoproperty),
         time=parse_time_range(timerel, timeAt, endTimeAt, timeproperty),
     )
     found = [
         s
         for s in storage.list_registrations(ld.rt, ld.tenant)
-        if discovery.selects(notify.registration_of(ld.rt, s), term_map_for(ld.rt, s.context).expand)
+        if discovery.selects(storage.registration_of(ld.rt, s), term_map_for(ld.rt, s.context).expand)
     ]
     sys_attrs = _sys_attrs(options)
     items = [render.rendered(s, _made_in(ld, s.context), ld.tm, sys_attrs=sys_attrs) for s in found[off : off + lim]]
@@ -191,6 +193,8 @@ def _sub_out(s: csubs.StoredCSourceSubscription, ld: LdRequest) -> dict[str, Any
         notification["status"] = (
             "ok" if s.last_success is not None and s.last_success == s.last_notification else "failed"
         )
+    if s.times_failed:
+        notification["timesFailed"] = s.times_failed
     for key, value in (("lastNotification", s.last_notification), ("lastSuccess", s.last_success),
                        ("lastFailure", s.last_failure)):  # fmt: skip
         if value is not None:
@@ -225,14 +229,17 @@ def list_csource_subscriptions(
     request: Request, ld: LdRead, limit: str | None = None, offset: str | None = None, count: bool = False
 ) -> Response:
     lim, off = check_paging(ld.rt, parse_int(limit, "limit"), parse_int(offset, "offset"))
-    rows, total = csubs.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
+    with notify.STATUS_LOCK:
+        rows, total = csubs.list_subscriptions(ld.rt, ld.tenant, limit=lim, offset=off)
     return paged(ld, request, [_sub_out(r, ld) for r in rows], lim, off, total, count)
 
 
 @router.get(SUBSCRIPTIONS + "/{sub_id}", summary="Retrieve a csourceSubscription", responses=answers())
 def get_csource_subscription(sub_id: str, ld: LdRead) -> Response:
     check_entity_id(sub_id)
-    return ld_response(ld, _sub_out(csubs.get_subscription(ld.rt, ld.tenant, sub_id), ld))
+    with notify.STATUS_LOCK:
+        stored = csubs.get_subscription(ld.rt, ld.tenant, sub_id)
+    return ld_response(ld, _sub_out(stored, ld))
 
 
 @router.patch(
@@ -250,7 +257,9 @@ def update_csource_subscription(sub_id: str, ld: LdWrite) -> Response:
     merged = {k: v for k, v in {**stored.body, **patch}.items() if v is not None}
     tm = term_map_for(ld.rt, stored.context)
     sub = csubs.parse(merged, tm, context=stored.context, future_only="expiresAt" in patch)
-    csubs.replace_subscription(ld.rt, ld.tenant, sub)
+    changed = csubs.replace_subscription(ld.rt, ld.tenant, sub)
+    # what it matches now, as on creation (NGSI-LD 5.11.3; ETSI 047_16)
+    notify.initial(ld.rt, ld.tenant, changed, storage.list_registrations(ld.rt, ld.tenant))
     return no_content()
 
 

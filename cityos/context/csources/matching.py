@@ -5,6 +5,7 @@ millions)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,8 @@ from cityos.context.entity import check_entity_id, check_name
 from cityos.context.errors import BadRequestData, InvalidRequest
 from cityos.context.geo import GeoQuery, matches
 from cityos.context.qeval import eval_q, type_matches
-from cityos.context.qlang import QExpr, TypeExpr, parse_q, parse_type_expr
+from cityos.context.qlang import QExpr, TAnd, TName, TypeExpr, parse_q, parse_scope_q, parse_type_expr
+from cityos.context.sqlq import scope_pattern
 from cityos.context.temporal.params import TimeRange
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import normalize_ts, to_ms
@@ -32,6 +34,7 @@ class Discovery:
     csf: QExpr | None = None
     geo: GeoQuery | None = None
     time: TimeRange | None = None
+    scope: TypeExpr | None = None  # a scopeQ: scopes joined by ; (and), | or , (or)
     expand: Callable[[str], str] = str
 
     def selects(self, reg: Registration, made_in: Callable[[str], str]) -> bool:
@@ -46,6 +49,8 @@ class Discovery:
             if self.csf is not None and not eval_q(self.csf, props, self.expand):
                 return False
         if self.geo is not None and not matches(self.geo, reg.body.get(_geo_member(self.geo))):
+            return False
+        if self.scope is not None and not _scoped(self.scope, reg.body.get("scope")):
             return False
         return self.time is None or _in_time(self.time, reg.body)
 
@@ -80,6 +85,17 @@ def properties_of(body: dict[str, Any], expand: Callable[[str], str]) -> dict[st
     return out
 
 
+def _scoped(expr: TypeExpr, value: Any) -> bool:
+    """Whether a registration's scope (a string or a list of them) meets a scopeQ (clause 4.19)."""
+    scopes = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if value else []
+    if isinstance(expr, TName):
+        pattern = scope_pattern(expr.name)
+        return any(s == expr.name if pattern is None else re.match(pattern, s) is not None for s in scopes)
+    if isinstance(expr, TAnd):
+        return all(_scoped(e, value) for e in expr.items)
+    return any(_scoped(e, value) for e in expr.items)
+
+
 def _geo_member(gq: GeoQuery) -> str:
     prop = gq.geoproperty
     return prop if prop in ("observationSpace", "operationSpace") else "location"
@@ -108,6 +124,7 @@ def parse_discovery(
     attrs: str | None = None,
     q: str | None = None,
     csf: str | None = None,
+    scope_q: str | None = None,
     geo: GeoQuery | None = None,
     time: TimeRange | None = None,
 ) -> Discovery:
@@ -130,6 +147,11 @@ def parse_discovery(
             raise BadRequestData(f"idPattern is not a valid regular expression: {exc}") from None
     if attrs is not None:
         d.attrs = frozenset(tm.expand(check_name(a.strip(), "attrs entry")) for a in attrs.split(",") if a.strip())
+    if scope_q is not None:
+        try:
+            d.scope = parse_scope_q(scope_q)
+        except InvalidRequest as exc:
+            raise BadRequestData(f"scopeQ: {exc.detail}") from None
     for name, text in (("q", q), ("csf", csf)):
         if text is None:
             continue

@@ -11,6 +11,7 @@ no retry and no outbox: a registration change is rare, and a missed one is seen 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,9 +20,9 @@ import httpx
 import orjson
 
 from cityos.context.csources import subscriptions as csubs
-from cityos.context.csources.model import Registration, StoredRegistration
-from cityos.context.csources.parsing import parse_registration
+from cityos.context.csources.model import StoredRegistration
 from cityos.context.csources.render import rendered
+from cityos.context.csources.storage import registration_of
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header
 from cityos.context.subscriptions.matching import term_map_for
 from cityos.context.subscriptions.model import Subscription
@@ -32,11 +33,6 @@ log = logging.getLogger(__name__)
 NEWLY, UPDATED, NO_LONGER = "newlyMatching", "updated", "noLongerMatching"
 _SENDERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csource-notify")
 TIMEOUT = 5.0
-
-
-def registration_of(rt: Runtime, stored: StoredRegistration) -> Registration:
-    """A stored registration parsed again, its names expanded in the @context it was made in."""
-    return parse_registration(stored.body, term_map_for(rt, stored.context), context=stored.context)
 
 
 def _subscription(rt: Runtime, stored: csubs.StoredCSourceSubscription) -> Subscription:
@@ -79,7 +75,7 @@ def registration_changed(
 def initial(
     rt: Runtime, tenant: str, stored: csubs.StoredCSourceSubscription, registrations: list[StoredRegistration]
 ) -> None:
-    """A new subscription is sent the registrations it matches now (clause 5.11.2)."""
+    """A new or changed subscription is sent the registrations it matches now (clauses 5.11.2, 5.11.3)."""
     if stored.current_status() != "active":
         return
     sub = _subscription(rt, stored)
@@ -112,7 +108,7 @@ def send(
         regs.append(doc)
     notification: dict[str, Any] = {
         "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
-        "type": "Notification",
+        "type": "ContextSourceNotification",
         "subscriptionId": stored.id,
         "notifiedAt": now_iso(),
         "data": regs,
@@ -127,6 +123,11 @@ def send(
     _SENDERS.submit(_post, rt, tenant, stored.id, sub.uri, orjson.dumps(notification), headers)
 
 
+# held while a delivery is counted and while a subscription is read: a read right after the receiver answered
+# waits for the count rather than showing the row before it
+STATUS_LOCK = threading.Lock()
+
+
 def _post(rt: Runtime, tenant: str, sub_id: str, uri: str, content: bytes, headers: dict[str, str]) -> None:
     at = now_iso()
     try:
@@ -134,7 +135,8 @@ def _post(rt: Runtime, tenant: str, sub_id: str, uri: str, content: bytes, heade
     except httpx.HTTPError as exc:
         log.info("csourceNotification to %s failed: %s", uri, exc)
         ok = False
-    try:
-        csubs.record_delivery(rt, tenant, sub_id, ok=ok, at=at)
-    except Exception:  # the subscription was deleted meanwhile, or the store is closing
-        log.debug("delivery status of csourceSubscription %s not written", sub_id, exc_info=True)
+    with STATUS_LOCK:
+        try:
+            csubs.record_delivery(rt, tenant, sub_id, ok=ok, at=at)
+        except Exception:  # the subscription was deleted meanwhile, or the store is closing
+            log.debug("delivery status of csourceSubscription %s not written", sub_id, exc_info=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from cityos.context.csources.model import (
     AUXILIARY,
     DEFAULT_OPERATIONS,
+    EXCLUSIVE,
     GROUPS,
     INCLUSIVE,
     MODES,
@@ -65,6 +66,8 @@ def parse_registration(body: Any, tm: TermMap, *, context: Any = None, future_on
         if key in body and not isinstance(body[key], str):
             raise BadRequestData(f"'{key}' must be a string")
     _mode_and_operations(reg, body)
+    if reg.mode == EXCLUSIVE:
+        _check_exclusive(reg)
     for key in ("observationInterval", "managementInterval"):
         if key in body:
             _interval(body[key], key)
@@ -170,6 +173,23 @@ def _mode_and_operations(reg: Registration, body: dict[str, Any]) -> None:
     writes = sorted(reg.operations & frozenset(WRITE_OPS))
     if mode == AUXILIARY and writes:  # NGSI-LD 5.9.2.4: an auxiliary source is only read from
         raise BadRequestData(f"an auxiliary registration provides reads only, not {', '.join(writes)}")
+
+
+def _check_exclusive(reg: Registration) -> None:
+    """An exclusive registration names each entity by id and the attributes it holds of it (NGSI-LD v1.9,
+    clause 4.3.6.3): a group of entities (a type alone, an id pattern) or an entity without attributes is
+    not one a source can hold exclusively."""
+    for n, info in enumerate(reg.information):
+        if not info.entities or any(e.id is None for e in info.entities):
+            raise BadRequestData(
+                f"'information[{n}]': an exclusive registration names each entity by its id (no type alone, "
+                "no idPattern)"
+            )
+        if not info.attributes:
+            raise BadRequestData(
+                f"'information[{n}]': an exclusive registration names the attributes it holds "
+                "(propertyNames or relationshipNames)"
+            )
 
 
 def _time(value: Any, where: str) -> str:

@@ -8,7 +8,9 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from cityos.context import store
 from cityos.context.csources.model import EXCLUSIVE, REDIRECT, Registration, StoredRegistration
+from cityos.context.csources.parsing import parse_registration
 from cityos.context.errors import AlreadyExists, Conflict, ResourceNotFound
+from cityos.context.subscriptions.matching import term_map_for
 from cityos.context.tables import csource_registrations as table
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
@@ -18,12 +20,27 @@ def _row(r: Any) -> StoredRegistration:
     return StoredRegistration(**{k: r._mapping[k] for k in StoredRegistration.__dataclass_fields__})
 
 
-def check_conflict(conn: Any, tenant: str, reg: Registration) -> None:
+def registration_of(rt: Runtime, stored: StoredRegistration) -> Registration:
+    """A stored registration parsed again, its names expanded in the @context it was made in."""
+    return parse_registration(stored.body, term_map_for(rt, stored.context), context=stored.context)
+
+
+def check_conflict(rt: Runtime, conn: Any, tenant: str, reg: Registration) -> None:
     """Conflict when an exclusive or redirect registration covers an entity this hub holds (NGSI-LD v1.8,
     clause 5.9.2.4): a redirect one any such entity, an exclusive one such an entity holding a registered
-    attribute. Only entities named by id can be told apart here."""
+    attribute; or when it covers an entity and attribute an exclusive registration holds already (v1.9,
+    clause 4.3.6.3). Only entities named by id can be told apart here."""
     if reg.mode not in (EXCLUSIVE, REDIRECT):
         return
+    held = conn.execute(select(table).where(table.c.tenant == tenant, table.c.mode == EXCLUSIVE, table.c.id != reg.id))
+    for other in (registration_of(rt, _row(r)) for r in held.all()):
+        both = _overlap(reg, other)
+        if both:
+            raise Conflict(
+                f"registration {other.id} holds {both} exclusively: no other exclusive or redirect registration "
+                "may cover it",
+                instance=reg.id,
+            )
     for info in reg.information:
         for e in info.entities:
             if e.id is None:
@@ -39,6 +56,21 @@ def check_conflict(conn: Any, tenant: str, reg: Registration) -> None:
                     f"entity {e.id} here already has {', '.join(held)}: an exclusive registration cannot cover it",
                     instance=reg.id,
                 )
+
+
+def _overlap(reg: Registration, other: Registration) -> str | None:
+    """An entity id and attribute both registrations cover, as text; None when they cover none in common."""
+    for info in reg.information:
+        for o in other.information:
+            attrs = (info.attributes & o.attributes) if info.attributes else o.attributes
+            if not attrs:
+                continue
+            for e in info.entities:
+                for oe in o.entities:
+                    same = e.id == oe.id if e.id is not None else e.id_pattern is None or e.id_pattern.search(oe.id)
+                    if same and e.type == oe.type:
+                        return f"{oe.id} {sorted(attrs)[0]}"
+    return None
 
 
 def insert_registration(rt: Runtime, tenant: str, reg: Registration) -> StoredRegistration:
@@ -61,7 +93,7 @@ def insert_registration(rt: Runtime, tenant: str, reg: Registration) -> StoredRe
         taken = conn.execute(select(table.c.id).where(table.c.tenant == tenant, table.c.id == reg.id)).first()
         if taken:
             return False
-        check_conflict(conn, tenant, reg)
+        check_conflict(rt, conn, tenant, reg)
         conn.execute(insert(table).values(**values))
         return True
 
@@ -102,7 +134,7 @@ def replace_registration(rt: Runtime, tenant: str, reg: Registration) -> StoredR
     }
 
     def job(conn: Any) -> int:
-        check_conflict(conn, tenant, reg)
+        check_conflict(rt, conn, tenant, reg)
         stmt = update(table).where(table.c.tenant == tenant, table.c.id == reg.id).values(**values)
         return int(conn.execute(stmt).rowcount)
 

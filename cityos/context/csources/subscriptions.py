@@ -11,12 +11,13 @@ from sqlalchemy import delete, func, insert, select, update
 
 from cityos.context.csources.matching import Discovery
 from cityos.context.entity import TermMap
-from cityos.context.errors import AlreadyExists, ResourceNotFound
+from cityos.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from cityos.context.qlang import TName, parse_q
 from cityos.context.subscriptions.model import EXPIRED, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
 from cityos.context.subscriptions.storage import check_endpoint
 from cityos.context.tables import csource_subscriptions as table
+from cityos.context.temporal.params import TimeRange, parse_time_range
 from cityos.core.timefmt import normalize_ts, now_iso
 from cityos.runtime import Runtime
 
@@ -51,15 +52,38 @@ class StoredCSourceSubscription:
 
 
 def parse(body: Any, tm: TermMap, *, context: Any, future_only: bool) -> Subscription:
-    """A csourceSubscription body validated as a subscription (clause 5.2.12)."""
-    return parse_subscription(body, tm, context=context, future_only=future_only)
+    """A csourceSubscription body validated as a subscription (clause 5.2.12), its temporalQ too."""
+    sub = parse_subscription(body, tm, context=context, future_only=future_only)
+    temporal_q(sub.body)
+    return sub
+
+
+def temporal_q(body: dict[str, Any]) -> TimeRange | None:
+    """A temporalQ (clause 5.2.21): timerel, timeAt, endTimeAt and timeproperty, as a query's parameters."""
+    tq = body.get("temporalQ")
+    if tq is None:
+        return None
+    if not isinstance(tq, dict):
+        raise BadRequestData("'temporalQ' must be an object with timerel, timeAt and optionally endTimeAt")
+    try:
+        return parse_time_range(tq.get("timerel"), tq.get("timeAt"), tq.get("endTimeAt"), tq.get("timeproperty"))
+    except BadRequestData as exc:
+        raise BadRequestData(f"'temporalQ': {exc.detail}") from None
 
 
 def discoveries(sub: Subscription) -> list[Discovery]:
     """What registrations a subscription selects: one discovery per entity selector (any of them), with its
     watchedAttributes, q, csf and geoQ."""
     csf = parse_q(sub.body["csf"]) if isinstance(sub.body.get("csf"), str) else None
-    base = Discovery(attrs=sub.watched or frozenset(), q=sub.q, csf=csf, geo=sub.geo, expand=sub.tm.expand)
+    time = temporal_q(sub.body)
+    base = Discovery(
+        attrs=sub.watched or frozenset(),
+        q=sub.q,
+        csf=csf,
+        geo=sub.geo,
+        time=time if time is not None and time.bounded else None,
+        expand=sub.tm.expand,
+    )
     if not sub.entities:
         return [base]
     return [
