@@ -90,8 +90,7 @@ def create_registration(ld: LdWrite) -> Response:
     reg = parsing.parse_registration(body, ld.tm, context=context, future_only=True)
     stored = storage.insert_registration(ld.rt, ld.tenant, reg)
     notify.registration_changed(ld.rt, ld.tenant, None, stored)
-    location = f"/ngsi-ld/v1/csourceRegistrations/{uri_segment(reg.id)}"
-    return Response(status_code=201, headers={"Location": location})
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/csourceRegistrations/{uri_segment(reg.id)}"})
 
 
 @router.get(REGISTRATIONS, summary="Query context source registrations", responses=answers())
