@@ -274,3 +274,8 @@ def test_a_failed_notification_is_counted(api: Api) -> None:
         what=lambda: api.get(f"{CSUBS}/{sid}").json(),
     )
     assert sub["notification"]["status"] == "failed" and sub["notification"]["timesSent"] == 1
+
+
+def test_a_private_endpoint_the_operator_has_not_allowed_is_refused(api: Api) -> None:
+    r = api.post(CSUBS, json=csub("http://10.1.2.3/notify"))
+    assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData"), r.text

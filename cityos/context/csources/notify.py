@@ -15,6 +15,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -26,6 +27,7 @@ from cityos.context.csources.storage import registration_of
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header
 from cityos.context.subscriptions.matching import term_map_for
 from cityos.context.subscriptions.model import Subscription
+from cityos.core.addresses import refusal
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
@@ -130,11 +132,19 @@ STATUS_LOCK = threading.Lock()
 
 def _post(rt: Runtime, tenant: str, sub_id: str, uri: str, content: bytes, headers: dict[str, str]) -> None:
     at = now_iso()
-    try:
-        ok = httpx.post(uri, content=content, headers=headers, timeout=TIMEOUT).is_success
-    except httpx.HTTPError as exc:
-        log.info("csourceNotification to %s failed: %s", uri, exc)
-        ok = False
+    parts = urlsplit(uri)
+    # checked again when sent, as entity notifications are: the name may resolve elsewhere than when stored
+    why = refusal(
+        parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), rt.settings.notify_networks
+    )
+    ok = False
+    if why is not None:
+        log.info("csourceNotification to %s not sent: %s", uri, why)
+    else:
+        try:
+            ok = httpx.post(uri, content=content, headers=headers, timeout=TIMEOUT).is_success
+        except httpx.HTTPError as exc:
+            log.info("csourceNotification to %s failed: %s", uri, exc)
     with STATUS_LOCK:
         try:
             csubs.record_delivery(rt, tenant, sub_id, ok=ok, at=at)
