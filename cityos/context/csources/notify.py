@@ -81,7 +81,15 @@ def initial(
     if stored.current_status() != "active":
         return
     sub = _subscription(rt, stored)
-    found = [(r, info) for r in registrations if (info := matched_info(rt, sub, r)) is not None]
+    found = []
+    for reg in registrations:
+        try:
+            info = matched_info(rt, sub, reg)
+        except Exception:  # a registration stored under older rules: skipped, not fatal to the subscription
+            log.exception("registration %s could not be matched", reg.id)
+            continue
+        if info is not None:
+            found.append((reg, info))
     if found:
         send(rt, tenant, stored, sub, found, NEWLY)
 
