@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.context.api import batch, contexts, entities, subscriptions, temporal, types
+    from cityos.context.api import batch, contexts, csources, entities, subscriptions, temporal, types
 
-    return [entities.router, batch.router, types.router, contexts.router, temporal.router, subscriptions.router]
+    routers = [entities.router, batch.router, types.router, contexts.router, temporal.router, subscriptions.router]
+    return [*routers, csources.router]
 
 
 def _schemas() -> Mapping[str, dict[str, Any]]:

@@ -94,3 +94,12 @@ class NotYourSubscription(NgsiLdError):
     type = "https://cityos.dev/problems/not-your-subscription"
     title = "Subscription made by another department"
     status = 403
+
+
+class Conflict(NgsiLdError):
+    """The operation conflicts with what is held (NGSI-LD v1.8, clause 5.5.2): e.g. an exclusive or redirect
+    registration over an entity this hub already holds."""
+
+    type = NGSILD_ERRORS + "Conflict"
+    title = "Conflict"
+    status = 409

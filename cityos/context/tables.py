@@ -188,3 +188,39 @@ notification_outbox = Table(
     Column("entity", Text, nullable=False),  # the entity as rendered for this subscription (JSON)
     Column("event_time", Float, nullable=False),  # epoch seconds of the event
 )
+
+
+# NGSI-LD context source registrations (cityos.context.csources): ``body`` as the client gave it (names as
+# written, ``@context`` removed, ``id`` filled in) and ``context`` the @context of the request that made it;
+# mode, endpoint and expiresAt are kept in columns of their own too, for listing and expiry.
+csource_registrations = Table(
+    "context_csource_registrations",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("id", String(512), primary_key=True),
+    Column("body", JSONDoc, nullable=False),
+    Column("context", JSONDoc, nullable=True),  # None: the core context alone
+    Column("mode", String(16), nullable=False),  # inclusive | exclusive | redirect | auxiliary
+    Column("endpoint", String(2048), nullable=False),
+    Column("expires_at", String(32), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("modified_at", String(32), nullable=False),
+)
+
+# Subscriptions to registrations (csourceSubscriptions): as context_subscriptions, with their delivery status.
+csource_subscriptions = Table(
+    "context_csource_subscriptions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("id", String(512), primary_key=True),
+    Column("body", JSONDoc, nullable=False),
+    Column("context", JSONDoc, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("times_sent", Integer, nullable=False, default=0),
+    Column("times_failed", Integer, nullable=False, default=0),
+    Column("last_notification", String(32), nullable=True),
+    Column("last_success", String(32), nullable=True),
+    Column("last_failure", String(32), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("modified_at", String(32), nullable=False),
+)

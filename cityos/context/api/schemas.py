@@ -224,6 +224,26 @@ def schemas() -> dict[str, dict[str, Any]]:
             "description": "Members of a subscription to change; null removes a member.",
             "properties": subscription_members,
         },
+        "NgsiLdCSourceRegistration": {
+            "type": "object",
+            "description": "A context source registration (NGSI-LD 5.2.9): what another broker or source holds "
+            "(information) and where to ask it (endpoint); mode, operations, expiresAt and management optional.",
+            "required": ["type", "information", "endpoint"],
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"type": "string", "enum": ["ContextSourceRegistration"]},
+                "information": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+                "endpoint": {"type": "string", "format": "uri"},
+                "mode": {"type": "string", "enum": ["inclusive", "exclusive", "redirect", "auxiliary"]},
+                "operations": {"type": "array", "items": {"type": "string"}},
+                "expiresAt": {"type": "string", "format": "date-time"},
+                "management": {"type": "object"},
+            },
+        },
+        "NgsiLdCSourceRegistrationFragment": {
+            "type": "object",
+            "description": "Members of a context source registration to change; null removes a member.",
+        },
         "LdContextDocument": {
             "type": "object",
             "required": ["@context"],
