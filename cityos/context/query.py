@@ -68,6 +68,8 @@ class EntityQuery:
     limit: int = 20
     offset: int = 0
     count: bool = False
+    # the rows with the values a reader derived from them and kept beside them (EntityRow.shadow, .version)
+    shadows: bool = False
     # local=true: no context source is asked (cityos federates none), and a query may then have no filter at all
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
@@ -228,7 +230,7 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
-    sel = store.base_select(tenant, f.where, type_iri=f.type_iri)
+    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows)
     geo, geo_iri = f.geo, f.geo_iri
     if query.order_by:
         return _ordered(rt, sel, geo, geo_iri, query, tm)
