@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text
+from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -283,16 +283,35 @@ class Selection:
     order: Any
 
 
+def _without(dialect: str, omit: Sequence[str]) -> Any:
+    """The ``attrs`` column with the attributes ``omit`` (IRIs) taken out by the database: their values are
+    neither sent nor decoded (a reader that has what it needs of them kept beside the state)."""
+    if dialect == "postgresql":
+        expr: Any = entities.c.attrs.op("-")(bindparam("omit", list(omit), type_=_pg_text_array(), unique=True))
+    else:
+        expr = func.json_remove(entities.c.attrs, *(literal(_json_key_path(iri)) for iri in omit))
+    return type_coerce(expr, entities.c.attrs.type).label("attrs")
+
+
 def base_select(
-    tenant: str, where: list[ColumnElement[bool]], *, type_iri: str | None = None, shadows: bool = False
+    tenant: str,
+    where: list[ColumnElement[bool]],
+    *,
+    type_iri: str | None = None,
+    shadows: bool = False,
+    omit: Sequence[str] = (),
+    dialect: str = "sqlite",
 ) -> Selection:
-    """Entities of a tenant matching ``where`` (``shadows``: with their kept derived values and versions).
+    """Entities of a tenant matching ``where`` (``shadows``: with their kept derived values and versions;
+    ``omit``: without those attributes, taken out by the database, :func:`_without`).
 
     With ``type_iri`` the query is driven by the ``(tenant, type, entity_pk)`` index: rows come in
     pk order straight from the index and a page stops as soon as it is full, instead of first
     listing every entity of the type.
     """
-    columns = SHADOW_COLUMNS if shadows else COLUMNS
+    columns: tuple[Any, ...] = SHADOW_COLUMNS if shadows else COLUMNS
+    if omit:
+        columns = tuple(_without(dialect, omit) if c is entities.c.attrs else c for c in columns)
     if type_iri is None:
         return Selection(select(*columns).where(entities.c.tenant == tenant, *where), entities.c.pk)
     t = entity_types.c

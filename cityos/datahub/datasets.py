@@ -11,6 +11,7 @@ and enterprises they concern (kept as keyed hashes).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,12 +123,22 @@ def govern_page(
     return records, seq
 
 
-def _query(entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False) -> hub.EntityQuery:
+def _query(
+    entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False, omit: tuple[str, ...] = ()
+) -> hub.EntityQuery:
     backing = entry.backing
     filters = [f for f in (backing.q, q) if f]
     where = ";".join(f"({f})" for f in filters) or None
     return hub.EntityQuery(type=",".join(backing.entity_types), q=where, limit=limit, offset=offset, count=True,
-                           shadows=shadows)  # fmt: skip
+                           shadows=shadows, omit=omit)  # fmt: skip
+
+
+def _omitted(entry: CatalogueEntry, access: Access, tm: hub.TermMap) -> tuple[str, ...]:
+    """The attributes (IRIs) a governed read need not read when every row keeps its masked values: the items it
+    masks and those it does not show (each only when its IRI compacts back to its name, as the build finds it)."""
+    in_full = set(access.shown) - set(access.masked)
+    iris = ((i.name, tm.expand(i.name)) for i in entry.items if i.name not in in_full)
+    return tuple(sorted(iri for name, iri in iris if tm.compact(iri) == name))
 
 
 def fetch(
@@ -241,7 +252,14 @@ def governed_fetch(
     the read, and nothing built is shown. A lookup by value that found nothing is audited all the same
     (:func:`lookup_audit`; ``misses``)."""
     tm = hub.core_term_map()
-    result = hub.query_entities(rt, tenant, _query(entry, q, limit, offset, shadows=True), tm)
+    subjects = subject_items(entry)
+    # first without the values the rows keep masked (nor those not shown): the database leaves them out
+    query = _query(entry, q, limit, offset, shadows=True, omit=_omitted(entry, access, tm))
+    result = hub.query_entities(rt, tenant, query, tm)
+    looked = look_up(result.rows, tm, access.masked, subjects) if result.rows else None
+    if query.omit and result.rows and (looked is None or looked.made):  # a row keeps nothing: read whole
+        result = hub.query_entities(rt, tenant, dataclasses.replace(query, omit=()), tm)
+        looked = look_up(result.rows, tm, access.masked, subjects) if result.rows else None
     rows = result.rows
     if not rows:
         missed = None
@@ -252,7 +270,6 @@ def governed_fetch(
         elif stamp is not None:  # nothing to append: the stamp checked on its own
             _check_stamp(rt, stamp)
         return [], result.total, None
-    looked = look_up(rows, tm, access.masked, subject_items(entry))
     if looked is None:  # an item's name does not map back to its attribute: the page's records say
         records, seq = govern_page(rt, tenant, entry, access, reader, hub.key_values_page(rows, tm), route,
                                    stamp=stamp, flag=flag)  # fmt: skip
