@@ -16,8 +16,11 @@ grant lifts, so masked: ID number, names, mobiles, addresses, dates, e-mail, loc
   - commit: one durable commit of one small row in the same database, the floor of any audited read;
   - parts, each on its own in this thread's CPU time (warm): the decision, the audit record's subjects taken from
     the stored rows, the plain build and the governed build of the same rows (and their difference), the append
-    with its commit run here (not overlapped; its wall time too), the flags, and the way a page was governed
-    before the one-pass build (the plain build's records cut, then masked in place), for comparison.
+    with its commit run here (not overlapped; its wall time too), the flags, the way a page was governed
+    before the one-pass build (the plain build's records cut, then masked in place), for comparison, and what a
+    governed read does now (:mod:`cityos.datahub.shadows`): the shadow look-up (the audit subjects kept beside
+    each row) and the shadowed build (the items shown in full built, the masked values kept put in), and the
+    shadowed build beyond the plain one.
 On a loaded machine the wall figures vary by tens of ms from one read to the next and say nothing of 2 ms; the
 CPU figures and their paired differences move much less. The process is tuned as every cityos server process is
 (``cityos.tuning``). The headline also runs on a checkout from before the one-pass build (its parts are then not
@@ -30,6 +33,7 @@ Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqli
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -68,6 +72,10 @@ try:  # the one-pass build (this bench also runs on a checkout from before it, f
     from cityos.datahub.pages import governed_page, page_subjects
 except ImportError:
     governed_page = None  # type: ignore[assignment]
+try:  # the masked values kept beside the state (a checkout from before them measures without)
+    from cityos.datahub.shadows import look_up, shadow_writes, shadowed_page
+except ImportError:
+    look_up = None  # type: ignore[assignment]
 
 TARGET_MS = 2.0
 # (item, kind, level): the first ten are above general-1, the level the bench's grant lifts
@@ -163,7 +171,17 @@ def _commit_ms(rt: Runtime) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-PARTS = ("decision", "subjects", "build", "governed build", "append", "flag", "cut+mask (before)")
+PARTS = (
+    "decision",
+    "subjects",
+    "build",
+    "governed build",
+    "append",
+    "flag",
+    "cut+mask (before)",
+    "shadow look-up",
+    "shadowed build",
+)
 
 
 def _plain(rt: Runtime, query: hub.EntityQuery, tm: hub.TermMap) -> list[dict[str, Any]]:
@@ -204,6 +222,13 @@ def _parts(rt: Runtime, code: str, reader: Reader, rows: list[Any], tm: hub.Term
     mask_records(plain, decided.access.masked)
     marks.append(clock())
     assert plain == records, "the governed build differs from the plain build cut and masked"
+    if look_up is not None:  # the read as it is now: subjects and masked values from what the rows keep
+        looked = look_up(rows, tm, decided.access.masked, subject_items(decided.entry))
+        marks.append(clock())
+        assert looked is not None and not looked.made, "the rows keep nothing: the shadowed parts are not warm"
+        shadowed, _kept = shadowed_page(rows, tm, decided.access.shown, decided.access.masked, looked)
+        marks.append(clock())
+        assert shadowed == records, "the shadowed build differs from the governed build"
     for name, a, b in zip(PARTS, marks, marks[1:], strict=False):
         into[name].append((b - a) * 1000)
 
@@ -252,6 +277,9 @@ def run(kind: str, records: int, repeats: int) -> None:
                 rt.parts.get(OpenObjections, OpenObjections).forget()
                 _timed(lambda: read_records(rt, "default", entry.code, reader, limit=records), figures["cold"],
                        figures["cold cpu"])  # fmt: skip
+            if look_up is not None:
+                shadow_writes(rt).settle()
+                query = dataclasses.replace(query, shadows=True)
             stored = hub.query_entities(rt, "default", query, tm).rows
             for _ in range(repeats if governed_page is not None else 0):
                 _parts(rt, entry.code, reader, stored, tm, route, parts)
@@ -279,10 +307,14 @@ def run(kind: str, records: int, repeats: int) -> None:
             if governed_page is None:
                 print("  parts: not measured (a checkout from before the one-pass build)")
                 return
+            got = {k: v for k, v in parts.items() if v}
             print("  parts, us of CPU p50 (p95): " + ", ".join(
-                f"{k} {statistics.median(v) * 1000:.0f} ({_p95(v) * 1000:.0f})" for k, v in parts.items()))  # fmt: skip
+                f"{k} {statistics.median(v) * 1000:.0f} ({_p95(v) * 1000:.0f})" for k, v in got.items()))  # fmt: skip
             extra = [g - b for g, b in zip(parts["governed build"], parts["build"], strict=True)]
             print(f"  the governed build beyond the plain one: p50 {statistics.median(extra) * 1000:.0f} us")
+            if parts["shadowed build"]:
+                extra = [g - b for g, b in zip(parts["shadowed build"], parts["build"], strict=True)]
+                print(f"  the shadowed build beyond the plain one: p50 {statistics.median(extra) * 1000:.0f} us")
         finally:
             rt.close()
             drop()

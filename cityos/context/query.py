@@ -77,6 +77,11 @@ class EntityQuery:
     limit: int = 20
     offset: int = 0
     count: bool = False
+    # the rows with the values a reader derived from them and kept beside them (EntityRow.shadow, .version)
+    shadows: bool = False
+    # attribute IRIs whose values are not read (taken out by the database): for a reader that takes what it
+    # shows of them from what it kept beside the state; ignored by a geo-query or orderBy, which read them
+    omit: tuple[str, ...] = ()
     # local=true: no context source is asked (cityos federates none), and a query may then have no filter at all
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
@@ -296,7 +301,9 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
-    sel = store.base_select(tenant, f.where, type_iri=f.type_iri)
+    omit = query.omit if f.geo is None and not query.order_by else ()
+    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows, omit=omit,
+                            dialect=rt.db.dialect)  # fmt: skip
     geo, geo_iri = f.geo, f.geo_iri
     if query.order_by:
         return _ordered(rt, sel, geo, geo_iri, query, tm)

@@ -8,6 +8,7 @@ only), writes all results in one transaction, and publishes bus events after the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -815,6 +816,14 @@ def adopt(rt: Runtime, tenant: str, entity_ids: Sequence[str], department: str) 
     if not entity_ids:
         return 0
     return int(rt.db.run_write(lambda conn: store.adopt(conn, tenant, list(entity_ids), department)))
+
+
+def keep_shadows(rt: Runtime, kept: Sequence[tuple[int, int, Any]]) -> Future[None]:
+    """Keep values derived from entities' states beside them (each (pk, version, doc): the row's pk and the
+    version it was read at, from a query with ``shadows``), in another thread (:meth:`Database.submit_write`):
+    a doc is kept only where the row still has that version, for every write of the state empties the shadow
+    and moves the version. What is kept is a reader's to read back (EntityRow.shadow); nothing waits on it."""
+    return rt.db.submit_write(lambda conn: store.keep_shadows(conn, kept))
 
 
 # --- reads ------------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text
+from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +25,8 @@ COLUMNS = (
     entities.c.modified_at,
     entities.c.owner,
 )
+# a reader of kept derived values reads them beside the state (cityos.context.tables: ``shadow``, ``version``)
+SHADOW_COLUMNS = (*COLUMNS, entities.c.shadow, entities.c.version)
 
 
 @dataclass
@@ -36,13 +39,19 @@ class EntityRow:
     created_at: str
     modified_at: str
     owner: str | None = None  # the owning department (None: the city's); set when it is made, never by a change
+    # read only when asked (SHADOW_COLUMNS): the values derived from ``attrs`` kept beside them, and the row's
+    # version (moved by every write of the state), under which a reader keeps what it derived (keep_shadows)
+    shadow: Any = None
+    version: int | None = None
 
 
 GeoRow = tuple[str, str, tuple[float, float, float, float]]  # attr IRI, datasetId or "", bbox
 
 
 def row_of(r: Any) -> EntityRow:
-    """An entity row of a result of ``COLUMNS``."""
+    """An entity row of a result of ``COLUMNS`` or ``SHADOW_COLUMNS``."""
+    if len(r) > 8:
+        return EntityRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
     return EntityRow(r.pk, r.id, r.types, r.scope, r.attrs, r.created_at, r.modified_at, r.owner)
 
 
@@ -55,10 +64,10 @@ _FETCH_ONE = {
     "WHERE tenant = %s AND id = %s",
 }
 _UPDATE = {
-    "sqlite": "UPDATE context_entities SET types = ?, scope = ?, attrs = ?, modified_at = ?, created_at = ? "
-    "WHERE pk = ?",
+    "sqlite": "UPDATE context_entities SET types = ?, scope = ?, attrs = ?, modified_at = ?, created_at = ?, "
+    "shadow = NULL, version = version + 1 WHERE pk = ?",
     "postgresql": "UPDATE context_entities SET types = %s::jsonb, scope = %s::jsonb, attrs = %s::jsonb, "
-    "modified_at = %s, created_at = %s WHERE pk = %s",
+    "modified_at = %s, created_at = %s, shadow = NULL, version = version + 1 WHERE pk = %s",
 }
 
 
@@ -99,15 +108,15 @@ def fetch_one(conn: Connection, tenant: str, entity_id: str, *, for_update: bool
 
 _INSERT = {
     "sqlite": (
-        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at, owner) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at, owner, version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "INSERT INTO context_entity_types (entity_pk, type, tenant) VALUES (?, ?, ?)",
         "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, size_class) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     "postgresql": (
-        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at, owner) "
-        "VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s)",
+        "INSERT INTO context_entities (pk, tenant, id, types, scope, attrs, created_at, modified_at, owner, version) "
+        "VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s)",
         "INSERT INTO context_entity_types (entity_pk, type, tenant) VALUES (%s, %s, %s)",
         "INSERT INTO context_entity_geo (entity_pk, attr, dataset_id, tenant, min_x, min_y, max_x, max_y, size_class) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -148,6 +157,7 @@ def insert_many(conn: Connection, tenant: str, rows: list[EntityRow], geo: dict[
                 r.created_at,
                 r.modified_at,
                 r.owner,
+                _first_version(),
             )
             for r in rows
         ],
@@ -187,11 +197,18 @@ def update_many(
 
 
 _STATES = {
-    "sqlite": "UPDATE context_entities SET attrs = ?, modified_at = ? WHERE pk = ?",
+    "sqlite": "UPDATE context_entities SET attrs = ?, modified_at = ?, shadow = NULL, version = version + 1 "
+    "WHERE pk = ?",
     # one statement over one JSON array: executemany's per-row cost in the client is most of the write
-    "postgresql": "UPDATE context_entities AS e SET attrs = v.d, modified_at = v.m "
-    "FROM json_to_recordset(%s::json) AS v(p bigint, m text, d jsonb) WHERE e.pk = v.p",
+    "postgresql": "UPDATE context_entities AS e SET attrs = v.d, modified_at = v.m, shadow = NULL, "
+    "version = e.version + 1 FROM json_to_recordset(%s::json) AS v(p bigint, m text, d jsonb) WHERE e.pk = v.p",
 }
+
+
+def _first_version() -> int:
+    """A new row's version: random, so that a row made again under a deleted one's pk (SQLite reuses the
+    highest) does not take up a version a reader read of the deleted one (keep_shadows' guard)."""
+    return random.getrandbits(62)
 
 
 def update_states(conn: Connection, rows: list[EntityRow]) -> None:
@@ -205,6 +222,20 @@ def update_states(conn: Connection, rows: list[EntityRow]) -> None:
         conn.exec_driver_sql(sql, (doc,))
     else:
         conn.exec_driver_sql(sql, [(_json_in(r.attrs), r.modified_at, r.pk) for r in rows])
+
+
+_KEEP_SHADOW = {
+    "sqlite": "UPDATE context_entities SET shadow = ? WHERE pk = ? AND version = ?",
+    "postgresql": "UPDATE context_entities SET shadow = %s::jsonb WHERE pk = %s AND version = %s",
+}
+
+
+def keep_shadows(conn: Connection, kept: Sequence[tuple[int, int, Any]]) -> None:
+    """Keep derived values beside the state: each (pk, version, doc) written only where the row's version is
+    still the one read (a write since has emptied the shadow and moved the version: the doc is dropped)."""
+    if kept:
+        sql = _KEEP_SHADOW[conn.dialect.name]
+        conn.exec_driver_sql(sql, [(_json_in(doc), pk, version) for pk, version, doc in kept])
 
 
 def delete_many(conn: Connection, pks: list[int]) -> None:
@@ -252,18 +283,40 @@ class Selection:
     order: Any
 
 
-def base_select(tenant: str, where: list[ColumnElement[bool]], *, type_iri: str | None = None) -> Selection:
-    """Entities of a tenant matching ``where``.
+def _without(dialect: str, omit: Sequence[str]) -> Any:
+    """The ``attrs`` column with the attributes ``omit`` (IRIs) taken out by the database: their values are
+    neither sent nor decoded (a reader that has what it needs of them kept beside the state)."""
+    if dialect == "postgresql":
+        expr: Any = entities.c.attrs.op("-")(bindparam("omit", list(omit), type_=_pg_text_array(), unique=True))
+    else:
+        expr = func.json_remove(entities.c.attrs, *(literal(_json_key_path(iri)) for iri in omit))
+    return type_coerce(expr, entities.c.attrs.type).label("attrs")
+
+
+def base_select(
+    tenant: str,
+    where: list[ColumnElement[bool]],
+    *,
+    type_iri: str | None = None,
+    shadows: bool = False,
+    omit: Sequence[str] = (),
+    dialect: str = "sqlite",
+) -> Selection:
+    """Entities of a tenant matching ``where`` (``shadows``: with their kept derived values and versions;
+    ``omit``: without those attributes, taken out by the database, :func:`_without`).
 
     With ``type_iri`` the query is driven by the ``(tenant, type, entity_pk)`` index: rows come in
     pk order straight from the index and a page stops as soon as it is full, instead of first
     listing every entity of the type.
     """
+    columns: tuple[Any, ...] = SHADOW_COLUMNS if shadows else COLUMNS
+    if omit:
+        columns = tuple(_without(dialect, omit) if c is entities.c.attrs else c for c in columns)
     if type_iri is None:
-        return Selection(select(*COLUMNS).where(entities.c.tenant == tenant, *where), entities.c.pk)
+        return Selection(select(*columns).where(entities.c.tenant == tenant, *where), entities.c.pk)
     t = entity_types.c
     stmt = (
-        select(*COLUMNS)
+        select(*columns)
         .select_from(entity_types.join(entities, entities.c.pk == t.entity_pk))
         .where(t.tenant == tenant, t.type == type_iri, *where)
     )

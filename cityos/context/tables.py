@@ -50,6 +50,12 @@ entities = Table(
     # the department that owns the entity (its data source, 一数一源): a department's token changes and deletes
     # only its own; None: the city's (made by an operator or an administrator)
     Column("owner", String(128), nullable=True),
+    # values derived from ``attrs`` and kept beside them by a reader that asks for them again and again (the
+    # datahub's masked values, cityos.datahub.shadows): every write of the state empties it and moves
+    # ``version`` (random on insert, +1 on each write), and a reader keeps what it derived only while the
+    # version it read is still the row's, so that nothing kept outlives the values it was derived from
+    Column("shadow", JSONDoc, nullable=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("tenant", "id"),
     # what changed since a time (the district return's incremental runs, cityos.datahub.returns)
     Index("ix_context_entities_modified", "tenant", "modified_at"),
