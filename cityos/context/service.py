@@ -510,8 +510,10 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
     return run
 
 
-def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
-    """Merge Entity (PATCH /entities/{id}): merge-patch semantics, urn:ngsi-ld:null deletes."""
+def m_merge(p: ParsedEntity, *, create: bool = False, patch_values: bool = False) -> Mutation:
+    """Merge Entity (PATCH /entities/{id}): merge-patch semantics, urn:ngsi-ld:null deletes. ``patch_values``
+    (the API's merges) merge-patches a Property's JSON object value into the one held; without it (the hub's own
+    writers, which send whole values) a value replaces the one held."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
@@ -519,7 +521,7 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
         change = Change(cur)
         _drop_nulls(cur, p.deleted, change)
         for name, instances in p.attrs.items():
-            cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances, patch_values=True)
+            cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances, patch_values=patch_values)
             change.changed.add(name)
         cur.types = _union(cur.types, p.types)
         if p.scope is not None:

@@ -165,7 +165,9 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
 async def batch_merge(ld: LdWrite) -> Response:
     rt = ld.rt
     parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True, merge=True)
-    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed], writer=ld.writer)
+    outcomes = await svc.apply_async(
+        rt, ld.tenant, [(p.id or "", svc.m_merge(p, patch_values=True)) for p in parsed], writer=ld.writer
+    )
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 

@@ -399,7 +399,7 @@ async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
     svc.require_body_id(ld.body, entity_id)
     parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True, merge=True)
     parsed.id = entity_id
-    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed), writer=ld.writer)
+    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed, patch_values=True), writer=ld.writer)
     return no_content()
 
 
