@@ -147,12 +147,15 @@ class RefuseNul:
 
 # an NGSI-LD path whose entity id is empty: /entities//attrs, /temporal/entities//attrs/speed, PUT /entities/
 _EMPTY_ENTITY_ID = re.compile(r"^/ngsi-ld/v1/(?:temporal/)?entities/(?:/|$)")
+# an attribute name left out before an instance id: /temporal/entities/{id}/attrs//{instanceId} (ETSI 017_02_05)
+_EMPTY_ATTRIBUTE = re.compile(r"^/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs//[^/]")
 
 
 class RefuseEmptyEntityId:
     """An NGSI-LD request on an entity whose id is left out of the path is answered 400 BadRequestData (the id
     is missing, NGSI-LD clause 6.3.x), not 404 for an unknown path or 405 after a redirect to the collection.
-    Only PUT and PATCH of ``/entities/`` are refused so: other methods there are the collection's and pass."""
+    Only PUT and PATCH of ``/entities/`` are refused so: other methods there are the collection's and pass. An
+    attribute's name left out before an instance id (``.../attrs//{instanceId}``) is refused the same way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -166,6 +169,10 @@ class RefuseEmptyEntityId:
                 err = BadRequestData(f"{path} names no entity: put the entity's id (a URI) between the slashes")
                 await problem_response(err, Request(scope))(scope, receive, send)
                 return
+        if scope["type"] == "http" and _EMPTY_ATTRIBUTE.match(scope["path"]):
+            err = BadRequestData(f"{scope['path']} names no attribute: put its name between the slashes")
+            await problem_response(err, Request(scope))(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

@@ -63,6 +63,9 @@ INSTANCE_MEMBERS = frozenset(
         "deletedAt",
         "instanceId",
         "lang",
+        "valueType",
+        "entityIdSealed",
+        "entityTypeSealed",
     }
 )
 # attribute types without a unit: relationships point at entities, raw JSON is opaque (ETSI 453_01, 4524_01)
@@ -85,6 +88,15 @@ SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"
 # Entity members that are not attributes.
 ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"})
 GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+# the attributes NGSI-LD defines as GeoProperties (clause 4.7.1): any other type for them is BadRequestData
+GEO_ATTRIBUTES = frozenset(
+    f"https://uri.etsi.org/ngsi-ld/{n}" for n in ("location", "observationSpace", "operationSpace")
+)
+# the Property that carries a W3C Data Integrity proof of the entity, the only one with sealed members (clause 4.5.2.2)
+PROOF_ATTRIBUTE = "https://uri.etsi.org/ngsi-ld/ngsildproof"
+SEALED_MEMBERS = ("entityIdSealed", "entityTypeSealed")
+LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+DEFAULT_DATASET = "@none"  # a datasetId naming the default instance (clause 4.5.5.1): stored as no datasetId
 
 # ids are IRIs (RFC 3987): any character but spaces, the delimiters below and control characters
 _URI = re.compile(rf"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{{}}|\\^`{CONTROLS}]+$")
@@ -174,6 +186,9 @@ def parse_types(value: Any, tm: TermMap) -> list[str]:
     out: list[str] = []
     for t in items:
         check_name(t, "entity type")
+        if ":" not in t and not t[0].isalpha():  # a short name begins with a letter (NGSI-LD v1.9, clause 4.6.2)
+            raise BadRequestData(f"entity type {t!r} must begin with a letter: a type name is a letter, then letters, "
+                                 "digits or underscores")  # fmt: skip
         iri = tm.expand(t)
         if iri.startswith("@"):  # a JSON-LD keyword (the core context maps "type" to @type) names no type
             raise BadRequestData(f"entity type {t!r} is a JSON-LD keyword ({iri}), not a type: name the type")
@@ -198,11 +213,13 @@ def parse_entity(
     need_id: bool = True,
     need_type: bool = True,
     allow_null: bool = False,
+    merge: bool = False,
 ) -> ParsedEntity:
     """Parse an entity body (normalized or concise) into its stored form.
 
     ``allow_null`` accepts NGSI-LD Null (``urn:ngsi-ld:null``) as an attribute's value: the instance
-    (the default one, or the one of its datasetId) goes to ``deleted`` instead of ``attrs``.
+    (the default one, or the one of its datasetId) goes to ``deleted`` instead of ``attrs``. ``merge`` also
+    keeps it as the value of a key inside a value's JSON object, where a merge removes that key (clause 5.5.4).
     """
     if not isinstance(body, dict):
         raise BadRequestData("the entity must be a JSON object with at least 'id' and 'type'")
@@ -213,6 +230,8 @@ def parse_entity(
         entity_id = None
     else:
         entity_id = check_entity_id(raw_id)
+        if entity_id == NULL_URI:  # NGSI-LD Null deletes; it names no entity (clause 5.5.4; ETSI 554_01_01)
+            raise BadRequestData(f"{NULL_URI} is NGSI-LD Null, not an entity id: give the entity a URI of its own")
     raw_type = body.get("type", body.get("@type"))
     if raw_type is None:
         if need_type:
@@ -235,6 +254,8 @@ def parse_entity(
             raw = _take_nulls(name, iri, raw, parsed.deleted)
             if raw is None:
                 continue
+            if not merge:
+                refuse_inner_null(name, raw)
         parsed.attrs[iri] = parse_attribute(name, raw, tm, now=now)
     return parsed
 
@@ -246,23 +267,39 @@ def _refuse_null(body: dict[str, Any]) -> None:
     """BadRequestData for NGSI-LD Null in an entity that is not a merge or an update: as an attribute's or a
     sub-attribute's value, or inside a value's JSON object (NGSI-LD v1.9, clause 5.5.4)."""
 
-    def holds(value: Any) -> bool:
-        if value == NULL_URI:
-            return True
-        if isinstance(value, dict):
-            return any(holds(v) for v in value.values())
-        return isinstance(value, list) and any(holds(v) for v in value)
-
     try:
         if _NULL_BYTES not in orjson.dumps(body):  # one look at C speed: most bodies hold no Null at all
             return
     except TypeError:  # an integer orjson cannot write (a body made in Python): walk it
         pass
     for name, raw in body.items():
-        if name not in ENTITY_MEMBERS and holds(raw):
+        if (name not in ENTITY_MEMBERS or name == "scope") and holds_null(raw):
             raise BadRequestData(
                 f"attribute {name!r} holds NGSI-LD Null ({NULL_URI}), which deletes in an update or a merge only: "
                 "leave the attribute out to create it without a value"
+            )
+
+
+def holds_null(value: Any) -> bool:
+    """Whether NGSI-LD Null is somewhere in a JSON value."""
+    if value == NULL_URI:
+        return True
+    if isinstance(value, dict):
+        return any(holds_null(v) for v in value.values())
+    return isinstance(value, list) and any(holds_null(v) for v in value)
+
+
+def refuse_inner_null(name: str, raw: Any) -> None:
+    """BadRequestData for NGSI-LD Null inside the JSON object or array an attribute's value is: only a merge
+    removes keys that way (NGSI-LD v1.9, clause 5.5.4; ETSI 554_01_03)."""
+    for inst in raw if isinstance(raw, list) else [raw]:
+        if isinstance(inst, dict) and is_null(inst):  # the whole instance set to Null: deleted, not inside
+            continue
+        values = [inst.get(m) for m in VALUE_MEMBER.values()] if isinstance(inst, dict) else [inst]
+        if any(isinstance(v, dict | list) and holds_null(v) for v in values):
+            raise BadRequestData(
+                f"attribute {name!r} holds NGSI-LD Null ({NULL_URI}) inside its value: only a merge (PATCH "
+                "/entities/{id}) removes a key of a value that way; send the whole value without it"
             )
 
 
@@ -280,7 +317,8 @@ def _null_instance(name: str, iri: str, raw: Any, deleted: set[tuple[str, str | 
         return True
     if isinstance(raw, dict) and is_null(raw):
         ds = raw.get("datasetId")
-        deleted.add((iri, None if ds is None else check_entity_id(ds, f"attribute {name!r} datasetId")))
+        default = ds is None or ds == DEFAULT_DATASET
+        deleted.add((iri, None if default else check_entity_id(ds, f"attribute {name!r} datasetId")))
         return True
     return False
 
@@ -324,9 +362,12 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
         raise BadRequestData(f"attribute {name!r} nests sub-attributes deeper than {MAX_SUB_DEPTH} levels")
     if depth == 0 and holds_nul(raw):
         raise BadRequestData(f"attribute {name!r} holds the character U+0000 (NUL), which cannot be stored: remove it")
+    iri = tm.expand(name) if depth == 0 else None
     if not isinstance(raw, dict):
         if raw is None:
             raise BadRequestData(f"attribute {name!r} has no value (null is not a value)")
+        if iri in GEO_ATTRIBUTES:  # concise: the geometry, or its JSON text (clause 4.7.2)
+            return _stamp({"type": GEOPROPERTY, "value": _check_value(name, GEOPROPERTY, raw, tm)}, now, depth)
         return _stamp({"type": PROPERTY, "value": raw}, now, depth)
     if raw.get("type") is not None and not isinstance(raw.get("type"), str):
         raise BadRequestData(f"attribute {name!r}: 'type' must be a string such as Property or Relationship")
@@ -340,14 +381,26 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
             return _stamp({"type": PROPERTY, "value": raw}, now, depth)
     if kind not in ATTRIBUTE_TYPES:
         raise BadRequestData(f"attribute {name!r} has type {kind!r}: use one of {', '.join(sorted(ATTRIBUTE_TYPES))}")
+    if iri in GEO_ATTRIBUTES and kind != GEOPROPERTY:
+        raise BadRequestData(f"attribute {name!r} is a GeoProperty by definition (NGSI-LD clause 4.7.1), not a {kind}")
     member = VALUE_MEMBER[kind]
     if member not in raw or raw[member] is None:
         raise BadRequestData(f"attribute {name!r} is a {kind} and needs a non-null {member!r} member")
     inst: dict[str, Any] = {"type": kind, member: _check_value(name, kind, raw[member], tm)}
+    proof = iri == PROOF_ATTRIBUTE
+    if proof and (kind != PROPERTY or not isinstance(inst[member], dict)):
+        raise BadRequestData(
+            f"attribute {name!r} is the entity's proof: a Property whose value is the W3C Data Integrity proof "
+            "object (NGSI-LD clause 4.5.2.2)"
+        )
     for key, sub in raw.items():
         if key in ("type", member) or key in SYSTEM_MEMBERS:
             continue
-        if key == "observedAt":
+        if key in SEALED_MEMBERS:
+            inst[key] = _check_sealed(name, key, sub, tm, proof=proof)
+        elif key == "valueType":
+            inst[key] = _check_value_type(name, kind, sub, tm)
+        elif key == "observedAt":
             inst["observedAt"] = _check_time(name, sub)
         elif key == "unitCode":
             if kind in UNITLESS:
@@ -358,7 +411,10 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
         elif key == "datasetId":
             if depth:
                 raise BadRequestData(f"sub-attribute {name!r} cannot have a datasetId")
-            inst["datasetId"] = check_entity_id(sub, f"attribute {name!r} datasetId")
+            if sub == NULL_URI:  # Null deletes instances, never the datasetId of one (NGSI-LD v1.9, clause 5.5.8)
+                raise BadRequestData(f"attribute {name!r}: a datasetId cannot be deleted (set to {NULL_URI})")
+            if sub != DEFAULT_DATASET:  # "@none" names the default instance: held with no datasetId
+                inst["datasetId"] = check_entity_id(sub, f"attribute {name!r} datasetId")
         elif key == "objectType" and kind in (RELATIONSHIP, LISTRELATIONSHIP):
             inst["objectType"] = tm.expand(check_name(sub, "objectType"))
         elif key == "lang" and kind == PROPERTY:
@@ -403,15 +459,53 @@ def _infer_kind(raw: dict[str, Any]) -> str | None:
     return None
 
 
+# a UTC offset after the time of day (+08:00, -0500, +00:00): NGSI-LD times are UTC with Z (clause 4.6.3)
+_OFFSET = re.compile(r"T[^+-]*[+-]\d\d(:?\d\d)?$")
+
+
 def _check_time(name: str, value: Any) -> str:
     try:
-        return normalize_ts(value)
+        stamp = normalize_ts(value)
     except (ValueError, TypeError):
         raise BadRequestData(f"attribute {name!r}: observedAt {value!r} is not {FORMAT_HINT}") from None
+    if _OFFSET.search(value):
+        raise BadRequestData(
+            f"attribute {name!r}: observedAt {value!r} gives a UTC offset; NGSI-LD times are UTC and end in Z "
+            f"(here {stamp})"
+        )
+    return stamp
+
+
+def _check_sealed(name: str, key: str, value: Any, tm: TermMap, *, proof: bool) -> str:
+    """entityIdSealed / entityTypeSealed: plain strings on the proof Property alone (clause 4.5.2.2)."""
+    if not proof:
+        raise BadRequestData(f"attribute {name!r}: {key} belongs on the ngsildproof Property only")
+    if key == "entityIdSealed":
+        return check_entity_id(value, f"attribute {name!r} {key}")
+    if not isinstance(value, str) or not value:
+        raise BadRequestData(f"attribute {name!r}: {key} must be an entity type name")
+    return tm.expand(check_name(value, key))
+
+
+def _check_value_type(name: str, kind: str, value: Any, tm: TermMap) -> str:
+    """valueType: the type of the value, a term or IRI; a LanguageProperty's is langString (Table 5.2.32-1)."""
+    if not isinstance(value, str) or not value:
+        raise BadRequestData(f"attribute {name!r}: valueType must be a type name such as xsd:double")
+    iri = tm.expand(check_name(value, "valueType"))
+    if kind == LANGUAGEPROPERTY and iri != LANG_STRING:
+        raise BadRequestData(f"attribute {name!r}: a LanguageProperty's valueType is langString, not {value!r}")
+    return iri
 
 
 def _check_value(name: str, kind: str, value: Any, tm: TermMap) -> Any:
     if kind == GEOPROPERTY:
+        if isinstance(value, str):  # a geometry's JSON text is the geometry (NGSI-LD clause 4.7.2)
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise BadRequestData(
+                    f"GeoProperty {name!r}: the value {value[:80]!r} is neither a GeoJSON geometry nor its JSON text"
+                ) from None
         validate_geometry(value, attr=name)
     elif kind == RELATIONSHIP:
         targets = value if isinstance(value, list) else [value]
@@ -424,12 +518,15 @@ def _check_value(name: str, kind: str, value: Any, tm: TermMap) -> Any:
             is_uri(t) or (isinstance(t, dict) and is_uri(t.get("object"))) for t in value
         ):
             raise BadRequestData(f"list relationship {name!r} must be a list of entity URIs")
+        # held as the URIs alone: an entry is a URI or a Relationship in concise form (clause 4.5.22.2)
+        return [t if isinstance(t, str) else t["object"] for t in value]
     elif kind == LANGUAGEPROPERTY:
         if (
             not isinstance(value, dict)
             or not value
             or not all(
                 isinstance(k, str)
+                and k
                 and (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)))
                 for k, v in value.items()
             )

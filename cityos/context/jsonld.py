@@ -158,7 +158,9 @@ def _parse_def(term: str, value: Any, where: str) -> _Def | None:
     return _Def(iri, False, prefix)
 
 
-def _parse_local(ctx: dict[str, Any], where: str) -> _Local:
+def _parse_local(ctx: dict[str, Any], where: str, *, scoped: bool = False) -> _Local:
+    """One local context's definitions. ``scoped``: term definitions may carry a context of their own, as the
+    core context's do; a user @context's shall not (NGSI-LD v1.9, clause 5.5.7)."""
     terms: dict[str, _Def | None] = {}
     has_vocab, vocab, import_url = False, None, None
     for key, value in ctx.items():
@@ -175,6 +177,11 @@ def _parse_local(ctx: dict[str, Any], where: str) -> _Local:
         elif not key:
             raise InvalidRequest(f"{where} is invalid: a term must not be the empty string")
         else:
+            if not scoped and isinstance(value, dict) and "@context" in value:
+                raise BadRequestData(
+                    f"{where} is not allowed: term {key!r} carries a scoped @context of its own, which a user "
+                    "@context shall not (NGSI-LD clause 5.5.7): define the terms at the top level"
+                )
             terms[key] = _parse_def(key, value, where)
     return _Local(terms, has_vocab, vocab, import_url)
 
@@ -359,7 +366,7 @@ def _preference(term: str) -> tuple[bool, bool, int, str]:
     return (term in _CORE_DEFS, ":" in term, len(term), term)
 
 
-_CORE_LOCAL = _parse_local(CORE_CONTEXT["@context"], "the NGSI-LD core @context")
+_CORE_LOCAL = _parse_local(CORE_CONTEXT["@context"], "the NGSI-LD core @context", scoped=True)
 _CORE_DEFS: dict[str, _Def] = {t: d for t, d in _CORE_LOCAL.terms.items() if d is not None}
 _CORE_MAP = _term_map(
     _Builder(_CORE_DEFS, _CORE_LOCAL.vocab, {}),
@@ -443,7 +450,7 @@ def _check_remote(value: Any, url: str, depth: int = 0) -> None:
             _check_remote(value["@context"], url, depth + 1)
             return
         try:
-            _parse_local(value, "it")
+            _parse_local(value, "it", scoped=True)  # checked where it is used: the fetched copy is kept
         except InvalidRequest as exc:
             raise _invalid(url, exc.detail) from None
     else:

@@ -14,6 +14,7 @@ from cityos.context.entity import (
     INSTANCE_MEMBERS,
     JSONPROPERTY,
     LANGUAGEPROPERTY,
+    LISTRELATIONSHIP,
     PROPERTY,
     SYSTEM_MEMBERS,
     VALUE_MEMBER,
@@ -25,6 +26,8 @@ from cityos.context.projection import Projection
 NORMALIZED = "normalized"
 CONCISE = "concise"
 SIMPLIFIED = "simplified"
+# members whose value is a name expanded when stored: compacted with the reader's @context
+COMPACTED_MEMBERS = frozenset({"objectType", "valueType", "entityTypeSealed"})
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
         out["lang"] = _chosen_tag(inst.get(member), view.lang)
     else:
         out["type"] = kind
+        # a ListRelationship's URIs, each a Relationship in concise form when normalized (clause 4.5.22.2)
+        if kind == LISTRELATIONSHIP and isinstance(value, list):
+            value = [{"object": o} if isinstance(o, str) else o for o in value]
         out[member] = value
     for key, sub in inst.items():
         if key in ("type", member):
@@ -126,7 +132,7 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
             if key == "observedAt" or view.sys_attrs:
                 # inline shown_ts: this runs for every instance of every entity read
                 out[key] = sub[:19] + "Z" if sub[19:] == ".000Z" and type(sub) is str else sub
-        elif key == "objectType":
+        elif key in COMPACTED_MEMBERS:
             out[key] = tm.compact(sub)
         elif key in INSTANCE_MEMBERS:
             out[key] = sub

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth import ensure_tenant, tenant_exists
 from cityos.bus import Event
 from cityos.context import store
-from cityos.context.entity import GEOPROPERTY, PROPERTY, ParsedEntity, is_null
+from cityos.context.entity import GEOPROPERTY, NULL_URI, PROPERTY, ParsedEntity, is_null
 from cityos.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -353,26 +353,47 @@ def put_instances(
     return result, refused
 
 
-def merge_instance(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """Merge-patch one instance: the value is replaced, sub-attributes are merged."""
+def merge_instance(old: dict[str, Any], new: dict[str, Any], *, patch_values: bool = False) -> dict[str, Any]:
+    """Merge-patch one instance: the value is replaced, sub-attributes are merged. With ``patch_values`` (a
+    Merge Entity) a Property's JSON object value is merge-patched into the one held (RFC 7396, NGSI-LD Null
+    removing a key: NGSI-LD v1.9, clause 5.5.4; ETSI 554_01_04)."""
     if old.get("type") != new.get("type"):
         return dict(new, createdAt=old.get("createdAt", new.get("createdAt")))
     merged = dict(old)
     for key, value in new.items():
         if key == "createdAt":
             continue
+        if patch_values and key == "value" and new.get("type", PROPERTY) == PROPERTY:
+            value = merge_patch(old.get("value"), value)
         merged[key] = value
     return merged
 
 
-def merge_instances(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_patch(held: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch, NGSI-LD Null (or JSON null) removing a key."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(held) if isinstance(held, dict) else {}
+    for key, value in patch.items():
+        if value is None or value == NULL_URI:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def merge_instances(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], *, patch_values: bool = False
+) -> list[dict[str, Any]]:
     result = list(old)
     index = {i.get("datasetId"): n for n, i in enumerate(result)}
     for inst in new:
         ds = inst.get("datasetId")
         if ds in index:
-            result[index[ds]] = merge_instance(result[index[ds]], inst)
+            result[index[ds]] = merge_instance(result[index[ds]], inst, patch_values=patch_values)
         else:
+            if patch_values and isinstance(inst.get("value"), dict) and inst.get("type", PROPERTY) == PROPERTY:
+                inst = dict(inst, value=merge_patch(None, inst["value"]))  # a new value keeps no Null
             index[ds] = len(result)
             result.append(inst)
     return result
@@ -453,7 +474,8 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
 
 
 def m_update_attrs(p: ParsedEntity) -> Mutation:
-    """Update Entity Attributes: only attributes (and instances) that exist are replaced."""
+    """Update Entity Attributes: only attributes that exist are changed (their instances replaced or added by
+    datasetId)."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
@@ -469,14 +491,10 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
             if not existing:
                 change.not_updated.append((name, "attribute does not exist: append it with POST .../attrs"))
                 continue
-            have = {i.get("datasetId") for i in existing}
-            wanted = [i for i in instances if i.get("datasetId") in have]
-            for i in instances:
-                if i.get("datasetId") not in have:
-                    change.not_updated.append((name, f"no instance with datasetId {i.get('datasetId')}"))
-            if wanted:
-                cur.attrs[name], _ = put_instances(existing, wanted, overwrite=True)
-                change.changed.add(name)
+            # an instance of a datasetId the attribute lacks is added beside the others (NGSI-LD v1.9, clause
+            # 5.5.8; ETSI 558_01_04): only an attribute the entity lacks is not updated
+            cur.attrs[name], _ = put_instances(existing, instances, overwrite=True)
+            change.changed.add(name)
         # types are added; a scope is replaced, but only where there is one (NGSI-LD v1.8, clause 5.6.2;
         # ETSI 011_05, 011_06)
         types, scope = cur.types, cur.scope
@@ -493,8 +511,10 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
     return run
 
 
-def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
-    """Merge Entity (PATCH /entities/{id}): merge-patch semantics, urn:ngsi-ld:null deletes."""
+def m_merge(p: ParsedEntity, *, create: bool = False, patch_values: bool = False) -> Mutation:
+    """Merge Entity (PATCH /entities/{id}): merge-patch semantics, urn:ngsi-ld:null deletes. ``patch_values``
+    (the API's merges) merge-patches a Property's JSON object value into the one held; without it (the hub's own
+    writers, which send whole values) a value replaces the one held."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         if cur is None:
@@ -502,7 +522,7 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
         change = Change(cur)
         _drop_nulls(cur, p.deleted, change)
         for name, instances in p.attrs.items():
-            cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances)
+            cur.attrs[name] = merge_instances(cur.attrs.get(name, []), instances, patch_values=patch_values)
             change.changed.add(name)
         cur.types = _union(cur.types, p.types)
         if p.scope is not None:

@@ -42,8 +42,8 @@ def test_inline_puts_the_target_in_the_relationship_one_level_by_default(linked:
     assert city["id"] == C and city["name"]["value"] == "Paris"
     assert city["isInCountry"] == rel(F)  # joinLevel 1: the country is not fetched
     parks = doc["nearby"]["entityList"]
-    assert [p["id"] for p in parks] == [G]  # the absent target is left out, the objectList kept as stored
-    assert doc["nearby"]["objectList"] == [G, "urn:ngsi-ld:Park:absent"]
+    assert [p["id"] for p in parks] == [G]  # the absent target is left out, the objectList kept whole
+    assert doc["nearby"]["objectList"] == [{"object": G}, {"object": "urn:ngsi-ld:Park:absent"}]
     assert "entity" not in parks[0]["locatedAt"]
 
 

@@ -65,11 +65,16 @@ def _items(body: Any) -> list[Any]:
         raise BadRequestData("the batch is empty: send at least one item")
     if len(body) > MAX_BATCH:
         raise BadRequestData(f"the batch has {len(body)} items; send at most {MAX_BATCH} per request")
+    # a null item is no entity that could fail alone: the array itself is wrong (NGSI-LD v1.9, clause 5.5.4;
+    # ETSI 567_01_01, 5620_01_01), so nothing of the batch is done
+    nulls = [n for n, item in enumerate(body) if item is None]
+    if nulls:
+        raise BadRequestData(f"the batch holds null at position {nulls[0]}: every item must be an entity object")
     return body
 
 
 def _parse_all(
-    ld: LdRequest, *, need_type: bool = True, allow_null: bool = False
+    ld: LdRequest, *, need_type: bool = True, allow_null: bool = False, merge: bool = False
 ) -> tuple[list[ParsedEntity], list[dict[str, Any]]]:
     parsed: list[ParsedEntity] = []
     errors: list[dict[str, Any]] = []
@@ -79,7 +84,7 @@ def _parse_all(
             wrong = item_context_error(item, ld.content_type)
             if wrong is not None:
                 raise wrong
-            parsed.append(parse_entity(item, ld.tm, now=now, need_type=need_type, allow_null=allow_null))
+            parsed.append(parse_entity(item, ld.tm, now=now, need_type=need_type, allow_null=allow_null, merge=merge))
         except NgsiLdError as exc:
             entity_id = item.get("id", "") if isinstance(item, dict) else ""
             errors.append({"entityId": entity_id, "error": exc.problem()})
@@ -159,8 +164,10 @@ async def batch_update(ld: LdWrite, options: str | None = None) -> Response:
 @router.post("/merge", **_batch("Batch merge entities", creates=False))
 async def batch_merge(ld: LdWrite) -> Response:
     rt = ld.rt
-    parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True)
-    outcomes = await svc.apply_async(rt, ld.tenant, [(p.id or "", svc.m_merge(p)) for p in parsed], writer=ld.writer)
+    parsed, errors = await run_in_threadpool(_parse_all, ld, need_type=False, allow_null=True, merge=True)
+    outcomes = await svc.apply_async(
+        rt, ld.tenant, [(p.id or "", svc.m_merge(p, patch_values=True)) for p in parsed], writer=ld.writer
+    )
     return _answer(ld, [p.id or "" for p in parsed], outcomes, errors, created_status=False)
 
 

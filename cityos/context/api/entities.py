@@ -23,6 +23,7 @@ from cityos.context.api.ld import (
 )
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
 from cityos.context.entity import (
+    DEFAULT_DATASET,
     ENTITY_MEMBERS,
     NULL_URI,
     VALUE_MEMBER,
@@ -32,6 +33,7 @@ from cityos.context.entity import (
     parse_attribute,
     parse_entity,
     parse_instance,
+    refuse_inner_null,
 )
 from cityos.context.errors import BadRequestData, InvalidRequest, ResourceNotFound, TooComplexQuery
 from cityos.context.governance import govern_rows, missed, unreadable_types
@@ -260,6 +262,11 @@ async def purge_entities(
     drop: str | None = None,
 ) -> Response:
     attr_list = split_list(attrs)
+    if attr_list and any("{" in a for a in attr_list):  # a purge deletes: it shows no linked entities
+        raise BadRequestData(
+            "attrs of a purge names attributes only: a linked entity projection such as owner{name} has no "
+            "meaning there (NGSI-LD v1.9, clause 5.6.21.4)"
+        )
     # an id or idPattern alone, or attrs or q over system attributes only, would empty a tenant by mistake
     # (NGSI-LD v1.9, clause 5.6.21.4): a purge needs a type, a user attribute, a q on one, a geo-query or local
     qualifying = bool(
@@ -399,9 +406,9 @@ async def merge_entity(entity_id: str, ld: LdWrite) -> Response:
     tenant = ld.tenant
     check_entity_id(entity_id)
     svc.require_body_id(ld.body, entity_id)
-    parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True)
+    parsed = parse_entity(ld.body, ld.tm, now=now_iso(), need_id=False, need_type=False, allow_null=True, merge=True)
     parsed.id = entity_id
-    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed), writer=ld.writer)
+    await svc.one_async(rt, tenant, entity_id, svc.m_merge(parsed, patch_values=True), writer=ld.writer)
     return no_content()
 
 
@@ -487,9 +494,10 @@ async def patch_attr(entity_id: str, attr: str, ld: LdWrite, type: str | None = 
         raise BadRequestData('the body must be an attribute fragment such as {"value": 21.5}')
     # an application/ld+json body carries its @context: the context of the request, not a sub-attribute
     body = {k: v for k, v in ld.body.items() if k != "@context"}
+    refuse_inner_null(attr, body)  # a partial update is no merge: Null inside a value is no key removal
     if is_null(body):  # NGSI-LD Null deletes the instance: no value to validate (a GeoProperty's either)
         instance: dict[str, Any] = {"value": NULL_URI}
-        if body.get("datasetId") is not None:
+        if body.get("datasetId") not in (None, DEFAULT_DATASET):
             instance["datasetId"] = check_entity_id(body["datasetId"], f"attribute {attr!r} datasetId")
     elif "type" not in body and not VALUE_MEMBERS & body.keys():
         # only sub-attributes (and observedAt, unitCode ...): merged into the instance as it is, whatever its
