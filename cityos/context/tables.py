@@ -50,9 +50,13 @@ entities = Table(
     # the department that owns the entity (its data source, 一数一源): a department's token changes and deletes
     # only its own; None: the city's (made by an operator or an administrator)
     Column("owner", String(128), nullable=True),
+    # expiresAt of a transient entity (NGSI-LD 4.22), stored form: past it the entity is not served, and the
+    # next create of its id (or `cityos context reap`) removes the row; None: a durable entity
+    Column("expires_at", String(32), nullable=True),
     UniqueConstraint("tenant", "id"),
     # what changed since a time (the district return's incremental runs, cityos.datahub.returns)
     Index("ix_context_entities_modified", "tenant", "modified_at"),
+    Index("ix_context_entities_expires", "expires_at"),  # the reaper's: few rows have one
 )
 
 entity_types = Table(
