@@ -170,6 +170,7 @@ class ParsedEntity:
     # (attribute, datasetId) set to NGSI-LD Null in an update or merge: that instance is deleted
     deleted: set[tuple[str, str | None]] = field(default_factory=set)
     expires_at: str | None = None  # the entity's expiresAt (stored form), if the body gives one
+    drop_expiry: bool = False  # expiresAt is NGSI-LD Null (a merge or an update): the entity becomes durable
 
 
 def has_expired(expires_at: Any, now: str) -> bool:
@@ -250,7 +251,9 @@ def parse_entity(
         types = parse_types(raw_type, tm)
     scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
     parsed = ParsedEntity(entity_id, types, scope)
-    if body.get(EXPIRES_AT) is not None:
+    if allow_null and body.get(EXPIRES_AT) == NULL_URI:  # a merge or an update makes the entity durable
+        parsed.drop_expiry = True
+    elif body.get(EXPIRES_AT) is not None:
         parsed.expires_at = parse_expiry(body[EXPIRES_AT], f"entity {entity_id or ''}".rstrip())
     if not allow_null:
         _refuse_null(body)

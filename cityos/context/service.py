@@ -492,6 +492,8 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
         cur.types = _union(cur.types, p.types)
         if p.expires_at is not None:
             cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         if p.scope is not None:
             # noOverwrite adds the scopes to those held (NGSI-LD v1.8, clause 5.6.3; ETSI 010_07_01)
             cur.scope = p.scope if overwrite or not cur.scope else _union(cur.scope, p.scope)
@@ -533,6 +535,8 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
         cur.types = _union(cur.types, p.types)
         if p.expires_at is not None:
             cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         if p.scope is not None:
             if cur.scope:
                 cur.scope = p.scope
@@ -561,6 +565,8 @@ def m_merge(p: ParsedEntity, *, create: bool = False) -> Mutation:
             cur.scope = p.scope
         if p.expires_at is not None:  # merged like a member: given, it is set; left out, it stays
             cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         cur.modified_at = now
         return change
 

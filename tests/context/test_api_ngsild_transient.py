@@ -163,3 +163,12 @@ def test_the_sweep_reaps_entities_expired_long_ago_and_leaves_the_recent_ones(ap
     create(api, {"id": "urn:ngsi-ld:Vehicle:tr-3", "type": "Vehicle"})
     assert api.get(f"{TEMPORAL}/{EID}").status_code == 404  # reaped
     assert api.get(f"{TEMPORAL}/urn:ngsi-ld:Vehicle:tr-2").status_code == 200
+
+
+def test_ngsi_ld_null_in_a_merge_makes_the_entity_durable(api: Api) -> None:
+    create(api, vehicle(expiresAt=FUTURE, speed={"type": "Property", "value": 1}))
+    assert api.patch(f"{URL}/{EID}", json={"expiresAt": "urn:ngsi-ld:null"}).status_code == 204
+    r = api.get(f"{URL}/{EID}", params={"options": "sysAttrs"})
+    assert r.status_code == 200 and "expiresAt" not in r.json() and "urn:ngsi-ld:null" not in r.text
+    r = api.post(URL, json={**vehicle(expiresAt="urn:ngsi-ld:null"), "id": "urn:ngsi-ld:Vehicle:tr-null"})
+    assert r.status_code == 400 and r.json()["type"].endswith("/BadRequestData")  # not in a create (5.5.4)
