@@ -10,20 +10,34 @@ from cityos.component import Component, Runner
 from cityos.runtime import Runtime
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter
+    from fastapi import APIRouter, FastAPI
 
 
 def _routers() -> Sequence[APIRouter]:
-    from cityos.context.api import batch, contexts, csources, entities, subscriptions, temporal, types
+    from cityos.context.api import batch, contexts, csources, entities, info, subscriptions, temporal, types
 
-    routers = [entities.router, batch.router, types.router, contexts.router, temporal.router, subscriptions.router]
-    return [*routers, csources.router]
+    return [
+        entities.router,
+        batch.router,
+        types.router,
+        contexts.router,
+        temporal.router,
+        subscriptions.router,
+        csources.router,
+        info.router,
+    ]
 
 
 def _schemas() -> Mapping[str, dict[str, Any]]:
     from cityos.context.api import schemas
 
     return schemas.schemas()
+
+
+def _edge(app: FastAPI) -> None:
+    from cityos.context.api.edge import NgsiLdEdge
+
+    app.add_middleware(NgsiLdEdge)  # added last, so outermost: the 411 comes before any body is read
 
 
 def _notifier(rt: Runtime) -> Runner:
@@ -38,4 +52,5 @@ component = Component(
     routers=_routers,
     roles={"notify": _notifier},
     schemas=_schemas,
+    mount=_edge,
 )

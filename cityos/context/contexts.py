@@ -129,11 +129,12 @@ def remember_cached(rt: Runtime, url: str, body: dict[str, Any]) -> None:
         pass  # recorded concurrently
 
 
-def list_contexts(rt: Runtime, kind: str | None = None, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
-    """The stored contexts: those hosted in the tenant ``scope`` is limited to (all, unlimited), and the cached."""
+def list_contexts(rt: Runtime, kind: str | None = None, tenant: str | None = None) -> list[dict[str, Any]]:
+    """The stored contexts: those hosted in ``tenant`` (None: in every tenant), and the cached ones, which are
+    copies of public documents kept for every tenant."""
     stmt = select(jsonld_contexts).order_by(jsonld_contexts.c.created_at)
-    if scope.tenant is not None:
-        stmt = stmt.where((jsonld_contexts.c.tenant == scope.tenant) | (jsonld_contexts.c.kind == CACHED))
+    if tenant is not None:
+        stmt = stmt.where((jsonld_contexts.c.tenant == tenant) | (jsonld_contexts.c.kind == CACHED))
     if kind:
         if kind not in KINDS:
             raise BadRequestData(f"kind {kind!r} is unknown: use one of {', '.join(KINDS)}")
@@ -149,8 +150,9 @@ def _named(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
-    """A stored context by its local id, or by its URL (a cached remote one's, or one of ours hosted)."""
+def get_context(rt: Runtime, cid: str, tenant: str | None = None) -> dict[str, Any]:
+    """A stored context by its local id, or by its URL (a cached remote one's, or one of ours hosted);
+    ``tenant``: one hosted in another tenant is not found (None: it is, whichever its tenant)."""
     if cid in CORE_CONTEXT_URLS:  # the core @context is served too, never stored nor deleted
         now = now_iso()
         return {"id": cid, "url": cid, "kind": CACHED, "tenant": None, "body": CORE_CONTEXT, "created_at": now,
@@ -160,14 +162,17 @@ def get_context(rt: Runtime, cid: str) -> dict[str, Any]:
         row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.id == key)).first()
         if row is None and ":" in cid:  # ids are hex: something with a scheme is a URL
             row = conn.execute(select(jsonld_contexts).where(jsonld_contexts.c.url == cid)).first()
-    if row is None:
+    if row is None or (tenant is not None and row.kind != CACHED and row.tenant != tenant):
         raise ResourceNotFound(f"no @context with id {cid} is stored here", instance=cid)
     return _named(dict(row._mapping))
 
 
-def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str | None = None) -> None:
-    """Delete a stored context: a hosted or implicitly created one by a caller of its tenant, a cached one
-    (server-wide) by a caller limited to no tenant; ``reload=true`` fetches a cached one again."""
+def delete_context(
+    rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str | None = None, tenant: str | None = None
+) -> None:
+    """Delete a stored context: a hosted or implicitly created one by a caller of its tenant (``tenant``, the
+    request's: one of another tenant is not found), a cached one (server-wide) by a caller limited to no
+    tenant; ``reload=true`` fetches a cached one again."""
     if reload not in (None, "true", "false"):
         raise BadRequestData(f"reload must be true or false, not {reload!r}")
     if cid in CORE_CONTEXT_URLS:
@@ -175,7 +180,7 @@ def delete_context(rt: Runtime, cid: str, scope: Scope = EVERYTHING, reload: str
             return
         raise BadRequestData("the NGSI-LD core @context cannot be deleted: reload it with reload=true")
     try:
-        row = get_context(rt, cid)
+        row = get_context(rt, cid, tenant)
     except ResourceNotFound:
         if reload == "true":  # reload names a cached context (NGSI-LD 5.13.5): nothing cached is named so
             raise BadRequestData(f"reload=true reloads a cached @context: none is cached as {cid}") from None

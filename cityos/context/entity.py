@@ -66,6 +66,7 @@ INSTANCE_MEMBERS = frozenset(
         "valueType",
         "entityIdSealed",
         "entityTypeSealed",
+        "expiresAt",
     }
 )
 # attribute types without a unit: relationships point at entities, raw JSON is opaque (ETSI 453_01, 4524_01)
@@ -86,7 +87,10 @@ OUTPUT_ONLY_MEMBERS = frozenset(
 RESERVED_NAMES = INSTANCE_MEMBERS - {"type"}
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
 # Entity members that are not attributes.
-ENTITY_MEMBERS = frozenset({"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"})
+ENTITY_MEMBERS = frozenset(
+    {"id", "@id", "type", "@type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt", "expiresAt"}
+)
+EXPIRES_AT = "expiresAt"  # when an entity, or an attribute instance, stops being served (NGSI-LD 4.22)
 GEOJSON_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 # the attributes NGSI-LD defines as GeoProperties (clause 4.7.1): any other type for them is BadRequestData
 GEO_ATTRIBUTES = frozenset(
@@ -177,6 +181,31 @@ class ParsedEntity:
     attrs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # (attribute, datasetId) set to NGSI-LD Null in an update or merge: that instance is deleted
     deleted: set[tuple[str, str | None]] = field(default_factory=set)
+    expires_at: str | None = None  # the entity's expiresAt (stored form), if the body gives one
+    drop_expiry: bool = False  # expiresAt is NGSI-LD Null (a merge or an update): the entity becomes durable
+
+
+def has_expired(expires_at: Any, now: str) -> bool:
+    """Whether a stored ``expiresAt`` has passed at ``now`` (both in the fixed-width stored form)."""
+    return isinstance(expires_at, str) and expires_at <= now
+
+
+def live_instances(instances: list[dict[str, Any]], now: str) -> list[dict[str, Any]]:
+    """The instances whose expiresAt has not passed (the list itself when none has one: the common case)."""
+    if all(EXPIRES_AT not in i for i in instances):
+        return instances
+    return [i for i in instances if not has_expired(i.get(EXPIRES_AT), now)]
+
+
+def parse_expiry(value: Any, where: str) -> str:
+    """An ``expiresAt`` in stored form: a DateTime (NGSI-LD 4.6.3), else BadRequestData naming ``where``.
+    A time passed is accepted: what it marks is never served (clause 4.22 forbids no past value)."""
+    if not isinstance(value, str):
+        raise BadRequestData(f"{where}: expiresAt must be {FORMAT_HINT}, not {value!r}")
+    try:
+        return normalize_ts(value)
+    except (ValueError, TypeError):
+        raise BadRequestData(f"{where}: expiresAt {value!r} is not {FORMAT_HINT}") from None
 
 
 def parse_types(value: Any, tm: TermMap) -> list[str]:
@@ -241,6 +270,10 @@ def parse_entity(
         types = parse_types(raw_type, tm)
     scope = parse_scope(body["scope"]) if body.get("scope") is not None else None
     parsed = ParsedEntity(entity_id, types, scope)
+    if allow_null and body.get(EXPIRES_AT) == NULL_URI:  # a merge or an update makes the entity durable
+        parsed.drop_expiry = True
+    elif body.get(EXPIRES_AT) is not None:
+        parsed.expires_at = parse_expiry(body[EXPIRES_AT], f"entity {entity_id or ''}".rstrip())
     if not allow_null:
         _refuse_null(body)
     for name, raw in body.items():
@@ -402,6 +435,8 @@ def parse_instance(name: str, raw: Any, tm: TermMap, *, now: str, depth: int = 0
             inst[key] = _check_value_type(name, kind, sub, tm)
         elif key == "observedAt":
             inst["observedAt"] = _check_time(name, sub)
+        elif key == EXPIRES_AT:  # the storage of this instance (or sub-attribute) only (NGSI-LD 4.22)
+            inst[EXPIRES_AT] = parse_expiry(sub, f"attribute {name!r}")
         elif key == "unitCode":
             if kind in UNITLESS:
                 raise BadRequestData(f"attribute {name!r}: a {kind} has no unitCode (NGSI-LD clause 4.5)")

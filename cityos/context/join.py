@@ -151,7 +151,9 @@ class Linker:
     def inline(self, row: EntityRow, view: View, depth: int = 0, path: tuple[str, ...] = ()) -> dict[str, Any]:
         """``row`` rendered with its targets inside its relationships, ``joinLevel - depth`` deep."""
         tm = self.tm
-        doc = render_entity(row.id, row.types, row.scope, row.attrs, tm, view, row.created_at, row.modified_at)
+        doc = render_entity(
+            row.id, row.types, row.scope, row.attrs, tm, view, row.created_at, row.modified_at, row.expires_at
+        )
         if depth >= self.join.level:
             return doc
         path = (*path, row.id)
@@ -207,6 +209,7 @@ class Linker:
                             sub,
                             target.created_at,
                             target.modified_at,
+                            target.expires_at,
                         )
                         if doc:
                             out.append(doc)
@@ -229,7 +232,10 @@ def joined(
     linker.fetch(rows, view)
     if join.mode == INLINE:
         return [linker.inline(r, view) for r in rows], []
-    docs = [render_entity(r.id, r.types, r.scope, r.attrs, tm, view, r.created_at, r.modified_at) for r in rows]
+    docs = [
+        render_entity(r.id, r.types, r.scope, r.attrs, tm, view, r.created_at, r.modified_at, r.expires_at)
+        for r in rows
+    ]
     return docs, linker.flat(rows, view)
 
 

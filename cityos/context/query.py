@@ -611,7 +611,9 @@ def keep_datasets(row: EntityRow, dataset_ids: frozenset[str]) -> EntityRow:
         kept = [i for i in instances if i.get("datasetId", "@none") in dataset_ids]
         if kept:
             attrs[name] = kept
-    return EntityRow(row.pk, row.id, row.types, row.scope, attrs, row.created_at, row.modified_at, row.owner)
+    return EntityRow(
+        row.pk, row.id, row.types, row.scope, attrs, row.created_at, row.modified_at, row.owner, row.expires_at
+    )
 
 
 def count_headers(result: QueryResult) -> dict[str, str]:

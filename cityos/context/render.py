@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cityos.context.entity import (
+    EXPIRES_AT,
     GEOPROPERTY,
     INSTANCE_MEMBERS,
     JSONPROPERTY,
@@ -20,8 +21,10 @@ from cityos.context.entity import (
     VALUE_MEMBER,
     VOCABPROPERTY,
     TermMap,
+    live_instances,
 )
 from cityos.context.projection import Projection
+from cityos.core.timefmt import now_iso
 
 NORMALIZED = "normalized"
 CONCISE = "concise"
@@ -72,8 +75,10 @@ def render_entity(
     view: View,
     created_at: str | None = None,
     modified_at: str | None = None,
+    expires_at: str | None = None,
 ) -> dict[str, Any]:
-    """One stored entity as a response document (without @context)."""
+    """One stored entity as a response document (without @context). Attribute instances past their
+    expiresAt are left out (NGSI-LD 4.22); expiresAt itself is a system attribute, shown with sysAttrs."""
     out = entity_head(entity_id, types, tm, view)
     if scope and view.wants("scope"):
         out["scope"] = scope[0] if len(scope) == 1 else scope
@@ -82,9 +87,17 @@ def render_entity(
             out["createdAt"] = shown_ts(created_at)
         if modified_at:
             out["modifiedAt"] = shown_ts(modified_at)
+        if expires_at:
+            out[EXPIRES_AT] = shown_ts(expires_at)
+    now: str | None = None
     for iri, instances in attrs.items():
         if not view.wants(iri) or not instances:
             continue
+        if EXPIRES_AT in instances[0] or len(instances) > 1:  # one durable instance, the common case, goes on
+            now = now or now_iso()
+            instances = live_instances(instances, now)
+            if not instances:
+                continue
         name = tm.compact(iri)
         rendered = [render_instance(i, tm, view) for i in instances]
         if len(rendered) == 1:
@@ -128,7 +141,7 @@ def render_instance(inst: dict[str, Any], tm: TermMap, view: View, depth: int = 
     for key, sub in inst.items():
         if key in ("type", member):
             continue
-        if key in SYSTEM_MEMBERS or key == "observedAt":
+        if key in SYSTEM_MEMBERS or key == "observedAt" or key == EXPIRES_AT:
             if key == "observedAt" or view.sys_attrs:
                 # inline shown_ts: this runs for every instance of every entity read
                 out[key] = sub[:19] + "Z" if sub[19:] == ".000Z" and type(sub) is str else sub

@@ -7,6 +7,7 @@ only), writes all results in one transaction, and publishes bus events after the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -19,7 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from cityos.auth import ensure_tenant, tenant_exists
 from cityos.bus import Event
 from cityos.context import store
-from cityos.context.entity import GEOPROPERTY, NULL_URI, PROPERTY, ParsedEntity, is_null
+from cityos.context.entity import (
+    GEOPROPERTY,
+    NULL_URI,
+    PROPERTY,
+    ParsedEntity,
+    has_expired,
+    is_null,
+    live_instances,
+)
 from cityos.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -42,7 +51,7 @@ from cityos.context.temporal.history import (
     scope_deletion,
 )
 from cityos.core.iris import holds_nul
-from cityos.core.timefmt import now_iso
+from cityos.core.timefmt import from_ms, now_iso, to_ms
 from cityos.runtime import Runtime
 
 Attrs = dict[str, list[dict[str, Any]]]
@@ -183,6 +192,8 @@ def _apply_in(
     now = now_iso()
     outcomes: list[Outcome] = []
     original = store.fetch_many(conn, tenant, ids, for_update=lock_rows)
+    _forget_expired(conn, original, now)
+    _sweep_expired(conn, now)
     working: dict[str, EntityRow | None] = {i: original.get(i) for i in ids}
     touched: dict[str, tuple[set[str], set[str]]] = {}
     diffed: set[str] = set()  # entities whose history comes from comparing before and after
@@ -224,6 +235,42 @@ def _apply_in(
     return outcomes, events
 
 
+def _forget_expired(conn: Any, rows: dict[str, EntityRow], now: str) -> None:
+    """What has expired is as if it were not there (NGSI-LD 4.22): an expired entity's row is removed now
+    (its id is free for a create; its history stays, as a deleted entity's does), and the expired instances
+    of the others are left out of what the write starts from, so that a changed entity is written without them."""
+    gone = [entity_id for entity_id, row in rows.items() if has_expired(row.expires_at, now)]
+    if gone:
+        store.delete_many(conn, [rows.pop(entity_id).pk for entity_id in gone])  # type: ignore[misc]
+    for row in rows.values():
+        for name, instances in list(row.attrs.items()):
+            kept = live_instances(instances, now)
+            if kept is instances:
+                continue
+            if kept:
+                row.attrs[name] = kept
+            else:
+                del row.attrs[name]
+
+
+# Entities expired this long ago are reaped by the sweep: until then their temporal evolution is still read
+# through them (it outlives the current state, as a deleted entity's does, but is found by the entity's row)
+REAP_AFTER_MS = 3_600_000
+_SWEEP_EVERY_S = 60.0  # at most one sweep a minute per process, on a write that comes
+_next_sweep = [0.0]  # monotonic time of this process's next sweep
+
+
+def _sweep_expired(conn: Any, now: str) -> None:
+    """Remove up to 500 entities of any tenant that expired over REAP_AFTER_MS ago (an index range: nothing to
+    read when no entity is transient). Their history stays."""
+    if time.monotonic() < _next_sweep[0]:
+        return
+    _next_sweep[0] = time.monotonic() + _SWEEP_EVERY_S
+    pks = store.expired_pks(conn, None, from_ms(to_ms(now) - REAP_AFTER_MS), 500)
+    if pks:
+        store.delete_many(conn, pks)
+
+
 def _copy(row: EntityRow) -> EntityRow:
     """A copy that mutations may change: they replace instance lists and dicts, never edit them in place."""
     return EntityRow(
@@ -235,6 +282,7 @@ def _copy(row: EntityRow) -> EntityRow:
         row.created_at,
         row.modified_at,
         row.owner,
+        row.expires_at,
     )
 
 
@@ -275,7 +323,13 @@ def _write(
             made |= {"createdAt": after.created_at, "modifiedAt": after.modified_at}  # for notification sysAttrs
             events.append(Event(ENTITY_CREATED, entity_id, made, tenant))
             continue
-        if not changed and not removed and after.types == before.types and after.scope == before.scope:
+        if (
+            not changed
+            and not removed
+            and after.types == before.types
+            and after.scope == before.scope
+            and after.expires_at == before.expires_at
+        ):
             continue
         after.pk = before.pk
         updates.append(after)
@@ -410,7 +464,8 @@ def _absent(p: ParsedEntity, now: str, *, create: bool) -> Change:
     """The change for an entity that is not stored: create it if allowed, else say it does not exist."""
     if not create:
         raise ResourceNotFound(f"entity {p.id} does not exist", instance=p.id)
-    return Change(EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now), changed=set(p.attrs))
+    row = EntityRow(None, p.id or "", p.types, p.scope, p.attrs, now, now, expires_at=p.expires_at)
+    return Change(row, changed=set(p.attrs))
 
 
 def m_create(p: ParsedEntity) -> Mutation:
@@ -441,7 +496,9 @@ def m_replace(p: ParsedEntity, *, create: bool = False) -> Mutation:
             for inst in instances:
                 if inst.get("datasetId") in old:
                     inst["createdAt"] = old[inst.get("datasetId")].get("createdAt", now)
+        # a replace is whole: an expiresAt the new entity does not give is gone (it becomes durable)
         row = EntityRow(cur.pk, cur.id, p.types or cur.types, p.scope, p.attrs, cur.created_at, now)
+        row.expires_at = p.expires_at
         return Change(row, changed=set(p.attrs), removed=removed)
 
     return run
@@ -461,12 +518,16 @@ def m_append(p: ParsedEntity, *, overwrite: bool = True, create: bool = False) -
             if result != cur.attrs.get(name):
                 cur.attrs[name] = result
                 change.changed.add(name)
-        types, scope = cur.types, cur.scope
+        types, scope, expires = cur.types, cur.scope, cur.expires_at
         cur.types = _union(cur.types, p.types)
+        if p.expires_at is not None:
+            cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         if p.scope is not None:
             # noOverwrite adds the scopes to those held (NGSI-LD v1.8, clause 5.6.3; ETSI 010_07_01)
             cur.scope = p.scope if overwrite or not cur.scope else _union(cur.scope, p.scope)
-        if change.changed or cur.types != types or cur.scope != scope:
+        if change.changed or cur.types != types or cur.scope != scope or cur.expires_at != expires:
             cur.modified_at = now
         return change
 
@@ -497,14 +558,18 @@ def m_update_attrs(p: ParsedEntity) -> Mutation:
             change.changed.add(name)
         # types are added; a scope is replaced, but only where there is one (NGSI-LD v1.8, clause 5.6.2;
         # ETSI 011_05, 011_06)
-        types, scope = cur.types, cur.scope
+        types, scope, expires = cur.types, cur.scope, cur.expires_at
         cur.types = _union(cur.types, p.types)
+        if p.expires_at is not None:
+            cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         if p.scope is not None:
             if cur.scope:
                 cur.scope = p.scope
             else:
                 change.not_updated.append(("scope", "the entity has no scope: append it with POST .../attrs"))
-        if change.changed or change.removed or cur.types != types or cur.scope != scope:
+        if change.changed or change.removed or cur.types != types or cur.scope != scope or cur.expires_at != expires:
             cur.modified_at = now
         return change
 
@@ -527,6 +592,10 @@ def m_merge(p: ParsedEntity, *, create: bool = False, patch_values: bool = False
         cur.types = _union(cur.types, p.types)
         if p.scope is not None:
             cur.scope = p.scope
+        if p.expires_at is not None:  # merged like a member: given, it is set; left out, it stays
+            cur.expires_at = p.expires_at
+        elif p.drop_expiry:
+            cur.expires_at = None
         cur.modified_at = now
         return change
 
@@ -849,19 +918,32 @@ def keep_shadows(rt: Runtime, kept: Sequence[tuple[int, int, Any]]) -> Future[No
 # --- reads ------------------------------------------------------------------------------------------
 
 
-def get_entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow:
-    """The stored entity; ResourceNotFound when there is none."""
-    row = find_entity(rt, tenant, entity_id)
+def get_entity(rt: Runtime, tenant: str, entity_id: str, *, expired: bool = False) -> EntityRow:
+    """The stored entity; ResourceNotFound when there is none (see :func:`find_entity` for ``expired``)."""
+    row = find_entity(rt, tenant, entity_id, expired=expired)
     if row is None:
         raise ResourceNotFound(f"entity {entity_id} does not exist", instance=entity_id)
     return row
 
 
-def find_entity(rt: Runtime, tenant: str, entity_id: str) -> EntityRow | None:
-    """The stored entity, None when there is none (NonexistentTenant for a tenant never written to)."""
+def find_entity(rt: Runtime, tenant: str, entity_id: str, *, expired: bool = False) -> EntityRow | None:
+    """The stored entity, None when there is none (NonexistentTenant for a tenant never written to).
+
+    An entity past its expiresAt is none, and the instances past theirs are left out (NGSI-LD 4.22);
+    ``expired``: it is found still, until it is reaped (its history outlives it, as a deleted one's does)."""
     check_tenant_for_read(rt, tenant)
     with rt.db.connect() as conn:
-        return store.fetch_one(conn, tenant, entity_id)
+        row = store.fetch_one(conn, tenant, entity_id)
+    if row is None:
+        return None
+    now = now_iso()
+    if has_expired(row.expires_at, now) and not expired:
+        return None
+    for name, instances in list(row.attrs.items()):
+        kept = live_instances(instances, now)
+        if kept is not instances:
+            row.attrs[name] = kept
+    return row
 
 
 def require_body_id(body: Any, entity_id: str) -> None:

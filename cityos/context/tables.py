@@ -56,9 +56,13 @@ entities = Table(
     # version it read is still the row's, so that nothing kept outlives the values it was derived from
     Column("shadow", JSONDoc, nullable=True),
     Column("version", BigInteger, nullable=False, server_default="0"),
+    # expiresAt of a transient entity (NGSI-LD 4.22), stored form: past it the entity is not served, and the
+    # next create of its id (or `cityos context reap`) removes the row; None: a durable entity
+    Column("expires_at", String(32), nullable=True),
     UniqueConstraint("tenant", "id"),
     # what changed since a time (the district return's incremental runs, cityos.datahub.returns)
     Index("ix_context_entities_modified", "tenant", "modified_at"),
+    Index("ix_context_entities_expires", "expires_at"),  # the reaper's: few rows have one
 )
 
 entity_types = Table(

@@ -222,7 +222,10 @@ def batch_query(
         missed(rt, ld.tenant, caller, filters)
     rows = govern_rows(rt, ld.tenant, caller, result.rows)
     if linking is None:
-        docs = [render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at) for r in rows]
+        docs = [
+            render_entity(r.id, r.types, r.scope, r.attrs, ld.tm, view, r.created_at, r.modified_at, r.expires_at)
+            for r in rows
+        ]
     else:
         docs, linked = joined(rt, ld.tenant, caller, ld.tm, linking, rows, view)
         docs += linked

@@ -65,7 +65,9 @@ MULTI_STATUS = answers(207, UPDATE_RESULT)  # some attributes were not changed
 
 
 def _render(row: EntityRow, ld: LdRequest, view: View) -> dict[str, Any]:
-    return render_entity(row.id, row.types, row.scope, row.attrs, ld.tm, view, row.created_at, row.modified_at)
+    return render_entity(
+        row.id, row.types, row.scope, row.attrs, ld.tm, view, row.created_at, row.modified_at, row.expires_at
+    )
 
 
 def _geometry_name(geometry_property: str | None) -> str:

@@ -14,9 +14,11 @@ from cityos.context.api.ld import LdDelete, LdRead, LdRequest, LdWrite, ld_respo
 from cityos.context.api.schemas import LD_PROBLEMS, Responses, answers, created, ld_body
 from cityos.context.entity import (
     ENTITY_MEMBERS,
+    EXPIRES_AT,
     NULL_URI,
     check_entity_id,
     check_name,
+    parse_expiry,
     parse_instance,
     parse_scope,
     parse_types,
@@ -150,7 +152,7 @@ def get_temporal_entity(
     _check_projection(pick, omit)
     rng = _with_datasets(parse_time_range(timerel, timeAt, endTimeAt, timeproperty), datasetId)
     temporal, rest = _options(options)
-    row = hub.get_entity(ld.rt, ld.tenant, entity_id)
+    row = hub.get_entity(ld.rt, ld.tenant, entity_id, expired=True)  # its history outlives its expiry
     return _answer(
         ld,
         [row],
@@ -325,6 +327,9 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
     now = now_iso()
     out: dict[str, list[dict[str, Any]]] = {}
     for name, raw in body.items():
+        if name == EXPIRES_AT:  # checked as a DateTime; the entity's current state is not written here
+            parse_expiry(raw, "the temporal entity")
+            continue
         if name in ENTITY_MEMBERS:
             continue
         check_name(name)

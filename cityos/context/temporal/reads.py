@@ -17,10 +17,10 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from cityos.context.entity import VALUE_MEMBER, TermMap
+from cityos.context.entity import EXPIRES_AT, VALUE_MEMBER, TermMap, has_expired
 from cityos.context.render import View, entity_head, render_instance, shown_ts
 from cityos.context.temporal.params import Aggregation, TimeRange
-from cityos.core.timefmt import from_ms, to_ms
+from cityos.core.timefmt import from_ms, now_iso, to_ms
 
 
 class Stored(NamedTuple):
@@ -108,9 +108,12 @@ def fetch_instances(
             f"ORDER BY {window}) AS rn FROM context_attr_history WHERE {where}) AS h "
             f"WHERE rn <= :n ORDER BY entity_id, attr, dataset_id, {order_by}"
         )
+    now = now_iso()
     for entity_id, attr, ds, ts, seq, written_at, inst in conn.execute(text(sql), params):
         if isinstance(inst, str | bytes):
             inst = orjson.loads(inst)
+        if has_expired(inst.get(EXPIRES_AT), now):  # a transient instance's history goes with it (4.22)
+            continue
         shown = ts
         if rng.by_storage_time:
             inst = _at_storage_time(inst, ts, written_at, rng.prop)
