@@ -136,7 +136,7 @@ def _row_of(doc: Any, reg: Registration, tm: TermMap) -> EntityRow | None:
     for what is no entity."""
     if not isinstance(doc, dict):
         return None
-    body = {k: v for k, v in doc.items() if k not in ("createdAt", "modifiedAt", "deletedAt")}
+    body = {k: v for k, v in doc.items() if k not in ("@context", "createdAt", "modifiedAt", "deletedAt")}
     now = now_iso()
     try:
         parsed = parse_entity(body, tm, now=now)
