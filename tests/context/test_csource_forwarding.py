@@ -192,3 +192,33 @@ def test_registration_for_other_types_is_not_asked(hub: Api, source: Source) -> 
     assert hub.post(REGS, json=body).status_code == 201
     assert ids(hub.get(ENTITIES, params={"type": "Building"})) == [LOCAL, SHARED]
     assert source.requests == []
+
+
+def test_registration_constraints_go_with_the_request(hub: Api, source: Source) -> None:
+    register(
+        hub,
+        source.url,
+        "inclusive",
+        information=[{"entities": [{"type": "Building"}], "propertyNames": ["floors"]}],
+        management={"localOnly": True},
+    )
+    shared = hub.get(f"{ENTITIES}/{SHARED}").json()
+    assert shared["floors"]["value"] == 5 and shared["name"]["value"] == "the city's name"
+    _, params, _ = source.requests[-1]
+    assert params["attrs"] == ["floors"] and params["local"] == ["true"]
+    # asked for the name only: the registration offers none of it, so the source is not asked
+    before = len(source.requests)
+    assert hub.get(f"{ENTITIES}/{SHARED}", params={"attrs": "name"}).json()["name"]["value"] == "the city's name"
+    assert len(source.requests) == before
+
+
+def test_csf_selects_the_sources_and_ordering_stays_local(hub: Api, source: Source) -> None:
+    register(hub, source.url, "inclusive", sourceType="sensor")
+    assert REMOTE in ids(hub.get(ENTITIES, params={"type": "Building", "csf": 'sourceType=="sensor"'}))
+    assert "csf" not in source.requests[-1][1]
+    before = len(source.requests)
+    assert REMOTE not in ids(hub.get(ENTITIES, params={"type": "Building", "csf": 'sourceType=="archive"'}))
+    assert len(source.requests) == before
+    r = hub.get(ENTITIES, params={"type": "Building", "orderBy": "name"})
+    assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData")
+    assert ids(hub.get(ENTITIES, params={"type": "Building", "orderBy": "name", "local": "true"})) == [LOCAL, SHARED]

@@ -230,6 +230,7 @@ def get_entities(
     query.not_types = unreadable_types(ld.rt, ld.tenant, caller, filters)  # so that counts and pages hold only those
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
     asked = _asked(request, ld, id=id, id_pattern=idPattern, type=type, attrs=attr_list)
+    asked.csf = csf
     if forwarding.wanted(ld.rt, ld.tenant, asked, query.local):  # distributed: the registered sources too
         result.rows, added = forwarding.query(ld.rt, ld.tenant, result.rows, asked)
         result.total = result.total + added if result.total is not None else None

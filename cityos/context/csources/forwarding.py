@@ -28,9 +28,10 @@ from cityos.context.csources.matching import Discovery
 from cityos.context.csources.model import AUXILIARY, INCLUSIVE, Registration
 from cityos.context.csources.storage import has_sources, list_registrations, registration_of
 from cityos.context.entity import TermMap, parse_entity
-from cityos.context.errors import NgsiLdError, ResourceNotFound
-from cityos.context.qlang import parse_type_expr
+from cityos.context.errors import BadRequestData, NgsiLdError, ResourceNotFound
+from cityos.context.qlang import parse_q, parse_type_expr
 from cityos.context.store import EntityRow
+from cityos.context.subscriptions.matching import term_map_for
 from cityos.core.addresses import refusal
 from cityos.core.patterns import compile_pattern
 from cityos.core.timefmt import now_iso
@@ -43,7 +44,7 @@ VIA = f"1.1 cityos-{uuid.uuid4().hex[:12]}"  # this process, in the Via header (
 # into something that cannot be merged (a keyValues entity, a GeoJSON Feature, a page further on)
 _OWN_PARAMS = frozenset(
     {"options", "format", "pick", "omit", "lang", "join", "joinLevel", "geometryProperty", "count", "offset",
-     "local", "orderBy", "orderFrom", "collation"}
+     "local", "orderBy", "orderFrom", "collation", "csf"}
 )  # fmt: skip
 
 
@@ -59,6 +60,7 @@ class Asked:
     id_pattern: str | None = None
     type: str | None = None
     attrs: tuple[str, ...] = ()
+    csf: str | None = None  # a filter on the registrations themselves (clause 5.7.2.4): not sent to a source
 
 
 def wanted(rt: Runtime, tenant: str, asked: Asked, local: bool | None) -> bool:
@@ -69,22 +71,44 @@ def wanted(rt: Runtime, tenant: str, asked: Asked, local: bool | None) -> bool:
     return has_sources(rt, tenant)
 
 
-def sources(rt: Runtime, tenant: str, operation: str, asked: Asked) -> list[Registration]:
-    """The tenant's inclusive and auxiliary registrations that provide ``operation`` for what is asked,
-    inclusive ones first."""
-    d = Discovery(
+def _discovery(asked: Asked) -> Discovery:
+    return Discovery(
         ids=asked.ids,
         id_pattern=compile_pattern(asked.id_pattern) if asked.id_pattern else None,
         types=parse_type_expr(asked.type) if asked.type else None,
         attrs=frozenset(asked.tm.expand(a) for a in asked.attrs),
+        csf=parse_q(asked.csf) if asked.csf else None,
         expand=asked.tm.expand,
     )
+
+
+def _params(reg: Registration, asked: Asked) -> dict[str, str]:
+    """The parameters sent to one source: the request's own, ``attrs`` narrowed to the attributes the
+    registration names for what is asked (clause 4.3.6.1: a registration's constraints are respected), and
+    ``local=true`` to a ``localOnly`` registration (clause 4.3.6.4: the source does not ask further)."""
+    params = {k: v for k, v in asked.params.items() if k not in _OWN_PARAMS}
+    d = _discovery(asked)
+    infos = [i for i in reg.information if d.selects_info(i)]
+    if infos and all(i.attributes for i in infos):
+        registered = frozenset().union(*(i.attributes for i in infos))
+        narrowed = registered & d.attrs if d.attrs else registered
+        params["attrs"] = ",".join(sorted(asked.tm.compact(a) for a in narrowed))
+    if reg.local_only:
+        params["local"] = "true"
+    return params
+
+
+def sources(rt: Runtime, tenant: str, operation: str, asked: Asked) -> list[Registration]:
+    """The tenant's inclusive and auxiliary registrations that provide ``operation`` for what is asked,
+    inclusive ones first."""
+    d = _discovery(asked)
     found = []
     for stored in list_registrations(rt, tenant):
         if stored.mode not in (INCLUSIVE, AUXILIARY):
             continue
         reg = registration_of(rt, stored)
-        if reg.provides(operation) and d.selects(reg, str):
+        made_in = term_map_for(rt, stored.context).expand if d.csf is not None else str
+        if reg.provides(operation) and d.selects(reg, made_in):
             found.append(reg)
     return sorted(found, key=lambda r: r.mode != INCLUSIVE)
 
@@ -105,7 +129,7 @@ def _get(rt: Runtime, reg: Registration, path: str, asked: Asked) -> Any:
     tenant = reg.body.get("tenant")
     if isinstance(tenant, str):
         headers["NGSILD-Tenant"] = tenant
-    params = {k: v for k, v in asked.params.items() if k not in _OWN_PARAMS}
+    params = _params(reg, asked)
     try:
         answer = httpx.get(url, params=params, headers=headers, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
@@ -198,6 +222,11 @@ def query(rt: Runtime, tenant: str, rows: Iterable[EntityRow], asked: Asked) -> 
     merged = {r.id: r for r in rows}
     local_count = len(merged)
     regs = sources(rt, tenant, "queryEntity", asked)
+    if regs and "orderBy" in asked.params:
+        raise BadRequestData(
+            "orderBy orders what this hub holds: a query that registered context sources answer too cannot be "
+            "ordered (NGSI-LD v1.9, clause 4.23); add local=true to order the local entities"
+        )
     for reg, docs in _ask_all(rt, regs, "/ngsi-ld/v1/entities", asked):
         if not isinstance(docs, list):
             if docs is not None:
