@@ -213,7 +213,7 @@ def test_registration_constraints_go_with_the_request(hub: Api, source: Source) 
 
 
 def test_csf_selects_the_sources_and_ordering_stays_local(hub: Api, source: Source) -> None:
-    register(hub, source.url, "inclusive", sourceType="sensor")
+    register(hub, source.url, "inclusive", sourceType={"type": "Property", "value": "sensor"})
     assert REMOTE in ids(hub.get(ENTITIES, params={"type": "Building", "csf": 'sourceType=="sensor"'}))
     assert "csf" not in source.requests[-1][1]
     before = len(source.requests)
