@@ -82,7 +82,7 @@ class EntityQuery:
     # attribute IRIs whose values are not read (taken out by the database): for a reader that takes what it
     # shows of them from what it kept beside the state; ignored by a geo-query or orderBy, which read them
     omit: tuple[str, ...] = ()
-    # local=true: no context source is asked (cityos federates none), and a query may then have no filter at all
+    # local=true: no context source is asked (cityos.context.csources.forwarding), and a query may then have no filter
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
     not_types: frozenset[str] = frozenset()

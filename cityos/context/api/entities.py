@@ -22,6 +22,7 @@ from cityos.context.api.ld import (
     parse_view,
 )
 from cityos.context.api.schemas import LD_PROBLEMS, UPDATE_RESULT, answers, created, ld_body
+from cityos.context.csources import forwarding
 from cityos.context.entity import (
     DEFAULT_DATASET,
     ENTITY_MEMBERS,
@@ -228,6 +229,11 @@ def get_entities(
     filters = filters_of(query, ld.tm)
     query.not_types = unreadable_types(ld.rt, ld.tenant, caller, filters)  # so that counts and pages hold only those
     result = query_entities(ld.rt, ld.tenant, query, ld.tm)
+    asked = _asked(request, ld, id=id, id_pattern=idPattern, type=type, attrs=attr_list)
+    asked.csf = csf
+    if forwarding.wanted(ld.rt, ld.tenant, asked, query.local):  # distributed: the registered sources too
+        result.rows, added = forwarding.query(ld.rt, ld.tenant, result.rows, asked)
+        result.total = result.total + added if result.total is not None else None
     if not result.rows and not query.offset:
         missed(ld.rt, ld.tenant, caller, filters)
     headers = count_headers(result)
@@ -331,8 +337,25 @@ def _matching_ids(ld: LdRequest, query: EntityQuery) -> list[str]:
         query.offset += query.limit
 
 
+def _asked(
+    request: Request, ld: LdRequest, *, id: str | None, id_pattern: str | None, type: str | None, attrs: Any
+) -> forwarding.Asked:
+    """What a read would ask of the context sources (cityos.context.csources.forwarding)."""
+    return forwarding.Asked(
+        params=request.query_params,
+        link=request.headers.get("link"),
+        via=request.headers.get("via"),
+        tm=ld.tm,
+        ids=tuple(split_list(id) or ()),
+        id_pattern=id_pattern,
+        type=type,
+        attrs=tuple(a for a in attrs or () if "{" not in a),
+    )
+
+
 @router.get("/entities/{entity_id}", summary="Retrieve an entity", responses=answers(geojson=True))
 def get_entity(
+    request: Request,
     entity_id: str,
     ld: LdReadGeo,
     attrs: str | None = None,
@@ -346,6 +369,7 @@ def get_entity(
     joinLevel: str | None = None,
     datasetId: str | None = None,
     type: str | None = None,
+    local: bool | None = None,
 ) -> Response:
     rt = ld.rt
     tenant = ld.tenant
@@ -356,7 +380,11 @@ def get_entity(
     view = parse_view(options, format, pick, omit, lang, ld.tm, attr_list, linking)
     _check_geometry_property(ld, geometryProperty)
     type_expr = parse_type_expr(type) if type is not None else None
-    row = svc.get_entity(rt, tenant, entity_id)
+    asked = _asked(request, ld, id=entity_id, id_pattern=None, type=type, attrs=attr_list)
+    if forwarding.wanted(rt, tenant, asked, local):  # distributed: the registered sources too
+        row = forwarding.retrieve(rt, tenant, entity_id, asked, lambda: svc.get_entity(rt, tenant, entity_id))
+    else:
+        row = svc.get_entity(rt, tenant, entity_id)
     if type_expr is not None and not type_matches(type_expr, frozenset(row.types), ld.tm.expand):
         raise ResourceNotFound(f"entity {entity_id} is not of type {type}", instance=entity_id)
     caller = ld.caller("GET /ngsi-ld/v1/entities/{entityId}")

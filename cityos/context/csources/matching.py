@@ -76,12 +76,14 @@ class Discovery:
 
 
 def properties_of(body: dict[str, Any], expand: Callable[[str], str]) -> dict[str, list[dict[str, Any]]]:
-    """A registration's members as the stored attributes q evaluates: each a Property of the value given."""
+    """A registration's members as the stored attributes q evaluates: each a Property of the value given, or
+    the Property itself when the member is written as one (``{"type": "Property", "value": …}``)."""
     out = {}
     for key, value in body.items():
         if key in ("id", "type", "information", "@context"):
             continue
-        out[expand(key)] = [{"type": "Property", "value": value}]
+        written = isinstance(value, dict) and value.get("type") == "Property" and "value" in value
+        out[expand(key)] = [value if written else {"type": "Property", "value": value}]
     return out
 
 

@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from cityos.context import store
-from cityos.context.csources.model import EXCLUSIVE, REDIRECT, Registration, StoredRegistration
+from cityos.context.csources.model import AUXILIARY, EXCLUSIVE, INCLUSIVE, REDIRECT, Registration, StoredRegistration
 from cityos.context.csources.parsing import parse_registration
 from cityos.context.errors import AlreadyExists, Conflict, ResourceNotFound
 from cityos.context.subscriptions.matching import term_map_for
 from cityos.context.tables import csource_registrations as table
 from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
+
+COUNT_SECONDS = 2.0  # how long a tenant's count of sources is trusted: another worker's change is seen by then
+
+
+class SourceCounts:
+    """Per runtime: how many inclusive or auxiliary registrations each tenant has, and when it was counted,
+    so that a read asks the database only every COUNT_SECONDS (and at once after a change in this process)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, tuple[float, int]] = {}
+        self.lock = threading.Lock()
+
+
+def has_sources(rt: Runtime, tenant: str) -> bool:
+    """Whether the tenant has an inclusive or auxiliary registration (expired ones count: the caller then
+    finds none live), from the cached count when it is fresh."""
+    cache = rt.parts.get(SourceCounts, SourceCounts)
+    now = time.monotonic()
+    hit = cache.counts.get(tenant)
+    if hit is not None and now - hit[0] < COUNT_SECONDS:
+        return hit[1] > 0
+    stmt = select(func.count()).where(table.c.tenant == tenant, table.c.mode.in_((INCLUSIVE, AUXILIARY)))
+    with rt.db.connect() as conn:
+        n = int(conn.execute(stmt).scalar_one())
+    with cache.lock:
+        cache.counts[tenant] = (now, n)
+    return n > 0
+
+
+def _forget_count(rt: Runtime, tenant: str) -> None:
+    cache = rt.parts.find(SourceCounts)
+    if cache is not None:
+        with cache.lock:
+            cache.counts.pop(tenant, None)
 
 
 def _row(r: Any) -> StoredRegistration:
@@ -99,6 +135,7 @@ def insert_registration(rt: Runtime, tenant: str, reg: Registration) -> StoredRe
 
     if not rt.db.run_write(job):
         raise AlreadyExists(f"context source registration {reg.id} already exists", instance=reg.id)
+    _forget_count(rt, tenant)
     return get_registration(rt, tenant, reg.id)
 
 
@@ -140,6 +177,7 @@ def replace_registration(rt: Runtime, tenant: str, reg: Registration) -> StoredR
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"context source registration {reg.id} does not exist", instance=reg.id)
+    _forget_count(rt, tenant)
     return get_registration(rt, tenant, reg.id)
 
 
@@ -152,4 +190,5 @@ def delete_registration(rt: Runtime, tenant: str, reg_id: str) -> StoredRegistra
 
     if not rt.db.run_write(job):
         raise ResourceNotFound(f"context source registration {reg_id} does not exist", instance=reg_id)
+    _forget_count(rt, tenant)
     return stored
