@@ -147,9 +147,9 @@ def _load(rt: Runtime, entry: CatalogueEntry, n: int) -> None:
     for k in range(n):
         body = {"id": f"urn:ngsi-ld:BenchPerson:{k}", "type": "BenchPerson"}
         body |= {
-        i.name: {"type": "GeoProperty" if i.kind == "geo" else "Property", "value": _value(i.name, i.kind, k)}
-        for i in entry.items
-    }
+            i.name: {"type": "GeoProperty" if i.kind == "geo" else "Property", "value": _value(i.name, i.kind, k)}
+            for i in entry.items
+        }
         ops.append((body["id"], hub.m_create(hub.parse_entity(body, tm, now="2026-01-01T00:00:00Z"))))
     for start in range(0, n, 500):
         hub.apply(rt, "default", ops[start : start + 500], creates=True)
