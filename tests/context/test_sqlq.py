@@ -505,7 +505,17 @@ def _py_eval(expr: Any, attrs: dict[str, list[dict[str, Any]]]) -> bool:
             bare = AttrPath(path.attr, path.sub, path.compound)
             found = any(_py_present(i, bare) for i in instances)
         return not found if expr.negated_exists else found
-    return any((v := _py_target(i, path)) is not MISSING and _py_match(v, expr.op, expr.value) for i in instances)
+    return any((v := _py_target(i, path)) is not MISSING and _py_term(v, expr.op, expr.value) for i in instances)
+
+
+def _py_term(v: Any, op: str, lit: Any) -> bool:
+    """A term on one value: an array matches when the array or one of its elements does, and a negated term
+    when none of them matches the positive one (NGSI-LD v1.9, clause 4.9)."""
+    candidates = [v, *v] if isinstance(v, list) else [v]
+    if op.startswith("!"):
+        positive = "==" if op == "!=" else "~="
+        return not any(_py_match(c, positive, lit) for c in candidates)
+    return any(_py_match(c, op, lit) for c in candidates)
 
 
 def _py_present(inst: dict[str, Any], path: AttrPath) -> bool:
