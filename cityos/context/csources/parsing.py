@@ -23,8 +23,8 @@ from cityos.context.csources.model import (
 from cityos.context.entity import TermMap, check_entity_id, check_name
 from cityos.context.errors import BadRequestData
 from cityos.context.geo import validate_geometry
+from cityos.context.subscriptions.parsing import selector_ids
 from cityos.core.durations import parse_duration
-from cityos.core.patterns import UnsupportedPattern, compile_pattern
 from cityos.core.timefmt import FORMAT_HINT, normalize_ts, now_iso
 
 # members the server keeps and a client may not set (clause 5.2.9): left out of what is stored
@@ -134,17 +134,7 @@ def _entities(value: Any, where: str, tm: TermMap) -> tuple[EntityInfo, ...]:
             raise BadRequestData(f"'{at}' must be an object with type and optionally id or idPattern")
         if not isinstance(sel.get("type"), str):
             raise BadRequestData(f"'{at}.type' is missing or not a string: every entity names its type")
-        if "id" in sel and "idPattern" in sel:
-            raise BadRequestData(f"'{at}' has both id and idPattern: give one of them")
-        eid = check_entity_id(sel["id"], f"{at}.id") if "id" in sel else None
-        pattern = None
-        if "idPattern" in sel:
-            if not isinstance(sel["idPattern"], str):
-                raise BadRequestData(f"'{at}.idPattern' must be a string (a regular expression)")
-            try:
-                pattern = compile_pattern(sel["idPattern"])
-            except UnsupportedPattern as exc:
-                raise BadRequestData(f"'{at}.idPattern' is not a valid regular expression: {exc}") from None
+        eid, pattern = selector_ids(sel, at)
         out.append(EntityInfo(tm.expand(check_name(sel["type"], f"{at}.type")), eid, pattern))
     return tuple(out)
 

@@ -202,19 +202,25 @@ def _parse_entities(value: Any, tm: TermMap) -> tuple[EntitySelector, ...]:
         if "type" not in sel:
             raise BadRequestData(f"'{where}.type' is missing: every entity selector names a type")
         etype, type_expr, types = _selector_types(sel["type"], where, tm)
-        if "id" in sel and "idPattern" in sel:
-            raise BadRequestData(f"'{where}' has both id and idPattern: give one of them")
-        eid = check_entity_id(sel["id"], f"{where}.id") if "id" in sel else None
-        pattern = None
-        if "idPattern" in sel:
-            if not isinstance(sel["idPattern"], str):
-                raise BadRequestData(f"'{where}.idPattern' must be a string (a regular expression)")
-            try:
-                pattern = compile_pattern(sel["idPattern"])
-            except UnsupportedPattern as exc:
-                raise BadRequestData(f"'{where}.idPattern' is not a valid regular expression: {exc}") from None
+        eid, pattern = selector_ids(sel, where)
         out.append(EntitySelector(etype, eid, pattern, type_expr, types))
     return tuple(out)
+
+
+def selector_ids(sel: dict[str, Any], where: str) -> tuple[str | None, Any]:
+    """The ``id`` or the ``idPattern`` (compiled for RE2) of an entity selector, at most one of them, each checked."""
+    if "id" in sel and "idPattern" in sel:
+        raise BadRequestData(f"'{where}' has both id and idPattern: give one of them")
+    eid = check_entity_id(sel["id"], f"{where}.id") if "id" in sel else None
+    pattern = None
+    if "idPattern" in sel:
+        if not isinstance(sel["idPattern"], str):
+            raise BadRequestData(f"'{where}.idPattern' must be a string (a regular expression)")
+        try:
+            pattern = compile_pattern(sel["idPattern"])
+        except UnsupportedPattern as exc:
+            raise BadRequestData(f"'{where}.idPattern' is not a valid regular expression: {exc}") from None
+    return eid, pattern
 
 
 def _selector_types(value: Any, where: str, tm: TermMap) -> tuple[str, TypeExpr | None, tuple[str, ...]]:
