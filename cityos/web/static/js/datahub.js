@@ -261,13 +261,18 @@ async function renderGrants(el, code, { me, can, toast }) {
   const list = el.querySelector("#grant-list");
   const errEl = el.querySelector("#grant-error");
   const moveEl = el.querySelector("#grant-move");
+  let latest = 0;  // a tab clicked while the first list loads: only the last asked-for list is shown
   const load = async () => {
     const q = view.side ? `&as=${view.side}` : "";
+    const mine = ++latest;
+    let shown;
     try {
-      show(list, grantTable(await get(`/datahub/grants?limit=100${q}`), me));
+      shown = grantTable(await get(`/datahub/grants?limit=100${q}`), me);
     } catch (e) {
-      show(list, errorText(e));
+      shown = errorText(e);
     }
+    if (mine !== latest) return;
+    show(list, shown);
     list.querySelectorAll("[data-move]").forEach((b) => b.addEventListener("click", () =>
       ask(b.dataset.grant, b.dataset.move).catch((e) => { errEl.textContent = e.message; })));
   };
