@@ -40,6 +40,7 @@ from cityos.context.qlang import (
     TName,
     TypeExpr,
 )
+from cityos.context.qtemplate import templated
 from cityos.context.tables import entities, entity_types
 
 # Members of an attribute instance that NGSI-LD names itself: kept literally, never expanded.
@@ -177,7 +178,12 @@ def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
         return and_(*(_compile(e, b, expand) for e in expr.items))
     if isinstance(expr, QOr):
         return or_(*(_compile(e, b, expand) for e in expr.items))
-    return _term(expr, b, expand)
+    if expr.path.linked is not None:
+        raise linked_unsupported(expr.path.attr)
+    path = expr.path
+    expanded = (expand(path.attr), *(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub))
+    kept = templated(expr, b.name, expanded, lambda term: _term(term, b, expand))
+    return kept if kept is not None else _term(expr, b, expand)
 
 
 LANGUAGE_WILDCARD = ("*",)  # attr[*]: any language of a LanguageProperty (NGSI-LD v1.9, clause 4.9)
@@ -338,6 +344,8 @@ def _guarded(guard: Cond | None, cond: Cond) -> Cond:
 
 
 class _Backend(Protocol):
+    name: str  # the dialect
+
     def has_attr(self, iri: str) -> Cond: ...
 
     def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond: ...
@@ -383,7 +391,15 @@ class _Doc:
     prefix: str
 
 
+def _bound(v: Any) -> Any:
+    # one bound parameter per value, also in an IN list: a plain list would become one expanding
+    # parameter, which the compiled templates (below) cannot carry
+    return bindparam(None, v)
+
+
 class _Sqlite:
+    name = "sqlite"
+
     def has_attr(self, iri: str) -> Cond:
         path = _json_path((iri,))
         if path is None:
@@ -417,9 +433,9 @@ class _Sqlite:
             return None
         jtype = _coalesce([func.json_type(doc.column, p) for p in found])
         if kind == "bool":
-            return None, jtype, lambda v: "true" if v else "false"
+            return None, jtype, lambda v: bindparam(None, "true" if v else "false")
         guard = jtype.in_(("integer", "real")) if kind == "number" else jtype == "text"
-        return guard, _coalesce([func.json_extract(doc.column, p) for p in found]), lambda v: v
+        return guard, _coalesce([func.json_extract(doc.column, p) for p in found]), _bound
 
     def members(self, doc: _Doc, path: tuple[str, ...], container: str, build: Callable[[Any], Cond]) -> Cond:
         """True when a member of the array (or object) at ``path`` satisfies ``build``."""
@@ -432,9 +448,9 @@ class _Sqlite:
     def member_operand(self, member: Any, kind: str) -> Operand | None:
         jtype = member.c.type  # json_each: 'text', 'integer', 'real', 'true', 'false', ...
         if kind == "bool":
-            return None, jtype, lambda v: "true" if v else "false"
+            return None, jtype, lambda v: bindparam(None, "true" if v else "false")
         guard = jtype.in_(("integer", "real")) if kind == "number" else jtype == "text"
-        return guard, member.c.value, lambda v: v
+        return guard, member.c.value, _bound
 
     def ordered(self, x: Any, kind: str) -> Any:
         return x  # SQLite compares text bytewise
@@ -444,6 +460,8 @@ class _Sqlite:
 
 
 class _Postgres:
+    name = "postgresql"
+
     def has_attr(self, iri: str) -> Cond:
         return func.coalesce(func.jsonb_array_length(self._attr(iri)), 0) > 0
 

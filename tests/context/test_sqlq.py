@@ -430,6 +430,28 @@ def test_names_with_quotes_are_data_not_sql(world: Database) -> None:
     assert inspect(world.engine).has_table("context_entities")
 
 
+def test_one_shape_of_term_binds_each_use_its_own_values(world: Database) -> None:
+    """A term's SQL is built once per shape and kept (cityos.context.qtemplate); each use binds its own values,
+    also when one shape comes twice in a statement, and names expanded elsewhere are their own shape."""
+    answers = set()
+    for t in (5, 15.5, 20, 25, 40):
+        want = expected(lambda a, t=t: any(num(v) and v > t for v in V(a, "temp")))
+        assert matched(world, f"temp>{t}") == want
+        answers.add(frozenset(want))
+    assert len(answers) > 2  # the values, not the first use, decide
+    first = compile_q(parse_q("temp>5"), expand=expand, dialect=world.dialect)
+    again = compile_q(parse_q("temp>40"), expand=expand, dialect=world.dialect)
+    assert str(first) == str(again)  # the same text: the database's statement cache holds it once
+    both = expected(lambda a: any(num(v) and (v > 24 or v < 12) for v in V(a, "temp")))
+    assert matched(world, "temp>24|temp<12") == both and both not in (set(), ALL)
+    written = expected(lambda a: "2018-12-04T12:00:00Z" in V(a, "at"))
+    assert written and matched(world, "at==2018-12-04T12:00:00Z") == written  # as written, not stored form
+    assert matched(world, "at==2018-12-04T12:00:00.000Z") == set()
+    elsewhere = compile_q(parse_q("temp>5"), expand=lambda n: f"https://elsewhere.example/{n}", dialect=world.dialect)
+    with world.connect() as conn:
+        assert set(conn.execute(select(entities.c.id).where(entities.c.tenant == "t1", elsewhere)).scalars()) == set()
+
+
 def test_other_tenants_are_not_selected_by_type(world: Database) -> None:
     with world.connect() as conn:
         pks = set(
