@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Text, and_, bindparam, case, cast, collate, false, func, literal_column, not_, or_, select
+from sqlalchemy import Text, and_, bindparam, case, collate, false, func, literal_column, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -125,8 +125,10 @@ def scope_pattern(scope: str) -> str | None:
 def _has_scope(scope: str, dialect: str) -> Cond:
     pattern = scope_pattern(scope)
     if dialect == "postgresql":
-        # only an array is walked: jsonb_array_elements_text fails on anything else
-        scopes = case((func.jsonb_typeof(entities.c.scope) == "array", entities.c.scope), else_=cast("[]", JSONB))
+        # only an array is walked: jsonb_array_elements_text fails on anything else (the empty array bound as
+        # JSONB: cast("[]", JSONB) would bind the JSON string "[]", on which it fails too)
+        none = bindparam(None, [], type_=JSONB)
+        scopes = case((func.jsonb_typeof(entities.c.scope) == "array", entities.c.scope), else_=none)
         each = func.jsonb_array_elements_text(scopes).table_valued("value").alias()
         wanted = bindparam(None, scope if pattern is None else pattern, type_=Text)
         match = each.c.value == wanted if pattern is None else each.c.value.op("~")(wanted)

@@ -27,9 +27,10 @@ from cityos.context.qlang import (
     QString,
     QTerm,
     parse_q,
+    parse_scope_q,
     parse_type_expr,
 )
-from cityos.context.sqlq import LITERAL_MEMBERS, compile_q, compile_type_expr
+from cityos.context.sqlq import LITERAL_MEMBERS, compile_q, compile_scope_q, compile_type_expr
 from cityos.context.tables import entities, entity_types
 from cityos.store.engine import Database
 
@@ -450,6 +451,22 @@ def test_one_shape_of_term_binds_each_use_its_own_values(world: Database) -> Non
     elsewhere = compile_q(parse_q("temp>5"), expand=lambda n: f"https://elsewhere.example/{n}", dialect=world.dialect)
     with world.connect() as conn:
         assert set(conn.execute(select(entities.c.id).where(entities.c.tenant == "t1", elsewhere)).scalars()) == set()
+
+
+def test_scope_q_passes_over_a_scope_that_is_no_array(world: Database) -> None:
+    """Scopes are kept as an array; a scope written otherwise (here a bare JSON string) is passed over, not an
+    error of the whole query (on PostgreSQL the walk of the scopes fails on anything but an array)."""
+    with world.begin() as conn:
+        for eid, scope in (("urn:scoped", ["/a/b"]), ("urn:odd", "/a/b")):
+            conn.execute(
+                insert(entities).values(
+                    tenant="t3", id=eid, types=[], scope=scope, attrs={}, created_at=TS, modified_at=TS
+                )
+            )
+    with world.connect() as conn:
+        where = compile_scope_q(parse_scope_q("/a/#"), dialect=world.dialect)
+        got = set(conn.execute(select(entities.c.id).where(entities.c.tenant == "t3", where)).scalars())
+    assert "urn:scoped" in got
 
 
 def test_other_tenants_are_not_selected_by_type(world: Database) -> None:
