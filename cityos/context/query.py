@@ -79,9 +79,9 @@ class EntityQuery:
     count: bool = False
     # the rows with the values a reader derived from them and kept beside them (EntityRow.shadow, .version)
     shadows: bool = False
-    # attribute IRIs whose values are not read (taken out by the database): for a reader that takes what it
-    # shows of them from what it kept beside the state; ignored by a geo-query or orderBy, which read them
-    omit: tuple[str, ...] = ()
+    # False: the rows' attributes are not read (each row's attrs empty): for a reader that takes all it shows of
+    # a row from what it kept beside the state (with ``shadows``); ignored by a geo-query or orderBy, which read them
+    state: bool = True
     # local=true: no context source is asked (cityos.context.csources.forwarding), and a query may then have no filter
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
@@ -301,8 +301,8 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
-    omit = query.omit if f.geo is None and not query.order_by else ()
-    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows, omit=omit,
+    state = query.state or f.geo is not None or bool(query.order_by)
+    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows, state=state,
                             dialect=rt.db.dialect)  # fmt: skip
     geo, geo_iri = f.geo, f.geo_iri
     if query.order_by:
