@@ -80,7 +80,7 @@ try:  # the one-pass build (this bench also runs on a checkout from before it, f
 except ImportError:
     governed_page = None  # type: ignore[assignment]
 try:  # the masked values kept beside the state (a checkout from before them measures without)
-    from cityos.datahub.shadows import look_up, shadow_writes, shadowed_page
+    from cityos.datahub.shadows import look_up, shadow_key, shadow_writes, shadowed_page
 except ImportError:
     look_up = None  # type: ignore[assignment]
 
@@ -236,9 +236,10 @@ def _parts(rt: Runtime, code: str, reader: Reader, rows: list[Any], query: hub.E
     if look_up is not None:  # the read as it is now: records and subjects from what the rows keep
         hub.query_entities(rt, "default", query, tm)
         marks.append(clock())
-        kept = hub.query_entities(rt, "default", dataclasses.replace(query, shadows=True, state=False), tm).rows
-        marks.append(clock())
         in_full = [n for n in decided.access.shown if n not in decided.access.masked]
+        key = shadow_key(in_full, decided.access.masked, subject_items(decided.entry))
+        kept = hub.query_entities(rt, "default", dataclasses.replace(query, shadows=True, kept_key=key), tm).rows
+        marks.append(clock())
         looked = look_up(kept, tm, in_full, decided.access.masked, subject_items(decided.entry))
         marks.append(clock())
         assert looked is not None and not looked.made, "the rows keep nothing: the kept parts are not warm"

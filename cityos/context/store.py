@@ -8,7 +8,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, literal, literal_column, or_, select, text, type_coerce
+from sqlalchemy import (
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -304,11 +318,19 @@ class Selection:
     order: Any
 
 
-def _no_state(dialect: str) -> Any:
-    """An empty document in place of the ``attrs`` column: the state is neither sent nor decoded (a reader that
-    takes all it shows of a row from what it kept beside the state)."""
-    empty: Any = literal_column("'{}'::jsonb" if dialect == "postgresql" else "'{}'")
-    return type_coerce(empty, entities.c.attrs.type).label("attrs")
+def _unless_kept(dialect: str, key: str) -> Any:
+    """The ``attrs`` column, or an empty document for a row whose shadow names ``key`` (what a reader keeps there
+    under it): the state of those rows is neither sent nor decoded. The shadow is JSON text as written (orjson,
+    ``"key":`` without spaces), so a search of its text finds the key; a value that holds the same text makes the
+    test true of a row that keeps nothing under the key, whose reader then finds no record there and reads it again
+    with its state."""
+    needle: Any = bindparam("kept_key", '"' + key + '":', unique=True)
+    if dialect == "postgresql":
+        found: Any = func.strpos(cast(entities.c.shadow, Text), needle) > 0
+        empty: Any = literal_column("'{}'::jsonb")
+    else:
+        found, empty = func.instr(entities.c.shadow, needle) > 0, literal_column("'{}'")
+    return type_coerce(case((found, empty), else_=entities.c.attrs), entities.c.attrs.type).label("attrs")
 
 
 def base_select(
@@ -317,19 +339,19 @@ def base_select(
     *,
     type_iri: str | None = None,
     shadows: bool = False,
-    state: bool = True,
+    kept_key: str | None = None,
     dialect: str = "sqlite",
 ) -> Selection:
     """Entities of a tenant matching ``where`` (``shadows``: with their kept derived values and versions;
-    ``state`` False: without their attributes, each row's ``attrs`` empty, :func:`_no_state`).
+    ``kept_key``: the rows whose shadow names it without their attributes, :func:`_unless_kept`).
 
     With ``type_iri`` the query is driven by the ``(tenant, type, entity_pk)`` index: rows come in
     pk order straight from the index and a page stops as soon as it is full, instead of first
     listing every entity of the type.
     """
     columns: tuple[Any, ...] = SHADOW_COLUMNS if shadows else COLUMNS
-    if not state:
-        columns = tuple(_no_state(dialect) if c is entities.c.attrs else c for c in columns)
+    if kept_key is not None:
+        columns = tuple(_unless_kept(dialect, kept_key) if c is entities.c.attrs else c for c in columns)
     where = [*where, live(now_iso())]
     if type_iri is None:
         return Selection(select(*columns).where(entities.c.tenant == tenant, *where), entities.c.pk)

@@ -32,7 +32,7 @@ from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry, OpeningType
 from cityos.datahub.objections import flag_records
 from cityos.datahub.shadows import keep as keep_shadows
-from cityos.datahub.shadows import look_up, shadowed_page
+from cityos.datahub.shadows import look_up, shadow_key, shadowed_page
 from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
 
@@ -124,13 +124,13 @@ def govern_page(
 
 
 def _query(
-    entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False, state: bool = True
+    entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False, kept_key: str | None = None
 ) -> hub.EntityQuery:
     backing = entry.backing
     filters = [f for f in (backing.q, q) if f]
     where = ";".join(f"({f})" for f in filters) or None
     return hub.EntityQuery(type=",".join(backing.entity_types), q=where, limit=limit, offset=offset, count=True,
-                           shadows=shadows, state=state)  # fmt: skip
+                           shadows=shadows, kept_key=kept_key)  # fmt: skip
 
 
 def fetch(
@@ -246,15 +246,16 @@ def governed_fetch(
     tm = hub.core_term_map()
     subjects = subject_items(entry)
     in_full = [name for name in access.shown if name not in access.masked]
-    # first without the state: the records as the rows keep them (the database sends neither values nor masks);
-    # the total is counted apart, once the page's audit append is on its way
-    query = _query(entry, q, limit, offset, shadows=True, state=False)
-    counting = dataclasses.replace(query, shadows=False, limit=0)
+    # the records as the rows keep them, the state only of the rows that keep nothing under the read's key (the
+    # database sends neither values nor masks of the others); the total counted apart, once the append is on its way
+    query = _query(entry, q, limit, offset, shadows=True, kept_key=shadow_key(in_full, access.masked, subjects))
+    counting = dataclasses.replace(query, shadows=False, kept_key=None, limit=0)
     query = dataclasses.replace(query, count=False)
     result = hub.query_entities(rt, tenant, query, tm)
     looked = look_up(result.rows, tm, in_full, access.masked, subjects) if result.rows else None
-    if result.rows and (looked is None or looked.made):  # a row keeps nothing: read again with the state
-        result = hub.query_entities(rt, tenant, dataclasses.replace(query, state=True), tm)
+    if result.rows and (looked is None or any(not result.rows[i].attrs for i in looked.made)):
+        # a row read without its state keeps no record of this read after all: read again with every state
+        result = hub.query_entities(rt, tenant, dataclasses.replace(query, kept_key=None), tm)
         looked = look_up(result.rows, tm, in_full, access.masked, subjects) if result.rows else None
     rows = result.rows
     if not rows:

@@ -4,17 +4,17 @@ instead of reading, rendering and decoding the state and masking 10,000 values a
 
 The record a governed read shows of an entity depends only on its stored state, the items shown in full and the
 items masked with their kinds (a mask depends only on its item's kind, :mod:`cityos.datahub.masking`, never on the
-grant), and the audit record's subjects only on the values of the entry's subject items: both are functions of
-the stored state. A governed read of an entry backed by entity types reads its rows without their state and with
-what is kept beside them (``EntityRow.shadow``, :func:`cityos.context.keep_shadows`): a JSON object keyed by the
-read's *shadow key* (the items shown in full, the masked items with their kinds, the subject items and
-``MASKS_VERSION``: a grant that shows or masks other items, or a mask convention changed, finds nothing), each
-holding ``[record, subjects]``: the record as the read shows it (keyValues: ``id``, ``type``, the items shown,
-the masked ones masked, in stored order) and the subject values of the row. When a row holds nothing under the
-key the page is read again with the state, the rows that hold nothing built and masked
-(:func:`cityos.datahub.pages.governed_page`), and what was made kept after the read's audit append committed, in
-another thread, only while the row's version is still the one read. The column is JSON text (``json`` on
-PostgreSQL): the database sends what was kept as it was written, and the driver's parse of it is the record.
+grant), and the audit record's subjects only on the values of the entry's subject items: both are functions of the
+stored state. A governed read of an entry backed by entity types reads its rows with what is kept beside them
+(``EntityRow.shadow``, :func:`cityos.context.keep_shadows`): a JSON object keyed by the read's *shadow key* (the
+items shown in full, the masked items with their kinds, the subject items and ``MASKS_VERSION``: a grant that shows
+or masks other items, or a mask convention changed, finds nothing), each holding ``[record, subjects]``: the record
+as the read shows it (keyValues: ``id``, ``type``, the items shown, the masked ones masked, in stored order) and the
+subject values of the row; the state only of the rows whose shadow does not name the key (``EntityQuery.kept_key``).
+The rows that hold nothing are built and masked (:func:`cityos.datahub.pages.governed_page`), and what was made kept
+after the read's audit append committed, in another thread, only while the row's version is still the one read. The
+column is JSON text (``json`` on PostgreSQL): the database sends what was kept as it was written, and the driver's
+parse of it is the record.
 
 Why it cannot go stale: every write of an entity's state (create, update, merge, replace, delete, batch,
 telemetry, the temporal API's writes: all go through the data hub's store) empties the row's shadow and moves its

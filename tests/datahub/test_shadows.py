@@ -198,6 +198,22 @@ def test_a_kept_doc_never_puts_in_an_item_the_read_does_not_mask(governed: Runti
     assert "registeredAddress" not in record and _shown(record) == _masked(FIRST)
 
 
+def test_a_row_whose_shadow_only_mentions_the_key_is_read_with_its_state(governed: Runtime) -> None:
+    rt = governed
+    _read(rt)
+    query = hub.EntityQuery(type="Person", limit=10, shadows=True)
+    row = hub.query_entities(rt, "default", query, hub.core_term_map()).rows[0]
+    (key,) = row.shadow
+    # the key's text inside another key's doc: the database finds it, the read finds no record under it
+    planted = {"other": [{"id": ID, "nested": {key: 1}}, []]}
+    hub.keep_shadows(rt, [(row.pk, row.version, planted)]).result()
+    kept = hub.query_entities(rt, "default", dataclasses.replace(query, kept_key=key), hub.core_term_map()).rows
+    assert kept[0].attrs == {}  # read without its state
+    record = _read(rt)
+    assert _shown(record) == _masked(FIRST) and "nested" not in record
+    assert _read(rt) == record  # kept again under the read's key
+
+
 def test_a_record_kept_in_another_row_is_not_taken(governed: Runtime, api: Api) -> None:
     rt = governed
     other = "urn:ngsi-ld:Person:2"
