@@ -18,11 +18,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # dropped and added again rather than altered: both change only the catalogue, where a change of type would
+    # rewrite every row of the table under an exclusive lock
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column("context_entities", "shadow", type_=sa.JSON(), postgresql_using="NULL::json")
+        op.drop_column("context_entities", "shadow")
+        op.add_column("context_entities", sa.Column("shadow", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        doc = postgresql.JSONB(astext_type=sa.Text())
-        op.alter_column("context_entities", "shadow", type_=doc, postgresql_using="NULL::jsonb")
+        op.drop_column("context_entities", "shadow")
+        op.add_column("context_entities", sa.Column("shadow", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
