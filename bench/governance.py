@@ -12,22 +12,28 @@ grant lifts, so masked: ID number, names, mobiles, addresses, dates, e-mail, loc
   process's CPU time (every thread: the append's too);
   - the TARGET line (issue 17: a governed read adds at most 2 ms p95): governed p95 - plain p95, the median of
     the paired differences (each governed read less the plain read before it) and the difference of the p50s;
+  - server: on PostgreSQL the CPU time of the database's backends serving the bench (every connection of its
+    database: the read's, the append's; from /proc/<pid>/schedstat), per read, and what governance adds counting
+    both processes (the server strips, renders and commits what the process no longer does);
   - cold: governed reads with nothing kept (no decision, no masked value): a process's first read of a page;
+  - after write: the first read after a write, the plain read and the governed one, paired: every row's shadow
+    emptied and its version moved before each pair, as every write of the state does, so that the governed read
+    reads the page whole, masks it and keeps what it masked (the keep, in another thread, waited for after);
   - commit: one durable commit of one small row in the same database, the floor of any audited read;
   - parts, each on its own in this thread's CPU time (warm): the decision, the audit record's subjects taken from
     the stored rows, the plain build and the governed build of the same rows (and their difference), the append
     with its commit run here (not overlapped; its wall time too), the flags, the way a page was governed
     before the one-pass build (the plain build's records cut, then masked in place), for comparison, and what a
-    governed read does now (:mod:`cityos.datahub.shadows`): the shadow look-up (the audit subjects kept beside
-    each row) and the shadowed build (the items shown in full built, the masked values kept put in), and the
-    shadowed build beyond the plain one.
+    governed read does now (:mod:`cityos.datahub.shadows`): the plain query (the rows with their state, decoded)
+    against the kept query (the rows without their state, with the records kept beside them, decoded), and the
+    look-up of the kept records and subjects in them (on PostgreSQL the server's part of a query is not in these).
 On a loaded machine the wall figures vary by tens of ms from one read to the next and say nothing of 2 ms; the
 CPU figures and their paired differences move much less. The process is tuned as every cityos server process is
 (``cityos.tuning``). The headline also runs on a checkout from before the one-pass build (its parts are then not
 measured), for a before/after in one sitting: copy this file into a bench/ directory beside that checkout's
 bench/context.py and run it with PYTHONPATH set to the checkout.
 
-Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqlite|postgresql|both]
+Run: .venv/bin/python bench/governance.py [--records N] [--repeats N] [--db sqlite|postgresql|both] [--no-parts]
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.context import fresh_database, runtime
+from bench.context import PG_ADMIN, fresh_database, runtime
 from cityos import context as hub
 from cityos.datahub import (
     Backing,
@@ -65,6 +71,7 @@ from cityos.datahub.decisions import decisions
 from cityos.datahub.masking import forget_masked, mask_records
 from cityos.datahub.objections import OpenObjections, flag_records
 from cityos.runtime import Runtime
+from cityos.store.engine import null_pool_engine
 from cityos.tuning import tune_process
 
 try:  # the one-pass build (this bench also runs on a checkout from before it, for a before/after in one sitting)
@@ -73,7 +80,7 @@ try:  # the one-pass build (this bench also runs on a checkout from before it, f
 except ImportError:
     governed_page = None  # type: ignore[assignment]
 try:  # the masked values kept beside the state (a checkout from before them measures without)
-    from cityos.datahub.shadows import look_up, shadow_writes, shadowed_page
+    from cityos.datahub.shadows import look_up, shadow_key, shadow_writes, shadowed_page
 except ImportError:
     look_up = None  # type: ignore[assignment]
 
@@ -182,8 +189,9 @@ PARTS = (
     "append",
     "flag",
     "cut+mask (before)",
-    "shadow look-up",
-    "shadowed build",
+    "plain query",
+    "kept query",
+    "look-up",
 )
 
 
@@ -196,8 +204,8 @@ def _plain(rt: Runtime, query: hub.EntityQuery, tm: hub.TermMap) -> list[dict[st
     return hub.key_values_page(result.rows, tm)
 
 
-def _parts(rt: Runtime, code: str, reader: Reader, rows: list[Any], tm: hub.TermMap, route: str,
-           into: dict[str, list[float]]) -> None:  # fmt: skip
+def _parts(rt: Runtime, code: str, reader: Reader, rows: list[Any], query: hub.EntityQuery, tm: hub.TermMap,
+           route: str, into: dict[str, list[float]]) -> None:  # fmt: skip
     """The governed read's parts, each on its own (ms of this thread's CPU time, warm): the decision, the audit
     record's subjects from the stored rows, the plain build and the governed (cut and masked) build of the same
     rows, the append with its commit (run here, not overlapped: its wall time too), the flags, and the way the page
@@ -225,27 +233,75 @@ def _parts(rt: Runtime, code: str, reader: Reader, rows: list[Any], tm: hub.Term
     mask_records(plain, decided.access.masked)
     marks.append(clock())
     assert plain == records, "the governed build differs from the plain build cut and masked"
-    if look_up is not None:  # the read as it is now: subjects and masked values from what the rows keep
-        looked = look_up(rows, tm, decided.access.masked, subject_items(decided.entry))
+    if look_up is not None:  # the read as it is now: records and subjects from what the rows keep
+        hub.query_entities(rt, "default", query, tm)
         marks.append(clock())
-        assert looked is not None and not looked.made, "the rows keep nothing: the shadowed parts are not warm"
-        shadowed, _kept = shadowed_page(rows, tm, decided.access.shown, decided.access.masked, looked)
+        in_full = [n for n in decided.access.shown if n not in decided.access.masked]
+        key = shadow_key(in_full, decided.access.masked, subject_items(decided.entry))
+        kept = hub.query_entities(rt, "default", dataclasses.replace(query, shadows=True, kept_key=key), tm).rows
         marks.append(clock())
-        assert shadowed == records, "the shadowed build differs from the governed build"
+        looked = look_up(kept, tm, in_full, decided.access.masked, subject_items(decided.entry))
+        marks.append(clock())
+        assert looked is not None and not looked.made, "the rows keep nothing: the kept parts are not warm"
+        shadowed, _kept = shadowed_page(kept, tm, in_full, decided.access.masked, looked)
+        assert shadowed == records, "the kept records differ from the governed build"
     for name, a, b in zip(PARTS, marks, marks[1:], strict=False):
         into[name].append((b - a) * 1000)
 
 
-def _timed(fn: Any, wall: list[float], cpu: list[float]) -> Any:
-    """``fn()``, its wall time and the process's CPU time (every thread: the audit append's writer thread too)."""
+class Backends:
+    """The CPU time of the PostgreSQL backends of one database (its connections' server processes, on this
+    machine), read from /proc/<pid>/schedstat (ns); nothing on SQLite, whose work is in the process."""
+
+    def __init__(self, db: Any) -> None:
+        self.name = None if db.is_sqlite else db.engine.url.database
+        self.pids: list[int] = []
+
+    def refresh(self) -> None:
+        """List the database's backends again (the pool may have opened a connection), from another database."""
+        if self.name is None:
+            return
+        admin = null_pool_engine(PG_ADMIN)
+        try:
+            with admin.connect() as conn:
+                found = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": self.name})
+                self.pids = [r[0] for r in found]
+        finally:
+            admin.dispose()
+
+    def cpu_ms(self) -> float:
+        total = 0
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError):  # a backend that ended: its time is lost from here on
+                continue
+        return total / 1e6
+
+
+def _timed(fn: Any, wall: list[float], cpu: list[float], server: list[float] | None = None,
+           backends: Backends | None = None) -> Any:  # fmt: skip
+    """``fn()``, its wall time, the process's CPU time (every thread: the audit append's writer thread too) and,
+    with ``backends``, the database server's CPU time for it (into ``server``)."""
+    s = backends.cpu_ms() if backends is not None else 0.0
     t, c = time.perf_counter(), time.process_time()
     out = fn()
     wall.append((time.perf_counter() - t) * 1000)
     cpu.append((time.process_time() - c) * 1000)
+    if backends is not None and server is not None:
+        server.append(backends.cpu_ms() - s)
     return out
 
 
-def run(kind: str, records: int, repeats: int) -> None:
+def _empty_shadows(rt: Runtime) -> None:
+    """What every write of an entity's state does to what is kept beside it (shadow emptied, version moved), to
+    every row at once: the next governed read finds nothing kept."""
+    sql = "UPDATE context_entities SET shadow = NULL, version = version + 1"
+    rt.db.run_write(lambda conn: conn.execute(text(sql)))
+
+
+def run(kind: str, records: int, repeats: int, parts_wanted: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db, drop = fresh_database(kind, Path(tmp))
         rt = runtime(db, Path(tmp))
@@ -263,17 +319,37 @@ def run(kind: str, records: int, repeats: int) -> None:
             tm = hub.core_term_map()
             query = hub.EntityQuery(type="BenchPerson", limit=records, count=True)
             route = "GET /datahub/datasets/{code}/records"
-            keys = ("plain", "governed", "plain cpu", "governed cpu", "cold", "cold cpu", "commit")
+            pg = not rt.db.is_sqlite
+            keys = ("plain", "governed", "plain cpu", "governed cpu", "plain server", "governed server", "cold",
+                    "cold cpu", "after write plain", "after write", "after write cpu", "after write server",
+                    "commit")  # fmt: skip
             figures: dict[str, list[float]] = {k: [] for k in keys}
             parts: dict[str, list[float]] = {k: [] for k in (*PARTS, "append wall")}
             for _ in range(3):  # warm: the decision, the masked values, the connections
                 _plain(rt, query, tm)
                 read_records(rt, "default", entry.code, reader, limit=records)
+            if look_up is not None:
+                shadow_writes(rt).settle()
+            backends = Backends(rt.db) if pg else None
             for _ in range(repeats):  # interleaved, the same page: plain, governed, plain, governed ...
-                rows = _timed(lambda: _plain(rt, query, tm), figures["plain"], figures["plain cpu"])
+                if backends is not None:
+                    backends.refresh()
+                rows = _timed(lambda: _plain(rt, query, tm), figures["plain"], figures["plain cpu"],
+                              figures["plain server"], backends)  # fmt: skip
                 read = _timed(lambda: read_records(rt, "default", entry.code, reader, limit=records),
-                              figures["governed"], figures["governed cpu"])  # fmt: skip
+                              figures["governed"], figures["governed cpu"], figures["governed server"],
+                              backends)  # fmt: skip
                 figures["commit"].append(_commit_ms(rt))
+            for _ in range(max(3, repeats // 3)):  # the first read after a write: nothing kept
+                _empty_shadows(rt)
+                if backends is not None:
+                    backends.refresh()
+                _timed(lambda: _plain(rt, query, tm), figures["after write plain"], [])
+                _timed(lambda: read_records(rt, "default", entry.code, reader, limit=records),
+                       figures["after write"], figures["after write cpu"], figures["after write server"],
+                       backends)  # fmt: skip
+                if look_up is not None:
+                    shadow_writes(rt).settle()
             for _ in range(max(3, repeats // 3)):  # cold: nothing kept (a process's first read of a page)
                 forget_masked()
                 decisions(rt).forget()
@@ -284,15 +360,16 @@ def run(kind: str, records: int, repeats: int) -> None:
                 shadow_writes(rt).settle()
                 query = dataclasses.replace(query, shadows=True)
             stored = hub.query_entities(rt, "default", query, tm).rows
-            for _ in range(repeats if governed_page is not None else 0):
-                _parts(rt, entry.code, reader, stored, tm, route, parts)
+            for _ in range(repeats if governed_page is not None and parts_wanted else 0):
+                _parts(rt, entry.code, reader, stored, dataclasses.replace(query, shadows=False), tm, route, parts)
             assert len(rows) == len(read.records) == records
             assert read.records[0]["idNumber"].count("*") == 8, "the governed read is not masked"
             masked = len(read.access.masked)
             print(f"{kind:10s} {records} records x {len(entry.items)} items ({masked} masked), {repeats} reads each, "
                   f"plain and governed interleaved, load average {os.getloadavg()[0]:.1f} at the end")  # fmt: skip
             for label, xs in figures.items():
-                print(_line(label, xs))
+                if xs:
+                    print(_line(label, xs))
             plain, governed = figures["plain"], figures["governed"]
             paired = [g - p for p, g in zip(plain, governed, strict=True)]
             paired_cpu = [g - p for p, g in zip(figures["plain cpu"], figures["governed cpu"], strict=True)]
@@ -307,17 +384,23 @@ def run(kind: str, records: int, repeats: int) -> None:
                 f"  CPU (every thread) the governed read adds: paired median "
                 f"{statistics.median(paired_cpu):+.2f} ms, p95 {cpu95:+.2f} ms; governed / plain p50 {ratio:.3f}"
             )
-            if governed_page is None:
-                print("  parts: not measured (a checkout from before the one-pass build)")
+            if pg:
+                both = [g - p + gs - ps for p, g, ps, gs in zip(figures["plain cpu"], figures["governed cpu"],
+                        figures["plain server"], figures["governed server"], strict=True)]  # fmt: skip
+                server = statistics.median(figures["governed server"]) - statistics.median(figures["plain server"])
+                print(f"  CPU of the process and the database server the governed read adds: paired median "
+                      f"{statistics.median(both):+.2f} ms (the server's alone: p50 {server:+.2f} ms)")  # fmt: skip
+            after = [g - p for p, g in zip(figures["after write plain"], figures["after write"], strict=True)]
+            after_ms = statistics.median(after)
+            print(f"  the first read after a write, beyond the plain read: paired median {after_ms:+.2f} ms")
+            if governed_page is None or not parts_wanted:
+                print("  parts: not measured (--no-parts, or a checkout from before the one-pass build)")
                 return
             got = {k: v for k, v in parts.items() if v}
             print("  parts, us of CPU p50 (p95): " + ", ".join(
                 f"{k} {statistics.median(v) * 1000:.0f} ({_p95(v) * 1000:.0f})" for k, v in got.items()))  # fmt: skip
             extra = [g - b for g, b in zip(parts["governed build"], parts["build"], strict=True)]
             print(f"  the governed build beyond the plain one: p50 {statistics.median(extra) * 1000:.0f} us")
-            if parts["shadowed build"]:
-                extra = [g - b for g, b in zip(parts["shadowed build"], parts["build"], strict=True)]
-                print(f"  the shadowed build beyond the plain one: p50 {statistics.median(extra) * 1000:.0f} us")
         finally:
             rt.close()
             drop()
@@ -328,10 +411,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--no-parts", action="store_true", help="the headline only (e.g. on an older checkout)")
     args = parser.parse_args()
     tune_process()  # the collector's thresholds of every cityos server process
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        run(kind, args.records, args.repeats)
+        run(kind, args.records, args.repeats, not args.no_parts)
 
 
 if __name__ == "__main__":

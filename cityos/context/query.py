@@ -79,9 +79,10 @@ class EntityQuery:
     count: bool = False
     # the rows with the values a reader derived from them and kept beside them (EntityRow.shadow, .version)
     shadows: bool = False
-    # attribute IRIs whose values are not read (taken out by the database): for a reader that takes what it
-    # shows of them from what it kept beside the state; ignored by a geo-query or orderBy, which read them
-    omit: tuple[str, ...] = ()
+    # a reader's key of what it keeps beside the state (with ``shadows``): a row whose shadow names it is read
+    # without its attributes (attrs empty), the others with them, for a reader that takes all it shows of a row
+    # from what it kept; ignored by a geo-query or orderBy, which read them
+    kept_key: str | None = None
     # local=true: no context source is asked (cityos.context.csources.forwarding), and a query may then have no filter
     local: bool = False
     # types (IRIs) left out whatever the query asks: those the reader may read nothing of (cityos.context.governance)
@@ -301,8 +302,8 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
         )
     check_tenant_for_read(rt, tenant)
     f = compile_filters(rt, tenant, query, tm)
-    omit = query.omit if f.geo is None and not query.order_by else ()
-    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows, omit=omit,
+    kept_key = query.kept_key if f.geo is None and not query.order_by else None
+    sel = store.base_select(tenant, f.where, type_iri=f.type_iri, shadows=query.shadows, kept_key=kept_key,
                             dialect=rt.db.dialect)  # fmt: skip
     geo, geo_iri = f.geo, f.geo_iri
     if query.order_by:

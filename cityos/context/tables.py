@@ -20,6 +20,7 @@ that type filters use an index. Every GeoProperty instance has a bounding box ro
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -53,8 +54,10 @@ entities = Table(
     # values derived from ``attrs`` and kept beside them by a reader that asks for them again and again (the
     # datahub's masked values, cityos.datahub.shadows): every write of the state empties it and moves
     # ``version`` (random on insert, +1 on each write), and a reader keeps what it derived only while the
-    # version it read is still the row's, so that nothing kept outlives the values it was derived from
-    Column("shadow", JSONDoc, nullable=True),
+    # version it read is still the row's, so that nothing kept outlives the values it was derived from. JSON
+    # text (``json`` on PostgreSQL, not ``jsonb``): read back as it was written, the server sends it without
+    # rendering it (a page's kept records, 1,000 of them, cost a jsonb column several ms of the server's CPU)
+    Column("shadow", JSON, nullable=True),
     Column("version", BigInteger, nullable=False, server_default="0"),
     # expiresAt of a transient entity (NGSI-LD 4.22), stored form: past it the entity is not served, and the
     # next create of its id (or `cityos context reap`) removes the row; None: a durable entity

@@ -223,10 +223,16 @@ class _Head(NamedTuple):
     sealed_at_ms: int
 
 
-def _append_rows(conn: Connection, db: Database, rows: list[tuple[Any, ...]], seq: int, hash_: str) -> None:
+def _append_rows(
+    conn: Connection, db: Database, rows: list[tuple[Any, ...]], seq: int, hash_: str, *, commit: bool = False
+) -> None:
     """Insert ``rows`` into the chain and move its head to (``seq``, ``hash_``): on SQLite two statements, on
-    PostgreSQL one for a read's record (a round trip each), COPY and an update for a large batch."""
-    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    PostgreSQL one for a read's record (a round trip each), COPY and an update for a large batch. ``commit``
+    (PostgreSQL, a read's record): the transaction's COMMIT sent in one pipeline with that statement, one round
+    trip for both, and waited for (the record is durable when this returns: synchronous_commit as configured);
+    the transaction that ran the job then has nothing left to commit."""
+    dbapi = conn.connection.dbapi_connection
+    cur = dbapi.cursor()  # type: ignore[union-attr]
     columns = ", ".join(_ROW)
     if db.is_sqlite:
         marks = ", ".join("?" * len(_ROW))
@@ -238,11 +244,15 @@ def _append_rows(conn: Connection, db: Database, rows: list[tuple[Any, ...]], se
         cur.execute(f"UPDATE datahub_audit_head SET seq = %s, hash = %s WHERE chain = '{CHAIN}'", (seq, hash_))
         return
     marks = ", ".join([f"({', '.join(['%s'] * len(_ROW))})"] * len(rows))
-    cur.execute(
-        f"WITH appended AS (INSERT INTO datahub_audit ({columns}) VALUES {marks}) "
-        f"UPDATE datahub_audit_head SET seq = %s, hash = %s WHERE chain = '{CHAIN}'",
-        (*(v for row in rows for v in row), seq, hash_),
-    )
+    sql = (f"WITH appended AS (INSERT INTO datahub_audit ({columns}) VALUES {marks}) "
+           f"UPDATE datahub_audit_head SET seq = %s, hash = %s WHERE chain = '{CHAIN}'")  # fmt: skip
+    values = (*(v for row in rows for v in row), seq, hash_)
+    if not commit:
+        cur.execute(sql, values)
+        return
+    with dbapi.pipeline():  # type: ignore[union-attr]
+        cur.execute(sql, values)
+        dbapi.commit()  # type: ignore[union-attr]
 
 
 def _locked_head(conn: Connection, db: Database) -> tuple[_Head, int, int]:
@@ -302,9 +312,12 @@ def _append_job(
             digest = chain_hash(canonical(values), prev)
             rows.append((*values, prev, digest))
             prev = digest
-        _append_rows(conn, rt.db, rows, seq, prev)
-        sealed = _write_seal(conn, k, seq, prev, at_ms).seq if _due(head, seq, at_ms, rt) else None
-        return Appended(head.seq + 1, seq, sealed, objections)
+        if _due(head, seq, at_ms, rt):  # the seal is written in the same transaction
+            _append_rows(conn, rt.db, rows, seq, prev)
+            return Appended(head.seq + 1, seq, _write_seal(conn, k, seq, prev, at_ms).seq, objections)
+        # PostgreSQL: the record's statement and the COMMIT in one round trip (SQLite: the writer commits)
+        _append_rows(conn, rt.db, rows, seq, prev, commit=not rt.db.is_sqlite and len(rows) <= _SMALL_BATCH)
+        return Appended(head.seq + 1, seq, None, objections)
 
     return job
 

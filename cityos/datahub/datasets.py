@@ -32,7 +32,7 @@ from cityos.datahub.masking import mask_records
 from cityos.datahub.models import Access, CatalogueEntry, OpeningType
 from cityos.datahub.objections import flag_records
 from cityos.datahub.shadows import keep as keep_shadows
-from cityos.datahub.shadows import look_up, shadowed_page
+from cityos.datahub.shadows import look_up, shadow_key, shadowed_page
 from cityos.datahub.table_readers import READERS, filter_items, read_table
 from cityos.runtime import Runtime
 
@@ -124,21 +124,13 @@ def govern_page(
 
 
 def _query(
-    entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False, omit: tuple[str, ...] = ()
+    entry: CatalogueEntry, q: str | None, limit: int, offset: int, *, shadows: bool = False, kept_key: str | None = None
 ) -> hub.EntityQuery:
     backing = entry.backing
     filters = [f for f in (backing.q, q) if f]
     where = ";".join(f"({f})" for f in filters) or None
     return hub.EntityQuery(type=",".join(backing.entity_types), q=where, limit=limit, offset=offset, count=True,
-                           shadows=shadows, omit=omit)  # fmt: skip
-
-
-def _omitted(entry: CatalogueEntry, access: Access, tm: hub.TermMap) -> tuple[str, ...]:
-    """The attributes (IRIs) a governed read need not read when every row keeps its masked values: the items it
-    masks and those it does not show (each only when its IRI compacts back to its name, as the build finds it)."""
-    in_full = set(access.shown) - set(access.masked)
-    iris = ((i.name, tm.expand(i.name)) for i in entry.items if i.name not in in_full)
-    return tuple(sorted(iri for name, iri in iris if tm.compact(iri) == name))
+                           shadows=shadows, kept_key=kept_key)  # fmt: skip
 
 
 def fetch(
@@ -243,25 +235,31 @@ def governed_fetch(
     offset: int, route: str, *, stamp: int | None = None, flag: bool = False, misses: bool = True,
 ) -> tuple[list[dict[str, Any]], int | None, int | None]:  # fmt: skip
     """One page of the records of an entry backed by entity types as ``reader`` may see them, its total, and the
-    seq of the read's audit record (None: nothing read). The rows are read with the masked values and audit
-    subjects kept beside them (:mod:`cityos.datahub.shadows`); the page is built from them (the rows that hold
-    none masked here, :func:`cityos.datahub.pages.governed_page`, and what was masked kept after the append)
-    while the read's audit record is appended in the database's writer thread
-    (:func:`cityos.datahub.audit.append_soon`, from the ids and subjects of the stored rows); the records are
-    returned only once that append committed: an append that fails (StaleDecision when ``stamp`` moved) fails
-    the read, and nothing built is shown. A lookup by value that found nothing is audited all the same
-    (:func:`lookup_audit`; ``misses``)."""
+    seq of the read's audit record (None: nothing read). The rows are read without their state, with the records
+    and audit subjects kept beside them (:mod:`cityos.datahub.shadows`); when a row keeps nothing the page is read
+    again with the state and the rows that keep nothing are built and masked here
+    (:func:`cityos.datahub.pages.governed_page`, what was made kept after the append). The read's audit record is
+    appended in the database's writer thread meanwhile (:func:`cityos.datahub.audit.append_soon`, from the ids and
+    subjects of the stored rows); the records are returned only once that append committed: an append that fails
+    (StaleDecision when ``stamp`` moved) fails the read, and nothing built is shown. A lookup by value that found
+    nothing is audited all the same (:func:`lookup_audit`; ``misses``)."""
     tm = hub.core_term_map()
     subjects = subject_items(entry)
-    # first without the values the rows keep masked (nor those not shown): the database leaves them out
-    query = _query(entry, q, limit, offset, shadows=True, omit=_omitted(entry, access, tm))
+    in_full = [name for name in access.shown if name not in access.masked]
+    # the records as the rows keep them, the state only of the rows that keep nothing under the read's key (the
+    # database sends neither values nor masks of the others); the total counted apart, once the append is on its way
+    query = _query(entry, q, limit, offset, shadows=True, kept_key=shadow_key(in_full, access.masked, subjects))
+    counting = dataclasses.replace(query, shadows=False, kept_key=None, limit=0)
+    query = dataclasses.replace(query, count=False)
     result = hub.query_entities(rt, tenant, query, tm)
-    looked = look_up(result.rows, tm, access.masked, subjects) if result.rows else None
-    if query.omit and result.rows and (looked is None or looked.made):  # a row keeps nothing: read whole
-        result = hub.query_entities(rt, tenant, dataclasses.replace(query, omit=()), tm)
-        looked = look_up(result.rows, tm, access.masked, subjects) if result.rows else None
+    looked = look_up(result.rows, tm, in_full, access.masked, subjects) if result.rows else None
+    if result.rows and (looked is None or any(not result.rows[i].attrs for i in looked.made)):
+        # a row read without its state keeps no record of this read after all: read again with every state
+        result = hub.query_entities(rt, tenant, dataclasses.replace(query, kept_key=None), tm)
+        looked = look_up(result.rows, tm, in_full, access.masked, subjects) if result.rows else None
     rows = result.rows
     if not rows:
+        total = hub.query_entities(rt, tenant, counting, tm).total
         missed = None
         if q and misses and not offset:
             missed = lookup_audit(entry, access, reader, hub.q_lookups(hub.parse_q(q)), route)
@@ -269,21 +267,22 @@ def governed_fetch(
             append(rt, tenant, [missed], stamp=stamp)
         elif stamp is not None:  # nothing to append: the stamp checked on its own
             _check_stamp(rt, stamp)
-        return [], result.total, None
+        return [], total, None
     if looked is None:  # an item's name does not map back to its attribute: the page's records say
         records, seq = govern_page(rt, tenant, entry, access, reader, hub.key_values_page(rows, tm), route,
                                    stamp=stamp, flag=flag)  # fmt: skip
-        return records, result.total, seq
+        return records, hub.query_entities(rt, tenant, counting, tm).total, seq
     read = AuditRead(principal=reader.principal, code=entry.code, route=route, records=tuple(r.id for r in rows),
                      subjects=tuple(looked.subjects), department=reader.department, grant=access.grant,
                      scenario=reader.scenario, purpose=reader.purpose)  # fmt: skip
     pending = append_soon(rt, tenant, [read], stamp=stamp)
-    records, kept = shadowed_page(rows, tm, access.shown, access.masked, looked)
+    total = hub.query_entities(rt, tenant, counting, tm).total  # while the append runs
+    records, kept = shadowed_page(rows, tm, in_full, access.masked, looked)
     appended = pending.result()  # committed (or raises): only now may the records be shown
     keep_shadows(rt, kept)
     if flag:
         flag_records(rt, tenant, records, stamp=appended.objections)
-    return records, result.total, appended.first
+    return records, total, appended.first
 
 
 def subject_items(entry: CatalogueEntry) -> list[str]:

@@ -1,7 +1,7 @@
-"""Masked values kept beside the state (cityos.datahub.shadows): a governed read keeps what it masked in the rows it
-read, the reads after it take it from there, and no write of an entity, by any path, leaves a masked value of
-its old state to be shown (a kept doc is dropped when the row was written since it was read). On SQLite and on
-PostgreSQL."""
+"""Governed records kept beside the state (cityos.datahub.shadows): a governed read keeps the records it made (masked)
+in the rows it read, the reads after it take them from there without reading the state, and no write of an entity,
+by any path, leaves a masked value of its old state to be shown (a kept doc is dropped when the row was written
+since it was read). On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -81,11 +81,12 @@ def test_a_read_keeps_its_masked_values_and_the_next_read_takes_them(governed: R
     assert _kept(rt) is not None  # kept beside the state
     again = _read(rt)
     assert again == first
-    # the masked values kept are masked (the subjects beside them are the ID numbers of the row's own state)
+    # the record kept is the one shown, masked (the subjects beside it are the ID numbers of the row's own state)
     kept = _kept(rt)
     doc = kept if isinstance(kept, dict) else json.loads(kept)
-    ((masked, subjects),) = doc.values()
-    assert masked == _masked(FIRST) and subjects == [FIRST["idCard"]]
+    ((record, subjects),) = doc.values()
+    assert record == first and _shown(record) == _masked(FIRST) and subjects == [FIRST["idCard"]]
+    assert list(record) == list(first)  # the members in the same order
 
 
 def _patch_attrs(api: Api) -> None:
@@ -191,10 +192,69 @@ def test_a_kept_doc_never_puts_in_an_item_the_read_does_not_mask(governed: Runti
     query = hub.EntityQuery(type="Person", limit=10, shadows=True)
     row = hub.query_entities(rt, "default", query, hub.core_term_map()).rows[0]
     (key,) = row.shadow
-    planted = {key: [{**_masked(FIRST), "registeredAddress": FIRST["registeredAddress"]}, []]}
-    hub.keep_shadows(rt, [(row.pk, row.version, planted)]).result()
+    record = {"id": ID, "type": "Person", **_masked(FIRST), "registeredAddress": FIRST["registeredAddress"]}
+    hub.keep_shadows(rt, [(row.pk, row.version, {key: [record, []]})]).result()
     record = _read(rt)
     assert "registeredAddress" not in record and _shown(record) == _masked(FIRST)
+
+
+def test_a_row_whose_shadow_only_mentions_the_key_is_read_with_its_state(governed: Runtime) -> None:
+    rt = governed
+    _read(rt)
+    query = hub.EntityQuery(type="Person", limit=10, shadows=True)
+    row = hub.query_entities(rt, "default", query, hub.core_term_map()).rows[0]
+    (key,) = row.shadow
+    # the key's text inside another key's doc: the database finds it, the read finds no record under it
+    planted = {"other": [{"id": ID, "nested": {key: 1}}, []]}
+    hub.keep_shadows(rt, [(row.pk, row.version, planted)]).result()
+    kept = hub.query_entities(rt, "default", dataclasses.replace(query, kept_key=key), hub.core_term_map()).rows
+    assert kept[0].attrs == {}  # read without its state
+    record = _read(rt)
+    assert _shown(record) == _masked(FIRST) and "nested" not in record
+    assert _read(rt) == record  # kept again under the read's key
+
+
+def test_a_record_kept_in_another_row_is_not_taken(governed: Runtime, api: Api) -> None:
+    rt = governed
+    other = "urn:ngsi-ld:Person:2"
+    assert api.post("/ngsi-ld/v1/entities", json=_entity(NEXT, other)).status_code == 201
+    _read(rt)
+    query = hub.EntityQuery(type="Person", limit=10, shadows=True)
+    rows = {r.id: r for r in hub.query_entities(rt, "default", query, hub.core_term_map()).rows}
+    (key,) = rows[ID].shadow
+    # the second person's row made to hold the first person's record under the read's key
+    planted = {key: rows[ID].shadow[key]}
+    hub.keep_shadows(rt, [(rows[other].pk, rows[other].version, planted)]).result()
+    page = read_records(rt, "default", CODE, READER, limit=10)
+    records = {r["id"]: r for r in page.records}
+    assert _shown(records[other]) == _masked(NEXT) and _shown(records[ID]) == _masked(FIRST)
+
+
+def test_a_grant_that_shows_more_in_full_does_not_take_the_record_of_one_that_shows_less(
+    governed: Runtime,
+) -> None:
+    rt = governed
+    entry = dataclasses.replace(person_entry(), backing=Backing(entity_types=("Person",)))
+    now = datetime.now(UTC)
+    asked = request_grant(rt, "default", entry, "housing", "住房保障", "核对", "《住房保障条例》",
+                          ["idCard", "name", "registeredAddress"], None, now + timedelta(days=30), "general-3",
+                          "officer")  # fmt: skip
+    move_grant(rt, "default", entry, asked.grant.id, "approve", "ps-officer", "public-security")
+    fewer = Reader("clerk", "housing", False, "住房保障", "核对")
+    asked = request_grant(rt, "default", entry, "housing", "住房补贴", "核对", "《住房保障条例》", ["idCard", "name"],
+                          None, now + timedelta(days=30), "general-3", "officer")  # fmt: skip
+    move_grant(rt, "default", entry, asked.grant.id, "approve", "ps-officer", "public-security")
+    less = Reader("clerk", "housing", False, "住房补贴", "核对")
+    for _ in range(2):  # each read twice: made, then taken from what was kept
+        (record,) = read_records(rt, "default", CODE, less, limit=10).records
+        shadow_writes(rt).settle()
+        assert record == {"id": ID, "type": "Person", "idCard": mask_value("id-card", FIRST["idCard"]),
+                          "name": FIRST["name"]}  # fmt: skip
+        (record,) = read_records(rt, "default", CODE, fewer, limit=10).records
+        shadow_writes(rt).settle()
+        assert record["registeredAddress"] == FIRST["registeredAddress"] and record["name"] == FIRST["name"]
+    kept = _kept(rt)
+    assert len(kept if isinstance(kept, dict) else json.loads(kept)) == 2  # a record for each grant
 
 
 def test_the_audit_record_names_the_persons_read_from_the_kept_subjects(governed: Runtime, api: Api) -> None:
