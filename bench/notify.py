@@ -223,6 +223,25 @@ def steady(
     )
 
 
+def _wait_loaded(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, hook: str) -> None:
+    """Wait until the notifier has loaded the subscriptions just made: it takes their changes in order, so a
+    subscription made after them that notifies means they are all in (a worker behind by a few seconds would
+    otherwise miss the first updates, and the burst measured would be smaller than S)."""
+    probe = "urn:ngsi-ld:Probe:p"
+    probe_entity = {"id": probe, "type": "Probe", "seq": {"type": "Property", "value": -2}}
+    c.post(f"{base}/entities", headers=h, json=probe_entity).raise_for_status()
+    _subscribe(c, base, h, {"type": "Probe"}, f"{hook}/probe")
+    deadline = time.perf_counter() + 120
+    while time.perf_counter() < deadline:
+        c.patch(f"{base}/entities/{probe}/attrs/seq", headers=h, json={"value": -2}).raise_for_status()
+        time.sleep(0.5)
+        with recv.lock:
+            if any(s == -2 for _, s in recv.arrivals):
+                recv.arrivals.clear()
+                return
+    raise SystemExit("the notifier did not load the fan-out subscriptions within 120 s")
+
+
 def fanout(c: httpx.Client, base: str, h: dict[str, str], recv: Receivers, args: argparse.Namespace) -> None:
     """Single updates that each notify every one of the S type subscriptions."""
     commits: dict[int, float] = {}
@@ -294,7 +313,7 @@ def main() -> None:
                 steady(base, h, recv, args, roles)
                 for n in range(args.subscriptions):
                     _subscribe(c, base, h, {"type": "Sensor"}, f"{hook}/r/fan{n}")
-                time.sleep(1.0)
+                _wait_loaded(c, base, h, recv, hook)
                 fanout(c, base, h, recv, args)
         finally:
             for p in procs:
