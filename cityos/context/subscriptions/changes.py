@@ -181,6 +181,8 @@ def annotate(
                 items = _add_previous(_as_list(out[name]), before, tm)
                 out[name] = items[0] if len(items) == 1 else items
     deleted = deleted_instances(event)
+    if not deleted:
+        return out
     deleted_at = data.get("deletedAt") or from_ms(int(event.time * 1000))
     if event.subject == ENTITY_DELETED:
         # a deleted entity shows its attributes only to those that watch attribute deletions (the watched

@@ -1,10 +1,10 @@
 """Delivers stored notifications: one asyncio event loop, one task and queue per subscription.
 
 Everything runs in one thread of its own with one event loop, so 1,000 subscriptions cost 1,000
-small tasks rather than 1,000 threads. HTTP notifications go out through one shared ``aiohttp``
-session (a connection per receiver, kept alive); MQTT ones through the blocking paho client on a
-small pool of threads (:mod:`cityos.context.subscriptions.mqtt`). A receiver that hangs holds up only its
-own subscription's task.
+small tasks rather than 1,000 threads. HTTP notifications go out through one lean HTTP/1.1 sender
+(:mod:`cityos.context.subscriptions.httpsend`: a connection per receiver, kept alive); MQTT ones
+through the blocking paho client on a small pool of threads (:mod:`cityos.context.subscriptions.mqtt`).
+A receiver that hangs holds up only its own subscription's task.
 
 A task sends its subscription's notifications in order, retrying with exponential backoff
 (``backoff``, doubled, at most ``backoff_max``) up to ``attempts`` times; every notification counts
@@ -31,11 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 
 from cityos.context.jsonld import CORE_CONTEXT_URL, link_header
 from cityos.context.subscriptions import outbox
+from cityos.context.subscriptions.httpsend import HttpSender, HttpSendError, Target, header_block
 from cityos.context.subscriptions.model import FAILED, StoredSubscription, Subscription
 from cityos.context.subscriptions.mqtt import MqttError, MqttSender, mqtt_message
 from cityos.context.subscriptions.outbox import Pending
@@ -92,6 +92,7 @@ class _Channel:
         self.tenant = tenant
         self.sub = sub
         self.address = sub.endpoint_address()
+        self.http: tuple[Target, bytes] | None = None  # where and with which headers it posts, made on first use
         self.times_sent = stored.times_sent
         self.failures = stored.failures_in_a_row
         self.failed = stored.status == FAILED
@@ -109,6 +110,7 @@ class _Channel:
     def update(self, sub: Subscription, stored: StoredSubscription) -> None:
         self.sub = sub
         self.address = sub.endpoint_address()
+        self.http = None
         self.failures = stored.failures_in_a_row
         self.failed = stored.status == FAILED
         if not self.accepting:
@@ -194,16 +196,16 @@ class _Channel:
 
     async def _send_http(self, headers: dict[str, str], content: bytes) -> bool:
         sub = self.sub
-        timeout = self.delivery.client_timeout()
         try:
+            if self.http is None:  # the headers depend on the subscription alone
+                self.http = Target.of(sub.uri), header_block(headers)
+            target, lines = self.http
             # no redirects: the address rule was checked for sub.uri only, and a redirect could point anywhere
-            post = self.delivery.session.post
-            async with post(sub.uri, data=content, headers=headers, timeout=timeout, allow_redirects=False) as r:
-                await r.read()
-                if 200 <= r.status < 300:
-                    return True
-                log.info("subscription %s: %s answered %s", sub.id, sub.uri, r.status)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            status = await self.delivery.http.post(target, lines, content, self.delivery.config.timeout)
+            if 200 <= status < 300:
+                return True
+            log.info("subscription %s: %s answered %s", sub.id, sub.uri, status)
+        except (HttpSendError, TimeoutError, ValueError) as exc:
             log.info("subscription %s: %s failed: %s", sub.id, sub.uri, exc or type(exc).__name__)
         return False
 
@@ -242,8 +244,7 @@ class Delivery:
         self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
         self._allowed = rt.settings.notify_networks
         self._checked: dict[tuple[str, int], float] = {}  # endpoints found permitted, until when (loop time)
-        self._timeout = aiohttp.ClientTimeout(total=config.timeout)
-        self.session: aiohttp.ClientSession
+        self.http = HttpSender()
         self._flusher: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name="notify delivery", daemon=True)
         self._ready = threading.Event()
@@ -287,12 +288,6 @@ class Delivery:
         that a read right after a notification arrived sees it sent (ETSI 046_11_01, 046_12_01)."""
         key = (tenant, sub_id)
         return {**self._writing.get(key, {}), **self._status.get(key, {})}  # plain dict reads: safe across threads
-
-    def client_timeout(self) -> aiohttp.ClientTimeout:
-        """The timeout of one HTTP attempt, as configured now (made anew only when the setting changed)."""
-        if self._timeout.total != self.config.timeout:
-            self._timeout = aiohttp.ClientTimeout(total=self.config.timeout)
-        return self._timeout
 
     def is_failed(self, tenant: str, sub_id: str) -> bool:
         return (tenant, sub_id) in self._failed
@@ -364,12 +359,6 @@ class Delivery:
         self._loop.close()
 
     async def _open(self) -> None:
-        # No connection limit: each subscription sends one notification at a time, so the number of
-        # connections is bounded by the number of subscriptions, and a hanging receiver holds one.
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
-        # No cookie jar: a cookie one receiver sets is not for the others on its host (nor worth its cost)
-        jar = aiohttp.DummyCookieJar()
-        self.session = aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",), cookie_jar=jar)
         self._flusher = self._loop.create_task(self._flush_forever(), name="notify flusher")
 
     async def _shutdown(self) -> None:
@@ -381,7 +370,7 @@ class Delivery:
             self._flusher.cancel()
         await asyncio.gather(*tasks, *([self._flusher] if self._flusher else []), return_exceptions=True)
         await self._flush()
-        await self.session.close()
+        self.http.close()
 
     async def _flush_forever(self) -> None:
         while True:
