@@ -26,7 +26,8 @@ Figures, per database:
      beside the transport's: a figure that a machine shared with other work hardly changes;
   6. with ``--processes N`` (N > 1): the drain again, with N `cityos ingest` processes sharing the
      broker's messages (``CITYOS_MQTT_SESSIONS=N``, docs/deployment.md), beside the one-process drain
-     of the same run, with the load average while each drain ran and their CPU a message;
+     of the same run, with the load average while each drain ran and their CPU a message; with
+     ``--nats`` also the JetStream drain by N processes pulling from the one durable consumer;
   7. the write path alone: the CPU a message of the one service call behind every transport
      (``cityos.iot.ingest``: decode, check, the hub's write of state and history) run in this process
      on batches of 2,000 messages, with no transport;
@@ -784,11 +785,15 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 nats_drain(kind, db, nats_port, nats_mqtt, nats_server.pid, args, tmp, drain_base + 2 * args.drain)
             )
             ingest = start_ingest(db.url, port, log)
-        if args.processes > 1:  # 6. the same drain, shared by N processes, stamped after the first one
+        if args.processes > 1:  # 6. the same drain, shared by N processes, stamped after every drain before it
             drain_rss = max(drain_rss, peak_rss_mb(ingest.pid))
             stop([ingest])
             end_sessions(port, [CLIENT_ID])  # it would queue the shared drain's messages too
-            r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + args.drain)
+            r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + 3 * args.drain)
+            if nats_server is not None:  # the same on JetStream, stamped after it
+                r["js_shared"] = nats_shared_drain(
+                    kind, db, nats_port, nats_mqtt, args, tmp, drain_base + 4 * args.drain
+                )
             ingest = start_ingest(db.url, port, log)
 
         # 3. sustained at offered rates
@@ -904,27 +909,55 @@ def shared_drain(
     print(f"[{kind}] queueing {args.drain:,} messages for {n} shared sessions …", flush=True)
     procs, out = run_publishers(port, args.devices, args.publishers, total=args.drain, base_ms=base_ms)
     sent, _, _ = collect(procs, out)
-    since = base_ms - 1
     ingests = start_ingests(db.url, port, logs, sessions=n)
     try:
-        load_before = os.getloadavg()[0]
-        cpu_start = sum(cpu_seconds(p.pid) for p in ingests)
-        db_start = backend_cpu(db, INGEST_APP)
-        while committed_since(db, since) == 0:
-            time.sleep(0.05)
-        first = time.monotonic()
-        got = wait_committed(db, since, sent, 600)
-        last = time.monotonic()
-        cpu = sum(cpu_seconds(p.pid) for p in ingests) - cpu_start
-        db_cpu = cpu_since(db_start, backend_cpu(db, INGEST_APP))
-        print(f"[{kind}] drain by {n} processes: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
-        rss = [peak_rss_mb(p.pid) for p in ingests]
-        return {"processes": n, "sent": sent, "committed": got, "msgs": got / (last - first), "rss_mb": rss,
-                "load": (load_before, os.getloadavg()[0]), "cpu_us": cpu / max(got, 1) * 1e6,
-                "db_cpu_us": db_cpu / max(got, 1) * 1e6}  # fmt: skip
+        return measure_group(kind, db, ingests, base_ms - 1, sent)
     finally:
         stop(ingests)
         end_sessions(port, [f"{CLIENT_ID}-shared-{i}" for i in range(1, n + 1)])
+
+
+def nats_shared_drain(
+    kind: str, db: Database, nats_port: int, nats_mqtt: int, args: argparse.Namespace, tmp: Path, base_ms: int
+) -> dict[str, Any]:
+    """The JetStream drain with ``args.processes`` ingest processes pulling from the one durable consumer
+    (made by a first start on an emptied stream), the backlog published while none runs."""
+    n = args.processes
+    logs = [tmp / f"ingest-{kind}-nats-shared-{i}.log" for i in range(1, n + 1)]
+    env = {"CITYOS_INGEST_TRANSPORT": "nats", "CITYOS_INGEST_NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+    js_prepare(nats_port, None)
+    stop(start_ingests(db.url, nats_mqtt, logs[:1], env=env))  # the stream and the durable consumer
+    print(f"[{kind}] queueing {args.drain:,} messages in JetStream for {n} processes …", flush=True)
+    procs, out = run_publishers(nats_mqtt, args.devices, args.publishers, total=args.drain, base_ms=base_ms)
+    sent, _, _ = collect(procs, out)
+    ingests = start_ingests(db.url, nats_mqtt, logs, env=env)
+    try:
+        return measure_group(kind, db, ingests, base_ms - 1, sent)
+    finally:
+        stop(ingests)
+
+
+def measure_group(
+    kind: str, db: Database, ingests: list[subprocess.Popen[bytes]], since: int, sent: int
+) -> dict[str, Any]:
+    """Committed messages/s of started ingest processes draining ``sent`` messages stamped from ``since``,
+    from the first commit to the last; their CPU a message and the database server's."""
+    n = len(ingests)
+    load_before = os.getloadavg()[0]
+    cpu_start = sum(cpu_seconds(p.pid) for p in ingests)
+    db_start = backend_cpu(db, INGEST_APP)
+    while committed_since(db, since) == 0:
+        time.sleep(0.05)
+    first = time.monotonic()
+    got = wait_committed(db, since, sent, 600)
+    last = time.monotonic()
+    cpu = sum(cpu_seconds(p.pid) for p in ingests) - cpu_start
+    db_cpu = cpu_since(db_start, backend_cpu(db, INGEST_APP))
+    print(f"[{kind}] drain by {n} processes: {got:,}/{sent:,} in {last - first:.1f} s", flush=True)
+    rss = [peak_rss_mb(p.pid) for p in ingests]
+    return {"processes": n, "sent": sent, "committed": got, "msgs": got / (last - first), "rss_mb": rss,
+            "load": (load_before, os.getloadavg()[0]), "cpu_us": cpu / max(got, 1) * 1e6,
+            "db_cpu_us": db_cpu / max(got, 1) * 1e6}  # fmt: skip
 
 
 def main() -> None:
@@ -1013,6 +1046,17 @@ def main() -> None:
                 f"  drain, {sh['processes']} ingest processes  {sh['msgs']:>9,.0f} msg/s  "
                 f"{3 * sh['msgs']:>9,.0f} measures/s  "
                 f"ratio to 1 process {sh['msgs'] / r['drain_msgs']:.2f}  ({sh['committed']:,}/{sh['sent']:,} stored; "
+                f"load {sh['load'][0]:.1f} → {sh['load'][1]:.1f}; peak RSS "
+                f"{', '.join(f'{m:,.0f}' for m in sh['rss_mb'])} MB; CPU a message {sh['cpu_us']:.0f} µs in the "
+                f"ingest processes"
+                + (f", {sh['db_cpu_us']:.0f} µs in the database server)" if r["db"] == "postgresql" else ")")
+            )
+        if "js_shared" in r:
+            sh = r["js_shared"]
+            print(
+                f"  JetStream, {sh['processes']} processes     {sh['msgs']:>9,.0f} msg/s  "
+                f"{3 * sh['msgs']:>9,.0f} measures/s  ratio to 1 process on JetStream "
+                f"{sh['msgs'] / r['js_drain_msgs']:.2f}  ({sh['committed']:,}/{sh['sent']:,} stored; "
                 f"load {sh['load'][0]:.1f} → {sh['load'][1]:.1f}; peak RSS "
                 f"{', '.join(f'{m:,.0f}' for m in sh['rss_mb'])} MB; CPU a message {sh['cpu_us']:.0f} µs in the "
                 f"ingest processes"

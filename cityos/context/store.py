@@ -106,12 +106,17 @@ def fetch_many(conn: Connection, tenant: str, ids: Sequence[str], *, for_update:
             return {}
         return {r[1]: _fetched(r)}
     out: dict[str, EntityRow] = {}
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     base = _FETCH_ONE[conn.dialect.name].rsplit(" AND id = ", 1)[0]
+    lock = " FOR UPDATE" if for_update else ""
+    if conn.dialect.name == "postgresql":  # one statement whatever the count, its text the same each time
+        order = " ORDER BY id" if for_update else ""  # locked in one order by every ingest process
+        for r in conn.exec_driver_sql(f"{base} AND id = ANY(%s){order}{lock}", (tenant, list(ids))).fetchall():
+            out[r[1]] = _fetched(r)
+        return out
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
-        sql = f"{base} AND id IN ({', '.join([mark] * len(chunk))})" + (" FOR UPDATE" if for_update else "")
-        for r in conn.exec_driver_sql(sql, (tenant, *chunk)):
+        sql = f"{base} AND id IN ({', '.join(['?'] * len(chunk))}){lock}"
+        for r in conn.exec_driver_sql(sql, (tenant, *chunk)).fetchall():
             out[r[1]] = _fetched(r)
     return out
 

@@ -8,7 +8,7 @@ from sys import intern
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, or_, select, update
 
 from cityos.iot.models import Command, DeadLetter, Device, DeviceGroup, Health, Measure
 from cityos.iot.tables import commands, dead_letters, device_groups, devices
@@ -221,43 +221,46 @@ def get_health(conn: Connection, device_id: str) -> Health | None:
     return _health(row) if row else None
 
 
+_SEEN = {  # PostgreSQL: the whole flush in one statement; o is the row as it was, for who came online
+    "postgresql": "WITH v AS (SELECT * FROM json_to_recordset(%s::json) AS v(d text, s text, b float8, g float8)) "
+    "UPDATE iot_devices AS t SET last_seen = GREATEST(t.last_seen, v.s), online = true, "
+    "battery = COALESCE(v.b, t.battery), signal = COALESCE(v.g, t.signal) "
+    "FROM v, iot_devices AS o WHERE t.device_id = v.d AND o.device_id = v.d "
+    "RETURNING t.device_id, o.online, t.last_seen",
+    "sqlite": "SELECT device_id, online, last_seen FROM iot_devices "
+    "WHERE device_id IN (SELECT value FROM json_each(?))",
+}
+_SEEN_SQLITE_UPDATE = (
+    "UPDATE iot_devices SET last_seen = ?, online = 1, battery = coalesce(?, battery), "
+    "signal = coalesce(?, signal) WHERE device_id = ?"
+)
+
+
 def record_seen(
     conn: Connection, seen: dict[str, tuple[str, float | None, float | None]]
 ) -> list[tuple[str, str | None]]:
     """Store when devices were last heard from (and battery, signal). Returns the devices that were
-    not online before, with the time they were seen: they have just come online."""
+    not online before, with the time they were seen: they have just come online.
+
+    A flush of thousands of devices (one a message at city scale) is one statement on PostgreSQL and
+    two on SQLite (a read, then one ``executemany``), with no SQL compiled for it."""
     if not seen:
         return []
-    ids = list(seen)
-    before: dict[str, tuple[bool | None, str | None]] = {}
-    for i in range(0, len(ids), 500):
-        part = ids[i : i + 500]
-        for r in conn.execute(
-            select(devices.c.device_id, devices.c.online, devices.c.last_seen).where(devices.c.device_id.in_(part))
-        ):
-            before[r.device_id] = (r.online, r.last_seen)
+    if conn.dialect.name == "postgresql":
+        doc = orjson.dumps([{"d": d, "s": at, "b": b, "g": g} for d, (at, b, g) in seen.items()]).decode()
+        came = {d: last for d, was_online, last in conn.exec_driver_sql(_SEEN["postgresql"], (doc,)) if not was_online}
+        return [(d, came[d]) for d in seen if d in came] if came else []  # in the order heard, as on SQLite
+    ids = orjson.dumps(list(seen)).decode()
     came_online: list[tuple[str, str | None]] = []
     rows = []
-    for device_id, (at, battery, signal) in seen.items():
-        if device_id not in before:
-            continue  # removed meanwhile
-        was_online, last = before[device_id]
+    for device_id, was_online, last in conn.exec_driver_sql(_SEEN["sqlite"], (ids,)).fetchall():
+        at, battery, signal = seen[device_id]  # a device removed meanwhile is not read, so not written
         latest = max(at, last) if last else at
-        rows.append({"d": device_id, "s": latest, "b": battery, "g": signal})
+        rows.append((latest, battery, signal, device_id))
         if not was_online:
             came_online.append((device_id, latest))
     if rows:
-        stmt = (
-            update(devices)
-            .where(devices.c.device_id == bindparam("d"))
-            .values(
-                last_seen=bindparam("s"),
-                online=True,
-                battery=func.coalesce(bindparam("b"), devices.c.battery),
-                signal=func.coalesce(bindparam("g"), devices.c.signal),
-            )
-        )
-        conn.execute(stmt, rows)
+        conn.exec_driver_sql(_SEEN_SQLITE_UPDATE, rows)
     return came_online
 
 

@@ -203,10 +203,23 @@ def insert_observations(conn: Connection, tenant: str, rows: list[HistoryRow], w
 ObservationKey = tuple[str, str, str, int]  # entity id, attr IRI, datasetId or "", ts ms
 
 
+_STORED_PG = (
+    "SELECT h.entity_id, h.attr, h.dataset_id, h.ts "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) AS k(e, a, d, t) "
+    "JOIN context_attr_history AS h ON h.tenant = %s AND h.entity_id = k.e AND h.attr = k.a "
+    "AND h.dataset_id = k.d AND h.ts = k.t AND h.seq = 0"
+)
+
+
 def stored_observations(conn: Connection, tenant: str, keys: list[ObservationKey]) -> set[ObservationKey]:
     """Which of these telemetry observations (sequence 0) the history holds already: a replay's."""
     found: set[ObservationKey] = set()
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    if conn.dialect.name == "postgresql":  # one statement a batch, the same text each time (no VALUES list to plan)
+        es, attrs, ds, ts = (list(col) for col in zip(*keys, strict=True)) if keys else ([], [], [], [])
+        rows = conn.exec_driver_sql(_STORED_PG, (es, attrs, ds, ts, tenant))
+        found.update((r[0], r[1], r[2], r[3]) for r in rows)
+        return found
+    mark = "?"
     for start in range(0, len(keys), 200):
         chunk = keys[start : start + 200]
         rows = ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(chunk))
