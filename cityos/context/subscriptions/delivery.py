@@ -165,6 +165,10 @@ class _Channel:
         latest = {p.entity_id: p.entity for p in batch}  # coalesced: each entity once, its latest state
         notified_at = now_iso()
         content, headers = notification_body(sub, outbox.batch_id(batch), list(latest.values()), notified_at)
+        # counted as it goes out, not when its answer is back: a receiver that retrieves the subscription as soon
+        # as the notification reaches it sees it in timesSent (ETSI 046_11_01)
+        self.times_sent += 1
+        self.delivery.done([], (self.tenant, sub.id), {"times_sent": self.times_sent, "last_notification": notified_at})
         ok = False
         for attempt in range(max(1, cfg.attempts)):
             if attempt:
@@ -180,8 +184,7 @@ class _Channel:
             ok = await (self._send_mqtt(headers, content) if sub.mqtt else self._send_http(headers, content))
             if ok:
                 break
-        self.times_sent += 1
-        values: dict[str, Any] = {"times_sent": self.times_sent, "last_notification": notified_at}
+        values: dict[str, Any] = {}
         if ok:
             self.failures = 0
             values.update(last_success=now_iso(), failures_in_a_row=0)
