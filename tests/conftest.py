@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -34,7 +35,7 @@ PG_ADMIN_URL = os.environ.get("CITYOS_TEST_PG_ADMIN_URL", "postgresql+psycopg://
 # What a fixture starts beyond SQLite, as the marker of every test that uses it (pyproject.toml lists the
 # markers; `make test-fast` leaves out the tests marked postgres, mqtt, nats, browser or interop). Fixtures
 # of one module are marked there, with the module's pytestmark.
-FIXTURE_MARKS = {"cityos_server": "interop"}
+FIXTURE_MARKS = {"cityos_server": "interop", "module_server": "interop"}
 
 
 # `make test` runs two pytest-xdist workers with --dist loadgroup. Tests of one group run on one worker, one
@@ -139,14 +140,33 @@ def _sqlite(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Databas
     return Database(f"sqlite:///{path}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """A migrated, empty database of the kind ``request.param`` names."""
     if request.param == "sqlite":
         database = _sqlite(tmp_path_factory, request.getfixturevalue("sqlite_template"))
     else:
         database = Database(request.getfixturevalue("pg_database_url"))
     _reset(database)
+    return database
+
+
+@pytest.fixture(params=DATABASES)
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    database = _database(request, tmp_path_factory)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated, empty database for the tests of one module, which share what is in it (a server over it):
+    once on SQLite, once on PostgreSQL. The module's tests run one after another on one worker (its group), so
+    no other test empties the worker's PostgreSQL database under them."""
+    database = _database(request, tmp_path_factory)
     yield database
     database.dispose()
 
@@ -361,18 +381,21 @@ def shipped_classifier() -> Any:
     return default_classifier(Path(os.environ["CITYOS_MODEL_CACHE"]))
 
 
-@pytest.fixture
-def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
-    (port, the environment that points the CLI at its database)."""
+Server = tuple[int, dict[str, str]]  # a server's port, and the environment that points the CLI at its database
+
+
+@contextmanager
+def serving(db: Database, where: Path) -> Iterator[Server]:
+    """``cityos serve`` in a subprocess over ``db``, uvicorn on loopback, run in ``where``: (port, the
+    environment that points the CLI at its database)."""
     from brokers import free_port
 
-    env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(tmp_path))
+    env = dict(os.environ, CITYOS_DATABASE_URL=db.url, CITYOS_DATA_DIR=str(where))
     env["CITYOS_NOTIFY_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
     port = free_port()
     cityos = [sys.executable, "-m", "cityos.cli"]
     proc = subprocess.Popen(
-        [*cityos, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*cityos, "serve", "--port", str(port)], env=env, cwd=where, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         if not answers_health(f"http://127.0.0.1:{port}", 120):  # a loaded machine takes a minute or two to start it
@@ -389,3 +412,20 @@ def cityos_server(db: Database, tmp_path: Path) -> Iterator[tuple[int, dict[str,
             pytest.fail("cityos serve did not stop within 60 s of SIGTERM")
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture
+def cityos_server(db: Database, tmp_path: Path) -> Iterator[Server]:
+    """A real cityos server (``cityos serve`` in a subprocess, uvicorn on loopback) for the clients' tests:
+    (port, the environment that points the CLI at its database)."""
+    with serving(db, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_server(module_db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real cityos server over :func:`module_db`, shared by the tests of a module that do not disturb each
+    other (a start costs 20-60 s on a loaded machine): (port, the environment that points the CLI at its
+    database)."""
+    with serving(module_db, tmp_path_factory.mktemp("server")) as server:
+        yield server

@@ -12,6 +12,9 @@ from session_common import connect, step
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
+# a type of its own: the other session, on the same server, counts its AirQualityObserved entities
+TYPE = "PollutionSample"
+
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -19,12 +22,12 @@ def iso(dt):
 
 with connect() as client:
     for k in range(5):
-        e = Entity("AirQualityObserved", "T-001")
+        e = Entity(TYPE, "T-001")
         e.prop("pm25", 30 + k, observedat=iso(T0 + timedelta(minutes=10 * k)))
         result = client.upsert([e])
         step(f"upsert-{k}", getattr(result, "ok", result is True), repr(result))
 
-    eid = "urn:ngsi-ld:AirQualityObserved:T-001"
+    eid = f"urn:ngsi-ld:{TYPE}:T-001"
     troe = client.temporal.get(eid, attrs=["pm25"])
     values = troe["pm25"]["values"]
     step("temporal-values", [v for v, _ in values] == [30, 31, 32, 33, 34], str(values))
@@ -38,7 +41,7 @@ with connect() as client:
     )
 
     tq = TemporalQuery().between(T0 + timedelta(minutes=15), T0 + timedelta(minutes=45))
-    found = client.temporal.query(type="AirQualityObserved", attrs=["pm25"], tq=tq)
+    found = client.temporal.query(type=TYPE, attrs=["pm25"], tq=tq)
     step(
         "temporal-query",
         len(found) == 1 and [v for v, _ in found[0]["pm25"]["values"]] == [32, 33, 34],

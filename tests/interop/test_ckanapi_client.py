@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from ckanapi import NotAuthorized, NotFound, RemoteCKAN, SearchQueryError, ValidationError
+from conftest import Server
 
 from cityos import datahub
 from cityos.auth import create_token
@@ -28,10 +29,12 @@ ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  #
 AIR = "hp-06-01-0001"
 
 
-@pytest.fixture
-def portal(cityos_server: tuple[int, dict[str, str]], db: Database) -> str:
-    """The server's URL, with the demo catalogue loaded and two air quality stations reporting."""
-    port, env = cityos_server
+@pytest.fixture(scope="module")
+def portal(module_server: Server, module_db: Database) -> str:
+    """The server's URL, with the demo catalogue loaded and two air quality stations reporting (one for the
+    module's tests, which only read)."""
+    port, env = module_server
+    db = module_db
     rt = Runtime(Settings(database_url=env["CITYOS_DATABASE_URL"]), db, MemoryBus())
     datahub.load_catalogue(rt, "default", by="cityos-demo")
     url = f"http://127.0.0.1:{port}"

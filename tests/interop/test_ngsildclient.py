@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PYTHON = ROOT / ".venv-ngsild" / "bin" / "python"
@@ -15,11 +16,11 @@ TEMPORAL_SESSION = Path(__file__).with_name("ngsild_temporal_session.py")
 pytestmark = pytest.mark.interop
 
 
-def run_session(cityos_server: tuple[int, dict[str, str]], script: Path, principal: str) -> list[str]:
+def run_session(server: Server, script: Path, principal: str) -> list[str]:
     """Run a session script with ngsildclient against the server; the names of the steps that passed."""
     if not CLIENT_PYTHON.exists():
         pytest.fail(f"{CLIENT_PYTHON} is missing: run 'make test', which installs ngsildclient in .venv-ngsild")
-    port, env = cityos_server
+    port, env = server
     token = subprocess.run(
         [sys.executable, "-m", "cityos.cli", "token", "create", principal, "--role", "operator"],
         env=env,
@@ -35,8 +36,9 @@ def run_session(cityos_server: tuple[int, dict[str, str]], script: Path, princip
     return [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
 
 
-def test_ngsildclient_session(cityos_server: tuple[int, dict[str, str]]) -> None:
-    assert run_session(cityos_server, SESSION, "ngsildclient") == [
+# the two sessions share a server (module_server): each its own entity type
+def test_ngsildclient_session(module_server: Server) -> None:
+    assert run_session(module_server, SESSION, "ngsildclient") == [
         "create",
         "retrieve",
         "exists",
@@ -53,8 +55,8 @@ def test_ngsildclient_session(cityos_server: tuple[int, dict[str, str]]) -> None
     ]
 
 
-def test_ngsildclient_temporal_session(cityos_server: tuple[int, dict[str, str]]) -> None:
-    assert run_session(cityos_server, TEMPORAL_SESSION, "ngsildclient-temporal") == [
+def test_ngsildclient_temporal_session(module_server: Server) -> None:
+    assert run_session(module_server, TEMPORAL_SESSION, "ngsildclient-temporal") == [
         *(f"upsert-{k}" for k in range(5)),
         "temporal-values",
         "temporal-normalized",

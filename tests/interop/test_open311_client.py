@@ -14,7 +14,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+from conftest import Server
 from georeport import GeoReport
+
+from cityos.auth import create_token
+from cityos.store.engine import Database
 
 pytestmark = pytest.mark.interop
 
@@ -29,9 +33,9 @@ def api_key(env: dict[str, str], name: str = "citizen-app", role: str = "reporte
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_a_georeport_client_lists_services_and_follows_a_report(
-    cityos_server: tuple[int, dict[str, str]], fmt: str
+    module_server: Server, module_db: Database, fmt: str
 ) -> None:
-    port, env = cityos_server
+    port, env = module_server  # the two formats on one server: each follows a report of its own
     root = f"http://127.0.0.1:{port}/open311/v2"
     client = GeoReport(root, output_format=fmt)
     services = client.get_service_list()
@@ -68,7 +72,7 @@ def test_a_georeport_client_lists_services_and_follows_a_report(
     assert tokens.status_code == 200 and request_id in tokens.text
 
     # the city handles it through its own API; the client sees it closed, with the result as the notes
-    admin = {"Authorization": f"Bearer {api_key(env, 'city-desk', 'admin')}"}
+    admin = {"Authorization": f"Bearer {create_token(module_db, 'city-desk', role='admin', kind='service')}"}
     steps = [("accept", "handler", {}), ("start", "handler", {}), ("handle", "handler", {"result": "井盖已补装"}),
              ("verify_ok", "inspector", {"verifier": "inspector"}), ("close", "dispatcher", {})]  # fmt: skip
     for action, role, data in steps:

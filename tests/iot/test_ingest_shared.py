@@ -27,7 +27,7 @@ from cityos.iot.tables import dead_letters
 from cityos.runtime import Runtime
 from cityos.store.engine import Database
 
-MESSAGES = 40_000
+MESSAGES = 10_000  # five of the writer's full batches: enough for a kill mid-stream, in seconds
 DEVICES = 400
 KEY = "share-key"
 CLIENT_ID = "share-test-ingest"
