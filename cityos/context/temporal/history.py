@@ -216,8 +216,8 @@ def stored_observations(conn: Connection, tenant: str, keys: list[ObservationKey
     found: set[ObservationKey] = set()
     if conn.dialect.name == "postgresql":  # one statement a batch, the same text each time (no VALUES list to plan)
         es, attrs, ds, ts = (list(col) for col in zip(*keys, strict=True)) if keys else ([], [], [], [])
-        rows = conn.exec_driver_sql(_STORED_PG, (es, attrs, ds, ts, tenant))
-        found.update((r[0], r[1], r[2], r[3]) for r in rows)
+        stored = conn.exec_driver_sql(_STORED_PG, (es, attrs, ds, ts, tenant))
+        found.update((r[0], r[1], r[2], r[3]) for r in stored)
         return found
     mark = "?"
     for start in range(0, len(keys), 200):
