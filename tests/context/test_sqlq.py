@@ -482,8 +482,9 @@ def test_other_tenants_are_not_selected_by_type(world: Database) -> None:
 # --- differential: random queries over the fixture, SQL against a plain-Python evaluator -----------
 
 
-def _py_target(inst: dict[str, Any], path: AttrPath) -> Any:
-    """The compared value of one instance in the term-form fixture, or MISSING."""
+def _py_target(inst: dict[str, Any], path: AttrPath, *, ordered: bool = False) -> Any:
+    """The compared value of one instance in the term-form fixture, or MISSING. A Relationship's object is
+    compared by equality and pattern, never ordered (NGSI-LD v1.8, clause 4.9)."""
     node: Any = inst
     for s in path.sub:
         node = node.get(s, MISSING) if isinstance(node, dict) else MISSING
@@ -491,7 +492,7 @@ def _py_target(inst: dict[str, Any], path: AttrPath) -> Any:
         return MISSING
     on_member = bool(path.sub) and path.sub[-1] in LITERAL_MEMBERS
     if not path.compound:
-        return node if on_member else node.get("value", node.get("object", MISSING))
+        return node if on_member else node.get("value", MISSING if ordered else node.get("object", MISSING))
     if not on_member:
         node = node.get("value", MISSING)
     for k in path.compound:
@@ -544,7 +545,11 @@ def _py_eval(expr: Any, attrs: dict[str, list[dict[str, Any]]]) -> bool:
             bare = AttrPath(path.attr, path.sub, path.compound)
             found = any(_py_present(i, bare) for i in instances)
         return not found if expr.negated_exists else found
-    return any((v := _py_target(i, path)) is not MISSING and _py_term(v, expr.op, expr.value) for i in instances)
+    ordered = expr.op in (">", ">=", "<", "<=")
+    return any(
+        (v := _py_target(i, path, ordered=ordered)) is not MISSING and _py_term(v, expr.op, expr.value)
+        for i in instances
+    )
 
 
 def _py_term(v: Any, op: str, lit: Any) -> bool:
@@ -634,3 +639,12 @@ FIXTURE_Q = st.recursive(
 def test_random_queries_agree_with_python(world: Database, q: str) -> None:
     expr = parse_q(q)
     assert matched(world, expr) == expected(lambda a: _py_eval(expr, a))
+
+
+def test_a_relationship_is_never_ordered(world: Database) -> None:
+    """Found by the differential test: ``refGrid>"25"`` compares no Relationship's object (its URI), on both
+    databases and in the reference evaluator alike."""
+    for q in ('refGrid>"25"', '(temp);(refGrid>"25")', 'refGrid<"zzz"'):
+        expr = parse_q(q)
+        assert matched(world, expr) == expected(lambda a, expr=expr: _py_eval(expr, a)) == set()
+    assert matched(world, 'refGrid=="urn:ngsi-ld:Grid:1"')  # equality still compares the object
