@@ -40,9 +40,8 @@ demo: $(STAMP) $(WEB_STAMP)
 # What CI runs (.ci/run), on two pytest-xdist workers. tests/conftest.py groups the tests that share a service or
 # a module's server (PostgreSQL databases and NATS streams are per worker or per test), and tests/group_scheduler.py
 # keeps each group on one worker under `--dist loadgroup` (xdist's own grouping, through the node id, does not
-# hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Two workers took 1,136-1,152 s at
-# load about 3 before branch testtime2's cuts (estimated about 1,050 s after, not timed); where the time goes:
-# README.md, Development.
+# hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Two workers took 1,198 s for 7,241
+# tests at load 2-4 (CI, 2026-12-07), over the 10-minute budget; where the time goes: README.md, Development.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
