@@ -40,7 +40,7 @@ demo: $(STAMP) $(WEB_STAMP)
 # What CI runs (.ci/run), on two pytest-xdist workers. tests/conftest.py groups the tests that share a service or
 # a module's server (PostgreSQL databases and NATS streams are per worker or per test), and tests/group_scheduler.py
 # keeps each group on one worker under `--dist loadgroup` (xdist's own grouping, through the node id, does not
-# hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Two workers took 1,198 s for 7,241
+# hold with pytest 9.2 and xdist 3.8; tests/test_group_scheduler.py checks ours). Two workers took 1,198-1,246 s for 7,243
 # tests at load 2-4 (CI, 2026-12-07), over the 10-minute budget; where the time goes: README.md, Development.
 test: lint $(NGSILD_VENV)/.installed $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadgroup
