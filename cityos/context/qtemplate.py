@@ -47,6 +47,7 @@ _DIALECTS: dict[str, Dialect] = {
 }
 _STAND_IN = -7_392_104_518_263  # far from any number the SQL itself holds (0, 1, path indexes)
 _KEEP = 1024  # term shapes kept per process (a dashboard's queries repeat a few dozen)
+_MOST_VALUES = 16  # a term with more values is built the plain way
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")  # the names text() finds
 
 
@@ -73,6 +74,8 @@ def templated(term: QTerm, dialect: str, expanded: tuple[str, ...], build: Calla
     templated. ``expanded`` holds the IRIs the term's names expand to (the same names may expand differently
     under another @context)."""
     leaves = _leaves(term)
+    if len(leaves) > _MOST_VALUES:
+        return None  # a long list (the ids a Linked Entity term resolved to): its length would be a shape of its own
     stand_ins: list[QScalar] = []
     where: dict[Any, tuple[int, str]] = {}
     for i, leaf in enumerate(leaves):

@@ -448,6 +448,8 @@ def test_one_shape_of_term_binds_each_use_its_own_values(world: Database) -> Non
     written = expected(lambda a: "2018-12-04T12:00:00Z" in V(a, "at"))
     assert written and matched(world, "at==2018-12-04T12:00:00Z") == written  # as written, not stored form
     assert matched(world, "at==2018-12-04T12:00:00.000Z") == set()
+    many = ",".join(str(n) for n in range(100, 120))  # more values than a template takes: built the plain way
+    assert matched(world, f"temp=={many},25") == expected(lambda a: any(num(v) and v == 25 for v in V(a, "temp")))
     elsewhere = compile_q(parse_q("temp>5"), expand=lambda n: f"https://elsewhere.example/{n}", dialect=world.dialect)
     with world.connect() as conn:
         assert set(conn.execute(select(entities.c.id).where(entities.c.tenant == "t1", elsewhere)).scalars()) == set()
