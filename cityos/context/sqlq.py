@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context.errors import BadRequestData
 from cityos.context.qlang import (
+    AttrPath,
     QAnd,
     QBool,
     QDateTime,
@@ -183,7 +184,7 @@ def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
     if expr.path.linked is not None:
         raise linked_unsupported(expr.path.attr)
     path = expr.path
-    expanded = (expand(path.attr), *(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub))
+    expanded = _expanded(path, expand)
     kept = templated(expr, b.name, expanded, lambda term: _term(term, b, expand))
     return kept if kept is not None else _term(expr, b, expand)
 
@@ -191,12 +192,17 @@ def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
 LANGUAGE_WILDCARD = ("*",)  # attr[*]: any language of a LanguageProperty (NGSI-LD v1.9, clause 4.9)
 
 
+def _expanded(path: AttrPath, expand: Expand) -> tuple[str, ...]:
+    """The attribute's IRI, then its sub-attributes' (NGSI-LD's own members kept as they are)."""
+    return (expand(path.attr), *(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub))
+
+
 def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
     path = term.path
     if path.linked is not None:
         raise linked_unsupported(path.attr)
-    iri = expand(path.attr)
-    base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
+    iri, *sub = _expanded(path, expand)
+    base = tuple(sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
     wildcard = path.compound == LANGUAGE_WILDCARD and not on_member
     if path.compound and on_member:
