@@ -99,7 +99,9 @@ def plan_types(cat: vitals.Catalogue, devices: dict[str, int] | None = None) -> 
     devices = devices or {}
     inds: dict[str, list[vitals.Indicator]] = {}
     for ind in cat.by_id.values():
-        if ind.source is not None and ind.window is not None:
+        # only the simulated devices' types: an indicator over another type (the plans' PlanFigures, defined by
+        # the first start) has no readings to simulate and fills in live
+        if ind.source is not None and ind.window is not None and ind.source.entityType in DEVICE_PROFILES:
             inds.setdefault(ind.source.entityType, []).append(ind)
     out = {}
     for entity_type, over in inds.items():

@@ -199,3 +199,24 @@ def test_the_parking_history_is_the_share_of_every_spot(warm_rt: Runtime) -> Non
             assert value == pytest.approx(occupied / (2 * len(members))), (street, from_ms(at))
             checked += 1
     assert checked >= 6
+
+
+def test_a_second_start_plans_only_the_simulated_types_after_the_plans_defined_theirs(warm_rt: Runtime) -> None:
+    """The first start leaves the plans' indicators defined (over PlanFigures, no device of the simulator's); a
+    second start's warm start reads them in the catalogue and must plan only the devices' types (it raised a
+    KeyError on PlanFigures)."""
+    from cityos import plans, vitals
+    from cityos.demo.warm import plan_types
+
+    rt = warm_rt
+    vitals.ensure_definitions(rt, "default")
+    assert plans.install(rt, "default")  # what the first start did
+    cat = vitals.catalogue(rt, "default")
+    assert any(i.source is not None and i.source.entityType == "PlanFigures" for i in cat.by_id.values())
+    planned = plan_types(cat)
+    assert "PlanFigures" not in planned
+    assert planned and set(planned) <= set(DEVICE_PROFILES)
+    entities = build_district(sensors=20)
+    upsert_entities(rt, "default", entities)
+    report = warm_start(rt, sampled_devices(entities), days=0, now_ms=int(datetime.now(UTC).timestamp() * 1000))
+    assert report.steps == 0
