@@ -6,6 +6,7 @@ once."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,9 @@ SECTIONS = {"name", "conditions", "materials", "time", "fee", "handling", "legal
 
 def _shipped_index() -> Index:
     return Index(passages(shipped().items.values(), bundles()), assistant_settings())
+
+
+_SHIPPED_INDEX = cache(_shipped_index)
 
 
 def test_every_guide_is_cut_into_its_sections() -> None:
@@ -130,7 +134,7 @@ def test_the_assistant_data_is_checked() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_the_confidence_is_a_share_whatever_the_question(text: str) -> None:
-    index = _shipped_index()
+    index = _SHIPPED_INDEX()  # built once: the test is about the confidence, not the index
     q = query(text, assistant_settings())
     for target in ("bundle:newborn", "item:HP-SJ-0002"):
         assert 0.0 <= assistant.confidence(q, index, target, assistant_settings()) <= 1.0
