@@ -24,6 +24,7 @@ from pydantic import (
 
 from cityos.cases.errors import InvalidCasesConfig
 from cityos.cases.timelimits import parse_time_limit
+from cityos.core.yamltext import parse_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 
@@ -211,7 +212,7 @@ def _read(path: Path) -> Taxonomy:
 def read_yaml(path: Path, what: str) -> Any:
     """A cases configuration file's YAML; a missing file or bad YAML is an error naming the file."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidCasesConfig(f"{path}: cannot read {what} ({exc.strerror})") from None
     except yaml.YAMLError as exc:

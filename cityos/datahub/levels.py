@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from cityos.core.yamltext import parse_yaml
 from cityos.datahub.errors import InvalidLevelScale
 from cityos.datahub.models import CatalogueEntry, Level, LevelScale
 from cityos.runtime import Runtime
@@ -40,7 +41,7 @@ def parse_scale(data: Any, source: str) -> LevelScale:
 def load_scale(path: Path = DEFAULT_PATH) -> LevelScale:
     """The scale in a YAML file (read once per path)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidLevelScale(f"{path}: cannot read the level scale ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cityos.core.durations import parse_duration
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
+from cityos.core.yamltext import parse_yaml
 from cityos.datahub.errors import InvalidQualityRules
 
 RULES_DIR = Path(__file__).parent / "data" / "quality"
@@ -232,7 +233,7 @@ def _say(exc: ValidationError, skip: int) -> str:
 def read_rules(path: Path) -> RuleSet:
     """The rule set in a YAML file, validated."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidQualityRules(f"{path}: cannot read the quality rules ({exc.strerror})") from None
     except yaml.YAMLError as exc:

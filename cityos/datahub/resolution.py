@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rapidfuzz.fuzz import ratio
 
+from cityos.core.yamltext import parse_yaml
 from cityos.datahub.errors import InvalidResolution, InvalidResolutionModel
 from cityos.datahub.resolution_text import (
     address_stem,
@@ -155,7 +156,7 @@ def load_models(path: Path | None = None) -> dict[str, Model]:
     if path is None:
         return _default_models()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise InvalidResolutionModel(f"{path}: cannot be read as YAML: {e}") from e
     return parse_models(doc, str(path))

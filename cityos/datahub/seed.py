@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cityos.core.yamltext import parse_yaml
 from cityos.datahub import catalogue
 from cityos.datahub.catalogue_schemas import EntryIn
 from cityos.datahub.errors import InvalidEntry
@@ -41,7 +42,7 @@ class Seeded:
 def read_catalogue(path: Path = DEMO_PATH) -> CatalogueFile:
     """The entries of a catalogue file, checked in shape; errors name the file, the entry and the field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidEntry(f"{path}: cannot read the catalogue ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):

@@ -15,8 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from cityos.core.yamltext import parse_yaml
 from cityos.onestop.catalogue import shipped
 from cityos.onestop.models import Bundle, ServiceItem
 
@@ -68,7 +67,7 @@ def _settings(raw: dict[str, Any]) -> Settings:
 @cache
 def settings() -> Settings:
     """The shipped assistant data, read once."""
-    return _settings(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+    return _settings(parse_yaml(DATA.read_text(encoding="utf-8")))
 
 
 # --- passages -----------------------------------------------------------------------------------------------

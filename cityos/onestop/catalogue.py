@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from cityos import datahub
+from cityos.core.yamltext import parse_yaml
 from cityos.onestop.catalogue_errors import InvalidServiceData
 from cityos.onestop.decision_checks import rules_of
 from cityos.onestop.models import ApplicantKind, Bundle, BundleItem, EvidenceSource, HandlingMode, Material, ServiceItem
@@ -321,7 +322,7 @@ def check_bundle(bundle: Bundle, items: Mapping[str, ServiceItem], refs: Referen
 
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidServiceData(f"{path.name}: cannot read it ({exc})") from None
     if not isinstance(data, dict):

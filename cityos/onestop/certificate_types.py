@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
+from cityos.core.yamltext import parse_yaml
 
 ClaimType = Literal["string", "date", "integer", "number", "boolean"]
 CLAIM_TYPES = ("string", "date", "integer", "number", "boolean")
@@ -55,7 +55,7 @@ def _claim(where: str, raw: dict[str, Any]) -> Claim:
 def parse(text: str, source: str = "certificate_types.yaml") -> dict[str, CertificateType]:
     """The types of a catalogue file by code; ValueError naming the file, the entry and the field."""
     found: dict[str, CertificateType] = {}
-    for n, raw in enumerate((yaml.safe_load(text) or {}).get("types") or []):
+    for n, raw in enumerate((parse_yaml(text) or {}).get("types") or []):
         code = raw.get("code") if isinstance(raw, dict) else None
         where = f"{source}: types[{n}]" + (f" ({code})" if code else "")
         if not isinstance(code, str) or not _TERM.fullmatch(code) or code in found:

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
+from cityos.core.yamltext import parse_yaml
 from cityos.onestop.policy_errors import InvalidPolicy, PolicyNotFound
 from cityos.onestop.policy_rules import Column, Kind, Node, RuleError, columns_of, make_column, parse
 
@@ -139,7 +139,7 @@ def parse_policies(doc: Any) -> PolicySet:
 @cache
 def shipped() -> PolicySet:
     """The policies shipped with cityos (``data/policies.yaml``), read once."""
-    return parse_policies(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+    return parse_policies(parse_yaml(DATA.read_text(encoding="utf-8")))
 
 
 def policy(code: str, policies: PolicySet | None = None) -> Policy:

@@ -15,8 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cityos.core.yamltext import parse_yaml
 from cityos.opendata.downloads import download_path, formats_of
 from cityos.opendata.models import License, Package
 
@@ -90,7 +89,7 @@ def parse_portal(data: Any, source: str) -> Portal:
 
 @lru_cache(maxsize=1)
 def portal_description() -> Portal:
-    return parse_portal(yaml.safe_load(DCAT_PATH.read_text(encoding="utf-8")), str(DCAT_PATH))
+    return parse_portal(parse_yaml(DCAT_PATH.read_text(encoding="utf-8")), str(DCAT_PATH))
 
 
 def _zh(text: str) -> dict[str, str]:

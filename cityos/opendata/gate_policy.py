@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from cityos.core.yamltext import parse_yaml
 from cityos.datahub import CatalogueEntry, OpeningType
 from cityos.opendata.gate_errors import InvalidPolicy
 
@@ -255,7 +256,7 @@ def parse_policy(data: Any, source: str) -> Policy:
 def load_policy(path: Path = DEFAULT_PATH) -> Policy:
     """The policy in a YAML file (read once per path)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidPolicy(f"{path}: cannot read the de-identification policy ({exc.strerror})") from None
     except yaml.YAMLError as exc:

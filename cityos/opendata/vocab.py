@@ -7,8 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cityos.core.yamltext import parse_yaml
 from cityos.opendata.models import Group, License
 
 HERE = Path(__file__).parent
@@ -17,7 +16,7 @@ LICENSES_PATH = HERE / "licenses.yaml"
 
 
 def _load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 def parse_themes(data: Any, source: str) -> dict[str, Group]:

@@ -11,10 +11,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cityos import cases, datahub, iot, onestop, opendata
+from cityos.core.yamltext import parse_yaml
 from cityos.plans.errors import InvalidPlanIndicator
 from cityos.vitals import Catalogue, Indicator, InvalidDefinition, load_catalogue
 
@@ -112,4 +112,4 @@ def _together(entries: list[PlanIndicator]) -> Catalogue:
 @cache
 def shipped() -> tuple[PlanIndicator, ...]:
     """The plan indicators cityos ships (cityos/plans/indicators.yaml)."""
-    return tuple(load(yaml.safe_load(SHIPPED.read_text(encoding="utf-8")), where=SHIPPED.name))
+    return tuple(load(parse_yaml(SHIPPED.read_text(encoding="utf-8")), where=SHIPPED.name))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cityos.core.answers import Omittable
 from cityos.core.durations import MAX_DAYS
 from cityos.core.durations import parse_duration as core_duration
+from cityos.core.yamltext import parse_yaml
 from cityos.vitals.errors import InvalidDefinition, InvalidFormula
 from cityos.vitals.formula import Formula, parse
 
@@ -352,7 +353,7 @@ def load_catalogue(docs: Any, *, where: str = "definitions") -> Catalogue:
 def load_yaml(path: Path) -> Catalogue:
     """A catalogue from a YAML file."""
     try:
-        docs = yaml.safe_load(path.read_text(encoding="utf-8"))
+        docs = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InvalidDefinition(f"{path.name} is not valid YAML: {exc}") from None
     return load_catalogue(docs, where=path.name)
