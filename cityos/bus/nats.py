@@ -66,7 +66,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 
-from cityos.bus.base import BatchHandler, Event, Handler
+from cityos.bus.base import BatchHandler, Event, Handler, subject_matches
 from cityos.core.loops import new_event_loop
 
 log = logging.getLogger(__name__)
@@ -173,29 +173,53 @@ class NatsBus:
         self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
 
     def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None, _batch: bool = False
+        self,
+        pattern: str | tuple[str, ...],
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
+        _batch: bool = False,
     ) -> Callable[[], None]:
         """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
 
         Without ``durable`` the subscription receives events published from now on while it
         exists. With a ``durable`` name the consumer is kept by the server: a new process
         subscribing with the same name resumes after the last acked event (a new name starts with
-        the events published from then on). One durable name follows one pattern. Processes that
-        share a durable name share its events between them.
+        the events published from then on, or, with ``replaces`` naming an older durable consumer
+        that still exists, where that one left off; the older one is then deleted). One durable name
+        follows one pattern. Processes that share a durable name share its events between them.
+
+        Several patterns give one consumer, filtered on a subject that covers them all
+        (``entity.*`` and ``subscription.*``: ``*.*``), so that their events come in the order they
+        were published; events of the covering subject that match none are acked without being
+        decoded.
 
         Returns a function that cancels the subscription; it waits for a running handler to
         finish (unless called from that handler) and keeps a durable consumer on the server.
         """
-        tokens = pattern.split(".")
-        last = len(tokens) - 1
-        if not all(_TOKEN.fullmatch(t) or t == "*" or (t == ">" and i == last) for i, t in enumerate(tokens)):
-            raise ValueError(f"subscription pattern {pattern!r} is not a NATS subject pattern")
-        if durable is not None and not _TOKEN.fullmatch(durable):
-            raise ValueError(f"durable name {durable!r} must not contain '.', '*', '>' or whitespace")
-        name = None
+        patterns = (pattern,) if isinstance(pattern, str) else tuple(pattern)
+        for p in patterns:
+            tokens = p.split(".")
+            last = len(tokens) - 1
+            if not all(_TOKEN.fullmatch(t) or t == "*" or (t == ">" and i == last) for i, t in enumerate(tokens)):
+                raise ValueError(f"subscription pattern {p!r} is not a NATS subject pattern")
+        if not patterns:
+            raise ValueError("subscribe needs a pattern")
+        for name in (durable, replaces):
+            if name is not None and not _TOKEN.fullmatch(name):
+                raise ValueError(f"durable name {name!r} must not contain '.', '*', '>' or whitespace")
+        name = old = None
         if durable is not None:
             name = f"{self.durable_prefix}-{durable}" if self.durable_prefix else durable
-        sub = _Subscription(pattern, f"{self.subject_prefix}.*.{pattern}", handler, name, batch=_batch)
+            if replaces is not None:
+                old = f"{self.durable_prefix}-{replaces}" if self.durable_prefix else replaces
+        covering = _covering(patterns)
+        sub = _Subscription(covering, f"{self.subject_prefix}.*.{covering}", handler, name, batch=_batch)
+        sub.replaces = old
+        if len(patterns) > 1:
+            sub.patterns = patterns
+            sub.skip = len(self.subject_prefix) + 1  # what precedes "{tenant}.{subject}" in a NATS subject
         self._call(self._subscribe(sub), timeout=_REQUEST_TIMEOUT * 2)
 
         def cancel() -> None:
@@ -209,13 +233,19 @@ class NatsBus:
         return cancel
 
     def subscribe_batches(
-        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+        self,
+        pattern: str | tuple[str, ...],
+        handler: BatchHandler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
     ) -> Callable[[], None]:
-        """As :meth:`subscribe`, with ``handler`` called on the events of one fetch (up to 100 messages, in order).
+        """As :meth:`subscribe`, with ``handler`` called on the events of the messages that arrived (up to 100, in
+        order).
 
         All are acked when it returns, all handed back for redelivery when it raises.
         """
-        return self.subscribe(pattern, handler, durable=durable, _batch=True)  # type: ignore[arg-type]
+        return self.subscribe(pattern, handler, durable=durable, replaces=replaces, _batch=True)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop every subscription, flush pending acks, close the connection and the bus thread. Idempotent."""
@@ -375,14 +405,33 @@ class NatsBus:
                 info = await self._js.consumer_info(self.stream, sub.durable)
             except nats.js.errors.NotFoundError:
                 config.durable_name = sub.durable
+                resume = await self._position(sub.replaces)
+                if resume is not None:  # where the consumer it replaces left off: nothing is missed on the switch
+                    config.deliver_policy = api.DeliverPolicy.BY_START_SEQUENCE
+                    config.opt_start_seq = resume
                 info = await self._js.add_consumer(self.stream, config)
             else:
                 if info.config.filter_subject != sub.filter:
                     raise ValueError(
                         f"durable consumer {sub.durable!r} follows {info.config.filter_subject!r}, not {sub.filter!r}"
                     )
+            if sub.replaces is not None and await self._position(sub.replaces) is not None:
+                # only once its successor exists: a crash in between starts the successor where it left off again
+                await self._js.delete_consumer(self.stream, sub.replaces)
+                log.info("NATS consumer %s replaced %s", sub.durable, sub.replaces)
         sub.consumer = info.name
         sub.pull_open = False
+
+    async def _position(self, durable: str | None) -> int | None:
+        """The stream sequence a durable consumer would resume at (after its ack floor); None when there is none."""
+        if durable is None:
+            return None
+        assert self._js is not None
+        try:
+            info = await self._js.consumer_info(self.stream, durable)
+        except nats.js.errors.NotFoundError:
+            return None
+        return (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
 
     async def _consume(self, sub: _Subscription) -> None:
         """The fetch loop of one subscription: keep a pull request open, run the handler on what came, ack."""
@@ -472,6 +521,9 @@ class NatsBus:
         taken: list[Msg] = []
         carried: list[list[Event]] = []  # the events of each message taken
         for msg in msgs:
+            if sub.patterns is not None and not sub.wants(msg.subject):
+                await msg.ack()  # the covering filter's, not ours
+                continue
             try:
                 carried.append(_decode(msg))
                 taken.append(msg)
@@ -636,6 +688,15 @@ class _Subscription:
         self.worker_ident: int | None = None
         self.stopping = False
         self.in_handler = False
+        self.replaces: str | None = None  # a durable consumer this one takes over from
+        self.patterns: tuple[str, ...] | None = None  # several: those that ``pattern`` covers, checked per message
+        self.skip = 0
+
+    def wants(self, nats_subject: str) -> bool:
+        """Whether a message on ``nats_subject`` (``{prefix}.{tenant}.{subject}``) matches one of ``patterns``."""
+        assert self.patterns is not None
+        subject = nats_subject[self.skip :].partition(".")[2]
+        return any(subject_matches(p, subject) for p in self.patterns)
 
     def run(self, events: list[Event]) -> list[Outcome]:
         """Call the handler (in the subscription's thread): None for each event handled, the exception for each
@@ -659,6 +720,22 @@ class _Subscription:
             else:
                 outcomes.append(None)
         return outcomes
+
+
+def _covering(patterns: tuple[str, ...]) -> str:
+    """The narrowest single subject pattern matching every subject that one of ``patterns`` matches."""
+    if len(patterns) == 1:
+        return patterns[0]
+    split = [p.split(".") for p in patterns]
+    if len({len(t) for t in split}) == 1 and not any(">" in t for t in split):
+        return ".".join(ts[0] if len(set(ts)) == 1 else "*" for ts in zip(*split, strict=True))
+    # lengths differ: the leading tokens they share, then the rest (each has at least one token more)
+    shared: list[str] = []
+    for ts in zip(*split, strict=False):
+        if len(shared) == min(len(t) for t in split) - 1 or len(set(ts)) > 1 or ts[0] == ">":
+            break
+        shared.append(ts[0])
+    return ".".join([*shared, ">"])
 
 
 def _encode(ev: Event) -> bytes:

@@ -57,8 +57,9 @@ def deleted_instances(event: Event) -> Attrs:
     return out
 
 
-def _kinds(event: Event) -> dict[str, set[str]]:
-    """The attributes an event created, updated and deleted, by attribute trigger."""
+def change_kinds(event: Event) -> dict[str, set[str]]:
+    """The attributes an event created, updated and deleted, by attribute trigger (the same for every subscription
+    it is matched against: worked out once per event by :class:`~cityos.context.subscriptions.matching.EntityView`)."""
     data = event.data
     attrs: Attrs = data.get("attrs") or {}
     if event.subject == ENTITY_CREATED:
@@ -79,9 +80,10 @@ def _kinds(event: Event) -> dict[str, set[str]]:
     return {ATTRIBUTE_CREATED: created, ATTRIBUTE_UPDATED: updated, ATTRIBUTE_DELETED: deleted}
 
 
-def triggered(sub: Subscription, event: Event) -> bool:
-    """Whether the change ``event`` tells is one of ``sub``'s notificationTrigger, on its watchedAttributes."""
-    kinds = _kinds(event)
+def triggered(sub: Subscription, event: Event, changed: dict[str, set[str]] | None = None) -> bool:
+    """Whether the change ``event`` tells is one of ``sub``'s notificationTrigger, on its watchedAttributes;
+    ``changed`` is ``change_kinds(event)`` when the caller has it."""
+    kinds = changed if changed is not None else change_kinds(event)
     watched = sub.watched
 
     def seen(names: Iterable[str]) -> bool:
