@@ -14,7 +14,7 @@ from cityos.context.governance import Filtered, unreadable_types
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qeval import eval_q
 from cityos.context.store import EntityRow
-from cityos.context.subscriptions.changes import change_kinds, triggered
+from cityos.context.subscriptions.changes import change_kinds, deleted_instances, triggered
 from cityos.context.subscriptions.model import NOTIFYING_SUBJECTS, StoredSubscription, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
 from cityos.runtime import Runtime
@@ -37,13 +37,20 @@ class EntityView:
         self._load = load
         self._full: Attrs | None = None
         self._kinds: dict[str, set[str]] | None = None
+        self._deleted: Attrs | None = None
 
     def kinds(self) -> dict[str, set[str]]:
         """What the event created, updated and deleted (``changes.change_kinds``), worked out once for all the
         subscriptions it is matched against."""
         if self._kinds is None:
-            self._kinds = change_kinds(self.event)
+            self._kinds = change_kinds(self.event, self.deleted())
         return self._kinds
+
+    def deleted(self) -> Attrs:
+        """The instances the event deleted (``changes.deleted_instances``), worked out once."""
+        if self._deleted is None:
+            self._deleted = deleted_instances(self.event)
+        return self._deleted
 
     def full(self) -> Attrs:
         """All current attributes of the entity."""

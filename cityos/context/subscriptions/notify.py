@@ -51,7 +51,6 @@ from cityos.context.subscriptions.model import StoredSubscription, Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.periodic import due_items
 from cityos.context.subscriptions.storage import get_subscription, list_subscriptions
-from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 __all__ = ["Notifier", "NotifierConfig"]
@@ -269,11 +268,10 @@ class Notifier:
         if not candidates:
             return []
         view = EntityView(event, lambda: self._current(event.tenant, data["id"]))
-        now = now_iso()
         rendered: dict[tuple[Any, ...], str] = {}
         items = []
         for sub in candidates:
-            if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view, now):
+            if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view):
                 continue
             if sub.reader is not None and sub.reader.department is not None:  # what it may read now, audited
                 entity = self._governed(sub, event, view)
@@ -347,7 +345,7 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
     shown = View(sub.fmt, sys_attrs=sub.sys_attrs, pick=pick, omit=sub.omit)
     stamps = (data.get("createdAt"), data.get("modifiedAt")) if event.subject != ENTITY_DELETED else (None, None)
     out = render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown, *stamps)
-    return changes.annotate(out, sub, event, sight, attrs)
+    return changes.annotate(out, sub, event, sight, attrs, view.deleted())
 
 
 def _dataset(inst: dict[str, Any]) -> str:
