@@ -457,7 +457,7 @@ class NatsBus:
                 continue
             msgs = self._take(sub, first)
             if not msgs:
-                # Idle. A pull from a consumer the server no longer has just expires, so look now and then.
+                # Idle. A pull from a consumer the server no longer has goes unanswered, so look now and then.
                 if not sub.pull_open and loop.time() - checked_at >= _CONSUMER_CHECK_INTERVAL:
                     checked_at = loop.time()
                     await self._rebind_if_gone(sub)
