@@ -320,6 +320,24 @@ def main() -> None:
                 p.terminate()
                 p.wait(timeout=15)
             recv.close()
+            if args.worker:  # each run makes a stream of its own (15 MB): not left on the shared server
+                _delete_stream(f"BENCH_{run}")
+
+
+def _delete_stream(name: str) -> None:
+    import nats
+
+    async def delete() -> None:
+        nc = await nats.connect("nats://127.0.0.1:4222")
+        try:
+            await nc.jetstream().delete_stream(name)
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(delete())
+    except Exception as exc:  # the figures are printed already
+        print(f"  (the NATS stream {name} was not deleted: {exc})")
 
 
 if __name__ == "__main__":

@@ -43,10 +43,17 @@ class Bus(Protocol):
         """
 
     def subscribe_batches(
-        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+        self,
+        pattern: str | tuple[str, ...],
+        handler: BatchHandler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
     ) -> Callable[[], None]:
         """As ``subscribe``, with ``handler`` called on lists of events in order (one at a time in-process,
-        what one fetch brought on NATS), for consumers that do better work in batches."""
+        what has arrived on NATS), for consumers that do better work in batches. Several patterns are
+        followed together, their events in the order they were published. ``replaces`` names an older
+        durable consumer whose place a new ``durable`` one takes (NATS; see ``NatsBus.subscribe``)."""
 
     def close(self) -> None: ...
 

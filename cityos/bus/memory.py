@@ -41,9 +41,22 @@ class MemoryBus:
         return cancel
 
     def subscribe_batches(
-        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+        self,
+        pattern: str | tuple[str, ...],
+        handler: BatchHandler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
     ) -> Callable[[], None]:
-        return self.subscribe(pattern, lambda event: handler([event]), durable=durable)
+        if isinstance(pattern, str):
+            return self.subscribe(pattern, lambda event: handler([event]), durable=durable)
+        patterns = pattern
+
+        def one(event: Event) -> None:
+            if any(subject_matches(p, event.subject) for p in patterns):
+                handler([event])
+
+        return self.subscribe(">", one, durable=durable)
 
     def close(self) -> None:
         with self._lock:

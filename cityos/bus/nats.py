@@ -23,8 +23,16 @@ Threading
     subscription has one pull consumer, one fetch loop and one worker thread of its own that runs
     the handler, so a slow handler delays only its own subscription, never publishing or the
     others. Handlers see the events of a subscription one at a time, in stream order; a batch
-    handler (``subscribe_batches``) gets the events of what one fetch brought (up to 100 messages),
-    in stream order. The loop is uvloop's where it is installed.
+    handler (``subscribe_batches``) gets the events of the messages that have arrived (up to 100), in
+    stream order. The loop is uvloop's where it is installed.
+
+Pulling
+    A subscription keeps one pull request open on its consumer (up to 100 messages, for at most 5 s)
+    and asks again when it is used up or expired, so messages stream in while the handler runs and
+    each one costs its delivery and its ack. (nats-py's ``fetch``, asked for a batch each time, cost a
+    request, a timer and a timeout exception or two per round: more CPU than the handling of a
+    50-event message.) Messages that arrived while the handler runs are kept in progress with those
+    it holds, so a slow handler causes no redelivery of them either.
 
 Delivery
     A message is acked only after its handler returned for each of its events. If the handler raises,
@@ -39,6 +47,7 @@ Delivery
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import itertools
@@ -54,9 +63,10 @@ import nats.js.errors
 import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 
-from cityos.bus.base import BatchHandler, Event, Handler
+from cityos.bus.base import BatchHandler, Event, Handler, subject_matches
 from cityos.core.loops import new_event_loop
 
 log = logging.getLogger(__name__)
@@ -67,11 +77,12 @@ _STREAM_MAX_AGE = 7 * 24 * 3600.0  # seconds; consumers down for longer than thi
 _DUPLICATE_WINDOW = 120.0  # seconds during which a repeated Nats-Msg-Id is dropped
 _ACK_WAIT = 30.0  # the server redelivers a message not acked (nor marked in progress) within this
 _EPHEMERAL_INACTIVE = 300.0  # the server deletes an ephemeral consumer left without a client this long
-_FETCH_BATCH = 100  # messages
+_FETCH_BATCH = 100  # messages a pull request asks for, and handed to the handler at once at most
 _EVENTS_PER_MESSAGE = 100
 _MESSAGE_BYTES = 512 * 1024  # below the server's max_payload (1 MiB by default), which refuses larger messages
-_IDLE_FETCH_WAIT = 5.0  # long poll while idle; close() cancels it, so nobody waits for it
-_BUSY_FETCH_WAIT = 0.02  # follow-up fetch right after messages arrived: waits this long for a full batch
+_IDLE_FETCH_WAIT = 5.0  # a pull request lasts this long at most; close() does not wait for it
+_PULL_GRACE = 2.0  # a pull request that neither delivered nor expired this long after it should have is lost
+_JS_API = "$JS.API"  # the JetStream API prefix (no domain)
 _CONSUMER_CHECK_INTERVAL = 30.0  # an idle subscription checks this often that its consumer still exists
 _PUBLISH_TIMEOUT = 30.0  # for the acks of one publish call
 _REQUEST_TIMEOUT = 10.0  # JetStream API calls (stream and consumer management)
@@ -162,29 +173,53 @@ class NatsBus:
         self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
 
     def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None, _batch: bool = False
+        self,
+        pattern: str | tuple[str, ...],
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
+        _batch: bool = False,
     ) -> Callable[[], None]:
         """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
 
         Without ``durable`` the subscription receives events published from now on while it
         exists. With a ``durable`` name the consumer is kept by the server: a new process
         subscribing with the same name resumes after the last acked event (a new name starts with
-        the events published from then on). One durable name follows one pattern. Processes that
-        share a durable name share its events between them.
+        the events published from then on, or, with ``replaces`` naming an older durable consumer
+        that still exists, where that one left off; the older one is then deleted). One durable name
+        follows one pattern. Processes that share a durable name share its events between them.
+
+        Several patterns give one consumer, filtered on a subject that covers them all
+        (``entity.*`` and ``subscription.*``: ``*.*``), so that their events come in the order they
+        were published; events of the covering subject that match none are acked without being
+        decoded.
 
         Returns a function that cancels the subscription; it waits for a running handler to
         finish (unless called from that handler) and keeps a durable consumer on the server.
         """
-        tokens = pattern.split(".")
-        last = len(tokens) - 1
-        if not all(_TOKEN.fullmatch(t) or t == "*" or (t == ">" and i == last) for i, t in enumerate(tokens)):
-            raise ValueError(f"subscription pattern {pattern!r} is not a NATS subject pattern")
-        if durable is not None and not _TOKEN.fullmatch(durable):
-            raise ValueError(f"durable name {durable!r} must not contain '.', '*', '>' or whitespace")
-        name = None
+        patterns = (pattern,) if isinstance(pattern, str) else tuple(pattern)
+        for p in patterns:
+            tokens = p.split(".")
+            last = len(tokens) - 1
+            if not all(_TOKEN.fullmatch(t) or t == "*" or (t == ">" and i == last) for i, t in enumerate(tokens)):
+                raise ValueError(f"subscription pattern {p!r} is not a NATS subject pattern")
+        if not patterns:
+            raise ValueError("subscribe needs a pattern")
+        for name in (durable, replaces):
+            if name is not None and not _TOKEN.fullmatch(name):
+                raise ValueError(f"durable name {name!r} must not contain '.', '*', '>' or whitespace")
+        name = old = None
         if durable is not None:
             name = f"{self.durable_prefix}-{durable}" if self.durable_prefix else durable
-        sub = _Subscription(pattern, f"{self.subject_prefix}.*.{pattern}", handler, name, batch=_batch)
+            if replaces is not None:
+                old = f"{self.durable_prefix}-{replaces}" if self.durable_prefix else replaces
+        covering = _covering(patterns)
+        sub = _Subscription(covering, f"{self.subject_prefix}.*.{covering}", handler, name, batch=_batch)
+        sub.replaces = old
+        if len(patterns) > 1:
+            sub.patterns = patterns
+            sub.skip = len(self.subject_prefix) + 1  # what precedes "{tenant}.{subject}" in a NATS subject
         self._call(self._subscribe(sub), timeout=_REQUEST_TIMEOUT * 2)
 
         def cancel() -> None:
@@ -198,13 +233,19 @@ class NatsBus:
         return cancel
 
     def subscribe_batches(
-        self, pattern: str, handler: BatchHandler, *, durable: str | None = None
+        self,
+        pattern: str | tuple[str, ...],
+        handler: BatchHandler,
+        *,
+        durable: str | None = None,
+        replaces: str | None = None,
     ) -> Callable[[], None]:
-        """As :meth:`subscribe`, with ``handler`` called on the events of one fetch (up to 100 messages, in order).
+        """As :meth:`subscribe`, with ``handler`` called on the events of the messages that arrived (up to 100, in
+        order).
 
         All are acked when it returns, all handed back for redelivery when it raises.
         """
-        return self.subscribe(pattern, handler, durable=durable, _batch=True)  # type: ignore[arg-type]
+        return self.subscribe(pattern, handler, durable=durable, replaces=replaces, _batch=True)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop every subscription, flush pending acks, close the connection and the bus thread. Idempotent."""
@@ -334,11 +375,20 @@ class NatsBus:
 
     async def _subscribe(self, sub: _Subscription) -> None:
         await self._bind(sub)
+        arrived = sub.arrived
+
+        async def put(msg: Msg) -> None:
+            arrived.put_nowait(msg)
+
+        # Every pull request of the subscription answers on its own subject under this inbox, so a status
+        # (expired, consumer deleted) tells which request it ends.
+        sub.inbox = self._nc.new_inbox()
+        sub.nsub = await self._nc.subscribe(f"{sub.inbox}.*", cb=put)
         sub.task = asyncio.get_running_loop().create_task(self._consume(sub), name=f"cityos-bus {sub.pattern}")
         self._subs.add(sub)
 
     async def _bind(self, sub: _Subscription) -> None:
-        """Create (or find) the consumer of ``sub`` and a pull subscription on it."""
+        """Create (or find) the consumer of ``sub``."""
         assert self._js is not None
         config = api.ConsumerConfig(
             filter_subject=sub.filter,
@@ -355,36 +405,49 @@ class NatsBus:
                 info = await self._js.consumer_info(self.stream, sub.durable)
             except nats.js.errors.NotFoundError:
                 config.durable_name = sub.durable
+                resume = await self._position(sub.replaces)
+                if resume is not None:  # where the consumer it replaces left off: nothing is missed on the switch
+                    config.deliver_policy = api.DeliverPolicy.BY_START_SEQUENCE
+                    config.opt_start_seq = resume
                 info = await self._js.add_consumer(self.stream, config)
             else:
                 if info.config.filter_subject != sub.filter:
                     raise ValueError(
                         f"durable consumer {sub.durable!r} follows {info.config.filter_subject!r}, not {sub.filter!r}"
                     )
+            if sub.replaces is not None and await self._position(sub.replaces) is not None:
+                # only once its successor exists: a crash in between starts the successor where it left off again
+                await self._js.delete_consumer(self.stream, sub.replaces)
+                log.info("NATS consumer %s replaced %s", sub.durable, sub.replaces)
         sub.consumer = info.name
-        sub.psub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self.stream)
+        sub.pull_open = False
+
+    async def _position(self, durable: str | None) -> int | None:
+        """The stream sequence a durable consumer would resume at (after its ack floor); None when there is none."""
+        if durable is None:
+            return None
+        assert self._js is not None
+        try:
+            info = await self._js.consumer_info(self.stream, durable)
+        except nats.js.errors.NotFoundError:
+            return None
+        return (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
 
     async def _consume(self, sub: _Subscription) -> None:
-        """The fetch loop of one subscription: fetch, run the handler on what came, ack."""
-        assert sub.psub is not None
+        """The fetch loop of one subscription: keep a pull request open, run the handler on what came, ack."""
         loop = asyncio.get_running_loop()
-        busy = False
         checked_at = loop.time()
         while not sub.stopping:
             try:
-                # A batch fetch waits for a full batch or its timeout, so an idle subscription
-                # waits for one message and then takes whatever else is pending.
-                if busy:
-                    msgs = await sub.psub.fetch(_FETCH_BATCH, timeout=_BUSY_FETCH_WAIT)
+                if not sub.pull_open:
+                    await self._pull(sub)
+                if sub.held:
+                    first = sub.held.popleft()
                 else:
-                    msgs = await sub.psub.fetch(1, timeout=_IDLE_FETCH_WAIT)
-            except TimeoutError:
-                busy = False
-                # A pull from a consumer the server no longer has just times out, so look now and then.
-                if loop.time() - checked_at >= _CONSUMER_CHECK_INTERVAL:
-                    checked_at = loop.time()
-                    await self._rebind_if_gone(sub)
-                continue
+                    first = await asyncio.wait_for(sub.arrived.get(), _IDLE_FETCH_WAIT + _PULL_GRACE)
+            except TimeoutError:  # the request was lost (a reconnect, a consumer gone): ask again
+                sub.pull_open = False
+                first = None
             except Exception as exc:
                 if sub.stopping:
                     return
@@ -392,11 +455,62 @@ class NatsBus:
                 await asyncio.sleep(1)
                 await self._rebind_if_gone(sub)
                 continue
-            busy = True
+            msgs = self._take(sub, first)
+            if not msgs:
+                # Idle. A pull from a consumer the server no longer has goes unanswered, so look now and then.
+                if not sub.pull_open and loop.time() - checked_at >= _CONSUMER_CHECK_INTERVAL:
+                    checked_at = loop.time()
+                    await self._rebind_if_gone(sub)
+                continue
+            if not sub.pull_open and not sub.stopping:
+                with contextlib.suppress(nats.errors.Error):  # asked again on the next round
+                    await self._pull(sub)  # the next messages come in while these are handled
             try:
                 await self._deliver(sub, msgs)
             except nats.errors.Error as exc:  # an ack lost with the connection: the server redelivers
                 log.warning("acknowledging %d messages on NATS failed: %s", len(msgs), _describe(exc))
+
+    async def _pull(self, sub: _Subscription) -> None:
+        """Open a pull request for up to ``_FETCH_BATCH`` messages, expiring after ``_IDLE_FETCH_WAIT``."""
+        sub.pulls += 1
+        sub.pull_left = _FETCH_BATCH
+        request = {"batch": _FETCH_BATCH, "expires": int(_IDLE_FETCH_WAIT * 1e9)}
+        await self._nc.publish(
+            f"{_JS_API}.CONSUMER.MSG.NEXT.{self.stream}.{sub.consumer}",
+            orjson.dumps(request),
+            reply=f"{sub.inbox}.{sub.pulls}",
+        )
+        sub.pull_open = True
+
+    def _take(self, sub: _Subscription, first: Msg | None) -> list[Msg]:
+        """``first`` and the messages that arrived after it (up to ``_FETCH_BATCH``), noting the end of the
+        open pull request: its batch used up, or a status for it (expired, or the consumer deleted)."""
+        msgs: list[Msg] = []
+        current = f"{sub.inbox}.{sub.pulls}"
+        msg = first
+        while msg is not None:
+            # nats-py keys the status as the plain string "Status" (and the description by the Header member)
+            headers = msg.headers if not msg.data else None
+            status = headers.get("Status") if headers else None
+            if status is None:
+                msgs.append(msg)
+                sub.pull_left -= 1
+                if sub.pull_left <= 0:
+                    sub.pull_open = False
+            elif status != "100" and msg.subject == current:  # 408 expired, 409 ended; 100 is a heartbeat
+                sub.pull_open = False
+                if status == "409" and headers:
+                    log.info("NATS ended the pull request of %s: %s", sub.pattern, headers.get(api.Header.DESCRIPTION))
+            if len(msgs) >= _FETCH_BATCH:
+                break
+            if sub.held:
+                msg = sub.held.popleft()
+            else:
+                try:
+                    msg = sub.arrived.get_nowait()
+                except asyncio.QueueEmpty:
+                    msg = None
+        return msgs
 
     async def _deliver(self, sub: _Subscription, msgs: list[Msg]) -> None:
         """Run the handler on what one fetch brought, in the subscription's thread; ack what it handled.
@@ -407,6 +521,9 @@ class NatsBus:
         taken: list[Msg] = []
         carried: list[list[Event]] = []  # the events of each message taken
         for msg in msgs:
+            if sub.patterns is not None and not sub.wants(msg.subject):
+                await msg.ack()  # the covering filter's, not ours
+                continue
             try:
                 carried.append(_decode(msg))
                 taken.append(msg)
@@ -456,20 +573,22 @@ class NatsBus:
                 done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
                 if done:
                     return run.result()
-                for msg in msgs:
-                    await msg.in_progress()
+                while not sub.arrived.empty():  # the messages that came meanwhile wait as long: keep them too
+                    sub.held.append(sub.arrived.get_nowait())
+                for msg in itertools.chain(msgs, sub.held):
+                    if msg.data:  # not a status
+                        await msg.in_progress()
         finally:
             sub.in_handler = False
 
     async def _rebind_if_gone(self, sub: _Subscription) -> None:
         """Recreate a consumer the server no longer has (an ephemeral one reaped while disconnected)."""
-        assert self._js is not None and sub.consumer is not None and sub.psub is not None
+        assert self._js is not None and sub.consumer is not None
         try:
             await self._js.consumer_info(self.stream, sub.consumer)
         except nats.js.errors.NotFoundError:
             log.warning("NATS consumer %s for %s is gone; creating it again", sub.consumer, sub.pattern)
             try:
-                await sub.psub.unsubscribe()
                 await self._bind(sub)
             except Exception as exc:
                 log.warning("recreating the NATS consumer for %s failed: %s", sub.pattern, _describe(exc))
@@ -494,9 +613,16 @@ class NatsBus:
             if not task.cancelled() and task.exception() is not None:
                 log.error("the fetch loop for %s failed", sub.pattern, exc_info=task.exception())
         # Dropping the inbox first lets the server skip a pending pull request of ours.
-        if sub.psub is not None and self._nc.is_connected:
+        if sub.nsub is not None and self._nc.is_connected:
             try:
-                await sub.psub.unsubscribe()
+                await sub.nsub.unsubscribe()
+                # Messages that came but were not handled go back now, not after the ack wait.
+                while not sub.arrived.empty():
+                    sub.held.append(sub.arrived.get_nowait())
+                for msg in sub.held:
+                    if msg.data:
+                        await msg.nak()
+                sub.held.clear()
                 if sub.durable is None and sub.consumer is not None and self._js is not None:
                     await self._js.delete_consumer(self.stream, sub.consumer)
             except Exception as exc:
@@ -550,12 +676,27 @@ class _Subscription:
         self.handler = handler
         self.durable = durable
         self.consumer: str | None = None
-        self.psub: JetStreamContext.PullSubscription | None = None
+        self.inbox = ""  # pull requests answer on {inbox}.{n}
+        self.nsub: Subscription | None = None
+        self.arrived: asyncio.Queue[Msg] = asyncio.Queue()  # bound to the bus loop on first use
+        self.held: collections.deque[Msg] = collections.deque()  # taken from ``arrived``, not yet handled
+        self.pulls = 0  # pull requests made; the last is ``{inbox}.{pulls}``
+        self.pull_open = False
+        self.pull_left = 0  # messages the open pull request may still bring
         self.task: asyncio.Task[None] | None = None
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="cityos-bus-handler")
         self.worker_ident: int | None = None
         self.stopping = False
         self.in_handler = False
+        self.replaces: str | None = None  # a durable consumer this one takes over from
+        self.patterns: tuple[str, ...] | None = None  # several: those that ``pattern`` covers, checked per message
+        self.skip = 0
+
+    def wants(self, nats_subject: str) -> bool:
+        """Whether a message on ``nats_subject`` (``{prefix}.{tenant}.{subject}``) matches one of ``patterns``."""
+        assert self.patterns is not None
+        subject = nats_subject[self.skip :].partition(".")[2]
+        return any(subject_matches(p, subject) for p in self.patterns)
 
     def run(self, events: list[Event]) -> list[Outcome]:
         """Call the handler (in the subscription's thread): None for each event handled, the exception for each
@@ -579,6 +720,22 @@ class _Subscription:
             else:
                 outcomes.append(None)
         return outcomes
+
+
+def _covering(patterns: tuple[str, ...]) -> str:
+    """The narrowest single subject pattern matching every subject that one of ``patterns`` matches."""
+    if len(patterns) == 1:
+        return patterns[0]
+    split = [p.split(".") for p in patterns]
+    if len({len(t) for t in split}) == 1 and not any(">" in t for t in split):
+        return ".".join(ts[0] if len(set(ts)) == 1 else "*" for ts in zip(*split, strict=True))
+    # lengths differ: the leading tokens they share, then the rest (each has at least one token more)
+    shared: list[str] = []
+    for ts in zip(*split, strict=False):
+        if len(shared) == min(len(t) for t in split) - 1 or len(set(ts)) > 1 or ts[0] == ">":
+            break
+        shared.append(ts[0])
+    return ".".join([*shared, ">"])
 
 
 def _encode(ev: Event) -> bytes:

@@ -208,6 +208,49 @@ def test_batch_handlers_get_every_event_in_order_and_a_failed_batch_again(bus: N
     assert _wait_until_all_acked(names["stream"], "batches").num_ack_pending == 0
 
 
+def test_several_patterns_share_one_consumer_in_publish_order(bus: NatsBus, names: dict[str, Any]) -> None:
+    got: queue.Queue[Event] = queue.Queue()
+    bus.subscribe_batches(("entity.*", "subscription.*"), lambda batch: [got.put(e) for e in batch], durable="both")
+    assert _consumer_info(names["stream"], "both").config.filter_subject == f"{names['subject_prefix']}.*.*.*"
+    made = Event("subscription.created", "urn:ngsi-ld:Subscription:1", {"id": "urn:ngsi-ld:Subscription:1"})
+    events = [
+        Event("entity.created", "a", {"n": 1}),
+        made,
+        Event("case.opened", "case-1", {}),  # under the covering filter, matching neither pattern
+        Event("entity.updated", "a", {"n": 2}, tenant="district_b"),
+    ]
+    bus.publish(events[:2])
+    bus.publish(events[2:])  # separate messages, as the API's two requests would make
+    assert _take(got, 3) == [events[0], made, events[3]]  # as published, across the two subjects
+    assert got.empty()
+    assert _wait_until_all_acked(names["stream"], "both").num_pending == 0  # case.opened was acked unseen
+
+
+def test_a_durable_consumer_replacing_another_starts_where_that_one_left_off(names: dict[str, Any]) -> None:
+    old: queue.Queue[Event] = queue.Queue()
+    handled = [Event("entity.created", "a", {"n": 1}), Event("entity.updated", "a", {"n": 2})]
+    waiting = [Event("entity.updated", "a", {"n": 3}), Event("subscription.created", "s", {"id": "s"})]
+    with closing(NatsBus(NATS_URL, **names)) as b1:
+        b1.subscribe("entity.*", old.put, durable="notify")
+        b1.publish(handled)
+        assert _take(old, 2) == handled
+        _wait_until_all_acked(names["stream"], "notify")
+    with closing(NatsBus(NATS_URL, **names)) as b2:
+        b2.publish(waiting)  # the old consumer is down; the new one does not exist yet
+        got: queue.Queue[Event] = queue.Queue()
+        b2.subscribe_batches(
+            ("entity.*", "subscription.*"), lambda batch: [got.put(e) for e in batch], durable="notifier",
+            replaces="notify",
+        )  # fmt: skip
+        assert _take(got, 2) == waiting  # what the old one had not taken, and nothing it had
+        with pytest.raises(nats.js.errors.NotFoundError):
+            _consumer_info(names["stream"], "notify")  # gone, once its successor exists
+        later = Event("entity.deleted", "a", {})
+        b2.publish([later])
+        assert got.get(timeout=5) == later
+        assert got.empty()
+
+
 def test_a_slow_handler_blocks_neither_publish_nor_other_subscriptions(bus: NatsBus) -> None:
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
     slow_seen: Seen[Event] = Seen()

@@ -57,8 +57,9 @@ def deleted_instances(event: Event) -> Attrs:
     return out
 
 
-def _kinds(event: Event) -> dict[str, set[str]]:
-    """The attributes an event created, updated and deleted, by attribute trigger."""
+def change_kinds(event: Event, deleted_attrs: Attrs | None = None) -> dict[str, set[str]]:
+    """The attributes an event created, updated and deleted, by attribute trigger (the same for every subscription
+    it is matched against: worked out once per event by :class:`~cityos.context.subscriptions.matching.EntityView`)."""
     data = event.data
     attrs: Attrs = data.get("attrs") or {}
     if event.subject == ENTITY_CREATED:
@@ -66,7 +67,7 @@ def _kinds(event: Event) -> dict[str, set[str]]:
     if event.subject == ENTITY_DELETED:
         return {ATTRIBUTE_CREATED: set(), ATTRIBUTE_UPDATED: set(), ATTRIBUTE_DELETED: set(attrs)}
     previous: Attrs | None = data.get("previous")
-    deleted = set(deleted_instances(event))
+    deleted = set(deleted_instances(event) if deleted_attrs is None else deleted_attrs)
     if previous is None:  # published before events carried previous values: every change an update
         return {ATTRIBUTE_CREATED: set(), ATTRIBUTE_UPDATED: set(attrs), ATTRIBUTE_DELETED: deleted}
     created = {a for a in attrs if a not in previous}
@@ -79,9 +80,10 @@ def _kinds(event: Event) -> dict[str, set[str]]:
     return {ATTRIBUTE_CREATED: created, ATTRIBUTE_UPDATED: updated, ATTRIBUTE_DELETED: deleted}
 
 
-def triggered(sub: Subscription, event: Event) -> bool:
-    """Whether the change ``event`` tells is one of ``sub``'s notificationTrigger, on its watchedAttributes."""
-    kinds = _kinds(event)
+def triggered(sub: Subscription, event: Event, changed: dict[str, set[str]] | None = None) -> bool:
+    """Whether the change ``event`` tells is one of ``sub``'s notificationTrigger, on its watchedAttributes;
+    ``changed`` is ``change_kinds(event)`` when the caller has it."""
+    kinds = changed if changed is not None else change_kinds(event)
     watched = sub.watched
 
     def seen(names: Iterable[str]) -> bool:
@@ -160,9 +162,11 @@ def annotate(
     event: Event,
     sight: Sight | None = None,
     shown: dict[str, list[dict[str, Any]]] | None = None,
+    deleted_attrs: Attrs | None = None,
 ) -> dict[str, Any]:
     """A rendered entity of a notification with its deletions (and previous values) shown; ``shown`` are the
-    instances it was rendered from (their datasetIds key a simplified multi-attribute)."""
+    instances it was rendered from (their datasetIds key a simplified multi-attribute); ``deleted_attrs`` is
+    ``deleted_instances(event)`` when the caller has it."""
     data = event.data
     governed = sight is not None and sight.items is not None
     tm = sub.tm
@@ -180,7 +184,7 @@ def annotate(
             if name in out and _shown(sub, iri):
                 items = _add_previous(_as_list(out[name]), before, tm)
                 out[name] = items[0] if len(items) == 1 else items
-    deleted = deleted_instances(event)
+    deleted = deleted_instances(event) if deleted_attrs is None else deleted_attrs
     if not deleted:
         return out
     deleted_at = data.get("deletedAt") or from_ms(int(event.time * 1000))

@@ -133,6 +133,10 @@ class _Connection(asyncio.Protocol):
         if self.answer is not None and not self.answer.done():
             self.answer.set_result(status)
 
+    def time_out(self) -> None:
+        """The deadline passed before the whole answer came: the request fails with TimeoutError."""
+        self._fail(TimeoutError())
+
     def _fail(self, exc: Exception) -> None:
         if self.answer is not None and not self.answer.done():
             self.answer.set_exception(exc)
@@ -149,16 +153,20 @@ class HttpSender:
     async def post(self, target: Target, headers: bytes, content: bytes, timeout: float) -> int:
         """Send one POST and return the answer's status; TimeoutError or HttpSendError when there is none."""
         data = b"%sContent-Length: %d\r\n%s\r\n%s" % (target.head, len(content), headers, content)
-        async with asyncio.timeout(timeout):
-            conn = self._reused(target.origin)
-            if conn is not None:
-                try:
-                    return await self._exchange(target, conn, data)
-                except HttpSendError:
-                    if conn.got_bytes:
-                        raise
-                    # closed by the receiver while idle: once more on a new connection
-            return await self._exchange(target, await self._connect(target.origin), data)
+        # One timer handle per exchange rather than asyncio.timeout(), whose Python-level bookkeeping cost as much
+        # as the exchange itself on a kept-alive connection.
+        deadline = asyncio.get_running_loop().time() + timeout
+        conn = self._reused(target.origin)
+        if conn is not None:
+            try:
+                return await self._exchange(target, conn, data, deadline)
+            except HttpSendError:
+                if conn.got_bytes:
+                    raise
+                # closed by the receiver while idle: once more on a new connection
+        async with asyncio.timeout_at(deadline):
+            conn = await self._connect(target.origin)
+        return await self._exchange(target, conn, data, deadline)
 
     def close(self) -> None:
         """Close every idle connection (those in use close when their request ends or times out)."""
@@ -167,12 +175,18 @@ class HttpSender:
                 conn.close()
         self._idle.clear()
 
-    async def _exchange(self, target: Target, conn: _Connection, data: bytes) -> int:
+    async def _exchange(self, target: Target, conn: _Connection, data: bytes, deadline: float) -> int:
+        timer = None
         try:
-            status = await conn.send(data)
+            answer = conn.send(data)
+            timer = asyncio.get_running_loop().call_at(deadline, conn.time_out)
+            status = await answer
         except BaseException:  # lost, malformed, timed out or cancelled: the connection is done with
             conn.close()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
         if conn.keep and conn.usable:
             conn.idle_since = time.monotonic()
             self._idle.setdefault(target.origin, []).append(conn)

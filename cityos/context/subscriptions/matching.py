@@ -14,7 +14,7 @@ from cityos.context.governance import Filtered, unreadable_types
 from cityos.context.jsonld import CORE_CONTEXT_URL
 from cityos.context.qeval import eval_q
 from cityos.context.store import EntityRow
-from cityos.context.subscriptions.changes import triggered
+from cityos.context.subscriptions.changes import change_kinds, deleted_instances, triggered
 from cityos.context.subscriptions.model import NOTIFYING_SUBJECTS, StoredSubscription, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
 from cityos.runtime import Runtime
@@ -36,6 +36,21 @@ class EntityView:
         self.complete = event.subject in (ENTITY_CREATED, ENTITY_DELETED)
         self._load = load
         self._full: Attrs | None = None
+        self._kinds: dict[str, set[str]] | None = None
+        self._deleted: Attrs | None = None
+
+    def kinds(self) -> dict[str, set[str]]:
+        """What the event created, updated and deleted (``changes.change_kinds``), worked out once for all the
+        subscriptions it is matched against."""
+        if self._kinds is None:
+            self._kinds = change_kinds(self.event, self.deleted())
+        return self._kinds
+
+    def deleted(self) -> Attrs:
+        """The instances the event deleted (``changes.deleted_instances``), worked out once."""
+        if self._deleted is None:
+            self._deleted = deleted_instances(self.event)
+        return self._deleted
 
     def full(self) -> Attrs:
         """All current attributes of the entity."""
@@ -69,9 +84,11 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
     data = event.data
     if sub.entities and not any(s.selects(data["id"], data.get("types") or ()) for s in sub.entities):
         return False
-    if not triggered(sub, event):
+    if view is None:
+        view = EntityView(event)
+    if not triggered(sub, event, view.kinds()):
         return False
-    return _q_and_geo_hold(sub, (view or EntityView(event)).having)
+    return _q_and_geo_hold(sub, view.having)
 
 
 def selects_entity(sub: Subscription, entity_id: str, types: Iterable[str], attrs: Attrs) -> bool:

@@ -4,7 +4,7 @@ Where it runs: in the API process with the in-process bus, or in ``cityos worker
 (``CITYOS_NOTIFIER`` decides; see docs/configuration.md). Either way the steps are the same:
 
 1. Entity events arrive from the bus. With the in-process bus the bus handler only queues them
-   for the matcher thread, so publishers never wait; with NATS the durable consumer ``notify``
+   for the matcher thread, so publishers never wait; with NATS the durable consumer ``notifier``
    calls the matcher itself and acknowledges the events only after step 3, so a worker killed at
    any moment gets them again.
 2. Each event is matched against the tenant's subscriptions, found through an index by entity id
@@ -18,7 +18,9 @@ Where it runs: in the API process with the in-process bus, or in ``cityos worker
    same notification id.
 
 Subscriptions changed through the API announce themselves on the bus (``subscription.*``); the
-notifier reloads the one that changed. Periodic subscriptions (``timeInterval``) are sent by a clock
+notifier reloads the one that changed. With NATS it takes them on the same consumer as the entity
+events, in the order they were published: an update made after the API answered a new subscription
+is matched against it. Periodic subscriptions (``timeInterval``) are sent by a clock
 thread, at once when loaded and then every interval (:mod:`cityos.context.subscriptions.periodic`).
 """
 
@@ -49,15 +51,16 @@ from cityos.context.subscriptions.model import StoredSubscription, Subscription
 from cityos.context.subscriptions.outbox import Pending
 from cityos.context.subscriptions.periodic import due_items
 from cityos.context.subscriptions.storage import get_subscription, list_subscriptions
-from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 __all__ = ["Notifier", "NotifierConfig"]
 
 log = logging.getLogger(__name__)
 
-DURABLE = "notify"  # the NATS consumer of entity events that notifiers share
+DURABLE = "notifier"  # the NATS consumer of entity and subscription events that notifiers share
+FORMER_DURABLE = "notify"  # its predecessor, of entity events alone: the new one starts where it left off
 _BATCH = 256  # events matched and stored per transaction at most
+SUBSCRIPTION_EVENTS = "subscription.*"  # a subscription created, updated or deleted (storage.announce)
 
 
 @dataclass
@@ -121,7 +124,8 @@ class Notifier:
             log.exception("could not load subscriptions; notifications start empty")
             stored, left = [], {}
         for s in stored:
-            self._load(s)
+            self._load(s, reindex=False)
+        self._reindex_all({s.tenant for s in stored})
         self._resume(left)
         self._clock.start()
         bus = self.rt.bus
@@ -129,10 +133,11 @@ class Notifier:
             self._thread = threading.Thread(target=self._dispatch, name="notify matcher", daemon=True)
             self._thread.start()
             self._cancels.append(bus.subscribe(ENTITY_EVENTS, self._events.put))
-            self._cancels.append(bus.subscribe("subscription.*", self._events.put))
+            self._cancels.append(bus.subscribe(SUBSCRIPTION_EVENTS, self._events.put))
         else:
-            self._cancels.append(bus.subscribe_batches(ENTITY_EVENTS, self.handle, durable=DURABLE))
-            self._cancels.append(bus.subscribe("subscription.*", lambda e: self.handle([e])))
+            # One consumer for both: a subscription made before an update is loaded before the update is matched.
+            events = (ENTITY_EVENTS, SUBSCRIPTION_EVENTS)
+            self._cancels.append(bus.subscribe_batches(events, self.handle, durable=DURABLE, replaces=FORMER_DURABLE))
 
     def close(self) -> None:
         """Stop following the bus and stop delivery (what is unsent stays in the outbox)."""
@@ -147,34 +152,42 @@ class Notifier:
             self._thread.join(self.config.close_wait)
         self.delivery.close()
 
-    def refresh(self, tenant: str, sub_id: str) -> None:
-        """Reload one subscription after it was created, changed or deleted."""
+    def refresh(self, tenant: str, sub_id: str, *, reindex: bool = True) -> None:
+        """Reload one subscription after it was created, changed or deleted (``reindex=False``: the caller
+        rebuilds the tenant's index after several)."""
         try:
             stored = get_subscription(self.rt, tenant, sub_id)
         except NgsiLdError:
             with self._lock:
                 self._subs.get(tenant, {}).pop(sub_id, None)
-                self._reindex(tenant)
+                if reindex:
+                    self._reindex(tenant)
                 self._due.pop((tenant, sub_id), None)
             self.delivery.drop_subscription(tenant, sub_id)
             return
-        self._load(stored)
+        self._load(stored, reindex=reindex)
 
     def handle(self, events: list[Event]) -> None:
         """Match events, store the notifications they give and queue them for delivery."""
         items: list[Pending] = []
+        stale: set[str] = set()  # tenants whose index waits for the subscriptions just reloaded
         for event in events:
             if event.subject.startswith("subscription."):
                 self._save(items)  # what was matched before the change goes out as it was
                 items = []
-                self.refresh(event.tenant, event.key)
-            else:
-                items += self._match(event)
+                self.refresh(event.tenant, event.key, reindex=False)
+                stale.add(event.tenant)
+                continue
+            if stale:  # once for a run of changes (a thousand subscriptions made in a row), not once each
+                self._reindex_all(stale)
+            items += self._match(event)
+        if stale:
+            self._reindex_all(stale)
         self._save(items)
 
     # --- internals ---------------------------------------------------------------------------------
 
-    def _load(self, stored: StoredSubscription) -> None:
+    def _load(self, stored: StoredSubscription, *, reindex: bool = True) -> None:
         try:
             sub = subscription_for(self.rt, stored)
         except NgsiLdError as exc:
@@ -182,7 +195,8 @@ class Notifier:
             return
         with self._lock:
             self._subs.setdefault(stored.tenant, {})[sub.id] = sub
-            self._reindex(stored.tenant)
+            if reindex:
+                self._reindex(stored.tenant)
             if sub.time_interval is None:
                 self._due.pop((stored.tenant, sub.id), None)
             else:
@@ -191,6 +205,12 @@ class Notifier:
 
     def _reindex(self, tenant: str) -> None:
         self._index[tenant] = _Index.of(self._subs.get(tenant, {}).values())
+
+    def _reindex_all(self, tenants: set[str]) -> None:
+        with self._lock:
+            for tenant in tenants:
+                self._reindex(tenant)
+        tenants.clear()
 
     def _resume(self, left: dict[tuple[str, str], list[Pending]]) -> None:
         """Queue what the outbox held at start; drop what belongs to subscriptions gone or failed."""
@@ -248,11 +268,10 @@ class Notifier:
         if not candidates:
             return []
         view = EntityView(event, lambda: self._current(event.tenant, data["id"]))
-        now = now_iso()
         rendered: dict[tuple[Any, ...], str] = {}
         items = []
         for sub in candidates:
-            if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view, now):
+            if self.delivery.is_failed(event.tenant, sub.id) or not matches(sub, event, view):
                 continue
             if sub.reader is not None and sub.reader.department is not None:  # what it may read now, audited
                 entity = self._governed(sub, event, view)
@@ -326,7 +345,7 @@ def _render(sub: Subscription, event: Event, view: EntityView, sight: Sight | No
     shown = View(sub.fmt, sys_attrs=sub.sys_attrs, pick=pick, omit=sub.omit)
     stamps = (data.get("createdAt"), data.get("modifiedAt")) if event.subject != ENTITY_DELETED else (None, None)
     out = render_entity(data["id"], data.get("types") or [], None, attrs, sub.tm, shown, *stamps)
-    return changes.annotate(out, sub, event, sight, attrs)
+    return changes.annotate(out, sub, event, sight, attrs, view.deleted())
 
 
 def _dataset(inst: dict[str, Any]) -> str:

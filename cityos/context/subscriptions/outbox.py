@@ -60,11 +60,12 @@ def batch_id(items: Iterable[Pending]) -> str:
 def _urn(name: str) -> str:
     """``urn:ngsi-ld:Notification:`` and ``uuid.uuid5(_NAMESPACE, name)``, made without the UUID object (a
     third of the cost, once per notification)."""
-    d = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    d[6] = (d[6] & 0x0F) | 0x50  # version 5
-    d[8] = (d[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = d.hex()
-    return f"urn:ngsi-ld:Notification:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + name.encode()).hexdigest()
+    # version 5 in the 13th hex digit, the RFC 4122 variant (binary 10) in the top bits of the 17th
+    return f"urn:ngsi-ld:Notification:{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
 class _Sequence:
