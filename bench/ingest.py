@@ -30,7 +30,9 @@ Figures, per database:
      ``--nats`` also the JetStream drain by N processes pulling from the one durable consumer;
   7. the write path alone: the CPU a message of the one service call behind every transport
      (``cityos.iot.ingest``: decode, check, the hub's write of state and history) run in this process
-     on batches of 2,000 messages, with no transport;
+     on batches of 2,000 messages, with no transport; with ``--nats`` again after the JetStream drain, into the
+     history that drain wrote into (a bigger history costs SQLite more a row), so that the drain's CPU a
+     message less this one is what the rest of the ingest process costs;
   8. on PostgreSQL, the database's side: the CPU a message of the server processes serving the
      ingest (in the drain) and the write path (read from /proc: the server runs on this machine), and
      the bytes the history takes a row (table and index), for docs/scaling.md's sizing.
@@ -44,7 +46,11 @@ Figures, per database:
 
 The drain's ratio is printed against both ceilings and the lower of the two.
 
+With ``--profile DIR``, py-spy (a dev tool: ``pip install py-spy``) samples the JetStream drain's ingest process
+into DIR (speedscope JSON, every thread).
+
 Run: .venv/bin/python bench/ingest.py [--quick] [--db sqlite|postgresql|both] [--processes N] [--no-nats]
+     [--profile DIR]
 """
 
 from __future__ import annotations
@@ -651,9 +657,10 @@ def jetstream_rate(
 # --- 7. the write path alone ------------------------------------------------------------------------------
 
 
-def write_path(db: Database, devices: int, messages: int) -> tuple[float, float]:
+def write_path(db: Database, devices: int, messages: int, base_ms: int | None = None) -> tuple[float, float]:
     """CPU µs a message of ``cityos.iot.ingest`` in this process (decode, check, the hub's write), on
-    batches of ``BATCH``, and of the PostgreSQL server process serving it (0 on SQLite)."""
+    batches of ``BATCH``, and of the PostgreSQL server process serving it (0 on SQLite); message k observed at
+    ``base_ms`` + k ms (default: 1.5 h ago, between the raw baseline's times and the drain's)."""
     from cityos.iot.directory import directory
     from cityos.iot.ingest import ingest
     from cityos.iot.models import Message
@@ -664,7 +671,8 @@ def write_path(db: Database, devices: int, messages: int) -> tuple[float, float]
         directory(rt)  # every device in memory, as the ingest process loads them before it consumes
         # newer than the raw baseline's times (2 h ago), so that these observations become the entities' state as
         # the drain's do, and older than the drain's (1 h ago) and the sustained phases' (now)
-        base_ms = int(time.time() * 1000) - 5_400_000
+        if base_ms is None:
+            base_ms = int(time.time() * 1000) - 5_400_000
         now = iso_ms(int(time.time() * 1000))
         batches = [
             [
@@ -674,7 +682,7 @@ def write_path(db: Database, devices: int, messages: int) -> tuple[float, float]
             for start in range(0, messages, BATCH)
         ]
         ingest(rt, batches[0])  # the first batch opens connections and creates the month's partition
-        tune_process()  # the collector as `cityos ingest` sets it, with what is held now out of its reach
+        tune_process(ingest=True)  # the collector as `cityos ingest` sets it, with what is held now out of its reach
         freeze_startup_objects()
         db_before = backend_cpu(db, WRITE_APP)
         cpu0 = time.process_time()
@@ -784,15 +792,22 @@ def bench_db(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             r.update(
                 nats_drain(kind, db, nats_port, nats_mqtt, nats_server.pid, args, tmp, drain_base + 2 * args.drain)
             )
+            # the write path again, into the history the JetStream drain wrote into (each drain adds to it, and a
+            # bigger history costs SQLite more a row): the drain's CPU a message less this is what the rest of the
+            # ingest process (transport, hand-off, health, threads) costs; stamped after the JetStream drain's
+            print(f"[{kind}] write path alone, again …", flush=True)
+            r["write_after_cpu_us"], r["write_after_db_cpu_us"] = write_path(
+                db, args.devices, min(args.drain, 100_000), base_ms=drain_base + 3 * args.drain
+            )
             ingest = start_ingest(db.url, port, log)
         if args.processes > 1:  # 6. the same drain, shared by N processes, stamped after every drain before it
             drain_rss = max(drain_rss, peak_rss_mb(ingest.pid))
             stop([ingest])
             end_sessions(port, [CLIENT_ID])  # it would queue the shared drain's messages too
-            r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + 3 * args.drain)
+            r["shared"] = shared_drain(kind, db, port, args, tmp, drain_base + 4 * args.drain)
             if nats_server is not None:  # the same on JetStream, stamped after it
                 r["js_shared"] = nats_shared_drain(
-                    kind, db, nats_port, nats_mqtt, args, tmp, drain_base + 4 * args.drain
+                    kind, db, nats_port, nats_mqtt, args, tmp, drain_base + 5 * args.drain
                 )
             ingest = start_ingest(db.url, port, log)
 
@@ -886,15 +901,34 @@ def nats_drain(
     procs, out = run_publishers(nats_mqtt, args.devices, args.publishers, total=args.drain, base_ms=base_ms)
     sent, _, _ = collect(procs, out)
     ingest = start_ingest(db.url, nats_mqtt, log, nats_port=nats_port)
+    spy = profile(ingest.pid, args.profile, f"js-drain-{kind}")
     try:
         r = measure_drain(db, ingest, base_ms - 1, sent, nats_pid, "js_drain")
         r["js_drain_rss_mb"] = peak_rss_mb(ingest.pid)
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+            spy.wait(60)
         stop([ingest])
     print(
         f"[{kind}] JetStream drain: {r['js_drain_committed']:,}/{sent:,} in {r['js_drain_seconds']:.1f} s", flush=True
     )
     return r
+
+
+def profile(pid: int, folder: str | None, name: str) -> subprocess.Popen[bytes] | None:
+    """With ``--profile DIR``: py-spy (a dev tool, not a dependency) samples the process until told to stop,
+    into DIR/NAME.speedscope.json (every thread; Python frames only: native ones slow the process several times)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if folder is None:
+        return None
+    if not Path(spy).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    out = Path(folder) / f"{name}.speedscope.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [spy, "record", "--pid", str(pid), "--rate", "250", "--threads", "--format",
+           "speedscope", "--output", str(out)]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=(Path(folder) / f"{name}.log").open("wb"))
 
 
 def shared_drain(
@@ -978,6 +1012,7 @@ def main() -> None:
         default=True,
         help="also the JetStream ceiling and drain (a nats-server of the bench's own, devices on its MQTT)",
     )
+    ap.add_argument("--profile", metavar="DIR", help="keep a py-spy profile of the JetStream drain's ingest process")
     args = ap.parse_args()
     if args.quick:
         args.devices, args.drain, args.seconds = 5000, 20_000, 8.0
@@ -1040,6 +1075,14 @@ def main() -> None:
             f"(cityos.iot.ingest on batches of {BATCH:,}, no transport)"
             + (f"; the database server's {r['write_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
         )
+        if "write_after_cpu_us" in r:
+            print(
+                f"  write path, after the drains {r['write_after_cpu_us']:>9,.0f} µs CPU a message in process, into "
+                "the history the JetStream drain wrote into"
+                + (f"; the database server's {r['write_after_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
+                + f"; the rest of the ingest process on JetStream: "
+                f"{r['js_drain_cpu_us'] - r['write_after_cpu_us']:.0f} µs"
+            )
         if "shared" in r:
             sh = r["shared"]
             print(

@@ -350,7 +350,7 @@ def _run_worker(settings: Settings, roles: tuple[str, ...]) -> None:
     from cityos.store.migrate import upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tune_process()
+    tune_process(ingest="ingest" in roles)
     try:
         rt = Runtime.open(settings)
     except (RuntimeError, ValueError) as exc:
