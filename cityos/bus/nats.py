@@ -573,8 +573,7 @@ class NatsBus:
                 done, _ = await asyncio.wait({run}, timeout=_ACK_WAIT / 3)
                 if done:
                     return run.result()
-                while not sub.arrived.empty():  # the messages that came meanwhile wait as long: keep them too
-                    sub.held.append(sub.arrived.get_nowait())
+                sub.hold_arrived()  # the messages that came meanwhile wait as long: keep them too
                 for msg in itertools.chain(msgs, sub.held):
                     if msg.data:  # not a status
                         await msg.in_progress()
@@ -617,8 +616,7 @@ class NatsBus:
             try:
                 await sub.nsub.unsubscribe()
                 # Messages that came but were not handled go back now, not after the ack wait.
-                while not sub.arrived.empty():
-                    sub.held.append(sub.arrived.get_nowait())
+                sub.hold_arrived()
                 for msg in sub.held:
                     if msg.data:
                         await msg.nak()
@@ -691,6 +689,11 @@ class _Subscription:
         self.replaces: str | None = None  # a durable consumer this one takes over from
         self.patterns: tuple[str, ...] | None = None  # several: those that ``pattern`` covers, checked per message
         self.skip = 0
+
+    def hold_arrived(self) -> None:
+        """Move what has arrived and not been taken into ``held`` (kept in progress, or handed back, with it)."""
+        while not self.arrived.empty():
+            self.held.append(self.arrived.get_nowait())
 
     def wants(self, nats_subject: str) -> bool:
         """Whether a message on ``nats_subject`` (``{prefix}.{tenant}.{subject}``) matches one of ``patterns``."""
