@@ -182,6 +182,26 @@ def test_a_case_goes_from_dispatch_to_close_through_the_page(page: Any, demo: De
     assert ("dispatch", "duty") in actors and ("handle", "police") in actors and ("close", "duty") in actors
 
 
+def test_logging_out_waits_for_the_calls_already_out(page: Any, demo: Demo) -> None:
+    """The token is revoked only once the page's calls already out have come back: revoked first, a call still
+    on its way came back 401 and the page logged the error (a CI run failed on it)."""
+    log_in(page, demo, "duty")
+    held: list[Any] = []
+    page.route("**/twin/units/**", lambda route: held.append(route))  # the twin's call, held on its way
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append("logout") if r.url.endswith("/auth/logout") else None)
+    with page.expect_request("**/twin/units/**"):
+        page.evaluate(f"() => {{ location.hash = '#/unit/{BUND}'; }}")
+    wait_for(lambda: held or page.evaluate("() => false"), 10)  # evaluate: Playwright hands the route over
+    page.click("#logout")
+    page.wait_for_timeout(500)  # time enough for a logout that does not wait to go out
+    assert seen == []  # nothing revoked while the twin's call is out
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#login", state="visible")
+    assert seen == ["logout"]
+
+
 def test_the_english_switch(page: Any, demo: Demo) -> None:
     log_in(page, demo, "duty")
     page.wait_for_selector("#vitals .category")

@@ -13,14 +13,22 @@ export class ApiError extends Error {
 }
 
 let leaving = false; // logged out, the page reloading: what is still asked for is dropped
+const inFlight = new Set(); // the calls that have gone out and not come back
 
 export const hasToken = () => Boolean(token);
 
-// Forget the token for good: calls made from now until the page reloads (a debounced refresh, a timer that
-// fired meanwhile) never go out and never settle, instead of failing with 401 on a page that is going away.
-export function leave() {
+// Log out for good: calls made from now until the page reloads (a debounced refresh, a timer that fired
+// meanwhile) never go out and never settle. The token is revoked only once the calls already out have come
+// back: revoked earlier, they would come back 401 on a page that is going away.
+export async function leave() {
   leaving = true;
+  await Promise.allSettled([...inFlight]);
+  const ending = token;
   setToken("");
+  if (!ending) return;
+  try {
+    await fetch("/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${ending}` } });
+  } catch { /* the server is gone: the token expires on its own */ }
 }
 
 export function setToken(value) {
@@ -34,7 +42,10 @@ export async function call(method, path, body, { total = false } = {}) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const sent = fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  inFlight.add(sent);
+  let r;
+  try { r = await sent; } finally { inFlight.delete(sent); }
   if (r.status === 204) return null;
   const text = await r.text();
   let data = null;
