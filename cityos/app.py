@@ -203,12 +203,16 @@ def create_app(
     ``companions`` start once everything else runs and stop first (the demo's simulator).
     """
     tune_process()
-    rt = runtime or Runtime.open(settings)
-    taken = rt.settings.serve_roles if roles is None else tuple(roles)
+    opened = None if runtime is not None else Runtime.open(settings)
 
+    # The runtime served is the app's state: its routes read it from there, and so does each start. The tests
+    # build an app once and serve each test's own runtime through it (building one costs FastAPI about half a
+    # second of route analysis at its first request).
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freeze_startup_objects()
+        rt: Runtime = app.state.runtime
+        taken = rt.settings.serve_roles if roles is None else tuple(roles)
         runners = process_runners(rt, COMPONENTS, api=True, roles=taken, extra=companions)
         app.state.runners = runners
         try:
@@ -216,8 +220,8 @@ def create_app(
             yield
         finally:
             runners.close()
-            if runtime is None:
-                rt.close()
+            if opened is not None:
+                opened.close()
 
     app = FastAPI(
         title="cityos",
@@ -230,10 +234,10 @@ def create_app(
     # outermost, around Starlette's own error middleware too: a 500 carries the headers as well
     build_stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
-    app.state.runtime = rt
+    app.state.runtime = runtime or opened
     app.state.runners = Runners([])
     install_error_handlers(app)
-    limits = rt.settings
+    limits = app.state.runtime.settings
     app.add_middleware(
         BodyLimit,
         max_bytes=limits.max_body_bytes,

@@ -22,7 +22,15 @@ def tune_process(*, ingest: bool = False) -> None:
     gc.set_threshold(*(INGEST_GC_THRESHOLDS if ingest else GC_THRESHOLDS))
 
 
+_frozen: list[bool] = []
+
+
 def freeze_startup_objects() -> None:
-    """Move everything allocated at start-up (modules, settings, routers) out of the collector's reach."""
+    """Move everything allocated at start-up (modules, settings, routers) out of the collector's reach, once a
+    process: a second start in the same process (the tests start an app per test) has no start-up left to
+    freeze, and freezing again would keep whatever else is alive then (an earlier run's garbage) for good."""
+    if _frozen:
+        return
+    _frozen.append(True)
     gc.collect()
     gc.freeze()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 from typing import Any, Literal
+
+import orjson
 
 from cityos import context as hub
 from cityos.bus import Event
@@ -56,11 +59,18 @@ def ensure_definitions(rt: Runtime, tenant: str, path: Path = SHIPPED) -> int:
             return 0
     if not path.exists():
         return 0
-    catalogue = load_yaml(path)
-    docs = [_doc(ind) for ind in catalogue.by_id.values()]
+    stamp = path.stat()
+    docs = orjson.loads(_catalogue_file(path, stamp.st_mtime_ns, stamp.st_size))
     at = now_iso()
     rt.db.run_write(lambda conn: store.insert_definitions(conn, tenant, docs, at, "cityos"))
     return len(docs)
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue_file(path: Path, mtime_ns: int, size: int) -> bytes:
+    """A catalogue file's indicators, checked, as JSON: read once a process for each version of the file (an
+    app's start reads the shipped one, and the tests start an app for each test)."""
+    return orjson.dumps([_doc(ind) for ind in load_yaml(path).by_id.values()])
 
 
 def define_missing(rt: Runtime, tenant: str, docs: list[dict[str, Any]], by: str) -> list[str]:
