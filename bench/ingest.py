@@ -1115,8 +1115,7 @@ def main() -> None:
         )
         print(
             f"  write path alone             {r['write_cpu_us']:>9,.0f} µs CPU a message in process "
-            f"({r['write_wall_us']:,.0f} µs wall) "
-            f"(cityos.iot.ingest on batches of {BATCH:,}, no transport)"
+            f"({r['write_wall_us']:,.0f} µs wall; cityos.iot.ingest on batches of {BATCH:,}, no transport)"
             + (f"; the database server's {r['write_db_cpu_us']:.0f} µs" if r["db"] == "postgresql" else "")
         )
         if "write_after_cpu_us" in r:
