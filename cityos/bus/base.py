@@ -34,10 +34,6 @@ class Bus(Protocol):
     def publish(self, events: list[Event]) -> None:
         """Deliver events to subscribers. Call only after the transaction that made them committed."""
 
-    async def publish_async(self, events: list[Event]) -> None:
-        """As ``publish``, awaited from an event loop: it returns when ``publish`` would, without blocking the
-        loop meanwhile (NATS: the acks are awaited, so other requests go on while they come)."""
-
     def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
         """Call ``handler`` for events whose subject matches ``pattern`` (``*`` one token, ``>`` the rest).
 

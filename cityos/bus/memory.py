@@ -29,9 +29,6 @@ class MemoryBus:
                     except Exception:  # one failing consumer must not stop the others
                         log.exception("bus handler for %s failed on %s", pattern, ev.subject)
 
-    async def publish_async(self, events: list[Event]) -> None:
-        self.publish(events)  # the handlers run in the publisher's thread, as they do for publish
-
     def subscribe(self, pattern: str, handler: Handler, *, durable: str | None = None) -> Callable[[], None]:
         entry = (pattern, handler)
         with self._lock:

@@ -129,7 +129,6 @@ class NatsBus:
         self._subs: set[_Subscription] = set()  # touched only in the bus thread
         self._closed = False
         self._close_lock = threading.Lock()
-        self._sending = asyncio.Lock()  # used in the bus thread only
         self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="cityos-nats-bus", daemon=True)
         self._thread.start()
@@ -147,29 +146,10 @@ class NatsBus:
 
         Raises ``RuntimeError`` if any was not stored; publishing the same list again is safe, as
         the event ids de-duplicate within the duplicate window. Blocks the calling thread (and its
-        event loop, if called from one: use :meth:`publish_async` there) until the acks arrive.
+        event loop, if called from one) until the acks arrive.
         """
-        if events:
-            self._call(self._publish(self._messages(events)), timeout=_PUBLISH_TIMEOUT + 5)
-
-    async def publish_async(self, events: list[Event]) -> None:
-        """As :meth:`publish`, awaited: the calling loop serves other work while the acks come, and the publishes
-        of several callers are in flight together."""
         if not events:
             return
-        if self._closed:
-            raise RuntimeError("the NATS bus is closed")
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("the NATS bus cannot be called from its own thread")
-        future = asyncio.run_coroutine_threadsafe(self._publish(self._messages(events)), self._loop)
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(future), _PUBLISH_TIMEOUT + 5)
-        except TimeoutError:
-            wait = _PUBLISH_TIMEOUT + 5
-            raise RuntimeError(f"the NATS bus at {_redact(self.url)} did not answer within {wait} s") from None
-
-    def _messages(self, events: list[Event]) -> list[tuple[str, bytes, str]]:
-        """(NATS subject, payload, message id) of each message carrying ``events``, in order."""
         for ev in events:
             if not _TOKEN.fullmatch(ev.tenant):
                 raise ValueError(f"tenant {ev.tenant!r} cannot be a NATS subject token")
@@ -190,7 +170,7 @@ class NatsBus:
                 ids.append(ev.id)
                 size += len(payload) + 1
             batch.append(_message(nats_subject, parts, ids))
-        return batch
+        self._call(self._publish(batch), timeout=_PUBLISH_TIMEOUT + 5)
 
     def subscribe(
         self,
@@ -375,13 +355,11 @@ class NatsBus:
     async def _publish(self, batch: list[tuple[str, bytes, str]]) -> None:
         assert self._js is not None
         try:
-            # All messages go out first; the acks are awaited together. The lock keeps the messages of publishes
-            # in flight together in the order the publishes were called (a publisher waits for its acks alone).
-            async with self._sending:
-                futures = [
-                    await self._js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id}, stream=self.stream)
-                    for subject, payload, msg_id in batch
-                ]
+            # All messages go out first; the acks are awaited together.
+            futures = [
+                await self._js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id}, stream=self.stream)
+                for subject, payload, msg_id in batch
+            ]
             results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), _PUBLISH_TIMEOUT)
         except TimeoutError:
             raise RuntimeError(

@@ -171,9 +171,7 @@ async def apply_async(
     except IntegrityError:
         outcomes, events = await rt.db.run_write_async(job)
     if rt.db.is_sqlite:
-        # The answer still waits for the bus to have the events (NATS: their acks), but the loop serves other
-        # requests meanwhile, and their publishes are in flight together.
-        await rt.bus.publish_async(events)
+        _after_commit(rt, outcomes, events)
     else:  # may run ANALYZE: keep it off the event loop
         await run_in_threadpool(_after_commit, rt, outcomes, events)
     return outcomes
