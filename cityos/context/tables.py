@@ -187,19 +187,17 @@ attr_rollups = Table(
     Column("high", Float, nullable=True),
 )
 
-# Notifications matched but not yet delivered (the outbox): written in one transaction per batch of
-# events before the bus event is acknowledged, deleted once the receiver took the notification or
-# the subscription failed or went away. A restarted notifier sends what is left here.
+# Notifications matched but not yet delivered (the outbox): one row for each batch of notifications the
+# notifier matched, written in the transaction that precedes the bus events' acknowledgement. ``notifications`` is a
+# JSON array of the notifications, each an array of the fields of ``subscriptions.outbox.Pending``. A row
+# goes when every notification in it was taken by its receiver or given up; one whose notifications are half
+# done or more is written again with the rest (so a restart repeats fewer than half of a row's). A restarted
+# notifier sends what is left here.
 notification_outbox = Table(
     "context_notification_outbox",
     metadata,
-    Column("tenant", String(64), primary_key=True),
-    Column("subscription_id", String(512), primary_key=True),
-    Column("notification_id", String(64), primary_key=True),  # stable: from the event id and subscription
-    Column("seq", BigInteger, nullable=False),  # order of sending within a subscription
-    Column("entity_id", String(512), nullable=False),
-    Column("entity", Text, nullable=False),  # the entity as rendered for this subscription (JSON)
-    Column("event_time", Float, nullable=False),  # epoch seconds of the event
+    Column("id", PK, primary_key=True, autoincrement=False),  # from the notifier's clock sequence (SQLite: the rowid)
+    Column("notifications", Text, nullable=False),
 )
 
 

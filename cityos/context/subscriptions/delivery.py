@@ -13,9 +13,10 @@ once in ``timesSent``. After ``fail_after`` notifications failed in a row the su
 again. Throttling coalesces: notifications that arrive within ``throttling`` seconds of the last one
 go out as one, holding each entity once (its latest state).
 
-Delivery status and the removal of sent notifications from the outbox are written in batches by a
-flusher task every ``flush_interval`` seconds, so the database sees a few writes a second rather
-than several per notification.
+Delivery status and the outbox's changes are written in batches by a flusher task every
+``flush_interval`` seconds, so the database sees a few writes a second rather than several per
+notification: a row of the outbox is deleted once every notification in it is done (taken by its
+receiver, or given up), and written again with the rest once half of them or more are.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class NotifierConfig:
     backoff_max: float = 8.0
     fail_after: int = 5  # notifications failed in a row before the subscription is marked failed
     close_wait: float = 2.0  # seconds close() waits for the delivery thread
-    flush_interval: float = 0.05  # seconds between writes of delivery status and outbox removals
+    flush_interval: float = 0.05  # seconds between writes of delivery status and of the outbox's changes
     mqtt_threads: int = 16  # threads for blocking MQTT sends (each hanging broker holds one)
 
 
@@ -82,6 +83,17 @@ def notification_body(
     # The entities are JSON already: splice them in rather than parse and dump them again.
     content = orjson.dumps(head)[:-1] + b',"data":[' + ",".join(entities).encode() + b"]}"
     return content, headers
+
+
+class _Row:
+    """One outbox row as delivery sees it: how many notifications it holds, and those not done yet."""
+
+    __slots__ = ("id", "left", "total")
+
+    def __init__(self, row_id: int, total: int) -> None:
+        self.id = row_id
+        self.total = total
+        self.left: dict[tuple[str, str, str], Pending] = {}
 
 
 class _Channel:
@@ -240,10 +252,10 @@ class Delivery:
         self._loop = new_event_loop()
         self._channels: dict[tuple[str, str], _Channel] = {}  # touched in the loop only
         self._failed: set[tuple[str, str]] = set()  # read by the matcher's thread
-        self._done: list[tuple[str, str, str]] = []
+        self._row_of: dict[tuple[str, str, str], _Row] = {}  # each pending notification's outbox row (loop only)
+        self._touched: set[_Row] = set()  # rows with notifications done since the last flush
         self._status: dict[tuple[str, str], dict[str, Any]] = {}
         self._writing: dict[tuple[str, str], dict[str, Any]] = {}  # the status being written by the flusher
-        self._dropped: list[tuple[str, str]] = []
         self._mqtt_pool = concurrent.futures.ThreadPoolExecutor(config.mqtt_threads, thread_name_prefix="notify-mqtt")
         self._allowed = rt.settings.notify_networks
         self._checked: dict[tuple[str, int], float] = {}  # endpoints found permitted, until when (loop time)
@@ -295,10 +307,10 @@ class Delivery:
     def is_failed(self, tenant: str, sub_id: str) -> bool:
         return (tenant, sub_id) in self._failed
 
-    def put(self, items: list[Pending]) -> None:
-        """Queue stored notifications on their subscriptions' channels."""
-        if items:
-            self._loop.call_soon_threadsafe(self._put, items)
+    def put(self, rows: list[tuple[int, list[Pending]]]) -> None:
+        """Queue the notifications of stored outbox rows (id, notifications) on their subscriptions' channels."""
+        if rows:
+            self._loop.call_soon_threadsafe(self._put, rows)
 
     def set_subscription(self, tenant: str, sub: Subscription, stored: StoredSubscription) -> None:
         if stored.status == FAILED:
@@ -319,16 +331,39 @@ class Delivery:
 
     def forget(self, keys: list[tuple[str, str, str]]) -> None:
         """Remove notifications that will not be sent from the outbox."""
-        self._done.extend(keys)
+        self._settle(keys)
 
     def done(self, keys: list[tuple[str, str, str]], sub_key: tuple[str, str], values: dict[str, Any]) -> None:
         """Record one delivery's outcome: its notifications leave the outbox, its status is written."""
-        self._done.extend(keys)
+        self._settle(keys)
         self._status.setdefault(sub_key, {}).update(values)
         if values.get("status") == FAILED:
             self._failed.add(sub_key)
 
-    def _put(self, items: list[Pending]) -> None:
+    def _settle(self, keys: list[tuple[str, str, str]]) -> None:
+        """Notifications done: their rows are looked at by the next flush."""
+        row_of, touched = self._row_of, self._touched
+        for key in keys:
+            row = row_of.pop(key, None)
+            if row is not None:
+                del row.left[key]
+                touched.add(row)
+
+    def _put(self, rows: list[tuple[int, list[Pending]]]) -> None:
+        items: list[Pending] = []
+        row_of = self._row_of
+        for row_id, stored in rows:
+            row = _Row(row_id, len(stored))
+            for p in stored:
+                if p.key in row_of:  # pending already (an event matched again after a redelivery): sent once
+                    continue
+                row_of[p.key] = row
+                row.left[p.key] = p
+                items.append(p)
+            if len(row.left) < row.total:
+                self._touched.add(row)
+        if len(rows) > 1:  # a row written again holds older notifications than rows written after it
+            items.sort(key=lambda p: p.seq)
         by_sub: dict[tuple[str, str], list[Pending]] = {}
         for p in items:
             by_sub.setdefault((p.tenant, p.subscription_id), []).append(p)
@@ -351,7 +386,8 @@ class Delivery:
         if channel is not None:
             channel.pending.clear()
             channel.stop()
-        self._dropped.append((tenant, sub_id))
+        # what it had pending, in its queue or being sent when it stopped
+        self._settle([key for key in self._row_of if key[0] == tenant and key[1] == sub_id])
         self._status.pop((tenant, sub_id), None)
 
     def _run(self) -> None:
@@ -384,25 +420,32 @@ class Delivery:
                 log.exception("writing notification delivery status failed")
 
     async def _flush(self) -> None:
-        done, status, dropped = self._done, self._status, self._dropped
-        if not (done or status or dropped):
+        touched, status = self._touched, self._status
+        if not (touched or status):
             return
-        self._done, self._status, self._dropped = [], {}, []
+        self._touched, self._status = set(), {}
         self._writing = status
+        gone = [row.id for row in touched if not row.left]
+        # half done or more: written again with the rest, so that a restart repeats fewer than half of a row's
+        again = [
+            (row, outbox.next_seq(), list(row.left.values())) for row in touched if 0 < 2 * len(row.left) <= row.total
+        ]
 
         def job(conn: Any) -> None:
-            outbox.remove(conn, done)
-            for tenant, sub_id in dropped:
-                outbox.remove_subscription(conn, tenant, sub_id)
+            outbox.remove(conn, [*gone, *(row.id for row, _, _ in again)])
+            for _, row_id, items in again:
+                outbox.store(conn, row_id, items)
             write_delivery_status(conn, status)
 
         try:
             await self.rt.db.run_write_async(job)
         except Exception:
-            self._done[:0] = done
-            self._dropped[:0] = dropped
+            self._touched |= touched
             for key, values in status.items():
                 self._status[key] = {**values, **self._status.get(key, {})}
             raise
+        else:
+            for row, row_id, items in again:
+                row.id, row.total = row_id, len(items)
         finally:
             self._writing = {}

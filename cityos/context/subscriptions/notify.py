@@ -11,8 +11,8 @@ Where it runs: in the API process with the in-process bus, or in ``cityos worker
    and type so that 1,000 subscriptions on other entities cost nothing. The current entity is
    loaded when an update lacks attributes that q, geoQ or the notification need. The entity is
    rendered once per distinct (format, attributes, @context) among the matching subscriptions.
-3. The matched notifications are stored in the outbox (:mod:`cityos.context.subscriptions.outbox`) in one
-   transaction per batch of events, each with a notification id made from the event id and the
+3. The matched notifications are stored in the outbox (:mod:`cityos.context.subscriptions.outbox`), one
+   row per batch of events, each with a notification id made from the event id and the
    subscription id, then queued for delivery (:mod:`cityos.context.subscriptions.delivery`). A notifier that
    starts sends what the outbox still holds: delivery is at least once, and a repeat carries the
    same notification id.
@@ -122,7 +122,7 @@ class Notifier:
             left = outbox.load(self.rt)
         except Exception:  # e.g. the database is not migrated yet: run without subscriptions
             log.exception("could not load subscriptions; notifications start empty")
-            stored, left = [], {}
+            stored, left = [], []
         for s in stored:
             self._load(s, reindex=False)
         self._reindex_all({s.tenant for s in stored})
@@ -212,13 +212,10 @@ class Notifier:
                 self._reindex(tenant)
         tenants.clear()
 
-    def _resume(self, left: dict[tuple[str, str], list[Pending]]) -> None:
-        """Queue what the outbox held at start; drop what belongs to subscriptions gone or failed."""
-        for (tenant, sub_id), items in left.items():
-            if sub_id in self._subs.get(tenant, {}):
-                self.delivery.put(items)
-            else:
-                self.delivery.drop_subscription(tenant, sub_id)
+    def _resume(self, left: list[tuple[int, list[Pending]]]) -> None:
+        """Queue what the outbox held at start (delivery gives up what belongs to subscriptions gone or failed)."""
+        if left:
+            self.delivery.put(left)
 
     def _run_clock(self) -> None:
         while not self._stopping.wait(0.1):
@@ -318,8 +315,9 @@ class Notifier:
     def _save(self, items: list[Pending]) -> None:
         if not items:
             return
-        self.rt.db.run_write(lambda conn: outbox.store(conn, items))
-        self.delivery.put(items)
+        row_id = outbox.next_seq()
+        self.rt.db.run_write(lambda conn: outbox.store(conn, row_id, items))
+        self.delivery.put([(row_id, items)])
 
     def _current(self, tenant: str, entity_id: str) -> dict[str, Any] | None:
         try:

@@ -1,22 +1,23 @@
 """The notification outbox (``context_notification_outbox``): what was matched and is still to be sent.
 
-The notifier stores a batch of matched notifications in one transaction before it acknowledges the
-bus events they came from, and deletes each once its receiver took it (or its subscription failed or
-was deleted). A notifier that starts sends what is left, so a crash or a kill loses nothing: at
-worst a notification goes out twice, with the same notification id.
+The notifier stores each batch of matched notifications as one row, in one transaction, before it
+acknowledges the bus events they came from. Delivery deletes a row once every notification in it was
+taken by its receiver (or its subscription failed or was deleted), and writes a row whose notifications
+are half done or more again with the rest. A notifier that starts sends what is left, so a crash or a
+kill loses nothing: at worst a notification goes out twice, with the same notification id.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, func, select
+import orjson
+from sqlalchemy import Connection, select
 
 from cityos.context.tables import notification_outbox as table
 from cityos.runtime import Runtime
@@ -29,7 +30,7 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 
 class Pending(NamedTuple):
     """One matched notification of one entity for one subscription (a tuple: a notifier makes thousands a
-    second, and these fields in this order are the columns of its outbox row)."""
+    second, and it is stored as the JSON array of these fields, in this order)."""
 
     tenant: str
     subscription_id: str
@@ -84,50 +85,32 @@ class _Sequence:
 next_seq = _Sequence().next
 
 
-# As SQL text run through the driver: SQLAlchemy's work on each row's parameters cost more than the rows.
+# As SQL text run through the driver: SQLAlchemy's work on the parameters cost more than the rows did.
 _MARKS = {"sqlite": "?", "postgresql": "%s"}
-_COLUMNS = ", ".join(Pending._fields)  # the table's columns, in the order of Pending's fields
-_STORE = {
-    dialect: f"INSERT INTO {table.name} ({_COLUMNS}) VALUES ({', '.join([m] * len(Pending._fields))})"
-    " ON CONFLICT DO NOTHING"
-    for dialect, m in _MARKS.items()
-}
-_REMOVE = {
-    dialect: f"DELETE FROM {table.name} WHERE tenant = {m} AND subscription_id = {m} AND notification_id = {m}"
-    for dialect, m in _MARKS.items()
-}
+_STORE = {dialect: f"INSERT INTO {table.name} (id, notifications) VALUES ({m}, {m})" for dialect, m in _MARKS.items()}
+_REMOVE = {dialect: f"DELETE FROM {table.name} WHERE id = {m}" for dialect, m in _MARKS.items()}
 
 
-def store(conn: Connection, items: list[Pending]) -> None:
-    """Add ``items`` in the caller's transaction; ones already there (a redelivered event) are kept as they are."""
+def store(conn: Connection, row_id: int, items: list[Pending]) -> None:
+    """Add ``items`` as the row ``row_id`` (from :func:`next_seq`) in the caller's transaction."""
     if items:
-        conn.exec_driver_sql(_STORE[conn.dialect.name], items)  # Pending is the tuple of a row
+        conn.exec_driver_sql(_STORE[conn.dialect.name], (row_id, orjson.dumps(items, default=tuple).decode()))
 
 
-def remove(conn: Connection, keys: Iterable[tuple[str, str, str]]) -> None:
-    """Delete delivered (or given up) notifications by (tenant, subscription id, notification id)."""
-    params = list(keys)
+def remove(conn: Connection, row_ids: Iterable[int]) -> None:
+    """Delete rows whose notifications were all delivered or given up."""
+    params = [(i,) for i in row_ids]
     if params:
         conn.exec_driver_sql(_REMOVE[conn.dialect.name], params)
 
 
-def remove_subscription(conn: Connection, tenant: str, subscription_id: str) -> None:
-    """Delete every pending notification of one subscription."""
-    conn.execute(delete(table).where(table.c.tenant == tenant, table.c.subscription_id == subscription_id))
-
-
-def load(rt: Runtime) -> dict[tuple[str, str], list[Pending]]:
-    """Everything pending, by (tenant, subscription id), each list in sending order."""
-    stmt = select(table).order_by(table.c.tenant, table.c.subscription_id, table.c.seq)
+def load(rt: Runtime) -> list[tuple[int, list[Pending]]]:
+    """Every row: its id and notifications, oldest row first."""
     with rt.db.connect() as conn:
-        rows = conn.execute(stmt).all()
-    out: dict[tuple[str, str], list[Pending]] = {}
-    for key, group in itertools.groupby(rows, key=lambda r: (r.tenant, r.subscription_id)):
-        out[key] = [Pending(**r._mapping) for r in group]
-    return out
+        rows = conn.execute(select(table.c.id, table.c.notifications).order_by(table.c.id)).all()
+    return [(row_id, [Pending(*fields) for fields in orjson.loads(items)]) for row_id, items in rows]
 
 
 def count(rt: Runtime) -> int:
-    """How many notifications are pending (all tenants)."""
-    with rt.db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    """How many notifications the outbox holds (all tenants; some may have been sent since their row was written)."""
+    return sum(len(items) for _, items in load(rt))
