@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from cityos.context.entity import live_instances
 from cityos.context.qlang import (
     QAnd,
     QBool,
@@ -84,11 +85,13 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool:
+def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str], now: str | None) -> bool:
     path = term.path
     if path.linked is not None:
         raise linked_unsupported(path.attr)
     instances = attrs.get(expand(path.attr)) or []
+    if now is not None:
+        instances = live_instances(instances, now)
     base = tuple(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub)
     on_member = bool(base) and base[-1] in LITERAL_MEMBERS
     obj_path: tuple[str, ...] | None = None
@@ -148,13 +151,14 @@ def _term_holds(term: QTerm, attrs: Attrs, expand: Callable[[str], str]) -> bool
     return False
 
 
-def eval_q(expr: QExpr, attrs: Attrs, expand: Callable[[str], str]) -> bool:
-    """Whether an entity's stored attributes satisfy a parsed q expression."""
+def eval_q(expr: QExpr, attrs: Attrs, expand: Callable[[str], str], now: str | None = None) -> bool:
+    """Whether an entity's stored attributes satisfy a parsed q expression; with ``now`` (stored form), the
+    instances whose expiresAt has passed are not there (NGSI-LD 4.22), as in :func:`sqlq.compile_q`."""
     if isinstance(expr, QAnd):
-        return all(eval_q(e, attrs, expand) for e in expr.items)
+        return all(eval_q(e, attrs, expand, now) for e in expr.items)
     if isinstance(expr, QOr):
-        return any(eval_q(e, attrs, expand) for e in expr.items)
-    return _term_holds(expr, attrs, expand)
+        return any(eval_q(e, attrs, expand, now) for e in expr.items)
+    return _term_holds(expr, attrs, expand, now)
 
 
 def type_matches(expr: TypeExpr, types: Collection[str], expand: Callable[[str], str]) -> bool:

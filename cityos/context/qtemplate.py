@@ -48,6 +48,8 @@ _DIALECTS: dict[str, Dialect] = {
 _STAND_IN = -7_392_104_518_263  # far from any number the SQL itself holds (0, 1, path indexes)
 _KEEP = 1024  # term shapes kept per process (a dashboard's queries repeat a few dozen)
 _MOST_VALUES = 16  # a term with more values is built the plain way
+_NOW = "\x00now"  # the stand-in of a use's time (a marked string: never kept as a constant)
+_NOW_LEAF = -1  # the slot of that time
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")  # the names text() finds
 
 
@@ -69,10 +71,18 @@ _templates: OrderedDict[Hashable, _Template | None] = OrderedDict()
 _lock = Lock()
 
 
-def templated(term: QTerm, dialect: str, expanded: tuple[str, ...], build: Callable[[QTerm], Cond]) -> Cond | None:
-    """``build(term)`` as a compiled template with ``term``'s values bound, or None when the term cannot be
-    templated. ``expanded`` holds the IRIs the term's names expand to (the same names may expand differently
-    under another @context)."""
+def templated(
+    term: QTerm,
+    dialect: str,
+    expanded: tuple[str, ...],
+    build: Callable[[QTerm, str | None], Cond],
+    *,
+    now: str | None = None,
+) -> Cond | None:
+    """``build(term, now)`` as a compiled template with ``term``'s values (and ``now``) bound, or None when the
+    term cannot be templated. ``expanded`` holds the IRIs the term's names expand to (the same names may expand
+    differently under another @context). ``now``, the time instances' expiry is compared with, is a value of
+    each use like the term's, never part of the shape."""
     leaves = _leaves(term)
     if len(leaves) > _MOST_VALUES:
         return None  # a long list (the ids a Linked Entity term resolved to): its length would be a shape of its own
@@ -82,22 +92,27 @@ def templated(term: QTerm, dialect: str, expanded: tuple[str, ...], build: Calla
         stand_in, found = _stand_in(leaf, i)
         stand_ins.append(stand_in)
         where.update(found)
+    if now is not None:
+        where[_NOW] = (_NOW_LEAF, "now")
     shape = _with_values(term, stand_ins)
-    key = (dialect, shape, expanded)
+    key = (dialect, shape, expanded, now is not None)
     with _lock:
         known = key in _templates
         template = _templates.get(key)
         if known:
             _templates.move_to_end(key)
     if not known:
-        template = _compile(build(shape), dialect, where)
+        template = _compile(build(shape, None if now is None else _NOW), dialect, where)
         with _lock:
             _templates[key] = template
             while len(_templates) > _KEEP:
                 _templates.popitem(last=False)
     if template is None:
         return None
-    binds = [bindparam(s.name, getattr(leaves[s.leaf], s.field), type_=s.type, unique=True) for s in template.slots]
+    binds = [
+        bindparam(s.name, now if s.leaf == _NOW_LEAF else getattr(leaves[s.leaf], s.field), type_=s.type, unique=True)
+        for s in template.slots
+    ]
     clause: Any = template.clause.bindparams(*binds) if binds else template.clause
     return clause  # a TextClause: SQLAlchemy takes it wherever a condition goes
 

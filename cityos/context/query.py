@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cityos.context import store
 from cityos.context.collation import parse_collation
-from cityos.context.entity import TermMap, check_entity_id, check_name
+from cityos.context.entity import TermMap, check_entity_id, check_name, live_instances
 from cityos.context.errors import BadRequestData, InvalidRequest, TooComplexQuery, TooManyResults
 from cityos.context.geo import GeoQuery, compile_geo_prefilter, matches, parse_geoquery, reference_geometry
 from cityos.context.governance import Filtered
@@ -46,6 +46,7 @@ from cityos.context.store import EntityRow
 from cityos.context.tables import entities
 from cityos.core.bounds import MAX_OFFSET
 from cityos.core.patterns import UnsupportedPattern, compile_pattern
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 SYSTEM_ATTRIBUTES = frozenset({"createdAt", "modifiedAt", "deletedAt"})
@@ -199,7 +200,8 @@ def compile_filters(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) -
         expr = parse_q(query.q)
         if q_link_depth(expr):
             expr = _resolve_links(rt, tenant, expr, query, tm)
-        where.append(compile_q(expr, expand=tm.expand, dialect=dialect))
+        # instances past their expiresAt are not there for q, as for a read (NGSI-LD 4.22)
+        where.append(compile_q(expr, expand=tm.expand, dialect=dialect, now=now_iso()))
     if query.scope_q:
         where.append(compile_scope_q(parse_scope_q(query.scope_q), dialect=dialect))
     geo = parse_geoquery(query.georel, query.geometry, query.coordinates, query.geoproperty)
@@ -248,7 +250,7 @@ def _linked_ids(conn: Any, dialect: str, tenant: str, expr: QExpr, not_types: fr
             parameter="q",
         )
     inner = _linked_ids(conn, dialect, tenant, QTerm(link.path, expr.op, expr.value), not_types, tm)
-    where = [compile_q(inner, expand=tm.expand, dialect=dialect)]
+    where = [compile_q(inner, expand=tm.expand, dialect=dialect, now=now_iso())]
     if not_types:  # a reader learns nothing through q of the entities it may not read
         where.append(lacks_types(not_types, tenant))
     type_iri = tm.expand(link.type_hint) if link.type_hint else None
@@ -317,8 +319,9 @@ def query_entities(rt: Runtime, tenant: str, query: EntityQuery, tm: TermMap) ->
         rows, total, skipped = [], 0, 0
         # Most candidates of a bounding-box prefilter match exactly: start with about one page.
         first = 1000 if query.count else query.offset + query.limit + max(10, (query.offset + query.limit) // 2)
+        now = now_iso()
         for row in store.iterate(conn, sel, first=first):
-            if not _geo_match(geo, geo_iri or "", row):
+            if not _geo_match(geo, geo_iri or "", row, now):
                 continue
             total += 1
             if skipped < query.offset:
@@ -336,8 +339,9 @@ def _ordered(
     """An ordered query: every match is read (at most ``MAX_ORDERED``), ordered, then cut to the page."""
     with rt.db.connect() as conn:
         found: list[EntityRow] = []
+        now = now_iso()
         for row in store.iterate(conn, sel, first=500, most=2000):
-            if geo is not None and not _geo_match(geo, geo_iri or "", row):
+            if geo is not None and not _geo_match(geo, geo_iri or "", row, now):
                 continue
             found.append(row)
             if len(found) > MAX_ORDERED:
@@ -419,8 +423,10 @@ def attribute_chunks(
         last = rows[-1][0]
 
 
-def _geo_match(geo: GeoQuery, iri: str, row: EntityRow) -> bool:
-    return any(inst.get("type") == "GeoProperty" and matches(geo, inst.get("value")) for inst in row.attrs.get(iri, ()))
+def _geo_match(geo: GeoQuery, iri: str, row: EntityRow, now: str) -> bool:
+    """The exact geometry test; an instance past its expiresAt is not there for it, as for a read (4.22)."""
+    live = live_instances(row.attrs.get(iri, []), now)
+    return any(inst.get("type") == "GeoProperty" and matches(geo, inst.get("value")) for inst in live)
 
 
 def parse_query_body(body: Any) -> EntityQuery:

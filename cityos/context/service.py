@@ -759,9 +759,11 @@ def m_temporal_append(
     create: bool,
     scope: list[str] | None = None,
     scope_history: list[dict[str, Any]] | None = None,
+    expires_at: str | None = None,
 ) -> Mutation:
     """Temporal provision: add instances to the history; the newest per attribute and datasetId
-    becomes the current state when it is newer than what the entity holds."""
+    becomes the current state when it is newer than what the entity holds. ``expires_at`` (stored form) is the
+    entity's expiresAt as a create or an update would set it: given, it is set; left out, it stays."""
 
     def run(cur: EntityRow | None, now: str) -> Change:
         history: list[HistoryRow] = [(entity_id, SCOPE_IRI, "", instance_time(i, now), i) for i in scope_history or ()]
@@ -779,7 +781,7 @@ def m_temporal_append(
             attrs: Attrs = {}
             for (attr, _ds), inst in latest.items():
                 attrs.setdefault(attr, []).append(inst)
-            row = EntityRow(None, entity_id, types, scope, attrs, now, now)
+            row = EntityRow(None, entity_id, types, scope, attrs, now, now, expires_at=expires_at)
             return Change(row, changed=set(attrs), replaced_history=history, history_complete=True)
         # every instance given is in ``history``: the entity's new state adds nothing to it
         change = Change(cur, replaced_history=history, history_complete=True)
@@ -791,7 +793,10 @@ def m_temporal_append(
         cur.types = _union(cur.types, types)
         if scope is not None:
             cur.scope = scope
-        if change.changed or scope is not None:
+        moved = expires_at is not None and expires_at != cur.expires_at
+        if moved:
+            cur.expires_at = expires_at
+        if change.changed or scope is not None or moved:
             cur.modified_at = now
         return change
 

@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Text, and_, bindparam, case, collate, false, func, literal_column, not_, or_, select
+from sqlalchemy import Text, and_, bindparam, case, collate, false, func, literal_column, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+from cityos.context.entity import EXPIRES_AT
 from cityos.context.errors import BadRequestData
 from cityos.context.qlang import (
     AttrPath,
@@ -64,6 +65,7 @@ LITERAL_MEMBERS = frozenset(
         "lang",
         "deletedAt",
         "instanceId",
+        "expiresAt",  # kept as written on an instance (cityos.context.entity), so q=attr.expiresAt reads it
     ]
 )
 
@@ -71,11 +73,12 @@ Expand = Callable[[str], str]
 Cond = ColumnElement[bool]
 
 
-def compile_q(expr: QExpr, *, expand: Expand, dialect: str) -> ColumnElement[bool]:
+def compile_q(expr: QExpr, *, expand: Expand, dialect: str, now: str | None = None) -> ColumnElement[bool]:
     """A condition on ``context_entities`` true for the entities that ``expr`` selects.
 
     ``expand`` maps attribute and sub-attribute terms to IRIs; ``dialect`` is ``"sqlite"`` or
-    ``"postgresql"``.
+    ``"postgresql"``. With ``now`` (stored form), an attribute instance whose expiresAt has passed
+    is not there for any term (NGSI-LD 4.22): q sees what a read at ``now`` shows.
     """
     if dialect == "sqlite":
         backend: _Backend = _Sqlite()
@@ -83,7 +86,7 @@ def compile_q(expr: QExpr, *, expand: Expand, dialect: str) -> ColumnElement[boo
         backend = _Postgres()
     else:
         raise ValueError(f"no q compiler for the {dialect!r} database")
-    return _compile(expr, backend, expand)
+    return _compile(expr, backend, expand, now)
 
 
 def compile_type_expr(expr: TypeExpr, *, expand: Expand, tenant: str) -> ColumnElement[bool]:
@@ -176,17 +179,17 @@ def linked_unsupported(rel: str) -> BadRequestData:
     )
 
 
-def _compile(expr: QExpr, b: _Backend, expand: Expand) -> Cond:
+def _compile(expr: QExpr, b: _Backend, expand: Expand, now: str | None) -> Cond:
     if isinstance(expr, QAnd):
-        return and_(*(_compile(e, b, expand) for e in expr.items))
+        return and_(*(_compile(e, b, expand, now) for e in expr.items))
     if isinstance(expr, QOr):
-        return or_(*(_compile(e, b, expand) for e in expr.items))
+        return or_(*(_compile(e, b, expand, now) for e in expr.items))
     if expr.path.linked is not None:
         raise linked_unsupported(expr.path.attr)
     path = expr.path
     expanded = _expanded(path, expand)
-    kept = templated(expr, b.name, expanded, lambda term: _term(term, b, expand))
-    return kept if kept is not None else _term(expr, b, expand)
+    kept = templated(expr, b.name, expanded, lambda term, at: _term(term, b, expand, at), now=now)
+    return kept if kept is not None else _term(expr, b, expand, now)
 
 
 LANGUAGE_WILDCARD = ("*",)  # attr[*]: any language of a LanguageProperty (NGSI-LD v1.9, clause 4.9)
@@ -197,7 +200,7 @@ def _expanded(path: AttrPath, expand: Expand) -> tuple[str, ...]:
     return (expand(path.attr), *(s if s in LITERAL_MEMBERS else expand(s) for s in path.sub))
 
 
-def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
+def _term(term: QTerm, b: _Backend, expand: Expand, now: str | None = None) -> Cond:
     path = term.path
     if path.linked is not None:
         raise linked_unsupported(path.attr)
@@ -219,10 +222,11 @@ def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
 
     if term.op is None:
         if not base and not path.compound:
-            found = b.has_attr(iri)
+            # an attribute whose instances have all expired is absent: an instance of it must be live
+            found = b.has_attr(iri) if now is None else b.any_instance(iri, lambda doc: true(), now)
         else:
             paths = target.paths("string") if path.compound else [base]
-            found = b.any_instance(iri, lambda doc: b.present(doc, paths))
+            found = b.any_instance(iri, lambda doc: b.present(doc, paths), now)
         # coalesce: a NULL (no such attribute) must not turn "does not exist" into NULL too
         return not_(func.coalesce(found, false())) if term.negated_exists else found
 
@@ -254,10 +258,10 @@ def _term(term: QTerm, b: _Backend, expand: Expand) -> Cond:
         return or_(*parts) if len(parts) > 1 else parts[0]
 
     if op in ("==", "~=", ">", ">=", "<", "<="):
-        return b.any_instance(iri, build)
+        return b.any_instance(iri, build, now)
     # "Not equal" needs a present value of which nothing is equal: no element of an array, no language.
     return b.any_instance(
-        iri, lambda doc: and_(b.present(doc, target.paths("string")), not_(func.coalesce(build(doc), false())))
+        iri, lambda doc: and_(b.present(doc, target.paths("string")), not_(func.coalesce(build(doc), false()))), now
     )
 
 
@@ -356,7 +360,7 @@ class _Backend(Protocol):
 
     def has_attr(self, iri: str) -> Cond: ...
 
-    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond: ...
+    def any_instance(self, iri: str, build: Callable[[Any], Cond], now: str | None = None) -> Cond: ...
 
     def present(self, doc: Any, paths: list[tuple[str, ...]]) -> Cond: ...
 
@@ -414,17 +418,27 @@ class _Sqlite:
             return false()
         return func.coalesce(func.json_array_length(entities.c.attrs, path), 0) > 0
 
-    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond:
+    def any_instance(self, iri: str, build: Callable[[Any], Cond], now: str | None = None) -> Cond:
         path = _json_path((iri,))
         if path is None:
             return false()
         # Most attributes have one instance: test it by path, straight on the entity's document
         # (SQLite caches the parsed document across these calls), and walk the instances with
         # json_each only when there are more.
-        first = build(_Doc(entities.c.attrs, path + "[0]"))
+        first = self._live(_Doc(entities.c.attrs, path + "[0]"), build, now)
         inst = func.json_each(entities.c.attrs, path).table_valued("value").alias()
-        others = _exists(inst, build(_Doc(inst.c.value, "$")))
+        others = _exists(inst, self._live(_Doc(inst.c.value, "$"), build, now))
         return or_(first, and_(func.json_array_length(entities.c.attrs, path) > 1, others))
+
+    def _live(self, doc: _Doc, build: Callable[[Any], Cond], now: str | None) -> Cond:
+        """``build(doc)`` for an instance that has not expired at ``now`` (stored forms compare as text)."""
+        if now is None:
+            return build(doc)
+        # the value test first, then the expiry: on an entity whose text holds no expiresAt at all (nearly
+        # every one) a byte search, cheaper than a JSON path, settles it
+        expires = func.json_extract(doc.column, f'{doc.prefix}."{EXPIRES_AT}"')
+        never = func.instr(entities.c.attrs, f'"{EXPIRES_AT}"') == 0
+        return and_(build(doc), or_(never, expires.is_(None), expires > bindparam(None, now)))
 
     def _paths(self, doc: _Doc, paths: list[tuple[str, ...]]) -> list[str]:
         return [p for p in (_json_path(k, doc.prefix) for k in paths) if p is not None]
@@ -473,9 +487,14 @@ class _Postgres:
     def has_attr(self, iri: str) -> Cond:
         return func.coalesce(func.jsonb_array_length(self._attr(iri)), 0) > 0
 
-    def any_instance(self, iri: str, build: Callable[[Any], Cond]) -> Cond:
+    def any_instance(self, iri: str, build: Callable[[Any], Cond], now: str | None = None) -> Cond:
         inst = func.jsonb_array_elements(self._attr(iri)).table_valued("value").alias()
-        return _exists(inst, build(inst.c.value))
+        if now is None:
+            return _exists(inst, build(inst.c.value))
+        # stored forms are fixed-width: byte order ("C") is time order, whatever the database's collation
+        expires = collate(self._get(inst.c.value, (EXPIRES_AT,), as_text=True), "C")
+        live = or_(expires.is_(None), expires > bindparam(None, now, type_=Text))
+        return _exists(inst, and_(build(inst.c.value), live))  # the value test first: most instances fail it
 
     def _attr(self, iri: str) -> Any:
         return entities.c.attrs.op("->", return_type=JSONB)(bindparam(None, iri, type_=Text))

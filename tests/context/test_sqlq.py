@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, inspect, select
 
+from cityos.context.qeval import eval_q
 from cityos.context.qlang import (
     AttrPath,
     QAnd,
@@ -650,3 +651,42 @@ def test_a_relationship_is_never_ordered(world: Database) -> None:
         expr = parse_q(q)
         assert matched(world, expr) == expected(lambda a, expr=expr: _py_eval(expr, a)) == set()
     assert matched(world, 'refGrid=="urn:ngsi-ld:Grid:1"')  # equality still compares the object
+
+
+# --- expired instances (NGSI-LD 4.22) --------------------------------------------------------------
+
+EARLY, LATE = "2026-01-01T00:00:00.000Z", "2026-06-01T00:00:00.000Z"  # instances' expiresAt, in stored form
+TRANSIENT: dict[str, dict[str, list[dict[str, Any]]]] = {
+    "urn:x1": {"temp": [prop(30, expiresAt=EARLY)]},
+    "urn:x2": {"temp": [prop(30, expiresAt=LATE)]},
+    "urn:x3": {"temp": [prop(30, expiresAt=EARLY, datasetId="urn:d"), prop(10)]},
+    "urn:x4": {"temp": [prop(10), prop(30, expiresAt=LATE, datasetId="urn:d")], "name": [prop("x4")]},
+}
+
+
+@pytest.mark.parametrize("q", ["temp>20", "temp<20", "temp==30", "temp!=30", "temp", "!temp", "temp==25..35",
+                               "temp.datasetId==urn:d", 'temp>20|name=="x4"', "temp>20;temp<20"])  # fmt: skip
+def test_q_leaves_out_expired_instances_as_python_does(db: Database, q: str) -> None:
+    """compile_q and eval_q given a time see only the instances not expired then; the same term's kept
+    template binds each use's time (before, between and after the two expiries)."""
+    with db.begin() as conn:
+        for eid, attrs in TRANSIENT.items():
+            pk = conn.execute(
+                insert(entities)
+                .values(tenant="t3", id=eid, types=[EX + "S"], attrs=_stored(attrs), created_at=TS, modified_at=TS)
+                .returning(entities.c.pk)
+            ).scalar_one()
+            conn.execute(insert(entity_types), [{"entity_pk": pk, "type": EX + "S", "tenant": "t3"}])
+    answers = []
+    for now in ("2025-12-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "2026-07-01T00:00:00.000Z", None):
+        cond = compile_q(parse_q(q), expand=expand, dialect=db.dialect, now=now)
+        with db.connect() as conn:
+            found = set(conn.execute(select(entities.c.id).where(entities.c.tenant == "t3", cond)).scalars())
+        want = {eid for eid, attrs in TRANSIENT.items() if eval_q(parse_q(q), _stored(attrs), expand, now)}
+        assert found == want, now
+        answers.append(frozenset(found))
+    # no time given: every instance counts, as before (callers that read a stored state as it was)
+    everything = {eid for eid, attrs in TRANSIENT.items() if eval_q(parse_q(q), _stored(attrs), expand)}
+    assert answers[-1] == everything
+    if q == "temp>20":  # what each time should see, spelled out
+        assert answers == [{"urn:x1", "urn:x2", "urn:x3", "urn:x4"}, {"urn:x2", "urn:x4"}, set(), everything]

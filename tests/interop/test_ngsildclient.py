@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PYTHON = ROOT / ".venv-ngsild" / "bin" / "python"
 SESSION = Path(__file__).with_name("ngsild_client_session.py")
 TEMPORAL_SESSION = Path(__file__).with_name("ngsild_temporal_session.py")
+TRANSIENT_SESSION = Path(__file__).with_name("ngsild_transient_session.py")
 pytestmark = pytest.mark.interop
 
 
@@ -61,4 +62,14 @@ def test_ngsildclient_temporal_session(module_server: Server) -> None:
         "temporal-values",
         "temporal-normalized",
         "temporal-query",
+    ]
+
+
+def test_ngsildclient_sees_no_expired_instance_in_q_or_aggregation(module_server: Server) -> None:
+    assert run_session(module_server, TRANSIENT_SESSION, "ngsildclient-transient") == [
+        "create",
+        "query-q",
+        "count-q",
+        "read",
+        "aggregate",
     ]

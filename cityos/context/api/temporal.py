@@ -327,7 +327,7 @@ def _temporal_instances(ld: LdRequest, body: Any) -> dict[str, list[dict[str, An
     now = now_iso()
     out: dict[str, list[dict[str, Any]]] = {}
     for name, raw in body.items():
-        if name == EXPIRES_AT:  # checked as a DateTime; the entity's current state is not written here
+        if name == EXPIRES_AT:  # checked as a DateTime; the entity's, stored by the create (not by an append)
             parse_expiry(raw, "the temporal entity")
             continue
         if name in ENTITY_MEMBERS:
@@ -359,13 +359,23 @@ async def create_temporal_entity(ld: LdWrite) -> Response:
         raise BadRequestData(f"temporal entity {entity_id} has no 'type'")
     types = parse_types(body["type"], ld.tm)
     scope, scope_history = _temporal_scope(ld, body.get("scope"))
+    # the entity's expiresAt is stored as the core create stores it (NGSI-LD 4.22): the temporal and the entity
+    # reads then agree on when it stops being served
+    raw_expiry = body.get(EXPIRES_AT)
+    expires_at = None if raw_expiry is None else parse_expiry(raw_expiry, f"temporal entity {entity_id}")
     created = Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{uri_segment(entity_id)}"})
     outcome = await hub.one_async(
         ld.rt,
         ld.tenant,
         entity_id,
         hub.m_temporal_append(
-            entity_id, types, _temporal_instances(ld, body), create=True, scope=scope, scope_history=scope_history
+            entity_id,
+            types,
+            _temporal_instances(ld, body),
+            create=True,
+            scope=scope,
+            scope_history=scope_history,
+            expires_at=expires_at,
         ),
         creates=True,
         writer=ld.writer,

@@ -17,6 +17,7 @@ from cityos.context.store import EntityRow
 from cityos.context.subscriptions.changes import change_kinds, deleted_instances, triggered
 from cityos.context.subscriptions.model import NOTIFYING_SUBJECTS, StoredSubscription, Subscription
 from cityos.context.subscriptions.parsing import parse_subscription
+from cityos.core.timefmt import now_iso
 from cityos.runtime import Runtime
 
 Attrs = dict[str, list[dict[str, Any]]]
@@ -88,7 +89,7 @@ def matches(sub: Subscription, event: Event, view: EntityView | None = None, now
         view = EntityView(event)
     if not triggered(sub, event, view.kinds()):
         return False
-    return _q_and_geo_hold(sub, view.having)
+    return _q_and_geo_hold(sub, view.having, now)
 
 
 def selects_entity(sub: Subscription, entity_id: str, types: Iterable[str], attrs: Attrs) -> bool:
@@ -98,8 +99,9 @@ def selects_entity(sub: Subscription, entity_id: str, types: Iterable[str], attr
     return _q_and_geo_hold(sub, lambda names: attrs)
 
 
-def _q_and_geo_hold(sub: Subscription, having: Callable[[Iterable[str]], Attrs]) -> bool:
-    if sub.q is not None and not eval_q(sub.q, having(sub.q_attrs), sub.tm.expand):
+def _q_and_geo_hold(sub: Subscription, having: Callable[[Iterable[str]], Attrs], now: str | None = None) -> bool:
+    # an instance past its expiresAt is not there for q, as for a query (NGSI-LD 4.22)
+    if sub.q is not None and not eval_q(sub.q, having(sub.q_attrs), sub.tm.expand, now or now_iso()):
         return False
     if sub.geo is not None:
         iri = sub.geo_iri or ""

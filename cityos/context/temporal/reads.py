@@ -36,6 +36,13 @@ class Stored(NamedTuple):
 Instances = dict[tuple[str, str], list[Stored]]
 
 
+# the instances not expired at :now (NGSI-LD 4.22): what a read shows, an aggregate counts; stored forms are
+# fixed-width, so byte order ("C" on PostgreSQL, whatever the database's collation) is time order
+_LIVE = {
+    "postgresql": "(instance->>'expiresAt' IS NULL OR instance->>'expiresAt' COLLATE \"C\" > :now)",
+    "sqlite": "(json_extract(instance, '$.expiresAt') IS NULL OR json_extract(instance, '$.expiresAt') > :now)",
+}
+
 # the instances recording a deletion (history.deletion_instance), per dialect
 _DELETION = {
     "postgresql": "instance ? 'deletedAt'",
@@ -178,6 +185,8 @@ def aggregate(
     if not entity_ids:
         return out
     where, params = _where(tenant, entity_ids, attrs, rng)
+    where += " AND " + _LIVE[conn.dialect.name]
+    params["now"] = now_iso()
     if conn.dialect.name == "postgresql":
         num = "CASE WHEN jsonb_typeof(instance->'value') = 'number' THEN (instance->>'value')::double precision END"
         any_value = "coalesce(instance->'value', instance->'object', instance->'languageMap')"
@@ -190,7 +199,11 @@ def aggregate(
             "json_extract(instance, '$.languageMap'))"
         )
     if aggr.period_ms is not None:
-        origin = aggr.origin_ms if aggr.origin_ms is not None else _first_instance(conn, tenant, entity_ids, attrs, rng)
+        origin = (
+            aggr.origin_ms
+            if aggr.origin_ms is not None
+            else _first_instance(conn, tenant, entity_ids, attrs, rng, params["now"])
+        )
         if origin is None:
             return out  # nothing in the range
         aggr = replace(aggr, origin_ms=origin)
@@ -234,12 +247,15 @@ def aggregate(
 
 
 def _first_instance(
-    conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange
+    conn: Connection, tenant: str, entity_ids: list[str], attrs: list[str] | None, rng: TimeRange, now: str
 ) -> int | None:
-    """The time of the first instance in the range, stored or compacted into a rollup."""
+    """The time of the first instance in the range not expired at ``now``, stored or compacted into a rollup."""
     found = []
     for table, column in (("context_attr_history", "ts"), ("context_attr_rollup", "start")):
         where, params = _where(tenant, entity_ids, attrs, rng, time_column=column)
+        if table == "context_attr_history":
+            where += " AND " + _LIVE[conn.dialect.name]
+            params["now"] = now
         first = conn.execute(text(f"SELECT min({column}) FROM {table} WHERE {where}"), params).scalar()
         if first is not None:
             found.append(int(first))
