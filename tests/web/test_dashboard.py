@@ -182,6 +182,26 @@ def test_a_case_goes_from_dispatch_to_close_through_the_page(page: Any, demo: De
     assert ("dispatch", "duty") in actors and ("handle", "police") in actors and ("close", "duty") in actors
 
 
+def test_a_tab_picked_while_the_first_list_loads_shows_its_own_list(page: Any, demo: Demo) -> None:
+    """The first tab's list, asked for at log-in and answered after another tab was picked, is not shown over that
+    tab's list (a CI run waited 90 s for a case to dispatch while the page showed the cases in hand)."""
+    report = {"source": "hotline", "text": "市民来电反映情况，请核实处理。", "lon": 121.4903, "lat": 31.2385}
+    r = wait_for(lambda: (r := demo.http.post("/cases", json=report)).status_code != 503 and r, timeout=120)
+    assert r.status_code == 201, r.text
+    case_id = r.json()["case"]["id"]
+    held: list[Any] = []
+    in_hand = lambda url: "/cases?state=dispatched" in url and "limit=50" in url  # noqa: E731  (the 在办 tab's list)
+    page.route(in_hand, lambda route: held.append(route))
+    log_in(page, demo, "duty")
+    wait_for(lambda: held or page.evaluate("() => false"), 30)  # evaluate: Playwright hands the route over
+    page.click("#case-tabs [data-tab=dispatch]")
+    page.wait_for_selector(f"#cases [data-case='{case_id}']", timeout=90_000)
+    with page.expect_response(lambda answer: in_hand(answer.url)):
+        held.pop().continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 300))")  # the late answer's turn to be shown, or not
+    assert page.locator(f"#cases [data-case='{case_id}']").count() == 1
+
+
 def test_logging_out_waits_for_the_calls_already_out(page: Any, demo: Demo) -> None:
     """The token is revoked only once the page's calls already out have come back: revoked first, a call still
     on its way came back 401 and the page logged the error (a CI run failed on it)."""

@@ -309,10 +309,14 @@ function buildTabs() {
   $("#dept-pick").hidden = !(state.tab === "queue" && !state.me.department);
 }
 
+let casesAsked = 0; // the newest list asked for: an older answer that comes back later is not shown over it
+
 async function loadCases() {
   if (!can("cases:read")) return;
+  const asked = ++casesAsked;
   await loadTaxonomy();
   const r = await get(TABS[state.tab].path());
+  if (asked !== casesAsked) return;  // e.g. the first tab's list, still on its way when another tab was picked
   renderCases($("#cases"), r.cases, { stateName, onOpen: showCase, fresh: state.freshCases });
   state.freshCases.clear();
 }
