@@ -444,7 +444,9 @@ async function renderAudit(el) {
   const errEl = el.querySelector("#audit-error");
   let offset = 0;
   let total = 0;
+  let asked = 0; // the newest page asked for: an older answer that comes back later is not shown over it
   const load = async () => {
+    const mine = ++asked;
     const f = Object.fromEntries(new FormData(form).entries());
     const params = new URLSearchParams({ limit: String(AUDIT_PAGE), offset: String(offset) });
     for (const k of ["code", "department", "scenario", "route", "kind"]) if (f[k] && f[k].trim()) params.set(k, f[k].trim());
@@ -452,6 +454,7 @@ async function renderAudit(el) {
     errEl.textContent = "";
     try {
       const got = await get(`/datahub/audit?${params}`, { total: true });
+      if (mine !== asked) return;
       total = got.total;
       const rows = got.data;
       el.querySelector("#audit-range").textContent = total ? `${offset + 1}–${offset + rows.length} / ${total}` : "0";
@@ -467,6 +470,7 @@ async function renderAudit(el) {
           <td><details class="small"><summary>${r.count}</summary>${r.records.join(", ") || "—"}</details></td>
           <td class="small">${r.route}</td></tr>`)}</tbody></table>` : html`<p class="muted">${t("data.noAudit")}</p>`);
     } catch (e) {
+      if (mine !== asked) return;
       show(list, html``);
       errEl.textContent = e.message;
     }

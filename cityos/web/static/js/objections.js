@@ -64,13 +64,17 @@ export async function renderObjections(el, { me, toast }) {
   const list = el.querySelector("#obj-list");
   const errEl = el.querySelector("#obj-error");
   const moveEl = el.querySelector("#obj-move");
+  let asked = 0; // the newest list asked for: an older answer that comes back later is not shown over it
   const load = async () => {
+    const mine = ++asked;
     const q = view.side ? `&as=${view.side}` : "";
     try {
       const r = await get(`/datahub/objections?limit=200${q}`, { total: true });
+      if (mine !== asked) return;
       el.querySelector("#obj-total").textContent = `${r.total} ${t("obj.count")}`;
       show(list, objectionTable(r.data, me));
     } catch (e) {
+      if (mine !== asked) return;
       show(list, html`<p class="error" role="alert">${e.message}</p>`);
     }
     list.querySelectorAll("[data-move]").forEach((b) => b.addEventListener("click", () => ask(b.dataset.objection, b.dataset.move)));

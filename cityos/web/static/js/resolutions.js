@@ -89,17 +89,21 @@ export async function renderResolutions(el, ctx) {
         <button type="button" id="res-next">${t("data.next")}</button></p></section>`);
   const list = el.querySelector("#res-list");
   const errEl = el.querySelector("#res-error");
+  let asked = 0; // the newest list asked for: an older answer that comes back later is not shown over it
   const load = async () => {
+    const mine = ++asked;
     const settled = view.side === "settled";
     const q = new URLSearchParams({ decision: "review", settled: String(settled), limit: String(PAGE), offset: String(view.offset) });
     try {
       const r = await get(`/datahub/resolutions?${q}`, { total: true });
+      if (mine !== asked) return;
       el.querySelector("#res-total").textContent = `${num(r.total, 0)} ${t(settled ? "res.countSettled" : "res.countOpen")}`;
       show(list, settled ? settledTable(r.data)
         : r.data.length ? html`${r.data.map((d) => decisionCard(d, ctx))}` : html`<p class="muted">${t("res.noneOpen")}</p>`);
       el.querySelector("#res-prev").disabled = view.offset === 0;
       el.querySelector("#res-next").disabled = view.offset + PAGE >= r.total;
     } catch (e) {
+      if (mine !== asked) return;
       show(list, html`<p class="error" role="alert">${e.message}</p>`);
     }
     list.querySelectorAll("[data-settle]").forEach((b) => b.addEventListener("click", () => settle(b)));
